@@ -1,0 +1,75 @@
+"""Text analysis for BM25: split English and Chinese text into index terms.
+
+Latin-script words are lower-cased, stripped of a short English stop-word list and
+Snowball-stemmed (PyStemmer) when that package is present. Runs of CJK characters go
+through jieba's word segmenter, so a Chinese question and a Chinese passage share
+terms; jieba loads its dictionary only when CJK text first appears. Leaves out other
+languages' stemmers and stop words, and any synonym or spelling handling.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+# A CJK run, or a run of letters/digits in any other script.
+_TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\W_\u3400-\u9fff\uf900-\ufaff]+", re.UNICODE)
+_CJK_START = 0x3400
+
+STOPWORDS: frozenset[str] = frozenset(
+    """a an and are as at be but by for if in into is it no not of on or such that the their
+    then there these they this to was will with from were which what who whom how when where
+    why do does did has have had its been being than so can could would should may might
+    i you he she we our your his her them our ours""".split()
+)
+
+
+# Function words so frequent in Chinese that they only add noise to BM25.
+CJK_STOPWORDS: frozenset[str] = frozenset(
+    "的 了 是 在 和 与 及 也 都 就 而 之 其 或 被 把 吗 呢 吧 啊".split()
+)
+
+
+class Analyzer:
+    """Turns text into BM25 terms. One instance owns its segmenter and stemmer."""
+
+    def __init__(self, stem: bool = True) -> None:
+        self._jieba: Any = None
+        self._stemmer: Any = None
+        if stem:
+            try:
+                import Stemmer
+
+                self._stemmer = Stemmer.Stemmer("english")
+            except ImportError:
+                self._stemmer = None
+        self.id = "ragkit-analyzer-1" + ("-snowball" if self._stemmer else "")
+
+    def _segmenter(self) -> Any:
+        if self._jieba is None:
+            import jieba
+
+            # jieba logs its dictionary loading at INFO on every process start.
+            jieba.setLogLevel(logging.WARNING)
+            tokenizer = jieba.Tokenizer()
+            tokenizer.initialize()
+            self._jieba = tokenizer
+        return self._jieba
+
+    def tokenize(self, text: str) -> list[str]:
+        terms: list[str] = []
+        latin: list[str] = []
+        for match in _TOKEN.finditer(text.lower()):
+            run = match.group()
+            if ord(run[0]) >= _CJK_START and ord(run[0]) <= 0xFAFF:
+                # Search mode also emits the shorter words inside long ones (平均海拔 →
+                # 平均, 海拔, 平均海拔), so a query's wording need not match exactly.
+                terms.extend(
+                    w for w in self._segmenter().lcut_for_search(run) if w not in CJK_STOPWORDS
+                )
+            elif run not in STOPWORDS:
+                latin.append(run)
+        if latin:
+            terms.extend(self._stemmer.stemWords(latin) if self._stemmer else latin)
+        return terms

@@ -1,0 +1,305 @@
+"""The `ragkit` command line: parse flags, build `Settings`, call the library, print.
+
+Every command turns a `RagkitError` into one line on stderr and a non-zero exit, never a
+traceback. Long work shows progress bars on stderr; results go to stdout (`--json` for
+scripts). Leaves out the logic itself, which lives in the library.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ragkit.config import Settings, load_settings
+from ragkit.errors import RagkitError
+from ragkit.pipelines import display_path
+from ragkit.types import FileOutcome, IndexReport, SearchMode
+
+app = typer.Typer(
+    name="ragkit",
+    help="Index your documents and ask them questions, with answers cited to file and page. "
+    "Everything runs on this machine.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="TOML settings file (default: ./ragkit.toml or $RAGKIT_CONFIG)."),
+]
+IndexOpt = Annotated[
+    str | None,
+    typer.Option("--index", "-i", help="Index name under the index home (default: 'default')."),
+]
+ModeOpt = Annotated[
+    str | None,
+    typer.Option("--mode", "-m", help="Retrieval: hybrid (dense + BM25, fused), dense or bm25."),
+]
+
+
+def _consoles() -> tuple[Console, Console]:
+    return Console(highlight=False), Console(stderr=True, highlight=False)
+
+
+@contextmanager
+def _user_errors(err: Console) -> Iterator[None]:
+    try:
+        yield
+    except RagkitError as exc:
+        err.print(f"error: {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130) from None
+
+
+def _settings(config: Path | None, **sections: dict[str, Any]) -> Settings:
+    # Models load from package folders; make sure nothing ever asks a model hub.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    return load_settings(config, sections)
+
+
+class _BarProgress:
+    """Draws indexing progress with rich on stderr."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._p = progress
+        self._files = progress.add_task("files", total=None)
+        self._chunks: Any = None
+
+    def files_found(self, total: int) -> None:
+        self._p.update(self._files, total=total)
+
+    def file_done(self, outcome: FileOutcome) -> None:
+        if outcome.status != "failed" or Path(outcome.path).exists():
+            self._p.advance(self._files)
+
+    def embedding(self, total: int) -> None:
+        self._chunks = self._p.add_task("chunks embedded", total=total)
+
+    def embedded(self, count: int) -> None:
+        if self._chunks is not None:
+            self._p.advance(self._chunks, count)
+
+    def stage(self, name: str) -> None:
+        self._p.update(self._files, description=f"files (writing {name})")
+
+
+@app.command()
+def index(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders (searched recursively).")],
+    index_name: IndexOpt = None,
+    config: ConfigOpt = None,
+    text_field: Annotated[
+        str | None, typer.Option(help="JSON-lines field holding the text (default 'text').")
+    ] = None,
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="Fail at once if another process is writing.")
+    ] = False,
+) -> None:
+    """Index .txt .md .pdf .html .docx .jsonl files; re-running skips unchanged files."""
+    from ragkit.wiring import knowledge_base
+
+    out, err = _consoles()
+    with _user_errors(err):
+        settings = _settings(config, loader={"jsonl_text_field": text_field})
+        kb = knowledge_base(settings, index_name)
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=err, transient=False) as bar:
+            report = kb.add(paths, progress=_BarProgress(bar), wait=not no_wait)
+        _print_report(report, kb.path, out)
+        if report.by_status("failed") or not report.files:
+            raise typer.Exit(1)
+
+
+def _print_report(report: IndexReport, index_dir: Path, out: Console) -> None:
+    indexed = report.by_status("indexed")
+    unchanged = report.by_status("unchanged")
+    skipped = report.by_status("skipped")
+    failed = report.by_status("failed")
+    if not report.files:
+        out.print("no files found in the given paths; nothing to index")
+        return
+    out.print(
+        f"index {index_dir}: {len(indexed)} indexed ({report.chunks_added} chunks), "
+        f"{len(unchanged)} unchanged, {len(skipped)} skipped, {len(failed)} failed "
+        f"in {report.seconds:.1f} s"
+    )
+    for label, items in (("skipped", skipped), ("failed", failed)):
+        for item in items:
+            out.print(f"  {label}: {escape(display_path(item.path))}: {escape(item.reason)}")
+    for item in indexed:
+        if item.reason:
+            out.print(f"  note: {escape(display_path(item.path))}: {escape(item.reason)}")
+    if unchanged and not indexed and not failed:
+        out.print("  nothing changed since the last run")
+
+
+def _mode(settings: Settings, mode: str | None) -> SearchMode:
+    chosen = mode or settings.retrieval.mode
+    if chosen not in ("hybrid", "dense", "bm25"):
+        raise RagkitError(f"unknown --mode {chosen!r}; use hybrid, dense or bm25")
+    return chosen  # type: ignore[return-value]
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int | None, typer.Option("-k", help="Number of results (default 5).")] = None,
+    mode: ModeOpt = None,
+    index_name: IndexOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Search an index: rank, score, file, page and a snippet of each result."""
+    from ragkit.wiring import knowledge_base
+
+    out, err = _consoles()
+    with _user_errors(err):
+        settings = _settings(config)
+        kb = knowledge_base(settings, index_name)
+        hits = kb.search(query, k=k or settings.retrieval.k, mode=_mode(settings, mode))
+        if as_json:
+            rows = [
+                {
+                    "rank": h.rank,
+                    "score": h.score,
+                    "file": h.chunk.source,
+                    "page_start": h.chunk.page_start,
+                    "page_end": h.chunk.page_end,
+                    "chunk_id": h.chunk.id,
+                    "text": h.chunk.text,
+                }
+                for h in hits
+            ]
+            sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+            return
+        if not hits:
+            out.print("no results")
+            return
+        table = Table(show_lines=False)
+        for col in ("#", "score", "file", "page", "snippet"):
+            table.add_column(col, overflow="fold")
+        for h in hits:
+            c = h.chunk
+            page = (
+                ""
+                if c.page_start is None
+                else (
+                    str(c.page_start)
+                    if c.page_end == c.page_start
+                    else f"{c.page_start}-{c.page_end}"
+                )
+            )
+            snippet = " ".join(c.text.split())[:160]
+            table.add_row(
+                str(h.rank), f"{h.score:.3f}", escape(display_path(c.source)), page, escape(snippet)
+            )
+        out.print(table)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question, in English or Chinese.")],
+    k: Annotated[
+        int | None, typer.Option("-k", help="Sources given to the model (default 4).")
+    ] = None,
+    mode: ModeOpt = None,
+    index_name: IndexOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the finished answer as JSON.")
+    ] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Answer a question from an index, streaming the answer, then list its sources."""
+    from ragkit.wiring import knowledge_base
+
+    out, err = _consoles()
+    with _user_errors(err):
+        settings = _settings(config)
+        kb = knowledge_base(settings, index_name, with_llm=True)
+        stream = kb.ask_stream(
+            question, k=k or settings.retrieval.ask_k, mode=_mode(settings, mode)
+        )
+        if as_json:
+            answer = stream.answer
+            sys.stdout.write(json.dumps(asdict(answer), ensure_ascii=False, indent=2) + "\n")
+            return
+        for piece in stream:
+            sys.stdout.write(piece)
+            sys.stdout.flush()
+        answer = stream.answer
+        sys.stdout.write("\n\n")
+        if not answer.sources:
+            out.print("(no sources found in the index)")
+            return
+        out.print("Sources:")
+        cited = {c.number for c in answer.citations}
+        for src in answer.sources:
+            mark = "*" if src.number in cited else " "
+            location = src.location.replace(src.source, display_path(src.source))
+            out.print(f" {mark}[{src.number}] {escape(location)}")
+        if cited:
+            out.print("(* cited in the answer)")
+
+
+@app.command("ls")
+def list_documents(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
+    """List the documents in an index with their chunk counts."""
+    from ragkit.wiring import knowledge_base
+
+    out, err = _consoles()
+    with _user_errors(err):
+        kb = knowledge_base(_settings(config), index_name)
+        reader = kb.reader()
+        for source, key, count in reader.store.documents(reader.generation):
+            name = display_path(source) + (key[len(source) :] if key != source else "")
+            out.print(f"{count:6d}  {escape(name)}")
+
+
+@app.command()
+def info(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
+    """Show an index's embedder, format version, counts and size on disk."""
+    from ragkit.wiring import knowledge_base
+
+    out, err = _consoles()
+    with _user_errors(err):
+        kb = knowledge_base(_settings(config), index_name)
+        m = kb.reader().manifest
+        size = sum(p.stat().st_size for p in kb.path.rglob("*") if p.is_file())
+        out.print(f"index         {kb.path}")
+        out.print(f"format        {m.format} v{m.format_version} (ragkit {m.ragkit_version})")
+        out.print(f"generation    {m.generation} (updated {m.updated})")
+        out.print(f"embedder      {m.embedder.id} (dim {m.embedder.dim})")
+        out.print(f"chunker       size {m.chunker.chunk_size}, overlap {m.chunker.chunk_overlap}")
+        out.print(f"documents     {m.counts.documents}")
+        out.print(f"chunks        {m.counts.chunks}")
+        out.print(f"size on disk  {size / 1e6:.1f} MB")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

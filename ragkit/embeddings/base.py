@@ -1,0 +1,59 @@
+"""The `Embedder` interface: subclasses implement `embed_batch`; batching, progress
+and query embedding derive from it. Leaves out caching (the index store caches
+vectors by text hash) and any model loading policy (subclasses load lazily)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+Vectors = npt.NDArray[np.float32]
+ProgressFn = Callable[[int], None]
+"""Called with the number of texts just embedded."""
+
+
+class Embedder(ABC):
+    """Maps texts to unit-length float32 vectors of a fixed dimension.
+
+    `id` names the model for index manifests: an index built with one id refuses to be
+    searched with another, because their vectors are not comparable.
+    """
+
+    id: str
+    batch_size: int = 32
+
+    @property
+    @abstractmethod
+    def dim(self) -> int:
+        """Vector dimension."""
+
+    @abstractmethod
+    def embed_batch(self, texts: Sequence[str]) -> Vectors:
+        """Embed one batch; returns shape (len(texts), dim), rows L2-normalised."""
+
+    def embed(self, texts: Sequence[str], progress: ProgressFn | None = None) -> Vectors:
+        """Embed any number of texts in batches of `batch_size`."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        parts = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = texts[start : start + self.batch_size]
+            parts.append(self.embed_batch(batch))
+            if progress is not None:
+                progress(len(batch))
+        return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
+
+    def embed_query(self, text: str) -> Vectors:
+        """Embed one query; returns shape (1, dim)."""
+        return self.embed_batch([text])
+
+
+def normalize(vectors: npt.NDArray[np.floating]) -> Vectors:
+    """Scale rows to unit length (zero rows stay zero)."""
+    vecs = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(vecs / norms, dtype=np.float32)

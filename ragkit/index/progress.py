@@ -1,0 +1,36 @@
+"""The progress interface an index write reports to (a CLI bar, a web page, nothing).
+
+Leaves out rendering: `ragkit.cli` draws bars with rich; the library only calls these."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ragkit.types import FileOutcome
+
+
+class IndexProgress(Protocol):
+    def files_found(self, total: int) -> None: ...
+    def file_done(self, outcome: FileOutcome) -> None: ...
+    def embedding(self, total: int) -> None: ...
+    def embedded(self, count: int) -> None: ...
+    def stage(self, name: str) -> None: ...
+
+
+class NoProgress:
+    """Reports nowhere."""
+
+    def files_found(self, total: int) -> None:
+        pass
+
+    def file_done(self, outcome: FileOutcome) -> None:
+        pass
+
+    def embedding(self, total: int) -> None:
+        pass
+
+    def embedded(self, count: int) -> None:
+        pass
+
+    def stage(self, name: str) -> None:
+        pass

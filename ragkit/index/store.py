@@ -1,0 +1,277 @@
+"""`store.sqlite`: documents and chunks, the index's source of truth.
+
+Rows carry the generation that added them and the one that removed them, so one
+SQLite file serves every generation: a reader of generation G sees the rows with
+`added_gen <= G` and not `removed_gen <= G`. A writer prepares generation G+1 in
+ordinary transactions; until the manifest names G+1 nobody sees its rows, and a crashed
+writer's leftovers are rolled back by the next writer (`discard_after`). The
+`embeddings` table caches vectors by chunk-text hash so unchanged text is never
+re-embedded and FAISS can be rebuilt without the model. Leaves out vector search
+and BM25 (their own files) and the file lock (lock.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ragkit.types import Chunk, Document, StoredChunk
+
+STORE = "store.sqlite"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL,
+    source TEXT NOT NULL,
+    title TEXT NOT NULL,
+    file_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    added_gen INTEGER NOT NULL,
+    removed_gen INTEGER
+);
+CREATE INDEX IF NOT EXISTS documents_source ON documents(source);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id INTEGER NOT NULL REFERENCES documents(id),
+    ordinal INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    page_start INTEGER,
+    page_end INTEGER,
+    char_start INTEGER NOT NULL,
+    char_end INTEGER NOT NULL,
+    added_gen INTEGER NOT NULL,
+    removed_gen INTEGER
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
+CREATE TABLE IF NOT EXISTS embeddings (
+    text_hash TEXT PRIMARY KEY,
+    vector BLOB NOT NULL
+);
+"""
+
+_VISIBLE = "{t}.added_gen <= :gen AND ({t}.removed_gen IS NULL OR {t}.removed_gen > :gen)"
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What the store knows of one source file at a generation."""
+
+    source: str
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+def connect(index_dir: Path, readonly: bool = False) -> sqlite3.Connection:
+    path = index_dir / STORE
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(path, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.executescript(SCHEMA)
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+class Store:
+    """Typed queries over one open SQLite connection."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    # --- reading -------------------------------------------------------------------
+    def file_states(self, gen: int) -> dict[str, FileState]:
+        rows = self.conn.execute(
+            "SELECT source, size, mtime_ns, sha256 FROM documents d WHERE "
+            + _VISIBLE.format(t="d")
+            + " GROUP BY source",
+            {"gen": gen},
+        )
+        return {r[0]: FileState(r[0], r[1], r[2], r[3]) for r in rows}
+
+    def chunks_by_id(self, ids: Sequence[int], gen: int) -> dict[int, StoredChunk]:
+        out: dict[int, StoredChunk] = {}
+        for start in range(0, len(ids), 500):
+            part = [int(i) for i in ids[start : start + 500]]
+            marks = ",".join("?" * len(part))
+            rows = self.conn.execute(
+                "SELECT c.id, c.text, d.key, d.source, d.title, c.ordinal, c.page_start, "
+                "c.page_end FROM chunks c JOIN documents d ON d.id = c.doc_id "
+                f"WHERE c.id IN ({marks}) AND c.added_gen <= ? "
+                "AND (c.removed_gen IS NULL OR c.removed_gen > ?)",
+                [*part, gen, gen],
+            )
+            for r in rows:
+                out[r[0]] = StoredChunk(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7])
+        return out
+
+    def iter_chunk_texts(self, gen: int) -> Iterator[tuple[int, str]]:
+        yield from self.conn.execute(
+            "SELECT id, text FROM chunks c WHERE " + _VISIBLE.format(t="c") + " ORDER BY id",
+            {"gen": gen},
+        )
+
+    def chunk_ids_and_hashes(self, gen: int) -> list[tuple[int, str]]:
+        return list(
+            self.conn.execute(
+                "SELECT id, text_hash FROM chunks c WHERE "
+                + _VISIBLE.format(t="c")
+                + " ORDER BY id",
+                {"gen": gen},
+            )
+        )
+
+    def counts(self, gen: int) -> tuple[int, int]:
+        docs = self.conn.execute(
+            "SELECT count(*) FROM documents d WHERE " + _VISIBLE.format(t="d"), {"gen": gen}
+        ).fetchone()[0]
+        chunks = self.conn.execute(
+            "SELECT count(*) FROM chunks c WHERE " + _VISIBLE.format(t="c"), {"gen": gen}
+        ).fetchone()[0]
+        return int(docs), int(chunks)
+
+    def documents(self, gen: int) -> list[tuple[str, str, int]]:
+        """(source, key, chunk count) of every visible document."""
+        return list(
+            self.conn.execute(
+                "SELECT d.source, d.key, count(c.id) FROM documents d LEFT JOIN chunks c ON "
+                "c.doc_id = d.id AND "
+                + _VISIBLE.format(t="c")
+                + " WHERE "
+                + _VISIBLE.format(t="d")
+                + " GROUP BY d.id ORDER BY d.source, d.id",
+                {"gen": gen},
+            )
+        )
+
+    def cached_vectors(self, hashes: Iterable[str], dim: int) -> dict[str, np.ndarray]:
+        wanted = list(dict.fromkeys(hashes))
+        out: dict[str, np.ndarray] = {}
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for h, blob in self.conn.execute(
+                f"SELECT text_hash, vector FROM embeddings WHERE text_hash IN ({marks})", part
+            ):
+                vec = np.frombuffer(blob, dtype=np.float32)
+                if vec.shape == (dim,):
+                    out[h] = vec
+        return out
+
+    # --- writing (callers hold the write lock) ---------------------------------------
+    def discard_after(self, gen: int) -> None:
+        """Undo whatever a crashed writer prepared beyond the committed generation."""
+        with self.conn:
+            self.conn.execute("DELETE FROM chunks WHERE added_gen > ?", (gen,))
+            self.conn.execute("DELETE FROM documents WHERE added_gen > ?", (gen,))
+            self.conn.execute("UPDATE chunks SET removed_gen = NULL WHERE removed_gen > ?", (gen,))
+            self.conn.execute(
+                "UPDATE documents SET removed_gen = NULL WHERE removed_gen > ?", (gen,)
+            )
+
+    def remove_source(self, source: str, new_gen: int) -> list[int]:
+        """Mark a file's documents and chunks removed as of `new_gen`; return chunk ids."""
+        cur_gen = new_gen - 1
+        with self.conn:
+            ids = [
+                r[0]
+                for r in self.conn.execute(
+                    "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id "
+                    "WHERE d.source = :s AND " + _VISIBLE.format(t="c"),
+                    {"s": source, "gen": cur_gen},
+                )
+            ]
+            self.conn.execute(
+                "UPDATE chunks SET removed_gen = :new WHERE doc_id IN (SELECT id FROM documents "
+                "WHERE source = :s) AND removed_gen IS NULL",
+                {"s": source, "new": new_gen},
+            )
+            self.conn.execute(
+                "UPDATE documents SET removed_gen = :new WHERE source = :s AND removed_gen IS NULL",
+                {"s": source, "new": new_gen},
+            )
+        return ids
+
+    def add_documents(
+        self,
+        docs: Sequence[tuple[Document, list[Chunk]]],
+        state: FileState,
+        new_gen: int,
+    ) -> list[tuple[int, str, str]]:
+        """Insert a file's documents and chunks; return (chunk id, text hash, text)."""
+        added: list[tuple[int, str, str]] = []
+        with self.conn:
+            for doc, chunks in docs:
+                cur = self.conn.execute(
+                    "INSERT INTO documents (key, source, title, file_type, size, mtime_ns, sha256,"
+                    " metadata, added_gen) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (
+                        doc.key,
+                        doc.source,
+                        doc.title,
+                        doc.file_type,
+                        state.size,
+                        state.mtime_ns,
+                        state.sha256,
+                        json.dumps(doc.metadata, ensure_ascii=False),
+                        new_gen,
+                    ),
+                )
+                doc_id = cur.lastrowid
+                for chunk in chunks:
+                    h = text_hash(chunk.text)
+                    cur = self.conn.execute(
+                        "INSERT INTO chunks (doc_id, ordinal, text, text_hash, page_start, "
+                        "page_end, char_start, char_end, added_gen) VALUES (?,?,?,?,?,?,?,?,?)",
+                        (
+                            doc_id,
+                            chunk.ordinal,
+                            chunk.text,
+                            h,
+                            chunk.page_start,
+                            chunk.page_end,
+                            chunk.char_start,
+                            chunk.char_end,
+                            new_gen,
+                        ),
+                    )
+                    assert cur.lastrowid is not None
+                    added.append((cur.lastrowid, h, chunk.text))
+        return added
+
+    def cache_vectors(self, items: Iterable[tuple[str, np.ndarray]]) -> None:
+        with self.conn:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO embeddings (text_hash, vector) VALUES (?, ?)",
+                ((h, np.ascontiguousarray(v, dtype=np.float32).tobytes()) for h, v in items),
+            )
+
+    def purge_removed(self, up_to_gen: int) -> None:
+        """Drop rows no reader of generation >= up_to_gen can see."""
+        with self.conn:
+            self.conn.execute(
+                "DELETE FROM chunks WHERE removed_gen IS NOT NULL AND removed_gen <= ?",
+                (up_to_gen,),
+            )
+            self.conn.execute(
+                "DELETE FROM documents WHERE removed_gen IS NOT NULL AND removed_gen <= ? AND id "
+                "NOT IN (SELECT doc_id FROM chunks)",
+                (up_to_gen,),
+            )

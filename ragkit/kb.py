@@ -1,0 +1,161 @@
+"""`KnowledgeBase`: the public, typed entry point for Python callers.
+
+It ties one index folder to an embedder, chunker, analyzer and (for `ask`) a chat model,
+all passed in as typed objects or built from defaults (the bundled models). Models load
+lazily and are cached on the instance, never in module globals. The reader is reopened
+when another process commits a newer generation. Leaves out configuration files and
+environment variables: `ragkit.config` and the CLI turn those into arguments here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from ragkit.analysis import Analyzer
+from ragkit.chunking import Chunker, ChunkerParams
+from ragkit.embeddings import Embedder, make_embedder
+from ragkit.errors import EmptyQueryError
+from ragkit.index.engine import IndexReader, IndexWriter, index_exists
+from ragkit.index.progress import IndexProgress
+from ragkit.llm.base import ChatModel, GenerationOptions
+from ragkit.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path
+from ragkit.loaders import LoaderOptions
+from ragkit.pipelines import AnswerStream, ask
+from ragkit.prompts import PromptTemplates
+from ragkit.retrieval import Retriever
+from ragkit.types import Answer, IndexReport, SearchHit, SearchMode
+
+
+class KnowledgeBase:
+    """An index on disk you can add files to, search and ask questions of.
+
+    >>> kb = KnowledgeBase.open("indexes/docs")      # doctest: +SKIP
+    >>> kb.add(["papers/"])                          # doctest: +SKIP
+    >>> kb.search("attention heads", k=5)            # doctest: +SKIP
+    >>> kb.ask("What is X?").citations               # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        embedder: Embedder,
+        chunker: ChunkerParams,
+        loader_options: LoaderOptions,
+        chat_model: ChatModel | None,
+        generation: GenerationOptions,
+        templates: PromptTemplates,
+        rrf_k: int = 60,
+        candidates: int = 50,
+    ) -> None:
+        self.path = path
+        self.embedder = embedder
+        self.chunker_params = chunker
+        self.loader_options = loader_options
+        self.generation = generation
+        self.templates = templates
+        self.rrf_k = rrf_k
+        self.candidates = candidates
+        self._chat_model = chat_model
+        self._analyzer = Analyzer()
+        self._reader: IndexReader | None = None
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path,
+        *,
+        embedder: Embedder | None = None,
+        chunker: ChunkerParams | None = None,
+        loader_options: LoaderOptions | None = None,
+        chat_model: ChatModel | None = None,
+        generation: GenerationOptions | None = None,
+        templates: PromptTemplates | None = None,
+        rrf_k: int = 60,
+        candidates: int = 50,
+    ) -> KnowledgeBase:
+        """Open (or prepare to create) the index at `path`. Defaults: the bundled
+        all-MiniLM-L6-v2 embedder and, for `ask`, the bundled SmolLM2 GGUF."""
+        return cls(
+            Path(path),
+            embedder or make_embedder("bundled"),
+            chunker or ChunkerParams(),
+            loader_options or LoaderOptions(),
+            chat_model,
+            generation or GenerationOptions(),
+            templates or PromptTemplates(),
+            rrf_k,
+            candidates,
+        )
+
+    @property
+    def exists(self) -> bool:
+        return index_exists(self.path)
+
+    def add(
+        self,
+        paths: Sequence[str | Path],
+        progress: IndexProgress | None = None,
+        wait: bool = True,
+    ) -> IndexReport:
+        """Index files and folders (recursively); unchanged files are skipped."""
+        writer = IndexWriter(
+            self.path,
+            self.embedder,
+            Chunker(self.chunker_params),
+            self._analyzer,
+            self.loader_options,
+            wait=wait,
+        )
+        return writer.add([Path(p) for p in paths], progress)
+
+    def reader(self) -> IndexReader:
+        """The current generation, reopened if a writer has committed since."""
+        if self._reader is None or self._reader.is_stale():
+            if self._reader is not None:
+                self._reader.close()
+            self._reader = IndexReader.open(self.path)
+        return self._reader
+
+    def retriever(self) -> Retriever:
+        return Retriever(self.reader(), self.embedder, self._analyzer, self.rrf_k, self.candidates)
+
+    def search(self, query: str, k: int = 5, mode: SearchMode = "hybrid") -> list[SearchHit]:
+        if not query.strip():
+            raise EmptyQueryError("the query is empty; give a question or some search words")
+        return self.retriever().search(query, k=k, mode=mode)
+
+    @property
+    def chat_model(self) -> ChatModel:
+        if self._chat_model is None:
+            self._chat_model = LlamaCppChatModel(bundled_gguf_path())
+        return self._chat_model
+
+    def ask_stream(self, question: str, k: int = 4, mode: SearchMode = "hybrid") -> AnswerStream:
+        """Like `ask`, but iterate the result for the answer's pieces as they arrive."""
+        if not question.strip():
+            raise EmptyQueryError("the question is empty; ask something about your documents")
+        return ask(
+            question, self.retriever(), self.chat_model, self.templates, self.generation, k, mode
+        )
+
+    def ask(self, question: str, k: int = 4, mode: SearchMode = "hybrid") -> Answer:
+        """Answer `question` from the index; `answer.citations` resolve to file and page."""
+        return self.ask_stream(question, k, mode).answer
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

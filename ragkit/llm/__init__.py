@@ -1,0 +1,16 @@
+"""Chat models: the `ChatModel` protocol, the llama.cpp backend and a scripted fake."""
+
+from __future__ import annotations
+
+from ragkit.llm.base import ChatModel, GenerationOptions, Message
+from ragkit.llm.fake import ScriptedChatModel
+from ragkit.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path
+
+__all__ = [
+    "ChatModel",
+    "GenerationOptions",
+    "LlamaCppChatModel",
+    "Message",
+    "ScriptedChatModel",
+    "bundled_gguf_path",
+]

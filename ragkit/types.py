@@ -1,0 +1,146 @@
+"""Small immutable records passed between ragkit's stages.
+
+Loaders produce `Document`s, the chunker `Chunk`s, the index `SearchHit`s and the
+pipelines `Answer`s with `Citation`s. Behaviour lives elsewhere; these are data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+SearchMode = Literal["hybrid", "dense", "bm25"]
+
+
+@dataclass(frozen=True)
+class Page:
+    """Text of one page. `number` is 1-based as a PDF reader shows it; None when the
+    format has no pages (plain text, Markdown, HTML, Word, JSON lines)."""
+
+    number: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source document as a loader read it.
+
+    `source` is the file path as given (resolved); `key` identifies the document within
+    the index and differs from `source` only for multi-document files (JSON lines),
+    where it is `path#id`.
+    """
+
+    source: str
+    key: str
+    pages: tuple[Page, ...]
+    title: str = ""
+    file_type: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return PAGE_SEPARATOR.join(p.text for p in self.pages)
+
+
+# Pages are joined with a blank line so a chunker sees a paragraph break between them.
+PAGE_SEPARATOR = "\n\n"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A span of a document's text, with the pages it covers (both None when the
+    document has no pages) and character offsets into `Document.text`."""
+
+    text: str
+    doc_key: str
+    ordinal: int
+    char_start: int
+    char_end: int
+    page_start: int | None
+    page_end: int | None
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as the index holds it: with its id and its document's file."""
+
+    id: int
+    text: str
+    doc_key: str
+    source: str
+    title: str
+    ordinal: int
+    page_start: int | None
+    page_end: int | None
+
+    @property
+    def location(self) -> str:
+        """File and page as a person reads them: `report.pdf p. 3` or `p. 3-4`."""
+        return format_location(self.source, self.page_start, self.page_end)
+
+
+def format_location(source: str, page_start: int | None, page_end: int | None) -> str:
+    if page_start is None:
+        return source
+    if page_end is None or page_end == page_start:
+        return f"{source} p. {page_start}"
+    return f"{source} pp. {page_start}-{page_end}"
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One retrieved chunk with its 1-based rank and the score of the mode that ranked it
+    (cosine similarity for dense, BM25 score for bm25, fused RRF score for hybrid)."""
+
+    rank: int
+    score: float
+    chunk: StoredChunk
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source `[n]` of an answer, resolved to chunk, file and page."""
+
+    number: int
+    chunk_id: int
+    source: str
+    page_start: int | None
+    page_end: int | None
+    snippet: str
+
+    @property
+    def location(self) -> str:
+        return format_location(self.source, self.page_start, self.page_end)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A generated answer. `sources` are every numbered source given to the model;
+    `citations` the subset the answer text refers to with `[n]`."""
+
+    question: str
+    text: str
+    sources: tuple[Citation, ...]
+    citations: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What happened to one input file during indexing."""
+
+    path: str
+    status: Literal["indexed", "unchanged", "skipped", "failed"]
+    reason: str = ""
+    chunks: int = 0
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """Summary of one `add` run over a batch of paths."""
+
+    files: tuple[FileOutcome, ...]
+    chunks_added: int
+    seconds: float
+
+    def by_status(self, status: str) -> list[FileOutcome]:
+        return [f for f in self.files if f.status == status]

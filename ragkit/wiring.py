@@ -1,0 +1,68 @@
+"""Build library objects from `Settings`: the one place settings become arguments.
+
+The CLI and the apps call these; library classes never read `Settings` themselves.
+Leaves out parsing (config.py) and presentation (cli.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ragkit.chunking import ChunkerParams
+from ragkit.config import Settings
+from ragkit.embeddings import make_embedder
+from ragkit.errors import ConfigError
+from ragkit.kb import KnowledgeBase
+from ragkit.llm.base import ChatModel, GenerationOptions
+from ragkit.llm.llama_cpp import LlamaCppChatModel, resolve_gguf
+from ragkit.loaders import LoaderOptions
+
+
+def index_path(settings: Settings, name: str | None = None) -> Path:
+    """Folder of index `name` (default: the configured one) under the index home.
+    A name containing a path separator is taken as a path as it stands."""
+    chosen = name or settings.index.name
+    if not chosen or chosen in {".", ".."}:
+        raise ConfigError(f"index name {chosen!r} is not valid; use a plain name such as 'docs'")
+    if "/" in chosen or "\\" in chosen:
+        return Path(chosen)
+    return settings.index.home / chosen
+
+
+def chat_model(settings: Settings) -> ChatModel:
+    llm = settings.llm
+    return LlamaCppChatModel(resolve_gguf(llm.model_path), n_ctx=llm.n_ctx, n_threads=llm.n_threads)
+
+
+def generation_options(settings: Settings) -> GenerationOptions:
+    llm = settings.llm
+    return GenerationOptions(
+        max_tokens=llm.max_tokens,
+        temperature=llm.temperature,
+        seed=llm.seed,
+        repeat_penalty=llm.repeat_penalty,
+    )
+
+
+def knowledge_base(
+    settings: Settings, name: str | None = None, with_llm: bool = False
+) -> KnowledgeBase:
+    try:
+        chunker = ChunkerParams(settings.index.chunk_size, settings.index.chunk_overlap)
+    except ValueError as exc:
+        raise ConfigError(f"setting index.chunk_overlap: {exc}") from None
+    loader = settings.loader
+    return KnowledgeBase.open(
+        index_path(settings, name),
+        embedder=make_embedder(settings.embedder.model, settings.embedder.batch_size),
+        chunker=chunker,
+        loader_options=LoaderOptions(
+            jsonl_text_field=loader.jsonl_text_field,
+            jsonl_title_field=loader.jsonl_title_field,
+            jsonl_id_field=loader.jsonl_id_field,
+            max_file_bytes=loader.max_file_bytes,
+        ),
+        chat_model=chat_model(settings) if with_llm else None,
+        generation=generation_options(settings),
+        rrf_k=settings.retrieval.rrf_k,
+        candidates=settings.retrieval.candidates,
+    )

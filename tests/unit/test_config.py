@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ragkit.config import load_settings
+from ragkit.errors import ConfigError
+from ragkit.wiring import index_path
+
+
+def test_defaults() -> None:
+    s = load_settings()
+    assert s.index.name == "default" and s.retrieval.mode == "hybrid"
+    assert s.embedder.model == "bundled" and s.llm.model_path == "bundled"
+
+
+def test_toml_then_env_then_explicit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = tmp_path / "ragkit.toml"
+    cfg.write_text('[index]\nname = "from-toml"\nchunk_size = 500\n[llm]\nmax_tokens = 64\n')
+    s = load_settings()  # ./ragkit.toml is picked up (tests run in tmp_path)
+    assert (s.index.name, s.index.chunk_size, s.llm.max_tokens) == ("from-toml", 500, 64)
+    monkeypatch.setenv("RAGKIT_INDEX__NAME", "from-env")
+    s = load_settings()
+    assert s.index.name == "from-env" and s.index.chunk_size == 500
+    s = load_settings(overrides={"index": {"name": "from-flag", "chunk_size": None}})
+    assert s.index.name == "from-flag" and s.index.chunk_size == 500
+
+
+def test_bad_value_names_setting_and_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAGKIT_RETRIEVAL__MODE", "fuzzy")
+    with pytest.raises(ConfigError, match=r"retrieval\.mode.*RAGKIT_RETRIEVAL__MODE"):
+        load_settings()
+
+
+def test_unknown_key_in_file_is_an_error(tmp_path: Path) -> None:
+    cfg = tmp_path / "other.toml"
+    cfg.write_text("[index]\nnmae = 'typo'\n")
+    with pytest.raises(ConfigError, match="nmae"):
+        load_settings(cfg)
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_index_path_resolution(tmp_path: Path) -> None:
+    s = load_settings(overrides={"index": {"home": str(tmp_path)}})
+    assert index_path(s, "docs") == tmp_path / "docs"
+    assert index_path(s, "some/where") == Path("some/where")
+    with pytest.raises(ConfigError):
+        index_path(s, "..")

@@ -1,0 +1,226 @@
+"""Index engine behaviour with the hashing fake embedder: real SQLite, FAISS and BM25
+files on disk, no model."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ragkit import HashingEmbedder, KnowledgeBase
+from ragkit.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from ragkit.index.engine import IndexReader
+from ragkit.index.manifest import read_manifest
+from ragkit.index.store import Store, connect
+
+
+def _kb(path: Path, dim: int = 64) -> KnowledgeBase:
+    return KnowledgeBase.open(path, embedder=HashingEmbedder(dim=dim))
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    root = tmp_path / "docs"
+    _write(root / "tea.md", "# Tea\n\nGreen tea is steamed or pan-fired soon after picking.")
+    _write(root / "kettle.txt", "The Ember kettle has a warranty of eighteen months.")
+    _write(root / "zh.txt", "雾溪茶园位于云南省，平均海拔一千六百五十米。茶园种植景谷大白茶。")
+    return root
+
+
+def test_add_then_search_finds_each_document(tmp_path: Path, corpus: Path) -> None:
+    kb = _kb(tmp_path / "ix")
+    report = kb.add([corpus])
+    assert [f.status for f in report.files] == ["indexed"] * 3
+    assert report.chunks_added == 3
+    top = kb.search("kettle warranty", k=1)[0]
+    assert top.chunk.source.endswith("kettle.txt") and top.rank == 1
+    zh = kb.search("茶园的海拔是多少", k=1, mode="bm25")[0]
+    assert zh.chunk.source.endswith("zh.txt")
+    for mode in ("dense", "bm25", "hybrid"):
+        hits = kb.search("green tea picking", k=3, mode=mode)  # type: ignore[arg-type]
+        assert hits[0].chunk.source.endswith("tea.md"), mode
+
+
+def test_manifest_records_format_embedder_counts_and_checksums(
+    tmp_path: Path, corpus: Path
+) -> None:
+    kb = _kb(tmp_path / "ix")
+    kb.add([corpus])
+    raw = json.loads((tmp_path / "ix" / "manifest.json").read_text())
+    assert raw["format"] == "ragkit-index" and raw["format_version"] == 1
+    assert raw["embedder"] == {"id": "hashing-64", "dim": 64}
+    assert raw["chunker"] == {"chunk_size": 800, "chunk_overlap": 100}
+    assert raw["counts"] == {"documents": 3, "chunks": 3}
+    assert any(name.endswith("vectors.faiss") for name in raw["files"])
+    assert all(len(digest) == 64 for digest in raw["files"].values())
+
+
+def test_rerun_over_unchanged_files_does_nothing(tmp_path: Path, corpus: Path) -> None:
+    kb = _kb(tmp_path / "ix")
+    kb.add([corpus])
+    before = read_manifest(tmp_path / "ix").generation
+    report = kb.add([corpus])
+    assert {f.status for f in report.files} == {"unchanged"}
+    assert report.chunks_added == 0
+    assert read_manifest(tmp_path / "ix").generation == before
+
+
+def test_changed_file_is_replaced_and_deleted_file_vanishes(tmp_path: Path, corpus: Path) -> None:
+    kb = _kb(tmp_path / "ix")
+    kb.add([corpus])
+    _write(corpus / "kettle.txt", "The Ember kettle now has a warranty of two years.")
+    os.utime(corpus / "kettle.txt", ns=(1, 1))  # a different mtime even on coarse clocks
+    (corpus / "tea.md").unlink()
+    report = kb.add([corpus])
+    statuses = {Path(f.path).name: f.status for f in report.files}
+    assert statuses["kettle.txt"] == "indexed" and statuses["zh.txt"] == "unchanged"
+    assert statuses["tea.md"] == "skipped"
+    texts = [h.chunk.text for h in kb.search("kettle warranty", k=10)]
+    assert any("two years" in t for t in texts)
+    assert not any("eighteen" in t for t in texts)
+    assert not any("Green tea" in t for t in texts)
+    m = read_manifest(tmp_path / "ix")
+    assert (m.counts.documents, m.counts.chunks) == (2, 2)
+    # Old generations beyond the previous one are cleaned up.
+    kb.add([_write(corpus / "new.txt", "another file")])
+    gens = sorted(p.name for p in (tmp_path / "ix").glob("gen-*"))
+    assert gens == ["gen-000002", "gen-000003"]
+
+
+def test_unchanged_text_is_not_embedded_again(tmp_path: Path, corpus: Path) -> None:
+    class CountingEmbedder(HashingEmbedder):
+        calls = 0
+
+        def embed_batch(self, texts):  # type: ignore[no-untyped-def]
+            CountingEmbedder.calls += len(texts)
+            return super().embed_batch(texts)
+
+    kb = KnowledgeBase.open(tmp_path / "ix", embedder=CountingEmbedder())
+    kb.add([corpus])
+    assert CountingEmbedder.calls == 3
+    # Same bytes, new mtime: hashed, found unchanged, not re-read.
+    os.utime(corpus / "kettle.txt", ns=(5, 5))
+    report = kb.add([corpus])
+    assert {f.status for f in report.files} == {"unchanged"}
+    # A new file whose text is already indexed reuses the cached vector.
+    shutil.copy(corpus / "tea.md", corpus / "tea-copy.md")
+    report = kb.add([corpus])
+    assert [f.status for f in report.files if f.path.endswith("copy.md")] == ["indexed"]
+    assert report.chunks_added == 1
+    assert CountingEmbedder.calls == 3
+
+
+def test_one_bad_file_does_not_lose_the_batch(tmp_path: Path, corpus: Path) -> None:
+    (corpus / "bad.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
+    (corpus / "photo.png").write_bytes(b"\x89PNG\r\n")
+    report = _kb(tmp_path / "ix").add([corpus, tmp_path / "missing"])
+    status = {Path(f.path).name: (f.status, f.reason) for f in report.files}
+    assert status["bad.pdf"][0] == "failed"
+    assert status["photo.png"][0] == "skipped" and ".png" in status["photo.png"][1]
+    assert status["missing"][0] == "failed" and "no such file" in status["missing"][1]
+    assert len(report.by_status("indexed")) == 3
+
+
+def test_empty_folder_writes_an_empty_but_valid_index(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    kb = _kb(tmp_path / "ix")
+    report = kb.add([tmp_path / "empty"])
+    assert report.files == ()
+    assert kb.search("anything") == []
+
+
+def test_missing_index_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFoundError, match="does not exist; build it first"):
+        _kb(tmp_path / "nope").search("x")
+
+
+def test_damaged_file_is_named_on_open(tmp_path: Path, corpus: Path) -> None:
+    _kb(tmp_path / "ix").add([corpus])
+    faiss_file = next((tmp_path / "ix").glob("gen-*/vectors.faiss"))
+    with open(faiss_file, "r+b") as fh:
+        fh.seek(100)
+        fh.write(b"\x00garbage\x00")
+    with pytest.raises(IndexCorruptError, match=r"vectors\.faiss is damaged"):
+        IndexReader.open(tmp_path / "ix")
+    faiss_file.unlink()
+    with pytest.raises(IndexCorruptError, match=r"vectors\.faiss is missing"):
+        IndexReader.open(tmp_path / "ix")
+
+
+def test_other_embedder_is_refused(tmp_path: Path, corpus: Path) -> None:
+    _kb(tmp_path / "ix").add([corpus])
+    with pytest.raises(IndexMismatchError, match="hashing-64"):
+        _kb(tmp_path / "ix", dim=32).add([corpus])
+    with pytest.raises(Exception, match="hashing-64"):
+        _kb(tmp_path / "ix", dim=32).search("tea")
+
+
+def test_newer_format_is_refused_not_damaged(tmp_path: Path, corpus: Path) -> None:
+    _kb(tmp_path / "ix").add([corpus])
+    path = tmp_path / "ix" / "manifest.json"
+    raw = json.loads(path.read_text())
+    raw["format_version"] = 99
+    path.write_text(json.dumps(raw))
+    with pytest.raises(IndexMismatchError, match="format version 99"):
+        _kb(tmp_path / "ix").search("tea")
+    assert json.loads(path.read_text())["format_version"] == 99
+
+
+def test_leftovers_of_a_crashed_writer_are_discarded(tmp_path: Path, corpus: Path) -> None:
+    ix = tmp_path / "ix"
+    kb = _kb(ix)
+    kb.add([corpus])
+    # Simulate a writer killed after preparing generation 2 but before committing it.
+    conn = connect(ix)
+    doc_id = conn.execute(
+        "INSERT INTO documents (key, source, title, file_type, size, mtime_ns, sha256, metadata,"
+        " added_gen) VALUES ('k','/ghost','','txt',1,1,'x','{}',2)"
+    ).lastrowid
+    conn.execute(
+        "INSERT INTO chunks (doc_id, ordinal, text, text_hash, char_start, char_end, added_gen)"
+        " VALUES (?, 0, 'ghost text', 'h', 0, 10, 2)",
+        (doc_id,),
+    )
+    conn.execute("UPDATE chunks SET removed_gen = 2")
+    conn.commit()
+    conn.close()
+    shutil.copytree(ix / "gen-000001", ix / "gen-000002")
+    # Readers still see generation 1 exactly.
+    assert len(kb.search("tea kettle 茶园", k=10)) == 3
+    # The next writer rolls the leftovers back before writing generation 2 itself.
+    kb.add([_write(corpus / "more.txt", "more text about oolong")])
+    store = Store(connect(ix, readonly=True))
+    m = read_manifest(ix)
+    assert m.generation == 2 and m.counts.chunks == 4
+    assert store.counts(2) == (4, 4)
+    assert not any("ghost" in t for _, t in store.iter_chunk_texts(2))
+
+
+def test_gb18030_and_pdf_pages_flow_through(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    root = tmp_path / "in"
+    root.mkdir()
+    (root / "gbk.txt").write_bytes("乌龙茶是半发酵茶。铁观音产自福建安溪。".encode("gb18030"))
+    pdf = FPDF()
+    for text in ("Page one is about oolong.", "Page two covers the warranty period."):
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=12)
+        pdf.cell(text=text)
+    pdf.output(str(root / "h.pdf"))
+    kb = _kb(tmp_path / "ix")
+    kb.add([root])
+    hit = kb.search("warranty period", k=1, mode="bm25")[0]
+    assert hit.chunk.source.endswith("h.pdf")
+    assert (hit.chunk.page_start, hit.chunk.page_end) == (1, 2) or hit.chunk.page_start == 2
+    zh = kb.search("铁观音", k=1, mode="bm25")[0]
+    assert zh.chunk.source.endswith("gbk.txt")
