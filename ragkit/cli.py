@@ -52,7 +52,9 @@ ModeOpt = Annotated[
 
 
 def _consoles() -> tuple[Console, Console]:
-    return Console(highlight=False), Console(stderr=True, highlight=False)
+    return Console(highlight=False, soft_wrap=True), Console(
+        stderr=True, highlight=False, soft_wrap=True
+    )
 
 
 @contextmanager
@@ -127,8 +129,15 @@ def index(
         )
         with Progress(*columns, console=err, transient=False) as bar:
             report = kb.add(paths, progress=_BarProgress(bar), wait=not no_wait)
+        if not report.files:
+            given = ", ".join(str(p) for p in paths)
+            err.print(
+                f"error: no files found in {escape(given)}; ragkit reads "
+                ".txt .md .pdf .html .docx .jsonl files"
+            )
+            raise typer.Exit(1)
         _print_report(report, kb.path, out)
-        if report.by_status("failed") or not report.files:
+        if report.by_status("failed"):
             raise typer.Exit(1)
 
 
@@ -137,9 +146,6 @@ def _print_report(report: IndexReport, index_dir: Path, out: Console) -> None:
     unchanged = report.by_status("unchanged")
     skipped = report.by_status("skipped")
     failed = report.by_status("failed")
-    if not report.files:
-        out.print("no files found in the given paths; nothing to index")
-        return
     out.print(
         f"index {index_dir}: {len(indexed)} indexed ({report.chunks_added} chunks), "
         f"{len(unchanged)} unchanged, {len(skipped)} skipped, {len(failed)} failed "
@@ -261,6 +267,40 @@ def ask(
             out.print(f" {mark}[{src.number}] {escape(location)}")
         if cited:
             out.print("(* cited in the answer)")
+
+
+@app.command()
+def remove(
+    paths: Annotated[list[Path], typer.Argument(help="Files, or folders whose files go.")],
+    index_name: IndexOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Remove files from an index (the files themselves are not touched)."""
+    from ragkit.wiring import knowledge_base
+
+    out, err = _consoles()
+    with _user_errors(err):
+        kb = knowledge_base(_settings(config), index_name)
+        kb.reader()  # a clear error when the index does not exist
+        gone = kb.remove(paths)
+        if not gone:
+            given = ", ".join(str(p) for p in paths)
+            err.print(f"error: {escape(given)} is not in index {kb.path}; see: ragkit ls")
+            raise typer.Exit(1)
+        for source in gone:
+            out.print(f"removed {escape(display_path(source))}")
+
+
+@app.command()
+def repair(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
+    """Rebuild an index's vectors and BM25 from its SQLite store (after damage)."""
+    from ragkit.wiring import knowledge_base
+
+    out, err = _consoles()
+    with _user_errors(err):
+        kb = knowledge_base(_settings(config), index_name)
+        chunks = kb.repair()
+        out.print(f"repaired index {kb.path}: {chunks} chunks; it opens and verifies again")
 
 
 @app.command("ls")

@@ -100,7 +100,10 @@ class KnowledgeBase:
         wait: bool = True,
     ) -> IndexReport:
         """Index files and folders (recursively); unchanged files are skipped."""
-        writer = IndexWriter(
+        return self._writer(wait).add([Path(p) for p in paths], progress)
+
+    def _writer(self, wait: bool = True) -> IndexWriter:
+        return IndexWriter(
             self.path,
             self.embedder,
             Chunker(self.chunker_params),
@@ -108,7 +111,16 @@ class KnowledgeBase:
             self.loader_options,
             wait=wait,
         )
-        return writer.add([Path(p) for p in paths], progress)
+
+    def remove(self, paths: Sequence[str | Path]) -> list[str]:
+        """Remove files (or all files under folders) from the index; returns their paths."""
+        return self._writer().remove([Path(p) for p in paths])
+
+    def repair(self) -> int:
+        """Rebuild vectors and BM25 from the SQLite store; returns the chunk count."""
+        count = self._writer().repair()
+        self._reader = None
+        return count
 
     def reader(self) -> IndexReader:
         """The current generation, reopened if a writer has committed since."""

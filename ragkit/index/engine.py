@@ -14,7 +14,8 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,29 +87,80 @@ class IndexWriter:
         self.wait = wait
 
     def add(self, paths: Sequence[Path], progress: IndexProgress | None = None) -> IndexReport:
+        """Index `paths`; commit a new generation when anything changed."""
         started = time.perf_counter()
         prog = progress or NoProgress()
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        with WriteLock(self.index_dir, wait=self.wait):
-            base = self._base_manifest()
-            conn = connect(self.index_dir)
-            try:
-                store = Store(conn)
-                store.discard_after(base.generation)
-                self._remove_stale_generations(base.generation)
-                outcomes, pending, removed = self._ingest(store, base, paths, prog)
-                if pending.ids or removed:
-                    self._embed(store, pending, prog)
-                    self._commit(store, base, pending, removed, prog)
-                elif not index_exists(self.index_dir):
-                    write_manifest(self.index_dir, base)
-            finally:
-                conn.close()
+        with self._session() as (store, base):
+            outcomes, pending, removed = self._ingest(store, base, paths, prog)
+            if pending.ids or removed:
+                self._embed(store, pending.hashes, pending.texts, prog)
+                self._commit(store, base, pending, removed, prog)
+            elif not index_exists(self.index_dir):
+                write_manifest(self.index_dir, base)
         return IndexReport(
             files=tuple(outcomes),
             chunks_added=len(pending.ids),
             seconds=time.perf_counter() - started,
         )
+
+    def remove(self, paths: Sequence[Path], progress: IndexProgress | None = None) -> list[str]:
+        """Remove files (or every file under a folder) from the index; return their paths."""
+        prog = progress or NoProgress()
+        with self._session() as (store, base):
+            targets = [p.resolve() for p in paths]
+            gone: list[str] = []
+            removed: list[int] = []
+            for source in store.file_states(base.generation):
+                src = Path(source)
+                if any(src == t or src.is_relative_to(t) for t in targets):
+                    removed.extend(store.remove_source(source, base.generation + 1))
+                    gone.append(source)
+            if gone:
+                self._commit(store, base, _Pending([], [], []), removed, prog)
+        return gone
+
+    def repair(self, progress: IndexProgress | None = None) -> int:
+        """Rebuild vectors and BM25 of a new generation from SQLite (vectors from the
+        cache, re-embedding any that are missing); return the number of chunks."""
+        prog = progress or NoProgress()
+        with self._session(repairing=True) as (store, base):
+            rows = store.chunk_ids_and_hashes(base.generation)
+            texts = dict(store.iter_chunk_texts(base.generation))
+            hashes = [h for _, h in rows]
+            self._embed(store, hashes, [texts[i] for i, _ in rows], prog)
+            pending = _Pending([i for i, _ in rows], hashes, [])
+            self._commit(store, base, pending, [], prog, rebuild=True)
+            return len(rows)
+
+    @contextmanager
+    def _session(self, repairing: bool = False) -> Iterator[tuple[Store, Manifest]]:
+        """Hold the write lock with the store open and a crashed writer's leftovers gone."""
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        with WriteLock(self.index_dir, wait=self.wait):
+            conn = connect(self.index_dir)
+            try:
+                store = Store(conn)
+                base = self._repair_base(store) if repairing else self._base_manifest()
+                store.discard_after(base.generation)
+                self._remove_stale_generations(base.generation)
+                yield store, base
+            finally:
+                conn.close()
+
+    def _repair_base(self, store: Store) -> Manifest:
+        if index_exists(self.index_dir):
+            try:
+                return self._base_manifest()
+            except IndexCorruptError:
+                pass  # rebuilt below; a mismatch (other embedder or format) still refuses
+        # Without a readable manifest the store is the only record: take everything it
+        # holds as the state to rebuild, with the configured embedder.
+        latest = store.max_generation()
+        if latest == 0:
+            raise IndexNotFoundError(
+                f"index {self.index_dir} holds no documents to repair; index files into it"
+            )
+        return self._fresh_manifest().model_copy(update={"generation": latest})
 
     # --- steps -------------------------------------------------------------------------
     def _base_manifest(self) -> Manifest:
@@ -132,14 +184,20 @@ class IndexWriter:
                     f" and analyzer {manifest.analyzer}; use the same settings or a new index"
                 )
             return manifest
+        return self._fresh_manifest()
+
+    def _fresh_manifest(self) -> Manifest:
         now = now_iso()
         return Manifest(
             ragkit_version=__version__,
             created=now,
             updated=now,
             generation=0,
-            embedder=expected_embedder,
-            chunker=expected_chunker,
+            embedder=EmbedderInfo(id=self.embedder.id, dim=self.embedder.dim),
+            chunker=ChunkerInfo(
+                chunk_size=self.chunker.params.chunk_size,
+                chunk_overlap=self.chunker.params.chunk_overlap,
+            ),
             analyzer=self.analyzer.id,
         )
 
@@ -234,10 +292,13 @@ class IndexWriter:
             reason = f"skipped bad lines {skipped_lines}"
         return FileOutcome(source, "indexed", reason, total)
 
-    def _embed(self, store: Store, pending: _Pending, prog: IndexProgress) -> None:
-        cached = store.cached_vectors(pending.hashes, self.embedder.dim)
+    def _embed(
+        self, store: Store, hashes: Sequence[str], texts: Sequence[str], prog: IndexProgress
+    ) -> None:
+        """Embed the texts whose hash has no cached vector, caching as it goes."""
+        cached = store.cached_vectors(hashes, self.embedder.dim)
         todo: dict[str, str] = {}
-        for h, text in zip(pending.hashes, pending.texts, strict=True):
+        for h, text in zip(hashes, texts, strict=True):
             if h not in cached:
                 todo.setdefault(h, text)
         prog.embedding(len(todo))
@@ -254,12 +315,13 @@ class IndexWriter:
         pending: _Pending,
         removed: list[int],
         prog: IndexProgress,
+        rebuild: bool = False,
     ) -> None:
         new_gen = base.generation + 1
         gen_dir = self.index_dir / generation_dirname(new_gen)
         gen_dir.mkdir()
         prog.stage("vectors")
-        if base.generation > 0:
+        if base.generation > 0 and not rebuild:
             vectors = VectorIndex.load(base.gen_dir(self.index_dir) / VECTORS)
         else:
             vectors = VectorIndex.create(self.embedder.dim)

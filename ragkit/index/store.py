@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ragkit.errors import IndexCorruptError
 from ragkit.types import Chunk, Document, StoredChunk
 
 STORE = "store.sqlite"
@@ -79,14 +80,21 @@ class FileState:
 
 def connect(index_dir: Path, readonly: bool = False) -> sqlite3.Connection:
     path = index_dir / STORE
-    if readonly:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-    else:
-        conn = sqlite3.connect(path, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.executescript(SCHEMA)
-    conn.execute("PRAGMA foreign_keys=ON")
+    try:
+        if readonly:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        else:
+            conn = sqlite3.connect(path, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.executescript(SCHEMA)
+        conn.execute("PRAGMA foreign_keys=ON")
+    except sqlite3.DatabaseError as exc:
+        raise IndexCorruptError(
+            f"{path} is damaged ({exc}); it holds the index's documents, so the index must "
+            f"be rebuilt: delete {index_dir} and run ragkit index again"
+        ) from None
     return conn
 
 
@@ -160,6 +168,18 @@ class Store:
                 {"gen": gen},
             )
         )
+
+    def max_generation(self) -> int:
+        """Largest generation any row mentions (0 for an empty store)."""
+        row = self.conn.execute(
+            "SELECT max(g) FROM (SELECT max(added_gen) AS g FROM chunks UNION ALL "
+            "SELECT max(removed_gen) FROM chunks UNION ALL SELECT max(added_gen) FROM documents)"
+        ).fetchone()
+        return int(row[0] or 0)
+
+    def quick_check(self) -> str:
+        """SQLite's own consistency check: 'ok' or a description of the damage."""
+        return "; ".join(str(r[0]) for r in self.conn.execute("PRAGMA quick_check"))
 
     def cached_vectors(self, hashes: Iterable[str], dim: int) -> dict[str, np.ndarray]:
         wanted = list(dict.fromkeys(hashes))

@@ -224,3 +224,53 @@ def test_gb18030_and_pdf_pages_flow_through(tmp_path: Path) -> None:
     assert (hit.chunk.page_start, hit.chunk.page_end) == (1, 2) or hit.chunk.page_start == 2
     zh = kb.search("铁观音", k=1, mode="bm25")[0]
     assert zh.chunk.source.endswith("gbk.txt")
+
+
+def test_remove_drops_a_file_from_every_structure(tmp_path: Path, corpus: Path) -> None:
+    kb = _kb(tmp_path / "ix")
+    kb.add([corpus])
+    gone = kb.remove([corpus / "kettle.txt"])
+    assert [Path(g).name for g in gone] == ["kettle.txt"]
+    for mode in ("dense", "bm25", "hybrid"):
+        hits = kb.search("kettle warranty", k=10, mode=mode)  # type: ignore[arg-type]
+        assert not any(h.chunk.source.endswith("kettle.txt") for h in hits)
+    reader = kb.reader()
+    assert len(reader.vectors) == 2 and len(reader.bm25) == 2
+    assert kb.remove([tmp_path / "not-indexed.txt"]) == []
+    # Removing a folder removes everything under it.
+    assert len(kb.remove([corpus])) == 2
+    assert kb.search("tea") == []
+
+
+def test_repair_rebuilds_damaged_files_without_the_model(tmp_path: Path, corpus: Path) -> None:
+    class NoEmbedding(HashingEmbedder):
+        def embed_batch(self, texts):  # type: ignore[no-untyped-def]
+            raise AssertionError("repair must reuse cached vectors")
+
+    ix = tmp_path / "ix"
+    _kb(ix).add([corpus])
+    before = [h.chunk.id for h in _kb(ix).search("green tea", k=3)]
+    for f in next(ix.glob("gen-*")).rglob("*"):
+        if f.is_file():
+            f.write_bytes(b"junk")
+    with pytest.raises(IndexCorruptError, match="ragkit repair"):
+        IndexReader.open(ix)
+    kb = KnowledgeBase.open(ix, embedder=NoEmbedding())
+    assert kb.repair() == 3
+    assert [h.chunk.id for h in _kb(ix).search("green tea", k=3)] == before
+    # A lost manifest is repaired from the store alone.
+    (ix / "manifest.json").unlink()
+    assert _kb(ix).repair() == 3
+    assert read_manifest(ix).counts.chunks == 3
+
+
+def test_damaged_sqlite_is_named(tmp_path: Path, corpus: Path) -> None:
+    ix = tmp_path / "ix"
+    _kb(ix).add([corpus])
+    for suffix in ("", "-wal", "-shm"):
+        p = ix / f"store.sqlite{suffix}"
+        if p.exists():
+            p.unlink()
+    (ix / "store.sqlite").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(IndexCorruptError, match=r"store\.sqlite is damaged"):
+        _kb(ix).search("tea")
