@@ -90,13 +90,15 @@ class IndexWriter:
         """Index `paths`; commit a new generation when anything changed."""
         started = time.perf_counter()
         prog = progress or NoProgress()
+        created = not self.index_dir.exists()
         with self._session() as (store, base):
             outcomes, pending, removed = self._ingest(store, base, paths, prog)
             if pending.ids or removed:
                 self._embed(store, pending.hashes, pending.texts, prog)
                 self._commit(store, base, pending, removed, prog)
-            elif not index_exists(self.index_dir):
-                write_manifest(self.index_dir, base)
+        if created and not index_exists(self.index_dir):
+            # Nothing could be indexed: leave no empty index behind to confuse later runs.
+            shutil.rmtree(self.index_dir, ignore_errors=True)
         return IndexReport(
             files=tuple(outcomes),
             chunks_added=len(pending.ids),
@@ -401,7 +403,7 @@ class IndexReader:
                 )
             raise IndexNotFoundError(
                 f"index {index_dir} does not exist; build it first with: "
-                f"ragkit index PATH --index {index_dir.name}"
+                f"ragkit index PATH --index {index_dir}"
             )
         last: Exception | None = None
         for _ in range(3):
@@ -423,12 +425,12 @@ class IndexReader:
             path = index_dir / rel
             if not path.is_file():
                 raise IndexCorruptError(
-                    f"index file {path} is missing; run: ragkit repair --index {index_dir.name}"
+                    f"index file {path} is missing; run: ragkit repair --index {index_dir}"
                 )
             if verify and sha256_file(path) != digest:
                 raise IndexCorruptError(
                     f"index file {path} is damaged (checksum mismatch); "
-                    f"run: ragkit repair --index {index_dir.name}"
+                    f"run: ragkit repair --index {index_dir}"
                 )
         try:
             conn = connect(index_dir, readonly=True)
@@ -443,7 +445,7 @@ class IndexReader:
         except (OSError, RuntimeError, ValueError) as exc:
             raise IndexCorruptError(
                 f"index {index_dir} could not be opened ({exc}); "
-                f"run: ragkit repair --index {index_dir.name}"
+                f"run: ragkit repair --index {index_dir}"
             ) from None
         return cls(index_dir, manifest, store, vectors, bm25)
 

@@ -79,7 +79,9 @@ def read_manifest(index_dir: Path) -> Manifest:
             "finished — delete the folder and index again"
         ) from None
     except (OSError, ValueError) as exc:
-        raise IndexCorruptError(f"{path} is unreadable ({exc}); run: ragkit repair") from None
+        raise IndexCorruptError(
+            f"{path} is unreadable ({exc}); run: ragkit repair --index {index_dir}"
+        ) from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
         raise IndexCorruptError(f"{path} is not a ragkit index manifest")
     version = raw.get("format_version")

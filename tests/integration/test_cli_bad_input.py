@@ -333,11 +333,6 @@ def test_missing_index(tmp_path: Path, env: dict[str, str], command: str) -> Non
     assert "ragkit index" in lines[0]
 
 
-@pytest.mark.xfail(
-    reason="ragkit bug: IndexNotFoundError suggests `--index {index_dir.name}`, which for "
-    "an index given as a path (sub/nosuch) names a different index (index/engine.py)",
-    strict=True,
-)
 def test_missing_index_given_as_path_suggests_that_path(
     tmp_path: Path, env: dict[str, str]
 ) -> None:

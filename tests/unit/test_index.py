@@ -130,12 +130,14 @@ def test_one_bad_file_does_not_lose_the_batch(tmp_path: Path, corpus: Path) -> N
     assert len(report.by_status("indexed")) == 3
 
 
-def test_empty_folder_writes_an_empty_but_valid_index(tmp_path: Path) -> None:
+def test_empty_folder_leaves_no_index_behind(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     kb = _kb(tmp_path / "ix")
     report = kb.add([tmp_path / "empty"])
     assert report.files == ()
-    assert kb.search("anything") == []
+    assert not (tmp_path / "ix").exists()
+    with pytest.raises(IndexNotFoundError):
+        kb.search("anything")
 
 
 def test_missing_index_is_a_clear_error(tmp_path: Path) -> None:
