@@ -101,6 +101,9 @@ class _BarProgress:
     def stage(self, name: str) -> None:
         self._p.update(self._files, description=f"files (writing {name})")
 
+    def waiting(self, message: str) -> None:
+        self._p.console.print(message)
+
 
 @app.command()
 def index(

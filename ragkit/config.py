@@ -39,6 +39,9 @@ class IndexSettings(_Section):
         800, ge=50, le=20000, description="Target chunk length (CJK characters count four)."
     )
     chunk_overlap: int = Field(100, ge=0, le=5000, description="Overlap between chunks.")
+    ivf_threshold: int = Field(
+        50_000, ge=1000, description="Vectors from which search is approximate (IVF), not exact."
+    )
 
 
 class EmbedderSettings(_Section):

@@ -48,8 +48,10 @@ class KnowledgeBase:
         templates: PromptTemplates,
         rrf_k: int = 60,
         candidates: int = 50,
+        ivf_threshold: int = 50_000,
     ) -> None:
         self.path = path
+        self.ivf_threshold = ivf_threshold
         self.embedder = embedder
         self.chunker_params = chunker
         self.loader_options = loader_options
@@ -74,6 +76,7 @@ class KnowledgeBase:
         templates: PromptTemplates | None = None,
         rrf_k: int = 60,
         candidates: int = 50,
+        ivf_threshold: int = 50_000,
     ) -> KnowledgeBase:
         """Open (or prepare to create) the index at `path`. Defaults: the bundled
         all-MiniLM-L6-v2 embedder and, for `ask`, the bundled SmolLM2 GGUF."""
@@ -87,6 +90,7 @@ class KnowledgeBase:
             templates or PromptTemplates(),
             rrf_k,
             candidates,
+            ivf_threshold,
         )
 
     @property
@@ -110,6 +114,7 @@ class KnowledgeBase:
             self._analyzer,
             self.loader_options,
             wait=wait,
+            ivf_threshold=self.ivf_threshold,
         )
 
     def remove(self, paths: Sequence[str | Path]) -> list[str]:

@@ -65,4 +65,5 @@ def knowledge_base(
         generation=generation_options(settings),
         rrf_k=settings.retrieval.rrf_k,
         candidates=settings.retrieval.candidates,
+        ivf_threshold=settings.index.ivf_threshold,
     )

@@ -65,7 +65,7 @@ class BM25Index:
         if len(ids) == 0:
             return cls(None, ids)
         _quiet()
-        retriever = bm25s.BM25.load(str(folder), mmap=False, load_corpus=False, show_progress=False)
+        retriever = bm25s.BM25.load(str(folder), mmap=True, load_corpus=False, show_progress=False)
         return cls(retriever, ids)
 
     def files(self, folder: Path) -> list[Path]:

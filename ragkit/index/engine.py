@@ -33,7 +33,13 @@ from ragkit.errors import (
     UnsupportedFileError,
 )
 from ragkit.index.bm25 import BM25_DIR, BM25Index
-from ragkit.index.fsutil import fsync_dir, fsync_file, sha256_file
+from ragkit.index.fsutil import (
+    file_checksum,
+    fsync_dir,
+    fsync_file,
+    sha256_file,
+    verify_checksum,
+)
 from ragkit.index.lock import WriteLock
 from ragkit.index.manifest import (
     MANIFEST,
@@ -48,7 +54,7 @@ from ragkit.index.manifest import (
 )
 from ragkit.index.progress import IndexProgress, NoProgress
 from ragkit.index.store import FileState, Store, connect
-from ragkit.index.vectors import VECTORS, VectorIndex
+from ragkit.index.vectors import VECTORS, VectorIndex, choose_layout
 from ragkit.loaders import LoaderOptions, iter_files, load_file
 from ragkit.types import Chunk, Document, FileOutcome, IndexReport, StoredChunk
 
@@ -78,8 +84,10 @@ class IndexWriter:
         analyzer: Analyzer,
         loader_options: LoaderOptions,
         wait: bool = True,
+        ivf_threshold: int = 50_000,
     ) -> None:
         self.index_dir = index_dir
+        self.ivf_threshold = ivf_threshold
         self.embedder = embedder
         self.chunker = chunker
         self.analyzer = analyzer
@@ -91,7 +99,7 @@ class IndexWriter:
         started = time.perf_counter()
         prog = progress or NoProgress()
         created = not self.index_dir.exists()
-        with self._session() as (store, base):
+        with self._session(prog) as (store, base):
             outcomes, pending, removed = self._ingest(store, base, paths, prog)
             if pending.ids or removed:
                 self._embed(store, pending.hashes, pending.texts, prog)
@@ -108,7 +116,7 @@ class IndexWriter:
     def remove(self, paths: Sequence[Path], progress: IndexProgress | None = None) -> list[str]:
         """Remove files (or every file under a folder) from the index; return their paths."""
         prog = progress or NoProgress()
-        with self._session() as (store, base):
+        with self._session(prog) as (store, base):
             targets = [p.resolve() for p in paths]
             gone: list[str] = []
             removed: list[int] = []
@@ -125,7 +133,7 @@ class IndexWriter:
         """Rebuild vectors and BM25 of a new generation from SQLite (vectors from the
         cache, re-embedding any that are missing); return the number of chunks."""
         prog = progress or NoProgress()
-        with self._session(repairing=True) as (store, base):
+        with self._session(prog, repairing=True) as (store, base):
             rows = store.chunk_ids_and_hashes(base.generation)
             texts = dict(store.iter_chunk_texts(base.generation))
             hashes = [h for _, h in rows]
@@ -135,10 +143,12 @@ class IndexWriter:
             return len(rows)
 
     @contextmanager
-    def _session(self, repairing: bool = False) -> Iterator[tuple[Store, Manifest]]:
+    def _session(
+        self, prog: IndexProgress, repairing: bool = False
+    ) -> Iterator[tuple[Store, Manifest]]:
         """Hold the write lock with the store open and a crashed writer's leftovers gone."""
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        with WriteLock(self.index_dir, wait=self.wait):
+        with WriteLock(self.index_dir, wait=self.wait, on_wait=prog.waiting):
             conn = connect(self.index_dir)
             try:
                 store = Store(conn)
@@ -284,7 +294,7 @@ class IndexWriter:
         if known is not None:
             removed.extend(store.remove_source(source, new_gen))
         state = FileState(source, st.st_size, st.st_mtime_ns, digest)
-        for chunk_id, h, text in store.add_documents(pairs, state, new_gen):
+        for chunk_id, h, text in store.add_documents(pairs, state, new_gen, self.analyzer.tokenize):
             pending.ids.append(chunk_id)
             pending.hashes.append(h)
             pending.texts.append(text)
@@ -323,29 +333,21 @@ class IndexWriter:
         gen_dir = self.index_dir / generation_dirname(new_gen)
         gen_dir.mkdir()
         prog.stage("vectors")
-        if base.generation > 0 and not rebuild:
-            vectors = VectorIndex.load(base.gen_dir(self.index_dir) / VECTORS)
-        else:
-            vectors = VectorIndex.create(self.embedder.dim)
-        vectors.remove(np.asarray(removed, dtype=np.int64))
-        cache = store.cached_vectors(pending.hashes, self.embedder.dim)
-        if pending.ids:
-            matrix = np.vstack([cache[h] for h in pending.hashes])
-            vectors.add(np.asarray(pending.ids, dtype=np.int64), matrix)
+        vectors = self._next_vectors(store, base, pending, removed, rebuild)
         vectors.save(gen_dir / VECTORS)
         prog.stage("bm25")
         ids: list[int] = []
         tokens: list[list[str]] = []
-        for chunk_id, text in store.iter_chunk_texts(new_gen):
+        for chunk_id, terms in store.iter_chunk_terms(new_gen):
             ids.append(chunk_id)
-            tokens.append(self.analyzer.tokenize(text))
+            tokens.append(terms)
         BM25Index.build(ids, tokens).save(gen_dir / BM25_DIR)
         prog.stage("commit")
         files: dict[str, str] = {}
         for path in sorted(gen_dir.rglob("*")):
             if path.is_file():
                 fsync_file(path)
-                files[path.relative_to(self.index_dir).as_posix()] = sha256_file(path)
+                files[path.relative_to(self.index_dir).as_posix()] = file_checksum(path)
         fsync_dir(gen_dir / BM25_DIR)
         fsync_dir(gen_dir)
         fsync_dir(self.index_dir)
@@ -356,6 +358,7 @@ class IndexWriter:
                 "updated": now_iso(),
                 "ragkit_version": __version__,
                 "counts": Counts(documents=docs, chunks=chunks),
+                "vectors": vectors.layout,
                 "files": files,
             }
         )
@@ -366,6 +369,41 @@ class IndexWriter:
             if number is not None and number < base.generation:
                 shutil.rmtree(child, ignore_errors=True)
         store.purge_removed(base.generation)
+
+    def _next_vectors(
+        self,
+        store: Store,
+        base: Manifest,
+        pending: _Pending,
+        removed: list[int],
+        rebuild: bool,
+    ) -> VectorIndex:
+        """The next generation's vectors: the previous file edited in place, or a new
+        layout built from every cached vector when the size calls for one."""
+        dim = self.embedder.dim
+        new_gen = base.generation + 1
+        count = store.counts(new_gen)[1]
+        decision = choose_layout(base.vectors, count, self.ivf_threshold)
+        if rebuild and decision == "keep":
+            decision = base.vectors.kind
+        if decision == "keep":
+            if base.generation > 0:
+                vectors = VectorIndex.load(base.gen_dir(self.index_dir) / VECTORS, base.vectors)
+            else:
+                vectors = VectorIndex.create_flat(dim)
+            vectors.remove(np.asarray(removed, dtype=np.int64))
+            if pending.ids:
+                cache = store.cached_vectors(pending.hashes, dim)
+                matrix = np.vstack([cache[h] for h in pending.hashes])
+                vectors.add(np.asarray(pending.ids, dtype=np.int64), matrix)
+            return vectors
+        rows = store.chunk_ids_and_hashes(new_gen)
+        cache = store.cached_vectors([h for _, h in rows], dim)
+        ids = np.asarray([i for i, _ in rows], dtype=np.int64)
+        matrix = np.vstack([cache[h] for _, h in rows]) if rows else np.zeros((0, dim), "f4")
+        if decision == "ivf":
+            return VectorIndex.build_ivf(ids, matrix.astype(np.float32))
+        return VectorIndex.build_flat(ids, matrix.astype(np.float32))
 
 
 def _generation_number(name: str) -> int | None:
@@ -427,7 +465,7 @@ class IndexReader:
                 raise IndexCorruptError(
                     f"index file {path} is missing; run: ragkit repair --index {index_dir}"
                 )
-            if verify and sha256_file(path) != digest:
+            if verify and not verify_checksum(path, digest):
                 raise IndexCorruptError(
                     f"index file {path} is damaged (checksum mismatch); "
                     f"run: ragkit repair --index {index_dir}"
@@ -436,11 +474,11 @@ class IndexReader:
             conn = connect(index_dir, readonly=True)
             store = Store(conn)
             if manifest.generation == 0:
-                vectors = VectorIndex.create(manifest.embedder.dim)
+                vectors = VectorIndex.create_flat(manifest.embedder.dim)
                 bm25 = BM25Index(None, np.zeros(0, dtype=np.int64))
             else:
                 gen_dir = manifest.gen_dir(index_dir)
-                vectors = VectorIndex.load(gen_dir / VECTORS)
+                vectors = VectorIndex.load(gen_dir / VECTORS, manifest.vectors, mmap=True)
                 bm25 = BM25Index.load(gen_dir / BM25_DIR)
         except (OSError, RuntimeError, ValueError) as exc:
             raise IndexCorruptError(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -19,15 +20,23 @@ class IndexBusyError(RagkitError):
 
 
 class WriteLock:
-    def __init__(self, index_dir: Path, wait: bool = True, timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        index_dir: Path,
+        wait: bool = True,
+        timeout: float | None = None,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> None:
         self.path = index_dir / "write.lock"
         self.wait = wait
         self.timeout = timeout
+        self.on_wait = on_wait
         self._fd: int | None = None
 
     def __enter__(self) -> WriteLock:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        told = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -39,6 +48,12 @@ class WriteLock:
                         f"index {self.path.parent} is being written by another process; "
                         "wait for it to finish and try again"
                     ) from None
+                if not told and self.on_wait is not None:
+                    self.on_wait(
+                        f"index {self.path.parent} is being written by another process; "
+                        "waiting for it to finish (--no-wait fails at once instead)"
+                    )
+                    told = True
                 time.sleep(0.1)
         self._fd = fd
         return self

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ragkit.errors import IndexCorruptError, IndexMismatchError
 from ragkit.index.fsutil import atomic_write_bytes
+from ragkit.index.vectors import VectorLayout
 
 FORMAT_NAME = "ragkit-index"
 FORMAT_VERSION = 1
@@ -54,8 +55,9 @@ class Manifest(BaseModel):
     chunker: ChunkerInfo
     analyzer: str
     counts: Counts = Counts()
+    vectors: VectorLayout = VectorLayout()
     files: dict[str, str] = {}
-    """Path relative to the index folder → sha256 hex digest."""
+    """Path relative to the index folder → checksum (`xxh3_128:<hex>`)."""
 
     def gen_dir(self, index_dir: Path) -> Path:
         return index_dir / generation_dirname(self.generation)

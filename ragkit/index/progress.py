@@ -15,6 +15,7 @@ class IndexProgress(Protocol):
     def embedding(self, total: int) -> None: ...
     def embedded(self, count: int) -> None: ...
     def stage(self, name: str) -> None: ...
+    def waiting(self, message: str) -> None: ...
 
 
 class NoProgress:
@@ -33,4 +34,7 @@ class NoProgress:
         pass
 
     def stage(self, name: str) -> None:
+        pass
+
+    def waiting(self, message: str) -> None:
         pass

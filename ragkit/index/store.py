@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     ordinal INTEGER NOT NULL,
     text TEXT NOT NULL,
     text_hash TEXT NOT NULL,
+    terms TEXT NOT NULL,
     page_start INTEGER,
     page_end INTEGER,
     char_start INTEGER NOT NULL,
@@ -129,6 +130,14 @@ class Store:
             for r in rows:
                 out[r[0]] = StoredChunk(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7])
         return out
+
+    def iter_chunk_terms(self, gen: int) -> Iterator[tuple[int, list[str]]]:
+        """(chunk id, BM25 terms) of every visible chunk, analysed once at insert time."""
+        for chunk_id, terms in self.conn.execute(
+            "SELECT id, terms FROM chunks c WHERE " + _VISIBLE.format(t="c") + " ORDER BY id",
+            {"gen": gen},
+        ):
+            yield chunk_id, terms.split(" ") if terms else []
 
     def iter_chunk_texts(self, gen: int) -> Iterator[tuple[int, str]]:
         yield from self.conn.execute(
@@ -234,6 +243,7 @@ class Store:
         docs: Sequence[tuple[Document, list[Chunk]]],
         state: FileState,
         new_gen: int,
+        analyze: Callable[[str], list[str]],
     ) -> list[tuple[int, str, str]]:
         """Insert a file's documents and chunks; return (chunk id, text hash, text)."""
         added: list[tuple[int, str, str]] = []
@@ -258,13 +268,14 @@ class Store:
                 for chunk in chunks:
                     h = text_hash(chunk.text)
                     cur = self.conn.execute(
-                        "INSERT INTO chunks (doc_id, ordinal, text, text_hash, page_start, "
-                        "page_end, char_start, char_end, added_gen) VALUES (?,?,?,?,?,?,?,?,?)",
+                        "INSERT INTO chunks (doc_id, ordinal, text, text_hash, terms, page_start,"
+                        " page_end, char_start, char_end, added_gen) VALUES (?,?,?,?,?,?,?,?,?,?)",
                         (
                             doc_id,
                             chunk.ordinal,
                             chunk.text,
                             h,
+                            " ".join(analyze(chunk.text)),
                             chunk.page_start,
                             chunk.page_end,
                             chunk.char_start,

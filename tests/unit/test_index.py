@@ -8,6 +8,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ragkit import HashingEmbedder, KnowledgeBase
@@ -61,7 +62,8 @@ def test_manifest_records_format_embedder_counts_and_checksums(
     assert raw["chunker"] == {"chunk_size": 800, "chunk_overlap": 100}
     assert raw["counts"] == {"documents": 3, "chunks": 3}
     assert any(name.endswith("vectors.faiss") for name in raw["files"])
-    assert all(len(digest) == 64 for digest in raw["files"].values())
+    assert all(d.startswith("xxh3_128:") and len(d) == 41 for d in raw["files"].values())
+    assert raw["vectors"]["kind"] == "flat"
 
 
 def test_rerun_over_unchanged_files_does_nothing(tmp_path: Path, corpus: Path) -> None:
@@ -188,8 +190,8 @@ def test_leftovers_of_a_crashed_writer_are_discarded(tmp_path: Path, corpus: Pat
         " added_gen) VALUES ('k','/ghost','','txt',1,1,'x','{}',2)"
     ).lastrowid
     conn.execute(
-        "INSERT INTO chunks (doc_id, ordinal, text, text_hash, char_start, char_end, added_gen)"
-        " VALUES (?, 0, 'ghost text', 'h', 0, 10, 2)",
+        "INSERT INTO chunks (doc_id, ordinal, text, text_hash, terms, char_start, char_end,"
+        " added_gen) VALUES (?, 0, 'ghost text', 'h', 'ghost text', 0, 10, 2)",
         (doc_id,),
     )
     conn.execute("UPDATE chunks SET removed_gen = 2")
@@ -276,3 +278,33 @@ def test_damaged_sqlite_is_named(tmp_path: Path, corpus: Path) -> None:
     (ix / "store.sqlite").write_bytes(b"this is not a database" * 100)
     with pytest.raises(IndexCorruptError, match=r"store\.sqlite is damaged"):
         _kb(ix).search("tea")
+
+
+def test_layout_switches_to_ivf_past_the_threshold_and_back(tmp_path: Path) -> None:
+    docs = tmp_path / "many"
+    docs.mkdir()
+    words = "tea kettle oolong garden harvest leaf water steam roast market".split()
+    rng = np.random.default_rng(0)
+    for i in range(1200):
+        text = " ".join(rng.choice(words, size=12)) + f" item{i}"
+        (docs / f"d{i:04d}.txt").write_text(text)
+    kb = KnowledgeBase.open(tmp_path / "ix", embedder=HashingEmbedder(), ivf_threshold=1000)
+    kb.add([docs])
+    m = read_manifest(tmp_path / "ix")
+    assert m.vectors.kind == "ivf" and m.vectors.nlist >= 16
+    assert m.vectors.recall_at_10 >= 0.97 and 1 <= m.vectors.nprobe <= m.vectors.nlist
+    exact_text = (docs / "d0077.txt").read_text()
+    assert kb.search(exact_text, k=1, mode="dense")[0].chunk.source.endswith("d0077.txt")
+    assert kb.search("item77", k=1, mode="bm25")[0].chunk.source.endswith("d0077.txt")
+    # Incremental edits keep the IVF layout and its ids.
+    (docs / "d0005.txt").unlink()
+    kb.add([docs])
+    m = read_manifest(tmp_path / "ix")
+    assert m.vectors.kind == "ivf" and m.counts.chunks == 1199
+    assert len(kb.reader().vectors) == 1199
+    # Falling below half the threshold goes back to exact search.
+    for i in range(700):
+        (docs / f"d{i + 100:04d}.txt").unlink()
+    kb.add([docs])
+    assert read_manifest(tmp_path / "ix").vectors.kind == "flat"
+    assert len(kb.reader().vectors) == 499

@@ -1,0 +1,250 @@
+"""Index engine at scale: synthetic indexes of 100k and 1M chunks with stored vectors.
+
+No model embeds anything here: each chunk's vector is a real all-MiniLM-L6-v2 vector of a
+SciFact chunk (taken from an existing ragkit index's vector cache) plus seeded noise, so
+the vectors cluster the way real ones do; chunk texts are Zipf-distributed synthetic
+words for BM25. Queries are the 300 SciFact test queries, embedded once with the bundled
+model. The index is built through the normal `KnowledgeBase.add` pipeline (JSON-lines
+files → SQLite → FAISS layout chosen by size → BM25). Prints, per size: build time, open
+time (in a fresh process), hybrid and dense query latency p50/p99 excluding query
+embedding, recall@10 of hybrid and dense against the same search with exact vectors,
+peak RSS of the reader process, and size on disk.
+
+    python bench/scale_bench.py --sizes 100000 1000000 [--seed-index indexes/scifact]
+
+The seed index must hold SciFact (build it with
+`ragkit index ../shared/data/scifact/corpus.jsonl --index scifact`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "scifact"
+
+
+class SyntheticEmbedder:
+    """Derives a fixed vector from each text's hash: a seed vector plus noise.
+
+    Queries registered with `register_query` return their real embedding instead."""
+
+    def __init__(self, base: np.ndarray, sigma: float) -> None:
+        from ragkit.embeddings.base import Embedder
+
+        self._base = base
+        self._sigma = sigma
+        self._queries: dict[str, np.ndarray] = {}
+        outer = self
+
+        class _Impl(Embedder):
+            id = "all-MiniLM-L6-v2"
+            batch_size = 4096
+
+            @property
+            def dim(self) -> int:
+                return int(outer._base.shape[1])
+
+            def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+                return np.vstack([outer.vector(t) for t in texts])
+
+        self.embedder = _Impl()
+
+    def register_query(self, text: str, vector: np.ndarray) -> None:
+        self._queries[text] = vector.reshape(1, -1).astype(np.float32)
+
+    def vector(self, text: str) -> np.ndarray:
+        if text in self._queries:
+            return self._queries[text][0]
+        seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+        rng = np.random.default_rng(seed)
+        v = self._base[seed % len(self._base)] + rng.normal(
+            scale=self._sigma, size=self._base.shape[1]
+        )
+        return (v / np.linalg.norm(v)).astype(np.float32)
+
+
+def seed_vectors(seed_index: Path) -> np.ndarray:
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{seed_index / 'store.sqlite'}?mode=ro", uri=True)
+    rows = conn.execute("SELECT vector FROM embeddings").fetchall()
+    return np.vstack([np.frombuffer(r[0], dtype=np.float32) for r in rows])
+
+
+def write_corpus(folder: Path, n: int, seed: int = 7) -> None:
+    rng = np.random.default_rng(seed)
+    vocab = np.array([f"w{i}" for i in range(50_000)])
+    weights = 1.0 / np.arange(1, len(vocab) + 1) ** 1.05
+    weights /= weights.sum()
+    per_file = 20_000
+    for start in range(0, n, per_file):
+        with open(folder / f"part{start // per_file:04d}.jsonl", "w", encoding="utf-8") as fh:
+            for i in range(start, min(n, start + per_file)):
+                words = rng.choice(vocab, size=int(rng.integers(30, 70)), p=weights)
+                fh.write(json.dumps({"_id": str(i), "text": " ".join(words)}) + "\n")
+
+
+def queries(n: int = 300) -> list[str]:
+    wanted = {
+        line.split("\t")[0] for line in (DATA / "qrels" / "test.tsv").read_text().splitlines()[1:]
+    }
+    out = []
+    for line in (DATA / "queries.jsonl").read_text().splitlines():
+        q = json.loads(line)
+        if q["_id"] in wanted:
+            out.append(q["text"])
+    return out[:n]
+
+
+def reader_job(index: str, qfile: str, exact: bool) -> None:
+    """Runs in a fresh process: open the index, time searches, print JSON."""
+    started = time.perf_counter()
+    from ragkit.analysis import Analyzer
+    from ragkit.index.engine import IndexReader
+    from ragkit.retrieval import rrf_fuse
+
+    imported = time.perf_counter()
+    reader = IndexReader.open(Path(index))
+    opened = time.perf_counter()
+    data = np.load(qfile)
+    qtexts = json.loads(Path(qfile + ".json").read_text())
+    if exact:
+        import faiss
+
+        # Exact reference: every stored vector, brute force, same ids.
+        rows = reader.store.chunk_ids_and_hashes(reader.generation)
+        cache = reader.store.cached_vectors([h for _, h in rows], data.shape[1])
+        flat = faiss.IndexIDMap2(faiss.IndexFlatIP(data.shape[1]))
+        flat.add_with_ids(
+            np.vstack([cache[h] for _, h in rows]), np.array([i for i, _ in rows], dtype=np.int64)
+        )
+    analyzer = Analyzer()
+    dense_lat, hybrid_lat, dense_ids, hybrid_ids = [], [], [], []
+    for qv, qt in zip(data, qtexts, strict=True):
+        q = qv.reshape(1, -1)
+        t0 = time.perf_counter()
+        if exact:
+            ids = flat.search(q, 50)[1][0]
+        else:
+            ids = reader.vectors.search(q, 50)[1]
+        t1 = time.perf_counter()
+        _, lex = reader.bm25.search(analyzer.tokenize(qt), 50)
+        fused = rrf_fuse([ids.tolist(), lex.tolist()])[:10]
+        reader.chunks([i for i, _ in fused])
+        t2 = time.perf_counter()
+        dense_lat.append(t1 - t0)
+        hybrid_lat.append(t2 - t0)
+        dense_ids.append(ids[:10].tolist())
+        hybrid_ids.append([i for i, _ in fused])
+    print(
+        json.dumps(
+            {
+                "import_s": imported - started,
+                "open_s": opened - imported,
+                "dense_ms": [x * 1000 for x in dense_lat],
+                "hybrid_ms": [x * 1000 for x in hybrid_lat],
+                "dense_ids": dense_ids,
+                "hybrid_ids": hybrid_ids,
+                "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3,
+            }
+        )
+    )
+
+
+def run_reader(index: Path, qfile: Path, exact: bool) -> dict:
+    done = subprocess.run(
+        [sys.executable, __file__, "--reader", str(index), str(qfile), "1" if exact else "0"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def recall(got: list[list[int]], truth: list[list[int]]) -> float:
+    hits = sum(len(set(g) & set(t)) for g, t in zip(got, truth, strict=True))
+    return hits / sum(len(t) for t in truth)
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--reader":
+        reader_job(sys.argv[2], sys.argv[3], sys.argv[4] == "1")
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--seed-index", type=Path, default=ROOT / "indexes" / "scifact")
+    parser.add_argument("--sigma", type=float, default=0.02)
+    parser.add_argument("--keep", type=Path, default=None, help="Keep indexes in this folder.")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+    from ragkit import KnowledgeBase
+    from ragkit.embeddings import make_embedder
+
+    base = seed_vectors(args.seed_index)
+    qtexts = queries()
+    model = make_embedder("bundled")
+    qvecs = model.embed(qtexts)
+    work = Path(tempfile.mkdtemp(prefix="ragkit-scale-"))
+    qfile = work / "queries.npy"
+    np.save(qfile, qvecs)
+    Path(str(qfile) + ".json").write_text(json.dumps(qtexts))
+    print(f"seed vectors {len(base)}, queries {len(qtexts)}, sigma {args.sigma}")
+    print(
+        f"{'chunks':>9} {'build s':>8} {'layout':>14} {'open s':>7} {'hyb p50':>8} "
+        f"{'hyb p99':>8} {'dense p50':>9} {'R@10 hyb':>8} {'R@10 dns':>8} {'RSS MB':>7} "
+        f"{'disk MB':>8}"
+    )
+    try:
+        for n in args.sizes:
+            corpus = work / f"corpus-{n}"
+            corpus.mkdir()
+            write_corpus(corpus, n)
+            synth = SyntheticEmbedder(base, args.sigma)
+            index = (args.keep or work) / f"ix-{n}"
+            kb = KnowledgeBase.open(index, embedder=synth.embedder)
+            t0 = time.perf_counter()
+            kb.add([corpus])
+            build = time.perf_counter() - t0
+            m = kb.reader().manifest
+            kb.close()
+            shutil.rmtree(corpus)
+            approx = run_reader(index, qfile, exact=False)
+            exact = run_reader(index, qfile, exact=True)
+            disk = sum(p.stat().st_size for p in index.rglob("*") if p.is_file()) / 1e6
+            layout = f"{m.vectors.kind}/{m.vectors.nlist}/{m.vectors.nprobe}"
+            print(
+                f"{m.counts.chunks:>9} {build:>8.1f} {layout:>14} {approx['open_s']:>7.3f} "
+                f"{statistics.median(approx['hybrid_ms']):>8.2f} "
+                f"{pct(approx['hybrid_ms'], 99):>8.2f} "
+                f"{statistics.median(approx['dense_ms']):>9.2f} "
+                f"{recall(approx['hybrid_ids'], exact['hybrid_ids']):>8.3f} "
+                f"{recall(approx['dense_ids'], exact['dense_ids']):>8.3f} "
+                f"{approx['rss_mb']:>7.0f} {disk:>8.0f}",
+                flush=True,
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
