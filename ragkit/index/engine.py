@@ -70,6 +70,7 @@ class _Pending:
     ids: list[int]
     hashes: list[str]
     texts: list[str]
+    files_changed: int = 0
 
 
 class IndexWriter:
@@ -101,7 +102,7 @@ class IndexWriter:
         created = not self.index_dir.exists()
         with self._session(prog) as (store, base):
             outcomes, pending, removed = self._ingest(store, base, paths, prog)
-            if pending.ids or removed:
+            if pending.ids or removed or pending.files_changed:
                 self._embed(store, pending.hashes, pending.texts, prog)
                 self._commit(store, base, pending, removed, prog)
         if created and not index_exists(self.index_dir):
@@ -291,18 +292,24 @@ class IndexWriter:
         total = sum(len(c) for _, c in pairs)
         if total == 0:
             return FileOutcome(source, "failed", "no text to index")
-        if known is not None:
-            removed.extend(store.remove_source(source, new_gen))
         state = FileState(source, st.st_size, st.st_mtime_ns, digest)
-        for chunk_id, h, text in store.add_documents(pairs, state, new_gen, self.analyzer.tokenize):
+        change = store.replace_file(state, pairs, new_gen, self.analyzer.tokenize)
+        removed.extend(change.removed)
+        pending.files_changed += 1
+        for chunk_id, h, text in change.added:
             pending.ids.append(chunk_id)
             pending.hashes.append(h)
             pending.texts.append(text)
-        reason = ""
+        notes = []
+        if len(docs) > 1 and known is not None:
+            notes.append(
+                f"{change.documents_added} of {len(docs)} documents new or changed, "
+                f"{change.documents_removed} replaced or gone"
+            )
         skipped_lines = docs[0].metadata.get("skipped_lines") if docs else None
         if skipped_lines:
-            reason = f"skipped bad lines {skipped_lines}"
-        return FileOutcome(source, "indexed", reason, total)
+            notes.append(f"skipped bad lines {skipped_lines}")
+        return FileOutcome(source, "indexed", "; ".join(notes), len(change.added))
 
     def _embed(
         self, store: Store, hashes: Sequence[str], texts: Sequence[str], prog: IndexProgress

@@ -27,15 +27,23 @@ from ragkit.types import Chunk, Document, StoredChunk
 STORE = "store.sqlite"
 
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    added_gen INTEGER NOT NULL,
+    removed_gen INTEGER
+);
+CREATE INDEX IF NOT EXISTS files_source ON files(source);
 CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     key TEXT NOT NULL,
     source TEXT NOT NULL,
     title TEXT NOT NULL,
     file_type TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    sha256 TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
     metadata TEXT NOT NULL,
     added_gen INTEGER NOT NULL,
     removed_gen INTEGER
@@ -69,6 +77,14 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def document_hash(doc: Document) -> str:
+    """Identifies a document's indexed content: its title and the text of its pages."""
+    digest = hashlib.sha256(doc.title.encode("utf-8"))
+    for page in doc.pages:
+        digest.update(b"\x00" + str(page.number).encode() + b"\x00" + page.text.encode("utf-8"))
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class FileState:
     """What the store knows of one source file at a generation."""
@@ -77,6 +93,17 @@ class FileState:
     size: int
     mtime_ns: int
     sha256: str
+
+
+@dataclass
+class FileChange:
+    """What replacing one file's content changed: added chunks as (id, text hash, text),
+    removed chunk ids, and document counts."""
+
+    added: list[tuple[int, str, str]]
+    removed: list[int]
+    documents_added: int
+    documents_removed: int
 
 
 def connect(index_dir: Path, readonly: bool = False) -> sqlite3.Connection:
@@ -108,9 +135,7 @@ class Store:
     # --- reading -------------------------------------------------------------------
     def file_states(self, gen: int) -> dict[str, FileState]:
         rows = self.conn.execute(
-            "SELECT source, size, mtime_ns, sha256 FROM documents d WHERE "
-            + _VISIBLE.format(t="d")
-            + " GROUP BY source",
+            "SELECT source, size, mtime_ns, sha256 FROM files f WHERE " + _VISIBLE.format(t="f"),
             {"gen": gen},
         )
         return {r[0]: FileState(r[0], r[1], r[2], r[3]) for r in rows}
@@ -182,7 +207,8 @@ class Store:
         """Largest generation any row mentions (0 for an empty store)."""
         row = self.conn.execute(
             "SELECT max(g) FROM (SELECT max(added_gen) AS g FROM chunks UNION ALL "
-            "SELECT max(removed_gen) FROM chunks UNION ALL SELECT max(added_gen) FROM documents)"
+            "SELECT max(removed_gen) FROM chunks UNION ALL SELECT max(added_gen) FROM documents "
+            "UNION ALL SELECT max(added_gen) FROM files)"
         ).fetchone()
         return int(row[0] or 0)
 
@@ -208,83 +234,135 @@ class Store:
     def discard_after(self, gen: int) -> None:
         """Undo whatever a crashed writer prepared beyond the committed generation."""
         with self.conn:
-            self.conn.execute("DELETE FROM chunks WHERE added_gen > ?", (gen,))
-            self.conn.execute("DELETE FROM documents WHERE added_gen > ?", (gen,))
-            self.conn.execute("UPDATE chunks SET removed_gen = NULL WHERE removed_gen > ?", (gen,))
-            self.conn.execute(
-                "UPDATE documents SET removed_gen = NULL WHERE removed_gen > ?", (gen,)
-            )
+            for table in ("chunks", "documents", "files"):
+                self.conn.execute(f"DELETE FROM {table} WHERE added_gen > ?", (gen,))
+                self.conn.execute(
+                    f"UPDATE {table} SET removed_gen = NULL WHERE removed_gen > ?", (gen,)
+                )
 
     def remove_source(self, source: str, new_gen: int) -> list[int]:
-        """Mark a file's documents and chunks removed as of `new_gen`; return chunk ids."""
-        cur_gen = new_gen - 1
+        """Mark a file and its documents and chunks removed as of `new_gen`; return the
+        removed chunk ids."""
         with self.conn:
-            ids = [
+            self.conn.execute(
+                "UPDATE files SET removed_gen = ? WHERE source = ? AND removed_gen IS NULL",
+                (new_gen, source),
+            )
+            doc_ids = [
                 r[0]
                 for r in self.conn.execute(
-                    "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id "
-                    "WHERE d.source = :s AND " + _VISIBLE.format(t="c"),
-                    {"s": source, "gen": cur_gen},
+                    "SELECT id FROM documents WHERE source = ? AND removed_gen IS NULL", (source,)
                 )
             ]
-            self.conn.execute(
-                "UPDATE chunks SET removed_gen = :new WHERE doc_id IN (SELECT id FROM documents "
-                "WHERE source = :s) AND removed_gen IS NULL",
-                {"s": source, "new": new_gen},
-            )
-            self.conn.execute(
-                "UPDATE documents SET removed_gen = :new WHERE source = :s AND removed_gen IS NULL",
-                {"s": source, "new": new_gen},
-            )
-        return ids
+            return self._remove_documents(doc_ids, new_gen)
 
-    def add_documents(
+    def _remove_documents(self, doc_ids: Sequence[int], new_gen: int) -> list[int]:
+        removed: list[int] = []
+        for start in range(0, len(doc_ids), 500):
+            part = list(doc_ids[start : start + 500])
+            marks = ",".join("?" * len(part))
+            removed.extend(
+                r[0]
+                for r in self.conn.execute(
+                    f"SELECT id FROM chunks WHERE doc_id IN ({marks}) AND removed_gen IS NULL", part
+                )
+            )
+            self.conn.execute(
+                f"UPDATE chunks SET removed_gen = ? WHERE doc_id IN ({marks}) "
+                "AND removed_gen IS NULL",
+                [new_gen, *part],
+            )
+            self.conn.execute(
+                f"UPDATE documents SET removed_gen = ? WHERE id IN ({marks})", [new_gen, *part]
+            )
+        return removed
+
+    def replace_file(
         self,
-        docs: Sequence[tuple[Document, list[Chunk]]],
         state: FileState,
+        docs: Sequence[tuple[Document, list[Chunk]]],
+        new_gen: int,
+        analyze: Callable[[str], list[str]],
+    ) -> FileChange:
+        """Make `docs` the content of file `state.source` as of `new_gen`.
+
+        Documents whose key and content are unchanged keep their rows (a JSON-lines file
+        with one edited line re-indexes one document); the others are added or removed.
+        """
+        source = state.source
+        with self.conn:
+            self.conn.execute(
+                "UPDATE files SET removed_gen = ? WHERE source = ? AND removed_gen IS NULL",
+                (new_gen, source),
+            )
+            self.conn.execute(
+                "INSERT INTO files (source, size, mtime_ns, sha256, added_gen) VALUES (?,?,?,?,?)",
+                (source, state.size, state.mtime_ns, state.sha256, new_gen),
+            )
+            existing: dict[tuple[str, str], list[int]] = {}
+            for doc_id, key, digest in self.conn.execute(
+                "SELECT id, key, content_hash FROM documents WHERE source = ? "
+                "AND removed_gen IS NULL",
+                (source,),
+            ):
+                existing.setdefault((key, digest), []).append(doc_id)
+            change = FileChange([], [], 0, 0)
+            for doc, chunks in docs:
+                digest = document_hash(doc)
+                same = existing.get((doc.key, digest))
+                if same:
+                    same.pop()  # unchanged: its rows stay as they are
+                    continue
+                change.added.extend(self._insert_document(doc, digest, chunks, new_gen, analyze))
+                change.documents_added += 1
+            leftover = [i for ids in existing.values() for i in ids]
+            change.removed.extend(self._remove_documents(leftover, new_gen))
+            change.documents_removed = len(leftover)
+        return change
+
+    def _insert_document(
+        self,
+        doc: Document,
+        digest: str,
+        chunks: Sequence[Chunk],
         new_gen: int,
         analyze: Callable[[str], list[str]],
     ) -> list[tuple[int, str, str]]:
-        """Insert a file's documents and chunks; return (chunk id, text hash, text)."""
+        cur = self.conn.execute(
+            "INSERT INTO documents (key, source, title, file_type, content_hash, metadata,"
+            " added_gen) VALUES (?,?,?,?,?,?,?)",
+            (
+                doc.key,
+                doc.source,
+                doc.title,
+                doc.file_type,
+                digest,
+                json.dumps(doc.metadata, ensure_ascii=False),
+                new_gen,
+            ),
+        )
+        doc_id = cur.lastrowid
         added: list[tuple[int, str, str]] = []
-        with self.conn:
-            for doc, chunks in docs:
-                cur = self.conn.execute(
-                    "INSERT INTO documents (key, source, title, file_type, size, mtime_ns, sha256,"
-                    " metadata, added_gen) VALUES (?,?,?,?,?,?,?,?,?)",
-                    (
-                        doc.key,
-                        doc.source,
-                        doc.title,
-                        doc.file_type,
-                        state.size,
-                        state.mtime_ns,
-                        state.sha256,
-                        json.dumps(doc.metadata, ensure_ascii=False),
-                        new_gen,
-                    ),
-                )
-                doc_id = cur.lastrowid
-                for chunk in chunks:
-                    h = text_hash(chunk.text)
-                    cur = self.conn.execute(
-                        "INSERT INTO chunks (doc_id, ordinal, text, text_hash, terms, page_start,"
-                        " page_end, char_start, char_end, added_gen) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                        (
-                            doc_id,
-                            chunk.ordinal,
-                            chunk.text,
-                            h,
-                            " ".join(analyze(chunk.text)),
-                            chunk.page_start,
-                            chunk.page_end,
-                            chunk.char_start,
-                            chunk.char_end,
-                            new_gen,
-                        ),
-                    )
-                    assert cur.lastrowid is not None
-                    added.append((cur.lastrowid, h, chunk.text))
+        for chunk in chunks:
+            h = text_hash(chunk.text)
+            cur = self.conn.execute(
+                "INSERT INTO chunks (doc_id, ordinal, text, text_hash, terms, page_start,"
+                " page_end, char_start, char_end, added_gen) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    doc_id,
+                    chunk.ordinal,
+                    chunk.text,
+                    h,
+                    " ".join(analyze(chunk.text)),
+                    chunk.page_start,
+                    chunk.page_end,
+                    chunk.char_start,
+                    chunk.char_end,
+                    new_gen,
+                ),
+            )
+            assert cur.lastrowid is not None
+            added.append((cur.lastrowid, h, chunk.text))
         return added
 
     def cache_vectors(self, items: Iterable[tuple[str, np.ndarray]]) -> None:
@@ -297,6 +375,10 @@ class Store:
     def purge_removed(self, up_to_gen: int) -> None:
         """Drop rows no reader of generation >= up_to_gen can see."""
         with self.conn:
+            self.conn.execute(
+                "DELETE FROM files WHERE removed_gen IS NOT NULL AND removed_gen <= ?",
+                (up_to_gen,),
+            )
             self.conn.execute(
                 "DELETE FROM chunks WHERE removed_gen IS NOT NULL AND removed_gen <= ?",
                 (up_to_gen,),

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -185,9 +186,12 @@ def test_leftovers_of_a_crashed_writer_are_discarded(tmp_path: Path, corpus: Pat
     kb.add([corpus])
     # Simulate a writer killed after preparing generation 2 but before committing it.
     conn = connect(ix)
+    conn.execute(
+        "INSERT INTO files (source, size, mtime_ns, sha256, added_gen) VALUES ('/ghost',1,1,'x',2)"
+    )
     doc_id = conn.execute(
-        "INSERT INTO documents (key, source, title, file_type, size, mtime_ns, sha256, metadata,"
-        " added_gen) VALUES ('k','/ghost','','txt',1,1,'x','{}',2)"
+        "INSERT INTO documents (key, source, title, file_type, content_hash, metadata,"
+        " added_gen) VALUES ('k','/ghost','','txt','x','{}',2)"
     ).lastrowid
     conn.execute(
         "INSERT INTO chunks (doc_id, ordinal, text, text_hash, terms, char_start, char_end,"
@@ -195,6 +199,7 @@ def test_leftovers_of_a_crashed_writer_are_discarded(tmp_path: Path, corpus: Pat
         (doc_id,),
     )
     conn.execute("UPDATE chunks SET removed_gen = 2")
+    conn.execute("UPDATE files SET removed_gen = 2 WHERE added_gen = 1")
     conn.commit()
     conn.close()
     shutil.copytree(ix / "gen-000001", ix / "gen-000002")
@@ -308,3 +313,41 @@ def test_layout_switches_to_ivf_past_the_threshold_and_back(tmp_path: Path) -> N
     kb.add([docs])
     assert read_manifest(tmp_path / "ix").vectors.kind == "flat"
     assert len(kb.reader().vectors) == 499
+
+
+def test_jsonl_edit_reindexes_only_the_changed_documents(tmp_path: Path) -> None:
+    class CountingEmbedder(HashingEmbedder):
+        texts: ClassVar[list[str]] = []
+
+        def embed_batch(self, texts):  # type: ignore[no-untyped-def]
+            CountingEmbedder.texts.extend(texts)
+            return super().embed_batch(texts)
+
+    lines = [
+        json.dumps({"_id": str(i), "text": f"document number {i} about tea"}) for i in range(50)
+    ]
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("\n".join(lines) + "\n")
+    kb = KnowledgeBase.open(tmp_path / "ix", embedder=CountingEmbedder())
+    kb.add([corpus])
+    assert len(CountingEmbedder.texts) == 50
+    before = {h.chunk.doc_key: h.chunk.id for h in kb.search("document tea", k=50, mode="bm25")}
+    lines[7] = json.dumps({"_id": "7", "text": "document seven now about coffee"})
+    del lines[9]
+    corpus.write_text("\n".join(lines) + "\n")
+    report = kb.add([corpus])
+    assert report.chunks_added == 1 and CountingEmbedder.texts[50:] == [
+        "document seven now about coffee"
+    ]
+    assert "1 of 49 documents new or changed" in report.files[0].reason
+    after = {h.chunk.doc_key: h.chunk.id for h in kb.search("document", k=50, mode="bm25")}
+    assert len(after) == 49 and f"{corpus}#9" not in after
+    # Unchanged documents keep their chunk ids; the edited one got a new id.
+    assert after[f"{corpus}#3"] == before[f"{corpus}#3"]
+    assert after[f"{corpus}#7"] != before[f"{corpus}#7"]
+    assert kb.search("coffee", k=1, mode="bm25")[0].chunk.doc_key == f"{corpus}#7"
+    # Rewriting the file with the same documents commits the new file state, nothing else.
+    corpus.write_text("\n".join(lines) + "\n\n")
+    report = kb.add([corpus])
+    assert report.chunks_added == 0
+    assert {f.status for f in kb.add([corpus]).files} == {"unchanged"}
