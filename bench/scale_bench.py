@@ -111,6 +111,15 @@ def queries(n: int = 300) -> list[str]:
     return out[:n]
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak RSS. (ru_maxrss would include the parent's memory at fork
+    time, which Linux carries across exec.)"""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def reader_job(index: str, qfile: str, exact: bool) -> None:
     """Runs in a fresh process: open the index, time searches, print JSON."""
     started = time.perf_counter()
@@ -160,7 +169,7 @@ def reader_job(index: str, qfile: str, exact: bool) -> None:
                 "hybrid_ms": [x * 1000 for x in hybrid_lat],
                 "dense_ids": dense_ids,
                 "hybrid_ids": hybrid_ids,
-                "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3,
+                "rss_mb": peak_rss_mb(),
             }
         )
     )

@@ -40,7 +40,7 @@ from ragkit.index.fsutil import (
     sha256_file,
     verify_checksum,
 )
-from ragkit.index.lock import WriteLock
+from ragkit.index.lock import LOCK_FILE, WriteLock
 from ragkit.index.manifest import (
     MANIFEST,
     ChunkerInfo,
@@ -53,7 +53,7 @@ from ragkit.index.manifest import (
     write_manifest,
 )
 from ragkit.index.progress import IndexProgress, NoProgress
-from ragkit.index.store import FileState, Store, connect
+from ragkit.index.store import STORE, FileState, Store, connect
 from ragkit.index.vectors import VECTORS, VectorIndex, choose_layout
 from ragkit.loaders import LoaderOptions, iter_files, load_file
 from ragkit.types import Chunk, Document, FileOutcome, IndexReport, StoredChunk
@@ -99,15 +99,18 @@ class IndexWriter:
         """Index `paths`; commit a new generation when anything changed."""
         started = time.perf_counter()
         prog = progress or NoProgress()
-        created = not self.index_dir.exists()
         with self._session(prog) as (store, base):
             outcomes, pending, removed = self._ingest(store, base, paths, prog)
             if pending.ids or removed or pending.files_changed:
                 self._embed(store, pending.hashes, pending.texts, prog)
                 self._commit(store, base, pending, removed, prog)
-        if created and not index_exists(self.index_dir):
-            # Nothing could be indexed: leave no empty index behind to confuse later runs.
-            shutil.rmtree(self.index_dir, ignore_errors=True)
+            elif not index_exists(self.index_dir):
+                # Nothing could be indexed into a new index: leave no empty store behind
+                # to confuse later runs. Done under the lock, and the lock file stays, so
+                # a writer waiting for this one still finds the folder it locked.
+                store.conn.close()
+                for name in (STORE, STORE + "-wal", STORE + "-shm"):
+                    (self.index_dir / name).unlink(missing_ok=True)
         return IndexReport(
             files=tuple(outcomes),
             chunks_added=len(pending.ids),
@@ -430,18 +433,19 @@ class IndexReader:
         store: Store,
         vectors: VectorIndex,
         bm25: BM25Index,
+        manifest_stamp: tuple[int, int] = (0, 0),
     ) -> None:
         self.index_dir = index_dir
         self.manifest = manifest
         self.store = store
         self.vectors = vectors
         self.bm25 = bm25
-        self._manifest_mtime = _mtime(index_dir / MANIFEST)
+        self._manifest_stamp = manifest_stamp
 
     @classmethod
     def open(cls, index_dir: Path, verify: bool = True) -> IndexReader:
         if not index_exists(index_dir):
-            if index_dir.exists() and any(index_dir.iterdir()):
+            if index_dir.exists() and any(p.name != LOCK_FILE for p in index_dir.iterdir()):
                 raise IndexCorruptError(
                     f"{index_dir} has no {MANIFEST}; it is not a ragkit index or was never "
                     "finished — delete the folder and index again"
@@ -452,9 +456,12 @@ class IndexReader:
             )
         last: Exception | None = None
         for _ in range(3):
+            # Stamp before reading: if a writer commits in between, the reader holds the
+            # older generation with the older stamp and so notices the commit later.
+            stamp = _stamp(index_dir / MANIFEST)
             manifest = read_manifest(index_dir)
             try:
-                return cls._open_generation(index_dir, manifest, verify)
+                return cls._open_generation(index_dir, manifest, verify, stamp)
             except IndexCorruptError as exc:
                 # A writer may have committed and cleaned up between our reads: retry
                 # when the manifest moved on, fail when it did not.
@@ -465,7 +472,9 @@ class IndexReader:
         raise last
 
     @classmethod
-    def _open_generation(cls, index_dir: Path, manifest: Manifest, verify: bool) -> IndexReader:
+    def _open_generation(
+        cls, index_dir: Path, manifest: Manifest, verify: bool, stamp: tuple[int, int]
+    ) -> IndexReader:
         for rel, digest in manifest.files.items():
             path = index_dir / rel
             if not path.is_file():
@@ -492,7 +501,7 @@ class IndexReader:
                 f"index {index_dir} could not be opened ({exc}); "
                 f"run: ragkit repair --index {index_dir}"
             ) from None
-        return cls(index_dir, manifest, store, vectors, bm25)
+        return cls(index_dir, manifest, store, vectors, bm25, stamp)
 
     @property
     def generation(self) -> int:
@@ -500,7 +509,7 @@ class IndexReader:
 
     def is_stale(self) -> bool:
         """True when a writer has committed a newer generation since this was opened."""
-        return _mtime(self.index_dir / MANIFEST) != self._manifest_mtime
+        return _stamp(self.index_dir / MANIFEST) != self._manifest_stamp
 
     def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
         return self.store.chunks_by_id(ids, self.generation)
@@ -509,8 +518,10 @@ class IndexReader:
         self.store.conn.close()
 
 
-def _mtime(path: Path) -> int:
+def _stamp(path: Path) -> tuple[int, int]:
+    """Identity of the manifest file: every commit replaces it, giving a new inode."""
     try:
-        return os.stat(path).st_mtime_ns
+        st = os.stat(path)
+        return st.st_ino, st.st_mtime_ns
     except OSError:
-        return 0
+        return (0, 0)

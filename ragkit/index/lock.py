@@ -14,6 +14,8 @@ from types import TracebackType
 
 from ragkit.errors import RagkitError
 
+LOCK_FILE = "write.lock"
+
 
 class IndexBusyError(RagkitError):
     """Another process is writing to the index."""
@@ -27,7 +29,7 @@ class WriteLock:
         timeout: float | None = None,
         on_wait: Callable[[str], None] | None = None,
     ) -> None:
-        self.path = index_dir / "write.lock"
+        self.path = index_dir / LOCK_FILE
         self.wait = wait
         self.timeout = timeout
         self.on_wait = on_wait
@@ -40,7 +42,13 @@ class WriteLock:
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
+                if _same_file(fd, self.path):
+                    break
+                # The lock file was replaced while we waited: a lock on the old inode
+                # excludes nobody, so start over on the file that is there now.
+                os.close(fd)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+                continue
             except BlockingIOError:
                 if not self.wait or (deadline is not None and time.monotonic() > deadline):
                     os.close(fd)
@@ -68,3 +76,12 @@ class WriteLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    own = os.fstat(fd)
+    return (own.st_ino, own.st_dev) == (st.st_ino, st.st_dev)

@@ -1,0 +1,407 @@
+"""Kill real indexing processes at random moments and check the index after every kill.
+
+Each round changes part of a corpus of small .txt files (rewrites ~20%, deletes ~4%,
+adds ~4%), starts a writer process on it, SIGKILLs it after a random delay between 0
+and the measured length of a whole write (stratified: one delay in each of N equal
+slices, in random order, so every stage of a write gets hit), then opens the index
+with its checksums verified and classifies what it shows:
+
+- previous state: exactly the chunks, counts and generation from before the round;
+- new state: exactly those the changed corpus must give, one generation later;
+- CORRUPT: anything else, or an error while opening, checking or searching.
+
+A writer then runs to completion and must roll back the killed one's leftovers and
+reach the new state, which the next round starts from.
+
+Prints one line per kill (delay, last stage the writer reported, outcome) and a
+summary: kills, how many landed before and after the commit, corrupt states (must be
+0), recoveries, total time. Exits with status 1 if any state was corrupt or any
+recovery failed. Run from the repository root:
+
+    python bench/crash_bench.py                      # 60 kills, hashing fake embedder
+    python bench/crash_bench.py --kills 200 --files 400 --seed 7
+    python bench/crash_bench.py --real-model --kills 20
+
+By default the killed process is a small script calling `KnowledgeBase.add` with
+`HashingEmbedder(dim=64)` (a write takes one to two seconds). `--real-model` kills
+`python -m ragkit.cli index CORPUS --index DIR` with the bundled all-MiniLM-L6-v2
+embedder instead: each write then loads the model and takes several seconds.
+Everything is written under a temporary folder, removed at the end unless `--keep`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ragkit import Embedder, KnowledgeBase
+    from ragkit.index.engine import IndexReader
+
+# (source, ordinal, text) of every visible chunk, sorted: what a generation shows.
+State = tuple[tuple[str, int, str], ...]
+
+_SYLLABLES = "ka lo mi nu ra se ti vo ze pa do fe gu hi ju be ly wa xo qi".split()
+VOCAB = [a + b + c for a in _SYLLABLES for b in _SYLLABLES for c in _SYLLABLES[:5]]
+
+# The killed process in the default mode. It records when each stage of the write starts
+# (flushed at once, so the lines survive SIGKILL) to tell where a kill landed.
+HELPER = r"""
+import sys
+import time
+
+from ragkit import HashingEmbedder, KnowledgeBase
+
+
+class Events:
+    def __init__(self, path):
+        self.fh = open(path, "a", encoding="utf-8")
+
+    def mark(self, phase):
+        self.fh.write(f"{phase} {time.time():.6f}\n")
+        self.fh.flush()
+
+    def files_found(self, total):
+        self.mark("ingest")
+
+    def file_done(self, outcome):
+        pass
+
+    def embedding(self, total):
+        self.mark("embedding")
+
+    def embedded(self, count):
+        pass
+
+    def stage(self, name):
+        self.mark(name)
+
+    def waiting(self, message):
+        pass
+
+
+events = Events(sys.argv[3])
+events.mark("started")
+kb = KnowledgeBase.open(sys.argv[1], embedder=HashingEmbedder(dim=64))
+kb.add([sys.argv[2]], progress=events)
+events.mark("done")
+"""
+
+
+class Corpus:
+    """A folder of small .txt files (2-3 chunks each) that changes between writes."""
+
+    def __init__(self, root: Path, seed: int, files: int) -> None:
+        self.root = root
+        self.rng = random.Random(seed)
+        self._next = 0
+        root.mkdir(parents=True)
+        for _ in range(files):
+            self._write(self._new_name())
+
+    def _new_name(self) -> str:
+        self._next += 1
+        return f"doc-{self._next:05d}.txt"
+
+    def _write(self, name: str) -> None:
+        words = " ".join(self.rng.choice(VOCAB) for _ in range(self.rng.randint(200, 380)))
+        (self.root / name).write_text(f"{name} {words}\n", encoding="utf-8")
+
+    def mutate(self, change: float, delete: float = 0.04, add: float = 0.04) -> None:
+        names = sorted(p.name for p in self.root.iterdir())
+        picks = self.rng.sample(names, int(len(names) * (change + delete)))
+        deleted = int(len(names) * delete)
+        for name in picks[:deleted]:
+            (self.root / name).unlink()
+        for name in picks[deleted:]:
+            self._write(name)
+        for _ in range(int(len(names) * add)):
+            self._write(self._new_name())
+
+
+class Oracle:
+    """The state a folder must index to, from its files via ragkit's loader and chunker
+    (with the defaults the CLI uses), cached by file content."""
+
+    def __init__(self) -> None:
+        from ragkit.chunking import Chunker, ChunkerParams
+
+        self._chunker = Chunker(ChunkerParams())
+        self._rows: dict[tuple[Path, bytes], list[tuple[int, str]]] = {}
+
+    def state(self, folder: Path) -> State:
+        from ragkit.loaders import LoaderOptions, iter_files, load_file
+
+        rows: list[tuple[str, int, str]] = []
+        for path in iter_files([folder]):
+            key = (path, path.read_bytes())
+            if key not in self._rows:
+                docs = load_file(path, LoaderOptions())
+                self._rows[key] = [
+                    (c.ordinal, c.text) for d in docs for c in self._chunker.split(d)
+                ]
+            source = str(path.resolve())
+            rows.extend((source, ordinal, text) for ordinal, text in self._rows[key])
+        return tuple(sorted(rows))
+
+
+class Inconsistent(Exception):
+    """The index disagrees with itself or with both expected states."""
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise Inconsistent(message)
+
+
+def examine(index: Path, kb: KnowledgeBase, rng: random.Random) -> tuple[int, State]:
+    """Open the index (checksums verified), check that manifest counts, SQLite rows, FAISS
+    ids and BM25 rows agree, run a search, and return (generation, visible state)."""
+    import faiss
+    import numpy as np
+
+    from ragkit.index.engine import IndexReader
+
+    reader: IndexReader = IndexReader.open(index, verify=True)
+    try:
+        m = reader.manifest
+        ids = [i for i, _ in reader.store.chunk_ids_and_hashes(m.generation)]
+        chunks = reader.chunks(ids)
+        state = tuple(sorted((c.source, c.ordinal, c.text) for c in chunks.values()))
+        counts = (m.counts.documents, m.counts.chunks)
+        _check(len(chunks) == len(ids), "chunk rows without their document")
+        _check(reader.store.counts(m.generation) == counts, "manifest counts != SQLite")
+        _check(
+            len(state) == m.counts.chunks == len(reader.vectors) == len(reader.bm25),
+            f"chunks {len(state)}, manifest {m.counts.chunks}, vectors {len(reader.vectors)}, "
+            f"bm25 {len(reader.bm25)}",
+        )
+        gen_dir = m.gen_dir(index)
+        vectors: Any = faiss.read_index(str(gen_dir / "vectors.faiss"))  # IndexIDMap2
+        faiss_ids = sorted(faiss.vector_to_array(vectors.id_map).tolist())
+        _check(faiss_ids == sorted(ids), "FAISS ids != visible chunk ids")
+        bm25_ids = sorted(np.load(gen_dir / "bm25" / "ids.npy").tolist())
+        _check(bm25_ids == sorted(ids), "BM25 rows != visible chunk ids")
+        generation = m.generation
+    finally:
+        reader.close()
+    _, _, text = rng.choice(state)
+    hits = kb.search(" ".join(text.split()[1:7]), k=5)
+    visible = set(state)
+    _check(bool(hits), "a search for words of a visible chunk found nothing")
+    _check(
+        all((h.chunk.source, h.chunk.ordinal, h.chunk.text) in visible for h in hits),
+        "a search returned a chunk that is not visible",
+    )
+    return generation, state
+
+
+def leftovers(index: Path, generation: int) -> tuple[int, int]:
+    """(rows, generation folders) prepared beyond `generation` and never committed."""
+    conn = sqlite3.connect(f"file:{index / 'store.sqlite'}?mode=ro", uri=True)
+    try:
+        rows = sum(
+            conn.execute(
+                f"SELECT count(*) FROM {table} WHERE added_gen > ? OR removed_gen > ?",
+                (generation, generation),
+            ).fetchone()[0]
+            for table in ("documents", "chunks")
+        )
+    finally:
+        conn.close()
+    folders = [p for p in index.glob("gen-*") if int(p.name.removeprefix("gen-")) > generation]
+    return rows, len(folders)
+
+
+@dataclass
+class Writer:
+    """How to start one write of `corpus` into `index` as a separate process."""
+
+    index: Path
+    corpus: Path
+    work: Path
+    real_model: bool
+
+    def command(self, events: Path) -> list[str]:
+        if self.real_model:
+            # An absolute path with a separator is taken as the index folder itself.
+            return [
+                *(sys.executable, "-m", "ragkit.cli", "index"),
+                *(str(self.corpus), "--index", str(self.index)),
+            ]
+        helper = self.work / "writer.py"
+        if not helper.exists():
+            helper.write_text(HELPER, encoding="utf-8")
+        return [sys.executable, str(helper), str(self.index), str(self.corpus), str(events)]
+
+    def start(self, events: Path) -> subprocess.Popen[bytes]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RAGKIT_")}
+        env["HF_HUB_OFFLINE"] = "1"
+        env["TRANSFORMERS_OFFLINE"] = "1"
+        # cwd is the scratch folder so that no ./ragkit.toml changes the CLI's settings.
+        return subprocess.Popen(
+            self.command(events),
+            cwd=self.work,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+
+
+def last_stage(events: Path, real_model: bool) -> str:
+    if real_model:
+        return "-"  # the CLI reports no stages to a file
+    if not events.exists():
+        return "spawn"
+    lines = events.read_text(encoding="utf-8").split()
+    return lines[-2] if lines else "spawn"
+
+
+def make_embedder(real_model: bool) -> Embedder:
+    if real_model:
+        from ragkit.embeddings import make_embedder as bundled
+
+        return bundled("bundled")
+    from ragkit import HashingEmbedder
+
+    return HashingEmbedder(dim=64)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kills", type=int, default=60, help="processes to kill (default 60)")
+    parser.add_argument("--files", type=int, default=300, help="corpus files (default 300)")
+    parser.add_argument(
+        "--change", type=float, default=0.2, help="share of files rewritten per round"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    parser.add_argument(
+        "--real-model",
+        action="store_true",
+        help="kill `python -m ragkit.cli index` with the bundled embedder (slower)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+    from ragkit import KnowledgeBase
+
+    began = time.monotonic()
+    rng = random.Random(args.seed)
+    work = Path(tempfile.mkdtemp(prefix="ragkit-crash-"))
+    index = work / "ix"
+    corpus = Corpus(work / "docs", args.seed, args.files)
+    oracle = Oracle()
+    writer = Writer(index, corpus.root, work, args.real_model)
+    kb = KnowledgeBase.open(index, embedder=make_embedder(args.real_model))
+    print(f"scratch folder {work}; corpus {args.files} files; killed process:")
+    print("  " + " ".join(writer.command(work / "events")))
+    kb.add([corpus.root])
+    state = oracle.state(corpus.root)
+
+    # Writes run to completion measure how long a whole write process takes; the median
+    # of three, because the first start of an interpreter reads its files cold.
+    durations: list[float] = []
+    for n in range(3):
+        corpus.mutate(args.change)
+        started = time.monotonic()
+        proc = writer.start(work / f"calibrate-{n}")
+        _, err = proc.communicate()
+        durations.append(time.monotonic() - started)
+        if proc.returncode != 0:
+            print(err.decode(errors="replace")[-3000:], file=sys.stderr)
+            return 1
+        state = oracle.state(corpus.root)
+        generation, seen = examine(index, kb, rng)
+        if seen != state:
+            print("a write run to completion did not reach the expected state", file=sys.stderr)
+            return 1
+    full = sorted(durations)[1]
+    print(f"a whole write takes {full:.2f} s; killing at random moments within that\n")
+
+    delays = [full * (i + rng.random()) / args.kills for i in range(args.kills)]
+    rng.shuffle(delays)
+    outcomes: Counter[str] = Counter()
+    stages: Counter[str] = Counter()
+    debris = recovered = 0
+    for n, delay in enumerate(delays, 1):
+        before, base = state, generation
+        corpus.mutate(args.change)
+        after = oracle.state(corpus.root)
+        log = work / f"events-{n}"
+        proc = writer.start(log)
+        time.sleep(delay)
+        exited = proc.poll() is not None
+        if not exited:
+            proc.kill()  # SIGKILL: nothing in the writer gets to clean up
+        _, err = proc.communicate()
+        stage = last_stage(log, args.real_model)
+        stages[stage] += 1
+        detail = ""
+        try:
+            if exited and proc.returncode != 0:
+                raise Inconsistent(f"writer failed: {err.decode(errors='replace')[-300:]}")
+            generation, seen = examine(index, kb, rng)
+            if seen == before and generation == base:
+                rows, folders = leftovers(index, base)
+                debris += rows + folders > 0
+                outcome = "previous state"
+                detail = f" (left {rows} rows, {folders} folders to roll back)"
+            elif seen == after and generation == base + 1:
+                outcome = "new state (writer had exited)" if exited else "new state"
+            else:
+                outcome = "CORRUPT"
+                detail = f" (generation {generation}, {len(seen)} chunks: a mix)"
+        except Exception as exc:
+            outcome = "CORRUPT"
+            detail = f" ({type(exc).__name__}: {exc})"
+        outcomes[outcome] += 1
+        print(
+            f"kill {n:3d}/{args.kills}  delay {delay:5.2f} s  stage {stage:<10} {outcome}{detail}"
+        )
+
+        # A write run to completion must roll back the leftovers and reach the new state.
+        try:
+            kb.add([corpus.root])
+            generation, seen = examine(index, kb, rng)
+            if seen == after and generation == base + 1 and leftovers(index, generation) == (0, 0):
+                recovered += 1
+            else:
+                print(f"    recovery reached generation {generation}, not the new state")
+        except Exception as exc:
+            print(f"    recovery failed: {type(exc).__name__}: {exc}")
+            break
+        state = after
+
+    kills = sum(outcomes.values())
+    corrupt = outcomes["CORRUPT"]
+    after_commit = outcomes["new state"]
+    gone = outcomes["new state (writer had exited)"]
+    print()
+    print(f"kills                   {kills}")
+    print(f"landed before commit    {outcomes['previous state']}  ({debris} left rows/folders)")
+    print(f"landed after commit     {after_commit + gone}  ({gone} after the writer exited)")
+    print(f"corrupt states          {corrupt}")
+    print(f"recovered to new state  {recovered}/{kills}")
+    print(f"last stage reached      {', '.join(f'{k} {v}' for k, v in stages.most_common())}")
+    print(f"whole write             {full:.2f} s")
+    print(f"total time              {time.monotonic() - began:.1f} s")
+    kb.close()
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 1 if corrupt or recovered != kills or kills != args.kills else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

