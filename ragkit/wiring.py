@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ragkit.chunking import ChunkerParams
 from ragkit.config import Settings
-from ragkit.embeddings import make_embedder
+from ragkit.embeddings import Embedder, make_embedder
 from ragkit.errors import ConfigError
 from ragkit.kb import KnowledgeBase
 from ragkit.llm.base import ChatModel, GenerationOptions
@@ -43,6 +43,19 @@ def generation_options(settings: Settings) -> GenerationOptions:
     )
 
 
+def query_embedder(settings: Settings) -> Embedder | None:
+    """The embedder for questions, or None to use the indexing one."""
+    choice = settings.embedder.query_model
+    model = settings.embedder.model
+    if choice == "same":
+        return None
+    if choice == "auto":
+        if model not in ("bundled", "bundled-int8"):
+            return None
+        choice = "bundled-int8"
+    return make_embedder(choice, settings.embedder.batch_size)
+
+
 def knowledge_base(
     settings: Settings, name: str | None = None, with_llm: bool = False
 ) -> KnowledgeBase:
@@ -66,4 +79,5 @@ def knowledge_base(
         rrf_k=settings.retrieval.rrf_k,
         candidates=settings.retrieval.candidates,
         ivf_threshold=settings.index.ivf_threshold,
+        query_embedder=query_embedder(settings),
     )

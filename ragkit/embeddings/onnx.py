@@ -32,12 +32,26 @@ def bundled_int8_model() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "model.onnx"
 
 
+def bundled_int8_embedder(batch_size: int = 32) -> OnnxEmbedder:
+    """The int8 copy of all-MiniLM-L6-v2, in the same family as the fp32 original."""
+    from ragkit.embeddings.sentence_transformers import BUNDLED_ID, bundled_model_dir
+
+    return OnnxEmbedder(
+        bundled_int8_model(),
+        bundled_model_dir() / "tokenizer.json",
+        INT8_ID,
+        family=BUNDLED_ID,
+        batch_size=batch_size,
+    )
+
+
 class OnnxEmbedder(Embedder):
     def __init__(
         self,
         model_file: Path,
         tokenizer_file: Path,
         model_id: str,
+        family: str | None = None,
         dim: int = 384,
         batch_size: int = 32,
         max_length: int = 256,
@@ -49,6 +63,7 @@ class OnnxEmbedder(Embedder):
         self.model_file = model_file
         self.tokenizer_file = tokenizer_file
         self.id = model_id
+        self._family = family or model_id
         self.batch_size = batch_size
         self.max_length = max_length
         self.threads = threads
@@ -59,6 +74,10 @@ class OnnxEmbedder(Embedder):
     @property
     def dim(self) -> int:
         return self._dim
+
+    @property
+    def family(self) -> str:
+        return self._family
 
     def warm_up(self) -> None:
         self._load()

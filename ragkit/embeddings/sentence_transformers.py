@@ -38,7 +38,9 @@ def bundled_model_dir() -> Path:
 
 
 class SentenceTransformerEmbedder(Embedder):
-    def __init__(self, model_dir: Path, model_id: str, batch_size: int = 32) -> None:
+    def __init__(
+        self, model_dir: Path, model_id: str, batch_size: int = 32, family: str | None = None
+    ) -> None:
         if not (model_dir / "modules.json").is_file() and not (model_dir / "config.json").is_file():
             raise ConfigError(
                 f"embedding model folder {model_dir} has no modules.json or config.json; "
@@ -46,9 +48,14 @@ class SentenceTransformerEmbedder(Embedder):
             )
         self.model_dir = model_dir
         self.id = model_id
+        self._family = family or model_id
         self.batch_size = batch_size
         self._model: SentenceTransformer | None = None
         self._dim: int | None = _dim_from_config(model_dir)
+
+    @property
+    def family(self) -> str:
+        return self._family
 
     @property
     def dim(self) -> int:
@@ -111,14 +118,20 @@ def _dim_from_config(model_dir: Path) -> int | None:
         return None
 
 
-def make_embedder(model: str, batch_size: int = 32) -> SentenceTransformerEmbedder:
-    """Build the embedder a `model` setting names: 'bundled' or a model folder path."""
+def make_embedder(model: str, batch_size: int = 32) -> Embedder:
+    """Build the embedder a `model` setting names: 'bundled' (all-MiniLM-L6-v2 on
+    sentence-transformers), 'bundled-int8' (the same model as int8 ONNX, no torch), or the
+    path of a sentence-transformers model folder."""
     if model == "bundled":
         return SentenceTransformerEmbedder(bundled_model_dir(), BUNDLED_ID, batch_size)
+    if model == "bundled-int8":
+        from ragkit.embeddings.onnx import bundled_int8_embedder
+
+        return bundled_int8_embedder(batch_size)
     path = Path(model).expanduser()
     if not path.is_dir():
         raise ConfigError(
             f"embedding model folder {path} does not exist; set RAGKIT_EMBEDDER__MODEL "
-            "to 'bundled' or to a sentence-transformers model folder"
+            "to 'bundled', 'bundled-int8' or a sentence-transformers model folder"
         )
     return SentenceTransformerEmbedder(path.resolve(), f"st:{path.resolve().name}", batch_size)

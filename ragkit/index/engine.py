@@ -180,14 +180,19 @@ class IndexWriter:
 
     # --- steps -------------------------------------------------------------------------
     def _base_manifest(self) -> Manifest:
-        expected_embedder = EmbedderInfo(id=self.embedder.id, dim=self.embedder.dim)
+        expected_embedder = EmbedderInfo(
+            id=self.embedder.id, dim=self.embedder.dim, family=self.embedder.family
+        )
         expected_chunker = ChunkerInfo(
             chunk_size=self.chunker.params.chunk_size,
             chunk_overlap=self.chunker.params.chunk_overlap,
         )
         if index_exists(self.index_dir):
             manifest = read_manifest(self.index_dir)
-            if manifest.embedder != expected_embedder:
+            if (manifest.embedder.id, manifest.embedder.dim) != (
+                expected_embedder.id,
+                expected_embedder.dim,
+            ):
                 raise IndexMismatchError(
                     f"index {self.index_dir} was built with embedder {manifest.embedder.id} "
                     f"(dim {manifest.embedder.dim}) but {expected_embedder.id} is configured; "
@@ -209,7 +214,9 @@ class IndexWriter:
             created=now,
             updated=now,
             generation=0,
-            embedder=EmbedderInfo(id=self.embedder.id, dim=self.embedder.dim),
+            embedder=EmbedderInfo(
+                id=self.embedder.id, dim=self.embedder.dim, family=self.embedder.family
+            ),
             chunker=ChunkerInfo(
                 chunk_size=self.chunker.params.chunk_size,
                 chunk_overlap=self.chunker.params.chunk_overlap,

@@ -28,6 +28,7 @@ class EmbedderInfo(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str
     dim: int
+    family: str = ""
 
 
 class ChunkerInfo(BaseModel):

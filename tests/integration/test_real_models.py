@@ -111,3 +111,38 @@ def test_cli_index_then_ask_streams_with_sources(tmp_path: Path) -> None:
     assert "18 months" in asked.stdout
     assert "Sources:" in asked.stdout and "handbook.pdf p. 2" in asked.stdout
     assert "Traceback" not in asked.stderr
+
+
+def test_int8_query_embedder_searches_an_fp32_index_alike(kb: KnowledgeBase) -> None:
+    from ragkit.embeddings.onnx import bundled_int8_embedder
+
+    int8 = bundled_int8_embedder()
+    fp32 = make_embedder("bundled")
+    texts = [QUICKSTART, "雾溪茶园的平均海拔是多少？"]
+    cosines = (int8.embed(texts) * fp32.embed(texts)).sum(axis=1)
+    assert np.all(cosines > 0.995)
+    fast = KnowledgeBase.open(kb.path, query_embedder=int8)
+    for query in (QUICKSTART, "When does the night market stall open?"):
+        a = [h.chunk.id for h in kb.search(query, k=5, mode="dense")]
+        b = [h.chunk.id for h in fast.search(query, k=5, mode="dense")]
+        assert a[:3] == b[:3]
+
+
+def test_cli_search_does_not_import_torch(kb: KnowledgeBase) -> None:
+    code = (
+        "import sys\n"
+        "from ragkit.cli import app\n"
+        f"app(['search', 'kettle warranty', '--json', '--index', {str(kb.path)!r}],"
+        " standalone_mode=False)\n"
+        "print('torch loaded' if 'torch' in sys.modules else 'torch not loaded')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "handbook.pdf" in done.stdout
+    assert done.stdout.strip().endswith("torch not loaded")
