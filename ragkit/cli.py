@@ -335,6 +335,16 @@ def info(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
         out.print(f"generation    {m.generation} (updated {m.updated})")
         out.print(f"embedder      {m.embedder.id} (dim {m.embedder.dim})")
         out.print(f"chunker       size {m.chunker.chunk_size}, overlap {m.chunker.chunk_overlap}")
+        v = m.vectors
+        layout = (
+            "exact (flat)"
+            if v.kind == "flat"
+            else (
+                f"IVF, {v.nlist} lists, nprobe {v.nprobe}, "
+                f"calibrated recall@10 {v.recall_at_10:.3f}"
+            )
+        )
+        out.print(f"vectors       {layout}")
         out.print(f"documents     {m.counts.documents}")
         out.print(f"chunks        {m.counts.chunks}")
         out.print(f"size on disk  {size / 1e6:.1f} MB")

@@ -128,6 +128,8 @@ def prepare_index(
 ) -> PreparedIndex:
     """Open the cached index for `dataset` and bring it up to date with `kb.add`."""
     say = progress or _silent
+    # Absolute, so a factory that tells index names from paths by a '/' sees a path.
+    cache_dir = cache_dir.resolve()
     probe = kb_factory(cache_dir)
     index_dir = index_dir_for(dataset, probe, cache_dir)
     kb = kb_factory(index_dir)
