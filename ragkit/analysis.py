@@ -73,3 +73,15 @@ class Analyzer:
         if latin:
             terms.extend(self._stemmer.stemWords(latin) if self._stemmer else latin)
         return terms
+
+
+def query_language(text: str) -> str:
+    """'zh' when CJK characters make up at least a third of the letters, else 'en'.
+
+    Only the distinction that matters to ragkit's bundled English-only embedder is drawn;
+    other scripts count as 'en'."""
+    letters = [ch for ch in text if ch.isalnum()]
+    if not letters:
+        return "en"
+    cjk = sum(1 for ch in letters if 0x3400 <= ord(ch) <= 0x9FFF or 0xF900 <= ord(ch) <= 0xFAFF)
+    return "zh" if cjk * 3 >= len(letters) else "en"

@@ -2,7 +2,9 @@
 
 Hybrid search asks each retriever for `candidates` results and fuses the two rankings
 with reciprocal rank fusion: score(c) = sum over rankings of 1 / (rrf_k + rank). RRF
-needs no score calibration between cosine and BM25 scales. Leaves out reranking, MMR,
+needs no score calibration between cosine and BM25 scales. A query in a language the
+embedder was not trained for (a Chinese question with the English-only bundled model)
+is ranked by BM25 alone. Leaves out reranking, MMR,
 multi-query and metadata filters.
 """
 
@@ -12,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ragkit.analysis import Analyzer
+from ragkit.analysis import Analyzer, query_language
 from ragkit.embeddings import Embedder
 from ragkit.errors import EmptyQueryError, RagkitError
 from ragkit.index.engine import IndexReader
@@ -63,9 +65,11 @@ class Retriever:
             ranked = self._bm25(query, k)
         else:
             depth = max(k, self.candidates)
-            dense = [i for i, _ in self._dense(query, depth)]
             lexical = [i for i, _ in self._bm25(query, depth)]
-            ranked = rrf_fuse([dense, lexical], self.rrf_k)[:k]
+            rankings = [lexical]
+            if self._dense_knows(query):
+                rankings.insert(0, [i for i, _ in self._dense(query, depth)])
+            ranked = rrf_fuse(rankings, self.rrf_k)[:k]
         chunks = self.reader.chunks([i for i, _ in ranked])
         hits: list[SearchHit] = []
         for chunk_id, score in ranked:
@@ -73,6 +77,13 @@ class Retriever:
             if chunk is not None:  # ids of rows purged by a concurrent writer drop out
                 hits.append(SearchHit(rank=len(hits) + 1, score=float(score), chunk=chunk))
         return hits
+
+    def _dense_knows(self, query: str) -> bool:
+        """Whether the dense model was trained for the query's language. Fusing a ranking
+        that is noise drags hybrid below BM25 alone (measured on CMRC 2018 with the
+        English-only bundled model: Recall@1 0.598 fused against 0.914 for BM25)."""
+        languages = self.embedder.languages
+        return languages is None or query_language(query) in languages
 
     def _dense(self, query: str, k: int) -> list[tuple[int, float]]:
         if len(self.reader.vectors) == 0:

