@@ -22,6 +22,8 @@ from ragkit.errors import (
 from ragkit.kb import KnowledgeBase
 from ragkit.llm import ChatModel, GenerationOptions, LlamaCppChatModel, Message, ScriptedChatModel
 from ragkit.loaders import LoaderOptions
+from ragkit.rerank import CrossEncoderReranker, Reranker
+from ragkit.retrieval import SearchFilter
 from ragkit.types import Answer, Citation, FileOutcome, IndexReport, SearchHit, StoredChunk
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "ChunkerParams",
     "Citation",
     "ConfigError",
+    "CrossEncoderReranker",
     "Embedder",
     "EmptyQueryError",
     "FileOutcome",
@@ -46,7 +49,9 @@ __all__ = [
     "Message",
     "ModelError",
     "RagkitError",
+    "Reranker",
     "ScriptedChatModel",
+    "SearchFilter",
     "SearchHit",
     "SentenceTransformerEmbedder",
     "StoredChunk",

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -26,6 +26,9 @@ from ragkit.config import Settings, load_settings
 from ragkit.errors import RagkitError
 from ragkit.pipelines import display_path
 from ragkit.types import FileOutcome, IndexReport, SearchMode
+
+if TYPE_CHECKING:
+    from ragkit.retrieval import SearchFilter
 
 app = typer.Typer(
     name="ragkit",
@@ -164,6 +167,58 @@ def _print_report(report: IndexReport, index_dir: Path, out: Console) -> None:
         out.print("  nothing changed since the last run")
 
 
+GlobOpt = Annotated[
+    str | None, typer.Option("--glob", help="Only files whose path or name matches.")
+]
+TypeOpt = Annotated[
+    list[str] | None, typer.Option("--type", help="Only these file types (pdf, md…); repeat.")
+]
+PagesOpt = Annotated[
+    str | None, typer.Option("--pages", help="Only chunks on these pages: A-B, A- or -B.")
+]
+MetaOpt = Annotated[
+    list[str] | None, typer.Option("--meta", help="Only documents with KEY=VALUE; repeat.")
+]
+MmrOpt = Annotated[
+    float | None, typer.Option("--mmr", help="Diversify results with MMR (0..1, 1 = off).")
+]
+RerankOpt = Annotated[bool, typer.Option("--no-rerank", help="Skip the configured reranker.")]
+MultiOpt = Annotated[
+    int | None,
+    typer.Option("--multi-query", help="Search N model-written variants too, fused (RRF)."),
+]
+
+
+def _filters(
+    glob: str | None, types: list[str] | None, pages: str | None, meta: list[str] | None
+) -> SearchFilter | None:
+    from ragkit.retrieval import SearchFilter
+
+    if not (glob or types or pages or meta):
+        return None
+    page_min = page_max = None
+    if pages:
+        low, sep, high = pages.partition("-")
+        try:
+            page_min = int(low) if low.strip() else None
+            page_max = int(high) if high.strip() else (None if sep else page_min)
+        except ValueError:
+            raise RagkitError(f"--pages {pages!r} is not a page range like 3-7, 3- or -7") from None
+    pairs: dict[str, str] = {}
+    for item in meta or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise RagkitError(f"--meta {item!r} is not KEY=VALUE")
+        pairs[key] = value
+    return SearchFilter(
+        path_glob=glob,
+        file_types=frozenset(types) if types else None,
+        page_min=page_min,
+        page_max=page_max,
+        metadata=pairs or None,
+    )
+
+
 def _mode(settings: Settings, mode: str | None) -> SearchMode:
     chosen = mode or settings.retrieval.mode
     if chosen not in ("hybrid", "dense", "bm25"):
@@ -178,6 +233,13 @@ def search(
     mode: ModeOpt = None,
     index_name: IndexOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
+    glob: GlobOpt = None,
+    file_type: TypeOpt = None,
+    pages: PagesOpt = None,
+    meta: MetaOpt = None,
+    mmr: MmrOpt = None,
+    no_rerank: RerankOpt = False,
+    multi_query: MultiOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Search an index: rank, score, file, page and a snippet of each result."""
@@ -187,7 +249,15 @@ def search(
     with _user_errors(err):
         settings = _settings(config)
         kb = knowledge_base(settings, index_name)
-        hits = kb.search(query, k=k or settings.retrieval.k, mode=_mode(settings, mode))
+        hits = kb.search(
+            query,
+            k=k or settings.retrieval.k,
+            mode=_mode(settings, mode),
+            filters=_filters(glob, file_type, pages, meta),
+            mmr_lambda=mmr if mmr is not None else settings.retrieval.mmr_lambda,
+            rerank=not no_rerank,
+            multi_query=multi_query,
+        )
         if as_json:
             rows = [
                 {
@@ -238,6 +308,13 @@ def ask(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the finished answer as JSON.")
     ] = False,
+    glob: GlobOpt = None,
+    file_type: TypeOpt = None,
+    pages: PagesOpt = None,
+    meta: MetaOpt = None,
+    mmr: MmrOpt = None,
+    no_rerank: RerankOpt = False,
+    multi_query: MultiOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Answer a question from an index, streaming the answer, then list its sources."""
@@ -248,7 +325,13 @@ def ask(
         settings = _settings(config)
         kb = knowledge_base(settings, index_name, with_llm=True)
         stream = kb.ask_stream(
-            question, k=k or settings.retrieval.ask_k, mode=_mode(settings, mode)
+            question,
+            k=k or settings.retrieval.ask_k,
+            mode=_mode(settings, mode),
+            filters=_filters(glob, file_type, pages, meta),
+            mmr_lambda=mmr if mmr is not None else settings.retrieval.mmr_lambda,
+            rerank=not no_rerank,
+            multi_query=multi_query,
         )
         if as_json:
             answer = stream.answer

@@ -82,6 +82,17 @@ class RetrievalSettings(_Section):
     ask_k: int = Field(4, ge=1, le=50, description="Sources given to the model by ask.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     candidates: int = Field(50, ge=1, description="Candidates each retriever gives fusion.")
+    reranker_model: Path | None = Field(
+        None, description="A sentence-transformers CrossEncoder folder; unset: no reranking."
+    )
+    rerank_depth: int = Field(50, ge=1, description="Candidates the reranker rescores.")
+    reranker_batch_size: int = Field(16, ge=1)
+    multi_query: int = Field(
+        0, ge=0, le=10, description="Query variants the chat model writes (0: off)."
+    )
+    mmr_lambda: float | None = Field(
+        None, ge=0.0, le=1.0, description="MMR trade-off (1: relevance only); unset: off."
+    )
 
 
 class LoaderSettings(_Section):

@@ -1,7 +1,9 @@
 """`KnowledgeBase`: the public, typed entry point for Python callers.
 
 It ties one index folder to an embedder, chunker, analyzer and (for `ask`) a chat model,
-all passed in as typed objects or built from defaults (the bundled models). Models load
+all passed in as typed objects or built from defaults (the bundled models). Search options
+(filters, MMR, a reranker, multi-query variants written by the chat model) are passed
+through to the `Retriever`; all are off unless asked for. Models load
 lazily and are cached on the instance, never in module globals. The reader is reopened
 when another process commits a newer generation. Leaves out configuration files and
 environment variables: `ragkit.config` and the CLI turn those into arguments here.
@@ -22,9 +24,11 @@ from ragkit.index.progress import IndexProgress
 from ragkit.llm.base import ChatModel, GenerationOptions
 from ragkit.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path
 from ragkit.loaders import LoaderOptions
-from ragkit.pipelines import AnswerStream, ask
+from ragkit.multiquery import generate_variants
+from ragkit.pipelines import AnswerStream, build_prompt
 from ragkit.prompts import PromptTemplates
-from ragkit.retrieval import Retriever
+from ragkit.rerank import Reranker
+from ragkit.retrieval import Retriever, SearchFilter
 from ragkit.types import Answer, IndexReport, SearchHit, SearchMode
 
 
@@ -50,8 +54,14 @@ class KnowledgeBase:
         candidates: int = 50,
         ivf_threshold: int = 50_000,
         query_embedder: Embedder | None = None,
+        reranker: Reranker | None = None,
+        rerank_depth: int = 50,
+        multi_query: int = 0,
     ) -> None:
         self.path = path
+        self.reranker = reranker
+        self.rerank_depth = rerank_depth
+        self.multi_query = multi_query
         self.ivf_threshold = ivf_threshold
         self.query_embedder = query_embedder or embedder
         self.embedder = embedder
@@ -80,11 +90,17 @@ class KnowledgeBase:
         candidates: int = 50,
         ivf_threshold: int = 50_000,
         query_embedder: Embedder | None = None,
+        reranker: Reranker | None = None,
+        rerank_depth: int = 50,
+        multi_query: int = 0,
     ) -> KnowledgeBase:
         """Open (or prepare to create) the index at `path`. Defaults: the bundled
         all-MiniLM-L6-v2 embedder and, for `ask`, the bundled SmolLM2 GGUF.
         `query_embedder` embeds questions (default: `embedder`); it must be of the same
-        family as the index's embedder, e.g. the int8 ONNX copy of the same model."""
+        family as the index's embedder, e.g. the int8 ONNX copy of the same model.
+        `reranker` (e.g. `CrossEncoderReranker`) rescores the top `rerank_depth`
+        candidates of every search. `multi_query` > 0 has the chat model write that many
+        variants of every query, fused with RRF (RAG-Fusion); 0 = off."""
         return cls(
             Path(path),
             embedder or make_embedder("bundled"),
@@ -97,6 +113,9 @@ class KnowledgeBase:
             candidates,
             ivf_threshold,
             query_embedder,
+            reranker,
+            rerank_depth,
+            multi_query,
         )
 
     @property
@@ -143,13 +162,48 @@ class KnowledgeBase:
 
     def retriever(self) -> Retriever:
         return Retriever(
-            self.reader(), self.query_embedder, self._analyzer, self.rrf_k, self.candidates
+            self.reader(),
+            self.query_embedder,
+            self._analyzer,
+            self.rrf_k,
+            self.candidates,
+            reranker=self.reranker,
+            rerank_depth=self.rerank_depth,
         )
 
-    def search(self, query: str, k: int = 5, mode: SearchMode = "hybrid") -> list[SearchHit]:
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        mode: SearchMode = "hybrid",
+        *,
+        filters: SearchFilter | None = None,
+        mmr_lambda: float | None = None,
+        rerank: bool = True,
+        multi_query: int | None = None,
+    ) -> list[SearchHit]:
+        """The k best chunks for `query`. `filters` restricts them (path glob, file type,
+        pages, metadata); `mmr_lambda` in 0..1 diversifies them (None = off); `rerank`
+        uses the configured reranker, if any; `multi_query` overrides the number of
+        model-written query variants (0 = off; None = as opened)."""
         if not query.strip():
             raise EmptyQueryError("the query is empty; give a question or some search words")
-        return self.retriever().search(query, k=k, mode=mode)
+        return self.retriever().search_multi(
+            query,
+            self._variants(query, multi_query),
+            k,
+            mode,
+            filters=filters,
+            mmr_lambda=mmr_lambda,
+            rerank=rerank,
+        )
+
+    def _variants(self, query: str, multi_query: int | None) -> list[str]:
+        """Model-written rephrasings of `query` (without it), or none when off."""
+        n = self.multi_query if multi_query is None else multi_query
+        if n <= 0:
+            return []
+        return generate_variants(query, self.chat_model, n, templates=self.templates)[1:]
 
     @property
     def chat_model(self) -> ChatModel:
@@ -157,17 +211,56 @@ class KnowledgeBase:
             self._chat_model = LlamaCppChatModel(bundled_gguf_path())
         return self._chat_model
 
-    def ask_stream(self, question: str, k: int = 4, mode: SearchMode = "hybrid") -> AnswerStream:
+    def ask_stream(
+        self,
+        question: str,
+        k: int = 4,
+        mode: SearchMode = "hybrid",
+        *,
+        filters: SearchFilter | None = None,
+        mmr_lambda: float | None = None,
+        rerank: bool = True,
+        multi_query: int | None = None,
+    ) -> AnswerStream:
         """Like `ask`, but iterate the result for the answer's pieces as they arrive."""
         if not question.strip():
             raise EmptyQueryError("the question is empty; ask something about your documents")
-        return ask(
-            question, self.retriever(), self.chat_model, self.templates, self.generation, k, mode
+        hits = self.search(
+            question,
+            k,
+            mode,
+            filters=filters,
+            mmr_lambda=mmr_lambda,
+            rerank=rerank,
+            multi_query=multi_query,
         )
+        prompt = build_prompt(
+            question, hits, self.chat_model, self.templates, self.generation.max_tokens
+        )
+        return AnswerStream(question, prompt, self.chat_model, self.generation)
 
-    def ask(self, question: str, k: int = 4, mode: SearchMode = "hybrid") -> Answer:
-        """Answer `question` from the index; `answer.citations` resolve to file and page."""
-        return self.ask_stream(question, k, mode).answer
+    def ask(
+        self,
+        question: str,
+        k: int = 4,
+        mode: SearchMode = "hybrid",
+        *,
+        filters: SearchFilter | None = None,
+        mmr_lambda: float | None = None,
+        rerank: bool = True,
+        multi_query: int | None = None,
+    ) -> Answer:
+        """Answer `question` from the index; `answer.citations` resolve to file and page.
+        The keyword options are those of `search`."""
+        return self.ask_stream(
+            question,
+            k,
+            mode,
+            filters=filters,
+            mmr_lambda=mmr_lambda,
+            rerank=rerank,
+            multi_query=multi_query,
+        ).answer
 
     def close(self) -> None:
         if self._reader is not None:

@@ -1,26 +1,54 @@
-"""Rank an index's chunks for a query: dense (FAISS), BM25, or both fused.
+"""Rank an index's chunks for a query: dense (FAISS), BM25, or both fused, then optionally
+filter, rerank and diversify.
 
 Hybrid search asks each retriever for `candidates` results and fuses the two rankings
 with reciprocal rank fusion: score(c) = sum over rankings of 1 / (rrf_k + rank). RRF
 needs no score calibration between cosine and BM25 scales. A query in a language the
 embedder was not trained for (a Chinese question with the English-only bundled model)
-is ranked by BM25 alone. Leaves out reranking, MMR,
-multi-query and metadata filters.
+is ranked by BM25 alone.
+
+A search runs in stages, each optional after the first:
+
+1. candidates: the mode's ranking of the query, or of the query and its variants
+   fused with RRF (`search_multi`, RAG-Fusion; see ragkit.multiquery);
+2. `SearchFilter`: chunks outside a path glob, file type, page range or document
+   metadata are dropped; the ranking is retrieved deeper (×4 at a time, up to the
+   whole index) until enough chunks survive;
+3. reranking: a `Reranker` (ragkit.rerank) rescores the top `rerank_depth` candidates;
+4. MMR: maximal marginal relevance picks k of the top `mmr_depth` candidates, trading
+   relevance (the previous stage's scores) against similarity to chunks already picked
+   (cosine of their cached embeddings).
+
+Filters apply to the candidates, not inside FAISS or BM25: exact, at the cost of a
+deeper search when the filter is selective. Leaves out query rewriting (the caller
+passes variants) and any model loading (the reranker loads itself).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import fnmatch
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import PurePath
 
 import numpy as np
+import numpy.typing as npt
 
 from ragkit.analysis import Analyzer, query_language
 from ragkit.embeddings import Embedder
+from ragkit.embeddings.base import Vectors, normalize
 from ragkit.errors import EmptyQueryError, RagkitError
 from ragkit.index.engine import IndexReader
-from ragkit.types import SearchHit, SearchMode
+from ragkit.index.store import text_hash
+from ragkit.rerank import Reranker
+from ragkit.types import SearchHit, SearchMode, StoredChunk
 
 MODES: tuple[SearchMode, ...] = ("hybrid", "dense", "bm25")
+DEPTH_GROWTH = 4  # how much deeper each retry of a filtered search looks
+
+DocumentFields = tuple[str, dict[str, str]]
+"""A chunk's document file type and metadata, as filters need them."""
 
 
 def rrf_fuse(rankings: Sequence[Sequence[int]], rrf_k: int = 60) -> list[tuple[int, float]]:
@@ -32,6 +60,135 @@ def rrf_fuse(rankings: Sequence[Sequence[int]], rrf_k: int = 60) -> list[tuple[i
     return sorted(scores.items(), key=lambda kv: -kv[1])
 
 
+@dataclass(frozen=True)
+class SearchFilter:
+    """Conditions every returned chunk meets; a condition left None is not checked.
+
+    `path_glob` is matched (fnmatch, `*` crosses folders) against the chunk's full source
+    path and against its file name, so both `*.pdf` and `*/reports/*` work. `file_types`
+    are loader types (`pdf`, `md`, `txt`, `html`, `docx`, `jsonl`; case and a leading dot
+    are ignored). The page range keeps chunks whose pages overlap [page_min, page_max];
+    chunks of page-less formats fail it. `metadata` keys must equal the document's
+    metadata values (JSON lines fields, for example).
+    """
+
+    path_glob: str | None = None
+    file_types: frozenset[str] | None = None
+    page_min: int | None = None
+    page_max: int | None = None
+    metadata: dict[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.file_types is not None:
+            types = frozenset(t.strip().lower().lstrip(".") for t in self.file_types)
+            object.__setattr__(self, "file_types", types)
+        if self.page_min is not None and self.page_max is not None:
+            if self.page_min > self.page_max:
+                raise RagkitError(
+                    f"page range {self.page_min}-{self.page_max} is empty; "
+                    "give the first page before the last"
+                )
+
+    @property
+    def active(self) -> bool:
+        """Whether any condition is set (an all-None filter keeps everything)."""
+        return any(
+            v is not None
+            for v in (self.path_glob, self.file_types, self.page_min, self.page_max, self.metadata)
+        )
+
+    @property
+    def needs_document_fields(self) -> bool:
+        """Whether matching needs the document's file type and metadata from the store."""
+        return self.file_types is not None or bool(self.metadata)
+
+    def matches(self, chunk: StoredChunk, fields: DocumentFields | None = None) -> bool:
+        if self.path_glob is not None:
+            name = PurePath(chunk.source).name
+            if not (
+                fnmatch.fnmatch(chunk.source, self.path_glob)
+                or fnmatch.fnmatch(name, self.path_glob)
+            ):
+                return False
+        if self.page_min is not None or self.page_max is not None:
+            if chunk.page_start is None:
+                return False
+            last = chunk.page_end if chunk.page_end is not None else chunk.page_start
+            if self.page_min is not None and last < self.page_min:
+                return False
+            if self.page_max is not None and chunk.page_start > self.page_max:
+                return False
+        if self.needs_document_fields:
+            if fields is None:
+                return False
+            file_type, metadata = fields
+            if self.file_types is not None and file_type.lower() not in self.file_types:
+                return False
+            for key, value in (self.metadata or {}).items():
+                if metadata.get(key) != value:
+                    return False
+        return True
+
+
+def mmr(
+    query_vec: Vectors | None,
+    vectors: Vectors,
+    k: int,
+    lambda_: float,
+    relevance: Sequence[float] | None = None,
+) -> list[int]:
+    """Maximal marginal relevance: indices of `k` rows of `vectors`, in pick order.
+
+    Each step picks the row maximising lambda_ * relevance - (1 - lambda_) * (highest
+    cosine to a row already picked). Relevance is `relevance` when given, else the
+    cosine to `query_vec`. lambda_ = 1 is plain ranking by relevance; lower values
+    favour rows unlike those picked. Rows must be unit length; ties go to the lower index.
+    """
+    n = len(vectors)
+    if n == 0 or k <= 0:
+        return []
+    if relevance is not None:
+        rel = np.asarray(relevance, dtype=np.float64)
+    elif query_vec is not None:
+        rel = (vectors @ np.asarray(query_vec, dtype=np.float32).reshape(-1)).astype(np.float64)
+    else:
+        raise ValueError("mmr needs a query vector or relevance scores")
+    if rel.shape != (n,):
+        raise ValueError(f"mmr got {rel.shape[0]} relevance scores for {n} vectors")
+    sims = (vectors @ vectors.T).astype(np.float64)
+    redundancy = np.zeros(n, dtype=np.float64)  # max similarity to the picked rows
+    picked: list[int] = []
+    free = np.ones(n, dtype=bool)
+    for _ in range(min(k, n)):
+        gain = lambda_ * rel - (1.0 - lambda_) * redundancy
+        gain[~free] = -np.inf
+        best = int(np.argmax(gain))
+        picked.append(best)
+        free[best] = False
+        redundancy = sims[best] if len(picked) == 1 else np.maximum(redundancy, sims[best])
+    return picked
+
+
+def _unit_range(scores: Sequence[float]) -> list[float]:
+    """Scores rescaled to [0, 1] over the candidates (all 1 when they are equal), so MMR's
+    relevance term is on the cosine's scale whatever stage produced them."""
+    low, high = min(scores), max(scores)
+    if not math.isfinite(high - low) or high - low <= 0:
+        return [1.0] * len(scores)
+    return [(s - low) / (high - low) for s in scores]
+
+
+def _distinct(queries: Sequence[str]) -> list[str]:
+    seen: set[str] = set()
+    out: list[str] = []
+    for query in queries:
+        key = " ".join(query.casefold().split())
+        if key and key not in seen:
+            seen.add(key)
+            out.append(query.strip())
+    return out
+
+
 class Retriever:
     def __init__(
         self,
@@ -40,6 +197,10 @@ class Retriever:
         analyzer: Analyzer,
         rrf_k: int = 60,
         candidates: int = 50,
+        *,
+        reranker: Reranker | None = None,
+        rerank_depth: int = 50,
+        mmr_depth: int = 20,
     ) -> None:
         built = reader.manifest.embedder
         if not embedder.compatible_with(built.id, built.family or built.id, built.dim):
@@ -48,35 +209,149 @@ class Retriever:
                 f"{reader.manifest.embedder.id} but {embedder.id} is configured; set "
                 "RAGKIT_EMBEDDER__MODEL to the index's model or index again"
             )
+        if rerank_depth < 1 or mmr_depth < 1:
+            raise RagkitError("rerank_depth and mmr_depth must be at least 1")
         self.reader = reader
         self.embedder = embedder
         self.analyzer = analyzer
         self.rrf_k = rrf_k
         self.candidates = candidates
+        self.reranker = reranker
+        self.rerank_depth = rerank_depth
+        self.mmr_depth = mmr_depth
 
-    def search(self, query: str, k: int = 5, mode: SearchMode = "hybrid") -> list[SearchHit]:
-        if not query.strip():
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        mode: SearchMode = "hybrid",
+        *,
+        filters: SearchFilter | None = None,
+        mmr_lambda: float | None = None,
+        rerank: bool = True,
+    ) -> list[SearchHit]:
+        """The k best chunks for `query`. `filters` restricts them; `mmr_lambda` (0..1,
+        None = off) diversifies them; `rerank` uses the reranker when one is set."""
+        return self.search_multi(
+            query, (), k, mode, filters=filters, mmr_lambda=mmr_lambda, rerank=rerank
+        )
+
+    def search_multi(
+        self,
+        question: str,
+        variants: Sequence[str],
+        k: int = 5,
+        mode: SearchMode = "hybrid",
+        *,
+        filters: SearchFilter | None = None,
+        mmr_lambda: float | None = None,
+        rerank: bool = True,
+    ) -> list[SearchHit]:
+        """Search `question` and each variant with `mode`, fuse the rankings with RRF
+        (scores are then fused RRF scores), and rerank against `question` itself."""
+        if not question.strip():
             raise EmptyQueryError("the query is empty; give a question or some search words")
         if mode not in MODES:
             raise RagkitError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
-        if mode == "dense":
-            ranked = self._dense(query, k)
-        elif mode == "bm25":
-            ranked = self._bm25(query, k)
+        if mmr_lambda is not None and not 0.0 <= mmr_lambda <= 1.0:
+            raise RagkitError(f"mmr_lambda must lie between 0 and 1, not {mmr_lambda}")
+        if k <= 0:
+            return []
+        reranker = self.reranker if rerank else None
+        if reranker is not None:
+            depth = max(k, self.rerank_depth)
+        elif mmr_lambda is not None:
+            depth = max(k, self.mmr_depth)
         else:
-            depth = max(k, self.candidates)
-            lexical = [i for i, _ in self._bm25(query, depth)]
-            rankings = [lexical]
-            if self._dense_knows(query):
-                rankings.insert(0, [i for i, _ in self._dense(query, depth)])
-            ranked = rrf_fuse(rankings, self.rrf_k)[:k]
-        chunks = self.reader.chunks([i for i, _ in ranked])
-        hits: list[SearchHit] = []
-        for chunk_id, score in ranked:
-            chunk = chunks.get(chunk_id)
-            if chunk is not None:  # ids of rows purged by a concurrent writer drop out
-                hits.append(SearchHit(rank=len(hits) + 1, score=float(score), chunk=chunk))
-        return hits
+            depth = k
+        active = filters if filters is not None and filters.active else None
+        chunks: dict[int, StoredChunk] = {}
+        fields: dict[int, DocumentFields] = {}
+        rankings = [
+            self._candidates(q, mode, depth, active, chunks, fields)
+            for q in _distinct([question, *variants])
+        ]
+        if len(rankings) == 1:
+            ranked = rankings[0]
+        else:
+            ranked = rrf_fuse([[i for i, _ in r] for r in rankings], self.rrf_k)[:depth]
+        hits = [
+            SearchHit(rank=rank, score=float(score), chunk=chunks[chunk_id])
+            for rank, (chunk_id, score) in enumerate(ranked, start=1)
+        ]
+        if reranker is not None and hits:
+            hits = reranker.rerank(question, hits)
+        if mmr_lambda is not None and len(hits) > 1:
+            hits = self._diversify(hits, k, mmr_lambda)
+        return hits[:k]
+
+    def _candidates(
+        self,
+        query: str,
+        mode: SearchMode,
+        want: int,
+        filters: SearchFilter | None,
+        chunks: dict[int, StoredChunk],
+        fields: dict[int, DocumentFields],
+    ) -> list[tuple[int, float]]:
+        """Up to `want` (id, score) of chunks passing `filters`, best first; fills
+        `chunks` (and `fields`, when the filter needs them) for the ids returned."""
+        total = max(len(self.reader.vectors), self.reader.manifest.counts.chunks)
+        depth = want if filters is None else min(max(want * DEPTH_GROWTH, self.candidates), total)
+        depth = max(depth, want)
+        while True:
+            ranked = self._ranked(query, mode, depth)
+            missing = [i for i, _ in ranked if i not in chunks]
+            if missing:
+                chunks.update(self.reader.chunks(missing))
+            if filters is not None and filters.needs_document_fields:
+                unknown = [i for i, _ in ranked if i not in fields]
+                if unknown:
+                    fields.update(
+                        self.reader.store.chunk_document_fields(unknown, self.reader.generation)
+                    )
+            # Ids of rows purged by a concurrent writer have no chunk and drop out.
+            kept = [
+                (i, s)
+                for i, s in ranked
+                if i in chunks and (filters is None or filters.matches(chunks[i], fields.get(i)))
+            ]
+            if filters is None or len(kept) >= want or depth >= total:
+                return kept[:want]
+            depth = min(depth * DEPTH_GROWTH, total)
+
+    def _ranked(self, query: str, mode: SearchMode, k: int) -> list[tuple[int, float]]:
+        if mode == "dense":
+            return self._dense(query, k)
+        if mode == "bm25":
+            return self._bm25(query, k)
+        depth = max(k, self.candidates)
+        rankings = [[i for i, _ in self._bm25(query, depth)]]
+        if self._dense_knows(query):
+            rankings.insert(0, [i for i, _ in self._dense(query, depth)])
+        return rrf_fuse(rankings, self.rrf_k)[:k]
+
+    def _diversify(self, hits: Sequence[SearchHit], k: int, lambda_: float) -> list[SearchHit]:
+        """MMR over the top `mmr_depth` hits; each keeps its score, ranks are renumbered."""
+        pool = list(hits[: max(k, self.mmr_depth)])
+        vectors = self._chunk_vectors([h.chunk for h in pool])
+        relevance = _unit_range([h.score for h in pool])
+        order = mmr(None, vectors, k, lambda_, relevance=relevance)
+        return [replace(pool[i], rank=rank) for rank, i in enumerate(order, start=1)]
+
+    def _chunk_vectors(self, chunks: Sequence[StoredChunk]) -> Vectors:
+        """Unit vectors of `chunks`: from the index's embedding cache (keyed by the text's
+        sha256), embedding only texts missing from it."""
+        hashes = [text_hash(c.text) for c in chunks]
+        cached: Mapping[str, npt.NDArray[np.float32]] = self.reader.store.cached_vectors(
+            hashes, self.reader.manifest.embedder.dim
+        )
+        missing = sorted({c.text for c, h in zip(chunks, hashes, strict=True) if h not in cached})
+        fresh = dict(zip(missing, self.embedder.embed(missing), strict=True)) if missing else {}
+        rows = [
+            cached[h] if h in cached else fresh[c.text] for c, h in zip(chunks, hashes, strict=True)
+        ]
+        return normalize(np.stack(rows))
 
     def _dense_knows(self, query: str) -> bool:
         """Whether the dense model was trained for the query's language. Fusing a ranking

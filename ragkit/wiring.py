@@ -15,6 +15,7 @@ from ragkit.kb import KnowledgeBase
 from ragkit.llm.base import ChatModel, GenerationOptions
 from ragkit.llm.llama_cpp import LlamaCppChatModel, resolve_gguf
 from ragkit.loaders import LoaderOptions
+from ragkit.rerank import CrossEncoderReranker, Reranker
 
 
 def index_path(settings: Settings, name: str | None = None) -> Path:
@@ -74,10 +75,20 @@ def knowledge_base(
             jsonl_id_field=loader.jsonl_id_field,
             max_file_bytes=loader.max_file_bytes,
         ),
-        chat_model=chat_model(settings) if with_llm else None,
+        chat_model=chat_model(settings) if with_llm or settings.retrieval.multi_query else None,
         generation=generation_options(settings),
         rrf_k=settings.retrieval.rrf_k,
         candidates=settings.retrieval.candidates,
         ivf_threshold=settings.index.ivf_threshold,
         query_embedder=query_embedder(settings),
+        reranker=reranker(settings),
+        rerank_depth=settings.retrieval.rerank_depth,
+        multi_query=settings.retrieval.multi_query,
     )
+
+
+def reranker(settings: Settings) -> Reranker | None:
+    r = settings.retrieval
+    if r.reranker_model is None:
+        return None
+    return CrossEncoderReranker(r.reranker_model, r.reranker_batch_size)

@@ -156,6 +156,34 @@ class Store:
                 out[r[0]] = StoredChunk(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7])
         return out
 
+    def chunk_document_fields(
+        self, ids: Sequence[int], gen: int
+    ) -> dict[int, tuple[str, dict[str, str]]]:
+        """(file type, document metadata) by chunk id, for search filters; one query per
+        500 ids. Metadata values are returned as strings whatever JSON type they have."""
+        out: dict[int, tuple[str, dict[str, str]]] = {}
+        for start in range(0, len(ids), 500):
+            part = [int(i) for i in ids[start : start + 500]]
+            marks = ",".join("?" * len(part))
+            rows = self.conn.execute(
+                "SELECT c.id, d.file_type, d.metadata FROM chunks c JOIN documents d "
+                f"ON d.id = c.doc_id WHERE c.id IN ({marks}) AND c.added_gen <= ? "
+                "AND (c.removed_gen IS NULL OR c.removed_gen > ?)",
+                [*part, gen, gen],
+            )
+            for chunk_id, file_type, metadata in rows:
+                try:
+                    raw = json.loads(metadata) if metadata else {}
+                except ValueError:
+                    raw = {}
+                fields = (
+                    {str(key): str(value) for key, value in raw.items()}
+                    if isinstance(raw, dict)
+                    else {}
+                )
+                out[chunk_id] = (file_type, fields)
+        return out
+
     def iter_chunk_terms(self, gen: int) -> Iterator[tuple[int, list[str]]]:
         """(chunk id, BM25 terms) of every visible chunk, analysed once at insert time."""
         for chunk_id, terms in self.conn.execute(

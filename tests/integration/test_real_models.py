@@ -146,3 +146,25 @@ def test_cli_search_does_not_import_torch(kb: KnowledgeBase) -> None:
     assert done.returncode == 0, done.stderr
     assert "handbook.pdf" in done.stdout
     assert done.stdout.strip().endswith("torch not loaded")
+
+
+def test_cli_search_filters(kb: KnowledgeBase) -> None:
+    import json
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    cli = [sys.executable, "-m", "ragkit.cli", "search", "--index", str(kb.path), "--json"]
+    done = subprocess.run(
+        [*cli, "tea", "--type", "pdf", "--pages", "3-4", "-k", "10"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert rows and all(r["file"].endswith("handbook.pdf") for r in rows)
+    assert all(r["page_end"] >= 3 and r["page_start"] <= 4 for r in rows)
+    bad = subprocess.run(
+        [*cli, "tea", "--pages", "x-y"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert bad.returncode == 1 and "--pages" in bad.stderr and "Traceback" not in bad.stderr

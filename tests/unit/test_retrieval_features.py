@@ -1,0 +1,299 @@
+"""Search filters, MMR, reranker plumbing and multi-query fusion, on real index files
+built with the hashing fake embedder (no model)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
+from ragkit.chunking import ChunkerParams
+from ragkit.errors import RagkitError
+from ragkit.multiquery import generate_variants, parse_variants
+from ragkit.retrieval import SearchFilter, mmr, rrf_fuse
+from ragkit.types import SearchHit, StoredChunk
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _kb(path: Path, **kwargs: object) -> KnowledgeBase:
+    return KnowledgeBase.open(path, embedder=HashingEmbedder(dim=64), **kwargs)  # type: ignore[arg-type]
+
+
+def _names(hits: Sequence[SearchHit]) -> list[str]:
+    return [Path(h.chunk.source).name for h in hits]
+
+
+@pytest.fixture
+def mixed(tmp_path: Path) -> Path:
+    root = tmp_path / "docs"
+    _write(root / "tea.md", "# Tea\n\nGreen tea is steamed or pan-fired soon after picking.")
+    _write(root / "notes" / "tea.txt", "Tea notes: black tea is fully oxidised before drying.")
+    _write(root / "notes" / "oolong.txt", "Oolong tea is partly oxidised; tea masters roll it.")
+    _write(root / "kettle.html", "<html><body><p>The tea kettle boils water.</p></body></html>")
+    rows = [
+        {"_id": "d1", "title": "Matcha", "text": "Matcha tea is ground green tea leaves."},
+        {"_id": "d2", "title": "Puer", "text": "Puer tea is fermented and aged tea."},
+    ]
+    _write(root / "corpus.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
+    return root
+
+
+# --- filters ---------------------------------------------------------------------------
+
+
+def test_path_glob_matches_the_file_name_or_the_full_path(tmp_path: Path, mixed: Path) -> None:
+    kb = _kb(tmp_path / "ix")
+    kb.add([mixed])
+    everything = kb.search("tea", k=10, mode="bm25")
+    assert len(everything) == 6
+    md = kb.search("tea", k=10, mode="bm25", filters=SearchFilter(path_glob="*.md"))
+    assert _names(md) == ["tea.md"]
+    notes = kb.search("tea", k=10, mode="hybrid", filters=SearchFilter(path_glob="*/notes/*"))
+    assert sorted(_names(notes)) == ["oolong.txt", "tea.txt"]
+    assert [h.rank for h in notes] == [1, 2]
+    assert kb.search("tea", k=10, filters=SearchFilter(path_glob="*.pdf")) == []
+
+
+def test_file_type_and_metadata_filters(tmp_path: Path, mixed: Path) -> None:
+    kb = _kb(tmp_path / "ix")
+    kb.add([mixed])
+    txt = kb.search("tea", k=10, mode="dense", filters=SearchFilter(file_types=frozenset({".TXT"})))
+    assert sorted(_names(txt)) == ["oolong.txt", "tea.txt"]
+    web = SearchFilter(file_types=frozenset({"html", "md"}))
+    assert sorted(_names(kb.search("tea", k=10, filters=web))) == ["kettle.html", "tea.md"]
+    d2 = kb.search("tea", k=10, filters=SearchFilter(metadata={"id": "d2"}))
+    assert [h.chunk.doc_key.rsplit("#", 1)[1] for h in d2] == ["d2"]
+    assert kb.search("tea", k=10, filters=SearchFilter(metadata={"id": "nope"})) == []
+    # Conditions combine: a JSON-lines file type with a glob that names no JSON file.
+    both = SearchFilter(path_glob="*.md", file_types=frozenset({"jsonl"}))
+    assert kb.search("tea", k=10, filters=both) == []
+
+
+def test_a_selective_filter_searches_deeper_until_k_chunks_survive(tmp_path: Path) -> None:
+    root = tmp_path / "docs"
+    for i in range(30):
+        _write(root / f"common{i:02}.txt", f"warranty warranty warranty period number {i}")
+    _write(root / "rare.md", "The warranty is mentioned once among other words here.")
+    # Few candidates per retriever: the one Markdown chunk ranks far below them.
+    kb = _kb(tmp_path / "ix", candidates=2)
+    kb.add([root])
+    plain = kb.search("warranty", k=3, mode="bm25")
+    assert "rare.md" not in _names(plain)
+    for mode in ("bm25", "dense", "hybrid"):
+        hits = kb.search("warranty", k=3, mode=mode, filters=SearchFilter(path_glob="*.md"))  # type: ignore[arg-type]
+        assert _names(hits) == ["rare.md"], mode
+    txt = kb.search(
+        "warranty", k=25, mode="bm25", filters=SearchFilter(file_types=frozenset({"txt"}))
+    )
+    assert len(txt) == 25 and all(n.endswith(".txt") for n in _names(txt))
+
+
+def test_page_range_keeps_overlapping_pages_and_drops_pageless_chunks(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    root = tmp_path / "in"
+    root.mkdir()
+    pdf = FPDF()
+    for text in ("Oolong tea grows on hills.", "Green tea is steamed fast.", "Black tea is dark."):
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=12)
+        pdf.cell(text=text)
+    pdf.output(str(root / "tea.pdf"))
+    _write(root / "tea.txt", "Plain text tea has no pages.")
+    kb = _kb(tmp_path / "ix", chunker=ChunkerParams(chunk_size=40, chunk_overlap=0))
+    kb.add([root])
+    pages = {(h.chunk.page_start, h.chunk.page_end) for h in kb.search("tea", k=10, mode="bm25")}
+    assert pages == {(1, 1), (2, 2), (3, 3), (None, None)}
+    middle = kb.search("tea", k=10, filters=SearchFilter(page_min=2, page_max=2))
+    assert [h.chunk.page_start for h in middle] == [2]
+    later = kb.search("tea", k=10, filters=SearchFilter(page_min=2))
+    assert sorted(h.chunk.page_start or 0 for h in later) == [2, 3]
+    early = kb.search("tea", k=10, filters=SearchFilter(page_max=1))
+    assert [h.chunk.page_start for h in early] == [1]
+
+
+def test_filter_matching_rules() -> None:
+    chunk = StoredChunk(1, "t", "k", "/data/reports/q3.pdf", "", 0, 3, 5)
+    assert SearchFilter().matches(chunk) and not SearchFilter().active
+    assert SearchFilter(path_glob="q3.pdf").matches(chunk)
+    assert SearchFilter(path_glob="/data/*").matches(chunk)
+    assert not SearchFilter(path_glob="reports").matches(chunk)
+    assert SearchFilter(page_min=5, page_max=9).matches(chunk)  # pages 3-5 overlap 5-9
+    assert not SearchFilter(page_min=6).matches(chunk)
+    assert not SearchFilter(page_max=2).matches(chunk)
+    typed = SearchFilter(file_types=frozenset({".PDF"}))
+    assert typed.file_types == frozenset({"pdf"})
+    assert typed.matches(chunk, ("pdf", {})) and not typed.matches(chunk, ("txt", {}))
+    assert not typed.matches(chunk)  # fields unknown: a filter that needs them fails
+    tagged = SearchFilter(metadata={"lang": "en"})
+    assert tagged.matches(chunk, ("pdf", {"lang": "en", "x": "y"}))
+    assert not tagged.matches(chunk, ("pdf", {"lang": "zh"}))
+    with pytest.raises(RagkitError, match="page range 4-2"):
+        SearchFilter(page_min=4, page_max=2)
+
+
+# --- MMR -------------------------------------------------------------------------------
+
+
+def test_mmr_picks_the_unlike_vector_second() -> None:
+    vectors = np.array([[1.0, 0.0], [1.0, 0.0], [0.6, 0.8], [0.0, 1.0]], dtype=np.float32)
+    query = np.array([[1.0, 0.0]], dtype=np.float32)
+    assert mmr(query, vectors, 3, 1.0) == [0, 1, 2]
+    # After row 0 the gains are: duplicate 0.7*1 - 0.3*1, tilted row 0.7*0.6 - 0.3*0.6.
+    assert mmr(query, vectors, 3, 0.7) == [0, 1, 2]
+    # Lower lambda: the orthogonal row (gain 0) beats the duplicate (-0.2) and the tilted
+    # row (0.4*0.6 - 0.6*0.6); third, the duplicate (-0.2) beats it (0.24 - 0.6*0.8).
+    assert mmr(query, vectors, 3, 0.4) == [0, 3, 1]
+    assert mmr(None, vectors, 2, 0.5, relevance=[1.0, 0.9, 0.8, 0.1]) == [0, 2]
+    assert mmr(query, vectors, 0, 0.5) == []
+    assert mmr(query, vectors, 9, 0.5)[:1] == [0] and len(mmr(query, vectors, 9, 0.5)) == 4
+
+
+def test_mmr_search_surfaces_another_document_instead_of_a_duplicate(tmp_path: Path) -> None:
+    root = tmp_path / "docs"
+    text = "Green tea leaves are steamed soon after picking to stop oxidation."
+    _write(root / "a.txt", text)
+    _write(root / "a_copy.txt", text)
+    _write(root / "b.txt", "Green tea picking season starts in spring on the hills.")
+    _write(root / "c.txt", "Kettles boil water for tea.")
+    _write(root / "d.txt", "The warranty of the kettle lasts two years.")
+    kb = _kb(tmp_path / "ix")
+    kb.add([root])
+    query = "green tea leaves steamed after picking"
+    for mode in ("dense", "bm25", "hybrid"):
+        plain = kb.search(query, k=3, mode=mode)  # type: ignore[arg-type]
+        assert plain[0].chunk.text == plain[1].chunk.text == text, mode
+        diverse = kb.search(query, k=3, mode=mode, mmr_lambda=0.3)  # type: ignore[arg-type]
+        assert diverse[0].chunk.id == plain[0].chunk.id, mode
+        assert diverse[1].chunk.text != text, mode
+        assert len({"a.txt", "a_copy.txt"} & set(_names(diverse))) == 1, mode
+        assert "b.txt" in _names(diverse), mode
+        assert [h.rank for h in diverse] == [1, 2, 3]
+        # lambda 1 is pure relevance: the plain ranking.
+        same = kb.search(query, k=3, mode=mode, mmr_lambda=1.0)  # type: ignore[arg-type]
+        assert [h.chunk.id for h in same] == [h.chunk.id for h in plain], mode
+    with pytest.raises(RagkitError, match="mmr_lambda"):
+        kb.search(query, mmr_lambda=1.5)
+
+
+# --- reranker plumbing -----------------------------------------------------------------
+
+
+class ReverseReranker:
+    """Scores hits in reverse order of their first-stage rank, and records its calls."""
+
+    id = "reverse"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int]] = []
+
+    def rerank(self, query: str, hits: Sequence[SearchHit]) -> list[SearchHit]:
+        self.calls.append((query, len(hits)))
+        return [
+            replace(hit, rank=rank, score=float(rank)) for rank, hit in enumerate(reversed(hits), 1)
+        ]
+
+
+def test_retriever_reranks_the_top_rerank_depth_candidates(tmp_path: Path, mixed: Path) -> None:
+    reranker = ReverseReranker()
+    kb = _kb(tmp_path / "ix", reranker=reranker, rerank_depth=4)
+    kb.add([mixed])
+    first = kb.search("tea", k=4, mode="bm25", rerank=False)
+    assert reranker.calls == []
+    hits = kb.search("tea", k=2, mode="bm25")
+    assert reranker.calls == [("tea", 4)]
+    assert [h.chunk.id for h in hits] == [first[3].chunk.id, first[2].chunk.id]
+    assert [(h.rank, h.score) for h in hits] == [(1, 1.0), (2, 2.0)]
+
+
+# --- multi-query -----------------------------------------------------------------------
+
+
+def test_parse_variants_strips_markers_and_drops_junk() -> None:
+    reply = "\n".join(
+        [
+            "Here are 3 search queries:",
+            "1. kettle warranty length",
+            "2) How long is the kettle warranty?",  # the question again
+            "",
+            "- “Ember kettle guarantee period”",
+            "* kettle warranty length",  # a duplicate
+            "Query 4: " + "very long " * 60,
+            "3.5 year warranty kettles",
+            "5、水壶保修期",
+        ]
+    )
+    question = "How long is the kettle warranty?"
+    assert parse_variants(question, reply, 5) == [
+        question,
+        "kettle warranty length",
+        "Ember kettle guarantee period",
+        "3.5 year warranty kettles",
+        "水壶保修期",
+    ]
+    assert parse_variants(question, reply, 1) == [question, "kettle warranty length"]
+    assert parse_variants(question, "", 3) == [question]
+
+
+def test_generate_variants_prompts_the_model_once() -> None:
+    model = ScriptedChatModel(["1. oolong oxidation\n2. semi-fermented tea\n3. wulong tea"])
+    variants = generate_variants("What is oolong?", model, n=2)
+    assert variants == ["What is oolong?", "oolong oxidation", "semi-fermented tea"]
+    assert len(model.prompts) == 1
+    prompt = model.prompts[0][-1].content
+    assert "What is oolong?" in prompt and "2 different search queries" in prompt
+    assert generate_variants("What is oolong?", model, n=0) == ["What is oolong?"]
+    assert len(model.prompts) == 1
+
+
+def test_search_multi_fuses_the_rankings_of_question_and_variants(
+    tmp_path: Path, mixed: Path
+) -> None:
+    kb = _kb(tmp_path / "ix")
+    kb.add([mixed])
+    retriever = kb.retriever()
+    question, variant = "puer aged", "kettle boils water"
+    alone = retriever.search(question, k=10, mode="bm25")
+    assert "kettle.html" not in _names(alone)
+    fused = retriever.search_multi(question, [variant, "PUER  aged"], k=10, mode="bm25")
+    other = retriever.search(variant, k=10, mode="bm25")
+    expected = rrf_fuse([[h.chunk.id for h in alone], [h.chunk.id for h in other]])
+    assert [(h.chunk.id, pytest.approx(h.score)) for h in fused] == expected
+    assert "kettle.html" in _names(fused) and [h.rank for h in fused] == list(
+        range(1, len(fused) + 1)
+    )
+    # No variants: exactly the plain search.
+    assert retriever.search_multi(question, [], k=10, mode="bm25") == alone
+
+
+def test_kb_multi_query_asks_the_chat_model_for_variants(tmp_path: Path, mixed: Path) -> None:
+    model = ScriptedChatModel(["1. kettle boils water\n2. aged puer"])
+    kb = _kb(tmp_path / "ix", chat_model=model, multi_query=2)
+    kb.add([mixed])
+    hits = kb.search("puer aged", k=10, mode="bm25")
+    assert len(model.prompts) == 1
+    assert "kettle.html" in _names(hits)
+    off = kb.search("puer aged", k=10, mode="bm25", multi_query=0)
+    assert len(model.prompts) == 1 and "kettle.html" not in _names(off)
+    default = _kb(tmp_path / "ix", chat_model=model)  # off unless asked for
+    default.search("puer aged", k=3)
+    assert len(model.prompts) == 1
+
+
+def test_ask_passes_search_options_through(tmp_path: Path, mixed: Path) -> None:
+    model = ScriptedChatModel(["Oolong is partly oxidised [1]."])
+    kb = _kb(tmp_path / "ix", chat_model=model)
+    kb.add([mixed])
+    answer = kb.ask("tea", k=3, filters=SearchFilter(path_glob="*oolong*"))
+    assert [Path(s.source).name for s in answer.sources] == ["oolong.txt"]
+    assert answer.citations[0].source.endswith("oolong.txt")
