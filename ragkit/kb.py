@@ -25,7 +25,7 @@ from ragkit.llm.base import ChatModel, GenerationOptions
 from ragkit.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path
 from ragkit.loaders import LoaderOptions
 from ragkit.multiquery import generate_variants
-from ragkit.pipelines import AnswerStream, build_prompt
+from ragkit.pipelines import AnswerStream, answer
 from ragkit.prompts import PromptTemplates
 from ragkit.rerank import Reranker
 from ragkit.retrieval import Retriever, SearchFilter
@@ -234,10 +234,7 @@ class KnowledgeBase:
             rerank=rerank,
             multi_query=multi_query,
         )
-        prompt = build_prompt(
-            question, hits, self.chat_model, self.templates, self.generation.max_tokens
-        )
-        return AnswerStream(question, prompt, self.chat_model, self.generation)
+        return answer(question, hits, self.chat_model, self.templates, self.generation)
 
     def ask(
         self,

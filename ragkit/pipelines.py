@@ -1,8 +1,9 @@
-"""Question answering: retrieve, pack numbered sources into the prompt, stream the
+"""Question answering: pack retrieved sources, numbered, into the prompt, stream the
 model's reply, and resolve its `[n]` citations to chunks, files and pages.
 
-`ask` is a plain function over typed parts (a `Retriever`, a `ChatModel`, templates);
-`AnswerStream` yields the reply as it arrives and holds the finished `Answer` after.
+`answer` is a plain function over typed parts (retrieved hits, a `ChatModel`,
+templates); `AnswerStream` yields the reply as it arrives and holds the finished `Answer`
+after. Retrieval itself is the caller's (`KnowledgeBase.ask_stream` searches first).
 Sources are packed best first until the model's window (minus the reply's
 `max_tokens`) is full; the last one that does not fit is shortened. Leaves out
 chat history, guard scanners and citation verification.
@@ -18,8 +19,7 @@ from pathlib import Path
 from ragkit.errors import EmptyQueryError, ModelError
 from ragkit.llm.base import ChatModel, GenerationOptions, Message
 from ragkit.prompts import PromptTemplates
-from ragkit.retrieval import Retriever
-from ragkit.types import Answer, Citation, SearchHit, SearchMode
+from ragkit.types import Answer, Citation, SearchHit
 
 _CITE = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 SAFETY_MARGIN = 16  # tokens the chat template adds around messages
@@ -140,18 +140,15 @@ def finish_answer(question: str, text: str, sources: Sequence[Citation]) -> Answ
     return Answer(question=question, text=text.strip(), sources=tuple(sources), citations=citations)
 
 
-def ask(
+def answer(
     question: str,
-    retriever: Retriever,
+    hits: Sequence[SearchHit],
     model: ChatModel,
     templates: PromptTemplates,
     options: GenerationOptions,
-    k: int = 4,
-    mode: SearchMode = "hybrid",
 ) -> AnswerStream:
-    """Retrieve sources for `question` and return a stream of the model's answer."""
+    """Pack retrieved `hits` into the prompt and return a stream of the model's answer."""
     if not question.strip():
         raise EmptyQueryError("the question is empty; ask something about your documents")
-    hits = retriever.search(question, k=k, mode=mode)
     prompt = build_prompt(question, hits, model, templates, options.max_tokens)
     return AnswerStream(question, prompt, model, options)
