@@ -219,6 +219,25 @@ def _filters(
     )
 
 
+def _stages(
+    settings: Settings,
+    glob: str | None,
+    types: list[str] | None,
+    pages: str | None,
+    meta: list[str] | None,
+    mmr: float | None,
+    no_rerank: bool,
+    multi_query: int | None,
+) -> dict[str, Any]:
+    """Keyword arguments for `KnowledgeBase.search`/`ask_stream` from the shared flags."""
+    return {
+        "filters": _filters(glob, types, pages, meta),
+        "mmr_lambda": mmr if mmr is not None else settings.retrieval.mmr_lambda,
+        "rerank": not no_rerank,
+        "multi_query": multi_query,
+    }
+
+
 def _mode(settings: Settings, mode: str | None) -> SearchMode:
     chosen = mode or settings.retrieval.mode
     if chosen not in ("hybrid", "dense", "bm25"):
@@ -253,10 +272,7 @@ def search(
             query,
             k=k or settings.retrieval.k,
             mode=_mode(settings, mode),
-            filters=_filters(glob, file_type, pages, meta),
-            mmr_lambda=mmr if mmr is not None else settings.retrieval.mmr_lambda,
-            rerank=not no_rerank,
-            multi_query=multi_query,
+            **_stages(settings, glob, file_type, pages, meta, mmr, no_rerank, multi_query),
         )
         if as_json:
             rows = [
@@ -328,10 +344,7 @@ def ask(
             question,
             k=k or settings.retrieval.ask_k,
             mode=_mode(settings, mode),
-            filters=_filters(glob, file_type, pages, meta),
-            mmr_lambda=mmr if mmr is not None else settings.retrieval.mmr_lambda,
-            rerank=not no_rerank,
-            multi_query=multi_query,
+            **_stages(settings, glob, file_type, pages, meta, mmr, no_rerank, multi_query),
         )
         if as_json:
             answer = stream.answer
