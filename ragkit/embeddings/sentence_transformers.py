@@ -44,7 +44,7 @@ class SentenceTransformerEmbedder(Embedder):
         self,
         model_dir: Path,
         model_id: str,
-        batch_size: int = 32,
+        batch_size: int = 8,
         family: str | None = None,
         languages: frozenset[str] | None = None,
     ) -> None:
@@ -130,7 +130,7 @@ def _dim_from_config(model_dir: Path) -> int | None:
         return None
 
 
-def make_embedder(model: str, batch_size: int = 32) -> Embedder:
+def make_embedder(model: str, batch_size: int = 8) -> Embedder:
     """Build the embedder a `model` setting names: 'bundled' (all-MiniLM-L6-v2 on
     sentence-transformers), 'bundled-int8' (the same model as int8 ONNX, no torch), or the
     path of a sentence-transformers model folder."""
