@@ -80,9 +80,9 @@ class CrossEncoderReranker:
                 raise ModelError(
                     "sentence-transformers is not installed; run: pip install sentence-transformers"
                 ) from exc
-            from ragkit.embeddings.sentence_transformers import _quiet_transformers
+            from ragkit.embeddings.sentence_transformers import quiet_transformers
 
-            _quiet_transformers()
+            quiet_transformers()
             try:
                 self._model = CrossEncoder(
                     str(self.model_dir),

@@ -90,7 +90,7 @@ class SentenceTransformerEmbedder(Embedder):
                 raise ModelError(
                     "sentence-transformers is not installed; run: pip install sentence-transformers"
                 ) from exc
-            _quiet_transformers()
+            quiet_transformers()
             try:
                 self._model = SentenceTransformer(
                     str(self.model_dir), device="cpu", local_files_only=True
@@ -110,7 +110,7 @@ class SentenceTransformerEmbedder(Embedder):
         return normalize(np.asarray(vectors))
 
 
-def _quiet_transformers() -> None:
+def quiet_transformers() -> None:
     # transformers draws a "Loading weights" bar on stderr; ragkit draws its own progress.
     try:
         from transformers.utils import logging as hf_logging
