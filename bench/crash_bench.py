@@ -35,7 +35,6 @@ import argparse
 import os
 import random
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -43,17 +42,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ragkit import Embedder, KnowledgeBase
-    from ragkit.index.engine import IndexReader
 
 # (source, ordinal, text) of every visible chunk, sorted: what a generation shows.
 State = tuple[tuple[str, int, str], ...]
-
-_SYLLABLES = "ka lo mi nu ra se ti vo ze pa do fe gu hi ju be ly wa xo qi".split()
-VOCAB = [a + b + c for a in _SYLLABLES for b in _SYLLABLES for c in _SYLLABLES[:5]]
 
 # The killed process in the default mode. It records when each stage of the write starts
 # (flushed at once, so the lines survive SIGKILL) to tell where a kill landed.
@@ -99,63 +94,6 @@ events.mark("done")
 """
 
 
-class Corpus:
-    """A folder of small .txt files (2-3 chunks each) that changes between writes."""
-
-    def __init__(self, root: Path, seed: int, files: int) -> None:
-        self.root = root
-        self.rng = random.Random(seed)
-        self._next = 0
-        root.mkdir(parents=True)
-        for _ in range(files):
-            self._write(self._new_name())
-
-    def _new_name(self) -> str:
-        self._next += 1
-        return f"doc-{self._next:05d}.txt"
-
-    def _write(self, name: str) -> None:
-        words = " ".join(self.rng.choice(VOCAB) for _ in range(self.rng.randint(200, 380)))
-        (self.root / name).write_text(f"{name} {words}\n", encoding="utf-8")
-
-    def mutate(self, change: float, delete: float = 0.04, add: float = 0.04) -> None:
-        names = sorted(p.name for p in self.root.iterdir())
-        picks = self.rng.sample(names, int(len(names) * (change + delete)))
-        deleted = int(len(names) * delete)
-        for name in picks[:deleted]:
-            (self.root / name).unlink()
-        for name in picks[deleted:]:
-            self._write(name)
-        for _ in range(int(len(names) * add)):
-            self._write(self._new_name())
-
-
-class Oracle:
-    """The state a folder must index to, from its files via ragkit's loader and chunker
-    (with the defaults the CLI uses), cached by file content."""
-
-    def __init__(self) -> None:
-        from ragkit.chunking import Chunker, ChunkerParams
-
-        self._chunker = Chunker(ChunkerParams())
-        self._rows: dict[tuple[Path, bytes], list[tuple[int, str]]] = {}
-
-    def state(self, folder: Path) -> State:
-        from ragkit.loaders import LoaderOptions, iter_files, load_file
-
-        rows: list[tuple[str, int, str]] = []
-        for path in iter_files([folder]):
-            key = (path, path.read_bytes())
-            if key not in self._rows:
-                docs = load_file(path, LoaderOptions())
-                self._rows[key] = [
-                    (c.ordinal, c.text) for d in docs for c in self._chunker.split(d)
-                ]
-            source = str(path.resolve())
-            rows.extend((source, ordinal, text) for ordinal, text in self._rows[key])
-        return tuple(sorted(rows))
-
-
 class Inconsistent(Exception):
     """The index disagrees with itself or with both expected states."""
 
@@ -168,32 +106,15 @@ def _check(condition: bool, message: str) -> None:
 def examine(index: Path, kb: KnowledgeBase, rng: random.Random) -> tuple[int, State]:
     """Open the index (checksums verified), check that manifest counts, SQLite rows, FAISS
     ids and BM25 rows agree, run a search, and return (generation, visible state)."""
-    import faiss
-    import numpy as np
-
     from ragkit.index.engine import IndexReader
+    from ragkit.index.verify import problems, visible_state
 
-    reader: IndexReader = IndexReader.open(index, verify=True)
+    reader = IndexReader.open(index, verify=True)
     try:
-        m = reader.manifest
-        ids = [i for i, _ in reader.store.chunk_ids_and_hashes(m.generation)]
-        chunks = reader.chunks(ids)
-        state = tuple(sorted((c.source, c.ordinal, c.text) for c in chunks.values()))
-        counts = (m.counts.documents, m.counts.chunks)
-        _check(len(chunks) == len(ids), "chunk rows without their document")
-        _check(reader.store.counts(m.generation) == counts, "manifest counts != SQLite")
-        _check(
-            len(state) == m.counts.chunks == len(reader.vectors) == len(reader.bm25),
-            f"chunks {len(state)}, manifest {m.counts.chunks}, vectors {len(reader.vectors)}, "
-            f"bm25 {len(reader.bm25)}",
-        )
-        gen_dir = m.gen_dir(index)
-        vectors: Any = faiss.read_index(str(gen_dir / "vectors.faiss"))  # IndexIDMap2
-        faiss_ids = sorted(faiss.vector_to_array(vectors.id_map).tolist())
-        _check(faiss_ids == sorted(ids), "FAISS ids != visible chunk ids")
-        bm25_ids = sorted(np.load(gen_dir / "bm25" / "ids.npy").tolist())
-        _check(bm25_ids == sorted(ids), "BM25 rows != visible chunk ids")
-        generation = m.generation
+        found = problems(reader, files=True)
+        _check(not found, "; ".join(found))
+        state = visible_state(reader)
+        generation = reader.generation
     finally:
         reader.close()
     _, _, text = rng.choice(state)
@@ -205,23 +126,6 @@ def examine(index: Path, kb: KnowledgeBase, rng: random.Random) -> tuple[int, St
         "a search returned a chunk that is not visible",
     )
     return generation, state
-
-
-def leftovers(index: Path, generation: int) -> tuple[int, int]:
-    """(rows, generation folders) prepared beyond `generation` and never committed."""
-    conn = sqlite3.connect(f"file:{index / 'store.sqlite'}?mode=ro", uri=True)
-    try:
-        rows = sum(
-            conn.execute(
-                f"SELECT count(*) FROM {table} WHERE added_gen > ? OR removed_gen > ?",
-                (generation, generation),
-            ).fetchone()[0]
-            for table in ("documents", "chunks")
-        )
-    finally:
-        conn.close()
-    folders = [p for p in index.glob("gen-*") if int(p.name.removeprefix("gen-")) > generation]
-    return rows, len(folders)
 
 
 @dataclass
@@ -279,6 +183,9 @@ def make_embedder(real_model: bool) -> Embedder:
 
 
 def main() -> int:
+    from ragkit.index.verify import uncommitted
+    from ragkit.testing import ChangingCorpus, ExpectedState
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=60, help="processes to kill (default 60)")
     parser.add_argument("--files", type=int, default=300, help="corpus files (default 300)")
@@ -301,14 +208,14 @@ def main() -> int:
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="ragkit-crash-"))
     index = work / "ix"
-    corpus = Corpus(work / "docs", args.seed, args.files)
-    oracle = Oracle()
+    corpus = ChangingCorpus(work / "docs", args.seed, args.files)
+    expected_state = ExpectedState()
     writer = Writer(index, corpus.root, work, args.real_model)
     kb = KnowledgeBase.open(index, embedder=make_embedder(args.real_model))
     print(f"scratch folder {work}; corpus {args.files} files; killed process:")
     print("  " + " ".join(writer.command(work / "events")))
     kb.add([corpus.root])
-    state = oracle.state(corpus.root)
+    state = expected_state(corpus.root)
 
     # Writes run to completion measure how long a whole write process takes; the median
     # of three, because the first start of an interpreter reads its files cold.
@@ -322,7 +229,7 @@ def main() -> int:
         if proc.returncode != 0:
             print(err.decode(errors="replace")[-3000:], file=sys.stderr)
             return 1
-        state = oracle.state(corpus.root)
+        state = expected_state(corpus.root)
         generation, seen = examine(index, kb, rng)
         if seen != state:
             print("a write run to completion did not reach the expected state", file=sys.stderr)
@@ -338,7 +245,7 @@ def main() -> int:
     for n, delay in enumerate(delays, 1):
         before, base = state, generation
         corpus.mutate(args.change)
-        after = oracle.state(corpus.root)
+        after = expected_state(corpus.root)
         log = work / f"events-{n}"
         proc = writer.start(log)
         time.sleep(delay)
@@ -354,7 +261,7 @@ def main() -> int:
                 raise Inconsistent(f"writer failed: {err.decode(errors='replace')[-300:]}")
             generation, seen = examine(index, kb, rng)
             if seen == before and generation == base:
-                rows, folders = leftovers(index, base)
+                rows, folders = uncommitted(index, base)
                 debris += rows + folders > 0
                 outcome = "previous state"
                 detail = f" (left {rows} rows, {folders} folders to roll back)"
@@ -375,7 +282,11 @@ def main() -> int:
         try:
             kb.add([corpus.root])
             generation, seen = examine(index, kb, rng)
-            if seen == after and generation == base + 1 and leftovers(index, generation) == (0, 0):
+            if (
+                seen == after
+                and generation == base + 1
+                and uncommitted(index, generation) == (0, 0)
+            ):
                 recovered += 1
             else:
                 print(f"    recovery reached generation {generation}, not the new state")

@@ -20,7 +20,6 @@ import json
 import os
 import random
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
@@ -31,14 +30,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from ragkit import HashingEmbedder, KnowledgeBase
-from ragkit.chunking import Chunker, ChunkerParams
 from ragkit.index.engine import IndexReader
 from ragkit.index.manifest import read_manifest
-from ragkit.loaders import LoaderOptions, iter_files, load_file
+from ragkit.index.verify import State, problems, uncommitted, visible_state
+from ragkit.testing import ChangingCorpus, ExpectedState
 from ragkit.types import SearchMode
 
 pytestmark = pytest.mark.slow
@@ -46,11 +44,6 @@ pytestmark = pytest.mark.slow
 DIM = 64
 KILLS = 20
 
-# (source, ordinal, text) of every visible chunk, sorted: what a generation shows.
-State = tuple[tuple[str, int, str], ...]
-
-_SYLLABLES = "ka lo mi nu ra se ti vo ze pa do fe gu hi ju be ly wa xo qi".split()
-VOCAB = [a + b + c for a in _SYLLABLES for b in _SYLLABLES for c in _SYLLABLES[:5]]
 
 HELPER = r'''
 """Test helper: index paths (or a series of corpus snapshots) into an index in this
@@ -152,66 +145,6 @@ main()
 
 
 # --- corpus and expected states ------------------------------------------------------
-class Corpus:
-    """A folder of small .txt files (2-3 chunks each) that changes between writes."""
-
-    def __init__(self, root: Path, seed: int, files: int) -> None:
-        self.root = root
-        self.rng = random.Random(seed)
-        self._next = 0
-        root.mkdir(parents=True)
-        for _ in range(files):
-            self._write(self._new_name())
-
-    def _new_name(self) -> str:
-        self._next += 1
-        return f"doc-{self._next:05d}.txt"
-
-    def _write(self, name: str) -> None:
-        words = " ".join(self.rng.choice(VOCAB) for _ in range(self.rng.randint(200, 380)))
-        (self.root / name).write_text(f"{name} {words}\n", encoding="utf-8")
-
-    def mutate(self, change: float = 0.2, delete: float = 0.04, add: float = 0.04) -> None:
-        """Rewrite, delete and add files so that the next write has real work to do."""
-        names = sorted(p.name for p in self.root.iterdir())
-        picks = self.rng.sample(names, int(len(names) * (change + delete)))
-        deleted = int(len(names) * delete)
-        for name in picks[:deleted]:
-            (self.root / name).unlink()
-        for name in picks[deleted:]:
-            self._write(name)
-        for _ in range(int(len(names) * add)):
-            self._write(self._new_name())
-
-    def snapshot(self, dest: Path) -> Path:
-        shutil.copytree(self.root, dest)
-        return dest
-
-
-_CHUNKER = Chunker(ChunkerParams())
-_ROWS: dict[tuple[Path, bytes], list[tuple[int, str]]] = {}
-
-
-def _file_rows(path: Path) -> list[tuple[int, str]]:
-    """(ordinal, text) of a file's chunks, cached by content: most files stay unchanged
-    between writes, and chunking them all again every iteration would cost seconds."""
-    key = (path, path.read_bytes())
-    if key not in _ROWS:
-        docs = load_file(path, LoaderOptions())
-        _ROWS[key] = [(c.ordinal, c.text) for d in docs for c in _CHUNKER.split(d)]
-    return _ROWS[key]
-
-
-def expected_state(folder: Path, as_folder: Path | None = None) -> State:
-    """What indexing `folder` must make visible; sources are named as if the files lay
-    in `as_folder` (for snapshots copied into the indexed folder later)."""
-    rows: list[tuple[str, int, str]] = []
-    for path in iter_files([folder]):
-        source = str(((as_folder or folder) / path.relative_to(folder)).resolve())
-        rows.extend((source, ordinal, text) for ordinal, text in _file_rows(path))
-    return tuple(sorted(rows))
-
-
 @contextmanager
 def opened(index: Path) -> Iterator[IndexReader]:
     """A freshly opened reader, its checksums verified."""
@@ -222,30 +155,13 @@ def opened(index: Path) -> Iterator[IndexReader]:
         reader.close()
 
 
-def visible_state(reader: IndexReader) -> State:
-    ids = [i for i, _ in reader.store.chunk_ids_and_hashes(reader.generation)]
-    chunks = reader.chunks(ids)
-    assert len(chunks) == len(ids)
-    return tuple(sorted((c.source, c.ordinal, c.text) for c in chunks.values()))
-
-
 def check_generation(index: Path, reader: IndexReader, files: bool) -> State:
-    """Assert that one opened generation agrees with itself (manifest counts, SQLite
-    rows, FAISS ids, BM25 rows) and return its visible state. `files` also compares the
-    ids inside the generation's files, which only works while no writer may delete them."""
-    m = reader.manifest
+    """Assert that one opened generation agrees with itself and return its visible
+    state. `files` also compares the ids inside the generation's files, which only works
+    while no writer may delete them."""
+    assert problems(reader, files=files) == []
     state = visible_state(reader)
-    assert reader.store.counts(m.generation) == (m.counts.documents, m.counts.chunks)
-    assert len(state) == m.counts.chunks == len(reader.vectors) == len(reader.bm25)
-    assert len({source for source, _, _ in state}) == m.counts.documents
-    if files and m.generation > 0:
-        import faiss
-
-        ids = sorted(i for i, _ in reader.store.chunk_ids_and_hashes(m.generation))
-        gen_dir = m.gen_dir(index)
-        vectors: Any = faiss.read_index(str(gen_dir / "vectors.faiss"))  # IndexIDMap2
-        assert sorted(faiss.vector_to_array(vectors.id_map).tolist()) == ids
-        assert sorted(np.load(gen_dir / "bm25" / "ids.npy").tolist()) == ids
+    assert len({source for source, _, _ in state}) == reader.manifest.counts.documents
     return state
 
 
@@ -258,23 +174,6 @@ def check_search(kb: KnowledgeBase, state: State, rng: random.Random, mode: Sear
     assert hits
     visible = set(state)
     assert all((h.chunk.source, h.chunk.ordinal, h.chunk.text) in visible for h in hits)
-
-
-def leftovers(index: Path, generation: int) -> tuple[int, int]:
-    """(rows, generation folders) a writer prepared beyond `generation` and never committed."""
-    conn = sqlite3.connect(f"file:{index / 'store.sqlite'}?mode=ro", uri=True)
-    try:
-        rows = sum(
-            conn.execute(
-                f"SELECT count(*) FROM {table} WHERE added_gen > ? OR removed_gen > ?",
-                (generation, generation),
-            ).fetchone()[0]
-            for table in ("documents", "chunks")
-        )
-    finally:
-        conn.close()
-    folders = [p for p in index.glob("gen-*") if int(p.name.removeprefix("gen-")) > generation]
-    return rows, len(folders)
 
 
 def describe_mix(state: State, before: State, after: State) -> str:
@@ -353,9 +252,10 @@ def reaper() -> Iterator[list[subprocess.Popen[str]]]:
 def test_killed_writer_leaves_previous_or_next_state(
     tmp_path: Path, helper: Path, reaper: list[subprocess.Popen[str]]
 ) -> None:
+    expected_state = ExpectedState()
     rng = random.Random(20240611)
     index = tmp_path / "ix"
-    corpus = Corpus(tmp_path / "docs", seed=1, files=200)
+    corpus = ChangingCorpus(tmp_path / "docs", seed=1, files=200)
     writer = KnowledgeBase.open(index, embedder=HashingEmbedder(dim=DIM))
     searcher = KnowledgeBase.open(index, embedder=HashingEmbedder(dim=DIM))
     writer.add([corpus.root])
@@ -398,7 +298,7 @@ def test_killed_writer_leaves_previous_or_next_state(
             if state == before:
                 assert reader.generation == base
                 outcome = "before commit"
-                rows, folders = leftovers(index, base)
+                rows, folders = uncommitted(index, base)
                 debris += rows + folders > 0
             elif state == after:
                 assert reader.generation == base + 1
@@ -414,7 +314,7 @@ def test_killed_writer_leaves_previous_or_next_state(
         with opened(index) as reader:
             assert check_generation(index, reader, files=True) == after
             assert reader.generation == base + 1
-        assert leftovers(index, base + 1) == (0, 0)
+        assert uncommitted(index, base + 1) == (0, 0)
         before = after
 
     print(
@@ -433,9 +333,10 @@ def test_killed_writer_leaves_previous_or_next_state(
 def test_second_writer_fails_without_wait_and_queues_with_wait(
     tmp_path: Path, helper: Path, reaper: list[subprocess.Popen[str]]
 ) -> None:
+    expected_state = ExpectedState()
     index = tmp_path / "ix"
-    first_docs = Corpus(tmp_path / "first", seed=2, files=100)
-    second_docs = Corpus(tmp_path / "second", seed=3, files=10)
+    first_docs = ChangingCorpus(tmp_path / "first", seed=2, files=100)
+    second_docs = ChangingCorpus(tmp_path / "second", seed=3, files=10)
     log_a, log_b, log_c = (tmp_path / f"events-{x}" for x in "abc")
     # The first writer sleeps 0.6 s per embedding batch (~5 batches), so it holds the lock
     # for seconds: long enough for two more interpreters to start and try.
@@ -475,10 +376,11 @@ def test_second_writer_fails_without_wait_and_queues_with_wait(
 def test_writer_that_indexed_nothing_leaves_a_waiting_writer_alone(
     tmp_path: Path, helper: Path, reaper: list[subprocess.Popen[str]]
 ) -> None:
+    expected_state = ExpectedState()
     index = tmp_path / "ix"  # does not exist yet: the first writer creates it
     empty = tmp_path / "empty"
     empty.mkdir()
-    docs = Corpus(tmp_path / "docs", seed=5, files=20)
+    docs = ChangingCorpus(tmp_path / "docs", seed=5, files=20)
     log_a, log_b = tmp_path / "events-a", tmp_path / "events-b"
     # The first writer finds nothing to index, slowly (a long scan of a folder of
     # unsupported files would do the same); the second one queues behind it.
@@ -504,10 +406,11 @@ def test_writer_that_indexed_nothing_leaves_a_waiting_writer_alone(
 def test_reader_never_fails_or_sees_a_mix_while_generations_are_committed(
     tmp_path: Path, helper: Path, reaper: list[subprocess.Popen[str]]
 ) -> None:
+    expected_state = ExpectedState()
     rng = random.Random(7)
     rounds = 4
     index = tmp_path / "ix"
-    source = Corpus(tmp_path / "source", seed=4, files=160)
+    source = ChangingCorpus(tmp_path / "source", seed=4, files=160)
     live = tmp_path / "docs"
     snapshots = [source.snapshot(tmp_path / "snap-0")]
     for n in range(1, rounds + 1):
