@@ -1,17 +1,13 @@
-"""The `ragkit` command line: parse flags, build `Settings`, call the library, print.
+"""Knowledge-base commands: index, search, ask, remove, repair, ls, info.
 
-Every command turns a `RagkitError` into one line on stderr and a non-zero exit, never a
-traceback. Long work shows progress bars on stderr; results go to stdout (`--json` for
-scripts). Leaves out the logic itself, which lives in the library.
+Parse flags, call `KnowledgeBase`, print. Leaves out the logic itself, which lives in the
+library.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -22,90 +18,24 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ragkit.config import Settings, load_settings
+from ragkit.config import Settings
 from ragkit.errors import RagkitError
 from ragkit.pipelines import display_path
-from ragkit.types import FileOutcome, IndexReport, SearchMode
+from ragkit.types import IndexReport, SearchMode
 
 if TYPE_CHECKING:
     from ragkit.retrieval import SearchFilter
 
-app = typer.Typer(
-    name="ragkit",
-    help="Index your documents and ask them questions, with answers cited to file and page. "
-    "Everything runs on this machine.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+from ragkit.cli.common import (
+    BarProgress,
+    ConfigOpt,
+    IndexOpt,
+    ModeOpt,
+    app,
+    consoles,
+    settings_from,
+    user_errors,
 )
-
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", help="TOML settings file (default: ./ragkit.toml or $RAGKIT_CONFIG)."),
-]
-IndexOpt = Annotated[
-    str | None,
-    typer.Option("--index", "-i", help="Index name under the index home (default: 'default')."),
-]
-ModeOpt = Annotated[
-    str | None,
-    typer.Option("--mode", "-m", help="Retrieval: hybrid (dense + BM25, fused), dense or bm25."),
-]
-
-
-def _consoles() -> tuple[Console, Console]:
-    return Console(highlight=False, soft_wrap=True), Console(
-        stderr=True, highlight=False, soft_wrap=True
-    )
-
-
-@contextmanager
-def _user_errors(err: Console) -> Iterator[None]:
-    try:
-        yield
-    except RagkitError as exc:
-        err.print(f"error: {escape(str(exc))}", soft_wrap=True)
-        raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        raise typer.Exit(130) from None
-
-
-def _settings(config: Path | None, **sections: dict[str, Any]) -> Settings:
-    # Models load from package folders; make sure nothing ever asks a model hub.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    return load_settings(config, sections)
-
-
-class _BarProgress:
-    """Draws indexing progress with rich on stderr."""
-
-    def __init__(self, progress: Progress) -> None:
-        self._p = progress
-        self._files = progress.add_task("files", total=None)
-        self._chunks: Any = None
-
-    def files_found(self, total: int) -> None:
-        self._p.update(self._files, total=total)
-
-    def file_done(self, outcome: FileOutcome) -> None:
-        if outcome.status != "failed" or Path(outcome.path).exists():
-            self._p.advance(self._files)
-
-    def embedding(self, total: int) -> None:
-        self._chunks = self._p.add_task("chunks embedded", total=total)
-
-    def embedded(self, count: int) -> None:
-        if self._chunks is not None:
-            self._p.advance(self._chunks, count)
-
-    def stage(self, name: str) -> None:
-        self._p.update(self._files, description=f"files (writing {name})")
-
-    def waiting(self, message: str) -> None:
-        self._p.console.print(message)
 
 
 @app.command()
@@ -123,9 +53,9 @@ def index(
     """Index .txt .md .pdf .html .docx .jsonl files; re-running skips unchanged files."""
     from ragkit.wiring import knowledge_base
 
-    out, err = _consoles()
-    with _user_errors(err):
-        settings = _settings(config, loader={"jsonl_text_field": text_field})
+    out, err = consoles()
+    with user_errors(err):
+        settings = settings_from(config, loader={"jsonl_text_field": text_field})
         kb = knowledge_base(settings, index_name)
         columns = (
             TextColumn("{task.description}"),
@@ -134,7 +64,7 @@ def index(
             TimeElapsedColumn(),
         )
         with Progress(*columns, console=err, transient=False) as bar:
-            report = kb.add(paths, progress=_BarProgress(bar), wait=not no_wait)
+            report = kb.add(paths, progress=BarProgress(bar), wait=not no_wait)
         if not report.files:
             given = ", ".join(str(p) for p in paths)
             err.print(
@@ -264,9 +194,9 @@ def search(
     """Search an index: rank, score, file, page and a snippet of each result."""
     from ragkit.wiring import knowledge_base
 
-    out, err = _consoles()
-    with _user_errors(err):
-        settings = _settings(config)
+    out, err = consoles()
+    with user_errors(err):
+        settings = settings_from(config)
         kb = knowledge_base(settings, index_name)
         hits = kb.search(
             query,
@@ -336,9 +266,9 @@ def ask(
     """Answer a question from an index, streaming the answer, then list its sources."""
     from ragkit.wiring import knowledge_base
 
-    out, err = _consoles()
-    with _user_errors(err):
-        settings = _settings(config)
+    out, err = consoles()
+    with user_errors(err):
+        settings = settings_from(config)
         kb = knowledge_base(settings, index_name, with_llm=True)
         stream = kb.ask_stream(
             question,
@@ -377,9 +307,9 @@ def remove(
     """Remove files from an index (the files themselves are not touched)."""
     from ragkit.wiring import knowledge_base
 
-    out, err = _consoles()
-    with _user_errors(err):
-        kb = knowledge_base(_settings(config), index_name)
+    out, err = consoles()
+    with user_errors(err):
+        kb = knowledge_base(settings_from(config), index_name)
         kb.reader()  # a clear error when the index does not exist
         gone = kb.remove(paths)
         if not gone:
@@ -395,9 +325,9 @@ def repair(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
     """Rebuild an index's vectors and BM25 from its SQLite store (after damage)."""
     from ragkit.wiring import knowledge_base
 
-    out, err = _consoles()
-    with _user_errors(err):
-        kb = knowledge_base(_settings(config), index_name)
+    out, err = consoles()
+    with user_errors(err):
+        kb = knowledge_base(settings_from(config), index_name)
         chunks = kb.repair()
         out.print(f"repaired index {kb.path}: {chunks} chunks; it opens and verifies again")
 
@@ -407,9 +337,9 @@ def list_documents(index_name: IndexOpt = None, config: ConfigOpt = None) -> Non
     """List the documents in an index with their chunk counts."""
     from ragkit.wiring import knowledge_base
 
-    out, err = _consoles()
-    with _user_errors(err):
-        kb = knowledge_base(_settings(config), index_name)
+    out, err = consoles()
+    with user_errors(err):
+        kb = knowledge_base(settings_from(config), index_name)
         reader = kb.reader()
         for source, key, count in reader.store.documents(reader.generation):
             name = display_path(source) + (key[len(source) :] if key != source else "")
@@ -421,9 +351,9 @@ def info(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
     """Show an index's embedder, format version, counts and size on disk."""
     from ragkit.wiring import knowledge_base
 
-    out, err = _consoles()
-    with _user_errors(err):
-        kb = knowledge_base(_settings(config), index_name)
+    out, err = consoles()
+    with user_errors(err):
+        kb = knowledge_base(settings_from(config), index_name)
         m = kb.reader().manifest
         size = sum(p.stat().st_size for p in kb.path.rglob("*") if p.is_file())
         out.print(f"index         {kb.path}")
@@ -444,60 +374,3 @@ def info(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
         out.print(f"documents     {m.counts.documents}")
         out.print(f"chunks        {m.counts.chunks}")
         out.print(f"size on disk  {size / 1e6:.1f} MB")
-
-
-eval_app = typer.Typer(help="Measure ragkit on labelled data.", no_args_is_help=True)
-app.add_typer(eval_app, name="eval")
-
-
-@eval_app.command("retrieval")
-def eval_retrieval(
-    dataset: Annotated[
-        str,
-        typer.Option(
-            "--dataset",
-            "-d",
-            help="beir:DIR (corpus.jsonl, queries.jsonl, qrels/test.tsv) or squad:FILE "
-            "(SQuAD-style JSON; a question's own passage is the relevant one).",
-        ),
-    ],
-    mode: Annotated[
-        list[str] | None,
-        typer.Option("--mode", "-m", help="hybrid, dense or bm25; repeat for several."),
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
-    config: ConfigOpt = None,
-) -> None:
-    """nDCG@10, Recall@1/5/10/100, MRR@10 and queries/s; indexes through the normal
-    pipeline into a cached index under the index home (reused when unchanged)."""
-    from ragkit.evaluation import evaluate_retrieval, format_table, load_dataset, to_json
-    from ragkit.wiring import knowledge_base
-
-    out, err = _consoles()
-    with _user_errors(err):
-        settings = _settings(config)
-        cache = (settings.index.home / ".eval").resolve()
-        data = load_dataset(dataset, cache_dir=cache)
-        modes = mode or ["bm25", "dense", "hybrid"]
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-        with Progress(*columns, console=err, transient=True) as bar:
-            scores = evaluate_retrieval(
-                data,
-                lambda p: knowledge_base(settings, str(p)),
-                cache,
-                modes,
-                progress=lambda msg: err.print(escape(msg)),
-                index_progress=_BarProgress(bar),
-            )
-        if as_json:
-            sys.stdout.write(to_json(scores) + "\n")
-        else:
-            out.print(escape(format_table(scores)))
-
-
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()

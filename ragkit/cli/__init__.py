@@ -1,0 +1,18 @@
+"""The `ragkit` command line: parse flags, build `Settings`, call the library, print.
+
+Every command turns a `RagkitError` into one line on stderr and a non-zero exit, never a
+traceback. Long work shows progress bars on stderr; results go to stdout (`--json` for
+scripts). Each command group lives in its own module and registers itself on the shared
+app when imported here; the logic itself lives in the library.
+"""
+
+from __future__ import annotations
+
+from ragkit.cli import evaluate, kb  # noqa: F401  (importing registers the commands)
+from ragkit.cli.common import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    app()

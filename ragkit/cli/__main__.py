@@ -1,0 +1,5 @@
+"""`python -m ragkit.cli`."""
+
+from ragkit.cli import main
+
+main()
