@@ -2,22 +2,53 @@
 
 A backend streams text pieces for a list of chat messages and counts tokens the way
 its model does, so prompts can be packed to fit its window. Leaves out tool calling and
-remote transport details (each backend owns those).
+remote transport details (each backend owns those). Tool calling is an optional
+second protocol, `ToolCallingChatModel`, for backends with native function calling.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Literal, Protocol
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A model's request to run one tool; `arguments` is the raw JSON text it wrote."""
+
+    id: str
+    name: str
+    arguments: str
 
 
 @dataclass(frozen=True)
 class Message:
     role: Role
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    """Assistant messages only: the tool calls the model asked for."""
+    tool_call_id: str | None = None
+    """Tool messages only: which call this is the result of."""
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool as a model sees it: name, description and a JSON schema for its arguments."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    """One complete reply: text, tool calls, or both."""
+
+    content: str
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,4 +78,15 @@ class ChatModel(Protocol):
 
     def stream(self, messages: Sequence[Message], options: GenerationOptions) -> Iterator[str]:
         """Yield the reply as it is generated, piece by piece."""
+        ...
+
+
+@runtime_checkable
+class ToolCallingChatModel(ChatModel, Protocol):
+    """A backend with native function calling (OpenAI-style `tools` / `tool_calls`)."""
+
+    def chat_with_tools(
+        self, messages: Sequence[Message], tools: Sequence[ToolSpec], options: GenerationOptions
+    ) -> ChatTurn:
+        """One reply that may ask for tools instead of (or besides) answering."""
         ...
