@@ -86,6 +86,12 @@ class RetrievalSettings(_Section):
     mode: SearchMode = Field("hybrid", description="hybrid, dense or bm25.")
     k: int = Field(5, ge=1, le=1000, description="Results for search.")
     ask_k: int = Field(4, ge=1, le=50, description="Sources given to the model by ask.")
+    fusion: Literal["convex", "rrf"] = Field(
+        "convex", description="Hybrid fusion: convex (weighted scaled scores) or rrf."
+    )
+    dense_weight: float = Field(
+        0.5, ge=0.0, le=1.0, description="Convex fusion: weight of dense scores (BM25: 1 - w)."
+    )
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     candidates: int = Field(50, ge=1, description="Candidates each retriever gives fusion.")
     reranker_model: Path | None = Field(

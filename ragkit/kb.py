@@ -28,7 +28,7 @@ from ragkit.multiquery import generate_variants
 from ragkit.pipelines import AnswerStream, answer
 from ragkit.prompts import PromptTemplates
 from ragkit.rerank import Reranker
-from ragkit.retrieval import Retriever, SearchFilter
+from ragkit.retrieval import Fusion, Retriever, SearchFilter
 from ragkit.types import Answer, IndexReport, SearchHit, SearchMode
 
 
@@ -57,11 +57,15 @@ class KnowledgeBase:
         reranker: Reranker | None = None,
         rerank_depth: int = 50,
         multi_query: int = 0,
+        fusion: Fusion = "convex",
+        dense_weight: float = 0.5,
     ) -> None:
         self.path = path
         self.reranker = reranker
         self.rerank_depth = rerank_depth
         self.multi_query = multi_query
+        self.fusion = fusion
+        self.dense_weight = dense_weight
         self.ivf_threshold = ivf_threshold
         self.query_embedder = query_embedder or embedder
         self.embedder = embedder
@@ -93,6 +97,8 @@ class KnowledgeBase:
         reranker: Reranker | None = None,
         rerank_depth: int = 50,
         multi_query: int = 0,
+        fusion: Fusion = "convex",
+        dense_weight: float = 0.5,
     ) -> KnowledgeBase:
         """Open (or prepare to create) the index at `path`. Defaults: the bundled
         all-MiniLM-L6-v2 embedder and, for `ask`, the bundled SmolLM2 GGUF.
@@ -100,7 +106,8 @@ class KnowledgeBase:
         family as the index's embedder, e.g. the int8 ONNX copy of the same model.
         `reranker` (e.g. `CrossEncoderReranker`) rescores the top `rerank_depth`
         candidates of every search. `multi_query` > 0 has the chat model write that many
-        variants of every query, fused with RRF (RAG-Fusion); 0 = off."""
+        variants of every query, fused with RRF (RAG-Fusion); 0 = off. `fusion` and
+        `dense_weight` choose how hybrid search fuses dense and BM25 (ragkit.retrieval)."""
         return cls(
             Path(path),
             embedder or make_embedder("bundled"),
@@ -116,6 +123,8 @@ class KnowledgeBase:
             reranker,
             rerank_depth,
             multi_query,
+            fusion,
+            dense_weight,
         )
 
     @property
@@ -169,6 +178,8 @@ class KnowledgeBase:
             self.candidates,
             reranker=self.reranker,
             rerank_depth=self.rerank_depth,
+            fusion=self.fusion,
+            dense_weight=self.dense_weight,
         )
 
     def search(

@@ -1,11 +1,14 @@
 """Rank an index's chunks for a query: dense (FAISS), BM25, or both fused, then optionally
 filter, rerank and diversify.
 
-Hybrid search asks each retriever for `candidates` results and fuses the two rankings
-with reciprocal rank fusion: score(c) = sum over rankings of 1 / (rrf_k + rank). RRF
-needs no score calibration between cosine and BM25 scales. A query in a language the
-embedder was not trained for (a Chinese question with the English-only bundled model)
-is ranked by BM25 alone.
+Hybrid search asks each retriever for `candidates` results and fuses the two lists. The
+default, `fusion="convex"`, scales each list's scores to 0..1 (min-max over the list)
+and adds them weighted, `dense_weight` × dense + (1 − dense_weight) × BM25, a chunk
+missing from a list scoring 0 there. Unlike reciprocal rank fusion (`fusion="rrf"`:
+sum of 1 / (rrf_k + rank)) it keeps how far apart the scores are, not only their order:
+on SciFact, equal weights give nDCG@10 0.734 against RRF's 0.724 (bench/retrieval_bench.py).
+A query in a language the embedder was not trained for (a Chinese question with the
+English-only bundled model) is ranked by BM25 alone.
 
 A search runs in stages, each optional after the first:
 
@@ -31,6 +34,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePath
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -45,6 +49,8 @@ from ragkit.rerank import Reranker
 from ragkit.types import SearchHit, SearchMode, StoredChunk
 
 MODES: tuple[SearchMode, ...] = ("hybrid", "dense", "bm25")
+Fusion = Literal["convex", "rrf"]
+FUSIONS: tuple[Fusion, ...] = ("convex", "rrf")
 DEPTH_GROWTH = 4  # how much deeper each retry of a filtered search looks
 
 DocumentFields = tuple[str, dict[str, str]]
@@ -58,6 +64,25 @@ def rrf_fuse(rankings: Sequence[Sequence[int]], rrf_k: int = 60) -> list[tuple[i
         for rank, item in enumerate(ranking, start=1):
             scores[item] = scores.get(item, 0.0) + 1.0 / (rrf_k + rank)
     return sorted(scores.items(), key=lambda kv: -kv[1])
+
+
+def convex_fuse(
+    scored: Sequence[Sequence[tuple[int, float]]], weights: Sequence[float]
+) -> list[tuple[int, float]]:
+    """Fuse scored lists by a weighted sum of their min-max scaled scores; an id missing
+    from a list gets 0 from it. Returns (id, fused score) best first, ties by first seen."""
+    fused: dict[int, float] = {}
+    for items, weight in zip(scored, weights, strict=True):
+        if not items:
+            continue
+        values = [s for _, s in items]
+        low, high = min(values), max(values)
+        span = high - low
+        for item, score in items:
+            # A list whose scores are all equal says nothing about order: each gets 1.
+            scaled = (score - low) / span if span > 0 else 1.0
+            fused[item] = fused.get(item, 0.0) + weight * scaled
+    return sorted(fused.items(), key=lambda kv: -kv[1])
 
 
 @dataclass(frozen=True)
@@ -201,6 +226,8 @@ class Retriever:
         reranker: Reranker | None = None,
         rerank_depth: int = 50,
         mmr_depth: int = 20,
+        fusion: Fusion = "convex",
+        dense_weight: float = 0.5,
     ) -> None:
         built = reader.manifest.embedder
         if not embedder.compatible_with(built.id, built.family or built.id, built.dim):
@@ -211,6 +238,10 @@ class Retriever:
             )
         if rerank_depth < 1 or mmr_depth < 1:
             raise RagkitError("rerank_depth and mmr_depth must be at least 1")
+        if fusion not in FUSIONS:
+            raise RagkitError(f"unknown fusion {fusion!r}; use one of {', '.join(FUSIONS)}")
+        if not 0.0 <= dense_weight <= 1.0:
+            raise RagkitError(f"dense_weight must lie between 0 and 1, not {dense_weight}")
         self.reader = reader
         self.embedder = embedder
         self.analyzer = analyzer
@@ -219,6 +250,8 @@ class Retriever:
         self.reranker = reranker
         self.rerank_depth = rerank_depth
         self.mmr_depth = mmr_depth
+        self.fusion = fusion
+        self.dense_weight = dense_weight
 
     def search(
         self,
@@ -326,10 +359,13 @@ class Retriever:
         if mode == "bm25":
             return self._bm25(query, k)
         depth = max(k, self.candidates)
-        rankings = [[i for i, _ in self._bm25(query, depth)]]
-        if self._dense_knows(query):
-            rankings.insert(0, [i for i, _ in self._dense(query, depth)])
-        return rrf_fuse(rankings, self.rrf_k)[:k]
+        bm25 = self._bm25(query, depth)
+        if not self._dense_knows(query):
+            return bm25[:k]
+        dense = self._dense(query, depth)
+        if self.fusion == "rrf":
+            return rrf_fuse([[i for i, _ in dense], [i for i, _ in bm25]], self.rrf_k)[:k]
+        return convex_fuse([dense, bm25], [self.dense_weight, 1.0 - self.dense_weight])[:k]
 
     def _diversify(self, hits: Sequence[SearchHit], k: int, lambda_: float) -> list[SearchHit]:
         """MMR over the top `mmr_depth` hits; each keeps its score, ranks are renumbered."""

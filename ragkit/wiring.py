@@ -84,6 +84,8 @@ def knowledge_base(
         reranker=reranker(settings),
         rerank_depth=settings.retrieval.rerank_depth,
         multi_query=settings.retrieval.multi_query,
+        fusion=settings.retrieval.fusion,
+        dense_weight=settings.retrieval.dense_weight,
     )
 
 

@@ -15,7 +15,7 @@ from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.chunking import ChunkerParams
 from ragkit.errors import RagkitError
 from ragkit.multiquery import generate_variants, parse_variants
-from ragkit.retrieval import SearchFilter, mmr, rrf_fuse
+from ragkit.retrieval import SearchFilter, convex_fuse, mmr, rrf_fuse
 from ragkit.types import SearchHit, StoredChunk
 
 
@@ -173,7 +173,7 @@ def test_mmr_search_surfaces_another_document_instead_of_a_duplicate(tmp_path: P
     for mode in ("dense", "bm25", "hybrid"):
         plain = kb.search(query, k=3, mode=mode)  # type: ignore[arg-type]
         assert plain[0].chunk.text == plain[1].chunk.text == text, mode
-        diverse = kb.search(query, k=3, mode=mode, mmr_lambda=0.3)  # type: ignore[arg-type]
+        diverse = kb.search(query, k=3, mode=mode, mmr_lambda=0.4)  # type: ignore[arg-type]
         assert diverse[0].chunk.id == plain[0].chunk.id, mode
         assert diverse[1].chunk.text != text, mode
         assert len({"a.txt", "a_copy.txt"} & set(_names(diverse))) == 1, mode
@@ -297,3 +297,48 @@ def test_ask_passes_search_options_through(tmp_path: Path, mixed: Path) -> None:
     answer = kb.ask("tea", k=3, filters=SearchFilter(path_glob="*oolong*"))
     assert [Path(s.source).name for s in answer.sources] == ["oolong.txt"]
     assert answer.citations[0].source.endswith("oolong.txt")
+
+
+# --- hybrid fusion -----------------------------------------------------------------------
+
+
+def test_convex_fusion_weights_scaled_scores_and_keeps_score_gaps() -> None:
+    dense = [(1, 0.9), (2, 0.5), (3, 0.1)]
+    bm25 = [(3, 12.0), (4, 11.0), (1, 2.0)]
+    fused = dict(convex_fuse([dense, bm25], [0.5, 0.5]))
+    # 1: dense 1.0, bm25 0.0 -> 0.5; 3: dense 0.0, bm25 1.0 -> 0.5; 4: bm25 0.9 only
+    assert fused[1] == pytest.approx(0.5)
+    assert fused[3] == pytest.approx(0.5)
+    assert fused[4] == pytest.approx(0.45)
+    assert fused[2] == pytest.approx(0.25)
+    # RRF sees only ranks: 4 (rank 2 in one list) ties with 2 (rank 2 in the other).
+    rrf = dict(rrf_fuse([[i for i, _ in dense], [i for i, _ in bm25]]))
+    assert rrf[4] == pytest.approx(rrf[2])
+    # All-equal scores carry no order: every item scales to 1, not 0 or NaN.
+    assert dict(convex_fuse([[(7, 3.0), (8, 3.0)]], [1.0])) == {7: 1.0, 8: 1.0}
+    assert convex_fuse([[], []], [0.5, 0.5]) == []
+
+
+def test_fusion_setting_changes_hybrid_ranking_and_bad_values_are_refused(tmp_path: Path) -> None:
+    root = tmp_path / "docs"
+    for i in range(6):
+        _write(
+            root / f"{i}.txt", f"Tea note {i}: " + " ".join(["oolong"] * i + ["kettle"] * (5 - i))
+        )
+    convex = _kb(tmp_path / "ix")
+    convex.add([root])
+    rrf = _kb(tmp_path / "ix", fusion="rrf")
+    query = "oolong kettle"
+    c_hits = convex.search(query, k=6)
+    r_hits = rrf.search(query, k=6)
+    assert {h.chunk.id for h in c_hits} == {h.chunk.id for h in r_hits}
+    assert all(0.0 <= h.score <= 1.0 for h in c_hits)  # convex scores are scaled sums
+    assert all(h.score < 0.05 for h in r_hits)  # RRF scores are sums of 1/(60 + rank)
+    dense_only = _kb(tmp_path / "ix", dense_weight=1.0).search(query, k=6, mode="hybrid")
+    assert [h.chunk.id for h in dense_only] == [
+        h.chunk.id for h in convex.search(query, k=6, mode="dense")
+    ]
+    with pytest.raises(RagkitError, match="fusion"):
+        _kb(tmp_path / "ix", fusion="sum").search(query)
+    with pytest.raises(RagkitError, match="dense_weight"):
+        _kb(tmp_path / "ix", dense_weight=1.5).search(query)
