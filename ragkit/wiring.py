@@ -51,10 +51,11 @@ def query_embedder(settings: Settings) -> Embedder | None:
     if choice == "same":
         return None
     if choice == "auto":
-        if model not in ("bundled", "bundled-int8"):
+        if model not in ("bundled", "bundled-int8", "bundled-onnx"):
             return None
-        choice = "bundled-int8"
-    return make_embedder(choice, settings.embedder.batch_size)
+        # The weight-only int8 file: closest to the float32 model, needs no build step.
+        choice = "bundled-onnx"
+    return make_embedder(choice, settings.embedder.batch_size, settings.embedder.models_dir)
 
 
 def knowledge_base(
@@ -67,7 +68,9 @@ def knowledge_base(
     loader = settings.loader
     return KnowledgeBase.open(
         index_path(settings, name),
-        embedder=make_embedder(settings.embedder.model, settings.embedder.batch_size),
+        embedder=make_embedder(
+            settings.embedder.model, settings.embedder.batch_size, settings.embedder.models_dir
+        ),
         chunker=chunker,
         loader_options=LoaderOptions(
             jsonl_text_field=loader.jsonl_text_field,
