@@ -1,0 +1,222 @@
+"""Retrieval quality and speed on SciFact (English) and CMRC 2018 dev (Chinese).
+
+Prints, side by side in one run:
+
+1. embedding throughput on whole SciFact documents (title + abstract, the way a
+   sentence-transformers baseline embeds them): sentence-transformers float32 (the
+   baseline), the weight-only int8 ONNX file as it ships (`bundled-onnx`) and its
+   dynamically quantized build (`bundled-int8`), as documents/s, ratio to the baseline
+   and cosine to the baseline's vectors. Each embedder runs `--rounds` times, alternating,
+   and its best round counts (other work on the machine only ever slows a round down);
+2. retrieval quality per data set and mode through `ragkit.evaluation` (the normal
+   index pipeline; indexes are cached under `--home` and reused): BM25, dense, plain RRF
+   hybrid (k=60), ragkit's hybrid (convex fusion of min-max scaled scores, equal
+   weights; BM25 alone for a question in a language the embedder does not know), and
+   optionally ragkit's hybrid + multi-query (the bundled chat model writes variants; on
+   the first `--multi-query-limit` queries, with plain hybrid on the same queries beside
+   it) and + a cross-encoder reranker (`--reranker DIR`, any local CrossEncoder folder);
+3. with `--int8-index`, SciFact again with documents embedded by `bundled-int8`, to show
+   what int8 indexing costs in nDCG@10.
+
+    python bench/retrieval_bench.py                     # everything but multi-query, ~15 min
+    python bench/retrieval_bench.py --only throughput --docs 400
+    python bench/retrieval_bench.py --only quality --multi-query 3 --multi-query-limit 50
+    python bench/retrieval_bench.py --int8-index --json > retrieval.json
+
+The first run indexes SciFact (17k chunks: ~8 min with sentence-transformers on 2 cores,
+~3 min int8) and CMRC 2018 (848 passages); later runs reuse the cached indexes.
+Queries/s count search time only (question embedding included). Nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from ragkit.config import load_settings
+from ragkit.embeddings import make_embedder
+from ragkit.evaluation import evaluate_retrieval, load_dataset
+from ragkit.evaluation.datasets import EvalDataset
+from ragkit.evaluation.runner import RetrievalScores
+from ragkit.kb import KnowledgeBase
+from ragkit.wiring import knowledge_base
+
+DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+
+def scifact_documents(corpus: Path, limit: int) -> list[str]:
+    docs: list[str] = []
+    with corpus.open(encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            docs.append(f"{row.get('title', '')}\n{row['text']}".strip())
+            if len(docs) >= limit:
+                break
+    return docs
+
+
+def throughput(
+    docs: list[str], rounds: int, batch: int, models_dir: Path | None
+) -> list[dict[str, Any]]:
+    """Best-of-`rounds` documents/s per embedder, alternating embedders every round."""
+    embedders = {
+        "sentence-transformers fp32": make_embedder("bundled", batch),
+        "onnx weight-only int8 (bundled-onnx)": make_embedder("bundled-onnx", batch),
+        "onnx dynamic int8 (bundled-int8)": make_embedder("bundled-int8", batch, models_dir),
+    }
+    best: dict[str, float] = {}
+    vectors: dict[str, np.ndarray] = {}
+    for e in embedders.values():
+        e.embed(docs[:8])  # load (and build) outside the timed rounds
+    for _ in range(rounds):
+        for name, e in embedders.items():
+            started = time.perf_counter()
+            v = e.embed(docs)
+            rate = len(docs) / (time.perf_counter() - started)
+            best[name] = max(best.get(name, 0.0), rate)
+            vectors[name] = np.asarray(v)
+    base_name = next(iter(embedders))
+    base = best[base_name]
+    rows = []
+    for name in embedders:
+        cos = (vectors[name] * vectors[base_name]).sum(axis=1)
+        rows.append(
+            {
+                "embedder": name,
+                "docs_per_s": round(best[name], 1),
+                "ratio": round(best[name] / base, 2),
+                "cosine_min": round(float(cos.min()), 4),
+                "cosine_mean": round(float(cos.mean()), 4),
+            }
+        )
+    return rows
+
+
+def factory(home: Path, **overrides: dict[str, Any]) -> Callable[[Path], KnowledgeBase]:
+    settings = load_settings(overrides={"index": {"home": str(home)}, **overrides})
+    return lambda path: knowledge_base(settings, str(path), with_llm=False)
+
+
+def llm_factory(home: Path, variants: int) -> Callable[[Path], KnowledgeBase]:
+    settings = load_settings(
+        overrides={"index": {"home": str(home)}, "retrieval": {"multi_query": variants}}
+    )
+    return lambda path: knowledge_base(settings, str(path), with_llm=True)
+
+
+def score(
+    label: str,
+    data: EvalDataset,
+    make: Callable[[Path], KnowledgeBase],
+    cache: Path,
+    modes: Sequence[str],
+    note: str = "",
+) -> list[dict[str, Any]]:
+    say = lambda msg: print(f"  [{label}] {msg}", file=sys.stderr, flush=True)  # noqa: E731
+    results: list[RetrievalScores] = evaluate_retrieval(data, make, cache, modes, progress=say)
+    return [{"set": label, "variant": note or r.mode, **dataclasses.asdict(r)} for r in results]
+
+
+def quality(args: argparse.Namespace) -> list[dict[str, Any]]:
+    home = args.home.resolve()
+    cache = home / ".eval"
+    rows: list[dict[str, Any]] = []
+    sets = [
+        ("SciFact test", load_dataset(f"beir:{args.scifact}", cache_dir=cache)),
+        ("CMRC 2018 dev", load_dataset(f"squad:{args.cmrc}", cache_dir=cache)),
+    ]
+    for label, data in sets:
+        rows += score(label, data, factory(home), cache, ["bm25", "dense"])
+        rows += score(
+            label, data, factory(home, retrieval={"fusion": "rrf"}), cache, ["hybrid"], "RRF k=60"
+        )
+        rows += score(label, data, factory(home), cache, ["hybrid"], "ragkit hybrid")
+        if args.reranker:
+            make = factory(home, retrieval={"reranker_model": str(args.reranker)})
+            rows += score(label, data, make, cache, ["hybrid"], "ragkit hybrid + rerank")
+        if args.multi_query:
+            subset = dataclasses.replace(data, queries=data.queries[: args.multi_query_limit])
+            sub = f"{label} (first {len(subset.queries)})"
+            rows += score(sub, subset, factory(home), cache, ["hybrid"], "ragkit hybrid")
+            rows += score(
+                sub,
+                subset,
+                llm_factory(home, args.multi_query),
+                cache,
+                ["hybrid"],
+                f"ragkit hybrid + multi-query {args.multi_query}",
+            )
+        if args.int8_index and label.startswith("SciFact"):
+            int8 = {"embedder": {"model": "bundled-int8"}}
+            rows += score(label, data, factory(home, **int8), cache, ["dense"], "dense, int8 docs")
+            rows += score(
+                label, data, factory(home, **int8), cache, ["hybrid"], "ragkit hybrid, int8 docs"
+            )
+    return rows
+
+
+def print_throughput(rows: list[dict[str, Any]], docs: int) -> None:
+    print(f"\nEmbedding throughput, {docs} SciFact documents (best round):")
+    print(f"{'embedder':40} {'docs/s':>8} {'vs ST':>6} {'cos min':>8} {'cos mean':>8}")
+    for r in rows:
+        print(
+            f"{r['embedder']:40} {r['docs_per_s']:8.1f} {r['ratio']:5.2f}x "
+            f"{r['cosine_min']:8.4f} {r['cosine_mean']:8.4f}"
+        )
+
+
+def print_quality(rows: list[dict[str, Any]]) -> None:
+    print("\nRetrieval quality:")
+    head = f"{'set':28} {'variant':38} {'nDCG@10':>8} {'R@1':>6} {'R@5':>6} {'R@100':>6} {'q/s':>7}"
+    print(head)
+    for r in rows:
+        print(
+            f"{r['set']:28} {r['variant']:38} {r['ndcg_10']:8.4f} {r['recall_1']:6.4f} "
+            f"{r['recall_5']:6.4f} {r['recall_100']:6.4f} {r['qps']:7.1f}"
+        )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--only", choices=["throughput", "quality"])
+    p.add_argument("--scifact", type=Path, default=DATA / "scifact")
+    p.add_argument("--cmrc", type=Path, default=DATA / "cmrc2018" / "cmrc2018_dev.json")
+    p.add_argument("--home", type=Path, default=Path("indexes"), help="index home for caches")
+    p.add_argument("--docs", type=int, default=600, help="documents for the throughput test")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--models-dir", type=Path, default=None)
+    p.add_argument("--reranker", type=Path, default=None, help="a CrossEncoder folder")
+    p.add_argument("--multi-query", type=int, default=0, help="variants per query (0: skip)")
+    p.add_argument("--multi-query-limit", type=int, default=50)
+    p.add_argument("--int8-index", action="store_true", help="also index SciFact with int8")
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args()
+    out: dict[str, Any] = {}
+    if args.only in (None, "throughput"):
+        docs = scifact_documents(args.scifact / "corpus.jsonl", args.docs)
+        out["throughput"] = throughput(docs, args.rounds, args.batch, args.models_dir)
+        if not args.json:
+            print_throughput(out["throughput"], len(docs))
+    if args.only in (None, "quality"):
+        out["quality"] = quality(args)
+        if not args.json:
+            print_quality(out["quality"])
+    if args.json:
+        print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
