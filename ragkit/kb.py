@@ -19,6 +19,8 @@ from ragkit.analysis import Analyzer
 from ragkit.chunking import Chunker, ChunkerParams
 from ragkit.embeddings import Embedder, make_embedder
 from ragkit.errors import EmptyQueryError
+from ragkit.guard import Guard
+from ragkit.guard.session import GuardSession
 from ragkit.index.engine import IndexReader, IndexWriter, index_exists
 from ragkit.index.progress import IndexProgress
 from ragkit.llm.base import ChatModel, GenerationOptions
@@ -57,8 +59,10 @@ class KnowledgeBase:
         reranker: Reranker | None = None,
         rerank_depth: int = 50,
         multi_query: int = 0,
+        guard: Guard | None = None,
     ) -> None:
         self.path = path
+        self.guard = guard
         self.reranker = reranker
         self.rerank_depth = rerank_depth
         self.multi_query = multi_query
@@ -93,6 +97,7 @@ class KnowledgeBase:
         reranker: Reranker | None = None,
         rerank_depth: int = 50,
         multi_query: int = 0,
+        guard: Guard | None = None,
     ) -> KnowledgeBase:
         """Open (or prepare to create) the index at `path`. Defaults: the bundled
         all-MiniLM-L6-v2 embedder and, for `ask`, the bundled SmolLM2 GGUF.
@@ -100,7 +105,9 @@ class KnowledgeBase:
         family as the index's embedder, e.g. the int8 ONNX copy of the same model.
         `reranker` (e.g. `CrossEncoderReranker`) rescores the top `rerank_depth`
         candidates of every search. `multi_query` > 0 has the chat model write that many
-        variants of every query, fused with RRF (RAG-Fusion); 0 = off."""
+        variants of every query, fused with RRF (RAG-Fusion); 0 = off. `guard`
+        (e.g. `ragkit.guard.default_guard()`) filters questions, retrieved chunks and
+        answers in `ask`; None = no filtering."""
         return cls(
             Path(path),
             embedder or make_embedder("bundled"),
@@ -116,6 +123,7 @@ class KnowledgeBase:
             reranker,
             rerank_depth,
             multi_query,
+            guard,
         )
 
     @property
@@ -225,6 +233,9 @@ class KnowledgeBase:
         """Like `ask`, but iterate the result for the answer's pieces as they arrive."""
         if not question.strip():
             raise EmptyQueryError("the question is empty; ask something about your documents")
+        session = GuardSession(self.guard) if self.guard is not None else None
+        # The question is searched as typed (locally); the model sees the filtered one.
+        prompt_question = session.check_input(question) if session is not None else question
         hits = self.search(
             question,
             k,
@@ -234,7 +245,11 @@ class KnowledgeBase:
             rerank=rerank,
             multi_query=multi_query,
         )
-        return answer(question, hits, self.chat_model, self.templates, self.generation)
+        if session is not None:
+            hits = session.check_hits(hits)
+        return answer(
+            prompt_question, hits, self.chat_model, self.templates, self.generation, session
+        )
 
     def ask(
         self,
