@@ -21,14 +21,14 @@ def gb11643_check_char(first17: str) -> str:
 
 def is_valid_cn_id(value: str) -> bool:
     """An 18-character resident ID with a plausible region digit, a real birth date
-    (1900 up to today) and the right check character."""
+    (1850 up to today) and the right check character."""
     if len(value) != 18 or not value[:17].isdigit() or value[0] not in "12345678":
         return False
     try:
         born = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         return False
-    if not dt.date(1900, 1, 1) <= born <= dt.date.today():
+    if not dt.date(1850, 1, 1) <= born <= dt.date.today():
         return False
     return gb11643_check_char(value[:17]) == value[17].upper()
 

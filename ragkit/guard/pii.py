@@ -76,8 +76,9 @@ class PiiScanner:
                 continue
             add(m.start(), m.end(), "IP_ADDRESS")
         for m in _IPV6.finditer(text):
-            if m.group().count(":") >= 2 and _is_ipv6(m.group()):
-                add(m.start(), m.end(), "IP_ADDRESS")
+            value = m.group().rstrip(".")
+            if _plausible_ipv6(value):
+                add(m.start(), m.start() + len(value), "IP_ADDRESS")
         found.sort(key=lambda f: f.start)
         return found
 
@@ -85,7 +86,12 @@ class PiiScanner:
         return trailing_window(text, _WINDOW)
 
 
-def _is_ipv6(value: str) -> bool:
+def _plausible_ipv6(value: str) -> bool:
+    """A valid IPv6 address that is not an identifier like `a::b` or `std::`: it has a
+    digit and either three groups or five hex digits."""
+    groups = [g for g in re.split(r"[:.]", value) if g]
+    if not any(c.isdigit() for c in value) or (len(groups) < 3 and sum(map(len, groups)) < 5):
+        return False
     try:
         ipaddress.IPv6Address(value)
     except ValueError:
