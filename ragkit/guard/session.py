@@ -19,7 +19,8 @@ from ragkit.errors import ContentBlocked
 from ragkit.guard.guard import Guard
 from ragkit.guard.stream import StreamFilter
 from ragkit.guard.types import Finding, GuardResult, Vault
-from ragkit.types import SearchHit
+from ragkit.pipelines import display_path
+from ragkit.types import SearchHit, StoredChunk
 
 _FENCE = re.compile(r"<(\s*/?\s*source\b)", re.IGNORECASE)
 
@@ -85,11 +86,11 @@ class GuardSession:
                 lines.append(f"question: {f.kind} ({f.label}) {_verb(f)}")
         for w in self.withheld:
             kinds = ", ".join(sorted({f.label for f in w.result.findings if f.action == "block"}))
-            lines.append(f"source withheld from the model: {w.hit.chunk.location} ({kinds})")
+            lines.append(f"source withheld from the model: {_where(w.hit.chunk)} ({kinds})")
         for hit, result in self.chunks:
             if not result.blocked:
                 for f in result.flagged:
-                    lines.append(f"source {hit.chunk.location}: {f.kind} ({f.label}) {_verb(f)}")
+                    lines.append(f"source {_where(hit.chunk)}: {f.kind} ({f.label}) {_verb(f)}")
         for f in self.output_findings:
             lines.append(f"answer: {f.kind} ({f.label}) {_verb(f)}")
         return lines
@@ -109,6 +110,10 @@ class GuardSession:
                 {"kind": f.kind, "label": f.label, "action": f.action} for f in self.output_findings
             ],
         }
+
+
+def _where(chunk: StoredChunk) -> str:
+    return chunk.location.replace(chunk.source, display_path(chunk.source))
 
 
 def _verb(f: Finding) -> str:
