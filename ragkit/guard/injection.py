@@ -72,29 +72,50 @@ _RULES_EN = [
 _RULES_ZH = [
     (
         "IGNORE_INSTRUCTIONS",
-        r"(?:忽略|无视|忽视|忘记|忘掉|忘了|不要理会|不要管|别管|跳过|覆盖|抛开|丢掉|放弃)"
-        r"[^。！？\n]{0,12}?(?:之前|以前|先前|此前|上面|上述|前面|以上|所有|全部|一切|原来|原有|原先|系统|你的)"
-        r"[^。！？\n]{0,12}?(?:指令|指示|命令|规则|提示|要求|设定|设置|限制|任务|约束|说明)",
+        r"(?:忽略|无视|忽视|忘记|忘掉|忘了|不要理会|不要管|别管|跳过|覆盖|抛开|丢掉|放弃"
+        r"|不要遵守|不再遵守|停止遵守|违背)"
+        r"[^。！？\n]{0,12}?(?:之前|以前|先前|此前|上面|上述|前面|以上|所有|全部|一切|原来|原有"
+        r"|原先|系统|你的)[^。！？\n]{0,12}?(?:指令|指示|命令|规则|提示|要求|设定|设置|限制|任务"
+        r"|约束|说明)",
     ),
     ("NEW_INSTRUCTIONS", r"(?:新的?|真正的)(?:指令|任务|规则)\s*[:：]"),
     (
-        "SYSTEM_PROMPT",
-        r"(?:告诉|输出|显示|打印|重复|泄露|透露|给我看|展示|说出|复述|列出)[^。！？\n]{0,12}?"
-        r"(?:系统提示|系统提示词|系统指令|系统消息|初始指令|初始提示|隐藏指令|原始指令|提示词|你的指令|你的设定)",
+        "NEW_INSTRUCTIONS",
+        r"你的(?:真实|真正|新)任务是|(?:停止|放弃)(?:执行)?(?:当前|你的|原来的|原有的)?"
+        r"(?:任务|总结|工作|回答)[^。！？\n]{0,6}?(?:转而|改为|然后|并)"
+        r"|(?:限制|规则|指令|设定|策略)(?:已经|已)?(?:作废|失效|取消|解除)",
     ),
     (
         "SYSTEM_PROMPT",
-        r"(?:系统提示词?|系统指令|系统消息|初始指令|初始提示|隐藏指令|原始指令|你的指令|你的设定)"
-        r"[^。！？\n]{0,12}?(?:输出|告诉|显示|打印|发给|给我|复述|泄露|透露|列出)",
+        r"(?:告诉|输出|显示|打印|重复|泄露|透露|给我看|展示|说出|复述|列出)[^。！？\n]{0,12}?"
+        r"(?:系统提示|系统提示词|系统指令|系统消息|初始指令|初始提示|隐藏指令|原始指令|提示词"
+        r"|你的指令|你的设定|(?:收到|得到)的第一条消息|最初的(?:消息|指令))",
+    ),
+    (
+        "SYSTEM_PROMPT",
+        r"(?:系统提示词?|系统指令|系统消息|初始指令|初始提示|隐藏指令|原始指令|你的指令|你的设定"
+        r"|(?:收到|得到)的第一条消息)[^。！？\n]{0,12}?(?:输出|告诉|显示|打印|发给|给我|复述|泄露"
+        r"|透露|列出)",
     ),
     (
         "ROLE_PLAY",
-        r"(?:你现在是|从现在开始[，,]?你|现在你是|扮演|假装你是|假装自己是|假设你是|你将成为)[^。！？\n]{0,24}?"
-        r"(?:没有|不受|不再受|无任何|无需|不需要|不用|不必)[^。！？\n]{0,6}?(?:遵守|限制|约束|规则|审查|道德|过滤|束缚)",
+        r"(?:你现在是|从现在开始[，,]?你|现在你是|扮演|假装你是|假装自己是|假设你是|你将成为"
+        r"|你是一个)[^。！？\n]{0,24}?(?:没有|不受|不再受|无任何|无需|不需要|不用|不必)"
+        r"[^。！？\n]{0,6}?(?:遵守|限制|约束|规则|审查|道德|过滤|束缚)",
     ),
     (
         "JAILBREAK",
-        r"开发者模式|越狱模式|越狱|解除(?:所有)?限制|没有任何限制的(?:AI|人工智能|助手|模型)",
+        r"(?:进入|启用|开启|切换到|激活|处于)了?(?:开发者|越狱|DAN|无限制|管理员)模式"
+        r"|(?:解除|取消|移除)了?(?:你的)?(?:所有|全部|一切)?(?:限制|约束|审查)"
+        r"|(?:没有|不受)(?:任何)?(?:限制|约束|审查)的(?:AI|人工智能|助手|模型|机器人|聊天机器人)",
+    ),
+    (
+        # Text that speaks to the model from inside a document: indirect injection.
+        "ADDRESSES_THE_MODEL",
+        r"(?:AI|人工智能|助手|大模型|语言模型|机器人)[^。！？\n]{0,8}?(?:读到|看到|处理|总结|阅读)"
+        r"[^。！？\n]{0,8}?(?:时|后|这里|此处|此段|这段|这句|本文)"
+        r"|(?:致|给)[^。！？\n]{0,6}?(?:AI|人工智能|助手|大模型|语言模型)[^。！？\n]{0,4}?"
+        r"(?:的)?(?:指示|说明|指令|[:：])",
     ),
 ]
 _RULES_DE = [
@@ -113,10 +134,11 @@ _RULES_DE = [
     ("NEW_INSTRUCTIONS", r"\b(?:neue aufgabe|neue anweisung|neue anweisungen)\s*:"),
 ]
 
-_COMPILED = [
-    (label, re.compile(pattern, re.IGNORECASE | re.MULTILINE))
-    for label, pattern in (*_RULES_EN, *_RULES_ZH, *_RULES_DE)
-]
+# Patterns are written in lower case and run over lower-cased text: much faster than
+# re.IGNORECASE. The Chinese ones only run on text that has CJK characters.
+_LATIN = [(label, re.compile(p.lower(), re.MULTILINE)) for label, p in (*_RULES_EN, *_RULES_DE)]
+_CHINESE = [(label, re.compile(p.lower(), re.MULTILINE)) for label, p in _RULES_ZH]
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def _normalized(text: str) -> str:
@@ -135,10 +157,11 @@ class InjectionScanner:
         self.threshold = threshold if threshold is not None else (model.threshold if model else 1.0)
 
     def rule_findings(self, text: str) -> list[Finding]:
-        norm = _normalized(text)
+        norm = _normalized(text).lower()
         exact = len(norm) == len(text)
         out: list[Finding] = []
-        for label, pattern in _COMPILED:
+        rules = [*_LATIN, *_CHINESE] if _CJK.search(norm) else _LATIN
+        for label, pattern in rules:
             for m in pattern.finditer(norm):
                 start, end = (m.start(), m.end()) if exact else (0, len(text))
                 if any(f.start <= start and end <= f.end for f in out):

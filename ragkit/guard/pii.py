@@ -62,6 +62,8 @@ class PiiScanner:
                 add(m.start(), m.end(), "ID_NUMBER")
         for m in _CARD.finditer(text):
             digits = _digits(m.group())
+            if len(digits) == 18 and _id_shaped(digits):
+                continue  # an ID number with a wrong check character, not a card
             if 13 <= len(digits) <= 19 and luhn_ok(digits):
                 add(m.start(), m.end(), "BANK_CARD")
         for m in _CN_MOBILE.finditer(text):
@@ -84,6 +86,13 @@ class PiiScanner:
 
     def pending(self, text: str) -> int:
         return trailing_window(text, _WINDOW)
+
+
+def _id_shaped(digits: str) -> bool:
+    """18 digits laid out as a resident ID (region, plausible birth date), whatever the
+    check character says: such a number is an ID typed wrong, not a card."""
+    year, month, day = int(digits[6:10]), int(digits[10:12]), int(digits[12:14])
+    return digits[0] in "12345678" and 1850 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31
 
 
 def _plausible_ipv6(value: str) -> bool:
