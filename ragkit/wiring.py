@@ -66,6 +66,7 @@ def knowledge_base(
     except ValueError as exc:
         raise ConfigError(f"setting index.chunk_overlap: {exc}") from None
     loader = settings.loader
+    llm = chat_model(settings) if with_llm or settings.retrieval.multi_query else None
     return KnowledgeBase.open(
         index_path(settings, name),
         embedder=make_embedder(settings.embedder.model, settings.embedder.batch_size),
@@ -76,7 +77,7 @@ def knowledge_base(
             jsonl_id_field=loader.jsonl_id_field,
             max_file_bytes=loader.max_file_bytes,
         ),
-        chat_model=chat_model(settings) if with_llm or settings.retrieval.multi_query else None,
+        chat_model=llm,
         generation=generation_options(settings),
         rrf_k=settings.retrieval.rrf_k,
         candidates=settings.retrieval.candidates,
@@ -85,7 +86,7 @@ def knowledge_base(
         reranker=reranker(settings),
         rerank_depth=settings.retrieval.rerank_depth,
         multi_query=settings.retrieval.multi_query,
-        guard=guard(settings) if with_llm and settings.guard.enabled else None,
+        guard=guard(settings, llm) if with_llm and settings.guard.enabled else None,
     )
 
 

@@ -21,8 +21,9 @@ from ragkit.guard.guard import Guard, apply
 from ragkit.guard.types import Direction, Finding, Vault, restore
 
 _OPEN_PLACEHOLDER = re.compile(r"\[[A-Z0-9_]{0,40}\Z")
-# Already-released text rescanned for context (word boundaries, look-behinds).
-_CONTEXT = 256
+# Already-released text rescanned for context (word boundaries, look-behinds need a
+# character or two; a few dozen keep a placeholder's number or an e-mail's user whole).
+_CONTEXT = 64
 
 
 class StreamFilter:
