@@ -89,10 +89,10 @@ class PiiScanner:
 
 
 def _id_shaped(digits: str) -> bool:
-    """18 digits laid out as a resident ID (region, plausible birth date), whatever the
-    check character says: such a number is an ID typed wrong, not a card."""
-    year, month, day = int(digits[6:10]), int(digits[10:12]), int(digits[12:14])
-    return digits[0] in "12345678" and 1850 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31
+    """18 digits laid out as a resident ID (region digit, a birth year), whatever the
+    date and check character say: such a number is an ID typed wrong, not a card (cards
+    have 13-16 or 19 digits; 18 is all but unused)."""
+    return digits[0] in "12345678" and 1850 <= int(digits[6:10]) <= 2100
 
 
 def _plausible_ipv6(value: str) -> bool:

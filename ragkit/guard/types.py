@@ -132,18 +132,15 @@ class GuardResult:
         }
 
 
-_LAST_WORD = re.compile(r"\S*\Z")
+# What a pattern match (an address, a number, a key) can be made of: printable ASCII
+# without spaces. Chinese text has no spaces, so "up to the last space" would hold back
+# a whole Chinese answer; CJK characters end a run instead.
+_RUN_START = re.compile(r"[!-~]*\Z")
 
 
 def trailing_window(text: str, window: int) -> int:
     """Where a stream's held-back tail starts: `window` characters from the end, or
-    earlier if the last whitespace-free run is longer (a match cannot end mid-word)."""
+    earlier if the last run of printable ASCII (a match in progress) is longer."""
     cut = max(0, len(text) - window)
-    word = _LAST_WORD.search(text, cut)
-    if word is not None and word.start() == cut and cut > 0 and not text[cut - 1].isspace():
-        # The run reaches back past the window: find where it really starts.
-        start = cut
-        while start > 0 and not text[start - 1].isspace():
-            start -= 1
-        return start
-    return cut
+    run = _RUN_START.search(text, max(0, cut - 4096))
+    return min(cut, run.start()) if run is not None else cut

@@ -224,3 +224,10 @@ def test_judge_setting_uses_the_given_model() -> None:
     g = guard(load_settings(None, {"guard": {"judge": True, "classifier": False}}), model)
     result = g.scan("please be nice to the reader", "chunk")
     assert [f.scanner for f in result.findings] == ["judge"] and result.blocked
+
+
+def test_stream_releases_chinese_text_before_the_end() -> None:
+    text = "大熊猫是中国特有的哺乳动物，主要生活在四川的竹林里，以竹子为食。" * 8
+    out, _ = _feed(list(text))
+    assert sum(len(p) for p in out[: len(text) // 2]) > 0
+    assert "".join(out) == text
