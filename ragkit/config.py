@@ -120,6 +120,34 @@ class LoaderSettings(_Section):
     max_file_bytes: int = Field(200 * 1024 * 1024, ge=1)
 
 
+GuardKind = Literal["pii", "secret", "injection", "unicode", "terminal", "exfil", "banned"]
+GuardAction = Literal["allow", "redact", "block", "flag"]
+
+
+class GuardSettings(_Section):
+    enabled: bool = Field(
+        True, description="Filter questions, retrieved chunks and answers in ask."
+    )
+    input: dict[GuardKind, GuardAction] = Field(
+        default_factory=dict, description="Actions for the question, by kind (over the defaults)."
+    )
+    chunk: dict[GuardKind, GuardAction] = Field(
+        default_factory=dict, description="Actions for each retrieved chunk, by kind."
+    )
+    output: dict[GuardKind, GuardAction] = Field(
+        default_factory=dict, description="Actions for the streamed answer, by kind."
+    )
+    banned_terms: list[str] = Field(default_factory=list, description="Terms to ban (zh/en).")
+    banned_terms_file: Path | None = Field(
+        None, description="A UTF-8 file of banned terms, one per line (# starts a comment)."
+    )
+    classifier: bool = Field(True, description="Use the shipped injection classifier.")
+    threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="Classifier threshold; unset: the shipped one."
+    )
+    judge: bool = Field(False, description="Also ask the configured chat model (slow).")
+
+
 class Settings(BaseSettings):
     """Everything a user can set. Field descriptions feed `--help` and the docs."""
 
@@ -132,6 +160,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     loader: LoaderSettings = LoaderSettings()
+    guard: GuardSettings = GuardSettings()
 
     @classmethod
     def settings_customise_sources(

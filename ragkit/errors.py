@@ -50,3 +50,8 @@ class ModelError(RagkitError):
 
 class EmptyQueryError(RagkitError):
     """A question or search query was empty."""
+
+
+class ContentBlocked(RagkitError):
+    """The content filter's policy blocks a text (a question, by default one with a
+    banned term); the message names the setting that would let it through."""

@@ -19,6 +19,8 @@ from ragkit.analysis import Analyzer
 from ragkit.chunking import Chunker, ChunkerParams
 from ragkit.embeddings import Embedder, make_embedder
 from ragkit.errors import EmptyQueryError
+from ragkit.guard import Guard
+from ragkit.guard.session import GuardSession
 from ragkit.index.engine import IndexReader, IndexWriter, index_exists
 from ragkit.index.progress import IndexProgress
 from ragkit.llm.base import ChatModel, GenerationOptions
@@ -59,8 +61,10 @@ class KnowledgeBase:
         multi_query: int = 0,
         fusion: Fusion = "convex",
         dense_weight: float = 0.5,
+        guard: Guard | None = None,
     ) -> None:
         self.path = path
+        self.guard = guard
         self.reranker = reranker
         self.rerank_depth = rerank_depth
         self.multi_query = multi_query
@@ -99,6 +103,7 @@ class KnowledgeBase:
         multi_query: int = 0,
         fusion: Fusion = "convex",
         dense_weight: float = 0.5,
+        guard: Guard | None = None,
     ) -> KnowledgeBase:
         """Open (or prepare to create) the index at `path`. Defaults: the bundled
         all-MiniLM-L6-v2 embedder and, for `ask`, the bundled SmolLM2 GGUF.
@@ -107,7 +112,9 @@ class KnowledgeBase:
         `reranker` (e.g. `CrossEncoderReranker`) rescores the top `rerank_depth`
         candidates of every search. `multi_query` > 0 has the chat model write that many
         variants of every query, fused with RRF (RAG-Fusion); 0 = off. `fusion` and
-        `dense_weight` choose how hybrid search fuses dense and BM25 (ragkit.retrieval)."""
+        `dense_weight` choose how hybrid search fuses dense and BM25 (ragkit.retrieval). `guard`
+        (e.g. `ragkit.guard.default_guard()`) filters questions, retrieved chunks and
+        answers in `ask`; None = no filtering."""
         return cls(
             Path(path),
             embedder or make_embedder("bundled"),
@@ -125,6 +132,7 @@ class KnowledgeBase:
             multi_query,
             fusion,
             dense_weight,
+            guard,
         )
 
     @property
@@ -236,6 +244,9 @@ class KnowledgeBase:
         """Like `ask`, but iterate the result for the answer's pieces as they arrive."""
         if not question.strip():
             raise EmptyQueryError("the question is empty; ask something about your documents")
+        session = GuardSession(self.guard) if self.guard is not None else None
+        # The question is searched as typed (locally); the model sees the filtered one.
+        prompt_question = session.check_input(question) if session is not None else question
         hits = self.search(
             question,
             k,
@@ -245,7 +256,11 @@ class KnowledgeBase:
             rerank=rerank,
             multi_query=multi_query,
         )
-        return answer(question, hits, self.chat_model, self.templates, self.generation)
+        if session is not None:
+            hits = session.check_hits(hits)
+        return answer(
+            prompt_question, hits, self.chat_model, self.templates, self.generation, session
+        )
 
     def ask(
         self,

@@ -6,7 +6,8 @@ templates); `AnswerStream` yields the reply as it arrives and holds the finished
 after. Retrieval itself is the caller's (`KnowledgeBase.ask_stream` searches first).
 Sources are packed best first until the model's window (minus the reply's
 `max_tokens`) is full; the last one that does not fit is shortened. Leaves out
-chat history, guard scanners and citation verification.
+chat history, the guard's scanners (ragkit.guard; a `GuardSession` passed in filters the
+stream) and citation verification.
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ragkit.errors import EmptyQueryError, ModelError
 from ragkit.llm.base import ChatModel, GenerationOptions, Message
 from ragkit.prompts import PromptTemplates
 from ragkit.types import Answer, Citation, SearchHit
+
+if TYPE_CHECKING:
+    from ragkit.guard.session import GuardSession
 
 _CITE = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 SAFETY_MARGIN = 16  # tokens the chat template adds around messages
@@ -109,9 +114,15 @@ class AnswerStream:
     """Iterate for the reply's pieces; `answer` is set once iteration ends."""
 
     def __init__(
-        self, question: str, prompt: Prompt, model: ChatModel, options: GenerationOptions
+        self,
+        question: str,
+        prompt: Prompt,
+        model: ChatModel,
+        options: GenerationOptions,
+        guard: GuardSession | None = None,
     ) -> None:
         self.question = question
+        self.guard = guard
         self.prompt = prompt
         self.sources = prompt.sources
         self._model = model
@@ -120,7 +131,10 @@ class AnswerStream:
 
     def __iter__(self) -> Iterator[str]:
         pieces: list[str] = []
-        for piece in self._model.stream(self.prompt.messages, self._options):
+        stream = self._model.stream(self.prompt.messages, self._options)
+        if self.guard is not None:  # nothing unfiltered reaches the caller
+            stream = self.guard.filter_output(stream)
+        for piece in stream:
             pieces.append(piece)
             yield piece
         self._answer = finish_answer(self.question, "".join(pieces), self.sources)
@@ -146,9 +160,11 @@ def answer(
     model: ChatModel,
     templates: PromptTemplates,
     options: GenerationOptions,
+    guard: GuardSession | None = None,
 ) -> AnswerStream:
-    """Pack retrieved `hits` into the prompt and return a stream of the model's answer."""
+    """Pack retrieved `hits` into the prompt and return a stream of the model's answer
+    (filtered by `guard`, whose caller has already checked the question and hits)."""
     if not question.strip():
         raise EmptyQueryError("the question is empty; ask something about your documents")
     prompt = build_prompt(question, hits, model, templates, options.max_tokens)
-    return AnswerStream(question, prompt, model, options)
+    return AnswerStream(question, prompt, model, options, guard)

@@ -11,6 +11,7 @@ from ragkit.chunking import ChunkerParams
 from ragkit.config import Settings
 from ragkit.embeddings import Embedder, make_embedder
 from ragkit.errors import ConfigError
+from ragkit.guard import Guard, Policy, default_guard
 from ragkit.kb import KnowledgeBase
 from ragkit.llm.base import ChatModel, GenerationOptions
 from ragkit.llm.llama_cpp import LlamaCppChatModel, resolve_gguf
@@ -66,6 +67,7 @@ def knowledge_base(
     except ValueError as exc:
         raise ConfigError(f"setting index.chunk_overlap: {exc}") from None
     loader = settings.loader
+    llm = chat_model(settings) if with_llm or settings.retrieval.multi_query else None
     return KnowledgeBase.open(
         index_path(settings, name),
         embedder=make_embedder(
@@ -78,7 +80,7 @@ def knowledge_base(
             jsonl_id_field=loader.jsonl_id_field,
             max_file_bytes=loader.max_file_bytes,
         ),
-        chat_model=chat_model(settings) if with_llm or settings.retrieval.multi_query else None,
+        chat_model=llm,
         generation=generation_options(settings),
         rrf_k=settings.retrieval.rrf_k,
         candidates=settings.retrieval.candidates,
@@ -89,6 +91,28 @@ def knowledge_base(
         multi_query=settings.retrieval.multi_query,
         fusion=settings.retrieval.fusion,
         dense_weight=settings.retrieval.dense_weight,
+        guard=guard(settings, llm) if with_llm and settings.guard.enabled else None,
+    )
+
+
+def guard(settings: Settings, model: ChatModel | None = None) -> Guard:
+    """The content filter the settings describe (whether or not `guard.enabled`);
+    `model` serves the LLM judge when `guard.judge` is on (default: the configured one)."""
+    g = settings.guard
+    terms = list(g.banned_terms)
+    if g.banned_terms_file is not None:
+        try:
+            lines = g.banned_terms_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(
+                f"setting guard.banned_terms_file: {g.banned_terms_file} could not be read "
+                f"({exc}); give a UTF-8 file with one term per line"
+            ) from None
+        terms += [t.strip() for t in lines if t.strip() and not t.lstrip().startswith("#")]
+    policy = Policy({"input": g.input, "chunk": g.chunk, "output": g.output})
+    judge = (model or chat_model(settings)) if g.judge else None
+    return default_guard(
+        policy, banned_terms=terms, classifier=g.classifier, threshold=g.threshold, judge=judge
     )
 
 

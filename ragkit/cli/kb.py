@@ -24,6 +24,7 @@ from ragkit.pipelines import display_path
 from ragkit.types import IndexReport, SearchMode
 
 if TYPE_CHECKING:
+    from ragkit.guard.session import GuardSession
     from ragkit.retrieval import SearchFilter
 
 from ragkit.cli.common import (
@@ -278,13 +279,16 @@ def ask(
         )
         if as_json:
             answer = stream.answer
-            sys.stdout.write(json.dumps(asdict(answer), ensure_ascii=False, indent=2) + "\n")
+            data = asdict(answer) | ({"guard": stream.guard.to_json()} if stream.guard else {})
+            sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
             return
+        shown = _guard_notes(stream.guard, err, 0)
         for piece in stream:
             sys.stdout.write(piece)
             sys.stdout.flush()
         answer = stream.answer
         sys.stdout.write("\n\n")
+        _guard_notes(stream.guard, err, shown)
         if not answer.sources:
             out.print("(no sources found in the index)")
             return
@@ -296,6 +300,14 @@ def ask(
             out.print(f" {mark}[{src.number}] {escape(location)}")
         if cited:
             out.print("(* cited in the answer)")
+
+
+def _guard_notes(session: GuardSession | None, err: Console, skip: int) -> int:
+    """Print the content filter's notes after the first `skip`; returns how many exist."""
+    notes = session.notes() if session is not None else []
+    for note in notes[skip:]:
+        err.print(f"guard: {escape(note)}")
+    return len(notes)
 
 
 @app.command()

@@ -1,0 +1,230 @@
+"""Content-filter figures: injection detection and false-positive rates with 95% Wilson
+intervals, PII checksum handling, and latency per 1,000 characters.
+
+Data, read at run time (never copied into the repository):
+- ../shared/data/prompt_injections/deepset_prompt_injections_all662.jsonl (Apache-2.0).
+  The shipped classifier was fitted on all of it, so its figures here would be no
+  evidence: this script reports k-fold cross-validation instead: for each fold the
+  classifier is fitted on the other folds, its threshold chosen from out-of-fold scores
+  inside those training folds (target FPR 3%), and the held-out fold is scored by rules
+  + that classifier. Exact duplicates share a fold.
+- ../shared/data/prompt_injections/giskard_prompt_injections.csv (35 attacks, MIT): never
+  used for fitting; scored by the shipped guard.
+- bench/data/zh_guard_set.jsonl: ragkit's own Chinese injection + PII set
+  (bench/make_zh_set.py); never used for fitting; scored by the shipped guard.
+
+    python bench/guard_bench.py [--folds 5] [--seed 0] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ragkit.guard import InjectionScanner, LinearModel, StreamFilter, default_guard
+from ragkit.guard.training import fit, fold_ids, probabilities, threshold_for_fpr, vectorize
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data" / "prompt_injections"
+ZH_SET = ROOT / "bench" / "data" / "zh_guard_set.jsonl"
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    if n == 0:
+        return (float("nan"), float("nan"))
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def rate(k: int, n: int) -> dict[str, Any]:
+    low, high = wilson(k, n)
+    return {"k": k, "n": n, "rate": k / n if n else float("nan"), "ci95": [low, high]}
+
+
+def fmt(r: dict[str, Any]) -> str:
+    return f"{r['rate']:.3f} ({r['k']}/{r['n']}, 95% CI {r['ci95'][0]:.3f}-{r['ci95'][1]:.3f})"
+
+
+def deepset_cv(folds: int, seed: int, buckets: int = 1 << 17) -> dict[str, Any]:
+    rows = [json.loads(x) for x in (DATA / "deepset_prompt_injections_all662.jsonl").open()]
+    texts = [str(r["text"]) for r in rows]
+    y = np.asarray([int(r["label"]) for r in rows])
+    groups = [t.strip().casefold() for t in texts]
+    x = vectorize(texts, buckets)
+    rules = np.asarray([bool(InjectionScanner(None).rule_findings(t)) for t in texts])
+    outer = fold_ids(len(texts), folds, seed, groups)
+    model_pred = np.zeros(len(texts), dtype=bool)
+    for f in range(folds):
+        train = np.flatnonzero(outer != f)
+        test = np.flatnonzero(outer == f)
+        inner = fold_ids(len(train), 4, seed + 1, [groups[i] for i in train])
+        xt, yt = x.take(train), y[train]
+        oof = np.zeros(len(train))
+        for g in range(4):
+            a, b = np.flatnonzero(inner != g), np.flatnonzero(inner == g)
+            w, bias = fit(xt.take(a), yt[a], buckets)
+            oof[b] = probabilities(xt.take(b), w, bias)
+        threshold = threshold_for_fpr(oof[yt == 0], 0.03)
+        w, bias = fit(xt, yt, buckets)
+        model_pred[test] = probabilities(x.take(test), w, bias) > threshold
+    pos, neg = y == 1, y == 0
+    combined = model_pred | rules
+    return {
+        "examples": len(texts),
+        "injections": int(pos.sum()),
+        "folds": folds,
+        "rules_only": {
+            "detection": rate(int(rules[pos].sum()), int(pos.sum())),
+            "false_positive": rate(int(rules[neg].sum()), int(neg.sum())),
+        },
+        "classifier_only_cv": {
+            "detection": rate(int(model_pred[pos].sum()), int(pos.sum())),
+            "false_positive": rate(int(model_pred[neg].sum()), int(neg.sum())),
+        },
+        "rules_plus_classifier_cv": {
+            "detection": rate(int(combined[pos].sum()), int(pos.sum())),
+            "false_positive": rate(int(combined[neg].sum()), int(neg.sum())),
+        },
+    }
+
+
+def giskard() -> dict[str, Any]:
+    with (DATA / "giskard_prompt_injections.csv").open(encoding="utf-8") as f:
+        prompts = [row["prompt"] for row in csv.DictReader(f)]
+    guard = default_guard()
+    hits = sum(any(x.kind == "injection" for x in guard.scan(p, "chunk").findings) for p in prompts)
+    return {"detection": rate(hits, len(prompts))}
+
+
+def chinese() -> dict[str, Any]:
+    rows = [json.loads(x) for x in ZH_SET.open(encoding="utf-8")]
+    guard = default_guard()
+    inj = [r for r in rows if r["task"] == "injection"]
+    flagged = {
+        r["id"]: any(f.kind == "injection" for f in guard.scan(r["text"], "chunk").findings)
+        for r in inj
+    }
+    pos = [r for r in inj if r["label"] == 1]
+    neg = [r for r in inj if r["label"] == 0]
+    pii = [r for r in rows if r["task"] == "pii"]
+    redact_total = redact_ok = keep_total = keep_ok = 0
+    misses: list[str] = []
+    for r in pii:
+        shown = guard.scan(r["text"], "output").text
+        for value in r["redact"]:
+            redact_total += 1
+            redact_ok += value not in shown
+            if value in shown:
+                misses.append(f"{r['id']}: {value} not redacted")
+        for value in r["keep"]:
+            keep_total += 1
+            keep_ok += value in shown
+            if value not in shown:
+                misses.append(f"{r['id']}: {value} redacted but invalid")
+    return {
+        "injection_detection": rate(sum(flagged[r["id"]] for r in pos), len(pos)),
+        "injection_false_positive": rate(sum(flagged[r["id"]] for r in neg), len(neg)),
+        "missed_injections": [r["text"] for r in pos if not flagged[r["id"]]],
+        "false_positives": [r["text"] for r in neg if flagged[r["id"]]],
+        "valid_redacted": rate(redact_ok, redact_total),
+        "invalid_left_alone": rate(keep_ok, keep_total),
+        "pii_mistakes": misses,
+    }
+
+
+def _timed(texts: list[str], run: Any) -> tuple[float, float]:
+    """(CPU ms, wall ms) per text, median of 3 passes. CPU time is what a scan costs;
+    wall time also counts whatever else the machine is doing."""
+    cpu, wall = [], []
+    for _ in range(3):
+        c0, w0 = time.process_time(), time.perf_counter()
+        for t in texts:
+            run(t)
+        cpu.append((time.process_time() - c0) / len(texts) * 1000)
+        wall.append((time.perf_counter() - w0) / len(texts) * 1000)
+    return statistics.median(cpu), statistics.median(wall)
+
+
+def latency() -> dict[str, Any]:
+    guard = default_guard()
+    rows = [json.loads(x) for x in (DATA / "deepset_prompt_injections_all662.jsonl").open()]
+    en = " ".join(str(r["text"]) for r in rows)
+    zh = "".join(json.loads(x)["text"] for x in ZH_SET.open(encoding="utf-8"))
+    out: dict[str, Any] = {}
+    for lang, corpus in (("en/de (deepset)", en), ("zh (own set)", zh)):
+        # 50 windows of 1,000 characters (the Chinese set is short: it is cycled).
+        text = corpus * (1 + 50_000 // len(corpus))
+        texts = [text[i * 997 : i * 997 + 1000] for i in range(50)]
+        for direction in ("input", "chunk", "output"):
+            for t in texts[:5]:
+                guard.scan(t, direction)  # type: ignore[arg-type]  # warm-up
+            out[f"{lang} {direction}"] = _timed(
+                texts,
+                lambda t, d=direction: guard.scan(t, d),  # type: ignore[misc]
+            )
+        out[f"{lang} output streamed in 4-char pieces"] = _timed(
+            texts[:10],
+            lambda t: list(
+                StreamFilter(guard, "output").filter(
+                    iter([t[i : i + 4] for i in range(0, 1000, 4)])
+                )
+            ),
+        )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="guard benchmark")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    shipped = LinearModel.load()
+    report = {
+        "deepset": deepset_cv(args.folds, args.seed),
+        "giskard_shipped_guard": giskard(),
+        "chinese_set_shipped_guard": chinese(),
+        "latency_ms_per_1000_chars": latency(),
+        "shipped_model": {"buckets": shipped.buckets, "threshold": shipped.threshold},
+    }
+    if args.json:
+        sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+        return
+    d = report["deepset"]
+    print(f"deepset ({d['examples']} texts, {d['injections']} injections), {d['folds']}-fold CV")
+    for name in ("rules_only", "classifier_only_cv", "rules_plus_classifier_cv"):
+        print(f"  {name:26s} detection {fmt(d[name]['detection'])}")
+        print(f"  {'':26s} false pos. {fmt(d[name]['false_positive'])}")
+    g = report["giskard_shipped_guard"]
+    print(f"giskard (35 attacks, not fitted on): detection {fmt(g['detection'])}")
+    z = report["chinese_set_shipped_guard"]
+    print("Chinese set (bench/data/zh_guard_set.jsonl, not fitted on):")
+    print(f"  injection detection  {fmt(z['injection_detection'])}")
+    print(f"  false positives      {fmt(z['injection_false_positive'])}")
+    print(f"  valid IDs+cards redacted  {fmt(z['valid_redacted'])}")
+    print(f"  invalid ones left alone   {fmt(z['invalid_left_alone'])}")
+    for text in z["missed_injections"]:
+        print(f"    missed: {text}")
+    for text in z["false_positives"]:
+        print(f"    false positive: {text}")
+    for text in z["pii_mistakes"]:
+        print(f"    pii: {text}")
+    print("latency, ms per scan of 1,000 characters (50 texts, median of 3 passes):")
+    print(f"  {'':42s} {'CPU':>7s} {'wall':>7s}")
+    for name, (cpu, wall) in report["latency_ms_per_1000_chars"].items():
+        print(f"  {name:42s} {cpu:7.3f} {wall:7.3f}")
+
+
+if __name__ == "__main__":
+    main()

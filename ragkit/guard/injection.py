@@ -1,0 +1,198 @@
+"""Prompt injection, direct (the user's question) and indirect (a retrieved document).
+
+Two detectors, either of which reports: phrase rules in English, Chinese and German
+("ignore previous instructions", "忽略之前的指令", "vergiss alle Anweisungen",
+role-play jailbreaks, requests for the system prompt, chat-template markup, attempts to
+close the fence that marks retrieved text as data) with exact spans; and a linear
+classifier over hashed n-grams (classifier.py) fitted on labelled injections, which
+catches subtler wording and reports the whole text. Rules run on a normalised copy
+(NFKC, invisible characters dropped), so "ig\u200bnore" does not slip through.
+Leaves out semantic judgement beyond wording (judge.py asks a model) and
+obfuscations such as base64 or translation into rare languages.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from ragkit.guard.classifier import LinearModel
+from ragkit.guard.types import Finding, Kind
+
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\U000e0000-\U000e007f]")
+
+_EN_VERB = r"(?:ignore|disregard|forget|skip|override|overrule|bypass|drop|abandon|delete|erase)"
+_EN_SCOPE = (
+    r"(?:previous|prior|above|earlier|preceding|foregoing|all|any|every|your|the|these|those"
+    r"|initial|original|system|developer|old|given)"
+)
+_EN_OBJECT = (
+    r"(?:instructions?|prompts?|rules|directions|directives|guidelines|guidance|context"
+    r"|tasks?|commands?|orders|constraints|restrictions|programming|assignments?|messages?)"
+)
+_RULES_EN = [
+    (
+        "IGNORE_INSTRUCTIONS",
+        rf"\b{_EN_VERB}\b[^.!?\n]{{0,40}}?\b{_EN_SCOPE}\b[^.!?\n]{{0,30}}?\b{_EN_OBJECT}\b",
+    ),
+    (
+        "IGNORE_INSTRUCTIONS",
+        r"\b(?:forget|ignore|disregard) (?:about )?(?:everything|all|anything)\b",
+    ),
+    ("NEW_INSTRUCTIONS", r"\b(?:new|updated|real|actual) (?:instructions?|task|rules)\s*:"),
+    ("NEW_INSTRUCTIONS", r"\bnow (?:focus on|concentrate on) (?:your|a|the) new task\b"),
+    (
+        "SYSTEM_PROMPT",
+        r"\b(?:reveal|show|print|repeat|display|output|leak|tell me|give me|write out"
+        r"|spell out|what (?:is|are|was|were))\b[^.!?\n]{0,40}\b(?:system prompt"
+        r"|(?:initial|original|hidden|secret|previous|first) (?:prompts?|instructions?)"
+        r"|your (?:prompt|instructions|rules)(?: text)?|prompt texts?)\b",
+    ),
+    (
+        "ROLE_PLAY",
+        r"\b(?:you are now|from now on,? you (?:are|will|must)"
+        r"|pretend (?:to be|you are|that you)|roleplay as|role-play as"
+        r"|act as (?:an? )?(?:unrestricted|unfiltered|evil|jailbroken|dan))\b",
+    ),
+    (
+        "JAILBREAK",
+        r"\b(?:DAN|do anything now|developer mode|jailbreak(?:ed)?|stan mode|dude mode|aim mode)\b",
+    ),
+    (
+        "JAILBREAK",
+        r"\b(?:no|without|free of|free from) (?:any )?(?:restrictions|filters|limits"
+        r"|limitations|rules|guidelines|ethical|moral|censorship)\b[^.!?\n]{0,40}\b(?:answer|respond|reply|tell|say|do)\b",
+    ),
+    (
+        "TEMPLATE_MARKUP",
+        r"<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[/?INST\]|<</?SYS>>|^\s*#{2,}\s*(?:system|instruction)s?\b",
+    ),
+    ("FENCE_ESCAPE", r"</?\s*source\b[^>]{0,40}>"),
+]
+_RULES_ZH = [
+    (
+        "IGNORE_INSTRUCTIONS",
+        r"(?:忽略|无视|忽视|忘记|忘掉|忘了|不要理会|不要管|别管|跳过|覆盖|抛开|丢掉|放弃"
+        r"|不要遵守|不再遵守|停止遵守|违背)"
+        r"[^。！？\n]{0,12}?(?:之前|以前|先前|此前|上面|上述|前面|以上|所有|全部|一切|原来|原有"
+        r"|原先|系统|你的)[^。！？\n]{0,12}?(?:指令|指示|命令|规则|提示|要求|设定|设置|限制|任务"
+        r"|约束|说明)",
+    ),
+    ("NEW_INSTRUCTIONS", r"(?:新的?|真正的)(?:指令|任务|规则)\s*[:：]"),
+    (
+        "NEW_INSTRUCTIONS",
+        r"你的(?:真实|真正|新)任务是|(?:停止|放弃)(?:执行)?(?:当前|你的|原来的|原有的)?"
+        r"(?:任务|总结|工作|回答)[^。！？\n]{0,6}?(?:转而|改为|然后|并)"
+        r"|(?:限制|规则|指令|设定|策略)(?:已经|已)?(?:作废|失效|取消|解除)",
+    ),
+    (
+        "SYSTEM_PROMPT",
+        r"(?:告诉|输出|显示|打印|重复|泄露|透露|给我看|展示|说出|复述|列出)[^。！？\n]{0,12}?"
+        r"(?:系统提示|系统提示词|系统指令|系统消息|初始指令|初始提示|隐藏指令|原始指令|提示词"
+        r"|你的指令|你的设定|(?:收到|得到)的第一条消息|最初的(?:消息|指令))",
+    ),
+    (
+        "SYSTEM_PROMPT",
+        r"(?:系统提示词?|系统指令|系统消息|初始指令|初始提示|隐藏指令|原始指令|你的指令|你的设定"
+        r"|(?:收到|得到)的第一条消息)[^。！？\n]{0,12}?(?:输出|告诉|显示|打印|发给|给我|复述|泄露"
+        r"|透露|列出)",
+    ),
+    (
+        "ROLE_PLAY",
+        r"(?:你现在是|从现在开始[，,]?你|现在你是|扮演|假装你是|假装自己是|假设你是|你将成为"
+        r"|你是一个)[^。！？\n]{0,24}?(?:没有|不受|不再受|无任何|无需|不需要|不用|不必)"
+        r"[^。！？\n]{0,6}?(?:遵守|限制|约束|规则|审查|道德|过滤|束缚)",
+    ),
+    (
+        "JAILBREAK",
+        r"(?:进入|启用|开启|切换到|激活|处于)了?(?:开发者|越狱|DAN|无限制|管理员)模式"
+        r"|(?:解除|取消|移除)了?(?:你的)?(?:所有|全部|一切)?(?:限制|约束|审查)"
+        r"|(?:没有|不受)(?:任何)?(?:限制|约束|审查)的(?:AI|人工智能|助手|模型|机器人|聊天机器人)",
+    ),
+    (
+        # Text that speaks to the model from inside a document: indirect injection.
+        "ADDRESSES_THE_MODEL",
+        r"(?:AI|人工智能|助手|大模型|语言模型|机器人)[^。！？\n]{0,8}?(?:读到|看到|处理|总结|阅读)"
+        r"[^。！？\n]{0,8}?(?:时|后|这里|此处|此段|这段|这句|本文)"
+        r"|(?:致|给)[^。！？\n]{0,6}?(?:AI|人工智能|助手|大模型|语言模型)[^。！？\n]{0,4}?"
+        r"(?:的)?(?:指示|说明|指令|[:：])",
+    ),
+]
+_RULES_DE = [
+    (
+        "IGNORE_INSTRUCTIONS",
+        r"\b(?:ignoriere|ignorier|ignorieren sie|vergiss|vergessen sie|vergesse|missachte"
+        r"|überspringe)\b[^.!?\n]{0,50}?\b(?:anweisungen|instruktionen|aufgaben|aufträge"
+        r"|befehle|regeln|vorgaben|informationen|alles)\b",
+    ),
+    (
+        "SYSTEM_PROMPT",
+        r"\b(?:zeige?|gib|nenne|verrate|wiederhole)\b[^.!?\n]{0,40}"
+        r"\b(?:systemprompt|system-prompt|prompt-texte?|deine anweisungen)\b",
+    ),
+    ("ROLE_PLAY", r"\b(?:du bist jetzt|ab jetzt bist du|tu so,? als|stell dir vor,? du bist)\b"),
+    ("NEW_INSTRUCTIONS", r"\b(?:neue aufgabe|neue anweisung|neue anweisungen)\s*:"),
+]
+
+# Patterns are written in lower case and run over lower-cased text: much faster than
+# re.IGNORECASE. The Chinese ones only run on text that has CJK characters.
+_LATIN = [(label, re.compile(p.lower(), re.MULTILINE)) for label, p in (*_RULES_EN, *_RULES_DE)]
+_CHINESE = [(label, re.compile(p.lower(), re.MULTILINE)) for label, p in _RULES_ZH]
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _normalized(text: str) -> str:
+    return unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
+
+
+class InjectionScanner:
+    """Rules plus, unless `model` is None, the linear classifier at its threshold
+    (`threshold` overrides the shipped one: lower catches more and flags more)."""
+
+    name = "injection"
+    kinds: frozenset[Kind] = frozenset({"injection"})
+
+    def __init__(self, model: LinearModel | None, threshold: float | None = None) -> None:
+        self.model = model
+        self.threshold = threshold if threshold is not None else (model.threshold if model else 1.0)
+
+    def rule_findings(self, text: str) -> list[Finding]:
+        norm = _normalized(text).lower()
+        exact = len(norm) == len(text)
+        out: list[Finding] = []
+        rules = [*_LATIN, *_CHINESE] if _CJK.search(norm) else _LATIN
+        for label, pattern in rules:
+            for m in pattern.finditer(norm):
+                start, end = (m.start(), m.end()) if exact else (0, len(text))
+                if any(f.start <= start and end <= f.end for f in out):
+                    continue  # inside a phrase another rule already reported
+                out.append(
+                    Finding(self.name, "injection", label, start, end, 1.0, "[instruction removed]")
+                )
+        return out
+
+    def model_score(self, text: str) -> float:
+        return self.model.score(text) if self.model is not None else 0.0
+
+    def scan(self, text: str) -> list[Finding]:
+        out = self.rule_findings(text)
+        if not out and self.model is not None and text.strip():
+            score = self.model.score(text)
+            if score > self.threshold:
+                out.append(
+                    Finding(
+                        self.name,
+                        "injection",
+                        "CLASSIFIER",
+                        0,
+                        len(text),
+                        score,
+                        "[instruction removed]",
+                    )
+                )
+        out.sort(key=lambda f: f.start)
+        return out
+
+    def pending(self, text: str) -> int:
+        # Injection is judged on whole texts (inputs and chunks), not on streams.
+        return len(text)

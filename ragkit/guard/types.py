@@ -1,0 +1,146 @@
+"""The records the content filter passes around: findings, actions and scan results.
+
+A scanner reports `Finding`s (what it saw, where, how sure); the `Guard` attaches the
+action its policy chose and returns a `GuardResult` with the filtered text. `Vault`
+keeps the placeholder ↔ original map so redacted values can be shown again to the
+person who owns them. Leaves out detection itself (the scanner modules) and the choice
+of action (policy.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+Direction = Literal["input", "chunk", "output"]
+Action = Literal["allow", "redact", "block", "flag"]
+Kind = Literal["pii", "secret", "injection", "unicode", "terminal", "exfil", "banned"]
+
+DIRECTIONS: tuple[Direction, ...] = ("input", "chunk", "output")
+ACTIONS: tuple[Action, ...] = ("allow", "redact", "block", "flag")
+KINDS: tuple[Kind, ...] = ("pii", "secret", "injection", "unicode", "terminal", "exfil", "banned")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a scanner found in a text.
+
+    `label` names it precisely (EMAIL, ID_NUMBER, …) and becomes the placeholder's stem;
+    `replacement` is what redaction puts in its place: None for a numbered placeholder
+    that can be restored (`[EMAIL_1]`), a fixed string otherwise ("" strips it).
+    `action` is "flag" until the guard's policy sets it.
+    """
+
+    scanner: str
+    kind: Kind
+    label: str
+    start: int
+    end: int
+    score: float = 1.0
+    replacement: str | None = None
+    action: Action = "flag"
+
+    def to_json(self, text: str) -> dict[str, object]:
+        return {
+            "scanner": self.scanner,
+            "kind": self.kind,
+            "label": self.label,
+            "start": self.start,
+            "end": self.end,
+            "match": text[self.start : self.end],
+            "score": round(self.score, 4),
+            "action": self.action,
+        }
+
+
+class Scanner(Protocol):
+    """Finds one family of things in a text. `kinds` lists the finding kinds it can
+    report, so the guard can skip it where the policy allows all of them."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kinds(self) -> frozenset[Kind]: ...
+
+    def scan(self, text: str) -> list[Finding]:
+        """Every finding in `text`, spans as offsets into it."""
+        ...
+
+    def pending(self, text: str) -> int:
+        """For streamed text: the earliest offset from which a match might still be
+        growing (len(text) when none), so a stream holds that tail back."""
+        ...
+
+
+_PLACEHOLDER = re.compile(r"\[[A-Z][A-Z_]*_\d+\]")
+
+
+@dataclass
+class Vault:
+    """Placeholder ↔ original value for one conversation. The same value always gets
+    the same placeholder, so a model's answer can refer to it consistently."""
+
+    by_value: dict[tuple[str, str], str] = field(default_factory=dict)
+    originals: dict[str, str] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def placeholder(self, label: str, value: str) -> str:
+        key = (label, value)
+        if key not in self.by_value:
+            self.counts[label] = self.counts.get(label, 0) + 1
+            name = f"[{label}_{self.counts[label]}]"
+            self.by_value[key] = name
+            self.originals[name] = value
+        return self.by_value[key]
+
+
+def restore(text: str, originals: Mapping[str, str]) -> str:
+    """`text` with every placeholder found in `originals` put back."""
+    if not originals:
+        return text
+    return _PLACEHOLDER.sub(lambda m: originals.get(m.group(0), m.group(0)), text)
+
+
+@dataclass(frozen=True)
+class GuardResult:
+    """The outcome of one scan: the filtered text, what was found (with the action
+    taken for each), whether the policy blocks the text, and the placeholders this
+    scan introduced (placeholder → original)."""
+
+    text: str
+    findings: tuple[Finding, ...]
+    blocked: bool
+    placeholders: Mapping[str, str]
+
+    def restore(self, text: str) -> str:
+        """Put the originals back into `text` (e.g. a model's answer) for the user."""
+        return restore(text, self.placeholders)
+
+    @property
+    def flagged(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.action != "allow")
+
+    def to_json(self, original: str) -> dict[str, object]:
+        return {
+            "blocked": self.blocked,
+            "text": self.text,
+            "findings": [f.to_json(original) for f in self.findings],
+            "placeholders": dict(self.placeholders),
+        }
+
+
+# What a pattern match (an address, a number, a key) can be made of: printable ASCII
+# without spaces. Chinese text has no spaces, so "up to the last space" would hold back
+# a whole Chinese answer; CJK characters end a run instead.
+_RUN_START = re.compile(r"[!-~]*\Z")
+
+
+def trailing_window(text: str, window: int) -> int:
+    """Where a stream's held-back tail starts: `window` characters from the end, or
+    earlier if the last run of printable ASCII (a match in progress) is longer."""
+    cut = max(0, len(text) - window)
+    run = _RUN_START.search(text, max(0, cut - 4096))
+    return min(cut, run.start()) if run is not None else cut
