@@ -50,3 +50,7 @@ class ModelError(RagkitError):
 
 class EmptyQueryError(RagkitError):
     """A question or search query was empty."""
+
+
+class PromptTooLongError(ModelError):
+    """A question (with the room kept for the answer) cannot fit the model's window."""

@@ -19,17 +19,19 @@ from ragkit.analysis import Analyzer
 from ragkit.chunking import Chunker, ChunkerParams
 from ragkit.embeddings import Embedder, make_embedder
 from ragkit.errors import EmptyQueryError
+from ragkit.extractive import extract_answer
+from ragkit.grounding import SentenceScorer
 from ragkit.index.engine import IndexReader, IndexWriter, index_exists
 from ragkit.index.progress import IndexProgress
-from ragkit.llm.base import ChatModel, GenerationOptions
+from ragkit.llm.base import ChatModel, GenerationOptions, Message
 from ragkit.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path
 from ragkit.loaders import LoaderOptions
 from ragkit.multiquery import generate_variants
-from ragkit.pipelines import AnswerStream, answer
+from ragkit.pipelines import AnswerStream, Prompt, answer
 from ragkit.prompts import PromptTemplates
 from ragkit.rerank import Reranker
 from ragkit.retrieval import Retriever, SearchFilter
-from ragkit.types import Answer, IndexReport, SearchHit, SearchMode
+from ragkit.types import Answer, AnswerMode, IndexReport, SearchHit, SearchMode
 
 
 class KnowledgeBase:
@@ -57,8 +59,14 @@ class KnowledgeBase:
         reranker: Reranker | None = None,
         rerank_depth: int = 50,
         multi_query: int = 0,
+        answer_mode: AnswerMode = "generate",
+        extract_sentences: int = 3,
+        history_share: float = 0.25,
     ) -> None:
         self.path = path
+        self.answer_mode: AnswerMode = answer_mode
+        self.extract_sentences = extract_sentences
+        self.history_share = history_share
         self.reranker = reranker
         self.rerank_depth = rerank_depth
         self.multi_query = multi_query
@@ -93,6 +101,9 @@ class KnowledgeBase:
         reranker: Reranker | None = None,
         rerank_depth: int = 50,
         multi_query: int = 0,
+        answer_mode: AnswerMode = "generate",
+        extract_sentences: int = 3,
+        history_share: float = 0.25,
     ) -> KnowledgeBase:
         """Open (or prepare to create) the index at `path`. Defaults: the bundled
         all-MiniLM-L6-v2 embedder and, for `ask`, the bundled SmolLM2 GGUF.
@@ -100,7 +111,10 @@ class KnowledgeBase:
         family as the index's embedder, e.g. the int8 ONNX copy of the same model.
         `reranker` (e.g. `CrossEncoderReranker`) rescores the top `rerank_depth`
         candidates of every search. `multi_query` > 0 has the chat model write that many
-        variants of every query, fused with RRF (RAG-Fusion); 0 = off."""
+        variants of every query, fused with RRF (RAG-Fusion); 0 = off. `answer_mode`
+        is how `ask` answers by default: "generate" (the chat model) or "extractive"
+        (the `extract_sentences` best source sentences, no model); `history_share` is
+        the part of the prompt budget chat history may take."""
         return cls(
             Path(path),
             embedder or make_embedder("bundled"),
@@ -116,6 +130,9 @@ class KnowledgeBase:
             reranker,
             rerank_depth,
             multi_query,
+            answer_mode,
+            extract_sentences,
+            history_share,
         )
 
     @property
@@ -211,6 +228,11 @@ class KnowledgeBase:
             self._chat_model = LlamaCppChatModel(bundled_gguf_path())
         return self._chat_model
 
+    def scorer(self) -> SentenceScorer:
+        """Scores sentences for extractive answers and evidence (query embedder + BM25
+        terms)."""
+        return SentenceScorer(self._analyzer, self.query_embedder)
+
     def ask_stream(
         self,
         question: str,
@@ -221,6 +243,9 @@ class KnowledgeBase:
         mmr_lambda: float | None = None,
         rerank: bool = True,
         multi_query: int | None = None,
+        answer_mode: AnswerMode | None = None,
+        history: Sequence[Message] = (),
+        evidence: bool = False,
     ) -> AnswerStream:
         """Like `ask`, but iterate the result for the answer's pieces as they arrive."""
         if not question.strip():
@@ -234,7 +259,22 @@ class KnowledgeBase:
             rerank=rerank,
             multi_query=multi_query,
         )
-        return answer(question, hits, self.chat_model, self.templates, self.generation)
+        if (answer_mode or self.answer_mode) == "extractive":
+            found = extract_answer(question, hits, self.scorer(), self.extract_sentences)
+            return AnswerStream(
+                question, Prompt((), found.sources), lambda: iter([found.text]), lambda _: found
+            )
+        return answer(
+            question,
+            hits,
+            self.chat_model,
+            self.templates,
+            self.generation,
+            history=history,
+            history_share=self.history_share,
+            scorer=self.scorer(),
+            evidence=evidence,
+        )
 
     def ask(
         self,
@@ -246,9 +286,15 @@ class KnowledgeBase:
         mmr_lambda: float | None = None,
         rerank: bool = True,
         multi_query: int | None = None,
+        answer_mode: AnswerMode | None = None,
+        history: Sequence[Message] = (),
+        evidence: bool = False,
     ) -> Answer:
         """Answer `question` from the index; `answer.citations` resolve to file and page.
-        The keyword options are those of `search`."""
+        The first keyword options are those of `search`. `answer_mode` overrides the
+        default ("generate" or "extractive", which needs no chat model); `history` is
+        the conversation so far (packed into the window, oldest dropped first);
+        `evidence` pairs each answer sentence with the source sentence supporting it."""
         return self.ask_stream(
             question,
             k,
@@ -257,6 +303,9 @@ class KnowledgeBase:
             mmr_lambda=mmr_lambda,
             rerank=rerank,
             multi_query=multi_query,
+            answer_mode=answer_mode,
+            history=history,
+            evidence=evidence,
         ).answer
 
     def close(self) -> None:
