@@ -1,10 +1,12 @@
 """A conservative token estimate for models whose tokenizer ragkit does not have.
 
 Remote models tokenize on the server and nothing downloads a tokenizer here, so prompts
-for them are packed by an estimate that errs high: a token per CJK character, one per
-two other non-ASCII characters, one per three ASCII characters, plus ten per cent.
-English text costs about four characters a token in common tokenizers, so the estimate
-overcounts it by a third and a prompt packed by it fits. Leaves out exact counting,
+for them are packed by an estimate that errs high: two tokens per CJK character, one per
+other non-ASCII character, one per three ASCII characters, plus ten per cent. English
+text costs about four characters a token in common tokenizers, so the estimate overcounts
+it by a third. Chinese costs from 0.7 tokens a character (Qwen, DeepSeek) to about two
+(byte-level tokenizers of English-centred models such as SmolLM2); the estimate takes
+the high end, so a prompt packed by it fits whatever model serves it. Leaves out exact counting,
 which only the model's own tokenizer (the local backend) gives.
 """
 
@@ -36,4 +38,4 @@ def estimate_tokens(text: str) -> int:
             cjk += 1
         else:
             other += 1
-    return math.ceil((ascii_chars / 3 + cjk + other / 2) * MARGIN)
+    return math.ceil((ascii_chars / 3 + 2 * cjk + other) * MARGIN)
