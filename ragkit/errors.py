@@ -55,3 +55,7 @@ class EmptyQueryError(RagkitError):
 class ContentBlocked(RagkitError):
     """The content filter's policy blocks a text (a question, by default one with a
     banned term); the message names the setting that would let it through."""
+
+
+class PromptTooLongError(ModelError):
+    """A question (with the room kept for the answer) cannot fit the model's window."""

@@ -12,6 +12,7 @@ environment variables: `ragkit.config` and the CLI turn those into arguments her
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 
@@ -19,19 +20,21 @@ from ragkit.analysis import Analyzer
 from ragkit.chunking import Chunker, ChunkerParams
 from ragkit.embeddings import Embedder, make_embedder
 from ragkit.errors import EmptyQueryError
+from ragkit.extractive import extract_answer
+from ragkit.grounding import SentenceScorer
 from ragkit.guard import Guard
 from ragkit.guard.session import GuardSession
 from ragkit.index.engine import IndexReader, IndexWriter, index_exists
 from ragkit.index.progress import IndexProgress
-from ragkit.llm.base import ChatModel, GenerationOptions
+from ragkit.llm.base import ChatModel, GenerationOptions, Message
 from ragkit.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path
 from ragkit.loaders import LoaderOptions
 from ragkit.multiquery import generate_variants
-from ragkit.pipelines import AnswerStream, answer
+from ragkit.pipelines import AnswerStream, Prompt, answer
 from ragkit.prompts import PromptTemplates
 from ragkit.rerank import Reranker
 from ragkit.retrieval import Fusion, Retriever, SearchFilter
-from ragkit.types import Answer, IndexReport, SearchHit, SearchMode
+from ragkit.types import Answer, AnswerMode, IndexReport, SearchHit, SearchMode
 
 
 class KnowledgeBase:
@@ -59,17 +62,23 @@ class KnowledgeBase:
         reranker: Reranker | None = None,
         rerank_depth: int = 50,
         multi_query: int = 0,
+        answer_mode: AnswerMode = "generate",
+        extract_sentences: int = 3,
+        history_share: float = 0.25,
         fusion: Fusion = "convex",
         dense_weight: float = 0.5,
         guard: Guard | None = None,
     ) -> None:
         self.path = path
+        self.fusion = fusion
+        self.dense_weight = dense_weight
         self.guard = guard
+        self.answer_mode: AnswerMode = answer_mode
+        self.extract_sentences = extract_sentences
+        self.history_share = history_share
         self.reranker = reranker
         self.rerank_depth = rerank_depth
         self.multi_query = multi_query
-        self.fusion = fusion
-        self.dense_weight = dense_weight
         self.ivf_threshold = ivf_threshold
         self.query_embedder = query_embedder or embedder
         self.embedder = embedder
@@ -101,6 +110,9 @@ class KnowledgeBase:
         reranker: Reranker | None = None,
         rerank_depth: int = 50,
         multi_query: int = 0,
+        answer_mode: AnswerMode = "generate",
+        extract_sentences: int = 3,
+        history_share: float = 0.25,
         fusion: Fusion = "convex",
         dense_weight: float = 0.5,
         guard: Guard | None = None,
@@ -111,10 +123,13 @@ class KnowledgeBase:
         family as the index's embedder, e.g. the int8 ONNX copy of the same model.
         `reranker` (e.g. `CrossEncoderReranker`) rescores the top `rerank_depth`
         candidates of every search. `multi_query` > 0 has the chat model write that many
-        variants of every query, fused with RRF (RAG-Fusion); 0 = off. `fusion` and
-        `dense_weight` choose how hybrid search fuses dense and BM25 (ragkit.retrieval). `guard`
-        (e.g. `ragkit.guard.default_guard()`) filters questions, retrieved chunks and
-        answers in `ask`; None = no filtering."""
+        variants of every query, fused with RRF (RAG-Fusion); 0 = off. `answer_mode`
+        is how `ask` answers by default: "generate" (the chat model) or "extractive"
+        (the `extract_sentences` best source sentences, no model); `history_share` is
+        the part of the prompt budget chat history may take. `fusion` and `dense_weight`
+        choose how hybrid search fuses dense and BM25 (ragkit.retrieval). `guard` (e.g.
+        `ragkit.guard.default_guard()`) filters questions, retrieved chunks and answers in
+        `ask`; None = no filtering."""
         return cls(
             Path(path),
             embedder or make_embedder("bundled"),
@@ -130,6 +145,9 @@ class KnowledgeBase:
             reranker,
             rerank_depth,
             multi_query,
+            answer_mode,
+            extract_sentences,
+            history_share,
             fusion,
             dense_weight,
             guard,
@@ -230,6 +248,11 @@ class KnowledgeBase:
             self._chat_model = LlamaCppChatModel(bundled_gguf_path())
         return self._chat_model
 
+    def scorer(self) -> SentenceScorer:
+        """Scores sentences for extractive answers and evidence (query embedder + BM25
+        terms)."""
+        return SentenceScorer(self._analyzer, self.query_embedder)
+
     def ask_stream(
         self,
         question: str,
@@ -240,6 +263,9 @@ class KnowledgeBase:
         mmr_lambda: float | None = None,
         rerank: bool = True,
         multi_query: int | None = None,
+        answer_mode: AnswerMode | None = None,
+        history: Sequence[Message] = (),
+        evidence: bool = False,
     ) -> AnswerStream:
         """Like `ask`, but iterate the result for the answer's pieces as they arrive."""
         if not question.strip():
@@ -258,8 +284,27 @@ class KnowledgeBase:
         )
         if session is not None:
             hits = session.check_hits(hits)
+        if (answer_mode or self.answer_mode) == "extractive":
+            found = extract_answer(question, hits, self.scorer(), self.extract_sentences)
+            return AnswerStream(
+                question,
+                Prompt((), found.sources),
+                lambda: iter([found.text]),
+                # The guard may have redacted the text on its way out; keep what was shown.
+                lambda shown: replace(found, text=shown),
+                session,
+            )
         return answer(
-            prompt_question, hits, self.chat_model, self.templates, self.generation, session
+            prompt_question,
+            hits,
+            self.chat_model,
+            self.templates,
+            self.generation,
+            history=history,
+            history_share=self.history_share,
+            scorer=self.scorer(),
+            evidence=evidence,
+            guard=session,
         )
 
     def ask(
@@ -272,9 +317,15 @@ class KnowledgeBase:
         mmr_lambda: float | None = None,
         rerank: bool = True,
         multi_query: int | None = None,
+        answer_mode: AnswerMode | None = None,
+        history: Sequence[Message] = (),
+        evidence: bool = False,
     ) -> Answer:
         """Answer `question` from the index; `answer.citations` resolve to file and page.
-        The keyword options are those of `search`."""
+        The first keyword options are those of `search`. `answer_mode` overrides the
+        default ("generate" or "extractive", which needs no chat model); `history` is
+        the conversation so far (packed into the window, oldest dropped first);
+        `evidence` pairs each answer sentence with the source sentence supporting it."""
         return self.ask_stream(
             question,
             k,
@@ -283,6 +334,9 @@ class KnowledgeBase:
             mmr_lambda=mmr_lambda,
             rerank=rerank,
             multi_query=multi_query,
+            answer_mode=answer_mode,
+            history=history,
+            evidence=evidence,
         ).answer
 
     def close(self) -> None:

@@ -1,24 +1,36 @@
-"""Question answering: pack retrieved sources, numbered, into the prompt, stream the
-model's reply, and resolve its `[n]` citations to chunks, files and pages.
+"""Question answering: pack retrieved sources (and chat history) into the prompt, stream
+the model's reply, and check its `[n]` citations against the sources it was given.
 
 `answer` is a plain function over typed parts (retrieved hits, a `ChatModel`,
 templates); `AnswerStream` yields the reply as it arrives and holds the finished `Answer`
 after. Retrieval itself is the caller's (`KnowledgeBase.ask_stream` searches first).
-Sources are packed best first until the model's window (minus the reply's
-`max_tokens`) is full; the last one that does not fit is shortened. Leaves out
-chat history, the guard's scanners (ragkit.guard; a `GuardSession` passed in filters the
-stream) and citation verification.
+
+Token budget: the model's window minus the reply's `max_tokens`, the system prompt and
+the question is shared out. Chat history gets up to `history_share` of it, newest
+message first (the oldest go first); sources fill the rest best first, and the first one
+that does not fit is shortened if enough room is left, else dropped with all after it.
+A question that cannot fit even alone is a `PromptTooLongError`.
+
+Grounding: when nothing was retrieved, or no retrieved text shares a single term with
+the question, the answer is "I cannot find the answer in the documents" without asking
+the model (it would only guess). A model reply that says so itself is marked
+`not_found`. Citations to numbers that name no source are removed and reported.
+Content filtering is the guard's (ragkit.guard): a `GuardSession` passed in filters the
+stream before any piece reaches the caller; the caller has already checked the question
+and the hits. Leaves out the scanners themselves and the retrieval.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ragkit.errors import EmptyQueryError, ModelError
+from ragkit.analysis import Analyzer
+from ragkit.citations import cited_numbers, clean_citations
+from ragkit.errors import EmptyQueryError, PromptTooLongError
+from ragkit.grounding import SentenceScorer, not_found_text, says_not_found, term_overlap
 from ragkit.llm.base import ChatModel, GenerationOptions, Message
 from ragkit.prompts import PromptTemplates
 from ragkit.types import Answer, Citation, SearchHit
@@ -26,8 +38,20 @@ from ragkit.types import Answer, Citation, SearchHit
 if TYPE_CHECKING:
     from ragkit.guard.session import GuardSession
 
-_CITE = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
-SAFETY_MARGIN = 16  # tokens the chat template adds around messages
+__all__ = [
+    "AnswerStream",
+    "Prompt",
+    "answer",
+    "build_prompt",
+    "cited_numbers",
+    "display_path",
+    "finish_answer",
+    "to_citation",
+]
+
+SAFETY_MARGIN = 16  # tokens the chat template adds around the system and user messages
+MESSAGE_OVERHEAD = 8  # tokens the chat template adds around each history message
+MIN_SOURCE_TOKENS = 48  # a shortened source with less room than this is not worth giving
 
 
 def display_path(source: str) -> str:
@@ -49,6 +73,30 @@ def to_citation(number: int, hit: SearchHit) -> Citation:
 class Prompt:
     messages: tuple[Message, ...]
     sources: tuple[Citation, ...]
+    texts: tuple[str, ...] = ()
+    """The text of each source as the model saw it (shortened where it had to be)."""
+    history_dropped: int = 0
+    """Messages of the chat history left out for lack of room (the oldest)."""
+
+
+def _pack_history(
+    history: Sequence[Message], model: ChatModel, budget: int
+) -> tuple[list[Message], int]:
+    """The newest messages of `history` that fit `budget` tokens, and what they cost."""
+    kept: list[Message] = []
+    used = 0
+    for message in reversed(history):
+        cost = model.count_tokens(message.content) + MESSAGE_OVERHEAD
+        if used + cost > budget:
+            break
+        kept.append(message)
+        used += cost
+    kept.reverse()
+    # A history that opens with the model's reply to a question no longer there confuses
+    # small models; start at a question.
+    while kept and kept[0].role != "user":
+        used -= model.count_tokens(kept.pop(0).content) + MESSAGE_OVERHEAD
+    return kept, used
 
 
 def build_prompt(
@@ -57,8 +105,10 @@ def build_prompt(
     model: ChatModel,
     templates: PromptTemplates,
     max_tokens: int,
+    history: Sequence[Message] = (),
+    history_share: float = 0.25,
 ) -> Prompt:
-    """Render the prompt with as many sources as fit the model's window."""
+    """Render the prompt with as much history and as many sources as fit the window."""
     system = templates.render("answer_system")
     empty_user = templates.render("answer_user", sources="", question=question)
     budget = (
@@ -69,75 +119,107 @@ def build_prompt(
         - SAFETY_MARGIN
     )
     if budget <= 0:
-        raise ModelError(
+        raise PromptTooLongError(
             f"the question is too long for the model's {model.context_window}-token window "
-            f"with {max_tokens} tokens kept for the answer; shorten it or raise RAGKIT_LLM__N_CTX"
+            f"with {max_tokens} tokens kept for the answer; shorten it, lower "
+            "RAGKIT_LLM__MAX_TOKENS or raise RAGKIT_LLM__N_CTX"
         )
+    kept, used = _pack_history(history, model, int(budget * history_share))
+    budget -= used
     blocks: list[str] = []
     sources: list[Citation] = []
+    texts: list[str] = []
     for hit in hits:
         number = len(sources) + 1
         location = hit.chunk.location.replace(hit.chunk.source, display_path(hit.chunk.source))
-        block = templates.render(
-            "source", number=str(number), location=location, text=hit.chunk.text
-        )
+        text = hit.chunk.text
+        block = templates.render("source", number=str(number), location=location, text=text)
         cost = model.count_tokens(block + "\n\n")
         if cost > budget:
             # Shorten the source that does not fit, if enough room is left to be useful.
-            if budget < 48:
+            if budget < MIN_SOURCE_TOKENS:
                 break
-            keep = max(1, int(len(hit.chunk.text) * (budget - 24) / cost))
-            block = templates.render(
-                "source", number=str(number), location=location, text=hit.chunk.text[:keep]
-            )
+            text = text[: max(1, int(len(text) * (budget - 24) / cost))]
+            block = templates.render("source", number=str(number), location=location, text=text)
             cost = model.count_tokens(block + "\n\n")
             if cost > budget:
                 break
         blocks.append(block)
         sources.append(to_citation(number, hit))
+        texts.append(text)
         budget -= cost
     user = templates.render("answer_user", sources="\n\n".join(blocks), question=question)
-    messages = (Message("system", system), Message("user", user))
-    return Prompt(messages, tuple(sources))
+    messages = (Message("system", system), *kept, Message("user", user))
+    return Prompt(messages, tuple(sources), tuple(texts), len(history) - len(kept))
 
 
-def cited_numbers(text: str) -> list[int]:
-    """Numbers cited as [n] or [n, m] in order of first appearance."""
-    seen: dict[int, None] = {}
-    for match in _CITE.finditer(text):
-        for part in match.group(1).split(","):
-            seen.setdefault(int(part), None)
-    return list(seen)
+def finish_answer(question: str, text: str, sources: Sequence[Citation]) -> Answer:
+    """The `Answer` for a model's reply: invalid citations removed and reported, valid
+    ones resolved; a reply saying the documents lack the answer is marked `not_found`."""
+    by_number = {c.number: c for c in sources}
+    cleaned, invalid = clean_citations(text.strip(), by_number)
+    not_found = says_not_found(cleaned)
+    citations = () if not_found else tuple(by_number[n] for n in cited_numbers(cleaned))
+    return Answer(
+        question=question,
+        text=cleaned.strip(),
+        sources=tuple(sources),
+        citations=citations,
+        not_found=not_found,
+        invalid_citations=invalid,
+    )
 
 
 class AnswerStream:
-    """Iterate for the reply's pieces; `answer` is set once iteration ends."""
+    """Iterate for the reply's pieces; `answer` is set once iteration ends.
+
+    `close()` (or leaving the loop by an exception, such as Ctrl-C) stops generation at
+    once; a local model stops after the current token, a remote stream is closed."""
 
     def __init__(
         self,
         question: str,
         prompt: Prompt,
-        model: ChatModel,
-        options: GenerationOptions,
+        pieces: Callable[[], Iterator[str]],
+        finish: Callable[[str], Answer],
         guard: GuardSession | None = None,
     ) -> None:
         self.question = question
         self.guard = guard
         self.prompt = prompt
         self.sources = prompt.sources
-        self._model = model
-        self._options = options
+        self._pieces = pieces
+        self._finish = finish
+        self._running: Iterator[str] | None = None
         self._answer: Answer | None = None
 
     def __iter__(self) -> Iterator[str]:
-        pieces: list[str] = []
-        stream = self._model.stream(self.prompt.messages, self._options)
-        if self.guard is not None:  # nothing unfiltered reaches the caller
-            stream = self.guard.filter_output(stream)
-        for piece in stream:
-            pieces.append(piece)
-            yield piece
-        self._answer = finish_answer(self.question, "".join(pieces), self.sources)
+        self._running = self._run()
+        return self._running
+
+    def _run(self) -> Iterator[str]:
+        collected: list[str] = []
+        raw = self._pieces()
+        # Nothing unfiltered reaches the caller: the guard sees every piece first.
+        stream = self.guard.filter_output(raw) if self.guard is not None else raw
+        try:
+            for piece in stream:
+                collected.append(piece)
+                yield piece
+        finally:
+            for part in (stream, raw):
+                close = getattr(part, "close", None)
+                if close is not None:
+                    close()
+        self._answer = self._finish("".join(collected))
+
+    def close(self) -> None:
+        """Stop generating; the answer stays unset."""
+        running = self._running
+        if running is not None:
+            close = getattr(running, "close", None)
+            if close is not None:
+                close()
 
     @property
     def answer(self) -> Answer:
@@ -148,23 +230,49 @@ class AnswerStream:
         return self._answer
 
 
-def finish_answer(question: str, text: str, sources: Sequence[Citation]) -> Answer:
-    by_number = {c.number: c for c in sources}
-    citations = tuple(by_number[n] for n in cited_numbers(text) if n in by_number)
-    return Answer(question=question, text=text.strip(), sources=tuple(sources), citations=citations)
-
-
 def answer(
     question: str,
     hits: Sequence[SearchHit],
     model: ChatModel,
     templates: PromptTemplates,
     options: GenerationOptions,
+    *,
+    history: Sequence[Message] = (),
+    history_share: float = 0.25,
+    scorer: SentenceScorer | None = None,
+    evidence: bool = False,
     guard: GuardSession | None = None,
 ) -> AnswerStream:
-    """Pack retrieved `hits` into the prompt and return a stream of the model's answer
-    (filtered by `guard`, whose caller has already checked the question and hits)."""
+    """Pack retrieved `hits` into the prompt and return a stream of the model's answer.
+    With `evidence`, the finished answer pairs each sentence with its support (scored by
+    `scorer`, lexical only when none is given)."""
     if not question.strip():
         raise EmptyQueryError("the question is empty; ask something about your documents")
-    prompt = build_prompt(question, hits, model, templates, options.max_tokens)
-    return AnswerStream(question, prompt, model, options, guard)
+    prompt = build_prompt(
+        question, hits, model, templates, options.max_tokens, history, history_share
+    )
+    analyzer = scorer.analyzer if scorer is not None else Analyzer()
+    if not prompt.sources or term_overlap(question, prompt.texts, analyzer) == 0.0:
+        canned = not_found_text(question)
+        return AnswerStream(
+            question,
+            prompt,
+            lambda: iter([canned]),
+            lambda text: replace(finish_answer(question, text, prompt.sources), not_found=True),
+            guard,
+        )
+
+    def finish(text: str) -> Answer:
+        done = finish_answer(question, text, prompt.sources)
+        if evidence and not done.not_found:
+            from ragkit.evidence import evidence_for
+
+            numbered = [(c.number, t) for c, t in zip(prompt.sources, prompt.texts, strict=True)]
+            done = replace(
+                done, evidence=evidence_for(done.text, numbered, scorer or SentenceScorer(analyzer))
+            )
+        return done
+
+    return AnswerStream(
+        question, prompt, lambda: model.stream(prompt.messages, options), finish, guard
+    )

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 SearchMode = Literal["hybrid", "dense", "bm25"]
+AnswerMode = Literal["generate", "extractive"]
 
 
 @dataclass(frozen=True)
@@ -114,14 +115,34 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """One sentence of an answer and the source sentence that best supports it, with
+    the number `[n]` of the source it comes from; `support` is None when none does."""
+
+    sentence: str
+    support: str | None
+    source: int | None
+    score: float
+
+
+@dataclass(frozen=True)
 class Answer:
-    """A generated answer. `sources` are every numbered source given to the model;
-    `citations` the subset the answer text refers to with `[n]`."""
+    """An answer. `sources` are every numbered source given to the model (or searched,
+    for an extractive answer); `citations` the subset the answer text refers to with `[n]`.
+
+    `invalid_citations` are numbers the model cited that name no source; they were
+    removed from `text`. `not_found` is True when the answer is that the documents do
+    not hold it. `evidence` (when asked for) pairs each answer sentence with its support.
+    """
 
     question: str
     text: str
     sources: tuple[Citation, ...]
     citations: tuple[Citation, ...]
+    mode: AnswerMode = "generate"
+    not_found: bool = False
+    invalid_citations: tuple[int, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
 
 
 @dataclass(frozen=True)

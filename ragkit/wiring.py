@@ -6,6 +6,7 @@ Leaves out parsing (config.py) and presentation (cli.py)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ragkit.chunking import ChunkerParams
 from ragkit.config import Settings
@@ -16,7 +17,11 @@ from ragkit.kb import KnowledgeBase
 from ragkit.llm.base import ChatModel, GenerationOptions
 from ragkit.llm.llama_cpp import LlamaCppChatModel, resolve_gguf
 from ragkit.loaders import LoaderOptions
+from ragkit.prompts import PromptTemplates
 from ragkit.rerank import CrossEncoderReranker, Reranker
+
+if TYPE_CHECKING:
+    from ragkit.llm.openai_compat import OpenAICompatChatModel
 
 
 def index_path(settings: Settings, name: str | None = None) -> Path:
@@ -32,7 +37,48 @@ def index_path(settings: Settings, name: str | None = None) -> Path:
 
 def chat_model(settings: Settings) -> ChatModel:
     llm = settings.llm
-    return LlamaCppChatModel(resolve_gguf(llm.model_path), n_ctx=llm.n_ctx, n_threads=llm.n_threads)
+    if llm.backend == "openai":
+        return remote_chat_model(settings)
+    return LlamaCppChatModel(
+        resolve_gguf(llm.model_path), n_ctx=llm.n_ctx, n_threads=llm.n_threads, n_batch=llm.n_batch
+    )
+
+
+def remote_chat_model(settings: Settings) -> OpenAICompatChatModel:
+    # Imported here: httpx is needed only by the remote backend.
+    from ragkit.llm.openai_compat import OpenAICompatChatModel
+    from ragkit.llm.retry import RetryPolicy
+
+    llm = settings.llm
+    if not llm.base_url:
+        raise ConfigError(
+            "llm.backend is 'openai' but llm.base_url is not set; set RAGKIT_LLM__BASE_URL "
+            "to the server's base URL, e.g. http://127.0.0.1:8000/v1"
+        )
+    if not llm.model:
+        raise ConfigError(
+            "llm.backend is 'openai' but llm.model is not set; set RAGKIT_LLM__MODEL to the "
+            "served model's name"
+        )
+    return OpenAICompatChatModel(
+        llm.base_url,
+        llm.model,
+        llm.api_key.get_secret_value() if llm.api_key else None,
+        context_window=llm.n_ctx,
+        connect_timeout=llm.connect_timeout,
+        read_timeout=llm.read_timeout,
+        retry=RetryPolicy(max_retries=llm.max_retries),
+    )
+
+
+def templates(settings: Settings) -> PromptTemplates:
+    folder = settings.prompts.dir
+    if folder is not None and not folder.is_dir():
+        raise ConfigError(
+            f"prompt folder {folder} does not exist; set prompts.dir (RAGKIT_PROMPTS__DIR) "
+            "to a folder of .txt templates"
+        )
+    return PromptTemplates(folder)
 
 
 def generation_options(settings: Settings) -> GenerationOptions:
@@ -82,6 +128,7 @@ def knowledge_base(
         ),
         chat_model=llm,
         generation=generation_options(settings),
+        templates=templates(settings),
         rrf_k=settings.retrieval.rrf_k,
         candidates=settings.retrieval.candidates,
         ivf_threshold=settings.index.ivf_threshold,
@@ -92,6 +139,9 @@ def knowledge_base(
         fusion=settings.retrieval.fusion,
         dense_weight=settings.retrieval.dense_weight,
         guard=guard(settings, llm) if with_llm and settings.guard.enabled else None,
+        answer_mode=settings.answer.mode,
+        extract_sentences=settings.answer.sentences,
+        history_share=settings.answer.history_share,
     )
 
 

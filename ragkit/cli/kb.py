@@ -21,7 +21,7 @@ from rich.table import Table
 from ragkit.config import Settings
 from ragkit.errors import RagkitError
 from ragkit.pipelines import display_path
-from ragkit.types import IndexReport, SearchMode
+from ragkit.types import Answer, AnswerMode, IndexReport, SearchMode
 
 if TYPE_CHECKING:
     from ragkit.guard.session import GuardSession
@@ -169,10 +169,10 @@ def _stages(
     }
 
 
-def _mode(settings: Settings, mode: str | None) -> SearchMode:
+def _mode(settings: Settings, mode: str | None, flag: str = "--mode") -> SearchMode:
     chosen = mode or settings.retrieval.mode
     if chosen not in ("hybrid", "dense", "bm25"):
-        raise RagkitError(f"unknown --mode {chosen!r}; use hybrid, dense or bm25")
+        raise RagkitError(f"unknown {flag} {chosen!r}; use hybrid, dense or bm25")
     return chosen  # type: ignore[return-value]
 
 
@@ -244,16 +244,50 @@ def search(
         out.print(table)
 
 
+AnswerModeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--mode",
+        "-m",
+        help="Answer: generate (the chat model writes it) or extractive (the best source "
+        "sentences, no model).",
+    ),
+]
+RetrievalOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--retrieval", "-r", help="Retrieval: hybrid (dense + BM25, fused), dense or bm25."
+    ),
+]
+
+
+def _answer_mode(settings: Settings, mode: str | None) -> AnswerMode:
+    chosen = mode or settings.answer.mode
+    if chosen not in ("generate", "extractive"):
+        hint = (
+            "; for the retrieval mode use --retrieval"
+            if chosen in ("hybrid", "dense", "bm25")
+            else ""
+        )
+        raise RagkitError(f"unknown --mode {chosen!r}; use generate or extractive{hint}")
+    return chosen  # type: ignore[return-value]
+
+
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="Your question, in English or Chinese.")],
     k: Annotated[
         int | None, typer.Option("-k", help="Sources given to the model (default 4).")
     ] = None,
-    mode: ModeOpt = None,
+    mode: AnswerModeOpt = None,
+    retrieval: RetrievalOpt = None,
     index_name: IndexOpt = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the finished answer as JSON.")
+    ] = False,
+    evidence: Annotated[
+        bool,
+        typer.Option("--evidence", help="Show the source sentence supporting each sentence."),
     ] = False,
     glob: GlobOpt = None,
     file_type: TypeOpt = None,
@@ -270,11 +304,14 @@ def ask(
     out, err = consoles()
     with user_errors(err):
         settings = settings_from(config)
-        kb = knowledge_base(settings, index_name, with_llm=True)
+        answer_mode = _answer_mode(settings, mode)
+        kb = knowledge_base(settings, index_name, with_llm=answer_mode == "generate")
         stream = kb.ask_stream(
             question,
             k=k or settings.retrieval.ask_k,
-            mode=_mode(settings, mode),
+            mode=_mode(settings, retrieval, "--retrieval"),
+            answer_mode=answer_mode,
+            evidence=evidence,
             **_stages(settings, glob, file_type, pages, meta, mmr, no_rerank, multi_query),
         )
         if as_json:
@@ -283,31 +320,53 @@ def ask(
             sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
             return
         shown = _guard_notes(stream.guard, err, 0)
-        for piece in stream:
-            sys.stdout.write(piece)
-            sys.stdout.flush()
+        try:
+            for piece in stream:
+                sys.stdout.write(piece)
+                sys.stdout.flush()
+        finally:
+            stream.close()  # Ctrl-C: stop the model (or close the HTTP stream) at once
         answer = stream.answer
         sys.stdout.write("\n\n")
         _guard_notes(stream.guard, err, shown)
-        if not answer.sources:
-            out.print("(no sources found in the index)")
-            return
-        out.print("Sources:")
-        cited = {c.number for c in answer.citations}
-        for src in answer.sources:
-            mark = "*" if src.number in cited else " "
-            location = src.location.replace(src.source, display_path(src.source))
-            out.print(f" {mark}[{src.number}] {escape(location)}")
-        if cited:
-            out.print("(* cited in the answer)")
+        _print_sources(answer, out)
+        if evidence:
+            _print_evidence(answer, out)
 
 
-def _guard_notes(session: GuardSession | None, err: Console, skip: int) -> int:
-    """Print the content filter's notes after the first `skip`; returns how many exist."""
-    notes = session.notes() if session is not None else []
-    for note in notes[skip:]:
-        err.print(f"guard: {escape(note)}")
-    return len(notes)
+def _print_sources(answer: Answer, out: Console) -> None:
+    if answer.invalid_citations:
+        numbers = ", ".join(f"[{n}]" for n in answer.invalid_citations)
+        out.print(f"(removed citations to sources that were not given: {numbers})")
+    if not answer.sources:
+        out.print("(no sources found in the index)")
+        return
+    out.print("Sources:")
+    cited = {c.number for c in answer.citations}
+    for src in answer.sources:
+        mark = "*" if src.number in cited else " "
+        location = src.location.replace(src.source, display_path(src.source))
+        out.print(f" {mark}[{src.number}] {escape(location)}")
+    if cited:
+        out.print("(* cited in the answer)")
+
+
+def _print_evidence(answer: Answer, out: Console) -> None:
+    if not answer.evidence:
+        out.print("Evidence: none (the answer says the documents do not hold it)")
+        return
+    by_number = {c.number: c for c in answer.sources}
+    out.print("Evidence:")
+    for item in answer.evidence:
+        out.print(f" - {escape(item.sentence)}")
+        if item.support is None or item.source is None:
+            out.print(f"     no supporting sentence in the sources (best {item.score:.2f})")
+            continue
+        src = by_number[item.source]
+        location = src.location.replace(src.source, display_path(src.source))
+        out.print(
+            f"     [{item.source}] {escape(location)} ({item.score:.2f}): {escape(item.support)}"
+        )
 
 
 @app.command()
@@ -386,3 +445,11 @@ def info(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
         out.print(f"documents     {m.counts.documents}")
         out.print(f"chunks        {m.counts.chunks}")
         out.print(f"size on disk  {size / 1e6:.1f} MB")
+
+
+def _guard_notes(session: GuardSession | None, err: Console, skip: int) -> int:
+    """Print the content filter's notes after the first `skip`; returns how many exist."""
+    notes = session.notes() if session is not None else []
+    for note in notes[skip:]:
+        err.print(f"guard: {escape(note)}")
+    return len(notes)

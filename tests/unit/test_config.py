@@ -51,3 +51,31 @@ def test_index_path_resolution(tmp_path: Path) -> None:
     assert index_path(s, "some/where") == Path("some/where")
     with pytest.raises(ConfigError):
         index_path(s, "..")
+
+
+def test_remote_backend_settings_build_the_http_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ragkit.llm.openai_compat import OpenAICompatChatModel
+    from ragkit.wiring import chat_model
+
+    monkeypatch.setenv("RAGKIT_LLM__BACKEND", "openai")
+    with pytest.raises(ConfigError, match="RAGKIT_LLM__BASE_URL"):
+        chat_model(load_settings())
+    monkeypatch.setenv("RAGKIT_LLM__BASE_URL", "http://127.0.0.1:9/v1")
+    with pytest.raises(ConfigError, match="RAGKIT_LLM__MODEL"):
+        chat_model(load_settings())
+    monkeypatch.setenv("RAGKIT_LLM__MODEL", "qwen")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-openai-env")
+    monkeypatch.setenv("RAGKIT_LLM__READ_TIMEOUT", "7")
+    model = chat_model(load_settings())
+    assert isinstance(model, OpenAICompatChatModel)
+    assert (model.base_url, model.model, model.read_timeout) == ("http://127.0.0.1:9/v1", "qwen", 7)
+    assert model._api_key == "sk-from-openai-env"
+    monkeypatch.setenv("RAGKIT_LLM__API_KEY", "sk-ragkit")
+    assert load_settings().llm.api_key.get_secret_value() == "sk-ragkit"  # type: ignore[union-attr]
+    assert "sk-ragkit" not in repr(load_settings())
+
+
+def test_unknown_backend_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAGKIT_LLM__BACKEND", "ollama")
+    with pytest.raises(ConfigError, match="RAGKIT_LLM__BACKEND"):
+        load_settings()

@@ -84,3 +84,130 @@ def test_empty_question_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(EmptyQueryError):
         kb.ask("   ")
+
+
+def test_history_is_packed_newest_first_and_oldest_dropped() -> None:
+    from ragkit.llm.base import Message
+
+    model = ScriptedChatModel(["x"], context_window=600)
+    history = [
+        Message("user" if i % 2 == 0 else "assistant", f"turn {i} " + "blah " * 40)
+        for i in range(10)
+    ]
+    prompt = build_prompt(
+        "And the lid?", [_hit(1, "alpha")], model, PromptTemplates(), 100, history, 0.5
+    )
+    kept = prompt.messages[1:-1]
+    assert kept and kept[0].role == "user"
+    assert kept == tuple(history[-len(kept) :])  # the newest, in order
+    assert prompt.history_dropped == 10 - len(kept) > 0
+    total = sum(model.count_tokens(m.content) + 8 for m in prompt.messages)
+    assert total + 100 <= 600
+    assert [c.number for c in prompt.sources] == [1]
+
+
+def test_prompt_too_long_is_its_own_error() -> None:
+    from ragkit.errors import PromptTooLongError
+
+    model = ScriptedChatModel(["x"], context_window=300)
+    with pytest.raises(PromptTooLongError, match="RAGKIT_LLM__N_CTX"):
+        build_prompt("why? " * 400, [_hit(1, "a")], model, PromptTemplates(), max_tokens=100)
+
+
+def _kb(tmp_path: Path, model: ScriptedChatModel, **kw: object) -> KnowledgeBase:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "kettle.txt").write_text(
+        "The Ember kettle has a steel body. Its warranty lasts 18 months from purchase."
+    )
+    (docs / "tea.txt").write_text("Oolong is partly oxidised. Brew it at 90 degrees.")
+    kb = KnowledgeBase.open(
+        tmp_path / "ix",
+        embedder=HashingEmbedder(),
+        chat_model=model,
+        generation=GenerationOptions(max_tokens=50),
+        **kw,  # type: ignore[arg-type]
+    )
+    kb.add([docs])
+    return kb
+
+
+def test_invalid_citations_are_removed_and_reported(tmp_path: Path) -> None:
+    kb = _kb(tmp_path, ScriptedChatModel(["It is 18 months [1, 7]. Made of steel [9]."]))
+    answer = kb.ask("How long is the kettle warranty?", k=2)
+    assert answer.text == "It is 18 months [1]. Made of steel."
+    assert answer.invalid_citations == (7, 9)
+    assert [c.number for c in answer.citations] == [1] and not answer.not_found
+
+
+def test_unrelated_question_is_not_found_without_asking_the_model(tmp_path: Path) -> None:
+    model = ScriptedChatModel(["Invented answer [1]."])
+    kb = _kb(tmp_path, model)
+    answer = kb.ask("Who painted the Mona Lisa?", k=2)
+    assert answer.not_found and answer.text == "I cannot find the answer in the documents."
+    assert answer.citations == () and model.prompts == []
+
+
+def test_model_saying_not_found_is_marked(tmp_path: Path) -> None:
+    kb = _kb(tmp_path, ScriptedChatModel(["I cannot find the answer in the documents [1]."]))
+    answer = kb.ask("What colour is the kettle?", k=2)
+    assert answer.not_found and answer.citations == ()
+
+
+def test_extractive_mode_needs_no_model(tmp_path: Path) -> None:
+    model = ScriptedChatModel(["never used"])
+    kb = _kb(tmp_path, model, answer_mode="extractive", extract_sentences=1)
+    stream = kb.ask_stream("How long is the kettle warranty?", k=2)
+    assert "".join(stream).startswith("Its warranty lasts 18 months from purchase. [")
+    answer = stream.answer
+    assert answer.mode == "extractive" and answer.citations[0].source.endswith("kettle.txt")
+    assert model.prompts == []
+    generated = kb.ask("How long is the kettle warranty?", k=2, answer_mode="generate")
+    assert generated.mode == "generate" and model.prompts
+
+
+def test_evidence_for_a_generated_answer(tmp_path: Path) -> None:
+    reply = "The warranty lasts 18 months [1]. It was designed by astronauts on Mars."
+    kb = _kb(tmp_path, ScriptedChatModel([reply]))
+    answer = kb.ask("How long is the kettle warranty?", k=2, evidence=True)
+    first, second = answer.evidence
+    assert first.support == "Its warranty lasts 18 months from purchase."
+    assert answer.sources[first.source - 1].source.endswith("kettle.txt")  # type: ignore[operator]
+    assert second.support is None
+
+
+def test_closing_the_stream_closes_the_model_stream(tmp_path: Path) -> None:
+    from collections.abc import Iterator, Sequence
+
+    from ragkit.llm.base import Message
+
+    closed: list[bool] = []
+
+    class Endless(ScriptedChatModel):
+        def stream(self, messages: Sequence[Message], options: GenerationOptions) -> Iterator[str]:
+            try:
+                while True:
+                    yield "word "
+            finally:
+                closed.append(True)
+
+    kb = _kb(tmp_path, Endless(["x"]))
+    stream = kb.ask_stream("How long is the kettle warranty?", k=2)
+    pieces = iter(stream)
+    assert next(pieces) == "word "
+    stream.close()
+    assert closed == [True]
+
+
+def test_prompt_templates_overridden_from_settings(tmp_path: Path) -> None:
+    from ragkit.config import load_settings
+    from ragkit.wiring import templates
+
+    folder = tmp_path / "prompts"
+    folder.mkdir()
+    (folder / "answer_system.txt").write_text("Reply tersely.")
+    t = templates(load_settings(overrides={"prompts": {"dir": str(folder)}}))
+    assert t.render("answer_system") == "Reply tersely."
+    assert "$question" not in t.render("answer_user", question="q", sources="s")  # shipped
+    with pytest.raises(ConfigError, match="RAGKIT_PROMPTS__DIR"):
+        templates(load_settings(overrides={"prompts": {"dir": str(tmp_path / "none")}}))

@@ -1,0 +1,58 @@
+"""Split English and Chinese text into sentences, keeping their character offsets.
+
+A sentence ends at . ! ? followed by white space, at 。！？；… (no space needed in
+Chinese), or at a line break. A trailing citation mark such as `[2]` that lands after a
+full stop stays with the sentence before it. Common abbreviations (e.g., Dr., No.) and
+decimals do not end a sentence. Leaves out other languages' rules and any model-based
+segmentation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Group 1 keeps citation marks written after a full stop ("… months. [1] Next") with
+# the sentence they belong to.
+_END = re.compile(
+    r"(?<=[.!?])((?:\s*[\[【]\d+(?:\s*[,，、]\s*\d+)*[\]】])*)[\"')\]]*\s+"
+    r"|(?<=[。！？；…])[”’」』）]*\s*|\s*\n\s*"
+)
+_CITE_ONLY = re.compile(r"^(?:[\[【]\d+(?:\s*[,，、]\s*\d+)*[\]】]\s*)+[.。]?$")
+_ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|Dr|Mr|Mrs|Ms|No|Fig|St|approx)|\b[A-Z])\.$")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    start: int
+    end: int
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """The non-empty sentences of `text` in order; `text[s.start:s.end]` is `s.text`."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _END.finditer(text):
+        end = match.start() + len(match.group(1) or "")
+        piece = text[start:end].rstrip()
+        if piece.strip() and _ABBREV.search(piece) and "\n" not in match.group():
+            continue  # an abbreviation, not the end of a sentence
+        if text[start:end].strip():
+            spans.append((start, end))
+        start = match.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and _CITE_ONLY.match(text[s:e].strip()):
+            merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    out = []
+    for s, e in merged:
+        raw = text[s:e]
+        lead = len(raw) - len(raw.lstrip())
+        body = raw.strip()
+        out.append(Sentence(body, s + lead, s + lead + len(body)))
+    return out
