@@ -108,6 +108,18 @@ class LoaderSettings(_Section):
     max_file_bytes: int = Field(200 * 1024 * 1024, ge=1)
 
 
+class ChatSettings(_Section):
+    history: Path | None = Field(
+        None,
+        description="SQLite file of the terminal chat's history; unset: "
+        "chat-history.sqlite in the index home.",
+    )
+    restore: int = Field(200, ge=0, le=100_000, description="Turns shown again on start.")
+    mode: Literal["rag", "chat", "agent"] = Field(
+        "rag", description="Mode the chat starts in: rag (documents), chat or agent."
+    )
+
+
 class Settings(BaseSettings):
     """Everything a user can set. Field descriptions feed `--help` and the docs."""
 
@@ -120,6 +132,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     loader: LoaderSettings = LoaderSettings()
+    chat: ChatSettings = ChatSettings()
 
     @classmethod
     def settings_customise_sources(
