@@ -38,6 +38,7 @@ def build_app(settings: Settings, index_name: str | None = None) -> ChatApp:
         settings.chat.mode,
         k=settings.retrieval.ask_k,
     )
+    session.kb  # noqa: B018  (opened now: a bad index name or model path fails here, as one line)
     history = HistoryStore(settings.chat.history or settings.index.home / HISTORY_FILE)
     return ChatApp(session, history, restore=settings.chat.restore)
 
