@@ -290,7 +290,7 @@ class Translator:
             )
         count = self._call.model.count_tokens
         plan = list(_plan(text, target, source_room, count))
-        progress.stage("translate", sum(1 for unit in plan if unit.translate))
+        progress.stage("translate", sum(len(unit.pieces) for unit in plan))
         joiner = "" if target == "zh" else " "
         for unit in plan:
             if not unit.translate:
@@ -303,7 +303,7 @@ class Translator:
                 yield from _tidy(
                     self._call.stream(system, "translate", piece, reply, language=lang)
                 )
-            progress.advance()
+                progress.advance()
 
 
 @dataclasses.dataclass(frozen=True)

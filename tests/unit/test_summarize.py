@@ -162,8 +162,11 @@ def test_translation_keeps_paragraph_breaks_and_copies_target_language() -> None
 def test_long_paragraph_is_translated_in_several_calls_that_fit() -> None:
     paragraph = "".join(f"第{i}句话讲述了茶园的历史和它的茶农。" for i in range(150))
     model = ScriptedChatModel([lambda m: "One sentence."], context_window=512)
-    out = Translator(model, GenerationOptions(max_tokens=50)).translate(paragraph, "en")
+    steps = Steps()
+    translator = Translator(model, GenerationOptions(max_tokens=50))
+    out = "".join(translator.stream(paragraph, "en", progress=steps))
     calls = len(model.prompts)
+    assert steps.stages == [("translate", calls)] and len(steps.done) == calls
     assert calls > 3
     assert out == " ".join(["One sentence."] * calls)
     for messages in model.prompts:

@@ -78,7 +78,22 @@ async def submit(pilot: object, app: ChatApp, text: str) -> None:
     await pilot.pause()  # type: ignore[attr-defined]
 
 
-async def test_add_then_ask_streams_answer_with_sources(tmp_path: Path, corpus: Path) -> None:
+async def test_add_then_ask_streams_answer_with_sources(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn: list[tuple[str, int | None]] = []
+    start, advance = IndexingBar.start, IndexingBar.advance
+
+    def record_start(bar: IndexingBar, label: str, total: int | None) -> None:
+        drawn.append((label, total))
+        start(bar, label, total)
+
+    def record_advance(bar: IndexingBar, amount: int = 1) -> None:
+        drawn.append(("+", amount))
+        advance(bar, amount)
+
+    monkeypatch.setattr(IndexingBar, "start", record_start)
+    monkeypatch.setattr(IndexingBar, "advance", record_advance)
     model = ScriptedChatModel(["The warranty lasts 18 months [1]."])
     history = HistoryStore(tmp_path / "h.sqlite")
     app = ChatApp(make_session(tmp_path, model), history, save_dir=tmp_path)
@@ -86,6 +101,10 @@ async def test_add_then_ask_streams_answer_with_sources(tmp_path: Path, corpus: 
         await submit(pilot, app, f"/add {corpus}")
         assert not app.query_one(IndexingBar).has_class("active")
         assert any("indexed 2 files" in t for t in views(app, "info"))
+        # The bar followed the indexing thread: two files, then every chunk embedded.
+        assert drawn[:4] == [("files", None), ("files", 2), ("+", 1), ("+", 1)]
+        chunks = drawn.index(("chunks embedded", 2))
+        assert drawn[chunks + 1] == ("+", 2) and drawn[-1] == ("writing commit", None)
         await submit(pilot, app, "How long is the Ember kettle warranty?")
         assert views(app, "user") == ["How long is the Ember kettle warranty?"]
         assert views(app, "assistant") == ["The warranty lasts 18 months [1]."]
