@@ -68,8 +68,10 @@ class ChatApp(App[None]):
         self.save_dir = save_dir
         self.turns: list[Turn] = []
         self.sources: tuple[Citation, ...] = ()
-        self.busy = False
+        self.busy = False  # an answer or an /add is running
+        self.answering = False
         self._stop = threading.Event()
+        self._running_tools: list[tuple[str, MessageView]] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -209,7 +211,7 @@ class ChatApp(App[None]):
         history = list(self.turns)
         self._show(Turn("user", message, self.session.mode, self.session.index), persist=True)
         view = self._mount_view(MessageView("assistant"))
-        self.busy = True
+        self.busy = self.answering = True
         self._stop.clear()
         self._generate(backend, message, history, view)
 
@@ -241,12 +243,31 @@ class ChatApp(App[None]):
         elif isinstance(event, Sources):
             self._show_sources(event.items)
         elif isinstance(event, ToolStarted):
-            self._show(Turn("tool", f"{event.name}({event.arguments}) running…"), persist=False)
+            line = self._mount_view(MessageView("tool", f"{event.name}({event.arguments}) …"))
+            self._running_tools.append((event.name, line))
         elif isinstance(event, ToolFinished):
-            self._show(Turn("tool", f"{event.name} → {event.result}"), persist=True)
+            self._tool_finished(event)
+
+    def _tool_finished(self, event: ToolFinished) -> None:
+        """Complete the tool's running line in place (the latest call of that name)."""
+        for i in range(len(self._running_tools) - 1, -1, -1):
+            name, line = self._running_tools[i]
+            if name == event.name:
+                del self._running_tools[i]
+                break
+        else:
+            line = self._mount_view(MessageView("tool", event.name))
+        call = line.raw.removesuffix(" …")
+        line.raw = ""
+        line.append(f"{call} → {event.result}")
+        turn = Turn("tool", line.raw, self.session.mode, self.session.index)
+        self.turns.append(turn)
+        if self.history is not None:
+            self.history.append(turn)
 
     def _finish(self, view: MessageView, error: str, stopped: bool) -> None:
-        self.busy = False
+        self.busy = self.answering = False
+        self._running_tools.clear()
         if stopped:
             view.set_note(" [stopped]")
         if view.raw.strip():
@@ -266,9 +287,12 @@ class ChatApp(App[None]):
             self._note(error, "error")
 
     def action_stop(self) -> None:
-        if self.busy:
+        if self.answering:
             self._stop.set()
             self.notify("stopping the answer")
+        elif self.busy:
+            # The index writer has no stop point; it commits whole or not at all.
+            self.notify("indexing runs to the end; the index stays consistent either way")
         else:
             self.notify("nothing to stop; Ctrl-Q quits")
 

@@ -15,7 +15,7 @@ from textual.widgets import Input, OptionList
 from apps.tui.app import ChatApp
 from apps.tui.backends import Event, Text, ToolFinished, ToolStarted
 from apps.tui.history import HistoryStore, Turn
-from apps.tui.session import ChatSession
+from apps.tui.session import AgentFactory, ChatSession
 from apps.tui.widgets import ChunkScreen, IndexingBar, MessageView
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.llm.base import ChatModel, GenerationOptions, Message
@@ -51,11 +51,13 @@ class GatedModel:
             self.closed = True
 
 
-def make_session(tmp_path: Path, model: ChatModel, index: str = "docs") -> ChatSession:
+def make_session(
+    tmp_path: Path, model: ChatModel, index: str = "docs", agent: AgentFactory | None = None
+) -> ChatSession:
     def open_kb(name: str, spec: str) -> KnowledgeBase:
         return KnowledgeBase.open(tmp_path / name, embedder=HashingEmbedder(), chat_model=model)
 
-    return ChatSession(open_kb, index)
+    return ChatSession(open_kb, index, agent=agent)
 
 
 @pytest.fixture
@@ -231,12 +233,13 @@ async def test_agent_tool_calls_are_shown_as_they_run(tmp_path: Path) -> None:
             yield ToolFinished("calculator", "42")
             yield Text("The answer is 42.")
 
-    session = make_session(tmp_path, ScriptedChatModel(["x"]))
-    session._agent = lambda kb: FakeAgent()
-    app = ChatApp(session)
+    session = make_session(tmp_path, ScriptedChatModel(["x"]), agent=lambda kb: FakeAgent())
+    app = ChatApp(session, HistoryStore(tmp_path / "h.sqlite"))
     async with app.run_test() as pilot:
         await submit(pilot, app, "/mode agent")
         await submit(pilot, app, "what is 6*7?")
-        assert seen == [['calculator({"expression": "6*7"}) running…']]
-        assert views(app, "tool")[-1] == "calculator → 42"
+        assert seen == [['calculator({"expression": "6*7"}) …']]
+        assert views(app, "tool") == ['calculator({"expression": "6*7"}) → 42']
         assert views(app, "assistant") == ["The answer is 42."]
+    tools = [t for t in HistoryStore(tmp_path / "h.sqlite").load() if t.role == "tool"]
+    assert [t.content for t in tools] == ['calculator({"expression": "6*7"}) → 42']
