@@ -198,7 +198,9 @@ class Summarizer:
         count = self._call.model.count_tokens
         reply = self._call.options.max_tokens
         system = self._call.templates.render("summarize_system", language=lang)
-        text_room = self._call.room(system, "summarize_text", reply, language=lang, where="x")
+        # Sized with the longest `$where` a part can have, so every part's prompt fits.
+        longest = "part 99999 of 99999 of a document"
+        text_room = self._call.room(system, "summarize_text", reply, language=lang, where=longest)
         combine_room = self._call.room(system, "summarize_combine", reply, language=lang)
         # Combining must hold at least two summaries, or it would never converge.
         if min(text_room, combine_room) < max(64, 2 * reply):
