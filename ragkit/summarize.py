@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from typing import Literal, Protocol
 
 from ragkit.analysis import query_language
@@ -30,23 +30,11 @@ from ragkit.errors import ModelError, RagkitError
 from ragkit.index.engine import IndexReader
 from ragkit.llm.base import ChatModel, GenerationOptions, Message
 from ragkit.prompts import PromptTemplates
+from ragkit.textfit import JOIN_COST, PARAGRAPH, Counter, hard_cut, pack, segments, split_to_fit
 
 Language = Literal["en", "zh"]
 LANGUAGE_NAMES: dict[str, str] = {"en": "English", "zh": "Simplified Chinese (简体中文)"}
 SAFETY_MARGIN = 16  # tokens a chat template adds around the messages
-JOIN_COST = 1  # a join can merge two tokens or add one; count one per join to stay inside
-
-Counter = Callable[[str], int]
-
-# Boundaries from strongest to weakest; each segment keeps the separator that ends it, so
-# "".join(segments) is the text again. Sentence ends include CJK punctuation.
-_BOUNDARIES: tuple[re.Pattern[str], ...] = (
-    re.compile(r"\n[ \t]*\n\s*"),
-    re.compile(r"\n"),
-    re.compile(r"[。！？；]\s*|[.!?;](?=\s)\s*"),
-    re.compile(r"\s+"),
-)
-_PARAGRAPH = _BOUNDARIES[0]
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -73,69 +61,6 @@ class NoStepProgress:
 def detect_language(text: str) -> Language:
     """'zh' for mostly-Chinese text, else 'en' (see `ragkit.analysis.query_language`)."""
     return "zh" if query_language(text) == "zh" else "en"
-
-
-def segments(text: str, boundary: re.Pattern[str]) -> list[str]:
-    """`text` cut after every match of `boundary`; the pieces join back to `text`."""
-    out: list[str] = []
-    start = 0
-    for match in boundary.finditer(text):
-        if match.end() > start:
-            out.append(text[start : match.end()])
-            start = match.end()
-    if start < len(text):
-        out.append(text[start:])
-    return out
-
-
-def split_to_fit(text: str, limit: int, count: Counter, level: int = 0) -> list[str]:
-    """Cut `text` into consecutive pieces of at most `limit` tokens each, at the strongest
-    boundary that makes them fit, merging small neighbours back up to the limit."""
-    if limit < 1:
-        raise ValueError("limit must be at least one token")
-    if count(text) <= limit:
-        return [text]
-    if level == len(_BOUNDARIES):
-        return _hard_cut(text, limit, count)
-    pieces: list[str] = []
-    for seg in segments(text, _BOUNDARIES[level]):
-        pieces.extend(split_to_fit(seg, limit, count, level + 1))
-    return pack(pieces, limit, count)
-
-
-def _hard_cut(text: str, limit: int, count: Counter) -> list[str]:
-    """Last resort for a run with no boundary at all: cut by characters."""
-    out: list[str] = []
-    rest = text
-    while rest:
-        cost = count(rest)
-        if cost <= limit:
-            out.append(rest)
-            break
-        cut = max(1, len(rest) * limit // cost)
-        while cut > 1 and count(rest[:cut]) > limit:
-            cut = max(1, cut * 9 // 10)
-        out.append(rest[:cut])
-        rest = rest[cut:]
-    return out
-
-
-def pack(pieces: Sequence[str], limit: int, count: Counter, joiner: str = "") -> list[str]:
-    """Merge consecutive pieces greedily into groups of at most `limit` tokens (by the
-    sum of their counts, plus one per join); a piece over the limit stays alone."""
-    groups: list[str] = []
-    current: list[str] = []
-    used = 0
-    for piece in pieces:
-        cost = count(piece)
-        if current and used + JOIN_COST + cost > limit:
-            groups.append(joiner.join(current))
-            current, used = [], 0
-        used += cost + (JOIN_COST if current else 0)
-        current.append(piece)
-    if current:
-        groups.append(joiner.join(current))
-    return groups
 
 
 class _Caller:
@@ -251,7 +176,7 @@ class Summarizer:
 
 
 def _shorten(text: str, limit: int, count: Counter) -> str:
-    return text if count(text) <= limit else _hard_cut(text, limit, count)[0]
+    return text if count(text) <= limit else hard_cut(text, limit, count)[0]
 
 
 class Translator:
@@ -317,7 +242,7 @@ class _Unit:
 
 def _plan(text: str, target: Language, room: int, count: Counter) -> Iterator[_Unit]:
     """Paragraphs to translate (cut to fit `room`) and the text copied between them."""
-    for seg in segments(text, _PARAGRAPH):
+    for seg in segments(text, PARAGRAPH):
         match = re.fullmatch(r"(\s*)(.*?)(\s*)", seg, flags=re.DOTALL)
         assert match is not None  # the pattern matches any string
         lead, body, tail = match.groups()

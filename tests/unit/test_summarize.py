@@ -19,8 +19,8 @@ from ragkit.summarize import (
     _tidy,
     detect_language,
     indexed_document_text,
-    split_to_fit,
 )
+from ragkit.textfit import split_to_fit
 
 
 class Steps:
