@@ -4,7 +4,8 @@ The transcript is on the left, the latest answer's sources on the right (Enter o
 opens its whole passage), the prompt at the bottom. Answers are produced on a worker
 thread, so the screen stays live while the model runs; each event is handed to the UI
 thread with `call_from_thread`. Ctrl-C stops the answer (the worker closes the event
-stream, which closes the model's generator) and leaves the app running; Ctrl-Q, or
+stream, which closes the model's generator) and leaves the app running; it takes effect
+at the next event, so a model still reading a long prompt stops once it yields. Ctrl-Q, or
 Ctrl-D on an empty prompt, quits. Finished turns go to the `HistoryStore` and come back
 on the next start. Leaves out the backends' work (backends.py) and settings (the CLI).
 """
@@ -125,7 +126,8 @@ class ChatApp(App[None]):
         options.clear_options()
         options.add_options(
             [
-                Option(sanitize_for_terminal(f"[{c.number}] {_location(c)}\n  {c.snippet[:80]}"))
+                # The pane is narrow: the file's name and page here, its full path when opened.
+                Option(sanitize_for_terminal(f"[{c.number}] {_name(c)}\n  {c.snippet[:80]}"))
                 for c in self.sources
             ]
         )
@@ -269,7 +271,7 @@ class ChatApp(App[None]):
         self.busy = self.answering = False
         self._running_tools.clear()
         if stopped:
-            view.set_note(" [stopped]")
+            view.set_note(" [stopped]" if view.raw.strip() else "[stopped before any text]")
         if view.raw.strip():
             turn = Turn(
                 "assistant",
@@ -281,7 +283,7 @@ class ChatApp(App[None]):
             self.turns.append(turn)
             if self.history is not None:
                 self.history.append(turn)
-        elif not error:
+        elif not error and not stopped:
             view.set_note("(no answer)")
         if error:
             self._note(error, "error")
@@ -340,6 +342,10 @@ class ChatApp(App[None]):
         self.session.close()
         if self.history is not None:
             self.history.close()
+
+
+def _name(c: Citation) -> str:
+    return c.location.replace(c.source, Path(c.source).name)
 
 
 def _location(c: Citation) -> str:

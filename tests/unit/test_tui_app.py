@@ -29,7 +29,8 @@ class GatedModel:
     """Yields one piece, then waits for `gate` before each further one; records whether
     its generator was closed and how many pieces it produced."""
 
-    def __init__(self) -> None:
+    def __init__(self, gate_first: bool = False) -> None:
+        self.gate_first = gate_first
         self.gate = threading.Event()
         self.produced = 0
         self.closed = False
@@ -43,7 +44,7 @@ class GatedModel:
     def stream(self, messages: Sequence[Message], options: GenerationOptions) -> Iterator[str]:
         try:
             for piece in ["one ", "two ", "three ", "four "]:
-                if self.produced:
+                if self.produced or self.gate_first:
                     self.gate.wait(10)
                 self.produced += 1
                 yield piece
@@ -207,6 +208,24 @@ async def test_ctrl_c_stops_the_answer_and_not_the_app(tmp_path: Path) -> None:
         assert model.closed and model.produced <= 2
         assert views(app, "assistant")[0].endswith("[stopped]")
         assert "three" not in views(app, "assistant")[0]
+
+
+async def test_ctrl_c_before_the_first_piece(tmp_path: Path) -> None:
+    model = GatedModel(gate_first=True)
+    app = ChatApp(make_session(tmp_path, model), HistoryStore(tmp_path / "h.sqlite"))
+    async with app.run_test() as pilot:
+        await submit(pilot, app, "/mode chat")
+        app.query_one(Input).value = "think first"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.answering and views(app, "assistant") == [""]
+        await pilot.press("ctrl+c")
+        model.gate.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert views(app, "assistant") == ["[stopped before any text]"]
+        assert model.closed and model.produced == 1 and not app.busy
+    assert [t.role for t in HistoryStore(tmp_path / "h.sqlite").load()] == ["user"]
 
 
 async def test_model_output_is_sanitized_before_display(tmp_path: Path) -> None:
