@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 from typing import Literal, Protocol
 
 from ragkit.analysis import query_language
@@ -33,7 +34,9 @@ from ragkit.prompts import PromptTemplates
 from ragkit.textfit import JOIN_COST, PARAGRAPH, Counter, hard_cut, pack, segments, split_to_fit
 
 Language = Literal["en", "zh"]
-LANGUAGE_NAMES: dict[str, str] = {"en": "English", "zh": "Simplified Chinese (简体中文)"}
+LANGUAGE_NAMES: Mapping[str, str] = MappingProxyType(
+    {"en": "English", "zh": "Simplified Chinese (简体中文)"}
+)
 SAFETY_MARGIN = 16  # tokens a chat template adds around the messages
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 

@@ -14,9 +14,10 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Literal
 
 from ragkit import Citation, ConfigError
@@ -92,7 +93,9 @@ class HistoryStore:
         self._conn.close()
 
 
-_HEADINGS = {"user": "You", "assistant": "Assistant", "tool": "Tool", "info": "Note"}
+_HEADINGS: Mapping[str, str] = MappingProxyType(
+    {"user": "You", "assistant": "Assistant", "tool": "Tool", "info": "Note"}
+)
 
 
 def transcript_markdown(turns: Sequence[Turn]) -> str:

@@ -9,8 +9,9 @@ drawing (app.py) and persistence (history.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Literal
 
 from apps.tui.backends import Backend, ChatBackend, RagBackend
@@ -28,15 +29,17 @@ class SessionError(RagkitError):
     """A command could not be carried out; the message says why and what to do."""
 
 
-COMMANDS: dict[str, str] = {
-    "add": "/add PATH…        index files or folders into the current index",
-    "mode": "/mode rag|chat|agent   answer from documents, chat freely, or use tools",
-    "index": "/index NAME       switch to another index",
-    "model": "/model PATH       switch the chat model (a .gguf file, or 'bundled')",
-    "clear": "/clear            clear the conversation and its saved history",
-    "save": "/save [FILE]      write the conversation to a Markdown file",
-    "help": "/help             show this list",
-}
+COMMANDS: Mapping[str, str] = MappingProxyType(
+    {
+        "add": "/add PATH…        index files or folders into the current index",
+        "mode": "/mode rag|chat|agent   answer from documents, chat freely, or use tools",
+        "index": "/index NAME       switch to another index",
+        "model": "/model PATH       switch the chat model (a .gguf file, or 'bundled')",
+        "clear": "/clear            clear the conversation and its saved history",
+        "save": "/save [FILE]      write the conversation to a Markdown file",
+        "help": "/help             show this list",
+    }
+)
 
 HELP = "\n".join(
     [

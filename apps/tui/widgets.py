@@ -9,7 +9,8 @@ take effect. Leaves out layout and behaviour (app.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import ClassVar
 
 from rich.text import Text
@@ -22,13 +23,15 @@ from textual.widgets import Label, ProgressBar, Static
 from apps.tui.sanitize import sanitize_for_terminal
 from ragkit import FileOutcome
 
-LABELS: dict[str, tuple[str, str]] = {
-    "user": ("You", "bold cyan"),
-    "assistant": ("ragkit", "bold green"),
-    "tool": ("tool", "bold magenta"),
-    "info": ("·", "dim"),
-    "error": ("error", "bold red"),
-}
+LABELS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "user": ("You", "bold cyan"),
+        "assistant": ("ragkit", "bold green"),
+        "tool": ("tool", "bold magenta"),
+        "info": ("·", "dim"),
+        "error": ("error", "bold red"),
+    }
+)
 
 
 class MessageView(Static):
