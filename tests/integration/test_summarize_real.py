@@ -52,12 +52,13 @@ def test_real_model_map_reduces_a_document_longer_than_its_window(
 
 
 def test_real_model_translates_paragraph_by_paragraph(model: LlamaCppChatModel) -> None:
-    source = "雾溪茶园位于云南省。\n\n茶园始建于2003年。\n"
-    # 48 tokens for a reply leave 24 for its source: each paragraph is one call.
+    # One paragraph to translate; the English one between is copied, not sent.
+    source = "茶园始建于2003年。\n\nSee table 3.\n\n"
+    # 48 tokens for a reply leave 24 for its source: the paragraph is one call.
     options = GenerationOptions(max_tokens=48, temperature=0.0)
     steps = Steps()
     out = "".join(Translator(model, options).stream(source, "en", progress=steps))
-    assert steps.stages == [("translate", 2)] and steps.advanced == 2
-    first, second = out.split("\n\n")
-    assert first.strip() and second.strip() and out.endswith("\n")
-    assert "2003" in second
+    assert steps.stages == [("translate", 1)] and steps.advanced == 1
+    first, second, rest = out.split("\n\n")
+    assert "2003" in first  # blank lines inside a reply are narrowed, so the split holds
+    assert second == "See table 3." and rest == ""
