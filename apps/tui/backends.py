@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from apps.tui.history import Turn
-from ragkit import Citation, GenerationOptions, KnowledgeBase, Message
-from ragkit.llm import ChatModel
+from ragkit import ChatModel, Citation, GenerationOptions, KnowledgeBase, Message
 
 
 @dataclass(frozen=True)
