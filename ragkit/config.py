@@ -200,6 +200,18 @@ class GuardSettings(_Section):
     judge: bool = Field(False, description="Also ask the configured chat model (slow).")
 
 
+class ChatSettings(_Section):
+    history: Path | None = Field(
+        None,
+        description="SQLite file of the terminal chat's history; unset: "
+        "chat-history.sqlite in the index home.",
+    )
+    restore: int = Field(200, ge=0, le=100_000, description="Turns shown again on start.")
+    mode: Literal["rag", "chat", "agent"] = Field(
+        "rag", description="Mode the chat starts in: rag (documents), chat or agent."
+    )
+
+
 class Settings(BaseSettings):
     """Everything a user can set. Field descriptions feed `--help` and the docs."""
 
@@ -215,6 +227,7 @@ class Settings(BaseSettings):
     guard: GuardSettings = GuardSettings()
     prompts: PromptSettings = PromptSettings()
     answer: AnswerSettings = AnswerSettings()
+    chat: ChatSettings = ChatSettings()
 
     @classmethod
     def settings_customise_sources(

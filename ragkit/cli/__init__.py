@@ -8,7 +8,9 @@ app when imported here; the logic itself lives in the library.
 
 from __future__ import annotations
 
-from ragkit.cli import evaluate, kb, scan  # noqa: F401  (importing registers the commands)
+# Importing registers the commands, in this order in `ragkit --help`: kb's first.
+import ragkit.cli.kb  # noqa: F401
+from ragkit.cli import chat, evaluate, scan, summarize  # noqa: F401
 from ragkit.cli.common import app
 
 __all__ = ["app", "main"]

@@ -231,6 +231,20 @@ class Store:
             )
         )
 
+    def document_chunks(self, key: str, gen: int) -> list[tuple[int, int, str]]:
+        """(char_start, char_end, text) of one visible document's chunks, in order."""
+        return list(
+            self.conn.execute(
+                "SELECT c.char_start, c.char_end, c.text FROM chunks c JOIN documents d ON "
+                "d.id = c.doc_id WHERE d.key = :key AND "
+                + _VISIBLE.format(t="d")
+                + " AND "
+                + _VISIBLE.format(t="c")
+                + " ORDER BY c.ordinal",
+                {"key": key, "gen": gen},
+            )
+        )
+
     def max_generation(self) -> int:
         """Largest generation any row mentions (0 for an empty store)."""
         row = self.conn.execute(

@@ -1,0 +1,27 @@
+"""The terminal chat (`ragkit chat`): a Textual app over `KnowledgeBase`.
+
+Modules: `app` (the screen), `session` (index, model, mode and slash commands),
+`backends` (what answers in each mode), `history` (turns in SQLite, Markdown export),
+`widgets`, `sanitize` (terminal-safe text). The CLI builds a `ChatSession` from settings
+and runs `ChatApp`; nothing here reads settings or the environment. Leaves out the agent
+loop: agent mode appears once a backend for it is passed to `ChatSession`.
+"""
+
+from __future__ import annotations
+
+from apps.tui.app import ChatApp
+from apps.tui.backends import Backend, ChatBackend, RagBackend
+from apps.tui.history import HistoryStore, Turn
+from apps.tui.sanitize import sanitize_for_terminal
+from apps.tui.session import ChatSession
+
+__all__ = [
+    "Backend",
+    "ChatApp",
+    "ChatBackend",
+    "ChatSession",
+    "HistoryStore",
+    "RagBackend",
+    "Turn",
+    "sanitize_for_terminal",
+]

@@ -1,0 +1,118 @@
+"""What answers a message in each chat mode, behind one small interface.
+
+A `Backend` turns the user's message (and the turns before it) into a stream of events:
+`Sources` (the passages an answer is built on), `Text` (a piece of the reply),
+`ToolStarted`/`ToolFinished` (an agent's tool calls, as they run). The app draws events
+and knows nothing of how they are made, so an agent backend plugs in beside these two:
+`RagBackend` answers from the index through `KnowledgeBase.ask_stream`, `ChatBackend`
+talks to the model directly with recent turns as context. Closing the event iterator
+stops generation. Leaves out the agent loop itself (it arrives as another `Backend`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from apps.tui.history import Turn
+from ragkit import ChatModel, Citation, GenerationOptions, KnowledgeBase, Message
+
+
+@dataclass(frozen=True)
+class Sources:
+    items: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class Text:
+    piece: str
+
+
+@dataclass(frozen=True)
+class ToolStarted:
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
+class ToolFinished:
+    name: str
+    result: str
+
+
+Event = Sources | Text | ToolStarted | ToolFinished
+
+
+class Backend(Protocol):
+    """One chat mode: answers a message as a stream of events."""
+
+    def run(self, message: str, history: Sequence[Turn]) -> Generator[Event, None, None]:
+        """Events of one answer; closing the generator stops the work behind it."""
+        ...
+
+
+class RagBackend:
+    """Answers from the documents: retrieve, then stream a cited answer."""
+
+    def __init__(self, kb: KnowledgeBase, k: int = 4) -> None:
+        self.kb = kb
+        self.k = k
+
+    def run(self, message: str, history: Sequence[Turn]) -> Generator[Event, None, None]:
+        stream = self.kb.ask_stream(message, k=self.k)
+        yield Sources(stream.sources)
+        pieces = iter(stream)
+        try:
+            for piece in pieces:
+                yield Text(piece)
+        finally:
+            # Closing the answer stream closes the model's generator, which stops decoding.
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()
+
+
+CHAT_SYSTEM = "You are a helpful assistant. Answer briefly and plainly."
+HISTORY_MARGIN = 32  # tokens for the chat template around the messages
+
+
+class ChatBackend:
+    """Talks to the model directly, with as many recent turns as fit its window."""
+
+    def __init__(self, model: ChatModel, options: GenerationOptions) -> None:
+        self.model = model
+        self.options = options
+
+    def messages(self, message: str, history: Sequence[Turn]) -> list[Message]:
+        budget = (
+            self.model.context_window
+            - self.options.max_tokens
+            - HISTORY_MARGIN
+            - self.model.count_tokens(CHAT_SYSTEM)
+            - self.model.count_tokens(message)
+        )
+        earlier: list[Message] = []
+        for turn in reversed(history):
+            if turn.role not in ("user", "assistant"):
+                continue
+            cost = self.model.count_tokens(turn.content)
+            if cost > budget:
+                break
+            budget -= cost
+            earlier.append(Message(turn.role, turn.content))
+        # A reply without its question would confuse the model; start on a user turn.
+        while earlier and earlier[-1].role != "user":
+            earlier.pop()
+        earlier.reverse()
+        return [Message("system", CHAT_SYSTEM), *earlier, Message("user", message)]
+
+    def run(self, message: str, history: Sequence[Turn]) -> Generator[Event, None, None]:
+        pieces = self.model.stream(self.messages(message, history), self.options)
+        try:
+            for piece in pieces:
+                yield Text(piece)
+        finally:
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()

@@ -1,0 +1,62 @@
+"""`ragkit chat`: the terminal chat (apps.tui) started from settings.
+
+Builds a `ChatSession` whose knowledge bases come from `ragkit.wiring` (so `/index` and
+`/model` open them exactly as `ragkit ask` would), opens the history file, and runs the
+Textual app. Bad settings fail here, before the screen is taken over, as one line.
+Leaves out the app itself (apps.tui).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ragkit.cli.common import ConfigOpt, IndexOpt, app, consoles, settings_from, user_errors
+from ragkit.config import Settings
+
+if TYPE_CHECKING:
+    from apps.tui import ChatApp
+    from ragkit.kb import KnowledgeBase
+
+HISTORY_FILE = "chat-history.sqlite"
+
+
+def build_app(settings: Settings, index_name: str | None = None) -> ChatApp:
+    """The chat app for these settings, not yet running."""
+    from apps.tui import ChatApp, ChatSession, HistoryStore
+    from ragkit.wiring import knowledge_base
+
+    def open_kb(index: str, model: str) -> KnowledgeBase:
+        llm = settings.llm.model_copy(update={"model_path": model})
+        return knowledge_base(settings.model_copy(update={"llm": llm}), index, with_llm=True)
+
+    session = ChatSession(
+        open_kb,
+        index_name or settings.index.name,
+        settings.llm.model_path,
+        settings.chat.mode,
+        k=settings.retrieval.ask_k,
+    )
+    session.kb  # noqa: B018  (opened now: a bad index name or model path fails here, as one line)
+    history = HistoryStore(settings.chat.history or settings.index.home / HISTORY_FILE)
+    return ChatApp(session, history, restore=settings.chat.restore)
+
+
+@app.command()
+def chat(
+    index_name: IndexOpt = None,
+    mode: Annotated[
+        str | None, typer.Option("--mode", "-m", help="Start in rag (default), chat or agent.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="A .gguf file, or 'bundled'.")
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Chat in the terminal: streamed answers with their sources. Type /help inside."""
+    _, err = consoles()
+    with user_errors(err):
+        settings = settings_from(config, llm={"model_path": model}, chat={"mode": mode})
+        chat_app = build_app(settings, index_name)
+    chat_app.run()

@@ -1,0 +1,68 @@
+"""The terminal chat, driven by Textual's pilot, over a real index of samples/corpus
+(all-MiniLM-L6-v2, int8 ONNX copy) and the real SmolLM2 GGUF: one answer streams into
+the transcript and its sources (file and page) fill the pane; a source opens in full."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, OptionList
+
+from apps.tui.app import ChatApp
+from apps.tui.history import HistoryStore
+from apps.tui.session import ChatSession
+from apps.tui.widgets import ChunkScreen, MessageView
+from ragkit import KnowledgeBase
+from ragkit.embeddings import make_embedder
+from ragkit.llm import GenerationOptions, LlamaCppChatModel, bundled_gguf_path
+
+pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "corpus"
+QUESTION = "How long is the warranty on the Ember brewing kettle?"
+
+
+async def test_real_model_streams_an_answer_with_sources(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    embedder = make_embedder("bundled-int8")
+    # One thread: on a busy two-core machine more threads mostly wait for each other.
+    model = LlamaCppChatModel(bundled_gguf_path(), n_ctx=2048, n_threads=1)
+    generation = GenerationOptions(max_tokens=40, temperature=0.0)
+
+    def open_kb(name: str, spec: str) -> KnowledgeBase:
+        return KnowledgeBase.open(
+            tmp_path / name, embedder=embedder, chat_model=model, generation=generation
+        )
+
+    appended: list[str] = []
+    original = MessageView.append
+
+    def counting(self: MessageView, piece: str) -> None:
+        appended.append(piece)
+        original(self, piece)
+
+    monkeypatch.setattr(MessageView, "append", counting)
+    app = ChatApp(ChatSession(open_kb, "samples", k=2), HistoryStore(tmp_path / "h.sqlite"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        for text in (f"/add {SAMPLES}", QUESTION):
+            app.query_one(Input).value = text
+            await pilot.press("enter")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        info = [v.plain for v in app.query(MessageView) if v.role == "info"]
+        assert any("indexed 7 files" in t for t in info), info
+        answer = [v.plain for v in app.query(MessageView) if v.role == "assistant"]
+        assert len(answer) == 1 and len(answer[0].split()) >= 3
+        assert len(appended) > 3  # streamed piece by piece, not one block
+        options = app.query_one("#sources", OptionList)
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(2)]
+        assert any("handbook.pdf p. 2" in p for p in prompts), prompts
+        top = next(i for i, p in enumerate(prompts) if "handbook.pdf p. 2" in p)
+        options.focus()
+        options.highlighted = top
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ChunkScreen)
+        assert "18" in app.screen.body and "warranty" in app.screen.body.lower()

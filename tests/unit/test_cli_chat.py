@@ -1,0 +1,60 @@
+"""`ragkit chat` wiring: settings become a session, history file and modes; bad settings
+fail as one line before the screen is taken; /index and /model open through wiring."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+from typer.testing import CliRunner
+
+from apps.tui.widgets import MessageView
+from ragkit.cli import app
+from ragkit.cli.chat import build_app
+from ragkit.config import load_settings
+from ragkit.llm import bundled_gguf_path
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--mode", "agent"], "agent mode is not available"),
+        (["--mode", "poetry"], "setting chat.mode (env RAGKIT_CHAT__MODE)"),
+        (["--model", "/no/such.gguf"], "GGUF model file /no/such.gguf does not exist"),
+        (["--index", ".."], "index name '..' is not valid"),
+    ],
+)
+def test_bad_settings_fail_as_one_line(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["chat", *args])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and message in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_history_file_in_an_unusable_place_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "blocker").write_text("x")
+    result = CliRunner().invoke(
+        app, ["chat"], env={"RAGKIT_CHAT__HISTORY": str(tmp_path / "blocker" / "h.sqlite")}
+    )
+    assert result.exit_code == 1 and "RAGKIT_CHAT__HISTORY" in result.stderr
+
+
+@pytest.mark.asyncio
+async def test_app_from_settings_switches_index_and_model(tmp_path: Path) -> None:
+    settings = load_settings(None, {"index": {"home": str(tmp_path / "ix")}})
+    chat = build_app(settings, "docs")
+    assert chat.session.index == "docs" and chat.session.mode == "rag"
+    assert chat.history is not None
+    assert chat.history.path == tmp_path / "ix" / "chat-history.sqlite"
+    async with chat.run_test() as pilot:
+        assert "index docs · model SmolLM2-135M-Instruct.Q4_1 · mode rag" in chat.sub_title
+        for command in ("/index papers", "/model /no/such.gguf", f"/model {bundled_gguf_path()}"):
+            chat.query_one(Input).value = command
+            await pilot.press("enter")
+            await pilot.pause()
+        assert chat.session.kb.path == tmp_path / "ix" / "papers"
+        errors = [v.plain for v in chat.query(MessageView) if v.role == "error"]
+        assert any("RAGKIT_LLM__MODEL_PATH" in e for e in errors), errors
+        assert chat.session.model == str(bundled_gguf_path())
+        assert "index papers" in chat.sub_title

@@ -1,0 +1,264 @@
+"""The Textual chat driven by its pilot over fakes (hashing embedder, scripted or gated
+models): streaming into the transcript, the sources pane and its passage view, slash
+commands, /add with progress, history restored, Ctrl-C stopping an answer, sanitizing,
+and agent tool calls as they run."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Generator, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, OptionList
+
+from apps.tui.app import ChatApp
+from apps.tui.backends import Event, Text, ToolFinished, ToolStarted
+from apps.tui.history import HistoryStore, Turn
+from apps.tui.session import AgentFactory, ChatSession
+from apps.tui.widgets import ChunkScreen, IndexingBar, MessageView
+from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
+from ragkit.llm.base import ChatModel, GenerationOptions, Message
+
+pytestmark = pytest.mark.asyncio
+
+WARRANTY = "The Ember kettle warranty lasts 18 months from the date of purchase."
+
+
+class GatedModel:
+    """Yields one piece, then waits for `gate` before each further one; records whether
+    its generator was closed and how many pieces it produced."""
+
+    def __init__(self, gate_first: bool = False) -> None:
+        self.gate_first = gate_first
+        self.gate = threading.Event()
+        self.produced = 0
+        self.closed = False
+
+    id = "gated"
+    context_window = 4096
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 4 + 1
+
+    def stream(self, messages: Sequence[Message], options: GenerationOptions) -> Iterator[str]:
+        try:
+            for piece in ["one ", "two ", "three ", "four "]:
+                if self.produced or self.gate_first:
+                    self.gate.wait(10)
+                self.produced += 1
+                yield piece
+        finally:
+            self.closed = True
+
+
+def make_session(
+    tmp_path: Path, model: ChatModel, index: str = "docs", agent: AgentFactory | None = None
+) -> ChatSession:
+    def open_kb(name: str, spec: str) -> KnowledgeBase:
+        return KnowledgeBase.open(tmp_path / name, embedder=HashingEmbedder(), chat_model=model)
+
+    return ChatSession(open_kb, index, agent=agent)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    docs = tmp_path / "corpus"
+    docs.mkdir()
+    (docs / "kettle.md").write_text(f"# Kettle\n\n{WARRANTY}\n", encoding="utf-8")
+    (docs / "tea.txt").write_text("Green tea is steeped at 80 degrees.\n", encoding="utf-8")
+    return docs
+
+
+def views(app: ChatApp, role: str) -> list[str]:
+    return [v.plain for v in app.query(MessageView) if v.role == role]
+
+
+async def submit(pilot: object, app: ChatApp, text: str) -> None:
+    app.query_one(Input).value = text
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def test_add_then_ask_streams_answer_with_sources(
+    tmp_path: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn: list[tuple[str, int | None]] = []
+    start, advance = IndexingBar.start, IndexingBar.advance
+
+    def record_start(bar: IndexingBar, label: str, total: int | None) -> None:
+        drawn.append((label, total))
+        start(bar, label, total)
+
+    def record_advance(bar: IndexingBar, amount: int = 1) -> None:
+        drawn.append(("+", amount))
+        advance(bar, amount)
+
+    monkeypatch.setattr(IndexingBar, "start", record_start)
+    monkeypatch.setattr(IndexingBar, "advance", record_advance)
+    model = ScriptedChatModel(["The warranty lasts 18 months [1]."])
+    history = HistoryStore(tmp_path / "h.sqlite")
+    app = ChatApp(make_session(tmp_path, model), history, save_dir=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await submit(pilot, app, f"/add {corpus}")
+        assert not app.query_one(IndexingBar).has_class("active")
+        assert any("indexed 2 files" in t for t in views(app, "info"))
+        # The bar followed the indexing thread: two files, then every chunk embedded.
+        assert drawn[:4] == [("files", None), ("files", 2), ("+", 1), ("+", 1)]
+        chunks = drawn.index(("chunks embedded", 2))
+        assert drawn[chunks + 1] == ("+", 2) and drawn[-1] == ("writing commit", None)
+        await submit(pilot, app, "How long is the Ember kettle warranty?")
+        assert views(app, "user") == ["How long is the Ember kettle warranty?"]
+        assert views(app, "assistant") == ["The warranty lasts 18 months [1]."]
+        options = app.query_one("#sources", OptionList)
+        assert options.option_count == 2
+        first = str(options.get_option_at_index(0).prompt)
+        assert first.startswith("[1] ") and "kettle.md" in first
+        # Open the first source's whole passage, then close it.
+        options.focus()
+        options.highlighted = 0
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ChunkScreen)
+        assert WARRANTY in app.screen.body
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ChunkScreen)
+        # The model saw the indexed passage as a numbered source.
+        assert WARRANTY in model.prompts[0][-1].content
+    stored = HistoryStore(tmp_path / "h.sqlite").load()
+    assert [t.role for t in stored] == ["user", "assistant"]
+    assert stored[1].sources[0].source.endswith("kettle.md")
+
+
+async def test_history_is_restored_and_clear_and_save_work(tmp_path: Path) -> None:
+    store = HistoryStore(tmp_path / "h.sqlite")
+    store.append(Turn("user", "Earlier question?", "chat", "docs"))
+    store.append(Turn("assistant", "Earlier answer.", "chat", "docs"))
+    store.close()
+    app = ChatApp(
+        make_session(tmp_path, ScriptedChatModel(["x"])),
+        HistoryStore(tmp_path / "h.sqlite"),
+        save_dir=tmp_path,
+    )
+    async with app.run_test() as pilot:
+        assert views(app, "user") == ["Earlier question?"]
+        assert views(app, "assistant") == ["Earlier answer."]
+        out = tmp_path / "talk.md"
+        await submit(pilot, app, f"/save {out}")
+        saved = out.read_text(encoding="utf-8")
+        assert "Earlier question?" in saved and "Earlier answer." in saved
+        await submit(pilot, app, "/clear")
+        assert views(app, "user") == [] and views(app, "assistant") == []
+        await submit(pilot, app, "/save /no/such/folder/x.md")
+        assert any("/no/such/folder does not exist" in t for t in views(app, "error"))
+    assert HistoryStore(tmp_path / "h.sqlite").load() == []
+
+
+async def test_chat_mode_sends_earlier_turns_and_commands_report(tmp_path: Path) -> None:
+    model = ScriptedChatModel(["Hello!", "You said hi."])
+    app = ChatApp(make_session(tmp_path, model))
+    async with app.run_test() as pilot:
+        await submit(pilot, app, "/mode chat")
+        assert app.session.mode == "chat" and "mode chat" in app.sub_title
+        await submit(pilot, app, "hi")
+        await submit(pilot, app, "what did I say?")
+        assert views(app, "assistant") == ["Hello!", "You said hi."]
+        assert [m.content for m in model.prompts[1][1:]] == ["hi", "Hello!", "what did I say?"]
+        await submit(pilot, app, "/mode agent")
+        await submit(pilot, app, "/bogus")
+        await submit(pilot, app, "/index other")
+        errors = views(app, "error")
+        assert any("agent mode is not available" in e for e in errors)
+        assert any("unknown command /bogus" in e for e in errors)
+        assert app.session.index == "other" and "index other" in app.sub_title
+        assert any("index other (empty" in t for t in views(app, "info"))
+        await submit(pilot, app, "/help")
+        assert any("/add PATH" in t for t in views(app, "info"))
+
+
+async def test_rag_question_without_an_index_is_an_error_line_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    app = ChatApp(make_session(tmp_path, ScriptedChatModel(["x"]), index="missing"))
+    async with app.run_test() as pilot:
+        await submit(pilot, app, "anything?")
+        assert any("does not exist" in e for e in views(app, "error"))
+        assert app.is_running and not app.busy
+
+
+async def test_ctrl_c_stops_the_answer_and_not_the_app(tmp_path: Path) -> None:
+    model = GatedModel()
+    app = ChatApp(make_session(tmp_path, model))
+    async with app.run_test() as pilot:
+        await submit(pilot, app, "/mode chat")
+        app.query_one(Input).value = "count slowly"
+        await pilot.press("enter")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if views(app, "assistant") == ["one "]:
+                break
+        assert views(app, "assistant") == ["one "] and app.busy
+        await pilot.press("ctrl+c")
+        model.gate.set()  # let the model hand over its next piece; the worker stops there
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.is_running and not app.busy
+        assert model.closed and model.produced <= 2
+        assert views(app, "assistant")[0].endswith("[stopped]")
+        assert "three" not in views(app, "assistant")[0]
+
+
+async def test_ctrl_c_before_the_first_piece(tmp_path: Path) -> None:
+    model = GatedModel(gate_first=True)
+    app = ChatApp(make_session(tmp_path, model), HistoryStore(tmp_path / "h.sqlite"))
+    async with app.run_test() as pilot:
+        await submit(pilot, app, "/mode chat")
+        app.query_one(Input).value = "think first"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.answering and views(app, "assistant") == [""]
+        await pilot.press("ctrl+c")
+        model.gate.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert views(app, "assistant") == ["[stopped before any text]"]
+        assert model.closed and model.produced == 1 and not app.busy
+    assert [t.role for t in HistoryStore(tmp_path / "h.sqlite").load()] == ["user"]
+
+
+async def test_model_output_is_sanitized_before_display(tmp_path: Path) -> None:
+    hostile = (
+        "Safe \x1b]52;c;cm0gLXJm\x07text \x1b[2J\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\ [b]x[/b]"
+    )
+    app = ChatApp(make_session(tmp_path, ScriptedChatModel([hostile])))
+    async with app.run_test() as pilot:
+        await submit(pilot, app, "/mode chat")
+        await submit(pilot, app, "say something")
+        assert views(app, "assistant") == ["Safe text link [b]x[/b]"]
+        shown = app.query(MessageView).last()
+        assert "\x1b" not in str(shown.render())
+
+
+async def test_agent_tool_calls_are_shown_as_they_run(tmp_path: Path) -> None:
+    seen: list[list[str]] = []
+
+    class FakeAgent:
+        def run(self, message: str, history: Sequence[Turn]) -> Generator[Event, None, None]:
+            yield ToolStarted("calculator", '{"expression": "6*7"}')
+            # The tool line is on screen before the tool finishes.
+            seen.append(views(app, "tool"))
+            yield ToolFinished("calculator", "42")
+            yield Text("The answer is 42.")
+
+    session = make_session(tmp_path, ScriptedChatModel(["x"]), agent=lambda kb: FakeAgent())
+    app = ChatApp(session, HistoryStore(tmp_path / "h.sqlite"))
+    async with app.run_test() as pilot:
+        await submit(pilot, app, "/mode agent")
+        await submit(pilot, app, "what is 6*7?")
+        assert seen == [['calculator({"expression": "6*7"}) …']]
+        assert views(app, "tool") == ['calculator({"expression": "6*7"}) → 42']
+        assert views(app, "assistant") == ["The answer is 42."]
+    tools = [t for t in HistoryStore(tmp_path / "h.sqlite").load() if t.role == "tool"]
+    assert [t.content for t in tools] == ['calculator({"expression": "6*7"}) → 42']

@@ -1,0 +1,164 @@
+"""The chat app's parts without a screen: terminal sanitizing, the history file, slash
+commands, mode switching and the chat-mode context window."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from pathlib import Path
+
+import pytest
+
+from apps.tui.backends import ChatBackend, Event, RagBackend, Sources, Text
+from apps.tui.history import HistoryStore, Turn, transcript_markdown
+from apps.tui.sanitize import sanitize_for_terminal
+from apps.tui.session import ChatSession, SessionError, parse_command
+from ragkit import Citation, ConfigError, HashingEmbedder, KnowledgeBase, ScriptedChatModel
+from ragkit.llm.base import GenerationOptions
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("\x1b[31mred\x1b[0m text", "red text"),
+        ("clear\x1b[2J\x1b[H screen", "clear screen"),
+        ("\x9b31mC1 csi", "C1 csi"),
+        ("title\x1b]0;pwned\x07 done", "title done"),
+        ("link \x1b]8;;http://evil.example\x1b\\click\x1b]8;;\x1b\\ end", "link click end"),
+        ("copy \x1b]52;c;cm0gLXJmIH4=\x07 it", "copy  it"),
+        ("dcs \x1bPq#0;2;0;0;0\x1b\\ ok", "dcs  ok"),
+        ("bell\x07 back\x08space\r\n tab\tkept", "bell backspace\n tab\tkept"),
+        ("c1 \x85 \x9c \x90unterminated", "c1   "),
+        ("cut \x1b[3", "cut "),
+        ("keypad \x1b= \x1b7saved", "keypad  saved"),
+        ("中文 and [bold]markup[/bold] stay", "中文 and [bold]markup[/bold] stay"),
+    ],
+)
+def test_sanitize_for_terminal(raw: str, shown: str) -> None:
+    assert sanitize_for_terminal(raw) == shown
+
+
+def test_sanitized_text_has_no_control_characters_left() -> None:
+    nasty = "".join(chr(c) for c in range(0, 0xA0)) * 3 + "\x1b]52;c;QUJD\x1b\\"
+    out = sanitize_for_terminal(nasty)
+    assert all(ch in "\n\t" or 0x20 <= ord(ch) < 0x7F for ch in out)
+    assert "\x1b" not in out and "52;" not in out
+
+
+def _cite(n: int) -> Citation:
+    return Citation(n, 10 + n, f"/docs/f{n}.pdf", n, n, f"snippet {n}")
+
+
+def test_history_round_trip_clear_and_markdown(tmp_path: Path) -> None:
+    path = tmp_path / "home" / "chat.sqlite"
+    store = HistoryStore(path)
+    store.append(Turn("user", "What is the warranty?", "rag", "docs"))
+    store.append(Turn("assistant", "Two years [1].", "rag", "docs", (_cite(1), _cite(2))))
+    store.close()
+    again = HistoryStore(path)
+    turns = again.load()
+    assert [(t.role, t.content) for t in turns] == [
+        ("user", "What is the warranty?"),
+        ("assistant", "Two years [1]."),
+    ]
+    assert turns[1].sources == (_cite(1), _cite(2))
+    assert [t.content for t in again.load(limit=1)] == ["Two years [1]."]
+    markdown = transcript_markdown(turns)
+    assert "## You (" in markdown and "## Assistant (" in markdown
+    assert "- [1] /docs/f1.pdf p. 1" in markdown
+    again.clear()
+    assert again.load() == []
+
+
+def test_history_in_an_unwritable_place_is_a_config_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ConfigError, match="RAGKIT_CHAT__HISTORY"):
+        HistoryStore(blocker / "chat.sqlite")
+
+
+def test_parse_command() -> None:
+    assert parse_command("hello there") is None
+    command = parse_command("  /ADD  docs/a.md ")
+    assert command is not None and (command.name, command.argument) == ("add", "docs/a.md")
+    with pytest.raises(SessionError, match="/help"):
+        parse_command("/frobnicate")
+
+
+def _session(tmp_path: Path, replies: list[str]) -> tuple[ChatSession, list[tuple[str, str]]]:
+    opened: list[tuple[str, str]] = []
+
+    def open_kb(index: str, model: str) -> KnowledgeBase:
+        if model.endswith("missing.gguf"):
+            raise ConfigError(f"GGUF model file {model} does not exist")
+        opened.append((index, model))
+        return KnowledgeBase.open(
+            tmp_path / index, embedder=HashingEmbedder(), chat_model=ScriptedChatModel(replies)
+        )
+
+    return ChatSession(open_kb, "docs"), opened
+
+
+def test_session_modes_and_switching(tmp_path: Path) -> None:
+    session, opened = _session(tmp_path, ["hi"])
+    assert isinstance(session.backend(), RagBackend)
+    session.set_mode("chat")
+    assert isinstance(session.backend(), ChatBackend)
+    with pytest.raises(SessionError, match="agent mode is not available"):
+        session.set_mode("agent")
+    with pytest.raises(SessionError, match="unknown mode"):
+        session.set_mode("poetry")
+    assert session.mode == "chat"
+    session.switch_index("other")
+    assert session.kb.path == tmp_path / "other"
+    with pytest.raises(ConfigError, match=r"missing\.gguf"):
+        session.switch_model("/x/missing.gguf")
+    assert session.model == "bundled" and session.index == "other"
+    assert opened == [("docs", "bundled"), ("other", "bundled")]
+    assert session.describe() == "index other · model scripted · mode chat"
+
+
+def test_agent_mode_uses_the_factory_it_is_given(tmp_path: Path) -> None:
+    class Agent:
+        def run(self, message: str, history: Sequence[Turn]) -> Generator[Event, None, None]:
+            yield Text("agent reply")
+
+    made: list[KnowledgeBase] = []
+    session = ChatSession(
+        lambda i, m: KnowledgeBase.open(tmp_path / i, embedder=HashingEmbedder()),
+        "docs",
+        agent=lambda kb: made.append(kb) or Agent(),  # type: ignore[func-returns-value]
+    )
+    session.set_mode("agent")
+    backend = session.backend()
+    assert isinstance(backend, Agent) and made == [session.kb]
+    assert list(backend.run("hi", [])) == [Text("agent reply")]
+
+
+def test_chat_backend_keeps_the_latest_turns_that_fit() -> None:
+    model = ScriptedChatModel(["ok"], context_window=300)
+    backend = ChatBackend(model, GenerationOptions(max_tokens=100))
+    history: list[Turn] = []
+    for i in range(5):
+        history += [Turn("user", f"question {i} " + "x" * 200), Turn("assistant", "a" * 80)]
+    history.append(Turn("info", "not for the model"))
+    messages = backend.messages("now?", history)
+    assert messages[0].role == "system" and messages[-1].content == "now?"
+    kept = messages[1:-1]
+    # The latest turns, oldest first, from a question on; the older ones did not fit.
+    spoken = history[:-1]
+    assert 2 <= len(kept) < len(spoken) and kept[0].role == "user"
+    assert [m.content for m in kept] == [t.content for t in spoken[-len(kept) :]]
+    assert sum(model.count_tokens(m.content) for m in messages) + 100 <= 300
+    events = list(backend.run("now?", history))
+    assert events == [Text("ok")]
+
+
+def test_rag_backend_sends_sources_before_text(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("The kettle warranty lasts 18 months.", encoding="utf-8")
+    kb = KnowledgeBase.open(
+        tmp_path / "ix", embedder=HashingEmbedder(), chat_model=ScriptedChatModel(["18 [1]."])
+    )
+    kb.add([tmp_path / "a.txt"])
+    events = list(RagBackend(kb).run("How long is the warranty?", []))
+    assert isinstance(events[0], Sources) and events[0].items[0].source.endswith("a.txt")
+    assert "".join(e.piece for e in events[1:] if isinstance(e, Text)) == "18 [1]."
