@@ -16,23 +16,29 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from apps.web import WebConfig, create_app
-from ragkit import HashingEmbedder, KnowledgeBase, Message, ScriptedChatModel
+from ragkit import ChunkerParams, HashingEmbedder, KnowledgeBase, Message, ScriptedChatModel
 
 KEY = "test-key-123"
 
 
 def cite_first_source(messages: Sequence[Message]) -> str:
-    """A scripted reply that quotes the start of source [1] from the prompt and cites it,
+    """A scripted reply that repeats the text of source [1] from the prompt and cites it,
     so tests see which passage the model was given."""
     user = messages[-1].content
     start = user.find("[1]")
-    quoted = " ".join(user[start:].split()[2:10]) if start >= 0 else "nothing"
-    return f"According to the documents, {quoted} [1]."
+    if start < 0:
+        return "The documents do not say."
+    body = user[start:].split("\n")[1]  # the line after "[1] file p. N"
+    return f"According to the documents, {' '.join(body.split()[:14])} [1]."
 
 
 def fake_factory(model: ScriptedChatModel) -> Callable[[Path], KnowledgeBase]:
     embedder = HashingEmbedder()
-    return lambda path: KnowledgeBase.open(path, embedder=embedder, chat_model=model)
+    # Small chunks, so each page of the test PDFs is a passage of its own.
+    chunker = ChunkerParams(chunk_size=120, chunk_overlap=0)
+    return lambda path: KnowledgeBase.open(
+        path, embedder=embedder, chat_model=model, chunker=chunker
+    )
 
 
 def make_pdf(path: Path, pages: Sequence[str]) -> Path:
@@ -50,7 +56,7 @@ def make_pdf(path: Path, pages: Sequence[str]) -> Path:
 HANDBOOK_PAGES = [
     "Welcome to the Ember handbook. This guide covers brewing kettles and their care.",
     "Warranty terms. The Ember brewing kettle carries a warranty of seven years from the "
-    "date of purchase. Keep the receipt to claim the warranty.",
+    "date of purchase.",
     "Cleaning. Descale the kettle every month with citric acid and rinse it twice.",
 ]
 
