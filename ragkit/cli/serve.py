@@ -7,6 +7,7 @@ commands never load FastAPI) under uvicorn. Leaves out the routes themselves.
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -50,6 +51,7 @@ def serve(
         from apps.web.security import check_bind
 
         check_bind(server.host, api_key)
+        _check_port(server.host, server.port)
         web_app = _build(settings, index_name or [], api_key)
         import uvicorn
 
@@ -62,6 +64,21 @@ def serve(
                 f"could not listen on {server.host}:{server.port} (in use, or not an address "
                 "of this machine); choose another with --port or --host"
             ) from exc
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail with one clear line before any model or folder is touched when the address
+    cannot be bound (uvicorn would log a traceback-like error and exit)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another "
+                "port with --port, or another address with --host"
+            ) from None
 
 
 def _build(settings: Settings, names: list[str], api_key: str | None) -> FastAPI:
