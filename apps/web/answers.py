@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,7 +129,7 @@ class ModelQueue:
         self,
         coll: Collection,
         question: str,
-        emit: Any,
+        emit: Callable[[Event | None], None],
         cancelled: threading.Event,
     ) -> None:
         try:

@@ -158,6 +158,19 @@ class Collection:
         self._failures.pop(name, None)
         return [Path(s).name for s in removed] or [name]
 
+    def retire(self) -> Future[None]:
+        """Remove this collection's folder after every write queued before; accept no more."""
+        folder = self._own_folder()
+
+        def drop() -> None:
+            with self.read_lock:
+                self.kb.close()
+            shutil.rmtree(folder, ignore_errors=True)
+
+        done = self._writer.submit(drop)
+        self._writer.shutdown(wait=False)
+        return done
+
     def close(self, wait: bool = True) -> None:
         self._writer.shutdown(wait=wait, cancel_futures=not wait)
         with self.read_lock:
@@ -227,21 +240,12 @@ class Collections:
             return sorted(self._items.values(), key=lambda c: (c.created, c.id))
 
     def delete(self, cid: str) -> Future[None]:
+        """Forget collection `cid` now and remove its folder once its queued writes ran."""
         coll = self.get(cid)
-        folder = coll._own_folder()
+        coll.uploads_dir  # noqa: B018  (refuses a read-only index before anything changes)
         with self._lock:
             self._items.pop(cid, None)
-
-        def drop() -> None:
-            with coll.read_lock:
-                coll.kb.close()
-            shutil.rmtree(folder, ignore_errors=True)
-
-        # Queued behind the collection's pending writes, so none of them runs on a
-        # folder that is being removed.
-        done = coll.submit(drop)
-        coll._writer.shutdown(wait=False)
-        return done
+        return coll.retire()
 
     def close(self) -> None:
         for coll in self.all():

@@ -82,10 +82,15 @@ def _check_port(host: str, port: int) -> None:
 
 
 def _build(settings: Settings, names: list[str], api_key: str | None) -> FastAPI:
+    from dataclasses import replace
+
     from apps.web import WebConfig, create_app
+    from apps.web.serial import SerialEmbedder
     from ragkit.wiring import index_path, knowledge_base_at, shared_models
 
-    models = shared_models(settings)
+    built = shared_models(settings)
+    # Collections index on their own writer threads but share the embedder.
+    models = replace(built, embedder=SerialEmbedder(built.embedder))
     served: dict[str, Path] = {}
     for name in names:
         path = index_path(settings, name)
