@@ -24,7 +24,7 @@ from apps.web.config import KbFactory, WebConfig
 from apps.web.errors import error_body, install_handlers
 from apps.web.jobs import JobBoard
 from apps.web.openai_api import openai_router
-from apps.web.security import require_key
+from apps.web.security import LoopbackHostOnly, require_key
 from apps.web.state import WebState
 from apps.web.uploads import BodyLimit, BodyTooLargeError
 from ragkit import __version__
@@ -75,6 +75,8 @@ def create_app(config: WebConfig, open_kb: KbFactory) -> FastAPI:
         return JSONResponse(error_body(message, "request_too_large"), 413)
 
     app.add_middleware(BodyLimit, limit=config.max_upload_bytes)
+    if config.api_key is None:
+        app.add_middleware(LoopbackHostOnly)
     keyed = [Depends(require_key)]
     app.include_router(api_router(), prefix="/api", dependencies=keyed)
     app.include_router(openai_router(), prefix="/v1", dependencies=keyed)

@@ -105,7 +105,7 @@ def ask(driver: Any, question: str, timeout: float) -> tuple[str, list[str]]:
         if state == "streaming" and answer.text:
             partial.append(answer.text)
         assert state != "failed", page_errors(driver)
-        return state == "done"
+        return bool(state == "done")
 
     wait_for(done, timeout, "the answer")
     return str(answer.text), partial

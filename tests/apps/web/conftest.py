@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from apps.web import WebConfig, create_app
 from ragkit import ChunkerParams, HashingEmbedder, KnowledgeBase, Message, ScriptedChatModel
 
 KEY = "test-key-123"
+LOCAL = "http://127.0.0.1"  # the Host a browser on this machine sends
 
 
 def cite_first_source(messages: Sequence[Message]) -> str:
@@ -77,7 +79,7 @@ def make_app(tmp_path: Path, chat_model: ScriptedChatModel) -> Callable[..., Fas
 
 @pytest.fixture
 def client(make_app: Callable[..., FastAPI]) -> Iterator[TestClient]:
-    with TestClient(make_app()) as c:
+    with TestClient(make_app(), base_url=LOCAL) as c:
         yield c
 
 
@@ -86,12 +88,10 @@ def handbook(tmp_path: Path) -> Path:
     return make_pdf(tmp_path / "handbook.pdf", HANDBOOK_PAGES)
 
 
-def wait_job(
-    client: TestClient | httpx.Client, job_id: str, timeout: float = 30
-) -> dict[str, object]:
+def wait_job(client: TestClient | httpx.Client, job_id: str, timeout: float = 30) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job: dict[str, object] = client.get(f"/api/jobs/{job_id}").json()
+        job: dict[str, Any] = client.get(f"/api/jobs/{job_id}").json()
         if job["state"] in ("done", "failed"):
             return job
         time.sleep(0.05)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import HANDBOOK_PAGES, fake_factory, make_pdf, wait_job
+from conftest import HANDBOOK_PAGES, LOCAL, fake_factory, make_pdf, wait_job
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -132,10 +132,10 @@ def test_each_upload_set_is_its_own_collection(client: TestClient, handbook: Pat
 
 
 def test_collections_survive_a_restart(make_app: Callable[..., FastAPI], handbook: Path) -> None:
-    with TestClient(make_app()) as c:
+    with TestClient(make_app(), base_url=LOCAL) as c:
         cid = new_collection(c)
         upload(c, cid, ("handbook.pdf", handbook.read_bytes()))
-    with TestClient(make_app()) as c:
+    with TestClient(make_app(), base_url=LOCAL) as c:
         assert [x["id"] for x in c.get("/api/collections").json()["collections"]] == [cid]
         docs = c.get(f"/api/collections/{cid}/documents").json()["documents"]
         assert [d["name"] for d in docs] == ["handbook.pdf"]
@@ -148,7 +148,7 @@ def test_an_existing_index_is_served_read_only(tmp_path: Path, handbook: Path) -
     kb = factory(tmp_path / "cli-index")
     kb.add([handbook])
     config = WebConfig(data_dir=tmp_path / "data", served_indexes={"docs": tmp_path / "cli-index"})
-    with TestClient(create_app(config, factory)) as c:
+    with TestClient(create_app(config, factory), base_url=LOCAL) as c:
         models = c.get("/v1/models").json()["data"]
         assert [m["id"] for m in models] == ["docs"]
         summary = c.get("/api/collections").json()["collections"][0]

@@ -48,7 +48,7 @@ def test_models_and_streaming_chat_completions(live_server: ThreadServer, handbo
         ]
         assert client.get(f"/v1/models/{cid}").json()["id"] == cid
 
-        body = {
+        body: dict[str, Any] = {
             "model": cid,
             "stream": True,
             "temperature": 0.2,  # accepted; the server's sampling settings apply

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import KEY, ThreadServer, wait_job
+from conftest import KEY, LOCAL, ThreadServer, wait_job
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from apps.web.errors import ApiError
-from apps.web.security import check_bind, is_loopback
+from apps.web.security import check_bind, host_is_loopback, is_loopback
 from apps.web.uploads import safe_name
 from ragkit.errors import ConfigError
 
@@ -148,7 +148,7 @@ def test_delete_cannot_reach_outside(client: TestClient, tmp_path: Path) -> None
 
 
 def test_uploads_are_limited_in_size(make_app: Callable[..., FastAPI]) -> None:
-    with TestClient(make_app(max_upload_bytes=4000)) as c:
+    with TestClient(make_app(max_upload_bytes=4000), base_url=LOCAL) as c:
         cid = _collection(c)
         small = c.post(
             f"/api/collections/{cid}/documents", files=[("files", ("ok.txt", b"a " * 500))]
@@ -196,7 +196,7 @@ def test_uploads_are_limited_in_type(
 
 
 def test_allowed_types_are_configurable(make_app: Callable[..., FastAPI]) -> None:
-    with TestClient(make_app(allowed_types=frozenset({".md"}))) as c:
+    with TestClient(make_app(allowed_types=frozenset({".md"})), base_url=LOCAL) as c:
         cid = _collection(c)
         r = c.post(f"/api/collections/{cid}/documents", files=[("files", ("a.txt", b"x"))])
         assert r.status_code == 415 and "upload .md" in r.json()["error"]["message"]
@@ -280,3 +280,32 @@ def test_cli_listens_elsewhere_with_a_key(tmp_path: Path) -> None:
     # cleanly at bind time, which shows the key check let it through.
     done = _serve(tmp_path, "--host", "192.0.2.1", RAGKIT_SERVER__API_KEY="k")
     assert done.returncode == 1 and "cannot listen on 192.0.2.1:8321" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("host", "ok"),
+    [
+        ("127.0.0.1:8321", True),
+        ("localhost", True),
+        ("[::1]:8321", True),
+        ("127.0.0.1", True),
+        ("evil.example:8321", False),
+        ("192.168.1.5", False),
+        ("", False),
+    ],
+)
+def test_host_header_check(host: str, ok: bool) -> None:
+    assert host_is_loopback(host) is ok
+
+
+def test_other_host_names_are_refused_without_a_key(
+    client: TestClient, make_app: Callable[..., FastAPI]
+) -> None:
+    # A page on another domain that resolves to 127.0.0.1 (DNS rebinding) sends its name.
+    r = client.get("/api/collections", headers={"Host": "rebind.example:8321"})
+    assert r.status_code == 421 and "not this server's address" in r.json()["error"]["message"]
+    assert client.get("/", headers={"Host": "rebind.example"}).status_code == 421
+    assert client.get("/api/collections", headers={"Host": "localhost:8321"}).status_code == 200
+    with TestClient(make_app(api_key=KEY), base_url="http://ragkit.lan") as keyed:
+        ok = keyed.get("/api/collections", headers={"Authorization": f"Bearer {KEY}"})
+        assert ok.status_code == 200  # with a key, any name may be used
