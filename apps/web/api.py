@@ -118,7 +118,8 @@ def api_router() -> APIRouter:
     async def page(
         cid: str, chunk_id: int, request: Request, page: int | None = None
     ) -> dict[str, Any]:
-        coll = web_state(request).collections.get(cid)
+        state = web_state(request)
+        coll = state.collections.get(cid)
         chunk = await run_in_threadpool(coll.chunk, chunk_id)
         if chunk is None:
             raise ApiError(
@@ -127,7 +128,8 @@ def api_router() -> APIRouter:
                 "re-indexed since the answer",
                 "not_found_error",
             )
-        view = await run_in_threadpool(page_view, chunk, page, coll.kb.loader_options)
+        options = coll.kb.loader_options
+        view = await run_in_threadpool(page_view, chunk, page, options, state.documents)
         return view.as_json()
 
     return router

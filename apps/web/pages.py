@@ -9,6 +9,8 @@ text is shown on its own, wholly highlighted. Leaves out rendering the page as a
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,10 +43,36 @@ class PageView:
         }
 
 
-def page_view(chunk: StoredChunk, page: int | None, options: LoaderOptions) -> PageView:
+class DocumentCache:
+    """The last few documents read again, keyed by path, size and mtime, so paging
+    through a long PDF does not re-extract it on every click. Lives on the app state."""
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._docs: OrderedDict[tuple[str, int, int], list[Document]] = OrderedDict()
+
+    def load(self, path: Path, options: LoaderOptions) -> list[Document]:
+        st = path.stat()
+        key = (str(path), st.st_size, st.st_mtime_ns)
+        with self._lock:
+            if key in self._docs:
+                self._docs.move_to_end(key)
+                return self._docs[key]
+        docs = load_file(path, options)
+        with self._lock:
+            self._docs[key] = docs
+            while len(self._docs) > self.size:
+                self._docs.popitem(last=False)
+        return docs
+
+
+def page_view(
+    chunk: StoredChunk, page: int | None, options: LoaderOptions, cache: DocumentCache
+) -> PageView:
     """The text of `page` (default: the chunk's first page) with the chunk highlighted."""
     name = Path(chunk.source).name
-    doc = _reload(chunk, options)
+    doc = _reload(chunk, options, cache)
     span = _locate(doc, chunk) if doc is not None else None
     if doc is None or span is None:
         return PageView(name, chunk.page_start, None, chunk.text, ((0, len(chunk.text)),), False)
@@ -64,9 +92,9 @@ def page_view(chunk: StoredChunk, page: int | None, options: LoaderOptions) -> P
     raise ApiError(400, f"{name} has no page {wanted}; it has {len(doc.pages)} pages", param="page")
 
 
-def _reload(chunk: StoredChunk, options: LoaderOptions) -> Document | None:
+def _reload(chunk: StoredChunk, options: LoaderOptions, cache: DocumentCache) -> Document | None:
     try:
-        docs = load_file(Path(chunk.source), options)
+        docs = cache.load(Path(chunk.source), options)
     except (RagkitError, OSError):
         return None
     return next((d for d in docs if d.key == chunk.doc_key), None)

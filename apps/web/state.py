@@ -13,6 +13,7 @@ from apps.web.answers import ModelQueue
 from apps.web.collections import Collections
 from apps.web.config import WebConfig
 from apps.web.jobs import JobBoard
+from apps.web.pages import DocumentCache
 
 
 @dataclass
@@ -21,6 +22,7 @@ class WebState:
     collections: Collections
     jobs: JobBoard
     models: ModelQueue
+    documents: DocumentCache
 
     def close(self) -> None:
         self.models.close()

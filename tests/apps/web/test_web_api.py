@@ -215,3 +215,22 @@ def test_page_number_out_of_range(client: TestClient, tmp_path: Path) -> None:
     response = client.get(f"/api/collections/{cid}/chunks/{chunk_id}/page?page=9")
     assert response.status_code == 400
     assert response.json()["error"]["message"] == "two.pdf has no page 9; it has 2 pages"
+
+
+def test_a_changed_or_missing_file_falls_back_to_the_indexed_passage(
+    client: TestClient, handbook: Path, tmp_path: Path
+) -> None:
+    cid = new_collection(client)
+    upload(client, cid, ("handbook.pdf", handbook.read_bytes()))
+    chunk_id = ask_events(client, cid, "warranty seven years")[0][1]["sources"][0]["chunk_id"]
+    url = f"/api/collections/{cid}/chunks/{chunk_id}/page"
+    first = client.get(url).json()
+    assert first["exact"] and first["page"] == 2
+    assert client.get(url).json() == first  # served again from the document cache
+    stored = tmp_path / "data" / "collections" / cid / "uploads" / "handbook.pdf"
+    make_pdf(stored, ["Entirely different text now.", "Nothing about kettles."])
+    changed = client.get(url).json()  # the cache notices the new size and mtime
+    assert not changed["exact"] and "seven years" in changed["text"]
+    assert changed["highlights"] == [[0, len(changed["text"])]]
+    stored.unlink()
+    assert not client.get(url).json()["exact"]
