@@ -296,6 +296,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("key-form").addEventListener("submit", guarded(async () => {
     sessionStorage.setItem("ragkit-key", $("api-key").value);
     $("key-form").hidden = true;
+    showError("");
     await loadCollections();
   }));
   guarded(() => loadCollections())();

@@ -187,3 +187,20 @@ def test_document_qa_page_with_the_real_models(real_server: str, tmp_path: Path)
         docs.find_element(By.CSS_SELECTOR, 'li[data-name="ember.pdf"] button.delete-doc').click()
         wait_for(lambda: "No documents" in docs.text, 30, "the document to go")
         assert not page_errors(driver)
+
+
+def test_the_page_asks_for_the_api_key(tmp_path: Path) -> None:
+    config = WebConfig(data_dir=tmp_path / "data", api_key="s3cret")
+    app = create_app(config, fake_factory(ScriptedChatModel(["ok"])))
+    app.state.web.collections.create("Locked away")
+    with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+        driver.get(server.url + "/")
+        wait_for(lambda: "API key" in page_errors(driver), 10, "the key error")
+        form = driver.find_element(By.ID, "key-form")
+        assert form.is_displayed()
+        assert driver.find_element(By.ID, "collection-select").text == ""
+        driver.find_element(By.ID, "api-key").send_keys("s3cret")
+        form.find_element(By.CSS_SELECTOR, "button").click()
+        select = driver.find_element(By.ID, "collection-select")
+        wait_for(lambda: select.text == "Locked away", 10, "the collections")
+        assert not form.is_displayed() and not page_errors(driver)
