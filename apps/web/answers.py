@@ -45,12 +45,20 @@ class Done:
 
 
 @dataclass(frozen=True)
+class Waiting:
+    """Sent every `heartbeat` seconds until the question's turn comes: how many questions
+    are ahead of it (the one being answered included)."""
+
+    ahead: int
+
+
+@dataclass(frozen=True)
 class Failed:
     message: str
     status: int = 500
 
 
-Event = Sources | Piece | Done | Failed
+Event = Waiting | Sources | Piece | Done | Failed
 
 
 def citation_json(c: Citation) -> dict[str, Any]:
@@ -68,18 +76,26 @@ def citation_json(c: Citation) -> dict[str, Any]:
 class ModelQueue:
     """One thread that owns the chat model; questions wait their turn."""
 
-    def __init__(self, max_pending: int, k: int, mode: SearchMode) -> None:
+    def __init__(self, max_pending: int, k: int, mode: SearchMode, heartbeat: float = 2.0) -> None:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="ragkit-model")
         self._lock = threading.Lock()
-        self._pending = 0
+        # Tickets in arrival order; the pool runs them in that order, so a question's
+        # place in the queue is its ticket minus the questions already finished.
+        self._issued = 0
+        self._finished = 0
         self.max_pending = max_pending
         self.k = k
         self.mode = mode
+        self.heartbeat = heartbeat
 
     @property
     def pending(self) -> int:
         with self._lock:
-            return self._pending
+            return self._issued - self._finished
+
+    def _ahead(self, ticket: int) -> int:
+        with self._lock:
+            return ticket - self._finished
 
     def ask(self, coll: Collection, question: str) -> AsyncIterator[Event]:
         """Queue `question` now (HTTP 503 when the queue is full); iterate for its events."""
@@ -95,14 +111,15 @@ class ModelQueue:
                 param="model",
             )
         with self._lock:
-            if self._pending >= self.max_pending:
+            waiting = self._issued - self._finished
+            if waiting >= self.max_pending:
                 raise ApiError(
                     503,
-                    f"{self._pending} questions are already waiting for the model; "
-                    "try again shortly",
+                    f"{waiting} questions are already waiting for the model; try again shortly",
                     "server_busy",
                 )
-            self._pending += 1
+            ticket = self._issued
+            self._issued += 1
         loop = asyncio.get_running_loop()
         events: asyncio.Queue[Event | None] = asyncio.Queue()
         cancelled = threading.Event()
@@ -119,11 +136,11 @@ class ModelQueue:
                     self._answer(coll, question, emit, cancelled)
             finally:
                 with self._lock:
-                    self._pending -= 1
+                    self._finished += 1
                 emit(None)
 
         self._pool.submit(work)
-        return self._drain(events, cancelled)
+        return self._drain(events, cancelled, ticket)
 
     def _answer(
         self,
@@ -149,12 +166,24 @@ class ModelQueue:
             log.exception("answering failed")
             emit(Failed(f"answering failed unexpectedly ({type(exc).__name__})"))
 
-    @staticmethod
     async def _drain(
-        events: asyncio.Queue[Event | None], cancelled: threading.Event
+        self, events: asyncio.Queue[Event | None], cancelled: threading.Event, ticket: int
     ) -> AsyncIterator[Event]:
         try:
-            while (event := await events.get()) is not None:
+            started = False
+            if self._ahead(ticket) > 0:
+                yield Waiting(self._ahead(ticket))
+            while True:
+                try:
+                    event = await asyncio.wait_for(events.get(), self.heartbeat)
+                except TimeoutError:
+                    # Keeps the connection visibly alive while the question waits its turn.
+                    if not started:
+                        yield Waiting(max(self._ahead(ticket), 0))
+                    continue
+                if event is None:
+                    return
+                started = True
                 yield event
         finally:
             cancelled.set()  # also when the client disconnected mid-stream

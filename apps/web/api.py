@@ -3,8 +3,9 @@ cited page's text.
 
 Uploads are checked (names, types, size) and staged in the request, then handed to the
 collection's writer thread, which returns at once with a job to poll. Questions stream
-back as server-sent events: `sources`, then `text` pieces, then `done` (the answer with
-its citations) or `error`. Leaves out the OpenAI-compatible routes (apps.web.openai_api).
+back as server-sent events: `waiting` (while queued), `sources`, then `text` pieces,
+then `done` (the answer with its citations) or `error`. Leaves out the OpenAI-compatible
+routes (apps.web.openai_api).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect
 
-from apps.web.answers import Done, Failed, Piece, Sources, citation_json
+from apps.web.answers import Done, Failed, Piece, Sources, Waiting, citation_json
 from apps.web.errors import ApiError
 from apps.web.jobs import IndexJob
 from apps.web.pages import page_view
@@ -92,7 +93,9 @@ def api_router() -> APIRouter:
 
         async def stream() -> AsyncIterator[str]:
             async for event in events:
-                if isinstance(event, Sources):
+                if isinstance(event, Waiting):
+                    yield sse("waiting", json.dumps({"ahead": event.ahead}))
+                elif isinstance(event, Sources):
                     data: dict[str, Any] = {"sources": [citation_json(c) for c in event.items]}
                     yield sse("sources", json.dumps(data))
                 elif isinstance(event, Piece):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
 import threading
@@ -216,7 +217,9 @@ class Collections:
             folder.mkdir(parents=True)
             created = time.time()
             meta = {"id": cid, "name": shown, "created": created}
-            (folder / META).write_text(json.dumps(meta), encoding="utf-8")
+            # Written whole, then renamed: a crash never leaves a half-written description.
+            (folder / (META + ".tmp")).write_text(json.dumps(meta), encoding="utf-8")
+            os.replace(folder / (META + ".tmp"), folder / META)
             coll = Collection(
                 cid, shown, folder / "index", self._open_kb(folder / "index"), folder, created
             )

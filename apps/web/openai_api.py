@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from apps.web.answers import Done, Event, Failed, Piece, citation_json
+from apps.web.answers import Done, Event, Failed, Piece, Waiting, citation_json
 from apps.web.errors import ApiError, error_body
 from apps.web.state import sse, web_state
 
@@ -130,7 +130,10 @@ async def _chunks(
 
     yield chunk({"role": "assistant", "content": ""})
     async for event in events:
-        if isinstance(event, Piece):
+        if isinstance(event, Waiting):
+            # An SSE comment: OpenAI clients skip it, and the connection stays alive.
+            yield f": waiting for the model, {event.ahead} questions ahead\n\n"
+        elif isinstance(event, Piece):
             yield chunk({"content": event.text})
         elif isinstance(event, Done):
             cites = [citation_json(c) for c in event.answer.citations]

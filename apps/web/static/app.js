@@ -227,6 +227,9 @@ async function ask(question) {
     });
     let text = "";
     for await (const { event, data } of serverEvents(response)) {
+      $("ask-status").textContent = event === "waiting"
+        ? `Waiting for the model: ${data.ahead} question${data.ahead === 1 ? "" : "s"} ahead…`
+        : "";
       if (event === "sources") renderSources(data.sources, []);
       else if (event === "text") { text += data.text; answer.textContent = text; }
       else if (event === "done") {
@@ -236,6 +239,7 @@ async function ask(question) {
       } else if (event === "error") throw new Error(data.message);
     }
   } finally {
+    $("ask-status").textContent = "";
     if (answer.dataset.state !== "done") answer.dataset.state = "failed";
     $("ask-button").disabled = false;
   }

@@ -63,7 +63,10 @@ def test_concurrent_questions_uploads_and_deletes(
             added = [pool.submit(upload, i) for i in range(8)]
             answers = [f.result() for f in asked]
             [f.result() for f in added]
-        assert all(kinds[0] == "sources" and kinds[-1] == "done" for kinds in answers)
+        for kinds in answers:  # queued ones first hear `waiting`, then the answer
+            answered = kinds[kinds.count("waiting") :]
+            assert answered[0] == "sources" and answered[-1] == "done", kinds
+            assert "waiting" not in answered
         docs = client.get(f"/api/collections/{cid}/documents").json()["documents"]
         expected = ["handbook.pdf"] + [f"note{i}.txt" for i in range(0, 8, 2)]
         assert [d["name"] for d in docs] == sorted(expected)
@@ -167,3 +170,39 @@ def test_sse_text_events_are_valid_json(live_server: ThreadServer, handbook: Pat
         datas = [json.loads(e.removeprefix("data: ")) for e in events if e.startswith("data: ")]
         assert len(names) == len(datas) and "event: fake" not in names
         assert "data: inside" in datas[-1]["sources"][0]["snippet"]
+
+
+def test_a_waiting_question_hears_its_place_in_the_queue(tmp_path: Path) -> None:
+    model = SlowModel(pieces=60, delay=0.02)
+    app = slow_app(tmp_path, model)
+    app.state.web.models.heartbeat = 0.2
+    with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        cid = seeded(client)
+        first = threading.Thread(target=ask, args=(client, cid, "kettles?"))
+        first.start()
+        assert model.started.wait(10)
+        events = []
+        with client.stream("POST", f"/api/collections/{cid}/ask", json={"question": "q"}) as r:
+            for line in r.iter_lines():
+                if line.startswith(("event: ", "data: ")):
+                    events.append(line)
+        first.join()
+        assert events[:2] == ["event: waiting", 'data: {"ahead": 1}']
+        kinds = [e for e in events if e.startswith("event: ")]
+        assert kinds[-1] == "event: done" and "event: sources" in kinds
+        assert kinds.index("event: sources") > max(
+            i for i, k in enumerate(kinds) if k == "event: waiting"
+        )
+
+        # OpenAI clients get the wait as SSE comments, which they skip.
+        second = threading.Thread(target=ask, args=(client, cid, "kettles?"))
+        second.start()
+        model.started.clear()
+        assert model.started.wait(10)
+        body = {"model": cid, "stream": True, "messages": [{"role": "user", "content": "q"}]}
+        with client.stream("POST", "/v1/chat/completions", json=body) as r:
+            lines = [line for line in r.iter_lines() if line]
+        second.join()
+        assert lines[0].startswith("data: ") and '"role": "assistant"' in lines[0]
+        assert lines[1] == ": waiting for the model, 1 questions ahead"
+        assert lines[-1] == "data: [DONE]"
