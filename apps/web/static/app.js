@@ -75,6 +75,8 @@ async function createCollection(name) {
 async function loadDocuments() {
   const list = $("documents");
   list.replaceChildren();
+  // The id is what OpenAI clients pass as `model` to ask this collection.
+  $("collection-id").textContent = ui.collection ? `model id for /v1: ${ui.collection}` : "";
   if (!ui.collection) {
     list.append(el("li", { textContent: "No collection yet: upload files to start one." }));
     return;

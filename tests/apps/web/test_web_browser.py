@@ -61,6 +61,9 @@ def test_document_qa_page_end_to_end(tmp_path: Path) -> None:
         driver.find_element(By.ID, "create-collection").click()
         select = driver.find_element(By.ID, "collection-select")
         wait_for(lambda: "Ember manuals" in select.text, 10, "the new collection")
+        model_id = select.get_attribute("value")
+        assert model_id.startswith("ember-manuals-")
+        assert driver.find_element(By.ID, "collection-id").text == f"model id for /v1: {model_id}"
 
         progress = upload_and_index(driver, [pdf, note], 30)
         assert progress[-1].startswith("Indexing finished: 2 indexed")
