@@ -37,5 +37,7 @@ class WebConfig:
     def __post_init__(self) -> None:
         if self.max_upload_bytes < 1:
             raise ValueError("max_upload_bytes must be positive")
+        if self.api_key is not None and not self.api_key.strip():
+            raise ValueError("api_key must not be empty; use None for no key")
         if self.max_pending_questions < 1:
             raise ValueError("max_pending_questions must be positive")

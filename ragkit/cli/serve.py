@@ -47,7 +47,8 @@ def serve(
             server={"host": host, "port": port, "data_dir": str(data_dir) if data_dir else None},
         )
         server = settings.server
-        api_key = server.api_key.get_secret_value() if server.api_key else None
+        # An empty key would let through any request that sends "Bearer ": treat it as none.
+        api_key = (server.api_key.get_secret_value() if server.api_key else "") or None
         from apps.web.security import check_bind
 
         check_bind(server.host, api_key)

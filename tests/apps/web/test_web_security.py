@@ -16,6 +16,7 @@ from conftest import KEY, LOCAL, ThreadServer, wait_job
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from apps.web import WebConfig
 from apps.web.errors import ApiError
 from apps.web.security import check_bind, host_is_loopback, is_loopback
 from apps.web.uploads import safe_name
@@ -309,3 +310,10 @@ def test_other_host_names_are_refused_without_a_key(
     with TestClient(make_app(api_key=KEY), base_url="http://ragkit.lan") as keyed:
         ok = keyed.get("/api/collections", headers={"Authorization": f"Bearer {KEY}"})
         assert ok.status_code == 200  # with a key, any name may be used
+
+
+def test_an_empty_key_counts_as_none(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="api_key must not be empty"):
+        WebConfig(data_dir=tmp_path, api_key=" ")
+    done = _serve(tmp_path, "--host", "0.0.0.0", RAGKIT_SERVER__API_KEY="")
+    assert done.returncode == 1 and "without an API key" in done.stderr
