@@ -212,6 +212,32 @@ class ChatSettings(_Section):
     )
 
 
+DEFAULT_UPLOAD_TYPES = (".pdf", ".txt", ".md", ".html", ".htm", ".docx", ".jsonl")
+
+
+class ServerSettings(_Section):
+    host: str = Field(
+        "127.0.0.1",
+        description="Address `ragkit serve` listens on. Anything but loopback needs api_key.",
+    )
+    port: int = Field(8321, ge=1, le=65535, description="TCP port of `ragkit serve`.")
+    api_key: SecretStr | None = Field(
+        None, description="Bearer token every API request must carry; unset: no check."
+    )
+    data_dir: Path = Field(
+        Path("ragkit-data"), description="Folder holding the server's collections and uploads."
+    )
+    max_upload_bytes: int = Field(
+        50 * 1024 * 1024, ge=1, description="Largest upload request accepted, in bytes."
+    )
+    allowed_types: tuple[str, ...] = Field(
+        DEFAULT_UPLOAD_TYPES, description="File suffixes an upload may have."
+    )
+    max_pending_questions: int = Field(
+        64, ge=1, description="Questions queued for the model before new ones get HTTP 503."
+    )
+
+
 class Settings(BaseSettings):
     """Everything a user can set. Field descriptions feed `--help` and the docs."""
 
@@ -228,6 +254,7 @@ class Settings(BaseSettings):
     prompts: PromptSettings = PromptSettings()
     answer: AnswerSettings = AnswerSettings()
     chat: ChatSettings = ChatSettings()
+    server: ServerSettings = ServerSettings()
 
     @classmethod
     def settings_customise_sources(

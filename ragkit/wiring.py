@@ -5,6 +5,7 @@ Leaves out parsing (config.py) and presentation (cli.py)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -171,3 +172,53 @@ def reranker(settings: Settings) -> Reranker | None:
     if r.reranker_model is None:
         return None
     return CrossEncoderReranker(r.reranker_model, r.reranker_batch_size)
+
+
+@dataclass(frozen=True)
+class SharedModels:
+    """Models built once and shared by many indexes, as the server's collections are:
+    each `KnowledgeBase` would otherwise load its own copy."""
+
+    embedder: Embedder
+    query_embedder: Embedder | None
+    chat_model: ChatModel
+    reranker: Reranker | None
+
+
+def shared_models(settings: Settings) -> SharedModels:
+    """The configured models, built (not yet loaded: each loads on first use)."""
+    return SharedModels(
+        embedder=make_embedder(settings.embedder.model, settings.embedder.batch_size),
+        query_embedder=query_embedder(settings),
+        chat_model=chat_model(settings),
+        reranker=reranker(settings),
+    )
+
+
+def knowledge_base_at(settings: Settings, path: Path, models: SharedModels) -> KnowledgeBase:
+    """A `KnowledgeBase` for the index folder `path` over already-built `models`."""
+    try:
+        chunker = ChunkerParams(settings.index.chunk_size, settings.index.chunk_overlap)
+    except ValueError as exc:
+        raise ConfigError(f"setting index.chunk_overlap: {exc}") from None
+    loader = settings.loader
+    return KnowledgeBase.open(
+        path,
+        embedder=models.embedder,
+        chunker=chunker,
+        loader_options=LoaderOptions(
+            jsonl_text_field=loader.jsonl_text_field,
+            jsonl_title_field=loader.jsonl_title_field,
+            jsonl_id_field=loader.jsonl_id_field,
+            max_file_bytes=loader.max_file_bytes,
+        ),
+        chat_model=models.chat_model,
+        generation=generation_options(settings),
+        rrf_k=settings.retrieval.rrf_k,
+        candidates=settings.retrieval.candidates,
+        ivf_threshold=settings.index.ivf_threshold,
+        query_embedder=models.query_embedder,
+        reranker=models.reranker,
+        rerank_depth=settings.retrieval.rerank_depth,
+        multi_query=settings.retrieval.multi_query,
+    )

@@ -79,3 +79,20 @@ def test_unknown_backend_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAGKIT_LLM__BACKEND", "ollama")
     with pytest.raises(ConfigError, match="RAGKIT_LLM__BACKEND"):
         load_settings()
+
+
+def test_server_section(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = load_settings()
+    assert (s.server.host, s.server.port, s.server.api_key) == ("127.0.0.1", 8321, None)
+    monkeypatch.setenv("RAGKIT_SERVER__API_KEY", "sekrit")
+    monkeypatch.setenv("RAGKIT_SERVER__ALLOWED_TYPES", '[".pdf", ".md"]')
+    s = load_settings(overrides={"server": {"port": 9000, "data_dir": "srv"}})
+    assert s.server.api_key is not None and s.server.api_key.get_secret_value() == "sekrit"
+    assert "sekrit" not in repr(s)  # the key never shows in logs or errors
+    assert (s.server.port, s.server.data_dir, s.server.allowed_types) == (
+        9000,
+        Path("srv"),
+        (".pdf", ".md"),
+    )
+    with pytest.raises(ConfigError, match=r"server\.port"):
+        load_settings(overrides={"server": {"port": 70000}})

@@ -1,0 +1,192 @@
+"""Answering questions on one model, in turn, streamed back to async request handlers.
+
+The chat model runs on a single worker thread (`ModelQueue`): llama.cpp is not safe to
+call from two threads, and on a small CPU two generations at once would only both be
+slow. A question is retrieved and answered there; each piece is handed to the request's
+event loop through an asyncio queue. A client that goes away cancels its question: a
+queued one is skipped, a running one stops at the next piece. More than
+`max_pending` questions waiting gets HTTP 503 at once rather than an ever longer wait.
+Leaves out chat history (the last user message is the question) and sampling options
+per request (the server's settings apply).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from apps.web.collections import Collection
+from apps.web.errors import ApiError
+from ragkit import Answer, Citation, EmptyQueryError, RagkitError
+from ragkit.types import SearchMode
+
+log = logging.getLogger("ragkit.web")
+
+
+@dataclass(frozen=True)
+class Sources:
+    items: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class Piece:
+    text: str
+
+
+@dataclass(frozen=True)
+class Done:
+    answer: Answer
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Sent every `heartbeat` seconds until the question's turn comes: how many questions
+    are ahead of it (the one being answered included)."""
+
+    ahead: int
+
+
+@dataclass(frozen=True)
+class Failed:
+    message: str
+    status: int = 500
+
+
+Event = Waiting | Sources | Piece | Done | Failed
+
+
+def citation_json(c: Citation) -> dict[str, Any]:
+    return {
+        "number": c.number,
+        "chunk_id": c.chunk_id,
+        "file": Path(c.source).name,
+        "page_start": c.page_start,
+        "page_end": c.page_end,
+        "location": c.location.replace(c.source, Path(c.source).name),
+        "snippet": c.snippet,
+    }
+
+
+class ModelQueue:
+    """One thread that owns the chat model; questions wait their turn."""
+
+    def __init__(self, max_pending: int, k: int, mode: SearchMode, heartbeat: float = 2.0) -> None:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="ragkit-model")
+        self._lock = threading.Lock()
+        # Tickets in arrival order; the pool runs them in that order, so a question's
+        # place in the queue is its ticket minus the questions already finished.
+        self._issued = 0
+        self._finished = 0
+        self.max_pending = max_pending
+        self.k = k
+        self.mode = mode
+        self.heartbeat = heartbeat
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return self._issued - self._finished
+
+    def _ahead(self, ticket: int) -> int:
+        with self._lock:
+            return ticket - self._finished
+
+    def ask(self, coll: Collection, question: str) -> AsyncIterator[Event]:
+        """Queue `question` now (HTTP 503 when the queue is full); iterate for its events."""
+        if not question.strip():
+            raise ApiError(
+                400, "the question is empty; ask something about the documents", param="question"
+            )
+        if not coll.kb.exists:
+            raise ApiError(
+                409,
+                f"collection {coll.id} has no indexed documents yet; upload some and wait "
+                "for indexing to finish",
+                param="model",
+            )
+        with self._lock:
+            waiting = self._issued - self._finished
+            if waiting >= self.max_pending:
+                raise ApiError(
+                    503,
+                    f"{waiting} questions are already waiting for the model; try again shortly",
+                    "server_busy",
+                )
+            ticket = self._issued
+            self._issued += 1
+        loop = asyncio.get_running_loop()
+        events: asyncio.Queue[Event | None] = asyncio.Queue()
+        cancelled = threading.Event()
+
+        def emit(event: Event | None) -> None:
+            try:
+                loop.call_soon_threadsafe(events.put_nowait, event)
+            except RuntimeError:  # the loop is gone: the server is shutting down
+                cancelled.set()
+
+        def work() -> None:
+            try:
+                if not cancelled.is_set():
+                    self._answer(coll, question, emit, cancelled)
+            finally:
+                with self._lock:
+                    self._finished += 1
+                emit(None)
+
+        self._pool.submit(work)
+        return self._drain(events, cancelled, ticket)
+
+    def _answer(
+        self,
+        coll: Collection,
+        question: str,
+        emit: Callable[[Event | None], None],
+        cancelled: threading.Event,
+    ) -> None:
+        try:
+            with coll.read_lock:  # the cached reader may be swapped by another request
+                stream = coll.kb.ask_stream(question, self.k, self.mode)
+            emit(Sources(tuple(stream.sources)))
+            pieces = iter(stream)
+            for piece in pieces:
+                if cancelled.is_set():
+                    pieces.close()  # type: ignore[attr-defined]
+                    return
+                emit(Piece(piece))
+            emit(Done(stream.answer))
+        except RagkitError as exc:
+            emit(Failed(str(exc), 400 if isinstance(exc, EmptyQueryError) else 500))
+        except Exception as exc:
+            log.exception("answering failed")
+            emit(Failed(f"answering failed unexpectedly ({type(exc).__name__})"))
+
+    async def _drain(
+        self, events: asyncio.Queue[Event | None], cancelled: threading.Event, ticket: int
+    ) -> AsyncIterator[Event]:
+        try:
+            started = False
+            if self._ahead(ticket) > 0:
+                yield Waiting(self._ahead(ticket))
+            while True:
+                try:
+                    event = await asyncio.wait_for(events.get(), self.heartbeat)
+                except TimeoutError:
+                    # Keeps the connection visibly alive while the question waits its turn.
+                    if not started:
+                        yield Waiting(max(self._ahead(ticket), 0))
+                    continue
+                if event is None:
+                    return
+                started = True
+                yield event
+        finally:
+            cancelled.set()  # also when the client disconnected mid-stream
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

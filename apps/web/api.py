@@ -1,0 +1,188 @@
+"""The page's JSON API under /api: collections, uploads, indexing jobs, questions and the
+cited page's text.
+
+Uploads are checked (names, types, size) and staged in the request, then handed to the
+collection's writer thread, which returns at once with a job to poll. Questions stream
+back as server-sent events: `waiting` (while queued), `sources`, then `text` pieces,
+then `done` (the answer with its citations) or `error`. Leaves out the OpenAI-compatible
+routes (apps.web.openai_api).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
+from starlette.requests import ClientDisconnect
+
+from apps.web.answers import Done, Failed, Piece, Sources, Waiting, citation_json
+from apps.web.errors import ApiError
+from apps.web.jobs import IndexJob
+from apps.web.pages import page_view
+from apps.web.state import sse, web_state
+from apps.web.uploads import check_type, ensure_real_dir, safe_name, stage
+
+MAX_FILES = 50
+
+
+class NewCollection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+
+
+class Question(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(max_length=4000)
+
+
+def api_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/collections")
+    def list_collections(request: Request) -> dict[str, Any]:
+        return {"collections": [c.summary() for c in web_state(request).collections.all()]}
+
+    @router.post("/collections", status_code=201)
+    def create_collection(body: NewCollection, request: Request) -> dict[str, Any]:
+        return web_state(request).collections.create(body.name).summary()
+
+    @router.delete("/collections/{cid}")
+    async def delete_collection(cid: str, request: Request) -> dict[str, Any]:
+        await asyncio.wrap_future(web_state(request).collections.delete(cid))
+        return {"deleted": cid}
+
+    @router.get("/collections/{cid}/documents")
+    def list_documents(cid: str, request: Request) -> dict[str, Any]:
+        coll = web_state(request).collections.get(cid)
+        return {"collection": coll.summary(), "documents": coll.documents()}
+
+    @router.post("/collections/{cid}/documents", status_code=202)
+    async def upload(cid: str, request: Request) -> dict[str, Any]:
+        return await _upload(cid, request)
+
+    @router.delete("/collections/{cid}/documents/{name}")
+    async def delete_document(cid: str, name: str, request: Request) -> dict[str, Any]:
+        coll = web_state(request).collections.get(cid)
+        coll.uploads_dir  # noqa: B018  (refuses read-only indexes before queueing)
+        removed = await asyncio.wrap_future(coll.submit(lambda: coll.delete_document(name)))
+        return {"removed": removed}
+
+    @router.get("/jobs/{job_id}")
+    def job_status(job_id: str, request: Request) -> dict[str, Any]:
+        job = web_state(request).jobs.get(job_id)
+        if job is None:
+            raise ApiError(
+                404, f"no indexing job {job_id!r} (jobs are kept in memory)", "not_found_error"
+            )
+        return job.snapshot()
+
+    @router.post("/collections/{cid}/ask")
+    async def ask(cid: str, body: Question, request: Request) -> StreamingResponse:
+        state = web_state(request)
+        events = state.models.ask(state.collections.get(cid), body.question)
+
+        async def stream() -> AsyncIterator[str]:
+            async for event in events:
+                if isinstance(event, Waiting):
+                    yield sse("waiting", json.dumps({"ahead": event.ahead}))
+                elif isinstance(event, Sources):
+                    data: dict[str, Any] = {"sources": [citation_json(c) for c in event.items]}
+                    yield sse("sources", json.dumps(data))
+                elif isinstance(event, Piece):
+                    yield sse("text", json.dumps({"text": event.text}))
+                elif isinstance(event, Done):
+                    answer = event.answer
+                    done = {
+                        "text": answer.text,
+                        "citations": [citation_json(c) for c in answer.citations],
+                        "sources": [citation_json(c) for c in answer.sources],
+                    }
+                    yield sse("done", json.dumps(done))
+                elif isinstance(event, Failed):
+                    yield sse("error", json.dumps({"message": event.message}))
+
+        return StreamingResponse(
+            stream(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    @router.get("/collections/{cid}/chunks/{chunk_id}/page")
+    async def page(
+        cid: str, chunk_id: int, request: Request, page: int | None = None
+    ) -> dict[str, Any]:
+        state = web_state(request)
+        coll = state.collections.get(cid)
+        chunk = await run_in_threadpool(coll.chunk, chunk_id)
+        if chunk is None:
+            raise ApiError(
+                404,
+                f"no passage {chunk_id} in collection {cid}; it may have been deleted or "
+                "re-indexed since the answer",
+                "not_found_error",
+            )
+        options = coll.kb.loader_options
+        view = await run_in_threadpool(page_view, chunk, page, options, state.documents)
+        return view.as_json()
+
+    return router
+
+
+async def _upload(cid: str, request: Request) -> dict[str, Any]:
+    state = web_state(request)
+    coll = state.collections.get(cid)
+    staging_root = ensure_real_dir(coll.staging_dir, state.config.data_dir)
+    try:
+        form = await request.form(max_files=MAX_FILES, max_fields=10)
+    except MultiPartException as exc:
+        raise ApiError(400, f"upload is not a valid multipart form: {exc.message}") from None
+    except ClientDisconnect:
+        raise ApiError(400, "the upload was interrupted") from None
+    try:
+        files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+        if not files:
+            raise ApiError(
+                400,
+                "no files in the upload; send them as multipart form field 'files'",
+                param="files",
+            )
+        names: list[str] = []
+        for f in files:
+            name = safe_name(f.filename or "")
+            if name in names:
+                raise ApiError(400, f"{name} appears twice in one upload", param="files")
+            check_type(name, await f.read(8192), state.config.allowed_types)
+            await f.seek(0)
+            names.append(name)
+        job = IndexJob(cid, names)
+        folder = staging_root / job.id
+        limit = state.config.max_upload_bytes
+
+        def stage_all() -> list[Path]:
+            return [stage(f.file, folder, n, limit) for f, n in zip(files, names, strict=True)]
+
+        try:
+            staged = await run_in_threadpool(stage_all)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+    finally:
+        await form.close()
+    state.jobs.add(job)
+    root = state.config.data_dir
+    try:
+        coll.submit(lambda: coll.index_uploads(job, staged, root))
+    except RuntimeError:  # the collection was deleted while the upload arrived
+        shutil.rmtree(folder, ignore_errors=True)
+        raise ApiError(409, f"collection {cid} was deleted during the upload") from None
+    return {"job": job.snapshot()}

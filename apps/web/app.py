@@ -1,0 +1,95 @@
+"""`create_app`: the FastAPI app factory for `ragkit serve` and the tests.
+
+It builds the app's state (collections, job board, model queue) on the app object, so
+two apps in one process never share anything, mounts /api (the page's API), /v1
+(OpenAI-compatible) and the static page, caps request bodies, and turns every error
+into JSON. Leaves out listening on a socket (`ragkit serve` runs uvicorn) and building
+models (the caller's `open_kb` does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from apps.web.answers import ModelQueue
+from apps.web.api import api_router
+from apps.web.collections import Collections
+from apps.web.config import KbFactory, WebConfig
+from apps.web.errors import error_body, install_handlers
+from apps.web.jobs import JobBoard
+from apps.web.openai_api import openai_router
+from apps.web.pages import DocumentCache
+from apps.web.security import LoopbackHostOnly, require_key
+from apps.web.state import WebState
+from apps.web.uploads import BodyLimit, BodyTooLargeError
+from ragkit import __version__
+
+STATIC = Path(__file__).parent / "static"
+# The page loads nothing from elsewhere and runs no inline script: a document that smuggles
+# markup into an answer or a page view still cannot run code.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+}
+
+
+def create_app(config: WebConfig, open_kb: KbFactory) -> FastAPI:
+    """An app serving the collections under `config.data_dir` (and `served_indexes`),
+    opening each index with `open_kb`."""
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    state = WebState(
+        config=config,
+        collections=Collections(config, open_kb),
+        jobs=JobBoard(),
+        models=ModelQueue(config.max_pending_questions, config.ask_k, config.mode),
+        documents=DocumentCache(),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.close()
+
+    app = FastAPI(
+        title="ragkit",
+        version=__version__,
+        docs_url=None,  # the interactive docs load scripts from a CDN; the server stays offline
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.web = state
+    install_handlers(app)
+
+    @app.exception_handler(BodyTooLargeError)
+    async def _too_large(_: Request, exc: BodyTooLargeError) -> JSONResponse:
+        message = (
+            f"request body is larger than the server's upload limit of "
+            f"{config.max_upload_bytes} bytes (server.max_upload_bytes)"
+        )
+        return JSONResponse(error_body(message, "request_too_large"), 413)
+
+    app.add_middleware(BodyLimit, limit=config.max_upload_bytes)
+    if config.api_key is None:
+        app.add_middleware(LoopbackHostOnly)
+    keyed = [Depends(require_key)]
+    app.include_router(api_router(), prefix="/api", dependencies=keyed)
+    app.include_router(openai_router(), prefix="/v1", dependencies=keyed)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", headers=PAGE_HEADERS)
+
+    @app.get("/healthz", include_in_schema=False)
+    def health() -> dict[str, object]:
+        return {"ok": True, "version": __version__, "auth": config.api_key is not None}
+
+    return app

@@ -1,0 +1,209 @@
+"""End to end in headless Chromium against uvicorn on 127.0.0.1: create a collection,
+upload a PDF and watch it index, ask, see the answer stream and its citation, open the
+cited page with the passage highlighted, page on, delete the document. Once over the fake
+models (a uvicorn thread) and once, marked slow, over the real bundled models through
+`ragkit serve` in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import httpx
+import pytest
+from browser import ask, chromium, page_errors, upload_and_index, wait_for
+from conftest import ThreadServer, fake_factory, free_port, make_pdf
+from selenium.webdriver.common.by import By
+
+from apps.web import WebConfig, create_app
+from ragkit import Message, ScriptedChatModel
+from ragkit.llm.base import GenerationOptions
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+class Trickle(ScriptedChatModel):
+    """The scripted reply, a word every 40 ms, so the page has time to show it streaming."""
+
+    def stream(self, messages: Sequence[Message], options: GenerationOptions) -> Iterator[str]:
+        for piece in super().stream(messages, options):
+            time.sleep(0.04)
+            yield piece
+
+
+def quote_source_one(messages: Sequence[Message]) -> str:
+    user = messages[-1].content
+    body = user[user.find("[1]") :].split("\n")[1]
+    return f"The handbook says: {body} [1]"
+
+
+def test_document_qa_page_end_to_end(tmp_path: Path) -> None:
+    model = Trickle([quote_source_one])
+    app = create_app(WebConfig(data_dir=tmp_path / "data"), fake_factory(model))
+    pdf = make_pdf(
+        tmp_path / "handbook.pdf",
+        [
+            "Welcome to the Ember handbook. It covers brewing kettles and their care.",
+            "Warranty terms. The Ember kettle carries a warranty of seven years.",
+            "Cleaning. Descale the kettle every month with citric acid.",
+        ],
+    )
+    note = tmp_path / "markup.md"
+    note.write_text("Markup check: <img src=x onerror=alert(1)> <b>bold</b> stays text.\n")
+    with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+        driver.get(server.url + "/")
+        wait_for(lambda: driver.find_element(By.ID, "documents").text, 10, "the page to load")
+        driver.find_element(By.ID, "new-collection-name").send_keys("Ember manuals")
+        driver.find_element(By.ID, "create-collection").click()
+        select = driver.find_element(By.ID, "collection-select")
+        wait_for(lambda: "Ember manuals" in select.text, 10, "the new collection")
+        model_id = select.get_attribute("value")
+        assert model_id.startswith("ember-manuals-")
+        assert driver.find_element(By.ID, "collection-id").text == f"model id for /v1: {model_id}"
+
+        progress = upload_and_index(driver, [pdf, note], 30)
+        assert progress[-1].startswith("Indexing finished: 2 indexed")
+        assert driver.find_element(By.ID, "job-progress").get_attribute("value") == "1"
+        docs = driver.find_element(By.ID, "documents")
+        wait_for(lambda: "handbook.pdf" in docs.text, 10, "the document list")
+        assert (
+            "3 passages" in docs.find_element(By.CSS_SELECTOR, 'li[data-name="handbook.pdf"]').text
+        )
+
+        answer, partial = ask(driver, "How many years is the Ember kettle warranty?", 30)
+        assert answer.startswith("The handbook says: Warranty terms.") and "seven years" in answer
+        # It streamed: the page showed strictly shorter beginnings of the final answer.
+        assert len({p for p in partial if len(p) < len(answer)}) >= 3
+        assert all(answer.startswith(p.rstrip()) for p in partial)
+        cited = driver.find_element(By.CSS_SELECTOR, "#citations li.cited button.citation")
+        assert cited.text == "[1] handbook.pdf p. 2"
+
+        driver.find_element(By.CSS_SELECTOR, "#answer button.cite").click()
+        title = driver.find_element(By.ID, "viewer-title")
+        wait_for(lambda: title.text == "handbook.pdf — page 2 of 3", 10, "the cited page")
+        mark = driver.find_element(By.CSS_SELECTOR, "#page-text mark")
+        assert "seven years" in mark.text
+        assert "Warranty terms" in driver.find_element(By.ID, "page-text").text
+        driver.find_element(By.ID, "next-page").click()
+        wait_for(lambda: title.text == "handbook.pdf — page 3 of 3", 10, "the next page")
+        assert "Descale" in driver.find_element(By.ID, "page-text").text
+        assert driver.find_elements(By.CSS_SELECTOR, "#page-text mark") == []
+
+        # Document text reaches the page as text, never as markup.
+        answer, _ = ask(driver, "markup check bold", 30)
+        assert "<b>bold</b>" in answer and "<img src=x" in answer
+        assert driver.find_elements(By.CSS_SELECTOR, "#answer b, #answer img") == []
+
+        item = docs.find_element(By.CSS_SELECTOR, 'li[data-name="handbook.pdf"]')
+        item.find_element(By.CSS_SELECTOR, "button.delete-doc").click()
+        wait_for(lambda: "handbook.pdf" not in docs.text, 10, "the document to go")
+        assert "markup.md" in docs.text and not page_errors(driver)
+
+        # A bad request shows the server's message on the page.
+        driver.find_element(By.ID, "question").clear()
+        driver.find_element(By.ID, "ask-button").click()
+        wait_for(lambda: "question is empty" in page_errors(driver), 10, "the error message")
+
+    stored = tmp_path / "data" / "collections"
+    assert [p.name for p in stored.glob("*/uploads/*")] == ["markup.md"]
+
+
+def _long_page(fact: str, topic: str) -> str:
+    filler = (
+        f"This section of the Ember handbook is about {topic}. "
+        "It explains the topic in plain words for owners of the kettle. "
+    ) * 6
+    return f"{filler}{fact} {filler}"
+
+
+@pytest.fixture
+def real_server(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAGKIT_")}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        RAGKIT_LLM__MAX_TOKENS="48",  # the tiny model on 2 cores: keep the answer short
+        RAGKIT_LLM__N_THREADS="2",
+        HF_HUB_OFFLINE="1",
+    )
+    log = (tmp_path / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ragkit.cli", "serve", "--port", str(port), "--data-dir", "data"],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(
+            lambda: proc.poll() is None and httpx.get(url + "/healthz").status_code == 200,
+            60,
+            "ragkit serve to start",
+        )
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+        # uvicorn shuts down gracefully on SIGTERM, then re-raises it: -15 is a clean stop.
+        output = (tmp_path / "serve.log").read_text()
+        assert proc.returncode in (0, -15) and "Traceback" not in output, output
+
+
+@pytest.mark.slow
+def test_document_qa_page_with_the_real_models(real_server: str, tmp_path: Path) -> None:
+    pdf = make_pdf(
+        tmp_path / "ember.pdf",
+        [
+            _long_page("The kettle heats water with a 1500 watt element.", "heating"),
+            _long_page(
+                "Warranty: the Ember brewing kettle carries a warranty of seven years.",
+                "the warranty",
+            ),
+            _long_page("Descale the kettle every month with citric acid.", "cleaning"),
+        ],
+    )
+    with chromium(tmp_path / "profile") as driver:
+        driver.get(real_server + "/")
+        wait_for(lambda: driver.find_element(By.ID, "documents").text, 10, "the page to load")
+        progress = upload_and_index(driver, [pdf], 90)  # no collection yet: one is created
+        assert progress[-1].startswith("Indexing finished: 1 indexed"), progress
+        select = driver.find_element(By.ID, "collection-select")
+        assert select.text == "ember"
+
+        answer, _ = ask(driver, "How many years is the warranty of the Ember brewing kettle?", 90)
+        assert answer.strip()
+        sources = driver.find_elements(By.CSS_SELECTOR, "#citations button.citation")
+        assert sources[0].text == "[1] ember.pdf p. 2"
+        sources[0].click()
+        title = driver.find_element(By.ID, "viewer-title")
+        wait_for(lambda: title.text == "ember.pdf — page 2 of 3", 20, "the cited page")
+        marks = " ".join(m.text for m in driver.find_elements(By.CSS_SELECTOR, "#page-text mark"))
+        assert "seven years" in marks
+
+        docs = driver.find_element(By.ID, "documents")
+        docs.find_element(By.CSS_SELECTOR, 'li[data-name="ember.pdf"] button.delete-doc').click()
+        wait_for(lambda: "No documents" in docs.text, 30, "the document to go")
+        assert not page_errors(driver)
+
+
+def test_the_page_asks_for_the_api_key(tmp_path: Path) -> None:
+    config = WebConfig(data_dir=tmp_path / "data", api_key="s3cret")
+    app = create_app(config, fake_factory(ScriptedChatModel(["ok"])))
+    app.state.web.collections.create("Locked away")
+    with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+        driver.get(server.url + "/")
+        wait_for(lambda: "API key" in page_errors(driver), 10, "the key error")
+        form = driver.find_element(By.ID, "key-form")
+        assert form.is_displayed()
+        assert driver.find_element(By.ID, "collection-select").text == ""
+        driver.find_element(By.ID, "api-key").send_keys("s3cret")
+        form.find_element(By.CSS_SELECTOR, "button").click()
+        select = driver.find_element(By.ID, "collection-select")
+        wait_for(lambda: select.text == "Locked away", 10, "the collections")
+        assert not form.is_displayed() and not page_errors(driver)

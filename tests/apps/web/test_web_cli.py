@@ -1,0 +1,50 @@
+"""`ragkit serve` as a process: it serves an existing index read-only beside the
+collections, answers on 127.0.0.1, and stops cleanly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+from browser import wait_for
+from conftest import free_port
+
+from ragkit import HashingEmbedder, KnowledgeBase
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_serve_an_existing_index(tmp_path: Path) -> None:
+    doc = tmp_path / "notes.md"
+    doc.write_text("# Notes\n\nThe kettle boils in four minutes.\n")
+    # Listing needs no model, so an index built with the fake embedder will do.
+    KnowledgeBase.open(tmp_path / "indexes" / "notes", embedder=HashingEmbedder()).add([doc])
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAGKIT_")}
+    env.update(PYTHONPATH=str(ROOT), RAGKIT_SERVER__DATA_DIR="srv")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ragkit.cli", "serve", "--index", "notes", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: httpx.get(url + "/healthz").status_code == 200, 60, "ragkit serve")
+        models = httpx.get(url + "/v1/models").json()["data"]
+        assert [m["id"] for m in models] == ["notes"]
+        docs = httpx.get(url + "/api/collections/notes/documents").json()["documents"]
+        assert [(d["name"], d["status"]) for d in docs] == [("notes.md", "indexed")]
+        page = httpx.get(url + "/")
+        assert page.status_code == 200 and "<title>ragkit" in page.text
+        assert httpx.get(url + "/static/app.js").text.startswith("// ragkit's document Q&A page")
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert out.startswith(f"ragkit serving on http://127.0.0.1:{port}/ (data in srv)"), out
+    assert "Traceback" not in out and (tmp_path / "srv" / "collections").is_dir()

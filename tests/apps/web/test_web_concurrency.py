@@ -1,0 +1,208 @@
+"""Many requests at once against a real uvicorn server: questions, uploads and deletions
+interleave, every request succeeds, and the index afterwards opens, verifies and holds
+exactly what the last writes left. Also: the model queue's limit and cancellation."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+from conftest import ThreadServer, fake_factory, wait_job
+from fastapi import FastAPI
+
+from apps.web import WebConfig, create_app
+from ragkit.index.engine import IndexReader
+from ragkit.index.verify import problems, uncommitted, visible_state
+from ragkit.llm.base import GenerationOptions, Message
+
+
+def ask(client: httpx.Client, cid: str, question: str) -> list[str]:
+    kinds = []
+    with client.stream("POST", f"/api/collections/{cid}/ask", json={"question": question}) as r:
+        assert r.status_code == 200, r.read()
+        for line in r.iter_lines():
+            if line.startswith("event: "):
+                kinds.append(line.removeprefix("event: "))
+    return kinds
+
+
+def test_concurrent_questions_uploads_and_deletes(
+    live_server: ThreadServer, handbook: Path, tmp_path: Path
+) -> None:
+    with httpx.Client(base_url=live_server.url, timeout=60) as client:
+        cid = client.post("/api/collections", json={"name": "busy"}).json()["id"]
+        r = client.post(
+            f"/api/collections/{cid}/documents",
+            files=[("files", ("handbook.pdf", handbook.read_bytes()))],
+        )
+        wait_job(client, r.json()["job"]["id"])
+
+        def question(i: int) -> list[str]:
+            return ask(client, cid, f"warranty years question {i}")
+
+        def upload(i: int) -> str:
+            text = f"Note {i}: the kettle model K{i} boils in {i + 2} minutes.".encode()
+            r = client.post(
+                f"/api/collections/{cid}/documents", files=[("files", (f"note{i}.txt", text))]
+            )
+            assert r.status_code == 202, r.text
+            job = wait_job(client, r.json()["job"]["id"], timeout=60)
+            assert job["state"] == "done" and job["outcomes"][0]["status"] == "indexed", job
+            if i % 2:  # delete every other note again, racing the other writes
+                d = client.delete(f"/api/collections/{cid}/documents/note{i}.txt")
+                assert d.status_code == 200, d.text
+            return f"note{i}.txt"
+
+        with ThreadPoolExecutor(12) as pool:
+            asked = [pool.submit(question, i) for i in range(24)]
+            added = [pool.submit(upload, i) for i in range(8)]
+            answers = [f.result() for f in asked]
+            [f.result() for f in added]
+        for kinds in answers:  # queued ones first hear `waiting`, then the answer
+            answered = kinds[kinds.count("waiting") :]
+            assert answered[0] == "sources" and answered[-1] == "done", kinds
+            assert "waiting" not in answered
+        docs = client.get(f"/api/collections/{cid}/documents").json()["documents"]
+        expected = ["handbook.pdf"] + [f"note{i}.txt" for i in range(0, 8, 2)]
+        assert [d["name"] for d in docs] == sorted(expected)
+
+    index_dir = tmp_path / "data" / "collections" / cid / "index"
+    reader = IndexReader.open(index_dir, verify=True)  # checksums of every data file
+    try:
+        assert problems(reader) == []
+        assert uncommitted(index_dir, reader.generation) == (0, 0)
+        assert {Path(source).name for source, _, _ in visible_state(reader)} == set(expected)
+    finally:
+        reader.close()
+
+
+class SlowModel:
+    """A chat model that yields `pieces` words, `delay` seconds apart, counting them."""
+
+    def __init__(self, pieces: int = 400, delay: float = 0.01) -> None:
+        self.pieces = pieces
+        self.delay = delay
+        self.pulled = 0
+        self.started = threading.Event()
+
+    @property
+    def id(self) -> str:
+        return "slow"
+
+    @property
+    def context_window(self) -> int:
+        return 4096
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 4 + 1
+
+    def stream(self, messages: Sequence[Message], options: GenerationOptions) -> Iterator[str]:
+        self.started.set()
+        for i in range(self.pieces):
+            time.sleep(self.delay)
+            self.pulled += 1
+            yield f"w{i} "
+
+
+def slow_app(tmp_path: Path, model: SlowModel, **options: object) -> FastAPI:
+    config = WebConfig(data_dir=tmp_path / "data", **options)  # type: ignore[arg-type]
+    return create_app(config, fake_factory(model))  # type: ignore[arg-type]
+
+
+def seeded(client: httpx.Client) -> str:
+    cid: str = client.post("/api/collections", json={"name": "s"}).json()["id"]
+    r = client.post(
+        f"/api/collections/{cid}/documents", files=[("files", ("a.txt", b"kettles boil water"))]
+    )
+    wait_job(client, r.json()["job"]["id"])
+    return cid
+
+
+def test_a_full_queue_answers_503_at_once(tmp_path: Path) -> None:
+    model = SlowModel(pieces=50, delay=0.02)
+    app = slow_app(tmp_path, model, max_pending_questions=1)
+    with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        cid = seeded(client)
+        first = threading.Thread(target=ask, args=(client, cid, "kettles?"))
+        first.start()
+        assert model.started.wait(10)
+        started = time.monotonic()
+        r = client.post(f"/api/collections/{cid}/ask", json={"question": "again?"})
+        assert r.status_code == 503 and time.monotonic() - started < 1.5
+        assert "already waiting for the model" in r.json()["error"]["message"]
+        first.join()
+        assert ask(client, cid, "now?")[-1] == "done"
+
+
+def test_a_client_that_leaves_stops_its_answer(tmp_path: Path) -> None:
+    model = SlowModel(pieces=400, delay=0.01)
+    app = slow_app(tmp_path, model)
+    with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        cid = seeded(client)
+        with client.stream("POST", f"/api/collections/{cid}/ask", json={"question": "kettles?"}) as r:
+            for line in r.iter_lines():
+                if line.startswith("data: ") and "w3 " in line:
+                    break  # leave mid-answer
+        deadline = time.monotonic() + 10
+        while app.state.web.models.pending and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert app.state.web.models.pending == 0
+        assert model.pulled < 200  # stopped well before the 400 pieces (4 s) it would run
+        model.pulled, model.pieces = 0, 20
+        kinds = ask(client, cid, "do kettles still boil water?")
+        assert kinds[-1] == "done" and model.pulled == 20
+
+
+def test_sse_text_events_are_valid_json(live_server: ThreadServer, handbook: Path) -> None:
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+        cid = client.post("/api/collections", json={"name": "j"}).json()["id"]
+        tricky = b'Line one\nline two with "quotes" and data: inside\n\nevent: fake\n'
+        r = client.post(f"/api/collections/{cid}/documents", files=[("files", ("t.txt", tricky))])
+        wait_job(client, r.json()["job"]["id"])
+        with client.stream("POST", f"/api/collections/{cid}/ask", json={"question": "quotes"}) as s:
+            events = [line for line in s.iter_lines() if line]
+        names = [e for e in events if e.startswith("event: ")]
+        datas = [json.loads(e.removeprefix("data: ")) for e in events if e.startswith("data: ")]
+        assert len(names) == len(datas) and "event: fake" not in names
+        assert "data: inside" in datas[-1]["sources"][0]["snippet"]
+
+
+def test_a_waiting_question_hears_its_place_in_the_queue(tmp_path: Path) -> None:
+    model = SlowModel(pieces=60, delay=0.02)
+    app = slow_app(tmp_path, model)
+    app.state.web.models.heartbeat = 0.2
+    with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        cid = seeded(client)
+        first = threading.Thread(target=ask, args=(client, cid, "kettles?"))
+        first.start()
+        assert model.started.wait(10)
+        events = []
+        with client.stream("POST", f"/api/collections/{cid}/ask", json={"question": "q"}) as r:
+            for line in r.iter_lines():
+                if line.startswith(("event: ", "data: ")):
+                    events.append(line)
+        first.join()
+        assert events[:2] == ["event: waiting", 'data: {"ahead": 1}']
+        kinds = [e for e in events if e.startswith("event: ")]
+        assert kinds[-1] == "event: done" and "event: sources" in kinds
+        assert kinds.index("event: sources") > max(
+            i for i, k in enumerate(kinds) if k == "event: waiting"
+        )
+
+        # OpenAI clients get the wait as SSE comments, which they skip.
+        second = threading.Thread(target=ask, args=(client, cid, "kettles?"))
+        second.start()
+        model.started.clear()
+        assert model.started.wait(10)
+        body = {"model": cid, "stream": True, "messages": [{"role": "user", "content": "q"}]}
+        with client.stream("POST", "/v1/chat/completions", json=body) as r:
+            lines = [line for line in r.iter_lines() if line]
+        second.join()
+        assert lines[0].startswith("data: ") and '"role": "assistant"' in lines[0]
+        assert lines[1] == ": waiting for the model, 1 questions ahead"
+        assert lines[-1] == "data: [DONE]"

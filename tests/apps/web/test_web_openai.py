@@ -1,0 +1,130 @@
+"""The OpenAI-compatible /v1 routes over real HTTP (uvicorn on 127.0.0.1, httpx), and
+through the `openai` client package where it is installed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from conftest import KEY, ThreadServer, wait_job
+from fastapi import FastAPI
+
+
+def setup_collection(client: httpx.Client, handbook: Path) -> str:
+    cid: str = client.post("/api/collections", json={"name": "Ember"}).json()["id"]
+    r = client.post(
+        f"/api/collections/{cid}/documents",
+        files=[("files", ("handbook.pdf", handbook.read_bytes(), "application/pdf"))],
+    )
+    assert wait_job(client, r.json()["job"]["id"])["state"] == "done"
+    return cid
+
+
+def stream_chunks(client: httpx.Client, body: dict[str, Any]) -> list[Any]:
+    out: list[Any] = []
+    with client.stream("POST", "/v1/chat/completions", json=body) as r:
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/event-stream")
+        for line in r.iter_lines():
+            if line.startswith("data: "):
+                data = line.removeprefix("data: ")
+                out.append(data if data == "[DONE]" else json.loads(data))
+            else:
+                assert line == "", line
+    return out
+
+
+def test_models_and_streaming_chat_completions(live_server: ThreadServer, handbook: Path) -> None:
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+        cid = setup_collection(client, handbook)
+        models = client.get("/v1/models").json()
+        assert models["object"] == "list"
+        assert [(m["id"], m["object"], m["owned_by"]) for m in models["data"]] == [
+            (cid, "model", "ragkit")
+        ]
+        assert client.get(f"/v1/models/{cid}").json()["id"] == cid
+
+        body: dict[str, Any] = {
+            "model": cid,
+            "stream": True,
+            "temperature": 0.2,  # accepted; the server's sampling settings apply
+            "messages": [
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": "How many years is the Ember kettle warranty?"},
+            ],
+        }
+        chunks = stream_chunks(client, body)
+        assert chunks[-1] == "[DONE]"
+        parts = chunks[:-1]
+        assert all(p["object"] == "chat.completion.chunk" and p["model"] == cid for p in parts)
+        assert len({p["id"] for p in parts}) == 1
+        assert parts[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+        text = "".join(p["choices"][0]["delta"].get("content", "") for p in parts)
+        assert len(parts) > 5 and "[1]" in text and "seven years" in text
+        last = parts[-1]
+        assert last["choices"][0]["finish_reason"] == "stop"
+        assert [(c["file"], c["page_start"]) for c in last["citations"]] == [("handbook.pdf", 2)]
+
+        plain = client.post(
+            "/v1/chat/completions",
+            json={
+                "model": cid,
+                "messages": [{"role": "user", "content": body["messages"][1]["content"]}],
+            },
+        ).json()
+        assert plain["object"] == "chat.completion"
+        message = plain["choices"][0]["message"]
+        assert message["role"] == "assistant" and message["content"] == text.strip()
+        assert plain["choices"][0]["finish_reason"] == "stop"
+
+
+def test_content_parts_and_errors(live_server: ThreadServer, handbook: Path) -> None:
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+        cid = setup_collection(client, handbook)
+        parts = [{"type": "text", "text": "warranty"}, {"type": "text", "text": "years?"}]
+        r = client.post(
+            "/v1/chat/completions",
+            json={"model": cid, "messages": [{"role": "user", "content": parts}]},
+        )
+        assert r.status_code == 200 and "[1]" in r.json()["choices"][0]["message"]["content"]
+
+        def error(body: Any, status: int) -> dict[str, Any]:
+            r = client.post("/v1/chat/completions", json=body)
+            assert r.status_code == status, r.text
+            err: dict[str, Any] = r.json()["error"]
+            return err
+
+        err = error({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}, 404)
+        assert "no collection or index named 'gpt-4o'" in err["message"] and err["param"] == "model"
+        err = error({"model": cid, "messages": [{"role": "assistant", "content": "hi"}]}, 400)
+        assert "no user message" in err["message"]
+        assert "messages" in error({"model": cid, "messages": []}, 400)["message"]
+        assert "model" in error({"messages": [{"role": "user", "content": "x"}]}, 400)["message"]
+        assert client.get("/v1/models/nope").status_code == 404
+
+
+def test_the_openai_client_package_can_use_ragkit_as_a_model(
+    make_app: Callable[..., FastAPI], handbook: Path
+) -> None:
+    openai = pytest.importorskip("openai")
+    with ThreadServer(make_app(api_key=KEY)) as server:
+        headers = {"Authorization": f"Bearer {KEY}"}
+        with httpx.Client(base_url=server.url, timeout=30, headers=headers) as http:
+            cid = setup_collection(http, handbook)
+        client = openai.OpenAI(base_url=server.url + "/v1", api_key=KEY, max_retries=0)
+        assert [m.id for m in client.models.list()] == [cid]
+        question = [{"role": "user", "content": "How long is the warranty?"}]
+        stream = client.chat.completions.create(model=cid, messages=question, stream=True)
+        text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+        assert "[1]" in text
+        reply = client.chat.completions.create(model=cid, messages=question)
+        assert reply.choices[0].message.content == text.strip()
+        wrong = openai.OpenAI(base_url=server.url + "/v1", api_key="wrong", max_retries=0)
+        with pytest.raises(openai.AuthenticationError):
+            wrong.models.list()
+        with pytest.raises(openai.NotFoundError):
+            client.chat.completions.create(model="nope", messages=question)
