@@ -110,6 +110,7 @@ class LoaderSettings(_Section):
 
 GuardKind = Literal["pii", "secret", "injection", "unicode", "terminal", "exfil", "banned"]
 GuardAction = Literal["allow", "redact", "block", "flag"]
+GuardDirection = Literal["input", "chunk", "output"]
 
 
 class GuardSettings(_Section):
@@ -132,6 +133,11 @@ class GuardSettings(_Section):
     classifier: bool = Field(True, description="Use the shipped injection classifier.")
     threshold: float | None = Field(
         None, ge=0.0, le=1.0, description="Classifier threshold; unset: the shipped one."
+    )
+    classifier_directions: list[GuardDirection] = Field(
+        default_factory=lambda: list[GuardDirection](["input"]),
+        description="Where the classifier runs: it was fitted on typed prompts and flags "
+        "ordinary document prose, so retrieved chunks get the rules (and the judge) only.",
     )
     judge: bool = Field(False, description="Also ask the configured chat model (slow).")
 

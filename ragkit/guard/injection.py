@@ -196,3 +196,32 @@ class InjectionScanner:
     def pending(self, text: str) -> int:
         # Injection is judged on whole texts (inputs and chunks), not on streams.
         return len(text)
+
+
+class InjectionClassifier:
+    """The linear classifier alone, as its own scanner, so a guard can run it only where
+    its training data resembles the text: it was fitted on prompts people type, and on
+    document prose it fires far too often (bench/guard_bench.py measures how often), so
+    `default_guard` runs it on questions only."""
+
+    name = "classifier"
+    kinds: frozenset[Kind] = frozenset({"injection"})
+
+    def __init__(self, model: LinearModel, threshold: float | None = None) -> None:
+        self.model = model
+        self.threshold = threshold if threshold is not None else model.threshold
+
+    def scan(self, text: str) -> list[Finding]:
+        if not text.strip():
+            return []
+        score = self.model.score(text)
+        if score <= self.threshold:
+            return []
+        return [
+            Finding(
+                self.name, "injection", "CLASSIFIER", 0, len(text), score, "[instruction removed]"
+            )
+        ]
+
+    def pending(self, text: str) -> int:
+        return len(text)

@@ -231,3 +231,24 @@ def test_stream_releases_chinese_text_before_the_end() -> None:
     out, _ = _feed(list(text))
     assert sum(len(p) for p in out[: len(text) // 2]) > 0
     assert "".join(out) == text
+
+
+def test_the_sample_corpus_passes_chunk_scanning(samples: Path) -> None:
+    # Ordinary documents must reach the model: the classifier (fitted on typed prompts,
+    # which scores prose like this handbook as injection) does not run on chunks.
+    from ragkit.chunking import Chunker, ChunkerParams
+    from ragkit.loaders import LoaderOptions, iter_files, load_file
+
+    chunker = Chunker(ChunkerParams())
+    classifier = next(s for s in GUARD.scanners if s.name == "classifier")
+    chunks = [
+        c.text
+        for f in iter_files([samples])
+        for d in load_file(f, LoaderOptions())
+        for c in chunker.split(d)
+    ]
+    assert len(chunks) > 20
+    assert any(classifier.scan(t) for t in chunks)  # why it stays off chunks
+    blocked = [t[:60] for t in chunks if GUARD.scan(t, "chunk").blocked]
+    assert blocked == []
+    assert not any(f.kind == "injection" for t in chunks for f in GUARD.scan(t, "chunk").findings)
