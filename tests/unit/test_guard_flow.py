@@ -169,6 +169,14 @@ def test_ask_withholds_the_injected_chunk_fences_the_rest_and_filters_output(
     assert any("withheld" in n and "poison.txt" in n for n in notes)
     assert any(n.startswith("answer: pii (EMAIL) redacted") for n in notes)
     assert [s.source.endswith("kettle.txt") for s in answer.sources] == [True]
+    report = stream.guard.to_json()  # what `ragkit ask --json` prints under "guard"
+    withheld = report["withheld"]
+    assert isinstance(withheld, list)
+    assert [w["location"].endswith("poison.txt") for w in withheld] == [True]
+    assert report["output_findings"] == [
+        {"kind": "pii", "label": "EMAIL", "action": "redact"},
+        {"kind": "terminal", "label": "CSI", "action": "redact"},
+    ]
 
 
 def test_ask_blocks_a_question_with_a_banned_term(tmp_path: Path) -> None:
