@@ -123,6 +123,32 @@ def giskard() -> dict[str, Any]:
     }
 
 
+def indirect(seed: int = 0, limit: int = 1000) -> dict[str, Any]:
+    """Indirect injection: each deepset injection and Giskard attack inserted at a
+    sentence break in the middle of a SciFact abstract, scanned as a chunk."""
+    sci = SHARED / "scifact" / "corpus.jsonl"
+    if not sci.is_file():
+        return {}
+    with sci.open(encoding="utf-8") as f:
+        hosts = [json.loads(x)["text"] for _, x in zip(range(limit), f, strict=False)]
+    rows = [json.loads(x) for x in (DATA / "deepset_prompt_injections_all662.jsonl").open()]
+    with (DATA / "giskard_prompt_injections.csv").open(encoding="utf-8") as f:
+        attacks = {"giskard": [row["prompt"] for row in csv.DictReader(f)]}
+    attacks["deepset"] = [str(r["text"]) for r in rows if int(r["label"]) == 1]
+    rng = np.random.default_rng(seed)
+    guard = default_guard()
+    out: dict[str, Any] = {}
+    for name, texts in attacks.items():
+        hits = 0
+        for text in texts:
+            host = hosts[int(rng.integers(len(hosts)))]
+            middle = host.find(". ", len(host) // 2)
+            cut = middle + 2 if middle >= 0 else len(host)
+            hits += _injection(guard, f"{host[:cut]}{text} {host[cut:]}", "chunk")
+        out[name] = rate(hits, len(texts))
+    return out
+
+
 def benign_documents(limit: int = 1000) -> dict[str, Any]:
     """False positives on ordinary documents a retriever returns: SciFact abstracts,
     RGB passages (en) and CMRC 2018 passages (zh), scanned as chunks; and how often the
@@ -248,6 +274,7 @@ def main() -> None:
         "deepset": deepset_cv(args.folds, args.seed),
         "giskard_shipped_guard": giskard(),
         "benign_documents_shipped_guard": benign_documents(),
+        "indirect_in_scifact_shipped_guard": indirect(args.seed),
         "chinese_set_shipped_guard": chinese(),
         "latency_ms_per_1000_chars": latency(),
         "shipped_model": {"buckets": shipped.buckets, "threshold": shipped.threshold},
@@ -264,6 +291,9 @@ def main() -> None:
     print("giskard (35 attacks, not fitted on), detection:")
     print(f"  as a question (rules + classifier) {fmt(g['input']['detection'])}")
     print(f"  as a chunk (rules only)            {fmt(g['chunk']['detection'])}")
+    print("indirect: attacks inserted mid-way into SciFact abstracts, scanned as chunks:")
+    for name, r in report["indirect_in_scifact_shipped_guard"].items():
+        print(f"  {name:24s} detection {fmt(r)}")
     print("benign documents scanned as chunks (shipped guard):")
     for name, b in report["benign_documents_shipped_guard"].items():
         print(f"  {name:24s} false positives {fmt(b['chunk_false_positive'])}")
