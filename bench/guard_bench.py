@@ -37,9 +37,11 @@ from ragkit.guard import (
     Guard,
     InjectionScanner,
     LinearModel,
+    SentenceClassifier,
     StreamFilter,
     default_guard,
 )
+from ragkit.guard.injection import SENTENCE_THRESHOLD
 from ragkit.guard.training import fit, fold_ids, probabilities, threshold_for_fpr, vectorize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +77,13 @@ def deepset_cv(folds: int, seed: int, buckets: int = 1 << 17) -> dict[str, Any]:
     rules = np.asarray([bool(InjectionScanner(None).rule_findings(t)) for t in texts])
     outer = fold_ids(len(texts), folds, seed, groups)
     model_pred = np.zeros(len(texts), dtype=bool)
+    # Indirect: every text planted in a SciFact abstract, scanned as a chunk by the rules
+    # and the held-out fold's model sentence by sentence.
+    hosts = _hosts()
+    rng = np.random.default_rng(seed)
+    planted = [_plant(t, hosts[int(rng.integers(len(hosts)))]) for t in texts] if hosts else []
+    chunk_rules = np.asarray([bool(InjectionScanner(None).rule_findings(t)) for t in planted])
+    chunk_pred = np.zeros(len(planted), dtype=bool)
     for f in range(folds):
         train = np.flatnonzero(outer != f)
         test = np.flatnonzero(outer == f)
@@ -88,9 +97,24 @@ def deepset_cv(folds: int, seed: int, buckets: int = 1 << 17) -> dict[str, Any]:
         threshold = threshold_for_fpr(oof[yt == 0], 0.03)
         w, bias = fit(xt, yt, buckets)
         model_pred[test] = probabilities(x.take(test), w, bias) > threshold
+        if planted:
+            sentences = SentenceClassifier(LinearModel(w.astype(np.float32), bias, threshold, {}))
+            for i in test:
+                chunk_pred[i] = sentences.max_score(planted[i]) > SENTENCE_THRESHOLD
     pos, neg = y == 1, y == 0
     combined = model_pred | rules
+    chunk = chunk_pred | chunk_rules if planted else np.zeros(0, dtype=bool)
+    indirect = (
+        {
+            "detection": rate(int(chunk[pos].sum()), int(pos.sum())),
+            "false_positive": rate(int(chunk[neg].sum()), int(neg.sum())),
+            "detection_rules_only": rate(int(chunk_rules[pos].sum()), int(pos.sum())),
+        }
+        if planted
+        else {}
+    )
     return {
+        "planted_in_scifact_as_chunks_cv": indirect,
         "examples": len(texts),
         "injections": int(pos.sum()),
         "folds": folds,
@@ -123,30 +147,35 @@ def giskard() -> dict[str, Any]:
     }
 
 
-def indirect(seed: int = 0, limit: int = 1000) -> dict[str, Any]:
-    """Indirect injection: each deepset injection and Giskard attack inserted at a
-    sentence break in the middle of a SciFact abstract, scanned as a chunk."""
+def _hosts(limit: int = 1000) -> list[str]:
     sci = SHARED / "scifact" / "corpus.jsonl"
     if not sci.is_file():
-        return {}
+        return []
     with sci.open(encoding="utf-8") as f:
-        hosts = [json.loads(x)["text"] for _, x in zip(range(limit), f, strict=False)]
-    rows = [json.loads(x) for x in (DATA / "deepset_prompt_injections_all662.jsonl").open()]
+        return [json.loads(x)["text"] for _, x in zip(range(limit), f, strict=False)]
+
+
+def _plant(text: str, host: str) -> str:
+    """`text` inserted at the first sentence break after the middle of `host`."""
+    middle = host.find(". ", len(host) // 2)
+    cut = middle + 2 if middle >= 0 else len(host)
+    return f"{host[:cut]}{text} {host[cut:]}"
+
+
+def indirect(seed: int = 0) -> dict[str, Any]:
+    """Giskard's attacks planted in SciFact abstracts, scanned as chunks by the shipped
+    guard (deepset's, which the shipped model has seen, are in `deepset_cv`)."""
+    hosts = _hosts()
+    if not hosts:
+        return {}
     with (DATA / "giskard_prompt_injections.csv").open(encoding="utf-8") as f:
-        attacks = {"giskard": [row["prompt"] for row in csv.DictReader(f)]}
-    attacks["deepset"] = [str(r["text"]) for r in rows if int(r["label"]) == 1]
+        attacks = [row["prompt"] for row in csv.DictReader(f)]
     rng = np.random.default_rng(seed)
     guard = default_guard()
-    out: dict[str, Any] = {}
-    for name, texts in attacks.items():
-        hits = 0
-        for text in texts:
-            host = hosts[int(rng.integers(len(hosts)))]
-            middle = host.find(". ", len(host) // 2)
-            cut = middle + 2 if middle >= 0 else len(host)
-            hits += _injection(guard, f"{host[:cut]}{text} {host[cut:]}", "chunk")
-        out[name] = rate(hits, len(texts))
-    return out
+    hits = sum(
+        _injection(guard, _plant(t, hosts[int(rng.integers(len(hosts)))]), "chunk") for t in attacks
+    )
+    return {"giskard": rate(hits, len(attacks))}
 
 
 def benign_documents(limit: int = 1000) -> dict[str, Any]:
@@ -287,6 +316,12 @@ def main() -> None:
     for name in ("rules_only", "classifier_only_cv", "rules_plus_classifier_cv"):
         print(f"  {name:26s} detection {fmt(d[name]['detection'])}")
         print(f"  {'':26s} false pos. {fmt(d[name]['false_positive'])}")
+    p = d["planted_in_scifact_as_chunks_cv"]
+    if p:
+        print("  deepset texts planted in SciFact abstracts, scanned as chunks, CV:")
+        print(f"    detection (rules + sentence classifier) {fmt(p['detection'])}")
+        print(f"    false positives (benign texts planted)  {fmt(p['false_positive'])}")
+        print(f"    detection, rules alone                  {fmt(p['detection_rules_only'])}")
     g = report["giskard_shipped_guard"]
     print("giskard (35 attacks, not fitted on), detection:")
     print(f"  as a question (rules + classifier) {fmt(g['input']['detection'])}")

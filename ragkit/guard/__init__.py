@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable
 from ragkit.guard.banned import BannedTermScanner
 from ragkit.guard.classifier import LinearModel
 from ragkit.guard.guard import Guard
-from ragkit.guard.injection import InjectionClassifier, InjectionScanner
+from ragkit.guard.injection import InjectionClassifier, InjectionScanner, SentenceClassifier
 from ragkit.guard.judge import JudgeScanner
 from ragkit.guard.links import ExfiltrationScanner
 from ragkit.guard.pii import PiiScanner
@@ -26,6 +26,7 @@ from ragkit.guard.unicode import UnicodeScanner
 from ragkit.llm.base import ChatModel
 
 QUESTIONS_ONLY: tuple[Direction, ...] = ("input",)
+CHUNKS_ONLY: tuple[Direction, ...] = ("chunk",)
 
 
 def default_guard(
@@ -38,9 +39,10 @@ def default_guard(
     judge: ChatModel | None = None,
 ) -> Guard:
     """The built-in scanners: unicode, terminal, PII, secrets, injection rules, the
-    shipped injection classifier (unless `classifier` is False; only in
-    `classifier_directions`: it was fitted on typed prompts and misfires on document
-    prose), exfiltration links, banned terms and, when a model is given, the LLM judge."""
+    shipped injection classifier (unless `classifier` is False) on whole texts in
+    `classifier_directions` (it was fitted on typed prompts and misfires on document
+    prose scored whole) and sentence by sentence on chunks at a high threshold,
+    exfiltration links, banned terms and, when a model is given, the LLM judge."""
     scanners: list[Scanner] = [
         UnicodeScanner(),
         TerminalScanner(),
@@ -51,10 +53,13 @@ def default_guard(
         BannedTermScanner(banned_terms),
     ]
     if classifier:
-        scanners.append(InjectionClassifier(LinearModel.load(), threshold))
+        model = LinearModel.load()
+        scanners.append(InjectionClassifier(model, threshold))
+        scanners.append(SentenceClassifier(model))
     if judge is not None:
         scanners.append(JudgeScanner(judge))
-    return Guard(scanners, policy, only={"classifier": classifier_directions})
+    only = {"classifier": classifier_directions, "sentence-classifier": CHUNKS_ONLY}
+    return Guard(scanners, policy, only=only)
 
 
 __all__ = [
@@ -75,6 +80,7 @@ __all__ = [
     "Policy",
     "Scanner",
     "SecretScanner",
+    "SentenceClassifier",
     "StreamFilter",
     "TerminalScanner",
     "UnicodeScanner",

@@ -225,3 +225,66 @@ class InjectionClassifier:
 
     def pending(self, text: str) -> int:
         return len(text)
+
+
+_SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？]*")
+# Sentence-level threshold for retrieved text: far above the question threshold, because
+# a document has many sentences and each is a chance to misfire. 0.9 was picked by
+# looking at 300 SciFact and 300 RGB passages (none fired), so figures on those two sets
+# are not held out; bench/guard_bench.py reports CMRC, the sample corpus and the rest.
+SENTENCE_THRESHOLD = 0.9
+
+
+def _mostly_cjk(text: str) -> bool:
+    return len(_CJK.findall(text)) * 3 > len(text)
+
+
+class SentenceClassifier:
+    """The classifier on each sentence of a retrieved chunk, at a high threshold: an
+    injection planted in a document is usually a sentence or two among ordinary prose,
+    and ordinary prose scored whole looks like a long prompt to a model fitted on
+    prompts. Reports the sentence's span."""
+
+    name = "sentence-classifier"
+    kinds: frozenset[Kind] = frozenset({"injection"})
+
+    def __init__(self, model: LinearModel, threshold: float = SENTENCE_THRESHOLD) -> None:
+        self.model = model
+        self.threshold = threshold
+
+    def scan(self, text: str) -> list[Finding]:
+        out: list[Finding] = []
+        for m in _SENTENCE.finditer(text):
+            sentence = m.group()
+            if len(sentence.split()) < 3 or _mostly_cjk(sentence):
+                # Too short to judge (headings, list items), or Chinese, Japanese or
+                # Korean, which the classifier never saw (the rules cover Chinese).
+                continue
+            score = self.model.score(sentence)
+            if score > self.threshold:
+                out.append(
+                    Finding(
+                        self.name,
+                        "injection",
+                        "CLASSIFIER_SENTENCE",
+                        m.start(),
+                        m.end(),
+                        score,
+                        "[instruction removed]",
+                    )
+                )
+        return out
+
+    def max_score(self, text: str) -> float:
+        """The highest score of a sentence `scan` would judge (for benchmarks)."""
+        return max(
+            (
+                self.model.score(m.group())
+                for m in _SENTENCE.finditer(text)
+                if len(m.group().split()) >= 3 and not _mostly_cjk(m.group())
+            ),
+            default=0.0,
+        )
+
+    def pending(self, text: str) -> int:
+        return len(text)
