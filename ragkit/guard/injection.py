@@ -261,13 +261,14 @@ class SentenceClassifier:
                 # Korean, which the classifier never saw (the rules cover Chinese).
                 continue
             score = self.model.score(sentence)
+            start = m.start() + len(sentence) - len(sentence.lstrip())
             if score > self.threshold:
                 out.append(
                     Finding(
                         self.name,
                         "injection",
                         "CLASSIFIER_SENTENCE",
-                        m.start(),
+                        start,
                         m.end(),
                         score,
                         "[instruction removed]",
