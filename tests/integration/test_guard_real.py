@@ -138,14 +138,6 @@ def test_ask_on_a_real_index_withholds_the_poisoned_document(tmp_path: Path) -> 
     assert "service-notes.txt" not in asked.stdout  # not among the sources listed
     assert "warranty.txt" in asked.stdout
 
-    off = _ragkit(
-        ["ask", "--json", "How long is the Ember kettle warranty?"],
-        tmp_path,
-        {**env, "RAGKIT_GUARD__ENABLED": "false"},
-    )
-    sources = [s["source"] for s in json.loads(off.stdout)["sources"]]
-    assert any(s.endswith("service-notes.txt") for s in sources)  # what the guard prevented
-
     banned = _ragkit(
         ["ask", "Is the kettle safe?"],
         tmp_path,
