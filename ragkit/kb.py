@@ -247,9 +247,11 @@ class KnowledgeBase:
         )
         if session is not None:
             hits = session.check_hits(hits)
-        return answer(
+        stream = answer(
             prompt_question, hits, self.chat_model, self.templates, self.generation, session
         )
+        stream.question = question  # the user's own view keeps what they typed
+        return stream
 
     def ask(
         self,

@@ -260,3 +260,15 @@ def test_the_sample_corpus_passes_chunk_scanning(samples: Path) -> None:
     blocked = [t[:60] for t in chunks if GUARD.scan(t, "chunk").blocked]
     assert blocked == []
     assert not any(f.kind == "injection" for t in chunks for f in GUARD.scan(t, "chunk").findings)
+
+
+def test_a_secret_in_the_question_is_hidden_from_the_model_and_shown_back(
+    tmp_path: Path,
+) -> None:
+    key = "sk-proj-Ab3dEf5gHi7jKl9mNo1pQr3sTu5v"
+    kb, model = _kb(tmp_path, "Rotate [API_KEY_1] now; it is valid for two years [1].")
+    answer = kb.ask(f"Is my key {key} still valid for the kettle warranty?")
+    assert key not in model.prompts[0][-1].content
+    assert "[API_KEY_1]" in model.prompts[0][-1].content
+    assert answer.text == f"Rotate {key} now; it is valid for two years [1]."
+    assert answer.question == f"Is my key {key} still valid for the kettle warranty?"
