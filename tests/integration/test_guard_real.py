@@ -1,5 +1,5 @@
 """The content filter on the real thing: the `ragkit scan` and `ragkit ask` commands in
-subprocesses, a real index (int8 ONNX all-MiniLM-L6-v2) of documents with an injection
+subprocesses, a real index (the bundled all-MiniLM-L6-v2) of documents with an injection
 in their text and one hidden in invisible tag characters, asked through the real
 pipeline and the bundled SmolLM2 GGUF, and that model's real streamed tokens through the
 output filter."""
@@ -130,7 +130,7 @@ def test_ask_on_a_real_index_withholds_the_poisoned_document(tmp_path: Path) -> 
     (docs / "warranty.txt").write_text(GOOD, encoding="utf-8")
     (docs / "service-notes.txt").write_text(POISON, encoding="utf-8")
     (docs / "care-guide.txt").write_text(CARE, encoding="utf-8")
-    env = _env(tmp_path, RAGKIT_EMBEDDER__MODEL="bundled-int8", RAGKIT_LLM__MAX_TOKENS="8")
+    env = _env(tmp_path, RAGKIT_LLM__MAX_TOKENS="8")
     indexed = _ragkit(["index", "docs"], tmp_path, env)
     assert indexed.returncode == 0, indexed.stderr
 
