@@ -272,3 +272,12 @@ def test_a_secret_in_the_question_is_hidden_from_the_model_and_shown_back(
     assert "[API_KEY_1]" in model.prompts[0][-1].content
     assert answer.text == f"Rotate {key} now; it is valid for two years [1]."
     assert answer.question == f"Is my key {key} still valid for the kettle warranty?"
+
+
+def test_multi_query_variants_are_written_from_the_filtered_question(tmp_path: Path) -> None:
+    key = "sk-proj-Ab3dEf5gHi7jKl9mNo1pQr3sTu5v"
+    kb, model = _kb(tmp_path, "x")
+    model._replies = ["kettle warranty length", "Two years [1]."]
+    kb.ask(f"Is {key} valid for the kettle warranty?", multi_query=1)
+    assert len(model.prompts) == 2  # the variants, then the answer
+    assert all(key not in m.content for prompt in model.prompts for m in prompt)
