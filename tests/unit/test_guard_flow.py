@@ -140,12 +140,12 @@ POISON = (
 )
 
 
-def _kb(tmp_path: Path, reply: str) -> tuple[KnowledgeBase, ScriptedChatModel]:
+def _kb(tmp_path: Path, *replies: str) -> tuple[KnowledgeBase, ScriptedChatModel]:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "kettle.txt").write_text(KETTLE)
     (docs / "poison.txt").write_text(POISON)
-    model = ScriptedChatModel([reply])
+    model = ScriptedChatModel(list(replies))
     kb = KnowledgeBase.open(
         tmp_path / "idx", embedder=HashingEmbedder(), chat_model=model, guard=default_guard()
     )
@@ -276,8 +276,7 @@ def test_a_secret_in_the_question_is_hidden_from_the_model_and_shown_back(
 
 def test_multi_query_variants_are_written_from_the_filtered_question(tmp_path: Path) -> None:
     key = "sk-proj-Ab3dEf5gHi7jKl9mNo1pQr3sTu5v"
-    kb, model = _kb(tmp_path, "x")
-    model._replies = ["kettle warranty length", "Two years [1]."]
+    kb, model = _kb(tmp_path, "kettle warranty length", "Two years [1].")
     kb.ask(f"Is {key} valid for the kettle warranty?", multi_query=1)
     assert len(model.prompts) == 2  # the variants, then the answer
     assert all(key not in m.content for prompt in model.prompts for m in prompt)
