@@ -74,7 +74,7 @@ def deepset_cv(folds: int, seed: int, buckets: int = 1 << 17) -> dict[str, Any]:
     y = np.asarray([int(r["label"]) for r in rows])
     groups = [t.strip().casefold() for t in texts]
     x = vectorize(texts, buckets)
-    rules = np.asarray([bool(InjectionScanner(None).rule_findings(t)) for t in texts])
+    rules = np.asarray([bool(InjectionScanner().rule_findings(t)) for t in texts])
     outer = fold_ids(len(texts), folds, seed, groups)
     model_pred = np.zeros(len(texts), dtype=bool)
     # Indirect: every text planted in a SciFact abstract, scanned as a chunk by the rules
@@ -82,7 +82,7 @@ def deepset_cv(folds: int, seed: int, buckets: int = 1 << 17) -> dict[str, Any]:
     hosts = _hosts()
     rng = np.random.default_rng(seed)
     planted = [_plant(t, hosts[int(rng.integers(len(hosts)))]) for t in texts] if hosts else []
-    chunk_rules = np.asarray([bool(InjectionScanner(None).rule_findings(t)) for t in planted])
+    chunk_rules = np.asarray([bool(InjectionScanner().rule_findings(t)) for t in planted])
     chunk_pred = np.zeros(len(planted), dtype=bool)
     for f in range(folds):
         train = np.flatnonzero(outer != f)

@@ -48,7 +48,7 @@ def default_guard(
         TerminalScanner(),
         PiiScanner(),
         SecretScanner(),
-        InjectionScanner(None),
+        InjectionScanner(),
         ExfiltrationScanner(),
         BannedTermScanner(banned_terms),
     ]

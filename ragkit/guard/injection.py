@@ -1,12 +1,14 @@
 """Prompt injection, direct (the user's question) and indirect (a retrieved document).
 
-Two detectors, either of which reports: phrase rules in English, Chinese and German
-("ignore previous instructions", "忽略之前的指令", "vergiss alle Anweisungen",
-role-play jailbreaks, requests for the system prompt, chat-template markup, attempts to
-close the fence that marks retrieved text as data) with exact spans; and a linear
-classifier over hashed n-grams (classifier.py) fitted on labelled injections, which
-catches subtler wording and reports the whole text. Rules run on a normalised copy
-(NFKC, invisible characters dropped), so "ig\u200bnore" does not slip through.
+Three scanners, each reporting on its own: `InjectionScanner`, phrase rules in
+English, Chinese and German ("ignore previous instructions", "忽略之前的指令", "vergiss
+alle Anweisungen", role-play jailbreaks, requests for the system prompt, text addressing
+the model from inside a document, chat-template markup, attempts to close the fence that
+marks retrieved text as data) with exact spans, run on a normalised copy (NFKC,
+invisible characters dropped) so "ig\u200bnore" does not slip through;
+`InjectionClassifier`, the linear classifier over hashed n-grams (classifier.py) on a
+whole text, for questions; and `SentenceClassifier`, the same model on each sentence of
+a retrieved chunk at a high threshold.
 Leaves out semantic judgement beyond wording (judge.py asks a model) and
 obfuscations such as base64 or translation into rare languages.
 """
@@ -146,15 +148,10 @@ def _normalized(text: str) -> str:
 
 
 class InjectionScanner:
-    """Rules plus, unless `model` is None, the linear classifier at its threshold
-    (`threshold` overrides the shipped one: lower catches more and flags more)."""
+    """The phrase rules, with exact spans (the whole text when normalising moved them)."""
 
     name = "injection"
     kinds: frozenset[Kind] = frozenset({"injection"})
-
-    def __init__(self, model: LinearModel | None, threshold: float | None = None) -> None:
-        self.model = model
-        self.threshold = threshold if threshold is not None else (model.threshold if model else 1.0)
 
     def rule_findings(self, text: str) -> list[Finding]:
         norm = _normalized(text).lower()
@@ -171,27 +168,8 @@ class InjectionScanner:
                 )
         return out
 
-    def model_score(self, text: str) -> float:
-        return self.model.score(text) if self.model is not None else 0.0
-
     def scan(self, text: str) -> list[Finding]:
-        out = self.rule_findings(text)
-        if not out and self.model is not None and text.strip():
-            score = self.model.score(text)
-            if score > self.threshold:
-                out.append(
-                    Finding(
-                        self.name,
-                        "injection",
-                        "CLASSIFIER",
-                        0,
-                        len(text),
-                        score,
-                        "[instruction removed]",
-                    )
-                )
-        out.sort(key=lambda f: f.start)
-        return out
+        return sorted(self.rule_findings(text), key=lambda f: f.start)
 
     def pending(self, text: str) -> int:
         # Injection is judged on whole texts (inputs and chunks), not on streams.
