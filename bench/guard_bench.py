@@ -325,7 +325,7 @@ def main() -> None:
     g = report["giskard_shipped_guard"]
     print("giskard (35 attacks, not fitted on), detection:")
     print(f"  as a question (rules + classifier) {fmt(g['input']['detection'])}")
-    print(f"  as a chunk (rules only)            {fmt(g['chunk']['detection'])}")
+    print(f"  as a chunk (rules + sentences)     {fmt(g['chunk']['detection'])}")
     print("indirect: attacks inserted mid-way into SciFact abstracts, scanned as chunks:")
     for name, r in report["indirect_in_scifact_shipped_guard"].items():
         print(f"  {name:24s} detection {fmt(r)}")
