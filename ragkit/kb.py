@@ -234,8 +234,7 @@ class KnowledgeBase:
         if not question.strip():
             raise EmptyQueryError("the question is empty; ask something about your documents")
         session = GuardSession(self.guard) if self.guard is not None else None
-        # Search and the model both get the filtered question (multi-query hands it to
-        # the model too); the answer shows the question as typed.
+        # Search gets the filtered question too: multi-query hands it to the model.
         prompt_question = session.check_input(question) if session is not None else question
         hits = self.search(
             prompt_question,
@@ -248,11 +247,9 @@ class KnowledgeBase:
         )
         if session is not None:
             hits = session.check_hits(hits)
-        stream = answer(
+        return answer(
             prompt_question, hits, self.chat_model, self.templates, self.generation, session
         )
-        stream.question = question  # the user's own view keeps what they typed
-        return stream
 
     def ask(
         self,

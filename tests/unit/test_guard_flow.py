@@ -271,7 +271,6 @@ def test_a_secret_in_the_question_is_hidden_from_the_model_and_shown_back(
     assert key not in model.prompts[0][-1].content
     assert "[API_KEY_1]" in model.prompts[0][-1].content
     assert answer.text == f"Rotate {key} now; it is valid for two years [1]."
-    assert answer.question == f"Is my key {key} still valid for the kettle warranty?"
 
 
 def test_multi_query_variants_are_written_from_the_filtered_question(tmp_path: Path) -> None:
