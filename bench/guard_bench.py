@@ -9,7 +9,9 @@ Data, read at run time (never copied into the repository):
   inside those training folds (target FPR 3%), and the held-out fold is scored by rules
   + that classifier. Exact duplicates share a fold.
 - ../shared/data/prompt_injections/giskard_prompt_injections.csv (35 attacks, MIT): never
-  used for fitting; scored by the shipped guard.
+  used for fitting; scored by the shipped guard as questions and as chunks.
+- ../shared/data/scifact, rgb, cmrc2018: ordinary documents, for false positives on
+  retrieved chunks (the first 1,000 of each).
 - bench/data/zh_guard_set.jsonl: ragkit's own Chinese injection + PII set
   (bench/make_zh_set.py); never used for fitting; scored by the shipped guard.
 
@@ -30,11 +32,21 @@ from typing import Any
 
 import numpy as np
 
-from ragkit.guard import InjectionScanner, LinearModel, StreamFilter, default_guard
+from ragkit.guard import (
+    Direction,
+    Guard,
+    InjectionScanner,
+    LinearModel,
+    SentenceClassifier,
+    StreamFilter,
+    default_guard,
+)
+from ragkit.guard.injection import SENTENCE_THRESHOLD
 from ragkit.guard.training import fit, fold_ids, probabilities, threshold_for_fpr, vectorize
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data" / "prompt_injections"
+SHARED = ROOT.parent / "shared" / "data"
+DATA = SHARED / "prompt_injections"
 ZH_SET = ROOT / "bench" / "data" / "zh_guard_set.jsonl"
 
 
@@ -62,9 +74,16 @@ def deepset_cv(folds: int, seed: int, buckets: int = 1 << 17) -> dict[str, Any]:
     y = np.asarray([int(r["label"]) for r in rows])
     groups = [t.strip().casefold() for t in texts]
     x = vectorize(texts, buckets)
-    rules = np.asarray([bool(InjectionScanner(None).rule_findings(t)) for t in texts])
+    rules = np.asarray([bool(InjectionScanner().rule_findings(t)) for t in texts])
     outer = fold_ids(len(texts), folds, seed, groups)
     model_pred = np.zeros(len(texts), dtype=bool)
+    # Indirect: every text planted in a SciFact abstract, scanned as a chunk by the rules
+    # and the held-out fold's model sentence by sentence.
+    hosts = _hosts()
+    rng = np.random.default_rng(seed)
+    planted = [_plant(t, hosts[int(rng.integers(len(hosts)))]) for t in texts] if hosts else []
+    chunk_rules = np.asarray([bool(InjectionScanner().rule_findings(t)) for t in planted])
+    chunk_pred = np.zeros(len(planted), dtype=bool)
     for f in range(folds):
         train = np.flatnonzero(outer != f)
         test = np.flatnonzero(outer == f)
@@ -78,9 +97,24 @@ def deepset_cv(folds: int, seed: int, buckets: int = 1 << 17) -> dict[str, Any]:
         threshold = threshold_for_fpr(oof[yt == 0], 0.03)
         w, bias = fit(xt, yt, buckets)
         model_pred[test] = probabilities(x.take(test), w, bias) > threshold
+        if planted:
+            sentences = SentenceClassifier(LinearModel(w.astype(np.float32), bias, threshold, {}))
+            for i in test:
+                chunk_pred[i] = sentences.max_score(planted[i]) > SENTENCE_THRESHOLD
     pos, neg = y == 1, y == 0
     combined = model_pred | rules
+    chunk = chunk_pred | chunk_rules if planted else np.zeros(0, dtype=bool)
+    indirect = (
+        {
+            "detection": rate(int(chunk[pos].sum()), int(pos.sum())),
+            "false_positive": rate(int(chunk[neg].sum()), int(neg.sum())),
+            "detection_rules_only": rate(int(chunk_rules[pos].sum()), int(pos.sum())),
+        }
+        if planted
+        else {}
+    )
     return {
+        "planted_in_scifact_as_chunks_cv": indirect,
         "examples": len(texts),
         "injections": int(pos.sum()),
         "folds": folds,
@@ -99,24 +133,96 @@ def deepset_cv(folds: int, seed: int, buckets: int = 1 << 17) -> dict[str, Any]:
     }
 
 
+def _injection(guard: Guard, text: str, direction: Direction) -> bool:
+    return any(f.kind == "injection" for f in guard.scan(text, direction).findings)
+
+
 def giskard() -> dict[str, Any]:
     with (DATA / "giskard_prompt_injections.csv").open(encoding="utf-8") as f:
         prompts = [row["prompt"] for row in csv.DictReader(f)]
     guard = default_guard()
-    hits = sum(any(x.kind == "injection" for x in guard.scan(p, "chunk").findings) for p in prompts)
-    return {"detection": rate(hits, len(prompts))}
+    return {
+        d: {"detection": rate(sum(_injection(guard, p, d) for p in prompts), len(prompts))}
+        for d in ("input", "chunk")
+    }
+
+
+def _hosts(limit: int = 1000) -> list[str]:
+    sci = SHARED / "scifact" / "corpus.jsonl"
+    if not sci.is_file():
+        return []
+    with sci.open(encoding="utf-8") as f:
+        return [json.loads(x)["text"] for _, x in zip(range(limit), f, strict=False)]
+
+
+def _plant(text: str, host: str) -> str:
+    """`text` inserted at the first sentence break after the middle of `host`."""
+    middle = host.find(". ", len(host) // 2)
+    cut = middle + 2 if middle >= 0 else len(host)
+    return f"{host[:cut]}{text} {host[cut:]}"
+
+
+def indirect(seed: int = 0) -> dict[str, Any]:
+    """Giskard's attacks planted in SciFact abstracts, scanned as chunks by the shipped
+    guard (deepset's, which the shipped model has seen, are in `deepset_cv`)."""
+    hosts = _hosts()
+    if not hosts:
+        return {}
+    with (DATA / "giskard_prompt_injections.csv").open(encoding="utf-8") as f:
+        attacks = [row["prompt"] for row in csv.DictReader(f)]
+    rng = np.random.default_rng(seed)
+    guard = default_guard()
+    hits = sum(
+        _injection(guard, _plant(t, hosts[int(rng.integers(len(hosts)))]), "chunk") for t in attacks
+    )
+    return {"giskard": rate(hits, len(attacks))}
+
+
+def benign_documents(limit: int = 1000) -> dict[str, Any]:
+    """False positives on ordinary documents a retriever returns: SciFact abstracts,
+    RGB passages (en) and CMRC 2018 passages (zh), scanned as chunks; and how often the
+    classifier would fire on them (why it runs on questions only)."""
+    sets: dict[str, list[str]] = {}
+    sci = SHARED / "scifact" / "corpus.jsonl"
+    if sci.is_file():
+        with sci.open(encoding="utf-8") as f:
+            rows = [json.loads(x) for _, x in zip(range(limit), f, strict=False)]
+        sets["SciFact abstracts (en)"] = [f"{r['title']}. {r['text']}" for r in rows]
+    rgb = SHARED / "rgb" / "en_fact.json"
+    if rgb.is_file():
+        passages = []
+        for line in rgb.open(encoding="utf-8"):
+            r = json.loads(line)
+            passages += [
+                p for p in r.get("positive", []) + r.get("negative", []) if isinstance(p, str)
+            ]
+        sets["RGB passages (en)"] = passages[:limit]
+    cmrc = SHARED / "cmrc2018" / "cmrc2018_dev.json"
+    if cmrc.is_file():
+        data = json.loads(cmrc.read_text(encoding="utf-8"))
+        contexts = [p["context"] for a in data["data"] for p in a["paragraphs"]]
+        sets["CMRC 2018 passages (zh)"] = contexts[:limit]
+    guard = default_guard()
+    model = LinearModel.load()
+    out: dict[str, Any] = {}
+    for name, texts in sets.items():
+        chunk_hits = sum(_injection(guard, t, "chunk") for t in texts)
+        clf_hits = sum(model.score(t) > model.threshold for t in texts)
+        out[name] = {
+            "chunk_false_positive": rate(chunk_hits, len(texts)),
+            "classifier_would_flag": rate(int(clf_hits), len(texts)),
+        }
+    return out
 
 
 def chinese() -> dict[str, Any]:
     rows = [json.loads(x) for x in ZH_SET.open(encoding="utf-8")]
     guard = default_guard()
     inj = [r for r in rows if r["task"] == "injection"]
-    flagged = {
-        r["id"]: any(f.kind == "injection" for f in guard.scan(r["text"], "chunk").findings)
-        for r in inj
-    }
     pos = [r for r in inj if r["label"] == 1]
     neg = [r for r in inj if r["label"] == 0]
+    as_chunk = {r["id"]: _injection(guard, r["text"], "chunk") for r in inj}
+    flagged = {r["id"]: _injection(guard, r["text"], "input") for r in inj}
     pii = [r for r in rows if r["task"] == "pii"]
     redact_total = redact_ok = keep_total = keep_ok = 0
     misses: list[str] = []
@@ -135,6 +241,8 @@ def chinese() -> dict[str, Any]:
     return {
         "injection_detection": rate(sum(flagged[r["id"]] for r in pos), len(pos)),
         "injection_false_positive": rate(sum(flagged[r["id"]] for r in neg), len(neg)),
+        "chunk_detection": rate(sum(as_chunk[r["id"]] for r in pos), len(pos)),
+        "chunk_false_positive": rate(sum(as_chunk[r["id"]] for r in neg), len(neg)),
         "missed_injections": [r["text"] for r in pos if not flagged[r["id"]]],
         "false_positives": [r["text"] for r in neg if flagged[r["id"]]],
         "valid_redacted": rate(redact_ok, redact_total),
@@ -194,6 +302,8 @@ def main() -> None:
     report = {
         "deepset": deepset_cv(args.folds, args.seed),
         "giskard_shipped_guard": giskard(),
+        "benign_documents_shipped_guard": benign_documents(),
+        "indirect_in_scifact_shipped_guard": indirect(args.seed),
         "chinese_set_shipped_guard": chinese(),
         "latency_ms_per_1000_chars": latency(),
         "shipped_model": {"buckets": shipped.buckets, "threshold": shipped.threshold},
@@ -206,12 +316,29 @@ def main() -> None:
     for name in ("rules_only", "classifier_only_cv", "rules_plus_classifier_cv"):
         print(f"  {name:26s} detection {fmt(d[name]['detection'])}")
         print(f"  {'':26s} false pos. {fmt(d[name]['false_positive'])}")
+    p = d["planted_in_scifact_as_chunks_cv"]
+    if p:
+        print("  deepset texts planted in SciFact abstracts, scanned as chunks, CV:")
+        print(f"    detection (rules + sentence classifier) {fmt(p['detection'])}")
+        print(f"    false positives (benign texts planted)  {fmt(p['false_positive'])}")
+        print(f"    detection, rules alone                  {fmt(p['detection_rules_only'])}")
     g = report["giskard_shipped_guard"]
-    print(f"giskard (35 attacks, not fitted on): detection {fmt(g['detection'])}")
+    print("giskard (35 attacks, not fitted on), detection:")
+    print(f"  as a question (rules + classifier) {fmt(g['input']['detection'])}")
+    print(f"  as a chunk (rules + sentences)     {fmt(g['chunk']['detection'])}")
+    print("indirect: attacks inserted mid-way into SciFact abstracts, scanned as chunks:")
+    for name, r in report["indirect_in_scifact_shipped_guard"].items():
+        print(f"  {name:24s} detection {fmt(r)}")
+    print("benign documents scanned as chunks (shipped guard):")
+    for name, b in report["benign_documents_shipped_guard"].items():
+        print(f"  {name:24s} false positives {fmt(b['chunk_false_positive'])}")
+        print(f"  {'':24s} classifier would flag {fmt(b['classifier_would_flag'])}")
     z = report["chinese_set_shipped_guard"]
     print("Chinese set (bench/data/zh_guard_set.jsonl, not fitted on):")
-    print(f"  injection detection  {fmt(z['injection_detection'])}")
-    print(f"  false positives      {fmt(z['injection_false_positive'])}")
+    print(f"  injection detection, as a question  {fmt(z['injection_detection'])}")
+    print(f"  false positives, as a question      {fmt(z['injection_false_positive'])}")
+    print(f"  injection detection, as a chunk     {fmt(z['chunk_detection'])}")
+    print(f"  false positives, as a chunk         {fmt(z['chunk_false_positive'])}")
     print(f"  valid IDs+cards redacted  {fmt(z['valid_redacted'])}")
     print(f"  invalid ones left alone   {fmt(z['invalid_left_alone'])}")
     for text in z["missed_injections"]:

@@ -174,6 +174,7 @@ class LoaderSettings(_Section):
 
 GuardKind = Literal["pii", "secret", "injection", "unicode", "terminal", "exfil", "banned"]
 GuardAction = Literal["allow", "redact", "block", "flag"]
+GuardDirection = Literal["input", "chunk", "output"]
 
 
 class GuardSettings(_Section):
@@ -193,9 +194,16 @@ class GuardSettings(_Section):
     banned_terms_file: Path | None = Field(
         None, description="A UTF-8 file of banned terms, one per line (# starts a comment)."
     )
-    classifier: bool = Field(True, description="Use the shipped injection classifier.")
+    classifier: bool = Field(
+        True, description="Use the shipped injection classifier (off: rules and judge only)."
+    )
     threshold: float | None = Field(
         None, ge=0.0, le=1.0, description="Classifier threshold; unset: the shipped one."
+    )
+    classifier_directions: list[GuardDirection] = Field(
+        default_factory=lambda: list[GuardDirection](["input"]),
+        description="Where the classifier judges whole texts: it was fitted on typed prompts "
+        "and flags ordinary document prose, so chunks are judged sentence by sentence instead.",
     )
     judge: bool = Field(False, description="Also ask the configured chat model (slow).")
 

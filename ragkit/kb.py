@@ -271,10 +271,10 @@ class KnowledgeBase:
         if not question.strip():
             raise EmptyQueryError("the question is empty; ask something about your documents")
         session = GuardSession(self.guard) if self.guard is not None else None
-        # The question is searched as typed (locally); the model sees the filtered one.
+        # Search gets the filtered question too: multi-query hands it to the model.
         prompt_question = session.check_input(question) if session is not None else question
         hits = self.search(
-            question,
+            prompt_question,
             k,
             mode,
             filters=filters,

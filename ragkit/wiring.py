@@ -163,7 +163,12 @@ def guard(settings: Settings, model: ChatModel | None = None) -> Guard:
     policy = Policy({"input": g.input, "chunk": g.chunk, "output": g.output})
     judge = (model or chat_model(settings)) if g.judge else None
     return default_guard(
-        policy, banned_terms=terms, classifier=g.classifier, threshold=g.threshold, judge=judge
+        policy,
+        banned_terms=terms,
+        classifier=g.classifier,
+        threshold=g.threshold,
+        classifier_directions=g.classifier_directions,
+        judge=judge,
     )
 
 

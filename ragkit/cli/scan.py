@@ -39,7 +39,7 @@ def scan(
             raise RagkitError(f"unknown --direction {direction!r}; use input, chunk or output")
         if text is None or text == "-":
             try:
-                text = sys.stdin.read()
+                text = sys.stdin.buffer.read().decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise RagkitError(f"stdin is not UTF-8 text ({exc.reason})") from None
         settings = settings_from(config)

@@ -8,12 +8,12 @@ wiring into question answering (session.py) and settings (ragkit.wiring).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from ragkit.guard.banned import BannedTermScanner
 from ragkit.guard.classifier import LinearModel
 from ragkit.guard.guard import Guard
-from ragkit.guard.injection import InjectionScanner
+from ragkit.guard.injection import InjectionClassifier, InjectionScanner, SentenceClassifier
 from ragkit.guard.judge import JudgeScanner
 from ragkit.guard.links import ExfiltrationScanner
 from ragkit.guard.pii import PiiScanner
@@ -25,6 +25,9 @@ from ragkit.guard.types import Action, Direction, Finding, GuardResult, Kind, Sc
 from ragkit.guard.unicode import UnicodeScanner
 from ragkit.llm.base import ChatModel
 
+QUESTIONS_ONLY: tuple[Direction, ...] = ("input",)
+CHUNKS_ONLY: tuple[Direction, ...] = ("chunk",)
+
 
 def default_guard(
     policy: Policy | None = None,
@@ -32,23 +35,31 @@ def default_guard(
     banned_terms: Iterable[str] = (),
     classifier: bool = True,
     threshold: float | None = None,
+    classifier_directions: Collection[Direction] = QUESTIONS_ONLY,
     judge: ChatModel | None = None,
 ) -> Guard:
-    """The built-in scanners: unicode, terminal, PII, secrets, injection (rules plus the
-    shipped classifier unless `classifier` is False), exfiltration links, banned terms
-    and, when a model is given, the LLM judge."""
+    """The built-in scanners: unicode, terminal, PII, secrets, injection rules, the
+    shipped injection classifier (unless `classifier` is False) on whole texts in
+    `classifier_directions` (it was fitted on typed prompts and misfires on document
+    prose scored whole) and sentence by sentence on chunks at a high threshold,
+    exfiltration links, banned terms and, when a model is given, the LLM judge."""
     scanners: list[Scanner] = [
         UnicodeScanner(),
         TerminalScanner(),
         PiiScanner(),
         SecretScanner(),
-        InjectionScanner(LinearModel.load() if classifier else None, threshold),
+        InjectionScanner(),
         ExfiltrationScanner(),
         BannedTermScanner(banned_terms),
     ]
+    if classifier:
+        model = LinearModel.load()
+        scanners.append(InjectionClassifier(model, threshold))
+        scanners.append(SentenceClassifier(model))
     if judge is not None:
         scanners.append(JudgeScanner(judge))
-    return Guard(scanners, policy)
+    only = {"classifier": classifier_directions, "sentence-classifier": CHUNKS_ONLY}
+    return Guard(scanners, policy, only=only)
 
 
 __all__ = [
@@ -60,6 +71,7 @@ __all__ = [
     "Finding",
     "Guard",
     "GuardResult",
+    "InjectionClassifier",
     "InjectionScanner",
     "JudgeScanner",
     "Kind",
@@ -68,6 +80,7 @@ __all__ = [
     "Policy",
     "Scanner",
     "SecretScanner",
+    "SentenceClassifier",
     "StreamFilter",
     "TerminalScanner",
     "UnicodeScanner",

@@ -33,7 +33,9 @@ def normalize(text: str) -> str:
 
 
 def _char_hashes(norm: str) -> npt.NDArray[np.uint64]:
-    codes = np.frombuffer(f" {norm} ".encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    codes = np.frombuffer(f" {norm} ".encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(
+        np.uint64
+    )
     out: list[npt.NDArray[np.uint64]] = []
     for n in CHAR_NGRAMS:
         if len(codes) < n:
@@ -51,7 +53,7 @@ def _char_hashes(norm: str) -> npt.NDArray[np.uint64]:
 def _word_hashes(norm: str) -> npt.NDArray[np.uint64]:
     words = _WORD.findall(norm)
     keys = [f"w:{w}" for w in words] + [f"b:{a} {b}" for a, b in itertools.pairwise(words)]
-    values = [zlib.crc32(k.encode("utf-8")) for k in keys]
+    values = [zlib.crc32(k.encode("utf-8", "surrogatepass")) for k in keys]
     h = np.asarray(values, dtype=np.uint64)
     with np.errstate(over="ignore"):
         return (h ^ np.uint64(0xABCDEF)) * _MIX

@@ -12,7 +12,7 @@ keep the one that starts first (the longer on a tie). Leaves out streaming
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 
 from ragkit.guard.policy import Policy
@@ -22,13 +22,26 @@ _STRIP_KINDS: frozenset[Kind] = frozenset({"unicode", "terminal"})
 
 
 class Guard:
-    def __init__(self, scanners: Sequence[Scanner], policy: Policy | None = None) -> None:
+    """`only` restricts scanners, by name, to some directions (e.g. the injection
+    classifier to questions); a scanner not named there runs in every direction."""
+
+    def __init__(
+        self,
+        scanners: Sequence[Scanner],
+        policy: Policy | None = None,
+        only: Mapping[str, Collection[Direction]] | None = None,
+    ) -> None:
         self.scanners = tuple(scanners)
         self.policy = policy or Policy()
+        self.only = {name: frozenset(dirs) for name, dirs in (only or {}).items()}
 
     def _active(self, direction: Direction) -> tuple[list[Scanner], list[Scanner]]:
         active = self.policy.active_kinds(direction)
-        used = [s for s in self.scanners if s.kinds & active]
+        used = [
+            s
+            for s in self.scanners
+            if s.kinds & active and direction in self.only.get(s.name, (direction,))
+        ]
         first = [s for s in used if s.kinds <= _STRIP_KINDS]
         return first, [s for s in used if not s.kinds <= _STRIP_KINDS]
 

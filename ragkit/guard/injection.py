@@ -1,12 +1,14 @@
 """Prompt injection, direct (the user's question) and indirect (a retrieved document).
 
-Two detectors, either of which reports: phrase rules in English, Chinese and German
-("ignore previous instructions", "忽略之前的指令", "vergiss alle Anweisungen",
-role-play jailbreaks, requests for the system prompt, chat-template markup, attempts to
-close the fence that marks retrieved text as data) with exact spans; and a linear
-classifier over hashed n-grams (classifier.py) fitted on labelled injections, which
-catches subtler wording and reports the whole text. Rules run on a normalised copy
-(NFKC, invisible characters dropped), so "ig\u200bnore" does not slip through.
+Three scanners, each reporting on its own: `InjectionScanner`, phrase rules in
+English, Chinese and German ("ignore previous instructions", "忽略之前的指令", "vergiss
+alle Anweisungen", role-play jailbreaks, requests for the system prompt, text addressing
+the model from inside a document, chat-template markup, attempts to close the fence that
+marks retrieved text as data) with exact spans, run on a normalised copy (NFKC,
+invisible characters dropped) so "ig\u200bnore" does not slip through;
+`InjectionClassifier`, the linear classifier over hashed n-grams (classifier.py) on a
+whole text, for questions; and `SentenceClassifier`, the same model on each sentence of
+a retrieved chunk at a high threshold.
 Leaves out semantic judgement beyond wording (judge.py asks a model) and
 obfuscations such as base64 or translation into rare languages.
 """
@@ -146,15 +148,10 @@ def _normalized(text: str) -> str:
 
 
 class InjectionScanner:
-    """Rules plus, unless `model` is None, the linear classifier at its threshold
-    (`threshold` overrides the shipped one: lower catches more and flags more)."""
+    """The phrase rules, with exact spans (the whole text when normalising moved them)."""
 
     name = "injection"
     kinds: frozenset[Kind] = frozenset({"injection"})
-
-    def __init__(self, model: LinearModel | None, threshold: float | None = None) -> None:
-        self.model = model
-        self.threshold = threshold if threshold is not None else (model.threshold if model else 1.0)
 
     def rule_findings(self, text: str) -> list[Finding]:
         norm = _normalized(text).lower()
@@ -171,28 +168,102 @@ class InjectionScanner:
                 )
         return out
 
-    def model_score(self, text: str) -> float:
-        return self.model.score(text) if self.model is not None else 0.0
+    def scan(self, text: str) -> list[Finding]:
+        return sorted(self.rule_findings(text), key=lambda f: f.start)
+
+    def pending(self, text: str) -> int:
+        # Injection is judged on whole texts (inputs and chunks), not on streams.
+        return len(text)
+
+
+class InjectionClassifier:
+    """The linear classifier alone, as its own scanner, so a guard can run it only where
+    its training data resembles the text: it was fitted on prompts people type, and on
+    document prose it fires far too often (bench/guard_bench.py measures how often), so
+    `default_guard` runs it on questions only."""
+
+    name = "classifier"
+    kinds: frozenset[Kind] = frozenset({"injection"})
+
+    def __init__(self, model: LinearModel, threshold: float | None = None) -> None:
+        self.model = model
+        self.threshold = threshold if threshold is not None else model.threshold
 
     def scan(self, text: str) -> list[Finding]:
-        out = self.rule_findings(text)
-        if not out and self.model is not None and text.strip():
-            score = self.model.score(text)
+        if not text.strip():
+            return []
+        score = self.model.score(text)
+        if score <= self.threshold:
+            return []
+        return [
+            Finding(
+                self.name, "injection", "CLASSIFIER", 0, len(text), score, "[instruction removed]"
+            )
+        ]
+
+    def pending(self, text: str) -> int:
+        return len(text)
+
+
+_SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？]*")
+# Sentence-level threshold for retrieved text: far above the question threshold, because
+# a document has many sentences and each is a chance to misfire. 0.9 was picked by
+# looking at 300 SciFact and 300 RGB passages (none fired), so figures on those two sets
+# are not held out; bench/guard_bench.py reports CMRC, the sample corpus and the rest.
+SENTENCE_THRESHOLD = 0.9
+
+
+def _mostly_cjk(text: str) -> bool:
+    return len(_CJK.findall(text)) * 3 > len(text)
+
+
+class SentenceClassifier:
+    """The classifier on each sentence of a retrieved chunk, at a high threshold: an
+    injection planted in a document is usually a sentence or two among ordinary prose,
+    and ordinary prose scored whole looks like a long prompt to a model fitted on
+    prompts. Reports the sentence's span."""
+
+    name = "sentence-classifier"
+    kinds: frozenset[Kind] = frozenset({"injection"})
+
+    def __init__(self, model: LinearModel, threshold: float = SENTENCE_THRESHOLD) -> None:
+        self.model = model
+        self.threshold = threshold
+
+    def scan(self, text: str) -> list[Finding]:
+        out: list[Finding] = []
+        for m in _SENTENCE.finditer(text):
+            sentence = m.group()
+            if len(sentence.split()) < 3 or _mostly_cjk(sentence):
+                # Too short to judge (headings, list items), or Chinese, Japanese or
+                # Korean, which the classifier never saw (the rules cover Chinese).
+                continue
+            score = self.model.score(sentence)
+            start = m.start() + len(sentence) - len(sentence.lstrip())
             if score > self.threshold:
                 out.append(
                     Finding(
                         self.name,
                         "injection",
-                        "CLASSIFIER",
-                        0,
-                        len(text),
+                        "CLASSIFIER_SENTENCE",
+                        start,
+                        m.end(),
                         score,
                         "[instruction removed]",
                     )
                 )
-        out.sort(key=lambda f: f.start)
         return out
 
+    def max_score(self, text: str) -> float:
+        """The highest score of a sentence `scan` would judge (for benchmarks)."""
+        return max(
+            (
+                self.model.score(m.group())
+                for m in _SENTENCE.finditer(text)
+                if len(m.group().split()) >= 3 and not _mostly_cjk(m.group())
+            ),
+            default=0.0,
+        )
+
     def pending(self, text: str) -> int:
-        # Injection is judged on whole texts (inputs and chunks), not on streams.
         return len(text)

@@ -8,7 +8,8 @@ gentle where the user is the author and strict where text comes from elsewhere:
   are the victims of injection, not usually its authors); secrets are redacted before
   any model sees them and shown back to the user restored; invisible characters and
   terminal controls are stripped; banned terms block.
-- chunk: an injected passage is blocked (left out of the prompt; the answer says so);
+- chunk: an injected passage is blocked (left out of the prompt, and named in the
+  session's notes, which `ragkit ask` prints);
   secrets redacted; invisible characters and controls stripped; banned terms redacted.
 - output: personal data, secrets, banned terms and exfiltration links are redacted,
   terminal controls and invisible characters stripped.

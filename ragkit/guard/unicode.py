@@ -19,7 +19,9 @@ _TAGS = "\U000e0000-\U000e007f"
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\u2061-\u2064\ufeff\u180e\u00ad"
 _BIDI = "\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c"
 _VS_SUPPLEMENT = "\U000e0100-\U000e01ef"
-_RUN = re.compile(f"[{_TAGS}{_ZERO_WIDTH}{_BIDI}{_VS_SUPPLEMENT}]+")
+# Lone surrogates: not characters at all; they come from undecodable bytes.
+_SURROGATES = "\ud800-\udfff"
+_RUN = re.compile(f"[{_TAGS}{_ZERO_WIDTH}{_BIDI}{_VS_SUPPLEMENT}{_SURROGATES}]+")
 _OTHER_FORMAT = re.compile(r"[\u2000-\u206f\ufff0-\ufffb]")
 
 
@@ -35,6 +37,8 @@ def _label(run: str) -> str:
         return "BIDI_CONTROL"
     if first >= "\U000e0100":
         return "VARIATION_SELECTOR"
+    if "\ud800" <= first <= "\udfff":
+        return "SURROGATE"
     return "ZERO_WIDTH"
 
 

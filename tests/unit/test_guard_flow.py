@@ -140,12 +140,12 @@ POISON = (
 )
 
 
-def _kb(tmp_path: Path, reply: str) -> tuple[KnowledgeBase, ScriptedChatModel]:
+def _kb(tmp_path: Path, *replies: str) -> tuple[KnowledgeBase, ScriptedChatModel]:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "kettle.txt").write_text(KETTLE)
     (docs / "poison.txt").write_text(POISON)
-    model = ScriptedChatModel([reply])
+    model = ScriptedChatModel(list(replies))
     kb = KnowledgeBase.open(
         tmp_path / "idx", embedder=HashingEmbedder(), chat_model=model, guard=default_guard()
     )
@@ -169,6 +169,14 @@ def test_ask_withholds_the_injected_chunk_fences_the_rest_and_filters_output(
     assert any("withheld" in n and "poison.txt" in n for n in notes)
     assert any(n.startswith("answer: pii (EMAIL) redacted") for n in notes)
     assert [s.source.endswith("kettle.txt") for s in answer.sources] == [True]
+    report = stream.guard.to_json()  # what `ragkit ask --json` prints under "guard"
+    withheld = report["withheld"]
+    assert isinstance(withheld, list)
+    assert [w["location"].endswith("poison.txt") for w in withheld] == [True]
+    assert report["output_findings"] == [
+        {"kind": "pii", "label": "EMAIL", "action": "redact"},
+        {"kind": "terminal", "label": "CSI", "action": "redact"},
+    ]
 
 
 def test_ask_blocks_a_question_with_a_banned_term(tmp_path: Path) -> None:
@@ -231,3 +239,43 @@ def test_stream_releases_chinese_text_before_the_end() -> None:
     out, _ = _feed(list(text))
     assert sum(len(p) for p in out[: len(text) // 2]) > 0
     assert "".join(out) == text
+
+
+def test_the_sample_corpus_passes_chunk_scanning(samples: Path) -> None:
+    # Ordinary documents must reach the model: the classifier (fitted on typed prompts,
+    # which scores prose like this handbook as injection) does not run on chunks.
+    from ragkit.chunking import Chunker, ChunkerParams
+    from ragkit.loaders import LoaderOptions, iter_files, load_file
+
+    chunker = Chunker(ChunkerParams())
+    classifier = next(s for s in GUARD.scanners if s.name == "classifier")
+    chunks = [
+        c.text
+        for f in iter_files([samples])
+        for d in load_file(f, LoaderOptions())
+        for c in chunker.split(d)
+    ]
+    assert len(chunks) > 20
+    assert any(classifier.scan(t) for t in chunks)  # why it stays off chunks
+    blocked = [t[:60] for t in chunks if GUARD.scan(t, "chunk").blocked]
+    assert blocked == []
+    assert not any(f.kind == "injection" for t in chunks for f in GUARD.scan(t, "chunk").findings)
+
+
+def test_a_secret_in_the_question_is_hidden_from_the_model_and_shown_back(
+    tmp_path: Path,
+) -> None:
+    key = "sk-proj-Ab3dEf5gHi7jKl9mNo1pQr3sTu5v"
+    kb, model = _kb(tmp_path, "Rotate [API_KEY_1] now; it is valid for two years [1].")
+    answer = kb.ask(f"Is my key {key} still valid for the kettle warranty?")
+    assert key not in model.prompts[0][-1].content
+    assert "[API_KEY_1]" in model.prompts[0][-1].content
+    assert answer.text == f"Rotate {key} now; it is valid for two years [1]."
+
+
+def test_multi_query_variants_are_written_from_the_filtered_question(tmp_path: Path) -> None:
+    key = "sk-proj-Ab3dEf5gHi7jKl9mNo1pQr3sTu5v"
+    kb, model = _kb(tmp_path, "kettle warranty length", "Two years [1].")
+    kb.ask(f"Is {key} valid for the kettle warranty?", multi_query=1)
+    assert len(model.prompts) == 2  # the variants, then the answer
+    assert all(key not in m.content for prompt in model.prompts for m in prompt)
