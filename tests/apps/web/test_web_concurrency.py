@@ -144,7 +144,9 @@ def test_a_client_that_leaves_stops_its_answer(tmp_path: Path) -> None:
     app = slow_app(tmp_path, model)
     with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
         cid = seeded(client)
-        with client.stream("POST", f"/api/collections/{cid}/ask", json={"question": "kettles?"}) as r:
+        with client.stream(
+            "POST", f"/api/collections/{cid}/ask", json={"question": "kettles?"}
+        ) as r:
             for line in r.iter_lines():
                 if line.startswith("data: ") and "w3 " in line:
                     break  # leave mid-answer
