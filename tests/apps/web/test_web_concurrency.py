@@ -138,7 +138,7 @@ def test_a_full_queue_answers_503_at_once(tmp_path: Path) -> None:
         assert r.status_code == 503 and time.monotonic() - started < 1.5
         assert "already waiting for the model" in r.json()["error"]["message"]
         first.join()
-        assert ask(client, cid, "now?")[-1] == "done"
+        assert ask(client, cid, "do kettles boil water now?")[-1] == "done"
 
 
 def test_a_client_that_leaves_stops_its_answer(tmp_path: Path) -> None:
@@ -146,7 +146,9 @@ def test_a_client_that_leaves_stops_its_answer(tmp_path: Path) -> None:
     app = slow_app(tmp_path, model)
     with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
         cid = seeded(client)
-        with client.stream("POST", f"/api/collections/{cid}/ask", json={"question": "k?"}) as r:
+        with client.stream(
+            "POST", f"/api/collections/{cid}/ask", json={"question": "kettles?"}
+        ) as r:
             for line in r.iter_lines():
                 if line.startswith("data: ") and "w3 " in line:
                     break  # leave mid-answer
@@ -156,7 +158,7 @@ def test_a_client_that_leaves_stops_its_answer(tmp_path: Path) -> None:
         assert app.state.web.models.pending == 0
         assert model.pulled < 200  # stopped well before the 400 pieces (4 s) it would run
         model.pulled, model.pieces = 0, 20
-        kinds = ask(client, cid, "still there?")
+        kinds = ask(client, cid, "do kettles still boil water?")
         assert kinds[-1] == "done" and model.pulled == 20
 
 
@@ -184,7 +186,9 @@ def test_a_waiting_question_hears_its_place_in_the_queue(tmp_path: Path) -> None
         first.start()
         assert model.started.wait(10)
         events = []
-        with client.stream("POST", f"/api/collections/{cid}/ask", json={"question": "q"}) as r:
+        with client.stream(
+            "POST", f"/api/collections/{cid}/ask", json={"question": "do kettles boil?"}
+        ) as r:
             for line in r.iter_lines():
                 if line.startswith(("event: ", "data: ")):
                     events.append(line)
@@ -201,7 +205,11 @@ def test_a_waiting_question_hears_its_place_in_the_queue(tmp_path: Path) -> None
         second.start()
         model.started.clear()
         assert model.started.wait(10)
-        body = {"model": cid, "stream": True, "messages": [{"role": "user", "content": "q"}]}
+        body = {
+            "model": cid,
+            "stream": True,
+            "messages": [{"role": "user", "content": "do kettles boil?"}],
+        }
         with client.stream("POST", "/v1/chat/completions", json=body) as r:
             lines = [line for line in r.iter_lines() if line]
         second.join()
