@@ -36,7 +36,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-QUESTIONS = [
+QUESTIONS = (
     "How long is the warranty on the Ember brewing kettle?",
     "When was the Lumen Tea Cooperative founded?",
     "How large must a member's tea garden be?",
@@ -45,7 +45,7 @@ QUESTIONS = [
     "What do members pay to join?",
     "How is green tea processed at the drying house?",
     "What is the Wuxi garden known for?",
-]
+)
 
 
 @dataclass

@@ -6,8 +6,8 @@ slow. A question is retrieved and answered there; each piece is handed to the re
 event loop through an asyncio queue. A client that goes away cancels its question: a
 queued one is skipped, a running one stops at the next piece. More than
 `max_pending` questions waiting gets HTTP 503 at once rather than an ever longer wait.
-Leaves out chat history (the last user message is the question) and sampling options
-per request (the server's settings apply).
+An OpenAI client's `max_tokens` (capped at the server's), `temperature`, `seed` and `stop`
+apply to its own question. Leaves out chat history (the last user message is the question).
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from apps.web.collections import Collection
 from apps.web.errors import ApiError
-from ragkit import Answer, Citation, EmptyQueryError, RagkitError
+from ragkit import Answer, Citation, EmptyQueryError, GenerationOptions, RagkitError
 from ragkit.types import SearchMode
 
 log = logging.getLogger("ragkit.web")
@@ -59,6 +59,26 @@ class Failed:
 
 
 Event = Waiting | Sources | Piece | Done | Failed
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Sampling asked for by one request; None keeps the server's setting. `max_tokens`
+    can only lower the server's limit, so a client cannot tie up the model for longer."""
+
+    max_tokens: int | None = None
+    temperature: float | None = None
+    seed: int | None = None
+    stop: tuple[str, ...] | None = None
+
+    def apply(self, base: GenerationOptions) -> GenerationOptions:
+        return replace(
+            base,
+            max_tokens=min(self.max_tokens or base.max_tokens, base.max_tokens),
+            temperature=base.temperature if self.temperature is None else self.temperature,
+            seed=base.seed if self.seed is None else self.seed,
+            stop=base.stop if self.stop is None else self.stop,
+        )
 
 
 def citation_json(c: Citation) -> dict[str, Any]:
@@ -97,7 +117,9 @@ class ModelQueue:
         with self._lock:
             return ticket - self._finished
 
-    def ask(self, coll: Collection, question: str) -> AsyncIterator[Event]:
+    def ask(
+        self, coll: Collection, question: str, sampling: Sampling | None = None
+    ) -> AsyncIterator[Event]:
         """Queue `question` now (HTTP 503 when the queue is full); iterate for its events."""
         if not question.strip():
             raise ApiError(
@@ -133,7 +155,7 @@ class ModelQueue:
         def work() -> None:
             try:
                 if not cancelled.is_set():
-                    self._answer(coll, question, emit, cancelled)
+                    self._answer(coll, question, sampling, emit, cancelled)
             finally:
                 with self._lock:
                     self._finished += 1
@@ -146,12 +168,22 @@ class ModelQueue:
         self,
         coll: Collection,
         question: str,
+        sampling: Sampling | None,
         emit: Callable[[Event | None], None],
         cancelled: threading.Event,
     ) -> None:
         try:
-            with coll.read_lock:  # the cached reader may be swapped by another request
-                stream = coll.kb.ask_stream(question, self.k, self.mode)
+            kb = coll.kb
+            base = kb.generation
+            # Every question runs on this one thread and `generation` is read only while
+            # the stream is built, so swapping it here and back affects no other request.
+            if sampling is not None:
+                kb.generation = sampling.apply(base)
+            try:
+                with coll.read_lock:  # the cached reader may be swapped by another request
+                    stream = kb.ask_stream(question, self.k, self.mode)
+            finally:
+                kb.generation = base
             emit(Sources(tuple(stream.sources)))
             pieces = iter(stream)
             for piece in pieces:

@@ -2,10 +2,10 @@
 cited page's text.
 
 Uploads are checked (names, types, size) and staged in the request, then handed to the
-collection's writer thread, which returns at once with a job to poll. Questions stream
-back as server-sent events: `waiting` (while queued), `sources`, then `text` pieces,
-then `done` (the answer with its citations) or `error`. Leaves out the OpenAI-compatible
-routes (apps.web.openai_api).
+collection's writer thread, which returns at once with a job to poll (or to follow as
+server-sent `progress` events). Questions stream back as server-sent events: `waiting`
+(while queued), `sources`, then `text` pieces, then `done` (the answer with its
+citations) or `error`. Leaves out the OpenAI-compatible routes (apps.web.openai_api).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from apps.web.state import sse, web_state
 from apps.web.uploads import check_type, ensure_real_dir, safe_name, stage
 
 MAX_FILES = 50
+JOB_EVENT_INTERVAL = 0.1  # seconds between looks at a job's progress
 
 
 class NewCollection(BaseModel):
@@ -85,6 +86,32 @@ def api_router() -> APIRouter:
                 404, f"no indexing job {job_id!r} (jobs are kept in memory)", "not_found_error"
             )
         return job.snapshot()
+
+    @router.get("/jobs/{job_id}/events")
+    async def job_events(job_id: str, request: Request) -> StreamingResponse:
+        """The job's progress as server-sent `progress` events, one per change, ending
+        when it is done or failed (the page polls /jobs/{id}; scripts may prefer this)."""
+        job = web_state(request).jobs.get(job_id)
+        if job is None:
+            raise ApiError(
+                404, f"no indexing job {job_id!r} (jobs are kept in memory)", "not_found_error"
+            )
+
+        async def stream() -> AsyncIterator[str]:
+            last: dict[str, Any] = {}
+            while True:
+                snap = job.snapshot()
+                moved = {k: v for k, v in snap.items() if k != "seconds"}
+                if moved != last:
+                    last = moved
+                    yield sse("progress", json.dumps(snap))
+                if snap["state"] in ("done", "failed"):
+                    return
+                await asyncio.sleep(JOB_EVENT_INTERVAL)
+
+        return StreamingResponse(
+            stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        )
 
     @router.post("/collections/{cid}/ask")
     async def ask(cid: str, body: Question, request: Request) -> StreamingResponse:

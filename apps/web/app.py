@@ -9,9 +9,10 @@ models (the caller's `open_kb` does).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import MappingProxyType
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
@@ -33,12 +34,14 @@ from ragkit import __version__
 STATIC = Path(__file__).parent / "static"
 # The page loads nothing from elsewhere and runs no inline script: a document that smuggles
 # markup into an answer or a page view still cannot run code.
-PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
-    "base-uri 'none'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-cache",
-}
+PAGE_HEADERS: Mapping[str, str] = MappingProxyType(
+    {
+        "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+        "base-uri 'none'; frame-ancestors 'none'",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-cache",
+    }
+)
 
 
 def create_app(config: WebConfig, open_kb: KbFactory) -> FastAPI:
@@ -86,7 +89,7 @@ def create_app(config: WebConfig, open_kb: KbFactory) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
-        return FileResponse(STATIC / "index.html", headers=PAGE_HEADERS)
+        return FileResponse(STATIC / "index.html", headers=dict(PAGE_HEADERS))
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, object]:

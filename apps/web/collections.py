@@ -109,7 +109,11 @@ class Collection:
         if self.folder is not None and self.uploads_dir.is_dir():
             for path in sorted(self.uploads_dir.iterdir()):
                 if path.name not in indexed and path.is_file() and not path.is_symlink():
-                    reason = self._failures.get(path.name, "waiting to be indexed")
+                    # Known failures say why; otherwise it is queued, or a restart cut the
+                    # job short before the index took it.
+                    reason = self._failures.get(
+                        path.name, "not in the index yet (upload it again if this stays)"
+                    )
                     indexed[path.name] = {
                         "name": path.name,
                         "chunks": 0,
@@ -203,6 +207,8 @@ class Collections:
         if cid != folder.name or not _ID.match(cid) or folder.is_symlink() or cid in self._items:
             log.warning("skipping %s: its collection.json does not match the folder", folder)
             return
+        # Uploads staged by a server that stopped before handing them over are dropped.
+        shutil.rmtree(folder / "staging", ignore_errors=True)
         kb = self._open_kb(folder / "index")
         self._items[cid] = Collection(cid, name, folder / "index", kb, folder, created)
 

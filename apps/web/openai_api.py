@@ -5,8 +5,9 @@
 as one `chat.completion` or, with `stream: true`, as `chat.completion.chunk` server-sent
 events ending in `data: [DONE]`. Answers carry an extra `citations` field (file, page,
 snippet) that OpenAI clients ignore and ragkit-aware ones read. Leaves out tools, several
-choices (`n`), logprobs, token usage counts and per-request sampling options; unknown
-request fields are accepted and ignored, as OpenAI-compatible servers commonly do.
+choices (`n`), logprobs and token usage counts; of the sampling options `max_tokens` (at
+most the server's), `temperature`, `seed` and `stop` apply. Unknown request fields are
+accepted and ignored, as OpenAI-compatible servers commonly do.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from apps.web.answers import Done, Event, Failed, Piece, Waiting, citation_json
+from apps.web.answers import Done, Event, Failed, Piece, Sampling, Waiting, citation_json
 from apps.web.errors import ApiError, error_body
 from apps.web.state import sse, web_state
 
@@ -37,6 +38,20 @@ class ChatRequest(BaseModel):
     model: str
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
+    max_tokens: int | None = Field(None, ge=1)
+    max_completion_tokens: int | None = Field(None, ge=1)
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+    seed: int | None = None
+    stop: str | list[str] | None = None
+
+    def sampling(self) -> Sampling:
+        stop = [self.stop] if isinstance(self.stop, str) else self.stop
+        return Sampling(
+            max_tokens=self.max_completion_tokens or self.max_tokens,
+            temperature=self.temperature,
+            seed=self.seed,
+            stop=tuple(stop) if stop is not None else None,
+        )
 
 
 def question_of(messages: list[ChatMessage]) -> str:
@@ -74,7 +89,7 @@ def openai_router() -> APIRouter:
     async def chat(body: ChatRequest, request: Request) -> dict[str, Any] | StreamingResponse:
         state = web_state(request)
         coll = state.collections.get(body.model)
-        events = state.models.ask(coll, question_of(body.messages))
+        events = state.models.ask(coll, question_of(body.messages), body.sampling())
         reply_id = "chatcmpl-" + uuid.uuid4().hex
         created = int(time.time())
         if body.stream:

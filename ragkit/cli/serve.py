@@ -100,7 +100,13 @@ def _build(settings: Settings, names: list[str], api_key: str | None) -> FastAPI
                 f"index {path} does not exist; build it first with: "
                 f"ragkit index PATH --index {name}"
             )
-        served[Path(name).name] = path
+        model_id = Path(name).name
+        if model_id in served:
+            raise ConfigError(
+                f"two --index values are both named {model_id!r}; serve one of them, or "
+                "give each index its own name"
+            )
+        served[model_id] = path
     server = settings.server
     config = WebConfig(
         data_dir=server.data_dir,

@@ -229,9 +229,9 @@ async function ask(question) {
     });
     let text = "";
     for await (const { event, data } of serverEvents(response)) {
-      $("ask-status").textContent = event === "waiting"
-        ? `Waiting for the model: ${data.ahead} question${data.ahead === 1 ? "" : "s"} ahead…`
-        : "";
+      $("ask-status").textContent = event !== "waiting" ? ""
+        : data.ahead > 0 ? `Waiting for the model: ${data.ahead} question${data.ahead === 1 ? "" : "s"} ahead…`
+        : "Looking for sources…";
       if (event === "sources") renderSources(data.sources, []);
       else if (event === "text") { text += data.text; answer.textContent = text; }
       else if (event === "done") {

@@ -55,12 +55,12 @@ def make_pdf(path: Path, pages: Sequence[str]) -> Path:
     return path
 
 
-HANDBOOK_PAGES = [
+HANDBOOK_PAGES = (
     "Welcome to the Ember handbook. This guide covers brewing kettles and their care.",
     "Warranty terms. The Ember brewing kettle carries a warranty of seven years from the "
     "date of purchase.",
     "Cleaning. Descale the kettle every month with citric acid and rinse it twice.",
-]
+)
 
 
 @pytest.fixture

@@ -135,10 +135,18 @@ def test_collections_survive_a_restart(make_app: Callable[..., FastAPI], handboo
     with TestClient(make_app(), base_url=LOCAL) as c:
         cid = new_collection(c)
         upload(c, cid, ("handbook.pdf", handbook.read_bytes()))
+    folder = Path("data/collections") / cid  # tests run in tmp_path
+    (folder / "staging" / "deadjob").mkdir(parents=True)  # a stop mid-upload left these
+    (folder / "staging" / "deadjob" / "half.pdf").write_bytes(b"%PDF-")
+    (folder / "uploads" / "orphan.md").write_text("placed, never indexed")
     with TestClient(make_app(), base_url=LOCAL) as c:
         assert [x["id"] for x in c.get("/api/collections").json()["collections"]] == [cid]
+        assert not (folder / "staging").exists()
         docs = c.get(f"/api/collections/{cid}/documents").json()["documents"]
-        assert [d["name"] for d in docs] == ["handbook.pdf"]
+        assert [(d["name"], d["status"]) for d in docs] == [
+            ("handbook.pdf", "indexed"),
+            ("orphan.md", "not indexed"),
+        ]
         assert ask_events(c, cid, "warranty years")[-1][0] == "done"
 
 

@@ -48,3 +48,22 @@ def test_serve_an_existing_index(tmp_path: Path) -> None:
         out, _ = proc.communicate(timeout=30)
     assert out.startswith(f"ragkit serving on http://127.0.0.1:{port}/ (data in srv)"), out
     assert "Traceback" not in out and (tmp_path / "srv" / "collections").is_dir()
+
+
+def test_two_served_indexes_may_not_share_a_name(tmp_path: Path) -> None:
+    doc = tmp_path / "a.md"
+    doc.write_text("kettles")
+    for where in ("one", "two"):
+        KnowledgeBase.open(tmp_path / where / "docs", embedder=HashingEmbedder()).add([doc])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAGKIT_")}
+    env["PYTHONPATH"] = str(ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "ragkit.cli", "serve", "-i", "one/docs", "-i", "two/docs"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1 and done.stderr.count("\n") == 1
+    assert "two --index values are both named 'docs'" in done.stderr

@@ -16,6 +16,8 @@ from conftest import ThreadServer, fake_factory, wait_job
 from fastapi import FastAPI
 
 from apps.web import WebConfig, create_app
+from ragkit import ChunkerParams, HashingEmbedder, KnowledgeBase, ScriptedChatModel
+from ragkit.embeddings.base import Vectors
 from ragkit.index.engine import IndexReader
 from ragkit.index.verify import problems, uncommitted, visible_state
 from ragkit.llm.base import GenerationOptions, Message
@@ -136,7 +138,7 @@ def test_a_full_queue_answers_503_at_once(tmp_path: Path) -> None:
         assert r.status_code == 503 and time.monotonic() - started < 1.5
         assert "already waiting for the model" in r.json()["error"]["message"]
         first.join()
-        assert ask(client, cid, "now?")[-1] == "done"
+        assert ask(client, cid, "do kettles boil water now?")[-1] == "done"
 
 
 def test_a_client_that_leaves_stops_its_answer(tmp_path: Path) -> None:
@@ -175,7 +177,7 @@ def test_sse_text_events_are_valid_json(live_server: ThreadServer, handbook: Pat
 
 
 def test_a_waiting_question_hears_its_place_in_the_queue(tmp_path: Path) -> None:
-    model = SlowModel(pieces=60, delay=0.02)
+    model = SlowModel(pieces=30, delay=0.02)
     app = slow_app(tmp_path, model)
     app.state.web.models.heartbeat = 0.2
     with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
@@ -184,7 +186,9 @@ def test_a_waiting_question_hears_its_place_in_the_queue(tmp_path: Path) -> None
         first.start()
         assert model.started.wait(10)
         events = []
-        with client.stream("POST", f"/api/collections/{cid}/ask", json={"question": "q"}) as r:
+        with client.stream(
+            "POST", f"/api/collections/{cid}/ask", json={"question": "do kettles boil?"}
+        ) as r:
             for line in r.iter_lines():
                 if line.startswith(("event: ", "data: ")):
                     events.append(line)
@@ -201,10 +205,52 @@ def test_a_waiting_question_hears_its_place_in_the_queue(tmp_path: Path) -> None
         second.start()
         model.started.clear()
         assert model.started.wait(10)
-        body = {"model": cid, "stream": True, "messages": [{"role": "user", "content": "q"}]}
+        body = {
+            "model": cid,
+            "stream": True,
+            "messages": [{"role": "user", "content": "do kettles boil?"}],
+        }
         with client.stream("POST", "/v1/chat/completions", json=body) as r:
             lines = [line for line in r.iter_lines() if line]
         second.join()
         assert lines[0].startswith("data: ") and '"role": "assistant"' in lines[0]
         assert lines[1] == ": waiting for the model, 1 questions ahead"
         assert lines[-1] == "data: [DONE]"
+
+
+class SlowEmbedder(HashingEmbedder):
+    def embed_batch(self, texts: Sequence[str]) -> Vectors:
+        time.sleep(0.15)
+        return super().embed_batch(texts)
+
+
+def test_indexing_progress_as_server_sent_events(tmp_path: Path) -> None:
+    embedder = SlowEmbedder(batch_size=1)
+    chunker = ChunkerParams(chunk_size=120, chunk_overlap=0)
+    config = WebConfig(data_dir=tmp_path / "data")
+    app = create_app(
+        config,
+        lambda path: KnowledgeBase.open(
+            path, embedder=embedder, chunker=chunker, chat_model=ScriptedChatModel(["x"])
+        ),
+    )
+    para = "Paragraph {} about kettle {}: its lid closes tightly and keeps the tea warm for hours."
+    text = "\n\n".join(para.format(i, i) for i in range(6))
+    with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        cid = client.post("/api/collections", json={"name": "p"}).json()["id"]
+        r = client.post(
+            f"/api/collections/{cid}/documents", files=[("files", ("p.txt", text.encode()))]
+        )
+        job_id = r.json()["job"]["id"]
+        snaps = []
+        with client.stream("GET", f"/api/jobs/{job_id}/events") as s:
+            assert s.headers["content-type"].startswith("text/event-stream")
+            for line in s.iter_lines():
+                if line.startswith("data: "):
+                    snaps.append(json.loads(line.removeprefix("data: ")))
+                else:
+                    assert line in ("", "event: progress"), line
+        assert snaps[-1]["state"] == "done" and snaps[-1]["chunks_done"] == 6
+        embedded = [s["chunks_done"] for s in snaps if s["stage"] == "embedding"]
+        assert len(set(embedded)) >= 3 and embedded == sorted(embedded)  # seen moving
+        assert client.get("/api/jobs/nope/events").status_code == 404

@@ -4,14 +4,18 @@ through the `openai` client package where it is installed."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from conftest import KEY, ThreadServer, wait_job
+from conftest import KEY, ThreadServer, fake_factory, wait_job
 from fastapi import FastAPI
+
+from apps.web import WebConfig, create_app
+from ragkit import GenerationOptions, Message, ScriptedChatModel
 
 
 def setup_collection(client: httpx.Client, handbook: Path) -> str:
@@ -128,3 +132,43 @@ def test_the_openai_client_package_can_use_ragkit_as_a_model(
             wrong.models.list()
         with pytest.raises(openai.NotFoundError):
             client.chat.completions.create(model="nope", messages=question)
+
+
+class Recording(ScriptedChatModel):
+    """The scripted reply, recording the generation options of every call."""
+
+    def __init__(self) -> None:
+        super().__init__(["Seven years [1]."])
+        self.options: list[GenerationOptions] = []
+
+    def stream(self, messages: Sequence[Message], options: GenerationOptions) -> Iterator[str]:
+        self.options.append(options)
+        yield from super().stream(messages, options)
+
+
+def test_sampling_options_apply_to_their_request_only(tmp_path: Path, handbook: Path) -> None:
+    model = Recording()
+    app = create_app(WebConfig(data_dir=tmp_path / "data"), fake_factory(model))
+    with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        cid = setup_collection(client, handbook)
+        question = [{"role": "user", "content": "warranty?"}]
+        asked = {"max_tokens": 12, "temperature": 0.7, "seed": 3, "stop": "END"}
+        r = client.post("/v1/chat/completions", json={"model": cid, "messages": question, **asked})
+        assert r.status_code == 200
+        r = client.post(
+            "/v1/chat/completions",
+            json={"model": cid, "messages": question, "max_completion_tokens": 100_000},
+        )
+        assert r.status_code == 200
+        r = client.post("/v1/chat/completions", json={"model": cid, "messages": question})
+        assert r.status_code == 200
+        default = GenerationOptions()
+        assert model.options == [
+            replace(default, max_tokens=12, temperature=0.7, seed=3, stop=("END",)),
+            default,  # asking for more than the server allows gets the server's limit
+            default,  # and nothing leaks into the next request
+        ]
+        bad = client.post(
+            "/v1/chat/completions", json={"model": cid, "messages": question, "temperature": 5}
+        )
+        assert bad.status_code == 400 and "temperature" in bad.json()["error"]["message"]
