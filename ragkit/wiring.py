@@ -107,19 +107,35 @@ def query_embedder(settings: Settings) -> Embedder | None:
 
 
 def knowledge_base(
-    settings: Settings, name: str | None = None, with_llm: bool = False
+    settings: Settings,
+    name: str | None = None,
+    with_llm: bool = False,
+    *,
+    path: Path | None = None,
+    models: SharedModels | None = None,
 ) -> KnowledgeBase:
+    """The knowledge base the settings describe: index `name` under the index home, or
+    the folder `path`. `models` shares already-built models between many indexes (the
+    server's collections); otherwise each is built here, the chat model only when
+    `with_llm` (or multi-query) needs it."""
     try:
         chunker = ChunkerParams(settings.index.chunk_size, settings.index.chunk_overlap)
     except ValueError as exc:
         raise ConfigError(f"setting index.chunk_overlap: {exc}") from None
     loader = settings.loader
-    llm = chat_model(settings) if with_llm or settings.retrieval.multi_query else None
-    return KnowledgeBase.open(
-        index_path(settings, name),
-        embedder=make_embedder(
+    if models is not None:
+        llm: ChatModel | None = models.chat_model
+        embedder, questions, rerank = models.embedder, models.query_embedder, models.reranker
+        with_llm = True
+    else:
+        llm = chat_model(settings) if with_llm or settings.retrieval.multi_query else None
+        embedder = make_embedder(
             settings.embedder.model, settings.embedder.batch_size, settings.embedder.models_dir
-        ),
+        )
+        questions, rerank = query_embedder(settings), reranker(settings)
+    return KnowledgeBase.open(
+        path if path is not None else index_path(settings, name),
+        embedder=embedder,
         chunker=chunker,
         loader_options=LoaderOptions(
             jsonl_text_field=loader.jsonl_text_field,
@@ -133,8 +149,8 @@ def knowledge_base(
         rrf_k=settings.retrieval.rrf_k,
         candidates=settings.retrieval.candidates,
         ivf_threshold=settings.index.ivf_threshold,
-        query_embedder=query_embedder(settings),
-        reranker=reranker(settings),
+        query_embedder=questions,
+        reranker=rerank,
         rerank_depth=settings.retrieval.rerank_depth,
         multi_query=settings.retrieval.multi_query,
         fusion=settings.retrieval.fusion,
@@ -193,7 +209,9 @@ class SharedModels:
 def shared_models(settings: Settings) -> SharedModels:
     """The configured models, built (not yet loaded: each loads on first use)."""
     return SharedModels(
-        embedder=make_embedder(settings.embedder.model, settings.embedder.batch_size),
+        embedder=make_embedder(
+            settings.embedder.model, settings.embedder.batch_size, settings.embedder.models_dir
+        ),
         query_embedder=query_embedder(settings),
         chat_model=chat_model(settings),
         reranker=reranker(settings),
@@ -202,28 +220,4 @@ def shared_models(settings: Settings) -> SharedModels:
 
 def knowledge_base_at(settings: Settings, path: Path, models: SharedModels) -> KnowledgeBase:
     """A `KnowledgeBase` for the index folder `path` over already-built `models`."""
-    try:
-        chunker = ChunkerParams(settings.index.chunk_size, settings.index.chunk_overlap)
-    except ValueError as exc:
-        raise ConfigError(f"setting index.chunk_overlap: {exc}") from None
-    loader = settings.loader
-    return KnowledgeBase.open(
-        path,
-        embedder=models.embedder,
-        chunker=chunker,
-        loader_options=LoaderOptions(
-            jsonl_text_field=loader.jsonl_text_field,
-            jsonl_title_field=loader.jsonl_title_field,
-            jsonl_id_field=loader.jsonl_id_field,
-            max_file_bytes=loader.max_file_bytes,
-        ),
-        chat_model=models.chat_model,
-        generation=generation_options(settings),
-        rrf_k=settings.retrieval.rrf_k,
-        candidates=settings.retrieval.candidates,
-        ivf_threshold=settings.index.ivf_threshold,
-        query_embedder=models.query_embedder,
-        reranker=models.reranker,
-        rerank_depth=settings.retrieval.rerank_depth,
-        multi_query=settings.retrieval.multi_query,
-    )
+    return knowledge_base(settings, path=path, models=models)
