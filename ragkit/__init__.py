@@ -24,7 +24,15 @@ from ragkit.llm import ChatModel, GenerationOptions, LlamaCppChatModel, Message,
 from ragkit.loaders import LoaderOptions
 from ragkit.rerank import CrossEncoderReranker, Reranker
 from ragkit.retrieval import SearchFilter
-from ragkit.types import Answer, Citation, FileOutcome, IndexReport, SearchHit, StoredChunk
+from ragkit.types import (
+    Answer,
+    Citation,
+    DocumentInfo,
+    FileOutcome,
+    IndexReport,
+    SearchHit,
+    StoredChunk,
+)
 
 __all__ = [
     "Answer",
@@ -33,6 +41,7 @@ __all__ = [
     "Citation",
     "ConfigError",
     "CrossEncoderReranker",
+    "DocumentInfo",
     "Embedder",
     "EmptyQueryError",
     "FileOutcome",

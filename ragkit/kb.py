@@ -5,8 +5,11 @@ all passed in as typed objects or built from defaults (the bundled models). Sear
 (filters, MMR, a reranker, multi-query variants written by the chat model) are passed
 through to the `Retriever`; all are off unless asked for. Models load
 lazily and are cached on the instance, never in module globals. The reader is reopened
-when another process commits a newer generation. Leaves out configuration files and
-environment variables: `ragkit.config` and the CLI turn those into arguments here.
+when another process commits a newer generation. `documents`, `chunk` and `page_text`
+let an application show what is indexed without reaching into the index's store; an
+instance is not safe to share between threads without the caller's own lock. Leaves out
+configuration files and environment variables: `ragkit.config` and the CLI turn those
+into arguments here.
 """
 
 from __future__ import annotations
@@ -19,22 +22,32 @@ from types import TracebackType
 from ragkit.analysis import Analyzer
 from ragkit.chunking import Chunker, ChunkerParams
 from ragkit.embeddings import Embedder, make_embedder
-from ragkit.errors import EmptyQueryError
+from ragkit.errors import EmptyQueryError, RagkitError
 from ragkit.extractive import extract_answer
 from ragkit.grounding import SentenceScorer
 from ragkit.guard import Guard
 from ragkit.guard.session import GuardSession
 from ragkit.index.engine import IndexReader, IndexWriter, index_exists
+from ragkit.index.fsutil import sha256_file
 from ragkit.index.progress import IndexProgress
 from ragkit.llm.base import ChatModel, GenerationOptions, Message
 from ragkit.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path
-from ragkit.loaders import LoaderOptions
+from ragkit.loaders import LoaderOptions, load_file
 from ragkit.multiquery import generate_variants
 from ragkit.pipelines import AnswerStream, Prompt, answer
 from ragkit.prompts import PromptTemplates
 from ragkit.rerank import Reranker
 from ragkit.retrieval import Fusion, Retriever, SearchFilter
-from ragkit.types import Answer, AnswerMode, IndexReport, SearchHit, SearchMode
+from ragkit.types import (
+    Answer,
+    AnswerMode,
+    Document,
+    DocumentInfo,
+    IndexReport,
+    SearchHit,
+    SearchMode,
+    StoredChunk,
+)
 
 
 class KnowledgeBase:
@@ -91,6 +104,9 @@ class KnowledgeBase:
         self._chat_model = chat_model
         self._analyzer = Analyzer()
         self._reader: IndexReader | None = None
+        # The file `page_text` read last, keyed by what identifies its content, so paging
+        # through a long PDF does not extract it again on every call.
+        self._reread: tuple[tuple[str, str, int, int], list[Document]] | None = None
 
     @classmethod
     def open(
@@ -194,6 +210,58 @@ class KnowledgeBase:
                 self._reader.close()
             self._reader = IndexReader.open(self.path)
         return self._reader
+
+    def documents(self, source: str | Path | None = None) -> list[DocumentInfo]:
+        """The indexed documents (only those of file `source`, when given), by file;
+        empty before anything is indexed."""
+        if not self.exists:
+            return []
+        reader = self.reader()
+        return reader.store.document_infos(
+            reader.generation, None if source is None else _source_name(source)
+        )
+
+    def chunk(self, chunk_id: int) -> StoredChunk | None:
+        """Chunk `chunk_id` (`SearchHit.chunk.id`, `Citation.chunk_id`); None when the
+        index holds no such chunk now (removed or re-indexed since, or never)."""
+        if not self.exists:
+            return None
+        return self.reader().chunks([chunk_id]).get(chunk_id)
+
+    def page_text(
+        self, source: str | Path, page: int | None = None, *, key: str | None = None
+    ) -> str | None:
+        """Page `page` (1-based) of indexed file `source` read again from the file, or
+        with `page` None the document's whole text. `key` picks one document of a file
+        holding several (JSON lines; default the first). None when the file is not
+        indexed, is gone or changed since it was indexed, or has no such page."""
+        if page is not None and page < 1:
+            raise ValueError(f"page {page} is not a page number; pages count from 1")
+        if not self.exists:
+            return None
+        reader = self.reader()
+        state = reader.store.file_state(_source_name(source), reader.generation)
+        if state is None:
+            return None
+        path = Path(state.source)
+        try:
+            st = path.stat()
+            stamp = (state.sha256, state.source, st.st_size, st.st_mtime_ns)
+            if self._reread is None or self._reread[0] != stamp:
+                # Same size and mtime, or failing that the same content, as the indexer
+                # decides; a changed file's pages no longer match the stored chunks.
+                same = (st.st_size, st.st_mtime_ns) == (state.size, state.mtime_ns)
+                if not same and sha256_file(path) != state.sha256:
+                    return None
+                self._reread = (stamp, load_file(path, self.loader_options))
+        except (OSError, RagkitError):
+            return None
+        doc = next((d for d in self._reread[1] if key is None or d.key == key), None)
+        if doc is None:
+            return None
+        if page is None:
+            return doc.text
+        return next((p.text for p in doc.pages if p.number == page), None)
 
     def retriever(self) -> Retriever:
         return Retriever(
@@ -354,3 +422,8 @@ class KnowledgeBase:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _source_name(source: str | Path) -> str:
+    """A file as the index names it: resolved, as the writer resolves what it indexes."""
+    return str(Path(source).resolve())

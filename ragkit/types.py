@@ -89,6 +89,20 @@ def format_location(source: str, page_start: int | None, page_end: int | None) -
 
 
 @dataclass(frozen=True)
+class DocumentInfo:
+    """One indexed document as `KnowledgeBase.documents()` lists it. `pages` is the last
+    page any of its chunks reaches (pages after it hold no text); None for formats
+    without pages."""
+
+    source: str
+    key: str
+    title: str
+    file_type: str
+    chunks: int
+    pages: int | None
+
+
+@dataclass(frozen=True)
 class SearchHit:
     """One retrieved chunk with its 1-based rank and the score of the mode that ranked it
     (cosine similarity for dense, BM25 score for bm25, fused RRF score for hybrid)."""

@@ -137,7 +137,7 @@ class ChatApp(App[None]):
             return
         source = self.sources[event.option_index]
         try:
-            chunk = self.session.kb.reader().chunks([source.chunk_id]).get(source.chunk_id)
+            chunk = self.session.kb.chunk(source.chunk_id)
         except RagkitError as exc:
             self._note(str(exc), "error")
             return

@@ -31,6 +31,7 @@ from apps.web.jobs import IndexJob
 from apps.web.pages import page_view
 from apps.web.state import sse, web_state
 from apps.web.uploads import check_type, ensure_real_dir, safe_name, stage
+from ragkit import KnowledgeBase
 
 MAX_FILES = 50
 JOB_EVENT_INTERVAL = 0.1  # seconds between looks at a job's progress
@@ -148,19 +149,21 @@ def api_router() -> APIRouter:
     async def page(
         cid: str, chunk_id: int, request: Request, page: int | None = None
     ) -> dict[str, Any]:
-        state = web_state(request)
-        coll = state.collections.get(cid)
-        chunk = await run_in_threadpool(coll.chunk, chunk_id)
-        if chunk is None:
-            raise ApiError(
-                404,
-                f"no passage {chunk_id} in collection {cid}; it may have been deleted or "
-                "re-indexed since the answer",
-                "not_found_error",
-            )
-        options = coll.kb.loader_options
-        view = await run_in_threadpool(page_view, chunk, page, options, state.documents)
-        return view.as_json()
+        coll = web_state(request).collections.get(cid)
+
+        def view(kb: KnowledgeBase) -> dict[str, Any]:
+            chunk = kb.chunk(chunk_id)
+            if chunk is None:
+                raise ApiError(
+                    404,
+                    f"no passage {chunk_id} in collection {cid}; it may have been deleted or "
+                    "re-indexed since the answer",
+                    "not_found_error",
+                )
+            return page_view(kb, chunk, page).as_json()
+
+        # Under the read lock throughout: page_text reads the index as well as the file.
+        return await run_in_threadpool(coll.read, view)
 
     return router
 

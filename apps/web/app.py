@@ -25,7 +25,6 @@ from apps.web.config import KbFactory, WebConfig
 from apps.web.errors import error_body, install_handlers
 from apps.web.jobs import JobBoard
 from apps.web.openai_api import openai_router
-from apps.web.pages import DocumentCache
 from apps.web.security import LoopbackHostOnly, require_key
 from apps.web.state import WebState
 from apps.web.uploads import BodyLimit, BodyTooLargeError
@@ -53,7 +52,6 @@ def create_app(config: WebConfig, open_kb: KbFactory) -> FastAPI:
         collections=Collections(config, open_kb),
         jobs=JobBoard(),
         models=ModelQueue(config.max_pending_questions, config.ask_k, config.mode),
-        documents=DocumentCache(),
     )
 
     @asynccontextmanager

@@ -31,7 +31,6 @@ from apps.web.errors import ApiError
 from apps.web.jobs import IndexJob
 from apps.web.uploads import ensure_real_dir, place, safe_name
 from ragkit import KnowledgeBase, RagkitError
-from ragkit.types import StoredChunk
 
 log = logging.getLogger("ragkit.web")
 META = "collection.json"
@@ -98,14 +97,13 @@ class Collection:
         """Indexed documents (name, chunks) and uploads that are not in the index."""
         indexed: dict[str, dict[str, Any]] = {}
         with self.read_lock:
-            if self.kb.exists:
-                reader = self.kb.reader()
-                for source, _key, chunks in reader.store.documents(reader.generation):
-                    name = Path(source).name
-                    entry = indexed.setdefault(
-                        name, {"name": name, "chunks": 0, "status": "indexed", "reason": ""}
-                    )
-                    entry["chunks"] += chunks
+            listed = self.kb.documents()
+        for doc in listed:  # a JSON-lines file holds several documents: one entry per file
+            name = Path(doc.source).name
+            entry = indexed.setdefault(
+                name, {"name": name, "chunks": 0, "status": "indexed", "reason": ""}
+            )
+            entry["chunks"] += doc.chunks
         if self.folder is not None and self.uploads_dir.is_dir():
             for path in sorted(self.uploads_dir.iterdir()):
                 if path.name not in indexed and path.is_file() and not path.is_symlink():
@@ -122,11 +120,10 @@ class Collection:
                     }
         return sorted(indexed.values(), key=lambda d: str(d["name"]).lower())
 
-    def chunk(self, chunk_id: int) -> StoredChunk | None:
+    def read(self, fn: Callable[[KnowledgeBase], T]) -> T:
+        """`fn(kb)` while no other request can swap the knowledge base's cached reader."""
         with self.read_lock:
-            if not self.kb.exists:
-                return None
-            return self.kb.reader().chunks([chunk_id]).get(chunk_id)
+            return fn(self.kb)
 
     # --- run on the writer thread ----------------------------------------------------
     def index_uploads(self, job: IndexJob, staged: list[Path], root: Path) -> None:

@@ -1,26 +1,28 @@
 """The cited page as text, with the cited passage's place in it, for the page viewer.
 
-A citation names a chunk; its file is read again with ragkit's loaders (pypdf for a PDF)
-and the chunk's text is located in the document (chunks are exact slices of it), then
-clipped to the page asked for. Formats without pages show a window of the document
-around the passage. When the file is gone or changed since indexing, the stored chunk
-text is shown on its own, wholly highlighted. Leaves out rendering the page as an image.
+A citation names a chunk; `KnowledgeBase.page_text` reads its page again from the file
+(pypdf for a PDF) and the chunk's text is located on it (chunks are exact slices of the
+document, so a passage running over a page break is found as the page's head or tail).
+Formats without pages show a window of the document around the passage. When the file is
+gone or changed since indexing, the stored chunk text is shown on its own, wholly
+highlighted. Callers hold the collection's read lock. Leaves out rendering the page as an
+image.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from apps.web.errors import ApiError
-from ragkit import LoaderOptions, RagkitError
-from ragkit.loaders import load_file
-from ragkit.types import PAGE_SEPARATOR, Document, StoredChunk
+from ragkit import KnowledgeBase
+from ragkit.types import StoredChunk
 
 WINDOW = 6000  # characters shown on each side of a passage in a document without pages
+# Fewest characters a passage must share with a page's start or end to be marked there;
+# shorter overlaps match by chance.
+MIN_OVERLAP = 16
 
 
 @dataclass(frozen=True)
@@ -43,80 +45,49 @@ class PageView:
         }
 
 
-class DocumentCache:
-    """The last few documents read again, keyed by path, size and mtime, so paging
-    through a long PDF does not re-extract it on every click. Lives on the app state."""
-
-    def __init__(self, size: int = 8) -> None:
-        self.size = size
-        self._lock = threading.Lock()
-        self._docs: OrderedDict[tuple[str, int, int], list[Document]] = OrderedDict()
-
-    def load(self, path: Path, options: LoaderOptions) -> list[Document]:
-        st = path.stat()
-        key = (str(path), st.st_size, st.st_mtime_ns)
-        with self._lock:
-            if key in self._docs:
-                self._docs.move_to_end(key)
-                return self._docs[key]
-        docs = load_file(path, options)
-        with self._lock:
-            self._docs[key] = docs
-            while len(self._docs) > self.size:
-                self._docs.popitem(last=False)
-        return docs
-
-
-def page_view(
-    chunk: StoredChunk, page: int | None, options: LoaderOptions, cache: DocumentCache
-) -> PageView:
+def page_view(kb: KnowledgeBase, chunk: StoredChunk, page: int | None) -> PageView:
     """The text of `page` (default: the chunk's first page) with the chunk highlighted."""
     name = Path(chunk.source).name
-    doc = _reload(chunk, options, cache)
-    span = _locate(doc, chunk) if doc is not None else None
-    if doc is None or span is None:
-        return PageView(name, chunk.page_start, None, chunk.text, ((0, len(chunk.text)),), False)
-    start, end = span
-    numbered = [p for p in doc.pages if p.number is not None]
-    if not numbered:
-        lo, hi = max(0, start - WINDOW), min(len(doc.text), end + WINDOW)
-        return PageView(name, None, None, doc.text[lo:hi], ((start - lo, end - lo),), True)
-    wanted = page if page is not None else chunk.page_start or 1
-    offset = 0
-    for p in doc.pages:
-        if p.number == wanted:
-            lo, hi = max(start, offset), min(end, offset + len(p.text))
-            marks = ((lo - offset, hi - offset),) if lo < hi else ()
-            return PageView(name, wanted, len(doc.pages), p.text, marks, True)
-        offset += len(p.text) + len(PAGE_SEPARATOR)
-    raise ApiError(400, f"{name} has no page {wanted}; it has {len(doc.pages)} pages", param="page")
+    stored_only = PageView(name, chunk.page_start, None, chunk.text, ((0, len(chunk.text)),), False)
+    if chunk.page_start is None:
+        text = kb.page_text(chunk.source, key=chunk.doc_key)
+        start = -1 if text is None else text.find(chunk.text)
+        if text is None or start < 0:
+            return stored_only
+        end = start + len(chunk.text)
+        lo, hi = max(0, start - WINDOW), min(len(text), end + WINDOW)
+        return PageView(name, None, None, text[lo:hi], ((start - lo, end - lo),), True)
+    last = chunk.page_end or chunk.page_start
+    info = next((d for d in kb.documents(chunk.source) if d.key == chunk.doc_key), None)
+    pages = info.pages if info is not None and info.pages is not None else last
+    wanted = page if page is not None else chunk.page_start
+    if not 1 <= wanted <= pages:
+        raise ApiError(400, f"{name} has no page {wanted}; it has {pages} pages", param="page")
+    text = kb.page_text(chunk.source, wanted, key=chunk.doc_key)
+    if text is None:
+        return stored_only
+    if not chunk.page_start <= wanted <= last:
+        return PageView(name, wanted, pages, text, (), True)
+    span = passage_span(text, chunk.text)
+    if span is None:  # the page no longer reads as it did when indexed
+        return stored_only
+    return PageView(name, wanted, pages, text, (span,), True)
 
 
-def _reload(chunk: StoredChunk, options: LoaderOptions, cache: DocumentCache) -> Document | None:
-    try:
-        docs = cache.load(Path(chunk.source), options)
-    except (RagkitError, OSError):
-        return None
-    return next((d for d in docs if d.key == chunk.doc_key), None)
-
-
-def _locate(doc: Document, chunk: StoredChunk) -> tuple[int, int] | None:
-    """Where the chunk's text lies in the document, preferring an occurrence on its page."""
-    text = doc.text
-    hits: list[int] = []
-    at = text.find(chunk.text)
-    while at != -1 and len(hits) < 50:
-        hits.append(at)
-        at = text.find(chunk.text, at + 1)
-    if not hits:
-        return None
-    first = hits[0]
-    if chunk.page_start is not None:
-        offset = 0
-        for p in doc.pages:
-            if p.number == chunk.page_start:
-                on_page = [h for h in hits if offset <= h < offset + len(p.text)]
-                first = on_page[0] if on_page else first
-                break
-            offset += len(p.text) + len(PAGE_SEPARATOR)
-    return first, first + len(chunk.text)
+def passage_span(page: str, passage: str) -> tuple[int, int] | None:
+    """Where on `page` the part of `passage` that lies on it is: all of it, its beginning
+    at the page's end, its end at the page's start, or the whole page inside it."""
+    at = page.find(passage)
+    if at >= 0:
+        return at, at + len(passage)
+    # Longest overlap first: the passage runs on past this page...
+    for start in range(max(0, len(page) - len(passage)), len(page) - MIN_OVERLAP + 1):
+        if passage.startswith(page[start:]):
+            return start, len(page)
+    # ...or began on an earlier one.
+    for end in range(min(len(page), len(passage)), MIN_OVERLAP - 1, -1):
+        if passage.endswith(page[:end]):
+            return 0, end
+    if page and page in passage:
+        return 0, len(page)
+    return None

@@ -13,7 +13,6 @@ from apps.web.answers import ModelQueue
 from apps.web.collections import Collections
 from apps.web.config import WebConfig
 from apps.web.jobs import JobBoard
-from apps.web.pages import DocumentCache
 
 
 @dataclass
@@ -22,7 +21,6 @@ class WebState:
     collections: Collections
     jobs: JobBoard
     models: ModelQueue
-    documents: DocumentCache
 
     def close(self) -> None:
         self.models.close()

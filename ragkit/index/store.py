@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ragkit.errors import IndexCorruptError
-from ragkit.types import Chunk, Document, StoredChunk
+from ragkit.types import Chunk, Document, DocumentInfo, StoredChunk
 
 STORE = "store.sqlite"
 
@@ -230,6 +230,30 @@ class Store:
                 {"gen": gen},
             )
         )
+
+    def document_infos(self, gen: int, source: str | None = None) -> list[DocumentInfo]:
+        """Every visible document (of file `source` only, when given) with its chunk
+        count and, for paged formats, the last page any of its chunks reaches."""
+        where = _VISIBLE.format(t="d") + (" AND d.source = :source" if source is not None else "")
+        rows = self.conn.execute(
+            "SELECT d.source, d.key, d.title, d.file_type, count(c.id), max(c.page_end) "
+            "FROM documents d LEFT JOIN chunks c ON c.doc_id = d.id AND "
+            + _VISIBLE.format(t="c")
+            + " WHERE "
+            + where
+            + " GROUP BY d.id ORDER BY d.source, d.id",
+            {"gen": gen, "source": source},
+        )
+        return [DocumentInfo(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+    def file_state(self, source: str, gen: int) -> FileState | None:
+        """What the store knows of file `source` at `gen`; None when it is not indexed."""
+        row = self.conn.execute(
+            "SELECT source, size, mtime_ns, sha256 FROM files f WHERE f.source = :source AND "
+            + _VISIBLE.format(t="f"),
+            {"gen": gen, "source": source},
+        ).fetchone()
+        return None if row is None else FileState(row[0], row[1], row[2], row[3])
 
     def document_chunks(self, key: str, gen: int) -> list[tuple[int, int, str]]:
         """(char_start, char_end, text) of one visible document's chunks, in order."""

@@ -8,11 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import HANDBOOK_PAGES, LOCAL, fake_factory, make_pdf, wait_job
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from apps.web import WebConfig, create_app
+from apps.web.pages import passage_span
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 
 
@@ -242,3 +244,35 @@ def test_a_changed_or_missing_file_falls_back_to_the_indexed_passage(
     assert changed["highlights"] == [[0, len(changed["text"])]]
     stored.unlink()
     assert not client.get(url).json()["exact"]
+
+
+@pytest.mark.parametrize(
+    ("page", "passage", "marked"),
+    [
+        ("Intro. The whole passage. Outro.", "The whole passage.", "The whole passage."),
+        # A passage over a page break: its beginning ends this page...
+        (
+            "Intro. Warranty terms start here",
+            "Warranty terms start here\n\nand end.",
+            "Warranty terms start here",
+        ),
+        # ...or its end opens the next one.
+        (
+            "and the rest of the warranty follows. Next topic.",
+            "Terms.\n\nand the rest of the warranty follows.",
+            "and the rest of the warranty follows.",
+        ),
+        (
+            "a page wholly inside the passage",
+            "before\n\na page wholly inside the passage\n\nafter",
+            "a page wholly inside the passage",
+        ),
+        ("Nothing in common with it at all.", "Warranty of seven years.", None),
+        ("ends with a dot.", "And.", None),  # a chance overlap this short is not marked
+    ],
+)
+def test_passage_span_marks_the_part_of_a_passage_on_a_page(
+    page: str, passage: str, marked: str | None
+) -> None:
+    span = passage_span(page, passage)
+    assert (page[span[0] : span[1]] if span is not None else None) == marked
