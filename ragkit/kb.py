@@ -334,6 +334,7 @@ class KnowledgeBase:
         answer_mode: AnswerMode | None = None,
         history: Sequence[Message] = (),
         evidence: bool = False,
+        generation: GenerationOptions | None = None,
     ) -> AnswerStream:
         """Like `ask`, but iterate the result for the answer's pieces as they arrive."""
         if not question.strip():
@@ -352,6 +353,7 @@ class KnowledgeBase:
         )
         if session is not None:
             hits = session.check_hits(hits)
+            history = session.check_history(history)
         if (answer_mode or self.answer_mode) == "extractive":
             found = extract_answer(question, hits, self.scorer(), self.extract_sentences)
             return AnswerStream(
@@ -367,7 +369,7 @@ class KnowledgeBase:
             hits,
             self.chat_model,
             self.templates,
-            self.generation,
+            self.generation if generation is None else generation,
             history=history,
             history_share=self.history_share,
             scorer=self.scorer(),
@@ -388,12 +390,14 @@ class KnowledgeBase:
         answer_mode: AnswerMode | None = None,
         history: Sequence[Message] = (),
         evidence: bool = False,
+        generation: GenerationOptions | None = None,
     ) -> Answer:
         """Answer `question` from the index; `answer.citations` resolve to file and page.
         The first keyword options are those of `search`. `answer_mode` overrides the
         default ("generate" or "extractive", which needs no chat model); `history` is
         the conversation so far (packed into the window, oldest dropped first);
-        `evidence` pairs each answer sentence with the source sentence supporting it."""
+        `evidence` pairs each answer sentence with the source sentence supporting it;
+        `generation` replaces the sampling options given to `open` for this answer only."""
         return self.ask_stream(
             question,
             k,
@@ -405,6 +409,7 @@ class KnowledgeBase:
             answer_mode=answer_mode,
             history=history,
             evidence=evidence,
+            generation=generation,
         ).answer
 
     def close(self) -> None:

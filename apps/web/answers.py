@@ -7,7 +7,9 @@ event loop through an asyncio queue. A client that goes away cancels its questio
 queued one is skipped, a running one stops at the next piece. More than
 `max_pending` questions waiting gets HTTP 503 at once rather than an ever longer wait.
 An OpenAI client's `max_tokens` (capped at the server's), `temperature`, `seed` and `stop`
-apply to its own question. Leaves out chat history (the last user message is the question).
+apply to its own question (passed to `ask_stream`, never set on the shared knowledge base),
+and its earlier messages are the answer's chat history. Leaves out turning requests into
+questions and history (apps.web.openai_api).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,7 +25,7 @@ from typing import Any
 
 from apps.web.collections import Collection
 from apps.web.errors import ApiError
-from ragkit import Answer, Citation, EmptyQueryError, GenerationOptions, RagkitError
+from ragkit import Answer, Citation, EmptyQueryError, GenerationOptions, Message, RagkitError
 from ragkit.types import SearchMode
 
 log = logging.getLogger("ragkit.web")
@@ -118,9 +120,14 @@ class ModelQueue:
             return ticket - self._finished
 
     def ask(
-        self, coll: Collection, question: str, sampling: Sampling | None = None
+        self,
+        coll: Collection,
+        question: str,
+        sampling: Sampling | None = None,
+        history: Sequence[Message] = (),
     ) -> AsyncIterator[Event]:
-        """Queue `question` now (HTTP 503 when the queue is full); iterate for its events."""
+        """Queue `question` (after the conversation `history`) now, HTTP 503 when the
+        queue is full; iterate for its events."""
         if not question.strip():
             raise ApiError(
                 400, "the question is empty; ask something about the documents", param="question"
@@ -155,7 +162,7 @@ class ModelQueue:
         def work() -> None:
             try:
                 if not cancelled.is_set():
-                    self._answer(coll, question, sampling, emit, cancelled)
+                    self._answer(coll, question, sampling, history, emit, cancelled)
             finally:
                 with self._lock:
                     self._finished += 1
@@ -169,21 +176,17 @@ class ModelQueue:
         coll: Collection,
         question: str,
         sampling: Sampling | None,
+        history: Sequence[Message],
         emit: Callable[[Event | None], None],
         cancelled: threading.Event,
     ) -> None:
         try:
             kb = coll.kb
-            base = kb.generation
-            # Every question runs on this one thread and `generation` is read only while
-            # the stream is built, so swapping it here and back affects no other request.
-            if sampling is not None:
-                kb.generation = sampling.apply(base)
-            try:
-                with coll.read_lock:  # the cached reader may be swapped by another request
-                    stream = kb.ask_stream(question, self.k, self.mode)
-            finally:
-                kb.generation = base
+            options = sampling.apply(kb.generation) if sampling is not None else None
+            with coll.read_lock:  # the cached reader may be swapped by another request
+                stream = kb.ask_stream(
+                    question, self.k, self.mode, history=history, generation=options
+                )
             emit(Sources(tuple(stream.sources)))
             pieces = iter(stream)
             for piece in pieces:

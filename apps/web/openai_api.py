@@ -3,11 +3,16 @@
 `GET /v1/models` lists the collections and served indexes (the model id names one);
 `POST /v1/chat/completions` answers the last user message with RAG over the chosen one,
 as one `chat.completion` or, with `stream: true`, as `chat.completion.chunk` server-sent
-events ending in `data: [DONE]`. Answers carry an extra `citations` field (file, page,
-snippet) that OpenAI clients ignore and ragkit-aware ones read. Leaves out tools, several
-choices (`n`), logprobs and token usage counts; of the sampling options `max_tokens` (at
-most the server's), `temperature`, `seed` and `stop` apply. Unknown request fields are
-accepted and ignored, as OpenAI-compatible servers commonly do.
+events ending in `data: [DONE]`. The user and assistant messages before it are the chat
+history (packed into the prompt newest first, filtered by the guard like the question).
+A request's system messages are ignored: ragkit's own system prompt, which tells the
+model to answer from the numbered sources and cite them, is the one the model gets, and a
+client's instructions beside it would only contradict it. Answers carry an extra
+`citations` field (file, page, snippet) that OpenAI clients ignore and ragkit-aware ones
+read. Leaves out tools, several choices (`n`), logprobs and token usage counts; of the
+sampling options `max_tokens` (at most the server's), `temperature`, `seed` and `stop`
+apply. Unknown request fields are accepted and ignored, as OpenAI-compatible servers
+commonly do.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from apps.web.answers import Done, Event, Failed, Piece, Sampling, Waiting, citation_json
 from apps.web.errors import ApiError, error_body
 from apps.web.state import sse, web_state
+from ragkit import Message
 
 
 class ChatMessage(BaseModel):
@@ -54,20 +60,26 @@ class ChatRequest(BaseModel):
         )
 
 
-def question_of(messages: list[ChatMessage]) -> str:
-    """The text of the last user message (text parts joined when content is a list)."""
-    for message in reversed(messages):
-        if message.role != "user":
-            continue
-        content = message.content
-        if isinstance(content, list):
-            content = " ".join(
-                str(part.get("text", "")) for part in content if part.get("type") == "text"
-            )
-        if content and content.strip():
-            return content
-        break
-    raise ApiError(400, "messages holds no user message with text to answer", param="messages")
+def _text(message: ChatMessage) -> str:
+    """A message's text (its text parts joined when content is a list)."""
+    content = message.content
+    if isinstance(content, list):
+        return " ".join(str(p.get("text", "")) for p in content if p.get("type") == "text")
+    return content or ""
+
+
+def conversation(messages: list[ChatMessage]) -> tuple[str, list[Message]]:
+    """The last user message's text, and the user and assistant messages before it as
+    history (system, tool and empty messages left out)."""
+    last = max((i for i, m in enumerate(messages) if m.role == "user"), default=None)
+    if last is None or not _text(messages[last]).strip():
+        raise ApiError(400, "messages holds no user message with text to answer", param="messages")
+    history = [
+        Message("user" if m.role == "user" else "assistant", _text(m))
+        for m in messages[:last]
+        if m.role in ("user", "assistant") and _text(m).strip()
+    ]
+    return _text(messages[last]), history
 
 
 def openai_router() -> APIRouter:
@@ -89,7 +101,8 @@ def openai_router() -> APIRouter:
     async def chat(body: ChatRequest, request: Request) -> dict[str, Any] | StreamingResponse:
         state = web_state(request)
         coll = state.collections.get(body.model)
-        events = state.models.ask(coll, question_of(body.messages), body.sampling())
+        question, history = conversation(body.messages)
+        events = state.models.ask(coll, question, body.sampling(), history)
         reply_id = "chatcmpl-" + uuid.uuid4().hex
         created = int(time.time())
         if body.stream:

@@ -3,7 +3,11 @@
 `GuardSession.check_input` scans the question (raising `ContentBlocked` when the policy
 blocks it) and returns the text the model may see; `check_hits` scans every retrieved
 chunk, drops blocked ones, redacts the rest and defuses any attempt to close the
-`<source>` fence the prompt wraps chunks in; `filter_output` filters the streamed answer
+`<source>` fence the prompt wraps chunks in; `check_history` filters the earlier messages
+of a conversation as the question is filtered (they come from the same caller, and a
+client can write "assistant" turns too, so they are no safer than the question; one the
+policy blocks is left out rather than failing every later question); `filter_output`
+filters the streamed answer
 and shows the user's own redacted values back to them. `notes` lists what happened for
 a person to read. One `Vault` spans the three, so a value keeps its placeholder.
 Leaves out retrieval and generation themselves.
@@ -12,13 +16,14 @@ Leaves out retrieval and generation themselves.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from ragkit.errors import ContentBlocked
 from ragkit.guard.guard import Guard
 from ragkit.guard.stream import StreamFilter
 from ragkit.guard.types import Finding, GuardResult, Vault
+from ragkit.llm.base import Message
 from ragkit.pipelines import display_path
 from ragkit.types import SearchHit, StoredChunk
 
@@ -54,6 +59,15 @@ class GuardSession:
                 f"{kinds[0].upper()}) to flag or allow"
             )
         return result.text
+
+    def check_history(self, history: Sequence[Message]) -> list[Message]:
+        """`history` as the model may see it: filtered as input, blocked messages left out."""
+        kept: list[Message] = []
+        for message in history:
+            result = self.guard.scan(message.content, "input", self.vault)
+            if not result.blocked:
+                kept.append(replace(message, content=result.text))
+        return kept
 
     def check_hits(self, hits: list[SearchHit]) -> list[SearchHit]:
         kept: list[SearchHit] = []

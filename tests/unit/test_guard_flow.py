@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
+from ragkit import HashingEmbedder, KnowledgeBase, Message, ScriptedChatModel
 from ragkit.errors import ConfigError, ContentBlocked
 from ragkit.guard import Guard, PiiScanner, Policy, StreamFilter, Vault, default_guard
 from ragkit.guard.types import restore
@@ -279,3 +279,22 @@ def test_multi_query_variants_are_written_from_the_filtered_question(tmp_path: P
     kb.ask(f"Is {key} valid for the kettle warranty?", multi_query=1)
     assert len(model.prompts) == 2  # the variants, then the answer
     assert all(key not in m.content for prompt in model.prompts for m in prompt)
+
+
+def test_earlier_messages_are_filtered_like_the_question(tmp_path: Path) -> None:
+    key = "sk-proj-Ab3dEf5gHi7jKl9mNo1pQr3sTu5v"
+    kb, model = _kb(tmp_path, "Two years [1].")
+    kb.guard = default_guard(banned_terms=["falcon"])
+    history = [
+        Message("user", f"My key is {key}."),
+        Message("assistant", "Noted."),
+        Message("user", "Tell me about project falcon."),  # blocked: left out
+        Message("assistant", "Mail help@ember.example about it."),
+    ]
+    kb.ask("How long is the Ember kettle warranty?", history=history)
+    seen = [(m.role, m.content) for m in model.prompts[0][1:-1]]
+    assert seen == [
+        ("user", "My key is [API_KEY_1]."),
+        ("assistant", "Noted."),
+        ("assistant", "Mail help@ember.example about it."),  # input policy: pii allowed
+    ]

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.errors import ConfigError, EmptyQueryError, ModelError
-from ragkit.llm.base import GenerationOptions
+from ragkit.llm.base import GenerationOptions, Message
 from ragkit.pipelines import build_prompt, cited_numbers
 from ragkit.prompts import PromptTemplates
 from ragkit.types import SearchHit, StoredChunk
@@ -177,10 +178,6 @@ def test_evidence_for_a_generated_answer(tmp_path: Path) -> None:
 
 
 def test_closing_the_stream_closes_the_model_stream(tmp_path: Path) -> None:
-    from collections.abc import Iterator, Sequence
-
-    from ragkit.llm.base import Message
-
     closed: list[bool] = []
 
     class Endless(ScriptedChatModel):
@@ -211,3 +208,19 @@ def test_prompt_templates_overridden_from_settings(tmp_path: Path) -> None:
     assert "$question" not in t.render("answer_user", question="q", sources="s")  # shipped
     with pytest.raises(ConfigError, match="RAGKIT_PROMPTS__DIR"):
         templates(load_settings(overrides={"prompts": {"dir": str(tmp_path / "none")}}))
+
+
+def test_generation_options_can_be_replaced_for_one_answer(tmp_path: Path) -> None:
+    seen: list[GenerationOptions] = []
+
+    class Recording(ScriptedChatModel):
+        def stream(self, messages: Sequence[Message], options: GenerationOptions) -> Iterator[str]:
+            seen.append(options)
+            yield from super().stream(messages, options)
+
+    kb = _kb(tmp_path, Recording(["It is 18 months [1]."]))
+    own = GenerationOptions(max_tokens=20, temperature=0.9, seed=7, stop=("END",))
+    kb.ask("How long is the kettle warranty?", k=2, generation=own)
+    list(kb.ask_stream("How long is the kettle warranty?", k=2))
+    assert seen == [own, GenerationOptions(max_tokens=50)]  # the next answer: as opened
+    assert kb.generation == GenerationOptions(max_tokens=50)

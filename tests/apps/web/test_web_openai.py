@@ -55,7 +55,7 @@ def test_models_and_streaming_chat_completions(live_server: ThreadServer, handbo
         body: dict[str, Any] = {
             "model": cid,
             "stream": True,
-            "temperature": 0.2,  # accepted; the server's sampling settings apply
+            "temperature": 0.2,  # applies to this request only
             "messages": [
                 {"role": "system", "content": "Be brief."},
                 {"role": "user", "content": "How many years is the Ember kettle warranty?"},
@@ -172,3 +172,32 @@ def test_sampling_options_apply_to_their_request_only(tmp_path: Path, handbook: 
             "/v1/chat/completions", json={"model": cid, "messages": question, "temperature": 5}
         )
         assert bad.status_code == 400 and "temperature" in bad.json()["error"]["message"]
+
+
+def test_earlier_messages_reach_the_prompt_as_history(tmp_path: Path, handbook: Path) -> None:
+    model = ScriptedChatModel(["Seven years [1]."] * 2)
+    app = create_app(WebConfig(data_dir=tmp_path / "data"), fake_factory(model))
+    with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+        cid = setup_collection(client, handbook)
+        messages = [
+            {"role": "system", "content": "Answer in French."},
+            {"role": "user", "content": "Who makes the brewing kettle?"},
+            {"role": "assistant", "content": [{"type": "text", "text": "Ember does [1]."}]},
+            {"role": "tool", "content": "a tool result", "tool_call_id": "x"},
+            {"role": "user", "content": "How long is its warranty?"},
+        ]
+        plain = client.post("/v1/chat/completions", json={"model": cid, "messages": messages})
+        assert plain.json()["choices"][0]["message"]["content"] == "Seven years [1]."
+        streamed = stream_chunks(client, {"model": cid, "messages": messages, "stream": True})
+        assert streamed[-1] == "[DONE]"
+    for prompt in model.prompts:
+        roles = [m.role for m in prompt]
+        assert roles == ["system", "user", "assistant", "user"]
+        assert (prompt[1].content, prompt[2].content) == (
+            "Who makes the brewing kettle?",
+            "Ember does [1].",
+        )
+        assert prompt[-1].content.rstrip().endswith("How long is its warranty?")
+        # The client's system message and tool output are left out; ragkit's prompt stays.
+        assert not any("French" in m.content or "tool result" in m.content for m in prompt)
+    assert len(model.prompts) == 2
