@@ -22,6 +22,9 @@ _SEQUENCE = re.compile(
     r"|\r(?!\n)|[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f\x80-\x9f]"
 )
 _LAST_INTRODUCER = re.compile(r"[\x1b\x90\x98\x9b\x9d-\x9f][^\x1b\x90\x98\x9b\x9d-\x9f]*\Z")
+# An 8-bit string introducer (DCS, SOS, OSC, PM, APC) alone also matches as a control
+# character; for holding back, only the whole string, terminator included, completes it.
+_C1_STRING = re.compile(r"[\x90\x98\x9d-\x9f][\s\S]*?(?:\x07|\x1b\\|\x9c)")
 # Longest a stream holds an unterminated OSC/DCS string back before letting it go.
 _HOLD_MAX = 4096
 
@@ -63,6 +66,7 @@ class TerminalScanner:
         if text.endswith("\r"):
             return len(text) - 1  # a line end or a carriage return: the next piece says
         last = _LAST_INTRODUCER.search(text, max(0, len(text) - _HOLD_MAX))
-        if last is None or _SEQUENCE.match(text, last.start()) is not None:
+        if last is None:
             return len(text)
-        return last.start()
+        whole = _C1_STRING if text[last.start()] in "\x90\x98\x9d\x9e\x9f" else _SEQUENCE
+        return len(text) if whole.match(text, last.start()) is not None else last.start()

@@ -349,3 +349,21 @@ def test_default_guard_runs_the_whole_text_classifier_on_questions_only() -> Non
     assert whole.scan(prose)  # would flag it
     assert not guard.scan(prose, "chunk").findings  # but chunks are judged by sentence
     assert [f.scanner for f in guard.scan(prose, "input").findings] == ["classifier"]
+
+
+@pytest.mark.parametrize(
+    ("text", "held_from"),
+    [
+        ("title \x1b]0;still open", 6),  # an OSC string not yet terminated
+        ("title \x9d0;still open", 6),  # the same in its 8-bit form
+        ("dcs \x90q#0;2", 4),
+        ("done \x9d0;t\x07 after", None),  # terminated: nothing held
+        ("csi \x1b[3", 4),
+        ("line\r", 4),
+        ("plain text", None),
+    ],
+)
+def test_terminal_pending_holds_back_an_unfinished_sequence(
+    text: str, held_from: int | None
+) -> None:
+    assert TerminalScanner().pending(text) == (len(text) if held_from is None else held_from)
