@@ -74,14 +74,15 @@ async function createCollection(name) {
 
 async function loadDocuments() {
   const list = $("documents");
-  list.replaceChildren();
   // The id is what OpenAI clients pass as `model` to ask this collection.
   $("collection-id").textContent = ui.collection ? `model id for /v1: ${ui.collection}` : "";
   if (!ui.collection) {
-    list.append(el("li", { textContent: "No collection yet: upload files to start one." }));
+    list.replaceChildren(el("li", { textContent: "No collection yet: upload files to start one." }));
     return;
   }
   const { documents, collection } = await json(`/api/collections/${encodeURIComponent(ui.collection)}/documents`);
+  // Emptied only once the new list has arrived, so the list never shows blank meanwhile.
+  list.replaceChildren();
   $("delete-collection").disabled = collection.read_only;
   for (const d of documents) {
     const meta = d.status === "indexed" ? `${d.chunks} passages` : `${d.status}: ${d.reason}`;
