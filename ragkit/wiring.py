@@ -7,6 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ragkit.agent.chat import ChatOptions, ChatSession
+from ragkit.agent.context import ToolContext
+from ragkit.agent.loop import Agent, AgentOptions
+from ragkit.agent.memory import ConversationStore
+from ragkit.agent.tools import ToolRegistry
 from ragkit.chunking import ChunkerParams
 from ragkit.config import Settings
 from ragkit.embeddings import Embedder, make_embedder
@@ -92,3 +97,49 @@ def reranker(settings: Settings) -> Reranker | None:
     if r.reranker_model is None:
         return None
     return CrossEncoderReranker(r.reranker_model, r.reranker_batch_size)
+
+
+def agent_options(settings: Settings) -> AgentOptions:
+    a = settings.agent
+    return AgentOptions(
+        max_steps=a.max_steps,
+        time_budget_s=a.time_budget_s,
+        retries=a.retries,
+        protocol=a.protocol,
+    )
+
+
+def agent(
+    settings: Settings,
+    tools: ToolRegistry,
+    kb: KnowledgeBase | None,
+    model: ChatModel | None = None,
+) -> Agent:
+    """An agent over `kb` (None: the document tools say there is no index) with `tools`."""
+    llm = model or chat_model(settings)
+    options = generation_options(settings)
+    context = ToolContext(
+        knowledge_base=kb, chat_model=llm, generation=options, search_k=settings.agent.search_k
+    )
+    return Agent(llm, tools, context, agent_options(settings), options)
+
+
+def conversation_store(settings: Settings) -> ConversationStore:
+    path = settings.agent.conversations_db or settings.index.home / "conversations.sqlite"
+    return ConversationStore(path)
+
+
+def chat_session(
+    settings: Settings, kb: KnowledgeBase, conversation_id: str, model: ChatModel | None = None
+) -> ChatSession:
+    """A `ChatSession` continuing conversation `conversation_id` (create one with
+    `conversation_store(settings).create(title)`)."""
+    r = settings.retrieval
+    return ChatSession(
+        kb,
+        model or kb.chat_model,
+        conversation_store(settings),
+        conversation_id,
+        ChatOptions(k=r.ask_k, mode=r.mode, history_tokens=settings.agent.history_tokens),
+        generation_options(settings),
+    )

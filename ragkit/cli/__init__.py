@@ -8,7 +8,7 @@ app when imported here; the logic itself lives in the library.
 
 from __future__ import annotations
 
-from ragkit.cli import evaluate, kb  # noqa: F401  (importing registers the commands)
+from ragkit.cli import agent, evaluate, kb  # noqa: F401  (importing registers the commands)
 from ragkit.cli.common import app
 
 __all__ = ["app", "main"]
