@@ -24,9 +24,10 @@ from ragkit.llm.base import Message, ToolCall, ToolSpec
 
 FORMAT = '{"tool": "<tool name>", "arguments": {<arguments>}}'
 
-# Worked examples, as (user, assistant) turns; only those whose tool the agent has are
-# shown. They show calls only: with whole rounds (call, result, answer) in view the
-# bundled 135M model copied the examples' answers instead of reading its own results.
+# Worked examples; only those whose tool the agent has are shown. Most show a call
+# alone; the last two show a whole round (call, result, plain-text answer) so the model
+# sees when to stop calling. With every example a whole round, the bundled 135M model
+# copied the examples' answers instead of reading its own results.
 _EXAMPLES: list[tuple[str, str, dict[str, str]]] = [
     ("Who founded the bakery?", "search_documents", {"query": "bakery founder"}),
     ("What is 12 * 7?", "calculator", {"expression": "12 * 7"}),
@@ -34,6 +35,16 @@ _EXAMPLES: list[tuple[str, str, dict[str, str]]] = [
     ("How much is 3 plus 4.5, divided by 3?", "calculator", {"expression": "(3 + 4.5) / 3"}),
     ("Compute 250 - 18", "calculator", {"expression": "250 - 18"}),
     ("When does the museum open?", "search_documents", {"query": "museum opening hours"}),
+]
+_ROUNDS: list[tuple[str, str, dict[str, str], str, str]] = [
+    ("What is 19 * 21?", "calculator", {"expression": "19 * 21"}, "399", "19 * 21 = 399."),
+    (
+        "How old is the harbour bridge?",
+        "search_documents",
+        {"query": "harbour bridge built"},
+        "[1] city.md: The harbour bridge was built in 1932.",
+        "The harbour bridge was built in 1932 (city.md).",
+    ),
 ]
 
 
@@ -83,11 +94,21 @@ def system_prompt(tools: Sequence[ToolSpec], instructions: str) -> str:
 
 
 def examples(tools: Sequence[ToolSpec]) -> list[Message]:
+    """Example turns in the loop's canonical form (render them with `render`)."""
     names = {t.name for t in tools}
     turns: list[Message] = []
     for question, name, arguments in _EXAMPLES:
         if name in names:
             turns += [Message("user", question), Message("assistant", call_text(name, arguments))]
+    for i, (question, name, arguments, result, answer) in enumerate(_ROUNDS):
+        if name in names:
+            call = ValidCall(name, arguments).as_tool_call(f"example_{i}")
+            turns += [
+                Message("user", question),
+                Message("assistant", "", (call,)),
+                Message("tool", result, tool_call_id=call.id),
+                Message("assistant", answer),
+            ]
     return turns
 
 
@@ -183,7 +204,7 @@ def correction(error: str) -> Message:
     """What the model is told after an invalid call, before it is asked again."""
     return Message(
         "user",
-        f"Error: {error}\nReply with a corrected JSON tool call, or answer in plain text.",
+        f"Error: {error}\nReply with the corrected JSON tool call.",
     )
 
 

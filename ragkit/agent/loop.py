@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from ragkit.agent import json_calls
@@ -265,12 +265,15 @@ class Agent:
         """One JSON turn (with its corrections); returns the answer, or None after a tool."""
         scratch: list[Message] = []  # this turn's invalid attempts and the corrections
         prefix = [system, *json_calls.examples(self.tools.specs())]
+        # No repeat penalty here: penalizing repeated tokens made the bundled model drop
+        # the quotes and braces that JSON repeats (`"expression": 345 * 12`).
+        options = replace(self.generation, repeat_penalty=1.0)
         while True:
             self._check_time(run)
             messages = json_calls.render(self._fit(prefix + run.visible + scratch))
             pieces: list[str] = []
             streaming = False
-            for piece in self.model.stream(messages, self.generation):
+            for piece in self.model.stream(messages, options):
                 pieces.append(piece)
                 if streaming:
                     yield AnswerDelta(piece)
