@@ -6,6 +6,9 @@ way this tiny model handles; bench/agent_bench.py measures it over 30+ tasks."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,3 +78,28 @@ def test_remote_model_uses_the_calculator(kb: KnowledgeBase, llama_server: str) 
 
 def test_remote_model_searches_the_documents(kb: KnowledgeBase, llama_server: str) -> None:
     assert_searched(run(TestOnlyOpenAIClient(llama_server), kb, DOC_TASK))
+
+
+def test_cli_shows_tool_calls_as_they_happen_and_saves_the_conversation(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "RAGKIT_INDEX__HOME": str(tmp_path / "indexes"),
+        "RAGKIT_LLM__TEMPERATURE": "0",
+        "RAGKIT_LLM__MAX_TOKENS": "48",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    cli = [sys.executable, "-m", "ragkit.cli"]
+    done = subprocess.run(
+        [*cli, "agent", CALC_TASK, "--conversation", "new"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "does not exist; the document tools are unavailable" in done.stderr
+    assert '→ calculator({"expression": "98 + 2"})' in done.stderr
+    assert "← 100" in done.stderr
+    assert done.stdout.strip() == "100"
+    listed = subprocess.run([*cli, "chats", "ls"], env=env, capture_output=True, text=True)
+    assert listed.returncode == 0 and f"2 msgs  {CALC_TASK}" in listed.stdout
