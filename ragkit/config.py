@@ -246,6 +246,31 @@ class ServerSettings(_Section):
     )
 
 
+class AgentSettings(_Section):
+    max_steps: int = Field(6, ge=1, le=100, description="Model turns an agent run may take.")
+    time_budget_s: float = Field(
+        180.0, gt=0, le=86_400, description="Wall-clock seconds an agent run may take."
+    )
+    retries: int = Field(
+        2, ge=0, le=10, description="Invalid tool calls in a row the model may correct."
+    )
+    protocol: Literal["auto", "native", "json"] = Field(
+        "auto",
+        description="Tool calling: native (OpenAI-style tools), json (JSON in text, for local "
+        "models), or auto (native when the backend has it).",
+    )
+    search_k: int = Field(3, ge=1, le=20, description="Passages search_documents returns.")
+    conversations_db: Path | None = Field(
+        None,
+        description="SQLite file of saved conversations; unset: INDEX_HOME/conversations.sqlite.",
+    )
+    history_tokens: int = Field(
+        400,
+        ge=50,
+        description="Chat history tokens kept verbatim before older turns are summarized.",
+    )
+
+
 class Settings(BaseSettings):
     """Everything a user can set. Field descriptions feed `--help` and the docs."""
 
@@ -263,6 +288,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = AnswerSettings()
     chat: ChatSettings = ChatSettings()
     server: ServerSettings = ServerSettings()
+    agent: AgentSettings = AgentSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -9,6 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ragkit.agent.chat import ChatOptions, ChatSession
+from ragkit.agent.context import ToolContext
+from ragkit.agent.loop import Agent, AgentOptions
+from ragkit.agent.memory import ConversationStore
+from ragkit.agent.tools import ToolRegistry
 from ragkit.chunking import ChunkerParams
 from ragkit.config import Settings
 from ragkit.embeddings import Embedder, make_embedder
@@ -221,3 +226,49 @@ def shared_models(settings: Settings) -> SharedModels:
 def knowledge_base_at(settings: Settings, path: Path, models: SharedModels) -> KnowledgeBase:
     """A `KnowledgeBase` for the index folder `path` over already-built `models`."""
     return knowledge_base(settings, path=path, models=models)
+
+
+def agent_options(settings: Settings) -> AgentOptions:
+    a = settings.agent
+    return AgentOptions(
+        max_steps=a.max_steps,
+        time_budget_s=a.time_budget_s,
+        retries=a.retries,
+        protocol=a.protocol,
+    )
+
+
+def agent(
+    settings: Settings,
+    tools: ToolRegistry,
+    kb: KnowledgeBase | None,
+    model: ChatModel | None = None,
+) -> Agent:
+    """An agent over `kb` (None: the document tools say there is no index) with `tools`."""
+    llm = model or chat_model(settings)
+    options = generation_options(settings)
+    context = ToolContext(
+        knowledge_base=kb, chat_model=llm, generation=options, search_k=settings.agent.search_k
+    )
+    return Agent(llm, tools, context, agent_options(settings), options)
+
+
+def conversation_store(settings: Settings) -> ConversationStore:
+    path = settings.agent.conversations_db or settings.index.home / "conversations.sqlite"
+    return ConversationStore(path)
+
+
+def chat_session(
+    settings: Settings, kb: KnowledgeBase, conversation_id: str, model: ChatModel | None = None
+) -> ChatSession:
+    """A `ChatSession` continuing conversation `conversation_id` (create one with
+    `conversation_store(settings).create(title)`)."""
+    r = settings.retrieval
+    return ChatSession(
+        kb,
+        model or kb.chat_model,
+        conversation_store(settings),
+        conversation_id,
+        ChatOptions(k=r.ask_k, mode=r.mode, history_tokens=settings.agent.history_tokens),
+        generation_options(settings),
+    )

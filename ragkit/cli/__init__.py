@@ -10,7 +10,7 @@ from __future__ import annotations
 
 # Importing registers the commands, in this order in `ragkit --help`: kb's first.
 import ragkit.cli.kb  # noqa: F401
-from ragkit.cli import chat, evaluate, scan, serve, summarize  # noqa: F401
+from ragkit.cli import agent, chat, evaluate, scan, serve, summarize  # noqa: F401
 from ragkit.cli.common import app
 
 __all__ = ["app", "main"]

@@ -1,0 +1,46 @@
+"""Agents: a chat model that calls typed Python tools in a bounded loop.
+
+Public pieces: `Tool`, `tool` and `ToolRegistry` (tools from typed functions),
+`ToolContext` (what tools may use), `builtin_tools()` (search_documents, read_page,
+calculator, summarize_document, current_datetime), `Agent` with `AgentOptions`,
+its events and `AgentResult`. Conversation memory lives in ragkit.agent.memory and
+ragkit.agent.chat. Leaves out settings (ragkit.wiring builds agents from them).
+"""
+
+from __future__ import annotations
+
+from ragkit.agent.builtins import builtin_tools
+from ragkit.agent.context import ToolContext
+from ragkit.agent.loop import (
+    Agent,
+    AgentEvent,
+    AgentOptions,
+    AgentResult,
+    AnswerDelta,
+    FinalEvent,
+    InvalidCallEvent,
+    ToolCallEvent,
+    ToolRecord,
+    ToolResultEvent,
+)
+from ragkit.agent.tools import Tool, ToolArgumentsError, ToolError, ToolRegistry, tool
+
+__all__ = [
+    "Agent",
+    "AgentEvent",
+    "AgentOptions",
+    "AgentResult",
+    "AnswerDelta",
+    "FinalEvent",
+    "InvalidCallEvent",
+    "Tool",
+    "ToolArgumentsError",
+    "ToolCallEvent",
+    "ToolContext",
+    "ToolError",
+    "ToolRecord",
+    "ToolRegistry",
+    "ToolResultEvent",
+    "builtin_tools",
+    "tool",
+]

@@ -1,0 +1,192 @@
+"""`ChatSession`: multi-turn question answering over a knowledge base, with memory.
+
+Each `ask(question)`:
+
+1. rewrites a follow-up ("and how long does it take?") into a standalone question from
+   the conversation so far, with the chat model (the first question is used as is;
+   an empty or runaway rewrite falls back to the question itself);
+2. retrieves sources for the standalone question from the knowledge base;
+3. answers with the usual numbered-source prompt (ragkit.pipelines), with the
+   conversation's summary and recent turns placed before it, streaming the reply;
+4. stores the question and the answer in the `ConversationStore`, and when the
+   turns not yet summarized cost more than `history_tokens`, has the model fold the
+   older ones into the running summary, keeping the last `keep_turns` turns verbatim.
+
+    session = ChatSession.start(kb, model, store, "Kettles")   # or ChatSession(…, cid)
+    reply = session.ask("How long is the Ember kettle's warranty?")
+    for piece in reply: print(piece, end="")
+    reply.answer.citations; reply.standalone_question
+
+Leaves out tools (ragkit.agent.loop) and presentation (the CLI and apps).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from ragkit.agent.memory import ConversationStore
+from ragkit.errors import EmptyQueryError
+from ragkit.kb import KnowledgeBase
+from ragkit.llm.base import ChatModel, GenerationOptions, Message
+from ragkit.pipelines import Prompt, build_prompt, finish_answer
+from ragkit.types import Answer, SearchMode
+
+REWRITE_SYSTEM = (
+    "Rewrite the user's last question so it can be understood without the conversation. "
+    "Replace words like it, they, that and there with what they refer to. "
+    "Reply with the rewritten question only."
+)
+SUMMARY_SYSTEM = "You summarize conversations in a few short sentences, keeping facts and names."
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    k: int = 4
+    mode: SearchMode = "hybrid"
+    history_tokens: int = 400
+    """Tokens of verbatim history (beyond the summary) before older turns are summarized."""
+    keep_turns: int = 2
+    """Question-answer pairs always kept verbatim."""
+    rewrite: bool = True
+
+
+class ChatReply:
+    """Iterate for the answer's pieces; afterwards `answer` is set and the turn is stored."""
+
+    def __init__(
+        self,
+        session: ChatSession,
+        question: str,
+        standalone: str,
+        prompt: Prompt,
+    ) -> None:
+        self.question = question
+        self.standalone_question = standalone
+        self.prompt = prompt
+        self._session = session
+        self._answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        pieces: list[str] = []
+        for piece in self._session.model.stream(self.prompt.messages, self._session.generation):
+            pieces.append(piece)
+            yield piece
+        self._answer = finish_answer(self.question, "".join(pieces), self.prompt.sources)
+        self._session._record(self.question, self._answer.text)
+
+    @property
+    def answer(self) -> Answer:
+        if self._answer is None:
+            for _ in self:
+                pass
+        assert self._answer is not None
+        return self._answer
+
+
+class ChatSession:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        model: ChatModel,
+        store: ConversationStore,
+        conversation_id: str,
+        options: ChatOptions | None = None,
+        generation: GenerationOptions | None = None,
+    ) -> None:
+        store.get(conversation_id)  # fail now, not at the first question
+        self.kb = kb
+        self.model = model
+        self.store = store
+        self.conversation_id = conversation_id
+        self.options = options or ChatOptions()
+        self.generation = generation or GenerationOptions()
+
+    @classmethod
+    def start(
+        cls,
+        kb: KnowledgeBase,
+        model: ChatModel,
+        store: ConversationStore,
+        title: str,
+        options: ChatOptions | None = None,
+        generation: GenerationOptions | None = None,
+    ) -> ChatSession:
+        return cls(kb, model, store, store.create(title), options, generation)
+
+    def history(self) -> tuple[str, list[Message]]:
+        """The summary and the user/assistant messages it does not cover."""
+        summary, covers = self.store.summary(self.conversation_id)
+        pending = self.store.messages(self.conversation_id)[covers:]
+        return summary, [m for m in pending if m.role in ("user", "assistant")]
+
+    def ask(self, question: str) -> ChatReply:
+        if not question.strip():
+            raise EmptyQueryError("the question is empty; ask something about your documents")
+        summary, recent = self.history()
+        standalone = self.rewrite(question, summary, recent)
+        hits = self.kb.search(standalone, k=self.options.k, mode=self.options.mode)
+        context = self._context_messages(summary, recent)
+        cost = sum(self.model.count_tokens(m.content) + 4 for m in context)
+        prompt = build_prompt(
+            standalone, hits, self.model, self.kb.templates, self.generation.max_tokens + cost
+        )
+        system, user = prompt.messages
+        messages = (system, *context, user)
+        return ChatReply(self, question, standalone, Prompt(messages, prompt.sources))
+
+    def rewrite(self, question: str, summary: str, recent: Sequence[Message]) -> str:
+        """A standalone version of `question`, given the conversation before it."""
+        if not self.options.rewrite or (not recent and not summary):
+            return question.strip()
+        lines = [f"Summary: {summary}"] if summary else []
+        lines += [f"{m.role}: {m.content}" for m in recent[-4:]]
+        prompt = [
+            Message("system", REWRITE_SYSTEM),
+            Message(
+                "user",
+                "Conversation:\n" + "\n".join(lines) + f"\n\nLast question: {question}\n\n"
+                "Rewritten question:",
+            ),
+        ]
+        options = GenerationOptions(
+            max_tokens=64, temperature=0.0, seed=self.generation.seed, stop=("\n",)
+        )
+        text = "".join(self.model.stream(prompt, options)).strip().strip('"')
+        # A small model sometimes answers instead of rewriting, or rambles: keep the
+        # question when the rewrite is empty or far longer than any paraphrase would be.
+        if not text or len(text) > 3 * len(question) + 120:
+            return question.strip()
+        return text
+
+    def _context_messages(self, summary: str, recent: Sequence[Message]) -> list[Message]:
+        context: list[Message] = []
+        if summary:
+            context.append(Message("system", f"Summary of the conversation so far: {summary}"))
+        context += list(recent)
+        return context
+
+    def _record(self, question: str, answer: str) -> None:
+        self.store.append(self.conversation_id, Message("user", question))
+        self.store.append(self.conversation_id, Message("assistant", answer))
+        self._maybe_summarize()
+
+    def _maybe_summarize(self) -> None:
+        summary, covers = self.store.summary(self.conversation_id)
+        messages = self.store.messages(self.conversation_id)
+        pending = messages[covers:]
+        cost = sum(self.model.count_tokens(m.content) for m in pending)
+        keep = 2 * self.options.keep_turns
+        if cost <= self.options.history_tokens or len(pending) <= keep:
+            return
+        fold = pending[: len(pending) - keep]
+        lines = [f"Earlier summary: {summary}"] if summary else []
+        lines += [f"{m.role}: {m.content}" for m in fold if m.role in ("user", "assistant")]
+        prompt = [
+            Message("system", SUMMARY_SYSTEM),
+            Message("user", "Summarize this conversation:\n" + "\n".join(lines)),
+        ]
+        options = GenerationOptions(max_tokens=128, temperature=0.0, seed=self.generation.seed)
+        text = "".join(self.model.stream(prompt, options)).strip()
+        if text:
+            self.store.set_summary(self.conversation_id, text, covers + len(fold))

@@ -1,0 +1,425 @@
+"""The agent loop: the model chooses a tool or answers, until it answers or a limit stops it.
+
+`Agent.run_stream(task)` yields events as they happen — `ToolCallEvent`,
+`ToolResultEvent`, `InvalidCallEvent`, `AnswerDelta` (the final answer, piece by piece)
+and last `FinalEvent` with the `AgentResult` (answer, why it stopped, the whole
+transcript). `Agent.run(task)` returns just the result.
+
+Two protocols. A model implementing `ToolCallingChatModel` gets native function calling
+(OpenAI-style `tools`/`tool_calls`); its final answer arrives whole, in one delta. Any
+other `ChatModel` gets JSON tool calls in plain text (ragkit.agent.json_calls), and its
+answer streams as generated. Either way:
+
+- a tool's failure, an unknown tool or arguments that fail the schema never end the
+  loop: the error goes back to the model. On the JSON protocol an invalid call is
+  retried with the error shown, up to `retries` times in a row; more than that ends
+  the run (`invalid_calls`), as does the same on the native protocol;
+- a call repeated with the same arguments is not run again; the model is told to use
+  the result it has (small models otherwise loop on one call);
+- `max_steps` model turns and a wall-clock `time_budget_s` bound the run; either ends
+  it with a message saying what to raise. A running tool is not interrupted; the budget
+  is checked before every model turn and tool call and while an answer streams.
+
+Leaves out the tools themselves (ragkit.agent.builtins), memory across runs
+(ragkit.agent.memory; pass earlier turns as `history`) and presentation (the CLI).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from ragkit.agent import json_calls
+from ragkit.agent.context import ToolContext
+from ragkit.agent.tools import ToolArgumentsError, ToolError, ToolRegistry
+from ragkit.errors import ConfigError
+from ragkit.llm.base import (
+    ChatModel,
+    GenerationOptions,
+    Message,
+    ToolCall,
+    ToolCallingChatModel,
+)
+
+StopReason = Literal["answered", "max_steps", "time_budget", "invalid_calls", "context_full"]
+Protocol = Literal["auto", "native", "json"]
+
+INSTRUCTIONS = (
+    "You are a helpful assistant with tools. Use a tool when the question needs one: "
+    "search_documents for questions about the documents, calculator for any arithmetic. "
+    "Answer briefly and name the file and page a fact came from."
+)
+
+
+@dataclass(frozen=True)
+class AgentOptions:
+    max_steps: int = 6
+    """Model turns at most; a turn that calls tools counts one."""
+    time_budget_s: float = 120.0
+    """Wall-clock seconds for the whole run."""
+    retries: int = 2
+    """Invalid tool calls in a row the model may correct before the run ends."""
+    protocol: Protocol = "auto"
+    """auto: native tool calling when the model has it, else JSON in text."""
+    result_chars: int = 2000
+    """A tool result longer than this is cut before the model sees it."""
+    instructions: str = INSTRUCTIONS
+
+    def __post_init__(self) -> None:
+        if self.max_steps < 1:
+            raise ConfigError("agent max_steps must be at least 1")
+        if self.time_budget_s <= 0:
+            raise ConfigError("agent time_budget_s must be positive")
+        if self.retries < 0:
+            raise ConfigError("agent retries cannot be negative")
+        if self.result_chars < 100:
+            raise ConfigError("agent result_chars must be at least 100")
+
+
+@dataclass(frozen=True)
+class ToolRecord:
+    """One tool call the loop handled, and what came back."""
+
+    step: int
+    name: str
+    arguments: str
+    result: str
+    error: bool
+
+
+@dataclass(frozen=True)
+class AgentResult:
+    task: str
+    answer: str
+    stopped_reason: StopReason
+    message: str
+    """Why the run stopped without an answer and what to do; empty when it answered."""
+    steps: int
+    transcript: tuple[Message, ...]
+    tool_calls: tuple[ToolRecord, ...] = ()
+    invalid_calls: int = 0
+
+    @property
+    def answered(self) -> bool:
+        return self.stopped_reason == "answered"
+
+
+@dataclass(frozen=True)
+class ToolCallEvent:
+    step: int
+    call: ToolCall
+
+
+@dataclass(frozen=True)
+class ToolResultEvent:
+    step: int
+    call: ToolCall
+    content: str
+    error: bool
+
+
+@dataclass(frozen=True)
+class InvalidCallEvent:
+    """The model's tool call was malformed; `retrying` says whether it is asked again."""
+
+    step: int
+    error: str
+    raw: str
+    retrying: bool
+
+
+@dataclass(frozen=True)
+class AnswerDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class FinalEvent:
+    result: AgentResult
+
+
+AgentEvent = ToolCallEvent | ToolResultEvent | InvalidCallEvent | AnswerDelta | FinalEvent
+_Step = Generator[AgentEvent, None, str | None]
+"""One model turn: yields events, returns the answer or None when tools ran."""
+
+
+@dataclass
+class _Run:
+    """Mutable state of one run."""
+
+    task: str
+    started: float
+    visible: list[Message]
+    """What the model sees besides the system prompt, in canonical (native) form."""
+    transcript: list[Message]
+    steps: int = 0
+    invalid_in_row: int = 0
+    invalid_total: int = 0
+    records: list[ToolRecord] = field(default_factory=list)
+    seen: dict[str, str] = field(default_factory=dict)
+
+
+class _Stop(Exception):
+    def __init__(self, reason: StopReason, message: str, answer: str = "") -> None:
+        super().__init__(message)
+        self.reason: StopReason = reason
+        self.message = message
+        self.answer = answer
+
+
+class Agent:
+    """A chat model with tools. One `Agent` can run many tasks; runs share nothing."""
+
+    def __init__(
+        self,
+        model: ChatModel,
+        tools: ToolRegistry,
+        context: ToolContext | None = None,
+        options: AgentOptions | None = None,
+        generation: GenerationOptions | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.model = model
+        self.tools = tools
+        self.context = context or ToolContext()
+        self.options = options or AgentOptions()
+        self.generation = generation or GenerationOptions()
+        self._clock = clock
+        if self.options.protocol == "native" and not isinstance(model, ToolCallingChatModel):
+            raise ConfigError(
+                f"model {model.id} has no native tool calling; set agent.protocol to "
+                "'json' or 'auto'"
+            )
+
+    @property
+    def native(self) -> bool:
+        if self.options.protocol == "json":
+            return False
+        return isinstance(self.model, ToolCallingChatModel)
+
+    def system_prompt(self) -> str:
+        if self.native:
+            return self.options.instructions
+        return json_calls.system_prompt(self.tools.specs(), self.options.instructions)
+
+    def run(self, task: str, history: Sequence[Message] = ()) -> AgentResult:
+        result: AgentResult | None = None
+        for event in self.run_stream(task, history):
+            if isinstance(event, FinalEvent):
+                result = event.result
+        assert result is not None
+        return result
+
+    def run_stream(self, task: str, history: Sequence[Message] = ()) -> Iterator[AgentEvent]:
+        if not task.strip():
+            raise ConfigError("the task is empty; say what the agent should do")
+        system = Message("system", self.system_prompt())
+        visible = [*history, Message("user", task)]
+        run = _Run(task, self._clock(), visible, [system, *visible])
+        try:
+            while True:
+                if run.steps >= self.options.max_steps:
+                    raise _Stop(
+                        "max_steps",
+                        f"stopped after {run.steps} steps without an answer; raise "
+                        "agent.max_steps or make the task simpler",
+                    )
+                self._check_time(run)
+                run.steps += 1
+                step = self._native_step if self.native else self._json_step
+                answer = yield from step(run, system)
+                if answer is not None:
+                    yield FinalEvent(self._result(run, "answered", "", answer))
+                    return
+        except _Stop as stop:
+            yield FinalEvent(self._result(run, stop.reason, stop.message, stop.answer))
+
+    # -- one model turn per protocol -------------------------------------------------
+
+    def _native_step(self, run: _Run, system: Message) -> _Step:
+        """One native turn; returns the answer, or None after running tools."""
+        assert isinstance(self.model, ToolCallingChatModel)
+        messages = self._fit([system, *run.visible])
+        turn = self.model.chat_with_tools(messages, self.tools.specs(), self.generation)
+        if not turn.tool_calls:
+            if turn.content:
+                yield AnswerDelta(turn.content)
+            return turn.content.strip()
+        assistant = Message("assistant", turn.content, tool_calls=turn.tool_calls)
+        run.visible.append(assistant)
+        run.transcript.append(assistant)
+        all_invalid = True
+        for call in turn.tool_calls:
+            self._check_time(run)
+            yield ToolCallEvent(run.steps, call)
+            content, error, invalid = self._execute(run, call)
+            all_invalid = all_invalid and invalid
+            yield ToolResultEvent(run.steps, call, content, error)
+        self._count_invalid(run, all_invalid, "the model's last tool calls were all invalid")
+        return None
+
+    def _json_step(self, run: _Run, system: Message) -> _Step:
+        """One JSON turn (with its corrections); returns the answer, or None after a tool."""
+        scratch: list[Message] = []  # this turn's invalid attempts and the corrections
+        prefix = [system, *json_calls.examples(self.tools.specs())]
+        # No repeat penalty here: penalizing repeated tokens made the bundled model drop
+        # the quotes and braces that JSON repeats (`"expression": 345 * 12`).
+        options = replace(self.generation, repeat_penalty=1.0)
+        while True:
+            self._check_time(run)
+            messages = json_calls.render(self._fit(prefix + run.visible + scratch))
+            pieces: list[str] = []
+            streaming = False
+            for piece in self.model.stream(messages, options):
+                pieces.append(piece)
+                if streaming:
+                    yield AnswerDelta(piece)
+                else:
+                    text = "".join(pieces)
+                    if json_calls.decided(text) and not json_calls.looks_like_call(text):
+                        streaming = True
+                        yield AnswerDelta(text)
+                if streaming and self._out_of_time(run):
+                    raise _Stop(
+                        "time_budget",
+                        f"the answer was cut off at the {self.options.time_budget_s:g} s time "
+                        "budget; raise agent.time_budget_s",
+                        "".join(pieces).strip(),
+                    )
+            text = "".join(pieces)
+            parsed = json_calls.parse_reply(text, self.tools)
+            if isinstance(parsed, json_calls.Answer):
+                run.transcript.append(Message("assistant", parsed.text))
+                return parsed.text
+            if isinstance(parsed, json_calls.ValidCall):
+                call = parsed.as_tool_call(f"call_{run.steps}")
+                assistant = Message("assistant", "", tool_calls=(call,))
+                run.visible.append(assistant)
+                run.transcript.append(assistant)
+                run.invalid_in_row = 0
+                yield ToolCallEvent(run.steps, call)
+                content, error, _ = self._execute(run, call)
+                yield ToolResultEvent(run.steps, call, content, error)
+                return None
+            retrying = run.invalid_in_row < self.options.retries
+            yield InvalidCallEvent(run.steps, parsed.error, parsed.raw, retrying)
+            fix = json_calls.correction(parsed.error)
+            run.transcript += [Message("assistant", parsed.raw), fix]
+            scratch += [Message("assistant", parsed.raw), fix]
+            self._count_invalid(run, True, parsed.error)
+
+    # -- tools ------------------------------------------------------------------------
+
+    def _execute(self, run: _Run, call: ToolCall) -> tuple[str, bool, bool]:
+        """Run one call; returns (content for the model, is an error, was invalid).
+        The tool message is appended to the run."""
+        content, error, invalid = self._outcome(run, call)
+        if len(content) > self.options.result_chars:
+            content = content[: self.options.result_chars] + " …(cut)"
+        message = Message("tool", content, tool_call_id=call.id)
+        run.visible.append(message)
+        run.transcript.append(message)
+        run.records.append(ToolRecord(run.steps, call.name, call.arguments, content, error))
+        return content, error, invalid
+
+    def _outcome(self, run: _Run, call: ToolCall) -> tuple[str, bool, bool]:
+        tool = self.tools.get(call.name)
+        if tool is None:
+            names = ", ".join(self.tools.names())
+            return (
+                f"Error: there is no tool named {call.name!r}; the tools are: {names}",
+                True,
+                True,
+            )
+        key = _call_key(call)
+        if key in run.seen:
+            return (
+                f"You already called {call.name} with these arguments; the result was: "
+                f"{run.seen[key]}\nUse it to answer now.",
+                True,
+                False,
+            )
+        try:
+            content = tool.invoke(call.arguments, self.context)
+        except ToolArgumentsError as exc:
+            return f"Error: {exc}. The schema is {json.dumps(tool.spec().parameters)}", True, True
+        except ToolError as exc:
+            content = f"Error: {exc}"
+            run.seen[key] = content
+            return content, True, False
+        run.seen[key] = content
+        return content, False, False
+
+    # -- limits -----------------------------------------------------------------------
+
+    def _count_invalid(self, run: _Run, invalid: bool, error: str) -> None:
+        if not invalid:
+            run.invalid_in_row = 0
+            return
+        run.invalid_in_row += 1
+        run.invalid_total += 1
+        if run.invalid_in_row > self.options.retries:
+            raise _Stop(
+                "invalid_calls",
+                f"the model wrote {run.invalid_in_row} invalid tool calls in a row (last: "
+                f"{error}); try a larger model or raise agent.retries",
+            )
+
+    def _out_of_time(self, run: _Run) -> bool:
+        return self._clock() - run.started > self.options.time_budget_s
+
+    def _check_time(self, run: _Run) -> None:
+        if self._out_of_time(run):
+            raise _Stop(
+                "time_budget",
+                f"stopped at the {self.options.time_budget_s:g} s time budget after "
+                f"{run.steps} steps without an answer; raise agent.time_budget_s",
+            )
+
+    def _fit(self, messages: list[Message]) -> list[Message]:
+        """Shorten older tool results until the prompt leaves room for the reply."""
+        budget = self.model.context_window - self.generation.max_tokens - 32
+
+        def cost(ms: Sequence[Message]) -> int:
+            return sum(self.model.count_tokens(m.content) + 4 for m in ms)
+
+        if cost(messages) <= budget:
+            return messages
+        out = list(messages)
+        results = [i for i, m in enumerate(out) if m.role == "tool"][:-1]
+        for i in results:
+            m = out[i]
+            if len(m.content) > 300:
+                out[i] = Message(m.role, m.content[:300] + " …(cut)", m.tool_calls, m.tool_call_id)
+                if cost(out) <= budget:
+                    return out
+        if cost(out) > budget:
+            raise _Stop(
+                "context_full",
+                f"the conversation no longer fits the model's {self.model.context_window}-token "
+                "window; start a new task or raise llm.n_ctx",
+            )
+        return out
+
+    def _result(self, run: _Run, reason: StopReason, message: str, answer: str) -> AgentResult:
+        return AgentResult(
+            task=run.task,
+            answer=answer,
+            stopped_reason=reason,
+            message=message,
+            steps=run.steps,
+            transcript=tuple(run.transcript),
+            tool_calls=tuple(run.records),
+            invalid_calls=run.invalid_total,
+        )
+
+
+def _call_key(call: ToolCall) -> str:
+    try:
+        arguments = json.dumps(json.loads(call.arguments or "{}"), sort_keys=True)
+    except json.JSONDecodeError:
+        arguments = call.arguments
+    return f"{call.name}:{arguments}"

@@ -1,0 +1,105 @@
+"""The agent end to end on real models: the bundled SmolLM2-135M GGUF in-process (JSON tool
+calls) and the same model behind a real llama.cpp OpenAI-compatible server on 127.0.0.1
+(the remote path), each completing a calculator task and a document-search task over the
+sample corpus. Deterministic: temperature 0 and a fixed seed. The tasks are worded the
+way this tiny model handles; bench/agent_bench.py measures it over 30+ tasks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openai_test_client import TestOnlyOpenAIClient
+
+from ragkit import KnowledgeBase
+from ragkit.agent import Agent, AgentOptions, AgentResult, ToolContext, builtin_tools
+from ragkit.embeddings import make_embedder
+from ragkit.llm import GenerationOptions, LlamaCppChatModel, bundled_gguf_path
+from ragkit.llm.base import ChatModel
+
+pytestmark = pytest.mark.slow
+
+GEN = GenerationOptions(max_tokens=64, temperature=0.0, seed=0)
+CALC_TASK = "What is 98 + 2?"
+DOC_TASK = "How long is the warranty on the Ember brewing kettle?"
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    samples = Path(__file__).resolve().parents[2] / "samples" / "corpus"
+    base = KnowledgeBase.open(
+        tmp_path_factory.mktemp("ix") / "kb", embedder=make_embedder("bundled-int8")
+    )
+    assert not base.add([samples]).by_status("failed")
+    return base
+
+
+@pytest.fixture(scope="module")
+def local_model() -> LlamaCppChatModel:
+    return LlamaCppChatModel(bundled_gguf_path(), n_ctx=2048, n_threads=2)
+
+
+def run(model: ChatModel, kb: KnowledgeBase, task: str, protocol: str = "json") -> AgentResult:
+    context = ToolContext(knowledge_base=kb, chat_model=model, generation=GEN)
+    options = AgentOptions(max_steps=4, time_budget_s=300, protocol=protocol)  # type: ignore[arg-type]
+    return Agent(model, builtin_tools(), context, options, GEN).run(task)
+
+
+def assert_calculated(result: AgentResult) -> None:
+    assert result.answered, result.message
+    calls = [(r.name, r.result) for r in result.tool_calls if not r.error]
+    assert ("calculator", "100") in calls, result.tool_calls
+    assert "100" in result.answer
+
+
+def assert_searched(result: AgentResult) -> None:
+    assert result.answered, result.message
+    searches = [r for r in result.tool_calls if r.name == "search_documents" and not r.error]
+    assert searches and "handbook.pdf p. 2" in searches[0].result, result.tool_calls
+    assert "18 months" in result.answer
+
+
+def test_local_model_uses_the_calculator(kb: KnowledgeBase, local_model: LlamaCppChatModel) -> None:
+    assert_calculated(run(local_model, kb, CALC_TASK))
+
+
+def test_local_model_searches_the_documents(
+    kb: KnowledgeBase, local_model: LlamaCppChatModel
+) -> None:
+    assert_searched(run(local_model, kb, DOC_TASK))
+
+
+def test_remote_model_uses_the_calculator(kb: KnowledgeBase, llama_server: str) -> None:
+    assert_calculated(run(TestOnlyOpenAIClient(llama_server), kb, CALC_TASK))
+
+
+def test_remote_model_searches_the_documents(kb: KnowledgeBase, llama_server: str) -> None:
+    assert_searched(run(TestOnlyOpenAIClient(llama_server), kb, DOC_TASK))
+
+
+def test_cli_shows_tool_calls_as_they_happen_and_saves_the_conversation(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "RAGKIT_INDEX__HOME": str(tmp_path / "indexes"),
+        "RAGKIT_LLM__TEMPERATURE": "0",
+        "RAGKIT_LLM__MAX_TOKENS": "48",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    cli = [sys.executable, "-m", "ragkit.cli"]
+    done = subprocess.run(
+        [*cli, "agent", CALC_TASK, "--conversation", "new"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "does not exist; the document tools are unavailable" in done.stderr
+    assert '→ calculator({"expression": "98 + 2"})' in done.stderr
+    assert "← 100" in done.stderr
+    assert done.stdout.strip() == "100"
+    listed = subprocess.run([*cli, "chats", "ls"], env=env, capture_output=True, text=True)
+    assert listed.returncode == 0 and f"2 msgs  {CALC_TASK}" in listed.stdout

@@ -1,0 +1,273 @@
+"""The agent loop's logic, driven by scripted models: tool choice, malformed JSON, unknown
+tools, tools that raise, a tool that asks to be called forever, step and time limits,
+streaming, and native tool calling through the `ToolCallingChatModel` protocol."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+
+import pytest
+
+from ragkit.agent import (
+    Agent,
+    AgentOptions,
+    AnswerDelta,
+    FinalEvent,
+    InvalidCallEvent,
+    ToolCallEvent,
+    ToolContext,
+    ToolError,
+    ToolRegistry,
+    ToolResultEvent,
+    builtin_tools,
+)
+from ragkit.errors import ConfigError
+from ragkit.llm import GenerationOptions, Message, ScriptedChatModel
+from ragkit.llm.base import ChatTurn, ToolCall, ToolCallingChatModel, ToolSpec
+
+
+def calc(expression: str) -> str:
+    return json.dumps({"tool": "calculator", "arguments": {"expression": expression}})
+
+
+def agent(model: ScriptedChatModel, **options: object) -> Agent:
+    return Agent(model, builtin_tools(), ToolContext(), AgentOptions(**options))  # type: ignore[arg-type]
+
+
+def test_tool_call_then_streamed_answer() -> None:
+    model = ScriptedChatModel([calc("345 * 12"), "345 * 12 = 4140."])
+    events = list(agent(model).run_stream("What is 345 * 12?"))
+    kinds = [type(e).__name__ for e in events]
+    assert kinds[:2] == ["ToolCallEvent", "ToolResultEvent"]
+    result_event = events[1]
+    assert isinstance(result_event, ToolResultEvent) and result_event.content == "4140"
+    deltas = [e.text for e in events if isinstance(e, AnswerDelta)]
+    assert len(deltas) > 1 and "".join(deltas) == "345 * 12 = 4140."  # streamed in pieces
+    final = events[-1]
+    assert isinstance(final, FinalEvent)
+    result = final.result
+    assert result.answered and result.answer == "345 * 12 = 4140." and result.steps == 2
+    assert [(r.name, r.result) for r in result.tool_calls] == [("calculator", "4140")]
+    # The model saw the tool result and the question again on its second turn.
+    second = model.prompts[1][-1].content
+    assert "Result of calculator:\n4140" in second and "What is 345 * 12?" in second
+    # The transcript keeps the canonical form: a call, its result, the answer.
+    roles = [m.role for m in result.transcript]
+    assert roles == ["system", "user", "assistant", "tool", "assistant"]
+    assert result.transcript[2].tool_calls[0].name == "calculator"
+    assert result.transcript[3].tool_call_id == result.transcript[2].tool_calls[0].id
+
+
+def test_prompt_lists_tools_and_shows_examples() -> None:
+    model = ScriptedChatModel(["Hello."])
+    agent(model).run("Say hello")
+    system = model.prompts[0][0].content
+    assert "- calculator(expression):" in system and "- read_page(file, page?):" in system
+    assert model.prompts[0][2].content.startswith('{"tool": ')  # a worked example
+
+
+def test_malformed_json_is_retried_with_the_error_shown() -> None:
+    model = ScriptedChatModel(
+        ['{"tool": "calculator", "arguments": {"expression": ', calc("2+2"), "4"]
+    )
+    events = list(agent(model).run_stream("2+2?"))
+    invalid = [e for e in events if isinstance(e, InvalidCallEvent)]
+    assert len(invalid) == 1 and invalid[0].retrying and "not valid JSON" in invalid[0].error
+    retry_prompt = model.prompts[1]
+    assert retry_prompt[-1].content.startswith("Error: your reply is not valid JSON")
+    result = events[-1].result  # type: ignore[union-attr]
+    assert result.answer == "4" and result.invalid_calls == 1
+    # Once corrected, the failed attempt is no longer shown to the model.
+    assert all("Error:" not in m.content for m in model.prompts[2])
+
+
+def test_unknown_tool_and_bad_arguments_never_crash_the_loop() -> None:
+    model = ScriptedChatModel(
+        [
+            '{"tool": "weather", "arguments": {"city": "Oslo"}}',
+            '{"tool": "search_documents", "arguments": {"expression": "1+1"}}',
+            calc("1+1"),
+            "2",
+        ]
+    )
+    result = agent(model).run("1+1?")
+    assert result.answer == "2" and result.invalid_calls == 2
+    assert "there is no tool named 'weather'" in model.prompts[1][-1].content
+    hint = model.prompts[2][-1].content
+    assert "unknown argument 'expression'" in hint and "These arguments are for calculator" in hint
+
+
+def test_too_many_invalid_calls_stop_with_a_message() -> None:
+    model = ScriptedChatModel(["{oops"])
+    result = agent(model, retries=2).run("anything")
+    assert result.stopped_reason == "invalid_calls" and not result.answered
+    assert "3 invalid tool calls in a row" in result.message and "agent.retries" in result.message
+    assert len(model.prompts) == 3
+
+
+def test_without_retries_the_first_invalid_call_ends_the_run() -> None:
+    model = ScriptedChatModel(["{oops", "never reached"])
+    result = agent(model, retries=0).run("anything")
+    assert result.stopped_reason == "invalid_calls" and len(model.prompts) == 1
+
+
+def test_a_tool_that_raises_reports_the_error_to_the_model() -> None:
+    tools = ToolRegistry()
+
+    @tools.tool
+    def flaky(n: int) -> str:
+        """Fails for odd numbers."""
+        if n % 2:
+            raise ToolError(f"{n} is odd")
+        raise RuntimeError("disk on fire")
+
+    model = ScriptedChatModel(
+        [
+            '{"tool": "flaky", "arguments": {"n": 3}}',
+            '{"tool": "flaky", "arguments": {"n": 2}}',
+            "Both failed.",
+        ]
+    )
+    result = Agent(model, tools).run("try it")
+    assert result.answer == "Both failed."
+    assert [r.error for r in result.tool_calls] == [True, True]
+    assert result.tool_calls[0].result == "Error: 3 is odd"
+    assert result.tool_calls[1].result == "Error: flaky failed: RuntimeError: disk on fire"
+    assert "Error: 3 is odd" in model.prompts[1][-1].content
+
+
+def test_a_tool_asking_to_be_called_forever_is_stopped() -> None:
+    tools = ToolRegistry()
+    counter = {"n": 0}
+
+    @tools.tool
+    def again(n: int) -> str:
+        """Asks to be called once more."""
+        counter["n"] += 1
+        return f"not done yet: call again with n={n + 1}"
+
+    def next_call(messages: Sequence[Message]) -> str:
+        # Obey the tool: read the n it asked for from the last result.
+        last = messages[-1].content
+        n = int(last.split("n=")[1].split()[0]) if "n=" in last else 1
+        return json.dumps({"tool": "again", "arguments": {"n": n}})
+
+    model = ScriptedChatModel([next_call])
+    result = Agent(model, tools, options=AgentOptions(max_steps=4)).run("finish the job")
+    assert result.stopped_reason == "max_steps" and result.steps == 4
+    assert "stopped after 4 steps" in result.message and "agent.max_steps" in result.message
+    assert counter["n"] == 4 and result.answer == ""
+
+
+def test_a_repeated_identical_call_is_not_run_again() -> None:
+    tools = ToolRegistry()
+    runs: list[int] = []
+
+    @tools.tool
+    def fetch(n: int) -> str:
+        """Fetch n."""
+        runs.append(n)
+        return f"value {n}"
+
+    call = '{"tool": "fetch", "arguments": {"n": 1}}'
+    model = ScriptedChatModel([call, call, "value 1"])
+    result = Agent(model, tools).run("fetch 1")
+    assert runs == [1] and result.answer == "value 1"
+    assert "You already called fetch" in result.tool_calls[1].result
+
+
+def test_time_budget_stops_the_run() -> None:
+    ticks = iter(range(0, 1000, 10))  # every clock reading is 10 s later
+    model = ScriptedChatModel([calc("1+1")])
+    a = Agent(
+        model,
+        builtin_tools(),
+        options=AgentOptions(time_budget_s=25, max_steps=50),
+        clock=lambda: float(next(ticks)),
+    )
+    result = a.run("loop")
+    assert result.stopped_reason == "time_budget"
+    assert "25 s time budget" in result.message and "agent.time_budget_s" in result.message
+
+
+def test_history_is_shown_before_the_task() -> None:
+    model = ScriptedChatModel(["It was 4."])
+    history = [Message("user", "What is 2+2?"), Message("assistant", "4")]
+    agent(model).run("And what was it?", history)
+    contents = [m.content for m in model.prompts[0]]
+    assert contents[-3:] == ["What is 2+2?", "4", "And what was it?"]
+
+
+def test_empty_task_and_bad_options_are_clear_errors() -> None:
+    with pytest.raises(ConfigError, match="task is empty"):
+        agent(ScriptedChatModel(["x"])).run("  ")
+    with pytest.raises(ConfigError, match="max_steps"):
+        AgentOptions(max_steps=0)
+    with pytest.raises(ConfigError, match="no native tool calling"):
+        Agent(ScriptedChatModel(["x"]), builtin_tools(), options=AgentOptions(protocol="native"))
+
+
+class ScriptedToolModel:
+    """A fake backend with native function calling: replies with scripted `ChatTurn`s."""
+
+    def __init__(self, turns: Sequence[ChatTurn]) -> None:
+        self.turns = list(turns)
+        self.calls: list[tuple[list[Message], list[ToolSpec]]] = []
+
+    @property
+    def id(self) -> str:
+        return "scripted-tools"
+
+    @property
+    def context_window(self) -> int:
+        return 4096
+
+    def count_tokens(self, text: str) -> int:
+        return len(text) // 4 + 1
+
+    def stream(self, messages: Sequence[Message], options: GenerationOptions) -> Iterator[str]:
+        raise AssertionError("the native protocol must not fall back to plain streaming")
+
+    def chat_with_tools(
+        self, messages: Sequence[Message], tools: Sequence[ToolSpec], options: GenerationOptions
+    ) -> ChatTurn:
+        self.calls.append((list(messages), list(tools)))
+        return self.turns[min(len(self.calls), len(self.turns)) - 1]
+
+
+def test_native_tool_calling_runs_calls_and_returns_results_by_id() -> None:
+    model = ScriptedToolModel(
+        [
+            ChatTurn(
+                "",
+                (
+                    ToolCall("a", "calculator", '{"expression": "6 * 7"}'),
+                    ToolCall("b", "nope", "{}"),
+                    ToolCall("c", "calculator", '{"expression": '),
+                ),
+            ),
+            ChatTurn("6 * 7 = 42."),
+        ]
+    )
+    assert isinstance(model, ToolCallingChatModel)
+    a = Agent(model, builtin_tools())
+    assert a.native
+    events = list(a.run_stream("6 * 7?"))
+    calls = [e.call.id for e in events if isinstance(e, ToolCallEvent)]
+    assert calls == ["a", "b", "c"]
+    result = events[-1].result  # type: ignore[union-attr]
+    assert result.answer == "6 * 7 = 42." and result.answered
+    assert [e.text for e in events if isinstance(e, AnswerDelta)] == ["6 * 7 = 42."]
+    second_messages, specs = model.calls[1]
+    assert {s.name for s in specs} >= {"calculator", "search_documents"}
+    tool_messages = {m.tool_call_id: m.content for m in second_messages if m.role == "tool"}
+    assert tool_messages["a"] == "42"
+    assert "no tool named 'nope'" in tool_messages["b"]
+    assert "not valid JSON" in tool_messages["c"]
+    assert second_messages[1].role == "user" and second_messages[2].tool_calls  # canonical
+
+
+def test_native_protocol_can_be_switched_off() -> None:
+    model = ScriptedToolModel([ChatTurn("unused")])
+    assert not Agent(model, builtin_tools(), options=AgentOptions(protocol="json")).native

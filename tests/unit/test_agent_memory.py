@@ -1,0 +1,132 @@
+"""Conversations in SQLite, and the chat session: follow-up rewriting before retrieval,
+history in the prompt, older turns summarized when the budget is exceeded."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from ragkit import KnowledgeBase
+from ragkit.agent.chat import ChatOptions, ChatSession
+from ragkit.agent.memory import ConversationNotFoundError, ConversationStore
+from ragkit.embeddings import HashingEmbedder
+from ragkit.llm import Message, ScriptedChatModel
+from ragkit.llm.base import ToolCall
+
+
+def test_store_creates_lists_appends_and_deletes(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path / "sub" / "chats.sqlite")
+    first = store.create("Kettles")
+    second = store.create("Tea")
+    store.append(first, Message("user", "How long is the warranty?"))
+    call = ToolCall("c1", "calculator", '{"expression": "1+1"}')
+    store.append(first, Message("assistant", "", tool_calls=(call,)))
+    store.append(first, Message("tool", "2", tool_call_id="c1"))
+    assert store.messages(first) == [
+        Message("user", "How long is the warranty?"),
+        Message("assistant", "", (call,)),
+        Message("tool", "2", (), "c1"),
+    ]
+    listed = store.list()
+    assert [c.id for c in listed] == [first, second]  # most recently updated first
+    assert listed[0].messages == 3 and listed[0].title == "Kettles"
+    # A second store on the same file sees the same data (it persists).
+    again = ConversationStore(tmp_path / "sub" / "chats.sqlite")
+    assert again.messages(first)[0].content == "How long is the warranty?"
+    assert again.resolve(first[:6]) == first
+    again.delete(first)
+    assert [c.id for c in store.list()] == [second]
+    with pytest.raises(ConversationNotFoundError, match="ragkit chats ls"):
+        store.messages(first)
+    with pytest.raises(ConversationNotFoundError):
+        store.append(first, Message("user", "x"))
+    with pytest.raises(ConversationNotFoundError):
+        store.resolve("zzzz")
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    samples = Path(__file__).resolve().parents[2] / "samples" / "corpus"
+    base = KnowledgeBase.open(tmp_path_factory.mktemp("ix") / "kb", embedder=HashingEmbedder())
+    base.add([samples])
+    return base
+
+
+def test_follow_up_is_rewritten_before_retrieval_and_history_is_shown(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    def reply(messages: Sequence[Message]) -> str:
+        if messages[0].content.startswith("Rewrite"):
+            assert "Last question: And how much is the entry share?" in messages[-1].content
+            assert "user: Who may join the Lumen Tea Cooperative?" in messages[-1].content
+            return "How much is the entry share for new members of the cooperative?"
+        if "entry share" in messages[-1].content:
+            return "It is 1,200 dollars [1]."
+        return "Tea farmers in the valley [1]."
+
+    model = ScriptedChatModel([reply])
+    store = ConversationStore(tmp_path / "c.sqlite")
+    session = ChatSession.start(kb, model, store, "membership", ChatOptions(k=2, mode="bm25"))
+    first = session.ask("Who may join the Lumen Tea Cooperative?")
+    assert first.standalone_question == "Who may join the Lumen Tea Cooperative?"
+    assert "".join(first) == "Tea farmers in the valley [1]."
+    assert len(model.prompts) == 1  # no rewrite for a first question
+
+    second = session.ask("And how much is the entry share?")
+    assert second.standalone_question.endswith("new members of the cooperative?")
+    assert second.answer.text == "It is 1,200 dollars [1]."
+    assert second.answer.sources[0].source.endswith("membership_policy.md")
+    answer_prompt = model.prompts[-1]
+    assert [m.role for m in answer_prompt] == ["system", "user", "assistant", "user"]
+    assert answer_prompt[1].content == "Who may join the Lumen Tea Cooperative?"
+    assert [m.content for m in store.messages(session.conversation_id)][-2:] == [
+        "And how much is the entry share?",
+        "It is 1,200 dollars [1].",
+    ]
+    # Resuming the conversation by id continues from the stored history.
+    resumed = ChatSession(kb, model, store, session.conversation_id)
+    assert len(resumed.history()[1]) == 4
+
+
+def test_a_runaway_rewrite_falls_back_to_the_question(kb: KnowledgeBase, tmp_path: Path) -> None:
+    model = ScriptedChatModel(["x " * 400])
+    store = ConversationStore(tmp_path / "c.sqlite")
+    session = ChatSession.start(kb, model, store, "t")
+    store.append(session.conversation_id, Message("user", "earlier"))
+    store.append(session.conversation_id, Message("assistant", "reply"))
+    assert session.rewrite("What now?", "", session.history()[1]) == "What now?"
+
+
+def test_old_turns_are_summarized_when_the_budget_fills(kb: KnowledgeBase, tmp_path: Path) -> None:
+    def reply(messages: Sequence[Message]) -> str:
+        if messages[0].content.startswith("You summarize"):
+            return "The user asked about kettles and tea."
+        if messages[0].content.startswith("Rewrite"):
+            return "A standalone question about kettles?"
+        return "A long answer about the Ember kettle and its warranty terms. " * 3
+
+    model = ScriptedChatModel([reply])
+    store = ConversationStore(tmp_path / "c.sqlite")
+    options = ChatOptions(k=1, mode="bm25", history_tokens=60, keep_turns=1)
+    session = ChatSession.start(kb, model, store, "long", options)
+    for q in ["kettle warranty?", "and the repairs?", "and the price?"]:
+        assert session.ask(q).answer.text.startswith("A long answer")
+    summary, covers = store.summary(session.conversation_id)
+    assert summary == "The user asked about kettles and tea." and covers == 4
+    summary_prompt = next(p for p in model.prompts if p[0].content.startswith("You summarize"))
+    assert "user: kettle warranty?" in summary_prompt[-1].content
+    # The next answer's prompt carries the summary and only the turns after it.
+    reply_stream = session.ask("and the colour?")
+    last = list(reply_stream.prompt.messages)
+    assert reply_stream.answer.text.startswith("A long answer")
+    assert "Summary of the conversation so far: The user asked" in last[1].content
+    assert not any(m.content == "kettle warranty?" for m in last)
+    assert len(store.messages(session.conversation_id)) == 8  # nothing is lost on disk
+
+
+def test_unknown_conversation_is_a_clear_error(kb: KnowledgeBase, tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path / "c.sqlite")
+    with pytest.raises(ConversationNotFoundError, match="no conversation 'nope'"):
+        ChatSession(kb, ScriptedChatModel(["x"]), store, "nope")

@@ -1,0 +1,149 @@
+"""LangChain interoperability, tested with langchain-core's own fake chat models: ragkit's
+retriever as a BaseRetriever, ragkit tools as LangChain tools, LangChain chat models as
+ragkit ChatModels (streaming, and native tool calls through bind_tools) driving the agent."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.documents import Document as LCDocument
+from langchain_core.language_models.fake_chat_models import (
+    FakeMessagesListChatModel,
+    GenericFakeChatModel,
+)
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.tools import BaseTool
+from pydantic import Field
+
+from ragkit import KnowledgeBase
+from ragkit.agent import Agent, AnswerDelta, ToolContext, builtin_tools
+from ragkit.embeddings import HashingEmbedder
+from ragkit.integrations.langchain import (
+    LangChainChatModel,
+    LangChainToolChatModel,
+    RagkitRetriever,
+    as_langchain_tool,
+    from_langchain,
+    to_langchain_messages,
+)
+from ragkit.llm import GenerationOptions, Message
+from ragkit.llm.base import ToolCall, ToolCallingChatModel
+from ragkit.retrieval import SearchFilter
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    samples = Path(__file__).resolve().parents[2] / "samples" / "corpus"
+    base = KnowledgeBase.open(tmp_path_factory.mktemp("ix") / "kb", embedder=HashingEmbedder())
+    base.add([samples])
+    return base
+
+
+def test_retriever_is_a_langchain_retriever(kb: KnowledgeBase) -> None:
+    retriever = RagkitRetriever(knowledge_base=kb, k=2, mode="bm25")
+    assert isinstance(retriever, BaseRetriever)
+    docs = retriever.invoke("Ember brewing kettle warranty")
+    assert len(docs) == 2 and all(isinstance(d, LCDocument) for d in docs)
+    top = docs[0]
+    assert top.metadata["source"].endswith("handbook.pdf") and top.metadata["page_start"] == 2
+    assert top.metadata["rank"] == 1 and "18 months" in top.page_content
+    only_md = RagkitRetriever(
+        knowledge_base=kb, k=3, mode="bm25", filters=SearchFilter(path_glob="*.md")
+    ).invoke("entry share")
+    assert only_md and all(d.metadata["source"].endswith(".md") for d in only_md)
+
+
+def test_ragkit_tools_work_as_langchain_tools(kb: KnowledgeBase) -> None:
+    tools = builtin_tools()
+    calc = tools.get("calculator")
+    assert calc is not None
+    lc_calc = as_langchain_tool(calc)
+    assert isinstance(lc_calc, BaseTool) and lc_calc.name == "calculator"
+    assert lc_calc.description.startswith("Evaluate an arithmetic expression")
+    assert set(lc_calc.args) == {"expression"}
+    assert lc_calc.invoke({"expression": "(17 + 5) / 4"}) == "5.5"
+    # A tool error comes back as text, as LangChain's handle_tool_error does.
+    assert "division by zero" in lc_calc.invoke({"expression": "1/0"})
+    with pytest.raises(ValueError):  # schema validation is LangChain's, from ragkit's model
+        lc_calc.invoke({"expr": "1"})
+    search = tools.get("search_documents")
+    assert search is not None
+    lc_search = as_langchain_tool(search, ToolContext(knowledge_base=kb))
+    assert "handbook.pdf p. 2" in lc_search.invoke({"query": "Ember kettle warranty"})
+    # Used the LangChain way, from a model's tool call: the result is a ToolMessage.
+    message = lc_calc.invoke(
+        {"type": "tool_call", "id": "c1", "name": "calculator", "args": {"expression": "2**8"}}
+    )
+    assert isinstance(message, ToolMessage) and message.content == "256"
+
+
+def test_messages_convert_both_ways_of_tool_calling() -> None:
+    call = ToolCall("c1", "calculator", '{"expression": "1+1"}')
+    converted = to_langchain_messages(
+        [
+            Message("system", "s"),
+            Message("user", "u"),
+            Message("assistant", "", (call,)),
+            Message("tool", "2", tool_call_id="c1"),
+        ]
+    )
+    assert [type(m) for m in converted] == [SystemMessage, HumanMessage, AIMessage, ToolMessage]
+    ai = converted[2]
+    assert isinstance(ai, AIMessage)
+    assert ai.tool_calls[0]["args"] == {"expression": "1+1"} and ai.tool_calls[0]["id"] == "c1"
+
+
+def test_a_langchain_model_streams_as_a_ragkit_model() -> None:
+    fake = GenericFakeChatModel(messages=iter(["The kettle has an 18 month warranty."]))
+    model = from_langchain(fake)
+    assert type(model) is LangChainChatModel  # no bind_tools: plain streaming
+    assert not isinstance(model, ToolCallingChatModel)
+    pieces = list(model.stream([Message("user", "warranty?")], GenerationOptions()))
+    assert len(pieces) > 1 and "".join(pieces) == "The kettle has an 18 month warranty."
+    assert model.count_tokens("abcdefgh") == 3
+
+
+class ToolFakeChatModel(FakeMessagesListChatModel):
+    """langchain-core's list fake, plus the bind_tools that real chat models have; it
+    records the tools it was bound to and the messages it was given."""
+
+    bound: list[Any] = Field(default_factory=list)
+    seen: list[list[Any]] = Field(default_factory=list)
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Any:
+        self.bound.append(list(tools))
+        return self
+
+    def _generate(self, messages: list[Any], *args: Any, **kwargs: Any) -> Any:
+        self.seen.append(list(messages))
+        return super()._generate(messages, *args, **kwargs)
+
+
+def test_a_langchain_tool_calling_model_drives_the_agent_natively() -> None:
+    fake = ToolFakeChatModel(
+        responses=[
+            AIMessage(
+                "",
+                tool_calls=[{"name": "calculator", "args": {"expression": "345 * 12"}, "id": "t1"}],
+            ),
+            AIMessage("345 * 12 = 4140."),
+        ]
+    )
+    model = from_langchain(fake, model_id="fake-tools")
+    assert isinstance(model, LangChainToolChatModel) and isinstance(model, ToolCallingChatModel)
+    agent = Agent(model, builtin_tools())
+    assert agent.native
+    events = list(agent.run_stream("What is 345 * 12?"))
+    final = events[-1].result  # type: ignore[union-attr]
+    assert final.answer == "345 * 12 = 4140." and final.answered
+    assert [(r.name, r.result) for r in final.tool_calls] == [("calculator", "4140")]
+    assert [e.text for e in events if isinstance(e, AnswerDelta)] == ["345 * 12 = 4140."]
+    names = {t["function"]["name"] for t in fake.bound[0]}
+    assert {"calculator", "search_documents"} <= names
+    second = fake.seen[1]
+    assert isinstance(second[-1], ToolMessage) and second[-1].content == "4140"
+    assert second[-1].tool_call_id == "t1"
