@@ -25,11 +25,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import unicodedata
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -366,15 +369,36 @@ def report(
 
 @contextmanager
 def _remote(systems: list[str]) -> Iterator[ChatModel | None]:
+    """The llama.cpp server on 127.0.0.1 serving the bundled GGUF, with the thread
+    counts llama-cpp-python uses in process (half the cores generate, all evaluate the
+    prompt), so the two paths are timed alike."""
     if "remote" not in systems:
         yield None
         return
-    from llama_server import llama_server
+    from llama_server import free_port
 
     from ragkit.llm.openai_compat import OpenAICompatChatModel
 
-    with llama_server() as base:
+    cores = os.cpu_count() or 1
+    port = free_port()
+    cmd = [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_gguf_path()),
+        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
+        "--n_threads", str(max(1, cores // 2)), "--n_threads_batch", str(cores),
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/v1"
+    try:
+        for _ in range(400):
+            try:
+                with urllib.request.urlopen(f"{base}/models", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.3)
         yield OpenAICompatChatModel(base, "smollm2", context_window=2048)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 if __name__ == "__main__":
