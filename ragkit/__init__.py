@@ -17,6 +17,7 @@ from ragkit.errors import (
     IndexNotFoundError,
     LoaderError,
     ModelError,
+    PromptTooLongError,
     RagkitError,
 )
 from ragkit.kb import KnowledgeBase
@@ -24,7 +25,15 @@ from ragkit.llm import ChatModel, GenerationOptions, LlamaCppChatModel, Message,
 from ragkit.loaders import LoaderOptions
 from ragkit.rerank import CrossEncoderReranker, Reranker
 from ragkit.retrieval import SearchFilter
-from ragkit.types import Answer, Citation, FileOutcome, IndexReport, SearchHit, StoredChunk
+from ragkit.types import (
+    Answer,
+    Citation,
+    Evidence,
+    FileOutcome,
+    IndexReport,
+    SearchHit,
+    StoredChunk,
+)
 
 __all__ = [
     "Answer",
@@ -35,6 +44,7 @@ __all__ = [
     "CrossEncoderReranker",
     "Embedder",
     "EmptyQueryError",
+    "Evidence",
     "FileOutcome",
     "GenerationOptions",
     "HashingEmbedder",
@@ -48,6 +58,7 @@ __all__ = [
     "LoaderOptions",
     "Message",
     "ModelError",
+    "PromptTooLongError",
     "RagkitError",
     "Reranker",
     "ScriptedChatModel",

@@ -105,6 +105,9 @@ class LLMSettings(_Section):
     temperature: float = Field(0.1, ge=0.0, le=2.0)
     repeat_penalty: float = Field(1.1, ge=0.5, le=2.0, description="Local models: >1 curbs loops.")
     seed: int = Field(0, description="Sampling seed, for repeatable answers.")
+    stop: list[str] = Field(
+        default_factory=list, description="Stop sequences: generation ends before any of them."
+    )
 
     @model_validator(mode="after")
     def _key_from_openai_env(self) -> LLMSettings:

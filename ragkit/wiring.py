@@ -87,6 +87,7 @@ def generation_options(settings: Settings) -> GenerationOptions:
         temperature=llm.temperature,
         seed=llm.seed,
         repeat_penalty=llm.repeat_penalty,
+        stop=tuple(s for s in llm.stop if s),
     )
 
 

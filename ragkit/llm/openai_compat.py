@@ -290,14 +290,19 @@ class OpenAICompatChatModel:
             raise ModelError(
                 f"the model server at {self.base_url} sent a reply without a message"
             ) from None
-        calls = tuple(
-            ToolCall(
-                id=str(c.get("id") or f"call_{i}"),
-                name=str(c["function"]["name"]),
-                arguments=_arguments_text(c["function"].get("arguments")),
+        try:
+            calls = tuple(
+                ToolCall(
+                    id=str(c.get("id") or f"call_{i}"),
+                    name=str(c["function"]["name"]),
+                    arguments=_arguments_text(c["function"].get("arguments")),
+                )
+                for i, c in enumerate(message.get("tool_calls") or [])
             )
-            for i, c in enumerate(message.get("tool_calls") or [])
-        )
+        except (KeyError, TypeError, AttributeError):
+            raise ModelError(
+                f"the model server at {self.base_url} sent a malformed tool call"
+            ) from None
         return ChatTurn(content=message.get("content") or "", tool_calls=calls)
 
 

@@ -68,9 +68,12 @@ def test_remote_matches_in_process_with_the_same_seed(
 ) -> None:
     messages = [Message("system", "Answer briefly."), Message("user", "Name three colours.")]
     remote = OpenAICompatChatModel(llama_server, "smollm2")
-    pieces = list(remote.stream(messages, GREEDY))
+    sampled = GenerationOptions(max_tokens=24, temperature=0.8, seed=11)
+    pieces = list(remote.stream(messages, sampled))
     assert len(pieces) > 3  # streamed piece by piece
-    assert "".join(pieces) == "".join(local.stream(messages, GREEDY))
+    assert "".join(pieces) == "".join(local.stream(messages, sampled))
+    other_seed = GenerationOptions(max_tokens=24, temperature=0.8, seed=12)
+    assert "".join(local.stream(messages, other_seed)) != "".join(pieces)
 
 
 def test_stop_sequences_on_both_backends(llama_server: str, local: LlamaCppChatModel) -> None:

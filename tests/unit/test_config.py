@@ -79,3 +79,10 @@ def test_unknown_backend_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RAGKIT_LLM__BACKEND", "ollama")
     with pytest.raises(ConfigError, match="RAGKIT_LLM__BACKEND"):
         load_settings()
+
+
+def test_stop_sequences_reach_the_generation_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ragkit.wiring import generation_options
+
+    monkeypatch.setenv("RAGKIT_LLM__STOP", '["Question:", "\\n\\n"]')
+    assert generation_options(load_settings()).stop == ("Question:", "\n\n")
