@@ -11,7 +11,8 @@ Figures per set and system: answer accuracy (a normalised gold answer is contain
 answer), citation precision (cited chunks that contain the gold answer, over all
 citations), the "not in the documents" rate on an index with the positive passages
 withheld (and, for contrast, on the full index), time to first token (from the call,
-retrieval included, model loaded) and generated tokens per second. Then: how often the
+retrieval included, model loaded), generated tokens per second and the prompt's length
+in tokens (as the backend counts them: exactly in process, estimated remotely). Then: how often the
 remote path's answer equals the in-process one (same seed), and the wrapper's overhead
 over raw llama-cpp-python on the same prompts.
 
@@ -73,6 +74,7 @@ class Run:
     ttft: list[float] = field(default_factory=list)
     tps: list[float] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
+    prompt_tokens: list[float] = field(default_factory=list)
 
 
 def norm(text: str) -> str:
@@ -131,7 +133,9 @@ def write_corpus(items: list[Item], path: Path, withhold: bool) -> Path:
 
 
 def timed(pieces: Iterator[str], started: float) -> tuple[str, float, float, int]:
-    """Text, time to the first piece, seconds from it to the end, and pieces after it."""
+    """Text, time to the first piece, seconds from it to the end, and pieces after it.
+    Both backends send one piece per generated token (llama.cpp's server one event per
+    token), so pieces per second after the first is tokens per second, measured alike."""
     first: float | None = None
     parts = []
     for piece in pieces:
@@ -170,6 +174,10 @@ def ask_all(
             stream = answer(item.question, hits, model, kb.templates, opts)
         _, ttft, gen_s, pieces = timed(iter(stream), started)
         result = stream.answer
+        if model is not None:
+            run.prompt_tokens.append(
+                sum(model.count_tokens(m.content) for m in stream.prompt.messages)
+            )
         run.asked += 1
         if record_texts:
             run.texts.append(result.text)
@@ -180,7 +188,7 @@ def ask_all(
             run.cited_ok += contains_gold(hits[c.number - 1].chunk.text, item.gold)
         run.ttft.append(ttft)
         if model is not None and gen_s > 0 and pieces > 0:
-            run.tps.append(model.count_tokens(result.text) / (gen_s * (pieces + 1) / pieces))
+            run.tps.append(pieces / gen_s)
 
 
 def withheld(
@@ -209,7 +217,7 @@ def closed_book(model: ChatModel, items: list[Item], run: Run, opts: GenerationO
         run.correct += contains_gold(text, item.gold)
         run.ttft.append(ttft)
         if gen_s > 0 and pieces > 0:
-            run.tps.append(model.count_tokens(text) / (gen_s * (pieces + 1) / pieces))
+            run.tps.append(pieces / gen_s)
 
 
 def wrapper_overhead(
@@ -313,6 +321,7 @@ def main() -> None:
                     file=sys.stderr,
                     flush=True,
                 )
+            report(results, args, systems)  # after every set, so a long run shows progress
             if name == "rgb_en":
                 prompts = [
                     answer(
@@ -320,14 +329,13 @@ def main() -> None:
                     ).prompt.messages
                     for i in items[:5]
                 ]
-    report(results, args, systems)
-    if prompts:
-        raw, wrapped = wrapper_overhead(local, prompts, opts)
-        print(
-            f"\nwrapper overhead (rgb_en prompts, greedy, {args.max_tokens} tokens max): "
-            f"raw llama-cpp-python {raw:.1f} tok/s, ragkit {wrapped:.1f} tok/s, "
-            f"ragkit/raw = {wrapped / raw:.3f}"
-        )
+                raw, wrapped = wrapper_overhead(local, prompts, opts)
+                print(
+                    f"\nwrapper overhead (rgb_en prompts, greedy, {args.max_tokens} tokens "
+                    f"max): raw llama-cpp-python {raw:.1f} tok/s, ragkit {wrapped:.1f} tok/s, "
+                    f"ragkit/raw = {wrapped / raw:.3f}",
+                    flush=True,
+                )
 
 
 def report(
@@ -339,7 +347,7 @@ def report(
     )
     head = (
         f"{'set':7s} {'system':10s} {'accuracy':>9s} {'cite prec':>9s} {'cites':>6s} "
-        f"{'NF full':>8s} {'NF held':>8s} {'TTFT s':>7s} {'tok/s':>7s}"
+        f"{'NF full':>8s} {'NF held':>8s} {'TTFT s':>7s} {'tok/s':>7s} {'prompt':>6s}"
     )
     print(head)
     print("-" * len(head))
@@ -348,7 +356,7 @@ def report(
             f"{name:7s} {system:10s} {pct(r.correct, r.asked):>9s} {pct(r.cited_ok, r.cited):>9s} "
             f"{r.cited:6d} {pct(r.not_found_full, r.asked) if r.withheld_asked else '   n/a':>8s} "
             f"{pct(r.not_found_withheld, r.withheld_asked):>8s} {med(r.ttft):>7s} "
-            f"{med(r.tps, '{:7.1f}'):>7s}"
+            f"{med(r.tps, '{:7.1f}'):>7s} {med(r.prompt_tokens, '{:6.0f}'):>6s}"
         )
     print("\nratios")
     for name in dict.fromkeys(n for n, _ in results):
