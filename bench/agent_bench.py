@@ -52,15 +52,11 @@ GEN = GenerationOptions(max_tokens=48, temperature=0.0, seed=0)
 
 
 def remote_client(base_url: str) -> ChatModel:
-    """ragkit's own OpenAI-compatible backend when this tree has it, else the test-only one."""
-    try:
-        from ragkit.llm import openai_compat  # type: ignore[attr-defined]
+    """ragkit's OpenAI-compatible backend; llama.cpp's server reads repeat_penalty (and
+    would apply its own 1.1 otherwise, which breaks this model's JSON)."""
+    from ragkit.llm.openai_compat import OpenAICompatChatModel
 
-        return openai_compat.OpenAICompatChatModel(base_url=base_url, model="local")  # type: ignore[no-any-return]
-    except (ImportError, AttributeError, TypeError):
-        from openai_test_client import TestOnlyOpenAIClient
-
-        return TestOnlyOpenAIClient(base_url)
+    return OpenAICompatChatModel(base_url, "local", context_window=2048, send_repeat_penalty=True)
 
 
 def check(task: dict[str, Any], result: AgentResult) -> tuple[bool, bool]:

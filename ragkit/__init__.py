@@ -17,6 +17,7 @@ from ragkit.errors import (
     IndexNotFoundError,
     LoaderError,
     ModelError,
+    PromptTooLongError,
     RagkitError,
 )
 from ragkit.kb import KnowledgeBase
@@ -28,6 +29,7 @@ from ragkit.types import (
     Answer,
     Citation,
     DocumentInfo,
+    Evidence,
     FileOutcome,
     IndexReport,
     SearchHit,
@@ -44,6 +46,7 @@ __all__ = [
     "DocumentInfo",
     "Embedder",
     "EmptyQueryError",
+    "Evidence",
     "FileOutcome",
     "GenerationOptions",
     "HashingEmbedder",
@@ -57,6 +60,7 @@ __all__ = [
     "LoaderOptions",
     "Message",
     "ModelError",
+    "PromptTooLongError",
     "RagkitError",
     "Reranker",
     "ScriptedChatModel",

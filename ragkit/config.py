@@ -97,6 +97,11 @@ class LLMSettings(_Section):
     max_retries: int = Field(
         3, ge=0, le=20, description="openai: retries on connection errors, 429 and 5xx."
     )
+    send_repeat_penalty: bool = Field(
+        False,
+        description="Remote: send repeat_penalty with each request (llama.cpp and vLLM servers "
+        "read it; OpenAI's API rejects unknown fields).",
+    )
     n_ctx: int = Field(
         2048,
         ge=256,
@@ -111,6 +116,9 @@ class LLMSettings(_Section):
     temperature: float = Field(0.1, ge=0.0, le=2.0)
     repeat_penalty: float = Field(1.1, ge=0.5, le=2.0, description="Local models: >1 curbs loops.")
     seed: int = Field(0, description="Sampling seed, for repeatable answers.")
+    stop: list[str] = Field(
+        default_factory=list, description="Stop sequences: generation ends before any of them."
+    )
 
     @model_validator(mode="after")
     def _key_from_openai_env(self) -> LLMSettings:

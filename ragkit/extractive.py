@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ragkit.grounding import SentenceScorer, not_found_text
+from ragkit.grounding import MIN_RELEVANCE, SentenceScorer, not_found_text
 from ragkit.pipelines import to_citation
 from ragkit.sentences import split_sentences
 from ragkit.types import Answer, Evidence, SearchHit
 
-MIN_SCORE = 0.3
+MIN_SCORE = MIN_RELEVANCE
 """A sentence below this score (0..1) does not answer the question."""
 MIN_CHARS = 12  # shorter "sentences" are headings, list markers or page furniture
 

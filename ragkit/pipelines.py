@@ -11,10 +11,11 @@ message first (the oldest go first); sources fill the rest best first, and the f
 that does not fit is shortened if enough room is left, else dropped with all after it.
 A question that cannot fit even alone is a `PromptTooLongError`.
 
-Grounding: when nothing was retrieved, or no retrieved text shares a single term with
-the question, the answer is "I cannot find the answer in the documents" without asking
-the model (it would only guess). A model reply that says so itself is marked
-`not_found`. Citations to numbers that name no source are removed and reported.
+Grounding: when nothing was retrieved, or no retrieved sentence covers a fifth of the
+question's terms (weighted by rarity; `ragkit.grounding.relevance`), the answer is "I
+cannot find the answer in the documents" without asking the model (it would only
+guess). A model reply that says so itself is marked `not_found`. Citations to
+numbers that name no source are removed and reported.
 Content filtering is the guard's (ragkit.guard): a `GuardSession` passed in filters the
 stream before any piece reaches the caller; the caller has already checked the question
 and the hits. Leaves out the scanners themselves and the retrieval.
@@ -30,7 +31,13 @@ from typing import TYPE_CHECKING
 from ragkit.analysis import Analyzer
 from ragkit.citations import cited_numbers, clean_citations
 from ragkit.errors import EmptyQueryError, PromptTooLongError
-from ragkit.grounding import SentenceScorer, not_found_text, says_not_found, term_overlap
+from ragkit.grounding import (
+    MIN_RELEVANCE,
+    SentenceScorer,
+    not_found_text,
+    relevance,
+    says_not_found,
+)
 from ragkit.llm.base import ChatModel, GenerationOptions, Message
 from ragkit.prompts import PromptTemplates
 from ragkit.types import Answer, Citation, SearchHit
@@ -251,8 +258,8 @@ def answer(
     prompt = build_prompt(
         question, hits, model, templates, options.max_tokens, history, history_share
     )
-    analyzer = scorer.analyzer if scorer is not None else Analyzer()
-    if not prompt.sources or term_overlap(question, prompt.texts, analyzer) == 0.0:
+    scorer = scorer or SentenceScorer(Analyzer())
+    if not prompt.sources or relevance(question, prompt.texts, scorer) < MIN_RELEVANCE:
         canned = not_found_text(question)
         return AnswerStream(
             question,
@@ -268,9 +275,7 @@ def answer(
             from ragkit.evidence import evidence_for
 
             numbered = [(c.number, t) for c, t in zip(prompt.sources, prompt.texts, strict=True)]
-            done = replace(
-                done, evidence=evidence_for(done.text, numbered, scorer or SentenceScorer(analyzer))
-            )
+            done = replace(done, evidence=evidence_for(done.text, numbered, scorer))
         return done
 
     return AnswerStream(

@@ -74,6 +74,7 @@ def remote_chat_model(settings: Settings) -> OpenAICompatChatModel:
         connect_timeout=llm.connect_timeout,
         read_timeout=llm.read_timeout,
         retry=RetryPolicy(max_retries=llm.max_retries),
+        send_repeat_penalty=llm.send_repeat_penalty,
     )
 
 
@@ -94,6 +95,7 @@ def generation_options(settings: Settings) -> GenerationOptions:
         temperature=llm.temperature,
         seed=llm.seed,
         repeat_penalty=llm.repeat_penalty,
+        stop=tuple(s for s in llm.stop if s),
     )
 
 

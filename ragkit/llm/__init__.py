@@ -1,4 +1,7 @@
-"""Chat models: the `ChatModel` protocol, the llama.cpp backend and a scripted fake."""
+"""Chat models: the `ChatModel` protocol, the llama.cpp backend and a scripted fake.
+
+The OpenAI-compatible HTTP backend lives in `ragkit.llm.openai_compat` and is not
+re-exported here, so importing ragkit does not import httpx."""
 
 from __future__ import annotations
 

@@ -88,7 +88,11 @@ class OpenAICompatChatModel:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         transport: httpx.BaseTransport | None = None,
+        send_repeat_penalty: bool = False,
     ) -> None:
+        """`send_repeat_penalty` adds `repeat_penalty` to every request: llama.cpp's and
+        vLLM's servers read that extension (and otherwise apply their own default, 1.1 for
+        llama.cpp); OpenAI's API rejects fields it does not know, so it is off by default."""
         if not model.strip():
             raise ConfigError("llm.model is empty; set RAGKIT_LLM__MODEL to the served model name")
         if connect_timeout <= 0 or read_timeout <= 0:
@@ -103,6 +107,7 @@ class OpenAICompatChatModel:
         self._sleep = sleep
         self._clock = clock
         self._transport = transport
+        self.send_repeat_penalty = send_repeat_penalty
         self._http: httpx.Client | None = None
 
     @property
@@ -146,6 +151,8 @@ class OpenAICompatChatModel:
             payload["stop"] = list(options.stop)
         if options.seed is not None:
             payload["seed"] = options.seed
+        if self.send_repeat_penalty:
+            payload["repeat_penalty"] = options.repeat_penalty
         return payload
 
     def _post(self, payload: dict[str, Any], stream: bool) -> httpx.Response:
@@ -290,14 +297,19 @@ class OpenAICompatChatModel:
             raise ModelError(
                 f"the model server at {self.base_url} sent a reply without a message"
             ) from None
-        calls = tuple(
-            ToolCall(
-                id=str(c.get("id") or f"call_{i}"),
-                name=str(c["function"]["name"]),
-                arguments=_arguments_text(c["function"].get("arguments")),
+        try:
+            calls = tuple(
+                ToolCall(
+                    id=str(c.get("id") or f"call_{i}"),
+                    name=str(c["function"]["name"]),
+                    arguments=_arguments_text(c["function"].get("arguments")),
+                )
+                for i, c in enumerate(message.get("tool_calls") or [])
             )
-            for i, c in enumerate(message.get("tool_calls") or [])
-        )
+        except (KeyError, TypeError, AttributeError):
+            raise ModelError(
+                f"the model server at {self.base_url} sent a malformed tool call"
+            ) from None
         return ChatTurn(content=message.get("content") or "", tool_calls=calls)
 
 

@@ -20,6 +20,14 @@ class PromptTemplates:
     def __init__(self, override_dir: Path | None = None) -> None:
         self.override_dir = override_dir
 
+    def where(self, name: str) -> str:
+        """The file template `name` is read from: the override folder's, or ragkit's."""
+        if self.override_dir is not None:
+            path = self.override_dir / f"{name}.txt"
+            if path.is_file():
+                return str(path)
+        return f"ragkit/prompts/{name}.txt"
+
     def source(self, name: str) -> str:
         if self.override_dir is not None:
             path = self.override_dir / f"{name}.txt"
@@ -35,8 +43,10 @@ class PromptTemplates:
             return Template(self.source(name)).substitute(variables)
         except KeyError as exc:
             raise ConfigError(
-                f"prompt template {name!r} uses ${exc.args[0]}, which is not provided; "
-                f"available: {', '.join('$' + v for v in sorted(variables))}"
+                f"prompt template {name!r} ({self.where(name)}) uses ${exc.args[0]}, which is "
+                f"not provided; available: {', '.join('$' + v for v in sorted(variables))}"
             ) from None
         except ValueError as exc:
-            raise ConfigError(f"prompt template {name!r} is malformed: {exc}") from None
+            raise ConfigError(
+                f"prompt template {name!r} ({self.where(name)}) is malformed: {exc}"
+            ) from None

@@ -12,13 +12,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from openai_test_client import TestOnlyOpenAIClient
 
 from ragkit import KnowledgeBase
 from ragkit.agent import Agent, AgentOptions, AgentResult, ToolContext, builtin_tools
 from ragkit.embeddings import make_embedder
 from ragkit.llm import GenerationOptions, LlamaCppChatModel, bundled_gguf_path
 from ragkit.llm.base import ChatModel
+from ragkit.llm.openai_compat import OpenAICompatChatModel
 
 pytestmark = pytest.mark.slow
 
@@ -40,6 +40,12 @@ def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
 @pytest.fixture(scope="module")
 def local_model() -> LlamaCppChatModel:
     return LlamaCppChatModel(bundled_gguf_path(), n_ctx=2048, n_threads=2)
+
+
+def remote(base_url: str) -> OpenAICompatChatModel:
+    # llama.cpp's server applies its own repeat penalty (1.1) unless told otherwise; the
+    # JSON tool-call turns need 1.0 (at 1.1 this model drops the quotes JSON needs).
+    return OpenAICompatChatModel(base_url, "local", context_window=2048, send_repeat_penalty=True)
 
 
 def run(model: ChatModel, kb: KnowledgeBase, task: str, protocol: str = "json") -> AgentResult:
@@ -73,11 +79,11 @@ def test_local_model_searches_the_documents(
 
 
 def test_remote_model_uses_the_calculator(kb: KnowledgeBase, llama_server: str) -> None:
-    assert_calculated(run(TestOnlyOpenAIClient(llama_server), kb, CALC_TASK))
+    assert_calculated(run(remote(llama_server), kb, CALC_TASK))
 
 
 def test_remote_model_searches_the_documents(kb: KnowledgeBase, llama_server: str) -> None:
-    assert_searched(run(TestOnlyOpenAIClient(llama_server), kb, DOC_TASK))
+    assert_searched(run(remote(llama_server), kb, DOC_TASK))
 
 
 def test_cli_shows_tool_calls_as_they_happen_and_saves_the_conversation(tmp_path: Path) -> None:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -68,9 +70,12 @@ def test_remote_matches_in_process_with_the_same_seed(
 ) -> None:
     messages = [Message("system", "Answer briefly."), Message("user", "Name three colours.")]
     remote = OpenAICompatChatModel(llama_server, "smollm2")
-    pieces = list(remote.stream(messages, GREEDY))
+    sampled = GenerationOptions(max_tokens=24, temperature=0.8, seed=11)
+    pieces = list(remote.stream(messages, sampled))
     assert len(pieces) > 3  # streamed piece by piece
-    assert "".join(pieces) == "".join(local.stream(messages, GREEDY))
+    assert "".join(pieces) == "".join(local.stream(messages, sampled))
+    other_seed = GenerationOptions(max_tokens=24, temperature=0.8, seed=12)
+    assert "".join(local.stream(messages, other_seed)) != "".join(pieces)
 
 
 def test_stop_sequences_on_both_backends(llama_server: str, local: LlamaCppChatModel) -> None:
@@ -221,8 +226,19 @@ def test_cli_generated_answer_with_evidence(home: Path) -> None:
     done = _cli(["ask", QUICKSTART, "--evidence", "-k", "3"], home)
     assert done.returncode == 0, done.stderr
     assert "Sources:" in done.stdout and "Evidence:" in done.stdout
-    evidence = done.stdout.split("Evidence:", 1)[1]
-    assert "handbook.pdf p. 2" in evidence or "no supporting sentence" in evidence
+    shown = _cli(["ask", QUICKSTART, "--evidence", "-k", "3", "--json"], home)
+    answer = json.loads(shown.stdout)
+    assert answer["evidence"], answer
+    numbers = {s["number"] for s in answer["sources"]}
+    for item in answer["evidence"]:
+        assert item["sentence"].strip()
+        if item["support"] is None:
+            assert item["source"] is None and item["score"] < 0.5
+        else:
+            assert item["source"] in numbers and item["score"] >= 0.5
+    # The same answer (greedy, same seed) was printed with the same pairing.
+    first = answer["evidence"][0]
+    assert first["sentence"] in done.stdout.split("Evidence:", 1)[1]
 
 
 def test_cli_ask_mode_takes_answer_modes_only(home: Path) -> None:
@@ -231,3 +247,35 @@ def test_cli_ask_mode_takes_answer_modes_only(home: Path) -> None:
     assert "Traceback" not in done.stderr
     ok = _cli(["ask", QUICKSTART, "--retrieval", "bm25", "--mode", "extractive"], home)
     assert ok.returncode == 0 and "18 months" in ok.stdout, ok.stderr
+
+
+def test_ctrl_c_stops_a_remote_answer_and_closes_the_stream(home: Path) -> None:
+    from fault_server import Act, fault_server
+
+    pieces = tuple(f"word{i} " for i in range(200))  # 200 x 0.05 s: 10 s if read to the end
+    with fault_server([Act(pieces=pieces, delay=0.05)]) as (base, server):
+        env = {
+            **os.environ,
+            "HF_HUB_OFFLINE": "1",
+            "RAGKIT_INDEX__HOME": str(home),
+            "RAGKIT_LLM__BACKEND": "openai",
+            "RAGKIT_LLM__BASE_URL": base,
+            "RAGKIT_LLM__MODEL": "m",
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ragkit.cli", "ask", QUICKSTART],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert proc.stdout is not None
+        assert proc.stdout.read(5) == b"word0"  # the answer is streaming
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        deadline = time.monotonic() + 5
+        while not server.record.hung_up and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert proc.returncode == 130, err
+    assert err.decode().strip().splitlines() == ["interrupted"]
+    assert server.record.completed == 0 and server.record.hung_up
+    assert server.record.hung_up[0][0] < 150  # closed, not read to the end

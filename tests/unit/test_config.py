@@ -96,3 +96,10 @@ def test_server_section(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     with pytest.raises(ConfigError, match=r"server\.port"):
         load_settings(overrides={"server": {"port": 70000}})
+
+
+def test_stop_sequences_reach_the_generation_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ragkit.wiring import generation_options
+
+    monkeypatch.setenv("RAGKIT_LLM__STOP", '["Question:", "\\n\\n"]')
+    assert generation_options(load_settings()).stop == ("Question:", "\n\n")

@@ -10,7 +10,7 @@ from ragkit.analysis import Analyzer
 from ragkit.citations import cited_numbers, clean_citations, strip_citations
 from ragkit.evidence import evidence_for
 from ragkit.extractive import extract_answer
-from ragkit.grounding import SentenceScorer, says_not_found, term_overlap
+from ragkit.grounding import MIN_RELEVANCE, SentenceScorer, relevance, says_not_found
 from ragkit.llm.tokens import estimate_tokens
 from ragkit.sentences import split_sentences
 from ragkit.types import SearchHit, StoredChunk
@@ -66,11 +66,13 @@ def test_not_found_phrases() -> None:
     assert not says_not_found("The warranty lasts 18 months [1].")
 
 
-def test_term_overlap_is_zero_only_without_a_shared_term() -> None:
-    analyzer = Analyzer()
-    assert term_overlap("How long is the kettle warranty?", [TEA], analyzer) == 0.0
-    assert term_overlap("How long is the kettle warranty?", [TEA, KETTLE], analyzer) > 0.5
-    assert term_overlap("茶园的海拔是多少？", [ZH], analyzer) > 0.5
+def test_relevance_of_retrieved_text_to_the_question() -> None:
+    scorer = SentenceScorer(Analyzer())
+    question = "How long is the kettle warranty?"
+    assert relevance(question, [TEA], scorer) == 0.0
+    assert relevance(question, [TEA, KETTLE], scorer) > MIN_RELEVANCE
+    assert relevance("茶园的海拔是多少？", [ZH], scorer) > MIN_RELEVANCE
+    assert relevance("Is it?", [TEA], scorer) == 1.0  # no terms to judge by
 
 
 def test_support_scores_rank_the_answering_sentence_first(scorer: SentenceScorer) -> None:

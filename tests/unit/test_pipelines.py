@@ -52,7 +52,7 @@ def test_question_that_cannot_fit_is_a_clear_error() -> None:
 
 def test_missing_template_variable_names_it(tmp_path: Path) -> None:
     (tmp_path / "answer_user.txt").write_text("Q: $question $context")
-    with pytest.raises(ConfigError, match=r"\$context"):
+    with pytest.raises(ConfigError, match=r"answer_user.txt\) uses \$context"):
         PromptTemplates(tmp_path).render("answer_user", question="q", sources="s")
 
 
