@@ -274,7 +274,9 @@ def real_agent(**options: object) -> AgentFactory:
 
     def factory(kb: KnowledgeBase) -> Backend:
         opts = AgentOptions(**options)  # type: ignore[arg-type]
-        return AgentBackend(Agent(kb.chat_model, builtin_tools(), ToolContext(kb), opts))
+        return AgentBackend(
+            Agent(kb.chat_model, builtin_tools(), ToolContext(knowledge_base=kb), opts)
+        )
 
     return factory
 
