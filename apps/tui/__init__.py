@@ -1,14 +1,16 @@
 """The terminal chat (`ragkit chat`): a Textual app over `KnowledgeBase`.
 
 Modules: `app` (the screen), `session` (index, model, mode and slash commands),
-`backends` (what answers in each mode), `history` (turns in SQLite, Markdown export),
-`widgets`, `sanitize` (terminal-safe text). The CLI builds a `ChatSession` from settings
-and runs `ChatApp`; nothing here reads settings or the environment. Leaves out the agent
-loop: agent mode appears once a backend for it is passed to `ChatSession`.
+`backends` (what answers in rag and chat mode), `agent_backend` (agent mode over
+`ragkit.agent.Agent`), `history` (turns in SQLite, Markdown export), `widgets`,
+`sanitize` (terminal-safe text). The CLI builds a `ChatSession` from settings, with an
+agent factory, and runs `ChatApp`; nothing here reads settings or the environment.
+Leaves out the agent loop and its tools (ragkit.agent).
 """
 
 from __future__ import annotations
 
+from apps.tui.agent_backend import AgentBackend
 from apps.tui.app import ChatApp
 from apps.tui.backends import Backend, ChatBackend, RagBackend
 from apps.tui.history import HistoryStore, Turn
@@ -16,6 +18,7 @@ from apps.tui.sanitize import sanitize_for_terminal
 from apps.tui.session import ChatSession
 
 __all__ = [
+    "AgentBackend",
     "Backend",
     "ChatApp",
     "ChatBackend",

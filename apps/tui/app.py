@@ -6,7 +6,8 @@ thread, so the screen stays live while the model runs; each event is handed to t
 thread with `call_from_thread`. Ctrl-C stops the answer (the worker closes the event
 stream, which closes the model's generator) and leaves the app running; it takes effect
 at the next event, so a model still reading a long prompt stops once it yields. Ctrl-Q, or
-Ctrl-D on an empty prompt, quits. Finished turns go to the `HistoryStore` and come back
+Ctrl-D on an empty prompt, quits. Tool calls and notes from the backend are drawn above the
+answer they lead to. Finished turns go to the `HistoryStore` and come back
 on the next start. Leaves out the backends' work (backends.py) and settings (the CLI).
 """
 
@@ -25,7 +26,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from apps.tui.backends import Backend, Event, Sources, Text, ToolFinished, ToolStarted
+from apps.tui.backends import Backend, Event, Note, Sources, Text, ToolFinished, ToolStarted
 from apps.tui.history import HistoryStore, Turn, transcript_markdown, write_atomically
 from apps.tui.sanitize import sanitize_for_terminal
 from apps.tui.session import HELP, ChatSession, Command, SessionError, parse_command
@@ -103,9 +104,9 @@ class ChatApp(App[None]):
             self.history.append(turn)
         return self._mount_view(MessageView(turn.role, turn.content))
 
-    def _mount_view(self, view: MessageView) -> MessageView:
+    def _mount_view(self, view: MessageView, before: MessageView | None = None) -> MessageView:
         transcript = self.query_one("#transcript", VerticalScroll)
-        transcript.mount(view)
+        transcript.mount(view, before=before)
         transcript.scroll_end(animate=False)
         return view
 
@@ -245,12 +246,16 @@ class ChatApp(App[None]):
         elif isinstance(event, Sources):
             self._show_sources(event.items)
         elif isinstance(event, ToolStarted):
-            line = self._mount_view(MessageView("tool", f"{event.name}({event.arguments}) …"))
+            # Above the answer being written: the work comes before the reply it leads to.
+            text = f"{event.name}({event.arguments}) …"
+            line = self._mount_view(MessageView("tool", text), before=view)
             self._running_tools.append((event.name, line))
         elif isinstance(event, ToolFinished):
-            self._tool_finished(event)
+            self._tool_finished(event, view)
+        elif isinstance(event, Note):
+            self._mount_view(MessageView("info", event.text), before=view)
 
-    def _tool_finished(self, event: ToolFinished) -> None:
+    def _tool_finished(self, event: ToolFinished, answer: MessageView) -> None:
         """Complete the tool's running line in place (the latest call of that name)."""
         for i in range(len(self._running_tools) - 1, -1, -1):
             name, line = self._running_tools[i]
@@ -258,7 +263,7 @@ class ChatApp(App[None]):
                 del self._running_tools[i]
                 break
         else:
-            line = self._mount_view(MessageView("tool", event.name))
+            line = self._mount_view(MessageView("tool", event.name), before=answer)
         call = line.raw.removesuffix(" …")
         line.raw = ""
         line.append(f"{call} → {event.result}")

@@ -2,11 +2,13 @@
 
 A `Backend` turns the user's message (and the turns before it) into a stream of events:
 `Sources` (the passages an answer is built on), `Text` (a piece of the reply),
-`ToolStarted`/`ToolFinished` (an agent's tool calls, as they run). The app draws events
-and knows nothing of how they are made, so an agent backend plugs in beside these two:
-`RagBackend` answers from the index through `KnowledgeBase.ask_stream`, `ChatBackend`
-talks to the model directly with recent turns as context. Closing the event iterator
-stops generation. Leaves out the agent loop itself (it arrives as another `Backend`).
+`ToolStarted`/`ToolFinished` (an agent's tool calls, as they run) and `Note` (a line
+about the work, shown but not kept). The app draws events and knows nothing of how they
+are made. `RagBackend` rewrites a follow-up into a standalone question
+(`ragkit.agent.chat.standalone_question`), retrieves for that and answers through
+`KnowledgeBase.ask_stream` with the recent turns as history; `ChatBackend` talks to the
+model directly with recent turns as context. Closing the event iterator stops generation.
+Leaves out the agent loop (agent_backend.py adapts `ragkit.agent.Agent`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Protocol
 
 from apps.tui.history import Turn
 from ragkit import ChatModel, Citation, GenerationOptions, KnowledgeBase, Message
+from ragkit.agent.chat import standalone_question
+from ragkit.guard.session import GuardSession
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,27 @@ class ToolFinished:
     result: str
 
 
-Event = Sources | Text | ToolStarted | ToolFinished
+@dataclass(frozen=True)
+class Note:
+    text: str
+
+
+Event = Sources | Text | ToolStarted | ToolFinished | Note
+
+RAG_HISTORY = 8
+"""Messages of earlier turns a RAG answer sees; `ask_stream` drops the oldest that do not
+fit its share of the window, and the rewrite looks at the last four."""
+
+
+def conversation(history: Sequence[Turn], limit: int | None = None) -> list[Message]:
+    """The user and assistant turns of `history` as messages, the last `limit` of them,
+    starting on a question (a reply without its question would confuse the model)."""
+    messages = [Message(t.role, t.content) for t in history if t.role in ("user", "assistant")]
+    if limit is not None:
+        messages = messages[-limit:] if limit > 0 else []
+    while messages and messages[0].role != "user":
+        messages.pop(0)
+    return messages
 
 
 class Backend(Protocol):
@@ -53,14 +77,19 @@ class Backend(Protocol):
 
 
 class RagBackend:
-    """Answers from the documents: retrieve, then stream a cited answer."""
+    """Answers from the documents: make the question standalone, retrieve, then stream a
+    cited answer that also sees the recent turns."""
 
     def __init__(self, kb: KnowledgeBase, k: int = 4) -> None:
         self.kb = kb
         self.k = k
 
     def run(self, message: str, history: Sequence[Turn]) -> Generator[Event, None, None]:
-        stream = self.kb.ask_stream(message, k=self.k)
+        recent = conversation(history, RAG_HISTORY)
+        query = self.standalone(message, recent)
+        if query != message.strip():
+            yield Note(f"searching for: {query}")
+        stream = self.kb.ask_stream(query, k=self.k, history=recent)
         yield Sources(stream.sources)
         pieces = iter(stream)
         try:
@@ -71,6 +100,19 @@ class RagBackend:
             close = getattr(pieces, "close", None)
             if close is not None:
                 close()
+
+    def standalone(self, message: str, recent: Sequence[Message]) -> str:
+        """The question retrieval should see: retrieval knows only the query, so "and how
+        long does it take?" must say what "it" is. With a content filter on, the rewrite
+        sees the filtered texts only (a blocked question stops here), as the answer
+        prompt would; `ask_stream` then filters the rewritten question again."""
+        if not recent:
+            return message.strip()  # a first question stands alone; no model call
+        if self.kb.guard is not None:
+            session = GuardSession(self.kb.guard)
+            message = session.check_input(message)
+            recent = session.check_history(recent)
+        return standalone_question(self.kb.chat_model, message, "", recent, self.kb.generation.seed)
 
 
 CHAT_SYSTEM = "You are a helpful assistant. Answer briefly and plainly."

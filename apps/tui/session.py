@@ -3,8 +3,9 @@ commands that change them.
 
 `ChatSession` opens a `KnowledgeBase` through a function it is given (the CLI builds one
 from settings; tests pass one over fakes) and hands out the `Backend` of the current
-mode. Agent mode needs an agent factory; without one, `/mode agent` says so. Leaves out
-drawing (app.py) and persistence (history.py).
+mode. Agent mode needs an agent factory (the CLI passes one that builds an
+`AgentBackend` over the current knowledge base and model); without one, `/mode agent`
+says so. Leaves out drawing (app.py) and persistence (history.py).
 """
 
 from __future__ import annotations

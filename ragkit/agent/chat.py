@@ -17,6 +17,9 @@ Each `ask(question)`:
     for piece in reply: print(piece, end="")
     reply.answer.citations; reply.standalone_question
 
+The rewrite step alone is `standalone_question(model, question, summary, recent)`, for
+callers that keep their own history (the terminal chat).
+
 Leaves out tools (ragkit.agent.loop) and presentation (the CLI and apps).
 """
 
@@ -84,6 +87,37 @@ class ChatReply:
         return self._answer
 
 
+def standalone_question(
+    model: ChatModel,
+    question: str,
+    summary: str,
+    recent: Sequence[Message],
+    seed: int | None = None,
+) -> str:
+    """`question` rewritten by `model` to stand without the conversation before it (the
+    `summary` and the `recent` user/assistant messages, of which the last four are shown).
+    With no conversation yet, the question is returned as it is, without a model call."""
+    if not recent and not summary:
+        return question.strip()
+    lines = [f"Summary: {summary}"] if summary else []
+    lines += [f"{m.role}: {m.content}" for m in recent[-4:]]
+    prompt = [
+        Message("system", REWRITE_SYSTEM),
+        Message(
+            "user",
+            "Conversation:\n" + "\n".join(lines) + f"\n\nLast question: {question}\n\n"
+            "Rewritten question:",
+        ),
+    ]
+    options = GenerationOptions(max_tokens=64, temperature=0.0, seed=seed, stop=("\n",))
+    text = "".join(model.stream(prompt, options)).strip().strip('"')
+    # A small model sometimes answers instead of rewriting, or rambles: keep the
+    # question when the rewrite is empty or far longer than any paraphrase would be.
+    if not text or len(text) > 3 * len(question) + 120:
+        return question.strip()
+    return text
+
+
 class ChatSession:
     def __init__(
         self,
@@ -137,27 +171,9 @@ class ChatSession:
 
     def rewrite(self, question: str, summary: str, recent: Sequence[Message]) -> str:
         """A standalone version of `question`, given the conversation before it."""
-        if not self.options.rewrite or (not recent and not summary):
+        if not self.options.rewrite:
             return question.strip()
-        lines = [f"Summary: {summary}"] if summary else []
-        lines += [f"{m.role}: {m.content}" for m in recent[-4:]]
-        prompt = [
-            Message("system", REWRITE_SYSTEM),
-            Message(
-                "user",
-                "Conversation:\n" + "\n".join(lines) + f"\n\nLast question: {question}\n\n"
-                "Rewritten question:",
-            ),
-        ]
-        options = GenerationOptions(
-            max_tokens=64, temperature=0.0, seed=self.generation.seed, stop=("\n",)
-        )
-        text = "".join(self.model.stream(prompt, options)).strip().strip('"')
-        # A small model sometimes answers instead of rewriting, or rambles: keep the
-        # question when the rewrite is empty or far longer than any paraphrase would be.
-        if not text or len(text) > 3 * len(question) + 120:
-            return question.strip()
-        return text
+        return standalone_question(self.model, question, summary, recent, self.generation.seed)
 
     def _context_messages(self, summary: str, recent: Sequence[Message]) -> list[Message]:
         context: list[Message] = []

@@ -1,9 +1,11 @@
 """`ragkit chat`: the terminal chat (apps.tui) started from settings.
 
 Builds a `ChatSession` whose knowledge bases come from `ragkit.wiring` (so `/index` and
-`/model` open them exactly as `ragkit ask` would), opens the history file, and runs the
-Textual app. Bad settings fail here, before the screen is taken over, as one line.
-Leaves out the app itself (apps.tui).
+`/model` open them exactly as `ragkit ask` would) and whose agent mode runs
+`ragkit.wiring.agent` with the built-in tools over the current index and model (as
+`ragkit agent` does), opens the history file, and runs the Textual app. Bad settings
+fail here, before the screen is taken over, as one line. Leaves out the app itself
+(apps.tui).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from ragkit.config import Settings
 
 if TYPE_CHECKING:
     from apps.tui import ChatApp
+    from apps.tui.backends import Backend
     from ragkit.kb import KnowledgeBase
 
 HISTORY_FILE = "chat-history.sqlite"
@@ -24,12 +27,18 @@ HISTORY_FILE = "chat-history.sqlite"
 
 def build_app(settings: Settings, index_name: str | None = None) -> ChatApp:
     """The chat app for these settings, not yet running."""
-    from apps.tui import ChatApp, ChatSession, HistoryStore
-    from ragkit.wiring import knowledge_base
+    from apps.tui import AgentBackend, ChatApp, ChatSession, HistoryStore
+    from ragkit.agent.builtins import builtin_tools
+    from ragkit.wiring import agent, knowledge_base
 
     def open_kb(index: str, model: str) -> KnowledgeBase:
         llm = settings.llm.model_copy(update={"model_path": model})
         return knowledge_base(settings.model_copy(update={"llm": llm}), index, with_llm=True)
+
+    def open_agent(kb: KnowledgeBase) -> Backend:
+        # The chat's own model, not a second copy; no index yet: the document tools say so.
+        runner = agent(settings, builtin_tools(), kb if kb.exists else None, kb.chat_model)
+        return AgentBackend(runner)
 
     session = ChatSession(
         open_kb,
@@ -37,6 +46,7 @@ def build_app(settings: Settings, index_name: str | None = None) -> ChatApp:
         settings.llm.model_path,
         settings.chat.mode,
         k=settings.retrieval.ask_k,
+        agent=open_agent,
     )
     session.kb  # noqa: B018  (opened now: a bad index name or model path fails here, as one line)
     history = HistoryStore(settings.chat.history or settings.index.home / HISTORY_FILE)

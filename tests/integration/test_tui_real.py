@@ -1,6 +1,7 @@
 """The terminal chat, driven by Textual's pilot, over a real index of samples/corpus
 (all-MiniLM-L6-v2, int8 ONNX copy) and the real SmolLM2 GGUF: one answer streams into
-the transcript and its sources (file and page) fill the pane; a source opens in full."""
+the transcript and its sources (file and page) fill the pane; a source opens in full. In
+agent mode the real agent loop drives the calculator and its call is shown with its result."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, OptionList
 
+from apps.tui.agent_backend import AgentBackend
 from apps.tui.app import ChatApp
+from apps.tui.backends import Backend
 from apps.tui.history import HistoryStore
 from apps.tui.session import ChatSession
 from apps.tui.widgets import ChunkScreen, MessageView
-from ragkit import KnowledgeBase
+from ragkit import HashingEmbedder, KnowledgeBase
+from ragkit.agent import Agent, AgentOptions, ToolContext, builtin_tools
 from ragkit.embeddings import make_embedder
 from ragkit.llm import GenerationOptions, LlamaCppChatModel, bundled_gguf_path
 
@@ -66,3 +70,29 @@ async def test_real_model_streams_an_answer_with_sources(
         await pilot.pause()
         assert isinstance(app.screen, ChunkScreen)
         assert "18" in app.screen.body and "warranty" in app.screen.body.lower()
+
+
+async def test_agent_mode_on_the_real_model_shows_the_calculator_call(tmp_path: Path) -> None:
+    model = LlamaCppChatModel(bundled_gguf_path(), n_ctx=2048, n_threads=1)
+    generation = GenerationOptions(max_tokens=64, temperature=0.0, seed=0)
+
+    def open_kb(name: str, spec: str) -> KnowledgeBase:
+        return KnowledgeBase.open(tmp_path / name, embedder=HashingEmbedder())
+
+    def open_agent(kb: KnowledgeBase) -> Backend:
+        # As `ragkit chat` builds it, with the settings of tests/integration/test_agent_real.
+        context = ToolContext(chat_model=model, generation=generation)
+        options = AgentOptions(max_steps=4, time_budget_s=300)
+        return AgentBackend(Agent(model, builtin_tools(), context, options, generation))
+
+    session = ChatSession(open_kb, "empty", mode="agent", agent=open_agent)
+    app = ChatApp(session, HistoryStore(tmp_path / "h.sqlite"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.query_one(Input).value = "What is 98 + 2?"
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        tools = [v.plain for v in app.query(MessageView) if v.role == "tool"]
+        assert any(t.startswith("calculator(") and t.endswith("→ 100") for t in tools), tools
+        answer = [v.plain for v in app.query(MessageView) if v.role == "assistant"]
+        assert len(answer) == 1 and "100" in answer[0], answer

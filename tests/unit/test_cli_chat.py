@@ -9,6 +9,7 @@ import pytest
 from textual.widgets import Input
 from typer.testing import CliRunner
 
+from apps.tui.agent_backend import AgentBackend
 from apps.tui.widgets import MessageView
 from ragkit.cli import app
 from ragkit.cli.chat import build_app
@@ -19,7 +20,6 @@ from ragkit.llm import bundled_gguf_path
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--mode", "agent"], "agent mode is not available"),
         (["--mode", "poetry"], "setting chat.mode (env RAGKIT_CHAT__MODE)"),
         (["--model", "/no/such.gguf"], "GGUF model file /no/such.gguf does not exist"),
         (["--index", ".."], "index name '..' is not valid"),
@@ -58,3 +58,18 @@ async def test_app_from_settings_switches_index_and_model(tmp_path: Path) -> Non
         assert any("RAGKIT_LLM__MODEL_PATH" in e for e in errors), errors
         assert chat.session.model == str(bundled_gguf_path())
         assert "index papers" in chat.sub_title
+
+
+def test_agent_mode_runs_the_agent_over_the_chats_index_and_model(tmp_path: Path) -> None:
+    settings = load_settings(
+        None, {"index": {"home": str(tmp_path / "ix")}, "chat": {"mode": "agent"}}
+    )
+    chat = build_app(settings, "docs")
+    backend = chat.session.backend()
+    assert isinstance(backend, AgentBackend)
+    # The chat's own model, not a second one; the index does not exist yet, so the
+    # document tools are told there is none rather than searching an empty folder.
+    assert backend.agent.model is chat.session.kb.chat_model
+    assert backend.agent.context.knowledge_base is None
+    assert "calculator" in backend.agent.tools.names()
+    chat.session.close()

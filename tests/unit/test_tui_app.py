@@ -5,6 +5,7 @@ and agent tool calls as they run."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
@@ -12,12 +13,15 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, OptionList
 
+from apps.tui.agent_backend import AgentBackend
 from apps.tui.app import ChatApp
-from apps.tui.backends import Event, Text, ToolFinished, ToolStarted
+from apps.tui.backends import Backend, Event, Text, ToolFinished, ToolStarted
 from apps.tui.history import HistoryStore, Turn
 from apps.tui.session import AgentFactory, ChatSession
 from apps.tui.widgets import ChunkScreen, IndexingBar, MessageView
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
+from ragkit.agent import Agent, AgentOptions, ToolContext, builtin_tools
+from ragkit.agent.chat import REWRITE_SYSTEM
 from ragkit.llm.base import ChatModel, GenerationOptions, Message
 
 pytestmark = pytest.mark.asyncio
@@ -262,3 +266,112 @@ async def test_agent_tool_calls_are_shown_as_they_run(tmp_path: Path) -> None:
         assert views(app, "assistant") == ["The answer is 42."]
     tools = [t for t in HistoryStore(tmp_path / "h.sqlite").load() if t.role == "tool"]
     assert [t.content for t in tools] == ['calculator({"expression": "6*7"}) → 42']
+
+
+def real_agent(**options: object) -> AgentFactory:
+    """Agent mode as the CLI builds it: the loop and built-in tools over the chat's index
+    and model (here a scripted one)."""
+
+    def factory(kb: KnowledgeBase) -> Backend:
+        opts = AgentOptions(**options)  # type: ignore[arg-type]
+        return AgentBackend(
+            Agent(kb.chat_model, builtin_tools(), ToolContext(knowledge_base=kb), opts)
+        )
+
+    return factory
+
+
+def calc(expression: str) -> str:
+    return json.dumps({"tool": "calculator", "arguments": {"expression": expression}})
+
+
+async def test_real_agent_calls_the_calculator_and_streams_the_answer(tmp_path: Path) -> None:
+    model = ScriptedChatModel([calc("345 * 12"), "345 * 12 is 4140."])
+    session = make_session(tmp_path, model, agent=real_agent())
+    app = ChatApp(session, HistoryStore(tmp_path / "h.sqlite"))
+    async with app.run_test() as pilot:
+        await submit(pilot, app, "/mode agent")
+        await submit(pilot, app, "What is 345 * 12?")
+        assert views(app, "tool") == ['calculator({"expression": "345 * 12"}) → 4140']
+        assert views(app, "assistant") == ["345 * 12 is 4140."]
+        # The tool line sits above the answer it led to.
+        roles = [v.role for v in app.query(MessageView) if v.role in ("user", "tool", "assistant")]
+        assert roles == ["user", "tool", "assistant"]
+        # The model's second turn saw the calculator's result.
+        assert "4140" in model.prompts[1][-1].content
+    stored = HistoryStore(tmp_path / "h.sqlite").load()
+    assert [(t.role, t.mode) for t in stored] == [
+        ("user", "agent"),
+        ("tool", "agent"),
+        ("assistant", "agent"),
+    ]
+
+
+async def test_agent_sees_earlier_turns_and_reports_a_run_without_an_answer(
+    tmp_path: Path,
+) -> None:
+    model = ScriptedChatModel(["Hello there.", '{"tool": "teleport", "arguments": {}}'])
+    app = ChatApp(make_session(tmp_path, model, agent=real_agent(max_steps=1, retries=0)))
+    async with app.run_test() as pilot:
+        await submit(pilot, app, "/mode agent")
+        await submit(pilot, app, "hi")
+        await submit(pilot, app, "beam me up")
+        assert views(app, "assistant") == ["Hello there.", ""]  # the error line says why
+        # The second run's prompt carried the first exchange.
+        contents = [m.content for m in model.prompts[1]]
+        assert any("Hello there." in c for c in contents)
+        assert any("invalid tool call" in t and "teleport" in t for t in views(app, "info"))
+        errors = views(app, "error")
+        assert len(errors) == 1 and errors[0].startswith("agent stopped: ")
+        assert app.is_running and not app.busy
+
+
+async def test_ctrl_c_stops_a_streaming_agent_answer(tmp_path: Path) -> None:
+    model = GatedModel()
+    app = ChatApp(make_session(tmp_path, model, agent=real_agent()))
+    async with app.run_test() as pilot:
+        await submit(pilot, app, "/mode agent")
+        app.query_one(Input).value = "count slowly"
+        await pilot.press("enter")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if views(app, "assistant") == ["one "]:
+                break
+        assert views(app, "assistant") == ["one "] and app.busy
+        await pilot.press("ctrl+c")
+        model.gate.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.is_running and not app.busy
+        # Closing the app's event stream closed the agent's run and the model under it.
+        assert model.closed and model.produced <= 2
+        assert views(app, "assistant")[0].endswith("[stopped]")
+
+
+async def test_rag_follow_up_is_rewritten_before_retrieval(tmp_path: Path, corpus: Path) -> None:
+    standalone = "At what temperature is green tea steeped?"
+    model = ScriptedChatModel(
+        ["The Ember kettle warranty lasts 18 months [1].", standalone, "At 80 degrees [1]."]
+    )
+    app = ChatApp(make_session(tmp_path, model))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await submit(pilot, app, f"/add {corpus}")
+        await submit(pilot, app, "How long is the Ember kettle warranty?")
+        await submit(pilot, app, "and what about the tea?")
+        assert views(app, "assistant")[-1] == "At 80 degrees [1]."
+        # The rewrite saw the conversation and the follow-up.
+        rewrite = model.prompts[1]
+        assert rewrite[0].content == REWRITE_SYSTEM
+        assert "How long is the Ember kettle warranty?" in rewrite[1].content
+        assert "18 months" in rewrite[1].content
+        assert "Last question: and what about the tea?" in rewrite[1].content
+        assert f"searching for: {standalone}" in views(app, "info")
+        # Retrieval used the standalone question: the tea passage is the first source,
+        # and the answer prompt kept the earlier exchange as history.
+        first = str(app.query_one("#sources", OptionList).get_option_at_index(0).prompt)
+        assert "tea.txt" in first
+        answer_prompt = model.prompts[2]
+        assert "Green tea is steeped at 80 degrees." in answer_prompt[-1].content
+        assert standalone in answer_prompt[-1].content
+        earlier = [m.content for m in answer_prompt[1:-1]]
+        assert "How long is the Ember kettle warranty?" in earlier
