@@ -259,6 +259,12 @@ class AgentSettings(_Section):
         description="Tool calling: native (OpenAI-style tools), json (JSON in text, for local "
         "models), or auto (native when the backend has it).",
     )
+    constrained: bool = Field(
+        True,
+        description="JSON tool calls: constrain the model's replies with a JSON schema (a "
+        "real tool and arguments of its shape, or an answer) where the backend enforces one "
+        "(in-process llama.cpp); ignored elsewhere. Replies are validated either way.",
+    )
     search_k: int = Field(3, ge=1, le=20, description="Passages search_documents returns.")
     conversations_db: Path | None = Field(
         None,

@@ -235,6 +235,7 @@ def agent_options(settings: Settings) -> AgentOptions:
         time_budget_s=a.time_budget_s,
         retries=a.retries,
         protocol=a.protocol,
+        constrained=a.constrained,
     )
 
 
