@@ -6,10 +6,10 @@ phrase the answer must contain). Backends: `local` (the bundled SmolLM2-135M GGU
 in-process, JSON tool calls) and `remote` (the same GGUF behind `python -m
 llama_cpp.server` on 127.0.0.1, JSON tool calls over the OpenAI-compatible API; `native`
 adds the server's native function calling with `--chat_format chatml-function-calling`).
-"constrained" (local only; the default) decodes JSON tool calls under a JSON schema, so
-the model can only name a real tool with arguments of its shape or answer with
-`{"answer": ...}`; `--constrained yes,no` also runs it without (remote backends ignore
-the schema, so their rows show "-").
+"constrained" (local only; as agent.constrained, off unless `--constrained yes`) decodes
+JSON tool calls under a JSON schema, so the model can only name a real tool with
+arguments of its shape or answer with `{"answer": ...}`; `--constrained yes,no` runs
+both (remote backends ignore the schema, so their rows show "-").
 "with retry" lets the model correct up to 2 invalid tool calls with the error shown;
 "no retry" ends a run at its first invalid call. Decoding is greedy (temperature 0,
 seed 0), so a run without retries is the run with retries cut at its first invalid
@@ -180,8 +180,8 @@ def main() -> None:
     )
     parser.add_argument(
         "--constrained",
-        default="yes",
-        help="yes, no or yes,no: JSON tool calls under a JSON schema (local backend only)",
+        default="no",
+        help="no, yes or yes,no: JSON tool calls under a JSON schema (local backend only)",
     )
     parser.add_argument("--limit", type=int, default=0, help="first N tasks of each kind")
     parser.add_argument("--json", action="store_true")

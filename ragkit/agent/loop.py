@@ -17,7 +17,7 @@ answer streams as generated. Either way:
 - a call repeated with the same arguments is not run again; the model is told to use
   the result it has (small models otherwise loop on one call);
 - with a backend that enforces a JSON schema while decoding (`supports_json_schema`,
-  the in-process llama.cpp model) and `constrained` on, JSON-protocol replies are
+  the in-process llama.cpp model) and `constrained` on (off by default), JSON-protocol replies are
   constrained to a real tool with arguments of its shape, or `{"answer": ...}`; the
   answer then arrives whole, in one delta, and replies are still validated;
 - `max_steps` model turns and a wall-clock `time_budget_s` bound the run; either ends
@@ -72,9 +72,10 @@ class AgentOptions:
     result_chars: int = 2000
     """A tool result longer than this is cut before the model sees it."""
     instructions: str = INSTRUCTIONS
-    constrained: bool = True
+    constrained: bool = False
     """JSON protocol: constrain the model's replies to a tool call or an answer with a JSON
-    schema, when the backend enforces one while decoding (others ignore it)."""
+    schema, when the backend enforces one while decoding (others ignore it). Off by
+    default: on the bundled 135M model it lowered the success rate (bench/README.md)."""
 
     def __post_init__(self) -> None:
         if self.max_steps < 1:

@@ -291,7 +291,7 @@ class SchemaModel(ScriptedChatModel):
 
 def test_constrained_backend_gets_the_reply_schema_and_answers_in_json() -> None:
     model = SchemaModel([calc("345 * 12"), '{"answer": "345 * 12 = 4140."}'])
-    ag = agent(model)
+    ag = agent(model, constrained=True)
     assert ag.constrained
     events = list(ag.run_stream("What is 345 * 12?"))
     schema = model.options[0].json_schema
@@ -317,13 +317,13 @@ def test_constrained_backend_gets_the_reply_schema_and_answers_in_json() -> None
 def test_constraint_is_off_for_other_backends_and_when_disabled() -> None:
     plain = SchemaModel(["Hello."])
     plain.supports_json_schema = False
-    assert not agent(plain).constrained
-    agent(plain).run("Say hello")
+    assert not agent(plain, constrained=True).constrained
+    agent(plain, constrained=True).run("Say hello")
     assert plain.options[0].json_schema is None
     assert "plain text" in plain.prompts[0][0].content
     off = SchemaModel(["Hello."])
-    assert not agent(off, constrained=False).constrained
-    agent(off, constrained=False).run("Say hello")
+    assert not agent(off).constrained  # off by default
+    agent(off).run("Say hello")
     assert off.options[0].json_schema is None
 
 
@@ -331,7 +331,7 @@ def test_constrained_replies_are_still_validated_and_retried() -> None:
     # A backend that ignores the schema it claims to enforce: validation still holds.
     bad = json.dumps({"tool": "calculator", "arguments": {"query": "345 * 12"}})
     model = SchemaModel([bad, calc("345 * 12"), '{"answer": "4140"}'])
-    events = list(agent(model).run_stream("What is 345 * 12?"))
+    events = list(agent(model, constrained=True).run_stream("What is 345 * 12?"))
     invalid = [e for e in events if isinstance(e, InvalidCallEvent)]
     assert len(invalid) == 1 and invalid[0].retrying
     assert "search_documents" in invalid[0].error  # the hint names the tool that fits
