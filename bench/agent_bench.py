@@ -6,6 +6,10 @@ phrase the answer must contain). Backends: `local` (the bundled SmolLM2-135M GGU
 in-process, JSON tool calls) and `remote` (the same GGUF behind `python -m
 llama_cpp.server` on 127.0.0.1, JSON tool calls over the OpenAI-compatible API; `native`
 adds the server's native function calling with `--chat_format chatml-function-calling`).
+"constrained" (local only; as agent.constrained, off unless `--constrained yes`) decodes
+JSON tool calls under a JSON schema, so the model can only name a real tool with
+arguments of its shape or answer with `{"answer": ...}`; `--constrained yes,no` runs
+both (remote backends ignore the schema, so their rows show "-").
 "with retry" lets the model correct up to 2 invalid tool calls with the error shown;
 "no retry" ends a run at its first invalid call. Decoding is greedy (temperature 0,
 seed 0), so a run without retries is the run with retries cut at its first invalid
@@ -19,6 +23,7 @@ without an answer, seconds per task. Figures, never assertions.
 
     python bench/agent_bench.py                       # local + remote, both retry modes
     python bench/agent_bench.py --backends local --limit 8
+    python bench/agent_bench.py --backends local --constrained yes,no
     python bench/agent_bench.py --backends remote,native --json
 """
 
@@ -71,11 +76,22 @@ def check(task: dict[str, Any], result: AgentResult) -> tuple[bool, bool]:
 
 
 def run_config(
-    name: str, model: ChatModel, kb: KnowledgeBase, tasks: list[dict[str, Any]], retries: int
+    name: str,
+    model: ChatModel,
+    kb: KnowledgeBase,
+    tasks: list[dict[str, Any]],
+    retries: int,
+    constrained: bool = True,
 ) -> dict[str, Any]:
     protocol = "native" if name == "native" else "json"
     context = ToolContext(knowledge_base=kb, chat_model=model, generation=GEN)
-    options = AgentOptions(max_steps=3, time_budget_s=120, retries=retries, protocol=protocol)
+    options = AgentOptions(
+        max_steps=3,
+        time_budget_s=120,
+        retries=retries,
+        protocol=protocol,
+        constrained=constrained,
+    )
     agent = Agent(model, builtin_tools(), context, options, GEN)
     rows = []
     for task in tasks:
@@ -96,7 +112,8 @@ def run_config(
             }
         )
         print(
-            f"  {name} retries={retries} {'ok ' if tool_ok and answer_ok else 'NO '} "
+            f"  {name} constrained={agent.constrained} retries={retries} "
+            f"{'ok ' if tool_ok and answer_ok else 'NO '} "
             f"{task['task'][:50]!r} calls={[r.name for r in result.tool_calls]} "
             f"stop={result.stopped_reason} {seconds:.1f}s",
             file=sys.stderr,
@@ -104,6 +121,7 @@ def run_config(
     n = len(rows)
     return {
         "backend": name,
+        "constrained": agent.constrained,
         "retries": retries,
         "tasks": n,
         "success": sum(r["tool_ok"] and r["answer_ok"] for r in rows) / n,
@@ -156,6 +174,11 @@ def main() -> None:
     parser.add_argument(
         "--retries", default="2", help="retry settings to run, e.g. 2,0 (default: 2, and 0 derived)"
     )
+    parser.add_argument(
+        "--constrained",
+        default="no",
+        help="no, yes or yes,no: JSON tool calls under a JSON schema (local backend only)",
+    )
     parser.add_argument("--limit", type=int, default=0, help="first N tasks of each kind")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -171,21 +194,27 @@ def main() -> None:
         for name in args.backends.split(","):
             with backend(name.strip(), stack) as model:
                 settings = [int(r) for r in args.retries.split(",")]
-                for retries in settings:
-                    results.append(run_config(name.strip(), model, kb, tasks, retries))
-                if settings == [2]:
-                    results.append(without_retries(results[-1]))
+                modes = [m.strip() == "yes" for m in args.constrained.split(",")]
+                if name.strip() != "local":
+                    modes = modes[:1]  # the schema is ignored there: one run is enough
+                for constrained in modes:
+                    for retries in settings:
+                        results.append(
+                            run_config(name.strip(), model, kb, tasks, retries, constrained)
+                        )
+                    if settings == [2]:
+                        results.append(without_retries(results[-1]))
     if args.json:
         print(json.dumps(results, indent=2))
         return
     print(
-        f"{'backend':8} {'retry':>5} {'tasks':>5} {'success':>8} {'tool ok':>8} "
+        f"{'backend':8} {'constr':>6} {'retry':>5} {'tasks':>5} {'success':>8} {'tool ok':>8} "
         f"{'answer ok':>9} {'invalid':>7} {'no answer':>9} {'s/task':>7}"
     )
     for r in results:
         retry = "yes" if r["retries"] else "no*" if r.get("derived") else "no"
         print(
-            f"{r['backend']:8} {retry:>5} {r['tasks']:5d} "
+            f"{r['backend']:8} {'yes' if r['constrained'] else '-':>6} {retry:>5} {r['tasks']:5d} "
             f"{r['success']:8.0%} {r['tool_ok']:8.0%} {r['answer_ok']:9.0%} "
             f"{r['invalid_calls']:7d} {r['no_answer']:9d} {r['s_per_task']:7.1f}"
         )

@@ -237,6 +237,7 @@ def agent_options(settings: Settings) -> AgentOptions:
         time_budget_s=a.time_budget_s,
         retries=a.retries,
         protocol=a.protocol,
+        constrained=a.constrained,
     )
 
 

@@ -9,12 +9,21 @@ valid against its schema) or an invalid call with a message for the model saying
 was wrong and what a correct call looks like; the loop shows that message and asks
 again (`correction`). `render` turns the loop's canonical transcript (assistant
 messages with `tool_calls`, `tool` messages) into the plain user/assistant turns such a
-model understands. Leaves out running tools and deciding when to stop (ragkit.agent.loop).
+model understands.
+
+Constrained decoding: for a backend that enforces a JSON schema while decoding (the
+in-process llama.cpp model), `reply_schema` is one: either `{"tool": NAME, "arguments":
+{...}}` with NAME a real tool and arguments of that tool's shape, or `{"answer": TEXT}`.
+The prompt, examples and transcript then show answers in that form too (`constrained=True`),
+and `parse_reply` reads `{"answer": ...}` (also when cut off by max_tokens). Replies are
+validated either way: the schema narrows what a model can write, not what it means.
+Leaves out running tools and deciding when to stop (ragkit.agent.loop).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +32,7 @@ from ragkit.agent.tools import ToolArgumentsError, ToolRegistry
 from ragkit.llm.base import Message, ToolCall, ToolSpec
 
 FORMAT = '{"tool": "<tool name>", "arguments": {<arguments>}}'
+ANSWER_FORMAT = '{"answer": "<your answer>"}'
 
 # Worked examples; only those whose tool the agent has are shown. Most show a call
 # alone; the last two show a whole round (call, result, plain-text answer) so the model
@@ -75,7 +85,7 @@ class InvalidCall:
 Parsed = Answer | ValidCall | InvalidCall
 
 
-def system_prompt(tools: Sequence[ToolSpec], instructions: str) -> str:
+def system_prompt(tools: Sequence[ToolSpec], instructions: str, constrained: bool = False) -> str:
     """Instructions, then one compact line per tool: `- name(arg, optional?): what it does`.
     Short on purpose: the bundled model chose tools worse behind long schemas."""
     lines = [instructions.strip(), "", "Tools:"]
@@ -88,9 +98,59 @@ def system_prompt(tools: Sequence[ToolSpec], instructions: str) -> str:
     lines += [
         "",
         f"To use a tool, reply with only one JSON object: {FORMAT}",
-        "After the tool's result, answer the question in plain text.",
+        (
+            f"After the tool's result, answer the question with: {ANSWER_FORMAT}"
+            if constrained
+            else "After the tool's result, answer the question in plain text."
+        ),
     ]
     return "\n".join(lines)
+
+
+def reply_schema(tools: Sequence[ToolSpec]) -> dict[str, Any]:
+    """The JSON schema of every reply a constrained model may write: a call naming one
+    of `tools` with arguments matching that tool's schema, or `{"answer": text}`."""
+    calls: list[dict[str, Any]] = [
+        {
+            "type": "object",
+            "properties": {
+                "tool": {"const": spec.name},
+                "arguments": spec.parameters or {"type": "object"},
+            },
+            "required": ["tool", "arguments"],
+            "additionalProperties": False,
+        }
+        for spec in tools
+    ]
+    answer = {
+        "type": "object",
+        "properties": {"answer": {"type": "string", "minLength": 1}},
+        "required": ["answer"],
+        "additionalProperties": False,
+    }
+    return {"anyOf": [*calls, answer]}
+
+
+def answer_text(answer: str) -> str:
+    """An answer as a constrained model writes it."""
+    return json.dumps({"answer": answer}, ensure_ascii=False)
+
+
+_ANSWER_HEAD = re.compile(r'\s*\{\s*"answer"\s*:\s*"')
+
+
+def _cut_answer(text: str) -> str | None:
+    """The answer in `{"answer": "...` cut off before its end (max_tokens), or None."""
+    head = _ANSWER_HEAD.match(text)
+    if head is None:
+        return None
+    rest = text[head.end() :].rstrip()
+    rest = rest[:-1] if rest.endswith("\\") and not rest.endswith("\\\\") else rest
+    try:
+        value, _ = json.JSONDecoder().raw_decode(f'"{rest}"')
+    except json.JSONDecodeError:
+        value = rest
+    return value.strip() or None if isinstance(value, str) else None
 
 
 def examples(tools: Sequence[ToolSpec]) -> list[Message]:
@@ -150,7 +210,12 @@ def parse_reply(text: str, registry: ToolRegistry) -> Parsed:
     raw = text.strip()
     obj = _json_object(raw)
     if obj is None:
+        cut = _cut_answer(raw)
+        if cut is not None:
+            return Answer(cut)
         return InvalidCall(f"your reply is not valid JSON. Reply with {FORMAT}", raw)
+    if "tool" not in obj and isinstance(obj.get("answer"), str) and obj["answer"].strip():
+        return Answer(obj["answer"].strip())
     name = obj.get("tool")
     if not isinstance(name, str) or not name:
         return InvalidCall(f'the JSON has no "tool" name. Reply with {FORMAT}', raw)
@@ -208,10 +273,11 @@ def correction(error: str) -> Message:
     )
 
 
-def render(messages: Sequence[Message]) -> list[Message]:
+def render(messages: Sequence[Message], constrained: bool = False) -> list[Message]:
     """The loop's transcript as plain turns: calls become their JSON text, tool results
     become user turns that name the tool and repeat the question (a small model loses
-    track of it behind a long result)."""
+    track of it behind a long result). `constrained`: answers are shown as
+    `{"answer": ...}`, the only form a constrained model can write."""
     names: dict[str, str] = {}
     out: list[Message] = []
     question = ""
@@ -231,10 +297,13 @@ def render(messages: Sequence[Message]) -> list[Message]:
             out.append(
                 Message(
                     "user",
-                    f"Result of {name}:\n{m.content}\n\nUsing this result, answer in plain "
-                    f"text: {question}",
+                    f"Result of {name}:\n{m.content}\n\nUsing this result, answer "
+                    + ("with " + ANSWER_FORMAT if constrained else "in plain text")
+                    + f": {question}",
                 )
             )
+        elif constrained and m.role == "assistant" and not looks_like_call(m.content):
+            out.append(Message("assistant", answer_text(m.content)))
         else:
             out.append(Message(m.role, m.content))
     return out

@@ -16,6 +16,10 @@ answer streams as generated. Either way:
   the run (`invalid_calls`), as does the same on the native protocol;
 - a call repeated with the same arguments is not run again; the model is told to use
   the result it has (small models otherwise loop on one call);
+- with a backend that enforces a JSON schema while decoding (`supports_json_schema`,
+  the in-process llama.cpp model) and `constrained` on (off by default), JSON-protocol replies are
+  constrained to a real tool with arguments of its shape, or `{"answer": ...}`; the
+  answer then arrives whole, in one delta, and replies are still validated;
 - `max_steps` model turns and a wall-clock `time_budget_s` bound the run; either ends
   it with a message saying what to raise. A running tool is not interrupted; the budget
   is checked before every model turn and tool call and while an answer streams.
@@ -42,6 +46,7 @@ from ragkit.llm.base import (
     Message,
     ToolCall,
     ToolCallingChatModel,
+    supports_json_schema,
 )
 
 StopReason = Literal["answered", "max_steps", "time_budget", "invalid_calls", "context_full"]
@@ -67,6 +72,10 @@ class AgentOptions:
     result_chars: int = 2000
     """A tool result longer than this is cut before the model sees it."""
     instructions: str = INSTRUCTIONS
+    constrained: bool = False
+    """JSON protocol: constrain the model's replies to a tool call or an answer with a JSON
+    schema, when the backend enforces one while decoding (others ignore it). Off by
+    default: on the bundled 135M model it lowered the success rate (bench/README.md)."""
 
     def __post_init__(self) -> None:
         if self.max_steps < 1:
@@ -200,10 +209,17 @@ class Agent:
             return False
         return isinstance(self.model, ToolCallingChatModel)
 
+    @property
+    def constrained(self) -> bool:
+        """Whether JSON-protocol replies are constrained by a schema while decoding."""
+        return self.options.constrained and not self.native and supports_json_schema(self.model)
+
     def system_prompt(self) -> str:
         if self.native:
             return self.options.instructions
-        return json_calls.system_prompt(self.tools.specs(), self.options.instructions)
+        return json_calls.system_prompt(
+            self.tools.specs(), self.options.instructions, self.constrained
+        )
 
     def run(self, task: str, history: Sequence[Message] = ()) -> AgentResult:
         result: AgentResult | None = None
@@ -268,9 +284,14 @@ class Agent:
         # No repeat penalty here: penalizing repeated tokens made the bundled model drop
         # the quotes and braces that JSON repeats (`"expression": 345 * 12`).
         options = replace(self.generation, repeat_penalty=1.0)
+        constrained = self.constrained
+        if constrained:
+            options = replace(options, json_schema=json_calls.reply_schema(self.tools.specs()))
         while True:
             self._check_time(run)
-            messages = json_calls.render(self._fit(prefix + run.visible + scratch))
+            messages = json_calls.render(
+                self._fit(prefix + run.visible + scratch), constrained=constrained
+            )
             pieces: list[str] = []
             streaming = False
             for piece in self.model.stream(messages, options):
@@ -292,6 +313,8 @@ class Agent:
             text = "".join(pieces)
             parsed = json_calls.parse_reply(text, self.tools)
             if isinstance(parsed, json_calls.Answer):
+                if not streaming and parsed.text:  # a constrained `{"answer": ...}`
+                    yield AnswerDelta(parsed.text)
                 run.transcript.append(Message("assistant", parsed.text))
                 return parsed.text
             if isinstance(parsed, json_calls.ValidCall):

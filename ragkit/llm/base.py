@@ -59,9 +59,16 @@ class GenerationOptions:
     stop: tuple[str, ...] = ()
     repeat_penalty: float = 1.1
     """Local backends only: >1 discourages repeating tokens, which small models need."""
+    json_schema: dict[str, Any] | None = None
+    """A JSON schema the reply must match. Backends that set `supports_json_schema`
+    (llama.cpp in-process) enforce it with a grammar while decoding; the others ignore
+    it, so callers still validate the reply."""
 
 
 class ChatModel(Protocol):
+    """A backend may also set `supports_json_schema = True` when it enforces
+    `GenerationOptions.json_schema` while decoding (read with `supports_json_schema`)."""
+
     @property
     def id(self) -> str:
         """A name for the model, shown to users and recorded with answers."""
@@ -79,6 +86,11 @@ class ChatModel(Protocol):
     def stream(self, messages: Sequence[Message], options: GenerationOptions) -> Iterator[str]:
         """Yield the reply as it is generated, piece by piece."""
         ...
+
+
+def supports_json_schema(model: object) -> bool:
+    """Whether `model` enforces `GenerationOptions.json_schema` while decoding."""
+    return getattr(model, "supports_json_schema", False) is True
 
 
 @runtime_checkable

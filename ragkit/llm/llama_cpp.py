@@ -7,12 +7,17 @@ llama-cpp-python in jinja2's `ImmutableSandboxedEnvironment` (so a hostile templ
 cannot reach Python objects, the CVE-2024-34359 class); `check_template_sandbox` refuses
 to load a model if an installed llama-cpp-python ever stops doing so. Closing the stream
 (or Ctrl-C) stops generation after the current token. Tokens are counted with the
-model's own tokenizer. Leaves out GPU offload settings and tool calling.
+model's own tokenizer. `GenerationOptions.json_schema` is enforced while decoding:
+compiled to a GBNF grammar (llama-cpp-python's converter, with JSON's ban on raw control
+characters in strings put back) that masks every token the schema does not allow; it
+holds when streaming too. It costs time: each token is checked against the grammar.
+Leaves out GPU offload settings and tool calling.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -62,7 +67,27 @@ def check_template_sandbox() -> None:
         )
 
 
+# llama-cpp-python's converter lets a string hold any character but `"` and `\`, raw
+# newlines included (the bundled model wrote multi-line "expressions" under it); JSON
+# and llama.cpp's own converter forbid control characters there.
+_LAX_CHAR = 'char ::= [^"\\\\] |'
+_JSON_CHAR = 'char ::= [^"\\\\\\x7F\\x00-\\x1F] |'
+
+
+def json_schema_gbnf(schema: dict[str, Any]) -> str:
+    """GBNF text for `schema`: llama-cpp-python's conversion, strings made JSON-strict."""
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    gbnf: str = json_schema_to_gbnf(json.dumps(schema))
+    if _LAX_CHAR not in gbnf and "char ::=" in gbnf:
+        raise ModelError("unexpected GBNF from llama-cpp-python's JSON schema converter")
+    return gbnf.replace(_LAX_CHAR, _JSON_CHAR)
+
+
 class LlamaCppChatModel:
+    supports_json_schema = True
+    """`GenerationOptions.json_schema` constrains decoding (a grammar), not just a hint."""
+
     def __init__(
         self,
         model_path: Path,
@@ -79,6 +104,7 @@ class LlamaCppChatModel:
         self.n_threads = n_threads
         self.n_batch = n_batch
         self._llama: Any = None
+        self._grammars: dict[str, Any] = {}
 
     @property
     def id(self) -> str:
@@ -112,6 +138,15 @@ class LlamaCppChatModel:
                 raise ModelError(f"could not load GGUF model {self.model_path}: {exc}") from None
         return self._llama
 
+    def _grammar(self, schema: dict[str, Any]) -> Any:
+        """The grammar for `schema`, compiled once per schema."""
+        key = json.dumps(schema, sort_keys=True)
+        if key not in self._grammars:
+            from llama_cpp.llama_grammar import LlamaGrammar
+
+            self._grammars[key] = LlamaGrammar.from_string(json_schema_gbnf(schema), verbose=False)
+        return self._grammars[key]
+
     def count_tokens(self, text: str) -> int:
         return len(self._load().tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
@@ -127,6 +162,8 @@ class LlamaCppChatModel:
         }
         if options.seed is not None:
             kwargs["seed"] = options.seed
+        if options.json_schema is not None:
+            kwargs["grammar"] = self._grammar(options.json_schema)
         parts = llama.create_chat_completion(**kwargs)
         try:
             for part in parts:

@@ -2,10 +2,13 @@
 calls) and the same model behind a real llama.cpp OpenAI-compatible server on 127.0.0.1
 (the remote path), each completing a calculator task and a document-search task over the
 sample corpus. Deterministic: temperature 0 and a fixed seed. The tasks are worded the
-way this tiny model handles; bench/agent_bench.py measures it over 30+ tasks."""
+way this tiny model handles; bench/agent_bench.py measures it over 30+ tasks. The local
+runs here use plain JSON (`constrained=False`); the last tests check that a schema really
+constrains the in-process model's JSON tool calls, streaming, and that they validate."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,10 +17,11 @@ from pathlib import Path
 import pytest
 
 from ragkit import KnowledgeBase
-from ragkit.agent import Agent, AgentOptions, AgentResult, ToolContext, builtin_tools
+from ragkit.agent import Agent, AgentOptions, AgentResult, ToolContext, builtin_tools, json_calls
+from ragkit.agent.loop import INSTRUCTIONS
 from ragkit.embeddings import make_embedder
 from ragkit.llm import GenerationOptions, LlamaCppChatModel, bundled_gguf_path
-from ragkit.llm.base import ChatModel
+from ragkit.llm.base import ChatModel, Message
 from ragkit.llm.openai_compat import OpenAICompatChatModel
 
 pytestmark = pytest.mark.slow
@@ -48,9 +52,20 @@ def remote(base_url: str) -> OpenAICompatChatModel:
     return OpenAICompatChatModel(base_url, "local", context_window=2048, send_repeat_penalty=True)
 
 
-def run(model: ChatModel, kb: KnowledgeBase, task: str, protocol: str = "json") -> AgentResult:
+def run(
+    model: ChatModel,
+    kb: KnowledgeBase,
+    task: str,
+    protocol: str = "json",
+    constrained: bool = False,
+) -> AgentResult:
     context = ToolContext(knowledge_base=kb, chat_model=model, generation=GEN)
-    options = AgentOptions(max_steps=4, time_budget_s=300, protocol=protocol)  # type: ignore[arg-type]
+    options = AgentOptions(
+        max_steps=4,
+        time_budget_s=300,
+        protocol=protocol,  # type: ignore[arg-type]
+        constrained=constrained,
+    )
     return Agent(model, builtin_tools(), context, options, GEN).run(task)
 
 
@@ -109,3 +124,45 @@ def test_cli_shows_tool_calls_as_they_happen_and_saves_the_conversation(tmp_path
     assert done.stdout.strip() == "100"
     listed = subprocess.run([*cli, "chats", "ls"], env=env, capture_output=True, text=True)
     assert listed.returncode == 0 and f"2 msgs  {CALC_TASK}" in listed.stdout
+
+
+def constrained_reply(model: LlamaCppChatModel, task: str) -> tuple[str, json_calls.Parsed]:
+    tools = builtin_tools()
+    specs = tools.specs()
+    transcript = [
+        Message("system", json_calls.system_prompt(specs, INSTRUCTIONS, constrained=True)),
+        *json_calls.examples(specs),
+        Message("user", task),
+    ]
+    options = GenerationOptions(
+        max_tokens=96,
+        temperature=0.0,
+        seed=0,
+        repeat_penalty=1.0,  # as the agent sends it: a penalty breaks JSON's repeated quotes
+        json_schema=json_calls.reply_schema(specs),
+    )
+    text = "".join(model.stream(json_calls.render(transcript, constrained=True), options))
+    return text, json_calls.parse_reply(text, tools)
+
+
+@pytest.mark.parametrize("task", [CALC_TASK, "Use the weather tool for Paris."])
+def test_local_model_constrained_call_parses_and_validates(
+    local_model: LlamaCppChatModel, task: str
+) -> None:
+    # The second task names a tool that does not exist: the grammar leaves the model no
+    # way to write it.
+    text, parsed = constrained_reply(local_model, task)
+    obj = json.loads(text)  # whole JSON, streamed piece by piece
+    assert isinstance(parsed, json_calls.ValidCall | json_calls.Answer), (text, parsed)
+    if isinstance(parsed, json_calls.ValidCall):
+        assert parsed.name in builtin_tools().names() and obj["tool"] == parsed.name
+    else:
+        assert set(obj) == {"answer"}
+
+
+def test_local_model_constrained_agent_run(
+    kb: KnowledgeBase, local_model: LlamaCppChatModel
+) -> None:
+    result = run(local_model, kb, CALC_TASK, constrained=True)
+    assert result.answered and result.invalid_calls == 0, result
+    assert ("calculator", "100") in [(r.name, r.result) for r in result.tool_calls]

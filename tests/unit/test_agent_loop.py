@@ -1,6 +1,7 @@
 """The agent loop's logic, driven by scripted models: tool choice, malformed JSON, unknown
 tools, tools that raise, a tool that asks to be called forever, step and time limits,
-streaming, and native tool calling through the `ToolCallingChatModel` protocol."""
+streaming, native tool calling through the `ToolCallingChatModel` protocol, and replies
+constrained by a JSON schema on backends that enforce one."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from ragkit.agent import (
     ToolRegistry,
     ToolResultEvent,
     builtin_tools,
+    json_calls,
 )
 from ragkit.errors import ConfigError
 from ragkit.llm import GenerationOptions, Message, ScriptedChatModel
@@ -271,3 +273,78 @@ def test_native_tool_calling_runs_calls_and_returns_results_by_id() -> None:
 def test_native_protocol_can_be_switched_off() -> None:
     model = ScriptedToolModel([ChatTurn("unused")])
     assert not Agent(model, builtin_tools(), options=AgentOptions(protocol="json")).native
+
+
+class SchemaModel(ScriptedChatModel):
+    """A scripted backend that claims to enforce `json_schema`; records the options."""
+
+    supports_json_schema = True
+
+    def __init__(self, replies: Sequence[str]) -> None:
+        super().__init__(replies)
+        self.options: list[GenerationOptions] = []
+
+    def stream(self, messages: Sequence[Message], options: GenerationOptions) -> Iterator[str]:
+        self.options.append(options)
+        return super().stream(messages, options)
+
+
+def test_constrained_backend_gets_the_reply_schema_and_answers_in_json() -> None:
+    model = SchemaModel([calc("345 * 12"), '{"answer": "345 * 12 = 4140."}'])
+    ag = agent(model, constrained=True)
+    assert ag.constrained
+    events = list(ag.run_stream("What is 345 * 12?"))
+    schema = model.options[0].json_schema
+    assert schema is not None and schema == json_calls.reply_schema(builtin_tools().specs())
+    branches = schema["anyOf"]
+    names = [b["properties"]["tool"]["const"] for b in branches if "tool" in b["properties"]]
+    assert names == builtin_tools().names()
+    calc_branch = branches[names.index("calculator")]
+    assert calc_branch["properties"]["arguments"]["required"] == ["expression"]
+    assert branches[-1]["required"] == ["answer"]
+    assert all(o.json_schema == schema for o in model.options)
+    # The answer is unwrapped and arrives whole.
+    assert [e.text for e in events if isinstance(e, AnswerDelta)] == ["345 * 12 = 4140."]
+    final = events[-1]
+    assert isinstance(final, FinalEvent) and final.result.answer == "345 * 12 = 4140."
+    # Prompt, examples and results show answers in the one form the model can write.
+    prompt = model.prompts[1]
+    assert '{"answer": "<your answer>"}' in prompt[0].content
+    assert '{"answer": "19 * 21 = 399."}' in [m.content for m in prompt]
+    assert 'answer with {"answer": "<your answer>"}' in prompt[-1].content
+
+
+def test_constraint_is_off_for_other_backends_and_when_disabled() -> None:
+    plain = SchemaModel(["Hello."])
+    plain.supports_json_schema = False
+    assert not agent(plain, constrained=True).constrained
+    agent(plain, constrained=True).run("Say hello")
+    assert plain.options[0].json_schema is None
+    assert "plain text" in plain.prompts[0][0].content
+    off = SchemaModel(["Hello."])
+    assert not agent(off).constrained  # off by default
+    agent(off).run("Say hello")
+    assert off.options[0].json_schema is None
+
+
+def test_constrained_replies_are_still_validated_and_retried() -> None:
+    # A backend that ignores the schema it claims to enforce: validation still holds.
+    bad = json.dumps({"tool": "calculator", "arguments": {"query": "345 * 12"}})
+    model = SchemaModel([bad, calc("345 * 12"), '{"answer": "4140"}'])
+    events = list(agent(model, constrained=True).run_stream("What is 345 * 12?"))
+    invalid = [e for e in events if isinstance(e, InvalidCallEvent)]
+    assert len(invalid) == 1 and invalid[0].retrying
+    assert "search_documents" in invalid[0].error  # the hint names the tool that fits
+    final = events[-1]
+    assert isinstance(final, FinalEvent) and final.result.answer == "4140"
+
+
+def test_an_answer_cut_off_by_max_tokens_is_kept() -> None:
+    registry = builtin_tools()
+    cut = json_calls.parse_reply('{ "answer" : "The kettle has an 18 month warr', registry)
+    assert cut == json_calls.Answer("The kettle has an 18 month warr")
+    escaped = json_calls.parse_reply('{"answer": "say \\"hi\\" \\u00e9', registry)
+    assert escaped == json_calls.Answer('say "hi" é')
+    whole = json_calls.parse_reply('{"answer": "ok"}', registry)
+    assert whole == json_calls.Answer("ok")
+    assert isinstance(json_calls.parse_reply('{"answer": ""}', registry), json_calls.InvalidCall)
