@@ -259,7 +259,8 @@ def answer(
         question, hits, model, templates, options.max_tokens, history, history_share
     )
     scorer = scorer or SentenceScorer(Analyzer())
-    if not prompt.sources or relevance(question, prompt.texts, scorer) < MIN_RELEVANCE:
+    judged = guard.without_placeholders(question) if guard is not None else question
+    if not prompt.sources or relevance(judged, prompt.texts, scorer) < MIN_RELEVANCE:
         canned = not_found_text(question)
         return AnswerStream(
             question,

@@ -60,6 +60,14 @@ class GuardSession:
             )
         return result.text
 
+    def without_placeholders(self, text: str) -> str:
+        """`text` with the question's redaction placeholders blanked: they stand for
+        values that are not content, so nothing should judge relevance by them."""
+        names = self.input.placeholders if self.input is not None else {}
+        for name in names:
+            text = text.replace(name, " ")
+        return text
+
     def check_history(self, history: Sequence[Message]) -> list[Message]:
         """`history` as the model may see it: filtered as input, blocked messages left out."""
         kept: list[Message] = []

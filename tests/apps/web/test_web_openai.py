@@ -38,7 +38,9 @@ def stream_chunks(client: httpx.Client, body: dict[str, Any]) -> list[Any]:
                 data = line.removeprefix("data: ")
                 out.append(data if data == "[DONE]" else json.loads(data))
             else:
-                assert line == "", line
+                # Blank separators, and comments (": waiting for the model…") that the
+                # server sends while a question is queued; SSE clients ignore both.
+                assert line == "" or line.startswith(":"), line
     return out
 
 
