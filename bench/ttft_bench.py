@@ -1,0 +1,105 @@
+"""Time to first token for a question with three sources, model already loaded.
+
+Indexes `samples/corpus` into a temporary folder (int8 ONNX embedder), loads the bundled
+SmolLM2 GGUF in process and starts `python -m llama_cpp.server` with the same file on
+127.0.0.1, then for each of three sample questions, `--rounds` times: searches (k=3),
+builds the prompt and times `pipelines.answer` to its first piece on both paths,
+alternating. Prints the prompt's size in tokens and the median/min/max per path, plus
+search time. Read the median: a single reading can be far off (runs here showed a 0.01 s
+first reading in process, not yet explained, and one 17 s stall). Nothing is asserted.
+
+    python bench/ttft_bench.py [--rounds 3] [--no-remote]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "integration"))  # the llama.cpp server helper
+
+from llama_server import llama_server  # noqa: E402
+
+from ragkit import KnowledgeBase  # noqa: E402
+from ragkit.embeddings import make_embedder  # noqa: E402
+from ragkit.llm.base import ChatModel, GenerationOptions  # noqa: E402
+from ragkit.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path  # noqa: E402
+from ragkit.llm.openai_compat import OpenAICompatChatModel  # noqa: E402
+from ragkit.pipelines import answer  # noqa: E402
+
+# Not among QUESTIONS: llama.cpp reuses the cached prefix of an identical prompt, which
+# would time a cache hit, not prompt evaluation.
+WARM_UP = "What does the Lumen Tea Cooperative pay for fresh leaf?"
+QUESTIONS = (
+    "How long is the warranty on the Ember brewing kettle?",
+    "Between which hours do member farms deliver fresh leaf?",
+    "What is the minimum area of tea a member must farm?",
+)
+
+
+def first_piece(stream: object, started: float) -> float:
+    for piece in stream:  # type: ignore[attr-defined]
+        if piece:
+            return time.perf_counter() - started
+    return float("nan")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--no-remote", action="store_true", help="skip the llama.cpp server path")
+    args = p.parse_args()
+    options = GenerationOptions(max_tokens=8, temperature=0.0, seed=0)
+    with tempfile.TemporaryDirectory() as tmp:
+        local = LlamaCppChatModel(bundled_gguf_path(), n_ctx=2048)
+        kb = KnowledgeBase.open(
+            Path(tmp) / "ix", embedder=make_embedder("bundled-int8"), chat_model=local
+        )
+        kb.add([ROOT / "samples" / "corpus"])
+        server = nullcontext(None) if args.no_remote else llama_server()
+        with server as base:
+            models: dict[str, ChatModel] = {"in process": local}
+            if base is not None:
+                models["llama.cpp server"] = OpenAICompatChatModel(
+                    base, "local", context_window=2048
+                )
+            times: dict[str, list[float]] = {name: [] for name in [*models, "search"]}
+            for model in models.values():  # load / warm up outside the timings
+                first_piece(
+                    answer(
+                        QUESTIONS[0], kb.search(QUESTIONS[0], k=3), model, kb.templates, options
+                    ),
+                    0,
+                )
+            for _ in range(args.rounds):
+                for q in QUESTIONS:
+                    started = time.perf_counter()
+                    hits = kb.search(q, k=3)
+                    times["search"].append(time.perf_counter() - started)
+                    for name, model in models.items():
+                        started = time.perf_counter()
+                        stream = answer(q, hits, model, kb.templates, options)
+                        times[name].append(first_piece(stream, started))
+            prompt = answer(
+                QUESTIONS[0], kb.search(QUESTIONS[0], k=3), local, kb.templates, options
+            )
+            tokens = sum(local.count_tokens(m.content) for m in prompt.prompt.messages)
+    load = os.getloadavg()[0]
+    print(f"prompt ~{tokens} tokens (3 sources), {os.cpu_count()} CPUs, load average {load:.1f}")
+    for name, values in times.items():
+        print(
+            f"{name:17} median {statistics.median(values):.3f} s  min {min(values):.3f} s  "
+            f"max {max(values):.3f} s  (n={len(values)})"
+        )
+
+
+if __name__ == "__main__":
+    main()
