@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from ragkit.agent.memory import ConversationStore
 from ragkit.errors import EmptyQueryError
+from ragkit.guard.session import GuardSession
 from ragkit.kb import KnowledgeBase
 from ragkit.llm.base import ChatModel, GenerationOptions, Message
 from ragkit.pipelines import Prompt, build_prompt, finish_answer
@@ -63,8 +64,10 @@ class ChatReply:
         question: str,
         standalone: str,
         prompt: Prompt,
+        guard: GuardSession | None = None,
     ) -> None:
         self.question = question
+        self.guard = guard
         self.standalone_question = standalone
         self.prompt = prompt
         self._session = session
@@ -72,7 +75,10 @@ class ChatReply:
 
     def __iter__(self) -> Iterator[str]:
         pieces: list[str] = []
-        for piece in self._session.model.stream(self.prompt.messages, self._session.generation):
+        stream = self._session.model.stream(self.prompt.messages, self._session.generation)
+        # The knowledge base's content filter sees every piece before the caller does.
+        shown = self.guard.filter_output(stream) if self.guard is not None else stream
+        for piece in shown:
             pieces.append(piece)
             yield piece
         self._answer = finish_answer(self.question, "".join(pieces), self.prompt.sources)
@@ -158,8 +164,18 @@ class ChatSession:
         if not question.strip():
             raise EmptyQueryError("the question is empty; ask something about your documents")
         summary, recent = self.history()
-        standalone = self.rewrite(question, summary, recent)
+        # The knowledge base's guard applies here as in `KnowledgeBase.ask`: the question
+        # and history are filtered before the model sees them (rewrite included), and
+        # retrieved chunks before they enter the prompt.
+        guard = GuardSession(self.kb.guard) if self.kb.guard is not None else None
+        asked = question
+        if guard is not None:
+            asked = guard.check_input(question)
+            recent = guard.check_history(recent)
+        standalone = self.rewrite(asked, summary, recent)
         hits = self.kb.search(standalone, k=self.options.k, mode=self.options.mode)
+        if guard is not None:
+            hits = guard.check_hits(hits)
         context = self._context_messages(summary, recent)
         cost = sum(self.model.count_tokens(m.content) + 4 for m in context)
         prompt = build_prompt(
@@ -167,7 +183,7 @@ class ChatSession:
         )
         system, user = prompt.messages
         messages = (system, *context, user)
-        return ChatReply(self, question, standalone, Prompt(messages, prompt.sources))
+        return ChatReply(self, question, standalone, Prompt(messages, prompt.sources), guard)
 
     def rewrite(self, question: str, summary: str, recent: Sequence[Message]) -> str:
         """A standalone version of `question`, given the conversation before it."""
