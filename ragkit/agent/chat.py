@@ -25,7 +25,7 @@ Leaves out tools (ragkit.agent.loop) and presentation (the CLI and apps).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ragkit.agent.memory import ConversationStore
@@ -33,7 +33,7 @@ from ragkit.errors import EmptyQueryError
 from ragkit.guard.session import GuardSession
 from ragkit.kb import KnowledgeBase
 from ragkit.llm.base import ChatModel, GenerationOptions, Message
-from ragkit.pipelines import Prompt, build_prompt, finish_answer
+from ragkit.pipelines import AnswerStream, Prompt, build_prompt, finish_answer
 from ragkit.types import Answer, SearchMode
 
 REWRITE_SYSTEM = (
@@ -55,8 +55,10 @@ class ChatOptions:
     rewrite: bool = True
 
 
-class ChatReply:
-    """Iterate for the answer's pieces; afterwards `answer` is set and the turn is stored."""
+class ChatReply(AnswerStream):
+    """Iterate for the answer's pieces (or `close()` to stop); afterwards `answer` is set
+    and the turn is stored. The answer stream of ragkit.pipelines, plus the question the
+    search used."""
 
     def __init__(
         self,
@@ -66,31 +68,19 @@ class ChatReply:
         prompt: Prompt,
         guard: GuardSession | None = None,
     ) -> None:
-        self.question = question
-        self.guard = guard
+        def finish(text: str) -> Answer:
+            done = finish_answer(question, text, prompt.sources)
+            session._record(question, done.text)
+            return done
+
+        super().__init__(
+            question,
+            prompt,
+            lambda: session.model.stream(prompt.messages, session.generation),
+            finish,
+            guard,
+        )
         self.standalone_question = standalone
-        self.prompt = prompt
-        self._session = session
-        self._answer: Answer | None = None
-
-    def __iter__(self) -> Iterator[str]:
-        pieces: list[str] = []
-        stream = self._session.model.stream(self.prompt.messages, self._session.generation)
-        # The knowledge base's content filter sees every piece before the caller does.
-        shown = self.guard.filter_output(stream) if self.guard is not None else stream
-        for piece in shown:
-            pieces.append(piece)
-            yield piece
-        self._answer = finish_answer(self.question, "".join(pieces), self.prompt.sources)
-        self._session._record(self.question, self._answer.text)
-
-    @property
-    def answer(self) -> Answer:
-        if self._answer is None:
-            for _ in self:
-                pass
-        assert self._answer is not None
-        return self._answer
 
 
 def standalone_question(
