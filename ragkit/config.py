@@ -252,6 +252,12 @@ class ServerSettings(_Section):
     max_pending_questions: int = Field(
         64, ge=1, description="Questions queued for the model before new ones get HTTP 503."
     )
+    max_collections: int = Field(
+        100, ge=1, le=100_000, description="Collections the server holds (more: HTTP 409)."
+    )
+    max_documents: int = Field(
+        1000, ge=1, le=1_000_000, description="Uploaded files one collection holds (more: 409)."
+    )
 
 
 class AgentSettings(_Section):

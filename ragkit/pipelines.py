@@ -23,10 +23,10 @@ and the hits. Leaves out the scanners themselves and the retrieval.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from ragkit.analysis import Analyzer
 from ragkit.citations import cited_numbers, clean_citations
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AnswerStream",
     "Prompt",
+    "Usage",
     "answer",
     "build_prompt",
     "cited_numbers",
@@ -74,6 +75,19 @@ def to_citation(number: int, hit: SearchHit) -> Citation:
     chunk = hit.chunk
     snippet = " ".join(chunk.text.split())[:200]
     return Citation(number, chunk.id, chunk.source, chunk.page_start, chunk.page_end, snippet)
+
+
+FinishReason = Literal["stop", "length"]
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
 
 
 @dataclass(frozen=True)
@@ -190,9 +204,16 @@ class AnswerStream:
         pieces: Callable[[], Iterator[str]],
         finish: Callable[[str], Answer],
         guard: GuardSession | None = None,
+        model: ChatModel | None = None,
     ) -> None:
         self.question = question
         self.guard = guard
+        self.model = model
+        self.finish_reason: FinishReason = "stop"
+        """"length" when the model's `max_tokens` cut the reply (backends say so as their
+        stream generator's return value); set once iteration ends."""
+        self.raw_text = ""
+        """The reply as the model wrote it, before the guard; set once iteration ends."""
         self.prompt = prompt
         self.sources = prompt.sources
         self._pieces = pieces
@@ -206,7 +227,7 @@ class AnswerStream:
 
     def _run(self) -> Iterator[str]:
         collected: list[str] = []
-        raw = self._pieces()
+        raw = self._record(self._pieces())
         # Nothing unfiltered reaches the caller: the guard sees every piece first.
         stream = self.guard.filter_output(raw) if self.guard is not None else raw
         try:
@@ -219,6 +240,25 @@ class AnswerStream:
                 if close is not None:
                     close()
         self._answer = self._finish("".join(collected))
+
+    def _record(self, pieces: Iterator[str]) -> Iterator[str]:
+        written: list[str] = []
+        try:
+            reason = yield from _with_written(pieces, written)
+        finally:
+            self.raw_text = "".join(written)
+        if reason == "length":
+            self.finish_reason = "length"
+
+    def usage(self) -> Usage | None:
+        """Tokens the prompt and the reply cost, counted by the model's tokenizer; None
+        when no model wrote the reply (an extractive or canned answer). Call it after
+        iteration ended."""
+        if self.model is None:
+            return None
+        prompt = sum(self.model.count_tokens(m.content) for m in self.prompt.messages)
+        prompt += MESSAGE_OVERHEAD * len(self.prompt.messages)
+        return Usage(prompt, self.model.count_tokens(self.raw_text) if self.raw_text else 0)
 
     def close(self) -> None:
         """Stop generating; the answer stays unset."""
@@ -235,6 +275,22 @@ class AnswerStream:
                 pass
         assert self._answer is not None
         return self._answer
+
+
+def _with_written(pieces: Iterator[str], written: list[str]) -> Generator[str, None, object]:
+    """Yield `pieces`, appending each to `written`; returns what the generator returned."""
+    if not isinstance(pieces, Generator):
+        for piece in pieces:
+            written.append(piece)
+            yield piece
+        return None
+    while True:
+        try:
+            piece = next(pieces)
+        except StopIteration as stop:
+            return stop.value
+        written.append(piece)
+        yield piece
 
 
 def answer(
@@ -280,5 +336,5 @@ def answer(
         return done
 
     return AnswerStream(
-        question, prompt, lambda: model.stream(prompt.messages, options), finish, guard
+        question, prompt, lambda: model.stream(prompt.messages, options), finish, guard, model
     )

@@ -8,8 +8,11 @@ queued one is skipped, a running one stops at the next piece. More than
 `max_pending` questions waiting gets HTTP 503 at once rather than an ever longer wait.
 An OpenAI client's `max_tokens` (capped at the server's), `temperature`, `seed` and `stop`
 apply to its own question (passed to `ask_stream`, never set on the shared knowledge base),
-and its earlier messages are the answer's chat history. Leaves out turning requests into
-questions and history (apps.web.openai_api).
+and its earlier messages are the answer's chat history. A prompt a client packed with its
+own sources (`packed`) goes to the model as it is. Each finished answer carries its token
+usage and why it ended (`stop`, or `length` when max_tokens cut it). Library errors from
+input that cannot be answered are the client's 400, the rest 500 (`ragkit_status`).
+Leaves out turning requests into questions and history (apps.web.openai_api).
 """
 
 from __future__ import annotations
@@ -24,8 +27,18 @@ from pathlib import Path
 from typing import Any
 
 from apps.web.collections import Collection
-from apps.web.errors import ApiError
-from ragkit import Answer, Citation, EmptyQueryError, GenerationOptions, Message, RagkitError
+from apps.web.errors import ApiError, ragkit_status
+from ragkit import (
+    Answer,
+    Citation,
+    GenerationOptions,
+    KnowledgeBase,
+    Message,
+    PromptTooLongError,
+    RagkitError,
+)
+from ragkit.guard.session import GuardSession
+from ragkit.pipelines import MESSAGE_OVERHEAD, AnswerStream, FinishReason, Prompt, Usage
 from ragkit.types import SearchMode
 
 log = logging.getLogger("ragkit.web")
@@ -41,9 +54,15 @@ class Piece:
     text: str
 
 
+NO_USAGE = Usage(0, 0)
+
+
 @dataclass(frozen=True)
 class Done:
     answer: Answer
+    usage: Usage = NO_USAGE
+    """Tokens the prompt and the reply cost (zero for an answer no model wrote)."""
+    finish_reason: FinishReason = "stop"
 
 
 @dataclass(frozen=True)
@@ -58,6 +77,8 @@ class Waiting:
 class Failed:
     message: str
     status: int = 500
+    kind: str = "server_error"
+    code: str | None = None
 
 
 Event = Waiting | Sources | Piece | Done | Failed
@@ -81,6 +102,33 @@ class Sampling:
             seed=base.seed if self.seed is None else self.seed,
             stop=base.stop if self.stop is None else self.stop,
         )
+
+
+def packed_stream(
+    kb: KnowledgeBase, question: str, messages: Sequence[Message], options: GenerationOptions
+) -> AnswerStream:
+    """The model's reply to a prompt a client packed itself (its sources included), as it
+    is: the guard filters the client's messages and the reply, as it does for the server's
+    own prompts, and a prompt that cannot fit the window is refused, not cut."""
+    model = kb.chat_model
+    session = GuardSession(kb.guard) if kb.guard is not None else None
+    if session is not None:
+        messages = session.check_history(messages)
+    cost = sum(model.count_tokens(m.content) + MESSAGE_OVERHEAD for m in messages)
+    if cost + options.max_tokens > model.context_window:
+        raise PromptTooLongError(
+            f"the messages take {cost} tokens; with {options.max_tokens} kept for the answer "
+            f"they do not fit the model's {model.context_window}-token window; send less text"
+        )
+    prompt = Prompt(tuple(messages), ())
+    return AnswerStream(
+        question,
+        prompt,
+        lambda: model.stream(prompt.messages, options),
+        lambda text: Answer(question, text, (), ()),
+        session,
+        model,
+    )
 
 
 def citation_json(c: Citation) -> dict[str, Any]:
@@ -125,9 +173,11 @@ class ModelQueue:
         question: str,
         sampling: Sampling | None = None,
         history: Sequence[Message] = (),
+        packed: Sequence[Message] | None = None,
     ) -> AsyncIterator[Event]:
         """Queue `question` (after the conversation `history`) now, HTTP 503 when the
-        queue is full; iterate for its events."""
+        queue is full; iterate for its events. `packed`: a client's prompt that already
+        holds its sources, given to the model as it is instead of searching."""
         if not question.strip():
             raise ApiError(
                 400, "the question is empty; ask something about the documents", param="question"
@@ -162,7 +212,7 @@ class ModelQueue:
         def work() -> None:
             try:
                 if not cancelled.is_set():
-                    self._answer(coll, question, sampling, history, emit, cancelled)
+                    self._answer(coll, question, sampling, history, packed, emit, cancelled)
             finally:
                 with self._lock:
                     self._finished += 1
@@ -177,16 +227,20 @@ class ModelQueue:
         question: str,
         sampling: Sampling | None,
         history: Sequence[Message],
+        packed: Sequence[Message] | None,
         emit: Callable[[Event | None], None],
         cancelled: threading.Event,
     ) -> None:
         try:
             kb = coll.kb
             options = sampling.apply(kb.generation) if sampling is not None else None
-            with coll.read_lock:  # the cached reader may be swapped by another request
-                stream = kb.ask_stream(
-                    question, self.k, self.mode, history=history, generation=options
-                )
+            if packed is not None:
+                stream = packed_stream(kb, question, packed, options or kb.generation)
+            else:
+                with coll.read_lock:  # the cached reader may be swapped by another request
+                    stream = kb.ask_stream(
+                        question, self.k, self.mode, history=history, generation=options
+                    )
             emit(Sources(tuple(stream.sources)))
             pieces = iter(stream)
             for piece in pieces:
@@ -194,9 +248,13 @@ class ModelQueue:
                     pieces.close()  # type: ignore[attr-defined]
                     return
                 emit(Piece(piece))
-            emit(Done(stream.answer))
+            answer = stream.answer
+            emit(Done(answer, stream.usage() or NO_USAGE, stream.finish_reason))
         except RagkitError as exc:
-            emit(Failed(str(exc), 400 if isinstance(exc, EmptyQueryError) else 500))
+            status, kind, code = ragkit_status(exc)
+            if status >= 500:
+                log.warning("answering failed: %s", exc)
+            emit(Failed(str(exc), status, kind, code))
         except Exception as exc:
             log.exception("answering failed")
             emit(Failed(f"answering failed unexpectedly ({type(exc).__name__})"))

@@ -15,9 +15,10 @@ import json
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
+from fastapi import Path as FastPath
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,7 +27,7 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect
 
 from apps.web.answers import Done, Failed, Piece, Sources, Waiting, citation_json
-from apps.web.errors import ApiError
+from apps.web.errors import ApiError, error_responses, sse_response
 from apps.web.jobs import IndexJob
 from apps.web.pages import page_view
 from apps.web.state import sse, web_state
@@ -50,36 +51,40 @@ class Question(BaseModel):
 def api_router() -> APIRouter:
     router = APIRouter()
 
-    @router.get("/collections")
+    @router.get("/collections", responses=error_responses(403))
     def list_collections(request: Request) -> dict[str, Any]:
         return {"collections": [c.summary() for c in web_state(request).collections.all()]}
 
-    @router.post("/collections", status_code=201)
+    @router.post("/collections", status_code=201, responses=error_responses(400, 403, 409, 413))
     def create_collection(body: NewCollection, request: Request) -> dict[str, Any]:
         return web_state(request).collections.create(body.name).summary()
 
-    @router.delete("/collections/{cid}")
+    @router.delete("/collections/{cid}", responses=error_responses(403, 404))
     async def delete_collection(cid: str, request: Request) -> dict[str, Any]:
         await asyncio.wrap_future(web_state(request).collections.delete(cid))
         return {"deleted": cid}
 
-    @router.get("/collections/{cid}/documents")
+    @router.get("/collections/{cid}/documents", responses=error_responses(403, 404))
     def list_documents(cid: str, request: Request) -> dict[str, Any]:
         coll = web_state(request).collections.get(cid)
         return {"collection": coll.summary(), "documents": coll.documents()}
 
-    @router.post("/collections/{cid}/documents", status_code=202)
+    @router.post(
+        "/collections/{cid}/documents",
+        status_code=202,
+        responses=error_responses(400, 403, 404, 409, 413),
+    )
     async def upload(cid: str, request: Request) -> dict[str, Any]:
         return await _upload(cid, request)
 
-    @router.delete("/collections/{cid}/documents/{name}")
+    @router.delete("/collections/{cid}/documents/{name}", responses=error_responses(400, 403, 404))
     async def delete_document(cid: str, name: str, request: Request) -> dict[str, Any]:
         coll = web_state(request).collections.get(cid)
         coll.uploads_dir  # noqa: B018  (refuses read-only indexes before queueing)
         removed = await asyncio.wrap_future(coll.submit(lambda: coll.delete_document(name)))
         return {"removed": removed}
 
-    @router.get("/jobs/{job_id}")
+    @router.get("/jobs/{job_id}", responses=error_responses(403, 404))
     def job_status(job_id: str, request: Request) -> dict[str, Any]:
         job = web_state(request).jobs.get(job_id)
         if job is None:
@@ -88,7 +93,11 @@ def api_router() -> APIRouter:
             )
         return job.snapshot()
 
-    @router.get("/jobs/{job_id}/events")
+    @router.get(
+        "/jobs/{job_id}/events",
+        response_class=StreamingResponse,
+        responses={**sse_response("`progress` events"), **error_responses(403, 404)},
+    )
     async def job_events(job_id: str, request: Request) -> StreamingResponse:
         """The job's progress as server-sent `progress` events, one per change, ending
         when it is done or failed (the page polls /jobs/{id}; scripts may prefer this)."""
@@ -114,7 +123,14 @@ def api_router() -> APIRouter:
             stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
         )
 
-    @router.post("/collections/{cid}/ask")
+    @router.post(
+        "/collections/{cid}/ask",
+        response_class=StreamingResponse,
+        responses={
+            **sse_response("`waiting`, `sources`, `text`, then `done` or `error` events"),
+            **error_responses(400, 403, 404, 409, 413, 503),
+        },
+    )
     async def ask(cid: str, body: Question, request: Request) -> StreamingResponse:
         state = web_state(request)
         events = state.models.ask(state.collections.get(cid), body.question)
@@ -145,9 +161,15 @@ def api_router() -> APIRouter:
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
-    @router.get("/collections/{cid}/chunks/{chunk_id}/page")
+    @router.get(
+        "/collections/{cid}/chunks/{chunk_id}/page", responses=error_responses(400, 403, 404)
+    )
     async def page(
-        cid: str, chunk_id: int, request: Request, page: int | None = None
+        cid: str,
+        request: Request,
+        # Bounded: SQLite ids are signed 64-bit, a larger number is no passage at all.
+        chunk_id: Annotated[int, FastPath(ge=0, le=2**63 - 1)],
+        page: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
     ) -> dict[str, Any]:
         coll = web_state(request).collections.get(cid)
 
@@ -194,6 +216,16 @@ async def _upload(cid: str, request: Request) -> dict[str, Any]:
             check_type(name, await f.read(8192), state.config.allowed_types)
             await f.seek(0)
             names.append(name)
+        held = len(await run_in_threadpool(coll.documents))
+        limit_files = state.config.max_documents
+        if held + len(names) > limit_files:
+            raise ApiError(
+                409,
+                f"collection {cid} holds {held} files; {len(names)} more would pass its limit "
+                f"of {limit_files} (server.max_documents); delete some first",
+                param="files",
+                code="document_limit",
+            )
         job = IndexJob(cid, names)
         folder = staging_root / job.id
         limit = state.config.max_upload_bytes

@@ -28,7 +28,7 @@ from apps.web.openai_api import openai_router
 from apps.web.security import LoopbackHostOnly, require_key
 from apps.web.state import WebState
 from apps.web.uploads import BodyLimit, BodyTooLargeError
-from ragkit import __version__
+from ragkit import Embedder, __version__
 
 STATIC = Path(__file__).parent / "static"
 # The page loads nothing from elsewhere and runs no inline script: a document that smuggles
@@ -43,15 +43,16 @@ PAGE_HEADERS: Mapping[str, str] = MappingProxyType(
 )
 
 
-def create_app(config: WebConfig, open_kb: KbFactory) -> FastAPI:
+def create_app(config: WebConfig, open_kb: KbFactory, embedder: Embedder | None = None) -> FastAPI:
     """An app serving the collections under `config.data_dir` (and `served_indexes`),
-    opening each index with `open_kb`."""
+    opening each index with `open_kb`; `embedder` is offered at /v1/embeddings."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
     state = WebState(
         config=config,
         collections=Collections(config, open_kb),
         jobs=JobBoard(),
         models=ModelQueue(config.max_pending_questions, config.ask_k, config.mode),
+        embedder=embedder,
     )
 
     @asynccontextmanager

@@ -8,7 +8,9 @@ other, so two requests never write the same index at once (the engine's file loc
 make a second writer wait anyway; the queue keeps request threads free). Reads of the
 cached index reader are serialised by a per-collection lock because a reader may be
 swapped for a newer generation. Indexes given with `ragkit serve --index` are served
-read-only beside them. Leaves out quotas and sharing collections between users.
+read-only beside them. The server holds at most `max_collections` collections and each at most
+`max_documents` uploaded files. Leaves out per-user quotas and sharing collections
+between users.
 """
 
 from __future__ import annotations
@@ -189,7 +191,9 @@ class Collections:
         self._lock = threading.Lock()
         self._items: dict[str, Collection] = {}
         for name, path in config.served_indexes.items():
-            self._items[name] = Collection(name, name, path, open_kb(path))
+            # A served index was made when its manifest was last written.
+            made = (path / "manifest.json").stat().st_mtime
+            self._items[name] = Collection(name, name, path, open_kb(path), created=made)
         ensure_real_dir(self.root, config.data_dir)
         for folder in sorted(self.root.iterdir()):
             self._load(folder)
@@ -215,6 +219,15 @@ class Collections:
             raise ApiError(400, "a collection needs a name", param="name")
         slug = re.sub(r"[^a-z0-9]+", "-", shown.lower()).strip("-")[:40] or "collection"
         with self._lock:
+            own = sum(1 for c in self._items.values() if not c.read_only)
+            if own >= self.config.max_collections:
+                raise ApiError(
+                    409,
+                    f"the server already holds {own} collections, its limit "
+                    "(server.max_collections); delete one first",
+                    param="name",
+                    code="collection_limit",
+                )
             cid = f"{slug}-{uuid.uuid4().hex[:6]}"
             folder = self.root / cid
             folder.mkdir(parents=True)

@@ -33,11 +33,16 @@ class WebConfig:
     ask_k: int = 4
     mode: SearchMode = "hybrid"
     served_indexes: Mapping[str, Path] = field(default_factory=dict)
+    max_collections: int = 100
+    max_documents: int = 1000
+    """Uploaded files one collection may hold."""
 
     def __post_init__(self) -> None:
         if self.max_upload_bytes < 1:
             raise ValueError("max_upload_bytes must be positive")
         if self.api_key is not None and not self.api_key.strip():
             raise ValueError("api_key must not be empty; use None for no key")
+        if self.max_collections < 1 or self.max_documents < 1:
+            raise ValueError("max_collections and max_documents must be positive")
         if self.max_pending_questions < 1:
             raise ValueError("max_pending_questions must be positive")

@@ -1,6 +1,11 @@
-"""HTTP errors as JSON: every 4xx/5xx body is `{"error": {"message", "type", "param"}}`,
-the shape OpenAI clients already parse, with a message naming what was wrong.
+"""HTTP errors as JSON: every 4xx/5xx body is `{"error": {"message", "type", "param",
+"code"}}`, the shape OpenAI clients already parse, with a message naming what was wrong.
 
+`ragkit_status` sorts the library's own errors: input that cannot be answered (an empty
+question, one too long for the model's window, one the content filter blocks, an index
+that does not exist) is the client's 4xx, so clients do not retry it; the rest (a damaged
+index, a model that failed) is a 500. A 405 keeps its `Allow` header. `ERROR_RESPONSES`
+declares the error body in the OpenAPI schema for each status a route can answer.
 Leaves out logging policy: unexpected exceptions are logged by uvicorn and answered with
 a generic 500 that does not leak paths or tracebacks.
 """
@@ -8,13 +13,21 @@ a generic 500 that does not leak paths or tracebacks.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ragkit.errors import EmptyQueryError, IndexNotFoundError, RagkitError
+from ragkit.errors import (
+    ContentBlocked,
+    EmptyQueryError,
+    IndexNotFoundError,
+    PromptTooLongError,
+    RagkitError,
+)
 
 log = logging.getLogger("ragkit.web")
 
@@ -23,17 +36,81 @@ class ApiError(Exception):
     """A request the server refuses, with the status and message the client sees."""
 
     def __init__(
-        self, status: int, message: str, kind: str = "invalid_request_error", param: str = ""
+        self,
+        status: int,
+        message: str,
+        kind: str = "invalid_request_error",
+        param: str = "",
+        code: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.kind = kind
         self.param = param
+        self.code = code
 
 
-def error_body(message: str, kind: str, param: str = "") -> dict[str, dict[str, str | None]]:
-    return {"error": {"message": message, "type": kind, "param": param or None}}
+class ErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error the server answers, whatever the status."""
+
+    error: ErrorDetail
+
+
+_WHY = {
+    400: "The request cannot be answered as sent (the message says what to change)",
+    401: "No or wrong API key (server.api_key)",
+    403: "Not allowed: a read-only index, or a Host/Origin the server does not accept",
+    404: "No such collection, model, job, document or passage",
+    405: "Method not allowed (the Allow header lists those that are)",
+    409: "The collection is not ready for this yet, or changed meanwhile",
+    413: "The request body is larger than server.max_upload_bytes",
+    500: "The server failed (a damaged index, a model that failed)",
+    503: "Too many questions are waiting for the model; try again shortly",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` for a route: each status with the error body it carries.
+    401 and 500 are added to every route (any keyed route, any failure)."""
+    wanted = sorted({*statuses, 401, 500})
+    return {s: {"model": ErrorBody, "description": _WHY[s]} for s in wanted}
+
+
+def sse_response(events: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entry for a route that answers with server-sent events."""
+    return {
+        200: {
+            "description": f"Server-sent events: {events}",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    }
+
+
+def error_body(
+    message: str, kind: str, param: str = "", code: str | None = None
+) -> dict[str, dict[str, str | None]]:
+    return {"error": {"message": message, "type": kind, "param": param or None, "code": code}}
+
+
+def ragkit_status(exc: RagkitError) -> tuple[int, str, str | None]:
+    """(HTTP status, error type, code) for an error the library raised on purpose."""
+    if isinstance(exc, PromptTooLongError):
+        return 400, "invalid_request_error", "context_length_exceeded"
+    if isinstance(exc, EmptyQueryError):
+        return 400, "invalid_request_error", "empty_question"
+    if isinstance(exc, ContentBlocked):
+        return 400, "invalid_request_error", "content_filter"
+    if isinstance(exc, IndexNotFoundError):
+        return 404, "not_found_error", "index_not_found"
+    return 500, "server_error", type(exc).__name__
 
 
 def install_handlers(app: FastAPI) -> None:
@@ -41,26 +118,32 @@ def install_handlers(app: FastAPI) -> None:
     async def _api(_: Request, exc: ApiError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse(
-            error_body(exc.message, exc.kind, exc.param), exc.status, headers=headers
+            error_body(exc.message, exc.kind, exc.param, exc.code), exc.status, headers=headers
         )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         parts = []
+        params = []
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+            params.append(where)
             parts.append(f"{where or 'body'}: {err.get('msg', 'invalid')}")
+        message = "invalid request: " + "; ".join(parts)
+        # OpenAI names the one parameter at fault; several at once: the first.
+        param = params[0] if params else ""
         return JSONResponse(
-            error_body("invalid request: " + "; ".join(parts), "invalid_request_error"), 400
+            error_body(message, "invalid_request_error", param, "invalid_value"), 400
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         kind = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
-        return JSONResponse(error_body(str(exc.detail), kind), exc.status_code)
+        # Starlette's own headers (Allow on a 405) belong to the answer.
+        return JSONResponse(error_body(str(exc.detail), kind), exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RagkitError)
     async def _ragkit(_: Request, exc: RagkitError) -> JSONResponse:
         # Errors the library raises on purpose carry a message meant for the user.
-        status = 400 if isinstance(exc, EmptyQueryError | IndexNotFoundError) else 500
-        return JSONResponse(error_body(str(exc), type(exc).__name__), status)
+        status, kind, code = ragkit_status(exc)
+        return JSONResponse(error_body(str(exc), kind, code=code), status)

@@ -5,7 +5,8 @@ Leaves out construction order and shutdown hooks, which live in `apps.web.app`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
@@ -13,6 +14,7 @@ from apps.web.answers import ModelQueue
 from apps.web.collections import Collections
 from apps.web.config import WebConfig
 from apps.web.jobs import JobBoard
+from ragkit import Embedder
 
 
 @dataclass
@@ -21,6 +23,9 @@ class WebState:
     collections: Collections
     jobs: JobBoard
     models: ModelQueue
+    embedder: Embedder | None = None
+    """The server's embedding model, offered at /v1/embeddings (None: each collection's)."""
+    started: float = field(default_factory=time.time)
 
     def close(self) -> None:
         self.models.close()

@@ -12,12 +12,15 @@ minus, as in Python):
 Names are a fixed table of constants (pi, e) and functions (sqrt, abs, round, min, max,
 log, log10, exp, sin, cos, tan, floor, ceil). Results that would be enormous (a power
 with more than `MAX_DIGITS` digits) are refused rather than computed, so an expression
-cannot hang the process. Leaves out variables, assignment, comparisons and units; "15%
-of 240" is an error that says to write 15/100*240.
+cannot hang the process. Whole numbers stay exact (`10**400/5` is a whole number); a
+quotient beyond a float's range is an error giving its approximate value. Leaves out
+variables, assignment, comparisons and units; "15% of 240" is an error that says to
+write 15/100*240.
 """
 
 from __future__ import annotations
 
+import decimal
 import math
 import re
 from collections.abc import Callable
@@ -138,7 +141,7 @@ class _Parser:
             if op == "*":
                 value = value * right
             elif op == "/":
-                value = value / right
+                value = _divide(value, right)
             elif op == "//":
                 value = value // right
             else:
@@ -207,6 +210,23 @@ class _Parser:
             raise CalculatorError(f"{name}{tuple(args)}: {exc}") from None
 
 
+def _divide(left: Number, right: Number) -> Number:
+    """`left / right`: exact for whole numbers that divide evenly (however large), else a
+    float; a quotient beyond a float's range is an error that gives its approximate value."""
+    if isinstance(left, int) and isinstance(right, int) and left % right == 0:
+        return left // right
+    try:
+        return left / right
+    except OverflowError:
+        with decimal.localcontext() as ctx:
+            ctx.prec = 12
+            approx = decimal.Decimal(left) / decimal.Decimal(right)
+        raise CalculatorError(
+            f"the quotient is about {approx:.11E}, beyond the largest decimal number this "
+            "calculator keeps (about 1.8E+308); use // for a whole-number quotient"
+        ) from None
+
+
 def _power(base: Number, exponent: Number) -> Number:
     if base == 0 and exponent < 0:
         raise CalculatorError("zero cannot be raised to a negative power")
@@ -227,7 +247,13 @@ def evaluate(expression: str) -> Number:
         raise CalculatorError("the expression is empty")
     if len(expression) > MAX_LENGTH:
         raise CalculatorError(f"the expression is longer than {MAX_LENGTH} characters")
-    value = _Parser(expression).parse()
+    try:
+        value = _Parser(expression).parse()
+    except OverflowError:  # a huge whole number met a float (10**400 + 0.5)
+        raise CalculatorError(
+            "a whole number in the expression is too large to mix with decimal numbers "
+            "(beyond about 1.8E+308)"
+        ) from None
     if isinstance(value, float) and not math.isfinite(value):
         raise CalculatorError("the result is not a finite number")
     return value

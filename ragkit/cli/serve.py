@@ -117,9 +117,13 @@ def _build(settings: Settings, names: list[str], api_key: str | None) -> FastAPI
         ask_k=settings.retrieval.ask_k,
         mode=settings.retrieval.mode,
         served_indexes=served,
+        max_collections=server.max_collections,
+        max_documents=server.max_documents,
     )
     try:
-        return create_app(config, lambda path: knowledge_base_at(settings, path, models))
+        return create_app(
+            config, lambda path: knowledge_base_at(settings, path, models), models.embedder
+        )
     except OSError as exc:
         raise ConfigError(
             f"server data folder {server.data_dir} is not usable ({exc.strerror or exc}); "

@@ -1,10 +1,14 @@
 """LangChain interoperability, on langchain-core only.
 
 - `RagkitRetriever`: a ragkit `KnowledgeBase` as a LangChain `BaseRetriever`; each hit
-  becomes a `Document` whose metadata holds file, pages, rank, score and chunk id.
+  becomes a `Document` whose metadata holds file, pages, rank, score and chunk id;
+  `invoke(q, k=…, mode=…, filters=…)` overrides the search options for one call.
 - `as_langchain_tool(tool, context)`: a ragkit `Tool` as a LangChain `StructuredTool`
   with the same name, description and argument schema; a `ToolError` becomes a
-  `ToolException`, returned to the caller as text (LangChain's `handle_tool_error`).
+  `ToolException`, returned to the caller as text (LangChain's `handle_tool_error`), and
+  arguments that fail validation come back the same way (an error `ToolMessage`).
+- `ChatRagkit(model=…)`: a ragkit `ChatModel` as a LangChain `BaseChatModel` (text in,
+  text out, with usage and finish reason), so LangChain chains can use ragkit's models.
 - `from_langchain(chat_model)`: any LangChain `BaseChatModel` as a ragkit `ChatModel`
   (`LangChainChatModel`), and, when the model implements `bind_tools`, as a
   `ToolCallingChatModel` (`LangChainToolChatModel`) so ragkit's agent uses its native
@@ -23,16 +27,19 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.callbacks import CallbackManagerForLLMRun, CallbackManagerForRetrieverRun
 from langchain_core.documents import Document as LCDocument
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import (
     AIMessage,
+    AIMessageChunk,
     BaseMessage,
     HumanMessage,
     SystemMessage,
     ToolMessage,
 )
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.tools import StructuredTool, ToolException
 from pydantic import ConfigDict
@@ -44,6 +51,8 @@ from ragkit.kb import KnowledgeBase
 from ragkit.llm.base import ChatTurn, GenerationOptions, Message, ToolCall, ToolSpec
 from ragkit.retrieval import SearchFilter
 from ragkit.types import SearchMode
+
+SEARCH_KWARGS = frozenset({"k", "mode", "filters", "mmr_lambda", "rerank", "multi_query"})
 
 
 class RagkitRetriever(BaseRetriever):
@@ -57,9 +66,23 @@ class RagkitRetriever(BaseRetriever):
     filters: SearchFilter | None = None
 
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **options: Any
     ) -> list[LCDocument]:
-        hits = self.knowledge_base.search(query, k=self.k, mode=self.mode, filters=self.filters)
+        """Search options given to `invoke` (`k`, `mode`, `filters`, `mmr_lambda`,
+        `rerank`, `multi_query`) override the retriever's for this call; any other name is
+        refused, so a misspelt one is not silently ignored."""
+        unknown = sorted(set(options) - SEARCH_KWARGS)
+        if unknown:
+            raise TypeError(
+                f"RagkitRetriever.invoke got unknown search option(s) {', '.join(unknown)}; "
+                f"it takes {', '.join(sorted(SEARCH_KWARGS))}"
+            )
+        k = options.pop("k", self.k)
+        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+            raise ValueError(f"k must be a positive whole number, not {k!r}")
+        mode = options.pop("mode", self.mode)
+        filters = options.pop("filters", self.filters)
+        hits = self.knowledge_base.search(query, k=k, mode=mode, filters=filters, **options)
         return [
             LCDocument(
                 page_content=h.chunk.text,
@@ -94,7 +117,21 @@ def as_langchain_tool(tool: Tool, context: ToolContext | None = None) -> Structu
         description=tool.description,
         args_schema=tool.arguments,
         handle_tool_error=True,
+        # Arguments the model got wrong come back as an error ToolMessage it can correct,
+        # as ragkit's own agent does, instead of ending the caller's run.
+        handle_validation_error=_validation_message,
     )
+
+
+def _validation_message(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        parts = [
+            f"{'.'.join(str(p) for p in e.get('loc', ())) or 'arguments'}: {e.get('msg')}"
+            for e in errors()
+        ]
+        return "invalid arguments: " + "; ".join(parts)
+    return f"invalid arguments: {exc}"
 
 
 def to_langchain_messages(messages: Sequence[Message]) -> list[BaseMessage]:
@@ -218,3 +255,120 @@ def from_langchain(
     has_tools = type(model).bind_tools is not BaseChatModel.bind_tools
     cls = LangChainToolChatModel if has_tools else LangChainChatModel
     return cls(model, context_window, model_id, token_counter)
+
+
+class ChatRagkit(BaseChatModel):
+    """A ragkit `ChatModel` (the bundled GGUF, llama.cpp, a remote server) as a LangChain
+    chat model: `invoke`, `stream` and `batch` with LangChain messages, `usage_metadata`
+    counted by the model's tokenizer, and `finish_reason` in `response_metadata`. Tool
+    messages reach the model as user text (ragkit's models see no tool schema here)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    model: Any
+    """The ragkit `ChatModel`."""
+    max_tokens: int = 256
+    temperature: float = 0.1
+    seed: int | None = 0
+    stop: list[str] | None = None
+
+    @property
+    def _llm_type(self) -> str:
+        return "ragkit"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {
+            "model": self.model.id,
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "seed": self.seed,
+        }
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> Any:
+        params = super()._get_ls_params(stop=stop, **kwargs)
+        params["ls_provider"] = "ragkit"
+        params["ls_model_name"] = self.model.id
+        params["ls_max_tokens"] = self.max_tokens
+        params["ls_temperature"] = self.temperature
+        return params
+
+    def _options(self, stop: list[str] | None) -> GenerationOptions:
+        return GenerationOptions(
+            max_tokens=self.max_tokens,
+            temperature=self.temperature,
+            seed=self.seed,
+            stop=tuple(stop if stop is not None else self.stop or ()),
+        )
+
+    def _messages(self, messages: list[BaseMessage]) -> list[Message]:
+        out: list[Message] = []
+        for m in messages:
+            text = _text(m.content)
+            if isinstance(m, SystemMessage):
+                out.append(Message("system", text))
+            elif isinstance(m, AIMessage):
+                out.append(Message("assistant", text))
+            elif isinstance(m, ToolMessage):
+                out.append(Message("user", f"Result of tool call {m.tool_call_id}: {text}"))
+            else:
+                out.append(Message("user", text))
+        return out
+
+    def _usage(self, messages: list[Message], reply: str) -> UsageMetadata:
+        prompt = sum(self.model.count_tokens(m.content) for m in messages)
+        completion = self.model.count_tokens(reply) if reply else 0
+        return UsageMetadata(
+            input_tokens=prompt, output_tokens=completion, total_tokens=prompt + completion
+        )
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        given = self._messages(messages)
+        pieces = self.model.stream(given, self._options(stop))
+        written: list[str] = []
+        reason = "stop"
+        while True:
+            try:
+                piece = next(pieces)
+            except StopIteration as end:
+                reason = str(end.value or "stop")
+                break
+            written.append(piece)
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=piece))
+            if run_manager is not None:
+                run_manager.on_llm_new_token(piece, chunk=chunk)
+            yield chunk
+        # The last chunk carries what only the end knows: token usage and why it stopped.
+        yield ChatGenerationChunk(
+            message=AIMessageChunk(
+                content="",
+                usage_metadata=self._usage(given, "".join(written)),
+                response_metadata={"finish_reason": reason, "model_name": self.model.id},
+                chunk_position="last",
+            )
+        )
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        merged: ChatGenerationChunk | None = None
+        for chunk in self._stream(messages, stop, run_manager, **kwargs):
+            merged = chunk if merged is None else merged + chunk
+        assert merged is not None
+        chunk_message = merged.message
+        message = AIMessage(
+            content=chunk_message.content,
+            usage_metadata=getattr(chunk_message, "usage_metadata", None),
+            response_metadata=chunk_message.response_metadata,
+        )
+        return ChatResult(generations=[ChatGeneration(message=message)])

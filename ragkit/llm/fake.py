@@ -2,12 +2,13 @@
 
 It replies with scripted texts in turn (or a function of the messages), streamed word by
 word, and records every prompt it was given so tests can inspect them. It counts a
-token per four characters, roughly like real tokenizers on English."""
+token per four characters, roughly like real tokenizers on English, and stops at
+`max_tokens` as real models do."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 
 from ragkit.llm.base import GenerationOptions, Message
 
@@ -33,8 +34,17 @@ class ScriptedChatModel:
     def count_tokens(self, text: str) -> int:
         return len(text) // 4 + 1
 
-    def stream(self, messages: Sequence[Message], options: GenerationOptions) -> Iterator[str]:
+    def stream(
+        self, messages: Sequence[Message], options: GenerationOptions
+    ) -> Generator[str, None, str]:
         self.prompts.append(list(messages))
         reply = self._replies[min(len(self.prompts), len(self._replies)) - 1]
         text = reply(messages) if callable(reply) else reply
-        yield from re.findall(r"\S+\s*|\s+", text)
+        written = ""
+        for piece in re.findall(r"\S+\s*|\s+", text):
+            # Like a real model, stop at max_tokens and say so (the generator's return).
+            if self.count_tokens(written + piece) > options.max_tokens:
+                return "length"
+            written += piece
+            yield piece
+        return "stop"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +150,9 @@ class LlamaCppChatModel:
     def count_tokens(self, text: str) -> int:
         return len(self._load().tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
-    def stream(self, messages: Sequence[Message], options: GenerationOptions) -> Iterator[str]:
+    def stream(
+        self, messages: Sequence[Message], options: GenerationOptions
+    ) -> Generator[str, None, str]:
         llama = self._load()
         kwargs: dict[str, Any] = {
             "messages": [{"role": m.role, "content": m.content} for m in messages],
@@ -165,12 +167,16 @@ class LlamaCppChatModel:
         if options.json_schema is not None:
             kwargs["grammar"] = self._grammar(options.json_schema)
         parts = llama.create_chat_completion(**kwargs)
+        reason = "stop"
         try:
             for part in parts:
                 piece = part["choices"][0]["delta"].get("content")
                 if piece:
                     yield piece
+                reason = part["choices"][0].get("finish_reason") or reason
         finally:
             # Close llama's generator now, not when garbage collection gets to it: an
             # abandoned answer stops generating at once.
             parts.close()
+        # The generator's return value: "length" tells the caller max_tokens cut the reply.
+        return reason

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -224,9 +224,12 @@ class OpenAICompatChatModel:
             )
         return ModelError(f"{where} rejected the request (HTTP {status}: {detail})")
 
-    def stream(self, messages: Sequence[Message], options: GenerationOptions) -> Iterator[str]:
+    def stream(
+        self, messages: Sequence[Message], options: GenerationOptions
+    ) -> Generator[str, None, str]:
         response = self._post(self._payload(messages, options, stream=True), stream=True)
         finished = False
+        reason = "stop"
         try:
             for data in _sse_data(response.iter_lines()):
                 if data == "[DONE]":
@@ -242,6 +245,7 @@ class OpenAICompatChatModel:
                     yield piece
                 if choices[0].get("finish_reason"):
                     finished = True
+                    reason = str(choices[0]["finish_reason"])
         except httpx.TimeoutException as exc:
             raise self._timeout_error(exc) from None
         except httpx.TransportError as exc:
@@ -258,6 +262,8 @@ class OpenAICompatChatModel:
                 f"the stream from {self.base_url} ended before the answer was complete "
                 "(the connection was cut); try again"
             )
+        # The generator's return value: "length" tells the caller max_tokens cut the reply.
+        return reason
 
     def _event(self, data: str) -> dict[str, Any]:
         try:

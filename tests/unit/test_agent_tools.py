@@ -140,6 +140,8 @@ def test_bad_tool_definitions_are_refused() -> None:
         ("1.5e3 + .5", "1500.5"),
         ("2 * pi", "6.28318530718"),
         ("1 / 3", "0.333333333333"),
+        ("10**400 / 10**399", "10"),  # whole numbers stay exact, however large
+        ("10**20 / 4", "25000000000000000000"),
     ],
 )
 def test_calculator_evaluates_arithmetic(expression: str, expected: str) -> None:
@@ -163,6 +165,8 @@ def test_calculator_evaluates_arithmetic(expression: str, expected: str) -> None
         ("(-8) ** 0.5", "not a real number"),
         ("sqrt(-1)", "sqrt"),
         ("9" * 600, "longer than"),
+        ("10**400/3", r"about 3\.33333333333E\+399"),  # was a raw OverflowError
+        ("10**400 + 0.5", "too large to mix"),
     ],
 )
 def test_calculator_refuses_what_is_not_arithmetic(expression: str, message: str) -> None:

@@ -68,8 +68,8 @@ def test_ragkit_tools_work_as_langchain_tools(kb: KnowledgeBase) -> None:
     assert lc_calc.invoke({"expression": "(17 + 5) / 4"}) == "5.5"
     # A tool error comes back as text, as LangChain's handle_tool_error does.
     assert "division by zero" in lc_calc.invoke({"expression": "1/0"})
-    with pytest.raises(ValueError):  # schema validation is LangChain's, from ragkit's model
-        lc_calc.invoke({"expr": "1"})
+    # Arguments that fail validation (from ragkit's schema) come back as text too...
+    assert "expression" in lc_calc.invoke({"expr": "1"})
     search = tools.get("search_documents")
     assert search is not None
     lc_search = as_langchain_tool(search, ToolContext(knowledge_base=kb))
@@ -79,6 +79,43 @@ def test_ragkit_tools_work_as_langchain_tools(kb: KnowledgeBase) -> None:
         {"type": "tool_call", "id": "c1", "name": "calculator", "args": {"expression": "2**8"}}
     )
     assert isinstance(message, ToolMessage) and message.content == "256"
+    # ...and, from a model's tool call, as an error ToolMessage the model can correct.
+    wrong = lc_calc.invoke({"type": "tool_call", "id": "c2", "name": "calculator", "args": {}})
+    assert isinstance(wrong, ToolMessage) and wrong.status == "error"
+    assert "expression" in str(wrong.content) and wrong.tool_call_id == "c2"
+
+
+def test_retriever_takes_search_options_per_call(kb: KnowledgeBase) -> None:
+    retriever = RagkitRetriever(knowledge_base=kb, mode="hybrid")
+    assert len(retriever.invoke("Ember brewing kettle warranty")) == 4
+    assert len(retriever.invoke("Ember brewing kettle warranty", k=1)) == 1
+    only_md = retriever.invoke("entry share", k=2, filters=SearchFilter(path_glob="*.md"))
+    assert only_md and all(d.metadata["source"].endswith(".md") for d in only_md)
+    with pytest.raises(TypeError, match="kk"):
+        retriever.invoke("kettle", kk=1)
+    with pytest.raises(ValueError, match="k must be"):
+        retriever.invoke("kettle", k=0)
+
+
+def test_a_ragkit_model_is_a_langchain_chat_model() -> None:
+    from langchain_core.language_models.chat_models import BaseChatModel
+
+    from ragkit import ScriptedChatModel
+    from ragkit.integrations.langchain import ChatRagkit
+
+    model = ScriptedChatModel(["The kettle has an 18 month warranty."] * 3)
+    chat = ChatRagkit(model=model, max_tokens=100)
+    assert isinstance(chat, BaseChatModel)
+    reply = chat.invoke([SystemMessage("Be brief."), HumanMessage("warranty?")])
+    assert reply.content == "The kettle has an 18 month warranty."
+    assert reply.usage_metadata is not None and reply.usage_metadata["output_tokens"] > 0
+    assert reply.response_metadata["finish_reason"] == "stop"
+    assert [m.role for m in model.prompts[0]] == ["system", "user"]
+    chunks = list(chat.stream("warranty?"))
+    assert "".join(str(c.content) for c in chunks) == reply.content
+    assert chunks[-1].usage_metadata is not None
+    short = ChatRagkit(model=model, max_tokens=3).invoke("warranty?")
+    assert short.response_metadata["finish_reason"] == "length"
 
 
 def test_messages_convert_both_ways_of_tool_calling() -> None:

@@ -162,7 +162,8 @@ def test_an_existing_index_is_served_read_only(tmp_path: Path, handbook: Path) -
         models = c.get("/v1/models").json()["data"]
         assert [m["id"] for m in models] == ["docs"]
         summary = c.get("/api/collections").json()["collections"][0]
-        assert summary == {"id": "docs", "name": "docs", "read_only": True, "created": 0}
+        made = int((tmp_path / "cli-index" / "manifest.json").stat().st_mtime)
+        assert summary == {"id": "docs", "name": "docs", "read_only": True, "created": made}
         assert [
             d["name"] for d in c.get("/api/collections/docs/documents").json()["documents"]
         ] == ["handbook.pdf"]

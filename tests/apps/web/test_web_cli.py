@@ -37,7 +37,8 @@ def test_serve_an_existing_index(tmp_path: Path) -> None:
     try:
         wait_for(lambda: httpx.get(url + "/healthz").status_code == 200, 60, "ragkit serve")
         models = httpx.get(url + "/v1/models").json()["data"]
-        assert [m["id"] for m in models] == ["notes"]
+        # The served index, then the embedding model /v1/embeddings offers.
+        assert [m["id"] for m in models] == ["notes", "all-MiniLM-L6-v2"]
         docs = httpx.get(url + "/api/collections/notes/documents").json()["documents"]
         assert [(d["name"], d["status"]) for d in docs] == [("notes.md", "indexed")]
         page = httpx.get(url + "/")

@@ -194,12 +194,14 @@ def test_earlier_messages_reach_the_prompt_as_history(tmp_path: Path, handbook: 
         assert streamed[-1] == "[DONE]"
     for prompt in model.prompts:
         roles = [m.role for m in prompt]
-        assert roles == ["system", "user", "assistant", "user"]
-        assert (prompt[1].content, prompt[2].content) == (
+        # The client's system message is the conversation's first turn, beside ragkit's
+        # own system prompt; tool output is left out.
+        assert roles == ["system", "user", "assistant", "user", "assistant", "user"]
+        assert "Answer in French." in prompt[1].content
+        assert (prompt[3].content, prompt[4].content) == (
             "Who makes the brewing kettle?",
             "Ember does [1].",
         )
         assert prompt[-1].content.rstrip().endswith("How long is its warranty?")
-        # The client's system message and tool output are left out; ragkit's prompt stays.
-        assert not any("French" in m.content or "tool result" in m.content for m in prompt)
+        assert not any("tool result" in m.content for m in prompt)
     assert len(model.prompts) == 2
