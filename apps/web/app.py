@@ -13,8 +13,10 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -86,6 +88,8 @@ def create_app(config: WebConfig, open_kb: KbFactory, embedder: Embedder | None 
     app.include_router(openai_router(), prefix="/v1", dependencies=keyed)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers=dict(PAGE_HEADERS))
@@ -95,3 +99,23 @@ def create_app(config: WebConfig, open_kb: KbFactory, embedder: Embedder | None 
         return {"ok": True, "version": __version__, "auth": config.api_key is not None}
 
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, less the 422 it declares for every route with parameters: this
+    server answers invalid requests with 400 and its one error body (apps.web.errors)."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+        bad_request = {
+            "description": "The request cannot be answered as sent",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+        }
+        for methods in schema.get("paths", {}).values():
+            for operation in methods.values():
+                responses = operation.get("responses", {})
+                if responses.pop("422", None) is not None:
+                    responses.setdefault("400", bad_request)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        app.openapi_schema = schema
+    return app.openapi_schema
