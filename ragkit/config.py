@@ -174,10 +174,29 @@ class RetrievalSettings(_Section):
 
 
 class LoaderSettings(_Section):
+    """Reading files, and the limits that keep one hostile file from taking an index
+    run or the server down (docs/hostile-inputs.md)."""
+
     jsonl_text_field: str = "text"
     jsonl_title_field: str = "title"
     jsonl_id_field: str = "_id"
     max_file_bytes: int = Field(200 * 1024 * 1024, ge=1)
+    isolate: bool = Field(
+        True, description="Parse files in a worker process under the time and memory limits."
+    )
+    timeout_s: float = Field(120.0, ge=0, description="Longest one file may parse (0: no limit).")
+    memory_mb: int = Field(
+        2048, ge=0, description="Address-space cap of the parsing worker, MiB (0: no limit)."
+    )
+    inprocess_max_bytes: int = Field(
+        4 * 1024 * 1024, ge=0, description="Plain text/Markdown up to this size parse in-process."
+    )
+    docx_max_uncompressed_bytes: int = Field(512 * 1024 * 1024, ge=1)
+    docx_max_ratio: int = Field(100, ge=1, description="Largest compression ratio of a DOCX part.")
+    max_xml_bytes: int = Field(64 * 1024 * 1024, ge=1)
+    max_paragraphs: int = Field(200_000, ge=1)
+    html_max_depth: int = Field(512, ge=1)
+    max_pdf_pages: int = Field(5000, ge=1)
 
 
 GuardKind = Literal["pii", "secret", "injection", "unicode", "terminal", "exfil", "banned"]

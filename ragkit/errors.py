@@ -40,6 +40,10 @@ class IndexCorruptError(RagkitError):
     """An index on disk is damaged, truncated or of an unknown format."""
 
 
+class IndexStoreError(RagkitError):
+    """The index's SQLite store refused an operation: read-only, disk full, locked."""
+
+
 class IndexMismatchError(RagkitError):
     """An index was built with another embedder or format than the one configured."""
 

@@ -144,12 +144,7 @@ def knowledge_base(
         path if path is not None else index_path(settings, name),
         embedder=embedder,
         chunker=chunker,
-        loader_options=LoaderOptions(
-            jsonl_text_field=loader.jsonl_text_field,
-            jsonl_title_field=loader.jsonl_title_field,
-            jsonl_id_field=loader.jsonl_id_field,
-            max_file_bytes=loader.max_file_bytes,
-        ),
+        loader_options=LoaderOptions(**loader.model_dump()),
         chat_model=llm,
         generation=generation_options(settings),
         templates=templates(settings),

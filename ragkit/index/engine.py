@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -53,9 +54,23 @@ from ragkit.index.manifest import (
     write_manifest,
 )
 from ragkit.index.progress import IndexProgress, NoProgress
-from ragkit.index.store import STORE, FileState, Store, connect
+from ragkit.index.store import (
+    STORE,
+    FileState,
+    Store,
+    connect,
+    storable_document,
+    storable_text,
+    store_error,
+)
 from ragkit.index.vectors import VECTORS, VectorIndex, choose_layout
-from ragkit.loaders import LoaderOptions, iter_files, load_file
+from ragkit.loaders import (
+    BoundedLoader,
+    LoaderOptions,
+    WalkProblem,
+    check_file,
+    walk,
+)
 from ragkit.types import Chunk, Document, FileOutcome, IndexReport, StoredChunk
 
 EMBED_FLUSH = 512  # vectors cached to SQLite per transaction, so a crash keeps most work
@@ -99,7 +114,7 @@ class IndexWriter:
         """Index `paths`; commit a new generation when anything changed."""
         started = time.perf_counter()
         prog = progress or NoProgress()
-        with self._session(prog) as (store, base):
+        with _store_errors(self.index_dir), self._session(prog) as (store, base):
             outcomes, pending, removed = self._ingest(store, base, paths, prog)
             if pending.ids or removed or pending.files_changed:
                 self._embed(store, pending.hashes, pending.texts, prog)
@@ -109,8 +124,7 @@ class IndexWriter:
                 # to confuse later runs. Done under the lock, and the lock file stays, so
                 # a writer waiting for this one still finds the folder it locked.
                 store.conn.close()
-                for name in (STORE, STORE + "-wal", STORE + "-shm"):
-                    (self.index_dir / name).unlink(missing_ok=True)
+                self._remove_unfinished()
         return IndexReport(
             files=tuple(outcomes),
             chunks_added=len(pending.ids),
@@ -120,7 +134,7 @@ class IndexWriter:
     def remove(self, paths: Sequence[Path], progress: IndexProgress | None = None) -> list[str]:
         """Remove files (or every file under a folder) from the index; return their paths."""
         prog = progress or NoProgress()
-        with self._session(prog) as (store, base):
+        with _store_errors(self.index_dir), self._session(prog) as (store, base):
             targets = [p.resolve() for p in paths]
             gone: list[str] = []
             removed: list[int] = []
@@ -137,7 +151,13 @@ class IndexWriter:
         """Rebuild vectors and BM25 of a new generation from SQLite (vectors from the
         cache, re-embedding any that are missing); return the number of chunks."""
         prog = progress or NoProgress()
-        with self._session(prog, repairing=True) as (store, base):
+        with (
+            _store_errors(self.index_dir),
+            self._session(prog, repairing=True) as (
+                store,
+                base,
+            ),
+        ):
             rows = store.chunk_ids_and_hashes(base.generation)
             texts = dict(store.iter_chunk_texts(base.generation))
             hashes = [h for _, h in rows]
@@ -153,6 +173,7 @@ class IndexWriter:
         """Hold the write lock with the store open and a crashed writer's leftovers gone."""
         self.index_dir.mkdir(parents=True, exist_ok=True)
         with WriteLock(self.index_dir, wait=self.wait, on_wait=prog.waiting):
+            fresh = not index_exists(self.index_dir)
             conn = connect(self.index_dir)
             try:
                 store = Store(conn)
@@ -160,8 +181,20 @@ class IndexWriter:
                 store.discard_after(base.generation)
                 self._remove_stale_generations(base.generation)
                 yield store, base
+            except BaseException:
+                if fresh and not index_exists(self.index_dir):
+                    # A first run that failed (disk full, Ctrl-C) leaves no store or
+                    # generation behind that a later run or reader would trip over.
+                    conn.close()
+                    self._remove_unfinished()
+                raise
             finally:
                 conn.close()
+
+    def _remove_unfinished(self) -> None:
+        for name in (STORE, STORE + "-wal", STORE + "-shm", STORE + "-journal"):
+            (self.index_dir / name).unlink(missing_ok=True)
+        self._remove_stale_generations(0)
 
     def _repair_base(self, store: Store) -> Manifest:
         if index_exists(self.index_dir):
@@ -239,27 +272,37 @@ class IndexWriter:
         files: list[Path] = []
         walked_dirs: list[Path] = []
         for raw in paths:
-            try:
-                files.extend(iter_files([raw]))
-                if raw.is_dir():
-                    walked_dirs.append(raw.resolve())
-            except LoaderError as exc:
-                outcomes.append(FileOutcome(str(raw), "failed", exc.reason))
-                prog.file_done(outcomes[-1])
-        prog.files_found(len(files))
+            # Every entry that yields no file (an unreadable sub-folder, a link loop, a
+            # named pipe) is one line of the report; the walk goes on past it.
+            for item in walk([raw]):
+                if isinstance(item, WalkProblem):
+                    outcomes.append(FileOutcome(_shown_path(item.path), item.status, item.reason))
+                    prog.file_done(outcomes[-1])
+                else:
+                    files.append(item)
+            if raw.is_dir():
+                walked_dirs.append(raw.resolve())
+        prog.files_found(len(files) + len(outcomes))
         pending = _Pending([], [], [])
         removed: list[int] = []
         seen: set[str] = set()
-        for path in files:
-            source = str(path.resolve())
-            if source in seen:
-                continue
-            seen.add(source)
-            outcome = self._ingest_file(
-                store, path, source, known.get(source), new_gen, pending, removed
-            )
-            outcomes.append(outcome)
-            prog.file_done(outcome)
+        with BoundedLoader(self.loader_options) as loader:
+            for path in files:
+                try:
+                    source = storable_text(str(path.resolve()))
+                except (OSError, RuntimeError) as exc:
+                    outcome = FileOutcome(_shown_path(path), "failed", _os_reason(exc))
+                    outcomes.append(outcome)
+                    prog.file_done(outcome)
+                    continue
+                if source in seen:
+                    continue
+                seen.add(source)
+                outcome = self._ingest_one(
+                    store, loader, path, source, known.get(source), new_gen, pending, removed
+                )
+                outcomes.append(outcome)
+                prog.file_done(outcome)
         # Files that vanished from a folder that was indexed again leave the index too.
         for source in known:
             if source in seen or Path(source).exists():
@@ -270,9 +313,39 @@ class IndexWriter:
                 prog.file_done(outcomes[-1])
         return outcomes, pending, removed
 
+    def _ingest_one(
+        self,
+        store: Store,
+        loader: BoundedLoader,
+        path: Path,
+        source: str,
+        known: FileState | None,
+        new_gen: int,
+        pending: _Pending,
+        removed: list[int],
+    ) -> FileOutcome:
+        """`_ingest_file`, with any failure of this one file turned into its line.
+
+        SQLite errors are not the file's fault (a full disk, a damaged store) and end
+        the run; everything else (a parser bug, RecursionError, an encoding the store
+        refuses) fails this file only. The store's own transaction rolls back whatever
+        the file had half-written.
+        """
+        try:
+            return self._ingest_file(store, loader, path, source, known, new_gen, pending, removed)
+        except sqlite3.Error:
+            raise
+        except RecursionError:
+            return FileOutcome(source, "failed", "nested too deeply to read")
+        except MemoryError:
+            return FileOutcome(source, "failed", "out of memory while indexing it")
+        except Exception as exc:
+            return FileOutcome(source, "failed", f"could not be indexed ({type(exc).__name__})")
+
     def _ingest_file(
         self,
         store: Store,
+        loader: BoundedLoader,
         path: Path,
         source: str,
         known: FileState | None,
@@ -281,19 +354,23 @@ class IndexWriter:
         removed: list[int],
     ) -> FileOutcome:
         try:
-            st = path.stat()
-        except OSError as exc:
-            return FileOutcome(source, "failed", f"cannot read: {exc.strerror}")
+            # Suffix, regular file, size: checked before any byte is read or hashed, so
+            # a FIFO or /dev/zero (or a .txt link to one) is skipped, never waited on.
+            st = check_file(path, self.loader_options)
+        except UnsupportedFileError as exc:
+            return FileOutcome(source, "skipped", exc.reason)
+        except LoaderError as exc:
+            return FileOutcome(source, "failed", exc.reason)
         if known is not None and known.size == st.st_size and known.mtime_ns == st.st_mtime_ns:
             return FileOutcome(source, "unchanged")
         try:
             digest = sha256_file(path)
         except OSError as exc:
-            return FileOutcome(source, "failed", f"cannot read: {exc.strerror}")
+            return FileOutcome(source, "failed", _os_reason(exc))
         if known is not None and known.sha256 == digest:
             return FileOutcome(source, "unchanged")
         try:
-            docs = load_file(path, self.loader_options)
+            docs = [storable_document(d) for d in loader.load(path)]
         except UnsupportedFileError as exc:
             return FileOutcome(source, "skipped", exc.reason)
         except LoaderError as exc:
@@ -423,6 +500,26 @@ class IndexWriter:
         return VectorIndex.build_flat(ids, matrix.astype(np.float32))
 
 
+@contextmanager
+def _store_errors(index_dir: Path) -> Iterator[None]:
+    """Turn an SQLite error (disk full, read-only, damaged) into one line with advice."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise store_error(exc, index_dir) from None
+
+
+def _shown_path(path: Path) -> str:
+    """A path for the report: absolute, with bytes that are not UTF-8 escaped."""
+    return storable_text(os.path.abspath(path))
+
+
+def _os_reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return f"cannot read ({exc.strerror or exc})"
+    return "symbolic link loop; remove or fix the link"  # RuntimeError from resolve()
+
+
 def _generation_number(name: str) -> int | None:
     try:
         return int(name.removeprefix("gen-"))
@@ -503,6 +600,8 @@ class IndexReader:
                 gen_dir = manifest.gen_dir(index_dir)
                 vectors = VectorIndex.load(gen_dir / VECTORS, manifest.vectors, mmap=True)
                 bm25 = BM25Index.load(gen_dir / BM25_DIR)
+        except sqlite3.Error as exc:
+            raise store_error(exc, index_dir) from None
         except (OSError, RuntimeError, ValueError) as exc:
             raise IndexCorruptError(
                 f"index {index_dir} could not be opened ({exc}); "

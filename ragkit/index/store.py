@@ -6,22 +6,33 @@ SQLite file serves every generation: a reader of generation G sees the rows with
 ordinary transactions; until the manifest names G+1 nobody sees its rows, and a crashed
 writer's leftovers are rolled back by the next writer (`discard_after`). The
 `embeddings` table caches vectors by chunk-text hash so unchanged text is never
-re-embedded and FAISS can be rebuilt without the model. Leaves out vector search
-and BM25 (their own files) and the file lock (lock.py).
+re-embedded and FAISS can be rebuilt without the model.
+
+Verification: every chunk row carries the sha256 of its text, and chunks read for a
+search are checked against it, so an edited or damaged byte of stored text is reported
+(never served); `verify` adds SQLite's own `quick_check` and checks every chunk. Every
+SQLite error becomes one `RagkitError` line that says what happened and what to do
+(`store_error`). Source paths whose bytes are not UTF-8 (SQLite text must be) are
+stored with those bytes escaped as `\\xHH`, and the exact bytes kept in the
+document's metadata (`source_bytes`, hex).
+Leaves out vector search and BM25 (their own files) and the file lock (lock.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import os
 import sqlite3
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ragkit.errors import IndexCorruptError
+from ragkit.errors import IndexCorruptError, IndexStoreError, RagkitError
 from ragkit.types import Chunk, Document, DocumentInfo, StoredChunk
 
 STORE = "store.sqlite"
@@ -107,23 +118,150 @@ class FileChange:
 
 
 def connect(index_dir: Path, readonly: bool = False) -> sqlite3.Connection:
+    """Open the store; `readonly` opens it so that nothing is ever written, which also
+    works on read-only media (there SQLite cannot create its shared-memory file, so the
+    file is opened as immutable: no writer can exist on such media)."""
     path = index_dir / STORE
     try:
         if readonly:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            _check_header(path, index_dir)
+            conn = _connect_readonly(path, index_dir)
         else:
             conn = sqlite3.connect(path, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.executescript(SCHEMA)
         conn.execute("PRAGMA foreign_keys=ON")
-    except sqlite3.DatabaseError as exc:
-        raise IndexCorruptError(
-            f"{path} is damaged ({exc}); it holds the index's documents, so the index must "
-            f"be rebuilt: delete {index_dir} and run ragkit index again"
-        ) from None
+    except sqlite3.Error as exc:
+        raise store_error(exc, index_dir) from None
     return conn
+
+
+def _connect_readonly(path: Path, index_dir: Path) -> sqlite3.Connection:
+    # The path is quoted: '#', '?' and '%' in a folder name are URI syntax otherwise,
+    # and SQLite would silently open (and create) some other file.
+    uri = "file:" + urllib.parse.quote(os.fsencode(path.absolute()), safe="/") + "?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        if os.access(index_dir, os.W_OK) or not path.is_file():
+            raise
+    conn = sqlite3.connect(uri + "&immutable=1", uri=True, check_same_thread=False)
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    return conn
+
+
+_HEADER = b"SQLite format 3\x00"
+
+
+def _check_header(path: Path, index_dir: Path) -> None:
+    """The cheap check made on every open: the file is an SQLite database whose header
+    agrees with its length. Catches truncation and damage to the first page, which
+    otherwise surface as odd errors from the first query."""
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(100)
+            size = os.fstat(fh.fileno()).st_size
+    except FileNotFoundError:
+        raise IndexCorruptError(
+            f"{path} is missing; it holds the index's documents, so the index must be "
+            f"rebuilt: delete {index_dir} and run ragkit index again"
+        ) from None
+    except OSError as exc:
+        raise IndexStoreError(
+            f"cannot read {path} ({exc.strerror or exc}); check its permissions"
+        ) from None
+    page = int.from_bytes(header[16:18], "big") if len(header) == 100 else 0
+    page = 65536 if page == 1 else page
+    valid = header.startswith(_HEADER) and page >= 512 and page & (page - 1) == 0
+    if valid and header[92:96] == header[24:28]:
+        # The in-header page count is current (its version matches the change counter).
+        pages = int.from_bytes(header[28:32], "big")
+        valid = pages * page <= size
+    if not valid:
+        raise IndexCorruptError(_damaged(path, index_dir, "not a valid SQLite file"))
+
+
+def _damaged(path: Path, index_dir: Path, what: str) -> str:
+    return (
+        f"{path} is damaged ({what}); it holds the index's documents, so the index must "
+        f"be rebuilt: delete {index_dir} and run ragkit index again"
+    )
+
+
+def store_error(exc: sqlite3.Error, index_dir: Path) -> RagkitError:
+    """One line for an SQLite error on the store of `index_dir`, with what to do."""
+    path = index_dir / STORE
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc)
+    if (
+        name in ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+        or "malformed" in text
+        or ("not a database" in text)
+    ):
+        return IndexCorruptError(_damaged(path, index_dir, text))
+    if name.startswith("SQLITE_READONLY") or "readonly" in text:
+        return IndexStoreError(
+            f"{path} is read-only ({text}); give the user write permission to {index_dir} "
+            "or index into a folder on writable storage"
+        )
+    if name == "SQLITE_FULL" or "disk is full" in text:
+        return IndexStoreError(
+            f"the disk holding {index_dir} is full ({text}); the index keeps its previous "
+            "state: free some space and run the command again"
+        )
+    if name in ("SQLITE_BUSY", "SQLITE_LOCKED") or "locked" in text:
+        return IndexStoreError(
+            f"{path} is locked by another program ({text}); close it and try again"
+        )
+    if name.startswith("SQLITE_CANTOPEN") or "unable to open" in text:
+        return IndexStoreError(
+            f"cannot open {path} ({text}); check that {index_dir} exists and that you may "
+            "read (and, to index, write) it"
+        )
+    if name.startswith("SQLITE_IOERR") or "disk I/O" in text:
+        return IndexStoreError(
+            f"input/output error on {path} ({text}); check the disk, then run: "
+            f"ragkit verify --index {index_dir}"
+        )
+    return IndexStoreError(f"{path}: {text}")
+
+
+def storable_text(text: str) -> str:
+    """`text` as SQLite can store it: lone surrogates (bytes of a file name that are not
+    UTF-8, as Python decodes them) written as `\\xHH`."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+    return text
+
+
+def storable_document(doc: Document) -> Document:
+    """`doc` with every field SQLite-storable; the exact bytes of a source path that is
+    not UTF-8 are kept (hex) in the metadata as `source_bytes`."""
+    fields = (doc.source, doc.key, doc.title, *(p.text for p in doc.pages))
+    if all(storable_text(f) is f for f in fields):
+        return doc
+    metadata = dict(doc.metadata)
+    if storable_text(doc.source) != doc.source:
+        metadata["source_bytes"] = os.fsencode(doc.source).hex()
+    pages = tuple(
+        dataclasses.replace(p, text=p.text.encode("utf-8", "replace").decode("utf-8"))
+        for p in doc.pages
+    )
+    return dataclasses.replace(
+        doc,
+        source=storable_text(doc.source),
+        key=storable_text(doc.key),
+        title=storable_text(doc.title),
+        pages=pages,
+        metadata={k: storable_text(v) for k, v in metadata.items()},
+    )
 
 
 class Store:
@@ -147,12 +285,20 @@ class Store:
             marks = ",".join("?" * len(part))
             rows = self.conn.execute(
                 "SELECT c.id, c.text, d.key, d.source, d.title, c.ordinal, c.page_start, "
-                "c.page_end FROM chunks c JOIN documents d ON d.id = c.doc_id "
+                "c.page_end, c.text_hash FROM chunks c JOIN documents d ON d.id = c.doc_id "
                 f"WHERE c.id IN ({marks}) AND c.added_gen <= ? "
                 "AND (c.removed_gen IS NULL OR c.removed_gen > ?)",
                 [*part, gen, gen],
             )
             for r in rows:
+                # Cheap (a sha256 of a few KB per returned chunk) and it means a damaged
+                # or edited store is reported instead of served.
+                if not isinstance(r[1], str) or text_hash(r[1]) != r[8]:
+                    raise IndexCorruptError(
+                        f"the index's store is damaged: the stored text of chunk {r[0]} "
+                        f"(from {r[3]}) does not match its checksum; rebuild the index "
+                        "(delete it and run ragkit index again)"
+                    )
                 out[r[0]] = StoredChunk(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7])
         return out
 
@@ -281,6 +427,20 @@ class Store:
     def quick_check(self) -> str:
         """SQLite's own consistency check: 'ok' or a description of the damage."""
         return "; ".join(str(r[0]) for r in self.conn.execute("PRAGMA quick_check"))
+
+    def damaged_chunks(self, gen: int, limit: int = 20) -> list[int]:
+        """Ids of visible chunks whose text no longer matches its stored checksum (the
+        first `limit`); reads every chunk, so for `verify`, not for every open."""
+        bad: list[int] = []
+        for chunk_id, text, digest in self.conn.execute(
+            "SELECT id, text, text_hash FROM chunks c WHERE " + _VISIBLE.format(t="c"),
+            {"gen": gen},
+        ):
+            if not isinstance(text, str) or text_hash(text) != digest:
+                bad.append(chunk_id)
+                if len(bad) >= limit:
+                    break
+        return bad
 
     def cached_vectors(self, hashes: Iterable[str], dim: int) -> dict[str, np.ndarray]:
         wanted = list(dict.fromkeys(hashes))

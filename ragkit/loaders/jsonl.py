@@ -88,6 +88,8 @@ def _records(path: Path, options: LoaderOptions) -> Iterator[tuple[str, str, str
 def _parse_line(number: int, raw: bytes, options: LoaderOptions) -> tuple[str, str, str] | _BadLine:
     try:
         record = json.loads(raw)
+    except RecursionError:
+        return _BadLine(number, "nested too deeply to read")
     except UnicodeDecodeError:
         return _BadLine(number, "not UTF-8 text")
     except ValueError as exc:
@@ -103,19 +105,31 @@ def _parse_line(number: int, raw: bytes, options: LoaderOptions) -> tuple[str, s
     text = record[field]
     if not isinstance(text, str):
         return _BadLine(number, f"field '{field}' is {type(text).__name__}, not a string")
-    text = normalize_newlines(text).strip()
+    text = _valid(normalize_newlines(text)).strip()
     if not text:
         return _BadLine(number, f"field '{field}' is empty")
 
     title = record.get(options.jsonl_title_field)
-    title = " ".join(title.split()) if isinstance(title, str) else ""
+    title = _valid(" ".join(title.split())) if isinstance(title, str) else ""
 
     raw_id = record.get(options.jsonl_id_field)
     # Ids are compared as strings in keys; numbers are common (e.g. 42) and kept as such.
     if isinstance(raw_id, str) and raw_id.strip():
-        doc_id = raw_id.strip()
+        doc_id = _valid(raw_id.strip())
     elif isinstance(raw_id, int | float) and not isinstance(raw_id, bool):
         doc_id = str(raw_id)
     else:
         doc_id = str(number)
     return doc_id, title, text
+
+
+def _valid(text: str) -> str:
+    """`text` with lone surrogates (JSON may escape them, UTF-8 cannot hold them) turned
+    into '?', so that one odd line cannot fail the store's insert."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text

@@ -22,13 +22,20 @@ from ragkit.types import Document, Page
 if TYPE_CHECKING:
     from pypdf import PdfReader
 
+    from ragkit.loaders import LoaderOptions
+
 _ENCRYPTED = "PDF is encrypted with a password; decrypt it first (for example with qpdf --decrypt)"
 _NO_TEXT = "PDF has no text layer (scanned images?); run OCR on it first (for example ocrmypdf)"
 
 
-def load_pdf(path: Path) -> Document:
-    """Read a PDF's text layer into a `Document` with one numbered `Page` per page."""
+def load_pdf(path: Path, options: LoaderOptions | None = None) -> Document:
+    """Read a PDF's text layer into a `Document` with one numbered `Page` per page;
+    refuse one with more than `options.max_pdf_pages` pages."""
     from pypdf import PdfReader
+
+    from ragkit.loaders import LoaderOptions
+
+    max_pages = (options or LoaderOptions()).max_pdf_pages
     from pypdf.errors import DependencyError, FileNotDecryptedError
 
     with _quiet_pypdf():
@@ -53,7 +60,16 @@ def load_pdf(path: Path) -> Document:
                 raise LoaderError(path, _ENCRYPTED)
 
         try:
+            count = len(reader.pages)
+            if count > max_pages:
+                raise LoaderError(
+                    path,
+                    f"PDF has {count} pages, over the limit of {max_pages}; split it or "
+                    "raise RAGKIT_LOADER__MAX_PDF_PAGES",
+                )
             pdf_pages = list(reader.pages)
+        except LoaderError:
+            raise
         except FileNotDecryptedError as exc:
             raise LoaderError(path, _ENCRYPTED) from exc
         except Exception as exc:
