@@ -1,40 +1,101 @@
 """ragkit: offline retrieval-augmented generation over your own documents.
 
 The public API is re-exported here; everything else is an implementation detail.
-Importing ragkit loads no model and imports neither torch nor llama.cpp.
+Importing ragkit loads no model and imports neither torch nor llama.cpp. The names are
+resolved on first use (PEP 562), so `import ragkit` (and with it `ragkit --help` or
+`ragkit ls`) does not pay for numpy, FAISS or the guard's classifier until a caller
+actually touches `KnowledgeBase` and friends.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ragkit._version import __version__
-from ragkit.chunking import ChunkerParams
-from ragkit.embeddings import Embedder, HashingEmbedder, SentenceTransformerEmbedder
-from ragkit.errors import (
-    ConfigError,
-    EmptyQueryError,
-    IndexCorruptError,
-    IndexMismatchError,
-    IndexNotFoundError,
-    LoaderError,
-    ModelError,
-    PromptTooLongError,
-    RagkitError,
-)
-from ragkit.kb import KnowledgeBase
-from ragkit.llm import ChatModel, GenerationOptions, LlamaCppChatModel, Message, ScriptedChatModel
-from ragkit.loaders import LoaderOptions
-from ragkit.rerank import CrossEncoderReranker, Reranker
-from ragkit.retrieval import SearchFilter
-from ragkit.types import (
-    Answer,
-    Citation,
-    DocumentInfo,
-    Evidence,
-    FileOutcome,
-    IndexReport,
-    SearchHit,
-    StoredChunk,
-)
+
+if TYPE_CHECKING:
+    from ragkit.chunking import ChunkerParams
+    from ragkit.embeddings import Embedder, HashingEmbedder, SentenceTransformerEmbedder
+    from ragkit.errors import (
+        ConfigError,
+        EmptyQueryError,
+        IndexCorruptError,
+        IndexMismatchError,
+        IndexNotFoundError,
+        LoaderError,
+        ModelError,
+        PromptTooLongError,
+        RagkitError,
+    )
+    from ragkit.kb import KnowledgeBase
+    from ragkit.llm import (
+        ChatModel,
+        GenerationOptions,
+        LlamaCppChatModel,
+        Message,
+        ScriptedChatModel,
+    )
+    from ragkit.loaders import LoaderOptions
+    from ragkit.rerank import CrossEncoderReranker, Reranker
+    from ragkit.retrieval import SearchFilter
+    from ragkit.types import (
+        Answer,
+        Citation,
+        DocumentInfo,
+        Evidence,
+        FileOutcome,
+        IndexReport,
+        SearchHit,
+        StoredChunk,
+    )
+
+# Public name -> the module that defines it.
+_EXPORTS: dict[str, str] = {
+    "Answer": "ragkit.types",
+    "ChatModel": "ragkit.llm",
+    "ChunkerParams": "ragkit.chunking",
+    "Citation": "ragkit.types",
+    "ConfigError": "ragkit.errors",
+    "CrossEncoderReranker": "ragkit.rerank",
+    "DocumentInfo": "ragkit.types",
+    "Embedder": "ragkit.embeddings",
+    "EmptyQueryError": "ragkit.errors",
+    "Evidence": "ragkit.types",
+    "FileOutcome": "ragkit.types",
+    "GenerationOptions": "ragkit.llm",
+    "HashingEmbedder": "ragkit.embeddings",
+    "IndexCorruptError": "ragkit.errors",
+    "IndexMismatchError": "ragkit.errors",
+    "IndexNotFoundError": "ragkit.errors",
+    "IndexReport": "ragkit.types",
+    "KnowledgeBase": "ragkit.kb",
+    "LlamaCppChatModel": "ragkit.llm",
+    "LoaderError": "ragkit.errors",
+    "LoaderOptions": "ragkit.loaders",
+    "Message": "ragkit.llm",
+    "ModelError": "ragkit.errors",
+    "PromptTooLongError": "ragkit.errors",
+    "RagkitError": "ragkit.errors",
+    "Reranker": "ragkit.rerank",
+    "ScriptedChatModel": "ragkit.llm",
+    "SearchFilter": "ragkit.retrieval",
+    "SearchHit": "ragkit.types",
+    "SentenceTransformerEmbedder": "ragkit.embeddings",
+    "StoredChunk": "ragkit.types",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ragkit' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*_EXPORTS, "__version__"])
+
 
 __all__ = [
     "Answer",

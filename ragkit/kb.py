@@ -148,7 +148,7 @@ class KnowledgeBase:
         `ask`; None = no filtering."""
         return cls(
             Path(path),
-            embedder or make_embedder("bundled"),
+            embedder or make_embedder("bundled-int8"),
             chunker or ChunkerParams(),
             loader_options or LoaderOptions(),
             chat_model,

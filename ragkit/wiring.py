@@ -33,12 +33,7 @@ if TYPE_CHECKING:
 def index_path(settings: Settings, name: str | None = None) -> Path:
     """Folder of index `name` (default: the configured one) under the index home.
     A name containing a path separator is taken as a path as it stands."""
-    chosen = name or settings.index.name
-    if not chosen or chosen in {".", ".."}:
-        raise ConfigError(f"index name {chosen!r} is not valid; use a plain name such as 'docs'")
-    if "/" in chosen or "\\" in chosen:
-        return Path(chosen)
-    return settings.index.home / chosen
+    return settings.index.folder(name)
 
 
 def chat_model(settings: Settings) -> ChatModel:

@@ -13,24 +13,18 @@ import json
 import sys
 from collections.abc import Iterator
 from dataclasses import asdict
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ragkit.agent.loop import (
-    AgentEvent,
-    AgentResult,
-    AnswerDelta,
-    FinalEvent,
-    InvalidCallEvent,
-    ToolCallEvent,
-    ToolResultEvent,
-)
 from ragkit.cli.common import ConfigOpt, IndexOpt, app, consoles, settings_from, user_errors
 from ragkit.errors import RagkitError
-from ragkit.llm.base import Message
+
+if TYPE_CHECKING:
+    # The agent loop is imported when a command runs, not for `ragkit --help`.
+    from ragkit.agent.loop import AgentEvent, AgentResult
 
 chats = typer.Typer(
     help="Saved conversations: list, show, delete.", no_args_is_help=True, add_completion=False
@@ -67,6 +61,7 @@ def agent(
 ) -> None:
     """Run an agent with tools (document search, read page, calculator, summarize, date)."""
     from ragkit.agent.builtins import builtin_tools
+    from ragkit.llm.base import Message
     from ragkit.wiring import agent as make_agent
     from ragkit.wiring import conversation_store, knowledge_base
 
@@ -108,6 +103,14 @@ def agent(
 
 
 def _show(events: Iterator[AgentEvent], out: Console, err: Console, quiet: bool) -> AgentResult:
+    from ragkit.agent.loop import (
+        AnswerDelta,
+        FinalEvent,
+        InvalidCallEvent,
+        ToolCallEvent,
+        ToolResultEvent,
+    )
+
     result: AgentResult | None = None
     streamed = False
     for event in events:

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ragkit.cli.common import ConfigOpt, IndexOpt, app, consoles, settings_from, user_errors
-from ragkit.config import Settings
 
 if TYPE_CHECKING:
     from apps.tui import ChatApp
     from apps.tui.backends import Backend
+    from ragkit.config import Settings
     from ragkit.kb import KnowledgeBase
 
 HISTORY_FILE = "chat-history.sqlite"

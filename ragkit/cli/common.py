@@ -14,14 +14,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress
 
-from ragkit.config import Settings, load_settings
+from ragkit._version import __version__
 from ragkit.errors import RagkitError
-from ragkit.types import FileOutcome
 
 if TYPE_CHECKING:
-    pass
+    # Only for annotations: pydantic-settings and rich.progress cost a tenth of a second
+    # or more to import, which `ragkit --help`, `--version` and errors must not pay.
+    from rich.progress import Progress
+
+    from ragkit.config import Settings
+    from ragkit.types import FileOutcome
 
 app = typer.Typer(
     name="ragkit",
@@ -32,6 +35,29 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"ragkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print ragkit's version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    # No docstring: the app's help text is the one given to typer.Typer above.
+    pass
+
 
 ConfigOpt = Annotated[
     Path | None,
@@ -69,16 +95,52 @@ def settings_from(config: Path | None, **sections: dict[str, Any]) -> Settings:
     # Models load from package folders; make sure nothing ever asks a model hub.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from ragkit.config import load_settings
+
     return load_settings(config, sections)
 
 
 class BarProgress:
-    """Draws indexing progress with rich on stderr."""
+    """Draws indexing progress with rich on stderr: files done of files found, and
+    chunks embedded with their rate and the time left at that rate."""
 
     def __init__(self, progress: Progress) -> None:
         self._p = progress
         self._files = progress.add_task("files", total=None)
         self._chunks: Any = None
+
+    @classmethod
+    @contextmanager
+    def shown(cls, err: Console) -> Iterator[BarProgress]:
+        """A live bar on `err` for the duration of the block."""
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            ProgressColumn,
+            Task,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.text import Text
+
+        class Rate(ProgressColumn):
+            def render(self, task: Task) -> Text:
+                speed = task.finished_speed or task.speed
+                return Text("" if speed is None else f"{speed:,.1f}/s")
+
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            Rate(),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=err, transient=False) as bar:
+            yield cls(bar)
 
     def files_found(self, total: int) -> None:
         self._p.update(self._files, total=total)
@@ -88,7 +150,11 @@ class BarProgress:
             self._p.advance(self._files)
 
     def embedding(self, total: int) -> None:
-        self._chunks = self._p.add_task("chunks embedded", total=total)
+        # Called again with a larger total while files are still being read.
+        if self._chunks is None:
+            self._chunks = self._p.add_task("chunks embedded", total=total)
+        else:
+            self._p.update(self._chunks, total=total)
 
     def embedded(self, count: int) -> None:
         if self._chunks is not None:

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 if TYPE_CHECKING:
     pass
@@ -38,6 +37,8 @@ def eval_retrieval(
 ) -> None:
     """nDCG@10, Recall@1/5/10/100, MRR@10 and queries/s; indexes through the normal
     pipeline into a cached index under the index home (reused when unchanged)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     from ragkit.evaluation import evaluate_retrieval, format_table, load_dataset, to_json
     from ragkit.wiring import knowledge_base
 

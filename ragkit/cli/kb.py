@@ -15,20 +15,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from ragkit.config import Settings
 from ragkit.errors import RagkitError
-from ragkit.pipelines import display_path
-from ragkit.types import Answer, AnswerMode, IndexReport, SearchMode
 
 if TYPE_CHECKING:
+    from ragkit.config import Settings
     from ragkit.guard.session import GuardSession
+    from ragkit.kb import KnowledgeBase
     from ragkit.retrieval import SearchFilter
+    from ragkit.types import Answer, AnswerMode, IndexReport, SearchMode
 
 from ragkit.cli.common import (
-    BarProgress,
     ConfigOpt,
     IndexOpt,
     ModeOpt,
@@ -37,6 +34,15 @@ from ragkit.cli.common import (
     settings_from,
     user_errors,
 )
+
+
+def display_path(source: str) -> str:
+    """A source path relative to the working folder when it lies inside it (as
+    ragkit.pipelines.display_path, which is not imported here: it pulls in numpy)."""
+    try:
+        return str(Path(source).relative_to(Path.cwd()))
+    except ValueError:
+        return source
 
 
 @app.command()
@@ -52,20 +58,15 @@ def index(
     ] = False,
 ) -> None:
     """Index .txt .md .pdf .html .docx .jsonl files; re-running skips unchanged files."""
+    from ragkit.cli.common import BarProgress
     from ragkit.wiring import knowledge_base
 
     out, err = consoles()
     with user_errors(err):
         settings = settings_from(config, loader={"jsonl_text_field": text_field})
         kb = knowledge_base(settings, index_name)
-        columns = (
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=err, transient=False) as bar:
-            report = kb.add(paths, progress=BarProgress(bar), wait=not no_wait)
+        with BarProgress.shown(err) as progress:
+            report = kb.add(paths, progress=progress, wait=not no_wait)
         if not report.files:
             given = ", ".join(str(p) for p in paths)
             err.print(
@@ -123,10 +124,10 @@ MultiOpt = Annotated[
 def _filters(
     glob: str | None, types: list[str] | None, pages: str | None, meta: list[str] | None
 ) -> SearchFilter | None:
-    from ragkit.retrieval import SearchFilter
-
     if not (glob or types or pages or meta):
         return None
+    from ragkit.retrieval import SearchFilter
+
     page_min = page_max = None
     if pages:
         low, sep, high = pages.partition("-")
@@ -169,6 +170,17 @@ def _stages(
     }
 
 
+def _open(settings: Settings, index_name: str | None, with_llm: bool = False) -> KnowledgeBase:
+    """The knowledge base of an existing index. A missing index is reported before the
+    library (numpy, FAISS, the models' code) is imported, so the error comes at once."""
+    from ragkit.index.peek import require_index
+
+    require_index(settings.index.folder(index_name))
+    from ragkit.wiring import knowledge_base
+
+    return knowledge_base(settings, index_name, with_llm=with_llm)
+
+
 def _mode(settings: Settings, mode: str | None, flag: str = "--mode") -> SearchMode:
     chosen = mode or settings.retrieval.mode
     if chosen not in ("hybrid", "dense", "bm25"):
@@ -193,18 +205,13 @@ def search(
     config: ConfigOpt = None,
 ) -> None:
     """Search an index: rank, score, file, page and a snippet of each result."""
-    from ragkit.wiring import knowledge_base
-
     out, err = consoles()
     with user_errors(err):
         settings = settings_from(config)
-        kb = knowledge_base(settings, index_name)
-        hits = kb.search(
-            query,
-            k=k or settings.retrieval.k,
-            mode=_mode(settings, mode),
-            **_stages(settings, glob, file_type, pages, meta, mmr, no_rerank, multi_query),
-        )
+        chosen = _mode(settings, mode)
+        stages = _stages(settings, glob, file_type, pages, meta, mmr, no_rerank, multi_query)
+        kb = _open(settings, index_name)
+        hits = kb.search(query, k=k or settings.retrieval.k, mode=chosen, **stages)
         if as_json:
             rows = [
                 {
@@ -223,6 +230,8 @@ def search(
         if not hits:
             out.print("no results")
             return
+        from rich.table import Table
+
         table = Table(show_lines=False)
         for col in ("#", "score", "file", "page", "snippet"):
             table.add_column(col, overflow="fold")
@@ -299,20 +308,20 @@ def ask(
     config: ConfigOpt = None,
 ) -> None:
     """Answer a question from an index, streaming the answer, then list its sources."""
-    from ragkit.wiring import knowledge_base
-
     out, err = consoles()
     with user_errors(err):
         settings = settings_from(config)
         answer_mode = _answer_mode(settings, mode)
-        kb = knowledge_base(settings, index_name, with_llm=answer_mode == "generate")
+        chosen = _mode(settings, retrieval, "--retrieval")
+        stages = _stages(settings, glob, file_type, pages, meta, mmr, no_rerank, multi_query)
+        kb = _open(settings, index_name, with_llm=answer_mode == "generate")
         stream = kb.ask_stream(
             question,
             k=k or settings.retrieval.ask_k,
-            mode=_mode(settings, retrieval, "--retrieval"),
+            mode=chosen,
             answer_mode=answer_mode,
             evidence=evidence,
-            **_stages(settings, glob, file_type, pages, meta, mmr, no_rerank, multi_query),
+            **stages,
         )
         if as_json:
             answer = stream.answer
@@ -376,12 +385,10 @@ def remove(
     config: ConfigOpt = None,
 ) -> None:
     """Remove files from an index (the files themselves are not touched)."""
-    from ragkit.wiring import knowledge_base
-
     out, err = consoles()
     with user_errors(err):
-        kb = knowledge_base(settings_from(config), index_name)
-        kb.reader()  # a clear error when the index does not exist
+        kb = _open(settings_from(config), index_name)
+        kb.reader()  # a clear error when the index is damaged
         gone = kb.remove(paths)
         if not gone:
             given = ", ".join(str(p) for p in paths)
@@ -406,13 +413,17 @@ def repair(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
 @app.command("ls")
 def list_documents(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
     """List the documents in an index with their chunk counts."""
-    from ragkit.wiring import knowledge_base
+    # The manifest and the store only: no model, no FAISS, no numpy.
+    from ragkit.index.peek import open_catalog
 
     out, err = consoles()
     with user_errors(err):
-        kb = knowledge_base(settings_from(config), index_name)
-        reader = kb.reader()
-        for source, key, count in reader.store.documents(reader.generation):
+        catalog = open_catalog(settings_from(config).index.folder(index_name))
+        try:
+            rows = catalog.store.documents(catalog.generation)
+        finally:
+            catalog.close()
+        for source, key, count in rows:
             name = display_path(source) + (key[len(source) :] if key != source else "")
             out.print(f"{count:6d}  {escape(name)}")
 
@@ -420,14 +431,16 @@ def list_documents(index_name: IndexOpt = None, config: ConfigOpt = None) -> Non
 @app.command()
 def info(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
     """Show an index's embedder, format version, counts and size on disk."""
-    from ragkit.wiring import knowledge_base
+    from ragkit.index.peek import open_catalog
 
     out, err = consoles()
     with user_errors(err):
-        kb = knowledge_base(settings_from(config), index_name)
-        m = kb.reader().manifest
-        size = sum(p.stat().st_size for p in kb.path.rglob("*") if p.is_file())
-        out.print(f"index         {kb.path}")
+        path = settings_from(config).index.folder(index_name)
+        catalog = open_catalog(path)
+        catalog.close()
+        m = catalog.manifest
+        size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+        out.print(f"index         {path}")
         out.print(f"format        {m.format} v{m.format_version} (ragkit {m.ragkit_version})")
         out.print(f"generation    {m.generation} (updated {m.updated})")
         out.print(f"embedder      {m.embedder.id} (dim {m.embedder.dim})")

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ragkit.cli.common import ConfigOpt, app, consoles, settings_from, user_errors
-from ragkit.config import Settings
 from ragkit.errors import ConfigError
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+    from ragkit.config import Settings
 
 
 @app.command()

@@ -17,21 +17,15 @@ from typing import TYPE_CHECKING, Annotated, cast
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from ragkit.cli.common import ConfigOpt, IndexOpt, app, consoles, settings_from, user_errors
-from ragkit.config import Settings
+from ragkit.cli.kb import display_path
 from ragkit.errors import RagkitError
-from ragkit.pipelines import display_path
 
 if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from ragkit.config import Settings
     from ragkit.summarize import Language
 
 
@@ -53,6 +47,14 @@ class StepBar:
 
 
 def _bar(err: Console, show: bool) -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -11,7 +11,8 @@ cosine ≈0.995 to the float32 model (bench/retrieval_bench.py measures both).
 
 The result is cached under a models folder, named by a digest of the source file and the
 onnxruntime version, and written atomically (temporary file, then rename), so two
-processes building at once cannot leave a torn file. Building takes ~2 s once.
+processes building at once cannot leave a torn file (both build; the last rename wins
+with identical content). Building takes ~2 s once and says so in one log line.
 Leaves out calibration-based static quantization and any model other than this pattern
 (it refuses a graph with nothing to fold).
 """
@@ -26,6 +27,8 @@ from pathlib import Path
 import xxhash
 
 from ragkit.errors import ModelError
+
+log = logging.getLogger(__name__)
 
 
 def default_models_dir() -> Path:
@@ -46,6 +49,9 @@ def cached_dynamic_int8(source: Path, models_dir: Path) -> Path:
     name = f"{source.stem}-qint8-{digest.hexdigest()}-ort{onnxruntime.__version__}.onnx"
     target = models_dir / name
     if not target.is_file():
+        # One line on stderr (logging's last-resort handler, or the application's own
+        # handlers when it configured logging), so a first run does not look stuck.
+        log.warning("ragkit: preparing the int8 embedding model (once, a few seconds)")
         build_dynamic_int8(source, target)
     return target
 

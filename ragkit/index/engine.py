@@ -41,7 +41,7 @@ from ragkit.index.fsutil import (
     sha256_file,
     verify_checksum,
 )
-from ragkit.index.lock import LOCK_FILE, WriteLock
+from ragkit.index.lock import WriteLock
 from ragkit.index.manifest import (
     MANIFEST,
     ChunkerInfo,
@@ -53,6 +53,7 @@ from ragkit.index.manifest import (
     read_manifest,
     write_manifest,
 )
+from ragkit.index.peek import require_index
 from ragkit.index.progress import IndexProgress, NoProgress
 from ragkit.index.store import (
     STORE,
@@ -222,10 +223,11 @@ class IndexWriter:
         )
         if index_exists(self.index_dir):
             manifest = read_manifest(self.index_dir)
-            if (manifest.embedder.id, manifest.embedder.dim) != (
-                expected_embedder.id,
-                expected_embedder.dim,
-            ):
+            built = manifest.embedder
+            # A model of the same family (the int8 builds of the fp32 model an index was
+            # made with, or the reverse) may add to it: their vectors agree to a cosine
+            # of ~0.995, and the manifest keeps naming the model that created the index.
+            if not self.embedder.compatible_with(built.id, built.family or built.id, built.dim):
                 raise IndexMismatchError(
                     f"index {self.index_dir} was built with embedder {manifest.embedder.id} "
                     f"(dim {manifest.embedder.dim}) but {expected_embedder.id} is configured; "
@@ -548,16 +550,7 @@ class IndexReader:
 
     @classmethod
     def open(cls, index_dir: Path, verify: bool = True) -> IndexReader:
-        if not index_exists(index_dir):
-            if index_dir.exists() and any(p.name != LOCK_FILE for p in index_dir.iterdir()):
-                raise IndexCorruptError(
-                    f"{index_dir} has no {MANIFEST}; it is not a ragkit index or was never "
-                    "finished — delete the folder and index again"
-                )
-            raise IndexNotFoundError(
-                f"index {index_dir} does not exist; build it first with: "
-                f"ragkit index PATH --index {index_dir}"
-            )
+        require_index(index_dir)
         last: Exception | None = None
         for _ in range(3):
             # Stamp before reading: if a writer commits in between, the reader holds the

@@ -12,16 +12,29 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ragkit.errors import IndexCorruptError, IndexMismatchError
 from ragkit.index.fsutil import atomic_write_bytes
-from ragkit.index.vectors import VectorLayout
 
 FORMAT_NAME = "ragkit-index"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+
+
+class VectorLayout(BaseModel):
+    """How a generation's vectors are laid out (see vectors.py); kept here, without
+    numpy, so that reading a manifest (`ragkit ls`, `info`) imports neither numpy nor
+    FAISS."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: Literal["flat", "ivf"] = "flat"
+    nlist: int = 0
+    nprobe: int = 0
+    trained_on: int = 0
+    recall_at_10: float = 1.0
 
 
 class EmbedderInfo(BaseModel):

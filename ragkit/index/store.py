@@ -29,11 +29,13 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ragkit.errors import IndexCorruptError, IndexStoreError, RagkitError
 from ragkit.types import Chunk, Document, DocumentInfo, StoredChunk
+
+if TYPE_CHECKING:
+    import numpy as np
 
 STORE = "store.sqlite"
 
@@ -443,6 +445,8 @@ class Store:
         return bad
 
     def cached_vectors(self, hashes: Iterable[str], dim: int) -> dict[str, np.ndarray]:
+        import numpy as np  # here, not at the top: `ragkit ls` reads the store without it
+
         wanted = list(dict.fromkeys(hashes))
         out: dict[str, np.ndarray] = {}
         for start in range(0, len(wanted), 500):
@@ -592,6 +596,8 @@ class Store:
         return added
 
     def cache_vectors(self, items: Iterable[tuple[str, np.ndarray]]) -> None:
+        import numpy as np
+
         with self.conn:
             self.conn.executemany(
                 "INSERT OR REPLACE INTO embeddings (text_hash, vector) VALUES (?, ?)",

@@ -25,7 +25,8 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict
+
+from ragkit.index.manifest import VectorLayout
 
 VECTORS = "vectors.faiss"
 Vectors = npt.NDArray[np.float32]
@@ -36,17 +37,6 @@ def _faiss() -> Any:
     import faiss
 
     return faiss
-
-
-class VectorLayout(BaseModel):
-    """How a generation's vectors are laid out; recorded in the manifest."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    kind: Literal["flat", "ivf"] = "flat"
-    nlist: int = 0
-    nprobe: int = 0
-    trained_on: int = 0
-    recall_at_10: float = 1.0
 
 
 def choose_layout(

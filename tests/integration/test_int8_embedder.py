@@ -57,3 +57,63 @@ def test_a_model_without_the_weight_only_pattern_is_refused(tmp_path: Path) -> N
     with pytest.raises(ModelError, match="no weight-only int8 pattern"):
         build_dynamic_int8(plain, tmp_path / "out.onnx")
     assert not (tmp_path / "out.onnx").exists()
+
+
+def test_concurrent_first_builds_leave_one_whole_file_and_say_so(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    models = tmp_path / "models"
+    code = (
+        "import sys\nfrom pathlib import Path\n"
+        "from ragkit.embeddings.onnx import bundled_int8_model\n"
+        "from ragkit.embeddings.quantize import cached_dynamic_int8\n"
+        "print(cached_dynamic_int8(bundled_int8_model(), Path(sys.argv[1])))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(models)],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    results = [p.communicate(timeout=300) for p in procs]
+    assert all(p.returncode == 0 for p in procs), results
+    paths = {out.strip() for out, _ in results}
+    assert len(paths) == 1
+    # A first run prints one line while it builds, so it does not look stuck.
+    assert any("preparing the int8 embedding model" in err for _, err in results)
+    assert [p.name for p in models.iterdir()] == [Path(paths.pop()).name]
+    embedder = make_embedder("bundled-int8", 8, models)
+    assert embedder.embed(TEXTS[:1]).shape == (1, 384)
+
+
+def test_an_index_built_with_the_float_model_opens_searches_and_grows_with_int8(
+    tmp_path: Path,
+) -> None:
+    from ragkit import KnowledgeBase
+    from ragkit.index.manifest import read_manifest
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "kettle.md").write_text(TEXTS[0], encoding="utf-8")
+    (docs / "tea.md").write_text(TEXTS[1], encoding="utf-8")
+    fp32 = KnowledgeBase.open(tmp_path / "ix", embedder=make_embedder("bundled"))
+    fp32.add([docs / "kettle.md"])
+    fp32.close()
+    # Today's default embedder (int8) reads and adds to the float32-built index.
+    kb = KnowledgeBase.open(
+        tmp_path / "ix", embedder=make_embedder("bundled-int8", 8, tmp_path / "models")
+    )
+    hits = kb.search("kettle warranty", k=1, mode="dense")
+    assert hits and hits[0].chunk.source.endswith("kettle.md")
+    report = kb.add([docs])
+    assert [o.status for o in report.files].count("indexed") == 1
+    hits = kb.search("steamed green tea leaves", k=1, mode="dense")
+    assert hits and hits[0].chunk.source.endswith("tea.md")
+    assert read_manifest(tmp_path / "ix").embedder.id == "all-MiniLM-L6-v2"
+    kb.close()

@@ -12,7 +12,7 @@ from ragkit.wiring import index_path
 def test_defaults() -> None:
     s = load_settings()
     assert s.index.name == "default" and s.retrieval.mode == "hybrid"
-    assert s.embedder.model == "bundled" and s.llm.model_path == "bundled"
+    assert s.embedder.model == "bundled-int8" and s.llm.model_path == "bundled"
 
 
 def test_toml_then_env_then_explicit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

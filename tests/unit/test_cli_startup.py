@@ -1,0 +1,118 @@
+"""The command line starts without importing the heavy libraries it does not need.
+
+`ragkit --help`, `--version`, `ls`, `info` and the common error messages must come back
+at once; what makes them slow is importing numpy, FAISS, bm25s, jieba, onnxruntime, torch
+and friends. Each case runs in a fresh interpreter and lists which of those it loaded.
+Timings themselves are in bench/README.md (hyperfine), never asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ragkit import HashingEmbedder, KnowledgeBase, __version__
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = (
+    "numpy",
+    "faiss",
+    "bm25s",
+    "jieba",
+    "onnxruntime",
+    "tokenizers",
+    "torch",
+    "sentence_transformers",
+    "transformers",
+    "llama_cpp",
+    "httpx",
+    "fastapi",
+    "langchain_text_splitters",
+    "rich.progress",
+    "ragkit.kb",
+    "ragkit.embeddings",
+    "ragkit.index.engine",
+    "ragkit.wiring",
+    "ragkit.guard",
+    "ragkit.pipelines",
+)
+
+RUN = """
+import json, sys
+from ragkit.cli import app
+try:
+    app(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+heavy = sorted(name for name in json.loads(HEAVY) if name in sys.modules)
+print("@@" + json.dumps({"code": code, "heavy": heavy}))
+"""
+
+
+def _run(args: list[str], cwd: Path) -> tuple[int, list[str], str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAGKIT_CONFIG": ""}
+    code = RUN.replace("HEAVY", repr(json.dumps(HEAVY)))
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+    )
+    last = [line for line in done.stdout.splitlines() if line.startswith("@@")]
+    assert last, done.stdout + done.stderr
+    result = json.loads(last[-1][2:])
+    return int(result["code"] or 0), result["heavy"], done.stdout + done.stderr
+
+
+def test_import_of_the_cli_is_light() -> None:
+    code = (
+        f"import json, sys, ragkit.cli\nheavy = {list(HEAVY)!r}\n"
+        "print(json.dumps([n for n in heavy if n in sys.modules]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert json.loads(done.stdout) == []
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("startup")
+    (folder / "a.md").write_text("# A\n\nApples are red and sweet.\n", encoding="utf-8")
+    kb = KnowledgeBase.open(folder / "ix", embedder=HashingEmbedder(dim=16))
+    kb.add([folder / "a.md"])
+    kb.close()
+    return folder / "ix"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "expected"),
+    [
+        (["--help"], 0, "Index your documents"),
+        (["--version"], 0, f"ragkit {__version__}"),
+        (["ls", "--index", "{ix}"], 0, "a.md"),
+        (["info", "--index", "{ix}"], 0, "chunks        1"),
+        (["ls", "--index", "{missing}"], 1, "does not exist"),
+        (["info", "--index", "{missing}"], 1, "does not exist"),
+        (["search", "apples", "--index", "{missing}"], 1, "does not exist"),
+        (["ask", "why?", "--index", "{missing}"], 1, "does not exist"),
+        (["search", "x", "--mode", "fuzzy", "--index", "{ix}"], 1, "unknown --mode"),
+    ],
+)
+def test_commands_answer_without_heavy_imports(
+    index: Path, args: list[str], code: int, expected: str
+) -> None:
+    filled = [a.format(ix=index, missing=index.parent / "missing") for a in args]
+    got, heavy, output = _run(filled, index.parent)
+    assert got == code, output
+    assert expected in output
+    assert heavy == [], f"{args} imported {heavy}"
