@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE = [d for d in ("ragkit", "tests", "samples", "bench", "apps") if (ROOT / d).is_dir()]
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(reason="runs mypy --strict and ruff over the whole tree")
 
 
 def _tool(name: str) -> str:
@@ -22,7 +22,9 @@ def _tool(name: str) -> str:
 
 
 def test_mypy_strict_is_clean() -> None:
-    done = subprocess.run([_tool("mypy")], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    # No timeout of its own: a cold strict run is slow on a loaded machine, and
+    # pytest-timeout's per-test limit still catches a hang.
+    done = subprocess.run([_tool("mypy")], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
 
 

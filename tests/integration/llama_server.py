@@ -32,7 +32,7 @@ def llama_server(
     chat_format: str | None = None,
     n_ctx: int = 2048,
     log: Path | None = None,
-    startup_timeout: float = 120.0,
+    startup_timeout: float = 600.0,  # a hang ceiling, as tests/ceilings.py (bench/ uses this too)
 ) -> Iterator[str]:
     """Yield the server's base URL (`http://127.0.0.1:PORT/v1`); stop it afterwards."""
     port = free_port()

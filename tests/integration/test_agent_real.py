@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from ceilings import HANG_S
 
 from ragkit import KnowledgeBase
 from ragkit.agent import Agent, AgentOptions, AgentResult, ToolContext, builtin_tools, json_calls
@@ -24,7 +25,9 @@ from ragkit.llm import GenerationOptions, LlamaCppChatModel, bundled_gguf_path
 from ragkit.llm.base import ChatModel, Message
 from ragkit.llm.openai_compat import OpenAICompatChatModel
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(
+    reason="agent runs on the bundled GGUF, in process and through a llama.cpp server"
+)
 
 GEN = GenerationOptions(max_tokens=64, temperature=0.0, seed=0)
 CALC_TASK = "What is 98 + 2?"
@@ -62,7 +65,7 @@ def run(
     context = ToolContext(knowledge_base=kb, chat_model=model, generation=GEN)
     options = AgentOptions(
         max_steps=4,
-        time_budget_s=300,
+        time_budget_s=HANG_S,
         protocol=protocol,  # type: ignore[arg-type]
         constrained=constrained,
     )
@@ -115,7 +118,7 @@ def test_cli_shows_tool_calls_as_they_happen_and_saves_the_conversation(tmp_path
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG_S,
     )
     assert done.returncode == 0, done.stderr
     assert "does not exist; the document tools are unavailable" in done.stderr

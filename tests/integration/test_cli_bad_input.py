@@ -25,8 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from ceilings import HANG_S
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(
+    reason="the real CLI in subprocesses, indexing with the bundled embedder"
+)
 
 INDEX = "badinput"
 MISSING = "does-not-exist.txt"
@@ -83,7 +86,7 @@ def _ragkit(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Compl
         capture_output=True,
         text=True,
         encoding="utf-8",
-        timeout=300,
+        timeout=HANG_S,
         check=False,
     )
 

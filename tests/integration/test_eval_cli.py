@@ -9,8 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from ceilings import HANG_S
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(
+    reason="the real CLI in subprocesses with the bundled embedding model"
+)
 
 DOCS = {
     "d1": ("Kettles", "The Ember kettle carries an eighteen month warranty."),
@@ -45,7 +48,7 @@ def _run(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG_S,
     )
 
 

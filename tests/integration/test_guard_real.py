@@ -13,11 +13,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from ceilings import HANG_S
 
 from ragkit.guard import StreamFilter, default_guard
 from ragkit.llm import GenerationOptions, LlamaCppChatModel, Message, bundled_gguf_path
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(
+    reason="the bundled embedder and GGUF through the guard, CLI subprocesses"
+)
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -45,7 +48,7 @@ def _ragkit(
         capture_output=True,
         text=True,
         encoding="utf-8",
-        timeout=300,
+        timeout=HANG_S,
         check=False,
     )
 
@@ -105,7 +108,7 @@ def test_scan_cli_uses_configured_policy_and_reports_bad_settings(tmp_path: Path
         env=env,
         input="café".encode("latin-1"),
         capture_output=True,
-        timeout=300,
+        timeout=HANG_S,
         check=False,
     )
     assert latin1.returncode == 1

@@ -13,7 +13,7 @@ from ragkit.embeddings.onnx import QINT8_ID, bundled_int8_model
 from ragkit.embeddings.quantize import build_dynamic_int8, cached_dynamic_int8
 from ragkit.errors import ModelError
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(reason="quantizes the bundled embedder and compares it with float32")
 
 TEXTS = [
     "The Ember brewing kettle carries an eighteen-month warranty.",

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from ceilings import HANG_S
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
@@ -23,7 +24,7 @@ from ragkit.integrations.langchain import (
     from_langchain,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(reason="a llama.cpp server and the bundled embedder behind LangChain")
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant", "tool": "tool"}
 
@@ -49,7 +50,7 @@ class ServerChatModel(BaseChatModel):
             "repeat_penalty": 1.0,
             "stop": stop,
         }
-        reply = httpx.post(f"{self.base_url}/chat/completions", json=body, timeout=120).json()
+        reply = httpx.post(f"{self.base_url}/chat/completions", json=body, timeout=HANG_S).json()
         text = reply["choices"][0]["message"]["content"] or ""
         return ChatResult(generations=[ChatGeneration(message=AIMessage(text))])
 

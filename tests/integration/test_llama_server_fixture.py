@@ -6,12 +6,13 @@ import json
 import urllib.request
 
 import pytest
+from ceilings import HANG_S
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(reason="starts a llama.cpp server on the bundled GGUF")
 
 
 def test_server_lists_the_bundled_model_and_answers(llama_server: str) -> None:
-    with urllib.request.urlopen(f"{llama_server}/models", timeout=10) as resp:
+    with urllib.request.urlopen(f"{llama_server}/models", timeout=HANG_S) as resp:
         models = json.load(resp)
     assert models["data"], models
     body = json.dumps(
@@ -20,6 +21,6 @@ def test_server_lists_the_bundled_model_and_answers(llama_server: str) -> None:
     req = urllib.request.Request(
         f"{llama_server}/chat/completions", body, {"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(req, timeout=60) as resp:
+    with urllib.request.urlopen(req, timeout=HANG_S) as resp:
         reply = json.load(resp)
     assert reply["choices"][0]["message"]["content"].strip()

@@ -11,12 +11,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from ceilings import HANG_S
 
 from ragkit import KnowledgeBase
 from ragkit.embeddings import make_embedder
 from ragkit.llm import GenerationOptions, LlamaCppChatModel, Message, bundled_gguf_path
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(
+    reason="the bundled embedder and GGUF end to end, also as CLI subprocesses"
+)
 
 QUICKSTART = "How long is the warranty on the Ember brewing kettle?"
 
@@ -96,16 +99,16 @@ def test_cli_index_then_ask_streams_with_sources(tmp_path: Path) -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAGKIT_INDEX__HOME": str(tmp_path)}
     cli = [sys.executable, "-m", "ragkit.cli"]
     done = subprocess.run(
-        [*cli, "index", str(samples)], env=env, capture_output=True, text=True, timeout=300
+        [*cli, "index", str(samples)], env=env, capture_output=True, text=True, timeout=HANG_S
     )
     assert done.returncode == 0, done.stderr
     assert "7 indexed" in done.stdout
     again = subprocess.run(
-        [*cli, "index", str(samples)], env=env, capture_output=True, text=True, timeout=300
+        [*cli, "index", str(samples)], env=env, capture_output=True, text=True, timeout=HANG_S
     )
     assert again.returncode == 0 and "nothing changed" in again.stdout
     asked = subprocess.run(
-        [*cli, "ask", QUICKSTART], env=env, capture_output=True, text=True, timeout=300
+        [*cli, "ask", QUICKSTART], env=env, capture_output=True, text=True, timeout=HANG_S
     )
     assert asked.returncode == 0, asked.stderr
     assert "18 months" in asked.stdout
@@ -141,7 +144,7 @@ def test_cli_search_does_not_import_torch(kb: KnowledgeBase) -> None:
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_S,
     )
     assert done.returncode == 0, done.stderr
     assert "handbook.pdf" in done.stdout
@@ -158,13 +161,13 @@ def test_cli_search_filters(kb: KnowledgeBase) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_S,
     )
     assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout)
     assert rows and all(r["file"].endswith("handbook.pdf") for r in rows)
     assert all(r["page_end"] >= 3 and r["page_start"] <= 4 for r in rows)
     bad = subprocess.run(
-        [*cli, "tea", "--pages", "x-y"], env=env, capture_output=True, text=True, timeout=120
+        [*cli, "tea", "--pages", "x-y"], env=env, capture_output=True, text=True, timeout=HANG_S
     )
     assert bad.returncode == 1 and "--pages" in bad.stderr and "Traceback" not in bad.stderr

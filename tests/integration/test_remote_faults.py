@@ -5,9 +5,9 @@ stream cut mid-way, an unreachable server, and cancellation that closes the sock
 from __future__ import annotations
 
 import socket
-import time
 
 import pytest
+from ceilings import wait_until
 from fault_server import Act, fault_server
 
 from ragkit.errors import ConfigError, ModelError
@@ -85,12 +85,12 @@ def test_auth_and_model_errors_fail_at_once(status: int, expected: str) -> None:
 
 
 def test_slow_server_hits_the_read_timeout() -> None:
-    with fault_server([Act(delay=2.0, pieces=("late",))]) as (base, _):
+    # The server would answer after a minute: the client must give up long before, with
+    # no clock in the test (a timed assertion would measure the machine).
+    with fault_server([Act(delay=60.0, pieces=("late",))]) as (base, _):
         model = _model(base, read_timeout=0.3)
-        started = time.monotonic()
         with pytest.raises(ModelError, match=r"sent nothing for 0.3 s.*RAGKIT_LLM__READ_TIMEOUT"):
             list(model.stream(HELLO, OPTS))
-        assert time.monotonic() - started < 1.5
 
 
 def test_stream_cut_midway_is_an_error_after_the_pieces_that_came() -> None:
@@ -114,23 +114,19 @@ def test_unreachable_server_is_named_after_retries() -> None:
 
 
 def test_closing_the_stream_closes_the_connection_at_once() -> None:
-    pieces = tuple(f"w{i} " for i in range(40))  # 40 x 0.1 s: 4 s if read to the end
+    pieces = tuple(f"w{i} " for i in range(6000))  # 6000 x 0.1 s: 10 min if read to the end
     with fault_server([Act(pieces=pieces, delay=0.1)]) as (base, server):
         stream = _model(base).stream(HELLO, OPTS)
         assert [next(stream), next(stream)] == ["w0 ", "w1 "]
-        closed_at = time.monotonic()
         stream.close()
-        deadline = closed_at + 3.0
-        while not server.record.hung_up and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: server.record.hung_up, "the server to see the client go")
     assert server.record.completed == 0
-    assert server.record.hung_up, "the server never saw the client go"
-    sent, seen_at = server.record.hung_up[0]
-    assert sent < 10 and seen_at - closed_at < 1.0
+    sent, _ = server.record.hung_up[0]
+    assert sent < len(pieces)  # closed, not read to the end
 
 
 def test_keyboard_interrupt_in_the_consumer_closes_the_connection() -> None:
-    pieces = tuple(f"w{i} " for i in range(40))
+    pieces = tuple(f"w{i} " for i in range(6000))
     with fault_server([Act(pieces=pieces, delay=0.1)]) as (base, server):
         model = _model(base)
 
@@ -141,10 +137,8 @@ def test_keyboard_interrupt_in_the_consumer_closes_the_connection() -> None:
 
         with pytest.raises(KeyboardInterrupt):
             consume()
-        deadline = time.monotonic() + 3.0
-        while not server.record.hung_up and time.monotonic() < deadline:
-            time.sleep(0.02)
-    assert server.record.hung_up and server.record.hung_up[0][0] < 10
+        wait_until(lambda: server.record.hung_up, "the server to see the client go")
+    assert server.record.hung_up[0][0] < len(pieces)
 
 
 def test_tool_calls_are_parsed() -> None:

@@ -12,7 +12,7 @@ from ragkit import HashingEmbedder, KnowledgeBase
 from ragkit.errors import ConfigError, ModelError
 from ragkit.rerank import CrossEncoderReranker
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(reason="builds and runs a BERT cross-encoder with transformers")
 
 
 @pytest.fixture(scope="module")

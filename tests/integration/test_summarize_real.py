@@ -10,7 +10,7 @@ import pytest
 from ragkit.llm import GenerationOptions, LlamaCppChatModel, bundled_gguf_path
 from ragkit.summarize import Summarizer, Translator
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(reason="map-reduce summaries and translation on the bundled GGUF")
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "corpus"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from ceilings import HANG_S
 from textual.widgets import Input, OptionList
 
 from apps.tui.agent_backend import AgentBackend
@@ -21,7 +22,10 @@ from ragkit.agent import Agent, AgentOptions, ToolContext, builtin_tools
 from ragkit.embeddings import make_embedder
 from ragkit.llm import GenerationOptions, LlamaCppChatModel, bundled_gguf_path
 
-pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
+pytestmark = [
+    pytest.mark.slow(reason="the bundled embedder and GGUF under Textual's pilot"),
+    pytest.mark.asyncio,
+]
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "corpus"
 QUESTION = "How long is the warranty on the Ember brewing kettle?"
@@ -82,7 +86,7 @@ async def test_agent_mode_on_the_real_model_shows_the_calculator_call(tmp_path: 
     def open_agent(kb: KnowledgeBase) -> Backend:
         # As `ragkit chat` builds it, with the settings of tests/integration/test_agent_real.
         context = ToolContext(chat_model=model, generation=generation)
-        options = AgentOptions(max_steps=4, time_budget_s=300)
+        options = AgentOptions(max_steps=4, time_budget_s=HANG_S)
         return AgentBackend(Agent(model, builtin_tools(), context, options, generation))
 
     session = ChatSession(open_kb, "empty", mode="agent", agent=open_agent)

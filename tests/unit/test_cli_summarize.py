@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from ceilings import HANG_S
 from typer.testing import CliRunner
 
 import ragkit.wiring
@@ -128,7 +129,7 @@ def test_real_process_exits_1_without_traceback(tmp_path: Path) -> None:
         [sys.executable, "-m", "ragkit.cli", "translate", "nothing.txt", "--to", "zh"],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_S,
     )
     assert done.returncode == 1
     assert done.stderr.strip() == "error: nothing.txt: no such file or folder; check the path"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -140,9 +139,9 @@ def test_file_over_size_limit(tmp_path: Path) -> None:
 def test_enormous_single_line(tmp_path: Path) -> None:
     line = "word " * (1024 * 1024)  # 5 MiB, no newline
     path = _write(tmp_path / "one-line.md", line.encode())
-    start = time.perf_counter()
+    # No clock here (the machine's speed is not the loader's): a scan that went quadratic
+    # on a 5 MiB line would run for hours and fail on the per-test timeout.
     doc = _load_one(path)
-    assert time.perf_counter() - start < 10
     assert len(doc.text) == len(line)
     assert doc.title == "one-line"
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Generator, Iterator, Sequence
+import time
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from ceilings import HANG_S
 from textual.widgets import Input, OptionList
 
 from apps.tui.agent_backend import AgentBackend
@@ -49,7 +51,7 @@ class GatedModel:
         try:
             for piece in ["one ", "two ", "three ", "four "]:
                 if self.produced or self.gate_first:
-                    self.gate.wait(10)
+                    self.gate.wait(HANG_S)
                 self.produced += 1
                 yield piece
         finally:
@@ -76,6 +78,14 @@ def corpus(tmp_path: Path) -> Path:
 
 def views(app: ChatApp, role: str) -> list[str]:
     return [v.plain for v in app.query(MessageView) if v.role == role]
+
+
+async def settle(pilot: object, check: Callable[[], bool], what: str) -> None:
+    """Let the app run until `check` holds; fail naming `what` after the hang ceiling."""
+    deadline = time.monotonic() + HANG_S
+    while not check():
+        assert time.monotonic() < deadline, f"timed out after {HANG_S:.0f} s waiting for {what}"
+        await pilot.pause(0.02)  # type: ignore[attr-defined]
 
 
 async def submit(pilot: object, app: ChatApp, text: str) -> None:
@@ -199,10 +209,7 @@ async def test_ctrl_c_stops_the_answer_and_not_the_app(tmp_path: Path) -> None:
         await submit(pilot, app, "/mode chat")
         app.query_one(Input).value = "count slowly"
         await pilot.press("enter")
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if views(app, "assistant") == ["one "]:
-                break
+        await settle(pilot, lambda: views(app, "assistant") == ["one "], "the first piece")
         assert views(app, "assistant") == ["one "] and app.busy
         await pilot.press("ctrl+c")
         model.gate.set()  # let the model hand over its next piece; the worker stops there
@@ -221,8 +228,7 @@ async def test_ctrl_c_before_the_first_piece(tmp_path: Path) -> None:
         await submit(pilot, app, "/mode chat")
         app.query_one(Input).value = "think first"
         await pilot.press("enter")
-        await pilot.pause()
-        assert app.answering and views(app, "assistant") == [""]
+        await settle(pilot, lambda: app.answering and views(app, "assistant") == [""], "the ask")
         await pilot.press("ctrl+c")
         model.gate.set()
         await app.workers.wait_for_complete()
@@ -333,10 +339,7 @@ async def test_ctrl_c_stops_a_streaming_agent_answer(tmp_path: Path) -> None:
         await submit(pilot, app, "/mode agent")
         app.query_one(Input).value = "count slowly"
         await pilot.press("enter")
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if views(app, "assistant") == ["one "]:
-                break
+        await settle(pilot, lambda: views(app, "assistant") == ["one "], "the first piece")
         assert views(app, "assistant") == ["one "] and app.busy
         await pilot.press("ctrl+c")
         model.gate.set()

@@ -1,5 +1,8 @@
 """Driving the web page in real headless Chromium (Debian's chromium + chromedriver) with
-Selenium: one flow shared by the fake-model and the real-model end-to-end tests."""
+Selenium: one flow shared by the fake-model and the real-model end-to-end tests.
+
+Every wait is on a state of the page, with a ceiling (`ceilings.HANG_S`) that only catches
+hangs: nothing here depends on how fast the machine is."""
 
 from __future__ import annotations
 
@@ -52,7 +55,9 @@ def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
     while time.monotonic() < deadline:
         try:
             value = check()
-        except Exception:  # the element may not exist yet, or be replaced mid-read
+        except AssertionError:  # the check saw a failure: waiting longer will not help
+            raise
+        except Exception:  # the element or server may not exist yet, or be replaced mid-read
             value = None
         if value:
             return value
@@ -89,8 +94,16 @@ def upload_and_index(driver: Any, files: list[Path], timeout: float) -> list[str
     return seen
 
 
-def ask(driver: Any, question: str, timeout: float) -> tuple[str, list[str]]:
-    """Ask through the page; return the final answer text and the partial texts seen."""
+def ask(
+    driver: Any,
+    question: str,
+    timeout: float,
+    on_partial: Callable[[str], None] | None = None,
+) -> tuple[str, list[str]]:
+    """Ask through the page; return the final answer text and the partial texts seen.
+    `on_partial` hears each partial text as it is seen (a test's model may hold the rest
+    of its answer back until the page has shown a part: how many parts a poll sees
+    otherwise depends on the machine's speed)."""
     from selenium.webdriver.common.by import By
 
     box = driver.find_element(By.ID, "question")
@@ -102,8 +115,11 @@ def ask(driver: Any, question: str, timeout: float) -> tuple[str, list[str]]:
 
     def done() -> bool:
         state = answer.get_attribute("data-state")
-        if state == "streaming" and answer.text:
-            partial.append(answer.text)
+        text = answer.text
+        if state == "streaming" and text:
+            partial.append(text)
+            if on_partial is not None:
+                on_partial(text)
         assert state != "failed", page_errors(driver)
         return bool(state == "done")
 

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from ceilings import HANG_S
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -88,7 +89,9 @@ def handbook(tmp_path: Path) -> Path:
     return make_pdf(tmp_path / "handbook.pdf", HANDBOOK_PAGES)
 
 
-def wait_job(client: TestClient | httpx.Client, job_id: str, timeout: float = 30) -> dict[str, Any]:
+def wait_job(
+    client: TestClient | httpx.Client, job_id: str, timeout: float = HANG_S
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job: dict[str, Any] = client.get(f"/api/jobs/{job_id}").json()
@@ -116,7 +119,7 @@ class ThreadServer:
 
     def __enter__(self) -> ThreadServer:
         self.thread.start()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + HANG_S
         while not self.server.started:
             if time.monotonic() > deadline or not self.thread.is_alive():
                 raise RuntimeError("uvicorn did not start")
@@ -125,7 +128,7 @@ class ThreadServer:
 
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.thread.join(timeout=HANG_S)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 from browser import wait_for
+from ceilings import HANG_S
 from conftest import free_port
 
 from ragkit import HashingEmbedder, KnowledgeBase
@@ -34,19 +35,27 @@ def test_serve_an_existing_index(tmp_path: Path) -> None:
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
+    # httpx's default 5 s timeout is a speed assumption: a loaded machine answers later.
+    http = httpx.Client(base_url=url, timeout=HANG_S)
+
+    def up() -> bool:
+        assert proc.poll() is None, f"ragkit serve exited: {proc.communicate()[0]}"
+        return http.get("/healthz").status_code == 200
+
     try:
-        wait_for(lambda: httpx.get(url + "/healthz").status_code == 200, 60, "ragkit serve")
-        models = httpx.get(url + "/v1/models").json()["data"]
+        wait_for(up, HANG_S, "ragkit serve")
+        models = http.get("/v1/models").json()["data"]
         # The served index, then the embedding model /v1/embeddings offers.
         assert [m["id"] for m in models] == ["notes", "all-MiniLM-L6-v2"]
-        docs = httpx.get(url + "/api/collections/notes/documents").json()["documents"]
+        docs = http.get("/api/collections/notes/documents").json()["documents"]
         assert [(d["name"], d["status"]) for d in docs] == [("notes.md", "indexed")]
-        page = httpx.get(url + "/")
+        page = http.get("/")
         assert page.status_code == 200 and "<title>ragkit" in page.text
-        assert httpx.get(url + "/static/app.js").text.startswith("// ragkit's document Q&A page")
+        assert http.get("/static/app.js").text.startswith("// ragkit's document Q&A page")
     finally:
+        http.close()
         proc.terminate()
-        out, _ = proc.communicate(timeout=30)
+        out, _ = proc.communicate(timeout=HANG_S)
     assert out.startswith(f"ragkit serving on http://127.0.0.1:{port}/ (data in srv)"), out
     assert "Traceback" not in out and (tmp_path / "srv" / "collections").is_dir()
 
@@ -64,7 +73,7 @@ def test_two_served_indexes_may_not_share_a_name(tmp_path: Path) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=HANG_S,
     )
     assert done.returncode == 1 and done.stderr.count("\n") == 1
     assert "two --index values are both named 'docs'" in done.stderr

@@ -1,6 +1,9 @@
 """Many requests at once against a real uvicorn server: questions, uploads and deletions
 interleave, every request succeeds, and the index afterwards opens, verifies and holds
-exactly what the last writes left. Also: the model queue's limit and cancellation."""
+exactly what the last writes left. Also: the model queue's limit and cancellation.
+
+The fake models here hold their work back until the test has seen what it checks (a
+question queued, a progress step), so no assertion depends on the machine's speed."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+from ceilings import HANG_S, wait_until
 from conftest import ThreadServer, fake_factory, wait_job
 from fastapi import FastAPI
 
@@ -36,7 +40,7 @@ def ask(client: httpx.Client, cid: str, question: str) -> list[str]:
 def test_concurrent_questions_uploads_and_deletes(
     live_server: ThreadServer, handbook: Path, tmp_path: Path
 ) -> None:
-    with httpx.Client(base_url=live_server.url, timeout=60) as client:
+    with httpx.Client(base_url=live_server.url, timeout=HANG_S) as client:
         cid = client.post("/api/collections", json={"name": "busy"}).json()["id"]
         r = client.post(
             f"/api/collections/{cid}/documents",
@@ -53,7 +57,7 @@ def test_concurrent_questions_uploads_and_deletes(
                 f"/api/collections/{cid}/documents", files=[("files", (f"note{i}.txt", text))]
             )
             assert r.status_code == 202, r.text
-            job = wait_job(client, r.json()["job"]["id"], timeout=60)
+            job = wait_job(client, r.json()["job"]["id"])
             assert job["state"] == "done" and job["outcomes"][0]["status"] == "indexed", job
             if i % 2:  # delete every other note again, racing the other writes
                 d = client.delete(f"/api/collections/{cid}/documents/note{i}.txt")
@@ -84,13 +88,18 @@ def test_concurrent_questions_uploads_and_deletes(
 
 
 class SlowModel:
-    """A chat model that yields `pieces` words, `delay` seconds apart, counting them."""
+    """A chat model that yields `pieces` words, `delay` seconds apart, counting them. With
+    `held`, each answer waits for `go` before its first word: the test keeps the model
+    busy until it has seen what it checks."""
 
-    def __init__(self, pieces: int = 400, delay: float = 0.01) -> None:
+    def __init__(self, pieces: int = 400, delay: float = 0.01, held: bool = False) -> None:
         self.pieces = pieces
         self.delay = delay
         self.pulled = 0
         self.started = threading.Event()
+        self.go = threading.Event()
+        if not held:
+            self.go.set()
 
     @property
     def id(self) -> str:
@@ -105,6 +114,7 @@ class SlowModel:
 
     def stream(self, messages: Sequence[Message], options: GenerationOptions) -> Iterator[str]:
         self.started.set()
+        self.go.wait(HANG_S)
         for i in range(self.pieces):
             time.sleep(self.delay)
             self.pulled += 1
@@ -126,25 +136,26 @@ def seeded(client: httpx.Client) -> str:
 
 
 def test_a_full_queue_answers_503_at_once(tmp_path: Path) -> None:
-    model = SlowModel(pieces=50, delay=0.02)
+    model = SlowModel(pieces=5, delay=0, held=True)
     app = slow_app(tmp_path, model, max_pending_questions=1)
-    with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+    with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=HANG_S) as client:
         cid = seeded(client)
         first = threading.Thread(target=ask, args=(client, cid, "kettles?"))
         first.start()
-        assert model.started.wait(10)
-        started = time.monotonic()
+        assert model.started.wait(HANG_S)
+        # "At once": the answer comes while the model is still held on the first question.
         r = client.post(f"/api/collections/{cid}/ask", json={"question": "again?"})
-        assert r.status_code == 503 and time.monotonic() - started < 1.5
+        assert r.status_code == 503 and not model.go.is_set() and model.pulled == 0
         assert "already waiting for the model" in r.json()["error"]["message"]
+        model.go.set()
         first.join()
         assert ask(client, cid, "do kettles boil water now?")[-1] == "done"
 
 
 def test_a_client_that_leaves_stops_its_answer(tmp_path: Path) -> None:
-    model = SlowModel(pieces=400, delay=0.01)
+    model = SlowModel(pieces=100_000, delay=0.01)  # 1,000 s if read to the end
     app = slow_app(tmp_path, model)
-    with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+    with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=HANG_S) as client:
         cid = seeded(client)
         with client.stream(
             "POST", f"/api/collections/{cid}/ask", json={"question": "kettles?"}
@@ -152,18 +163,15 @@ def test_a_client_that_leaves_stops_its_answer(tmp_path: Path) -> None:
             for line in r.iter_lines():
                 if line.startswith("data: ") and "w3 " in line:
                     break  # leave mid-answer
-        deadline = time.monotonic() + 10
-        while app.state.web.models.pending and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert app.state.web.models.pending == 0
-        assert model.pulled < 200  # stopped well before the 400 pieces (4 s) it would run
+        wait_until(lambda: app.state.web.models.pending == 0, "the question to be cancelled")
+        assert model.pulled < model.pieces  # stopped, not read to the end
         model.pulled, model.pieces = 0, 20
         kinds = ask(client, cid, "do kettles still boil water?")
         assert kinds[-1] == "done" and model.pulled == 20
 
 
 def test_sse_text_events_are_valid_json(live_server: ThreadServer, handbook: Path) -> None:
-    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+    with httpx.Client(base_url=live_server.url, timeout=HANG_S) as client:
         cid = client.post("/api/collections", json={"name": "j"}).json()["id"]
         tricky = b'Line one\nline two with "quotes" and data: inside\n\nevent: fake\n'
         r = client.post(f"/api/collections/{cid}/documents", files=[("files", ("t.txt", tricky))])
@@ -177,14 +185,14 @@ def test_sse_text_events_are_valid_json(live_server: ThreadServer, handbook: Pat
 
 
 def test_a_waiting_question_hears_its_place_in_the_queue(tmp_path: Path) -> None:
-    model = SlowModel(pieces=30, delay=0.02)
+    model = SlowModel(pieces=5, delay=0, held=True)
     app = slow_app(tmp_path, model)
     app.state.web.models.heartbeat = 0.2
-    with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+    with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=HANG_S) as client:
         cid = seeded(client)
         first = threading.Thread(target=ask, args=(client, cid, "kettles?"))
         first.start()
-        assert model.started.wait(10)
+        assert model.started.wait(HANG_S)
         events = []
         with client.stream(
             "POST", f"/api/collections/{cid}/ask", json={"question": "do kettles boil?"}
@@ -192,6 +200,8 @@ def test_a_waiting_question_hears_its_place_in_the_queue(tmp_path: Path) -> None
             for line in r.iter_lines():
                 if line.startswith(("event: ", "data: ")):
                     events.append(line)
+                if line == 'data: {"ahead": 1}':
+                    model.go.set()  # heard its place: now the first answer may finish
         first.join()
         assert events[:2] == ["event: waiting", 'data: {"ahead": 1}']
         kinds = [e for e in events if e.startswith("event: ")]
@@ -201,31 +211,44 @@ def test_a_waiting_question_hears_its_place_in_the_queue(tmp_path: Path) -> None
         )
 
         # OpenAI clients get the wait as SSE comments, which they skip.
+        model.go.clear()
+        model.started.clear()
         second = threading.Thread(target=ask, args=(client, cid, "kettles?"))
         second.start()
-        model.started.clear()
-        assert model.started.wait(10)
+        assert model.started.wait(HANG_S)
         body = {
             "model": cid,
             "stream": True,
             "messages": [{"role": "user", "content": "do kettles boil?"}],
         }
+        lines = []
         with client.stream("POST", "/v1/chat/completions", json=body) as r:
-            lines = [line for line in r.iter_lines() if line]
+            for line in r.iter_lines():
+                if line:
+                    lines.append(line)
+                if line.startswith(": waiting"):
+                    model.go.set()
         second.join()
         assert lines[0].startswith("data: ") and '"role": "assistant"' in lines[0]
         assert lines[1] == ": waiting for the model, 1 questions ahead"
         assert lines[-1] == "data: [DONE]"
 
 
-class SlowEmbedder(HashingEmbedder):
+class SteppedEmbedder(HashingEmbedder):
+    """Embeds a batch per permit: the test hands one out each time it has seen a step of
+    the progress, so it sees every step (a poll of a fast job sees fewer)."""
+
+    def __init__(self) -> None:
+        super().__init__(batch_size=1)
+        self.permits = threading.Semaphore(0)
+
     def embed_batch(self, texts: Sequence[str]) -> Vectors:
-        time.sleep(0.15)
+        self.permits.acquire(timeout=HANG_S)
         return super().embed_batch(texts)
 
 
 def test_indexing_progress_as_server_sent_events(tmp_path: Path) -> None:
-    embedder = SlowEmbedder(batch_size=1)
+    embedder = SteppedEmbedder()
     chunker = ChunkerParams(chunk_size=120, chunk_overlap=0)
     config = WebConfig(data_dir=tmp_path / "data")
     app = create_app(
@@ -236,18 +259,23 @@ def test_indexing_progress_as_server_sent_events(tmp_path: Path) -> None:
     )
     para = "Paragraph {} about kettle {}: its lid closes tightly and keeps the tea warm for hours."
     text = "\n\n".join(para.format(i, i) for i in range(6))
-    with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+    with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=HANG_S) as client:
         cid = client.post("/api/collections", json={"name": "p"}).json()["id"]
         r = client.post(
             f"/api/collections/{cid}/documents", files=[("files", ("p.txt", text.encode()))]
         )
         job_id = r.json()["job"]["id"]
         snaps = []
+        stepped: set[int] = set()
         with client.stream("GET", f"/api/jobs/{job_id}/events") as s:
             assert s.headers["content-type"].startswith("text/event-stream")
             for line in s.iter_lines():
                 if line.startswith("data: "):
                     snaps.append(json.loads(line.removeprefix("data: ")))
+                    step = snaps[-1]["chunks_done"]
+                    if snaps[-1]["stage"] == "embedding" and step not in stepped:
+                        stepped.add(step)
+                        embedder.permits.release()  # seen this step: on to the next
                 else:
                     assert line in ("", "event: progress"), line
         assert snaps[-1]["state"] == "done" and snaps[-1]["chunks_done"] == 6

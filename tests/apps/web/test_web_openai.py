@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from ceilings import HANG_S
 from conftest import KEY, ThreadServer, fake_factory, wait_job
 from fastapi import FastAPI
 
@@ -45,7 +46,7 @@ def stream_chunks(client: httpx.Client, body: dict[str, Any]) -> list[Any]:
 
 
 def test_models_and_streaming_chat_completions(live_server: ThreadServer, handbook: Path) -> None:
-    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+    with httpx.Client(base_url=live_server.url, timeout=HANG_S) as client:
         cid = setup_collection(client, handbook)
         models = client.get("/v1/models").json()
         assert models["object"] == "list"
@@ -89,7 +90,7 @@ def test_models_and_streaming_chat_completions(live_server: ThreadServer, handbo
 
 
 def test_content_parts_and_errors(live_server: ThreadServer, handbook: Path) -> None:
-    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+    with httpx.Client(base_url=live_server.url, timeout=HANG_S) as client:
         cid = setup_collection(client, handbook)
         parts = [{"type": "text", "text": "warranty"}, {"type": "text", "text": "years?"}]
         r = client.post(
@@ -119,7 +120,7 @@ def test_the_openai_client_package_can_use_ragkit_as_a_model(
     openai = pytest.importorskip("openai")
     with ThreadServer(make_app(api_key=KEY)) as server:
         headers = {"Authorization": f"Bearer {KEY}"}
-        with httpx.Client(base_url=server.url, timeout=30, headers=headers) as http:
+        with httpx.Client(base_url=server.url, timeout=HANG_S, headers=headers) as http:
             cid = setup_collection(http, handbook)
         client = openai.OpenAI(base_url=server.url + "/v1", api_key=KEY, max_retries=0)
         assert [m.id for m in client.models.list()] == [cid]
@@ -151,7 +152,7 @@ class Recording(ScriptedChatModel):
 def test_sampling_options_apply_to_their_request_only(tmp_path: Path, handbook: Path) -> None:
     model = Recording()
     app = create_app(WebConfig(data_dir=tmp_path / "data"), fake_factory(model))
-    with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+    with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=HANG_S) as client:
         cid = setup_collection(client, handbook)
         question = [{"role": "user", "content": "warranty?"}]
         asked = {"max_tokens": 12, "temperature": 0.7, "seed": 3, "stop": "END"}
@@ -179,7 +180,7 @@ def test_sampling_options_apply_to_their_request_only(tmp_path: Path, handbook: 
 def test_earlier_messages_reach_the_prompt_as_history(tmp_path: Path, handbook: Path) -> None:
     model = ScriptedChatModel(["Seven years [1]."] * 2)
     app = create_app(WebConfig(data_dir=tmp_path / "data"), fake_factory(model))
-    with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
+    with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=HANG_S) as client:
         cid = setup_collection(client, handbook)
         messages = [
             {"role": "system", "content": "Answer in French."},

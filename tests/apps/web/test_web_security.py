@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from ceilings import HANG_S
 from conftest import KEY, LOCAL, ThreadServer, wait_job
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -48,7 +49,7 @@ def test_cli_refuses_an_exposed_address_without_a_key(tmp_path: Path) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=HANG_S,
     )
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
@@ -236,8 +237,12 @@ def test_an_uploads_folder_that_is_a_symlink_is_refused(client: TestClient, tmp_
 
 def test_key_over_real_http(make_app: Callable[..., FastAPI]) -> None:
     with ThreadServer(make_app(api_key=KEY)) as server:
-        assert httpx.get(server.url + "/v1/models").status_code == 401
-        r = httpx.get(server.url + "/v1/models", headers={"Authorization": f"Bearer {KEY}"})
+        assert httpx.get(server.url + "/v1/models", timeout=HANG_S).status_code == 401
+        r = httpx.get(
+            server.url + "/v1/models",
+            headers={"Authorization": f"Bearer {KEY}"},
+            timeout=HANG_S,
+        )
         assert r.status_code == 200 and r.json()["data"] == []
 
 
@@ -250,7 +255,7 @@ def _serve(tmp_path: Path, *args: str, **env_extra: str) -> subprocess.Completed
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=HANG_S,
     )
 
 

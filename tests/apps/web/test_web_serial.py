@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ceilings import HANG_S
+
 from apps.web.serial import SerialEmbedder
 from ragkit import HashingEmbedder, KnowledgeBase
 from ragkit.embeddings.base import Vectors
@@ -16,19 +18,27 @@ from ragkit.index.engine import IndexReader
 
 
 class Overlap(HashingEmbedder):
-    """Records the most calls it ever saw running at once."""
+    """Records the most calls it ever saw running at once. With `meet`, a call waits (up
+    to the hang ceiling) for a second one to be running too: calls that can overlap then
+    do, however the threads happen to be scheduled."""
 
-    def __init__(self) -> None:
+    def __init__(self, meet: bool = False) -> None:
         super().__init__()
         self.running = 0
         self.most = 0
+        self.met = threading.Event()
+        self.meet = meet
         self._count = threading.Lock()
 
     def embed_batch(self, texts: Sequence[str]) -> Vectors:
         with self._count:
             self.running += 1
             self.most = max(self.most, self.running)
-        time.sleep(0.01)
+            if self.running > 1:
+                self.met.set()
+        if self.meet:
+            self.met.wait(HANG_S)
+        time.sleep(0.01)  # leaves room for overlap: serialised calls must still not meet
         try:
             return super().embed_batch(texts)
         finally:
@@ -37,7 +47,7 @@ class Overlap(HashingEmbedder):
 
 
 def test_calls_never_overlap() -> None:
-    bare = Overlap()
+    bare = Overlap(meet=True)
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda i: bare.embed_batch([f"t{i}"]), range(12)))
     assert bare.most > 1  # the probe does see overlap when nothing serialises
