@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from ceilings import HANG_S
 from conftest import ThreadServer, fake_factory
 from test_web_openai import setup_collection, stream_chunks
 
@@ -35,7 +36,7 @@ def ask(client: httpx.Client, cid: str, **extra: Any) -> httpx.Response:
 
 def test_finish_reason_and_usage(tmp_path: Path, handbook: Path) -> None:
     model = ScriptedChatModel([LONG_REPLY])
-    with serve(tmp_path, model) as server, httpx.Client(base_url=server.url, timeout=30) as c:
+    with serve(tmp_path, model) as server, httpx.Client(base_url=server.url, timeout=HANG_S) as c:
         cid = setup_collection(c, handbook)
         before = int(time.time())
         whole = ask(c, cid).json()
@@ -75,7 +76,7 @@ def test_finish_reason_and_usage(tmp_path: Path, handbook: Path) -> None:
 
 def test_input_that_cannot_fit_is_a_400_in_openai_shape(tmp_path: Path, handbook: Path) -> None:
     model = ScriptedChatModel(["Seven years [1]."], context_window=2048)
-    with serve(tmp_path, model) as server, httpx.Client(base_url=server.url, timeout=60) as c:
+    with serve(tmp_path, model) as server, httpx.Client(base_url=server.url, timeout=HANG_S) as c:
         cid = setup_collection(c, handbook)
 
         def refused(status: int = 400, **body: Any) -> dict[str, Any]:
@@ -113,7 +114,7 @@ def test_input_that_cannot_fit_is_a_400_in_openai_shape(tmp_path: Path, handbook
 
 def test_empty_stop_strings_stop_nothing(tmp_path: Path, handbook: Path) -> None:
     model = ScriptedChatModel(["Seven years [1]."])
-    with serve(tmp_path, model) as server, httpx.Client(base_url=server.url, timeout=30) as c:
+    with serve(tmp_path, model) as server, httpx.Client(base_url=server.url, timeout=HANG_S) as c:
         cid = setup_collection(c, handbook)
         reply = ask(c, cid, stop=[""]).json()
         assert reply["choices"][0]["message"]["content"] == "Seven years [1]."
@@ -123,7 +124,7 @@ def test_a_clients_system_message_and_turns_are_the_conversation(
     tmp_path: Path, handbook: Path
 ) -> None:
     model = ScriptedChatModel(["Sept ans [1]."])
-    with serve(tmp_path, model) as server, httpx.Client(base_url=server.url, timeout=30) as c:
+    with serve(tmp_path, model) as server, httpx.Client(base_url=server.url, timeout=HANG_S) as c:
         cid = setup_collection(c, handbook)
         messages = [
             {"role": "system", "content": "Answer in French."},
@@ -150,7 +151,7 @@ def test_ragkit_as_a_client_of_ragkit_answers_like_a_local_ragkit(
         return "Seven years [1]." if "[1]" in messages[-1].content else "?"
 
     served = ScriptedChatModel([reply])
-    with serve(tmp_path, served) as server, httpx.Client(base_url=server.url, timeout=30) as c:
+    with serve(tmp_path, served) as server, httpx.Client(base_url=server.url, timeout=HANG_S) as c:
         cid = setup_collection(c, handbook)
         remote = OpenAICompatChatModel(server.url + "/v1", model=cid, context_window=4096)
         local = KnowledgeBase.open(
@@ -173,7 +174,7 @@ def test_ragkit_as_a_client_of_ragkit_answers_like_a_local_ragkit(
 def test_embeddings_with_the_servers_embedder(tmp_path: Path, handbook: Path) -> None:
     model = ScriptedChatModel(["x"])
     embedder = HashingEmbedder()
-    with serve(tmp_path, model) as server, httpx.Client(base_url=server.url, timeout=30) as c:
+    with serve(tmp_path, model) as server, httpx.Client(base_url=server.url, timeout=HANG_S) as c:
         ids = [m["id"] for m in c.get("/v1/models").json()["data"]]
         assert embedder.id in ids
         r = c.post("/v1/embeddings", json={"model": embedder.id, "input": ["kettle", "tea"]})
@@ -211,7 +212,7 @@ def test_the_openai_client_gets_usage_and_a_400_it_does_not_retry(
     openai = pytest.importorskip("openai")
     model = ScriptedChatModel(["Seven years [1]."], context_window=2048)
     with serve(tmp_path, model) as server:
-        with httpx.Client(base_url=server.url, timeout=30) as http:
+        with httpx.Client(base_url=server.url, timeout=HANG_S) as http:
             cid = setup_collection(http, handbook)
         client = openai.OpenAI(base_url=server.url + "/v1", api_key="x", max_retries=3)
         question = [{"role": "user", "content": "How long is the warranty?"}]
