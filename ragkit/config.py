@@ -53,6 +53,24 @@ class IndexSettings(_Section):
         gt=0,
         description="...or after this many seconds since the last commit, whichever is first.",
     )
+    backend: Literal["local", "milvus"] = Field(
+        "local",
+        description="Where indexes live: 'local' (a folder under the index home) or 'milvus' "
+        "(collections in Milvus; needs ragkit[milvus]; see docs/milvus.md).",
+    )
+    milvus_uri: str = Field(
+        "",
+        description="Milvus for backend 'milvus': a local .db file (milvus-lite) or "
+        "http(s)://host:19530 (a server or cluster); empty = milvus.db in the index's folder.",
+    )
+    milvus_token: SecretStr | None = Field(None, description="Milvus token (or user:password).")
+    milvus_user: str = Field("", description="Milvus user, when no token is given.")
+    milvus_password: SecretStr | None = Field(None, description="Password of milvus_user.")
+    milvus_index_type: str = Field(
+        "AUTOINDEX",
+        description="Milvus dense index type: AUTOINDEX, FLAT or IVF_FLAT (milvus-lite takes "
+        "only these); HNSW on a server or cluster.",
+    )
 
     def folder(self, name: str | None = None) -> Path:
         """Folder of index `name` (default: `self.name`) under `home`. A name containing

@@ -29,6 +29,7 @@ from ragkit.guard import Guard
 from ragkit.guard.session import GuardSession
 from ragkit.index.engine import IndexReader, IndexWriter, index_exists
 from ragkit.index.fsutil import sha256_file
+from ragkit.index.milvus import AnyReader, AnyWriter, MilvusBackend
 from ragkit.index.progress import IndexProgress
 from ragkit.llm.base import ChatModel, GenerationOptions, Message
 from ragkit.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path
@@ -81,8 +82,10 @@ class KnowledgeBase:
         fusion: Fusion = "convex",
         dense_weight: float = 0.5,
         guard: Guard | None = None,
+        backend: MilvusBackend | None = None,
     ) -> None:
         self.path = path
+        self.backend = backend
         self.fusion = fusion
         self.dense_weight = dense_weight
         self.guard = guard
@@ -103,7 +106,7 @@ class KnowledgeBase:
         self.candidates = candidates
         self._chat_model = chat_model
         self._analyzer = Analyzer()
-        self._reader: IndexReader | None = None
+        self._reader: AnyReader | None = None
         # The file `page_text` read last, keyed by what identifies its content, so paging
         # through a long PDF does not extract it again on every call.
         self._reread: tuple[tuple[str, str, int, int], list[Document]] | None = None
@@ -132,6 +135,7 @@ class KnowledgeBase:
         fusion: Fusion = "convex",
         dense_weight: float = 0.5,
         guard: Guard | None = None,
+        backend: MilvusBackend | None = None,
     ) -> KnowledgeBase:
         """Open (or prepare to create) the index at `path`. Defaults: the bundled
         all-MiniLM-L6-v2 embedder and, for `ask`, the bundled SmolLM2 GGUF.
@@ -145,7 +149,8 @@ class KnowledgeBase:
         the part of the prompt budget chat history may take. `fusion` and `dense_weight`
         choose how hybrid search fuses dense and BM25 (ragkit.retrieval). `guard` (e.g.
         `ragkit.guard.default_guard()`) filters questions, retrieved chunks and answers in
-        `ask`; None = no filtering."""
+        `ask`; None = no filtering. `backend` keeps the index in Milvus
+        (ragkit.index.milvus) instead of the folder `path`."""
         return cls(
             Path(path),
             embedder or make_embedder("bundled-int8"),
@@ -167,10 +172,13 @@ class KnowledgeBase:
             fusion,
             dense_weight,
             guard,
+            backend,
         )
 
     @property
     def exists(self) -> bool:
+        if self.backend is not None:
+            return self.backend.exists()
         return index_exists(self.path)
 
     def add(
@@ -182,7 +190,16 @@ class KnowledgeBase:
         """Index files and folders (recursively); unchanged files are skipped."""
         return self._writer(wait).add([Path(p) for p in paths], progress)
 
-    def _writer(self, wait: bool = True) -> IndexWriter:
+    def _writer(self, wait: bool = True) -> AnyWriter:
+        if self.backend is not None:
+            return self.backend.writer(
+                self.path,
+                self.embedder,
+                Chunker(self.chunker_params),
+                self._analyzer,
+                self.loader_options,
+                wait,
+            )
         return IndexWriter(
             self.path,
             self.embedder,
@@ -203,12 +220,15 @@ class KnowledgeBase:
         self._reader = None
         return count
 
-    def reader(self) -> IndexReader:
+    def reader(self) -> AnyReader:
         """The current generation, reopened if a writer has committed since."""
         if self._reader is None or self._reader.is_stale():
             if self._reader is not None:
                 self._reader.close()
-            self._reader = IndexReader.open(self.path)
+            if self.backend is not None:
+                self._reader = self.backend.reader(self.path)
+            else:
+                self._reader = IndexReader.open(self.path)
         return self._reader
 
     def documents(self, source: str | Path | None = None) -> list[DocumentInfo]:
@@ -416,6 +436,8 @@ class KnowledgeBase:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+        if self.backend is not None:
+            self.backend.close()
 
     def __enter__(self) -> KnowledgeBase:
         return self

@@ -44,6 +44,7 @@ from ragkit.embeddings import Embedder
 from ragkit.embeddings.base import Vectors, normalize
 from ragkit.errors import EmptyQueryError, RagkitError
 from ragkit.index.engine import IndexReader
+from ragkit.index.milvus import AnyReader, MilvusReader
 from ragkit.index.store import text_hash
 from ragkit.rerank import Reranker
 from ragkit.types import SearchHit, SearchMode, StoredChunk
@@ -217,7 +218,7 @@ def _distinct(queries: Sequence[str]) -> list[str]:
 class Retriever:
     def __init__(
         self,
-        reader: IndexReader,
+        reader: AnyReader,
         embedder: Embedder,
         analyzer: Analyzer,
         rrf_k: int = 60,
@@ -329,7 +330,9 @@ class Retriever:
     ) -> list[tuple[int, float]]:
         """Up to `want` (id, score) of chunks passing `filters`, best first; fills
         `chunks` (and `fields`, when the filter needs them) for the ids returned."""
-        total = max(len(self.reader.vectors), self.reader.manifest.counts.chunks)
+        if isinstance(self.reader, MilvusReader):
+            return self._engine_candidates(self.reader, query, mode, want, filters, chunks)
+        total = max(len(self._local.vectors), self.reader.manifest.counts.chunks)
         depth = want if filters is None else min(max(want * DEPTH_GROWTH, self.candidates), total)
         depth = max(depth, want)
         while True:
@@ -352,6 +355,38 @@ class Retriever:
             if filters is None or len(kept) >= want or depth >= total:
                 return kept[:want]
             depth = min(depth * DEPTH_GROWTH, total)
+
+    def _engine_candidates(
+        self,
+        reader: MilvusReader,
+        query: str,
+        mode: SearchMode,
+        want: int,
+        filters: SearchFilter | None,
+        chunks: dict[int, StoredChunk],
+    ) -> list[tuple[int, float]]:
+        """The same candidates ranked inside Milvus, filters pushed down; the language
+        gate applies as it does locally."""
+        dense = mode == "dense" or (mode == "hybrid" and self._dense_knows(query))
+        vector = self.embedder.embed_query(query) if dense else None
+        found = reader.engine_search(
+            "" if mode == "dense" else query,
+            vector,
+            want,
+            filters,
+            fusion=self.fusion,
+            dense_weight=self.dense_weight,
+            rrf_k=self.rrf_k,
+            candidates=self.candidates,
+        )
+        for chunk, _ in found:
+            chunks[chunk.id] = chunk
+        return [(chunk.id, score) for chunk, score in found]
+
+    @property
+    def _local(self) -> IndexReader:
+        assert isinstance(self.reader, IndexReader)
+        return self.reader
 
     def _ranked(self, query: str, mode: SearchMode, k: int) -> list[tuple[int, float]]:
         if mode == "dense":
@@ -397,12 +432,12 @@ class Retriever:
         return languages is None or query_language(query) in languages
 
     def _dense(self, query: str, k: int) -> list[tuple[int, float]]:
-        if len(self.reader.vectors) == 0:
+        if len(self._local.vectors) == 0:
             return []
         vector = self.embedder.embed_query(query)
-        scores, ids = self.reader.vectors.search(vector, k)
+        scores, ids = self._local.vectors.search(vector, k)
         return list(zip(ids.tolist(), scores.tolist(), strict=True))
 
     def _bm25(self, query: str, k: int) -> list[tuple[int, float]]:
-        scores, ids = self.reader.bm25.search(self.analyzer.tokenize(query), k)
+        scores, ids = self._local.bm25.search(self.analyzer.tokenize(query), k)
         return list(zip(np.asarray(ids).tolist(), np.asarray(scores).tolist(), strict=True))

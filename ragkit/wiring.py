@@ -19,6 +19,7 @@ from ragkit.config import Settings
 from ragkit.embeddings import Embedder, make_embedder
 from ragkit.errors import ConfigError
 from ragkit.guard import Guard, Policy, default_guard
+from ragkit.index.milvus import MilvusBackend, MilvusTarget, collection_name
 from ragkit.kb import KnowledgeBase
 from ragkit.llm.base import ChatModel, GenerationOptions
 from ragkit.llm.llama_cpp import LlamaCppChatModel, resolve_gguf
@@ -156,6 +157,26 @@ def knowledge_base(
         answer_mode=settings.answer.mode,
         extract_sentences=settings.answer.sentences,
         history_share=settings.answer.history_share,
+        backend=milvus_backend(settings, path if path is not None else index_path(settings, name)),
+    )
+
+
+def milvus_backend(settings: Settings, path: Path) -> MilvusBackend | None:
+    """The Milvus side of the index at `path` when `index.backend` is 'milvus' (None:
+    a local index folder). Its collections are named after the index (`path`'s name);
+    an empty `index.milvus_uri` means a milvus-lite file `milvus.db` in `path`."""
+    ix = settings.index
+    if ix.backend != "milvus":
+        return None
+    return MilvusBackend(
+        MilvusTarget(
+            uri=ix.milvus_uri or str(path / "milvus.db"),
+            collection=collection_name(path.name),
+            token=ix.milvus_token,
+            user=ix.milvus_user,
+            password=ix.milvus_password,
+            index_type=ix.milvus_index_type,
+        )
     )
 
 

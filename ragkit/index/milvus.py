@@ -1,0 +1,1076 @@
+"""A knowledge base stored in Milvus instead of an index folder (`index.backend = "milvus"`).
+
+Three collections per knowledge base, named from its index name:
+
+- `<name>_chunks`: one row per chunk with what a reader on another machine needs: the
+  text (analysed by Milvus's BM25 function with the `jieba` tokenizer into the `sparse`
+  field), document key, title, file, file type, page span, character offsets, ordinal,
+  document metadata (JSON), text hash and dense vector;
+- `<name>_files`: one row per indexed file (size, mtime, sha256 and its documents, as
+  JSON), which incremental indexing and `ls`/`info` read;
+- `<name>_meta`: one row, the committed state: a `Manifest` (generation, embedder,
+  chunker, counts) and the next chunk id.
+
+Commit protocol, the same as the local store's: every chunk and file row carries the
+generation that added it (`gen`) and the one that removed it (`removed_gen`, 2^62 while
+live). A reader of generation G sees rows with `gen <= G < removed_gen`. A writer prepares
+G+1 — inserts rows with `gen = G+1`, rewrites replaced rows with `removed_gen = G+1` —
+and commits by upserting the meta row; until then nobody sees G+1. A killed writer
+leaves rows that no reader sees, and the next writer deletes or restores them before it
+starts. After a commit, rows removed before G are deleted; G's stay for readers that
+opened it a moment ago. Content hashes decide what is embedded: a chunk whose text hash
+has a vector in the collection reuses it.
+
+Search runs in Milvus: dense and BM25 rankings with the search filters pushed down as
+expressions (path glob → `like`, file type → `in`, page range, metadata JSON), fused
+by Milvus (`hybrid_search` with `RRFRanker`) for `fusion="rrf"`, or by ragkit's convex
+fusion of the two engine rankings for `fusion="convex"` (Milvus's `WeightedRanker`
+normalises scores with arctan, not min-max, so its order differs from the local index).
+
+Leaves out: several concurrent writers against a server (a lock file serialises writers
+of a local `.db` only; against a server run one writer per collection), `repair`/
+`verify` (Milvus keeps its own data consistent), access control inside Milvus (a token
+or user/password is passed through, nothing more), and ragkit's own analyzer terms as
+sparse vectors.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import numpy as np
+from pydantic import SecretStr, ValidationError
+
+from ragkit._version import __version__
+from ragkit.analysis import Analyzer
+from ragkit.chunking import Chunker
+from ragkit.embeddings import Embedder
+from ragkit.errors import (
+    ConfigError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    LoaderError,
+    RagkitError,
+    UnsupportedFileError,
+)
+from ragkit.index.engine import IndexReader, IndexWriter
+from ragkit.index.fsutil import sha256_file
+from ragkit.index.lock import WriteLock
+from ragkit.index.manifest import ChunkerInfo, Counts, EmbedderInfo, Manifest, now_iso
+from ragkit.index.progress import IndexProgress, NoProgress
+from ragkit.index.store import FileState, document_hash, text_hash
+from ragkit.loaders import LoaderOptions, iter_files, load_file
+from ragkit.types import Chunk, Document, DocumentInfo, FileOutcome, IndexReport, StoredChunk
+
+if TYPE_CHECKING:
+    from pymilvus import MilvusClient
+
+    from ragkit.retrieval import SearchFilter
+
+LIVE = 2**62  # removed_gen of a row no generation has removed
+BATCH = 500  # rows per insert/upsert and ids per `in` expression
+MAX_VARCHAR = 65_535
+DUMMY_DIM = 2  # Milvus wants a vector field in every collection; files and meta have none
+INSTALL_HINT = "pip install 'ragkit[milvus]'"
+_NAME_OK = re.compile(r"[^A-Za-z0-9_]")
+
+_CHUNK_FIELDS = [
+    "id",
+    "gen",
+    "removed_gen",
+    "doc_key",
+    "source",
+    "file_name",
+    "title",
+    "file_type",
+    "ordinal",
+    "page_start",
+    "page_end",
+    "page_last",
+    "char_start",
+    "char_end",
+    "text",
+    "text_hash",
+    "metadata",
+]
+
+
+@dataclass(frozen=True)
+class MilvusTarget:
+    """Where a knowledge base lives in Milvus: `uri` is a local `.db` file (milvus-lite,
+    started in this process) or `http(s)://host:port` (a server or cluster); `collection`
+    prefixes its collections. Secrets are `SecretStr`: their repr shows no value."""
+
+    uri: str
+    collection: str
+    token: SecretStr | None = None
+    user: str = ""
+    password: SecretStr | None = None
+    index_type: str = "AUTOINDEX"
+    index_params: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def is_local(self) -> bool:
+        return not self.uri.startswith(("http://", "https://", "tcp://", "unix:"))
+
+    @property
+    def display_uri(self) -> str:
+        """The uri without any user:password part, for messages."""
+        if self.is_local:
+            return self.uri
+        parts = urlsplit(self.uri)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{host}{port}{parts.path}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.collection} at {self.display_uri}"
+
+
+def collection_name(index_name: str) -> str:
+    """A Milvus collection prefix for index `index_name`: letters, digits and `_`."""
+    clean = _NAME_OK.sub("_", index_name)
+    return "ragkit_" + clean[:180]
+
+
+def _pymilvus() -> Any:
+    try:
+        import pymilvus
+    except ImportError:
+        raise ConfigError(
+            f"index.backend is 'milvus' but pymilvus is not installed; run: {INSTALL_HINT}"
+        ) from None
+    return pymilvus
+
+
+def connect(target: MilvusTarget) -> MilvusClient:
+    """A client for `target`; one clear line when Milvus cannot be reached or opened."""
+    pymilvus = _pymilvus()
+    # pymilvus warns on every query iterator that milvus-lite gives it no MVCC timestamp;
+    # it falls back to its own, which is what ragkit wants: say nothing.
+    logging.getLogger("pymilvus.orm.iterator").setLevel(logging.ERROR)
+    kwargs: dict[str, Any] = {}
+    if target.token is not None and target.token.get_secret_value():
+        kwargs["token"] = target.token.get_secret_value()
+    elif target.user:
+        password = target.password.get_secret_value() if target.password else ""
+        kwargs["token"] = f"{target.user}:{password}"
+    uri = target.uri
+    if target.is_local:
+        path = Path(uri).expanduser().resolve()
+        if path.suffix != ".db":
+            raise ConfigError(
+                f"setting index.milvus_uri: {uri} is neither a local .db file nor an "
+                "http(s)://host:port address"
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        uri = str(path)
+    try:
+        client: MilvusClient = pymilvus.MilvusClient(uri=uri, **kwargs)
+    except Exception as exc:
+        if target.is_local:
+            raise IndexNotFoundError(
+                f"Milvus file {target.uri} could not be opened: another process has it open, "
+                "or milvus-lite is missing; serve it to several processes with a Milvus "
+                f"server (docs/milvus.md), or run: {INSTALL_HINT}"
+            ) from None
+        raise IndexNotFoundError(
+            f"cannot reach Milvus at {target.display_uri} ({type(exc).__name__}); check "
+            "index.milvus_uri and its token or user/password"
+        ) from None
+    return client
+
+
+def _quote(value: str) -> str:
+    """A Milvus string literal (JSON's escapes are Milvus's)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _ids_expr(ids: Sequence[int]) -> str:
+    return "id in [" + ",".join(str(int(i)) for i in ids) + "]"
+
+
+def _visible(gen: int) -> str:
+    return f"gen <= {gen} and removed_gen > {gen}"
+
+
+def glob_to_like(glob: str) -> str | None:
+    """The Milvus `like` pattern matching what fnmatch's `glob` matches, or None when
+    the glob has classes (`[...]`) that `like` cannot say."""
+    if "[" in glob or "\\" in glob:
+        return None
+    out = []
+    for ch in glob:
+        if ch == "*":
+            out.append("%")
+        elif ch == "?":
+            out.append("_")
+        elif ch in "%_":
+            out.append("\\\\" + ch)  # `\\_` in the literal: a literal `_` for `like`
+        elif ch == '"':
+            out.append('\\"')
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def filter_expr(filters: SearchFilter | None) -> tuple[str, bool]:
+    """The Milvus expression for `filters` and whether it says everything the filter
+    does (when not, callers check `filters.matches` on what comes back)."""
+    if filters is None or not filters.active:
+        return "", True
+    parts: list[str] = []
+    exact = True
+    if filters.path_glob is not None:
+        like = glob_to_like(filters.path_glob)
+        if like is None:
+            exact = False
+        else:
+            parts.append(f"(source like {like} or file_name like {like})")
+    if filters.file_types is not None:
+        types = ",".join(_quote(t) for t in sorted(filters.file_types))
+        parts.append(f"file_type in [{types}]")
+    if filters.page_min is not None or filters.page_max is not None:
+        parts.append("page_start >= 0")
+        if filters.page_min is not None:
+            parts.append(f"page_last >= {int(filters.page_min)}")
+        if filters.page_max is not None:
+            parts.append(f"page_start <= {int(filters.page_max)}")
+    for key, value in (filters.metadata or {}).items():
+        parts.append(f"metadata[{_quote(key)}] == {_quote(value)}")
+    return " and ".join(parts), exact
+
+
+def _stored(row: dict[str, Any]) -> StoredChunk:
+    start = int(row["page_start"])
+    end = int(row["page_end"])
+    return StoredChunk(
+        int(row["id"]),
+        str(row["text"]),
+        str(row["doc_key"]),
+        str(row["source"]),
+        str(row["title"]),
+        int(row["ordinal"]),
+        None if start < 0 else start,
+        None if end < 0 else end,
+    )
+
+
+def _metadata_strings(raw: object) -> dict[str, str]:
+    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+
+class _Collections:
+    """The three collections of one knowledge base over one client."""
+
+    def __init__(self, client: MilvusClient, target: MilvusTarget) -> None:
+        self.client = client
+        self.target = target
+        self.chunks = target.collection + "_chunks"
+        self.files = target.collection + "_files"
+        self.meta = target.collection + "_meta"
+
+    def exist(self) -> bool:
+        return all(self.client.has_collection(n) for n in (self.chunks, self.files, self.meta))
+
+    def create(self, dim: int) -> None:
+        pymilvus = _pymilvus()
+        DataType, Function, FunctionType = (
+            pymilvus.DataType,
+            pymilvus.Function,
+            pymilvus.FunctionType,
+        )
+        client = self.client
+        if not client.has_collection(self.chunks):
+            s = client.create_schema(auto_id=False, enable_dynamic_field=False)
+            s.add_field("id", DataType.INT64, is_primary=True)
+            for name in ("gen", "removed_gen", "ordinal", "page_start", "page_end", "page_last"):
+                s.add_field(name, DataType.INT64)
+            s.add_field("char_start", DataType.INT64)
+            s.add_field("char_end", DataType.INT64)
+            s.add_field("doc_key", DataType.VARCHAR, max_length=MAX_VARCHAR)
+            s.add_field("source", DataType.VARCHAR, max_length=MAX_VARCHAR)
+            s.add_field("file_name", DataType.VARCHAR, max_length=4096)
+            s.add_field("title", DataType.VARCHAR, max_length=MAX_VARCHAR)
+            s.add_field("file_type", DataType.VARCHAR, max_length=64)
+            s.add_field("text_hash", DataType.VARCHAR, max_length=64)
+            s.add_field(
+                "text",
+                DataType.VARCHAR,
+                max_length=MAX_VARCHAR,
+                enable_analyzer=True,
+                analyzer_params={"tokenizer": "jieba"},
+            )
+            s.add_field("metadata", DataType.JSON)
+            s.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
+            s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+            s.add_function(
+                Function(
+                    name="bm25",
+                    function_type=FunctionType.BM25,
+                    input_field_names=["text"],
+                    output_field_names=["sparse"],
+                )
+            )
+            ip = client.prepare_index_params()
+            ip.add_index(
+                "dense",
+                index_type=self.target.index_type,
+                metric_type="IP",
+                params=dict(self.target.index_params),
+            )
+            ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+            client.create_collection(
+                self.chunks, schema=s, index_params=ip, consistency_level="Strong"
+            )
+        for name, fields in (
+            (self.files, ("source", "size", "mtime_ns", "sha256", "docs")),
+            (self.meta, ("value",)),
+        ):
+            if client.has_collection(name):
+                continue
+            s = client.create_schema(auto_id=False, enable_dynamic_field=False)
+            s.add_field("key", DataType.VARCHAR, is_primary=True, max_length=MAX_VARCHAR)
+            if "source" in fields:
+                s.add_field("source", DataType.VARCHAR, max_length=MAX_VARCHAR)
+                s.add_field("size", DataType.INT64)
+                s.add_field("mtime_ns", DataType.INT64)
+                s.add_field("sha256", DataType.VARCHAR, max_length=64)
+                s.add_field("docs", DataType.JSON)
+                s.add_field("gen", DataType.INT64)
+                s.add_field("removed_gen", DataType.INT64)
+            else:
+                s.add_field("value", DataType.VARCHAR, max_length=MAX_VARCHAR)
+            s.add_field("v", DataType.FLOAT_VECTOR, dim=DUMMY_DIM)
+            ip = client.prepare_index_params()
+            ip.add_index("v", index_type="FLAT", metric_type="L2")
+            client.create_collection(name, schema=s, index_params=ip, consistency_level="Strong")
+
+    # --- reading ---------------------------------------------------------------------
+    def query(self, name: str, expr: str, fields: Sequence[str]) -> list[dict[str, Any]]:
+        """Every row of `name` matching `expr` (an iterator: no 16k result cap)."""
+        if any(f in ("dense", "v") for f in fields) and self.count(name, expr) == 0:
+            # milvus-lite 2.5.1 fails asking an empty segment for vectors; nothing to get.
+            return []
+        it = self.client.query_iterator(
+            name, batch_size=1000, filter=expr, output_fields=list(fields)
+        )
+        out: list[dict[str, Any]] = []
+        try:
+            while True:
+                batch = it.next()
+                if not batch:
+                    break
+                out.extend(dict(r) for r in batch)
+        finally:
+            it.close()
+        return out
+
+    def query_ids(
+        self, name: str, ids: Sequence[int], extra: str, fields: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for start in range(0, len(ids), BATCH):
+            part = ids[start : start + BATCH]
+            expr = _ids_expr(part) + (f" and {extra}" if extra else "")
+            if any(f in ("dense", "v") for f in fields) and self.count(name, expr) == 0:
+                continue
+            rows = self.client.query(name, filter=expr, output_fields=list(fields))
+            out.extend(dict(r) for r in rows)
+        return out
+
+    def state(self) -> tuple[Manifest, int] | None:
+        """The committed manifest and next chunk id, or None before the first commit."""
+        if not self.client.has_collection(self.meta):
+            return None
+        rows = self.client.query(self.meta, filter='key == "state"', output_fields=["value"])
+        if not rows:
+            return None
+        try:
+            raw = json.loads(rows[0]["value"])
+            return Manifest.model_validate(raw["manifest"]), int(raw["next_id"])
+        except (ValueError, KeyError, TypeError, ValidationError):
+            raise IndexCorruptError(
+                f"the state row of Milvus collection {self.meta} is damaged; index into "
+                "a new collection"
+            ) from None
+
+    def count(self, name: str, expr: str) -> int:
+        rows = self.client.query(name, filter=expr, output_fields=["count(*)"])
+        return int(rows[0]["count(*)"]) if rows else 0
+
+
+class MilvusStore:
+    """The read queries `ragkit.index.store.Store` answers, answered from Milvus."""
+
+    def __init__(self, cols: _Collections) -> None:
+        self.cols = cols
+
+    def _files(self, gen: int, source: str | None = None) -> list[dict[str, Any]]:
+        expr = _visible(gen) + (f" and source == {_quote(source)}" if source is not None else "")
+        rows = self.cols.query(
+            self.cols.files, expr, ["key", "source", "size", "mtime_ns", "sha256", "docs"]
+        )
+        return sorted(rows, key=lambda r: str(r["source"]))
+
+    def file_states(self, gen: int) -> dict[str, FileState]:
+        return {
+            r["source"]: FileState(r["source"], r["size"], r["mtime_ns"], r["sha256"])
+            for r in self._files(gen)
+        }
+
+    def file_state(self, source: str, gen: int) -> FileState | None:
+        rows = self._files(gen, source)
+        if not rows:
+            return None
+        r = rows[0]
+        return FileState(r["source"], r["size"], r["mtime_ns"], r["sha256"])
+
+    def chunks_by_id(self, ids: Sequence[int], gen: int) -> dict[int, StoredChunk]:
+        rows = self.cols.query_ids(self.cols.chunks, list(ids), _visible(gen), _CHUNK_FIELDS)
+        return {int(r["id"]): _stored(r) for r in rows}
+
+    def chunk_document_fields(
+        self, ids: Sequence[int], gen: int
+    ) -> dict[int, tuple[str, dict[str, str]]]:
+        rows = self.cols.query_ids(
+            self.cols.chunks, list(ids), _visible(gen), ["id", "file_type", "metadata"]
+        )
+        return {int(r["id"]): (r["file_type"], _metadata_strings(r["metadata"])) for r in rows}
+
+    def chunk_ids_and_hashes(self, gen: int) -> list[tuple[int, str]]:
+        rows = self.cols.query(self.cols.chunks, _visible(gen), ["id", "text_hash"])
+        return sorted((int(r["id"]), str(r["text_hash"])) for r in rows)
+
+    def counts(self, gen: int) -> tuple[int, int]:
+        docs = sum(len(r["docs"]) for r in self._files(gen))
+        return docs, self.cols.count(self.cols.chunks, _visible(gen))
+
+    def documents(self, gen: int) -> list[tuple[str, str, int]]:
+        """(source, key, chunk count) of every visible document."""
+        return [
+            (r["source"], d["key"], int(d["chunks"])) for r in self._files(gen) for d in r["docs"]
+        ]
+
+    def document_infos(self, gen: int, source: str | None = None) -> list[DocumentInfo]:
+        return [
+            DocumentInfo(
+                r["source"], d["key"], d["title"], d["file_type"], int(d["chunks"]), d["pages"]
+            )
+            for r in self._files(gen, source)
+            for d in r["docs"]
+        ]
+
+    def document_chunks(self, key: str, gen: int) -> list[tuple[int, int, str]]:
+        rows = self.cols.query(
+            self.cols.chunks,
+            f"doc_key == {_quote(key)} and {_visible(gen)}",
+            ["ordinal", "char_start", "char_end", "text"],
+        )
+        rows.sort(key=lambda r: int(r["ordinal"]))
+        return [(int(r["char_start"]), int(r["char_end"]), str(r["text"])) for r in rows]
+
+    def cached_vectors(self, hashes: Sequence[str], dim: int) -> dict[str, np.ndarray]:
+        """Dense vectors by text hash, from any chunk row holding that text."""
+        wanted = list(dict.fromkeys(hashes))
+        out: dict[str, np.ndarray] = {}
+        for start in range(0, len(wanted), BATCH):
+            part = wanted[start : start + BATCH]
+            expr = "text_hash in [" + ",".join(_quote(h) for h in part) + "]"
+            if self.cols.count(self.cols.chunks, expr) == 0:
+                continue  # see `_Collections.query`
+            for r in self.cols.client.query(
+                self.cols.chunks, filter=expr, output_fields=["text_hash", "dense"]
+            ):
+                vec = np.asarray(r["dense"], dtype=np.float32)
+                if vec.shape == (dim,):
+                    out[str(r["text_hash"])] = vec
+        return out
+
+
+class MilvusReader:
+    """One committed generation of a knowledge base in Milvus, opened for searching."""
+
+    def __init__(
+        self, index_dir: Path, cols: _Collections, manifest: Manifest, next_id: int
+    ) -> None:
+        self.index_dir = index_dir
+        self.cols = cols
+        self.manifest = manifest
+        self.store = MilvusStore(cols)
+        self._next_id = next_id
+
+    @classmethod
+    def open(cls, index_dir: Path, client: MilvusClient, target: MilvusTarget) -> MilvusReader:
+        cols = _Collections(client, target)
+        state = cols.state() if cols.exist() else None
+        if state is None:
+            raise IndexNotFoundError(
+                f"index {target.label} does not exist; build it first with: "
+                f"ragkit index PATH --index {index_dir.name}"
+            )
+        return cls(index_dir, cols, state[0], state[1])
+
+    @property
+    def generation(self) -> int:
+        return self.manifest.generation
+
+    def is_stale(self) -> bool:
+        state = self.cols.state()
+        return state is None or state[0].generation != self.generation
+
+    def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
+        return self.store.chunks_by_id(ids, self.generation)
+
+    def close(self) -> None:
+        """The client belongs to the knowledge base (`MilvusBackend`), which closes it."""
+
+    def engine_search(
+        self,
+        query: str,
+        vector: np.ndarray | None,
+        want: int,
+        filters: SearchFilter | None,
+        *,
+        fusion: str,
+        dense_weight: float,
+        rrf_k: int,
+        candidates: int,
+    ) -> list[tuple[StoredChunk, float]]:
+        """Up to `want` chunks passing `filters`, best first, ranked by Milvus: dense only
+        (`query` empty), BM25 only (`vector` None) or both fused. Filters are pushed
+        down; what an expression cannot say is checked here, searching deeper."""
+        expr, exact = filter_expr(filters)
+        visible = _visible(self.generation)
+        full = f"{visible} and {expr}" if expr else visible
+        total = max(self.manifest.counts.chunks, 1)
+        depth = want if exact else min(max(want * 4, candidates), total)
+        depth = max(depth, want)
+        while True:
+            ranked = self._ranked(
+                query, vector, depth, full, fusion, dense_weight, rrf_k, candidates
+            )
+            if exact or filters is None:
+                return ranked[:want]
+            fields = self.store.chunk_document_fields([c.id for c, _ in ranked], self.generation)
+            kept = [(c, s) for c, s in ranked if filters.matches(c, fields.get(c.id))]
+            if len(kept) >= want or depth >= total:
+                return kept[:want]
+            depth = min(depth * 4, total, 16_384)
+
+    def _ranked(
+        self,
+        query: str,
+        vector: np.ndarray | None,
+        k: int,
+        expr: str,
+        fusion: str,
+        dense_weight: float,
+        rrf_k: int,
+        candidates: int,
+    ) -> list[tuple[StoredChunk, float]]:
+        from ragkit.retrieval import convex_fuse
+
+        pymilvus = _pymilvus()
+        client = self.cols.client
+        name = self.cols.chunks
+        k = min(k, 16_384)
+        dense_req = None
+        if vector is not None:
+            dense_req = {
+                "data": [np.asarray(vector, dtype=np.float32).reshape(-1).tolist()],
+                "anns_field": "dense",
+                "param": {"metric_type": "IP"},
+            }
+        sparse_req = {"data": [query], "anns_field": "sparse", "param": {"metric_type": "BM25"}}
+        if dense_req is None or not query.strip():
+            req = dense_req if dense_req is not None else sparse_req
+            res = client.search(
+                name,
+                data=req["data"],
+                anns_field=req["anns_field"],
+                search_params=req["param"],
+                limit=k,
+                filter=expr,
+                output_fields=_CHUNK_FIELDS,
+            )
+            return [(_stored(h["entity"]), float(h["distance"])) for h in res[0]]
+        depth = min(max(k, candidates), 16_384)
+        if fusion == "rrf":
+            reqs = [
+                pymilvus.AnnSearchRequest(limit=depth, expr=expr, **r)
+                for r in (dense_req, sparse_req)
+            ]
+            res = client.hybrid_search(
+                name, reqs, pymilvus.RRFRanker(rrf_k), limit=k, output_fields=_CHUNK_FIELDS
+            )
+            return [(_stored(h["entity"]), float(h["distance"])) for h in res[0]]
+        chunks: dict[int, StoredChunk] = {}
+        lists: list[list[tuple[int, float]]] = []
+        for req in (dense_req, sparse_req):
+            res = client.search(
+                name,
+                data=req["data"],
+                anns_field=req["anns_field"],
+                search_params=req["param"],
+                limit=depth,
+                filter=expr,
+                output_fields=_CHUNK_FIELDS,
+            )
+            ranking = []
+            for h in res[0]:
+                chunk = _stored(h["entity"])
+                chunks[chunk.id] = chunk
+                ranking.append((chunk.id, float(h["distance"])))
+            lists.append(ranking)
+        fused = convex_fuse(lists, [dense_weight, 1.0 - dense_weight])[:k]
+        return [(chunks[i], s) for i, s in fused]
+
+
+@dataclass
+class _Plan:
+    """What one write changes: rows to insert and rows to retire, by collection."""
+
+    chunk_rows: list[dict[str, Any]] = field(default_factory=list)
+    file_rows: list[dict[str, Any]] = field(default_factory=list)
+    retire_chunks: list[int] = field(default_factory=list)
+    retire_files: list[str] = field(default_factory=list)
+    next_id: int = 1
+
+    @property
+    def empty(self) -> bool:
+        return not (self.chunk_rows or self.file_rows or self.retire_chunks or self.retire_files)
+
+
+class MilvusWriter:
+    """Adds files to, or removes them from, a knowledge base in Milvus; one generation per
+    call, committed by the meta row. Writers of a local `.db` file take the lock file next
+    to it; writers against a server are not serialised (see the module docstring)."""
+
+    def __init__(
+        self,
+        index_dir: Path,
+        client: MilvusClient,
+        target: MilvusTarget,
+        embedder: Embedder,
+        chunker: Chunker,
+        analyzer: Analyzer,
+        loader_options: LoaderOptions,
+        wait: bool = True,
+    ) -> None:
+        self.index_dir = index_dir
+        self.cols = _Collections(client, target)
+        self.target = target
+        self.embedder = embedder
+        self.chunker = chunker
+        self.analyzer = analyzer
+        self.loader_options = loader_options
+        self.wait = wait
+
+    # --- public ----------------------------------------------------------------------
+    def add(self, paths: Sequence[Path], progress: IndexProgress | None = None) -> IndexReport:
+        started = time.perf_counter()
+        prog = progress or NoProgress()
+        with self._session(prog) as (base, next_id):
+            plan = _Plan(next_id=next_id)
+            outcomes = self._ingest(base, paths, plan, prog)
+            if not plan.empty:
+                self._embed_rows(plan.chunk_rows, prog)
+                self._commit(base, plan, prog)
+        return IndexReport(
+            files=tuple(outcomes),
+            chunks_added=len(plan.chunk_rows),
+            seconds=time.perf_counter() - started,
+        )
+
+    def remove(self, paths: Sequence[Path], progress: IndexProgress | None = None) -> list[str]:
+        prog = progress or NoProgress()
+        with self._session(prog) as (base, next_id):
+            targets = [p.resolve() for p in paths]
+            store = MilvusStore(self.cols)
+            gone = [
+                s
+                for s in store.file_states(base.generation)
+                if any(Path(s) == t or Path(s).is_relative_to(t) for t in targets)
+            ]
+            if gone:
+                plan = _Plan(next_id=next_id)
+                for source in gone:
+                    self._retire_source(source, base.generation, plan)
+                self._commit(base, plan, prog)
+        return gone
+
+    def repair(self, progress: IndexProgress | None = None) -> int:
+        raise RagkitError(
+            f"repair rebuilds a local index folder; index {self.target.label} is kept "
+            "consistent by Milvus — index the files again into it instead"
+        )
+
+    # --- session ---------------------------------------------------------------------
+    @contextmanager
+    def _session(self, prog: IndexProgress) -> Iterator[tuple[Manifest, int]]:
+        if self.target.is_local:
+            lock_dir = Path(self.target.uri).expanduser().resolve().parent
+            lock_dir.mkdir(parents=True, exist_ok=True)
+            with WriteLock(lock_dir, wait=self.wait, on_wait=prog.waiting):
+                yield self._begin()
+        else:
+            yield self._begin()
+
+    def _begin(self) -> tuple[Manifest, int]:
+        """The committed state to build on, after undoing a killed writer's leftovers."""
+        self.cols.create(self.embedder.dim)
+        state = self.cols.state()
+        base = self._check(state[0]) if state is not None else self._fresh_manifest()
+        next_id = state[1] if state is not None else 1
+        gen = base.generation
+        for name in (self.cols.chunks, self.cols.files):
+            self.cols.client.delete(name, filter=f"gen > {gen}")
+            pending = self.cols.query(
+                name, f"removed_gen > {gen} and removed_gen < {LIVE}", self._all_fields(name)
+            )
+            self._rewrite(name, pending, LIVE)
+            self.cols.client.delete(name, filter=f"removed_gen < {gen}")
+        return base, next_id
+
+    def _all_fields(self, name: str) -> list[str]:
+        if name == self.cols.chunks:
+            return [*_CHUNK_FIELDS, "dense"]
+        return ["key", "source", "size", "mtime_ns", "sha256", "docs", "gen", "removed_gen", "v"]
+
+    def _rewrite(self, name: str, rows: list[dict[str, Any]], removed_gen: int) -> None:
+        for row in rows:
+            row["removed_gen"] = removed_gen
+            row.pop("sparse", None)
+        for start in range(0, len(rows), BATCH):
+            self.cols.client.upsert(name, rows[start : start + BATCH])
+
+    def _check(self, manifest: Manifest) -> Manifest:
+        e = manifest.embedder
+        if (e.id, e.dim) != (self.embedder.id, self.embedder.dim):
+            raise IndexMismatchError(
+                f"index {self.target.label} was built with embedder {e.id} (dim {e.dim}) but "
+                f"{self.embedder.id} is configured; use the same RAGKIT_EMBEDDER__MODEL or "
+                "index into a new index"
+            )
+        expected = ChunkerInfo(
+            chunk_size=self.chunker.params.chunk_size,
+            chunk_overlap=self.chunker.params.chunk_overlap,
+        )
+        if manifest.chunker != expected:
+            raise IndexMismatchError(
+                f"index {self.target.label} was built with chunk_size "
+                f"{manifest.chunker.chunk_size}, chunk_overlap {manifest.chunker.chunk_overlap};"
+                " use the same settings or a new index"
+            )
+        return manifest
+
+    def _fresh_manifest(self) -> Manifest:
+        now = now_iso()
+        return Manifest(
+            ragkit_version=__version__,
+            created=now,
+            updated=now,
+            generation=0,
+            embedder=EmbedderInfo(
+                id=self.embedder.id, dim=self.embedder.dim, family=self.embedder.family
+            ),
+            chunker=ChunkerInfo(
+                chunk_size=self.chunker.params.chunk_size,
+                chunk_overlap=self.chunker.params.chunk_overlap,
+            ),
+            analyzer="milvus-bm25-jieba",
+        )
+
+    # --- planning --------------------------------------------------------------------
+    def _ingest(
+        self, base: Manifest, paths: Sequence[Path], plan: _Plan, prog: IndexProgress
+    ) -> list[FileOutcome]:
+        known = {r["source"]: r for r in MilvusStore(self.cols)._files(base.generation)}
+        outcomes: list[FileOutcome] = []
+        files: list[Path] = []
+        walked: list[Path] = []
+        for raw in paths:
+            try:
+                files.extend(iter_files([raw]))
+                if raw.is_dir():
+                    walked.append(raw.resolve())
+            except LoaderError as exc:
+                outcomes.append(FileOutcome(str(raw), "failed", exc.reason))
+                prog.file_done(outcomes[-1])
+        prog.files_found(len(files))
+        seen: set[str] = set()
+        for path in files:
+            source = str(path.resolve())
+            if source in seen:
+                continue
+            seen.add(source)
+            outcome = self._ingest_file(path, source, known.get(source), base.generation, plan)
+            outcomes.append(outcome)
+            prog.file_done(outcome)
+        for source in known:
+            if source in seen or Path(source).exists():
+                continue
+            if any(Path(source).is_relative_to(d) for d in walked):
+                self._retire_source(source, base.generation, plan)
+                outcomes.append(FileOutcome(source, "skipped", "file no longer exists; removed"))
+                prog.file_done(outcomes[-1])
+        return outcomes
+
+    def _ingest_file(
+        self,
+        path: Path,
+        source: str,
+        known: dict[str, Any] | None,
+        gen: int,
+        plan: _Plan,
+    ) -> FileOutcome:
+        try:
+            st = path.stat()
+        except OSError as exc:
+            return FileOutcome(source, "failed", f"cannot read: {exc.strerror}")
+        if known is not None and (known["size"], known["mtime_ns"]) == (
+            st.st_size,
+            st.st_mtime_ns,
+        ):
+            return FileOutcome(source, "unchanged")
+        try:
+            digest = sha256_file(path)
+        except OSError as exc:
+            return FileOutcome(source, "failed", f"cannot read: {exc.strerror}")
+        if known is not None and known["sha256"] == digest:
+            return FileOutcome(source, "unchanged")
+        try:
+            docs = load_file(path, self.loader_options)
+        except UnsupportedFileError as exc:
+            return FileOutcome(source, "skipped", exc.reason)
+        except LoaderError as exc:
+            return FileOutcome(source, "failed", exc.reason)
+        pairs: list[tuple[Document, list[Chunk]]] = [(d, self.chunker.split(d)) for d in docs]
+        if sum(len(c) for _, c in pairs) == 0:
+            return FileOutcome(source, "failed", "no text to index")
+        new_gen = gen + 1
+        # Documents whose key and content are unchanged keep their chunk rows.
+        kept: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for d in known["docs"] if known is not None else []:
+            kept.setdefault((d["key"], d["content_hash"]), []).append(d)
+        doc_entries: list[dict[str, Any]] = []
+        added = changed = 0
+        for doc, chunks in pairs:
+            digest_doc = document_hash(doc)
+            same = kept.get((doc.key, digest_doc))
+            if same:
+                doc_entries.append(same.pop())
+                continue
+            changed += 1
+            pages = [c.page_end for c in chunks if c.page_end is not None]
+            doc_entries.append(
+                {
+                    "key": doc.key,
+                    "title": doc.title,
+                    "file_type": doc.file_type,
+                    "content_hash": digest_doc,
+                    "metadata": doc.metadata,
+                    "chunks": len(chunks),
+                    "pages": max(pages) if pages else None,
+                    "chunk_ids": list(range(plan.next_id, plan.next_id + len(chunks))),
+                }
+            )
+            for chunk in chunks:
+                plan.chunk_rows.append(self._chunk_row(plan.next_id, doc, chunk, new_gen))
+                plan.next_id += 1
+                added += 1
+        gone = [d for ds in kept.values() for d in ds]
+        for d in gone:
+            plan.retire_chunks.extend(int(i) for i in d["chunk_ids"])
+        if known is not None:
+            plan.retire_files.append(str(known["key"]))
+        plan.file_rows.append(
+            {
+                "key": f"{new_gen}:{source}",
+                "source": source,
+                "size": st.st_size,
+                "mtime_ns": st.st_mtime_ns,
+                "sha256": digest,
+                "docs": doc_entries,
+                "gen": new_gen,
+                "removed_gen": LIVE,
+                "v": [0.0] * DUMMY_DIM,
+            }
+        )
+        notes = []
+        if len(docs) > 1 and known is not None:
+            notes.append(
+                f"{changed} of {len(docs)} documents new or changed, {len(gone)} replaced or gone"
+            )
+        skipped_lines = docs[0].metadata.get("skipped_lines") if docs else None
+        if skipped_lines:
+            notes.append(f"skipped bad lines {skipped_lines}")
+        return FileOutcome(source, "indexed", "; ".join(notes), added)
+
+    def _chunk_row(self, chunk_id: int, doc: Document, chunk: Chunk, gen: int) -> dict[str, Any]:
+        start = -1 if chunk.page_start is None else chunk.page_start
+        end = -1 if chunk.page_end is None else chunk.page_end
+        return {
+            "id": chunk_id,
+            "gen": gen,
+            "removed_gen": LIVE,
+            "doc_key": doc.key,
+            "source": doc.source,
+            "file_name": PurePath(doc.source).name,
+            "title": doc.title,
+            "file_type": doc.file_type.lower(),
+            "ordinal": chunk.ordinal,
+            "page_start": start,
+            "page_end": end,
+            "page_last": end if end >= 0 else start,
+            "char_start": chunk.char_start,
+            "char_end": chunk.char_end,
+            "text": chunk.text,
+            "text_hash": text_hash(chunk.text),
+            "metadata": doc.metadata,
+        }
+
+    def _retire_source(self, source: str, gen: int, plan: _Plan) -> None:
+        for r in MilvusStore(self.cols)._files(gen, source):
+            plan.retire_files.append(str(r["key"]))
+            for d in r["docs"]:
+                plan.retire_chunks.extend(int(i) for i in d["chunk_ids"])
+
+    def _embed_rows(self, rows: list[dict[str, Any]], prog: IndexProgress) -> None:
+        """Give every row its dense vector: from a row of the same text, else embedded."""
+        dim = self.embedder.dim
+        cached = MilvusStore(self.cols).cached_vectors([r["text_hash"] for r in rows], dim)
+        todo: dict[str, str] = {}
+        for r in rows:
+            if r["text_hash"] not in cached:
+                todo.setdefault(r["text_hash"], r["text"])
+        prog.embedding(len(todo))
+        items = list(todo.items())
+        for start in range(0, len(items), BATCH):
+            part = items[start : start + BATCH]
+            vectors = self.embedder.embed([t for _, t in part], progress=prog.embedded)
+            for (h, _), v in zip(part, vectors, strict=True):
+                cached[h] = np.asarray(v, dtype=np.float32)
+        for r in rows:
+            r["dense"] = cached[r["text_hash"]].tolist()
+
+    # --- commit ----------------------------------------------------------------------
+    def _commit(self, base: Manifest, plan: _Plan, prog: IndexProgress) -> None:
+        client = self.cols.client
+        new_gen = base.generation + 1
+        prog.stage("vectors")
+        for start in range(0, len(plan.chunk_rows), BATCH):
+            client.insert(self.cols.chunks, plan.chunk_rows[start : start + BATCH])
+        if plan.file_rows:
+            client.insert(self.cols.files, plan.file_rows)
+        # Retired rows stay visible to generation `base` until the commit.
+        if plan.retire_chunks:
+            rows = self.cols.query_ids(
+                self.cols.chunks, plan.retire_chunks, "", self._all_fields(self.cols.chunks)
+            )
+            self._rewrite(self.cols.chunks, rows, new_gen)
+        for start in range(0, len(plan.retire_files), BATCH):
+            keys = plan.retire_files[start : start + BATCH]
+            rows = client.query(
+                self.cols.files,
+                filter="key in [" + ",".join(_quote(k) for k in keys) + "]",
+                output_fields=self._all_fields(self.cols.files),
+            )
+            self._rewrite(self.cols.files, [dict(r) for r in rows], new_gen)
+        prog.stage("commit")
+        store = MilvusStore(self.cols)
+        docs, chunks = store.counts(new_gen)
+        manifest = base.model_copy(
+            update={
+                "generation": new_gen,
+                "updated": now_iso(),
+                "ragkit_version": __version__,
+                "counts": Counts(documents=docs, chunks=chunks),
+            }
+        )
+        value = json.dumps({"manifest": manifest.model_dump(mode="json"), "next_id": plan.next_id})
+        client.upsert(self.cols.meta, [{"key": "state", "value": value, "v": [0.0] * DUMMY_DIM}])
+        # The commit point is passed; rows removed before the previous generation go.
+        for name in (self.cols.chunks, self.cols.files):
+            client.delete(name, filter=f"removed_gen < {new_gen}")
+
+
+class MilvusBackend:
+    """The Milvus side of one knowledge base: its target and one client, opened on first
+    use and closed with the knowledge base."""
+
+    def __init__(self, target: MilvusTarget) -> None:
+        self.target = target
+        self._client: MilvusClient | None = None
+
+    def client(self) -> MilvusClient:
+        if self._client is None:
+            self._client = connect(self.target)
+        return self._client
+
+    def exists(self) -> bool:
+        if self.target.is_local and not Path(self.target.uri).expanduser().exists():
+            return False
+        cols = _Collections(self.client(), self.target)
+        return cols.exist() and cols.state() is not None
+
+    def reader(self, index_dir: Path) -> MilvusReader:
+        if self.target.is_local and not Path(self.target.uri).expanduser().exists():
+            # Opening would create the file: a search must not leave one behind.
+            raise IndexNotFoundError(
+                f"index {self.target.label} does not exist; build it first with: "
+                f"ragkit index PATH --index {index_dir.name}"
+            )
+        return MilvusReader.open(index_dir, self.client(), self.target)
+
+    def writer(
+        self,
+        index_dir: Path,
+        embedder: Embedder,
+        chunker: Chunker,
+        analyzer: Analyzer,
+        loader_options: LoaderOptions,
+        wait: bool = True,
+    ) -> MilvusWriter:
+        return MilvusWriter(
+            index_dir, self.client(), self.target, embedder, chunker, analyzer, loader_options, wait
+        )
+
+    def drop(self) -> None:
+        """Delete the knowledge base's collections (tests, `migrate` into a fresh one)."""
+        cols = _Collections(self.client(), self.target)
+        for name in (cols.chunks, cols.files, cols.meta):
+            if cols.client.has_collection(name):
+                cols.client.drop_collection(name)
+
+    def close(self) -> None:
+        """Close the client and, for a `.db` file, stop this process's milvus-lite on it,
+        so that another process can open the file."""
+        if self._client is None:
+            return
+        client, self._client = self._client, None
+        try:
+            client.close()
+        except Exception:
+            pass
+        if self.target.is_local:
+            from milvus_lite.server_manager import server_manager_instance
+
+            server_manager_instance.release_server(str(Path(self.target.uri).expanduser()))
+
+
+AnyReader = IndexReader | MilvusReader
+"""An opened knowledge base of either backend: what `KnowledgeBase.reader` returns."""
+AnyWriter = IndexWriter | MilvusWriter

@@ -1,0 +1,370 @@
+"""One contract for both index backends: the local folder and Milvus (the real engine,
+milvus-lite 2.5.1, started by these tests; each test its own `.db` file, since
+milvus-lite opens a file from one process at a time). Add, re-add unchanged, change,
+delete, filters, hybrid, Chinese, a killed writer, and reopening in a new process mean
+the same on both. Most tests embed with the hashing fake; one uses the bundled model."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ragkit import HashingEmbedder, KnowledgeBase
+from ragkit.embeddings import Embedder
+from ragkit.embeddings.base import Vectors
+from ragkit.index.milvus import MilvusBackend, MilvusTarget, collection_name, glob_to_like
+from ragkit.retrieval import SearchFilter
+
+ROOT = Path(__file__).resolve().parents[2]
+BACKENDS = ("local", "milvus")
+
+
+class CountingEmbedder(HashingEmbedder):
+    """The hashing fake, counting the texts it embeds."""
+
+    def __init__(self, dim: int = 64) -> None:
+        super().__init__(dim=dim)
+        self.embedded: list[str] = []
+
+    def embed_batch(self, texts: Sequence[str]) -> Vectors:
+        self.embedded.extend(texts)
+        return super().embed_batch(texts)
+
+
+def _backend(kind: str, index: Path) -> MilvusBackend | None:
+    if kind == "local":
+        return None
+    return MilvusBackend(MilvusTarget(str(index / "milvus.db"), collection_name(index.name)))
+
+
+def _open(kind: str, index: Path, embedder: Embedder | None = None) -> KnowledgeBase:
+    return KnowledgeBase.open(
+        index, embedder=embedder or HashingEmbedder(dim=64), backend=_backend(kind, index)
+    )
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    root = tmp_path / "docs"
+    _write(root / "tea.md", "# Tea\n\nGreen tea is steamed or pan-fired soon after picking.")
+    _write(root / "kettle.txt", "The Ember kettle has a warranty of eighteen months.")
+    _write(root / "zh.txt", "雾溪茶园位于云南省，平均海拔一千六百五十米。茶园种植景谷大白茶。")
+    _write(
+        root / "shop" / "items.jsonl",
+        json.dumps({"_id": "a1", "text": "Cast iron teapot, enamelled inside.", "lang": "en"})
+        + "\n"
+        + json.dumps({"_id": "a2", "text": "Glass teapot with a bamboo handle.", "lang": "fr"})
+        + "\n",
+    )
+    return root
+
+
+@pytest.fixture
+def kb(kind: str, tmp_path: Path) -> Iterator[KnowledgeBase]:
+    with _open(kind, tmp_path / "ix") as opened:
+        yield opened
+
+
+def _sources(hits: Sequence[Any]) -> list[str]:
+    return [Path(h.chunk.source).name for h in hits]
+
+
+def test_add_and_readd_unchanged_embeds_nothing(kind: str, tmp_path: Path, corpus: Path) -> None:
+    embedder = CountingEmbedder()
+    with _open(kind, tmp_path / "ix", embedder) as kb:
+        assert not kb.exists
+        report = kb.add([corpus])
+        assert {Path(f.path).name: f.status for f in report.files} == {
+            "tea.md": "indexed",
+            "kettle.txt": "indexed",
+            "zh.txt": "indexed",
+            "items.jsonl": "indexed",
+        }
+        assert kb.exists
+        first = len(embedder.embedded)
+        assert first == report.chunks_added == 5
+        again = kb.add([corpus])
+        assert {f.status for f in again.files} == {"unchanged"}
+        assert len(embedder.embedded) == first
+        assert kb.reader().manifest.counts.chunks == 5
+        assert kb.reader().manifest.counts.documents == 5
+
+
+def test_change_reembeds_only_new_text(kind: str, tmp_path: Path, corpus: Path) -> None:
+    embedder = CountingEmbedder()
+    with _open(kind, tmp_path / "ix", embedder) as kb:
+        kb.add([corpus])
+        before = kb.reader().generation
+        embedder.embedded.clear()
+        _write(corpus / "kettle.txt", "The Ember kettle now has a warranty of two years.")
+        # Same text under a new name: its vector comes from the stored one.
+        _write(corpus / "copy.md", "# Tea\n\nGreen tea is steamed or pan-fired soon after picking.")
+        report = kb.add([corpus])
+        statuses = {Path(f.path).name: f.status for f in report.files}
+        assert statuses["kettle.txt"] == "indexed" and statuses["tea.md"] == "unchanged"
+        assert embedder.embedded == ["The Ember kettle now has a warranty of two years."]
+        assert kb.reader().generation == before + 1
+        hits = kb.search("kettle warranty", k=6, mode="bm25")
+        texts = [h.chunk.text for h in hits]
+        assert "The Ember kettle now has a warranty of two years." in texts
+        assert "The Ember kettle has a warranty of eighteen months." not in texts
+        assert kb.reader().manifest.counts.chunks == 6
+
+
+def test_one_changed_jsonl_record(kind: str, tmp_path: Path, corpus: Path) -> None:
+    with _open(kind, tmp_path / "ix") as kb:
+        kb.add([corpus])
+        items = corpus / "shop" / "items.jsonl"
+        lines = items.read_text(encoding="utf-8").splitlines()
+        lines[1] = json.dumps({"_id": "a2", "text": "Glass teapot, cork lid.", "lang": "fr"})
+        items.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        report = kb.add([items])
+        assert report.chunks_added == 1
+        docs = {d.key: d.chunks for d in kb.documents(items)}
+        assert len(docs) == 2 and set(docs.values()) == {1}
+        assert kb.chunk(kb.search("cork lid", k=1, mode="bm25")[0].chunk.id) is not None
+
+
+def test_deleted_and_removed_files_leave_nothing(kind: str, tmp_path: Path, corpus: Path) -> None:
+    with _open(kind, tmp_path / "ix") as kb:
+        kb.add([corpus])
+        old = kb.search("kettle warranty", k=1, mode="bm25")[0].chunk.id
+        (corpus / "kettle.txt").unlink()
+        report = kb.add([corpus])
+        assert [f.reason for f in report.files if f.status == "skipped"] == [
+            "file no longer exists; removed"
+        ]
+        assert kb.chunk(old) is None
+        assert "kettle.txt" not in _sources(kb.search("kettle warranty", k=10))
+        gone = kb.remove([corpus / "shop"])
+        assert [Path(g).name for g in gone] == ["items.jsonl"]
+        assert sorted(Path(d.source).name for d in kb.documents()) == ["tea.md", "zh.txt"]
+        assert kb.reader().manifest.counts.chunks == 2
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_search_modes(kb: KnowledgeBase, corpus: Path, mode: str) -> None:
+    kb.add([corpus])
+    hits = kb.search("Ember kettle warranty", k=3, mode=mode)  # type: ignore[arg-type]
+    assert _sources(hits)[0] == "kettle.txt"
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    assert hits[0].chunk.location.endswith("kettle.txt")
+
+
+def test_rrf_fusion(kind: str, tmp_path: Path, corpus: Path) -> None:
+    backend = _backend(kind, tmp_path / "ix")
+    with KnowledgeBase.open(
+        tmp_path / "ix", embedder=HashingEmbedder(dim=64), fusion="rrf", backend=backend
+    ) as kb:
+        kb.add([corpus])
+        hits = kb.search("Ember kettle warranty", k=3)
+        assert _sources(hits)[0] == "kettle.txt"
+        # Both rankings put the kettle first: 2 / (60 + 1).
+        assert hits[0].score == pytest.approx(2 / 61, rel=1e-4)
+
+
+def test_chinese_found_by_bm25(kb: KnowledgeBase, corpus: Path) -> None:
+    kb.add([corpus])
+    assert _sources(kb.search("茶园海拔多少米", k=1))[0] == "zh.txt"
+    assert _sources(kb.search("景谷大白茶", k=1, mode="bm25"))[0] == "zh.txt"
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (SearchFilter(path_glob="*.txt"), {"kettle.txt", "zh.txt"}),
+        (SearchFilter(path_glob="*/shop/*"), {"items.jsonl"}),
+        (SearchFilter(path_glob="[kz]*.txt"), {"kettle.txt", "zh.txt"}),
+        (SearchFilter(file_types=frozenset({"MD", ".jsonl"})), {"tea.md", "items.jsonl"}),
+        (SearchFilter(metadata={"id": "a2"}), {"items.jsonl"}),
+        (SearchFilter(page_min=1), set()),
+    ],
+)
+def test_filters(
+    kb: KnowledgeBase, corpus: Path, filters: SearchFilter, expected: set[str]
+) -> None:
+    kb.add([corpus])
+    hits = kb.search("tea kettle teapot", k=10, filters=filters)
+    assert set(_sources(hits)) == expected
+    if filters.metadata:
+        assert [h.chunk.text for h in hits] == ["Glass teapot with a bamboo handle."]
+
+
+def test_page_filter_on_pdf(kb: KnowledgeBase, tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    for text in ("Page one talks about oolong.", "Page two about puerh.", "Page three: oolong."):
+        pdf.add_page()
+        pdf.set_font("helvetica", size=12)
+        pdf.cell(text=text)
+    path = tmp_path / "pdfs" / "tea_notes.pdf"
+    path.parent.mkdir()
+    pdf.output(str(path))
+    kb.add([path])
+    hits = kb.search("oolong", k=5, filters=SearchFilter(page_min=2, page_max=3))
+    assert hits and all(h.chunk.page_start is not None for h in hits)
+    assert all(2 <= (h.chunk.page_end or 0) and (h.chunk.page_start or 0) <= 3 for h in hits)
+    assert kb.documents()[0].pages is not None
+
+
+def test_mmr_and_documents(kb: KnowledgeBase, corpus: Path) -> None:
+    kb.add([corpus])
+    hits = kb.search("teapot", k=2, mmr_lambda=0.5)
+    assert len(hits) == 2
+    infos = {Path(d.source).name for d in kb.documents()}
+    assert infos == {"tea.md", "kettle.txt", "zh.txt", "items.jsonl"}
+    key = next(d.key for d in kb.documents() if d.source.endswith("tea.md"))
+    assert kb.page_text(corpus / "tea.md") is not None
+    assert key
+
+
+_CHILD = textwrap.dedent(
+    """
+    import json, os, signal, sys
+    from pathlib import Path
+    sys.path.insert(0, sys.argv[1])
+    from test_backend_contract import _open
+    kind, index, action = sys.argv[2], Path(sys.argv[3]), sys.argv[4]
+    kb = _open(kind, index)
+    if action == "kill-at-commit":
+        # Die the moment before the commit point, as `kill -9` would.
+        def die(*args, **kwargs):
+            os.kill(os.getpid(), signal.SIGKILL)
+        if kind == "local":
+            import ragkit.index.engine as engine
+            engine.write_manifest = die
+        else:
+            client = kb.backend.client()
+            upsert = client.upsert
+            client.upsert = lambda name, rows, **kw: (
+                die() if name.endswith("_meta") else upsert(name, rows, **kw)
+            )
+        kb.add([Path(sys.argv[5])])
+    hits = kb.search("Ember kettle warranty", k=5, mode="bm25")
+    print(json.dumps({
+        "texts": [h.chunk.text for h in hits],
+        "docs": sorted(Path(d.source).name for d in kb.documents()),
+        "generation": kb.reader().generation,
+    }))
+    kb.close()
+    """
+)
+
+
+def _child(tmp_path: Path, kind: str, index: Path, action: str, *args: str) -> dict[str, Any]:
+    script = tmp_path / "child.py"
+    script.write_text(_CHILD, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "ignore",
+            str(script),
+            str(Path(__file__).parent),
+            kind,
+            str(index),
+            action,
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    if action == "kill-at-commit":
+        assert proc.returncode == -9, proc.stderr[-2000:]
+        return {}
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_reopen_in_new_process(kind: str, tmp_path: Path, corpus: Path) -> None:
+    index = tmp_path / "ix"
+    with _open(kind, index) as kb:
+        kb.add([corpus])
+        generation = kb.reader().generation
+    seen = _child(tmp_path, kind, index, "read")
+    assert seen["texts"][0] == "The Ember kettle has a warranty of eighteen months."
+    assert seen["docs"] == ["items.jsonl", "items.jsonl", "kettle.txt", "tea.md", "zh.txt"]
+    assert seen["generation"] == generation
+
+
+def test_killed_writer_leaves_nothing_visible(kind: str, tmp_path: Path, corpus: Path) -> None:
+    index = tmp_path / "ix"
+    with _open(kind, index) as kb:
+        kb.add([corpus])
+        generation = kb.reader().generation
+    _write(corpus / "kettle.txt", "The Ember kettle now has a warranty of two years.")
+    _write(corpus / "new.txt", "A new kettle manual, never committed.")
+    _child(tmp_path, kind, index, "kill-at-commit", str(corpus))
+    seen = _child(tmp_path, kind, index, "read")
+    assert seen["generation"] == generation
+    assert "The Ember kettle has a warranty of eighteen months." in seen["texts"]
+    assert not any("two years" in t or "never committed" in t for t in seen["texts"])
+    assert "new.txt" not in seen["docs"]
+    # The next writer undoes the leftovers and commits the change once.
+    with _open(kind, index) as kb:
+        report = kb.add([corpus])
+        assert {Path(f.path).name for f in report.files if f.status == "indexed"} == {
+            "kettle.txt",
+            "new.txt",
+        }
+        texts = [h.chunk.text for h in kb.search("kettle warranty", k=10, mode="bm25")]
+        assert texts.count("The Ember kettle now has a warranty of two years.") == 1
+        assert "The Ember kettle has a warranty of eighteen months." not in texts
+        assert kb.reader().manifest.counts.chunks == 6
+
+
+def test_glob_to_like() -> None:
+    assert glob_to_like("*.pdf") == '"%.pdf"'
+    assert glob_to_like("my_file?.md") == '"my\\\\_file_.md"'
+    assert glob_to_like("[ab]*.md") is None
+
+
+def test_missing_milvus_index_is_one_clear_line(tmp_path: Path) -> None:
+    from ragkit.errors import IndexNotFoundError
+
+    with _open("milvus", tmp_path / "nothing") as kb:
+        assert not kb.exists
+        with pytest.raises(IndexNotFoundError, match="does not exist; build it first"):
+            kb.search("anything")
+
+
+@pytest.mark.slow
+def test_real_embedder_on_milvus(tmp_path: Path, samples: Path) -> None:
+    """The bundled model end to end on Milvus: the same top hit as the local index."""
+    from ragkit.embeddings import make_embedder
+
+    embedder = make_embedder("bundled")
+    tops = []
+    for kind in BACKENDS:
+        with _open(kind, tmp_path / kind, embedder) as kb:
+            kb.add([samples])
+            hits = kb.search("What is the warranty of the kettle?", k=3, mode="dense")
+            tops.append([h.chunk.text for h in hits])
+    assert tops[0] == tops[1]
+    vec = np.asarray(embedder.embed(["x"]))
+    assert vec.shape[1] == embedder.dim
