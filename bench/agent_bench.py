@@ -52,6 +52,7 @@ from ragkit.agent import Agent, AgentOptions, AgentResult, ToolContext, builtin_
 from ragkit.embeddings import make_embedder  # noqa: E402
 from ragkit.llm import GenerationOptions, LlamaCppChatModel, bundled_gguf_path  # noqa: E402
 from ragkit.llm.base import ChatModel  # noqa: E402
+from ragkit.options import Models  # noqa: E402
 
 GEN = GenerationOptions(max_tokens=48, temperature=0.0, seed=0)
 
@@ -189,7 +190,9 @@ def main() -> None:
         tasks = calc + docs
     results = []
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
-        kb = KnowledgeBase.open(Path(tmp) / "kb", embedder=make_embedder("bundled-int8"))
+        kb = KnowledgeBase.open(
+            Path(tmp) / "kb", models=Models(embedder=make_embedder("bundled-int8"))
+        )
         kb.add([ROOT / "samples" / "corpus"])
         for name in args.backends.split(","):
             with backend(name.strip(), stack) as model:

@@ -57,6 +57,7 @@ import sys
 import time
 
 from ragkit import HashingEmbedder, KnowledgeBase
+from ragkit.options import Models
 
 
 class Events:
@@ -88,7 +89,7 @@ class Events:
 
 events = Events(sys.argv[3])
 events.mark("started")
-kb = KnowledgeBase.open(sys.argv[1], embedder=HashingEmbedder(dim=64))
+kb = KnowledgeBase.open(sys.argv[1], models=Models(embedder=HashingEmbedder(dim=64)))
 kb.add([sys.argv[2]], progress=events)
 events.mark("done")
 """
@@ -202,7 +203,7 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-    from ragkit import KnowledgeBase
+    from ragkit import KnowledgeBase, Models
 
     began = time.monotonic()
     rng = random.Random(args.seed)
@@ -211,7 +212,7 @@ def main() -> int:
     corpus = ChangingCorpus(work / "docs", args.seed, args.files)
     expected_state = ExpectedState()
     writer = Writer(index, corpus.root, work, args.real_model)
-    kb = KnowledgeBase.open(index, embedder=make_embedder(args.real_model))
+    kb = KnowledgeBase.open(index, models=Models(embedder=make_embedder(args.real_model)))
     print(f"scratch folder {work}; corpus {args.files} files; killed process:")
     print("  " + " ".join(writer.command(work / "events")))
     kb.add([corpus.root])

@@ -56,6 +56,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ragkit.options import Models
+
 if TYPE_CHECKING:
     from langchain_community.vectorstores import FAISS
     from langchain_core.documents import Document as LCDocument
@@ -200,7 +202,7 @@ def ragkit_add(docs: Path, index: Path) -> Result:
     embedder, model_load = _ragkit_embedder()
     gc.collect()
     started = time.perf_counter()
-    kb = KnowledgeBase.open(index, embedder=embedder)
+    kb = KnowledgeBase.open(index, models=Models(embedder=embedder))
     report = kb.add([docs])
     seconds = time.perf_counter() - started
     counts = kb.reader().manifest.counts
@@ -225,7 +227,7 @@ def ragkit_query(index: Path, queries: list[str]) -> Result:
     embedder, _ = _ragkit_embedder()
     gc.collect()
     started = time.perf_counter()
-    kb = KnowledgeBase.open(index, embedder=embedder)
+    kb = KnowledgeBase.open(index, models=Models(embedder=embedder))
     kb.reader()
     open_first = time.perf_counter() - started
     kb.close()
@@ -233,19 +235,19 @@ def ragkit_query(index: Path, queries: list[str]) -> Result:
     for _ in range(OPEN_REPEATS):
         gc.collect()
         started = time.perf_counter()
-        again = KnowledgeBase.open(index, embedder=embedder)
+        again = KnowledgeBase.open(index, models=Models(embedder=embedder))
         again.reader()
         reopen.append(time.perf_counter() - started)
         again.close()
 
-    kb = KnowledgeBase.open(index, embedder=embedder)
+    kb = KnowledgeBase.open(index, models=Models(embedder=embedder))
     out: Result = {"open_s": open_first, "reopen_median_s": statistics.median(reopen)}
     for mode in ("hybrid", "dense"):
         out[f"e2e_{mode}"] = _timed(lambda q, m=mode: kb.search(q, k=K, mode=m), queries)
     kb.close()
 
     vectors = {q: embedder.embed_query(q) for q in queries}
-    fixed = KnowledgeBase.open(index, embedder=_precomputed(embedder, vectors))
+    fixed = KnowledgeBase.open(index, models=Models(embedder=_precomputed(embedder, vectors)))
     for mode in ("hybrid", "dense"):
         out[f"noembed_{mode}"] = _timed(
             lambda q, m=mode: fixed.search(q, k=K, mode=m), queries, NOEMBED_ROUNDS

@@ -49,6 +49,7 @@ from ragkit.embeddings import make_embedder  # noqa: E402
 from ragkit.extractive import extract_answer  # noqa: E402
 from ragkit.llm.base import ChatModel, GenerationOptions, Message  # noqa: E402
 from ragkit.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path  # noqa: E402
+from ragkit.options import Models  # noqa: E402
 from ragkit.pipelines import AnswerStream, Prompt, answer  # noqa: E402
 
 SYSTEMS = ("closed", "local", "remote", "extractive")
@@ -263,7 +264,7 @@ def med(values: list[float], fmt: str = "{:6.2f}") -> str:
 
 def build(path: Path, corpus: Path) -> KnowledgeBase:
     embedder = make_embedder("bundled-int8")
-    kb = KnowledgeBase.open(path, embedder=embedder, query_embedder=embedder)
+    kb = KnowledgeBase.open(path, models=Models(embedder=embedder, query_embedder=embedder))
     kb.add([corpus])
     return kb
 

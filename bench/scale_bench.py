@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ragkit.options import Models
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "scifact"
 
@@ -230,7 +232,7 @@ def main() -> None:
             write_corpus(corpus, n)
             synth = SyntheticEmbedder(base, args.sigma)
             index = (args.keep or work) / f"ix-{n}"
-            kb = KnowledgeBase.open(index, embedder=synth.embedder)
+            kb = KnowledgeBase.open(index, models=Models(embedder=synth.embedder))
             t0 = time.perf_counter()
             kb.add([corpus])
             build = time.perf_counter() - t0

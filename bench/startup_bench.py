@@ -23,6 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ragkit.options import Models
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -45,7 +47,7 @@ def build_index(work: Path) -> Path:
     docs.mkdir()
     for i in range(20):
         (docs / f"doc{i}.md").write_text(f"# Doc {i}\n\nSome text about topic {i}.\n")
-    kb = KnowledgeBase.open(work / "ix", embedder=HashingEmbedder(dim=64))
+    kb = KnowledgeBase.open(work / "ix", models=Models(embedder=HashingEmbedder(dim=64)))
     kb.add([docs])
     kb.close()
     return work / "ix"

@@ -33,6 +33,7 @@ from ragkit.embeddings import make_embedder  # noqa: E402
 from ragkit.llm.base import ChatModel, GenerationOptions  # noqa: E402
 from ragkit.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path  # noqa: E402
 from ragkit.llm.openai_compat import OpenAICompatChatModel  # noqa: E402
+from ragkit.options import Models  # noqa: E402
 from ragkit.pipelines import answer  # noqa: E402
 
 # Not among QUESTIONS: llama.cpp reuses the cached prefix of an identical prompt, which
@@ -61,7 +62,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         local = LlamaCppChatModel(bundled_gguf_path(), n_ctx=2048)
         kb = KnowledgeBase.open(
-            Path(tmp) / "ix", embedder=make_embedder("bundled-int8"), chat_model=local
+            Path(tmp) / "ix",
+            models=Models(embedder=make_embedder("bundled-int8"), chat_model=local),
         )
         kb.add([ROOT / "samples" / "corpus"])
         server = nullcontext(None) if args.no_remote else llama_server()

@@ -37,8 +37,8 @@ if TYPE_CHECKING:
         ScriptedChatModel,
     )
     from ragkit.loaders import LoaderOptions
+    from ragkit.options import AnswerOptions, IndexOptions, Models, SearchFilter, SearchOptions
     from ragkit.rerank import CrossEncoderReranker, Reranker
-    from ragkit.retrieval import SearchFilter
     from ragkit.types import (
         Answer,
         Citation,
@@ -79,7 +79,11 @@ _EXPORTS: dict[str, str] = {
     "RagkitError": "ragkit.errors",
     "Reranker": "ragkit.rerank",
     "ScriptedChatModel": "ragkit.llm",
-    "SearchFilter": "ragkit.retrieval",
+    "SearchFilter": "ragkit.options",
+    "SearchOptions": "ragkit.options",
+    "AnswerOptions": "ragkit.options",
+    "IndexOptions": "ragkit.options",
+    "Models": "ragkit.options",
     "SearchHit": "ragkit.types",
     "SentenceTransformerEmbedder": "ragkit.embeddings",
     "StoredChunk": "ragkit.types",
@@ -99,6 +103,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "Answer",
+    "AnswerOptions",
     "ChatModel",
     "ChunkerParams",
     "Citation",
@@ -114,6 +119,7 @@ __all__ = [
     "IndexCorruptError",
     "IndexMismatchError",
     "IndexNotFoundError",
+    "IndexOptions",
     "IndexReport",
     "KnowledgeBase",
     "LlamaCppChatModel",
@@ -121,12 +127,14 @@ __all__ = [
     "LoaderOptions",
     "Message",
     "ModelError",
+    "Models",
     "PromptTooLongError",
     "RagkitError",
     "Reranker",
     "ScriptedChatModel",
     "SearchFilter",
     "SearchHit",
+    "SearchOptions",
     "SentenceTransformerEmbedder",
     "StoredChunk",
     "__version__",

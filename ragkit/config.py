@@ -23,7 +23,8 @@ from pydantic_settings import (
 )
 
 from ragkit.errors import ConfigError
-from ragkit.types import SearchMode
+from ragkit.llm.base import GenerationOptions
+from ragkit.options import AnswerFields, SearchFields
 
 BUNDLED = "bundled"
 
@@ -155,9 +156,16 @@ class LLMSettings(_Section):
     n_batch: int = Field(
         512, ge=8, le=8192, description="llama_cpp: prompt tokens evaluated per batch."
     )
-    max_tokens: int = Field(256, ge=1, description="Most tokens one answer may generate.")
-    temperature: float = Field(0.1, ge=0.0, le=2.0)
-    repeat_penalty: float = Field(1.1, ge=0.5, le=2.0, description="Local models: >1 curbs loops.")
+    max_tokens: int = Field(
+        GenerationOptions.max_tokens, ge=1, description="Most tokens one answer may generate."
+    )
+    temperature: float = Field(GenerationOptions.temperature, ge=0.0, le=2.0)
+    repeat_penalty: float = Field(
+        GenerationOptions.repeat_penalty,
+        ge=0.5,
+        le=2.0,
+        description="Local models: >1 curbs loops.",
+    )
     seed: int = Field(0, description="Sampling seed, for repeatable answers.")
     stop: list[str] = Field(
         default_factory=list, description="Stop sequences: generation ends before any of them."
@@ -179,41 +187,17 @@ class PromptSettings(_Section):
     )
 
 
-class AnswerSettings(_Section):
-    mode: Literal["generate", "extractive"] = Field(
-        "generate",
-        description="'generate' (the chat model writes the answer) or 'extractive' (the "
-        "best sentences of the sources, no model).",
-    )
-    sentences: int = Field(3, ge=1, le=20, description="Sentences an extractive answer gives.")
-    history_share: float = Field(
-        0.25, ge=0.0, le=0.9, description="Share of the prompt budget chat history may use."
-    )
+class AnswerSettings(AnswerFields):
+    """Section `answer`: the fields of `ragkit.options.AnswerFields`."""
 
 
-class RetrievalSettings(_Section):
-    mode: SearchMode = Field("hybrid", description="hybrid, dense or bm25.")
-    k: int = Field(5, ge=1, le=1000, description="Results for search.")
-    ask_k: int = Field(4, ge=1, le=50, description="Sources given to the model by ask.")
-    fusion: Literal["convex", "rrf"] = Field(
-        "convex", description="Hybrid fusion: convex (weighted scaled scores) or rrf."
-    )
-    dense_weight: float = Field(
-        0.5, ge=0.0, le=1.0, description="Convex fusion: weight of dense scores (BM25: 1 - w)."
-    )
-    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
-    candidates: int = Field(50, ge=1, description="Candidates each retriever gives fusion.")
+class RetrievalSettings(SearchFields):
+    """Section `retrieval`: the fields of `ragkit.options.SearchFields`, plus the reranker."""
+
     reranker_model: Path | None = Field(
         None, description="A sentence-transformers CrossEncoder folder; unset: no reranking."
     )
-    rerank_depth: int = Field(50, ge=1, description="Candidates the reranker rescores.")
-    reranker_batch_size: int = Field(16, ge=1)
-    multi_query: int = Field(
-        0, ge=0, le=10, description="Query variants the chat model writes (0: off)."
-    )
-    mmr_lambda: float | None = Field(
-        None, ge=0.0, le=1.0, description="MMR trade-off (1: relevance only); unset: off."
-    )
+    reranker_batch_size: int = Field(16, ge=1, description="Pairs the reranker scores at once.")
 
 
 class LoaderSettings(_Section):

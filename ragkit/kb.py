@@ -1,15 +1,18 @@
 """`KnowledgeBase`: the public, typed entry point for Python callers.
 
-It ties one index folder to an embedder, chunker, analyzer and (for `ask`) a chat model,
-all passed in as typed objects or built from defaults (the bundled models). Search options
-(filters, MMR, a reranker, multi-query variants written by the chat model) are passed
-through to the `Retriever`; all are off unless asked for. Models load
-lazily and are cached on the instance, never in module globals. The reader is reopened
-when another process commits a newer generation. `documents`, `chunk` and `page_text`
-let an application show what is indexed without reaching into the index's store; an
-instance is not safe to share between threads without the caller's own lock. Leaves out
-configuration files and environment variables: `ragkit.config` and the CLI turn those
-into arguments here.
+It ties one index folder to its models (`Models`: embedder, question embedder, chat model,
+reranker; None = the bundled ones, loaded on first use) and to three groups of options,
+each a frozen type declared once in ragkit.options: `IndexOptions` (how files become
+chunks), `SearchOptions` (how `search` ranks) and `AnswerOptions` (how `ask` answers).
+Per-call changes go through `options.with_(...)` or the few keyword shortcuts of `search`
+and `ask`. `ask_stream` is the one conversation path of ragkit: with a conversation
+`history` it rewrites a follow-up into a standalone question, searches for that, and
+answers with the history in the prompt, the guard (when set) filtering question, history,
+retrieved chunks and answer. The CLI, the web page, `/v1`, the terminal chat and the
+agent's chat sessions all answer through it. The reader is reopened when another process
+commits a newer generation. An instance is not safe to share between threads without the
+caller's own lock. Leaves out configuration files and environment variables:
+`ragkit.config` and `ragkit.wiring` turn those into the option objects here.
 """
 
 from __future__ import annotations
@@ -35,13 +38,12 @@ from ragkit.llm.base import ChatModel, GenerationOptions, Message
 from ragkit.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path
 from ragkit.loaders import LoaderOptions, load_file
 from ragkit.multiquery import generate_variants
-from ragkit.pipelines import AnswerStream, Prompt, answer
+from ragkit.options import AnswerOptions, IndexOptions, Models, SearchFilter, SearchOptions
+from ragkit.pipelines import AnswerStream, Prompt, answer, standalone_question
 from ragkit.prompts import PromptTemplates
-from ragkit.rerank import Reranker
-from ragkit.retrieval import Fusion, Retriever, SearchFilter
+from ragkit.retrieval import Retriever
 from ragkit.types import (
     Answer,
-    AnswerMode,
     Document,
     DocumentInfo,
     IndexReport,
@@ -62,49 +64,30 @@ class KnowledgeBase:
 
     def __init__(
         self,
-        path: Path,
-        embedder: Embedder,
-        chunker: ChunkerParams,
-        loader_options: LoaderOptions,
-        chat_model: ChatModel | None,
-        generation: GenerationOptions,
-        templates: PromptTemplates,
-        rrf_k: int = 60,
-        candidates: int = 50,
-        ivf_threshold: int = 50_000,
-        query_embedder: Embedder | None = None,
-        reranker: Reranker | None = None,
-        rerank_depth: int = 50,
-        multi_query: int = 0,
-        answer_mode: AnswerMode = "generate",
-        extract_sentences: int = 3,
-        history_share: float = 0.25,
-        fusion: Fusion = "convex",
-        dense_weight: float = 0.5,
+        path: str | Path,
+        *,
+        models: Models | None = None,
+        index: IndexOptions | None = None,
+        search: SearchOptions | None = None,
+        answer: AnswerOptions | None = None,
         guard: Guard | None = None,
         backend: MilvusBackend | None = None,
     ) -> None:
-        self.path = path
+        models = models or Models()
+        index = index or IndexOptions()
+        self.path = Path(path)
         self.backend = backend
-        self.fusion = fusion
-        self.dense_weight = dense_weight
+        self.models = models
+        self.index_options = index
+        self.search_options = search or SearchOptions()
+        self.answer_options = answer or AnswerOptions()
         self.guard = guard
-        self.answer_mode: AnswerMode = answer_mode
-        self.extract_sentences = extract_sentences
-        self.history_share = history_share
-        self.reranker = reranker
-        self.rerank_depth = rerank_depth
-        self.multi_query = multi_query
-        self.ivf_threshold = ivf_threshold
-        self.query_embedder = query_embedder or embedder
-        self.embedder = embedder
-        self.chunker_params = chunker
-        self.loader_options = loader_options
-        self.generation = generation
-        self.templates = templates
-        self.rrf_k = rrf_k
-        self.candidates = candidates
-        self._chat_model = chat_model
+        self.embedder: Embedder = models.embedder or make_embedder("bundled-int8")
+        self.query_embedder: Embedder = models.query_embedder or self.embedder
+        self.chunker_params = index.chunker or ChunkerParams()
+        self.loader_options = index.loader or LoaderOptions()
+        self.templates = models.prompts or PromptTemplates()
+        self._chat_model = models.chat_model
         self._analyzer = Analyzer()
         self._reader: AnyReader | None = None
         # The file `page_text` read last, keyed by what identifies its content, so paging
@@ -116,64 +99,51 @@ class KnowledgeBase:
         cls,
         path: str | Path,
         *,
-        embedder: Embedder | None = None,
-        chunker: ChunkerParams | None = None,
-        loader_options: LoaderOptions | None = None,
-        chat_model: ChatModel | None = None,
-        generation: GenerationOptions | None = None,
-        templates: PromptTemplates | None = None,
-        rrf_k: int = 60,
-        candidates: int = 50,
-        ivf_threshold: int = 50_000,
-        query_embedder: Embedder | None = None,
-        reranker: Reranker | None = None,
-        rerank_depth: int = 50,
-        multi_query: int = 0,
-        answer_mode: AnswerMode = "generate",
-        extract_sentences: int = 3,
-        history_share: float = 0.25,
-        fusion: Fusion = "convex",
-        dense_weight: float = 0.5,
+        models: Models | None = None,
+        index: IndexOptions | None = None,
+        search: SearchOptions | None = None,
+        answer: AnswerOptions | None = None,
         guard: Guard | None = None,
         backend: MilvusBackend | None = None,
     ) -> KnowledgeBase:
-        """Open (or prepare to create) the index at `path`. Defaults: the bundled
-        all-MiniLM-L6-v2 embedder and, for `ask`, the bundled SmolLM2 GGUF.
-        `query_embedder` embeds questions (default: `embedder`); it must be of the same
-        family as the index's embedder, e.g. the int8 ONNX copy of the same model.
-        `reranker` (e.g. `CrossEncoderReranker`) rescores the top `rerank_depth`
-        candidates of every search. `multi_query` > 0 has the chat model write that many
-        variants of every query, fused with RRF (RAG-Fusion); 0 = off. `answer_mode`
-        is how `ask` answers by default: "generate" (the chat model) or "extractive"
-        (the `extract_sentences` best source sentences, no model); `history_share` is
-        the part of the prompt budget chat history may take. `fusion` and `dense_weight`
-        choose how hybrid search fuses dense and BM25 (ragkit.retrieval). `guard` (e.g.
-        `ragkit.guard.default_guard()`) filters questions, retrieved chunks and answers in
-        `ask`; None = no filtering. `backend` keeps the index in Milvus
+        """Open (or prepare to create) the index at `path`. `models` defaults to the
+        bundled all-MiniLM-L6-v2 embedder and, for `ask`, the bundled GGUF chat model;
+        `index`, `search` and `answer` default to the options' own defaults; `guard`
+        (e.g. `ragkit.guard.default_guard()`) filters questions, retrieved chunks and
+        answers in `ask`; None = no filtering. `backend` keeps the index in Milvus
         (ragkit.index.milvus) instead of the folder `path`."""
         return cls(
-            Path(path),
-            embedder or make_embedder("bundled-int8"),
-            chunker or ChunkerParams(),
-            loader_options or LoaderOptions(),
-            chat_model,
-            generation or GenerationOptions(),
-            templates or PromptTemplates(),
-            rrf_k,
-            candidates,
-            ivf_threshold,
-            query_embedder,
-            reranker,
-            rerank_depth,
-            multi_query,
-            answer_mode,
-            extract_sentences,
-            history_share,
-            fusion,
-            dense_weight,
-            guard,
-            backend,
+            path,
+            models=models,
+            index=index,
+            search=search,
+            answer=answer,
+            guard=guard,
+            backend=backend,
         )
+
+    def with_chat_model(self, model: ChatModel) -> KnowledgeBase:
+        """The same index and options answered by `model` (e.g. a conversation's own)."""
+        return KnowledgeBase(
+            self.path,
+            models=replace(
+                self.models,
+                embedder=self.embedder,
+                query_embedder=self.query_embedder,
+                chat_model=model,
+                prompts=self.templates,
+            ),
+            index=self.index_options,
+            search=self.search_options,
+            answer=self.answer_options,
+            guard=self.guard,
+            backend=self.backend,
+        )
+
+    @property
+    def generation(self) -> GenerationOptions:
+        """The sampling options answers use unless a call gives its own."""
+        return self.answer_options.generation or GenerationOptions()
 
     @property
     def exists(self) -> bool:
@@ -207,7 +177,7 @@ class KnowledgeBase:
             self._analyzer,
             self.loader_options,
             wait=wait,
-            ivf_threshold=self.ivf_threshold,
+            ivf_threshold=self.index_options.ivf_threshold,
         )
 
     def remove(self, paths: Sequence[str | Path]) -> list[str]:
@@ -283,52 +253,40 @@ class KnowledgeBase:
             return doc.text
         return next((p.text for p in doc.pages if p.number == page), None)
 
-    def retriever(self) -> Retriever:
+    def retriever(self, options: SearchOptions | None = None) -> Retriever:
+        """A retriever over the current generation with `options` (default: the knowledge
+        base's search options)."""
         return Retriever(
             self.reader(),
             self.query_embedder,
             self._analyzer,
-            self.rrf_k,
-            self.candidates,
-            reranker=self.reranker,
-            rerank_depth=self.rerank_depth,
-            fusion=self.fusion,
-            dense_weight=self.dense_weight,
+            options or self.search_options,
+            reranker=self.models.reranker,
         )
 
     def search(
         self,
         query: str,
-        k: int = 5,
-        mode: SearchMode = "hybrid",
+        options: SearchOptions | None = None,
         *,
+        k: int | None = None,
+        mode: SearchMode | None = None,
         filters: SearchFilter | None = None,
-        mmr_lambda: float | None = None,
-        rerank: bool = True,
-        multi_query: int | None = None,
     ) -> list[SearchHit]:
-        """The k best chunks for `query`. `filters` restricts them (path glob, file type,
-        pages, metadata); `mmr_lambda` in 0..1 diversifies them (None = off); `rerank`
-        uses the configured reranker, if any; `multi_query` overrides the number of
-        model-written query variants (0 = off; None = as opened)."""
+        """The best chunks for `query`, ranked as `options` say (default: the knowledge
+        base's `search_options`); `k`, `mode` and `filters` change those for this call."""
         if not query.strip():
             raise EmptyQueryError("the query is empty; give a question or some search words")
-        return self.retriever().search_multi(
-            query,
-            self._variants(query, multi_query),
-            k,
-            mode,
-            filters=filters,
-            mmr_lambda=mmr_lambda,
-            rerank=rerank,
-        )
+        chosen = (options or self.search_options).with_(k=k, mode=mode, filters=filters)
+        return self.retriever(chosen).search_multi(query, self._variants(query, chosen))
 
-    def _variants(self, query: str, multi_query: int | None) -> list[str]:
+    def _variants(self, query: str, options: SearchOptions) -> list[str]:
         """Model-written rephrasings of `query` (without it), or none when off."""
-        n = self.multi_query if multi_query is None else multi_query
-        if n <= 0:
+        if options.multi_query <= 0:
             return []
-        return generate_variants(query, self.chat_model, n, templates=self.templates)[1:]
+        return generate_variants(
+            query, self.chat_model, options.multi_query, templates=self.templates
+        )[1:]
 
     @property
     def chat_model(self) -> ChatModel:
@@ -344,38 +302,30 @@ class KnowledgeBase:
     def ask_stream(
         self,
         question: str,
-        k: int = 4,
-        mode: SearchMode = "hybrid",
+        options: AnswerOptions | None = None,
         *,
-        filters: SearchFilter | None = None,
-        mmr_lambda: float | None = None,
-        rerank: bool = True,
-        multi_query: int | None = None,
-        answer_mode: AnswerMode | None = None,
+        search: SearchOptions | None = None,
         history: Sequence[Message] = (),
-        evidence: bool = False,
-        generation: GenerationOptions | None = None,
+        k: int | None = None,
     ) -> AnswerStream:
         """Like `ask`, but iterate the result for the answer's pieces as they arrive."""
         if not question.strip():
             raise EmptyQueryError("the question is empty; ask something about your documents")
+        opts = (options or self.answer_options).with_(k=k)
         session = GuardSession(self.guard) if self.guard is not None else None
-        # Search gets the filtered question too: multi-query hands it to the model.
-        prompt_question = session.check_input(question) if session is not None else question
-        hits = self.search(
-            prompt_question,
-            k,
-            mode,
-            filters=filters,
-            mmr_lambda=mmr_lambda,
-            rerank=rerank,
-            multi_query=multi_query,
-        )
+        # The model sees only filtered texts: the rewrite, search (multi-query hands the
+        # question to the model) and the answer prompt all get the filtered question.
+        asked = session.check_input(question) if session is not None else question
+        if session is not None:
+            history = session.check_history(history)
+        standalone = asked.strip()
+        if opts.rewrite and opts.mode == "generate" and _has_turns(history):
+            standalone = standalone_question(self.chat_model, asked, history, self.generation.seed)
+        hits = self.search(standalone, (search or self.search_options).with_(k=opts.k))
         if session is not None:
             hits = session.check_hits(hits)
-            history = session.check_history(history)
-        if (answer_mode or self.answer_mode) == "extractive":
-            found = extract_answer(question, hits, self.scorer(), self.extract_sentences)
+        if opts.mode == "extractive":
+            found = extract_answer(standalone, hits, self.scorer(), opts.sentences)
             return AnswerStream(
                 question,
                 Prompt((), found.sources),
@@ -383,54 +333,39 @@ class KnowledgeBase:
                 # The guard may have redacted the text on its way out; keep what was shown.
                 lambda shown: replace(found, text=shown),
                 session,
+                standalone_question=standalone,
             )
-        return answer(
-            prompt_question,
+        stream = answer(
+            standalone,
             hits,
             self.chat_model,
             self.templates,
-            self.generation if generation is None else generation,
+            opts.generation or self.generation,
             history=history,
-            history_share=self.history_share,
+            history_share=opts.history_share,
             scorer=self.scorer(),
-            evidence=evidence,
+            evidence=opts.evidence,
             guard=session,
         )
+        stream.question, stream.standalone_question = question, standalone
+        return stream
 
     def ask(
         self,
         question: str,
-        k: int = 4,
-        mode: SearchMode = "hybrid",
+        options: AnswerOptions | None = None,
         *,
-        filters: SearchFilter | None = None,
-        mmr_lambda: float | None = None,
-        rerank: bool = True,
-        multi_query: int | None = None,
-        answer_mode: AnswerMode | None = None,
+        search: SearchOptions | None = None,
         history: Sequence[Message] = (),
-        evidence: bool = False,
-        generation: GenerationOptions | None = None,
+        k: int | None = None,
     ) -> Answer:
         """Answer `question` from the index; `answer.citations` resolve to file and page.
-        The first keyword options are those of `search`. `answer_mode` overrides the
-        default ("generate" or "extractive", which needs no chat model); `history` is
-        the conversation so far (packed into the window, oldest dropped first);
-        `evidence` pairs each answer sentence with the source sentence supporting it;
-        `generation` replaces the sampling options given to `open` for this answer only."""
-        return self.ask_stream(
-            question,
-            k,
-            mode,
-            filters=filters,
-            mmr_lambda=mmr_lambda,
-            rerank=rerank,
-            multi_query=multi_query,
-            answer_mode=answer_mode,
-            history=history,
-            evidence=evidence,
-            generation=generation,
-        ).answer
+        `options` (default: the knowledge base's `answer_options`) say how: generate or
+        extractive, how many sources (`k` changes that for this call), evidence, sampling;
+        `search` how to retrieve them (default: `search_options`); `history` is the
+        conversation so far (a follow-up is rewritten to stand alone before searching, and
+        the history is packed into the prompt, oldest dropped first)."""
+        return self.ask_stream(question, options, search=search, history=history, k=k).answer
 
     def close(self) -> None:
         if self._reader is not None:
@@ -454,3 +389,8 @@ class KnowledgeBase:
 def _source_name(source: str | Path) -> str:
     """A file as the index names it: resolved, as the writer resolves what it indexes."""
     return str(Path(source).resolve())
+
+
+def _has_turns(history: Sequence[Message]) -> bool:
+    """Whether `history` holds earlier questions or answers (not only instructions)."""
+    return any(m.role in ("user", "assistant") for m in history)

@@ -54,6 +54,7 @@ __all__ = [
     "cited_numbers",
     "display_path",
     "finish_answer",
+    "standalone_question",
     "to_citation",
 ]
 
@@ -129,8 +130,13 @@ def build_prompt(
     history: Sequence[Message] = (),
     history_share: float = 0.25,
 ) -> Prompt:
-    """Render the prompt with as much history and as many sources as fit the window."""
-    system = templates.render("answer_system")
+    """Render the prompt with as much history and as many sources as fit the window.
+    System messages in `history` (a conversation's running summary) join the system
+    prompt; the user and assistant messages are packed newest first."""
+    system = "\n\n".join(
+        [templates.render("answer_system")] + [m.content for m in history if m.role == "system"]
+    )
+    history = [m for m in history if m.role != "system"]
     empty_user = templates.render("answer_user", sources="", question=question)
     budget = (
         model.context_window
@@ -174,6 +180,43 @@ def build_prompt(
     return Prompt(messages, tuple(sources), tuple(texts), len(history) - len(kept))
 
 
+REWRITE_SYSTEM = (
+    "Rewrite the user's last question so it can be understood without the conversation. "
+    "Replace words like it, they, that and there with what they refer to. "
+    "Reply with the rewritten question only."
+)
+
+
+def standalone_question(
+    model: ChatModel, question: str, history: Sequence[Message], seed: int | None = None
+) -> str:
+    """`question` rewritten by `model` to stand without the conversation `history` before
+    it (its system messages are taken as a running summary; of its user and assistant
+    messages the last four are shown). With no history the question is returned as it is,
+    without a model call."""
+    summary = " ".join(m.content for m in history if m.role == "system")
+    recent = [m for m in history if m.role in ("user", "assistant")]
+    if not recent and not summary:
+        return question.strip()
+    lines = [f"Summary: {summary}"] if summary else []
+    lines += [f"{m.role}: {m.content}" for m in recent[-4:]]
+    prompt = [
+        Message("system", REWRITE_SYSTEM),
+        Message(
+            "user",
+            "Conversation:\n" + "\n".join(lines) + f"\n\nLast question: {question}\n\n"
+            "Rewritten question:",
+        ),
+    ]
+    options = GenerationOptions(max_tokens=64, temperature=0.0, seed=seed, stop=("\n",))
+    text = "".join(model.stream(prompt, options)).strip().strip('"')
+    # A small model sometimes answers instead of rewriting, or rambles: keep the
+    # question when the rewrite is empty or far longer than any paraphrase would be.
+    if not text or len(text) > 3 * len(question) + 120:
+        return question.strip()
+    return text
+
+
 def finish_answer(question: str, text: str, sources: Sequence[Citation]) -> Answer:
     """The `Answer` for a model's reply: invalid citations removed and reported, valid
     ones resolved; a reply saying the documents lack the answer is marked `not_found`."""
@@ -205,8 +248,13 @@ class AnswerStream:
         finish: Callable[[str], Answer],
         guard: GuardSession | None = None,
         model: ChatModel | None = None,
+        standalone_question: str | None = None,
     ) -> None:
         self.question = question
+        self.standalone_question = standalone_question or question.strip()
+        """The question search used: a follow-up rewritten to stand alone."""
+        self.on_finish: list[Callable[[Answer], None]] = []
+        """Called with the finished answer (a conversation store records the turn)."""
         self.guard = guard
         self.model = model
         self.finish_reason: FinishReason = "stop"
@@ -240,6 +288,8 @@ class AnswerStream:
                 if close is not None:
                     close()
         self._answer = self._finish("".join(collected))
+        for callback in self.on_finish:
+            callback(self._answer)
 
     def _record(self, pieces: Iterator[str]) -> Iterator[str]:
         written: list[str] = []

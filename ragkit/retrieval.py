@@ -29,12 +29,9 @@ passes variants) and any model loading (the reranker loads itself).
 
 from __future__ import annotations
 
-import fnmatch
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from pathlib import PurePath
-from typing import Literal
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
@@ -46,16 +43,13 @@ from ragkit.errors import EmptyQueryError, RagkitError
 from ragkit.index.engine import IndexReader
 from ragkit.index.milvus import AnyReader, MilvusReader
 from ragkit.index.store import text_hash
+from ragkit.options import DocumentFields, Fusion, SearchFilter, SearchOptions
 from ragkit.rerank import Reranker
 from ragkit.types import SearchHit, SearchMode, StoredChunk
 
 MODES: tuple[SearchMode, ...] = ("hybrid", "dense", "bm25")
-Fusion = Literal["convex", "rrf"]
 FUSIONS: tuple[Fusion, ...] = ("convex", "rrf")
 DEPTH_GROWTH = 4  # how much deeper each retry of a filtered search looks
-
-DocumentFields = tuple[str, dict[str, str]]
-"""A chunk's document file type and metadata, as filters need them."""
 
 
 def rrf_fuse(rankings: Sequence[Sequence[int]], rrf_k: int = 60) -> list[tuple[int, float]]:
@@ -84,76 +78,6 @@ def convex_fuse(
             scaled = (score - low) / span if span > 0 else 1.0
             fused[item] = fused.get(item, 0.0) + weight * scaled
     return sorted(fused.items(), key=lambda kv: -kv[1])
-
-
-@dataclass(frozen=True)
-class SearchFilter:
-    """Conditions every returned chunk meets; a condition left None is not checked.
-
-    `path_glob` is matched (fnmatch, `*` crosses folders) against the chunk's full source
-    path and against its file name, so both `*.pdf` and `*/reports/*` work. `file_types`
-    are loader types (`pdf`, `md`, `txt`, `html`, `docx`, `jsonl`; case and a leading dot
-    are ignored). The page range keeps chunks whose pages overlap [page_min, page_max];
-    chunks of page-less formats fail it. `metadata` keys must equal the document's
-    metadata values (JSON lines fields, for example).
-    """
-
-    path_glob: str | None = None
-    file_types: frozenset[str] | None = None
-    page_min: int | None = None
-    page_max: int | None = None
-    metadata: dict[str, str] | None = None
-
-    def __post_init__(self) -> None:
-        if self.file_types is not None:
-            types = frozenset(t.strip().lower().lstrip(".") for t in self.file_types)
-            object.__setattr__(self, "file_types", types)
-        if self.page_min is not None and self.page_max is not None:
-            if self.page_min > self.page_max:
-                raise RagkitError(
-                    f"page range {self.page_min}-{self.page_max} is empty; "
-                    "give the first page before the last"
-                )
-
-    @property
-    def active(self) -> bool:
-        """Whether any condition is set (an all-None filter keeps everything)."""
-        return any(
-            v is not None
-            for v in (self.path_glob, self.file_types, self.page_min, self.page_max, self.metadata)
-        )
-
-    @property
-    def needs_document_fields(self) -> bool:
-        """Whether matching needs the document's file type and metadata from the store."""
-        return self.file_types is not None or bool(self.metadata)
-
-    def matches(self, chunk: StoredChunk, fields: DocumentFields | None = None) -> bool:
-        if self.path_glob is not None:
-            name = PurePath(chunk.source).name
-            if not (
-                fnmatch.fnmatch(chunk.source, self.path_glob)
-                or fnmatch.fnmatch(name, self.path_glob)
-            ):
-                return False
-        if self.page_min is not None or self.page_max is not None:
-            if chunk.page_start is None:
-                return False
-            last = chunk.page_end if chunk.page_end is not None else chunk.page_start
-            if self.page_min is not None and last < self.page_min:
-                return False
-            if self.page_max is not None and chunk.page_start > self.page_max:
-                return False
-        if self.needs_document_fields:
-            if fields is None:
-                return False
-            file_type, metadata = fields
-            if self.file_types is not None and file_type.lower() not in self.file_types:
-                return False
-            for key, value in (self.metadata or {}).items():
-                if metadata.get(key) != value:
-                    return False
-        return True
 
 
 def mmr(
@@ -215,20 +139,20 @@ def _distinct(queries: Sequence[str]) -> list[str]:
     return out
 
 
+__all__ = ["MODES", "Retriever", "SearchFilter", "convex_fuse", "mmr", "rrf_fuse"]
+
+
 class Retriever:
+    """Ranks one generation's chunks for a query as its `SearchOptions` say."""
+
     def __init__(
         self,
         reader: AnyReader,
         embedder: Embedder,
         analyzer: Analyzer,
-        rrf_k: int = 60,
-        candidates: int = 50,
+        options: SearchOptions | None = None,
         *,
         reranker: Reranker | None = None,
-        rerank_depth: int = 50,
-        mmr_depth: int = 20,
-        fusion: Fusion = "convex",
-        dense_weight: float = 0.5,
     ) -> None:
         built = reader.manifest.embedder
         if not embedder.compatible_with(built.id, built.family or built.id, built.dim):
@@ -237,87 +161,49 @@ class Retriever:
                 f"{reader.manifest.embedder.id} but {embedder.id} is configured; set "
                 "RAGKIT_EMBEDDER__MODEL to the index's model or index again"
             )
-        if rerank_depth < 1 or mmr_depth < 1:
-            raise RagkitError("rerank_depth and mmr_depth must be at least 1")
-        if fusion not in FUSIONS:
-            raise RagkitError(f"unknown fusion {fusion!r}; use one of {', '.join(FUSIONS)}")
-        if not 0.0 <= dense_weight <= 1.0:
-            raise RagkitError(f"dense_weight must lie between 0 and 1, not {dense_weight}")
         self.reader = reader
         self.embedder = embedder
         self.analyzer = analyzer
-        self.rrf_k = rrf_k
-        self.candidates = candidates
+        self.options = options or SearchOptions()
         self.reranker = reranker
-        self.rerank_depth = rerank_depth
-        self.mmr_depth = mmr_depth
-        self.fusion = fusion
-        self.dense_weight = dense_weight
 
-    def search(
-        self,
-        query: str,
-        k: int = 5,
-        mode: SearchMode = "hybrid",
-        *,
-        filters: SearchFilter | None = None,
-        mmr_lambda: float | None = None,
-        rerank: bool = True,
-    ) -> list[SearchHit]:
-        """The k best chunks for `query`. `filters` restricts them; `mmr_lambda` (0..1,
-        None = off) diversifies them; `rerank` uses the reranker when one is set."""
-        return self.search_multi(
-            query, (), k, mode, filters=filters, mmr_lambda=mmr_lambda, rerank=rerank
-        )
+    def search(self, query: str) -> list[SearchHit]:
+        """The best chunks for `query`, as the options say."""
+        return self.search_multi(query, ())
 
-    def search_multi(
-        self,
-        question: str,
-        variants: Sequence[str],
-        k: int = 5,
-        mode: SearchMode = "hybrid",
-        *,
-        filters: SearchFilter | None = None,
-        mmr_lambda: float | None = None,
-        rerank: bool = True,
-    ) -> list[SearchHit]:
-        """Search `question` and each variant with `mode`, fuse the rankings with RRF
-        (scores are then fused RRF scores), and rerank against `question` itself."""
+    def search_multi(self, question: str, variants: Sequence[str]) -> list[SearchHit]:
+        """Search `question` and each variant, fuse the rankings with RRF (scores are then
+        fused RRF scores), then filter, rerank against `question` itself and diversify."""
+        o = self.options
         if not question.strip():
             raise EmptyQueryError("the query is empty; give a question or some search words")
-        if mode not in MODES:
-            raise RagkitError(f"unknown search mode {mode!r}; use one of {', '.join(MODES)}")
-        if mmr_lambda is not None and not 0.0 <= mmr_lambda <= 1.0:
-            raise RagkitError(f"mmr_lambda must lie between 0 and 1, not {mmr_lambda}")
-        if k <= 0:
-            return []
-        reranker = self.reranker if rerank else None
+        reranker = self.reranker if o.rerank else None
         if reranker is not None:
-            depth = max(k, self.rerank_depth)
-        elif mmr_lambda is not None:
-            depth = max(k, self.mmr_depth)
+            depth = max(o.k, o.rerank_depth)
+        elif o.mmr_lambda is not None:
+            depth = max(o.k, o.mmr_depth)
         else:
-            depth = k
-        active = filters if filters is not None and filters.active else None
+            depth = o.k
+        active = o.filters if o.filters is not None and o.filters.active else None
         chunks: dict[int, StoredChunk] = {}
         fields: dict[int, DocumentFields] = {}
         rankings = [
-            self._candidates(q, mode, depth, active, chunks, fields)
+            self._candidates(q, o.mode, depth, active, chunks, fields)
             for q in _distinct([question, *variants])
         ]
         if len(rankings) == 1:
             ranked = rankings[0]
         else:
-            ranked = rrf_fuse([[i for i, _ in r] for r in rankings], self.rrf_k)[:depth]
+            ranked = rrf_fuse([[i for i, _ in r] for r in rankings], o.rrf_k)[:depth]
         hits = [
             SearchHit(rank=rank, score=float(score), chunk=chunks[chunk_id])
             for rank, (chunk_id, score) in enumerate(ranked, start=1)
         ]
         if reranker is not None and hits:
             hits = reranker.rerank(question, hits)
-        if mmr_lambda is not None and len(hits) > 1:
-            hits = self._diversify(hits, k, mmr_lambda)
-        return hits[:k]
+        if o.mmr_lambda is not None and len(hits) > 1:
+            hits = self._diversify(hits, o.k, o.mmr_lambda)
+        return hits[: o.k]
 
     def _candidates(
         self,
@@ -333,7 +219,11 @@ class Retriever:
         if isinstance(self.reader, MilvusReader):
             return self._engine_candidates(self.reader, query, mode, want, filters, chunks)
         total = max(len(self._local.vectors), self.reader.manifest.counts.chunks)
-        depth = want if filters is None else min(max(want * DEPTH_GROWTH, self.candidates), total)
+        depth = (
+            want
+            if filters is None
+            else min(max(want * DEPTH_GROWTH, self.options.candidates), total)
+        )
         depth = max(depth, want)
         while True:
             ranked = self._ranked(query, mode, depth)
@@ -374,10 +264,10 @@ class Retriever:
             vector,
             want,
             filters,
-            fusion=self.fusion,
-            dense_weight=self.dense_weight,
-            rrf_k=self.rrf_k,
-            candidates=self.candidates,
+            fusion=self.options.fusion,
+            dense_weight=self.options.dense_weight,
+            rrf_k=self.options.rrf_k,
+            candidates=self.options.candidates,
         )
         for chunk, _ in found:
             chunks[chunk.id] = chunk
@@ -393,18 +283,19 @@ class Retriever:
             return self._dense(query, k)
         if mode == "bm25":
             return self._bm25(query, k)
-        depth = max(k, self.candidates)
+        o = self.options
+        depth = max(k, o.candidates)
         bm25 = self._bm25(query, depth)
         if not self._dense_knows(query):
             return bm25[:k]
         dense = self._dense(query, depth)
-        if self.fusion == "rrf":
-            return rrf_fuse([[i for i, _ in dense], [i for i, _ in bm25]], self.rrf_k)[:k]
-        return convex_fuse([dense, bm25], [self.dense_weight, 1.0 - self.dense_weight])[:k]
+        if o.fusion == "rrf":
+            return rrf_fuse([[i for i, _ in dense], [i for i, _ in bm25]], o.rrf_k)[:k]
+        return convex_fuse([dense, bm25], [o.dense_weight, 1.0 - o.dense_weight])[:k]
 
     def _diversify(self, hits: Sequence[SearchHit], k: int, lambda_: float) -> list[SearchHit]:
         """MMR over the top `mmr_depth` hits; each keeps its score, ranks are renumbered."""
-        pool = list(hits[: max(k, self.mmr_depth)])
+        pool = list(hits[: max(k, self.options.mmr_depth)])
         vectors = self._chunk_vectors([h.chunk for h in pool])
         relevance = _unit_range([h.score for h in pool])
         order = mmr(None, vectors, k, lambda_, relevance=relevance)

@@ -5,7 +5,6 @@ Leaves out parsing (config.py) and presentation (cli.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +23,7 @@ from ragkit.kb import KnowledgeBase
 from ragkit.llm.base import ChatModel, GenerationOptions
 from ragkit.llm.llama_cpp import LlamaCppChatModel, resolve_gguf
 from ragkit.loaders import LoaderOptions
+from ragkit.options import AnswerOptions, IndexOptions, Models, SearchOptions
 from ragkit.prompts import PromptTemplates
 from ragkit.rerank import CrossEncoderReranker, Reranker
 
@@ -109,55 +109,59 @@ def query_embedder(settings: Settings) -> Embedder | None:
     return make_embedder(choice, settings.embedder.batch_size, settings.embedder.models_dir)
 
 
+def search_options(settings: Settings) -> SearchOptions:
+    """The configured search options (section `retrieval`)."""
+    return SearchOptions.from_fields(settings.retrieval)
+
+
+def answer_options(settings: Settings) -> AnswerOptions:
+    """The configured answer options (section `answer`, sampling from section `llm`)."""
+    return AnswerOptions.from_fields(settings.answer).with_(generation=generation_options(settings))
+
+
+def index_options(settings: Settings) -> IndexOptions:
+    try:
+        chunker = ChunkerParams(settings.index.chunk_size, settings.index.chunk_overlap)
+    except ValueError as exc:
+        raise ConfigError(f"setting index.chunk_overlap: {exc}") from None
+    return IndexOptions(
+        chunker=chunker,
+        loader=LoaderOptions(**settings.loader.model_dump()),
+        ivf_threshold=settings.index.ivf_threshold,
+    )
+
+
 def knowledge_base(
     settings: Settings,
     name: str | None = None,
     with_llm: bool = False,
     *,
     path: Path | None = None,
-    models: SharedModels | None = None,
+    models: Models | None = None,
 ) -> KnowledgeBase:
     """The knowledge base the settings describe: index `name` under the index home, or
     the folder `path`. `models` shares already-built models between many indexes (the
     server's collections); otherwise each is built here, the chat model only when
-    `with_llm` (or multi-query) needs it."""
-    try:
-        chunker = ChunkerParams(settings.index.chunk_size, settings.index.chunk_overlap)
-    except ValueError as exc:
-        raise ConfigError(f"setting index.chunk_overlap: {exc}") from None
-    loader = settings.loader
-    if models is not None:
-        llm: ChatModel | None = models.chat_model
-        embedder, questions, rerank = models.embedder, models.query_embedder, models.reranker
-        with_llm = True
-    else:
+    `with_llm` (or multi-query) needs it. The guard is on (when `guard.enabled`) for
+    every knowledge base that answers, generated or extractive."""
+    if models is None:
         llm = chat_model(settings) if with_llm or settings.retrieval.multi_query else None
-        embedder = make_embedder(
-            settings.embedder.model, settings.embedder.batch_size, settings.embedder.models_dir
+        models = Models(
+            embedder=embedder(settings),
+            query_embedder=query_embedder(settings),
+            chat_model=llm,
+            reranker=reranker(settings),
+            prompts=templates(settings),
         )
-        questions, rerank = query_embedder(settings), reranker(settings)
+    folder = path if path is not None else index_path(settings, name)
     return KnowledgeBase.open(
-        path if path is not None else index_path(settings, name),
-        embedder=embedder,
-        chunker=chunker,
-        loader_options=LoaderOptions(**loader.model_dump()),
-        chat_model=llm,
-        generation=generation_options(settings),
-        templates=templates(settings),
-        rrf_k=settings.retrieval.rrf_k,
-        candidates=settings.retrieval.candidates,
-        ivf_threshold=settings.index.ivf_threshold,
-        query_embedder=questions,
-        reranker=rerank,
-        rerank_depth=settings.retrieval.rerank_depth,
-        multi_query=settings.retrieval.multi_query,
-        fusion=settings.retrieval.fusion,
-        dense_weight=settings.retrieval.dense_weight,
-        guard=guard(settings, llm) if with_llm and settings.guard.enabled else None,
-        answer_mode=settings.answer.mode,
-        extract_sentences=settings.answer.sentences,
-        history_share=settings.answer.history_share,
-        backend=milvus_backend(settings, path if path is not None else index_path(settings, name)),
+        folder,
+        models=models,
+        index=index_options(settings),
+        search=search_options(settings),
+        answer=answer_options(settings),
+        guard=guard(settings, models.chat_model) if settings.guard.enabled else None,
+        backend=milvus_backend(settings, folder),
     )
 
 
@@ -178,6 +182,12 @@ def milvus_backend(settings: Settings, path: Path) -> MilvusBackend | None:
             index_type=ix.milvus_index_type,
         )
     )
+
+
+def embedder(settings: Settings) -> Embedder:
+    """The embedder that indexes documents."""
+    e = settings.embedder
+    return make_embedder(e.model, e.batch_size, e.models_dir)
 
 
 def guard(settings: Settings, model: ChatModel | None = None) -> Guard:
@@ -213,30 +223,19 @@ def reranker(settings: Settings) -> Reranker | None:
     return CrossEncoderReranker(r.reranker_model, r.reranker_batch_size)
 
 
-@dataclass(frozen=True)
-class SharedModels:
-    """Models built once and shared by many indexes, as the server's collections are:
-    each `KnowledgeBase` would otherwise load its own copy."""
-
-    embedder: Embedder
-    query_embedder: Embedder | None
-    chat_model: ChatModel
-    reranker: Reranker | None
-
-
-def shared_models(settings: Settings) -> SharedModels:
-    """The configured models, built (not yet loaded: each loads on first use)."""
-    return SharedModels(
-        embedder=make_embedder(
-            settings.embedder.model, settings.embedder.batch_size, settings.embedder.models_dir
-        ),
+def shared_models(settings: Settings) -> Models:
+    """The configured models, built (not yet loaded: each loads on first use), for many
+    knowledge bases to share, as the server's collections do."""
+    return Models(
+        embedder=embedder(settings),
         query_embedder=query_embedder(settings),
         chat_model=chat_model(settings),
         reranker=reranker(settings),
+        prompts=templates(settings),
     )
 
 
-def knowledge_base_at(settings: Settings, path: Path, models: SharedModels) -> KnowledgeBase:
+def knowledge_base_at(settings: Settings, path: Path, models: Models) -> KnowledgeBase:
     """A `KnowledgeBase` for the index folder `path` over already-built `models`."""
     return knowledge_base(settings, path=path, models=models)
 
@@ -277,12 +276,11 @@ def chat_session(
 ) -> ChatSession:
     """A `ChatSession` continuing conversation `conversation_id` (create one with
     `conversation_store(settings).create(title)`)."""
-    r = settings.retrieval
     return ChatSession(
         kb,
         model or kb.chat_model,
         conversation_store(settings),
         conversation_id,
-        ChatOptions(k=r.ask_k, mode=r.mode, history_tokens=settings.agent.history_tokens),
+        ChatOptions(history_tokens=settings.agent.history_tokens),
         generation_options(settings),
     )

@@ -3,7 +3,7 @@
 Modules: `app` (the screen), `session` (index, model, mode and slash commands),
 `backends` (what answers in rag and chat mode), `agent_backend` (agent mode over
 `ragkit.agent.Agent`), `history` (turns in SQLite, Markdown export), `widgets`,
-`sanitize` (terminal-safe text). The CLI builds a `ChatSession` from settings, with an
+`sanitize` (terminal-safe text). The CLI builds a `ChatState` from settings, with an
 agent factory, and runs `ChatApp`; nothing here reads settings or the environment.
 Leaves out the agent loop and its tools (ragkit.agent).
 """
@@ -15,14 +15,14 @@ from apps.tui.app import ChatApp
 from apps.tui.backends import Backend, ChatBackend, RagBackend
 from apps.tui.history import HistoryStore, Turn
 from apps.tui.sanitize import sanitize_for_terminal
-from apps.tui.session import ChatSession
+from apps.tui.session import ChatState
 
 __all__ = [
     "AgentBackend",
     "Backend",
     "ChatApp",
     "ChatBackend",
-    "ChatSession",
+    "ChatState",
     "HistoryStore",
     "RagBackend",
     "Turn",

@@ -1,4 +1,4 @@
-"""`ChatApp`: the Textual terminal chat over a `ChatSession`.
+"""`ChatApp`: the Textual terminal chat over a `ChatState`.
 
 The transcript is on the left, the latest answer's sources on the right (Enter on one
 opens its whole passage), the prompt at the bottom. Answers are produced on a worker
@@ -29,7 +29,7 @@ from textual.widgets.option_list import Option
 from apps.tui.backends import Backend, Event, Note, Sources, Text, ToolFinished, ToolStarted
 from apps.tui.history import HistoryStore, Turn, transcript_markdown, write_atomically
 from apps.tui.sanitize import sanitize_for_terminal
-from apps.tui.session import HELP, ChatSession, Command, SessionError, parse_command
+from apps.tui.session import HELP, ChatState, Command, SessionError, parse_command
 from apps.tui.widgets import ChunkScreen, IndexingBar, MessageView, ProgressBridge
 from ragkit import Citation, RagkitError
 
@@ -58,7 +58,7 @@ class ChatApp(App[None]):
 
     def __init__(
         self,
-        session: ChatSession,
+        session: ChatState,
         history: HistoryStore | None = None,
         restore: int = 200,
         save_dir: Path | None = None,

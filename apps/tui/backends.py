@@ -4,10 +4,10 @@ A `Backend` turns the user's message (and the turns before it) into a stream of 
 `Sources` (the passages an answer is built on), `Text` (a piece of the reply),
 `ToolStarted`/`ToolFinished` (an agent's tool calls, as they run) and `Note` (a line
 about the work, shown but not kept). The app draws events and knows nothing of how they
-are made. `RagBackend` rewrites a follow-up into a standalone question
-(`ragkit.agent.chat.standalone_question`), retrieves for that and answers through
-`KnowledgeBase.ask_stream` with the recent turns as history; `ChatBackend` talks to the
-model directly with recent turns as context. Closing the event iterator stops generation.
+are made. `RagBackend` answers through ragkit's one conversation path,
+`KnowledgeBase.ask_stream` with the recent turns as history (which rewrites a follow-up into
+a standalone question before searching); `ChatBackend` talks to the model directly with
+recent turns as context. Closing the event iterator stops generation.
 Leaves out the agent loop (agent_backend.py adapts `ragkit.agent.Agent`).
 """
 
@@ -19,8 +19,6 @@ from typing import Protocol
 
 from apps.tui.history import Turn
 from ragkit import ChatModel, Citation, GenerationOptions, KnowledgeBase, Message
-from ragkit.agent.chat import standalone_question
-from ragkit.guard.session import GuardSession
 
 
 @dataclass(frozen=True)
@@ -80,16 +78,15 @@ class RagBackend:
     """Answers from the documents: make the question standalone, retrieve, then stream a
     cited answer that also sees the recent turns."""
 
-    def __init__(self, kb: KnowledgeBase, k: int = 4) -> None:
+    def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
-        self.k = k
 
     def run(self, message: str, history: Sequence[Turn]) -> Generator[Event, None, None]:
         recent = conversation(history, RAG_HISTORY)
-        query = self.standalone(message, recent)
+        stream = self.kb.ask_stream(message, history=recent)
+        query = stream.standalone_question
         if query != message.strip():
             yield Note(f"searching for: {query}")
-        stream = self.kb.ask_stream(query, k=self.k, history=recent)
         yield Sources(stream.sources)
         pieces = iter(stream)
         try:
@@ -100,19 +97,6 @@ class RagBackend:
             close = getattr(pieces, "close", None)
             if close is not None:
                 close()
-
-    def standalone(self, message: str, recent: Sequence[Message]) -> str:
-        """The question retrieval should see: retrieval knows only the query, so "and how
-        long does it take?" must say what "it" is. With a content filter on, the rewrite
-        sees the filtered texts only (a blocked question stops here), as the answer
-        prompt would; `ask_stream` then filters the rewritten question again."""
-        if not recent:
-            return message.strip()  # a first question stands alone; no model call
-        if self.kb.guard is not None:
-            session = GuardSession(self.kb.guard)
-            message = session.check_input(message)
-            recent = session.check_history(recent)
-        return standalone_question(self.kb.chat_model, message, "", recent, self.kb.generation.seed)
 
 
 CHAT_SYSTEM = "You are a helpful assistant. Answer briefly and plainly."

@@ -1,7 +1,7 @@
 """The chat's state apart from the screen: which index, model and mode, and the slash
 commands that change them.
 
-`ChatSession` opens a `KnowledgeBase` through a function it is given (the CLI builds one
+`ChatState` opens a `KnowledgeBase` through a function it is given (the CLI builds one
 from settings; tests pass one over fakes) and hands out the `Backend` of the current
 mode. Agent mode needs an agent factory (the CLI passes one that builds an
 `AgentBackend` over the current knowledge base and model); without one, `/mode agent`
@@ -70,20 +70,18 @@ def parse_command(text: str) -> Command | None:
     return Command(name, argument.strip())
 
 
-class ChatSession:
+class ChatState:
     def __init__(
         self,
         open_kb: OpenKnowledgeBase,
         index: str,
         model: str = "bundled",
         mode: Mode = "rag",
-        k: int = 4,
         agent: AgentFactory | None = None,
     ) -> None:
         self._open = open_kb
         self.index = index
         self.model = model
-        self.k = k
         self._agent = agent
         self._kb: KnowledgeBase | None = None
         self.mode: Mode = "rag"
@@ -97,7 +95,7 @@ class ChatSession:
 
     def backend(self) -> Backend:
         if self.mode == "rag":
-            return RagBackend(self.kb, self.k)
+            return RagBackend(self.kb)
         if self.mode == "chat":
             return ChatBackend(self.kb.chat_model, self.kb.generation)
         assert self._agent is not None  # set_mode refuses agent mode without a factory

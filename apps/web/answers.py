@@ -39,7 +39,6 @@ from ragkit import (
 )
 from ragkit.guard.session import GuardSession
 from ragkit.pipelines import MESSAGE_OVERHEAD, AnswerStream, FinishReason, Prompt, Usage
-from ragkit.types import SearchMode
 
 log = logging.getLogger("ragkit.web")
 
@@ -146,7 +145,7 @@ def citation_json(c: Citation) -> dict[str, Any]:
 class ModelQueue:
     """One thread that owns the chat model; questions wait their turn."""
 
-    def __init__(self, max_pending: int, k: int, mode: SearchMode, heartbeat: float = 2.0) -> None:
+    def __init__(self, max_pending: int, heartbeat: float = 2.0) -> None:
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="ragkit-model")
         self._lock = threading.Lock()
         # Tickets in arrival order; the pool runs them in that order, so a question's
@@ -154,8 +153,6 @@ class ModelQueue:
         self._issued = 0
         self._finished = 0
         self.max_pending = max_pending
-        self.k = k
-        self.mode = mode
         self.heartbeat = heartbeat
 
     @property
@@ -233,14 +230,14 @@ class ModelQueue:
     ) -> None:
         try:
             kb = coll.kb
-            options = sampling.apply(kb.generation) if sampling is not None else None
+            options = kb.answer_options
+            if sampling is not None:
+                options = options.with_(generation=sampling.apply(kb.generation))
             if packed is not None:
-                stream = packed_stream(kb, question, packed, options or kb.generation)
+                stream = packed_stream(kb, question, packed, options.generation or kb.generation)
             else:
                 with coll.read_lock:  # the cached reader may be swapped by another request
-                    stream = kb.ask_stream(
-                        question, self.k, self.mode, history=history, generation=options
-                    )
+                    stream = kb.ask_stream(question, options, history=history)
             emit(Sources(tuple(stream.sources)))
             pieces = iter(stream)
             for piece in pieces:

@@ -53,7 +53,7 @@ def create_app(config: WebConfig, open_kb: KbFactory, embedder: Embedder | None 
         config=config,
         collections=Collections(config, open_kb),
         jobs=JobBoard(),
-        models=ModelQueue(config.max_pending_questions, config.ask_k, config.mode),
+        models=ModelQueue(config.max_pending_questions),
         embedder=embedder,
     )
 

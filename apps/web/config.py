@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ragkit import KnowledgeBase
-from ragkit.types import SearchMode
 
 KbFactory = Callable[[Path], KnowledgeBase]
 
@@ -30,8 +29,6 @@ class WebConfig:
     max_upload_bytes: int = 50 * 1024 * 1024
     allowed_types: frozenset[str] = DEFAULT_TYPES
     max_pending_questions: int = 64
-    ask_k: int = 4
-    mode: SearchMode = "hybrid"
     served_indexes: Mapping[str, Path] = field(default_factory=dict)
     max_collections: int = 100
     max_documents: int = 1000

@@ -8,10 +8,9 @@ embeds texts with the server's embedder.
 
 The conversation: the user and assistant messages before the last user message are the
 chat history (packed into the prompt newest first, filtered by the guard like the
-question). A client's system messages go in as the conversation's first turn,
-instructions beside ragkit's own system prompt (which tells the model to answer from the
-numbered sources and cite them, and keeps precedence). A last user message that is
-ragkit's own packed prompt (`Question: …` with `<source id=…>` blocks: ragkit using this
+question). A client's system messages join ragkit's own system prompt as instructions,
+after ragkit's (which tells the model to answer from the numbered sources and cite them).
+A last user message that is ragkit's own packed prompt (`Question: …` with `<source id=…>` blocks: ragkit using this
 server as its model, `llm.backend = "openai"`) already holds the client's sources: the
 client's messages then go to the model as they are, so the client answers as a local
 ragkit would.
@@ -193,12 +192,9 @@ def conversation(messages: list[ChatMessage]) -> Conversation:
     ]
     instructions = "\n".join(t.strip() for t in system if t.strip())
     if instructions:
-        # Oldest turn of the history: the first dropped when the window runs short.
-        history = [
-            Message("user", f"Instructions for your answers: {instructions}"),
-            Message("assistant", "Understood."),
-            *history,
-        ]
+        # A system message of the history joins ragkit's system prompt (which keeps the
+        # model on the sources); it is not a turn, so it never triggers a follow-up rewrite.
+        history = [Message("system", f"Instructions for your answers: {instructions}"), *history]
     return Conversation(question=texts[last], history=history)
 
 

@@ -1,117 +1,50 @@
 """`ChatSession`: multi-turn question answering over a knowledge base, with memory.
 
-Each `ask(question)`:
-
-1. rewrites a follow-up ("and how long does it take?") into a standalone question from
-   the conversation so far, with the chat model (the first question is used as is;
-   an empty or runaway rewrite falls back to the question itself);
-2. retrieves sources for the standalone question from the knowledge base;
-3. answers with the usual numbered-source prompt (ragkit.pipelines), with the
-   conversation's summary and recent turns placed before it, streaming the reply;
-4. stores the question and the answer in the `ConversationStore`, and when the
-   turns not yet summarized cost more than `history_tokens`, has the model fold the
-   older ones into the running summary, keeping the last `keep_turns` turns verbatim.
+A session keeps a conversation in a `ConversationStore` and answers through the one
+conversation path of ragkit, `KnowledgeBase.ask_stream(question, history=…)`: a follow-up
+("and how long does it take?") is rewritten into a standalone question, retrieval runs on
+that, and the answer sees the conversation's running summary and recent turns, the
+knowledge base's guard filtering all of it. After each answer the turn is stored, and when
+the turns not yet summarized cost more than `history_tokens`, the model folds the older ones
+into the running summary, keeping the last `keep_turns` turns verbatim.
 
     session = ChatSession.start(kb, model, store, "Kettles")   # or ChatSession(…, cid)
     reply = session.ask("How long is the Ember kettle's warranty?")
     for piece in reply: print(piece, end="")
     reply.answer.citations; reply.standalone_question
 
-The rewrite step alone is `standalone_question(model, question, summary, recent)`, for
-callers that keep their own history (the terminal chat).
-
 Leaves out tools (ragkit.agent.loop) and presentation (the CLI and apps).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ragkit.agent.memory import ConversationStore
 from ragkit.errors import EmptyQueryError
-from ragkit.guard.session import GuardSession
 from ragkit.kb import KnowledgeBase
 from ragkit.llm.base import ChatModel, GenerationOptions, Message
-from ragkit.pipelines import AnswerStream, Prompt, build_prompt, finish_answer
-from ragkit.types import Answer, SearchMode
+from ragkit.options import AnswerOptions, SearchOptions
+from ragkit.pipelines import AnswerStream, standalone_question
 
-REWRITE_SYSTEM = (
-    "Rewrite the user's last question so it can be understood without the conversation. "
-    "Replace words like it, they, that and there with what they refer to. "
-    "Reply with the rewritten question only."
-)
+__all__ = ["ChatOptions", "ChatReply", "ChatSession", "standalone_question"]
+
 SUMMARY_SYSTEM = "You summarize conversations in a few short sentences, keeping facts and names."
+
+ChatReply = AnswerStream
+"""A chat answer: iterate for its pieces; `answer` and `standalone_question` after."""
 
 
 @dataclass(frozen=True)
 class ChatOptions:
-    k: int = 4
-    mode: SearchMode = "hybrid"
     history_tokens: int = 400
     """Tokens of verbatim history (beyond the summary) before older turns are summarized."""
     keep_turns: int = 2
     """Question-answer pairs always kept verbatim."""
-    rewrite: bool = True
-
-
-class ChatReply(AnswerStream):
-    """Iterate for the answer's pieces (or `close()` to stop); afterwards `answer` is set
-    and the turn is stored. The answer stream of ragkit.pipelines, plus the question the
-    search used."""
-
-    def __init__(
-        self,
-        session: ChatSession,
-        question: str,
-        standalone: str,
-        prompt: Prompt,
-        guard: GuardSession | None = None,
-    ) -> None:
-        def finish(text: str) -> Answer:
-            done = finish_answer(question, text, prompt.sources)
-            session._record(question, done.text)
-            return done
-
-        super().__init__(
-            question,
-            prompt,
-            lambda: session.model.stream(prompt.messages, session.generation),
-            finish,
-            guard,
-        )
-        self.standalone_question = standalone
-
-
-def standalone_question(
-    model: ChatModel,
-    question: str,
-    summary: str,
-    recent: Sequence[Message],
-    seed: int | None = None,
-) -> str:
-    """`question` rewritten by `model` to stand without the conversation before it (the
-    `summary` and the `recent` user/assistant messages, of which the last four are shown).
-    With no conversation yet, the question is returned as it is, without a model call."""
-    if not recent and not summary:
-        return question.strip()
-    lines = [f"Summary: {summary}"] if summary else []
-    lines += [f"{m.role}: {m.content}" for m in recent[-4:]]
-    prompt = [
-        Message("system", REWRITE_SYSTEM),
-        Message(
-            "user",
-            "Conversation:\n" + "\n".join(lines) + f"\n\nLast question: {question}\n\n"
-            "Rewritten question:",
-        ),
-    ]
-    options = GenerationOptions(max_tokens=64, temperature=0.0, seed=seed, stop=("\n",))
-    text = "".join(model.stream(prompt, options)).strip().strip('"')
-    # A small model sometimes answers instead of rewriting, or rambles: keep the
-    # question when the rewrite is empty or far longer than any paraphrase would be.
-    if not text or len(text) > 3 * len(question) + 120:
-        return question.strip()
-    return text
+    answer: AnswerOptions | None = None
+    """How to answer; None = the knowledge base's answer options."""
+    search: SearchOptions | None = None
+    """How to retrieve; None = the knowledge base's search options."""
 
 
 class ChatSession:
@@ -125,7 +58,8 @@ class ChatSession:
         generation: GenerationOptions | None = None,
     ) -> None:
         store.get(conversation_id)  # fail now, not at the first question
-        self.kb = kb
+        # Answers come from `model`, which may differ from the knowledge base's own.
+        self.kb = kb if model is kb.models.chat_model else kb.with_chat_model(model)
         self.model = model
         self.store = store
         self.conversation_id = conversation_id
@@ -150,43 +84,18 @@ class ChatSession:
         pending = self.store.messages(self.conversation_id)[covers:]
         return summary, [m for m in pending if m.role in ("user", "assistant")]
 
-    def ask(self, question: str) -> ChatReply:
+    def ask(self, question: str) -> AnswerStream:
+        """Answer `question` as the next turn; the turn is stored once the answer is done."""
         if not question.strip():
             raise EmptyQueryError("the question is empty; ask something about your documents")
         summary, recent = self.history()
-        # The knowledge base's guard applies here as in `KnowledgeBase.ask`: the question
-        # and history are filtered before the model sees them (rewrite included), and
-        # retrieved chunks before they enter the prompt.
-        guard = GuardSession(self.kb.guard) if self.kb.guard is not None else None
-        asked = question
-        if guard is not None:
-            asked = guard.check_input(question)
-            recent = guard.check_history(recent)
-        standalone = self.rewrite(asked, summary, recent)
-        hits = self.kb.search(standalone, k=self.options.k, mode=self.options.mode)
-        if guard is not None:
-            hits = guard.check_hits(hits)
-        context = self._context_messages(summary, recent)
-        cost = sum(self.model.count_tokens(m.content) + 4 for m in context)
-        prompt = build_prompt(
-            standalone, hits, self.model, self.kb.templates, self.generation.max_tokens + cost
+        context = [Message("system", f"Summary of the conversation so far: {summary}")]
+        history = (context if summary else []) + recent
+        reply = self.kb.ask_stream(
+            question, self.options.answer, search=self.options.search, history=history
         )
-        system, user = prompt.messages
-        messages = (system, *context, user)
-        return ChatReply(self, question, standalone, Prompt(messages, prompt.sources), guard)
-
-    def rewrite(self, question: str, summary: str, recent: Sequence[Message]) -> str:
-        """A standalone version of `question`, given the conversation before it."""
-        if not self.options.rewrite:
-            return question.strip()
-        return standalone_question(self.model, question, summary, recent, self.generation.seed)
-
-    def _context_messages(self, summary: str, recent: Sequence[Message]) -> list[Message]:
-        context: list[Message] = []
-        if summary:
-            context.append(Message("system", f"Summary of the conversation so far: {summary}"))
-        context += list(recent)
-        return context
+        reply.on_finish.append(lambda done: self._record(question, done.text))
+        return reply
 
     def _record(self, question: str, answer: str) -> None:
         self.store.append(self.conversation_id, Message("user", question))

@@ -1,6 +1,6 @@
 """`ragkit chat`: the terminal chat (apps.tui) started from settings.
 
-Builds a `ChatSession` whose knowledge bases come from `ragkit.wiring` (so `/index` and
+Builds a `ChatState` whose knowledge bases come from `ragkit.wiring` (so `/index` and
 `/model` open them exactly as `ragkit ask` would) and whose agent mode runs
 `ragkit.wiring.agent` with the built-in tools over the current index and model (as
 `ragkit agent` does), opens the history file, and runs the Textual app. Bad settings
@@ -27,7 +27,7 @@ HISTORY_FILE = "chat-history.sqlite"
 
 def build_app(settings: Settings, index_name: str | None = None) -> ChatApp:
     """The chat app for these settings, not yet running."""
-    from apps.tui import AgentBackend, ChatApp, ChatSession, HistoryStore
+    from apps.tui import AgentBackend, ChatApp, ChatState, HistoryStore
     from ragkit.agent.builtins import builtin_tools
     from ragkit.wiring import agent, knowledge_base
 
@@ -40,12 +40,11 @@ def build_app(settings: Settings, index_name: str | None = None) -> ChatApp:
         runner = agent(settings, builtin_tools(), kb if kb.exists else None, kb.chat_model)
         return AgentBackend(runner)
 
-    session = ChatSession(
+    session = ChatState(
         open_kb,
         index_name or settings.index.name,
         settings.llm.model_path,
         settings.chat.mode,
-        k=settings.retrieval.ask_k,
         agent=open_agent,
     )
     session.kb  # noqa: B018  (opened now: a bad index name or model path fails here, as one line)

@@ -10,7 +10,7 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ragkit.config import Settings
     from ragkit.guard.session import GuardSession
     from ragkit.kb import KnowledgeBase
-    from ragkit.retrieval import SearchFilter
+    from ragkit.options import SearchFilter, SearchOptions
     from ragkit.types import Answer, AnswerMode, IndexReport, SearchMode
 
 from ragkit.cli.common import (
@@ -126,7 +126,7 @@ def _filters(
 ) -> SearchFilter | None:
     if not (glob or types or pages or meta):
         return None
-    from ragkit.retrieval import SearchFilter
+    from ragkit.options import SearchFilter
 
     page_min = page_max = None
     if pages:
@@ -151,8 +151,8 @@ def _filters(
     )
 
 
-def _stages(
-    settings: Settings,
+def _search_options(
+    base: SearchOptions,
     glob: str | None,
     types: list[str] | None,
     pages: str | None,
@@ -160,14 +160,14 @@ def _stages(
     mmr: float | None,
     no_rerank: bool,
     multi_query: int | None,
-) -> dict[str, Any]:
-    """Keyword arguments for `KnowledgeBase.search`/`ask_stream` from the shared flags."""
-    return {
-        "filters": _filters(glob, types, pages, meta),
-        "mmr_lambda": mmr if mmr is not None else settings.retrieval.mmr_lambda,
-        "rerank": not no_rerank,
-        "multi_query": multi_query,
-    }
+) -> SearchOptions:
+    """`base` changed by the shared search flags (an unset flag keeps the setting)."""
+    return base.with_(
+        filters=_filters(glob, types, pages, meta),
+        mmr_lambda=mmr,
+        rerank=False if no_rerank else None,
+        multi_query=multi_query,
+    )
 
 
 def _open(settings: Settings, index_name: str | None, with_llm: bool = False) -> KnowledgeBase:
@@ -209,9 +209,11 @@ def search(
     with user_errors(err):
         settings = settings_from(config)
         chosen = _mode(settings, mode)
-        stages = _stages(settings, glob, file_type, pages, meta, mmr, no_rerank, multi_query)
         kb = _open(settings, index_name)
-        hits = kb.search(query, k=k or settings.retrieval.k, mode=chosen, **stages)
+        options = _search_options(
+            kb.search_options, glob, file_type, pages, meta, mmr, no_rerank, multi_query
+        )
+        hits = kb.search(query, options.with_(k=k, mode=chosen))
         if as_json:
             rows = [
                 {
@@ -313,15 +315,14 @@ def ask(
         settings = settings_from(config)
         answer_mode = _answer_mode(settings, mode)
         chosen = _mode(settings, retrieval, "--retrieval")
-        stages = _stages(settings, glob, file_type, pages, meta, mmr, no_rerank, multi_query)
         kb = _open(settings, index_name, with_llm=answer_mode == "generate")
+        search = _search_options(
+            kb.search_options, glob, file_type, pages, meta, mmr, no_rerank, multi_query
+        )
         stream = kb.ask_stream(
             question,
-            k=k or settings.retrieval.ask_k,
-            mode=chosen,
-            answer_mode=answer_mode,
-            evidence=evidence,
-            **stages,
+            kb.answer_options.with_(mode=answer_mode, k=k, evidence=evidence or None),
+            search=search.with_(mode=chosen),
         )
         if as_json:
             answer = stream.answer

@@ -88,11 +88,10 @@ def _build(settings: Settings, names: list[str], api_key: str | None) -> FastAPI
 
     from apps.web import WebConfig, create_app
     from apps.web.serial import SerialEmbedder
-    from ragkit.wiring import index_path, knowledge_base_at, shared_models
+    from ragkit.wiring import embedder, index_path, knowledge_base_at, shared_models
 
-    built = shared_models(settings)
     # Collections index on their own writer threads but share the embedder.
-    models = replace(built, embedder=SerialEmbedder(built.embedder))
+    models = replace(shared_models(settings), embedder=SerialEmbedder(embedder(settings)))
     served: dict[str, Path] = {}
     for name in names:
         path = index_path(settings, name)
@@ -115,8 +114,6 @@ def _build(settings: Settings, names: list[str], api_key: str | None) -> FastAPI
         max_upload_bytes=server.max_upload_bytes,
         allowed_types=frozenset("." + t.lower().lstrip(".") for t in server.allowed_types),
         max_pending_questions=server.max_pending_questions,
-        ask_k=settings.retrieval.ask_k,
-        mode=settings.retrieval.mode,
         served_indexes=served,
         max_collections=server.max_collections,
         max_documents=server.max_documents,

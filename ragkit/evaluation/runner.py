@@ -113,7 +113,7 @@ def settings_digest(kb: KnowledgeBase) -> str:
         "chunker": dataclasses.asdict(kb.chunker_params),
         "loader": dataclasses.asdict(kb.loader_options),
         # The vector layout (flat or IVF) changes results, so it is part of the key too.
-        "ivf_threshold": kb.ivf_threshold,
+        "ivf_threshold": kb.index_options.ivf_threshold,
     }
     text = json.dumps(shape, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:10]

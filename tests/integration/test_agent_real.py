@@ -24,6 +24,7 @@ from ragkit.embeddings import make_embedder
 from ragkit.llm import GenerationOptions, LlamaCppChatModel, bundled_gguf_path
 from ragkit.llm.base import ChatModel, Message
 from ragkit.llm.openai_compat import OpenAICompatChatModel
+from ragkit.options import Models
 
 pytestmark = pytest.mark.slow(
     reason="agent runs on the bundled GGUF, in process and through a llama.cpp server"
@@ -38,7 +39,7 @@ DOC_TASK = "How long is the warranty on the Ember brewing kettle?"
 def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
     samples = Path(__file__).resolve().parents[2] / "samples" / "corpus"
     base = KnowledgeBase.open(
-        tmp_path_factory.mktemp("ix") / "kb", embedder=make_embedder("bundled-int8")
+        tmp_path_factory.mktemp("ix") / "kb", models=Models(embedder=make_embedder("bundled-int8"))
     )
     assert not base.add([samples]).by_status("failed")
     return base

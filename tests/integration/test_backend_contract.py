@@ -22,6 +22,7 @@ from ragkit import HashingEmbedder, KnowledgeBase
 from ragkit.embeddings import Embedder
 from ragkit.embeddings.base import Vectors
 from ragkit.index.milvus import MilvusBackend, MilvusTarget, collection_name, glob_to_like
+from ragkit.options import Models, SearchOptions
 from ragkit.retrieval import SearchFilter
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +49,9 @@ def _backend(kind: str, index: Path) -> MilvusBackend | None:
 
 def _open(kind: str, index: Path, embedder: Embedder | None = None) -> KnowledgeBase:
     return KnowledgeBase.open(
-        index, embedder=embedder or HashingEmbedder(dim=64), backend=_backend(kind, index)
+        index,
+        models=Models(embedder=embedder or HashingEmbedder(dim=64)),
+        backend=_backend(kind, index),
     )
 
 
@@ -174,7 +177,10 @@ def test_search_modes(kb: KnowledgeBase, corpus: Path, mode: str) -> None:
 def test_rrf_fusion(kind: str, tmp_path: Path, corpus: Path) -> None:
     backend = _backend(kind, tmp_path / "ix")
     with KnowledgeBase.open(
-        tmp_path / "ix", embedder=HashingEmbedder(dim=64), fusion="rrf", backend=backend
+        tmp_path / "ix",
+        models=Models(embedder=HashingEmbedder(dim=64)),
+        search=SearchOptions(fusion="rrf"),
+        backend=backend,
     ) as kb:
         kb.add([corpus])
         hits = kb.search("Ember kettle warranty", k=3)

@@ -36,6 +36,7 @@ from ragkit import HashingEmbedder, KnowledgeBase
 from ragkit.index.engine import IndexReader
 from ragkit.index.manifest import read_manifest
 from ragkit.index.verify import State, problems, uncommitted, visible_state
+from ragkit.options import Models
 from ragkit.testing import ChangingCorpus, ExpectedState
 from ragkit.types import SearchMode
 
@@ -58,6 +59,8 @@ from pathlib import Path
 
 from ragkit import HashingEmbedder, KnowledgeBase
 from ragkit.index.lock import IndexBusyError
+from ragkit.options import Models
+from ragkit.options import Models
 
 
 def seen(path, phase):
@@ -134,7 +137,7 @@ def main():
     cfg = json.loads(sys.argv[1])
     events = Events(cfg["events"], cfg.get("hold_until", []), cfg.get("pause_at"), cfg["hang"])
     events.mark("start")
-    kb = KnowledgeBase.open(cfg["index"], embedder=HashingEmbedder(dim=cfg["dim"]))
+    kb = KnowledgeBase.open(cfg["index"], models=Models(embedder=HashingEmbedder(dim=cfg["dim"])))
     try:
         if "snapshots" in cfg:
             corpus = Path(cfg["corpus"])
@@ -267,8 +270,8 @@ def test_killed_writer_leaves_previous_or_next_state(
     rng = random.Random(20240611)
     index = tmp_path / "ix"
     corpus = ChangingCorpus(tmp_path / "docs", seed=1, files=200)
-    writer = KnowledgeBase.open(index, embedder=HashingEmbedder(dim=DIM))
-    searcher = KnowledgeBase.open(index, embedder=HashingEmbedder(dim=DIM))
+    writer = KnowledgeBase.open(index, models=Models(embedder=HashingEmbedder(dim=DIM)))
+    searcher = KnowledgeBase.open(index, models=Models(embedder=HashingEmbedder(dim=DIM)))
     writer.add([corpus.root])
 
     # One unkilled run measures how long a write process takes from start to exit.
@@ -441,14 +444,14 @@ def test_reader_never_fails_or_sees_a_mix_while_generations_are_committed(
         source.mutate(change=0.3)
         snapshots.append(source.snapshot(tmp_path / f"snap-{n}"))
     shutil.copytree(snapshots[0], live)
-    KnowledgeBase.open(index, embedder=HashingEmbedder(dim=DIM)).add([live])
+    KnowledgeBase.open(index, models=Models(embedder=HashingEmbedder(dim=DIM))).add([live])
     base = read_manifest(index).generation
     # Generation base + n must show exactly snapshot n, wherever the files of its
     # snapshot were copied from.
     expected = {base + n: expected_state(snap, as_folder=live) for n, snap in enumerate(snapshots)}
     visible = {gen: set(state) for gen, state in expected.items()}
 
-    kb = KnowledgeBase.open(index, embedder=HashingEmbedder(dim=DIM))
+    kb = KnowledgeBase.open(index, models=Models(embedder=HashingEmbedder(dim=DIM)))
     first_reader = kb.retriever().reader  # read before the writer starts
     assert check_generation(index, first_reader, files=False) == expected[base]
     checked: set[int] = {base}
@@ -492,7 +495,7 @@ def test_reader_never_fails_or_sees_a_mix_while_generations_are_committed(
     print(f"\n{searches} searches, {opens} fresh opens, generations seen: {sorted(checked)}")
     assert len(checked) > 1
     assert read_manifest(index).generation == base + rounds
-    with KnowledgeBase.open(index, embedder=HashingEmbedder(dim=DIM)) as fresh:
+    with KnowledgeBase.open(index, models=Models(embedder=HashingEmbedder(dim=DIM))) as fresh:
         assert fresh.reader().generation == base + rounds
         check_search(fresh, expected[base + rounds], rng, "hybrid")
 
@@ -504,7 +507,7 @@ def test_reader_opened_during_a_commit_notices_that_commit(
     docs.mkdir()
     (docs / "kettle.txt").write_text("The kettle warranty lasts eighteen months.")
     index = tmp_path / "ix"
-    writer = KnowledgeBase.open(index, embedder=HashingEmbedder(dim=DIM))
+    writer = KnowledgeBase.open(index, models=Models(embedder=HashingEmbedder(dim=DIM)))
     writer.add([docs])
     real_read = read_manifest  # the function IndexReader.open calls
     committed: list[bool] = []
@@ -520,7 +523,7 @@ def test_reader_opened_during_a_commit_notices_that_commit(
         return manifest
 
     monkeypatch.setattr("ragkit.index.engine.read_manifest", read_then_commit)
-    kb = KnowledgeBase.open(index, embedder=HashingEmbedder(dim=DIM))
+    kb = KnowledgeBase.open(index, models=Models(embedder=HashingEmbedder(dim=DIM)))
     assert kb.reader().generation == 1  # what it read: fine, it was current a moment ago
     assert read_manifest(index).generation == 2
     # Any later call must notice the commit; this one keeps serving generation 1.

@@ -25,6 +25,7 @@ from ragkit.llm.base import GenerationOptions, Message, ToolSpec
 from ragkit.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path, check_template_sandbox
 from ragkit.llm.openai_compat import OpenAICompatChatModel
 from ragkit.llm.tokens import estimate_tokens
+from ragkit.options import AnswerOptions, Models
 
 pytestmark = pytest.mark.slow(
     reason="the bundled GGUF in process, behind a llama.cpp server and in CLI subprocesses"
@@ -163,9 +164,8 @@ def test_long_history_is_packed_without_overflow(home: Path) -> None:
     local = LlamaCppChatModel(bundled_gguf_path(), n_ctx=1024)
     kb = KnowledgeBase.open(
         home / "default",
-        query_embedder=bundled_int8_embedder(),
-        chat_model=local,
-        generation=GenerationOptions(max_tokens=48, temperature=0.0, seed=3),
+        models=Models(query_embedder=bundled_int8_embedder(), chat_model=local),
+        answer=AnswerOptions(generation=GenerationOptions(max_tokens=48, temperature=0.0, seed=3)),
     )
     history = []
     for i in range(30):

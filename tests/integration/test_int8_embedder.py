@@ -12,6 +12,7 @@ from ragkit.embeddings import make_embedder
 from ragkit.embeddings.onnx import QINT8_ID, bundled_int8_model
 from ragkit.embeddings.quantize import build_dynamic_int8, cached_dynamic_int8
 from ragkit.errors import ModelError
+from ragkit.options import Models
 
 pytestmark = pytest.mark.slow(reason="quantizes the bundled embedder and compares it with float32")
 
@@ -102,12 +103,13 @@ def test_an_index_built_with_the_float_model_opens_searches_and_grows_with_int8(
     docs.mkdir()
     (docs / "kettle.md").write_text(TEXTS[0], encoding="utf-8")
     (docs / "tea.md").write_text(TEXTS[1], encoding="utf-8")
-    fp32 = KnowledgeBase.open(tmp_path / "ix", embedder=make_embedder("bundled"))
+    fp32 = KnowledgeBase.open(tmp_path / "ix", models=Models(embedder=make_embedder("bundled")))
     fp32.add([docs / "kettle.md"])
     fp32.close()
     # Today's default embedder (int8) reads and adds to the float32-built index.
     kb = KnowledgeBase.open(
-        tmp_path / "ix", embedder=make_embedder("bundled-int8", 8, tmp_path / "models")
+        tmp_path / "ix",
+        models=Models(embedder=make_embedder("bundled-int8", 8, tmp_path / "models")),
     )
     hits = kb.search("kettle warranty", k=1, mode="dense")
     assert hits and hits[0].chunk.source.endswith("kettle.md")

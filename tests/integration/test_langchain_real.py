@@ -23,6 +23,7 @@ from ragkit.integrations.langchain import (
     as_langchain_tool,
     from_langchain,
 )
+from ragkit.options import Models
 
 pytestmark = pytest.mark.slow(reason="a llama.cpp server and the bundled embedder behind LangChain")
 
@@ -59,7 +60,7 @@ class ServerChatModel(BaseChatModel):
 def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
     samples = Path(__file__).resolve().parents[2] / "samples" / "corpus"
     base = KnowledgeBase.open(
-        tmp_path_factory.mktemp("ix") / "kb", embedder=make_embedder("bundled-int8")
+        tmp_path_factory.mktemp("ix") / "kb", models=Models(embedder=make_embedder("bundled-int8"))
     )
     base.add([samples])
     return base

@@ -16,6 +16,7 @@ from ceilings import HANG_S
 from ragkit import KnowledgeBase
 from ragkit.embeddings import make_embedder
 from ragkit.llm import GenerationOptions, LlamaCppChatModel, Message, bundled_gguf_path
+from ragkit.options import AnswerOptions, Models
 
 pytestmark = pytest.mark.slow(
     reason="the bundled embedder and GGUF end to end, also as CLI subprocesses"
@@ -36,7 +37,7 @@ def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
     word.save(str(extra / "market.docx"))
     base = KnowledgeBase.open(
         tmp_path_factory.mktemp("ix") / "samples",
-        generation=GenerationOptions(max_tokens=48, temperature=0.0, seed=7),
+        answer=AnswerOptions(generation=GenerationOptions(max_tokens=48, temperature=0.0, seed=7)),
     )
     report = base.add([samples, extra])
     assert not report.by_status("failed"), report
@@ -124,7 +125,7 @@ def test_int8_query_embedder_searches_an_fp32_index_alike(kb: KnowledgeBase) -> 
     texts = [QUICKSTART, "雾溪茶园的平均海拔是多少？"]
     cosines = (int8.embed(texts) * fp32.embed(texts)).sum(axis=1)
     assert np.all(cosines > 0.995)
-    fast = KnowledgeBase.open(kb.path, query_embedder=int8)
+    fast = KnowledgeBase.open(kb.path, models=Models(query_embedder=int8))
     for query in (QUICKSTART, "When does the night market stall open?"):
         a = [h.chunk.id for h in kb.search(query, k=5, mode="dense")]
         b = [h.chunk.id for h in fast.search(query, k=5, mode="dense")]

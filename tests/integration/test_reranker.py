@@ -10,6 +10,7 @@ import pytest
 
 from ragkit import HashingEmbedder, KnowledgeBase
 from ragkit.errors import ConfigError, ModelError
+from ragkit.options import Models, SearchOptions
 from ragkit.rerank import CrossEncoderReranker
 
 pytestmark = pytest.mark.slow(reason="builds and runs a BERT cross-encoder with transformers")
@@ -55,11 +56,13 @@ def test_cross_encoder_reorders_real_hits_by_its_scores(
         (docs / f"{i}.txt").write_text(text, encoding="utf-8")
     reranker = CrossEncoderReranker(tiny_cross_encoder, batch_size=2, max_length=64)
     kb = KnowledgeBase.open(
-        tmp_path / "ix", embedder=HashingEmbedder(), reranker=reranker, rerank_depth=5
+        tmp_path / "ix",
+        models=Models(embedder=HashingEmbedder(), reranker=reranker),
+        search=SearchOptions(rerank_depth=5),
     )
     kb.add([docs])
     query = "tea kettle"
-    first = kb.search(query, k=5, mode="hybrid", rerank=False)
+    first = kb.search(query, kb.search_options.with_(k=5, mode="hybrid", rerank=False))
     assert len(first) == 5
     own = reranker.scores(query, [h.chunk.text for h in first])
     expected = sorted(range(5), key=lambda i: -own[i])

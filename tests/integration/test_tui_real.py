@@ -15,12 +15,13 @@ from apps.tui.agent_backend import AgentBackend
 from apps.tui.app import ChatApp
 from apps.tui.backends import Backend
 from apps.tui.history import HistoryStore
-from apps.tui.session import ChatSession
+from apps.tui.session import ChatState
 from apps.tui.widgets import ChunkScreen, MessageView
 from ragkit import HashingEmbedder, KnowledgeBase
 from ragkit.agent import Agent, AgentOptions, ToolContext, builtin_tools
 from ragkit.embeddings import make_embedder
 from ragkit.llm import GenerationOptions, LlamaCppChatModel, bundled_gguf_path
+from ragkit.options import AnswerOptions, Models
 
 pytestmark = [
     pytest.mark.slow(reason="the bundled embedder and GGUF under Textual's pilot"),
@@ -41,7 +42,9 @@ async def test_real_model_streams_an_answer_with_sources(
 
     def open_kb(name: str, spec: str) -> KnowledgeBase:
         return KnowledgeBase.open(
-            tmp_path / name, embedder=embedder, chat_model=model, generation=generation
+            tmp_path / name,
+            models=Models(embedder=embedder, chat_model=model),
+            answer=AnswerOptions(generation=generation),
         )
 
     appended: list[str] = []
@@ -52,7 +55,7 @@ async def test_real_model_streams_an_answer_with_sources(
         original(self, piece)
 
     monkeypatch.setattr(MessageView, "append", counting)
-    app = ChatApp(ChatSession(open_kb, "samples", k=2), HistoryStore(tmp_path / "h.sqlite"))
+    app = ChatApp(ChatState(open_kb, "samples"), HistoryStore(tmp_path / "h.sqlite"))
     async with app.run_test(size=(120, 40)) as pilot:
         for text in (f"/add {SAMPLES}", QUESTION):
             app.query_one(Input).value = text
@@ -81,7 +84,7 @@ async def test_agent_mode_on_the_real_model_shows_the_calculator_call(tmp_path: 
     generation = GenerationOptions(max_tokens=64, temperature=0.0, seed=0)
 
     def open_kb(name: str, spec: str) -> KnowledgeBase:
-        return KnowledgeBase.open(tmp_path / name, embedder=HashingEmbedder())
+        return KnowledgeBase.open(tmp_path / name, models=Models(embedder=HashingEmbedder()))
 
     def open_agent(kb: KnowledgeBase) -> Backend:
         # As `ragkit chat` builds it, with the settings of tests/integration/test_agent_real.
@@ -89,7 +92,7 @@ async def test_agent_mode_on_the_real_model_shows_the_calculator_call(tmp_path: 
         options = AgentOptions(max_steps=4, time_budget_s=HANG_S)
         return AgentBackend(Agent(model, builtin_tools(), context, options, generation))
 
-    session = ChatSession(open_kb, "empty", mode="agent", agent=open_agent)
+    session = ChatState(open_kb, "empty", mode="agent", agent=open_agent)
     app = ChatApp(session, HistoryStore(tmp_path / "h.sqlite"))
     async with app.run_test(size=(120, 40)) as pilot:
         app.query_one(Input).value = "What is 98 + 2?"

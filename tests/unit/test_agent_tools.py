@@ -14,6 +14,7 @@ from ragkit.agent.calculator import CalculatorError, evaluate, format_number
 from ragkit.agent.tools import ToolDefinitionError
 from ragkit.embeddings import HashingEmbedder
 from ragkit.llm import ScriptedChatModel
+from ragkit.options import Models
 
 
 def _get(registry: ToolRegistry, name: str) -> Tool:
@@ -177,7 +178,9 @@ def test_calculator_refuses_what_is_not_arithmetic(expression: str, message: str
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
     samples = Path(__file__).resolve().parents[2] / "samples" / "corpus"
-    base = KnowledgeBase.open(tmp_path_factory.mktemp("ix") / "kb", embedder=HashingEmbedder())
+    base = KnowledgeBase.open(
+        tmp_path_factory.mktemp("ix") / "kb", models=Models(embedder=HashingEmbedder())
+    )
     base.add([samples])
     return base
 

@@ -45,6 +45,7 @@ HEAVY = (
 RUN = """
 import json, sys
 from ragkit.cli import app
+from ragkit.options import Models
 try:
     app(sys.argv[1:])
 except SystemExit as exc:
@@ -88,7 +89,7 @@ def test_import_of_the_cli_is_light() -> None:
 def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("startup")
     (folder / "a.md").write_text("# A\n\nApples are red and sweet.\n", encoding="utf-8")
-    kb = KnowledgeBase.open(folder / "ix", embedder=HashingEmbedder(dim=16))
+    kb = KnowledgeBase.open(folder / "ix", models=Models(embedder=HashingEmbedder(dim=16)))
     kb.add([folder / "a.md"])
     kb.close()
     return folder / "ix"

@@ -16,6 +16,7 @@ import ragkit.wiring
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.cli import app
 from ragkit.llm.base import Message
+from ragkit.options import Models
 
 
 def _echo_first_words(messages: Sequence[Message]) -> str:
@@ -56,7 +57,7 @@ def test_summarize_every_document_of_an_index_or_one(
     docs.mkdir()
     (docs / "one.txt").write_text("Alpha beta gamma delta.", encoding="utf-8")
     (docs / "two.txt").write_text("雾溪茶园位于云南。", encoding="utf-8")
-    with KnowledgeBase.open(tmp_path / "ix", embedder=HashingEmbedder()) as kb:
+    with KnowledgeBase.open(tmp_path / "ix", models=Models(embedder=HashingEmbedder())) as kb:
         kb.add([docs])
     code, out, _ = run("summarize", "--index", "./ix")
     assert code == 0, out
@@ -115,7 +116,7 @@ def test_bad_input_is_one_line_and_exit_1(
     (tmp_path / "a.md").write_text("Text.", encoding="utf-8")
     (tmp_path / "a.xyz").write_text("Text.", encoding="utf-8")
     (tmp_path / "d.txt").write_text("Some text.", encoding="utf-8")
-    with KnowledgeBase.open(tmp_path / "ix", embedder=HashingEmbedder()) as kb:
+    with KnowledgeBase.open(tmp_path / "ix", models=Models(embedder=HashingEmbedder())) as kb:
         kb.add([tmp_path / "d.txt"])
     code, out, err = run(*args)
     assert code == 1

@@ -30,6 +30,7 @@ from ragkit.evaluation import (
     recall_at_k,
     to_json,
 )
+from ragkit.options import IndexOptions, Models
 from ragkit.types import SearchHit, StoredChunk
 
 # --- metrics ----------------------------------------------------------------------------
@@ -311,7 +312,7 @@ def test_bad_squad_files_say_where_and_what_is_expected(
 
 
 def _hashing_kb(path: Path) -> KnowledgeBase:
-    return KnowledgeBase.open(path, embedder=HashingEmbedder())
+    return KnowledgeBase.open(path, models=Models(embedder=HashingEmbedder()))
 
 
 def test_evaluation_scores_obvious_queries_perfectly_and_reuses_its_index(
@@ -357,7 +358,9 @@ def test_documents_split_into_many_chunks_count_once(tmp_path: Path) -> None:
 
     def small_chunks(path: Path) -> KnowledgeBase:
         return KnowledgeBase.open(
-            path, embedder=HashingEmbedder(), chunker=ChunkerParams(chunk_size=40, chunk_overlap=0)
+            path,
+            models=Models(embedder=HashingEmbedder()),
+            index=IndexOptions(chunker=ChunkerParams(chunk_size=40, chunk_overlap=0)),
         )
 
     scores = evaluate_retrieval(ds, small_chunks, tmp_path / "cache", ["bm25"])

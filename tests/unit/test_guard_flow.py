@@ -11,6 +11,7 @@ from ragkit import HashingEmbedder, KnowledgeBase, Message, ScriptedChatModel
 from ragkit.errors import ConfigError, ContentBlocked
 from ragkit.guard import Guard, PiiScanner, Policy, StreamFilter, Vault, default_guard
 from ragkit.guard.types import restore
+from ragkit.options import Models
 
 GUARD = default_guard()
 
@@ -147,7 +148,9 @@ def _kb(tmp_path: Path, *replies: str) -> tuple[KnowledgeBase, ScriptedChatModel
     (docs / "poison.txt").write_text(POISON)
     model = ScriptedChatModel(list(replies))
     kb = KnowledgeBase.open(
-        tmp_path / "idx", embedder=HashingEmbedder(), chat_model=model, guard=default_guard()
+        tmp_path / "idx",
+        models=Models(embedder=HashingEmbedder(), chat_model=model),
+        guard=default_guard(),
     )
     kb.add([docs])
     return kb, model
@@ -276,14 +279,17 @@ def test_a_secret_in_the_question_is_hidden_from_the_model_and_shown_back(
 def test_multi_query_variants_are_written_from_the_filtered_question(tmp_path: Path) -> None:
     key = "sk-proj-Ab3dEf5gHi7jKl9mNo1pQr3sTu5v"
     kb, model = _kb(tmp_path, "kettle warranty length", "Two years [1].")
-    kb.ask(f"Is {key} valid for the kettle warranty?", multi_query=1)
+    kb.ask(
+        f"Is {key} valid for the kettle warranty?", search=kb.search_options.with_(multi_query=1)
+    )
     assert len(model.prompts) == 2  # the variants, then the answer
     assert all(key not in m.content for prompt in model.prompts for m in prompt)
 
 
 def test_earlier_messages_are_filtered_like_the_question(tmp_path: Path) -> None:
     key = "sk-proj-Ab3dEf5gHi7jKl9mNo1pQr3sTu5v"
-    kb, model = _kb(tmp_path, "Two years [1].")
+    # The first reply is the follow-up rewrite's, the second the answer's.
+    kb, model = _kb(tmp_path, "How long is the Ember kettle warranty?", "Two years [1].")
     kb.guard = default_guard(banned_terms=["falcon"])
     history = [
         Message("user", f"My key is {key}."),
@@ -292,7 +298,8 @@ def test_earlier_messages_are_filtered_like_the_question(tmp_path: Path) -> None
         Message("assistant", "Mail help@ember.example about it."),
     ]
     kb.ask("How long is the Ember kettle warranty?", history=history)
-    seen = [(m.role, m.content) for m in model.prompts[0][1:-1]]
+    assert all(key not in m.content for prompt in model.prompts for m in prompt)
+    seen = [(m.role, m.content) for m in model.prompts[-1][1:-1]]
     assert seen == [
         ("user", "My key is [API_KEY_1]."),
         ("assistant", "Noted."),

@@ -21,11 +21,13 @@ from ragkit.loaders import BoundedLoader, LoaderOptions, WalkProblem, load_file,
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration"))
 import hostile_corpus
 
+from ragkit.options import Models
+
 OPTIONS = LoaderOptions()
 
 
 def _kb(path: Path) -> KnowledgeBase:
-    return KnowledgeBase.open(path, embedder=HashingEmbedder(dim=32))
+    return KnowledgeBase.open(path, models=Models(embedder=HashingEmbedder(dim=32)))
 
 
 def _write(path: Path, text: str) -> Path:

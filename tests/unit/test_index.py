@@ -17,10 +17,11 @@ from ragkit.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundEr
 from ragkit.index.engine import IndexReader
 from ragkit.index.manifest import read_manifest
 from ragkit.index.store import Store, connect
+from ragkit.options import IndexOptions, Models
 
 
 def _kb(path: Path, dim: int = 64) -> KnowledgeBase:
-    return KnowledgeBase.open(path, embedder=HashingEmbedder(dim=dim))
+    return KnowledgeBase.open(path, models=Models(embedder=HashingEmbedder(dim=dim)))
 
 
 def _write(path: Path, text: str) -> Path:
@@ -107,7 +108,7 @@ def test_unchanged_text_is_not_embedded_again(tmp_path: Path, corpus: Path) -> N
             CountingEmbedder.calls += len(texts)
             return super().embed_batch(texts)
 
-    kb = KnowledgeBase.open(tmp_path / "ix", embedder=CountingEmbedder())
+    kb = KnowledgeBase.open(tmp_path / "ix", models=Models(embedder=CountingEmbedder()))
     kb.add([corpus])
     assert CountingEmbedder.calls == 3
     # Same bytes, new mtime: hashed, found unchanged, not re-read.
@@ -264,7 +265,7 @@ def test_repair_rebuilds_damaged_files_without_the_model(tmp_path: Path, corpus:
             f.write_bytes(b"junk")
     with pytest.raises(IndexCorruptError, match="ragkit repair"):
         IndexReader.open(ix)
-    kb = KnowledgeBase.open(ix, embedder=NoEmbedding())
+    kb = KnowledgeBase.open(ix, models=Models(embedder=NoEmbedding()))
     assert kb.repair() == 3
     assert [h.chunk.id for h in _kb(ix).search("green tea", k=3)] == before
     # A lost manifest is repaired from the store alone.
@@ -293,7 +294,11 @@ def test_layout_switches_to_ivf_past_the_threshold_and_back(tmp_path: Path) -> N
     for i in range(1200):
         text = " ".join(rng.choice(words, size=12)) + f" item{i}"
         (docs / f"d{i:04d}.txt").write_text(text)
-    kb = KnowledgeBase.open(tmp_path / "ix", embedder=HashingEmbedder(), ivf_threshold=1000)
+    kb = KnowledgeBase.open(
+        tmp_path / "ix",
+        models=Models(embedder=HashingEmbedder()),
+        index=IndexOptions(ivf_threshold=1000),
+    )
     kb.add([docs])
     m = read_manifest(tmp_path / "ix")
     assert m.vectors.kind == "ivf" and m.vectors.nlist >= 16
@@ -328,7 +333,7 @@ def test_jsonl_edit_reindexes_only_the_changed_documents(tmp_path: Path) -> None
     ]
     corpus = tmp_path / "c.jsonl"
     corpus.write_text("\n".join(lines) + "\n")
-    kb = KnowledgeBase.open(tmp_path / "ix", embedder=CountingEmbedder())
+    kb = KnowledgeBase.open(tmp_path / "ix", models=Models(embedder=CountingEmbedder()))
     kb.add([corpus])
     assert len(CountingEmbedder.texts) == 50
     before = {h.chunk.doc_key: h.chunk.id for h in kb.search("document tea", k=50, mode="bm25")}

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ragkit import DocumentInfo, HashingEmbedder, KnowledgeBase
+from ragkit.options import Models
 
 PDF_PAGES = (
     "Welcome to the Ember handbook about brewing kettles.",
@@ -43,7 +44,7 @@ def docs(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def kb(tmp_path: Path, docs: Path) -> KnowledgeBase:
-    kb = KnowledgeBase.open(tmp_path / "ix", embedder=HashingEmbedder(dim=64))
+    kb = KnowledgeBase.open(tmp_path / "ix", models=Models(embedder=HashingEmbedder(dim=64)))
     kb.add([docs])
     return kb
 
@@ -71,7 +72,7 @@ def test_documents_lists_each_indexed_document(
 
 
 def test_an_index_not_built_yet_has_no_documents_chunks_or_pages(tmp_path: Path) -> None:
-    kb = KnowledgeBase.open(tmp_path / "none", embedder=HashingEmbedder(dim=64))
+    kb = KnowledgeBase.open(tmp_path / "none", models=Models(embedder=HashingEmbedder(dim=64)))
     assert kb.documents() == [] and kb.chunk(1) is None
     assert kb.page_text(tmp_path / "a.txt") is None
 

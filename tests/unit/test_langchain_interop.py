@@ -32,13 +32,16 @@ from ragkit.integrations.langchain import (
 )
 from ragkit.llm import GenerationOptions, Message
 from ragkit.llm.base import ToolCall, ToolCallingChatModel
+from ragkit.options import Models
 from ragkit.retrieval import SearchFilter
 
 
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
     samples = Path(__file__).resolve().parents[2] / "samples" / "corpus"
-    base = KnowledgeBase.open(tmp_path_factory.mktemp("ix") / "kb", embedder=HashingEmbedder())
+    base = KnowledgeBase.open(
+        tmp_path_factory.mktemp("ix") / "kb", models=Models(embedder=HashingEmbedder())
+    )
     base.add([samples])
     return base
 

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.errors import ConfigError, EmptyQueryError, ModelError
 from ragkit.llm.base import GenerationOptions, Message
+from ragkit.options import AnswerOptions, Models
 from ragkit.pipelines import build_prompt, cited_numbers
 from ragkit.prompts import PromptTemplates
 from ragkit.types import SearchHit, StoredChunk
@@ -64,9 +66,8 @@ def test_ask_streams_and_resolves_citations(tmp_path: Path) -> None:
     model = ScriptedChatModel(["It is 18 months [1]. See also [7]."])
     kb = KnowledgeBase.open(
         tmp_path / "ix",
-        embedder=HashingEmbedder(),
-        chat_model=model,
-        generation=GenerationOptions(max_tokens=50),
+        models=Models(embedder=HashingEmbedder(), chat_model=model),
+        answer=AnswerOptions(generation=GenerationOptions(max_tokens=50)),
     )
     kb.add([docs])
     stream = kb.ask_stream("How long is the kettle warranty?", k=2)
@@ -81,7 +82,8 @@ def test_ask_streams_and_resolves_citations(tmp_path: Path) -> None:
 
 def test_empty_question_is_refused(tmp_path: Path) -> None:
     kb = KnowledgeBase.open(
-        tmp_path / "ix", embedder=HashingEmbedder(), chat_model=ScriptedChatModel(["x"])
+        tmp_path / "ix",
+        models=Models(embedder=HashingEmbedder(), chat_model=ScriptedChatModel(["x"])),
     )
     with pytest.raises(EmptyQueryError):
         kb.ask("   ")
@@ -115,7 +117,7 @@ def test_prompt_too_long_is_its_own_error() -> None:
         build_prompt("why? " * 400, [_hit(1, "a")], model, PromptTemplates(), max_tokens=100)
 
 
-def _kb(tmp_path: Path, model: ScriptedChatModel, **kw: object) -> KnowledgeBase:
+def _kb(tmp_path: Path, model: ScriptedChatModel, **answer: Any) -> KnowledgeBase:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "kettle.txt").write_text(
@@ -124,10 +126,8 @@ def _kb(tmp_path: Path, model: ScriptedChatModel, **kw: object) -> KnowledgeBase
     (docs / "tea.txt").write_text("Oolong is partly oxidised. Brew it at 90 degrees.")
     kb = KnowledgeBase.open(
         tmp_path / "ix",
-        embedder=HashingEmbedder(),
-        chat_model=model,
-        generation=GenerationOptions(max_tokens=50),
-        **kw,  # type: ignore[arg-type]
+        models=Models(embedder=HashingEmbedder(), chat_model=model),
+        answer=AnswerOptions(generation=GenerationOptions(max_tokens=50), **answer),
     )
     kb.add([docs])
     return kb
@@ -157,20 +157,22 @@ def test_model_saying_not_found_is_marked(tmp_path: Path) -> None:
 
 def test_extractive_mode_needs_no_model(tmp_path: Path) -> None:
     model = ScriptedChatModel(["never used"])
-    kb = _kb(tmp_path, model, answer_mode="extractive", extract_sentences=1)
+    kb = _kb(tmp_path, model, mode="extractive", sentences=1)
     stream = kb.ask_stream("How long is the kettle warranty?", k=2)
     assert "".join(stream).startswith("Its warranty lasts 18 months from purchase. [")
     answer = stream.answer
     assert answer.mode == "extractive" and answer.citations[0].source.endswith("kettle.txt")
     assert model.prompts == []
-    generated = kb.ask("How long is the kettle warranty?", k=2, answer_mode="generate")
+    generated = kb.ask(
+        "How long is the kettle warranty?", kb.answer_options.with_(mode="generate"), k=2
+    )
     assert generated.mode == "generate" and model.prompts
 
 
 def test_evidence_for_a_generated_answer(tmp_path: Path) -> None:
     reply = "The warranty lasts 18 months [1]. It was designed by astronauts on Mars."
     kb = _kb(tmp_path, ScriptedChatModel([reply]))
-    answer = kb.ask("How long is the kettle warranty?", k=2, evidence=True)
+    answer = kb.ask("How long is the kettle warranty?", kb.answer_options.with_(evidence=True), k=2)
     first, second = answer.evidence
     assert first.support == "Its warranty lasts 18 months from purchase."
     assert answer.sources[first.source - 1].source.endswith("kettle.txt")  # type: ignore[operator]
@@ -220,7 +222,7 @@ def test_generation_options_can_be_replaced_for_one_answer(tmp_path: Path) -> No
 
     kb = _kb(tmp_path, Recording(["It is 18 months [1]."]))
     own = GenerationOptions(max_tokens=20, temperature=0.9, seed=7, stop=("END",))
-    kb.ask("How long is the kettle warranty?", k=2, generation=own)
+    kb.ask("How long is the kettle warranty?", kb.answer_options.with_(generation=own), k=2)
     list(kb.ask_stream("How long is the kettle warranty?", k=2))
     assert seen == [own, GenerationOptions(max_tokens=50)]  # the next answer: as opened
     assert kb.generation == GenerationOptions(max_tokens=50)

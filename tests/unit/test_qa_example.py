@@ -10,6 +10,7 @@ import pytest
 
 from apps.qa_example import answer_questions, main
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
+from ragkit.options import Models
 
 
 def test_answers_stream_with_cited_sources_marked(tmp_path: Path) -> None:
@@ -17,7 +18,9 @@ def test_answers_stream_with_cited_sources_marked(tmp_path: Path) -> None:
     (tmp_path / "tea.md").write_text("Green tea is steeped at 80 degrees.", encoding="utf-8")
     model = ScriptedChatModel(["It lasts 18 months [1].", "At 80 degrees [1]."])
     out = io.StringIO()
-    with KnowledgeBase.open(tmp_path / "ix", embedder=HashingEmbedder(), chat_model=model) as kb:
+    with KnowledgeBase.open(
+        tmp_path / "ix", models=Models(embedder=HashingEmbedder(), chat_model=model)
+    ) as kb:
         kb.add([tmp_path / "kettle.md", tmp_path / "tea.md"])
         answer_questions(kb, ["How long is the kettle warranty?", "  ", "Tea temperature?"], out)
     lines = out.getvalue().splitlines()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from ragkit.options import Models
 from ragkit.retrieval import rrf_fuse
 
 
@@ -41,7 +42,7 @@ def test_hybrid_leaves_out_a_dense_model_that_does_not_know_the_language(tmp_pat
         ["茶园位于云南省。", "海拔一千六百米的茶园。", "Tea gardens in Yunnan.", "其他内容。"]
     ):
         (docs / f"{i}.txt").write_text(text, encoding="utf-8")
-    kb = KnowledgeBase.open(tmp_path / "ix", embedder=EnglishOnly())
+    kb = KnowledgeBase.open(tmp_path / "ix", models=Models(embedder=EnglishOnly()))
     kb.add([docs])
     zh = "茶园的海拔"
     hybrid = [h.chunk.id for h in kb.search(zh, k=4, mode="hybrid")]

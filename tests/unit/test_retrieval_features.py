@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,6 +16,8 @@ from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.chunking import ChunkerParams
 from ragkit.errors import RagkitError
 from ragkit.multiquery import generate_variants, parse_variants
+from ragkit.options import IndexOptions, Models, SearchOptions
+from ragkit.rerank import Reranker
 from ragkit.retrieval import SearchFilter, convex_fuse, mmr, rrf_fuse
 from ragkit.types import SearchHit, StoredChunk
 
@@ -25,8 +28,20 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-def _kb(path: Path, **kwargs: object) -> KnowledgeBase:
-    return KnowledgeBase.open(path, embedder=HashingEmbedder(dim=64), **kwargs)  # type: ignore[arg-type]
+def _kb(
+    path: Path,
+    *,
+    chunker: ChunkerParams | None = None,
+    reranker: Reranker | None = None,
+    chat_model: ScriptedChatModel | None = None,
+    **search: Any,
+) -> KnowledgeBase:
+    return KnowledgeBase.open(
+        path,
+        models=Models(embedder=HashingEmbedder(dim=64), reranker=reranker, chat_model=chat_model),
+        index=IndexOptions(chunker=chunker),
+        search=SearchOptions(**search),
+    )
 
 
 def _names(hits: Sequence[SearchHit]) -> list[str]:
@@ -173,17 +188,17 @@ def test_mmr_search_surfaces_another_document_instead_of_a_duplicate(tmp_path: P
     for mode in ("dense", "bm25", "hybrid"):
         plain = kb.search(query, k=3, mode=mode)  # type: ignore[arg-type]
         assert plain[0].chunk.text == plain[1].chunk.text == text, mode
-        diverse = kb.search(query, k=3, mode=mode, mmr_lambda=0.4)  # type: ignore[arg-type]
+        diverse = kb.search(query, kb.search_options.with_(k=3, mode=mode, mmr_lambda=0.4))
         assert diverse[0].chunk.id == plain[0].chunk.id, mode
         assert diverse[1].chunk.text != text, mode
         assert len({"a.txt", "a_copy.txt"} & set(_names(diverse))) == 1, mode
         assert "b.txt" in _names(diverse), mode
         assert [h.rank for h in diverse] == [1, 2, 3]
         # lambda 1 is pure relevance: the plain ranking.
-        same = kb.search(query, k=3, mode=mode, mmr_lambda=1.0)  # type: ignore[arg-type]
+        same = kb.search(query, kb.search_options.with_(k=3, mode=mode, mmr_lambda=1.0))
         assert [h.chunk.id for h in same] == [h.chunk.id for h in plain], mode
     with pytest.raises(RagkitError, match="mmr_lambda"):
-        kb.search(query, mmr_lambda=1.5)
+        kb.search(query, kb.search_options.with_(mmr_lambda=1.5))
 
 
 # --- reranker plumbing -----------------------------------------------------------------
@@ -208,7 +223,7 @@ def test_retriever_reranks_the_top_rerank_depth_candidates(tmp_path: Path, mixed
     reranker = ReverseReranker()
     kb = _kb(tmp_path / "ix", reranker=reranker, rerank_depth=4)
     kb.add([mixed])
-    first = kb.search("tea", k=4, mode="bm25", rerank=False)
+    first = kb.search("tea", kb.search_options.with_(k=4, mode="bm25", rerank=False))
     assert reranker.calls == []
     hits = kb.search("tea", k=2, mode="bm25")
     assert reranker.calls == [("tea", 4)]
@@ -261,19 +276,19 @@ def test_search_multi_fuses_the_rankings_of_question_and_variants(
 ) -> None:
     kb = _kb(tmp_path / "ix")
     kb.add([mixed])
-    retriever = kb.retriever()
     question, variant = "puer aged", "kettle boils water"
-    alone = retriever.search(question, k=10, mode="bm25")
+    retriever = kb.retriever(kb.search_options.with_(k=10, mode="bm25"))
+    alone = retriever.search(question)
     assert "kettle.html" not in _names(alone)
-    fused = retriever.search_multi(question, [variant, "PUER  aged"], k=10, mode="bm25")
-    other = retriever.search(variant, k=10, mode="bm25")
+    fused = retriever.search_multi(question, [variant, "PUER  aged"])
+    other = retriever.search(variant)
     expected = rrf_fuse([[h.chunk.id for h in alone], [h.chunk.id for h in other]])
     assert [(h.chunk.id, pytest.approx(h.score)) for h in fused] == expected
     assert "kettle.html" in _names(fused) and [h.rank for h in fused] == list(
         range(1, len(fused) + 1)
     )
     # No variants: exactly the plain search.
-    assert retriever.search_multi(question, [], k=10, mode="bm25") == alone
+    assert retriever.search_multi(question, []) == alone
 
 
 def test_kb_multi_query_asks_the_chat_model_for_variants(tmp_path: Path, mixed: Path) -> None:
@@ -283,7 +298,7 @@ def test_kb_multi_query_asks_the_chat_model_for_variants(tmp_path: Path, mixed: 
     hits = kb.search("puer aged", k=10, mode="bm25")
     assert len(model.prompts) == 1
     assert "kettle.html" in _names(hits)
-    off = kb.search("puer aged", k=10, mode="bm25", multi_query=0)
+    off = kb.search("puer aged", kb.search_options.with_(k=10, mode="bm25", multi_query=0))
     assert len(model.prompts) == 1 and "kettle.html" not in _names(off)
     default = _kb(tmp_path / "ix", chat_model=model)  # off unless asked for
     default.search("puer aged", k=3)
@@ -294,7 +309,7 @@ def test_ask_passes_search_options_through(tmp_path: Path, mixed: Path) -> None:
     model = ScriptedChatModel(["Oolong is partly oxidised [1]."])
     kb = _kb(tmp_path / "ix", chat_model=model)
     kb.add([mixed])
-    answer = kb.ask("tea", k=3, filters=SearchFilter(path_glob="*oolong*"))
+    answer = kb.ask("tea", k=3, search=SearchOptions(filters=SearchFilter(path_glob="*oolong*")))
     assert [Path(s.source).name for s in answer.sources] == ["oolong.txt"]
     assert answer.citations[0].source.endswith("oolong.txt")
 
@@ -338,7 +353,9 @@ def test_fusion_setting_changes_hybrid_ranking_and_bad_values_are_refused(tmp_pa
     assert [h.chunk.id for h in dense_only] == [
         h.chunk.id for h in convex.search(query, k=6, mode="dense")
     ]
-    with pytest.raises(RagkitError, match="fusion"):
+    # Options are validated when built: pydantic's ValidationError (a ValueError) in code,
+    # a ConfigError naming the option through `with_` (CLI flags).
+    with pytest.raises(ValueError, match="fusion"):
         _kb(tmp_path / "ix", fusion="sum").search(query)
     with pytest.raises(RagkitError, match="dense_weight"):
-        _kb(tmp_path / "ix", dense_weight=1.5).search(query)
+        convex.search(query, convex.search_options.with_(dense_weight=1.5))

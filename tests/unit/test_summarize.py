@@ -13,6 +13,7 @@ from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.chunking import ChunkerParams
 from ragkit.errors import ModelError, RagkitError
 from ragkit.llm.base import GenerationOptions, Message
+from ragkit.options import IndexOptions, Models
 from ragkit.summarize import (
     Summarizer,
     Translator,
@@ -186,7 +187,9 @@ def test_indexed_document_text_removes_chunk_overlaps(tmp_path: Path) -> None:
     source = tmp_path / "doc.txt"
     source.write_text("\n\n".join(paragraphs), encoding="utf-8")
     kb = KnowledgeBase.open(
-        tmp_path / "ix", embedder=HashingEmbedder(), chunker=ChunkerParams(200, 60)
+        tmp_path / "ix",
+        models=Models(embedder=HashingEmbedder()),
+        index=IndexOptions(chunker=ChunkerParams(200, 60)),
     )
     kb.add([source])
     reader = kb.reader()

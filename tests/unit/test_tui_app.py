@@ -19,12 +19,13 @@ from apps.tui.agent_backend import AgentBackend
 from apps.tui.app import ChatApp
 from apps.tui.backends import Backend, Event, Text, ToolFinished, ToolStarted
 from apps.tui.history import HistoryStore, Turn
-from apps.tui.session import AgentFactory, ChatSession
+from apps.tui.session import AgentFactory, ChatState
 from apps.tui.widgets import ChunkScreen, IndexingBar, MessageView
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.agent import Agent, AgentOptions, ToolContext, builtin_tools
-from ragkit.agent.chat import REWRITE_SYSTEM
 from ragkit.llm.base import ChatModel, GenerationOptions, Message
+from ragkit.options import Models
+from ragkit.pipelines import REWRITE_SYSTEM
 
 pytestmark = pytest.mark.asyncio
 
@@ -60,11 +61,13 @@ class GatedModel:
 
 def make_session(
     tmp_path: Path, model: ChatModel, index: str = "docs", agent: AgentFactory | None = None
-) -> ChatSession:
+) -> ChatState:
     def open_kb(name: str, spec: str) -> KnowledgeBase:
-        return KnowledgeBase.open(tmp_path / name, embedder=HashingEmbedder(), chat_model=model)
+        return KnowledgeBase.open(
+            tmp_path / name, models=Models(embedder=HashingEmbedder(), chat_model=model)
+        )
 
-    return ChatSession(open_kb, index, agent=agent)
+    return ChatState(open_kb, index, agent=agent)
 
 
 @pytest.fixture

@@ -11,9 +11,10 @@ import pytest
 from apps.tui.backends import ChatBackend, Event, RagBackend, Sources, Text
 from apps.tui.history import HistoryStore, Turn, transcript_markdown
 from apps.tui.sanitize import sanitize_for_terminal
-from apps.tui.session import ChatSession, SessionError, parse_command
+from apps.tui.session import ChatState, SessionError, parse_command
 from ragkit import Citation, ConfigError, HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.llm.base import GenerationOptions
+from ragkit.options import Models
 
 
 @pytest.mark.parametrize(
@@ -84,7 +85,7 @@ def test_parse_command() -> None:
         parse_command("/frobnicate")
 
 
-def _session(tmp_path: Path, replies: list[str]) -> tuple[ChatSession, list[tuple[str, str]]]:
+def _session(tmp_path: Path, replies: list[str]) -> tuple[ChatState, list[tuple[str, str]]]:
     opened: list[tuple[str, str]] = []
 
     def open_kb(index: str, model: str) -> KnowledgeBase:
@@ -92,10 +93,11 @@ def _session(tmp_path: Path, replies: list[str]) -> tuple[ChatSession, list[tupl
             raise ConfigError(f"GGUF model file {model} does not exist")
         opened.append((index, model))
         return KnowledgeBase.open(
-            tmp_path / index, embedder=HashingEmbedder(), chat_model=ScriptedChatModel(replies)
+            tmp_path / index,
+            models=Models(embedder=HashingEmbedder(), chat_model=ScriptedChatModel(replies)),
         )
 
-    return ChatSession(open_kb, "docs"), opened
+    return ChatState(open_kb, "docs"), opened
 
 
 def test_session_modes_and_switching(tmp_path: Path) -> None:
@@ -123,8 +125,8 @@ def test_agent_mode_uses_the_factory_it_is_given(tmp_path: Path) -> None:
             yield Text("agent reply")
 
     made: list[KnowledgeBase] = []
-    session = ChatSession(
-        lambda i, m: KnowledgeBase.open(tmp_path / i, embedder=HashingEmbedder()),
+    session = ChatState(
+        lambda i, m: KnowledgeBase.open(tmp_path / i, models=Models(embedder=HashingEmbedder())),
         "docs",
         agent=lambda kb: made.append(kb) or Agent(),  # type: ignore[func-returns-value]
     )
@@ -156,7 +158,8 @@ def test_chat_backend_keeps_the_latest_turns_that_fit() -> None:
 def test_rag_backend_sends_sources_before_text(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("The kettle warranty lasts 18 months.", encoding="utf-8")
     kb = KnowledgeBase.open(
-        tmp_path / "ix", embedder=HashingEmbedder(), chat_model=ScriptedChatModel(["18 [1]."])
+        tmp_path / "ix",
+        models=Models(embedder=HashingEmbedder(), chat_model=ScriptedChatModel(["18 [1]."])),
     )
     kb.add([tmp_path / "a.txt"])
     events = list(RagBackend(kb).run("How long is the warranty?", []))

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from apps.web import WebConfig, create_app
 from ragkit import ChunkerParams, HashingEmbedder, KnowledgeBase, Message, ScriptedChatModel
+from ragkit.options import IndexOptions, Models
 
 KEY = "test-key-123"
 LOCAL = "http://127.0.0.1"  # the Host a browser on this machine sends
@@ -40,7 +41,9 @@ def fake_factory(model: ScriptedChatModel) -> Callable[[Path], KnowledgeBase]:
     # Small chunks, so each page of the test PDFs is a passage of its own.
     chunker = ChunkerParams(chunk_size=120, chunk_overlap=0)
     return lambda path: KnowledgeBase.open(
-        path, embedder=embedder, chat_model=model, chunker=chunker
+        path,
+        models=Models(embedder=embedder, chat_model=model),
+        index=IndexOptions(chunker=chunker),
     )
 
 

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from apps.web import WebConfig, create_app
 from apps.web.pages import passage_span
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
+from ragkit.options import Models
 
 
 def new_collection(client: TestClient, name: str = "Ember docs") -> str:
@@ -172,7 +173,9 @@ def test_an_existing_index_is_served_read_only(tmp_path: Path, handbook: Path) -
         assert c.delete("/api/collections/docs/documents/handbook.pdf").status_code == 403
         assert c.delete("/api/collections/docs").status_code == 403
         assert ask_events(c, "docs", "warranty?")[-1][1]["text"] == "It is seven years [1]."
-    assert KnowledgeBase.open(tmp_path / "cli-index", embedder=HashingEmbedder()).exists
+    assert KnowledgeBase.open(
+        tmp_path / "cli-index", models=Models(embedder=HashingEmbedder())
+    ).exists
 
 
 def test_bad_requests_get_json_errors_naming_the_problem(client: TestClient) -> None:

@@ -14,6 +14,7 @@ from ceilings import HANG_S
 from conftest import free_port
 
 from ragkit import HashingEmbedder, KnowledgeBase
+from ragkit.options import Models
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -22,7 +23,9 @@ def test_serve_an_existing_index(tmp_path: Path) -> None:
     doc = tmp_path / "notes.md"
     doc.write_text("# Notes\n\nThe kettle boils in four minutes.\n")
     # Listing needs no model, so an index built with the fake embedder will do.
-    KnowledgeBase.open(tmp_path / "indexes" / "notes", embedder=HashingEmbedder()).add([doc])
+    KnowledgeBase.open(
+        tmp_path / "indexes" / "notes", models=Models(embedder=HashingEmbedder())
+    ).add([doc])
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAGKIT_")}
     env.update(PYTHONPATH=str(ROOT), RAGKIT_SERVER__DATA_DIR="srv")
@@ -64,7 +67,9 @@ def test_two_served_indexes_may_not_share_a_name(tmp_path: Path) -> None:
     doc = tmp_path / "a.md"
     doc.write_text("kettles")
     for where in ("one", "two"):
-        KnowledgeBase.open(tmp_path / where / "docs", embedder=HashingEmbedder()).add([doc])
+        KnowledgeBase.open(
+            tmp_path / where / "docs", models=Models(embedder=HashingEmbedder())
+        ).add([doc])
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAGKIT_")}
     env["PYTHONPATH"] = str(ROOT)
     done = subprocess.run(

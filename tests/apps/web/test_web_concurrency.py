@@ -25,6 +25,7 @@ from ragkit.embeddings.base import Vectors
 from ragkit.index.engine import IndexReader
 from ragkit.index.verify import problems, uncommitted, visible_state
 from ragkit.llm.base import GenerationOptions, Message
+from ragkit.options import IndexOptions, Models
 
 
 def ask(client: httpx.Client, cid: str, question: str) -> list[str]:
@@ -254,7 +255,9 @@ def test_indexing_progress_as_server_sent_events(tmp_path: Path) -> None:
     app = create_app(
         config,
         lambda path: KnowledgeBase.open(
-            path, embedder=embedder, chunker=chunker, chat_model=ScriptedChatModel(["x"])
+            path,
+            models=Models(embedder=embedder, chat_model=ScriptedChatModel(["x"])),
+            index=IndexOptions(chunker=chunker),
         ),
     )
     para = "Paragraph {} about kettle {}: its lid closes tightly and keeps the tea warm for hours."

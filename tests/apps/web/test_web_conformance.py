@@ -20,6 +20,7 @@ from test_web_openai import setup_collection, stream_chunks
 
 from apps.web import WebConfig, create_app
 from ragkit import HashingEmbedder, Message, ScriptedChatModel
+from ragkit.options import Models
 
 LONG_REPLY = "The Ember kettle carries a warranty of seven years from purchase [1]. " * 8
 
@@ -123,7 +124,8 @@ def test_empty_stop_strings_stop_nothing(tmp_path: Path, handbook: Path) -> None
 def test_a_clients_system_message_and_turns_are_the_conversation(
     tmp_path: Path, handbook: Path
 ) -> None:
-    model = ScriptedChatModel(["Sept ans [1]."])
+    # The follow-up is rewritten to stand alone first (one model call), then answered.
+    model = ScriptedChatModel(["How long is the Ember kettle's warranty?", "Sept ans [1]."])
     with serve(tmp_path, model) as server, httpx.Client(base_url=server.url, timeout=HANG_S) as c:
         cid = setup_collection(c, handbook)
         messages = [
@@ -135,8 +137,8 @@ def test_a_clients_system_message_and_turns_are_the_conversation(
         c.post("/v1/chat/completions", json={"model": cid, "messages": messages})
     prompt = model.prompts[-1]
     assert prompt[0].role == "system" and "Cite the source number" in prompt[0].content
-    assert "Answer in French." in prompt[1].content
-    assert [m.content for m in prompt[3:5]] == ["Who makes the kettle?", "Ember [1]."]
+    assert "Answer in French." in prompt[0].content  # after ragkit's own instructions
+    assert [m.content for m in prompt[1:3]] == ["Who makes the kettle?", "Ember [1]."]
 
 
 def test_ragkit_as_a_client_of_ragkit_answers_like_a_local_ragkit(
@@ -155,14 +157,15 @@ def test_ragkit_as_a_client_of_ragkit_answers_like_a_local_ragkit(
         cid = setup_collection(c, handbook)
         remote = OpenAICompatChatModel(server.url + "/v1", model=cid, context_window=4096)
         local = KnowledgeBase.open(
-            tmp_path / "client-index", embedder=HashingEmbedder(), chat_model=remote
+            tmp_path / "client-index", models=Models(embedder=HashingEmbedder(), chat_model=remote)
         )
         local.add([handbook])
         question = "How many years is the Ember kettle warranty?"
         answer = local.ask(question)
     assert answer.text == "Seven years [1]." and not answer.not_found
     alone = KnowledgeBase.open(
-        tmp_path / "client-index", embedder=HashingEmbedder(), chat_model=ScriptedChatModel([reply])
+        tmp_path / "client-index",
+        models=Models(embedder=HashingEmbedder(), chat_model=ScriptedChatModel([reply])),
     ).ask(question)
     assert (answer.text, answer.citations) == (alone.text, alone.citations)
     given = served.prompts[-1]
@@ -199,7 +202,7 @@ def test_served_indexes_have_a_real_created_time(tmp_path: Path, handbook: Path)
     from ragkit import KnowledgeBase
 
     index = tmp_path / "served"
-    KnowledgeBase.open(index, embedder=HashingEmbedder()).add([handbook])
+    KnowledgeBase.open(index, models=Models(embedder=HashingEmbedder())).add([handbook])
     model = ScriptedChatModel(["x"])
     with serve(tmp_path, model, served_indexes={"docs": index}) as server:
         card = httpx.get(server.url + "/v1/models/docs").json()

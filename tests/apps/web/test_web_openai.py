@@ -178,7 +178,8 @@ def test_sampling_options_apply_to_their_request_only(tmp_path: Path, handbook: 
 
 
 def test_earlier_messages_reach_the_prompt_as_history(tmp_path: Path, handbook: Path) -> None:
-    model = ScriptedChatModel(["Seven years [1]."] * 2)
+    # A follow-up is first rewritten to stand alone (one model call), then answered.
+    model = ScriptedChatModel(["How long is the Ember kettle's warranty?", "Seven years [1]."] * 2)
     app = create_app(WebConfig(data_dir=tmp_path / "data"), fake_factory(model))
     with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=HANG_S) as client:
         cid = setup_collection(client, handbook)
@@ -193,16 +194,20 @@ def test_earlier_messages_reach_the_prompt_as_history(tmp_path: Path, handbook: 
         assert plain.json()["choices"][0]["message"]["content"] == "Seven years [1]."
         streamed = stream_chunks(client, {"model": cid, "messages": messages, "stream": True})
         assert streamed[-1] == "[DONE]"
-    for prompt in model.prompts:
+    rewrites = [p for p in model.prompts if p[0].content.startswith("Rewrite")]
+    answers = [p for p in model.prompts if not p[0].content.startswith("Rewrite")]
+    assert len(rewrites) == 2
+    assert all("Last question: How long is its warranty?" in p[-1].content for p in rewrites)
+    for prompt in answers:
         roles = [m.role for m in prompt]
-        # The client's system message is the conversation's first turn, beside ragkit's
-        # own system prompt; tool output is left out.
-        assert roles == ["system", "user", "assistant", "user", "assistant", "user"]
-        assert "Answer in French." in prompt[1].content
-        assert (prompt[3].content, prompt[4].content) == (
+        # The client's system message joins ragkit's own system prompt; tool output is
+        # left out.
+        assert roles == ["system", "user", "assistant", "user"]
+        assert "Answer in French." in prompt[0].content
+        assert (prompt[1].content, prompt[2].content) == (
             "Who makes the brewing kettle?",
             "Ember does [1].",
         )
-        assert prompt[-1].content.rstrip().endswith("How long is its warranty?")
+        assert prompt[-1].content.rstrip().endswith("How long is the Ember kettle's warranty?")
         assert not any("tool result" in m.content for m in prompt)
-    assert len(model.prompts) == 2
+    assert len(answers) == 2

@@ -15,6 +15,7 @@ from apps.web.serial import SerialEmbedder
 from ragkit import HashingEmbedder, KnowledgeBase
 from ragkit.embeddings.base import Vectors
 from ragkit.index.engine import IndexReader
+from ragkit.options import Models
 
 
 class Overlap(HashingEmbedder):
@@ -71,11 +72,11 @@ def test_indexes_record_the_wrapped_model(tmp_path: Path) -> None:
     )
     doc = tmp_path / "a.txt"
     doc.write_text("kettles boil water")
-    KnowledgeBase.open(tmp_path / "idx", embedder=serial).add([doc])
+    KnowledgeBase.open(tmp_path / "idx", models=Models(embedder=serial)).add([doc])
     reader = IndexReader.open(tmp_path / "idx")
     try:
         assert (reader.manifest.embedder.id, reader.manifest.embedder.dim) == (inner.id, 32)
     finally:
         reader.close()
-    hits = KnowledgeBase.open(tmp_path / "idx", embedder=inner).search("kettles")
+    hits = KnowledgeBase.open(tmp_path / "idx", models=Models(embedder=inner)).search("kettles")
     assert hits[0].chunk.text == "kettles boil water"
