@@ -10,8 +10,8 @@ The conversation: the user and assistant messages before the last user message a
 chat history (packed into the prompt newest first, filtered by the guard like the
 question). A client's system messages join ragkit's own system prompt as instructions,
 after ragkit's (which tells the model to answer from the numbered sources and cite them).
-A last user message that is ragkit's own packed prompt (`Question: …` with `<source id=…>` blocks: ragkit using this
-server as its model, `llm.backend = "openai"`) already holds the client's sources: the
+A last user message that is ragkit's own packed prompt (`Question: …` with
+`<source id=…>` blocks: ragkit using this server as its model, `llm.backend = "openai"`) already holds the client's sources: the
 client's messages then go to the model as they are, so the client answers as a local
 ragkit would.
 
