@@ -23,8 +23,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ragkit.options import Models
-
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -41,7 +39,7 @@ def commands(index: Path, missing: Path) -> list[tuple[str, list[str]]]:
 
 def build_index(work: Path) -> Path:
     sys.path.insert(0, str(REPO))
-    from ragkit import HashingEmbedder, KnowledgeBase
+    from ragkit import HashingEmbedder, KnowledgeBase, Models
 
     docs = work / "docs"
     docs.mkdir()

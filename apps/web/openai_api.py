@@ -11,9 +11,9 @@ chat history (packed into the prompt newest first, filtered by the guard like th
 question). A client's system messages join ragkit's own system prompt as instructions,
 after ragkit's (which tells the model to answer from the numbered sources and cite them).
 A last user message that is ragkit's own packed prompt (`Question: …` with
-`<source id=…>` blocks: ragkit using this server as its model, `llm.backend = "openai"`) already holds the client's sources: the
-client's messages then go to the model as they are, so the client answers as a local
-ragkit would.
+`<source id=…>` blocks: ragkit using this server as its model, `llm.backend = "openai"`)
+already holds the client's sources: the client's messages then go to the model as they
+are, so the client answers as a local ragkit would.
 
 Answers carry `usage` (counted by the model's tokenizer; zero for an answer no model
 wrote), `finish_reason` `length` when `max_tokens` cut the reply, and an extra

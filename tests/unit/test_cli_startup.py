@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from ragkit import HashingEmbedder, KnowledgeBase, __version__
+from ragkit import HashingEmbedder, KnowledgeBase, Models, __version__
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = (
@@ -45,7 +45,6 @@ HEAVY = (
 RUN = """
 import json, sys
 from ragkit.cli import app
-from ragkit.options import Models
 try:
     app(sys.argv[1:])
 except SystemExit as exc:

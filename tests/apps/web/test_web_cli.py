@@ -49,7 +49,7 @@ def test_serve_an_existing_index(tmp_path: Path) -> None:
         wait_for(up, HANG_S, "ragkit serve")
         models = http.get("/v1/models").json()["data"]
         # The served index, then the embedding model /v1/embeddings offers.
-        assert [m["id"] for m in models] == ["notes", "all-MiniLM-L6-v2"]
+        assert [m["id"] for m in models] == ["notes", "all-MiniLM-L6-v2-onnx-qint8"]
         docs = http.get("/api/collections/notes/documents").json()["documents"]
         assert [(d["name"], d["status"]) for d in docs] == [("notes.md", "indexed")]
         page = http.get("/")
