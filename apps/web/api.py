@@ -27,7 +27,7 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect
 
 from apps.web.answers import Done, Failed, Piece, Sources, Waiting, citation_json
-from apps.web.errors import ApiError, error_responses, sse_response
+from apps.web.errors import HAS_TEXT, ApiError, error_responses, sse_response
 from apps.web.jobs import IndexJob
 from apps.web.pages import page_view
 from apps.web.state import sse, web_state
@@ -45,7 +45,7 @@ class NewCollection(BaseModel):
 
 class Question(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    question: str = Field(max_length=4000)
+    question: str = Field(min_length=1, max_length=4000, pattern=HAS_TEXT)
 
 
 def api_router() -> APIRouter:
@@ -167,8 +167,8 @@ def api_router() -> APIRouter:
     async def page(
         cid: str,
         request: Request,
-        # Bounded: SQLite ids are signed 64-bit, a larger number is no passage at all.
-        chunk_id: Annotated[int, FastPath(ge=0, le=2**63 - 1)],
+        # Bounded: SQLite ids are 64-bit, and a schema reader compares in floats.
+        chunk_id: Annotated[int, FastPath(ge=0, le=2**52)],
         page: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
     ) -> dict[str, Any]:
         coll = web_state(request).collections.get(cid)

@@ -88,7 +88,7 @@ def create_app(config: WebConfig, open_kb: KbFactory, embedder: Embedder | None 
     app.include_router(openai_router(), prefix="/v1", dependencies=keyed)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi(app, embedder)  # type: ignore[method-assign]
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
@@ -101,9 +101,10 @@ def create_app(config: WebConfig, open_kb: KbFactory, embedder: Embedder | None 
     return app
 
 
-def _openapi(app: FastAPI) -> dict[str, Any]:
+def _openapi(app: FastAPI, embedder: Embedder | None) -> dict[str, Any]:
     """FastAPI's schema, less the 422 it declares for every route with parameters: this
-    server answers invalid requests with 400 and its one error body (apps.web.errors)."""
+    server answers invalid requests with 400 and its one error body (apps.web.errors).
+    /v1/embeddings' `dimensions` is bounded by the served embedder's size."""
     if app.openapi_schema is None:
         schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
         bad_request = {
@@ -115,7 +116,13 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 responses = operation.get("responses", {})
                 if responses.pop("422", None) is not None:
                     responses.setdefault("400", bad_request)
+        components = schema.get("components", {}).get("schemas", {})
         for name in ("HTTPValidationError", "ValidationError"):
-            schema.get("components", {}).get("schemas", {}).pop(name, None)
+            components.pop(name, None)
+        request = components.get("EmbeddingRequest", {}).get("properties", {})
+        if embedder is not None and "dimensions" in request:
+            for option in request["dimensions"].get("anyOf", []):
+                if option.get("type") == "integer":
+                    option["maximum"] = embedder.dim
         app.openapi_schema = schema
     return app.openapi_schema

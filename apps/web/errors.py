@@ -13,6 +13,7 @@ a generic 500 that does not leak paths or tracebacks.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -77,6 +78,30 @@ _WHY = {
 }
 
 
+UNSUPPORTED = {
+    "n": "several choices are not supported; send n=1",
+    "tools": "tool calling is not supported by ragkit's /v1",
+    "tool_choice": "tool calling is not supported by ragkit's /v1",
+    "functions": "function calling is not supported by ragkit's /v1",
+    "function_call": "function calling is not supported by ragkit's /v1",
+    "response_format": "only text answers are supported (type 'text')",
+    "logprobs": "log probabilities are not supported",
+    "top_logprobs": "log probabilities are not supported",
+}
+"""OpenAI request parameters /v1 refuses (its schema allows only their neutral values)."""
+
+
+HAS_TEXT = "[^\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+"""Schema pattern of a text that is not blank as Python's `str.strip` sees it (JSON
+Schema's `\\S` would let through characters Python counts as space, such as U+0085)."""
+
+BLANK = {
+    "question": "the question is empty; ask something about the documents",
+    "input": "every text to embed must hold some text",
+}
+"""What to say when these fields are empty or blank (their schema asks for text)."""
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` for a route: each status with the error body it carries.
     401 and 500 are added to every route (any keyed route, any failure)."""
@@ -84,12 +109,20 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ErrorBody, "description": _WHY[s]} for s in wanted}
 
 
+SSE_EVENT: dict[str, Any] = {
+    "type": "object",
+    "description": "One server-sent event; `data` is JSON text (or [DONE] at the end of /v1)",
+    "properties": {"event": {"type": "string"}, "data": {"type": "string"}},
+    "required": ["data"],
+}
+
+
 def sse_response(events: str) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entry for a route that answers with server-sent events."""
     return {
         200: {
             "description": f"Server-sent events: {events}",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"schema": SSE_EVENT}},
         }
     }
 
@@ -113,6 +146,16 @@ def ragkit_status(exc: RagkitError) -> tuple[int, str, str | None]:
     return 500, "server_error", type(exc).__name__
 
 
+def _allowed(app: FastAPI, path: str) -> list[str]:
+    """Every method the app's schema declares at `path` (empty for undeclared paths)."""
+    methods: set[str] = set()
+    for template, operations in app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods |= {m.upper() for m in operations}
+    return sorted(methods)
+
+
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api(_: Request, exc: ApiError) -> JSONResponse:
@@ -126,21 +169,30 @@ def install_handlers(app: FastAPI) -> None:
         parts = []
         params = []
         for err in exc.errors():
-            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+            loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+            in_body = bool(loc) and err.get("loc", ())[0] == "body"
+            why = UNSUPPORTED.get(loc[0]) if in_body else None
+            if in_body and err.get("type") in ("string_pattern_mismatch", "string_too_short"):
+                why = BLANK.get(loc[0], why)
+            where = loc[0] if why else ".".join(loc)
             params.append(where)
-            parts.append(f"{where or 'body'}: {err.get('msg', 'invalid')}")
+            parts.append(f"{where or 'body'}: {why or err.get('msg', 'invalid')}")
         message = "invalid request: " + "; ".join(parts)
         # OpenAI names the one parameter at fault; several at once: the first.
         param = params[0] if params else ""
-        return JSONResponse(
-            error_body(message, "invalid_request_error", param, "invalid_value"), 400
-        )
+        code = "unsupported_parameter" if param in UNSUPPORTED else "invalid_value"
+        return JSONResponse(error_body(message, "invalid_request_error", param, code), 400)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         kind = "not_found_error" if exc.status_code == 404 else "invalid_request_error"
-        # Starlette's own headers (Allow on a 405) belong to the answer.
-        return JSONResponse(error_body(str(exc.detail), kind), exc.status_code, headers=exc.headers)
+        # Starlette's own headers belong to the answer; its Allow on a 405 names only the
+        # first route of the path, so it is made whole here.
+        headers = dict(exc.headers or {})
+        declared = _allowed(app, request.url.path) if exc.status_code == 405 else []
+        if declared:
+            headers["Allow"] = ", ".join(declared)
+        return JSONResponse(error_body(str(exc.detail), kind), exc.status_code, headers=headers)
 
     @app.exception_handler(RagkitError)
     async def _ragkit(_: Request, exc: RagkitError) -> JSONResponse:

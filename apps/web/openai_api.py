@@ -4,7 +4,8 @@
 the embedding model; `POST /v1/chat/completions` answers the last user message with RAG
 over the chosen one, as one `chat.completion` or, with `stream: true`, as
 `chat.completion.chunk` server-sent events ending in `data: [DONE]`; `POST /v1/embeddings`
-embeds texts with the server's embedder.
+embeds texts with the server's embedder (`dimensions` below the model's shortens the
+vectors and scales them back to unit length; the schema declares the model's size).
 
 The conversation: the user and assistant messages before the last user message are the
 chat history (packed into the prompt newest first, filtered by the guard like the
@@ -35,7 +36,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, Request
@@ -44,7 +45,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from apps.web.answers import Done, Event, Failed, Piece, Sampling, Waiting, citation_json
-from apps.web.errors import ApiError, error_body, error_responses
+from apps.web.errors import HAS_TEXT, SSE_EVENT, ApiError, error_body, error_responses
 from apps.web.state import sse, web_state
 from ragkit import Message
 from ragkit.pipelines import Usage
@@ -67,59 +68,64 @@ class ChatMessage(BaseModel):
     content: str | list[dict[str, Any]] | None = None
 
 
+_TEXT = {"type": "string", "pattern": HAS_TEXT}
+HAS_QUESTION: dict[str, Any] = {
+    "description": "At least one user message holds text: the question",
+    "type": "object",
+    "required": ["role", "content"],
+    "properties": {
+        "role": {"const": "user"},
+        "content": {
+            "anyOf": [
+                _TEXT,
+                {
+                    "type": "array",
+                    "contains": {
+                        "type": "object",
+                        "required": ["type", "text"],
+                        "properties": {"type": {"const": "text"}, "text": _TEXT},
+                    },
+                },
+            ]
+        },
+    },
+}
+
+
 class StreamOptions(BaseModel):
     model_config = ConfigDict(extra="allow")
     include_usage: bool = False
 
 
+class TextFormat(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: Literal["text"]
+
+
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
     model: str = Field(max_length=200)
-    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
+    messages: list[ChatMessage] = Field(
+        min_length=1, max_length=MAX_MESSAGES, json_schema_extra={"contains": HAS_QUESTION}
+    )
     stream: bool = False
     stream_options: StreamOptions | None = None
     max_tokens: int | None = Field(None, ge=1, le=2**31 - 1)
     max_completion_tokens: int | None = Field(None, ge=1, le=2**31 - 1)
     temperature: float | None = Field(None, ge=0.0, le=2.0)
-    seed: int | None = Field(None, ge=-(2**63), le=2**63 - 1)
+    # Bounds a float holds exactly, so a schema reader comparing in floats agrees.
+    seed: int | None = Field(None, ge=-(2**52), le=2**52)
     stop: str | list[str] | None = Field(None, max_length=MAX_STOP)
-    n: int | None = Field(None, ge=1, le=128)
-    tools: list[dict[str, Any]] | None = None
-    tool_choice: str | dict[str, Any] | None = None
-    functions: list[dict[str, Any]] | None = None
-    function_call: str | dict[str, Any] | None = None
-    response_format: dict[str, Any] | None = None
-    logprobs: bool | None = None
-    top_logprobs: int | None = Field(None, ge=0, le=20)
-
-    def refuse_unsupported(self) -> None:
-        """400 naming the first parameter this server would otherwise have to ignore."""
-        refused: list[tuple[str, bool, str]] = [
-            ("n", (self.n or 1) > 1, "several choices are not supported; send n=1"),
-            ("tools", bool(self.tools), "tool calling is not supported by ragkit's /v1"),
-            (
-                "tool_choice",
-                self.tool_choice not in (None, "none", "auto"),
-                "tool calling is not supported by ragkit's /v1",
-            ),
-            ("functions", bool(self.functions), "function calling is not supported"),
-            (
-                "function_call",
-                self.function_call not in (None, "none", "auto"),
-                "function calling is not supported",
-            ),
-            (
-                "response_format",
-                self.response_format is not None
-                and self.response_format.get("type", "text") != "text",
-                "only text answers are supported (response_format type 'text')",
-            ),
-            ("logprobs", bool(self.logprobs), "log probabilities are not supported"),
-            ("top_logprobs", bool(self.top_logprobs), "log probabilities are not supported"),
-        ]
-        for param, bad, why in refused:
-            if bad:
-                raise ApiError(400, f"{param}: {why}", param=param, code="unsupported_parameter")
+    # Declared as the only values served, so the schema says what is refused (with 400
+    # naming the parameter, and why: apps.web.errors.UNSUPPORTED).
+    n: int | None = Field(None, ge=1, le=1)
+    tools: list[dict[str, Any]] | None = Field(None, max_length=0)
+    tool_choice: Literal["none", "auto"] | None = None
+    functions: list[dict[str, Any]] | None = Field(None, max_length=0)
+    function_call: Literal["none", "auto"] | None = None
+    response_format: TextFormat | None = None
+    logprobs: Literal[False] | None = None
+    top_logprobs: Literal[0] | None = None
 
     def sampling(self) -> Sampling:
         stop = [self.stop] if isinstance(self.stop, str) else (self.stop or [])
@@ -172,8 +178,12 @@ def conversation(messages: list[ChatMessage]) -> Conversation:
                 param=f"messages[{i}].content",
                 code="context_length_exceeded",
             )
-    last = max((i for i, m in enumerate(messages) if m.role == "user"), default=None)
-    if last is None or not texts[last].strip():
+    # The question: the last user message with text (a blank one after it asks nothing).
+    last = max(
+        (i for i, m in enumerate(messages) if m.role == "user" and texts[i].strip()),
+        default=None,
+    )
+    if last is None:
         raise ApiError(400, "messages holds no user message with text to answer", param="messages")
     system = [t for m, t in zip(messages, texts, strict=True) if m.role in ("system", "developer")]
     packed = _PACKED.match(texts[last])
@@ -238,10 +248,13 @@ class ChatCompletion(BaseModel):
     usage: UsageJson
 
 
+NonBlank = Annotated[str, Field(min_length=1, max_length=MAX_EMBED_CHARS, pattern=HAS_TEXT)]
+
+
 class EmbeddingRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
     model: str = Field(max_length=200)
-    input: str | list[str] = Field(max_length=MAX_EMBED_INPUTS)
+    input: NonBlank | Annotated[list[NonBlank], Field(min_length=1, max_length=MAX_EMBED_INPUTS)]
     encoding_format: Literal["float", "base64"] = "float"
     dimensions: int | None = Field(None, ge=1, le=65536)
 
@@ -268,7 +281,7 @@ SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "A chat.completion (JSON), or with stream: true chat.completion.chunk "
         "server-sent events ending in `data: [DONE]`",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        "content": {"text/event-stream": {"schema": SSE_EVENT}},
     }
 }
 
@@ -308,7 +321,6 @@ def openai_router() -> APIRouter:
     )
     async def chat(body: ChatRequest, request: Request) -> Any:
         state = web_state(request)
-        body.refuse_unsupported()
         sampling = body.sampling()
         coll = state.collections.get(body.model)
         talk = conversation(body.messages)
@@ -353,23 +365,21 @@ def openai_router() -> APIRouter:
         else:
             embedder = state.collections.get(body.model).kb.embedder
         texts = [body.input] if isinstance(body.input, str) else body.input
-        if not texts or any(not t.strip() for t in texts):
-            raise ApiError(400, "input: every text to embed must be non-empty", param="input")
-        if any(len(t) > MAX_EMBED_CHARS for t in texts):
-            raise ApiError(
-                400,
-                f"input: each text may be at most {MAX_EMBED_CHARS} characters",
-                param="input",
-            )
         vectors = await run_in_threadpool(embedder.embed, texts)
-        if body.dimensions is not None and body.dimensions != vectors.shape[1]:
+        dim = int(vectors.shape[1])
+        if body.dimensions is not None and body.dimensions > dim:
             raise ApiError(
                 400,
-                f"dimensions: {embedder.id} makes {vectors.shape[1]}-dimensional vectors; "
-                "leave dimensions out or send that number",
+                f"dimensions: {embedder.id} makes {dim}-dimensional vectors; ask for at "
+                "most that many",
                 param="dimensions",
                 code="unsupported_parameter",
             )
+        if body.dimensions is not None and body.dimensions < dim:
+            # Shortened and scaled back to unit length, as OpenAI does for its own models.
+            short = vectors[:, : body.dimensions]
+            norms = np.linalg.norm(short, axis=1, keepdims=True)
+            vectors = (short / np.where(norms == 0, 1, norms)).astype(np.float32)
         data = [
             {
                 "object": "embedding",

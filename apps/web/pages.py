@@ -62,7 +62,10 @@ def page_view(kb: KnowledgeBase, chunk: StoredChunk, page: int | None) -> PageVi
     pages = info.pages if info is not None and info.pages is not None else last
     wanted = page if page is not None else chunk.page_start
     if not 1 <= wanted <= pages:
-        raise ApiError(400, f"{name} has no page {wanted}; it has {pages} pages", param="page")
+        # A page that is not there is a resource that does not exist, as a chunk id is.
+        raise ApiError(
+            404, f"{name} has no page {wanted}; it has {pages} pages", "not_found_error", "page"
+        )
     text = kb.page_text(chunk.source, wanted, key=chunk.doc_key)
     if text is None:
         return stored_only

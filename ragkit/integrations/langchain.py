@@ -271,6 +271,12 @@ class ChatRagkit(BaseChatModel):
     temperature: float = 0.1
     seed: int | None = 0
     stop: list[str] | None = None
+    timeout: float | None = None
+    """LangChain's standard parameter; a remote ragkit model has its own (llm.timeout_s)."""
+    max_retries: int | None = None
+    """LangChain's standard parameter; a remote ragkit model has its own (llm.max_retries)."""
+    streaming: bool = False
+    """Whether `invoke` streams under the hood (LangChain's standard parameter)."""
 
     @property
     def _llm_type(self) -> str:
@@ -288,7 +294,7 @@ class ChatRagkit(BaseChatModel):
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> Any:
         params = super()._get_ls_params(stop=stop, **kwargs)
         params["ls_provider"] = "ragkit"
-        params["ls_model_name"] = self.model.id
+        params["ls_model_name"] = str(kwargs.get("model") or self.model.id)
         params["ls_max_tokens"] = self.max_tokens
         params["ls_temperature"] = self.temperature
         return params

@@ -227,7 +227,7 @@ def test_page_number_out_of_range(client: TestClient, tmp_path: Path) -> None:
     )
     chunk_id = ask_events(client, cid, "warranty")[0][1]["sources"][0]["chunk_id"]
     response = client.get(f"/api/collections/{cid}/chunks/{chunk_id}/page?page=9")
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert response.json()["error"]["message"] == "two.pdf has no page 9; it has 2 pages"
 
 

@@ -192,8 +192,16 @@ def test_embeddings_with_the_servers_embedder(tmp_path: Path, handbook: Path) ->
             json={"model": embedder.id, "input": "kettle", "encoding_format": "base64"},
         ).json()["data"][0]["embedding"]
         assert np.allclose(np.frombuffer(base64.b64decode(b64), "<f4"), want[0], atol=1e-6)
+        half = embedder.dim // 2
+        short = c.post(
+            "/v1/embeddings", json={"model": embedder.id, "input": "kettle", "dimensions": half}
+        ).json()["data"][0]["embedding"]
+        prefix = want[0][:half]
+        assert np.allclose(short, prefix / np.linalg.norm(prefix), atol=1e-6)
+        big = {"model": embedder.id, "input": "kettle", "dimensions": embedder.dim + 1}
+        assert c.post("/v1/embeddings", json=big).json()["error"]["param"] == "dimensions"
         bad = c.post("/v1/embeddings", json={"model": embedder.id, "input": ""})
-        assert bad.status_code == 400 and bad.json()["error"]["param"] == "input"
+        assert bad.status_code == 400 and bad.json()["error"]["param"].startswith("input")
         wrong = c.post("/v1/embeddings", json={"model": "nope", "input": "x"})
         assert wrong.status_code == 404
 

@@ -38,6 +38,9 @@ def test_405_keeps_allow_and_big_ids_are_refused(make_app: Callable[..., FastAPI
         r = client.put("/v1/models")
         assert r.status_code == 405 and r.headers["allow"] == "GET"
         assert r.json()["error"]["type"] == "invalid_request_error"
+        # Two routes share the path: Allow names both (Starlette's named only the first).
+        r = client.request("OPTIONS", "/api/collections/x/documents")
+        assert r.status_code == 405 and r.headers["allow"] == "GET, POST"
         cid = client.post("/api/collections", json={"name": "c"}).json()["id"]
         r = client.get(f"/api/collections/{cid}/chunks/{2**63}/page")
         assert r.status_code == 400 and r.json()["error"]["param"] == "path.chunk_id"
