@@ -25,7 +25,9 @@ from apps.web import WebConfig, create_app
 from ragkit import HashingEmbedder, ScriptedChatModel
 
 pytest.importorskip("schemathesis")
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(
+    reason="a fuzzer in a subprocess sends hundreds of requests to a live server"
+)
 
 
 def test_schemathesis_all_checks_pass(tmp_path: Path, handbook: Path) -> None:
