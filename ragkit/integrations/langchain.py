@@ -49,10 +49,9 @@ from ragkit.agent.tools import Tool, ToolError
 from ragkit.errors import ModelError
 from ragkit.kb import KnowledgeBase
 from ragkit.llm.base import ChatTurn, GenerationOptions, Message, ToolCall, ToolSpec
+from ragkit.options import SearchOptions
 from ragkit.retrieval import SearchFilter
 from ragkit.types import SearchMode
-
-SEARCH_KWARGS = frozenset({"k", "mode", "filters", "mmr_lambda", "rerank", "multi_query"})
 
 
 class RagkitRetriever(BaseRetriever):
@@ -68,21 +67,23 @@ class RagkitRetriever(BaseRetriever):
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **options: Any
     ) -> list[LCDocument]:
-        """Search options given to `invoke` (`k`, `mode`, `filters`, `mmr_lambda`,
-        `rerank`, `multi_query`) override the retriever's for this call; any other name is
+        """Search options given to `invoke` (`k`, `mode`, `filters` or any other field
+        of `SearchOptions`) override the retriever's for this call; any other name is
         refused, so a misspelt one is not silently ignored."""
-        unknown = sorted(set(options) - SEARCH_KWARGS)
+        known = set(SearchOptions.model_fields)
+        unknown = sorted(set(options) - known)
         if unknown:
             raise TypeError(
                 f"RagkitRetriever.invoke got unknown search option(s) {', '.join(unknown)}; "
-                f"it takes {', '.join(sorted(SEARCH_KWARGS))}"
+                f"it takes {', '.join(sorted(known))}"
             )
-        k = options.pop("k", self.k)
+        k = options.get("k", self.k)
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise ValueError(f"k must be a positive whole number, not {k!r}")
-        mode = options.pop("mode", self.mode)
-        filters = options.pop("filters", self.filters)
-        hits = self.knowledge_base.search(query, k=k, mode=mode, filters=filters, **options)
+        chosen = self.knowledge_base.search_options.with_(
+            k=self.k, mode=self.mode, filters=self.filters
+        ).with_(**options)
+        hits = self.knowledge_base.search(query, chosen)
         return [
             LCDocument(
                 page_content=h.chunk.text,

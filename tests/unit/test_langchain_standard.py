@@ -18,6 +18,7 @@ from ragkit import KnowledgeBase, ScriptedChatModel
 from ragkit.agent import ToolContext, builtin_tools
 from ragkit.embeddings import HashingEmbedder
 from ragkit.integrations.langchain import ChatRagkit, RagkitRetriever, as_langchain_tool
+from ragkit.options import Models
 
 # The suites' async tests carry no marker (LangChain runs pytest-asyncio in auto mode).
 pytestmark = [
@@ -32,7 +33,7 @@ SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "corpus"
 
 @cache
 def sample_kb(folder: str) -> KnowledgeBase:
-    kb = KnowledgeBase.open(Path(folder) / "kb", embedder=HashingEmbedder())
+    kb = KnowledgeBase.open(Path(folder) / "kb", models=Models(embedder=HashingEmbedder()))
     kb.add([SAMPLES])
     return kb
 
