@@ -36,7 +36,7 @@ from ragkit.index.milvus import AnyReader, AnyWriter, MilvusBackend
 from ragkit.index.progress import IndexProgress
 from ragkit.llm.base import ChatModel, GenerationOptions, Message
 from ragkit.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path
-from ragkit.loaders import LoaderOptions, load_file
+from ragkit.loaders import LoaderOptions, load_file_bounded
 from ragkit.multiquery import generate_variants
 from ragkit.options import AnswerOptions, IndexOptions, Models, SearchFilter, SearchOptions
 from ragkit.pipelines import AnswerStream, Prompt, answer, standalone_question
@@ -243,7 +243,7 @@ class KnowledgeBase:
                 same = (st.st_size, st.st_mtime_ns) == (state.size, state.mtime_ns)
                 if not same and sha256_file(path) != state.sha256:
                     return None
-                self._reread = (stamp, load_file(path, self.loader_options))
+                self._reread = (stamp, load_file_bounded(path, self.loader_options))
         except (OSError, RagkitError):
             return None
         doc = next((d for d in self._reread[1] if key is None or d.key == key), None)

@@ -27,7 +27,7 @@ from apps.web.config import KbFactory, WebConfig
 from apps.web.errors import error_body, install_handlers
 from apps.web.jobs import JobBoard
 from apps.web.openai_api import openai_router
-from apps.web.security import LoopbackHostOnly, require_key
+from apps.web.security import LoopbackHostOnly, SameOriginWrites, require_key
 from apps.web.state import WebState
 from apps.web.uploads import BodyLimit, BodyTooLargeError
 from ragkit import Embedder, __version__
@@ -81,6 +81,7 @@ def create_app(config: WebConfig, open_kb: KbFactory, embedder: Embedder | None 
         return JSONResponse(error_body(message, "request_too_large"), 413)
 
     app.add_middleware(BodyLimit, limit=config.max_upload_bytes)
+    app.add_middleware(SameOriginWrites, api_key=config.api_key)
     if config.api_key is None:
         app.add_middleware(LoopbackHostOnly)
     keyed = [Depends(require_key)]

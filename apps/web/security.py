@@ -6,8 +6,12 @@ server starts. With a key set, every /api and /v1 request must send
 `Authorization: Bearer KEY` (compared in constant time). Without a key, requests must
 name a loopback host in their `Host` header (`LoopbackHostOnly`): a web page elsewhere
 that points its own domain at 127.0.0.1 (DNS rebinding) would otherwise count as
-same-origin and read the documents. Leaves out TLS (put a reverse proxy in front for
-that) and per-user keys.
+same-origin and read the documents. State-changing requests (POST, PUT, PATCH, DELETE)
+that a browser sends from another site carry that site's `Origin`: they are refused
+with 403 (`SameOriginWrites`), so a page elsewhere cannot upload to, ask, or delete the
+collections of a server on 127.0.0.1 (cross-site request forgery). Requests without an
+`Origin` (curl, SDKs) and requests carrying the configured API key pass. Leaves out TLS
+(put a reverse proxy in front for that) and per-user keys.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -93,4 +98,54 @@ class LoopbackHostOnly:
                 await send({"type": "http.response.start", "status": 421, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
+        await self.app(scope, receive, send)
+
+
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def same_origin(origin: str, host: str) -> bool:
+    """Whether an `Origin` header names the server the request was sent to (`Host`)."""
+    try:
+        parts = urlsplit(origin.strip())
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False  # "null" (sandboxed frames, file: pages) included
+    return parts.netloc.lower() == host.strip().lower()
+
+
+class SameOriginWrites:
+    """ASGI middleware: refuse (403) a state-changing request whose `Origin` header names
+    another site. With an API key configured, a request carrying the key passes: a page
+    on another site cannot know it."""
+
+    def __init__(self, app: ASGIApp, api_key: str | None = None) -> None:
+        self.app = app
+        self.api_key = api_key
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("method", "GET") in _UNSAFE_METHODS:
+            headers = dict(scope.get("headers", []))
+            origin = headers.get(b"origin")
+            if origin is not None:
+                host = headers.get(b"host", b"").decode("latin-1")
+                text = origin.decode("latin-1")
+                keyed = self.api_key is not None and key_matches(
+                    headers.get(b"authorization", b"").decode("latin-1"), self.api_key
+                )
+                if not keyed and not same_origin(text, host):
+                    body = json.dumps(
+                        error_body(
+                            f"requests that change data are refused from another site "
+                            f"(Origin {text[:100]!r}); use the page this server serves",
+                            "permission_error",
+                        )
+                    ).encode()
+                    headers_out = [(b"content-type", b"application/json")]
+                    await send(
+                        {"type": "http.response.start", "status": 403, "headers": headers_out}
+                    )
+                    await send({"type": "http.response.body", "body": body})
+                    return
         await self.app(scope, receive, send)

@@ -1,10 +1,12 @@
 """Accepting uploaded files safely: names, types, sizes and where they land.
 
 `safe_name` reduces whatever name a client sends to one plain file name (no folders, no
-`..`, no leading dot, no control characters); `check_type` accepts only allowed suffixes
-whose first bytes look like that type; `stage` copies an upload into a private staging
-file, counting bytes against the limit; `place` moves it into a collection's uploads
-folder by rename, which replaces a planted symbolic link instead of writing through it.
+`..`, no leading dot, no control characters, at most 120 characters and 200 bytes of
+UTF-8, so a long CJK name cannot hit the file system's 255-byte limit); `check_type`
+accepts only allowed suffixes whose first bytes look like that type; `stage` copies an
+upload into a private staging file, counting bytes against the limit; `place` moves it
+into a collection's uploads folder by rename, which replaces a planted symbolic link
+instead of writing through it.
 `BodyLimit` caps every request body before it is parsed. Leaves out virus scanning and
 content checks beyond the first bytes (the loaders reject unreadable files later).
 """
@@ -23,6 +25,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from apps.web.errors import ApiError, error_body
 
 MAX_NAME_CHARS = 120
+# File systems limit a name to 255 bytes (ext4, XFS, btrfs), not characters: 120 CJK
+# characters are 360 bytes of UTF-8. Kept well under, for what tools add to names.
+MAX_NAME_BYTES = 200
+_MAX_SUFFIX_CHARS = 16
 _UNSAFE = re.compile(r"[^\w.\- ()]", re.UNICODE)
 _MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file bytes
 
@@ -38,9 +44,16 @@ def safe_name(raw: str) -> str:
     if not dot:
         stem, suffix = base, ""
     stem = stem.strip(" .")
+    if len(suffix) > _MAX_SUFFIX_CHARS:
+        # Not a suffix any loader reads; check_type refuses it by name afterwards.
+        suffix = suffix[:_MAX_SUFFIX_CHARS]
     if len(base) > MAX_NAME_CHARS:
         keep = MAX_NAME_CHARS - len(suffix) - 1
         stem = stem[: max(keep, 1)].rstrip(" .")
+    budget = MAX_NAME_BYTES - len(suffix.encode("utf-8")) - 1
+    if len(stem.encode("utf-8")) > budget:
+        # Cut on a character boundary: "ignore" drops a split multi-byte character.
+        stem = stem.encode("utf-8")[:budget].decode("utf-8", "ignore").rstrip(" .")
     if not stem:
         raise ApiError(400, f"file name {raw!r} has no usable name; rename the file", param="file")
     return f"{stem}.{suffix}" if suffix else stem

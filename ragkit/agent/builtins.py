@@ -18,7 +18,7 @@ from ragkit.agent.tools import Tool, ToolError, ToolRegistry
 from ragkit.errors import RagkitError
 from ragkit.kb import KnowledgeBase
 from ragkit.llm.base import GenerationOptions, Message
-from ragkit.loaders import load_file
+from ragkit.loaders import load_file_bounded
 from ragkit.pipelines import display_path
 from ragkit.retrieval import SearchFilter
 from ragkit.types import Document
@@ -191,7 +191,7 @@ def _document(context: ToolContext, file: str) -> Document:
             + "; give more of the path"
         )
     try:
-        documents = load_file(Path(found[0]), kb.loader_options)
+        documents = load_file_bounded(Path(found[0]), kb.loader_options)
     except RagkitError as exc:
         raise ToolError(f"{display_path(found[0])} could not be read: {exc}") from None
     if not documents:

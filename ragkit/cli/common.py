@@ -6,6 +6,7 @@ the rich progress bars. Leaves out the commands themselves (one module per group
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,6 +86,14 @@ def user_errors(err: Console) -> Iterator[None]:
         yield
     except RagkitError as exc:
         err.print(f"error: {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    except sqlite3.Error as exc:
+        # Store errors are translated where the index is known; this is the backstop.
+        err.print(
+            f"error: the index's SQLite store failed ({escape(str(exc))}); "
+            "check it with: ragkit verify --index NAME",
+            soft_wrap=True,
+        )
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err.print("interrupted")

@@ -461,6 +461,35 @@ def info(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
         out.print(f"size on disk  {size / 1e6:.1f} MB")
 
 
+@app.command()
+def verify(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
+    """Check an index for damage: file checksums, SQLite's quick_check, every chunk's text."""
+    from ragkit.index.engine import IndexReader
+    from ragkit.wiring import index_path
+
+    out, err = consoles()
+    with user_errors(err):
+        path = index_path(settings_from(config), index_name)
+        reader = IndexReader.open(path)  # verifies the manifest's checksums
+        try:
+            problems = reader.verify_store()
+            docs, chunks = reader.store.counts(reader.generation)
+        finally:
+            reader.close()
+        if problems:
+            for problem in problems:
+                err.print(f"damaged: {escape(problem)}")
+            err.print(
+                f"error: index {escape(str(path))} is damaged; its store holds the documents, "
+                "so rebuild it: delete the folder and run ragkit index again"
+            )
+            raise typer.Exit(1)
+        out.print(
+            f"index {escape(str(path))}: ok ({docs} documents, {chunks} chunks; file "
+            "checksums, SQLite quick_check and chunk text checksums all pass)"
+        )
+
+
 def _guard_notes(session: GuardSession | None, err: Console, skip: int) -> int:
     """Print the content filter's notes after the first `skip`; returns how many exist."""
     notes = session.notes() if session is not None else []

@@ -8,12 +8,17 @@ prefix. Overlaps are settled by certainty: a valid ID number beats a card, a car
 a phone. Leaves out names and postal addresses (which need a language model, not
 patterns) and landline numbers without a country code (too easily confused with other
 numbers).
+
+Text is scanned after folding full-width forms and dashes to ASCII one character at a
+time (NFKC where it yields one ASCII character), so `１１０１０５…` or an ID written
+`110105－19491231－002X` is found, and findings keep the original text's offsets.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 
 from ragkit.guard.checksums import is_valid_cn_id, luhn_ok
 from ragkit.guard.types import Finding, Kind, trailing_window
@@ -22,7 +27,8 @@ _EMAIL = re.compile(
     r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![\w-])"
 )
-_CN_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
+# 18 characters, optionally grouped 6-8-4 by a space or dash.
+_CN_ID = re.compile(r"(?<![0-9A-Za-z-])\d{6}([ -]?)\d{8}\1\d{3}[0-9Xx](?![0-9A-Za-z])")
 # 13-19 digits, optionally in groups separated by one space or dash.
 _CARD = re.compile(r"(?<![\d-])[2-6]\d{3}(?:[ -]?\d){9,15}(?![\d])")
 _CN_MOBILE = re.compile(r"(?<![\d+])(?:(?:\+|00)86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?!\d)")
@@ -37,6 +43,26 @@ _IPV6 = re.compile(
 _WINDOW = 48
 
 
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+
+
+def fold_forms(text: str) -> str:
+    """`text` with full-width letters, digits and punctuation and the Unicode dashes
+    turned into their ASCII characters, one character for one (offsets stay valid)."""
+    if text.isascii():
+        return text
+    out: list[str] = []
+    for ch in text:
+        if ch.isascii():
+            out.append(ch)
+        elif ch in _DASHES:
+            out.append("-")
+        else:
+            folded = unicodedata.normalize("NFKC", ch)
+            out.append(folded if len(folded) == 1 and folded.isascii() else ch)
+    return "".join(out)
+
+
 def _digits(s: str) -> str:
     return re.sub(r"\D", "", s)
 
@@ -46,6 +72,7 @@ class PiiScanner:
     kinds: frozenset[Kind] = frozenset({"pii"})
 
     def scan(self, text: str) -> list[Finding]:
+        text = fold_forms(text)
         found: list[Finding] = []
         taken: list[tuple[int, int]] = []
 
@@ -58,7 +85,7 @@ class PiiScanner:
         for m in _EMAIL.finditer(text):
             add(m.start(), m.end(), "EMAIL")
         for m in _CN_ID.finditer(text):
-            if is_valid_cn_id(m.group()):
+            if is_valid_cn_id(re.sub(r"[ -]", "", m.group())):
                 add(m.start(), m.end(), "ID_NUMBER")
         for m in _CARD.finditer(text):
             digits = _digits(m.group())

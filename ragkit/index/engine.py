@@ -613,6 +613,23 @@ class IndexReader:
     def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
         return self.store.chunks_by_id(ids, self.generation)
 
+    def verify_store(self) -> list[str]:
+        """What is wrong with the store, as lines (empty: nothing found): SQLite's own
+        `quick_check` and every visible chunk's text against its checksum. Reads the
+        whole store, so it is a command of its own, not part of every open."""
+        try:
+            problems = []
+            check = self.store.quick_check()
+            if check != "ok":
+                problems.append(f"{self.index_dir / STORE}: {check}")
+            bad = self.store.damaged_chunks(self.generation)
+            if bad:
+                shown = ", ".join(map(str, bad))
+                problems.append(f"chunk text does not match its checksum (chunks {shown})")
+            return problems
+        except sqlite3.DatabaseError as exc:
+            return [f"{self.index_dir / STORE}: {exc}"]
+
     def close(self) -> None:
         self.store.conn.close()
 

@@ -97,7 +97,9 @@ def many_paragraphs_docx(count: int = 300_000, seed: int = 7) -> bytes:
     return docx_bytes([" ".join(rng.choices(words, k=2)) for _ in range(count)])
 
 
-def make(root: Path, unreadable_folder: bool | None = None) -> Corpus:
+def make(
+    root: Path, unreadable_folder: bool | None = None, bomb_bytes: int = 512 * 1024 * 1024
+) -> Corpus:
     """Write the corpus under `root` (created); return what each entry should yield."""
     root.mkdir(parents=True, exist_ok=True)
     c = Corpus(root)
@@ -141,7 +143,7 @@ def make(root: Path, unreadable_folder: bool | None = None) -> Corpus:
     c.good.append(os.fsencode(NON_UTF8_NAME).decode("utf-8", "backslashreplace"))
 
     # --- bad files
-    (root / "bomb.docx").write_bytes(zip_bomb_docx())
+    (root / "bomb.docx").write_bytes(zip_bomb_docx(bomb_bytes))
     bad("bomb.docx", "failed", "zip bomb")
     (root / "paragraphs.docx").write_bytes(many_paragraphs_docx())
     bad("paragraphs.docx", "failed", "paragraphs, over the limit")

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from ragkit.loaders import BoundedLoader, LoaderOptions, WalkProblem, load_file,
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration"))
 import hostile_corpus
+from ceilings import HANG_S
 
 from ragkit.options import Models
 
@@ -101,7 +104,9 @@ def test_deep_folder_tree_walks_without_recursion(tmp_path: Path) -> None:
 
 
 def test_batch_with_every_bad_entry_indexes_the_rest(tmp_path: Path) -> None:
-    corpus = hostile_corpus.make(tmp_path / "docs", unreadable_folder=False)
+    corpus = hostile_corpus.make(
+        tmp_path / "docs", unreadable_folder=False, bomb_bytes=64 * 1024 * 1024
+    )
     kb = _kb(tmp_path / "ix")
     report = kb.add([corpus.root])
     got = {
@@ -248,6 +253,7 @@ def test_worker_time_limit_and_restart(tmp_path: Path) -> None:
         assert loader.load(good)[0].text == "still fine"
 
 
+@pytest.mark.slow(reason="parses a 5 MB page into a tree until a 256 MiB cap stops it")
 def test_worker_memory_limit(tmp_path: Path) -> None:
     path = tmp_path / "many.html"
     # 5 MB on disk, several hundred MB as a parsed tree: over a 256 MiB cap.
@@ -333,3 +339,60 @@ def test_sqlite_errors_get_advice(message: str, kind: type, fragment: str) -> No
     err = store_error(sqlite3.OperationalError(message), Path("/idx"))
     assert isinstance(err, kind) and fragment in str(err)
     assert "\n" not in str(err)
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAGKIT_")}
+    env["PYTHONPATH"] = str(Path(__file__).parents[2])
+    return subprocess.run(
+        [sys.executable, "-m", "ragkit.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=HANG_S,
+        check=False,
+    )
+
+
+def test_verify_command(tmp_path: Path) -> None:
+    _write(tmp_path / "d" / "a.txt", "The kettle warranty lasts eighteen months.")
+    _kb(tmp_path / "ix").add([tmp_path / "d"])
+    ok = _cli("verify", "--index", str(tmp_path / "ix"), cwd=tmp_path)
+    assert ok.returncode == 0 and "ok (1 documents, 1 chunks" in ok.stdout, ok.stderr
+    conn = sqlite3.connect(tmp_path / "ix" / STORE)
+    conn.execute("UPDATE chunks SET text = 'tampered'")
+    conn.commit()
+    conn.close()
+    bad = _cli("verify", "--index", str(tmp_path / "ix"), cwd=tmp_path)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert "chunk text does not match its checksum (chunks 1)" in bad.stderr
+
+
+# --- the guard -------------------------------------------------------------------------
+
+
+def _id_number() -> str:
+    from ragkit.guard.checksums import gb11643_check_char
+
+    base = "11010519491231002"
+    return base + gb11643_check_char(base)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        lambda n: n,
+        lambda n: "".join(chr(ord(c) + 0xFEE0) for c in n),  # full-width digits and X
+        lambda n: f"{n[:6]}－{n[6:14]}－{n[14:]}",  # full-width dashes
+        lambda n: f"{n[:6]}-{n[6:14]}-{n[14:]}",
+        lambda n: f"{n[:6]} {n[6:14]} {n[14:]}",
+    ],
+)
+def test_resident_id_in_any_width_is_found(written: Callable[[str], str]) -> None:
+    from ragkit.guard.pii import PiiScanner
+
+    shown = written(_id_number())
+    text = f"身份证号：{shown}，请核对。"
+    found = PiiScanner().scan(text)
+    assert [(f.label, text[f.start : f.end]) for f in found] == [("ID_NUMBER", shown)]
