@@ -48,7 +48,13 @@ class Analyzer:
 
     def _segmenter(self) -> Any:
         if self._jieba is None:
-            import jieba
+            import warnings
+
+            with warnings.catch_warnings():
+                # jieba imports pkg_resources, which newer setuptools flag as
+                # deprecated with a warning naming a file path: not the user's concern.
+                warnings.simplefilter("ignore", UserWarning)
+                import jieba
 
             # jieba logs its dictionary loading at INFO on every process start.
             jieba.setLogLevel(logging.WARNING)

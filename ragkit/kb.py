@@ -178,6 +178,8 @@ class KnowledgeBase:
             self.loader_options,
             wait=wait,
             ivf_threshold=self.index_options.ivf_threshold,
+            checkpoint_chunks=self.index_options.checkpoint_chunks,
+            checkpoint_seconds=self.index_options.checkpoint_seconds,
         )
 
     def remove(self, paths: Sequence[str | Path]) -> list[str]:

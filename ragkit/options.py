@@ -211,12 +211,17 @@ class AnswerOptions(AnswerFields):
 
 @dataclass(frozen=True)
 class IndexOptions:
-    """How files become an index: chunking, loading, and the vector layout threshold."""
+    """How files become an index: chunking, loading, the vector layout threshold and
+    how often a long build commits a checkpoint."""
 
     chunker: ChunkerParams | None = None
     loader: LoaderOptions | None = None
     ivf_threshold: int = 50_000
     """Vectors from which search is approximate (IVF), not exact."""
+    checkpoint_chunks: int = 20_000
+    """A long build commits a generation after this many new chunks (resumable)."""
+    checkpoint_seconds: float = 300.0
+    """...or this many seconds after the last commit, whichever comes first."""
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,8 @@ def index_options(settings: Settings) -> IndexOptions:
         chunker=chunker,
         loader=LoaderOptions(**settings.loader.model_dump()),
         ivf_threshold=settings.index.ivf_threshold,
+        checkpoint_chunks=settings.index.checkpoint_chunks,
+        checkpoint_seconds=settings.index.checkpoint_seconds,
     )
 
 

@@ -97,6 +97,9 @@ class IndexingBar(Horizontal):
     def advance(self, amount: int = 1) -> None:
         self.query_one(ProgressBar).advance(amount)
 
+    def set_total(self, total: int | None) -> None:
+        self.query_one(ProgressBar).update(total=total)
+
 
 class ProgressBridge:
     """`ragkit`'s indexing progress interface, called on the indexing thread; forwards
@@ -105,6 +108,7 @@ class ProgressBridge:
     def __init__(self, bar: IndexingBar, call: Callable[..., object]) -> None:
         self._bar = bar
         self._call = call
+        self._embedding = False
 
     def files_found(self, total: int) -> None:
         self._call(self._bar.start, "files", total)
@@ -113,7 +117,12 @@ class ProgressBridge:
         self._call(self._bar.advance, 1)
 
     def embedding(self, total: int) -> None:
-        self._call(self._bar.start, "chunks embedded", total)
+        # Called again with a larger total while files are still being read.
+        if self._embedding:
+            self._call(self._bar.set_total, total)
+        else:
+            self._embedding = True
+            self._call(self._bar.start, "chunks embedded", total)
 
     def embedded(self, count: int) -> None:
         self._call(self._bar.advance, count)

@@ -156,7 +156,8 @@ class BarProgress:
 
     def file_done(self, outcome: FileOutcome) -> None:
         if outcome.status != "failed" or Path(outcome.path).exists():
-            self._p.advance(self._files)
+            # "files" again after a checkpoint's "(writing …)" stages.
+            self._p.update(self._files, description="files", advance=1)
 
     def embedding(self, total: int) -> None:
         # Called again with a larger total while files are still being read.

@@ -30,17 +30,15 @@ from ragkit.errors import (
     IndexCorruptError,
     IndexMismatchError,
     IndexNotFoundError,
-    LoaderError,
-    UnsupportedFileError,
 )
 from ragkit.index.bm25 import BM25_DIR, BM25Index
 from ragkit.index.fsutil import (
     file_checksum,
     fsync_dir,
     fsync_file,
-    sha256_file,
     verify_checksum,
 )
+from ragkit.index.ingest import Pipeline, Prepared, Request, prepare, unchanged_by_stat
 from ragkit.index.lock import WriteLock
 from ragkit.index.manifest import (
     MANIFEST,
@@ -57,10 +55,8 @@ from ragkit.index.peek import require_index
 from ragkit.index.progress import IndexProgress, NoProgress
 from ragkit.index.store import (
     STORE,
-    FileState,
     Store,
     connect,
-    storable_document,
     storable_text,
     store_error,
 )
@@ -69,12 +65,13 @@ from ragkit.loaders import (
     BoundedLoader,
     LoaderOptions,
     WalkProblem,
-    check_file,
     walk,
 )
-from ragkit.types import Chunk, Document, FileOutcome, IndexReport, StoredChunk
+from ragkit.types import FileOutcome, IndexReport, StoredChunk
 
 EMBED_FLUSH = 512  # vectors cached to SQLite per transaction, so a crash keeps most work
+# Below this many files a worker process costs more to start than it saves.
+PIPELINE_MIN_FILES = 16
 
 
 def index_exists(index_dir: Path) -> bool:
@@ -87,6 +84,20 @@ class _Pending:
     hashes: list[str]
     texts: list[str]
     files_changed: int = 0
+
+
+@dataclass
+class _Run:
+    """One `add` in progress: the generation it builds on (moved on by each
+    checkpoint), what is pending for the next commit, and how far embedding got."""
+
+    base: Manifest
+    pending: _Pending
+    removed: list[int]
+    committed_at: float
+    embedded: int = 0  # pending chunks already embedded (a prefix of pending.ids)
+    queued: int = 0  # texts queued for embedding in this run, for progress
+    chunks_added: int = 0  # chunks committed by earlier checkpoints
 
 
 class IndexWriter:
@@ -102,9 +113,18 @@ class IndexWriter:
         loader_options: LoaderOptions,
         wait: bool = True,
         ivf_threshold: int = 50_000,
+        checkpoint_chunks: int = 20_000,
+        checkpoint_seconds: float = 300.0,
+        pipeline: bool = True,
     ) -> None:
+        """`checkpoint_chunks`/`checkpoint_seconds`: a long `add` commits a generation
+        after that many new chunks or seconds. `pipeline`: prepare files in a worker
+        process while this one embeds (when there are at least PIPELINE_MIN_FILES)."""
         self.index_dir = index_dir
         self.ivf_threshold = ivf_threshold
+        self.checkpoint_chunks = checkpoint_chunks
+        self.checkpoint_seconds = checkpoint_seconds
+        self.pipeline = pipeline
         self.embedder = embedder
         self.chunker = chunker
         self.analyzer = analyzer
@@ -112,14 +132,18 @@ class IndexWriter:
         self.wait = wait
 
     def add(self, paths: Sequence[Path], progress: IndexProgress | None = None) -> IndexReport:
-        """Index `paths`; commit a new generation when anything changed."""
+        """Index `paths`; commit a new generation when anything changed, and on the way
+        a checkpoint generation every `checkpoint_chunks` new chunks or
+        `checkpoint_seconds`, so that a run killed midway keeps what it committed and
+        the next run carries on from there (committed files are unchanged, so skipped)."""
         started = time.perf_counter()
         prog = progress or NoProgress()
         with _store_errors(self.index_dir), self._session(prog) as (store, base):
-            outcomes, pending, removed = self._ingest(store, base, paths, prog)
-            if pending.ids or removed or pending.files_changed:
-                self._embed(store, pending.hashes, pending.texts, prog)
-                self._commit(store, base, pending, removed, prog)
+            run = _Run(base, _Pending([], [], []), [], time.monotonic())
+            outcomes = self._ingest(store, run, paths, prog)
+            if run.pending.ids or run.removed or run.pending.files_changed:
+                self._embed_pending(store, run, prog, everything=True)
+                self._commit(store, run.base, run.pending, run.removed, prog)
             elif not index_exists(self.index_dir):
                 # Nothing could be indexed into a new index: leave no empty store behind
                 # to confuse later runs. Done under the lock, and the lock file stays, so
@@ -128,7 +152,7 @@ class IndexWriter:
                 self._remove_unfinished()
         return IndexReport(
             files=tuple(outcomes),
-            chunks_added=len(pending.ids),
+            chunks_added=run.chunks_added + len(run.pending.ids),
             seconds=time.perf_counter() - started,
         )
 
@@ -266,10 +290,9 @@ class IndexWriter:
                 shutil.rmtree(child, ignore_errors=True)
 
     def _ingest(
-        self, store: Store, base: Manifest, paths: Sequence[Path], prog: IndexProgress
-    ) -> tuple[list[FileOutcome], _Pending, list[int]]:
-        new_gen = base.generation + 1
-        known = store.file_states(base.generation)
+        self, store: Store, run: _Run, paths: Sequence[Path], prog: IndexProgress
+    ) -> list[FileOutcome]:
+        known = store.file_states(run.base.generation)
         outcomes: list[FileOutcome] = []
         files: list[Path] = []
         walked_dirs: list[Path] = []
@@ -285,112 +308,81 @@ class IndexWriter:
             if raw.is_dir():
                 walked_dirs.append(raw.resolve())
         prog.files_found(len(files) + len(outcomes))
-        pending = _Pending([], [], [])
-        removed: list[int] = []
+        requests: list[Request] = []
         seen: set[str] = set()
-        with BoundedLoader(self.loader_options) as loader:
-            for path in files:
-                try:
-                    source = storable_text(str(path.resolve()))
-                except (OSError, RuntimeError) as exc:
-                    outcome = FileOutcome(_shown_path(path), "failed", _os_reason(exc))
-                    outcomes.append(outcome)
-                    prog.file_done(outcome)
-                    continue
-                if source in seen:
-                    continue
-                seen.add(source)
-                outcome = self._ingest_one(
-                    store, loader, path, source, known.get(source), new_gen, pending, removed
-                )
+        for path in files:
+            try:
+                source = storable_text(str(path.resolve()))
+            except (OSError, RuntimeError) as exc:
+                outcome = FileOutcome(_shown_path(path), "failed", _os_reason(exc))
                 outcomes.append(outcome)
                 prog.file_done(outcome)
+                continue
+            if source in seen:
+                continue
+            seen.add(source)
+            request = Request(path, source, known.get(source))
+            if unchanged_by_stat(request, self.loader_options):
+                outcomes.append(FileOutcome(source, "unchanged"))
+                prog.file_done(outcomes[-1])
+            else:
+                requests.append(request)
+        for prepared in self._prepared(requests):
+            outcome = self._store_file(store, prepared, run)
+            outcomes.append(outcome)
+            prog.file_done(outcome)
+            self._embed_pending(store, run, prog)
+            if self._checkpoint_due(run):
+                self._checkpoint(store, run, prog)
         # Files that vanished from a folder that was indexed again leave the index too.
         for source in known:
             if source in seen or Path(source).exists():
                 continue
             if any(Path(source).is_relative_to(d) for d in walked_dirs):
-                removed.extend(store.remove_source(source, new_gen))
+                run.removed.extend(store.remove_source(source, run.base.generation + 1))
                 outcomes.append(FileOutcome(source, "skipped", "file no longer exists; removed"))
                 prog.file_done(outcomes[-1])
-        return outcomes, pending, removed
+        return outcomes
 
-    def _ingest_one(
-        self,
-        store: Store,
-        loader: BoundedLoader,
-        path: Path,
-        source: str,
-        known: FileState | None,
-        new_gen: int,
-        pending: _Pending,
-        removed: list[int],
-    ) -> FileOutcome:
-        """`_ingest_file`, with any failure of this one file turned into its line.
+    def _prepared(self, requests: Sequence[Request]) -> Iterator[Prepared]:
+        """The files prepared for storing, in order: in a worker process that runs ahead
+        of the embedder when there are enough of them to pay for its start."""
+        if self.pipeline and len(requests) >= PIPELINE_MIN_FILES:
+            with Pipeline(requests, self.loader_options, self.chunker, self.analyzer) as pipe:
+                yield from pipe
+            return
+        with BoundedLoader(self.loader_options) as loader:
+            for request in requests:
+                yield prepare(request, loader, self.loader_options, self.chunker, self.analyzer)
+
+    def _store_file(self, store: Store, prepared: Prepared, run: _Run) -> FileOutcome:
+        """Write one prepared file into the next generation's rows.
 
         SQLite errors are not the file's fault (a full disk, a damaged store) and end
-        the run; everything else (a parser bug, RecursionError, an encoding the store
-        refuses) fails this file only. The store's own transaction rolls back whatever
-        the file had half-written.
-        """
+        the run; anything else fails this file only, and the store's own transaction
+        rolls back whatever the file had half-written."""
+        if prepared.outcome is not None:
+            return prepared.outcome
+        source, state, pairs = prepared.source, prepared.state, prepared.docs
+        assert state is not None
+        terms = prepared.terms
         try:
-            return self._ingest_file(store, loader, path, source, known, new_gen, pending, removed)
+            change = store.replace_file(
+                state, pairs, run.base.generation + 1, lambda text: terms[text]
+            )
         except sqlite3.Error:
             raise
-        except RecursionError:
-            return FileOutcome(source, "failed", "nested too deeply to read")
-        except MemoryError:
-            return FileOutcome(source, "failed", "out of memory while indexing it")
         except Exception as exc:
             return FileOutcome(source, "failed", f"could not be indexed ({type(exc).__name__})")
-
-    def _ingest_file(
-        self,
-        store: Store,
-        loader: BoundedLoader,
-        path: Path,
-        source: str,
-        known: FileState | None,
-        new_gen: int,
-        pending: _Pending,
-        removed: list[int],
-    ) -> FileOutcome:
-        try:
-            # Suffix, regular file, size: checked before any byte is read or hashed, so
-            # a FIFO or /dev/zero (or a .txt link to one) is skipped, never waited on.
-            st = check_file(path, self.loader_options)
-        except UnsupportedFileError as exc:
-            return FileOutcome(source, "skipped", exc.reason)
-        except LoaderError as exc:
-            return FileOutcome(source, "failed", exc.reason)
-        if known is not None and known.size == st.st_size and known.mtime_ns == st.st_mtime_ns:
-            return FileOutcome(source, "unchanged")
-        try:
-            digest = sha256_file(path)
-        except OSError as exc:
-            return FileOutcome(source, "failed", _os_reason(exc))
-        if known is not None and known.sha256 == digest:
-            return FileOutcome(source, "unchanged")
-        try:
-            docs = [storable_document(d) for d in loader.load(path)]
-        except UnsupportedFileError as exc:
-            return FileOutcome(source, "skipped", exc.reason)
-        except LoaderError as exc:
-            return FileOutcome(source, "failed", exc.reason)
-        pairs: list[tuple[Document, list[Chunk]]] = [(d, self.chunker.split(d)) for d in docs]
-        total = sum(len(c) for _, c in pairs)
-        if total == 0:
-            return FileOutcome(source, "failed", "no text to index")
-        state = FileState(source, st.st_size, st.st_mtime_ns, digest)
-        change = store.replace_file(state, pairs, new_gen, self.analyzer.tokenize)
-        removed.extend(change.removed)
-        pending.files_changed += 1
+        run.removed.extend(change.removed)
+        run.pending.files_changed += 1
         for chunk_id, h, text in change.added:
-            pending.ids.append(chunk_id)
-            pending.hashes.append(h)
-            pending.texts.append(text)
+            run.pending.ids.append(chunk_id)
+            run.pending.hashes.append(h)
+            run.pending.texts.append(text)
+        docs = [d for d, _ in pairs]
         notes = []
-        if len(docs) > 1 and known is not None:
+        if len(docs) > 1 and prepared.replaces:
             notes.append(
                 f"{change.documents_added} of {len(docs)} documents new or changed, "
                 f"{change.documents_removed} replaced or gone"
@@ -400,8 +392,46 @@ class IndexWriter:
             notes.append(f"skipped bad lines {skipped_lines}")
         return FileOutcome(source, "indexed", "; ".join(notes), len(change.added))
 
+    def _embed_pending(
+        self, store: Store, run: _Run, prog: IndexProgress, everything: bool = False
+    ) -> None:
+        """Embed the pending chunks not embedded yet: a batch of `EMBED_FLUSH` as soon
+        as there is one (so embedding runs while the worker reads the next files), all
+        of them when `everything`."""
+        pending = run.pending
+        left = len(pending.ids) - run.embedded
+        if left <= 0 or (left < EMBED_FLUSH and not everything):
+            return
+        hashes = pending.hashes[run.embedded :]
+        texts = pending.texts[run.embedded :]
+        run.embedded = len(pending.ids)
+        self._embed(store, hashes, texts, prog, run)
+
+    def _checkpoint_due(self, run: _Run) -> bool:
+        if not (run.pending.ids or run.removed):
+            return False
+        return (
+            len(run.pending.ids) >= self.checkpoint_chunks
+            or time.monotonic() - run.committed_at >= self.checkpoint_seconds
+        )
+
+    def _checkpoint(self, store: Store, run: _Run, prog: IndexProgress) -> None:
+        """Commit what is pending as a generation of its own and go on from there."""
+        self._embed_pending(store, run, prog, everything=True)
+        run.base = self._commit(store, run.base, run.pending, run.removed, prog)
+        run.chunks_added += len(run.pending.ids)
+        run.pending = _Pending([], [], [])
+        run.removed = []
+        run.embedded = 0
+        run.committed_at = time.monotonic()
+
     def _embed(
-        self, store: Store, hashes: Sequence[str], texts: Sequence[str], prog: IndexProgress
+        self,
+        store: Store,
+        hashes: Sequence[str],
+        texts: Sequence[str],
+        prog: IndexProgress,
+        run: _Run | None = None,
     ) -> None:
         """Embed the texts whose hash has no cached vector, caching as it goes."""
         cached = store.cached_vectors(hashes, self.embedder.dim)
@@ -409,7 +439,12 @@ class IndexWriter:
         for h, text in zip(hashes, texts, strict=True):
             if h not in cached:
                 todo.setdefault(h, text)
-        prog.embedding(len(todo))
+        if run is not None:
+            # The total grows batch by batch while files are still being read.
+            run.queued += len(todo)
+            prog.embedding(run.queued)
+        else:
+            prog.embedding(len(todo))
         items = list(todo.items())
         for start in range(0, len(items), EMBED_FLUSH):
             part = items[start : start + EMBED_FLUSH]
@@ -424,7 +459,8 @@ class IndexWriter:
         removed: list[int],
         prog: IndexProgress,
         rebuild: bool = False,
-    ) -> None:
+    ) -> Manifest:
+        """Write and commit generation `base.generation + 1`; return its manifest."""
         new_gen = base.generation + 1
         gen_dir = self.index_dir / generation_dirname(new_gen)
         gen_dir.mkdir()
@@ -465,6 +501,7 @@ class IndexWriter:
             if number is not None and number < base.generation:
                 shutil.rmtree(child, ignore_errors=True)
         store.purge_removed(base.generation)
+        return manifest
 
     def _next_vectors(
         self,

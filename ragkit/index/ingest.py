@@ -1,0 +1,342 @@
+"""Preparing files for the index: check, hash, load, chunk and analyse, file by file.
+
+`prepare` does it for one file in this process. `Pipeline` does it for many in a worker
+process (`python -m ragkit.index.ingest`) that runs ahead of the caller, so that while
+the writer embeds one batch on its core, the next files are read, parsed, split and
+stemmed on the other. Reading still goes through the loaders' `BoundedLoader` (memory
+and time limits, a crashing parser costs one file), now inside the worker.
+
+Requests and results are JSON lines over the worker's stdin/stdout (no pickle); a
+reader thread keeps up to `ahead` prepared files in memory. Each file's outcome is the
+same as in-process: one bad file is one failed line, never the batch. A worker that dies
+(killed, out of memory) costs nothing either: the files it did not answer are prepared
+here instead. Leaves out writing to the store and embedding (engine.py does both, in
+the parent, in file order).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from ragkit.analysis import Analyzer
+from ragkit.chunking import Chunker, ChunkerParams
+from ragkit.errors import LoaderError, UnsupportedFileError
+from ragkit.index.fsutil import sha256_file
+from ragkit.index.store import FileState, storable_document
+from ragkit.loaders import BoundedLoader, LoaderOptions, check_file
+from ragkit.types import Chunk, Document, FileOutcome, Page
+
+
+@dataclass
+class Prepared:
+    """One file ready to be stored, or its final outcome (`outcome` set: unchanged,
+    skipped or failed). `terms` maps each chunk text to its BM25 terms."""
+
+    source: str
+    outcome: FileOutcome | None = None
+    state: FileState | None = None
+    docs: list[tuple[Document, list[Chunk]]] = field(default_factory=list)
+    terms: dict[str, list[str]] = field(default_factory=dict)
+    replaces: bool = False  # the index holds an older version of the file
+
+
+@dataclass(frozen=True)
+class Request:
+    path: Path
+    source: str
+    known: FileState | None
+
+
+def prepare(
+    request: Request,
+    loader: BoundedLoader,
+    options: LoaderOptions,
+    chunker: Chunker,
+    analyzer: Analyzer,
+) -> Prepared:
+    """`request`'s file checked against what the index knows of it, and if it changed,
+    loaded, chunked and analysed. Any failure is this file's outcome, never raised."""
+    source = request.source
+    try:
+        return _prepare(request, loader, options, chunker, analyzer)
+    except RecursionError:
+        return Prepared(source, FileOutcome(source, "failed", "nested too deeply to read"))
+    except MemoryError:
+        return Prepared(source, FileOutcome(source, "failed", "out of memory while indexing it"))
+    except Exception as exc:
+        reason = f"could not be indexed ({type(exc).__name__})"
+        return Prepared(source, FileOutcome(source, "failed", reason))
+
+
+def _prepare(
+    request: Request,
+    loader: BoundedLoader,
+    options: LoaderOptions,
+    chunker: Chunker,
+    analyzer: Analyzer,
+) -> Prepared:
+    path, source, known = request.path, request.source, request.known
+    try:
+        # Suffix, regular file, size: checked before any byte is read or hashed, so
+        # a FIFO or /dev/zero (or a .txt link to one) is skipped, never waited on.
+        st = check_file(path, options)
+    except UnsupportedFileError as exc:
+        return Prepared(source, FileOutcome(source, "skipped", exc.reason))
+    except LoaderError as exc:
+        return Prepared(source, FileOutcome(source, "failed", exc.reason))
+    if known is not None and known.size == st.st_size and known.mtime_ns == st.st_mtime_ns:
+        return Prepared(source, FileOutcome(source, "unchanged"))
+    try:
+        digest = sha256_file(path)
+    except OSError as exc:
+        return Prepared(source, FileOutcome(source, "failed", f"cannot read ({exc.strerror})"))
+    if known is not None and known.sha256 == digest:
+        return Prepared(source, FileOutcome(source, "unchanged"))
+    try:
+        docs = [storable_document(d) for d in loader.load(path)]
+    except UnsupportedFileError as exc:
+        return Prepared(source, FileOutcome(source, "skipped", exc.reason))
+    except LoaderError as exc:
+        return Prepared(source, FileOutcome(source, "failed", exc.reason))
+    pairs = [(d, chunker.split(d)) for d in docs]
+    if sum(len(c) for _, c in pairs) == 0:
+        return Prepared(source, FileOutcome(source, "failed", "no text to index"))
+    terms: dict[str, list[str]] = {}
+    for _, chunks in pairs:
+        for chunk in chunks:
+            if chunk.text not in terms:
+                terms[chunk.text] = analyzer.tokenize(chunk.text)
+    state = FileState(source, st.st_size, st.st_mtime_ns, digest)
+    return Prepared(source, None, state, pairs, terms, known is not None)
+
+
+def unchanged_by_stat(request: Request, options: LoaderOptions) -> bool:
+    """Whether the file is certainly unchanged (same size and mtime as indexed), which
+    needs one stat and no reading: checked before any file goes to the worker."""
+    known = request.known
+    if known is None:
+        return False
+    try:
+        st = check_file(request.path, options)
+    except (LoaderError, OSError):
+        return False  # `prepare` reports it
+    return known.size == st.st_size and known.mtime_ns == st.st_mtime_ns
+
+
+# --- wire form ---------------------------------------------------------------------
+def _prepared_json(p: Prepared) -> dict[str, Any]:
+    out: dict[str, Any] = {"source": p.source}
+    if p.outcome is not None:
+        o = p.outcome
+        out["outcome"] = [o.path, o.status, o.reason]
+        return out
+    assert p.state is not None
+    out["state"] = [p.state.size, p.state.mtime_ns, p.state.sha256]
+    out["docs"] = [
+        {
+            "source": d.source,
+            "key": d.key,
+            "pages": [[pg.number, pg.text] for pg in d.pages],
+            "title": d.title,
+            "file_type": d.file_type,
+            "metadata": dict(d.metadata),
+            "chunks": [
+                [c.text, c.ordinal, c.char_start, c.char_end, c.page_start, c.page_end]
+                for c in chunks
+            ],
+        }
+        for d, chunks in p.docs
+    ]
+    out["terms"] = p.terms
+    out["replaces"] = p.replaces
+    return out
+
+
+def _prepared_from_json(data: dict[str, Any]) -> Prepared:
+    source = data["source"]
+    if "outcome" in data:
+        path, status, reason = data["outcome"]
+        return Prepared(source, FileOutcome(path, status, reason))
+    size, mtime_ns, sha = data["state"]
+    docs: list[tuple[Document, list[Chunk]]] = []
+    for d in data["docs"]:
+        doc = Document(
+            source=d["source"],
+            key=d["key"],
+            pages=tuple(Page(number=n, text=t) for n, t in d["pages"]),
+            title=d["title"],
+            file_type=d["file_type"],
+            metadata=dict(d["metadata"]),
+        )
+        chunks = [Chunk(c[0], doc.key, c[1], c[2], c[3], c[4], c[5]) for c in d["chunks"]]
+        docs.append((doc, chunks))
+    state = FileState(source, size, mtime_ns, sha)
+    return Prepared(source, None, state, docs, data["terms"], bool(data["replaces"]))
+
+
+def _request_json(r: Request) -> dict[str, Any]:
+    known = None if r.known is None else [r.known.size, r.known.mtime_ns, r.known.sha256]
+    return {"path": os.fsdecode(r.path), "source": r.source, "known": known}
+
+
+# --- the pipeline (parent side) ------------------------------------------------------
+class Pipeline:
+    """Prepares `requests` in a worker process, `ahead` files ahead of the consumer.
+
+    Iterate over it for the `Prepared` files in request order; use as a context manager
+    so the worker ends with the run (also when the consumer stops early)."""
+
+    def __init__(
+        self,
+        requests: Sequence[Request],
+        options: LoaderOptions,
+        chunker: Chunker,
+        analyzer: Analyzer,
+        ahead: int = 256,
+    ) -> None:
+        self._requests = list(requests)
+        self._options = options
+        self._chunker = chunker
+        self._analyzer = analyzer
+        self._results: queue.Queue[Prepared | None] = queue.Queue(maxsize=ahead)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._threads: list[threading.Thread] = []
+        self._stop = threading.Event()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _start(self) -> None:
+        config = {
+            "loader": dataclasses.asdict(self._options),
+            "chunker": dataclasses.asdict(self._chunker.params),
+            "analyzer": self._analyzer.id,
+        }
+        env = {**os.environ, "PYTHONPATH": _python_path()}
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "ragkit.index.ingest"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        lines = [json.dumps(config)] + [json.dumps(_request_json(r)) for r in self._requests]
+        # Requests go in from a thread: the worker's answers must be read at the same
+        # time, or both sides could block on full pipes.
+        self._threads = [
+            threading.Thread(target=self._feed, args=(self._proc.stdin, lines), daemon=True),
+            threading.Thread(target=self._collect, args=(self._proc.stdout,), daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+
+    def _feed(self, stdin: IO[bytes], lines: list[str]) -> None:
+        try:
+            for line in lines:
+                if self._stop.is_set():
+                    break
+                stdin.write(line.encode("ascii") + b"\n")
+            stdin.close()
+        except (OSError, ValueError):
+            pass  # the worker is gone: its missing answers are prepared in-process
+
+    def _collect(self, stdout: IO[bytes]) -> None:
+        try:
+            for line in stdout:
+                if self._stop.is_set():
+                    break
+                self._put(_prepared_from_json(json.loads(line)))
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        finally:
+            self._put(None)
+
+    def _put(self, item: Prepared | None) -> None:
+        while not self._stop.is_set():
+            try:
+                self._results.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def __iter__(self) -> Iterator[Prepared]:
+        self._start()
+        done = 0
+        while done < len(self._requests):
+            item = self._results.get()
+            if item is None:
+                break
+            done += 1
+            yield item
+        if done < len(self._requests):
+            # The worker died (killed, out of memory): prepare the rest here.
+            with BoundedLoader(self._options) as loader:
+                for request in self._requests[done:]:
+                    yield prepare(request, loader, self._options, self._chunker, self._analyzer)
+
+    def close(self) -> None:
+        self._stop.set()
+        proc = self._proc
+        if proc is not None:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            for stream in (proc.stdin, proc.stdout):
+                if stream is not None:
+                    try:
+                        stream.close()
+                    except OSError:
+                        pass
+        for t in self._threads:
+            t.join(timeout=5)
+
+
+def _python_path() -> str:
+    # The worker imports the same ragkit as this process, wherever it was imported from.
+    root = str(Path(__file__).resolve().parents[2])
+    rest = os.environ.get("PYTHONPATH")
+    return root + (os.pathsep + rest if rest else "")
+
+
+# --- the worker ----------------------------------------------------------------------
+def main() -> None:
+    # Answers go to a private copy of stdout; fd 1 becomes stderr so that anything a
+    # library prints cannot corrupt the protocol.
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    lines = iter(sys.stdin.buffer)
+    config = json.loads(next(lines))
+    options = LoaderOptions(**config["loader"])
+    chunker = Chunker(ChunkerParams(**config["chunker"]))
+    analyzer = Analyzer(stem="snowball" in config["analyzer"])
+    with BoundedLoader(options) as loader:
+        for line in lines:
+            if not line.strip():
+                continue
+            data = json.loads(line)
+            known = data["known"]
+            request = Request(
+                Path(data["path"]),
+                data["source"],
+                None if known is None else FileState(data["source"], *known),
+            )
+            result = prepare(request, loader, options, chunker, analyzer)
+            out.write(json.dumps(_prepared_json(result)).encode("ascii") + b"\n")
+            out.flush()
+
+
+if __name__ == "__main__":
+    main()
