@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from ragkit.analysis import Analyzer
@@ -40,7 +39,7 @@ from ragkit.grounding import (
 )
 from ragkit.llm.base import ChatModel, GenerationOptions, Message
 from ragkit.prompts import PromptTemplates
-from ragkit.types import Answer, Citation, SearchHit
+from ragkit.types import Answer, Citation, SearchHit, display_path
 
 if TYPE_CHECKING:
     from ragkit.guard.session import GuardSession
@@ -52,7 +51,6 @@ __all__ = [
     "answer",
     "build_prompt",
     "cited_numbers",
-    "display_path",
     "finish_answer",
     "standalone_question",
     "to_citation",
@@ -61,15 +59,6 @@ __all__ = [
 SAFETY_MARGIN = 16  # tokens the chat template adds around the system and user messages
 MESSAGE_OVERHEAD = 8  # tokens the chat template adds around each history message
 MIN_SOURCE_TOKENS = 48  # a shortened source with less room than this is not worth giving
-
-
-def display_path(source: str) -> str:
-    """A source path relative to the working folder when it lies inside it."""
-    path = Path(source)
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return source
 
 
 def to_citation(number: int, hit: SearchHit) -> Citation:

@@ -7,6 +7,7 @@ pipelines `Answer`s with `Citation`s. Behaviour lives elsewhere; these are data.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 SearchMode = Literal["hybrid", "dense", "bm25"]
@@ -78,6 +79,14 @@ class StoredChunk:
     def location(self) -> str:
         """File and page as a person reads them: `report.pdf p. 3` or `p. 3-4`."""
         return format_location(self.source, self.page_start, self.page_end)
+
+
+def display_path(source: str) -> str:
+    """A source path relative to the working folder when it lies inside it."""
+    try:
+        return str(Path(source).relative_to(Path.cwd()))
+    except ValueError:
+        return source
 
 
 def format_location(source: str, page_start: int | None, page_end: int | None) -> str:

@@ -19,9 +19,8 @@ from ragkit.errors import RagkitError
 from ragkit.kb import KnowledgeBase
 from ragkit.llm.base import GenerationOptions, Message
 from ragkit.loaders import load_file_bounded
-from ragkit.pipelines import display_path
 from ragkit.retrieval import SearchFilter
-from ragkit.types import Document
+from ragkit.types import Document, display_path
 
 
 def calculator(expression: str) -> str:

@@ -63,7 +63,7 @@ INSTRUCTIONS = (
 class AgentOptions:
     max_steps: int = 6
     """Model turns at most; a turn that calls tools counts one."""
-    time_budget_s: float = 120.0
+    time_budget_s: float = 180.0
     """Wall-clock seconds for the whole run."""
     retries: int = 2
     """Invalid tool calls in a row the model may correct before the run ends."""

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ragkit.errors import RagkitError
+from ragkit.types import display_path
 
 if TYPE_CHECKING:
     from ragkit.config import Settings
@@ -34,15 +35,6 @@ from ragkit.cli.common import (
     settings_from,
     user_errors,
 )
-
-
-def display_path(source: str) -> str:
-    """A source path relative to the working folder when it lies inside it (as
-    ragkit.pipelines.display_path, which is not imported here: it pulls in numpy)."""
-    try:
-        return str(Path(source).relative_to(Path.cwd()))
-    except ValueError:
-        return source
 
 
 @app.command()

@@ -19,8 +19,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from ragkit.cli.common import ConfigOpt, IndexOpt, app, consoles, settings_from, user_errors
-from ragkit.cli.kb import display_path
 from ragkit.errors import RagkitError
+from ragkit.types import display_path
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID

@@ -11,12 +11,9 @@ Nothing here downloads a model.
 from __future__ import annotations
 
 from ragkit.embeddings.base import Embedder, ProgressFn
+from ragkit.embeddings.bundled import bundled_model_dir
 from ragkit.embeddings.fake import HashingEmbedder
-from ragkit.embeddings.sentence_transformers import (
-    SentenceTransformerEmbedder,
-    bundled_model_dir,
-    make_embedder,
-)
+from ragkit.embeddings.sentence_transformers import SentenceTransformerEmbedder, make_embedder
 
 __all__ = [
     "Embedder",

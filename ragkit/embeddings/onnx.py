@@ -40,11 +40,7 @@ def bundled_int8_model() -> Path:
 def bundled_int8_embedder(batch_size: int = 8) -> OnnxEmbedder:
     """The weight-only int8 copy of all-MiniLM-L6-v2 as it ships (float32 arithmetic),
     in the same family as the fp32 original."""
-    from ragkit.embeddings.sentence_transformers import (
-        BUNDLED_ID,
-        BUNDLED_LANGUAGES,
-        bundled_model_dir,
-    )
+    from ragkit.embeddings.bundled import BUNDLED_ID, BUNDLED_LANGUAGES, bundled_model_dir
 
     return OnnxEmbedder(
         bundled_int8_model(),
@@ -59,12 +55,8 @@ def bundled_int8_embedder(batch_size: int = 8) -> OnnxEmbedder:
 def bundled_qint8_embedder(batch_size: int = 8, models_dir: Path | None = None) -> OnnxEmbedder:
     """The dynamically quantized copy (int8 arithmetic), built on first use into
     `models_dir` (default: ragkit.embeddings.quantize.default_models_dir())."""
+    from ragkit.embeddings.bundled import BUNDLED_ID, BUNDLED_LANGUAGES, bundled_model_dir
     from ragkit.embeddings.quantize import cached_dynamic_int8, default_models_dir
-    from ragkit.embeddings.sentence_transformers import (
-        BUNDLED_ID,
-        BUNDLED_LANGUAGES,
-        bundled_model_dir,
-    )
 
     source = bundled_int8_model()
     folder = models_dir or default_models_dir()

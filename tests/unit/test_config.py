@@ -103,3 +103,24 @@ def test_stop_sequences_reach_the_generation_options(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setenv("RAGKIT_LLM__STOP", '["Question:", "\\n\\n"]')
     assert generation_options(load_settings()).stop == ("Question:", "\n\n")
+
+
+def test_settings_defaults_are_the_library_defaults() -> None:
+    # Settings sections that mirror a library options type must not drift from it.
+    from dataclasses import fields
+
+    from ragkit.agent.loop import AgentOptions
+    from ragkit.config import Settings
+    from ragkit.llm.base import GenerationOptions
+    from ragkit.loaders import LoaderOptions
+
+    s = Settings()
+    agent = AgentOptions()
+    for name in ("max_steps", "time_budget_s", "retries", "protocol", "constrained"):
+        assert getattr(s.agent, name) == getattr(agent, name), name
+    gen = GenerationOptions()
+    for name in ("max_tokens", "temperature", "repeat_penalty"):
+        assert getattr(s.llm, name) == getattr(gen, name), name
+    loader = LoaderOptions()
+    for f in fields(LoaderOptions):
+        assert getattr(s.loader, f.name) == getattr(loader, f.name), f.name
