@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -22,6 +23,7 @@ from ragkit.types import display_path
 if TYPE_CHECKING:
     from ragkit.config import Settings
     from ragkit.guard.session import GuardSession
+    from ragkit.index.milvus import MilvusReader
     from ragkit.kb import KnowledgeBase
     from ragkit.options import SearchFilter, SearchOptions
     from ragkit.types import Answer, AnswerMode, IndexReport, SearchMode
@@ -35,6 +37,8 @@ from ragkit.cli.common import (
     settings_from,
     user_errors,
 )
+
+_T = TypeVar("_T")
 
 
 @app.command()
@@ -167,7 +171,8 @@ def _open(settings: Settings, index_name: str | None, with_llm: bool = False) ->
     library (numpy, FAISS, the models' code) is imported, so the error comes at once."""
     from ragkit.index.peek import require_index
 
-    require_index(settings.index.folder(index_name))
+    if settings.index.backend == "local":
+        require_index(settings.index.folder(index_name))
     from ragkit.wiring import knowledge_base
 
     return knowledge_base(settings, index_name, with_llm=with_llm)
@@ -411,11 +416,15 @@ def list_documents(index_name: IndexOpt = None, config: ConfigOpt = None) -> Non
 
     out, err = consoles()
     with user_errors(err):
-        catalog = open_catalog(settings_from(config).index.folder(index_name))
-        try:
-            rows = catalog.store.documents(catalog.generation)
-        finally:
-            catalog.close()
+        settings = settings_from(config)
+        if settings.index.backend != "local":
+            rows = _remote_catalog(settings, index_name, lambda r: r.store.documents(r.generation))
+        else:
+            catalog = open_catalog(settings.index.folder(index_name))
+            try:
+                rows = catalog.store.documents(catalog.generation)
+            finally:
+                catalog.close()
         for source, key, count in rows:
             name = display_path(source) + (key[len(source) :] if key != source else "")
             out.print(f"{count:6d}  {escape(name)}")
@@ -428,10 +437,14 @@ def info(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
 
     out, err = consoles()
     with user_errors(err):
-        path = settings_from(config).index.folder(index_name)
-        catalog = open_catalog(path)
-        catalog.close()
-        m = catalog.manifest
+        settings = settings_from(config)
+        path = settings.index.folder(index_name)
+        if settings.index.backend != "local":
+            m = _remote_catalog(settings, index_name, lambda r: r.manifest)
+        else:
+            catalog = open_catalog(path)
+            catalog.close()
+            m = catalog.manifest
         size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
         out.print(f"index         {path}")
         out.print(f"format        {m.format} v{m.format_version} (ragkit {m.ragkit_version})")
@@ -480,6 +493,21 @@ def verify(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
             f"index {escape(str(path))}: ok ({docs} documents, {chunks} chunks; file "
             "checksums, SQLite quick_check and chunk text checksums all pass)"
         )
+
+
+def _remote_catalog(
+    settings: Settings, index_name: str | None, read: Callable[[MilvusReader], _T]
+) -> _T:
+    """What `read` takes from an index kept in Milvus (index.backend), no model loaded."""
+    from ragkit.wiring import milvus_backend
+
+    path = settings.index.folder(index_name)
+    backend = milvus_backend(settings, path)
+    assert backend is not None
+    try:
+        return read(backend.reader(path))
+    finally:
+        backend.close()
 
 
 def _guard_notes(session: GuardSession | None, err: Console, skip: int) -> int:
