@@ -236,7 +236,7 @@ def test_page_filter_on_pdf(kb: KnowledgeBase, tmp_path: Path) -> None:
 
 def test_mmr_and_documents(kb: KnowledgeBase, corpus: Path) -> None:
     kb.add([corpus])
-    hits = kb.search("teapot", k=2, mmr_lambda=0.5)
+    hits = kb.search("teapot", SearchOptions(mmr_lambda=0.5), k=2)
     assert len(hits) == 2
     infos = {Path(d.source).name for d in kb.documents()}
     assert infos == {"tea.md", "kettle.txt", "zh.txt", "items.jsonl"}
