@@ -11,6 +11,7 @@ Leaves out ranking (ragkit.retrieval) and anything about models beyond the `Embe
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sqlite3
@@ -30,6 +31,7 @@ from ragkit.errors import (
     IndexCorruptError,
     IndexMismatchError,
     IndexNotFoundError,
+    IndexStoreError,
 )
 from ragkit.index.bm25 import BM25_DIR, BM25Index
 from ragkit.index.fsutil import (
@@ -541,11 +543,25 @@ class IndexWriter:
 
 @contextmanager
 def _store_errors(index_dir: Path) -> Iterator[None]:
-    """Turn an SQLite error (disk full, read-only, damaged) into one line with advice."""
+    """Turn an SQLite error (disk full, read-only, damaged), or a failure to write the
+    index's own files, into one line with advice. (A source file's read errors never get
+    here: they are that file's line in the report.)"""
     try:
         yield
     except sqlite3.Error as exc:
         raise store_error(exc, index_dir) from None
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise IndexStoreError(
+                f"the disk holding {index_dir} is full ({exc.strerror}); the index keeps its "
+                "previous state: free some space and run the command again"
+            ) from None
+        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise IndexStoreError(
+                f"cannot write the index {index_dir} ({exc.strerror}); give write permission "
+                "or index into a folder on writable storage"
+            ) from None
+        raise
 
 
 def _shown_path(path: Path) -> str:

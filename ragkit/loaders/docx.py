@@ -54,7 +54,10 @@ def load_docx(path: Path, options: LoaderOptions | None = None) -> Document:
         hint = "; if it is an old .doc file, re-save it as .docx" if _is_ole(path) else ""
         raise LoaderError(path, f"{_NOT_DOCX}{hint}") from exc
 
-    paragraphs = sum(1 for _ in word.element.body.iter(_W_P))
+    try:
+        paragraphs = sum(1 for _ in word.element.body.iter(_W_P))
+    except Exception as exc:  # a main part that is not a w:document with a w:body
+        raise LoaderError(path, f"{_NOT_DOCX} (damaged content)") from exc
     if paragraphs > opts.max_paragraphs:
         raise LoaderError(
             path,

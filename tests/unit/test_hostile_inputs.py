@@ -186,6 +186,24 @@ def test_failed_first_run_leaves_no_store(tmp_path: Path, monkeypatch: pytest.Mo
     assert not list((tmp_path / "ix").glob("gen-*"))
 
 
+def test_disk_full_while_committing_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(tmp_path / "d" / "a.txt", "alpha")
+    kb = _kb(tmp_path / "ix")
+    kb.add([tmp_path / "d"])
+    _write(tmp_path / "d" / "b.txt", "bravo")
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("ragkit.index.engine.write_manifest", full)
+    with pytest.raises(IndexStoreError, match=r"is full .* keeps its previous state"):
+        kb.add([tmp_path / "d"])
+    monkeypatch.undo()
+    assert [d.source.rsplit("/", 1)[-1] for d in _kb(tmp_path / "ix").documents()] == ["a.txt"]
+
+
 # --- bounded loaders -------------------------------------------------------------------
 
 
