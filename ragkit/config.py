@@ -317,7 +317,8 @@ class AgentSettings(_Section):
     protocol: Literal["auto", "native", "json"] = Field(
         "auto",
         description="Tool calling: native (OpenAI-style tools), json (JSON in text, for local "
-        "models), or auto (native when the backend has it).",
+        "models), or auto (native when the backend has it and, for a remote server, a probe "
+        "shows the server honours tools; else json).",
     )
     constrained: bool = Field(
         False,

@@ -265,7 +265,11 @@ def agent(
     context = ToolContext(
         knowledge_base=kb, chat_model=llm, generation=options, search_k=settings.agent.search_k
     )
-    return Agent(llm, tools, context, agent_options(settings), options)
+    # The answer goes out through the same output guard as `ask`'s, index or not.
+    shown = kb.guard if kb is not None else None
+    if shown is None and settings.guard.enabled:
+        shown = guard(settings, llm)
+    return Agent(llm, tools, context, agent_options(settings), options, guard=shown)
 
 
 def conversation_store(settings: Settings) -> ConversationStore:

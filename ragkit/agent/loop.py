@@ -6,7 +6,9 @@ and last `FinalEvent` with the `AgentResult` (answer, why it stopped, the whole
 transcript). `Agent.run(task)` returns just the result.
 
 Two protocols. A model implementing `ToolCallingChatModel` gets native function calling
-(OpenAI-style `tools`/`tool_calls`); its final answer arrives whole, in one delta. Any
+(OpenAI-style `tools`/`tool_calls`); its final answer arrives whole, in one delta. With
+protocol `auto`, a remote server is first asked (once) whether it honours `tools` at all;
+one that ignores them gets the JSON protocol. Any
 other `ChatModel` gets JSON tool calls in plain text (ragkit.agent.json_calls), and its
 answer streams as generated. Either way:
 
@@ -40,6 +42,8 @@ from ragkit.agent import json_calls
 from ragkit.agent.context import ToolContext
 from ragkit.agent.tools import ToolArgumentsError, ToolError, ToolRegistry
 from ragkit.errors import ConfigError
+from ragkit.guard.guard import Guard
+from ragkit.guard.stream import StreamFilter
 from ragkit.llm.base import (
     ChatModel,
     GenerationOptions,
@@ -190,13 +194,17 @@ class Agent:
         options: AgentOptions | None = None,
         generation: GenerationOptions | None = None,
         clock: Callable[[], float] = time.monotonic,
+        guard: Guard | None = None,
     ) -> None:
+        """`guard` filters the final answer on its way out (the events and the result)."""
+        self.guard = guard
         self.model = model
         self.tools = tools
         self.context = context or ToolContext()
         self.options = options or AgentOptions()
         self.generation = generation or GenerationOptions()
         self._clock = clock
+        self._native: bool | None = None
         if self.options.protocol == "native" and not isinstance(model, ToolCallingChatModel):
             raise ConfigError(
                 f"model {model.id} has no native tool calling; set agent.protocol to "
@@ -205,9 +213,18 @@ class Agent:
 
     @property
     def native(self) -> bool:
-        if self.options.protocol == "json":
+        """Whether this agent calls tools natively. `auto` asks a model that can say
+        (`honours_tools`, a remote server probed once) whether its server really answers
+        tools: one that ignores them would only ever reply in text, so the JSON protocol
+        is used instead."""
+        if self.options.protocol == "json" or not isinstance(self.model, ToolCallingChatModel):
             return False
-        return isinstance(self.model, ToolCallingChatModel)
+        if self.options.protocol == "native":
+            return True
+        if self._native is None:
+            probe = getattr(self.model, "honours_tools", None)
+            self._native = bool(probe()) if callable(probe) else True
+        return self._native
 
     @property
     def constrained(self) -> bool:
@@ -230,6 +247,28 @@ class Agent:
         return result
 
     def run_stream(self, task: str, history: Sequence[Message] = ()) -> Iterator[AgentEvent]:
+        events = self._run_stream(task, history)
+        if self.guard is None:
+            yield from events
+            return
+        # The answer reaches the caller only through the output guard, as `ask`'s does:
+        # personal data redacted, terminal escapes removed, blocked text withheld.
+        shown = StreamFilter(self.guard, "output")
+        for event in events:
+            if isinstance(event, AnswerDelta):
+                text = shown.feed(event.text)
+                if text:
+                    yield AnswerDelta(text)
+            elif isinstance(event, FinalEvent):
+                tail = shown.close()
+                if tail:
+                    yield AnswerDelta(tail)
+                answer = apply_guard(self.guard, event.result.answer)
+                yield FinalEvent(replace(event.result, answer=answer))
+            else:
+                yield event
+
+    def _run_stream(self, task: str, history: Sequence[Message] = ()) -> Iterator[AgentEvent]:
         if not task.strip():
             raise ConfigError("the task is empty; say what the agent should do")
         system = Message("system", self.system_prompt())
@@ -446,3 +485,9 @@ def _call_key(call: ToolCall) -> str:
     except json.JSONDecodeError:
         arguments = call.arguments
     return f"{call.name}:{arguments}"
+
+
+def apply_guard(guard: Guard, text: str) -> str:
+    """`text` as the output guard lets it out (a whole text, filtered as a stream is)."""
+    shown = StreamFilter(guard, "output")
+    return shown.feed(text) + shown.close()

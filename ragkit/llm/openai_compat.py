@@ -109,6 +109,7 @@ class OpenAICompatChatModel:
         self._transport = transport
         self.send_repeat_penalty = send_repeat_penalty
         self._http: httpx.Client | None = None
+        self._honours_tools: bool | None = None
 
     @property
     def id(self) -> str:
@@ -279,6 +280,32 @@ class OpenAICompatChatModel:
             text = err.get("message", err) if isinstance(err, dict) else err
             raise ModelError(f"the model server at {self.base_url} failed mid-answer: {text}")
         return event
+
+    def honours_tools(self) -> bool:
+        """Whether the server answers `tools` with tool calls, asked once per model: a
+        call forced with `tool_choice`. Servers that ignore `tools` (llama.cpp's without a
+        function-calling chat format) write text instead; one that refuses the request
+        does not honour them either."""
+        if self._honours_tools is None:
+            probe = GenerationOptions(max_tokens=64, temperature=0.0, seed=0)
+            payload = self._payload([Message("user", "Call the ping tool.")], probe, stream=False)
+            payload["tools"] = [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": "ping",
+                        "description": "Answers pong.",
+                        "parameters": {"type": "object", "properties": {}},
+                    },
+                }
+            ]
+            payload["tool_choice"] = {"type": "function", "function": {"name": "ping"}}
+            try:
+                message = self._post(payload, stream=False).json()["choices"][0]["message"]
+                self._honours_tools = bool(message.get("tool_calls"))
+            except (ModelError, ValueError, KeyError, IndexError, TypeError, AttributeError):
+                self._honours_tools = False
+        return self._honours_tools
 
     def chat_with_tools(
         self, messages: Sequence[Message], tools: Sequence[ToolSpec], options: GenerationOptions

@@ -348,3 +348,19 @@ def test_an_answer_cut_off_by_max_tokens_is_kept() -> None:
     whole = json_calls.parse_reply('{"answer": "ok"}', registry)
     assert whole == json_calls.Answer("ok")
     assert isinstance(json_calls.parse_reply('{"answer": ""}', registry), json_calls.InvalidCall)
+
+
+def test_the_final_answer_goes_out_through_the_output_guard() -> None:
+    from ragkit.guard import default_guard
+
+    raw = "Write to jane.doe@example.com, ID 11010519491231002X.\x1b]52;c;aGk=\x07 Done."
+    model = ScriptedChatModel([raw])
+    runner = Agent(model, builtin_tools(), ToolContext(), AgentOptions(), guard=default_guard())
+    events = list(runner.run_stream("Who do I write to?"))
+    shown = "".join(e.text for e in events if isinstance(e, AnswerDelta))
+    final = events[-1]
+    assert isinstance(final, FinalEvent)
+    for text in (shown, final.result.answer):
+        assert "jane.doe@example.com" not in text and "11010519491231002X" not in text
+        assert "\x1b" not in text and "Done." in text
+    assert shown == final.result.answer
