@@ -73,6 +73,13 @@ class Waiting:
 
 
 @dataclass(frozen=True)
+class Status:
+    """What the worker is doing now: "searching", "loading model" or "writing"."""
+
+    stage: str
+
+
+@dataclass(frozen=True)
 class Failed:
     message: str
     status: int = 500
@@ -80,7 +87,7 @@ class Failed:
     code: str | None = None
 
 
-Event = Waiting | Sources | Piece | Done | Failed
+Event = Waiting | Status | Sources | Piece | Done | Failed
 
 
 @dataclass(frozen=True)
@@ -171,10 +178,18 @@ class ModelQueue:
         sampling: Sampling | None = None,
         history: Sequence[Message] = (),
         packed: Sequence[Message] | None = None,
+        evidence: bool = False,
+        on_end: Callable[[str, Answer | None], None] | None = None,
+        stop: threading.Event | None = None,
     ) -> AsyncIterator[Event]:
         """Queue `question` (after the conversation `history`) now, HTTP 503 when the
         queue is full; iterate for its events. `packed`: a client's prompt that already
-        holds its sources, given to the model as it is instead of searching."""
+        holds its sources, given to the model as it is instead of searching. `evidence`
+        pairs the answer's sentences with their supporting source sentences.
+        `on_end(text, answer)` runs on the worker once the question is over, also when
+        the client left: with the answer, or with the text written so far and None when
+        it was stopped. Setting `stop` stops the answer at its next piece, as the
+        client's leaving does."""
         if not question.strip():
             raise ApiError(
                 400, "the question is empty; ask something about the documents", param="question"
@@ -198,7 +213,7 @@ class ModelQueue:
             self._issued += 1
         loop = asyncio.get_running_loop()
         events: asyncio.Queue[Event | None] = asyncio.Queue()
-        cancelled = threading.Event()
+        cancelled = stop if stop is not None else threading.Event()
 
         def emit(event: Event | None) -> None:
             try:
@@ -209,7 +224,17 @@ class ModelQueue:
         def work() -> None:
             try:
                 if not cancelled.is_set():
-                    self._answer(coll, question, sampling, history, packed, emit, cancelled)
+                    self._answer(
+                        coll,
+                        question,
+                        sampling,
+                        history,
+                        packed,
+                        emit,
+                        cancelled,
+                        evidence,
+                        on_end,
+                    )
             finally:
                 with self._lock:
                     self._finished += 1
@@ -227,25 +252,41 @@ class ModelQueue:
         packed: Sequence[Message] | None,
         emit: Callable[[Event | None], None],
         cancelled: threading.Event,
+        evidence: bool = False,
+        on_end: Callable[[str, Answer | None], None] | None = None,
     ) -> None:
+        written: list[str] = []
         try:
             kb = coll.kb
             options = kb.answer_options
             if sampling is not None:
                 options = options.with_(generation=sampling.apply(kb.generation))
+            if evidence:
+                options = options.with_(evidence=True)
             if packed is not None:
                 stream = packed_stream(kb, question, packed, options.generation or kb.generation)
             else:
+                if history and options.rewrite and options.mode == "generate":
+                    self._warm(kb, emit)  # a follow-up is rewritten by the model first
+                emit(Status("searching"))
                 with coll.read_lock:  # the cached reader may be swapped by another request
                     stream = kb.ask_stream(question, options, history=history)
             emit(Sources(tuple(stream.sources)))
+            if stream.prompt.messages:  # an extractive or canned answer needs no model
+                self._warm(kb, emit)
+            emit(Status("writing"))
             pieces = iter(stream)
             for piece in pieces:
                 if cancelled.is_set():
                     pieces.close()  # type: ignore[attr-defined]
+                    if on_end is not None:
+                        on_end("".join(written), None)
                     return
+                written.append(piece)
                 emit(Piece(piece))
             answer = stream.answer
+            if on_end is not None:
+                on_end(answer.text, answer)
             emit(Done(answer, stream.usage() or NO_USAGE, stream.finish_reason))
         except RagkitError as exc:
             status, kind, code = ragkit_status(exc)
@@ -255,6 +296,14 @@ class ModelQueue:
         except Exception as exc:
             log.exception("answering failed")
             emit(Failed(f"answering failed unexpectedly ({type(exc).__name__})"))
+
+    @staticmethod
+    def _warm(kb: KnowledgeBase, emit: Callable[[Event | None], None]) -> None:
+        """Load the chat model now, saying so, when it is not in memory yet."""
+        model = kb.chat_model
+        if not getattr(model, "loaded", True):
+            emit(Status("loading model"))
+            model.warm_up()  # type: ignore[attr-defined]
 
     async def _drain(
         self, events: asyncio.Queue[Event | None], cancelled: threading.Event, ticket: int

@@ -11,8 +11,10 @@ citations) or `error`. Leaves out the OpenAI-compatible routes (apps.web.openai_
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,19 +22,31 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as FastPath
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect
 
-from apps.web.answers import Done, Failed, Piece, Sources, Waiting, citation_json
+from apps.web.answers import (
+    Done,
+    Event,
+    Failed,
+    Piece,
+    Sources,
+    Status,
+    Waiting,
+    citation_json,
+)
+from apps.web.collections import Collection
 from apps.web.errors import HAS_TEXT, ApiError, error_responses, sse_response
 from apps.web.jobs import IndexJob
-from apps.web.pages import page_view
+from apps.web.pages import cited_sentences, page_view
+from apps.web.pdfpages import snap_width
 from apps.web.state import sse, web_state
 from apps.web.uploads import check_type, ensure_real_dir, safe_name, stage
-from ragkit import KnowledgeBase
+from ragkit import Answer, KnowledgeBase
+from ragkit.types import StoredChunk
 
 MAX_FILES = 50
 JOB_EVENT_INTERVAL = 0.1  # seconds between looks at a job's progress
@@ -46,6 +60,7 @@ class NewCollection(BaseModel):
 class Question(BaseModel):
     model_config = ConfigDict(extra="forbid")
     question: str = Field(min_length=1, max_length=4000, pattern=HAS_TEXT)
+    conversation: str | None = Field(default=None, max_length=64)
 
 
 def api_router() -> APIRouter:
@@ -68,6 +83,27 @@ def api_router() -> APIRouter:
     def list_documents(cid: str, request: Request) -> dict[str, Any]:
         coll = web_state(request).collections.get(cid)
         return {"collection": coll.summary(), "documents": coll.documents()}
+
+    @router.get("/collections/{cid}/documents/{name}/chunks", responses=error_responses(403, 404))
+    def document_chunks(cid: str, name: str, request: Request) -> dict[str, Any]:
+        """The passages of one document, in order, with their pages."""
+        coll = web_state(request).collections.get(cid)
+        chunks = coll.chunks_of(name)
+        return {"name": name, "chunks": chunks}
+
+    @router.get("/collections/{cid}/conversations", responses=error_responses(403, 404))
+    def list_conversations(cid: str, request: Request) -> dict[str, Any]:
+        coll = web_state(request).collections.get(cid)
+        return {"conversations": coll.conversations.list()}
+
+    @router.get("/collections/{cid}/conversations/{conv}", responses=error_responses(403, 404))
+    def get_conversation(cid: str, conv: str, request: Request) -> dict[str, Any]:
+        return web_state(request).collections.get(cid).conversations.turns(conv)
+
+    @router.delete("/collections/{cid}/conversations/{conv}", responses=error_responses(403, 404))
+    def delete_conversation(cid: str, conv: str, request: Request) -> dict[str, Any]:
+        web_state(request).collections.get(cid).conversations.delete(conv)
+        return {"deleted": conv}
 
     @router.post(
         "/collections/{cid}/documents",
@@ -127,39 +163,15 @@ def api_router() -> APIRouter:
         "/collections/{cid}/ask",
         response_class=StreamingResponse,
         responses={
-            **sse_response("`waiting`, `sources`, `text`, then `done` or `error` events"),
+            **sse_response(
+                "`conversation`, `status`, `waiting`, `sources`, `text`, then `done` or "
+                "`error` events"
+            ),
             **error_responses(400, 403, 404, 409, 413, 503),
         },
     )
     async def ask(cid: str, body: Question, request: Request) -> StreamingResponse:
-        state = web_state(request)
-        events = state.models.ask(state.collections.get(cid), body.question)
-
-        async def stream() -> AsyncIterator[str]:
-            async for event in events:
-                if isinstance(event, Waiting):
-                    yield sse("waiting", json.dumps({"ahead": event.ahead}))
-                elif isinstance(event, Sources):
-                    data: dict[str, Any] = {"sources": [citation_json(c) for c in event.items]}
-                    yield sse("sources", json.dumps(data))
-                elif isinstance(event, Piece):
-                    yield sse("text", json.dumps({"text": event.text}))
-                elif isinstance(event, Done):
-                    answer = event.answer
-                    done = {
-                        "text": answer.text,
-                        "citations": [citation_json(c) for c in answer.citations],
-                        "sources": [citation_json(c) for c in answer.sources],
-                    }
-                    yield sse("done", json.dumps(done))
-                elif isinstance(event, Failed):
-                    yield sse("error", json.dumps({"message": event.message}))
-
-        return StreamingResponse(
-            stream(),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
+        return _ask(request, cid, body)
 
     @router.get(
         "/collections/{cid}/chunks/{chunk_id}/page", responses=error_responses(400, 403, 404)
@@ -170,24 +182,227 @@ def api_router() -> APIRouter:
         # Bounded: SQLite ids are 64-bit, and a schema reader compares in floats.
         chunk_id: Annotated[int, FastPath(ge=0, le=2**52)],
         page: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+        sentence: Annotated[str, Query(max_length=2000)] = "",
     ) -> dict[str, Any]:
-        coll = web_state(request).collections.get(cid)
+        """The page of a passage as text, with the sentence (or the passage) marked; for
+        a PDF also the URL of the page's picture and the boxes to light on it."""
+        state = web_state(request)
+        coll = state.collections.get(cid)
+        sentence = sentence[:2000]
 
         def view(kb: KnowledgeBase) -> dict[str, Any]:
-            chunk = kb.chunk(chunk_id)
-            if chunk is None:
-                raise ApiError(
-                    404,
-                    f"no passage {chunk_id} in collection {cid}; it may have been deleted or "
-                    "re-indexed since the answer",
-                    "not_found_error",
-                )
-            return page_view(kb, chunk, page).as_json()
+            chunk = _chunk(kb, cid, chunk_id)
+            shown = page_view(kb, chunk, page, sentence)
+            out = shown.as_json()
+            out["image"] = None
+            out["boxes"] = []
+            out["chunk_id"] = chunk_id
+            number = shown.page
+            pdf = _pdf_file(kb, chunk) if shown.exact and number is not None else None
+            if pdf is not None and number is not None:
+                path, sha = pdf
+                boxes, has_text = state.pdf.boxes(path, number, shown.lit)
+                if not has_text:
+                    boxes = state.ocr_boxes(path, sha, number, shown.lit)
+                out["image"] = f"/api/collections/{cid}/chunks/{chunk_id}/pages/{number}/image"
+                out["boxes"] = [list(b) for b in boxes]
+                info = state.pdf.info(path, number)
+                out["aspect"] = round(info.height / info.width, 5)
+            return out
 
         # Under the read lock throughout: page_text reads the index as well as the file.
         return await run_in_threadpool(coll.read, view)
 
+    @router.get(
+        "/collections/{cid}/chunks/{chunk_id}/pages/{page}/image",
+        response_class=Response,
+        responses={
+            200: {"content": {"image/png": {}}, "description": "the page as PNG"},
+            **error_responses(400, 403, 404),
+        },
+    )
+    async def page_image(
+        cid: str,
+        request: Request,
+        chunk_id: Annotated[int, FastPath(ge=0, le=2**63 - 1)],
+        page: Annotated[int, FastPath(ge=1, le=1_000_000)],
+        width: Annotated[int, Query(ge=1, le=10_000)] = 800,
+    ) -> Response:
+        """Page `page` of the PDF holding a passage, as PNG about `width` pixels wide."""
+        state = web_state(request)
+        coll = state.collections.get(cid)
+
+        def draw(kb: KnowledgeBase) -> bytes:
+            chunk = _chunk(kb, cid, chunk_id)
+            pdf = _pdf_file(kb, chunk)
+            if pdf is None:
+                raise ApiError(
+                    404,
+                    f"{Path(chunk.source).name} has no page pictures (not a PDF, or changed "
+                    "since it was indexed)",
+                    "not_found_error",
+                )
+            pages = state.pdf.info(pdf[0], 1).pages
+            if not 1 <= page <= pages:
+                raise ApiError(
+                    400,
+                    f"{Path(chunk.source).name} has no page {page}; it has {pages} pages",
+                    param="page",
+                )
+            return state.pdf.render(pdf[0], pdf[1], page, width)
+
+        png = await run_in_threadpool(coll.read, draw)
+        return Response(
+            png,
+            media_type="image/png",
+            headers={"Cache-Control": "private, max-age=3600", "X-Width": str(snap_width(width))},
+        )
+
     return router
+
+
+def _chunk(kb: KnowledgeBase, cid: str, chunk_id: int) -> StoredChunk:
+    chunk = kb.chunk(chunk_id)
+    if chunk is None:
+        raise ApiError(
+            404,
+            f"no passage {chunk_id} in collection {cid}; it may have been deleted or "
+            "re-indexed since the answer",
+            "not_found_error",
+        )
+    return chunk
+
+
+def _pdf_file(kb: KnowledgeBase, chunk: StoredChunk) -> tuple[Path, str] | None:
+    """The PDF file holding `chunk` and its hash, when it still reads as indexed."""
+    if Path(chunk.source).suffix.lower() != ".pdf":
+        return None
+    if kb.page_text(chunk.source, 1, key=chunk.doc_key) is None:  # gone or changed
+        return None
+    reader = kb.reader()
+    state = reader.store.file_state(str(Path(chunk.source).resolve()), reader.generation)
+    return None if state is None else (Path(state.source), state.sha256)
+
+
+def _ask(request: Request, cid: str, body: Question) -> StreamingResponse:
+    """Answer `body.question` in its conversation (a new one when none is named), as
+    server-sent events: `conversation`, `status` (at once, then at each stage),
+    `waiting`, `sources`, `text` pieces, then `done` or `error`. The turn is stored when
+    the answer ends, and also when the client stops it (with what was written)."""
+    state = web_state(request)
+    coll = state.collections.get(cid)
+    question = body.question
+    if not question.strip():
+        raise ApiError(
+            400, "the question is empty; ask something about the documents", param="question"
+        )
+    talk = coll.conversations
+    if body.conversation:
+        talk.require(body.conversation)
+        conversation = body.conversation
+        history = talk.history(conversation)
+    else:
+        conversation, history = "", []
+    finished: dict[str, dict[str, Any]] = {}
+
+    def on_end(text: str, answer: Answer | None) -> None:
+        data = _turn_json(coll, text, answer, state_name="done" if answer else "stopped")
+        finished["done"] = data
+        if conversation:
+            talk.record(conversation, question, data["text"], data)
+
+    if not conversation:
+        conversation = talk.create(question)
+    stop = threading.Event()
+    try:
+        events = state.models.ask(
+            coll, question, history=history, evidence=True, on_end=on_end, stop=stop
+        )
+    except BaseException:
+        if not body.conversation:
+            talk.delete(conversation)
+        raise
+
+    async def watch() -> None:
+        # The server would only notice a closed connection when it next writes to it,
+        # which may be seconds away while the model reads its prompt; the request's
+        # receive channel says so as soon as it happens (its body was read already).
+        while True:
+            message = await request.receive()
+            if message["type"] == "http.disconnect":
+                stop.set()
+                return
+
+    async def stream() -> AsyncIterator[str]:
+        watcher = asyncio.create_task(watch())
+        try:
+            yield sse(
+                "conversation", json.dumps({"id": conversation, "new": not body.conversation})
+            )
+            # Shown at once, before the question's turn on the model comes.
+            yield sse("status", json.dumps({"stage": "queued"}))
+            async for sent in _events(coll, events, finished):
+                yield sent
+        finally:
+            stop.set()
+            watcher.cancel()
+            with contextlib.suppress(RuntimeError):  # already closed by the cancellation
+                await events.aclose()  # type: ignore[attr-defined]
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _events(
+    coll: Collection, events: AsyncIterator[Event], finished: dict[str, dict[str, Any]]
+) -> AsyncIterator[str]:
+    """The question's events as server-sent events."""
+    async for event in events:
+        if isinstance(event, Waiting):
+            yield sse("waiting", json.dumps({"ahead": event.ahead}))
+        elif isinstance(event, Status):
+            yield sse("status", json.dumps({"stage": event.stage}))
+        elif isinstance(event, Sources):
+            data: dict[str, Any] = {"sources": [citation_json(c) for c in event.items]}
+            yield sse("sources", json.dumps(data))
+        elif isinstance(event, Piece):
+            yield sse("text", json.dumps({"text": event.text}))
+        elif isinstance(event, Done):
+            yield sse(
+                "done", json.dumps(finished.get("done") or _turn_json(coll, "", event.answer))
+            )
+        elif isinstance(event, Failed):
+            yield sse("error", json.dumps({"message": event.message}))
+
+
+def _turn_json(
+    coll: Collection, text: str, answer: Answer | None, state_name: str = "done"
+) -> dict[str, Any]:
+    """One answer as the page shows and stores it: text, sources, and for each cited
+    source its supporting sentence and that sentence's page."""
+    if answer is None:
+        return {"text": text, "citations": [], "sources": [], "state": state_name}
+    try:
+        found = coll.read(lambda kb: cited_sentences(kb, answer))
+    except Exception:  # the sentence is a refinement; the answer stands without it
+        found = {}
+    sources = []
+    for c in answer.sources:
+        item = citation_json(c)
+        if c.number in found:
+            item["sentence"], item["page"] = found[c.number]
+        sources.append(item)
+    cited = {c.number for c in answer.citations}
+    return {
+        "text": answer.text,
+        "citations": [s for s in sources if s["number"] in cited],
+        "sources": sources,
+        "state": state_name,
+        "not_found": answer.not_found,
+    }
 
 
 async def _upload(cid: str, request: Request) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from apps.web.config import KbFactory, WebConfig
 from apps.web.errors import error_body, install_handlers
 from apps.web.jobs import JobBoard
 from apps.web.openai_api import openai_router
+from apps.web.pdfpages import PdfPages
 from apps.web.security import LoopbackHostOnly, SameOriginWrites, require_key
 from apps.web.state import WebState
 from apps.web.uploads import BodyLimit, BodyTooLargeError
@@ -54,6 +55,7 @@ def create_app(config: WebConfig, open_kb: KbFactory, embedder: Embedder | None 
         collections=Collections(config, open_kb),
         jobs=JobBoard(),
         models=ModelQueue(config.max_pending_questions),
+        pdf=PdfPages(config.data_dir / "page-cache"),
         embedder=embedder,
     )
 

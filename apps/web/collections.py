@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from apps.web.config import KbFactory, WebConfig
+from apps.web.conversations import Conversations
 from apps.web.errors import ApiError
 from apps.web.jobs import IndexJob
 from apps.web.uploads import ensure_real_dir, place, safe_name
@@ -49,6 +50,7 @@ class Collection:
         kb: KnowledgeBase,
         folder: Path | None = None,
         created: float = 0.0,
+        conversations: Path | None = None,
     ) -> None:
         self.id = cid
         self.name = name
@@ -59,6 +61,10 @@ class Collection:
         self.read_lock = threading.Lock()
         self._writer = ThreadPoolExecutor(1, thread_name_prefix=f"ragkit-writer-{cid}")
         self._failures: dict[str, str] = {}
+        # A collection's threads live in its folder and go with it; a served index's
+        # live beside the collections (the index folder itself is not ours to write).
+        where = conversations or (folder or index_dir) / "conversations.sqlite"
+        self.conversations = Conversations(where)
 
     @property
     def read_only(self) -> bool:
@@ -103,9 +109,11 @@ class Collection:
         for doc in listed:  # a JSON-lines file holds several documents: one entry per file
             name = Path(doc.source).name
             entry = indexed.setdefault(
-                name, {"name": name, "chunks": 0, "status": "indexed", "reason": ""}
+                name, {"name": name, "chunks": 0, "pages": None, "status": "indexed", "reason": ""}
             )
             entry["chunks"] += doc.chunks
+            if doc.pages is not None:
+                entry["pages"] = max(entry["pages"] or 0, doc.pages)
         if self.folder is not None and self.uploads_dir.is_dir():
             for path in sorted(self.uploads_dir.iterdir()):
                 if path.name not in indexed and path.is_file() and not path.is_symlink():
@@ -117,10 +125,38 @@ class Collection:
                     indexed[path.name] = {
                         "name": path.name,
                         "chunks": 0,
+                        "pages": None,
                         "status": "not indexed",
                         "reason": reason,
                     }
         return sorted(indexed.values(), key=lambda d: str(d["name"]).lower())
+
+    def chunks_of(self, name: str) -> list[dict[str, Any]]:
+        """The passages of the indexed file called `name`: id, pages and opening words."""
+        with self.read_lock:
+            if not self.kb.exists:
+                return []
+            docs = [d for d in self.kb.documents() if Path(d.source).name == name]
+            if not docs:
+                raise ApiError(
+                    404, f"no indexed document {name!r} in this collection", "not_found_error"
+                )
+            reader = self.kb.reader()
+            ids = [i for i, _ in reader.store.chunk_ids_and_hashes(reader.generation)]
+            found = reader.chunks(ids)
+        sources = {d.source for d in docs}
+        mine = sorted(
+            (c for c in found.values() if c.source in sources), key=lambda c: (c.doc_key, c.ordinal)
+        )
+        return [
+            {
+                "id": c.id,
+                "page_start": c.page_start,
+                "page_end": c.page_end,
+                "text": " ".join(c.text.split())[:240],
+            }
+            for c in mine
+        ]
 
     def read(self, fn: Callable[[KnowledgeBase], T]) -> T:
         """`fn(kb)` while no other request can swap the knowledge base's cached reader."""
@@ -190,11 +226,18 @@ class Collections:
         self.root = config.data_dir / "collections"
         self._lock = threading.Lock()
         self._items: dict[str, Collection] = {}
+        ensure_real_dir(self.root, config.data_dir)
         for name, path in config.served_indexes.items():
+            talk = (
+                config.data_dir
+                / "conversations"
+                / (re.sub(r"[^A-Za-z0-9_.-]", "_", name) + ".sqlite")
+            )
             # A served index was made when its manifest was last written.
             made = (path / "manifest.json").stat().st_mtime
-            self._items[name] = Collection(name, name, path, open_kb(path), created=made)
-        ensure_real_dir(self.root, config.data_dir)
+            self._items[name] = Collection(
+                name, name, path, open_kb(path), created=made, conversations=talk
+            )
         for folder in sorted(self.root.iterdir()):
             self._load(folder)
 

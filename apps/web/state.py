@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from fastapi import Request
 
@@ -14,6 +15,7 @@ from apps.web.answers import ModelQueue
 from apps.web.collections import Collections
 from apps.web.config import WebConfig
 from apps.web.jobs import JobBoard
+from apps.web.pdfpages import Box, PdfPages
 from ragkit import Embedder
 
 
@@ -23,9 +25,21 @@ class WebState:
     collections: Collections
     jobs: JobBoard
     models: ModelQueue
+    pdf: PdfPages
     embedder: Embedder | None = None
     """The server's embedding model, offered at /v1/embeddings (None: each collection's)."""
     started: float = field(default_factory=time.time)
+
+    def ocr_boxes(self, path: Path, sha256: str, page: int, passage: str) -> list[Box]:
+        """Boxes of `passage` on a scanned page, from its OCR'd lines (cached)."""
+        from apps.web.pdfpages import line_boxes
+        from ragkit.loaders.ocr import OcrUnavailableError, ocr_pdf_page_cached
+
+        try:
+            lines = ocr_pdf_page_cached(path, sha256, page, self.config.data_dir / "ocr-cache")
+        except OcrUnavailableError:
+            return []
+        return line_boxes([(t, b) for t, b in lines], passage)
 
     def close(self) -> None:
         self.models.close()

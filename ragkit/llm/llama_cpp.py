@@ -114,6 +114,11 @@ class LlamaCppChatModel:
     def context_window(self) -> int:
         return self.n_ctx
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the model file is in memory (the first answer loads it otherwise)."""
+        return self._llama is not None
+
     def warm_up(self) -> None:
         self._load()
 

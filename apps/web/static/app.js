@@ -1,16 +1,33 @@
-// ragkit's document Q&A page: collections, uploads with indexing progress, streamed
-// answers with citations, and the cited page's text with the passage highlighted.
-// Plain DOM code, no build step. Every text from the server (answers, documents, file
-// names) goes in through textContent, never innerHTML, so documents cannot inject markup.
+// ragkit's document Q&A page: collections, uploads with indexing progress, a conversation
+// per collection kept on the server, streamed answers rendered as safe Markdown with
+// citation chips, and the cited page drawn as the PDF shows it with the supporting
+// sentence lit. Plain DOM code, no build step, nothing loaded from elsewhere. Every text
+// from the server goes in through textContent (markdown.js builds nodes, not HTML), so
+// documents cannot inject markup. The collection and conversation live in the URL hash.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const ui = { collection: "", viewer: null, polling: null };
+const ui = {
+  collection: "",
+  conversation: "",
+  collections: [],
+  documents: [],
+  viewer: null,
+  asking: null, // the AbortController of the question being answered
+};
+
+const STAGES = {
+  queued: "Sent. Waiting for the model…",
+  searching: "Searching the documents…",
+  "loading model": "Loading the model (first question only)…",
+  writing: "Reading the sources and writing…",
+};
 
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
     if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key.startsWith("aria")) node.setAttribute(key.replace(/^aria/, "aria-").toLowerCase(), value);
     else node[key] = value;
   }
   for (const child of children) node.append(child);
@@ -47,9 +64,26 @@ async function json(path, options) {
   return (await call(path, options)).json();
 }
 
+const api = (path) => `/api/collections/${encodeURIComponent(ui.collection)}${path}`;
+
+// ---- the URL ------------------------------------------------------------------------
+function readHash() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  return { collection: params.get("c") || "", conversation: params.get("t") || "" };
+}
+
+function writeHash() {
+  const params = new URLSearchParams();
+  if (ui.collection) params.set("c", ui.collection);
+  if (ui.conversation) params.set("t", ui.conversation);
+  const hash = params.toString();
+  if (location.hash.slice(1) !== hash) history.replaceState(null, "", hash ? "#" + hash : location.pathname);
+}
+
 // ---- collections --------------------------------------------------------------------
-async function loadCollections(select) {
+async function loadCollections(select, conversation) {
   const { collections } = await json("/api/collections");
+  ui.collections = collections;
   const box = $("collection-select");
   box.replaceChildren();
   for (const c of collections) {
@@ -58,8 +92,12 @@ async function loadCollections(select) {
   }
   if (select && collections.some((c) => c.id === select)) box.value = select;
   else if (collections.some((c) => c.id === ui.collection)) box.value = ui.collection;
+  const changed = box.value !== ui.collection;
   ui.collection = box.value;
-  await loadDocuments();
+  if (changed || conversation !== undefined) ui.conversation = conversation || "";
+  writeHash();
+  await Promise.all([loadDocuments(), loadConversations()]);
+  await showConversation();
 }
 
 async function createCollection(name) {
@@ -68,40 +106,115 @@ async function createCollection(name) {
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ name }),
   });
-  await loadCollections(created.id);
+  await loadCollections(created.id, "");
   return created.id;
 }
 
+function currentCollection() {
+  return ui.collections.find((c) => c.id === ui.collection);
+}
+
+async function deleteCollection() {
+  const coll = currentCollection();
+  if (!coll) return;
+  const files = ui.documents.length;
+  const text = `“${coll.name}” and its ${files} file${files === 1 ? "" : "s"} will be deleted, ` +
+    "with every conversation in it. This cannot be undone.";
+  if (!(await confirmDialog(`Delete “${coll.name}”?`, text, "Delete collection"))) return;
+  await call(`/api/collections/${encodeURIComponent(coll.id)}`, { method: "DELETE" });
+  ui.collection = "";
+  ui.conversation = "";
+  closeViewer();
+  await loadCollections();
+}
+
+// A modal question; resolves true when the person confirms. Esc or Cancel says no.
+function confirmDialog(title, text, action) {
+  const dialog = $("confirm");
+  $("confirm-title").textContent = title;
+  $("confirm-text").textContent = text;
+  $("confirm-ok").textContent = action;
+  dialog.returnValue = "";
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+    dialog.showModal();
+    $("confirm-cancel").focus();
+  });
+}
+
+// ---- documents ----------------------------------------------------------------------
 async function loadDocuments() {
   const list = $("documents");
   // The id is what OpenAI clients pass as `model` to ask this collection.
   $("collection-id").textContent = ui.collection ? `model id for /v1: ${ui.collection}` : "";
+  $("delete-collection").disabled = !ui.collection;
   if (!ui.collection) {
-    list.replaceChildren(el("li", { textContent: "No collection yet: upload files to start one." }));
+    ui.documents = [];
+    document.body.classList.remove("has-docs");
+    list.replaceChildren(el("li", { className: "empty", textContent: "No collection yet: drop files above to start one, or create an empty one." }));
     return;
   }
-  const { documents, collection } = await json(`/api/collections/${encodeURIComponent(ui.collection)}/documents`);
+  const { documents, collection } = await json(api("/documents"));
+  ui.documents = documents;
   // Emptied only once the new list has arrived, so the list never shows blank meanwhile.
   list.replaceChildren();
   $("delete-collection").disabled = collection.read_only;
-  for (const d of documents) {
-    const meta = d.status === "indexed" ? `${d.chunks} passages` : `${d.status}: ${d.reason}`;
-    const item = el("li", { dataset: { name: d.name } },
-      el("span", {}, el("span", { className: "name", textContent: d.name }), " ",
-        el("span", { className: "meta" + (d.status === "indexed" ? "" : " failed"), textContent: meta })));
-    if (!collection.read_only) {
-      const remove = el("button", { type: "button", className: "danger delete-doc", textContent: "Delete" });
-      remove.addEventListener("click", () => deleteDocument(d.name).catch((e) => showError(e.message)));
-      item.append(remove);
-    }
-    list.append(item);
+  for (const d of documents) list.append(documentItem(d, collection.read_only));
+  document.body.classList.toggle("has-docs", documents.some((d) => d.status === "indexed"));
+  if (!documents.length) list.append(el("li", { className: "empty", textContent: "No documents in this collection yet. Drop files above to add them." }));
+  updateEmptyThread();
+}
+
+function documentItem(d, readOnly) {
+  const parts = [];
+  if (d.status === "indexed") {
+    if (d.pages) parts.push(`${d.pages} page${d.pages === 1 ? "" : "s"}`);
+    parts.push(`${d.chunks} passage${d.chunks === 1 ? "" : "s"}`);
+  } else parts.push(`${d.status}: ${d.reason}`);
+  const passages = el("button", { type: "button", className: "quiet small show-chunks", textContent: "Passages", ariaExpanded: "false" });
+  const chunks = el("ol", { className: "chunks", hidden: true });
+  const item = el("li", { dataset: { name: d.name } },
+    el("div", { className: "doc-head" },
+      el("span", { className: "doc-name" }, el("span", { className: "name", textContent: d.name }), " ",
+        el("span", { className: "meta" + (d.status === "indexed" ? "" : " failed"), textContent: parts.join(" · ") })),
+      el("span", { className: "doc-actions" })),
+    chunks);
+  const actions = item.querySelector(".doc-actions");
+  if (d.status === "indexed") {
+    actions.append(passages);
+    passages.addEventListener("click", guarded(() => toggleChunks(d.name, chunks, passages)));
   }
-  if (!documents.length) list.append(el("li", { textContent: "No documents in this collection yet." }));
+  if (!readOnly) {
+    const remove = el("button", { type: "button", className: "danger quiet small delete-doc", textContent: "Delete", title: `Delete ${d.name}` });
+    remove.addEventListener("click", () => deleteDocument(d.name).catch((e) => showError(e.message)));
+    actions.append(remove);
+  }
+  return item;
+}
+
+async function toggleChunks(name, list, button) {
+  if (!list.hidden) {
+    list.hidden = true;
+    button.setAttribute("aria-expanded", "false");
+    return;
+  }
+  const { chunks } = await json(api(`/documents/${encodeURIComponent(name)}/chunks`));
+  list.replaceChildren();
+  for (const c of chunks) {
+    const where = c.page_start ? (c.page_end && c.page_end !== c.page_start ? `pp. ${c.page_start}–${c.page_end}` : `p. ${c.page_start}`) : "";
+    const open = el("button", { type: "button", className: "chunk" },
+      el("span", { className: "meta", textContent: where }), " ", c.text);
+    open.addEventListener("click", guarded(() => openPage({ chunk_id: c.id, file: name }, c.page_start)));
+    list.append(el("li", {}, open));
+  }
+  if (!chunks.length) list.append(el("li", { className: "meta", textContent: "No passages." }));
+  list.hidden = false;
+  button.setAttribute("aria-expanded", "true");
 }
 
 async function deleteDocument(name) {
   showError("");
-  await call(`/api/collections/${encodeURIComponent(ui.collection)}/documents/${encodeURIComponent(name)}`, { method: "DELETE" });
+  await call(api(`/documents/${encodeURIComponent(name)}`), { method: "DELETE" });
   await loadDocuments();
 }
 
@@ -112,8 +225,9 @@ async function upload(files) {
   if (!ui.collection) await createCollection(files[0].name.replace(/\.[^.]*$/, ""));
   const form = new FormData();
   for (const f of files) form.append("files", f, f.name);
-  const { job } = await json(`/api/collections/${encodeURIComponent(ui.collection)}/documents`, { method: "POST", body: form });
+  const { job } = await json(api("/documents"), { method: "POST", body: form });
   $("file-input").value = "";
+  updateDropLabel();
   await followJob(job.id);
 }
 
@@ -121,6 +235,7 @@ function describeJob(job) {
   const parts = [job.stage];
   parts.push(`files ${job.files_done}/${job.files_total}`);
   if (job.chunks_total) parts.push(`passages embedded ${job.chunks_done}/${job.chunks_total}`);
+  if (job.message && job.state === "running") parts.push(job.message);
   if (job.state === "done") {
     const counts = {};
     for (const o of job.outcomes) counts[o.status] = (counts[o.status] || 0) + 1;
@@ -153,6 +268,84 @@ async function followJob(id) {
   }
 }
 
+function updateDropLabel() {
+  const files = [...$("file-input").files];
+  $("drop-zone").querySelector(".drop-title").textContent = files.length
+    ? files.map((f) => f.name).join(", ")
+    : "Drop PDF, Word, HTML, Markdown or text files here";
+}
+
+// ---- conversations ------------------------------------------------------------------
+async function loadConversations() {
+  const list = $("conversations");
+  if (!ui.collection) {
+    list.replaceChildren();
+    return;
+  }
+  const { conversations } = await json(api("/conversations"));
+  list.replaceChildren();
+  for (const c of conversations) {
+    const open = el("button", { type: "button", className: "conv" + (c.id === ui.conversation ? " current" : ""),
+      textContent: c.title, title: `${c.turns} question${c.turns === 1 ? "" : "s"}` });
+    if (c.id === ui.conversation) open.setAttribute("aria-current", "true");
+    open.addEventListener("click", guarded(async () => {
+      ui.conversation = c.id;
+      writeHash();
+      await Promise.all([showConversation(), loadConversations()]);
+    }));
+    const remove = el("button", { type: "button", className: "quiet small danger", textContent: "✕", title: `Delete the conversation “${c.title}”` });
+    remove.setAttribute("aria-label", `Delete the conversation “${c.title}”`);
+    remove.addEventListener("click", guarded(() => deleteConversation(c)));
+    list.append(el("li", { dataset: { id: c.id } }, open, remove));
+  }
+  if (!conversations.length) list.append(el("li", { className: "empty", textContent: "Questions you ask appear here as conversations." }));
+}
+
+async function deleteConversation(c) {
+  const ok = await confirmDialog(`Delete “${c.title}”?`,
+    `The conversation “${c.title}” and its ${c.turns} answer${c.turns === 1 ? "" : "s"} will be deleted. This cannot be undone.`,
+    "Delete conversation");
+  if (!ok) return;
+  await call(api(`/conversations/${encodeURIComponent(c.id)}`), { method: "DELETE" });
+  if (ui.conversation === c.id) {
+    ui.conversation = "";
+    writeHash();
+    await showConversation();
+  }
+  await loadConversations();
+}
+
+async function showConversation() {
+  const thread = $("thread");
+  thread.replaceChildren();
+  if (ui.collection && ui.conversation) {
+    try {
+      const { turns } = await json(api(`/conversations/${encodeURIComponent(ui.conversation)}`));
+      for (const t of turns) {
+        const turn = addTurn(t.question);
+        finishTurn(turn, t, t.state || "done");
+      }
+    } catch (e) {
+      ui.conversation = "";
+      writeHash();
+      throw e;
+    }
+  }
+  updateEmptyThread();
+  const last = thread.lastElementChild;
+  if (last) last.scrollIntoView({ block: "end" });
+}
+
+function updateEmptyThread() {
+  const box = $("empty-thread");
+  const empty = !$("thread").children.length;
+  box.hidden = !empty;
+  if (!empty) return;
+  if (!ui.collection) box.textContent = "Start by dropping a few documents on the left. Then ask a question here: answers cite the page they come from.";
+  else if (!ui.documents.length) box.textContent = "This collection has no documents yet. Drop files on the left, then ask about them here.";
+  else box.textContent = "Ask a question about the documents on the left. Follow-up questions keep the conversation in mind.";
+}
+
 // ---- questions ----------------------------------------------------------------------
 async function* serverEvents(response) {
   const reader = response.body.getReader();
@@ -172,109 +365,251 @@ async function* serverEvents(response) {
         if (line.startsWith("event: ")) event = line.slice(7);
         else if (line.startsWith("data: ")) data += line.slice(6);
       }
-      yield { event, data: JSON.parse(data) };
+      if (data) yield { event, data: JSON.parse(data) };
     }
   }
 }
 
+function locationOf(s) {
+  if (s.page) return `${s.file} p. ${s.page}`;
+  return s.location;
+}
+
+// A new turn at the end of the thread; only the newest answer carries the ids
+// #answer and #citations.
+function addTurn(question) {
+  for (const old of document.querySelectorAll("#answer, #citations")) old.removeAttribute("id");
+  const answer = el("div", { id: "answer", className: "answer markdown" });
+  answer.dataset.state = "streaming";
+  const turn = el("article", { className: "turn" },
+    el("div", { className: "question" }, el("p", { textContent: question })),
+    el("div", { className: "reply" },
+      el("div", { className: "stage" }),
+      answer,
+      el("div", { className: "sources" })));
+  $("thread").append(turn);
+  updateEmptyThread();
+  return turn;
+}
+
 function citeButton(number, sources) {
   const source = sources.find((s) => s.number === number);
-  const link = el("button", { type: "button", className: "cite", textContent: `[${number}]` });
-  if (source) link.addEventListener("click", () => openPage(source));
-  return link;
+  const chip = el("button", { type: "button", className: "cite", textContent: String(number) });
+  chip.setAttribute("aria-label", source ? `Source ${number}: ${locationOf(source)}` : `Source ${number}`);
+  if (source) {
+    chip.title = locationOf(source);
+    chip.addEventListener("click", guarded(() => openPage(source, source.page, source.sentence)));
+  } else chip.disabled = true;
+  return chip;
 }
 
-// The answer with every [n] (or [n, m]) turned into a button that opens source n.
-function renderAnswer(text, sources) {
-  const box = $("answer");
+function renderSources(box, sources, cited) {
   box.replaceChildren();
-  const pattern = /\[(\d+(?:\s*,\s*\d+)*)\]/g;
-  let last = 0;
-  for (const match of text.matchAll(pattern)) {
-    box.append(text.slice(last, match.index));
-    match[1].split(",").map((n) => Number(n.trim())).forEach((n, i) => {
-      if (i) box.append(" ");
-      box.append(citeButton(n, sources));
+  if (!sources.length) return;
+  const citedNumbers = new Set(cited.map((c) => c.number));
+  const item = (s) => {
+    const open = el("button", { type: "button", className: "citation", textContent: `[${s.number}] ${locationOf(s)}` });
+    open.addEventListener("click", guarded(() => openPage(s, s.page, s.sentence)));
+    return el("li", { className: citedNumbers.has(s.number) ? "cited" : "", dataset: { number: String(s.number) } },
+      open, el("span", { className: "snippet", textContent: s.sentence || s.snippet }));
+  };
+  // With no citation at all every source is shown: which ones the answer used is unknown.
+  const used = citedNumbers.size ? sources.filter((s) => citedNumbers.has(s.number)) : sources;
+  const unused = citedNumbers.size ? sources.filter((s) => !citedNumbers.has(s.number)) : [];
+  const list = el("ol", { id: box.closest(".turn") === $("thread").lastElementChild ? "citations" : "", className: "source-list" });
+  for (const s of used) list.append(item(s));
+  for (const s of unused) list.append(item(s));
+  box.append(list);
+  if (unused.length) {
+    // Folded: an <li> cannot sit in <details>, so the unused items are hidden until asked.
+    const more = el("button", { type: "button", className: "quiet small more-sources",
+      textContent: `${unused.length} more source${unused.length === 1 ? "" : "s"} searched but not cited` });
+    more.setAttribute("aria-expanded", "false");
+    const hidden = [...list.children].slice(used.length);
+    for (const li of hidden) li.hidden = true;
+    more.addEventListener("click", () => {
+      const show = more.getAttribute("aria-expanded") !== "true";
+      for (const li of hidden) li.hidden = !show;
+      more.setAttribute("aria-expanded", String(show));
     });
-    last = match.index + match[0].length;
+    box.append(more);
   }
-  box.append(text.slice(last));
 }
 
-function renderSources(sources, cited) {
-  const list = $("citations");
-  list.replaceChildren();
-  const citedNumbers = new Set(cited.map((c) => c.number));
-  for (const s of sources) {
-    const open = el("button", { type: "button", className: "citation", textContent: `[${s.number}] ${s.location}` });
-    open.addEventListener("click", () => openPage(s));
-    const item = el("li", { className: citedNumbers.has(s.number) ? "cited" : "", dataset: { number: String(s.number) } },
-      open, el("span", { className: "snippet", textContent: s.snippet }));
-    list.append(item);
-  }
+function finishTurn(turn, data, state) {
+  const answer = turn.querySelector(".answer");
+  const sources = data.sources || [];
+  RagkitMarkdown.render(answer, data.text || "", (n) => citeButton(n, sources));
+  if (state === "stopped") answer.append(el("p", { className: "meta stopped", textContent: "Stopped." }));
+  renderSources(turn.querySelector(".sources"), sources, data.citations || []);
+  turn.querySelector(".stage").replaceChildren();
+  answer.dataset.state = state;
+}
+
+function setStage(turn, text) {
+  const stage = turn.querySelector(".stage");
+  stage.replaceChildren(el("span", { className: "spinner", ariaHidden: "true" }), el("span", { textContent: text }));
+  $("ask-status").textContent = text;
 }
 
 async function ask(question) {
   showError("");
   if (!ui.collection) throw new Error("create a collection and upload documents first");
-  const answer = $("answer");
-  answer.replaceChildren();
-  answer.dataset.state = "streaming";
-  $("citations").replaceChildren();
+  if (ui.asking) return;
+  if (!question.trim()) {
+    // The server says what is wrong; shown the same way as any other refusal.
+    await call(api("/ask"), { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ question }) });
+    return;
+  }
+  const turn = addTurn(question);
+  const answer = turn.querySelector(".answer");
+  turn.scrollIntoView({ block: "end" });
+  const controller = new AbortController();
+  ui.asking = controller;
   $("ask-button").disabled = true;
+  $("stop-button").hidden = false;
+  $("question").value = "";
+  setStage(turn, STAGES.queued);
+  $("ask-status").dataset.stage = "queued";
+  let text = "";
+  let sources = [];
   try {
-    const response = await call(`/api/collections/${encodeURIComponent(ui.collection)}/ask`, {
+    const body = { question };
+    if (ui.conversation) body.conversation = ui.conversation;
+    const response = await call(api("/ask"), {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ question }),
+      body: JSON.stringify(body),
+      signal: controller.signal,
     });
-    let text = "";
     for await (const { event, data } of serverEvents(response)) {
-      $("ask-status").textContent = event !== "waiting" ? ""
-        : data.ahead > 0 ? `Waiting for the model: ${data.ahead} question${data.ahead === 1 ? "" : "s"} ahead…`
-        : "Looking for sources…";
-      if (event === "sources") renderSources(data.sources, []);
-      else if (event === "text") { text += data.text; answer.textContent = text; }
-      else if (event === "done") {
-        renderAnswer(data.text, data.sources);
-        renderSources(data.sources, data.citations);
-        answer.dataset.state = "done";
+      if (event === "conversation") {
+        if (data.new) {
+          ui.conversation = data.id;
+          writeHash();
+          loadConversations().catch((e) => showError(e.message));
+        }
+      } else if (event === "status") {
+        $("ask-status").dataset.stage = data.stage;
+        if (!text) setStage(turn, STAGES[data.stage] || data.stage);
+      } else if (event === "waiting") {
+        setStage(turn, data.ahead > 0 ? `Waiting for the model: ${data.ahead} question${data.ahead === 1 ? "" : "s"} ahead…` : STAGES.queued);
+      } else if (event === "sources") sources = data.sources;
+      else if (event === "text") {
+        text += data.text;
+        RagkitMarkdown.render(answer, text, (n) => citeButton(n, sources));
+        if (text.trim()) turn.querySelector(".stage").replaceChildren();
+      } else if (event === "done") {
+        finishTurn(turn, data, "done");
+        $("ask-status").dataset.stage = "done";
       } else if (event === "error") throw new Error(data.message);
     }
+  } catch (e) {
+    if (e.name === "AbortError") {
+      finishTurn(turn, { text, sources: [], citations: [] }, "stopped");
+      $("ask-status").dataset.stage = "stopped";
+    } else {
+      answer.dataset.state = "failed";
+      turn.querySelector(".stage").replaceChildren();
+      throw e;
+    }
   } finally {
+    if (answer.dataset.state === "streaming") answer.dataset.state = "failed";
     $("ask-status").textContent = "";
-    if (answer.dataset.state !== "done") answer.dataset.state = "failed";
+    ui.asking = null;
     $("ask-button").disabled = false;
+    $("stop-button").hidden = true;
+    loadConversations().catch(() => {});
   }
 }
 
+function stop() {
+  if (ui.asking) ui.asking.abort();
+}
+
 // ---- the cited page -----------------------------------------------------------------
-async function openPage(source, page) {
+async function imageData(url) {
+  const blob = await (await call(url)).blob();
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(new Error("the page picture could not be read"));
+    reader.readAsDataURL(blob);
+  });
+}
+
+async function openPage(source, page, sentence) {
   showError("");
-  const query = page ? `?page=${page}` : "";
-  const view = await json(`/api/collections/${encodeURIComponent(ui.collection)}/chunks/${source.chunk_id}/page${query}`);
-  ui.viewer = { source, view };
-  $("viewer").hidden = false;
+  const params = new URLSearchParams();
+  if (page) params.set("page", page);
+  if (sentence) params.set("sentence", sentence);
+  const query = params.toString() ? "?" + params : "";
+  const view = await json(api(`/chunks/${source.chunk_id}/page${query}`));
+  ui.viewer = { source, view, sentence };
+  const viewer = $("viewer");
+  viewer.hidden = false;
+  document.body.classList.add("viewing");
   $("viewer-title").textContent = view.page ? `${view.file} — page ${view.page} of ${view.pages}` : view.file;
   $("viewer-note").textContent = view.exact ? "" : "The file changed or is gone; showing the indexed passage.";
   $("prev-page").disabled = !view.page || view.page <= 1;
   $("next-page").disabled = !view.page || view.page >= view.pages;
+  const quote = $("viewer-sentence");
+  const lit = view.highlights.length ? view.text.slice(view.highlights[0][0], view.highlights[0][1]) : "";
+  quote.hidden = !(sentence && lit);
+  quote.textContent = sentence && lit ? lit : "";
+
+  const picture = $("page-image");
+  picture.replaceChildren();
+  picture.hidden = !view.image;
+  picture.dataset.state = view.image ? "loading" : "none";
+  if (view.image) {
+    const frame = el("div", { className: "page-frame" });
+    frame.style.aspectRatio = `1 / ${view.aspect || 1.414}`;
+    picture.append(frame);
+    for (const [left, top, right, bottom] of view.boxes) {
+      const box = el("div", { className: "hl" });
+      Object.assign(box.style, {
+        left: `${left * 100}%`, top: `${top * 100}%`,
+        width: `${(right - left) * 100}%`, height: `${(bottom - top) * 100}%`,
+      });
+      frame.append(box);
+    }
+  }
   const text = $("page-text");
   text.replaceChildren();
+  text.classList.toggle("secondary", Boolean(view.image));
+  $("page-text-title").hidden = !view.image;
   let last = 0;
   for (const [start, end] of view.highlights) {
     text.append(view.text.slice(last, start), el("mark", { textContent: view.text.slice(start, end) }));
     last = end;
   }
   text.append(view.text.slice(last));
-  const mark = text.querySelector("mark");
-  if (mark) mark.scrollIntoView({ block: "center" });
+  if (view.image) {
+    const width = Math.round(Math.max(picture.clientWidth || 600, 300) * (window.devicePixelRatio || 1));
+    const data = await imageData(`${view.image}?width=${width}`);
+    if (ui.viewer.view !== view) return; // another page was opened meanwhile
+    const frame = picture.querySelector(".page-frame");
+    frame.prepend(el("img", { src: data, alt: `Page ${view.page} of ${view.file}` }));
+    picture.dataset.state = "ready";
+    const first = frame.querySelector(".hl");
+    (first || frame).scrollIntoView({ block: "center" });
+  } else {
+    const mark = text.querySelector("mark");
+    if (mark) mark.scrollIntoView({ block: "center" });
+  }
+}
+
+function closeViewer() {
+  $("viewer").hidden = true;
+  document.body.classList.remove("viewing");
+  ui.viewer = null;
 }
 
 // ---- wiring -------------------------------------------------------------------------
 function guarded(fn) {
   return (event) => {
-    if (event) event.preventDefault();
+    if (event && event.preventDefault) event.preventDefault();
     fn().catch((e) => showError(e.message));
   };
 }
@@ -282,7 +617,10 @@ function guarded(fn) {
 document.addEventListener("DOMContentLoaded", () => {
   $("collection-select").addEventListener("change", guarded(async () => {
     ui.collection = $("collection-select").value;
-    await loadDocuments();
+    ui.conversation = "";
+    writeHash();
+    closeViewer();
+    await Promise.all([loadDocuments(), loadConversations(), showConversation()]);
   }));
   $("new-collection").addEventListener("submit", guarded(async () => {
     const name = $("new-collection-name").value.trim();
@@ -290,21 +628,52 @@ document.addEventListener("DOMContentLoaded", () => {
     await createCollection(name);
     $("new-collection-name").value = "";
   }));
-  $("delete-collection").addEventListener("click", guarded(async () => {
-    if (!ui.collection) return;
-    await call(`/api/collections/${encodeURIComponent(ui.collection)}`, { method: "DELETE" });
-    ui.collection = "";
-    await loadCollections();
-  }));
+  $("delete-collection").addEventListener("click", guarded(deleteCollection));
   $("upload-form").addEventListener("submit", guarded(() => upload([...$("file-input").files])));
+  $("file-input").addEventListener("change", updateDropLabel);
+  const zone = $("drop-zone");
+  zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (e) => {
+    e.preventDefault();
+    zone.classList.remove("over");
+    const files = [...(e.dataTransfer ? e.dataTransfer.files : [])];
+    if (files.length) upload(files).catch((err) => showError(err.message));
+  });
   $("ask-form").addEventListener("submit", guarded(() => ask($("question").value)));
-  $("prev-page").addEventListener("click", guarded(() => openPage(ui.viewer.source, ui.viewer.view.page - 1)));
-  $("next-page").addEventListener("click", guarded(() => openPage(ui.viewer.source, ui.viewer.view.page + 1)));
+  $("question").addEventListener("keydown", (e) => {
+    // Enter asks; Shift+Enter starts a new line.
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      $("ask-form").requestSubmit();
+    }
+  });
+  $("stop-button").addEventListener("click", stop);
+  $("new-conversation").addEventListener("click", guarded(async () => {
+    ui.conversation = "";
+    writeHash();
+    await Promise.all([showConversation(), loadConversations()]);
+    $("question").focus();
+  }));
+  $("prev-page").addEventListener("click", guarded(() => openPage(ui.viewer.source, ui.viewer.view.page - 1, ui.viewer.sentence)));
+  $("next-page").addEventListener("click", guarded(() => openPage(ui.viewer.source, ui.viewer.view.page + 1, ui.viewer.sentence)));
+  $("close-viewer").addEventListener("click", closeViewer);
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && !$("viewer").hidden && !$("confirm").open) closeViewer();
+  });
   $("key-form").addEventListener("submit", guarded(async () => {
     sessionStorage.setItem("ragkit-key", $("api-key").value);
     $("key-form").hidden = true;
     showError("");
-    await loadCollections();
+    const wanted = readHash();
+    await loadCollections(wanted.collection, wanted.conversation);
   }));
-  guarded(() => loadCollections())();
+  window.addEventListener("hashchange", guarded(async () => {
+    const wanted = readHash();
+    if (wanted.collection !== ui.collection || wanted.conversation !== ui.conversation) {
+      await loadCollections(wanted.collection, wanted.conversation);
+    }
+  }));
+  const wanted = readHash();
+  guarded(() => loadCollections(wanted.collection, wanted.conversation))();
 });

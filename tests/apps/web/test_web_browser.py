@@ -105,7 +105,8 @@ def test_document_qa_page_end_to_end(tmp_path: Path) -> None:
         assert "Descale" in driver.find_element(By.ID, "page-text").text
         assert driver.find_elements(By.CSS_SELECTOR, "#page-text mark") == []
 
-        # Document text reaches the page as text, never as markup.
+        # Document text reaches the page as text, never as markup (asked in a new thread).
+        driver.find_element(By.ID, "new-conversation").click()
         answer, _ = ask(driver, "markup check bold", HANG_S)
         assert "<b>bold</b>" in answer and "<img src=x" in answer
         assert driver.find_elements(By.CSS_SELECTOR, "#answer b, #answer img") == []

@@ -33,7 +33,8 @@ def ask(client: httpx.Client, cid: str, question: str) -> list[str]:
     with client.stream("POST", f"/api/collections/{cid}/ask", json={"question": question}) as r:
         assert r.status_code == 200, r.read()
         for line in r.iter_lines():
-            if line.startswith("event: "):
+            # Progress events (which conversation, what the server does) are tested apart.
+            if line.startswith("event: ") and line not in ("event: conversation", "event: status"):
                 kinds.append(line.removeprefix("event: "))
     return kinds
 
@@ -204,6 +205,12 @@ def test_a_waiting_question_hears_its_place_in_the_queue(tmp_path: Path) -> None
                 if line == 'data: {"ahead": 1}':
                     model.go.set()  # heard its place: now the first answer may finish
         first.join()
+        # The stream opens with its conversation and a first status; the queue follows.
+        assert events[0] == "event: conversation" and events[2:4] == [
+            "event: status",
+            'data: {"stage": "queued"}',
+        ]
+        events = events[4:]
         assert events[:2] == ["event: waiting", 'data: {"ahead": 1}']
         kinds = [e for e in events if e.startswith("event: ")]
         assert kinds[-1] == "event: done" and "event: sources" in kinds

@@ -1,0 +1,82 @@
+// A small Markdown renderer for answers that builds DOM nodes, never HTML strings: raw
+// HTML in an answer stays visible text. It knows paragraphs, line breaks, headings (#),
+// bullet and numbered lists, **bold**, *italic*, `code` and citation marks [n] / [n, m],
+// which become buttons made by the caller's `cite(n)`. Leaves out links, images, tables
+// and nested lists: an answer has no use for them and each is a way to smuggle content in.
+"use strict";
+
+const RagkitMarkdown = (() => {
+  const INLINE = /(`[^`\n]+`)|(\*\*[^*\n]+\*\*)|(\*[^*\s][^*\n]*\*)|([[【]\d+(?:\s*[,，、]\s*\d+)*[\]】])/g;
+
+  function inline(parent, text, cite) {
+    let last = 0;
+    for (const m of text.matchAll(INLINE)) {
+      parent.append(text.slice(last, m.index));
+      const token = m[0];
+      if (m[1]) {
+        const code = document.createElement("code");
+        code.textContent = token.slice(1, -1);
+        parent.append(code);
+      } else if (m[2]) {
+        const strong = document.createElement("strong");
+        inline(strong, token.slice(2, -2), cite);
+        parent.append(strong);
+      } else if (m[3]) {
+        const em = document.createElement("em");
+        inline(em, token.slice(1, -1), cite);
+        parent.append(em);
+      } else {
+        const numbers = token.slice(1, -1).split(/[,，、]/).map((n) => Number(n.trim()));
+        numbers.forEach((n, i) => {
+          if (i) parent.append(" ");
+          parent.append(cite(n));
+        });
+      }
+      last = m.index + token.length;
+    }
+    parent.append(text.slice(last));
+  }
+
+  // `text` as block elements appended to `box`.
+  function render(box, text, cite) {
+    box.replaceChildren();
+    const lines = text.replace(/\r\n?/g, "\n").split("\n");
+    let para = null;
+    let list = null;
+    const close = () => { para = null; list = null; };
+    for (const raw of lines) {
+      const line = raw.trimEnd();
+      if (!line.trim()) { close(); continue; }
+      const heading = /^(#{1,3})\s+(.*)$/.exec(line);
+      const bullet = /^\s*[-*•]\s+(.*)$/.exec(line);
+      const numbered = /^\s*(\d+)[.)]\s+(.*)$/.exec(line);
+      if (heading) {
+        close();
+        const h = document.createElement("h" + (heading[1].length + 2));
+        inline(h, heading[2], cite);
+        box.append(h);
+      } else if (bullet || numbered) {
+        const tag = bullet ? "ul" : "ol";
+        if (!list || list.tagName.toLowerCase() !== tag) {
+          para = null;
+          list = document.createElement(tag);
+          if (numbered && numbered[1] !== "1") list.start = Number(numbered[1]);
+          box.append(list);
+        }
+        const li = document.createElement("li");
+        inline(li, bullet ? bullet[1] : numbered[2], cite);
+        list.append(li);
+      } else {
+        list = null;
+        if (para) para.append(document.createElement("br"));
+        else {
+          para = document.createElement("p");
+          box.append(para);
+        }
+        inline(para, line, cite);
+      }
+    }
+  }
+
+  return { render };
+})();

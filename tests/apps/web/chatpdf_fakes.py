@@ -1,0 +1,92 @@
+"""Fake models and fixtures shared by the ChatPDF page's tests (API and browser)."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from ragkit import (
+    ChunkerParams,
+    HashingEmbedder,
+    IndexOptions,
+    KnowledgeBase,
+    Message,
+    Models,
+    ScriptedChatModel,
+)
+from ragkit.llm.base import GenerationOptions
+
+FACT_PAGES = (
+    "Introduction. This handbook covers the Ember brewing kettle and its care. "
+    "Read it before the first use.",
+    "Warranty terms. The Ember kettle carries a warranty of seven years from the date of "
+    "purchase. Keep the receipt safe.",
+    "Cleaning. Descale the kettle every month with citric acid. Rinse it twice afterwards.",
+    "Power. The heating element draws 1500 watts from the mains. Use a grounded socket.",
+)
+CHINESE = "茶壶说明。这把茶壶由景德镇的陶工手工制作。每次使用后请用清水冲洗。\n"
+
+
+def answer_from_sources(messages: Sequence[Message]) -> str:
+    """The sentence of any source that shares most words with the question, cited with
+    its source's number; a follow-up (one with history) also names what the previous
+    answer was about. Asked to rewrite a follow-up, it appends the earlier question."""
+    user = messages[-1].content
+    if "Last question:" in user:  # a follow-up to rewrite: add the earlier question to it
+        last = user.split("Last question:")[-1].split("\n\n")[0].strip()
+        earlier = re.findall(r"^user: (.*)$", user, re.M)
+        return f"{last} ({earlier[-1]})" if earlier else last
+    question = user.split("Question:")[-1]
+    asked = set(re.findall(r"\w+", question.lower())) - {"the", "is", "how", "what", "a"}
+    best, best_number, best_score = "", 0, 0
+    for number, body in re.findall(
+        r'<source id="(\d+)">\n\[\d+\][^\n]*\n(.*?)\n</source>', user, re.S
+    ):
+        for sentence in re.split(r"(?<=[.。])\s*", " ".join(body.split())):
+            score = len(asked & set(re.findall(r"\w+", sentence.lower())))
+            if score > best_score:
+                best, best_number, best_score = sentence, int(number), score
+    if not best:
+        return "The documents do not say."
+    earlier = [m for m in messages if m.role == "assistant"]
+    prefix = ""
+    if earlier:
+        before = re.sub(r"\*\*|\[\d+\]", "", earlier[-1].content).strip()
+        prefix = f"Following on from “{before}”: "
+    return f"{prefix}**{best.strip()}** [{best_number}]"
+
+
+class Gated(ScriptedChatModel):
+    """Writes a word, then waits for the test to let it write the next; records when its
+    stream was closed (a stopped answer)."""
+
+    def __init__(self) -> None:
+        super().__init__(["one two three four five six seven eight nine ten " * 20])
+        self.step = threading.Semaphore(0)
+        self.closed = threading.Event()
+        self.started = threading.Event()
+        self.written = 0
+
+    def stream(self, messages: Sequence[Message], options: GenerationOptions) -> Iterator[str]:
+        try:
+            for piece in super().stream(messages, options):
+                self.started.set()
+                self.written += 1
+                yield piece
+                self.step.acquire(timeout=60)
+        finally:
+            self.closed.set()
+
+
+def factory(model: ScriptedChatModel, chunk_size: int = 400) -> Any:
+    """Knowledge bases over the hashing embedder and `model`; passages of `chunk_size`
+    characters run over page breaks of the short test PDFs."""
+    embedder = HashingEmbedder()
+    chunker = ChunkerParams(chunk_size=chunk_size, chunk_overlap=0)
+    return lambda path: KnowledgeBase.open(
+        path,
+        models=Models(embedder=embedder, chat_model=model),
+        index=IndexOptions(chunker=chunker),
+    )

@@ -1,0 +1,173 @@
+"""The ChatPDF page in headless Chromium (Debian's chromium + chromedriver) over uvicorn on
+127.0.0.1: upload a PDF and a Chinese text, ask, ask a follow-up that needs the first
+answer, reload and find the thread again, open a citation chip and see the rendered page
+with only the supporting sentence's boxes lit, stop an answer, delete with a confirmation,
+and a scanned PDF (rendered in the test to an image-only PDF) answered with its page.
+
+Screenshots at desktop width and at 390 px go to tmp/artefacts/web (or $TEST_ARTEFACTS).
+Waits are on states with generous ceilings; assertions are on final content, never on
+timings or on how many pieces streamed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from browser import chromium, page_errors, upload_and_index, wait_for
+from chatpdf_fakes import CHINESE, FACT_PAGES, Gated, answer_from_sources, factory
+from conftest import ThreadServer, make_pdf
+from selenium.webdriver.common.by import By
+
+from apps.web import WebConfig, create_app
+from ragkit import ScriptedChatModel
+
+ROOT = Path(__file__).resolve().parents[3]
+ARTEFACTS = Path(os.environ.get("TEST_ARTEFACTS") or ROOT / "tmp" / "artefacts") / "web"
+
+
+def shoot(driver: Any, name: str) -> None:
+    """Screenshots of the page as it is, at desktop width and at 390 px."""
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    for width, height, tag in ((1400, 1000, "desktop"), (390, 844, "390px")):
+        driver.set_window_size(width, height)
+        driver.save_screenshot(str(ARTEFACTS / f"{name}-{tag}.png"))
+    driver.set_window_size(1400, 1000)
+
+
+def ask_in_page(driver: Any, question: str, timeout: float = 60) -> Any:
+    box = driver.find_element(By.ID, "question")
+    box.clear()
+    box.send_keys(question)
+    driver.find_element(By.ID, "ask-button").click()
+
+    def answered() -> Any:
+        answer = driver.find_element(By.ID, "answer")
+        state = answer.get_attribute("data-state")
+        assert state != "failed", page_errors(driver)
+        return answer if state == "done" else None
+
+    return wait_for(answered, timeout, "the answer")
+
+
+def thread_texts(driver: Any) -> list[str]:
+    return [t.text for t in driver.find_elements(By.CSS_SELECTOR, "#thread .turn .answer")]
+
+
+def test_conversation_page_sentence_and_delete(tmp_path: Path) -> None:
+    model = ScriptedChatModel([answer_from_sources])
+    app = create_app(WebConfig(data_dir=tmp_path / "data"), factory(model))
+    pdf = make_pdf(tmp_path / "ember.pdf", FACT_PAGES)
+    chinese = tmp_path / "茶壶.txt"
+    chinese.write_text(CHINESE, encoding="utf-8")
+    with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+        driver.get(server.url + "/")
+        empty = driver.find_element(By.ID, "empty-thread")
+        wait_for(lambda: "dropping a few documents" in empty.text, 30, "the empty state")
+        shoot(driver, "01-empty")
+
+        progress = upload_and_index(driver, [pdf, chinese], 60)
+        assert progress[-1].startswith("Indexing finished: 2 indexed"), progress
+        docs = driver.find_element(By.ID, "documents")
+        wait_for(lambda: "茶壶.txt" in docs.text and "ember.pdf" in docs.text, 30, "documents")
+        assert "4 pages" in docs.find_element(By.CSS_SELECTOR, 'li[data-name="ember.pdf"]').text
+
+        first = ask_in_page(driver, "How many years is the Ember kettle warranty?")
+        assert "seven years" in first.text
+        assert first.find_elements(By.CSS_SELECTOR, "strong")  # Markdown, rendered safely
+        chip = first.find_element(By.CSS_SELECTOR, "button.cite")
+        assert chip.get_attribute("title") == "ember.pdf p. 2"
+        url = driver.current_url
+        assert "#c=" in url and "&t=" in url
+
+        second = ask_in_page(driver, "And how should I keep the receipt?")
+        assert "Following on from" in second.text and "seven years" in second.text
+        # The model was given the first question and answer before the follow-up.
+        roles = [m.role for m in model.prompts[-1]]
+        assert roles.count("user") >= 2 and "assistant" in roles
+        shoot(driver, "02-thread")
+
+        driver.refresh()
+        wait_for(lambda: len(thread_texts(driver)) == 2, 30, "the restored thread")
+        assert "seven years" in thread_texts(driver)[0]
+        assert driver.current_url == url
+
+        chip = driver.find_elements(By.CSS_SELECTOR, "#thread .turn button.cite")[0]
+        chip.click()
+        title = driver.find_element(By.ID, "viewer-title")
+        wait_for(lambda: title.text == "ember.pdf — page 2 of 4", 30, "the cited page")
+        picture = driver.find_element(By.ID, "page-image")
+        wait_for(lambda: picture.get_attribute("data-state") == "ready", 30, "the page picture")
+        image = picture.find_element(By.TAG_NAME, "img")
+        assert image.get_attribute("naturalWidth") not in (None, "0")
+        boxes = picture.find_elements(By.CSS_SELECTOR, ".hl")
+        assert len(boxes) >= 1
+        quote = driver.find_element(By.ID, "viewer-sentence").text
+        assert quote == (
+            "The Ember kettle carries a warranty of seven years from the date of purchase."
+        )
+        assert [m.text for m in driver.find_elements(By.CSS_SELECTOR, "#page-text mark")] == [quote]
+        shoot(driver, "03-cited-page")
+
+        # Documents view: a passage opens on its page.
+        docs = driver.find_element(By.ID, "documents")
+        item = docs.find_element(By.CSS_SELECTOR, 'li[data-name="ember.pdf"]')
+        item.find_element(By.CSS_SELECTOR, "button.show-chunks").click()
+        passage = wait_for(
+            lambda: item.find_element(By.CSS_SELECTOR, "ol.chunks button.chunk"), 30, "passages"
+        )
+        passage.click()
+        wait_for(lambda: title.text == "ember.pdf — page 1 of 4", 30, "the passage's page")
+        shoot(driver, "04-documents")
+
+        # Delete asks first, naming the collection and its files; Cancel keeps it.
+        select = driver.find_element(By.ID, "collection-select")
+        name = select.text
+        driver.find_element(By.ID, "delete-collection").click()
+        dialog = driver.find_element(By.ID, "confirm")
+        wait_for(lambda: dialog.is_displayed(), 30, "the confirmation")
+        text = driver.find_element(By.ID, "confirm-text").text
+        assert f"“{name}” and its 2 files will be deleted" in text
+        assert "/" not in text and "uploads" not in text
+        shoot(driver, "05-confirm-delete")
+        driver.find_element(By.ID, "confirm-cancel").click()
+        wait_for(lambda: not dialog.is_displayed(), 30, "the dialog to close")
+        assert select.text == name
+        driver.find_element(By.ID, "delete-collection").click()
+        wait_for(lambda: dialog.is_displayed(), 30, "the confirmation")
+        driver.find_element(By.ID, "confirm-ok").click()
+        wait_for(lambda: select.text == "", 30, "the collection to go")
+        assert not page_errors(driver)
+    assert list((tmp_path / "data" / "collections").iterdir()) == []
+
+
+def test_states_while_waiting_and_stop(tmp_path: Path) -> None:
+    model = Gated()
+    app = create_app(WebConfig(data_dir=tmp_path / "data"), factory(model))
+    pdf = make_pdf(tmp_path / "ember.pdf", FACT_PAGES)
+    with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+        driver.get(server.url + "/")
+        wait_for(lambda: driver.find_element(By.ID, "documents").text, 30, "the page to load")
+        upload_and_index(driver, [pdf], 60)
+        driver.find_element(By.ID, "question").send_keys("What is the warranty?")
+        driver.find_element(By.ID, "ask-button").click()
+        status = driver.find_element(By.ID, "ask-status")
+        # A state shows before the model has written anything.
+        wait_for(lambda: status.text, 30, "a waiting state")
+        assert status.text.endswith("…")
+        assert model.started.wait(30)
+        stop = driver.find_element(By.ID, "stop-button")
+        assert stop.is_displayed()
+        model.step.release()
+        answer = driver.find_element(By.ID, "answer")
+        wait_for(lambda: answer.text.startswith("one two"), 30, "the first words")
+        shoot(driver, "06-writing")
+        stop.click()
+        wait_for(lambda: answer.get_attribute("data-state") == "stopped", 30, "the stop")
+        # The server closed the model's stream (it is waiting for its next step).
+        model.step.release()
+        assert model.closed.wait(30)
+        assert "Stopped." in answer.text and not stop.is_displayed()
+        # The stopped turn is kept with what was written.
+        driver.refresh()
+        wait_for(lambda: "Stopped." in " ".join(thread_texts(driver)), 30, "the stopped turn")
