@@ -25,6 +25,10 @@ from ragkit.index.milvus import MilvusBackend, MilvusTarget, collection_name, gl
 from ragkit.options import Models, SearchOptions
 from ragkit.retrieval import SearchFilter
 
+pytestmark = pytest.mark.slow(
+    reason="starts the real Milvus engine (milvus-lite) per test, child processes, a server"
+)
+
 ROOT = Path(__file__).resolve().parents[2]
 BACKENDS = ("local", "milvus")
 
@@ -374,3 +378,94 @@ def test_real_embedder_on_milvus(tmp_path: Path, samples: Path) -> None:
     assert tops[0] == tops[1]
     vec = np.asarray(embedder.embed(["x"]))
     assert vec.shape[1] == embedder.dim
+
+
+_SERVED_CHILD = textwrap.dedent(
+    """
+    import json, sys, time
+    from pathlib import Path
+    from ragkit import HashingEmbedder, KnowledgeBase
+    from ragkit.index.milvus import MilvusBackend, MilvusTarget
+    from ragkit.options import Models
+    uri, action, corpus = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+    kb = KnowledgeBase.open(
+        Path("served-ix"),
+        models=Models(embedder=HashingEmbedder(dim=64)),
+        backend=MilvusBackend(MilvusTarget(uri, "ragkit_served")),
+    )
+    OLD = "The Ember kettle has a warranty of eighteen months."
+    NEW = "The Ember kettle now has a warranty of two years."
+    if action == "index":
+        kb.add([corpus])
+        print(json.dumps({"generation": kb.reader().generation}), flush=True)
+    else:
+        # Read until the writer's commit shows; every read sees one whole generation.
+        seen = {"old": 0, "new": 0}
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            texts = [h.chunk.text for h in kb.search("Ember kettle warranty", k=10, mode="bm25")]
+            state = (OLD in texts, NEW in texts)
+            assert state in {(True, False), (False, True)}, texts
+            seen["old" if state[0] else "new"] += 1
+            if seen["old"] == 1 and not state[1]:
+                print("ready", flush=True)
+            if state[1]:
+                break
+        print(json.dumps(seen), flush=True)
+    kb.close()
+    """
+)
+
+
+@pytest.fixture
+def milvus_server(tmp_path: Path) -> Iterator[str]:
+    """`http://127.0.0.1:PORT` of milvus-lite serving a file over TCP, as a Milvus
+    server would: several processes can use it at once."""
+    import socket
+
+    from milvus_lite.server import Server
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = Server(str(tmp_path / "served.db"), address=f"127.0.0.1:{port}")
+    assert server.init() and server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+def test_server_two_clients_read_while_one_writes(
+    milvus_server: str, tmp_path: Path, corpus: Path
+) -> None:
+    script = tmp_path / "served_child.py"
+    script.write_text(_SERVED_CHILD, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def start(action: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-W", "ignore", str(script), milvus_server, action, str(corpus)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+        )
+
+    first = start("index")
+    out, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err[-2000:]
+    assert json.loads(out.strip().splitlines()[-1])["generation"] == 1
+    reader = start("watch")
+    assert reader.stdout is not None
+    assert reader.stdout.readline().strip() == "ready"  # it has read generation 1
+    _write(corpus / "kettle.txt", "The Ember kettle now has a warranty of two years.")
+    writer = start("index")
+    out, err = writer.communicate(timeout=300)
+    assert writer.returncode == 0, err[-2000:]
+    assert json.loads(out.strip().splitlines()[-1])["generation"] == 2
+    rest, err = reader.communicate(timeout=300)
+    assert reader.returncode == 0, err[-2000:]
+    seen = json.loads(rest.strip().splitlines()[-1])
+    assert seen["old"] >= 1 and seen["new"] == 1
