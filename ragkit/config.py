@@ -425,3 +425,70 @@ def _describe(exc: ValidationError, path: Path | None) -> str:
         parts.append(f"setting {name} (env {env}): {err['msg']}")
     where = f" (config file {path})" if path else ""
     return "invalid configuration" + where + ": " + "; ".join(parts)
+
+
+def settings_reference() -> str:
+    """The configuration reference as Markdown, generated from `Settings`: every section,
+    setting, type, default, bounds, environment variable and description. docs/
+    configuration.md is this text (a test checks it), so the reference cannot drift."""
+    lines = [
+        "# Configuration reference",
+        "",
+        "Generated from `ragkit.config.Settings` by `python -m ragkit.config > "
+        "docs/configuration.md`; a test checks that this file is up to date.",
+        "",
+        "Settings come from, lowest first: these defaults, a TOML file (`--config FILE`, "
+        "`$RAGKIT_CONFIG`, or `./ragkit.toml`), `RAGKIT_*` environment variables (section and "
+        "name joined with `__`), then command-line flags. Unknown keys are errors. For example:",
+        "",
+        "```toml",
+        "[retrieval]",
+        "mmr_lambda = 0.7          # RAGKIT_RETRIEVAL__MMR_LAMBDA=0.7",
+        "[answer]",
+        'mode = "extractive"      # no model: the best source sentences',
+        "[guard.output]",
+        'pii = "redact"',
+        "```",
+    ]
+    for section, info in Settings.model_fields.items():
+        model = info.annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        lines += ["", f"## [{section}]", ""]
+        doc = (model.__doc__ or "").strip().splitlines()
+        if doc and not doc[0].startswith(("A base class", "Usage docs")):
+            lines += [doc[0], ""]
+        lines += ["| setting | default | environment variable | description |", "|---|---|---|---|"]
+        for name, field in model.model_fields.items():
+            env = f"RAGKIT_{section.upper()}__{name.upper()}"
+            default = (
+                "" if field.is_required() else _shown(field.get_default(call_default_factory=True))
+            )
+            bounds = [f"{k} {v}" for m in field.metadata for k, v in _bounds(m)]
+            text = (field.description or "").replace("|", "\\|")
+            if bounds:
+                text += f" ({', '.join(bounds)})"
+            lines.append(f"| `{name}` | {default} | `{env}` | {text} |")
+    return "\n".join(lines) + "\n"
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "unset"
+    if value == "":
+        return '`""`'
+    if isinstance(value, SecretStr):
+        return "(secret)"
+    if isinstance(value, (list, tuple, frozenset, set, dict)) and not value:
+        return "empty"
+    if isinstance(value, (tuple, frozenset, set)):
+        value = sorted(value)
+    return f"`{value}`".replace("|", "\\|")
+
+
+def _bounds(meta: Any) -> list[tuple[str, Any]]:
+    names = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<"}
+    return [(sign, getattr(meta, key)) for key, sign in names.items() if hasattr(meta, key)]
+
+
+if __name__ == "__main__":
+    print(settings_reference(), end="")

@@ -124,3 +124,14 @@ def test_settings_defaults_are_the_library_defaults() -> None:
     loader = LoaderOptions()
     for f in fields(LoaderOptions):
         assert getattr(s.loader, f.name) == getattr(loader, f.name), f.name
+
+
+def test_configuration_reference_is_generated_from_the_settings() -> None:
+    # docs/configuration.md must be regenerated when a setting changes:
+    #   python -m ragkit.config > docs/configuration.md
+    from pathlib import Path
+
+    from ragkit.config import settings_reference
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+    assert doc.read_text(encoding="utf-8") == settings_reference()
