@@ -7,11 +7,12 @@ is generated; nothing is downloaded.
 Bad: a DOCX zip bomb (a part that inflates 1,000x past a 1 MB floor), a DOCX of
 300,000 tiny paragraphs (a scaled-down "64 MB of paragraphs"), HTML nested 100,000
 `<div>`s deep, a JSON-lines file whose one line nests 100,000 `[`, a symbolic-link
-loop, a dangling link, a FIFO named .txt, a .txt link to /dev/zero, and (not as root,
-where permissions do not bind) an unreadable sub-folder. Good: English and Chinese
-text, a GB18030 page that wrongly declares iso-8859-1, a small DOCX, the JSON-lines
-file's other lines, a file whose name is not UTF-8, and a file sorted after the
-unreadable folder.
+loop, a dangling link, a FIFO named .txt, a .txt link to /dev/zero, and an unreadable
+sub-folder (as root, where permissions do not bind, a link to a folder the kernel
+refuses to list even to root, when there is one: /proc/1/map_files in a container).
+Good: English and Chinese text, a GB18030 page that wrongly declares iso-8859-1, a small
+DOCX, the JSON-lines file's other lines, a file whose name is not UTF-8, and a file
+sorted after the unreadable folder.
 """
 
 from __future__ import annotations
@@ -97,6 +98,19 @@ def many_paragraphs_docx(count: int = 300_000, seed: int = 7) -> bytes:
     return docx_bytes([" ".join(rng.choices(words, k=2)) for _ in range(count)])
 
 
+_ROOT_UNLISTABLE = "/proc/1/map_files"
+
+
+def _root_cannot_list(folder: str) -> bool:
+    try:
+        os.listdir(folder)
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def make(
     root: Path, unreadable_folder: bool | None = None, bomb_bytes: int = 512 * 1024 * 1024
 ) -> Corpus:
@@ -164,12 +178,17 @@ def make(
     os.symlink("..", root / "sub" / "up")  # a folder link back up the tree: walked once
 
     if unreadable_folder is None:
-        unreadable_folder = os.geteuid() != 0
-    if unreadable_folder:
+        unreadable_folder = True
+    if unreadable_folder and os.geteuid() != 0:
         locked = root / "m-locked"
         locked.mkdir()
         (locked / "secret.txt").write_text("hidden\n", encoding="utf-8")
         locked.chmod(0)
+        bad("m-locked", "failed", "cannot list the folder")
+    elif unreadable_folder and _root_cannot_list(_ROOT_UNLISTABLE):
+        # Permissions do not bind root; a folder the kernel refuses even to root (in a
+        # container without CAP_SYS_ADMIN) stands in, reached through a link.
+        os.symlink(_ROOT_UNLISTABLE, root / "m-locked")
         bad("m-locked", "failed", "cannot list the folder")
     (root / "z-after.txt").write_text(
         "Files sorted after an unreadable folder are still indexed: tides follow the moon.\n",
