@@ -1,15 +1,25 @@
-"""Citation marks in an answer: find `[n]`, `[n, m]` (and the full-width `【n】`), and
-remove the numbers that name no source the model was given.
+"""Citation marks in an answer, and where a cited sentence stands in its document.
 
-A removed number is reported, not silently dropped, so a caller can tell a model that
-invents sources from one that cites well. Leaves out checking that a cited source
-supports the sentence (that is `ragkit.evidence`).
+`cited_numbers`/`clean_citations` find `[n]`, `[n, m]` (and the full-width `【n】`) and
+remove the numbers that name no source the model was given; a removed number is
+reported, not silently dropped, so a caller can tell a model that invents sources from
+one that cites well. `locate` maps a sentence of a stored chunk to the one page it
+stands on and its character offsets in that page's text (what
+`KnowledgeBase.page_text` returns), from the chunk's offsets into `Document.text` and
+the document read again; `cite` builds the `Citation`. Leaves out checking that a
+cited source supports the sentence (that is `ragkit.checking`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from dataclasses import replace
+
+from ragkit.types import PAGE_SEPARATOR, Citation, Document, StoredChunk
+
+DocumentLookup = Callable[[str, str], "Document | None"]
+"""(source, document key) -> the document read again, or None when it cannot be."""
 
 CITE = re.compile(r"[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
 
@@ -51,3 +61,66 @@ def strip_citations(text: str) -> str:
     """`text` without any citation marks (for comparing its words with sources)."""
     bare = re.sub(r"[ \t]+([.,;:!?。，；])", r"\1", CITE.sub("", text))
     return re.sub(r"[ \t]{2,}", " ", bare).strip()
+
+
+def _page_of(doc: Document, offset: int) -> tuple[int | None, int]:
+    """The page number holding character `offset` of `doc.text`, and where it starts."""
+    start = 0
+    for page in doc.pages:
+        end = start + len(page.text)
+        if offset < end + len(PAGE_SEPARATOR):
+            return page.number, start
+        start = end + len(PAGE_SEPARATOR)
+    last = doc.pages[-1] if doc.pages else None
+    return (last.number if last else None), max(0, start - len(PAGE_SEPARATOR))
+
+
+def locate(
+    chunk: StoredChunk, start: int, end: int, doc: Document | None
+) -> tuple[int | None, int | None, int | None]:
+    """Page, start and end of `chunk.text[start:end]` in that page's text (for a format
+    without pages: page None, offsets into the whole text). Without the document, or
+    when it no longer matches the chunk, the page is the chunk's when it spans one page
+    (else None) and the offsets are None."""
+    single = chunk.page_start if chunk.page_start == chunk.page_end else None
+    if doc is None or chunk.char_start is None:
+        return single, None, None
+    text = chunk.text[start:end]
+    full = doc.text
+    at = chunk.char_start + start
+    if full[at : at + len(text)] != text:
+        # The chunker had to guess the chunk's position; find the sentence near it.
+        near = full.find(text, max(0, chunk.char_start - len(chunk.text)))
+        if near < 0:
+            near = full.find(text)
+        if near < 0:
+            return single, None, None
+        at = near
+    number, page_start = _page_of(doc, at)
+    return number, at - page_start, at - page_start + len(text)
+
+
+def cite(
+    number: int,
+    chunk: StoredChunk,
+    span: tuple[int, int] | None = None,
+    doc: Document | None = None,
+) -> Citation:
+    """The `Citation` for source `number` (chunk `chunk`); with `span`, the supporting
+    sentence `chunk.text[span[0]:span[1]]`, located on its page."""
+    snippet = " ".join(chunk.text.split())[:200]
+    base = Citation(
+        number,
+        chunk.id,
+        chunk.source,
+        chunk.page_start,
+        chunk.page_end,
+        snippet,
+        doc_key=chunk.doc_key,
+    )
+    if span is None:
+        single = chunk.page_start if chunk.page_start == chunk.page_end else None
+        return replace(base, page=single)
+    page, start, end = locate(chunk, span[0], span[1], doc)
+    sentence = chunk.text[span[0] : span[1]]
+    return replace(base, page=page, sentence=sentence, start=start, end=end)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ragkit.citations import DocumentLookup, cite
 from ragkit.grounding import MIN_RELEVANCE, SentenceScorer, not_found_text
 from ragkit.pipelines import to_citation
-from ragkit.sentences import split_sentences
-from ragkit.types import Answer, Evidence, SearchHit
+from ragkit.sentences import Sentence, split_sentences
+from ragkit.types import Answer, Citation, Document, Evidence, SearchHit
 
 MIN_SCORE = MIN_RELEVANCE
 """A sentence below this score (0..1) does not answer the question."""
@@ -33,41 +34,42 @@ def extract_answer(
     scorer: SentenceScorer,
     sentences: int = 3,
     min_score: float = MIN_SCORE,
+    documents: DocumentLookup | None = None,
 ) -> Answer:
     """The `sentences` best sentences of `hits` for `question`, as an `Answer` whose
-    text lists them, each followed by its source number `[n]`."""
+    text lists them, each followed by its source number `[n]`; each citation names
+    its first quoted sentence's page (read with `documents`, when given)."""
     sources = tuple(to_citation(i + 1, hit) for i, hit in enumerate(hits))
     candidates = [
-        (i + 1, s.text)
+        (i + 1, s)
         for i, hit in enumerate(hits)
         for s in split_sentences(hit.chunk.text)
         if len(s.text) >= MIN_CHARS or any(ord(ch) >= 0x3400 for ch in s.text[:4])
     ]
-    picked: list[tuple[int, str, float]] = []
+    picked: list[tuple[int, Sentence, float]] = []
     if candidates:
-        scores = scorer.matrix([question], [text for _, text in candidates])[0]
+        scores = scorer.matrix([question], [s.text for _, s in candidates])[0]
         seen: set[str] = set()
         for j in scores.argsort()[::-1]:
             score = float(scores[j])
             if score < min_score or len(picked) == sentences:
                 break
-            number, text = candidates[int(j)]
-            key = _key(text)
+            number, sentence = candidates[int(j)]
+            key = _key(sentence.text)
             if key in seen:
                 continue
             seen.add(key)
-            picked.append((number, text, score))
+            picked.append((number, sentence, score))
     if not picked:
-        return Answer(question, not_found_text(question), sources, (), "extractive", True)
-    text = "\n".join(f"{sentence} [{number}]" for number, sentence, _ in picked)
-    used = list(dict.fromkeys(number for number, _, _ in picked))
-    by_number = {c.number: c for c in sources}
-    evidence = tuple(Evidence(s, s, n, round(score, 4)) for n, s, score in picked)
-    return Answer(
-        question,
-        text,
-        sources,
-        tuple(by_number[n] for n in used),
-        "extractive",
-        evidence=evidence,
-    )
+        return Answer(question, not_found_text(question), (), (), "extractive", True)
+    text = "\n".join(f"{sentence.text} [{number}]" for number, sentence, _ in picked)
+    first: dict[int, Sentence] = {}
+    for number, sentence, _ in picked:
+        first.setdefault(number, sentence)
+    citations: list[Citation] = []
+    for number, sentence in first.items():
+        chunk = hits[number - 1].chunk
+        doc: Document | None = documents(chunk.source, chunk.doc_key) if documents else None
+        citations.append(cite(number, chunk, (sentence.start, sentence.end), doc))
+    evidence = tuple(Evidence(s.text, s.text, n, round(score, 4)) for n, s, score in picked)
+    return Answer(question, text, sources, tuple(citations), "extractive", evidence=evidence)

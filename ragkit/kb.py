@@ -229,6 +229,17 @@ class KnowledgeBase:
         indexed, is gone or changed since it was indexed, or has no such page."""
         if page is not None and page < 1:
             raise ValueError(f"page {page} is not a page number; pages count from 1")
+        doc = self.document(source, key=key)
+        if doc is None:
+            return None
+        if page is None:
+            return doc.text
+        return next((p.text for p in doc.pages if p.number == page), None)
+
+    def document(self, source: str | Path, *, key: str | None = None) -> Document | None:
+        """Indexed file `source` read again (its document `key`, default the first), as
+        `page_text` reads it; None when it is not indexed, gone or changed since."""
+        key = key or None
         if not self.exists:
             return None
         reader = self.reader()
@@ -248,12 +259,11 @@ class KnowledgeBase:
                 self._reread = (stamp, load_file_bounded(path, self.loader_options))
         except (OSError, RagkitError):
             return None
-        doc = next((d for d in self._reread[1] if key is None or d.key == key), None)
-        if doc is None:
-            return None
-        if page is None:
-            return doc.text
-        return next((p.text for p in doc.pages if p.number == page), None)
+        return next((d for d in self._reread[1] if key is None or d.key == key), None)
+
+    def _lookup(self, source: str, key: str) -> Document | None:
+        """A source document read again, for citations that name a sentence's page."""
+        return self.document(source, key=key)
 
     def retriever(self, options: SearchOptions | None = None) -> Retriever:
         """A retriever over the current generation with `options` (default: the knowledge
@@ -327,7 +337,9 @@ class KnowledgeBase:
         if session is not None:
             hits = session.check_hits(hits)
         if opts.mode == "extractive":
-            found = extract_answer(standalone, hits, self.scorer(), opts.sentences)
+            found = extract_answer(
+                standalone, hits, self.scorer(), opts.sentences, documents=self._lookup
+            )
             return AnswerStream(
                 question,
                 Prompt((), found.sources),
@@ -348,6 +360,7 @@ class KnowledgeBase:
             scorer=self.scorer(),
             evidence=opts.evidence,
             guard=session,
+            documents=self._lookup,
         )
         stream.question, stream.standalone_question = question, standalone
         return stream

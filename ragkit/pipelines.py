@@ -1,24 +1,28 @@
-"""Question answering: pack retrieved sources (and chat history) into the prompt, stream
-the model's reply, and check its `[n]` citations against the sources it was given.
+"""Question answering: evidence first, then words, then checks.
 
-`answer` is a plain function over typed parts (retrieved hits, a `ChatModel`,
-templates); `AnswerStream` yields the reply as it arrives and holds the finished `Answer`
-after. Retrieval itself is the caller's (`KnowledgeBase.ask_stream` searches first).
+`answer` picks the retrieved sentences that best answer the question, each with a
+neighbour (`ragkit.evidence.select_passages`), and gives the model those as a plain
+numbered list (`[1] text`, one line each, no markup it could copy and no file paths),
+with chat history packed beside them. The model's reply streams through
+`ragkit.checking.AnswerChecker`: a sentence reaches the caller only once checked
+(scaffolding, loops, facts in no source, citations aligned to the supporting sentence),
+and the finished `Answer` cites each sentence's own page and offsets. `AnswerStream`
+yields the checked reply as it is released and holds the finished `Answer` after.
+Retrieval itself is the caller's (`KnowledgeBase.ask_stream` searches first).
 
 Token budget: the model's window minus the reply's `max_tokens`, the system prompt and
 the question is shared out. Chat history gets up to `history_share` of it, newest
-message first (the oldest go first); sources fill the rest best first, and the first one
+message first (the oldest go first); passages fill the rest best first, and the first one
 that does not fit is shortened if enough room is left, else dropped with all after it.
 A question that cannot fit even alone is a `PromptTooLongError`.
 
 Grounding: when nothing was retrieved, or no retrieved sentence covers a fifth of the
 question's terms (weighted by rarity; `ragkit.grounding.relevance`), the answer is "I
 cannot find the answer in the documents" without asking the model (it would only
-guess). A model reply that says so itself is marked `not_found`. Citations to
-numbers that name no source are removed and reported.
-Content filtering is the guard's (ragkit.guard): a `GuardSession` passed in filters the
-stream before any piece reaches the caller; the caller has already checked the question
-and the hits. Leaves out the scanners themselves and the retrieval.
+guess), and no sources are listed. Content filtering is the guard's (ragkit.guard): a
+`GuardSession` passed in filters the checked stream before any piece reaches the
+caller; the caller has already checked the question and the hits. Leaves out the
+scanners themselves and the retrieval.
 """
 
 from __future__ import annotations
@@ -28,8 +32,10 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from ragkit.analysis import Analyzer
-from ragkit.citations import cited_numbers, clean_citations
+from ragkit.checking import STOP_SEQUENCES, AnswerChecker
+from ragkit.citations import CITE, DocumentLookup, cite, cited_numbers, clean_citations
 from ragkit.errors import EmptyQueryError, PromptTooLongError
+from ragkit.evidence import Passage, select_passages
 from ragkit.grounding import (
     MIN_RELEVANCE,
     SentenceScorer,
@@ -45,6 +51,7 @@ if TYPE_CHECKING:
     from ragkit.guard.session import GuardSession
 
 __all__ = [
+    "AnswerParts",
     "AnswerStream",
     "Prompt",
     "Usage",
@@ -52,6 +59,7 @@ __all__ = [
     "build_prompt",
     "cited_numbers",
     "finish_answer",
+    "prepare_answer",
     "standalone_question",
     "to_citation",
 ]
@@ -62,9 +70,14 @@ MIN_SOURCE_TOKENS = 48  # a shortened source with less room than this is not wor
 
 
 def to_citation(number: int, hit: SearchHit) -> Citation:
-    chunk = hit.chunk
-    snippet = " ".join(chunk.text.split())[:200]
-    return Citation(number, chunk.id, chunk.source, chunk.page_start, chunk.page_end, snippet)
+    """Source `number` as a whole chunk (no supporting sentence named)."""
+    return cite(number, hit.chunk)
+
+
+def source_line(text: str) -> str:
+    """A passage as one prompt line: its line breaks folded, and `[n]` marks inside it
+    written `(n)` so a document cannot forge a numbered source of its own."""
+    return CITE.sub(lambda m: "(" + m.group(1) + ")", " ".join(text.split()))
 
 
 FinishReason = Literal["stop", "length"]
@@ -88,6 +101,8 @@ class Prompt:
     """The text of each source as the model saw it (shortened where it had to be)."""
     history_dropped: int = 0
     """Messages of the chat history left out for lack of room (the oldest)."""
+    passages: tuple[Passage, ...] = ()
+    """The numbered passages given to the model (`sources[i]` is `passages[i]`)."""
 
 
 def _pack_history(
@@ -118,8 +133,12 @@ def build_prompt(
     max_tokens: int,
     history: Sequence[Message] = (),
     history_share: float = 0.25,
+    *,
+    scorer: SentenceScorer | None = None,
+    passages: int = 3,
 ) -> Prompt:
-    """Render the prompt with as much history and as many sources as fit the window.
+    """Render the prompt with as much history and as many passages (the best sentences
+    of `hits` for the question, `ragkit.evidence.select_passages`) as fit the window.
     System messages in `history` (a conversation's running summary) join the system
     prompt; the user and assistant messages are packed newest first."""
     system = "\n\n".join(
@@ -142,31 +161,48 @@ def build_prompt(
         )
     kept, used = _pack_history(history, model, int(budget * history_share))
     budget -= used
+    chosen = select_passages(question, hits, scorer or SentenceScorer(Analyzer()), passages)
     blocks: list[str] = []
     sources: list[Citation] = []
     texts: list[str] = []
-    for hit in hits:
+    given: list[Passage] = []
+    for passage in chosen:
         number = len(sources) + 1
-        location = hit.chunk.location.replace(hit.chunk.source, display_path(hit.chunk.source))
-        text = hit.chunk.text
-        block = templates.render("source", number=str(number), location=location, text=text)
-        cost = model.count_tokens(block + "\n\n")
+        chunk = passage.hit.chunk
+        location = display_name(chunk.source, chunk.page_start, chunk.page_end)
+        text = source_line(passage.text)
+        block = templates.render("source", number=str(number), location=location, text=text).strip()
+        cost = model.count_tokens(block + "\n")
         if cost > budget:
-            # Shorten the source that does not fit, if enough room is left to be useful.
+            # Shorten the passage that does not fit, if enough room is left to be useful.
             if budget < MIN_SOURCE_TOKENS:
                 break
             text = text[: max(1, int(len(text) * (budget - 24) / cost))]
-            block = templates.render("source", number=str(number), location=location, text=text)
-            cost = model.count_tokens(block + "\n\n")
+            block = templates.render(
+                "source", number=str(number), location=location, text=text
+            ).strip()
+            cost = model.count_tokens(block + "\n")
             if cost > budget:
                 break
         blocks.append(block)
-        sources.append(to_citation(number, hit))
+        renumbered = replace(passage, number=number)
+        given.append(renumbered)
+        sources.append(cite(number, chunk, (passage.best.start, passage.best.end)))
         texts.append(text)
         budget -= cost
-    user = templates.render("answer_user", sources="\n\n".join(blocks), question=question)
+    user = templates.render("answer_user", sources="\n".join(blocks), question=question)
     messages = (Message("system", system), *kept, Message("user", user))
-    return Prompt(messages, tuple(sources), tuple(texts), len(history) - len(kept))
+    return Prompt(messages, tuple(sources), tuple(texts), len(history) - len(kept), tuple(given))
+
+
+def display_name(source: str, page_start: int | None, page_end: int | None) -> str:
+    """A source as the prompt may name it: the file name and pages, never a path."""
+    name = Path(source.split("#", 1)[0]).name
+    if page_start is None:
+        return name
+    if page_end is None or page_end == page_start:
+        return f"{name}, p. {page_start}"
+    return f"{name}, pp. {page_start}-{page_end}"
 
 
 REWRITE_SYSTEM = (
@@ -332,6 +368,77 @@ def _with_written(pieces: Iterator[str], written: list[str]) -> Generator[str, N
         yield piece
 
 
+@dataclass(frozen=True)
+class AnswerParts:
+    """What an `AnswerStream` is made of: the prompt, the checked stream of the model's
+    reply, and the function that turns the text shown into the `Answer`."""
+
+    prompt: Prompt
+    pieces: Callable[[], Iterator[str]]
+    finish: Callable[[str], Answer]
+    model: ChatModel | None = None
+    """The model that writes the reply; None for a canned one."""
+
+
+def prepare_answer(
+    question: str,
+    hits: Sequence[SearchHit],
+    model: ChatModel,
+    templates: PromptTemplates,
+    options: GenerationOptions,
+    *,
+    history: Sequence[Message] = (),
+    history_share: float = 0.25,
+    scorer: SentenceScorer | None = None,
+    evidence: bool = False,
+    judged_question: str | None = None,
+    documents: DocumentLookup | None = None,
+    passages: int = 3,
+    placeholders: Sequence[str] = (),
+) -> AnswerParts:
+    """The parts of a checked answer (see `answer`); `placeholders` are the guard's
+    stand-ins for the user's own values, which the checks leave aside."""
+    if not question.strip():
+        raise EmptyQueryError("the question is empty; ask something about your documents")
+    scorer = scorer or SentenceScorer(Analyzer())
+    prompt = build_prompt(
+        question,
+        hits,
+        model,
+        templates,
+        options.max_tokens,
+        history,
+        history_share,
+        scorer=scorer,
+        passages=passages,
+    )
+    judged = question if judged_question is None else judged_question
+    given = [p.hit.chunk.text for p in prompt.passages]
+    if not prompt.sources or relevance(judged, given, scorer) < MIN_RELEVANCE:
+        canned = not_found_text(question)
+        return AnswerParts(
+            prompt,
+            lambda: iter([canned]),
+            lambda text: Answer(question, text.strip(), (), (), not_found=True),
+        )
+    checker = AnswerChecker(question, prompt.passages, scorer, placeholders=placeholders)
+    stops = tuple(dict.fromkeys((*options.stop, *STOP_SEQUENCES)))
+    generation = replace(options, stop=stops)
+
+    def finish(text: str) -> Answer:
+        done = checker.answer(text, documents, prompt.sources)
+        if evidence and not done.not_found:
+            from ragkit.evidence import evidence_for
+
+            numbered = [(c.number, t) for c, t in zip(prompt.sources, prompt.texts, strict=True)]
+            done = replace(done, evidence=evidence_for(done.text, numbered, scorer))
+        return done
+
+    return AnswerParts(
+        prompt, lambda: checker.stream(model.stream(prompt.messages, generation)), finish, model
+    )
+
+
 def answer(
     question: str,
     hits: Sequence[SearchHit],
@@ -344,36 +451,30 @@ def answer(
     scorer: SentenceScorer | None = None,
     evidence: bool = False,
     guard: GuardSession | None = None,
+    documents: DocumentLookup | None = None,
+    passages: int = 3,
 ) -> AnswerStream:
-    """Pack retrieved `hits` into the prompt and return a stream of the model's answer.
-    With `evidence`, the finished answer pairs each sentence with its support (scored by
-    `scorer`, lexical only when none is given)."""
-    if not question.strip():
-        raise EmptyQueryError("the question is empty; ask something about your documents")
-    prompt = build_prompt(
-        question, hits, model, templates, options.max_tokens, history, history_share
-    )
-    scorer = scorer or SentenceScorer(Analyzer())
+    """Answer `question` from retrieved `hits`: the best sentences of the hits become
+    numbered passages, the model's reply is checked sentence by sentence as it streams
+    (ragkit.checking), and the finished answer cites each sentence's page. `documents`
+    reads a source again (`KnowledgeBase.document`) so a citation can give the
+    supporting sentence's own page and offsets. With `evidence`, the finished answer
+    pairs each sentence with its support (scored by `scorer`, lexical only when none is
+    given). `guard` filters the checked stream before the caller sees it."""
     judged = guard.without_placeholders(question) if guard is not None else question
-    if not prompt.sources or relevance(judged, prompt.texts, scorer) < MIN_RELEVANCE:
-        canned = not_found_text(question)
-        return AnswerStream(
-            question,
-            prompt,
-            lambda: iter([canned]),
-            lambda text: replace(finish_answer(question, text, prompt.sources), not_found=True),
-            guard,
-        )
-
-    def finish(text: str) -> Answer:
-        done = finish_answer(question, text, prompt.sources)
-        if evidence and not done.not_found:
-            from ragkit.evidence import evidence_for
-
-            numbered = [(c.number, t) for c, t in zip(prompt.sources, prompt.texts, strict=True)]
-            done = replace(done, evidence=evidence_for(done.text, numbered, scorer))
-        return done
-
-    return AnswerStream(
-        question, prompt, lambda: model.stream(prompt.messages, options), finish, guard, model
+    parts = prepare_answer(
+        question,
+        hits,
+        model,
+        templates,
+        options,
+        history=history,
+        history_share=history_share,
+        scorer=scorer,
+        evidence=evidence,
+        judged_question=judged,
+        documents=documents,
+        passages=passages,
+        placeholders=guard.placeholders() if guard is not None else (),
     )
+    return AnswerStream(question, parts.prompt, parts.pieces, parts.finish, guard, parts.model)

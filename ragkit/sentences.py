@@ -1,8 +1,10 @@
 """Split English and Chinese text into sentences, keeping their character offsets.
 
 A sentence ends at . ! ? followed by white space, at 。！？；… (no space needed in
-Chinese), or at a line break. A trailing citation mark such as `[2]` that lands after a
-full stop stays with the sentence before it. Common abbreviations (e.g., Dr., No.) and
+Chinese), or at a line break, except a line break that only wraps a sentence (the
+line before ends mid-sentence and is long, or the next goes on in lower case, digits or
+Chinese, as in text extracted from PDFs). A trailing citation mark such as `[2]` that
+lands after a full stop stays with the sentence before it. Common abbreviations (e.g., Dr., No.) and
 decimals do not end a sentence. Leaves out other languages' rules and any model-based
 segmentation.
 """
@@ -20,6 +22,26 @@ _END = re.compile(
 )
 _CITE_ONLY = re.compile(r"^(?:[\[【]\d+(?:\s*[,，、]\s*\d+)*[\]】]\s*)+[.。]?$")
 _ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|Dr|Mr|Mrs|Ms|No|Fig|St|approx)|\b[A-Z])\.$")
+
+
+WRAP_WIDTH = 50  # characters: a line at least this long that stops mid-sentence wrapped
+_WRAP_BEFORE = re.compile(r"[\w,;(\-–\u3400-\u9fff]$")
+_WRAP_AFTER = re.compile(r"^[a-z0-9(\u3400-\u9fff]")
+
+
+def _wrapped(text: str, end: int, start: int) -> bool:
+    """Whether the break between `text[:end]` and `text[start:]` is one line wrapping
+    a sentence rather than the end of one."""
+    gap = text[end:start]
+    if gap.count("\n") != 1 or gap.strip():
+        return False
+    before = text[:end].rstrip()
+    if not _WRAP_BEFORE.search(before):
+        return False
+    # A long line that stops mid-sentence was wrapped (a heading is short); a short one
+    # only when the next line plainly goes on.
+    line = before[before.rfind("\n") + 1 :]
+    return len(line) >= WRAP_WIDTH or bool(_WRAP_AFTER.match(text[start:]))
 
 
 @dataclass(frozen=True)
@@ -45,7 +67,7 @@ def split_sentences(text: str) -> list[Sentence]:
         spans.append((start, len(text)))
     merged: list[tuple[int, int]] = []
     for s, e in spans:
-        if merged and _CITE_ONLY.match(text[s:e].strip()):
+        if merged and (_CITE_ONLY.match(text[s:e].strip()) or _wrapped(text, merged[-1][1], s)):
             merged[-1] = (merged[-1][0], e)
         else:
             merged.append((s, e))

@@ -74,6 +74,10 @@ class StoredChunk:
     ordinal: int
     page_start: int | None
     page_end: int | None
+    char_start: int | None = None
+    """Where the chunk starts in its document's text (`Document.text`, pages joined by
+    `PAGE_SEPARATOR`); None when not known (a chunk built by hand)."""
+    char_end: int | None = None
 
     @property
     def location(self) -> str:
@@ -123,7 +127,14 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class Citation:
-    """A numbered source `[n]` of an answer, resolved to chunk, file and page."""
+    """A numbered source `[n]` of an answer, resolved to chunk, file and page.
+
+    `page_start`/`page_end` are the pages the whole chunk spans. `sentence` is the
+    source sentence that supports the answer, `page` the one page it stands on, and
+    `start`/`end` its character offsets in `KnowledgeBase.page_text(source, page,
+    key=doc_key)` (for formats without pages, `page` is None and the offsets are into
+    the document's whole text). They are None (and `sentence` empty) when not known,
+    e.g. when the file changed since it was indexed."""
 
     number: int
     chunk_id: int
@@ -131,9 +142,18 @@ class Citation:
     page_start: int | None
     page_end: int | None
     snippet: str
+    page: int | None = None
+    sentence: str = ""
+    start: int | None = None
+    end: int | None = None
+    doc_key: str = ""
 
     @property
     def location(self) -> str:
+        """File and page: the supporting sentence's page when known (`p. 2`), else the
+        chunk's span."""
+        if self.page is not None:
+            return format_location(self.source, self.page, self.page)
         return format_location(self.source, self.page_start, self.page_end)
 
 
@@ -156,6 +176,9 @@ class Answer:
     `invalid_citations` are numbers the model cited that name no source; they were
     removed from `text`. `not_found` is True when the answer is that the documents do
     not hold it. `evidence` (when asked for) pairs each answer sentence with its support.
+    `unsupported` are sentences the model wrote that the sources do not back (a number,
+    date or name in no source, or too few of their words): they were not shown as the
+    answer (ragkit.checking).
     """
 
     question: str
@@ -166,6 +189,7 @@ class Answer:
     not_found: bool = False
     invalid_citations: tuple[int, ...] = ()
     evidence: tuple[Evidence, ...] = ()
+    unsupported: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

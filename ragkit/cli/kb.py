@@ -342,20 +342,23 @@ def ask(
 
 
 def _print_sources(answer: Answer, out: Console) -> None:
+    """The sources the answer cites, each at its supporting sentence's page (none for an
+    answer the documents do not hold)."""
     if answer.invalid_citations:
         numbers = ", ".join(f"[{n}]" for n in answer.invalid_citations)
         out.print(f"(removed citations to sources that were not given: {numbers})")
-    if not answer.sources:
-        out.print("(no sources found in the index)")
+    if answer.unsupported:
+        count = len(answer.unsupported)
+        out.print(
+            f"(left out {count} sentence{'s' if count > 1 else ''} of the model's answer that "
+            "the sources do not support)"
+        )
+    if answer.not_found or not answer.citations:
         return
     out.print("Sources:")
-    cited = {c.number for c in answer.citations}
-    for src in answer.sources:
-        mark = "*" if src.number in cited else " "
+    for src in answer.citations:
         location = src.location.replace(src.source, display_path(src.source))
-        out.print(f" {mark}[{src.number}] {escape(location)}")
-    if cited:
-        out.print("(* cited in the answer)")
+        out.print(f" [{src.number}] {escape(location)}")
 
 
 def _print_evidence(answer: Answer, out: Console) -> None:

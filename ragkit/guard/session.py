@@ -2,12 +2,13 @@
 
 `GuardSession.check_input` scans the question (raising `ContentBlocked` when the policy
 blocks it) and returns the text the model may see; `check_hits` scans every retrieved
-chunk, drops blocked ones, redacts the rest and defuses any attempt to close the
-`<source>` fence the prompt wraps chunks in; `check_history` filters the earlier messages
-of a conversation as the question is filtered (they come from the same caller, and a
-client can write "assistant" turns too, so they are no safer than the question; one the
-policy blocks is left out rather than failing every later question); `filter_output`
-filters the streamed answer
+chunk, drops blocked ones, redacts the rest and defuses `<source>` tags (a prompt
+template of the user's own may still fence chunks with them; the default prompt is a
+numbered list whose lines ragkit.pipelines keeps a document from forging);
+`check_history` filters the earlier messages of a conversation as the question is
+filtered (they come from the same caller, and a client can write "assistant" turns too,
+so they are no safer than the question; one the policy blocks is left out rather than
+failing every later question); `filter_output` filters the streamed answer
 and shows the user's own redacted values back to them. `notes` lists what happened for
 a person to read. One `Vault` spans the three, so a value keeps its placeholder.
 Leaves out retrieval and generation themselves.
@@ -66,6 +67,10 @@ class GuardSession:
         for name in names:
             text = text.replace(name, " ")
         return text
+
+    def placeholders(self) -> tuple[str, ...]:
+        """The question's redaction placeholders (each stands for a value of the user's)."""
+        return tuple(self.input.placeholders) if self.input is not None else ()
 
     def check_history(self, history: Sequence[Message]) -> list[Message]:
         """`history` as the model may see it: filtered as input, blocked messages left out."""

@@ -287,7 +287,8 @@ class Store:
             marks = ",".join("?" * len(part))
             rows = self.conn.execute(
                 "SELECT c.id, c.text, d.key, d.source, d.title, c.ordinal, c.page_start, "
-                "c.page_end, c.text_hash FROM chunks c JOIN documents d ON d.id = c.doc_id "
+                "c.page_end, c.text_hash, c.char_start, c.char_end FROM chunks c "
+                "JOIN documents d ON d.id = c.doc_id "
                 f"WHERE c.id IN ({marks}) AND c.added_gen <= ? "
                 "AND (c.removed_gen IS NULL OR c.removed_gen > ?)",
                 [*part, gen, gen],
@@ -301,7 +302,7 @@ class Store:
                         f"(from {r[3]}) does not match its checksum; rebuild the index "
                         "(delete it and run ragkit index again)"
                     )
-                out[r[0]] = StoredChunk(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7])
+                out[r[0]] = StoredChunk(*r[:8], char_start=r[9], char_end=r[10])
         return out
 
     def chunk_document_fields(

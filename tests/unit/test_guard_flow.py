@@ -159,14 +159,15 @@ def _kb(tmp_path: Path, *replies: str) -> tuple[KnowledgeBase, ScriptedChatModel
 def test_ask_withholds_the_injected_chunk_fences_the_rest_and_filters_output(
     tmp_path: Path,
 ) -> None:
-    kb, model = _kb(tmp_path, "Two years [1]. Mail help@ember.example\x1b[2J.")
+    kb, model = _kb(tmp_path, "Two years [1]. Contact support at help@ember.example\x1b[2J.")
     stream = kb.ask_stream("How long is the Ember kettle warranty?", k=4)
     answer = stream.answer
     prompt = model.prompts[0][-1].content
     assert "IGNORE ALL PREVIOUS" not in prompt
-    assert re.search(r'<source id="1">\n\[1\] .*kettle.txt\nThe Ember kettle', prompt)
-    assert "</source>" in prompt
-    assert answer.text == "Two years [1]. Mail [EMAIL_1]."
+    # Sources are a plain numbered list, one line each, with no paths or markup.
+    assert re.search(r"^\[1\] The Ember kettle", prompt, re.MULTILINE)
+    assert "<" not in prompt and "kettle.txt" not in prompt
+    assert answer.text == "Two years [1]. Contact support at [EMAIL_1] [1]."
     assert stream.guard is not None
     notes = stream.guard.notes()
     assert any("withheld" in n and "poison.txt" in n for n in notes)
@@ -192,7 +193,7 @@ def test_ask_blocks_a_question_with_a_banned_term(tmp_path: Path) -> None:
 def test_ask_without_guard_is_unchanged(tmp_path: Path) -> None:
     kb, model = _kb(tmp_path, "Mail help@ember.example")
     kb.guard = None
-    assert kb.ask("warranty?").text == "Mail help@ember.example"
+    assert kb.ask("warranty?").text.startswith("Mail help@ember.example [")
     assert "IGNORE ALL PREVIOUS" in model.prompts[0][-1].content
 
 
@@ -269,11 +270,11 @@ def test_a_secret_in_the_question_is_hidden_from_the_model_and_shown_back(
     tmp_path: Path,
 ) -> None:
     key = "sk-proj-Ab3dEf5gHi7jKl9mNo1pQr3sTu5v"
-    kb, model = _kb(tmp_path, "Rotate [API_KEY_1] now; it is valid for two years [1].")
+    kb, model = _kb(tmp_path, "[API_KEY_1]: the kettle has a warranty of two years [1].")
     answer = kb.ask(f"Is my key {key} still valid for the kettle warranty?")
     assert key not in model.prompts[0][-1].content
     assert "[API_KEY_1]" in model.prompts[0][-1].content
-    assert answer.text == f"Rotate {key} now; it is valid for two years [1]."
+    assert answer.text == f"{key}: the kettle has a warranty of two years [1]."
 
 
 def test_multi_query_variants_are_written_from_the_filtered_question(tmp_path: Path) -> None:

@@ -90,9 +90,10 @@ def test_concurrent_questions_uploads_and_deletes(
 
 
 class SlowModel:
-    """A chat model that yields `pieces` words, `delay` seconds apart, counting them. With
-    `held`, each answer waits for `go` before its first word: the test keeps the model
-    busy until it has seen what it checks."""
+    """A chat model that yields `pieces` words, `delay` seconds apart, counting them: a
+    sentence the seeded document supports, then words without end. With `held`, each
+    answer waits for `go` before its first word: the test keeps the model busy until it
+    has seen what it checks."""
 
     def __init__(self, pieces: int = 400, delay: float = 0.01, held: bool = False) -> None:
         self.pieces = pieces
@@ -120,7 +121,7 @@ class SlowModel:
         for i in range(self.pieces):
             time.sleep(self.delay)
             self.pulled += 1
-            yield f"w{i} "
+            yield ("Kettles ", "boil ", "water. ")[i] if i < 3 else f"w{i} "
 
 
 def slow_app(tmp_path: Path, model: SlowModel, **options: object) -> FastAPI:
@@ -163,7 +164,7 @@ def test_a_client_that_leaves_stops_its_answer(tmp_path: Path) -> None:
             "POST", f"/api/collections/{cid}/ask", json={"question": "kettles?"}
         ) as r:
             for line in r.iter_lines():
-                if line.startswith("data: ") and "w3 " in line:
+                if line.startswith("data: ") and "Kettles" in line:
                     break  # leave mid-answer
         wait_until(lambda: app.state.web.models.pending == 0, "the question to be cancelled")
         assert model.pulled < model.pieces  # stopped, not read to the end

@@ -1,0 +1,161 @@
+"""The checked answer path: evidence-first prompts, per-sentence checks, citations to the
+supporting sentence's own page and offsets (ragkit.checking, ragkit.evidence)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
+from ragkit.analysis import Analyzer
+from ragkit.checking import AnswerChecker, clean, cut_loop, cut_scaffolding
+from ragkit.evidence import select_passages
+from ragkit.grounding import SentenceScorer
+from ragkit.llm.base import GenerationOptions
+from ragkit.types import SearchHit, StoredChunk
+
+# One fact per page; short pages, so one 800-character chunk spans several of them.
+FACTS = (
+    ("The north tower was finished in 1874.", "When was the north tower finished?"),
+    ("The river ferry carries 240 passengers.", "How many passengers does the ferry carry?"),
+    ("The observatory telescope has a 90 cm mirror.", "How large is the telescope mirror?"),
+    ("The city library holds 41,000 maps.", "How many maps does the library hold?"),
+    ("The winter market opens on 3 December.", "When does the winter market open?"),
+    ("The old bridge is built from red granite.", "What is the old bridge built from?"),
+)
+FILLER = "Visitors walk the streets of the old town. The guides speak several languages."
+
+
+def _pdf(path: Path, pages: list[str]) -> Path:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=11)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 6, text)
+    pdf.output(str(path))
+    return path
+
+
+def _echo_fact(messages: object) -> str:
+    """A model that answers with the first source line, reworded a little."""
+    user = messages[-1].content  # type: ignore[index]
+    first = next(line for line in user.splitlines() if line.startswith("[1] "))
+    fact = next((f for f, _ in FACTS if f in " ".join(first.split())), None)
+    assert fact is not None, user
+    return f"According to the sources, {fact[0].lower()}{fact[1:]}"
+
+
+def test_citation_names_the_page_and_offsets_of_the_supporting_sentence(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    pdf = _pdf(docs / "town.pdf", [f"{FILLER} {fact} {FILLER}" for fact, _ in FACTS])
+    kb = KnowledgeBase.open(
+        tmp_path / "ix",
+        embedder=HashingEmbedder(),
+        chat_model=ScriptedChatModel([_echo_fact]),
+        generation=GenerationOptions(max_tokens=60),
+    )
+    kb.add([docs])
+    assert any(h.chunk.page_start != h.chunk.page_end for h in kb.search("tower", k=10))
+    for page, (fact, question) in enumerate(FACTS, start=1):
+        for mode in ("generate", "extractive"):
+            answer = kb.ask(question, k=3, mode="bm25", answer_mode=mode)  # type: ignore[arg-type]
+            cited = answer.citations[0]
+            # The PDF wraps lines inside the sentence; the words are the fact's.
+            assert " ".join(cited.sentence.split()) == fact, (mode, question)
+            assert cited.page == page and cited.location.endswith(f"p. {page}")
+            text = kb.page_text(pdf, page)
+            assert text is not None and cited.start is not None and cited.end is not None
+            assert text[cited.start : cited.end] == cited.sentence
+
+
+def test_page_less_document_offsets_are_into_the_whole_text(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    body = "\n\n".join(f"{FILLER} {fact}" for fact, _ in FACTS)
+    (docs / "town.md").write_text(body, encoding="utf-8")
+    kb = KnowledgeBase.open(
+        tmp_path / "ix", embedder=HashingEmbedder(), chat_model=ScriptedChatModel([_echo_fact])
+    )
+    kb.add([docs])
+    answer = kb.ask(FACTS[3][1], k=3, mode="bm25")
+    cited = answer.citations[0]
+    whole = kb.page_text(docs / "town.md")
+    assert cited.page is None and whole is not None and cited.start is not None
+    assert whole[cited.start : cited.end] == FACTS[3][0]
+
+
+def _hit(text: str, rank: int = 1) -> SearchHit:
+    chunk = StoredChunk(rank, text, f"/srv/u/f{rank}.txt", f"/srv/u/f{rank}.txt", "", 0, None, None)
+    return SearchHit(rank, 1.0, chunk)
+
+
+SOURCE = (
+    "The plant opened in March. It converted its boilers to electricity in 1921. "
+    "Its first director was Anna Berg."
+)
+
+
+def _checked(reply: str, question: str = "When did the plant convert to electricity?") -> str:
+    scorer = SentenceScorer(Analyzer())
+    passages = select_passages(question, [_hit(SOURCE)], scorer)
+    checker = AnswerChecker(question, passages, scorer)
+    return "".join(
+        checker.stream(iter(reply.split(" ")[i] + " " for i in range(len(reply.split(" ")))))
+    )
+
+
+def test_numbers_dates_and_names_in_no_source_are_not_shown_as_fact() -> None:
+    # 1923 is in no source: the source sentence it was drawn from is shown instead.
+    assert _checked("It converted to electricity in 1923.") == (
+        "It converted its boilers to electricity in 1921 [1]."
+    )
+    # A name in no source.
+    shown = _checked("It converted in 1921. Its first director was Carl Lund.")
+    assert "Carl Lund" not in shown and "1921 [1]." in shown
+    # "March 2019": the year is the model's own.
+    assert "2019" not in _checked("The plant opened in March 2019.", "When did the plant open?")
+
+
+def test_supported_sentence_gets_a_citation_when_the_model_writes_none() -> None:
+    assert _checked("It converted its boilers to electricity in 1921.") == (
+        "It converted its boilers to electricity in 1921 [1]."
+    )
+
+
+def test_scaffolding_template_tokens_and_loops_end_the_answer() -> None:
+    assert cut_scaffolding('It was 1921. <source id="2">more')[0] == "It was 1921. "
+    assert cut_scaffolding("It was 1921.\nQuestion: When")[1]
+    assert cut_scaffolding("1921<|im_start|>assistant")[0] == "1921"
+    assert clean("See </script>/srv/uploads/7f/report.pdf now") == "See report.pdf now"
+    assert cut_loop("in 1921 in 1921 in 1921 in 1921")[0].strip() == "in 1921"
+    looped = _checked("It converted in 1921. It converted in 1921. It converted in 1921.")
+    assert looped == "It converted in 1921 [1]."
+    echoed = _checked("Question: When did the plant convert to electricity? Sources: [1]")
+    assert echoed == "It converted its boilers to electricity in 1921 [1]."
+
+
+def test_mangled_chinese_characters_are_not_shown() -> None:
+    scorer = SentenceScorer(Analyzer())
+    source = "寄畅园位于无锡惠山东麓。园内有一片茶园。"
+    question = "园内有什么？"
+    passages = select_passages(question, [_hit(source)], scorer)
+    checker = AnswerChecker(question, passages, scorer)
+    shown = "".join(checker.stream(iter(["园内有一片", "茶囲。"])))
+    assert "囲" not in shown and "茶园" in shown
+    assert checker.state.unsupported == ["园内有一片茶囲。"]
+
+
+def test_not_found_answers_list_no_sources(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "kettle.txt").write_text("The Ember kettle has an 18 month warranty.")
+    kb = KnowledgeBase.open(
+        tmp_path / "ix",
+        embedder=HashingEmbedder(),
+        chat_model=ScriptedChatModel(["I cannot find the answer in the documents."]),
+    )
+    kb.add([docs])
+    answer = kb.ask("What colour is the Ember kettle?", k=2)
+    assert answer.not_found and answer.sources == () and answer.citations == ()
