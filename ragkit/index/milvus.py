@@ -264,6 +264,8 @@ def _stored(row: dict[str, Any]) -> StoredChunk:
         int(row["ordinal"]),
         None if start < 0 else start,
         None if end < 0 else end,
+        char_start=int(row["char_start"]) if "char_start" in row else None,
+        char_end=int(row["char_end"]) if "char_end" in row else None,
     )
 
 

@@ -302,7 +302,9 @@ class Store:
                         f"(from {r[3]}) does not match its checksum; rebuild the index "
                         "(delete it and run ragkit index again)"
                     )
-                out[r[0]] = StoredChunk(*r[:8], char_start=r[9], char_end=r[10])
+                out[r[0]] = StoredChunk(
+                    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], char_start=r[9], char_end=r[10]
+                )
         return out
 
     def chunk_document_fields(

@@ -11,6 +11,7 @@ from ragkit.checking import AnswerChecker, clean, cut_loop, cut_scaffolding
 from ragkit.evidence import select_passages
 from ragkit.grounding import SentenceScorer
 from ragkit.llm.base import GenerationOptions
+from ragkit.options import AnswerOptions, Models, SearchOptions
 from ragkit.types import SearchHit, StoredChunk
 
 # One fact per page; short pages, so one 800-character chunk spans several of them.
@@ -52,15 +53,15 @@ def test_citation_names_the_page_and_offsets_of_the_supporting_sentence(tmp_path
     pdf = _pdf(docs / "town.pdf", [f"{FILLER} {fact} {FILLER}" for fact, _ in FACTS])
     kb = KnowledgeBase.open(
         tmp_path / "ix",
-        embedder=HashingEmbedder(),
-        chat_model=ScriptedChatModel([_echo_fact]),
-        generation=GenerationOptions(max_tokens=60),
+        models=Models(embedder=HashingEmbedder(), chat_model=ScriptedChatModel([_echo_fact])),
+        search=SearchOptions(mode="bm25"),
+        answer=AnswerOptions(k=3, generation=GenerationOptions(max_tokens=60)),
     )
     kb.add([docs])
     assert any(h.chunk.page_start != h.chunk.page_end for h in kb.search("tower", k=10))
     for page, (fact, question) in enumerate(FACTS, start=1):
         for mode in ("generate", "extractive"):
-            answer = kb.ask(question, k=3, mode="bm25", answer_mode=mode)  # type: ignore[arg-type]
+            answer = kb.ask(question, kb.answer_options.with_(mode=mode))
             cited = answer.citations[0]
             # The PDF wraps lines inside the sentence; the words are the fact's.
             assert " ".join(cited.sentence.split()) == fact, (mode, question)
@@ -76,10 +77,12 @@ def test_page_less_document_offsets_are_into_the_whole_text(tmp_path: Path) -> N
     body = "\n\n".join(f"{FILLER} {fact}" for fact, _ in FACTS)
     (docs / "town.md").write_text(body, encoding="utf-8")
     kb = KnowledgeBase.open(
-        tmp_path / "ix", embedder=HashingEmbedder(), chat_model=ScriptedChatModel([_echo_fact])
+        tmp_path / "ix",
+        models=Models(embedder=HashingEmbedder(), chat_model=ScriptedChatModel([_echo_fact])),
+        search=SearchOptions(mode="bm25"),
     )
     kb.add([docs])
-    answer = kb.ask(FACTS[3][1], k=3, mode="bm25")
+    answer = kb.ask(FACTS[3][1], k=3)
     cited = answer.citations[0]
     whole = kb.page_text(docs / "town.md")
     assert cited.page is None and whole is not None and cited.start is not None
@@ -151,10 +154,9 @@ def test_not_found_answers_list_no_sources(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "kettle.txt").write_text("The Ember kettle has an 18 month warranty.")
+    model = ScriptedChatModel(["I cannot find the answer in the documents."])
     kb = KnowledgeBase.open(
-        tmp_path / "ix",
-        embedder=HashingEmbedder(),
-        chat_model=ScriptedChatModel(["I cannot find the answer in the documents."]),
+        tmp_path / "ix", models=Models(embedder=HashingEmbedder(), chat_model=model)
     )
     kb.add([docs])
     answer = kb.ask("What colour is the Ember kettle?", k=2)
