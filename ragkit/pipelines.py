@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from ragkit.analysis import Analyzer
@@ -45,7 +46,7 @@ from ragkit.grounding import (
 )
 from ragkit.llm.base import ChatModel, GenerationOptions, Message
 from ragkit.prompts import PromptTemplates
-from ragkit.types import Answer, Citation, SearchHit, display_path
+from ragkit.types import Answer, Citation, SearchHit
 
 if TYPE_CHECKING:
     from ragkit.guard.session import GuardSession
