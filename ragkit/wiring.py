@@ -167,16 +167,17 @@ def knowledge_base(
     )
 
 
-def milvus_backend(settings: Settings, path: Path) -> MilvusBackend | None:
+def milvus_backend(settings: Settings, path: Path, uri: str | None = None) -> MilvusBackend | None:
     """The Milvus side of the index at `path` when `index.backend` is 'milvus' (None:
     a local index folder). Its collections are named after the index (`path`'s name);
-    an empty `index.milvus_uri` means a milvus-lite file `milvus.db` in `path`."""
+    an empty `index.milvus_uri` means a milvus-lite file `milvus.db` in `path`. `uri`,
+    when given, overrides both (`ragkit migrate --to`)."""
     ix = settings.index
-    if ix.backend != "milvus":
+    if ix.backend != "milvus" and uri is None:
         return None
     return MilvusBackend(
         MilvusTarget(
-            uri=ix.milvus_uri or str(path / "milvus.db"),
+            uri=uri or ix.milvus_uri or str(path / "milvus.db"),
             collection=collection_name(path.name),
             token=ix.milvus_token,
             user=ix.milvus_user,

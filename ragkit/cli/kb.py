@@ -498,6 +498,44 @@ def verify(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
         )
 
 
+@app.command()
+def migrate(
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="Milvus to copy into: milvus://host:19530, http(s)://host:19530, or a "
+            "local .db file (milvus-lite). Token/user/password from the index.milvus_* "
+            "settings.",
+        ),
+    ],
+    index_name: IndexOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Copy a local index into Milvus: vectors from its cache (nothing re-embedded), chunk
+    ids kept, counts checked; then use it with index.backend = "milvus"."""
+    from ragkit.index.milvus import migrate as copy_index
+    from ragkit.wiring import milvus_backend
+
+    out, err = consoles()
+    with user_errors(err):
+        settings = settings_from(config)
+        path = settings.index.folder(index_name)
+        uri = "http://" + to.removeprefix("milvus://") if to.startswith("milvus://") else to
+        backend = milvus_backend(settings, path, uri)
+        assert backend is not None
+        try:
+            report = copy_index(path, backend)
+        finally:
+            backend.close()
+        out.print(
+            f"copied index {escape(str(path))} into {escape(backend.target.label)}: "
+            f"{report.files} files, {report.documents} documents, {report.chunks} chunks "
+            "(counts checked); use it with RAGKIT_INDEX__BACKEND=milvus "
+            f"RAGKIT_INDEX__MILVUS_URI={escape(backend.target.display_uri)}"
+        )
+
+
 def _remote_catalog(
     settings: Settings, index_name: str | None, read: Callable[[MilvusReader], _T]
 ) -> _T:

@@ -273,6 +273,30 @@ def _metadata_strings(raw: object) -> dict[str, str]:
     return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
 
+def _chunk_row(chunk_id: int, doc: Document, chunk: Chunk, gen: int) -> dict[str, Any]:
+    start = -1 if chunk.page_start is None else chunk.page_start
+    end = -1 if chunk.page_end is None else chunk.page_end
+    return {
+        "id": chunk_id,
+        "gen": gen,
+        "removed_gen": LIVE,
+        "doc_key": doc.key,
+        "source": doc.source,
+        "file_name": PurePath(doc.source).name,
+        "title": doc.title,
+        "file_type": doc.file_type.lower(),
+        "ordinal": chunk.ordinal,
+        "page_start": start,
+        "page_end": end,
+        "page_last": end if end >= 0 else start,
+        "char_start": chunk.char_start,
+        "char_end": chunk.char_end,
+        "text": chunk.text,
+        "text_hash": text_hash(chunk.text),
+        "metadata": doc.metadata,
+    }
+
+
 class _Collections:
     """The three collections of one knowledge base over one client."""
 
@@ -922,27 +946,7 @@ class MilvusWriter:
         return FileOutcome(source, "indexed", "; ".join(notes), added)
 
     def _chunk_row(self, chunk_id: int, doc: Document, chunk: Chunk, gen: int) -> dict[str, Any]:
-        start = -1 if chunk.page_start is None else chunk.page_start
-        end = -1 if chunk.page_end is None else chunk.page_end
-        return {
-            "id": chunk_id,
-            "gen": gen,
-            "removed_gen": LIVE,
-            "doc_key": doc.key,
-            "source": doc.source,
-            "file_name": PurePath(doc.source).name,
-            "title": doc.title,
-            "file_type": doc.file_type.lower(),
-            "ordinal": chunk.ordinal,
-            "page_start": start,
-            "page_end": end,
-            "page_last": end if end >= 0 else start,
-            "char_start": chunk.char_start,
-            "char_end": chunk.char_end,
-            "text": chunk.text,
-            "text_hash": text_hash(chunk.text),
-            "metadata": doc.metadata,
-        }
+        return _chunk_row(chunk_id, doc, chunk, gen)
 
     def _retire_source(self, source: str, gen: int, plan: _Plan) -> None:
         for r in MilvusStore(self.cols)._files(gen, source):
@@ -1071,6 +1075,190 @@ class MilvusBackend:
             from milvus_lite.server_manager import server_manager_instance
 
             server_manager_instance.release_server(str(Path(self.target.uri).expanduser()))
+
+
+@dataclass(frozen=True)
+class MigrateReport:
+    """What `migrate` copied, counted again in Milvus after the commit."""
+
+    documents: int
+    chunks: int
+    files: int
+
+
+def migrate(
+    index_dir: Path, backend: MilvusBackend, progress: IndexProgress | None = None
+) -> MigrateReport:
+    """Copy the local index in `index_dir` into `backend`'s (new, empty) collections as
+    generation 1: chunk rows with their vectors from the local embedding cache — nothing
+    is embedded — and chunk ids kept, so citations stay valid. The state row is written
+    last; the copy's counts are checked against the local index before it returns."""
+    from ragkit.index.peek import open_catalog
+
+    prog = progress or NoProgress()
+    catalog = open_catalog(index_dir)
+    try:
+        return _copy(catalog.manifest, catalog.store.conn, backend, prog)
+    finally:
+        catalog.close()
+
+
+def _copy(local: Manifest, conn: Any, backend: MilvusBackend, prog: IndexProgress) -> MigrateReport:
+    target = backend.target
+    cols = _Collections(backend.client(), target)
+    if cols.exist() and cols.state() is not None:
+        raise RagkitError(
+            f"index {target.label} already exists; migrate into a new collection "
+            "(another index name) or drop it first"
+        )
+    gen, dim = local.generation, local.embedder.dim
+    if gen == 0:
+        raise IndexNotFoundError(f"index {index_label(local)} holds no documents to migrate")
+    cols.create(dim)
+    for name in (cols.chunks, cols.files):  # an earlier, interrupted copy
+        cols.client.delete(name, filter="gen >= 0")
+    visible = "{t}.added_gen <= :gen AND ({t}.removed_gen IS NULL OR {t}.removed_gen > :gen)"
+    docs_by_source: dict[str, list[dict[str, Any]]] = {}
+    doc_rows = conn.execute(
+        "SELECT d.id, d.key, d.source, d.title, d.file_type, d.content_hash, d.metadata "
+        "FROM documents d WHERE " + visible.format(t="d") + " ORDER BY d.source, d.id",
+        {"gen": gen},
+    ).fetchall()
+    chunk_sql = (
+        "SELECT c.id, c.ordinal, c.text, c.text_hash, c.page_start, c.page_end, c.char_start,"
+        " c.char_end FROM chunks c WHERE c.doc_id = :doc AND "
+        + visible.format(t="c")
+        + " ORDER BY c.ordinal"
+    )
+    prog.files_found(len({r[2] for r in doc_rows}))
+    pending: list[dict[str, Any]] = []
+    max_id = 0
+    copied = 0
+
+    def flush() -> None:
+        nonlocal pending, copied
+        if not pending:
+            return
+        vectors = _local_vectors(conn, [r["text_hash"] for r in pending], dim)
+        for row in pending:
+            vec = vectors.get(row["text_hash"])
+            if vec is None:
+                raise IndexCorruptError(
+                    f"index {index_label(local)} has no cached vector for chunk {row['id']}; "
+                    "index the files into Milvus instead (they are embedded then)"
+                )
+            row["dense"] = vec.tolist()
+        for start in range(0, len(pending), BATCH):
+            cols.client.insert(cols.chunks, pending[start : start + BATCH])
+        copied += len(pending)
+        prog.embedded(len(pending))
+        pending = []
+
+    prog.embedding(local.counts.chunks)
+    for doc_id, key, source, title, file_type, content_hash, metadata_json in doc_rows:
+        try:
+            metadata = json.loads(metadata_json) if metadata_json else {}
+        except ValueError:
+            metadata = {}
+        doc = Document(
+            source=source,
+            key=key,
+            pages=(),
+            title=title,
+            file_type=file_type,
+            metadata=metadata if isinstance(metadata, dict) else {},
+        )
+        ids: list[int] = []
+        pages: list[int] = []
+        for cid, ordinal, text, h, p_start, p_end, c_start, c_end in conn.execute(
+            chunk_sql, {"doc": doc_id, "gen": gen}
+        ):
+            chunk = Chunk(text, key, ordinal, c_start, c_end, p_start, p_end)
+            row = _chunk_row(cid, doc, chunk, 1)
+            row["text_hash"] = h
+            pending.append(row)
+            ids.append(cid)
+            max_id = max(max_id, cid)
+            if p_end is not None:
+                pages.append(p_end)
+            if len(pending) >= BATCH:
+                flush()
+        docs_by_source.setdefault(source, []).append(
+            {
+                "key": key,
+                "title": title,
+                "file_type": file_type,
+                "content_hash": content_hash,
+                "metadata": doc.metadata,
+                "chunks": len(ids),
+                "pages": max(pages) if pages else None,
+                "chunk_ids": ids,
+            }
+        )
+    flush()
+    file_rows = []
+    for source, size, mtime_ns, sha in conn.execute(
+        "SELECT f.source, f.size, f.mtime_ns, f.sha256 FROM files f WHERE " + visible.format(t="f"),
+        {"gen": gen},
+    ):
+        file_rows.append(
+            {
+                "key": f"1:{source}",
+                "source": source,
+                "size": size,
+                "mtime_ns": mtime_ns,
+                "sha256": sha,
+                "docs": docs_by_source.get(source, []),
+                "gen": 1,
+                "removed_gen": LIVE,
+                "v": [0.0] * DUMMY_DIM,
+            }
+        )
+        prog.file_done(
+            FileOutcome(source, "indexed", "copied", len(docs_by_source.get(source, [])))
+        )
+    for start in range(0, len(file_rows), BATCH):
+        cols.client.insert(cols.files, file_rows[start : start + BATCH])
+    store = MilvusStore(cols)
+    docs, chunks = store.counts(1)
+    if (docs, chunks) != (local.counts.documents, local.counts.chunks) or chunks != copied:
+        raise IndexCorruptError(
+            f"copy into {target.label} holds {docs} documents and {chunks} chunks, the local "
+            f"index {local.counts.documents} and {local.counts.chunks}; nothing was committed — "
+            "run migrate again"
+        )
+    prog.stage("commit")
+    manifest = local.model_copy(
+        update={
+            "generation": 1,
+            "updated": now_iso(),
+            "ragkit_version": __version__,
+            "analyzer": "milvus-bm25-jieba",
+            "files": {},
+        }
+    )
+    value = json.dumps({"manifest": manifest.model_dump(mode="json"), "next_id": max_id + 1})
+    cols.client.upsert(cols.meta, [{"key": "state", "value": value, "v": [0.0] * DUMMY_DIM}])
+    return MigrateReport(docs, chunks, len(file_rows))
+
+
+def index_label(manifest: Manifest) -> str:
+    return f"(generation {manifest.generation}, {manifest.counts.chunks} chunks)"
+
+
+def _local_vectors(conn: Any, hashes: Sequence[str], dim: int) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    wanted = list(dict.fromkeys(hashes))
+    for start in range(0, len(wanted), BATCH):
+        part = wanted[start : start + BATCH]
+        marks = ",".join("?" * len(part))
+        for h, blob in conn.execute(
+            f"SELECT text_hash, vector FROM embeddings WHERE text_hash IN ({marks})", part
+        ):
+            vec = np.frombuffer(blob, dtype=np.float32)
+            if vec.shape == (dim,):
+                out[h] = vec
+    return out
 
 
 AnyReader = IndexReader | MilvusReader

@@ -469,3 +469,66 @@ def test_server_two_clients_read_while_one_writes(
     assert reader.returncode == 0, err[-2000:]
     seen = json.loads(rest.strip().splitlines()[-1])
     assert seen["old"] >= 1 and seen["new"] == 1
+
+
+def test_migrate_copies_without_embedding(tmp_path: Path, corpus: Path) -> None:
+    """`ragkit migrate`: the local index's vectors and chunk ids move into Milvus; the
+    same searches give the same chunks, and re-indexing finds every file unchanged."""
+    embedder = CountingEmbedder()
+    local_dir = tmp_path / "ix"
+    with _open("local", local_dir, embedder) as local:
+        local.add([corpus])
+        want = [
+            (h.chunk.id, h.chunk.text) for h in local.search("teapot kettle", k=5, mode="dense")
+        ]
+        docs = local.documents()
+    target = tmp_path / "copy" / "milvus.db"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAGKIT_INDEX__HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "ignore",
+            "-m",
+            "ragkit.cli",
+            "migrate",
+            "--index",
+            "ix",
+            "--to",
+            str(target),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "5 documents, 5 chunks (counts checked)" in " ".join(proc.stdout.split())
+    again = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "ignore",
+            "-m",
+            "ragkit.cli",
+            "migrate",
+            "--index",
+            "ix",
+            "--to",
+            str(target),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert again.returncode == 1 and "already exists" in again.stderr
+    assert "Traceback" not in again.stderr
+    embedder.embedded.clear()
+    backend = MilvusBackend(MilvusTarget(str(target), collection_name("ix")))
+    with KnowledgeBase.open(local_dir, models=Models(embedder=embedder), backend=backend) as kb:
+        got = [(h.chunk.id, h.chunk.text) for h in kb.search("teapot kettle", k=5, mode="dense")]
+        assert got == want
+        assert kb.documents() == docs
+        assert {f.status for f in kb.add([corpus]).files} == {"unchanged"}
+        assert embedder.embedded == ["teapot kettle"]  # the query only
