@@ -454,7 +454,7 @@ def test_server_two_clients_read_while_one_writes(
         )
 
     first = start("index")
-    out, err = first.communicate(timeout=300)
+    out, err = first.communicate(timeout=600)
     assert first.returncode == 0, err[-2000:]
     assert json.loads(out.strip().splitlines()[-1])["generation"] == 1
     reader = start("watch")
@@ -462,10 +462,10 @@ def test_server_two_clients_read_while_one_writes(
     assert reader.stdout.readline().strip() == "ready"  # it has read generation 1
     _write(corpus / "kettle.txt", "The Ember kettle now has a warranty of two years.")
     writer = start("index")
-    out, err = writer.communicate(timeout=300)
+    out, err = writer.communicate(timeout=600)
     assert writer.returncode == 0, err[-2000:]
     assert json.loads(out.strip().splitlines()[-1])["generation"] == 2
-    rest, err = reader.communicate(timeout=300)
+    rest, err = reader.communicate(timeout=600)
     assert reader.returncode == 0, err[-2000:]
     seen = json.loads(rest.strip().splitlines()[-1])
     assert seen["old"] >= 1 and seen["new"] == 1

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from ceilings import HANG_S
 
 from ragkit.embeddings import make_embedder
 from ragkit.embeddings.onnx import QINT8_ID, bundled_int8_model
@@ -82,7 +83,7 @@ def test_concurrent_first_builds_leave_one_whole_file_and_say_so(tmp_path: Path)
         )
         for _ in range(2)
     ]
-    results = [p.communicate(timeout=300) for p in procs]
+    results = [p.communicate(timeout=HANG_S) for p in procs]
     assert all(p.returncode == 0 for p in procs), results
     paths = {out.strip() for out, _ in results}
     assert len(paths) == 1

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from ceilings import HANG_S
 
 from ragkit import HashingEmbedder, KnowledgeBase, Models, __version__
 
@@ -65,7 +66,7 @@ def _run(args: list[str], cwd: Path) -> tuple[int, list[str], str]:
         text=True,
         cwd=cwd,
         env=env,
-        timeout=120,
+        timeout=HANG_S,
     )
     last = [line for line in done.stdout.splitlines() if line.startswith("@@")]
     assert last, done.stdout + done.stderr

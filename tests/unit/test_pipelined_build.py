@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from ceilings import HANG_S
 
 from ragkit import HashingEmbedder
 from ragkit.analysis import Analyzer
@@ -131,7 +132,7 @@ def test_a_build_killed_after_a_checkpoint_resumes_without_loss_or_duplicates(
     proc = subprocess.Popen(
         [sys.executable, "-c", SLOW_BUILD, str(index), str(docs)], env=env, cwd=tmp_path
     )
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + HANG_S
     committed = 0
     while time.monotonic() < deadline and proc.poll() is None:
         try:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
+
+from ceilings import HANG_S
 
 from ragkit import (
     ChunkerParams,
@@ -62,6 +65,8 @@ class Gated(ScriptedChatModel):
     """Writes a word, then waits for the test to let it write the next; records when its
     stream was closed (a stopped answer)."""
 
+    WORDS = 200  # the whole answer, if nobody stops it
+
     def __init__(self) -> None:
         super().__init__(["one two three four five six seven eight nine ten " * 20])
         self.step = threading.Semaphore(0)
@@ -75,9 +80,20 @@ class Gated(ScriptedChatModel):
                 self.started.set()
                 self.written += 1
                 yield piece
-                self.step.acquire(timeout=60)
+                self.step.acquire(timeout=HANG_S)
         finally:
             self.closed.set()
+
+    def release_until_closed(self, pace: float = 0.5) -> None:
+        """Let the model write on, a word per `pace` seconds, until the server closes its
+        stream. The server stops it at the first word after it noticed the client go, and
+        how soon it notices depends on the machine's load: a test asserts that the answer
+        was not written to the end, not how few words slipped through."""
+        deadline = time.monotonic() + HANG_S
+        while not self.closed.is_set():
+            assert time.monotonic() < deadline, "the server never closed the model's stream"
+            self.step.release()
+            self.closed.wait(pace)
 
 
 def factory(model: ScriptedChatModel, chunk_size: int = 400) -> Any:

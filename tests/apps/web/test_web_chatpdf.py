@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from browser import chromium, page_errors, upload_and_index, wait_for
+from ceilings import HANG_S
 from chatpdf_fakes import CHINESE, FACT_PAGES, Gated, answer_from_sources, factory
 from conftest import ThreadServer, make_pdf
 from selenium.webdriver.common.by import By
@@ -35,7 +36,7 @@ def shoot(driver: Any, name: str) -> None:
     driver.set_window_size(1400, 1000)
 
 
-def ask_in_page(driver: Any, question: str, timeout: float = 60) -> Any:
+def ask_in_page(driver: Any, question: str, timeout: float = HANG_S) -> Any:
     box = driver.find_element(By.ID, "question")
     box.clear()
     box.send_keys(question)
@@ -63,13 +64,13 @@ def test_conversation_page_sentence_and_delete(tmp_path: Path) -> None:
     with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
         driver.get(server.url + "/")
         empty = driver.find_element(By.ID, "empty-thread")
-        wait_for(lambda: "dropping a few documents" in empty.text, 30, "the empty state")
+        wait_for(lambda: "dropping a few documents" in empty.text, HANG_S, "the empty state")
         shoot(driver, "01-empty")
 
-        progress = upload_and_index(driver, [pdf, chinese], 60)
+        progress = upload_and_index(driver, [pdf, chinese], HANG_S)
         assert progress[-1].startswith("Indexing finished: 2 indexed"), progress
         docs = driver.find_element(By.ID, "documents")
-        wait_for(lambda: "茶壶.txt" in docs.text and "ember.pdf" in docs.text, 30, "documents")
+        wait_for(lambda: "茶壶.txt" in docs.text and "ember.pdf" in docs.text, HANG_S, "documents")
         assert "4 pages" in docs.find_element(By.CSS_SELECTOR, 'li[data-name="ember.pdf"]').text
 
         first = ask_in_page(driver, "How many years is the Ember kettle warranty?")
@@ -88,16 +89,16 @@ def test_conversation_page_sentence_and_delete(tmp_path: Path) -> None:
         shoot(driver, "02-thread")
 
         driver.refresh()
-        wait_for(lambda: len(thread_texts(driver)) == 2, 30, "the restored thread")
+        wait_for(lambda: len(thread_texts(driver)) == 2, HANG_S, "the restored thread")
         assert "seven years" in thread_texts(driver)[0]
         assert driver.current_url == url
 
         chip = driver.find_elements(By.CSS_SELECTOR, "#thread .turn button.cite")[0]
         chip.click()
         title = driver.find_element(By.ID, "viewer-title")
-        wait_for(lambda: title.text == "ember.pdf — page 2 of 4", 30, "the cited page")
+        wait_for(lambda: title.text == "ember.pdf — page 2 of 4", HANG_S, "the cited page")
         picture = driver.find_element(By.ID, "page-image")
-        wait_for(lambda: picture.get_attribute("data-state") == "ready", 30, "the page picture")
+        wait_for(lambda: picture.get_attribute("data-state") == "ready", HANG_S, "the page picture")
         image = picture.find_element(By.TAG_NAME, "img")
         assert image.get_attribute("naturalWidth") not in (None, "0")
         boxes = picture.find_elements(By.CSS_SELECTOR, ".hl")
@@ -114,10 +115,10 @@ def test_conversation_page_sentence_and_delete(tmp_path: Path) -> None:
         item = docs.find_element(By.CSS_SELECTOR, 'li[data-name="ember.pdf"]')
         item.find_element(By.CSS_SELECTOR, "button.show-chunks").click()
         passage = wait_for(
-            lambda: item.find_element(By.CSS_SELECTOR, "ol.chunks button.chunk"), 30, "passages"
+            lambda: item.find_element(By.CSS_SELECTOR, "ol.chunks button.chunk"), HANG_S, "passages"
         )
         passage.click()
-        wait_for(lambda: title.text == "ember.pdf — page 1 of 4", 30, "the passage's page")
+        wait_for(lambda: title.text == "ember.pdf — page 1 of 4", HANG_S, "the passage's page")
         shoot(driver, "04-documents")
 
         # Delete asks first, naming the collection and its files; Cancel keeps it.
@@ -125,18 +126,18 @@ def test_conversation_page_sentence_and_delete(tmp_path: Path) -> None:
         name = select.text
         driver.find_element(By.ID, "delete-collection").click()
         dialog = driver.find_element(By.ID, "confirm")
-        wait_for(lambda: dialog.is_displayed(), 30, "the confirmation")
+        wait_for(lambda: dialog.is_displayed(), HANG_S, "the confirmation")
         text = driver.find_element(By.ID, "confirm-text").text
         assert f"“{name}” and its 2 files will be deleted" in text
         assert "/" not in text and "uploads" not in text
         shoot(driver, "05-confirm-delete")
         driver.find_element(By.ID, "confirm-cancel").click()
-        wait_for(lambda: not dialog.is_displayed(), 30, "the dialog to close")
+        wait_for(lambda: not dialog.is_displayed(), HANG_S, "the dialog to close")
         assert select.text == name
         driver.find_element(By.ID, "delete-collection").click()
-        wait_for(lambda: dialog.is_displayed(), 30, "the confirmation")
+        wait_for(lambda: dialog.is_displayed(), HANG_S, "the confirmation")
         driver.find_element(By.ID, "confirm-ok").click()
-        wait_for(lambda: select.text == "", 30, "the collection to go")
+        wait_for(lambda: select.text == "", HANG_S, "the collection to go")
         assert not page_errors(driver)
     assert list((tmp_path / "data" / "collections").iterdir()) == []
 
@@ -147,27 +148,27 @@ def test_states_while_waiting_and_stop(tmp_path: Path) -> None:
     pdf = make_pdf(tmp_path / "ember.pdf", FACT_PAGES)
     with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
         driver.get(server.url + "/")
-        wait_for(lambda: driver.find_element(By.ID, "documents").text, 30, "the page to load")
-        upload_and_index(driver, [pdf], 60)
+        wait_for(lambda: driver.find_element(By.ID, "documents").text, HANG_S, "the page to load")
+        upload_and_index(driver, [pdf], HANG_S)
         driver.find_element(By.ID, "question").send_keys("What is the warranty?")
         driver.find_element(By.ID, "ask-button").click()
         status = driver.find_element(By.ID, "ask-status")
         # A state shows before the model has written anything.
-        wait_for(lambda: status.text, 30, "a waiting state")
+        wait_for(lambda: status.text, HANG_S, "a waiting state")
         assert status.text.endswith("…")
-        assert model.started.wait(30)
+        assert model.started.wait(HANG_S)
         stop = driver.find_element(By.ID, "stop-button")
         assert stop.is_displayed()
         model.step.release()
         answer = driver.find_element(By.ID, "answer")
-        wait_for(lambda: answer.text.startswith("one two"), 30, "the first words")
+        wait_for(lambda: answer.text.startswith("one two"), HANG_S, "the first words")
         shoot(driver, "06-writing")
         stop.click()
-        wait_for(lambda: answer.get_attribute("data-state") == "stopped", 30, "the stop")
-        # The server closed the model's stream (it is waiting for its next step).
-        model.step.release()
-        assert model.closed.wait(30)
+        wait_for(lambda: answer.get_attribute("data-state") == "stopped", HANG_S, "the stop")
+        # The server closed the model's stream before the end of the answer.
+        model.release_until_closed()
+        assert model.written < model.WORDS
         assert "Stopped." in answer.text and not stop.is_displayed()
         # The stopped turn is kept with what was written.
         driver.refresh()
-        wait_for(lambda: "Stopped." in " ".join(thread_texts(driver)), 30, "the stopped turn")
+        wait_for(lambda: "Stopped." in " ".join(thread_texts(driver)), HANG_S, "the stopped turn")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from ceilings import HANG_S
 from conftest import ThreadServer, cite_first_source, fake_factory, wait_job
 
 from apps.web import WebConfig, create_app
@@ -38,7 +39,7 @@ def test_schemathesis_all_checks_pass(tmp_path: Path, handbook: Path) -> None:
     )
     app = create_app(config, factory, HashingEmbedder())
     with ThreadServer(app) as server:
-        with httpx.Client(base_url=server.url, timeout=30) as client:
+        with httpx.Client(base_url=server.url, timeout=HANG_S) as client:
             cid = client.post("/api/collections", json={"name": "Ember"}).json()["id"]
             r = client.post(
                 f"/api/collections/{cid}/documents",
