@@ -9,8 +9,6 @@ tools themselves (ragkit.agent).
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated
@@ -19,7 +17,15 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ragkit.cli.common import ConfigOpt, IndexOpt, app, consoles, settings_from, user_errors
+from ragkit.cli.common import (
+    ConfigOpt,
+    IndexOpt,
+    app,
+    consoles,
+    settings_from,
+    user_errors,
+    write_json,
+)
 from ragkit.errors import RagkitError
 
 if TYPE_CHECKING:
@@ -96,7 +102,7 @@ def agent(
                 store.append(cid, Message("assistant", result.answer))
             err.print(f"conversation {cid}")
         if as_json:
-            sys.stdout.write(json.dumps(asdict(result), ensure_ascii=False, indent=2) + "\n")
+            write_json(asdict(result))
         if not result.answered:
             err.print(f"agent stopped: {escape(result.message)}")
             raise typer.Exit(1)

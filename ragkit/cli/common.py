@@ -5,9 +5,12 @@ the rich progress bars. Leaves out the commands themselves (one module per group
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import sqlite3
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,9 +18,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.segment import Segment
 
 from ragkit._version import __version__
 from ragkit.errors import RagkitError
+from ragkit.guard.terminal import strip_terminal
 
 if TYPE_CHECKING:
     # Only for annotations: pydantic-settings and rich.progress cost a tenth of a second
@@ -26,6 +31,8 @@ if TYPE_CHECKING:
 
     from ragkit.config import Settings
     from ragkit.types import FileOutcome
+
+_C1 = re.compile("[\x7f-\x9f]")
 
 app = typer.Typer(
     name="ragkit",
@@ -74,10 +81,46 @@ ModeOpt = Annotated[
 ]
 
 
+class SafeConsole(Console):
+    """The CLI's one output boundary: a rich console that writes no terminal escape it
+    did not make itself. Every text it renders (document text, file names, model output,
+    stored conversations, error messages) loses escape sequences and control characters
+    (ragkit.guard.terminal) after markup is parsed, and styles lose hyperlinks, so a
+    document cannot write the clipboard (OSC 52), retitle the window or clear the screen.
+    Callers still `escape()` untrusted text so that it is not read as rich markup."""
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        return super()._render_buffer(_safe_segments(buffer))
+
+
+def _safe_segments(buffer: Iterable[Segment]) -> Iterator[Segment]:
+    for segment in buffer:
+        text, style, control = segment
+        if control:  # rich's own cursor and screen controls (progress bars)
+            yield segment
+            continue
+        if style is not None and style.link:
+            style = style.update_link(None)
+        yield Segment(strip_terminal(text), style, control)
+
+
 def consoles() -> tuple[Console, Console]:
-    return Console(highlight=False, soft_wrap=True), Console(
+    return SafeConsole(highlight=False, soft_wrap=True), SafeConsole(
         stderr=True, highlight=False, soft_wrap=True
     )
+
+
+def write_out(text: str) -> None:
+    """Raw text to stdout (a streamed answer), without terminal escapes."""
+    sys.stdout.write(strip_terminal(text))
+    sys.stdout.flush()
+
+
+def write_json(data: object) -> None:
+    """`data` as JSON on stdout. JSON escapes C0 controls (ESC too) itself; C1 controls and
+    DEL are escaped here, so the text is the same data and no terminal reads a sequence."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    sys.stdout.write(_C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
 
 @contextmanager

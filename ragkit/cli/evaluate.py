@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -11,7 +10,15 @@ from rich.markup import escape
 if TYPE_CHECKING:
     pass
 
-from ragkit.cli.common import BarProgress, ConfigOpt, app, consoles, settings_from, user_errors
+from ragkit.cli.common import (
+    BarProgress,
+    ConfigOpt,
+    app,
+    consoles,
+    settings_from,
+    user_errors,
+    write_out,
+)
 
 eval_app = typer.Typer(help="Measure ragkit on labelled data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
@@ -59,6 +66,6 @@ def eval_retrieval(
                 index_progress=BarProgress(bar),
             )
         if as_json:
-            sys.stdout.write(to_json(scores) + "\n")
+            write_out(to_json(scores) + "\n")
         else:
             out.print(escape(format_table(scores)))

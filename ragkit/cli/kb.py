@@ -6,8 +6,6 @@ library.
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -36,6 +34,8 @@ from ragkit.cli.common import (
     consoles,
     settings_from,
     user_errors,
+    write_json,
+    write_out,
 )
 
 _T = TypeVar("_T")
@@ -224,7 +224,7 @@ def search(
                 }
                 for h in hits
             ]
-            sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+            write_json(rows)
             return
         if not hits:
             out.print("no results")
@@ -324,17 +324,16 @@ def ask(
         if as_json:
             answer = stream.answer
             data = asdict(answer) | ({"guard": stream.guard.to_json()} if stream.guard else {})
-            sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+            write_json(data)
             return
         shown = _guard_notes(stream.guard, err, 0)
         try:
             for piece in stream:
-                sys.stdout.write(piece)
-                sys.stdout.flush()
+                write_out(piece)
         finally:
             stream.close()  # Ctrl-C: stop the model (or close the HTTP stream) at once
         answer = stream.answer
-        sys.stdout.write("\n\n")
+        write_out("\n\n")
         _guard_notes(stream.guard, err, shown)
         _print_sources(answer, out)
         if evidence:

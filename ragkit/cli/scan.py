@@ -7,13 +7,12 @@ can try their settings from a shell. Leaves out the scanning itself (ragkit.guar
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated
 
 import typer
 
-from ragkit.cli.common import ConfigOpt, app, consoles, settings_from, user_errors
+from ragkit.cli.common import ConfigOpt, app, consoles, settings_from, user_errors, write_json
 from ragkit.errors import RagkitError
 
 
@@ -45,4 +44,4 @@ def scan(
         settings = settings_from(config)
         result = guard(settings).scan(text, direction)  # type: ignore[arg-type]
         report = {"direction": direction, **result.to_json(text)}
-        sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+        write_json(report)

@@ -18,7 +18,15 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ragkit.cli.common import ConfigOpt, IndexOpt, app, consoles, settings_from, user_errors
+from ragkit.cli.common import (
+    ConfigOpt,
+    IndexOpt,
+    app,
+    consoles,
+    settings_from,
+    user_errors,
+    write_out,
+)
 from ragkit.errors import RagkitError
 from ragkit.types import display_path
 
@@ -85,8 +93,7 @@ def _read(path: Path, settings: Settings) -> str:
 
 
 def _write(piece: str) -> None:
-    sys.stdout.write(piece)
-    sys.stdout.flush()
+    write_out(piece)
 
 
 @app.command()

@@ -8,22 +8,62 @@ wiring into question answering (session.py) and settings (ragkit.wiring).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Collection, Iterable
+from typing import TYPE_CHECKING, Any
 
-from ragkit.guard.banned import BannedTermScanner
-from ragkit.guard.classifier import LinearModel
-from ragkit.guard.guard import Guard
-from ragkit.guard.injection import InjectionClassifier, InjectionScanner, SentenceClassifier
-from ragkit.guard.judge import JudgeScanner
-from ragkit.guard.links import ExfiltrationScanner
-from ragkit.guard.pii import PiiScanner
-from ragkit.guard.policy import DEFAULTS, Policy
-from ragkit.guard.secrets import SecretScanner
-from ragkit.guard.stream import StreamFilter
-from ragkit.guard.terminal import TerminalScanner
-from ragkit.guard.types import Action, Direction, Finding, GuardResult, Kind, Scanner, Vault
-from ragkit.guard.unicode import UnicodeScanner
-from ragkit.llm.base import ChatModel
+from ragkit.guard.types import Direction
+
+if TYPE_CHECKING:
+    from ragkit.guard.banned import BannedTermScanner
+    from ragkit.guard.classifier import LinearModel
+    from ragkit.guard.guard import Guard
+    from ragkit.guard.injection import InjectionClassifier, InjectionScanner, SentenceClassifier
+    from ragkit.guard.judge import JudgeScanner
+    from ragkit.guard.links import ExfiltrationScanner
+    from ragkit.guard.pii import PiiScanner
+    from ragkit.guard.policy import DEFAULTS, Policy
+    from ragkit.guard.secrets import SecretScanner
+    from ragkit.guard.stream import StreamFilter
+    from ragkit.guard.terminal import TerminalScanner
+    from ragkit.guard.types import Action, Finding, GuardResult, Kind, Scanner, Vault
+    from ragkit.guard.unicode import UnicodeScanner
+    from ragkit.llm.base import ChatModel
+
+# Loaded on first use: the scanners pull in numpy, and the command line imports the
+# terminal sanitiser (ragkit.guard.terminal) for every command, `ragkit ls` included.
+_EXPORTS = {
+    "BannedTermScanner": "ragkit.guard.banned",
+    "LinearModel": "ragkit.guard.classifier",
+    "Guard": "ragkit.guard.guard",
+    "InjectionClassifier": "ragkit.guard.injection",
+    "InjectionScanner": "ragkit.guard.injection",
+    "SentenceClassifier": "ragkit.guard.injection",
+    "JudgeScanner": "ragkit.guard.judge",
+    "ExfiltrationScanner": "ragkit.guard.links",
+    "PiiScanner": "ragkit.guard.pii",
+    "DEFAULTS": "ragkit.guard.policy",
+    "Policy": "ragkit.guard.policy",
+    "SecretScanner": "ragkit.guard.secrets",
+    "StreamFilter": "ragkit.guard.stream",
+    "TerminalScanner": "ragkit.guard.terminal",
+    "Action": "ragkit.guard.types",
+    "Direction": "ragkit.guard.types",
+    "Finding": "ragkit.guard.types",
+    "GuardResult": "ragkit.guard.types",
+    "Kind": "ragkit.guard.types",
+    "Scanner": "ragkit.guard.types",
+    "Vault": "ragkit.guard.types",
+    "UnicodeScanner": "ragkit.guard.unicode",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ragkit.guard' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 QUESTIONS_ONLY: tuple[Direction, ...] = ("input",)
 CHUNKS_ONLY: tuple[Direction, ...] = ("chunk",)
@@ -43,6 +83,17 @@ def default_guard(
     `classifier_directions` (it was fitted on typed prompts and misfires on document
     prose scored whole) and sentence by sentence on chunks at a high threshold,
     exfiltration links, banned terms and, when a model is given, the LLM judge."""
+    from ragkit.guard.banned import BannedTermScanner
+    from ragkit.guard.classifier import LinearModel
+    from ragkit.guard.guard import Guard
+    from ragkit.guard.injection import InjectionClassifier, InjectionScanner, SentenceClassifier
+    from ragkit.guard.judge import JudgeScanner
+    from ragkit.guard.links import ExfiltrationScanner
+    from ragkit.guard.pii import PiiScanner
+    from ragkit.guard.secrets import SecretScanner
+    from ragkit.guard.terminal import TerminalScanner
+    from ragkit.guard.unicode import UnicodeScanner
+
     scanners: list[Scanner] = [
         UnicodeScanner(),
         TerminalScanner(),

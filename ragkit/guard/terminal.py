@@ -70,3 +70,19 @@ class TerminalScanner:
             return len(text)
         whole = _C1_STRING if text[last.start()] in "\x90\x98\x9d\x9e\x9f" else _SEQUENCE
         return len(text) if whole.match(text, last.start()) is not None else last.start()
+
+
+def strip_terminal(text: str) -> str:
+    """`text` without any sequence or control character the scanner finds (newline and
+    tab stay), for printing to a terminal. Safe piece by piece: a sequence split across
+    two calls loses its ESC (or C1 introducer) in the first, and what is left is text."""
+    if text.isprintable() or not any(c < " " or "\x7f" <= c <= "\x9f" for c in text):
+        return text
+    kept: list[str] = []
+    at = 0
+    for finding in TerminalScanner().scan(text):
+        if finding.start >= at:
+            kept.append(text[at : finding.start])
+            at = finding.end
+    kept.append(text[at:])
+    return "".join(kept)

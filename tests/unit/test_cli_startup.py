@@ -39,7 +39,10 @@ HEAVY = (
     "ragkit.embeddings",
     "ragkit.index.engine",
     "ragkit.wiring",
-    "ragkit.guard",
+    # The scanners; the package itself loads them lazily, and every command prints
+    # through its terminal sanitiser (ragkit.guard.terminal), which is light.
+    "ragkit.guard.guard",
+    "ragkit.guard.classifier",
     "ragkit.pipelines",
 )
 
