@@ -28,7 +28,7 @@ from typing import Literal, Protocol
 
 from ragkit.analysis import query_language
 from ragkit.errors import ModelError, RagkitError
-from ragkit.index.engine import IndexReader
+from ragkit.index.milvus import AnyReader
 from ragkit.llm.base import ChatModel, GenerationOptions, Message
 from ragkit.prompts import PromptTemplates
 from ragkit.textfit import JOIN_COST, PARAGRAPH, Counter, hard_cut, pack, segments, split_to_fit
@@ -283,7 +283,7 @@ def _tidy(pieces: Iterator[str]) -> Iterator[str]:
 _BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
 
 
-def indexed_document_text(reader: IndexReader, key: str) -> str:
+def indexed_document_text(reader: AnyReader, key: str) -> str:
     """A document's text as the index holds it: its chunks in order, their overlaps
     removed by character offsets. Raises `RagkitError` for a key not in the index."""
     spans = reader.store.document_chunks(key, reader.generation)

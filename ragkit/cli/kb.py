@@ -476,7 +476,13 @@ def verify(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
 
     out, err = consoles()
     with user_errors(err):
-        path = index_path(settings_from(config), index_name)
+        settings = settings_from(config)
+        path = index_path(settings, index_name)
+        if settings.index.backend != "local":
+            raise RagkitError(
+                f"verify checks a local index folder; index {index_name or settings.index.name}"
+                " is kept in Milvus (index.backend), which checks its own data"
+            )
         reader = IndexReader.open(path)  # verifies the manifest's checksums
         try:
             problems = reader.verify_store()

@@ -139,10 +139,13 @@ def summarize(
 def _indexed_texts(settings: Settings, name: str | None, doc: Path | None) -> list[tuple[str, str]]:
     """(title, text) of every document of the index, or of the one `doc` names."""
     from ragkit.index.engine import IndexReader
+    from ragkit.index.milvus import AnyReader
     from ragkit.summarize import indexed_document_text
-    from ragkit.wiring import index_path
+    from ragkit.wiring import index_path, milvus_backend
 
-    reader = IndexReader.open(index_path(settings, name))
+    path = index_path(settings, name)
+    backend = milvus_backend(settings, path)
+    reader: AnyReader = IndexReader.open(path) if backend is None else backend.reader(path)
     try:
         documents = reader.store.documents(reader.generation)
         if doc is not None:
@@ -161,6 +164,8 @@ def _indexed_texts(settings: Settings, name: str | None, doc: Path | None) -> li
         return texts
     finally:
         reader.close()
+        if backend is not None:
+            backend.close()
 
 
 @app.command()

@@ -1,0 +1,210 @@
+"""The local index and Milvus (milvus-lite 2.5.1, the real engine) side by side at scale.
+
+The corpus is scale_bench's: Zipf-distributed synthetic words in JSON-lines files, one
+chunk per record, each chunk's vector a seed vector plus seeded noise (no model). The
+seed vectors come from an existing index's vector cache (`--seed-index`, as in
+scale_bench) or, without one, from seeded random unit vectors; queries are synthetic
+too (8 corpus words; the vector of a chunk-like text), so the figures say how the
+engines behave, not how relevant the results are. Both knowledge bases are built and
+searched through `KnowledgeBase` (`add`, `search`), the same pipeline a user runs.
+
+Prints per backend and size: build time, the time to re-index after one record of one
+file changed, hybrid and dense search latency p50/p99 (query embedding is a table
+lookup here), recall@10 of dense search against exact brute force over the same
+vectors, peak RSS of the reader process (and of the milvus-lite server process), and
+size on disk. Timings on a shared machine are only comparable within one run: compare
+the ratios, and note the load average printed with them.
+
+    python bench/milvus_bench.py --sizes 100000 [--queries 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scale_bench import SyntheticEmbedder, pct, peak_rss_mb, seed_vectors, write_corpus
+
+from ragkit.options import Models
+
+BACKENDS = ("local", "milvus")
+
+
+def _kb(backend: str, index: Path, synth: SyntheticEmbedder) -> Any:
+    from ragkit import KnowledgeBase
+    from ragkit.index.milvus import MilvusBackend, MilvusTarget, collection_name
+
+    milvus = (
+        MilvusBackend(
+            MilvusTarget(str(index / "milvus.db"), collection_name("bench"), index_type="FLAT")
+        )
+        if backend == "milvus"
+        else None
+    )
+    return KnowledgeBase.open(index, models=Models(embedder=synth.embedder), backend=milvus)
+
+
+def _server_rss_mb() -> float:
+    """Peak RSS of this process's milvus-lite server (a child process), 0 if none."""
+    total = 0.0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+            if f"PPid:\t{os.getpid()}\n" not in text or "Name:\tmilvus" not in text:
+                continue
+            for line in text.splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return total
+
+
+def reader_job(backend: str, index: str, work: str) -> None:
+    """In a fresh process: open the knowledge base, time searches, print JSON."""
+    base = np.load(Path(work) / "base.npy")
+    qvecs = np.load(Path(work) / "queries.npy")
+    qtexts = json.loads((Path(work) / "queries.json").read_text())
+    synth = SyntheticEmbedder(base, 0.02)
+    for text, vec in zip(qtexts, qvecs, strict=True):
+        synth.register_query(text, vec)
+    kb = _kb(backend, Path(index), synth)
+    t0 = time.perf_counter()
+    kb.reader()
+    opened = time.perf_counter() - t0
+    out: dict[str, Any] = {"open_s": opened, "hybrid_ms": [], "dense_ms": [], "dense": []}
+    for text in qtexts:
+        t0 = time.perf_counter()
+        kb.search(text, k=10, mode="hybrid")
+        t1 = time.perf_counter()
+        hits = kb.search(text, k=10, mode="dense")
+        t2 = time.perf_counter()
+        out["hybrid_ms"].append((t1 - t0) * 1000)
+        out["dense_ms"].append((t2 - t1) * 1000)
+        out["dense"].append([h.chunk.text for h in hits])
+    out["rss_mb"] = peak_rss_mb()
+    out["server_rss_mb"] = _server_rss_mb()
+    kb.close()
+    print(json.dumps(out))
+
+
+def _texts(corpus: Path) -> list[str]:
+    texts = []
+    for part in sorted(corpus.glob("*.jsonl")):
+        texts.extend(json.loads(line)["text"] for line in part.read_text().splitlines())
+    return texts
+
+
+def _exact(synth: SyntheticEmbedder, texts: list[str], qvecs: np.ndarray) -> list[set[str]]:
+    matrix = np.vstack([synth.vector(t) for t in texts])
+    scores = qvecs @ matrix.T
+    top = np.argsort(-scores, axis=1)[:, :10]
+    return [{texts[i] for i in row} for row in top]
+
+
+def _disk_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--reader":
+        reader_job(sys.argv[2], sys.argv[3], sys.argv[4])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--seed-index", type=Path, default=None)
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    rng = np.random.default_rng(11)
+    if args.seed_index is not None:
+        base = seed_vectors(args.seed_index)
+    else:
+        raw = rng.normal(size=(2000, 384))
+        base = raw / np.linalg.norm(raw, axis=1, keepdims=True)
+    work = Path(tempfile.mkdtemp(prefix="ragkit-milvus-bench-"))
+    np.save(work / "base.npy", base)
+    print(f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} at start")
+    print(
+        f"{'backend':>7} {'chunks':>8} {'build s':>8} {'update s':>8} {'open s':>7} "
+        f"{'hyb p50':>8} {'hyb p99':>8} {'dns p50':>8} {'dns p99':>8} {'R@10 dns':>8} "
+        f"{'RSS MB':>7} {'srv MB':>7} {'disk MB':>8}"
+    )
+    try:
+        for n in args.sizes:
+            corpus = work / f"corpus-{n}"
+            corpus.mkdir()
+            write_corpus(corpus, n)
+            texts = _texts(corpus)
+            synth = SyntheticEmbedder(base, 0.02)
+            picks = rng.choice(len(texts), size=args.queries, replace=False)
+            qtexts = [" ".join(texts[i].split()[:8]) + f" q{j}" for j, i in enumerate(picks)]
+            qvecs = np.vstack([synth.vector(texts[i] + " query") for i in picks])
+            np.save(work / "queries.npy", qvecs)
+            (work / "queries.json").write_text(json.dumps(qtexts))
+            truth = _exact(synth, texts, qvecs)
+            for backend in BACKENDS:
+                index = work / f"{backend}-{n}"
+                kb = _kb(backend, index, synth)
+                t0 = time.perf_counter()
+                kb.add([corpus])
+                build = time.perf_counter() - t0
+                # One record of one file changes: the update re-reads that file only.
+                part = sorted(corpus.glob("*.jsonl"))[0]
+                lines = part.read_text().splitlines()
+                record = json.loads(lines[0])
+                record["text"] += f" changed{backend}"
+                lines[0] = json.dumps(record)
+                part.write_text("\n".join(lines) + "\n")
+                t0 = time.perf_counter()
+                kb.add([corpus])
+                update = time.perf_counter() - t0
+                chunks = kb.reader().manifest.counts.chunks
+                kb.close()
+                done = subprocess.run(
+                    [
+                        sys.executable,
+                        "-W",
+                        "ignore",
+                        __file__,
+                        "--reader",
+                        backend,
+                        str(index),
+                        str(work),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                r = json.loads(done.stdout.strip().splitlines()[-1])
+                rec = sum(
+                    len(set(got) & want) for got, want in zip(r["dense"], truth, strict=True)
+                ) / (10 * len(truth))
+                print(
+                    f"{backend:>7} {chunks:>8} {build:>8.1f} {update:>8.2f} {r['open_s']:>7.2f} "
+                    f"{statistics.median(r['hybrid_ms']):>8.2f} {pct(r['hybrid_ms'], 99):>8.2f} "
+                    f"{statistics.median(r['dense_ms']):>8.2f} {pct(r['dense_ms'], 99):>8.2f} "
+                    f"{rec:>8.3f} {r['rss_mb']:>7.0f} {r['server_rss_mb']:>7.0f} "
+                    f"{_disk_mb(index):>8.0f}",
+                    flush=True,
+                )
+            shutil.rmtree(corpus)
+        print(f"load average {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} at end")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
