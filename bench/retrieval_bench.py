@@ -50,6 +50,7 @@ from ragkit.embeddings import make_embedder
 from ragkit.evaluation import evaluate_retrieval, load_dataset
 from ragkit.evaluation.datasets import EvalDataset
 from ragkit.evaluation.runner import RetrievalScores
+from ragkit.index.fsutil import atomic_write_bytes
 from ragkit.kb import KnowledgeBase
 from ragkit.wiring import knowledge_base
 
@@ -102,6 +103,40 @@ def throughput(
             }
         )
     return rows
+
+
+def scifact_subset(data: EvalDataset, queries: int, docs: int, cache: Path) -> EvalDataset:
+    """The first `queries` queries of `data` over a corpus of their judged documents
+    topped up, in corpus order, with unjudged ones to `docs` documents: small enough for
+    the multilingual model to index on 2 cores, the same for every embedder."""
+    picked = data.queries[:queries]
+    judged = {doc for qid, _ in picked for doc in data.qrels[qid]}
+    rows: list[str] = []
+    kept = 0
+    with data.corpus_file.open(encoding="utf-8") as f:
+        lines = f.readlines()
+    for line in lines:
+        if json.loads(line)["_id"] in judged:
+            rows.append(line)
+    for line in lines:
+        if len(rows) >= docs:
+            break
+        if json.loads(line)["_id"] not in judged:
+            rows.append(line)
+            kept += 1
+    body = "".join(rows).encode("utf-8")
+    folder = cache / f"scifact-q{queries}-d{docs}"
+    corpus = folder / "corpus.jsonl"
+    if not corpus.is_file() or corpus.read_bytes() != body:
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(corpus, body)
+    return dataclasses.replace(
+        data,
+        name=f"{data.name}-q{queries}-d{docs}",
+        corpus_file=corpus,
+        queries=picked,
+        qrels={qid: data.qrels[qid] for qid, _ in picked},
+    )
 
 
 def factory(home: Path, **overrides: dict[str, Any]) -> Callable[[Path], KnowledgeBase]:

