@@ -75,7 +75,8 @@ def index(
             from ragkit.embeddings.multilingual import language_hint
 
             reader = kb.reader()
-            texts = (t for _, t in reader.store.iter_chunk_texts(reader.generation))
+            ids = [i for i, _ in reader.store.chunk_ids_and_hashes(reader.generation)[:2000]]
+            texts = [c.text for c in reader.chunks(ids).values()]
             if hint := language_hint(texts, kb.embedder):
                 err.print(f"note: {escape(hint)}")
         if report.by_status("failed"):

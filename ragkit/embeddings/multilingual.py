@@ -199,7 +199,7 @@ def language_hint(texts: Iterable[str], embedder: Embedder, sample: int = 2000) 
         f"{100 * chinese // seen}% of this index's chunks are Chinese, which its embedder "
         f"{embedder.id} does not know (hybrid search ranks Chinese questions by BM25 alone); "
         "for dense Chinese search build the index with embedder.model = 'multilingual' "
-        "(pip install 'ragkit[multilingual]'; about 8x slower to index)"
+        "(pip install 'ragkit[multilingual]'; indexing is slower)"
     )
 
 

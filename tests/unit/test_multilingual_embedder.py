@@ -22,6 +22,7 @@ from ragkit.embeddings.multilingual import (
 from ragkit.embeddings.sentence_transformers import BUNDLED_LANGUAGES
 from ragkit.errors import ModelError
 from ragkit.kb import KnowledgeBase
+from ragkit.options import Models
 
 
 def embedder(max_tokens: int = 256) -> tuple[MultilingualEmbedder, FakeE5Engine]:
@@ -152,7 +153,7 @@ def test_hybrid_uses_dense_for_chinese_only_when_the_embedder_knows_chinese(
     for name, text in CORPUS.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
     spy = spy_type()
-    with KnowledgeBase.open(tmp_path / "ix", embedder=spy) as kb:
+    with KnowledgeBase.open(tmp_path / "ix", models=Models(embedder=spy)) as kb:
         kb.add([tmp_path / n for n in CORPUS])
         hits = kb.search("无锡的园林有什么特点？", k=2, mode="hybrid")
         assert hits
