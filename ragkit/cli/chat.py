@@ -47,7 +47,13 @@ def build_app(settings: Settings, index_name: str | None = None) -> ChatApp:
         settings.chat.mode,
         agent=open_agent,
     )
-    session.kb  # noqa: B018  (opened now: a bad index name or model path fails here, as one line)
+    kb = session.kb  # opened now: a bad index name or model path fails here, as one line
+    if index_name is not None and not kb.exists:
+        # An index asked for by name must exist: chatting on, the screen would show
+        # another index's history under this name.
+        from ragkit.index.peek import require_index
+
+        require_index(kb.path)
     history = HistoryStore(settings.chat.history or settings.index.home / HISTORY_FILE)
     return ChatApp(session, history, restore=settings.chat.restore)
 

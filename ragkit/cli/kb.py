@@ -61,16 +61,23 @@ def index(
     with user_errors(err):
         settings = settings_from(config, loader={"jsonl_text_field": text_field})
         kb = knowledge_base(settings, index_name)
-        with BarProgress.shown(err) as progress:
-            report = kb.add(paths, progress=progress, wait=not no_wait)
-        if not report.files:
+        existed = kb.path.exists()
+        try:
+            with BarProgress.shown(err) as progress:
+                report = kb.add(paths, progress=progress, wait=not no_wait)
+        finally:
+            if not existed:
+                _drop_if_empty(kb.path)
+        if report.files:
+            _print_report(report, kb.path, out)
+        if not any(f.status != "skipped" for f in report.files):
             given = ", ".join(str(p) for p in paths)
+            found = "no supported files" if report.files else "no files"
             err.print(
-                f"error: no files found in {escape(given)}; ragkit reads "
+                f"error: {found} found in {escape(given)}; ragkit reads "
                 ".txt .md .pdf .html .docx .jsonl files"
             )
             raise typer.Exit(1)
-        _print_report(report, kb.path, out)
         if report.chunks_added:
             from ragkit.embeddings.multilingual import language_hint
 
@@ -81,6 +88,22 @@ def index(
                 err.print(f"note: {escape(hint)}")
         if report.by_status("failed"):
             raise typer.Exit(1)
+
+
+def _drop_if_empty(index_dir: Path) -> None:
+    """Remove a folder this run created that holds no index (only the write lock), so a
+    run that indexed nothing leaves nothing behind. Skipped while another writer holds
+    the lock: that writer's index is on its way."""
+    from ragkit.index.lock import LOCK_FILE, IndexBusyError, WriteLock
+
+    try:
+        if not index_dir.is_dir() or [p.name for p in index_dir.iterdir()] != [LOCK_FILE]:
+            return
+        with WriteLock(index_dir, wait=False):
+            (index_dir / LOCK_FILE).unlink()
+        index_dir.rmdir()
+    except (OSError, IndexBusyError):
+        pass  # someone else's now; nothing of ours to remove
 
 
 def _print_report(report: IndexReport, index_dir: Path, out: Console) -> None:

@@ -49,7 +49,8 @@ def serve(
         )
         server = settings.server
         # An empty key would let through any request that sends "Bearer ": treat it as none.
-        api_key = (server.api_key.get_secret_value() if server.api_key else "") or None
+        # (Blank too: HTTP trims the header's spaces, so "  " would be the same hole.)
+        api_key = (server.api_key.get_secret_value().strip() if server.api_key else "") or None
         from apps.web.security import check_bind
 
         check_bind(server.host, api_key)
@@ -108,16 +109,19 @@ def _build(settings: Settings, names: list[str], api_key: str | None) -> FastAPI
             )
         served[model_id] = path
     server = settings.server
-    config = WebConfig(
-        data_dir=server.data_dir,
-        api_key=api_key,
-        max_upload_bytes=server.max_upload_bytes,
-        allowed_types=frozenset("." + t.lower().lstrip(".") for t in server.allowed_types),
-        max_pending_questions=server.max_pending_questions,
-        served_indexes=served,
-        max_collections=server.max_collections,
-        max_documents=server.max_documents,
-    )
+    try:
+        config = WebConfig(
+            data_dir=server.data_dir,
+            api_key=api_key,
+            max_upload_bytes=server.max_upload_bytes,
+            allowed_types=frozenset("." + t.lower().lstrip(".") for t in server.allowed_types),
+            max_pending_questions=server.max_pending_questions,
+            served_indexes=served,
+            max_collections=server.max_collections,
+            max_documents=server.max_documents,
+        )
+    except ValueError as exc:  # a setting WebConfig refuses (they are checked there)
+        raise ConfigError(f"server settings: {exc}") from None
     try:
         return create_app(
             config, lambda path: knowledge_base_at(settings, path, models), models.embedder

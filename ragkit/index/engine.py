@@ -582,6 +582,26 @@ def _generation_number(name: str) -> int | None:
         return None
 
 
+def _check_listing(index_dir: Path, manifest: Manifest) -> None:
+    """A committed manifest lists every file of its generation (the writer lists the whole
+    generation folder), so one that lists fewer, or none, is damaged: otherwise an emptied
+    list would open the files without a single checksum verified."""
+    if manifest.generation == 0:
+        return
+    gen_dir = manifest.gen_dir(index_dir)
+    try:
+        present = {p.relative_to(index_dir).as_posix() for p in gen_dir.rglob("*") if p.is_file()}
+    except OSError:
+        present = set()
+    unlisted = sorted(present - set(manifest.files))
+    if not manifest.files or unlisted:
+        what = f"not {unlisted[0]}" if unlisted else "no files at all"
+        raise IndexCorruptError(
+            f"index {index_dir}: its manifest is damaged (it lists {what} of generation "
+            f"{manifest.generation}); run: ragkit repair --index {index_dir}"
+        )
+
+
 class IndexReader:
     """One generation of an index, opened for searching. Cheap to keep open."""
 
@@ -625,6 +645,7 @@ class IndexReader:
     def _open_generation(
         cls, index_dir: Path, manifest: Manifest, verify: bool, stamp: tuple[int, int]
     ) -> IndexReader:
+        _check_listing(index_dir, manifest)
         for rel, digest in manifest.files.items():
             path = index_dir / rel
             if not path.is_file():

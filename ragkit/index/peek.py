@@ -28,8 +28,24 @@ def require_index(index_dir: Path) -> None:
         )
     raise IndexNotFoundError(
         f"index {index_dir} does not exist; build it first with: "
-        f"ragkit index PATH --index {index_dir}"
+        f"ragkit index PATH --index {index_dir}{_others(index_dir)}"
     )
+
+
+def _others(index_dir: Path) -> str:
+    """ "; the indexes here are: a, b" (the finished indexes beside `index_dir`), or ""."""
+    try:
+        names = sorted(
+            p.name
+            for p in index_dir.parent.iterdir()
+            if p != index_dir and (p / MANIFEST).is_file()
+        )
+    except OSError:
+        return ""
+    if not names:
+        return f" ({index_dir.parent} holds no index yet)"
+    shown = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
+    return f" (the indexes in {index_dir.parent} are: {shown})"
 
 
 @dataclass

@@ -171,7 +171,16 @@ class LlamaCppChatModel:
             kwargs["seed"] = options.seed
         if options.json_schema is not None:
             kwargs["grammar"] = self._grammar(options.json_schema)
-        parts = llama.create_chat_completion(**kwargs)
+        from jinja2 import TemplateError  # llama-cpp-python's own dependency
+
+        try:
+            parts = llama.create_chat_completion(**kwargs)
+        except TemplateError as exc:
+            # The GGUF's own chat template failed or, hostile, was stopped by the sandbox.
+            raise ModelError(
+                f"the chat template inside {self.model_path.name} could not be used "
+                f"({type(exc).__name__}: {exc}); use another GGUF file (llm.model_path)"
+            ) from None
         reason = "stop"
         try:
             for part in parts:

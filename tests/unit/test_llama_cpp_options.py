@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from llama_cpp import LlamaGrammar
 
 from ragkit.llm import GenerationOptions, LlamaCppChatModel, Message
@@ -69,3 +70,28 @@ def test_no_schema_no_constraint() -> None:
     list(model.stream([Message("user", "hi")], GenerationOptions()))
     assert "grammar" not in stub.calls[0] and "response_format" not in stub.calls[0]
     assert not supports_json_schema(object())
+
+
+def test_a_chat_template_the_sandbox_refuses_is_one_clear_error(tmp_path: Path) -> None:
+    """A GGUF whose chat template reaches for Python internals: llama-cpp-python renders
+    it in jinja2's sandbox, which raises SecurityError; ragkit turns it into a ModelError
+    (one line in the CLI) instead of a traceback. The formatter here is llama-cpp-python's
+    own, with the hostile template; only the model weights are left out."""
+    from jinja2.sandbox import SecurityError
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    from ragkit.errors import ModelError
+
+    hostile = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
+    formatter = Jinja2ChatFormatter(template=hostile, eos_token="</s>", bos_token="<s>")
+    with pytest.raises(SecurityError):
+        formatter(messages=[{"role": "user", "content": "hi"}])
+
+    class HostileTemplate:
+        def create_chat_completion(self, **kwargs: Any) -> Any:
+            return formatter(messages=kwargs["messages"])
+
+    model = LlamaCppChatModel(tmp_path / "hostile.gguf")
+    model._llama = HostileTemplate()
+    with pytest.raises(ModelError, match=r"chat template inside hostile\.gguf"):
+        list(model.stream([Message("user", "hi")], GenerationOptions()))

@@ -1,0 +1,93 @@
+"""Command-line faults found by hand, each one line and a non-zero exit, with nothing
+left on disk: indexing only unsupported files, `-k 0`, an index that does not exist
+(named, with the indexes that do), `ragkit chat --index` on a missing index, a blank
+API key on an exposed address, and a manifest whose file list was emptied."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import ragkit.wiring
+from ragkit import HashingEmbedder
+from ragkit.cli import app
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in [k for k in os.environ if k.startswith("RAGKIT_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("RAGKIT_INDEX__HOME", str(tmp_path / "indexes"))
+    monkeypatch.setattr(ragkit.wiring, "embedder", lambda settings: HashingEmbedder())
+    monkeypatch.setattr(ragkit.wiring, "query_embedder", lambda settings: HashingEmbedder())
+    return tmp_path / "indexes"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(args))
+    # A traceback would surface as an exception other than the clean exit.
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def one_error_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "Traceback" not in stderr, stderr
+    return lines[0]
+
+
+def make_index(tmp_path: Path, name: str = "docs") -> None:
+    (tmp_path / "k.txt").write_text("The Ember kettle warranty is seven years.\n")
+    assert run("index", "k.txt", "--index", name)[0] == 0
+
+
+def test_indexing_only_unsupported_files_fails_and_leaves_nothing(home: Path) -> None:
+    Path("only").mkdir()
+    Path("only/notes.xyz").write_text("not a document")
+    code, out, err = run("index", "only", "--index", "fresh")
+    assert code == 1 and "skipped" in out
+    assert "no supported files" in one_error_line(err)
+    assert not (home / "fresh").exists()  # no folder holding only write.lock
+    code, _, _ = run("ls", "--index", "fresh")
+    assert code == 1
+
+
+def test_k_zero_is_refused(tmp_path: Path) -> None:
+    make_index(tmp_path)
+    for command in (["search", "kettle"], ["ask", "kettle?", "--mode", "extractive"]):
+        code, _, err = run(*command, "--index", "docs", "-k", "0")
+        assert code == 1 and " k" in one_error_line(err)
+
+
+def test_unknown_index_names_the_ones_that_exist(tmp_path: Path) -> None:
+    make_index(tmp_path)
+    code, _, err = run("ls", "--index", "nope")
+    line = one_error_line(err)
+    assert code == 1 and "nope does not exist" in line and "are: docs" in line
+
+
+def test_chat_on_a_missing_index_stops_before_the_screen(tmp_path: Path) -> None:
+    make_index(tmp_path)
+    code, _, err = run("chat", "--index", "nope")
+    assert code == 1 and "are: docs" in one_error_line(err)
+
+
+def test_a_blank_api_key_is_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAGKIT_SERVER__API_KEY", "   ")
+    code, _, err = run("serve", "--host", "0.0.0.0", "--port", "1")
+    assert code == 1 and "without an API key" in one_error_line(err)
+
+
+def test_an_emptied_manifest_file_list_is_one_line(tmp_path: Path, home: Path) -> None:
+    make_index(tmp_path)
+    path = home / "docs" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["files"] = {}
+    path.write_text(json.dumps(manifest))
+    code, _, err = run("search", "kettle", "--index", "docs")
+    assert code == 1 and "manifest is damaged" in one_error_line(err)
