@@ -501,7 +501,7 @@ def info(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
 
 @app.command()
 def verify(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
-    """Check an index for damage: file checksums, SQLite's quick_check, every chunk's text."""
+    """Check an index for damage: file checksums, SQLite's integrity_check, chunk texts."""
     from ragkit.index.engine import IndexReader
     from ragkit.wiring import index_path
 
@@ -530,7 +530,7 @@ def verify(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
             raise typer.Exit(1)
         out.print(
             f"index {escape(str(path))}: ok ({docs} documents, {chunks} chunks; file "
-            "checksums, SQLite quick_check and chunk text checksums all pass)"
+            "checksums, SQLite integrity_check and chunk text checksums all pass)"
         )
 
 

@@ -689,11 +689,11 @@ class IndexReader:
 
     def verify_store(self) -> list[str]:
         """What is wrong with the store, as lines (empty: nothing found): SQLite's own
-        `quick_check` and every visible chunk's text against its checksum. Reads the
+        `integrity_check` and every visible chunk's text against its checksum. Reads the
         whole store, so it is a command of its own, not part of every open."""
         try:
             problems = []
-            check = self.store.quick_check()
+            check = self.store.integrity_check()
             if check != "ok":
                 problems.append(f"{self.index_dir / STORE}: {check}")
             bad = self.store.damaged_chunks(self.generation)

@@ -10,7 +10,7 @@ re-embedded and FAISS can be rebuilt without the model.
 
 Verification: every chunk row carries the sha256 of its text, and chunks read for a
 search are checked against it, so an edited or damaged byte of stored text is reported
-(never served); `verify` adds SQLite's own `quick_check` and checks every chunk. Every
+(never served); `verify` adds SQLite's own `integrity_check` and checks every chunk. Every
 SQLite error becomes one `RagkitError` line that says what happened and what to do
 (`store_error`). Source paths whose bytes are not UTF-8 (SQLite text must be) are
 stored with those bytes escaped as `\\xHH`, and the exact bytes kept in the
@@ -432,6 +432,12 @@ class Store:
     def quick_check(self) -> str:
         """SQLite's own consistency check: 'ok' or a description of the damage."""
         return "; ".join(str(r[0]) for r in self.conn.execute("PRAGMA quick_check"))
+
+    def integrity_check(self, limit: int = 20) -> str:
+        """SQLite's full check (`quick_check` plus every index against its table):
+        'ok' or the first `limit` problems found."""
+        rows = self.conn.execute(f"PRAGMA integrity_check({int(limit)})")
+        return "; ".join(str(r[0]) for r in rows)
 
     def damaged_chunks(self, gen: int, limit: int = 20) -> list[int]:
         """Ids of visible chunks whose text no longer matches its stored checksum (the

@@ -414,3 +414,41 @@ def test_resident_id_in_any_width_is_found(written: Callable[[str], str]) -> Non
     text = f"身份证号：{shown}，请核对。"
     found = PiiScanner().scan(text)
     assert [(f.label, text[f.start : f.end]) for f in found] == [("ID_NUMBER", shown)]
+
+
+def test_pdf_page_cap(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=12)
+    for n in range(5):
+        pdf.add_page()
+        pdf.text(20, 30, f"Page {n + 1} about glaciers.")
+    path = tmp_path / "five.pdf"
+    path.write_bytes(bytes(pdf.output()))
+    with pytest.raises(LoaderError, match="PDF has 5 pages, over the limit of 4"):
+        load_file(path, LoaderOptions(max_pdf_pages=4))
+    assert len(load_file(path, OPTIONS)[0].pages) == 5
+
+
+def test_damaged_index_page_found_by_verify(tmp_path: Path) -> None:
+    _write(tmp_path / "d" / "a.txt", "The kettle warranty lasts eighteen months.")
+    _kb(tmp_path / "ix").add([tmp_path / "d"])
+    store = tmp_path / "ix" / STORE
+    conn = sqlite3.connect(store)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    (root,) = conn.execute(
+        "SELECT rootpage FROM sqlite_master WHERE name = 'files_source'"
+    ).fetchone()
+    (page,) = conn.execute("PRAGMA page_size").fetchone()
+    conn.close()
+    # Cells sit at the end of a b-tree page: trash the index's entries, not the table's.
+    with open(store, "r+b") as fh:
+        fh.seek(root * page - 48)
+        fh.write(b"\xa5" * 48)
+    reader = IndexReader.open(tmp_path / "ix")
+    try:
+        problems = reader.verify_store()
+    finally:
+        reader.close()
+    assert problems and "store.sqlite" in problems[0], problems
