@@ -48,8 +48,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from ragkit.config import load_settings
 from ragkit.embeddings import make_embedder
 from ragkit.evaluation import evaluate_retrieval, load_dataset
-from ragkit.evaluation.datasets import EvalDataset
-from ragkit.evaluation.runner import RetrievalScores
+from ragkit.evaluation.datasets import EvalDataset, slug
+from ragkit.evaluation.runner import RetrievalScores, prepare_index
 from ragkit.index.fsutil import atomic_write_bytes
 from ragkit.kb import KnowledgeBase
 from ragkit.wiring import knowledge_base
@@ -105,10 +105,11 @@ def throughput(
     return rows
 
 
-def scifact_subset(data: EvalDataset, queries: int, docs: int, cache: Path) -> EvalDataset:
+def subset(data: EvalDataset, queries: int, docs: int, cache: Path) -> EvalDataset:
     """The first `queries` queries of `data` over a corpus of their judged documents
     topped up, in corpus order, with unjudged ones to `docs` documents: small enough for
-    the multilingual model to index on 2 cores, the same for every embedder."""
+    the multilingual model to index on a loaded 2-core machine, the same for every
+    embedder. A smaller corpus has fewer distractors, so compare rows of one subset only."""
     picked = data.queries[:queries]
     judged = {doc for qid, _ in picked for doc in data.qrels[qid]}
     rows: list[str] = []
@@ -125,7 +126,7 @@ def scifact_subset(data: EvalDataset, queries: int, docs: int, cache: Path) -> E
             rows.append(line)
             kept += 1
     body = "".join(rows).encode("utf-8")
-    folder = cache / f"scifact-q{queries}-d{docs}"
+    folder = cache / f"{slug(data.name)}-q{queries}-d{docs}"
     corpus = folder / "corpus.jsonl"
     if not corpus.is_file() or corpus.read_bytes() != body:
         folder.mkdir(parents=True, exist_ok=True)
@@ -202,6 +203,161 @@ def quality(args: argparse.Namespace) -> list[dict[str, Any]]:
     return rows
 
 
+def embedders(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Each embedder of `--embedders` side by side on the same subsets of CMRC 2018 dev
+    and SciFact: dense and ragkit hybrid (BM25 once, beside them), plus what indexing the
+    subset end to end took (wall time, passages/s, load average) when this run built it."""
+    home = args.home.resolve()
+    cache = home / ".eval"
+    rows: list[dict[str, Any]] = []
+    sets = [
+        (
+            "CMRC 2018 dev",
+            load_dataset(f"squad:{args.cmrc}", cache_dir=cache),
+            args.cmrc_queries,
+            args.cmrc_docs,
+        ),
+        (
+            "SciFact test",
+            load_dataset(f"beir:{args.scifact}", cache_dir=cache),
+            args.scifact_queries,
+            args.scifact_docs,
+        ),
+    ]
+    say = lambda msg: print(f"  {msg}", file=sys.stderr, flush=True)  # noqa: E731
+    for name, full, queries, docs in sets:
+        data = subset(full, queries, docs, cache) if queries else full
+        label = f"{name} q{len(data.queries)}" + (f" d{docs}" if queries else "")
+        for model in args.embedders.split(","):
+            make = factory(home, embedder={"model": model})
+            load_before = os.getloadavg()[0]
+            prepared = prepare_index(data, make, cache, say)
+            report = prepared.report
+            prepared.kb.close()
+            passages = sum(1 for _ in data.corpus_file.open(encoding="utf-8"))
+            built = None
+            if not prepared.reused:
+                built = {
+                    "passages": passages,
+                    "chunks": report.chunks_added,
+                    "seconds": round(report.seconds, 1),
+                    "passages_per_s": round(passages / max(report.seconds, 1e-9), 2),
+                    "load_avg": round((load_before + os.getloadavg()[0]) / 2, 1),
+                }
+            modes = ["bm25", "dense", "hybrid"] if model == args.embedders.split(",")[0] else []
+            modes = modes or ["dense", "hybrid"]
+            load_before = os.getloadavg()[0]
+            results = evaluate_retrieval(data, make, cache, modes, progress=say)
+            load = round((load_before + os.getloadavg()[0]) / 2, 1)
+            for r in results:
+                rows.append(
+                    {
+                        "set": label,
+                        "embedder": "-" if r.mode == "bm25" else model,
+                        "variant": r.mode,
+                        **dataclasses.asdict(r),
+                        "ms_per_query": round(1000 / r.qps, 1),
+                        "load_avg": load,
+                        "indexing": built,
+                    }
+                )
+    return rows
+
+
+def speed(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Chunks/s and question latency per embedder on the same texts, measured side by
+    side: `--speed-chunks` ragkit chunks (default chunker) of CMRC passages and of SciFact
+    documents, embedded `--rounds` times alternating embedders (best round counts), and
+    the median `embed_query` time over CMRC questions."""
+    from ragkit.chunking import Chunker, ChunkerParams
+
+    cache = args.home.resolve() / ".eval"
+    cmrc = load_dataset(f"squad:{args.cmrc}", cache_dir=cache)
+    splitter = Chunker(ChunkerParams())._splitter
+    texts = {
+        "CMRC": _chunks(cmrc.corpus_file, splitter, args.speed_chunks),
+        "SciFact": _chunks(args.scifact / "corpus.jsonl", splitter, args.speed_chunks),
+    }
+    questions = [q for _, q in cmrc.queries[: args.speed_chunks]]
+    models = {m: make_embedder(m, args.batch, args.models_dir) for m in args.embedders.split(",")}
+    for e in models.values():
+        e.embed(texts["CMRC"][:2])  # load (and build) outside the timed rounds
+    best: dict[tuple[str, str], float] = {}
+    latency: dict[str, float] = {}
+    load: list[float] = []
+    for _ in range(args.rounds):
+        for model, e in models.items():
+            for name, chunks in texts.items():
+                load.append(os.getloadavg()[0])
+                started = time.perf_counter()
+                e.embed(chunks)
+                rate = len(chunks) / (time.perf_counter() - started)
+                best[model, name] = max(best.get((model, name), 0.0), rate)
+            times = []
+            for q in questions:
+                started = time.perf_counter()
+                e.embed_query(q)
+                times.append(time.perf_counter() - started)
+            latency[model] = min(latency.get(model, 1e9), float(np.median(times)))
+    base = next(iter(models))
+    return [
+        {
+            "embedder": model,
+            **{f"{name}_chunks_per_s": round(best[model, name], 2) for name in texts},
+            **{
+                f"{name}_vs_{base}": round(best[model, name] / best[base, name], 3)
+                for name in texts
+            },
+            "query_ms_median": round(1000 * latency[model], 1),
+            "load_avg": round(sum(load) / len(load), 1),
+            "chunks": args.speed_chunks,
+        }
+        for model in models
+    ]
+
+
+def _chunks(corpus: Path, splitter: Any, limit: int) -> list[str]:
+    out: list[str] = []
+    with corpus.open(encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            out += splitter.split_text(f"{row.get('title', '')}\n{row['text']}".strip())
+            if len(out) >= limit:
+                return out[:limit]
+    return out
+
+
+def print_speed(rows: list[dict[str, Any]]) -> None:
+    print("\nEmbedder speed, side by side (best round; median question latency):")
+    for r in rows:
+        print(
+            f"{r['embedder']:14} CMRC {r['CMRC_chunks_per_s']:7.2f} chunks/s, SciFact "
+            f"{r['SciFact_chunks_per_s']:7.2f} chunks/s, question {r['query_ms_median']:7.1f} ms "
+            f"({r['chunks']} chunks each, load {r['load_avg']})"
+        )
+
+
+def print_embedders(rows: list[dict[str, Any]]) -> None:
+    print("\nEmbedders side by side (ms/query: search incl. question embedding):")
+    print(
+        f"{'set':26} {'embedder':14} {'mode':7} {'nDCG@10':>8} {'R@1':>6} {'R@5':>6} "
+        f"{'ms/q':>7} {'load':>5}  indexing"
+    )
+    for r in rows:
+        built = r["indexing"]
+        index = (
+            f"{built['passages']} passages ({built['chunks']} chunks) in {built['seconds']} s, "
+            f"{built['passages_per_s']} passages/s, load {built['load_avg']}"
+            if built and r["variant"] != "bm25"
+            else ""
+        )
+        print(
+            f"{r['set']:26} {r['embedder']:14} {r['variant']:7} {r['ndcg_10']:8.4f} "
+            f"{r['recall_1']:6.4f} {r['recall_5']:6.4f} {r['ms_per_query']:7.1f} "
+            f"{r['load_avg']:5.1f}  {index}"
+        )
+
+
 def print_throughput(rows: list[dict[str, Any]], docs: int) -> None:
     print(f"\nEmbedding throughput, {docs} SciFact documents (best round):")
     print(f"{'embedder':40} {'docs/s':>8} {'vs ST':>6} {'cos min':>8} {'cos mean':>8}")
@@ -225,7 +381,17 @@ def print_quality(rows: list[dict[str, Any]]) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--only", choices=["throughput", "quality"])
+    p.add_argument("--only", choices=["throughput", "quality", "embedders", "speed"])
+    p.add_argument("--speed-chunks", type=int, default=24, help="texts per set for --only speed")
+    p.add_argument(
+        "--embedders",
+        default="bundled-int8,multilingual",
+        help="embedder.model values compared by --only embedders (the first also gives BM25)",
+    )
+    p.add_argument("--cmrc-queries", type=int, default=300, help="0: all, full corpus")
+    p.add_argument("--cmrc-docs", type=int, default=200, help="passages in the CMRC subset")
+    p.add_argument("--scifact-queries", type=int, default=50, help="0: all, full corpus")
+    p.add_argument("--scifact-docs", type=int, default=150, help="documents in the subset")
     p.add_argument("--scifact", type=Path, default=DATA / "scifact")
     p.add_argument("--cmrc", type=Path, default=DATA / "cmrc2018" / "cmrc2018_dev.json")
     p.add_argument("--home", type=Path, default=Path("indexes"), help="index home for caches")
@@ -249,6 +415,14 @@ def main() -> None:
         out["quality"] = quality(args)
         if not args.json:
             print_quality(out["quality"])
+    if args.only in (None, "speed"):
+        out["speed"] = speed(args)
+        if not args.json:
+            print_speed(out["speed"])
+    if args.only in (None, "embedders"):
+        out["embedders"] = embedders(args)
+        if not args.json:
+            print_embedders(out["embedders"])
     if args.json:
         print(json.dumps(out, indent=2))
 
