@@ -79,6 +79,42 @@ def _norm(text: str) -> str:
     return re.sub(r"(?<=\d)[, ](?=\d{3}\b)", "", text)
 
 
+def absent_facts(
+    text: str, hay: str, hay_chars: set[str] | None = None, *, chinese: bool = True
+) -> tuple[str, ...]:
+    """The numbers, dates and capitalised names of `text` (and with `chinese`, its
+    Chinese characters outside `_CJK_COMMON`) that `hay` (normalised with `_norm`) does
+    not contain. The first word of a sentence is not taken for a name."""
+    norm = _norm(text)
+    missing: list[str] = []
+    for m in _NUMBER.finditer(norm):
+        number = m.group().rstrip(".,:/-")
+        if not re.search(rf"(?<!\d){re.escape(number)}(?!\d)", hay):
+            missing.append(number)
+    for m in _CN_NUMBER.finditer(norm):
+        if m.group() not in hay:
+            missing.append(m.group())
+    plain = unicodedata.normalize("NFKC", text)
+    for m in _NAME.finditer(plain):
+        word = re.sub(r"['’]s$", "", m.group()).lower()
+        before = plain[: m.start()].rstrip()
+        if not before or before[-1] in '.!?:;。！？"“(' or len(word) < 2:
+            continue  # a sentence's first word is capitalised anyway
+        if not re.search(rf"(?<!\w){re.escape(word)}", hay):
+            missing.append(m.group())
+    if chinese:
+        chars = hay_chars if hay_chars is not None else set(hay)
+        missing += [c for c in _CJK.findall(norm) if c not in chars and c not in _CJK_COMMON]
+    return tuple(dict.fromkeys(missing))
+
+
+def missing_anchors(question: str, texts: Sequence[str]) -> tuple[str, ...]:
+    """The names and numbers of `question` that none of `texts` (the retrieved chunks)
+    mentions: documents that never name what is asked about cannot answer it ("What is
+    the capital of Australia?" over documents without "Australia")."""
+    return absent_facts(question, _norm("\n".join(texts)), chinese=False)
+
+
 def cut_scaffolding(text: str) -> tuple[str, bool]:
     """`text` up to the first echoed piece of prompt scaffolding, and whether one was
     found (the answer must end there)."""
@@ -190,25 +226,7 @@ class AnswerChecker:
     def missing_facts(self, sentence: str) -> tuple[str, ...]:
         """Numbers, dates, names and (Chinese) content characters of `sentence` that
         appear in no source and not in the question."""
-        text = _norm(sentence)
-        missing: list[str] = []
-        for m in _NUMBER.finditer(text):
-            number = m.group().rstrip(".,:/-")
-            if not re.search(rf"(?<!\d){re.escape(number)}(?!\d)", self._hay):
-                missing.append(number)
-        for m in _CN_NUMBER.finditer(text):
-            if m.group() not in self._hay:
-                missing.append(m.group())
-        plain = unicodedata.normalize("NFKC", sentence)
-        for m in _NAME.finditer(plain):
-            word = re.sub(r"['’]s$", "", m.group()).lower()
-            if m.start() == 0 or len(word) < 2:
-                continue  # a sentence's first word is capitalised anyway
-            if not re.search(rf"(?<!\w){re.escape(word)}", self._hay):
-                missing.append(m.group())
-        rare = [ch for ch in _CJK.findall(text) if ch not in self._hay_chars]
-        missing += [ch for ch in rare if ch not in _CJK_COMMON]
-        return tuple(dict.fromkeys(missing))
+        return absent_facts(sentence, self._hay, self._hay_chars)
 
     def align(
         self, sentence: str, prefer: Sequence[int] = ()

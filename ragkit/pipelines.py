@@ -16,13 +16,14 @@ message first (the oldest go first); passages fill the rest best first, and the 
 that does not fit is shortened if enough room is left, else dropped with all after it.
 A question that cannot fit even alone is a `PromptTooLongError`.
 
-Grounding: when nothing was retrieved, or no retrieved sentence covers a fifth of the
-question's terms (weighted by rarity; `ragkit.grounding.relevance`), the answer is "I
-cannot find the answer in the documents" without asking the model (it would only
-guess), and no sources are listed. Content filtering is the guard's (ragkit.guard): a
-`GuardSession` passed in filters the checked stream before any piece reaches the
-caller; the caller has already checked the question and the hits. Leaves out the
-scanners themselves and the retrieval.
+Grounding: when nothing was retrieved, when no retrieved sentence covers a fifth of the
+question's terms (weighted by rarity; `ragkit.grounding.relevance`), or when a name or
+number of the question appears in none of the passages' chunks
+(`ragkit.checking.missing_anchors`), the answer is "I cannot find the answer in the
+documents" without asking the model (it would only guess), and no sources are listed.
+Content filtering is the guard's (ragkit.guard): a `GuardSession` passed in filters the
+checked stream before any piece reaches the caller; the caller has already checked the
+question and the hits. Leaves out the scanners themselves and the retrieval.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from ragkit.analysis import Analyzer
-from ragkit.checking import STOP_SEQUENCES, AnswerChecker
+from ragkit.checking import STOP_SEQUENCES, AnswerChecker, missing_anchors
 from ragkit.citations import CITE, DocumentLookup, cite, cited_numbers, clean_citations
 from ragkit.errors import EmptyQueryError, PromptTooLongError
 from ragkit.evidence import Passage, select_passages
@@ -415,7 +416,11 @@ def prepare_answer(
     )
     judged = question if judged_question is None else judged_question
     given = [p.hit.chunk.text for p in prompt.passages]
-    if not prompt.sources or relevance(judged, given, scorer) < MIN_RELEVANCE:
+    if (
+        not prompt.sources
+        or relevance(judged, given, scorer) < MIN_RELEVANCE
+        or missing_anchors(judged, given)
+    ):
         canned = not_found_text(question)
         return AnswerParts(
             prompt,

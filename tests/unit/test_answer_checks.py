@@ -161,3 +161,17 @@ def test_not_found_answers_list_no_sources(tmp_path: Path) -> None:
     kb.add([docs])
     answer = kb.ask("What colour is the Ember kettle?", k=2)
     assert answer.not_found and answer.sources == () and answer.citations == ()
+
+
+def test_a_question_about_something_no_document_names_is_not_found(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "history.txt").write_text("Tea was sold in the provincial capital, Saltmere.")
+    model = ScriptedChatModel(["The capital is Saltmere [1]."])
+    kb = KnowledgeBase.open(
+        tmp_path / "ix", models=Models(embedder=HashingEmbedder(), chat_model=model)
+    )
+    kb.add([docs])
+    answer = kb.ask("What is the capital of Australia?", k=2)
+    assert answer.not_found and answer.sources == () and model.prompts == []
+    assert not kb.ask("What is the provincial capital?", k=2).not_found
