@@ -16,6 +16,14 @@ size on disk. Timings on a shared machine are only comparable within one run: co
 the ratios, and note the load average printed with them.
 
     python bench/milvus_bench.py --sizes 100000 [--queries 200]
+
+With `--quality`, instead: retrieval quality (nDCG@10, Recall@1/10) per mode on CMRC 2018
+dev (and SciFact with `--scifact`) through `ragkit.evaluation`, the same data indexed
+once per backend with the configured embedder. Dense results should agree to rounding;
+BM25 differs by design: Milvus's BM25 function tokenizes with jieba (no stemming, its
+own stop handling) where the local index uses ragkit's analyzer.
+
+    python bench/milvus_bench.py --quality [--scifact]
 """
 
 from __future__ import annotations
@@ -119,6 +127,39 @@ def _disk_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
 
 
+def quality(args: argparse.Namespace) -> None:
+    from ragkit.config import load_settings
+    from ragkit.evaluation import evaluate_retrieval, load_dataset
+    from ragkit.wiring import knowledge_base
+
+    data_dir = Path(__file__).resolve().parents[2] / "shared" / "data"
+    home = args.home.resolve()
+    cache = home / ".eval"
+    sets = [("CMRC 2018 dev", f"squad:{data_dir / 'cmrc2018' / 'cmrc2018_dev.json'}")]
+    if args.scifact:
+        sets.append(("SciFact test", f"beir:{data_dir / 'scifact'}"))
+    print(f"{'set':<14} {'mode':<7} {'backend':<7} {'nDCG@10':>8} {'R@1':>6} {'R@10':>6}")
+    for label, spec in sets:
+        data = load_dataset(spec, cache_dir=cache)
+        for backend in BACKENDS:
+            settings = load_settings(overrides={"index": {"home": str(home), "backend": backend}})
+            rows = evaluate_retrieval(
+                data,
+                lambda path, s=settings: knowledge_base(s, str(path), with_llm=False),
+                cache,
+                ["bm25", "dense", "hybrid"],
+                progress=lambda msg, tag=f"{label}/{backend}": print(
+                    f"  [{tag}] {msg}", file=sys.stderr
+                ),
+            )
+            for r in rows:
+                print(
+                    f"{label:<14} {r.mode:<7} {backend:<7} {r.ndcg_10:>8.3f} "
+                    f"{r.recall_1:>6.3f} {r.recall_10:>6.3f}",
+                    flush=True,
+                )
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--reader":
         reader_job(sys.argv[2], sys.argv[3], sys.argv[4])
@@ -127,7 +168,13 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     parser.add_argument("--seed-index", type=Path, default=None)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--quality", action="store_true")
+    parser.add_argument("--scifact", action="store_true", help="with --quality: SciFact too")
+    parser.add_argument("--home", type=Path, default=Path("indexes"), help="index cache home")
     args = parser.parse_args()
+    if args.quality:
+        quality(args)
+        return
     rng = np.random.default_rng(11)
     if args.seed_index is not None:
         base = seed_vectors(args.seed_index)

@@ -266,9 +266,9 @@ _CHILD = textwrap.dedent(
             engine.write_manifest = die
         else:
             client = kb.backend.client()
-            upsert = client.upsert
-            client.upsert = lambda name, rows, **kw: (
-                die() if name.endswith("_meta") else upsert(name, rows, **kw)
+            insert = client.insert
+            client.insert = lambda name, rows, **kw: (
+                die() if rows[0].get("key", "").startswith("state:") else insert(name, rows, **kw)
             )
         kb.add([Path(sys.argv[5])])
     hits = kb.search("Ember kettle warranty", k=5, mode="bm25")
