@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -72,8 +73,14 @@ from ragkit.index.fsutil import sha256_file
 from ragkit.index.lock import WriteLock
 from ragkit.index.manifest import ChunkerInfo, Counts, EmbedderInfo, Manifest, now_iso
 from ragkit.index.progress import IndexProgress, NoProgress
-from ragkit.index.store import FileState, document_hash, text_hash
-from ragkit.loaders import LoaderOptions, iter_files, load_file
+from ragkit.index.store import (
+    FileState,
+    document_hash,
+    storable_document,
+    storable_text,
+    text_hash,
+)
+from ragkit.loaders import BoundedLoader, LoaderOptions, WalkProblem, check_file, walk
 from ragkit.types import Chunk, Document, DocumentInfo, FileOutcome, IndexReport, StoredChunk
 
 if TYPE_CHECKING:
@@ -886,23 +893,30 @@ class MilvusWriter:
         files: list[Path] = []
         walked: list[Path] = []
         for raw in paths:
-            try:
-                files.extend(iter_files([raw]))
-                if raw.is_dir():
-                    walked.append(raw.resolve())
-            except LoaderError as exc:
-                outcomes.append(FileOutcome(str(raw), "failed", exc.reason))
-                prog.file_done(outcomes[-1])
-        prog.files_found(len(files))
+            # An entry that yields no file (unreadable sub-folder, link loop, FIFO) is
+            # one line of the report; the walk goes on past it.
+            for item in walk([raw]):
+                if isinstance(item, WalkProblem):
+                    shown = storable_text(os.path.abspath(item.path))
+                    outcomes.append(FileOutcome(shown, item.status, item.reason))
+                    prog.file_done(outcomes[-1])
+                else:
+                    files.append(item)
+            if raw.is_dir():
+                walked.append(raw.resolve())
+        prog.files_found(len(files) + len(outcomes))
         seen: set[str] = set()
-        for path in files:
-            source = str(path.resolve())
-            if source in seen:
-                continue
-            seen.add(source)
-            outcome = self._ingest_file(path, source, known.get(source), base.generation, plan)
-            outcomes.append(outcome)
-            prog.file_done(outcome)
+        with BoundedLoader(self.loader_options) as loader:
+            for path in files:
+                source = storable_text(str(path.resolve()))
+                if source in seen:
+                    continue
+                seen.add(source)
+                outcome = self._ingest_file(
+                    path, source, known.get(source), base.generation, plan, loader
+                )
+                outcomes.append(outcome)
+                prog.file_done(outcome)
         for source in known:
             if source in seen or Path(source).exists():
                 continue
@@ -919,11 +933,15 @@ class MilvusWriter:
         known: dict[str, Any] | None,
         gen: int,
         plan: _Plan,
+        loader: BoundedLoader,
     ) -> FileOutcome:
         try:
-            st = path.stat()
-        except OSError as exc:
-            return FileOutcome(source, "failed", f"cannot read: {exc.strerror}")
+            # Checked before any byte is read or hashed: a FIFO or device is skipped.
+            st = check_file(path, self.loader_options)
+        except UnsupportedFileError as exc:
+            return FileOutcome(source, "skipped", exc.reason)
+        except LoaderError as exc:
+            return FileOutcome(source, "failed", exc.reason)
         if known is not None and (known["size"], known["mtime_ns"]) == (
             st.st_size,
             st.st_mtime_ns,
@@ -936,7 +954,7 @@ class MilvusWriter:
         if known is not None and known["sha256"] == digest:
             return FileOutcome(source, "unchanged")
         try:
-            docs = load_file(path, self.loader_options)
+            docs = [storable_document(d) for d in loader.load(path)]
         except UnsupportedFileError as exc:
             return FileOutcome(source, "skipped", exc.reason)
         except LoaderError as exc:
