@@ -77,16 +77,11 @@ def _bar(err: Console, show: bool) -> Progress:
 
 
 def _read(path: Path, settings: Settings) -> str:
-    from ragkit.loaders import LoaderOptions, load_file
+    from ragkit.loaders import LoaderOptions, load_file_bounded
 
-    loader = settings.loader
-    options = LoaderOptions(
-        jsonl_text_field=loader.jsonl_text_field,
-        jsonl_title_field=loader.jsonl_title_field,
-        jsonl_id_field=loader.jsonl_id_field,
-        max_file_bytes=loader.max_file_bytes,
-    )
-    text = "\n\n".join(doc.text for doc in load_file(path, options)).strip()
+    # The file is untrusted like any other: parsed under the loader's limits.
+    options = LoaderOptions(**settings.loader.model_dump())
+    text = "\n\n".join(doc.text for doc in load_file_bounded(path, options)).strip()
     if not text:
         raise RagkitError(f"{path}: no text found in the file; nothing to do")
     return text
