@@ -120,7 +120,7 @@ class MilvusTarget:
     started in this process) or `http(s)://host:port` (a server or cluster); `collection`
     prefixes its collections. Secrets are `SecretStr`: their repr shows no value."""
 
-    uri: str
+    uri: str = field(repr=False)  # may hold user:password; `display_uri` shows it without
     collection: str
     token: SecretStr | None = None
     user: str = ""

@@ -532,3 +532,29 @@ def test_migrate_copies_without_embedding(tmp_path: Path, corpus: Path) -> None:
         assert kb.documents() == docs
         assert {f.status for f in kb.add([corpus]).files} == {"unchanged"}
         assert embedder.embedded == ["teapot kettle"]  # the query only
+
+
+def test_missing_pymilvus_is_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from ragkit.errors import ConfigError
+
+    monkeypatch.setitem(sys.modules, "pymilvus", None)  # as if not installed
+    with _open("milvus", tmp_path / "ix") as kb:
+        with pytest.raises(ConfigError, match=r"pymilvus is not installed; run: pip install"):
+            kb.add([tmp_path])
+
+
+def test_secrets_never_shown() -> None:
+    from pydantic import SecretStr
+
+    target = MilvusTarget(
+        "https://admin:hunter2@milvus.example:19530",
+        "ragkit_x",
+        token=SecretStr("tok-secret"),
+        password=SecretStr("pw-secret"),
+    )
+    shown = repr(target) + target.label + target.display_uri
+    assert "tok-secret" not in shown and "pw-secret" not in shown
+    assert "hunter2" not in shown and "admin" not in target.display_uri
+    assert target.display_uri == "https://milvus.example:19530"
