@@ -594,11 +594,23 @@ def _check_listing(index_dir: Path, manifest: Manifest) -> None:
     except OSError:
         present = set()
     unlisted = sorted(present - set(manifest.files))
-    if not manifest.files or unlisted:
-        what = f"not {unlisted[0]}" if unlisted else "no files at all"
+    # Every listed file lies in the generation's folder: a manifest whose generation
+    # number changed lists another generation's files (and FAISS would fail on a folder
+    # that is not there with a message of its own).
+    prefix = gen_dir.relative_to(index_dir).as_posix() + "/"
+    foreign = sorted(rel for rel in manifest.files if not rel.startswith(prefix))
+    if not manifest.files or unlisted or foreign or not present:
+        if foreign:
+            what = f"{foreign[0]}, which is not in generation {manifest.generation}"
+        elif unlisted:
+            what = f"not {unlisted[0]} of generation {manifest.generation}"
+        elif not present:
+            what = f"generation {manifest.generation}, whose folder is missing"
+        else:
+            what = f"no files at all of generation {manifest.generation}"
         raise IndexCorruptError(
-            f"index {index_dir}: its manifest is damaged (it lists {what} of generation "
-            f"{manifest.generation}); run: ragkit repair --index {index_dir}"
+            f"index {index_dir}: its manifest is damaged (it lists {what}); "
+            f"run: ragkit repair --index {index_dir}"
         )
 
 

@@ -41,3 +41,15 @@ def test_a_manifest_listing_fewer_files_is_damaged(tmp_path: Path, keep: int) ->
     assert kb.repair() > 0  # the repair the message names brings it back
     reopened = KnowledgeBase.open(folder, models=Models(embedder=HashingEmbedder()))
     assert reopened.search("kettle warranty")
+
+
+def test_a_changed_generation_number_is_damaged_not_a_faiss_error(tmp_path: Path) -> None:
+    folder = _index(tmp_path)
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["generation"] += 7
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    kb = KnowledgeBase.open(folder, models=Models(embedder=HashingEmbedder()))
+    with pytest.raises(IndexCorruptError, match=r"manifest is damaged") as caught:
+        kb.search("kettle warranty")
+    assert "faiss" not in str(caught.value).lower()
