@@ -49,6 +49,7 @@ from apps.web.errors import HAS_TEXT, SSE_EVENT, ApiError, error_body, error_res
 from apps.web.state import sse, web_state
 from ragkit import Message
 from ragkit.pipelines import Usage
+from ragkit.prompts import PromptTemplates
 
 MAX_MESSAGES = 200
 """Messages one request may carry (older turns beyond the prompt's room are dropped anyway)."""
@@ -152,11 +153,22 @@ def _text(message: ChatMessage) -> str:
     return content or ""
 
 
-# ragkit's own answer prompt (ragkit/prompts/answer_user.txt): the question, the sources,
-# the question again.
-_PACKED = re.compile(
-    r"\AQuestion: (?P<q>.+?)\n\nSources:\n.*<source id=.*\n\nQuestion: (?P=q)\s*\Z", re.S
-)
+def packed_prompt() -> re.Pattern[str]:
+    """ragkit's own answer prompt (ragkit/prompts/answer_user.txt, its sources written
+    with source.txt) as a pattern, read from the templates so that it follows them:
+    `$question` is captured, `$sources` must start as source [1] does."""
+    templates = PromptTemplates()
+    first = templates.render("source", number="1", text="", location="").strip()
+    parts = re.split(r"(\$\{?question\}?|\$\{?sources\}?)", templates.source("answer_user"))
+    pattern: list[str] = []
+    for part in parts:
+        if part.strip("${}") == "question":
+            pattern.append("(?P=q)" if "(?P<q>" in "".join(pattern) else "(?P<q>.+?)")
+        elif part.strip("${}") == "sources":
+            pattern.append(re.escape(first) + ".*?")
+        else:
+            pattern.append(re.escape(part.strip()) if part.strip() else r"\s*")
+    return re.compile(r"\A\s*" + r"\s*".join(p for p in pattern if p != r"\s*") + r"\s*\Z", re.S)
 
 
 @dataclass(frozen=True)
@@ -186,7 +198,7 @@ def conversation(messages: list[ChatMessage]) -> Conversation:
     if last is None:
         raise ApiError(400, "messages holds no user message with text to answer", param="messages")
     system = [t for m, t in zip(messages, texts, strict=True) if m.role in ("system", "developer")]
-    packed = _PACKED.match(texts[last])
+    packed = packed_prompt().match(texts[last])
     if packed is not None:
         # The client searched its own documents; its prompt goes to the model as it is.
         given = [
