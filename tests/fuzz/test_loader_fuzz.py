@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import io
 import os
-import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import hostile_corpus
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -29,9 +29,6 @@ from hypothesis import strategies as st
 from ragkit.errors import LoaderError
 from ragkit.loaders import LoaderOptions, load_file
 from ragkit.types import Document
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "integration"))
-import hostile_corpus
 
 EXAMPLES = int(os.environ.get("RAGKIT_FUZZ_EXAMPLES", "25"))
 # Small caps, so a mutation that multiplies content fails fast instead of running long.

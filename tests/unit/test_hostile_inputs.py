@@ -12,18 +12,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import hostile_corpus
 import pytest
+from ceilings import HANG_S
 
 from ragkit import HashingEmbedder, KnowledgeBase
 from ragkit.errors import IndexCorruptError, IndexStoreError, LoaderError, UnsupportedFileError
 from ragkit.index.engine import IndexReader
 from ragkit.index.store import STORE, connect, store_error
 from ragkit.loaders import BoundedLoader, LoaderOptions, WalkProblem, load_file, walk
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "integration"))
-import hostile_corpus
-from ceilings import HANG_S
-
 from ragkit.options import Models
 
 OPTIONS = LoaderOptions()

@@ -3,10 +3,10 @@ non-ASCII upload names, and an upload that is a zip bomb."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import hostile_corpus
 import pytest
 from conftest import KEY, LOCAL, wait_job
 from fastapi import FastAPI
@@ -14,9 +14,6 @@ from fastapi.testclient import TestClient
 
 from apps.web.security import same_origin
 from apps.web.uploads import MAX_NAME_BYTES, safe_name
-
-sys.path.insert(0, str(Path(__file__).parents[2] / "integration"))
-import hostile_corpus
 
 
 @pytest.mark.parametrize(

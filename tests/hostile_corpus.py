@@ -1,7 +1,7 @@
 """Generates a folder of hostile and unlucky inputs next to good files.
 
 Used by test_hostile_inputs.py (one real `ragkit index` run over it) and by hand:
-`python tests/integration/hostile_corpus.py DIR` writes the corpus to DIR. Every input
+`python tests/hostile_corpus.py DIR` writes the corpus to DIR. Every input
 is generated; nothing is downloaded.
 
 Bad: a DOCX zip bomb (a part that inflates 1,000x past a 1 MB floor), a DOCX of
