@@ -4,17 +4,25 @@ Run as `python -m ragkit.loaders.worker MEMORY_BYTES`. It caps its own address s
 (`RLIMIT_AS`, 0: no cap) before importing any parser, then answers one JSON line per
 JSON-line request on stdin: `{"docs": [...]}` or `{"error": "loader" | "unsupported",
 "reason": ...}`. Anything a parser prints goes to stderr, never into the answers.
-Leaves out the time limit (the parent kills a worker that takes too long) and any
-state between files beyond the imported modules.
+The parent enforces the time limit (it kills a worker that takes too long); the worker
+also arms `SIGALRM` a little beyond it for each file, whose default action ends the
+process even inside C code, so a worker orphaned by a killed parent cannot spin on a
+hostile file forever. Leaves out any state between files beyond the imported modules.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
+
+# Beyond the parent's own limit, so that the parent normally stops the worker first
+# and reports the time-out itself.
+_ALARM_SLACK_S = 10
 
 
 def _cap_memory(limit: int) -> None:
@@ -69,6 +77,9 @@ def main() -> None:
         if not line.strip():
             continue
         request = json.loads(line)
+        timeout = float(request["options"].get("timeout_s", 0) or 0)
+        if timeout > 0 and hasattr(signal, "alarm"):
+            signal.alarm(math.ceil(timeout) + _ALARM_SLACK_S)
         try:
             reply = _answer(request)
             data = json.dumps(reply, ensure_ascii=True).encode("ascii")
@@ -76,6 +87,8 @@ def main() -> None:
             data = json.dumps(
                 {"error": "loader", "reason": _memory_reason(request), "restart": True}
             ).encode("ascii")
+        if hasattr(signal, "alarm"):
+            signal.alarm(0)
         out.write(data + b"\n")
         out.flush()
 
