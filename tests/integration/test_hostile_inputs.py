@@ -22,6 +22,8 @@ import hostile_corpus
 import pytest
 from ceilings import HANG_S
 
+from ragkit.index.engine import PIPELINE_MIN_FILES
+
 pytestmark = pytest.mark.slow(
     reason="the real CLI in subprocesses, indexing a generated hostile corpus with the bundled "
     "embedder"
@@ -92,6 +94,13 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         encoding="utf-8",
     )
     corpus.good.append("contact.txt")
+    # Enough files for the pipelined build (a worker process preparing files ahead of
+    # the embedder, which reads through its own bounded loader) to be the path taken.
+    assert PIPELINE_MIN_FILES <= 20
+    for n in range(20):
+        name = f"extra-{n:02d}.txt"
+        (base / "docs" / name).write_text(f"Extra note {n} about rivers.\n", encoding="utf-8")
+        corpus.good.append(name)
     env = _env(base / "indexes")
     command = [sys.executable, "-m", "ragkit.cli", "index", "docs", "--index", INDEX]
     proc = subprocess.run(
