@@ -712,6 +712,11 @@ class IndexReader:
             if bad:
                 shown = ", ".join(map(str, bad))
                 problems.append(f"chunk text does not match its checksum (chunks {shown})")
+            docs = self.store.damaged_documents(self.generation)
+            if docs:
+                problems.append(
+                    "document path or title does not match its checksum (" + ", ".join(docs) + ")"
+                )
             return problems
         except sqlite3.DatabaseError as exc:
             return [f"{self.index_dir / STORE}: {exc}"]

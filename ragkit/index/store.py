@@ -8,13 +8,14 @@ writer's leftovers are rolled back by the next writer (`discard_after`). The
 `embeddings` table caches vectors by chunk-text hash so unchanged text is never
 re-embedded and FAISS can be rebuilt without the model.
 
-Verification: every chunk row carries the sha256 of its text, and chunks read for a
-search are checked against it, so an edited or damaged byte of stored text is reported
-(never served); `verify` adds SQLite's own `integrity_check` and checks every chunk. Every
-SQLite error becomes one `RagkitError` line that says what happened and what to do
-(`store_error`). Source paths whose bytes are not UTF-8 (SQLite text must be) are
-stored with those bytes escaped as `\\xHH`, and the exact bytes kept in the
-document's metadata (`source_bytes`, hex).
+Verification: every chunk row carries the sha256 of its text and every document row
+one of its key, path and title; chunks read for a search are checked against both, so an
+edited or damaged byte of stored text is reported, never served. `verify` adds SQLite's
+own `integrity_check` and checks every chunk and document. Every SQLite error becomes
+one `RagkitError` line that says what happened and what to do (`store_error`). Source
+paths whose bytes are not UTF-8 (SQLite text must be) are stored with those bytes
+escaped as `\\xHH`, and the exact bytes kept in the document's metadata (`source_bytes`,
+hex).
 Leaves out vector search and BM25 (their own files) and the file lock (lock.py).
 """
 
@@ -59,7 +60,8 @@ CREATE TABLE IF NOT EXISTS documents (
     content_hash TEXT NOT NULL,
     metadata TEXT NOT NULL,
     added_gen INTEGER NOT NULL,
-    removed_gen INTEGER
+    removed_gen INTEGER,
+    ident_hash TEXT
 );
 CREATE INDEX IF NOT EXISTS documents_source ON documents(source);
 CREATE TABLE IF NOT EXISTS chunks (
@@ -133,10 +135,23 @@ def connect(index_dir: Path, readonly: bool = False) -> sqlite3.Connection:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.executescript(SCHEMA)
+            if not _has_column(conn, "documents", "ident_hash"):
+                # Stores written before documents carried a checksum of their key,
+                # source and title: their rows keep NULL (not checked); new rows get one.
+                conn.execute("ALTER TABLE documents ADD COLUMN ident_hash TEXT")
         conn.execute("PRAGMA foreign_keys=ON")
     except sqlite3.Error as exc:
         raise store_error(exc, index_dir) from None
     return conn
+
+
+def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})"))
+
+
+def ident_hash(key: str, source: str, title: str) -> str:
+    """Checksum of what a citation shows of a document: its key, file path and title."""
+    return text_hash("\x00".join((key, source, title)))
 
 
 def _connect_readonly(path: Path, index_dir: Path) -> sqlite3.Connection:
@@ -271,6 +286,8 @@ class Store:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        # Stores from before the documents' checksum column are read without it.
+        self._ident = _has_column(conn, "documents", "ident_hash")
 
     # --- reading -------------------------------------------------------------------
     def file_states(self, gen: int) -> dict[str, FileState]:
@@ -285,9 +302,10 @@ class Store:
         for start in range(0, len(ids), 500):
             part = [int(i) for i in ids[start : start + 500]]
             marks = ",".join("?" * len(part))
+            ident = "d.ident_hash" if self._ident else "NULL"
             rows = self.conn.execute(
                 "SELECT c.id, c.text, d.key, d.source, d.title, c.ordinal, c.page_start, "
-                "c.page_end, c.text_hash, c.char_start, c.char_end FROM chunks c "
+                f"c.page_end, c.text_hash, c.char_start, c.char_end, {ident} FROM chunks c "
                 "JOIN documents d ON d.id = c.doc_id "
                 f"WHERE c.id IN ({marks}) AND c.added_gen <= ? "
                 "AND (c.removed_gen IS NULL OR c.removed_gen > ?)",
@@ -300,6 +318,12 @@ class Store:
                     raise IndexCorruptError(
                         f"the index's store is damaged: the stored text of chunk {r[0]} "
                         f"(from {r[3]}) does not match its checksum; rebuild the index "
+                        "(delete it and run ragkit index again)"
+                    )
+                if r[11] is not None and ident_hash(r[2], r[3], r[4]) != r[11]:
+                    raise IndexCorruptError(
+                        f"the index's store is damaged: the file path or title of chunk "
+                        f"{r[0]}'s document does not match its checksum; rebuild the index "
                         "(delete it and run ragkit index again)"
                     )
                 out[r[0]] = StoredChunk(
@@ -453,6 +477,24 @@ class Store:
                     break
         return bad
 
+    def damaged_documents(self, gen: int, limit: int = 20) -> list[str]:
+        """Keys of visible documents whose key, path or title no longer match their
+        checksum (the first `limit`; rows written before the checksum are skipped)."""
+        if not self._ident:
+            return []
+        bad: list[str] = []
+        for key, source, title, digest in self.conn.execute(
+            "SELECT key, source, title, ident_hash FROM documents d WHERE "
+            + _VISIBLE.format(t="d")
+            + " AND ident_hash IS NOT NULL",
+            {"gen": gen},
+        ):
+            if ident_hash(str(key), str(source), str(title)) != digest:
+                bad.append(str(key))
+                if len(bad) >= limit:
+                    break
+        return bad
+
     def cached_vectors(self, hashes: Iterable[str], dim: int) -> dict[str, np.ndarray]:
         import numpy as np  # here, not at the top: `ragkit ls` reads the store without it
 
@@ -569,7 +611,7 @@ class Store:
     ) -> list[tuple[int, str, str]]:
         cur = self.conn.execute(
             "INSERT INTO documents (key, source, title, file_type, content_hash, metadata,"
-            " added_gen) VALUES (?,?,?,?,?,?,?)",
+            " added_gen, ident_hash) VALUES (?,?,?,?,?,?,?,?)",
             (
                 doc.key,
                 doc.source,
@@ -578,6 +620,7 @@ class Store:
                 digest,
                 json.dumps(doc.metadata, ensure_ascii=False),
                 new_gen,
+                ident_hash(doc.key, doc.source, doc.title),
             ),
         )
         doc_id = cur.lastrowid

@@ -449,3 +449,41 @@ def test_damaged_index_page_found_by_verify(tmp_path: Path) -> None:
     finally:
         reader.close()
     assert problems and "store.sqlite" in problems[0], problems
+
+
+def test_edited_document_path_is_reported_not_served(tmp_path: Path) -> None:
+    _write(tmp_path / "d" / "a.txt", "The kettle warranty lasts eighteen months.")
+    kb = _kb(tmp_path / "ix")
+    kb.add([tmp_path / "d"])
+    conn = sqlite3.connect(tmp_path / "ix" / STORE)
+    conn.execute("UPDATE documents SET source = '/etc/passwd'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(IndexCorruptError, match=r"file path or title .* does not match"):
+        _kb(tmp_path / "ix").search("kettle warranty", k=1)
+    reader = IndexReader.open(tmp_path / "ix")
+    try:
+        assert any("document path or title" in p for p in reader.verify_store())
+    finally:
+        reader.close()
+
+
+def test_store_from_before_document_checksums_still_works(tmp_path: Path) -> None:
+    _write(tmp_path / "d" / "a.txt", "The kettle warranty lasts eighteen months.")
+    _kb(tmp_path / "ix").add([tmp_path / "d"])
+    conn = sqlite3.connect(tmp_path / "ix" / STORE)
+    conn.execute("ALTER TABLE documents DROP COLUMN ident_hash")  # an older store
+    conn.commit()
+    conn.close()
+    assert _kb(tmp_path / "ix").search("kettle", k=1, mode="bm25")
+    _write(tmp_path / "d" / "b.txt", "The teapot is made of cast iron.")
+    kb = _kb(tmp_path / "ix")
+    kb.add([tmp_path / "d"])  # the writer adds the column; new rows carry a checksum
+    rows = sqlite3.connect(tmp_path / "ix" / STORE).execute(
+        "SELECT source, ident_hash FROM documents WHERE removed_gen IS NULL ORDER BY source"
+    )
+    assert [(Path(s).name, h is not None) for s, h in rows] == [
+        ("a.txt", False),
+        ("b.txt", True),
+    ]
+    assert kb.search("teapot", k=1, mode="bm25")[0].chunk.source.endswith("b.txt")
