@@ -17,6 +17,13 @@ Prints, side by side in one run:
    it) and + a cross-encoder reranker (`--reranker DIR`, any local CrossEncoder folder);
 3. with `--int8-index`, SciFact again with documents embedded by `bundled-int8`, to show
    what int8 indexing costs in nDCG@10.
+4. `--only embedders`: each `--embedders` model (default bundled-int8 and multilingual)
+   side by side on the same subsets of CMRC 2018 dev and SciFact (`subset`: the first
+   N queries over their judged documents plus distractors): BM25, dense and ragkit
+   hybrid, ms per query, and the subset's end-to-end indexing wall time and passages/s
+   with the load average (docs/embedders.md);
+5. `--only speed`: the same embedders alternately on the same ragkit chunks (chunks/s)
+   and their median question-embedding time.
 
     python bench/retrieval_bench.py                     # everything but multi-query, ~15 min
     python bench/retrieval_bench.py --only throughput --docs 400

