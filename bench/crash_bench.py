@@ -57,7 +57,7 @@ import sys
 import time
 
 from ragkit import HashingEmbedder, KnowledgeBase
-from ragkit.options import Models
+from ragkit.options import IndexOptions, Models
 
 
 class Events:
@@ -89,7 +89,11 @@ class Events:
 
 events = Events(sys.argv[3])
 events.mark("started")
-kb = KnowledgeBase.open(sys.argv[1], models=Models(embedder=HashingEmbedder(dim=64)))
+checkpoint = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+index = IndexOptions(checkpoint_chunks=checkpoint) if checkpoint else None
+kb = KnowledgeBase.open(
+    sys.argv[1], models=Models(embedder=HashingEmbedder(dim=64)), index=index
+)
 kb.add([sys.argv[2]], progress=events)
 events.mark("done")
 """
@@ -129,6 +133,22 @@ def examine(index: Path, kb: KnowledgeBase, rng: random.Random) -> tuple[int, St
     return generation, state
 
 
+def checkpoint_state(seen: State, before: State, after: State) -> bool:
+    """Whether `seen` is what a checkpoint may show: every file exactly as it was before
+    the round or exactly as it is after (never a mix within a file), no chunk twice."""
+
+    def by_file(state: State) -> dict[str, tuple[tuple[int, str], ...]]:
+        out: dict[str, list[tuple[int, str]]] = {}
+        for source, ordinal, text in state:
+            out.setdefault(source, []).append((ordinal, text))
+        return {k: tuple(sorted(v)) for k, v in out.items()}
+
+    if len({(s, o) for s, o, _ in seen}) != len(seen):
+        return False  # a chunk twice
+    s, b, a = by_file(seen), by_file(before), by_file(after)
+    return all(s.get(f) in (b.get(f), a.get(f)) for f in set(s) | set(b) | set(a))
+
+
 @dataclass
 class Writer:
     """How to start one write of `corpus` into `index` as a separate process."""
@@ -137,6 +157,7 @@ class Writer:
     corpus: Path
     work: Path
     real_model: bool
+    checkpoint_chunks: int = 0
 
     def command(self, events: Path) -> list[str]:
         if self.real_model:
@@ -148,12 +169,17 @@ class Writer:
         helper = self.work / "writer.py"
         if not helper.exists():
             helper.write_text(HELPER, encoding="utf-8")
-        return [sys.executable, str(helper), str(self.index), str(self.corpus), str(events)]
+        return [
+            *(sys.executable, str(helper), str(self.index), str(self.corpus), str(events)),
+            str(self.checkpoint_chunks),
+        ]
 
     def start(self, events: Path) -> subprocess.Popen[bytes]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RAGKIT_")}
         env["HF_HUB_OFFLINE"] = "1"
         env["TRANSFORMERS_OFFLINE"] = "1"
+        if self.checkpoint_chunks:
+            env["RAGKIT_INDEX__CHECKPOINT_CHUNKS"] = str(self.checkpoint_chunks)
         # cwd is the scratch folder so that no ./ragkit.toml changes the CLI's settings.
         return subprocess.Popen(
             self.command(events),
@@ -199,11 +225,20 @@ def main() -> int:
         action="store_true",
         help="kill `python -m ragkit.cli index` with the bundled embedder (slower)",
     )
+    parser.add_argument(
+        "--checkpoint-chunks",
+        type=int,
+        default=0,
+        help="writers commit a checkpoint generation every N chunks (0: the default, "
+        "which a round of this size never reaches); kills then also land between "
+        "checkpoints, whose states must be whole files of before or after",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     from ragkit import KnowledgeBase, Models
+    from ragkit.options import IndexOptions
 
     began = time.monotonic()
     rng = random.Random(args.seed)
@@ -211,8 +246,11 @@ def main() -> int:
     index = work / "ix"
     corpus = ChangingCorpus(work / "docs", args.seed, args.files)
     expected_state = ExpectedState()
-    writer = Writer(index, corpus.root, work, args.real_model)
-    kb = KnowledgeBase.open(index, models=Models(embedder=make_embedder(args.real_model)))
+    writer = Writer(index, corpus.root, work, args.real_model, args.checkpoint_chunks)
+    options = IndexOptions(checkpoint_chunks=args.checkpoint_chunks or 20_000)
+    kb = KnowledgeBase.open(
+        index, models=Models(embedder=make_embedder(args.real_model)), index=options
+    )
     print(f"scratch folder {work}; corpus {args.files} files; killed process:")
     print("  " + " ".join(writer.command(work / "events")))
     kb.add([corpus.root])
@@ -266,8 +304,10 @@ def main() -> int:
                 debris += rows + folders > 0
                 outcome = "previous state"
                 detail = f" (left {rows} rows, {folders} folders to roll back)"
-            elif seen == after and generation == base + 1:
+            elif seen == after and generation >= base + 1:
                 outcome = "new state (writer had exited)" if exited else "new state"
+            elif generation > base and checkpoint_state(seen, before, after):
+                outcome = "checkpoint state"
             else:
                 outcome = "CORRUPT"
                 detail = f" (generation {generation}, {len(seen)} chunks: a mix)"
@@ -285,7 +325,7 @@ def main() -> int:
             generation, seen = examine(index, kb, rng)
             if (
                 seen == after
-                and generation == base + 1
+                and generation >= base + 1
                 and uncommitted(index, generation) == (0, 0)
             ):
                 recovered += 1
@@ -303,6 +343,7 @@ def main() -> int:
     print()
     print(f"kills                   {kills}")
     print(f"landed before commit    {outcomes['previous state']}  ({debris} left rows/folders)")
+    print(f"landed between commits  {outcomes['checkpoint state']}  (a checkpoint: whole files)")
     print(f"landed after commit     {after_commit + gone}  ({gone} after the writer exited)")
     print(f"corrupt states          {corrupt}")
     print(f"recovered to new state  {recovered}/{kills}")

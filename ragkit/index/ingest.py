@@ -334,8 +334,11 @@ def main() -> None:
                 None if known is None else FileState(data["source"], *known),
             )
             result = prepare(request, loader, options, chunker, analyzer)
-            out.write(json.dumps(_prepared_json(result)).encode("ascii") + b"\n")
-            out.flush()
+            try:
+                out.write(json.dumps(_prepared_json(result)).encode("ascii") + b"\n")
+                out.flush()
+            except BrokenPipeError:
+                return  # the parent is gone (killed, or it stopped early): so is the job
 
 
 if __name__ == "__main__":

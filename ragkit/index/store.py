@@ -130,6 +130,7 @@ def connect(index_dir: Path, readonly: bool = False) -> sqlite3.Connection:
         if readonly:
             _check_header(path, index_dir)
             conn = _connect_readonly(path, index_dir)
+            _check_pages(conn, path, index_dir)
         else:
             conn = sqlite3.connect(path, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
@@ -170,17 +171,16 @@ def _connect_readonly(path: Path, index_dir: Path) -> sqlite3.Connection:
     return conn
 
 
-_HEADER = b"SQLite format 3\x00"
 
 
 def _check_header(path: Path, index_dir: Path) -> None:
-    """The cheap check made on every open: the file is an SQLite database whose header
-    agrees with its length. Catches truncation and damage to the first page, which
-    otherwise surface as odd errors from the first query."""
+    """The cheap check made before every read-only open: the file exists. Its header is
+    checked through SQLite's own connection (`_check_pages`), never through a second
+    file descriptor: closing any descriptor of a database file drops every POSIX lock
+    this process holds on it, SQLite's included, after which another process may
+    checkpoint or delete the WAL under a live connection and lose committed data."""
     try:
-        with open(path, "rb") as fh:
-            header = fh.read(100)
-            size = os.fstat(fh.fileno()).st_size
+        path.stat()
     except FileNotFoundError:
         raise IndexCorruptError(
             f"{path} is missing; it holds the index's documents, so the index must be "
@@ -190,14 +190,21 @@ def _check_header(path: Path, index_dir: Path) -> None:
         raise IndexStoreError(
             f"cannot read {path} ({exc.strerror or exc}); check its permissions"
         ) from None
-    page = int.from_bytes(header[16:18], "big") if len(header) == 100 else 0
-    page = 65536 if page == 1 else page
-    valid = header.startswith(_HEADER) and page >= 512 and page & (page - 1) == 0
-    if valid and header[92:96] == header[24:28]:
-        # The in-header page count is current (its version matches the change counter).
-        pages = int.from_bytes(header[28:32], "big")
-        valid = pages * page <= size
-    if not valid:
+
+
+def _check_pages(conn: sqlite3.Connection, path: Path, index_dir: Path) -> None:
+    """Catch truncation, which otherwise surfaces as odd errors from later queries: the
+    pages SQLite counts must fit in the file (checked only when the WAL is empty, since
+    pages not yet checkpointed live in the WAL)."""
+    try:
+        wal = Path(str(path) + "-wal").stat().st_size
+    except OSError:
+        wal = 0
+    if wal:
+        return
+    page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    pages = int(conn.execute("PRAGMA page_count").fetchone()[0])
+    if pages * page_size > path.stat().st_size:
         raise IndexCorruptError(_damaged(path, index_dir, "not a valid SQLite file"))
 
 

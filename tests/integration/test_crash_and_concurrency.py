@@ -59,8 +59,7 @@ from pathlib import Path
 
 from ragkit import HashingEmbedder, KnowledgeBase
 from ragkit.index.lock import IndexBusyError
-from ragkit.options import Models
-from ragkit.options import Models
+from ragkit.options import IndexOptions, Models
 
 
 def seen(path, phase):
@@ -137,7 +136,12 @@ def main():
     cfg = json.loads(sys.argv[1])
     events = Events(cfg["events"], cfg.get("hold_until", []), cfg.get("pause_at"), cfg["hang"])
     events.mark("start")
-    kb = KnowledgeBase.open(cfg["index"], models=Models(embedder=HashingEmbedder(dim=cfg["dim"])))
+    checkpoint = cfg.get("checkpoint_chunks")
+    kb = KnowledgeBase.open(
+        cfg["index"],
+        models=Models(embedder=HashingEmbedder(dim=cfg["dim"])),
+        index=IndexOptions(checkpoint_chunks=checkpoint) if checkpoint else None,
+    )
     try:
         if "snapshots" in cfg:
             corpus = Path(cfg["corpus"])
@@ -351,6 +355,81 @@ def test_killed_writer_leaves_previous_or_next_state(
 
 
 # --- b. one writer at a time ---------------------------------------------------------
+def whole_files_of(state: State, before: State, after: State) -> bool:
+    """A checkpoint's state: each file exactly as before or exactly as after the round
+    (never a mix within a file), and no chunk twice."""
+
+    def by_file(st: State) -> dict[str, list[tuple[int, str]]]:
+        out: dict[str, list[tuple[int, str]]] = {}
+        for source, ordinal, text in st:
+            out.setdefault(source, []).append((ordinal, text))
+        return {k: sorted(v) for k, v in out.items()}
+
+    if len({(s, o) for s, o, _ in state}) != len(state):
+        return False
+    s, b, a = by_file(state), by_file(before), by_file(after)
+    return all(s.get(f) in (b.get(f), a.get(f)) for f in set(s) | set(b) | set(a))
+
+
+def test_kills_during_a_multi_checkpoint_build_leave_whole_checkpoints(
+    tmp_path: Path, helper: Path, reaper: list[subprocess.Popen[str]]
+) -> None:
+    expected_state = ExpectedState()
+    rng = random.Random(15)
+    index = tmp_path / "ix"
+    corpus = ChangingCorpus(tmp_path / "docs", seed=3, files=200)
+    writer = KnowledgeBase.open(index, models=Models(embedder=HashingEmbedder(dim=DIM)))
+    writer.add([corpus.root])
+    cfg = {"index": str(index), "paths": [str(corpus.root)], "checkpoint_chunks": 12}
+
+    corpus.mutate(0.4)
+    started = time.monotonic()
+    finish(spawn(helper, events=str(tmp_path / "e"), **cfg))
+    full = time.monotonic() - started
+    assert read_manifest(index).generation > 3  # that write committed checkpoints
+    before = expected_state(corpus.root)
+
+    kills = 10
+    delays = [full * (i + rng.random()) / kills for i in range(kills)]
+    rng.shuffle(delays)
+    outcomes: Counter[str] = Counter()
+    for n, delay in enumerate(delays):
+        base = read_manifest(index).generation
+        corpus.mutate(0.4)
+        after = expected_state(corpus.root)
+        proc = spawn(helper, events=str(tmp_path / f"events-{n}"), **cfg)
+        reaper.append(proc)
+        time.sleep(delay)
+        finished = proc.poll() is not None
+        if not finished:
+            proc.kill()
+        _, err = proc.communicate()
+        if finished:
+            assert proc.returncode == 0, err[-3000:]
+        with opened(index) as reader:
+            state = check_generation(index, reader, files=True)
+            if state == before and reader.generation == base:
+                outcomes["before the first checkpoint"] += 1
+            elif state == after:
+                outcomes["after the last commit"] += 1
+            else:
+                # A checkpoint: no mixed file, no chunk twice, nothing committed lost.
+                assert reader.generation > base
+                assert whole_files_of(state, before, after), describe_mix(state, before, after)
+                outcomes["at a checkpoint"] += 1
+            check_search(writer, state, rng, ("hybrid", "dense", "bm25")[n % 3])
+            committed = set(state) & set(after)
+        # The next run carries on from the checkpoint: committed chunks stay, none twice.
+        report = writer.add([corpus.root])
+        assert report.chunks_added <= len(set(after) - committed)
+        with opened(index) as reader:
+            assert check_generation(index, reader, files=True) == after
+        assert uncommitted(index, read_manifest(index).generation) == (0, 0)
+        before = after
+    print(f"\nfull write {full:.2f} s; outcomes {dict(outcomes)}")
+    assert sum(outcomes.values()) == kills
+
+
 def test_second_writer_fails_without_wait_and_queues_with_wait(
     tmp_path: Path, helper: Path, reaper: list[subprocess.Popen[str]]
 ) -> None:
