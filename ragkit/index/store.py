@@ -171,8 +171,6 @@ def _connect_readonly(path: Path, index_dir: Path) -> sqlite3.Connection:
     return conn
 
 
-
-
 def _check_header(path: Path, index_dir: Path) -> None:
     """The cheap check made before every read-only open: the file exists. Its header is
     checked through SQLite's own connection (`_check_pages`), never through a second
