@@ -29,6 +29,7 @@ own stop handling) where the local index uses ragkit's analyzer.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -132,7 +133,7 @@ def quality(args: argparse.Namespace) -> None:
     from ragkit.evaluation import evaluate_retrieval, load_dataset
     from ragkit.wiring import knowledge_base
 
-    data_dir = Path(__file__).resolve().parents[2] / "shared" / "data"
+    data_dir = args.data
     home = args.home.resolve()
     cache = home / ".eval"
     sets = [("CMRC 2018 dev", f"squad:{data_dir / 'cmrc2018' / 'cmrc2018_dev.json'}")]
@@ -141,6 +142,7 @@ def quality(args: argparse.Namespace) -> None:
     print(f"{'set':<14} {'mode':<7} {'backend':<7} {'nDCG@10':>8} {'R@1':>6} {'R@10':>6}")
     for label, spec in sets:
         data = load_dataset(spec, cache_dir=cache)
+        data = dataclasses.replace(data, queries=data.queries[: args.limit])
         for backend in BACKENDS:
             settings = load_settings(overrides={"index": {"home": str(home), "backend": backend}})
             rows = evaluate_retrieval(
@@ -170,6 +172,10 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--quality", action="store_true")
     parser.add_argument("--scifact", action="store_true", help="with --quality: SciFact too")
+    parser.add_argument("--limit", type=int, default=500, help="with --quality: queries per set")
+    parser.add_argument(
+        "--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data"
+    )
     parser.add_argument("--home", type=Path, default=Path("indexes"), help="index cache home")
     args = parser.parse_args()
     if args.quality:
@@ -233,8 +239,9 @@ def main() -> None:
                     ],
                     capture_output=True,
                     text=True,
-                    check=True,
                 )
+                if done.returncode != 0:
+                    sys.exit(f"reader of {backend} failed:\n{done.stderr[-3000:]}")
                 r = json.loads(done.stdout.strip().splitlines()[-1])
                 rec = sum(
                     len(set(got) & want) for got, want in zip(r["dense"], truth, strict=True)
