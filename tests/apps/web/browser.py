@@ -94,16 +94,9 @@ def upload_and_index(driver: Any, files: list[Path], timeout: float) -> list[str
     return seen
 
 
-def ask(
-    driver: Any,
-    question: str,
-    timeout: float,
-    on_partial: Callable[[str], None] | None = None,
-) -> tuple[str, list[str]]:
-    """Ask through the page; return the final answer text and the partial texts seen.
-    `on_partial` hears each partial text as it is seen (a test's model may hold the rest
-    of its answer back until the page has shown a part: how many parts a poll sees
-    otherwise depends on the machine's speed)."""
+def ask(driver: Any, question: str, timeout: float) -> tuple[str, list[str]]:
+    """Ask through the page; return the final answer text and the partial texts seen (how
+    many depends on the machine's speed: assert on the final text)."""
     from selenium.webdriver.common.by import By
 
     box = driver.find_element(By.ID, "question")
@@ -118,8 +111,6 @@ def ask(
         text = answer.text
         if state == "streaming" and text:
             partial.append(text)
-            if on_partial is not None:
-                on_partial(text)
         assert state != "failed", page_errors(driver)
         return bool(state == "done")
 

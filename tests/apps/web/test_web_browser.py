@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -22,27 +21,8 @@ from selenium.webdriver.common.by import By
 
 from apps.web import WebConfig, create_app
 from ragkit import Message, ScriptedChatModel
-from ragkit.llm.base import GenerationOptions
-from ragkit.llm.fake import Reply
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-class HeldBack(ScriptedChatModel):
-    """The scripted reply, its first words at once and the rest only once `release` is set:
-    the test sets it when the page shows the first words, so the page is seen mid-answer
-    however slow the machine (counting the snapshots a poll catches would measure speed)."""
-
-    def __init__(self, replies: Sequence[Reply], held_after: int = 3) -> None:
-        super().__init__(replies)
-        self.held_after = held_after
-        self.release = threading.Event()
-
-    def stream(self, messages: Sequence[Message], options: GenerationOptions) -> Iterator[str]:
-        for n, piece in enumerate(super().stream(messages, options)):
-            if n == self.held_after:
-                self.release.wait(HANG_S)
-            yield piece
 
 
 def quote_source_one(messages: Sequence[Message]) -> str:
@@ -52,7 +32,7 @@ def quote_source_one(messages: Sequence[Message]) -> str:
 
 
 def test_document_qa_page_end_to_end(tmp_path: Path) -> None:
-    model = HeldBack([quote_source_one])
+    model = ScriptedChatModel([quote_source_one])
     app = create_app(WebConfig(data_dir=tmp_path / "data"), fake_factory(model))
     pdf = make_pdf(
         tmp_path / "handbook.pdf",
@@ -84,13 +64,11 @@ def test_document_qa_page_end_to_end(tmp_path: Path) -> None:
             "3 passages" in docs.find_element(By.CSS_SELECTOR, 'li[data-name="handbook.pdf"]').text
         )
 
-        question = "How many years is the Ember kettle warranty?"
-        answer, partial = ask(driver, question, HANG_S, lambda _: model.release.set())
-        assert answer.startswith("The handbook says: Warranty terms.") and "seven years" in answer
-        # It streamed: while the model held the rest back, the page showed the first words,
-        # and everything it showed on the way was a beginning of the final answer.
-        assert any(0 < len(p.split()) < len(answer.split()) for p in partial), partial
-        assert all(answer.startswith(p.rstrip()) for p in partial)
+        # Final content only: how many pieces the page caught on the way depends on the
+        # machine's speed (that the page shows an answer mid-stream is checked with a held
+        # model in test_web_chatpdf.py::test_states_while_waiting_and_stop).
+        answer, _ = ask(driver, "How many years is the Ember kettle warranty?", HANG_S)
+        assert "warranty of seven years" in answer, answer
         cited = driver.find_element(By.CSS_SELECTOR, "#citations li.cited button.citation")
         assert cited.text == "[1] handbook.pdf p. 2"
 
