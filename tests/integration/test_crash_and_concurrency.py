@@ -550,7 +550,8 @@ def test_reader_never_fails_or_sees_a_mix_while_generations_are_committed(
     writing = True
     while writing:
         writing = proc.poll() is None or time.monotonic() - started < 3
-        retriever = kb.retriever()  # reopens the reader when a commit happened
+        # A new retriever reopens the reader when a commit happened.
+        retriever = kb.retriever(kb.search_options.with_(k=5, mode=modes[searches % 3]))
         gen = retriever.reader.generation
         assert gen in expected, f"generation {gen} was never committed"
         if gen not in checked:
@@ -559,7 +560,7 @@ def test_reader_never_fails_or_sees_a_mix_while_generations_are_committed(
         _, _, text = rng.choice(expected[gen])
         words = text.split()
         start = rng.randrange(max(1, len(words) - 6))
-        hits = retriever.search(" ".join(words[start : start + 6]), 5, modes[searches % 3])
+        hits = retriever.search(" ".join(words[start : start + 6]))
         searches += 1
         for hit in hits:
             key = (hit.chunk.source, hit.chunk.ordinal, hit.chunk.text)
