@@ -3,7 +3,7 @@
 `AgentBackend.run` starts `Agent.run_stream` with the recent user/assistant turns as
 history and turns its events into the app's: a tool call becomes `ToolStarted`, its
 result `ToolFinished` (so the app draws the call as it runs and completes the line when
-the result arrives), a malformed call a `Note`, and the answer's pieces `Text`. A run that
+the result arrives), a malformed call a `Status`, and the answer's pieces `Text`. A run that
 ends without an answer (step limit, time budget, repeated invalid calls, full window)
 raises `RagkitError` with the agent's message, which the app shows as an error line.
 Closing the event stream closes the agent's generator and with it the model's, so Ctrl-C
@@ -15,18 +15,18 @@ from __future__ import annotations
 
 from collections.abc import Generator, Sequence
 
-from apps.tui.backends import Event, Note, Text, ToolFinished, ToolStarted, conversation
+from apps.tui.backends import conversation
 from apps.tui.history import Turn
 from ragkit import RagkitError
 from ragkit.agent import (
     Agent,
     AgentResult,
-    AnswerDelta,
     FinalEvent,
     InvalidCallEvent,
     ToolCallEvent,
     ToolResultEvent,
 )
+from ragkit.events import Event, Status, Text, ToolFinished, ToolStarted
 
 AGENT_HISTORY = 6
 """Messages of earlier turns the agent sees: its prompt already carries the tool
@@ -54,8 +54,8 @@ class AgentBackend:
                     yield ToolFinished(event.call.name, _preview(event.content))
                 elif isinstance(event, InvalidCallEvent):
                     then = "asking the model again" if event.retrying else "giving up"
-                    yield Note(f"invalid tool call ({event.error}); {then}")
-                elif isinstance(event, AnswerDelta):
+                    yield Status(f"invalid tool call ({event.error}); {then}")
+                elif isinstance(event, Text):
                     yield Text(event.text)
                 elif isinstance(event, FinalEvent):
                     result = event.result

@@ -26,12 +26,13 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from apps.tui.backends import Backend, Event, Note, Sources, Text, ToolFinished, ToolStarted
+from apps.tui.backends import Backend
 from apps.tui.history import HistoryStore, Turn, transcript_markdown, write_atomically
 from apps.tui.sanitize import sanitize_for_terminal
 from apps.tui.session import HELP, ChatState, Command, SessionError, parse_command
 from apps.tui.widgets import ChunkScreen, IndexingBar, MessageView, ProgressBridge
 from ragkit import Citation, RagkitError
+from ragkit.events import Event, Sources, Status, Text, ToolFinished, ToolStarted
 
 CSS = """
 #main { height: 1fr; }
@@ -241,7 +242,7 @@ class ChatApp(App[None]):
 
     def _on_event(self, view: MessageView, event: Event) -> None:
         if isinstance(event, Text):
-            view.append(event.piece)
+            view.append(event.text)
             self.query_one("#transcript", VerticalScroll).scroll_end(animate=False)
         elif isinstance(event, Sources):
             self._show_sources(event.items)
@@ -252,7 +253,7 @@ class ChatApp(App[None]):
             self._running_tools.append((event.name, line))
         elif isinstance(event, ToolFinished):
             self._tool_finished(event, view)
-        elif isinstance(event, Note):
+        elif isinstance(event, Status):
             self._mount_view(MessageView("info", event.text), before=view)
 
     def _tool_finished(self, event: ToolFinished, answer: MessageView) -> None:

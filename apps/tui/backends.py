@@ -1,10 +1,10 @@
 """What answers a message in each chat mode, behind one small interface.
 
 A `Backend` turns the user's message (and the turns before it) into a stream of events:
-`Sources` (the passages an answer is built on), `Text` (a piece of the reply),
-`ToolStarted`/`ToolFinished` (an agent's tool calls, as they run) and `Note` (a line
-about the work, shown but not kept). The app draws events and knows nothing of how they
-are made. `RagBackend` answers through ragkit's one conversation path,
+ragkit's one event vocabulary (ragkit.events): `Sources` (the passages an answer is built
+on), `Text` (a piece of the reply), `ToolStarted`/`ToolFinished` (an agent's tool calls, as
+they run) and `Status` (a line about the work, shown but not kept). The app draws events
+and knows nothing of how they are made. `RagBackend` answers through ragkit's one conversation path,
 `KnowledgeBase.ask_stream` with the recent turns as history (which rewrites a follow-up into
 a standalone question before searching); `ChatBackend` talks to the model directly with
 recent turns as context. Closing the event iterator stops generation.
@@ -14,41 +14,11 @@ Leaves out the agent loop (agent_backend.py adapts `ragkit.agent.Agent`).
 from __future__ import annotations
 
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from apps.tui.history import Turn
-from ragkit import ChatModel, Citation, GenerationOptions, KnowledgeBase, Message
-
-
-@dataclass(frozen=True)
-class Sources:
-    items: tuple[Citation, ...]
-
-
-@dataclass(frozen=True)
-class Text:
-    piece: str
-
-
-@dataclass(frozen=True)
-class ToolStarted:
-    name: str
-    arguments: str
-
-
-@dataclass(frozen=True)
-class ToolFinished:
-    name: str
-    result: str
-
-
-@dataclass(frozen=True)
-class Note:
-    text: str
-
-
-Event = Sources | Text | ToolStarted | ToolFinished | Note
+from ragkit import ChatModel, GenerationOptions, KnowledgeBase, Message
+from ragkit.events import Event, Sources, Status, Text
 
 RAG_HISTORY = 8
 """Messages of earlier turns a RAG answer sees; `ask_stream` drops the oldest that do not
@@ -86,7 +56,7 @@ class RagBackend:
         stream = self.kb.ask_stream(message, history=recent)
         query = stream.standalone_question
         if query != message.strip():
-            yield Note(f"searching for: {query}")
+            yield Status(f"searching for: {query}")
         yield Sources(stream.sources)
         pieces = iter(stream)
         try:

@@ -37,57 +37,11 @@ from ragkit import (
     PromptTooLongError,
     RagkitError,
 )
+from ragkit.events import NO_USAGE, Done, Event, Failed, Sources, Status, Text, Waiting
 from ragkit.guard.session import GuardSession
-from ragkit.pipelines import MESSAGE_OVERHEAD, AnswerStream, FinishReason, Prompt, Usage
+from ragkit.pipelines import MESSAGE_OVERHEAD, AnswerStream, Prompt
 
 log = logging.getLogger("ragkit.web")
-
-
-@dataclass(frozen=True)
-class Sources:
-    items: tuple[Citation, ...]
-
-
-@dataclass(frozen=True)
-class Piece:
-    text: str
-
-
-NO_USAGE = Usage(0, 0)
-
-
-@dataclass(frozen=True)
-class Done:
-    answer: Answer
-    usage: Usage = NO_USAGE
-    """Tokens the prompt and the reply cost (zero for an answer no model wrote)."""
-    finish_reason: FinishReason = "stop"
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """Sent every `heartbeat` seconds until the question's turn comes: how many questions
-    are ahead of it (the one being answered included)."""
-
-    ahead: int
-
-
-@dataclass(frozen=True)
-class Status:
-    """What the worker is doing now: "searching", "loading model" or "writing"."""
-
-    stage: str
-
-
-@dataclass(frozen=True)
-class Failed:
-    message: str
-    status: int = 500
-    kind: str = "server_error"
-    code: str | None = None
-
-
-Event = Waiting | Status | Sources | Piece | Done | Failed
 
 
 @dataclass(frozen=True)
@@ -283,7 +237,7 @@ class ModelQueue:
                         on_end("".join(written), None)
                     return
                 written.append(piece)
-                emit(Piece(piece))
+                emit(Text(piece))
             answer = stream.answer
             if on_end is not None:
                 on_end(answer.text, answer)

@@ -28,16 +28,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect
 
-from apps.web.answers import (
-    Done,
-    Event,
-    Failed,
-    Piece,
-    Sources,
-    Status,
-    Waiting,
-    citation_json,
-)
+from apps.web.answers import citation_json
 from apps.web.collections import Collection
 from apps.web.errors import HAS_TEXT, ApiError, error_responses, sse_response
 from apps.web.jobs import IndexJob
@@ -46,6 +37,7 @@ from apps.web.pdfpages import snap_width
 from apps.web.state import sse, web_state
 from apps.web.uploads import check_type, ensure_real_dir, safe_name, stage
 from ragkit import Answer, KnowledgeBase
+from ragkit.events import Done, Event, Failed, Sources, Status, Text, Waiting
 from ragkit.types import StoredChunk
 
 MAX_FILES = 50
@@ -364,11 +356,11 @@ async def _events(
         if isinstance(event, Waiting):
             yield sse("waiting", json.dumps({"ahead": event.ahead}))
         elif isinstance(event, Status):
-            yield sse("status", json.dumps({"stage": event.stage}))
+            yield sse("status", json.dumps({"stage": event.text}))
         elif isinstance(event, Sources):
             data: dict[str, Any] = {"sources": [citation_json(c) for c in event.items]}
             yield sse("sources", json.dumps(data))
-        elif isinstance(event, Piece):
+        elif isinstance(event, Text):
             yield sse("text", json.dumps({"text": event.text}))
         elif isinstance(event, Done):
             yield sse(

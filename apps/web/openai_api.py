@@ -44,10 +44,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from apps.web.answers import Done, Event, Failed, Piece, Sampling, Waiting, citation_json
+from apps.web.answers import Sampling, citation_json
 from apps.web.errors import HAS_TEXT, SSE_EVENT, ApiError, error_body, error_responses
 from apps.web.state import sse, web_state
 from ragkit import Message
+from ragkit.events import Done, Event, Failed, Text, Waiting
 from ragkit.pipelines import Usage
 from ragkit.prompts import PromptTemplates
 
@@ -446,7 +447,7 @@ async def _chunks(
         if isinstance(event, Waiting):
             # An SSE comment: OpenAI clients skip it, and the connection stays alive.
             yield f": waiting for the model, {event.ahead} questions ahead\n\n"
-        elif isinstance(event, Piece):
+        elif isinstance(event, Text):
             yield chunk(delta({"content": event.text}))
         elif isinstance(event, Done):
             cites = [citation_json(c) for c in event.answer.citations]

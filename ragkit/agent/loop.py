@@ -1,7 +1,7 @@
 """The agent loop: the model chooses a tool or answers, until it answers or a limit stops it.
 
 `Agent.run_stream(task)` yields events as they happen — `ToolCallEvent`,
-`ToolResultEvent`, `InvalidCallEvent`, `AnswerDelta` (the final answer, piece by piece)
+`ToolResultEvent`, `InvalidCallEvent`, `ragkit.events.Text` (the final answer, piece by piece)
 and last `FinalEvent` with the `AgentResult` (answer, why it stopped, the whole
 transcript). `Agent.run(task)` returns just the result.
 
@@ -42,6 +42,7 @@ from ragkit.agent import json_calls
 from ragkit.agent.context import ToolContext
 from ragkit.agent.tools import ToolArgumentsError, ToolError, ToolRegistry
 from ragkit.errors import ConfigError
+from ragkit.events import Text
 from ragkit.guard.guard import Guard
 from ragkit.guard.stream import StreamFilter
 from ragkit.llm.base import (
@@ -145,16 +146,11 @@ class InvalidCallEvent:
 
 
 @dataclass(frozen=True)
-class AnswerDelta:
-    text: str
-
-
-@dataclass(frozen=True)
 class FinalEvent:
     result: AgentResult
 
 
-AgentEvent = ToolCallEvent | ToolResultEvent | InvalidCallEvent | AnswerDelta | FinalEvent
+AgentEvent = ToolCallEvent | ToolResultEvent | InvalidCallEvent | Text | FinalEvent
 _Step = Generator[AgentEvent, None, str | None]
 """One model turn: yields events, returns the answer or None when tools ran."""
 
@@ -255,14 +251,14 @@ class Agent:
         # personal data redacted, terminal escapes removed, blocked text withheld.
         shown = StreamFilter(self.guard, "output")
         for event in events:
-            if isinstance(event, AnswerDelta):
+            if isinstance(event, Text):
                 text = shown.feed(event.text)
                 if text:
-                    yield AnswerDelta(text)
+                    yield Text(text)
             elif isinstance(event, FinalEvent):
                 tail = shown.close()
                 if tail:
-                    yield AnswerDelta(tail)
+                    yield Text(tail)
                 answer = apply_guard(self.guard, event.result.answer)
                 yield FinalEvent(replace(event.result, answer=answer))
             else:
@@ -301,7 +297,7 @@ class Agent:
         turn = self.model.chat_with_tools(messages, self.tools.specs(), self.generation)
         if not turn.tool_calls:
             if turn.content:
-                yield AnswerDelta(turn.content)
+                yield Text(turn.content)
             return turn.content.strip()
         assistant = Message("assistant", turn.content, tool_calls=turn.tool_calls)
         run.visible.append(assistant)
@@ -336,12 +332,12 @@ class Agent:
             for piece in self.model.stream(messages, options):
                 pieces.append(piece)
                 if streaming:
-                    yield AnswerDelta(piece)
+                    yield Text(piece)
                 else:
                     text = "".join(pieces)
                     if json_calls.decided(text) and not json_calls.looks_like_call(text):
                         streaming = True
-                        yield AnswerDelta(text)
+                        yield Text(text)
                 if streaming and self._out_of_time(run):
                     raise _Stop(
                         "time_budget",
@@ -353,7 +349,7 @@ class Agent:
             parsed = json_calls.parse_reply(text, self.tools)
             if isinstance(parsed, json_calls.Answer):
                 if not streaming and parsed.text:  # a constrained `{"answer": ...}`
-                    yield AnswerDelta(parsed.text)
+                    yield Text(parsed.text)
                 run.transcript.append(Message("assistant", parsed.text))
                 return parsed.text
             if isinstance(parsed, json_calls.ValidCall):

@@ -110,12 +110,12 @@ def agent(
 
 def _show(events: Iterator[AgentEvent], out: Console, err: Console, quiet: bool) -> AgentResult:
     from ragkit.agent.loop import (
-        AnswerDelta,
         FinalEvent,
         InvalidCallEvent,
         ToolCallEvent,
         ToolResultEvent,
     )
+    from ragkit.events import Text
 
     result: AgentResult | None = None
     streamed = False
@@ -134,7 +134,7 @@ def _show(events: Iterator[AgentEvent], out: Console, err: Console, quiet: bool)
         elif isinstance(event, InvalidCallEvent):
             then = "asking again" if event.retrying else "giving up"
             err.print(f"[yellow]✗ invalid tool call ({escape(event.error)}); {then}[/yellow]")
-        elif isinstance(event, AnswerDelta):
+        elif isinstance(event, Text):
             out.print(escape(event.text), end="")
             streamed = True
     if streamed:

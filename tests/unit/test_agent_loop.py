@@ -13,7 +13,6 @@ import pytest
 from ragkit.agent import (
     Agent,
     AgentOptions,
-    AnswerDelta,
     FinalEvent,
     InvalidCallEvent,
     ToolCallEvent,
@@ -25,6 +24,7 @@ from ragkit.agent import (
     json_calls,
 )
 from ragkit.errors import ConfigError
+from ragkit.events import Text
 from ragkit.llm import GenerationOptions, Message, ScriptedChatModel
 from ragkit.llm.base import ChatTurn, ToolCall, ToolCallingChatModel, ToolSpec
 
@@ -44,7 +44,7 @@ def test_tool_call_then_streamed_answer() -> None:
     assert kinds[:2] == ["ToolCallEvent", "ToolResultEvent"]
     result_event = events[1]
     assert isinstance(result_event, ToolResultEvent) and result_event.content == "4140"
-    deltas = [e.text for e in events if isinstance(e, AnswerDelta)]
+    deltas = [e.text for e in events if isinstance(e, Text)]
     assert len(deltas) > 1 and "".join(deltas) == "345 * 12 = 4140."  # streamed in pieces
     final = events[-1]
     assert isinstance(final, FinalEvent)
@@ -260,7 +260,7 @@ def test_native_tool_calling_runs_calls_and_returns_results_by_id() -> None:
     assert calls == ["a", "b", "c"]
     result = events[-1].result  # type: ignore[union-attr]
     assert result.answer == "6 * 7 = 42." and result.answered
-    assert [e.text for e in events if isinstance(e, AnswerDelta)] == ["6 * 7 = 42."]
+    assert [e.text for e in events if isinstance(e, Text)] == ["6 * 7 = 42."]
     second_messages, specs = model.calls[1]
     assert {s.name for s in specs} >= {"calculator", "search_documents"}
     tool_messages = {m.tool_call_id: m.content for m in second_messages if m.role == "tool"}
@@ -304,7 +304,7 @@ def test_constrained_backend_gets_the_reply_schema_and_answers_in_json() -> None
     assert branches[-1]["required"] == ["answer"]
     assert all(o.json_schema == schema for o in model.options)
     # The answer is unwrapped and arrives whole.
-    assert [e.text for e in events if isinstance(e, AnswerDelta)] == ["345 * 12 = 4140."]
+    assert [e.text for e in events if isinstance(e, Text)] == ["345 * 12 = 4140."]
     final = events[-1]
     assert isinstance(final, FinalEvent) and final.result.answer == "345 * 12 = 4140."
     # Prompt, examples and results show answers in the one form the model can write.
@@ -357,7 +357,7 @@ def test_the_final_answer_goes_out_through_the_output_guard() -> None:
     model = ScriptedChatModel([raw])
     runner = Agent(model, builtin_tools(), ToolContext(), AgentOptions(), guard=default_guard())
     events = list(runner.run_stream("Who do I write to?"))
-    shown = "".join(e.text for e in events if isinstance(e, AnswerDelta))
+    shown = "".join(e.text for e in events if isinstance(e, Text))
     final = events[-1]
     assert isinstance(final, FinalEvent)
     for text in (shown, final.result.answer):

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from apps.tui.backends import ChatBackend, Event, RagBackend, Sources, Text
+from apps.tui.backends import ChatBackend, RagBackend
 from apps.tui.history import HistoryStore, Turn, transcript_markdown
 from apps.tui.sanitize import sanitize_for_terminal
 from apps.tui.session import ChatState, SessionError, parse_command
 from ragkit import Citation, ConfigError, HashingEmbedder, KnowledgeBase, ScriptedChatModel
+from ragkit.events import Event, Sources, Text
 from ragkit.llm.base import GenerationOptions
 from ragkit.options import Models
 
@@ -164,4 +165,4 @@ def test_rag_backend_sends_sources_before_text(tmp_path: Path) -> None:
     kb.add([tmp_path / "a.txt"])
     events = list(RagBackend(kb).run("How long is the warranty?", []))
     assert isinstance(events[0], Sources) and events[0].items[0].source.endswith("a.txt")
-    assert "".join(e.piece for e in events[1:] if isinstance(e, Text)) == "18 [1]."
+    assert "".join(e.text for e in events[1:] if isinstance(e, Text)) == "18 [1]."
