@@ -216,7 +216,7 @@ def api_router() -> APIRouter:
     async def page_image(
         cid: str,
         request: Request,
-        chunk_id: Annotated[int, FastPath(ge=0, le=2**63 - 1)],
+        chunk_id: Annotated[int, FastPath(ge=0, le=2**52)],
         page: Annotated[int, FastPath(ge=1, le=1_000_000)],
         width: Annotated[int, Query(ge=1, le=10_000)] = 800,
     ) -> Response:
@@ -236,10 +236,12 @@ def api_router() -> APIRouter:
                 )
             pages = state.pdf.info(pdf[0], 1).pages
             if not 1 <= page <= pages:
+                # A page that is not there does not exist, as for the page's text (404).
                 raise ApiError(
-                    400,
+                    404,
                     f"{Path(chunk.source).name} has no page {page}; it has {pages} pages",
-                    param="page",
+                    "not_found_error",
+                    "page",
                 )
             return state.pdf.render(pdf[0], pdf[1], page, width)
 

@@ -48,7 +48,7 @@ def test_schemathesis_all_checks_pass(tmp_path: Path, handbook: Path) -> None:
             wait_job(client, r.json()["job"]["id"])
         settings = tmp_path / "schemathesis.toml"
         settings.write_text(
-            '[parameters]\n"path.cid" = "docs"\n"path.chunk_id" = 1\n"body.model" = "docs"\n',
+            '[parameters]\n"path.cid" = "docs"\n"body.model" = "docs"\n',
             encoding="utf-8",
         )
         st = shutil.which("st") or str(Path(sys.executable).parent / "st")
