@@ -20,8 +20,9 @@ from langchain_core.tools import BaseTool
 from pydantic import Field
 
 from ragkit import KnowledgeBase
-from ragkit.agent import Agent, AnswerDelta, ToolContext, builtin_tools
+from ragkit.agent import Agent, ToolContext, builtin_tools
 from ragkit.embeddings import HashingEmbedder
+from ragkit.events import Text
 from ragkit.integrations.langchain import (
     LangChainChatModel,
     LangChainToolChatModel,
@@ -181,7 +182,7 @@ def test_a_langchain_tool_calling_model_drives_the_agent_natively() -> None:
     final = events[-1].result  # type: ignore[union-attr]
     assert final.answer == "345 * 12 = 4140." and final.answered
     assert [(r.name, r.result) for r in final.tool_calls] == [("calculator", "4140")]
-    assert [e.text for e in events if isinstance(e, AnswerDelta)] == ["345 * 12 = 4140."]
+    assert [e.text for e in events if isinstance(e, Text)] == ["345 * 12 = 4140."]
     names = {t["function"]["name"] for t in fake.bound[0]}
     assert {"calculator", "search_documents"} <= names
     second = fake.seen[1]
