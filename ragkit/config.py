@@ -226,6 +226,11 @@ class LoaderSettings(_Section):
     max_paragraphs: int = Field(200_000, ge=1)
     html_max_depth: int = Field(512, ge=1)
     max_pdf_pages: int = Field(5000, ge=1)
+    ocr: bool = Field(
+        True,
+        description="Read PDF pages without a text layer (scans) by OCR, when "
+        "rapidocr-onnxruntime is installed (pip install 'ragkit[ocr]').",
+    )
 
 
 GuardKind = Literal["pii", "secret", "injection", "unicode", "terminal", "exfil", "banned"]

@@ -150,13 +150,18 @@ def supporting_sentence(
 
 def cited_sentences(kb: KnowledgeBase, answer: Answer) -> dict[int, tuple[str, int | None]]:
     """For each source the answer cites: its supporting sentence and that sentence's
-    page. Sources that are not cited get none (the page folds them away)."""
+    page, as the citation gives them (`Citation.sentence`, `Citation.page`) or, when it
+    does not, found from the evidence. Sources that are not cited get none (the page
+    folds them away)."""
     best: dict[int, tuple[float, str]] = {}
     for e in answer.evidence:
         if e.source is not None and e.support and e.score > best.get(e.source, (-1.0, ""))[0]:
             best[e.source] = (e.score, e.support)
     out: dict[int, tuple[str, int | None]] = {}
     for c in answer.citations:
+        if c.sentence:  # the answer already says which sentence, on which page
+            out[c.number] = " ".join(c.sentence.split()), c.page
+            continue
         chunk = kb.chunk(c.chunk_id)
         if chunk is None:
             continue

@@ -87,12 +87,12 @@ class PdfPages:
 
     def __init__(self, cache_dir: Path) -> None:
         self.cache_dir = cache_dir
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
 
     def info(self, path: Path, page: int) -> PageInfo:
         import pypdfium2 as pdfium
 
-        with self._lock:
+        with self.lock:
             pdf = pdfium.PdfDocument(path)
             try:
                 p = pdf[page - 1]
@@ -112,7 +112,7 @@ class PdfPages:
             pass
         import pypdfium2 as pdfium
 
-        with self._lock:
+        with self.lock:
             pdf = pdfium.PdfDocument(path)
             try:
                 p = pdf[page - 1]
@@ -135,7 +135,7 @@ class PdfPages:
         """PDFium's text of page `page` (empty for a page without a text layer)."""
         import pypdfium2 as pdfium
 
-        with self._lock:
+        with self.lock:
             pdf = pdfium.PdfDocument(path)
             try:
                 p = pdf[page - 1]
@@ -152,7 +152,7 @@ class PdfPages:
         whether the page has a text layer at all."""
         import pypdfium2 as pdfium
 
-        with self._lock:
+        with self.lock:
             pdf = pdfium.PdfDocument(path)
             try:
                 p = pdf[page - 1]

@@ -36,7 +36,9 @@ class WebState:
         from ragkit.loaders.ocr import OcrUnavailableError, ocr_pdf_page_cached
 
         try:
-            lines = ocr_pdf_page_cached(path, sha256, page, self.config.data_dir / "ocr-cache")
+            lines = ocr_pdf_page_cached(
+                path, sha256, page, self.config.data_dir / "ocr-cache", self.pdf.lock
+            )
         except OcrUnavailableError:
             return []
         return line_boxes([(t, b) for t, b in lines], passage)

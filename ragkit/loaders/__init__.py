@@ -55,6 +55,8 @@ class LoaderOptions:
     max_paragraphs: int = 200_000
     html_max_depth: int = 512
     max_pdf_pages: int = 5000
+    # Scanned pages (no text layer) are read by OCR when rapidocr-onnxruntime is there.
+    ocr: bool = True
 
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(

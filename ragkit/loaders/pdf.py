@@ -1,6 +1,7 @@
 """Load a PDF as one `Document` with one `Page` per PDF page, numbered from 1.
 
-What it does: extracts each page's text layer with pypdf, opens PDFs "encrypted" with
+What it does: extracts each page's text layer with pypdf, reads pages without one
+(scans) by OCR when it is installed (ragkit.loaders.ocr), opens PDFs "encrypted" with
 an empty user password, and turns pypdf's failures into `LoaderError`s that say what
 to do (decrypt, OCR, or re-export the file). Pages without text stay in the document
 as empty pages so page numbers keep matching the PDF. What it leaves out: OCR of
@@ -35,7 +36,8 @@ def load_pdf(path: Path, options: LoaderOptions | None = None) -> Document:
 
     from ragkit.loaders import LoaderOptions
 
-    max_pages = (options or LoaderOptions()).max_pdf_pages
+    opts = options or LoaderOptions()
+    max_pages = opts.max_pdf_pages
     from pypdf.errors import DependencyError, FileNotDecryptedError
 
     with _quiet_pypdf():
@@ -91,13 +93,43 @@ def load_pdf(path: Path, options: LoaderOptions | None = None) -> Document:
 
         title = _metadata_title(reader)
 
+    blank = [
+        p.number
+        for p in pages
+        if p.number is not None and not p.text.strip() and str(p.number) not in unreadable
+    ]
+    scanned: list[str] = []
+    if blank and opts.ocr:
+        from ragkit.loaders.ocr import ocr_available, ocr_pdf_pages, page_text
+
+        if ocr_available():
+            try:
+                read = ocr_pdf_pages(path, blank)
+            except Exception as exc:  # PDFium or the OCR model failed on a damaged page
+                raise LoaderError(path, f"OCR of its scanned pages failed ({_short(exc)})") from exc
+            pages = [
+                Page(number=p.number, text=_clean(page_text(read[p.number])))
+                if p.number in read
+                else p
+                for p in pages
+            ]
+            scanned = [str(n) for n in blank if read.get(n)]
+
     if not any(p.text.strip() for p in pages):
         if unreadable:
             raise LoaderError(path, "not a readable PDF (no page's text could be extracted)")
-        raise LoaderError(path, _NO_TEXT)
+        if not opts.ocr:
+            raise LoaderError(path, _NO_TEXT + " (OCR is off: loader.ocr)")
+        from ragkit.loaders.ocr import INSTALL_HINT, ocr_available
+
+        if not ocr_available():
+            raise LoaderError(path, f"{_NO_TEXT}, or install ragkit's OCR: {INSTALL_HINT}")
+        raise LoaderError(path, "PDF has no text layer and OCR found no text on its pages")
 
     source = str(path.resolve())
     metadata = {"unreadable_pages": ",".join(unreadable)} if unreadable else {}
+    if scanned:
+        metadata["ocr_pages"] = ",".join(scanned)
     return Document(
         source=source,
         key=source,

@@ -330,7 +330,7 @@ def test_pdf_without_text_layer(tmp_path: Path) -> None:
     pdf.rect(20, 20, 100, 50, style="F")
     path = _write(tmp_path / "scan.pdf", bytes(pdf.output()))
     err = _error(path)
-    assert "PDF has no text layer (scanned images?); run OCR on it first" in str(err)
+    assert "PDF has no text layer" in str(err)
 
 
 def test_pdf_blank_page_keeps_numbering(tmp_path: Path) -> None:

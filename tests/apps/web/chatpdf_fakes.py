@@ -6,6 +6,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from ceilings import HANG_S
@@ -44,9 +45,8 @@ def answer_from_sources(messages: Sequence[Message]) -> str:
     question = user.split("Question:")[-1]
     asked = set(re.findall(r"\w+", question.lower())) - {"the", "is", "how", "what", "a"}
     best, best_number, best_score = "", 0, 0
-    for number, body in re.findall(
-        r'<source id="(\d+)">\n\[\d+\][^\n]*\n(.*?)\n</source>', user, re.S
-    ):
+    listed = user.split("Sources:", 1)[-1].rsplit("Question:", 1)[0]
+    for number, body in re.findall(r"^\[(\d+)\] (.*?)(?=^\[\d+\] |\Z)", listed, re.S | re.M):
         for sentence in re.split(r"(?<=[.。])\s*", " ".join(body.split())):
             score = len(asked & set(re.findall(r"\w+", sentence.lower())))
             if score > best_score:
@@ -63,23 +63,33 @@ def answer_from_sources(messages: Sequence[Message]) -> str:
 
 class Gated(ScriptedChatModel):
     """Writes a word, then waits for the test to let it write the next; records when its
-    stream was closed (a stopped answer)."""
+    stream was closed (a stopped answer). Its answer is every sentence of the sources it
+    was given, in order, so each passes the answer checks and is released as written."""
 
-    WORDS = 200  # the whole answer, if nobody stops it
+    WORDS = 200  # at least this many words are written, if nobody stops it
 
     def __init__(self) -> None:
-        super().__init__(["one two three four five six seven eight nine ten " * 20])
+        super().__init__(["unused"])
         self.step = threading.Semaphore(0)
         self.closed = threading.Event()
         self.started = threading.Event()
         self.written = 0
 
     def stream(self, messages: Sequence[Message], options: GenerationOptions) -> Iterator[str]:
+        self.prompts.append(list(messages))
+        listed = messages[-1].content.split("Sources:", 1)[-1].rsplit("Question:", 1)[0]
+        seen: list[str] = []
+        for body in re.findall(r"^\[\d+\] (.*?)(?=^\[\d+\] |\Z)", listed, re.S | re.M):
+            for sentence in re.split(r"(?<=[.。])\s+", " ".join(body.split())):
+                if sentence and sentence not in seen:
+                    seen.append(sentence)
+        words = " ".join(seen).split(" ")
+        self.WORDS = len(words)
         try:
-            for piece in super().stream(messages, options):
+            for word in words:
                 self.started.set()
                 self.written += 1
-                yield piece
+                yield word + " "
                 self.step.acquire(timeout=HANG_S)
         finally:
             self.closed.set()
@@ -106,3 +116,15 @@ def factory(model: ScriptedChatModel, chunk_size: int = 400) -> Any:
         models=Models(embedder=embedder, chat_model=model),
         index=IndexOptions(chunker=chunker),
     )
+
+
+def scan(text_pdf: Path, out: Path, scale: float = 2.0) -> Path:
+    """`text_pdf` drawn page by page and saved as a PDF of images only (no text layer),
+    as a scanner would make it."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(text_pdf)
+    images = [pdf[i].render(scale=scale).to_pil().convert("RGB") for i in range(len(pdf))]
+    pdf.close()
+    images[0].save(out, "PDF", save_all=True, append_images=images[1:], resolution=72 * scale)
+    return out

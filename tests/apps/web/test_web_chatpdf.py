@@ -14,9 +14,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 from browser import chromium, page_errors, upload_and_index, wait_for
 from ceilings import HANG_S
-from chatpdf_fakes import CHINESE, FACT_PAGES, Gated, answer_from_sources, factory
+from chatpdf_fakes import CHINESE, FACT_PAGES, Gated, answer_from_sources, factory, scan
 from conftest import ThreadServer, make_pdf
 from selenium.webdriver.common.by import By
 
@@ -144,8 +145,10 @@ def test_conversation_page_sentence_and_delete(tmp_path: Path) -> None:
 
 def test_states_while_waiting_and_stop(tmp_path: Path) -> None:
     model = Gated()
-    app = create_app(WebConfig(data_dir=tmp_path / "data"), factory(model))
-    pdf = make_pdf(tmp_path / "ember.pdf", FACT_PAGES)
+    app = create_app(WebConfig(data_dir=tmp_path / "data"), factory(model, chunk_size=2000))
+    # Many distinct sentences, so the answer (the sources read back) is long.
+    notes = [f"Warranty note {i} says the kettle warranty covers part {i}." for i in range(40)]
+    pdf = make_pdf(tmp_path / "ember.pdf", [" ".join(notes)])
     with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
         driver.get(server.url + "/")
         wait_for(lambda: driver.find_element(By.ID, "documents").text, HANG_S, "the page to load")
@@ -159,9 +162,15 @@ def test_states_while_waiting_and_stop(tmp_path: Path) -> None:
         assert model.started.wait(HANG_S)
         stop = driver.find_element(By.ID, "stop-button")
         assert stop.is_displayed()
-        model.step.release()
         answer = driver.find_element(By.ID, "answer")
-        wait_for(lambda: answer.text.startswith("one two"), HANG_S, "the first words")
+
+        def first_sentence() -> str:
+            # Answers are released a checked sentence at a time: let words through until
+            # the first sentence shows.
+            model.step.release()
+            return str(answer.text).strip()
+
+        wait_for(first_sentence, HANG_S, "the first sentence")
         shoot(driver, "06-writing")
         stop.click()
         wait_for(lambda: answer.get_attribute("data-state") == "stopped", HANG_S, "the stop")
@@ -172,3 +181,31 @@ def test_states_while_waiting_and_stop(tmp_path: Path) -> None:
         # The stopped turn is kept with what was written.
         driver.refresh()
         wait_for(lambda: "Stopped." in " ".join(thread_texts(driver)), HANG_S, "the stopped turn")
+
+
+def test_a_scanned_pdf_is_answered_with_its_page(tmp_path: Path) -> None:
+    pytest.importorskip("rapidocr_onnxruntime")
+    model = ScriptedChatModel([answer_from_sources])
+    app = create_app(WebConfig(data_dir=tmp_path / "data"), factory(model))
+    scanned = scan(make_pdf(tmp_path / "text.pdf", FACT_PAGES[:2]), tmp_path / "scanned.pdf")
+    with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+        driver.get(server.url + "/")
+        wait_for(lambda: driver.find_element(By.ID, "documents").text, HANG_S, "the page to load")
+        # OCR reads a page in seconds on an idle machine; the ceiling allows for a busy one.
+        progress = upload_and_index(driver, [scanned], 2 * HANG_S)
+        assert progress[-1].startswith("Indexing finished: 1 indexed"), progress
+        docs = driver.find_element(By.ID, "documents")
+        wait_for(lambda: "2 pages" in docs.text, HANG_S, "the scanned document's pages")
+
+        answer = ask_in_page(driver, "How many years is the Ember kettle warranty?", HANG_S)
+        assert "seven years" in answer.text
+        answer.find_element(By.CSS_SELECTOR, "button.cite").click()
+        title = driver.find_element(By.ID, "viewer-title")
+        wait_for(lambda: title.text == "scanned.pdf — page 2 of 2", HANG_S, "the scanned page")
+        picture = driver.find_element(By.ID, "page-image")
+        wait_for(lambda: picture.get_attribute("data-state") == "ready", HANG_S, "the picture")
+        assert picture.find_elements(By.CSS_SELECTOR, ".hl")
+        quote = driver.find_element(By.ID, "viewer-sentence").text
+        assert "warranty of seven years" in quote and "Keep the receipt" not in quote
+        shoot(driver, "07-scanned-page")
+        assert not page_errors(driver)

@@ -1,0 +1,82 @@
+"""OCR of scanned PDF pages: a text PDF drawn to an image-only PDF reads back with its
+page numbers, the words spaced again, and boxes per line; Chinese too where a CJK font
+is installed to draw the test page with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("rapidocr_onnxruntime")
+
+from ragkit.loaders import LoaderOptions, load_file
+from ragkit.loaders.ocr import ocr_pdf_page, page_text, reading_order, respace
+
+CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+
+
+def _scan(tmp_path: Path, pages: list[str], font: Path | None = None) -> Path:
+    import pypdfium2 as pdfium
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    if font is not None:
+        pdf.add_font("cjk", fname=str(font))
+        pdf.set_font("cjk", size=12)
+    else:
+        pdf.set_font("helvetica", size=12)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 7, text)
+    text_pdf = tmp_path / "text.pdf"
+    pdf.output(str(text_pdf))
+    doc = pdfium.PdfDocument(text_pdf)
+    images = [doc[i].render(scale=2).to_pil().convert("RGB") for i in range(len(doc))]
+    doc.close()
+    out = tmp_path / "scan.pdf"
+    images[0].save(out, "PDF", save_all=True, append_images=images[1:], resolution=144)
+    return out
+
+
+def test_a_scanned_pdf_loads_with_its_pages(tmp_path: Path) -> None:
+    scan = _scan(
+        tmp_path,
+        ["Page one is about kettles.", "The warranty of the Ember kettle lasts seven years."],
+    )
+    (doc,) = load_file(scan, LoaderOptions())
+    assert [p.number for p in doc.pages] == [1, 2]
+    assert "warranty of the Ember kettle lasts seven years" in doc.pages[1].text
+    assert "kettles" in doc.pages[0].text
+    assert doc.metadata["ocr_pages"] == "1,2"
+    lines = ocr_pdf_page(scan, 2)
+    assert page_text(lines) == doc.pages[1].text  # the same page reads the same again
+    (_, (left, top, right, bottom)), *_ = lines
+    assert 0 <= left < right <= 1 and 0 <= top < bottom <= 0.5
+
+
+def test_ocr_can_be_turned_off(tmp_path: Path) -> None:
+    from ragkit.errors import LoaderError
+
+    scan = _scan(tmp_path, ["Some words on a page."])
+    with pytest.raises(LoaderError, match=r"no text layer .*loader\.ocr"):
+        load_file(scan, LoaderOptions(ocr=False))
+
+
+@pytest.mark.skipif(not CJK_FONT.exists(), reason="no CJK font to draw the test page with")
+def test_a_chinese_scan_reads_back(tmp_path: Path) -> None:
+    text = "这把茶壶由景德镇的陶工手工制作。保修期为七年。"
+    (doc,) = load_file(_scan(tmp_path, [text], CJK_FONT), LoaderOptions())
+    assert "".join(doc.pages[0].text.split()) == text
+
+
+def test_respace_and_reading_order() -> None:
+    assert respace("Thewarrantyofthekettlelastssevenyears.Keep it") == (
+        "The warranty of the kettle lasts seven years. Keep it"
+    )
+    assert respace("茶壶说明。") == "茶壶说明。"
+    assert respace("draws1500watts") == "draws 1500 watts"
+    right = ("world", (0.5, 0.10, 0.9, 0.14))
+    left = ("hello", (0.1, 0.11, 0.4, 0.15))
+    below = ("next", (0.1, 0.30, 0.4, 0.34))
+    assert [t for t, _ in reading_order([below, right, left])] == ["hello", "world", "next"]
