@@ -172,8 +172,10 @@ def test_a_conversation_is_kept_and_follow_ups_get_its_history(tmp_path: Path) -
 
 def test_closing_the_stream_stops_the_model_and_keeps_the_turn(tmp_path: Path) -> None:
     model = Gated()
-    app = create_app(WebConfig(data_dir=tmp_path / "data"), factory(model))
-    pdf = make_pdf(tmp_path / "facts.pdf", fact_pages())
+    app = create_app(WebConfig(data_dir=tmp_path / "data"), factory(model, chunk_size=2000))
+    # Many distinct sentences, so the answer (the sources read back) is long.
+    notes = [f"Warranty note {i} says the kettle warranty covers part {i}." for i in range(40)]
+    pdf = make_pdf(tmp_path / "facts.pdf", [" ".join(notes)])
     with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=HANG_S) as client:
         cid = client.post("/api/collections", json={"name": "facts"}).json()["id"]
         upload(client, cid, pdf)
@@ -190,7 +192,9 @@ def test_closing_the_stream_stops_the_model_and_keeps_the_turn(tmp_path: Path) -
         feeder = threading.Thread(target=let_through, daemon=True)
         feeder.start()
         with client.stream(
-            "POST", f"/api/collections/{cid}/ask", json={"question": QUESTIONS[1]}
+            "POST",
+            f"/api/collections/{cid}/ask",
+            json={"question": "What does the kettle warranty cover?"},
         ) as r:
             for line in r.iter_lines():
                 seen.append(line)
