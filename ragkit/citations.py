@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Collection
 from dataclasses import replace
 
+from ragkit.sentences import split_sentences
 from ragkit.types import PAGE_SEPARATOR, Citation, Document, StoredChunk
 
 DocumentLookup = Callable[[str, str], "Document | None"]
@@ -123,4 +124,25 @@ def cite(
         return replace(base, page=single)
     page, start, end = locate(chunk, span[0], span[1], doc)
     sentence = chunk.text[span[0] : span[1]]
+    cut = span[0] == 0 or span[1] >= len(chunk.text.rstrip())
+    if cut and doc is not None and start is not None and end is not None:
+        # A sentence at the chunk's edge may run on past it (the chunker cut it): take the
+        # whole sentence from the page it stands on, so the citation shows all of it.
+        page_text = (
+            doc.text
+            if page is None
+            else next((p.text for p in doc.pages if p.number == page), None)
+        )
+        whole = _enclosing_sentence(page_text, start, end) if page_text else None
+        if page_text and whole is not None:
+            start, end = whole
+            sentence = page_text[start:end]
     return replace(base, page=page, sentence=sentence, start=start, end=end)
+
+
+def _enclosing_sentence(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The span of the sentences of `text` that [start, end) lies in, or None."""
+    spans = [(s.start, s.end) for s in split_sentences(text) if s.start < end and s.end > start]
+    if not spans:
+        return None
+    return min(start, spans[0][0]), max(end, spans[-1][1])
