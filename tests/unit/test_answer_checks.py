@@ -8,10 +8,11 @@ from pathlib import Path
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.analysis import Analyzer
 from ragkit.checking import AnswerChecker, clean, cut_loop, cut_scaffolding
+from ragkit.chunking import ChunkerParams
 from ragkit.evidence import select_passages
 from ragkit.grounding import SentenceScorer
 from ragkit.llm.base import GenerationOptions
-from ragkit.options import AnswerOptions, Models, SearchOptions
+from ragkit.options import AnswerOptions, IndexOptions, Models, SearchOptions
 from ragkit.types import SearchHit, StoredChunk
 
 # One fact per page; short pages, so one 800-character chunk spans several of them.
@@ -87,6 +88,33 @@ def test_page_less_document_offsets_are_into_the_whole_text(tmp_path: Path) -> N
     whole = kb.page_text(docs / "town.md")
     assert cited.page is None and whole is not None and cited.start is not None
     assert whole[cited.start : cited.end] == FACTS[3][0]
+
+
+def test_a_sentence_cut_by_its_chunk_is_cited_whole(tmp_path: Path) -> None:
+    # The fact's sentence is longer than a chunk (120 characters), so the chunker cuts it;
+    # the citation still names the whole sentence, and its offsets light all of it.
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    fact = (
+        "Warranty: the Ember brewing kettle, sold in the spring catalogue of the Lumen "
+        "cooperative, carries a warranty of seven years from the date of purchase."
+    )
+    (docs / "kettle.txt").write_text(f"{FILLER} {fact} {FILLER}", encoding="utf-8")
+    kb = KnowledgeBase.open(
+        tmp_path / "ix",
+        models=Models(embedder=HashingEmbedder()),
+        index=IndexOptions(chunker=ChunkerParams(chunk_size=120, chunk_overlap=0)),
+        search=SearchOptions(mode="bm25"),
+        answer=AnswerOptions(mode="extractive", sentences=1),
+    )
+    kb.add([docs])
+    assert not any(fact in c.text for c in (kb.chunk(i) for i in range(1, 10)) if c is not None)
+    answer = kb.ask("How many years is the Ember brewing kettle warranty?", k=3)
+    cited = next(c for c in answer.citations if "seven years" in c.sentence)
+    whole = kb.page_text(docs / "kettle.txt")
+    assert whole is not None and cited.start is not None
+    assert " ".join(cited.sentence.split()) == fact
+    assert whole[cited.start : cited.end] == cited.sentence
 
 
 def _hit(text: str, rank: int = 1) -> SearchHit:
