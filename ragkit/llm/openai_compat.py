@@ -283,9 +283,11 @@ class OpenAICompatChatModel:
 
     def honours_tools(self) -> bool:
         """Whether the server answers `tools` with tool calls, asked once per model: a
-        call forced with `tool_choice`. Servers that ignore `tools` (llama.cpp's without a
-        function-calling chat format) write text instead; one that refuses the request
-        does not honour them either."""
+        request that needs the one tool it offers, with `tool_choice` "auto" as the agent
+        sends it. Servers that ignore `tools` (llama.cpp's without a function-calling chat
+        format) write text instead; one that refuses the request does not honour them
+        either. A call forced by naming the function is no test: llama.cpp's server
+        grammar-forces that one even where it drops `tools` otherwise."""
         if self._honours_tools is None:
             probe = GenerationOptions(max_tokens=64, temperature=0.0, seed=0)
             payload = self._payload([Message("user", "Call the ping tool.")], probe, stream=False)
@@ -299,7 +301,7 @@ class OpenAICompatChatModel:
                     },
                 }
             ]
-            payload["tool_choice"] = {"type": "function", "function": {"name": "ping"}}
+            payload["tool_choice"] = "auto"
             try:
                 message = self._post(payload, stream=False).json()["choices"][0]["message"]
                 self._honours_tools = bool(message.get("tool_calls"))
