@@ -42,8 +42,10 @@ def test_history_file_in_an_unusable_place_is_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.asyncio
 async def test_app_from_settings_switches_index_and_model(tmp_path: Path) -> None:
-    settings = load_settings(None, {"index": {"home": str(tmp_path / "ix")}})
-    chat = build_app(settings, "docs")
+    # The configured index (not one named on the command line, which must exist) may be
+    # empty yet: the chat opens on it.
+    settings = load_settings(None, {"index": {"home": str(tmp_path / "ix"), "name": "docs"}})
+    chat = build_app(settings)
     assert chat.session.index == "docs" and chat.session.mode == "rag"
     assert chat.history is not None
     assert chat.history.path == tmp_path / "ix" / "chat-history.sqlite"
@@ -62,9 +64,10 @@ async def test_app_from_settings_switches_index_and_model(tmp_path: Path) -> Non
 
 def test_agent_mode_runs_the_agent_over_the_chats_index_and_model(tmp_path: Path) -> None:
     settings = load_settings(
-        None, {"index": {"home": str(tmp_path / "ix")}, "chat": {"mode": "agent"}}
+        None,
+        {"index": {"home": str(tmp_path / "ix"), "name": "docs"}, "chat": {"mode": "agent"}},
     )
-    chat = build_app(settings, "docs")
+    chat = build_app(settings)
     backend = chat.session.backend()
     assert isinstance(backend, AgentBackend)
     # The chat's own model, not a second one; the index does not exist yet, so the
