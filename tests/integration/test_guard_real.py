@@ -145,7 +145,8 @@ def test_ask_on_a_real_index_withholds_the_poisoned_document(tmp_path: Path) -> 
     assert "service-notes.txt" not in asked.stdout  # not among the sources listed
     # The invisible one: stripped from the chunk, which is kept, and flagged.
     assert "guard: source docs/care-guide.txt: unicode (TAG_CHARACTERS) redacted" in (asked.stderr)
-    assert "care-guide.txt" in asked.stdout and "warranty.txt" in asked.stdout
+    # Sources list what the answer cites (the kept care guide is named on stderr above).
+    assert "warranty.txt" in asked.stdout
 
     banned = _ragkit(
         ["ask", "Is the kettle safe?"],
