@@ -1,3 +1,3 @@
-"""Applications built on ragkit's public API: the terminal chat, the web document Q&A and
-its OpenAI-compatible server, and a small library example. Each app imports only what
-`ragkit` exports publicly; none holds logic the library should have."""
+"""Example programs built only on ragkit's public API (`import ragkit`), run from a checkout
+with `python -m apps.NAME`. They are not installed: the shipped front ends (CLI, web page,
+OpenAI-compatible server, terminal chat) live in `ragkit.apps`."""

@@ -49,9 +49,9 @@ from llama_server import llama_server  # noqa: E402
 
 from ragkit import KnowledgeBase  # noqa: E402
 from ragkit.agent import Agent, AgentOptions, AgentResult, ToolContext, builtin_tools  # noqa: E402
-from ragkit.embeddings import make_embedder  # noqa: E402
-from ragkit.llm import GenerationOptions, LlamaCppChatModel, bundled_gguf_path  # noqa: E402
-from ragkit.llm.base import ChatModel  # noqa: E402
+from ragkit.models.embeddings import make_embedder  # noqa: E402
+from ragkit.models.llm import GenerationOptions, LlamaCppChatModel, bundled_gguf_path  # noqa: E402
+from ragkit.models.llm.base import ChatModel  # noqa: E402
 from ragkit.options import Models  # noqa: E402
 
 GEN = GenerationOptions(max_tokens=48, temperature=0.0, seed=0)
@@ -60,7 +60,7 @@ GEN = GenerationOptions(max_tokens=48, temperature=0.0, seed=0)
 def remote_client(base_url: str) -> ChatModel:
     """ragkit's OpenAI-compatible backend; llama.cpp's server reads repeat_penalty (and
     would apply its own 1.1 otherwise, which breaks this model's JSON)."""
-    from ragkit.llm.openai_compat import OpenAICompatChatModel
+    from ragkit.models.llm.openai_compat import OpenAICompatChatModel
 
     return OpenAICompatChatModel(base_url, "local", context_window=2048, send_repeat_penalty=True)
 

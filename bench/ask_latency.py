@@ -18,7 +18,7 @@ import time
 
 
 def one_run(question: str, index: str | None) -> tuple[float, float]:
-    cmd = [sys.executable, "-m", "ragkit.cli", "ask", question]
+    cmd = [sys.executable, "-m", "ragkit", "ask", question]
     if index:
         cmd += ["--index", index]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}

@@ -7,7 +7,7 @@ build killed at about half way and resumed.
 
 The corpus is written as one .txt file per document (as bench/index_bench.py does).
 Each step runs in a fresh process and is timed from process start to exit, model loading
-included (a user's wall time): ragkit as `python -m ragkit.cli index DOCS --index DIR`,
+included (a user's wall time): ragkit as `python -m ragkit index DOCS --index DIR`,
 LangChain as load + split with ragkit's chunker (same chunk texts) + from_documents +
 save_local. Kill-and-resume: the same ragkit command with
 `RAGKIT_INDEX__CHECKPOINT_CHUNKS` at a tenth of the chunks, SIGKILLed as soon as half
@@ -40,9 +40,9 @@ from pathlib import Path
 from langchain_community.vectorstores import FAISS
 from langchain_core.documents import Document
 from langchain_huggingface import HuggingFaceEmbeddings
-from ragkit.chunking import Chunker, ChunkerParams
-from ragkit.embeddings import bundled_model_dir
-from ragkit.loaders.text import load_text
+from ragkit.ingest.chunking import Chunker, ChunkerParams
+from ragkit.models.embeddings import bundled_model_dir
+from ragkit.ingest.loaders.text import load_text
 
 docs, out = Path(sys.argv[1]), Path(sys.argv[2])
 chunker = Chunker(ChunkerParams())
@@ -71,7 +71,7 @@ def env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def ragkit_cmd(docs: Path, index: Path) -> list[str]:
-    return [sys.executable, "-m", "ragkit.cli", "index", str(docs), "--index", str(index)]
+    return [sys.executable, "-m", "ragkit", "index", str(docs), "--index", str(index)]
 
 
 def timed(cmd: list[str], cwd: Path, extra: dict[str, str] | None = None) -> float:

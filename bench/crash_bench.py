@@ -24,7 +24,7 @@ recovery failed. Run from the repository root:
 
 By default the killed process is a small script calling `KnowledgeBase.add` with
 `HashingEmbedder(dim=64)` (a write takes one to two seconds). `--real-model` kills
-`python -m ragkit.cli index CORPUS --index DIR` with the bundled all-MiniLM-L6-v2
+`python -m ragkit index CORPUS --index DIR` with the bundled all-MiniLM-L6-v2
 embedder instead: each write then loads the model and takes several seconds.
 Everything is written under a temporary folder, removed at the end unless `--keep`.
 """
@@ -163,7 +163,7 @@ class Writer:
         if self.real_model:
             # An absolute path with a separator is taken as the index folder itself.
             return [
-                *(sys.executable, "-m", "ragkit.cli", "index"),
+                *(sys.executable, "-m", "ragkit", "index"),
                 *(str(self.corpus), "--index", str(self.index)),
             ]
         helper = self.work / "writer.py"
@@ -201,7 +201,7 @@ def last_stage(events: Path, real_model: bool) -> str:
 
 def make_embedder(real_model: bool) -> Embedder:
     if real_model:
-        from ragkit.embeddings import make_embedder as bundled
+        from ragkit.models.embeddings import make_embedder as bundled
 
         return bundled("bundled")
     from ragkit import HashingEmbedder
@@ -223,7 +223,7 @@ def main() -> int:
     parser.add_argument(
         "--real-model",
         action="store_true",
-        help="kill `python -m ragkit.cli index` with the bundled embedder (slower)",
+        help="kill `python -m ragkit index` with the bundled embedder (slower)",
     )
     parser.add_argument(
         "--checkpoint-chunks",

@@ -64,7 +64,7 @@ if TYPE_CHECKING:
     from langchain_core.indexing import RecordManager
     from langchain_huggingface import HuggingFaceEmbeddings
 
-    from ragkit.embeddings import Embedder
+    from ragkit.models.embeddings import Embedder
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO.parent / "shared" / "data" / "scifact" / "corpus.jsonl"
@@ -188,7 +188,7 @@ def load_queries(corpus: Path, docs: list[Path], count: int = 300) -> tuple[list
 
 # --- ragkit worker ---------------------------------------------------------------------
 def _ragkit_embedder() -> tuple[Embedder, float]:
-    from ragkit.embeddings import make_embedder
+    from ragkit.models.embeddings import make_embedder
 
     started = time.perf_counter()
     embedder = make_embedder("bundled", batch_size=EMBED_BATCH)
@@ -258,7 +258,7 @@ def ragkit_query(index: Path, queries: list[str]) -> Result:
 
 def _precomputed(base: Embedder, vectors: dict[str, Any]) -> Embedder:
     """An embedder with `base`'s id whose `embed_query` is a dictionary lookup."""
-    from ragkit.embeddings import Embedder
+    from ragkit.models.embeddings import Embedder
 
     class Precomputed(Embedder):
         id = base.id
@@ -292,7 +292,7 @@ def _timed(search: Callable[[str], Any], queries: list[str], rounds: int = 1) ->
 def _lc_embeddings() -> tuple[HuggingFaceEmbeddings, float]:
     from langchain_huggingface import HuggingFaceEmbeddings
 
-    from ragkit.embeddings import bundled_model_dir
+    from ragkit.models.embeddings import bundled_model_dir
 
     started = time.perf_counter()
     embeddings = HuggingFaceEmbeddings(
@@ -337,8 +337,8 @@ def _lc_documents(docs: Path) -> Iterator[LCDocument]:
     """The files as LangChain Documents, one per chunk, with ragkit's chunk texts."""
     from langchain_core.documents import Document as LCDocument
 
-    from ragkit.chunking import Chunker, ChunkerParams
-    from ragkit.loaders.text import load_text
+    from ragkit.ingest.chunking import Chunker, ChunkerParams
+    from ragkit.ingest.loaders.text import load_text
 
     chunker = Chunker(ChunkerParams())
     for path in sorted(docs.rglob("*.txt")):

@@ -83,7 +83,7 @@ def _accuracy(ref: str | list[str], hyp: str | list[str]) -> float:
 
 
 def run(pages: int) -> None:
-    from ragkit.loaders.ocr import PageReader, ocr_pdf_page, page_text
+    from ragkit.ingest.loaders.ocr import PageReader, ocr_pdf_page, page_text
 
     reader = PageReader()
     font = next((f for f in CJK_FONTS if Path(f).exists()), None)

@@ -16,7 +16,7 @@ Systems (each over the same index, three retrieved chunks, the same GGUF model):
   `RagkitRetriever` and `ChatRagkit`, i.e. the same retriever and model;
 - before: ragkit's previous answer path (whole chunks fenced in `<source>` tags with file
   and page, the model's reply shown as written);
-- after: ragkit's answer path now (`ragkit.pipelines.answer`: best sentences as numbered
+- after: ragkit's answer path now (`ragkit.answer.pipelines.answer`: best sentences as numbered
   passages, every sentence checked before release, citations to sentences);
 - remote: `after` through `python -m llama_cpp.server` serving the same GGUF;
 - extractive: the best source sentences, no model.
@@ -59,12 +59,12 @@ DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT / "tests" / "integration"))  # the llama.cpp server helper
 
 from ragkit import KnowledgeBase  # noqa: E402
-from ragkit.embeddings import make_embedder  # noqa: E402
-from ragkit.extractive import extract_answer  # noqa: E402
-from ragkit.llm.base import ChatModel, GenerationOptions, Message  # noqa: E402
-from ragkit.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path  # noqa: E402
+from ragkit.answer.extractive import extract_answer  # noqa: E402
+from ragkit.answer.pipelines import AnswerStream, Prompt, answer, finish_answer  # noqa: E402
+from ragkit.models.embeddings import make_embedder  # noqa: E402
+from ragkit.models.llm.base import ChatModel, GenerationOptions, Message  # noqa: E402
+from ragkit.models.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path  # noqa: E402
 from ragkit.options import Models  # noqa: E402
-from ragkit.pipelines import AnswerStream, Prompt, answer, finish_answer  # noqa: E402
 from ragkit.types import SearchHit, display_path  # noqa: E402
 
 SYSTEMS = ("closed", "langchain", "before", "after", "remote", "extractive")
@@ -250,7 +250,7 @@ def before_stream(
         c = hit.chunk
         location = c.location.replace(c.source, display_path(c.source))
         blocks.append(f'<source id="{n}">\n[{n}] {location}\n{c.text}\n</source>')
-        from ragkit.pipelines import to_citation
+        from ragkit.answer.pipelines import to_citation
 
         sources.append(to_citation(n, hit))
     user = f"Question: {question}\n\nSources:\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
@@ -280,7 +280,7 @@ def langchain_chain(kb: KnowledgeBase, model: ChatModel, opts: GenerationOptions
 
 
 def says_dont_know(text: str) -> bool:
-    from ragkit.grounding import says_not_found
+    from ragkit.answer.grounding import says_not_found
 
     return says_not_found(text) or bool(re.search(r"(don'?t|do not) know", text, re.I))
 
@@ -503,7 +503,7 @@ def _remote(systems: list[str], gguf: Path) -> Iterator[ChatModel | None]:
         return
     from llama_server import free_port
 
-    from ragkit.llm.openai_compat import OpenAICompatChatModel
+    from ragkit.models.llm.openai_compat import OpenAICompatChatModel
 
     cores = os.cpu_count() or 1
     port = free_port()

@@ -53,12 +53,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from ragkit.config import load_settings
-from ragkit.embeddings import make_embedder
 from ragkit.evaluation import evaluate_retrieval, load_dataset
 from ragkit.evaluation.datasets import EvalDataset, slug
 from ragkit.evaluation.runner import RetrievalScores, prepare_index
 from ragkit.index.fsutil import atomic_write_bytes
 from ragkit.kb import KnowledgeBase
+from ragkit.models.embeddings import make_embedder
 from ragkit.wiring import knowledge_base
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -276,7 +276,7 @@ def speed(args: argparse.Namespace) -> list[dict[str, Any]]:
     side: `--speed-chunks` ragkit chunks (default chunker) of CMRC passages and of SciFact
     documents, embedded `--rounds` times alternating embedders (best round counts), and
     the median `embed_query` time over CMRC questions."""
-    from ragkit.chunking import Chunker, ChunkerParams
+    from ragkit.ingest.chunking import Chunker, ChunkerParams
 
     cache = args.home.resolve() / ".eval"
     cmrc = load_dataset(f"squad:{args.cmrc}", cache_dir=cache)

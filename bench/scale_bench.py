@@ -46,7 +46,7 @@ class SyntheticEmbedder:
     Queries registered with `register_query` return their real embedding instead."""
 
     def __init__(self, base: np.ndarray, sigma: float) -> None:
-        from ragkit.embeddings.base import Embedder
+        from ragkit.models.embeddings.base import Embedder
 
         self._base = base
         self._sigma = sigma
@@ -125,9 +125,9 @@ def peak_rss_mb() -> float:
 def reader_job(index: str, qfile: str, exact: bool) -> None:
     """Runs in a fresh process: open the index, time searches, print JSON."""
     started = time.perf_counter()
-    from ragkit.analysis import Analyzer
     from ragkit.index.engine import IndexReader
-    from ragkit.retrieval import rrf_fuse
+    from ragkit.search.retrieval import rrf_fuse
+    from ragkit.text.analysis import Analyzer
 
     imported = time.perf_counter()
     reader = IndexReader.open(Path(index))
@@ -209,7 +209,7 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     from ragkit import KnowledgeBase
-    from ragkit.embeddings import make_embedder
+    from ragkit.models.embeddings import make_embedder
 
     base = seed_vectors(args.seed_index)
     qtexts = queries()

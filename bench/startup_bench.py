@@ -4,7 +4,7 @@ side by side in the same run.
 
     python bench/startup_bench.py [--before PATH_TO_OLDER_CHECKOUT] [--runs 10]
 
-Both checkouts run as `python -m ragkit.cli` with PYTHONPATH pointing at them, against
+Both checkouts run as `python -m ragkit` with PYTHONPATH pointing at them, against
 the same small index (built here with the hashing embedder, so no model is involved).
 Reported per command: mean wall time, mean user+sys CPU time (less sensitive to other
 processes than wall time on a shared machine) and the before/after ratios, plus the
@@ -54,7 +54,7 @@ def build_index(work: Path) -> Path:
 def hyperfine(command: str, env_path: Path, runs: int, out: Path) -> dict[str, float]:
     # Run from the temporary folder: `python -m` puts the working folder first on
     # sys.path, which would otherwise shadow PYTHONPATH.
-    shell = f"PYTHONPATH={env_path} {sys.executable} -m ragkit.cli {command}"
+    shell = f"PYTHONPATH={env_path} {sys.executable} -m ragkit {command}"
     subprocess.run(
         [
             "hyperfine",

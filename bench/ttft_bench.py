@@ -29,12 +29,12 @@ sys.path.insert(0, str(ROOT / "tests" / "integration"))  # the llama.cpp server 
 from llama_server import llama_server  # noqa: E402
 
 from ragkit import KnowledgeBase  # noqa: E402
-from ragkit.embeddings import make_embedder  # noqa: E402
-from ragkit.llm.base import ChatModel, GenerationOptions  # noqa: E402
-from ragkit.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path  # noqa: E402
-from ragkit.llm.openai_compat import OpenAICompatChatModel  # noqa: E402
+from ragkit.answer.pipelines import answer  # noqa: E402
+from ragkit.models.embeddings import make_embedder  # noqa: E402
+from ragkit.models.llm.base import ChatModel, GenerationOptions  # noqa: E402
+from ragkit.models.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path  # noqa: E402
+from ragkit.models.llm.openai_compat import OpenAICompatChatModel  # noqa: E402
 from ragkit.options import Models  # noqa: E402
-from ragkit.pipelines import answer  # noqa: E402
 
 # Not among QUESTIONS: llama.cpp reuses the cached prefix of an identical prompt, which
 # would time a cache hit, not prompt evaluation.

@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING, Any
 from ragkit._version import __version__
 
 if TYPE_CHECKING:
-    from ragkit.chunking import ChunkerParams
-    from ragkit.embeddings import Embedder, HashingEmbedder, SentenceTransformerEmbedder
     from ragkit.errors import (
         ConfigError,
         EmptyQueryError,
@@ -28,17 +26,19 @@ if TYPE_CHECKING:
         PromptTooLongError,
         RagkitError,
     )
+    from ragkit.ingest.chunking import ChunkerParams
+    from ragkit.ingest.loaders import LoaderOptions
     from ragkit.kb import KnowledgeBase
-    from ragkit.llm import (
+    from ragkit.models.embeddings import Embedder, HashingEmbedder, SentenceTransformerEmbedder
+    from ragkit.models.llm import (
         ChatModel,
         GenerationOptions,
         LlamaCppChatModel,
         Message,
         ScriptedChatModel,
     )
-    from ragkit.loaders import LoaderOptions
     from ragkit.options import AnswerOptions, IndexOptions, Models, SearchFilter, SearchOptions
-    from ragkit.rerank import CrossEncoderReranker, Reranker
+    from ragkit.search.rerank import CrossEncoderReranker, Reranker
     from ragkit.types import (
         Answer,
         Citation,
@@ -53,39 +53,39 @@ if TYPE_CHECKING:
 # Public name -> the module that defines it.
 _EXPORTS: dict[str, str] = {
     "Answer": "ragkit.types",
-    "ChatModel": "ragkit.llm",
-    "ChunkerParams": "ragkit.chunking",
+    "ChatModel": "ragkit.models.llm",
+    "ChunkerParams": "ragkit.ingest.chunking",
     "Citation": "ragkit.types",
     "ConfigError": "ragkit.errors",
-    "CrossEncoderReranker": "ragkit.rerank",
+    "CrossEncoderReranker": "ragkit.search.rerank",
     "DocumentInfo": "ragkit.types",
-    "Embedder": "ragkit.embeddings",
+    "Embedder": "ragkit.models.embeddings",
     "EmptyQueryError": "ragkit.errors",
     "Evidence": "ragkit.types",
     "FileOutcome": "ragkit.types",
-    "GenerationOptions": "ragkit.llm",
-    "HashingEmbedder": "ragkit.embeddings",
+    "GenerationOptions": "ragkit.models.llm",
+    "HashingEmbedder": "ragkit.models.embeddings",
     "IndexCorruptError": "ragkit.errors",
     "IndexMismatchError": "ragkit.errors",
     "IndexNotFoundError": "ragkit.errors",
     "IndexReport": "ragkit.types",
     "KnowledgeBase": "ragkit.kb",
-    "LlamaCppChatModel": "ragkit.llm",
+    "LlamaCppChatModel": "ragkit.models.llm",
     "LoaderError": "ragkit.errors",
-    "LoaderOptions": "ragkit.loaders",
-    "Message": "ragkit.llm",
+    "LoaderOptions": "ragkit.ingest.loaders",
+    "Message": "ragkit.models.llm",
     "ModelError": "ragkit.errors",
     "PromptTooLongError": "ragkit.errors",
     "RagkitError": "ragkit.errors",
-    "Reranker": "ragkit.rerank",
-    "ScriptedChatModel": "ragkit.llm",
+    "Reranker": "ragkit.search.rerank",
+    "ScriptedChatModel": "ragkit.models.llm",
     "SearchFilter": "ragkit.options",
     "SearchOptions": "ragkit.options",
     "AnswerOptions": "ragkit.options",
     "IndexOptions": "ragkit.options",
     "Models": "ragkit.options",
     "SearchHit": "ragkit.types",
-    "SentenceTransformerEmbedder": "ragkit.embeddings",
+    "SentenceTransformerEmbedder": "ragkit.models.embeddings",
     "StoredChunk": "ragkit.types",
 }
 

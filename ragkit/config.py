@@ -23,7 +23,7 @@ from pydantic_settings import (
 )
 
 from ragkit.errors import ConfigError
-from ragkit.llm.base import GenerationOptions
+from ragkit.models.llm.base import GenerationOptions
 from ragkit.options import AnswerFields, SearchFields
 
 BUNDLED = "bundled"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ragkit.pipelines import FinishReason, Usage
+from ragkit.answer.pipelines import FinishReason, Usage
 from ragkit.types import Answer, Citation
 
 NO_USAGE = Usage(0, 0)

@@ -22,26 +22,26 @@ from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 
-from ragkit.analysis import Analyzer
-from ragkit.chunking import Chunker, ChunkerParams
-from ragkit.embeddings import Embedder, make_embedder
+from ragkit.answer.extractive import extract_answer
+from ragkit.answer.grounding import SentenceScorer
+from ragkit.answer.pipelines import AnswerStream, Prompt, answer, standalone_question
 from ragkit.errors import EmptyQueryError, RagkitError
-from ragkit.extractive import extract_answer
-from ragkit.grounding import SentenceScorer
 from ragkit.guard import Guard
 from ragkit.guard.session import GuardSession
 from ragkit.index.engine import IndexReader, IndexWriter, index_exists
 from ragkit.index.fsutil import sha256_file
 from ragkit.index.milvus import AnyReader, AnyWriter, MilvusBackend
 from ragkit.index.progress import IndexProgress
-from ragkit.llm.base import ChatModel, GenerationOptions, Message
-from ragkit.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path
-from ragkit.loaders import LoaderOptions, load_file_bounded
-from ragkit.multiquery import generate_variants
+from ragkit.ingest.chunking import Chunker, ChunkerParams
+from ragkit.ingest.loaders import LoaderOptions, load_file_bounded
+from ragkit.models.embeddings import Embedder, make_embedder
+from ragkit.models.llm.base import ChatModel, GenerationOptions, Message
+from ragkit.models.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path
+from ragkit.models.prompts import PromptTemplates
 from ragkit.options import AnswerOptions, IndexOptions, Models, SearchFilter, SearchOptions
-from ragkit.pipelines import AnswerStream, Prompt, answer, standalone_question
-from ragkit.prompts import PromptTemplates
-from ragkit.retrieval import Retriever
+from ragkit.search.multiquery import generate_variants
+from ragkit.search.retrieval import Retriever
+from ragkit.text.analysis import Analyzer
 from ragkit.types import (
     Answer,
     Document,

@@ -27,16 +27,16 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ragkit.errors import ConfigError, RagkitError
-from ragkit.llm.base import GenerationOptions
-from ragkit.prompts import PromptTemplates
+from ragkit.models.llm.base import GenerationOptions
+from ragkit.models.prompts import PromptTemplates
 from ragkit.types import AnswerMode, SearchMode, StoredChunk
 
 if TYPE_CHECKING:
-    from ragkit.chunking import ChunkerParams
-    from ragkit.embeddings.base import Embedder
-    from ragkit.llm.base import ChatModel
-    from ragkit.loaders import LoaderOptions
-    from ragkit.rerank import Reranker
+    from ragkit.ingest.chunking import ChunkerParams
+    from ragkit.ingest.loaders import LoaderOptions
+    from ragkit.models.embeddings.base import Embedder
+    from ragkit.models.llm.base import ChatModel
+    from ragkit.search.rerank import Reranker
 
 Fusion = Literal["convex", "rrf"]
 

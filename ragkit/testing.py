@@ -11,9 +11,9 @@ import random
 import shutil
 from pathlib import Path
 
-from ragkit.chunking import Chunker, ChunkerParams
 from ragkit.index.verify import State
-from ragkit.loaders import LoaderOptions, iter_files, load_file
+from ragkit.ingest.chunking import Chunker, ChunkerParams
+from ragkit.ingest.loaders import LoaderOptions, iter_files, load_file
 
 _SYLLABLES = "ka lo mi nu ra se ti vo ze pa do fe gu hi ju be ly wa xo qi".split()
 VOCAB = tuple(a + b + c for a in _SYLLABLES for b in _SYLLABLES for c in _SYLLABLES[:5])

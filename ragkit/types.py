@@ -178,7 +178,7 @@ class Answer:
     not hold it. `evidence` (when asked for) pairs each answer sentence with its support.
     `unsupported` are sentences the model wrote that the sources do not back (a number,
     date or name in no source, or too few of their words): they were not shown as the
-    answer (ragkit.checking).
+    answer (ragkit.answer.checking).
     """
 
     question: str

@@ -13,22 +13,22 @@ from ragkit.agent.context import ToolContext
 from ragkit.agent.loop import Agent, AgentOptions
 from ragkit.agent.memory import ConversationStore
 from ragkit.agent.tools import ToolRegistry
-from ragkit.chunking import ChunkerParams
 from ragkit.config import Settings
-from ragkit.embeddings import Embedder, make_embedder
 from ragkit.errors import ConfigError
 from ragkit.guard import Guard, Policy, default_guard
 from ragkit.index.milvus import MilvusBackend, MilvusTarget, collection_name
+from ragkit.ingest.chunking import ChunkerParams
+from ragkit.ingest.loaders import LoaderOptions
 from ragkit.kb import KnowledgeBase
-from ragkit.llm.base import ChatModel, GenerationOptions
-from ragkit.llm.llama_cpp import LlamaCppChatModel, resolve_gguf
-from ragkit.loaders import LoaderOptions
+from ragkit.models.embeddings import Embedder, make_embedder
+from ragkit.models.llm.base import ChatModel, GenerationOptions
+from ragkit.models.llm.llama_cpp import LlamaCppChatModel, resolve_gguf
+from ragkit.models.prompts import PromptTemplates
 from ragkit.options import AnswerOptions, IndexOptions, Models, SearchOptions
-from ragkit.prompts import PromptTemplates
-from ragkit.rerank import CrossEncoderReranker, Reranker
+from ragkit.search.rerank import CrossEncoderReranker, Reranker
 
 if TYPE_CHECKING:
-    from ragkit.llm.openai_compat import OpenAICompatChatModel
+    from ragkit.models.llm.openai_compat import OpenAICompatChatModel
 
 
 def index_path(settings: Settings, name: str | None = None) -> Path:
@@ -48,8 +48,8 @@ def chat_model(settings: Settings) -> ChatModel:
 
 def remote_chat_model(settings: Settings) -> OpenAICompatChatModel:
     # Imported here: httpx is needed only by the remote backend.
-    from ragkit.llm.openai_compat import OpenAICompatChatModel
-    from ragkit.llm.retry import RetryPolicy
+    from ragkit.models.llm.openai_compat import OpenAICompatChatModel
+    from ragkit.models.llm.retry import RetryPolicy
 
     llm = settings.llm
     if not llm.base_url:

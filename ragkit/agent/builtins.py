@@ -16,10 +16,10 @@ from ragkit.agent.calculator import CalculatorError, evaluate, format_number
 from ragkit.agent.context import ToolContext
 from ragkit.agent.tools import Tool, ToolError, ToolRegistry
 from ragkit.errors import RagkitError
+from ragkit.ingest.loaders import load_file_bounded
 from ragkit.kb import KnowledgeBase
-from ragkit.llm.base import GenerationOptions, Message
-from ragkit.loaders import load_file_bounded
-from ragkit.retrieval import SearchFilter
+from ragkit.models.llm.base import GenerationOptions, Message
+from ragkit.search.retrieval import SearchFilter
 from ragkit.types import Document, display_path
 
 

@@ -21,11 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ragkit.agent.memory import ConversationStore
+from ragkit.answer.pipelines import AnswerStream, standalone_question
 from ragkit.errors import EmptyQueryError
 from ragkit.kb import KnowledgeBase
-from ragkit.llm.base import ChatModel, GenerationOptions, Message
+from ragkit.models.llm.base import ChatModel, GenerationOptions, Message
 from ragkit.options import AnswerOptions, SearchOptions
-from ragkit.pipelines import AnswerStream, standalone_question
 
 __all__ = ["ChatOptions", "ChatReply", "ChatSession", "standalone_question"]
 

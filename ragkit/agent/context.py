@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from ragkit.llm.base import ChatModel, GenerationOptions
+from ragkit.models.llm.base import ChatModel, GenerationOptions
 
 if TYPE_CHECKING:
     from ragkit.kb import KnowledgeBase

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ragkit.agent.tools import ToolArgumentsError, ToolRegistry
-from ragkit.llm.base import Message, ToolCall, ToolSpec
+from ragkit.models.llm.base import Message, ToolCall, ToolSpec
 
 FORMAT = '{"tool": "<tool name>", "arguments": {<arguments>}}'
 ANSWER_FORMAT = '{"answer": "<your answer>"}'

@@ -45,7 +45,7 @@ from ragkit.errors import ConfigError
 from ragkit.events import Text
 from ragkit.guard.guard import Guard
 from ragkit.guard.stream import StreamFilter
-from ragkit.llm.base import (
+from ragkit.models.llm.base import (
     ChatModel,
     GenerationOptions,
     Message,

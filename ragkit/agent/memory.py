@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ragkit.errors import RagkitError
-from ragkit.llm.base import Message, ToolCall
+from ragkit.models.llm.base import Message, ToolCall
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (

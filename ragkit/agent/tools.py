@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from ragkit.agent.context import ToolContext
 from ragkit.errors import RagkitError
-from ragkit.llm.base import ToolSpec
+from ragkit.models.llm.base import ToolSpec
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 

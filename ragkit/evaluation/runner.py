@@ -29,7 +29,7 @@ from ragkit.evaluation.metrics import jsonl_doc_id, mean, mrr_at_k, ndcg_at_k, r
 from ragkit.evaluation.metrics import recall_at_k as recall
 from ragkit.index.progress import IndexProgress
 from ragkit.kb import KnowledgeBase
-from ragkit.retrieval import MODES
+from ragkit.search.retrieval import MODES
 from ragkit.types import IndexReport, SearchMode
 
 ProgressFn = Callable[[str], None]

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ragkit.guard.terminal import TerminalScanner
     from ragkit.guard.types import Action, Finding, GuardResult, Kind, Scanner, Vault
     from ragkit.guard.unicode import UnicodeScanner
-    from ragkit.llm.base import ChatModel
+    from ragkit.models.llm.base import ChatModel
 
 # Loaded on first use: the scanners pull in numpy, and the command line imports the
 # terminal sanitiser (ragkit.guard.terminal) for every command, `ragkit ls` included.

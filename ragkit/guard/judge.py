@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from ragkit.guard.types import Finding, Kind
-from ragkit.llm.base import ChatModel, GenerationOptions, Message
+from ragkit.models.llm.base import ChatModel, GenerationOptions, Message
 
 _SYSTEM = (
     "You are a security filter. The user message contains a text between <text> and </text>. "

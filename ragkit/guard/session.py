@@ -4,7 +4,7 @@
 blocks it) and returns the text the model may see; `check_hits` scans every retrieved
 chunk, drops blocked ones, redacts the rest and defuses `<source>` tags (a prompt
 template of the user's own may still fence chunks with them; the default prompt is a
-numbered list whose lines ragkit.pipelines keeps a document from forging);
+numbered list whose lines ragkit.answer.pipelines keeps a document from forging);
 `check_history` filters the earlier messages of a conversation as the question is
 filtered (they come from the same caller, and a client can write "assistant" turns too,
 so they are no safer than the question; one the policy blocks is left out rather than
@@ -24,7 +24,7 @@ from ragkit.errors import ContentBlocked
 from ragkit.guard.guard import Guard
 from ragkit.guard.stream import StreamFilter
 from ragkit.guard.types import Finding, GuardResult, Vault
-from ragkit.llm.base import Message
+from ragkit.models.llm.base import Message
 from ragkit.types import SearchHit, StoredChunk, display_path
 
 _FENCE = re.compile(r"<(\s*/?\s*source\b)", re.IGNORECASE)

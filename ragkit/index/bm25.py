@@ -1,6 +1,6 @@
 """`bm25/`: the lexical index of one generation, built with bm25s.
 
-Terms come from `ragkit.analysis.Analyzer` (stemmed English, jieba-segmented Chinese).
+Terms come from `ragkit.text.analysis.Analyzer` (stemmed English, jieba-segmented Chinese).
 bm25s stores its eagerly computed score matrix as NumPy arrays and its vocabulary as
 JSON — no pickle; `ids.npy` maps its rows to chunk ids. bm25s has no incremental update,
 so each generation rebuilds this from the store's chunk texts (about a second per

@@ -6,7 +6,7 @@ new FAISS file from the previous one, rebuilds BM25, and commits by replacing
 `manifest.json`. Until that rename nobody sees the new generation; a crash before it
 leaves the previous one intact, and the next writer discards the leftovers.
 `IndexReader.open` verifies the manifest's checksums and loads one generation.
-Leaves out ranking (ragkit.retrieval) and anything about models beyond the `Embedder`.
+Leaves out ranking (ragkit.search.retrieval) and anything about models beyond the `Embedder`.
 """
 
 from __future__ import annotations
@@ -24,9 +24,6 @@ from pathlib import Path
 import numpy as np
 
 from ragkit._version import __version__
-from ragkit.analysis import Analyzer
-from ragkit.chunking import Chunker
-from ragkit.embeddings import Embedder
 from ragkit.errors import (
     IndexCorruptError,
     IndexMismatchError,
@@ -63,12 +60,15 @@ from ragkit.index.store import (
     store_error,
 )
 from ragkit.index.vectors import VECTORS, VectorIndex, choose_layout
-from ragkit.loaders import (
+from ragkit.ingest.chunking import Chunker
+from ragkit.ingest.loaders import (
     BoundedLoader,
     LoaderOptions,
     WalkProblem,
     walk,
 )
+from ragkit.models.embeddings import Embedder
+from ragkit.text.analysis import Analyzer
 from ragkit.types import FileOutcome, IndexReport, StoredChunk
 
 EMBED_FLUSH = 512  # vectors cached to SQLite per transaction, so a crash keeps most work

@@ -28,12 +28,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from ragkit.analysis import Analyzer
-from ragkit.chunking import Chunker, ChunkerParams
 from ragkit.errors import LoaderError, UnsupportedFileError
 from ragkit.index.fsutil import sha256_file
 from ragkit.index.store import FileState, storable_document
-from ragkit.loaders import BoundedLoader, LoaderOptions, check_file
+from ragkit.ingest.chunking import Chunker, ChunkerParams
+from ragkit.ingest.loaders import BoundedLoader, LoaderOptions, check_file
+from ragkit.text.analysis import Analyzer
 from ragkit.types import Chunk, Document, FileOutcome, Page
 
 

@@ -56,9 +56,6 @@ import numpy as np
 from pydantic import SecretStr, ValidationError
 
 from ragkit._version import __version__
-from ragkit.analysis import Analyzer
-from ragkit.chunking import Chunker
-from ragkit.embeddings import Embedder
 from ragkit.errors import (
     ConfigError,
     IndexCorruptError,
@@ -70,6 +67,7 @@ from ragkit.errors import (
 )
 from ragkit.index.engine import IndexReader, IndexWriter
 from ragkit.index.fsutil import sha256_file
+from ragkit.index.fusion import convex_fuse
 from ragkit.index.lock import WriteLock
 from ragkit.index.manifest import ChunkerInfo, Counts, EmbedderInfo, Manifest, now_iso
 from ragkit.index.progress import IndexProgress, NoProgress
@@ -80,13 +78,16 @@ from ragkit.index.store import (
     storable_text,
     text_hash,
 )
-from ragkit.loaders import BoundedLoader, LoaderOptions, WalkProblem, check_file, walk
+from ragkit.ingest.chunking import Chunker
+from ragkit.ingest.loaders import BoundedLoader, LoaderOptions, WalkProblem, check_file, walk
+from ragkit.models.embeddings import Embedder
+from ragkit.text.analysis import Analyzer
 from ragkit.types import Chunk, Document, DocumentInfo, FileOutcome, IndexReport, StoredChunk
 
 if TYPE_CHECKING:
     from pymilvus import MilvusClient
 
-    from ragkit.retrieval import SearchFilter
+    from ragkit.options import SearchFilter
 
 BATCH = 500  # rows per insert/upsert and ids per `in` expression
 MAX_VARCHAR = 65_535
@@ -668,8 +669,6 @@ class MilvusReader:
         rrf_k: int,
         candidates: int,
     ) -> list[tuple[StoredChunk, float]]:
-        from ragkit.retrieval import convex_fuse
-
         pymilvus = _pymilvus()
         client = self.cols.client
         name = self.cols.chunks

@@ -1,6 +1,6 @@
 """The progress interface an index write reports to (a CLI bar, a web page, nothing).
 
-Leaves out rendering: `ragkit.cli` draws bars with rich; the library only calls these."""
+Leaves out rendering: `ragkit.apps.cli` draws bars with rich; the library only calls these."""
 
 from __future__ import annotations
 

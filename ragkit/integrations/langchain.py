@@ -48,9 +48,9 @@ from ragkit.agent.context import ToolContext
 from ragkit.agent.tools import Tool, ToolError
 from ragkit.errors import ModelError
 from ragkit.kb import KnowledgeBase
-from ragkit.llm.base import ChatTurn, GenerationOptions, Message, ToolCall, ToolSpec
+from ragkit.models.llm.base import ChatTurn, GenerationOptions, Message, ToolCall, ToolSpec
 from ragkit.options import SearchOptions
-from ragkit.retrieval import SearchFilter
+from ragkit.search.retrieval import SearchFilter
 from ragkit.types import SearchMode
 
 

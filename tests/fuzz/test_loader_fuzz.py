@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ragkit.errors import LoaderError
-from ragkit.loaders import LoaderOptions, load_file
+from ragkit.ingest.loaders import LoaderOptions, load_file
 from ragkit.types import Document
 
 EXAMPLES = int(os.environ.get("RAGKIT_FUZZ_EXAMPLES", "25"))

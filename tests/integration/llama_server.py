@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ragkit.llm.llama_cpp import bundled_gguf_path
+from ragkit.models.llm.llama_cpp import bundled_gguf_path
 
 
 def free_port() -> int:

@@ -16,7 +16,7 @@ from llama_server import llama_server as start_server
 from test_agent_real import CALC_TASK, GEN, assert_calculated, remote
 
 from ragkit.agent import Agent, AgentOptions, ToolContext, builtin_tools
-from ragkit.llm.openai_compat import OpenAICompatChatModel
+from ragkit.models.llm.openai_compat import OpenAICompatChatModel
 
 pytestmark = pytest.mark.slow(
     reason="probes two real llama.cpp servers and runs the agent on the bundled GGUF"

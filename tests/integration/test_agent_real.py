@@ -20,10 +20,10 @@ from ceilings import HANG_S
 from ragkit import KnowledgeBase
 from ragkit.agent import Agent, AgentOptions, AgentResult, ToolContext, builtin_tools, json_calls
 from ragkit.agent.loop import INSTRUCTIONS
-from ragkit.embeddings import make_embedder
-from ragkit.llm import GenerationOptions, LlamaCppChatModel, bundled_gguf_path
-from ragkit.llm.base import ChatModel, Message
-from ragkit.llm.openai_compat import OpenAICompatChatModel
+from ragkit.models.embeddings import make_embedder
+from ragkit.models.llm import GenerationOptions, LlamaCppChatModel, bundled_gguf_path
+from ragkit.models.llm.base import ChatModel, Message
+from ragkit.models.llm.openai_compat import OpenAICompatChatModel
 from ragkit.options import Models
 
 pytestmark = pytest.mark.slow(
@@ -113,7 +113,7 @@ def test_cli_shows_tool_calls_as_they_happen_and_saves_the_conversation(tmp_path
         "RAGKIT_LLM__MAX_TOKENS": "48",
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
-    cli = [sys.executable, "-m", "ragkit.cli"]
+    cli = [sys.executable, "-m", "ragkit"]
     done = subprocess.run(
         [*cli, "agent", CALC_TASK, "--conversation", "new"],
         env=env,

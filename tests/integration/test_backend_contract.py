@@ -19,11 +19,11 @@ import numpy as np
 import pytest
 
 from ragkit import HashingEmbedder, KnowledgeBase
-from ragkit.embeddings import Embedder
-from ragkit.embeddings.base import Vectors
 from ragkit.index.milvus import MilvusBackend, MilvusTarget, collection_name, glob_to_like
+from ragkit.models.embeddings import Embedder
+from ragkit.models.embeddings.base import Vectors
 from ragkit.options import Models, SearchOptions
-from ragkit.retrieval import SearchFilter
+from ragkit.search.retrieval import SearchFilter
 
 pytestmark = pytest.mark.slow(
     reason="starts the real Milvus engine (milvus-lite) per test, child processes, a server"
@@ -366,7 +366,7 @@ def test_missing_milvus_index_is_one_clear_line(tmp_path: Path) -> None:
 @pytest.mark.slow(reason="the bundled embedding model over both backends")
 def test_real_embedder_on_milvus(tmp_path: Path, samples: Path) -> None:
     """The bundled model end to end on Milvus: the same top hit as the local index."""
-    from ragkit.embeddings import make_embedder
+    from ragkit.models.embeddings import make_embedder
 
     embedder = make_embedder("bundled")
     tops = []
@@ -490,7 +490,7 @@ def test_migrate_copies_without_embedding(tmp_path: Path, corpus: Path) -> None:
             "-W",
             "ignore",
             "-m",
-            "ragkit.cli",
+            "ragkit.apps.cli",
             "migrate",
             "--index",
             "ix",
@@ -510,7 +510,7 @@ def test_migrate_copies_without_embedding(tmp_path: Path, corpus: Path) -> None:
             "-W",
             "ignore",
             "-m",
-            "ragkit.cli",
+            "ragkit.apps.cli",
             "migrate",
             "--index",
             "ix",

@@ -80,7 +80,7 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
 
 def _ragkit(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ragkit.cli", *args],
+        [sys.executable, "-m", "ragkit", *args],
         cwd=cwd,
         env=env,
         capture_output=True,

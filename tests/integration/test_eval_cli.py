@@ -44,7 +44,7 @@ def _beir(root: Path) -> Path:
 def _run(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAGKIT_INDEX__HOME": str(home)}
     return subprocess.run(
-        [sys.executable, "-m", "ragkit.cli", *args],
+        [sys.executable, "-m", "ragkit", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -19,12 +19,12 @@ import pytest
 from ceilings import HANG_S, wait_until
 
 from ragkit import KnowledgeBase
-from ragkit.embeddings.onnx import bundled_int8_embedder
 from ragkit.errors import PromptTooLongError
-from ragkit.llm.base import GenerationOptions, Message, ToolSpec
-from ragkit.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path, check_template_sandbox
-from ragkit.llm.openai_compat import OpenAICompatChatModel
-from ragkit.llm.tokens import estimate_tokens
+from ragkit.models.embeddings.onnx import bundled_int8_embedder
+from ragkit.models.llm.base import GenerationOptions, Message, ToolSpec
+from ragkit.models.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path, check_template_sandbox
+from ragkit.models.llm.openai_compat import OpenAICompatChatModel
+from ragkit.models.llm.tokens import estimate_tokens
 from ragkit.options import AnswerOptions, Models
 
 pytestmark = pytest.mark.slow(
@@ -60,7 +60,7 @@ def _cli(args: list[str], home: Path, **env: str) -> subprocess.CompletedProcess
         **env,
     }
     return subprocess.run(
-        [sys.executable, "-m", "ragkit.cli", *args],
+        [sys.executable, "-m", "ragkit", *args],
         env=full,
         capture_output=True,
         text=True,
@@ -265,7 +265,7 @@ def test_ctrl_c_stops_a_remote_answer_and_closes_the_stream(home: Path) -> None:
             "RAGKIT_LLM__MODEL": "m",
         }
         proc = subprocess.Popen(
-            [sys.executable, "-m", "ragkit.cli", "ask", QUICKSTART],
+            [sys.executable, "-m", "ragkit", "ask", QUICKSTART],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

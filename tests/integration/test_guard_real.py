@@ -16,7 +16,7 @@ import pytest
 from ceilings import HANG_S
 
 from ragkit.guard import StreamFilter, default_guard
-from ragkit.llm import GenerationOptions, LlamaCppChatModel, Message, bundled_gguf_path
+from ragkit.models.llm import GenerationOptions, LlamaCppChatModel, Message, bundled_gguf_path
 
 pytestmark = pytest.mark.slow(
     reason="the bundled embedder and GGUF through the guard, CLI subprocesses"
@@ -41,7 +41,7 @@ def _ragkit(
     args: list[str], cwd: Path, env: dict[str, str], stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ragkit.cli", *args],
+        [sys.executable, "-m", "ragkit", *args],
         cwd=cwd,
         env=env,
         input=stdin,
@@ -103,7 +103,7 @@ def test_scan_cli_uses_configured_policy_and_reports_bad_settings(tmp_path: Path
     _no_traceback(direction)
 
     latin1 = subprocess.run(
-        [sys.executable, "-m", "ragkit.cli", "scan"],
+        [sys.executable, "-m", "ragkit", "scan"],
         cwd=tmp_path,
         env=env,
         input="café".encode("latin-1"),

@@ -73,7 +73,7 @@ class Run:
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "ragkit.cli", *args],
+            [sys.executable, "-m", "ragkit", *args],
             cwd=self.base,
             env=self.env,
             capture_output=True,
@@ -102,7 +102,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         (base / "docs" / name).write_text(f"Extra note {n} about rivers.\n", encoding="utf-8")
         corpus.good.append(name)
     env = _env(base / "indexes")
-    command = [sys.executable, "-m", "ragkit.cli", "index", "docs", "--index", INDEX]
+    command = [sys.executable, "-m", "ragkit", "index", "docs", "--index", INDEX]
     proc = subprocess.run(
         [sys.executable, "-c", _MEASURE, *command],
         cwd=base,

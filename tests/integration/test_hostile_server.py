@@ -54,7 +54,7 @@ def test_server_survives_hostile_uploads(tmp_path: Path) -> None:
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH")) if p
     )
-    command = [sys.executable, "-m", "ragkit.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "ragkit", "serve", "--port", str(port)]
     wrapper = subprocess.Popen(
         [sys.executable, "-c", _MEASURE, *command, "--data-dir", str(tmp_path / "data")],
         env=env,

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from ceilings import HANG_S
 
-from ragkit.embeddings import make_embedder
-from ragkit.embeddings.onnx import QINT8_ID, bundled_int8_model
-from ragkit.embeddings.quantize import build_dynamic_int8, cached_dynamic_int8
 from ragkit.errors import ModelError
+from ragkit.models.embeddings import make_embedder
+from ragkit.models.embeddings.onnx import QINT8_ID, bundled_int8_model
+from ragkit.models.embeddings.quantize import build_dynamic_int8, cached_dynamic_int8
 from ragkit.options import Models
 
 pytestmark = pytest.mark.slow(reason="quantizes the bundled embedder and compares it with float32")
@@ -68,8 +68,8 @@ def test_concurrent_first_builds_leave_one_whole_file_and_say_so(tmp_path: Path)
     models = tmp_path / "models"
     code = (
         "import sys\nfrom pathlib import Path\n"
-        "from ragkit.embeddings.onnx import bundled_int8_model\n"
-        "from ragkit.embeddings.quantize import cached_dynamic_int8\n"
+        "from ragkit.models.embeddings.onnx import bundled_int8_model\n"
+        "from ragkit.models.embeddings.quantize import cached_dynamic_int8\n"
         "print(cached_dynamic_int8(bundled_int8_model(), Path(sys.argv[1])))\n"
     )
     root = Path(__file__).resolve().parents[2]

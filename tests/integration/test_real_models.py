@@ -14,8 +14,8 @@ import pytest
 from ceilings import HANG_S
 
 from ragkit import KnowledgeBase
-from ragkit.embeddings import make_embedder
-from ragkit.llm import GenerationOptions, LlamaCppChatModel, Message, bundled_gguf_path
+from ragkit.models.embeddings import make_embedder
+from ragkit.models.llm import GenerationOptions, LlamaCppChatModel, Message, bundled_gguf_path
 from ragkit.options import AnswerOptions, Models
 
 pytestmark = pytest.mark.slow(
@@ -98,7 +98,7 @@ def test_llama_model_counts_tokens_and_respects_max_tokens() -> None:
 def test_cli_index_then_ask_streams_with_sources(tmp_path: Path) -> None:
     samples = Path(__file__).resolve().parents[2] / "samples" / "corpus"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAGKIT_INDEX__HOME": str(tmp_path)}
-    cli = [sys.executable, "-m", "ragkit.cli"]
+    cli = [sys.executable, "-m", "ragkit"]
     done = subprocess.run(
         [*cli, "index", str(samples)], env=env, capture_output=True, text=True, timeout=HANG_S
     )
@@ -118,7 +118,7 @@ def test_cli_index_then_ask_streams_with_sources(tmp_path: Path) -> None:
 
 
 def test_int8_query_embedder_searches_an_fp32_index_alike(kb: KnowledgeBase) -> None:
-    from ragkit.embeddings.onnx import bundled_int8_embedder
+    from ragkit.models.embeddings.onnx import bundled_int8_embedder
 
     int8 = bundled_int8_embedder()
     fp32 = make_embedder("bundled")
@@ -135,7 +135,7 @@ def test_int8_query_embedder_searches_an_fp32_index_alike(kb: KnowledgeBase) -> 
 def test_cli_search_does_not_import_torch(kb: KnowledgeBase) -> None:
     code = (
         "import sys\n"
-        "from ragkit.cli import app\n"
+        "from ragkit.apps.cli import app\n"
         f"app(['search', 'kettle warranty', '--json', '--index', {str(kb.path)!r}],"
         " standalone_mode=False)\n"
         "print('torch loaded' if 'torch' in sys.modules else 'torch not loaded')\n"
@@ -156,7 +156,7 @@ def test_cli_search_filters(kb: KnowledgeBase) -> None:
     import json
 
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    cli = [sys.executable, "-m", "ragkit.cli", "search", "--index", str(kb.path), "--json"]
+    cli = [sys.executable, "-m", "ragkit", "search", "--index", str(kb.path), "--json"]
     done = subprocess.run(
         [*cli, "tea", "--type", "pdf", "--pages", "3-4", "-k", "10"],
         env=env,

@@ -11,9 +11,9 @@ from ceilings import wait_until
 from fault_server import Act, fault_server
 
 from ragkit.errors import ConfigError, ModelError
-from ragkit.llm.base import GenerationOptions, Message, ToolSpec
-from ragkit.llm.openai_compat import OpenAICompatChatModel
-from ragkit.llm.retry import RetryPolicy, parse_retry_after
+from ragkit.models.llm.base import GenerationOptions, Message, ToolSpec
+from ragkit.models.llm.openai_compat import OpenAICompatChatModel
+from ragkit.models.llm.retry import RetryPolicy, parse_retry_after
 
 HELLO = [Message("user", "Say hello.")]
 OPTS = GenerationOptions(max_tokens=16, temperature=0.0, seed=3, stop=("\n\n",))

@@ -11,7 +11,7 @@ import pytest
 from ragkit import HashingEmbedder, KnowledgeBase
 from ragkit.errors import ConfigError, ModelError
 from ragkit.options import Models, SearchOptions
-from ragkit.rerank import CrossEncoderReranker
+from ragkit.search.rerank import CrossEncoderReranker
 
 pytestmark = pytest.mark.slow(reason="builds and runs a BERT cross-encoder with transformers")
 
@@ -21,7 +21,7 @@ def tiny_cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import torch
     from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
 
-    from ragkit.embeddings import bundled_model_dir
+    from ragkit.models.embeddings import bundled_model_dir
 
     folder = tmp_path_factory.mktemp("tiny-cross-encoder")
     tokenizer = BertTokenizerFast(vocab_file=str(bundled_model_dir() / "vocab.txt"))

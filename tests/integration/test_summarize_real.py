@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ragkit.llm import GenerationOptions, LlamaCppChatModel, bundled_gguf_path
-from ragkit.summarize import Summarizer, Translator
+from ragkit.answer.summarize import Summarizer, Translator
+from ragkit.models.llm import GenerationOptions, LlamaCppChatModel, bundled_gguf_path
 
 pytestmark = pytest.mark.slow(reason="map-reduce summaries and translation on the bundled GGUF")
 

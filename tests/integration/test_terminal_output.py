@@ -7,7 +7,7 @@ every command that prints: index, search (table and JSON), ask (extractive, gene
 JSON), ls, info, summarize, translate, agent, chats ls/show, scan and an error line. The
 model is a real OpenAI-compatible HTTP server on 127.0.0.1 whose every reply carries the
 same sequences. The content guard is off, so the CLI's own boundary
-(`ragkit.cli.common.SafeConsole`, `write_out`, `write_json`) is what is tested. Asserts
+(`ragkit.apps.cli.common.SafeConsole`, `write_out`, `write_json`) is what is tested. Asserts
 that no ESC, CSI/OSC introducer or other C1 byte reaches stdout or stderr.
 """
 
@@ -64,7 +64,7 @@ def test_no_escape_reaches_the_terminal(tmp_path: Path) -> None:
 
         def ragkit(*args: str) -> subprocess.CompletedProcess[str]:
             done = subprocess.run(
-                [sys.executable, "-m", "ragkit.cli", *args],
+                [sys.executable, "-m", "ragkit", *args],
                 env=env,
                 cwd=tmp_path,
                 capture_output=True,

@@ -11,16 +11,16 @@ import pytest
 from ceilings import HANG_S
 from textual.widgets import Input, OptionList
 
-from apps.tui.agent_backend import AgentBackend
-from apps.tui.app import ChatApp
-from apps.tui.backends import Backend
-from apps.tui.history import HistoryStore
-from apps.tui.session import ChatState
-from apps.tui.widgets import ChunkScreen, MessageView
 from ragkit import HashingEmbedder, KnowledgeBase
 from ragkit.agent import Agent, AgentOptions, ToolContext, builtin_tools
-from ragkit.embeddings import make_embedder
-from ragkit.llm import GenerationOptions, LlamaCppChatModel, bundled_gguf_path
+from ragkit.apps.tui.agent_backend import AgentBackend
+from ragkit.apps.tui.app import ChatApp
+from ragkit.apps.tui.backends import Backend
+from ragkit.apps.tui.history import HistoryStore
+from ragkit.apps.tui.session import ChatState
+from ragkit.apps.tui.widgets import ChunkScreen, MessageView
+from ragkit.models.embeddings import make_embedder
+from ragkit.models.llm import GenerationOptions, LlamaCppChatModel, bundled_gguf_path
 from ragkit.options import AnswerOptions, Models
 
 pytestmark = [

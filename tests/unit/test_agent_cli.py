@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from ragkit.agent.memory import ConversationStore
-from ragkit.cli import app
-from ragkit.llm import Message
-from ragkit.llm.base import ToolCall
+from ragkit.apps.cli import app
+from ragkit.models.llm import Message
+from ragkit.models.llm.base import ToolCall
 
 
 @pytest.fixture

@@ -25,8 +25,8 @@ from ragkit.agent import (
 )
 from ragkit.errors import ConfigError
 from ragkit.events import Text
-from ragkit.llm import GenerationOptions, Message, ScriptedChatModel
-from ragkit.llm.base import ChatTurn, ToolCall, ToolCallingChatModel, ToolSpec
+from ragkit.models.llm import GenerationOptions, Message, ScriptedChatModel
+from ragkit.models.llm.base import ChatTurn, ToolCall, ToolCallingChatModel, ToolSpec
 
 
 def calc(expression: str) -> str:

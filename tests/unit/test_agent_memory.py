@@ -11,11 +11,11 @@ import pytest
 from ragkit import KnowledgeBase
 from ragkit.agent.chat import ChatOptions, ChatSession
 from ragkit.agent.memory import ConversationNotFoundError, ConversationStore
-from ragkit.embeddings import HashingEmbedder
-from ragkit.llm import Message, ScriptedChatModel
-from ragkit.llm.base import ToolCall
+from ragkit.answer.pipelines import standalone_question
+from ragkit.models.embeddings import HashingEmbedder
+from ragkit.models.llm import Message, ScriptedChatModel
+from ragkit.models.llm.base import ToolCall
 from ragkit.options import AnswerOptions, Models, SearchOptions
-from ragkit.pipelines import standalone_question
 
 
 def test_store_creates_lists_appends_and_deletes(tmp_path: Path) -> None:

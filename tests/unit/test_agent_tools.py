@@ -12,8 +12,8 @@ from ragkit.agent import Tool, ToolArgumentsError, ToolContext, ToolError, ToolR
 from ragkit.agent.builtins import builtin_tools
 from ragkit.agent.calculator import CalculatorError, evaluate, format_number
 from ragkit.agent.tools import ToolDefinitionError
-from ragkit.embeddings import HashingEmbedder
-from ragkit.llm import ScriptedChatModel
+from ragkit.models.embeddings import HashingEmbedder
+from ragkit.models.llm import ScriptedChatModel
 from ragkit.options import Models
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ragkit.analysis import Analyzer
+from ragkit.text.analysis import Analyzer
 
 
 def test_english_is_lowercased_stemmed_and_stopworded() -> None:

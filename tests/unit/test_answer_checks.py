@@ -1,18 +1,18 @@
 """The checked answer path: evidence-first prompts, per-sentence checks, citations to the
-supporting sentence's own page and offsets (ragkit.checking, ragkit.evidence)."""
+supporting sentence's own page and offsets (ragkit.answer.checking, ragkit.answer.evidence)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
-from ragkit.analysis import Analyzer
-from ragkit.checking import AnswerChecker, clean, cut_loop, cut_scaffolding
-from ragkit.chunking import ChunkerParams
-from ragkit.evidence import select_passages
-from ragkit.grounding import SentenceScorer
-from ragkit.llm.base import GenerationOptions
+from ragkit.answer.checking import AnswerChecker, clean, cut_loop, cut_scaffolding
+from ragkit.answer.evidence import select_passages
+from ragkit.answer.grounding import SentenceScorer
+from ragkit.ingest.chunking import ChunkerParams
+from ragkit.models.llm.base import GenerationOptions
 from ragkit.options import AnswerOptions, IndexOptions, Models, SearchOptions
+from ragkit.text.analysis import Analyzer
 from ragkit.types import SearchHit, StoredChunk
 
 # One fact per page; short pages, so one 800-character chunk spans several of them.

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ragkit.chunking import Chunker, ChunkerParams, text_length
+from ragkit.ingest.chunking import Chunker, ChunkerParams, text_length
 from ragkit.types import Document, Page
 
 

@@ -9,12 +9,12 @@ import pytest
 from textual.widgets import Input
 from typer.testing import CliRunner
 
-from apps.tui.agent_backend import AgentBackend
-from apps.tui.widgets import MessageView
-from ragkit.cli import app
-from ragkit.cli.chat import build_app
+from ragkit.apps.cli import app
+from ragkit.apps.cli.chat import build_app
+from ragkit.apps.tui.agent_backend import AgentBackend
+from ragkit.apps.tui.widgets import MessageView
 from ragkit.config import load_settings
-from ragkit.llm import bundled_gguf_path
+from ragkit.models.llm import bundled_gguf_path
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 import ragkit.wiring
 from ragkit import HashingEmbedder
-from ragkit.cli import app
+from ragkit.apps.cli import app
 
 
 @pytest.fixture(autouse=True)

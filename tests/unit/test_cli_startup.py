@@ -36,19 +36,19 @@ HEAVY = (
     "langchain_text_splitters",
     "rich.progress",
     "ragkit.kb",
-    "ragkit.embeddings",
+    "ragkit.models.embeddings",
     "ragkit.index.engine",
     "ragkit.wiring",
     # The scanners; the package itself loads them lazily, and every command prints
     # through its terminal sanitiser (ragkit.guard.terminal), which is light.
     "ragkit.guard.guard",
     "ragkit.guard.classifier",
-    "ragkit.pipelines",
+    "ragkit.answer.pipelines",
 )
 
 RUN = """
 import json, sys
-from ragkit.cli import app
+from ragkit.apps.cli import app
 try:
     app(sys.argv[1:])
 except SystemExit as exc:
@@ -79,7 +79,7 @@ def _run(args: list[str], cwd: Path) -> tuple[int, list[str], str]:
 
 def test_import_of_the_cli_is_light() -> None:
     code = (
-        f"import json, sys, ragkit.cli\nheavy = {list(HEAVY)!r}\n"
+        f"import json, sys, ragkit.apps.cli\nheavy = {list(HEAVY)!r}\n"
         "print(json.dumps([n for n in heavy if n in sys.modules]))\n"
     )
     done = subprocess.run(

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 import ragkit.wiring
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
-from ragkit.cli import app
-from ragkit.llm.base import Message
+from ragkit.apps.cli import app
+from ragkit.models.llm.base import Message
 from ragkit.options import Models
 
 
@@ -127,7 +127,7 @@ def test_bad_input_is_one_line_and_exit_1(
 
 def test_real_process_exits_1_without_traceback(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "ragkit.cli", "translate", "nothing.txt", "--to", "zh"],
+        [sys.executable, "-m", "ragkit", "translate", "nothing.txt", "--to", "zh"],
         capture_output=True,
         text=True,
         timeout=HANG_S,

@@ -54,7 +54,7 @@ def test_index_path_resolution(tmp_path: Path) -> None:
 
 
 def test_remote_backend_settings_build_the_http_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ragkit.llm.openai_compat import OpenAICompatChatModel
+    from ragkit.models.llm.openai_compat import OpenAICompatChatModel
     from ragkit.wiring import chat_model
 
     monkeypatch.setenv("RAGKIT_LLM__BACKEND", "openai")
@@ -111,8 +111,8 @@ def test_settings_defaults_are_the_library_defaults() -> None:
 
     from ragkit.agent.loop import AgentOptions
     from ragkit.config import Settings
-    from ragkit.llm.base import GenerationOptions
-    from ragkit.loaders import LoaderOptions
+    from ragkit.ingest.loaders import LoaderOptions
+    from ragkit.models.llm.base import GenerationOptions
 
     s = Settings()
     agent = AgentOptions()

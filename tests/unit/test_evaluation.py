@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 
 from ragkit import KnowledgeBase
-from ragkit.chunking import ChunkerParams
-from ragkit.embeddings import HashingEmbedder
 from ragkit.errors import ConfigError, RagkitError
 from ragkit.evaluation import (
     DatasetError,
@@ -30,6 +28,8 @@ from ragkit.evaluation import (
     recall_at_k,
     to_json,
 )
+from ragkit.ingest.chunking import ChunkerParams
+from ragkit.models.embeddings import HashingEmbedder
 from ragkit.options import IndexOptions, Models
 from ragkit.types import SearchHit, StoredChunk
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 
 from ragkit import HashingEmbedder
-from ragkit.analysis import Analyzer
-from ragkit.citations import cited_numbers, clean_citations, strip_citations
-from ragkit.evidence import evidence_for
-from ragkit.extractive import extract_answer
-from ragkit.grounding import MIN_RELEVANCE, SentenceScorer, relevance, says_not_found
-from ragkit.llm.tokens import estimate_tokens
-from ragkit.sentences import split_sentences
+from ragkit.answer.citations import cited_numbers, clean_citations, strip_citations
+from ragkit.answer.evidence import evidence_for
+from ragkit.answer.extractive import extract_answer
+from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer, relevance, says_not_found
+from ragkit.models.llm.tokens import estimate_tokens
+from ragkit.text.analysis import Analyzer
+from ragkit.text.sentences import split_sentences
 from ragkit.types import SearchHit, StoredChunk
 
 KETTLE = (

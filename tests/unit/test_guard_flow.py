@@ -248,8 +248,8 @@ def test_stream_releases_chinese_text_before_the_end() -> None:
 def test_the_sample_corpus_passes_chunk_scanning(samples: Path) -> None:
     # Ordinary documents must reach the model: the classifier (fitted on typed prompts,
     # which scores prose like this handbook as injection) does not run on chunks.
-    from ragkit.chunking import Chunker, ChunkerParams
-    from ragkit.loaders import LoaderOptions, iter_files, load_file
+    from ragkit.ingest.chunking import Chunker, ChunkerParams
+    from ragkit.ingest.loaders import LoaderOptions, iter_files, load_file
 
     chunker = Chunker(ChunkerParams())
     classifier = next(s for s in GUARD.scanners if s.name == "classifier")

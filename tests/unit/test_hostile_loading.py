@@ -20,7 +20,7 @@ from ragkit import HashingEmbedder, KnowledgeBase
 from ragkit.errors import IndexCorruptError, IndexStoreError, LoaderError, UnsupportedFileError
 from ragkit.index.engine import IndexReader
 from ragkit.index.store import STORE, connect, store_error
-from ragkit.loaders import BoundedLoader, LoaderOptions, WalkProblem, load_file, walk
+from ragkit.ingest.loaders import BoundedLoader, LoaderOptions, WalkProblem, load_file, walk
 from ragkit.options import Models
 
 OPTIONS = LoaderOptions()
@@ -360,7 +360,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAGKIT_")}
     env["PYTHONPATH"] = str(Path(__file__).parents[2])
     return subprocess.run(
-        [sys.executable, "-m", "ragkit.cli", *args],
+        [sys.executable, "-m", "ragkit", *args],
         cwd=cwd,
         env=env,
         capture_output=True,

@@ -21,7 +21,6 @@ from pydantic import Field
 
 from ragkit import KnowledgeBase
 from ragkit.agent import Agent, ToolContext, builtin_tools
-from ragkit.embeddings import HashingEmbedder
 from ragkit.events import Text
 from ragkit.integrations.langchain import (
     LangChainChatModel,
@@ -31,10 +30,11 @@ from ragkit.integrations.langchain import (
     from_langchain,
     to_langchain_messages,
 )
-from ragkit.llm import GenerationOptions, Message
-from ragkit.llm.base import ToolCall, ToolCallingChatModel
+from ragkit.models.embeddings import HashingEmbedder
+from ragkit.models.llm import GenerationOptions, Message
+from ragkit.models.llm.base import ToolCall, ToolCallingChatModel
 from ragkit.options import Models
-from ragkit.retrieval import SearchFilter
+from ragkit.search.retrieval import SearchFilter
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ from langchain_tests.unit_tests import ChatModelUnitTests, ToolsUnitTests
 
 from ragkit import KnowledgeBase, ScriptedChatModel
 from ragkit.agent import ToolContext, builtin_tools
-from ragkit.embeddings import HashingEmbedder
 from ragkit.integrations.langchain import ChatRagkit, RagkitRetriever, as_langchain_tool
+from ragkit.models.embeddings import HashingEmbedder
 from ragkit.options import Models
 
 # The suites' async tests carry no marker (LangChain runs pytest-asyncio in auto mode).

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from llama_cpp import LlamaGrammar
 
-from ragkit.llm import GenerationOptions, LlamaCppChatModel, Message
-from ragkit.llm.base import supports_json_schema
-from ragkit.llm.llama_cpp import json_schema_gbnf
+from ragkit.models.llm import GenerationOptions, LlamaCppChatModel, Message
+from ragkit.models.llm.base import supports_json_schema
+from ragkit.models.llm.llama_cpp import json_schema_gbnf
 
 
 class _Parts:

@@ -1,4 +1,4 @@
-"""Unit tests for ragkit.loaders: every format, its failure modes, and path expansion.
+"""Unit tests for ragkit.ingest.loaders: every format, its failure modes, and path expansion.
 
 Every input is generated in the test (fpdf2 for PDFs, pypdf for encryption,
 python-docx for Word files), so nothing depends on sample files.
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ragkit.errors import LoaderError, UnsupportedFileError
-from ragkit.loaders import LoaderOptions, iter_files, load_file
+from ragkit.ingest.loaders import LoaderOptions, iter_files, load_file
 from ragkit.types import Document
 
 OPTIONS = LoaderOptions()
@@ -483,7 +483,7 @@ def test_iter_files_missing_path(tmp_path: Path) -> None:
 
 def test_import_is_cheap() -> None:
     code = (
-        "import sys, ragkit.loaders\n"
+        "import sys, ragkit.ingest.loaders\n"
         "heavy = {'pypdf', 'docx', 'bs4', 'lxml'} & set(sys.modules)\n"
         "assert not heavy, heavy\n"
     )

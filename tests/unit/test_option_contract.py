@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.config import load_settings
 from ragkit.options import AnswerFields, AnswerOptions, SearchFields, SearchOptions
-from ragkit.retrieval import Retriever
+from ragkit.search.retrieval import Retriever
 
 # A value for every search setting, none of them its default.
 SEARCH: dict[str, Any] = {
@@ -124,7 +124,7 @@ def _expect_answer(seen: Seen) -> None:
 
 
 def cli_search(seen: Seen) -> None:
-    from ragkit.cli import app
+    from ragkit.apps.cli import app
 
     result = CliRunner().invoke(app, ["search", "kettle warranty"])
     assert result.exit_code == 0, result.output
@@ -132,7 +132,7 @@ def cli_search(seen: Seen) -> None:
 
 
 def cli_ask(seen: Seen) -> None:
-    from ragkit.cli import app
+    from ragkit.apps.cli import app
 
     result = CliRunner().invoke(app, ["ask", "How long is the kettle warranty?"])
     assert result.exit_code == 0, result.output
@@ -151,7 +151,7 @@ def library(seen: Seen) -> None:
 
 
 def _web_client(seen: Seen) -> TestClient:
-    from ragkit.cli.serve import _build
+    from ragkit.apps.cli.serve import _build
 
     app = _build(load_settings(), ["default"], None)
     return TestClient(app, base_url="http://127.0.0.1")
@@ -180,7 +180,7 @@ def openai_v1(seen: Seen) -> None:
 
 
 def terminal_chat(seen: Seen) -> None:
-    from ragkit.cli.chat import build_app
+    from ragkit.apps.cli.chat import build_app
 
     backend = build_app(load_settings()).session.backend()
     events = list(backend.run("How long is the kettle warranty?", []))

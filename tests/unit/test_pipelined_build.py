@@ -20,11 +20,11 @@ import pytest
 from ceilings import HANG_S
 
 from ragkit import HashingEmbedder
-from ragkit.analysis import Analyzer
-from ragkit.chunking import Chunker, ChunkerParams
 from ragkit.index.engine import PIPELINE_MIN_FILES, IndexReader, IndexWriter
 from ragkit.index.manifest import read_manifest
-from ragkit.loaders import LoaderOptions
+from ragkit.ingest.chunking import Chunker, ChunkerParams
+from ragkit.ingest.loaders import LoaderOptions
+from ragkit.text.analysis import Analyzer
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = PIPELINE_MIN_FILES + 8
@@ -104,10 +104,10 @@ SLOW_BUILD = """
 import sys, time
 from pathlib import Path
 from ragkit import HashingEmbedder
-from ragkit.analysis import Analyzer
-from ragkit.chunking import Chunker, ChunkerParams
+from ragkit.text.analysis import Analyzer
+from ragkit.ingest.chunking import Chunker, ChunkerParams
 from ragkit.index.engine import IndexWriter
-from ragkit.loaders import LoaderOptions
+from ragkit.ingest.loaders import LoaderOptions
 
 class Slow(HashingEmbedder):
     def embed_batch(self, texts):

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
+from ragkit.answer.pipelines import build_prompt, cited_numbers
 from ragkit.errors import ConfigError, EmptyQueryError, ModelError
-from ragkit.llm.base import GenerationOptions, Message
+from ragkit.models.llm.base import GenerationOptions, Message
+from ragkit.models.prompts import PromptTemplates
 from ragkit.options import AnswerOptions, Models
-from ragkit.pipelines import build_prompt, cited_numbers
-from ragkit.prompts import PromptTemplates
 from ragkit.types import SearchHit, StoredChunk
 
 
@@ -107,7 +107,7 @@ def test_empty_question_is_refused(tmp_path: Path) -> None:
 
 
 def test_history_is_packed_newest_first_and_oldest_dropped() -> None:
-    from ragkit.llm.base import Message
+    from ragkit.models.llm.base import Message
 
     model = ScriptedChatModel(["x"], context_window=600)
     history = [

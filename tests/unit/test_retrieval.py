@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from ragkit.options import Models
-from ragkit.retrieval import rrf_fuse
+from ragkit.search.retrieval import rrf_fuse
 
 
 def test_rrf_rewards_items_both_rankings_agree_on() -> None:
@@ -20,7 +20,7 @@ def test_rrf_of_one_ranking_keeps_its_order() -> None:
 
 
 def test_query_language() -> None:
-    from ragkit.analysis import query_language
+    from ragkit.text.analysis import query_language
 
     assert query_language("雾溪茶园的平均海拔是多少？") == "zh"
     assert query_language("What is 茶?") == "en"

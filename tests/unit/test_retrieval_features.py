@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
-from ragkit.chunking import ChunkerParams
 from ragkit.errors import RagkitError
-from ragkit.multiquery import generate_variants, parse_variants
+from ragkit.ingest.chunking import ChunkerParams
 from ragkit.options import IndexOptions, Models, SearchOptions
-from ragkit.rerank import Reranker
-from ragkit.retrieval import SearchFilter, convex_fuse, mmr, rrf_fuse
+from ragkit.search.multiquery import generate_variants, parse_variants
+from ragkit.search.rerank import Reranker
+from ragkit.search.retrieval import SearchFilter, convex_fuse, mmr, rrf_fuse
 from ragkit.types import SearchHit, StoredChunk
 
 

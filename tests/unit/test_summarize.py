@@ -10,18 +10,18 @@ from pathlib import Path
 import pytest
 
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
-from ragkit.chunking import ChunkerParams
-from ragkit.errors import ModelError, RagkitError
-from ragkit.llm.base import GenerationOptions, Message
-from ragkit.options import IndexOptions, Models
-from ragkit.summarize import (
+from ragkit.answer.summarize import (
     Summarizer,
     Translator,
     _tidy,
     detect_language,
     indexed_document_text,
 )
-from ragkit.textfit import split_to_fit
+from ragkit.errors import ModelError, RagkitError
+from ragkit.ingest.chunking import ChunkerParams
+from ragkit.models.llm.base import GenerationOptions, Message
+from ragkit.options import IndexOptions, Models
+from ragkit.text.textfit import split_to_fit
 
 
 class Steps:

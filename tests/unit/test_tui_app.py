@@ -15,18 +15,18 @@ import pytest
 from ceilings import HANG_S
 from textual.widgets import Input, OptionList
 
-from apps.tui.agent_backend import AgentBackend
-from apps.tui.app import ChatApp
-from apps.tui.backends import Backend
-from apps.tui.history import HistoryStore, Turn
-from apps.tui.session import AgentFactory, ChatState
-from apps.tui.widgets import ChunkScreen, IndexingBar, MessageView
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.agent import Agent, AgentOptions, ToolContext, builtin_tools
+from ragkit.answer.pipelines import REWRITE_SYSTEM
+from ragkit.apps.tui.agent_backend import AgentBackend
+from ragkit.apps.tui.app import ChatApp
+from ragkit.apps.tui.backends import Backend
+from ragkit.apps.tui.history import HistoryStore, Turn
+from ragkit.apps.tui.session import AgentFactory, ChatState
+from ragkit.apps.tui.widgets import ChunkScreen, IndexingBar, MessageView
 from ragkit.events import Event, Text, ToolFinished, ToolStarted
-from ragkit.llm.base import ChatModel, GenerationOptions, Message
+from ragkit.models.llm.base import ChatModel, GenerationOptions, Message
 from ragkit.options import Models
-from ragkit.pipelines import REWRITE_SYSTEM
 
 pytestmark = pytest.mark.asyncio
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from apps.tui.backends import ChatBackend, RagBackend
-from apps.tui.history import HistoryStore, Turn, transcript_markdown
-from apps.tui.sanitize import sanitize_for_terminal
-from apps.tui.session import ChatState, SessionError, parse_command
 from ragkit import Citation, ConfigError, HashingEmbedder, KnowledgeBase, ScriptedChatModel
+from ragkit.apps.tui.backends import ChatBackend, RagBackend
+from ragkit.apps.tui.history import HistoryStore, Turn, transcript_markdown
+from ragkit.apps.tui.sanitize import sanitize_for_terminal
+from ragkit.apps.tui.session import ChatState, SessionError, parse_command
 from ragkit.events import Event, Sources, Text
-from ragkit.llm.base import GenerationOptions
+from ragkit.models.llm.base import GenerationOptions
 from ragkit.options import Models
 
 

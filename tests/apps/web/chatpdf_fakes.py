@@ -20,7 +20,7 @@ from ragkit import (
     Models,
     ScriptedChatModel,
 )
-from ragkit.llm.base import GenerationOptions
+from ragkit.models.llm.base import GenerationOptions
 
 FACT_PAGES = (
     "Introduction. This handbook covers the Ember brewing kettle and its care. "

@@ -17,8 +17,8 @@ from ceilings import HANG_S
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from apps.web import WebConfig, create_app
 from ragkit import ChunkerParams, HashingEmbedder, KnowledgeBase, Message, ScriptedChatModel
+from ragkit.apps.web import WebConfig, create_app
 from ragkit.options import IndexOptions, Models
 
 KEY = "test-key-123"

@@ -13,9 +13,9 @@ from conftest import HANDBOOK_PAGES, LOCAL, fake_factory, make_pdf, wait_job
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from apps.web import WebConfig, create_app
-from apps.web.pages import passage_span
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
+from ragkit.apps.web import WebConfig, create_app
+from ragkit.apps.web.pages import passage_span
 from ragkit.options import Models
 
 

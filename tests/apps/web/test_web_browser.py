@@ -19,8 +19,8 @@ from ceilings import HANG_S
 from conftest import ThreadServer, fake_factory, free_port, make_pdf
 from selenium.webdriver.common.by import By
 
-from apps.web import WebConfig, create_app
 from ragkit import Message, ScriptedChatModel
+from ragkit.apps.web import WebConfig, create_app
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -124,7 +124,16 @@ def real_server(tmp_path: Path) -> Iterator[str]:
     )
     log = (tmp_path / "serve.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ragkit.cli", "serve", "--port", str(port), "--data-dir", "data"],
+        [
+            sys.executable,
+            "-m",
+            "ragkit.apps.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            "data",
+        ],
         cwd=tmp_path,
         env=env,
         stdout=log,

@@ -21,8 +21,8 @@ from chatpdf_fakes import CHINESE, FACT_PAGES, Gated, answer_from_sources, facto
 from conftest import ThreadServer, make_pdf
 from selenium.webdriver.common.by import By
 
-from apps.web import WebConfig, create_app
 from ragkit import ScriptedChatModel
+from ragkit.apps.web import WebConfig, create_app
 
 ROOT = Path(__file__).resolve().parents[3]
 ARTEFACTS = Path(os.environ.get("TEST_ARTEFACTS") or ROOT / "tmp" / "artefacts") / "web"

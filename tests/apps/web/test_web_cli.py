@@ -30,7 +30,7 @@ def test_serve_an_existing_index(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAGKIT_")}
     env.update(PYTHONPATH=str(ROOT), RAGKIT_SERVER__DATA_DIR="srv")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ragkit.cli", "serve", "--index", "notes", "--port", str(port)],
+        [sys.executable, "-m", "ragkit", "serve", "--index", "notes", "--port", str(port)],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,
@@ -73,7 +73,7 @@ def test_two_served_indexes_may_not_share_a_name(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAGKIT_")}
     env["PYTHONPATH"] = str(ROOT)
     done = subprocess.run(
-        [sys.executable, "-m", "ragkit.cli", "serve", "-i", "one/docs", "-i", "two/docs"],
+        [sys.executable, "-m", "ragkit", "serve", "-i", "one/docs", "-i", "two/docs"],
         cwd=tmp_path,
         env=env,
         capture_output=True,

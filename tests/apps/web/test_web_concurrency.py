@@ -19,12 +19,12 @@ from ceilings import HANG_S, wait_until
 from conftest import ThreadServer, fake_factory, wait_job
 from fastapi import FastAPI
 
-from apps.web import WebConfig, create_app
 from ragkit import ChunkerParams, HashingEmbedder, KnowledgeBase, ScriptedChatModel
-from ragkit.embeddings.base import Vectors
+from ragkit.apps.web import WebConfig, create_app
 from ragkit.index.engine import IndexReader
 from ragkit.index.verify import problems, uncommitted, visible_state
-from ragkit.llm.base import GenerationOptions, Message
+from ragkit.models.embeddings.base import Vectors
+from ragkit.models.llm.base import GenerationOptions, Message
 from ragkit.options import IndexOptions, Models
 
 

@@ -18,10 +18,10 @@ from ceilings import HANG_S
 from conftest import ThreadServer, fake_factory
 from test_web_openai import setup_collection, stream_chunks
 
-from apps.web import WebConfig, create_app
 from ragkit import HashingEmbedder, Message, ScriptedChatModel
+from ragkit.apps.web import WebConfig, create_app
+from ragkit.models.prompts import PromptTemplates
 from ragkit.options import Models
-from ragkit.prompts import PromptTemplates
 
 LONG_REPLY = "The Ember kettle carries a warranty of seven years from purchase [1]. " * 8
 
@@ -151,7 +151,7 @@ def test_ragkit_as_a_client_of_ragkit_answers_like_a_local_ragkit(
     """A local ragkit whose model is this server: its packed prompt (its own sources)
     reaches the server's model as it is, and the answer cites the client's sources."""
     from ragkit import KnowledgeBase
-    from ragkit.llm.openai_compat import OpenAICompatChatModel
+    from ragkit.models.llm.openai_compat import OpenAICompatChatModel
 
     def reply(messages: Sequence[Message]) -> str:
         return "Seven years [1]." if "[1]" in messages[-1].content else "?"

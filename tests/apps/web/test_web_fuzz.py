@@ -22,8 +22,8 @@ import pytest
 from ceilings import HANG_S
 from conftest import ThreadServer, cite_first_source, fake_factory, wait_job
 
-from apps.web import WebConfig, create_app
 from ragkit import HashingEmbedder, ScriptedChatModel
+from ragkit.apps.web import WebConfig, create_app
 
 pytest.importorskip("schemathesis")
 pytestmark = pytest.mark.slow(

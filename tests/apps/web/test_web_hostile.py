@@ -12,8 +12,8 @@ from conftest import KEY, LOCAL, wait_job
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from apps.web.security import same_origin
-from apps.web.uploads import MAX_NAME_BYTES, safe_name
+from ragkit.apps.web.security import same_origin
+from ragkit.apps.web.uploads import MAX_NAME_BYTES, safe_name
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,8 @@ from ceilings import HANG_S
 from conftest import KEY, ThreadServer, fake_factory, wait_job
 from fastapi import FastAPI
 
-from apps.web import WebConfig, create_app
 from ragkit import GenerationOptions, Message, ScriptedChatModel
+from ragkit.apps.web import WebConfig, create_app
 
 
 def setup_collection(client: httpx.Client, handbook: Path) -> str:
@@ -166,7 +166,7 @@ def test_sampling_options_apply_to_their_request_only(tmp_path: Path, handbook: 
         r = client.post("/v1/chat/completions", json={"model": cid, "messages": question})
         assert r.status_code == 200
         # The answer pipeline adds its stop strings for echoed scaffolding to the request's.
-        from ragkit.checking import STOP_SEQUENCES
+        from ragkit.answer.checking import STOP_SEQUENCES
 
         default = GenerationOptions(stop=STOP_SEQUENCES)
         assert model.options == [

@@ -16,9 +16,9 @@ from chatpdf_fakes import Gated, answer_from_sources, factory
 from conftest import LOCAL, ThreadServer, make_pdf, wait_job
 from fastapi.testclient import TestClient
 
-from apps.web import WebConfig, create_app
-from apps.web.pdfpages import find_span, squeeze
 from ragkit import ScriptedChatModel
+from ragkit.apps.web import WebConfig, create_app
+from ragkit.apps.web.pdfpages import find_span, squeeze
 
 TOPICS = ("heating", "warranty", "cleaning", "storage", "travel", "colours")
 FACTS = (

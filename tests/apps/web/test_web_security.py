@@ -17,10 +17,10 @@ from conftest import KEY, LOCAL, ThreadServer, wait_job
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from apps.web import WebConfig
-from apps.web.errors import ApiError
-from apps.web.security import check_bind, host_is_loopback, is_loopback
-from apps.web.uploads import safe_name
+from ragkit.apps.web import WebConfig
+from ragkit.apps.web.errors import ApiError
+from ragkit.apps.web.security import check_bind, host_is_loopback, is_loopback
+from ragkit.apps.web.uploads import safe_name
 from ragkit.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -44,7 +44,7 @@ def test_cli_refuses_an_exposed_address_without_a_key(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAGKIT_")}
     env["PYTHONPATH"] = str(ROOT)
     done = subprocess.run(
-        [sys.executable, "-m", "ragkit.cli", "serve", "--host", "0.0.0.0", "--data-dir", "d"],
+        [sys.executable, "-m", "ragkit", "serve", "--host", "0.0.0.0", "--data-dir", "d"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -250,7 +250,7 @@ def _serve(tmp_path: Path, *args: str, **env_extra: str) -> subprocess.Completed
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAGKIT_")}
     env.update(PYTHONPATH=str(ROOT), **env_extra)
     return subprocess.run(
-        [sys.executable, "-m", "ragkit.cli", "serve", *args],
+        [sys.executable, "-m", "ragkit", "serve", *args],
         cwd=tmp_path,
         env=env,
         capture_output=True,

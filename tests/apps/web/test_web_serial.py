@@ -11,10 +11,10 @@ from pathlib import Path
 
 from ceilings import HANG_S
 
-from apps.web.serial import SerialEmbedder
 from ragkit import HashingEmbedder, KnowledgeBase
-from ragkit.embeddings.base import Vectors
+from ragkit.apps.web.serial import SerialEmbedder
 from ragkit.index.engine import IndexReader
+from ragkit.models.embeddings.base import Vectors
 from ragkit.options import Models
 
 

@@ -1,0 +1,5 @@
+"""`python -m ragkit`: the same as the `ragkit` command."""
+
+from ragkit.apps.cli import main
+
+main()

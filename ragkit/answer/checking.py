@@ -1,0 +1,456 @@
+"""Checks on a model's answer before a person reads it as fact.
+
+`AnswerChecker` sits between the model's stream and the reader. It releases the answer
+a sentence at a time, each one only after it was checked:
+
+- echoed scaffolding ends the answer there (`Question:`, `Sources:`, `<source`, template
+  tokens such as `<|im_start|>`); markup tags and server paths are removed;
+- a repetition loop ends it (a sentence said before, or a phrase repeated three times
+  over);
+- every fact-bearing token of the sentence must appear in the sources given to the model
+  or in the question: numbers and dates, capitalised names, and in Chinese every
+  character outside a short list of function words (a small model mangles 茶园 into
+  茶囲); and the sentence must share at least half of its terms, weighted by rarity,
+  with one source sentence. A sentence that fails is not shown as an answer: it is
+  replaced by the source sentence it was drawn from (quoted as written, with its
+  number), or left out when none is close; the model's wording is kept in
+  `Answer.unsupported` for the record;
+- each released sentence is cited: the model's own `[n]` when that source supports it,
+  else the source holding the best-matching sentence (small models rarely write `[n]`).
+
+When nothing checked remains, the answer is the best source sentence for the question
+(what the extractive mode would give first). A reply that says the documents lack the
+answer is released as the plain not-found sentence. The same code runs for local and
+remote models and for streamed and whole answers. Leaves out entailment: a sentence that
+uses only the sources' words can still misstate them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from ragkit.answer.citations import DocumentLookup, cite, cited_numbers, strip_citations
+from ragkit.answer.evidence import Passage
+from ragkit.answer.grounding import SentenceScorer, not_found_text, says_not_found
+from ragkit.text.sentences import Sentence, split_sentences
+from ragkit.types import Answer, Citation, Document
+
+STOP_SEQUENCES = ("Question:", "<source", "<|im_start|>", "问题：")
+"""Sent to the model as stop strings (four: OpenAI's API takes no more); the checker cuts
+the same scaffolding and more from replies of servers that ignore them."""
+
+MIN_SUPPORT = 0.5
+"""A sentence shares at least this rarity-weighted share of its terms with one source
+sentence, or it is unsupported."""
+MIN_ALIGN = 0.3
+"""An unsupported sentence is replaced by its closest source sentence only above this."""
+MAX_SENTENCES = 3
+LOOP_CHARS = 400  # a "sentence" this long without an end is a runaway: judge it, then stop
+
+# Markers of echoed prompt scaffolding: the answer ends where one starts.
+_CUT = re.compile(
+    r"<\s*/?\s*source\b|<\|[^|>\n]{0,40}\|>|<\s*/?\s*(?:start|end)_of_turn\s*>|\[/?INST\]"
+    r"|(?:^|(?<=\s))(?:Question|Sources?|Context|Documents?)\s*:|(?:问题|来源|资料)\s*[:：]",
+    re.IGNORECASE,
+)
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]{0,20}(?:\s[^<>\n]{0,200})?/?>")
+_LEAD = re.compile(r"^\s*(?:Answer|Response|回答|答案)\s*[:：]\s*", re.IGNORECASE)
+_PATH = re.compile(r"(?<![\w:/.~-])(?:[A-Za-z]:\\|~?/)(?:[\w.-]+[/\\])+([\w.-]+)")
+_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|[\x00-\x1f\x7f]")
+_LOOP = re.compile(r"(.{4,80}?)(?:\s*\1){2,}", re.DOTALL)
+
+_NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
+_CN_NUMBER = re.compile(r"[零〇一二三四五六七八九十百千万亿两]{2,}")
+_NAME = re.compile(r"[A-ZÀ-ÖØ-Þ][\w'’-]*")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# Chinese function characters an answer may use without a source using them.
+_CJK_COMMON = frozenset(
+    "的了是在和与及也都就而之其或被把吗呢吧啊有为于这那个们中不一到说要会对以可能等"
+    "他她它此该所由从即约共已将并且还又但因故则"
+)
+
+
+def _norm(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower()
+    # "1,921" and "1 921" are 1921.
+    return re.sub(r"(?<=\d)[, ](?=\d{3}\b)", "", text)
+
+
+def absent_facts(
+    text: str, hay: str, hay_chars: set[str] | None = None, *, chinese: bool = True
+) -> tuple[str, ...]:
+    """The numbers, dates and capitalised names of `text` (and with `chinese`, its
+    Chinese characters outside `_CJK_COMMON`) that `hay` (normalised with `_norm`) does
+    not contain. The first word of a sentence is not taken for a name."""
+    norm = _norm(text)
+    missing: list[str] = []
+    for m in _NUMBER.finditer(norm):
+        number = m.group().rstrip(".,:/-")
+        if not re.search(rf"(?<!\d){re.escape(number)}(?!\d)", hay):
+            missing.append(number)
+    for m in _CN_NUMBER.finditer(norm):
+        if m.group() not in hay:
+            missing.append(m.group())
+    plain = unicodedata.normalize("NFKC", text)
+    for m in _NAME.finditer(plain):
+        word = re.sub(r"['’]s$", "", m.group()).lower()
+        before = plain[: m.start()].rstrip()
+        if not before or before[-1] in '.!?:;。！？"“(' or len(word) < 2:
+            continue  # a sentence's first word is capitalised anyway
+        if not re.search(rf"(?<!\w){re.escape(word)}", hay):
+            missing.append(m.group())
+    if chinese:
+        chars = hay_chars if hay_chars is not None else set(hay)
+        missing += [c for c in _CJK.findall(norm) if c not in chars and c not in _CJK_COMMON]
+    return tuple(dict.fromkeys(missing))
+
+
+def missing_anchors(question: str, texts: Sequence[str]) -> tuple[str, ...]:
+    """The names and numbers of `question` that none of `texts` (the retrieved chunks)
+    mentions: documents that never name what is asked about cannot answer it ("What is
+    the capital of Australia?" over documents without "Australia")."""
+    return absent_facts(question, _norm("\n".join(texts)), chinese=False)
+
+
+def cut_scaffolding(text: str) -> tuple[str, bool]:
+    """`text` up to the first echoed piece of prompt scaffolding, and whether one was
+    found (the answer must end there)."""
+    match = _CUT.search(text)
+    if match is None:
+        return text, False
+    return text[: match.start()], True
+
+
+def clean(text: str, sources: Sequence[str] = ()) -> str:
+    """`text` without markup tags, template tokens or file-system paths (a path becomes
+    its file name; a source's full path likewise)."""
+    for source in sorted(set(sources), key=len, reverse=True):
+        if source:
+            text = text.replace(source, source.replace("\\", "/").rsplit("/", 1)[-1])
+    text = _TAG.sub("", _CUT.sub("", text))
+    text = _PATH.sub(r"\1", text)
+    return re.sub(r"[ \t]{2,}", " ", text)
+
+
+def cut_loop(text: str) -> tuple[str, bool]:
+    """`text` with a phrase repeated three times over kept once, and whether it was."""
+    match = _LOOP.search(text)
+    if match is None:
+        return text, False
+    return text[: match.start() + len(match.group(1))], True
+
+
+_PIECE = re.compile(r"\s*(?:[\u3400-\u9fff\uf900-\ufaff]{1,4}|[^\s\u3400-\u9fff\uf900-\ufaff]+)\s*")
+
+
+def _pieces(text: str) -> Iterator[str]:
+    """A checked sentence in word-sized pieces (a few characters of Chinese), so a
+    reader still sees it arrive; nothing in it is unchecked."""
+    pos = 0
+    for match in _PIECE.finditer(text):
+        yield text[pos : match.end()]
+        pos = match.end()
+    if pos < len(text):
+        yield text[pos:]
+
+
+def _key(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text).lower() if ch.isalnum())
+
+
+@dataclass(frozen=True)
+class Check:
+    """One answer sentence judged against the sources: `passage` and `support` are the
+    passage and sentence (offsets in that passage's chunk) it aligns with best."""
+
+    text: str
+    supported: bool
+    passage: int | None
+    support: Sentence | None
+    score: float
+    missing: tuple[str, ...] = ()
+
+
+@dataclass
+class _Released:
+    text: str
+    number: int | None
+    support: Sentence | None
+    quoted: bool = False
+
+
+@dataclass
+class CheckState:
+    """What the checker did to one answer, for `Answer` and for a person to read."""
+
+    released: list[_Released] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
+    invalid: list[int] = field(default_factory=list)
+    not_found: bool = False
+    fallback: bool = False
+    stopped: str = ""
+
+
+class AnswerChecker:
+    """Checks one answer against the `passages` its model was given."""
+
+    def __init__(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        scorer: SentenceScorer,
+        *,
+        max_sentences: int = MAX_SENTENCES,
+        placeholders: Sequence[str] = (),
+    ) -> None:
+        self.question = question
+        # The guard's placeholders stand for the user's own values (restored on the way
+        # out): they are not content to judge.
+        self.placeholders = tuple(placeholders)
+        self.passages = list(passages)
+        self.by_number = {p.number: p for p in passages}
+        self.scorer = scorer
+        self.max_sentences = max_sentences
+        self.candidates = [(p.number, s) for p in passages for s in p.sentences]
+        self._hay = _norm(question + "\n" + "\n".join(p.text for p in passages))
+        self._hay_chars = set(self._hay)
+        self._sources = [p.hit.chunk.source for p in passages]
+        self._zh = any(_CJK.search(t) for t in (question, *[p.text for p in passages[:1]]))
+        self.state = CheckState()
+        self._for_question: list[float] | None = None
+
+    # --- judging one sentence ---------------------------------------------------------
+    def missing_facts(self, sentence: str) -> tuple[str, ...]:
+        """Numbers, dates, names and (Chinese) content characters of `sentence` that
+        appear in no source and not in the question."""
+        return absent_facts(sentence, self._hay, self._hay_chars)
+
+    def align(
+        self, sentence: str, prefer: Sequence[int] = ()
+    ) -> tuple[int | None, Sentence | None, float]:
+        """The passage number and source sentence that best support `sentence`; a
+        passage in `prefer` (the model's own citations) wins when it is nearly as good."""
+        if not self.candidates:
+            return None, None, 0.0
+        scores = self.scorer.matrix([sentence], [s.text for _, s in self.candidates])[0]
+        best = int(scores.argmax())
+        chosen = best
+        for j, (number, _) in enumerate(self.candidates):
+            if (
+                number in prefer
+                and scores[j] >= 0.8 * scores[best]
+                and (self.candidates[chosen][0] not in prefer or scores[j] > scores[chosen])
+            ):
+                chosen = j
+        number, support = self.candidates[chosen]
+        return number, support, float(scores[chosen])
+
+    def check(self, sentence: str, cited: Sequence[int] = ()) -> Check:
+        """Judge one answer sentence (citation marks already removed)."""
+        for name in self.placeholders:
+            sentence = sentence.replace(name, " ")
+        sentence = _CONTROL.sub("", sentence)
+        missing = self.missing_facts(sentence)
+        number, support, score = self.align(sentence, cited)
+        lexical = 0.0
+        if self.candidates:
+            lexical = float(
+                self.scorer.lexical([sentence], [s.text for _, s in self.candidates])[0].max()
+            )
+        supported = not missing and lexical >= MIN_SUPPORT
+        return Check(sentence, supported, number, support, round(score, 4), missing)
+
+    # --- releasing the answer ---------------------------------------------------------
+    def _cite(self, text: str, number: int | None) -> str:
+        """`text` with its source mark before the closing full stop: `… 1921 [2].`"""
+        if number is None:
+            return text
+        mark = f"[{number}]"
+        body, end = (text[:-1], text[-1]) if text[-1:] in ".!?。！？；" else (text, "")
+        sep = "" if self._zh or _CJK.search(body[-1:]) else " "
+        return f"{body.rstrip()}{sep}{mark}{end}"
+
+    def _emit(self, text: str, number: int | None, support: Sentence | None, quoted: bool) -> str:
+        first = not self.state.released
+        self.state.released.append(_Released(text, number, support, quoted))
+        sep = "" if first else ("" if self._zh else " ")
+        return sep + self._cite(text, number)
+
+    def _release(self, raw: str) -> Iterator[str]:
+        """Check one complete sentence of the reply and yield what the reader sees."""
+        state = self.state
+        text = clean(raw if state.released or state.unsupported else _LEAD.sub("", raw))
+        text, looped = cut_loop(text)
+        numbers = cited_numbers(text)
+        cited = [n for n in numbers if n in self.by_number]
+        state.invalid += [n for n in numbers if n not in self.by_number]
+        body = strip_citations(text).strip()
+        if not _key(body):
+            if looped:
+                state.stopped = "repetition"
+            return
+        seen = {_key(r.text) for r in state.released} | {_key(u) for u in state.unsupported}
+        if _key(body) in seen:
+            state.stopped = "repetition"
+            return
+        if says_not_found(body):
+            if not state.released:
+                state.not_found = True
+                state.stopped = "not found"
+                yield not_found_text(self.question)
+            return
+        verdict = self.check(body, cited)
+        if verdict.supported:
+            yield self._emit(body, verdict.passage, verdict.support, False)
+        else:
+            state.unsupported.append(body)
+            if not state.released:
+                # The answer's opening statement failed: show the source sentence it
+                # was drawn from instead, when that one also bears on the question.
+                yield from self._replace(body)
+        if looped:
+            state.stopped = "repetition"
+        elif len(state.released) >= self.max_sentences:
+            state.stopped = "enough"
+
+    def _question_scores(self) -> list[float]:
+        if self._for_question is None:
+            texts = [s.text for _, s in self.candidates]
+            row = self.scorer.matrix([self.question], texts)[0] if texts else []
+            self._for_question = [float(x) for x in row]
+        return self._for_question
+
+    def _replace(self, sentence: str) -> Iterator[str]:
+        """The source sentence closest to both `sentence` and the question, quoted."""
+        if not self.candidates:
+            return
+        to_sentence = self.scorer.matrix([sentence], [s.text for _, s in self.candidates])[0]
+        to_question = self._question_scores()
+        combined = [(float(a) + b) / 2 for a, b in zip(to_sentence, to_question, strict=True)]
+        j = max(range(len(combined)), key=combined.__getitem__)
+        if combined[j] < MIN_ALIGN:
+            return
+        number, support = self.candidates[j]
+        yield self._emit(" ".join(support.text.split()), number, support, True)
+
+    def stream(self, pieces: Iterable[str]) -> Generator[str, None, object]:
+        """The checked answer, sentence by sentence, from the model's `pieces`. Stops
+        pulling pieces (closing the model's stream) once the answer must end. Returns
+        what the model's stream returned (a backend's finish reason) when it ran out."""
+        buffer = ""
+        source = iter(pieces)
+        ended = False
+        reason: object = None
+        try:
+            while True:
+                try:
+                    piece = next(source)
+                except StopIteration as stop:
+                    reason = stop.value
+                    break
+                buffer += piece
+                buffer, ended = cut_scaffolding(buffer)
+                if ended:
+                    self.state.stopped = "scaffolding"
+                    break
+                sentences = split_sentences(buffer)
+                ready = sentences[:-1]
+                runaway = bool(sentences) and len(sentences[-1].text) > LOOP_CHARS
+                if runaway:
+                    ready = sentences
+                elif len(sentences) >= 2 and not re.sub(
+                    r"[\[【\]】\d,，、\s.。]", "", sentences[-1].text
+                ):
+                    ready = []  # a citation mark may still be arriving for the last one
+                for s in ready:
+                    for shown in self._release(s.text):
+                        yield from _pieces(shown)
+                    if self.state.stopped:
+                        break
+                if runaway and not self.state.stopped:
+                    self.state.stopped = "runaway"
+                if self.state.stopped:
+                    break
+                if ready:
+                    buffer = buffer[ready[-1].end :]
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+        if not self.state.stopped or self.state.stopped == "scaffolding":
+            for s in split_sentences(buffer):
+                for shown in self._release(s.text):
+                    yield from _pieces(shown)
+                if self.state.stopped and self.state.stopped != "scaffolding":
+                    break
+        if not self.state.released and not self.state.not_found:
+            for shown in self._fallback():
+                yield from _pieces(shown)
+        return reason if not self.state.stopped else None
+
+    def _fallback(self) -> Iterator[str]:
+        """The best source sentence for the question, quoted: nothing the model wrote
+        survived the checks."""
+        if not self.passages:
+            self.state.not_found = True
+            yield not_found_text(self.question)
+            return
+        best = self.passages[0]
+        self.state.fallback = True
+        yield self._emit(" ".join(best.best.text.split()), best.number, best.best, True)
+
+    # --- the finished answer ----------------------------------------------------------
+    def answer(
+        self,
+        shown: str,
+        documents: DocumentLookup | None = None,
+        sources: Sequence[Citation] = (),
+    ) -> Answer:
+        """The `Answer` for the text the reader was shown (`shown`, after the guard):
+        citations name the passages it cites, each with its supporting sentence located
+        on its page."""
+        state = self.state
+        text = shown.strip()
+        if state.not_found:
+            return Answer(
+                self.question, text, (), (), not_found=True, unsupported=tuple(state.unsupported)
+            )
+        support: dict[int, Sentence] = {}
+        for r in state.released:
+            if r.number is not None and r.support is not None:
+                support.setdefault(r.number, r.support)
+        loaded: dict[tuple[str, str], Document | None] = {}
+
+        def document(source: str, key: str) -> Document | None:
+            if documents is None:
+                return None
+            if (source, key) not in loaded:
+                loaded[(source, key)] = documents(source, key)
+            return loaded[(source, key)]
+
+        citations: list[Citation] = []
+        for number in cited_numbers(text):
+            passage = self.by_number.get(number)
+            if passage is None:
+                continue
+            sentence = support.get(number, passage.best)
+            chunk = passage.hit.chunk
+            citations.append(
+                cite(
+                    number,
+                    chunk,
+                    (sentence.start, sentence.end),
+                    document(chunk.source, chunk.doc_key),
+                )
+            )
+        return Answer(
+            self.question,
+            text,
+            tuple(sources),
+            tuple(citations),
+            invalid_citations=tuple(dict.fromkeys(state.invalid)),
+            unsupported=tuple(state.unsupported),
+        )

@@ -1,0 +1,75 @@
+"""Extractive answers: the sentences of the retrieved chunks that best answer the
+question, each cited to its source's file and page, with no language model at all.
+
+Every retrieved chunk is split into sentences (English and Chinese punctuation), each
+scored against the question by `SentenceScorer`; the best few above a floor are returned
+best first, near-duplicates dropped. When no sentence reaches the floor, the answer is
+that the documents do not hold it. Fast and exact (the text is quoted, never rewritten)
+for users without a capable model. Leaves out answer-span extraction inside a sentence
+and any merging of sentences into prose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ragkit.answer.citations import DocumentLookup, cite
+from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer, not_found_text
+from ragkit.answer.pipelines import to_citation
+from ragkit.text.sentences import Sentence, split_sentences
+from ragkit.types import Answer, Citation, Document, Evidence, SearchHit
+
+MIN_SCORE = MIN_RELEVANCE
+"""A sentence below this score (0..1) does not answer the question."""
+MIN_CHARS = 12  # shorter "sentences" are headings, list markers or page furniture
+
+
+def _key(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def extract_answer(
+    question: str,
+    hits: Sequence[SearchHit],
+    scorer: SentenceScorer,
+    sentences: int = 3,
+    min_score: float = MIN_SCORE,
+    documents: DocumentLookup | None = None,
+) -> Answer:
+    """The `sentences` best sentences of `hits` for `question`, as an `Answer` whose
+    text lists them, each followed by its source number `[n]`; each citation names
+    its first quoted sentence's page (read with `documents`, when given)."""
+    sources = tuple(to_citation(i + 1, hit) for i, hit in enumerate(hits))
+    candidates = [
+        (i + 1, s)
+        for i, hit in enumerate(hits)
+        for s in split_sentences(hit.chunk.text)
+        if len(s.text) >= MIN_CHARS or any(ord(ch) >= 0x3400 for ch in s.text[:4])
+    ]
+    picked: list[tuple[int, Sentence, float]] = []
+    if candidates:
+        scores = scorer.matrix([question], [s.text for _, s in candidates])[0]
+        seen: set[str] = set()
+        for j in scores.argsort()[::-1]:
+            score = float(scores[j])
+            if score < min_score or len(picked) == sentences:
+                break
+            number, sentence = candidates[int(j)]
+            key = _key(sentence.text)
+            if key in seen:
+                continue
+            seen.add(key)
+            picked.append((number, sentence, score))
+    if not picked:
+        return Answer(question, not_found_text(question), (), (), "extractive", True)
+    text = "\n".join(f"{sentence.text} [{number}]" for number, sentence, _ in picked)
+    first: dict[int, Sentence] = {}
+    for number, sentence, _ in picked:
+        first.setdefault(number, sentence)
+    citations: list[Citation] = []
+    for number, sentence in first.items():
+        chunk = hits[number - 1].chunk
+        doc: Document | None = documents(chunk.source, chunk.doc_key) if documents else None
+        citations.append(cite(number, chunk, (sentence.start, sentence.end), doc))
+    evidence = tuple(Evidence(s.text, s.text, n, round(score, 4)) for n, s, score in picked)
+    return Answer(question, text, sources, tuple(citations), "extractive", evidence=evidence)

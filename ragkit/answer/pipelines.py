@@ -1,0 +1,486 @@
+"""Question answering: evidence first, then words, then checks.
+
+`answer` picks the retrieved sentences that best answer the question, each with a
+neighbour (`ragkit.answer.evidence.select_passages`), and gives the model those as a plain
+numbered list (`[1] text`, one line each, no markup it could copy and no file paths),
+with chat history packed beside them. The model's reply streams through
+`ragkit.answer.checking.AnswerChecker`: a sentence reaches the caller only once checked
+(scaffolding, loops, facts in no source, citations aligned to the supporting sentence),
+and the finished `Answer` cites each sentence's own page and offsets. `AnswerStream`
+yields the checked reply as it is released and holds the finished `Answer` after.
+Retrieval itself is the caller's (`KnowledgeBase.ask_stream` searches first).
+
+Token budget: the model's window minus the reply's `max_tokens`, the system prompt and
+the question is shared out. Chat history gets up to `history_share` of it, newest
+message first (the oldest go first); passages fill the rest best first, and the first one
+that does not fit is shortened if enough room is left, else dropped with all after it.
+A question that cannot fit even alone is a `PromptTooLongError`.
+
+Grounding: when nothing was retrieved, when no retrieved sentence covers a fifth of the
+question's terms (weighted by rarity; `ragkit.answer.grounding.relevance`), or when a name or
+number of the question appears in none of the passages' chunks
+(`ragkit.answer.checking.missing_anchors`), the answer is "I cannot find the answer in the
+documents" without asking the model (it would only guess), and no sources are listed.
+Content filtering is the guard's (ragkit.guard): a `GuardSession` passed in filters the
+checked stream before any piece reaches the caller; the caller has already checked the
+question and the hits. Leaves out the scanners themselves and the retrieval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from ragkit.answer.checking import STOP_SEQUENCES, AnswerChecker, missing_anchors
+from ragkit.answer.citations import CITE, DocumentLookup, cite, cited_numbers, clean_citations
+from ragkit.answer.evidence import Passage, select_passages
+from ragkit.answer.grounding import (
+    MIN_RELEVANCE,
+    SentenceScorer,
+    not_found_text,
+    relevance,
+    says_not_found,
+)
+from ragkit.errors import EmptyQueryError, PromptTooLongError
+from ragkit.models.llm.base import ChatModel, GenerationOptions, Message
+from ragkit.models.prompts import PromptTemplates
+from ragkit.text.analysis import Analyzer
+from ragkit.types import Answer, Citation, SearchHit
+
+if TYPE_CHECKING:
+    from ragkit.guard.session import GuardSession
+
+__all__ = [
+    "AnswerParts",
+    "AnswerStream",
+    "Prompt",
+    "Usage",
+    "answer",
+    "build_prompt",
+    "cited_numbers",
+    "finish_answer",
+    "prepare_answer",
+    "standalone_question",
+    "to_citation",
+]
+
+SAFETY_MARGIN = 16  # tokens the chat template adds around the system and user messages
+MESSAGE_OVERHEAD = 8  # tokens the chat template adds around each history message
+MIN_SOURCE_TOKENS = 48  # a shortened source with less room than this is not worth giving
+
+
+def to_citation(number: int, hit: SearchHit) -> Citation:
+    """Source `number` as a whole chunk (no supporting sentence named)."""
+    return cite(number, hit.chunk)
+
+
+def source_line(text: str) -> str:
+    """A passage as one prompt line: its line breaks folded, and `[n]` marks inside it
+    written `(n)` so a document cannot forge a numbered source of its own."""
+    return CITE.sub(lambda m: "(" + m.group(1) + ")", " ".join(text.split()))
+
+
+FinishReason = Literal["stop", "length"]
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class Prompt:
+    messages: tuple[Message, ...]
+    sources: tuple[Citation, ...]
+    texts: tuple[str, ...] = ()
+    """The text of each source as the model saw it (shortened where it had to be)."""
+    history_dropped: int = 0
+    """Messages of the chat history left out for lack of room (the oldest)."""
+    passages: tuple[Passage, ...] = ()
+    """The numbered passages given to the model (`sources[i]` is `passages[i]`)."""
+
+
+def _pack_history(
+    history: Sequence[Message], model: ChatModel, budget: int
+) -> tuple[list[Message], int]:
+    """The newest messages of `history` that fit `budget` tokens, and what they cost."""
+    kept: list[Message] = []
+    used = 0
+    for message in reversed(history):
+        cost = model.count_tokens(message.content) + MESSAGE_OVERHEAD
+        if used + cost > budget:
+            break
+        kept.append(message)
+        used += cost
+    kept.reverse()
+    # A history that opens with the model's reply to a question no longer there confuses
+    # small models; start at a question.
+    while kept and kept[0].role != "user":
+        used -= model.count_tokens(kept.pop(0).content) + MESSAGE_OVERHEAD
+    return kept, used
+
+
+def build_prompt(
+    question: str,
+    hits: Sequence[SearchHit],
+    model: ChatModel,
+    templates: PromptTemplates,
+    max_tokens: int,
+    history: Sequence[Message] = (),
+    history_share: float = 0.25,
+    *,
+    scorer: SentenceScorer | None = None,
+    passages: int = 3,
+) -> Prompt:
+    """Render the prompt with as much history and as many passages (the best sentences
+    of `hits` for the question, `ragkit.answer.evidence.select_passages`) as fit the window.
+    System messages in `history` (a conversation's running summary) join the system
+    prompt; the user and assistant messages are packed newest first."""
+    system = "\n\n".join(
+        [templates.render("answer_system")] + [m.content for m in history if m.role == "system"]
+    )
+    history = [m for m in history if m.role != "system"]
+    empty_user = templates.render("answer_user", sources="", question=question)
+    budget = (
+        model.context_window
+        - max_tokens
+        - model.count_tokens(system)
+        - model.count_tokens(empty_user)
+        - SAFETY_MARGIN
+    )
+    if budget <= 0:
+        raise PromptTooLongError(
+            f"the question is too long for the model's {model.context_window}-token window "
+            f"with {max_tokens} tokens kept for the answer; shorten it, lower "
+            "RAGKIT_LLM__MAX_TOKENS or raise RAGKIT_LLM__N_CTX"
+        )
+    kept, used = _pack_history(history, model, int(budget * history_share))
+    budget -= used
+    chosen = select_passages(question, hits, scorer or SentenceScorer(Analyzer()), passages)
+    blocks: list[str] = []
+    sources: list[Citation] = []
+    texts: list[str] = []
+    given: list[Passage] = []
+    for passage in chosen:
+        number = len(sources) + 1
+        chunk = passage.hit.chunk
+        location = display_name(chunk.source, chunk.page_start, chunk.page_end)
+        text = source_line(passage.text)
+        block = templates.render("source", number=str(number), location=location, text=text).strip()
+        cost = model.count_tokens(block + "\n")
+        if cost > budget:
+            # Shorten the passage that does not fit, if enough room is left to be useful.
+            if budget < MIN_SOURCE_TOKENS:
+                break
+            text = text[: max(1, int(len(text) * (budget - 24) / cost))]
+            block = templates.render(
+                "source", number=str(number), location=location, text=text
+            ).strip()
+            cost = model.count_tokens(block + "\n")
+            if cost > budget:
+                break
+        blocks.append(block)
+        renumbered = replace(passage, number=number)
+        given.append(renumbered)
+        sources.append(cite(number, chunk, (passage.best.start, passage.best.end)))
+        texts.append(text)
+        budget -= cost
+    user = templates.render("answer_user", sources="\n".join(blocks), question=question)
+    messages = (Message("system", system), *kept, Message("user", user))
+    return Prompt(messages, tuple(sources), tuple(texts), len(history) - len(kept), tuple(given))
+
+
+def display_name(source: str, page_start: int | None, page_end: int | None) -> str:
+    """A source as the prompt may name it: the file name and pages, never a path."""
+    name = Path(source.split("#", 1)[0]).name
+    if page_start is None:
+        return name
+    if page_end is None or page_end == page_start:
+        return f"{name}, p. {page_start}"
+    return f"{name}, pp. {page_start}-{page_end}"
+
+
+REWRITE_SYSTEM = (
+    "Rewrite the user's last question so it can be understood without the conversation. "
+    "Replace words like it, they, that and there with what they refer to. "
+    "Reply with the rewritten question only."
+)
+
+
+def standalone_question(
+    model: ChatModel, question: str, history: Sequence[Message], seed: int | None = None
+) -> str:
+    """`question` rewritten by `model` to stand without the conversation `history` before
+    it (its system messages are taken as a running summary; of its user and assistant
+    messages the last four are shown). With no history the question is returned as it is,
+    without a model call."""
+    summary = " ".join(m.content for m in history if m.role == "system")
+    recent = [m for m in history if m.role in ("user", "assistant")]
+    if not recent and not summary:
+        return question.strip()
+    lines = [f"Summary: {summary}"] if summary else []
+    lines += [f"{m.role}: {m.content}" for m in recent[-4:]]
+    prompt = [
+        Message("system", REWRITE_SYSTEM),
+        Message(
+            "user",
+            "Conversation:\n" + "\n".join(lines) + f"\n\nLast question: {question}\n\n"
+            "Rewritten question:",
+        ),
+    ]
+    options = GenerationOptions(max_tokens=64, temperature=0.0, seed=seed, stop=("\n",))
+    text = "".join(model.stream(prompt, options)).strip().strip('"')
+    # A small model sometimes answers instead of rewriting, or rambles: keep the
+    # question when the rewrite is empty or far longer than any paraphrase would be.
+    if not text or len(text) > 3 * len(question) + 120:
+        return question.strip()
+    return text
+
+
+def finish_answer(question: str, text: str, sources: Sequence[Citation]) -> Answer:
+    """The `Answer` for a model's reply: invalid citations removed and reported, valid
+    ones resolved; a reply saying the documents lack the answer is marked `not_found`."""
+    by_number = {c.number: c for c in sources}
+    cleaned, invalid = clean_citations(text.strip(), by_number)
+    not_found = says_not_found(cleaned)
+    citations = () if not_found else tuple(by_number[n] for n in cited_numbers(cleaned))
+    return Answer(
+        question=question,
+        text=cleaned.strip(),
+        sources=tuple(sources),
+        citations=citations,
+        not_found=not_found,
+        invalid_citations=invalid,
+    )
+
+
+class AnswerStream:
+    """Iterate for the reply's pieces; `answer` is set once iteration ends.
+
+    `close()` (or leaving the loop by an exception, such as Ctrl-C) stops generation at
+    once; a local model stops after the current token, a remote stream is closed."""
+
+    def __init__(
+        self,
+        question: str,
+        prompt: Prompt,
+        pieces: Callable[[], Iterator[str]],
+        finish: Callable[[str], Answer],
+        guard: GuardSession | None = None,
+        model: ChatModel | None = None,
+        standalone_question: str | None = None,
+    ) -> None:
+        self.question = question
+        self.standalone_question = standalone_question or question.strip()
+        """The question search used: a follow-up rewritten to stand alone."""
+        self.on_finish: list[Callable[[Answer], None]] = []
+        """Called with the finished answer (a conversation store records the turn)."""
+        self.guard = guard
+        self.model = model
+        self.finish_reason: FinishReason = "stop"
+        """"length" when the model's `max_tokens` cut the reply (backends say so as their
+        stream generator's return value); set once iteration ends."""
+        self.raw_text = ""
+        """The reply as the model wrote it, before the guard; set once iteration ends."""
+        self.prompt = prompt
+        self.sources = prompt.sources
+        self._pieces = pieces
+        self._finish = finish
+        self._running: Iterator[str] | None = None
+        self._answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        self._running = self._run()
+        return self._running
+
+    def _run(self) -> Iterator[str]:
+        collected: list[str] = []
+        raw = self._record(self._pieces())
+        # Nothing unfiltered reaches the caller: the guard sees every piece first.
+        stream = self.guard.filter_output(raw) if self.guard is not None else raw
+        try:
+            for piece in stream:
+                collected.append(piece)
+                yield piece
+        finally:
+            for part in (stream, raw):
+                close = getattr(part, "close", None)
+                if close is not None:
+                    close()
+        self._answer = self._finish("".join(collected))
+        for callback in self.on_finish:
+            callback(self._answer)
+
+    def _record(self, pieces: Iterator[str]) -> Iterator[str]:
+        written: list[str] = []
+        try:
+            reason = yield from _with_written(pieces, written)
+        finally:
+            self.raw_text = "".join(written)
+        if reason == "length":
+            self.finish_reason = "length"
+
+    def usage(self) -> Usage | None:
+        """Tokens the prompt and the reply cost, counted by the model's tokenizer; None
+        when no model wrote the reply (an extractive or canned answer). Call it after
+        iteration ended."""
+        if self.model is None:
+            return None
+        prompt = sum(self.model.count_tokens(m.content) for m in self.prompt.messages)
+        prompt += MESSAGE_OVERHEAD * len(self.prompt.messages)
+        return Usage(prompt, self.model.count_tokens(self.raw_text) if self.raw_text else 0)
+
+    def close(self) -> None:
+        """Stop generating; the answer stays unset."""
+        running = self._running
+        if running is not None:
+            close = getattr(running, "close", None)
+            if close is not None:
+                close()
+
+    @property
+    def answer(self) -> Answer:
+        if self._answer is None:
+            for _ in self:
+                pass
+        assert self._answer is not None
+        return self._answer
+
+
+def _with_written(pieces: Iterator[str], written: list[str]) -> Generator[str, None, object]:
+    """Yield `pieces`, appending each to `written`; returns what the generator returned."""
+    if not isinstance(pieces, Generator):
+        for piece in pieces:
+            written.append(piece)
+            yield piece
+        return None
+    while True:
+        try:
+            piece = next(pieces)
+        except StopIteration as stop:
+            return stop.value
+        written.append(piece)
+        yield piece
+
+
+@dataclass(frozen=True)
+class AnswerParts:
+    """What an `AnswerStream` is made of: the prompt, the checked stream of the model's
+    reply, and the function that turns the text shown into the `Answer`."""
+
+    prompt: Prompt
+    pieces: Callable[[], Iterator[str]]
+    finish: Callable[[str], Answer]
+    model: ChatModel | None = None
+    """The model that writes the reply; None for a canned one."""
+
+
+def prepare_answer(
+    question: str,
+    hits: Sequence[SearchHit],
+    model: ChatModel,
+    templates: PromptTemplates,
+    options: GenerationOptions,
+    *,
+    history: Sequence[Message] = (),
+    history_share: float = 0.25,
+    scorer: SentenceScorer | None = None,
+    evidence: bool = False,
+    judged_question: str | None = None,
+    documents: DocumentLookup | None = None,
+    passages: int = 3,
+    placeholders: Sequence[str] = (),
+) -> AnswerParts:
+    """The parts of a checked answer (see `answer`); `placeholders` are the guard's
+    stand-ins for the user's own values, which the checks leave aside."""
+    if not question.strip():
+        raise EmptyQueryError("the question is empty; ask something about your documents")
+    scorer = scorer or SentenceScorer(Analyzer())
+    prompt = build_prompt(
+        question,
+        hits,
+        model,
+        templates,
+        options.max_tokens,
+        history,
+        history_share,
+        scorer=scorer,
+        passages=passages,
+    )
+    judged = question if judged_question is None else judged_question
+    given = [p.hit.chunk.text for p in prompt.passages]
+    if (
+        not prompt.sources
+        or relevance(judged, given, scorer) < MIN_RELEVANCE
+        or missing_anchors(judged, given)
+    ):
+        canned = not_found_text(question)
+        return AnswerParts(
+            prompt,
+            lambda: iter([canned]),
+            lambda text: Answer(question, text.strip(), (), (), not_found=True),
+        )
+    checker = AnswerChecker(question, prompt.passages, scorer, placeholders=placeholders)
+    stops = tuple(dict.fromkeys((*options.stop, *STOP_SEQUENCES)))
+    generation = replace(options, stop=stops)
+
+    def finish(text: str) -> Answer:
+        done = checker.answer(text, documents, prompt.sources)
+        if evidence and not done.not_found:
+            from ragkit.answer.evidence import evidence_for
+
+            numbered = [(c.number, t) for c, t in zip(prompt.sources, prompt.texts, strict=True)]
+            done = replace(done, evidence=evidence_for(done.text, numbered, scorer))
+        return done
+
+    return AnswerParts(
+        prompt, lambda: checker.stream(model.stream(prompt.messages, generation)), finish, model
+    )
+
+
+def answer(
+    question: str,
+    hits: Sequence[SearchHit],
+    model: ChatModel,
+    templates: PromptTemplates,
+    options: GenerationOptions,
+    *,
+    history: Sequence[Message] = (),
+    history_share: float = 0.25,
+    scorer: SentenceScorer | None = None,
+    evidence: bool = False,
+    guard: GuardSession | None = None,
+    documents: DocumentLookup | None = None,
+    passages: int = 3,
+) -> AnswerStream:
+    """Answer `question` from retrieved `hits`: the best sentences of the hits become
+    numbered passages, the model's reply is checked sentence by sentence as it streams
+    (ragkit.answer.checking), and the finished answer cites each sentence's page. `documents`
+    reads a source again (`KnowledgeBase.document`) so a citation can give the
+    supporting sentence's own page and offsets. With `evidence`, the finished answer
+    pairs each sentence with its support (scored by `scorer`, lexical only when none is
+    given). `guard` filters the checked stream before the caller sees it."""
+    judged = guard.without_placeholders(question) if guard is not None else question
+    parts = prepare_answer(
+        question,
+        hits,
+        model,
+        templates,
+        options,
+        history=history,
+        history_share=history_share,
+        scorer=scorer,
+        evidence=evidence,
+        judged_question=judged,
+        documents=documents,
+        passages=passages,
+        placeholders=guard.placeholders() if guard is not None else (),
+    )
+    return AnswerStream(question, parts.prompt, parts.pieces, parts.finish, guard, parts.model)

@@ -1,0 +1,5 @@
+"""`python -m ragkit`."""
+
+from ragkit.apps.cli import main
+
+main()

@@ -1,0 +1,595 @@
+"""Knowledge-base commands: index, search, ask, remove, repair, ls, info.
+
+Parse flags, call `KnowledgeBase`, print. Leaves out the logic itself, which lives in the
+library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from ragkit.errors import RagkitError
+from ragkit.types import display_path
+
+if TYPE_CHECKING:
+    from ragkit.config import Settings
+    from ragkit.guard.session import GuardSession
+    from ragkit.index.milvus import MilvusReader
+    from ragkit.kb import KnowledgeBase
+    from ragkit.options import SearchFilter, SearchOptions
+    from ragkit.types import Answer, AnswerMode, IndexReport, SearchMode
+
+from ragkit.apps.cli.common import (
+    ConfigOpt,
+    IndexOpt,
+    ModeOpt,
+    app,
+    consoles,
+    settings_from,
+    user_errors,
+    write_json,
+    write_out,
+)
+
+_T = TypeVar("_T")
+
+
+@app.command()
+def index(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders (searched recursively).")],
+    index_name: IndexOpt = None,
+    config: ConfigOpt = None,
+    text_field: Annotated[
+        str | None, typer.Option(help="JSON-lines field holding the text (default 'text').")
+    ] = None,
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="Fail at once if another process is writing.")
+    ] = False,
+) -> None:
+    """Index .txt .md .pdf .html .docx .jsonl files; re-running skips unchanged files."""
+    from ragkit.apps.cli.common import BarProgress
+    from ragkit.wiring import knowledge_base
+
+    out, err = consoles()
+    with user_errors(err):
+        settings = settings_from(config, loader={"jsonl_text_field": text_field})
+        kb = knowledge_base(settings, index_name)
+        existed = kb.path.exists()
+        try:
+            with BarProgress.shown(err) as progress:
+                report = kb.add(paths, progress=progress, wait=not no_wait)
+        finally:
+            if not existed:
+                _drop_if_empty(kb.path)
+        if report.files:
+            _print_report(report, kb.path, out)
+        if not any(f.status != "skipped" for f in report.files):
+            given = ", ".join(str(p) for p in paths)
+            found = "no supported files" if report.files else "no files"
+            err.print(
+                f"error: {found} found in {escape(given)}; ragkit reads "
+                ".txt .md .pdf .html .docx .jsonl files"
+            )
+            raise typer.Exit(1)
+        if report.chunks_added:
+            from ragkit.models.embeddings.multilingual import language_hint
+
+            reader = kb.reader()
+            ids = [i for i, _ in reader.store.chunk_ids_and_hashes(reader.generation)[:2000]]
+            texts = [c.text for c in reader.chunks(ids).values()]
+            if hint := language_hint(texts, kb.embedder):
+                err.print(f"note: {escape(hint)}")
+        if report.by_status("failed"):
+            raise typer.Exit(1)
+
+
+def _drop_if_empty(index_dir: Path) -> None:
+    """Remove a folder this run created that holds no index (only the write lock), so a
+    run that indexed nothing leaves nothing behind. Skipped while another writer holds
+    the lock: that writer's index is on its way."""
+    from ragkit.index.lock import LOCK_FILE, IndexBusyError, WriteLock
+
+    try:
+        if not index_dir.is_dir() or [p.name for p in index_dir.iterdir()] != [LOCK_FILE]:
+            return
+        with WriteLock(index_dir, wait=False):
+            (index_dir / LOCK_FILE).unlink()
+        index_dir.rmdir()
+    except (OSError, IndexBusyError):
+        pass  # someone else's now; nothing of ours to remove
+
+
+def _print_report(report: IndexReport, index_dir: Path, out: Console) -> None:
+    indexed = report.by_status("indexed")
+    unchanged = report.by_status("unchanged")
+    skipped = report.by_status("skipped")
+    failed = report.by_status("failed")
+    out.print(
+        f"index {index_dir}: {len(indexed)} indexed ({report.chunks_added} chunks), "
+        f"{len(unchanged)} unchanged, {len(skipped)} skipped, {len(failed)} failed "
+        f"in {report.seconds:.1f} s"
+    )
+    for label, items in (("skipped", skipped), ("failed", failed)):
+        for item in items:
+            out.print(f"  {label}: {escape(display_path(item.path))}: {escape(item.reason)}")
+    for item in indexed:
+        if item.reason:
+            out.print(f"  note: {escape(display_path(item.path))}: {escape(item.reason)}")
+    if unchanged and not indexed and not failed:
+        out.print("  nothing changed since the last run")
+
+
+GlobOpt = Annotated[
+    str | None, typer.Option("--glob", help="Only files whose path or name matches.")
+]
+TypeOpt = Annotated[
+    list[str] | None, typer.Option("--type", help="Only these file types (pdf, md…); repeat.")
+]
+PagesOpt = Annotated[
+    str | None, typer.Option("--pages", help="Only chunks on these pages: A-B, A- or -B.")
+]
+MetaOpt = Annotated[
+    list[str] | None, typer.Option("--meta", help="Only documents with KEY=VALUE; repeat.")
+]
+MmrOpt = Annotated[
+    float | None, typer.Option("--mmr", help="Diversify results with MMR (0..1, 1 = off).")
+]
+RerankOpt = Annotated[bool, typer.Option("--no-rerank", help="Skip the configured reranker.")]
+MultiOpt = Annotated[
+    int | None,
+    typer.Option("--multi-query", help="Search N model-written variants too, fused (RRF)."),
+]
+
+
+def _filters(
+    glob: str | None, types: list[str] | None, pages: str | None, meta: list[str] | None
+) -> SearchFilter | None:
+    if not (glob or types or pages or meta):
+        return None
+    from ragkit.options import SearchFilter
+
+    page_min = page_max = None
+    if pages:
+        low, sep, high = pages.partition("-")
+        try:
+            page_min = int(low) if low.strip() else None
+            page_max = int(high) if high.strip() else (None if sep else page_min)
+        except ValueError:
+            raise RagkitError(f"--pages {pages!r} is not a page range like 3-7, 3- or -7") from None
+    pairs: dict[str, str] = {}
+    for item in meta or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise RagkitError(f"--meta {item!r} is not KEY=VALUE")
+        pairs[key] = value
+    return SearchFilter(
+        path_glob=glob,
+        file_types=frozenset(types) if types else None,
+        page_min=page_min,
+        page_max=page_max,
+        metadata=pairs or None,
+    )
+
+
+def _search_options(
+    base: SearchOptions,
+    glob: str | None,
+    types: list[str] | None,
+    pages: str | None,
+    meta: list[str] | None,
+    mmr: float | None,
+    no_rerank: bool,
+    multi_query: int | None,
+) -> SearchOptions:
+    """`base` changed by the shared search flags (an unset flag keeps the setting)."""
+    return base.with_(
+        filters=_filters(glob, types, pages, meta),
+        mmr_lambda=mmr,
+        rerank=False if no_rerank else None,
+        multi_query=multi_query,
+    )
+
+
+def _open(settings: Settings, index_name: str | None, with_llm: bool = False) -> KnowledgeBase:
+    """The knowledge base of an existing index. A missing index is reported before the
+    library (numpy, FAISS, the models' code) is imported, so the error comes at once."""
+    from ragkit.index.peek import require_index
+
+    if settings.index.backend == "local":
+        require_index(settings.index.folder(index_name))
+    from ragkit.wiring import knowledge_base
+
+    return knowledge_base(settings, index_name, with_llm=with_llm)
+
+
+def _mode(settings: Settings, mode: str | None, flag: str = "--mode") -> SearchMode:
+    chosen = mode or settings.retrieval.mode
+    if chosen not in ("hybrid", "dense", "bm25"):
+        raise RagkitError(f"unknown {flag} {chosen!r}; use hybrid, dense or bm25")
+    return chosen  # type: ignore[return-value]
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int | None, typer.Option("-k", help="Number of results (default 5).")] = None,
+    mode: ModeOpt = None,
+    index_name: IndexOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
+    glob: GlobOpt = None,
+    file_type: TypeOpt = None,
+    pages: PagesOpt = None,
+    meta: MetaOpt = None,
+    mmr: MmrOpt = None,
+    no_rerank: RerankOpt = False,
+    multi_query: MultiOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Search an index: rank, score, file, page and a snippet of each result."""
+    out, err = consoles()
+    with user_errors(err):
+        settings = settings_from(config)
+        chosen = _mode(settings, mode)
+        kb = _open(settings, index_name)
+        options = _search_options(
+            kb.search_options, glob, file_type, pages, meta, mmr, no_rerank, multi_query
+        )
+        hits = kb.search(query, options.with_(k=k, mode=chosen))
+        if as_json:
+            rows = [
+                {
+                    "rank": h.rank,
+                    "score": h.score,
+                    "file": h.chunk.source,
+                    "page_start": h.chunk.page_start,
+                    "page_end": h.chunk.page_end,
+                    "chunk_id": h.chunk.id,
+                    "text": h.chunk.text,
+                }
+                for h in hits
+            ]
+            write_json(rows)
+            return
+        if not hits:
+            out.print("no results")
+            return
+        from rich.table import Table
+
+        table = Table(show_lines=False)
+        for col in ("#", "score", "file", "page", "snippet"):
+            table.add_column(col, overflow="fold")
+        for h in hits:
+            c = h.chunk
+            page = (
+                ""
+                if c.page_start is None
+                else (
+                    str(c.page_start)
+                    if c.page_end == c.page_start
+                    else f"{c.page_start}-{c.page_end}"
+                )
+            )
+            snippet = " ".join(c.text.split())[:160]
+            table.add_row(
+                str(h.rank), f"{h.score:.3f}", escape(display_path(c.source)), page, escape(snippet)
+            )
+        out.print(table)
+
+
+AnswerModeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--mode",
+        "-m",
+        help="Answer: generate (the chat model writes it) or extractive (the best source "
+        "sentences, no model).",
+    ),
+]
+RetrievalOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--retrieval", "-r", help="Retrieval: hybrid (dense + BM25, fused), dense or bm25."
+    ),
+]
+
+
+def _answer_mode(settings: Settings, mode: str | None) -> AnswerMode:
+    chosen = mode or settings.answer.mode
+    if chosen not in ("generate", "extractive"):
+        hint = (
+            "; for the retrieval mode use --retrieval"
+            if chosen in ("hybrid", "dense", "bm25")
+            else ""
+        )
+        raise RagkitError(f"unknown --mode {chosen!r}; use generate or extractive{hint}")
+    return chosen  # type: ignore[return-value]
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question, in English or Chinese.")],
+    k: Annotated[
+        int | None, typer.Option("-k", help="Sources given to the model (default 4).")
+    ] = None,
+    mode: AnswerModeOpt = None,
+    retrieval: RetrievalOpt = None,
+    index_name: IndexOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the finished answer as JSON.")
+    ] = False,
+    evidence: Annotated[
+        bool,
+        typer.Option("--evidence", help="Show the source sentence supporting each sentence."),
+    ] = False,
+    glob: GlobOpt = None,
+    file_type: TypeOpt = None,
+    pages: PagesOpt = None,
+    meta: MetaOpt = None,
+    mmr: MmrOpt = None,
+    no_rerank: RerankOpt = False,
+    multi_query: MultiOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Answer a question from an index, streaming the answer, then list its sources."""
+    out, err = consoles()
+    with user_errors(err):
+        settings = settings_from(config)
+        answer_mode = _answer_mode(settings, mode)
+        chosen = _mode(settings, retrieval, "--retrieval")
+        kb = _open(settings, index_name, with_llm=answer_mode == "generate")
+        search = _search_options(
+            kb.search_options, glob, file_type, pages, meta, mmr, no_rerank, multi_query
+        )
+        stream = kb.ask_stream(
+            question,
+            kb.answer_options.with_(mode=answer_mode, k=k, evidence=evidence or None),
+            search=search.with_(mode=chosen),
+        )
+        if as_json:
+            answer = stream.answer
+            data = asdict(answer) | ({"guard": stream.guard.to_json()} if stream.guard else {})
+            write_json(data)
+            return
+        shown = _guard_notes(stream.guard, err, 0)
+        try:
+            for piece in stream:
+                write_out(piece)
+        finally:
+            stream.close()  # Ctrl-C: stop the model (or close the HTTP stream) at once
+        answer = stream.answer
+        write_out("\n\n")
+        _guard_notes(stream.guard, err, shown)
+        _print_sources(answer, out)
+        if evidence:
+            _print_evidence(answer, out)
+
+
+def _print_sources(answer: Answer, out: Console) -> None:
+    """The sources the answer cites, each at its supporting sentence's page (none for an
+    answer the documents do not hold)."""
+    if answer.invalid_citations:
+        numbers = ", ".join(f"[{n}]" for n in answer.invalid_citations)
+        out.print(f"(removed citations to sources that were not given: {numbers})")
+    if answer.unsupported:
+        count = len(answer.unsupported)
+        out.print(
+            f"(left out {count} sentence{'s' if count > 1 else ''} of the model's answer that "
+            "the sources do not support)"
+        )
+    if answer.not_found or not answer.citations:
+        return
+    out.print("Sources:")
+    for src in answer.citations:
+        location = src.location.replace(src.source, display_path(src.source))
+        out.print(f" [{src.number}] {escape(location)}")
+
+
+def _print_evidence(answer: Answer, out: Console) -> None:
+    if not answer.evidence:
+        out.print("Evidence: none (the answer says the documents do not hold it)")
+        return
+    by_number = {c.number: c for c in answer.sources}
+    out.print("Evidence:")
+    for item in answer.evidence:
+        out.print(f" - {escape(item.sentence)}")
+        if item.support is None or item.source is None:
+            out.print(f"     no supporting sentence in the sources (best {item.score:.2f})")
+            continue
+        src = by_number[item.source]
+        location = src.location.replace(src.source, display_path(src.source))
+        out.print(
+            f"     [{item.source}] {escape(location)} ({item.score:.2f}): {escape(item.support)}"
+        )
+
+
+@app.command()
+def remove(
+    paths: Annotated[list[Path], typer.Argument(help="Files, or folders whose files go.")],
+    index_name: IndexOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Remove files from an index (the files themselves are not touched)."""
+    out, err = consoles()
+    with user_errors(err):
+        kb = _open(settings_from(config), index_name)
+        kb.reader()  # a clear error when the index is damaged
+        gone = kb.remove(paths)
+        if not gone:
+            given = ", ".join(str(p) for p in paths)
+            err.print(f"error: {escape(given)} is not in index {kb.path}; see: ragkit ls")
+            raise typer.Exit(1)
+        for source in gone:
+            out.print(f"removed {escape(display_path(source))}")
+
+
+@app.command()
+def repair(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
+    """Rebuild an index's vectors and BM25 from its SQLite store (after damage)."""
+    from ragkit.wiring import knowledge_base
+
+    out, err = consoles()
+    with user_errors(err):
+        kb = knowledge_base(settings_from(config), index_name)
+        chunks = kb.repair()
+        out.print(f"repaired index {kb.path}: {chunks} chunks; it opens and verifies again")
+
+
+@app.command("ls")
+def list_documents(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
+    """List the documents in an index with their chunk counts."""
+    # The manifest and the store only: no model, no FAISS, no numpy.
+    from ragkit.index.peek import open_catalog
+
+    out, err = consoles()
+    with user_errors(err):
+        settings = settings_from(config)
+        if settings.index.backend != "local":
+            rows = _remote_catalog(settings, index_name, lambda r: r.store.documents(r.generation))
+        else:
+            catalog = open_catalog(settings.index.folder(index_name))
+            try:
+                rows = catalog.store.documents(catalog.generation)
+            finally:
+                catalog.close()
+        for source, key, count in rows:
+            name = display_path(source) + (key[len(source) :] if key != source else "")
+            out.print(f"{count:6d}  {escape(name)}")
+
+
+@app.command()
+def info(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
+    """Show an index's embedder, format version, counts and size on disk."""
+    from ragkit.index.peek import open_catalog
+
+    out, err = consoles()
+    with user_errors(err):
+        settings = settings_from(config)
+        path = settings.index.folder(index_name)
+        if settings.index.backend != "local":
+            m = _remote_catalog(settings, index_name, lambda r: r.manifest)
+        else:
+            catalog = open_catalog(path)
+            catalog.close()
+            m = catalog.manifest
+        size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+        out.print(f"index         {path}")
+        out.print(f"format        {m.format} v{m.format_version} (ragkit {m.ragkit_version})")
+        out.print(f"generation    {m.generation} (updated {m.updated})")
+        out.print(f"embedder      {m.embedder.id} (dim {m.embedder.dim})")
+        out.print(f"chunker       size {m.chunker.chunk_size}, overlap {m.chunker.chunk_overlap}")
+        v = m.vectors
+        layout = (
+            "exact (flat)"
+            if v.kind == "flat"
+            else (
+                f"IVF, {v.nlist} lists, nprobe {v.nprobe}, "
+                f"calibrated recall@10 {v.recall_at_10:.3f}"
+            )
+        )
+        out.print(f"vectors       {layout}")
+        out.print(f"documents     {m.counts.documents}")
+        out.print(f"chunks        {m.counts.chunks}")
+        out.print(f"size on disk  {size / 1e6:.1f} MB")
+
+
+@app.command()
+def verify(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
+    """Check an index for damage: file checksums, SQLite's integrity_check, chunk texts."""
+    from ragkit.index.engine import IndexReader
+    from ragkit.wiring import index_path
+
+    out, err = consoles()
+    with user_errors(err):
+        settings = settings_from(config)
+        path = index_path(settings, index_name)
+        if settings.index.backend != "local":
+            raise RagkitError(
+                f"verify checks a local index folder; index {index_name or settings.index.name}"
+                " is kept in Milvus (index.backend), which checks its own data"
+            )
+        reader = IndexReader.open(path)  # verifies the manifest's checksums
+        try:
+            problems = reader.verify_store()
+            docs, chunks = reader.store.counts(reader.generation)
+        finally:
+            reader.close()
+        if problems:
+            for problem in problems:
+                err.print(f"damaged: {escape(problem)}")
+            err.print(
+                f"error: index {escape(str(path))} is damaged; its store holds the documents, "
+                "so rebuild it: delete the folder and run ragkit index again"
+            )
+            raise typer.Exit(1)
+        out.print(
+            f"index {escape(str(path))}: ok ({docs} documents, {chunks} chunks; file "
+            "checksums, SQLite integrity_check and chunk text checksums all pass)"
+        )
+
+
+@app.command()
+def migrate(
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="Milvus to copy into: milvus://host:19530, http(s)://host:19530, or a "
+            "local .db file (milvus-lite). Token/user/password from the index.milvus_* "
+            "settings.",
+        ),
+    ],
+    index_name: IndexOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Copy a local index into Milvus: vectors from its cache (nothing re-embedded), chunk
+    ids kept, counts checked; then use it with index.backend = "milvus"."""
+    from ragkit.index.milvus import migrate as copy_index
+    from ragkit.wiring import milvus_backend
+
+    out, err = consoles()
+    with user_errors(err):
+        settings = settings_from(config)
+        path = settings.index.folder(index_name)
+        uri = "http://" + to.removeprefix("milvus://") if to.startswith("milvus://") else to
+        backend = milvus_backend(settings, path, uri)
+        assert backend is not None
+        try:
+            report = copy_index(path, backend)
+        finally:
+            backend.close()
+        out.print(
+            f"copied index {escape(str(path))} into {escape(backend.target.label)}: "
+            f"{report.files} files, {report.documents} documents, {report.chunks} chunks "
+            "(counts checked); use it with RAGKIT_INDEX__BACKEND=milvus "
+            f"RAGKIT_INDEX__MILVUS_URI={escape(backend.target.display_uri)}"
+        )
+
+
+def _remote_catalog(
+    settings: Settings, index_name: str | None, read: Callable[[MilvusReader], _T]
+) -> _T:
+    """What `read` takes from an index kept in Milvus (index.backend), no model loaded."""
+    from ragkit.wiring import milvus_backend
+
+    path = settings.index.folder(index_name)
+    backend = milvus_backend(settings, path)
+    assert backend is not None
+    try:
+        return read(backend.reader(path))
+    finally:
+        backend.close()
+
+
+def _guard_notes(session: GuardSession | None, err: Console, skip: int) -> int:
+    """Print the content filter's notes after the first `skip`; returns how many exist."""
+    notes = session.notes() if session is not None else []
+    for note in notes[skip:]:
+        err.print(f"guard: {escape(note)}")
+    return len(notes)

@@ -1,0 +1,363 @@
+"""`ChatApp`: the Textual terminal chat over a `ChatState`.
+
+The transcript is on the left, the latest answer's sources on the right (Enter on one
+opens its whole passage), the prompt at the bottom. Answers are produced on a worker
+thread, so the screen stays live while the model runs; each event is handed to the UI
+thread with `call_from_thread`. Ctrl-C stops the answer (the worker closes the event
+stream, which closes the model's generator) and leaves the app running; it takes effect
+at the next event, so a model still reading a long prompt stops once it yields. Ctrl-Q, or
+Ctrl-D on an empty prompt, quits. Tool calls and notes from the backend are drawn above the
+answer they lead to. Finished turns go to the `HistoryStore` and come back
+on the next start. Leaves out the backends' work (backends.py) and settings (the CLI).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Footer, Header, Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+from ragkit import Citation, RagkitError
+from ragkit.apps.tui.backends import Backend
+from ragkit.apps.tui.history import HistoryStore, Turn, transcript_markdown, write_atomically
+from ragkit.apps.tui.sanitize import sanitize_for_terminal
+from ragkit.apps.tui.session import HELP, ChatState, Command, SessionError, parse_command
+from ragkit.apps.tui.widgets import ChunkScreen, IndexingBar, MessageView, ProgressBridge
+from ragkit.events import Event, Sources, Status, Text, ToolFinished, ToolStarted
+
+CSS = """
+#main { height: 1fr; }
+#transcript { width: 2fr; padding: 0 1; }
+#side { width: 1fr; min-width: 24; border-left: solid $primary; }
+#sources { height: 1fr; }
+.turn { margin-bottom: 1; }
+IndexingBar { height: 1; display: none; }
+IndexingBar.active { display: block; }
+#progress-label { width: 24; }
+ChunkScreen { align: center middle; }
+#chunk { width: 90%; height: 80%; border: thick $primary; background: $surface; padding: 1; }
+"""
+
+
+class ChatApp(App[None]):
+    TITLE = "ragkit chat"
+    CSS = CSS
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+c", "stop", "Stop answer", priority=True),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+d", "quit_if_empty", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        session: ChatState,
+        history: HistoryStore | None = None,
+        restore: int = 200,
+        save_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.history = history
+        self.restore = restore
+        self.save_dir = save_dir
+        self.turns: list[Turn] = []
+        self.sources: tuple[Citation, ...] = ()
+        self.busy = False  # an answer or an /add is running
+        self.answering = False
+        self._stop = threading.Event()
+        self._running_tools: list[tuple[str, MessageView]] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="main"):
+            yield VerticalScroll(id="transcript")
+            with Vertical(id="side"):
+                yield Label("Sources")
+                yield OptionList(id="sources")
+        yield IndexingBar()
+        yield Input(placeholder="Ask about your documents, or /help", id="prompt")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.history is not None:
+            for turn in self.history.load(self.restore):
+                self._show(turn)
+            restored = [t for t in self.turns if t.role == "assistant" and t.sources]
+            if restored:
+                self._show_sources(restored[-1].sources)
+        self._refresh_title()
+        self._note("/help lists the commands · Ctrl-C stops an answer · Ctrl-Q quits")
+        self.query_one(Input).focus()
+
+    # --- transcript -----------------------------------------------------------------
+    def _show(self, turn: Turn, persist: bool = False) -> MessageView:
+        self.turns.append(turn)
+        if persist and self.history is not None:
+            self.history.append(turn)
+        return self._mount_view(MessageView(turn.role, turn.content))
+
+    def _mount_view(self, view: MessageView, before: MessageView | None = None) -> MessageView:
+        transcript = self.query_one("#transcript", VerticalScroll)
+        transcript.mount(view, before=before)
+        transcript.scroll_end(animate=False)
+        return view
+
+    def _note(self, text: str, role: str = "info") -> None:
+        # Notes and errors are shown, not kept: history holds the conversation itself.
+        self._mount_view(MessageView(role, text))
+
+    def _refresh_title(self) -> None:
+        try:
+            self.sub_title = sanitize_for_terminal(self.session.describe())
+        except RagkitError as exc:
+            self.sub_title = f"index {self.session.index} · mode {self.session.mode}"
+            self._note(str(exc), "error")
+
+    def _show_sources(self, sources: Sequence[Citation]) -> None:
+        self.sources = tuple(sources)
+        options = self.query_one("#sources", OptionList)
+        options.clear_options()
+        options.add_options(
+            [
+                # The pane is narrow: the file's name and page here, its full path when opened.
+                Option(sanitize_for_terminal(f"[{c.number}] {_name(c)}\n  {c.snippet[:80]}"))
+                for c in self.sources
+            ]
+        )
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option_list.id != "sources" or event.option_index >= len(self.sources):
+            return
+        source = self.sources[event.option_index]
+        try:
+            chunk = self.session.kb.chunk(source.chunk_id)
+        except RagkitError as exc:
+            self._note(str(exc), "error")
+            return
+        if chunk is None:
+            self._note(f"[{source.number}] is no longer in the index (it was re-indexed)")
+            return
+        self.push_screen(ChunkScreen(f"[{source.number}] {_location(source)}", chunk.text))
+
+    # --- input ----------------------------------------------------------------------
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text:
+            return
+        if self.busy:
+            self.notify("still working; Ctrl-C stops the answer", severity="warning")
+            return
+        event.input.value = ""
+        try:
+            command = parse_command(text)
+            if command is None:
+                self._ask(text)
+            else:
+                self._command(command)
+        except (SessionError, RagkitError) as exc:
+            self._note(str(exc), "error")
+
+    def _command(self, command: Command) -> None:
+        name, arg = command.name, command.argument
+        if name == "help":
+            self._note(HELP)
+        elif name == "mode":
+            self.session.set_mode(arg)
+            self._refresh_title()
+            self._note(f"mode {arg}")
+        elif name == "index":
+            self.session.switch_index(arg)
+            self._refresh_title()
+            state = "ready" if self.session.kb.exists else "empty: /add PATH to index files"
+            self._note(f"index {arg} ({state})")
+        elif name == "model":
+            self.session.switch_model(arg)
+            self._refresh_title()
+            self._note(f"model {self.session.kb.chat_model.id}")
+        elif name == "clear":
+            self.query_one("#transcript", VerticalScroll).remove_children()
+            self.turns.clear()
+            self._show_sources(())
+            if self.history is not None:
+                self.history.clear()
+            self._note("conversation cleared")
+        elif name == "save":
+            self._save(arg)
+        elif name == "add":
+            if not arg:
+                raise SessionError("/add needs a file or folder, e.g. /add ~/papers")
+            self._start_add([Path(p).expanduser() for p in arg.split()])
+
+    def _save(self, arg: str) -> None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = Path(arg).expanduser() if arg else (self.save_dir or Path()) / f"chat-{stamp}.md"
+        if not path.parent.is_dir():
+            raise SessionError(f"/save {path}: folder {path.parent} does not exist")
+        kept = [t for t in self.turns if t.role in ("user", "assistant", "tool")]
+        try:
+            write_atomically(path, transcript_markdown(kept))
+        except OSError as exc:
+            raise SessionError(f"/save {path}: {exc.strerror or exc}") from None
+        self._note(f"saved {len(kept)} turns to {path}")
+
+    # --- answering ------------------------------------------------------------------
+    def _ask(self, message: str) -> None:
+        backend = self.session.backend()
+        history = list(self.turns)
+        self._show(Turn("user", message, self.session.mode, self.session.index), persist=True)
+        view = self._mount_view(MessageView("assistant"))
+        self.busy = self.answering = True
+        self._stop.clear()
+        self._generate(backend, message, history, view)
+
+    @work(thread=True, exclusive=True, group="answer")
+    def _generate(
+        self, backend: Backend, message: str, history: list[Turn], view: MessageView
+    ) -> None:
+        events = backend.run(message, history)
+        error = ""
+        try:
+            for event in events:
+                if self._stop.is_set():
+                    break
+                self.call_from_thread(self._on_event, view, event)
+        except RagkitError as exc:
+            error = str(exc)
+        except Exception as exc:  # a backend bug must not take the chat down with it
+            error = f"unexpected {type(exc).__name__}: {exc}"
+        finally:
+            # Closing the stream stops the model; done here, on the thread that runs it.
+            events.close()
+        stopped = self._stop.is_set()
+        self.call_from_thread(self._finish, view, error, stopped)
+
+    def _on_event(self, view: MessageView, event: Event) -> None:
+        if isinstance(event, Text):
+            view.append(event.text)
+            self.query_one("#transcript", VerticalScroll).scroll_end(animate=False)
+        elif isinstance(event, Sources):
+            self._show_sources(event.items)
+        elif isinstance(event, ToolStarted):
+            # Above the answer being written: the work comes before the reply it leads to.
+            text = f"{event.name}({event.arguments}) …"
+            line = self._mount_view(MessageView("tool", text), before=view)
+            self._running_tools.append((event.name, line))
+        elif isinstance(event, ToolFinished):
+            self._tool_finished(event, view)
+        elif isinstance(event, Status):
+            self._mount_view(MessageView("info", event.text), before=view)
+
+    def _tool_finished(self, event: ToolFinished, answer: MessageView) -> None:
+        """Complete the tool's running line in place (the latest call of that name)."""
+        for i in range(len(self._running_tools) - 1, -1, -1):
+            name, line = self._running_tools[i]
+            if name == event.name:
+                del self._running_tools[i]
+                break
+        else:
+            line = self._mount_view(MessageView("tool", event.name), before=answer)
+        call = line.raw.removesuffix(" …")
+        line.raw = ""
+        line.append(f"{call} → {event.result}")
+        turn = Turn("tool", line.raw, self.session.mode, self.session.index)
+        self.turns.append(turn)
+        if self.history is not None:
+            self.history.append(turn)
+
+    def _finish(self, view: MessageView, error: str, stopped: bool) -> None:
+        self.busy = self.answering = False
+        self._running_tools.clear()
+        if stopped:
+            view.set_note(" [stopped]" if view.raw.strip() else "[stopped before any text]")
+        if view.raw.strip():
+            turn = Turn(
+                "assistant",
+                view.raw.strip(),
+                self.session.mode,
+                self.session.index,
+                self.sources if self.session.mode == "rag" else (),
+            )
+            self.turns.append(turn)
+            if self.history is not None:
+                self.history.append(turn)
+        elif not error and not stopped:
+            view.set_note("(no answer)")
+        if error:
+            self._note(error, "error")
+
+    def action_stop(self) -> None:
+        if self.answering:
+            self._stop.set()
+            self.notify("stopping the answer")
+        elif self.busy:
+            # The index writer has no stop point; it commits whole or not at all.
+            self.notify("indexing runs to the end; the index stays consistent either way")
+        else:
+            self.notify("nothing to stop; Ctrl-Q quits")
+
+    def action_quit_if_empty(self) -> None:
+        prompt = self.query_one(Input)
+        if prompt.value:
+            prompt.action_delete_right()
+        else:
+            self.exit()
+
+    # --- indexing -------------------------------------------------------------------
+    def _start_add(self, paths: list[Path]) -> None:
+        bar = self.query_one(IndexingBar)
+        bar.add_class("active")
+        bar.start("files", None)
+        self.busy = True
+        self._index(paths, bar)
+
+    @work(thread=True, exclusive=True, group="index")
+    def _index(self, paths: list[Path], bar: IndexingBar) -> None:
+        try:
+            report = self.session.kb.add(paths, progress=ProgressBridge(bar, self.call_from_thread))
+        except RagkitError as exc:
+            self.call_from_thread(self._indexed, str(exc), "error")
+            return
+        counts = {s: len(report.by_status(s)) for s in ("indexed", "unchanged", "failed")}
+        lines = [
+            f"indexed {counts['indexed']} files ({report.chunks_added} chunks), "
+            f"{counts['unchanged']} unchanged, {counts['failed']} failed "
+            f"in {report.seconds:.1f} s"
+        ]
+        lines += [f"  {f.status}: {f.path}: {f.reason}" for f in report.files if f.reason]
+        if not report.files:
+            lines = ["no files found; ragkit reads .txt .md .pdf .html .docx .jsonl"]
+        self.call_from_thread(self._indexed, "\n".join(lines), "info")
+
+    def _indexed(self, message: str, role: str) -> None:
+        self.busy = False
+        self.query_one(IndexingBar).remove_class("active")
+        self._note(message, role)
+        self._refresh_title()
+
+    def on_unmount(self) -> None:
+        self._stop.set()
+        self.session.close()
+        if self.history is not None:
+            self.history.close()
+
+
+def _name(c: Citation) -> str:
+    return c.location.replace(c.source, Path(c.source).name)
+
+
+def _location(c: Citation) -> str:
+    """File and page, with the path relative to the working folder when inside it."""
+    try:
+        shown = str(Path(c.source).relative_to(Path.cwd()))
+    except ValueError:
+        shown = c.source
+    return c.location.replace(c.source, shown)

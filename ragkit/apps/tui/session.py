@@ -1,0 +1,133 @@
+"""The chat's state apart from the screen: which index, model and mode, and the slash
+commands that change them.
+
+`ChatState` opens a `KnowledgeBase` through a function it is given (the CLI builds one
+from settings; tests pass one over fakes) and hands out the `Backend` of the current
+mode. Agent mode needs an agent factory (the CLI passes one that builds an
+`AgentBackend` over the current knowledge base and model); without one, `/mode agent`
+says so. Leaves out drawing (app.py) and persistence (history.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal
+
+from ragkit import KnowledgeBase, RagkitError
+from ragkit.apps.tui.backends import Backend, ChatBackend, RagBackend
+
+Mode = Literal["rag", "chat", "agent"]
+MODES: tuple[Mode, ...] = ("rag", "chat", "agent")
+
+OpenKnowledgeBase = Callable[[str, str], KnowledgeBase]
+"""(index name, model: 'bundled' or a GGUF path) → an opened knowledge base."""
+AgentFactory = Callable[[KnowledgeBase], Backend]
+
+
+class SessionError(RagkitError):
+    """A command could not be carried out; the message says why and what to do."""
+
+
+COMMANDS: Mapping[str, str] = MappingProxyType(
+    {
+        "add": "/add PATH…        index files or folders into the current index",
+        "mode": "/mode rag|chat|agent   answer from documents, chat freely, or use tools",
+        "index": "/index NAME       switch to another index",
+        "model": "/model PATH       switch the chat model (a .gguf file, or 'bundled')",
+        "clear": "/clear            clear the conversation and its saved history",
+        "save": "/save [FILE]      write the conversation to a Markdown file",
+        "help": "/help             show this list",
+    }
+)
+
+HELP = "\n".join(
+    [
+        *COMMANDS.values(),
+        "",
+        "Enter sends · Ctrl-C stops the answer · Ctrl-Q (or Ctrl-D on an empty line) quits",
+        "Pick a source on the right and press Enter to read its whole passage.",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    argument: str
+
+
+def parse_command(text: str) -> Command | None:
+    """A slash command, or None for an ordinary message. Unknown commands raise."""
+    stripped = text.strip()
+    if not stripped.startswith("/"):
+        return None
+    name, _, argument = stripped[1:].partition(" ")
+    name = name.lower()
+    if name not in COMMANDS:
+        raise SessionError(f"unknown command /{name}; /help lists the commands")
+    return Command(name, argument.strip())
+
+
+class ChatState:
+    def __init__(
+        self,
+        open_kb: OpenKnowledgeBase,
+        index: str,
+        model: str = "bundled",
+        mode: Mode = "rag",
+        agent: AgentFactory | None = None,
+    ) -> None:
+        self._open = open_kb
+        self.index = index
+        self.model = model
+        self._agent = agent
+        self._kb: KnowledgeBase | None = None
+        self.mode: Mode = "rag"
+        self.set_mode(mode)
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        if self._kb is None:
+            self._kb = self._open(self.index, self.model)
+        return self._kb
+
+    def backend(self) -> Backend:
+        if self.mode == "rag":
+            return RagBackend(self.kb)
+        if self.mode == "chat":
+            return ChatBackend(self.kb.chat_model, self.kb.generation)
+        assert self._agent is not None  # set_mode refuses agent mode without a factory
+        return self._agent(self.kb)
+
+    def set_mode(self, mode: str) -> None:
+        if mode not in MODES:
+            raise SessionError(f"unknown mode {mode!r}; use one of: {', '.join(MODES)}")
+        if mode == "agent" and self._agent is None:
+            raise SessionError("agent mode is not available in this installation; use rag or chat")
+        self.mode = mode
+
+    def switch_index(self, name: str) -> None:
+        if not name:
+            raise SessionError("/index needs a name, e.g. /index docs")
+        self._reopen(name, self.model)
+
+    def switch_model(self, spec: str) -> None:
+        if not spec:
+            raise SessionError("/model needs a .gguf path or 'bundled'")
+        self._reopen(self.index, spec)
+
+    def _reopen(self, index: str, model: str) -> None:
+        # Open first: a bad name or path leaves the current index and model in place.
+        kb = self._open(index, model)
+        if self._kb is not None:
+            self._kb.close()
+        self._kb, self.index, self.model = kb, index, model
+
+    def describe(self) -> str:
+        return f"index {self.index} · model {self.kb.chat_model.id} · mode {self.mode}"
+
+    def close(self) -> None:
+        if self._kb is not None:
+            self._kb.close()

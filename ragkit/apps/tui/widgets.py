@@ -1,0 +1,134 @@
+"""The chat's own widgets: a transcript entry that grows as text streams in, the modal
+that shows a source's whole passage, and the indexing progress bar with its bridge from
+the indexing thread.
+
+All text shown passes through `sanitize_for_terminal` and is drawn as plain `rich.Text`,
+never as markup, so neither escape sequences nor `[markup]` in model output or documents
+take effect. Leaves out layout and behaviour (app.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Label, ProgressBar, Static
+
+from ragkit import FileOutcome
+from ragkit.apps.tui.sanitize import sanitize_for_terminal
+
+LABELS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "user": ("You", "bold cyan"),
+        "assistant": ("ragkit", "bold green"),
+        "tool": ("tool", "bold magenta"),
+        "info": ("·", "dim"),
+        "error": ("error", "bold red"),
+    }
+)
+
+
+class MessageView(Static):
+    """One transcript entry; `append` adds streamed text and redraws it sanitized."""
+
+    def __init__(self, role: str, text: str = "") -> None:
+        super().__init__(classes=f"turn turn-{role}")
+        self.role = role
+        self.raw = text
+        self.note = ""
+
+    def on_mount(self) -> None:
+        self._draw()
+
+    @property
+    def plain(self) -> str:
+        """The text as shown (sanitized), without the role label."""
+        return sanitize_for_terminal(self.raw) + self.note
+
+    def append(self, piece: str) -> None:
+        self.raw += piece
+        self._draw()
+
+    def set_note(self, note: str) -> None:
+        self.note = note
+        self._draw()
+
+    def _draw(self) -> None:
+        label, style = LABELS.get(self.role, (self.role, "bold"))
+        # Sanitize the whole text each time: an escape sequence split across streamed
+        # pieces is only recognisable once it is complete.
+        self.update(Text.assemble((label + "  ", style), self.plain))
+
+
+class ChunkScreen(ModalScreen[None]):
+    """A source's whole passage; Escape or q closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "dismiss", "Close")]
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self.title_text = sanitize_for_terminal(title)
+        self.body = sanitize_for_terminal(text)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="chunk"):
+            yield Label(Text(self.title_text, style="bold"), id="chunk-title")
+            yield Static(Text(self.body), id="chunk-text")
+            yield Label(Text("Escape closes", style="dim"))
+
+
+class IndexingBar(Horizontal):
+    """Progress of `/add`: files read, then chunks embedded."""
+
+    def compose(self) -> ComposeResult:
+        yield Label("indexing", id="progress-label")
+        yield ProgressBar(total=None, show_eta=False, id="progress-bar")
+
+    def start(self, label: str, total: int | None) -> None:
+        self.query_one("#progress-label", Label).update(label)
+        self.query_one(ProgressBar).update(total=total, progress=0)
+
+    def advance(self, amount: int = 1) -> None:
+        self.query_one(ProgressBar).advance(amount)
+
+    def set_total(self, total: int | None) -> None:
+        self.query_one(ProgressBar).update(total=total)
+
+
+class ProgressBridge:
+    """`ragkit`'s indexing progress interface, called on the indexing thread; forwards
+    each report to the bar on the UI thread through `call` (`App.call_from_thread`)."""
+
+    def __init__(self, bar: IndexingBar, call: Callable[..., object]) -> None:
+        self._bar = bar
+        self._call = call
+        self._embedding = False
+
+    def files_found(self, total: int) -> None:
+        self._call(self._bar.start, "files", total)
+
+    def file_done(self, outcome: FileOutcome) -> None:
+        self._call(self._bar.advance, 1)
+
+    def embedding(self, total: int) -> None:
+        # Called again with a larger total while files are still being read.
+        if self._embedding:
+            self._call(self._bar.set_total, total)
+        else:
+            self._embedding = True
+            self._call(self._bar.start, "chunks embedded", total)
+
+    def embedded(self, count: int) -> None:
+        self._call(self._bar.advance, count)
+
+    def stage(self, name: str) -> None:
+        self._call(self._bar.start, f"writing {name}", None)
+
+    def waiting(self, message: str) -> None:
+        self._call(self._bar.start, message, None)

