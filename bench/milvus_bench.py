@@ -18,12 +18,14 @@ the ratios, and note the load average printed with them.
     python bench/milvus_bench.py --sizes 100000 [--queries 200]
 
 With `--quality`, instead: retrieval quality (nDCG@10, Recall@1/10) per mode on CMRC 2018
-dev (and SciFact with `--scifact`) through `ragkit.evaluation`, the same data indexed
-once per backend with the configured embedder. Dense results should agree to rounding;
-BM25 differs by design: Milvus's BM25 function tokenizes with jieba (no stemming, its
-own stop handling) where the local index uses ragkit's analyzer.
+dev and/or SciFact test (`--sets cmrc scifact`; `--scifact-docs N` for a corpus of the judged
+documents of the queries asked topped up to N) through `ragkit.evaluation`. The local
+index is built first; the Milvus one is then copied from it with `migrate` (the same
+vectors, nothing embedded twice), and both answer the same queries. Both backends score
+BM25 from ragkit's analyzer terms with k1 = 1.2, b = 0.75, so all three modes should
+agree to rounding.
 
-    python bench/milvus_bench.py --quality [--scifact]
+    python bench/milvus_bench.py --quality [--limit 500] [--sets cmrc scifact] [--scifact-docs N]
 """
 
 from __future__ import annotations
@@ -128,7 +130,27 @@ def _disk_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
 
 
+def _migrated(data: Any, settings: Any, cache: Path) -> None:
+    """Copy the local index of `data` into Milvus unless Milvus already holds it."""
+    from ragkit.evaluation.runner import index_dir_for
+    from ragkit.index.milvus import migrate
+    from ragkit.wiring import knowledge_base, milvus_backend
+
+    probe = knowledge_base(settings, str(cache.resolve()), with_llm=False)
+    index_dir = index_dir_for(data, probe, cache.resolve())
+    backend = milvus_backend(settings, index_dir)
+    assert backend is not None
+    try:
+        if not backend.exists():
+            report = migrate(index_dir, backend)
+            print(f"  migrated {report.chunks} chunks into Milvus", file=sys.stderr)
+    finally:
+        backend.close()
+
+
 def quality(args: argparse.Namespace) -> None:
+    from retrieval_bench import subset
+
     from ragkit.config import load_settings
     from ragkit.evaluation import evaluate_retrieval, load_dataset
     from ragkit.wiring import knowledge_base
@@ -136,15 +158,22 @@ def quality(args: argparse.Namespace) -> None:
     data_dir = args.data
     home = args.home.resolve()
     cache = home / ".eval"
-    sets = [("CMRC 2018 dev", f"squad:{data_dir / 'cmrc2018' / 'cmrc2018_dev.json'}")]
-    if args.scifact:
-        sets.append(("SciFact test", f"beir:{data_dir / 'scifact'}"))
+    specs = {
+        "cmrc": ("CMRC 2018 dev", f"squad:{data_dir / 'cmrc2018' / 'cmrc2018_dev.json'}"),
+        "scifact": ("SciFact test", f"beir:{data_dir / 'scifact'}"),
+    }
+    sets = [specs[name] for name in args.sets]
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at start")
     print(f"{'set':<14} {'mode':<7} {'backend':<7} {'nDCG@10':>8} {'R@1':>6} {'R@10':>6}")
     for label, spec in sets:
         data = load_dataset(spec, cache_dir=cache)
+        if label.startswith("SciFact") and args.scifact_docs:
+            data = subset(data, args.limit, args.scifact_docs, cache)
         data = dataclasses.replace(data, queries=data.queries[: args.limit])
         for backend in BACKENDS:
             settings = load_settings(overrides={"index": {"home": str(home), "backend": backend}})
+            if backend == "milvus":
+                _migrated(data, settings, cache)
             rows = evaluate_retrieval(
                 data,
                 lambda path, s=settings: knowledge_base(s, str(path), with_llm=False),
@@ -160,6 +189,7 @@ def quality(args: argparse.Namespace) -> None:
                     f"{r.recall_1:>6.3f} {r.recall_10:>6.3f}",
                     flush=True,
                 )
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} at end")
 
 
 def main() -> None:
@@ -171,8 +201,17 @@ def main() -> None:
     parser.add_argument("--seed-index", type=Path, default=None)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--quality", action="store_true")
-    parser.add_argument("--scifact", action="store_true", help="with --quality: SciFact too")
+    parser.add_argument(
+        "--sets", nargs="+", choices=["cmrc", "scifact"], default=["cmrc"], help="with --quality"
+    )
     parser.add_argument("--limit", type=int, default=500, help="with --quality: queries per set")
+    parser.add_argument(
+        "--scifact-docs",
+        type=int,
+        default=0,
+        help="with --sets scifact: corpus of the asked queries' judged documents topped up to N "
+        "(0: the whole corpus)",
+    )
     parser.add_argument(
         "--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data"
     )

@@ -3,8 +3,9 @@
 Three collections per knowledge base, named from its index name:
 
 - `<name>_chunks`: one row per chunk with what a reader on another machine needs: the
-  text (analysed by Milvus's BM25 function with the `jieba` tokenizer into the `sparse`
-  field), document key, title, file, file type, page span, character offsets, ordinal,
+  text, its BM25 terms from ragkit's analyzer (space-separated in `terms`, which Milvus's
+  BM25 function, with the `whitespace` tokenizer, turns into the `sparse` field: the
+  local index's terms and BM25, so both backends rank alike), document key, title, file, file type, page span, character offsets, ordinal,
   document metadata (JSON), text hash and dense vector;
 - `<name>_files`: one row per indexed file (size, mtime, sha256 and its documents, as
   JSON), which incremental indexing and `ls`/`info` read;
@@ -34,8 +35,7 @@ normalises scores with arctan, not min-max, so its order differs from the local 
 Leaves out: several concurrent writers against a server (a lock file serialises writers
 of a local `.db` only; against a server run one writer per collection), `repair`/
 `verify` (Milvus keeps its own data consistent), access control inside Milvus (a token
-or user/password is passed through, nothing more), and ragkit's own analyzer terms as
-sparse vectors.
+or user/password is passed through, nothing more).
 """
 
 from __future__ import annotations
@@ -113,6 +113,26 @@ _CHUNK_FIELDS = [
     "text_hash",
     "metadata",
 ]
+
+# Milvus's BM25 (k1 = 1.2, b = 0.75, as the local index) multiplies Lucene's score, which
+# the local index reports, by k1 + 1: dividing gives the same scores on both backends.
+BM25_SCALE = 1 / 2.2
+
+# Collections written before ragkit sent its own analyzer's terms: Milvus's BM25 function
+# analysed the raw text with its `jieba` tokenizer. Readers still search them that way.
+LEGACY_ANALYZER = "milvus-bm25-jieba"
+
+
+def bm25_terms(analyzer: Analyzer, text: str) -> str:
+    """`text`'s BM25 terms from ragkit's analyzer, space-separated for the `terms` field
+    (Milvus's `whitespace` tokenizer splits them back and its BM25 function counts them),
+    cut at a term boundary to fit a VARCHAR field."""
+    joined = " ".join(analyzer.tokenize(text))
+    raw = joined.encode("utf-8")
+    if len(raw) <= MAX_VARCHAR:
+        return joined
+    cut = raw[:MAX_VARCHAR].decode("utf-8", errors="ignore")
+    return cut[: cut.rfind(" ")] if " " in cut else ""
 
 
 @dataclass(frozen=True)
@@ -301,7 +321,9 @@ def _metadata_strings(raw: object) -> dict[str, str]:
     return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
 
-def _chunk_row(chunk_id: int, doc: Document, chunk: Chunk, gen: int) -> dict[str, Any]:
+def _chunk_row(
+    chunk_id: int, doc: Document, chunk: Chunk, gen: int, analyzer: Analyzer
+) -> dict[str, Any]:
     start = -1 if chunk.page_start is None else chunk.page_start
     end = -1 if chunk.page_end is None else chunk.page_end
     return {
@@ -319,6 +341,7 @@ def _chunk_row(chunk_id: int, doc: Document, chunk: Chunk, gen: int) -> dict[str
         "char_start": chunk.char_start,
         "char_end": chunk.char_end,
         "text": chunk.text,
+        "terms": bm25_terms(analyzer, chunk.text),
         "text_hash": text_hash(chunk.text),
         "metadata": doc.metadata,
     }
@@ -358,12 +381,15 @@ class _Collections:
             s.add_field("title", DataType.VARCHAR, max_length=MAX_VARCHAR)
             s.add_field("file_type", DataType.VARCHAR, max_length=64)
             s.add_field("text_hash", DataType.VARCHAR, max_length=64)
+            s.add_field("text", DataType.VARCHAR, max_length=MAX_VARCHAR)
+            # ragkit's analyzer terms, space-separated: Milvus's BM25 function then scores
+            # the terms the local index scores (same k1 and b), so both backends rank alike.
             s.add_field(
-                "text",
+                "terms",
                 DataType.VARCHAR,
                 max_length=MAX_VARCHAR,
                 enable_analyzer=True,
-                analyzer_params={"tokenizer": "jieba"},
+                analyzer_params={"tokenizer": "whitespace"},
             )
             s.add_field("metadata", DataType.JSON)
             s.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
@@ -372,7 +398,7 @@ class _Collections:
                 Function(
                     name="bm25",
                     function_type=FunctionType.BM25,
-                    input_field_names=["text"],
+                    input_field_names=["terms"],
                     output_field_names=["sparse"],
                 )
             )
@@ -599,6 +625,16 @@ class MilvusReader:
         self.manifest = manifest
         self.view = cols.view(manifest.generation)
         self.store = MilvusStore(cols, self.view)
+        # A query goes through the analyzer that made the stored terms; a legacy
+        # collection's BM25 function analyses the raw query itself.
+        self._analyzer = None if manifest.analyzer == LEGACY_ANALYZER else Analyzer()
+
+    def query_terms(self, query: str) -> str:
+        """What the `sparse` field is searched with for `query`: its analyzer terms,
+        space-separated (empty when it has none, e.g. only stop words)."""
+        if self._analyzer is None:
+            return query.strip()
+        return bm25_terms(self._analyzer, query)
 
     @classmethod
     def open(cls, index_dir: Path, client: MilvusClient, target: MilvusTarget) -> MilvusReader:
@@ -641,6 +677,10 @@ class MilvusReader:
         (`query` empty), BM25 only (`vector` None) or both fused. Filters are pushed
         down; what an expression cannot say is checked here, searching deeper."""
         expr, exact = filter_expr(filters)
+        if query:
+            query = self.query_terms(query)
+            if not query and vector is None:
+                return []  # BM25 with no term to look up finds nothing, as locally
         visible = self.view.chunks()
         full = f"{visible} and {expr}" if expr else visible
         total = max(self.manifest.counts.chunks, 1)
@@ -692,7 +732,8 @@ class MilvusReader:
                 filter=expr,
                 output_fields=_CHUNK_FIELDS,
             )
-            return [(_stored(h["entity"]), float(h["distance"])) for h in res[0]]
+            scale = 1.0 if req is dense_req else BM25_SCALE
+            return [(_stored(h["entity"]), float(h["distance"]) * scale) for h in res[0]]
         depth = min(max(k, candidates), 16_384)
         if fusion == "rrf":
             reqs = [
@@ -858,11 +899,11 @@ class MilvusWriter:
             chunk_size=self.chunker.params.chunk_size,
             chunk_overlap=self.chunker.params.chunk_overlap,
         )
-        if manifest.chunker != expected:
+        if manifest.chunker != expected or manifest.analyzer != self.analyzer.id:
             raise IndexMismatchError(
                 f"index {self.target.label} was built with chunk_size "
-                f"{manifest.chunker.chunk_size}, chunk_overlap {manifest.chunker.chunk_overlap};"
-                " use the same settings or a new index"
+                f"{manifest.chunker.chunk_size}, chunk_overlap {manifest.chunker.chunk_overlap}"
+                f" and analyzer {manifest.analyzer}; use the same settings or a new index"
             )
         return manifest
 
@@ -880,7 +921,7 @@ class MilvusWriter:
                 chunk_size=self.chunker.params.chunk_size,
                 chunk_overlap=self.chunker.params.chunk_overlap,
             ),
-            analyzer="milvus-bm25-jieba",
+            analyzer=self.analyzer.id,
         )
 
     # --- planning --------------------------------------------------------------------
@@ -1020,7 +1061,7 @@ class MilvusWriter:
         return FileOutcome(source, "indexed", "; ".join(notes), added)
 
     def _chunk_row(self, chunk_id: int, doc: Document, chunk: Chunk, gen: int) -> dict[str, Any]:
-        return _chunk_row(chunk_id, doc, chunk, gen)
+        return _chunk_row(chunk_id, doc, chunk, gen, self.analyzer)
 
     def _retire_source(self, source: str, gen: int, plan: _Plan) -> None:
         for r in self.store._files(gen, source):
@@ -1191,6 +1232,7 @@ def _copy(local: Manifest, conn: Any, backend: MilvusBackend, prog: IndexProgres
             "(another index name) or drop it first"
         )
     gen, dim = local.generation, local.embedder.dim
+    analyzer = Analyzer()  # the terms are analysed again here; the manifest names this one
     if gen == 0:
         raise IndexNotFoundError(f"index {index_label(local)} holds no documents to migrate")
     cols.create(dim)
@@ -1253,7 +1295,7 @@ def _copy(local: Manifest, conn: Any, backend: MilvusBackend, prog: IndexProgres
             chunk_sql, {"doc": doc_id, "gen": gen}
         ):
             chunk = Chunk(text, key, ordinal, c_start, c_end, p_start, p_end)
-            row = _chunk_row(cid, doc, chunk, 1)
+            row = _chunk_row(cid, doc, chunk, 1, analyzer)
             row["text_hash"] = h
             pending.append(row)
             ids.append(cid)
@@ -1310,7 +1352,7 @@ def _copy(local: Manifest, conn: Any, backend: MilvusBackend, prog: IndexProgres
             "generation": 1,
             "updated": now_iso(),
             "ragkit_version": __version__,
-            "analyzer": "milvus-bm25-jieba",
+            "analyzer": analyzer.id,
             "files": {},
         }
     )

@@ -199,6 +199,54 @@ def test_chinese_found_by_bm25(kb: KnowledgeBase, corpus: Path) -> None:
     assert _sources(kb.search("景谷大白茶", k=1, mode="bm25"))[0] == "zh.txt"
 
 
+def test_bm25_ranks_alike_on_both_backends(tmp_path: Path) -> None:
+    """Milvus scores ragkit's analyzer terms (stems, jieba search-mode words) with the
+    same BM25 as the local index, so the two rank the same chunks in the same order."""
+    texts = [
+        "Green tea is steamed soon after picking; steaming keeps it green.",
+        "Black tea is withered, rolled and oxidised before it is dried.",
+        "The Ember kettle has a warranty of eighteen months from purchase.",
+        "Kettles boil water; a kettle with a thermostat stops at ninety degrees.",
+        "Teapots of cast iron keep tea warm; glass teapots show the leaves.",
+        "雾溪茶园位于云南省，平均海拔一千六百五十米。",
+        "云南的茶园多在高海拔山区，雨水充足。",
+        "景谷大白茶的芽头肥壮，白毫显露。",
+        "Oolong sits between green and black tea in oxidation.",
+        "Picking season for green tea starts in early spring.",
+    ]
+    docs = tmp_path / "docs"
+    for i, text in enumerate(texts):
+        _write(docs / f"d{i}.txt", text)
+    queries = [
+        "steaming green tea",
+        "kettle warranty",
+        "teapot",
+        "平均海拔",
+        "云南茶园",
+        "oxidised",
+    ]
+    ranked: dict[str, list[list[tuple[float, str]]]] = {}
+    for kind in BACKENDS:
+        with _open(kind, tmp_path / f"ix-{kind}") as kb:
+            kb.add([docs])
+            ranked[kind] = [
+                [(round(h.score, 3), h.chunk.text) for h in kb.search(q, k=5, mode="bm25")]
+                for q in queries
+            ]
+    for local, milvus in zip(ranked["local"], ranked["milvus"], strict=True):
+        # The same chunks with the same scores; equal scores may come in either order.
+        assert sorted(milvus, key=lambda p: (-p[0], p[1])) == sorted(
+            local, key=lambda p: (-p[0], p[1])
+        )
+        assert [p[0] for p in milvus] == sorted((p[0] for p in milvus), reverse=True)
+    # The stemmer is what finds these ("teapot" ~ "Teapots", "steaming" ~ "steamed"),
+    # jieba's search mode what splits 平均海拔 into words a query can share.
+    tops = [hits[0][1] for hits in ranked["milvus"]]
+    assert tops[0].startswith("Green tea is steamed")
+    assert tops[2].startswith("Teapots")
+    assert tops[3].startswith("雾溪茶园")
+
+
 @pytest.mark.parametrize(
     ("filters", "expected"),
     [
