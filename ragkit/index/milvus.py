@@ -5,8 +5,9 @@ Three collections per knowledge base, named from its index name:
 - `<name>_chunks`: one row per chunk with what a reader on another machine needs: the
   text, its BM25 terms from ragkit's analyzer (space-separated in `terms`, which Milvus's
   BM25 function, with the `whitespace` tokenizer, turns into the `sparse` field: the
-  local index's terms and BM25, so both backends rank alike), document key, title, file, file type, page span, character offsets, ordinal,
-  document metadata (JSON), text hash and dense vector;
+  local index's terms and BM25, so both backends rank alike), document key, title,
+  file, file type, page span, character offsets, ordinal, document metadata (JSON),
+  text hash and dense vector;
 - `<name>_files`: one row per indexed file (size, mtime, sha256 and its documents, as
   JSON), which incremental indexing and `ls`/`info` read;
 - `<name>_meta`: one row, the committed state: a `Manifest` (generation, embedder,
