@@ -15,12 +15,28 @@ AnswerMode = Literal["generate", "extractive"]
 
 
 @dataclass(frozen=True)
+class Block:
+    """A formatted block of a page's text, as the loader found it: characters
+    [`start`, `end`) of `Page.text`. `kind` is "heading" (`level` 1-6), "paragraph",
+    "bullet" or "number" (list items, `level` the nesting depth from 1), "quote",
+    "code", "row" (a table row, `level` 1 for a header row) or "cell" (inside a row)."""
+
+    kind: str
+    start: int
+    end: int
+    level: int = 0
+
+
+@dataclass(frozen=True)
 class Page:
     """Text of one page. `number` is 1-based as a PDF reader shows it; None when the
-    format has no pages (plain text, Markdown, HTML, Word, JSON lines)."""
+    format has no pages (plain text, Markdown, HTML, Word, JSON lines). `blocks` is the
+    page's structure where the format has one (Word, HTML, Markdown), for showing the
+    text formatted; it takes no part in comparisons or in indexing."""
 
     number: int | None
     text: str
+    blocks: tuple[Block, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ document, so a passage running over a page break is found as the page's head or 
 The supporting sentence is the evidence's best source sentence for that citation
 (`Answer.evidence`), widened to the whole sentence of the page (PDF text breaks lines
 mid-sentence), and its page is the page that holds it, not the chunk's first page.
-Formats without pages show a window of the document around the passage. When the file is
+Formats without pages show a window of the document around the passage, as formatted
+blocks from the loader's structure (ragkit.apps.web.formatted). When the file is
 gone or changed since indexing, the stored chunk text is shown on its own, wholly
 highlighted. Callers hold the collection's read lock. Leaves out drawing the page
 (ragkit.apps.web.pdfpages renders it and finds the sentence's boxes).
@@ -24,6 +25,7 @@ from typing import Any
 from ragkit import Answer, KnowledgeBase
 from ragkit.answer.citations import strip_citations
 from ragkit.apps.web.errors import ApiError
+from ragkit.apps.web.formatted import formatted_blocks, within_block
 from ragkit.apps.web.pdfpages import find_span
 from ragkit.text.sentences import split_sentences
 from ragkit.types import StoredChunk
@@ -44,6 +46,8 @@ class PageView:
     exact: bool  # False: the file could not be read again; only the chunk text is shown
     lit: str = ""  # the text lit: the sentence when it was found, else the passage's part
     file_type: str = ""
+    # A document without pages, formatted (ragkit.apps.web.formatted); () for a PDF page.
+    blocks: tuple[dict[str, Any], ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -54,6 +58,7 @@ class PageView:
             "text": self.text,
             "highlights": [list(h) for h in self.highlights],
             "exact": self.exact,
+            "blocks": list(self.blocks),
         }
 
 
@@ -67,18 +72,31 @@ def page_view(
     whole = ((0, len(chunk.text)),)
     stored_only = PageView(name, chunk.page_start, None, chunk.text, whole, False, "", kind)
     if chunk.page_start is None:
-        text = kb.page_text(chunk.source, key=chunk.doc_key)
+        doc = kb.document(chunk.source, key=chunk.doc_key)
+        text = None if doc is None else doc.text
         start = -1 if text is None else text.find(chunk.text)
-        if text is None or start < 0:
+        if doc is None or text is None or start < 0:
             return stored_only
         end = start + len(chunk.text)
+        structure = doc.pages[0].blocks if len(doc.pages) == 1 else ()
         if sentence:  # the sentence, looked for inside the passage first
             inside = find_span(text[start:end], sentence)
             if inside is not None:
-                start, end = start + inside[0], start + inside[1]
+                start, end = within_block(structure, (start + inside[0], start + inside[1]))
         lo, hi = max(0, start - WINDOW), min(len(text), end + WINDOW)
+        shown = formatted_blocks(
+            text, structure, (lo, hi), (start, end), markdown=doc.file_type == "md"
+        )
         return PageView(
-            name, None, None, text[lo:hi], ((start - lo, end - lo),), True, text[start:end], kind
+            name,
+            None,
+            None,
+            text[lo:hi],
+            ((start - lo, end - lo),),
+            True,
+            text[start:end],
+            kind,
+            tuple(shown),
         )
     last = chunk.page_end or chunk.page_start
     info = next((d for d in kb.documents(chunk.source) if d.key == chunk.doc_key), None)

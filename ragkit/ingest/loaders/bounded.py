@@ -33,7 +33,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from ragkit.errors import LoaderError, UnsupportedFileError
-from ragkit.types import Document, Page
+from ragkit.types import Block, Document, Page
 
 _INPROCESS_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
 
@@ -193,7 +193,10 @@ def _documents(path: Path, reply: dict[str, Any]) -> list[Document]:
         Document(
             source=d["source"],
             key=d["key"],
-            pages=tuple(Page(number=n, text=t) for n, t in d["pages"]),
+            pages=tuple(
+                Page(n, t, tuple(Block(k, a, b, lv) for k, a, b, lv in blocks))
+                for n, t, blocks in d["pages"]
+            ),
             title=d["title"],
             file_type=d["file_type"],
             metadata=dict(d["metadata"]),
@@ -207,7 +210,10 @@ def document_json(doc: Document) -> dict[str, Any]:
     return {
         "source": doc.source,
         "key": doc.key,
-        "pages": [[p.number, p.text] for p in doc.pages],
+        "pages": [
+            [p.number, p.text, [[b.kind, b.start, b.end, b.level] for b in p.blocks]]
+            for p in doc.pages
+        ],
         "title": doc.title,
         "file_type": doc.file_type,
         "metadata": dict(doc.metadata),

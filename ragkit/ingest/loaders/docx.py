@@ -3,8 +3,11 @@
 What it does: reads paragraphs and tables in document order with python-docx. Each
 paragraph (headings included) is one line; each table row is one line with its cells
 joined by " | ". The title is the core property "title", else the first Title or
-Heading paragraph, else the file name. What it leaves out: old binary .doc files,
-headers and footers, footnotes, comments, text boxes and tracked-change history.
+Heading paragraph, else the file name. The page records its blocks (headings with
+their level, list items by style or numbering, paragraphs, table rows and cells) as
+character ranges of the text, for a viewer that shows it formatted. What it leaves
+out: old binary .doc files, bold and italic runs, headers and footers, footnotes,
+comments, text boxes and tracked-change history.
 
 Limits (`LoaderOptions`): before python-docx inflates anything, the zip's directory is
 checked: the declared unpacked total, each part's compression ratio (a zip bomb packs
@@ -18,11 +21,11 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ragkit.errors import LoaderError
 from ragkit.ingest.loaders.text import normalize_newlines
-from ragkit.types import Document, Page
+from ragkit.types import Block, Document, Page
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -65,34 +68,53 @@ def load_docx(path: Path, options: LoaderOptions | None = None) -> Document:
             "split it or raise RAGKIT_LOADER__MAX_PARAGRAPHS",
         )
     lines: list[str] = []
+    blocks: list[Block] = []
     heading = ""
+    at = 0  # where the next line starts in the joined text
     try:
-        for kind, text in _blocks(word):
+        for kind, level, text, cells in _blocks(word):
             if not text:
                 continue
+            if kind == "row":
+                blocks.append(Block("row", at, at + len(text), level))
+                cell_at = at
+                for cell in cells:
+                    blocks.append(Block("cell", cell_at, cell_at + len(cell)))
+                    cell_at += len(cell) + len(_CELL_JOIN)
+            else:
+                blocks.append(Block(kind, at, at + len(text), level))
             lines.append(text)
+            at += len(text) + 1
             if kind == "heading" and not heading:
                 heading = text
         core_title = (word.core_properties.title or "").strip()
     except Exception as exc:
         raise LoaderError(path, f"{_NOT_DOCX} (damaged content)") from exc
 
-    body = "\n".join(lines).strip()
+    joined = "\n".join(lines)
+    body = joined.strip()
     if not body:
         raise LoaderError(path, "no text (the document has no paragraphs or tables with text)")
+    # Only a table row starting with an empty cell has space to strip, at the very start.
+    lead = len(joined) - len(joined.lstrip())
+    shown = tuple(
+        Block(b.kind, max(0, b.start - lead), min(len(body), b.end - lead), b.level) for b in blocks
+    )
 
     source = str(path.resolve())
     return Document(
         source=source,
         key=source,
-        pages=(Page(number=None, text=body),),
+        pages=(Page(None, body, shown),),
         title=" ".join(core_title.split()) or heading or path.stem,
         file_type="docx",
     )
 
 
-def _blocks(word: DocxDocument) -> Iterator[tuple[str, str]]:
-    """Yield ("heading" | "paragraph" | "table", text) for the body, in order."""
+def _blocks(word: DocxDocument) -> Iterator[tuple[str, int, str, list[str]]]:
+    """Yield (kind, level, text, cells) for the body, in order: kind "heading" (level
+    1-9), "bullet" or "number" (level: the list depth from 1), "paragraph", or "row"
+    (one per table row with text; level 1 for the first row, cells its cell texts)."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
@@ -109,13 +131,32 @@ def _blocks(word: DocxDocument) -> Iterator[tuple[str, str]]:
             style_id = child.style
             if style_id not in names:
                 names[style_id] = (para.style.name or "") if para.style is not None else ""
-            style = names[style_id]
-            is_heading = (style or "").startswith(("Heading", "Title"))
-            yield ("heading" if is_heading else "paragraph"), text
+            style = names[style_id] or ""
+            kind, level = _paragraph_kind(child, style)
+            yield kind, level, text, []
         elif tag == "tbl":
-            yield "table", "\n".join(_table_rows(Table(child, word)))
+            for i, cells in enumerate(_table_rows(Table(child, word))):
+                yield "row", 1 if i == 0 else 0, _CELL_JOIN.join(cells), cells
 
 
+def _paragraph_kind(element: Any, style: str) -> tuple[str, int]:
+    """A paragraph's block kind and level from its style name ("Heading 2", "Title",
+    "List Bullet 2", "List Number") or its numbering properties (w:numPr)."""
+    if style.startswith(("Heading", "Title")):
+        digits = style.rsplit(" ", 1)[-1]
+        return "heading", int(digits) if digits.isdigit() else 1
+    ppr = element.pPr
+    numbering = ppr.numPr if ppr is not None else None
+    if style.startswith("List") or numbering is not None:
+        digits = style.rsplit(" ", 1)[-1]
+        level = int(digits) if digits.isdigit() else 1
+        if numbering is not None and numbering.ilvl is not None:
+            level = int(numbering.ilvl.val) + 1
+        return ("number" if "Number" in style else "bullet"), level
+    return "paragraph", 0
+
+
+_CELL_JOIN = " | "
 _W_P = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}p"
 
 
@@ -154,7 +195,7 @@ def _check_zip(path: Path, opts: LoaderOptions) -> None:
         )
 
 
-def _table_rows(table: Table) -> Iterator[str]:
+def _table_rows(table: Table) -> Iterator[list[str]]:
     for row in table.rows:
         cells: list[str] = []
         previous = None
@@ -165,7 +206,7 @@ def _table_rows(table: Table) -> Iterator[str]:
             previous = cell._tc
             cells.append(" ".join(_clean(cell.text).split("\n")).strip())
         if any(cells):
-            yield " | ".join(cells)
+            yield cells
 
 
 def _clean(text: str) -> str:

@@ -11,8 +11,13 @@ is linear in the page's size however deep its elements nest; nesting deeper than
 declares a Latin single-byte charset but whose bytes are valid UTF-8, or GB18030
 that reads as Chinese, is decoded as what the bytes are: a wrong declaration is
 common, mojibake in the index is useless.
+The page's blocks (headings, paragraphs, list items, table rows and cells, quotes,
+preformatted text) are found in the text by their words, whitespace ignored, and
+recorded as character ranges of it for a viewer that shows it formatted; text in no
+block found that way becomes paragraphs.
 What it leaves out: fetching anything (links, frames, stylesheets are never followed),
-CSS-hidden content detection, and preserving whitespace inside <pre>.
+CSS-hidden content detection, inline emphasis in the recorded blocks, and preserving
+whitespace inside <pre>.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from ragkit.errors import LoaderError
 from ragkit.ingest.loaders.text import decode_text
-from ragkit.types import Document, Page
+from ragkit.types import Block, Document, Page
 
 if TYPE_CHECKING:
     from bs4 import BeautifulSoup
@@ -79,7 +84,7 @@ def load_html(path: Path, options: LoaderOptions | None = None) -> Document:
     return Document(
         source=source,
         key=source,
-        pages=(Page(number=None, text=body),),
+        pages=(Page(None, body, html_blocks(soup, body)),),
         title=title or path.stem,
         file_type="html",
     )
@@ -216,3 +221,147 @@ def _tidy(text: str) -> str:
         if line or (lines and lines[-1]):
             lines.append(line)
     return "\n".join(lines).strip()
+
+
+# How far past the last block found the next one's words are looked for: a block whose
+# words are not there (a cell that ended in "|", trimmed by _tidy) is given up, so a
+# page costs time linear in its length.
+_ALIGN_SLACK = 256
+
+_LIST_TAGS = frozenset(("ul", "ol"))
+_HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+
+
+def html_blocks(soup: BeautifulSoup, body: str) -> tuple[Block, ...]:
+    """The blocks of the page as character ranges of `body` (its tidied text)."""
+    segments = _segments(soup)
+    keep = [i for i, ch in enumerate(body) if not ch.isspace()]
+    squeezed = "".join(body[i] for i in keep)
+    cursor = 0
+    found: list[tuple[int, str, int, int, int, int]] = []  # (id, kind, level, row, start, end)
+    for ident, kind, level, row, text in segments:
+        target = "".join(text.split())
+        at = squeezed.find(target, cursor, cursor + len(target) + _ALIGN_SLACK)
+        if at < 0:
+            continue
+        start, end = keep[at], keep[at + len(target) - 1] + 1
+        cursor = at + len(target)
+        if found and found[-1][0] == ident:  # the same element, split by a nested block
+            found[-1] = (*found[-1][:5], end)
+        else:
+            found.append((ident, kind, level, row, start, end))
+    blocks: list[Block] = []
+    rows: dict[int, int] = {}  # row id -> index of its "row" block
+    header: dict[int, bool] = {}
+    covered = 0
+    for _, kind, level, row, start, end in found:
+        blocks.extend(_gap_paragraphs(body, covered, start))
+        covered = end
+        if kind == "cell":
+            if row not in rows:
+                rows[row] = len(blocks)
+                blocks.append(Block("row", start, end))
+            first = blocks[rows[row]]
+            blocks[rows[row]] = Block("row", first.start, end)
+            header[row] = header.get(row, True) and level == 1
+            blocks.append(Block("cell", start, end))
+        else:
+            blocks.append(Block(kind, start, end, level))
+    blocks.extend(_gap_paragraphs(body, covered, len(body)))
+    for row, index in rows.items():
+        b = blocks[index]
+        blocks[index] = Block("row", b.start, b.end, 1 if header[row] else 0)
+    return tuple(blocks)
+
+
+def _gap_paragraphs(body: str, start: int, end: int) -> list[Block]:
+    """Text between blocks found (none found for it) as paragraphs, by blank lines."""
+    out: list[Block] = []
+    at = start
+    for part in body[start:end].split("\n\n"):
+        words = part.strip(" |\n")
+        if words:
+            lead = at + part.index(words)
+            out.append(Block("paragraph", lead, lead + len(words)))
+        at += len(part) + 2
+    return out
+
+
+def _segments(soup: BeautifulSoup) -> list[tuple[int, str, int, int, str]]:
+    """The page's text in order as (element id, kind, level, row id, text) runs, each
+    the text of one block element up to where a nested block begins or it ends."""
+    from bs4.element import CData, NavigableString, Tag
+
+    out: list[tuple[int, str, int, int, str]] = []
+    parts: list[str] = []
+    # Enclosing blocks, innermost last: (element id, kind, level, row id).
+    context: list[tuple[int, str, int, int]] = [(0, "paragraph", 0, -1)]
+    lists: list[str] = []
+    counter = [0, 0]  # element ids, row ids
+
+    def flush() -> None:
+        if any(not ch.isspace() for ch in parts_text()):
+            ident, kind, level, row = context[-1]
+            out.append((ident, kind, level, row, parts_text()))
+        parts.clear()
+
+    def parts_text() -> str:
+        return "".join(parts)
+
+    # Items: a node to visit, or ("exit", list?) when a block element closes.
+    stack: list[object] = [soup]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, tuple):
+            flush()
+            context.pop()
+            if node[1]:
+                lists.pop()
+            continue
+        if isinstance(node, Tag):
+            name = node.name
+            if name in _DROPPED:
+                continue
+            if name == "br":
+                parts.append("\n")
+                continue
+            block = _block_context(name, context[-1], lists, counter)
+            if block is not None:
+                flush()
+                context.append(block)
+                stack.append(("exit", name in _LIST_TAGS))
+                if name in _LIST_TAGS:
+                    lists.append(name)
+            stack.extend(reversed(node.contents))
+        elif type(node) in (NavigableString, CData):
+            parts.append(str(node))
+    flush()
+    return out
+
+
+def _block_context(
+    name: str, outer: tuple[int, str, int, int], lists: list[str], counter: list[int]
+) -> tuple[int, str, int, int] | None:
+    """The block an element starts: (id, kind, level, row id); None for inline ones."""
+    counter[0] += 1
+    ident = counter[0]
+    if name in _HEADINGS:
+        return ident, "heading", int(name[1]), -1
+    if name == "li":
+        ordered = bool(lists) and lists[-1] == "ol"
+        return ident, "number" if ordered else "bullet", max(1, len(lists)), -1
+    if name == "tr":
+        counter[1] += 1
+        return ident, "paragraph", 0, counter[1]
+    if name in _CELL_TAGS:
+        return ident, "cell", 1 if name == "th" else 0, outer[3]
+    if name == "pre":
+        return ident, "code", 0, -1
+    if name == "blockquote":
+        return ident, "quote", 0, -1
+    if name in _PARAGRAPH_TAGS or name in _LINE_TAGS or name in _LIST_TAGS:
+        # A paragraph inside a list item, cell or quote is part of it.
+        if outer[1] != "paragraph" and name not in _LIST_TAGS and name != "table":
+            return outer
+        return ident, "paragraph", 0, -1
+    return None

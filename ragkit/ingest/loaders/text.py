@@ -3,18 +3,24 @@
 What it does: decodes the bytes (UTF-8 with or without BOM, UTF-16 with BOM, else
 GB18030, which also covers GBK and GB2312), refuses files that look binary, normalizes
 newlines to "\\n", and takes the title from the first Markdown "# " heading (outside
-fenced code) or the file name. What it leaves out: rendering Markdown (the text keeps
-its markup), front matter parsing, and guessing other legacy encodings (Latin-1,
-Shift-JIS, ...): those files are refused with a hint to re-save them as UTF-8.
+fenced code) or the file name. For Markdown it also records the blocks (headings,
+paragraphs, list items, quotes, fenced code, pipe tables) as character ranges of the
+text, so a viewer can show it formatted while offsets stay those of the indexed text.
+What it leaves out: rendering Markdown (the indexed text keeps its markup; inline
+markup is the viewer's), setext headings, indented code, HTML blocks, front matter
+parsing, and guessing other legacy encodings (Latin-1, Shift-JIS, ...): those files
+are refused with a hint to re-save them as UTF-8.
 """
 
 from __future__ import annotations
 
 import codecs
+import itertools
+import re
 from pathlib import Path
 
 from ragkit.errors import LoaderError
-from ragkit.types import Document, Page
+from ragkit.types import Block, Document, Page
 
 # How much of the start of a file the binary sniffing looks at.
 _SNIFF_BYTES = 8192
@@ -42,7 +48,7 @@ def load_text(path: Path) -> Document:
     return Document(
         source=source,
         key=source,
-        pages=(Page(number=None, text=text),),
+        pages=(Page(None, text, markdown_blocks(text) if is_markdown else ()),),
         title=title,
         file_type="md" if is_markdown else "txt",
     )
@@ -124,3 +130,119 @@ def _control_share(sample: bytes | str) -> float:
     else:
         count = sum(1 for b in sample if b in _CONTROL_BYTES)
     return count / len(sample)
+
+
+_HEADING = re.compile(r"(#{1,6})(?:[ \t]+|$)")
+_ITEM = re.compile(r"([-*+]|\d{1,9}[.)])[ \t]+")
+_RULE = re.compile(r"([-*_])(?:[ \t]*\1){2,}[ \t]*")
+_TABLE_RULE = re.compile(r"\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*")
+_CELL_BAR = re.compile(r"(?<!\\)\|")
+
+
+def markdown_blocks(text: str) -> tuple[Block, ...]:
+    """The Markdown blocks of `text` as character ranges of it, markers left out: a
+    heading's range is its words (no "#"), a list item's starts after its bullet, a
+    table row holds one "cell" block per cell. Lines that are only markup (fences,
+    rules, a table's dashes) belong to no block."""
+    lines: list[tuple[int, str]] = []
+    at = 0
+    for line in text.split("\n"):
+        lines.append((at, line))
+        at += len(line) + 1
+    blocks: list[Block] = []
+    open_: list[int] = []  # [index in blocks] of the paragraph or item next lines extend
+    fence = ""
+    code: list[int] = []  # start and end of the open fence's content
+    table = False
+    skip = -1  # the rule line under a table's header
+    for i, (at, line) in enumerate(lines):
+        if i == skip:
+            continue
+        stripped = line.lstrip(" ")
+        indent = len(line) - len(stripped)
+        content = stripped.rstrip()
+        if fence:
+            if indent <= 3 and stripped.startswith(fence):
+                if code:
+                    blocks.append(Block("code", code[0], code[1]))
+                fence, code = "", []
+            elif line.strip():
+                code[:] = [code[0] if code else at, at + len(line.rstrip())]
+            elif code:
+                code[1] = at + len(line)
+            continue
+        if not content:
+            open_.clear()
+            table = False
+            continue
+        if indent <= 3 and stripped.startswith(("```", "~~~")):
+            open_.clear()
+            fence, code = stripped[:3], []
+            continue
+        if table and "|" in content:
+            blocks.extend(_table_row(at, line, 0))
+            continue
+        table = False
+        nxt = lines[i + 1][1] if i + 1 < len(lines) else ""
+        if indent <= 3 and "|" in content and "-" in nxt and _TABLE_RULE.fullmatch(nxt.strip()):
+            open_.clear()
+            blocks.extend(_table_row(at, line, 1))
+            table, skip = True, i + 1
+            continue
+        heading = _HEADING.match(stripped) if indent <= 3 else None
+        if heading is not None:
+            open_.clear()
+            words = stripped[heading.end() :].rstrip()
+            closing = re.search(r"(?:^|[ \t])#+$", words)
+            if closing is not None:
+                words = words[: closing.start()].rstrip()
+            if words:
+                start = at + indent + heading.end()
+                blocks.append(Block("heading", start, start + len(words), len(heading.group(1))))
+            continue
+        if indent <= 3 and _RULE.fullmatch(content):
+            open_.clear()
+            continue
+        item = _ITEM.match(stripped)
+        if item is not None:
+            kind = "bullet" if item.group(1) in "-*+" else "number"
+            start = at + indent + item.end()
+            blocks.append(Block(kind, start, at + len(content) + indent, 1 + indent // 2))
+            open_[:] = [len(blocks) - 1]
+            continue
+        if indent <= 3 and stripped.startswith(">"):
+            open_.clear()
+            body = stripped[1:]
+            body_start = at + indent + 1 + (len(body) - len(body.lstrip()))
+            if body.strip():
+                blocks.append(Block("quote", body_start, at + indent + len(content)))
+            continue
+        end = at + indent + len(content)
+        if open_:  # a continuation line of the paragraph or list item above
+            last = blocks[open_[0]]
+            blocks[open_[0]] = Block(last.kind, last.start, end, last.level)
+        else:
+            blocks.append(Block("paragraph", at + indent, end))
+            open_[:] = [len(blocks) - 1]
+    if fence and code:  # a fence never closed runs to the end
+        blocks.append(Block("code", code[0], code[1]))
+    return tuple(blocks)
+
+
+def _table_row(at: int, line: str, level: int) -> list[Block]:
+    """A pipe-table line as a "row" block and its "cell" blocks (trimmed)."""
+    bars = [m.start() for m in _CELL_BAR.finditer(line)]
+    edges = [-1, *bars, len(line)]
+    cells: list[Block] = []
+    for left, right in itertools.pairwise(edges):
+        raw = line[left + 1 : right]
+        if not raw.strip():
+            # The empty ends outside a leading or trailing bar are not cells.
+            if left == -1 or right == len(line):
+                continue
+        lead = len(raw) - len(raw.lstrip())
+        start = at + left + 1 + lead
+        cells.append(Block("cell", start, start + len(raw.strip())))
+    if not cells:
+        return []
+    return [Block("row", cells[0].start, cells[-1].end, level), *cells]

@@ -553,8 +553,14 @@ async function openPage(source, page, sentence) {
   $("viewer-note").textContent = view.exact ? "" : "The file changed or is gone; showing the indexed passage.";
   $("prev-page").disabled = !view.page || view.page <= 1;
   $("next-page").disabled = !view.page || view.page >= view.pages;
+  // A file without pages (Word, HTML, Markdown, text) has nothing to turn.
+  $("prev-page").hidden = $("next-page").hidden = !view.page;
   const quote = $("viewer-sentence");
-  const lit = view.highlights.length ? view.text.slice(view.highlights[0][0], view.highlights[0][1]) : "";
+  const formatted = Boolean(view.blocks && view.blocks.length);
+  // Formatted text: the quote is the marked runs' words, without Markdown's markers.
+  const lit = formatted
+    ? view.blocks.flatMap((b) => b.cells || [b.runs]).flat().filter(([, style]) => style.split(" ").includes("mark")).map(([words]) => words).join("")
+    : view.highlights.length ? view.text.slice(view.highlights[0][0], view.highlights[0][1]) : "";
   quote.hidden = !(sentence && lit);
   quote.textContent = sentence && lit ? lit : "";
 
@@ -578,13 +584,18 @@ async function openPage(source, page, sentence) {
   const text = $("page-text");
   text.replaceChildren();
   text.classList.toggle("secondary", Boolean(view.image));
+  text.classList.toggle("formatted", formatted);
   $("page-text-title").hidden = !view.image;
-  let last = 0;
-  for (const [start, end] of view.highlights) {
-    text.append(view.text.slice(last, start), el("mark", { textContent: view.text.slice(start, end) }));
-    last = end;
+  if (formatted) {
+    text.append(...renderBlocks(view.blocks));
+  } else {
+    let last = 0;
+    for (const [start, end] of view.highlights) {
+      text.append(view.text.slice(last, start), el("mark", { textContent: view.text.slice(start, end) }));
+      last = end;
+    }
+    text.append(view.text.slice(last));
   }
-  text.append(view.text.slice(last));
   if (view.image) {
     const width = Math.round(Math.max(picture.clientWidth || 600, 300) * (window.devicePixelRatio || 1));
     const data = await imageData(`${view.image}?width=${width}`);
@@ -598,6 +609,59 @@ async function openPage(source, page, sentence) {
     const mark = text.querySelector("mark");
     if (mark) mark.scrollIntoView({ block: "center" });
   }
+}
+
+// A document without pages, as the server's blocks: [{kind, level, runs | cells}], a run
+// being [text, "mark strong em code"]. Built with textContent only: nothing in a
+// document becomes markup.
+function renderRuns(runs) {
+  return runs.map(([words, style]) => {
+    const flags = style ? style.split(" ") : [];
+    let node = document.createTextNode(words);
+    for (const [flag, tag] of [["code", "code"], ["em", "em"], ["strong", "strong"], ["mark", "mark"]]) {
+      if (flags.includes(flag)) node = el(tag, {}, node);
+    }
+    return node;
+  });
+}
+
+function renderBlocks(blocks) {
+  const out = [];
+  const lists = []; // open lists, outermost first: {level, node}
+  let table = null;
+  for (const block of blocks) {
+    const item = block.kind === "bullet" || block.kind === "number";
+    if (!item) lists.length = 0;
+    if (block.kind !== "row") table = null;
+    if (item) {
+      const tag = block.kind === "number" ? "ol" : "ul";
+      const level = Math.max(1, block.level);
+      while (lists.length && lists[lists.length - 1].level > level) lists.pop();
+      let top = lists[lists.length - 1];
+      if (top && top.level === level && top.node.tagName.toLowerCase() !== tag) { lists.pop(); top = lists[lists.length - 1]; }
+      if (!top || top.level < level) {
+        const list = el(tag);
+        const parent = top && top.node.lastElementChild;
+        if (parent) parent.append(list);
+        else out.push(list);
+        lists.push({ level, node: list });
+      }
+      lists[lists.length - 1].node.append(el("li", {}, ...renderRuns(block.runs)));
+    } else if (block.kind === "row") {
+      if (!table) { table = el("table"); out.push(el("div", { className: "table-wrap" }, table)); }
+      const cell = block.level === 1 ? "th" : "td";
+      table.append(el("tr", {}, ...block.cells.map((runs) => el(cell, {}, ...renderRuns(runs)))));
+    } else if (block.kind === "heading") {
+      out.push(el(`h${Math.min(6, Math.max(1, block.level))}`, {}, ...renderRuns(block.runs)));
+    } else if (block.kind === "code") {
+      out.push(el("pre", {}, el("code", {}, ...renderRuns(block.runs))));
+    } else if (block.kind === "quote") {
+      out.push(el("blockquote", {}, ...renderRuns(block.runs)));
+    } else {
+      out.push(el("p", {}, ...renderRuns(block.runs)));
+    }
+  }
+  return out;
 }
 
 function closeViewer() {

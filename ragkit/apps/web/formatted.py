@@ -1,0 +1,142 @@
+"""A document without pages (Word, HTML, Markdown, text) as formatted blocks for the page
+viewer, with the cited sentence marked.
+
+The loader records each page's blocks as character ranges of the indexed text
+(`Page.blocks`); a citation's sentence and passage are ranges of that same text, so
+marking is cutting runs at the range's ends, and nothing is matched twice. The result
+is data, not markup: each block is `{kind, level, runs}` (a table row has `cells`, each
+a list of runs), and a run is `[text, style]`, style a space-separated set of "mark",
+"strong", "em", "code". The page builds elements from it with `textContent`, so markup
+inside a document stays text. Markdown's inline emphasis, code and links are read here
+(link targets are dropped: the viewer shows words, never follows a file's links); a
+plain-text file, without blocks, is shown as paragraphs split at blank lines.
+What it leaves out: nested emphasis inside Markdown links, images (their alt text is
+shown), footnotes, and any styling the loader did not record (Word's bold runs).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from ragkit.types import Block
+
+# A block that starts or ends this close outside the window is shown whole rather than
+# cut mid-word; a longer one is cut at the window's edge.
+EDGE_SLACK = 2000
+
+# Markdown inline markup: strong, emphasis, code, a link or image. Underscores only
+# count at word edges (snake_case names are not emphasis).
+_INLINE = re.compile(
+    r"(?P<strong>\*\*(?=\S)(?P<strong_text>.+?)(?<=\S)\*\*"
+    r"|(?<!\w)__(?=\S)(?P<strong2_text>.+?)(?<=\S)__(?!\w))"
+    r"|(?P<em>\*(?=[^\s*])(?P<em_text>.+?)(?<=[^\s*])\*"
+    r"|(?<!\w)_(?=[^\s_])(?P<em2_text>.+?)(?<=[^\s_])_(?!\w))"
+    r"|(?P<code>`(?P<code_text>[^`\n]+)`)"
+    r"|(?P<link>!?\[(?P<link_text>[^\]\n]*)\]\([^)\n]*\))"
+)
+
+Run = list[str]  # [text, style]
+
+
+def formatted_blocks(
+    text: str,
+    blocks: Sequence[Block],
+    window: tuple[int, int],
+    lit: tuple[int, int] | None,
+    *,
+    markdown: bool = False,
+) -> list[dict[str, Any]]:
+    """The blocks of `text` that overlap `window` (start, end), as the page shows
+    them, with the characters of `lit` marked."""
+    lo, hi = window
+    if not blocks:
+        blocks = paragraphs(text)
+    shown = [b for b in blocks if b.end > lo and b.start < hi]
+    if shown:  # whole blocks at the edges unless they are long
+        first, last = shown[0], shown[-1]
+        if first.start >= lo - EDGE_SLACK:
+            lo = min(lo, first.start)
+        if last.end <= hi + EDGE_SLACK:
+            hi = max(hi, last.end)
+    out: list[dict[str, Any]] = []
+    for b in shown:
+        start, end = max(b.start, lo), min(b.end, hi)
+        if b.kind == "cell":
+            if out and out[-1]["kind"] == "row":
+                out[-1]["cells"].append(_runs(text, start, end, lit, markdown))
+            continue
+        if b.kind == "row":
+            out.append({"kind": "row", "level": b.level, "cells": []})
+            continue
+        runs = _runs(text, start, end, lit, markdown and b.kind != "code")
+        if markdown and b.kind != "code":
+            # Markdown breaks a paragraph's lines softly; Word and HTML line breaks
+            # inside a block are real ones (<br>, a line break in a cell).
+            runs = [[re.sub(r"\n[ \t]*", " ", t), s] for t, s in runs]
+        out.append({"kind": b.kind, "level": b.level, "runs": runs})
+    return out
+
+
+def within_block(blocks: Sequence[Block], span: tuple[int, int]) -> tuple[int, int]:
+    """`span` cut to the block (a paragraph, item, cell...; not a whole row) that holds
+    most of it: a sentence does not run across a heading, a list item or a table cell,
+    though the sentence splitter, reading the flat text, may run a cell's sentence on
+    from the row's first cell or take a bullet with it."""
+    best, best_overlap = span, 0
+    for b in blocks:
+        overlap = min(b.end, span[1]) - max(b.start, span[0])
+        if b.kind != "row" and overlap > best_overlap:
+            best, best_overlap = (max(b.start, span[0]), min(b.end, span[1])), overlap
+    return best
+
+
+def paragraphs(text: str) -> tuple[Block, ...]:
+    """`text` as paragraphs split at blank lines (for text without recorded blocks)."""
+    out: list[Block] = []
+    for m in re.finditer(r"\S(?:.|\n(?![ \t]*\n))*", text):
+        out.append(Block("paragraph", m.start(), m.start() + len(m.group().rstrip())))
+    return tuple(out)
+
+
+def _runs(
+    text: str, start: int, end: int, lit: tuple[int, int] | None, markdown: bool
+) -> list[Run]:
+    """Characters [start, end) of `text` as styled runs, markup left out, `lit` marked."""
+    pieces = _inline(text, start, end) if markdown else [(start, end, "")]
+    runs: list[Run] = []
+    for a, b, style in pieces:
+        cuts = sorted({a, b, *(x for x in (lit or ()) if a < x < b)})
+        for x, y in itertools.pairwise(cuts):
+            marked = lit is not None and x >= lit[0] and y <= lit[1]
+            flags = " ".join(f for f in (style, "mark" if marked else "") if f)
+            if runs and runs[-1][1] == flags:
+                runs[-1][0] += text[x:y]
+            else:
+                runs.append([text[x:y], flags])
+    return [r for r in runs if r[0]]
+
+
+def _inline(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
+    """Markdown inline markup in [start, end) as (start, end, style) ranges of `text`,
+    the markers themselves in no range."""
+    out: list[tuple[int, int, str]] = []
+    at = start
+    for m in _INLINE.finditer(text, start, end):
+        for group, style in (
+            ("strong_text", "strong"),
+            ("strong2_text", "strong"),
+            ("em_text", "em"),
+            ("em2_text", "em"),
+            ("code_text", "code"),
+            ("link_text", ""),
+        ):
+            if m.group(group) is not None:
+                out.append((at, m.start(), ""))
+                out.append((m.start(group), m.end(group), style))
+                at = m.end()
+                break
+    out.append((at, end, ""))
+    return [(a, b, s) for a, b, s in out if b > a]
