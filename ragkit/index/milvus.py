@@ -33,10 +33,13 @@ by Milvus (`hybrid_search` with `RRFRanker`) for `fusion="rrf"`, or by ragkit's 
 fusion of the two engine rankings for `fusion="convex"` (Milvus's `WeightedRanker`
 normalises scores with arctan, not min-max, so its order differs from the local index).
 
+`verify` checks that the collections agree (chunk ids listed by file rows against chunk
+rows, text checksums, the state's counts); `repair` re-syncs them as a new generation,
+indexing damaged files again from disk.
+
 Leaves out: several concurrent writers against a server (a lock file serialises writers
-of a local `.db` only; against a server run one writer per collection), `repair`/
-`verify` (Milvus keeps its own data consistent), access control inside Milvus (a token
-or user/password is passed through, nothing more).
+of a local `.db` only; against a server run one writer per collection), and access
+control inside Milvus (a token or user/password is passed through, nothing more).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ import logging
 import os
 import re
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -617,6 +621,80 @@ class MilvusStore:
         return out
 
 
+@dataclass(frozen=True)
+class _Audit:
+    """Where the collections of one generation disagree with each other and with its
+    state row: what `verify` reports and `repair` re-syncs."""
+
+    missing: frozenset[int]  # listed by a file row, no chunk row
+    orphans: frozenset[int]  # a chunk row no file row lists
+    repeated: frozenset[int]  # one id on several chunk rows
+    bad_text: frozenset[int]  # text does not match its text hash
+    repeated_sources: frozenset[str]  # one file on several file rows
+    damaged_sources: frozenset[str]  # files with any of the above
+    stated: tuple[int, int]  # (documents, chunks) the state row says
+    counted: tuple[int, int]  # (documents, chunks) the collections hold
+
+    @property
+    def clean(self) -> bool:
+        return not (self.damaged_sources or self.orphans) and self.stated == self.counted
+
+    def problems(self) -> list[str]:
+        def some(ids: frozenset[int] | frozenset[str]) -> str:
+            shown = sorted(ids, key=str)
+            return ", ".join(map(str, shown[:10])) + (" ..." if len(shown) > 10 else "")
+
+        out = []
+        if self.missing:
+            out.append(
+                f"{len(self.missing)} chunks listed by a file have no row ({some(self.missing)})"
+            )
+        if self.orphans:
+            out.append(f"{len(self.orphans)} chunk rows belong to no file ({some(self.orphans)})")
+        if self.repeated:
+            out.append(f"chunk ids on more than one row ({some(self.repeated)})")
+        if self.bad_text:
+            out.append(f"chunk text does not match its checksum (chunks {some(self.bad_text)})")
+        if self.repeated_sources:
+            out.append(f"files with more than one row ({some(self.repeated_sources)})")
+        if self.stated != self.counted:
+            out.append(
+                f"the state says {self.stated[0]} documents and {self.stated[1]} chunks, the "
+                f"collections hold {self.counted[0]} and {self.counted[1]}"
+            )
+        return out
+
+
+def _audit(store: MilvusStore, manifest: Manifest) -> _Audit:
+    """Read every visible chunk and file row of `manifest`'s generation and check that
+    ids, texts and counts agree. Reads the whole collection: a command of its own."""
+    gen = manifest.generation
+    rows = store.cols.query(store.cols.chunks, store._visible(gen), ["id", "text", "text_hash"])
+    seen = Counter(int(r["id"]) for r in rows)
+    bad_text = {int(r["id"]) for r in rows if text_hash(str(r["text"])) != r["text_hash"]}
+    files = store._files(gen)
+    by_source = Counter(str(f["source"]) for f in files)
+    listed: dict[int, str] = {}
+    for f in files:
+        for d in f["docs"]:
+            for cid in d["chunk_ids"]:
+                listed[int(cid)] = str(f["source"])
+    missing = set(listed) - set(seen)
+    repeated = {i for i, n in seen.items() if n > 1}
+    repeated_sources = {src for src, n in by_source.items() if n > 1}
+    damaged = {listed[i] for i in missing | repeated | bad_text if i in listed}
+    return _Audit(
+        missing=frozenset(missing),
+        orphans=frozenset(set(seen) - set(listed)),
+        repeated=frozenset(repeated),
+        bad_text=frozenset(bad_text),
+        repeated_sources=frozenset(repeated_sources),
+        damaged_sources=frozenset(damaged | repeated_sources),
+        stated=(manifest.counts.documents, manifest.counts.chunks),
+        counted=(sum(len(f["docs"]) for f in files), len(rows)),
+    )
+
+
 class MilvusReader:
     """One committed generation of a knowledge base in Milvus, opened for searching."""
 
@@ -658,6 +736,12 @@ class MilvusReader:
 
     def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
         return self.store.chunks_by_id(ids, self.generation)
+
+    def verify_store(self) -> list[str]:
+        """What is wrong with this generation, as lines (empty: nothing found): chunk
+        ids listed by file rows against the chunk rows (missing, orphaned, repeated),
+        every chunk's text against its checksum, and the state row's counts."""
+        return _audit(self.store, self.manifest).problems()
 
     def close(self) -> None:
         """The client belongs to the knowledge base (`MilvusBackend`), which closes it."""
@@ -840,10 +924,30 @@ class MilvusWriter:
         return gone
 
     def repair(self, progress: IndexProgress | None = None) -> int:
-        raise RagkitError(
-            f"repair rebuilds a local index folder; index {self.target.label} is kept "
-            "consistent by Milvus — index the files again into it instead"
-        )
+        """Re-sync the collections with each other as one new generation: chunk rows no
+        file lists are retired; a file with a missing, repeated or damaged chunk row is
+        retired and indexed again from disk (vectors reused by text hash; a file gone
+        from disk stays out); the state row is rewritten with the counts the
+        collections hold. Returns the chunk count; with nothing wrong, commits nothing."""
+        prog = progress or NoProgress()
+        with self._session(prog) as (base, next_id):
+            audit = _audit(self.store, base)
+            if audit.clean:
+                return audit.counted[1]
+            plan = _Plan(next_id=next_id)
+            plan.retire_chunks.extend(sorted(audit.orphans))
+            gen = base.generation
+            with BoundedLoader(self.loader_options) as loader:
+                for source in sorted(audit.damaged_sources):
+                    self._retire_source(source, gen, plan)
+                    path = Path(source)
+                    if path.is_file():
+                        outcome = self._ingest_file(path, source, None, gen, plan, loader)
+                        prog.file_done(outcome)
+            if plan.chunk_rows:
+                self._embed_rows(plan.chunk_rows, prog)
+            self._commit(base, plan, prog)
+            return MilvusStore(self.cols, self.cols.view(gen + 1)).counts(gen + 1)[1]
 
     # --- session ---------------------------------------------------------------------
     @contextmanager

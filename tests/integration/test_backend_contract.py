@@ -606,3 +606,80 @@ def test_secrets_never_shown() -> None:
     assert "tok-secret" not in shown and "pw-secret" not in shown
     assert "hunter2" not in shown and "admin" not in target.display_uri
     assert target.display_uri == "https://milvus.example:19530"
+
+
+def _verify_cli(home: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAGKIT_")}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        HF_HUB_OFFLINE="1",
+        RAGKIT_INDEX__HOME=str(home),
+        RAGKIT_INDEX__BACKEND="milvus",
+    )
+    return subprocess.run(
+        [sys.executable, "-W", "ignore", "-m", "ragkit", "verify", "--index", "ix"],
+        capture_output=True,
+        text=True,
+        timeout=600,  # tests/ceilings.py's HANG_S
+        env=env,
+    )
+
+
+def test_verify_and_repair_on_milvus(tmp_path: Path, corpus: Path) -> None:
+    """`verify` finds the collections disagreeing (a chunk row lost, one no file lists,
+    a text that no longer matches its checksum); `repair` re-syncs them as one new
+    generation, indexing the damaged files again from disk."""
+    index = tmp_path / "ix"
+    with _open("milvus", index) as kb:
+        kb.add([corpus])
+        generation = kb.reader().generation
+    assert _verify_cli(tmp_path).returncode == 0
+    backend = _backend("milvus", index)
+    assert backend is not None
+    client = backend.client()
+    chunks = collection_name("ix") + "_chunks"
+    fields = ["id", "gen", "doc_key", "source", "file_name", "title", "file_type", "ordinal"]
+    fields += ["page_start", "page_end", "page_last", "char_start", "char_end", "text"]
+    fields += ["terms", "text_hash", "metadata", "dense"]
+
+    def row(name: str) -> dict[str, Any]:
+        found = client.query(chunks, filter=f'file_name == "{name}"', output_fields=fields)
+        assert len(found) == 1
+        return dict(found[0])
+
+    kettle, tea, zh = row("kettle.txt"), row("tea.md"), row("zh.txt")
+    client.delete(chunks, filter=f"id == {kettle['id']}")
+    client.insert(chunks, [{**tea, "id": 9999}])  # a second tea chunk no file lists
+    client.delete(chunks, filter=f"id == {zh['id']}")
+    client.insert(chunks, [{**zh, "text": "篡改的文字"}])  # same id and checksum
+    backend.close()
+
+    done = _verify_cli(tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"1 chunks listed by a file have no row ({kettle['id']})" in done.stderr
+    assert "1 chunk rows belong to no file (9999)" in done.stderr
+    assert f"chunk text does not match its checksum (chunks {zh['id']})" in done.stderr
+    assert "ragkit repair --index ix" in done.stderr
+    assert "Traceback" not in done.stderr
+
+    embedder = CountingEmbedder()
+    with _open("milvus", index, embedder) as kb:
+        assert not _sources(kb.search("Ember kettle warranty", k=5, mode="bm25")).count(
+            "kettle.txt"
+        )
+        assert kb.repair() == 5
+        reader = kb.reader()
+        assert reader.generation == generation + 1
+        assert reader.verify_store() == []  # type: ignore[union-attr]
+        assert reader.manifest.counts.chunks == 5
+        # Only the lost chunk's text had no vector left to reuse.
+        assert embedder.embedded == ["The Ember kettle has a warranty of eighteen months."]
+        assert _sources(kb.search("Ember kettle warranty", k=1, mode="bm25")) == ["kettle.txt"]
+        assert _sources(kb.search("景谷大白茶", k=1, mode="bm25")) == ["zh.txt"]
+        tea_hits = [h for h in kb.search("green tea steamed", k=10, mode="bm25")]
+        assert _sources(tea_hits).count("tea.md") == 1
+        assert kb.repair() == 5  # nothing wrong: nothing committed
+        assert kb.reader().generation == generation + 1
+    done = _verify_cli(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "ok (5 documents, 5 chunks" in done.stdout

@@ -510,10 +510,8 @@ def verify(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
         settings = settings_from(config)
         path = index_path(settings, index_name)
         if settings.index.backend != "local":
-            raise RagkitError(
-                f"verify checks a local index folder; index {index_name or settings.index.name}"
-                " is kept in Milvus (index.backend), which checks its own data"
-            )
+            _verify_remote(settings, index_name, out, err)
+            return
         reader = IndexReader.open(path)  # verifies the manifest's checksums
         try:
             problems = reader.verify_store()
@@ -570,6 +568,26 @@ def migrate(
             "(counts checked); use it with RAGKIT_INDEX__BACKEND=milvus "
             f"RAGKIT_INDEX__MILVUS_URI={escape(backend.target.display_uri)}"
         )
+
+
+def _verify_remote(settings: Settings, index_name: str | None, out: Console, err: Console) -> None:
+    """`verify` for an index kept in Milvus: its collections agree with each other."""
+    name = index_name or settings.index.name
+    problems, (docs, chunks) = _remote_catalog(
+        settings, index_name, lambda r: (r.verify_store(), r.store.counts(r.generation))
+    )
+    if problems:
+        for problem in problems:
+            err.print(f"damaged: {escape(problem)}")
+        err.print(
+            f"error: index {escape(name)} in Milvus is damaged; run: ragkit repair --index "
+            f"{escape(name)} (files with damaged chunks are indexed again from disk)"
+        )
+        raise typer.Exit(1)
+    out.print(
+        f"index {escape(name)} in Milvus: ok ({docs} documents, {chunks} chunks; chunk ids, "
+        "chunk text checksums and counts agree between its collections)"
+    )
 
 
 def _remote_catalog(
