@@ -334,6 +334,12 @@ class AgentSettings(_Section):
         "(in-process llama.cpp); ignored elsewhere. Replies are validated either way. Off: "
         "it lowered the bundled 135M model's success rate (bench/README.md).",
     )
+    check_answer: bool = Field(
+        True,
+        description="Check the final answer against the tool results before it is shown, "
+        "as ask's answers are: sentences with numbers, dates or names no result holds are "
+        "not shown as fact.",
+    )
     search_k: int = Field(3, ge=1, le=20, description="Passages search_documents returns.")
     conversations_db: Path | None = Field(
         None,

@@ -251,6 +251,7 @@ def agent_options(settings: Settings) -> AgentOptions:
         retries=a.retries,
         protocol=a.protocol,
         constrained=a.constrained,
+        check_answer=a.check_answer,
     )
 
 

@@ -22,6 +22,10 @@ answer streams as generated. Either way:
   the in-process llama.cpp model) and `constrained` on (off by default), JSON-protocol replies are
   constrained to a real tool with arguments of its shape, or `{"answer": ...}`; the
   answer then arrives whole, in one delta, and replies are still validated;
+- once a tool has returned results, the final answer is checked against them before
+  any of it is shown (`check_answer`, on by default; ragkit.answer.checking, as `ask`'s
+  answers are): a sentence with a number, date or name no result holds, or sharing too
+  little with every result, is not shown as fact; it then arrives checked, in one delta;
 - `max_steps` model turns and a wall-clock `time_budget_s` bound the run; either ends
   it with a message saying what to raise. A running tool is not interrupted; the budget
   is checked before every model turn and tool call and while an answer streams.
@@ -33,6 +37,7 @@ Leaves out the tools themselves (ragkit.agent.builtins), memory across runs
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -41,6 +46,8 @@ from typing import Literal
 from ragkit.agent import json_calls
 from ragkit.agent.context import ToolContext
 from ragkit.agent.tools import ToolArgumentsError, ToolError, ToolRegistry
+from ragkit.answer.checking import check_reply, word_pieces
+from ragkit.answer.grounding import SentenceScorer
 from ragkit.errors import ConfigError
 from ragkit.events import Text
 from ragkit.guard.guard import Guard
@@ -53,6 +60,7 @@ from ragkit.models.llm.base import (
     ToolCallingChatModel,
     supports_json_schema,
 )
+from ragkit.text.analysis import Analyzer
 
 StopReason = Literal["answered", "max_steps", "time_budget", "invalid_calls", "context_full"]
 Protocol = Literal["auto", "native", "json"]
@@ -77,6 +85,10 @@ class AgentOptions:
     result_chars: int = 2000
     """A tool result longer than this is cut before the model sees it."""
     instructions: str = INSTRUCTIONS
+    check_answer: bool = True
+    """Check the final answer against the tool results before it is shown, as `ask`
+    checks its answers (ragkit.answer.checking): sentences with numbers, dates or names
+    in no result, or sharing too little with any, are not shown as fact."""
     constrained: bool = False
     """JSON protocol: constrain the model's replies to a tool call or an answer with a JSON
     schema, when the backend enforces one while decoding (others ignore it). Off by
@@ -115,6 +127,9 @@ class AgentResult:
     transcript: tuple[Message, ...]
     tool_calls: tuple[ToolRecord, ...] = ()
     invalid_calls: int = 0
+    unsupported: tuple[str, ...] = ()
+    """Sentences of the model's answer the check left out (not supported by any tool
+    result)."""
 
     @property
     def answered(self) -> bool:
@@ -169,6 +184,7 @@ class _Run:
     invalid_total: int = 0
     records: list[ToolRecord] = field(default_factory=list)
     seen: dict[str, str] = field(default_factory=dict)
+    unsupported: list[str] = field(default_factory=list)
 
 
 class _Stop(Exception):
@@ -281,12 +297,60 @@ class Agent:
                 self._check_time(run)
                 run.steps += 1
                 step = self._native_step if self.native else self._json_step
-                answer = yield from step(run, system)
+                answer = yield from self._checked_step(run, step(run, system))
                 if answer is not None:
                     yield FinalEvent(self._result(run, "answered", "", answer))
                     return
         except _Stop as stop:
-            yield FinalEvent(self._result(run, stop.reason, stop.message, stop.answer))
+            answer = self._check(run, stop.answer) if stop.answer else ""
+            yield FinalEvent(self._result(run, stop.reason, stop.message, answer))
+
+    def _sources(self, run: _Run) -> list[str]:
+        """The tool results so far, one source per line (a search result's lines are
+        separate passages), less their `[n]` marks."""
+        sources = []
+        for record in run.records:
+            if record.error:
+                continue
+            if not re.search(r"[^\W\d_]", record.result):
+                # A bare value (a calculator's 4140) is stated about its arguments.
+                sources.append(f"{_argument_text(record.arguments)} = {record.result.strip()}")
+                continue
+            lines = record.result.splitlines()
+            sources += [re.sub(r"^\s*\[\d+\]\s*", "", line) for line in lines if line.strip()]
+        return sources
+
+    def _checked_step(self, run: _Run, step: _Step) -> _Step:
+        """`step` with its answer checked against the tool results before any of it is
+        shown; with no tool results (or the check off) the answer streams unchecked."""
+        if not self.options.check_answer or not self._sources(run):
+            return (yield from step)
+        deltas = 0
+        while True:
+            try:
+                event = next(step)
+            except StopIteration as stop:
+                answer: str | None = stop.value
+                break
+            if isinstance(event, Text):  # the answer is shown once checked
+                deltas += 1
+            else:
+                yield event
+        if answer is None:
+            return None
+        checked = self._check(run, answer)
+        # An answer that streamed goes on arriving in pieces; a whole one stays whole.
+        for piece in word_pieces(checked) if deltas > 1 else [checked] if checked else []:
+            yield Text(piece)
+        return checked
+
+    def _check(self, run: _Run, answer: str) -> str:
+        sources = self._sources(run)
+        if not self.options.check_answer or not sources:
+            return answer
+        shown, state = check_reply(run.task, sources, answer, SentenceScorer(Analyzer()))
+        run.unsupported += state.unsupported
+        return shown
 
     # -- one model turn per protocol -------------------------------------------------
 
@@ -472,7 +536,19 @@ class Agent:
             transcript=tuple(run.transcript),
             tool_calls=tuple(run.records),
             invalid_calls=run.invalid_total,
+            unsupported=tuple(run.unsupported),
         )
+
+
+def _argument_text(arguments: str) -> str:
+    """A call's argument values as plain text ("345 * 12" for a calculator call)."""
+    try:
+        parsed = json.loads(arguments or "{}")
+    except json.JSONDecodeError:
+        return arguments
+    if isinstance(parsed, dict):
+        return " ".join(str(v) for v in parsed.values())
+    return str(parsed)
 
 
 def _call_key(call: ToolCall) -> str:

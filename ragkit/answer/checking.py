@@ -15,11 +15,16 @@ a sentence at a time, each one only after it was checked:
   replaced by the source sentence it was drawn from (quoted as written, with its
   number), or left out when none is close; the model's wording is kept in
   `Answer.unsupported` for the record;
+- a sentence that only restates the question, or an opening sentence without a value
+  of the kind the question asks for (`ragkit.answer.answerable`), answers nothing and is
+  treated as unsupported; only source sentences that could answer the question stand in
+  for the model's words;
 - each released sentence is cited: the model's own `[n]` when that source supports it,
   else the source holding the best-matching sentence (small models rarely write `[n]`).
 
-When nothing checked remains, the answer is the best source sentence for the question
-(what the extractive mode would give first). A reply that says the documents lack the
+When nothing checked remains, the answer is the best source sentence that could answer
+the question, or "not in the documents" when none could. `check_reply` checks a whole
+reply against plain-text sources (an agent's tool results). A reply that says the documents lack the
 answer is released as the plain not-found sentence. The same code runs for local and
 remote models and for streamed and whole answers. Leaves out entailment: a sentence that
 uses only the sources' words can still misstate them.
@@ -32,11 +37,18 @@ import unicodedata
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from ragkit.answer.answerable import (
+    adds_content,
+    answer_kind,
+    answering_windows,
+    has_kind,
+    statement,
+)
 from ragkit.answer.citations import DocumentLookup, cite, cited_numbers, strip_citations
 from ragkit.answer.evidence import Passage
 from ragkit.answer.grounding import SentenceScorer, not_found_text, says_not_found
 from ragkit.text.sentences import Sentence, split_sentences
-from ragkit.types import Answer, Citation, Document
+from ragkit.types import Answer, Citation, Document, SearchHit, StoredChunk
 
 STOP_SEQUENCES = ("Question:", "<source", "<|im_start|>", "问题：")
 """Sent to the model as stop strings (four: OpenAI's API takes no more); the checker cuts
@@ -64,7 +76,7 @@ _LOOP = re.compile(r"(.{4,80}?)(?:\s*\1){2,}", re.DOTALL)
 
 _NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
 _CN_NUMBER = re.compile(r"[零〇一二三四五六七八九十百千万亿两]{2,}")
-_NAME = re.compile(r"[A-ZÀ-ÖØ-Þ][\w'’-]*")
+_NAME = re.compile(r"[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ0-9'’-]*")  # Latin: \w would run on into Chinese
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Chinese function characters an answer may use without a source using them.
 _CJK_COMMON = frozenset(
@@ -100,7 +112,7 @@ def absent_facts(
         before = plain[: m.start()].rstrip()
         if not before or before[-1] in '.!?:;。！？"“(' or len(word) < 2:
             continue  # a sentence's first word is capitalised anyway
-        if not re.search(rf"(?<!\w){re.escape(word)}", hay):
+        if not re.search(rf"(?<![a-z0-9à-þ]){re.escape(word)}", hay):
             missing.append(m.group())
     if chinese:
         chars = hay_chars if hay_chars is not None else set(hay)
@@ -146,7 +158,7 @@ def cut_loop(text: str) -> tuple[str, bool]:
 _PIECE = re.compile(r"\s*(?:[\u3400-\u9fff\uf900-\ufaff]{1,4}|[^\s\u3400-\u9fff\uf900-\ufaff]+)\s*")
 
 
-def _pieces(text: str) -> Iterator[str]:
+def word_pieces(text: str) -> Iterator[str]:
     """A checked sentence in word-sized pieces (a few characters of Chinese), so a
     reader still sees it arrive; nothing in it is unchecked."""
     pos = 0
@@ -205,8 +217,14 @@ class AnswerChecker:
         *,
         max_sentences: int = MAX_SENTENCES,
         placeholders: Sequence[str] = (),
+        answering_only: bool = True,
+        cite: bool = True,
     ) -> None:
+        """`answering_only`: only source sentences that could answer the question stand
+        in for the model's words (off where the sources are tool results, which answer a
+        task rather than one question); `cite`: mark each released sentence `[n]`."""
         self.question = question
+        self.cite = cite
         # The guard's placeholders stand for the user's own values (restored on the way
         # out): they are not content to judge.
         self.placeholders = tuple(placeholders)
@@ -221,6 +239,19 @@ class AnswerChecker:
         self._zh = any(_CJK.search(t) for t in (question, *[p.text for p in passages[:1]]))
         self.state = CheckState()
         self._for_question: list[float] | None = None
+        self.kind = answer_kind(question)
+        # Source sentences that could answer the question: statements holding a value of
+        # the asked kind, in a passage holding the question's names and numbers and
+        # most of its terms. Only these stand in for the model's words.
+        self.answering = self.candidates
+        if answering_only:
+            windows = answering_windows(question, [p.text for p in passages], scorer)
+            fit = {(self.passages[w.text].number, w.sentence) for w in windows}
+            self.answering = [
+                (number, s)
+                for number, s in self.candidates
+                if (number, statement(" ".join(s.text.split()))) in fit
+            ]
 
     # --- judging one sentence ---------------------------------------------------------
     def missing_facts(self, sentence: str) -> tuple[str, ...]:
@@ -260,13 +291,19 @@ class AnswerChecker:
             lexical = float(
                 self.scorer.lexical([sentence], [s.text for _, s in self.candidates])[0].max()
             )
-        supported = not missing and lexical >= MIN_SUPPORT
+        # A sentence that only restates the question answers nothing; nor does an
+        # opening sentence without a value of the kind asked for (no name for "who", no
+        # date for "when"). Later sentences may add context around the answer.
+        answers = adds_content(sentence, self.question, self.scorer.analyzer) and (
+            bool(self.state.released) or has_kind(self.kind, sentence, self.question)
+        )
+        supported = not missing and lexical >= MIN_SUPPORT and answers
         return Check(sentence, supported, number, support, round(score, 4), missing)
 
     # --- releasing the answer ---------------------------------------------------------
     def _cite(self, text: str, number: int | None) -> str:
         """`text` with its source mark before the closing full stop: `… 1921 [2].`"""
-        if number is None:
+        if number is None or not self.cite:
             return text
         mark = f"[{number}]"
         body, end = (text[:-1], text[-1]) if text[-1:] in ".!?。！？；" else (text, "")
@@ -318,22 +355,23 @@ class AnswerChecker:
 
     def _question_scores(self) -> list[float]:
         if self._for_question is None:
-            texts = [s.text for _, s in self.candidates]
+            texts = [s.text for _, s in self.answering]
             row = self.scorer.matrix([self.question], texts)[0] if texts else []
             self._for_question = [float(x) for x in row]
         return self._for_question
 
     def _replace(self, sentence: str) -> Iterator[str]:
-        """The source sentence closest to both `sentence` and the question, quoted."""
-        if not self.candidates:
+        """The answering source sentence closest to both `sentence` and the question,
+        quoted."""
+        if not self.answering:
             return
-        to_sentence = self.scorer.matrix([sentence], [s.text for _, s in self.candidates])[0]
+        to_sentence = self.scorer.matrix([sentence], [s.text for _, s in self.answering])[0]
         to_question = self._question_scores()
         combined = [(float(a) + b) / 2 for a, b in zip(to_sentence, to_question, strict=True)]
         j = max(range(len(combined)), key=combined.__getitem__)
         if combined[j] < MIN_ALIGN:
             return
-        number, support = self.candidates[j]
+        number, support = self.answering[j]
         yield self._emit(" ".join(support.text.split()), number, support, True)
 
     def stream(self, pieces: Iterable[str]) -> Generator[str, None, object]:
@@ -367,7 +405,7 @@ class AnswerChecker:
                     ready = []  # a citation mark may still be arriving for the last one
                 for s in ready:
                     for shown in self._release(s.text):
-                        yield from _pieces(shown)
+                        yield from word_pieces(shown)
                     if self.state.stopped:
                         break
                 if runaway and not self.state.stopped:
@@ -383,24 +421,26 @@ class AnswerChecker:
         if not self.state.stopped or self.state.stopped == "scaffolding":
             for s in split_sentences(buffer):
                 for shown in self._release(s.text):
-                    yield from _pieces(shown)
+                    yield from word_pieces(shown)
                 if self.state.stopped and self.state.stopped != "scaffolding":
                     break
         if not self.state.released and not self.state.not_found:
             for shown in self._fallback():
-                yield from _pieces(shown)
+                yield from word_pieces(shown)
         return reason if not self.state.stopped else None
 
     def _fallback(self) -> Iterator[str]:
-        """The best source sentence for the question, quoted: nothing the model wrote
-        survived the checks."""
-        if not self.passages:
+        """The best answering source sentence for the question, quoted: nothing the model
+        wrote survived the checks. With none, the documents do not hold the answer."""
+        if not self.answering:
             self.state.not_found = True
             yield not_found_text(self.question)
             return
-        best = self.passages[0]
+        scores = self._question_scores()
+        j = max(range(len(scores)), key=scores.__getitem__)
+        number, support = self.answering[j]
         self.state.fallback = True
-        yield self._emit(" ".join(best.best.text.split()), best.number, best.best, True)
+        yield self._emit(" ".join(support.text.split()), number, support, True)
 
     # --- the finished answer ----------------------------------------------------------
     def answer(
@@ -454,3 +494,30 @@ class AnswerChecker:
             invalid_citations=tuple(dict.fromkeys(state.invalid)),
             unsupported=tuple(state.unsupported),
         )
+
+
+def check_reply(
+    question: str,
+    sources: Sequence[str],
+    reply: str,
+    scorer: SentenceScorer,
+    *,
+    answering_only: bool = False,
+    cite: bool = False,
+) -> tuple[str, CheckState]:
+    """`reply` as a reader may see it once checked against plain-text `sources` (an
+    agent's tool results), and what the checks did: the same checks as a streamed
+    answer, without citation marks by default (the sources have no numbers a reader
+    knows)."""
+    passages = []
+    for number, text in enumerate(sources, start=1):
+        sentences = tuple(split_sentences(text))
+        if not sentences:
+            continue
+        chunk = StoredChunk(number, text, "", "", "", 0, None, None)
+        passages.append(
+            Passage(number, SearchHit(number, 1.0, chunk), sentences, sentences[0], 1.0)
+        )
+    checker = AnswerChecker(question, passages, scorer, answering_only=answering_only, cite=cite)
+    shown = "".join(checker.stream(iter([reply])))
+    return shown.strip(), checker.state

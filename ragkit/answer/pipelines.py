@@ -17,10 +17,13 @@ that does not fit is shortened if enough room is left, else dropped with all aft
 A question that cannot fit even alone is a `PromptTooLongError`.
 
 Grounding: when nothing was retrieved, when no retrieved sentence covers a fifth of the
-question's terms (weighted by rarity; `ragkit.answer.grounding.relevance`), or when a name or
+question's terms (weighted by rarity; `ragkit.answer.grounding.relevance`), when a name or
 number of the question appears in none of the passages' chunks
-(`ragkit.answer.checking.missing_anchors`), the answer is "I cannot find the answer in the
-documents" without asking the model (it would only guess), and no sources are listed.
+(`ragkit.answer.checking.missing_anchors`), or when no statement of the chunks could answer
+it (`ragkit.answer.answerable.answering_windows`: the question's names and numbers and half
+its terms in one window, and a value of the kind asked for), the answer is "I cannot find
+the answer in the documents" without asking the model (it would only guess), and no
+sources are listed.
 Content filtering is the guard's (ragkit.guard): a `GuardSession` passed in filters the
 checked stream before any piece reaches the caller; the caller has already checked the
 question and the hits. Leaves out the scanners themselves and the retrieval.
@@ -33,6 +36,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from ragkit.answer.answerable import answering_windows
 from ragkit.answer.checking import STOP_SEQUENCES, AnswerChecker, missing_anchors
 from ragkit.answer.citations import CITE, DocumentLookup, cite, cited_numbers, clean_citations
 from ragkit.answer.evidence import Passage, select_passages
@@ -420,6 +424,7 @@ def prepare_answer(
         not prompt.sources
         or relevance(judged, given, scorer) < MIN_RELEVANCE
         or missing_anchors(judged, given)
+        or not answering_windows(judged, given, scorer)
     ):
         canned = not_found_text(question)
         return AnswerParts(

@@ -1,0 +1,296 @@
+"""Whether retrieved text can answer a question at all, judged before and after the model.
+
+A retrieved passage about the right topic often still lacks the answer: "Who won
+Wimbledon in 2019?" retrieves pages about other years' finals, "What was the revenue in
+Q2 2020?" a page that only announces the figure. Three lexical patterns tell such
+evidence apart, for every question, without a model call:
+
+- **Evidence is a statement.** A sentence that is itself a question ("What is the
+  location of the Super Bowl in 2022?") answers nothing.
+- **Key terms together.** The question's numbers (a year, a quarter) must stand in the
+  statement's window (the sentence with its neighbours in the same paragraph), its
+  names anywhere in the same chunk (a heading names what a section is about), and the
+  window must hold `MIN_COVER` of the question's key terms (question words left out); a
+  topic spread over several chunks is not an answer.
+- **An answer of the asked kind.** `answer_kind` reads what the question asks for: a
+  name (who, whom, where, which country…), a date (when, what year, 什么时候, 哪一年…)
+  or a quantity (how many, how much, 多少, 几…). The evidence sentence must hold such a
+  value that the question does not already hold: a capitalised name, a year, month or
+  day, a number. Other questions ask for no particular kind.
+
+`answerable` applies these to the retrieved chunks before generating; `AnswerChecker`
+(ragkit.answer.checking) applies the kind and restatement checks to each sentence of the
+model's reply after it (`adds_content`, `has_kind`). Leaves out entailment and named-entity
+recognition: a capitalised word is taken for a name, a Chinese name is not recognised as
+one (Chinese "who" questions ask for no particular kind), and a window that holds the
+anchors and a value of the right kind may still not state the answer.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from ragkit.answer.grounding import SentenceScorer
+from ragkit.text.analysis import STOPWORDS, Analyzer
+from ragkit.text.sentences import split_sentences
+
+AnswerKind = Literal["name", "date", "number"]
+
+MIN_COVER = 0.4
+"""An evidence window holds at least this share of the question's key terms."""
+
+_MONTHS = (
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec"
+).split()
+_MONTH = re.compile(r"\b(?:" + "|".join(_MONTHS) + r")\b\.?", re.IGNORECASE)
+_YEAR = re.compile(r"(?<!\d)(?:1[0-9]|20)\d\d(?!\d)")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_EN_NUMBER = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
+    r"|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy"
+    r"|eighty|ninety|hundred|thousand|million|billion|trillion|dozen|half|twice|once)\b",
+    re.IGNORECASE,
+)
+_CN_NUMBER = re.compile(r"[零〇一二三四五六七八九十百千万亿两]+")
+_ZH_DATE = re.compile(
+    r"(?:\d+|[零〇一二三四五六七八九十]+)\s*(?:年|月|日|号|世纪)|(?:年|月)(?:初|底|中)"
+)
+_NAME = re.compile(r"(?<![A-Za-z0-9'’])[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ0-9'’.-]*")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+_EN_KINDS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
+    (
+        "date",
+        re.compile(
+            r"\bwhen\b|\bwhat (?:year|date|day|month|time)\b|\bwhich (?:year|date|day|month)\b"
+            r"|\b(?:release|launch|founding|opening) date\b|\bwhat time\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "number",
+        re.compile(
+            r"\bhow (?:many|much|long|old|far|tall|high|big|large|heavy|fast|often)\b"
+            r"|\bwhat (?:percentage|percent|share|number|amount|price|cost)\b"
+            r"|\b(?:revenue|population|number of|amount of)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "name",
+        re.compile(
+            # "Who may join?" asks who qualifies, answered by a description, not a name.
+            r"\bwho(?:m|se)?\b"
+            r"(?!\s+(?:can|may|might|must|should|could|would|is eligible|are eligible))"
+            r"|\bwhere\b|\blocation\b"
+            r"|\b(?:which|what) (?:country|countries|city|cities|state|company|companies|team"
+            r"|teams|person|player|club|nation|band|film|movie|university|brand|place)\b",
+            re.IGNORECASE,
+        ),
+    ),
+)
+_ZH_KINDS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
+    ("date", re.compile(r"什么时候|何时|哪一?年|哪一?天|几月|几号|哪个月|日期|时间|几点")),
+    (
+        "number",
+        re.compile(
+            r"多少|几[个位名次项家种条座场岁年]?|多[长高大远重久深宽]|人数|数量|金额|票房|全长|面积|营收|收入"
+        ),
+    ),
+)
+# Words that open a sentence or title capitalised without naming anything.
+_NOT_NAMES = (
+    frozenset(
+        "a an the in on at as it its this that these those there here he she they we you i "
+        "but and or if so for of to by with from after before when while what who where which "
+        "how why our your their his her my also however then than".split()
+    )
+    | STOPWORDS
+    | frozenset(_MONTHS)
+    | frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+)
+
+
+def answer_kind(question: str) -> AnswerKind | None:
+    """What kind of value `question` asks for, or None when it asks for no one kind."""
+    text = unicodedata.normalize("NFKC", question)
+    if _CJK.search(text):
+        for kind, pattern in _ZH_KINDS:
+            if pattern.search(text):
+                return kind
+        return None
+    for kind, pattern in _EN_KINDS:
+        if pattern.search(text):
+            return kind
+    return None
+
+
+def is_question(sentence: str) -> bool:
+    """Whether `sentence` asks rather than states (it ends with a question mark)."""
+    return sentence.rstrip(" \t\"'”’)]】.…").endswith(("?", "？"))
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"[\w'’]+", unicodedata.normalize("NFKC", text))}
+
+
+def _numbers(text: str) -> set[str]:
+    norm = re.sub(r"(?<=\d),(?=\d{3}\b)", "", unicodedata.normalize("NFKC", text))
+    return {m.group().rstrip(".,") for m in _NUMBER.finditer(norm)}
+
+
+def has_kind(kind: AnswerKind | None, text: str, question: str) -> bool:
+    """Whether `text` holds a value of `kind` that `question` does not already hold (any
+    text does for `kind` None)."""
+    if kind is None:
+        return True
+    text = unicodedata.normalize("NFKC", text)
+    asked_numbers = _numbers(question)
+    new_numbers = _numbers(text) - asked_numbers
+    if kind == "number":
+        asked_words = _words(question)
+        spelled = (m.group().lower() for m in _EN_NUMBER.finditer(text))
+        if new_numbers or any(w not in asked_words for w in spelled):
+            return True
+        return any(
+            m.group() not in question for m in _CN_NUMBER.finditer(text) if len(m.group()) > 1
+        )
+    if kind == "date":
+        if any(_YEAR.fullmatch(n) for n in new_numbers):
+            return True
+        asked_words = _words(question)
+        if any(m.group().rstrip(".").lower() not in asked_words for m in _MONTH.finditer(text)):
+            return True
+        return any(m.group() not in question for m in _ZH_DATE.finditer(text))
+    asked_words = _words(question)
+    for match in _NAME.finditer(text):
+        word = match.group().rstrip(".").lower()
+        if len(word) > 1 and word not in _NOT_NAMES and word not in asked_words:
+            return True
+    return False
+
+
+def adds_content(sentence: str, question: str, analyzer: Analyzer) -> bool:
+    """Whether `sentence` says anything beyond the question's own terms (a sentence that
+    only restates the question answers nothing)."""
+    asked = set(analyzer.tokenize(question))
+    said = set(analyzer.tokenize(sentence))
+    if said - asked:
+        return True
+    # Numbers are terms too, but a bare "2019" the question holds adds nothing.
+    return bool(_numbers(sentence) - _numbers(question))
+
+
+# Words that only ask (a Chinese token holding one of these is the question word itself).
+_ZH_ASKING = re.compile(r"哪|什么|谁|多少|怎|如何|为何|是否|吗|呢|呀|啊|几")
+_EN_ASKING = "many much name named called my me mine us"
+
+
+def key_terms(question: str, analyzer: Analyzer) -> set[str]:
+    """The terms of `question` an answer's evidence should share: its analyzer terms less
+    the words that only ask (who, 什么, 哪个…) and single Chinese characters."""
+    asking = set(analyzer.tokenize(_EN_ASKING))
+    return {
+        t
+        for t in analyzer.tokenize(question)
+        if t not in asking and not _ZH_ASKING.search(t) and not (len(t) == 1 and _CJK.match(t))
+    }
+
+
+def coverage(question: str, texts: Sequence[str], analyzer: Analyzer) -> list[float]:
+    """The share of the question's key terms each of `texts` holds (1.0 for a question
+    with none)."""
+    terms = key_terms(question, analyzer)
+    if not terms:
+        return [1.0] * len(texts)
+    return [len(terms & set(analyzer.tokenize(t))) / len(terms) for t in texts]
+
+
+@dataclass(frozen=True)
+class Window:
+    """One evidence window: sentence `sentence` of retrieved text `text` (an index into
+    the texts given), with its neighbours joined in `window`."""
+
+    text: int
+    sentence: str
+    window: str
+
+
+# A date at the head of a text, cut off by an ellipsis: a page's or a search result's
+# dateline ("Jul 2, 2019 ... "), not part of what the sentence states.
+_DATELINE = re.compile(
+    r"^\s*(?:(?:" + "|".join(_MONTHS) + r")\.?\s+\d{1,2},?\s+\d{4}"
+    r"|\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?)\s*(?:\.\.\.|…)\s*",
+    re.IGNORECASE,
+)
+
+
+def statement(sentence: str) -> str:
+    """`sentence` without a leading dateline; empty when it is only a dateline or a
+    question (neither states anything about the question)."""
+    text = _DATELINE.sub("", sentence)
+    if is_question(text) or not re.search(r"[^\W\d_]", text):
+        return ""
+    return text
+
+
+def _windows(texts: Sequence[str]) -> list[Window]:
+    """Each statement of `texts` with the statements next to it in its paragraph (a
+    question in the text is no evidence, and a blank line ends what a sentence is about)."""
+    out = []
+    for t, text in enumerate(texts):
+        sentences = split_sentences(text)
+        stated = [statement(s.text) for s in sentences]
+        for i, sentence in enumerate(sentences):
+            if not stated[i]:
+                continue
+            around = [stated[i]]
+            if i > 0 and _joined(text, sentences[i - 1].end, sentence.start):
+                around.insert(0, stated[i - 1])
+            if i + 1 < len(sentences) and _joined(text, sentence.end, sentences[i + 1].start):
+                around.append(stated[i + 1])
+            out.append(Window(t, stated[i], " ".join(a for a in around if a)))
+    return out
+
+
+def _joined(text: str, end: int, start: int) -> bool:
+    return "\n\n" not in text[end:start].replace("\r", "").replace(" ", "")
+
+
+def answering_windows(
+    question: str,
+    texts: Sequence[str],
+    scorer: SentenceScorer,
+    min_cover: float = MIN_COVER,
+) -> list[Window]:
+    """The evidence windows of `texts` that could answer `question`: statements whose
+    window holds the question's numbers and `min_cover` of its key terms, in a text
+    holding its names, and whose sentence holds a value of the kind the question asks
+    for."""
+    # Imported here: the checker imports this module for its own checks.
+    from ragkit.answer.checking import _norm, absent_facts
+
+    windows = _windows(texts)
+    if not windows or not key_terms(question, scorer.analyzer):
+        return windows
+    cover = coverage(question, [w.window for w in windows], scorer.analyzer)
+    kind = answer_kind(question)
+    out = []
+    for w, score in zip(windows, cover, strict=True):
+        if score < min_cover:
+            continue
+        # The question's numbers (a year, a quarter) must stand by the statement; its
+        # names may stand anywhere in the text (a heading names what a section is about).
+        apart = absent_facts(question, _norm(w.window), chinese=False)
+        if apart and absent_facts(question, _norm(texts[w.text]), chinese=False):
+            continue
+        if any(_NUMBER.fullmatch(a) for a in apart):
+            continue
+        if has_kind(kind, w.sentence, question):
+            out.append(w)
+    return out

@@ -1,0 +1,145 @@
+"""Negative rejection: evidence about the right topic that cannot answer the question is
+"not in the documents", before the model (ragkit.answer.answerable) and after it
+(AnswerChecker): questions as evidence, key terms apart, no value of the asked kind, and
+answer sentences that only restate the question."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
+from ragkit.answer.answerable import (
+    adds_content,
+    answer_kind,
+    answering_windows,
+    has_kind,
+    is_question,
+)
+from ragkit.answer.checking import AnswerChecker
+from ragkit.answer.evidence import select_passages
+from ragkit.answer.grounding import NOT_FOUND, NOT_FOUND_ZH, SentenceScorer
+from ragkit.options import Models
+from ragkit.text.analysis import Analyzer
+from ragkit.types import SearchHit, StoredChunk
+
+SCORER = SentenceScorer(Analyzer())
+
+
+def _hit(text: str, rank: int = 1) -> SearchHit:
+    chunk = StoredChunk(rank, text, f"f{rank}.txt", f"f{rank}.txt", "", 0, None, None)
+    return SearchHit(rank, 1.0, chunk)
+
+
+def test_the_kind_of_value_a_question_asks_for() -> None:
+    assert answer_kind("Who won the 2019 Tour de France?") == "name"
+    assert answer_kind("Which country won the most medals?") == "name"
+    assert answer_kind("Super Bowl 2021 location") == "name"
+    assert answer_kind("When was Diablo 3 released?") == "date"
+    assert answer_kind("In what year did the plant open?") == "date"
+    assert answer_kind("What year did the plant open?") == "date"
+    assert answer_kind("How many passengers does the ferry carry?") == "number"
+    assert answer_kind("What was the company's revenue in Q2 2020?") == "number"
+    assert answer_kind("What is the old bridge built from?") is None
+    assert answer_kind("第七届立法会宣誓仪式是什么时候？") == "date"
+    assert answer_kind("广茂铁路全长多少公里？") == "number"
+    assert answer_kind("赵鹏的职业是什么？") is None
+
+
+def test_a_value_counts_only_when_the_question_does_not_already_hold_it() -> None:
+    q = "Who won the women's singles at Wimbledon in 2019?"
+    assert has_kind("name", "Simona Halep won the final.", q)
+    assert not has_kind("name", "The final of Wimbledon was played in July.", q)
+    d = "When was Diablo 3 released?"
+    assert has_kind("date", "It came out on 15 May 2012.", d)
+    assert has_kind("date", "It came out in May.", d)
+    assert not has_kind("date", "Diablo 3 is an action game by Blizzard.", d)
+    n = "How many medals did Norway win in 2018?"
+    assert has_kind("number", "Norway won 39 medals.", n)
+    assert not has_kind("number", "Norway won many medals in 2018.", n)
+    assert has_kind("date", "仪式于1月3日举行。", "宣誓仪式是什么时候？")
+    assert has_kind("number", "全长三百公里。", "全长多少公里？")
+    assert has_kind(None, "anything", "What is it built from?")
+
+
+def test_questions_and_restatements_are_not_answers() -> None:
+    assert is_question("What is the location of the Super Bowl in 2022?")
+    assert is_question("首趟班列的起点是哪里？")
+    assert not is_question("The game was played in Tampa.")
+    analyzer = Analyzer()
+    q = "Who won the women's singles at Wimbledon in 2019?"
+    assert not adds_content("The women's singles at Wimbledon in 2019 was won.", q, analyzer)
+    assert adds_content("Simona Halep won the women's singles in 2019.", q, analyzer)
+
+
+def test_topic_evidence_without_the_answer_has_no_answering_window() -> None:
+    q = "Who won the women's singles at Wimbledon in 2019?"
+    near_misses = [
+        "What happened at the women's singles at Wimbledon in 2019? Read on.",  # a question
+        "Elena Rybakina won the women's singles at Wimbledon in 2022.",  # another year
+        "Serena Williams played at Wimbledon. Tickets for 2019 sold out in May.",  # apart
+    ]
+    assert answering_windows(q, near_misses, SCORER) == []
+    answer = "Simona Halep won the women's singles at Wimbledon in 2019, beating Serena Williams."
+    found = answering_windows(q, [*near_misses, answer], SCORER)
+    assert [w.text for w in found] == [3]
+
+
+def _checker(question: str, sources: list[str]) -> AnswerChecker:
+    hits = [_hit(t, i) for i, t in enumerate(sources, start=1)]
+    return AnswerChecker(question, select_passages(question, hits, SCORER), SCORER)
+
+
+def _stream(checker: AnswerChecker, reply: str) -> str:
+    return "".join(checker.stream(iter(w + " " for w in reply.split(" "))))
+
+
+def test_a_restatement_is_not_shown_as_the_answer() -> None:
+    question = "When did the plant convert its boilers to electricity?"
+    source = "The plant opened in March. It converted its boilers to electricity in 1921."
+    checker = _checker(question, [source])
+    shown = _stream(checker, "The plant converted its boilers to electricity.")
+    assert shown == "It converted its boilers to electricity in 1921 [1]."
+    assert checker.state.unsupported == ["The plant converted its boilers to electricity."]
+
+
+def test_a_reply_without_the_asked_kind_over_evidence_without_it_is_not_found() -> None:
+    question = "Who founded the Saltmere tea company?"
+    # The passages are about the company but name nobody who founded it.
+    sources = [
+        "The Saltmere tea company was founded in 1875 near the harbour.",
+        "The Saltmere tea company sells green tea in the provincial capital.",
+    ]
+    checker = _checker(question, sources)
+    shown = _stream(checker, "The tea company was founded near the harbour.")
+    assert shown == NOT_FOUND
+    assert checker.state.not_found
+    answer = checker.answer(shown)
+    assert answer.not_found and answer.citations == ()
+
+
+def test_a_chinese_number_question_over_evidence_without_a_number_is_not_found() -> None:
+    question = "广茂铁路全长多少公里？"
+    sources = ["广茂铁路是广东西部的一条铁路线，由河唇站出岔，经化州到茂名。"]
+    checker = _checker(question, sources)
+    assert _stream(checker, "广茂铁路是广东西部的一条铁路线。") == NOT_FOUND_ZH
+
+
+def test_withheld_evidence_is_not_found_without_asking_the_model(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "finals.txt").write_text(
+        "Elena Rybakina won the women's singles final at Wimbledon in 2022.\n\n"
+        "What happened in the women's singles at Wimbledon in 2019? Read our preview.\n\n"
+        "Wimbledon tickets for 2019 sold out in May.",
+        encoding="utf-8",
+    )
+    model = ScriptedChatModel(["Elena Rybakina won the women's singles at Wimbledon in 2019."])
+    kb = KnowledgeBase.open(
+        tmp_path / "ix", models=Models(embedder=HashingEmbedder(), chat_model=model)
+    )
+    kb.add([docs])
+    answer = kb.ask("Who won the women's singles at Wimbledon in 2019?", k=3)
+    assert answer.not_found and answer.sources == () and model.prompts == []
+    # The same documents answer what they do hold.
+    held = kb.ask("Who won the women's singles final at Wimbledon in 2022?", k=3)
+    assert not held.not_found and "Rybakina" in held.text
