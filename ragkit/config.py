@@ -54,6 +54,13 @@ class IndexSettings(_Section):
         gt=0,
         description="...or after this many seconds since the last commit, whichever is first.",
     )
+    bm25_merge_ratio: float = Field(
+        0.1,
+        ge=0.0,
+        le=10.0,
+        description="BM25 keeps new chunks in a small segment until it and the large "
+        "segment's removed chunks pass this fraction of the large one, then merges them.",
+    )
     backend: Literal["local", "milvus"] = Field(
         "local",
         description="Where indexes live: 'local' (a folder under the index home) or 'milvus' "

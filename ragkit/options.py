@@ -222,6 +222,8 @@ class IndexOptions:
     """A long build commits a generation after this many new chunks (resumable)."""
     checkpoint_seconds: float = 300.0
     """...or this many seconds after the last commit, whichever comes first."""
+    bm25_merge_ratio: float = 0.1
+    """BM25 merges its small segment into the large one past this fraction of it."""
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,7 @@ def index_options(settings: Settings) -> IndexOptions:
         ivf_threshold=settings.index.ivf_threshold,
         checkpoint_chunks=settings.index.checkpoint_chunks,
         checkpoint_seconds=settings.index.checkpoint_seconds,
+        bm25_merge_ratio=settings.index.bm25_merge_ratio,
     )
 
 

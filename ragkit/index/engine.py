@@ -2,7 +2,7 @@
 
 `IndexWriter.add` turns paths into a new generation: it loads and chunks changed files,
 records them in SQLite, embeds only chunk texts it has no cached vector for, derives the
-new FAISS file from the previous one, rebuilds BM25, and commits by replacing
+new FAISS file from the previous one, adds a BM25 segment (bm25.py), and commits by replacing
 `manifest.json`. Until that rename nobody sees the new generation; a crash before it
 leaves the previous one intact, and the next writer discards the leftovers.
 `IndexReader.open` verifies the manifest's checksums and loads one generation.
@@ -30,6 +30,7 @@ from ragkit.errors import (
     IndexNotFoundError,
     IndexStoreError,
 )
+from ragkit.index import bm25 as bm25_segments
 from ragkit.index.bm25 import BM25_DIR, BM25Index
 from ragkit.index.fsutil import (
     file_checksum,
@@ -40,7 +41,9 @@ from ragkit.index.fsutil import (
 from ragkit.index.ingest import Pipeline, Prepared, Request, prepare, unchanged_by_stat
 from ragkit.index.lock import WriteLock
 from ragkit.index.manifest import (
+    FORMAT_VERSION,
     MANIFEST,
+    BM25Layout,
     ChunkerInfo,
     Counts,
     EmbedderInfo,
@@ -118,12 +121,15 @@ class IndexWriter:
         checkpoint_chunks: int = 20_000,
         checkpoint_seconds: float = 300.0,
         pipeline: bool = True,
+        bm25_merge_ratio: float = 0.1,
     ) -> None:
         """`checkpoint_chunks`/`checkpoint_seconds`: a long `add` commits a generation
         after that many new chunks or seconds. `pipeline`: prepare files in a worker
-        process while this one embeds (when there are at least PIPELINE_MIN_FILES)."""
+        process while this one embeds (when there are at least PIPELINE_MIN_FILES).
+        `bm25_merge_ratio`: see bm25.write_next."""
         self.index_dir = index_dir
         self.ivf_threshold = ivf_threshold
+        self.bm25_merge_ratio = bm25_merge_ratio
         self.checkpoint_chunks = checkpoint_chunks
         self.checkpoint_seconds = checkpoint_seconds
         self.pipeline = pipeline
@@ -226,7 +232,7 @@ class IndexWriter:
     def _repair_base(self, store: Store) -> Manifest:
         if index_exists(self.index_dir):
             try:
-                return self._base_manifest()
+                return self._base_manifest(upgrade=True)
             except IndexCorruptError:
                 pass  # rebuilt below; a mismatch (other embedder or format) still refuses
         # Without a readable manifest the store is the only record: take everything it
@@ -239,7 +245,7 @@ class IndexWriter:
         return self._fresh_manifest().model_copy(update={"generation": latest})
 
     # --- steps -------------------------------------------------------------------------
-    def _base_manifest(self) -> Manifest:
+    def _base_manifest(self, upgrade: bool = False) -> Manifest:
         expected_embedder = EmbedderInfo(
             id=self.embedder.id, dim=self.embedder.dim, family=self.embedder.family
         )
@@ -248,7 +254,7 @@ class IndexWriter:
             chunk_overlap=self.chunker.params.chunk_overlap,
         )
         if index_exists(self.index_dir):
-            manifest = read_manifest(self.index_dir)
+            manifest = read_manifest(self.index_dir, upgrade=upgrade)
             built = manifest.embedder
             # A model of the same family (the int8 builds of the fp32 model an index was
             # made with, or the reverse) may add to it: their vectors agree to a cosine
@@ -470,29 +476,38 @@ class IndexWriter:
         vectors = self._next_vectors(store, base, pending, removed, rebuild)
         vectors.save(gen_dir / VECTORS)
         prog.stage("bm25")
-        ids: list[int] = []
-        tokens: list[list[str]] = []
-        for chunk_id, terms in store.iter_chunk_terms(new_gen):
-            ids.append(chunk_id)
-            tokens.append(terms)
-        BM25Index.build(ids, tokens).save(gen_dir / BM25_DIR)
-        prog.stage("commit")
-        files: dict[str, str] = {}
-        for path in sorted(gen_dir.rglob("*")):
-            if path.is_file():
-                fsync_file(path)
-                files[path.relative_to(self.index_dir).as_posix()] = file_checksum(path)
-        fsync_dir(gen_dir / BM25_DIR)
-        fsync_dir(gen_dir)
-        fsync_dir(self.index_dir)
         docs, chunks = store.counts(new_gen)
+        bm25_layout, reused = self._next_bm25(store, base, pending, removed, rebuild, chunks)
+        prog.stage("commit")
+        # Segments hard-linked from the previous generation were synced when written
+        # and keep the checksums the previous manifest verified.
+        base_bm25 = f"{generation_dirname(base.generation)}/{BM25_DIR}/"
+        new_bm25 = f"{generation_dirname(new_gen)}/{BM25_DIR}/"
+        known = {new_bm25 + rel: base.files.get(base_bm25 + rel) for rel in reused}
+        files: dict[str, str] = {}
+        folders = [gen_dir]
+        for path in sorted(gen_dir.rglob("*")):
+            rel = path.relative_to(self.index_dir).as_posix()
+            if path.is_dir():
+                folders.append(path)
+            elif path.is_file():
+                digest = known.get(rel)
+                if digest is None:
+                    fsync_file(path)
+                    digest = file_checksum(path)
+                files[rel] = digest
+        for folder in reversed(folders):
+            fsync_dir(folder)
+        fsync_dir(self.index_dir)
         manifest = base.model_copy(
             update={
+                "format_version": FORMAT_VERSION,
                 "generation": new_gen,
                 "updated": now_iso(),
                 "ragkit_version": __version__,
                 "counts": Counts(documents=docs, chunks=chunks),
                 "vectors": vectors.layout,
+                "bm25": bm25_layout,
                 "files": files,
             }
         )
@@ -504,6 +519,46 @@ class IndexWriter:
                 shutil.rmtree(child, ignore_errors=True)
         store.purge_removed(base.generation)
         return manifest
+
+    def _next_bm25(
+        self,
+        store: Store,
+        base: Manifest,
+        pending: _Pending,
+        removed: list[int],
+        rebuild: bool,
+        expected: int,
+    ) -> tuple[BM25Layout, list[str]]:
+        """Write the next generation's BM25 segments: the previous ones with `removed`
+        masked and `pending` added (see bm25.write_next), or, for repair, one segment
+        rebuilt from the terms stored in SQLite. Returns the layout and the files reused
+        unchanged from the previous generation."""
+        new_gen = base.generation + 1
+        folder = self.index_dir / generation_dirname(new_gen) / BM25_DIR
+        if not rebuild:
+            gone = set(removed)
+            added = [(i, t) for i, t in store.chunk_terms(pending.ids) if i not in gone]
+            layout, reused = bm25_segments.write_next(
+                base.gen_dir(self.index_dir) / BM25_DIR,
+                base.bm25,
+                folder,
+                new_gen,
+                removed,
+                [i for i, _ in added],
+                [t for _, t in added],
+                self.bm25_merge_ratio,
+            )
+            if layout.live == expected:
+                return layout, reused
+            # The segments disagree with the store (an index upgraded without repair, or
+            # a bug): the store is the record, so BM25 is built from it whole.
+            shutil.rmtree(folder)
+        ids: list[int] = []
+        tokens: list[list[str]] = []
+        for chunk_id, terms in store.iter_chunk_terms(new_gen):
+            ids.append(chunk_id)
+            tokens.append(terms)
+        return bm25_segments.write_rebuilt(folder, new_gen, ids, tokens), []
 
     def _next_vectors(
         self,
@@ -674,11 +729,11 @@ class IndexReader:
             store = Store(conn)
             if manifest.generation == 0:
                 vectors = VectorIndex.create_flat(manifest.embedder.dim)
-                bm25 = BM25Index(None, np.zeros(0, dtype=np.int64))
+                bm25 = BM25Index.empty()
             else:
                 gen_dir = manifest.gen_dir(index_dir)
                 vectors = VectorIndex.load(gen_dir / VECTORS, manifest.vectors, mmap=True)
-                bm25 = BM25Index.load(gen_dir / BM25_DIR)
+                bm25 = BM25Index.load(gen_dir / BM25_DIR, manifest.bm25)
         except sqlite3.Error as exc:
             raise store_error(exc, index_dir) from None
         except (OSError, RuntimeError, ValueError) as exc:

@@ -20,7 +20,10 @@ from ragkit.errors import IndexCorruptError, IndexMismatchError
 from ragkit.index.fsutil import atomic_write_bytes
 
 FORMAT_NAME = "ragkit-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Version 1 kept BM25 as one bm25s index per generation; `ragkit repair` rebuilds such an
+# index's BM25 as segments (its vectors and store are read as they are).
+UPGRADABLE_VERSIONS = (1,)
 MANIFEST = "manifest.json"
 
 
@@ -35,6 +38,27 @@ class VectorLayout(BaseModel):
     nprobe: int = 0
     trained_on: int = 0
     recall_at_10: float = 1.0
+
+
+class BM25Segment(BaseModel):
+    """One BM25 segment of a generation (see bm25.py): `bm25/<name>/` holds its
+    postings; `deleted` of its `chunks` rows are masked, listed in `bm25/<name>.deleted.npy`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    chunks: int
+    deleted: int = 0
+
+
+class BM25Layout(BaseModel):
+    """The BM25 segments of a generation, largest first."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    segments: tuple[BM25Segment, ...] = ()
+
+    @property
+    def live(self) -> int:
+        return sum(s.chunks - s.deleted for s in self.segments)
 
 
 class EmbedderInfo(BaseModel):
@@ -70,6 +94,7 @@ class Manifest(BaseModel):
     analyzer: str
     counts: Counts = Counts()
     vectors: VectorLayout = VectorLayout()
+    bm25: BM25Layout = BM25Layout()
     files: dict[str, str] = {}
     """Path relative to the index folder → checksum (`xxh3_128:<hex>`)."""
 
@@ -85,7 +110,9 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def read_manifest(index_dir: Path) -> Manifest:
+def read_manifest(index_dir: Path, upgrade: bool = False) -> Manifest:
+    """The manifest of `index_dir`. `upgrade` (for `ragkit repair`, which rebuilds what
+    changed between versions) also accepts the versions in UPGRADABLE_VERSIONS."""
     path = index_dir / MANIFEST
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
@@ -101,7 +128,15 @@ def read_manifest(index_dir: Path) -> Manifest:
     if not isinstance(raw, dict) or raw.get("format") != FORMAT_NAME:
         raise IndexCorruptError(f"{path} is not a ragkit index manifest")
     version = raw.get("format_version")
-    if version != FORMAT_VERSION:
+    if version in UPGRADABLE_VERSIONS and upgrade:
+        raw = {**raw, "format_version": FORMAT_VERSION}
+    elif version in UPGRADABLE_VERSIONS:
+        raise IndexMismatchError(
+            f"index {index_dir} has format version {version} of an earlier ragkit; "
+            f"run: ragkit repair --index {index_dir} to bring it to version {FORMAT_VERSION} "
+            "(BM25 is rebuilt from the store; nothing is embedded again)"
+        )
+    elif version != FORMAT_VERSION:
         raise IndexMismatchError(
             f"index {index_dir} has format version {version}, this ragkit reads version "
             f"{FORMAT_VERSION}; use a matching ragkit or index the files again into a new index"

@@ -372,6 +372,19 @@ class Store:
         ):
             yield chunk_id, terms.split(" ") if terms else []
 
+    def chunk_terms(self, ids: Sequence[int]) -> list[tuple[int, list[str]]]:
+        """(chunk id, BM25 terms) of the given chunks, whatever their generation; one
+        query per 500 ids."""
+        out: list[tuple[int, list[str]]] = []
+        for start in range(0, len(ids), 500):
+            part = [int(i) for i in ids[start : start + 500]]
+            marks = ",".join("?" * len(part))
+            for chunk_id, terms in self.conn.execute(
+                f"SELECT id, terms FROM chunks WHERE id IN ({marks})", part
+            ):
+                out.append((chunk_id, terms.split(" ") if terms else []))
+        return out
+
     def iter_chunk_texts(self, gen: int) -> Iterator[tuple[int, str]]:
         yield from self.conn.execute(
             "SELECT id, text FROM chunks c WHERE " + _VISIBLE.format(t="c") + " ORDER BY id",

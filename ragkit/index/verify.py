@@ -2,9 +2,9 @@
 
 `problems` compares the manifest's counts, the SQLite rows visible at the generation,
 the vector count and BM25 rows, and (with `files=True`, for exact layouts) the chunk ids
-stored inside `vectors.faiss` and `bm25/ids.npy`. `uncommitted` counts what a writer
-prepared beyond a generation and never committed. Crash tests and benchmarks use these;
-they leave out repairing anything (see `IndexWriter.repair`).
+stored inside `vectors.faiss` and in the live rows of the BM25 segments. `uncommitted`
+counts what a writer prepared beyond a generation and never committed. Crash tests and
+benchmarks use these; they leave out repairing anything (see `IndexWriter.repair`).
 """
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from ragkit.index.bm25 import BM25_DIR, IDS
 from ragkit.index.engine import IndexReader
 from ragkit.index.store import STORE
 from ragkit.index.vectors import VECTORS
@@ -56,7 +53,7 @@ def problems(reader: IndexReader, files: bool = True) -> list[str]:
             index: Any = faiss.read_index(str(gen_dir / VECTORS))  # IndexIDMap2
             if sorted(faiss.vector_to_array(index.id_map).tolist()) != ids:
                 out.append("FAISS ids != visible chunk ids")
-        if sorted(np.load(gen_dir / BM25_DIR / IDS).tolist()) != ids:
+        if reader.bm25.chunk_ids().tolist() != ids:
             out.append("BM25 rows != visible chunk ids")
     return out
 

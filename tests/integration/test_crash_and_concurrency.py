@@ -592,8 +592,8 @@ def test_reader_opened_during_a_commit_notices_that_commit(
     real_read = read_manifest  # the function IndexReader.open calls
     committed: list[bool] = []
 
-    def read_then_commit(index_dir: Path) -> Any:
-        manifest = real_read(index_dir)
+    def read_then_commit(index_dir: Path, upgrade: bool = False) -> Any:
+        manifest = real_read(index_dir, upgrade)
         if not committed:
             # Another writer commits right after the reader has read the manifest: in a
             # real deployment this is a writer process finishing during an open.

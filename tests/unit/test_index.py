@@ -59,7 +59,7 @@ def test_manifest_records_format_embedder_counts_and_checksums(
     kb = _kb(tmp_path / "ix")
     kb.add([corpus])
     raw = json.loads((tmp_path / "ix" / "manifest.json").read_text())
-    assert raw["format"] == "ragkit-index" and raw["format_version"] == 1
+    assert raw["format"] == "ragkit-index" and raw["format_version"] == 2
     assert raw["embedder"] == {"id": "hashing-64", "dim": 64, "family": "hashing-64"}
     assert raw["chunker"] == {"chunk_size": 800, "chunk_overlap": 100}
     assert raw["counts"] == {"documents": 3, "chunks": 3}
