@@ -13,17 +13,19 @@ evidence apart, for every question, without a model call:
   window must hold `MIN_COVER` of the question's key terms (question words left out); a
   topic spread over several chunks is not an answer.
 - **An answer of the asked kind.** `answer_kind` reads what the question asks for: a
-  name (who, whom, where, which country…), a date (when, what year, 什么时候, 哪一年…)
-  or a quantity (how many, how much, 多少, 几…). The evidence sentence must hold such a
-  value that the question does not already hold: a capitalised name, a year, month or
-  day, a number. Other questions ask for no particular kind.
+  name (who, whom, where, which country, 谁, 哪里…), a date (when, what year, 什么时候,
+  哪一年…) or a quantity (how many, how much, 多少, 几…). The evidence sentence must
+  hold such a value that the question does not already hold: a capitalised name (in
+  Chinese a proper noun by jieba's part-of-speech tags), a year, month or day, a number
+  that is not part of a date. Other questions ask for no particular kind.
 
 `answerable` applies these to the retrieved chunks before generating; `AnswerChecker`
 (ragkit.answer.checking) applies the kind and restatement checks to each sentence of the
 model's reply after it (`adds_content`, `has_kind`). Leaves out entailment and named-entity
-recognition: a capitalised word is taken for a name, a Chinese name is not recognised as
-one (Chinese "who" questions ask for no particular kind), and a window that holds the
-anchors and a value of the right kind may still not state the answer.
+recognition: a capitalised word is taken for a name, jieba's tags are a dictionary's
+guess, and a window that holds the anchors and a value of the right kind may still not
+state the answer (RGB's distractors often do: another year's winner, another game's
+release date).
 """
 
 from __future__ import annotations
@@ -57,6 +59,13 @@ _EN_NUMBER = re.compile(
     re.IGNORECASE,
 )
 _CN_NUMBER = re.compile(r"[零〇一二三四五六七八九十百千万亿两]+")
+_MEASURES = frozenset("次个位名人家种条座场岁项件只辆架艘部本届倍米里吨元")
+_EN_DATE = re.compile(
+    r"\b(?:" + "|".join(_MONTHS) + r")\.?\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?\b"
+    r"|\b\d{1,2}\s+(?:" + "|".join(_MONTHS) + r")\.?(?:,?\s+\d{4})?\b"
+    r"|\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b",
+    re.IGNORECASE,
+)
 _ZH_DATE = re.compile(
     r"(?:\d+|[零〇一二三四五六七八九十]+)\s*(?:年|月|日|号|世纪)|(?:年|月)(?:初|底|中)"
 )
@@ -68,7 +77,7 @@ _EN_KINDS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
         "date",
         re.compile(
             r"\bwhen\b|\bwhat (?:year|date|day|month|time)\b|\bwhich (?:year|date|day|month)\b"
-            r"|\b(?:release|launch|founding|opening) date\b|\bwhat time\b",
+            r"|\bdate\b|\bwhat time\b",
             re.IGNORECASE,
         ),
     ),
@@ -95,6 +104,10 @@ _EN_KINDS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
     ),
 )
 _ZH_KINDS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
+    (
+        "name",
+        re.compile(r"谁|哪位|哪里|哪儿|在哪|什么地方|哪(?:个|一个|家)?(?:国家|城市|公司|球队|人)"),
+    ),
     ("date", re.compile(r"什么时候|何时|哪一?年|哪一?天|几月|几号|哪个月|日期|时间|几点")),
     (
         "number",
@@ -144,21 +157,34 @@ def _numbers(text: str) -> set[str]:
     return {m.group().rstrip(".,") for m in _NUMBER.finditer(norm)}
 
 
-def has_kind(kind: AnswerKind | None, text: str, question: str) -> bool:
+def has_kind(
+    kind: AnswerKind | None, text: str, question: str, analyzer: Analyzer | None = None
+) -> bool:
     """Whether `text` holds a value of `kind` that `question` does not already hold (any
-    text does for `kind` None)."""
+    text does for `kind` None). Chinese names are found with `analyzer`'s tagger."""
     if kind is None:
         return True
     text = unicodedata.normalize("NFKC", text)
     asked_numbers = _numbers(question)
-    new_numbers = _numbers(text) - asked_numbers
+    if kind == "number":
+        # A date is not a quantity: "12月8日" answers no "how many".
+        new_numbers = _numbers(_ZH_DATE.sub(" ", _EN_DATE.sub(" ", text))) - asked_numbers
+    else:
+        new_numbers = _numbers(text) - asked_numbers
     if kind == "number":
         asked_words = _words(question)
         spelled = (m.group().lower() for m in _EN_NUMBER.finditer(text))
         if new_numbers or any(w not in asked_words for w in spelled):
             return True
+        # One numeral counts with a measure word after it (四次, 两个), not inside a
+        # word (一起, 统一), and 一 + measure is mostly "a" (一条铁路线: a railway).
         return any(
-            m.group() not in question for m in _CN_NUMBER.finditer(text) if len(m.group()) > 1
+            m.group() not in question
+            and (
+                len(m.group()) > 1
+                or (m.group() != "一" and text[m.end() : m.end() + 1] in _MEASURES)
+            )
+            for m in _CN_NUMBER.finditer(text)
         )
     if kind == "date":
         if any(_YEAR.fullmatch(n) for n in new_numbers):
@@ -172,6 +198,8 @@ def has_kind(kind: AnswerKind | None, text: str, question: str) -> bool:
         word = match.group().rstrip(".").lower()
         if len(word) > 1 and word not in _NOT_NAMES and word not in asked_words:
             return True
+    if analyzer is not None and _CJK.search(text):
+        return any(name not in question for name in analyzer.proper_nouns(text))
     return False
 
 
@@ -202,9 +230,21 @@ def key_terms(question: str, analyzer: Analyzer) -> set[str]:
     }
 
 
+def _key_chars(text: str) -> set[str]:
+    from ragkit.answer.checking import _CJK_COMMON
+
+    asking = set("哪什么谁多少怎如何为是否吗呢呀啊几")
+    return {c for c in _CJK.findall(text) if c not in _CJK_COMMON and c not in asking}
+
+
 def coverage(question: str, texts: Sequence[str], analyzer: Analyzer) -> list[float]:
     """The share of the question's key terms each of `texts` holds (1.0 for a question
-    with none)."""
+    with none). A Chinese question's terms are its characters less function and
+    question words: word segmentation splits names and phrasings differently in a
+    question and in a text (司马晏是 / 司马晏，儿子 / 之子)."""
+    chars = _key_chars(question)
+    if chars:
+        return [len(chars & set(t)) / len(chars) for t in texts]
     terms = key_terms(question, analyzer)
     if not terms:
         return [1.0] * len(texts)
@@ -287,10 +327,12 @@ def answering_windows(
         # The question's numbers (a year, a quarter) must stand by the statement; its
         # names may stand anywhere in the text (a heading names what a section is about).
         apart = absent_facts(question, _norm(w.window), chinese=False)
-        if apart and absent_facts(question, _norm(texts[w.text]), chinese=False):
-            continue
         if any(_NUMBER.fullmatch(a) for a in apart):
             continue
-        if has_kind(kind, w.sentence, question):
+        names = [a for a in absent_facts(question, "", chinese=False) if not _NUMBER.fullmatch(a)]
+        lost = absent_facts(question, _norm(texts[w.text]), chinese=False)
+        if names and any(a in names for a in lost):
+            continue  # most of the names the question asks about are not in this text
+        if has_kind(kind, w.sentence, question, scorer.analyzer):
             out.append(w)
     return out

@@ -47,6 +47,7 @@ from ragkit.answer.answerable import (
 from ragkit.answer.citations import DocumentLookup, cite, cited_numbers, strip_citations
 from ragkit.answer.evidence import Passage
 from ragkit.answer.grounding import SentenceScorer, not_found_text, says_not_found
+from ragkit.text.analysis import STOPWORDS
 from ragkit.text.sentences import Sentence, split_sentences
 from ragkit.types import Answer, Citation, Document, SearchHit, StoredChunk
 
@@ -76,7 +77,9 @@ _LOOP = re.compile(r"(.{4,80}?)(?:\s*\1){2,}", re.DOTALL)
 
 _NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
 _CN_NUMBER = re.compile(r"[零〇一二三四五六七八九十百千万亿两]{2,}")
-_NAME = re.compile(r"[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ0-9'’-]*")  # Latin: \w would run on into Chinese
+_NAME = re.compile(
+    r"(?<![A-Za-zÀ-ÖØ-öø-ÿ0-9])[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ0-9'’-]*"
+)  # Latin: \w would run on into Chinese
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Chinese function characters an answer may use without a source using them.
 _CJK_COMMON = frozenset(
@@ -110,8 +113,8 @@ def absent_facts(
     for m in _NAME.finditer(plain):
         word = re.sub(r"['’]s$", "", m.group()).lower()
         before = plain[: m.start()].rstrip()
-        if not before or before[-1] in '.!?:;。！？"“(' or len(word) < 2:
-            continue  # a sentence's first word is capitalised anyway
+        if not before or before[-1] in '.!?:;。！？"“(' or len(word) < 2 or word in STOPWORDS:
+            continue  # a sentence's first word is capitalised anyway; so is a title's "The"
         if not re.search(rf"(?<![a-z0-9à-þ]){re.escape(word)}", hay):
             missing.append(m.group())
     if chinese:
@@ -295,7 +298,8 @@ class AnswerChecker:
         # opening sentence without a value of the kind asked for (no name for "who", no
         # date for "when"). Later sentences may add context around the answer.
         answers = adds_content(sentence, self.question, self.scorer.analyzer) and (
-            bool(self.state.released) or has_kind(self.kind, sentence, self.question)
+            bool(self.state.released)
+            or has_kind(self.kind, sentence, self.question, self.scorer.analyzer)
         )
         supported = not missing and lexical >= MIN_SUPPORT and answers
         return Check(sentence, supported, number, support, round(score, 4), missing)

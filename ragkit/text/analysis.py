@@ -36,6 +36,7 @@ class Analyzer:
 
     def __init__(self, stem: bool = True) -> None:
         self._jieba: Any = None
+        self._tagger: Any = None
         self._stemmer: Any = None
         if stem:
             try:
@@ -62,6 +63,26 @@ class Analyzer:
             tokenizer.initialize()
             self._jieba = tokenizer
         return self._jieba
+
+    def proper_nouns(self, text: str) -> list[str]:
+        """The Chinese proper nouns of `text` (names of people, places, organisations and
+        works, by jieba's part-of-speech tags; its tagger loads on first use)."""
+        if self._tagger is None:
+            segmenter = self._segmenter()
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # as in `_segmenter`
+                import jieba.posseg  # type: ignore[import-untyped]
+
+            self._tagger = jieba.posseg.POSTokenizer(segmenter)
+        runs = "".join(ch if _CJK_START <= ord(ch) <= 0xFAFF else " " for ch in text).split()
+        return [
+            pair.word
+            for run in runs
+            for pair in self._tagger.cut(run)
+            if pair.flag.startswith(("nr", "ns", "nt", "nz"))
+        ]
 
     def tokenize(self, text: str) -> list[str]:
         terms: list[str] = []

@@ -43,6 +43,9 @@ def test_the_kind_of_value_a_question_asks_for() -> None:
     assert answer_kind("第七届立法会宣誓仪式是什么时候？") == "date"
     assert answer_kind("广茂铁路全长多少公里？") == "number"
     assert answer_kind("赵鹏的职业是什么？") is None
+    assert answer_kind("电影《四海》的导演是谁") == "name"
+    assert answer_kind("Who may join the cooperative?") is None  # a description
+    assert answer_kind("What is the premiere date of the show?") == "date"
 
 
 def test_a_value_counts_only_when_the_question_does_not_already_hold_it() -> None:
@@ -56,7 +59,16 @@ def test_a_value_counts_only_when_the_question_does_not_already_hold_it() -> Non
     n = "How many medals did Norway win in 2018?"
     assert has_kind("number", "Norway won 39 medals.", n)
     assert not has_kind("number", "Norway won many medals in 2018.", n)
+    assert has_kind("number", "The warranty lasts two years.", "How long is the warranty?")
+    # A date is no quantity.
+    assert not has_kind("number", "Australia said so on December 8.", "How many athletes came?")
+    assert not has_kind("number", "澳大利亚于12月8日宣布。", "澳大利亚运动员数量是多少？")
+    assert has_kind("number", "预测美联储将加息四次。", "美联储将加息几次？")
     assert has_kind("date", "仪式于1月3日举行。", "宣誓仪式是什么时候？")
+    # Chinese names by part-of-speech tags.
+    analyzer = Analyzer()
+    assert has_kind("name", "这部电影由韩寒执导。", "电影《四海》的导演是谁", analyzer)
+    assert not has_kind("name", "这部电影在春节上映。", "电影《四海》的导演是谁", analyzer)
     assert has_kind("number", "全长三百公里。", "全长多少公里？")
     assert has_kind(None, "anything", "What is it built from?")
 
@@ -143,3 +155,20 @@ def test_withheld_evidence_is_not_found_without_asking_the_model(tmp_path: Path)
     # The same documents answer what they do hold.
     held = kb.ask("Who won the women's singles final at Wimbledon in 2022?", k=3)
     assert not held.not_found and "Rybakina" in held.text
+
+
+def test_names_inside_words_and_title_articles_are_not_anchors() -> None:
+    from ragkit.answer.checking import missing_anchors
+
+    # "iPhone" names no "Phone"; the "The" of a title is no name to look for.
+    assert missing_anchors("When does the iPhone 11 release?", ["The iPhone 11 came out."]) == ()
+    assert missing_anchors("Who wrote The Legend of Zelda?", ["the legend of zelda"]) == ()
+    assert missing_anchors("When does the iPhone 11 release?", ["The Pixel 12."]) == ("11",)
+    assert missing_anchors("Who founded Nintendo?", ["Sega was founded in 1960."]) == ("Nintendo",)
+
+
+def test_a_chinese_answer_is_found_where_the_subject_is_named_in_other_words() -> None:
+    # Word segmentation splits the question (司马晏是) and the text (司马晏，) apart;
+    # characters still meet.
+    text = "司马晏，字平度，晋武帝司马炎之子。太康十年被封为吴王。"
+    assert answering_windows("司马晏是谁的儿子呀？", [text], SCORER)
