@@ -23,10 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ragkit._version import __version__
 from ragkit.errors import (
     IndexCorruptError,
-    IndexMismatchError,
     IndexNotFoundError,
     IndexStoreError,
 )
@@ -38,18 +36,18 @@ from ragkit.index.fsutil import (
     fsync_file,
     verify_checksum,
 )
-from ragkit.index.ingest import Pipeline, Prepared, Request, prepare, unchanged_by_stat
+from ragkit.index.ingest import PIPELINE_MIN_FILES as PIPELINE_MIN_FILES  # the tests size by it
+from ragkit.index.ingest import Prepared
 from ragkit.index.lock import WriteLock
 from ragkit.index.manifest import (
     FORMAT_VERSION,
     MANIFEST,
     BM25Layout,
-    ChunkerInfo,
-    Counts,
-    EmbedderInfo,
     Manifest,
+    chunker_info,
+    fresh_manifest,
     generation_dirname,
-    now_iso,
+    next_generation,
     read_manifest,
     write_manifest,
 )
@@ -59,24 +57,13 @@ from ragkit.index.store import (
     STORE,
     Store,
     connect,
-    storable_text,
     store_error,
 )
 from ragkit.index.vectors import VECTORS, VectorIndex, choose_layout
-from ragkit.ingest.chunking import Chunker
-from ragkit.ingest.loaders import (
-    BoundedLoader,
-    LoaderOptions,
-    WalkProblem,
-    walk,
-)
-from ragkit.models.embeddings import Embedder
-from ragkit.text.analysis import Analyzer
-from ragkit.types import FileOutcome, IndexReport, StoredChunk
+from ragkit.index.writer import Writer, covered, embedder_mismatch, mismatch
+from ragkit.types import FileOutcome, StoredChunk
 
 EMBED_FLUSH = 512  # vectors cached to SQLite per transaction, so a crash keeps most work
-# Below this many files a worker process costs more to start than it saves.
-PIPELINE_MIN_FILES = 16
 
 
 def index_exists(index_dir: Path) -> bool:
@@ -105,50 +92,30 @@ class _Run:
     chunks_added: int = 0  # chunks committed by earlier checkpoints
 
 
-class IndexWriter:
+@dataclass(eq=False, repr=False)
+class IndexWriter(Writer):
     """Adds files to (or creates) the index in `index_dir`. Holds the write lock only
-    while a write runs, so other processes can read throughout."""
+    while a write runs, so other processes can read throughout.
 
-    def __init__(
-        self,
-        index_dir: Path,
-        embedder: Embedder,
-        chunker: Chunker,
-        analyzer: Analyzer,
-        loader_options: LoaderOptions,
-        wait: bool = True,
-        ivf_threshold: int = 50_000,
-        checkpoint_chunks: int = 20_000,
-        checkpoint_seconds: float = 300.0,
-        pipeline: bool = True,
-        bm25_merge_ratio: float = 0.1,
-    ) -> None:
-        """`checkpoint_chunks`/`checkpoint_seconds`: a long `add` commits a generation
-        after that many new chunks or seconds. `pipeline`: prepare files in a worker
-        process while this one embeds (when there are at least PIPELINE_MIN_FILES).
-        `bm25_merge_ratio`: see bm25.write_next."""
-        self.index_dir = index_dir
-        self.ivf_threshold = ivf_threshold
-        self.bm25_merge_ratio = bm25_merge_ratio
-        self.checkpoint_chunks = checkpoint_chunks
-        self.checkpoint_seconds = checkpoint_seconds
-        self.pipeline = pipeline
-        self.embedder = embedder
-        self.chunker = chunker
-        self.analyzer = analyzer
-        self.loader_options = loader_options
-        self.wait = wait
+    `checkpoint_chunks`/`checkpoint_seconds`: a long `add` commits a generation after
+    that many new chunks or seconds. `pipeline`: prepare files in a worker process while
+    this one embeds (when there are at least PIPELINE_MIN_FILES). `bm25_merge_ratio`: see
+    bm25.write_next."""
 
-    def add(self, paths: Sequence[Path], progress: IndexProgress | None = None) -> IndexReport:
-        """Index `paths`; commit a new generation when anything changed, and on the way
-        a checkpoint generation every `checkpoint_chunks` new chunks or
-        `checkpoint_seconds`, so that a run killed midway keeps what it committed and
-        the next run carries on from there (committed files are unchanged, so skipped)."""
-        started = time.perf_counter()
-        prog = progress or NoProgress()
+    ivf_threshold: int = 50_000
+    checkpoint_chunks: int = 20_000
+    checkpoint_seconds: float = 300.0
+    pipeline: bool = True
+    bm25_merge_ratio: float = 0.1
+
+    def _add(self, paths: Sequence[Path], prog: IndexProgress) -> tuple[list[FileOutcome], int]:
+        """Commit a new generation when anything changed, and on the way a checkpoint
+        generation every `checkpoint_chunks` new chunks or `checkpoint_seconds`, so that
+        a run killed midway keeps what it committed and the next run carries on from
+        there (committed files are unchanged, so skipped)."""
         with _store_errors(self.index_dir), self._session(prog) as (store, base):
             run = _Run(base, _Pending([], [], []), [], time.monotonic())
-            outcomes = self._ingest(store, run, paths, prog)
+            outcomes = self._add_files(store, run, paths, prog)
             if run.pending.ids or run.removed or run.pending.files_changed:
                 self._embed_pending(store, run, prog, everything=True)
                 self._commit(store, run.base, run.pending, run.removed, prog)
@@ -158,24 +125,15 @@ class IndexWriter:
                 # a writer waiting for this one still finds the folder it locked.
                 store.conn.close()
                 self._remove_unfinished()
-        return IndexReport(
-            files=tuple(outcomes),
-            chunks_added=run.chunks_added + len(run.pending.ids),
-            seconds=time.perf_counter() - started,
-        )
+        return outcomes, run.chunks_added + len(run.pending.ids)
 
     def remove(self, paths: Sequence[Path], progress: IndexProgress | None = None) -> list[str]:
-        """Remove files (or every file under a folder) from the index; return their paths."""
         prog = progress or NoProgress()
         with _store_errors(self.index_dir), self._session(prog) as (store, base):
-            targets = [p.resolve() for p in paths]
-            gone: list[str] = []
+            gone = covered(store.file_states(base.generation), paths)
             removed: list[int] = []
-            for source in store.file_states(base.generation):
-                src = Path(source)
-                if any(src == t or src.is_relative_to(t) for t in targets):
-                    removed.extend(store.remove_source(source, base.generation + 1))
-                    gone.append(source)
+            for source in gone:
+                removed.extend(store.remove_source(source, base.generation + 1))
             if gone:
                 self._commit(store, base, _Pending([], [], []), removed, prog)
         return gone
@@ -246,13 +204,6 @@ class IndexWriter:
 
     # --- steps -------------------------------------------------------------------------
     def _base_manifest(self, upgrade: bool = False) -> Manifest:
-        expected_embedder = EmbedderInfo(
-            id=self.embedder.id, dim=self.embedder.dim, family=self.embedder.family
-        )
-        expected_chunker = ChunkerInfo(
-            chunk_size=self.chunker.params.chunk_size,
-            chunk_overlap=self.chunker.params.chunk_overlap,
-        )
         if index_exists(self.index_dir):
             manifest = read_manifest(self.index_dir, upgrade=upgrade)
             built = manifest.embedder
@@ -260,36 +211,17 @@ class IndexWriter:
             # made with, or the reverse) may add to it: their vectors agree to a cosine
             # of ~0.995, and the manifest keeps naming the model that created the index.
             if not self.embedder.compatible_with(built.id, built.family or built.id, built.dim):
-                raise IndexMismatchError(
-                    f"index {self.index_dir} was built with embedder {manifest.embedder.id} "
-                    f"(dim {manifest.embedder.dim}) but {expected_embedder.id} is configured; "
-                    "use the same RAGKIT_EMBEDDER__MODEL or index into a new index"
-                )
-            if manifest.chunker != expected_chunker or manifest.analyzer != self.analyzer.id:
-                raise IndexMismatchError(
-                    f"index {self.index_dir} was built with chunk_size "
-                    f"{manifest.chunker.chunk_size}, chunk_overlap {manifest.chunker.chunk_overlap}"
-                    f" and analyzer {manifest.analyzer}; use the same settings or a new index"
-                )
+                raise embedder_mismatch(self.index_dir, manifest, self.embedder.id)
+            if (
+                manifest.chunker != chunker_info(self.chunker)
+                or manifest.analyzer != self.analyzer.id
+            ):
+                raise mismatch(self.index_dir, manifest)
             return manifest
         return self._fresh_manifest()
 
     def _fresh_manifest(self) -> Manifest:
-        now = now_iso()
-        return Manifest(
-            ragkit_version=__version__,
-            created=now,
-            updated=now,
-            generation=0,
-            embedder=EmbedderInfo(
-                id=self.embedder.id, dim=self.embedder.dim, family=self.embedder.family
-            ),
-            chunker=ChunkerInfo(
-                chunk_size=self.chunker.params.chunk_size,
-                chunk_overlap=self.chunker.params.chunk_overlap,
-            ),
-            analyzer=self.analyzer.id,
-        )
+        return fresh_manifest(self.embedder, self.chunker, self.analyzer.id)
 
     def _remove_stale_generations(self, current: int) -> None:
         for child in self.index_dir.glob("gen-*"):
@@ -297,71 +229,22 @@ class IndexWriter:
             if number is not None and number > current:
                 shutil.rmtree(child, ignore_errors=True)
 
-    def _ingest(
+    def _add_files(
         self, store: Store, run: _Run, paths: Sequence[Path], prog: IndexProgress
     ) -> list[FileOutcome]:
-        known = store.file_states(run.base.generation)
-        outcomes: list[FileOutcome] = []
-        files: list[Path] = []
-        walked_dirs: list[Path] = []
-        for raw in paths:
-            # Every entry that yields no file (an unreadable sub-folder, a link loop, a
-            # named pipe) is one line of the report; the walk goes on past it.
-            for item in walk([raw]):
-                if isinstance(item, WalkProblem):
-                    outcomes.append(FileOutcome(_shown_path(item.path), item.status, item.reason))
-                    prog.file_done(outcomes[-1])
-                else:
-                    files.append(item)
-            if raw.is_dir():
-                walked_dirs.append(raw.resolve())
-        prog.files_found(len(files) + len(outcomes))
-        requests: list[Request] = []
-        seen: set[str] = set()
-        for path in files:
-            try:
-                source = storable_text(str(path.resolve()))
-            except (OSError, RuntimeError) as exc:
-                outcome = FileOutcome(_shown_path(path), "failed", _os_reason(exc))
-                outcomes.append(outcome)
-                prog.file_done(outcome)
-                continue
-            if source in seen:
-                continue
-            seen.add(source)
-            request = Request(path, source, known.get(source))
-            if unchanged_by_stat(request, self.loader_options):
-                outcomes.append(FileOutcome(source, "unchanged"))
-                prog.file_done(outcomes[-1])
-            else:
-                requests.append(request)
-        for prepared in self._prepared(requests):
-            outcome = self._store_file(store, prepared, run)
-            outcomes.append(outcome)
-            prog.file_done(outcome)
+        def stored() -> None:
             self._embed_pending(store, run, prog)
             if self._checkpoint_due(run):
                 self._checkpoint(store, run, prog)
-        # Files that vanished from a folder that was indexed again leave the index too.
-        for source in known:
-            if source in seen or Path(source).exists():
-                continue
-            if any(Path(source).is_relative_to(d) for d in walked_dirs):
-                run.removed.extend(store.remove_source(source, run.base.generation + 1))
-                outcomes.append(FileOutcome(source, "skipped", "file no longer exists; removed"))
-                prog.file_done(outcomes[-1])
-        return outcomes
 
-    def _prepared(self, requests: Sequence[Request]) -> Iterator[Prepared]:
-        """The files prepared for storing, in order: in a worker process that runs ahead
-        of the embedder when there are enough of them to pay for its start."""
-        if self.pipeline and len(requests) >= PIPELINE_MIN_FILES:
-            with Pipeline(requests, self.loader_options, self.chunker, self.analyzer) as pipe:
-                yield from pipe
-            return
-        with BoundedLoader(self.loader_options) as loader:
-            for request in requests:
-                yield prepare(request, loader, self.loader_options, self.chunker, self.analyzer)
+        def retire(source: str) -> None:
+            run.removed.extend(store.remove_source(source, run.base.generation + 1))
+
+        ingest = self._ingest(analyzed=True, pipeline=self.pipeline)
+        known = store.file_states(run.base.generation)
+        return ingest.run(
+            paths, known, prog, lambda p: self._store_file(store, p, run), retire, stored
+        )
 
     def _store_file(self, store: Store, prepared: Prepared, run: _Run) -> FileOutcome:
         """Write one prepared file into the next generation's rows.
@@ -388,17 +271,7 @@ class IndexWriter:
             run.pending.ids.append(chunk_id)
             run.pending.hashes.append(h)
             run.pending.texts.append(text)
-        docs = [d for d, _ in pairs]
-        notes = []
-        if len(docs) > 1 and prepared.replaces:
-            notes.append(
-                f"{change.documents_added} of {len(docs)} documents new or changed, "
-                f"{change.documents_removed} replaced or gone"
-            )
-        skipped_lines = docs[0].metadata.get("skipped_lines") if docs else None
-        if skipped_lines:
-            notes.append(f"skipped bad lines {skipped_lines}")
-        return FileOutcome(source, "indexed", "; ".join(notes), len(change.added))
+        return prepared.indexed(len(change.added), change.documents_added, change.documents_removed)
 
     def _embed_pending(
         self, store: Store, run: _Run, prog: IndexProgress, everything: bool = False
@@ -442,22 +315,17 @@ class IndexWriter:
         run: _Run | None = None,
     ) -> None:
         """Embed the texts whose hash has no cached vector, caching as it goes."""
-        cached = store.cached_vectors(hashes, self.embedder.dim)
-        todo: dict[str, str] = {}
-        for h, text in zip(hashes, texts, strict=True):
-            if h not in cached:
-                todo.setdefault(h, text)
-        if run is not None:
+
+        def total(count: int) -> int:
+            if run is None:
+                return count
             # The total grows batch by batch while files are still being read.
-            run.queued += len(todo)
-            prog.embedding(run.queued)
-        else:
-            prog.embedding(len(todo))
-        items = list(todo.items())
-        for start in range(0, len(items), EMBED_FLUSH):
-            part = items[start : start + EMBED_FLUSH]
-            vectors = self.embedder.embed([t for _, t in part], progress=prog.embedded)
-            store.cache_vectors(zip([h for h, _ in part], vectors, strict=True))
+            run.queued += count
+            return run.queued
+
+        cached = store.cached_vectors(hashes, self.embedder.dim)
+        for done, vectors in self._embed_missing(hashes, texts, cached, EMBED_FLUSH, prog, total):
+            store.cache_vectors(zip(done, vectors, strict=True))
 
     def _commit(
         self,
@@ -499,17 +367,13 @@ class IndexWriter:
         for folder in reversed(folders):
             fsync_dir(folder)
         fsync_dir(self.index_dir)
-        manifest = base.model_copy(
-            update={
-                "format_version": FORMAT_VERSION,
-                "generation": new_gen,
-                "updated": now_iso(),
-                "ragkit_version": __version__,
-                "counts": Counts(documents=docs, chunks=chunks),
-                "vectors": vectors.layout,
-                "bm25": bm25_layout,
-                "files": files,
-            }
+        manifest = next_generation(
+            base,
+            (docs, chunks),
+            format_version=FORMAT_VERSION,
+            vectors=vectors.layout,
+            bm25=bm25_layout,
+            files=files,
         )
         write_manifest(self.index_dir, manifest)  # the commit point
         # Keep the previous generation for readers that opened it a moment ago.
@@ -617,17 +481,6 @@ def _store_errors(index_dir: Path) -> Iterator[None]:
                 "or index into a folder on writable storage"
             ) from None
         raise
-
-
-def _shown_path(path: Path) -> str:
-    """A path for the report: absolute, with bytes that are not UTF-8 escaped."""
-    return storable_text(os.path.abspath(path))
-
-
-def _os_reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError):
-        return f"cannot read ({exc.strerror or exc})"
-    return "symbolic link loop; remove or fix the link"  # RuntimeError from resolve()
 
 
 def _generation_number(name: str) -> int | None:

@@ -1,6 +1,9 @@
-"""Preparing files for the index: check, hash, load, chunk and analyse, file by file.
+"""Preparing files for the index: walk, check, hash, load, chunk and analyse, file by file.
 
-`prepare` does it for one file in this process. `Pipeline` does it for many in a worker
+`FileIngest.run` is the loop both writers (the local engine and Milvus) share: expand the
+given paths, skip files unchanged since they were indexed, prepare the rest in order, hand
+each to the writer's `store` callback, and retire files that vanished from a folder
+indexed again. `prepare` does one file in this process. `Pipeline` does it for many in a worker
 process (`python -m ragkit.index.ingest`) that runs ahead of the caller, so that while
 the writer embeds one batch on its core, the next files are read, parsed, split and
 stemmed on the other. Reading still goes through the loaders' `BoundedLoader` (memory
@@ -23,16 +26,17 @@ import queue
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from ragkit.errors import LoaderError, UnsupportedFileError
 from ragkit.index.fsutil import sha256_file
-from ragkit.index.store import FileState, storable_document
+from ragkit.index.progress import IndexProgress
+from ragkit.index.store import FileState, storable_document, storable_text
 from ragkit.ingest.chunking import Chunker, ChunkerParams
-from ragkit.ingest.loaders import BoundedLoader, LoaderOptions, check_file
+from ragkit.ingest.loaders import BoundedLoader, LoaderOptions, WalkProblem, check_file, walk
 from ragkit.text.analysis import Analyzer
 from ragkit.types import Chunk, Document, FileOutcome, Page
 
@@ -49,6 +53,21 @@ class Prepared:
     terms: dict[str, list[str]] = field(default_factory=dict)
     replaces: bool = False  # the index holds an older version of the file
 
+    def indexed(self, chunks: int, documents_changed: int, documents_gone: int) -> FileOutcome:
+        """The report line of this file once stored: `chunks` new chunks, and for a file
+        of several documents that replaced an older version, how many of them changed."""
+        docs = [d for d, _ in self.docs]
+        notes = []
+        if len(docs) > 1 and self.replaces:
+            notes.append(
+                f"{documents_changed} of {len(docs)} documents new or changed, "
+                f"{documents_gone} replaced or gone"
+            )
+        skipped_lines = docs[0].metadata.get("skipped_lines") if docs else None
+        if skipped_lines:
+            notes.append(f"skipped bad lines {skipped_lines}")
+        return FileOutcome(self.source, "indexed", "; ".join(notes), chunks)
+
 
 @dataclass(frozen=True)
 class Request:
@@ -62,7 +81,7 @@ def prepare(
     loader: BoundedLoader,
     options: LoaderOptions,
     chunker: Chunker,
-    analyzer: Analyzer,
+    analyzer: Analyzer | None,
 ) -> Prepared:
     """`request`'s file checked against what the index knows of it, and if it changed,
     loaded, chunked and analysed. Any failure is this file's outcome, never raised."""
@@ -83,7 +102,7 @@ def _prepare(
     loader: BoundedLoader,
     options: LoaderOptions,
     chunker: Chunker,
-    analyzer: Analyzer,
+    analyzer: Analyzer | None,
 ) -> Prepared:
     path, source, known = request.path, request.source, request.known
     try:
@@ -114,7 +133,7 @@ def _prepare(
     terms: dict[str, list[str]] = {}
     for _, chunks in pairs:
         for chunk in chunks:
-            if chunk.text not in terms:
+            if analyzer is not None and chunk.text not in terms:
                 terms[chunk.text] = analyzer.tokenize(chunk.text)
     state = FileState(source, st.st_size, st.st_mtime_ns, digest)
     return Prepared(source, None, state, pairs, terms, known is not None)
@@ -131,6 +150,105 @@ def unchanged_by_stat(request: Request, options: LoaderOptions) -> bool:
     except (LoaderError, OSError):
         return False  # `prepare` reports it
     return known.size == st.st_size and known.mtime_ns == st.st_mtime_ns
+
+
+# Below this many files a worker process costs more to start than it saves.
+PIPELINE_MIN_FILES = 16
+
+
+@dataclass(frozen=True)
+class FileIngest:
+    """How a writer turns paths into prepared files. `analyzer` None: no BM25 terms (a
+    backend that analyses text itself). `pipeline`: prepare in a worker process when
+    there are at least PIPELINE_MIN_FILES files (needs the analyzer)."""
+
+    options: LoaderOptions
+    chunker: Chunker
+    analyzer: Analyzer | None
+    pipeline: bool = False
+
+    def run(
+        self,
+        paths: Sequence[Path],
+        known: Mapping[str, FileState],
+        prog: IndexProgress,
+        store: Callable[[Prepared], FileOutcome],
+        retire: Callable[[str], None],
+        after_each: Callable[[], None] | None = None,
+    ) -> list[FileOutcome]:
+        """One outcome per entry: walk problems, unchanged files, each prepared file as
+        `store` reports it (then `after_each`), and each file of a folder indexed again
+        that no longer exists, which `retire` removes."""
+        outcomes: list[FileOutcome] = []
+
+        def done(outcome: FileOutcome) -> None:
+            outcomes.append(outcome)
+            prog.file_done(outcome)
+
+        files: list[Path] = []
+        walked_dirs: list[Path] = []
+        for raw in paths:
+            # Every entry that yields no file (an unreadable sub-folder, a link loop, a
+            # named pipe) is one line of the report; the walk goes on past it.
+            for item in walk([raw]):
+                if isinstance(item, WalkProblem):
+                    done(FileOutcome(shown_path(item.path), item.status, item.reason))
+                else:
+                    files.append(item)
+            if raw.is_dir():
+                walked_dirs.append(raw.resolve())
+        prog.files_found(len(files) + len(outcomes))
+        requests: list[Request] = []
+        seen: set[str] = set()
+        for path in files:
+            try:
+                source = storable_text(str(path.resolve()))
+            except (OSError, RuntimeError) as exc:
+                done(FileOutcome(shown_path(path), "failed", _os_reason(exc)))
+                continue
+            if source in seen:
+                continue
+            seen.add(source)
+            request = Request(path, source, known.get(source))
+            if unchanged_by_stat(request, self.options):
+                done(FileOutcome(source, "unchanged"))
+            else:
+                requests.append(request)
+        for prepared in self.prepared(requests):
+            done(store(prepared))
+            if after_each is not None:
+                after_each()
+        # Files that vanished from a folder that was indexed again leave the index too.
+        for source in known:
+            if source in seen or Path(source).exists():
+                continue
+            if any(Path(source).is_relative_to(d) for d in walked_dirs):
+                retire(source)
+                done(FileOutcome(source, "skipped", "file no longer exists; removed"))
+        return outcomes
+
+    def prepared(self, requests: Sequence[Request]) -> Iterator[Prepared]:
+        """The files prepared for storing, in order: in a worker process that runs ahead
+        of the embedder when there are enough of them to pay for its start."""
+        analyzer = self.analyzer
+        if analyzer is not None and self.pipeline and len(requests) >= PIPELINE_MIN_FILES:
+            with Pipeline(requests, self.options, self.chunker, analyzer) as pipe:
+                yield from pipe
+            return
+        with BoundedLoader(self.options) as loader:
+            for request in requests:
+                yield prepare(request, loader, self.options, self.chunker, analyzer)
+
+
+def shown_path(path: Path) -> str:
+    """A path for the report: absolute, with bytes that are not UTF-8 escaped."""
+    return storable_text(os.path.abspath(path))
+
+
+def _os_reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return f"cannot read ({exc.strerror or exc})"
+    return "symbolic link loop; remove or fix the link"  # RuntimeError from resolve()
 
 
 # --- wire form ---------------------------------------------------------------------

@@ -12,12 +12,17 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from ragkit._version import __version__
 from ragkit.errors import IndexCorruptError, IndexMismatchError
 from ragkit.index.fsutil import atomic_write_bytes
+
+if TYPE_CHECKING:
+    from ragkit.ingest.chunking import Chunker
+    from ragkit.models.embeddings import Embedder
 
 FORMAT_NAME = "ragkit-index"
 FORMAT_VERSION = 2
@@ -108,6 +113,41 @@ def generation_dirname(generation: int) -> str:
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def next_generation(base: Manifest, counts: tuple[int, int], **update: object) -> Manifest:
+    """The manifest that commits the generation after `base`, holding `counts`
+    (documents, chunks), with `update`'s other fields changed."""
+    documents, chunks = counts
+    return base.model_copy(
+        update={
+            "generation": base.generation + 1,
+            "updated": now_iso(),
+            "ragkit_version": __version__,
+            "counts": Counts(documents=documents, chunks=chunks),
+            **update,
+        }
+    )
+
+
+def chunker_info(chunker: Chunker) -> ChunkerInfo:
+    return ChunkerInfo(
+        chunk_size=chunker.params.chunk_size, chunk_overlap=chunker.params.chunk_overlap
+    )
+
+
+def fresh_manifest(embedder: Embedder, chunker: Chunker, analyzer: str) -> Manifest:
+    """Generation 0 of a new index built with these models (local folder or Milvus)."""
+    now = now_iso()
+    return Manifest(
+        ragkit_version=__version__,
+        created=now,
+        updated=now,
+        generation=0,
+        embedder=EmbedderInfo(id=embedder.id, dim=embedder.dim, family=embedder.family),
+        chunker=chunker_info(chunker),
+        analyzer=analyzer,
+    )
 
 
 def read_manifest(index_dir: Path, upgrade: bool = False) -> Manifest:

@@ -46,9 +46,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -64,30 +62,32 @@ from ragkit._version import __version__
 from ragkit.errors import (
     ConfigError,
     IndexCorruptError,
-    IndexMismatchError,
     IndexNotFoundError,
-    LoaderError,
     RagkitError,
-    UnsupportedFileError,
 )
 from ragkit.index.engine import IndexReader, IndexWriter
-from ragkit.index.fsutil import sha256_file
 from ragkit.index.fusion import convex_fuse
+from ragkit.index.ingest import Prepared, Request, prepare
 from ragkit.index.lock import WriteLock
-from ragkit.index.manifest import ChunkerInfo, Counts, EmbedderInfo, Manifest, now_iso
+from ragkit.index.manifest import (
+    Manifest,
+    chunker_info,
+    fresh_manifest,
+    next_generation,
+    now_iso,
+)
 from ragkit.index.progress import IndexProgress, NoProgress
 from ragkit.index.store import (
     FileState,
     document_hash,
-    storable_document,
-    storable_text,
     text_hash,
 )
+from ragkit.index.writer import Writer, covered, embedder_mismatch, mismatch
 from ragkit.ingest.chunking import Chunker
-from ragkit.ingest.loaders import BoundedLoader, LoaderOptions, WalkProblem, check_file, walk
+from ragkit.ingest.loaders import BoundedLoader, LoaderOptions
 from ragkit.models.embeddings import Embedder
 from ragkit.text.analysis import Analyzer
-from ragkit.types import Chunk, Document, DocumentInfo, FileOutcome, IndexReport, StoredChunk
+from ragkit.types import Chunk, Document, DocumentInfo, FileOutcome, StoredChunk
 
 if TYPE_CHECKING:
     from pymilvus import MilvusClient
@@ -866,7 +866,7 @@ class _Plan:
         return not (self.chunk_rows or self.file_rows or self.retire_chunks or self.retire_files)
 
 
-class MilvusWriter:
+class MilvusWriter(Writer):
     """Adds files to, or removes them from, a knowledge base in Milvus; one generation per
     call, committed by the meta row. Writers of a local `.db` file take the lock file next
     to it; writers against a server are not serialised (see the module docstring)."""
@@ -882,40 +882,24 @@ class MilvusWriter:
         loader_options: LoaderOptions,
         wait: bool = True,
     ) -> None:
-        self.index_dir = index_dir
+        super().__init__(index_dir, embedder, chunker, analyzer, loader_options, wait)
         self.cols = _Collections(client, target)
         self.target = target
-        self.embedder = embedder
-        self.chunker = chunker
-        self.analyzer = analyzer
-        self.loader_options = loader_options
-        self.wait = wait
 
     # --- public ----------------------------------------------------------------------
-    def add(self, paths: Sequence[Path], progress: IndexProgress | None = None) -> IndexReport:
-        started = time.perf_counter()
-        prog = progress or NoProgress()
+    def _add(self, paths: Sequence[Path], prog: IndexProgress) -> tuple[list[FileOutcome], int]:
         with self._session(prog) as (base, next_id):
             plan = _Plan(next_id=next_id)
-            outcomes = self._ingest(base, paths, plan, prog)
+            outcomes = self._add_files(base, paths, plan, prog)
             if not plan.empty:
                 self._embed_rows(plan.chunk_rows, prog)
                 self._commit(base, plan, prog)
-        return IndexReport(
-            files=tuple(outcomes),
-            chunks_added=len(plan.chunk_rows),
-            seconds=time.perf_counter() - started,
-        )
+        return outcomes, len(plan.chunk_rows)
 
     def remove(self, paths: Sequence[Path], progress: IndexProgress | None = None) -> list[str]:
         prog = progress or NoProgress()
         with self._session(prog) as (base, next_id):
-            targets = [p.resolve() for p in paths]
-            gone = [
-                s
-                for s in self.store.file_states(base.generation)
-                if any(Path(s) == t or Path(s).is_relative_to(t) for t in targets)
-            ]
+            gone = covered(self.store.file_states(base.generation), paths)
             if gone:
                 plan = _Plan(next_id=next_id)
                 for source in gone:
@@ -937,13 +921,15 @@ class MilvusWriter:
             plan = _Plan(next_id=next_id)
             plan.retire_chunks.extend(sorted(audit.orphans))
             gen = base.generation
-            with BoundedLoader(self.loader_options) as loader:
+            options, chunker = self.loader_options, self.chunker
+            with BoundedLoader(options) as loader:
                 for source in sorted(audit.damaged_sources):
                     self._retire_source(source, gen, plan)
                     path = Path(source)
                     if path.is_file():
-                        outcome = self._ingest_file(path, source, None, gen, plan, loader)
-                        prog.file_done(outcome)
+                        request = Request(path, source, None)
+                        prepared = prepare(request, loader, options, chunker, None)
+                        prog.file_done(self._store_file(prepared, None, gen, plan))
             if plan.chunk_rows:
                 self._embed_rows(plan.chunk_rows, prog)
             self._commit(base, plan, prog)
@@ -995,118 +981,37 @@ class MilvusWriter:
     def _check(self, manifest: Manifest) -> Manifest:
         e = manifest.embedder
         if (e.id, e.dim) != (self.embedder.id, self.embedder.dim):
-            raise IndexMismatchError(
-                f"index {self.target.label} was built with embedder {e.id} (dim {e.dim}) but "
-                f"{self.embedder.id} is configured; use the same RAGKIT_EMBEDDER__MODEL or "
-                "index into a new index"
-            )
-        expected = ChunkerInfo(
-            chunk_size=self.chunker.params.chunk_size,
-            chunk_overlap=self.chunker.params.chunk_overlap,
-        )
-        if manifest.chunker != expected or manifest.analyzer != self.analyzer.id:
-            raise IndexMismatchError(
-                f"index {self.target.label} was built with chunk_size "
-                f"{manifest.chunker.chunk_size}, chunk_overlap {manifest.chunker.chunk_overlap}"
-                f" and analyzer {manifest.analyzer}; use the same settings or a new index"
-            )
+            raise embedder_mismatch(self.target.label, manifest, self.embedder.id)
+        if manifest.chunker != chunker_info(self.chunker) or manifest.analyzer != self.analyzer.id:
+            raise mismatch(self.target.label, manifest)
         return manifest
 
     def _fresh_manifest(self) -> Manifest:
-        now = now_iso()
-        return Manifest(
-            ragkit_version=__version__,
-            created=now,
-            updated=now,
-            generation=0,
-            embedder=EmbedderInfo(
-                id=self.embedder.id, dim=self.embedder.dim, family=self.embedder.family
-            ),
-            chunker=ChunkerInfo(
-                chunk_size=self.chunker.params.chunk_size,
-                chunk_overlap=self.chunker.params.chunk_overlap,
-            ),
-            analyzer=self.analyzer.id,
-        )
+        return fresh_manifest(self.embedder, self.chunker, self.analyzer.id)
 
     # --- planning --------------------------------------------------------------------
-    def _ingest(
+    def _add_files(
         self, base: Manifest, paths: Sequence[Path], plan: _Plan, prog: IndexProgress
     ) -> list[FileOutcome]:
-        known = {r["source"]: r for r in self.store._files(base.generation)}
-        outcomes: list[FileOutcome] = []
-        files: list[Path] = []
-        walked: list[Path] = []
-        for raw in paths:
-            # An entry that yields no file (unreadable sub-folder, link loop, FIFO) is
-            # one line of the report; the walk goes on past it.
-            for item in walk([raw]):
-                if isinstance(item, WalkProblem):
-                    shown = storable_text(os.path.abspath(item.path))
-                    outcomes.append(FileOutcome(shown, item.status, item.reason))
-                    prog.file_done(outcomes[-1])
-                else:
-                    files.append(item)
-            if raw.is_dir():
-                walked.append(raw.resolve())
-        prog.files_found(len(files) + len(outcomes))
-        seen: set[str] = set()
-        with BoundedLoader(self.loader_options) as loader:
-            for path in files:
-                source = storable_text(str(path.resolve()))
-                if source in seen:
-                    continue
-                seen.add(source)
-                outcome = self._ingest_file(
-                    path, source, known.get(source), base.generation, plan, loader
-                )
-                outcomes.append(outcome)
-                prog.file_done(outcome)
-        for source in known:
-            if source in seen or Path(source).exists():
-                continue
-            if any(Path(source).is_relative_to(d) for d in walked):
-                self._retire_source(source, base.generation, plan)
-                outcomes.append(FileOutcome(source, "skipped", "file no longer exists; removed"))
-                prog.file_done(outcomes[-1])
-        return outcomes
+        rows = {r["source"]: r for r in self.store._files(base.generation)}
+        known = {s: FileState(s, r["size"], r["mtime_ns"], r["sha256"]) for s, r in rows.items()}
+        # Each row's BM25 terms are analysed as the row is made (`_chunk_row`).
+        return self._ingest(analyzed=False).run(
+            paths,
+            known,
+            prog,
+            lambda p: self._store_file(p, rows.get(p.source), base.generation, plan),
+            lambda source: self._retire_source(source, base.generation, plan),
+        )
 
-    def _ingest_file(
-        self,
-        path: Path,
-        source: str,
-        known: dict[str, Any] | None,
-        gen: int,
-        plan: _Plan,
-        loader: BoundedLoader,
+    def _store_file(
+        self, prepared: Prepared, known: dict[str, Any] | None, gen: int, plan: _Plan
     ) -> FileOutcome:
-        try:
-            # Checked before any byte is read or hashed: a FIFO or device is skipped.
-            st = check_file(path, self.loader_options)
-        except UnsupportedFileError as exc:
-            return FileOutcome(source, "skipped", exc.reason)
-        except LoaderError as exc:
-            return FileOutcome(source, "failed", exc.reason)
-        if known is not None and (known["size"], known["mtime_ns"]) == (
-            st.st_size,
-            st.st_mtime_ns,
-        ):
-            return FileOutcome(source, "unchanged")
-        try:
-            digest = sha256_file(path)
-        except OSError as exc:
-            return FileOutcome(source, "failed", f"cannot read: {exc.strerror}")
-        if known is not None and known["sha256"] == digest:
-            return FileOutcome(source, "unchanged")
-        try:
-            docs = [storable_document(d) for d in loader.load(path)]
-        except UnsupportedFileError as exc:
-            return FileOutcome(source, "skipped", exc.reason)
-        except LoaderError as exc:
-            return FileOutcome(source, "failed", exc.reason)
-        pairs: list[tuple[Document, list[Chunk]]] = [(d, self.chunker.split(d)) for d in docs]
-        if sum(len(c) for _, c in pairs) == 0:
-            return FileOutcome(source, "failed", "no text to index")
+        """Plan one prepared file's rows for generation `gen + 1`."""
+        if prepared.outcome is not None:
+            return prepared.outcome
+        source, state = prepared.source, prepared.state
+        assert state is not None
         new_gen = gen + 1
         # Documents whose key and content are unchanged keep their chunk rows.
         kept: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -1114,7 +1019,7 @@ class MilvusWriter:
             kept.setdefault((d["key"], d["content_hash"]), []).append(d)
         doc_entries: list[dict[str, Any]] = []
         added = changed = 0
-        for doc, chunks in pairs:
+        for doc, chunks in prepared.docs:
             digest_doc = document_hash(doc)
             same = kept.get((doc.key, digest_doc))
             if same:
@@ -1147,23 +1052,15 @@ class MilvusWriter:
             {
                 "key": f"{new_gen}:{source}",
                 "source": source,
-                "size": st.st_size,
-                "mtime_ns": st.st_mtime_ns,
-                "sha256": digest,
+                "size": state.size,
+                "mtime_ns": state.mtime_ns,
+                "sha256": state.sha256,
                 "docs": doc_entries,
                 "gen": new_gen,
                 "v": [0.0] * DUMMY_DIM,
             }
         )
-        notes = []
-        if len(docs) > 1 and known is not None:
-            notes.append(
-                f"{changed} of {len(docs)} documents new or changed, {len(gone)} replaced or gone"
-            )
-        skipped_lines = docs[0].metadata.get("skipped_lines") if docs else None
-        if skipped_lines:
-            notes.append(f"skipped bad lines {skipped_lines}")
-        return FileOutcome(source, "indexed", "; ".join(notes), added)
+        return prepared.indexed(added, changed, len(gone))
 
     def _chunk_row(self, chunk_id: int, doc: Document, chunk: Chunk, gen: int) -> dict[str, Any]:
         return _chunk_row(chunk_id, doc, chunk, gen, self.analyzer)
@@ -1176,18 +1073,11 @@ class MilvusWriter:
 
     def _embed_rows(self, rows: list[dict[str, Any]], prog: IndexProgress) -> None:
         """Give every row its dense vector: from a row of the same text, else embedded."""
-        dim = self.embedder.dim
-        cached = self.store.cached_vectors([r["text_hash"] for r in rows], dim)
-        todo: dict[str, str] = {}
-        for r in rows:
-            if r["text_hash"] not in cached:
-                todo.setdefault(r["text_hash"], r["text"])
-        prog.embedding(len(todo))
-        items = list(todo.items())
-        for start in range(0, len(items), BATCH):
-            part = items[start : start + BATCH]
-            vectors = self.embedder.embed([t for _, t in part], progress=prog.embedded)
-            for (h, _), v in zip(part, vectors, strict=True):
+        hashes = [r["text_hash"] for r in rows]
+        cached = self.store.cached_vectors(hashes, self.embedder.dim)
+        texts = [r["text"] for r in rows]
+        for done, vectors in self._embed_missing(hashes, texts, cached, BATCH, prog):
+            for h, v in zip(done, vectors, strict=True):
                 cached[h] = np.asarray(v, dtype=np.float32)
         for r in rows:
             r["dense"] = cached[r["text_hash"]].tolist()
@@ -1213,15 +1103,8 @@ class MilvusWriter:
                 ],
             )
         prog.stage("commit")
-        docs, chunks = MilvusStore(self.cols, self.cols.view(new_gen)).counts(new_gen)
-        manifest = base.model_copy(
-            update={
-                "generation": new_gen,
-                "updated": now_iso(),
-                "ragkit_version": __version__,
-                "counts": Counts(documents=docs, chunks=chunks),
-            }
-        )
+        counts = MilvusStore(self.cols, self.cols.view(new_gen)).counts(new_gen)
+        manifest = next_generation(base, counts)
         _write_state(client, self.cols.meta, manifest, plan.next_id)  # the commit point
         self._purge(new_gen)
 
