@@ -9,9 +9,9 @@ actually touches `KnowledgeBase` and friends.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ragkit._lazy import lazy_getattr
 from ragkit._version import __version__
 
 if TYPE_CHECKING:
@@ -50,55 +50,56 @@ if TYPE_CHECKING:
         StoredChunk,
     )
 
-# Public name -> the module that defines it.
-_EXPORTS: dict[str, str] = {
-    "Answer": "ragkit.types",
-    "ChatModel": "ragkit.models.llm",
-    "ChunkerParams": "ragkit.ingest.chunking",
-    "Citation": "ragkit.types",
-    "ConfigError": "ragkit.errors",
-    "CrossEncoderReranker": "ragkit.search.rerank",
-    "DocumentInfo": "ragkit.types",
-    "Embedder": "ragkit.models.embeddings",
-    "EmptyQueryError": "ragkit.errors",
-    "Evidence": "ragkit.types",
-    "FileOutcome": "ragkit.types",
-    "GenerationOptions": "ragkit.models.llm",
-    "HashingEmbedder": "ragkit.models.embeddings",
-    "IndexCorruptError": "ragkit.errors",
-    "IndexMismatchError": "ragkit.errors",
-    "IndexNotFoundError": "ragkit.errors",
-    "IndexReport": "ragkit.types",
-    "KnowledgeBase": "ragkit.kb",
-    "LlamaCppChatModel": "ragkit.models.llm",
-    "LoaderError": "ragkit.errors",
-    "LoaderOptions": "ragkit.ingest.loaders",
-    "Message": "ragkit.models.llm",
-    "ModelError": "ragkit.errors",
-    "PromptTooLongError": "ragkit.errors",
-    "RagkitError": "ragkit.errors",
-    "Reranker": "ragkit.search.rerank",
-    "ScriptedChatModel": "ragkit.models.llm",
-    "SearchFilter": "ragkit.options",
-    "SearchOptions": "ragkit.options",
-    "AnswerOptions": "ragkit.options",
-    "IndexOptions": "ragkit.options",
-    "Models": "ragkit.options",
-    "SearchHit": "ragkit.types",
-    "SentenceTransformerEmbedder": "ragkit.models.embeddings",
-    "StoredChunk": "ragkit.types",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ragkit' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+# The module that defines each public name.
+__getattr__ = lazy_getattr(
+    __name__,
+    {
+        "ragkit.errors": [
+            "ConfigError",
+            "EmptyQueryError",
+            "IndexCorruptError",
+            "IndexMismatchError",
+            "IndexNotFoundError",
+            "LoaderError",
+            "ModelError",
+            "PromptTooLongError",
+            "RagkitError",
+        ],
+        "ragkit.ingest.chunking": ["ChunkerParams"],
+        "ragkit.ingest.loaders": ["LoaderOptions"],
+        "ragkit.kb": ["KnowledgeBase"],
+        "ragkit.models.embeddings": ["Embedder", "HashingEmbedder", "SentenceTransformerEmbedder"],
+        "ragkit.models.llm": [
+            "ChatModel",
+            "GenerationOptions",
+            "LlamaCppChatModel",
+            "Message",
+            "ScriptedChatModel",
+        ],
+        "ragkit.options": [
+            "AnswerOptions",
+            "IndexOptions",
+            "Models",
+            "SearchFilter",
+            "SearchOptions",
+        ],
+        "ragkit.search.rerank": ["CrossEncoderReranker", "Reranker"],
+        "ragkit.types": [
+            "Answer",
+            "Citation",
+            "DocumentInfo",
+            "Evidence",
+            "FileOutcome",
+            "IndexReport",
+            "SearchHit",
+            "StoredChunk",
+        ],
+    },
+)
 
 
 def __dir__() -> list[str]:
-    return sorted([*_EXPORTS, "__version__"])
+    return sorted(__all__)
 
 
 __all__ = [

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from types import TracebackType
+from typing import TypedDict, Unpack
 
 from ragkit.answer.extractive import extract_answer
 from ragkit.answer.grounding import SentenceScorer
@@ -53,6 +53,18 @@ from ragkit.types import (
 )
 
 
+class Parts(TypedDict, total=False):
+    """What `KnowledgeBase.open` takes besides the path, each optional (None or left out:
+    the default that `open` describes)."""
+
+    models: Models | None
+    index: IndexOptions | None
+    search: SearchOptions | None
+    answer: AnswerOptions | None
+    guard: Guard | None
+    backend: MilvusBackend | None
+
+
 class KnowledgeBase:
     """An index on disk you can add files to, search and ask questions of.
 
@@ -62,26 +74,21 @@ class KnowledgeBase:
     >>> kb.ask("What is X?").citations               # doctest: +SKIP
     """
 
-    def __init__(
-        self,
-        path: str | Path,
-        *,
-        models: Models | None = None,
-        index: IndexOptions | None = None,
-        search: SearchOptions | None = None,
-        answer: AnswerOptions | None = None,
-        guard: Guard | None = None,
-        backend: MilvusBackend | None = None,
-    ) -> None:
-        models = models or Models()
-        index = index or IndexOptions()
+    def __init__(self, path: str | Path, **parts: Unpack[Parts]) -> None:
+        """See `open`, which takes the same arguments."""
+        unknown = sorted(parts.keys() - Parts.__optional_keys__)
+        if unknown:  # what a signature would refuse, for callers mypy does not check
+            raise TypeError(f"KnowledgeBase got unexpected keyword arguments: {unknown}")
+        models = parts.get("models") or Models()
+        index = parts.get("index") or IndexOptions()
         self.path = Path(path)
-        self.backend = backend
+        self._parts = parts
+        self.backend = parts.get("backend")
         self.models = models
         self.index_options = index
-        self.search_options = search or SearchOptions()
-        self.answer_options = answer or AnswerOptions()
-        self.guard = guard
+        self.search_options = parts.get("search") or SearchOptions()
+        self.answer_options = parts.get("answer") or AnswerOptions()
+        self.guard = parts.get("guard")
         self.embedder: Embedder = models.embedder or make_embedder("bundled-int8")
         self.query_embedder: Embedder = models.query_embedder or self.embedder
         self.chunker_params = index.chunker or ChunkerParams()
@@ -95,50 +102,27 @@ class KnowledgeBase:
         self._reread: tuple[tuple[str, str, int, int], list[Document]] | None = None
 
     @classmethod
-    def open(
-        cls,
-        path: str | Path,
-        *,
-        models: Models | None = None,
-        index: IndexOptions | None = None,
-        search: SearchOptions | None = None,
-        answer: AnswerOptions | None = None,
-        guard: Guard | None = None,
-        backend: MilvusBackend | None = None,
-    ) -> KnowledgeBase:
+    def open(cls, path: str | Path, **parts: Unpack[Parts]) -> KnowledgeBase:
         """Open (or prepare to create) the index at `path`. `models` defaults to the
         bundled all-MiniLM-L6-v2 embedder and, for `ask`, the bundled GGUF chat model;
         `index`, `search` and `answer` default to the options' own defaults; `guard`
         (e.g. `ragkit.guard.default_guard()`) filters questions, retrieved chunks and
         answers in `ask`; None = no filtering. `backend` keeps the index in Milvus
         (ragkit.index.milvus) instead of the folder `path`."""
-        return cls(
-            path,
-            models=models,
-            index=index,
-            search=search,
-            answer=answer,
-            guard=guard,
-            backend=backend,
-        )
+        return cls(path, **parts)
 
     def with_chat_model(self, model: ChatModel) -> KnowledgeBase:
         """The same index and options answered by `model` (e.g. a conversation's own)."""
-        return KnowledgeBase(
-            self.path,
-            models=replace(
-                self.models,
-                embedder=self.embedder,
-                query_embedder=self.query_embedder,
-                chat_model=model,
-                prompts=self.templates,
-            ),
-            index=self.index_options,
-            search=self.search_options,
-            answer=self.answer_options,
-            guard=self.guard,
-            backend=self.backend,
+        models = replace(
+            self.models,
+            embedder=self.embedder,
+            query_embedder=self.query_embedder,
+            chat_model=model,
+            prompts=self.templates,
         )
+        parts = self._parts.copy()
+        parts["models"] = models
+        return KnowledgeBase(self.path, **parts)
 
     @property
     def generation(self) -> GenerationOptions:
@@ -393,12 +377,7 @@ class KnowledgeBase:
     def __enter__(self) -> KnowledgeBase:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 

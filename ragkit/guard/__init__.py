@@ -8,10 +8,10 @@ wiring into question answering (session.py) and settings (ragkit.wiring).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Collection, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ragkit._lazy import lazy_getattr
 from ragkit.guard.types import Direction
 
 if TYPE_CHECKING:
@@ -32,37 +32,32 @@ if TYPE_CHECKING:
 
 # Loaded on first use: the scanners pull in numpy, and the command line imports the
 # terminal sanitiser (ragkit.guard.terminal) for every command, `ragkit ls` included.
-_EXPORTS = {
-    "BannedTermScanner": "ragkit.guard.banned",
-    "LinearModel": "ragkit.guard.classifier",
-    "Guard": "ragkit.guard.guard",
-    "InjectionClassifier": "ragkit.guard.injection",
-    "InjectionScanner": "ragkit.guard.injection",
-    "SentenceClassifier": "ragkit.guard.injection",
-    "JudgeScanner": "ragkit.guard.judge",
-    "ExfiltrationScanner": "ragkit.guard.links",
-    "PiiScanner": "ragkit.guard.pii",
-    "DEFAULTS": "ragkit.guard.policy",
-    "Policy": "ragkit.guard.policy",
-    "SecretScanner": "ragkit.guard.secrets",
-    "StreamFilter": "ragkit.guard.stream",
-    "TerminalScanner": "ragkit.guard.terminal",
-    "Action": "ragkit.guard.types",
-    "Direction": "ragkit.guard.types",
-    "Finding": "ragkit.guard.types",
-    "GuardResult": "ragkit.guard.types",
-    "Kind": "ragkit.guard.types",
-    "Scanner": "ragkit.guard.types",
-    "Vault": "ragkit.guard.types",
-    "UnicodeScanner": "ragkit.guard.unicode",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ragkit.guard' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr(
+    __name__,
+    {
+        "ragkit.guard.banned": ["BannedTermScanner"],
+        "ragkit.guard.classifier": ["LinearModel"],
+        "ragkit.guard.guard": ["Guard"],
+        "ragkit.guard.injection": ["InjectionClassifier", "InjectionScanner", "SentenceClassifier"],
+        "ragkit.guard.judge": ["JudgeScanner"],
+        "ragkit.guard.links": ["ExfiltrationScanner"],
+        "ragkit.guard.pii": ["PiiScanner"],
+        "ragkit.guard.policy": ["DEFAULTS", "Policy"],
+        "ragkit.guard.secrets": ["SecretScanner"],
+        "ragkit.guard.stream": ["StreamFilter"],
+        "ragkit.guard.terminal": ["TerminalScanner"],
+        "ragkit.guard.types": [
+            "Action",
+            "Direction",
+            "Finding",
+            "GuardResult",
+            "Kind",
+            "Scanner",
+            "Vault",
+        ],
+        "ragkit.guard.unicode": ["UnicodeScanner"],
+    },
+)
 
 
 QUESTIONS_ONLY: tuple[Direction, ...] = ("input",)

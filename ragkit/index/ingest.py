@@ -3,17 +3,17 @@
 `FileIngest.run` is the loop both writers (the local engine and Milvus) share: expand the
 given paths, skip files unchanged since they were indexed, prepare the rest in order, hand
 each to the writer's `store` callback, and retire files that vanished from a folder
-indexed again. `prepare` does one file in this process. `Pipeline` does it for many in a worker
-process (`python -m ragkit.index.ingest`) that runs ahead of the caller, so that while
-the writer embeds one batch on its core, the next files are read, parsed, split and
-stemmed on the other. Reading still goes through the loaders' `BoundedLoader` (memory
-and time limits, a crashing parser costs one file), now inside the worker.
+indexed again. `FileIngest.prepare` does one file in this process. `Pipeline` does it for
+many in a worker process (`python -m ragkit.index.ingest`) that runs ahead of the caller,
+so that while the writer embeds one batch on its core, the next files are read, parsed,
+split and stemmed on the other. Reading still goes through the loaders' `BoundedLoader`
+(memory and time limits, a crashing parser costs one file), now inside the worker.
 
 Requests and results are JSON lines over the worker's stdin/stdout (no pickle); a
 reader thread keeps up to `ahead` prepared files in memory. Each file's outcome is the
 same as in-process: one bad file is one failed line, never the batch. A worker that dies
 (killed, out of memory) costs nothing either: the files it did not answer are prepared
-here instead. Leaves out writing to the store and embedding (engine.py does both, in
+here instead. Leaves out writing to the store and embedding (each writer does both, in
 the parent, in file order).
 """
 
@@ -37,8 +37,9 @@ from ragkit.index.progress import IndexProgress
 from ragkit.index.store import FileState, storable_document, storable_text
 from ragkit.ingest.chunking import Chunker, ChunkerParams
 from ragkit.ingest.loaders import BoundedLoader, LoaderOptions, WalkProblem, check_file, walk
+from ragkit.ingest.loaders.bounded import document_from_json, document_json
 from ragkit.text.analysis import Analyzer
-from ragkit.types import Chunk, Document, FileOutcome, Page
+from ragkit.types import Chunk, Document, FileOutcome
 
 
 @dataclass
@@ -74,69 +75,6 @@ class Request:
     path: Path
     source: str
     known: FileState | None
-
-
-def prepare(
-    request: Request,
-    loader: BoundedLoader,
-    options: LoaderOptions,
-    chunker: Chunker,
-    analyzer: Analyzer | None,
-) -> Prepared:
-    """`request`'s file checked against what the index knows of it, and if it changed,
-    loaded, chunked and analysed. Any failure is this file's outcome, never raised."""
-    source = request.source
-    try:
-        return _prepare(request, loader, options, chunker, analyzer)
-    except RecursionError:
-        return Prepared(source, FileOutcome(source, "failed", "nested too deeply to read"))
-    except MemoryError:
-        return Prepared(source, FileOutcome(source, "failed", "out of memory while indexing it"))
-    except Exception as exc:
-        reason = f"could not be indexed ({type(exc).__name__})"
-        return Prepared(source, FileOutcome(source, "failed", reason))
-
-
-def _prepare(
-    request: Request,
-    loader: BoundedLoader,
-    options: LoaderOptions,
-    chunker: Chunker,
-    analyzer: Analyzer | None,
-) -> Prepared:
-    path, source, known = request.path, request.source, request.known
-    try:
-        # Suffix, regular file, size: checked before any byte is read or hashed, so
-        # a FIFO or /dev/zero (or a .txt link to one) is skipped, never waited on.
-        st = check_file(path, options)
-    except UnsupportedFileError as exc:
-        return Prepared(source, FileOutcome(source, "skipped", exc.reason))
-    except LoaderError as exc:
-        return Prepared(source, FileOutcome(source, "failed", exc.reason))
-    if known is not None and known.size == st.st_size and known.mtime_ns == st.st_mtime_ns:
-        return Prepared(source, FileOutcome(source, "unchanged"))
-    try:
-        digest = sha256_file(path)
-    except OSError as exc:
-        return Prepared(source, FileOutcome(source, "failed", f"cannot read ({exc.strerror})"))
-    if known is not None and known.sha256 == digest:
-        return Prepared(source, FileOutcome(source, "unchanged"))
-    try:
-        docs = [storable_document(d) for d in loader.load(path)]
-    except UnsupportedFileError as exc:
-        return Prepared(source, FileOutcome(source, "skipped", exc.reason))
-    except LoaderError as exc:
-        return Prepared(source, FileOutcome(source, "failed", exc.reason))
-    pairs = [(d, chunker.split(d)) for d in docs]
-    if sum(len(c) for _, c in pairs) == 0:
-        return Prepared(source, FileOutcome(source, "failed", "no text to index"))
-    terms: dict[str, list[str]] = {}
-    for _, chunks in pairs:
-        for chunk in chunks:
-            if analyzer is not None and chunk.text not in terms:
-                terms[chunk.text] = analyzer.tokenize(chunk.text)
-    state = FileState(source, st.st_size, st.st_mtime_ns, digest)
-    return Prepared(source, None, state, pairs, terms, known is not None)
 
 
 def unchanged_by_stat(request: Request, options: LoaderOptions) -> bool:
@@ -232,12 +170,65 @@ class FileIngest:
         of the embedder when there are enough of them to pay for its start."""
         analyzer = self.analyzer
         if analyzer is not None and self.pipeline and len(requests) >= PIPELINE_MIN_FILES:
-            with Pipeline(requests, self.options, self.chunker, analyzer) as pipe:
+            with Pipeline(requests, self) as pipe:
                 yield from pipe
             return
         with BoundedLoader(self.options) as loader:
             for request in requests:
-                yield prepare(request, loader, self.options, self.chunker, analyzer)
+                yield self.prepare(request, loader)
+
+    def prepare(self, request: Request, loader: BoundedLoader) -> Prepared:
+        """`request`'s file checked against what the index knows of it, and if it
+        changed, loaded, chunked and analysed. Any failure is this file's outcome,
+        never raised."""
+        source = request.source
+        try:
+            return self._prepare(request, loader)
+        except RecursionError:
+            return Prepared(source, FileOutcome(source, "failed", "nested too deeply to read"))
+        except MemoryError:
+            reason = "out of memory while indexing it"
+            return Prepared(source, FileOutcome(source, "failed", reason))
+        except Exception as exc:
+            reason = f"could not be indexed ({type(exc).__name__})"
+            return Prepared(source, FileOutcome(source, "failed", reason))
+
+    def _prepare(self, request: Request, loader: BoundedLoader) -> Prepared:
+        path, source, known = request.path, request.source, request.known
+        try:
+            # Suffix, regular file, size: checked before any byte is read or hashed, so
+            # a FIFO or /dev/zero (or a .txt link to one) is skipped, never waited on.
+            st = check_file(path, self.options)
+        except UnsupportedFileError as exc:
+            return Prepared(source, FileOutcome(source, "skipped", exc.reason))
+        except LoaderError as exc:
+            return Prepared(source, FileOutcome(source, "failed", exc.reason))
+        if known is not None and known.size == st.st_size and known.mtime_ns == st.st_mtime_ns:
+            return Prepared(source, FileOutcome(source, "unchanged"))
+        try:
+            digest = sha256_file(path)
+        except OSError as exc:
+            reason = f"cannot read ({exc.strerror})"
+            return Prepared(source, FileOutcome(source, "failed", reason))
+        if known is not None and known.sha256 == digest:
+            return Prepared(source, FileOutcome(source, "unchanged"))
+        try:
+            docs = [storable_document(d) for d in loader.load(path)]
+        except UnsupportedFileError as exc:
+            return Prepared(source, FileOutcome(source, "skipped", exc.reason))
+        except LoaderError as exc:
+            return Prepared(source, FileOutcome(source, "failed", exc.reason))
+        pairs = [(d, self.chunker.split(d)) for d in docs]
+        if sum(len(c) for _, c in pairs) == 0:
+            return Prepared(source, FileOutcome(source, "failed", "no text to index"))
+        terms: dict[str, list[str]] = {}
+        if self.analyzer is not None:
+            for _, chunks in pairs:
+                for chunk in chunks:
+                    if chunk.text not in terms:
+                        terms[chunk.text] = self.analyzer.tokenize(chunk.text)
+        state = FileState(source, st.st_size, st.st_mtime_ns, digest)
+        return Prepared(source, None, state, pairs, terms, known is not None)
 
 
 def shown_path(path: Path) -> str:
@@ -261,17 +252,12 @@ def _prepared_json(p: Prepared) -> dict[str, Any]:
     assert p.state is not None
     out["state"] = [p.state.size, p.state.mtime_ns, p.state.sha256]
     out["docs"] = [
-        {
-            "source": d.source,
-            "key": d.key,
-            "pages": [[pg.number, pg.text] for pg in d.pages],
-            "title": d.title,
-            "file_type": d.file_type,
-            "metadata": dict(d.metadata),
+        document_json(d)
+        | {
             "chunks": [
                 [c.text, c.ordinal, c.char_start, c.char_end, c.page_start, c.page_end]
                 for c in chunks
-            ],
+            ]
         }
         for d, chunks in p.docs
     ]
@@ -288,14 +274,7 @@ def _prepared_from_json(data: dict[str, Any]) -> Prepared:
     size, mtime_ns, sha = data["state"]
     docs: list[tuple[Document, list[Chunk]]] = []
     for d in data["docs"]:
-        doc = Document(
-            source=d["source"],
-            key=d["key"],
-            pages=tuple(Page(number=n, text=t) for n, t in d["pages"]),
-            title=d["title"],
-            file_type=d["file_type"],
-            metadata=dict(d["metadata"]),
-        )
+        doc = document_from_json(d)
         chunks = [Chunk(c[0], doc.key, c[1], c[2], c[3], c[4], c[5]) for c in d["chunks"]]
         docs.append((doc, chunks))
     state = FileState(source, size, mtime_ns, sha)
@@ -314,18 +293,11 @@ class Pipeline:
     Iterate over it for the `Prepared` files in request order; use as a context manager
     so the worker ends with the run (also when the consumer stops early)."""
 
-    def __init__(
-        self,
-        requests: Sequence[Request],
-        options: LoaderOptions,
-        chunker: Chunker,
-        analyzer: Analyzer,
-        ahead: int = 256,
-    ) -> None:
+    def __init__(self, requests: Sequence[Request], ingest: FileIngest, ahead: int = 256) -> None:
+        assert ingest.analyzer is not None  # the worker always analyses
         self._requests = list(requests)
-        self._options = options
-        self._chunker = chunker
-        self._analyzer = analyzer
+        self._ingest = ingest
+        self._analyzer = ingest.analyzer
         self._results: queue.Queue[Prepared | None] = queue.Queue(maxsize=ahead)
         self._proc: subprocess.Popen[bytes] | None = None
         self._threads: list[threading.Thread] = []
@@ -339,8 +311,8 @@ class Pipeline:
 
     def _start(self) -> None:
         config = {
-            "loader": dataclasses.asdict(self._options),
-            "chunker": dataclasses.asdict(self._chunker.params),
+            "loader": dataclasses.asdict(self._ingest.options),
+            "chunker": dataclasses.asdict(self._ingest.chunker.params),
             "analyzer": self._analyzer.id,
         }
         env = {**os.environ, "PYTHONPATH": _python_path()}
@@ -401,9 +373,9 @@ class Pipeline:
             yield item
         if done < len(self._requests):
             # The worker died (killed, out of memory): prepare the rest here.
-            with BoundedLoader(self._options) as loader:
+            with BoundedLoader(self._ingest.options) as loader:
                 for request in self._requests[done:]:
-                    yield prepare(request, loader, self._options, self._chunker, self._analyzer)
+                    yield self._ingest.prepare(request, loader)
 
     def close(self) -> None:
         self._stop.set()
@@ -439,7 +411,7 @@ def main() -> None:
     config = json.loads(next(lines))
     options = LoaderOptions(**config["loader"])
     chunker = Chunker(ChunkerParams(**config["chunker"]))
-    analyzer = Analyzer(stem="snowball" in config["analyzer"])
+    ingest = FileIngest(options, chunker, Analyzer(stem="snowball" in config["analyzer"]))
     with BoundedLoader(options) as loader:
         for line in lines:
             if not line.strip():
@@ -451,7 +423,7 @@ def main() -> None:
                 data["source"],
                 None if known is None else FileState(data["source"], *known),
             )
-            result = prepare(request, loader, options, chunker, analyzer)
+            result = ingest.prepare(request, loader)
             try:
                 out.write(json.dumps(_prepared_json(result)).encode("ascii") + b"\n")
                 out.flush()

@@ -67,7 +67,7 @@ from ragkit.errors import (
 )
 from ragkit.index.engine import IndexReader, IndexWriter
 from ragkit.index.fusion import convex_fuse
-from ragkit.index.ingest import Prepared, Request, prepare
+from ragkit.index.ingest import Prepared, Request
 from ragkit.index.lock import WriteLock
 from ragkit.index.manifest import (
     Manifest,
@@ -921,14 +921,13 @@ class MilvusWriter(Writer):
             plan = _Plan(next_id=next_id)
             plan.retire_chunks.extend(sorted(audit.orphans))
             gen = base.generation
-            options, chunker = self.loader_options, self.chunker
-            with BoundedLoader(options) as loader:
+            ingest = self._ingest(analyzed=False)
+            with BoundedLoader(self.loader_options) as loader:
                 for source in sorted(audit.damaged_sources):
                     self._retire_source(source, gen, plan)
                     path = Path(source)
                     if path.is_file():
-                        request = Request(path, source, None)
-                        prepared = prepare(request, loader, options, chunker, None)
+                        prepared = ingest.prepare(Request(path, source, None), loader)
                         prog.file_done(self._store_file(prepared, None, gen, plan))
             if plan.chunk_rows:
                 self._embed_rows(plan.chunk_rows, prog)

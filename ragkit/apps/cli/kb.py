@@ -6,10 +6,13 @@ library.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, fields
+from inspect import Parameter
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_type_hints
 
 import typer
 from rich.console import Console
@@ -178,23 +181,54 @@ def _filters(
     )
 
 
-def _search_options(
-    base: SearchOptions,
-    glob: str | None,
-    types: list[str] | None,
-    pages: str | None,
-    meta: list[str] | None,
-    mmr: float | None,
-    no_rerank: bool,
-    multi_query: int | None,
-) -> SearchOptions:
-    """`base` changed by the shared search flags (an unset flag keeps the setting)."""
-    return base.with_(
-        filters=_filters(glob, types, pages, meta),
-        mmr_lambda=mmr,
-        rerank=False if no_rerank else None,
-        multi_query=multi_query,
-    )
+@dataclass(frozen=True)
+class _SearchFlags:
+    """The search flags `search` and `ask` share, declared once: `_with_search_flags`
+    adds them to a command's options."""
+
+    glob: GlobOpt = None
+    file_type: TypeOpt = None
+    pages: PagesOpt = None
+    meta: MetaOpt = None
+    mmr: MmrOpt = None
+    no_rerank: RerankOpt = False
+    multi_query: MultiOpt = None
+
+    def options(self, base: SearchOptions) -> SearchOptions:
+        """`base` changed by these flags (an unset flag keeps the setting)."""
+        return base.with_(
+            filters=_filters(self.glob, self.file_type, self.pages, self.meta),
+            mmr_lambda=self.mmr,
+            rerank=False if self.no_rerank else None,
+            multi_query=self.multi_query,
+        )
+
+
+def _with_search_flags(command: Callable[..., None]) -> Callable[..., None]:
+    """`command` with the `_SearchFlags` options shown before its `--config`; it gets
+    them as one argument, `flags`. (typer reads the options from the signature.)"""
+    hints = get_type_hints(_SearchFlags, include_extras=True)
+    shared = [
+        inspect.Parameter(
+            f.name, Parameter.KEYWORD_ONLY, default=f.default, annotation=hints[f.name]
+        )
+        for f in fields(_SearchFlags)
+    ]
+    own = [
+        p.replace(kind=Parameter.KEYWORD_ONLY)
+        for p in inspect.signature(command, eval_str=True).parameters.values()
+        if p.name != "flags"
+    ]
+    params = own[:-1] + shared + own[-1:]  # `config` stays last
+
+    @functools.wraps(command)
+    def run(**kwargs: Any) -> None:
+        flags = _SearchFlags(**{p.name: kwargs.pop(p.name) for p in shared})
+        command(**kwargs, flags=flags)
+
+    run.__signature__ = inspect.Signature(params, return_annotation=None)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in params} | {"return": None}
+    return run
 
 
 def _open(settings: Settings, index_name: str | None, with_llm: bool = False) -> KnowledgeBase:
@@ -217,20 +251,15 @@ def _mode(settings: Settings, mode: str | None, flag: str = "--mode") -> SearchM
 
 
 @app.command()
+@_with_search_flags
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[int | None, typer.Option("-k", help="Number of results (default 5).")] = None,
     mode: ModeOpt = None,
     index_name: IndexOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
-    glob: GlobOpt = None,
-    file_type: TypeOpt = None,
-    pages: PagesOpt = None,
-    meta: MetaOpt = None,
-    mmr: MmrOpt = None,
-    no_rerank: RerankOpt = False,
-    multi_query: MultiOpt = None,
     config: ConfigOpt = None,
+    flags: _SearchFlags = _SearchFlags(),
 ) -> None:
     """Search an index: rank, score, file, page and a snippet of each result."""
     out, err = consoles()
@@ -238,10 +267,7 @@ def search(
         settings = settings_from(config)
         chosen = _mode(settings, mode)
         kb = _open(settings, index_name)
-        options = _search_options(
-            kb.search_options, glob, file_type, pages, meta, mmr, no_rerank, multi_query
-        )
-        hits = kb.search(query, options.with_(k=k, mode=chosen))
+        hits = kb.search(query, flags.options(kb.search_options).with_(k=k, mode=chosen))
         if as_json:
             rows = [
                 {
@@ -313,6 +339,7 @@ def _answer_mode(settings: Settings, mode: str | None) -> AnswerMode:
 
 
 @app.command()
+@_with_search_flags
 def ask(
     question: Annotated[str, typer.Argument(help="Your question, in English or Chinese.")],
     k: Annotated[
@@ -328,14 +355,8 @@ def ask(
         bool,
         typer.Option("--evidence", help="Show the source sentence supporting each sentence."),
     ] = False,
-    glob: GlobOpt = None,
-    file_type: TypeOpt = None,
-    pages: PagesOpt = None,
-    meta: MetaOpt = None,
-    mmr: MmrOpt = None,
-    no_rerank: RerankOpt = False,
-    multi_query: MultiOpt = None,
     config: ConfigOpt = None,
+    flags: _SearchFlags = _SearchFlags(),
 ) -> None:
     """Answer a question from an index, streaming the answer, then list its sources."""
     out, err = consoles()
@@ -344,9 +365,7 @@ def ask(
         answer_mode = _answer_mode(settings, mode)
         chosen = _mode(settings, retrieval, "--retrieval")
         kb = _open(settings, index_name, with_llm=answer_mode == "generate")
-        search = _search_options(
-            kb.search_options, glob, file_type, pages, meta, mmr, no_rerank, multi_query
-        )
+        search = flags.options(kb.search_options)
         stream = kb.ask_stream(
             question,
             kb.answer_options.with_(mode=answer_mode, k=k, evidence=evidence or None),

@@ -29,7 +29,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
 
 from ragkit.errors import LoaderError, UnsupportedFileError
@@ -51,12 +50,7 @@ class BoundedLoader:
     def __enter__(self) -> BoundedLoader:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def load(self, path: Path) -> list[Document]:
@@ -189,20 +183,22 @@ def _documents(path: Path, reply: dict[str, Any]) -> list[Document]:
         raise UnsupportedFileError(path, str(reply.get("reason", "")))
     if error is not None:
         raise LoaderError(path, str(reply.get("reason") or "could not be read"))
-    return [
-        Document(
-            source=d["source"],
-            key=d["key"],
-            pages=tuple(
-                Page(n, t, tuple(Block(k, a, b, lv) for k, a, b, lv in blocks))
-                for n, t, blocks in d["pages"]
-            ),
-            title=d["title"],
-            file_type=d["file_type"],
-            metadata=dict(d["metadata"]),
-        )
-        for d in reply["docs"]
-    ]
+    return [document_from_json(d) for d in reply["docs"]]
+
+
+def document_from_json(data: dict[str, Any]) -> Document:
+    """A document back from `document_json`'s form."""
+    return Document(
+        source=data["source"],
+        key=data["key"],
+        pages=tuple(
+            Page(n, t, tuple(Block(k, a, b, lv) for k, a, b, lv in blocks))
+            for n, t, blocks in data["pages"]
+        ),
+        title=data["title"],
+        file_type=data["file_type"],
+        metadata=dict(data["metadata"]),
+    )
 
 
 def document_json(doc: Document) -> dict[str, Any]:
