@@ -64,7 +64,7 @@ from ragkit.answer.pipelines import AnswerStream, Prompt, answer, finish_answer 
 from ragkit.models.embeddings import make_embedder  # noqa: E402
 from ragkit.models.llm.base import ChatModel, GenerationOptions, Message  # noqa: E402
 from ragkit.models.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path  # noqa: E402
-from ragkit.options import Models  # noqa: E402
+from ragkit.options import AnswerOptions, Models  # noqa: E402
 from ragkit.types import SearchHit, display_path  # noqa: E402
 
 SYSTEMS = ("closed", "langchain", "before", "after", "remote", "extractive")
@@ -320,7 +320,13 @@ def ask_one(
     else:
         assert model is not None
         stream = answer(
-            question, hits, model, kb.templates, opts, scorer=kb.scorer(), documents=kb._lookup
+            question,
+            hits,
+            model,
+            kb.templates,
+            AnswerOptions(generation=opts),
+            scorer=kb.scorer(),
+            documents=kb._lookup,
         )
     _, ttft, _, _ = timed(iter(stream), started)
     result = stream.answer

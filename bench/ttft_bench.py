@@ -34,7 +34,7 @@ from ragkit.models.embeddings import make_embedder  # noqa: E402
 from ragkit.models.llm.base import ChatModel, GenerationOptions  # noqa: E402
 from ragkit.models.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path  # noqa: E402
 from ragkit.models.llm.openai_compat import OpenAICompatChatModel  # noqa: E402
-from ragkit.options import Models  # noqa: E402
+from ragkit.options import AnswerOptions, Models  # noqa: E402
 
 # Not among QUESTIONS: llama.cpp reuses the cached prefix of an identical prompt, which
 # would time a cache hit, not prompt evaluation.
@@ -58,7 +58,7 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--no-remote", action="store_true", help="skip the llama.cpp server path")
     args = p.parse_args()
-    options = GenerationOptions(max_tokens=8, temperature=0.0, seed=0)
+    options = AnswerOptions(generation=GenerationOptions(max_tokens=8, temperature=0.0, seed=0))
     with tempfile.TemporaryDirectory() as tmp:
         local = LlamaCppChatModel(bundled_gguf_path(), n_ctx=2048)
         kb = KnowledgeBase.open(

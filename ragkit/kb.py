@@ -339,11 +339,9 @@ class KnowledgeBase:
             hits,
             self.chat_model,
             self.templates,
-            opts.generation or self.generation,
+            opts.with_(generation=opts.generation or self.generation),
             history=history,
-            history_share=opts.history_share,
             scorer=self.scorer(),
-            evidence=opts.evidence,
             guard=session,
             documents=self._lookup,
         )

@@ -50,6 +50,7 @@ from ragkit.answer.grounding import (
 from ragkit.errors import EmptyQueryError, PromptTooLongError
 from ragkit.models.llm.base import ChatModel, GenerationOptions, Message
 from ragkit.models.prompts import PromptTemplates
+from ragkit.options import AnswerOptions
 from ragkit.text.analysis import Analyzer
 from ragkit.types import Answer, Citation, SearchHit
 
@@ -57,7 +58,6 @@ if TYPE_CHECKING:
     from ragkit.guard.session import GuardSession
 
 __all__ = [
-    "AnswerParts",
     "AnswerStream",
     "Prompt",
     "Usage",
@@ -65,12 +65,12 @@ __all__ = [
     "build_prompt",
     "cited_numbers",
     "finish_answer",
-    "prepare_answer",
     "standalone_question",
     "to_citation",
 ]
 
 SAFETY_MARGIN = 16  # tokens the chat template adds around the system and user messages
+PASSAGES = 3  # numbered passages an answer is given, each a sentence and its neighbour
 MESSAGE_OVERHEAD = 8  # tokens the chat template adds around each history message
 MIN_SOURCE_TOKENS = 48  # a shortened source with less room than this is not worth giving
 
@@ -374,51 +374,45 @@ def _with_written(pieces: Iterator[str], written: list[str]) -> Generator[str, N
         yield piece
 
 
-@dataclass(frozen=True)
-class AnswerParts:
-    """What an `AnswerStream` is made of: the prompt, the checked stream of the model's
-    reply, and the function that turns the text shown into the `Answer`."""
-
-    prompt: Prompt
-    pieces: Callable[[], Iterator[str]]
-    finish: Callable[[str], Answer]
-    model: ChatModel | None = None
-    """The model that writes the reply; None for a canned one."""
-
-
-def prepare_answer(
+def answer(
     question: str,
     hits: Sequence[SearchHit],
     model: ChatModel,
     templates: PromptTemplates,
-    options: GenerationOptions,
+    options: AnswerOptions | None = None,
     *,
     history: Sequence[Message] = (),
-    history_share: float = 0.25,
     scorer: SentenceScorer | None = None,
-    evidence: bool = False,
-    judged_question: str | None = None,
+    guard: GuardSession | None = None,
     documents: DocumentLookup | None = None,
-    passages: int = 3,
-    placeholders: Sequence[str] = (),
-) -> AnswerParts:
-    """The parts of a checked answer (see `answer`); `placeholders` are the guard's
-    stand-ins for the user's own values, which the checks leave aside."""
+) -> AnswerStream:
+    """Answer `question` from retrieved `hits`: the best sentences of the hits become
+    numbered passages, the model's reply is checked sentence by sentence as it streams
+    (ragkit.answer.checking), and the finished answer cites each sentence's page. Of
+    `options` this reads the sampling options (`generation`), the history's share of the
+    prompt and `evidence` (retrieval and the mode are the caller's). `documents` reads a
+    source again (`KnowledgeBase.document`) so a citation can give the supporting
+    sentence's own page and offsets. With `evidence`, the finished answer pairs each
+    sentence with its support (scored by `scorer`, lexical only when none is given).
+    `guard` filters the checked stream before the caller sees it; the checks leave its
+    stand-ins for the user's own values aside."""
     if not question.strip():
         raise EmptyQueryError("the question is empty; ask something about your documents")
+    opts = options or AnswerOptions()
+    generation = opts.generation or GenerationOptions()
     scorer = scorer or SentenceScorer(Analyzer())
     prompt = build_prompt(
         question,
         hits,
         model,
         templates,
-        options.max_tokens,
+        generation.max_tokens,
         history,
-        history_share,
+        opts.history_share,
         scorer=scorer,
-        passages=passages,
+        passages=PASSAGES,
     )
-    judged = question if judged_question is None else judged_question
+    judged = guard.without_placeholders(question) if guard is not None else question
     given = [p.hit.chunk.text for p in prompt.passages]
     if (
         not prompt.sources
@@ -427,65 +421,32 @@ def prepare_answer(
         or not answering_windows(judged, given, scorer)
     ):
         canned = not_found_text(question)
-        return AnswerParts(
+        return AnswerStream(
+            question,
             prompt,
             lambda: iter([canned]),
             lambda text: Answer(question, text.strip(), (), (), not_found=True),
+            guard,
         )
+    placeholders = guard.placeholders() if guard is not None else ()
     checker = AnswerChecker(question, prompt.passages, scorer, placeholders=placeholders)
-    stops = tuple(dict.fromkeys((*options.stop, *STOP_SEQUENCES)))
-    generation = replace(options, stop=stops)
+    stops = tuple(dict.fromkeys((*generation.stop, *STOP_SEQUENCES)))
+    sampling = replace(generation, stop=stops)
 
     def finish(text: str) -> Answer:
         done = checker.answer(text, documents, prompt.sources)
-        if evidence and not done.not_found:
+        if opts.evidence and not done.not_found:
             from ragkit.answer.evidence import evidence_for
 
             numbered = [(c.number, t) for c, t in zip(prompt.sources, prompt.texts, strict=True)]
             done = replace(done, evidence=evidence_for(done.text, numbered, scorer))
         return done
 
-    return AnswerParts(
-        prompt, lambda: checker.stream(model.stream(prompt.messages, generation)), finish, model
-    )
-
-
-def answer(
-    question: str,
-    hits: Sequence[SearchHit],
-    model: ChatModel,
-    templates: PromptTemplates,
-    options: GenerationOptions,
-    *,
-    history: Sequence[Message] = (),
-    history_share: float = 0.25,
-    scorer: SentenceScorer | None = None,
-    evidence: bool = False,
-    guard: GuardSession | None = None,
-    documents: DocumentLookup | None = None,
-    passages: int = 3,
-) -> AnswerStream:
-    """Answer `question` from retrieved `hits`: the best sentences of the hits become
-    numbered passages, the model's reply is checked sentence by sentence as it streams
-    (ragkit.answer.checking), and the finished answer cites each sentence's page. `documents`
-    reads a source again (`KnowledgeBase.document`) so a citation can give the
-    supporting sentence's own page and offsets. With `evidence`, the finished answer
-    pairs each sentence with its support (scored by `scorer`, lexical only when none is
-    given). `guard` filters the checked stream before the caller sees it."""
-    judged = guard.without_placeholders(question) if guard is not None else question
-    parts = prepare_answer(
+    return AnswerStream(
         question,
-        hits,
+        prompt,
+        lambda: checker.stream(model.stream(prompt.messages, sampling)),
+        finish,
+        guard,
         model,
-        templates,
-        options,
-        history=history,
-        history_share=history_share,
-        scorer=scorer,
-        evidence=evidence,
-        judged_question=judged,
-        documents=documents,
-        passages=passages,
-        placeholders=guard.placeholders() if guard is not None else (),
     )
-    return AnswerStream(question, parts.prompt, parts.pieces, parts.finish, guard, parts.model)
