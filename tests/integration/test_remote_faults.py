@@ -5,6 +5,7 @@ stream cut mid-way, an unreachable server, and cancellation that closes the sock
 from __future__ import annotations
 
 import socket
+from dataclasses import replace
 
 import pytest
 from ceilings import wait_until
@@ -19,14 +20,15 @@ HELLO = [Message("user", "Say hello.")]
 OPTS = GenerationOptions(max_tokens=16, temperature=0.0, seed=3, stop=("\n\n",))
 
 
-def _model(base: str, waits: list[float] | None = None, **kw: object) -> OpenAICompatChatModel:
+def _model(
+    base: str, waits: list[float] | None = None, retry: RetryPolicy | None = None, **kw: object
+) -> OpenAICompatChatModel:
     sleeps = waits if waits is not None else []
     return OpenAICompatChatModel(
         base,
         "tiny",
         api_key="sk-test",
-        sleep=sleeps.append,
-        clock=lambda: 1_000_000.0,
+        retry=replace(retry or RetryPolicy(), sleep=sleeps.append, clock=lambda: 1_000_000.0),
         **kw,  # type: ignore[arg-type]
     )
 

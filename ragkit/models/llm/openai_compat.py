@@ -14,8 +14,7 @@ parameters beyond the common chat-completion ones.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -85,8 +84,6 @@ class OpenAICompatChatModel:
         connect_timeout: float = 5.0,
         read_timeout: float = 120.0,
         retry: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.time,
         transport: httpx.BaseTransport | None = None,
         send_repeat_penalty: bool = False,
     ) -> None:
@@ -104,8 +101,6 @@ class OpenAICompatChatModel:
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.retry = retry or RetryPolicy()
-        self._sleep = sleep
-        self._clock = clock
         self._transport = transport
         self.send_repeat_penalty = send_repeat_penalty
         self._http: httpx.Client | None = None
@@ -169,12 +164,12 @@ class OpenAICompatChatModel:
                 )
             except httpx.TimeoutException as exc:
                 if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout) and not last:
-                    self._sleep(self.retry.delay(attempt))
+                    self.retry.sleep(self.retry.delay(attempt))
                     continue
                 raise self._timeout_error(exc) from None
             except httpx.TransportError as exc:
                 if not last:
-                    self._sleep(self.retry.delay(attempt))
+                    self.retry.sleep(self.retry.delay(attempt))
                     continue
                 raise ModelError(
                     f"cannot reach the model server at {self.base_url} "
@@ -189,8 +184,8 @@ class OpenAICompatChatModel:
                 response.close()
             status = response.status_code
             if status in RETRYABLE_STATUS and not last:
-                wait = parse_retry_after(response.headers.get("Retry-After"), self._clock())
-                self._sleep(self.retry.delay(attempt, wait))
+                wait = parse_retry_after(response.headers.get("Retry-After"), self.retry.clock())
+                self.retry.sleep(self.retry.delay(attempt, wait))
                 continue
             raise self._status_error(response, attempt + 1)
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover

@@ -2,14 +2,16 @@
 
 Connection errors, HTTP 429 and 5xx replies are worth another try: exponential backoff
 with a cap, or the server's own `Retry-After` (seconds or an HTTP date) when it sends
-one. The sleeping itself is the caller's, passed in, so tests never wait. Leaves out
+one. How to sleep and what time it is are fields of the policy, so tests never wait. Leaves out
 deciding which failures are retryable (the backend knows its protocol) and jitter (one
 user's client does not stampede a server).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
@@ -23,6 +25,10 @@ class RetryPolicy:
     """Seconds before the first retry; doubled for each one after."""
     max_delay: float = 30.0
     """No single wait is longer, whatever the server asks for."""
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
+    """How to wait (a test records the waits instead)."""
+    clock: Callable[[], float] = field(default=time.time, compare=False, repr=False)
+    """The Unix time now, to read a `Retry-After` given as an HTTP date."""
 
     def __post_init__(self) -> None:
         if self.max_retries < 0 or self.backoff < 0 or self.max_delay < 0:
