@@ -3,10 +3,10 @@
 A front end draws these and knows nothing of how they were made: `Sources` (the passages
 an answer is built on), `Text` (a piece of the reply, as it is written), `Status` (a line
 about the work: searching, loading the model, a rewritten follow-up, a retried tool call),
-`Waiting` (questions ahead in a queue), `ToolStarted`/`ToolFinished` (an agent's tool call
-as it runs), `Done` (the finished answer) and `Failed` (one line, with the HTTP status a
-server answers it with). The agent loop yields `Text` for its answer and its own richer
-tool events (ragkit.agent.loop), which the apps turn into `ToolStarted`/`ToolFinished`.
+`Waiting` (questions ahead in a queue), `ToolStarted`/`ToolFinished`/`ToolRejected` (an
+agent's tool call as it runs, or a malformed one), `Done` (the finished answer) and
+`Failed` (one line, with the HTTP status a server answers it with). The agent loop
+(ragkit.agent.loop) yields these too, and last its own `FinalEvent` with the whole run.
 Leaves out producing events (ragkit.kb, ragkit.agent, the apps) and drawing them.
 """
 
@@ -46,14 +46,41 @@ class Waiting:
 
 @dataclass(frozen=True)
 class ToolStarted:
+    """A tool call, as it starts: `arguments` as the model wrote them (JSON), `step` the
+    model turn that made it (from 1), `call_id` what ties the call to its result."""
+
     name: str
     arguments: str
+    step: int = 0
+    call_id: str = ""
 
 
 @dataclass(frozen=True)
 class ToolFinished:
+    """What a tool call returned, as the model reads it; `error`: the tool failed or the
+    call was refused, and `result` says why."""
+
     name: str
     result: str
+    step: int = 0
+    call_id: str = ""
+    error: bool = False
+
+    def preview(self, chars: int) -> str:
+        """The result on one line, cut to about `chars` characters for display."""
+        text = " ".join(self.result.split())
+        return text if len(text) <= chars else text[:chars] + " …"
+
+
+@dataclass(frozen=True)
+class ToolRejected:
+    """A tool call the model wrote wrong (`raw`); `error` is what it is told, and
+    `retrying` whether it is asked again."""
+
+    error: str
+    raw: str
+    retrying: bool
+    step: int = 0
 
 
 @dataclass(frozen=True)
@@ -72,4 +99,6 @@ class Failed:
     code: str | None = None
 
 
-Event = Sources | Text | Status | Waiting | ToolStarted | ToolFinished | Done | Failed
+Event = (
+    Sources | Text | Status | Waiting | ToolStarted | ToolFinished | ToolRejected | Done | Failed
+)

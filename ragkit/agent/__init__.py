@@ -3,8 +3,9 @@
 Public pieces: `Tool`, `tool` and `ToolRegistry` (tools from typed functions),
 `ToolContext` (what tools may use), `builtin_tools()` (search_documents, read_page,
 calculator, summarize_document, current_datetime), `Agent` with `AgentOptions`,
-its events and `AgentResult`. Conversation memory lives in ragkit.agent.memory and
-ragkit.agent.chat. Leaves out settings (ragkit.wiring builds agents from them).
+`FinalEvent` and `AgentResult` (a run's other events are ragkit.events'). Conversation
+memory lives in ragkit.agent.memory and ragkit.agent.chat. Leaves out settings
+(ragkit.wiring builds agents from them).
 """
 
 from __future__ import annotations
@@ -17,10 +18,7 @@ from ragkit.agent.loop import (
     AgentOptions,
     AgentResult,
     FinalEvent,
-    InvalidCallEvent,
-    ToolCallEvent,
     ToolRecord,
-    ToolResultEvent,
 )
 from ragkit.agent.tools import Tool, ToolArgumentsError, ToolError, ToolRegistry, tool
 
@@ -30,15 +28,12 @@ __all__ = [
     "AgentOptions",
     "AgentResult",
     "FinalEvent",
-    "InvalidCallEvent",
     "Tool",
     "ToolArgumentsError",
-    "ToolCallEvent",
     "ToolContext",
     "ToolError",
     "ToolRecord",
     "ToolRegistry",
-    "ToolResultEvent",
     "builtin_tools",
     "tool",
 ]

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ragkit.agent.tools import ToolArgumentsError, ToolRegistry
+from ragkit.events import Text
 from ragkit.models.llm.base import Message, ToolCall, ToolSpec
 
 FORMAT = '{"tool": "<tool name>", "arguments": {<arguments>}}'
@@ -58,11 +59,8 @@ _ROUNDS: list[tuple[str, str, dict[str, str], str, str]] = [
 ]
 
 
-@dataclass(frozen=True)
-class Answer:
-    """The model answered in plain text."""
-
-    text: str
+Answer = Text
+"""The model answered in plain text (the event the answer is then shown as)."""
 
 
 @dataclass(frozen=True)

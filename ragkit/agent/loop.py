@@ -1,9 +1,9 @@
 """The agent loop: the model chooses a tool or answers, until it answers or a limit stops it.
 
-`Agent.run_stream(task)` yields events as they happen — `ToolCallEvent`,
-`ToolResultEvent`, `InvalidCallEvent`, `ragkit.events.Text` (the final answer, piece by piece)
-and last `FinalEvent` with the `AgentResult` (answer, why it stopped, the whole
-transcript). `Agent.run(task)` returns just the result.
+`Agent.run_stream(task)` yields events as they happen, in the vocabulary of streamed
+answers (ragkit.events): `ToolStarted`, `ToolFinished`, `ToolRejected` (a malformed call),
+`Text` (the final answer, piece by piece), and last `FinalEvent` with the `AgentResult`
+(answer, why it stopped, the whole transcript). `Agent.run(task)` returns just the result.
 
 Two protocols. A model implementing `ToolCallingChatModel` gets native function calling
 (OpenAI-style `tools`/`tool_calls`); its final answer arrives whole, in one delta. With
@@ -49,7 +49,7 @@ from ragkit.agent.tools import ToolArgumentsError, ToolError, ToolRegistry
 from ragkit.answer.checking import check_reply, word_pieces
 from ragkit.answer.grounding import SentenceScorer
 from ragkit.errors import ConfigError
-from ragkit.events import Text
+from ragkit.events import Text, ToolFinished, ToolRejected, ToolStarted
 from ragkit.guard.guard import Guard
 from ragkit.guard.stream import StreamFilter
 from ragkit.models.llm.base import (
@@ -137,35 +137,11 @@ class AgentResult:
 
 
 @dataclass(frozen=True)
-class ToolCallEvent:
-    step: int
-    call: ToolCall
-
-
-@dataclass(frozen=True)
-class ToolResultEvent:
-    step: int
-    call: ToolCall
-    content: str
-    error: bool
-
-
-@dataclass(frozen=True)
-class InvalidCallEvent:
-    """The model's tool call was malformed; `retrying` says whether it is asked again."""
-
-    step: int
-    error: str
-    raw: str
-    retrying: bool
-
-
-@dataclass(frozen=True)
 class FinalEvent:
     result: AgentResult
 
 
-AgentEvent = ToolCallEvent | ToolResultEvent | InvalidCallEvent | Text | FinalEvent
+AgentEvent = ToolStarted | ToolFinished | ToolRejected | Text | FinalEvent
 _Step = Generator[AgentEvent, None, str | None]
 """One model turn: yields events, returns the answer or None when tools ran."""
 
@@ -369,10 +345,10 @@ class Agent:
         all_invalid = True
         for call in turn.tool_calls:
             self._check_time(run)
-            yield ToolCallEvent(run.steps, call)
+            yield ToolStarted(call.name, call.arguments, run.steps, call.id)
             content, error, invalid = self._execute(run, call)
             all_invalid = all_invalid and invalid
-            yield ToolResultEvent(run.steps, call, content, error)
+            yield ToolFinished(call.name, content, run.steps, call.id, error)
         self._count_invalid(run, all_invalid, "the model's last tool calls were all invalid")
         return None
 
@@ -422,12 +398,12 @@ class Agent:
                 run.visible.append(assistant)
                 run.transcript.append(assistant)
                 run.invalid_in_row = 0
-                yield ToolCallEvent(run.steps, call)
+                yield ToolStarted(call.name, call.arguments, run.steps, call.id)
                 content, error, _ = self._execute(run, call)
-                yield ToolResultEvent(run.steps, call, content, error)
+                yield ToolFinished(call.name, content, run.steps, call.id, error)
                 return None
             retrying = run.invalid_in_row < self.options.retries
-            yield InvalidCallEvent(run.steps, parsed.error, parsed.raw, retrying)
+            yield ToolRejected(parsed.error, parsed.raw, retrying, run.steps)
             fix = json_calls.correction(parsed.error)
             run.transcript += [Message("assistant", parsed.raw), fix]
             scratch += [Message("assistant", parsed.raw), fix]

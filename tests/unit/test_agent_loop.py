@@ -14,17 +14,14 @@ from ragkit.agent import (
     Agent,
     AgentOptions,
     FinalEvent,
-    InvalidCallEvent,
-    ToolCallEvent,
     ToolContext,
     ToolError,
     ToolRegistry,
-    ToolResultEvent,
     builtin_tools,
     json_calls,
 )
 from ragkit.errors import ConfigError
-from ragkit.events import Text
+from ragkit.events import Text, ToolFinished, ToolRejected, ToolStarted
 from ragkit.models.llm import GenerationOptions, Message, ScriptedChatModel
 from ragkit.models.llm.base import ChatTurn, ToolCall, ToolCallingChatModel, ToolSpec
 
@@ -41,9 +38,9 @@ def test_tool_call_then_streamed_answer() -> None:
     model = ScriptedChatModel([calc("345 * 12"), "345 * 12 = 4140."])
     events = list(agent(model).run_stream("What is 345 * 12?"))
     kinds = [type(e).__name__ for e in events]
-    assert kinds[:2] == ["ToolCallEvent", "ToolResultEvent"]
+    assert kinds[:2] == ["ToolStarted", "ToolFinished"]
     result_event = events[1]
-    assert isinstance(result_event, ToolResultEvent) and result_event.content == "4140"
+    assert isinstance(result_event, ToolFinished) and result_event.result == "4140"
     deltas = [e.text for e in events if isinstance(e, Text)]
     assert len(deltas) > 1 and "".join(deltas) == "345 * 12 = 4140."  # streamed in pieces
     final = events[-1]
@@ -74,7 +71,7 @@ def test_malformed_json_is_retried_with_the_error_shown() -> None:
         ['{"tool": "calculator", "arguments": {"expression": ', calc("2+2"), "4"]
     )
     events = list(agent(model).run_stream("2+2?"))
-    invalid = [e for e in events if isinstance(e, InvalidCallEvent)]
+    invalid = [e for e in events if isinstance(e, ToolRejected)]
     assert len(invalid) == 1 and invalid[0].retrying and "not valid JSON" in invalid[0].error
     retry_prompt = model.prompts[1]
     assert retry_prompt[-1].content.startswith("Error: your reply is not valid JSON")
@@ -256,7 +253,7 @@ def test_native_tool_calling_runs_calls_and_returns_results_by_id() -> None:
     a = Agent(model, builtin_tools())
     assert a.native
     events = list(a.run_stream("6 * 7?"))
-    calls = [e.call.id for e in events if isinstance(e, ToolCallEvent)]
+    calls = [e.call_id for e in events if isinstance(e, ToolStarted)]
     assert calls == ["a", "b", "c"]
     result = events[-1].result  # type: ignore[union-attr]
     assert result.answer == "6 * 7 = 42." and result.answered
@@ -332,7 +329,7 @@ def test_constrained_replies_are_still_validated_and_retried() -> None:
     bad = json.dumps({"tool": "calculator", "arguments": {"query": "345 * 12"}})
     model = SchemaModel([bad, calc("345 * 12"), '{"answer": "4140"}'])
     events = list(agent(model, constrained=True).run_stream("What is 345 * 12?"))
-    invalid = [e for e in events if isinstance(e, InvalidCallEvent)]
+    invalid = [e for e in events if isinstance(e, ToolRejected)]
     assert len(invalid) == 1 and invalid[0].retrying
     assert "search_documents" in invalid[0].error  # the hint names the tool that fits
     final = events[-1]

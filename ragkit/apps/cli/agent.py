@@ -109,13 +109,8 @@ def agent(
 
 
 def _show(events: Iterator[AgentEvent], out: Console, err: Console, quiet: bool) -> AgentResult:
-    from ragkit.agent.loop import (
-        FinalEvent,
-        InvalidCallEvent,
-        ToolCallEvent,
-        ToolResultEvent,
-    )
-    from ragkit.events import Text
+    from ragkit.agent.loop import FinalEvent
+    from ragkit.events import Text, ToolFinished, ToolRejected, ToolStarted
 
     result: AgentResult | None = None
     streamed = False
@@ -124,14 +119,12 @@ def _show(events: Iterator[AgentEvent], out: Console, err: Console, quiet: bool)
             result = event.result
         elif quiet:
             continue
-        elif isinstance(event, ToolCallEvent):
-            err.print(f"[bold]→ {escape(event.call.name)}[/bold]({escape(event.call.arguments)})")
-        elif isinstance(event, ToolResultEvent):
-            text = " ".join(event.content.split())
-            text = text if len(text) <= PREVIEW else text[:PREVIEW] + " …"
+        elif isinstance(event, ToolStarted):
+            err.print(f"[bold]→ {escape(event.name)}[/bold]({escape(event.arguments)})")
+        elif isinstance(event, ToolFinished):
             mark = "✗" if event.error else "←"
-            err.print(f"[dim]{mark} {escape(text)}[/dim]")
-        elif isinstance(event, InvalidCallEvent):
+            err.print(f"[dim]{mark} {escape(event.preview(PREVIEW))}[/dim]")
+        elif isinstance(event, ToolRejected):
             then = "asking again" if event.retrying else "giving up"
             err.print(f"[yellow]✗ invalid tool call ({escape(event.error)}); {then}[/yellow]")
         elif isinstance(event, Text):

@@ -1,9 +1,9 @@
 """Agent mode of the terminal chat: `ragkit.agent.Agent` behind the app's `Backend`.
 
 `AgentBackend.run` starts `Agent.run_stream` with the recent user/assistant turns as
-history and turns its events into the app's: a tool call becomes `ToolStarted`, its
-result `ToolFinished` (so the app draws the call as it runs and completes the line when
-the result arrives), a malformed call a `Status`, and the answer's pieces `Text`. A run that
+history and passes its events on to the app: a tool call's `ToolStarted`, its result's
+`ToolFinished` cut to a line (the app draws the call as it runs and completes the line
+when the result arrives), a malformed call as a `Status`, and the answer's pieces `Text`. A run that
 ends without an answer (step limit, time budget, repeated invalid calls, full window)
 raises `RagkitError` with the agent's message, which the app shows as an error line.
 Closing the event stream closes the agent's generator and with it the model's, so Ctrl-C
@@ -14,19 +14,13 @@ agent (the CLI does it from settings, with `ragkit.wiring.agent`) and drawing (a
 from __future__ import annotations
 
 from collections.abc import Generator, Sequence
+from dataclasses import replace
 
 from ragkit import RagkitError
-from ragkit.agent import (
-    Agent,
-    AgentResult,
-    FinalEvent,
-    InvalidCallEvent,
-    ToolCallEvent,
-    ToolResultEvent,
-)
+from ragkit.agent import Agent, AgentResult, FinalEvent
 from ragkit.apps.tui.backends import conversation
 from ragkit.apps.tui.history import Turn
-from ragkit.events import Event, Status, Text, ToolFinished, ToolStarted
+from ragkit.events import Event, Status, ToolFinished, ToolRejected
 
 AGENT_HISTORY = 6
 """Messages of earlier turns the agent sees: its prompt already carries the tool
@@ -48,17 +42,15 @@ class AgentBackend:
         result: AgentResult | None = None
         try:
             for event in events:
-                if isinstance(event, ToolCallEvent):
-                    yield ToolStarted(event.call.name, event.call.arguments)
-                elif isinstance(event, ToolResultEvent):
-                    yield ToolFinished(event.call.name, _preview(event.content))
-                elif isinstance(event, InvalidCallEvent):
+                if isinstance(event, FinalEvent):
+                    result = event.result
+                elif isinstance(event, ToolFinished):
+                    yield replace(event, result=event.preview(RESULT_CHARS))
+                elif isinstance(event, ToolRejected):
                     then = "asking the model again" if event.retrying else "giving up"
                     yield Status(f"invalid tool call ({event.error}); {then}")
-                elif isinstance(event, Text):
-                    yield Text(event.text)
-                elif isinstance(event, FinalEvent):
-                    result = event.result
+                else:
+                    yield event
         finally:
             # run_stream is a generator: closing it closes the model stream it is inside.
             close = getattr(events, "close", None)
@@ -66,8 +58,3 @@ class AgentBackend:
                 close()
         if result is not None and not result.answered:
             raise RagkitError(f"agent stopped: {result.message}")
-
-
-def _preview(content: str) -> str:
-    text = " ".join(content.split())
-    return text if len(text) <= RESULT_CHARS else text[:RESULT_CHARS] + " …"
