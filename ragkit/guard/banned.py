@@ -11,15 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ragkit.guard.types import Finding, Kind, trailing_window
+from ragkit.guard.types import Finding, OneKindScanner, trailing_window
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 
-class BannedTermScanner:
-    name = "banned"
-    kinds: frozenset[Kind] = frozenset({"banned"})
-
+class BannedTermScanner(OneKindScanner, name="banned", kind="banned"):
     def __init__(self, terms: Iterable[str]) -> None:
         cleaned = sorted({t.strip() for t in terms if t.strip()}, key=len, reverse=True)
         self.terms = tuple(cleaned)
@@ -33,7 +30,7 @@ class BannedTermScanner:
         if self._pattern is None:
             return []
         return [
-            Finding(self.name, "banned", "BANNED_TERM", m.start(), m.end(), 1.0, "[REDACTED]")
+            self.found("BANNED_TERM", m.start(), m.end(), 1.0, "[REDACTED]")
             for m in self._pattern.finditer(text)
         ]
 

@@ -19,7 +19,7 @@ import re
 import unicodedata
 
 from ragkit.guard.classifier import LinearModel
-from ragkit.guard.types import Finding, Kind
+from ragkit.guard.types import Finding, OneKindScanner
 
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\U000e0000-\U000e007f]")
 
@@ -147,11 +147,8 @@ def _normalized(text: str) -> str:
     return unicodedata.normalize("NFKC", _INVISIBLE.sub("", text))
 
 
-class InjectionScanner:
+class InjectionScanner(OneKindScanner, name="injection", kind="injection"):
     """The phrase rules, with exact spans (the whole text when normalising moved them)."""
-
-    name = "injection"
-    kinds: frozenset[Kind] = frozenset({"injection"})
 
     def rule_findings(self, text: str) -> list[Finding]:
         norm = _normalized(text).lower()
@@ -163,9 +160,7 @@ class InjectionScanner:
                 start, end = (m.start(), m.end()) if exact else (0, len(text))
                 if any(f.start <= start and end <= f.end for f in out):
                     continue  # inside a phrase another rule already reported
-                out.append(
-                    Finding(self.name, "injection", label, start, end, 1.0, "[instruction removed]")
-                )
+                out.append(self.found(label, start, end, 1.0, "[instruction removed]"))
         return out
 
     def scan(self, text: str) -> list[Finding]:
@@ -176,14 +171,11 @@ class InjectionScanner:
         return len(text)
 
 
-class InjectionClassifier:
+class InjectionClassifier(OneKindScanner, name="classifier", kind="injection"):
     """The linear classifier alone, as its own scanner, so a guard can run it only where
     its training data resembles the text: it was fitted on prompts people type, and on
     document prose it fires far too often (bench/guard_bench.py measures how often), so
     `default_guard` runs it on questions only."""
-
-    name = "classifier"
-    kinds: frozenset[Kind] = frozenset({"injection"})
 
     def __init__(self, model: LinearModel, threshold: float | None = None) -> None:
         self.model = model
@@ -195,11 +187,7 @@ class InjectionClassifier:
         score = self.model.score(text)
         if score <= self.threshold:
             return []
-        return [
-            Finding(
-                self.name, "injection", "CLASSIFIER", 0, len(text), score, "[instruction removed]"
-            )
-        ]
+        return [self.found("CLASSIFIER", 0, len(text), score, "[instruction removed]")]
 
     def pending(self, text: str) -> int:
         return len(text)
@@ -217,14 +205,11 @@ def _mostly_cjk(text: str) -> bool:
     return len(_CJK.findall(text)) * 3 > len(text)
 
 
-class SentenceClassifier:
+class SentenceClassifier(OneKindScanner, name="sentence-classifier", kind="injection"):
     """The classifier on each sentence of a retrieved chunk, at a high threshold: an
     injection planted in a document is usually a sentence or two among ordinary prose,
     and ordinary prose scored whole looks like a long prompt to a model fitted on
     prompts. Reports the sentence's span."""
-
-    name = "sentence-classifier"
-    kinds: frozenset[Kind] = frozenset({"injection"})
 
     def __init__(self, model: LinearModel, threshold: float = SENTENCE_THRESHOLD) -> None:
         self.model = model
@@ -242,9 +227,7 @@ class SentenceClassifier:
             start = m.start() + len(sentence) - len(sentence.lstrip())
             if score > self.threshold:
                 out.append(
-                    Finding(
-                        self.name,
-                        "injection",
+                    self.found(
                         "CLASSIFIER_SENTENCE",
                         start,
                         m.end(),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ragkit.guard.types import Finding, Kind
+from ragkit.guard.types import Finding, OneKindScanner
 from ragkit.models.llm.base import ChatModel, GenerationOptions, Message
 
 _SYSTEM = (
@@ -23,10 +23,7 @@ _SYSTEM = (
 _ANSWER = re.compile(r"\b(yes|no|是|否)\b|^(是|否)", re.IGNORECASE)
 
 
-class JudgeScanner:
-    name = "judge"
-    kinds: frozenset[Kind] = frozenset({"injection"})
-
+class JudgeScanner(OneKindScanner, name="judge", kind="injection"):
     def __init__(self, model: ChatModel, max_chars: int = 2000) -> None:
         self.model = model
         self.max_chars = max_chars
@@ -46,9 +43,7 @@ class JudgeScanner:
     def scan(self, text: str) -> list[Finding]:
         if not text.strip() or not self.verdict(text):
             return []
-        return [
-            Finding(self.name, "injection", "JUDGE", 0, len(text), 0.9, "[instruction removed]")
-        ]
+        return [self.found("JUDGE", 0, len(text), 0.9, "[instruction removed]")]
 
     def pending(self, text: str) -> int:
         return len(text)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlsplit
 
-from ragkit.guard.types import Finding, Kind
+from ragkit.guard.types import Finding, OneKindScanner
 
 _IMAGE = re.compile(r"!\[[^\]\n]{0,500}\]\(\s*<?((?:https?:)?//[^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _HTML_IMAGE = re.compile(r"<img\b[^>]*\bsrc\s*=\s*[\"']?((?:https?:)?//[^\"'\s>]+)[^>]*>", re.I)
@@ -36,24 +36,13 @@ def _carries_data(url: str) -> bool:
     return len(parse_qsl(parts.query)) > 3
 
 
-class ExfiltrationScanner:
-    name = "links"
-    kinds: frozenset[Kind] = frozenset({"exfil"})
-
+class ExfiltrationScanner(OneKindScanner, name="links", kind="exfil"):
     def scan(self, text: str) -> list[Finding]:
         out: list[Finding] = []
         for m in _IMAGE.finditer(text):
-            out.append(
-                Finding(
-                    self.name, "exfil", "REMOTE_IMAGE", m.start(), m.end(), 1.0, "[image removed]"
-                )
-            )
+            out.append(self.found("REMOTE_IMAGE", m.start(), m.end(), 1.0, "[image removed]"))
         for m in _HTML_IMAGE.finditer(text):
-            out.append(
-                Finding(
-                    self.name, "exfil", "REMOTE_IMAGE", m.start(), m.end(), 1.0, "[image removed]"
-                )
-            )
+            out.append(self.found("REMOTE_IMAGE", m.start(), m.end(), 1.0, "[image removed]"))
         taken = [(f.start, f.end) for f in out]
         for pattern in (_LINK, _BARE):
             for m in pattern.finditer(text):
@@ -61,9 +50,7 @@ class ExfiltrationScanner:
                 overlaps = any(m.start() < e and s < m.end() for s, e in taken)
                 if not overlaps and _carries_data(url):
                     out.append(
-                        Finding(
-                            self.name,
-                            "exfil",
+                        self.found(
                             "DATA_URL",
                             m.start(),
                             m.end(),

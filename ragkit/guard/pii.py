@@ -21,7 +21,7 @@ import re
 import unicodedata
 
 from ragkit.guard.checksums import is_valid_cn_id, luhn_ok
-from ragkit.guard.types import Finding, Kind, trailing_window
+from ragkit.guard.types import Finding, OneKindScanner, trailing_window
 
 _EMAIL = re.compile(
     r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
@@ -67,10 +67,7 @@ def _digits(s: str) -> str:
     return re.sub(r"\D", "", s)
 
 
-class PiiScanner:
-    name = "pii"
-    kinds: frozenset[Kind] = frozenset({"pii"})
-
+class PiiScanner(OneKindScanner, name="pii", kind="pii"):
     def scan(self, text: str) -> list[Finding]:
         text = fold_forms(text)
         found: list[Finding] = []
@@ -80,7 +77,7 @@ class PiiScanner:
             if any(start < e and s < end for s, e in taken):
                 return
             taken.append((start, end))
-            found.append(Finding(self.name, "pii", label, start, end, score))
+            found.append(self.found(label, start, end, score))
 
         for m in _EMAIL.finditer(text):
             add(m.start(), m.end(), "EMAIL")

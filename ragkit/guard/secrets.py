@@ -14,7 +14,7 @@ import math
 import re
 from collections import Counter
 
-from ragkit.guard.types import Finding, Kind, trailing_window
+from ragkit.guard.types import Finding, OneKindScanner, trailing_window
 
 _KNOWN = re.compile(
     r"(?<![\w-])(?:"
@@ -55,23 +55,20 @@ def _looks_random(token: str) -> bool:
     )
 
 
-class SecretScanner:
-    name = "secrets"
-    kinds: frozenset[Kind] = frozenset({"secret"})
-
+class SecretScanner(OneKindScanner, name="secrets", kind="secret"):
     def scan(self, text: str) -> list[Finding]:
         found: list[Finding] = []
         for m in _PEM.finditer(text):
-            found.append(Finding(self.name, "secret", "PRIVATE_KEY", m.start(), m.end()))
+            found.append(self.found("PRIVATE_KEY", m.start(), m.end()))
         for m in _KNOWN.finditer(text):
-            found.append(Finding(self.name, "secret", "API_KEY", m.start(), m.end()))
+            found.append(self.found("API_KEY", m.start(), m.end()))
         taken = [(f.start, f.end) for f in found]
         for m in _TOKEN.finditer(text):
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue
             if _looks_random(m.group()):
                 score = min(1.0, entropy(m.group()) / 5.0)
-                found.append(Finding(self.name, "secret", "SECRET", m.start(), m.end(), score))
+                found.append(self.found("SECRET", m.start(), m.end(), score))
         found.sort(key=lambda f: f.start)
         return found
 

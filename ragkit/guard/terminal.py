@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from ragkit.guard.types import Finding, Kind
+from ragkit.guard.types import Finding, OneKindScanner
 
 _SEQUENCE = re.compile(
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI
@@ -44,21 +44,18 @@ def _label(seq: str) -> str:
     return "CONTROL_CHARACTER"
 
 
-class TerminalScanner:
-    name = "terminal"
-    kinds: frozenset[Kind] = frozenset({"terminal"})
-
+class TerminalScanner(OneKindScanner, name="terminal", kind="terminal"):
     def scan(self, text: str) -> list[Finding]:
         out: list[Finding] = []
         for m in _SEQUENCE.finditer(text):
             label = _label(m.group())
             score = 1.0 if label != "CONTROL_CHARACTER" else 0.8
-            out.append(Finding(self.name, "terminal", label, m.start(), m.end(), score, ""))
+            out.append(self.found(label, m.start(), m.end(), score, ""))
         # A lone ESC (its sequence not yet complete, or malformed) is removed too.
         covered = {i for f in out for i in range(f.start, f.end)}
         for i, ch in enumerate(text):
             if ch == "\x1b" and i not in covered:
-                out.append(Finding(self.name, "terminal", "ESCAPE", i, i + 1, 1.0, ""))
+                out.append(self.found("ESCAPE", i, i + 1, 1.0, ""))
         out.sort(key=lambda f: f.start)
         return out
 

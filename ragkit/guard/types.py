@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 Direction = Literal["input", "chunk", "output"]
 Action = Literal["allow", "redact", "block", "flag"]
@@ -53,6 +53,30 @@ class Finding:
             "score": round(self.score, 4),
             "action": self.action,
         }
+
+
+class OneKindScanner:
+    """What the built-in scanners share: a `name` and the one kind they report, given
+    on the class line (`class PiiScanner(OneKindScanner, name="pii", kind="pii")`), and
+    `found`, which makes a finding of that kind."""
+
+    name: str
+    kind: Kind
+    kinds: frozenset[Kind]
+
+    def __init_subclass__(cls, *, name: str, kind: Kind, **rest: Any) -> None:
+        super().__init_subclass__(**rest)
+        cls.name, cls.kind, cls.kinds = name, kind, frozenset({kind})
+
+    def found(
+        self,
+        label: str,
+        start: int,
+        end: int,
+        score: float = 1.0,
+        replacement: str | None = None,
+    ) -> Finding:
+        return Finding(self.name, self.kind, label, start, end, score, replacement)
 
 
 class Scanner(Protocol):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ragkit.guard.types import Finding, Kind
+from ragkit.guard.types import Finding, OneKindScanner
 
 _TAGS = "\U000e0000-\U000e007f"
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\u2061-\u2064\ufeff\u180e\u00ad"
@@ -46,10 +46,7 @@ def _is_pictograph(ch: str) -> bool:
     return unicodedata.category(ch) == "So" or "\U0001f000" <= ch <= "\U0001faff"
 
 
-class UnicodeScanner:
-    name = "unicode"
-    kinds: frozenset[Kind] = frozenset({"unicode"})
-
+class UnicodeScanner(OneKindScanner, name="unicode", kind="unicode"):
     def scan(self, text: str) -> list[Finding]:
         found: list[Finding] = []
         for m in _RUN.finditer(text):
@@ -57,12 +54,10 @@ class UnicodeScanner:
             if run == "\u200d" and self._joins_emoji(text, m.start(), m.end()):
                 continue
             score = 1.0 if _label(run) != "ZERO_WIDTH" or len(run) > 1 else 0.6
-            found.append(Finding(self.name, "unicode", _label(run), m.start(), m.end(), score, ""))
+            found.append(self.found(_label(run), m.start(), m.end(), score, ""))
         for m in _OTHER_FORMAT.finditer(text):
             if unicodedata.category(m.group()) == "Cf" and not _RUN.match(m.group()):
-                found.append(
-                    Finding(self.name, "unicode", "FORMAT_CHARACTER", m.start(), m.end(), 0.6, "")
-                )
+                found.append(self.found("FORMAT_CHARACTER", m.start(), m.end(), 0.6, ""))
         found.sort(key=lambda f: f.start)
         return found
 
