@@ -21,9 +21,7 @@ from ragkit.apps.cli.common import (
     ConfigOpt,
     IndexOpt,
     app,
-    consoles,
-    settings_from,
-    user_errors,
+    command,
     write_json,
 )
 from ragkit.errors import RagkitError
@@ -71,17 +69,15 @@ def agent(
     from ragkit.wiring import agent as make_agent
     from ragkit.wiring import conversation_store, knowledge_base
 
-    out, err = consoles()
-    with user_errors(err):
-        settings = settings_from(
-            config,
-            agent={
-                "max_steps": max_steps,
-                "time_budget_s": time_budget,
-                "retries": retries,
-                "protocol": protocol,
-            },
-        )
+    with command(
+        config,
+        agent={
+            "max_steps": max_steps,
+            "time_budget_s": time_budget,
+            "retries": retries,
+            "protocol": protocol,
+        },
+    ) as (out, err, settings):
         kb = knowledge_base(settings, index_name)
         runner = make_agent(settings, builtin_tools(), kb if kb.exists else None)
         if not kb.exists:
@@ -142,9 +138,8 @@ def chats_ls(config: ConfigOpt = None) -> None:
     """List saved conversations, newest first."""
     from ragkit.wiring import conversation_store
 
-    out, err = consoles()
-    with user_errors(err):
-        items = conversation_store(settings_from(config)).list()
+    with command(config) as (out, _err, settings):
+        items = conversation_store(settings).list()
         if not items:
             out.print("no conversations")
         for c in items:
@@ -162,9 +157,8 @@ def chats_show(
     """Print a conversation's messages."""
     from ragkit.wiring import conversation_store
 
-    out, err = consoles()
-    with user_errors(err):
-        store = conversation_store(settings_from(config))
+    with command(config) as (out, _err, settings):
+        store = conversation_store(settings)
         cid = store.resolve(conversation)
         info = store.get(cid)
         out.print(f"[bold]{escape(info.title)}[/bold] ({cid})")
@@ -184,9 +178,8 @@ def chats_rm(
     """Delete saved conversations."""
     from ragkit.wiring import conversation_store
 
-    out, err = consoles()
-    with user_errors(err):
-        store = conversation_store(settings_from(config))
+    with command(config) as (out, _err, settings):
+        store = conversation_store(settings)
         ids = [store.resolve(c) for c in conversations]  # all resolve before any is deleted
         for cid in ids:
             store.delete(cid)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ragkit.apps.cli.common import ConfigOpt, IndexOpt, app, consoles, settings_from, user_errors
+from ragkit.apps.cli.common import ConfigOpt, IndexOpt, app, command
 
 if TYPE_CHECKING:
     from ragkit.apps.tui import ChatApp
@@ -70,8 +70,6 @@ def chat(
     config: ConfigOpt = None,
 ) -> None:
     """Chat in the terminal: streamed answers with their sources. Type /help inside."""
-    _, err = consoles()
-    with user_errors(err):
-        settings = settings_from(config, llm={"model_path": model}, chat={"mode": mode})
+    with command(config, llm={"model_path": model}, chat={"mode": mode}) as (*_, settings):
         chat_app = build_app(settings, index_name)
     chat_app.run()

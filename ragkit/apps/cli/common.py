@@ -143,6 +143,18 @@ def user_errors(err: Console) -> Iterator[None]:
         raise typer.Exit(130) from None
 
 
+@contextmanager
+def command(
+    config: Path | None, **sections: dict[str, Any]
+) -> Iterator[tuple[Console, Console, Settings]]:
+    """A command's start: its consoles (out, err), the error boundary (`user_errors`)
+    around the rest, and its settings, read inside it so a bad settings file is one
+    line too. `sections`: the command's flags, as `settings_from` takes them."""
+    out, err = consoles()
+    with user_errors(err):
+        yield out, err, settings_from(config, **sections)
+
+
 def settings_from(config: Path | None, **sections: dict[str, Any]) -> Settings:
     # Models load from package folders; make sure nothing ever asks a model hub.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

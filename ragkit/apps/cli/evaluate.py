@@ -14,9 +14,7 @@ from ragkit.apps.cli.common import (
     BarProgress,
     ConfigOpt,
     app,
-    consoles,
-    settings_from,
-    user_errors,
+    command,
     write_out,
 )
 
@@ -49,9 +47,7 @@ def eval_retrieval(
     from ragkit.evaluation import evaluate_retrieval, format_table, load_dataset, to_json
     from ragkit.wiring import knowledge_base
 
-    out, err = consoles()
-    with user_errors(err):
-        settings = settings_from(config)
+    with command(config) as (out, err, settings):
         cache = (settings.index.home / ".eval").resolve()
         data = load_dataset(dataset, cache_dir=cache)
         modes = mode or ["bm25", "dense", "hybrid"]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from inspect import Parameter
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast, get_type_hints
 
 import typer
 from rich.console import Console
@@ -34,9 +34,7 @@ from ragkit.apps.cli.common import (
     IndexOpt,
     ModeOpt,
     app,
-    consoles,
-    settings_from,
-    user_errors,
+    command,
     write_json,
     write_out,
 )
@@ -60,9 +58,7 @@ def index(
     from ragkit.apps.cli.common import BarProgress
     from ragkit.wiring import knowledge_base
 
-    out, err = consoles()
-    with user_errors(err):
-        settings = settings_from(config, loader={"jsonl_text_field": text_field})
+    with command(config, loader={"jsonl_text_field": text_field}) as (out, err, settings):
         kb = knowledge_base(settings, index_name)
         existed = kb.path.exists()
         try:
@@ -243,11 +239,23 @@ def _open(settings: Settings, index_name: str | None, with_llm: bool = False) ->
     return knowledge_base(settings, index_name, with_llm=with_llm)
 
 
+_RETRIEVAL = ("hybrid", "dense", "bm25")
+
+
+def _choice(given: str | None, default: str, allowed: tuple[str, ...], flag: str) -> str:
+    """`given` (else `default`) if it is one of `allowed`; else the line saying so."""
+    chosen = given or default
+    if chosen not in allowed:
+        hint = ""
+        if flag == "--mode" and chosen in _RETRIEVAL:
+            hint = "; for the retrieval mode use --retrieval"
+        use = ", ".join(allowed[:-1]) + " or " + allowed[-1]
+        raise RagkitError(f"unknown {flag} {chosen!r}; use {use}{hint}")
+    return chosen
+
+
 def _mode(settings: Settings, mode: str | None, flag: str = "--mode") -> SearchMode:
-    chosen = mode or settings.retrieval.mode
-    if chosen not in ("hybrid", "dense", "bm25"):
-        raise RagkitError(f"unknown {flag} {chosen!r}; use hybrid, dense or bm25")
-    return chosen  # type: ignore[return-value]
+    return cast("SearchMode", _choice(mode, settings.retrieval.mode, _RETRIEVAL, flag))
 
 
 @app.command()
@@ -262,9 +270,7 @@ def search(
     flags: _SearchFlags = _SearchFlags(),
 ) -> None:
     """Search an index: rank, score, file, page and a snippet of each result."""
-    out, err = consoles()
-    with user_errors(err):
-        settings = settings_from(config)
+    with command(config) as (out, _err, settings):
         chosen = _mode(settings, mode)
         kb = _open(settings, index_name)
         hits = kb.search(query, flags.options(kb.search_options).with_(k=k, mode=chosen))
@@ -327,15 +333,8 @@ RetrievalOpt = Annotated[
 
 
 def _answer_mode(settings: Settings, mode: str | None) -> AnswerMode:
-    chosen = mode or settings.answer.mode
-    if chosen not in ("generate", "extractive"):
-        hint = (
-            "; for the retrieval mode use --retrieval"
-            if chosen in ("hybrid", "dense", "bm25")
-            else ""
-        )
-        raise RagkitError(f"unknown --mode {chosen!r}; use generate or extractive{hint}")
-    return chosen  # type: ignore[return-value]
+    modes = ("generate", "extractive")
+    return cast("AnswerMode", _choice(mode, settings.answer.mode, modes, "--mode"))
 
 
 @app.command()
@@ -359,9 +358,7 @@ def ask(
     flags: _SearchFlags = _SearchFlags(),
 ) -> None:
     """Answer a question from an index, streaming the answer, then list its sources."""
-    out, err = consoles()
-    with user_errors(err):
-        settings = settings_from(config)
+    with command(config) as (out, err, settings):
         answer_mode = _answer_mode(settings, mode)
         chosen = _mode(settings, retrieval, "--retrieval")
         kb = _open(settings, index_name, with_llm=answer_mode == "generate")
@@ -435,9 +432,8 @@ def remove(
     config: ConfigOpt = None,
 ) -> None:
     """Remove files from an index (the files themselves are not touched)."""
-    out, err = consoles()
-    with user_errors(err):
-        kb = _open(settings_from(config), index_name)
+    with command(config) as (out, err, settings):
+        kb = _open(settings, index_name)
         kb.reader()  # a clear error when the index is damaged
         gone = kb.remove(paths)
         if not gone:
@@ -453,9 +449,8 @@ def repair(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
     """Rebuild an index's vectors and BM25 from its SQLite store (after damage)."""
     from ragkit.wiring import knowledge_base
 
-    out, err = consoles()
-    with user_errors(err):
-        kb = knowledge_base(settings_from(config), index_name)
+    with command(config) as (out, _err, settings):
+        kb = knowledge_base(settings, index_name)
         chunks = kb.repair()
         out.print(f"repaired index {kb.path}: {chunks} chunks; it opens and verifies again")
 
@@ -466,9 +461,7 @@ def list_documents(index_name: IndexOpt = None, config: ConfigOpt = None) -> Non
     # The manifest and the store only: no model, no FAISS, no numpy.
     from ragkit.index.peek import open_catalog
 
-    out, err = consoles()
-    with user_errors(err):
-        settings = settings_from(config)
+    with command(config) as (out, _err, settings):
         if settings.index.backend != "local":
             rows = _remote_catalog(settings, index_name, lambda r: r.store.documents(r.generation))
         else:
@@ -487,9 +480,7 @@ def info(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
     """Show an index's embedder, format version, counts and size on disk."""
     from ragkit.index.peek import open_catalog
 
-    out, err = consoles()
-    with user_errors(err):
-        settings = settings_from(config)
+    with command(config) as (out, _err, settings):
         path = settings.index.folder(index_name)
         if settings.index.backend != "local":
             m = _remote_catalog(settings, index_name, lambda r: r.manifest)
@@ -524,9 +515,7 @@ def verify(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
     from ragkit.index.engine import IndexReader
     from ragkit.wiring import index_path
 
-    out, err = consoles()
-    with user_errors(err):
-        settings = settings_from(config)
+    with command(config) as (out, err, settings):
         path = index_path(settings, index_name)
         if settings.index.backend != "local":
             _verify_remote(settings, index_name, out, err)
@@ -570,9 +559,7 @@ def migrate(
     from ragkit.index.milvus import migrate as copy_index
     from ragkit.wiring import milvus_backend
 
-    out, err = consoles()
-    with user_errors(err):
-        settings = settings_from(config)
+    with command(config) as (out, _err, settings):
         path = settings.index.folder(index_name)
         uri = "http://" + to.removeprefix("milvus://") if to.startswith("milvus://") else to
         backend = milvus_backend(settings, path, uri)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ragkit.apps.cli.common import ConfigOpt, app, consoles, settings_from, user_errors
+from ragkit.apps.cli.common import ConfigOpt, app, command
 from ragkit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -41,12 +41,10 @@ def serve(
     config: ConfigOpt = None,
 ) -> None:
     """Serve the document Q&A page and OpenAI-compatible /v1 routes (RAG over an index)."""
-    out, err = consoles()
-    with user_errors(err):
-        settings = settings_from(
-            config,
-            server={"host": host, "port": port, "data_dir": str(data_dir) if data_dir else None},
-        )
+    with command(
+        config,
+        server={"host": host, "port": port, "data_dir": str(data_dir) if data_dir else None},
+    ) as (out, _err, settings):
         server = settings.server
         # An empty key would let through any request that sends "Bearer ": treat it as none.
         # (Blank too: HTTP trims the header's spaces, so "  " would be the same hole.)
