@@ -103,8 +103,8 @@ class _Caller:
         return self.model.stream((Message("system", system), Message("user", user)), options)
 
 
-class Summarizer:
-    """Map-reduce summaries that fit any window; see the module docstring."""
+class _ModelTask:
+    """A task done by prompting `model` (`options` and `templates`: the defaults when None)."""
 
     def __init__(
         self,
@@ -113,6 +113,10 @@ class Summarizer:
         templates: PromptTemplates | None = None,
     ) -> None:
         self._call = _Caller(model, options or GenerationOptions(), templates or PromptTemplates())
+
+
+class Summarizer(_ModelTask):
+    """Map-reduce summaries that fit any window; see the module docstring."""
 
     def summarize(self, text: str, language: Language | None = None) -> str:
         return "".join(self.stream(text, language=language)).strip()
@@ -190,16 +194,8 @@ def _shorten(text: str, limit: int, count: Counter) -> str:
     return text if count(text) <= limit else hard_cut(text, limit, count)[0]
 
 
-class Translator:
+class Translator(_ModelTask):
     """Chunk-by-chunk translation into Chinese or English; see the module docstring."""
-
-    def __init__(
-        self,
-        model: ChatModel,
-        options: GenerationOptions | None = None,
-        templates: PromptTemplates | None = None,
-    ) -> None:
-        self._call = _Caller(model, options or GenerationOptions(), templates or PromptTemplates())
 
     def translate(self, text: str, target: Language) -> str:
         return "".join(self.stream(text, target))

@@ -13,7 +13,7 @@ Leaves out the agent loop (agent_backend.py adapts `ragkit.agent.Agent`).
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from typing import Protocol
 
 from ragkit import ChatModel, GenerationOptions, KnowledgeBase, Message
@@ -58,15 +58,19 @@ class RagBackend:
         if query != message.strip():
             yield Status(f"searching for: {query}")
         yield Sources(stream.sources)
-        pieces = iter(stream)
-        try:
-            for piece in pieces:
-                yield Text(piece)
-        finally:
-            # Closing the answer stream closes the model's generator, which stops decoding.
-            close = getattr(pieces, "close", None)
-            if close is not None:
-                close()
+        yield from texts(iter(stream))
+
+
+def texts(pieces: Iterator[str]) -> Generator[Event, None, None]:
+    """Each piece as `Text`. The pieces are closed however this ends: closing an answer
+    stream closes the model's generator, which stops decoding (Ctrl-C)."""
+    try:
+        for piece in pieces:
+            yield Text(piece)
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()
 
 
 CHAT_SYSTEM = "You are a helpful assistant. Answer briefly and plainly."
@@ -104,11 +108,4 @@ class ChatBackend:
         return [Message("system", CHAT_SYSTEM), *earlier, Message("user", message)]
 
     def run(self, message: str, history: Sequence[Turn]) -> Generator[Event, None, None]:
-        pieces = self.model.stream(self.messages(message, history), self.options)
-        try:
-            for piece in pieces:
-                yield Text(piece)
-        finally:
-            close = getattr(pieces, "close", None)
-            if close is not None:
-                close()
+        yield from texts(self.model.stream(self.messages(message, history), self.options))
