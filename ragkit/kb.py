@@ -17,7 +17,7 @@ caller's own lock. Leaves out configuration files and environment variables:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TypedDict, Unpack
@@ -65,6 +65,14 @@ class Parts(TypedDict, total=False):
     backend: MilvusBackend | None
 
 
+class Call(TypedDict, total=False):
+    """Per-call changes to `ask` and `ask_stream` (see `ask`)."""
+
+    search: SearchOptions | None
+    history: Sequence[Message]
+    k: int | None
+
+
 class KnowledgeBase:
     """An index on disk you can add files to, search and ask questions of.
 
@@ -76,9 +84,7 @@ class KnowledgeBase:
 
     def __init__(self, path: str | Path, **parts: Unpack[Parts]) -> None:
         """See `open`, which takes the same arguments."""
-        unknown = sorted(parts.keys() - Parts.__optional_keys__)
-        if unknown:  # what a signature would refuse, for callers mypy does not check
-            raise TypeError(f"KnowledgeBase got unexpected keyword arguments: {unknown}")
+        _check_keywords(parts, Parts.__optional_keys__, "KnowledgeBase")
         models = parts.get("models") or Models()
         index = parts.get("index") or IndexOptions()
         self.path = Path(path)
@@ -297,18 +303,14 @@ class KnowledgeBase:
         return SentenceScorer(self._analyzer, self.query_embedder)
 
     def ask_stream(
-        self,
-        question: str,
-        options: AnswerOptions | None = None,
-        *,
-        search: SearchOptions | None = None,
-        history: Sequence[Message] = (),
-        k: int | None = None,
+        self, question: str, options: AnswerOptions | None = None, **call: Unpack[Call]
     ) -> AnswerStream:
         """Like `ask`, but iterate the result for the answer's pieces as they arrive."""
+        _check_keywords(call, Call.__optional_keys__, "ask")
         if not question.strip():
             raise EmptyQueryError("the question is empty; ask something about your documents")
-        opts = (options or self.answer_options).with_(k=k)
+        search, history = call.get("search"), call.get("history", ())
+        opts = (options or self.answer_options).with_(k=call.get("k"))
         session = GuardSession(self.guard) if self.guard is not None else None
         # The model sees only filtered texts: the rewrite, search (multi-query hands the
         # question to the model) and the answer prompt all get the filtered question.
@@ -349,13 +351,7 @@ class KnowledgeBase:
         return stream
 
     def ask(
-        self,
-        question: str,
-        options: AnswerOptions | None = None,
-        *,
-        search: SearchOptions | None = None,
-        history: Sequence[Message] = (),
-        k: int | None = None,
+        self, question: str, options: AnswerOptions | None = None, **call: Unpack[Call]
     ) -> Answer:
         """Answer `question` from the index; `answer.citations` resolve to file and page.
         `options` (default: the knowledge base's `answer_options`) say how: generate or
@@ -363,7 +359,7 @@ class KnowledgeBase:
         `search` how to retrieve them (default: `search_options`); `history` is the
         conversation so far (a follow-up is rewritten to stand alone before searching, and
         the history is packed into the prompt, oldest dropped first)."""
-        return self.ask_stream(question, options, search=search, history=history, k=k).answer
+        return self.ask_stream(question, options, **call).answer
 
     def close(self) -> None:
         if self._reader is not None:
@@ -377,6 +373,12 @@ class KnowledgeBase:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _check_keywords(given: Mapping[str, object], allowed: frozenset[str], who: str) -> None:
+    unknown = sorted(given.keys() - allowed)
+    if unknown:  # what a signature would refuse, for callers mypy does not check
+        raise TypeError(f"{who}() got unexpected keyword arguments: {unknown}")
 
 
 def _source_name(source: str | Path) -> str:

@@ -57,7 +57,8 @@ def _useful(sentence: Sentence) -> bool:
     return len(sentence.text) >= MIN_CHARS or _cjk(sentence.text)
 
 
-def _key(text: str) -> str:
+def sentence_key(text: str) -> str:
+    """What two copies of a sentence share: its letters and digits, lower case."""
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
@@ -91,7 +92,7 @@ def select_passages(
         h, i = flat[j]
         if len(seeds) == passages or float(scores[j]) < keep_ratio * top:
             break
-        key = _key(split[h][i].text)
+        key = sentence_key(split[h][i].text)
         if key in seen or i in chosen.get(h, set()):
             continue
         seen.add(key)
@@ -103,7 +104,7 @@ def select_passages(
             best_near = max(near, key=lambda n: (score_of[(h, n)], n))
             if len(split[h][i].text) + len(split[h][best_near].text) <= MAX_PASSAGE_CHARS:
                 picked.add(best_near)
-                seen.add(_key(split[h][best_near].text))
+                seen.add(sentence_key(split[h][best_near].text))
     # Group each hit's chosen sentences into runs of neighbours; a run is one passage.
     runs: list[tuple[float, int, list[int]]] = []
     for h, picked in chosen.items():

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ragkit.answer.citations import DocumentLookup, cite
+from ragkit.answer.evidence import MIN_CHARS, sentence_key
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer, not_found_text
 from ragkit.answer.pipelines import to_citation
 from ragkit.text.sentences import Sentence, split_sentences
@@ -21,11 +22,6 @@ from ragkit.types import Answer, Citation, Document, Evidence, SearchHit
 
 MIN_SCORE = MIN_RELEVANCE
 """A sentence below this score (0..1) does not answer the question."""
-MIN_CHARS = 12  # shorter "sentences" are headings, list markers or page furniture
-
-
-def _key(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
 def extract_answer(
@@ -55,7 +51,7 @@ def extract_answer(
             if score < min_score or len(picked) == sentences:
                 break
             number, sentence = candidates[int(j)]
-            key = _key(sentence.text)
+            key = sentence_key(sentence.text)
             if key in seen:
                 continue
             seen.add(key)
