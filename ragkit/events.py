@@ -74,13 +74,16 @@ class ToolFinished:
 
 @dataclass(frozen=True)
 class ToolRejected:
-    """A tool call the model wrote wrong (`raw`); `error` is what it is told, and
-    `retrying` whether it is asked again."""
+    """A tool call the model wrote wrong."""
 
     error: str
+    """What is wrong with it, as the model is told."""
     raw: str
+    """The reply as the model wrote it."""
     retrying: bool
-    step: int = 0
+    """Whether the model is asked again."""
+    step: int
+    """The model turn that wrote it (from 1)."""
 
 
 @dataclass(frozen=True)

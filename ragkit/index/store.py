@@ -412,17 +412,7 @@ class Store:
 
     def documents(self, gen: int) -> list[tuple[str, str, int]]:
         """(source, key, chunk count) of every visible document."""
-        return list(
-            self.conn.execute(
-                "SELECT d.source, d.key, count(c.id) FROM documents d LEFT JOIN chunks c ON "
-                "c.doc_id = d.id AND "
-                + _VISIBLE.format(t="c")
-                + " WHERE "
-                + _VISIBLE.format(t="d")
-                + " GROUP BY d.id ORDER BY d.source, d.id",
-                {"gen": gen},
-            )
-        )
+        return [(d.source, d.key, d.chunks) for d in self.document_infos(gen)]
 
     def document_infos(self, gen: int, source: str | None = None) -> list[DocumentInfo]:
         """Every visible document (of file `source` only, when given) with its chunk
