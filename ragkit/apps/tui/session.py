@@ -71,6 +71,8 @@ def parse_command(text: str) -> Command | None:
 
 
 class ChatState:
+    """The current index, model and mode of one chat, and the knowledge base they open."""
+
     def __init__(
         self,
         open_kb: OpenKnowledgeBase,
@@ -79,6 +81,8 @@ class ChatState:
         mode: Mode = "rag",
         agent: AgentFactory | None = None,
     ) -> None:
+        """`open_kb` opens an index with a model (nothing is opened before the first
+        question); `agent` builds agent mode's backend, None: no agent mode."""
         self._open = open_kb
         self.index = index
         self.model = model
