@@ -44,6 +44,9 @@ AnswerKind = Literal["name", "date", "number"]
 
 MIN_COVER = 0.4
 """An evidence window holds at least this share of the question's key terms."""
+RELATION_CAP = 0.3
+"""The coverage of a text holding under half of the question's terms besides its names
+(below `MIN_COVER`: such a text only mentions the subject)."""
 
 _MONTHS = (
     "january february march april may june july august september october november december "
@@ -248,7 +251,22 @@ def coverage(question: str, texts: Sequence[str], analyzer: Analyzer) -> list[fl
     terms = key_terms(question, analyzer)
     if not terms:
         return [1.0] * len(texts)
-    return [len(terms & set(analyzer.tokenize(t))) / len(terms) for t in texts]
+    # The question's names say what it is about, its other terms what it asks about it
+    # ("founded" in "When was the Lumen Tea Cooperative founded?"): a text that holds
+    # the names but not half of the rest only mentions the subject.
+    from ragkit.answer.checking import absent_facts
+
+    named = absent_facts(question, "", chinese=False)  # its names, first word aside
+    names = set(analyzer.tokenize(" ".join(a for a in named if not _NUMBER.fullmatch(a))))
+    relation = terms - names if names else set()
+    out = []
+    for text in texts:
+        held = set(analyzer.tokenize(text))
+        share = len(terms & held) / len(terms)
+        if relation and 2 * len(relation & held) < len(relation):
+            share = min(share, RELATION_CAP)
+        out.append(share)
+    return out
 
 
 @dataclass(frozen=True)
@@ -307,11 +325,12 @@ def answering_windows(
     texts: Sequence[str],
     scorer: SentenceScorer,
     min_cover: float = MIN_COVER,
+    contexts: Sequence[str] | None = None,
 ) -> list[Window]:
     """The evidence windows of `texts` that could answer `question`: statements whose
     window holds the question's numbers and `min_cover` of its key terms, in a text
-    holding its names, and whose sentence holds a value of the kind the question asks
-    for."""
+    holding its names (or whose `contexts[i]`, the chunk a passage was taken from, holds
+    them), and whose sentence holds a value of the kind the question asks for."""
     # Imported here: the checker imports this module for its own checks.
     from ragkit.answer.checking import _norm, absent_facts
 
@@ -330,7 +349,8 @@ def answering_windows(
         if any(_NUMBER.fullmatch(a) for a in apart):
             continue
         names = [a for a in absent_facts(question, "", chinese=False) if not _NUMBER.fullmatch(a)]
-        lost = absent_facts(question, _norm(texts[w.text]), chinese=False)
+        context = texts[w.text] if contexts is None else contexts[w.text]
+        lost = absent_facts(question, _norm(context), chinese=False)
         if names and any(a in names for a in lost):
             continue  # most of the names the question asks about are not in this text
         if has_kind(kind, w.sentence, question, scorer.analyzer):

@@ -248,7 +248,12 @@ class AnswerChecker:
         # most of its terms. Only these stand in for the model's words.
         self.answering = self.candidates
         if answering_only:
-            windows = answering_windows(question, [p.text for p in passages], scorer)
+            windows = answering_windows(
+                question,
+                [p.text for p in passages],
+                scorer,
+                contexts=[p.hit.chunk.text for p in passages],
+            )
             fit = {(self.passages[w.text].number, w.sentence) for w in windows}
             self.answering = [
                 (number, s)
