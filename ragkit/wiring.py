@@ -5,6 +5,7 @@ Leaves out parsing (config.py) and presentation (cli.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -245,15 +246,10 @@ def knowledge_base_at(settings: Settings, path: Path, models: Models) -> Knowled
 
 
 def agent_options(settings: Settings) -> AgentOptions:
-    a = settings.agent
-    return AgentOptions(
-        max_steps=a.max_steps,
-        time_budget_s=a.time_budget_s,
-        retries=a.retries,
-        protocol=a.protocol,
-        constrained=a.constrained,
-        check_answer=a.check_answer,
-    )
+    """`AgentOptions` with every field the `[agent]` settings section shares with it."""
+    section = settings.agent
+    shared = [f.name for f in dataclasses.fields(AgentOptions) if f.name in section.model_fields]
+    return AgentOptions(**{name: getattr(section, name) for name in shared})
 
 
 def agent(

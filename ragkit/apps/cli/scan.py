@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from ragkit.apps.cli.common import ConfigOpt, app, consoles, settings_from, user_errors, write_json
+from ragkit.apps.cli.common import ConfigOpt, app, command, write_json
 from ragkit.errors import RagkitError
 
 
@@ -32,8 +32,7 @@ def scan(
     """Scan a text with the content filter; print findings and the filtered text as JSON."""
     from ragkit.wiring import guard
 
-    _, err = consoles()
-    with user_errors(err):
+    with command(config) as (*_, settings):
         if direction not in ("input", "chunk", "output"):
             raise RagkitError(f"unknown --direction {direction!r}; use input, chunk or output")
         if text is None or text == "-":
@@ -41,7 +40,6 @@ def scan(
                 text = sys.stdin.buffer.read().decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise RagkitError(f"stdin is not UTF-8 text ({exc.reason})") from None
-        settings = settings_from(config)
         result = guard(settings).scan(text, direction)  # type: ignore[arg-type]
         report = {"direction": direction, **result.to_json(text)}
         write_json(report)

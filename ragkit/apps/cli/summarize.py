@@ -18,15 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ragkit.apps.cli.common import (
-    ConfigOpt,
-    IndexOpt,
-    app,
-    consoles,
-    settings_from,
-    user_errors,
-    write_out,
-)
+from ragkit.apps.cli.common import ConfigOpt, IndexOpt, app, command, write_out
 from ragkit.errors import RagkitError
 from ragkit.types import display_path
 
@@ -106,13 +98,11 @@ def summarize(
     from ragkit.answer.summarize import Summarizer
     from ragkit.wiring import chat_model, generation_options
 
-    out, err = consoles()
-    with user_errors(err):
+    with command(config) as (out, err, settings):
         if (file is None) == (index_name is None):
             raise RagkitError("give a FILE to summarize or --index NAME, not both or neither")
         if doc is not None and index_name is None:
             raise RagkitError("--doc PATH picks a document of an index; add --index NAME")
-        settings = settings_from(config)
         summarizer = Summarizer(chat_model(settings), generation_options(settings))
         if file is not None:
             texts = [("", _read(file, settings))]
@@ -177,13 +167,11 @@ def translate(
     from ragkit.index.fsutil import atomic_write_bytes
     from ragkit.wiring import chat_model, generation_options
 
-    _, err = consoles()
-    with user_errors(err):
+    with command(config) as (_, err, settings):
         if to not in ("zh", "en"):
             raise RagkitError(f"--to {to!r} is not a language ragkit translates into; use zh or en")
         if out_file is not None and not out_file.parent.is_dir():
             raise RagkitError(f"--out {out_file}: folder {out_file.parent} does not exist")
-        settings = settings_from(config)
         text = _read(file, settings)
         if detect_language(text) == to:
             err.print(
