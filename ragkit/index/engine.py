@@ -78,6 +78,19 @@ class _Pending:
     files_changed: int = 0
 
 
+@dataclass(frozen=True)
+class _Change:
+    """What one commit writes: the generation after `base`, from `store`, with the
+    `pending` chunks added and the `removed` ones gone; `rebuild`: built from the store
+    alone (repair)."""
+
+    store: Store
+    base: Manifest
+    pending: _Pending
+    removed: list[int]
+    rebuild: bool
+
+
 @dataclass
 class _Run:
     """One `add` in progress: the generation it builds on (moved on by each
@@ -341,11 +354,12 @@ class IndexWriter(Writer):
         gen_dir = self.index_dir / generation_dirname(new_gen)
         gen_dir.mkdir()
         prog.stage("vectors")
-        vectors = self._next_vectors(store, base, pending, removed, rebuild)
+        change = _Change(store, base, pending, removed, rebuild)
+        vectors = self._next_vectors(change)
         vectors.save(gen_dir / VECTORS)
         prog.stage("bm25")
         docs, chunks = store.counts(new_gen)
-        bm25_layout, reused = self._next_bm25(store, base, pending, removed, rebuild, chunks)
+        bm25_layout, reused = self._next_bm25(change, chunks)
         prog.stage("commit")
         # Segments hard-linked from the previous generation were synced when written
         # and keep the checksums the previous manifest verified.
@@ -384,22 +398,15 @@ class IndexWriter(Writer):
         store.purge_removed(base.generation)
         return manifest
 
-    def _next_bm25(
-        self,
-        store: Store,
-        base: Manifest,
-        pending: _Pending,
-        removed: list[int],
-        rebuild: bool,
-        expected: int,
-    ) -> tuple[BM25Layout, list[str]]:
+    def _next_bm25(self, change: _Change, expected: int) -> tuple[BM25Layout, list[str]]:
         """Write the next generation's BM25 segments: the previous ones with `removed`
         masked and `pending` added (see bm25.write_next), or, for repair, one segment
         rebuilt from the terms stored in SQLite. Returns the layout and the files reused
         unchanged from the previous generation."""
+        store, base, pending, removed = change.store, change.base, change.pending, change.removed
         new_gen = base.generation + 1
         folder = self.index_dir / generation_dirname(new_gen) / BM25_DIR
-        if not rebuild:
+        if not change.rebuild:
             gone = set(removed)
             added = [(i, t) for i, t in store.chunk_terms(pending.ids) if i not in gone]
             layout, reused = bm25_segments.write_next(
@@ -424,21 +431,15 @@ class IndexWriter(Writer):
             tokens.append(terms)
         return bm25_segments.write_rebuilt(folder, new_gen, ids, tokens), []
 
-    def _next_vectors(
-        self,
-        store: Store,
-        base: Manifest,
-        pending: _Pending,
-        removed: list[int],
-        rebuild: bool,
-    ) -> VectorIndex:
+    def _next_vectors(self, change: _Change) -> VectorIndex:
         """The next generation's vectors: the previous file edited in place, or a new
         layout built from every cached vector when the size calls for one."""
+        store, base, pending, removed = change.store, change.base, change.pending, change.removed
         dim = self.embedder.dim
         new_gen = base.generation + 1
         count = store.counts(new_gen)[1]
         decision = choose_layout(base.vectors, count, self.ivf_threshold)
-        if rebuild and decision == "keep":
+        if change.rebuild and decision == "keep":
             decision = base.vectors.kind
         if decision == "keep":
             if base.generation > 0:
