@@ -248,7 +248,8 @@ def knowledge_base_at(settings: Settings, path: Path, models: Models) -> Knowled
 def agent_options(settings: Settings) -> AgentOptions:
     """`AgentOptions` with every field the `[agent]` settings section shares with it."""
     section = settings.agent
-    shared = [f.name for f in dataclasses.fields(AgentOptions) if f.name in section.model_fields]
+    given = type(section).model_fields
+    shared = [f.name for f in dataclasses.fields(AgentOptions) if f.name in given]
     return AgentOptions(**{name: getattr(section, name) for name in shared})
 
 
