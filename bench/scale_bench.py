@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ragkit.options import Models
+from ragkit.options import IndexOptions, Models
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "scifact"
@@ -103,10 +103,15 @@ def write_corpus(folder: Path, n: int, seed: int = 7) -> None:
     weights /= weights.sum()
     per_file = 20_000
     for start in range(0, n, per_file):
+        count = min(n, start + per_file) - start
+        # One draw per file: drawing per line with `p=` costs a pass over the weights each.
+        sizes = rng.integers(30, 70, size=count)
+        words = vocab[rng.choice(len(vocab), size=int(sizes.sum()), p=weights)]
+        ends = np.cumsum(sizes)
         with open(folder / f"part{start // per_file:04d}.jsonl", "w", encoding="utf-8") as fh:
-            for i in range(start, min(n, start + per_file)):
-                words = rng.choice(vocab, size=int(rng.integers(30, 70)), p=weights)
-                fh.write(json.dumps({"_id": str(i), "text": " ".join(words)}) + "\n")
+            for j, end in enumerate(ends.tolist()):
+                text = " ".join(words[end - sizes[j] : end])
+                fh.write(json.dumps({"_id": str(start + j), "text": text}) + "\n")
 
 
 def queries(data: Path, n: int = 300) -> list[str]:
@@ -359,6 +364,9 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, default=None, help="Keep indexes in this folder.")
     parser.add_argument("--updates", type=int, default=5, help="One-file rewrites timed.")
     parser.add_argument(
+        "--checkpoint-chunks", type=int, default=250_000, help="Build checkpoints (chunks)."
+    )
+    parser.add_argument(
         "--reuse", action="store_true", help="Measure the indexes already in --keep, unbuilt."
     )
     args = parser.parse_args()
@@ -386,7 +394,11 @@ def main() -> None:
         for n in args.sizes:
             synth = SyntheticEmbedder(base, args.sigma)
             index = (args.keep or work) / f"ix-{n}"
-            kb = KnowledgeBase.open(index, models=Models(embedder=synth.embedder))
+            kb = KnowledgeBase.open(
+                index,
+                models=Models(embedder=synth.embedder),
+                index=IndexOptions(checkpoint_chunks=args.checkpoint_chunks),
+            )
             build = float("nan")
             if not (args.reuse and (index / "manifest.json").exists()):
                 corpus = work / f"corpus-{n}"
