@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from ragkit import HashingEmbedder, KnowledgeBase
-from ragkit.errors import IndexMismatchError
+from ragkit.errors import IndexCorruptError, IndexMismatchError
 from ragkit.index.bm25 import BM25_DIR, BM25Index, Postings, write_rebuilt
 from ragkit.index.engine import IndexReader
 from ragkit.index.manifest import read_manifest
@@ -184,3 +184,28 @@ def test_version_1_index_is_refused_until_repaired(tmp_path: Path) -> None:
     assert json.loads(path.read_text())["format_version"] == 2
     again = [h.chunk.id for h in _kb(ix).search(VOCAB[3], k=5, mode="bm25")]
     assert again == expected
+
+
+def test_damaged_shared_segment_is_reported_and_repaired(tmp_path: Path) -> None:
+    corpus = ChangingCorpus(tmp_path / "docs", seed=4, files=20)
+    ix = tmp_path / "ix"
+    kb = _kb(ix, ratio=1.0)
+    kb.add([corpus.root])
+    corpus.mutate(change=0.1, delete=0.0, add=0.05)
+    kb.add([corpus.root])
+    m = read_manifest(ix)
+    assert len(m.bm25.segments) == 2
+    # The large segment's file is shared (hard-linked) with the previous generation, so
+    # damage shows in both; the checksum carried over catches it.
+    tf = m.gen_dir(ix) / BM25_DIR / m.bm25.segments[0].name / "tf.npy"
+    data = bytearray(tf.read_bytes())
+    data[-1] ^= 0xFF
+    tf.write_bytes(bytes(data))
+    with pytest.raises(IndexCorruptError, match=r"tf\.npy is damaged.*ragkit repair"):
+        IndexReader.open(ix)
+    assert _kb(ix).repair() == m.counts.chunks
+    reader = IndexReader.open(ix)
+    try:
+        _same_rankings(reader.bm25, _rebuilt(reader, tmp_path / "ref"), _queries(4))
+    finally:
+        reader.close()
