@@ -8,7 +8,7 @@ Character accuracy is 1 - edit distance / reference length over the text with al
 space removed (the recogniser's spacing is not what is measured). Times are wall-clock
 per page including drawing the page, on this machine with its load average printed.
 Needs rapidocr-onnxruntime (`pip install 'ragkit[ocr]'`), fpdf2, and for the Chinese
-pages a CJK font (Debian: fonts-wqy-zenhei or fonts-noto-cjk).
+pages a CJK font (Debian: fonts-wqy-zenhei, fonts-wqy-microhei or fonts-noto-cjk).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ CHINESE = (
 )
 CJK_FONTS = (
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
 )
 

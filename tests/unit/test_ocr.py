@@ -13,7 +13,18 @@ pytest.importorskip("rapidocr_onnxruntime")
 from ragkit.ingest.loaders import LoaderOptions, load_file
 from ragkit.ingest.loaders.ocr import ocr_pdf_page, page_text, reading_order, respace
 
-CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+# Debian's WenQuanYi fonts; .ci/run installs fonts-wqy-microhei (1.6 MB).
+CJK_FONT = next(
+    (
+        font
+        for font in (
+            Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+            Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+        )
+        if font.exists()
+    ),
+    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+)
 
 
 def _scan(tmp_path: Path, pages: list[str], font: Path | None = None) -> Path:
@@ -63,7 +74,9 @@ def test_ocr_can_be_turned_off(tmp_path: Path) -> None:
         load_file(scan, LoaderOptions(ocr=False))
 
 
-@pytest.mark.skipif(not CJK_FONT.exists(), reason="no CJK font to draw the test page with")
+@pytest.mark.skipif(
+    not CJK_FONT.exists(), reason="no CJK font (Debian: fonts-wqy-microhei) to draw the page"
+)
 def test_a_chinese_scan_reads_back(tmp_path: Path) -> None:
     text = "这把茶壶由景德镇的陶工手工制作。保修期为七年。"
     (doc,) = load_file(_scan(tmp_path, [text], CJK_FONT), LoaderOptions())
