@@ -4,7 +4,8 @@ The chat model runs on a single worker thread (`ModelQueue`): llama.cpp is not s
 call from two threads, and on a small CPU two generations at once would only both be
 slow. A question is retrieved and answered there; each piece is handed to the request's
 event loop through an asyncio queue. A client that goes away cancels its question: a
-queued one is skipped, a running one stops at the next piece. More than
+queued one is skipped, a running one stops at the model's next token (the collection's
+model is a `Stoppable`), and what was shown is kept. More than
 `max_pending` questions waiting gets HTTP 503 at once rather than an ever longer wait.
 An OpenAI client's `max_tokens` (capped at the server's), `temperature`, `seed` and `stop`
 apply to its own question (passed to `ask_stream`, never set on the shared knowledge base),
@@ -209,6 +210,24 @@ class ModelQueue:
         evidence: bool = False,
         on_end: Callable[[str, Answer | None], None] | None = None,
     ) -> None:
+        # The model stops between two tokens once the client left (ragkit.apps.web.stopping).
+        with coll.model.stopping(cancelled.is_set):
+            self._write(
+                coll, question, sampling, history, packed, emit, cancelled, evidence, on_end
+            )
+
+    def _write(
+        self,
+        coll: Collection,
+        question: str,
+        sampling: Sampling | None,
+        history: Sequence[Message],
+        packed: Sequence[Message] | None,
+        emit: Callable[[Event | None], None],
+        cancelled: threading.Event,
+        evidence: bool = False,
+        on_end: Callable[[str, Answer | None], None] | None = None,
+    ) -> None:
         written: list[str] = []
         try:
             kb = coll.kb
@@ -232,12 +251,14 @@ class ModelQueue:
             pieces = iter(stream)
             for piece in pieces:
                 if cancelled.is_set():
-                    pieces.close()  # type: ignore[attr-defined]
-                    if on_end is not None:
-                        on_end("".join(written), None)
-                    return
+                    break
                 written.append(piece)
                 emit(Text(piece))
+            if cancelled.is_set():
+                pieces.close()  # type: ignore[attr-defined]
+                if on_end is not None:
+                    on_end("".join(written), None)
+                return
             answer = stream.answer
             if on_end is not None:
                 on_end(answer.text, answer)

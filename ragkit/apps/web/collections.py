@@ -33,6 +33,7 @@ from ragkit.apps.web.config import KbFactory, WebConfig
 from ragkit.apps.web.conversations import Conversations
 from ragkit.apps.web.errors import ApiError
 from ragkit.apps.web.jobs import IndexJob
+from ragkit.apps.web.stopping import Stoppable
 from ragkit.apps.web.uploads import ensure_real_dir, place, safe_name
 
 log = logging.getLogger("ragkit.web")
@@ -55,7 +56,9 @@ class Collection:
         self.id = cid
         self.name = name
         self.index_dir = index_dir
-        self.kb = kb
+        # Answers go through a model the web page's Stop halts between two tokens.
+        self.model = Stoppable(kb.chat_model)
+        self.kb = kb.with_chat_model(self.model)
         self.folder = folder  # None: a served index, read-only
         self.created = created
         self.read_lock = threading.Lock()
