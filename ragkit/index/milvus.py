@@ -37,18 +37,27 @@ normalises scores with arctan, not min-max, so its order differs from the local 
 rows, text checksums, the state's counts); `repair` re-syncs them as a new generation,
 indexing damaged files again from disk.
 
-Leaves out: several concurrent writers against a server (a lock file serialises writers
-of a local `.db` only; against a server run one writer per collection), and access
-control inside Milvus (a token or user/password is passed through, nothing more).
+Writers of a local `.db` take the lock file next to it; writers against a server take a
+claim row with a lease, renewed while they write (`_ServerLock`), so two `ragkit index`
+runs against one collection take turns.
+
+Leaves out: access control inside Milvus (a token or user/password is passed through,
+nothing more).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import random
 import re
+import socket
+import threading
+import time
+import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
@@ -68,7 +77,7 @@ from ragkit.errors import (
 from ragkit.index.engine import IndexReader, IndexWriter
 from ragkit.index.fusion import convex_fuse
 from ragkit.index.ingest import Prepared, Request
-from ragkit.index.lock import WriteLock
+from ragkit.index.lock import IndexBusyError, WriteLock
 from ragkit.index.manifest import (
     Manifest,
     chunker_info,
@@ -153,6 +162,9 @@ class MilvusTarget:
     password: SecretStr | None = None
     index_type: str = "AUTOINDEX"
     index_params: dict[str, int] = field(default_factory=dict)
+    # A writer's claim on a server's collection, renewed every sixth of this; one not
+    # renewed for this long is a killed writer's and is cleared by the next one.
+    lock_lease_s: float = 60.0
 
     @property
     def is_local(self) -> bool:
@@ -866,10 +878,127 @@ class _Plan:
         return not (self.chunk_rows or self.file_rows or self.retire_chunks or self.retire_files)
 
 
+class _ServerLock:
+    """One writer at a time per knowledge base on a Milvus server, which has no lock or
+    compare-and-set: a claim row in the meta collection (`lock:<owner>:<n>`, valued with
+    its expiry), taken by retreat. A writer that sees no live claim of another inserts its
+    own and looks again; seeing another one then, it deletes its own and retries after a
+    random pause. Reads are `Strong` (they see every write acknowledged before them), so
+    of two writers whose claims overlap at least one sees the other's: both may retreat,
+    never both go on. A thread renews the claim (a new row, then the old one deleted)
+    every sixth of the lease; a claim past its expiry is a killed writer's and is deleted
+    by whoever finds it. Writers' clocks are trusted to agree well within the lease."""
+
+    def __init__(
+        self,
+        cols: _Collections,
+        wait: bool,
+        on_wait: Callable[[str], None] | None,
+        lease_s: float,
+    ) -> None:
+        self.cols = cols
+        self.wait = wait
+        self.on_wait = on_wait
+        self.lease_s = lease_s
+        self.owner = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        self._seq = 0
+        self._key = ""
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _claim(self) -> str:
+        self._seq += 1
+        key = f"lock:{self.owner}:{self._seq:010d}"
+        value = json.dumps({"owner": self.owner, "expires": time.time() + self.lease_s})
+        self.cols.client.insert(
+            self.cols.meta, [{"key": key, "value": value, "v": [0.0] * DUMMY_DIM}]
+        )
+        return key
+
+    def others(self) -> list[str]:
+        """Owners of other writers' live claims; expired claims are deleted."""
+        rows = self.cols.client.query(
+            self.cols.meta, filter='key like "lock:%"', output_fields=["key", "value"]
+        )
+        now = time.time()
+        live: list[str] = []
+        expired: list[str] = []
+        for r in rows:
+            try:
+                claim = json.loads(r["value"])
+                owner, expires = str(claim["owner"]), float(claim["expires"])
+            except (ValueError, KeyError, TypeError):
+                expired.append(str(r["key"]))  # unreadable: nobody can renew it
+                continue
+            if owner == self.owner:
+                continue
+            if expires > now:
+                live.append(owner)
+            else:
+                expired.append(str(r["key"]))
+        self.cols.delete_keys(self.cols.meta, expired)
+        return sorted(set(live))
+
+    def __enter__(self) -> _ServerLock:
+        told = False
+        while True:
+            if not self.others():
+                key = self._claim()
+                if not self.others():
+                    self._key = key
+                    break
+                self.cols.delete_keys(self.cols.meta, [key])  # both saw each other
+            if not self.wait:
+                raise IndexBusyError(
+                    f"index {self.cols.target.label} is being written by another process; "
+                    "wait for it to finish and try again"
+                )
+            if not told and self.on_wait is not None:
+                self.on_wait(
+                    f"index {self.cols.target.label} is being written by another process; "
+                    "waiting for it to finish (--no-wait fails at once instead)"
+                )
+                told = True
+            time.sleep(random.uniform(0.2, 1.0))
+        self._thread = threading.Thread(target=self._renew, name="ragkit-milvus-lock")
+        self._thread.daemon = True
+        self._thread.start()
+        return self
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self.lease_s / 6):
+            try:
+                key = self._claim()
+                old, self._key = self._key, key
+                self.cols.delete_keys(self.cols.meta, [old])
+            except Exception:
+                pass  # the next beat tries again; `check` before the commit catches a loss
+
+    def check(self) -> None:
+        """Raise unless this writer still holds the claim (before committing)."""
+        if self.others():
+            raise RagkitError(
+                f"index {self.cols.target.label}: this writer's claim expired and another "
+                "writer took over; nothing of this run was committed, run it again"
+            )
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        mine = [
+            str(r["key"])
+            for r in self.cols.client.query(
+                self.cols.meta, filter=f'key like "lock:{self.owner}:%"', output_fields=["key"]
+            )
+        ]
+        self.cols.delete_keys(self.cols.meta, mine)
+
+
 class MilvusWriter(Writer):
     """Adds files to, or removes them from, a knowledge base in Milvus; one generation per
     call, committed by the meta row. Writers of a local `.db` file take the lock file next
-    to it; writers against a server are not serialised (see the module docstring)."""
+    to it; writers against a server a claim row with a lease (`_ServerLock`)."""
 
     def __init__(
         self,
@@ -885,6 +1014,7 @@ class MilvusWriter(Writer):
         super().__init__(index_dir, embedder, chunker, analyzer, loader_options, wait)
         self.cols = _Collections(client, target)
         self.target = target
+        self._lock: _ServerLock | None = None
 
     # --- public ----------------------------------------------------------------------
     def _add(self, paths: Sequence[Path], prog: IndexProgress) -> tuple[list[FileOutcome], int]:
@@ -942,8 +1072,19 @@ class MilvusWriter(Writer):
             lock_dir.mkdir(parents=True, exist_ok=True)
             with WriteLock(lock_dir, wait=self.wait, on_wait=prog.waiting):
                 yield self._begin()
-        else:
-            yield self._begin()
+            return
+        try:
+            self.cols.create(self.embedder.dim)
+        except Exception:
+            if not self.cols.exist():  # not a concurrent writer creating them first
+                raise
+        with _ServerLock(
+            self.cols, self.wait, prog.waiting, self.target.lock_lease_s
+        ) as self._lock:
+            try:
+                yield self._begin()
+            finally:
+                self._lock = None
 
     def _begin(self) -> tuple[Manifest, int]:
         """The committed state to build on, after deleting a killed writer's leftovers
@@ -1085,6 +1226,8 @@ class MilvusWriter(Writer):
     def _commit(self, base: Manifest, plan: _Plan, prog: IndexProgress) -> None:
         client = self.cols.client
         new_gen = base.generation + 1
+        if self._lock is not None:
+            self._lock.check()
         prog.stage("vectors")
         for start in range(0, len(plan.chunk_rows), BATCH):
             client.insert(self.cols.chunks, plan.chunk_rows[start : start + BATCH])
@@ -1104,6 +1247,8 @@ class MilvusWriter(Writer):
         prog.stage("commit")
         counts = MilvusStore(self.cols, self.cols.view(new_gen)).counts(new_gen)
         manifest = next_generation(base, counts)
+        if self._lock is not None:
+            self._lock.check()
         _write_state(client, self.cols.meta, manifest, plan.next_id)  # the commit point
         self._purge(new_gen)
 

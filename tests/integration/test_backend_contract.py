@@ -683,3 +683,103 @@ def test_verify_and_repair_on_milvus(tmp_path: Path, corpus: Path) -> None:
     done = _verify_cli(tmp_path)
     assert done.returncode == 0, done.stderr
     assert "ok (5 documents, 5 chunks" in done.stdout
+
+
+_LOCK_CHILD = textwrap.dedent(
+    """
+    import json, os, signal, sys, time
+    from pathlib import Path
+    from ragkit import HashingEmbedder, KnowledgeBase
+    from ragkit.index.milvus import MilvusBackend, MilvusTarget
+    from ragkit.index.progress import NoProgress
+    from ragkit.options import Models
+    uri, docs, ready, me, action = sys.argv[1:6]
+
+    class SlowEmbedder(HashingEmbedder):
+        # Holds the write lock a while: long enough for the other writer to try it.
+        def embed_batch(self, texts):
+            if action == "die-while-writing":
+                os.kill(os.getpid(), signal.SIGKILL)
+            time.sleep(3)
+            return super().embed_batch(texts)
+
+    class Watch(NoProgress):
+        waited = False
+        def waiting(self, message):
+            Watch.waited = True
+
+    kb = KnowledgeBase.open(
+        Path("lock-ix"),
+        models=Models(embedder=SlowEmbedder(dim=64)),
+        backend=MilvusBackend(MilvusTarget(uri, "ragkit_locked", lock_lease_s=15.0)),
+    )
+    kb.exists  # connected: imports and start-up are done
+    Path(ready, me).touch()
+    deadline = time.monotonic() + 300
+    while len(list(Path(ready).iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    kb.add([Path(docs)], progress=Watch())
+    print(json.dumps({"waited": Watch.waited}), flush=True)
+    kb.close()
+    """
+)
+
+
+@pytest.mark.parametrize("first", ["add", "die-while-writing"])
+def test_two_writers_on_a_server_take_turns(milvus_server: str, tmp_path: Path, first: str) -> None:
+    """Two processes index into one collection of a Milvus server at the same moment:
+    one waits for the other's claim, so both commits land, one generation each. A writer
+    killed while holding the claim blocks the other only until its lease runs out (15 s
+    here: renewals every 2.5 s keep a live writer's claim even on a loaded machine)."""
+    script = tmp_path / "lock_child.py"
+    script.write_text(_LOCK_CHILD, encoding="utf-8")
+    ready = tmp_path / "ready"
+    ready.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = []
+    for name, action in (("a", first), ("b", "add")):
+        docs = _write(tmp_path / f"docs-{name}" / f"{name}.txt", f"Writer {name} kettle notes.")
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-W",
+                    "ignore",
+                    str(script),
+                    milvus_server,
+                    str(docs.parent),
+                    str(ready),
+                    name,
+                    action,
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+                cwd=tmp_path,
+            )
+        )
+    results = []
+    for action, proc in zip((first, "add"), procs, strict=True):
+        out, err = proc.communicate(timeout=600)
+        if action == "die-while-writing":
+            assert proc.returncode == -9, err[-2000:]
+            continue
+        assert proc.returncode == 0, err[-2000:]
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    with KnowledgeBase.open(
+        tmp_path / "lock-ix",
+        models=Models(embedder=HashingEmbedder(dim=64)),
+        backend=MilvusBackend(MilvusTarget(milvus_server, "ragkit_locked")),
+    ) as kb:
+        names = sorted(Path(d.source).name for d in kb.documents())
+        reader = kb.reader()
+        assert reader.verify_store() == []  # type: ignore[union-attr]
+        if first == "add":
+            # One waited for the other (or both, when each saw the other's claim at once).
+            assert any(r["waited"] for r in results), results
+            assert names == ["a.txt", "b.txt"]
+            assert reader.generation == 2
+        else:
+            assert names == ["b.txt"]
+            assert reader.generation == 1
