@@ -1073,11 +1073,7 @@ class MilvusWriter(Writer):
             with WriteLock(lock_dir, wait=self.wait, on_wait=prog.waiting):
                 yield self._begin()
             return
-        try:
-            self.cols.create(self.embedder.dim)
-        except Exception:
-            if not self.cols.exist():  # not a concurrent writer creating them first
-                raise
+        self._create_shared()
         with _ServerLock(
             self.cols, self.wait, prog.waiting, self.target.lock_lease_s
         ) as self._lock:
@@ -1085,6 +1081,27 @@ class MilvusWriter(Writer):
                 yield self._begin()
             finally:
                 self._lock = None
+
+    def _create_shared(self) -> None:
+        """Create the collections, or wait for them to be loaded: on a first write two
+        writers may create them at once, and one can see a collection the other is
+        still indexing and loading (before any claim can be taken)."""
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                self.cols.create(self.embedder.dim)
+                names = (self.cols.chunks, self.cols.files, self.cols.meta)
+                if all(str(self.cols.client.get_load_state(n)["state"]) == "Loaded" for n in names):
+                    return
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+            if time.monotonic() > deadline:
+                raise IndexNotFoundError(
+                    f"the collections of index {self.target.label} exist but are not loaded;"
+                    " load them in Milvus, or drop them and index again"
+                )
+            time.sleep(0.5)
 
     def _begin(self) -> tuple[Manifest, int]:
         """The committed state to build on, after deleting a killed writer's leftovers
