@@ -39,6 +39,7 @@ from typing import Literal
 from ragkit.answer.grounding import SentenceScorer
 from ragkit.text.analysis import STOPWORDS, Analyzer
 from ragkit.text.sentences import split_sentences
+from ragkit.types import SearchHit
 
 AnswerKind = Literal["name", "date", "number"]
 
@@ -356,3 +357,13 @@ def answering_windows(
         if has_kind(kind, w.sentence, question, scorer.analyzer):
             out.append(w)
     return out
+
+
+def document_contexts(hits: Sequence[SearchHit]) -> list[str]:
+    """For each hit, the text of every retrieved chunk of its document: where the
+    question's names may stand (a small chunk can hold the answer while the chunk
+    before it names the subject)."""
+    by_document: dict[tuple[str, str], list[str]] = {}
+    for hit in hits:
+        by_document.setdefault((hit.chunk.source, hit.chunk.doc_key), []).append(hit.chunk.text)
+    return ["\n".join(by_document[(h.chunk.source, h.chunk.doc_key)]) for h in hits]

@@ -41,6 +41,7 @@ from ragkit.answer.answerable import (
     adds_content,
     answer_kind,
     answering_windows,
+    document_contexts,
     has_kind,
     statement,
 )
@@ -252,7 +253,7 @@ class AnswerChecker:
                 question,
                 [p.text for p in passages],
                 scorer,
-                contexts=[p.hit.chunk.text for p in passages],
+                contexts=document_contexts([p.hit for p in passages]),
             )
             fit = {(self.passages[w.text].number, w.sentence) for w in windows}
             self.answering = [

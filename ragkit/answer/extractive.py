@@ -3,8 +3,9 @@ question, each cited to its source's file and page, with no language model at al
 
 Every retrieved chunk is split into sentences (English and Chinese punctuation), each
 scored against the question by `SentenceScorer`; the best few above a floor are returned
-best first, near-duplicates dropped. When no sentence reaches the floor, the answer is
-that the documents do not hold it. Fast and exact (the text is quoted, never rewritten)
+best first, near-duplicates dropped. When no sentence reaches the floor, or no statement
+of the chunks could answer the question (`ragkit.answer.answerable`), the answer is that
+the documents do not hold it. Fast and exact (the text is quoted, never rewritten)
 for users without a capable model. Leaves out answer-span extraction inside a sentence
 and any merging of sentences into prose.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ragkit.answer.answerable import answering_windows, document_contexts
 from ragkit.answer.citations import DocumentLookup, cite
 from ragkit.answer.evidence import MIN_CHARS, sentence_key
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer, not_found_text
@@ -56,7 +58,13 @@ def extract_answer(
                 continue
             seen.add(key)
             picked.append((number, sentence, score))
-    if not picked:
+    # Topic sentences are not answers: when no statement of the chunks could answer the
+    # question (its numbers, key terms and a value of the kind asked for together), the
+    # documents do not hold it, as on the generated path.
+    texts = [h.chunk.text for h in hits]
+    if not picked or not answering_windows(
+        question, texts, scorer, contexts=document_contexts(hits)
+    ):
         return Answer(question, not_found_text(question), (), (), "extractive", True)
     text = "\n".join(f"{sentence.text} [{number}]" for number, sentence, _ in picked)
     first: dict[int, Sentence] = {}

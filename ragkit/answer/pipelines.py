@@ -36,7 +36,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from ragkit.answer.answerable import answering_windows
+from ragkit.answer.answerable import answering_windows, document_contexts
 from ragkit.answer.checking import STOP_SEQUENCES, AnswerChecker, missing_anchors
 from ragkit.answer.citations import CITE, DocumentLookup, cite, cited_numbers, clean_citations
 from ragkit.answer.evidence import Passage, select_passages
@@ -418,7 +418,12 @@ def answer(
         not prompt.sources
         or relevance(judged, given, scorer) < MIN_RELEVANCE
         or missing_anchors(judged, given)
-        or not answering_windows(judged, given, scorer)
+        or not answering_windows(
+            judged,
+            given,
+            scorer,
+            contexts=document_contexts([p.hit for p in prompt.passages]),
+        )
     ):
         canned = not_found_text(question)
         return AnswerStream(

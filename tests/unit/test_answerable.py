@@ -152,9 +152,20 @@ def test_withheld_evidence_is_not_found_without_asking_the_model(tmp_path: Path)
     kb.add([docs])
     answer = kb.ask("Who won the women's singles at Wimbledon in 2019?", k=3)
     assert answer.not_found and answer.sources == () and model.prompts == []
+    # Extractive mode quotes no topic sentence as the answer either.
+    quoted = kb.ask(
+        "Who won the women's singles at Wimbledon in 2019?",
+        kb.answer_options.with_(mode="extractive"),
+    )
+    assert quoted.not_found and quoted.sources == ()
     # The same documents answer what they do hold.
     held = kb.ask("Who won the women's singles final at Wimbledon in 2022?", k=3)
     assert not held.not_found and "Rybakina" in held.text
+    quoted = kb.ask(
+        "Who won the women's singles final at Wimbledon in 2022?",
+        kb.answer_options.with_(mode="extractive"),
+    )
+    assert not quoted.not_found and "Rybakina" in quoted.text
 
 
 def test_names_inside_words_and_title_articles_are_not_anchors() -> None:
