@@ -57,10 +57,11 @@ import sys
 import time
 
 from ragkit import HashingEmbedder, KnowledgeBase
+from ragkit.index.progress import NoProgress
 from ragkit.options import IndexOptions, Models
 
 
-class Events:
+class Events(NoProgress):
     def __init__(self, path):
         self.fh = open(path, "a", encoding="utf-8")
 
@@ -71,20 +72,11 @@ class Events:
     def files_found(self, total):
         self.mark("ingest")
 
-    def file_done(self, outcome):
-        pass
-
     def embedding(self, total):
         self.mark("embedding")
 
-    def embedded(self, count):
-        pass
-
     def stage(self, name):
         self.mark(name)
-
-    def waiting(self, message):
-        pass
 
 
 events = Events(sys.argv[3])

@@ -68,16 +68,7 @@ def start_server(folder: Path, max_tokens: int) -> tuple[subprocess.Popen[bytes]
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAGKIT_")}
     env.update(HF_HUB_OFFLINE="1", RAGKIT_LLM__MAX_TOKENS=str(max_tokens))
     log = (folder / "serve.log").open("wb")
-    cmd = [
-        sys.executable,
-        "-m",
-        "ragkit.apps.cli",
-        "serve",
-        "--port",
-        str(port),
-        "--data-dir",
-        "data",
-    ]
+    cmd = [sys.executable, "-m", "ragkit", "serve", "--port", str(port), "--data-dir", "data"]
     proc = subprocess.Popen(cmd, cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120

@@ -15,9 +15,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the PDF makers
+
+from pdfs import make_pdf, scan
 
 ENGLISH = (
     "Warranty terms. The Ember brewing kettle carries a warranty of seven years from the "
@@ -38,30 +43,7 @@ CJK_FONTS = (
 
 
 def text_pdf(path: Path, pages: list[str], font: str | None = None) -> Path:
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    if font:
-        pdf.add_font("cjk", fname=font)
-        pdf.set_font("cjk", size=12)
-    else:
-        pdf.set_font("helvetica", size=12)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 7, text)
-    pdf.output(str(path))
-    return path
-
-
-def scan(text: Path, out: Path, scale: float = 2.0) -> Path:
-    """`text` drawn page by page and saved as a PDF of images only (no text layer)."""
-    import pypdfium2 as pdfium
-
-    pdf = pdfium.PdfDocument(text)
-    images = [pdf[i].render(scale=scale).to_pil().convert("RGB") for i in range(len(pdf))]
-    pdf.close()
-    images[0].save(out, "PDF", save_all=True, append_images=images[1:], resolution=72 * scale)
-    return out
+    return make_pdf(path, pages, font=font, size=12, line_height=7)
 
 
 def char_accuracy(reference: str, read: str) -> float:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from ragkit import KnowledgeBase
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -17,6 +21,36 @@ SAMPLES = ROOT / "samples" / "corpus"
 @pytest.fixture
 def samples() -> Path:
     return SAMPLES
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """`tmp_path/docs` with three one-chunk files: Markdown, plain text and Chinese."""
+    root = tmp_path / "docs"
+    root.mkdir()
+    files = {
+        "tea.md": "# Tea\n\nGreen tea is steamed or pan-fired soon after picking.",
+        "kettle.txt": "The Ember kettle has a warranty of eighteen months.",
+        "zh.txt": "雾溪茶园位于云南省，平均海拔一千六百五十米。茶园种植景谷大白茶。",
+    }
+    for name, text in files.items():
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def sample_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    """The sample corpus indexed with the hashing fake embedder, once per test module
+    (tests that only read it share one index)."""
+    # Imported here: the hub switches above must be set before ragkit is imported.
+    from ragkit import HashingEmbedder, KnowledgeBase
+    from ragkit.options import Models
+
+    kb = KnowledgeBase.open(
+        tmp_path_factory.mktemp("ix") / "kb", models=Models(embedder=HashingEmbedder())
+    )
+    kb.add([SAMPLES])
+    return kb
 
 
 @pytest.fixture(autouse=True)

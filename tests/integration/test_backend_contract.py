@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from processes import run_ragkit
 
 from ragkit import HashingEmbedder, KnowledgeBase
 from ragkit.index.milvus import MilvusBackend, MilvusTarget, collection_name, glob_to_like
@@ -71,19 +72,16 @@ def kind(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    root = tmp_path / "docs"
-    _write(root / "tea.md", "# Tea\n\nGreen tea is steamed or pan-fired soon after picking.")
-    _write(root / "kettle.txt", "The Ember kettle has a warranty of eighteen months.")
-    _write(root / "zh.txt", "雾溪茶园位于云南省，平均海拔一千六百五十米。茶园种植景谷大白茶。")
+def corpus(corpus: Path) -> Path:
+    """The three files of tests/conftest.py, and JSON Lines records with metadata."""
     _write(
-        root / "shop" / "items.jsonl",
+        corpus / "shop" / "items.jsonl",
         json.dumps({"_id": "a1", "text": "Cast iron teapot, enamelled inside.", "lang": "en"})
         + "\n"
         + json.dumps({"_id": "a2", "text": "Glass teapot with a bamboo handle.", "lang": "fr"})
         + "\n",
     )
-    return root
+    return corpus
 
 
 @pytest.fixture
@@ -532,44 +530,12 @@ def test_migrate_copies_without_embedding(tmp_path: Path, corpus: Path) -> None:
         docs = local.documents()
     target = tmp_path / "copy" / "milvus.db"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAGKIT_INDEX__HOME": str(tmp_path)}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-W",
-            "ignore",
-            "-m",
-            "ragkit.apps.cli",
-            "migrate",
-            "--index",
-            "ix",
-            "--to",
-            str(target),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
+    migrate = ["migrate", "--index", "ix", "--to", str(target)]
+    launcher = ("-W", "ignore", "-m", "ragkit.apps.cli")
+    proc = run_ragkit(migrate, env=env, launcher=launcher, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "5 documents, 5 chunks (counts checked)" in " ".join(proc.stdout.split())
-    again = subprocess.run(
-        [
-            sys.executable,
-            "-W",
-            "ignore",
-            "-m",
-            "ragkit.apps.cli",
-            "migrate",
-            "--index",
-            "ix",
-            "--to",
-            str(target),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
+    again = run_ragkit(migrate, env=env, launcher=launcher, timeout=300)
     assert again.returncode == 1 and "already exists" in again.stderr
     assert "Traceback" not in again.stderr
     embedder.embedded.clear()

@@ -20,12 +20,11 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from ceilings import HANG_S
+from processes import run_ragkit
 
 pytestmark = pytest.mark.slow(
     reason="the real CLI in subprocesses, indexing with the bundled embedder"
@@ -79,16 +78,7 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def _ragkit(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ragkit", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=HANG_S,
-        check=False,
-    )
+    return run_ragkit(args, cwd=cwd, env=env)
 
 
 def _output(proc: subprocess.CompletedProcess[str]) -> str:

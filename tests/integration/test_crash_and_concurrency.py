@@ -46,6 +46,7 @@ pytestmark = pytest.mark.slow(
 
 DIM = 64
 KILLS = 20
+Procs = list[subprocess.Popen[str]]
 
 
 HELPER = r'''
@@ -59,6 +60,7 @@ from pathlib import Path
 
 from ragkit import HashingEmbedder, KnowledgeBase
 from ragkit.index.lock import IndexBusyError
+from ragkit.index.progress import NoProgress
 from ragkit.options import IndexOptions, Models
 
 
@@ -70,7 +72,7 @@ def seen(path, phase):
     return any(line.split()[:1] == [phase] for line in lines)
 
 
-class Events:
+class Events(NoProgress):
     """An IndexProgress that records when each stage starts. Lines are flushed at once
     so that they survive a SIGKILL.
 
@@ -102,14 +104,8 @@ class Events:
                     sys.exit(f"held the lock {self.hang} s and {path} never logged {phase!r}")
                 time.sleep(0.02)
 
-    def file_done(self, outcome):
-        pass
-
     def embedding(self, total):
         self.mark("embedding")
-
-    def embedded(self, count):
-        pass
 
     def stage(self, name):
         self.mark(name)
@@ -203,6 +199,31 @@ def describe_mix(state: State, before: State, after: State) -> str:
     )
 
 
+def hashing_kb(index: Path) -> KnowledgeBase:
+    """The index opened in this process with the hashing fake the writers use."""
+    return KnowledgeBase.open(index, models=Models(embedder=HashingEmbedder(dim=DIM)))
+
+
+def crash_corpus(tmp_path: Path, seed: int) -> tuple[Path, ChangingCorpus]:
+    """Where the crash tests' index goes (`ix`, not made yet) and the 200 small files
+    they index, changed between writes by `mutate`."""
+    return tmp_path / "ix", ChangingCorpus(tmp_path / "docs", seed=seed, files=200)
+
+
+@pytest.fixture
+def expected_state() -> ExpectedState:
+    return ExpectedState()
+
+
+def stratified_delays(full: float, kills: int, rng: random.Random) -> list[float]:
+    """One random delay in each of `kills` equal slices of [0, full], shuffled, so that
+    every stage of a write of length `full`, the exit included, gets killed in some
+    iteration."""
+    delays = [full * (i + rng.random()) / kills for i in range(kills)]
+    rng.shuffle(delays)
+    return delays
+
+
 # --- processes -----------------------------------------------------------------------
 def _child_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAGKIT_")}
@@ -234,6 +255,13 @@ def finish(proc: subprocess.Popen[str], timeout: float = HANG_S) -> str:
     return out
 
 
+def timed_write(helper: Path, **cfg: Any) -> float:
+    """Seconds one unkilled writer process takes from its start to its exit."""
+    started = time.monotonic()
+    finish(spawn(helper, **cfg))
+    return time.monotonic() - started
+
+
 def events(path: Path) -> list[tuple[str, float]]:
     if not path.exists():
         return []
@@ -256,9 +284,9 @@ def wait_for_event(path: Path, phase: str, proc: subprocess.Popen[str], timeout:
 
 
 @pytest.fixture
-def reaper() -> Iterator[list[subprocess.Popen[str]]]:
+def reaper() -> Iterator[Procs]:
     """Processes a test started; any still running when it ends (a failed test) are killed."""
-    procs: list[subprocess.Popen[str]] = []
+    procs: Procs = []
     yield procs
     for proc in procs:
         if proc.poll() is None:
@@ -268,29 +296,23 @@ def reaper() -> Iterator[list[subprocess.Popen[str]]]:
 
 # --- a. crash safety -----------------------------------------------------------------
 def test_killed_writer_leaves_previous_or_next_state(
-    tmp_path: Path, helper: Path, reaper: list[subprocess.Popen[str]]
+    tmp_path: Path, helper: Path, reaper: Procs, expected_state: ExpectedState
 ) -> None:
-    expected_state = ExpectedState()
     rng = random.Random(20240611)
-    index = tmp_path / "ix"
-    corpus = ChangingCorpus(tmp_path / "docs", seed=1, files=200)
-    writer = KnowledgeBase.open(index, models=Models(embedder=HashingEmbedder(dim=DIM)))
-    searcher = KnowledgeBase.open(index, models=Models(embedder=HashingEmbedder(dim=DIM)))
+    index, corpus = crash_corpus(tmp_path, seed=1)
+    writer, searcher = hashing_kb(index), hashing_kb(index)
     writer.add([corpus.root])
 
     # One unkilled run measures how long a write process takes from start to exit.
     corpus.mutate()
-    started = time.monotonic()
-    finish(spawn(helper, index=str(index), paths=[str(corpus.root)], events=str(tmp_path / "e")))
-    full = time.monotonic() - started
+    full = timed_write(
+        helper, index=str(index), paths=[str(corpus.root)], events=str(tmp_path / "e")
+    )
     before = expected_state(corpus.root)
     with opened(index) as reader:
         assert check_generation(index, reader, files=True) == before
 
-    # Stratified random delays: one in each of KILLS equal slices of [0, full], shuffled,
-    # so that every stage of a write, the exit included, gets killed in some iteration.
-    delays = [full * (i + rng.random()) / KILLS for i in range(KILLS)]
-    rng.shuffle(delays)
+    delays = stratified_delays(full, KILLS, rng)
     # How far a delay gets depends on the machine's load at that moment, so three more
     # writers stop at a stage and are killed there: before anything was written, at the
     # commit (a new generation written beside the current one), and after the commit.
@@ -372,26 +394,21 @@ def whole_files_of(state: State, before: State, after: State) -> bool:
 
 
 def test_kills_during_a_multi_checkpoint_build_leave_whole_checkpoints(
-    tmp_path: Path, helper: Path, reaper: list[subprocess.Popen[str]]
+    tmp_path: Path, helper: Path, reaper: Procs, expected_state: ExpectedState
 ) -> None:
-    expected_state = ExpectedState()
     rng = random.Random(15)
-    index = tmp_path / "ix"
-    corpus = ChangingCorpus(tmp_path / "docs", seed=3, files=200)
-    writer = KnowledgeBase.open(index, models=Models(embedder=HashingEmbedder(dim=DIM)))
+    index, corpus = crash_corpus(tmp_path, seed=3)
+    writer = hashing_kb(index)
     writer.add([corpus.root])
     cfg = {"index": str(index), "paths": [str(corpus.root)], "checkpoint_chunks": 12}
 
     corpus.mutate(0.4)
-    started = time.monotonic()
-    finish(spawn(helper, events=str(tmp_path / "e"), **cfg))
-    full = time.monotonic() - started
+    full = timed_write(helper, events=str(tmp_path / "e"), **cfg)
     assert read_manifest(index).generation > 3  # that write committed checkpoints
     before = expected_state(corpus.root)
 
     kills = 10
-    delays = [full * (i + rng.random()) / kills for i in range(kills)]
-    rng.shuffle(delays)
+    delays = stratified_delays(full, kills, rng)
     outcomes: Counter[str] = Counter()
     for n, delay in enumerate(delays):
         base = read_manifest(index).generation
@@ -431,9 +448,8 @@ def test_kills_during_a_multi_checkpoint_build_leave_whole_checkpoints(
 
 
 def test_second_writer_fails_without_wait_and_queues_with_wait(
-    tmp_path: Path, helper: Path, reaper: list[subprocess.Popen[str]]
+    tmp_path: Path, helper: Path, reaper: Procs, expected_state: ExpectedState
 ) -> None:
-    expected_state = ExpectedState()
     index = tmp_path / "ix"
     first_docs = ChangingCorpus(tmp_path / "first", seed=2, files=100)
     second_docs = ChangingCorpus(tmp_path / "second", seed=3, files=10)
@@ -478,9 +494,8 @@ def test_second_writer_fails_without_wait_and_queues_with_wait(
 
 
 def test_writer_that_indexed_nothing_leaves_a_waiting_writer_alone(
-    tmp_path: Path, helper: Path, reaper: list[subprocess.Popen[str]]
+    tmp_path: Path, helper: Path, reaper: Procs, expected_state: ExpectedState
 ) -> None:
-    expected_state = ExpectedState()
     index = tmp_path / "ix"  # does not exist yet: the first writer creates it
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -510,9 +525,8 @@ def test_writer_that_indexed_nothing_leaves_a_waiting_writer_alone(
 
 # --- c. readers during writes --------------------------------------------------------
 def test_reader_never_fails_or_sees_a_mix_while_generations_are_committed(
-    tmp_path: Path, helper: Path, reaper: list[subprocess.Popen[str]]
+    tmp_path: Path, helper: Path, reaper: Procs, expected_state: ExpectedState
 ) -> None:
-    expected_state = ExpectedState()
     rng = random.Random(7)
     rounds = 4
     index = tmp_path / "ix"
@@ -523,14 +537,14 @@ def test_reader_never_fails_or_sees_a_mix_while_generations_are_committed(
         source.mutate(change=0.3)
         snapshots.append(source.snapshot(tmp_path / f"snap-{n}"))
     shutil.copytree(snapshots[0], live)
-    KnowledgeBase.open(index, models=Models(embedder=HashingEmbedder(dim=DIM))).add([live])
+    hashing_kb(index).add([live])
     base = read_manifest(index).generation
     # Generation base + n must show exactly snapshot n, wherever the files of its
     # snapshot were copied from.
     expected = {base + n: expected_state(snap, as_folder=live) for n, snap in enumerate(snapshots)}
     visible = {gen: set(state) for gen, state in expected.items()}
 
-    kb = KnowledgeBase.open(index, models=Models(embedder=HashingEmbedder(dim=DIM)))
+    kb = hashing_kb(index)
     first_reader = kb.retriever().reader  # read before the writer starts
     assert check_generation(index, first_reader, files=False) == expected[base]
     checked: set[int] = {base}
@@ -575,7 +589,7 @@ def test_reader_never_fails_or_sees_a_mix_while_generations_are_committed(
     print(f"\n{searches} searches, {opens} fresh opens, generations seen: {sorted(checked)}")
     assert len(checked) > 1
     assert read_manifest(index).generation == base + rounds
-    with KnowledgeBase.open(index, models=Models(embedder=HashingEmbedder(dim=DIM))) as fresh:
+    with hashing_kb(index) as fresh:
         assert fresh.reader().generation == base + rounds
         check_search(fresh, expected[base + rounds], rng, "hybrid")
 
@@ -587,7 +601,7 @@ def test_reader_opened_during_a_commit_notices_that_commit(
     docs.mkdir()
     (docs / "kettle.txt").write_text("The kettle warranty lasts eighteen months.")
     index = tmp_path / "ix"
-    writer = KnowledgeBase.open(index, models=Models(embedder=HashingEmbedder(dim=DIM)))
+    writer = hashing_kb(index)
     writer.add([docs])
     real_read = read_manifest  # the function IndexReader.open calls
     committed: list[bool] = []
@@ -603,7 +617,7 @@ def test_reader_opened_during_a_commit_notices_that_commit(
         return manifest
 
     monkeypatch.setattr("ragkit.index.engine.read_manifest", read_then_commit)
-    kb = KnowledgeBase.open(index, models=Models(embedder=HashingEmbedder(dim=DIM)))
+    kb = hashing_kb(index)
     assert kb.reader().generation == 1  # what it read: fine, it was current a moment ago
     assert read_manifest(index).generation == 2
     # Any later call must notice the commit; this one keeps serving generation 1.

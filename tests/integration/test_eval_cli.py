@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from ceilings import HANG_S
+from processes import run_ragkit
 
 pytestmark = pytest.mark.slow(
     reason="the real CLI in subprocesses with the bundled embedding model"
@@ -43,13 +42,7 @@ def _beir(root: Path) -> Path:
 
 def _run(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "RAGKIT_INDEX__HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "ragkit", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=HANG_S,
-    )
+    return run_ragkit(args, env=env)
 
 
 def test_eval_retrieval_scores_and_reuses_its_index(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import jinja2
 import pytest
 from ceilings import HANG_S, wait_until
+from processes import run_ragkit
 
 from ragkit import KnowledgeBase
 from ragkit.errors import PromptTooLongError
@@ -59,13 +60,7 @@ def _cli(args: list[str], home: Path, **env: str) -> subprocess.CompletedProcess
         "RAGKIT_LLM__MAX_TOKENS": "40",
         **env,
     }
-    return subprocess.run(
-        [sys.executable, "-m", "ragkit", *args],
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=HANG_S,
-    )
+    return run_ragkit(args, env=full)
 
 
 def test_remote_matches_in_process_with_the_same_seed(

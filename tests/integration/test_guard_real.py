@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from ceilings import HANG_S
+from processes import run_ragkit
 
 from ragkit.guard import StreamFilter, default_guard
 from ragkit.models.llm import GenerationOptions, LlamaCppChatModel, Message, bundled_gguf_path
@@ -40,17 +41,7 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
 def _ragkit(
     args: list[str], cwd: Path, env: dict[str, str], stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ragkit", *args],
-        cwd=cwd,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=HANG_S,
-        check=False,
-    )
+    return run_ragkit(args, cwd=cwd, env=env, stdin=stdin)
 
 
 def _no_traceback(proc: subprocess.CompletedProcess[str]) -> None:

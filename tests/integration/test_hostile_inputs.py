@@ -21,6 +21,7 @@ from pathlib import Path
 import hostile_corpus
 import pytest
 from ceilings import HANG_S
+from processes import run_ragkit
 
 from ragkit.index.engine import PIPELINE_MIN_FILES
 
@@ -103,16 +104,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         corpus.good.append(name)
     env = _env(base / "indexes")
     command = [sys.executable, "-m", "ragkit", "index", "docs", "--index", INDEX]
-    proc = subprocess.run(
-        [sys.executable, "-c", _MEASURE, *command],
-        cwd=base,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=HANG_S,
-        check=False,
-    )
+    proc = run_ragkit(command, cwd=base, env=env, launcher=("-c", _MEASURE))
     code, kib = proc.stderr.strip().splitlines()[-1].split()
     return Run(base, env, corpus, proc.stdout, proc.stderr, int(code), int(kib) * 1024)
 

@@ -16,12 +16,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from ceilings import HANG_S
 from fault_server import Act, fault_server
+from processes import run_ragkit
 
 pytestmark = pytest.mark.slow(
     reason="a dozen ragkit commands in subprocesses over the real bundled embedder"
@@ -63,16 +62,7 @@ def test_no_escape_reaches_the_terminal(tmp_path: Path) -> None:
         }
 
         def ragkit(*args: str) -> subprocess.CompletedProcess[str]:
-            done = subprocess.run(
-                [sys.executable, "-m", "ragkit", *args],
-                env=env,
-                cwd=tmp_path,
-                capture_output=True,
-                text=True,
-                encoding="utf-8",
-                errors="surrogateescape",
-                timeout=HANG_S,
-            )
+            done = run_ragkit(args, env=env, cwd=tmp_path, errors="surrogateescape")
             for name, stream in (("stdout", done.stdout), ("stderr", done.stderr)):
                 bad = FORBIDDEN.search(stream)
                 assert bad is None, f"ragkit {args[0]} {name}: {stream!r}"

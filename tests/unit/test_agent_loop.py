@@ -207,23 +207,14 @@ def test_empty_task_and_bad_options_are_clear_errors() -> None:
         Agent(ScriptedChatModel(["x"]), builtin_tools(), options=AgentOptions(protocol="native"))
 
 
-class ScriptedToolModel:
-    """A fake backend with native function calling: replies with scripted `ChatTurn`s."""
+class ScriptedToolModel(ScriptedChatModel):
+    """A fake backend with native function calling: replies with scripted `ChatTurn`s
+    (the scripted model's window and token count, never its plain replies)."""
 
     def __init__(self, turns: Sequence[ChatTurn]) -> None:
+        super().__init__(["(unused: the native protocol never streams plain text)"])
         self.turns = list(turns)
         self.calls: list[tuple[list[Message], list[ToolSpec]]] = []
-
-    @property
-    def id(self) -> str:
-        return "scripted-tools"
-
-    @property
-    def context_window(self) -> int:
-        return 4096
-
-    def count_tokens(self, text: str) -> int:
-        return len(text) // 4 + 1
 
     def stream(self, messages: Sequence[Message], options: GenerationOptions) -> Iterator[str]:
         raise AssertionError("the native protocol must not fall back to plain streaming")

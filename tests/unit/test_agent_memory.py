@@ -17,6 +17,9 @@ from ragkit.models.llm import Message, ScriptedChatModel
 from ragkit.models.llm.base import ToolCall
 from ragkit.options import AnswerOptions, Models, SearchOptions
 
+# What the conversations below answer with: two passages found by keyword search.
+TOP_TWO_BM25 = ChatOptions(answer=AnswerOptions(k=2), search=SearchOptions(mode="bm25"))
+
 
 def test_store_creates_lists_appends_and_deletes(tmp_path: Path) -> None:
     store = ConversationStore(tmp_path / "sub" / "chats.sqlite")
@@ -48,18 +51,8 @@ def test_store_creates_lists_appends_and_deletes(tmp_path: Path) -> None:
         store.resolve("zzzz")
 
 
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    samples = Path(__file__).resolve().parents[2] / "samples" / "corpus"
-    base = KnowledgeBase.open(
-        tmp_path_factory.mktemp("ix") / "kb", models=Models(embedder=HashingEmbedder())
-    )
-    base.add([samples])
-    return base
-
-
 def test_follow_up_is_rewritten_before_retrieval_and_history_is_shown(
-    kb: KnowledgeBase, tmp_path: Path
+    sample_kb: KnowledgeBase, tmp_path: Path
 ) -> None:
     def reply(messages: Sequence[Message]) -> str:
         if messages[0].content.startswith("Rewrite"):
@@ -72,13 +65,7 @@ def test_follow_up_is_rewritten_before_retrieval_and_history_is_shown(
 
     model = ScriptedChatModel([reply])
     store = ConversationStore(tmp_path / "c.sqlite")
-    session = ChatSession.start(
-        kb,
-        model,
-        store,
-        "membership",
-        ChatOptions(answer=AnswerOptions(k=2), search=SearchOptions(mode="bm25")),
-    )
+    session = ChatSession.start(sample_kb, model, store, "membership", TOP_TWO_BM25)
     first = session.ask("Who may join the Lumen Tea Cooperative?")
     assert first.standalone_question == "Who may join the Lumen Tea Cooperative?"
     assert "".join(first).startswith("Tea farmers in the valley [")
@@ -96,20 +83,24 @@ def test_follow_up_is_rewritten_before_retrieval_and_history_is_shown(
         "It is 1,200 dollars [1].",
     ]
     # Resuming the conversation by id continues from the stored history.
-    resumed = ChatSession(kb, model, store, session.conversation_id)
+    resumed = ChatSession(sample_kb, model, store, session.conversation_id)
     assert len(resumed.history()[1]) == 4
 
 
-def test_a_runaway_rewrite_falls_back_to_the_question(kb: KnowledgeBase, tmp_path: Path) -> None:
+def test_a_runaway_rewrite_falls_back_to_the_question(
+    sample_kb: KnowledgeBase, tmp_path: Path
+) -> None:
     model = ScriptedChatModel(["x " * 400])
     store = ConversationStore(tmp_path / "c.sqlite")
-    session = ChatSession.start(kb, model, store, "t")
+    session = ChatSession.start(sample_kb, model, store, "t")
     store.append(session.conversation_id, Message("user", "earlier"))
     store.append(session.conversation_id, Message("assistant", "reply"))
     assert standalone_question(model, "What now?", session.history()[1]) == "What now?"
 
 
-def test_old_turns_are_summarized_when_the_budget_fills(kb: KnowledgeBase, tmp_path: Path) -> None:
+def test_old_turns_are_summarized_when_the_budget_fills(
+    sample_kb: KnowledgeBase, tmp_path: Path
+) -> None:
     def reply(messages: Sequence[Message]) -> str:
         if messages[0].content.startswith("You summarize"):
             return "The user asked about kettles and tea."
@@ -125,7 +116,7 @@ def test_old_turns_are_summarized_when_the_budget_fills(kb: KnowledgeBase, tmp_p
         answer=AnswerOptions(k=1),
         search=SearchOptions(mode="bm25"),
     )
-    session = ChatSession.start(kb, model, store, "long", options)
+    session = ChatSession.start(sample_kb, model, store, "long", options)
     for q in ["kettle warranty?", "and the repairs?", "and the price?"]:
         # Unsupported by the sources, the reply is not shown; a checked answer is stored.
         assert session.ask(q).answer.text
@@ -142,10 +133,10 @@ def test_old_turns_are_summarized_when_the_budget_fills(kb: KnowledgeBase, tmp_p
     assert len(store.messages(session.conversation_id)) == 8  # nothing is lost on disk
 
 
-def test_unknown_conversation_is_a_clear_error(kb: KnowledgeBase, tmp_path: Path) -> None:
+def test_unknown_conversation_is_a_clear_error(sample_kb: KnowledgeBase, tmp_path: Path) -> None:
     store = ConversationStore(tmp_path / "c.sqlite")
     with pytest.raises(ConversationNotFoundError, match="no conversation 'nope'"):
-        ChatSession(kb, ScriptedChatModel(["x"]), store, "nope")
+        ChatSession(sample_kb, ScriptedChatModel(["x"]), store, "nope")
 
 
 def test_the_knowledge_base_guard_filters_a_chat_session(tmp_path: Path) -> None:
@@ -167,13 +158,7 @@ def test_the_knowledge_base_guard_filters_a_chat_session(tmp_path: Path) -> None
     key = "sk-proj-Ab3dEf5gHi7jKl9mNo1pQr3sTu5v"
     model = ScriptedChatModel(["Two years [1]; contact support at help@ember.example."])
     store = ConversationStore(tmp_path / "chats.sqlite")
-    session = ChatSession.start(
-        guarded,
-        model,
-        store,
-        "kettle",
-        ChatOptions(answer=AnswerOptions(k=2), search=SearchOptions(mode="bm25")),
-    )
+    session = ChatSession.start(guarded, model, store, "kettle", TOP_TWO_BM25)
     reply = session.ask(f"My key is {key}. How long is the Ember kettle warranty?")
     shown = "".join(reply)
     prompt = "\n".join(m.content for m in model.prompts[0])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -12,9 +11,7 @@ from ragkit.agent import Tool, ToolArgumentsError, ToolContext, ToolError, ToolR
 from ragkit.agent.builtins import builtin_tools
 from ragkit.agent.calculator import CalculatorError, evaluate, format_number
 from ragkit.agent.tools import ToolDefinitionError
-from ragkit.models.embeddings import HashingEmbedder
 from ragkit.models.llm import ScriptedChatModel
-from ragkit.options import Models
 
 
 def _get(registry: ToolRegistry, name: str) -> Tool:
@@ -175,17 +172,7 @@ def test_calculator_refuses_what_is_not_arithmetic(expression: str, message: str
         evaluate(expression)
 
 
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    samples = Path(__file__).resolve().parents[2] / "samples" / "corpus"
-    base = KnowledgeBase.open(
-        tmp_path_factory.mktemp("ix") / "kb", models=Models(embedder=HashingEmbedder())
-    )
-    base.add([samples])
-    return base
-
-
-def test_builtin_document_tools_search_and_read_pages(kb: KnowledgeBase) -> None:
+def test_builtin_document_tools_search_and_read_pages(sample_kb: KnowledgeBase) -> None:
     tools = builtin_tools()
     assert tools.names() == [
         "search_documents",
@@ -194,7 +181,7 @@ def test_builtin_document_tools_search_and_read_pages(kb: KnowledgeBase) -> None
         "summarize_document",
         "current_datetime",
     ]
-    ctx = ToolContext(knowledge_base=kb)
+    ctx = ToolContext(knowledge_base=sample_kb)
     found = _get(tools, "search_documents").invoke(
         {"query": "Ember brewing kettle warranty", "file_type": "pdf"}, ctx
     )
@@ -215,9 +202,9 @@ def test_document_tools_without_a_knowledge_base_say_so() -> None:
         _get(builtin_tools(), "search_documents").invoke({"query": "x"}, ToolContext())
 
 
-def test_summarize_uses_the_context_model(kb: KnowledgeBase) -> None:
+def test_summarize_uses_the_context_model(sample_kb: KnowledgeBase) -> None:
     model = ScriptedChatModel(["The FAQ covers delivery, returns and wholesale."])
-    ctx = ToolContext(knowledge_base=kb, chat_model=model)
+    ctx = ToolContext(knowledge_base=sample_kb, chat_model=model)
     out = _get(builtin_tools(), "summarize_document").invoke({"file": "faq.html"}, ctx)
     assert out == "The FAQ covers delivery, returns and wholesale."
     assert "wholesale" in model.prompts[0][-1].content.lower()  # the document was given

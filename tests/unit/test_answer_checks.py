@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pdfs import make_pdf
+
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.answer.checking import AnswerChecker, clean, cut_loop, cut_scaffolding
 from ragkit.answer.evidence import select_passages
@@ -27,18 +29,6 @@ FACTS = (
 FILLER = "Visitors walk the streets of the old town. The guides speak several languages."
 
 
-def _pdf(path: Path, pages: list[str]) -> Path:
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.set_font("helvetica", size=11)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 6, text)
-    pdf.output(str(path))
-    return path
-
-
 def _echo_fact(messages: object) -> str:
     """A model that answers with the first source line, reworded a little."""
     user = messages[-1].content  # type: ignore[index]
@@ -51,7 +41,7 @@ def _echo_fact(messages: object) -> str:
 def test_citation_names_the_page_and_offsets_of_the_supporting_sentence(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
-    pdf = _pdf(docs / "town.pdf", [f"{FILLER} {fact} {FILLER}" for fact, _ in FACTS])
+    pdf = make_pdf(docs / "town.pdf", [f"{FILLER} {fact} {FILLER}" for fact, _ in FACTS])
     kb = KnowledgeBase.open(
         tmp_path / "ix",
         models=Models(embedder=HashingEmbedder(), chat_model=ScriptedChatModel([_echo_fact])),
@@ -178,28 +168,29 @@ def test_mangled_chinese_characters_are_not_shown() -> None:
     assert checker.state.unsupported == ["园内有一片茶囲。"]
 
 
-def test_not_found_answers_list_no_sources(tmp_path: Path) -> None:
+def _one_file_kb(tmp_path: Path, name: str, text: str, model: ScriptedChatModel) -> KnowledgeBase:
+    """An index of one file, `name` holding `text`, answering with `model`."""
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "kettle.txt").write_text("The Ember kettle has an 18 month warranty.")
-    model = ScriptedChatModel(["I cannot find the answer in the documents."])
+    (docs / name).write_text(text)
     kb = KnowledgeBase.open(
         tmp_path / "ix", models=Models(embedder=HashingEmbedder(), chat_model=model)
     )
     kb.add([docs])
+    return kb
+
+
+def test_not_found_answers_list_no_sources(tmp_path: Path) -> None:
+    model = ScriptedChatModel(["I cannot find the answer in the documents."])
+    kb = _one_file_kb(tmp_path, "kettle.txt", "The Ember kettle has an 18 month warranty.", model)
     answer = kb.ask("What colour is the Ember kettle?", k=2)
     assert answer.not_found and answer.sources == () and answer.citations == ()
 
 
 def test_a_question_about_something_no_document_names_is_not_found(tmp_path: Path) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "history.txt").write_text("Tea was sold in the provincial capital, Saltmere.")
     model = ScriptedChatModel(["The capital is Saltmere [1]."])
-    kb = KnowledgeBase.open(
-        tmp_path / "ix", models=Models(embedder=HashingEmbedder(), chat_model=model)
-    )
-    kb.add([docs])
+    text = "Tea was sold in the provincial capital, Saltmere."
+    kb = _one_file_kb(tmp_path, "history.txt", text, model)
     answer = kb.ask("What is the capital of Australia?", k=2)
     assert answer.not_found and answer.sources == () and model.prompts == []
     assert not kb.ask("What is the provincial capital?", k=2).not_found

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from ceilings import HANG_S
+from processes import run_ragkit
 
 from ragkit import HashingEmbedder, KnowledgeBase, Models, __version__
 
@@ -63,14 +63,7 @@ print("@@" + json.dumps({"code": code, "heavy": heavy}))
 def _run(args: list[str], cwd: Path) -> tuple[int, list[str], str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAGKIT_CONFIG": ""}
     code = RUN.replace("HEAVY", repr(json.dumps(HEAVY)))
-    done = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=HANG_S,
-    )
+    done = run_ragkit(args, cwd=cwd, env=env, launcher=("-c", code))
     last = [line for line in done.stdout.splitlines() if line.startswith("@@")]
     assert last, done.stdout + done.stderr
     result = json.loads(last[-1][2:])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from ragkit.guard import (
     UnicodeScanner,
 )
 from ragkit.guard.checksums import gb11643_check_char, is_valid_cn_id, luhn_ok
+from ragkit.guard.types import Scanner
 
 
 def labels(found: list[object], text: str) -> list[tuple[str, str]]:
@@ -91,19 +93,14 @@ def test_phones(phone: str) -> None:
     assert labels(PiiScanner().scan(text), text) == [("PHONE", phone)]
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "version 1.2.3.4.5 released",
-        "it is 12:30:45 now",
-        "order 12345678901 (starts 12)",
-        "999.10.10.10 is no address",
-        "std::vector<int> and a::b",
-        "price 1,380.00 yuan",
-    ],
+LOOKS_LIKE_PII = (
+    "version 1.2.3.4.5 released",
+    "it is 12:30:45 now",
+    "order 12345678901 (starts 12)",
+    "999.10.10.10 is no address",
+    "std::vector<int> and a::b",
+    "price 1,380.00 yuan",
 )
-def test_things_that_look_like_pii_but_are_not(text: str) -> None:
-    assert PiiScanner().scan(text) == []
 
 
 def test_email_and_ip_addresses() -> None:
@@ -138,17 +135,12 @@ def test_secrets(secret: str, label: str) -> None:
     assert labels(SecretScanner().scan(text), text) == [(label, secret)]
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "commit 3f786850e387550fdab836ed7e6dc881de23001b fixed it",
-        "id 550e8400-e29b-41d4-a716-446655440000",
-        "Supercalifragilisticexpialidocious words are long",
-        "the sk-learn package and skip-connections",
-    ],
+LOOKS_LIKE_A_SECRET = (
+    "commit 3f786850e387550fdab836ed7e6dc881de23001b fixed it",
+    "id 550e8400-e29b-41d4-a716-446655440000",
+    "Supercalifragilisticexpialidocious words are long",
+    "the sk-learn package and skip-connections",
 )
-def test_not_secrets(text: str) -> None:
-    assert SecretScanner().scan(text) == []
 
 
 # --- injection -------------------------------------------------------------------------
@@ -174,19 +166,26 @@ def test_injection_rules(text: str, label: str) -> None:
     assert label in {f.label for f in found}
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "How do I ignore warnings in pytest?",
-        "What are the system requirements for the kettle?",
-        "你可以忽略这个警告吗？",
-        "上述产品的保修期是多久？",
-        "Act as a careful reviewer and summarise the contract.",
-        "Wie lange ist die Garantie auf den Wasserkocher?",
-    ],
+ORDINARY_QUESTIONS = (
+    "How do I ignore warnings in pytest?",
+    "What are the system requirements for the kettle?",
+    "你可以忽略这个警告吗？",
+    "上述产品的保修期是多久？",
+    "Act as a careful reviewer and summarise the contract.",
+    "Wie lange ist die Garantie auf den Wasserkocher?",
 )
-def test_injection_rules_leave_ordinary_questions_alone(text: str) -> None:
-    assert InjectionScanner().scan(text) == []
+
+
+@pytest.mark.parametrize(
+    ("scanner", "text"),
+    [(PiiScanner, text) for text in LOOKS_LIKE_PII]
+    + [(SecretScanner, text) for text in LOOKS_LIKE_A_SECRET]
+    + [(InjectionScanner, text) for text in ORDINARY_QUESTIONS],
+)
+def test_look_alikes_are_left_alone(scanner: Callable[[], Scanner], text: str) -> None:
+    """Things that look like PII but are not, that look like secrets, and ordinary
+    questions that use an injection's words."""
+    assert scanner().scan(text) == []
 
 
 def test_rules_see_through_invisible_characters() -> None:

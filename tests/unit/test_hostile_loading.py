@@ -8,13 +8,12 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import hostile_corpus
 import pytest
-from ceilings import HANG_S
+from processes import child_env, run_ragkit
 
 from ragkit import HashingEmbedder, KnowledgeBase
 from ragkit.errors import IndexCorruptError, IndexStoreError, LoaderError, UnsupportedFileError
@@ -282,14 +281,18 @@ def test_worker_memory_limit(tmp_path: Path) -> None:
 # --- the store -------------------------------------------------------------------------
 
 
-def test_edited_chunk_text_is_reported_not_served(tmp_path: Path) -> None:
-    _write(tmp_path / "d" / "a.txt", "The kettle warranty lasts eighteen months.")
-    kb = _kb(tmp_path / "ix")
-    kb.add([tmp_path / "d"])
-    conn = sqlite3.connect(tmp_path / "ix" / STORE)
-    conn.execute("UPDATE chunks SET text = replace(text, 'eighteen', 'eighty')")
+def _edit_store(index: Path, sql: str) -> None:
+    """Run `sql` on the index's SQLite store behind ragkit's back."""
+    conn = sqlite3.connect(index / STORE)
+    conn.execute(sql)
     conn.commit()
     conn.close()
+
+
+def test_edited_chunk_text_is_reported_not_served(tmp_path: Path) -> None:
+    _write(tmp_path / "d" / "a.txt", "The kettle warranty lasts eighteen months.")
+    _kb(tmp_path / "ix").add([tmp_path / "d"])
+    _edit_store(tmp_path / "ix", "UPDATE chunks SET text = replace(text, 'eighteen', 'eighty')")
     with pytest.raises(IndexCorruptError, match="does not match its checksum"):
         _kb(tmp_path / "ix").search("kettle warranty", k=1)
 
@@ -357,17 +360,7 @@ def test_sqlite_errors_get_advice(message: str, kind: type, fragment: str) -> No
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAGKIT_")}
-    env["PYTHONPATH"] = str(Path(__file__).parents[2])
-    return subprocess.run(
-        [sys.executable, "-m", "ragkit", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=HANG_S,
-        check=False,
-    )
+    return run_ragkit(args, cwd=cwd, env=child_env())
 
 
 def test_verify_command(tmp_path: Path) -> None:
@@ -375,10 +368,7 @@ def test_verify_command(tmp_path: Path) -> None:
     _kb(tmp_path / "ix").add([tmp_path / "d"])
     ok = _cli("verify", "--index", str(tmp_path / "ix"), cwd=tmp_path)
     assert ok.returncode == 0 and "ok (1 documents, 1 chunks" in ok.stdout, ok.stderr
-    conn = sqlite3.connect(tmp_path / "ix" / STORE)
-    conn.execute("UPDATE chunks SET text = 'tampered'")
-    conn.commit()
-    conn.close()
+    _edit_store(tmp_path / "ix", "UPDATE chunks SET text = 'tampered'")
     bad = _cli("verify", "--index", str(tmp_path / "ix"), cwd=tmp_path)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
     assert "chunk text does not match its checksum (chunks 1)" in bad.stderr
@@ -453,12 +443,8 @@ def test_damaged_index_page_found_by_verify(tmp_path: Path) -> None:
 
 def test_edited_document_path_is_reported_not_served(tmp_path: Path) -> None:
     _write(tmp_path / "d" / "a.txt", "The kettle warranty lasts eighteen months.")
-    kb = _kb(tmp_path / "ix")
-    kb.add([tmp_path / "d"])
-    conn = sqlite3.connect(tmp_path / "ix" / STORE)
-    conn.execute("UPDATE documents SET source = '/etc/passwd'")
-    conn.commit()
-    conn.close()
+    _kb(tmp_path / "ix").add([tmp_path / "d"])
+    _edit_store(tmp_path / "ix", "UPDATE documents SET source = '/etc/passwd'")
     with pytest.raises(IndexCorruptError, match=r"file path or title .* does not match"):
         _kb(tmp_path / "ix").search("kettle warranty", k=1)
     reader = IndexReader.open(tmp_path / "ix")
@@ -471,10 +457,7 @@ def test_edited_document_path_is_reported_not_served(tmp_path: Path) -> None:
 def test_store_from_before_document_checksums_still_works(tmp_path: Path) -> None:
     _write(tmp_path / "d" / "a.txt", "The kettle warranty lasts eighteen months.")
     _kb(tmp_path / "ix").add([tmp_path / "d"])
-    conn = sqlite3.connect(tmp_path / "ix" / STORE)
-    conn.execute("ALTER TABLE documents DROP COLUMN ident_hash")  # an older store
-    conn.commit()
-    conn.close()
+    _edit_store(tmp_path / "ix", "ALTER TABLE documents DROP COLUMN ident_hash")  # an older store
     assert _kb(tmp_path / "ix").search("kettle", k=1, mode="bm25")
     _write(tmp_path / "d" / "b.txt", "The teapot is made of cast iron.")
     kb = _kb(tmp_path / "ix")

@@ -30,15 +30,6 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-@pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    root = tmp_path / "docs"
-    _write(root / "tea.md", "# Tea\n\nGreen tea is steamed or pan-fired soon after picking.")
-    _write(root / "kettle.txt", "The Ember kettle has a warranty of eighteen months.")
-    _write(root / "zh.txt", "雾溪茶园位于云南省，平均海拔一千六百五十米。茶园种植景谷大白茶。")
-    return root
-
-
 def test_add_then_search_finds_each_document(tmp_path: Path, corpus: Path) -> None:
     kb = _kb(tmp_path / "ix")
     report = kb.add([corpus])

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from pdfs import make_pdf
 
 from ragkit import DocumentInfo, HashingEmbedder, KnowledgeBase
 from ragkit.options import Models
@@ -19,23 +20,11 @@ PDF_PAGES = (
 )
 
 
-def _pdf(path: Path, pages: tuple[str, ...]) -> Path:
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.set_font("helvetica", size=11)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 6, text)
-    pdf.output(str(path))
-    return path
-
-
 @pytest.fixture
 def docs(tmp_path: Path) -> Path:
     root = tmp_path / "docs"
     root.mkdir()
-    _pdf(root / "handbook.pdf", PDF_PAGES)
+    make_pdf(root / "handbook.pdf", PDF_PAGES)
     (root / "care.md").write_text("# Care\n\nRinse the kettle after use.\n", encoding="utf-8")
     lines = [{"_id": "a", "text": "Alpha line about tea."}, {"_id": "b", "text": "Beta line."}]
     (root / "faq.jsonl").write_text("\n".join(json.dumps(x) for x in lines), encoding="utf-8")

@@ -5,7 +5,6 @@ ragkit ChatModels (streaming, and native tool calls through bind_tools) driving 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,25 +29,13 @@ from ragkit.integrations.langchain import (
     from_langchain,
     to_langchain_messages,
 )
-from ragkit.models.embeddings import HashingEmbedder
 from ragkit.models.llm import GenerationOptions, Message
 from ragkit.models.llm.base import ToolCall, ToolCallingChatModel
-from ragkit.options import Models
 from ragkit.search.retrieval import SearchFilter
 
 
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
-    samples = Path(__file__).resolve().parents[2] / "samples" / "corpus"
-    base = KnowledgeBase.open(
-        tmp_path_factory.mktemp("ix") / "kb", models=Models(embedder=HashingEmbedder())
-    )
-    base.add([samples])
-    return base
-
-
-def test_retriever_is_a_langchain_retriever(kb: KnowledgeBase) -> None:
-    retriever = RagkitRetriever(knowledge_base=kb, k=2, mode="bm25")
+def test_retriever_is_a_langchain_retriever(sample_kb: KnowledgeBase) -> None:
+    retriever = RagkitRetriever(knowledge_base=sample_kb, k=2, mode="bm25")
     assert isinstance(retriever, BaseRetriever)
     docs = retriever.invoke("Ember brewing kettle warranty")
     assert len(docs) == 2 and all(isinstance(d, LCDocument) for d in docs)
@@ -56,12 +43,12 @@ def test_retriever_is_a_langchain_retriever(kb: KnowledgeBase) -> None:
     assert top.metadata["source"].endswith("handbook.pdf") and top.metadata["page_start"] == 2
     assert top.metadata["rank"] == 1 and "18 months" in top.page_content
     only_md = RagkitRetriever(
-        knowledge_base=kb, k=3, mode="bm25", filters=SearchFilter(path_glob="*.md")
+        knowledge_base=sample_kb, k=3, mode="bm25", filters=SearchFilter(path_glob="*.md")
     ).invoke("entry share")
     assert only_md and all(d.metadata["source"].endswith(".md") for d in only_md)
 
 
-def test_ragkit_tools_work_as_langchain_tools(kb: KnowledgeBase) -> None:
+def test_ragkit_tools_work_as_langchain_tools(sample_kb: KnowledgeBase) -> None:
     tools = builtin_tools()
     calc = tools.get("calculator")
     assert calc is not None
@@ -76,7 +63,7 @@ def test_ragkit_tools_work_as_langchain_tools(kb: KnowledgeBase) -> None:
     assert "expression" in lc_calc.invoke({"expr": "1"})
     search = tools.get("search_documents")
     assert search is not None
-    lc_search = as_langchain_tool(search, ToolContext(knowledge_base=kb))
+    lc_search = as_langchain_tool(search, ToolContext(knowledge_base=sample_kb))
     assert "handbook.pdf p. 2" in lc_search.invoke({"query": "Ember kettle warranty"})
     # Used the LangChain way, from a model's tool call: the result is a ToolMessage.
     message = lc_calc.invoke(
@@ -89,8 +76,8 @@ def test_ragkit_tools_work_as_langchain_tools(kb: KnowledgeBase) -> None:
     assert "expression" in str(wrong.content) and wrong.tool_call_id == "c2"
 
 
-def test_retriever_takes_search_options_per_call(kb: KnowledgeBase) -> None:
-    retriever = RagkitRetriever(knowledge_base=kb, mode="hybrid")
+def test_retriever_takes_search_options_per_call(sample_kb: KnowledgeBase) -> None:
+    retriever = RagkitRetriever(knowledge_base=sample_kb, mode="hybrid")
     assert len(retriever.invoke("Ember brewing kettle warranty")) == 4
     assert len(retriever.invoke("Ember brewing kettle warranty", k=1)) == 1
     only_md = retriever.invoke("entry share", k=2, filters=SearchFilter(path_glob="*.md"))

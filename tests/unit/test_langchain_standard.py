@@ -46,9 +46,7 @@ def kb_folder() -> str:
 
 
 class TestRagkitRetrieverStandard(RetrieversIntegrationTests):
-    @property
-    def retriever_constructor(self) -> type[RagkitRetriever]:
-        return RagkitRetriever
+    retriever_constructor = RagkitRetriever
 
     @property
     def retriever_constructor_params(self) -> dict[str, Any]:
@@ -59,62 +57,52 @@ class TestRagkitRetrieverStandard(RetrieversIntegrationTests):
         return "How long is the Ember kettle warranty?"
 
 
-def _calculator() -> BaseTool:
-    calc = builtin_tools().get("calculator")
-    assert calc is not None
-    return as_langchain_tool(calc)
+class _Calculator:
+    """The calculator tool and its example call, for both tool suites."""
 
-
-def _search() -> BaseTool:
-    search = builtin_tools().get("search_documents")
-    assert search is not None
-    return as_langchain_tool(search, ToolContext(knowledge_base=sample_kb(kb_folder())))
-
-
-class TestCalculatorToolUnit(ToolsUnitTests):
     @property
     def tool_constructor(self) -> BaseTool:
-        return _calculator()
+        calc = builtin_tools().get("calculator")
+        assert calc is not None
+        return as_langchain_tool(calc)
 
     @property
     def tool_invoke_params_example(self) -> dict[str, Any]:
         return {"expression": "(17 + 5) / 4"}
 
 
-class TestCalculatorToolIntegration(ToolsIntegrationTests):
+class _Search:
+    """The search tool over the sample index and its example call, for both tool suites."""
+
     @property
     def tool_constructor(self) -> BaseTool:
-        return _calculator()
-
-    @property
-    def tool_invoke_params_example(self) -> dict[str, Any]:
-        return {"expression": "(17 + 5) / 4"}
-
-
-class TestSearchToolUnit(ToolsUnitTests):
-    @property
-    def tool_constructor(self) -> BaseTool:
-        return _search()
+        search = builtin_tools().get("search_documents")
+        assert search is not None
+        return as_langchain_tool(search, ToolContext(knowledge_base=sample_kb(kb_folder())))
 
     @property
     def tool_invoke_params_example(self) -> dict[str, Any]:
         return {"query": "Ember kettle warranty"}
 
 
-class TestSearchToolIntegration(ToolsIntegrationTests):
-    @property
-    def tool_constructor(self) -> BaseTool:
-        return _search()
+class TestCalculatorToolUnit(_Calculator, ToolsUnitTests):
+    pass
 
-    @property
-    def tool_invoke_params_example(self) -> dict[str, Any]:
-        return {"query": "Ember kettle warranty"}
+
+class TestCalculatorToolIntegration(_Calculator, ToolsIntegrationTests):
+    pass
+
+
+class TestSearchToolUnit(_Search, ToolsUnitTests):
+    pass
+
+
+class TestSearchToolIntegration(_Search, ToolsIntegrationTests):
+    pass
 
 
 class TestChatRagkitUnit(ChatModelUnitTests):
-    @property
-    def chat_model_class(self) -> type[ChatRagkit]:
-        return ChatRagkit
+    chat_model_class = ChatRagkit
 
     @property
     def chat_model_params(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pdfs import make_pdf, scan
 
 pytest.importorskip("rapidocr_onnxruntime")
 
@@ -28,26 +29,8 @@ CJK_FONT = next(
 
 
 def _scan(tmp_path: Path, pages: list[str], font: Path | None = None) -> Path:
-    import pypdfium2 as pdfium
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    if font is not None:
-        pdf.add_font("cjk", fname=str(font))
-        pdf.set_font("cjk", size=12)
-    else:
-        pdf.set_font("helvetica", size=12)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 7, text)
-    text_pdf = tmp_path / "text.pdf"
-    pdf.output(str(text_pdf))
-    doc = pdfium.PdfDocument(text_pdf)
-    images = [doc[i].render(scale=2).to_pil().convert("RGB") for i in range(len(doc))]
-    doc.close()
-    out = tmp_path / "scan.pdf"
-    images[0].save(out, "PDF", save_all=True, append_images=images[1:], resolution=144)
-    return out
+    text = make_pdf(tmp_path / "text.pdf", pages, font=font, size=12, line_height=7)
+    return scan(text, tmp_path / "scan.pdf", scale=2)
 
 
 def test_a_scanned_pdf_loads_with_its_pages(tmp_path: Path) -> None:

@@ -206,11 +206,13 @@ async def test_rag_question_without_an_index_is_an_error_line_not_a_crash(
         assert app.is_running and not app.busy
 
 
-async def test_ctrl_c_stops_the_answer_and_not_the_app(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["chat", "agent"])
+async def test_ctrl_c_stops_the_answer_and_not_the_app(tmp_path: Path, mode: str) -> None:
     model = GatedModel()
-    app = ChatApp(make_session(tmp_path, model))
+    agent = real_agent() if mode == "agent" else None
+    app = ChatApp(make_session(tmp_path, model, agent=agent))
     async with app.run_test() as pilot:
-        await submit(pilot, app, "/mode chat")
+        await submit(pilot, app, f"/mode {mode}")
         app.query_one(Input).value = "count slowly"
         await pilot.press("enter")
         await settle(pilot, lambda: views(app, "assistant") == ["one "], "the first piece")
@@ -220,6 +222,8 @@ async def test_ctrl_c_stops_the_answer_and_not_the_app(tmp_path: Path) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.is_running and not app.busy
+        # Closing the app's event stream closed the answer (in agent mode, the agent's
+        # run) and the model under it.
         assert model.closed and model.produced <= 2
         assert views(app, "assistant")[0].endswith("[stopped]")
         assert "three" not in views(app, "assistant")[0]
@@ -334,25 +338,6 @@ async def test_agent_sees_earlier_turns_and_reports_a_run_without_an_answer(
         errors = views(app, "error")
         assert len(errors) == 1 and errors[0].startswith("agent stopped: ")
         assert app.is_running and not app.busy
-
-
-async def test_ctrl_c_stops_a_streaming_agent_answer(tmp_path: Path) -> None:
-    model = GatedModel()
-    app = ChatApp(make_session(tmp_path, model, agent=real_agent()))
-    async with app.run_test() as pilot:
-        await submit(pilot, app, "/mode agent")
-        app.query_one(Input).value = "count slowly"
-        await pilot.press("enter")
-        await settle(pilot, lambda: views(app, "assistant") == ["one "], "the first piece")
-        assert views(app, "assistant") == ["one "] and app.busy
-        await pilot.press("ctrl+c")
-        model.gate.set()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert app.is_running and not app.busy
-        # Closing the app's event stream closed the agent's run and the model under it.
-        assert model.closed and model.produced <= 2
-        assert views(app, "assistant")[0].endswith("[stopped]")
 
 
 async def test_rag_follow_up_is_rewritten_before_retrieval(tmp_path: Path, corpus: Path) -> None:

@@ -6,7 +6,6 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 from ceilings import HANG_S
@@ -116,15 +115,3 @@ def factory(model: ScriptedChatModel, chunk_size: int = 400) -> Any:
         models=Models(embedder=embedder, chat_model=model),
         index=IndexOptions(chunker=chunker),
     )
-
-
-def scan(text_pdf: Path, out: Path, scale: float = 2.0) -> Path:
-    """`text_pdf` drawn page by page and saved as a PDF of images only (no text layer),
-    as a scanner would make it."""
-    import pypdfium2 as pdfium
-
-    pdf = pdfium.PdfDocument(text_pdf)
-    images = [pdf[i].render(scale=scale).to_pil().convert("RGB") for i in range(len(pdf))]
-    pdf.close()
-    images[0].save(out, "PDF", save_all=True, append_images=images[1:], resolution=72 * scale)
-    return out

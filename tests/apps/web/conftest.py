@@ -16,6 +16,7 @@ import uvicorn
 from ceilings import HANG_S
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pdfs import make_pdf
 
 from ragkit import ChunkerParams, HashingEmbedder, KnowledgeBase, Message, ScriptedChatModel
 from ragkit.apps.web import WebConfig, create_app
@@ -45,18 +46,6 @@ def fake_factory(model: ScriptedChatModel) -> Callable[[Path], KnowledgeBase]:
         models=Models(embedder=embedder, chat_model=model),
         index=IndexOptions(chunker=chunker),
     )
-
-
-def make_pdf(path: Path, pages: Sequence[str]) -> Path:
-    from fpdf import FPDF
-
-    pdf = FPDF()
-    pdf.set_font("helvetica", size=11)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 6, text)
-    pdf.output(str(path))
-    return path
 
 
 HANDBOOK_PAGES = (

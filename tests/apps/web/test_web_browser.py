@@ -124,16 +124,7 @@ def real_server(tmp_path: Path) -> Iterator[str]:
     )
     log = (tmp_path / "serve.log").open("w")
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ragkit.apps.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--data-dir",
-            "data",
-        ],
+        [sys.executable, "-m", "ragkit", "serve", "--port", str(port), "--data-dir", "data"],
         cwd=tmp_path,
         env=env,
         stdout=log,

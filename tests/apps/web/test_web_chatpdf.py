@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 from browser import chromium, page_errors, upload_and_index, wait_for
 from ceilings import HANG_S
-from chatpdf_fakes import CHINESE, FACT_PAGES, Gated, answer_from_sources, factory, scan
+from chatpdf_fakes import CHINESE, FACT_PAGES, Gated, answer_from_sources, factory
 from conftest import ThreadServer, make_pdf
+from pdfs import scan
 from selenium.webdriver.common.by import By
 
 from ragkit import ScriptedChatModel

@@ -12,6 +12,7 @@ import httpx
 from browser import wait_for
 from ceilings import HANG_S
 from conftest import free_port
+from processes import child_env, run_ragkit
 
 from ragkit import HashingEmbedder, KnowledgeBase
 from ragkit.options import Models
@@ -70,15 +71,6 @@ def test_two_served_indexes_may_not_share_a_name(tmp_path: Path) -> None:
         KnowledgeBase.open(
             tmp_path / where / "docs", models=Models(embedder=HashingEmbedder())
         ).add([doc])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAGKIT_")}
-    env["PYTHONPATH"] = str(ROOT)
-    done = subprocess.run(
-        [sys.executable, "-m", "ragkit", "serve", "-i", "one/docs", "-i", "two/docs"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=HANG_S,
-    )
+    done = run_ragkit(["serve", "-i", "one/docs", "-i", "two/docs"], cwd=tmp_path, env=child_env())
     assert done.returncode == 1 and done.stderr.count("\n") == 1
     assert "two --index values are both named 'docs'" in done.stderr

@@ -89,13 +89,15 @@ def test_concurrent_questions_uploads_and_deletes(
         reader.close()
 
 
-class SlowModel:
+class SlowModel(ScriptedChatModel):
     """A chat model that yields `pieces` words, `delay` seconds apart, counting them: a
     sentence the seeded document supports, then words without end. With `held`, each
     answer waits for `go` before its first word: the test keeps the model busy until it
-    has seen what it checks."""
+    has seen what it checks. (The scripted model's window and token count, not its
+    replies.)"""
 
     def __init__(self, pieces: int = 400, delay: float = 0.01, held: bool = False) -> None:
+        super().__init__(["(unused: SlowModel streams its own words)"])
         self.pieces = pieces
         self.delay = delay
         self.pulled = 0
@@ -103,17 +105,6 @@ class SlowModel:
         self.go = threading.Event()
         if not held:
             self.go.set()
-
-    @property
-    def id(self) -> str:
-        return "slow"
-
-    @property
-    def context_window(self) -> int:
-        return 4096
-
-    def count_tokens(self, text: str) -> int:
-        return len(text) // 4 + 1
 
     def stream(self, messages: Sequence[Message], options: GenerationOptions) -> Iterator[str]:
         self.started.set()

@@ -3,10 +3,8 @@ limits, sanitized names, and no writing or deleting through symbolic links."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from ceilings import HANG_S
 from conftest import KEY, LOCAL, ThreadServer, wait_job
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from processes import child_env, run_ragkit
 
 from ragkit.apps.web import WebConfig
 from ragkit.apps.web.errors import ApiError
@@ -41,16 +40,7 @@ def test_other_addresses_need_a_key(host: str) -> None:
 
 
 def test_cli_refuses_an_exposed_address_without_a_key(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAGKIT_")}
-    env["PYTHONPATH"] = str(ROOT)
-    done = subprocess.run(
-        [sys.executable, "-m", "ragkit", "serve", "--host", "0.0.0.0", "--data-dir", "d"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=HANG_S,
-    )
+    done = _serve(tmp_path, "--host", "0.0.0.0", "--data-dir", "d")
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: refusing to listen on 0.0.0.0")
@@ -247,16 +237,7 @@ def test_key_over_real_http(make_app: Callable[..., FastAPI]) -> None:
 
 
 def _serve(tmp_path: Path, *args: str, **env_extra: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAGKIT_")}
-    env.update(PYTHONPATH=str(ROOT), **env_extra)
-    return subprocess.run(
-        [sys.executable, "-m", "ragkit", "serve", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=HANG_S,
-    )
+    return run_ragkit(["serve", *args], cwd=tmp_path, env=child_env(**env_extra))
 
 
 def test_cli_errors_are_one_line(tmp_path: Path) -> None:
