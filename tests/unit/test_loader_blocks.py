@@ -50,8 +50,25 @@ Bare body text.
 </body></html>"""
 
 
+# The blocks of the table in all three documents: a header row, a body row, their cells.
+TABLE = [
+    ("row", 1, "Part | Years"),
+    ("cell", 0, "Part"),
+    ("cell", 0, "Years"),
+    ("row", 0, "Base | 7"),
+    ("cell", 0, "Base"),
+    ("cell", 0, "7"),
+]
+
+
 def shown(page: Page) -> list[tuple[str, int, str]]:
     return [(b.kind, b.level, page.text[b.start : b.end]) for b in page.blocks]
+
+
+def loaded_blocks(path: Path) -> list[tuple[str, int, str]]:
+    """The blocks of the first page of `path` as loaded in this process."""
+    (doc,) = load_file(path, LoaderOptions(isolate=False))
+    return shown(doc.pages[0])
 
 
 def test_markdown_blocks_leave_markers_out() -> None:
@@ -65,12 +82,7 @@ def test_markdown_blocks_leave_markers_out() -> None:
         ("number", 2, "Nested step"),
         ("quote", 0, "Quoted words."),
         ("code", 0, "# not a heading"),
-        ("row", 1, "Part | Years"),
-        ("cell", 0, "Part"),
-        ("cell", 0, "Years"),
-        ("row", 0, "Base | 7"),
-        ("cell", 0, "Base"),
-        ("cell", 0, "7"),
+        *TABLE,
         ("paragraph", 0, "Last words."),
     ]
 
@@ -89,29 +101,21 @@ def test_word_blocks_name_headings_lists_and_table_cells(tmp_path: Path) -> None
     word.add_paragraph("Last words.")
     path = tmp_path / "guide.docx"
     word.save(str(path))
-    (doc,) = load_file(path, LoaderOptions(isolate=False))
-    assert shown(doc.pages[0]) == [
+    assert loaded_blocks(path) == [
         ("heading", 1, "Ember kettle guide"),
         ("heading", 2, "Cleaning"),
         ("paragraph", 0, "Rinse it with vinegar. Then dry it."),
         ("bullet", 1, "First step"),
         ("bullet", 2, "Deeper step"),
         ("number", 1, "Counted step"),
-        ("row", 1, "Part | Years"),
-        ("cell", 0, "Part"),
-        ("cell", 0, "Years"),
-        ("row", 0, "Base | 7"),
-        ("cell", 0, "Base"),
-        ("cell", 0, "7"),
+        *TABLE,
         ("paragraph", 0, "Last words."),
     ]
 
 
 def test_html_blocks_are_found_in_the_tidied_text(tmp_path: Path) -> None:
-    path = tmp_path / "guide.html"
-    path.write_text(HTML, encoding="utf-8")
-    (doc,) = load_file(path, LoaderOptions(isolate=False))
-    assert shown(doc.pages[0]) == [
+    (tmp_path / "guide.html").write_text(HTML, encoding="utf-8")
+    assert loaded_blocks(tmp_path / "guide.html") == [
         ("heading", 1, "Ember kettle guide"),
         ("paragraph", 0, "The kettle boils water fast.\nSecond line."),
         ("heading", 2, "Cleaning"),
@@ -120,12 +124,7 @@ def test_html_blocks_are_found_in_the_tidied_text(tmp_path: Path) -> None:
         ("bullet", 1, "Dry it."),
         ("number", 1, "One"),
         ("number", 1, "Two"),
-        ("row", 1, "Part | Years"),
-        ("cell", 0, "Part"),
-        ("cell", 0, "Years"),
-        ("row", 0, "Base | 7"),
-        ("cell", 0, "Base"),
-        ("cell", 0, "7"),
+        *TABLE,
         ("quote", 0, "Quoted words."),
         ("paragraph", 0, "Bare body text."),
         ("code", 0, "code here"),
