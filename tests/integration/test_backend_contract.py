@@ -299,7 +299,8 @@ _CHILD = textwrap.dedent(
     """
     import json, os, signal, sys
     from pathlib import Path
-    sys.path.insert(0, sys.argv[1])
+    # This module's folder, and tests/ for the helper modules it imports.
+    sys.path[:0] = [sys.argv[1], str(Path(sys.argv[1]).parent)]
     from test_backend_contract import _open
     kind, index, action = sys.argv[2], Path(sys.argv[3]), sys.argv[4]
     kb = _open(kind, index)
