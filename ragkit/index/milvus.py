@@ -974,9 +974,11 @@ class _ServerLock:
             except Exception:
                 pass  # the next beat tries again; `check` before the commit catches a loss
 
-    def check(self) -> None:
-        """Raise unless this writer still holds the claim (before committing)."""
-        if self.others():
+    def check(self, base: int) -> None:
+        """Raise unless this writer still holds the claim and the committed generation
+        is still `base`, the one it builds on (before inserting and before committing)."""
+        state = self.cols.state()
+        if self.others() or (state[0].generation if state is not None else 0) != base:
             raise RagkitError(
                 f"index {self.cols.target.label}: this writer's claim expired and another "
                 "writer took over; nothing of this run was committed, run it again"
@@ -986,13 +988,18 @@ class _ServerLock:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-        mine = [
-            str(r["key"])
-            for r in self.cols.client.query(
-                self.cols.meta, filter=f'key like "lock:{self.owner}:%"', output_fields=["key"]
-            )
-        ]
-        self.cols.delete_keys(self.cols.meta, mine)
+        try:
+            mine = [
+                str(r["key"])
+                for r in self.cols.client.query(
+                    self.cols.meta,
+                    filter=f'key like "lock:{self.owner}:%"',
+                    output_fields=["key"],
+                )
+            ]
+            self.cols.delete_keys(self.cols.meta, mine)
+        except Exception:
+            pass  # Milvus unreachable: the claim expires with its lease; keep the real error
 
 
 class MilvusWriter(Writer):
@@ -1244,7 +1251,7 @@ class MilvusWriter(Writer):
         client = self.cols.client
         new_gen = base.generation + 1
         if self._lock is not None:
-            self._lock.check()
+            self._lock.check(base.generation)
         prog.stage("vectors")
         for start in range(0, len(plan.chunk_rows), BATCH):
             client.insert(self.cols.chunks, plan.chunk_rows[start : start + BATCH])
@@ -1265,7 +1272,7 @@ class MilvusWriter(Writer):
         counts = MilvusStore(self.cols, self.cols.view(new_gen)).counts(new_gen)
         manifest = next_generation(base, counts)
         if self._lock is not None:
-            self._lock.check()
+            self._lock.check(base.generation)
         _write_state(client, self.cols.meta, manifest, plan.next_id)  # the commit point
         self._purge(new_gen)
 

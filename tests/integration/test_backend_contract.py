@@ -750,3 +750,28 @@ def test_two_writers_on_a_server_take_turns(milvus_server: str, tmp_path: Path, 
         else:
             assert names == ["b.txt"]
             assert reader.generation == 1
+
+
+def test_no_wait_fails_while_another_writer_holds_the_claim(
+    milvus_server: str, tmp_path: Path, corpus: Path
+) -> None:
+    from ragkit.index.lock import IndexBusyError
+    from ragkit.index.milvus import _Collections, _ServerLock
+
+    target = MilvusTarget(milvus_server, "ragkit_busy")
+    with KnowledgeBase.open(
+        tmp_path / "busy",
+        models=Models(embedder=HashingEmbedder(dim=64)),
+        backend=MilvusBackend(target),
+    ) as kb:
+        kb.add([corpus / "kettle.txt"])  # creates the collections
+        holder = MilvusBackend(target)
+        try:
+            with _ServerLock(_Collections(holder.client(), target), True, None, 60.0):
+                with pytest.raises(IndexBusyError, match="being written by another process"):
+                    kb.add([corpus], wait=False)
+            report = kb.add([corpus], wait=False)  # released: goes ahead
+            assert {f.status for f in report.files} == {"indexed", "unchanged"}
+            assert kb.reader().generation == 2
+        finally:
+            holder.close()
