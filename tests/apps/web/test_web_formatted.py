@@ -93,7 +93,7 @@ def flat(text: str) -> str:
 
 QUESTIONS = (
     ("Where is the copper base polished by hand?", "materials.md", MD_FACT, "bullet"),
-    ("How often should I descale the kettle with citric acid?", "care.docx", DOCX_FACT, "number"),
+    ("What should I descale the kettle with every month?", "care.docx", DOCX_FACT, "number"),
     ("How many openings is the lid hinge rated for?", "lid.html", HTML_FACT, "row"),
 )
 
@@ -142,7 +142,7 @@ def test_word_html_and_markdown_pages_are_formatted_with_the_sentence_marked(
         upload(client, cid, *sources(tmp_path))
         for question, file, fact, kind in QUESTIONS:
             done = events(client, cid, question)[-1]
-            assert done[0] == "done", done
+            assert done[0] == "done" and done[1]["citations"], (question, done)
             cited = done[1]["citations"][0]
             view = client.get(
                 f"/api/collections/{cid}/chunks/{cited['chunk_id']}/page",
