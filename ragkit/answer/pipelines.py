@@ -31,6 +31,7 @@ question and the hits. Leaves out the scanners themselves and the retrieval.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -241,11 +242,34 @@ def standalone_question(
     ]
     options = GenerationOptions(max_tokens=64, temperature=0.0, seed=seed, stop=("\n",))
     text = "".join(model.stream(prompt, options)).strip().strip('"')
-    # A small model sometimes answers instead of rewriting, or rambles: keep the
-    # question when the rewrite is empty or far longer than any paraphrase would be.
-    if not text or len(text) > 3 * len(question) + 120:
-        return question.strip()
-    return text
+    context = "\n".join(lines)
+    return text if is_rewrite_of(question, text, context) else question.strip()
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def is_rewrite_of(question: str, rewrite: str, context: str) -> bool:
+    """Whether `rewrite` reads as `question` made to stand alone, not as something else.
+
+    A small model sometimes answers instead of rewriting ("The warranty is 10 years."),
+    rambles, or drops the subject; searching with that would find the wrong passages. A
+    rewrite is kept only when it is not empty nor far longer than a paraphrase, still asks
+    (a question mark stays a question mark), holds no number that neither the question nor
+    the conversation holds (an invented one is an answer), and keeps at least half of the
+    question's index terms (it may add the subject a pronoun stood for, not drop what was
+    asked)."""
+    if not rewrite or len(rewrite) > 3 * len(question) + 120:
+        return False
+    if question.rstrip().endswith(("?", "？")) and not rewrite.rstrip().endswith(("?", "？")):
+        return False
+    known = set(_NUMBER.findall(question)) | set(_NUMBER.findall(context))
+    if any(n not in known for n in _NUMBER.findall(rewrite)):
+        return False
+    analyzer = Analyzer()
+    asked = set(analyzer.tokenize(question))
+    kept = asked & set(analyzer.tokenize(rewrite))
+    return len(kept) * 2 >= len(asked)
 
 
 def finish_answer(question: str, text: str, sources: Sequence[Citation]) -> Answer:

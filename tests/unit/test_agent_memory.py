@@ -98,6 +98,28 @@ def test_a_runaway_rewrite_falls_back_to_the_question(
     assert standalone_question(model, "What now?", session.history()[1]) == "What now?"
 
 
+@pytest.mark.parametrize(
+    ("rewrite", "kept"),
+    [
+        # An answer instead of a question: it stops asking and invents a number.
+        ("The warranty on the Ember kettle is 10 years.", False),
+        ("How long is the warranty on the Ember kettle, 10 years?", False),
+        # The subject dropped: what was asked is gone.
+        ("What is the altitude of it?", False),
+        # A real rewrite: the pronoun resolved from the conversation, the question kept.
+        ("How long is the warranty on the Ember brewing kettle?", True),
+    ],
+)
+def test_a_rewrite_that_stops_being_the_question_is_not_used(rewrite: str, kept: bool) -> None:
+    history = [
+        Message("user", "Tell me about the Ember brewing kettle."),
+        Message("assistant", "It is a kettle sold with a warranty [1]."),
+    ]
+    question = "How long is its warranty?"
+    got = standalone_question(ScriptedChatModel([rewrite]), question, history)
+    assert got == (rewrite if kept else question)
+
+
 def test_old_turns_are_summarized_when_the_budget_fills(
     sample_kb: KnowledgeBase, tmp_path: Path
 ) -> None:
