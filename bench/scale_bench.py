@@ -290,7 +290,7 @@ def run_reader(index: Path, qfile: Path, exact: bool, legacy: Path | None = None
 def one_file_update(
     index: Path, synth: SyntheticEmbedder, work: Path, times: int, qfile: Path
 ) -> dict:
-    """Add a three-chunk file, then rewrite and commit it `times` times: median commit
+    """Add a 1,200-word file (12 chunks), then rewrite and commit it `times` times: median commit
     and stage seconds; then the old BM25 rebuild and both BM25s' search figures."""
     from ragkit import KnowledgeBase
 
