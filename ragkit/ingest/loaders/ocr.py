@@ -30,6 +30,8 @@ from ragkit.errors import RagkitError
 Box = tuple[float, float, float, float]
 """left, top, right, bottom as fractions of the page (top-left origin)."""
 Line = tuple[str, Box]
+Reading = tuple[float, int, list[Box], list[Line]]
+"""One reading of a page: confidence-weighted characters, characters, boxes, lines."""
 
 SCALE = 2.0  # 144 dpi: small print stays legible, and a page reads in a few seconds
 INSTALL_HINT = "pip install 'ragkit[ocr]'"
@@ -65,18 +67,75 @@ class PageReader:
         return self._engine
 
     def read(self, image: Any) -> list[Line]:
-        """The text lines of `image` (an RGB numpy array) in reading order."""
+        """The text lines of `image` (an RGB numpy array) in reading order; a page
+        scanned sideways or upside down is read turned upright, its boxes given on the
+        page as it is drawn."""
+        import numpy as np
+
+        # Most scans are upright: read as is, and turn only a page that reads badly.
+        best = self._read_turned(image, 0)
+        if not _reads_upright(best):
+            # Lines standing on end: the page lies on its side; else it may be upside down.
+            sideways = _tall_share(best[2]) > 0.5
+            for turns in (1, 3) if sideways else (2,):
+                candidate = self._read_turned(np.rot90(image, turns), turns)
+                if candidate[0] > best[0]:
+                    best = candidate
+        return best[3]
+
+    def _read_turned(self, image: Any, turns: int) -> Reading:
+        """Read `image` (the page turned `turns` quarter turns anticlockwise): the
+        confidence-weighted character count, the characters read, the boxes as found
+        (on the turned image), and the lines in reading order with their boxes on the
+        page as drawn."""
+        import numpy as np
+
         height, width = image.shape[:2]
-        # Scans are upright: the direction classifier would only cost time.
-        found, _ = self._load()(image, use_cls=False)
+        # The direction classifier is left off: whole pages are turned instead, which
+        # also puts the lines of a page on its side in reading order.
+        found, _ = self._load()(np.ascontiguousarray(image), use_cls=False)
         lines: list[Line] = []
-        for quad, text, _score in found or []:
+        boxes: list[Box] = []
+        score, chars = 0.0, 0
+        for quad, text, confidence in found or []:
             xs = [float(p[0]) for p in quad]
             ys = [float(p[1]) for p in quad]
             box = (min(xs) / width, min(ys) / height, max(xs) / width, max(ys) / height)
+            boxes.append(box)
             if str(text).strip():
                 lines.append((respace(str(text).strip()), box))
-        return reading_order(lines)
+                score += float(confidence) * len(str(text).strip())
+                chars += len(str(text).strip())
+        ordered = reading_order(lines)
+        return score, chars, boxes, [(text, unturn(box, turns)) for text, box in ordered]
+
+
+# A page reads upright when its lines are wide, not tall, and read with this mean
+# confidence (upside-down or sideways text reads as low-confidence fragments).
+UPRIGHT_CONFIDENCE = 0.85
+
+
+def _tall_share(boxes: list[Box]) -> float:
+    """The share of boxes taller than wide (in page fractions of an A4-like page the
+    comparison is rough, which is enough to tell a page on its side)."""
+    if not boxes:
+        return 0.0
+    return sum(1 for b in boxes if (b[3] - b[1]) > 1.5 * (b[2] - b[0])) / len(boxes)
+
+
+def _reads_upright(reading: Reading) -> bool:
+    score, chars, boxes, _ = reading
+    return chars > 0 and _tall_share(boxes) <= 0.5 and score / chars >= UPRIGHT_CONFIDENCE
+
+
+def unturn(box: Box, turns: int) -> Box:
+    """`box` on an image turned `turns` quarter turns anticlockwise (numpy's rot90),
+    as a box on the image before turning (all in fractions, top-left origin)."""
+    left, top, right, bottom = box
+    for _ in range(turns % 4):
+        # One anticlockwise quarter turn maps (x, y) to (y, 1 - x); undo it.
+        left, top, right, bottom = 1 - bottom, left, 1 - top, right
+    return left, top, right, bottom
 
 
 _LATIN_RUN = re.compile(r"[A-Za-z]+")
