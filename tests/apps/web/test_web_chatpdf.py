@@ -84,7 +84,9 @@ def test_conversation_page_sentence_and_delete(tmp_path: Path) -> None:
         assert "#c=" in url and "&t=" in url
 
         second = ask_in_page(driver, "And how should I keep the receipt?")
-        assert "Following on from" in second.text and "seven years" in second.text
+        # Answered from the receipt sentence; the fake's "Following on from …" prefix
+        # quotes the first answer, which the answer checks may drop (no source says it).
+        assert "Keep the receipt safe" in second.text
         # The model was given the first question and answer before the follow-up.
         roles = [m.role for m in model.prompts[-1]]
         assert roles.count("user") >= 2 and "assistant" in roles
