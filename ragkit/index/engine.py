@@ -355,10 +355,11 @@ class IndexWriter(Writer):
         gen_dir.mkdir()
         prog.stage("vectors")
         change = _Change(store, base, pending, removed, rebuild)
-        vectors = self._next_vectors(change)
+        # Counted once: at 1M chunks each count is a scan of most of a second.
+        docs, chunks = store.counts(new_gen)
+        vectors = self._next_vectors(change, chunks)
         vectors.save(gen_dir / VECTORS)
         prog.stage("bm25")
-        docs, chunks = store.counts(new_gen)
         bm25_layout, reused = self._next_bm25(change, chunks)
         prog.stage("commit")
         # Segments hard-linked from the previous generation were synced when written
@@ -431,13 +432,12 @@ class IndexWriter(Writer):
             tokens.append(terms)
         return bm25_segments.write_rebuilt(folder, new_gen, ids, tokens), []
 
-    def _next_vectors(self, change: _Change) -> VectorIndex:
-        """The next generation's vectors: the previous file edited in place, or a new
-        layout built from every cached vector when the size calls for one."""
+    def _next_vectors(self, change: _Change, count: int) -> VectorIndex:
+        """The next generation's vectors (`count` of them): the previous file edited in
+        place, or a new layout built from every cached vector when the size calls for one."""
         store, base, pending, removed = change.store, change.base, change.pending, change.removed
         dim = self.embedder.dim
         new_gen = base.generation + 1
-        count = store.counts(new_gen)[1]
         decision = choose_layout(base.vectors, count, self.ivf_threshold)
         if change.rebuild and decision == "keep":
             decision = base.vectors.kind
