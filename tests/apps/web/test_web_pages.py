@@ -75,6 +75,21 @@ def upload(client: Any, cid: str, *files: Path) -> None:
     assert job["state"] == "done" and all(o["status"] == "indexed" for o in job["outcomes"]), job
 
 
+def first_stored_turn(client: Any, cid: str, lines: list[str]) -> dict[str, Any]:
+    """The first turn of the conversation an answer's event lines (`lines`) started,
+    once the server has stored it (a stopped answer is stored after its stream ends)."""
+    talk = json.loads(lines[1].removeprefix("data: "))["id"]
+
+    def stored() -> list[dict[str, Any]]:
+        turns: list[dict[str, Any]] = client.get(
+            f"/api/collections/{cid}/conversations/{talk}"
+        ).json()["turns"]
+        return turns
+
+    turn: dict[str, Any] = wait_until(stored, "the stopped turn to be stored")[0]
+    return turn
+
+
 def lit_text(pdf: Path, page: int, boxes: list[list[float]]) -> str:
     """The characters of the page whose centres lie in any of `boxes` (fractions of the
     page, top-left origin), in reading order."""
@@ -205,15 +220,7 @@ def test_closing_the_stream_stops_the_model_and_keeps_the_turn(tmp_path: Path) -
         # The client went away mid-answer: the server stops the model at a next piece.
         model.release_until_closed()
         assert model.written < model.WORDS
-        talk = json.loads(seen[1].removeprefix("data: "))["id"]
-
-        def stored() -> list[dict[str, Any]]:
-            turns: list[dict[str, Any]] = client.get(
-                f"/api/collections/{cid}/conversations/{talk}"
-            ).json()["turns"]
-            return turns
-
-        turn = wait_until(stored, "the stopped turn to be stored")[0]
+        turn = first_stored_turn(client, cid, seen)
         assert turn["state"] == "stopped" and turn["text"].strip()
 
 

@@ -7,18 +7,16 @@ only catch a hang."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Generator, Sequence
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from ceilings import HANG_S, wait_until
 from conftest import ThreadServer
-from test_web_pages import upload
+from test_web_pages import first_stored_turn, upload
 
 from ragkit import ChunkerParams, HashingEmbedder, IndexOptions, KnowledgeBase, Models
 from ragkit.apps.web import WebConfig, create_app
@@ -116,13 +114,5 @@ def test_stop_ends_real_generation_and_keeps_the_turn(tmp_path: Path) -> None:
             f"\nstop: the last token came {model.closed_at - stopped_at:.3f} s after the "
             f"client left; {len(after)} tokens after it, {len(model.tokens)} in all"
         )
-        talk = json.loads(lines[1].removeprefix("data: "))["id"]
-
-        def stored() -> list[dict[str, Any]]:
-            turns: list[dict[str, Any]] = client.get(
-                f"/api/collections/{cid}/conversations/{talk}"
-            ).json()["turns"]
-            return turns
-
-        turn = wait_until(stored, "the stopped turn to be stored")[0]
+        turn = first_stored_turn(client, cid, lines)
         assert turn["state"] == "stopped"
