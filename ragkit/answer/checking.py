@@ -262,6 +262,8 @@ class AnswerChecker:
                 if (number, statement(" ".join(s.text.split()))) in fit
             ]
 
+        self._asked_terms = set(scorer.analyzer.tokenize(question))
+
     # --- judging one sentence ---------------------------------------------------------
     def missing_facts(self, sentence: str) -> tuple[str, ...]:
         """Numbers, dates, names and (Chinese) content characters of `sentence` that
@@ -307,6 +309,16 @@ class AnswerChecker:
             bool(self.state.released)
             or has_kind(self.kind, sentence, self.question, self.scorer.analyzer)
         )
+        # The opening sentence, or the source sentence it rests on, must name something
+        # the question asks about: a true sentence on another subject ("Repairs take 10
+        # working days" for a question on the warranty) is no answer to it.
+        if not self.state.released and support is not None:
+            asked = self._asked_terms
+            answers = answers and (
+                not asked
+                or bool(asked & set(self.scorer.analyzer.tokenize(support.text)))
+                or bool(asked & set(self.scorer.analyzer.tokenize(sentence)))
+            )
         supported = not missing and lexical >= MIN_SUPPORT and answers
         return Check(sentence, supported, number, support, round(score, 4), missing)
 

@@ -261,7 +261,7 @@ def is_rewrite_of(question: str, rewrite: str, context: str) -> bool:
     asked)."""
     if not rewrite or len(rewrite) > 3 * len(question) + 120:
         return False
-    if question.rstrip().endswith(("?", "？")) and not rewrite.rstrip().endswith(("?", "？")):
+    if any(m in question for m in "?？") and not any(m in rewrite for m in "?？"):
         return False
     known = set(_NUMBER.findall(question)) | set(_NUMBER.findall(context))
     if any(n not in known for n in _NUMBER.findall(rewrite)):

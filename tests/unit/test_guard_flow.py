@@ -193,7 +193,9 @@ def test_ask_blocks_a_question_with_a_banned_term(tmp_path: Path) -> None:
 def test_ask_without_guard_is_unchanged(tmp_path: Path) -> None:
     kb, model = _kb(tmp_path, "Mail help@ember.example")
     kb.guard = None
-    assert kb.ask("warranty?").text.startswith("Mail help@ember.example [")
+    assert kb.ask("Whom do I contact about the warranty?").text.startswith(
+        "Mail help@ember.example ["
+    )
     assert "IGNORE ALL PREVIOUS" in model.prompts[0][-1].content
 
 
