@@ -42,12 +42,18 @@ def answer_from_sources(messages: Sequence[Message]) -> str:
         earlier = re.findall(r"^user: (.*)$", user, re.M)
         return f"{last} ({earlier[-1]})" if earlier else last
     question = user.split("Question:")[-1]
-    asked = set(re.findall(r"\w+", question.lower())) - {"the", "is", "how", "what", "a"}
-    best, best_number, best_score = "", 0, 0
+    # A rewritten follow-up carries the earlier question in brackets: the follow-up's own
+    # words say what is asked, the bracket only breaks ties.
+    own = question.split(" (")[0]
+    stop = {"the", "is", "how", "what", "a", "and", "it", "i", "do", "should"}
+    asked_own = set(re.findall(r"\w+", own.lower())) - stop
+    asked = set(re.findall(r"\w+", question.lower())) - stop
+    best, best_number, best_score = "", 0, (0, 0)
     listed = user.split("Sources:", 1)[-1].rsplit("Question:", 1)[0]
     for number, body in re.findall(r"^\[(\d+)\] (.*?)(?=^\[\d+\] |\Z)", listed, re.S | re.M):
         for sentence in re.split(r"(?<=[.。])\s*", " ".join(body.split())):
-            score = len(asked & set(re.findall(r"\w+", sentence.lower())))
+            words = set(re.findall(r"\w+", sentence.lower()))
+            score = (len(asked_own & words), len(asked & words))
             if score > best_score:
                 best, best_number, best_score = sentence, int(number), score
     if not best:
