@@ -62,7 +62,12 @@ from ragkit import KnowledgeBase  # noqa: E402
 from ragkit.answer.extractive import extract_answer  # noqa: E402
 from ragkit.answer.pipelines import AnswerStream, Prompt, answer, finish_answer  # noqa: E402
 from ragkit.models.embeddings import make_embedder  # noqa: E402
-from ragkit.models.llm.base import ChatModel, GenerationOptions, Message  # noqa: E402
+from ragkit.models.llm.base import (  # noqa: E402
+    ChatModel,
+    GenerationOptions,
+    Message,
+    WrappedChatModel,
+)
 from ragkit.models.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path  # noqa: E402
 from ragkit.options import AnswerOptions, Models  # noqa: E402
 from ragkit.types import SearchHit, display_path  # noqa: E402
@@ -186,24 +191,13 @@ def timed(pieces: Iterator[str], started: float) -> tuple[str, float, float, int
     return "".join(parts), first - started, end - first, len(parts) - 1
 
 
-class Counting:
+class Counting(WrappedChatModel):
     """A `ChatModel` that times the pieces its model generates (tokens per second from
     the model itself, however the answer path regroups them)."""
 
     def __init__(self, model: ChatModel) -> None:
-        self.model = model
+        super().__init__(model)
         self.rates: list[float] = []
-
-    @property
-    def id(self) -> str:
-        return self.model.id
-
-    @property
-    def context_window(self) -> int:
-        return self.model.context_window
-
-    def count_tokens(self, text: str) -> int:
-        return self.model.count_tokens(text)
 
     def stream(self, messages: Any, options: GenerationOptions) -> Iterator[str]:
         first = last = 0.0

@@ -15,7 +15,7 @@ import pytest
 from ragkit import KnowledgeBase
 from ragkit.agent import Agent, AgentOptions, ToolContext, builtin_tools
 from ragkit.models.embeddings.onnx import bundled_int8_embedder
-from ragkit.models.llm.base import GenerationOptions, Message
+from ragkit.models.llm.base import GenerationOptions, Message, WrappedChatModel
 from ragkit.models.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path
 from ragkit.options import AnswerOptions, Models
 
@@ -42,26 +42,15 @@ def kb(tmp_path_factory: pytest.TempPathFactory, model: LlamaCppChatModel) -> Kn
     return base
 
 
-class SearchFirst:
+class SearchFirst(WrappedChatModel):
     """The real model, except that its first turn is a fixed search call: the test is
     about the final answer the real model writes from real results, not about whether a
     135M model chooses to search."""
 
     def __init__(self, model: LlamaCppChatModel, query: str) -> None:
-        self.model = model
+        super().__init__(model)
         self.call = json.dumps({"tool": "search_documents", "arguments": {"query": query}})
         self.turns = 0
-
-    @property
-    def id(self) -> str:
-        return self.model.id
-
-    @property
-    def context_window(self) -> int:
-        return self.model.context_window
-
-    def count_tokens(self, text: str) -> int:
-        return self.model.count_tokens(text)
 
     def stream(self, messages: Sequence[Message], options: GenerationOptions) -> Iterator[str]:
         self.turns += 1

@@ -18,15 +18,15 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from ragkit.models.llm.base import ChatModel, GenerationOptions, Message
+from ragkit.models.llm.base import ChatModel, GenerationOptions, Message, WrappedChatModel
 
 
-class Stoppable:
+class Stoppable(WrappedChatModel):
     """`model`, whose `stream` ends at the next token once this thread's `stopping`
     predicate says so (it returns "stop" as its finish reason)."""
 
     def __init__(self, model: ChatModel) -> None:
-        self.model = model
+        super().__init__(model)
         # Per thread: the answer one worker writes must not stop another's.
         self._local = threading.local()
 
@@ -39,17 +39,6 @@ class Stoppable:
             yield
         finally:
             self._local.stopped = before
-
-    @property
-    def id(self) -> str:
-        return self.model.id
-
-    @property
-    def context_window(self) -> int:
-        return self.model.context_window
-
-    def count_tokens(self, text: str) -> int:
-        return self.model.count_tokens(text)
 
     def stream(
         self, messages: Sequence[Message], options: GenerationOptions

@@ -88,6 +88,26 @@ class ChatModel(Protocol):
         ...
 
 
+class WrappedChatModel:
+    """Base for a `ChatModel` that wraps another and changes only `stream`: the name,
+    window and token counting are the wrapped model's. Tool calling is not passed on, so
+    a wrapper is never taken for a tool-calling model unless it says so itself."""
+
+    def __init__(self, model: ChatModel) -> None:
+        self.model = model
+
+    @property
+    def id(self) -> str:
+        return self.model.id
+
+    @property
+    def context_window(self) -> int:
+        return self.model.context_window
+
+    def count_tokens(self, text: str) -> int:
+        return self.model.count_tokens(text)
+
+
 def supports_json_schema(model: object) -> bool:
     """Whether `model` enforces `GenerationOptions.json_schema` while decoding."""
     return getattr(model, "supports_json_schema", False) is True
