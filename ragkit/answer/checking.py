@@ -48,7 +48,7 @@ from ragkit.answer.answerable import (
 from ragkit.answer.citations import DocumentLookup, cite, cited_numbers, strip_citations
 from ragkit.answer.evidence import Passage
 from ragkit.answer.grounding import SentenceScorer, not_found_text, says_not_found
-from ragkit.text.analysis import STOPWORDS
+from ragkit.text.analysis import STOPWORDS, Analyzer
 from ragkit.text.sentences import Sentence, split_sentences
 from ragkit.types import Answer, Citation, Document, SearchHit, StoredChunk
 
@@ -124,11 +124,23 @@ def absent_facts(
     return tuple(dict.fromkeys(missing))
 
 
-def missing_anchors(question: str, texts: Sequence[str]) -> tuple[str, ...]:
+def missing_anchors(
+    question: str, texts: Sequence[str], analyzer: Analyzer | None = None
+) -> tuple[str, ...]:
     """The names and numbers of `question` that none of `texts` (the retrieved chunks)
     mentions: documents that never name what is asked about cannot answer it ("What is
-    the capital of Australia?" over documents without "Australia")."""
-    return absent_facts(question, _norm("\n".join(texts)), chinese=False)
+    the capital of Australia?" over documents without "Australia"). With `analyzer`, a
+    Chinese question's proper nouns (by its tagger) count as names too ("寄畅园位于哪里？"
+    over documents about another garden)."""
+    hay = _norm("\n".join(texts))
+    missing = absent_facts(question, hay, chinese=False)
+    if analyzer is None or not _CJK.search(question):
+        return missing
+    # Only whole names of two or more characters: one character is too often a
+    # mis-tagged fragment, and a name written differently in the text would be missed
+    # by a looser rule anyway.
+    names = [n for n in analyzer.proper_nouns(question) if len(n) >= 2 and _norm(n) not in hay]
+    return tuple(dict.fromkeys((*missing, *names)))
 
 
 def cut_scaffolding(text: str) -> tuple[str, bool]:

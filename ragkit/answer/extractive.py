@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ragkit.answer.answerable import answering_windows, document_contexts
+from ragkit.answer.checking import missing_anchors
 from ragkit.answer.citations import DocumentLookup, cite
 from ragkit.answer.evidence import MIN_CHARS, sentence_key
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer, not_found_text
@@ -62,8 +63,10 @@ def extract_answer(
     # question (its numbers, key terms and a value of the kind asked for together), the
     # documents do not hold it, as on the generated path.
     texts = [h.chunk.text for h in hits]
-    if not picked or not answering_windows(
-        question, texts, scorer, contexts=document_contexts(hits)
+    if (
+        not picked
+        or missing_anchors(question, texts, scorer.analyzer)
+        or not answering_windows(question, texts, scorer, contexts=document_contexts(hits))
     ):
         return Answer(question, not_found_text(question), (), (), "extractive", True)
     text = "\n".join(f"{sentence.text} [{number}]" for number, sentence, _ in picked)

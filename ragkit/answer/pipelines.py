@@ -441,7 +441,7 @@ def answer(
     if (
         not prompt.sources
         or relevance(judged, given, scorer) < MIN_RELEVANCE
-        or missing_anchors(judged, given)
+        or missing_anchors(judged, given, scorer.analyzer)
         or not answering_windows(
             judged,
             given,

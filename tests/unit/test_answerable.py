@@ -178,6 +178,18 @@ def test_names_inside_words_and_title_articles_are_not_anchors() -> None:
     assert missing_anchors("Who founded Nintendo?", ["Sega was founded in 1960."]) == ("Nintendo",)
 
 
+def test_a_chinese_name_the_chunks_never_mention_is_a_missing_anchor() -> None:
+    from ragkit.answer.checking import missing_anchors
+
+    garden = "雾溪茶园是流明茶叶合作社的合作茶园，位于云南省普洱市景谷县的一处山谷中。"
+    # Asked about another garden: its name stands in no chunk, so nothing can answer.
+    assert missing_anchors("寄畅园位于哪里？", [garden], SCORER.analyzer) == ("寄畅园",)
+    # The garden the chunks name is no missing anchor; without an analyzer Chinese names
+    # are not looked at (the old behaviour, kept for callers without one).
+    assert missing_anchors("雾溪茶园位于哪里？", [garden], SCORER.analyzer) == ()
+    assert missing_anchors("寄畅园位于哪里？", [garden]) == ()
+
+
 def test_a_chinese_answer_is_found_where_the_subject_is_named_in_other_words() -> None:
     # Word segmentation splits the question (司马晏是) and the text (司马晏，) apart;
     # characters still meet.
