@@ -34,8 +34,11 @@ fusion of the two engine rankings for `fusion="convex"` (Milvus's `WeightedRanke
 normalises scores with arctan, not min-max, so its order differs from the local index).
 
 `verify` checks that the collections agree (chunk ids listed by file rows against chunk
-rows, text checksums, the state's counts); `repair` re-syncs them as a new generation,
-indexing damaged files again from disk.
+rows, text checksums, the state's counts) and that the stored BM25 terms are what
+ragkit's analyzer makes of the stored text (every chunk up to `TERMS_SAMPLE`, a random
+sample of that many above); `repair` re-syncs them as a new generation, indexing
+damaged files again from disk and making rows with wrong terms again from their stored
+text and vector.
 
 Writers of a local `.db` take the lock file next to it; writers against a server take a
 claim row with a lease, renewed while they write (`_ServerLock`), so two `ragkit index`
@@ -634,7 +637,7 @@ class MilvusStore:
 
 
 @dataclass(frozen=True)
-class _Audit:
+class MilvusAudit:
     """Where the collections of one generation disagree with each other and with its
     state row: what `verify` reports and `repair` re-syncs."""
 
@@ -646,10 +649,18 @@ class _Audit:
     damaged_sources: frozenset[str]  # files with any of the above
     stated: tuple[int, int]  # (documents, chunks) the state row says
     counted: tuple[int, int]  # (documents, chunks) the collections hold
+    # Chunks (of files not otherwise damaged) whose stored BM25 terms are not what
+    # ragkit's analyzer makes of their text, by file; and how many chunks were checked.
+    bad_terms: dict[str, frozenset[int]] = field(default_factory=dict)
+    terms_checked: int = 0
+    analyzer_problem: str = ""  # the terms cannot be checked by this ragkit's analyzer
 
     @property
     def clean(self) -> bool:
-        return not (self.damaged_sources or self.orphans) and self.stated == self.counted
+        return (
+            not (self.damaged_sources or self.orphans or self.bad_terms)
+            and self.stated == self.counted
+        )
 
     def problems(self) -> list[str]:
         def some(ids: frozenset[int] | frozenset[str]) -> str:
@@ -667,6 +678,14 @@ class _Audit:
             out.append(f"chunk ids on more than one row ({some(self.repeated)})")
         if self.bad_text:
             out.append(f"chunk text does not match its checksum (chunks {some(self.bad_text)})")
+        if self.bad_terms:
+            ids = frozenset(i for part in self.bad_terms.values() for i in part)
+            out.append(
+                f"{len(ids)} of {self.terms_checked} chunks checked have BM25 terms that are "
+                f"not ragkit's analyzer's for their text (chunks {some(ids)})"
+            )
+        if self.analyzer_problem:
+            out.append(self.analyzer_problem)
         if self.repeated_sources:
             out.append(f"files with more than one row ({some(self.repeated_sources)})")
         if self.stated != self.counted:
@@ -677,11 +696,26 @@ class _Audit:
         return out
 
 
-def _audit(store: MilvusStore, manifest: Manifest) -> _Audit:
+# `verify` checks the BM25 terms of every chunk up to this many, else of this many chosen
+# at random (analysing costs about what indexing's BM25 stage does); `repair` checks all.
+TERMS_SAMPLE = 20_000
+
+
+def _audit(
+    store: MilvusStore,
+    manifest: Manifest,
+    analyzer: Analyzer | None,
+    terms_sample: int | None = TERMS_SAMPLE,
+) -> MilvusAudit:
     """Read every visible chunk and file row of `manifest`'s generation and check that
-    ids, texts and counts agree. Reads the whole collection: a command of its own."""
+    ids, texts and counts agree, and that the stored BM25 terms (of all chunks, or of
+    `terms_sample` of them) are what `analyzer` makes of the stored text (no check with
+    no analyzer: a legacy collection, whose BM25 function reads the text itself). Reads
+    the whole collection: a command of its own."""
     gen = manifest.generation
-    rows = store.cols.query(store.cols.chunks, store._visible(gen), ["id", "text", "text_hash"])
+    check_all = terms_sample is None or manifest.counts.chunks <= terms_sample
+    fields = ["id", "text", "text_hash"] + (["terms"] if analyzer and check_all else [])
+    rows = store.cols.query(store.cols.chunks, store._visible(gen), fields)
     seen = Counter(int(r["id"]) for r in rows)
     bad_text = {int(r["id"]) for r in rows if text_hash(str(r["text"])) != r["text_hash"]}
     files = store._files(gen)
@@ -695,15 +729,46 @@ def _audit(store: MilvusStore, manifest: Manifest) -> _Audit:
     repeated = {i for i, n in seen.items() if n > 1}
     repeated_sources = {src for src, n in by_source.items() if n > 1}
     damaged = {listed[i] for i in missing | repeated | bad_text if i in listed}
-    return _Audit(
+    damaged |= repeated_sources
+    bad_terms: dict[str, set[int]] = {}
+    checked = 0
+    analyzer_problem = ""
+    if analyzer is not None and manifest.analyzer != analyzer.id:
+        analyzer_problem = (
+            f"the BM25 terms were made by analyzer {manifest.analyzer}, this ragkit's is "
+            f"{analyzer.id}: index into a new collection, or migrate the local index again"
+        )
+    elif analyzer is not None:
+        # Only chunks whose file is otherwise whole: a damaged file is indexed again.
+        texts = {
+            int(r["id"]): r
+            for r in rows
+            if int(r["id"]) in listed and listed[int(r["id"])] not in damaged
+        }
+        if not check_all:
+            assert terms_sample is not None
+            picked = random.sample(sorted(texts), min(terms_sample, len(texts)))
+            for r in store.cols.query_ids(
+                store.cols.chunks, picked, store._visible(gen), ["id", "terms"]
+            ):
+                texts[int(r["id"])] = {**texts[int(r["id"])], "terms": r["terms"]}
+            texts = {i: texts[i] for i in picked}
+        for cid, r in texts.items():
+            checked += 1
+            if str(r.get("terms", "")) != bm25_terms(analyzer, str(r["text"])):
+                bad_terms.setdefault(listed[cid], set()).add(cid)
+    return MilvusAudit(
         missing=frozenset(missing),
         orphans=frozenset(set(seen) - set(listed)),
         repeated=frozenset(repeated),
         bad_text=frozenset(bad_text),
         repeated_sources=frozenset(repeated_sources),
-        damaged_sources=frozenset(damaged | repeated_sources),
+        damaged_sources=frozenset(damaged),
         stated=(manifest.counts.documents, manifest.counts.chunks),
         counted=(sum(len(f["docs"]) for f in files), len(rows)),
+        bad_terms={s: frozenset(ids) for s, ids in bad_terms.items()},
+        terms_checked=checked,
+        analyzer_problem=analyzer_problem,
     )
 
 
@@ -752,8 +817,13 @@ class MilvusReader:
     def verify_store(self) -> list[str]:
         """What is wrong with this generation, as lines (empty: nothing found): chunk
         ids listed by file rows against the chunk rows (missing, orphaned, repeated),
-        every chunk's text against its checksum, and the state row's counts."""
-        return _audit(self.store, self.manifest).problems()
+        every chunk's text against its checksum, the stored BM25 terms against the
+        analyzer's (`TERMS_SAMPLE` chunks at most) and the state row's counts."""
+        return self.audit().problems()
+
+    def audit(self, terms_sample: int | None = TERMS_SAMPLE) -> MilvusAudit:
+        """`verify_store`'s findings, with how many chunks' terms were checked."""
+        return _audit(self.store, self.manifest, self._analyzer, terms_sample)
 
     def close(self) -> None:
         """The client belongs to the knowledge base (`MilvusBackend`), which closes it."""
@@ -1048,11 +1118,14 @@ class MilvusWriter(Writer):
         """Re-sync the collections with each other as one new generation: chunk rows no
         file lists are retired; a file with a missing, repeated or damaged chunk row is
         retired and indexed again from disk (vectors reused by text hash; a file gone
-        from disk stays out); the state row is rewritten with the counts the
-        collections hold. Returns the chunk count; with nothing wrong, commits nothing."""
+        from disk stays out); chunks whose BM25 terms are not the analyzer's (all are
+        checked) get new rows made from their stored text, terms analysed again (the
+        file need not be on disk, nothing is embedded); the state row is rewritten with
+        the counts the collections hold. Returns the chunk count; with nothing wrong,
+        commits nothing."""
         prog = progress or NoProgress()
         with self._session(prog) as (base, next_id):
-            audit = _audit(self.store, base)
+            audit = _audit(self.store, base, self.analyzer, terms_sample=None)
             if audit.clean:
                 return audit.counted[1]
             plan = _Plan(next_id=next_id)
@@ -1068,8 +1141,46 @@ class MilvusWriter(Writer):
                         prog.file_done(self._store_file(prepared, None, gen, plan))
             if plan.chunk_rows:
                 self._embed_rows(plan.chunk_rows, prog)
+            for source, ids in sorted(audit.bad_terms.items()):
+                self._reanalyse(source, ids, gen, plan)
             self._commit(base, plan, prog)
             return MilvusStore(self.cols, self.cols.view(gen + 1)).counts(gen + 1)[1]
+
+    def _reanalyse(self, source: str, ids: frozenset[int], gen: int, plan: _Plan) -> None:
+        """Plan new rows for the chunks `ids` of `source` with their terms analysed again
+        from the stored text, vector and fields kept, under new ids (a tombstone hides
+        an id for good), and the file row again listing the new ids."""
+        rows = self.cols.query_ids(
+            self.cols.chunks, sorted(ids), self.store._visible(gen), [*_CHUNK_FIELDS, "dense"]
+        )
+        renamed: dict[int, int] = {}
+        for row in sorted(rows, key=lambda r: int(r["id"])):
+            old_id = int(row["id"])
+            renamed[old_id] = plan.next_id
+            fixed = {**row, "id": plan.next_id, "gen": gen + 1}
+            fixed["terms"] = bm25_terms(self.analyzer, str(row["text"]))
+            fixed["dense"] = np.asarray(row["dense"], dtype=np.float32).tolist()
+            plan.chunk_rows.append(fixed)
+            plan.retire_chunks.append(old_id)
+            plan.next_id += 1
+        for f in self.store._files(gen, source):
+            docs = [
+                {**d, "chunk_ids": [renamed.get(int(i), int(i)) for i in d["chunk_ids"]]}
+                for d in f["docs"]
+            ]
+            plan.retire_files.append(str(f["key"]))
+            plan.file_rows.append(
+                {
+                    "key": f"{gen + 1}:{source}",
+                    "source": source,
+                    "size": f["size"],
+                    "mtime_ns": f["mtime_ns"],
+                    "sha256": f["sha256"],
+                    "docs": docs,
+                    "gen": gen + 1,
+                    "v": [0.0] * DUMMY_DIM,
+                }
+            )
 
     # --- session ---------------------------------------------------------------------
     @contextmanager

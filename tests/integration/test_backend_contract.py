@@ -652,6 +652,62 @@ def test_verify_and_repair_on_milvus(tmp_path: Path, corpus: Path) -> None:
     assert "ok (5 documents, 5 chunks" in done.stdout
 
 
+def test_verify_and_repair_bm25_terms_on_milvus(tmp_path: Path, corpus: Path) -> None:
+    """`verify` analyses each chunk's stored text again and compares the terms Milvus's
+    BM25 indexes; `repair` makes rows with the analyzer's terms from the stored text and
+    vector: nothing embedded, the file not read (here it is gone from disk)."""
+    index = tmp_path / "ix"
+    with _open("milvus", index) as kb:
+        kb.add([corpus])
+        generation = kb.reader().generation
+    backend = _backend("milvus", index)
+    assert backend is not None
+    client = backend.client()
+    chunks = collection_name("ix") + "_chunks"
+    fields = ["id", "gen", "doc_key", "source", "file_name", "title", "file_type", "ordinal"]
+    fields += ["page_start", "page_end", "page_last", "char_start", "char_end", "text"]
+    fields += ["terms", "text_hash", "metadata", "dense"]
+    (kettle,) = client.query(chunks, filter='file_name == "kettle.txt"', output_fields=fields)
+    assert kettle["terms"] == "ember kettl warranti eighteen month"
+    client.delete(chunks, filter=f"id == {kettle['id']}")
+    client.insert(chunks, [{**kettle, "terms": "glass teapot bamboo"}])  # text kept
+    backend.close()
+
+    done = _verify_cli(tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert (
+        f"1 of 5 chunks checked have BM25 terms that are not ragkit's analyzer's for their "
+        f"text (chunks {kettle['id']})" in " ".join(done.stderr.split())
+    )
+    assert "Traceback" not in done.stderr
+
+    (corpus / "kettle.txt").unlink()
+    embedder = CountingEmbedder()
+    with _open("milvus", index, embedder) as kb:
+        reader = kb.reader()
+        sampled = reader.audit(terms_sample=3)  # type: ignore[union-attr]
+        assert sampled.terms_checked == 3
+        assert {i for ids in sampled.bad_terms.values() for i in ids} <= {kettle["id"]}
+        assert "kettle.txt" not in _sources(kb.search("Ember kettle warranty", k=5, mode="bm25"))
+        assert kb.repair() == 5
+        reader = kb.reader()
+        assert reader.generation == generation + 1
+        assert reader.verify_store() == []  # type: ignore[union-attr]
+        assert reader.audit(terms_sample=2).terms_checked == 2  # type: ignore[union-attr]
+        assert embedder.embedded == []
+        (hit,) = kb.search("Ember kettle warranty", k=1, mode="bm25")
+        assert Path(hit.chunk.source).name == "kettle.txt" and hit.chunk.id != kettle["id"]
+        assert hit.chunk.text == kettle["text"]
+        assert [d.chunks for d in kb.documents() if Path(d.source).name == "kettle.txt"] == [1]
+        dense = kb.search("Ember kettle warranty", k=1, mode="dense")
+        assert _sources(dense) == ["kettle.txt"]  # its stored vector came along
+        assert kb.repair() == 5  # nothing wrong: nothing committed
+        assert kb.reader().generation == generation + 1
+    done = _verify_cli(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "the BM25 terms of all 5 chunks are the analyzer's" in " ".join(done.stdout.split())
+
+
 _LOCK_CHILD = textwrap.dedent(
     """
     import json, os, signal, sys, time

@@ -579,20 +579,29 @@ def migrate(
 def _verify_remote(settings: Settings, index_name: str | None, out: Console, err: Console) -> None:
     """`verify` for an index kept in Milvus: its collections agree with each other."""
     name = index_name or settings.index.name
-    problems, (docs, chunks) = _remote_catalog(
-        settings, index_name, lambda r: (r.verify_store(), r.store.counts(r.generation))
+    audit, (docs, chunks) = _remote_catalog(
+        settings, index_name, lambda r: (r.audit(), r.store.counts(r.generation))
     )
+    problems = audit.problems()
     if problems:
         for problem in problems:
             err.print(f"damaged: {escape(problem)}")
         err.print(
             f"error: index {escape(name)} in Milvus is damaged; run: ragkit repair --index "
-            f"{escape(name)} (files with damaged chunks are indexed again from disk)"
+            f"{escape(name)} (files with damaged chunks are indexed again from disk; wrong "
+            "BM25 terms are made again from the stored text)"
         )
         raise typer.Exit(1)
+    n = audit.terms_checked
+    terms = (
+        f"; the BM25 terms of {'all ' if n == chunks else ''}{n} chunks"
+        f"{'' if n == chunks else ' (a random sample)'} are the analyzer's"
+        if n
+        else ""
+    )
     out.print(
         f"index {escape(name)} in Milvus: ok ({docs} documents, {chunks} chunks; chunk ids, "
-        "chunk text checksums and counts agree between its collections)"
+        f"chunk text checksums and counts agree between its collections{terms})"
     )
 
 
