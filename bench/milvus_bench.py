@@ -17,6 +17,17 @@ the ratios, and note the load average printed with them.
 
     python bench/milvus_bench.py --sizes 100000 [--queries 200]
 
+With `--from-index DIR --work WORK`, instead: an existing local index (e.g. scale_bench's
+1M one, kept with `--keep`) is copied into WORK (the original is only read), then into
+Milvus with `migrate` (its vectors, nothing embedded: the insert-and-commit time stands
+for Milvus's build); one record of one of its JSON-lines files is changed (the file is
+written back from the index's own text where it was, if nothing is there now, and
+removed after) and both copies re-index that file; then both are searched as above,
+recall@10 of dense search by chunk id against exact search over the stored vectors.
+Queries are stored chunk vectors plus noise, with 8 of the chunk's words.
+
+    python bench/milvus_bench.py --from-index /path/to/ix-1000000 --work /scratch/m1
+
 With `--quality`, instead: retrieval quality (nDCG@10, Recall@1/10) per mode on CMRC 2018
 dev and/or SciFact test (`--sets cmrc scifact`; `--scifact-docs N` for a corpus of the judged
 documents of the queries asked topped up to N) through `ragkit.evaluation`. The local
@@ -106,6 +117,7 @@ def reader_job(backend: str, index: str, work: str) -> None:
         out["hybrid_ms"].append((t1 - t0) * 1000)
         out["dense_ms"].append((t2 - t1) * 1000)
         out["dense"].append([h.chunk.text for h in hits])
+        out.setdefault("dense_ids", []).append([h.chunk.id for h in hits])
     out["rss_mb"] = peak_rss_mb()
     out["server_rss_mb"] = _server_rss_mb()
     kb.close()
@@ -146,6 +158,188 @@ def _migrated(data: Any, settings: Any, cache: Path) -> None:
             print(f"  migrated {report.chunks} chunks into Milvus", file=sys.stderr)
     finally:
         backend.close()
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _read_reader(backend: str, index: Path, work: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", __file__, "--reader", backend, str(index), str(work)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        sys.exit(f"reader of {backend} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _visible(t: str) -> str:
+    return f"{t}.added_gen <= :gen AND ({t}.removed_gen IS NULL OR {t}.removed_gen > :gen)"
+
+
+def _exact_ids(
+    conn: Any, gen: int, n: int, dim: int, picks: int, rng: Any
+) -> tuple[np.ndarray, list[str], list[set[int]]]:
+    """Every visible chunk's stored vector (in id order); `picks` queries made from
+    random chunks (vector plus noise, 8 of its words); exact top-10 chunk ids each."""
+    ids = np.empty(n, dtype=np.int64)
+    mat = np.empty((n, dim), dtype=np.float32)
+    i = 0
+    for cid, blob in conn.execute(
+        "SELECT c.id, e.vector FROM chunks c JOIN embeddings e ON e.text_hash = c.text_hash"
+        f" WHERE {_visible('c')} ORDER BY c.id",
+        {"gen": gen},
+    ):
+        ids[i] = cid
+        mat[i] = np.frombuffer(blob, dtype=np.float32)
+        i += 1
+    ids, mat = ids[:i], mat[:i]
+    chosen = rng.choice(i, size=picks, replace=False)
+    qvecs = mat[chosen] + rng.normal(scale=0.02, size=(picks, dim)).astype(np.float32)
+    qvecs /= np.linalg.norm(qvecs, axis=1, keepdims=True)
+    qtexts = []
+    for j, row in enumerate(chosen):
+        (text,) = conn.execute("SELECT text FROM chunks WHERE id = ?", (int(ids[row]),)).fetchone()
+        qtexts.append(" ".join(text.split()[:8]) + f" q{j}")
+    best_s = np.full((picks, 10), -np.inf, dtype=np.float32)
+    best_i = np.zeros((picks, 10), dtype=np.int64)
+    for start in range(0, i, 100_000):
+        scores = qvecs @ mat[start : start + 100_000].T
+        top = np.argpartition(-scores, 10, axis=1)[:, :10]
+        cand_s = np.concatenate([best_s, np.take_along_axis(scores, top, axis=1)], axis=1)
+        cand_i = np.concatenate([best_i, ids[start : start + 100_000][top]], axis=1)
+        order = np.argsort(-cand_s, axis=1)[:, :10]
+        best_s = np.take_along_axis(cand_s, order, axis=1)
+        best_i = np.take_along_axis(cand_i, order, axis=1)
+    return qvecs, qtexts, [set(r.tolist()) for r in best_i]
+
+
+def _one_changed_file(conn: Any, gen: int) -> tuple[Path, str, list[Path]] | None:
+    """The last JSON-lines source whose records are one chunk each, written back from
+    the index's text with its first record changed, if nothing is at its path now:
+    (path, the original content, folders created for it)."""
+    sources = [
+        s
+        for (s,) in conn.execute(
+            f"SELECT f.source FROM files f WHERE {_visible('f')} AND f.source LIKE '%.jsonl'"
+            " ORDER BY f.source DESC",
+            {"gen": gen},
+        )
+    ]
+    for source in sources:
+        path = Path(source)
+        if path.exists():
+            continue
+        rows = conn.execute(
+            "SELECT d.metadata, c.text, c.ordinal FROM documents d JOIN chunks c ON c.doc_id = "
+            f"d.id WHERE d.source = :src AND {_visible('d')} AND {_visible('c')} ORDER BY d.id",
+            {"gen": gen, "src": source},
+        ).fetchall()
+        if not rows or any(o != 0 for _, _, o in rows):
+            continue
+        lines = [json.dumps({"_id": json.loads(m)["id"], "text": t}) for m, t, _ in rows]
+        original = "\n".join(lines) + "\n"
+        lines[0] = json.dumps({"_id": json.loads(rows[0][0])["id"], "text": rows[0][1] + " wx1"})
+        made = [p for p in reversed(path.parents) if not p.exists()]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path, original, made
+    return None
+
+
+def from_index(args: argparse.Namespace) -> None:
+    """Both backends at the size of an existing local index (see the module docstring)."""
+    import sqlite3
+
+    from ragkit.index.milvus import MilvusBackend, MilvusTarget, collection_name, migrate
+
+    src = args.from_index.resolve()
+    work = args.work.resolve()
+    local, milvus = work / "local", work / "milvus"
+    if local.exists() or milvus.exists():
+        sys.exit(f"{work} already holds a run; give another --work")
+    work.mkdir(parents=True, exist_ok=True)
+    manifest = json.loads((src / "manifest.json").read_text())
+    gen, n = int(manifest["generation"]), int(manifest["counts"]["chunks"])
+    dim = int(manifest["embedder"]["dim"])
+    print(f"load average {_load()} at start; {n} chunks in {src.name}", flush=True)
+    conn = sqlite3.connect(f"file:{src / 'store.sqlite'}?mode=ro", uri=True)
+    t0 = time.perf_counter()
+    qvecs, qtexts, truth = _exact_ids(conn, gen, n, dim, args.queries, np.random.default_rng(11))
+    print(f"exact search for {len(truth)} queries: {time.perf_counter() - t0:.0f} s", flush=True)
+    np.save(work / "base.npy", qvecs)
+    np.save(work / "queries.npy", qvecs)
+    (work / "queries.json").write_text(json.dumps(qtexts))
+    conn.close()
+    t0 = time.perf_counter()
+    shutil.copytree(src, local, ignore=shutil.ignore_patterns("write.lock"))
+    print(f"copied the local index: {time.perf_counter() - t0:.0f} s", flush=True)
+    backend = MilvusBackend(
+        MilvusTarget(str(milvus / "milvus.db"), collection_name("bench"), index_type="FLAT")
+    )
+    t0 = time.perf_counter()
+    try:
+        report = migrate(local, backend)
+        build = time.perf_counter() - t0
+        server_mb = _server_rss_mb()
+    finally:
+        backend.close()
+    print(
+        f"migrate (insert + commit) of {report.chunks} chunks into milvus-lite: {build:.0f} s,"
+        f" server peak RSS {server_mb:.0f} MB; load average {_load()}",
+        flush=True,
+    )
+    conn = sqlite3.connect(f"file:{local / 'store.sqlite'}?mode=ro", uri=True)
+    changed = _one_changed_file(conn, gen)
+    conn.close()
+    updates: dict[str, tuple[float, int]] = {}
+    synth = SyntheticEmbedder(qvecs, 0.02)
+    try:
+        for backend_name, index in (("local", local), ("milvus", milvus)):
+            if changed is None:
+                break
+            kb = _kb(backend_name, index, synth)
+            t0 = time.perf_counter()
+            added = kb.add([changed[0]]).chunks_added
+            updates[backend_name] = (time.perf_counter() - t0, added)
+            kb.close()
+            print(
+                f"{backend_name}: one-file update {updates[backend_name][0]:.1f} s "
+                f"({added} chunk re-embedded); load average {_load()}",
+                flush=True,
+            )
+    finally:
+        if changed is not None:
+            path, _original, made = changed
+            path.unlink()
+            for folder in reversed(made):
+                folder.rmdir()
+    print(
+        f"{'backend':>7} {'chunks':>8} {'build s':>8} {'update s':>8} {'open s':>7} "
+        f"{'hyb p50':>8} {'hyb p99':>8} {'dns p50':>8} {'dns p99':>8} {'R@10 dns':>8} "
+        f"{'RSS MB':>7} {'srv MB':>7} {'disk MB':>8}"
+    )
+    for backend_name, index in (("local", local), ("milvus", milvus)):
+        r = _read_reader(backend_name, index, work)
+        rec = sum(len(set(got) & want) for got, want in zip(r["dense_ids"], truth, strict=True)) / (
+            10 * len(truth)
+        )
+        built = f"{build:>8.1f}" if backend_name == "milvus" else f"{'-':>8}"
+        upd = updates.get(backend_name, (float("nan"), 0))[0]
+        print(
+            f"{backend_name:>7} {n:>8} {built} {upd:>8.2f} {r['open_s']:>7.2f} "
+            f"{statistics.median(r['hybrid_ms']):>8.2f} {pct(r['hybrid_ms'], 99):>8.2f} "
+            f"{statistics.median(r['dense_ms']):>8.2f} {pct(r['dense_ms'], 99):>8.2f} "
+            f"{rec:>8.3f} {r['rss_mb']:>7.0f} {r['server_rss_mb']:>7.0f} "
+            f"{_disk_mb(index):>8.0f}",
+            flush=True,
+        )
+    print(f"load average {_load()} at end")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def quality(args: argparse.Namespace) -> None:
@@ -216,9 +410,17 @@ def main() -> None:
         "--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data"
     )
     parser.add_argument("--home", type=Path, default=Path("indexes"), help="index cache home")
+    parser.add_argument("--from-index", type=Path, default=None, help="a local index to copy")
+    parser.add_argument("--work", type=Path, default=None, help="with --from-index: copies")
+    parser.add_argument("--keep", action="store_true", help="with --from-index: keep WORK")
     args = parser.parse_args()
     if args.quality:
         quality(args)
+        return
+    if args.from_index is not None:
+        if args.work is None:
+            parser.error("--from-index needs --work (a folder for the copies)")
+        from_index(args)
         return
     rng = np.random.default_rng(11)
     if args.seed_index is not None:
