@@ -3,13 +3,16 @@ hyperfine (Debian package `hyperfine`), for this checkout and optionally an olde
 side by side in the same run.
 
     python bench/startup_bench.py [--before PATH_TO_OLDER_CHECKOUT] [--runs 10]
+    python bench/startup_bench.py --search-index PATH_TO_A_REAL_INDEX   # adds a search row
 
 Both checkouts run as `python -m ragkit` with PYTHONPATH pointing at them, against
 the same small index (built here with the hashing embedder, so no model is involved).
 Reported per command: mean wall time, mean user+sys CPU time (less sensitive to other
 processes than wall time on a shared machine) and the before/after ratios, plus the
-load average when the run started. Leaves out `search`/`ask` with real models (those
-load a model by design; see ask_latency.py).
+load average when the run started. With `--search-index` (an index built with the
+bundled embedder, e.g. `ragkit index` over SciFact), one more row times a hybrid
+`search` from process start to printed results, model load included. Leaves out `ask`
+(see ask_latency.py).
 """
 
 from __future__ import annotations
@@ -26,7 +29,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def commands(index: Path, missing: Path) -> list[tuple[str, list[str]]]:
+def commands(
+    index: Path, missing: Path, search_index: Path | None = None
+) -> list[tuple[str, list[str]]]:
+    searched = (
+        [("search (given index)", ["search", "what causes fever", "--index", str(search_index)])]
+        if search_index is not None
+        else []
+    )
     return [
         ("--help", ["--help"]),
         ("--version", ["--version"]),
@@ -34,6 +44,7 @@ def commands(index: Path, missing: Path) -> list[tuple[str, list[str]]]:
         ("info", ["info", "--index", str(index)]),
         ("error: no such index (search)", ["search", "x", "--index", str(missing)]),
         ("error: bad --mode (search)", ["search", "x", "--mode", "fuzzy", "--index", str(index)]),
+        *searched,
     ]
 
 
@@ -82,6 +93,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", type=Path, help="an older checkout to compare with")
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--search-index", type=Path, help="a real index for a search row")
     args = parser.parse_args()
     if shutil.which("hyperfine") is None:
         raise SystemExit("hyperfine is not installed; run: apt-get install hyperfine")
@@ -91,7 +103,8 @@ def main() -> None:
         load = os.getloadavg()
         trees = [("after", REPO)] + ([("before", args.before.resolve())] if args.before else [])
         rows = []
-        for label, argv in commands(index, work / "missing"):
+        search_index = args.search_index.resolve() if args.search_index else None
+        for label, argv in commands(index, work / "missing", search_index):
             line: dict[str, object] = {"command": label}
             for name, tree in trees:
                 quoted = " ".join(f"'{a}'" for a in argv)
