@@ -220,7 +220,12 @@ class LoaderSettings(_Section):
     isolate: bool = Field(
         True, description="Parse files in a worker process under the time and memory limits."
     )
-    timeout_s: float = Field(120.0, ge=0, description="Longest one file may parse (0: no limit).")
+    timeout_s: float = Field(
+        120.0,
+        ge=0,
+        description="Longest one file may parse; for a scanned PDF, longest one "
+        "page may take to read by OCR (0: no limit).",
+    )
     memory_mb: int = Field(
         2048, ge=0, description="Address-space cap of the parsing worker, MiB (0: no limit)."
     )

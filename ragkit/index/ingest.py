@@ -10,7 +10,9 @@ split and stemmed on the other. Reading still goes through the loaders' `Bounded
 (memory and time limits, a crashing parser costs one file), now inside the worker.
 
 Requests and results are JSON lines over the worker's stdin/stdout (no pickle); a
-reader thread keeps up to `ahead` prepared files in memory. Each file's outcome is the
+reader thread keeps up to `ahead` prepared files in memory. Pages OCR reads are
+reported as they come (`{"page": [source, done, total]}` lines before the file's result)
+so progress shows "OCR page 3/12" while a scan is read. Each file's outcome is the
 same as in-process: one bad file is one failed line, never the batch. A worker that dies
 (killed, out of memory) costs nothing either: the files it did not answer are prepared
 here instead. Leaves out writing to the store and embedding (each writer does both, in
@@ -152,7 +154,8 @@ class FileIngest:
                 done(FileOutcome(source, "unchanged"))
             else:
                 requests.append(request)
-        for prepared in self.prepared(requests):
+        # A progress object written before `ocr_page` joined the interface has none.
+        for prepared in self.prepared(requests, getattr(prog, "ocr_page", None)):
             done(store(prepared))
             if after_each is not None:
                 after_each()
@@ -165,25 +168,30 @@ class FileIngest:
                 done(FileOutcome(source, "skipped", "file no longer exists; removed"))
         return outcomes
 
-    def prepared(self, requests: Sequence[Request]) -> Iterator[Prepared]:
+    def prepared(
+        self, requests: Sequence[Request], on_page: PageReport | None = None
+    ) -> Iterator[Prepared]:
         """The files prepared for storing, in order: in a worker process that runs ahead
-        of the embedder when there are enough of them to pay for its start."""
+        of the embedder when there are enough of them to pay for its start. Pages read
+        by OCR go to `on_page(source, done, total)` as they are read."""
         analyzer = self.analyzer
         if analyzer is not None and self.pipeline and len(requests) >= PIPELINE_MIN_FILES:
-            with Pipeline(requests, self) as pipe:
+            with Pipeline(requests, self, on_page=on_page) as pipe:
                 yield from pipe
             return
         with BoundedLoader(self.options) as loader:
             for request in requests:
-                yield self.prepare(request, loader)
+                yield self.prepare(request, loader, on_page)
 
-    def prepare(self, request: Request, loader: BoundedLoader) -> Prepared:
+    def prepare(
+        self, request: Request, loader: BoundedLoader, on_page: PageReport | None = None
+    ) -> Prepared:
         """`request`'s file checked against what the index knows of it, and if it
         changed, loaded, chunked and analysed. Any failure is this file's outcome,
         never raised."""
         source = request.source
         try:
-            return self._prepare(request, loader)
+            return self._prepare(request, loader, on_page)
         except RecursionError:
             return Prepared(source, FileOutcome(source, "failed", "nested too deeply to read"))
         except MemoryError:
@@ -193,7 +201,9 @@ class FileIngest:
             reason = f"could not be indexed ({type(exc).__name__})"
             return Prepared(source, FileOutcome(source, "failed", reason))
 
-    def _prepare(self, request: Request, loader: BoundedLoader) -> Prepared:
+    def _prepare(
+        self, request: Request, loader: BoundedLoader, on_page: PageReport | None
+    ) -> Prepared:
         path, source, known = request.path, request.source, request.known
         try:
             # Suffix, regular file, size: checked before any byte is read or hashed, so
@@ -213,7 +223,8 @@ class FileIngest:
         if known is not None and known.sha256 == digest:
             return Prepared(source, FileOutcome(source, "unchanged"))
         try:
-            docs = [storable_document(d) for d in loader.load(path)]
+            pages = None if on_page is None else _for_file(on_page, source)
+            docs = [storable_document(d) for d in loader.load(path, pages)]
         except UnsupportedFileError as exc:
             return Prepared(source, FileOutcome(source, "skipped", exc.reason))
         except LoaderError as exc:
@@ -229,6 +240,14 @@ class FileIngest:
                         terms[chunk.text] = self.analyzer.tokenize(chunk.text)
         state = FileState(source, st.st_size, st.st_mtime_ns, digest)
         return Prepared(source, None, state, pairs, terms, known is not None)
+
+
+PageReport = Callable[[str, int, int], None]
+"""Called with (source, done, total) for each page of a scanned PDF that OCR reads."""
+
+
+def _for_file(on_page: PageReport, source: str) -> Callable[[int, int], None]:
+    return lambda done, total: on_page(source, done, total)
 
 
 def shown_path(path: Path) -> str:
@@ -293,8 +312,15 @@ class Pipeline:
     Iterate over it for the `Prepared` files in request order; use as a context manager
     so the worker ends with the run (also when the consumer stops early)."""
 
-    def __init__(self, requests: Sequence[Request], ingest: FileIngest, ahead: int = 256) -> None:
+    def __init__(
+        self,
+        requests: Sequence[Request],
+        ingest: FileIngest,
+        ahead: int = 256,
+        on_page: PageReport | None = None,
+    ) -> None:
         assert ingest.analyzer is not None  # the worker always analyses
+        self._on_page = on_page
         self._requests = list(requests)
         self._ingest = ingest
         self._analyzer = ingest.analyzer
@@ -348,7 +374,13 @@ class Pipeline:
             for line in stdout:
                 if self._stop.is_set():
                     break
-                self._put(_prepared_from_json(json.loads(line)))
+                data = json.loads(line)
+                if "page" in data:  # a page of a scan read, ahead of the file's result
+                    if self._on_page is not None:
+                        source, done, total = data["page"]
+                        self._on_page(str(source), int(done), int(total))
+                    continue
+                self._put(_prepared_from_json(data))
         except (OSError, ValueError, KeyError, TypeError):
             pass
         finally:
@@ -375,7 +407,7 @@ class Pipeline:
             # The worker died (killed, out of memory): prepare the rest here.
             with BoundedLoader(self._ingest.options) as loader:
                 for request in self._requests[done:]:
-                    yield self._ingest.prepare(request, loader)
+                    yield self._ingest.prepare(request, loader, self._on_page)
 
     def close(self) -> None:
         self._stop.set()
@@ -412,6 +444,11 @@ def main() -> None:
     options = LoaderOptions(**config["loader"])
     chunker = Chunker(ChunkerParams(**config["chunker"]))
     ingest = FileIngest(options, chunker, Analyzer(stem="snowball" in config["analyzer"]))
+
+    def page_read(source: str, done: int, total: int) -> None:
+        out.write(json.dumps({"page": [source, done, total]}).encode("ascii") + b"\n")
+        out.flush()
+
     with BoundedLoader(options) as loader:
         for line in lines:
             if not line.strip():
@@ -423,7 +460,7 @@ def main() -> None:
                 data["source"],
                 None if known is None else FileState(data["source"], *known),
             )
-            result = ingest.prepare(request, loader)
+            result = ingest.prepare(request, loader, page_read)
             try:
                 out.write(json.dumps(_prepared_json(result)).encode("ascii") + b"\n")
                 out.flush()

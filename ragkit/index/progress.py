@@ -22,6 +22,10 @@ class IndexProgress(Protocol):
         checkpoint goes through these stages before files are read on."""
 
     def waiting(self, message: str) -> None: ...
+    def ocr_page(self, source: str, done: int, total: int) -> None:
+        """OCR has read `done` of the `total` pages without text of `source` (a scanned
+        PDF), one call per page. With a pipelined build it comes from a reader thread
+        while earlier files are still being embedded."""
 
 
 class NoProgress:
@@ -43,4 +47,7 @@ class NoProgress:
         pass
 
     def waiting(self, message: str) -> None:
+        pass
+
+    def ocr_page(self, source: str, done: int, total: int) -> None:
         pass

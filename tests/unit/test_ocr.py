@@ -1,17 +1,27 @@
 """OCR of scanned PDF pages: a text PDF drawn to an image-only PDF reads back with its
 page numbers, the words spaced again, and boxes per line; Chinese too where a CJK font
-is installed to draw the test page with."""
+is installed to draw the test page with. Each page read is reported as it is read, from
+the loader's worker process through an index build (in-process and pipelined
+preparation) to `ragkit index`'s progress."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from pdfs import make_pdf, scan
+from typer.testing import CliRunner
 
 pytest.importorskip("rapidocr_onnxruntime")
 
+import ragkit.wiring
+from ragkit import HashingEmbedder
+from ragkit.apps.cli import app
+from ragkit.index.engine import PIPELINE_MIN_FILES, IndexWriter
+from ragkit.index.progress import NoProgress
+from ragkit.ingest.chunking import Chunker, ChunkerParams
 from ragkit.ingest.loaders import LoaderOptions, load_file
 from ragkit.ingest.loaders.ocr import (
     ocr_pdf_page,
@@ -20,6 +30,8 @@ from ragkit.ingest.loaders.ocr import (
     respace,
     unturn,
 )
+from ragkit.text.analysis import Analyzer
+from ragkit.types import FileOutcome
 
 # Debian's WenQuanYi fonts; .ci/run installs fonts-wqy-microhei (1.6 MB).
 CJK_FONT = next(
@@ -119,3 +131,66 @@ def test_respace_and_reading_order() -> None:
     left = ("hello", (0.1, 0.11, 0.4, 0.15))
     below = ("next", (0.1, 0.30, 0.4, 0.34))
     assert [t for t, _ in reading_order([below, right, left])] == ["hello", "world", "next"]
+
+
+THREE_PAGES = ["The first page is about kettles.", "The second page is about tea.", "The end."]
+
+
+class Reports(NoProgress):
+    """Each page OCR reads and each file finished, in the order they were reported."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, object, object]] = []
+
+    def ocr_page(self, source: str, done: int, total: int) -> None:
+        self.seen.append((Path(source).name, done, total))
+
+    def file_done(self, outcome: FileOutcome) -> None:
+        self.seen.append((Path(outcome.path).name, "done", outcome.status))
+
+
+def _index(index: Path, paths: list[Path], pipeline: bool) -> Reports:
+    reports = Reports()
+    writer = IndexWriter(
+        index,
+        HashingEmbedder(dim=32),
+        Chunker(ChunkerParams(chunk_size=200, chunk_overlap=0)),
+        Analyzer(),
+        LoaderOptions(),  # isolate: PDFs are read in the loader's worker process
+        pipeline=pipeline,
+    )
+    writer.add(paths, progress=reports)
+    return reports
+
+
+def test_each_scanned_page_is_reported_as_ocr_reads_it(tmp_path: Path) -> None:
+    pages = _scan(tmp_path, THREE_PAGES)
+    per_page = [("scan.pdf", n, 3) for n in (1, 2, 3)]
+    # Prepared in this process: the loader's worker reports each page before its answer.
+    reports = _index(tmp_path / "one", [pages], pipeline=False)
+    assert reports.seen == [*per_page, ("scan.pdf", "done", "indexed")]
+    # Pipelined (enough files for the preparing worker): the pages come from the worker's
+    # worker, still each before the scan is done.
+    folder = tmp_path / "many"
+    folder.mkdir()
+    os.replace(pages, folder / "scan.pdf")
+    for i in range(PIPELINE_MIN_FILES):
+        (folder / f"note{i:02d}.md").write_text(f"Note {i} is about kettles.\n", encoding="utf-8")
+    seen = _index(tmp_path / "many-index", [folder], pipeline=True).seen
+    scan_lines = [line for line in seen if line[0] == "scan.pdf"]
+    assert scan_lines == [*per_page, ("scan.pdf", "done", "indexed")]
+    assert len(seen) == PIPELINE_MIN_FILES + 4
+
+
+def test_ragkit_index_shows_each_ocr_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pages = _scan(tmp_path, THREE_PAGES)
+    monkeypatch.chdir(tmp_path)
+    for name in [k for k in os.environ if k.startswith("RAGKIT_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("RAGKIT_INDEX__HOME", str(tmp_path / "indexes"))
+    monkeypatch.setattr(ragkit.wiring, "embedder", lambda settings: HashingEmbedder())
+    result = CliRunner().invoke(app, ["index", str(pages), "--index", "scans"])
+    assert result.exit_code == 0, result.output
+    # Off a terminal there is no live bar: a line per page.
+    shown = [line.strip() for line in result.stderr.splitlines() if "OCR page" in line]
+    assert shown == [f"OCR page {n}/3 of scan.pdf" for n in (1, 2, 3)], result.stderr

@@ -230,3 +230,11 @@ class BarProgress:
 
     def waiting(self, message: str) -> None:
         self._p.console.print(message)
+
+    def ocr_page(self, source: str, done: int, total: int) -> None:
+        where = f"OCR page {done}/{total} of {Path(source).name}"
+        if self._p.console.is_terminal:
+            self._p.update(self._files, description=f"files ({escape(where)})")
+        else:
+            # No live bar off a terminal (a log, a pipe): a line per page says it moves.
+            self._p.console.print(escape(where))

@@ -100,6 +100,9 @@ class IndexingBar(Horizontal):
     def set_total(self, total: int | None) -> None:
         self.query_one(ProgressBar).update(total=total)
 
+    def relabel(self, label: str) -> None:
+        self.query_one("#progress-label", Label).update(label)
+
 
 class ProgressBridge:
     """`ragkit`'s indexing progress interface, called on the indexing thread; forwards
@@ -109,11 +112,15 @@ class ProgressBridge:
         self._bar = bar
         self._call = call
         self._embedding = False
+        self._reading_scan = False
 
     def files_found(self, total: int) -> None:
         self._call(self._bar.start, "files", total)
 
     def file_done(self, outcome: FileOutcome) -> None:
+        if self._reading_scan:  # the scan's "OCR page" label ends with it
+            self._reading_scan = False
+            self._call(self._bar.relabel, "files")
         self._call(self._bar.advance, 1)
 
     def embedding(self, total: int) -> None:
@@ -132,3 +139,7 @@ class ProgressBridge:
 
     def waiting(self, message: str) -> None:
         self._call(self._bar.start, message, None)
+
+    def ocr_page(self, source: str, done: int, total: int) -> None:
+        self._reading_scan = True
+        self._call(self._bar.relabel, f"files (OCR page {done}/{total})")

@@ -2,7 +2,8 @@
 
 An `IndexJob` is the `IndexProgress` the engine reports to while one upload batch is
 indexed; it keeps counts, the current stage and each file's outcome behind a lock, and
-`snapshot` gives a JSON-ready copy. `JobBoard` keeps the most recent jobs by id. Leaves
+`snapshot` gives a JSON-ready copy; while OCR reads a scan, `ocr` says which file and
+page (the page shows "OCR page 3/12"). `JobBoard` keeps the most recent jobs by id. Leaves
 out persistence: jobs live in memory and are forgotten on restart (the index is not).
 """
 
@@ -38,6 +39,8 @@ class IndexJob:
         self._stage = "queued"
         self._message = ""
         self._outcomes: list[dict[str, Any]] = []
+        self._ocr: dict[str, Any] | None = None  # the scan being read: file, done, total
+        self._ocr_pages = 0  # pages read by OCR in this job
         self._started = time.time()
         self._finished: float | None = None
 
@@ -50,6 +53,8 @@ class IndexJob:
     def file_done(self, outcome: FileOutcome) -> None:
         with self._lock:
             self._files_done += 1
+            if self._ocr is not None and self._ocr["source"] == outcome.path:
+                self._ocr = None
             self._outcomes.append(
                 {
                     "file": Path(outcome.path).name,
@@ -76,6 +81,11 @@ class IndexJob:
         with self._lock:
             self._stage = "waiting for another writer"
             self._message = message
+
+    def ocr_page(self, source: str, done: int, total: int) -> None:
+        with self._lock:
+            self._ocr = {"source": source, "file": Path(source).name, "done": done, "total": total}
+            self._ocr_pages += 1
 
     # --- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
@@ -104,6 +114,11 @@ class IndexJob:
                 "chunks_total": self._chunks_total,
                 "chunks_done": self._chunks_done,
                 "outcomes": [dict(o) for o in self._outcomes],
+                # Names only: the server's paths stay on the server.
+                "ocr": None
+                if self._ocr is None
+                else {k: v for k, v in self._ocr.items() if k != "source"},
+                "ocr_pages": self._ocr_pages,
                 "seconds": round((self._finished or time.time()) - self._started, 2),
             }
 

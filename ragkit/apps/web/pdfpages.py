@@ -9,8 +9,11 @@ compared with every space and line break removed (and, failing an exact match, b
 longest run of matching characters, difflib). A page without a text layer (a scan)
 takes its boxes from OCR instead (ragkit.ingest.loaders.ocr), line by line. PNGs are cached on
 disk by file hash, page and width; widths are rounded up to a step so the cache stays
-small. PDFium is not thread-safe: every call holds the renderer's lock.
-Leaves out rotated pages' boxes (drawn as if upright), annotations and forms.
+small. PDFium is not thread-safe: every call holds the renderer's lock. A page with a
+/Rotate entry is drawn turned, as a PDF reader shows it, while PDFium gives character
+boxes in the page's own (unturned) space: boxes are mapped through PDFium's page-to-device
+transform, the one rendering uses, so they land on the turned page's glyphs.
+Leaves out annotations and forms.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 WIDTH_STEP = 200
 MAX_WIDTH = 2000
@@ -165,8 +169,7 @@ class PdfPages:
                 if span is not None:
                     start, end = span
                     for i in range(tp.count_rects(start, end - start)):
-                        left, bottom, right, top = tp.get_rect(i)
-                        found.append(_fraction(left, top, right, bottom, width, height))
+                        found.append(_on_page(p, tp.get_rect(i), width, height))
                 tp.close()
                 p.close()
                 return found, bool(text.strip())
@@ -174,11 +177,37 @@ class PdfPages:
                 pdf.close()
 
 
-def _fraction(left: float, top: float, right: float, bottom: float, w: float, h: float) -> Box:
+# Device pixels per point when mapping boxes: fine enough that rounding to whole device
+# pixels (PDFium's transform answers in ints) moves a box by under a thousandth of a point.
+_MAP_SCALE = 1000
+
+
+def _on_page(
+    page: Any, rect: tuple[float, float, float, float], width: float, height: float
+) -> Box:
+    """`rect` (left, bottom, right, top in the page's own PDF space) as a box on the page
+    as drawn: through the page's /Rotate and crop box, as fractions of the drawn page
+    (`width` x `height` points, PDFium's size of the turned page), top-left origin."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+
+    size_x, size_y = round(width * _MAP_SCALE), round(height * _MAP_SCALE)
+    left, bottom, right, top = rect
+    xs: list[float] = []
+    ys: list[float] = []
+    for x, y in ((left, bottom), (right, top), (left, top), (right, bottom)):
+        dx, dy = ctypes.c_int(), ctypes.c_int()
+        pdfium.raw.FPDF_PageToDevice(
+            page.raw, 0, 0, size_x, size_y, 0, x, y, ctypes.byref(dx), ctypes.byref(dy)
+        )
+        xs.append(dx.value / size_x)
+        ys.append(dy.value / size_y)
+
     def clip(v: float) -> float:
         return round(min(1.0, max(0.0, v)), 5)
 
-    return clip(left / w), clip(1 - top / h), clip(right / w), clip(1 - bottom / h)
+    return clip(min(xs)), clip(min(ys)), clip(max(xs)), clip(max(ys))
 
 
 def line_boxes(lines: Sequence[tuple[str, Box]], passage: str) -> list[Box]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -69,9 +69,12 @@ _SUPPORTED_SHOWN = ".txt .md .pdf .html .docx .jsonl"
 _MISSING_REASON = "no such file or folder; check the path"
 
 
-def load_file(path: Path, options: LoaderOptions) -> list[Document]:
+def load_file(
+    path: Path, options: LoaderOptions, on_page: Callable[[int, int], None] | None = None
+) -> list[Document]:
     """Read one file into its documents, in this process and without time or memory
-    limits (`load_file_bounded` adds them).
+    limits (`load_file_bounded` adds them). A scanned PDF's pages are reported to
+    `on_page(done, total)` as OCR reads them.
 
     Raises `UnsupportedFileError` for a suffix ragkit does not read (checked first, so
     such files are reported as skipped whatever their content) or a file that is not a
@@ -81,7 +84,7 @@ def load_file(path: Path, options: LoaderOptions) -> list[Document]:
     """
     path = Path(path)
     check_file(path, options)
-    return read_checked(path, options)
+    return read_checked(path, options, on_page)
 
 
 def check_file(path: Path, options: LoaderOptions) -> os.stat_result:
@@ -113,14 +116,16 @@ def check_file(path: Path, options: LoaderOptions) -> os.stat_result:
     return st
 
 
-def read_checked(path: Path, options: LoaderOptions) -> list[Document]:
-    """Parse a file that passed `check_file`, by suffix."""
+def read_checked(
+    path: Path, options: LoaderOptions, on_page: Callable[[int, int], None] | None = None
+) -> list[Document]:
+    """Parse a file that passed `check_file`, by suffix (`on_page`: see `load_file`)."""
     suffix = path.suffix.lower()
     try:
         if suffix in (".txt", ".md", ".markdown"):
             return [load_text(path)]
         if suffix == ".pdf":
-            return [load_pdf(path, options)]
+            return [load_pdf(path, options, on_page)]
         if suffix in (".html", ".htm"):
             return [load_html(path, options)]
         if suffix == ".docx":

@@ -12,6 +12,9 @@ first, so a FIFO or device is never opened by anyone.
 
 Requests and answers are JSON lines over the worker's stdin/stdout (no pickle); paths
 and texts keep non-UTF-8 bytes as surrogate escapes, which JSON carries losslessly.
+While OCR reads a scanned PDF the worker sends a `{"page": [done, total]}` line per page
+before its answer; each starts the time limit again, so a long scan that is moving is
+not cut off while a page that hangs still is.
 What it leaves out: a pool of workers (files are read one at a time; embedding, not
 parsing, dominates an index run) and limits on platforms without `resource` (Windows),
 where the worker still bounds time but not memory.
@@ -28,6 +31,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -53,8 +57,9 @@ class BoundedLoader:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def load(self, path: Path) -> list[Document]:
-        """`load_file`'s documents and errors, with the limits applied."""
+    def load(self, path: Path, on_page: Callable[[int, int], None] | None = None) -> list[Document]:
+        """`load_file`'s documents and errors, with the limits applied; a scanned PDF's
+        pages are reported to `on_page(done, total)` as OCR reads them."""
         from ragkit.ingest.loaders import check_file, read_checked
 
         path = Path(path)
@@ -63,16 +68,16 @@ class BoundedLoader:
         if not self.options.isolate or (
             suffix in _INPROCESS_SUFFIXES and st.st_size <= self.options.inprocess_max_bytes
         ):
-            return read_checked(path, self.options)
+            return read_checked(path, self.options, on_page)
         with self._lock:
-            return self._in_worker(path)
+            return self._in_worker(path, on_page)
 
     def close(self) -> None:
         with self._lock:
             self._stop()
 
     # --- the worker ------------------------------------------------------------------
-    def _in_worker(self, path: Path) -> list[Document]:
+    def _in_worker(self, path: Path, on_page: Callable[[int, int], None] | None) -> list[Document]:
         request = json.dumps({"path": str(path), "options": dataclasses.asdict(self.options)})
         for attempt in (1, 2):
             proc = self._start()
@@ -86,10 +91,15 @@ class BoundedLoader:
                 self._stop()
                 if attempt == 2:
                     raise LoaderError(path, "the file reader could not be started") from None
-        reply = self._read_reply(path, proc)
+        reply = self._read_reply(path, proc, on_page)
         return _documents(path, reply)
 
-    def _read_reply(self, path: Path, proc: subprocess.Popen[bytes]) -> dict[str, Any]:
+    def _read_reply(
+        self,
+        path: Path,
+        proc: subprocess.Popen[bytes],
+        on_page: Callable[[int, int], None] | None,
+    ) -> dict[str, Any]:
         assert proc.stdout is not None
         fd = proc.stdout.fileno()
         timeout = self.options.timeout_s
@@ -111,18 +121,32 @@ class BoundedLoader:
             if not block:
                 code = self._stop()
                 raise LoaderError(path, self._death_reason(code))
-            if b"\n" in block:
-                head, _, rest = block.partition(b"\n")
+            while b"\n" in block:
+                head, _, block = block.partition(b"\n")
                 parts.append(head)
-                if rest:  # one request, one line: anything more is a broken worker
+                message: dict[str, Any] = json.loads(b"".join(parts))
+                parts = []
+                if "page" in message:  # a scanned page read: the time limit starts again
+                    if deadline is not None:
+                        deadline = time.monotonic() + timeout
+                    if on_page is not None:
+                        self._report(on_page, message["page"])
+                    continue
+                if block:  # one request, one answer: anything more is a broken worker
                     self._stop()
                     raise LoaderError(path, "the file reader answered out of turn")
-                break
-            parts.append(block)
-        reply: dict[str, Any] = json.loads(b"".join(parts))
-        if reply.get("restart"):
-            self._stop()  # after MemoryError the worker's heap is not worth keeping
-        return reply
+                if message.get("restart"):
+                    self._stop()  # after MemoryError the worker's heap is not worth keeping
+                return message
+            if block:
+                parts.append(block)
+
+    def _report(self, on_page: Callable[[int, int], None], page: Any) -> None:
+        try:
+            on_page(int(page[0]), int(page[1]))
+        except BaseException:
+            self._stop()  # the worker is mid-answer: it cannot serve the next file
+            raise
 
     def _death_reason(self, code: int | None) -> str:
         limit = self.options.memory_mb

@@ -11,7 +11,7 @@ scanned pages, layout analysis (columns, tables), images, annotations and forms.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,9 +29,14 @@ _ENCRYPTED = "PDF is encrypted with a password; decrypt it first (for example wi
 _NO_TEXT = "PDF has no text layer (scanned images?); run OCR on it first (for example ocrmypdf)"
 
 
-def load_pdf(path: Path, options: LoaderOptions | None = None) -> Document:
+def load_pdf(
+    path: Path,
+    options: LoaderOptions | None = None,
+    on_page: Callable[[int, int], None] | None = None,
+) -> Document:
     """Read a PDF's text layer into a `Document` with one numbered `Page` per page;
-    refuse one with more than `options.max_pdf_pages` pages."""
+    refuse one with more than `options.max_pdf_pages` pages. Pages read by OCR are
+    reported to `on_page(done, total)` one by one (total: the pages without text)."""
     from pypdf import PdfReader
 
     from ragkit.ingest.loaders import LoaderOptions
@@ -104,7 +109,7 @@ def load_pdf(path: Path, options: LoaderOptions | None = None) -> Document:
 
         if ocr_available():
             try:
-                read = ocr_pdf_pages(path, blank)
+                read = ocr_pdf_pages(path, blank, on_page)
             except Exception as exc:  # PDFium or the OCR model failed on a damaged page
                 raise LoaderError(path, f"OCR of its scanned pages failed ({_short(exc)})") from exc
             pages = [

@@ -3,9 +3,11 @@
 Run as `python -m ragkit.ingest.loaders.worker MEMORY_BYTES`. It caps its own address space
 (`RLIMIT_AS`, 0: no cap) before importing any parser, then answers one JSON line per
 JSON-line request on stdin: `{"docs": [...]}` or `{"error": "loader" | "unsupported",
-"reason": ...}`. Anything a parser prints goes to stderr, never into the answers.
+"reason": ...}`, after a `{"page": [done, total]}` line for each page OCR reads. Anything
+a parser prints goes to stderr, never into the answers.
 The parent enforces the time limit (it kills a worker that takes too long); the worker
-also arms `SIGALRM` a little beyond it for each file, whose default action ends the
+also arms `SIGALRM` a little beyond it for each file (again for each OCR'd page, as the
+parent's limit starts again), whose default action ends the
 process even inside C code, so a worker orphaned by a killed parent cannot spin on a
 hostile file forever. Leaves out any state between files beyond the imported modules.
 """
@@ -17,8 +19,9 @@ import math
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 # Beyond the parent's own limit, so that the parent normally stops the worker first
 # and reports the time-out itself.
@@ -35,14 +38,14 @@ def _cap_memory(limit: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def _answer(request: dict[str, Any]) -> dict[str, Any]:
+def _answer(request: dict[str, Any], on_page: Callable[[int, int], None]) -> dict[str, Any]:
     from ragkit.errors import LoaderError, UnsupportedFileError
     from ragkit.ingest.loaders import LoaderOptions, load_file
     from ragkit.ingest.loaders.bounded import document_json
 
     path = Path(request["path"])
     try:
-        docs = load_file(path, LoaderOptions(**request["options"]))
+        docs = load_file(path, LoaderOptions(**request["options"]), on_page)
         return {"docs": [document_json(d) for d in docs]}
     except UnsupportedFileError as exc:
         return {"error": "unsupported", "reason": exc.reason}
@@ -67,6 +70,20 @@ def _memory_reason(request: dict[str, Any]) -> str:
     )
 
 
+def _arm(timeout: float) -> None:
+    if timeout > 0 and hasattr(signal, "alarm"):
+        signal.alarm(math.ceil(timeout) + _ALARM_SLACK_S)
+
+
+def _page_reporter(out: IO[bytes], timeout: float) -> Callable[[int, int], None]:
+    def page_read(done: int, total: int) -> None:
+        out.write(json.dumps({"page": [done, total]}).encode("ascii") + b"\n")
+        out.flush()
+        _arm(timeout)
+
+    return page_read
+
+
 def main() -> None:
     _cap_memory(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
     # Answers go to a private copy of stdout; fd 1 becomes stderr so that a parser's
@@ -78,10 +95,9 @@ def main() -> None:
             continue
         request = json.loads(line)
         timeout = float(request["options"].get("timeout_s", 0) or 0)
-        if timeout > 0 and hasattr(signal, "alarm"):
-            signal.alarm(math.ceil(timeout) + _ALARM_SLACK_S)
+        _arm(timeout)
         try:
-            reply = _answer(request)
+            reply = _answer(request, _page_reporter(out, timeout))
             data = json.dumps(reply, ensure_ascii=True).encode("ascii")
         except MemoryError:
             data = json.dumps(

@@ -11,9 +11,12 @@ timings or on how many pieces streamed."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
+import httpx
 import pytest
 from browser import chromium, page_errors, upload_and_index, wait_for
 from ceilings import HANG_S
@@ -181,7 +184,12 @@ def test_states_while_waiting_and_stop(tmp_path: Path) -> None:
         model.release_until_closed()
         assert model.written < model.WORDS
         assert "Stopped." in answer.text and not stop.is_displayed()
-        # The stopped turn is kept with what was written.
+        # The stopped turn is kept with what was written. The server stores it once the
+        # model's stream has ended, which may be after the page showed the stop: reload
+        # only when it is stored, or the page would load the thread without it.
+        where = parse_qs(urlparse(driver.current_url).fragment)
+        turns = f"{server.url}/api/collections/{where['c'][0]}/conversations/{where['t'][0]}"
+        wait_for(lambda: httpx.get(turns).json()["turns"], HANG_S, "the stopped turn stored")
         driver.refresh()
         wait_for(lambda: "Stopped." in " ".join(thread_texts(driver)), HANG_S, "the stopped turn")
 
@@ -197,6 +205,11 @@ def test_a_scanned_pdf_is_answered_with_its_page(tmp_path: Path) -> None:
         # OCR reads a page in seconds on an idle machine; the ceiling allows for a busy one.
         progress = upload_and_index(driver, [scanned], 2 * HANG_S)
         assert progress[-1].startswith("Indexing finished: 1 indexed"), progress
+        assert progress[-1].endswith("(2 scanned pages read by OCR)"), progress
+        # While a scan is read the status names the page (how many polls catch one
+        # depends on the machine: only their form is checked).
+        for seen in (text for text in progress if "OCR page" in text):
+            assert re.search(r"scanned\.pdf: OCR page [12]/2", seen), seen
         docs = driver.find_element(By.ID, "documents")
         wait_for(lambda: "2 pages" in docs.text, HANG_S, "the scanned document's pages")
 

@@ -179,6 +179,11 @@ def test_formatted_pages_in_the_browser(tmp_path: Path) -> None:
             driver.find_element(By.ID, "new-conversation").click()
             wait_for(lambda: not thread_texts(driver), HANG_S, "an empty thread")
             answer = ask_in_page(driver, question)
+            # The source card shows the passage's Markdown rendered, not its markers.
+            card = driver.find_element(By.CSS_SELECTOR, "#citations li.cited .snippet")
+            assert flat(fact) in flat(card.text) and "**" not in card.text, card.text
+            if file == "materials.md":
+                assert card.find_element(By.TAG_NAME, "strong").text == "polished by hand"
             answer.find_element(By.CSS_SELECTOR, "button.cite").click()
             wait_for(lambda file=file: title.text == file, HANG_S, f"{file} in the viewer")
             wait_for(lambda: text.find_elements(By.TAG_NAME, "mark"), HANG_S, "the mark")
@@ -200,3 +205,15 @@ def test_formatted_pages_in_the_browser(tmp_path: Path) -> None:
             assert driver.find_element(By.ID, "viewer-sentence").text
             shoot(driver, f"06-formatted-{Path(file).suffix.lstrip('.')}")
             assert not page_errors(driver)
+        # The documents view's passages are rendered the same way.
+        item = driver.find_element(By.CSS_SELECTOR, 'li[data-name="materials.md"]')
+        item.find_element(By.CSS_SELECTOR, "button.show-chunks").click()
+        passages = wait_for(
+            lambda: item.find_elements(By.CSS_SELECTOR, "ol.chunks button.chunk"),
+            HANG_S,
+            "passages",
+        )
+        # textContent: a passage shows two lines, and Selenium's text leaves out the rest.
+        shown = " ".join(p.get_attribute("textContent") for p in passages)
+        assert "polished by hand" in shown and not re.search(r"\*\*|`|\||^#", shown), shown
+        assert item.find_elements(By.CSS_SELECTOR, "ol.chunks strong")

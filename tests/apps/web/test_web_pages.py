@@ -138,6 +138,64 @@ def test_the_lit_page_is_the_facts_page_and_only_its_sentence_is_lit(tmp_path: P
         assert spans_pages >= 3
 
 
+def test_on_turned_pages_the_boxes_light_the_sentence_where_it_is_drawn(tmp_path: Path) -> None:
+    """Pages with /Rotate 90, 180 and 270 are drawn turned; the lit boxes must fall on the
+    sentence as drawn. Checked against a copy whose pages carry the turn in their content
+    instead (pypdf's transfer_rotation_to_content: upright pages that draw the same), on
+    which the characters inside the boxes must be the sentence and nothing else, and on
+    the picture itself: every box holds ink."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+    from pypdf import PdfWriter
+
+    turns = (90, 180, 270, 90, 0, 270)
+    upright = make_pdf(tmp_path / "upright.pdf", fact_pages())
+    turned = PdfWriter(clone_from=upright)
+    for page, angle in zip(turned.pages, turns, strict=True):
+        page.rotate(angle)
+    pdf = tmp_path / "turned.pdf"
+    turned.write(pdf)
+    drawn = PdfWriter(clone_from=pdf)
+    for page in drawn.pages:
+        page.transfer_rotation_to_content()
+    same = tmp_path / "drawn.pdf"
+    drawn.write(same)
+
+    model = ScriptedChatModel([answer_from_sources])
+    app = create_app(WebConfig(data_dir=tmp_path / "data"), factory(model, chunk_size=1500))
+    with TestClient(app, base_url=LOCAL) as client:
+        cid = client.post("/api/collections", json={"name": "turned"}).json()["id"]
+        upload(client, cid, pdf)
+        for number, (question, fact, angle) in enumerate(
+            zip(QUESTIONS, FACTS, turns, strict=True), start=1
+        ):
+            done = events(client, cid, question)[-1]
+            cited = done[1]["citations"][0]
+            assert (cited["page"], cited["sentence"]) == (number, fact), (question, cited)
+            view = client.get(
+                f"/api/collections/{cid}/chunks/{cited['chunk_id']}/page",
+                params={"page": number, "sentence": fact},
+            ).json()
+            boxes = view["boxes"]
+            assert boxes, (angle, view)
+            lit = lit_text(same, number, boxes)
+            assert squeeze(lit)[0] == squeeze(fact)[0], (angle, lit)
+            # The picture is the turned page: its shape, and ink inside every box.
+            png = client.get(view["image"], params={"width": 600}).content
+            image = np.asarray(Image.open(io.BytesIO(png)).convert("L"))
+            height, width = image.shape
+            assert abs(height / width - view["aspect"]) < 0.01, (angle, image.shape)
+            assert (height > width) == (angle % 180 == 0)
+            for left, top, right, bottom in boxes:
+                inside = image[
+                    int(top * height) : int(bottom * height) + 1,
+                    int(left * width) : int(right * width) + 1,
+                ]
+                assert (inside < 128).mean() > 0.05, (angle, (left, top, right, bottom))
+
+
 def test_a_conversation_is_kept_and_follow_ups_get_its_history(tmp_path: Path) -> None:
     model = ScriptedChatModel([answer_from_sources])
     app = create_app(WebConfig(data_dir=tmp_path / "data"), factory(model))

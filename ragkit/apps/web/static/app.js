@@ -202,8 +202,10 @@ async function toggleChunks(name, list, button) {
   list.replaceChildren();
   for (const c of chunks) {
     const where = c.page_start ? (c.page_end && c.page_end !== c.page_start ? `pp. ${c.page_start}–${c.page_end}` : `p. ${c.page_start}`) : "";
+    const words = el("span", { className: "words" });
+    RagkitMarkdown.snippet(words, c.text);
     const open = el("button", { type: "button", className: "chunk" },
-      el("span", { className: "meta", textContent: where }), " ", c.text);
+      el("span", { className: "meta", textContent: where }), " ", words);
     open.addEventListener("click", guarded(() => openPage({ chunk_id: c.id, file: name }, c.page_start)));
     list.append(el("li", {}, open));
   }
@@ -235,6 +237,8 @@ function describeJob(job) {
   const parts = [job.stage];
   parts.push(`files ${job.files_done}/${job.files_total}`);
   if (job.chunks_total) parts.push(`passages embedded ${job.chunks_done}/${job.chunks_total}`);
+  // A scan is read page by page: say which, since a long one takes minutes.
+  if (job.ocr && job.state === "running") parts.push(`${job.ocr.file}: OCR page ${job.ocr.done}/${job.ocr.total}`);
   if (job.message && job.state === "running") parts.push(job.message);
   if (job.state === "done") {
     const counts = {};
@@ -242,7 +246,8 @@ function describeJob(job) {
     const summary = Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(", ");
     const problems = job.outcomes.filter((o) => o.status === "failed" || o.status === "skipped")
       .map((o) => `${o.file}: ${o.reason}`);
-    return [`Indexing finished: ${summary || "nothing to do"} in ${job.seconds} s`, ...problems].join("\n");
+    const scanned = job.ocr_pages ? ` (${job.ocr_pages} scanned page${job.ocr_pages === 1 ? "" : "s"} read by OCR)` : "";
+    return [`Indexing finished: ${summary || "nothing to do"} in ${job.seconds} s${scanned}`, ...problems].join("\n");
   }
   if (job.state === "failed") return `Indexing failed: ${job.message}`;
   return parts.join(" — ");
@@ -256,7 +261,9 @@ async function followJob(id) {
   for (;;) {
     const job = await json(`/api/jobs/${encodeURIComponent(id)}`);
     const total = job.chunks_total || job.files_total || 1;
-    const done = job.chunks_total ? job.chunks_done : job.files_done;
+    // Before any passage is embedded, a scan's pages move the bar within its file.
+    const reading = job.ocr && !job.chunks_total ? job.ocr.done / Math.max(job.ocr.total, 1) : 0;
+    const done = job.chunks_total ? job.chunks_done : job.files_done + reading;
     bar.value = job.state === "done" ? 1 : Math.min(done / total, 1);
     status.textContent = describeJob(job);
     if (job.state === "done" || job.state === "failed") {
@@ -410,8 +417,11 @@ function renderSources(box, sources, cited) {
   const item = (s) => {
     const open = el("button", { type: "button", className: "citation", textContent: `[${s.number}] ${locationOf(s)}` });
     open.addEventListener("click", guarded(() => openPage(s, s.page, s.sentence)));
+    // The passage's own Markdown (a .md source) rendered as an answer's is, not shown raw.
+    const snippet = el("span", { className: "snippet" });
+    RagkitMarkdown.snippet(snippet, s.sentence || s.snippet || "");
     return el("li", { className: citedNumbers.has(s.number) ? "cited" : "", dataset: { number: String(s.number) } },
-      open, el("span", { className: "snippet", textContent: s.sentence || s.snippet }));
+      open, snippet);
   };
   // With no citation at all every source is shown: which ones the answer used is unknown.
   const used = citedNumbers.size ? sources.filter((s) => citedNumbers.has(s.number)) : sources;

@@ -1,19 +1,25 @@
 // A small Markdown renderer for answers that builds DOM nodes, never HTML strings: raw
 // HTML in an answer stays visible text. It knows paragraphs, line breaks, headings (#),
 // bullet and numbered lists, **bold**, *italic*, `code` and citation marks [n] / [n, m],
-// which become buttons made by the caller's `cite(n)`. Leaves out links, images, tables
-// and nested lists: an answer has no use for them and each is a way to smuggle content in.
+// which become buttons made by the caller's `cite(n)`. `snippet` renders a passage of a
+// source (a source card, a passage in the documents view) on one line: emphasis and code
+// as in answers, the rest of its Markdown (heading and quote markers, links, images, table
+// pipes) reduced to its words, and [n] kept as text. Leaves out links, images, tables and
+// nested lists: an answer has no use for them and each is a way to smuggle content in.
 "use strict";
 
 const RagkitMarkdown = (() => {
   const INLINE = /(`[^`\n]+`)|(\*\*[^*\n]+\*\*)|(\*[^*\s][^*\n]*\*)|([[【]\d+(?:\s*[,，、]\s*\d+)*[\]】])/g;
 
+  // `cite` null: citation marks stay text (a source's own brackets are not citations).
   function inline(parent, text, cite) {
     let last = 0;
     for (const m of text.matchAll(INLINE)) {
       parent.append(text.slice(last, m.index));
       const token = m[0];
-      if (m[1]) {
+      if (m[4] && !cite) {
+        parent.append(token);
+      } else if (m[1]) {
         const code = document.createElement("code");
         code.textContent = token.slice(1, -1);
         parent.append(code);
@@ -78,5 +84,27 @@ const RagkitMarkdown = (() => {
     }
   }
 
-  return { render };
+  // A source's Markdown reduced to one line of words: images to their alt text, links
+  // to their text; heading, quote and list markers (those starting a line: a sentence
+  // cut from a list item starts with one), table pipes and rules gone.
+  function flatten(text) {
+    return text
+      .replace(/!\[([^\]\n]*)\]\([^)\n]*\)/g, "$1")
+      .replace(/\[([^\]\n]+)\]\([^)\n]*\)/g, "$1")
+      .replace(/\|?(?:\s*:?-{3,}:?\s*\|)+/g, " ")
+      .replace(/^\s*(?:-{3,}|\*{3,}|_{3,})\s*$/gm, " ")
+      .replace(/(^|\s)(?:#{1,6}|>)(?=\s)/g, "$1")
+      .replace(/^\s*(?:[-*+•]|\d+[.)])\s+/gm, "")
+      .replace(/\s*\|\s*/g, " ")
+      .replace(/\s+/g, " ")
+      .trim();
+  }
+
+  // `text` (a passage of a source) as inline nodes appended to `box`.
+  function snippet(box, text) {
+    box.replaceChildren();
+    inline(box, flatten(text || ""), null);
+  }
+
+  return { render, snippet };
 })();
