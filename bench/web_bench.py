@@ -230,6 +230,8 @@ def main() -> None:
                 driver.execute_script(RECORDER)
                 box = driver.find_element(By.ID, "question")
                 box.send_keys(QUESTIONS[n % len(QUESTIONS)])
+                model.closed.clear()  # still set by the last question's stream
+                model.tokens.clear()
                 driver.find_element(By.ID, "ask-button").click()
                 wait(lambda: len(model.tokens) >= 3 or model.closed.is_set(), "3 tokens")
                 if model.closed.is_set():
