@@ -61,6 +61,13 @@ class IndexSettings(_Section):
         description="BM25 keeps new chunks in a small segment until it and the large "
         "segment's removed chunks pass this fraction of the large one, then merges them.",
     )
+    vectors_merge_ratio: float = Field(
+        0.1,
+        ge=0.0,
+        le=10.0,
+        description="The vectors keep new chunks in a small segment until it and the large "
+        "segment's removed vectors pass this fraction of the large one, then merge them.",
+    )
     backend: Literal["local", "milvus"] = Field(
         "local",
         description="Where indexes live: 'local' (a folder under the index home) or 'milvus' "

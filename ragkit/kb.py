@@ -171,6 +171,7 @@ class KnowledgeBase:
             checkpoint_chunks=self.index_options.checkpoint_chunks,
             checkpoint_seconds=self.index_options.checkpoint_seconds,
             bm25_merge_ratio=self.index_options.bm25_merge_ratio,
+            vectors_merge_ratio=self.index_options.vectors_merge_ratio,
         )
 
     def remove(self, paths: Sequence[str | Path]) -> list[str]:

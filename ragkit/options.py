@@ -224,6 +224,8 @@ class IndexOptions:
     """...or this many seconds after the last commit, whichever comes first."""
     bm25_merge_ratio: float = 0.1
     """BM25 merges its small segment into the large one past this fraction of it."""
+    vectors_merge_ratio: float = 0.1
+    """The vectors merge their small segment into the large one past this fraction of it."""
 
 
 @dataclass(frozen=True)

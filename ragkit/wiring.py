@@ -132,6 +132,7 @@ def index_options(settings: Settings) -> IndexOptions:
         checkpoint_chunks=settings.index.checkpoint_chunks,
         checkpoint_seconds=settings.index.checkpoint_seconds,
         bm25_merge_ratio=settings.index.bm25_merge_ratio,
+        vectors_merge_ratio=settings.index.vectors_merge_ratio,
     )
 
 

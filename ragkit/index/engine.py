@@ -1,10 +1,11 @@
 """Reading and writing an index folder as a whole.
 
 `IndexWriter.add` turns paths into a new generation: it loads and chunks changed files,
-records them in SQLite, embeds only chunk texts it has no cached vector for, derives the
-new FAISS file from the previous one, adds a BM25 segment (bm25.py), and commits by replacing
-`manifest.json`. Until that rename nobody sees the new generation; a crash before it
-leaves the previous one intact, and the next writer discards the leftovers.
+records them in SQLite, embeds only chunk texts it has no cached vector for, writes a small
+vector segment (vectors.py) and a small BM25 segment (bm25.py) beside the large ones it
+hard-links from the previous generation, and commits by replacing `manifest.json`. Until
+that rename nobody sees the new generation; a crash before it leaves the previous one
+intact, and the next writer discards the leftovers.
 `IndexReader.open` verifies the manifest's checksums and loads one generation.
 Leaves out ranking (ragkit.search.retrieval) and anything about models beyond the `Embedder`.
 """
@@ -29,6 +30,7 @@ from ragkit.errors import (
     IndexStoreError,
 )
 from ragkit.index import bm25 as bm25_segments
+from ragkit.index import vectors as vector_segments
 from ragkit.index.bm25 import BM25_DIR, BM25Index
 from ragkit.index.fsutil import (
     file_checksum,
@@ -44,6 +46,7 @@ from ragkit.index.manifest import (
     MANIFEST,
     BM25Layout,
     Manifest,
+    VectorLayout,
     chunker_info,
     fresh_manifest,
     generation_dirname,
@@ -59,7 +62,15 @@ from ragkit.index.store import (
     connect,
     store_error,
 )
-from ragkit.index.vectors import VECTORS, VectorIndex, choose_layout
+from ragkit.index.vectors import (
+    LEGACY_VECTORS,
+    VECTORS_DIR,
+    Segment,
+    VectorIndex,
+    build_flat,
+    build_ivf,
+    choose_layout,
+)
 from ragkit.index.writer import Writer, covered, embedder_mismatch, mismatch
 from ragkit.types import FileOutcome, StoredChunk
 
@@ -113,13 +124,14 @@ class IndexWriter(Writer):
     `checkpoint_chunks`/`checkpoint_seconds`: a long `add` commits a generation after
     that many new chunks or seconds. `pipeline`: prepare files in a worker process while
     this one embeds (when there are at least PIPELINE_MIN_FILES). `bm25_merge_ratio`: see
-    bm25.write_next."""
+    bm25.write_next; `vectors_merge_ratio`: see vectors.write_next."""
 
     ivf_threshold: int = 50_000
     checkpoint_chunks: int = 20_000
     checkpoint_seconds: float = 300.0
     pipeline: bool = True
     bm25_merge_ratio: float = 0.1
+    vectors_merge_ratio: float = 0.1
 
     def _add(self, paths: Sequence[Path], prog: IndexProgress) -> tuple[list[FileOutcome], int]:
         """Commit a new generation when anything changed, and on the way a checkpoint
@@ -355,18 +367,18 @@ class IndexWriter(Writer):
         gen_dir.mkdir()
         prog.stage("vectors")
         change = _Change(store, base, pending, removed, rebuild)
-        # Counted once: at 1M chunks each count is a scan of most of a second.
-        docs, chunks = store.counts(new_gen)
-        vectors = self._next_vectors(change, chunks)
-        vectors.save(gen_dir / VECTORS)
+        docs, chunks = _counts(store, base, new_gen, rebuild)
+        vector_layout, vectors_reused = self._next_vectors(change, chunks)
         prog.stage("bm25")
-        bm25_layout, reused = self._next_bm25(change, chunks)
+        bm25_layout, bm25_reused = self._next_bm25(change, chunks)
         prog.stage("commit")
         # Segments hard-linked from the previous generation were synced when written
         # and keep the checksums the previous manifest verified.
-        base_bm25 = f"{generation_dirname(base.generation)}/{BM25_DIR}/"
-        new_bm25 = f"{generation_dirname(new_gen)}/{BM25_DIR}/"
-        known = {new_bm25 + rel: base.files.get(base_bm25 + rel) for rel in reused}
+        known: dict[str, str | None] = {}
+        for part, reused in ((VECTORS_DIR, vectors_reused), (BM25_DIR, bm25_reused)):
+            base_rel = f"{generation_dirname(base.generation)}/{part}/"
+            new_rel = f"{generation_dirname(new_gen)}/{part}/"
+            known.update({new_rel + rel: base.files.get(base_rel + rel) for rel in reused})
         files: dict[str, str] = {}
         folders = [gen_dir]
         for path in sorted(gen_dir.rglob("*")):
@@ -386,7 +398,7 @@ class IndexWriter(Writer):
             base,
             (docs, chunks),
             format_version=FORMAT_VERSION,
-            vectors=vectors.layout,
+            vectors=vector_layout,
             bm25=bm25_layout,
             files=files,
         )
@@ -432,33 +444,86 @@ class IndexWriter(Writer):
             tokens.append(terms)
         return bm25_segments.write_rebuilt(folder, new_gen, ids, tokens), []
 
-    def _next_vectors(self, change: _Change, count: int) -> VectorIndex:
-        """The next generation's vectors (`count` of them): the previous file edited in
-        place, or a new layout built from every cached vector when the size calls for one."""
+    def _next_vectors(self, change: _Change, count: int) -> tuple[VectorLayout, list[str]]:
+        """Write the next generation's vector segments (`count` live vectors): the previous
+        ones with `removed` masked and `pending` added (see vectors.write_next), or one
+        segment of every cached vector when the size calls for a new layout or on repair.
+        Returns the layout and the files reused unchanged from the previous generation."""
         store, base, pending, removed = change.store, change.base, change.pending, change.removed
         dim = self.embedder.dim
         new_gen = base.generation + 1
+        folder = self.index_dir / generation_dirname(new_gen) / VECTORS_DIR
         decision = choose_layout(base.vectors, count, self.ivf_threshold)
-        if change.rebuild and decision == "keep":
-            decision = base.vectors.kind
-        if decision == "keep":
-            if base.generation > 0:
-                vectors = VectorIndex.load(base.gen_dir(self.index_dir) / VECTORS, base.vectors)
-            else:
-                vectors = VectorIndex.create_flat(dim)
-            vectors.remove(np.asarray(removed, dtype=np.int64))
-            if pending.ids:
-                cache = store.cached_vectors(pending.hashes, dim)
-                matrix = np.vstack([cache[h] for h in pending.hashes])
-                vectors.add(np.asarray(pending.ids, dtype=np.int64), matrix)
-            return vectors
+        # Format 3 always has segments past generation 0; an older layout is rebuilt.
+        segmented = bool(base.vectors.segments) or base.generation == 0
+        if decision == "keep" and segmented and not change.rebuild:
+            gone = set(removed)
+            # A chunk added and removed within this generation was never in a segment.
+            added = [
+                (i, h) for i, h in zip(pending.ids, pending.hashes, strict=True) if i not in gone
+            ]
+            new_ids = set(pending.ids)
+            cache = store.cached_vectors([h for _, h in added], dim)
+            matrix = np.vstack([cache[h] for _, h in added]) if added else np.zeros((0, dim), "f4")
+            layout, reused = vector_segments.write_next(
+                base.gen_dir(self.index_dir) / VECTORS_DIR,
+                base.vectors,
+                folder,
+                new_gen,
+                dim,
+                [i for i in removed if i not in new_ids],
+                np.asarray([i for i, _ in added], dtype=np.int64),
+                matrix.astype(np.float32),
+                self.vectors_merge_ratio,
+            )
+            if layout.live == count:
+                return layout, reused
+            # The segments disagree with the store (a bug, or damage that checksums
+            # missed): the store is the record, so the vectors are built from it whole.
+            shutil.rmtree(folder)
         rows = store.chunk_ids_and_hashes(new_gen)
         cache = store.cached_vectors([h for _, h in rows], dim)
         ids = np.asarray([i for i, _ in rows], dtype=np.int64)
         matrix = np.vstack([cache[h] for _, h in rows]) if rows else np.zeros((0, dim), "f4")
+        matrix = matrix.astype(np.float32)
+        if decision == "keep":
+            decision = base.vectors.kind
         if decision == "ivf":
-            return VectorIndex.build_ivf(ids, matrix.astype(np.float32))
-        return VectorIndex.build_flat(ids, matrix.astype(np.float32))
+            centroids = self._trained_lists(base) if base.vectors.kind == "ivf" else None
+            if (
+                centroids is not None
+                and choose_layout(base.vectors, count, self.ivf_threshold) == "keep"
+            ):
+                # Repair of an IVF still fit for its size: the trained lists (and the
+                # nprobe calibrated on them) are kept, the vectors re-added from the store.
+                segment = Segment.create_ivf(centroids, base.vectors.nprobe)
+                segment.add(ids, matrix)
+                layout = base.vectors.model_copy(update={"segments": ()})
+            else:
+                segment, layout = build_ivf(ids, matrix)
+        else:
+            segment, layout = build_flat(ids, matrix), VectorLayout()
+        return vector_segments.write_single(folder, new_gen, segment, layout), []
+
+    def _trained_lists(self, base: Manifest) -> np.ndarray | None:
+        """The centroids of the base generation's IVF, when its large segment (or, in
+        format 1 and 2, its one vectors file) is intact; None otherwise."""
+        gen_dir = base.gen_dir(self.index_dir)
+        if base.vectors.segments:
+            name = vector_segments.segment_file(base.vectors.segments[0].name)
+            path = gen_dir / VECTORS_DIR / name
+        else:
+            path = gen_dir / LEGACY_VECTORS
+        digest = base.files.get(path.relative_to(self.index_dir).as_posix())
+        try:
+            if digest is None or not verify_checksum(path, digest):
+                return None
+            centroids = Segment.load(path, base.vectors.nprobe, mmap=True).centroids()
+        except (OSError, RuntimeError):
+            return None
+        if centroids.shape != (base.vectors.nlist, self.embedder.dim):
+            return None
+        return centroids
 
 
 @contextmanager
@@ -482,6 +547,17 @@ def _store_errors(index_dir: Path) -> Iterator[None]:
                 "or index into a folder on writable storage"
             ) from None
         raise
+
+
+def _counts(store: Store, base: Manifest, new_gen: int, rebuild: bool) -> tuple[int, int]:
+    """Documents and chunks visible at `new_gen`: the committed base's counts moved by
+    what this generation changed (a lookup of the changed rows; counting every row is a
+    scan of about a second at 1M chunks), or counted whole where the base's counts are
+    not to be trusted (repair) or there is no base."""
+    if rebuild or base.generation == 0:
+        return store.counts(new_gen)
+    docs, chunks = store.count_change(new_gen)
+    return base.counts.documents + docs, base.counts.chunks + chunks
 
 
 def _generation_number(name: str) -> int | None:
@@ -582,11 +658,11 @@ class IndexReader:
             conn = connect(index_dir, readonly=True)
             store = Store(conn)
             if manifest.generation == 0:
-                vectors = VectorIndex.create_flat(manifest.embedder.dim)
+                vectors = VectorIndex.empty(manifest.embedder.dim)
                 bm25 = BM25Index.empty()
             else:
                 gen_dir = manifest.gen_dir(index_dir)
-                vectors = VectorIndex.load(gen_dir / VECTORS, manifest.vectors, mmap=True)
+                vectors = VectorIndex.load(gen_dir / VECTORS_DIR, manifest.vectors, mmap=True)
                 bm25 = BM25Index.load(gen_dir / BM25_DIR, manifest.bm25)
         except sqlite3.Error as exc:
             raise store_error(exc, index_dir) from None

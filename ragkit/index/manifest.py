@@ -25,17 +25,28 @@ if TYPE_CHECKING:
     from ragkit.models.embeddings import Embedder
 
 FORMAT_NAME = "ragkit-index"
-FORMAT_VERSION = 2
-# Version 1 kept BM25 as one bm25s index per generation; `ragkit repair` rebuilds such an
-# index's BM25 as segments (its vectors and store are read as they are).
-UPGRADABLE_VERSIONS = (1,)
+FORMAT_VERSION = 3
+# Version 1 kept BM25 as one bm25s index per generation, versions 1 and 2 the vectors as
+# one FAISS file per generation (`vectors.faiss`); `ragkit repair` rebuilds both as
+# segments from the store (its vectors cache included: nothing is embedded again).
+UPGRADABLE_VERSIONS = (1, 2)
 MANIFEST = "manifest.json"
 
 
+class VectorSegment(BaseModel):
+    """One vector segment of a generation (see vectors.py): `vectors/<name>.faiss` holds
+    `vectors` vectors, of which `deleted` are masked, listed in `vectors/<name>.deleted.npy`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    vectors: int
+    deleted: int = 0
+
+
 class VectorLayout(BaseModel):
-    """How a generation's vectors are laid out (see vectors.py); kept here, without
-    numpy, so that reading a manifest (`ragkit ls`, `info`) imports neither numpy nor
-    FAISS."""
+    """How a generation's vectors are laid out (see vectors.py), its segments largest
+    first; kept here, without numpy, so that reading a manifest (`ragkit ls`, `info`)
+    imports neither numpy nor FAISS."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     kind: Literal["flat", "ivf"] = "flat"
@@ -43,6 +54,11 @@ class VectorLayout(BaseModel):
     nprobe: int = 0
     trained_on: int = 0
     recall_at_10: float = 1.0
+    segments: tuple[VectorSegment, ...] = ()
+
+    @property
+    def live(self) -> int:
+        return sum(s.vectors - s.deleted for s in self.segments)
 
 
 class BM25Segment(BaseModel):
@@ -174,7 +190,7 @@ def read_manifest(index_dir: Path, upgrade: bool = False) -> Manifest:
         raise IndexMismatchError(
             f"index {index_dir} has format version {version} of an earlier ragkit; "
             f"run: ragkit repair --index {index_dir} to bring it to version {FORMAT_VERSION} "
-            "(BM25 is rebuilt from the store; nothing is embedded again)"
+            "(vectors and BM25 are rebuilt from the store; nothing is embedded again)"
         )
     elif version != FORMAT_VERSION:
         raise IndexMismatchError(

@@ -1,8 +1,8 @@
 """Consistency checks of one opened generation: do its parts agree with each other?
 
 `problems` compares the manifest's counts, the SQLite rows visible at the generation,
-the vector count and BM25 rows, and (with `files=True`, for exact layouts) the chunk ids
-stored inside `vectors.faiss` and in the live rows of the BM25 segments. `uncommitted`
+the vector count and BM25 rows, and (with `files=True`) the chunk ids of the live vectors
+and of the live rows of the BM25 segments. `uncommitted`
 counts what a writer prepared beyond a generation and never committed. Crash tests and
 benchmarks use these; they leave out repairing anything (see `IndexWriter.repair`).
 """
@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Any
 
 from ragkit.index.engine import IndexReader
 from ragkit.index.store import STORE
-from ragkit.index.vectors import VECTORS
 
 # (source, ordinal, text) of every visible chunk, sorted: what a generation shows.
 State = tuple[tuple[str, int, str], ...]
@@ -46,13 +44,8 @@ def problems(reader: IndexReader, files: bool = True) -> list[str]:
     if len(set(sizes)) != 1:
         out.append("chunks {}, manifest {}, vectors {}, bm25 {}".format(*sizes))
     if files and m.generation > 0:
-        gen_dir = m.gen_dir(reader.index_dir)
-        if m.vectors.kind == "flat":
-            import faiss
-
-            index: Any = faiss.read_index(str(gen_dir / VECTORS))  # IndexIDMap2
-            if sorted(faiss.vector_to_array(index.id_map).tolist()) != ids:
-                out.append("FAISS ids != visible chunk ids")
+        if reader.vectors.chunk_ids().tolist() != ids:
+            out.append("FAISS ids != visible chunk ids")
         if reader.bm25.chunk_ids().tolist() != ids:
             out.append("BM25 rows != visible chunk ids")
     return out

@@ -277,7 +277,7 @@ def test_damaged_index_error_suggests_a_command_that_repairs_it(built: Built) ->
     home = Path(built.env["RAGKIT_INDEX__HOME"])
     damaged = home / "damaged"
     shutil.copytree(home / INDEX, damaged)
-    faiss = next(damaged.glob("gen-*/vectors.faiss"))
+    faiss = next(damaged.glob("gen-*/vectors/seg-*.faiss"))
     data = bytearray(faiss.read_bytes())
     data[100:107] = b"garbage"
     faiss.write_bytes(bytes(data))

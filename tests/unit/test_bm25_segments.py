@@ -15,7 +15,7 @@ from ragkit import HashingEmbedder, KnowledgeBase
 from ragkit.errors import IndexCorruptError, IndexMismatchError
 from ragkit.index.bm25 import BM25_DIR, BM25Index, Postings, write_rebuilt
 from ragkit.index.engine import IndexReader
-from ragkit.index.manifest import read_manifest
+from ragkit.index.manifest import FORMAT_VERSION, read_manifest
 from ragkit.options import IndexOptions, Models
 from ragkit.testing import VOCAB, ChangingCorpus
 
@@ -181,7 +181,7 @@ def test_version_1_index_is_refused_until_repaired(tmp_path: Path) -> None:
     with pytest.raises(IndexMismatchError, match="ragkit repair"):
         _kb(ix).add([corpus.root])
     assert _kb(ix).repair() == raw["counts"]["chunks"]
-    assert json.loads(path.read_text())["format_version"] == 2
+    assert json.loads(path.read_text())["format_version"] == FORMAT_VERSION
     again = [h.chunk.id for h in _kb(ix).search(VOCAB[3], k=5, mode="bm25")]
     assert again == expected
 

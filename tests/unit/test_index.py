@@ -50,11 +50,11 @@ def test_manifest_records_format_embedder_counts_and_checksums(
     kb = _kb(tmp_path / "ix")
     kb.add([corpus])
     raw = json.loads((tmp_path / "ix" / "manifest.json").read_text())
-    assert raw["format"] == "ragkit-index" and raw["format_version"] == 2
+    assert raw["format"] == "ragkit-index" and raw["format_version"] == 3
     assert raw["embedder"] == {"id": "hashing-64", "dim": 64, "family": "hashing-64"}
     assert raw["chunker"] == {"chunk_size": 800, "chunk_overlap": 100}
     assert raw["counts"] == {"documents": 3, "chunks": 3}
-    assert any(name.endswith("vectors.faiss") for name in raw["files"])
+    assert any(name.endswith(".faiss") and "/vectors/" in name for name in raw["files"])
     assert all(d.startswith("xxh3_128:") and len(d) == 41 for d in raw["files"].values())
     assert raw["vectors"]["kind"] == "flat"
 
@@ -142,14 +142,14 @@ def test_missing_index_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_damaged_file_is_named_on_open(tmp_path: Path, corpus: Path) -> None:
     _kb(tmp_path / "ix").add([corpus])
-    faiss_file = next((tmp_path / "ix").glob("gen-*/vectors.faiss"))
+    faiss_file = next((tmp_path / "ix").glob("gen-*/vectors/seg-*.faiss"))
     with open(faiss_file, "r+b") as fh:
         fh.seek(100)
         fh.write(b"\x00garbage\x00")
-    with pytest.raises(IndexCorruptError, match=r"vectors\.faiss is damaged"):
+    with pytest.raises(IndexCorruptError, match=r"seg-\d+\.faiss is damaged"):
         IndexReader.open(tmp_path / "ix")
     faiss_file.unlink()
-    with pytest.raises(IndexCorruptError, match=r"vectors\.faiss is missing"):
+    with pytest.raises(IndexCorruptError, match=r"seg-\d+\.faiss is missing"):
         IndexReader.open(tmp_path / "ix")
 
 
