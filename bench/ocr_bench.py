@@ -7,6 +7,9 @@ would), read by ragkit's OCR (RapidOCR's bundled ONNX models).
 Character accuracy is 1 - edit distance / reference length over the text with all white
 space removed (the recogniser's spacing is not what is measured). Times are wall-clock
 per page including drawing the page, on this machine with its load average printed.
+Last, the English scan is read again as a citation reads it (the loader, in its worker
+process) without and with the OCR cache (`LoaderOptions.ocr_cache`, which the web
+server's collections fill while indexing).
 Needs rapidocr-onnxruntime (`pip install 'ragkit[ocr]'`), fpdf2, and for the Chinese
 pages a CJK font (Debian: fonts-wqy-zenhei, fonts-wqy-microhei or fonts-noto-cjk).
 """
@@ -97,6 +100,25 @@ def run(pages: int) -> None:
                 + f"{sum(seconds) / pages:.2f} s per page wall-clock, "
                 f"{sum(cpu) / pages:.2f} s CPU (load average {load}, {os.cpu_count()} CPUs)"
             )
+        reread(folder / "English-scan.pdf", folder / "ocr-cache", pages)
+
+
+def reread(scanned: Path, cache: Path, pages: int) -> None:
+    """Seconds to read the scan again in the loader's worker: without the cache; with
+    it, once to fill it (as indexing does) and once more (as a citation does)."""
+    from ragkit.ingest.loaders import LoaderOptions, load_file_bounded
+
+    cached = LoaderOptions(ocr_cache=str(cache))
+    times = []
+    for options in (LoaderOptions(), cached, cached):
+        start = time.perf_counter()
+        load_file_bounded(scanned, options)
+        times.append(time.perf_counter() - start)
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(
+        f"reading the {pages}-page English scan again: {times[0]:.2f} s without the OCR "
+        f"cache, {times[2]:.2f} s from it (filling it: {times[1]:.2f} s; load average {load})"
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ preparation) to `ragkit index`'s progress."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +23,7 @@ from ragkit.apps.cli import app
 from ragkit.index.engine import PIPELINE_MIN_FILES, IndexWriter
 from ragkit.index.progress import NoProgress
 from ragkit.ingest.chunking import Chunker, ChunkerParams
-from ragkit.ingest.loaders import LoaderOptions, load_file
+from ragkit.ingest.loaders import LoaderOptions, load_file, load_file_bounded
 from ragkit.ingest.loaders.ocr import (
     ocr_pdf_page,
     page_text,
@@ -194,3 +195,18 @@ def test_ragkit_index_shows_each_ocr_page(tmp_path: Path, monkeypatch: pytest.Mo
     # Off a terminal there is no live bar: a line per page.
     shown = [line.strip() for line in result.stderr.splitlines() if "OCR page" in line]
     assert shown == [f"OCR page {n}/3 of scan.pdf" for n in (1, 2, 3)], result.stderr
+
+
+def test_an_ocr_cache_keeps_each_page_and_is_read_again(tmp_path: Path) -> None:
+    pages = _scan(tmp_path, ["The first page is about kettles.", "The second page is about tea."])
+    cache = tmp_path / "cache"
+    options = LoaderOptions(ocr_cache=str(cache))
+    (doc,) = load_file(pages, options)
+    kept = sorted(cache.rglob("*.json"))
+    assert [p.name for p in kept] == ["1.json", "2.json"]
+    assert [t for t, _ in json.loads(kept[1].read_text(encoding="utf-8"))] == [doc.pages[1].text]
+    # Read again (in the loader's worker process), the pages come from the cache, not
+    # from OCR: what the cache says page 2 holds is what the document says.
+    kept[1].write_text(json.dumps([["Words from the cache.", [0.1, 0.1, 0.5, 0.12]]]))
+    (again,) = load_file_bounded(pages, options)
+    assert [p.text for p in again.pages] == [doc.pages[0].text, "Words from the cache."]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -20,7 +21,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from ragkit import Embedder, __version__
+from ragkit import Embedder, KnowledgeBase, __version__
 from ragkit.apps.web.answers import ModelQueue
 from ragkit.apps.web.api import api_router
 from ragkit.apps.web.collections import Collections
@@ -50,9 +51,18 @@ def create_app(config: WebConfig, open_kb: KbFactory, embedder: Embedder | None 
     """An app serving the collections under `config.data_dir` (and `served_indexes`),
     opening each index with `open_kb`; `embedder` is offered at /v1/embeddings."""
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    ocr_cache = str(config.data_dir / "ocr-cache")
+
+    def open_caching_ocr(path: Path) -> KnowledgeBase:
+        # A scan indexed here keeps its OCR'd pages in the cache the page viewer reads:
+        # reading it again for a citation's sentence and boxes runs no second OCR.
+        kb = open_kb(path)
+        kb.loader_options = replace(kb.loader_options, ocr_cache=ocr_cache)
+        return kb
+
     state = WebState(
         config=config,
-        collections=Collections(config, open_kb),
+        collections=Collections(config, open_caching_ocr),
         jobs=JobBoard(),
         models=ModelQueue(config.max_pending_questions),
         pdf=PdfPages(config.data_dir / "page-cache"),

@@ -59,6 +59,9 @@ class Collection:
         # Answers go through a model the web page's Stop halts between two tokens.
         self.model = Stoppable(kb.chat_model)
         self.kb = kb.with_chat_model(self.model)
+        # with_chat_model rebuilds from the options `kb` was opened with; keep the
+        # loader's as the app set them (the server's OCR cache).
+        self.kb.loader_options = kb.loader_options
         self.folder = folder  # None: a served index, read-only
         self.created = created
         self.read_lock = threading.Lock()

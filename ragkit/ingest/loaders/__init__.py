@@ -57,6 +57,9 @@ class LoaderOptions:
     max_pdf_pages: int = 5000
     # Scanned pages (no text layer) are read by OCR when rapidocr-onnxruntime is there.
     ocr: bool = True
+    # A folder where each scanned page's OCR'd lines are kept by file hash and page
+    # ("": none), so reading the file again (a citation's page) does not run OCR again.
+    ocr_cache: str = ""
 
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(

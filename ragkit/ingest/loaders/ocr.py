@@ -8,7 +8,9 @@ reading order (top to bottom, left to right within a line); the page text is the
 joined by line breaks, and each line keeps its box (fractions of the page, top-left
 origin) so a viewer can light a sentence on the scan. The same page always reads the
 same, so the text found again for a page view matches the indexed chunks.
-`ocr_pdf_page_cached` keeps a page's lines as JSON by file hash, for viewers.
+`ocr_pdf_page_cached` keeps a page's lines as JSON by file hash and page; the loader
+writes them there while indexing when given a cache folder (`LoaderOptions.ocr_cache`),
+so reading a scan again for a citation, and a viewer's boxes, cost no second OCR.
 Leaves out layout analysis (columns, tables), handwriting and languages beyond the
 bundled recogniser; a page with both a text layer and scanned parts keeps only its text
 layer.
@@ -16,12 +18,13 @@ layer.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import threading
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -199,17 +202,33 @@ def ocr_pdf_page(path: Path, page: int, reader: PageReader | None = None) -> lis
 
 
 def ocr_pdf_pages(
-    path: Path, pages: list[int], progress: Callable[[int, int], None] | None = None
+    path: Path,
+    pages: list[int],
+    progress: Callable[[int, int], None] | None = None,
+    cache_dir: Path | None = None,
 ) -> dict[int, list[Line]]:
     """OCR of several pages of one PDF with one engine; `progress(done, total)` after
-    each page."""
+    each page. With `cache_dir`, pages read before are taken from it and new ones kept
+    there (`ocr_pdf_page_cached`)."""
     reader = PageReader()
+    sha256 = _file_sha256(path) if cache_dir is not None else ""
     out: dict[int, list[Line]] = {}
     for done, page in enumerate(pages, start=1):
-        out[page] = ocr_pdf_page(path, page, reader)
+        if cache_dir is None:
+            out[page] = ocr_pdf_page(path, page, reader)
+        else:
+            out[page] = ocr_pdf_page_cached(path, sha256, page, cache_dir, nullcontext(), reader)
         if progress is not None:
             progress(done, len(pages))
     return out
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def page_text(lines: list[Line]) -> str:
@@ -217,7 +236,12 @@ def page_text(lines: list[Line]) -> str:
 
 
 def ocr_pdf_page_cached(
-    path: Path, sha256: str, page: int, cache_dir: Path, lock: AbstractContextManager[Any]
+    path: Path,
+    sha256: str,
+    page: int,
+    cache_dir: Path,
+    lock: AbstractContextManager[Any],
+    reader: PageReader | None = None,
 ) -> list[Line]:
     """`ocr_pdf_page`, kept as JSON under `cache_dir` by the file's hash and the page;
     the page is read holding `lock` (PDFium is not thread-safe)."""
@@ -230,9 +254,14 @@ def ocr_pdf_page_cached(
     except (OSError, ValueError, TypeError, IndexError):
         pass
     with lock:
-        lines = ocr_pdf_page(path, page)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(f".{threading.get_ident()}.tmp")
-    tmp.write_text(json.dumps([[t, list(b)] for t, b in lines]), encoding="utf-8")
-    os.replace(tmp, cached)
+        lines = ocr_pdf_page(path, page, reader)
+    # Written whole, then renamed, so a reader never sees half a page; the server and
+    # the loader's worker process may write the same page at once.
+    tmp = cached.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps([[t, list(b)] for t, b in lines]), encoding="utf-8")
+        os.replace(tmp, cached)
+    except OSError:  # a cache that cannot be written costs a second OCR later, no more
+        tmp.unlink(missing_ok=True)
     return lines

@@ -109,7 +109,8 @@ def load_pdf(
 
         if ocr_available():
             try:
-                read = ocr_pdf_pages(path, blank, on_page)
+                cache = Path(opts.ocr_cache) if opts.ocr_cache else None
+                read = ocr_pdf_pages(path, blank, on_page, cache)
             except Exception as exc:  # PDFium or the OCR model failed on a damaged page
                 raise LoaderError(path, f"OCR of its scanned pages failed ({_short(exc)})") from exc
             pages = [

@@ -212,6 +212,10 @@ def test_a_scanned_pdf_is_answered_with_its_page(tmp_path: Path) -> None:
             assert re.search(r"scanned\.pdf: OCR page [12]/2", seen), seen
         docs = driver.find_element(By.ID, "documents")
         wait_for(lambda: "2 pages" in docs.text, HANG_S, "the scanned document's pages")
+        # The pages read while indexing are kept for the page viewer and for reading the
+        # scan again when an answer cites it: no second OCR.
+        kept = sorted(p.name for p in (tmp_path / "data" / "ocr-cache").rglob("*.json"))
+        assert kept == ["1.json", "2.json"], kept
 
         answer = ask_in_page(driver, "How many years is the Ember kettle warranty?", HANG_S)
         assert "seven years" in answer.text
