@@ -250,6 +250,12 @@ class LoaderSettings(_Section):
         description="Read PDF pages without a text layer (scans) by OCR, when "
         "rapidocr-onnxruntime is installed (pip install 'ragkit[ocr]').",
     )
+    ocr_cache: str = Field(
+        "",
+        description="Folder keeping each scanned page's OCR text by file hash and page, so "
+        "reading a scan again (a citation's page) runs no second OCR ('': none; the web "
+        "server uses server.data_dir/ocr-cache).",
+    )
 
 
 GuardKind = Literal["pii", "secret", "injection", "unicode", "terminal", "exfil", "banned"]

@@ -57,7 +57,8 @@ def create_app(config: WebConfig, open_kb: KbFactory, embedder: Embedder | None 
         # A scan indexed here keeps its OCR'd pages in the cache the page viewer reads:
         # reading it again for a citation's sentence and boxes runs no second OCR.
         kb = open_kb(path)
-        kb.loader_options = replace(kb.loader_options, ocr_cache=ocr_cache)
+        if not kb.loader_options.ocr_cache:  # one the settings name is kept
+            kb.loader_options = replace(kb.loader_options, ocr_cache=ocr_cache)
         return kb
 
     state = WebState(
