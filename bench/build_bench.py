@@ -13,8 +13,16 @@ save_local. Kill-and-resume: the same ragkit command with
 `RAGKIT_INDEX__CHECKPOINT_CHUNKS` at a tenth of the chunks, SIGKILLed as soon as half
 the chunks are committed, then run again to completion; the resumed run's time is reported as
 a share of the full build. Prints the load average at the start (2 shared cores here:
-compare ratios, not seconds). Leaves out query latency (index_bench.py) and a bound
-estimate beyond the note printed at the end.
+compare ratios, not seconds).
+
+The bound: the operations of the model's matrix products (counted from the int8 ONNX
+graph: 2*K*N per token for each weight product, 4*t^2*hidden per layer for attention)
+over the tokens of every chunk (unpadded, truncated at 256 as the model is), divided by
+the best int8 GEMM throughput measured on one core with onnxruntime times the cores.
+It counts nothing else (tokenizing, layer norms, softmax, parsing, writing) as work, so
+no build on this machine can be faster; the share printed is bound / measured, by wall
+time and by CPU time (the CPU share is the one a loaded machine disturbs less). Leaves
+out query latency (index_bench.py).
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
+sys.path.insert(1, str(REPO))
 
 from index_bench import DEFAULT_CORPUS, write_corpus  # noqa: E402
 
@@ -90,6 +99,114 @@ def timed(cmd: list[str], cwd: Path, extra: dict[str, str] | None = None) -> tup
     return time.perf_counter() - started, _children_cpu() - cpu
 
 
+# --- the physical bound -------------------------------------------------------------
+# Matrix products whose second operand is a weight: 2*K*N operations per token.
+WEIGHT_OPS = {
+    "MatMul",
+    "Gemm",
+    "MatMulInteger",
+    "DynamicQuantizeMatMul",
+    "MatMulIntegerToFloat",
+    "Attention",
+    "QAttention",
+}
+
+
+def model_ops(model: Path) -> tuple[int, int, int]:
+    """(operations per token in weight products, layers, hidden size) of an ONNX encoder,
+    counted from its graph: every weight product's K x N, and per layer the two
+    token-by-token products of attention (4 * t^2 * hidden for a sequence of t)."""
+    import onnx
+
+    graph = onnx.load(str(model)).graph
+    shapes = {i.name: tuple(i.dims) for i in graph.initializer}
+    per_token, layers = 0, 0
+    inner: list[int] = []
+    for node in graph.node:
+        # One softmax per layer, or one fused attention node holding it.
+        layers += node.op_type in ("Softmax", "Attention", "QAttention")
+        dims = shapes.get(node.input[1]) if len(node.input) > 1 else None
+        if node.op_type in WEIGHT_OPS and dims is not None and len(dims) == 2:
+            per_token += 2 * dims[0] * dims[1]
+            inner.append(dims[0])
+    hidden = max(set(inner), key=inner.count)  # most products take the hidden state
+    return per_token, layers, hidden
+
+
+def int8_ops_per_core() -> tuple[float, str]:
+    """Best measured int8 matrix-product throughput of one core (operations/s), with
+    onnxruntime's MatMulInteger (uint8 x int8, its MLAS kernels: VNNI or AMX where the
+    CPU has them) on the model's own shapes and a large square one; best of 7 runs each,
+    one thread (a shared machine disturbs one thread less than all of them)."""
+    import numpy as np
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    best, label = 0.0, ""
+    for m, k, n in ((2048, 384, 1536), (2048, 1536, 384), (4096, 4096, 4096)):
+        b = numpy_helper.from_array(rng.integers(-127, 127, (k, n), dtype=np.int8), "B")
+        graph = helper.make_graph(
+            [helper.make_node("MatMulInteger", ["A", "B"], ["Y"])],
+            "gemm",
+            [helper.make_tensor_value_info("A", TensorProto.UINT8, [m, k])],
+            [helper.make_tensor_value_info("Y", TensorProto.INT32, [m, n])],
+            [b],
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        session = ort.InferenceSession(
+            model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+        )
+        a = rng.integers(0, 255, (m, k), dtype=np.uint8)
+        session.run(None, {"A": a})
+        for _ in range(7):
+            started = time.perf_counter()
+            session.run(None, {"A": a})
+            rate = 2 * m * k * n / (time.perf_counter() - started)
+            if rate > best:
+                best, label = rate, f"{m}x{k}x{n}"
+    return best, label
+
+
+def bound(docs: Path) -> dict[str, float | int | str]:
+    """The physical bound of embedding `docs` as ragkit chunks them: the operations of
+    the model's matrix products over every chunk's tokens (no padding, truncated where
+    the model truncates) divided by the int8 throughput of all cores. Everything else
+    (tokenizing, layer norms, softmax, quantizing activations, parsing, writing) counts
+    as zero, so no build can beat it."""
+    from tokenizers import Tokenizer
+
+    from ragkit.ingest.chunking import Chunker, ChunkerParams
+    from ragkit.ingest.loaders.text import load_text
+    from ragkit.models.embeddings import bundled_model_dir
+    from ragkit.models.embeddings.onnx import bundled_int8_model
+    from ragkit.models.embeddings.quantize import cached_dynamic_int8, default_models_dir
+
+    chunker = Chunker(ChunkerParams())
+    texts = [c.text for p in sorted(docs.rglob("*.txt")) for c in chunker.split(load_text(p))]
+    tokenizer = Tokenizer.from_file(str(bundled_model_dir() / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length=256)  # what both embedders see
+    lengths = [len(e.ids) for e in tokenizer.encode_batch(texts)]
+    model = cached_dynamic_int8(bundled_int8_model(), default_models_dir())
+    per_token, layers, hidden = model_ops(model)
+    ops = sum(t * per_token + layers * 4 * t * t * hidden for t in lengths)
+    per_core, shape = int8_ops_per_core()
+    cores = os.cpu_count() or 1
+    return {
+        "chunks": len(texts),
+        "tokens": sum(lengths),
+        "ops_per_token": per_token,
+        "layers": layers,
+        "ops": ops,
+        "per_core": per_core,
+        "shape": shape,
+        "cores": cores,
+        "seconds": ops / (per_core * cores),
+    }
+
+
 def chunks_of(index: Path) -> int:
     return int(json.loads((index / "manifest.json").read_text())["counts"]["chunks"])
 
@@ -99,7 +216,13 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--limit", type=int, default=None, help="first N documents only")
     parser.add_argument("--skip-langchain", action="store_true")
+    parser.add_argument("--bound-only", action="store_true", help="print the bound only")
     args = parser.parse_args()
+    if args.bound_only:
+        with tempfile.TemporaryDirectory(prefix="ragkit-bound-") as tmp:
+            write_corpus(args.corpus, args.limit, Path(tmp) / "docs")
+            print(json.dumps(bound(Path(tmp) / "docs"), indent=1))
+        return
     load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="ragkit-build-") as tmp:
         work = Path(tmp)
@@ -163,6 +286,21 @@ def main() -> None:
         if lc is not None:
             print(f"ratio LangChain / ragkit full build: {lc / full:.2f}x wall")
             print(f"ratio LangChain / ragkit CPU seconds: {lc_cpu / full_cpu:.2f}x")
+        b = bound(work / "docs")
+        cores = int(b["cores"])
+        limit = float(b["seconds"])
+        print(
+            f"bound: {b['chunks']} chunks, {b['tokens']} tokens, "
+            f"{int(b['ops_per_token']) / 1e6:.1f} M int8 ops per token in weight products "
+            f"+ attention over {b['layers']} layers = {float(b['ops']) / 1e12:.2f} T ops; "
+            f"int8 GEMM {float(b['per_core']) / 1e9:.0f} G ops/s per core "
+            f"(onnxruntime MatMulInteger {b['shape']}) x {cores} cores"
+        )
+        print(
+            f"bound full build             {limit:8.1f} s  (CPU {limit * cores:.1f} s); "
+            f"ragkit at {100 * limit / full:.1f}% of it by wall, "
+            f"{100 * limit * cores / full_cpu:.1f}% by CPU"
+        )
         load = os.getloadavg()
         print(f"load average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 

@@ -36,6 +36,8 @@ def test_built_model_uses_integer_kernels_and_matches_the_float_model(tmp_path: 
     assert len(built) == 1
     ops = {n.op_type for n in onnx.load(str(built[0])).graph.node}
     assert "MatMulInteger" in ops and "DynamicQuantizeLinear" in ops
+    # Attention is one fused int8 node per layer, not the exported float32 subgraph.
+    assert {"QAttention", "SkipLayerNormalization"} <= ops and "Softmax" not in ops
     reference = make_embedder("bundled-onnx").embed(TEXTS)
     cosines = (vectors * reference).sum(axis=1)
     assert np.all(cosines > 0.98), cosines
@@ -120,3 +122,32 @@ def test_an_index_built_with_the_float_model_opens_searches_and_grows_with_int8(
     assert hits and hits[0].chunk.source.endswith("tea.md")
     assert read_manifest(tmp_path / "ix").embedder.id == "all-MiniLM-L6-v2"
     kb.close()
+
+
+def test_batches_side_by_side_give_the_vectors_of_one_batch_at_a_time(tmp_path: Path) -> None:
+    from ragkit.models.embeddings.onnx import bundled_qint8_embedder
+
+    texts = [f"{t} ({i} {'more words ' * (i % 7)})" for i, t in enumerate(TEXTS * 12)]
+    parallel = bundled_qint8_embedder(4, tmp_path / "models")
+    parallel.workers = 3
+    single = bundled_qint8_embedder(4, tmp_path / "models")
+    single.workers = 1
+    done: list[int] = []
+    vectors = parallel.embed(texts, progress=done.append)
+    # Same batches (longest first), so the same per-batch quantization: equal vectors.
+    assert np.array_equal(vectors, single.embed(texts))
+    assert sum(done) == len(texts) and len(done) == 9
+
+
+def test_a_graph_without_the_attention_pattern_is_left_as_it_is() -> None:
+    from onnx import TensorProto, helper
+
+    from ragkit.models.embeddings.quantize import fuse_attention
+
+    x = helper.make_tensor_value_info("attention_mask", TensorProto.FLOAT, [1, 2])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2])
+    graph = helper.make_graph([helper.make_node("Relu", ["attention_mask"], ["y"])], "g", [x], [y])
+    model = helper.make_model(graph)
+    before = model.SerializeToString()
+    assert fuse_attention(model, 12) == 0
+    assert model.SerializeToString() == before
