@@ -21,6 +21,7 @@ recall@10 are measured with both BM25s on the same queries, each query's text ca
 three synthetic words so that BM25 has something to match.
 
     python bench/scale_bench.py --sizes 100000 1000000 [--seed-index indexes/scifact]
+        [--keep DIR --reuse] [--no-legacy-bm25]
 
 The seed index must hold SciFact (build it with
 `ragkit index ../shared/data/scifact/corpus.jsonl --index scifact`).
