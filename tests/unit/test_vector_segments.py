@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from ragkit import HashingEmbedder, KnowledgeBase
-from ragkit.errors import IndexMismatchError
+from ragkit.errors import IndexCorruptError, IndexMismatchError
 from ragkit.index.engine import IndexReader
 from ragkit.index.manifest import FORMAT_VERSION, read_manifest
 from ragkit.index.store import STORE, Store, connect
@@ -244,3 +244,33 @@ def test_generation_columns_are_indexed_also_in_an_existing_store(tmp_path: Path
         assert Store(conn).counts(m.generation) == (m.counts.documents, m.counts.chunks)
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("ivf", [False, True])
+def test_damaged_shared_segment_is_reported_and_repaired(tmp_path: Path, ivf: bool) -> None:
+    corpus = ChangingCorpus(tmp_path / "docs", seed=4, files=120 if ivf else 20)
+    ix = tmp_path / "ix"
+    threshold = 150 if ivf else 50_000
+    kb = _kb(ix, ratio=1.0, ivf_threshold=threshold)
+    kb.add([corpus.root])
+    corpus.mutate(change=0.1, delete=0.0, add=0.05)
+    kb.add([corpus.root])
+    m = read_manifest(ix)
+    assert len(m.vectors.segments) == 2
+    # The large segment's file is shared (hard-linked) with the previous generation, so
+    # damage shows in both; the checksum carried over catches it.
+    big = m.gen_dir(ix) / VECTORS_DIR / segment_file(m.vectors.segments[0].name)
+    data = bytearray(big.read_bytes())
+    data[-5] ^= 0xFF
+    big.write_bytes(bytes(data))
+    with pytest.raises(IndexCorruptError, match=r"seg-\d+\.faiss is damaged.*ragkit repair"):
+        IndexReader.open(ix)
+    # Repair rebuilds from the store (an IVF whose file is damaged is trained anew).
+    assert _kb(ix, ivf_threshold=threshold).repair() == m.counts.chunks
+    repaired = read_manifest(ix)
+    assert repaired.vectors.kind == m.vectors.kind and len(repaired.vectors.segments) == 1
+    reader = IndexReader.open(ix)
+    try:
+        assert _same_results(reader.vectors, _unsegmented(reader), seed=4) >= 25
+    finally:
+        reader.close()
