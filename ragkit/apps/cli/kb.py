@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from ragkit.apps.snippets import preview
 from ragkit.errors import RagkitError
 from ragkit.types import display_path
 
@@ -308,7 +309,7 @@ def search(
                     else f"{c.page_start}-{c.page_end}"
                 )
             )
-            snippet = " ".join(c.text.split())[:160]
+            snippet = preview(c.text, 160)
             table.add_row(
                 str(h.rank), f"{h.score:.3f}", escape(display_path(c.source)), page, escape(snippet)
             )

@@ -27,6 +27,7 @@ from textual.widgets import Footer, Header, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from ragkit import Citation, RagkitError
+from ragkit.apps.snippets import preview
 from ragkit.apps.tui.backends import Backend
 from ragkit.apps.tui.history import HistoryStore, Turn, transcript_markdown, write_atomically
 from ragkit.apps.tui.sanitize import sanitize_for_terminal
@@ -129,7 +130,9 @@ class ChatApp(App[None]):
         options.add_options(
             [
                 # The pane is narrow: the file's name and page here, its full path when opened.
-                Option(sanitize_for_terminal(f"[{c.number}] {_name(c)}\n  {c.snippet[:80]}"))
+                Option(
+                    sanitize_for_terminal(f"[{c.number}] {_name(c)}\n  {preview(c.snippet, 80)}")
+                )
                 for c in self.sources
             ]
         )

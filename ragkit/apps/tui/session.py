@@ -32,18 +32,19 @@ class SessionError(RagkitError):
 
 COMMANDS: Mapping[str, str] = MappingProxyType(
     {
-        "add": "/add PATH…        index files or folders into the current index",
-        "mode": "/mode rag|chat|agent   answer from documents, chat freely, or use tools",
-        "index": "/index NAME       switch to another index",
-        "model": "/model PATH       switch the chat model (a .gguf file, or 'bundled')",
-        "clear": "/clear            clear the conversation and its saved history",
-        "save": "/save [FILE]      write the conversation to a Markdown file",
-        "help": "/help             show this list",
+        "add": "/add PATH…              index files or folders into the current index",
+        "mode": "/mode rag|chat|agent    answer from documents, chat freely, or use tools",
+        "index": "/index NAME             switch to another index",
+        "model": "/model PATH             switch the chat model (a .gguf file, or 'bundled')",
+        "clear": "/clear                  clear the conversation and its saved history",
+        "save": "/save [FILE]            write the conversation to a Markdown file",
+        "help": "/help                   show this list",
     }
 )
 
 HELP = "\n".join(
     [
+        "Commands:",
         *COMMANDS.values(),
         "",
         "Enter sends · Ctrl-C stops the answer · Ctrl-Q (or Ctrl-D on an empty line) quits",

@@ -49,7 +49,12 @@ class MessageView(Static):
     @property
     def plain(self) -> str:
         """The text as shown (sanitized), without the role label."""
-        return sanitize_for_terminal(self.raw) + self.note
+        text = sanitize_for_terminal(self.raw)
+        if self.role == "assistant":
+            # The model copies Markdown bold from its sources; drawn as plain text the
+            # asterisks would show, so they go (single `*` stays: it may be arithmetic).
+            text = text.replace("**", "")
+        return text + self.note
 
     def append(self, piece: str) -> None:
         self.raw += piece

@@ -1,0 +1,33 @@
+"""Short previews of a passage for the front ends' source lists (`ragkit search`'s table and
+the terminal chat's Sources pane).
+
+A chunk of a Markdown file keeps its markup (`## Founding`, `**14 March 1987**`, `- `), which
+reads as noise in a one-line preview, and a preview cut at a fixed count of characters ends
+mid-word. `preview` drops the common Markdown marks and cuts at a word boundary with an
+ellipsis. Leaves out full Markdown parsing (tables, links and code blocks are shown as
+written) and terminal safety (callers still sanitize what they draw).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Heading hashes and list bullets at the start of a line, and emphasis/code marks anywhere.
+_LINE_MARKS = re.compile(r"(?m)^[ \t]*(?:#{1,6}[ \t]+|[-*+][ \t]+|>[ \t]?)")
+_EMPHASIS = re.compile(r"(\*\*|__|`)")
+_SPACES = re.compile(r"\s+")
+
+
+def preview(text: str, limit: int) -> str:
+    """`text` as one line of at most `limit` characters, Markdown marks removed, cut at a
+    word boundary where there is one close enough, and ending in "…" when cut."""
+    flat = _SPACES.sub(" ", _EMPHASIS.sub("", _LINE_MARKS.sub("", text))).strip()
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: max(limit - 1, 1)]
+    space = cut.rfind(" ")
+    # Chinese has no spaces: cut anywhere; a Western word is kept whole unless that would
+    # throw away more than a third of the preview.
+    if flat[len(cut)] != " " and space > (limit * 2) // 3:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:") + "…"

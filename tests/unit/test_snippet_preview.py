@@ -1,0 +1,48 @@
+"""Source previews in `ragkit search` and the terminal chat: Markdown marks removed, cut at a
+word, and the chat's help and answer text drawn without stray markup."""
+
+from __future__ import annotations
+
+from ragkit.apps.snippets import preview
+from ragkit.apps.tui.session import COMMANDS
+from ragkit.apps.tui.widgets import MessageView
+
+
+def test_preview_drops_markdown_marks() -> None:
+    text = "## Founding (1987)\n\nThe cooperative was founded on **14 March 1987**.\n- `one` item"
+    assert (
+        preview(text, 200)
+        == "Founding (1987) The cooperative was founded on 14 March 1987. one item"
+    )
+
+
+def test_preview_cuts_at_a_word_with_an_ellipsis() -> None:
+    text = "The cooperative was founded on 14 March 1987 by eleven families who sold leaf"
+    out = preview(text, 40)
+    assert len(out) <= 40
+    assert out.endswith("…")
+    assert out[:-1] == "The cooperative was founded on 14 March"
+
+
+def test_preview_cuts_chinese_without_spaces() -> None:
+    text = "雾溪茶园是流明茶叶合作社在中国的合作茶园，位于云南省普洱市景谷县的一处山谷中。"
+    out = preview(text, 10)
+    assert out == "雾溪茶园是流明茶叶…"
+
+
+def test_short_text_is_kept_whole() -> None:
+    assert preview("  short\n text ", 80) == "short text"
+
+
+def test_chat_help_columns_line_up() -> None:
+    starts = set()
+    for line in COMMANDS.values():
+        _, _, rest = line.partition("  ")
+        starts.add(len(line) - len(rest.lstrip()))
+    assert len(starts) == 1, COMMANDS
+
+
+def test_assistant_bold_marks_are_not_drawn() -> None:
+    view = MessageView("assistant", "founded on **14 March 1987** by 2*3 families")
+    assert view.plain == "founded on 14 March 1987 by 2*3 families"
+    assert MessageView("user", "**x**").plain == "**x**"
