@@ -9,7 +9,8 @@ Data from ../shared/data, read at run time:
 - cmrc: a fixed sample of CMRC 2018 dev (one question from each of the first passages;
   the corpus is those passages plus as many following ones as distractors).
 
-Systems (each over the same index, three retrieved chunks, the same GGUF model):
+Systems (each over the same index, the same `--k` retrieved chunks (default: ragkit's
+answer default), the same GGUF model):
 - closed: the model alone;
 - langchain: LangChain's "stuff" retrieval chain (`create_retrieval_chain` +
   `create_stuff_documents_chain` with the prompt of LangChain's RAG tutorial) over
@@ -72,6 +73,7 @@ from ragkit.models.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path  # 
 from ragkit.options import AnswerOptions, Models  # noqa: E402
 from ragkit.types import SearchHit, display_path  # noqa: E402
 
+K = AnswerOptions().k  # chunks retrieved per question (`--k`), the same for every system
 SYSTEMS = ("closed", "langchain", "before", "after", "remote", "extractive")
 
 # ragkit's answer prompt before the evidence-first path, for the `before` system.
@@ -116,6 +118,9 @@ class Run:
     prompt_tokens: list[float] = field(default_factory=list)
     markup: int = 0
     unsupported_numbers: int = 0
+    categories: dict[str, int] = field(default_factory=dict)
+    """Each answerable question's outcome (`--report`): correct, the gold answer in no
+    retrieved chunk, refused as not in the documents, or another sentence shown."""
 
 
 def norm(text: str) -> str:
@@ -269,7 +274,7 @@ def langchain_chain(kb: KnowledgeBase, model: ChatModel, opts: GenerationOptions
         model=model, max_tokens=opts.max_tokens, temperature=opts.temperature, seed=opts.seed
     )
     prompt = ChatPromptTemplate.from_messages([("system", LANGCHAIN_SYSTEM), ("human", "{input}")])
-    retriever = RagkitRetriever(knowledge_base=kb, k=3)
+    retriever = RagkitRetriever(knowledge_base=kb, k=K)
     return create_retrieval_chain(retriever, create_stuff_documents_chain(llm, prompt))
 
 
@@ -285,7 +290,7 @@ def ask_one(
     """One answer: text, (cited sentence or chunk, chunk) pairs, not found, time to the
     first piece shown, the retrieved hits and the prompt's tokens."""
     started = time.perf_counter()
-    hits = kb.search(question, k=3)
+    hits = kb.search(question, k=K)
     if system == "langchain":
         assert model is not None
         chain = langchain_chain(kb, model, opts)
@@ -344,8 +349,18 @@ def ask_all(
         text, cited, not_found, ttft, hits, tokens = ask_one(system, kb, model, item.question, opts)
         run.asked += 1
         run.texts.append(text)
-        run.correct += contains_gold(text, item.gold)
+        correct = contains_gold(text, item.gold)
+        run.correct += correct
         run.not_found_full += not_found
+        if correct:
+            outcome = "correct"
+        elif not any(contains_gold(h.chunk.text, item.gold) for h in hits):
+            outcome = "gold not retrieved"
+        elif not_found:
+            outcome = "refused, gold retrieved"
+        else:
+            outcome = "wrong sentence, gold retrieved"
+        run.categories[outcome] = run.categories.get(outcome, 0) + 1
         run.markup += bool(MARKUP.search(text))
         run.unsupported_numbers += unsupported_numbers(text, hits, item.question)
         for sentence, _ in cited:
@@ -408,10 +423,15 @@ def main() -> None:
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--max-tokens", type=int, default=48)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--k", type=int, default=K, help="chunks retrieved per question")
     parser.add_argument("--model", default="", help="a GGUF file (default: the bundled one)")
     parser.add_argument("--data", default=str(DATA), help="the shared data folder")
+    parser.add_argument(
+        "--report", action="store_true", help="also print the outcome of each answerable question"
+    )
     args = parser.parse_args()
     globals()["DATA"] = Path(args.data)
+    globals()["K"] = args.k
     systems = args.systems.split(",")
     opts = GenerationOptions(max_tokens=args.max_tokens, temperature=0.0, seed=args.seed)
     gguf = Path(args.model) if args.model else bundled_gguf_path()
@@ -468,7 +488,7 @@ def main() -> None:
 
 def report(results: dict[tuple[str, str], Run], args: argparse.Namespace, model: str) -> None:
     print(
-        f"\nqa_bench: {args.limit} questions per set, k=3 chunks, greedy, "
+        f"\nqa_bench: {args.limit} questions per set, k={K} chunks, greedy, "
         f"max_tokens {args.max_tokens}, {model}"
     )
     head = (
@@ -491,6 +511,12 @@ def report(results: dict[tuple[str, str], Run], args: argparse.Namespace, model:
         if loc and rem and loc.texts:
             same = sum(a == b for a, b in zip(loc.texts, rem.texts, strict=False))
             print(f"  {name}: remote answer identical to in-process: {same}/{len(loc.texts)}")
+    if getattr(args, "report", False):
+        print("outcomes on the full index (answerable questions):")
+        for (name, system), r in results.items():
+            if r.categories:
+                parts = ", ".join(f"{k} {v}" for k, v in sorted(r.categories.items()))
+                print(f"  {name:7s} {system:10s} {parts}")
 
 
 @contextmanager

@@ -185,7 +185,13 @@ class AnswerFields(Options):
         description="'generate' (the chat model writes the answer) or 'extractive' (the "
         "best sentences of the sources, no model).",
     )
-    k: int = Field(4, ge=1, le=50, description="Sources given to the model.")
+    k: int = Field(
+        6,
+        ge=1,
+        le=50,
+        description="Chunks searched for an answer's evidence; the model is given the best "
+        "sentences of them (three passages), an extractive answer quotes them.",
+    )
     sentences: int = Field(3, ge=1, le=20, description="Sentences an extractive answer gives.")
     history_share: float = Field(
         0.25, ge=0.0, le=0.9, description="Share of the prompt budget chat history may use."

@@ -20,7 +20,12 @@ a sentence at a time, each one only after it was checked:
   treated as unsupported; only source sentences that could answer the question stand in
   for the model's words;
 - each released sentence is cited: the model's own `[n]` when that source supports it,
-  else the source holding the best-matching sentence (small models rarely write `[n]`).
+  else the source holding the best-matching sentence (small models rarely write `[n]`);
+- the best source sentence that could answer is quoted beside the model's words (`Quote`):
+  after them when they do not carry its value of the asked kind (a small model's
+  supported answer often drops the words that answer), or first, before the model has
+  written a word (the default for Chinese questions; a model sentence that only
+  restates it is then left out).
 
 When nothing checked remains, the answer is the best source sentence that could answer
 the question, or "not in the documents" when none could. `check_reply` checks a whole
@@ -36,14 +41,17 @@ import re
 import unicodedata
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from ragkit.answer.answerable import (
     adds_content,
     answer_kind,
     answering_windows,
+    carries,
     document_contexts,
     has_kind,
     statement,
+    value_bonus,
 )
 from ragkit.answer.citations import DocumentLookup, cite, cited_numbers, strip_citations
 from ragkit.answer.evidence import Passage
@@ -63,6 +71,10 @@ MIN_ALIGN = 0.3
 """An unsupported sentence is replaced by its closest source sentence only above this."""
 MAX_SENTENCES = 3
 LOOP_CHARS = 400  # a "sentence" this long without an end is a runaway: judge it, then stop
+
+Quote = Literal["never", "missing", "first"]
+"""When the best answering source sentence is quoted beside the model's checked words:
+never; after them when they do not carry its value; first, before them."""
 
 # Markers of echoed prompt scaffolding: the answer ends where one starts.
 _CUT = re.compile(
@@ -208,6 +220,7 @@ class _Released:
     number: int | None
     support: Sentence | None
     quoted: bool = False
+    lead: bool = False  # the evidence quoted before the model's words
 
 
 @dataclass
@@ -219,6 +232,8 @@ class CheckState:
     invalid: list[int] = field(default_factory=list)
     not_found: bool = False
     fallback: bool = False
+    quoted: bool = False
+    """The best answering source sentence was quoted beside the model's words."""
     stopped: str = ""
 
 
@@ -235,10 +250,15 @@ class AnswerChecker:
         placeholders: Sequence[str] = (),
         answering_only: bool = True,
         cite: bool = True,
+        quote: Quote | None = None,
+        quotes: int = 1,
     ) -> None:
         """`answering_only`: only source sentences that could answer the question stand
         in for the model's words (off where the sources are tool results, which answer a
-        task rather than one question); `cite`: mark each released sentence `[n]`."""
+        task rather than one question); `cite`: mark each released sentence `[n]`;
+        `quote`: when the best answering source sentences (up to `quotes`) are quoted
+        beside the model's words (`Quote`; None: first for a Chinese question, else when
+        missing)."""
         self.question = question
         self.cite = cite
         # The guard's placeholders stand for the user's own values (restored on the way
@@ -275,6 +295,8 @@ class AnswerChecker:
             ]
 
         self._asked_terms = set(scorer.analyzer.tokenize(question))
+        self.quote: Quote = quote or ("first" if _CJK.search(question) else "missing")
+        self.quotes = quotes
 
     # --- judging one sentence ---------------------------------------------------------
     def missing_facts(self, sentence: str) -> tuple[str, ...]:
@@ -317,14 +339,14 @@ class AnswerChecker:
         # A sentence that only restates the question answers nothing; nor does an
         # opening sentence without a value of the kind asked for (no name for "who", no
         # date for "when"). Later sentences may add context around the answer.
+        opening = all(r.lead for r in self.state.released)
         answers = adds_content(sentence, self.question, self.scorer.analyzer) and (
-            bool(self.state.released)
-            or has_kind(self.kind, sentence, self.question, self.scorer.analyzer)
+            not opening or has_kind(self.kind, sentence, self.question, self.scorer.analyzer)
         )
         # The opening sentence, or the source sentence it rests on, must name something
         # the question asks about: a true sentence on another subject ("Repairs take 10
         # working days" for a question on the warranty) is no answer to it.
-        if not self.state.released and support is not None:
+        if opening and support is not None:
             asked = self._asked_terms
             answers = answers and (
                 not asked
@@ -344,16 +366,24 @@ class AnswerChecker:
         sep = "" if self._zh or _CJK.search(body[-1:]) else " "
         return f"{body.rstrip()}{sep}{mark}{end}"
 
-    def _emit(self, text: str, number: int | None, support: Sentence | None, quoted: bool) -> str:
+    def _emit(
+        self,
+        text: str,
+        number: int | None,
+        support: Sentence | None,
+        quoted: bool,
+        lead: bool = False,
+    ) -> str:
         first = not self.state.released
-        self.state.released.append(_Released(text, number, support, quoted))
+        self.state.released.append(_Released(text, number, support, quoted, lead))
         sep = "" if first else ("" if self._zh else " ")
         return sep + self._cite(text, number)
 
     def _release(self, raw: str) -> Iterator[str]:
         """Check one complete sentence of the reply and yield what the reader sees."""
         state = self.state
-        text = clean(raw if state.released or state.unsupported else _LEAD.sub("", raw))
+        opening = all(r.lead for r in state.released) and not state.unsupported
+        text = clean(_LEAD.sub("", raw) if opening else raw)
         text, looped = cut_loop(text)
         numbers = cited_numbers(text)
         cited = [n for n in numbers if n in self.by_number]
@@ -374,6 +404,8 @@ class AnswerChecker:
                 yield not_found_text(self.question)
             return
         verdict = self.check(body, cited)
+        if verdict.supported and self._restates_evidence(body):
+            return  # the quoted evidence already says it
         if verdict.supported:
             yield self._emit(body, verdict.passage, verdict.support, False)
         else:
@@ -387,11 +419,23 @@ class AnswerChecker:
         elif len(state.released) >= self.max_sentences:
             state.stopped = "enough"
 
+    def _restates_evidence(self, sentence: str) -> bool:
+        """Whether `sentence` only repeats the evidence quoted before the model's words:
+        every value of the asked kind it holds (or two thirds of its terms) is shown."""
+        lead = [r.text for r in self.state.released if r.lead]
+        return bool(lead) and carries(
+            self.kind, sentence, " ".join(lead), self.question, self.scorer.analyzer
+        )
+
     def _question_scores(self) -> list[float]:
         if self._for_question is None:
             texts = [s.text for _, s in self.answering]
             row = self.scorer.matrix([self.question], texts)[0] if texts else []
-            self._for_question = [float(x) for x in row]
+            analyzer = self.scorer.analyzer
+            self._for_question = [
+                float(x) + value_bonus(self.kind, t, self.question, analyzer)
+                for x, t in zip(row, texts, strict=True)
+            ]
         return self._for_question
 
     def _replace(self, sentence: str) -> Iterator[str]:
@@ -416,6 +460,10 @@ class AnswerChecker:
         source = iter(pieces)
         ended = False
         reason: object = None
+        if self.quote == "first":
+            # The evidence leads: shown before the model has written a word.
+            for shown in self._quote_best():
+                yield from word_pieces(shown)
         try:
             while True:
                 try:
@@ -461,7 +509,43 @@ class AnswerChecker:
         if not self.state.released and not self.state.not_found:
             for shown in self._fallback():
                 yield from word_pieces(shown)
+        elif self.quote == "missing" and not self.state.not_found:
+            for shown in self._quote_best():
+                yield from word_pieces(shown)
         return reason if not self.state.stopped else None
+
+    def _quote_best(self) -> Iterator[str]:
+        """The best answering source sentences (up to `quotes`) quoted as written, each
+        with its number, unless the answer shown so far already quotes it or carries its
+        values (the name, date or number asked for): a small model's supported answer
+        often drops the very words that answer, and a quote is evidence a reader can
+        check."""
+        if not self.answering or self.quotes < 1:
+            return
+        scores = self._question_scores()
+        order = sorted(range(len(scores)), key=lambda j: -scores[j])
+        released = self.state.released
+        best: list[int] = []
+        for j in order:
+            if len(best) < self.quotes and not any(
+                _key(self.answering[j][1].text) == _key(self.answering[b][1].text) for b in best
+            ):
+                best.append(j)
+        for j in best:
+            number, support = self.answering[j]
+            if any(r.number == number and r.support == support and r.quoted for r in released):
+                continue
+            shown = " ".join(r.text for r in released)
+            if _key(support.text) in _key(shown):
+                continue
+            if released and carries(
+                self.kind, support.text, shown, self.question, self.scorer.analyzer
+            ):
+                continue
+            self.state.quoted = True
+            lead = all(r.lead for r in released)
+            text = " ".join(support.text.split())
+            yield self._emit(text, number, support, True, lead and self.quote == "first")
 
     def _fallback(self) -> Iterator[str]:
         """The best answering source sentence for the question, quoted: nothing the model
@@ -493,7 +577,8 @@ class AnswerChecker:
                 self.question, text, (), (), not_found=True, unsupported=tuple(state.unsupported)
             )
         support: dict[int, Sentence] = {}
-        for r in state.released:
+        # A quoted sentence is what a reader can check word for word: it names the page.
+        for r in sorted(state.released, key=lambda r: not r.quoted):
             if r.number is not None and r.support is not None:
                 support.setdefault(r.number, r.support)
         loaded: dict[tuple[str, str], Document | None] = {}
@@ -552,6 +637,8 @@ def check_reply(
         passages.append(
             Passage(number, SearchHit(number, 1.0, chunk), sentences, sentences[0], 1.0)
         )
-    checker = AnswerChecker(question, passages, scorer, answering_only=answering_only, cite=cite)
+    checker = AnswerChecker(
+        question, passages, scorer, answering_only=answering_only, cite=cite, quote="never"
+    )
     shown = "".join(checker.stream(iter([reply])))
     return shown.strip(), checker.state

@@ -72,7 +72,17 @@ def select_passages(
     """Up to `passages` passages for `question`, best first: each is a sentence of a
     retrieved chunk scoring at least `keep_ratio` times the best sentence, with its
     better-scoring neighbour in the same chunk; sentences next to each other in one
-    chunk join one passage, repeated sentences are given once."""
+    chunk join one passage, repeated sentences are given once. Sentences that could
+    answer (`ragkit.answer.answerable.answering_windows`) come first, and a sentence's
+    score gains `value_bonus` for the values of the asked kind it holds."""
+    from ragkit.answer.answerable import (
+        answer_kind,
+        answering_windows,
+        document_contexts,
+        statement,
+        value_bonus,
+    )
+
     split = []
     for hit in hits:
         sentences = split_sentences(hit.chunk.text)
@@ -81,17 +91,29 @@ def select_passages(
     flat = [(h, i) for h, sents in enumerate(split) for i in range(len(sents))]
     if not flat:
         return []
-    scores = scorer.matrix([question], [split[h][i].text for h, i in flat])[0]
-    score_of = {pos: float(scores[j]) for j, pos in enumerate(flat)}
-    order = sorted(range(len(flat)), key=lambda j: -float(scores[j]))
-    top = float(scores[order[0]])
+    kind = answer_kind(question)
+    raw = scorer.matrix([question], [split[h][i].text for h, i in flat])[0]
+    scores = [
+        float(raw[j]) + value_bonus(kind, split[h][i].text, question, scorer.analyzer)
+        for j, (h, i) in enumerate(flat)
+    ]
+    windows = answering_windows(
+        question, [hit.chunk.text for hit in hits], scorer, contexts=document_contexts(hits)
+    )
+    answering = {(w.text, w.sentence) for w in windows}
+    score_of = {pos: scores[j] for j, pos in enumerate(flat)}
+    answers = {(h, i): (h, statement(split[h][i].text)) in answering for h, i in flat}
+    order = sorted(range(len(flat)), key=lambda j: (not answers[flat[j]], -scores[j]))
+    top = max(scores)
     chosen: dict[int, set[int]] = {}  # hit -> sentence indexes
     seeds: list[tuple[int, int]] = []
     seen: set[str] = set()
     for j in order:
         h, i = flat[j]
-        if len(seeds) == passages or float(scores[j]) < keep_ratio * top:
+        if len(seeds) == passages:
             break
+        if scores[j] < keep_ratio * top:
+            continue
         key = sentence_key(split[h][i].text)
         if key in seen or i in chosen.get(h, set()):
             continue
@@ -105,20 +127,25 @@ def select_passages(
             if len(split[h][i].text) + len(split[h][best_near].text) <= MAX_PASSAGE_CHARS:
                 picked.add(best_near)
                 seen.add(sentence_key(split[h][best_near].text))
-    # Group each hit's chosen sentences into runs of neighbours; a run is one passage.
-    runs: list[tuple[float, int, list[int]]] = []
+
+    def _run(h: int, run: list[int]) -> tuple[bool, float, int, list[int]]:
+        return (any(answers[(h, n)] for n in run), max(score_of[(h, n)] for n in run), h, run)
+
+    # Group each hit's chosen sentences into runs of neighbours; a run is one passage
+    # (those that could answer first).
+    runs: list[tuple[bool, float, int, list[int]]] = []
     for h, picked in chosen.items():
         run: list[int] = []
         for i in sorted(picked):
             if run and i != run[-1] + 1:
-                runs.append((max(score_of[(h, n)] for n in run), h, run))
+                runs.append(_run(h, run))
                 run = []
             run.append(i)
         if run:
-            runs.append((max(score_of[(h, n)] for n in run), h, run))
-    runs.sort(key=lambda r: -r[0])
+            runs.append(_run(h, run))
+    runs.sort(key=lambda r: (not r[0], -r[1]))
     out = []
-    for number, (score, h, run) in enumerate(runs, start=1):
+    for number, (_, score, h, run) in enumerate(runs, start=1):
         best = max(run, key=lambda n: score_of[(h, n)])
         chosen_run = tuple(split[h][n] for n in run)
         out.append(Passage(number, hits[h], chosen_run, split[h][best], round(score, 4)))

@@ -14,7 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ragkit.answer.answerable import answering_windows, document_contexts
+from ragkit.answer.answerable import (
+    answer_kind,
+    answering_windows,
+    document_contexts,
+    statement,
+    value_bonus,
+)
 from ragkit.answer.checking import missing_anchors
 from ragkit.answer.citations import DocumentLookup, cite
 from ragkit.answer.evidence import MIN_CHARS, sentence_key
@@ -45,29 +51,43 @@ def extract_answer(
         for s in split_sentences(hit.chunk.text)
         if len(s.text) >= MIN_CHARS or any(ord(ch) >= 0x3400 for ch in s.text[:4])
     ]
+    # Topic sentences are not answers: when no statement of the chunks could answer the
+    # question (its numbers, key terms and a value of the kind asked for together), the
+    # documents do not hold it, as on the generated path.
+    texts = [h.chunk.text for h in hits]
+    windows = answering_windows(question, texts, scorer, contexts=document_contexts(hits))
+    answering = {(w.text + 1, w.sentence) for w in windows}
     picked: list[tuple[int, Sentence, float]] = []
-    if candidates:
+    if candidates and windows:
         scores = scorer.matrix([question], [s.text for _, s in candidates])[0]
+        # Sentences that could answer come first, those holding more values of the kind
+        # asked for (a full date over a bare month) before others; then the rest.
+        kind = answer_kind(question)
+        ranked = [
+            float(scores[j]) + value_bonus(kind, s.text, question, scorer.analyzer)
+            for j, (_, s) in enumerate(candidates)
+        ]
+        order = sorted(
+            range(len(candidates)),
+            key=lambda j: (
+                (candidates[j][0], statement(candidates[j][1].text)) not in answering,
+                -ranked[j],
+            ),
+        )
         seen: set[str] = set()
-        for j in scores.argsort()[::-1]:
+        for j in order:
             score = float(scores[j])
-            if score < min_score or len(picked) == sentences:
+            if len(picked) == sentences:
                 break
-            number, sentence = candidates[int(j)]
+            if score < min_score:
+                continue
+            number, sentence = candidates[j]
             key = sentence_key(sentence.text)
             if key in seen:
                 continue
             seen.add(key)
             picked.append((number, sentence, score))
-    # Topic sentences are not answers: when no statement of the chunks could answer the
-    # question (its numbers, key terms and a value of the kind asked for together), the
-    # documents do not hold it, as on the generated path.
-    texts = [h.chunk.text for h in hits]
-    if (
-        not picked
-        or missing_anchors(question, texts, scorer.analyzer)
-        or not answering_windows(question, texts, scorer, contexts=document_contexts(hits))
-    ):
+    if not picked or missing_anchors(question, texts, scorer.analyzer):
         return Answer(question, not_found_text(question), (), (), "extractive", True)
     text = "\n".join(f"{sentence.text} [{number}]" for number, sentence, _ in picked)
     first: dict[int, Sentence] = {}

@@ -194,3 +194,32 @@ def test_a_question_about_something_no_document_names_is_not_found(tmp_path: Pat
     answer = kb.ask("What is the capital of Australia?", k=2)
     assert answer.not_found and answer.sources == () and model.prompts == []
     assert not kb.ask("What is the provincial capital?", k=2).not_found
+
+
+def test_a_supported_answer_without_the_asked_value_is_followed_by_the_quoted_source() -> None:
+    # "in March" is in the sources, but the sentence that answers says 1921: the reader
+    # sees that sentence quoted as written, with its number, after the model's words.
+    shown = _checked("It converted its boilers to electricity in March.")
+    assert shown == (
+        "It converted its boilers to electricity in March [1]. "
+        "It converted its boilers to electricity in 1921 [1]."
+    )
+    # Words that carry the value are not repeated.
+    carried = _checked("The plant converted to electricity in 1921.")
+    assert carried == "The plant converted to electricity in 1921 [1]."
+
+
+def test_a_chinese_answer_leads_with_the_quoted_source_sentence() -> None:
+    scorer = SentenceScorer(Analyzer())
+    source = "寄畅园位于无锡惠山东麓。园内有一片茶园。"
+    question = "寄畅园位于哪里？"
+    passages = select_passages(question, [_hit(source)], scorer)
+    checker = AnswerChecker(question, passages, scorer)
+    pieces = checker.stream(iter(["寄畅园", "在无锡。"]))
+    first = next(pieces)  # shown before the model's first piece is read
+    shown = first + "".join(pieces)
+    # The model's words only restate the quoted evidence: they are not shown again.
+    assert shown == "寄畅园位于无锡惠山东麓[1]。"
+    assert checker.state.quoted and checker.state.unsupported == []
+    answer = checker.answer(shown)
+    assert answer.citations[0].sentence == "寄畅园位于无锡惠山东麓。"

@@ -12,6 +12,7 @@ from ragkit.answer.answerable import (
     adds_content,
     answer_kind,
     answering_windows,
+    carries,
     has_kind,
     is_question,
 )
@@ -195,3 +196,20 @@ def test_a_chinese_answer_is_found_where_the_subject_is_named_in_other_words() -
     # characters still meet.
     text = "司马晏，字平度，晋武帝司马炎之子。太康十年被封为吴王。"
     assert answering_windows("司马晏是谁的儿子呀？", [text], SCORER)
+
+
+def test_whether_an_answer_carries_the_value_its_source_sentence_holds() -> None:
+    a = Analyzer()
+    q = "When was Diablo 3 released?"
+    source = "Diablo 3 was released on May 15, 2012."
+    assert carries("date", source, "It came out in May 2012.", q, a)
+    assert not carries("date", source, "Diablo 3 was released by Blizzard.", q, a)
+    n = "How many medals did Norway win in 2018?"
+    assert not carries("number", "Norway won 39 medals in 2018.", "Norway won in 2018.", n, a)
+    assert carries("number", "Norway won 39 medals in 2018.", "39 medals.", n, a)
+    w = "Who acquired Instagram?"
+    assert not carries("name", "Facebook bought Instagram.", "Instagram was bought.", w, a)
+    # A question asking for no one kind: two thirds of the source's new terms.
+    b = "What is the old bridge built from?"
+    assert carries(None, "The old bridge is built from red granite.", "Red granite.", b, a)
+    assert not carries(None, "The old bridge is built from red granite.", "Stone.", b, a)
