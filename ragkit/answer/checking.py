@@ -522,6 +522,10 @@ class AnswerChecker:
         check."""
         if not self.answering or self.quotes < 1:
             return
+        if self.state.released and self.kind is None:
+            # A question asking for no one kind (a description) has no value the model's
+            # words could have dropped; its citation names the sentence they rest on.
+            return
         scores = self._question_scores()
         order = sorted(range(len(scores)), key=lambda j: -scores[j])
         released = self.state.released
@@ -533,7 +537,7 @@ class AnswerChecker:
                 best.append(j)
         for j in best:
             number, support = self.answering[j]
-            if any(r.number == number and r.support == support and r.quoted for r in released):
+            if any(r.quoted and r.number == number and r.support == support for r in released):
                 continue
             shown = " ".join(r.text for r in released)
             if _key(support.text) in _key(shown):

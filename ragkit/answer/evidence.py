@@ -131,8 +131,7 @@ def select_passages(
     def _run(h: int, run: list[int]) -> tuple[bool, float, int, list[int]]:
         return (any(answers[(h, n)] for n in run), max(score_of[(h, n)] for n in run), h, run)
 
-    # Group each hit's chosen sentences into runs of neighbours; a run is one passage
-    # (those that could answer first).
+    # Group each hit's chosen sentences into runs of neighbours; a run is one passage.
     runs: list[tuple[bool, float, int, list[int]]] = []
     for h, picked in chosen.items():
         run: list[int] = []
@@ -143,7 +142,7 @@ def select_passages(
             run.append(i)
         if run:
             runs.append(_run(h, run))
-    runs.sort(key=lambda r: (not r[0], -r[1]))
+    runs.sort(key=lambda r: -r[1])
     out = []
     for number, (_, score, h, run) in enumerate(runs, start=1):
         best = max(run, key=lambda n: score_of[(h, n)])

@@ -317,6 +317,9 @@ class AnswerStream:
         stream generator's return value); set once iteration ends."""
         self.raw_text = ""
         """The reply as the model wrote it, before the guard; set once iteration ends."""
+        self.generated: list[str] | None = None
+        """The model's own pieces, where a checker stands between it and the reply (the
+        checked reply may quote sources the model never wrote); usage counts these."""
         self.prompt = prompt
         self.sources = prompt.sources
         self._pieces = pieces
@@ -363,7 +366,8 @@ class AnswerStream:
             return None
         prompt = sum(self.model.count_tokens(m.content) for m in self.prompt.messages)
         prompt += MESSAGE_OVERHEAD * len(self.prompt.messages)
-        return Usage(prompt, self.model.count_tokens(self.raw_text) if self.raw_text else 0)
+        written = "".join(self.generated) if self.generated is not None else self.raw_text
+        return Usage(prompt, self.model.count_tokens(written) if written else 0)
 
     def close(self) -> None:
         """Stop generating; the answer stays unset."""
@@ -471,11 +475,25 @@ def answer(
             done = replace(done, evidence=evidence_for(done.text, numbered, scorer))
         return done
 
-    return AnswerStream(
+    generated: list[str] = []
+    stream = AnswerStream(
         question,
         prompt,
-        lambda: checker.stream(model.stream(prompt.messages, sampling)),
+        lambda: checker.stream(_collected(model.stream(prompt.messages, sampling), generated)),
         finish,
         guard,
         model,
     )
+    stream.generated = generated
+    return stream
+
+
+def _collected(pieces: Iterator[str], into: list[str]) -> Generator[str, None, object]:
+    """Yield `pieces`, appending each to `into`; returns what the generator returned, and
+    closing this closes `pieces` (generation stops)."""
+    try:
+        return (yield from _with_written(pieces, into))
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()

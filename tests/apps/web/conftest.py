@@ -33,7 +33,7 @@ def cite_first_source(messages: Sequence[Message]) -> str:
     start = user.find("[1]")
     if start < 0:
         return "The documents do not say."
-    body = user[start:].split("\n")[1]  # the line after "[1] file p. N"
+    body = user[start + len("[1]") :].split("\n")[0]  # source [1] is one line
     return f"According to the documents, {' '.join(body.split()[:14])} [1]."
 
 
