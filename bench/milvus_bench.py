@@ -259,8 +259,9 @@ def from_index(args: argparse.Namespace) -> None:
     src = args.from_index.resolve()
     work = args.work.resolve()
     local, milvus = work / "local", work / "milvus"
-    if local.exists() or milvus.exists():
-        sys.exit(f"{work} already holds a run; give another --work")
+    reuse = args.reuse and local.exists() and milvus.exists()
+    if (local.exists() or milvus.exists()) and not reuse:
+        sys.exit(f"{work} already holds a run; give another --work (or --reuse it)")
     work.mkdir(parents=True, exist_ok=True)
     manifest = json.loads((src / "manifest.json").read_text())
     gen, n = int(manifest["generation"]), int(manifest["counts"]["chunks"])
@@ -274,24 +275,26 @@ def from_index(args: argparse.Namespace) -> None:
     np.save(work / "queries.npy", qvecs)
     (work / "queries.json").write_text(json.dumps(qtexts))
     conn.close()
-    t0 = time.perf_counter()
-    shutil.copytree(src, local, ignore=shutil.ignore_patterns("write.lock"))
-    print(f"copied the local index: {time.perf_counter() - t0:.0f} s", flush=True)
-    backend = MilvusBackend(
-        MilvusTarget(str(milvus / "milvus.db"), collection_name("bench"), index_type="FLAT")
-    )
-    t0 = time.perf_counter()
-    try:
-        report = migrate(local, backend)
-        build = time.perf_counter() - t0
-        server_mb = _server_rss_mb()
-    finally:
-        backend.close()
-    print(
-        f"migrate (insert + commit) of {report.chunks} chunks into milvus-lite: {build:.0f} s,"
-        f" server peak RSS {server_mb:.0f} MB; load average {_load()}",
-        flush=True,
-    )
+    build = float("nan")
+    if not reuse:
+        t0 = time.perf_counter()
+        shutil.copytree(src, local, ignore=shutil.ignore_patterns("write.lock"))
+        print(f"copied the local index: {time.perf_counter() - t0:.0f} s", flush=True)
+        backend = MilvusBackend(
+            MilvusTarget(str(milvus / "milvus.db"), collection_name("bench"), index_type="FLAT")
+        )
+        t0 = time.perf_counter()
+        try:
+            report = migrate(local, backend)
+            build = time.perf_counter() - t0
+            server_mb = _server_rss_mb()
+        finally:
+            backend.close()
+        print(
+            f"migrate (insert + commit) of {report.chunks} chunks into milvus-lite: "
+            f"{build:.0f} s, server peak RSS {server_mb:.0f} MB; load average {_load()}",
+            flush=True,
+        )
     conn = sqlite3.connect(f"file:{local / 'store.sqlite'}?mode=ro", uri=True)
     changed = _one_changed_file(conn, gen)
     conn.close()
@@ -413,6 +416,9 @@ def main() -> None:
     parser.add_argument("--from-index", type=Path, default=None, help="a local index to copy")
     parser.add_argument("--work", type=Path, default=None, help="with --from-index: copies")
     parser.add_argument("--keep", action="store_true", help="with --from-index: keep WORK")
+    parser.add_argument(
+        "--reuse", action="store_true", help="with --from-index: WORK's copies, not made again"
+    )
     args = parser.parse_args()
     if args.quality:
         quality(args)
