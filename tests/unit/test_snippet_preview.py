@@ -46,3 +46,29 @@ def test_assistant_bold_marks_are_not_drawn() -> None:
     view = MessageView("assistant", "founded on **14 March 1987** by 2*3 families")
     assert view.plain == "founded on 14 March 1987 by 2*3 families"
     assert MessageView("user", "**x**").plain == "**x**"
+
+
+def test_ask_lists_one_line_per_place_after_a_blank_line() -> None:
+    from rich.console import Console
+
+    from ragkit import Answer, Citation
+    from ragkit.apps.cli.kb import _print_sources
+
+    def cite(n: int, source: str, page: int | None) -> Citation:
+        return Citation(n, n, source, page, page, "text", page=page)
+
+    cited = (
+        cite(1, "/data/garden_zh.txt", None),
+        cite(2, "/data/garden_zh.txt", None),
+        cite(3, "/data/handbook.pdf", 2),
+    )
+    answer = Answer("q", "a [1][2][3]", cited, cited, unsupported=("x",))
+    out = Console(record=True, width=200)
+    _print_sources(answer, out)
+    assert out.export_text().splitlines() == [
+        "(left out 1 sentence of the model's answer that the sources do not support)",
+        "",
+        "Sources:",
+        " [1] [2] /data/garden_zh.txt",
+        " [3] /data/handbook.pdf p. 2",
+    ]

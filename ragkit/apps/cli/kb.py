@@ -390,22 +390,32 @@ def ask(
 
 def _print_sources(answer: Answer, out: Console) -> None:
     """The sources the answer cites, each at its supporting sentence's page (none for an
-    answer the documents do not hold)."""
+    answer the documents do not hold). Sources shown at the same place (two passages of
+    one text file) share a line, so the list does not look repeated."""
+    notes = []
     if answer.invalid_citations:
         numbers = ", ".join(f"[{n}]" for n in answer.invalid_citations)
-        out.print(f"(removed citations to sources that were not given: {numbers})")
+        notes.append(f"(removed citations to sources that were not given: {numbers})")
     if answer.unsupported:
         count = len(answer.unsupported)
-        out.print(
+        notes.append(
             f"(left out {count} sentence{'s' if count > 1 else ''} of the model's answer that "
             "the sources do not support)"
         )
+    for note in notes:
+        out.print(note)
     if answer.not_found or not answer.citations:
         return
-    out.print("Sources:")
+    places: dict[str, list[int]] = {}
     for src in answer.citations:
         location = src.location.replace(src.source, display_path(src.source))
-        out.print(f" [{src.number}] {escape(location)}")
+        places.setdefault(location, []).append(src.number)
+    if notes:
+        out.print()  # the answer is followed by a blank line; so are the notes
+    out.print("Sources:")
+    for location, numbers in places.items():
+        marks = " ".join(f"[{n}]" for n in numbers)
+        out.print(f" {marks} {escape(location)}")
 
 
 def _print_evidence(answer: Answer, out: Console) -> None:
