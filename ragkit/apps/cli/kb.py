@@ -413,8 +413,8 @@ def _print_sources(answer: Answer, out: Console) -> None:
     if notes:
         out.print()  # the answer is followed by a blank line; so are the notes
     out.print("Sources:")
-    for location, numbers in places.items():
-        marks = " ".join(f"[{n}]" for n in numbers)
+    for location, cited in places.items():
+        marks = " ".join(f"[{n}]" for n in cited)
         out.print(f" {marks} {escape(location)}")
 
 
