@@ -33,6 +33,7 @@ from ragkit.apps.tui.history import HistoryStore, Turn, transcript_markdown, wri
 from ragkit.apps.tui.sanitize import sanitize_for_terminal
 from ragkit.apps.tui.session import HELP, ChatState, Command, SessionError, parse_command
 from ragkit.apps.tui.widgets import ChunkScreen, IndexingBar, MessageView, ProgressBridge
+from ragkit.errors import IndexNotFoundError
 from ragkit.events import Event, Sources, Status, Text, ToolFinished, ToolStarted
 
 CSS = """
@@ -233,6 +234,13 @@ class ChatApp(App[None]):
                 if self._stop.is_set():
                     break
                 self.call_from_thread(self._on_event, view, event)
+        except IndexNotFoundError:
+            # The command line's advice (`ragkit index PATH --index …`) would send the user
+            # out of the chat: here the index is filled with /add.
+            error = (
+                f"index {self.session.index} holds no documents yet; "
+                "add files or folders with /add PATH"
+            )
         except RagkitError as exc:
             error = str(exc)
         except Exception as exc:  # a backend bug must not take the chat down with it
@@ -294,6 +302,8 @@ class ChatApp(App[None]):
                 self.history.append(turn)
         elif not error and not stopped:
             view.set_note("(no answer)")
+        elif error and not stopped:
+            view.remove()  # an empty "ragkit" label above the error line says nothing
         if error:
             self._note(error, "error")
 
