@@ -274,7 +274,9 @@ def search(
     with command(config) as (out, _err, settings):
         chosen = _mode(settings, mode)
         kb = _open(settings, index_name)
-        hits = kb.search(query, flags.options(kb.search_options).with_(k=k, mode=chosen))
+        hits = kb.search(
+            query, flags.options(kb.search_options).with_(k=_positive_k(k), mode=chosen)
+        )
         if as_json:
             rows = [
                 {
@@ -366,7 +368,7 @@ def ask(
         search = flags.options(kb.search_options)
         stream = kb.ask_stream(
             question,
-            kb.answer_options.with_(mode=answer_mode, k=k, evidence=evidence or None),
+            kb.answer_options.with_(mode=answer_mode, k=_positive_k(k), evidence=evidence or None),
             search=search.with_(mode=chosen),
         )
         if as_json:
@@ -386,6 +388,15 @@ def ask(
         _print_sources(answer, out)
         if evidence:
             _print_evidence(answer, out)
+
+
+def _positive_k(k: int | None) -> int | None:
+    """`k` as given, refused in the flag's own name (the options model would call it `k`)."""
+    if k is not None and k < 1:
+        from ragkit.errors import ConfigError
+
+        raise ConfigError(f"-k {k}: give 1 or more (the number of results)")
+    return k
 
 
 def _print_sources(answer: Answer, out: Console) -> None:
