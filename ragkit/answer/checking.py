@@ -281,13 +281,21 @@ class AnswerChecker:
         # most of its terms. Only these stand in for the model's words.
         self.answering = self.candidates
         if answering_only:
+            # Judged in the passages' whole chunks, as the check before the model is: a
+            # passage keeps only the best sentences and their neighbours, which can leave
+            # a list item without the lines that say what the list is about.
             windows = answering_windows(
                 question,
-                [p.text for p in passages],
+                [p.hit.chunk.text for p in passages],
                 scorer,
                 contexts=document_contexts([p.hit for p in passages]),
             )
-            fit = {(self.passages[w.text].number, w.sentence) for w in windows}
+            # Compared with their line breaks folded: a chunk's sentence keeps the
+            # file's, a passage's is one line.
+            fit = {
+                (self.passages[w.text].number, statement(" ".join(w.sentence.split())))
+                for w in windows
+            }
             self.answering = [
                 (number, s)
                 for number, s in self.candidates

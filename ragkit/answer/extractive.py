@@ -89,7 +89,11 @@ def extract_answer(
             picked.append((number, sentence, score))
     if not picked or missing_anchors(question, texts, scorer.analyzer):
         return Answer(question, not_found_text(question), (), (), "extractive", True)
-    text = "\n".join(f"{sentence.text} [{number}]" for number, sentence, _ in picked)
+    # One line per quote: a sentence wrapped across lines in its file (a PDF's or a
+    # Markdown list's line breaks) is shown on one, as the checked answers' quotes are.
+    text = "\n".join(
+        f"{' '.join(sentence.text.split())} [{number}]" for number, sentence, _ in picked
+    )
     first: dict[int, Sentence] = {}
     for number, sentence, _ in picked:
         first.setdefault(number, sentence)

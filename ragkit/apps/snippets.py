@@ -18,6 +18,13 @@ _EMPHASIS = re.compile(r"(\*\*|__|`)")
 _SPACES = re.compile(r"\s+")
 
 
+def without_emphasis(text: str) -> str:
+    """`text` without Markdown's emphasis and code marks (`**0.5 hectares**` → `0.5
+    hectares`), for a terminal that would print them as they are. A piece of a streamed
+    answer holds whole words, so a mark is never split between two pieces."""
+    return _EMPHASIS.sub("", text)
+
+
 def preview(text: str, limit: int) -> str:
     """`text` as one line of at most `limit` characters, Markdown marks removed, cut at a
     word boundary where there is one close enough, and ending in "…" when cut."""

@@ -27,6 +27,10 @@ _ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|Dr|Mr|Mrs|Ms|No|Fig|St|approx)|\
 WRAP_WIDTH = 50  # characters: a line at least this long that stops mid-sentence wrapped
 _WRAP_BEFORE = re.compile(r"[\w,;(\-–\u3400-\u9fff]$")
 _WRAP_AFTER = re.compile(r"^[a-z0-9(\u3400-\u9fff]")
+# A line opening with a list item's number ("2. ", "3) ") starts a new item, not the
+# rest of the line before it, although it opens with a digit.
+_LIST_ITEM = re.compile(r"^(?:\d{1,3}[.)]|[-*+•])\s")
+_LIST_NUMBER = re.compile(r"\d{1,3}[.)]")
 
 
 def _wrapped(text: str, end: int, start: int) -> bool:
@@ -36,7 +40,7 @@ def _wrapped(text: str, end: int, start: int) -> bool:
     if gap.count("\n") != 1 or gap.strip():
         return False
     before = text[:end].rstrip()
-    if not _WRAP_BEFORE.search(before):
+    if not _WRAP_BEFORE.search(before) or _LIST_ITEM.match(text[start:]):
         return False
     # A long line that stops mid-sentence was wrapped (a heading is short); a short one
     # only when the next line plainly goes on.
@@ -60,6 +64,8 @@ def split_sentences(text: str) -> list[Sentence]:
         piece = text[start:end].rstrip()
         if piece.strip() and _ABBREV.search(piece) and "\n" not in match.group():
             continue  # an abbreviation, not the end of a sentence
+        if _LIST_NUMBER.fullmatch(piece.strip()) and "\n" not in match.group():
+            continue  # "2. the garden…": a list item's number opens its sentence
         if text[start:end].strip():
             spans.append((start, end))
         start = match.end()

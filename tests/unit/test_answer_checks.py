@@ -127,6 +127,24 @@ def _checked(reply: str, question: str = "When did the plant convert to electric
     )
 
 
+def test_a_source_sentence_wrapped_across_lines_can_stand_in_for_the_answer() -> None:
+    # A Markdown list item wrapped over two lines: the passage folds its line break, the
+    # chunk keeps it; the sentence must still count as one that could answer.
+    source = (
+        "Any grower in the valley may apply to join the cooperative, provided that:\n\n"
+        "1. the applicant farms at least 0.5 hectares of tea, owned or leased for\n"
+        "   at least five more years;\n"
+        "2. the garden follows the cooperative's organic transition programme.\n"
+    )
+    question = "How much land must an applicant farm to join the cooperative?"
+    scorer = SentenceScorer(Analyzer())
+    checker = AnswerChecker(question, select_passages(question, [_hit(source)], scorer), scorer)
+    assert any("0.5 hectares" in s.text for _, s in checker.answering)
+    # Nothing the model wrote holds: the wrapped sentence is quoted, on one line.
+    shown = "".join(checker.stream(iter(["The garden must be organic in 2031."])))
+    assert "0.5 hectares of tea, owned or leased for at least five more years" in shown
+
+
 def test_numbers_dates_and_names_in_no_source_are_not_shown_as_fact() -> None:
     # 1923 is in no source: the source sentence it was drawn from is shown instead.
     assert _checked("It converted to electricity in 1923.") == (

@@ -59,6 +59,19 @@ def test_sentences_split_english_and_chinese_with_offsets() -> None:
     assert all(text[s.start : s.end] == s.text for s in sentences)
 
 
+def test_a_numbered_list_item_starts_a_sentence_though_it_opens_with_a_digit() -> None:
+    text = (
+        "1. the applicant farms at least 0.5 hectares of tea, owned or leased for\n"
+        "   at least five more years;\n"
+        "2. the garden has completed the organic transition programme;"
+    )
+    sentences = [s.text for s in split_sentences(text)]
+    # The wrapped line still joins its item; the next item's number does not.
+    assert sentences[0].startswith("1. the applicant farms at least 0.5 hectares of tea")
+    assert sentences[0].endswith("at least five more years;")
+    assert sentences[1:] == ["2. the garden has completed the organic transition programme;"]
+
+
 def test_not_found_phrases() -> None:
     assert says_not_found("I cannot find the answer in the documents.")
     assert says_not_found("Sorry, I can't find the answer.")

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ragkit.apps.snippets import preview
+from ragkit.apps.snippets import preview, without_emphasis
 from ragkit.errors import RagkitError
 from ragkit.types import display_path
 
@@ -379,7 +379,9 @@ def ask(
         shown = _guard_notes(stream.guard, err, 0)
         try:
             for piece in stream:
-                write_out(piece)
+                # The answer is Markdown (the web page and /v1 clients render it); a
+                # terminal would show quoted sources' ** marks as they are.
+                write_out(without_emphasis(piece))
         finally:
             stream.close()  # Ctrl-C: stop the model (or close the HTTP stream) at once
         answer = stream.answer
