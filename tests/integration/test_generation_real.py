@@ -249,7 +249,16 @@ def test_cli_ask_mode_takes_answer_modes_only(home: Path) -> None:
 def test_ctrl_c_stops_a_remote_answer_and_closes_the_stream(home: Path) -> None:
     from fault_server import Act, fault_server
 
-    pieces = tuple(f"word{i} " for i in range(12000))  # 12000 x 0.05 s: 10 min if read to the end
+    # One supported sentence, then distinct sentences no source supports: each of those is
+    # left out and the checker reads on, so the answer is still streaming when Ctrl-C
+    # comes, however slow the machine (12000 x 0.05 s: 10 min if read to the end). The
+    # first sentence is longer than the guard's 64-character window, so its start is
+    # shown at once. (An endless run without a full stop would race: the checker ends a
+    # 400-character runaway itself and the answer is over before the signal lands.)
+    pieces = (
+        "The Ember brewing kettle comes with a warranty of 18 months from the date of purchase. ",
+        *(f"Item {i} weighs {i * 7 + 3} grams. " for i in range(12000)),
+    )
     with fault_server([Act(pieces=pieces, delay=0.05)]) as (base, server):
         env = {
             **os.environ,
@@ -266,8 +275,8 @@ def test_ctrl_c_stops_a_remote_answer_and_closes_the_stream(home: Path) -> None:
             stderr=subprocess.PIPE,
         )
         assert proc.stdout is not None
-        # The answer is streaming (the checked path shows the source sentence in place of
-        # the fake's unsupported words, while it keeps reading the model's stream).
+        # The answer is streaming: the supported sentence is shown while the checker keeps
+        # reading the model's stream.
         assert len(proc.stdout.read(5)) == 5
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=HANG_S)
