@@ -19,7 +19,6 @@ Leaves out annotations and forms.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import io
 import os
 import threading
@@ -238,11 +237,3 @@ def line_boxes(lines: Sequence[tuple[str, Box]], passage: str) -> list[Box]:
         a, b = first[n] / size, min(last[n], size) / size
         out.append((x0 + (x1 - x0) * a, y0, x0 + (x1 - x0) * b, y1))
     return out
-
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
