@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ragkit.guard.types import Finding, OneKindScanner, trailing_window
+from ragkit.guard.types import Finding, OneKindScanner, open_match, partial_patterns
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
@@ -24,6 +24,7 @@ class BannedTermScanner(OneKindScanner, name="banned", kind="banned"):
             re.escape(t) if _CJK.search(t) else rf"(?<!\w){re.escape(t)}(?!\w)" for t in cleaned
         ]
         self._pattern = re.compile("|".join(parts), re.IGNORECASE) if parts else None
+        self._open = partial_patterns(self._pattern) if self._pattern is not None else ()
         self._window = max((len(t) for t in cleaned), default=0) + 1
 
     def scan(self, text: str) -> list[Finding]:
@@ -35,4 +36,5 @@ class BannedTermScanner(OneKindScanner, name="banned", kind="banned"):
         ]
 
     def pending(self, text: str) -> int:
-        return trailing_window(text, self._window) if self._pattern is not None else len(text)
+        # A term still being written is a prefix of it at the very end (at most its length).
+        return open_match(text, self._open, len(text) - self._window)

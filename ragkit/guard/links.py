@@ -12,7 +12,13 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlsplit
 
-from ragkit.guard.types import Finding, OneKindScanner
+from ragkit.guard.types import (
+    Finding,
+    OneKindScanner,
+    open_match,
+    partial_patterns,
+    trailing_window,
+)
 
 _IMAGE = re.compile(r"!\[[^\]\n]{0,500}\]\(\s*<?((?:https?:)?//[^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _HTML_IMAGE = re.compile(r"<img\b[^>]*\bsrc\s*=\s*[\"']?((?:https?:)?//[^\"'\s>]+)[^>]*>", re.I)
@@ -21,6 +27,8 @@ _BARE = re.compile(r"(?<![(<\"'=])\bhttps?://[^\s<>()\"']+")
 _OPEN = re.compile(
     r"!?\[[^\]\n]{0,500}(?:\]\([^)\n]{0,2000})?\Z|<img\b[^>]{0,2000}\Z|https?://\S*\Z", re.I
 )
+# The beginnings `_OPEN` does not cover yet: a lone `!`, a half-written `<img` or `http`.
+_STARTS = partial_patterns(_IMAGE, _HTML_IMAGE, _LINK, _BARE)
 # A query carrying this much is treated as data being sent out.
 _MAX_QUERY = 40
 
@@ -64,4 +72,5 @@ class ExfiltrationScanner(OneKindScanner, name="links", kind="exfil"):
 
     def pending(self, text: str) -> int:
         m = _OPEN.search(text, max(0, len(text) - 3000))
-        return m.start() if m else len(text)
+        cut = m.start() if m else len(text)
+        return min(cut, open_match(text, _STARTS, trailing_window(text, 0)))

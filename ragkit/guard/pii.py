@@ -21,7 +21,13 @@ import re
 import unicodedata
 
 from ragkit.guard.checksums import is_valid_cn_id, luhn_ok
-from ragkit.guard.types import Finding, OneKindScanner, trailing_window
+from ragkit.guard.types import (
+    Finding,
+    OneKindScanner,
+    open_match,
+    partial_patterns,
+    trailing_window,
+)
 
 _EMAIL = re.compile(
     r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
@@ -38,9 +44,10 @@ _IPV6 = re.compile(
     r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:|:)(?:[0-9A-Fa-f]{0,4}:){1,7}[0-9A-Fa-f.]*(?![\w:])"
 )
 
-# Longest a match can run (an international phone with separators); a stream holds
-# back this many characters, plus the word in progress.
+# Longest a match with spaces in it can run (an international phone with separators):
+# a match still growing starts this near the end, or in the last word.
 _WINDOW = 48
+_OPEN = partial_patterns(_EMAIL, _CN_ID, _CARD, _CN_MOBILE, _INTL_PHONE, _IPV4, _IPV6)
 
 
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
@@ -109,7 +116,8 @@ class PiiScanner(OneKindScanner, name="pii", kind="pii"):
         return found
 
     def pending(self, text: str) -> int:
-        return trailing_window(text, _WINDOW)
+        folded = fold_forms(text)
+        return open_match(folded, _OPEN, trailing_window(folded, _WINDOW))
 
 
 def _id_shaped(digits: str) -> bool:

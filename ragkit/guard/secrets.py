@@ -14,7 +14,13 @@ import math
 import re
 from collections import Counter
 
-from ragkit.guard.types import Finding, OneKindScanner, trailing_window
+from ragkit.guard.types import (
+    Finding,
+    OneKindScanner,
+    open_match,
+    partial_patterns,
+    trailing_window,
+)
 
 _KNOWN = re.compile(
     r"(?<![\w-])(?:"
@@ -34,7 +40,11 @@ _PEM = re.compile(
 _PEM_OPEN = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY")
 _TOKEN = re.compile(r"(?<![\w+/=-])[A-Za-z0-9+/_=-]{24,}(?![\w+/=-])")
 _MIN_ENTROPY = 4.0
-_WINDOW = 64
+# Keys have no spaces: one still being written is in the last word, or is a key block
+# whose first line (a few dozen characters) is still arriving.
+_OPEN = partial_patterns(_KNOWN, _TOKEN)
+_OPEN_PEM = partial_patterns(_PEM_OPEN)
+_PEM_LINE = 64
 # A stream holds an unterminated key block back this far at most; a longer one is
 # not a key and is let through.
 _PEM_MAX = 16_384
@@ -73,10 +83,11 @@ class SecretScanner(OneKindScanner, name="secrets", kind="secret"):
         return found
 
     def pending(self, text: str) -> int:
-        cut = trailing_window(text, _WINDOW)
+        cut = open_match(text, _OPEN, trailing_window(text, 0))
+        cut = min(cut, open_match(text, _OPEN_PEM, trailing_window(text, _PEM_LINE)))
         opened = None
         for m in _PEM_OPEN.finditer(text, max(0, len(text) - _PEM_MAX)):
             opened = m.start()
-        if opened is not None and "-----END" not in text[opened:]:
-            return min(cut, opened)
+        if opened is not None and _PEM.match(text, opened) is None:
+            return min(cut, opened)  # a key block not closed yet (its END line unfinished)
         return cut

@@ -3,10 +3,11 @@ streamed answer), so that nothing unredacted ever reaches the screen.
 
 Each piece is appended to a buffer; the filter releases only the part that no scanner
 can still change: it holds back the tail from which a match might still be growing
-(each scanner says where: the last few dozen characters and the word in progress for
-personal data and keys, an unterminated escape sequence, an unclosed markdown link, a
-half-written placeholder) and never cuts through a finding. What it releases is
-redacted exactly as a scan of the whole text would redact it. A blocking finding ends
+(each scanner says where: an address, number or key whose text so far is the start of
+one, an unterminated escape sequence, an unclosed markdown link, a half-written
+placeholder) and never cuts through a finding. Nothing else waits: a sentence that ends
+is shown when it ends, not when the next one comes. What it releases is redacted exactly
+as a scan of the whole text would redact it. A blocking finding ends
 the stream with a notice. Placeholders the user's own input introduced can be restored
 on the way out. Leaves out where the pieces come from and where they go.
 """
@@ -87,7 +88,14 @@ class StreamFilter:
         start = self._emitted - base
         if cut <= start:
             return ""
-        fresh = [f for f in found if f.start >= start and f.end <= cut]
+        # A finding that began in text already shown cannot happen while the scanners'
+        # `pending` is right; should one be wrong, the part not yet shown is still
+        # redacted rather than let through.
+        fresh = [
+            f if f.start >= start else replace(f, start=start)
+            for f in found
+            if f.end > start and f.end <= cut
+        ]
         blocking = [f for f in fresh if f.action == "block"]
         if blocking:
             self.blocked = True

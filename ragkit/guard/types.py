@@ -10,9 +10,13 @@ of action (policy.py).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
+
+# `regex` rather than `re` for one thing `re` lacks: partial matching (does a text end
+# inside a match that more text could complete?), which a stream's hold-back needs.
+import regex
 
 Direction = Literal["input", "chunk", "output"]
 Action = Literal["allow", "redact", "block", "flag"]
@@ -163,8 +167,29 @@ _RUN_START = re.compile(r"[!-~]*\Z")
 
 
 def trailing_window(text: str, window: int) -> int:
-    """Where a stream's held-back tail starts: `window` characters from the end, or
-    earlier if the last run of printable ASCII (a match in progress) is longer."""
+    """Where to look for a match in progress: `window` characters from the end, or
+    earlier if the last run of printable ASCII (a word, an address, a key) is longer."""
     cut = max(0, len(text) - window)
     run = _RUN_START.search(text, max(0, cut - 4096))
     return min(cut, run.start()) if run is not None else cut
+
+
+def open_match(text: str, patterns: Sequence[regex.Pattern[str]], since: int) -> int:
+    """Where a stream's held-back tail starts: the earliest offset at or after `since`
+    from which the rest of `text` is a match of one of `patterns` or the beginning of
+    one that more text could complete (len(text) when there is none). Only from there
+    can a value split across pieces still be growing; what comes before it is final,
+    so a finished sentence is released at once instead of a fixed window later."""
+    for start in range(max(0, since), len(text)):
+        for pattern in patterns:
+            if pattern.fullmatch(text, start, partial=True) is not None:
+                return start
+    return len(text)
+
+
+def partial_patterns(*patterns: re.Pattern[str]) -> tuple[regex.Pattern[str], ...]:
+    """`patterns` compiled for `open_match` (same syntax and flags)."""
+    return tuple(
+        regex.compile(p.pattern, regex.IGNORECASE if p.flags & re.IGNORECASE else 0)
+        for p in patterns
+    )

