@@ -71,6 +71,26 @@ def test_unknown_index_names_the_ones_that_exist(tmp_path: Path) -> None:
     assert code == 1 and "nope does not exist" in line and "are: docs" in line
 
 
+@pytest.mark.parametrize("given", ["./nosuch", "nosuch", "sub/dir/../nosuch", None])
+def test_missing_index_advice_repeats_the_users_path_and_its_command_makes_it(
+    tmp_path: Path, home: Path, given: str | None
+) -> None:
+    flag = ["--index", given] if given is not None else []
+    for command in (["ask", "q?", "--mode", "extractive"], ["search", "q"], ["ls"], ["info"]):
+        code, _, err = run(*command, *flag)
+        assert code == 1 and len(err.strip().splitlines()) == 1, err
+        line = one_error_line(err)
+        shown = given if given is not None else str(home / "default")
+        assert line.startswith(f"error: index {shown} "), line
+        advice = line.split("build it first with: ", 1)[1].split(" (", 1)[0]
+        assert advice == "ragkit index DOCS" + (f" --index {given}" if given else ""), line
+    # The advice, run as written (DOCS: the documents), makes the very index asked for.
+    (tmp_path / "k.txt").write_text("The Ember kettle warranty is seven years.\n")
+    assert run(*["k.txt" if a == "DOCS" else a for a in advice.split()[1:]])[0] == 0
+    code, out, _ = run("ls", *flag)
+    assert code == 0 and "k.txt" in out
+
+
 def test_chat_on_a_missing_index_stops_before_the_screen(tmp_path: Path) -> None:
     make_index(tmp_path)
     code, _, err = run("chat", "--index", "nope")

@@ -53,7 +53,7 @@ def build_app(settings: Settings, index_name: str | None = None) -> ChatApp:
         # another index's history under this name.
         from ragkit.index.peek import require_index
 
-        require_index(kb.path)
+        require_index(kb.path, index_name)
     history = HistoryStore(settings.chat.history or settings.index.home / HISTORY_FILE)
     return ChatApp(session, history, restore=settings.chat.restore)
 

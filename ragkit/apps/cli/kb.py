@@ -234,7 +234,7 @@ def _open(settings: Settings, index_name: str | None, with_llm: bool = False) ->
     from ragkit.index.peek import require_index
 
     if settings.index.backend == "local":
-        require_index(settings.index.folder(index_name))
+        require_index(settings.index.folder(index_name), index_name or "")
     from ragkit.wiring import knowledge_base
 
     return knowledge_base(settings, index_name, with_llm=with_llm)
@@ -489,7 +489,7 @@ def list_documents(index_name: IndexOpt = None, config: ConfigOpt = None) -> Non
         if settings.index.backend != "local":
             rows = _remote_catalog(settings, index_name, lambda r: r.store.documents(r.generation))
         else:
-            catalog = open_catalog(settings.index.folder(index_name))
+            catalog = open_catalog(settings.index.folder(index_name), index_name or "")
             try:
                 rows = catalog.store.documents(catalog.generation)
             finally:
@@ -509,7 +509,7 @@ def info(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
         if settings.index.backend != "local":
             m = _remote_catalog(settings, index_name, lambda r: r.manifest)
         else:
-            catalog = open_catalog(path)
+            catalog = open_catalog(path, index_name or "")
             catalog.close()
             m = catalog.manifest
         size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
@@ -537,6 +537,7 @@ def info(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
 def verify(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
     """Check an index for damage: file checksums, SQLite's integrity_check, chunk texts."""
     from ragkit.index.engine import IndexReader
+    from ragkit.index.peek import require_index
     from ragkit.wiring import index_path
 
     with command(config) as (out, err, settings):
@@ -544,6 +545,7 @@ def verify(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
         if settings.index.backend != "local":
             _verify_remote(settings, index_name, out, err)
             return
+        require_index(path, index_name or "")
         reader = IndexReader.open(path)  # verifies the manifest's checksums
         try:
             problems = reader.verify_store()

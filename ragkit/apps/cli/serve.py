@@ -87,6 +87,7 @@ def _build(settings: Settings, names: list[str], api_key: str | None) -> FastAPI
 
     from ragkit.apps.web import WebConfig, create_app
     from ragkit.apps.web.serial import SerialEmbedder
+    from ragkit.index.peek import require_index
     from ragkit.wiring import embedder, index_path, knowledge_base_at, shared_models
 
     # Collections index on their own writer threads but share the embedder.
@@ -94,11 +95,7 @@ def _build(settings: Settings, names: list[str], api_key: str | None) -> FastAPI
     served: dict[str, Path] = {}
     for name in names:
         path = index_path(settings, name)
-        if not (path / "manifest.json").is_file():
-            raise ConfigError(
-                f"index {path} does not exist; build it first with: "
-                f"ragkit index PATH --index {name}"
-            )
+        require_index(path, name)
         model_id = Path(name).name
         if model_id in served:
             raise ConfigError(

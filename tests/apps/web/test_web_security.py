@@ -247,7 +247,7 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
         port = str(taken.getsockname()[1])
         cases = [
             (("--port", port), {}, f"error: cannot listen on 127.0.0.1:{port}"),
-            (("--index", "nope"), {}, "error: index indexes/nope does not exist"),
+            (("--index", "nope"), {}, "error: index nope does not exist in indexes;"),
             (
                 (),
                 {"RAGKIT_SERVER__PORT": "abc"},
