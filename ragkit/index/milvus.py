@@ -7,11 +7,19 @@ Three collections per knowledge base, named from its index name:
   BM25 function, with the `whitespace` tokenizer, turns into the `sparse` field: the
   local index's terms and BM25, so both backends rank alike), document key, title,
   file, file type, page span, character offsets, ordinal, document metadata (JSON),
-  text hash and dense vector;
-- `<name>_files`: one row per indexed file (size, mtime, sha256 and its documents, as
-  JSON), which incremental indexing and `ls`/`info` read;
+  text hash and dense vector; and its document's identity (`doc_id`: the id its first
+  chunk got when the document was stored), content hash, chunk count and last page;
+- `<name>_files`: one row per indexed file (size, mtime, sha256 and how many documents
+  and chunks it has), which incremental indexing and `ls`/`info` read;
 - `<name>_meta`: one row, the committed state: a `Manifest` (generation, embedder,
-  chunker, counts) and the next chunk id.
+  chunker, counts), the next chunk id and the schema version (`SCHEMA_VERSION`).
+
+Which chunks make a file or a document is said by the chunk rows themselves (`source`,
+`doc_id`, `ordinal`), and asked for with an expression (`source == "..."`), never listed
+on a row: a file row stays a few hundred bytes however many documents the file holds
+(schema 1 listed every document and chunk id on its file row, 4 MB for a 20,000-record
+JSON-lines file, past Milvus's query result limit). A collection of another schema
+version is refused with one line saying to copy the local index again (`migrate`).
 
 Commit protocol. Every chunk and file row carries the generation that added it (`gen`);
 rows are only ever inserted or deleted, never rewritten (Milvus applies an upsert as a
@@ -33,8 +41,9 @@ by Milvus (`hybrid_search` with `RRFRanker`) for `fusion="rrf"`, or by ragkit's 
 fusion of the two engine rankings for `fusion="convex"` (Milvus's `WeightedRanker`
 normalises scores with arctan, not min-max, so its order differs from the local index).
 
-`verify` checks that the collections agree (chunk ids listed by file rows against chunk
-rows, text checksums, the state's counts) and that the stored BM25 terms are what
+`verify` checks that the collections agree (each document's chunk rows against its chunk
+count, each file's documents and chunks against its row, text checksums, the state's
+counts) and that the stored BM25 terms are what
 ragkit's analyzer makes of the stored text (every chunk up to `TERMS_SAMPLE`, a random
 sample of that many above); `repair` re-syncs them as a new generation, indexing
 damaged files again from disk and making rows with wrong terms again from their stored
@@ -45,7 +54,8 @@ claim row with a lease, renewed while they write (`_ServerLock`), so two `ragkit
 runs against one collection take turns.
 
 Leaves out: access control inside Milvus (a token or user/password is passed through,
-nothing more).
+nothing more); documents that yield no chunk (they have no chunk row to say so, and are
+not counted); reading collections of an older schema (`migrate` replaces them).
 """
 
 from __future__ import annotations
@@ -74,6 +84,7 @@ from ragkit._version import __version__
 from ragkit.errors import (
     ConfigError,
     IndexCorruptError,
+    IndexMismatchError,
     IndexNotFoundError,
     RagkitError,
 )
@@ -112,6 +123,13 @@ DUMMY_DIM = 2  # Milvus wants a vector field in every collection; files and meta
 INSTALL_HINT = "pip install 'ragkit[milvus]'"
 _NAME_OK = re.compile(r"[^A-Za-z0-9_]")
 
+# The version of the collections' layout, kept in each state row; readers and writers
+# refuse any other. 1: file rows listed their documents and chunk ids; 2: chunk rows
+# carry their document's fields and membership is queried.
+SCHEMA_VERSION = 2
+
+_DOC_FIELDS = ["doc_id", "doc_hash", "doc_chunks", "doc_pages"]
+
 _CHUNK_FIELDS = [
     "id",
     "gen",
@@ -134,10 +152,6 @@ _CHUNK_FIELDS = [
 # Milvus's BM25 (k1 = 1.2, b = 0.75, as the local index) multiplies Lucene's score, which
 # the local index reports, by k1 + 1: dividing gives the same scores on both backends.
 BM25_SCALE = 1 / 2.2
-
-# Collections written before ragkit sent its own analyzer's terms: Milvus's BM25 function
-# analysed the raw text with its `jieba` tokenizer. Readers still search them that way.
-LEGACY_ANALYZER = "milvus-bm25-jieba"
 
 
 def bm25_terms(analyzer: Analyzer, text: str) -> str:
@@ -323,6 +337,14 @@ def filter_expr(filters: SearchFilter | None) -> tuple[str, bool]:
     return " and ".join(parts), exact
 
 
+def _file_counts(row: dict[str, Any]) -> tuple[int, int]:
+    """(documents, chunks) a file row says its file has."""
+    docs = row.get("docs")
+    if not isinstance(docs, dict):
+        return 0, 0
+    return int(docs.get("documents", 0)), int(docs.get("chunks", 0))
+
+
 def _stored(row: dict[str, Any]) -> StoredChunk:
     start = int(row["page_start"])
     end = int(row["page_end"])
@@ -344,14 +366,33 @@ def _metadata_strings(raw: object) -> dict[str, str]:
     return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
 
+@dataclass(frozen=True)
+class _DocFields:
+    """What every chunk row of one document says about the document."""
+
+    doc_id: int  # the id its first chunk got when it was stored
+    content_hash: str
+    chunks: int
+    pages: int | None  # its last page, None without pages
+
+
+def _doc_fields(doc_id: int, doc: Document, chunks: Sequence[Chunk]) -> _DocFields:
+    pages = [c.page_end for c in chunks if c.page_end is not None]
+    return _DocFields(doc_id, document_hash(doc), len(chunks), max(pages) if pages else None)
+
+
 def _chunk_row(
-    chunk_id: int, doc: Document, chunk: Chunk, gen: int, analyzer: Analyzer
+    chunk_id: int, doc: Document, chunk: Chunk, gen: int, analyzer: Analyzer, info: _DocFields
 ) -> dict[str, Any]:
     start = -1 if chunk.page_start is None else chunk.page_start
     end = -1 if chunk.page_end is None else chunk.page_end
     return {
         "id": chunk_id,
         "gen": gen,
+        "doc_id": info.doc_id,
+        "doc_hash": info.content_hash,
+        "doc_chunks": info.chunks,
+        "doc_pages": -1 if info.pages is None else info.pages,
         "doc_key": doc.key,
         "source": doc.source,
         "file_name": PurePath(doc.source).name,
@@ -383,6 +424,51 @@ class _Collections:
     def exist(self) -> bool:
         return all(self.client.has_collection(n) for n in (self.chunks, self.files, self.meta))
 
+    def schema_error(self, found: int) -> IndexMismatchError:
+        """The one line for collections of schema version `found`, not this ragkit's."""
+        if found > SCHEMA_VERSION:
+            return IndexMismatchError(
+                f"Milvus collection {self.chunks} at {self.target.display_uri} has layout "
+                f"version {found}, written by a newer ragkit (this one reads "
+                f"{SCHEMA_VERSION}); upgrade ragkit"
+            )
+        return IndexMismatchError(
+            f"Milvus collection {self.chunks} at {self.target.display_uri} has layout version "
+            f"{found}, written by an older ragkit (this one reads {SCHEMA_VERSION}); copy the "
+            "local index into it again with: ragkit migrate --to URI (it replaces the old "
+            "collections), or index into a new collection"
+        )
+
+    def old_layout(self) -> int | None:
+        """The schema version of an existing chunks collection that is not this ragkit's
+        (1: no document fields on chunk rows), or None when it is this one's or absent."""
+        if not self.client.has_collection(self.chunks):
+            return None
+        fields = self.client.describe_collection(self.chunks).get("fields", [])
+        names = {str(f.get("name")) for f in fields}
+        return None if set(_DOC_FIELDS) <= names else 1
+
+    def layout_version(self) -> int | None:
+        """The schema version of the collections: the chunks collection's fields, then
+        the newest state row's; None when there is neither."""
+        found = self.old_layout()
+        if found is not None or not self.client.has_collection(self.meta):
+            return found
+        rows = self.client.query(
+            self.meta, filter='key like "state:%"', output_fields=["key", "value"]
+        )
+        if not rows:
+            return None
+        try:
+            return int(json.loads(max(rows, key=lambda r: str(r["key"]))["value"]).get("schema", 1))
+        except (ValueError, TypeError, AttributeError):
+            return None  # damaged: `state` says so
+
+    def check_layout(self) -> None:
+        found = self.old_layout()
+        if found is not None:
+            raise self.schema_error(found)
+
     def create(self, dim: int) -> None:
         pymilvus = _pymilvus()
         DataType, Function, FunctionType = (
@@ -391,11 +477,16 @@ class _Collections:
             pymilvus.FunctionType,
         )
         client = self.client
+        self.check_layout()
         if not client.has_collection(self.chunks):
             s = client.create_schema(auto_id=False, enable_dynamic_field=False)
             s.add_field("id", DataType.INT64, is_primary=True)
             for name in ("gen", "ordinal", "page_start", "page_end", "page_last"):
                 s.add_field(name, DataType.INT64)
+            s.add_field("doc_id", DataType.INT64)
+            s.add_field("doc_hash", DataType.VARCHAR, max_length=64)
+            s.add_field("doc_chunks", DataType.INT64)
+            s.add_field("doc_pages", DataType.INT64)
             s.add_field("char_start", DataType.INT64)
             s.add_field("char_end", DataType.INT64)
             s.add_field("doc_key", DataType.VARCHAR, max_length=MAX_VARCHAR)
@@ -461,8 +552,8 @@ class _Collections:
     # --- reading ---------------------------------------------------------------------
     def query(self, name: str, expr: str, fields: Sequence[str]) -> list[dict[str, Any]]:
         """Every row of `name` matching `expr` (an iterator: no 16k result cap). Batches
-        of 1000 rows, fewer when a batch is past Milvus's result size limit (a file row
-        lists every chunk id of its file: 52 rows of 20,000-record files are)."""
+        of 1000 rows, fewer when a batch is past Milvus's result size limit (1000 chunk
+        rows of 64 KB texts would be)."""
         if any(f in ("dense", "v") for f in fields) and self.count(name, expr) == 0:
             # milvus-lite 2.5.1 fails asking an empty segment for vectors; nothing to get.
             return []
@@ -517,12 +608,15 @@ class _Collections:
         newest = max(rows, key=lambda r: str(r["key"]))
         try:
             raw = json.loads(newest["value"])
-            return Manifest.model_validate(raw["manifest"]), int(raw["next_id"])
-        except (ValueError, KeyError, TypeError, ValidationError):
+            version = int(raw.get("schema", 1))
+            if version == SCHEMA_VERSION:
+                return Manifest.model_validate(raw["manifest"]), int(raw["next_id"])
+        except (ValueError, KeyError, TypeError, AttributeError, ValidationError):
             raise IndexCorruptError(
                 f"the state row of Milvus collection {self.meta} is damaged; index into "
                 "a new collection"
             ) from None
+        raise self.schema_error(version)
 
     def states(self) -> list[str]:
         """Keys of every state row."""
@@ -607,23 +701,46 @@ class MilvusStore:
         return sorted((int(r["id"]), str(r["text_hash"])) for r in rows)
 
     def counts(self, gen: int) -> tuple[int, int]:
-        docs = sum(len(r["docs"]) for r in self._files(gen))
+        docs = sum(_file_counts(r)[0] for r in self._files(gen))
         return docs, self.cols.count(self.cols.chunks, self._visible(gen))
+
+    def first_chunks(
+        self, gen: int, source: str | None, fields: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """One row per visible document (its first chunk's: ordinal 0), of one file or
+        all, in the order the documents were stored."""
+        expr = f"ordinal == 0 and {self._visible(gen)}"
+        expr += f" and source == {_quote(source)}" if source is not None else ""
+        rows = self.cols.query(self.cols.chunks, expr, ["id", "source", "doc_id", *fields])
+        return sorted(rows, key=lambda r: (str(r["source"]), int(r["doc_id"]), int(r["id"])))
 
     def documents(self, gen: int) -> list[tuple[str, str, int]]:
         """(source, key, chunk count) of every visible document."""
         return [
-            (r["source"], d["key"], int(d["chunks"])) for r in self._files(gen) for d in r["docs"]
+            (r["source"], r["doc_key"], int(r["doc_chunks"]))
+            for r in self.first_chunks(gen, None, ["doc_key", "doc_chunks"])
         ]
 
     def document_infos(self, gen: int, source: str | None = None) -> list[DocumentInfo]:
+        rows = self.first_chunks(
+            gen, source, ["doc_key", "title", "file_type", "doc_chunks", "doc_pages"]
+        )
         return [
             DocumentInfo(
-                r["source"], d["key"], d["title"], d["file_type"], int(d["chunks"]), d["pages"]
+                r["source"],
+                r["doc_key"],
+                r["title"],
+                r["file_type"],
+                int(r["doc_chunks"]),
+                None if int(r["doc_pages"]) < 0 else int(r["doc_pages"]),
             )
-            for r in self._files(gen, source)
-            for d in r["docs"]
+            for r in rows
         ]
+
+    def chunk_ids_where(self, gen: int, expr: str) -> list[int]:
+        """Ids of the visible chunks matching `expr` (a file's: `source == ...`)."""
+        rows = self.cols.query(self.cols.chunks, f"{expr} and {self._visible(gen)}", ["id"])
+        return sorted(int(r["id"]) for r in rows)
 
     def document_chunks(self, key: str, gen: int) -> list[tuple[int, int, str]]:
         rows = self.cols.query(
@@ -657,8 +774,8 @@ class MilvusAudit:
     """Where the collections of one generation disagree with each other and with its
     state row: what `verify` reports and `repair` re-syncs."""
 
-    missing: frozenset[int]  # listed by a file row, no chunk row
-    orphans: frozenset[int]  # a chunk row no file row lists
+    missing: dict[str, int]  # by file: chunks its documents or its row count, no row holds
+    orphans: frozenset[int]  # a chunk row of no file, or past its document's chunks
     repeated: frozenset[int]  # one id on several chunk rows
     bad_text: frozenset[int]  # text does not match its text hash
     repeated_sources: frozenset[str]  # one file on several file rows
@@ -670,6 +787,8 @@ class MilvusAudit:
     bad_terms: dict[str, frozenset[int]] = field(default_factory=dict)
     terms_checked: int = 0
     analyzer_problem: str = ""  # the terms cannot be checked by this ragkit's analyzer
+    # Files whose row's document or chunk count is not what their chunk rows hold.
+    miscounted: frozenset[str] = frozenset()
 
     @property
     def clean(self) -> bool:
@@ -686,7 +805,8 @@ class MilvusAudit:
         out = []
         if self.missing:
             out.append(
-                f"{len(self.missing)} chunks listed by a file have no row ({some(self.missing)})"
+                f"{sum(self.missing.values())} chunks of indexed files have no row "
+                f"(in {some(frozenset(self.missing))})"
             )
         if self.orphans:
             out.append(f"{len(self.orphans)} chunk rows belong to no file ({some(self.orphans)})")
@@ -694,6 +814,11 @@ class MilvusAudit:
             out.append(f"chunk ids on more than one row ({some(self.repeated)})")
         if self.bad_text:
             out.append(f"chunk text does not match its checksum (chunks {some(self.bad_text)})")
+        if self.miscounted:
+            out.append(
+                "files whose row's document or chunk count is not their chunk rows' "
+                f"({some(self.miscounted)})"
+            )
         if self.bad_terms:
             ids = frozenset(i for part in self.bad_terms.values() for i in part)
             out.append(
@@ -717,49 +842,95 @@ class MilvusAudit:
 TERMS_SAMPLE = 20_000
 
 
+def _members(
+    rows: Sequence[dict[str, Any]], sources: set[str]
+) -> tuple[set[int], dict[str, int], set[str], dict[str, tuple[int, int]]]:
+    """Chunk rows sorted into documents by their own fields: the surplus rows (of no
+    indexed file, or a second row of one document's ordinal, or past its chunk count;
+    the lowest id of an ordinal is the one kept), the chunks missing by file, the files
+    whose documents' rows disagree on the document, and (documents, chunks) per file."""
+    surplus: set[int] = set()
+    by_doc: dict[tuple[str, int], dict[int, int]] = {}
+    stated: dict[tuple[str, int], set[int]] = {}
+    for r in sorted(rows, key=lambda r: int(r["id"])):
+        cid, source = int(r["id"]), str(r["source"])
+        if source not in sources:
+            surplus.add(cid)
+            continue
+        doc = (source, int(r["doc_id"]))
+        ordinal, total = int(r["ordinal"]), int(r["doc_chunks"])
+        stated.setdefault(doc, set()).add(total)
+        ordinals = by_doc.setdefault(doc, {})
+        if ordinal in ordinals or not 0 <= ordinal < total:
+            surplus.add(cid)
+        else:
+            ordinals[ordinal] = cid
+    missing: dict[str, int] = {}
+    torn: set[str] = set()
+    held: dict[str, tuple[int, int]] = {}
+    for (source, doc_id), ordinals in by_doc.items():
+        totals = stated[(source, doc_id)]
+        if len(totals) > 1:
+            torn.add(source)
+        lost = max(totals) - len(ordinals)
+        if lost > 0:
+            missing[source] = missing.get(source, 0) + lost
+        docs, chunks = held.get(source, (0, 0))
+        held[source] = (docs + 1, chunks + len(ordinals))
+    return surplus, missing, torn, held
+
+
 def _audit(
     store: MilvusStore,
     manifest: Manifest,
-    analyzer: Analyzer | None,
+    analyzer: Analyzer,
     terms_sample: int | None = TERMS_SAMPLE,
 ) -> MilvusAudit:
     """Read every visible chunk and file row of `manifest`'s generation and check that
-    ids, texts and counts agree, and that the stored BM25 terms (of all chunks, or of
-    `terms_sample` of them) are what `analyzer` makes of the stored text (no check with
-    no analyzer: a legacy collection, whose BM25 function reads the text itself). Reads
-    the whole collection: a command of its own."""
+    ids, texts and counts agree — each document's rows against its chunk count, each
+    file's rows against the counts on its file row — and that the stored BM25 terms (of
+    all chunks, or of `terms_sample` of them) are what `analyzer` makes of the stored
+    text. Reads the whole collection: a command of its own."""
     gen = manifest.generation
     check_all = terms_sample is None or manifest.counts.chunks <= terms_sample
-    fields = ["id", "text", "text_hash"] + (["terms"] if analyzer and check_all else [])
+    fields = ["id", "text", "text_hash", "source", "doc_id", "doc_chunks", "ordinal"]
+    fields += ["terms"] if check_all else []
     rows = store.cols.query(store.cols.chunks, store._visible(gen), fields)
     seen = Counter(int(r["id"]) for r in rows)
-    bad_text = {int(r["id"]) for r in rows if text_hash(str(r["text"])) != r["text_hash"]}
     files = store._files(gen)
     by_source = Counter(str(f["source"]) for f in files)
-    listed: dict[int, str] = {}
-    for f in files:
-        for d in f["docs"]:
-            for cid in d["chunk_ids"]:
-                listed[int(cid)] = str(f["source"])
-    missing = set(listed) - set(seen)
+    surplus, missing, torn, held = _members(rows, set(by_source))
+    source_of = {int(r["id"]): str(r["source"]) for r in rows}
+    bad_text = {int(r["id"]) for r in rows if text_hash(str(r["text"])) != r["text_hash"]}
     repeated = {i for i, n in seen.items() if n > 1}
     repeated_sources = {src for src, n in by_source.items() if n > 1}
-    damaged = {listed[i] for i in missing | repeated | bad_text if i in listed}
-    damaged |= repeated_sources
+    # A file whose row counts more documents or chunks than its rows hold lost whole
+    # documents (no row is left to say so).
+    miscounted = set()
+    for f in files:
+        source = str(f["source"])
+        want, have = _file_counts(f), held.get(source, (0, 0))
+        if have[1] < want[1] and source not in missing:
+            missing[source] = want[1] - have[1]
+        elif want != have and source not in missing:
+            miscounted.add(source)
+    damaged = {source_of[i] for i in repeated | bad_text if source_of[i] in by_source}
+    damaged |= repeated_sources | set(missing) | torn | miscounted
+    orphans = surplus - repeated
     bad_terms: dict[str, set[int]] = {}
     checked = 0
     analyzer_problem = ""
-    if analyzer is not None and manifest.analyzer != analyzer.id:
+    if manifest.analyzer != analyzer.id:
         analyzer_problem = (
             f"the BM25 terms were made by analyzer {manifest.analyzer}, this ragkit's is "
             f"{analyzer.id}: index into a new collection, or migrate the local index again"
         )
-    elif analyzer is not None:
+    else:
         # Only chunks whose file is otherwise whole: a damaged file is indexed again.
         texts = {
             int(r["id"]): r
             for r in rows
-            if int(r["id"]) in listed and listed[int(r["id"])] not in damaged
+            if int(r["id"]) not in orphans and str(r["source"]) not in damaged
         }
         if not check_all:
             assert terms_sample is not None
@@ -772,19 +943,20 @@ def _audit(
         for cid, r in texts.items():
             checked += 1
             if str(r.get("terms", "")) != bm25_terms(analyzer, str(r["text"])):
-                bad_terms.setdefault(listed[cid], set()).add(cid)
+                bad_terms.setdefault(source_of[cid], set()).add(cid)
     return MilvusAudit(
-        missing=frozenset(missing),
-        orphans=frozenset(set(seen) - set(listed)),
+        missing=missing,
+        orphans=frozenset(orphans),
         repeated=frozenset(repeated),
         bad_text=frozenset(bad_text),
         repeated_sources=frozenset(repeated_sources),
         damaged_sources=frozenset(damaged),
         stated=(manifest.counts.documents, manifest.counts.chunks),
-        counted=(sum(len(f["docs"]) for f in files), len(rows)),
+        counted=(sum(_file_counts(f)[0] for f in files), len(rows)),
         bad_terms={s: frozenset(ids) for s, ids in bad_terms.items()},
         terms_checked=checked,
         analyzer_problem=analyzer_problem,
+        miscounted=frozenset(miscounted),
     )
 
 
@@ -797,15 +969,13 @@ class MilvusReader:
         self.manifest = manifest
         self.view = cols.view(manifest.generation)
         self.store = MilvusStore(cols, self.view)
-        # A query goes through the analyzer that made the stored terms; a legacy
-        # collection's BM25 function analyses the raw query itself.
-        self._analyzer = None if manifest.analyzer == LEGACY_ANALYZER else Analyzer()
+        # A query goes through the analyzer that made the stored terms (`_audit` says
+        # when the manifest names another one).
+        self._analyzer = Analyzer()
 
     def query_terms(self, query: str) -> str:
         """What the `sparse` field is searched with for `query`: its analyzer terms,
         space-separated (empty when it has none, e.g. only stop words)."""
-        if self._analyzer is None:
-            return query.strip()
         return bm25_terms(self._analyzer, query)
 
     @classmethod
@@ -831,10 +1001,11 @@ class MilvusReader:
         return self.store.chunks_by_id(ids, self.generation)
 
     def verify_store(self) -> list[str]:
-        """What is wrong with this generation, as lines (empty: nothing found): chunk
-        ids listed by file rows against the chunk rows (missing, orphaned, repeated),
-        every chunk's text against its checksum, the stored BM25 terms against the
-        analyzer's (`TERMS_SAMPLE` chunks at most) and the state row's counts."""
+        """What is wrong with this generation, as lines (empty: nothing found): each
+        document's chunk rows against its chunk count and each file's against its file
+        row (missing, orphaned, repeated), every chunk's text against its checksum, the
+        stored BM25 terms against the analyzer's (`TERMS_SAMPLE` chunks at most) and the
+        state row's counts."""
         return self.audit().problems()
 
     def audit(self, terms_sample: int | None = TERMS_SAMPLE) -> MilvusAudit:
@@ -1164,39 +1335,21 @@ class MilvusWriter(Writer):
 
     def _reanalyse(self, source: str, ids: frozenset[int], gen: int, plan: _Plan) -> None:
         """Plan new rows for the chunks `ids` of `source` with their terms analysed again
-        from the stored text, vector and fields kept, under new ids (a tombstone hides
-        an id for good), and the file row again listing the new ids."""
+        from the stored text, vector and fields (their document's too) kept, under new
+        ids (a tombstone hides an id for good); the file row stays as it is."""
         rows = self.cols.query_ids(
-            self.cols.chunks, sorted(ids), self.store._visible(gen), [*_CHUNK_FIELDS, "dense"]
+            self.cols.chunks,
+            sorted(ids),
+            self.store._visible(gen),
+            [*_CHUNK_FIELDS, *_DOC_FIELDS, "dense"],
         )
-        renamed: dict[int, int] = {}
         for row in sorted(rows, key=lambda r: int(r["id"])):
-            old_id = int(row["id"])
-            renamed[old_id] = plan.next_id
             fixed = {**row, "id": plan.next_id, "gen": gen + 1}
             fixed["terms"] = bm25_terms(self.analyzer, str(row["text"]))
             fixed["dense"] = np.asarray(row["dense"], dtype=np.float32).tolist()
             plan.chunk_rows.append(fixed)
-            plan.retire_chunks.append(old_id)
+            plan.retire_chunks.append(int(row["id"]))
             plan.next_id += 1
-        for f in self.store._files(gen, source):
-            docs = [
-                {**d, "chunk_ids": [renamed.get(int(i), int(i)) for i in d["chunk_ids"]]}
-                for d in f["docs"]
-            ]
-            plan.retire_files.append(str(f["key"]))
-            plan.file_rows.append(
-                {
-                    "key": f"{gen + 1}:{source}",
-                    "source": source,
-                    "size": f["size"],
-                    "mtime_ns": f["mtime_ns"],
-                    "sha256": f["sha256"],
-                    "docs": docs,
-                    "gen": gen + 1,
-                    "v": [0.0] * DUMMY_DIM,
-                }
-            )
 
     # --- session ---------------------------------------------------------------------
     @contextmanager
@@ -1304,63 +1457,50 @@ class MilvusWriter(Writer):
         source, state = prepared.source, prepared.state
         assert state is not None
         new_gen = gen + 1
-        # Documents whose key and content are unchanged keep their chunk rows.
+        # Documents whose key and content are unchanged keep their chunk rows: the stored
+        # ones, one row per document (its first chunk's), by key and content hash.
         kept: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for d in known["docs"] if known is not None else []:
-            kept.setdefault((d["key"], d["content_hash"]), []).append(d)
-        doc_entries: list[dict[str, Any]] = []
-        added = changed = 0
+        if known is not None:
+            for r in self.store.first_chunks(gen, source, ["doc_key", "doc_hash", "doc_chunks"]):
+                kept.setdefault((str(r["doc_key"]), str(r["doc_hash"])), []).append(r)
+        documents = chunk_count = added = changed = 0
         for doc, chunks in prepared.docs:
-            digest_doc = document_hash(doc)
-            same = kept.get((doc.key, digest_doc))
+            if not chunks:
+                continue  # no chunk row to carry it (see the module docstring)
+            documents += 1
+            same = kept.get((doc.key, document_hash(doc)))
             if same:
-                doc_entries.append(same.pop())
+                chunk_count += int(same.pop(0)["doc_chunks"])
                 continue
             changed += 1
-            pages = [c.page_end for c in chunks if c.page_end is not None]
-            doc_entries.append(
-                {
-                    "key": doc.key,
-                    "title": doc.title,
-                    "file_type": doc.file_type,
-                    "content_hash": digest_doc,
-                    "metadata": doc.metadata,
-                    "chunks": len(chunks),
-                    "pages": max(pages) if pages else None,
-                    "chunk_ids": list(range(plan.next_id, plan.next_id + len(chunks))),
-                }
-            )
+            info = _doc_fields(plan.next_id, doc, chunks)
             for chunk in chunks:
-                plan.chunk_rows.append(self._chunk_row(plan.next_id, doc, chunk, new_gen))
+                plan.chunk_rows.append(self._chunk_row(plan.next_id, doc, chunk, new_gen, info))
                 plan.next_id += 1
                 added += 1
-        gone = [d for ds in kept.values() for d in ds]
-        for d in gone:
-            plan.retire_chunks.extend(int(i) for i in d["chunk_ids"])
+            chunk_count += len(chunks)
+        gone = [int(r["doc_id"]) for rs in kept.values() for r in rs]
+        for start in range(0, len(gone), BATCH):
+            expr = "doc_id in [" + ",".join(map(str, gone[start : start + BATCH])) + "]"
+            plan.retire_chunks.extend(
+                self.store.chunk_ids_where(gen, f"source == {_quote(source)} and {expr}")
+            )
         if known is not None:
             plan.retire_files.append(str(known["key"]))
         plan.file_rows.append(
-            {
-                "key": f"{new_gen}:{source}",
-                "source": source,
-                "size": state.size,
-                "mtime_ns": state.mtime_ns,
-                "sha256": state.sha256,
-                "docs": doc_entries,
-                "gen": new_gen,
-                "v": [0.0] * DUMMY_DIM,
-            }
+            _file_row(new_gen, source, state, documents, chunk_count),
         )
         return prepared.indexed(added, changed, len(gone))
 
-    def _chunk_row(self, chunk_id: int, doc: Document, chunk: Chunk, gen: int) -> dict[str, Any]:
-        return _chunk_row(chunk_id, doc, chunk, gen, self.analyzer)
+    def _chunk_row(
+        self, chunk_id: int, doc: Document, chunk: Chunk, gen: int, info: _DocFields
+    ) -> dict[str, Any]:
+        return _chunk_row(chunk_id, doc, chunk, gen, self.analyzer, info)
 
     def _retire_source(self, source: str, gen: int, plan: _Plan) -> None:
         for r in self.store._files(gen, source):
             plan.retire_files.append(str(r["key"]))
-            for d in r["docs"]:
-                plan.retire_chunks.extend(int(i) for i in d["chunk_ids"])
+        plan.retire_chunks.extend(self.store.chunk_ids_where(gen, f"source == {_quote(source)}"))
 
     def _embed_rows(self, rows: list[dict[str, Any]], prog: IndexProgress) -> None:
         """Give every row its dense vector: from a row of the same text, else embedded."""
@@ -1404,13 +1544,34 @@ class MilvusWriter(Writer):
         self._purge(new_gen)
 
 
+def _file_row(
+    gen: int, source: str, state: FileState, documents: int, chunks: int
+) -> dict[str, Any]:
+    return {
+        "key": f"{gen}:{source}",
+        "source": source,
+        "size": state.size,
+        "mtime_ns": state.mtime_ns,
+        "sha256": state.sha256,
+        "docs": {"documents": documents, "chunks": chunks},
+        "gen": gen,
+        "v": [0.0] * DUMMY_DIM,
+    }
+
+
 def _state_key(gen: int) -> str:
     return f"state:{gen:012d}"
 
 
 def _write_state(client: MilvusClient, meta: str, manifest: Manifest, next_id: int) -> None:
     """Commit `manifest`: insert (never upsert: see the module docstring) its state row."""
-    value = json.dumps({"manifest": manifest.model_dump(mode="json"), "next_id": next_id})
+    value = json.dumps(
+        {
+            "manifest": manifest.model_dump(mode="json"),
+            "next_id": next_id,
+            "schema": SCHEMA_VERSION,
+        }
+    )
     client.insert(
         meta, [{"key": _state_key(manifest.generation), "value": value, "v": [0.0] * DUMMY_DIM}]
     )
@@ -1509,7 +1670,12 @@ def migrate(
 def _copy(local: Manifest, conn: Any, backend: MilvusBackend, prog: IndexProgress) -> MigrateReport:
     target = backend.target
     cols = _Collections(backend.client(), target)
-    if cols.exist() and cols.state() is not None:
+    found = cols.layout_version()
+    if found is not None and found > SCHEMA_VERSION:
+        raise cols.schema_error(found)
+    if found is not None and found < SCHEMA_VERSION:
+        backend.drop()  # an older ragkit's copy, which this one cannot read: replaced
+    elif cols.exist() and cols.state() is not None:
         raise RagkitError(
             f"index {target.label} already exists; migrate into a new collection "
             "(another index name) or drop it first"
@@ -1522,7 +1688,7 @@ def _copy(local: Manifest, conn: Any, backend: MilvusBackend, prog: IndexProgres
     for name in (cols.chunks, cols.files, cols.meta):  # an earlier, interrupted copy
         cols.client.delete(name, filter='key != ""' if name == cols.meta else "gen >= 0")
     visible = "{t}.added_gen <= :gen AND ({t}.removed_gen IS NULL OR {t}.removed_gen > :gen)"
-    docs_by_source: dict[str, list[dict[str, Any]]] = {}
+    per_source: dict[str, tuple[int, int]] = {}  # (documents, chunks) of each file
     doc_rows = conn.execute(
         "SELECT d.id, d.key, d.source, d.title, d.file_type, d.content_hash, d.metadata "
         "FROM documents d WHERE " + visible.format(t="d") + " ORDER BY d.source, d.id",
@@ -1572,54 +1738,34 @@ def _copy(local: Manifest, conn: Any, backend: MilvusBackend, prog: IndexProgres
             file_type=file_type,
             metadata=metadata if isinstance(metadata, dict) else {},
         )
-        ids: list[int] = []
-        pages: list[int] = []
-        for cid, ordinal, text, h, p_start, p_end, c_start, c_end in conn.execute(
-            chunk_sql, {"doc": doc_id, "gen": gen}
-        ):
+        found_chunks = conn.execute(chunk_sql, {"doc": doc_id, "gen": gen}).fetchall()
+        if not found_chunks:
+            continue  # no chunk row to carry it (see the module docstring)
+        pages = [p_end for *_, p_end, _c_start, _c_end in found_chunks if p_end is not None]
+        info = _DocFields(
+            int(found_chunks[0][0]), content_hash, len(found_chunks), max(pages) if pages else None
+        )
+        for cid, ordinal, text, h, p_start, p_end, c_start, c_end in found_chunks:
             chunk = Chunk(text, key, ordinal, c_start, c_end, p_start, p_end)
-            row = _chunk_row(cid, doc, chunk, 1, analyzer)
+            row = _chunk_row(cid, doc, chunk, 1, analyzer, info)
             row["text_hash"] = h
             pending.append(row)
-            ids.append(cid)
             max_id = max(max_id, cid)
-            if p_end is not None:
-                pages.append(p_end)
-            if len(pending) >= BATCH:
-                flush()
-        docs_by_source.setdefault(source, []).append(
-            {
-                "key": key,
-                "title": title,
-                "file_type": file_type,
-                "content_hash": content_hash,
-                "metadata": doc.metadata,
-                "chunks": len(ids),
-                "pages": max(pages) if pages else None,
-                "chunk_ids": ids,
-            }
-        )
+        if len(pending) >= BATCH:
+            flush()
+        held = per_source.get(source, (0, 0))
+        per_source[source] = (held[0] + 1, held[1] + len(found_chunks))
     flush()
     file_rows = []
     for source, size, mtime_ns, sha in conn.execute(
         "SELECT f.source, f.size, f.mtime_ns, f.sha256 FROM files f WHERE " + visible.format(t="f"),
         {"gen": gen},
     ):
+        documents, chunk_count = per_source.get(source, (0, 0))
         file_rows.append(
-            {
-                "key": f"1:{source}",
-                "source": source,
-                "size": size,
-                "mtime_ns": mtime_ns,
-                "sha256": sha,
-                "docs": docs_by_source.get(source, []),
-                "gen": 1,
-                "v": [0.0] * DUMMY_DIM,
-            }
+            _file_row(1, source, FileState(source, size, mtime_ns, sha), documents, chunk_count)
         )
-        prog.file_done(
-            FileOutcome(source, "indexed", "copied", len(docs_by_source.get(source, [])))
-        )
+        prog.file_done(FileOutcome(source, "indexed", "copied", documents))
     for start in range(0, len(file_rows), BATCH):
         cols.client.insert(cols.files, file_rows[start : start + BATCH])
     docs, chunks = MilvusStore(cols, _View(1)).counts(1)

@@ -549,6 +549,126 @@ def test_migrate_copies_without_embedding(tmp_path: Path, corpus: Path) -> None:
         assert embedder.embedded == ["teapot kettle"]  # the query only
 
 
+def test_file_rows_say_counts_not_members(tmp_path: Path) -> None:
+    """A file row holds how many documents and chunks its file has, never a list of them
+    (a 20,000-record file's list was past Milvus's query result limit): the chunk rows
+    say which document and file they belong to, and incremental indexing, `ls`, removal
+    and `verify` go by those."""
+    records = 3000
+    items = tmp_path / "docs" / "items.jsonl"
+    lines = [
+        json.dumps({"_id": f"r{i}", "text": f"Record {i} about teapot {i % 7}."})
+        for i in range(records)
+    ]
+    _write(items, "\n".join(lines) + "\n")
+    _write(tmp_path / "docs" / "kettle.txt", "The Ember kettle has a warranty of eighteen months.")
+    index = tmp_path / "ix"
+    embedder = CountingEmbedder()
+    with _open("milvus", index, embedder) as kb:
+        kb.add([tmp_path / "docs"])
+        lines[10] = json.dumps({"_id": "r10", "text": "Record ten, now about a kettle."})
+        del lines[20]
+        _write(items, "\n".join(lines) + "\n")
+        embedder.embedded.clear()
+        report = kb.add([tmp_path / "docs"])
+        assert report.chunks_added == 1
+        assert embedder.embedded == ["Record ten, now about a kettle."]
+        reader = kb.reader()
+        assert reader.verify_store() == []  # type: ignore[union-attr]
+        assert (reader.manifest.counts.documents, reader.manifest.counts.chunks) == (3000, 3000)
+        by_file = [Path(d.source).name for d in kb.documents()]
+        assert by_file.count("items.jsonl") == records - 1 and by_file.count("kettle.txt") == 1
+        keys = [d.key for d in kb.documents() if d.source == str(items.resolve())]
+        assert f"{items.resolve()}#r20" not in keys and len(set(keys)) == records - 1
+        removed = kb.remove([items])
+        assert removed == [str(items.resolve())]
+        assert [Path(h.chunk.source).name for h in kb.search("teapot record", k=5)] == [
+            "kettle.txt"
+        ]
+        assert kb.reader().manifest.counts.chunks == 1
+    backend = _backend("milvus", index)
+    assert backend is not None
+    client = backend.client()
+    files = client.query(
+        collection_name("ix") + "_files", filter='key != ""', output_fields=["source", "docs"]
+    )
+    backend.close()
+    # The removed file's row stays, hidden by its tombstone, until the next write.
+    assert sorted((Path(f["source"]).name, f["docs"]) for f in files) == [
+        ("items.jsonl", {"documents": records - 1, "chunks": records - 1}),
+        ("kettle.txt", {"documents": 1, "chunks": 1}),
+    ]
+
+
+def test_older_layout_is_one_clear_line_and_migrate_replaces_it(
+    tmp_path: Path, corpus: Path
+) -> None:
+    """Collections of another layout version (an older ragkit's, which listed chunk ids
+    on file rows) are refused in one line naming the collection and `ragkit migrate`;
+    migrating the local index again replaces them."""
+    from ragkit.errors import IndexMismatchError
+
+    with _open("local", tmp_path / "ix") as local:
+        local.add([corpus])
+    target = tmp_path / "copy" / "milvus.db"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "RAGKIT_INDEX__HOME": str(tmp_path),
+        "HF_HUB_OFFLINE": "1",
+    }
+    migrate = ["migrate", "--index", "ix", "--to", str(target)]
+    launcher = ("-W", "ignore", "-m", "ragkit.apps.cli")
+    assert run_ragkit(migrate, env=env, launcher=launcher, timeout=300).returncode == 0
+    backend = MilvusBackend(MilvusTarget(str(target), collection_name("ix")))
+    client = backend.client()
+    meta = collection_name("ix") + "_meta"
+    (state,) = client.query(meta, filter='key like "state:%"', output_fields=["key", "value"])
+    value = json.loads(state["value"])
+    assert value.pop("schema") == 2
+    # What the previous layout's writer committed: a newer state row with no version.
+    client.insert(
+        meta, [{"key": "state:999999999999", "value": json.dumps(value), "v": [0.0, 0.0]}]
+    )
+    backend.close()
+    with KnowledgeBase.open(
+        tmp_path / "ix", models=Models(embedder=HashingEmbedder(dim=64)), backend=backend
+    ) as kb:
+        with pytest.raises(IndexMismatchError) as refused:
+            kb.search("kettle")
+        with pytest.raises(IndexMismatchError):
+            kb.add([corpus])
+    line = str(refused.value)
+    assert "\n" not in line
+    assert "Milvus collection ragkit_ix_chunks" in line and "layout version 1" in line
+    assert "ragkit migrate" in line
+    search = run_ragkit(
+        ["search", "kettle", "--index", "ix"],
+        env={
+            **env,
+            "RAGKIT_INDEX__BACKEND": "milvus",
+            "RAGKIT_INDEX__MILVUS_URI": str(target),
+        },
+        launcher=launcher,
+        timeout=300,
+    )
+    assert search.returncode == 1 and "Traceback" not in search.stderr
+    assert "layout version 1, written by an older ragkit" in " ".join(search.stderr.split())
+    again = run_ragkit(migrate, env=env, launcher=launcher, timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    with KnowledgeBase.open(
+        tmp_path / "ix", models=Models(embedder=HashingEmbedder(dim=64)), backend=backend
+    ) as kb:
+        assert kb.reader().generation == 1
+        assert _sources(kb.search("Ember kettle warranty", k=1, mode="bm25")) == ["kettle.txt"]
+        # A chunks collection without the document fields is refused before any write.
+        client = backend.client()
+        client.drop_collection(collection_name("ix") + "_chunks")
+        client.create_collection(collection_name("ix") + "_chunks", dimension=64)
+        with pytest.raises(IndexMismatchError, match="layout version 1"):
+            kb.add([corpus])
+
+
 def test_missing_pymilvus_is_one_clear_line(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -608,6 +728,7 @@ def test_verify_and_repair_on_milvus(tmp_path: Path, corpus: Path) -> None:
     fields = ["id", "gen", "doc_key", "source", "file_name", "title", "file_type", "ordinal"]
     fields += ["page_start", "page_end", "page_last", "char_start", "char_end", "text"]
     fields += ["terms", "text_hash", "metadata", "dense"]
+    fields += ["doc_id", "doc_hash", "doc_chunks", "doc_pages"]
 
     def row(name: str) -> dict[str, Any]:
         found = client.query(chunks, filter=f'file_name == "{name}"', output_fields=fields)
@@ -623,7 +744,9 @@ def test_verify_and_repair_on_milvus(tmp_path: Path, corpus: Path) -> None:
 
     done = _verify_cli(tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
-    assert f"1 chunks listed by a file have no row ({kettle['id']})" in done.stderr
+    assert f"1 chunks of indexed files have no row (in {kettle['source']})" in " ".join(
+        done.stderr.split()
+    )
     assert "1 chunk rows belong to no file (9999)" in done.stderr
     assert f"chunk text does not match its checksum (chunks {zh['id']})" in done.stderr
     assert "ragkit repair --index ix" in done.stderr
@@ -667,6 +790,7 @@ def test_verify_and_repair_bm25_terms_on_milvus(tmp_path: Path, corpus: Path) ->
     fields = ["id", "gen", "doc_key", "source", "file_name", "title", "file_type", "ordinal"]
     fields += ["page_start", "page_end", "page_last", "char_start", "char_end", "text"]
     fields += ["terms", "text_hash", "metadata", "dense"]
+    fields += ["doc_id", "doc_hash", "doc_chunks", "doc_pages"]
     (kettle,) = client.query(chunks, filter='file_name == "kettle.txt"', output_fields=fields)
     assert kettle["terms"] == "ember kettl warranti eighteen month"
     client.delete(chunks, filter=f"id == {kettle['id']}")
