@@ -190,9 +190,20 @@ class BarProgress:
         from rich.text import Text
 
         class Rate(ProgressColumn):
+            # Over the whole step, not rich's speed over its last few updates: chunks
+            # whose vectors the index has cached never reach the bar, so the last two
+            # batches of a mostly cached run, a moment apart, read as 189,184.9/s.
             def render(self, task: Task) -> Text:
-                speed = task.finished_speed or task.speed
-                return Text("" if speed is None else f"{speed:,.1f}/s")
+                if task.total == 0:
+                    return Text("(all from cache)")  # every chunk's vector was cached
+                spent = task.finished_time if task.finished_time is not None else task.elapsed
+                return Text(f"{task.completed / spent:,.1f}/s" if spent else "")
+
+        class Remaining(TimeRemainingColumn):
+            def render(self, task: Task) -> Text:
+                if task.total == 0:
+                    return Text("")
+                return Text.assemble("eta ", super().render(task))
 
         columns = (
             TextColumn("{task.description}"),
@@ -200,8 +211,7 @@ class BarProgress:
             MofNCompleteColumn(),
             Rate(),
             TimeElapsedColumn(),
-            TextColumn("eta"),
-            TimeRemainingColumn(),
+            Remaining(),
         )
         with Progress(*columns, console=err, transient=False) as bar:
             yield cls(bar)
