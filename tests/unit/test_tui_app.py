@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 from ceilings import HANG_S
-from textual.widgets import Input, OptionList
+from rich.text import Text as RichText
+from textual.widgets import Input, Label, OptionList
 
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.agent import Agent, AgentOptions, ToolContext, builtin_tools
@@ -148,6 +149,54 @@ async def test_add_then_ask_streams_answer_with_sources(
     stored = HistoryStore(tmp_path / "h.sqlite").load()
     assert [t.role for t in stored] == ["user", "assistant"]
     assert stored[1].sources[0].source.endswith("kettle.md")
+
+
+def _source_marks(app: ChatApp) -> list[tuple[str, bool, bool]]:
+    """Each source line as (its text, whether its [n] chip is bold, whether it is dimmed),
+    from what the option list draws."""
+    options = app.query_one("#sources", OptionList)
+    marks = []
+    for i in range(options.option_count):
+        prompt = options.get_option_at_index(i).prompt
+        assert isinstance(prompt, RichText)
+        chip = len(prompt.plain.split(" ", 1)[0])
+        bold = any(
+            "bold" in str(span.style) and span.start == 0 and span.end == chip
+            for span in prompt.spans
+        )
+        dim = any("dim" in str(span.style) for span in prompt.spans) or "dim" in str(prompt.style)
+        marks.append((prompt.plain, bold, dim))
+    return marks
+
+
+async def test_sources_the_answer_cites_are_marked_and_the_rest_dimmed(
+    tmp_path: Path, corpus: Path
+) -> None:
+    (corpus / "care.md").write_text(
+        "# Kettle care\n\nThe Ember kettle warranty does not cover limescale; descale the "
+        "Ember kettle every month.\n",
+        encoding="utf-8",
+    )
+    kb = KnowledgeBase.open(tmp_path / "docs", models=Models(embedder=HashingEmbedder()))
+    kb.add([corpus])
+    model = ScriptedChatModel(["The warranty lasts 18 months [1]."])
+    history = HistoryStore(tmp_path / "h.sqlite")
+    app = ChatApp(make_session(tmp_path, model), history)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await submit(pilot, app, "How long is the Ember kettle warranty?")
+        assert views(app, "assistant") == ["The warranty lasts 18 months [1]."]
+        marks = _source_marks(app)
+        assert len(marks) == 2, marks  # both kettle documents were given to the model
+        assert [(text[:3], bold, dim) for text, bold, dim in marks] == [
+            ("[1]", True, False),
+            ("[2]", False, True),
+        ]
+        assert str(app.query_one("#sources-label", Label).render()) == "Sources (1 cited)"
+    history.close()
+    # Restored from history on the next start, with the same marks.
+    again = ChatApp(make_session(tmp_path, model), HistoryStore(tmp_path / "h.sqlite"))
+    async with again.run_test(size=(120, 40)):
+        assert [(b, d) for _, b, d in _source_marks(again)] == [(True, False), (False, True)]
 
 
 async def test_history_is_restored_and_clear_and_save_work(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """`ChatApp`: the Textual terminal chat over a `ChatState`.
 
 The transcript is on the left, the latest answer's sources on the right (Enter on one
-opens its whole passage), the prompt at the bottom. Answers are produced on a worker
+opens its whole passage; the ones the answer cites get a bold `[n]`, as they are cited,
+and the rest are dimmed), the prompt at the bottom. Answers are produced on a worker
 thread, so the screen stays live while the model runs; each event is handed to the UI
 thread with `call_from_thread`. Ctrl-C stops the answer (the worker closes the event
 stream, which closes the model's generator) and leaves the app running; it takes effect
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text as RichText
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -27,6 +29,7 @@ from textual.widgets import Footer, Header, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from ragkit import Citation, RagkitError
+from ragkit.answer.citations import cited_numbers
 from ragkit.apps.snippets import preview
 from ragkit.apps.tui.backends import Backend
 from ragkit.apps.tui.history import HistoryStore, Turn, transcript_markdown, write_atomically
@@ -73,6 +76,7 @@ class ChatApp(App[None]):
         self.save_dir = save_dir
         self.turns: list[Turn] = []
         self.sources: tuple[Citation, ...] = ()
+        self.cited: frozenset[int] = frozenset()  # the numbers the latest answer cites
         self.busy = False  # an answer or an /add is running
         self.answering = False
         self._stop = threading.Event()
@@ -83,7 +87,7 @@ class ChatApp(App[None]):
         with Horizontal(id="main"):
             yield VerticalScroll(id="transcript")
             with Vertical(id="side"):
-                yield Label("Sources")
+                yield Label("Sources", id="sources-label")
                 yield OptionList(id="sources")
         yield IndexingBar()
         yield Input(placeholder="Ask about your documents, or /help", id="prompt")
@@ -96,6 +100,7 @@ class ChatApp(App[None]):
             restored = [t for t in self.turns if t.role == "assistant" and t.sources]
             if restored:
                 self._show_sources(restored[-1].sources)
+                self._mark_cited(restored[-1].content)
         self._refresh_title()
         self._note("/help lists the commands · Ctrl-C stops an answer · Ctrl-Q quits")
         self.query_one(Input).focus()
@@ -126,17 +131,38 @@ class ChatApp(App[None]):
 
     def _show_sources(self, sources: Sequence[Citation]) -> None:
         self.sources = tuple(sources)
+        self.cited = frozenset()
+        self._draw_sources()
+
+    def _mark_cited(self, answer: str) -> None:
+        """Mark the sources `answer` cites (called as it streams: a source is marked the
+        moment its `[n]` appears)."""
+        numbers = {c.number for c in self.sources}
+        cited = frozenset(n for n in cited_numbers(answer) if n in numbers)
+        if cited != self.cited:
+            self.cited = cited
+            self._draw_sources()
+
+    def _draw_sources(self) -> None:
         options = self.query_one("#sources", OptionList)
+        highlighted = options.highlighted
         options.clear_options()
-        options.add_options(
-            [
-                # The pane is narrow: the file's name and page here, its full path when opened.
-                Option(
-                    sanitize_for_terminal(f"[{c.number}] {_name(c)}\n  {preview(c.snippet, 80)}")
-                )
-                for c in self.sources
-            ]
+        options.add_options([Option(self._source_line(c)) for c in self.sources])
+        if highlighted is not None and highlighted < len(self.sources):
+            options.highlighted = highlighted
+        label = "Sources" if not self.cited else f"Sources ({len(self.cited)} cited)"
+        self.query_one("#sources-label", Label).update(label)
+
+    def _source_line(self, c: Citation) -> RichText:
+        # The pane is narrow: the file's name and page here, its full path when opened.
+        # Rich text, not markup: a file named "[b]x.md" is shown as named.
+        line = RichText.assemble(
+            (f"[{c.number}]", "bold reverse" if c.number in self.cited else ""),
+            sanitize_for_terminal(f" {_name(c)}\n  {preview(c.snippet, 80)}"),
         )
+        if self.cited and c.number not in self.cited:
+            line.stylize("dim")  # given to the model, not cited by its answer
+        return line
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if event.option_list.id != "sources" or event.option_index >= len(self.sources):
@@ -255,6 +281,8 @@ class ChatApp(App[None]):
         if isinstance(event, Text):
             view.append(event.text)
             self.query_one("#transcript", VerticalScroll).scroll_end(animate=False)
+            if self.sources:
+                self._mark_cited(view.raw)
         elif isinstance(event, Sources):
             self._show_sources(event.items)
         elif isinstance(event, ToolStarted):
