@@ -45,6 +45,8 @@ AnswerKind = Literal["name", "date", "number"]
 
 MIN_COVER = 0.4
 """An evidence window holds at least this share of the question's key terms."""
+MIN_SENTENCE_CHARS = 12
+"""Shorter sentences (not Chinese) are headings, list markers or page furniture."""
 RELATION_CAP = 0.3
 """The coverage of a text holding under half of the question's terms besides its names
 (below `MIN_COVER`: such a text only mentions the subject)."""
@@ -290,14 +292,34 @@ _ZH_ASKING = re.compile(r"哪|什么|谁|多少|怎|如何|为何|是否|吗|呢
 _EN_ASKING = "many much name named called my me mine us"
 
 
+def asking_terms(question: str, analyzer: Analyzer) -> frozenset[str]:
+    """The terms of `question` that only ask (many, 什么, 哪里, 多少…): no evidence
+    sentence should score for holding them ("校长又是什么？" is no answer to
+    "于乐的职业是什么？")."""
+    asking = set(analyzer.tokenize(_EN_ASKING))
+    return frozenset(t for t in analyzer.tokenize(question) if t in asking or _ZH_ASKING.search(t))
+
+
+def question_scores(question: str, texts: Sequence[str], scorer: SentenceScorer) -> list[float]:
+    """How well each of `texts` answers `question` by `scorer`, the question's asking
+    words left out (`asking_terms`); 1.0 each for a question with no other term."""
+    if not texts:
+        return []
+    asking = asking_terms(question, scorer.analyzer)
+    if not set(scorer.analyzer.tokenize(question)) - asking:
+        return [1.0] * len(texts)  # no term to judge by, as `relevance` takes it
+    row = scorer.matrix([question], texts, asking)[0]
+    return [float(x) for x in row]
+
+
 def key_terms(question: str, analyzer: Analyzer) -> set[str]:
     """The terms of `question` an answer's evidence should share: its analyzer terms less
     the words that only ask (who, 什么, 哪个…) and single Chinese characters."""
-    asking = set(analyzer.tokenize(_EN_ASKING))
+    asking = asking_terms(question, analyzer)
     return {
         t
         for t in analyzer.tokenize(question)
-        if t not in asking and not _ZH_ASKING.search(t) and not (len(t) == 1 and _CJK.match(t))
+        if t not in asking and not (len(t) == 1 and _CJK.match(t))
     }
 
 
@@ -407,6 +429,11 @@ def answering_windows(
         return windows
     cover = coverage(question, [w.window for w in windows], scorer.analyzer)
     kind = answer_kind(question)
+    names = [a for a in absent_facts(question, "", chinese=False) if not _NUMBER.fullmatch(a)]
+    # A Chinese question's proper nouns are its names too (whole names of two or more
+    # characters, as `missing_anchors` takes them): "于乐的职业是什么？" is not answered
+    # by a sentence on another footballer's career.
+    zh_names = chinese_names(question, scorer.analyzer)
     out = []
     for w, score in zip(windows, cover, strict=True):
         if score < min_cover:
@@ -416,14 +443,48 @@ def answering_windows(
         apart = absent_facts(question, _norm(w.window), chinese=False)
         if any(_NUMBER.fullmatch(a) for a in apart):
             continue
-        names = [a for a in absent_facts(question, "", chinese=False) if not _NUMBER.fullmatch(a)]
-        context = texts[w.text] if contexts is None else contexts[w.text]
-        lost = absent_facts(question, _norm(context), chinese=False)
-        if names and any(a in names for a in lost):
-            continue  # most of the names the question asks about are not in this text
+        context = _norm(texts[w.text] if contexts is None else contexts[w.text])
+        lost = absent_facts(question, context, chinese=False)
+        if any(a in names for a in lost) or any(n not in context for n in zh_names):
+            continue  # a name the question asks about is not in this text
         if has_kind(kind, w.sentence, question, scorer.analyzer):
             out.append(w)
     return out
+
+
+def can_answer(
+    question: str, hits: Sequence[SearchHit], scorer: SentenceScorer, min_score: float
+) -> bool:
+    """Whether the retrieved `hits` could answer `question`: no name or number of the
+    question is missing from them (`ragkit.answer.checking.missing_anchors`), one of their
+    statements could answer it (`answering_windows`), and one sentence scores at least
+    `min_score` for it (`question_scores`). Extractive mode and the generated answer
+    decide "not in the documents" by this one test over the same hits, so the generated
+    answer never refuses a question extractive mode answers."""
+    from ragkit.answer.checking import missing_anchors
+
+    texts = [h.chunk.text for h in hits]
+    if not texts or missing_anchors(question, texts, scorer.analyzer):
+        return False
+    if not answering_windows(question, texts, scorer, contexts=document_contexts(hits)):
+        return False
+    sentences = [
+        s.text
+        for t in texts
+        for s in split_sentences(t)
+        if len(s.text) >= MIN_SENTENCE_CHARS or _CJK.search(s.text[:4])
+    ]
+    return any(x >= min_score for x in question_scores(question, sentences, scorer))
+
+
+def chinese_names(question: str, analyzer: Analyzer) -> list[str]:
+    """The proper nouns of a Chinese `question` of two or more characters, normalised
+    (one character is too often a mis-tagged fragment)."""
+    from ragkit.answer.checking import _norm
+
+    if not _CJK.search(question):
+        return []
+    return list(dict.fromkeys(_norm(n) for n in analyzer.proper_nouns(question) if len(n) >= 2))
 
 
 def document_contexts(hits: Sequence[SearchHit]) -> list[str]:

@@ -21,11 +21,11 @@ a sentence at a time, each one only after it was checked:
   for the model's words;
 - each released sentence is cited: the model's own `[n]` when that source supports it,
   else the source holding the best-matching sentence (small models rarely write `[n]`);
-- the best source sentence that could answer is quoted beside the model's words (`Quote`):
-  after them when they do not carry its value of the asked kind (a small model's
-  supported answer often drops the words that answer), or first, before the model has
-  written a word (the default for Chinese questions; a model sentence that only
-  restates it is then left out).
+- the source sentences extractive mode would quote (`Passage.picks`) are quoted beside
+  the model's words (`Quote`), each unless the words shown carry its value of the asked
+  kind (a small model's supported answer often drops the words that answer): after
+  them, or first, before the model has written a word (the default for Chinese
+  questions; a model sentence that only restates them is then left out).
 
 When nothing checked remains, the answer is the best source sentence that could answer
 the question, or "not in the documents" when none could. `check_reply` checks a whole
@@ -48,8 +48,10 @@ from ragkit.answer.answerable import (
     answer_kind,
     answering_windows,
     carries,
+    chinese_names,
     document_contexts,
     has_kind,
+    question_scores,
     statement,
     value_bonus,
 )
@@ -151,7 +153,7 @@ def missing_anchors(
     # Only whole names of two or more characters: one character is too often a
     # mis-tagged fragment, and a name written differently in the text would be missed
     # by a looser rule anyway.
-    names = [n for n in analyzer.proper_nouns(question) if len(n) >= 2 and _norm(n) not in hay]
+    names = [n for n in chinese_names(question, analyzer) if n not in hay]
     return tuple(dict.fromkeys((*missing, *names)))
 
 
@@ -251,14 +253,17 @@ class AnswerChecker:
         answering_only: bool = True,
         cite: bool = True,
         quote: Quote | None = None,
-        quotes: int = 1,
+        quotes: int | None = None,
     ) -> None:
         """`answering_only`: only source sentences that could answer the question stand
         in for the model's words (off where the sources are tool results, which answer a
         task rather than one question); `cite`: mark each released sentence `[n]`;
         `quote`: when the best answering source sentences (up to `quotes`) are quoted
         beside the model's words (`Quote`; None: first for a Chinese question, else when
-        missing)."""
+        missing). The sentences quoted are those the passages name as extractive mode's
+        (`Passage.picks`), in its order, so the checked answer holds every value
+        extractive mode would show; passages without picks (an agent's tool results)
+        quote their best answering sentence. `quotes` None: all the picks, else one."""
         self.question = question
         self.cite = cite
         # The guard's placeholders stand for the user's own values (restored on the way
@@ -304,7 +309,15 @@ class AnswerChecker:
 
         self._asked_terms = set(scorer.analyzer.tokenize(question))
         self.quote: Quote = quote or ("first" if _CJK.search(question) else "missing")
-        self.quotes = quotes
+        # Extractive mode's sentences, in its order: quoted beside the model's words.
+        self.evidence = [
+            (p.number, sentence)
+            for _, p, sentence in sorted(
+                ((rank, p, sentence) for p in passages for rank, sentence in p.picks),
+                key=lambda r: r[0],
+            )
+        ]
+        self.quotes = quotes if quotes is not None else (len(self.evidence) or 1)
 
     # --- judging one sentence ---------------------------------------------------------
     def missing_facts(self, sentence: str) -> tuple[str, ...]:
@@ -424,8 +437,8 @@ class AnswerChecker:
                 yield from self._replace(body)
         if looped:
             state.stopped = "repetition"
-        elif len(state.released) >= self.max_sentences:
-            state.stopped = "enough"
+        elif sum(not r.lead for r in state.released) >= self.max_sentences:
+            state.stopped = "enough"  # the quoted evidence that leads is not the model's
 
     def _restates_evidence(self, sentence: str) -> bool:
         """Whether `sentence` only repeats the evidence quoted before the model's words:
@@ -438,7 +451,7 @@ class AnswerChecker:
     def _question_scores(self) -> list[float]:
         if self._for_question is None:
             texts = [s.text for _, s in self.answering]
-            row = self.scorer.matrix([self.question], texts)[0] if texts else []
+            row = question_scores(self.question, texts, self.scorer)
             analyzer = self.scorer.analyzer
             self._for_question = [
                 float(x) + value_bonus(self.kind, t, self.question, analyzer)
@@ -517,7 +530,7 @@ class AnswerChecker:
         if not self.state.released and not self.state.not_found:
             for shown in self._fallback():
                 yield from word_pieces(shown)
-        elif self.quote == "missing" and not self.state.not_found:
+        if self.quote == "missing" and not self.state.not_found:
             for shown in self._quote_best():
                 yield from word_pieces(shown)
         return reason if not self.state.stopped else None
@@ -528,23 +541,31 @@ class AnswerChecker:
         values (the name, date or number asked for): a small model's supported answer
         often drops the very words that answer, and a quote is evidence a reader can
         check."""
-        if not self.answering or self.quotes < 1:
+        if self.quotes < 1:
             return
-        if self.state.released and self.kind is None:
-            # A question asking for no one kind (a description) has no value the model's
-            # words could have dropped; its citation names the sentence they rest on.
-            return
-        scores = self._question_scores()
-        order = sorted(range(len(scores)), key=lambda j: -scores[j])
         released = self.state.released
-        best: list[int] = []
-        for j in order:
-            if len(best) < self.quotes and not any(
-                _key(self.answering[j][1].text) == _key(self.answering[b][1].text) for b in best
-            ):
-                best.append(j)
-        for j in best:
-            number, support = self.answering[j]
+        analyzer = self.scorer.analyzer
+        chosen: list[tuple[int, Sentence]] = []
+        if self.evidence:
+            chosen = self.evidence[: self.quotes]
+            own = " ".join(r.text for r in released if not r.quoted)
+            if own and carries(self.kind, chosen[0][1].text, own, self.question, analyzer):
+                # The model's own words carry what the best evidence answers: the other
+                # sentences extractive mode lists would only add alternatives to it.
+                chosen = []
+        elif self.answering:
+            if released and self.kind is None:
+                # A question asking for no one kind (a description) has no value the
+                # model's words could have dropped; its citation names the sentence they
+                # rest on.
+                return
+            scores = self._question_scores()
+            for j in sorted(range(len(scores)), key=lambda j: -scores[j]):
+                if len(chosen) < self.quotes and not any(
+                    _key(self.answering[j][1].text) == _key(s.text) for _, s in chosen
+                ):
+                    chosen.append(self.answering[j])
+        for number, support in chosen:
             if any(r.quoted and r.number == number and r.support == support for r in released):
                 continue
             shown = " ".join(r.text for r in released)
@@ -562,13 +583,15 @@ class AnswerChecker:
     def _fallback(self) -> Iterator[str]:
         """The best answering source sentence for the question, quoted: nothing the model
         wrote survived the checks. With none, the documents do not hold the answer."""
-        if not self.answering:
+        if self.evidence:
+            number, support = self.evidence[0]
+        elif self.answering:
+            scores = self._question_scores()
+            number, support = self.answering[max(range(len(scores)), key=scores.__getitem__)]
+        else:
             self.state.not_found = True
             yield not_found_text(self.question)
             return
-        scores = self._question_scores()
-        j = max(range(len(scores)), key=scores.__getitem__)
-        number, support = self.answering[j]
         self.state.fallback = True
         yield self._emit(" ".join(support.text.split()), number, support, True)
 

@@ -21,12 +21,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ragkit.answer.answerable import MIN_SENTENCE_CHARS
 from ragkit.answer.citations import strip_citations
-from ragkit.answer.grounding import SentenceScorer
+from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
 from ragkit.text.sentences import Sentence, split_sentences
 from ragkit.types import Evidence, SearchHit
 
-MIN_CHARS = 12  # shorter "sentences" are headings, list markers or page furniture
+MIN_CHARS = MIN_SENTENCE_CHARS  # shorter "sentences" are headings, list markers or page furniture
 MAX_PASSAGE_CHARS = 480  # a passage longer than this keeps only its best sentence
 
 
@@ -41,6 +42,10 @@ class Passage:
     sentences: tuple[Sentence, ...]
     best: Sentence
     score: float
+    picks: tuple[tuple[int, Sentence], ...] = ()
+    """The sentences of this passage that extractive mode would quote and the checked
+    answer may quote too (they could answer), with their rank among extractive mode's
+    quotes (0 first)."""
 
     @property
     def text(self) -> str:
@@ -62,23 +67,60 @@ def sentence_key(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
-def select_passages(
-    question: str,
-    hits: Sequence[SearchHit],
-    scorer: SentenceScorer,
-    passages: int = 3,
-    keep_ratio: float = 0.5,
-) -> list[Passage]:
-    """Up to `passages` passages for `question`, best first: each is a sentence of a
-    retrieved chunk scoring at least `keep_ratio` times the best sentence, with its
-    better-scoring neighbour in the same chunk; sentences next to each other in one
-    chunk join one passage, repeated sentences are given once. Sentences that could
-    answer (`ragkit.answer.answerable.answering_windows`) come first, and a sentence's
-    score gains `value_bonus` for the values of the asked kind it holds."""
+@dataclass(frozen=True)
+class Pick:
+    """One of the best sentences for a question: sentence `index` of retrieved chunk
+    `hit` (indexes into the hits and `Ranking.split`), with its score (0..1) for the
+    question."""
+
+    hit: int
+    index: int
+    sentence: Sentence
+    score: float
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The retrieved chunks' sentences ranked for a question: `split[h]` the sentences
+    of hit `h`, `score[(h, i)]` a sentence's score with its value bonus, `answers[(h, i)]`
+    whether it could answer, `order` every (h, i) best first (those that could answer
+    first)."""
+
+    split: tuple[tuple[Sentence, ...], ...]
+    raw: dict[tuple[int, int], float]
+    score: dict[tuple[int, int], float]
+    answers: dict[tuple[int, int], bool]
+    order: tuple[tuple[int, int], ...]
+
+    def best(self, count: int, min_score: float) -> list[Pick]:
+        """The `count` best sentences scoring at least `min_score` (without the bonus),
+        repeated sentences once: what extractive mode quotes."""
+        picks: list[Pick] = []
+        seen: set[str] = set()
+        for h, i in self.order:
+            if len(picks) == count:
+                break
+            if self.raw[(h, i)] < min_score:
+                continue
+            key = sentence_key(self.split[h][i].text)
+            if key in seen:
+                continue
+            seen.add(key)
+            picks.append(Pick(h, i, self.split[h][i], self.raw[(h, i)]))
+        return picks
+
+
+def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceScorer) -> Ranking:
+    """The sentences of `hits` ranked for `question`: those that could answer
+    (`ragkit.answer.answerable.answering_windows`) first, each by its score for the
+    question (`question_scores`) plus `value_bonus` for the values of the asked kind it
+    holds. Extractive mode quotes the first few; `select_passages` gives the model the
+    same ones, so the checked answer can quote what extractive mode would."""
     from ragkit.answer.answerable import (
         answer_kind,
         answering_windows,
         document_contexts,
+        question_scores,
         statement,
         value_bonus,
     )
@@ -87,38 +129,68 @@ def select_passages(
     for hit in hits:
         sentences = split_sentences(hit.chunk.text)
         # Headings and list markers only when the chunk holds nothing else.
-        split.append([s for s in sentences if _useful(s)] or sentences)
+        split.append(tuple(s for s in sentences if _useful(s)) or tuple(sentences))
     flat = [(h, i) for h, sents in enumerate(split) for i in range(len(sents))]
-    if not flat:
-        return []
     kind = answer_kind(question)
-    raw = scorer.matrix([question], [split[h][i].text for h, i in flat])[0]
+    raw = question_scores(question, [split[h][i].text for h, i in flat], scorer)
     scores = [
         float(raw[j]) + value_bonus(kind, split[h][i].text, question, scorer.analyzer)
         for j, (h, i) in enumerate(flat)
     ]
-    windows = answering_windows(
-        question, [hit.chunk.text for hit in hits], scorer, contexts=document_contexts(hits)
+    windows = (
+        answering_windows(
+            question, [hit.chunk.text for hit in hits], scorer, contexts=document_contexts(hits)
+        )
+        if flat
+        else []
     )
     answering = {(w.text, w.sentence) for w in windows}
-    score_of = {pos: scores[j] for j, pos in enumerate(flat)}
     answers = {(h, i): (h, statement(split[h][i].text)) in answering for h, i in flat}
     order = sorted(range(len(flat)), key=lambda j: (not answers[flat[j]], -scores[j]))
-    top = max(scores)
+    return Ranking(
+        tuple(split),
+        {pos: float(raw[j]) for j, pos in enumerate(flat)},
+        {pos: scores[j] for j, pos in enumerate(flat)},
+        answers,
+        tuple(flat[j] for j in order),
+    )
+
+
+def select_passages(
+    question: str,
+    hits: Sequence[SearchHit],
+    scorer: SentenceScorer,
+    passages: int = 3,
+    min_score: float = MIN_RELEVANCE,
+    keep_ratio: float = 0.5,
+) -> list[Passage]:
+    """Up to `passages` passages for `question`, best first: the sentences extractive
+    mode would quote (`rank_sentences`, `Ranking.best`; when fewer than `passages` score
+    `min_score`, the next best scoring at least `keep_ratio` times the best), each with
+    its better-scoring neighbour in the same chunk; sentences next to each other in one
+    chunk join one passage, repeated sentences are given once. Each passage names the
+    quoted sentences it holds, with their rank (`Passage.picks`)."""
+    ranking = rank_sentences(question, hits, scorer)
+    split, score_of = ranking.split, ranking.score
+    picks = [(p.hit, p.index) for p in ranking.best(passages, min_score)]
+    n_quoted = len(picks)  # extractive mode's quotes; any after them only fill the prompt
+    if len(picks) < passages and ranking.order:
+        top = max(score_of.values())
+        for pos in ranking.order:
+            if len(picks) == passages:
+                break
+            if score_of[pos] >= keep_ratio * top and pos not in picks:
+                picks.append(pos)
     chosen: dict[int, set[int]] = {}  # hit -> sentence indexes
-    seeds: list[tuple[int, int]] = []
+    ranks: dict[tuple[int, int], int] = {}
     seen: set[str] = set()
-    for j in order:
-        h, i = flat[j]
-        if len(seeds) == passages:
-            break
-        if scores[j] < keep_ratio * top:
-            continue
+    for rank, (h, i) in enumerate(picks):
+        if rank < n_quoted:
+            ranks[(h, i)] = rank
         key = sentence_key(split[h][i].text)
-        if key in seen or i in chosen.get(h, set()):
-            continue
+        if i in chosen.get(h, set()) or key in seen:
+            continue  # already given as another quote's neighbour
         seen.add(key)
-        seeds.append((h, i))
         picked = chosen.setdefault(h, set())
         picked.add(i)
         near = [n for n in (i - 1, i + 1) if 0 <= n < len(split[h])]
@@ -128,26 +200,39 @@ def select_passages(
                 picked.add(best_near)
                 seen.add(sentence_key(split[h][best_near].text))
 
-    def _run(h: int, run: list[int]) -> tuple[bool, float, int, list[int]]:
-        return (any(answers[(h, n)] for n in run), max(score_of[(h, n)] for n in run), h, run)
+    # What the checked answer may quote: the first pick when it could answer, later
+    # ones when they could and hold the question's terms themselves, not only in their
+    # neighbours ("The plant opened in March." beside the sentence that answers "When
+    # did the plant convert to electricity?" is no second answer).
+    from ragkit.answer.answerable import MIN_COVER, coverage
 
+    quotable = {
+        pos
+        for pos, rank in ranks.items()
+        if ranking.answers[pos]
+        and (
+            rank == 0
+            or coverage(question, [split[pos[0]][pos[1]].text], scorer.analyzer)[0] >= MIN_COVER
+        )
+    }
     # Group each hit's chosen sentences into runs of neighbours; a run is one passage.
-    runs: list[tuple[bool, float, int, list[int]]] = []
+    runs: list[tuple[float, int, list[int]]] = []
     for h, picked in chosen.items():
         run: list[int] = []
         for i in sorted(picked):
             if run and i != run[-1] + 1:
-                runs.append(_run(h, run))
+                runs.append((max(score_of[(h, n)] for n in run), h, run))
                 run = []
             run.append(i)
         if run:
-            runs.append(_run(h, run))
-    runs.sort(key=lambda r: -r[1])
+            runs.append((max(score_of[(h, n)] for n in run), h, run))
+    runs.sort(key=lambda r: -r[0])
     out = []
-    for number, (_, score, h, run) in enumerate(runs, start=1):
+    for number, (score, h, run) in enumerate(runs, start=1):
         best = max(run, key=lambda n: score_of[(h, n)])
         chosen_run = tuple(split[h][n] for n in run)
-        out.append(Passage(number, hits[h], chosen_run, split[h][best], round(score, 4)))
+        quoted = tuple((ranks[(h, n)], split[h][n]) for n in run if (h, n) in quotable)
+        out.append(Passage(number, hits[h], chosen_run, split[h][best], round(score, 4), quoted))
     return out
 
 

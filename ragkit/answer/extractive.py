@@ -14,19 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ragkit.answer.answerable import (
-    answer_kind,
-    answering_windows,
-    document_contexts,
-    statement,
-    value_bonus,
-)
-from ragkit.answer.checking import missing_anchors
+from ragkit.answer.answerable import can_answer
 from ragkit.answer.citations import DocumentLookup, cite
-from ragkit.answer.evidence import MIN_CHARS, sentence_key
+from ragkit.answer.evidence import rank_sentences
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer, not_found_text
 from ragkit.answer.pipelines import to_citation
-from ragkit.text.sentences import Sentence, split_sentences
+from ragkit.text.sentences import Sentence
 from ragkit.types import Answer, Citation, Document, Evidence, SearchHit
 
 MIN_SCORE = MIN_RELEVANCE
@@ -45,49 +38,18 @@ def extract_answer(
     text lists them, each followed by its source number `[n]`; each citation names
     its first quoted sentence's page (read with `documents`, when given)."""
     sources = tuple(to_citation(i + 1, hit) for i, hit in enumerate(hits))
-    candidates = [
-        (i + 1, s)
-        for i, hit in enumerate(hits)
-        for s in split_sentences(hit.chunk.text)
-        if len(s.text) >= MIN_CHARS or any(ord(ch) >= 0x3400 for ch in s.text[:4])
-    ]
     # Topic sentences are not answers: when no statement of the chunks could answer the
     # question (its numbers, key terms and a value of the kind asked for together), the
-    # documents do not hold it, as on the generated path.
-    texts = [h.chunk.text for h in hits]
-    windows = answering_windows(question, texts, scorer, contexts=document_contexts(hits))
-    answering = {(w.text + 1, w.sentence) for w in windows}
-    picked: list[tuple[int, Sentence, float]] = []
-    if candidates and windows:
-        scores = scorer.matrix([question], [s.text for _, s in candidates])[0]
-        # Sentences that could answer come first, those holding more values of the kind
-        # asked for (a full date over a bare month) before others; then the rest.
-        kind = answer_kind(question)
-        ranked = [
-            float(scores[j]) + value_bonus(kind, s.text, question, scorer.analyzer)
-            for j, (_, s) in enumerate(candidates)
-        ]
-        order = sorted(
-            range(len(candidates)),
-            key=lambda j: (
-                (candidates[j][0], statement(candidates[j][1].text)) not in answering,
-                -ranked[j],
-            ),
-        )
-        seen: set[str] = set()
-        for j in order:
-            score = float(scores[j])
-            if len(picked) == sentences:
-                break
-            if score < min_score:
-                continue
-            number, sentence = candidates[j]
-            key = sentence_key(sentence.text)
-            if key in seen:
-                continue
-            seen.add(key)
-            picked.append((number, sentence, score))
-    if not picked or missing_anchors(question, texts, scorer.analyzer):
+    # documents do not hold it, as on the generated path (the same test).
+    if not can_answer(question, hits, scorer, min_score):
+        return Answer(question, not_found_text(question), (), (), "extractive", True)
+    # Sentences that could answer come first, those holding more values of the kind
+    # asked for (a full date over a bare month) before others; then the rest.
+    picked = [
+        (p.hit + 1, p.sentence, p.score)
+        for p in rank_sentences(question, hits, scorer).best(sentences, min_score)
+    ]
+    if not picked:
         return Answer(question, not_found_text(question), (), (), "extractive", True)
     # One line per quote: a sentence wrapped across lines in its file (a PDF's or a
     # Markdown list's line breaks) is shown on one, as the checked answers' quotes are.

@@ -76,8 +76,14 @@ class SentenceScorer:
         self.embedder = embedder
         self.embed_weight = embed_weight
 
-    def lexical(self, queries: Sequence[str], candidates: Sequence[str]) -> npt.NDArray[np.float32]:
-        """IDF-weighted share of each query's terms found in each candidate (Q x C)."""
+    def lexical(
+        self,
+        queries: Sequence[str],
+        candidates: Sequence[str],
+        ignore: frozenset[str] = frozenset(),
+    ) -> npt.NDArray[np.float32]:
+        """IDF-weighted share of each query's terms found in each candidate (Q x C);
+        terms in `ignore` (a question's asking words) are not the query's."""
         cand_terms = [set(self.analyzer.tokenize(c)) for c in candidates]
         n = len(candidates)
         df: dict[str, int] = {}
@@ -86,7 +92,7 @@ class SentenceScorer:
                 df[t] = df.get(t, 0) + 1
         out = np.zeros((len(queries), n), dtype=np.float32)
         for qi, query in enumerate(queries):
-            q_terms = set(self.analyzer.tokenize(query))
+            q_terms = set(self.analyzer.tokenize(query)) - ignore
             # A term no candidate has weighs most: missing it is what matters.
             weights = {t: math.log(1.0 + n / (df.get(t, 0) + 0.5)) for t in q_terms}
             total = sum(weights.values())
@@ -102,9 +108,15 @@ class SentenceScorer:
         langs = self.embedder.languages
         return langs is None or all(query_language(t) in langs for t in texts)
 
-    def matrix(self, queries: Sequence[str], candidates: Sequence[str]) -> npt.NDArray[np.float32]:
-        """Scores in [0, 1] of every candidate for every query (Q x C)."""
-        lex = self.lexical(queries, candidates)
+    def matrix(
+        self,
+        queries: Sequence[str],
+        candidates: Sequence[str],
+        ignore: frozenset[str] = frozenset(),
+    ) -> npt.NDArray[np.float32]:
+        """Scores in [0, 1] of every candidate for every query (Q x C); `ignore` as in
+        `lexical`."""
+        lex = self.lexical(queries, candidates, ignore)
         if not queries or not candidates or not self._embeds(queries):
             return lex
         assert self.embedder is not None

@@ -16,14 +16,12 @@ message first (the oldest go first); passages fill the rest best first, and the 
 that does not fit is shortened if enough room is left, else dropped with all after it.
 A question that cannot fit even alone is a `PromptTooLongError`.
 
-Grounding: when nothing was retrieved, when no retrieved sentence covers a fifth of the
-question's terms (weighted by rarity; `ragkit.answer.grounding.relevance`), when a name or
-number of the question appears in none of the passages' chunks
-(`ragkit.answer.checking.missing_anchors`), or when no statement of the chunks could answer
-it (`ragkit.answer.answerable.answering_windows`: the question's names and numbers and half
-its terms in one window, and a value of the kind asked for), the answer is "I cannot find
-the answer in the documents" without asking the model (it would only guess), and no
-sources are listed.
+Grounding: when nothing was retrieved, or when the retrieved chunks cannot answer
+(`ragkit.answer.answerable.can_answer`: a name or number of the question appears in none
+of them, no statement of them could answer it, or no sentence scores a fifth of the
+question's terms), the answer is "I cannot find the answer in the documents" without
+asking the model (it would only guess), and no sources are listed. Extractive mode applies
+the same test to the same hits, so the checked answer never refuses where it quotes.
 Content filtering is the guard's (ragkit.guard): a `GuardSession` passed in filters the
 checked stream before any piece reaches the caller; the caller has already checked the
 question and the hits. Leaves out the scanners themselves and the retrieval.
@@ -37,15 +35,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from ragkit.answer.answerable import answering_windows, document_contexts
-from ragkit.answer.checking import STOP_SEQUENCES, AnswerChecker, missing_anchors
+from ragkit.answer.answerable import can_answer
+from ragkit.answer.checking import STOP_SEQUENCES, AnswerChecker
 from ragkit.answer.citations import CITE, DocumentLookup, cite, cited_numbers, clean_citations
 from ragkit.answer.evidence import Passage, select_passages
 from ragkit.answer.grounding import (
     MIN_RELEVANCE,
     SentenceScorer,
     not_found_text,
-    relevance,
     says_not_found,
 )
 from ragkit.errors import EmptyQueryError, PromptTooLongError
@@ -441,18 +438,9 @@ def answer(
         passages=PASSAGES,
     )
     judged = guard.without_placeholders(question) if guard is not None else question
-    given = [p.hit.chunk.text for p in prompt.passages]
-    if (
-        not prompt.sources
-        or relevance(judged, given, scorer) < MIN_RELEVANCE
-        or missing_anchors(judged, given, scorer.analyzer)
-        or not answering_windows(
-            judged,
-            given,
-            scorer,
-            contexts=document_contexts([p.hit for p in prompt.passages]),
-        )
-    ):
+    # The test extractive mode applies, over the same hits: the checked answer never
+    # says "not in the documents" where extractive mode would quote an answer.
+    if not prompt.sources or not can_answer(judged, hits, scorer, MIN_RELEVANCE):
         canned = not_found_text(question)
         return AnswerStream(
             question,

@@ -12,13 +12,18 @@ from ragkit.answer.answerable import (
     adds_content,
     answer_kind,
     answering_windows,
+    can_answer,
     carries,
     has_kind,
     is_question,
+    question_scores,
 )
 from ragkit.answer.checking import AnswerChecker
 from ragkit.answer.evidence import select_passages
+from ragkit.answer.extractive import extract_answer
 from ragkit.answer.grounding import NOT_FOUND, NOT_FOUND_ZH, SentenceScorer
+from ragkit.answer.pipelines import answer
+from ragkit.models.prompts import PromptTemplates
 from ragkit.options import Models
 from ragkit.text.analysis import Analyzer
 from ragkit.types import SearchHit, StoredChunk
@@ -213,3 +218,59 @@ def test_whether_an_answer_carries_the_value_its_source_sentence_holds() -> None
     b = "What is the old bridge built from?"
     assert carries(None, "The old bridge is built from red granite.", "Red granite.", b, a)
     assert not carries(None, "The old bridge is built from red granite.", "Stone.", b, a)
+
+
+ZHAO = "赵鹏（），中国足球运动员，司职后卫。赵鹏于1997年便加入河南建业青年队。"
+XU = (
+    "徐晓飞于2005年毕业，并因在大学生足球联赛中表现出色签约日本职业足球乙级联赛球队。校长又是什么？"
+)
+
+
+def test_asking_words_do_not_score_and_a_chinese_name_anchors_the_window() -> None:
+    question = "赵鹏的职业是什么？"
+    # "什么" asks; a sentence holding it is no better an answer for it.
+    scores = question_scores(question, ["校长又是什么？", "赵鹏，中国足球运动员。"], SCORER)
+    assert scores[1] > scores[0] == 0.0
+    # The question names 赵鹏: a window about another footballer's career is no answer,
+    # however many of its other words it shares.
+    found = answering_windows(question, [XU, ZHAO], SCORER)
+    assert found and {w.text for w in found} == {1}
+    assert extract_answer(question, [_hit(XU, 1), _hit(ZHAO, 2)], SCORER).text.startswith(
+        "赵鹏（），中国足球运动员"
+    )
+
+
+def test_the_checked_answer_is_not_found_only_where_extractive_mode_is_too() -> None:
+    # The best sentence by shared words is about another subject; the one that answers
+    # is in another chunk. Both modes answer from it, neither says "not in the documents".
+    question = "赵鹏的职业是什么？"
+    hits = [_hit(XU, 1), _hit(ZHAO, 2)]
+    model = ScriptedChatModel(["赵鹏是一名中国足球运动员。"])
+    stream = answer(question, hits, model, PromptTemplates(), scorer=SCORER)
+    shown = "".join(stream)
+    assert not stream.answer.not_found and "足球运动员" in shown
+    assert not can_answer("白岳峰是哪一个少数民族的？", hits, SCORER, 0.2)
+    refused = answer("白岳峰是哪一个少数民族的？", hits, model, PromptTemplates(), scorer=SCORER)
+    assert refused.answer.not_found
+    assert extract_answer("白岳峰是哪一个少数民族的？", hits, SCORER).not_found
+
+
+def test_the_checked_answer_quotes_every_value_extractive_mode_shows() -> None:
+    # Two lengths stand in the sources; the first-ranked one counts two branch lines.
+    # Extractive mode shows both sentences; the checked answer, whose model names
+    # neither, quotes both too (after the model's words in English).
+    sources = [
+        "With its two branch lines counted, the Lumen railway is 421 kilometres long.",
+        "The Lumen railway runs from Harbour Street to Saltmere and is 365 kilometres long.",
+    ]
+    question = "How long is the Lumen railway?"
+    hits = [_hit(t, i) for i, t in enumerate(sources, start=1)]
+    extractive = extract_answer(question, hits, SCORER).text
+    assert "421" in extractive and "365" in extractive
+    model = ScriptedChatModel(["The Lumen railway is a long railway."])
+    shown = "".join(answer(question, hits, model, PromptTemplates(), scorer=SCORER))
+    assert "421 kilometres" in shown and "365 kilometres" in shown
+    # A model answer that carries a value is not followed by the same value quoted.
+    carried = ScriptedChatModel(["The Lumen railway is 365 kilometres long."])
+    again = "".join(answer(question, hits, carried, PromptTemplates(), scorer=SCORER))
+    assert again.count("365 kilometres") == 1 and "421 kilometres" in again
