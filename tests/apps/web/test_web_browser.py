@@ -205,3 +205,62 @@ def test_the_page_asks_for_the_api_key(tmp_path: Path) -> None:
         select = driver.find_element(By.ID, "collection-select")
         wait_for(lambda: select.text == "Locked away", HANG_S, "the collections")
         assert not form.is_displayed() and not page_errors(driver)
+
+
+# Each answer renders in a box of every width from 60 to 400 px; the script returns
+# [width, sentence] for each box where closing punctuation after a chip starts a line.
+_STRANDED = """
+const box = document.createElement("div");
+box.className = "answer";
+box.style.font = "16px sans-serif";
+document.body.append(box);
+const stranded = [];
+const chip = (n) => {
+  const b = document.createElement("button");
+  b.className = "cite";
+  b.textContent = String(n);
+  return b;
+};
+for (const text of arguments[0]) {
+  for (let width = 60; width <= 400; width += 2) {
+    box.style.width = width + "px";
+    RagkitMarkdown.render(box, text, chip);
+    for (const cite of box.querySelectorAll("button.cite")) {
+      const after = cite.nextSibling;
+      if (!after || after.nodeType !== Node.TEXT_NODE || !after.textContent) continue;
+      const range = document.createRange();
+      range.setStart(after, 0);
+      range.setEnd(after, 1);
+      const mark = range.getClientRects()[0];
+      if (mark && mark.top >= cite.getBoundingClientRect().bottom - 1) {
+        stranded.push([width, text]);
+      }
+    }
+  }
+}
+box.remove();
+return stranded;
+"""
+
+
+def test_punctuation_after_a_citation_chip_stays_on_its_line(tmp_path: Path) -> None:
+    app = create_app(WebConfig(data_dir=tmp_path / "data"), fake_factory(ScriptedChatModel(["ok"])))
+    answers = [
+        "保修期为两年，自购买之日起计算[1]。请保留发票[2]。",
+        "The Ember kettle carries a warranty of seven years from purchase [1].",
+        "Descale it monthly [1, 2]; use citric acid [3]!",
+    ]
+    with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+        driver.get(server.url + "/")
+        wait_for(lambda: driver.find_element(By.ID, "documents"), HANG_S, "the page to load")
+        assert driver.execute_script(_STRANDED, answers) == []
+        # The chips themselves are still the answer's buttons, with their punctuation.
+        groups = driver.execute_script(
+            "const b = document.createElement('div');"
+            "RagkitMarkdown.render(b, arguments[0], (n) => {"
+            " const c = document.createElement('button'); c.textContent = n; return c; });"
+            "return [...b.querySelectorAll('.cite-group')].map((g) => g.textContent);",
+            answers[0],
+        )
+        assert groups == ["1。", "2。"]
+        assert not page_errors(driver)

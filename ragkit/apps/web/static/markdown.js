@@ -1,7 +1,8 @@
 // A small Markdown renderer for answers that builds DOM nodes, never HTML strings: raw
 // HTML in an answer stays visible text. It knows paragraphs, line breaks, headings (#),
 // bullet and numbered lists, **bold**, *italic*, `code` and citation marks [n] / [n, m],
-// which become buttons made by the caller's `cite(n)`. `snippet` renders a passage of a
+// which become buttons made by the caller's `cite(n)` (with the punctuation that follows
+// them, in one span that does not wrap). `snippet` renders a passage of a
 // source (a source card, a passage in the documents view) on one line: emphasis and code
 // as in answers, the rest of its Markdown (heading and quote markers, links, images, table
 // pipes) reduced to its words, and [n] kept as text. Leaves out links, images, tables and
@@ -10,6 +11,9 @@
 
 const RagkitMarkdown = (() => {
   const INLINE = /(`[^`\n]+`)|(\*\*[^*\n]+\*\*)|(\*[^*\s][^*\n]*\*)|([[【]\d+(?:\s*[,，、]\s*\d+)*[\]】])/g;
+  // Closing punctuation right after a citation: kept on the chip's line, never wrapped
+  // onto a line of its own (a lone 。 or . starting the next line).
+  const CLOSING = /^[.,;:!?)\]}'"’”…。，、；：！？）」』】〉》]+/;
 
   // `cite` null: citation marks stay text (a source's own brackets are not citations).
   function inline(parent, text, cite) {
@@ -33,10 +37,17 @@ const RagkitMarkdown = (() => {
         parent.append(em);
       } else {
         const numbers = token.slice(1, -1).split(/[,，、]/).map((n) => Number(n.trim()));
+        const group = document.createElement("span");
+        group.className = "cite-group";
         numbers.forEach((n, i) => {
-          if (i) parent.append(" ");
-          parent.append(cite(n));
+          if (i) group.append(" ");
+          group.append(cite(n));
         });
+        const closing = CLOSING.exec(text.slice(m.index + token.length));
+        if (closing) group.append(closing[0]);
+        parent.append(group);
+        last = m.index + token.length + (closing ? closing[0].length : 0);
+        continue;
       }
       last = m.index + token.length;
     }
