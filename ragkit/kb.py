@@ -29,10 +29,10 @@ from ragkit.errors import EmptyQueryError, RagkitError
 from ragkit.guard import Guard
 from ragkit.guard.session import GuardSession
 from ragkit.index.engine import IndexReader, IndexWriter, index_exists
-from ragkit.index.fsutil import sha256_file
 from ragkit.index.milvus import AnyReader, AnyWriter, MilvusBackend
 from ragkit.index.progress import IndexProgress
 from ragkit.ingest.chunking import Chunker, ChunkerParams
+from ragkit.ingest.digest import sha256_file
 from ragkit.ingest.loaders import LoaderOptions, load_file_bounded
 from ragkit.models.embeddings import Embedder, make_embedder
 from ragkit.models.llm.base import ChatModel, GenerationOptions, Message

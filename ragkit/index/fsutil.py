@@ -1,12 +1,14 @@
 """Small durable-file helpers: atomic replace with fsync, and file checksums.
 
-Leaves out locking (see lock.py) and any knowledge of the index layout."""
+Leaves out locking (see lock.py), any knowledge of the index layout and source files'
+sha256 (ingest/digest.py, which loaders share)."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
+
+from ragkit.ingest.digest import sha256_file
 
 
 def fsync_dir(path: Path) -> None:
@@ -50,12 +52,3 @@ def verify_checksum(path: Path, expected: str) -> bool:
     if expected.startswith("xxh3_128:"):
         return file_checksum(path) == expected
     return sha256_file(path) == expected
-
-
-def sha256_file(path: Path) -> str:
-    """sha256 of a source file: identifies document content across runs."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -34,10 +34,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from ragkit.errors import LoaderError, UnsupportedFileError
-from ragkit.index.fsutil import sha256_file
 from ragkit.index.progress import IndexProgress
 from ragkit.index.store import FileState, storable_document, storable_text
 from ragkit.ingest.chunking import Chunker, ChunkerParams
+from ragkit.ingest.digest import sha256_file
 from ragkit.ingest.loaders import BoundedLoader, LoaderOptions, WalkProblem, check_file, walk
 from ragkit.ingest.loaders.bounded import document_from_json, document_json
 from ragkit.text.analysis import Analyzer
@@ -224,7 +224,8 @@ class FileIngest:
             return Prepared(source, FileOutcome(source, "unchanged"))
         try:
             pages = None if on_page is None else _for_file(on_page, source)
-            docs = [storable_document(d) for d in loader.load(path, pages)]
+            # The hash just taken keys the OCR cache too: a scan is read once for it.
+            docs = [storable_document(d) for d in loader.load(path, pages, digest)]
         except UnsupportedFileError as exc:
             return Prepared(source, FileOutcome(source, "skipped", exc.reason))
         except LoaderError as exc:

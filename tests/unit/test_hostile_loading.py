@@ -155,10 +155,12 @@ def test_unexpected_error_in_one_file_fails_only_that_file(
     _write(tmp_path / "d" / "b.txt", "bravo")
     real = BoundedLoader.load
 
-    def load(self: BoundedLoader, path: Path, on_page: object = None) -> object:
+    def load(
+        self: BoundedLoader, path: Path, on_page: object = None, sha256: str | None = None
+    ) -> object:
         if path.name == "a.txt":
             raise RecursionError("maximum recursion depth exceeded")
-        return real(self, path, on_page)  # type: ignore[arg-type]
+        return real(self, path, on_page, sha256)  # type: ignore[arg-type]
 
     monkeypatch.setattr(BoundedLoader, "load", load)
     report = _kb(tmp_path / "ix").add([tmp_path / "d"])

@@ -210,3 +210,39 @@ def test_an_ocr_cache_keeps_each_page_and_is_read_again(tmp_path: Path) -> None:
     kept[1].write_text(json.dumps([["Words from the cache.", [0.1, 0.1, 0.5, 0.12]]]))
     (again,) = load_file_bounded(pages, options)
     assert [p.text for p in again.pages] == [doc.pages[0].text, "Words from the cache."]
+
+
+def test_indexing_a_scan_with_the_ocr_cache_on_hashes_it_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ragkit.index.ingest
+    import ragkit.ingest.loaders.ocr
+    from ragkit.ingest.digest import sha256_file
+    from ragkit.ingest.loaders.bounded import BoundedLoader
+
+    scan = _scan(tmp_path, ["The warranty of the Ember kettle lasts seven years."])
+    hashed: list[str] = []
+
+    def counted(path: Path) -> str:
+        hashed.append(Path(path).name)
+        return sha256_file(path)
+
+    # Both places that hash a source file (in this process: isolate off).
+    monkeypatch.setattr(ragkit.index.ingest, "sha256_file", counted)
+    monkeypatch.setattr(ragkit.ingest.loaders.ocr, "sha256_file", counted)
+    cache = tmp_path / "cache"
+    writer = IndexWriter(
+        tmp_path / "index",
+        HashingEmbedder(dim=32),
+        Chunker(ChunkerParams(chunk_size=200, chunk_overlap=0)),
+        Analyzer(),
+        LoaderOptions(ocr_cache=str(cache), isolate=False),
+    )
+    report = writer.add([scan])
+    assert [o.status for o in report.files] == ["indexed"]
+    assert hashed == ["scan.pdf"]  # once, for the index; the OCR cache is keyed by it
+    assert [p.parent.name for p in cache.rglob("*.json")] == [sha256_file(scan)[:32]]
+    # Through the loader's worker process the caller's hash keys the cache the same way.
+    with BoundedLoader(LoaderOptions(ocr_cache=str(cache))) as loader:
+        loader.load(scan, sha256="f" * 64)
+    assert (cache / ("f" * 32) / "1.json").is_file()

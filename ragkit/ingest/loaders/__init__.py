@@ -73,11 +73,15 @@ _MISSING_REASON = "no such file or folder; check the path"
 
 
 def load_file(
-    path: Path, options: LoaderOptions, on_page: Callable[[int, int], None] | None = None
+    path: Path,
+    options: LoaderOptions,
+    on_page: Callable[[int, int], None] | None = None,
+    sha256: str | None = None,
 ) -> list[Document]:
     """Read one file into its documents, in this process and without time or memory
     limits (`load_file_bounded` adds them). A scanned PDF's pages are reported to
-    `on_page(done, total)` as OCR reads them.
+    `on_page(done, total)` as OCR reads them; `sha256`, the file's hash where the
+    caller has it, keys the OCR cache without reading the file a second time.
 
     Raises `UnsupportedFileError` for a suffix ragkit does not read (checked first, so
     such files are reported as skipped whatever their content) or a file that is not a
@@ -87,7 +91,7 @@ def load_file(
     """
     path = Path(path)
     check_file(path, options)
-    return read_checked(path, options, on_page)
+    return read_checked(path, options, on_page, sha256)
 
 
 def check_file(path: Path, options: LoaderOptions) -> os.stat_result:
@@ -120,15 +124,19 @@ def check_file(path: Path, options: LoaderOptions) -> os.stat_result:
 
 
 def read_checked(
-    path: Path, options: LoaderOptions, on_page: Callable[[int, int], None] | None = None
+    path: Path,
+    options: LoaderOptions,
+    on_page: Callable[[int, int], None] | None = None,
+    sha256: str | None = None,
 ) -> list[Document]:
-    """Parse a file that passed `check_file`, by suffix (`on_page`: see `load_file`)."""
+    """Parse a file that passed `check_file`, by suffix (`on_page`, `sha256`: see
+    `load_file`)."""
     suffix = path.suffix.lower()
     try:
         if suffix in (".txt", ".md", ".markdown"):
             return [load_text(path)]
         if suffix == ".pdf":
-            return [load_pdf(path, options, on_page)]
+            return [load_pdf(path, options, on_page, sha256)]
         if suffix in (".html", ".htm"):
             return [load_html(path, options)]
         if suffix == ".docx":

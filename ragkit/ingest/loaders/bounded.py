@@ -57,9 +57,15 @@ class BoundedLoader:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def load(self, path: Path, on_page: Callable[[int, int], None] | None = None) -> list[Document]:
+    def load(
+        self,
+        path: Path,
+        on_page: Callable[[int, int], None] | None = None,
+        sha256: str | None = None,
+    ) -> list[Document]:
         """`load_file`'s documents and errors, with the limits applied; a scanned PDF's
-        pages are reported to `on_page(done, total)` as OCR reads them."""
+        pages are reported to `on_page(done, total)` as OCR reads them, and `sha256`
+        (the file's, when the caller has hashed it) keys the OCR cache."""
         from ragkit.ingest.loaders import check_file, read_checked
 
         path = Path(path)
@@ -68,17 +74,20 @@ class BoundedLoader:
         if not self.options.isolate or (
             suffix in _INPROCESS_SUFFIXES and st.st_size <= self.options.inprocess_max_bytes
         ):
-            return read_checked(path, self.options, on_page)
+            return read_checked(path, self.options, on_page, sha256)
         with self._lock:
-            return self._in_worker(path, on_page)
+            return self._in_worker(path, on_page, sha256)
 
     def close(self) -> None:
         with self._lock:
             self._stop()
 
     # --- the worker ------------------------------------------------------------------
-    def _in_worker(self, path: Path, on_page: Callable[[int, int], None] | None) -> list[Document]:
-        request = json.dumps({"path": str(path), "options": dataclasses.asdict(self.options)})
+    def _in_worker(
+        self, path: Path, on_page: Callable[[int, int], None] | None, sha256: str | None
+    ) -> list[Document]:
+        options = dataclasses.asdict(self.options)
+        request = json.dumps({"path": str(path), "options": options, "sha256": sha256})
         for attempt in (1, 2):
             proc = self._start()
             assert proc.stdin is not None

@@ -18,7 +18,6 @@ layer.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ragkit.errors import RagkitError
+from ragkit.ingest.digest import sha256_file
 
 Box = tuple[float, float, float, float]
 """left, top, right, bottom as fractions of the page (top-left origin)."""
@@ -206,29 +206,25 @@ def ocr_pdf_pages(
     pages: list[int],
     progress: Callable[[int, int], None] | None = None,
     cache_dir: Path | None = None,
+    sha256: str | None = None,
 ) -> dict[int, list[Line]]:
     """OCR of several pages of one PDF with one engine; `progress(done, total)` after
     each page. With `cache_dir`, pages read before are taken from it and new ones kept
-    there (`ocr_pdf_page_cached`)."""
+    there (`ocr_pdf_page_cached`), by the file's `sha256` (hashed here when the caller
+    has not already)."""
     reader = PageReader()
-    sha256 = _file_sha256(path) if cache_dir is not None else ""
+    if cache_dir is not None and sha256 is None:
+        sha256 = sha256_file(path)
     out: dict[int, list[Line]] = {}
     for done, page in enumerate(pages, start=1):
         if cache_dir is None:
             out[page] = ocr_pdf_page(path, page, reader)
         else:
+            assert sha256 is not None
             out[page] = ocr_pdf_page_cached(path, sha256, page, cache_dir, nullcontext(), reader)
         if progress is not None:
             progress(done, len(pages))
     return out
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def page_text(lines: list[Line]) -> str:

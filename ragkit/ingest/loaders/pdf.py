@@ -33,10 +33,12 @@ def load_pdf(
     path: Path,
     options: LoaderOptions | None = None,
     on_page: Callable[[int, int], None] | None = None,
+    sha256: str | None = None,
 ) -> Document:
     """Read a PDF's text layer into a `Document` with one numbered `Page` per page;
     refuse one with more than `options.max_pdf_pages` pages. Pages read by OCR are
-    reported to `on_page(done, total)` one by one (total: the pages without text)."""
+    reported to `on_page(done, total)` one by one (total: the pages without text);
+    `sha256` (the file's, when the caller has hashed it) keys the OCR cache."""
     from pypdf import PdfReader
 
     from ragkit.ingest.loaders import LoaderOptions
@@ -110,7 +112,7 @@ def load_pdf(
         if ocr_available():
             try:
                 cache = Path(opts.ocr_cache) if opts.ocr_cache else None
-                read = ocr_pdf_pages(path, blank, on_page, cache)
+                read = ocr_pdf_pages(path, blank, on_page, cache, sha256)
             except Exception as exc:  # PDFium or the OCR model failed on a damaged page
                 raise LoaderError(path, f"OCR of its scanned pages failed ({_short(exc)})") from exc
             pages = [

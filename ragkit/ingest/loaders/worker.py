@@ -45,7 +45,8 @@ def _answer(request: dict[str, Any], on_page: Callable[[int, int], None]) -> dic
 
     path = Path(request["path"])
     try:
-        docs = load_file(path, LoaderOptions(**request["options"]), on_page)
+        options = LoaderOptions(**request["options"])
+        docs = load_file(path, options, on_page, request.get("sha256"))
         return {"docs": [document_json(d) for d in docs]}
     except UnsupportedFileError as exc:
         return {"error": "unsupported", "reason": exc.reason}
