@@ -14,7 +14,7 @@ plus the masked rows pass `merge_ratio` of the large segment's live rows, or on
 Scores are Lucene's BM25 (k1 1.2, b 0.75, idf = ln(1 + (N - df + 0.5) / (df + 0.5)))
 computed at query time from the stored frequencies, with N, df and the average length
 counted over the live rows of all segments: a segmented index ranks exactly as one built
-in a single piece (tests/unit/test_bm25_segments.py), ties broken by chunk id.
+in a single piece (tests/unit/test_segments.py), ties broken by chunk id.
 Leaves out phrase queries, other BM25 variants and more than two tiers of segments.
 """
 

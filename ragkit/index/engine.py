@@ -17,10 +17,11 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -419,10 +420,11 @@ class IndexWriter(Writer):
         store, base, pending, removed = change.store, change.base, change.pending, change.removed
         new_gen = base.generation + 1
         folder = self.index_dir / generation_dirname(new_gen) / BM25_DIR
-        if not change.rebuild:
+
+        def incremental() -> tuple[BM25Layout, list[str]]:
             gone = set(removed)
             added = [(i, t) for i, t in store.chunk_terms(pending.ids) if i not in gone]
-            layout, reused = bm25_segments.write_next(
+            return bm25_segments.write_next(
                 base.gen_dir(self.index_dir) / BM25_DIR,
                 base.bm25,
                 folder,
@@ -432,17 +434,16 @@ class IndexWriter(Writer):
                 [t for _, t in added],
                 self.bm25_merge_ratio,
             )
-            if layout.live == expected:
-                return layout, reused
-            # The segments disagree with the store (an index upgraded without repair, or
-            # a bug): the store is the record, so BM25 is built from it whole.
-            shutil.rmtree(folder)
-        ids: list[int] = []
-        tokens: list[list[str]] = []
-        for chunk_id, terms in store.iter_chunk_terms(new_gen):
-            ids.append(chunk_id)
-            tokens.append(terms)
-        return bm25_segments.write_rebuilt(folder, new_gen, ids, tokens), []
+
+        def rebuilt() -> BM25Layout:
+            ids: list[int] = []
+            tokens: list[list[str]] = []
+            for chunk_id, terms in store.iter_chunk_terms(new_gen):
+                ids.append(chunk_id)
+                tokens.append(terms)
+            return bm25_segments.write_rebuilt(folder, new_gen, ids, tokens)
+
+        return _next_or_rebuilt(folder, expected, None if change.rebuild else incremental, rebuilt)
 
     def _next_vectors(self, change: _Change, count: int) -> tuple[VectorLayout, list[str]]:
         """Write the next generation's vector segments (`count` live vectors): the previous
@@ -456,7 +457,8 @@ class IndexWriter(Writer):
         decision = choose_layout(base.vectors, count, self.ivf_threshold)
         # Format 3 always has segments past generation 0; an older layout is rebuilt.
         segmented = bool(base.vectors.segments) or base.generation == 0
-        if decision == "keep" and segmented and not change.rebuild:
+
+        def incremental() -> tuple[VectorLayout, list[str]]:
             gone = set(removed)
             # A chunk added and removed within this generation was never in a segment.
             added = [
@@ -465,7 +467,7 @@ class IndexWriter(Writer):
             new_ids = set(pending.ids)
             cache = store.cached_vectors([h for _, h in added], dim)
             matrix = np.vstack([cache[h] for _, h in added]) if added else np.zeros((0, dim), "f4")
-            layout, reused = vector_segments.write_next(
+            return vector_segments.write_next(
                 base.gen_dir(self.index_dir) / VECTORS_DIR,
                 base.vectors,
                 folder,
@@ -476,34 +478,30 @@ class IndexWriter(Writer):
                 matrix.astype(np.float32),
                 self.vectors_merge_ratio,
             )
-            if layout.live == count:
-                return layout, reused
-            # The segments disagree with the store (a bug, or damage that checksums
-            # missed): the store is the record, so the vectors are built from it whole.
-            shutil.rmtree(folder)
-        rows = store.chunk_ids_and_hashes(new_gen)
-        cache = store.cached_vectors([h for _, h in rows], dim)
-        ids = np.asarray([i for i, _ in rows], dtype=np.int64)
-        matrix = np.vstack([cache[h] for _, h in rows]) if rows else np.zeros((0, dim), "f4")
-        matrix = matrix.astype(np.float32)
-        if decision == "keep":
-            decision = base.vectors.kind
-        if decision == "ivf":
-            centroids = self._trained_lists(base) if base.vectors.kind == "ivf" else None
-            if (
-                centroids is not None
-                and choose_layout(base.vectors, count, self.ivf_threshold) == "keep"
-            ):
-                # Repair of an IVF still fit for its size: the trained lists (and the
-                # nprobe calibrated on them) are kept, the vectors re-added from the store.
-                segment = Segment.create_ivf(centroids, base.vectors.nprobe)
-                segment.add(ids, matrix)
-                layout = base.vectors.model_copy(update={"segments": ()})
+
+        def rebuilt() -> VectorLayout:
+            rows = store.chunk_ids_and_hashes(new_gen)
+            cache = store.cached_vectors([h for _, h in rows], dim)
+            ids = np.asarray([i for i, _ in rows], dtype=np.int64)
+            matrix = np.vstack([cache[h] for _, h in rows]) if rows else np.zeros((0, dim), "f4")
+            matrix = matrix.astype(np.float32)
+            kind = base.vectors.kind if decision == "keep" else decision
+            if kind == "ivf":
+                centroids = self._trained_lists(base) if base.vectors.kind == "ivf" else None
+                if centroids is not None and decision == "keep":
+                    # Repair of an IVF still fit for its size: the trained lists (and the
+                    # nprobe calibrated on them) are kept, the vectors re-added from the store.
+                    segment = Segment.create_ivf(centroids, base.vectors.nprobe)
+                    segment.add(ids, matrix)
+                    layout = base.vectors.model_copy(update={"segments": ()})
+                else:
+                    segment, layout = build_ivf(ids, matrix)
             else:
-                segment, layout = build_ivf(ids, matrix)
-        else:
-            segment, layout = build_flat(ids, matrix), VectorLayout()
-        return vector_segments.write_single(folder, new_gen, segment, layout), []
+                segment, layout = build_flat(ids, matrix), VectorLayout()
+            return vector_segments.write_single(folder, new_gen, segment, layout)
+
+        keep = decision == "keep" and segmented and not change.rebuild
+        return _next_or_rebuilt(folder, count, incremental if keep else None, rebuilt)
 
     def _trained_lists(self, base: Manifest) -> np.ndarray | None:
         """The centroids of the base generation's IVF, when its large segment (or, in
@@ -524,6 +522,34 @@ class IndexWriter(Writer):
         if centroids.shape != (base.vectors.nlist, self.embedder.dim):
             return None
         return centroids
+
+
+class _Layout(Protocol):
+    @property
+    def live(self) -> int: ...
+
+
+_L = TypeVar("_L", bound=_Layout)
+
+
+def _next_or_rebuilt(
+    folder: Path,
+    expected: int,
+    incremental: Callable[[], tuple[_L, list[str]]] | None,
+    rebuilt: Callable[[], _L],
+) -> tuple[_L, list[str]]:
+    """The rule both the vector and the BM25 segments follow: the next generation's
+    segments are written incrementally (`incremental`: the previous ones reused, the
+    changes added; None where a new layout or a repair rules it out) and kept when their
+    live count agrees with the store's `expected`; otherwise (a bug, damage the checksums
+    missed, an index upgraded without repair) the store is the record, and `rebuilt`
+    builds them from it whole. Returns the layout and the files reused unchanged."""
+    if incremental is not None:
+        layout, reused = incremental()
+        if layout.live == expected:
+            return layout, reused
+        shutil.rmtree(folder)
+    return rebuilt(), []
 
 
 @contextmanager

@@ -19,7 +19,7 @@ per-generation list of deleted ids), so they are never scored. The small segment
 IVF layout is an IVF over the large one's trained centroids: a query probes the same
 lists in both and every vector of a probed list is scored by the same kernel, so a
 segmented generation returns the ids and scores one IVF holding the same vectors would
-(tests/unit/test_vector_segments.py); results are ordered by score, ties by chunk id.
+(tests/unit/test_segments.py); results are ordered by score, ties by chunk id.
 When the small segment and the masked vectors pass `merge_ratio` of the large segment's
 live vectors, the commit merges them into one new large segment (reusing its trained
 lists); `ragkit repair` writes one segment from the vectors cached in SQLite.
