@@ -180,11 +180,20 @@ def open_match(text: str, patterns: Sequence[regex.Pattern[str]], since: int) ->
     one that more text could complete (len(text) when there is none). Only from there
     can a value split across pieces still be growing; what comes before it is final,
     so a finished sentence is released at once instead of a fixed window later."""
-    for start in range(max(0, since), len(text)):
-        for pattern in patterns:
-            if pattern.fullmatch(text, start, partial=True) is not None:
-                return start
-    return len(text)
+    best = len(text)
+    for pattern in patterns:
+        pos = max(0, since)
+        while pos < best:
+            # The leftmost match from `pos`, whole or reaching the end; a whole one may
+            # still have a longer form that more text completes, else look past it.
+            m = pattern.search(text, pos, partial=True)
+            if m is None or m.start() >= best:
+                break
+            if m.partial or pattern.fullmatch(text, m.start(), partial=True) is not None:
+                best = m.start()
+                break
+            pos = m.start() + 1
+    return best
 
 
 def partial_patterns(*patterns: re.Pattern[str]) -> tuple[regex.Pattern[str], ...]:

@@ -366,3 +366,28 @@ def test_terminal_pending_holds_back_an_unfinished_sequence(
     text: str, held_from: int | None
 ) -> None:
     assert TerminalScanner().pending(text) == (len(text) if held_from is None else held_from)
+
+
+def test_open_match_finds_the_earliest_start_a_match_could_still_grow_from() -> None:
+    """`open_match` (one search per pattern) against the definition: the first offset
+    from which the rest of the text is a match or the start of one, tried at every offset."""
+    import random
+
+    from ragkit.guard import links, pii, secrets
+    from ragkit.guard.types import open_match
+
+    patterns = [*pii._OPEN, *secrets._OPEN, *secrets._OPEN_PEM, *links._STARTS]
+
+    def by_definition(text: str, since: int) -> int:
+        for start in range(since, len(text)):
+            if any(p.fullmatch(text, start, partial=True) for p in patterns):
+                return start
+        return len(text)
+
+    parts = [*"ab Z9 0123456789 +-.@_:/()[]!=xyz中。\n", "sk-", "AKIA", "eyJ", "http://"]
+    parts += ["-----BEGIN RSA PRIVATE KEY-----", "ghp_", ".com", "+86 ", "138", "![a](", "<img"]
+    rng = random.Random(7)
+    for _ in range(3000):
+        text = "".join(rng.choice(parts) for _ in range(rng.randint(0, 40)))
+        since = rng.randint(0, len(text))
+        assert open_match(text, patterns, since) == by_definition(text, since), (text, since)
