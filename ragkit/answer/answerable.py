@@ -300,16 +300,53 @@ def asking_terms(question: str, analyzer: Analyzer) -> frozenset[str]:
     return frozenset(t for t in analyzer.tokenize(question) if t in asking or _ZH_ASKING.search(t))
 
 
-def question_scores(question: str, texts: Sequence[str], scorer: SentenceScorer) -> list[float]:
+def question_scores(
+    question: str,
+    texts: Sequence[str],
+    scorer: SentenceScorer,
+    contexts: Sequence[str] | None = None,
+) -> list[float]:
     """How well each of `texts` answers `question` by `scorer`, the question's asking
-    words left out (`asking_terms`); 1.0 each for a question with no other term."""
+    words left out (`asking_terms`); 1.0 each for a question with no other term. With
+    `contexts` (the chunk each text stands in), a name of the question that a text's
+    chunk holds counts as the text's own: a heading or an earlier sentence says what
+    "Opening hours: Tuesday to Sunday, 10:00 to 17:00." is about."""
     if not texts:
         return []
     asking = asking_terms(question, scorer.analyzer)
     if not set(scorer.analyzer.tokenize(question)) - asking:
         return [1.0] * len(texts)  # no term to judge by, as `relevance` takes it
-    row = scorer.matrix([question], texts, asking)[0]
+    extra = None
+    if contexts is not None:
+        extra = _context_names(question, texts, contexts, scorer.analyzer)
+    row = scorer.matrix([question], texts, asking, extra)[0]
     return [float(x) for x in row]
+
+
+def _context_names(
+    question: str, texts: Sequence[str], contexts: Sequence[str], analyzer: Analyzer
+) -> list[frozenset[str]]:
+    """For each of `texts`, the question's name terms it lacks and its context holds,
+    when it holds one of the question's other key terms itself (a heading or a sentence
+    that says nothing the question asks about gains nothing from its neighbours)."""
+    from ragkit.answer.checking import _norm, absent_facts
+
+    latin = [a for a in absent_facts(question, "", chinese=False) if not _NUMBER.fullmatch(a)]
+    names = [_norm(n) for n in latin] + chinese_names(question, analyzer)
+    terms = key_terms(question, analyzer)
+    # A name's terms as the question's own segmentation has them (雾溪白 for 雾溪 in
+    # 雾溪白茶): matched to the text as written, since a text may segment otherwise.
+    named = {t for t in terms if any(n in t or t in n for n in names)}
+    others = terms - named
+    out: list[frozenset[str]] = []
+    for text, context in zip(texts, contexts, strict=True):
+        held = set(analyzer.tokenize(text))
+        if not named or not others & held:
+            out.append(frozenset())
+            continue
+        around = _norm(context)
+        out.append(frozenset(t for t in named if t not in held and t in around))
+    return out
 
 
 def key_terms(question: str, analyzer: Analyzer) -> set[str]:

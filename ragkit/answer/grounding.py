@@ -81,10 +81,15 @@ class SentenceScorer:
         queries: Sequence[str],
         candidates: Sequence[str],
         ignore: frozenset[str] = frozenset(),
+        extra: Sequence[frozenset[str]] | None = None,
     ) -> npt.NDArray[np.float32]:
         """IDF-weighted share of each query's terms found in each candidate (Q x C);
-        terms in `ignore` (a question's asking words) are not the query's."""
+        terms in `ignore` (a question's asking words) are not the query's, and
+        `extra[c]` are terms candidate `c` counts as holding (names its context holds)."""
         cand_terms = [set(self.analyzer.tokenize(c)) for c in candidates]
+        if extra is not None:
+            for terms, more in zip(cand_terms, extra, strict=True):
+                terms |= more
         n = len(candidates)
         df: dict[str, int] = {}
         for terms in cand_terms:
@@ -113,10 +118,11 @@ class SentenceScorer:
         queries: Sequence[str],
         candidates: Sequence[str],
         ignore: frozenset[str] = frozenset(),
+        extra: Sequence[frozenset[str]] | None = None,
     ) -> npt.NDArray[np.float32]:
-        """Scores in [0, 1] of every candidate for every query (Q x C); `ignore` as in
-        `lexical`."""
-        lex = self.lexical(queries, candidates, ignore)
+        """Scores in [0, 1] of every candidate for every query (Q x C); `ignore` and
+        `extra` as in `lexical`."""
+        lex = self.lexical(queries, candidates, ignore, extra)
         if not queries or not candidates or not self._embeds(queries):
             return lex
         assert self.embedder is not None

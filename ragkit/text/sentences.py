@@ -2,11 +2,12 @@
 
 A sentence ends at . ! ? followed by white space, at 。！？；… (no space needed in
 Chinese), or at a line break, except a line break that only wraps a sentence (the
-line before ends mid-sentence and is long, or the next goes on in lower case, digits or
-Chinese, as in text extracted from PDFs). A trailing citation mark such as `[2]` that
-lands after a full stop stays with the sentence before it. Common abbreviations (e.g., Dr., No.) and
-decimals do not end a sentence. Leaves out other languages' rules and any model-based
-segmentation.
+line before ends mid-sentence and is long, a Chinese character counting twice, or it
+ends in a Latin word and the next goes on in lower case, digits or Chinese, as in text
+extracted from PDFs; a short line ending in Chinese is a title). A trailing citation mark
+such as `[2]` that lands after a full stop stays with the sentence before it. Common
+abbreviations (e.g., Dr., No.) and decimals do not end a sentence. Leaves out other
+languages' rules and any model-based segmentation.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ _WRAP_AFTER = re.compile(r"^[a-z0-9(\u3400-\u9fff]")
 # rest of the line before it, although it opens with a digit.
 _LIST_ITEM = re.compile(r"^(?:\d{1,3}[.)]|[-*+•])\s")
 _LIST_NUMBER = re.compile(r"\d{1,3}[.)]")
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def _wrapped(text: str, end: int, start: int) -> bool:
@@ -43,9 +45,15 @@ def _wrapped(text: str, end: int, start: int) -> bool:
     if not _WRAP_BEFORE.search(before) or _LIST_ITEM.match(text[start:]):
         return False
     # A long line that stops mid-sentence was wrapped (a heading is short); a short one
-    # only when the next line plainly goes on.
+    # only when the next line plainly goes on. Chinese has no lower case to tell a line
+    # that goes on, so a short line ending in Chinese (a title: 雾溪茶园简介) ends there;
+    # a Chinese character is twice as wide, so a wrapped Chinese line is about half as
+    # many characters.
     line = before[before.rfind("\n") + 1 :]
-    return len(line) >= WRAP_WIDTH or bool(_WRAP_AFTER.match(text[start:]))
+    width = len(line) + len(_CJK_CHAR.findall(line))
+    if width >= WRAP_WIDTH:
+        return True
+    return not _CJK_CHAR.match(line[-1:]) and bool(_WRAP_AFTER.match(text[start:]))
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,13 @@ from pdfs import make_pdf
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.answer.checking import AnswerChecker, clean, cut_loop, cut_scaffolding
 from ragkit.answer.evidence import select_passages
+from ragkit.answer.extractive import extract_answer
 from ragkit.answer.grounding import SentenceScorer
 from ragkit.ingest.chunking import ChunkerParams
 from ragkit.models.llm.base import GenerationOptions
 from ragkit.options import AnswerOptions, IndexOptions, Models, SearchOptions
 from ragkit.text.analysis import Analyzer
+from ragkit.text.sentences import split_sentences
 from ragkit.types import SearchHit, StoredChunk
 
 # One fact per page; short pages, so one 800-character chunk spans several of them.
@@ -241,3 +243,59 @@ def test_a_chinese_answer_leads_with_the_quoted_source_sentence() -> None:
     assert checker.state.quoted and checker.state.unsupported == []
     answer = checker.answer(shown)
     assert answer.citations[0].sentence == "寄畅园位于无锡惠山东麓。"
+
+
+def test_a_sentence_must_rest_on_one_source_sentence_not_on_words_found_anywhere() -> None:
+    # Each word of "by the Lumen Tea Co" is somewhere in the sources (Co as the start of
+    # Cooperative), but the sentence the answer rests on says who founded it.
+    scorer = SentenceScorer(Analyzer())
+    sources = [
+        "The cooperative was founded on 14 March 1987 by eleven families.",
+        "The Lumen Tea Cooperative sells tea. The museum in town opened in 2019.",
+    ]
+    question = "When was the Lumen Tea Cooperative founded?"
+    hits = [_hit(t) for t in sources]
+    checker = AnswerChecker(question, select_passages(question, hits, scorer), scorer)
+    shown = "".join(checker.stream(iter(["It was founded on 14 March 1987 by the Lumen Tea Co."])))
+    assert "Lumen Tea Co." not in shown and "by eleven families" in shown
+    # A year from another source's sentence does not join this one's date.
+    checker = AnswerChecker(question, select_passages(question, hits, scorer), scorer)
+    shown = "".join(checker.stream(iter(["It was founded in March 2019."])))
+    assert "2019" not in shown and "14 March 1987" in shown
+    # Names and numbers the supporting sentence holds pass, plural and possessive aside.
+    checker = AnswerChecker(question, select_passages(question, hits, scorer), scorer)
+    shown = "".join(checker.stream(iter(["Eleven families founded it on 14 March 1987."])))
+    assert shown.startswith("Eleven families founded it on 14 March 1987 [")
+
+
+def test_headings_are_not_quoted_and_name_the_section_they_head() -> None:
+    scorer = SentenceScorer(Analyzer())
+    guide = (
+        "## 晨雾绿茶\n\n晨雾绿茶的叶片细嫩。推荐水温为80摄氏度，每次浸泡2分钟。\n\n"
+        "## 雾溪白茶\n\n雾溪白茶来自云南景谷。推荐水温为85摄氏度，第一泡浸泡4分钟。\n"
+    )
+    # The sentence under 雾溪白茶's heading answers for 雾溪白茶, not the one before it.
+    found = extract_answer("雾溪白茶的推荐水温是多少？", [_hit(guide)], scorer)
+    assert found.text.startswith("推荐水温为85摄氏度")
+    assert "##" not in found.text
+    hours = (
+        "Section 3: Visiting the Lantern House\n"
+        "Guided tours start from the Lantern House at 11:00 and at 15:00 every opening day.\n"
+        "Opening hours: Tuesday to Sunday, 10:00 to 17:00.\n"
+    )
+    first = extract_answer(
+        "What are the opening hours of the Lantern House?", [_hit(hours)], scorer
+    )
+    assert first.text.startswith("Opening hours: Tuesday to Sunday")
+    assert "Section 3" not in first.text
+
+
+def test_a_chinese_title_line_is_a_sentence_of_its_own() -> None:
+    text = "雾溪茶园简介\n雾溪茶园是流明茶叶合作社在中国的合作茶园。"
+    assert [s.text for s in split_sentences(text)] == [
+        "雾溪茶园简介",
+        "雾溪茶园是流明茶叶合作社在中国的合作茶园。",
+    ]
+    # A long Chinese line that stops mid-sentence was wrapped (text from a PDF).
+    wrapped = "茶园始建于2003年，最初只有17户茶农参与。经过二十多年的发展，目前共有42户\n茶农加入。"
+    assert len(split_sentences(wrapped)) == 2

@@ -406,9 +406,8 @@ def _print_sources(answer: Answer, out: Console) -> None:
     answer the documents do not hold). Sources shown at the same place (two passages of
     one text file) share a line, so the list does not look repeated."""
     notes = []
-    if answer.invalid_citations:
-        numbers = ", ".join(f"[{n}]" for n in answer.invalid_citations)
-        notes.append(f"(removed citations to sources that were not given: {numbers})")
+    # Citations the model made up are dropped from the text; which ones is for
+    # --evidence (a reader of the answer gains nothing from the numbers).
     if answer.unsupported:
         count = len(answer.unsupported)
         notes.append(
@@ -432,6 +431,9 @@ def _print_sources(answer: Answer, out: Console) -> None:
 
 
 def _print_evidence(answer: Answer, out: Console) -> None:
+    if answer.invalid_citations:
+        numbers = ", ".join(f"[{n}]" for n in answer.invalid_citations)
+        out.print(f"Removed citations to sources that were not given: {numbers}")
     if not answer.evidence:
         out.print("Evidence: none (the answer says the documents do not hold it)")
         return
