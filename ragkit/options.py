@@ -32,6 +32,7 @@ from ragkit.models.prompts import PromptTemplates
 from ragkit.types import AnswerMode, SearchMode, StoredChunk
 
 if TYPE_CHECKING:
+    from ragkit.answer.judge import AnswerJudge
     from ragkit.ingest.chunking import ChunkerParams
     from ragkit.ingest.loaders import LoaderOptions
     from ragkit.models.embeddings.base import Embedder
@@ -246,3 +247,6 @@ class Models:
     reranker: Reranker | None = None
     prompts: PromptTemplates | None = None
     """Prompt templates for answers; None = the shipped ones."""
+    judge: AnswerJudge | None = None
+    """Orders the sentences that could answer a question (`ragkit.answer.judge`);
+    None = the sentence scores alone."""

@@ -14,6 +14,7 @@ from ragkit.agent.context import ToolContext
 from ragkit.agent.loop import Agent, AgentOptions
 from ragkit.agent.memory import ConversationStore
 from ragkit.agent.tools import ToolRegistry
+from ragkit.answer.judge import make_judge
 from ragkit.config import Settings
 from ragkit.errors import ConfigError
 from ragkit.guard import Guard, Policy, default_guard
@@ -157,6 +158,7 @@ def knowledge_base(
             chat_model=llm,
             reranker=reranker(settings),
             prompts=templates(settings),
+            judge=make_judge(settings.answer.judge),
         )
     folder = path if path is not None else index_path(settings, name)
     return KnowledgeBase.open(
@@ -238,6 +240,7 @@ def shared_models(settings: Settings) -> Models:
         chat_model=chat_model(settings),
         reranker=reranker(settings),
         prompts=templates(settings),
+        judge=make_judge(settings.answer.judge),
     )
 
 

@@ -194,6 +194,16 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
     )
     answering = {(w.text, w.sentence) for w in windows}
     answers = {(h, i): (h, statement(split[h][i].text)) in answering for h, i in flat}
+    if scorer.judge is not None:
+        # The judge orders the sentences that could answer (the others are not asked).
+        from ragkit.answer.judge import judged
+
+        asked = [j for j, pos in enumerate(flat) if answers[pos]]
+        if asked:
+            texts = [split[flat[j][0]][flat[j][1]].text for j in asked]
+            blended = judged(question, texts, [float(raw[j]) for j in asked], scorer.judge)
+            for j, text, b in zip(asked, texts, blended, strict=True):
+                scores[j] = b + value_bonus(kind, text, question, scorer.analyzer)
     order = sorted(range(len(flat)), key=lambda j: (not answers[flat[j]], -scores[j]))
     return Ranking(
         tuple(split),

@@ -15,12 +15,16 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from ragkit.models.embeddings.base import Embedder
 from ragkit.text.analysis import Analyzer, query_language
+
+if TYPE_CHECKING:
+    from ragkit.answer.judge import AnswerJudge
 
 NOT_FOUND = "I cannot find the answer in the documents."
 NOT_FOUND_ZH = "文档中找不到答案。"
@@ -68,13 +72,20 @@ class SentenceScorer:
     """Scores candidate sentences against queries; one instance owns its analyzer."""
 
     def __init__(
-        self, analyzer: Analyzer, embedder: Embedder | None = None, embed_weight: float = 0.5
+        self,
+        analyzer: Analyzer,
+        embedder: Embedder | None = None,
+        embed_weight: float = 0.5,
+        judge: AnswerJudge | None = None,
     ) -> None:
+        """`judge`: a second opinion on which sentences answer a question, used to order
+        those that could (`ragkit.answer.judge`); None: the scores alone order them."""
         if not 0.0 <= embed_weight <= 1.0:
             raise ValueError("embed_weight must lie in 0..1")
         self.analyzer = analyzer
         self.embedder = embedder
         self.embed_weight = embed_weight
+        self.judge = judge
 
     def lexical(
         self,
