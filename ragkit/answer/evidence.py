@@ -194,17 +194,24 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
     )
     answering = {(w.text, w.sentence) for w in windows}
     answers = {(h, i): (h, statement(split[h][i].text)) in answering for h, i in flat}
+    judged_first: set[int] = set()
     if scorer.judge is not None:
-        # The judge orders the sentences that could answer (the others are not asked).
-        from ragkit.answer.judge import judged
+        # The judge reorders the best few sentences that could answer, which stay ahead
+        # of the rest (the others are not asked: each costs a model call).
+        from ragkit.answer.judge import JUDGED, judged
 
-        asked = [j for j, pos in enumerate(flat) if answers[pos]]
+        asked = sorted((j for j, pos in enumerate(flat) if answers[pos]), key=lambda j: -scores[j])
+        asked = asked[:JUDGED]
         if asked:
             texts = [split[flat[j][0]][flat[j][1]].text for j in asked]
             blended = judged(question, texts, [float(raw[j]) for j in asked], scorer.judge)
             for j, text, b in zip(asked, texts, blended, strict=True):
                 scores[j] = b + value_bonus(kind, text, question, scorer.analyzer)
-    order = sorted(range(len(flat)), key=lambda j: (not answers[flat[j]], -scores[j]))
+            judged_first = set(asked)
+    order = sorted(
+        range(len(flat)),
+        key=lambda j: (not answers[flat[j]], j not in judged_first, -scores[j]),
+    )
     return Ranking(
         tuple(split),
         {pos: float(raw[j]) for j, pos in enumerate(flat)},

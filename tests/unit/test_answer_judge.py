@@ -13,7 +13,7 @@ from ragkit import HashingEmbedder
 from ragkit.answer.evidence import rank_sentences
 from ragkit.answer.extractive import extract_answer
 from ragkit.answer.grounding import SentenceScorer
-from ragkit.answer.judge import JUDGE_WEIGHT, E5Judge, judged, make_judge
+from ragkit.answer.judge import JUDGE_WEIGHT, JUDGED, E5Judge, judged, make_judge
 from ragkit.config import Settings
 from ragkit.errors import ModelError
 from ragkit.models.embeddings.base import Embedder, Vectors
@@ -137,3 +137,13 @@ def test_the_setting_builds_the_judge(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(shared_models(Settings()).judge, E5Judge)
     monkeypatch.setenv("RAGKIT_ANSWER__JUDGE", "none")
     assert shared_models(Settings()).judge is None
+
+
+def test_the_judge_is_asked_about_the_best_few_only() -> None:
+    sentences = [f"Lumen Tea Cooperative was founded in {1900 + n}." for n in range(JUDGED + 3)]
+    judge = Prefers(str(1900 + JUDGED + 2))  # prefers one it is never asked about
+    hits = _hits(*sentences)
+    first = _first(QUESTION, hits, SentenceScorer(Analyzer(), judge=judge))
+    assert len(judge.asked) == 1 and len(judge.asked[0]) == JUDGED
+    # The judged sentences stay ahead of those it was not asked about.
+    assert first in judge.asked[0]
