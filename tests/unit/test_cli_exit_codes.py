@@ -1,5 +1,6 @@
 """Command-line faults found by hand, each one line and a non-zero exit, with nothing
-left on disk: indexing only unsupported files, `-k 0`, an index that does not exist
+left on disk: indexing only unsupported files, a number flag out of its range (`-k 0`,
+`--mmr 2`) named as typed, an index that does not exist
 (named, with the indexes that do), `ragkit chat --index` on a missing index, a blank
 API key on an exposed address, and a manifest whose file list was emptied."""
 
@@ -57,11 +58,35 @@ def test_indexing_only_unsupported_files_fails_and_leaves_nothing(home: Path) ->
     assert code == 1
 
 
-def test_k_zero_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("command", "flag", "value", "bounds"),
+    [
+        (["search", "kettle"], "-k", "0", "from 1 to 1000"),
+        (["search", "kettle"], "-k", "1001", "from 1 to 1000"),
+        (["ask", "kettle?", "--mode", "extractive"], "-k", "0", "from 1 to 50"),
+        (["ask", "kettle?", "--mode", "extractive"], "-k", "51", "from 1 to 50"),
+        (["search", "kettle"], "--mmr", "2", "from 0 to 1"),
+        (["ask", "kettle?", "--mode", "extractive"], "--mmr", "-0.5", "from 0 to 1"),
+        (["search", "kettle"], "--multi-query", "11", "from 0 to 10"),
+    ],
+)
+def test_a_number_out_of_range_is_refused_in_the_flags_own_name(
+    tmp_path: Path, command: list[str], flag: str, value: str, bounds: str
+) -> None:
+    # The options model would say "invalid option mmr_lambda: Input should be ...".
     make_index(tmp_path)
-    for command in (["search", "kettle"], ["ask", "kettle?", "--mode", "extractive"]):
-        code, _, err = run(*command, "--index", "docs", "-k", "0")
-        assert code == 1 and "-k 0: give 1 or more" in one_error_line(err)
+    code, _, err = run(*command, "--index", "docs", flag, value)
+    assert code == 1
+    assert one_error_line(err).startswith(f"error: {flag} {value}: give a number {bounds} ("), err
+
+
+def test_the_k_defaults_in_the_help_are_the_options_defaults() -> None:
+    from ragkit.options import AnswerFields, SearchFields
+
+    for command, fields in (("search", SearchFields), ("ask", AnswerFields)):
+        code, out, _ = run(command, "--help")
+        assert code == 0
+        assert f"(default {fields.model_fields['k'].default})" in " ".join(out.split()), out
 
 
 def test_unknown_index_names_the_ones_that_exist(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from inspect import Parameter
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, cast, get_type_hints
 
 import typer
 from rich.console import Console
@@ -41,6 +41,7 @@ from ragkit.apps.cli.common import (
 )
 
 _T = TypeVar("_T")
+_N = TypeVar("_N", int, float)
 
 
 @app.command()
@@ -195,9 +196,11 @@ class _SearchFlags:
         """`base` changed by these flags (an unset flag keeps the setting)."""
         return base.with_(
             filters=_filters(self.glob, self.file_type, self.pages, self.meta),
-            mmr_lambda=self.mmr,
+            mmr_lambda=_in_bounds("--mmr", self.mmr, "SearchFields", "mmr_lambda", "1 = off"),
             rerank=False if self.no_rerank else None,
-            multi_query=self.multi_query,
+            multi_query=_in_bounds(
+                "--multi-query", self.multi_query, "SearchFields", "multi_query", "query variants"
+            ),
         )
 
 
@@ -275,7 +278,10 @@ def search(
         chosen = _mode(settings, mode)
         kb = _open(settings, index_name)
         hits = kb.search(
-            query, flags.options(kb.search_options).with_(k=_positive_k(k), mode=chosen)
+            query,
+            flags.options(kb.search_options).with_(
+                k=_in_bounds("-k", k, "SearchFields", "k", "the number of results"), mode=chosen
+            ),
         )
         if as_json:
             rows = [
@@ -345,7 +351,7 @@ def _answer_mode(settings: Settings, mode: str | None) -> AnswerMode:
 def ask(
     question: Annotated[str, typer.Argument(help="Your question, in English or Chinese.")],
     k: Annotated[
-        int | None, typer.Option("-k", help="Sources given to the model (default 4).")
+        int | None, typer.Option("-k", help="Passages searched for the answer (default 6).")
     ] = None,
     mode: AnswerModeOpt = None,
     retrieval: RetrievalOpt = None,
@@ -368,7 +374,11 @@ def ask(
         search = flags.options(kb.search_options)
         stream = kb.ask_stream(
             question,
-            kb.answer_options.with_(mode=answer_mode, k=_positive_k(k), evidence=evidence or None),
+            kb.answer_options.with_(
+                mode=answer_mode,
+                k=_in_bounds("-k", k, "AnswerFields", "k", "passages searched"),
+                evidence=evidence or None,
+            ),
             search=search.with_(mode=chosen),
         )
         if as_json:
@@ -392,13 +402,33 @@ def ask(
             _print_evidence(answer, out)
 
 
-def _positive_k(k: int | None) -> int | None:
-    """`k` as given, refused in the flag's own name (the options model would call it `k`)."""
-    if k is not None and k < 1:
-        from ragkit.errors import ConfigError
+def _in_bounds(
+    flag: str,
+    value: _N | None,
+    options: Literal["SearchFields", "AnswerFields"],
+    field: str,
+    what: str,
+) -> _N | None:
+    """`value` as given, or a `ConfigError` naming `flag` as the user typed it when it is
+    outside the bounds that `options`' `field` declares; the options model itself would
+    name its field (`invalid option mmr_lambda: ...`). (Named, not passed: ragkit.options
+    loads pydantic, which `--help` must not wait for.)"""
+    if value is None:
+        return None
+    import annotated_types
 
-        raise ConfigError(f"-k {k}: give 1 or more (the number of results)")
-    return k
+    from ragkit import options as declared
+    from ragkit.errors import ConfigError
+
+    metadata = getattr(declared, options).model_fields[field].metadata
+    # The declared bounds are numbers (ge=1, le=1.0); annotated_types types them loosely.
+    low = next((cast(float, m.ge) for m in metadata if isinstance(m, annotated_types.Ge)), None)
+    high = next((cast(float, m.le) for m in metadata if isinstance(m, annotated_types.Le)), None)
+    if (low is None or value >= low) and (high is None or value <= high):
+        return value
+    if high is None:
+        raise ConfigError(f"{flag} {value:g}: give {low:g} or more ({what})")
+    raise ConfigError(f"{flag} {value:g}: give a number from {low:g} to {high:g} ({what})")
 
 
 def _print_sources(answer: Answer, out: Console) -> None:
