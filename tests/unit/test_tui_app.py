@@ -1,7 +1,7 @@
 """The Textual chat driven by its pilot over fakes (hashing embedder, scripted or gated
 models): streaming into the transcript, the sources pane and its passage view, slash
-commands, /add with progress, history restored, Ctrl-C stopping an answer, sanitizing,
-and agent tool calls as they run."""
+commands, /add with progress and its counts, history restored, Ctrl-C stopping an answer,
+sanitizing, and agent tool calls as they run."""
 
 from __future__ import annotations
 
@@ -197,6 +197,18 @@ async def test_sources_the_answer_cites_are_marked_and_the_rest_dimmed(
     again = ChatApp(make_session(tmp_path, model), HistoryStore(tmp_path / "h.sqlite"))
     async with again.run_test(size=(120, 40)):
         assert [(b, d) for _, b, d in _source_marks(again)] == [(True, False), (False, True)]
+
+
+async def test_adding_one_file_counts_it_in_the_singular(tmp_path: Path, corpus: Path) -> None:
+    app = ChatApp(make_session(tmp_path, ScriptedChatModel(["x"])))
+    async with app.run_test() as pilot:
+        await submit(pilot, app, f"/add {corpus / 'tea.txt'} {tmp_path / 'nosuch.txt'}")
+        info = views(app, "info")
+        assert any(t.startswith("indexed 1 file (1 chunk), 0 unchanged, 1 failed") for t in info)
+        await submit(pilot, app, f"/add {corpus}")
+        assert any(
+            t.startswith("indexed 1 file (1 chunk), 1 unchanged") for t in views(app, "info")
+        )
 
 
 async def test_history_is_restored_and_clear_and_save_work(tmp_path: Path) -> None:

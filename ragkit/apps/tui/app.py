@@ -369,7 +369,8 @@ class ChatApp(App[None]):
             return
         counts = {s: len(report.by_status(s)) for s in ("indexed", "unchanged", "failed")}
         lines = [
-            f"indexed {counts['indexed']} files ({report.chunks_added} chunks), "
+            f"indexed {_count(counts['indexed'], 'file')} "
+            f"({_count(report.chunks_added, 'chunk')}), "
             f"{counts['unchanged']} unchanged, {counts['failed']} failed "
             f"in {report.seconds:.1f} s"
         ]
@@ -389,6 +390,11 @@ class ChatApp(App[None]):
         self.session.close()
         if self.history is not None:
             self.history.close()
+
+
+def _count(n: int, noun: str) -> str:
+    """`1 file`, `2 files`: the English nouns the chat counts take a plain -s."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _name(c: Citation) -> str:
