@@ -335,6 +335,17 @@ def openai_router() -> APIRouter:
     async def chat(body: ChatRequest, request: Request) -> Any:
         state = web_state(request)
         sampling = body.sampling()
+        if state.embedder is not None and body.model == state.embedder.id:
+            # /v1/models lists the embedder too; "no collection named ..., /v1/models lists
+            # them" would contradict the list a client just read.
+            chat_ids = ", ".join(c.id for c in state.collections.all()) or "none yet"
+            raise ApiError(
+                400,
+                f"{body.model!r} is the embedding model, for POST /v1/embeddings; chat with "
+                f"a collection or index instead (model ids: {chat_ids})",
+                param="model",
+                code="model_not_supported",
+            )
         coll = state.collections.get(body.model)
         talk = conversation(body.messages)
         events = state.models.ask(coll, talk.question, sampling, talk.history, talk.packed)

@@ -1,7 +1,8 @@
 """The /v1 routes as OpenAI documents them, over real HTTP (uvicorn on 127.0.0.1): errors
 a client must not retry are 400 in OpenAI's shape, `finish_reason` says when max_tokens
 cut the answer, `usage` is counted, unsupported parameters are refused by name, a ragkit
-client's packed prompt is answered as it is, and /v1/embeddings embeds."""
+client's packed prompt is answered as it is, and /v1/embeddings embeds (its model, listed
+in /v1/models, is refused for chat by name)."""
 
 from __future__ import annotations
 
@@ -210,6 +211,13 @@ def test_embeddings_with_the_servers_embedder(tmp_path: Path, handbook: Path) ->
         assert bad.status_code == 400 and bad.json()["error"]["param"].startswith("input")
         wrong = c.post("/v1/embeddings", json={"model": "nope", "input": "x"})
         assert wrong.status_code == 404
+        # Listed among the models, but it does not chat: said so, with the ids that do.
+        cid = setup_collection(c, handbook)
+        chat = ask(c, embedder.id)
+        err = chat.json()["error"]
+        assert chat.status_code == 400 and err["param"] == "model", chat.text
+        assert "is the embedding model, for POST /v1/embeddings" in err["message"]
+        assert err["message"].endswith(f"(model ids: {cid})")
 
 
 def test_served_indexes_have_a_real_created_time(tmp_path: Path, handbook: Path) -> None:
