@@ -244,7 +244,9 @@ def _one_changed_file(conn: Any, gen: int) -> tuple[Path, str, list[Path]] | Non
             continue
         lines = [json.dumps({"_id": json.loads(m)["id"], "text": t}) for m, t, _ in rows]
         original = "\n".join(lines) + "\n"
-        lines[0] = json.dumps({"_id": json.loads(rows[0][0])["id"], "text": rows[0][1] + " wx1"})
+        # A word new at every generation: with --reuse the copies hold an earlier change.
+        changed = rows[0][1] + f" wx{gen}"
+        lines[0] = json.dumps({"_id": json.loads(rows[0][0])["id"], "text": changed})
         made = [p for p in reversed(path.parents) if not p.exists()]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -298,7 +300,9 @@ def from_index(args: argparse.Namespace) -> None:
             flush=True,
         )
     conn = sqlite3.connect(f"file:{local / 'store.sqlite'}?mode=ro", uri=True)
-    changed = _one_changed_file(conn, gen)
+    # The copy's own generation: with --reuse it is past the original's.
+    current = json.loads((local / "manifest.json").read_text())["generation"]
+    changed = _one_changed_file(conn, int(current))
     conn.close()
     updates: dict[str, tuple[float, int]] = {}
     synth = SyntheticEmbedder(qvecs, 0.02)
