@@ -1,7 +1,8 @@
 """The ChatPDF page in headless Chromium (Debian's chromium + chromedriver) over uvicorn on
 127.0.0.1: upload a PDF and a Chinese text, ask, ask a follow-up that needs the first
 answer, reload and find the thread again, open a citation chip and see the rendered page
-with only the supporting sentence's boxes lit, stop an answer, delete with a confirmation,
+with only the supporting sentence's boxes lit, stop an answer, the thread following a
+growing answer, delete with a confirmation,
 and a scanned PDF (rendered in the test to an image-only PDF) answered with its page.
 
 Screenshots at desktop width and at 390 px go to tmp/artefacts/web (or $TEST_ARTEFACTS).
@@ -192,6 +193,60 @@ def test_states_while_waiting_and_stop(tmp_path: Path) -> None:
         wait_for(lambda: httpx.get(turns).json()["turns"], HANG_S, "the stopped turn stored")
         driver.refresh()
         wait_for(lambda: "Stopped." in " ".join(thread_texts(driver)), HANG_S, "the stopped turn")
+
+
+# A turn's place against what can be seen of the thread (which scrolls inside a wide
+# window; in a narrow one the whole page scrolls): how far its end is below the visible
+# bottom (negative: shown), its top, its height, and the visible height.
+TURN_IN_VIEW = """
+const turn = arguments[0].getBoundingClientRect();
+const thread = document.getElementById("thread").getBoundingClientRect();
+const bottom = Math.min(thread.bottom, window.innerHeight);
+return [turn.bottom - bottom, turn.top, turn.height, bottom - Math.max(thread.top, 0)];
+"""
+
+
+@pytest.mark.parametrize("size", [(1200, 500), (390, 380)], ids=["wide", "narrow"])
+def test_the_page_follows_a_growing_answer_unless_the_reader_scrolled_up(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    model = Gated()
+    app = create_app(WebConfig(data_dir=tmp_path / "data"), factory(model, chunk_size=2000))
+    notes = [f"Warranty note {i} says the kettle warranty covers part {i}." for i in range(40)]
+    pdf = make_pdf(tmp_path / "ember.pdf", [" ".join(notes)])
+    with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+        driver.get(server.url + "/")
+        wait_for(lambda: driver.find_element(By.ID, "documents").text, HANG_S, "the page to load")
+        upload_and_index(driver, [pdf], HANG_S)
+        driver.set_window_size(*size)
+
+        def ask_and_write(question: str, reader_scrolls_up: bool) -> Any:
+            driver.find_element(By.ID, "question").send_keys(question)
+            driver.find_element(By.ID, "ask-button").click()
+            turn = driver.find_elements(By.CSS_SELECTOR, "#thread .turn")[-1]
+            if reader_scrolls_up:  # back to the first answer, to reread it
+                driver.execute_script(
+                    "arguments[0].scrollIntoView({block: 'start'});",
+                    driver.find_element(By.CSS_SELECTOR, "#thread .turn"),
+                )
+            top = driver.execute_script(TURN_IN_VIEW, turn)[1]
+            answer = driver.find_element(By.ID, "answer")
+
+            def written() -> bool:
+                model.step.release()  # one more word
+                return answer.get_attribute("data-state") == "done"
+
+            wait_for(written, HANG_S, "the answer")
+            return turn, top
+
+        # Asking scrolls the new turn into view, its question at the bottom; before, the
+        # answer and its sources then grew out of sight below.
+        turn, _ = ask_and_write("What is the warranty?", reader_scrolls_up=False)
+        below, _, height, visible = driver.execute_script(TURN_IN_VIEW, turn)
+        assert height > visible  # the answer outgrew what can be seen...
+        assert below <= 1  # ...and was followed to its end
+        turn, top = ask_and_write("What does warranty note 2 cover?", reader_scrolls_up=True)
+        assert driver.execute_script(TURN_IN_VIEW, turn)[1] == top  # the reader is left there
 
 
 def test_a_scanned_pdf_is_answered_with_its_page(tmp_path: Path) -> None:

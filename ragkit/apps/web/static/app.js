@@ -493,6 +493,7 @@ async function ask(question) {
       signal: controller.signal,
     });
     for await (const { event, data } of serverEvents(response)) {
+      const follow = endBelow(turn) <= 40;
       if (event === "conversation") {
         if (data.new) {
           ui.conversation = data.id;
@@ -513,10 +514,13 @@ async function ask(question) {
         finishTurn(turn, data, "done");
         $("ask-status").dataset.stage = "done";
       } else if (event === "error") throw new Error(data.message);
+      if (follow) keepEndShown(turn);
     }
   } catch (e) {
     if (e.name === "AbortError") {
+      const follow = endBelow(turn) <= 40;
       finishTurn(turn, { text, sources: [], citations: [] }, "stopped");
+      if (follow) keepEndShown(turn);
       $("ask-status").dataset.stage = "stopped";
     } else {
       answer.dataset.state = "failed";
@@ -535,6 +539,19 @@ async function ask(question) {
 
 function stop() {
   if (ui.asking) ui.asking.abort();
+}
+
+// The page follows an answer as it grows (text, then its sources) while the end of its turn
+// is in view, or nearly (asking scrolls it there); a reader who scrolled up to reread stays
+// where they are. The thread scrolls inside a wide window and the whole page in a narrow
+// one, so the visible bottom is the higher of the thread's and the window's.
+function endBelow(turn) {
+  const bottom = Math.min($("thread").getBoundingClientRect().bottom, window.innerHeight);
+  return turn.getBoundingClientRect().bottom - bottom;
+}
+
+function keepEndShown(turn) {
+  if (endBelow(turn) > 0) turn.scrollIntoView({ block: "end" });
 }
 
 // ---- the cited page -----------------------------------------------------------------
