@@ -20,7 +20,8 @@ average printed with them.
     python bench/milvus_bench.py --sizes 100000 [--queries 200]
 
 With `--from-index DIR --work WORK`, instead: an existing local index (e.g. scale_bench's
-1M one, kept with `--keep`) is copied into WORK (the original is only read), then into
+1M one, kept with `--keep`) is copied into WORK (the original is only copied; everything
+else reads the copy, so no SQLite -wal/-shm file appears next to it), then into
 Milvus with `migrate` (its vectors, nothing embedded: the insert-and-commit time stands
 for Milvus's build); one record of one of its JSON-lines files is changed (the file is
 written back from the index's own text where it was, if nothing is there now, and
@@ -274,11 +275,18 @@ def from_index(args: argparse.Namespace) -> None:
     if (local.exists() or milvus.exists()) and not reuse:
         sys.exit(f"{work} already holds a run; give another --work (or --reuse it)")
     work.mkdir(parents=True, exist_ok=True)
-    manifest = json.loads((src / "manifest.json").read_text())
+    print(f"load average {_load()} at start", flush=True)
+    if not reuse:
+        t0 = time.perf_counter()
+        shutil.copytree(src, local, ignore=shutil.ignore_patterns("write.lock"))
+        print(f"copied the local index: {time.perf_counter() - t0:.0f} s", flush=True)
+    # Everything is read from the copy: even a read-only SQLite connection leaves -wal
+    # and -shm files next to a WAL-mode store, and the original is not to be touched.
+    manifest = json.loads((local / "manifest.json").read_text())
     gen, n = int(manifest["generation"]), int(manifest["counts"]["chunks"])
     dim = int(manifest["embedder"]["dim"])
-    print(f"load average {_load()} at start; {n} chunks in {src.name}", flush=True)
-    conn = sqlite3.connect(f"file:{src / 'store.sqlite'}?mode=ro", uri=True)
+    print(f"{n} chunks in {src.name} (generation {gen} of the copy)", flush=True)
+    conn = sqlite3.connect(f"file:{local / 'store.sqlite'}?mode=ro", uri=True)
     t0 = time.perf_counter()
     qvecs, qtexts, truth = _exact_ids(conn, gen, n, dim, args.queries, np.random.default_rng(11))
     print(f"exact search for {len(truth)} queries: {time.perf_counter() - t0:.0f} s", flush=True)
@@ -288,9 +296,6 @@ def from_index(args: argparse.Namespace) -> None:
     conn.close()
     build = float("nan")
     if not reuse:
-        t0 = time.perf_counter()
-        shutil.copytree(src, local, ignore=shutil.ignore_patterns("write.lock"))
-        print(f"copied the local index: {time.perf_counter() - t0:.0f} s", flush=True)
         backend = MilvusBackend(
             MilvusTarget(str(milvus / "milvus.db"), collection_name("bench"), index_type="FLAT")
         )
@@ -307,9 +312,7 @@ def from_index(args: argparse.Namespace) -> None:
             flush=True,
         )
     conn = sqlite3.connect(f"file:{local / 'store.sqlite'}?mode=ro", uri=True)
-    # The copy's own generation: with --reuse it is past the original's.
-    current = json.loads((local / "manifest.json").read_text())["generation"]
-    changed = _one_changed_file(conn, int(current))
+    changed = _one_changed_file(conn, gen)
     conn.close()
     updates: dict[str, tuple[float, int]] = {}
     synth = SyntheticEmbedder(qvecs, 0.02)
