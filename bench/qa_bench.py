@@ -122,6 +122,8 @@ class Run:
     categories: dict[str, int] = field(default_factory=dict)
     """Each answerable question's outcome (`--report`): correct, the gold answer in no
     retrieved chunk, refused as not in the documents, or another sentence shown."""
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    """Each answerable question's answer and outcome (`--answers`)."""
 
 
 def norm(text: str) -> str:
@@ -362,6 +364,9 @@ def ask_all(
         else:
             outcome = "wrong sentence, gold retrieved"
         run.categories[outcome] = run.categories.get(outcome, 0) + 1
+        run.answers.append(
+            {"question": item.question, "gold": item.gold, "text": text, "outcome": outcome}
+        )
         run.markup += bool(MARKUP.search(text))
         run.unsupported_numbers += unsupported_numbers(text, hits, item.question)
         for sentence, _ in cited:
@@ -434,6 +439,11 @@ def main() -> None:
     parser.add_argument(
         "--judge", default="none", choices=["none", "e5"], help="ragkit's answer.judge setting"
     )
+    parser.add_argument(
+        "--answers",
+        default="",
+        help="write each answer (set, system, question, gold, text, outcome) to this JSONL file",
+    )
     args = parser.parse_args()
     judge = make_judge(args.judge)
     globals()["DATA"] = Path(args.data)
@@ -495,6 +505,12 @@ def main() -> None:
                 )
             report(results, args, gguf.name)  # after every set, so a long run shows progress
     print(f"load average at the end {os.getloadavg()}", flush=True)
+    if args.answers:
+        with open(args.answers, "w", encoding="utf-8") as f:
+            for (name, system), r in results.items():
+                for row in r.answers:
+                    f.write(json.dumps({"set": name, "system": system, **row}, ensure_ascii=False))
+                    f.write("\n")
 
 
 def report(results: dict[tuple[str, str], Run], args: argparse.Namespace, model: str) -> None:
