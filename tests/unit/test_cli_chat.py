@@ -20,8 +20,8 @@ from ragkit.models.llm import bundled_gguf_path
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--mode", "poetry"], "setting chat.mode (env RAGKIT_CHAT__MODE)"),
-        (["--model", "/no/such.gguf"], "GGUF model file /no/such.gguf does not exist"),
+        (["--mode", "poetry"], "--mode poetry: it should be 'rag', 'chat' or 'agent'"),
+        (["--model", "/no/such.gguf"], "--model /no/such.gguf: no such file; give a .gguf file"),
         (["--index", ".."], "index name '..' is not valid"),
     ],
 )
@@ -57,7 +57,9 @@ async def test_app_from_settings_switches_index_and_model(tmp_path: Path) -> Non
             await pilot.pause()
         assert chat.session.kb.path == tmp_path / "ix" / "papers"
         errors = [v.plain for v in chat.query(MessageView) if v.role == "error"]
-        assert any("RAGKIT_LLM__MODEL_PATH" in e for e in errors), errors
+        # Named as typed, not as the setting (RAGKIT_LLM__MODEL_PATH) the user never set.
+        bad = "/model /no/such.gguf: no such file; give a .gguf file or 'bundled'"
+        assert bad in errors and not any("RAGKIT_" in e for e in errors), errors
         assert chat.session.model == str(bundled_gguf_path())
         assert "index papers" in chat.sub_title
 

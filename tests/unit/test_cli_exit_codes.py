@@ -1,6 +1,6 @@
 """Command-line faults found by hand, each one line and a non-zero exit, with nothing
 left on disk: indexing only unsupported files, a number flag out of its range (`-k 0`,
-`--mmr 2`) named as typed, an index that does not exist
+`--mmr 2`, `serve --port 99999`) named as typed, an index that does not exist
 (named, with the indexes that do), `ragkit chat --index` on a missing index, a blank
 API key on an exposed address, and a manifest whose file list was emptied."""
 
@@ -78,6 +78,25 @@ def test_a_number_out_of_range_is_refused_in_the_flags_own_name(
     code, _, err = run(*command, "--index", "docs", flag, value)
     assert code == 1
     assert one_error_line(err).startswith(f"error: {flag} {value}: give a number {bounds} ("), err
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["serve", "--port", "99999"], "--port 99999: it should be less than or equal to 65535"),
+        (["serve", "--port", "0"], "--port 0: it should be greater than or equal to 1"),
+        (["chat", "--mode", "bogus"], "--mode bogus: it should be 'rag', 'chat' or 'agent'"),
+        (["agent", "hi", "--max-steps", "0"], "--max-steps 0: it should be greater than or equal"),
+        (["agent", "hi", "--time-budget", "-1"], "--time-budget -1: it should be greater than 0"),
+        (["agent", "hi", "--protocol", "x"], "--protocol x: it should be 'auto', 'native' or"),
+    ],
+)
+def test_a_flag_that_sets_a_setting_is_refused_in_its_own_name(args: list[str], line: str) -> None:
+    # The settings model would name the setting and its environment variable instead
+    # ("setting server.port (env RAGKIT_SERVER__PORT)"), which the user never set.
+    code, _, err = run(*args)
+    assert code == 1 and one_error_line(err).startswith(f"error: {line}"), err
+    assert "RAGKIT_" not in err
 
 
 def test_the_k_defaults_in_the_help_are_the_options_defaults() -> None:

@@ -90,8 +90,8 @@ def _session(tmp_path: Path, replies: list[str]) -> tuple[ChatState, list[tuple[
     opened: list[tuple[str, str]] = []
 
     def open_kb(index: str, model: str) -> KnowledgeBase:
-        if model.endswith("missing.gguf"):
-            raise ConfigError(f"GGUF model file {model} does not exist")
+        if model.endswith("broken.gguf"):
+            raise ConfigError(f"GGUF model file {model} could not be loaded")
         opened.append((index, model))
         return KnowledgeBase.open(
             tmp_path / index,
@@ -113,8 +113,11 @@ def test_session_modes_and_switching(tmp_path: Path) -> None:
     assert session.mode == "chat"
     session.switch_index("other")
     assert session.kb.path == tmp_path / "other"
-    with pytest.raises(ConfigError, match=r"missing\.gguf"):
+    with pytest.raises(SessionError, match=r"^/model /x/missing\.gguf: no such file; give a"):
         session.switch_model("/x/missing.gguf")
+    (tmp_path / "broken.gguf").write_bytes(b"not a model")
+    with pytest.raises(ConfigError, match=r"broken\.gguf could not be loaded"):
+        session.switch_model(str(tmp_path / "broken.gguf"))
     assert session.model == "bundled" and session.index == "other"
     assert opened == [("docs", "bundled"), ("other", "bundled")]
     assert session.describe() == "index other · model scripted · mode chat"

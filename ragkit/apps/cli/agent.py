@@ -71,6 +71,12 @@ def agent(
 
     with command(
         config,
+        {
+            "agent.max_steps": "--max-steps",
+            "agent.time_budget_s": "--time-budget",
+            "agent.retries": "--retries",
+            "agent.protocol": "--protocol",
+        },
         agent={
             "max_steps": max_steps,
             "time_budget_s": time_budget,

@@ -70,6 +70,12 @@ def chat(
     config: ConfigOpt = None,
 ) -> None:
     """Chat in the terminal: streamed answers with their sources. Type /help inside."""
-    with command(config, llm={"model_path": model}, chat={"mode": mode}) as (*_, settings):
+    with command(
+        config, {"chat.mode": "--mode"}, llm={"model_path": model}, chat={"mode": mode}
+    ) as (*_, settings):
+        if model is not None:
+            from ragkit.apps.tui.session import check_model
+
+            check_model(model, "--model")
         chat_app = build_app(settings, index_name)
     chat_app.run()

@@ -10,10 +10,10 @@ import os
 import re
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -145,14 +145,41 @@ def user_errors(err: Console) -> Iterator[None]:
 
 @contextmanager
 def command(
-    config: Path | None, **sections: dict[str, Any]
+    config: Path | None, flags: Mapping[str, str] | None = None, **sections: dict[str, Any]
 ) -> Iterator[tuple[Console, Console, Settings]]:
     """A command's start: its consoles (out, err), the error boundary (`user_errors`)
     around the rest, and its settings, read inside it so a bad settings file is one
-    line too. `sections`: the command's flags, as `settings_from` takes them."""
+    line too. `sections`: the command's flags, as `settings_from` takes them; `flags`:
+    the name of the flag that sets each of them (`{"server.port": "--port"}`), so that a
+    bad value is refused in the flag's name."""
     out, err = consoles()
     with user_errors(err):
+        check_flags(sections, flags or {})
         yield out, err, settings_from(config, **sections)
+
+
+def check_flags(sections: Mapping[str, Mapping[str, Any]], flags: Mapping[str, str]) -> None:
+    """Each flag's value checked against the bounds and choices of the setting it sets.
+    The settings model would name the setting and its environment variable (`setting
+    server.port (env RAGKIT_SERVER__PORT)`), which the user did not touch. Leaves the rest
+    (validators across settings, files that must exist) to the settings model."""
+    from pydantic import BaseModel, ValidationError, create_model
+
+    from ragkit.config import Settings
+
+    for dotted, flag in flags.items():
+        section, key = dotted.split(".")
+        value = sections.get(section, {}).get(key)
+        if value is None:
+            continue
+        declared = cast("type[BaseModel]", Settings.model_fields[section].annotation)
+        field = declared.model_fields[key]
+        try:
+            create_model("Flag", value=(cast(Any, field.annotation), field))(value=value)
+        except ValidationError as exc:
+            message = exc.errors()[0]["msg"].replace("Input should be", "it should be", 1)
+            shown = f"{value:g}" if isinstance(value, float) else value
+            raise RagkitError(f"{flag} {shown}: {message}") from None
 
 
 def settings_from(config: Path | None, **sections: dict[str, Any]) -> Settings:

@@ -43,6 +43,7 @@ def serve(
     """Serve the document Q&A page and OpenAI-compatible /v1 routes (RAG over an index)."""
     with command(
         config,
+        {"server.port": "--port", "server.host": "--host"},
         server={"host": host, "port": port, "data_dir": str(data_dir) if data_dir else None},
     ) as (out, _err, settings):
         server = settings.server

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
@@ -28,6 +29,14 @@ AgentFactory = Callable[[KnowledgeBase], Backend]
 
 class SessionError(RagkitError):
     """A command could not be carried out; the message says why and what to do."""
+
+
+def check_model(spec: str, given_as: str) -> None:
+    """Refuses a model that is neither 'bundled' nor a file, naming how it was given
+    (`--model`, `/model`): the model loader would advise setting RAGKIT_LLM__MODEL_PATH,
+    which the user did not touch."""
+    if spec != "bundled" and not Path(spec).expanduser().is_file():
+        raise SessionError(f"{given_as} {spec}: no such file; give a .gguf file or 'bundled'")
 
 
 COMMANDS: Mapping[str, str] = MappingProxyType(
@@ -121,6 +130,7 @@ class ChatState:
     def switch_model(self, spec: str) -> None:
         if not spec:
             raise SessionError("/model needs a .gguf path or 'bundled'")
+        check_model(spec, "/model")
         self._reopen(self.index, spec)
 
     def _reopen(self, index: str, model: str) -> None:
