@@ -323,16 +323,24 @@ def question_scores(
     return [float(x) for x in row]
 
 
+def question_names(question: str, analyzer: Analyzer) -> list[str]:
+    """The names of `question`, normalised: its capitalised words (the first aside) and,
+    for a Chinese question, its proper nouns of two or more characters."""
+    from ragkit.answer.checking import _norm, absent_facts
+
+    latin = [a for a in absent_facts(question, "", chinese=False) if not _NUMBER.fullmatch(a)]
+    return list(dict.fromkeys([_norm(n) for n in latin] + chinese_names(question, analyzer)))
+
+
 def _context_names(
     question: str, texts: Sequence[str], contexts: Sequence[str], analyzer: Analyzer
 ) -> list[frozenset[str]]:
     """For each of `texts`, the question's name terms it lacks and its context holds,
     when it holds one of the question's other key terms itself (a heading or a sentence
     that says nothing the question asks about gains nothing from its neighbours)."""
-    from ragkit.answer.checking import _norm, absent_facts
+    from ragkit.answer.checking import _norm
 
-    latin = [a for a in absent_facts(question, "", chinese=False) if not _NUMBER.fullmatch(a)]
-    names = [_norm(n) for n in latin] + chinese_names(question, analyzer)
+    names = question_names(question, analyzer)
     terms = key_terms(question, analyzer)
     # A name's terms as the question's own segmentation has them (雾溪白 for 雾溪 in
     # 雾溪白茶): matched to the text as written, since a text may segment otherwise.

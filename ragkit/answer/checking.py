@@ -88,6 +88,7 @@ _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]{0,20}(?:\s[^<>\n]{0,200})?/?>")
 _LEAD = re.compile(r"^\s*(?:Answer|Response|回答|答案)\s*[:：]\s*", re.IGNORECASE)
 _PATH = re.compile(r"(?<![\w:/.~-])(?:[A-Za-z]:\\|~?/)(?:[\w.-]+[/\\])+([\w.-]+)")
 _CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|[\x00-\x1f\x7f]")
+_MARKER = re.compile(r"^(?:\d{1,2}[.)](?=\s)|\d{1,2}、|[-*•](?=\s))\s*")
 _LOOP = re.compile(r"(.{4,80}?)(?:\s*\1){2,}", re.DOTALL)
 
 _NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
@@ -460,7 +461,8 @@ class AnswerChecker:
         numbers = cited_numbers(text)
         cited = [n for n in numbers if n in self.by_number]
         state.invalid += [n for n in numbers if n not in self.by_number]
-        body = strip_citations(text).strip()
+        # A list marker the model put before its sentence ("1. ", "- ") is no content.
+        body = _MARKER.sub("", strip_citations(text).strip())
         if not _key(body):
             if looped:
                 state.stopped = "repetition"

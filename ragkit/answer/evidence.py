@@ -130,6 +130,8 @@ class Ranking:
     score: dict[tuple[int, int], float]
     answers: dict[tuple[int, int], bool]
     order: tuple[tuple[int, int], ...]
+    sections: tuple[tuple[str, ...], ...] = ()
+    """`sections[h][i]`: the part of its chunk sentence (h, i) stands in (`section`)."""
 
     def best(self, count: int, min_score: float) -> list[Pick]:
         """The `count` best sentences scoring at least `min_score` (without the bonus),
@@ -218,6 +220,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
         {pos: scores[j] for j, pos in enumerate(flat)},
         answers,
         tuple(flat[j] for j in order),
+        tuple(tuple(s) for s in sections),
     )
 
 
@@ -272,7 +275,16 @@ def select_passages(
     # score far below the first ("邹游（），中国足球运动员" below "邹游…开始职业足球生涯"):
     # no floor on its score relative to the first keeps the answers extractive mode
     # shows (measured: one such floor lost one of 20 CMRC and one of 20 RGB en).
-    from ragkit.answer.answerable import MIN_COVER, coverage
+    # Nor is one whose section does not name the question's subject ("推荐水温为80摄氏度"
+    # under "## 晨雾绿茶" for a question on 雾溪白茶).
+    from ragkit.answer.answerable import MIN_COVER, coverage, question_names
+    from ragkit.answer.checking import _norm
+
+    names = question_names(question, scorer.analyzer)
+
+    def about(pos: tuple[int, int]) -> bool:
+        around = _norm(ranking.sections[pos[0]][pos[1]]) if ranking.sections else ""
+        return all(n in around for n in names)
 
     quotable = {
         pos
@@ -280,7 +292,10 @@ def select_passages(
         if ranking.answers[pos]
         and (
             rank == 0
-            or coverage(question, [split[pos[0]][pos[1]].text], scorer.analyzer)[0] >= MIN_COVER
+            or (
+                coverage(question, [split[pos[0]][pos[1]].text], scorer.analyzer)[0] >= MIN_COVER
+                and about(pos)
+            )
         )
     }
     # Group each hit's chosen sentences into runs of neighbours; a run is one passage.

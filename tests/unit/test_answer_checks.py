@@ -278,6 +278,14 @@ def test_headings_are_not_quoted_and_name_the_section_they_head() -> None:
     found = extract_answer("雾溪白茶的推荐水温是多少？", [_hit(guide)], scorer)
     assert found.text.startswith("推荐水温为85摄氏度")
     assert "##" not in found.text
+    # The checked answer quotes it, and not the other tea's temperature as a second
+    # value: that sentence's section does not name 雾溪白茶. A list marker the model
+    # wrote before its sentence is dropped.
+    question = "雾溪白茶的推荐水温是多少？"
+    checker = AnswerChecker(question, select_passages(question, [_hit(guide)], scorer), scorer)
+    shown = "".join(checker.stream(iter(["1. 雾溪白茶来自云南景谷。"])))
+    assert shown.startswith("推荐水温为85摄氏度") and "80摄氏度" not in shown
+    assert checker.state.unsupported == ["雾溪白茶来自云南景谷。"]  # no number: no answer
     hours = (
         "Section 3: Visiting the Lantern House\n"
         "Guided tours start from the Lantern House at 11:00 and at 15:00 every opening day.\n"
