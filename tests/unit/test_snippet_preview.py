@@ -1,5 +1,6 @@
 """Source previews in `ragkit search` and the terminal chat: Markdown marks removed, cut at a
-word, and the chat's help and answer text drawn without stray markup."""
+word, as many terminal cells wide in Chinese as in English, and the chat's help and answer
+text drawn without stray markup."""
 
 from __future__ import annotations
 
@@ -24,10 +25,15 @@ def test_preview_cuts_at_a_word_with_an_ellipsis() -> None:
     assert out[:-1] == "The cooperative was founded on 14 March"
 
 
-def test_preview_cuts_chinese_without_spaces() -> None:
+def test_preview_cuts_chinese_without_spaces_to_as_many_cells() -> None:
     text = "雾溪茶园是流明茶叶合作社在中国的合作茶园，位于云南省普洱市景谷县的一处山谷中。"
-    out = preview(text, 10)
-    assert out == "雾溪茶园是流明茶叶…"
+    # Two cells a character: a 10-cell preview holds four and the ellipsis, as wide on the
+    # terminal as ten Latin letters (it held nine, twice as wide as an English preview).
+    assert preview(text, 10) == "雾溪茶园…"
+    assert preview(text, 11) == "雾溪茶园是…"
+    mixed = "Kestrel Gold 红隼金毫 is brewed at 90 degrees"
+    assert preview(mixed, 25) == "Kestrel Gold 红隼金毫 is…"
+    assert preview(mixed, 24) == "Kestrel Gold 红隼金毫…"  # "is" would need a 26th cell
 
 
 def test_short_text_is_kept_whole() -> None:
