@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from ceilings import HANG_S
+from rich.cells import cell_len
 from rich.text import Text as RichText
 from textual.widgets import Input, Label, OptionList
 
@@ -209,6 +210,23 @@ async def test_adding_one_file_counts_it_in_the_singular(tmp_path: Path, corpus:
         assert any(
             t.startswith("indexed 1 file (1 chunk), 1 unchanged") for t in views(app, "info")
         )
+
+
+async def test_a_chinese_answer_starts_beside_its_label_and_fills_its_lines(
+    tmp_path: Path,
+) -> None:
+    reply = "茶园平均海拔1650米，常年云雾缭绕，年平均气温约为17摄氏度，年降雨量约1400毫米[1]。" * 2
+    app = ChatApp(make_session(tmp_path, ScriptedChatModel([reply])))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await submit(pilot, app, "/mode chat")
+        await submit(pilot, app, "雾溪茶园的平均海拔是多少？")
+        view = next(v for v in app.query(MessageView) if v.role == "assistant")
+        width = view.content_region.width
+        lines = [view.render_line(y).text.rstrip() for y in range(view.size.height)]
+        # It wrapped only at spaces: the label stood alone, the sentence on the next line.
+        assert lines[0].startswith("ragkit  茶园平均海拔"), lines
+        assert "".join(lines).replace("ragkit  ", "", 1).replace(" ", "") == reply
+        assert all(width - 2 <= cell_len(line) <= width for line in lines[:-1]), (width, lines)
 
 
 async def test_history_is_restored_and_clear_and_save_work(tmp_path: Path) -> None:

@@ -4,15 +4,19 @@ the indexing thread.
 
 All text shown passes through `sanitize_for_terminal` and is drawn as plain `rich.Text`,
 never as markup, so neither escape sequences nor `[markup]` in model output or documents
-take effect. Leaves out layout and behaviour (app.py).
+take effect; Chinese text wraps between characters. Leaves out layout and behaviour (app.py).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import ClassVar
 
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -68,7 +72,45 @@ class MessageView(Static):
         label, style = LABELS.get(self.role, (self.role, "bold"))
         # Sanitize the whole text each time: an escape sequence split across streamed
         # pieces is only recognisable once it is complete.
-        self.update(Text.assemble((label + "  ", style), self.plain))
+        self.update(Wrapped(Text.assemble((label + "  ", style), self.plain)))
+
+
+# A Chinese character, or a run of CJK punctuation, may end a line; closing punctuation (，。）)
+# stays with the character before it. Elsewhere lines break after spaces.
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
+_BREAKABLE = re.compile(rf"[{_CJK}][\u3000-\u303f\uff00-\uffef]*\s*|[^\s{_CJK}]+\s*|\s+")
+
+
+class Wrapped:
+    """`text` wrapped to the width it is drawn at, breaking between Chinese characters as
+    well as at spaces. rich and Textual break only at spaces, so a Chinese sentence after
+    the role label moved whole to the next line, leaving the label alone on its own."""
+
+    def __init__(self, text: Text) -> None:
+        self.text = text
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = max(options.max_width, 1)
+        for paragraph in self.text.split("\n", allow_blank=True):
+            # A word wider than the line is left whole: drawing the line folds it.
+            yield from paragraph.divide(_breaks(paragraph.plain, width))
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(
+            1, max((cell_len(line) for line in self.text.plain.split("\n")), default=1)
+        )
+
+
+def _breaks(plain: str, width: int) -> list[int]:
+    """Where `plain` breaks into lines of at most `width` cells (its trailing spaces aside)."""
+    offsets: list[int] = []
+    used = 0
+    for piece in _BREAKABLE.finditer(plain):
+        if used and used + cell_len(piece.group().rstrip()) > width:
+            offsets.append(piece.start())
+            used = 0
+        used += cell_len(piece.group())
+    return offsets
 
 
 class ChunkScreen(ModalScreen[None]):
