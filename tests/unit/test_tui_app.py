@@ -311,6 +311,25 @@ async def test_ctrl_c_stops_the_answer_and_not_the_app(tmp_path: Path, mode: str
         assert "three" not in views(app, "assistant")[0]
 
 
+async def test_an_answer_in_progress_is_marked_until_it_ends(tmp_path: Path) -> None:
+    model = GatedModel()
+    app = ChatApp(make_session(tmp_path, model))
+    async with app.run_test() as pilot:
+        await submit(pilot, app, "/mode chat")
+        app.query_one(Input).value = "count slowly"
+        await pilot.press("enter")
+        await settle(pilot, lambda: views(app, "assistant") == ["one "], "the first piece")
+        view = next(v for v in app.query(MessageView) if v.role == "assistant")
+        # Text that looks finished may still be followed by more (the checks can withhold
+        # sentences the model goes on writing): the mark says the chat is still busy.
+        assert view.render_line(0).text.rstrip().endswith("one  …")
+        model.gate.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert views(app, "assistant") == ["one two three four "]
+        assert "…" not in view.render_line(0).text and not app.busy
+
+
 async def test_ctrl_c_before_the_first_piece(tmp_path: Path) -> None:
     model = GatedModel(gate_first=True)
     app = ChatApp(make_session(tmp_path, model), HistoryStore(tmp_path / "h.sqlite"))

@@ -244,7 +244,9 @@ class ChatApp(App[None]):
         backend = self.session.backend()
         history = list(self.turns)
         self._show(Turn("user", message, self.session.mode, self.session.index), persist=True)
-        view = self._mount_view(MessageView("assistant"))
+        view = MessageView("assistant")
+        view.working = True
+        self._mount_view(view)
         self.busy = self.answering = True
         self._stop.clear()
         self._generate(backend, message, history, view)
@@ -314,6 +316,7 @@ class ChatApp(App[None]):
 
     def _finish(self, view: MessageView, error: str, stopped: bool) -> None:
         self.busy = self.answering = False
+        view.set_working(False)
         self._running_tools.clear()
         if stopped:
             view.set_note(" [stopped]" if view.raw.strip() else "[stopped before any text]")

@@ -46,6 +46,9 @@ class MessageView(Static):
         self.role = role
         self.raw = text
         self.note = ""
+        # An answer still being written or checked: the model may go on writing sentences
+        # the checks withhold, so text that looks finished can still be followed by more.
+        self.working = False
 
     def on_mount(self) -> None:
         self._draw()
@@ -68,11 +71,17 @@ class MessageView(Static):
         self.note = note
         self._draw()
 
+    def set_working(self, working: bool) -> None:
+        """Mark the entry as still in progress (a dim "…" after its text), or finished."""
+        self.working = working
+        self._draw()
+
     def _draw(self) -> None:
         label, style = LABELS.get(self.role, (self.role, "bold"))
         # Sanitize the whole text each time: an escape sequence split across streamed
         # pieces is only recognisable once it is complete.
-        self.update(Wrapped(Text.assemble((label + "  ", style), self.plain)))
+        mark = (" …", "dim") if self.working else ""
+        self.update(Wrapped(Text.assemble((label + "  ", style), self.plain, mark)))
 
 
 # A Chinese character, or a run of CJK punctuation, may end a line; closing punctuation (，。）)
