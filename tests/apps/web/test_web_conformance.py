@@ -122,7 +122,11 @@ def test_empty_stop_strings_stop_nothing(tmp_path: Path, handbook: Path) -> None
     with serve(tmp_path, model) as server, httpx.Client(base_url=server.url, timeout=HANG_S) as c:
         cid = setup_collection(c, handbook)
         reply = ask(c, cid, stop=[""]).json()
-        assert reply["choices"][0]["message"]["content"] == "Seven years [1]."
+    # The model's whole reply comes through (the checked answer may quote its source
+    # sentence after it); an empty stop string cut nothing.
+    content = reply["choices"][0]["message"]["content"]
+    assert content.startswith("Seven years [1].")
+    assert reply["choices"][0]["finish_reason"] == "stop"
 
 
 def test_a_clients_system_message_and_turns_are_the_conversation(
