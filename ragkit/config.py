@@ -22,10 +22,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from ragkit.answer.judge import JudgeName
 from ragkit.errors import ConfigError
 from ragkit.models.llm.base import GenerationOptions
 from ragkit.options import AnswerFields, SearchFields
+from ragkit.types import JudgeName
 
 BUNDLED = "bundled"
 

@@ -12,6 +12,8 @@ from typing import Literal
 
 SearchMode = Literal["hybrid", "dense", "bm25"]
 AnswerMode = Literal["generate", "extractive"]
+JudgeName = Literal["none", "e5"]
+"""The answer judges `ragkit.answer.judge.make_judge` knows (the `answer.judge` setting)."""
 
 
 @dataclass(frozen=True)

@@ -24,14 +24,13 @@ docs/answers.md).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Literal, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from ragkit.errors import ModelError
 from ragkit.models.embeddings.base import Embedder
-
-JudgeName = Literal["none", "e5"]
+from ragkit.types import JudgeName
 
 JUDGE_WEIGHT = 2 / 3
 """The judge's share of a judged sentence's score (the ranking's own score has the

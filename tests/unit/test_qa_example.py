@@ -27,7 +27,10 @@ def test_answers_stream_with_cited_sources_marked(tmp_path: Path) -> None:
     assert lines[0] == "It lasts 18 months [1]."
     assert lines[1].startswith(" *[1] ") and lines[1].endswith("kettle.md")
     # Only the passages that answer the question were given (and listed).
-    assert lines[2] == "At 80 degrees [1]." and lines[3].endswith("tea.md")
+    # The model's words, then the source sentence they rest on (they do not say which
+    # tea), quoted: one line, one source.
+    assert lines[2] == "At 80 degrees [1]. Green tea is steeped at 80 degrees [1]."
+    assert lines[3].endswith("tea.md") and len(lines) == 4
     assert len(model.prompts) == 2  # the blank line asked nothing
 
 
