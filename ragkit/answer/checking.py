@@ -72,6 +72,10 @@ sentence, or it is unsupported."""
 MIN_ALIGN = 0.3
 """An unsupported sentence is replaced by its closest source sentence only above this."""
 MAX_SENTENCES = 3
+MAX_DRIFT = 2
+"""Once part of the answer is shown, this many sentences in a row that the sources do
+not support end it: a small model that has drifted off its sources rarely comes back,
+and every sentence it writes then is seconds the reader waits for nothing shown."""
 LOOP_CHARS = 400  # a "sentence" this long without an end is a runaway: judge it, then stop
 
 Quote = Literal["never", "missing", "first"]
@@ -252,6 +256,8 @@ class CheckState:
     quoted: bool = False
     """The best answering source sentence was quoted beside the model's words."""
     stopped: str = ""
+    drift: int = 0
+    """Unsupported sentences of the model's since the last one shown."""
 
 
 class AnswerChecker:
@@ -481,15 +487,19 @@ class AnswerChecker:
         if verdict.supported and self._restates_evidence(body):
             return  # the quoted evidence already says it
         if verdict.supported:
+            state.drift = 0
             yield self._emit(body, verdict.passage, verdict.support, False)
         else:
             state.unsupported.append(body)
+            state.drift += 1
             if not state.released:
                 # The answer's opening statement failed: show the source sentence it
                 # was drawn from instead, when that one also bears on the question.
                 yield from self._replace(body)
         if looped:
             state.stopped = "repetition"
+        elif state.released and state.drift >= MAX_DRIFT:
+            state.stopped = "drift"
         elif sum(not r.lead for r in state.released) >= self.max_sentences:
             state.stopped = "enough"  # the quoted evidence that leads is not the model's
 

@@ -3,6 +3,7 @@ supporting sentence's own page and offsets (ragkit.answer.checking, ragkit.answe
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from pdfs import make_pdf
@@ -307,3 +308,41 @@ def test_a_chinese_title_line_is_a_sentence_of_its_own() -> None:
     # A long Chinese line that stops mid-sentence was wrapped (text from a PDF).
     wrapped = "茶园始建于2003年，最初只有17户茶农参与。经过二十多年的发展，目前共有42户\n茶农加入。"
     assert len(split_sentences(wrapped)) == 2
+
+
+def test_a_model_that_drifts_off_its_sources_is_stopped_once_the_answer_is_shown() -> None:
+    # After a supported sentence, two in a row that the sources do not support end the
+    # answer: the model's stream is closed, not read to its end (the reader would wait
+    # for sentences that are never shown).
+    scorer = SentenceScorer(Analyzer())
+    question = "When did the plant convert to electricity?"
+    checker = AnswerChecker(question, select_passages(question, [_hit(SOURCE)], scorer), scorer)
+    pulled: list[str] = []
+
+    def model() -> Iterator[str]:
+        yield "It converted its boilers to electricity in 1921. "
+        for n in range(50):
+            sentence = f"The mayor visited the harbour {n + 2} times in 1955. "
+            pulled.append(sentence)
+            yield sentence
+
+    shown = "".join(checker.stream(model()))
+    assert shown.startswith("It converted its boilers to electricity in 1921 [1].")
+    assert "mayor" not in shown and "1955" not in shown
+    assert checker.state.stopped == "drift"
+    # The sentence that ends the second drifting one is seen once the third begins.
+    assert len(pulled) <= 3
+    # One drifting sentence alone does not end it: the next supported one is shown.
+    checker = AnswerChecker(question, select_passages(question, [_hit(SOURCE)], scorer), scorer)
+    shown = "".join(
+        checker.stream(
+            iter(
+                [
+                    "It converted its boilers to electricity in 1921. ",
+                    "The mayor visited the harbour in 1955. ",
+                    "The plant opened in March.",
+                ]
+            )
+        )
+    )
+    assert "The plant opened in March [1]." in shown and checker.state.stopped == ""
