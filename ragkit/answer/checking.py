@@ -89,7 +89,13 @@ _CUT = re.compile(
     re.IGNORECASE,
 )
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]{0,20}(?:\s[^<>\n]{0,200})?/?>")
-_LEAD = re.compile(r"^\s*(?:Answer|Response|回答|答案)\s*[:：]\s*", re.IGNORECASE)
+# A label the model put before its opening sentence ("Answer:", "The answer is:", "答案是："):
+# scaffolding, not content.
+_LEAD = re.compile(
+    r"^\s*(?:(?:(?:the|my|final)\s+)?(?:short\s+)?(?:answer|response)(?:\s+is)?|(?:回答|答案)是?)"
+    r"\s*[:：]\s*",
+    re.IGNORECASE,
+)
 _PATH = re.compile(r"(?<![\w:/.~-])(?:[A-Za-z]:\\|~?/)(?:[\w.-]+[/\\])+([\w.-]+)")
 _CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|[\x00-\x1f\x7f]")
 _MARKER = re.compile(r"^(?:\d{1,2}[.)](?=\s)|\d{1,2}、|[-*•](?=\s))\s*")

@@ -346,3 +346,11 @@ def test_a_model_that_drifts_off_its_sources_is_stopped_once_the_answer_is_shown
         )
     )
     assert "The plant opened in March [1]." in shown and checker.state.stopped == ""
+
+
+def test_a_label_before_the_opening_sentence_is_not_shown() -> None:
+    # "The answer is:" is the model's scaffolding; the sentence after it is the answer.
+    for reply in ("The answer is: in 1921 [1].", "Answer: in 1921 [1]."):
+        shown = _checked(reply)
+        assert shown.startswith("in 1921 [1]."), shown
+        assert "answer" not in shown.lower()
