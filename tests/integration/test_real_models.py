@@ -77,8 +77,9 @@ def test_local_model_streams_a_grounded_answer(kb: KnowledgeBase) -> None:
     stream = kb.ask_stream(QUICKSTART, k=3)
     pieces = list(stream)
     answer = stream.answer
-    assert len(pieces) > 3  # streamed, not one block
     assert "18" in answer.text
+    # Streamed word by word, not one block (a short answer is a few words).
+    assert len(pieces) >= max(2, len(answer.text.split()))
     assert answer.sources[0].source.endswith("handbook.pdf")
     assert answer.sources[0].page_start == 2
 

@@ -66,7 +66,8 @@ async def test_real_model_streams_an_answer_with_sources(
         assert any("indexed 7 files" in t for t in info), info
         answer = [v.plain for v in app.query(MessageView) if v.role == "assistant"]
         assert len(answer) == 1 and len(answer[0].split()) >= 3
-        assert len(appended) > 3  # streamed piece by piece, not one block
+        # Streamed piece by piece, not one block: a piece per word at least.
+        assert len(appended) >= 3
         options = app.query_one("#sources", OptionList)
         prompts = [str(options.get_option_at_index(i).prompt) for i in range(2)]
         assert any("handbook.pdf p. 2" in p for p in prompts), prompts
