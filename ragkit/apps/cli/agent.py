@@ -20,6 +20,7 @@ from rich.markup import escape
 from ragkit.apps.cli.common import (
     ConfigOpt,
     IndexOpt,
+    Typer,
     app,
     command,
     write_json,
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     # The agent loop is imported when a command runs, not for `ragkit --help`.
     from ragkit.agent.loop import AgentEvent, AgentResult
 
-chats = typer.Typer(
+chats = Typer(
     help="Saved conversations: list, show, delete.", no_args_is_help=True, add_completion=False
 )
 app.add_typer(chats, name="chats")

@@ -10,15 +10,17 @@ import os
 import re
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from pathlib import Path, PurePath
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast, get_args, get_origin
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.segment import Segment
+from typer.core import TyperArgument, TyperCommand, TyperOption
 
 from ragkit._version import __version__
 from ragkit.errors import RagkitError
@@ -32,9 +34,90 @@ if TYPE_CHECKING:
     from ragkit.config import Settings
     from ragkit.types import FileOutcome
 
+_F = TypeVar("_F", bound=Callable[..., Any])
 _C1 = re.compile("[\x7f-\x9f]")
 
-app = typer.Typer(
+_TYPE_NAMES: Mapping[type, str] = MappingProxyType(
+    {str: "TEXT", int: "INTEGER", float: "FLOAT", bool: "BOOLEAN"}
+)
+
+
+def metavar(param: Any) -> str:
+    """The plain placeholder for a typer parameter's value: its own `metavar`, else
+    click's style: an argument's name (`PATHS...`), an option's type (`TEXT`, `INTEGER`,
+    `PATH`). (typer ≥ 0.2x keeps the annotation in `type_descriptor`; older typer kept
+    a click type, whose name is the same word.)"""
+    if param.metavar:
+        return str(param.metavar)
+    if param.param_type_name == "argument":
+        shown = str(param.name).upper()
+        if not param.required:
+            shown = f"[{shown}]"
+        return shown + ("..." if param.nargs != 1 else "")
+    described = getattr(param, "type_descriptor", None)
+    annotation = getattr(described, "annotation", None)
+    while get_origin(annotation) is list:  # a repeatable option: one value's type
+        annotation = get_args(annotation)[0]
+    if isinstance(annotation, type) and issubclass(annotation, PurePath):
+        return "PATH"
+    if isinstance(annotation, type) and annotation in _TYPE_NAMES:
+        return _TYPE_NAMES[annotation]
+    return str(getattr(getattr(param, "type", None), "name", "") or "value").upper()
+
+
+class PlainHelpCommand(TyperCommand):
+    """A command whose help shows plain placeholders (`PATHS...`, `-k INTEGER`, `--index
+    NAME`). typer's own help shows Python types there (`paths... <list[Path]>`, `-k <int>`)
+    and braces on the usage line (`{paths}...`), which read as code to a user."""
+
+    # `ctx` and `formatter` are typer's click objects (typer vendors click since 0.2x).
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                pieces.append(metavar(param))
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments: list[tuple[str, str]] = []
+        options: list[tuple[str, str]] = []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if isinstance(param, TyperArgument):
+                arguments.append((metavar(param), record[1]))
+            elif isinstance(param, TyperOption):
+                options.append((_option_names(param), record[1]))
+            else:  # click's own --help
+                options.append(record)
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+def _option_names(param: TyperOption) -> str:
+    """`-i, --index NAME` (a flag: its names alone; `--a / --no-a` for a pair)."""
+
+    def names(opts: list[str]) -> str:
+        joined = ", ".join(sorted(opts, key=lambda o: o.startswith("--")))
+        return joined if param.is_flag or param.count else f"{joined} {metavar(param)}"
+
+    return " / ".join(names(opts) for opts in (param.opts, param.secondary_opts) if opts)
+
+
+class Typer(typer.Typer):
+    """typer's app whose commands show plain placeholders in their help."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[_F], _F]:
+        kwargs.setdefault("cls", PlainHelpCommand)
+        return super().command(*args, **kwargs)
+
+
+app = Typer(
     name="ragkit",
     help="Index your documents and ask them questions, with answers cited to file and page. "
     "Everything runs on this machine.",
@@ -69,11 +152,20 @@ def _root(
 
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", help="TOML settings file (default: ./ragkit.toml or $RAGKIT_CONFIG)."),
+    typer.Option(
+        "--config",
+        metavar="FILE",
+        help="TOML settings file (default: ./ragkit.toml or $RAGKIT_CONFIG).",
+    ),
 ]
 IndexOpt = Annotated[
     str | None,
-    typer.Option("--index", "-i", help="Index name under the index home (default: 'default')."),
+    typer.Option(
+        "--index",
+        "-i",
+        metavar="NAME",
+        help="Index name under the index home (default: 'default').",
+    ),
 ]
 ModeOpt = Annotated[
     str | None,

@@ -13,12 +13,13 @@ if TYPE_CHECKING:
 from ragkit.apps.cli.common import (
     BarProgress,
     ConfigOpt,
+    Typer,
     app,
     command,
     write_out,
 )
 
-eval_app = typer.Typer(help="Measure ragkit on labelled data.", no_args_is_help=True)
+eval_app = Typer(help="Measure ragkit on labelled data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
 

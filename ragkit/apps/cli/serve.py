@@ -27,7 +27,10 @@ def serve(
     index_name: Annotated[
         list[str] | None,
         typer.Option(
-            "--index", "-i", help="Also serve this existing index read-only (repeat for more)."
+            "--index",
+            "-i",
+            metavar="NAME",
+            help="Also serve this existing index read-only (repeat for more).",
         ),
     ] = None,
     host: Annotated[
