@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from inspect import Parameter
@@ -512,12 +513,18 @@ def repair(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
 
 
 @app.command("ls")
-def list_documents(index_name: IndexOpt = None, config: ConfigOpt = None) -> None:
+def list_documents(
+    index_name: IndexOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the documents as JSON (for scripts).")
+    ] = False,
+    config: ConfigOpt = None,
+) -> None:
     """List the documents in an index with their chunk counts."""
     # The manifest and the store only: no model, no FAISS, no numpy.
     from ragkit.index.peek import open_catalog
 
-    with command(config) as (out, _err, settings):
+    with command(config) as (out, err, settings):
         if settings.index.backend != "local":
             rows = _remote_catalog(settings, index_name, lambda r: r.store.documents(r.generation))
         else:
@@ -526,8 +533,20 @@ def list_documents(index_name: IndexOpt = None, config: ConfigOpt = None) -> Non
                 rows = catalog.store.documents(catalog.generation)
             finally:
                 catalog.close()
-        for source, key, count in rows:
-            name = display_path(source) + (key[len(source) :] if key != source else "")
+        listed = [
+            (display_path(source) + (key[len(source) :] if key != source else ""), count)
+            for source, key, count in rows
+        ]
+        if as_json:
+            write_json([{"document": name, "chunks": count} for name, count in listed])
+            return
+        if not listed:
+            err.print("no documents in this index")
+            return
+        if sys.stdout.isatty():
+            # At a terminal only: piped, the lines stay one document each (`wc -l`, awk).
+            out.print(f"{'CHUNKS':>6}  DOCUMENT")
+        for name, count in listed:
             out.print(f"{count:6d}  {escape(name)}")
 
 
