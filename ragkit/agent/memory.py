@@ -204,6 +204,7 @@ class ConversationStore:
             raise self._missing(cid)
 
     def _missing(self, cid: str) -> ConversationNotFoundError:
+        # The id and what to do; the store's file is not the user's concern.
         return ConversationNotFoundError(
-            f"no conversation {cid!r} in {self.path}; list them with: ragkit chats ls"
+            f"no conversation {cid!r} is saved; list the saved ones with: ragkit chats ls"
         )

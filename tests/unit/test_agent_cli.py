@@ -63,5 +63,8 @@ def test_bad_input_is_one_line_and_exit_1(
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 1, result.output
     assert message in result.output
+    assert str(store.path) not in result.output and ".sqlite" not in result.output
+    if "no conversation" in message:  # the id, and where to find the ones there are
+        assert "ragkit chats ls" in result.output, result.output
     assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) <= 2  # the error (and maybe a note)
