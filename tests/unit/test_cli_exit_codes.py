@@ -58,6 +58,15 @@ def test_indexing_only_unsupported_files_fails_and_leaves_nothing(home: Path) ->
     assert code == 1
 
 
+def test_indexing_an_empty_folder_is_one_error_line_and_nothing_else(home: Path) -> None:
+    Path("empty").mkdir()
+    code, out, err = run("index", "empty", "--index", "fresh")
+    assert code == 1 and out == ""
+    assert err.strip().splitlines() == [one_error_line(err)], err  # no progress bar above it
+    assert "no files found in empty" in err
+    assert not (home / "fresh").exists()
+
+
 @pytest.mark.parametrize(
     ("command", "flag", "value", "bounds"),
     [

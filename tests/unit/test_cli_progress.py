@@ -42,3 +42,12 @@ def test_a_step_with_every_vector_cached_says_so() -> None:
     frame = _drawn([(0.5, "embedding", 0)])
     line = next(row for row in frame.splitlines() if row.startswith("chunks embedded"))
     assert "(all from cache)" in line and "/s" not in line and "eta" not in line, line
+
+
+def test_a_run_that_finds_no_files_draws_no_bar() -> None:
+    # An empty folder ends in one error line; a "files 0/0 (all from cache)" bar above
+    # it would only confuse.
+    out = io.StringIO()
+    with BarProgress.shown(SafeConsole(file=out, width=120, force_terminal=False)) as bar:
+        bar.files_found(0)
+    assert out.getvalue() == ""

@@ -291,6 +291,12 @@ class BarProgress:
         self._p = progress
         self._files = progress.add_task("files", total=None)
         self._chunks: Any = None
+        self._live = False
+
+    def _start(self) -> None:
+        if not self._live:
+            self._live = True
+            self._p.start()
 
     @classmethod
     @contextmanager
@@ -313,8 +319,8 @@ class BarProgress:
             # whose vectors the index has cached never reach the bar, so the last two
             # batches of a mostly cached run, a moment apart, read as 189,184.9/s.
             def render(self, task: Task) -> Text:
-                if task.total == 0:
-                    return Text("(all from cache)")  # every chunk's vector was cached
+                if task.total == 0:  # chunks: every chunk's vector was cached
+                    return Text("(all from cache)" if task.fields.get("cached") else "")
                 spent = task.finished_time if task.finished_time is not None else task.elapsed
                 return Text(f"{task.completed / spent:,.1f}/s" if spent else "")
 
@@ -332,11 +338,19 @@ class BarProgress:
             TimeElapsedColumn(),
             Remaining(),
         )
-        with Progress(*columns, console=err, transient=False) as bar:
-            yield cls(bar)
+        # Started by the first file found, not here: a run that finds none (an empty
+        # folder) ends in its one error line, with no "0/0" bar drawn above it.
+        shown = cls(Progress(*columns, console=err, transient=False))
+        try:
+            yield shown
+        finally:
+            if shown._live:
+                shown._p.stop()  # draws the last frame
 
     def files_found(self, total: int) -> None:
         self._p.update(self._files, total=total)
+        if total:
+            self._start()
 
     def file_done(self, outcome: FileOutcome) -> None:
         if outcome.status != "failed" or Path(outcome.path).exists():
@@ -345,8 +359,9 @@ class BarProgress:
 
     def embedding(self, total: int) -> None:
         # Called again with a larger total while files are still being read.
+        self._start()
         if self._chunks is None:
-            self._chunks = self._p.add_task("chunks embedded", total=total)
+            self._chunks = self._p.add_task("chunks embedded", total=total, cached=True)
         else:
             self._p.update(self._chunks, total=total)
 
@@ -355,6 +370,7 @@ class BarProgress:
             self._p.advance(self._chunks, count)
 
     def stage(self, name: str) -> None:
+        self._start()
         self._p.update(self._files, description=f"files (writing {name})")
 
     def waiting(self, message: str) -> None:
