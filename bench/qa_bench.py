@@ -144,10 +144,12 @@ def contains_gold(text: str, gold: list[list[str]]) -> bool:
     return all(any(norm(alt) and norm(alt) in t for alt in part) for part in gold)
 
 
-def load_rgb(name: str, limit: int) -> list[Item]:
+def load_rgb(name: str, limit: int, offset: int = 0) -> list[Item]:
     items = []
     with open(DATA / "rgb" / f"{name}.json", encoding="utf-8") as f:
-        for line in f:
+        for n, line in enumerate(f):
+            if n < offset:
+                continue
             row = json.loads(line)
             items.append(
                 Item(row["query"], gold_parts(row["answer"]), row["positive"], row["negative"])
@@ -157,9 +159,9 @@ def load_rgb(name: str, limit: int) -> list[Item]:
     return items
 
 
-def load_cmrc(limit: int) -> list[Item]:
+def load_cmrc(limit: int, offset: int = 0) -> list[Item]:
     data = json.loads((DATA / "cmrc2018" / "cmrc2018_dev.json").read_text(encoding="utf-8"))
-    paragraphs = [p for article in data["data"] for p in article["paragraphs"]]
+    paragraphs = [p for article in data["data"] for p in article["paragraphs"]][offset:]
     distractors = [p["context"] for p in paragraphs[limit : 2 * limit]]
     items = []
     for p in paragraphs[:limit]:
@@ -426,6 +428,9 @@ def build(path: Path, corpus: Path, judge: AnswerJudge | None = None) -> Knowled
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=30, help="questions per set")
+    parser.add_argument(
+        "--offset", type=int, default=0, help="skip this many questions of each set (held out)"
+    )
     parser.add_argument("--sets", default="rgb_en,rgb_zh,cmrc")
     parser.add_argument("--systems", default=",".join(SYSTEMS))
     parser.add_argument("--max-tokens", type=int, default=48)
@@ -455,9 +460,9 @@ def main() -> None:
     local.warm_up()
     counting = Counting(local)
     loaders = {
-        "rgb_en": lambda: load_rgb("en_fact", args.limit),
-        "rgb_zh": lambda: load_rgb("zh_refine", args.limit),
-        "cmrc": lambda: load_cmrc(args.limit),
+        "rgb_en": lambda: load_rgb("en_fact", args.limit, args.offset),
+        "rgb_zh": lambda: load_rgb("zh_refine", args.limit, args.offset),
+        "cmrc": lambda: load_cmrc(args.limit, args.offset),
     }
     results: dict[tuple[str, str], Run] = {}
     print(
@@ -515,7 +520,7 @@ def main() -> None:
 
 def report(results: dict[tuple[str, str], Run], args: argparse.Namespace, model: str) -> None:
     print(
-        f"\nqa_bench: {args.limit} questions per set, k={K} chunks, greedy, "
+        f"\nqa_bench: {args.limit} questions per set from {args.offset}, k={K} chunks, greedy, "
         f"max_tokens {args.max_tokens}, {model}"
     )
     head = (

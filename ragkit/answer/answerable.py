@@ -290,14 +290,48 @@ def adds_content(sentence: str, question: str, analyzer: Analyzer) -> bool:
 # Words that only ask (a Chinese token holding one of these is the question word itself).
 _ZH_ASKING = re.compile(r"哪|什么|谁|多少|怎|如何|为何|是否|吗|呢|呀|啊|几")
 _EN_ASKING = "many much name named called my me mine us"
+# "How long", "how old"…: the adjective asks for a quantity; the answer says "2.5 hours"
+# or "founded in 1999", rarely "long" or "old".
+_HOW = re.compile(
+    r"\bhow\s+(long|old|far|tall|high|big|large|heavy|fast|often|deep|wide)\b", re.IGNORECASE
+)
 
 
 def asking_terms(question: str, analyzer: Analyzer) -> frozenset[str]:
-    """The terms of `question` that only ask (many, 什么, 哪里, 多少…): no evidence
-    sentence should score for holding them ("校长又是什么？" is no answer to
-    "于乐的职业是什么？")."""
+    """The terms of `question` that only ask (many, 什么, 哪里, 多少, the "long" of
+    "how long"…): no evidence sentence should score for holding them ("校长又是什么？" is
+    no answer to "于乐的职业是什么？")."""
     asking = set(analyzer.tokenize(_EN_ASKING))
+    asking.update(analyzer.tokenize(" ".join(m.group(1) for m in _HOW.finditer(question))))
     return frozenset(t for t in analyzer.tokenize(question) if t in asking or _ZH_ASKING.search(t))
+
+
+# What may follow a shared stem in two forms of one word, as the Snowball stemmer leaves
+# them: oxidis(e)/oxid(ation), found(ed)/foundat(ion), elect/elector. Not any longer
+# word: "count" is no form of "countri".
+_SUFFIXES = frozenset("is iz at ation ion or er ment al ic ist ism iti ive ant ent ur e".split())
+
+
+def variant(term: str, other: str) -> bool:
+    """Whether two stemmed Latin terms are forms of one word that the stemmer left apart
+    (oxidis, oxid): the shorter, of four letters or more, starts the longer and what
+    follows is a derivational suffix."""
+    short, long = sorted((term, other), key=len)
+    if short == long:
+        return True
+    if len(short) < 4 or not long.startswith(short) or not short.isalpha():
+        return False
+    return long[len(short) :] in _SUFFIXES
+
+
+def held_terms(terms: set[str] | frozenset[str], held: set[str]) -> set[str]:
+    """The terms of `terms` that `held` (a text's terms) holds, as written or as another
+    form of the word (`variant`: "oxidise" in the question, "oxidation" in the text)."""
+    out = set(terms) & held
+    for term in set(terms) - out:
+        if len(term) >= 4 and term.isalpha() and any(variant(term, h) for h in held):
+            out.add(term)
+    return out
 
 
 def question_scores(
@@ -396,8 +430,8 @@ def coverage(question: str, texts: Sequence[str], analyzer: Analyzer) -> list[fl
     relation = terms - names if names else set()
     out = []
     for text in texts:
-        held = set(analyzer.tokenize(text))
-        share = len(terms & held) / len(terms)
+        held = held_terms(terms, set(analyzer.tokenize(text)))
+        share = len(held) / len(terms)
         if relation and 2 * len(relation & held) < len(relation):
             share = min(share, RELATION_CAP)
         out.append(share)

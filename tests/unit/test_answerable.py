@@ -12,16 +12,18 @@ from ragkit.answer.answerable import (
     adds_content,
     answer_kind,
     answering_windows,
+    asking_terms,
     can_answer,
     carries,
     has_kind,
     is_question,
     question_scores,
+    variant,
 )
 from ragkit.answer.checking import AnswerChecker
 from ragkit.answer.evidence import select_passages
 from ragkit.answer.extractive import extract_answer
-from ragkit.answer.grounding import NOT_FOUND, NOT_FOUND_ZH, SentenceScorer
+from ragkit.answer.grounding import MIN_RELEVANCE, NOT_FOUND, NOT_FOUND_ZH, SentenceScorer
 from ragkit.answer.pipelines import answer
 from ragkit.models.prompts import PromptTemplates
 from ragkit.options import Models
@@ -274,3 +276,24 @@ def test_the_checked_answer_quotes_every_value_extractive_mode_shows() -> None:
     carried = ScriptedChatModel(["The Lumen railway is 365 kilometres long."])
     again = "".join(answer(question, hits, carried, PromptTemplates(), scorer=SCORER))
     assert again.count("365 kilometres") == 1 and "421 kilometres" in again
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "corpus"
+
+
+def test_another_form_of_a_question_word_is_held_and_how_long_only_asks() -> None:
+    guide = (SAMPLES / "processing_guide.txt").read_text(encoding="utf-8")
+    section = guide[guide.index("4. Oxidation") : guide.index("5. Firing")]
+    question = "How long is Kestrel Gold left to oxidise?"
+    # "oxidise" stems to oxidis, "oxidation" to oxid; "long" asks, as "many" does.
+    assert "long" in asking_terms(question, SCORER.analyzer)
+    assert can_answer(question, [_hit(section)], SCORER, MIN_RELEVANCE)
+    quoted = extract_answer(question, [_hit(section)], SCORER)
+    assert quoted.text.startswith("Rolled leaf for Kestrel Gold is spread in a cool, humid room")
+    assert "2.5 hours" in quoted.text.splitlines()[0]
+    # Stems that only share letters are not forms of one word.
+    assert variant("oxidis", "oxid") and variant("found", "foundat")
+    assert not variant("count", "countri") and not variant("win", "winter")
+    # Without the oxidation section the guide's other sections still do not answer.
+    firing = guide[guide.index("6. Sorting") : guide.index("7. Lot codes")]
+    assert not can_answer(question, [_hit(firing)], SCORER, MIN_RELEVANCE)
