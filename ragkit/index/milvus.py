@@ -65,6 +65,7 @@ import logging
 import os
 import random
 import re
+import shlex
 import socket
 import threading
 import time
@@ -200,6 +201,22 @@ class MilvusTarget:
     @property
     def label(self) -> str:
         return f"{self.collection} at {self.display_uri}"
+
+
+def missing_index(index_dir: Path, target: MilvusTarget) -> IndexNotFoundError:
+    """The error for an index whose collections are not in Milvus, with the commands
+    that make it, as typed with the same settings (index.backend = "milvus" and its uri
+    come from the settings file or environment; `ragkit index` has no flag for them)."""
+    # The collections are named after the index folder's name; only a milvus-lite file
+    # kept in the index's own folder (index.milvus_uri empty) depends on the folder too.
+    in_folder = target.is_local and Path(target.uri) == index_dir / "milvus.db"
+    name = shlex.quote(str(index_dir) if in_folder else index_dir.name)
+    return IndexNotFoundError(
+        f"index {target.label} does not exist; build it first with: ragkit index DOCS "
+        f'--index {name} (with the same index.backend = "milvus" settings), or copy a '
+        f"local index into it with: ragkit migrate --index {name} "
+        f"--to {shlex.quote(target.display_uri)}"
+    )
 
 
 def collection_name(index_name: str) -> str:
@@ -435,8 +452,10 @@ class _Collections:
         return IndexMismatchError(
             f"Milvus collection {self.chunks} at {self.target.display_uri} has layout version "
             f"{found}, written by an older ragkit (this one reads {SCHEMA_VERSION}); copy the "
-            "local index into it again with: ragkit migrate --to URI (it replaces the old "
-            "collections), or index into a new collection"
+            "local index into it again with: ragkit migrate --index "
+            f"{self.target.collection.removeprefix('ragkit_')} --to "
+            f"{shlex.quote(self.target.display_uri)} (it replaces the old collections), or "
+            "index into a new collection"
         )
 
     def old_layout(self) -> int | None:
@@ -983,10 +1002,7 @@ class MilvusReader:
         cols = _Collections(client, target)
         state = cols.state() if cols.exist() else None
         if state is None:
-            raise IndexNotFoundError(
-                f"index {target.label} does not exist; build it first with: "
-                f"ragkit index PATH --index {index_dir.name}"
-            )
+            raise missing_index(index_dir, target)
         return cls(index_dir, cols, state[0])
 
     @property
@@ -1599,10 +1615,7 @@ class MilvusBackend:
     def reader(self, index_dir: Path) -> MilvusReader:
         if self.target.is_local and not Path(self.target.uri).expanduser().exists():
             # Opening would create the file: a search must not leave one behind.
-            raise IndexNotFoundError(
-                f"index {self.target.label} does not exist; build it first with: "
-                f"ragkit index PATH --index {index_dir.name}"
-            )
+            raise missing_index(index_dir, self.target)
         return MilvusReader.open(index_dir, self.client(), self.target)
 
     def writer(

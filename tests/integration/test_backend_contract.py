@@ -410,6 +410,46 @@ def test_missing_milvus_index_is_one_clear_line(tmp_path: Path) -> None:
             kb.search("anything")
 
 
+@pytest.mark.parametrize("uri", ["server file", "in the index folder"])
+def test_missing_milvus_index_advice_run_as_written_makes_it(
+    tmp_path: Path, corpus: Path, uri: str
+) -> None:
+    """The command a missing Milvus index's error gives is real: run as written (DOCS:
+    the documents) with the same settings, it builds the very index asked for."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "RAGKIT_INDEX__HOME": str(tmp_path / "home"),
+        "RAGKIT_INDEX__BACKEND": "milvus",
+        "HF_HUB_OFFLINE": "1",
+    }
+    if uri == "server file":
+        env["RAGKIT_INDEX__MILVUS_URI"] = str(tmp_path / "server.db")
+    launcher = ("-W", "ignore", "-m", "ragkit.apps.cli")
+    missing = run_ragkit(["search", "kettle", "--index", "hb"], env=env, launcher=launcher)
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr, missing.stderr
+    line = " ".join(missing.stderr.split())
+    assert line.startswith("error: index ragkit_hb at ") and "PATH" not in line, line
+    advice = line.split("build it first with: ", 1)[1].split(" (with the same", 1)[0]
+    assert advice.startswith("ragkit index DOCS --index "), line
+    assert "ragkit migrate --index " in line and " --to " in line, line
+    built = run_ragkit(
+        [str(corpus) if a == "DOCS" else a for a in advice.split()[1:]],
+        env=env,
+        launcher=launcher,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    found = run_ragkit(
+        ["search", "Ember kettle warranty", "--index", "hb", "--json"],
+        env=env,
+        launcher=launcher,
+        timeout=300,
+    )
+    assert found.returncode == 0, found.stderr[-2000:]
+    assert Path(json.loads(found.stdout)[0]["file"]).name == "kettle.txt"
+
+
 @pytest.mark.slow(reason="the bundled embedding model over both backends")
 def test_real_embedder_on_milvus(tmp_path: Path, samples: Path) -> None:
     """The bundled model end to end on Milvus: the same top hit as the local index."""
@@ -641,7 +681,7 @@ def test_older_layout_is_one_clear_line_and_migrate_replaces_it(
     line = str(refused.value)
     assert "\n" not in line
     assert "Milvus collection ragkit_ix_chunks" in line and "layout version 1" in line
-    assert "ragkit migrate" in line
+    assert f"ragkit migrate {' '.join(migrate[1:])}" in line  # the command run below
     search = run_ragkit(
         ["search", "kettle", "--index", "ix"],
         env={

@@ -88,8 +88,13 @@ class Collection:
         if self.folder is None:
             raise ApiError(
                 403,
-                f"index {self.id} is served read-only; add files to it with: "
-                f"ragkit index PATH --index {self.index_dir}",
+                # Its folder stays out of the message: the reader may be anyone the
+                # server answers. The command is the one for where the server runs.
+                f"collection {self.id} is an index served read-only (ragkit serve --index "
+                f"{self.id}); change it where the server runs, with: ragkit index DOCS "
+                f"--index {self.id} (or ragkit remove FILES --index {self.id}), and the page "
+                "answers from the new version; or create a collection on this page and "
+                "upload files to it",
                 "permission_error",
                 "collection",
             )
