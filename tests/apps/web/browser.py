@@ -43,6 +43,8 @@ def chromium(profile: Path) -> Iterator[Any]:
         f"--user-data-dir={profile}",
     ):
         options.add_argument(arg)
+    # The console's messages (failed requests among them) for `console_errors`.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     try:
         yield driver
@@ -63,6 +65,11 @@ def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def console_errors(driver: Any) -> list[str]:
+    """The browser console's errors since the last call (a failed request is one)."""
+    return [str(e["message"]) for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
 def page_errors(driver: Any) -> str:

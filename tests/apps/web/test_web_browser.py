@@ -12,10 +12,11 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from browser import ask, chromium, page_errors, upload_and_index, wait_for
+from browser import ask, chromium, console_errors, page_errors, upload_and_index, wait_for
 from ceilings import HANG_S
 from conftest import ThreadServer, fake_factory, free_port, make_pdf
 from selenium.webdriver.common.by import By
@@ -205,6 +206,35 @@ def test_the_page_asks_for_the_api_key(tmp_path: Path) -> None:
         select = driver.find_element(By.ID, "collection-select")
         wait_for(lambda: select.text == "Locked away", HANG_S, "the collections")
         assert not form.is_displayed() and not page_errors(driver)
+
+
+def test_the_browser_logs_no_error_for_the_icon(tmp_path: Path) -> None:
+    """The page links its icon, and /favicon.ico (which browsers ask for on any page, the
+    JSON ones too) is served: no 404 in the console."""
+    app = create_app(WebConfig(data_dir=tmp_path / "data"), fake_factory(ScriptedChatModel(["ok"])))
+    asked: list[str] = []
+
+    @app.middleware("http")
+    async def record(request: Any, call_next: Any) -> Any:
+        asked.append(request.url.path)
+        return await call_next(request)
+
+    with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+        driver.get(server.url + "/")
+        wait_for(lambda: driver.find_element(By.ID, "documents").text, HANG_S, "the page to load")
+        icon = driver.execute_script(
+            "const l = document.querySelector('link[rel=icon]');"
+            "return l && fetch(l.href).then(r => [r.status, r.headers.get('content-type')]);"
+        )
+        assert icon == [200, "image/svg+xml"], icon
+        driver.get(server.url + "/healthz")  # a page without a link: the browser asks /favicon.ico
+        wait_for(lambda: "/favicon.ico" in asked, HANG_S, "the browser to ask for /favicon.ico")
+        with httpx.Client(base_url=server.url) as client:
+            served = client.get("/favicon.ico")
+        assert served.status_code == 200 and served.text.startswith("<svg"), served.text[:200]
+        assert served.headers["content-type"] == "image/svg+xml"
+        errors = console_errors(driver)
+        assert not errors, errors
 
 
 # Each answer renders in a box of every width from 60 to 400 px; the script returns
