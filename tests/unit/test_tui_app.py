@@ -6,6 +6,7 @@ sanitizing, and agent tool calls as they run."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -20,6 +21,7 @@ from textual.widgets import Input, Label, OptionList
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.agent import Agent, AgentOptions, ToolContext, builtin_tools
 from ragkit.answer.pipelines import REWRITE_SYSTEM
+from ragkit.apps.snippets import preview
 from ragkit.apps.tui.agent_backend import AgentBackend
 from ragkit.apps.tui.app import ChatApp
 from ragkit.apps.tui.backends import Backend
@@ -198,6 +200,63 @@ async def test_sources_the_answer_cites_are_marked_and_the_rest_dimmed(
     again = ChatApp(make_session(tmp_path, model), HistoryStore(tmp_path / "h.sqlite"))
     async with again.run_test(size=(120, 40)):
         assert [(b, d) for _, b, d in _source_marks(again)] == [(True, False), (False, True)]
+
+
+def _cite_the_warranty(messages: Sequence[Message]) -> str:
+    """The answer, citing whichever numbered passage holds the warranty sentence."""
+    number = ""
+    for line in messages[-1].content.splitlines():
+        if re.match(r"\[\d+\]", line):
+            number = line[1 : line.index("]")]
+        elif "18 months" in line:
+            return f"The warranty lasts 18 months [{number}]."
+    return "I do not know."
+
+
+async def test_a_document_given_twice_is_one_source_line_previewing_the_cited_sentence(
+    tmp_path: Path,
+) -> None:
+    docs = tmp_path / "corpus"
+    docs.mkdir()
+    care = " ".join(f"Step {i}: rinse the Ember kettle and dry it by hand." for i in range(30))
+    (docs / "kettle.md").write_text(
+        f"# Ember kettle manual\n\n{care}\n\n## Warranty\n\n{WARRANTY}\n", encoding="utf-8"
+    )
+    kb = KnowledgeBase.open(tmp_path / "docs", models=Models(embedder=HashingEmbedder()))
+    kb.add([docs])
+    assert kb.documents()[0].chunks >= 2  # the manual is two passages or more
+    model = ScriptedChatModel([_cite_the_warranty])
+    history = HistoryStore(tmp_path / "h.sqlite")
+    app = ChatApp(make_session(tmp_path, model), history)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await submit(pilot, app, "How long is the Ember kettle warranty?")
+        assert "18 months" in views(app, "assistant")[0]
+        assert len(app.sources) >= 2  # several passages of the one file were given
+        lines = [text for text, _, _ in _source_marks(app)]
+        assert len(lines) == 1, lines  # ... and the pane names the file once
+        numbers = " ".join(f"[{c.number}]" for c in app.sources)
+        head, *shown = lines[0].split("\n")
+        assert head == f"{numbers} kettle.md", lines
+        # The previews are the sentences the answer cites, not the starts of passages.
+        cited = [c for c in app.sources if c.number in app.cited]
+        assert cited and all(c.sentence for c in cited), cited
+        assert shown == [f"  {preview(c.sentence, 80)}" for c in cited], lines
+        assert f"  {preview(WARRANTY, 80)}" in shown, lines
+        assert not any("# Ember" in line for line in shown), lines
+        # Enter shows every passage of the file, each under its number.
+        options = app.query_one("#sources", OptionList)
+        options.focus()
+        options.highlighted = 0
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ChunkScreen)
+        assert WARRANTY in app.screen.body and "Step 0" in app.screen.body
+        assert all(f"[{c.number}]" in app.screen.body for c in app.sources)
+    history.close()
+    # The cited sentence is kept with the turn: the next start shows the same line.
+    again = ChatApp(make_session(tmp_path, model), HistoryStore(tmp_path / "h.sqlite"))
+    async with again.run_test(size=(120, 40)):
+        assert [text for text, _, _ in _source_marks(again)] == lines
 
 
 async def test_adding_one_file_counts_it_in_the_singular(tmp_path: Path, corpus: Path) -> None:

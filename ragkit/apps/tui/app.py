@@ -1,8 +1,9 @@
 """`ChatApp`: the Textual terminal chat over a `ChatState`.
 
-The transcript is on the left, the latest answer's sources on the right (Enter on one
-opens its whole passage; the ones the answer cites get a bold `[n]`, as they are cited,
-and the rest are dimmed), the prompt at the bottom. Answers are produced on a worker
+The transcript is on the left, the latest answer's sources on the right, one line per
+document with the sentence each cited passage supports (Enter on one opens its whole
+passages; the numbers the answer cites get a bold `[n]`, as they are cited, and documents
+it does not cite are dimmed), the prompt at the bottom. Answers are produced on a worker
 thread, so the screen stays live while the model runs; each event is handed to the UI
 thread with `call_from_thread`. Ctrl-C stops the answer (the worker closes the event
 stream, which closes the model's generator) and leaves the app running; it takes effect
@@ -37,7 +38,8 @@ from ragkit.apps.tui.sanitize import sanitize_for_terminal
 from ragkit.apps.tui.session import HELP, ChatState, Command, SessionError, parse_command
 from ragkit.apps.tui.widgets import ChunkScreen, IndexingBar, MessageView, ProgressBridge
 from ragkit.errors import IndexNotFoundError
-from ragkit.events import Event, Sources, Status, Text, ToolFinished, ToolStarted
+from ragkit.events import Done, Event, Sources, Status, Text, ToolFinished, ToolStarted
+from ragkit.types import format_location
 
 CSS = """
 #main { height: 1fr; }
@@ -76,6 +78,7 @@ class ChatApp(App[None]):
         self.save_dir = save_dir
         self.turns: list[Turn] = []
         self.sources: tuple[Citation, ...] = ()
+        self.rows: list[tuple[Citation, ...]] = []  # the sources by document, as drawn
         self.cited: frozenset[int] = frozenset()  # the numbers the latest answer cites
         self.busy = False  # an answer or an /add is running
         self.answering = False
@@ -143,40 +146,58 @@ class ChatApp(App[None]):
             self.cited = cited
             self._draw_sources()
 
+    def _cite(self, citations: Sequence[Citation]) -> None:
+        """Take the finished answer's citations in place of the sources they cite: they
+        carry the sentence each one supports, its page and offsets (kept in history)."""
+        final = {c.number: c for c in citations}
+        self.sources = tuple(final.get(c.number, c) for c in self.sources)
+        self._draw_sources()
+
     def _draw_sources(self) -> None:
         options = self.query_one("#sources", OptionList)
         highlighted = options.highlighted
+        self.rows = _by_document(self.sources)
         options.clear_options()
-        options.add_options([Option(self._source_line(c)) for c in self.sources])
-        if highlighted is not None and highlighted < len(self.sources):
+        options.add_options([Option(self._source_line(row)) for row in self.rows])
+        if highlighted is not None and highlighted < len(self.rows):
             options.highlighted = highlighted
         label = "Sources" if not self.cited else f"Sources ({len(self.cited)} cited)"
         self.query_one("#sources-label", Label).update(label)
 
-    def _source_line(self, c: Citation) -> RichText:
-        # The pane is narrow: the file's name and page here, its full path when opened.
-        # Rich text, not markup: a file named "[b]x.md" is shown as named.
+    def _source_line(self, row: Sequence[Citation]) -> RichText:
+        # One line per document, however many of its passages were given: its numbers,
+        # then the file's name and page (the full path when opened), then the sentence
+        # each cited passage supports the answer with (before any is cited: the
+        # passage's best sentence). Rich text, not markup: a file "[b]x.md" shows as named.
+        cited = [c for c in row if c.number in self.cited]
+        chips: list[tuple[str, str] | str] = []
+        for c in row:
+            chips += [(f"[{c.number}]", "bold reverse" if c.number in self.cited else ""), " "]
+        previews = [f"\n  {preview(c.sentence or c.snippet, 80)}" for c in cited or row[:1]]
         line = RichText.assemble(
-            (f"[{c.number}]", "bold reverse" if c.number in self.cited else ""),
-            sanitize_for_terminal(f" {_name(c)}\n  {preview(c.snippet, 80)}"),
+            *chips[:-1], sanitize_for_terminal(f" {_name(row)}{''.join(previews)}")
         )
-        if self.cited and c.number not in self.cited:
+        if self.cited and not cited:
             line.stylize("dim")  # given to the model, not cited by its answer
         return line
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        if event.option_list.id != "sources" or event.option_index >= len(self.sources):
+        if event.option_list.id != "sources" or event.option_index >= len(self.rows):
             return
-        source = self.sources[event.option_index]
-        try:
-            chunk = self.session.kb.chunk(source.chunk_id)
-        except RagkitError as exc:
-            self._note(str(exc), "error")
-            return
-        if chunk is None:
-            self._note(f"[{source.number}] is no longer in the index (it was re-indexed)")
-            return
-        self.push_screen(ChunkScreen(f"[{source.number}] {_location(source)}", chunk.text))
+        row = self.rows[event.option_index]
+        passages = []
+        for source in row:
+            try:
+                chunk = self.session.kb.chunk(source.chunk_id)
+            except RagkitError as exc:
+                self._note(str(exc), "error")
+                return
+            if chunk is None:
+                self._note(f"[{source.number}] is no longer in the index (it was re-indexed)")
+                return
+            passages.append(chunk.text if len(row) == 1 else f"[{source.number}]\n{chunk.text}")
+        numbers = " ".join(f"[{c.number}]" for c in row)
+        self.push_screen(ChunkScreen(f"{numbers} {_location(row)}", "\n\n".join(passages)))
 
     # --- input ----------------------------------------------------------------------
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -287,6 +308,8 @@ class ChatApp(App[None]):
                 self._mark_cited(view.raw)
         elif isinstance(event, Sources):
             self._show_sources(event.items)
+        elif isinstance(event, Done):
+            self._cite(event.answer.citations)
         elif isinstance(event, ToolStarted):
             # Above the answer being written: the work comes before the reply it leads to.
             text = f"{event.name}({event.arguments}) …"
@@ -400,14 +423,34 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _name(c: Citation) -> str:
-    return c.location.replace(c.source, Path(c.source).name)
+def _by_document(sources: Sequence[Citation]) -> list[tuple[Citation, ...]]:
+    """`sources` grouped by the document they come from, in the order of their numbers:
+    two passages of one file are one line of the pane, not the same name twice."""
+    rows: dict[tuple[str, str], list[Citation]] = {}
+    for c in sorted(sources, key=lambda c: c.number):
+        rows.setdefault((c.source, c.doc_key), []).append(c)
+    return [tuple(row) for row in rows.values()]
 
 
-def _location(c: Citation) -> str:
+def _where(row: Sequence[Citation], shown: str) -> str:
+    """`shown` (the file as named) and the pages the row's passages stand on: each
+    citation's own page when known, else its chunk's span."""
+    starts = [c.page if c.page is not None else c.page_start for c in row]
+    ends = [c.page if c.page is not None else (c.page_end or c.page_start) for c in row]
+    first = [p for p in starts if p is not None]
+    last = [p for p in ends if p is not None]
+    return format_location(shown, min(first) if first else None, max(last) if last else None)
+
+
+def _name(row: Sequence[Citation]) -> str:
+    return _where(row, Path(row[0].source).name)
+
+
+def _location(row: Sequence[Citation]) -> str:
     """File and page, with the path relative to the working folder when inside it."""
+    source = row[0].source
     try:
-        shown = str(Path(c.source).relative_to(Path.cwd()))
+        shown = str(Path(source).relative_to(Path.cwd()))
     except ValueError:
-        shown = c.source
-    return c.location.replace(c.source, shown)
+        shown = source
+    return _where(row, shown)

@@ -2,7 +2,8 @@
 
 A `Backend` turns the user's message (and the turns before it) into a stream of events:
 ragkit's one event vocabulary (ragkit.events): `Sources` (the passages an answer is built
-on), `Text` (a piece of the reply), `ToolStarted`/`ToolFinished` (an agent's tool calls, as
+on), `Text` (a piece of the reply), `Done` (the finished answer, whose citations carry the
+sentence each source supports), `ToolStarted`/`ToolFinished` (an agent's tool calls, as
 they run) and `Status` (a line about the work, shown but not kept). The app draws events
 and knows nothing of how they are made. `RagBackend` answers through ragkit's one conversation path,
 `KnowledgeBase.ask_stream` with the recent turns as history (which rewrites a follow-up into
@@ -18,7 +19,7 @@ from typing import Protocol
 
 from ragkit import ChatModel, GenerationOptions, KnowledgeBase, Message
 from ragkit.apps.tui.history import Turn
-from ragkit.events import Event, Sources, Status, Text
+from ragkit.events import Done, Event, Sources, Status, Text
 
 RAG_HISTORY = 8
 """Messages of earlier turns a RAG answer sees; `ask_stream` drops the oldest that do not
@@ -59,6 +60,8 @@ class RagBackend:
             yield Status(f"searching for: {query}")
         yield Sources(stream.sources)
         yield from texts(iter(stream))
+        # Its citations name the sentence each source supports the answer with.
+        yield Done(stream.answer)
 
 
 def texts(pieces: Iterator[str]) -> Generator[Event, None, None]:
