@@ -5,6 +5,7 @@ sanitizing, and agent tool calls as they run."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import threading
@@ -387,6 +388,35 @@ async def test_an_answer_in_progress_is_marked_until_it_ends(tmp_path: Path) -> 
         await pilot.pause()
         assert views(app, "assistant") == ["one two three four "]
         assert "…" not in view.render_line(0).text and not app.busy
+
+
+@pytest.mark.parametrize("key", ["ctrl+q", "ctrl+d"])
+async def test_quitting_during_an_answer_keeps_what_was_shown(tmp_path: Path, key: str) -> None:
+    model = GatedModel()
+    app = ChatApp(make_session(tmp_path, model), HistoryStore(tmp_path / "h.sqlite"))
+    async with app.run_test() as pilot:
+        await submit(pilot, app, "/mode chat")
+        app.query_one(Input).value = "count slowly"
+        await pilot.press("enter")
+        await settle(pilot, lambda: views(app, "assistant") == ["one "], "the first piece")
+        assert app.answering  # still being written (or checked)
+        await pilot.press(key)
+        await settle(pilot, lambda: not app.is_running, "the app to quit")
+    model.gate.set()  # the worker sees the stop at the model's next piece
+    deadline = time.monotonic() + HANG_S
+    while not model.closed:  # the worker thread outlives the app; it closes the model
+        assert time.monotonic() < deadline, "the model was not closed"
+        await asyncio.sleep(0.02)
+    turns = HistoryStore(tmp_path / "h.sqlite").load()
+    assert [(t.role, t.content) for t in turns] == [
+        ("user", "count slowly"),
+        ("assistant", "one [interrupted]"),
+    ]
+    assert model.produced <= 2
+    # The next start shows the turn as it was left.
+    again = ChatApp(make_session(tmp_path, model), HistoryStore(tmp_path / "h.sqlite"))
+    async with again.run_test():
+        assert views(again, "assistant") == ["one [interrupted]"]
 
 
 async def test_ctrl_c_before_the_first_piece(tmp_path: Path) -> None:

@@ -8,8 +8,9 @@ thread, so the screen stays live while the model runs; each event is handed to t
 thread with `call_from_thread`. Ctrl-C stops the answer (the worker closes the event
 stream, which closes the model's generator) and leaves the app running; it takes effect
 at the next event, so a model still reading a long prompt stops once it yields. Ctrl-Q, or
-Ctrl-D on an empty prompt, quits. Tool calls and notes from the backend are drawn above the
-answer they lead to. Finished turns go to the `HistoryStore` and come back
+Ctrl-D on an empty prompt, quits; an answer still being written or checked then is kept
+as far as it was shown, marked `[interrupted]`. Tool calls and notes from the backend are
+drawn above the answer they lead to. Finished turns go to the `HistoryStore` and come back
 on the next start. Leaves out the backends' work (backends.py) and settings (the CLI).
 """
 
@@ -55,6 +56,10 @@ ChunkScreen { align: center middle; }
 """
 
 
+INTERRUPTED = "[interrupted]"
+"""Ends an answer the chat quit during, as history keeps it."""
+
+
 class ChatApp(App[None]):
     TITLE = "ragkit chat"
     CSS = CSS
@@ -82,6 +87,7 @@ class ChatApp(App[None]):
         self.cited: frozenset[int] = frozenset()  # the numbers the latest answer cites
         self.busy = False  # an answer or an /add is running
         self.answering = False
+        self._answer: MessageView | None = None  # the answer being written or checked
         self._stop = threading.Event()
         self._running_tools: list[tuple[str, MessageView]] = []
 
@@ -268,6 +274,7 @@ class ChatApp(App[None]):
         view = MessageView("assistant")
         view.working = True
         self._mount_view(view)
+        self._answer = view
         self.busy = self.answering = True
         self._stop.clear()
         self._generate(backend, message, history, view)
@@ -338,28 +345,41 @@ class ChatApp(App[None]):
             self.history.append(turn)
 
     def _finish(self, view: MessageView, error: str, stopped: bool) -> None:
+        if view is not self._answer:
+            return  # kept already, as interrupted, by quitting
+        self._answer = None
         self.busy = self.answering = False
         view.set_working(False)
         self._running_tools.clear()
         if stopped:
             view.set_note(" [stopped]" if view.raw.strip() else "[stopped before any text]")
         if view.raw.strip():
-            turn = Turn(
-                "assistant",
-                view.raw.strip(),
-                self.session.mode,
-                self.session.index,
-                self.sources if self.session.mode == "rag" else (),
-            )
-            self.turns.append(turn)
-            if self.history is not None:
-                self.history.append(turn)
+            self._keep_answer(view.raw.strip())
         elif not error and not stopped:
             view.set_note("(no answer)")
         elif error and not stopped:
             view.remove()  # an empty "ragkit" label above the error line says nothing
         if error:
             self._note(error, "error")
+
+    def _keep_answer(self, text: str) -> None:
+        turn = Turn(
+            "assistant",
+            text,
+            self.session.mode,
+            self.session.index,
+            self.sources if self.session.mode == "rag" else (),
+        )
+        self.turns.append(turn)
+        if self.history is not None:
+            self.history.append(turn)
+
+    def _keep_interrupted(self) -> None:
+        """Keep the answer on the screen when the chat quits before it is finished (still
+        being written or checked): what was shown, marked, so history has the turn."""
+        view, self._answer = self._answer, None
+        if view is not None and view.raw.strip():
+            self._keep_answer(f"{view.raw.strip()} {INTERRUPTED}")
 
     def action_stop(self) -> None:
         if self.answering:
@@ -412,6 +432,8 @@ class ChatApp(App[None]):
         self._refresh_title()
 
     def on_unmount(self) -> None:
+        # However the app ends (Ctrl-Q, Ctrl-D, a signal): the answer is kept, then stopped.
+        self._keep_interrupted()
         self._stop.set()
         self.session.close()
         if self.history is not None:
