@@ -17,6 +17,7 @@ from ragkit.answer.answerable import (
     carries,
     has_kind,
     is_question,
+    other_year,
     question_scores,
     variant,
 )
@@ -297,3 +298,65 @@ def test_another_form_of_a_question_word_is_held_and_how_long_only_asks() -> Non
     # Without the oxidation section the guide's other sections still do not answer.
     firing = guide[guide.index("6. Sorting") : guide.index("7. Lot codes")]
     assert not can_answer(question, [_hit(firing)], SCORER, MIN_RELEVANCE)
+
+
+def test_a_numbered_name_needs_its_own_number() -> None:
+    question = "When was Xenoblade Chronicles 2 released?"
+    # Another title of the series, with a "2" elsewhere in the sentence.
+    other = (
+        "The soundtrack of Xenoblade Chronicles: Definitive Edition was released on 2 August 2023."
+    )
+    assert answering_windows(question, [other], SCORER) == []
+    assert not can_answer(question, [_hit(other)], SCORER, MIN_RELEVANCE)
+    own = "Xenoblade Chronicles 2 was released for the Switch on December 1, 2017."
+    assert [w.text for w in answering_windows(question, [other, own], SCORER)] == [1]
+    # Written with a hyphen, it is the same name.
+    diablo = "Diablo-3 was released on May 15, 2012."
+    assert can_answer("When was Diablo 3 released?", [_hit(diablo)], SCORER, MIN_RELEVANCE)
+    assert not can_answer("When was Diablo 4 released?", [_hit(diablo)], SCORER, MIN_RELEVANCE)
+
+
+def test_a_sentence_on_another_year_is_no_answer_though_its_neighbour_names_the_year() -> None:
+    question = "Who won the women's singles at the U.S. Open in 2021?"
+    other = (
+        "In 2021 the tournament drew record crowds. "
+        "Iga Swiatek won the women's singles at the U.S. Open in 2022."
+    )
+    assert other_year(question, "Iga Swiatek won the women's singles at the U.S. Open in 2022.")
+    assert answering_windows(question, [other], SCORER) == []
+    right = "Emma Raducanu won the women's singles at the U.S. Open in 2021 as a qualifier."
+    assert not other_year(question, right)
+    assert [w.text for w in answering_windows(question, [other, right], SCORER)] == [1]
+
+
+def test_a_share_is_no_answer_to_a_question_for_a_count() -> None:
+    question = "2021年宝马集团在全球卖出了多少辆汽车？"
+    share = "2021年，宝马集团在中国市场卖出的汽车已占其全球销量的近34%。"
+    assert answering_windows(question, [share], SCORER) == []
+    count = "2021年，宝马集团在全球共卖出汽车2521525辆。"
+    assert [w.text for w in answering_windows(question, [share, count], SCORER)] == [1]
+    # A question for a rate is answered by a percentage.
+    rate = "2021年宝马集团全球销量增长了多少？"
+    assert answering_windows(rate, ["2021年，宝马集团全球销量增长了8.4%。"], SCORER)
+    english = "How many cars did the Saltmere plant build in 2021?"
+    assert not can_answer(
+        english, [_hit("In 2021 the Saltmere plant built 12 percent more cars.")], SCORER, 0.2
+    )
+
+
+def test_a_datelines_year_dates_the_passage_and_a_name_may_be_spelt_in_another_form() -> None:
+    question = "Who was the year-end number one of women's tennis in 2020?"
+    passage = (
+        "Nov 16, 2020 ... Ashleigh Barty finishes the season as the year-end number one of "
+        "women's tennis for the second straight year."
+    )
+    assert can_answer(question, [_hit(passage)], SCORER, MIN_RELEVANCE)
+    undated = passage.split("... ", 1)[1]
+    assert not can_answer(question, [_hit(undated)], SCORER, MIN_RELEVANCE)
+    # "Definite" for "Definitive": both stem to definit.
+    misspelt = "When was Xenoblade Chronicles Definite Edition released?"
+    text = "Nintendo released Xenoblade Chronicles: Definitive Edition on May 29, 2020."
+    assert can_answer(misspelt, [_hit(text)], SCORER, MIN_RELEVANCE)
+    assert not can_answer(
+        "When was Xenoblade Chronicles Infinite Edition released?", [_hit(text)], SCORER, 0.2
+    )
