@@ -1,0 +1,115 @@
+"""Which retrieved sentences an answer quotes and cites, and in what order
+(ragkit.answer.evidence.rank_sentences, Ranking.best; extractive mode shows them):
+page furniture is never quoted, a whole value of the asked kind beats part of one, a
+value several sources state beats one a single source mentions, a heading names what the
+sentences under it are about, and later quotes must be able to answer (a third one must
+agree with the first)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ragkit.answer.evidence import boilerplate, consistent, rank_sentences, specific
+from ragkit.answer.extractive import extract_answer
+from ragkit.answer.grounding import SentenceScorer
+from ragkit.text.analysis import Analyzer
+from ragkit.types import SearchHit, StoredChunk
+
+SCORER = SentenceScorer(Analyzer())
+CORPUS = Path(__file__).resolve().parents[2] / "samples" / "corpus"
+
+
+def _hits(*texts: str) -> list[SearchHit]:
+    return [
+        SearchHit(n, 1.0, StoredChunk(n, text, f"page{n}.txt", f"page{n}.txt", "", 0, None, None))
+        for n, text in enumerate(texts, start=1)
+    ]
+
+
+def _quotes(question: str, *texts: str) -> list[str]:
+    answer = extract_answer(question, _hits(*texts), SCORER)
+    assert not answer.not_found, answer.text
+    return [line.rsplit(" [", 1)[0] for line in answer.text.splitlines()]
+
+
+def test_page_furniture_is_recognised() -> None:
+    assert boilerplate("905 Followers, 298 Following, 585 Posts - See Instagram photos from Acme")
+    assert boilerplate("Countries Athletes.")
+    assert boilerplate("2018 Winter Olympics - Medal Tracker.")
+    assert boilerplate("12/05/2021 14:30 -- 3,456 | 78%")
+    assert not boilerplate("Facebook agreed to acquire Instagram in April 2012.")
+    assert not boilerplate("Norway collected 39 medals in 2018, the largest haul of any country.")
+    assert not boilerplate("红隼金毫是合作社最有名的红茶。")
+
+
+def test_a_row_of_counts_is_never_quoted_even_when_it_shares_the_question_words() -> None:
+    quotes = _quotes(
+        "Who acquired Instagram?",
+        "1,905 Followers, 298 Following, 585 Posts - See Instagram photos and videos from "
+        "Acquire Studio (@acquirestudio)",
+        "Facebook announced today that it has agreed to acquire Instagram, the photo app.",
+        "Instagram is owned by Meta Platforms, whose former name is Facebook.",
+    )
+    assert quotes[0].startswith("Facebook announced")
+    assert not any("Followers" in q for q in quotes)
+
+
+def test_a_whole_date_beats_a_month() -> None:
+    question = "When was Splatoon 2 released?"
+    assert specific("date", "It was released on July 21, 2017, worldwide.", question)
+    assert not specific("date", "Splatoon 2 release date slated for July.", question)
+    quotes = _quotes(
+        question,
+        "Splatoon 2 release date slated for July, says Nintendo.",
+        "Splatoon 2 is a third-person shooter game by Nintendo. "
+        "It was released on July 21, 2017, for the Nintendo Switch.",
+    )
+    assert "July 21, 2017" in quotes[0]
+
+
+def test_a_value_several_sources_state_comes_first() -> None:
+    quotes = _quotes(
+        "Who won the Tour de Lune in 2021?",
+        "Maria Kovac took the 2021 Tour de Lune title, ahead of two team mates.",
+        "Peter Stone won the 2021 Tour de Lune prologue in record time.",
+        "Maria Kovac celebrates on the podium in Paris.",
+        "Fans cheered Maria Kovac all the way up the final climb.",
+    )
+    assert "Maria Kovac" in quotes[0]
+
+
+def test_a_heading_names_the_tea_its_section_is_about() -> None:
+    guide = (CORPUS / "brewing_guide_zh.md").read_text(encoding="utf-8")
+    quotes = _quotes("冲泡红隼金毫的推荐水温是多少？", guide)
+    assert "90摄氏度" in quotes[0]
+    assert not any("80摄氏度" in q or "85摄氏度" in q for q in quotes)
+
+
+def test_a_third_quote_must_state_what_the_first_does() -> None:
+    agrees = consistent("number", "2022年特斯拉交付量是多少", SCORER.analyzer)
+    assert agrees("2022年，特斯拉全球总交付量131万辆。", "特斯拉以131万辆的交付量稳坐第一。")
+    assert not agrees(
+        "2022年，特斯拉全球总交付量131万辆。", "特斯拉2022年的交付量需要超过140万辆。"
+    )
+    question = "How many members does the Lumen Tea Cooperative have?"
+    hits = _hits(
+        "The Lumen Tea Cooperative has 412 members across four valleys.",
+        "Membership of the Lumen Tea Cooperative reached 412 members this spring.",
+        "The Lumen Tea Cooperative had 35 members when it was founded.",
+        "Today the Lumen Tea Cooperative counts 412 members and 9 staff.",
+    )
+    ranking = rank_sentences(question, hits, SCORER)
+    picks = ranking.best(3, 0.2)
+    assert len(picks) == 3
+    assert all("412" in p.sentence.text for p in picks)
+
+
+def test_later_quotes_are_sentences_that_could_answer() -> None:
+    question = "When was the Lantern House opened?"
+    hits = _hits(
+        "The Lantern House was opened on 4 May 1921 by the mayor.",
+        "The Lantern House is a museum of lamps and lanterns.",
+        "Visitors to the Lantern House can climb to the roof terrace.",
+    )
+    picks = rank_sentences(question, hits, SCORER).best(3, 0.2)
+    assert [p.hit for p in picks] == [0]
