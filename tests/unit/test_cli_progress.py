@@ -17,7 +17,7 @@ class Clock:
         return self.now
 
 
-def _drawn(steps: list[tuple[float, str, int]]) -> str:
+def _drawn(steps: list[tuple[float, str, int | str]]) -> str:
     """The bar's last frame after `steps`: (seconds later, "embedding"|"embedded", n)."""
     clock = Clock()
     out = io.StringIO()
@@ -51,3 +51,9 @@ def test_a_run_that_finds_no_files_draws_no_bar() -> None:
     with BarProgress.shown(SafeConsole(file=out, width=120, force_terminal=False)) as bar:
         bar.files_found(0)
     assert out.getvalue() == ""
+
+
+def test_a_finished_run_ends_on_files_not_on_its_last_writing_step() -> None:
+    frame = _drawn([(0.5, "embedding", 2), (0.5, "embedded", 2), (0.1, "stage", "commit")])
+    files = [row for row in frame.splitlines() if row.startswith("files")]
+    assert files and files[-1].split()[0] == "files" and "writing" not in frame, frame

@@ -1,4 +1,5 @@
-"""Shared pieces of the `ragkit` command line: the typer app, common options, consoles,
+"""Shared pieces of the `ragkit` command line: the typer app (whose help shows plain
+placeholders such as `PATHS...` and `-k INTEGER`), common options, consoles,
 the error boundary that turns a `RagkitError` into one line and exit 1, settings loading and
 the rich progress bars. Leaves out the commands themselves (one module per group).
 """
@@ -343,9 +344,15 @@ class BarProgress:
         shown = cls(Progress(*columns, console=err, transient=False))
         try:
             yield shown
-        finally:
+        except BaseException:
             if shown._live:
-                shown._p.stop()  # draws the last frame
+                shown._p.stop()  # the last frame says which step it stopped in
+            raise
+        if shown._live:
+            # The last frame of a finished run: "files 7/7", not the "(writing commit)"
+            # of its last step, which reads as still under way.
+            shown._p.update(shown._files, description="files")
+            shown._p.stop()
 
     def files_found(self, total: int) -> None:
         self._p.update(self._files, total=total)
