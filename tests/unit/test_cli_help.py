@@ -51,3 +51,15 @@ def test_help_names_the_placeholders_plainly() -> None:
         assert re.search(rf"^\s+{re.escape(option)}\s", search, re.MULTILINE), search
     assert re.search(r"^\s+--data-dir PATH\s", _help("serve"), re.MULTILINE)
     assert " summarize [OPTIONS] [FILE]" in _help("summarize")  # an optional argument
+
+
+@pytest.mark.parametrize(
+    ("words", "named"),
+    [(["index"], "'PATHS...'"), (["search"], "'QUERY'"), (["chats", "show"], "'CONVERSATION'")],
+)
+def test_a_missing_argument_is_named_as_the_usage_line_names_it(
+    words: list[str], named: str
+) -> None:
+    result = CliRunner().invoke(app, words)
+    assert result.exit_code == 2
+    assert f"Missing argument {named}." in result.output, result.output

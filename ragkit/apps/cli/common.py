@@ -71,6 +71,14 @@ class PlainHelpCommand(TyperCommand):
     NAME`). typer's own help shows Python types there (`paths... <list[Path]>`, `-k <int>`)
     and braces on the usage line (`{paths}...`), which read as code to a user."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if param.param_type_name == "argument" and not param.metavar:
+                # An error names the argument as the usage line does ("Missing argument
+                # 'PATHS...'"), not by its Python name ('paths').
+                param.metavar = metavar(param)
+
     # `ctx` and `formatter` are typer's click objects (typer vendors click since 0.2x).
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
