@@ -51,6 +51,7 @@ from ragkit.answer.answerable import (
     chinese_names,
     document_contexts,
     has_kind,
+    is_question,
     question_scores,
     statement,
     value_bonus,
@@ -425,8 +426,12 @@ class AnswerChecker:
         # opening sentence without a value of the kind asked for (no name for "who", no
         # date for "when"). Later sentences may add context around the answer.
         opening = all(r.lead for r in self.state.released)
-        answers = adds_content(sentence, self.question, self.scorer.analyzer) and (
-            not opening or has_kind(self.kind, sentence, self.question, self.scorer.analyzer)
+        # A question of the model's own ("90摄氏度的推荐水温是多少？") states nothing,
+        # however well its words match a source.
+        answers = (
+            not is_question(sentence)
+            and adds_content(sentence, self.question, self.scorer.analyzer)
+            and (not opening or has_kind(self.kind, sentence, self.question, self.scorer.analyzer))
         )
         # The opening sentence, or the source sentence it rests on, must name something
         # the question asks about: a true sentence on another subject ("Repairs take 10
@@ -444,12 +449,15 @@ class AnswerChecker:
     # --- releasing the answer ---------------------------------------------------------
     def _cite(self, text: str, number: int | None) -> str:
         """`text` with its source mark before the closing full stop: `… 1921 [2].`"""
-        if number is None or not self.cite:
-            return text
-        mark = f"[{number}]"
         body, end = (text[:-1], text[-1]) if text[-1:] in ".!?。！？；" else (text, "")
+        if not end and re.search(r"\w$", body):
+            # A reply that stopped without its full stop ("Tomas Varga") gets one, so a
+            # quote after it reads as the next sentence, not as part of this one.
+            end = "。" if self._zh else "."
+        if number is None or not self.cite:
+            return body + end
         sep = "" if self._zh or _CJK.search(body[-1:]) else " "
-        return f"{body.rstrip()}{sep}{mark}{end}"
+        return f"{body.rstrip()}{sep}[{number}]{end}"
 
     def _emit(
         self,

@@ -354,3 +354,23 @@ def test_a_label_before_the_opening_sentence_is_not_shown() -> None:
         shown = _checked(reply)
         assert shown.startswith("in 1921 [1]."), shown
         assert "answer" not in shown.lower()
+
+
+def test_a_reply_without_its_full_stop_ends_before_the_quote_that_follows() -> None:
+    # The model stopped without a full stop; the quote that follows (it lacks the year
+    # asked for) must read as a sentence of its own.
+    shown = _checked("It converted in March", "When did the plant convert to electricity?")
+    assert shown.startswith("It converted in March [1]. "), shown
+    assert shown.endswith("in 1921 [1]."), shown
+
+
+def test_a_question_the_model_asks_is_not_shown_as_an_answer() -> None:
+    scorer = SentenceScorer(Analyzer())
+    source = "冲泡红茶时建议使用90摄氏度的水，每次浸泡3分钟。绿茶的推荐水温为80摄氏度。"
+    question = "冲泡红茶的推荐水温是多少？"
+    checker = AnswerChecker(question, select_passages(question, [_hit(source)], scorer), scorer)
+    asked = checker.check("红茶的推荐水温是90摄氏度吗？")
+    assert not asked.supported
+    assert checker.check("红茶的推荐水温是90摄氏度。").supported
+    shown = "".join(checker.stream(iter(["90摄氏度的推荐水温是多少？"])))
+    assert "是多少" not in shown and "90摄氏度" in shown, shown
