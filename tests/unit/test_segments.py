@@ -217,6 +217,14 @@ class Kind:
         else:
             assert _same_results(reader.vectors, _unsegmented(reader), seed=seed) >= 25
 
+    def check_index_as_built_whole(self, ix: Path, scratch: Path, seed: int) -> None:
+        """`check_as_built_whole` on the index at `ix`, opened for it."""
+        reader = IndexReader.open(ix)
+        try:
+            self.check_as_built_whole(reader, scratch, seed)
+        finally:
+            reader.close()
+
 
 BM25, FLAT, IVF = Kind("bm25"), Kind("vectors"), Kind("vectors", ivf=True)
 KINDS = pytest.mark.parametrize("kind", [BM25, FLAT, IVF], ids=["bm25", "flat", "ivf"])
@@ -277,11 +285,7 @@ def test_merge_past_the_ratio_and_on_repair(tmp_path: Path, kind: Kind) -> None:
     assert kb.repair() == read_manifest(ix).counts.chunks
     repaired = kind.layout(read_manifest(ix)).segments
     assert len(repaired) == 1 and repaired[0].deleted == 0
-    reader = IndexReader.open(ix)
-    try:
-        kind.check_as_built_whole(reader, tmp_path / "ref", 9)
-    finally:
-        reader.close()
+    kind.check_index_as_built_whole(ix, tmp_path / "ref", 9)
 
 
 @KINDS
@@ -306,11 +310,7 @@ def test_damaged_shared_segment_is_reported_and_repaired(tmp_path: Path, kind: K
     assert kind.kb(ix).repair() == m.counts.chunks
     repaired = read_manifest(ix)
     assert repaired.vectors.kind == m.vectors.kind and len(kind.layout(repaired).segments) == 1
-    reader = IndexReader.open(ix)
-    try:
-        kind.check_as_built_whole(reader, tmp_path / "ref", 4)
-    finally:
-        reader.close()
+    kind.check_index_as_built_whole(ix, tmp_path / "ref", 4)
 
 
 @KINDS
@@ -339,11 +339,7 @@ def test_segments_that_disagree_with_the_store_are_built_from_it(
     # Not the short layout: one segment of every live chunk, from the store.
     assert layout.live == m.counts.chunks and len(layout.segments) == 1
     assert layout.segments[0].deleted == 0
-    reader = IndexReader.open(ix)
-    try:
-        kind.check_as_built_whole(reader, tmp_path / "ref", 6)
-    finally:
-        reader.close()
+    kind.check_index_as_built_whole(ix, tmp_path / "ref", 6)
 
 
 # --- format versions before segments, and the store ------------------------------------
