@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -150,7 +152,10 @@ def test_conversation_page_sentence_and_delete(tmp_path: Path) -> None:
     assert list((tmp_path / "data" / "collections").iterdir()) == []
 
 
-def test_states_while_waiting_and_stop(tmp_path: Path) -> None:
+@contextmanager
+def long_answer_page(tmp_path: Path) -> Iterator[tuple[Gated, ThreadServer, Any]]:
+    """The page over one indexed PDF whose answers are long, and the gated model writing
+    them (a word each time its gate opens)."""
     model = Gated()
     app = create_app(WebConfig(data_dir=tmp_path / "data"), factory(model, chunk_size=2000))
     # Many distinct sentences, so the answer (the sources read back) is long.
@@ -160,6 +165,11 @@ def test_states_while_waiting_and_stop(tmp_path: Path) -> None:
         driver.get(server.url + "/")
         wait_for(lambda: driver.find_element(By.ID, "documents").text, HANG_S, "the page to load")
         upload_and_index(driver, [pdf], HANG_S)
+        yield model, server, driver
+
+
+def test_states_while_waiting_and_stop(tmp_path: Path) -> None:
+    with long_answer_page(tmp_path) as (model, server, driver):
         driver.find_element(By.ID, "question").send_keys("What is the warranty?")
         driver.find_element(By.ID, "ask-button").click()
         status = driver.find_element(By.ID, "ask-status")
@@ -210,14 +220,7 @@ return [turn.bottom - bottom, turn.top, turn.height, bottom - Math.max(thread.to
 def test_the_page_follows_a_growing_answer_unless_the_reader_scrolled_up(
     tmp_path: Path, size: tuple[int, int]
 ) -> None:
-    model = Gated()
-    app = create_app(WebConfig(data_dir=tmp_path / "data"), factory(model, chunk_size=2000))
-    notes = [f"Warranty note {i} says the kettle warranty covers part {i}." for i in range(40)]
-    pdf = make_pdf(tmp_path / "ember.pdf", [" ".join(notes)])
-    with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
-        driver.get(server.url + "/")
-        wait_for(lambda: driver.find_element(By.ID, "documents").text, HANG_S, "the page to load")
-        upload_and_index(driver, [pdf], HANG_S)
+    with long_answer_page(tmp_path) as (model, _server, driver):
         driver.set_window_size(*size)
 
         def ask_and_write(question: str, reader_scrolls_up: bool) -> Any:
