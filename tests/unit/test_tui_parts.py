@@ -71,6 +71,27 @@ def test_history_round_trip_clear_and_markdown(tmp_path: Path) -> None:
     assert again.load() == []
 
 
+def test_saved_transcript_names_each_document_once_with_its_cited_sentences() -> None:
+    # Two passages of one file were given as [2] and [3]: one line for the file, as the
+    # Sources pane shows it, not the same path twice.
+    faq = Citation(1, 11, "/docs/faq.html", None, None, "The Lumen Tea…")
+    history = Citation(2, 12, "/docs/history.md", None, None, "Founded…", sentence="A\nB.")
+    other = Citation(3, 13, "/docs/history.md", None, None, "Since 2021…")
+    pdf = (
+        Citation(4, 14, "/docs/h.pdf", 2, 2, "x", page=2, sentence="Two years."),
+        Citation(5, 15, "/docs/h.pdf", 3, 4, "y"),
+    )
+    answer = Turn("assistant", "Two years [2][4].", "rag", "docs", (faq, history, other, *pdf))
+    sources = transcript_markdown([answer]).split("Sources:")[1].strip().splitlines()
+    assert sources == [
+        "- [1] /docs/faq.html",
+        "- [2] [3] /docs/history.md",
+        "  - [2] A B.",
+        "- [4] [5] /docs/h.pdf pp. 2-4",
+        "  - [4] Two years.",
+    ]
+
+
 def test_history_in_an_unwritable_place_is_a_config_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")

@@ -34,13 +34,19 @@ from ragkit import Citation, RagkitError
 from ragkit.answer.citations import cited_numbers
 from ragkit.apps.snippets import preview
 from ragkit.apps.tui.backends import Backend
-from ragkit.apps.tui.history import HistoryStore, Turn, transcript_markdown, write_atomically
+from ragkit.apps.tui.history import (
+    HistoryStore,
+    Turn,
+    by_document,
+    document_location,
+    transcript_markdown,
+    write_atomically,
+)
 from ragkit.apps.tui.sanitize import sanitize_for_terminal
 from ragkit.apps.tui.session import HELP, ChatState, Command, SessionError, parse_command
 from ragkit.apps.tui.widgets import ChunkScreen, IndexingBar, MessageView, ProgressBridge
 from ragkit.errors import IndexNotFoundError
 from ragkit.events import Done, Event, Sources, Status, Text, ToolFinished, ToolStarted
-from ragkit.types import format_location
 
 CSS = """
 #main { height: 1fr; }
@@ -162,7 +168,7 @@ class ChatApp(App[None]):
     def _draw_sources(self) -> None:
         options = self.query_one("#sources", OptionList)
         highlighted = options.highlighted
-        self.rows = _by_document(self.sources)
+        self.rows = by_document(self.sources)
         options.clear_options()
         options.add_options([Option(self._source_line(row)) for row in self.rows])
         if highlighted is not None and highlighted < len(self.rows):
@@ -445,27 +451,8 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _by_document(sources: Sequence[Citation]) -> list[tuple[Citation, ...]]:
-    """`sources` grouped by the document they come from, in the order of their numbers:
-    two passages of one file are one line of the pane, not the same name twice."""
-    rows: dict[tuple[str, str], list[Citation]] = {}
-    for c in sorted(sources, key=lambda c: c.number):
-        rows.setdefault((c.source, c.doc_key), []).append(c)
-    return [tuple(row) for row in rows.values()]
-
-
-def _where(row: Sequence[Citation], shown: str) -> str:
-    """`shown` (the file as named) and the pages the row's passages stand on: each
-    citation's own page when known, else its chunk's span."""
-    starts = [c.page if c.page is not None else c.page_start for c in row]
-    ends = [c.page if c.page is not None else (c.page_end or c.page_start) for c in row]
-    first = [p for p in starts if p is not None]
-    last = [p for p in ends if p is not None]
-    return format_location(shown, min(first) if first else None, max(last) if last else None)
-
-
 def _name(row: Sequence[Citation]) -> str:
-    return _where(row, Path(row[0].source).name)
+    return document_location(row, Path(row[0].source).name)
 
 
 def _location(row: Sequence[Citation]) -> str:
@@ -475,4 +462,4 @@ def _location(row: Sequence[Citation]) -> str:
         shown = str(Path(source).relative_to(Path.cwd()))
     except ValueError:
         shown = source
-    return _where(row, shown)
+    return document_location(row, shown)

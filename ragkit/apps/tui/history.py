@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from ragkit import Citation, ConfigError
+from ragkit.types import format_location
 
 Role = Literal["user", "assistant", "tool", "info", "error"]
 
@@ -98,8 +99,30 @@ _HEADINGS: Mapping[str, str] = MappingProxyType(
 )
 
 
+def by_document(sources: Sequence[Citation]) -> list[tuple[Citation, ...]]:
+    """`sources` grouped by the document they come from, in the order of their numbers:
+    two passages of one file are one line (of the Sources pane, of a saved transcript),
+    not the same name twice."""
+    rows: dict[tuple[str, str], list[Citation]] = {}
+    for c in sorted(sources, key=lambda c: c.number):
+        rows.setdefault((c.source, c.doc_key), []).append(c)
+    return [tuple(row) for row in rows.values()]
+
+
+def document_location(row: Sequence[Citation], shown: str) -> str:
+    """`shown` (the file as named) and the pages the row's passages stand on: each
+    citation's own page when known, else its chunk's span."""
+    starts = [c.page if c.page is not None else c.page_start for c in row]
+    ends = [c.page if c.page is not None else (c.page_end or c.page_start) for c in row]
+    first = [p for p in starts if p is not None]
+    last = [p for p in ends if p is not None]
+    return format_location(shown, min(first) if first else None, max(last) if last else None)
+
+
 def transcript_markdown(turns: Sequence[Turn]) -> str:
-    """The conversation as Markdown: one section per turn, sources as a list."""
+    """The conversation as Markdown: one section per turn, its sources as a list with one
+    item per document (its numbers, file and pages), the sentence each citation supports
+    the answer with quoted under it."""
     lines = ["# ragkit chat", ""]
     for turn in turns:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(turn.created))
@@ -107,7 +130,13 @@ def transcript_markdown(turns: Sequence[Turn]) -> str:
         lines += [f"## {heading} ({when})", "", turn.content.strip(), ""]
         if turn.sources:
             lines += ["Sources:", ""]
-            lines += [f"- [{c.number}] {c.location}" for c in turn.sources]
+            for row in by_document(turn.sources):
+                numbers = " ".join(f"[{c.number}]" for c in row)
+                lines.append(f"- {numbers} {document_location(row, row[0].source)}")
+                # One line each: a sentence is quoted as it stands, its line breaks joined.
+                lines += [
+                    f"  - [{c.number}] {' '.join(c.sentence.split())}" for c in row if c.sentence
+                ]
             lines.append("")
     return "\n".join(lines)
 
