@@ -294,3 +294,50 @@ def test_punctuation_after_a_citation_chip_stays_on_its_line(tmp_path: Path) -> 
         )
         assert groups == ["1。", "2。"]
         assert not page_errors(driver)
+
+
+_SOURCE_LIST = """
+const box = document.createElement("div");
+document.body.append(box);
+renderSources(box, arguments[0], arguments[1]);
+const items = [...box.querySelectorAll(".source-list > li")].map((li) => ({
+  text: li.innerText, hidden: li.hidden,
+  buttons: [...li.querySelectorAll("button.citation")].map((b) => b.textContent),
+}));
+box.remove();
+return items;
+"""
+
+
+def test_the_source_list_names_each_document_once(tmp_path: Path) -> None:
+    app = create_app(WebConfig(data_dir=tmp_path / "data"), fake_factory(ScriptedChatModel(["ok"])))
+
+    def source(number: int, file: str, page: int | None, sentence: str) -> dict[str, object]:
+        where = f"{file} p. {page}" if page else file
+        return {"number": number, "chunk_id": number, "file": file, "page": page,
+                "location": where, "snippet": sentence, "sentence": sentence}  # fmt: skip
+
+    sources = [
+        source(1, "faq.html", None, "The cooperative is fictional."),
+        source(2, "history.md", None, "Since 2021 the board has been chaired by Priya."),
+        source(3, "history.md", None, "The founders are Mirela Osei and Tomas Varga."),
+        source(4, "handbook.pdf", 2, "The warranty is 18 months."),
+        source(5, "handbook.pdf", 3, "Descale monthly."),
+    ]
+    cited = [{"number": n} for n in (1, 2, 3, 4)]
+    with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+        driver.get(server.url + "/")
+        wait_for(lambda: driver.find_element(By.ID, "documents"), HANG_S, "the page to load")
+        items = driver.execute_script(_SOURCE_LIST, sources, cited)
+        assert not page_errors(driver)
+    # The two cited passages of history.md are one item naming the file once, each with
+    # its number and sentence; the uncited page of handbook.pdf stays folded away.
+    assert [i["buttons"] for i in items] == [
+        ["[1] faq.html"],
+        ["[2]", "[3]"],
+        ["[4] handbook.pdf p. 2"],
+        ["[5] handbook.pdf p. 3"],
+    ]
+    assert items[1]["text"].count("history.md") == 1
+    assert "Mirela Osei" in items[1]["text"] and "Priya" in items[1]["text"]
+    assert [i["hidden"] for i in items] == [False, False, False, True]

@@ -410,30 +410,54 @@ function citeButton(number, sources) {
   return chip;
 }
 
+// One item per document, not per passage: two cited passages of one file are its name
+// once, then each passage's number (and page) with the sentence it supports.
+function byDocument(sources) {
+  const groups = new Map();
+  for (const s of sources) {
+    if (!groups.has(s.file)) groups.set(s.file, []);
+    groups.get(s.file).push(s);
+  }
+  return [...groups.values()];
+}
+
 function renderSources(box, sources, cited) {
   box.replaceChildren();
   if (!sources.length) return;
   const citedNumbers = new Set(cited.map((c) => c.number));
-  const item = (s) => {
-    const open = el("button", { type: "button", className: "citation", textContent: `[${s.number}] ${locationOf(s)}` });
+  const passage = (s, label) => {
+    const open = el("button", { type: "button", className: "citation", textContent: label });
     open.addEventListener("click", guarded(() => openPage(s, s.page, s.sentence)));
     // The passage's own Markdown (a .md source) rendered as an answer's is, not shown raw.
     const snippet = el("span", { className: "snippet" });
     RagkitMarkdown.snippet(snippet, s.sentence || s.snippet || "");
-    return el("li", { className: citedNumbers.has(s.number) ? "cited" : "", dataset: { number: String(s.number) } },
-      open, snippet);
+    return [open, snippet];
+  };
+  const item = (group) => {
+    const li = el("li", { className: group.some((s) => citedNumbers.has(s.number)) ? "cited" : "",
+      dataset: { number: String(group[0].number), file: group[0].file } });
+    if (group.length === 1) li.append(...passage(group[0], `[${group[0].number}] ${locationOf(group[0])}`));
+    else {
+      li.append(el("span", { className: "source-file", textContent: group[0].file }));
+      for (const s of group) {
+        li.append(el("div", { className: "source-passage", dataset: { number: String(s.number) } },
+          ...passage(s, s.page ? `[${s.number}] p. ${s.page}` : `[${s.number}]`)));
+      }
+    }
+    return li;
   };
   // With no citation at all every source is shown: which ones the answer used is unknown.
-  const used = citedNumbers.size ? sources.filter((s) => citedNumbers.has(s.number)) : sources;
-  const unused = citedNumbers.size ? sources.filter((s) => !citedNumbers.has(s.number)) : [];
+  const used = byDocument(citedNumbers.size ? sources.filter((s) => citedNumbers.has(s.number)) : sources);
+  const unused = byDocument(citedNumbers.size ? sources.filter((s) => !citedNumbers.has(s.number)) : []);
   const list = el("ol", { id: box.closest(".turn") === $("thread").lastElementChild ? "citations" : "", className: "source-list" });
-  for (const s of used) list.append(item(s));
-  for (const s of unused) list.append(item(s));
+  for (const g of used) list.append(item(g));
+  for (const g of unused) list.append(item(g));
   box.append(list);
   if (unused.length) {
     // Folded: an <li> cannot sit in <details>, so the unused items are hidden until asked.
+    const count = unused.reduce((n, g) => n + g.length, 0);
     const more = el("button", { type: "button", className: "quiet small more-sources",
-      textContent: `${unused.length} more source${unused.length === 1 ? "" : "s"} searched but not cited` });
+      textContent: `${count} more source${count === 1 ? "" : "s"} searched but not cited` });
     more.setAttribute("aria-expanded", "false");
     const hidden = [...list.children].slice(used.length);
     for (const li of hidden) li.hidden = true;
