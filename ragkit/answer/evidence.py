@@ -194,6 +194,7 @@ class Ranking:
 
 
 _COUNTS = re.compile(r"\d[\d,.]*\s*[KkMm]?\s+[A-Z][a-z]+")
+MAX_TITLE_WORDS = 8
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
@@ -210,8 +211,11 @@ def boilerplate(text: str) -> bool:
         return True
     if _cjk(line):
         return False
+    # A title is short; a long run of capitalised words with figures is a table's
+    # rows ("Us Open Men's Singles Winners ; 2020, Dominic Thiem (AUT), …"), which can
+    # hold the answer.
     words = _WORD.findall(line)
-    return bool(words) and not any(w[0].islower() for w in words)
+    return 0 < len(words) <= MAX_TITLE_WORDS and not any(w[0].islower() for w in words)
 
 
 _FULL_DATE = re.compile(

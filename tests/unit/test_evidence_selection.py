@@ -40,6 +40,10 @@ def test_page_furniture_is_recognised() -> None:
     assert not boilerplate("Facebook agreed to acquire Instagram in April 2012.")
     assert not boilerplate("Norway collected 39 medals in 2018, the largest haul of any country.")
     assert not boilerplate("红隼金毫是合作社最有名的红茶。")
+    # A table's rows can hold the answer: long, with figures, capitalised throughout.
+    assert not boilerplate(
+        "Open Singles Winners ; 2021, Anna Berg (SWE), Mia Roth (GER) ; 2020, Lea Stone (AUT)"
+    )
 
 
 def test_a_row_of_counts_is_never_quoted_even_when_it_shares_the_question_words() -> None:
