@@ -193,7 +193,7 @@ class Ranking:
         return picks
 
 
-_COUNTS = re.compile(r"\d[\d,.]*\s*[KkMm]?\s+[A-Z][a-z]+")
+_COUNTS = re.compile(r"\d(?:[\d,.]*\d)?\s*[KkMm]?\s+[A-Z][a-z]+")
 MAX_TITLE_WORDS = 8
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
