@@ -36,7 +36,7 @@ from ragkit.apps.web.jobs import IndexJob
 from ragkit.apps.web.pages import cited_sentences, page_view
 from ragkit.apps.web.pdfpages import snap_width
 from ragkit.apps.web.state import sse, web_state
-from ragkit.apps.web.uploads import check_type, ensure_real_dir, safe_name, stage
+from ragkit.apps.web.uploads import check_type, ensure_real_dir, refusal, safe_name, stage
 from ragkit.events import Done, Event, Failed, Sources, Status, Text, Waiting
 from ragkit.types import StoredChunk
 
@@ -418,13 +418,19 @@ async def _upload(cid: str, request: Request) -> dict[str, Any]:
                 param="files",
             )
         names: list[str] = []
+        refused: list[ApiError] = []
         for f in files:
             name = safe_name(f.filename or "")
             if name in names:
                 raise ApiError(400, f"{name} appears twice in one upload", param="files")
-            check_type(name, await f.read(8192), state.config.allowed_types)
+            try:
+                check_type(name, await f.read(8192), state.config.allowed_types)
+            except ApiError as exc:
+                refused.append(exc)  # each bad file is named, not only the first
             await f.seek(0)
             names.append(name)
+        if refused:
+            raise refusal(refused, len(files))
         held = len(await run_in_threadpool(coll.documents))
         limit_files = state.config.max_documents
         if held + len(names) > limit_files:

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -67,7 +68,9 @@ def check_type(name: str, head: bytes, allowed: frozenset[str]) -> None:
         what = f"type '{suffix}'" if suffix else "a name without a suffix"
         raise ApiError(415, f"{name}: {what} is not accepted; upload {shown}", param="file")
     bad = ""
-    if suffix == ".pdf" and b"%PDF-" not in head[:1024]:
+    if not head:
+        bad = "is empty (0 bytes)"
+    elif suffix == ".pdf" and b"%PDF-" not in head[:1024]:
         bad = "does not start like a PDF (no %PDF- header)"
     elif suffix == ".docx" and not head.startswith(b"PK\x03\x04"):
         bad = "is not a Word .docx file (not a zip archive)"
@@ -75,6 +78,25 @@ def check_type(name: str, head: bytes, allowed: frozenset[str]) -> None:
         bad = "is binary, not text"
     if bad:
         raise ApiError(415, f"{name} {bad}", param="file")
+
+
+def refusal(refused: Sequence[ApiError], count: int) -> ApiError:
+    """One refusal naming every file of an upload of `count` that `check_type` refused: the
+    upload is all or nothing, so a person who picked several files learns of each bad one
+    at once, and that the good ones were not uploaded either."""
+    if count == 1:
+        return refused[0]
+    what = "; ".join(e.message for e in refused)
+    rest = count - len(refused)
+    if rest:
+        return ApiError(
+            415,
+            f"{what}. Nothing was uploaded; upload the other "
+            f"{'file' if rest == 1 else f'{rest} files'} without "
+            f"{'it' if len(refused) == 1 else 'them'}",
+            param="file",
+        )
+    return ApiError(415, f"{what}. Nothing was uploaded", param="file")
 
 
 def stage(source: BinaryIO, staging_dir: Path, name: str, limit: int) -> Path:

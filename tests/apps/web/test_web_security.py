@@ -177,6 +177,8 @@ def test_uploads_are_limited_in_size(make_app: Callable[..., FastAPI]) -> None:
         ("fake.pdf", b"<html>not a pdf</html>", "does not start like a PDF"),
         ("fake.docx", b"plain text", "not a Word .docx file"),
         ("binary.txt", b"abc\x00\x01\x02", "is binary, not text"),
+        ("empty.pdf", b"", "empty.pdf is empty (0 bytes)"),
+        ("empty.md", b"", "empty.md is empty (0 bytes)"),
     ],
 )
 def test_uploads_are_limited_in_type(
@@ -185,6 +187,22 @@ def test_uploads_are_limited_in_type(
     cid = _collection(client)
     r = client.post(f"/api/collections/{cid}/documents", files=[("files", (name, data))])
     assert r.status_code == 415 and message in r.json()["error"]["message"]
+
+
+def test_an_upload_names_every_refused_file_and_uploads_none(client: TestClient) -> None:
+    cid = _collection(client)
+    files = [
+        ("files", ("empty.pdf", b"")),
+        ("files", ("prog.pdf", b"\x7fELF\x02\x01\x01")),
+        ("files", ("notes.md", b"# Notes\nKept.")),
+    ]
+    r = client.post(f"/api/collections/{cid}/documents", files=files)
+    assert r.status_code == 415
+    assert r.json()["error"]["message"] == (
+        "empty.pdf is empty (0 bytes); prog.pdf does not start like a PDF (no %PDF- header). "
+        "Nothing was uploaded; upload the other file without them"
+    )
+    assert client.get(f"/api/collections/{cid}/documents").json()["documents"] == []
 
 
 def test_allowed_types_are_configurable(make_app: Callable[..., FastAPI]) -> None:
