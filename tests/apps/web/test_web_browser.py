@@ -341,3 +341,42 @@ def test_the_source_list_names_each_document_once(tmp_path: Path) -> None:
     assert items[1]["text"].count("history.md") == 1
     assert "Mirela Osei" in items[1]["text"] and "Priya" in items[1]["text"]
     assert [i["hidden"] for i in items] == [False, False, False, True]
+
+
+def test_a_refused_first_upload_leaves_no_empty_collection(tmp_path: Path) -> None:
+    app = create_app(WebConfig(data_dir=tmp_path / "data"), fake_factory(ScriptedChatModel(["ok"])))
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+        driver.get(server.url + "/")
+        wait_for(lambda: driver.find_element(By.ID, "documents"), HANG_S, "the page to load")
+        driver.find_element(By.ID, "file-input").send_keys(str(empty))
+        driver.find_element(By.ID, "upload-button").click()
+        wait_for(lambda: page_errors(driver), HANG_S, "the refusal")
+        assert page_errors(driver) == "empty.pdf is empty (0 bytes)"
+        # The collection the upload made for itself ("empty") went with the refusal.
+        select = driver.find_element(By.ID, "collection-select")
+        wait_for(lambda: not select.text, HANG_S, "the collection to go")
+        assert httpx.get(server.url + "/api/collections").json()["collections"] == []
+
+
+def test_a_stopped_server_is_named_not_failed_to_fetch(tmp_path: Path) -> None:
+    app = create_app(WebConfig(data_dir=tmp_path / "data"), fake_factory(ScriptedChatModel(["ok"])))
+    server = ThreadServer(app).__enter__()
+    try:
+        created = httpx.post(server.url + "/api/collections", json={"name": "notes"})
+        with chromium(tmp_path / "profile") as driver:
+            driver.get(server.url + "/")
+            select = driver.find_element(By.ID, "collection-select")
+            wait_for(lambda: select.text == "notes", HANG_S, "the collection")
+            assert created.status_code == 201
+            server.__exit__(None, None, None)
+            driver.find_element(By.ID, "question").send_keys("Is anyone there?")
+            driver.find_element(By.ID, "ask-button").click()
+            wait_for(lambda: page_errors(driver), HANG_S, "the error line")
+            assert page_errors(driver) == (
+                "the ragkit server cannot be reached; check that ragkit serve is still "
+                "running, then try again"
+            )
+    finally:
+        server.__exit__(None, None, None)

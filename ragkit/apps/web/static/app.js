@@ -46,8 +46,18 @@ function headers(extra = {}) {
 }
 
 // fetch that turns a JSON error body into an Error carrying its message.
+const UNREACHABLE = "the ragkit server cannot be reached; check that ragkit serve is still running, then try again";
+const LOST = "the connection to the ragkit server was lost before the answer ended; check that ragkit serve is still running, then ask again";
+
 async function call(path, options = {}) {
-  const response = await fetch(path, { ...options, headers: headers(options.headers || {}) });
+  let response;
+  try {
+    response = await fetch(path, { ...options, headers: headers(options.headers || {}) });
+  } catch (e) {
+    // The browser's own words ("Failed to fetch") say nothing a person can act on.
+    if (e.name === "AbortError") throw e;
+    throw new Error(UNREACHABLE);
+  }
   if (response.status === 401) $("key-form").hidden = false;
   if (!response.ok) {
     let message = `${response.status} ${response.statusText}`;
@@ -224,10 +234,23 @@ async function deleteDocument(name) {
 async function upload(files) {
   showError("");
   if (!files.length) throw new Error("choose one or more files first");
-  if (!ui.collection) await createCollection(files[0].name.replace(/\.[^.]*$/, ""));
+  // A first upload makes its collection, named after the first file; should the server
+  // refuse the upload (an empty or mislabelled file), that empty collection goes again.
+  const made = ui.collection ? "" : await createCollection(files[0].name.replace(/\.[^.]*$/, ""));
   const form = new FormData();
   for (const f of files) form.append("files", f, f.name);
-  const { job } = await json(api("/documents"), { method: "POST", body: form });
+  let job;
+  try {
+    ({ job } = await json(api("/documents"), { method: "POST", body: form }));
+  } catch (e) {
+    if (made) {
+      await call(`/api/collections/${encodeURIComponent(made)}`, { method: "DELETE" }).catch(() => {});
+      ui.collection = "";
+      ui.conversation = "";
+      await loadCollections().catch(() => {});
+    }
+    throw e;
+  }
   $("file-input").value = "";
   updateDropLabel();
   await followJob(job.id);
@@ -359,7 +382,14 @@ async function* serverEvents(response) {
   const decoder = new TextDecoder();
   let buffer = "";
   for (;;) {
-    const { value, done } = await reader.read();
+    let chunk;
+    try {
+      chunk = await reader.read();
+    } catch (e) {
+      if (e.name === "AbortError") throw e;
+      throw new Error(LOST);
+    }
+    const { value, done } = chunk;
     if (done) return;
     buffer += decoder.decode(value, { stream: true });
     let end;
@@ -540,6 +570,8 @@ async function ask(question) {
       } else if (event === "error") throw new Error(data.message);
       if (follow) keepEndShown(turn);
     }
+    // The stream closed without its "done" (the server stopped mid-answer).
+    if (answer.dataset.state === "streaming") throw new Error(LOST);
   } catch (e) {
     if (e.name === "AbortError") {
       const follow = endBelow(turn) <= 40;
