@@ -83,12 +83,13 @@ def run_config(
     tasks: list[dict[str, Any]],
     retries: int,
     constrained: bool = True,
+    time_budget_s: float = 120,
 ) -> dict[str, Any]:
     protocol = "native" if name == "native" else "json"
     context = ToolContext(knowledge_base=kb, chat_model=model, generation=GEN)
     options = AgentOptions(
         max_steps=3,
-        time_budget_s=120,
+        time_budget_s=time_budget_s,
         retries=retries,
         protocol=protocol,
         constrained=constrained,
@@ -181,12 +182,23 @@ def main() -> None:
         help="no, yes or yes,no: JSON tool calls under a JSON schema (local backend only)",
     )
     parser.add_argument("--limit", type=int, default=0, help="first N tasks of each kind")
+    parser.add_argument(
+        "--offset", type=int, default=0, help="skip the first N tasks of each kind (8: half B)"
+    )
+    parser.add_argument(
+        "--time-budget",
+        type=float,
+        default=120,
+        help="agent.time_budget_s per task; raise it on a loaded machine so that load does "
+        "not cut runs short (the figures are greedy, so only the budget depends on speed)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     tasks = [json.loads(line) for line in TASKS.read_text().splitlines() if line.strip()]
-    if args.limit:
-        calc = [t for t in tasks if t["tool"] == "calculator"][: args.limit]
-        docs = [t for t in tasks if t["tool"] != "calculator"][: args.limit]
+    if args.limit or args.offset:
+        end = args.offset + args.limit if args.limit else None
+        calc = [t for t in tasks if t["tool"] == "calculator"][args.offset : end]
+        docs = [t for t in tasks if t["tool"] != "calculator"][args.offset : end]
         tasks = calc + docs
     results = []
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
@@ -203,7 +215,15 @@ def main() -> None:
                 for constrained in modes:
                     for retries in settings:
                         results.append(
-                            run_config(name.strip(), model, kb, tasks, retries, constrained)
+                            run_config(
+                                name.strip(),
+                                model,
+                                kb,
+                                tasks,
+                                retries,
+                                constrained,
+                                args.time_budget,
+                            )
                         )
                     if settings == [2]:
                         results.append(without_retries(results[-1]))

@@ -377,6 +377,18 @@ class AgentSettings(_Section):
         "as ask's answers are: sentences with numbers, dates or names no result holds are "
         "not shown as fact.",
     )
+    rule_first_step: bool = Field(
+        True,
+        description="Start a task of an unambiguous shape with the call it decides, before "
+        "the model's first turn: a whole arithmetic expression goes to the calculator, a "
+        "question for the documents to search_documents; later steps are the model's.",
+    )
+    compose_answer: bool = Field(
+        True,
+        description="After document searches, write the answer through ask's checked answer "
+        "path over the passages found (cited to the sentence's page), not from the "
+        "tool-call prompt.",
+    )
     search_k: int = Field(3, ge=1, le=20, description="Passages search_documents returns.")
     conversations_db: Path | None = Field(
         None,

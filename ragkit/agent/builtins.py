@@ -20,7 +20,7 @@ from ragkit.ingest.loaders import load_file_bounded
 from ragkit.kb import KnowledgeBase
 from ragkit.models.llm.base import GenerationOptions, Message
 from ragkit.search.retrieval import SearchFilter
-from ragkit.types import Document, display_path
+from ragkit.types import Document, SearchHit, display_path
 
 
 def calculator(expression: str) -> str:
@@ -52,14 +52,7 @@ def search_documents(
         page_from: Only passages on or after this page.
         page_to: Only passages on or before this page.
     """
-    kb = _knowledge_base(context)
-    filters = SearchFilter(
-        path_glob=file_glob,
-        file_types=frozenset([file_type]) if file_type else None,
-        page_min=page_from,
-        page_max=page_to,
-    )
-    hits = kb.search(query, k=context.search_k, filters=filters if filters.active else None)
+    hits = search_hits(context, query, file_glob, file_type, page_from, page_to)
     if not hits:
         return "no passages found"
     blocks = []
@@ -71,6 +64,26 @@ def search_documents(
         where = hit.chunk.location.replace(hit.chunk.source, PurePath(hit.chunk.source).name)
         blocks.append(f"[{hit.rank}] {where}: {text}")
     return "\n".join(blocks)
+
+
+def search_hits(
+    context: ToolContext,
+    query: str,
+    file_glob: str | None = None,
+    file_type: str | None = None,
+    page_from: int | None = None,
+    page_to: int | None = None,
+) -> list[SearchHit]:
+    """The passages search_documents shows for these arguments, as search hits (the
+    agent answers from them through the checked answer path)."""
+    kb = _knowledge_base(context)
+    filters = SearchFilter(
+        path_glob=file_glob,
+        file_types=frozenset([file_type]) if file_type else None,
+        page_min=page_from,
+        page_max=page_to,
+    )
+    return kb.search(query, k=context.search_k, filters=filters if filters.active else None)
 
 
 def read_page(context: ToolContext, file: str, page: int = 1) -> str:

@@ -43,11 +43,13 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from ragkit.agent import json_calls
+from ragkit.agent import json_calls, planning
+from ragkit.agent.builtins import search_documents, search_hits
 from ragkit.agent.context import ToolContext
 from ragkit.agent.tools import ToolArgumentsError, ToolError, ToolRegistry
 from ragkit.answer.checking import check_reply, word_pieces
 from ragkit.answer.grounding import SentenceScorer
+from ragkit.answer.pipelines import answer as answer_from_hits
 from ragkit.errors import ConfigError
 from ragkit.events import Text, ToolFinished, ToolRejected, ToolStarted
 from ragkit.guard.guard import Guard
@@ -60,7 +62,9 @@ from ragkit.models.llm.base import (
     ToolCallingChatModel,
     supports_json_schema,
 )
+from ragkit.options import AnswerOptions
 from ragkit.text.analysis import Analyzer
+from ragkit.types import Citation, SearchHit
 
 StopReason = Literal["answered", "max_steps", "time_budget", "invalid_calls", "context_full"]
 Protocol = Literal["auto", "native", "json"]
@@ -89,6 +93,15 @@ class AgentOptions:
     """Check the final answer against the tool results before it is shown, as `ask`
     checks its answers (ragkit.answer.checking): sentences with numbers, dates or names
     in no result, or sharing too little with any, are not shown as fact."""
+    rule_first_step: bool = True
+    """Start a task of an unambiguous shape with the call that shape decides, before the
+    model's first turn (ragkit.agent.planning): an arithmetic expression goes to the
+    calculator, a question for the documents to search_documents. Everything after that
+    first call, and every other task, is the model's choice."""
+    compose_answer: bool = True
+    """When the model answers after document searches, its answer is written through
+    `ask`'s checked answer path (ragkit.answer.pipelines) over the passages those
+    searches returned, instead of from the agent's tool-call prompt."""
     constrained: bool = False
     """JSON protocol: constrain the model's replies to a tool call or an answer with a JSON
     schema, when the backend enforces one while decoding (others ignore it). Off by
@@ -130,6 +143,10 @@ class AgentResult:
     unsupported: tuple[str, ...] = ()
     """Sentences of the model's answer the check left out (not supported by any tool
     result)."""
+    citations: tuple[Citation, ...] = ()
+    """The passages a composed answer's `[n]` marks cite (file and page), as `ask`'s."""
+    repaired_calls: int = 0
+    """Tool calls the model wrote malformed that were repaired rather than retried."""
 
     @property
     def answered(self) -> bool:
@@ -161,6 +178,10 @@ class _Run:
     records: list[ToolRecord] = field(default_factory=list)
     seen: dict[str, str] = field(default_factory=dict)
     unsupported: list[str] = field(default_factory=list)
+    citations: tuple[Citation, ...] = ()
+    composed: bool = False
+    """The answer came through `ask`'s checked path: it is not checked again."""
+    repaired: int = 0
 
 
 class _Stop(Exception):
@@ -263,6 +284,7 @@ class Agent:
         visible = [*history, Message("user", task)]
         run = _Run(task, self._clock(), visible, [system, *visible])
         try:
+            yield from self._rule_step(run)
             while True:
                 if run.steps >= self.options.max_steps:
                     raise _Stop(
@@ -280,6 +302,67 @@ class Agent:
         except _Stop as stop:
             answer = self._check(run, stop.answer) if stop.answer else ""
             yield FinalEvent(self._result(run, stop.reason, stop.message, answer))
+
+    def _rule_step(self, run: _Run) -> Iterator[AgentEvent]:
+        """The first call, when the task's shape decides it (step 0: not a model turn)."""
+        if not self.options.rule_first_step:
+            return
+        call = planning.first_call(run.task, self.tools, self.context)
+        if call is None:
+            return
+        tool_call = call.as_tool_call("call_0")
+        assistant = Message("assistant", "", tool_calls=(tool_call,))
+        run.visible.append(assistant)
+        run.transcript.append(assistant)
+        yield ToolStarted(tool_call.name, tool_call.arguments, 0, tool_call.id)
+        content, error, _ = self._execute(run, tool_call)
+        yield ToolFinished(tool_call.name, content, 0, tool_call.id, error)
+
+    def _searches(self, run: _Run) -> list[SearchHit]:
+        """The passages the run's successful document searches returned, first seen
+        first, searched again with the same arguments (the tool shows text, not hits)."""
+        if not self.options.compose_answer or self.context.knowledge_base is None:
+            return []
+        if _search_tool(self.tools) is None:
+            return []
+        hits: dict[int, SearchHit] = {}
+        for record in run.records:
+            if record.name != "search_documents" or record.error:
+                continue
+            arguments = json.loads(record.arguments or "{}")
+            for hit in search_hits(self.context, **arguments):
+                hits.setdefault(hit.chunk.id, hit)
+        return list(hits.values())
+
+    def _compose(self, run: _Run, hits: list[SearchHit]) -> _Step:
+        """The answer written by `ask`'s checked answer path over `hits`: the best
+        sentences as numbered passages, each sentence of the model's reply checked
+        before it is shown, citations to the supporting sentence's page."""
+        kb = self.context.knowledge_base
+        assert kb is not None
+        run.composed = True  # its pieces are shown as they come: checked already
+        stream = answer_from_hits(
+            run.task,
+            hits,
+            self.model,
+            kb.templates,
+            AnswerOptions(generation=self.generation),
+            scorer=kb.scorer(),
+            documents=lambda source, key: kb.document(source, key=key),
+        )
+        for piece in stream:
+            if self._out_of_time(run):
+                stream.close()
+                raise _Stop(
+                    "time_budget",
+                    f"the answer was cut off at the {self.options.time_budget_s:g} s time "
+                    "budget; raise agent.time_budget_s",
+                )
+            yield Text(piece)
+        done = stream.answer
+        run.citations = done.citations
+        run.transcript.append(Message("assistant", done.text))
+        return done.text
 
     def _sources(self, run: _Run) -> list[str]:
         """The tool results so far, one source per line (a search result's lines are
@@ -301,22 +384,22 @@ class Agent:
         shown; with no tool results (or the check off) the answer streams unchecked."""
         if not self.options.check_answer or not self._sources(run):
             return (yield from step)
-        deltas = 0
+        deltas: list[str] = []
         while True:
             try:
                 event = next(step)
             except StopIteration as stop:
                 answer: str | None = stop.value
                 break
-            if isinstance(event, Text):  # the answer is shown once checked
-                deltas += 1
-            else:
+            if isinstance(event, Text) and not run.composed:  # shown once checked
+                deltas.append(event.text)
+            else:  # tool events, and a composed answer's pieces: checked already
                 yield event
-        if answer is None:
-            return None
+        if answer is None or run.composed:
+            return answer
         checked = self._check(run, answer)
         # An answer that streamed goes on arriving in pieces; a whole one stays whole.
-        for piece in word_pieces(checked) if deltas > 1 else [checked] if checked else []:
+        for piece in word_pieces(checked) if len(deltas) > 1 else [checked] if checked else []:
             yield Text(piece)
         return checked
 
@@ -336,6 +419,9 @@ class Agent:
         messages = self._fit([system, *run.visible])
         turn = self.model.chat_with_tools(messages, self.tools.specs(), self.generation)
         if not turn.tool_calls:
+            hits = self._searches(run)
+            if hits:  # the model chose to answer: in ask's words, checked
+                return (yield from self._compose(run, hits))
             if turn.content:
                 yield Text(turn.content)
             return turn.content.strip()
@@ -369,13 +455,18 @@ class Agent:
             )
             pieces: list[str] = []
             streaming = False
-            for piece in self.model.stream(messages, options):
+            hits = [] if constrained else self._searches(run)
+            replies = self.model.stream(messages, options)
+            for piece in replies:
                 pieces.append(piece)
                 if streaming:
                     yield Text(piece)
                 else:
                     text = "".join(pieces)
                     if json_calls.decided(text) and not json_calls.looks_like_call(text):
+                        if hits:  # the model chose to answer: in ask's words, checked
+                            _close(replies)
+                            return (yield from self._compose(run, hits))
                         streaming = True
                         yield Text(text)
                 if streaming and self._out_of_time(run):
@@ -388,6 +479,8 @@ class Agent:
             text = "".join(pieces)
             parsed = json_calls.parse_reply(text, self.tools)
             if isinstance(parsed, json_calls.Answer):
+                if hits and parsed.text:  # a constrained answer: composed all the same
+                    return (yield from self._compose(run, hits))
                 if not streaming and parsed.text:  # a constrained `{"answer": ...}`
                     yield Text(parsed.text)
                 run.transcript.append(Message("assistant", parsed.text))
@@ -513,7 +606,23 @@ class Agent:
             tool_calls=tuple(run.records),
             invalid_calls=run.invalid_total,
             unsupported=tuple(run.unsupported),
+            citations=run.citations,
+            repaired_calls=run.repaired,
         )
+
+
+def _search_tool(tools: ToolRegistry) -> object:
+    """The registry's search_documents when it is the built-in one (whose hits
+    `search_hits` reproduces), else None: a custom search is not composed from."""
+    tool = tools.get("search_documents")
+    return tool if tool is not None and tool.function is search_documents else None
+
+
+def _close(stream: Iterator[str]) -> None:
+    """Stop a model's stream early (a generator's close ends its generation)."""
+    close = getattr(stream, "close", None)
+    if callable(close):
+        close()
 
 
 def _argument_text(arguments: str) -> str:

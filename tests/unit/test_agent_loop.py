@@ -31,6 +31,9 @@ def calc(expression: str) -> str:
 
 
 def agent(model: ScriptedChatModel, **options: object) -> Agent:
+    """An agent whose every step is the model's (the rule-decided first step is tested in
+    test_agent_planning)."""
+    options.setdefault("rule_first_step", False)
     return Agent(model, builtin_tools(), ToolContext(), AgentOptions(**options))  # type: ignore[arg-type]
 
 
@@ -76,7 +79,7 @@ def test_malformed_json_is_retried_with_the_error_shown() -> None:
     retry_prompt = model.prompts[1]
     assert retry_prompt[-1].content.startswith("Error: your reply is not valid JSON")
     result = events[-1].result  # type: ignore[union-attr]
-    assert result.answer == "4" and result.invalid_calls == 1
+    assert result.answer.rstrip(".") == "4" and result.invalid_calls == 1  # checked: a full stop
     # Once corrected, the failed attempt is no longer shown to the model.
     assert all("Error:" not in m.content for m in model.prompts[2])
 
@@ -91,7 +94,7 @@ def test_unknown_tool_and_bad_arguments_never_crash_the_loop() -> None:
         ]
     )
     result = agent(model).run("1+1?")
-    assert result.answer == "2" and result.invalid_calls == 2
+    assert result.answer == "2." and result.invalid_calls == 2  # checked: a full stop
     assert "there is no tool named 'weather'" in model.prompts[1][-1].content
     hint = model.prompts[2][-1].content
     assert "unknown argument 'expression'" in hint and "These arguments are for calculator" in hint
@@ -172,7 +175,7 @@ def test_a_repeated_identical_call_is_not_run_again() -> None:
     call = '{"tool": "fetch", "arguments": {"n": 1}}'
     model = ScriptedChatModel([call, call, "value 1"])
     result = Agent(model, tools).run("fetch 1")
-    assert runs == [1] and result.answer == "value 1"
+    assert runs == [1] and result.answer == "value 1."  # checked: a full stop
     assert "You already called fetch" in result.tool_calls[1].result
 
 
@@ -241,7 +244,7 @@ def test_native_tool_calling_runs_calls_and_returns_results_by_id() -> None:
         ]
     )
     assert isinstance(model, ToolCallingChatModel)
-    a = Agent(model, builtin_tools())
+    a = Agent(model, builtin_tools(), options=AgentOptions(rule_first_step=False))
     assert a.native
     events = list(a.run_stream("6 * 7?"))
     calls = [e.call_id for e in events if isinstance(e, ToolStarted)]
@@ -324,7 +327,7 @@ def test_constrained_replies_are_still_validated_and_retried() -> None:
     assert len(invalid) == 1 and invalid[0].retrying
     assert "search_documents" in invalid[0].error  # the hint names the tool that fits
     final = events[-1]
-    assert isinstance(final, FinalEvent) and final.result.answer == "4140"
+    assert isinstance(final, FinalEvent) and final.result.answer == "4140."
 
 
 def test_an_answer_cut_off_by_max_tokens_is_kept() -> None:

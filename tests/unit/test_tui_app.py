@@ -490,7 +490,9 @@ def calc(expression: str) -> str:
 
 
 async def test_real_agent_calls_the_calculator_and_streams_the_answer(tmp_path: Path) -> None:
-    model = ScriptedChatModel([calc("345 * 12"), "345 * 12 is 4140."])
+    # An arithmetic task's calculator call is decided by rule (ragkit.agent.planning):
+    # the model's one turn writes the answer.
+    model = ScriptedChatModel(["345 * 12 is 4140."])
     session = make_session(tmp_path, model, agent=real_agent())
     app = ChatApp(session, HistoryStore(tmp_path / "h.sqlite"))
     async with app.run_test() as pilot:
@@ -501,8 +503,8 @@ async def test_real_agent_calls_the_calculator_and_streams_the_answer(tmp_path: 
         # The tool line sits above the answer it led to.
         roles = [v.role for v in app.query(MessageView) if v.role in ("user", "tool", "assistant")]
         assert roles == ["user", "tool", "assistant"]
-        # The model's second turn saw the calculator's result.
-        assert "4140" in model.prompts[1][-1].content
+        # The model's turn saw the calculator's result.
+        assert len(model.prompts) == 1 and "4140" in model.prompts[0][-1].content
     stored = HistoryStore(tmp_path / "h.sqlite").load()
     assert [(t.role, t.mode) for t in stored] == [
         ("user", "agent"),

@@ -1,0 +1,173 @@
+"""The first step decided by rule from the task's shape (ragkit.agent.planning), and the
+answer after document searches composed through ask's checked answer path; scripted
+models stand in for the model's own turns."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ragkit import KnowledgeBase
+from ragkit.agent import Agent, AgentOptions, ToolContext, ToolRegistry, builtin_tools
+from ragkit.agent.builtins import calculator
+from ragkit.agent.planning import arithmetic_expression, first_call, is_document_question
+from ragkit.agent.tools import Tool
+from ragkit.events import Text, ToolStarted
+from ragkit.models.llm import ScriptedChatModel
+
+
+@pytest.mark.parametrize(
+    ("task", "expression"),
+    [
+        ("What is 98 + 2?", "98 + 2"),
+        ("Calculate 345 * 12", "345 * 12"),
+        ("what's (17 + 5) / 4?", "(17 + 5) / 4"),
+        ("Compute 2 ** 10", "2 ** 10"),
+        ("2^10", "2**10"),
+        ("How much is 1,200 / 3?", "1200 / 3"),
+        ("Add 1234 and 5678", "1234 + 5678"),
+        ("Subtract 18 from 250", "250 - 18"),
+        ("Multiply 19 by 23", "19 * 23"),
+        ("Divide 81 by 9", "81 / 9"),
+        ("What is the square root of 144?", "sqrt(144)"),
+        ("What is 15% of 240?", "15 / 100 * 240"),
+        ("what is 3 plus 4 times 2", "3 + 4 * 2"),
+        ("What is the sum of 3 and 4.5?", "3 + 4.5"),
+    ],
+)
+def test_arithmetic_tasks_become_calculator_expressions(task: str, expression: str) -> None:
+    assert arithmetic_expression(task) == expression
+    assert not is_document_question(task)
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        "What does a 3 kg express parcel cost?",  # words and numbers: the model decides
+        "What is 2024?",  # a number, no operation
+        "What is 5 / 0?",  # the calculator refuses it: the model decides
+        "How many seats does the Lantern House have?",
+        "Is 7 > 3?",  # a comparison the calculator does not do
+        "Multiply the price by 3",
+    ],
+)
+def test_anything_but_a_whole_expression_is_not_arithmetic(task: str) -> None:
+    assert arithmetic_expression(task) is None
+
+
+@pytest.mark.parametrize(
+    ("task", "search"),
+    [
+        ("How long is the warranty on the Ember brewing kettle?", True),
+        ("On what date was the cooperative founded?", True),
+        ("who chairs the board", True),  # a question word, no question mark
+        ("What time is it?", False),  # the clock: current_datetime, the model's choice
+        ("What is the date today?", False),
+        ("Summarize the membership policy?", False),
+        ("What is on page 2 of handbook.pdf?", False),  # names what to read
+        ("What is 98 + 2?", False),
+        ("Tell me a joke", False),  # not a question
+    ],
+)
+def test_document_questions(task: str, search: bool) -> None:
+    assert is_document_question(task) is search
+
+
+def price(item: str) -> str:
+    """A shop's price list.
+
+    Args:
+        item: What to price.
+    """
+    return "4.00"
+
+
+def test_first_call_needs_the_tool_and_a_knowledge_base(sample_kb: KnowledgeBase) -> None:
+    tools = builtin_tools()
+    question = "Who chairs the board of the cooperative?"
+    call = first_call(question, tools, ToolContext(knowledge_base=sample_kb))
+    assert call is not None and (call.name, call.arguments) == (
+        "search_documents",
+        {"query": question},
+    )
+    assert first_call(question, tools, ToolContext()) is None  # nothing to search
+    only_search = ToolRegistry([t for t in tools if t.name != "calculator"])
+    assert first_call("What is 98 + 2?", only_search, ToolContext()) is None
+    # A custom tool under the calculator's name, of another shape, is left to the model.
+    other = ToolRegistry([Tool.from_function(price, name="calculator")])
+    assert first_call("What is 98 + 2?", other, ToolContext()) is None
+    assert calculator("98 + 2") == "100"
+
+
+def test_arithmetic_runs_the_calculator_before_the_model_answers() -> None:
+    model = ScriptedChatModel(["98 + 2 = 100."])
+    agent = Agent(model, builtin_tools())
+    events = list(agent.run_stream("What is 98 + 2?"))
+    started = [e for e in events if isinstance(e, ToolStarted)]
+    assert [(e.name, json.loads(e.arguments), e.step) for e in started] == [
+        ("calculator", {"expression": "98 + 2"}, 0)
+    ]
+    result = events[-1].result  # type: ignore[union-attr]
+    assert result.answered and result.answer == "98 + 2 = 100." and result.steps == 1
+    # The model's one turn already saw the result and the question.
+    assert len(model.prompts) == 1
+    assert "Result of calculator:\n100" in model.prompts[0][-1].content
+
+
+def test_the_model_still_chooses_after_the_first_call() -> None:
+    # After the rule's call, the model may call another tool before answering.
+    again = json.dumps({"tool": "calculator", "arguments": {"expression": "100 * 2"}})
+    model = ScriptedChatModel([again, "100 * 2 = 200."])
+    result = Agent(model, builtin_tools()).run("What is 98 + 2?")
+    assert [(r.name, r.result) for r in result.tool_calls] == [
+        ("calculator", "100"),
+        ("calculator", "200"),
+    ]
+    assert result.answered and "200" in result.answer
+
+
+def test_off_the_model_chooses_the_first_step() -> None:
+    model = ScriptedChatModel(["100."])
+    result = Agent(model, builtin_tools(), options=AgentOptions(rule_first_step=False)).run(
+        "What is 98 + 2?"
+    )
+    assert result.tool_calls == () and len(model.prompts) == 1
+
+
+WARRANTY = "How long is the warranty on the Ember brewing kettle?"
+
+
+def test_document_answer_is_composed_through_the_checked_answer_path(
+    sample_kb: KnowledgeBase,
+) -> None:
+    # The model's own turn chooses to answer (a reply that is not a call); the words then
+    # come from ask's prompt over the searched passages, checked and cited.
+    model = ScriptedChatModel(
+        ["The warranty is five years.", "The Ember kettle has an 18-month warranty [1]."]
+    )
+    agent = Agent(model, builtin_tools(), ToolContext(knowledge_base=sample_kb))
+    events = list(agent.run_stream(WARRANTY))
+    result = events[-1].result  # type: ignore[union-attr]
+    assert [r.name for r in result.tool_calls] == ["search_documents"]
+    assert result.answered and "18" in result.answer and "five years" not in result.answer
+    assert "".join(e.text for e in events if isinstance(e, Text)) == result.answer
+    # The second prompt is ask's (numbered passages), not the tool-call conversation.
+    ask_prompt = "\n".join(m.content for m in model.prompts[1])
+    assert '"tool"' not in ask_prompt and "Ember" in ask_prompt
+    assert [c.source.endswith("handbook.pdf") for c in result.citations] == [True]
+
+
+def test_a_composed_answer_never_shows_an_unsupported_number(sample_kb: KnowledgeBase) -> None:
+    model = ScriptedChatModel(["It is", "The Ember kettle has a 36-month warranty [1]."])
+    result = Agent(model, builtin_tools(), ToolContext(knowledge_base=sample_kb)).run(WARRANTY)
+    assert result.answered and "36" not in result.answer
+
+
+def test_compose_off_keeps_the_models_checked_reply(sample_kb: KnowledgeBase) -> None:
+    model = ScriptedChatModel(["The warranty lasts 18 months (handbook.pdf)."])
+    options = AgentOptions(compose_answer=False)
+    result = Agent(model, builtin_tools(), ToolContext(knowledge_base=sample_kb), options).run(
+        WARRANTY
+    )
+    assert len(model.prompts) == 1 and "18 months" in result.answer and not result.citations
