@@ -26,6 +26,13 @@ answer streams as generated. Either way:
   any of it is shown (`check_answer`, on by default; ragkit.answer.checking, as `ask`'s
   answers are): a sentence with a number, date or name no result holds, or sharing too
   little with every result, is not shown as fact; it then arrives checked, in one delta;
+- a task of an unambiguous shape starts with the call its shape decides, before the
+  model's first turn (`rule_first_step`; ragkit.agent.planning): a whole arithmetic
+  expression goes to the calculator, a question for the documents to search_documents.
+  That call is step 0; every later choice is the model's;
+- once documents were searched and the model chooses to answer, the answer is written
+  by `ask`'s checked answer path over the passages found (`compose_answer`;
+  ragkit.answer.pipelines): checked sentence by sentence, cited to the sentence's page;
 - `max_steps` model turns and a wall-clock `time_budget_s` bound the run; either ends
   it with a message saying what to raise. A running tool is not interrupted; the budget
   is checked before every model turn and tool call and while an answer streams.
@@ -41,6 +48,7 @@ import re
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import PurePath
 from typing import Literal
 
 from ragkit.agent import json_calls, planning
@@ -361,8 +369,14 @@ class Agent:
             yield Text(piece)
         done = stream.answer
         run.citations = done.citations
-        run.transcript.append(Message("assistant", done.text))
-        return done.text
+        text = done.text
+        if done.citations:
+            # The `[n]` marks name their sources, as `ask` lists them (file name, page).
+            cited = "; ".join(f"[{c.number}] {_cited_place(c)}" for c in done.citations)
+            yield Text(f"\nSources: {cited}")
+            text += f"\nSources: {cited}"
+        run.transcript.append(Message("assistant", text))
+        return text
 
     def _sources(self, run: _Run) -> list[str]:
         """The tool results so far, one source per line (a search result's lines are
@@ -616,6 +630,14 @@ def _search_tool(tools: ToolRegistry) -> object:
     `search_hits` reproduces), else None: a custom search is not composed from."""
     tool = tools.get("search_documents")
     return tool if tool is not None and tool.function is search_documents else None
+
+
+def _cited_place(citation: Citation) -> str:
+    """A citation as the answer names it: the file's name and the supporting sentence's
+    page (the chunk's first page when that is not known), never a path."""
+    page = citation.page if citation.page is not None else citation.page_start
+    name = PurePath(citation.source.split("#", 1)[0]).name
+    return f"{name} p. {page}" if page is not None else name
 
 
 def _close(stream: Iterator[str]) -> None:

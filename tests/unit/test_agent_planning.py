@@ -156,6 +156,8 @@ def test_document_answer_is_composed_through_the_checked_answer_path(
     ask_prompt = "\n".join(m.content for m in model.prompts[1])
     assert '"tool"' not in ask_prompt and "Ember" in ask_prompt
     assert [c.source.endswith("handbook.pdf") for c in result.citations] == [True]
+    # The marks name their source by file name and page, never by path.
+    assert "\nSources: [1] handbook.pdf p. " in result.answer and "/" not in result.answer
 
 
 def test_a_composed_answer_never_shows_an_unsupported_number(sample_kb: KnowledgeBase) -> None:
