@@ -477,7 +477,10 @@ def select_passages(
                 picked.add(best_near)
                 seen.add(sentence_key(split[h][best_near].text))
 
-    # What the checked answer may quote: the first pick when it could answer, later
+    # What the checked answer may quote: the first pick where any retrieved sentence
+    # could answer (extractive mode's first line, which the ranking may put first
+    # without passing `answering_windows` itself: "Joe Biden wins election to be the
+    # 46th US President." lacks the question's 2020), later
     # ones when they could and hold the question's terms themselves, not only in their
     # neighbours ("The plant opened in March." beside the sentence that answers "When
     # did the plant convert to electricity?" is no second answer). A later one may
@@ -495,16 +498,15 @@ def select_passages(
         around = _norm(ranking.sections[pos[0]][pos[1]]) if ranking.sections else ""
         return all(n in around for n in names)
 
+    answerable = any(ranking.answers.values())
     quotable = {
         pos
         for pos, rank in ranks.items()
-        if ranking.answers[pos]
-        and (
-            rank == 0
-            or (
-                coverage(question, [split[pos[0]][pos[1]].text], scorer.analyzer)[0] >= MIN_COVER
-                and about(pos)
-            )
+        if (rank == 0 and (ranking.answers[pos] or answerable))
+        or (
+            ranking.answers[pos]
+            and coverage(question, [split[pos[0]][pos[1]].text], scorer.analyzer)[0] >= MIN_COVER
+            and about(pos)
         )
     }
     # Group each hit's chosen sentences into runs of neighbours; a run is one passage.

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ragkit.answer.evidence import boilerplate, consistent, rank_sentences, specific
+from ragkit.answer.evidence import (
+    boilerplate,
+    consistent,
+    rank_sentences,
+    select_passages,
+    specific,
+)
 from ragkit.answer.extractive import extract_answer
 from ragkit.answer.grounding import SentenceScorer
 from ragkit.text.analysis import Analyzer
@@ -27,9 +33,32 @@ def _hits(*texts: str) -> list[SearchHit]:
 
 
 def _quotes(question: str, *texts: str) -> list[str]:
+    """Extractive mode's quotes; the checked answer's passages name the same first."""
     answer = extract_answer(question, _hits(*texts), SCORER)
     assert not answer.not_found, answer.text
-    return [line.rsplit(" [", 1)[0] for line in answer.text.splitlines()]
+    quotes = [line.rsplit(" [", 1)[0] for line in answer.text.splitlines()]
+    picks = sorted(
+        (rank, " ".join(s.text.split()))
+        for p in select_passages(question, _hits(*texts), SCORER)
+        for rank, s in p.picks
+    )
+    assert picks and picks[0] == (0, quotes[0])
+    return quotes
+
+
+def test_the_checked_answer_may_quote_the_first_line_even_without_the_asked_year() -> None:
+    # "Joe Biden wins …" lacks 2020, so it fails the answering test itself, but another
+    # retrieved sentence passes it: the documents answer, and the ranking puts it first.
+    question = "Who won the US Presidential Election 2020?"
+    hits = _hits(
+        "Live maps and real-time presidential election results for the 2020 US election.",
+        "Joe Biden won the presidential election to be the 46th US President.",
+        "Supporters of Joe Biden celebrated in Delaware on Saturday night.",
+    )
+    ranking = rank_sentences(question, hits, SCORER)
+    assert not ranking.answers[ranking.order[0]]
+    quotes = _quotes(question, *(h.chunk.text for h in hits))
+    assert "Joe Biden" in quotes[0]
 
 
 def test_page_furniture_is_recognised() -> None:
