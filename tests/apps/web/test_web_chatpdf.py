@@ -287,3 +287,28 @@ def test_a_scanned_pdf_is_answered_with_its_page(tmp_path: Path) -> None:
         assert "warranty of seven years" in quote and "Keep the receipt" not in quote
         shoot(driver, "07-scanned-page")
         assert not page_errors(driver)
+
+
+def test_an_answer_still_being_written_says_so_until_it_is_done(tmp_path: Path) -> None:
+    with long_answer_page(tmp_path) as (model, _server, driver):
+        driver.find_element(By.ID, "question").send_keys("What is the warranty?")
+        driver.find_element(By.ID, "ask-button").click()
+        answer = driver.find_element(By.ID, "answer")
+        status = driver.find_element(By.ID, "ask-status")
+
+        def first_sentence() -> str:
+            model.step.release()
+            return str(answer.text).strip()
+
+        wait_for(first_sentence, HANG_S, "the first sentence")
+        # A shown sentence may read as a whole answer while the model writes on: the
+        # answer ends in a muted "…" and the status line says what is still going on.
+        assert answer.find_element(By.CSS_SELECTOR, ".pending").text == "…"
+        assert answer.text.endswith("…")
+        assert status.text == "Still writing: each sentence shows once the sources support it…"
+        shoot(driver, "07-still-writing")
+        for _ in range(model.WORDS + 1):
+            model.step.release()
+        wait_for(lambda: answer.get_attribute("data-state") == "done", HANG_S, "the answer")
+        assert answer.find_elements(By.CSS_SELECTOR, ".pending") == [] and not status.text
+        assert not answer.text.endswith("…") and not page_errors(driver)

@@ -21,7 +21,18 @@ const STAGES = {
   searching: "Searching the documents…",
   "loading model": "Loading the model (first question only)…",
   writing: "Reading the sources and writing…",
+  // Once text shows: the model writes on, and a sentence is shown only once checked, so an
+  // answer that reads as finished may still grow (or stay as it is).
+  checking: "Still writing: each sentence shows once the sources support it…",
 };
+
+// The answer so far, with a muted "…" at its end while it may still grow.
+function renderGrowing(answer, text, sources) {
+  RagkitMarkdown.render(answer, text, (n) => citeButton(n, sources));
+  let host = answer;
+  while (host.lastElementChild && /^(P|UL|OL|LI|BLOCKQUOTE)$/.test(host.lastElementChild.tagName)) host = host.lastElementChild;
+  host.append(el("span", { className: "pending", textContent: " …", ariaHidden: "true" }));
+}
 
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -562,8 +573,11 @@ async function ask(question) {
       } else if (event === "sources") sources = data.sources;
       else if (event === "text") {
         text += data.text;
-        RagkitMarkdown.render(answer, text, (n) => citeButton(n, sources));
-        if (text.trim()) turn.querySelector(".stage").replaceChildren();
+        renderGrowing(answer, text, sources);
+        if (text.trim()) {
+          turn.querySelector(".stage").replaceChildren();
+          $("ask-status").textContent = STAGES.checking;
+        }
       } else if (event === "done") {
         finishTurn(turn, data, "done");
         $("ask-status").dataset.stage = "done";
@@ -585,6 +599,7 @@ async function ask(question) {
     }
   } finally {
     if (answer.dataset.state === "streaming") answer.dataset.state = "failed";
+    for (const mark of answer.querySelectorAll(".pending")) mark.remove();
     $("ask-status").textContent = "";
     ui.asking = null;
     $("ask-button").disabled = false;
