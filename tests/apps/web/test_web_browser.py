@@ -380,3 +380,20 @@ def test_a_stopped_server_is_named_not_failed_to_fetch(tmp_path: Path) -> None:
             )
     finally:
         server.__exit__(None, None, None)
+
+
+def test_the_question_box_stays_in_the_window_under_an_error(tmp_path: Path) -> None:
+    app = create_app(WebConfig(data_dir=tmp_path / "data"), fake_factory(ScriptedChatModel(["ok"])))
+    with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+        created = httpx.post(server.url + "/api/collections", json={"name": "notes"})
+        assert created.status_code == 201
+        driver.get(server.url + "/")
+        empty = driver.find_element(By.ID, "empty-thread")
+        wait_for(lambda: "no documents yet" in empty.text, HANG_S, "the empty collection")
+        assert "left" not in empty.text  # on a phone the documents are not on the left
+        button = driver.find_element(By.ID, "ask-button")
+        bottom = "return arguments[0].getBoundingClientRect().bottom <= window.innerHeight"
+        assert driver.execute_script(bottom, button)
+        button.click()  # an empty question: the server's refusal shows above the layout
+        wait_for(lambda: "question is empty" in page_errors(driver), HANG_S, "the error line")
+        assert driver.execute_script(bottom, button), "the Ask button left the window"

@@ -49,6 +49,9 @@ function showError(message) {
   const box = $("error");
   box.textContent = message || "";
   box.hidden = !message;
+  // The layout is as tall as the window under the header: it gives up the error line's
+  // height (and its 12 px margin) while that shows.
+  document.body.style.setProperty("--error-space", message ? `${box.offsetHeight + 12}px` : "0px");
 }
 
 function headers(extra = {}) {
@@ -382,9 +385,10 @@ function updateEmptyThread() {
   const empty = !$("thread").children.length;
   box.hidden = !empty;
   if (!empty) return;
-  if (!ui.collection) box.textContent = "Start by dropping a few documents on the left. Then ask a question here: answers cite the page they come from.";
-  else if (!ui.documents.length) box.textContent = "This collection has no documents yet. Drop files on the left, then ask about them here.";
-  else box.textContent = "Ask a question about the documents on the left. Follow-up questions keep the conversation in mind.";
+  // No "on the left": on a phone the documents panel is below the conversation.
+  if (!ui.collection) box.textContent = "Start by dropping a few documents in the Documents panel. Then ask a question here: answers cite the page they come from.";
+  else if (!ui.documents.length) box.textContent = "This collection has no documents yet. Drop files in the Documents panel, then ask about them here.";
+  else box.textContent = "Ask a question about this collection's documents. Follow-up questions keep the conversation in mind.";
 }
 
 // ---- questions ----------------------------------------------------------------------
