@@ -152,6 +152,8 @@ class Ranking:
     """Whether sentence (h, i) is page furniture (`boilerplate`)."""
     rank_score: dict[tuple[int, int], float] = field(default_factory=dict)
     """`score` plus `ANSWERS_BONUS` for a sentence that could answer: what `order` sorts by."""
+    titled: dict[tuple[int, int], frozenset[str]] = field(default_factory=dict)
+    """The question's terms the heading over sentence (h, i) holds."""
     agrees: Callable[[str, str], bool] | None = None
     """Whether a later quote states what the first does (`consistent`); None: any does."""
 
@@ -182,6 +184,14 @@ class Ranking:
                 continue
             if picks and (not self.answers[(h, i)] or self.furniture.get((h, i), False)):
                 continue
+            if picks and self.titled and self.sections:
+                # A later quote stands under a heading naming what the first's does:
+                # "推荐水温为80摄氏度" under "## 晨雾绿茶" is no support for the same words
+                # under "## 雾溪白茶".
+                named = self.titled.get((picks[0].hit, picks[0].index), frozenset())
+                around = self.sections[h][i].lower()
+                if not all(t in around for t in named):
+                    continue
             if (
                 len(picks) >= 2
                 and self.agrees is not None
@@ -389,6 +399,12 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
 
     scores = [float(raw[j]) + bonus(split[h][i].text) for j, (h, i) in enumerate(flat)]
     furniture = {(h, i): boilerplate(split[h][i].text) for h, i in flat}
+    question_terms = set(scorer.analyzer.tokenize(question))
+    titled = {
+        (h, i): frozenset(question_terms & set(scorer.analyzer.tokenize(headings[h][i])))
+        for h, i in flat
+        if headings[h][i]
+    }
     windows = (
         answering_windows(
             question, [hit.chunk.text for hit in hits], scorer, contexts=document_contexts(hits)
@@ -429,6 +445,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
         tuple(tuple(s) for s in sections),
         furniture,
         {pos: scores[j] + (ANSWERS_BONUS if answers[pos] else 0.0) for j, pos in enumerate(flat)},
+        titled,
         consistent(kind, question, scorer.analyzer),
     )
 

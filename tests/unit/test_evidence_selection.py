@@ -118,6 +118,13 @@ def test_a_heading_names_the_tea_its_section_is_about() -> None:
     assert not any("80摄氏度" in q or "85摄氏度" in q for q in quotes)
 
 
+def test_a_later_quote_stands_under_the_heading_the_first_does() -> None:
+    guide = (CORPUS / "brewing_guide_zh.md").read_text(encoding="utf-8")
+    quotes = _quotes("雾溪白茶的推荐水温是多少？", guide)
+    assert "85摄氏度" in quotes[0]
+    assert not any("80摄氏度" in q for q in quotes)  # the same words, under 晨雾绿茶
+
+
 def test_a_third_quote_must_state_what_the_first_does() -> None:
     agrees = consistent("number", "2022年特斯拉交付量是多少", SCORER.analyzer)
     assert agrees("2022年，特斯拉全球总交付量131万辆。", "特斯拉以131万辆的交付量稳坐第一。")
