@@ -397,3 +397,30 @@ def test_the_question_box_stays_in_the_window_under_an_error(tmp_path: Path) -> 
         button.click()  # an empty question: the server's refusal shows above the layout
         wait_for(lambda: "question is empty" in page_errors(driver), HANG_S, "the error line")
         assert driver.execute_script(bottom, button), "the Ask button left the window"
+
+
+def test_a_clamped_passage_shows_no_sliver_of_its_third_line(tmp_path: Path) -> None:
+    app = create_app(WebConfig(data_dir=tmp_path / "data"), fake_factory(ScriptedChatModel(["ok"])))
+    notes = tmp_path / "notes.txt"
+    # One long sentence: a passage of many lines in the narrow documents panel.
+    notes.write_text("The kettle boils water quickly and quietly " * 8 + "at home.\n")
+    with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+        driver.get(server.url + "/")
+        wait_for(lambda: driver.find_element(By.ID, "documents"), HANG_S, "the page to load")
+        upload_and_index(driver, [notes], HANG_S)
+        item = driver.find_element(By.CSS_SELECTOR, 'li[data-name="notes.txt"]')
+        item.find_element(By.CSS_SELECTOR, "button.show-chunks").click()
+        passage = wait_for(
+            lambda: item.find_element(By.CSS_SELECTOR, "ol.chunks button.chunk"), HANG_S, "passages"
+        )
+        # What shows of a clamped passage (its padding box) is its two lines, no more.
+        shown, line, full = driver.execute_script(
+            "const b = arguments[0];"
+            "const whole = b.cloneNode(true);"  # unclamped, for the passage's full height
+            "whole.style.display = 'block'; whole.style.webkitLineClamp = 'none'; b.after(whole);"
+            "const full = whole.clientHeight; whole.remove();"
+            "return [b.clientHeight, parseFloat(getComputedStyle(b).lineHeight), full];",
+            passage,
+        )
+        assert full > shown, "the passage is not long enough to be clamped"
+        assert abs(shown - 2 * line) <= 1, (shown, line)
