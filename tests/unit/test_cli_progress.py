@@ -5,7 +5,9 @@ came from the index's cache says so instead of showing 0/0 and an unknown time l
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
+from ragkit import FileOutcome
 from ragkit.apps.cli.common import BarProgress, SafeConsole
 
 
@@ -57,3 +59,16 @@ def test_a_finished_run_ends_on_files_not_on_its_last_writing_step() -> None:
     frame = _drawn([(0.5, "embedding", 2), (0.5, "embedded", 2), (0.1, "stage", "commit")])
     files = [row for row in frame.splitlines() if row.startswith("files")]
     assert files and files[-1].split()[0] == "files" and "writing" not in frame, frame
+
+
+def test_a_failed_symbolic_link_to_nothing_still_moves_the_files_bar(tmp_path: Path) -> None:
+    # Found in the folder and counted, so it counts as done: the bar ends on 2/2, not 1/2.
+    dangling = tmp_path / "dangling.md"
+    dangling.symlink_to(tmp_path / "nothing")
+    out = io.StringIO()
+    with BarProgress.shown(SafeConsole(file=out, width=120, force_terminal=False)) as bar:
+        bar.files_found(2)
+        bar.file_done(FileOutcome(str(dangling), "failed", "symbolic link to nothing"))
+        bar.file_done(FileOutcome(str(tmp_path / "ok.txt"), "indexed", chunks=1))
+    files = [row for row in out.getvalue().splitlines() if row.startswith("files")]
+    assert files and "2/2" in files[-1], out.getvalue()

@@ -368,7 +368,9 @@ class BarProgress:
             self._start()
 
     def file_done(self, outcome: FileOutcome) -> None:
-        if outcome.status != "failed" or Path(outcome.path).exists():
+        # A path given that does not exist was never counted as found; a symbolic link to
+        # nothing was (lexists: the link itself), so its failure moves the bar too.
+        if outcome.status != "failed" or os.path.lexists(outcome.path):
             # "files" again after a checkpoint's "(writing …)" stages.
             self._p.update(self._files, description="files", advance=1)
 
