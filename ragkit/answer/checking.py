@@ -103,6 +103,7 @@ _MARKER = re.compile(r"^(?:\d{1,2}[.)](?=\s)|\d{1,2}、|[-*•](?=\s))\s*")
 _LOOP = re.compile(r"(.{4,80}?)(?:\s*\1){2,}", re.DOTALL)
 
 _NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
+_DATE_UNITS = "月日号"
 _CN_NUMBER = re.compile(r"[零〇一二三四五六七八九十百千万亿两]{2,}")
 _NAME = re.compile(
     r"(?<![A-Za-zÀ-ÖØ-öø-ÿ0-9])[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ0-9'’-]*"
@@ -128,17 +129,24 @@ def absent_facts(
     *,
     chinese: bool = True,
     whole_words: bool = False,
+    date_units: bool = False,
 ) -> tuple[str, ...]:
     """The numbers, dates and capitalised names of `text` (and with `chinese`, its
     Chinese characters outside `_CJK_COMMON`) that `hay` (normalised with `_norm`) does
     not contain. The first word of a sentence is not taken for a name. A name is found
     at the start of a word of `hay` ("Berg" in "Bergström"), or with `whole_words` only
-    as a whole word, a plural or possessive ending aside ("Co" is not in "cooperative")."""
+    as a whole word, a plural or possessive ending aside ("Co" is not in "cooperative").
+    With `date_units`, a number written with a Chinese date unit (月, 日, 号) is found
+    only with it."""
     norm = _norm(text)
     missing: list[str] = []
     for m in _NUMBER.finditer(norm):
         number = m.group().rstrip(".,:/-")
-        if not re.search(rf"(?<!\d){re.escape(number)}(?!\d)", hay):
+        # A Chinese date's day and month stand with their unit: "1月3日" is not in a
+        # text saying "1月17日" and "3 million" elsewhere.
+        unit = norm[m.start() + len(number) : m.start() + len(number) + 1]
+        unit = unit if unit in _DATE_UNITS and date_units else ""
+        if not re.search(rf"(?<!\d){re.escape(number)}(?!\d){unit}", hay):
             missing.append(number)
     for m in _CN_NUMBER.finditer(norm):
         if m.group() not in hay:
@@ -225,6 +233,31 @@ def word_pieces(text: str) -> Iterator[str]:
         yield text[pos:]
 
 
+_CLOSERS = "\"'”’)）」』"
+
+
+def finished(text: str) -> str:
+    """`text` ending as a sentence does: a model's fragment ("Tomas Varga", "90摄氏度")
+    or a clause the sentence splitter cut at a semicolon gets a full stop, so the
+    sentence after it does not run on from it."""
+    body = text.rstrip()
+    if not body or body[-1] in ".!?。！？…" or body[-1] in _CLOSERS:
+        return body
+    if body[-1] in ";；:：,，、":
+        body = body[:-1].rstrip()
+    return body + ("。" if _CJK.search(body[-1:]) else ".")
+
+
+def as_quote(text: str) -> str:
+    """A source sentence as quoted on one line: its line breaks folded (none left
+    between Chinese characters) and a list marker before it ("- ", "2. ") dropped."""
+    text = " ".join(text.split())
+    text = re.sub(
+        r"(?<=[\u3400-\u9fff\uf900-\ufaff，。、；：]) (?=[\u3400-\u9fff\uf900-\ufaff])", "", text
+    )
+    return _MARKER.sub("", text)
+
+
 def _key(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKC", text).lower() if ch.isalnum())
 
@@ -305,6 +338,17 @@ class AnswerChecker:
         self._hay = _norm(question + "\n" + "\n".join(p.text for p in passages))
         self._hay_chars = set(self._hay)
         self._windows: dict[tuple[int, int], str] = {}
+        self._question_norm = _norm(question)
+        self._question_names = frozenset(chinese_names(question, scorer.analyzer))
+        # Each passage's document as retrieved (its chunk and the other retrieved chunks
+        # of its document), where the question's own names and numbers must stand for a
+        # sentence resting on that passage to repeat them.
+        self._documents = {
+            p.number: _norm(context)
+            for p, context in zip(
+                passages, document_contexts([p.hit for p in passages]), strict=True
+            )
+        }
         self._sources = [p.hit.chunk.source for p in passages]
         self._zh = any(_CJK.search(t) for t in (question, *[p.text for p in passages[:1]]))
         self.state = CheckState()
@@ -352,7 +396,16 @@ class AnswerChecker:
     def missing_facts(self, sentence: str) -> tuple[str, ...]:
         """Numbers, dates, names and (Chinese) content characters of `sentence` that
         appear in no source and not in the question."""
-        return absent_facts(sentence, self._hay, self._hay_chars)
+        return absent_facts(sentence, self._hay, self._hay_chars, date_units=True)
+
+    def _asked_facts(self, sentence: str) -> frozenset[str]:
+        """The numbers, dates and names of `sentence` that the question holds (for a
+        Chinese question, its proper nouns that `sentence` repeats)."""
+        every = absent_facts(sentence, "", chinese=False)
+        latin = frozenset(every) - frozenset(
+            absent_facts(sentence, self._question_norm, chinese=False)
+        )
+        return latin | {n for n in self._question_names if n in _norm(sentence)}
 
     def align(
         self, sentence: str, prefer: Sequence[int] = ()
@@ -411,11 +464,29 @@ class AnswerChecker:
                 order = [(number, support)] + [
                     self.candidates[j] for j in sorted(range(len(row)), key=lambda j: -row[j])
                 ]
+                repeated = self._asked_facts(sentence)
                 gaps = []
                 for n, s in order:
                     gap = absent_facts(
-                        sentence, self._around(n, s), chinese=False, whole_words=True
+                        sentence,
+                        self._around(n, s),
+                        chinese=False,
+                        whole_words=True,
+                        date_units=True,
                     )
+                    if not gap and repeated:
+                        # What the sentence repeats from the question must be what its
+                        # support's document is about: "Elena Rybakina won Wimbledon in
+                        # 2019" takes 2019 from the question and the name from a passage
+                        # about 2022.
+                        document = self._documents[n]
+                        gap = tuple(
+                            f
+                            for f in absent_facts(sentence, document, chinese=False)
+                            if f in repeated
+                        ) + tuple(
+                            f for f in repeated if f in self._question_names and f not in document
+                        )
                     if not gap:
                         number, support = n, s
                         break
@@ -449,13 +520,9 @@ class AnswerChecker:
     # --- releasing the answer ---------------------------------------------------------
     def _cite(self, text: str, number: int | None) -> str:
         """`text` with its source mark before the closing full stop: `… 1921 [2].`"""
-        body, end = (text[:-1], text[-1]) if text[-1:] in ".!?。！？；" else (text, "")
-        if not end and re.search(r"\w$", body):
-            # A reply that stopped without its full stop ("Tomas Varga") gets one, so a
-            # quote after it reads as the next sentence, not as part of this one.
-            end = "。" if self._zh else "."
         if number is None or not self.cite:
-            return body + end
+            return text
+        body, end = (text[:-1], text[-1]) if text[-1:] in ".!?。！？" else (text, "")
         sep = "" if self._zh or _CJK.search(body[-1:]) else " "
         return f"{body.rstrip()}{sep}[{number}]{end}"
 
@@ -467,16 +534,25 @@ class AnswerChecker:
         quoted: bool,
         lead: bool = False,
     ) -> str:
-        first = not self.state.released
+        if quoted:
+            text = as_quote(text)
         self.state.released.append(_Released(text, number, support, quoted, lead))
-        sep = "" if first else ("" if self._zh else " ")
-        return sep + self._cite(text, number)
+        if self.cite:
+            # Its mark would otherwise stand between it and the next ("Tomas Varga [1]
+            # The two people…"); an uncited reply (an agent's "4") is kept as written.
+            text = finished(text)
+        # The space between sentences goes out after the sentence, not before the next:
+        # a sentence ends with it, so a reader sees all of it at once. A stream that
+        # holds back a last word that may go on (the content guard keeps "john." for
+        # what could be an e-mail address) would otherwise hold it until the model had
+        # written the next sentence.
+        return self._cite(text, number) + ("" if self._zh else " ")
 
     def _release(self, raw: str) -> Iterator[str]:
         """Check one complete sentence of the reply and yield what the reader sees."""
         state = self.state
-        opening = all(r.lead for r in state.released) and not state.unsupported
-        text = clean(_LEAD.sub("", raw) if opening else raw)
+        # A label before a sentence ("The answer is:") is scaffolding wherever it stands.
+        text = clean(_LEAD.sub("", raw))
         text, looped = cut_loop(text)
         numbers = cited_numbers(text)
         cited = [n for n in numbers if n in self.by_number]

@@ -333,10 +333,19 @@ class AnswerStream:
         raw = self._record(self._pieces())
         # Nothing unfiltered reaches the caller: the guard sees every piece first.
         stream = self.guard.filter_output(raw) if self.guard is not None else raw
+        # Whitespace at the end of a piece waits for the next one: the checker ends each
+        # sentence with the space before the next (so a filter that holds back a word
+        # that may go on lets the whole sentence out), and an answer does not end in a
+        # space a reader would see in a line, a copied text or a test's comparison.
+        spaces = ""
         try:
             for piece in stream:
-                collected.append(piece)
-                yield piece
+                text = spaces + piece
+                shown = text.rstrip()
+                spaces = text[len(shown) :]
+                if shown:
+                    collected.append(shown)
+                    yield shown
         finally:
             for part in (stream, raw):
                 close = getattr(part, "close", None)

@@ -9,10 +9,20 @@ from pathlib import Path
 from pdfs import make_pdf
 
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
-from ragkit.answer.checking import AnswerChecker, clean, cut_loop, cut_scaffolding
+from ragkit.answer.checking import (
+    AnswerChecker,
+    as_quote,
+    clean,
+    cut_loop,
+    cut_scaffolding,
+    finished,
+)
 from ragkit.answer.evidence import select_passages
 from ragkit.answer.extractive import extract_answer
 from ragkit.answer.grounding import SentenceScorer
+from ragkit.answer.pipelines import AnswerStream, Prompt
+from ragkit.guard import default_guard
+from ragkit.guard.session import GuardSession
 from ragkit.ingest.chunking import ChunkerParams
 from ragkit.models.llm.base import GenerationOptions
 from ragkit.options import AnswerOptions, IndexOptions, Models, SearchOptions
@@ -125,9 +135,8 @@ def _checked(reply: str, question: str = "When did the plant convert to electric
     scorer = SentenceScorer(Analyzer())
     passages = select_passages(question, [_hit(SOURCE)], scorer)
     checker = AnswerChecker(question, passages, scorer)
-    return "".join(
-        checker.stream(iter(reply.split(" ")[i] + " " for i in range(len(reply.split(" ")))))
-    )
+    # The shown text, less the space that follows each released sentence.
+    return "".join(checker.stream(iter(w + " " for w in reply.split(" ")))).rstrip()
 
 
 def test_a_source_sentence_wrapped_across_lines_can_stand_in_for_the_answer() -> None:
@@ -374,3 +383,86 @@ def test_a_question_the_model_asks_is_not_shown_as_an_answer() -> None:
     assert checker.check("红茶的推荐水温是90摄氏度。").supported
     shown = "".join(checker.stream(iter(["90摄氏度的推荐水温是多少？"])))
     assert "是多少" not in shown and "90摄氏度" in shown, shown
+
+
+def test_a_value_from_another_passage_does_not_answer_with_the_questions_year() -> None:
+    # "2019" comes from the question and "Elena Rybakina" from a passage about 2022: no
+    # source says she won in 2019, so the sentence is not shown; the one that does is.
+    scorer = SentenceScorer(Analyzer())
+    sources = [
+        "Simona Halep defeated Serena Williams in the final, 6–2, 6–2 to win the women's "
+        "singles title at the 2019 Wimbledon Championships.",
+        "Jul 9, 2022 ... Elena Rybakina won the women's singles final Wimbledon on Saturday "
+        "... since 2018, was the youngest women's finalist at Wimbledon since 2015 ...",
+    ]
+    question = "Who won the women's singles Wimbledon in 2019?"
+    hits = [_hit(t, rank) for rank, t in enumerate(sources, start=1)]
+
+    def shown(reply: str) -> tuple[str, list[str]]:
+        checker = AnswerChecker(question, select_passages(question, hits, scorer), scorer)
+        pieces = (word + " " for word in reply.split(" "))
+        return "".join(checker.stream(pieces)), checker.state.unsupported
+
+    text, unsupported = shown("Elena Rybakina won the women's singles Wimbledon in 2019.")
+    assert "Rybakina" not in text and "Simona Halep defeated" in text
+    assert unsupported == ["Elena Rybakina won the women's singles Wimbledon in 2019."]
+    # The name the 2019 passage holds, with the question's year, is shown as written.
+    text, unsupported = shown("Simona Halep won the women's singles Wimbledon in 2019.")
+    assert text.startswith("Simona Halep won the women's singles Wimbledon in 2019 [1].")
+    assert unsupported == []
+
+
+def test_a_released_sentence_is_shown_whole_before_the_model_writes_on() -> None:
+    # The content guard holds back a last word that may go on ("1921." could start a
+    # longer number): the space after a released sentence goes out with it, so the
+    # reader has all of it while the model writes the next one.
+    scorer = SentenceScorer(Analyzer())
+    question = "When did the plant convert to electricity?"
+    passages = select_passages(question, [_hit(SOURCE)], scorer)
+    checker = AnswerChecker(question, passages, scorer, cite=False)
+    shown: list[str] = []
+    seen: dict[str, str] = {}  # each word of the model's: what was shown when it was pulled
+
+    def model() -> Iterator[str]:
+        for (
+            word
+        ) in "It converted its boilers to electricity in 1921. The plant opened in March.".split():
+            seen[word] = "".join(shown)
+            yield word + " "
+
+    stream = AnswerStream(
+        question,
+        Prompt((), ()),
+        lambda: checker.stream(model()),
+        checker.answer,
+        GuardSession(default_guard()),
+    )
+    for piece in stream:
+        shown.append(piece)
+    # "The" shows the first sentence ended; it is out, whole, before "plant" is pulled
+    # (the space after it waits for the next sentence, so the answer ends in none).
+    assert seen["plant"] == "It converted its boilers to electricity in 1921."
+    assert "".join(shown) == (
+        "It converted its boilers to electricity in 1921. The plant opened in March."
+    )
+    assert (
+        stream.answer.text
+        == "It converted its boilers to electricity in 1921. The plant opened in March."
+    )
+
+
+def test_a_fragment_and_a_clause_cut_at_a_semicolon_end_as_sentences() -> None:
+    # A model's answer without a full stop does not run on into the quote after it.
+    assert _checked("It converted its boilers to electricity in 1921") == (
+        "It converted its boilers to electricity in 1921 [1]."
+    )
+    assert finished("90摄氏度") == "90摄氏度。"
+    assert finished("春茶采摘期大约持续40天；") == "春茶采摘期大约持续40天。"
+    assert finished("Tomas Varga,") == "Tomas Varga."
+    assert finished('It is called "Lumen."') == 'It is called "Lumen."'
+    # A quoted source sentence: on one line, without its list marker, and no space
+    # left where a Chinese line was wrapped.
+    assert (
+        as_quote("- Free agronomy visits,\n  soil testing") == "Free agronomy visits, soil testing"
+    )
+    assert as_quote("目前共有42户\n茶农加入。") == "目前共有42户茶农加入。"

@@ -111,7 +111,8 @@ def _checker(question: str, sources: list[str]) -> AnswerChecker:
 
 
 def _stream(checker: AnswerChecker, reply: str) -> str:
-    return "".join(checker.stream(iter(w + " " for w in reply.split(" "))))
+    # The shown text, less the space that follows each released sentence.
+    return "".join(checker.stream(iter(w + " " for w in reply.split(" ")))).rstrip()
 
 
 def test_a_restatement_is_not_shown_as_the_answer() -> None:
