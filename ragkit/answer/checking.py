@@ -10,11 +10,14 @@ a sentence at a time, each one only after it was checked:
 - every fact-bearing token of the sentence must appear in the sources given to the model
   or in the question: numbers and dates, capitalised names, and in Chinese every
   character outside a short list of function words (a small model mangles 茶园 into
-  茶囲); and the sentence must share at least half of its terms, weighted by rarity,
-  with one source sentence. A sentence that fails is not shown as an answer: it is
-  replaced by the source sentence it was drawn from (quoted as written, with its
-  number), or left out when none is close; the model's wording is kept in
-  `Answer.unsupported` for the record;
+  茶囲); its numbers and names must stand together in one source sentence with its
+  neighbours, and those it repeats from the question (a Chinese question's proper
+  nouns too) in that sentence's document, so a name from a passage about another year
+  does not answer with the question's year; and the sentence must share at least half
+  of its terms, weighted by rarity, with one source sentence. A sentence that fails is
+  not shown as an answer: it is replaced by the source sentence it was drawn from
+  (quoted as written, with its number), or left out when none is close; the model's
+  wording is kept in `Answer.unsupported` for the record;
 - a sentence that only restates the question, or an opening sentence without a value
   of the kind the question asks for (`ragkit.answer.answerable`), answers nothing and is
   treated as unsupported; only source sentences that could answer the question stand in
@@ -26,6 +29,9 @@ a sentence at a time, each one only after it was checked:
   kind (a small model's supported answer often drops the words that answer): after
   them, or first, before the model has written a word (the default for Chinese
   questions; a model sentence that only restates them is then left out).
+
+A released sentence ends with the space that follows it, so a stream filter that holds
+back a last word that may go on lets the whole sentence out at once.
 
 When nothing checked remains, the answer is the best source sentence that could answer
 the question, or "not in the documents" when none could. `check_reply` checks a whole
