@@ -110,6 +110,7 @@ _LOOP = re.compile(r"(.{4,80}?)(?:\s*\1){2,}", re.DOTALL)
 
 _NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
 _DATE_UNITS = "月日号"
+_QUOTED = re.compile(r"[“「《]([^”」》\n]{2,30})[”」》]")
 _CN_NUMBER = re.compile(r"[零〇一二三四五六七八九十百千万亿两]{2,}")
 _NAME = re.compile(
     r"(?<![A-Za-zÀ-ÖØ-öø-ÿ0-9])[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ0-9'’-]*"
@@ -413,6 +414,17 @@ class AnswerChecker:
         )
         return latin | {n for n in self._question_names if n in _norm(sentence)}
 
+    def _chinese_names(self, sentence: str) -> tuple[str, ...]:
+        """The Chinese names `sentence` adds to the question: its proper nouns of two or
+        more characters and what it puts in quotation or title marks (“桂花董糖”,
+        《长津湖》). Like a Latin name, each must stand in the sentence it rests on: the
+        characters check alone passes a name whose characters are anywhere."""
+        if not _CJK.search(sentence):
+            return ()
+        quoted = [_norm(q) for q in _QUOTED.findall(sentence)]
+        names = [*chinese_names(sentence, self.scorer.analyzer), *quoted]
+        return tuple(n for n in dict.fromkeys(names) if n and n not in self._question_norm)
+
     def align(
         self, sentence: str, prefer: Sequence[int] = ()
     ) -> tuple[int | None, Sentence | None, float]:
@@ -471,15 +483,13 @@ class AnswerChecker:
                     self.candidates[j] for j in sorted(range(len(row)), key=lambda j: -row[j])
                 ]
                 repeated = self._asked_facts(sentence)
+                named = self._chinese_names(sentence)
                 gaps = []
                 for n, s in order:
+                    around = self._around(n, s)
                     gap = absent_facts(
-                        sentence,
-                        self._around(n, s),
-                        chinese=False,
-                        whole_words=True,
-                        date_units=True,
-                    )
+                        sentence, around, chinese=False, whole_words=True, date_units=True
+                    ) + tuple(name for name in named if name not in around)
                     if not gap and repeated:
                         # What the sentence repeats from the question must be what its
                         # support's document is about: "Elena Rybakina won Wimbledon in

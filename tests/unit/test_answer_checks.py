@@ -11,6 +11,8 @@ from pdfs import make_pdf
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.answer.checking import (
     AnswerChecker,
+    _norm,
+    absent_facts,
     as_quote,
     clean,
     cut_loop,
@@ -466,3 +468,31 @@ def test_a_fragment_and_a_clause_cut_at_a_semicolon_end_as_sentences() -> None:
         as_quote("- Free agronomy visits,\n  soil testing") == "Free agronomy visits, soil testing"
     )
     assert as_quote("目前共有42户\n茶农加入。") == "目前共有42户茶农加入。"
+
+
+def test_a_chinese_question_name_with_a_value_from_another_document_is_not_shown() -> None:
+    # 苏镜宇 comes from the question, 桂花董糖 from a passage about a sweet.
+    scorer = SentenceScorer(Analyzer())
+    question = "苏镜宇的原名叫什么？"
+    sources = [
+        "苏镜宇（），中国足球运动员，司职前锋。苏镜宇原名苏博，因为婶婶认为他命中缺金，"
+        "改名镜宇。苏镜宇年少时在张家口足校踢球。",
+        "武穴酥糖，原名“桂花董糖”，也称“广济酥糖”。后八十年代广济县更名为武穴市。",
+    ]
+    hits = [_hit(t, rank) for rank, t in enumerate(sources, start=1)]
+    checker = AnswerChecker(question, select_passages(question, hits, scorer), scorer)
+    shown = "".join(checker.stream(iter(["苏镜宇的原名叫", "“桂花董糖”。"])))
+    assert "桂花董糖" not in shown and "苏镜宇原名苏博" in shown
+    assert checker.state.unsupported == ["苏镜宇的原名叫“桂花董糖”。"]
+
+
+def test_a_chinese_day_counts_only_with_its_unit() -> None:
+    hay = _norm("2022春运时间，1月17日开始，2月25日结束，共3天的假期")
+    assert absent_facts("1月3日开始", hay, chinese=False, date_units=True) == ("3",)
+    assert absent_facts("1月17日开始", hay, chinese=False, date_units=True) == ()
+    assert absent_facts("1月3日开始", hay, chinese=False) == ()  # the loose test
+
+
+def test_a_label_before_a_later_sentence_is_not_shown() -> None:
+    shown = _checked("It converted in 1921. The answer is: It opened in March.")
+    assert "answer" not in shown.lower() and shown.startswith("It converted in 1921 [1].")
