@@ -58,6 +58,7 @@ from ragkit.answer.answerable import (
     document_contexts,
     has_kind,
     is_question,
+    kind_values,
     question_scores,
     statement,
     value_bonus,
@@ -445,20 +446,37 @@ class AnswerChecker:
         number, support = self.candidates[chosen]
         return number, support, float(scores[chosen])
 
+    def _neighbours(self, number: int, support: Sentence) -> str:
+        """`support` with its neighbours in its passage's chunk, as written."""
+        text = self.by_number[number].hit.chunk.text
+        sentences = split_sentences(text)
+        at = next((i for i, s in enumerate(sentences) if s.start == support.start), None)
+        if at is None:
+            return support.text
+        start = sentences[max(0, at - 1)].start
+        return text[start : sentences[min(len(sentences) - 1, at + 1)].end]
+
     def _around(self, number: int, support: Sentence) -> str:
         """`support` with its neighbours in its passage's chunk, normalised."""
         key = (number, support.start)
         if key not in self._windows:
-            text = self.by_number[number].hit.chunk.text
-            sentences = split_sentences(text)
-            at = next((i for i, s in enumerate(sentences) if s.start == support.start), None)
-            if at is None:
-                window = support.text
-            else:
-                start = sentences[max(0, at - 1)].start
-                window = text[start : sentences[min(len(sentences) - 1, at + 1)].end]
+            window = self._neighbours(number, support)
             self._windows[key] = _norm(self.question + "\n" + window)
         return self._windows[key]
+
+    def _miscounted(self, sentence: str, number: int, support: Sentence) -> tuple[str, ...]:
+        """For a question asking how many, the numbers `sentence` gives as the count that
+        its support holds only in another role: "14" from "founded on 14 March 1987 by
+        eleven families" is a day, not how many families."""
+        analyzer = self.scorer.analyzer
+        counts = [
+            v for v in kind_values("number", sentence, self.question, analyzer) if v[:1].isdigit()
+        ]
+        if not counts:
+            return ()
+        window = self._neighbours(number, support)
+        held = set(kind_values("number", window, self.question, analyzer))
+        return tuple(v for v in counts if v not in held)
 
     def check(self, sentence: str, cited: Sequence[int] = ()) -> Check:
         """Judge one answer sentence (citation marks already removed)."""
@@ -530,6 +548,8 @@ class AnswerChecker:
                 or bool(asked & set(self.scorer.analyzer.tokenize(support.text)))
                 or bool(asked & set(self.scorer.analyzer.tokenize(sentence)))
             )
+        if not missing and self.kind == "number" and number is not None and support is not None:
+            missing = self._miscounted(sentence, number, support)
         supported = not missing and lexical >= MIN_SUPPORT and answers
         return Check(sentence, supported, number, support, round(score, 4), missing)
 

@@ -496,3 +496,22 @@ def test_a_chinese_day_counts_only_with_its_unit() -> None:
 def test_a_label_before_a_later_sentence_is_not_shown() -> None:
     shown = _checked("It converted in 1921. The answer is: It opened in March.")
     assert "answer" not in shown.lower() and shown.startswith("It converted in 1921 [1].")
+
+
+def test_a_day_is_not_shown_as_the_count_asked_for() -> None:
+    # "14" stands in the source, but as a day: it is not how many families.
+    scorer = SentenceScorer(Analyzer())
+    question = "How many families founded the cooperative?"
+    source = (
+        "The cooperative was founded on 14 March 1987 by eleven families who had been "
+        "selling green leaf separately. The first harvest produced 2.3 tonnes of tea."
+    )
+
+    def shown(reply: str) -> tuple[str, list[str]]:
+        checker = AnswerChecker(question, select_passages(question, [_hit(source)], scorer), scorer)
+        pieces = (word + " " for word in reply.split(" "))
+        return "".join(checker.stream(pieces)).rstrip(), checker.state.unsupported
+
+    text, unsupported = shown("14.")
+    assert unsupported == ["14."] and text.startswith("The cooperative was founded on 14 March")
+    assert shown("Eleven families founded it.") == ("Eleven families founded it [1].", [])
