@@ -573,10 +573,9 @@ class AnswerChecker:
         if quoted:
             text = as_quote(text)
         self.state.released.append(_Released(text, number, support, quoted, lead))
-        if self.cite:
-            # Its mark would otherwise stand between it and the next ("Tomas Varga [1]
-            # The two people…"); an uncited reply (an agent's "4") is kept as written.
-            text = finished(text)
+        # A quote or a sentence after it would otherwise run on from it ("Tomas Varga [1]
+        # The two people…").
+        text = finished(text)
         # The space between sentences goes out after the sentence, not before the next:
         # a sentence ends with it, so a reader sees all of it at once. A stream that
         # holds back a last word that may go on (the content guard keeps "john." for
