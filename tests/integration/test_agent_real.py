@@ -125,7 +125,7 @@ def test_cli_shows_tool_calls_as_they_happen_and_saves_the_conversation(tmp_path
     assert "does not exist; the document tools are unavailable" in done.stderr
     assert '→ calculator({"expression": "98 + 2"})' in done.stderr
     assert "← 100" in done.stderr
-    assert done.stdout.strip() == "100"
+    assert done.stdout.strip() == "100."  # the checked answer ends its sentence
     listed = subprocess.run([*cli, "chats", "ls"], env=env, capture_output=True, text=True)
     assert listed.returncode == 0 and f"2 msgs  {CALC_TASK}" in listed.stdout
 
