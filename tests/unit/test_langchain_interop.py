@@ -19,7 +19,7 @@ from langchain_core.tools import BaseTool
 from pydantic import Field
 
 from ragkit import KnowledgeBase
-from ragkit.agent import Agent, ToolContext, builtin_tools
+from ragkit.agent import Agent, AgentOptions, ToolContext, builtin_tools
 from ragkit.events import Text
 from ragkit.integrations.langchain import (
     LangChainChatModel,
@@ -163,7 +163,9 @@ def test_a_langchain_tool_calling_model_drives_the_agent_natively() -> None:
     )
     model = from_langchain(fake, model_id="fake-tools")
     assert isinstance(model, LangChainToolChatModel) and isinstance(model, ToolCallingChatModel)
-    agent = Agent(model, builtin_tools())
+    # The model makes the call itself (by default a whole expression is sent to the
+    # calculator by rule, before the model's first turn: the next test).
+    agent = Agent(model, builtin_tools(), options=AgentOptions(rule_first_step=False))
     assert agent.native
     events = list(agent.run_stream("What is 345 * 12?"))
     final = events[-1].result  # type: ignore[union-attr]
@@ -175,3 +177,19 @@ def test_a_langchain_tool_calling_model_drives_the_agent_natively() -> None:
     second = fake.seen[1]
     assert isinstance(second[-1], ToolMessage) and second[-1].content == "4140"
     assert second[-1].tool_call_id == "t1"
+
+
+def test_a_native_model_answers_from_the_call_made_by_rule() -> None:
+    # The rule's call reaches a LangChain model as a real tool-call turn: an AIMessage
+    # with the call, then the ToolMessage answering it under the same id.
+    fake = ToolFakeChatModel(responses=[AIMessage("345 * 12 = 4140.")])
+    agent = Agent(from_langchain(fake, model_id="fake-tools"), builtin_tools())
+    assert agent.native
+    final = list(agent.run_stream("What is 345 * 12?"))[-1].result  # type: ignore[union-attr]
+    assert final.answer == "345 * 12 = 4140." and final.answered
+    assert [(r.name, r.result) for r in final.tool_calls] == [("calculator", "4140")]
+    first = fake.seen[0]
+    call, result = first[-2], first[-1]
+    assert isinstance(call, AIMessage) and call.tool_calls[0]["name"] == "calculator"
+    assert isinstance(result, ToolMessage) and result.content == "4140"
+    assert result.tool_call_id == call.tool_calls[0]["id"]
