@@ -13,9 +13,22 @@ layout survives whatever the model writes. Paragraphs already in the target lang
 with no letters at all, are copied unchanged.
 
 Token counts come from `ChatModel.count_tokens`, so local and remote backends are sized
-by their own tokenizers. Leaves out reading files (the loaders do), extractive summaries,
-languages other than Chinese and English (any non-Chinese script reads as English, so
-`--to en` copies it unchanged), and checking the model's output for faithfulness.
+by their own tokenizers.
+
+Nothing the model writes is shown unchecked. Each summary sentence (and list item) is
+checked against the text it summarises: one naming a number, date, capitalised name or
+Chinese number that text lacks (`ragkit.answer.checking.absent_facts`) is left out, and
+so is one repeating a sentence already kept; prompt scaffolding is cut. When nothing of
+a summary survives, the text's opening sentences stand in for it (extractive), so a
+part of a document is never silently lost. `SummaryReport` counts what was left out.
+A translated chunk loses the model's wrapper lines ("Here is the translation…", "The
+original text was: …" and what follows it); a chunk still mostly in the source's script
+is not passed off as a translation: the source chunk is shown under a one-line note.
+
+Leaves out reading files (the loaders do), entailment (a sentence using only the
+source's facts can still misstate them), languages other than Chinese and English (any
+non-Chinese script reads as English, so `--to en` copies it unchanged), and checking a
+translation's meaning.
 """
 
 from __future__ import annotations
@@ -26,11 +39,21 @@ from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Literal, Protocol
 
+from ragkit.answer.checking import (
+    _key,
+    _norm,
+    absent_facts,
+    clean,
+    cut_loop,
+    cut_scaffolding,
+    word_pieces,
+)
 from ragkit.errors import ModelError, RagkitError
 from ragkit.index.milvus import AnyReader
 from ragkit.models.llm.base import ChatModel, GenerationOptions, Message
 from ragkit.models.prompts import PromptTemplates
 from ragkit.text.analysis import query_language
+from ragkit.text.sentences import split_sentences
 from ragkit.text.textfit import (
     JOIN_COST,
     PARAGRAPH,
@@ -47,6 +70,38 @@ LANGUAGE_NAMES: Mapping[str, str] = MappingProxyType(
 )
 SAFETY_MARGIN = 16  # tokens a chat template adds around the messages
 _HAS_LETTER = re.compile(r"[^\W\d_]")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]+")
+_NUMBERED = re.compile(r"\d{1,2}(?=[.)、])")
+_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)、]|[-*•])\s+")
+EXTRACTIVE_SENTENCES = 3
+"""Source sentences shown when nothing of a summary survives its check."""
+UNTRANSLATED_SHARE = 0.5
+"""A translated chunk is untranslated when more than this share of its Chinese characters
+and Latin words together are in the source's script (Chinese for `--to en`)."""
+
+
+@dataclasses.dataclass
+class SummaryReport:
+    """What the checks did to one summary: sentences left out because the source does
+    not hold their facts (`unsupported`, the model's words), how many repeated one
+    already shown, and whether source sentences stood in for the whole summary."""
+
+    unsupported: list[str] = dataclasses.field(default_factory=list)
+    repeated: int = 0
+    extractive: bool = False
+
+    @property
+    def left_out(self) -> int:
+        return len(self.unsupported) + self.repeated
+
+
+@dataclasses.dataclass
+class TranslationReport:
+    """Chunks shown in the source's language because the model did not translate them."""
+
+    untranslated: int = 0
+    chunks: int = 0
 
 
 class StepProgress(Protocol):
@@ -127,10 +182,12 @@ class Summarizer(_ModelTask):
         *,
         language: Language | None = None,
         progress: StepProgress | None = None,
+        report: SummaryReport | None = None,
     ) -> Iterator[str]:
-        """Yield the final summary as it is generated; earlier rounds run first and
-        report to `progress`. Raises `RagkitError` for an empty text and `ModelError`
-        when the window is too small to hold a useful piece."""
+        """Yield the final summary once checked (`check_summary`; what was left out goes
+        to `report`); earlier rounds run first and report to `progress`. Raises
+        `RagkitError` for an empty text and `ModelError` when the window is too small to
+        hold a useful piece."""
         if not _HAS_LETTER.search(text):
             raise RagkitError("there is no text to summarize (it is empty or has no words)")
         progress = progress or NoStepProgress()
@@ -150,19 +207,23 @@ class Summarizer(_ModelTask):
                 "or lower RAGKIT_LLM__MAX_TOKENS"
             )
         body = text.strip()
+        report = report if report is not None else SummaryReport()
         if count(body) <= text_room:
             progress.stage("summarize", 1)
-            yield from self._call.stream(
-                system, "summarize_text", body, reply, language=lang, where="the document"
+            raw = "".join(
+                self._call.stream(
+                    system, "summarize_text", body, reply, language=lang, where="the document"
+                )
             )
             progress.advance()
+            yield from word_pieces(check_summary(raw, body, report))
             return
         parts = [p.strip() for p in split_to_fit(body, text_room, count) if p.strip()]
         progress.stage("map", len(parts))
         summaries: list[str] = []
         for number, part in enumerate(parts, 1):
             where = f"part {number} of {len(parts)} of a document"
-            summaries.append(self._complete(system, "summarize_text", part, lang, where))
+            summaries.append(self._complete(system, "summarize_text", part, part, lang, where))
             progress.advance()
         round_number = 0
         while count("\n\n".join(summaries)) > combine_room:
@@ -174,20 +235,105 @@ class Summarizer(_ModelTask):
             progress.stage(f"combine {round_number}", len(groups))
             summaries = []
             for group in groups:
-                summaries.append(self._complete(system, "summarize_combine", group, lang))
+                summaries.append(self._complete(system, "summarize_combine", group, body, lang))
                 progress.advance()
         progress.stage("final", 1)
-        yield from self._call.stream(
-            system, "summarize_combine", "\n\n".join(summaries), reply, language=lang
+        raw = "".join(
+            self._call.stream(
+                system, "summarize_combine", "\n\n".join(summaries), reply, language=lang
+            )
         )
         progress.advance()
+        yield from word_pieces(check_summary(raw, body, report))
 
-    def _complete(self, system: str, template: str, text: str, lang: str, where: str = "") -> str:
+    def _complete(
+        self, system: str, template: str, text: str, source: str, lang: str, where: str = ""
+    ) -> str:
+        """An intermediate summary of `text`, checked against `source` (the part it
+        summarises, or the whole document for a combining round)."""
         fixed = {"language": lang, "where": where} if where else {"language": lang}
         reply = self._call.options.max_tokens
-        out = "".join(self._call.stream(system, template, text, reply, **fixed)).strip()
-        # An empty intermediate summary would silently drop a part of the document.
-        return out or text[:400]
+        out = "".join(self._call.stream(system, template, text, reply, **fixed))
+        # Checked here too: an invented fact passed to the next round would be
+        # re-checked only against the whole document, where it might happen to appear.
+        return check_summary(out, source)
+
+
+def check_summary(summary: str, source: str, report: SummaryReport | None = None) -> str:
+    """`summary` as a reader may see it: scaffolding cut, each sentence or list item
+    whose numbers, dates, names or Chinese numbers `source` lacks left out, a repeat of
+    one already kept left out, line layout (list markers) kept. When nothing survives,
+    `source`'s opening sentences (`extractive_summary`)."""
+    report = report if report is not None else SummaryReport()
+    text, _ = cut_scaffolding(summary)
+    text, _ = cut_loop(clean(text))
+    hay = _norm(source)
+    seen: set[str] = set()
+    lines: list[str] = []
+    number = 0
+    for line in text.splitlines():
+        marker_match = _ITEM.match(line)
+        marker = marker_match.group().lstrip() if marker_match else ""
+        body = line[marker_match.end() :] if marker_match else line
+        kept: list[str] = []
+        for piece in split_sentences(body):
+            sentence = piece.text.strip()
+            key = _key(sentence)
+            if not key:  # punctuation the splitter left alone ("。)"): it closes the last
+                if kept:
+                    kept[-1] += sentence
+                continue
+            if absent_facts(sentence, hay, chinese=False, whole_words=True):
+                report.unsupported.append(sentence)
+            elif key in seen:
+                report.repeated += 1
+            else:
+                seen.add(key)
+                kept.append(sentence)
+        if kept:
+            if marker[:1].isdigit():
+                # Numbered anew: a left-out item would leave a gap ("1. 2. 4.").
+                number = number + 1 if lines and _NUMBERED.match(lines[-1]) else 1
+                marker = _NUMBERED.sub(str(number), marker, count=1)
+            lines.append(marker + _joiner(kept).join(kept))
+        elif not line.strip() and lines and lines[-1]:
+            lines.append("")  # a paragraph break the model wrote
+    # A lead-in ("It covers the following:") whose items were all left out says nothing.
+    lines = [
+        line
+        for i, line in enumerate(lines)
+        if not line.rstrip().endswith((":", "："))
+        or (i + 1 < len(lines) and _ITEM.match(lines[i + 1]))
+    ]
+    if not lines:
+        report.extractive = True
+        return extractive_summary(source)
+    return "\n".join(lines).strip()
+
+
+def extractive_summary(source: str, limit: int = EXTRACTIVE_SENTENCES) -> str:
+    """The first `limit` sentences of `source` that read as statements (not headings
+    or fragments), as written: no model words, so nothing to check."""
+    picked: list[str] = []
+    for piece in split_sentences(source):
+        sentence = piece.text.strip()
+        if sentence.startswith("#") or not _HAS_LETTER.search(sentence):
+            continue
+        if not _CJK.search(sentence):
+            sentence = " ".join(sentence.split())
+        # Headings and captions are short; a statement has a few words at least.
+        if len(sentence) < (10 if _CJK.search(sentence) else 25) or sentence in picked:
+            continue
+        picked.append(sentence)
+        if len(picked) == limit:
+            break
+    if not picked:  # a text of fragments only: its start, as written
+        return " ".join(source.split())[:400]
+    return _joiner(picked).join(picked)
+
+
+def _joiner(sentences: list[str]) -> str:
+    return "" if any(_CJK.search(s) for s in sentences) else " "
 
 
 def _shorten(text: str, limit: int, count: Counter) -> str:
@@ -201,14 +347,21 @@ class Translator(_ModelTask):
         return "".join(self.stream(text, target))
 
     def stream(
-        self, text: str, target: Language, progress: StepProgress | None = None
+        self,
+        text: str,
+        target: Language,
+        progress: StepProgress | None = None,
+        report: TranslationReport | None = None,
     ) -> Iterator[str]:
-        """Yield the translation piece by piece, paragraph breaks copied from `text`."""
+        """Yield the translation chunk by chunk, paragraph breaks copied from `text`;
+        a chunk the model left in the source's language is yielded as written under
+        `untranslated_note` (counted in `report`)."""
         if target not in LANGUAGE_NAMES:
             raise RagkitError(f"cannot translate into {target!r}; use one of: zh, en")
         if not text.strip():
             raise RagkitError("there is no text to translate (it is empty)")
         progress = progress or NoStepProgress()
+        report = report if report is not None else TranslationReport()
         lang = LANGUAGE_NAMES[target]
         system = self._call.templates.render("translate_system", language=lang)
         # A reply runs about as long as its source (longer into Chinese with some
@@ -231,13 +384,70 @@ class Translator(_ModelTask):
                 yield unit.text
                 continue
             for index, piece in enumerate(unit.pieces):
+                reply = min(room - count(piece), reply_cap)
+                raw = "".join(self._call.stream(system, "translate", piece, reply, language=lang))
+                progress.advance()
+                report.chunks += 1
+                translated = strip_meta(raw, piece)
+                if untranslated(translated, target):
+                    report.untranslated += 1
+                    # The note opens a line of its own, even inside a paragraph.
+                    yield ("\n" if index else "") + untranslated_note(target) + "\n" + piece
+                    continue
                 if index:
                     yield joiner
-                reply = min(room - count(piece), reply_cap)
-                yield from _tidy(
-                    self._call.stream(system, "translate", piece, reply, language=lang)
-                )
-                progress.advance()
+                yield from _tidy(iter([translated]))
+
+
+# A line where the model talks about its work rather than translating: "Here is the
+# translation:", "The above text is a translation of…", "以下是译文：".
+_META = re.compile(
+    r"^\W*(?:here\s+is|here's|sure\b)|\btranslat(?:ion|ed|e|ing)\b|\boriginal\s+text\b"
+    r"|^\W*(?:以下是|下面是)|译文|翻译|原文",
+    re.IGNORECASE,
+)
+# After a line like this, the model echoes the source: nothing below it is translation.
+_ECHO = re.compile(r"\boriginal\s+text\b|原文", re.IGNORECASE)
+
+
+def strip_meta(reply: str, source: str) -> str:
+    """`reply` without scaffolding, and without lines where the model talks about the
+    translation (from a line naming "the original text" on, all of it: an echo of the
+    source follows). Lines are kept when `source` itself talks that way."""
+    text = clean(cut_scaffolding(reply)[0])
+    if _META.search(source):
+        return text
+    kept: list[str] = []
+    for line in text.splitlines():
+        if _META.search(line):
+            if _ECHO.search(line):
+                break
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def untranslated(text: str, target: Language) -> bool:
+    """Whether a translation into `target` is empty or mostly still in the other
+    script: more than `UNTRANSLATED_SHARE` of its letters CJK (into English) or Latin
+    (into Chinese)."""
+    # A Chinese character carries about what an English word does: characters are
+    # weighed against words, not letters ("白茶园简介 Pronunciation: SHEE-SOY" is untranslated).
+    cjk = len(_CJK.findall(text))
+    latin = len(_LATIN_WORD.findall(text))
+    if cjk + latin == 0:
+        return not text.strip()
+    other = cjk if target == "en" else latin
+    return other / (cjk + latin) > UNTRANSLATED_SHARE
+
+
+def untranslated_note(target: Language) -> str:
+    """The line shown above a chunk the model could not translate."""
+    name = "English" if target == "en" else "Chinese"
+    return (
+        f"[not translated: the model could not translate this into {name}; "
+        "a stronger model may: set RAGKIT_LLM__MODEL_PATH]"
+    )
 
 
 @dataclasses.dataclass(frozen=True)

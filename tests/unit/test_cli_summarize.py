@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 import ragkit.wiring
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
+from ragkit.answer.summarize import untranslated_note
 from ragkit.apps.cli import app
 from ragkit.models.llm.base import Message
 from ragkit.options import Models
@@ -92,7 +93,9 @@ def test_translate_to_stdout_and_notes_text_already_in_target(
     (tmp_path / "en.md").write_text("Plain English.\n\n中文段落。\n", encoding="utf-8")
     code, out, err = run("translate", "en.md", "--to", "en")
     assert code == 0
-    assert out == "Plain English.\n\nS(中文段落。)\n"
+    # The scripted model echoes the Chinese: not passed off as a translation.
+    assert out == f"Plain English.\n\n{untranslated_note('en')}\n中文段落。\n"
+    assert "RAGKIT_LLM__MODEL_PATH" in untranslated_note("en")
     assert "already reads as English" in err
 
 
@@ -135,3 +138,25 @@ def test_real_process_exits_1_without_traceback(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stderr.strip() == "error: nothing.txt: no such file or folder; check the path"
     assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_summarize_footer_counts_the_sentences_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reply = "Kettles boil water quickly.\n- Kettles boil water quickly.\n- They hold 9 litres."
+    model = ScriptedChatModel([reply])
+    monkeypatch.setattr(ragkit.wiring, "chat_model", lambda settings: model)
+    (tmp_path / "a.md").write_text("Kettles boil water quickly.\n", encoding="utf-8")
+    code, out, _ = run("summarize", "a.md")
+    assert code == 0
+    assert out.splitlines() == [
+        "Kettles boil water quickly.",
+        "(left out 2 sentences of the model's summary: 1 the document does not support, "
+        "1 repeating an earlier one)",
+    ]
+    model = ScriptedChatModel(["They hold 9 litres."])
+    monkeypatch.setattr(ragkit.wiring, "chat_model", lambda settings: model)
+    code, out, _ = run("summarize", "a.md")
+    assert code == 0
+    assert out.splitlines()[0] == "Kettles boil water quickly."
+    assert "opening sentences" in out and "left out 1 sentence of" in out

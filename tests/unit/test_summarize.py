@@ -3,7 +3,6 @@ progress, language choice, chunk-by-chunk translation with paragraph breaks kept
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,10 +11,17 @@ import pytest
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.answer.summarize import (
     Summarizer,
+    SummaryReport,
+    TranslationReport,
     Translator,
     _tidy,
+    check_summary,
     detect_language,
+    extractive_summary,
     indexed_document_text,
+    strip_meta,
+    untranslated,
+    untranslated_note,
 )
 from ragkit.errors import ModelError, RagkitError
 from ragkit.ingest.chunking import ChunkerParams
@@ -94,7 +100,8 @@ def test_short_text_is_one_streamed_call_in_its_language() -> None:
 
 
 def test_long_text_maps_each_part_then_combines_within_the_window() -> None:
-    model = ScriptedChatModel([lambda m: f"summary {len(m[1].content)}."], context_window=600)
+    # No number: one the part lacks would be left out as invented.
+    model = ScriptedChatModel([lambda m: "The kettle summary."], context_window=600)
     options = GenerationOptions(max_tokens=60)
     steps = Steps()
     result = "".join(Summarizer(model, options).stream(ENGLISH, progress=steps))
@@ -106,13 +113,15 @@ def test_long_text_maps_each_part_then_combines_within_the_window() -> None:
         assert prompt_tokens(model, messages) + 60 <= 600
     # Every part reached the model once, in order; the combine step saw every summary.
     assert "part 1 of" in model.prompts[0][1].content
-    assert len(re.findall(r"summary \d+\.", model.prompts[-1][1].content)) == maps[0][1]
-    assert result.startswith("summary ")
+    assert model.prompts[-1][1].content.count("The kettle summary.") == maps[0][1]
+    assert result == "The kettle summary."
 
 
 def test_long_summaries_are_combined_recursively_until_one_call_fits() -> None:
     # Each reply is as long as a reply may be, so combining needs several rounds.
-    model = ScriptedChatModel([lambda m: "word " * 60], context_window=500)
+    # Distinct words: a phrase said three times over would be cut as a loop.
+    words = " ".join(a + b + c for a in "bdfgk" for b in "aeiou" for c in "lmnprst")[:300]
+    model = ScriptedChatModel([lambda m: words], context_window=500)
     options = GenerationOptions(max_tokens=80)
     steps = Steps()
     text = ENGLISH * 3
@@ -199,3 +208,107 @@ def test_indexed_document_text_removes_chunk_overlaps(tmp_path: Path) -> None:
     with pytest.raises(RagkitError, match="not in index"):
         indexed_document_text(reader, "/nowhere.txt")
     kb.close()
+
+
+HANDBOOK = (
+    "The Lantern House seats 24 guests. It is closed on Mondays and from 24 December to "
+    "2 January. Members receive a 10% discount on tea bought at the shop."
+)
+
+
+def test_a_summary_sentence_with_an_invented_number_is_left_out() -> None:
+    reply = (
+        "The Lantern House seats 24 guests. It hosts 36 guests at the Lantern House on "
+        "Fridays. Members receive a 10% discount."
+    )
+    report = SummaryReport()
+    out = "".join(Summarizer(ScriptedChatModel([reply])).stream(HANDBOOK, report=report))
+    assert out == "The Lantern House seats 24 guests. Members receive a 10% discount."
+    assert report.unsupported == ["It hosts 36 guests at the Lantern House on Fridays."]
+    assert report.left_out == 1 and not report.extractive
+
+
+def test_an_invented_name_or_chinese_number_is_left_out_too() -> None:
+    report = SummaryReport()
+    kept = check_summary(
+        "The house is run by Kestrel Farms. It is closed on Mondays.", HANDBOOK, report
+    )
+    assert kept == "It is closed on Mondays."
+    report = SummaryReport()
+    kept = check_summary("茶园有三十六位茶农。茶园在山上。", "茶园在山上，有十位茶农。", report)
+    assert kept == "茶园在山上。" and report.unsupported == ["茶园有三十六位茶农。"]
+
+
+def test_a_repeated_list_item_is_left_out_and_markers_kept() -> None:
+    reply = (
+        "The handbook covers:\n"
+        "1. Members receive a 10% discount.\n"
+        "2. It is closed on Mondays.\n"
+        "3. Members receive a 10% discount.\n"
+        "It is closed on Mondays."
+    )
+    report = SummaryReport()
+    out = check_summary(reply, HANDBOOK, report)
+    assert out == (
+        "The handbook covers:\n1. Members receive a 10% discount.\n2. It is closed on Mondays."
+    )
+    assert report.repeated == 2 and report.unsupported == []
+
+
+def test_nothing_surviving_shows_the_source_sentences_instead() -> None:
+    report = SummaryReport()
+    reply = "It hosts 36 guests. 50% of the customers visit on Sundays."
+    out = "".join(Summarizer(ScriptedChatModel([reply])).stream(HANDBOOK, report=report))
+    assert report.extractive and report.left_out == 2
+    assert out == HANDBOOK  # all three sentences, as written
+    assert extractive_summary("# Title\n\nShort.\n\n" + HANDBOOK, 1) == (
+        "The Lantern House seats 24 guests."
+    )
+
+
+def test_a_translation_wrapper_is_stripped() -> None:
+    reply = (
+        "Here is the translation:\nThe tea garden is on the hill.\n"
+        "The above text is a translation of the user's text into English. "
+        "The original text was:\n茶园在山上。"
+    )
+    model = ScriptedChatModel([reply])
+    report = TranslationReport()
+    out = "".join(Translator(model).stream("茶园在山上。", "en", report=report))
+    assert out == "The tea garden is on the hill."
+    assert report.untranslated == 0 and report.chunks == 1
+    # A source that itself talks about translation keeps such lines.
+    assert strip_meta("Translation matters.", "Translation matters.") == "Translation matters."
+
+
+def test_a_chunk_left_in_the_source_language_is_reported_not_passed_off() -> None:
+    replies = iter(["The garden.", "茶园在山上，风景很好。Garden", "Ok"])
+    model = ScriptedChatModel([lambda m: next(replies)])
+    report = TranslationReport()
+    source = "茶园。\n\n茶园在山上，风景很好。\n\n一座山。"
+    out = "".join(Translator(model).stream(source, "en", report=report))
+    assert out == (f"The garden.\n\n{untranslated_note('en')}\n茶园在山上，风景很好。\n\nOk")
+    assert report.untranslated == 1 and report.chunks == 3
+    assert "English" in untranslated_note("en") and "RAGKIT_LLM__MODEL_PATH" in (
+        untranslated_note("en")
+    )
+    # Into Chinese, a reply still in English is the untranslated one.
+    assert untranslated("The garden is on the hill.", "zh")
+    assert not untranslated("茶园在山上 (Lumen)。", "zh")
+    assert untranslated("  ", "en")
+
+
+def test_items_left_out_leave_no_gap_and_no_empty_lead_in() -> None:
+    reply = (
+        "Rules:\n1. It is closed on Mondays.\n2. It seats 50 guests.\n"
+        "3. Members receive a 10% discount.\nIt also has the following:\n1. 36 rooms."
+    )
+    report = SummaryReport()
+    out = check_summary(reply, HANDBOOK, report)
+    assert out == "Rules:\n1. It is closed on Mondays.\n2. Members receive a 10% discount."
+    assert len(report.unsupported) == 2
+
+
+def test_a_title_left_in_chinese_beside_a_few_english_words_is_untranslated() -> None:
+    assert untranslated('白茶园简介\nPronunciation: "SHEE-SOY"', "en")
+    assert not untranslated("The Wuxi (雾溪) tea garden lies in a valley.", "en")

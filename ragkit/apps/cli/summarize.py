@@ -25,7 +25,7 @@ from ragkit.types import display_path
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-    from ragkit.answer.summarize import Language
+    from ragkit.answer.summarize import Language, SummaryReport
     from ragkit.config import Settings
 
 
@@ -95,7 +95,7 @@ def summarize(
     config: ConfigOpt = None,
 ) -> None:
     """Summarize a document, or every document of an index, in its own language."""
-    from ragkit.answer.summarize import Summarizer
+    from ragkit.answer.summarize import Summarizer, SummaryReport
     from ragkit.wiring import chat_model, generation_options
 
     with command(config) as (out, err, settings):
@@ -111,14 +111,41 @@ def summarize(
         for number, (title, text) in enumerate(texts):
             if title:
                 out.print(("\n" if number else "") + f"# {escape(title)}")
+            report = SummaryReport()
             with _bar(err, show=True) as bar:
-                stream = iter(summarizer.stream(text, progress=StepBar(bar)))
+                stream = iter(summarizer.stream(text, progress=StepBar(bar), report=report))
                 # The bar runs while earlier rounds compute; it goes once text flows.
                 first = next(stream, "")
             _write(first.lstrip())
             for piece in stream:
                 _write(piece)
             _write("\n")
+            for note in _summary_notes(report):
+                out.print(note)
+
+
+def _summary_notes(report: SummaryReport) -> list[str]:
+    """The footer saying what the checks left out of the model's summary, as
+    `ragkit ask` does for an answer."""
+    notes = []
+    if report.extractive:
+        notes.append(
+            "(the model's summary did not hold up against the document: these are its "
+            "opening sentences, as written)"
+        )
+    parts = []
+    if report.unsupported:
+        parts.append(f"{len(report.unsupported)} the document does not support")
+    if report.repeated:
+        parts.append(f"{report.repeated} repeating an earlier one")
+    if parts:
+        count = report.left_out
+        notes.append(
+            f"(left out {count} sentence{'s' if count > 1 else ''} of the model's summary: "
+            + ", ".join(parts)
+            + ")"
+        )
+    return notes
 
 
 def _indexed_texts(settings: Settings, name: str | None, doc: Path | None) -> list[tuple[str, str]]:
