@@ -283,7 +283,9 @@ def check_summary(summary: str, source: str, report: SummaryReport | None = None
                 if kept:
                     kept[-1] += sentence
                 continue
-            if absent_facts(sentence, hay, chinese=False, whole_words=True):
+            if absent_facts(sentence, hay, chinese=False, whole_words=True) or any(
+                share not in hay for share in _shares(sentence)
+            ):
                 report.unsupported.append(sentence)
             elif key in seen:
                 report.repeated += 1
@@ -309,6 +311,15 @@ def check_summary(summary: str, source: str, report: SummaryReport | None = None
         report.extractive = True
         return extractive_summary(source)
     return "\n".join(lines).strip()
+
+
+_PERCENT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:%|percent\b|per cent\b)", re.IGNORECASE)
+
+
+def _shares(sentence: str) -> list[str]:
+    """The percentages of `sentence` as the normalised source would write them ("10%"):
+    `absent_facts` finds "10" anywhere, but "10%" invented from "10 minutes" is a new fact."""
+    return [m.group(1) + "%" for m in _PERCENT.finditer(_norm(sentence))]
 
 
 def extractive_summary(source: str, limit: int = EXTRACTIVE_SENTENCES) -> str:

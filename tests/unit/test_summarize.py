@@ -312,3 +312,11 @@ def test_items_left_out_leave_no_gap_and_no_empty_lead_in() -> None:
 def test_a_title_left_in_chinese_beside_a_few_english_words_is_untranslated() -> None:
     assert untranslated('白茶园简介\nPronunciation: "SHEE-SOY"', "en")
     assert not untranslated("The Wuxi (雾溪) tea garden lies in a valley.", "en")
+
+
+def test_a_percentage_the_source_gives_only_as_a_plain_number_is_left_out() -> None:
+    report = SummaryReport()
+    source = "Brewing takes 10 minutes. Members receive a 5% discount."
+    out = check_summary("10% of guests are members. Members get 5 percent off.", source, report)
+    assert out == "Members get 5 percent off."
+    assert report.unsupported == ["10% of guests are members."]
