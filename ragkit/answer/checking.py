@@ -111,6 +111,7 @@ _LOOP = re.compile(r"(.{4,80}?)(?:\s*\1){2,}", re.DOTALL)
 
 _NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
 _DATE_UNITS = "月日号"
+_YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)")
 _QUOTED = re.compile(r"[“「《]([^”」》\n]{2,30})[”」》]")
 _CN_NUMBER = re.compile(r"[零〇一二三四五六七八九十百千万亿两]{2,}")
 _NAME = re.compile(
@@ -415,6 +416,14 @@ class AnswerChecker:
         )
         return latin | {n for n in self._question_names if n in _norm(sentence)}
 
+    def _other_year(self, sentence: str) -> bool:
+        """Whether `sentence` speaks of another year than the one the question asks
+        about: "Angelique Kerber won the 2018 Wimbledon Championships" is true and no
+        answer to who won in 2019."""
+        asked = set(_YEAR.findall(self._question_norm))
+        said = set(_YEAR.findall(_norm(sentence)))
+        return bool(asked and said and not asked & said)
+
     def _chinese_names(self, sentence: str) -> tuple[str, ...]:
         """The Chinese names `sentence` adds to the question: its proper nouns of two or
         more characters and what it puts in quotation or title marks (“桂花董糖”,
@@ -537,6 +546,7 @@ class AnswerChecker:
             not is_question(sentence)
             and adds_content(sentence, self.question, self.scorer.analyzer)
             and (not opening or has_kind(self.kind, sentence, self.question, self.scorer.analyzer))
+            and not self._other_year(sentence)
         )
         # The opening sentence, or the source sentence it rests on, must name something
         # the question asks about: a true sentence on another subject ("Repairs take 10

@@ -515,3 +515,20 @@ def test_a_day_is_not_shown_as_the_count_asked_for() -> None:
     text, unsupported = shown("14.")
     assert unsupported == ["14."] and text.startswith("The cooperative was founded on 14 March")
     assert shown("Eleven families founded it.") == ("Eleven families founded it [1].", [])
+
+
+def test_a_sentence_about_another_year_does_not_answer() -> None:
+    scorer = SentenceScorer(Analyzer())
+    sources = [
+        "Simona Halep defeated Serena Williams in the final to win the women's singles "
+        "title at the 2019 Wimbledon Championships.",
+        "Angelique Kerber won the 2018 Wimbledon Championships, beating Serena Williams.",
+    ]
+    question = "Who won the women's singles Wimbledon in 2019?"
+    hits = [_hit(t, rank) for rank, t in enumerate(sources, start=1)]
+    checker = AnswerChecker(question, select_passages(question, hits, scorer), scorer)
+    shown = "".join(
+        checker.stream(iter(["Angelique Kerber won the 2018 Wimbledon Championships."]))
+    )
+    assert "Kerber" not in shown and "Simona Halep defeated" in shown
+    assert checker.check("Simona Halep won Wimbledon in 2019.").supported
