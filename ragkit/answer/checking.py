@@ -245,16 +245,16 @@ def word_pieces(text: str) -> Iterator[str]:
 _CLOSERS = "\"'”’)）」』"
 
 
-def finished(text: str) -> str:
+def finished(text: str, chinese: bool = False) -> str:
     """`text` ending as a sentence does: a model's fragment ("Tomas Varga", "90摄氏度")
     or a clause the sentence splitter cut at a semicolon gets a full stop, so the
-    sentence after it does not run on from it."""
+    sentence after it does not run on from it; `chinese`: with "。" ("增长40%；" too)."""
     body = text.rstrip()
     if not body or body[-1] in ".!?。！？…" or body[-1] in _CLOSERS:
         return body
     if body[-1] in ";；:：,，、":
         body = body[:-1].rstrip()
-    return body + ("。" if _CJK.search(body[-1:]) else ".")
+    return body + ("。" if chinese or _CJK.search(body[-1:]) else ".")
 
 
 def as_quote(text: str) -> str:
@@ -585,7 +585,7 @@ class AnswerChecker:
         self.state.released.append(_Released(text, number, support, quoted, lead))
         # A quote or a sentence after it would otherwise run on from it ("Tomas Varga [1]
         # The two people…").
-        text = finished(text)
+        text = finished(text, self._zh)
         # The space between sentences goes out after the sentence, not before the next:
         # a sentence ends with it, so a reader sees all of it at once. A stream that
         # holds back a last word that may go on (the content guard keeps "john." for

@@ -460,6 +460,7 @@ def test_a_fragment_and_a_clause_cut_at_a_semicolon_end_as_sentences() -> None:
     )
     assert finished("90摄氏度") == "90摄氏度。"
     assert finished("春茶采摘期大约持续40天；") == "春茶采摘期大约持续40天。"
+    assert finished("相比2021年增长40%；", chinese=True) == "相比2021年增长40%。"
     assert finished("Tomas Varga,") == "Tomas Varga."
     assert finished('It is called "Lumen."') == 'It is called "Lumen."'
     # A quoted source sentence: on one line, without its list marker, and no space
