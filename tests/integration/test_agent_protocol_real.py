@@ -58,7 +58,10 @@ def test_auto_probe_against_a_scripted_server_that_ignores_tools() -> None:
     ]
     with fault_server(acts) as (base, server):
         model = OpenAICompatChatModel(base, "local")
-        agent = Agent(model, builtin_tools(), ToolContext(), AgentOptions(protocol="auto"))
+        # The scripted model makes the calculator call itself (by default a whole
+        # expression goes to the calculator by rule, before the model's first turn).
+        options = AgentOptions(protocol="auto", rule_first_step=False)
+        agent = Agent(model, builtin_tools(), ToolContext(), options)
         result = agent.run("What is 105 + 3?")
     probe = server.record.requests[0]
     assert probe["tool_choice"] == "auto" and probe["tools"][0]["function"]["name"] == "ping"
