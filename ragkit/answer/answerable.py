@@ -258,11 +258,29 @@ more fully than "Splatoon 2 release date slated for July". Fitted on RGB en (the
 sentence held the gold answer for 42 of 86 questions by score alone, 47 with the bonus)."""
 
 
+# "How long" / 多久 asks for a time or a length: a number with such a unit answers it,
+# "1.2 litre" or "five temperature settings" does not.
+_ASKS_SPAN = re.compile(r"\bhow\s+long\b|多久|多长时间|多长", re.IGNORECASE)
+_SPAN = re.compile(
+    r"(?:\d+(?:[.,]\d+)*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"fifteen|twenty|thirty|forty|fifty|sixty|a|an|half\s+an?)\b|[零〇一二三四五六七八九十百两半]+)"
+    r"[\s-]*(?:(?:seconds?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|decades?|"
+    r"centuries|century|metres?|meters?|kilometres?|kilometers?|km|miles?|feet|foot|ft|inches|"
+    r"cm|mm|m)\b|秒|分钟|小时|个小时|天|日|周|星期|个月|月|年|米|公里|千米|厘米|英里)",
+    re.IGNORECASE,
+)
+
+
 def value_bonus(kind: AnswerKind | None, sentence: str, question: str, analyzer: Analyzer) -> float:
     """`VALUE_BONUS` for each value of `kind` in `sentence` beyond the question's (two at
-    most); 0 for a question asking for no one kind."""
+    most); 0 for a question asking for no one kind. For "how long" (多久) only numbers
+    with a unit of time or length count."""
     if kind is None:
         return 0.0
+    if kind == "number" and _ASKS_SPAN.search(question):
+        spans = {m.group() for m in _SPAN.finditer(unicodedata.normalize("NFKC", sentence))}
+        spans -= {m.group() for m in _SPAN.finditer(unicodedata.normalize("NFKC", question))}
+        return VALUE_BONUS * min(2, len(spans))
     return VALUE_BONUS * min(2, len(kind_values(kind, sentence, question, analyzer)))
 
 

@@ -361,3 +361,22 @@ def test_a_datelines_year_dates_the_passage_and_a_name_may_be_spelt_in_another_f
     assert not can_answer(
         "When was Xenoblade Chronicles Infinite Edition released?", [_hit(text)], SCORER, 0.2
     )
+
+
+def test_how_long_counts_only_numbers_with_a_unit_of_time_or_length() -> None:
+    from ragkit.answer.answerable import value_bonus
+
+    analyzer = Analyzer()
+    question = "How long is the warranty on the Ember brewing kettle?"
+    warranty = (
+        "The Ember brewing kettle comes with a warranty of 18 months from the date of purchase."
+    )
+    described = (
+        "The most popular item is the Ember brewing kettle, a 1.2 litre electric kettle "
+        "with five temperature settings between 70 and 100 degrees Celsius."
+    )
+    assert value_bonus("number", warranty, question, analyzer) > 0
+    assert value_bonus("number", described, question, analyzer) == 0
+    assert value_bonus("number", "冲泡时每次浸泡3分钟。", "每次浸泡多久？", analyzer) > 0
+    # Other questions for a number still count every number.
+    assert value_bonus("number", described, "How many settings does it have?", analyzer) > 0
