@@ -272,6 +272,9 @@ def test_ctrl_c_stops_a_remote_answer_and_closes_the_stream(home: Path) -> None:
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            # Ctrl-C as a terminal sends it: a suite started in the background by a shell
+            # without job control inherits SIGINT ignored, and so would ragkit.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         assert proc.stdout is not None
         # The answer is streaming: the supported sentence is shown while the checker keeps
