@@ -51,7 +51,7 @@ def test_chats_list_show_and_delete(store: ConversationStore) -> None:
         (["chats", "show", "nope"], "error: no conversation 'nope'"),
         (["chats", "rm", "nope"], "error: no conversation 'nope'"),
         (["agent", "  "], "error: the task is empty"),
-        (["agent", "x", "--max-steps", "0"], "error: --max-steps 0: it should be greater"),
+        (["agent", "x", "--max-steps", "0"], "error: --max-steps 0: give a whole number from 1"),
         (["agent", "x", "--protocol", "smoke"], "error: --protocol smoke: it should be 'auto'"),
         (["agent", "x", "--protocol", "native"], "has no native tool calling"),
         (["agent", "x", "--conversation", "nope"], "error: no conversation 'nope'"),

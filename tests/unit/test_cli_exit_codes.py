@@ -86,17 +86,21 @@ def test_a_number_out_of_range_is_refused_in_the_flags_own_name(
     make_index(tmp_path)
     code, _, err = run(*command, "--index", "docs", flag, value)
     assert code == 1
-    assert one_error_line(err).startswith(f"error: {flag} {value}: give a number {bounds} ("), err
+    kind = "a whole number" if flag != "--mmr" else "a number"
+    assert one_error_line(err).startswith(f"error: {flag} {value}: give {kind} {bounds} ("), err
 
 
 @pytest.mark.parametrize(
     ("args", "line"),
     [
-        (["serve", "--port", "99999"], "--port 99999: it should be less than or equal to 65535"),
-        (["serve", "--port", "0"], "--port 0: it should be greater than or equal to 1"),
+        (["serve", "--port", "99999"], "--port 99999: give a whole number from 1 to 65535 (a TCP"),
+        (["serve", "--port", "0"], "--port 0: give a whole number from 1 to 65535 (a TCP port)"),
         (["chat", "--mode", "bogus"], "--mode bogus: it should be 'rag', 'chat' or 'agent'"),
-        (["agent", "hi", "--max-steps", "0"], "--max-steps 0: it should be greater than or equal"),
-        (["agent", "hi", "--time-budget", "-1"], "--time-budget -1: it should be greater than 0"),
+        (["agent", "hi", "--max-steps", "0"], "--max-steps 0: give a whole number from 1 to 100"),
+        (
+            ["agent", "hi", "--time-budget", "-1"],
+            "--time-budget -1: give a number more than 0 and at most 86400 (seconds)",
+        ),
         (["agent", "hi", "--protocol", "x"], "--protocol x: it should be 'auto', 'native' or"),
     ],
 )

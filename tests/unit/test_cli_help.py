@@ -62,4 +62,4 @@ def test_a_missing_argument_is_named_as_the_usage_line_names_it(
 ) -> None:
     result = CliRunner().invoke(app, words)
     assert result.exit_code == 2
-    assert f"Missing argument {named}." in result.output, result.output
+    assert f"missing argument {named} (see: ragkit {' '.join(words)} --help)" in result.output

@@ -43,14 +43,18 @@ PREVIEW = 300  # characters of a tool result shown as it happens
 def agent(
     task: Annotated[str, typer.Argument(help="What the agent should do or answer.")],
     index_name: IndexOpt = None,
+    # Numbers as typed: `command` parses them, refusing a typo in the flag's name.
     max_steps: Annotated[
-        int | None, typer.Option("--max-steps", help="Model turns at most (default 6).")
+        str | None,
+        typer.Option("--max-steps", metavar="INTEGER", help="Model turns at most (default 6)."),
     ] = None,
     time_budget: Annotated[
-        float | None, typer.Option("--time-budget", help="Seconds at most (default 180).")
+        str | None,
+        typer.Option("--time-budget", metavar="FLOAT", help="Seconds at most (default 180)."),
     ] = None,
     retries: Annotated[
-        int | None, typer.Option("--retries", help="Invalid tool calls the model may fix.")
+        str | None,
+        typer.Option("--retries", metavar="INTEGER", help="Invalid tool calls the model may fix."),
     ] = None,
     protocol: Annotated[
         str | None, typer.Option("--protocol", help="Tool calling: auto, native or json.")
@@ -73,9 +77,9 @@ def agent(
     with command(
         config,
         {
-            "agent.max_steps": "--max-steps",
-            "agent.time_budget_s": "--time-budget",
-            "agent.retries": "--retries",
+            "agent.max_steps": ("--max-steps", "model turns"),
+            "agent.time_budget_s": ("--time-budget", "seconds"),
+            "agent.retries": ("--retries", "invalid tool calls the model may fix"),
             "agent.protocol": "--protocol",
         },
         agent={

@@ -7,6 +7,7 @@ the rich progress bars. Leaves out the commands themselves (one module per group
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sqlite3
@@ -21,15 +22,21 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.segment import Segment
-from typer.core import TyperArgument, TyperCommand, TyperOption
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from ragkit._version import __version__
 from ragkit.errors import RagkitError
 from ragkit.guard.terminal import strip_terminal
 
+try:  # typer ≥ 0.2x carries its own copy of click
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover - typer on the click package
+    from click.exceptions import UsageError  # type: ignore[assignment]
+
 if TYPE_CHECKING:
     # Only for annotations: pydantic-settings and rich.progress cost a tenth of a second
     # or more to import, which `ragkit --help`, `--version` and errors must not pay.
+    from pydantic.fields import FieldInfo
     from rich.progress import Progress
 
     from ragkit.config import Settings
@@ -66,7 +73,36 @@ def metavar(param: Any) -> str:
     return str(getattr(getattr(param, "type", None), "name", "") or "value").upper()
 
 
-class PlainHelpCommand(TyperCommand):
+def usage_error_line(ctx: Any, exc: Exception) -> str:
+    """click's usage error as one line: its message and where the command's help is.
+    click prints the usage line, a "Try --help" line and then the message; the message
+    alone is what tells a user what to change. An unknown `--k` where `-k` exists
+    says so (click only suggests long options)."""
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    message = " ".join(str(message).split()).rstrip(".")
+    option = getattr(exc, "option_name", None)
+    if isinstance(option, str) and option.startswith("--") and len(option) == 3:
+        short = option[1:]
+        if any(short in getattr(p, "opts", ()) for p in ctx.command.params):
+            message = f"{message}; did you mean {short} (one dash)?"
+    return f"error: {message[:1].lower()}{message[1:]} (see: {ctx.command_path} --help)"
+
+
+class _OneLineUsageErrors:
+    """Usage errors (an unknown option or command, a missing argument) as one line on
+    stderr and exit status 2, instead of click's usage line, hint and message."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)  # type: ignore[misc,no-any-return]
+        except UsageError as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # `ragkit chats`: the help
+                raise
+            typer.echo(strip_terminal(usage_error_line(ctx, exc)), err=True)
+            raise typer.Exit(2) from None
+
+
+class PlainHelpCommand(_OneLineUsageErrors, TyperCommand):
     """A command whose help shows plain placeholders (`PATHS...`, `-k INTEGER`, `--index
     NAME`). typer's own help shows Python types there (`paths... <list[Path]>`, `-k <int>`)
     and braces on the usage line (`{paths}...`), which read as code to a user."""
@@ -118,8 +154,23 @@ def _option_names(param: TyperOption) -> str:
     return " / ".join(names(opts) for opts in (param.opts, param.secondary_opts) if opts)
 
 
+class PlainGroup(_OneLineUsageErrors, TyperGroup):
+    """A command group whose usage errors ("No such command") are one line."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except UsageError as exc:
+            typer.echo(strip_terminal(usage_error_line(ctx, exc)), err=True)
+            raise typer.Exit(2) from None
+
+
 class Typer(typer.Typer):
     """typer's app whose commands show plain placeholders in their help."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("cls", PlainGroup)
+        super().__init__(*args, **kwargs)
 
     def command(self, *args: Any, **kwargs: Any) -> Callable[[_F], _F]:
         kwargs.setdefault("cls", PlainHelpCommand)
@@ -246,41 +297,111 @@ def user_errors(err: Console) -> Iterator[None]:
 
 @contextmanager
 def command(
-    config: Path | None, flags: Mapping[str, str] | None = None, **sections: dict[str, Any]
+    config: Path | None,
+    flags: Mapping[str, str | tuple[str, str]] | None = None,
+    **sections: dict[str, Any],
 ) -> Iterator[tuple[Console, Console, Settings]]:
     """A command's start: its consoles (out, err), the error boundary (`user_errors`)
     around the rest, and its settings, read inside it so a bad settings file is one
     line too. `sections`: the command's flags, as `settings_from` takes them; `flags`:
-    the name of the flag that sets each of them (`{"server.port": "--port"}`), so that a
-    bad value is refused in the flag's name."""
+    the name of the flag that sets each of them (`{"server.port": "--port"}`; a number's
+    with what it counts, `("--port", "the TCP port")`), so that a bad value is refused
+    in the flag's name. A number flag comes as the text typed (see `number_flag`)."""
     out, err = consoles()
     with user_errors(err):
-        check_flags(sections, flags or {})
-        yield out, err, settings_from(config, **sections)
+        checked = check_flags(sections, flags or {})
+        yield out, err, settings_from(config, **checked)
 
 
-def check_flags(sections: Mapping[str, Mapping[str, Any]], flags: Mapping[str, str]) -> None:
-    """Each flag's value checked against the bounds and choices of the setting it sets.
-    The settings model would name the setting and its environment variable (`setting
-    server.port (env RAGKIT_SERVER__PORT)`), which the user did not touch. Leaves the rest
-    (validators across settings, files that must exist) to the settings model."""
+def check_flags(
+    sections: Mapping[str, Mapping[str, Any]], flags: Mapping[str, str | tuple[str, str]]
+) -> dict[str, dict[str, Any]]:
+    """`sections` with each flag's value checked against the bounds and choices of the
+    setting it sets, numbers parsed from the text typed. The settings model would name
+    the setting and its environment variable (`setting server.port (env
+    RAGKIT_SERVER__PORT)`), which the user did not touch. Leaves the rest (validators
+    across settings, files that must exist) to the settings model."""
     from pydantic import BaseModel, ValidationError, create_model
 
     from ragkit.config import Settings
 
-    for dotted, flag in flags.items():
+    checked = {name: dict(values) for name, values in sections.items()}
+    for dotted, named in flags.items():
+        flag, what = (named, "") if isinstance(named, str) else named
         section, key = dotted.split(".")
-        value = sections.get(section, {}).get(key)
+        value = checked.get(section, {}).get(key)
         if value is None:
             continue
         declared = cast("type[BaseModel]", Settings.model_fields[section].annotation)
         field = declared.model_fields[key]
+        if _number_kind(field) is not None:
+            checked[section][key] = number_flag(flag, str(value), field, what)
+            continue
         try:
             create_model("Flag", value=(cast(Any, field.annotation), field))(value=value)
         except ValidationError as exc:
             message = exc.errors()[0]["msg"].replace("Input should be", "it should be", 1)
-            shown = f"{value:g}" if isinstance(value, float) else value
-            raise RagkitError(f"{flag} {shown}: {message}") from None
+            raise RagkitError(f"{flag} {value}: {message}") from None
+    return checked
+
+
+def _number_kind(field: FieldInfo) -> type | None:
+    """int or float when the field holds a number (`int`, `float | None`), else None."""
+    kinds = set(get_args(field.annotation)) or {field.annotation}
+    kinds.discard(type(None))
+    if kinds == {int}:
+        return int
+    if kinds and kinds <= {int, float}:
+        return float
+    return None
+
+
+def number_flag(flag: str, given: str | None, field: FieldInfo, what: str) -> Any:
+    """The number typed for `flag` (None when not given), parsed as `field` declares it
+    (a whole number for an `int`) and within its bounds; else a `RagkitError` whose one
+    line names the flag, the text typed and what is allowed: `-k abc: give a whole
+    number from 1 to 50 (passages searched)`. Number flags take text so that this line,
+    not click's "Invalid value for '-k': Input should be a valid integer" under a usage
+    line, is what a typo gives. NaN and infinities are no numbers here."""
+    if given is None:
+        return None
+    import annotated_types
+
+    whole = _number_kind(field) is int
+    low = high = None
+    low_open = high_open = False
+    # The declared bounds are numbers (ge=1, le=1.0); annotated_types types them loosely.
+    for m in field.metadata:
+        if isinstance(m, annotated_types.Ge):
+            low = cast(float, m.ge)
+        elif isinstance(m, annotated_types.Gt):
+            low, low_open = cast(float, m.gt), True
+        elif isinstance(m, annotated_types.Le):
+            high = cast(float, m.le)
+        elif isinstance(m, annotated_types.Lt):
+            high, high_open = cast(float, m.lt), True
+    value: float | None
+    try:
+        value = int(given.strip()) if whole else float(given.strip())
+    except ValueError:
+        value = None
+    if value is not None and math.isfinite(value):
+        above = low is None or (value > low if low_open else value >= low)
+        below = high is None or (value < high if high_open else value <= high)
+        if above and below:
+            return value
+    kind = "a whole number" if whole else "a number"
+    if low is not None and high is not None and not (low_open or high_open):
+        allowed = f"{kind} from {low:g} to {high:g}"
+    else:
+        parts = []
+        if low is not None:
+            parts.append(f"more than {low:g}" if low_open else f"{low:g} or more")
+        if high is not None:
+            parts.append(f"less than {high:g}" if high_open else f"at most {high:g}")
+        allowed = " ".join([kind, " and ".join(parts)]) if parts else kind
+    shown = given if given.strip() and given.isprintable() and " " not in given else repr(given)
+    raise RagkitError(f"{flag} {shown}: give {allowed}" + (f" ({what})" if what else ""))
 
 
 def settings_from(config: Path | None, **sections: dict[str, Any]) -> Settings:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields
 from inspect import Parameter
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, cast, get_type_hints
 
 import typer
@@ -42,7 +42,6 @@ from ragkit.apps.cli.common import (
 )
 
 _T = TypeVar("_T")
-_N = TypeVar("_N", int, float)
 
 
 @app.command()
@@ -140,13 +139,20 @@ PagesOpt = Annotated[
 MetaOpt = Annotated[
     list[str] | None, typer.Option("--meta", help="Only documents with KEY=VALUE; repeat.")
 ]
+# Number flags take the text typed (`common.number_flag` parses it): a typo is refused
+# in one line naming the flag, not by click under a usage line.
 MmrOpt = Annotated[
-    float | None, typer.Option("--mmr", help="Diversify results with MMR (0..1, 1 = off).")
+    str | None,
+    typer.Option("--mmr", metavar="FLOAT", help="Diversify results with MMR (0..1, 1 = off)."),
 ]
 RerankOpt = Annotated[bool, typer.Option("--no-rerank", help="Skip the configured reranker.")]
 MultiOpt = Annotated[
-    int | None,
-    typer.Option("--multi-query", help="Search N model-written variants too, fused (RRF)."),
+    str | None,
+    typer.Option(
+        "--multi-query",
+        metavar="INTEGER",
+        help="Search N model-written variants too, fused (RRF).",
+    ),
 ]
 
 
@@ -193,15 +199,24 @@ class _SearchFlags:
     no_rerank: RerankOpt = False
     multi_query: MultiOpt = None
 
-    def options(self, base: SearchOptions) -> SearchOptions:
-        """`base` changed by these flags (an unset flag keeps the setting)."""
-        return base.with_(
-            filters=_filters(self.glob, self.file_type, self.pages, self.meta),
-            mmr_lambda=_in_bounds("--mmr", self.mmr, "SearchFields", "mmr_lambda", "1 = off"),
-            rerank=False if self.no_rerank else None,
-            multi_query=_in_bounds(
+    def numbers(self) -> tuple[float | None, int | None]:
+        """`--mmr` and `--multi-query` parsed, or the line refusing one. Called before
+        the index is opened too, so a typo is named before a missing index is."""
+        return (
+            _in_bounds("--mmr", self.mmr, "SearchFields", "mmr_lambda", "1 = off"),
+            _in_bounds(
                 "--multi-query", self.multi_query, "SearchFields", "multi_query", "query variants"
             ),
+        )
+
+    def options(self, base: SearchOptions) -> SearchOptions:
+        """`base` changed by these flags (an unset flag keeps the setting)."""
+        mmr, multi_query = self.numbers()
+        return base.with_(
+            filters=_filters(self.glob, self.file_type, self.pages, self.meta),
+            mmr_lambda=mmr,
+            rerank=False if self.no_rerank else None,
+            multi_query=multi_query,
         )
 
 
@@ -267,7 +282,9 @@ def _mode(settings: Settings, mode: str | None, flag: str = "--mode") -> SearchM
 @_with_search_flags
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
-    k: Annotated[int | None, typer.Option("-k", help="Number of results (default 5).")] = None,
+    k: Annotated[
+        str | None, typer.Option("-k", metavar="INTEGER", help="Number of results (default 5).")
+    ] = None,
     mode: ModeOpt = None,
     index_name: IndexOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
@@ -277,13 +294,10 @@ def search(
     """Search an index: rank, score, file, page and a snippet of each result."""
     with command(config) as (out, _err, settings):
         chosen = _mode(settings, mode)
+        count = _in_bounds("-k", k, "SearchFields", "k", "the number of results")
+        flags.numbers()
         kb = _open(settings, index_name)
-        hits = kb.search(
-            query,
-            flags.options(kb.search_options).with_(
-                k=_in_bounds("-k", k, "SearchFields", "k", "the number of results"), mode=chosen
-            ),
-        )
+        hits = kb.search(query, flags.options(kb.search_options).with_(k=count, mode=chosen))
         if as_json:
             rows = [
                 {
@@ -352,7 +366,8 @@ def _answer_mode(settings: Settings, mode: str | None) -> AnswerMode:
 def ask(
     question: Annotated[str, typer.Argument(help="Your question, in English or Chinese.")],
     k: Annotated[
-        int | None, typer.Option("-k", help="Passages searched for the answer (default 6).")
+        str | None,
+        typer.Option("-k", metavar="INTEGER", help="Passages searched for the answer (default 6)."),
     ] = None,
     mode: AnswerModeOpt = None,
     retrieval: RetrievalOpt = None,
@@ -371,15 +386,13 @@ def ask(
     with command(config) as (out, err, settings):
         answer_mode = _answer_mode(settings, mode)
         chosen = _mode(settings, retrieval, "--retrieval")
+        count = _in_bounds("-k", k, "AnswerFields", "k", "passages searched")
+        flags.numbers()
         kb = _open(settings, index_name, with_llm=answer_mode == "generate")
         search = flags.options(kb.search_options)
         stream = kb.ask_stream(
             question,
-            kb.answer_options.with_(
-                mode=answer_mode,
-                k=_in_bounds("-k", k, "AnswerFields", "k", "passages searched"),
-                evidence=evidence or None,
-            ),
+            kb.answer_options.with_(mode=answer_mode, k=count, evidence=evidence or None),
             search=search.with_(mode=chosen),
         )
         if as_json:
@@ -405,31 +418,26 @@ def ask(
 
 def _in_bounds(
     flag: str,
-    value: _N | None,
+    given: str | None,
     options: Literal["SearchFields", "AnswerFields"],
     field: str,
     what: str,
-) -> _N | None:
-    """`value` as given, or a `ConfigError` naming `flag` as the user typed it when it is
-    outside the bounds that `options`' `field` declares; the options model itself would
-    name its field (`invalid option mmr_lambda: ...`). (Named, not passed: ragkit.options
-    loads pydantic, which `--help` must not wait for.)"""
-    if value is None:
+) -> Any:
+    """The number typed for `flag` (None when not given), or a `ConfigError` naming
+    `flag` as the user typed it when it is no number or outside the bounds that
+    `options`' `field` declares; the options model itself would name its field
+    (`invalid option mmr_lambda: ...`). (Named, not passed: ragkit.options loads
+    pydantic, which `--help` must not wait for.)"""
+    if given is None:
         return None
-    import annotated_types
-
     from ragkit import options as declared
+    from ragkit.apps.cli.common import number_flag
     from ragkit.errors import ConfigError
 
-    metadata = getattr(declared, options).model_fields[field].metadata
-    # The declared bounds are numbers (ge=1, le=1.0); annotated_types types them loosely.
-    low = next((cast(float, m.ge) for m in metadata if isinstance(m, annotated_types.Ge)), None)
-    high = next((cast(float, m.le) for m in metadata if isinstance(m, annotated_types.Le)), None)
-    if (low is None or value >= low) and (high is None or value <= high):
-        return value
-    if high is None:
-        raise ConfigError(f"{flag} {value:g}: give {low:g} or more ({what})")
-    raise ConfigError(f"{flag} {value:g}: give a number from {low:g} to {high:g} ({what})")
+    try:
+        return number_flag(flag, given, getattr(declared, options).model_fields[field], what)
+    except RagkitError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _print_sources(answer: Answer, out: Console) -> None:
@@ -450,8 +458,9 @@ def _print_sources(answer: Answer, out: Console) -> None:
     if answer.not_found or not answer.citations:
         return
     places: dict[str, list[int]] = {}
+    names = source_names(c.source for c in answer.citations)
     for src in answer.citations:
-        location = src.location.replace(src.source, display_path(src.source))
+        location = src.location.replace(src.source, names[src.source])
         places.setdefault(location, []).append(src.number)
     if notes:
         out.print()  # the answer is followed by a blank line; so are the notes
@@ -459,6 +468,36 @@ def _print_sources(answer: Answer, out: Console) -> None:
     for location, cited in places.items():
         marks = " ".join(f"[{n}]" for n in cited)
         out.print(f" {marks} {escape(location)}")
+
+
+def source_names(sources: Iterable[str]) -> dict[str, str]:
+    """The name an answer shows for each source: its file name, as the web page and the
+    chat show it (an answer shows no folder of the machine it ran on), with as many of
+    its parent folders as tell it apart from another source of the same name
+    (`a/notes.md`, `b/notes.md`). Listings of the user's own files (`search`, `ls`)
+    show the path instead."""
+    unique = list(dict.fromkeys(sources))
+    parts = {s: [p for p in PurePath(s).parts if p != PurePath(s).anchor] or [s] for s in unique}
+    depth = dict.fromkeys(unique, 1)
+
+    def shown(source: str) -> str:
+        return "/".join(parts[source][-depth[source] :])
+
+    while True:
+        groups: dict[str, list[str]] = {}
+        for source in unique:
+            groups.setdefault(shown(source), []).append(source)
+        longer = [
+            source
+            for group in groups.values()
+            if len(group) > 1
+            for source in group
+            if depth[source] < len(parts[source])
+        ]
+        if not longer:
+            return {source: shown(source) for source in unique}
+        for source in longer:
+            depth[source] += 1
 
 
 def _print_evidence(answer: Answer, out: Console) -> None:
@@ -469,6 +508,7 @@ def _print_evidence(answer: Answer, out: Console) -> None:
         out.print("Evidence: none (the answer says the documents do not hold it)")
         return
     by_number = {c.number: c for c in answer.sources}
+    names = source_names(c.source for c in answer.sources)
     out.print("Evidence:")
     for item in answer.evidence:
         out.print(f" - {escape(item.sentence)}")
@@ -476,7 +516,7 @@ def _print_evidence(answer: Answer, out: Console) -> None:
             out.print(f"     no supporting sentence in the sources (best {item.score:.2f})")
             continue
         src = by_number[item.source]
-        location = src.location.replace(src.source, display_path(src.source))
+        location = src.location.replace(src.source, names[src.source])
         out.print(
             f"     [{item.source}] {escape(location)} ({item.score:.2f}): {escape(item.support)}"
         )

@@ -36,7 +36,10 @@ def serve(
     host: Annotated[
         str | None, typer.Option("--host", help="Address to listen on (default 127.0.0.1).")
     ] = None,
-    port: Annotated[int | None, typer.Option("--port", "-p", help="Port (default 8321).")] = None,
+    port: Annotated[
+        str | None,
+        typer.Option("--port", "-p", metavar="INTEGER", help="Port (default 8321)."),
+    ] = None,
     data_dir: Annotated[
         Path | None,
         typer.Option("--data-dir", help="Folder for collections and uploads (server.data_dir)."),
@@ -46,7 +49,7 @@ def serve(
     """Serve the document Q&A page and OpenAI-compatible /v1 routes (RAG over an index)."""
     with command(
         config,
-        {"server.port": "--port", "server.host": "--host"},
+        {"server.port": ("--port", "a TCP port"), "server.host": "--host"},
         server={"host": host, "port": port, "data_dir": str(data_dir) if data_dir else None},
     ) as (out, _err, settings):
         server = settings.server
