@@ -17,7 +17,8 @@ import pytest
 from ceilings import HANG_S
 from rich.cells import cell_len
 from rich.text import Text as RichText
-from textual.widgets import Input, Label, OptionList
+from textual.content import Content
+from textual.widgets import Input, Label, OptionList, Static
 
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.agent import Agent, AgentOptions, ToolContext, builtin_tools
@@ -564,3 +565,108 @@ async def test_rag_follow_up_is_rewritten_before_retrieval(tmp_path: Path, corpu
         assert standalone in answer_prompt[-1].content
         earlier = [m.content for m in answer_prompt[1:-1]]
         assert "How long is the Ember kettle warranty?" in earlier
+
+
+async def test_tab_reaches_the_sources_and_enter_opens_the_passage_with_its_sentence_lit(
+    tmp_path: Path, corpus: Path
+) -> None:
+    model = ScriptedChatModel([_cite_the_warranty])
+    app = ChatApp(make_session(tmp_path, model))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await submit(pilot, app, f"/add {corpus}")
+        await submit(pilot, app, "How long is the Ember kettle warranty?")
+        assert "18 months" in views(app, "assistant")[0]
+        options = app.query_one("#sources", OptionList)
+        # As a user does it: Tab from the prompt (past the transcript) to the pane.
+        for _ in range(3):
+            if app.focused is options:
+                break
+            await pilot.press("tab")
+        assert app.focused is options
+        assert options.highlighted == 0  # Enter has a line to open
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ChunkScreen)
+        assert app.screen.lit == [WARRANTY]  # the sentence the answer cites, lit
+        # What the passage view draws: the sentence, and only it, carries a style.
+        body = app.screen.query_one("#chunk-text", Static).visual
+        assert isinstance(body, Content)
+        assert [body.plain[s.start : s.end] for s in body.spans] == [WARRANTY]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ChunkScreen)
+
+
+async def test_a_question_sent_while_answering_is_queued_shown_and_asked_next(
+    tmp_path: Path,
+) -> None:
+    model = GatedModel()
+    history = HistoryStore(tmp_path / "h.sqlite")
+    app = ChatApp(make_session(tmp_path, model), history)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await submit(pilot, app, "/mode chat")
+        prompt = app.query_one(Input)
+        idle = prompt.placeholder
+        prompt.value = "count slowly"
+        await pilot.press("enter")
+        await settle(pilot, lambda: views(app, "assistant") == ["one "], "the first piece")
+        # The prompt says it is busy and what Enter does now.
+        assert prompt.has_class("busy") and "queues" in str(prompt.placeholder)
+        prompt.value = "and again"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert prompt.value == ""  # taken, not left for the user to send again
+        assert views(app, "user") == [
+            "count slowly",
+            "and again  (queued: asked when the answer above is done)",
+        ]
+        # A command that would change what the running answer is filed under waits.
+        prompt.value = "/mode rag"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert any(
+            e.startswith("/mode waits until the answer is done") for e in views(app, "error")
+        )
+        assert app.session.mode == "chat"
+        model.gate.set()
+        await settle(pilot, lambda: len(views(app, "assistant")) == 2 and not app.busy, "both")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert views(app, "user") == ["count slowly", "and again"]
+        # Each answer stands under its own question, in the order asked.
+        order = [(v.role, v.plain) for v in app.query(MessageView) if v.role != "info"]
+        assert [r for r, _ in order if r in ("user", "assistant")] == [
+            "user",
+            "assistant",
+            "user",
+            "assistant",
+        ]
+        assert not prompt.has_class("busy") and prompt.placeholder == idle
+    turns = HistoryStore(tmp_path / "h.sqlite").load()
+    assert [(t.role, t.content) for t in turns] == [
+        ("user", "count slowly"),
+        ("assistant", "one two three four"),
+        ("user", "and again"),
+        ("assistant", "one two three four"),
+    ]
+
+
+async def test_ctrl_c_stops_the_answer_and_drops_the_queued_questions(tmp_path: Path) -> None:
+    model = GatedModel()
+    app = ChatApp(make_session(tmp_path, model), HistoryStore(tmp_path / "h.sqlite"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await submit(pilot, app, "/mode chat")
+        app.query_one(Input).value = "count slowly"
+        await pilot.press("enter")
+        await settle(pilot, lambda: views(app, "assistant") == ["one "], "the first piece")
+        app.query_one(Input).value = "and again"
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("ctrl+c")
+        model.gate.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert views(app, "user") == ["count slowly", "and again  (not asked)"]
+        assert len(views(app, "assistant")) == 1 and not app.busy and not app.queued
+    turns = HistoryStore(tmp_path / "h.sqlite").load()
+    assert [t.content for t in turns if t.role == "user"] == ["count slowly"]

@@ -2,14 +2,18 @@
 
 The transcript is on the left, the latest answer's sources on the right, one line per
 document with the sentence each cited passage supports (Enter on one opens its whole
-passages; the numbers the answer cites get a bold `[n]`, as they are cited, and documents
-it does not cite are dimmed), the prompt at the bottom. Answers are produced on a worker
+passages with the cited sentences lit; Tab reaches it with its first line highlighted;
+the numbers the answer cites get a bold `[n]`, as they are cited, and documents it does
+not cite are dimmed), the prompt at the bottom. Answers are produced on a worker
 thread, so the screen stays live while the model runs; each event is handed to the UI
 thread with `call_from_thread`. Ctrl-C stops the answer (the worker closes the event
 stream, which closes the model's generator) and leaves the app running; it takes effect
 at the next event, so a model still reading a long prompt stops once it yields. Ctrl-Q, or
 Ctrl-D on an empty prompt, quits; an answer still being written or checked then is kept
-as far as it was shown, marked `[interrupted]`. Tool calls and notes from the backend are
+as far as it was shown, marked `[interrupted]`. A question sent while an answer (or
+/add) runs is shown at once, marked queued, and asked when that is done; the prompt's
+border and placeholder say it is busy meanwhile, and Ctrl-C drops the queued questions
+with the answer it stops. Tool calls and notes from the backend are
 drawn above the answer they lead to. Finished turns go to the `HistoryStore` and come back
 on the next start. Leaves out the backends' work (backends.py) and settings (the CLI).
 """
@@ -44,7 +48,13 @@ from ragkit.apps.tui.history import (
 )
 from ragkit.apps.tui.sanitize import sanitize_for_terminal
 from ragkit.apps.tui.session import HELP, ChatState, Command, SessionError, parse_command
-from ragkit.apps.tui.widgets import ChunkScreen, IndexingBar, MessageView, ProgressBridge
+from ragkit.apps.tui.widgets import (
+    ChunkScreen,
+    IndexingBar,
+    MessageView,
+    ProgressBridge,
+    SourceList,
+)
 from ragkit.errors import IndexNotFoundError
 from ragkit.events import Done, Event, Sources, Status, Text, ToolFinished, ToolStarted
 
@@ -57,6 +67,7 @@ CSS = """
 IndexingBar { height: 1; display: none; }
 IndexingBar.active { display: block; }
 #progress-label { width: 24; }
+#prompt.busy { border: tall $warning; }
 ChunkScreen { align: center middle; }
 #chunk { width: 90%; height: 80%; border: thick $primary; background: $surface; padding: 1; }
 """
@@ -64,6 +75,9 @@ ChunkScreen { align: center middle; }
 
 INTERRUPTED = "[interrupted]"
 """Ends an answer the chat quit during, as history keeps it."""
+QUEUED = "  (queued: asked when the answer above is done)"
+NOT_ASKED = "  (not asked)"
+PLACEHOLDER = "Ask about your documents, or /help"
 
 
 class ChatApp(App[None]):
@@ -96,6 +110,8 @@ class ChatApp(App[None]):
         self._answer: MessageView | None = None  # the answer being written or checked
         self._stop = threading.Event()
         self._running_tools: list[tuple[str, MessageView]] = []
+        # Questions sent while an answer or /add runs, shown at once and asked in turn.
+        self.queued: list[tuple[str, MessageView]] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -103,9 +119,9 @@ class ChatApp(App[None]):
             yield VerticalScroll(id="transcript")
             with Vertical(id="side"):
                 yield Label("Sources", id="sources-label")
-                yield OptionList(id="sources")
+                yield SourceList(id="sources")
         yield IndexingBar()
-        yield Input(placeholder="Ask about your documents, or /help", id="prompt")
+        yield Input(placeholder=PLACEHOLDER, id="prompt")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -209,25 +225,64 @@ class ChatApp(App[None]):
                 return
             passages.append(chunk.text if len(row) == 1 else f"[{source.number}]\n{chunk.text}")
         numbers = " ".join(f"[{c.number}]" for c in row)
-        self.push_screen(ChunkScreen(f"{numbers} {_location(row)}", "\n\n".join(passages)))
+        # The sentences the answer cites are lit; before it cites any, each passage's best.
+        cited = [c for c in row if c.number in self.cited] or list(row)
+        lit = [c.sentence for c in cited if c.sentence]
+        title = f"{numbers} {_location(row)}"
+        self.push_screen(ChunkScreen(title, "\n\n".join(passages), lit))
 
     # --- input ----------------------------------------------------------------------
     def on_input_submitted(self, event: Input.Submitted) -> None:
         text = event.value.strip()
         if not text:
             return
-        if self.busy:
-            self.notify("still working; Ctrl-C stops the answer", severity="warning")
-            return
         event.input.value = ""
         try:
             command = parse_command(text)
-            if command is None:
+            if command is None and self.busy:
+                self._queue(text)
+            elif command is None:
                 self._ask(text)
+            elif self.busy and command.name not in ("help", "save"):
+                # Switching index, model or mode under a running answer would answer it
+                # from one and file it under the other; /clear would lose it.
+                work = "the answer" if self.answering else "indexing"
+                stop = " (Ctrl-C stops it)" if self.answering else ""
+                raise SessionError(
+                    f"/{command.name} waits until {work} is done{stop}; send it again then"
+                )
             else:
                 self._command(command)
         except (SessionError, RagkitError) as exc:
             self._note(str(exc), "error")
+
+    def _queue(self, text: str) -> None:
+        """Show a question sent while the chat is busy, marked queued; it is asked (and
+        kept in history) once the work before it is done."""
+        view = self._mount_view(MessageView("user", text))
+        view.set_note(QUEUED)
+        self.queued.append((text, view))
+
+    def _ask_next(self) -> None:
+        """Ask the first queued question, now that nothing runs."""
+        while self.queued and not self.busy:
+            text, view = self.queued.pop(0)
+            try:
+                self._ask(text, view)
+            except (SessionError, RagkitError) as exc:
+                self._note(str(exc), "error")
+
+    def _set_busy(self, busy: bool, answering: bool = False) -> None:
+        """Mark the prompt busy: Enter queues a question rather than asking it now."""
+        self.busy, self.answering = busy, answering
+        prompt = self.query_one("#prompt", Input)
+        prompt.set_class(busy, "busy")
+        if not busy:
+            prompt.placeholder = PLACEHOLDER
+        elif answering:
+            prompt.placeholder = "answering… Enter queues your next question · Ctrl-C stops"
+        else:
+            prompt.placeholder = "indexing… Enter queues a question until it is done"
 
     def _command(self, command: Command) -> None:
         name, arg = command.name, command.argument
@@ -273,15 +328,30 @@ class ChatApp(App[None]):
         self._note(f"saved {len(kept)} turns to {path}")
 
     # --- answering ------------------------------------------------------------------
-    def _ask(self, message: str) -> None:
-        backend = self.session.backend()
+    def _ask(self, message: str, asked: MessageView | None = None) -> None:
+        """Answer `message`; `asked` is its view when it was queued (shown already)."""
+        try:
+            backend = self.session.backend()
+        except RagkitError:
+            if asked is not None:
+                asked.set_note(NOT_ASKED)
+            raise
         history = list(self.turns)
-        self._show(Turn("user", message, self.session.mode, self.session.index), persist=True)
+        turn = Turn("user", message, self.session.mode, self.session.index)
+        if asked is None:
+            asked = self._show(turn, persist=True)
+        else:
+            self.turns.append(turn)
+            if self.history is not None:
+                self.history.append(turn)
+            asked.set_note("")
         view = MessageView("assistant")
         view.working = True
-        self._mount_view(view)
+        # Right under its question: later queued questions stand below it.
+        self.query_one("#transcript", VerticalScroll).mount(view, after=asked)
+        self.query_one("#transcript", VerticalScroll).scroll_end(animate=False)
         self._answer = view
-        self.busy = self.answering = True
+        self._set_busy(True, answering=True)
         self._stop.clear()
         self._generate(backend, message, history, view)
 
@@ -354,7 +424,7 @@ class ChatApp(App[None]):
         if view is not self._answer:
             return  # kept already, as interrupted, by quitting
         self._answer = None
-        self.busy = self.answering = False
+        self._set_busy(False)
         view.set_working(False)
         self._running_tools.clear()
         if stopped:
@@ -367,6 +437,7 @@ class ChatApp(App[None]):
             view.remove()  # an empty "ragkit" label above the error line says nothing
         if error:
             self._note(error, "error")
+        self._ask_next()
 
     def _keep_answer(self, text: str) -> None:
         turn = Turn(
@@ -390,7 +461,13 @@ class ChatApp(App[None]):
     def action_stop(self) -> None:
         if self.answering:
             self._stop.set()
-            self.notify("stopping the answer")
+            # Stop means stop: the questions queued behind the answer are not asked.
+            dropped = len(self.queued)
+            for _, view in self.queued:
+                view.set_note(NOT_ASKED)
+            self.queued.clear()
+            also = f"; {_count(dropped, 'queued question')} not asked" if dropped else ""
+            self.notify(f"stopping the answer{also}")
         elif self.busy:
             # The index writer has no stop point; it commits whole or not at all.
             self.notify("indexing runs to the end; the index stays consistent either way")
@@ -409,7 +486,7 @@ class ChatApp(App[None]):
         bar = self.query_one(IndexingBar)
         bar.add_class("active")
         bar.start("files", None)
-        self.busy = True
+        self._set_busy(True)
         self._index(paths, bar)
 
     @work(thread=True, exclusive=True, group="index")
@@ -432,10 +509,11 @@ class ChatApp(App[None]):
         self.call_from_thread(self._indexed, "\n".join(lines), "info")
 
     def _indexed(self, message: str, role: str) -> None:
-        self.busy = False
+        self._set_busy(False)
         self.query_one(IndexingBar).remove_class("active")
         self._note(message, role)
         self._refresh_title()
+        self._ask_next()
 
     def on_unmount(self) -> None:
         # However the app ends (Ctrl-Q, Ctrl-D, a signal): the answer is kept, then stopped.

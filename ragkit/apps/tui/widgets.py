@@ -10,7 +10,7 @@ take effect; Chinese text wraps between characters. Leaves out layout and behavi
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import ClassVar
 
@@ -18,11 +18,12 @@ from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Label, ProgressBar, Static
+from textual.widgets import Label, OptionList, ProgressBar, Static
 
 from ragkit import FileOutcome
 from ragkit.apps.tui.sanitize import sanitize_for_terminal
@@ -123,20 +124,75 @@ def _breaks(plain: str, width: int) -> list[int]:
 
 
 class ChunkScreen(ModalScreen[None]):
-    """A source's whole passage; Escape or q closes it."""
+    """A source's whole passages with the sentences the answer cites lit (as the web page
+    lights the cited sentence on its page), scrolled to the first; Escape or q closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "dismiss", "Close")]
 
-    def __init__(self, title: str, text: str) -> None:
+    def __init__(self, title: str, text: str, lit: Sequence[str] = ()) -> None:
         super().__init__()
         self.title_text = sanitize_for_terminal(title)
         self.body = sanitize_for_terminal(text)
+        self.spans = lit_spans(self.body, [sanitize_for_terminal(s) for s in lit])
+
+    @property
+    def lit(self) -> list[str]:
+        """The lit parts of the passage, as shown."""
+        return [self.body[start:end] for start, end in self.spans]
 
     def compose(self) -> ComposeResult:
+        body = Text(self.body)
+        for start, end in self.spans:
+            body.stylize(LIT, start, end)
         with VerticalScroll(id="chunk"):
             yield Label(Text(self.title_text, style="bold"), id="chunk-title")
-            yield Static(Text(self.body), id="chunk-text")
+            yield Static(body, id="chunk-text")
             yield Label(Text("Escape closes", style="dim"))
+
+    def on_mount(self) -> None:
+        if self.spans:
+            self.call_after_refresh(self._scroll_to_lit)
+
+    def _scroll_to_lit(self) -> None:
+        # The lit sentence may stand far down a long passage: bring it into view (by its
+        # share of the text: wrapped lines make a line count wrong either way).
+        view = self.query_one("#chunk", VerticalScroll)
+        share = self.spans[0][0] / max(1, len(self.body))
+        view.scroll_to(y=max(0, int(view.virtual_size.height * share) - 2), animate=False)
+
+
+class SourceList(OptionList):
+    """The Sources pane. Reached with Tab, it highlights its first source if none is, so
+    Enter opens one at once (a list with nothing highlighted ignores Enter)."""
+
+    def on_focus(self, event: events.Focus) -> None:
+        if self.highlighted is None and self.option_count:
+            self.highlighted = 0
+
+
+LIT = "bold black on yellow"
+"""How a cited sentence is lit in its passage."""
+
+
+def lit_spans(text: str, sentences: Sequence[str]) -> list[tuple[int, int]]:
+    """Where each of `sentences` stands in `text`, in order, overlapping ones merged. A
+    sentence is found with its whitespace taken loosely (a passage breaks lines where the
+    sentence, as cited, has spaces); one not found is left out."""
+    spans: list[tuple[int, int]] = []
+    for sentence in sentences:
+        words = sentence.split()
+        if not words:
+            continue
+        found = re.search(r"\s+".join(re.escape(w) for w in words), text)
+        if found:
+            spans.append(found.span())
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 class IndexingBar(Horizontal):
