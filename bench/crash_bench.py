@@ -27,6 +27,20 @@ By default the killed process is a small script calling `KnowledgeBase.add` with
 `python -m ragkit index CORPUS --index DIR` with the bundled all-MiniLM-L6-v2
 embedder instead: each write then loads the model and takes several seconds.
 Everything is written under a temporary folder, removed at the end unless `--keep`.
+
+`--milvus` puts the knowledge base in Milvus instead (milvus-lite 2.5.1, the real engine,
+in a `.db` file in the index folder; the same script as the killed writer). The check
+after each kill opens it in this process (milvus-lite opens a file from one process at a
+time, so this process lets go of it before every writer starts): `verify` must find
+nothing (every visible document has all its chunk rows, files and state agree), the
+visible chunks must be exactly those before or after the round, a search must find a
+visible chunk and nothing else; rows and tombstones of the killed writer's generation
+are counted as its leftovers, and the recovering writer must delete them. A killed
+writer's milvus-lite server process outlives it until it notices its parent's lock on
+the file is gone; the bench waits for it to exit before opening the file (and reports
+the longest wait).
+
+    python bench/crash_bench.py --milvus --kills 30
 """
 
 from __future__ import annotations
@@ -46,6 +60,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ragkit import Embedder, KnowledgeBase
+    from ragkit.index.milvus import MilvusBackend
 
 # (source, ordinal, text) of every visible chunk, sorted: what a generation shows.
 State = tuple[tuple[str, int, str], ...]
@@ -83,8 +98,16 @@ events = Events(sys.argv[3])
 events.mark("started")
 checkpoint = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 index = IndexOptions(checkpoint_chunks=checkpoint) if checkpoint else None
+backend = None
+if len(sys.argv) > 5 and sys.argv[5] == "milvus":
+    from pathlib import Path
+
+    from ragkit.index.milvus import MilvusBackend, MilvusTarget, collection_name
+
+    target = MilvusTarget(str(Path(sys.argv[1]) / "milvus.db"), collection_name("ix"))
+    backend = MilvusBackend(target)
 kb = KnowledgeBase.open(
-    sys.argv[1], models=Models(embedder=HashingEmbedder(dim=64)), index=index
+    sys.argv[1], models=Models(embedder=HashingEmbedder(dim=64)), index=index, backend=backend
 )
 kb.add([sys.argv[2]], progress=events)
 events.mark("done")
@@ -141,6 +164,82 @@ def checkpoint_state(seen: State, before: State, after: State) -> bool:
     return all(s.get(f) in (b.get(f), a.get(f)) for f in set(s) | set(b) | set(a))
 
 
+def milvus_backend(index: Path) -> MilvusBackend:
+    from ragkit.index.milvus import MilvusBackend, MilvusTarget, collection_name
+
+    return MilvusBackend(MilvusTarget(str(index / "milvus.db"), collection_name("ix")))
+
+
+def examine_milvus(kb: KnowledgeBase, rng: random.Random) -> tuple[int, State]:
+    """`examine` for a knowledge base in Milvus: `verify` finds nothing (each visible
+    document has every chunk row its chunk count says, files and state agree), and a
+    search finds only visible chunks."""
+    from ragkit.index.milvus import MilvusReader
+
+    reader = kb.reader()
+    assert isinstance(reader, MilvusReader)
+    found = reader.verify_store()
+    _check(not found, "; ".join(found))
+    ids = [i for i, _ in reader.store.chunk_ids_and_hashes(reader.generation)]
+    state = tuple(sorted((c.source, c.ordinal, c.text) for c in reader.chunks(ids).values()))
+    _check(len(state) == reader.manifest.counts.chunks, "state row counts other chunks")
+    _, _, text = rng.choice(state)
+    hits = kb.search(" ".join(text.split()[1:7]), k=5)
+    visible = set(state)
+    _check(bool(hits), "a search for words of a visible chunk found nothing")
+    _check(
+        all((h.chunk.source, h.chunk.ordinal, h.chunk.text) in visible for h in hits),
+        "a search returned a chunk that is not visible",
+    )
+    return reader.generation, state
+
+
+def milvus_uncommitted(kb: KnowledgeBase, gen: int) -> tuple[int, int]:
+    """(chunk and file rows, tombstones) of generations after `gen`: a killed writer's."""
+    from ragkit.index.milvus import MilvusReader
+
+    reader = kb.reader()
+    assert isinstance(reader, MilvusReader)
+    cols = reader.cols
+    rows = cols.count(cols.chunks, f"gen > {gen}") + cols.count(cols.files, f"gen > {gen}")
+    return rows, sum(1 for _, g in cols.tombstones() if g > gen)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (a writer's milvus-lite server)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def wait_gone(pids: list[int], limit_s: float = 120.0) -> float:
+    """Wait until none of `pids` runs any more; how long that took."""
+    began = time.monotonic()
+    while time.monotonic() - began < limit_s:
+        alive = []
+        for pid in pids:
+            try:
+                state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if state != "Z":
+                alive.append(pid)
+        if not alive:
+            break
+        time.sleep(0.05)
+    return time.monotonic() - began
+
+
 @dataclass
 class Writer:
     """How to start one write of `corpus` into `index` as a separate process."""
@@ -150,6 +249,7 @@ class Writer:
     work: Path
     real_model: bool
     checkpoint_chunks: int = 0
+    milvus: bool = False
 
     def command(self, events: Path) -> list[str]:
         if self.real_model:
@@ -164,6 +264,7 @@ class Writer:
         return [
             *(sys.executable, str(helper), str(self.index), str(self.corpus), str(events)),
             str(self.checkpoint_chunks),
+            *(["milvus"] if self.milvus else []),
         ]
 
     def start(self, events: Path) -> subprocess.Popen[bytes]:
@@ -225,8 +326,17 @@ def main() -> int:
         "which a round of this size never reaches); kills then also land between "
         "checkpoints, whose states must be whole files of before or after",
     )
+    parser.add_argument(
+        "--milvus",
+        action="store_true",
+        help="the knowledge base in Milvus (milvus-lite .db file) instead of a folder",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     args = parser.parse_args()
+    if args.milvus and (args.real_model or args.checkpoint_chunks):
+        parser.error(
+            "--milvus kills the hashing-embedder script; Milvus writes have no checkpoints"
+        )
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     from ragkit import KnowledgeBase, Models
@@ -238,14 +348,46 @@ def main() -> int:
     index = work / "ix"
     corpus = ChangingCorpus(work / "docs", args.seed, args.files)
     expected_state = ExpectedState()
-    writer = Writer(index, corpus.root, work, args.real_model, args.checkpoint_chunks)
-    options = IndexOptions(checkpoint_chunks=args.checkpoint_chunks or 20_000)
-    kb = KnowledgeBase.open(
-        index, models=Models(embedder=make_embedder(args.real_model)), index=options
+    writer = Writer(
+        index, corpus.root, work, args.real_model, args.checkpoint_chunks, milvus=args.milvus
     )
-    print(f"scratch folder {work}; corpus {args.files} files; killed process:")
+    options = IndexOptions(checkpoint_chunks=args.checkpoint_chunks or 20_000)
+
+    def open_kb() -> KnowledgeBase:
+        return KnowledgeBase.open(
+            index,
+            models=Models(embedder=make_embedder(args.real_model)),
+            index=options,
+            backend=milvus_backend(index) if args.milvus else None,
+        )
+
+    # The local index stays open throughout; a milvus-lite file is opened for each look
+    # and closed again, so that the writer process can open it.
+    kb = None if args.milvus else open_kb()
+
+    def look() -> tuple[int, State]:
+        if kb is not None:
+            return examine(index, kb, rng)
+        with open_kb() as opened:
+            return examine_milvus(opened, rng)
+
+    def write_all() -> None:
+        if kb is not None:
+            kb.add([corpus.root])
+            return
+        with open_kb() as opened:
+            opened.add([corpus.root])
+
+    def leftovers(gen: int) -> tuple[int, int]:
+        if kb is not None:
+            return uncommitted(index, gen)
+        with open_kb() as opened:
+            return milvus_uncommitted(opened, gen)
+
+    what = "in Milvus (milvus-lite)" if args.milvus else "in a folder"
+    print(f"scratch folder {work}; corpus {args.files} files, indexed {what}; killed process:")
     print("  " + " ".join(writer.command(work / "events")))
-    kb.add([corpus.root])
+    write_all()
     state = expected_state(corpus.root)
 
     # Writes run to completion measure how long a whole write process takes; the median
@@ -261,7 +403,7 @@ def main() -> int:
             print(err.decode(errors="replace")[-3000:], file=sys.stderr)
             return 1
         state = expected_state(corpus.root)
-        generation, seen = examine(index, kb, rng)
+        generation, seen = look()
         if seen != state:
             print("a write run to completion did not reach the expected state", file=sys.stderr)
             return 1
@@ -273,6 +415,7 @@ def main() -> int:
     outcomes: Counter[str] = Counter()
     stages: Counter[str] = Counter()
     debris = recovered = 0
+    orphan_wait = 0.0  # the longest a killed writer's milvus-lite server outlived it
     for n, delay in enumerate(delays, 1):
         before, base = state, generation
         corpus.mutate(args.change)
@@ -281,21 +424,24 @@ def main() -> int:
         proc = writer.start(log)
         time.sleep(delay)
         exited = proc.poll() is not None
+        servers = [] if exited else descendants(proc.pid)
         if not exited:
             proc.kill()  # SIGKILL: nothing in the writer gets to clean up
         _, err = proc.communicate()
+        orphan_wait = max(orphan_wait, wait_gone(servers))
         stage = last_stage(log, args.real_model)
         stages[stage] += 1
         detail = ""
         try:
             if exited and proc.returncode != 0:
                 raise Inconsistent(f"writer failed: {err.decode(errors='replace')[-300:]}")
-            generation, seen = examine(index, kb, rng)
+            generation, seen = look()
             if seen == before and generation == base:
-                rows, folders = uncommitted(index, base)
+                rows, folders = leftovers(base)
                 debris += rows + folders > 0
                 outcome = "previous state"
-                detail = f" (left {rows} rows, {folders} folders to roll back)"
+                left = "tombstones" if args.milvus else "folders"
+                detail = f" (left {rows} rows, {folders} {left} to roll back)"
             elif seen == after and generation >= base + 1:
                 outcome = "new state (writer had exited)" if exited else "new state"
             elif generation > base and checkpoint_state(seen, before, after):
@@ -308,18 +454,15 @@ def main() -> int:
             detail = f" ({type(exc).__name__}: {exc})"
         outcomes[outcome] += 1
         print(
-            f"kill {n:3d}/{args.kills}  delay {delay:5.2f} s  stage {stage:<10} {outcome}{detail}"
+            f"kill {n:3d}/{args.kills}  delay {delay:5.2f} s  stage {stage:<10} {outcome}{detail}",
+            flush=True,
         )
 
         # A write run to completion must roll back the leftovers and reach the new state.
         try:
-            kb.add([corpus.root])
-            generation, seen = examine(index, kb, rng)
-            if (
-                seen == after
-                and generation >= base + 1
-                and uncommitted(index, generation) == (0, 0)
-            ):
+            write_all()
+            generation, seen = look()
+            if seen == after and generation >= base + 1 and leftovers(generation) == (0, 0):
                 recovered += 1
             else:
                 print(f"    recovery reached generation {generation}, not the new state")
@@ -332,17 +475,21 @@ def main() -> int:
     corrupt = outcomes["CORRUPT"]
     after_commit = outcomes["new state"]
     gone = outcomes["new state (writer had exited)"]
+    left = "rows/tombstones" if args.milvus else "rows/folders"
     print()
     print(f"kills                   {kills}")
-    print(f"landed before commit    {outcomes['previous state']}  ({debris} left rows/folders)")
+    print(f"landed before commit    {outcomes['previous state']}  ({debris} left {left})")
     print(f"landed between commits  {outcomes['checkpoint state']}  (a checkpoint: whole files)")
     print(f"landed after commit     {after_commit + gone}  ({gone} after the writer exited)")
     print(f"corrupt states          {corrupt}")
     print(f"recovered to new state  {recovered}/{kills}")
     print(f"last stage reached      {', '.join(f'{k} {v}' for k, v in stages.most_common())}")
     print(f"whole write             {full:.2f} s")
+    if args.milvus:
+        print(f"killed server outlived  {orphan_wait:.2f} s at most (milvus-lite)")
     print(f"total time              {time.monotonic() - began:.1f} s")
-    kb.close()
+    if kb is not None:
+        kb.close()
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 1 if corrupt or recovered != kills or kills != args.kills else 0

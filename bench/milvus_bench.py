@@ -42,6 +42,18 @@ BM25 from ragkit's analyzer terms with k1 = 1.2, b = 0.75, so all three modes sh
 agree to rounding.
 
     python bench/milvus_bench.py --quality [--limit 500] [--sets cmrc scifact] [--scifact-docs N]
+
+With `--large-file N`, instead: one JSON-lines file of N one-chunk records (plus one small
+file) in milvus-lite, with the ragkit of this checkout and, side by side in the same run,
+the ragkit of git revision `--baseline REV` (its `ragkit/` extracted with `git archive`;
+each in a process of its own, one after the other, with the load average printed before
+each). Each: builds, re-indexes the file with every record changed, removes it, then
+commits one small change (which deletes the removed file's rows). After each commit it
+prints the time, the tombstone rows, the length of the expression every reader filters
+chunk rows with, and hybrid and dense search latency p50 with that expression in place;
+then the ratios before/after.
+
+    python bench/milvus_bench.py --large-file 30000 --baseline 4cfd44a [--queries 50]
 """
 
 from __future__ import annotations
@@ -56,6 +68,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -371,6 +384,143 @@ def from_index(args: argparse.Namespace) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _big_file(path: Path, n: int, tag: str, seed: int = 7) -> None:
+    """One JSON-lines file of `n` one-chunk records (scale_bench's Zipf words); `tag`
+    appended to every record, so that a new tag changes every record."""
+    rng = np.random.default_rng(seed)
+    vocab = np.array([f"w{i}" for i in range(50_000)])
+    weights = 1.0 / np.arange(1, len(vocab) + 1) ** 1.05
+    weights /= weights.sum()
+    sizes = rng.integers(30, 70, size=n)
+    words = vocab[rng.choice(len(vocab), size=int(sizes.sum()), p=weights)]
+    ends = np.cumsum(sizes)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        for j, end in enumerate(ends.tolist()):
+            text = " ".join(words[end - sizes[j] : end]) + f" {tag}"
+            fh.write(json.dumps({"_id": str(j), "text": text}) + "\n")
+
+
+def large_file_job(work: str, label: str, n: int, picks: int) -> None:
+    """In a fresh process, with whichever ragkit is on PYTHONPATH: the `--large-file`
+    steps on one knowledge base; prints JSON."""
+    root = Path(work)
+    synth = SyntheticEmbedder(np.load(root / "base.npy"), 0.02)
+    docs, index = root / f"docs-{label}", root / f"ix-{label}"
+    big, small = docs / "big.jsonl", docs / "kettle.txt"
+    _big_file(big, n, "v1")
+    small.write_text("The Ember kettle has a warranty of eighteen months.", encoding="utf-8")
+    rng = np.random.default_rng(5)
+    lines = big.read_text(encoding="utf-8").splitlines()
+    qtexts = [
+        " ".join(json.loads(lines[int(i)])["text"].split()[:8])
+        for i in rng.choice(n, size=picks, replace=False)
+    ]
+    kb = _kb("milvus", index, synth)
+    out: dict[str, Any] = {"ragkit": str(Path(sys.modules["ragkit"].__file__ or "").parent)}
+
+    def timed(step: str, action: Callable[[], object]) -> None:
+        t0 = time.perf_counter()
+        action()
+        out[f"{step}_s"] = time.perf_counter() - t0
+        reader = kb.reader()
+        out[f"{step}_tombstones"] = len(reader.cols.tombstones())
+        out[f"{step}_expr"] = len(reader.view.chunks().encode("utf-8"))
+        out[f"{step}_chunks"] = reader.manifest.counts.chunks
+        for mode in ("hybrid", "dense"):
+            times = []
+            try:
+                for text in qtexts:
+                    t0 = time.perf_counter()
+                    hits = kb.search(text, k=10, mode=mode)
+                    times.append((time.perf_counter() - t0) * 1000)
+                    if step == "remove" and any(h.chunk.source == str(big.resolve()) for h in hits):
+                        out["error"] = f"{mode} search found a chunk of the removed file"
+                out[f"{step}_{mode}_ms"] = statistics.median(times)
+            except Exception as exc:  # the baseline's expression may be past Milvus's limits
+                out[f"{step}_{mode}_ms"] = float("nan")
+                out.setdefault("error", f"{step} {mode}: {type(exc).__name__}: {str(exc)[:300]}")
+
+    timed("build", lambda: kb.add([docs]))
+    _big_file(big, n, "v2")
+    timed("reindex", lambda: kb.add([big]))
+    timed("remove", lambda: kb.remove([big]))
+    small.write_text("The Ember kettle now has a warranty of two years.", encoding="utf-8")
+    timed("next", lambda: kb.add([small]))
+    reader = kb.reader()
+    out["rows_left"] = reader.cols.count(reader.cols.chunks, "gen >= 0")
+    kb.close()
+    print(json.dumps(out))
+
+
+def large_file(args: argparse.Namespace) -> None:
+    """`--large-file`: the baseline revision's ragkit and this checkout's, side by side."""
+    repo = Path(__file__).resolve().parents[1]
+    work = Path(tempfile.mkdtemp(prefix="ragkit-milvus-large-"))
+    try:
+        baseline = work / "baseline"
+        baseline.mkdir()
+        archive = subprocess.run(
+            ["git", "-C", str(repo), "archive", args.baseline, "ragkit"],
+            capture_output=True,
+            check=True,
+        )
+        subprocess.run(["tar", "-x", "-C", str(baseline)], input=archive.stdout, check=True)
+        raw = np.random.default_rng(11).normal(size=(2000, 384))
+        np.save(work / "base.npy", raw / np.linalg.norm(raw, axis=1, keepdims=True))
+        results: dict[str, dict[str, Any]] = {}
+        for label, root in (("before", baseline), ("after", repo)):
+            print(
+                f"{label} ({args.baseline if label == 'before' else 'this checkout'}): "
+                f"load average {_load()}",
+                flush=True,
+            )
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-W",
+                    "ignore",
+                    __file__,
+                    "--large-file-job",
+                    str(work),
+                    label,
+                    str(args.large_file),
+                    str(args.queries),
+                ],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "PYTHONPATH": str(root)},
+            )
+            if done.returncode != 0:
+                sys.exit(f"{label} failed:\n{done.stderr[-3000:]}")
+            results[label] = json.loads(done.stdout.strip().splitlines()[-1])
+            if "error" in results[label]:
+                print(f"  {label}: {results[label]['error']}", flush=True)
+        print(f"load average {_load()} at end")
+        b, a = results["before"], results["after"]
+        print(
+            f"one file of {args.large_file} one-chunk records, milvus-lite, FLAT; "
+            f"{args.queries} queries per mode"
+        )
+        print(f"{'step':<8} {'metric':<12} {'before':>10} {'after':>10} {'before/after':>12}")
+        for step in ("build", "reindex", "remove", "next"):
+            for metric, unit in (
+                ("s", "s"),
+                ("tombstones", ""),
+                ("expr", "B"),
+                ("hybrid_ms", "ms"),
+                ("dense_ms", "ms"),
+            ):
+                x, y = float(b[f"{step}_{metric}"]), float(a[f"{step}_{metric}"])
+                ratio = f"{x / y:>12.1f}" if y else f"{'-':>12}"
+                name = f"{metric.removesuffix('_ms')} {unit}".strip()
+                print(f"{step:<8} {name:<12} {x:>10.2f} {y:>10.2f} {ratio}")
+        print(f"rows left after the last commit: before {b['rows_left']}, after {a['rows_left']}")
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
 def quality(args: argparse.Namespace) -> None:
     from retrieval_bench import subset
 
@@ -419,6 +569,9 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--reader":
         reader_job(sys.argv[2], sys.argv[3], sys.argv[4])
         return
+    if len(sys.argv) > 1 and sys.argv[1] == "--large-file-job":
+        large_file_job(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     parser.add_argument("--seed-index", type=Path, default=None)
@@ -443,11 +596,22 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="with --from-index: copies")
     parser.add_argument("--keep", action="store_true", help="with --from-index: keep WORK")
     parser.add_argument(
+        "--large-file", type=int, default=0, help="one file of N records: re-index, remove"
+    )
+    parser.add_argument(
+        "--baseline", default="", help="with --large-file: the git revision to compare with"
+    )
+    parser.add_argument(
         "--reuse", action="store_true", help="with --from-index: WORK's copies, not made again"
     )
     args = parser.parse_args()
     if args.quality:
         quality(args)
+        return
+    if args.large_file:
+        if not args.baseline:
+            parser.error("--large-file needs --baseline REV (the ragkit to compare with)")
+        large_file(args)
         return
     if args.from_index is not None:
         if args.work is None:

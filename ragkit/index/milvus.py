@@ -18,17 +18,22 @@ Which chunks make a file or a document is said by the chunk rows themselves (`so
 `doc_id`, `ordinal`), and asked for with an expression (`source == "..."`), never listed
 on a row: a file row stays a few hundred bytes however many documents the file holds
 (schema 1 listed every document and chunk id on its file row, 4 MB for a 20,000-record
-JSON-lines file, past Milvus's query result limit). A collection of another schema
-version is refused with one line saying to copy the local index again (`migrate`).
+JSON-lines file, past Milvus's query result limit). A collection of a layout this ragkit
+does not read (`READS_SCHEMAS`) is refused with one line: an older one saying to copy
+the local index again (`migrate`), a newer one to upgrade ragkit.
 
 Commit protocol. Every chunk and file row carries the generation that added it (`gen`);
 rows are only ever inserted or deleted, never rewritten (Milvus applies an upsert as a
 delete and an insert that a concurrent reader can see apart: measured on milvus-lite
 2.5.1, 39 of ~300 reads during upserts missed the row). A writer prepares G+1 by
-inserting rows with `gen = G+1` and one tombstone row per chunk or file row it replaces
-(in the meta collection: `rc:<chunk id>` / `rf:<file row key>`, valued G+1), then
-commits by inserting the state row `state:<G+1>`. A reader takes the newest state row,
-G, and sees rows with `gen <= G` that no tombstone of a generation `<= G` names. A
+inserting rows with `gen = G+1` and tombstone rows (in the meta collection, valued G+1)
+for what it replaces: `rs:<G+1>:<source>` for every chunk row of a file replaced or
+removed whole, `rd:<doc_id>` for every chunk row of one document of a file that keeps
+others, `rc:<chunk id>` for one chunk row (`repair`), `rf:<file row key>` for a file
+row; then it commits by inserting the state row `state:<G+1>`. A reader takes the
+newest state row, G, and sees rows with `gen <= G` that no tombstone of a generation
+`<= G` names (a file or document tombstone of T names the rows added before T), so the
+expression grows with the files and documents replaced, not with their chunks. A
 killed writer leaves rows and tombstones of a generation no state row names: nobody
 sees them, and the next writer deletes them before it starts. After a commit of G+1,
 rows tombstoned at G or before are deleted (invisible to readers of G and G+1) with
@@ -75,7 +80,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -123,11 +128,17 @@ MAX_VARCHAR = 65_535
 DUMMY_DIM = 2  # Milvus wants a vector field in every collection; files and meta have none
 INSTALL_HINT = "pip install 'ragkit[milvus]'"
 _NAME_OK = re.compile(r"[^A-Za-z0-9_]")
+_T = TypeVar("_T")
 
 # The version of the collections' layout, kept in each state row; readers and writers
 # refuse any other. 1: file rows listed their documents and chunk ids; 2: chunk rows
-# carry their document's fields and membership is queried.
-SCHEMA_VERSION = 2
+# carry their document's fields and membership is queried; 3: a replaced document or
+# file is tombstoned by its doc_id or source, not by one tombstone per chunk. A layout 2
+# collection is read as it is (its tombstones are layout 3's per-chunk kind), and the
+# first commit into it writes layout 3, which a layout-2 ragkit then refuses in one line
+# (it would not see the new tombstones).
+SCHEMA_VERSION = 3
+READS_SCHEMAS = (2, 3)
 
 _DOC_FIELDS = ["doc_id", "doc_hash", "doc_chunks", "doc_pages"]
 
@@ -285,19 +296,44 @@ def _ids_expr(ids: Sequence[int]) -> str:
     return "id in [" + ",".join(str(int(i)) for i in ids) + "]"
 
 
+# Tombstone rows in the meta collection, valued with the generation T that retires what
+# they name: `rc:<chunk id>` one chunk row, `rf:<file row key>` one file row,
+# `rd:<doc_id>` the chunk rows of one document added before T, `rs:<T>:<source>` the chunk
+# rows of one file added before T (T in the key too: a file can be retired at T and again
+# at T + 1 before T's tombstone is purged, and keys must not repeat).
+def _tombstone(key: str) -> tuple[str, str]:
+    """(kind, what it names) of a tombstone key."""
+    kind, _, ref = key.partition(":")
+    if kind == "rs":
+        ref = ref.partition(":")[2]
+    return kind, ref
+
+
 @dataclass(frozen=True)
 class _View:
-    """What a reader of generation `gen` sees: rows added up to `gen`, less the chunk ids
-    and file row keys tombstoned by a generation up to `gen`."""
+    """What a reader of generation `gen` sees: rows added up to `gen`, less those
+    tombstoned by a generation up to `gen`: chunk ids, whole documents and whole files
+    (each of the last two with the generation T that retired it: it hides the rows
+    added before T, not the file's or document's new rows of T), and file row keys."""
 
     gen: int
     hidden_chunks: tuple[int, ...] = ()
     hidden_files: tuple[str, ...] = ()
+    hidden_docs: tuple[tuple[int, int], ...] = ()  # (T, doc_id)
+    hidden_sources: tuple[tuple[int, str], ...] = ()  # (T, source)
 
     def chunks(self) -> str:
+        """The expression for the visible chunk rows. Its length grows with the chunks
+        retired one by one (only `repair` does), the documents retired from files that
+        keep others, and the files retired whole — not with a retired file's chunks."""
         expr = f"gen <= {self.gen}"
         if self.hidden_chunks:
             expr += " and id not in [" + ",".join(str(i) for i in self.hidden_chunks) + "]"
+        for tomb_gen, docs in _by_gen(self.hidden_docs):
+            expr += f" and (gen >= {tomb_gen} or doc_id not in [{','.join(map(str, docs))}])"
+        for tomb_gen, sources in _by_gen(self.hidden_sources):
+            names = ",".join(_quote(s) for s in sources)
+            expr += f" and (gen >= {tomb_gen} or source not in [{names}])"
         return expr
 
     def files(self) -> str:
@@ -305,6 +341,14 @@ class _View:
         if self.hidden_files:
             expr += " and key not in [" + ",".join(_quote(k) for k in self.hidden_files) + "]"
         return expr
+
+
+def _by_gen(pairs: Sequence[tuple[int, _T]]) -> list[tuple[int, list[_T]]]:
+    """`(generation, item)` pairs grouped by generation, in generation order."""
+    out: dict[int, list[_T]] = {}
+    for tomb_gen, item in pairs:
+        out.setdefault(tomb_gen, []).append(item)
+    return sorted(out.items())
 
 
 def glob_to_like(glob: str) -> str | None:
@@ -451,7 +495,8 @@ class _Collections:
             )
         return IndexMismatchError(
             f"Milvus collection {self.chunks} at {self.target.display_uri} has layout version "
-            f"{found}, written by an older ragkit (this one reads {SCHEMA_VERSION}); copy the "
+            f"{found}, written by an older ragkit (this one reads {READS_SCHEMAS[0]} to "
+            f"{SCHEMA_VERSION}); copy the "
             "local index into it again with: ragkit migrate --index "
             f"{self.target.collection.removeprefix('ragkit_')} --to "
             f"{shlex.quote(self.target.display_uri)} (it replaces the old collections), or "
@@ -628,7 +673,7 @@ class _Collections:
         try:
             raw = json.loads(newest["value"])
             version = int(raw.get("schema", 1))
-            if version == SCHEMA_VERSION:
+            if version in READS_SCHEMAS:
                 return Manifest.model_validate(raw["manifest"]), int(raw["next_id"])
         except (ValueError, KeyError, TypeError, AttributeError, ValidationError):
             raise IndexCorruptError(
@@ -649,15 +694,27 @@ class _Collections:
     def view(self, gen: int) -> _View:
         chunks: list[int] = []
         files: list[str] = []
+        docs: list[tuple[int, int]] = []
+        sources: list[tuple[int, str]] = []
         for key, tomb_gen in self.tombstones():
             if tomb_gen > gen:
                 continue
-            kind, _, ref = key.partition(":")
+            kind, ref = _tombstone(key)
             if kind == "rc":
                 chunks.append(int(ref))
             elif kind == "rf":
                 files.append(ref)
-        return _View(gen, tuple(sorted(chunks)), tuple(sorted(files)))
+            elif kind == "rd":
+                docs.append((tomb_gen, int(ref)))
+            elif kind == "rs":
+                sources.append((tomb_gen, ref))
+        return _View(
+            gen,
+            tuple(sorted(chunks)),
+            tuple(sorted(files)),
+            tuple(sorted(docs)),
+            tuple(sorted(sources)),
+        )
 
     def delete_keys(self, name: str, keys: Sequence[str]) -> None:
         for start in range(0, len(keys), BATCH):
@@ -1142,13 +1199,22 @@ class _Plan:
 
     chunk_rows: list[dict[str, Any]] = field(default_factory=list)
     file_rows: list[dict[str, Any]] = field(default_factory=list)
-    retire_chunks: list[int] = field(default_factory=list)
-    retire_files: list[str] = field(default_factory=list)
+    retire_chunks: list[int] = field(default_factory=list)  # one by one (repair)
+    retire_files: list[str] = field(default_factory=list)  # file row keys
+    retire_docs: list[int] = field(default_factory=list)  # doc_ids: all their chunk rows
+    retire_sources: list[str] = field(default_factory=list)  # all of a file's chunk rows
     next_id: int = 1
 
     @property
     def empty(self) -> bool:
-        return not (self.chunk_rows or self.file_rows or self.retire_chunks or self.retire_files)
+        return not (
+            self.chunk_rows
+            or self.file_rows
+            or self.retire_chunks
+            or self.retire_files
+            or self.retire_docs
+            or self.retire_sources
+        )
 
 
 class _ServerLock:
@@ -1426,12 +1492,28 @@ class MilvusWriter(Writer):
         """Delete the rows tombstoned before `gen` (no reader of `gen` or later sees
         them), then their tombstones, then the state rows older than `gen`."""
         old = [(k, g) for k, g in self.cols.tombstones() if g < gen]
-        chunk_ids = [int(k[3:]) for k, _ in old if k.startswith("rc:")]
-        file_keys = [k[3:] for k, _ in old if k.startswith("rf:")]
+        named = [(*_tombstone(k), g) for k, g in old]
+        chunk_ids = [int(ref) for kind, ref, _ in named if kind == "rc"]
+        file_keys = [ref for kind, ref, _ in named if kind == "rf"]
         for start in range(0, len(chunk_ids), BATCH):
             self.cols.client.delete(
                 self.cols.chunks, filter=_ids_expr(chunk_ids[start : start + BATCH])
             )
+        # Whole documents and files: one delete per batch of them, however many chunks.
+        docs = [(g, int(ref)) for kind, ref, g in named if kind == "rd"]
+        for tomb_gen, doc_ids in _by_gen(docs):
+            for start in range(0, len(doc_ids), BATCH):
+                part = ",".join(map(str, doc_ids[start : start + BATCH]))
+                self.cols.client.delete(
+                    self.cols.chunks, filter=f"gen < {tomb_gen} and doc_id in [{part}]"
+                )
+        sources = [(g, ref) for kind, ref, g in named if kind == "rs"]
+        for tomb_gen, names in _by_gen(sources):
+            for start in range(0, len(names), BATCH):
+                part = ",".join(_quote(n) for n in names[start : start + BATCH])
+                self.cols.client.delete(
+                    self.cols.chunks, filter=f"gen < {tomb_gen} and source in [{part}]"
+                )
         self.cols.delete_keys(self.cols.files, file_keys)
         self.cols.delete_keys(self.cols.meta, [k for k, _ in old])
         self.cols.delete_keys(
@@ -1496,11 +1578,11 @@ class MilvusWriter(Writer):
                 added += 1
             chunk_count += len(chunks)
         gone = [int(r["doc_id"]) for rs in kept.values() for r in rs]
-        for start in range(0, len(gone), BATCH):
-            expr = "doc_id in [" + ",".join(map(str, gone[start : start + BATCH])) + "]"
-            plan.retire_chunks.extend(
-                self.store.chunk_ids_where(gen, f"source == {_quote(source)} and {expr}")
-            )
+        if known is not None and documents - changed == 0:
+            # Nothing of the file is kept: one tombstone for all its rows, however many.
+            plan.retire_sources.append(source)
+        else:
+            plan.retire_docs.extend(gone)  # one tombstone per replaced document
         if known is not None:
             plan.retire_files.append(str(known["key"]))
         plan.file_rows.append(
@@ -1516,7 +1598,7 @@ class MilvusWriter(Writer):
     def _retire_source(self, source: str, gen: int, plan: _Plan) -> None:
         for r in self.store._files(gen, source):
             plan.retire_files.append(str(r["key"]))
-        plan.retire_chunks.extend(self.store.chunk_ids_where(gen, f"source == {_quote(source)}"))
+        plan.retire_sources.append(source)
 
     def _embed_rows(self, rows: list[dict[str, Any]], prog: IndexProgress) -> None:
         """Give every row its dense vector: from a row of the same text, else embedded."""
@@ -1543,6 +1625,8 @@ class MilvusWriter(Writer):
         # Replaced rows stay visible to generation `base`; the tombstones hide them from
         # `new_gen` on, once the state row names it.
         tombs = [f"rc:{i}" for i in plan.retire_chunks] + [f"rf:{k}" for k in plan.retire_files]
+        tombs += [f"rd:{d}" for d in dict.fromkeys(plan.retire_docs)]
+        tombs += [f"rs:{new_gen}:{s}" for s in dict.fromkeys(plan.retire_sources)]
         for start in range(0, len(tombs), BATCH):
             client.insert(
                 self.cols.meta,
@@ -1686,7 +1770,7 @@ def _copy(local: Manifest, conn: Any, backend: MilvusBackend, prog: IndexProgres
     found = cols.layout_version()
     if found is not None and found > SCHEMA_VERSION:
         raise cols.schema_error(found)
-    if found is not None and found < SCHEMA_VERSION:
+    if found is not None and found < READS_SCHEMAS[0]:
         backend.drop()  # an older ragkit's copy, which this one cannot read: replaced
     elif cols.exist() and cols.state() is not None:
         raise RagkitError(

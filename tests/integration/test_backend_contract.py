@@ -665,7 +665,7 @@ def test_older_layout_is_one_clear_line_and_migrate_replaces_it(
     meta = collection_name("ix") + "_meta"
     (state,) = client.query(meta, filter='key like "state:%"', output_fields=["key", "value"])
     value = json.loads(state["value"])
-    assert value.pop("schema") == 2
+    assert value.pop("schema") == 3
     # What the previous layout's writer committed: a newer state row with no version.
     client.insert(
         meta, [{"key": "state:999999999999", "value": json.dumps(value), "v": [0.0, 0.0]}]
