@@ -45,6 +45,7 @@ from typing import Literal
 
 from ragkit.answer.grounding import SentenceScorer
 from ragkit.text.analysis import STOPWORDS, Analyzer
+from ragkit.text.normalize import fold
 from ragkit.text.sentences import split_sentences
 from ragkit.types import SearchHit
 
@@ -385,10 +386,10 @@ def question_scores(
 def question_names(question: str, analyzer: Analyzer) -> list[str]:
     """The names of `question`, normalised: its capitalised words (the first aside) and,
     for a Chinese question, its proper nouns of two or more characters."""
-    from ragkit.answer.checking import _norm, absent_facts
+    from ragkit.answer.checking import absent_facts
 
     latin = [a for a in absent_facts(question, "", chinese=False) if not _NUMBER.fullmatch(a)]
-    return list(dict.fromkeys([_norm(n) for n in latin] + chinese_names(question, analyzer)))
+    return list(dict.fromkeys([fold(n) for n in latin] + chinese_names(question, analyzer)))
 
 
 def _context_names(
@@ -397,8 +398,6 @@ def _context_names(
     """For each of `texts`, the question's name terms it lacks and its context holds,
     when it holds one of the question's other key terms itself (a heading or a sentence
     that says nothing the question asks about gains nothing from its neighbours)."""
-    from ragkit.answer.checking import _norm
-
     names = question_names(question, analyzer)
     terms = key_terms(question, analyzer)
     # A name's terms as the question's own segmentation has them (雾溪白 for 雾溪 in
@@ -411,7 +410,7 @@ def _context_names(
         if not named or not others & held:
             out.append(frozenset())
             continue
-        around = _norm(context)
+        around = fold(context)
         out.append(frozenset(t for t in named if t not in held and t in around))
     return out
 
@@ -593,7 +592,7 @@ def answering_windows(
     holding its names (or whose `contexts[i]`, the chunk a passage was taken from, holds
     them), and whose sentence holds a value of the kind the question asks for."""
     # Imported here: the checker imports this module for its own checks.
-    from ragkit.answer.checking import _norm, absent_facts
+    from ragkit.answer.checking import absent_facts
 
     windows = _windows(texts)
     if not windows or not key_terms(question, scorer.analyzer):
@@ -615,11 +614,11 @@ def answering_windows(
         # A page's dateline ("Nov 16, 2020 ...") dates what the passage says.
         dateline = _DATELINE.match(texts[w.text])
         apart = absent_facts(
-            question, _norm(w.window + (" " + dateline.group() if dateline else "")), chinese=False
+            question, fold(w.window + (" " + dateline.group() if dateline else "")), chinese=False
         )
         if any(_NUMBER.fullmatch(a) for a in apart):
             continue
-        context = _norm(texts[w.text] if contexts is None else contexts[w.text])
+        context = fold(texts[w.text] if contexts is None else contexts[w.text])
         lost = absent_facts(question, context, chinese=False)
         lost = _unheld_forms(lost, context, scorer.analyzer)
         if any(a in names for a in lost) or any(n not in context for n in zh_names):
@@ -646,13 +645,13 @@ def can_answer(
     `min_score` for it (`question_scores`). Extractive mode and the generated answer
     decide "not in the documents" by this one test over the same hits, so the generated
     answer never refuses a question extractive mode answers."""
-    from ragkit.answer.checking import _norm, missing_anchors
+    from ragkit.answer.checking import missing_anchors
 
     texts = [h.chunk.text for h in hits]
     if not texts:
         return False
     missing = missing_anchors(question, texts, scorer.analyzer)
-    missing = _unheld_forms(missing, _norm("\n".join(texts)), scorer.analyzer)
+    missing = _unheld_forms(missing, fold("\n".join(texts)), scorer.analyzer)
     if missing:
         return False
     if not answering_windows(question, texts, scorer, contexts=document_contexts(hits)):
@@ -669,11 +668,9 @@ def can_answer(
 def chinese_names(question: str, analyzer: Analyzer) -> list[str]:
     """The proper nouns of a Chinese `question` of two or more characters, normalised
     (one character is too often a mis-tagged fragment)."""
-    from ragkit.answer.checking import _norm
-
     if not _CJK.search(question):
         return []
-    return list(dict.fromkeys(_norm(n) for n in analyzer.proper_nouns(question) if len(n) >= 2))
+    return list(dict.fromkeys(fold(n) for n in analyzer.proper_nouns(question) if len(n) >= 2))
 
 
 def document_contexts(hits: Sequence[SearchHit]) -> list[str]:

@@ -67,6 +67,7 @@ from ragkit.answer.citations import DocumentLookup, cite, cited_numbers, strip_c
 from ragkit.answer.evidence import Passage
 from ragkit.answer.grounding import SentenceScorer, not_found_text, says_not_found
 from ragkit.text.analysis import STOPWORDS, Analyzer
+from ragkit.text.normalize import alnum_key, fold
 from ragkit.text.sentences import Sentence, split_sentences
 from ragkit.types import Answer, Citation, Document, SearchHit, StoredChunk
 
@@ -125,12 +126,6 @@ _CJK_COMMON = frozenset(
 )
 
 
-def _norm(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).lower()
-    # "1,921" and "1 921" are 1921.
-    return re.sub(r"(?<=\d)[, ](?=\d{3}\b)", "", text)
-
-
 def absent_facts(
     text: str,
     hay: str,
@@ -141,13 +136,13 @@ def absent_facts(
     date_units: bool = False,
 ) -> tuple[str, ...]:
     """The numbers, dates and capitalised names of `text` (and with `chinese`, its
-    Chinese characters outside `_CJK_COMMON`) that `hay` (normalised with `_norm`) does
+    Chinese characters outside `_CJK_COMMON`) that `hay` (normalised with `fold`) does
     not contain. The first word of a sentence is not taken for a name. A name is found
     at the start of a word of `hay` ("Berg" in "Bergström"), or with `whole_words` only
     as a whole word, a plural or possessive ending aside ("Co" is not in "cooperative").
     With `date_units`, a number written with a Chinese date unit (月, 日, 号) is found
     only with it."""
-    norm = _norm(text)
+    norm = fold(text)
     missing: list[str] = []
     for m in _NUMBER.finditer(norm):
         number = m.group().rstrip(".,:/-")
@@ -189,7 +184,7 @@ def missing_anchors(
     the capital of Australia?" over documents without "Australia"). With `analyzer`, a
     Chinese question's proper nouns (by its tagger) count as names too ("寄畅园位于哪里？"
     over documents about another garden)."""
-    hay = _norm("\n".join(texts))
+    hay = fold("\n".join(texts))
     missing = absent_facts(question, hay, chinese=False)
     if analyzer is None or not _CJK.search(question):
         return missing
@@ -267,10 +262,6 @@ def as_quote(text: str) -> str:
     return _MARKER.sub("", text)
 
 
-def _key(text: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text).lower() if ch.isalnum())
-
-
 @dataclass(frozen=True)
 class Check:
     """One answer sentence judged against the sources: `passage` and `support` are the
@@ -344,16 +335,16 @@ class AnswerChecker:
         self.scorer = scorer
         self.max_sentences = max_sentences
         self.candidates = [(p.number, s) for p in passages for s in p.sentences]
-        self._hay = _norm(question + "\n" + "\n".join(p.text for p in passages))
+        self._hay = fold(question + "\n" + "\n".join(p.text for p in passages))
         self._hay_chars = set(self._hay)
         self._windows: dict[tuple[int, int], str] = {}
-        self._question_norm = _norm(question)
+        self._question_norm = fold(question)
         self._question_names = frozenset(chinese_names(question, scorer.analyzer))
         # Each passage's document as retrieved (its chunk and the other retrieved chunks
         # of its document), where the question's own names and numbers must stand for a
         # sentence resting on that passage to repeat them.
         self._documents = {
-            p.number: _norm(context)
+            p.number: fold(context)
             for p, context in zip(
                 passages, document_contexts([p.hit for p in passages]), strict=True
             )
@@ -414,14 +405,14 @@ class AnswerChecker:
         latin = frozenset(every) - frozenset(
             absent_facts(sentence, self._question_norm, chinese=False)
         )
-        return latin | {n for n in self._question_names if n in _norm(sentence)}
+        return latin | {n for n in self._question_names if n in fold(sentence)}
 
     def _other_year(self, sentence: str) -> bool:
         """Whether `sentence` speaks of another year than the one the question asks
         about: "Angelique Kerber won the 2018 Wimbledon Championships" is true and no
         answer to who won in 2019."""
         asked = set(_YEAR.findall(self._question_norm))
-        said = set(_YEAR.findall(_norm(sentence)))
+        said = set(_YEAR.findall(fold(sentence)))
         return bool(asked and said and not asked & said)
 
     def _chinese_names(self, sentence: str) -> tuple[str, ...]:
@@ -431,7 +422,7 @@ class AnswerChecker:
         characters check alone passes a name whose characters are anywhere."""
         if not _CJK.search(sentence):
             return ()
-        quoted = [_norm(q) for q in _QUOTED.findall(sentence)]
+        quoted = [fold(q) for q in _QUOTED.findall(sentence)]
         names = [*chinese_names(sentence, self.scorer.analyzer), *quoted]
         return tuple(n for n in dict.fromkeys(names) if n and n not in self._question_norm)
 
@@ -470,7 +461,7 @@ class AnswerChecker:
         key = (number, support.start)
         if key not in self._windows:
             window = self._neighbours(number, support)
-            self._windows[key] = _norm(self.question + "\n" + window)
+            self._windows[key] = fold(self.question + "\n" + window)
         return self._windows[key]
 
     def _miscounted(self, sentence: str, number: int, support: Sentence) -> tuple[str, ...]:
@@ -604,12 +595,14 @@ class AnswerChecker:
         state.invalid += [n for n in numbers if n not in self.by_number]
         # A list marker the model put before its sentence ("1. ", "- ") is no content.
         body = _MARKER.sub("", strip_citations(text).strip())
-        if not _key(body):
+        if not alnum_key(body):
             if looped:
                 state.stopped = "repetition"
             return
-        seen = {_key(r.text) for r in state.released} | {_key(u) for u in state.unsupported}
-        if _key(body) in seen:
+        seen = {alnum_key(r.text) for r in state.released} | {
+            alnum_key(u) for u in state.unsupported
+        }
+        if alnum_key(body) in seen:
             state.stopped = "repetition"
             return
         if says_not_found(body):
@@ -765,14 +758,14 @@ class AnswerChecker:
             scores = self._question_scores()
             for j in sorted(range(len(scores)), key=lambda j: -scores[j]):
                 if len(chosen) < self.quotes and not any(
-                    _key(self.answering[j][1].text) == _key(s.text) for _, s in chosen
+                    alnum_key(self.answering[j][1].text) == alnum_key(s.text) for _, s in chosen
                 ):
                     chosen.append(self.answering[j])
         for number, support in chosen:
             if any(r.quoted and r.number == number and r.support == support for r in released):
                 continue
             shown = " ".join(r.text for r in released)
-            if _key(support.text) in _key(shown):
+            if alnum_key(support.text) in alnum_key(shown):
                 continue
             if released and carries(
                 self.kind, support.text, shown, self.question, self.scorer.analyzer

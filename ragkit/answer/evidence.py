@@ -27,6 +27,7 @@ from ragkit.answer.answerable import MIN_SENTENCE_CHARS, AnswerKind
 from ragkit.answer.citations import strip_citations
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
 from ragkit.text.analysis import Analyzer
+from ragkit.text.normalize import fold
 from ragkit.text.sentences import Sentence, split_sentences
 from ragkit.types import Evidence, SearchHit
 
@@ -507,12 +508,11 @@ def select_passages(
     # Nor is one whose section does not name the question's subject ("推荐水温为80摄氏度"
     # under "## 晨雾绿茶" for a question on 雾溪白茶).
     from ragkit.answer.answerable import MIN_COVER, coverage, question_names
-    from ragkit.answer.checking import _norm
 
     names = question_names(question, scorer.analyzer)
 
     def about(pos: tuple[int, int]) -> bool:
-        around = _norm(ranking.sections[pos[0]][pos[1]]) if ranking.sections else ""
+        around = fold(ranking.sections[pos[0]][pos[1]]) if ranking.sections else ""
         return all(n in around for n in names)
 
     answerable = any(ranking.answers.values())

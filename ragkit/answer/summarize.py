@@ -40,8 +40,6 @@ from types import MappingProxyType
 from typing import Literal, Protocol
 
 from ragkit.answer.checking import (
-    _key,
-    _norm,
     absent_facts,
     clean,
     cut_loop,
@@ -53,6 +51,7 @@ from ragkit.index.milvus import AnyReader
 from ragkit.models.llm.base import ChatModel, GenerationOptions, Message
 from ragkit.models.prompts import PromptTemplates
 from ragkit.text.analysis import query_language
+from ragkit.text.normalize import alnum_key, fold
 from ragkit.text.sentences import split_sentences
 from ragkit.text.textfit import (
     JOIN_COST,
@@ -267,7 +266,7 @@ def check_summary(summary: str, source: str, report: SummaryReport | None = None
     report = report if report is not None else SummaryReport()
     text, _ = cut_scaffolding(summary)
     text, _ = cut_loop(clean(text))
-    hay = _norm(source)
+    hay = fold(source)
     seen: set[str] = set()
     lines: list[str] = []
     number = 0
@@ -278,7 +277,7 @@ def check_summary(summary: str, source: str, report: SummaryReport | None = None
         kept: list[str] = []
         for piece in split_sentences(body):
             sentence = piece.text.strip()
-            key = _key(sentence)
+            key = alnum_key(sentence)
             if not key:  # punctuation the splitter left alone ("。)"): it closes the last
                 if kept:
                     kept[-1] += sentence
@@ -319,7 +318,7 @@ _PERCENT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:%|percent\b|per cent\b)",
 def _shares(sentence: str) -> list[str]:
     """The percentages of `sentence` as the normalised source would write them ("10%"):
     `absent_facts` finds "10" anywhere, but "10%" invented from "10 minutes" is a new fact."""
-    return [m.group(1) + "%" for m in _PERCENT.finditer(_norm(sentence))]
+    return [m.group(1) + "%" for m in _PERCENT.finditer(fold(sentence))]
 
 
 def extractive_summary(source: str, limit: int = EXTRACTIVE_SENTENCES) -> str:

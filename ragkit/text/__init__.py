@@ -1,3 +1,4 @@
 """Text utilities shared by several stages, with no ragkit imports of their own: BM25 terms
-(`analysis`), sentence splitting with offsets (`sentences`) and cutting text to a token budget
-(`textfit`). Language models and I/O are left out on purpose, so every stage can use them."""
+(`analysis`), sentence splitting with offsets (`sentences`), cutting text to a token budget
+(`textfit`) and normalising text for comparison (`normalize`). Language models and I/O are
+left out on purpose, so every stage can use them."""
