@@ -11,7 +11,6 @@ from pdfs import make_pdf
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.answer.checking import (
     AnswerChecker,
-    _norm,
     absent_facts,
     as_quote,
     clean,
@@ -29,6 +28,7 @@ from ragkit.ingest.chunking import ChunkerParams
 from ragkit.models.llm.base import GenerationOptions
 from ragkit.options import AnswerOptions, IndexOptions, Models, SearchOptions
 from ragkit.text.analysis import Analyzer
+from ragkit.text.normalize import fold
 from ragkit.text.sentences import split_sentences
 from ragkit.types import SearchHit, StoredChunk
 
@@ -488,7 +488,7 @@ def test_a_chinese_question_name_with_a_value_from_another_document_is_not_shown
 
 
 def test_a_chinese_day_counts_only_with_its_unit() -> None:
-    hay = _norm("2022春运时间，1月17日开始，2月25日结束，共3天的假期")
+    hay = fold("2022春运时间，1月17日开始，2月25日结束，共3天的假期")
     assert absent_facts("1月3日开始", hay, chinese=False, date_units=True) == ("3",)
     assert absent_facts("1月17日开始", hay, chinese=False, date_units=True) == ()
     assert absent_facts("1月3日开始", hay, chinese=False) == ()  # the loose test
