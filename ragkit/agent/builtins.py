@@ -14,7 +14,7 @@ from typing import Literal
 
 from ragkit.agent.calculator import CalculatorError, evaluate, format_number
 from ragkit.agent.context import ToolContext
-from ragkit.agent.tools import Tool, ToolError, ToolRegistry
+from ragkit.agent.tools import Tool, ToolError, ToolRegistry, ToolResult
 from ragkit.errors import RagkitError
 from ragkit.ingest.loaders import load_file_bounded
 from ragkit.kb import KnowledgeBase
@@ -42,7 +42,7 @@ def search_documents(
     file_type: str | None = None,
     page_from: int | None = None,
     page_to: int | None = None,
-) -> str:
+) -> ToolResult:
     """Search the documents for passages about a question; returns file, page and text.
 
     Args:
@@ -54,7 +54,7 @@ def search_documents(
     """
     hits = search_hits(context, query, file_glob, file_type, page_from, page_to)
     if not hits:
-        return "no passages found"
+        return ToolResult("no passages found")
     blocks = []
     for hit in hits:
         text = " ".join(hit.chunk.text.split())
@@ -63,7 +63,8 @@ def search_documents(
         # The bare file name: fewer tokens than a path, and read_page accepts it.
         where = hit.chunk.location.replace(hit.chunk.source, PurePath(hit.chunk.source).name)
         blocks.append(f"[{hit.rank}] {where}: {text}")
-    return "\n".join(blocks)
+    # The hits go with the text: the agent answers from them without searching again.
+    return ToolResult("\n".join(blocks), tuple(hits))
 
 
 def search_hits(
@@ -74,8 +75,7 @@ def search_hits(
     page_from: int | None = None,
     page_to: int | None = None,
 ) -> list[SearchHit]:
-    """The passages search_documents shows for these arguments, as search hits (the
-    agent answers from them through the checked answer path)."""
+    """The passages search_documents shows for these arguments, as search hits."""
     kb = _knowledge_base(context)
     filters = SearchFilter(
         path_glob=file_glob,

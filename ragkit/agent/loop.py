@@ -32,7 +32,9 @@ answer streams as generated. Either way:
   That call is step 0; every later choice is the model's;
 - once documents were searched and the model chooses to answer, the answer is written
   by `ask`'s checked answer path over the passages found (`compose_answer`;
-  ragkit.answer.pipelines): checked sentence by sentence, cited to the sentence's page;
+  ragkit.answer.pipelines): checked sentence by sentence, cited to the sentence's page.
+  The passages are the hits each search returned with its text (`ToolResult`), kept in
+  the run's record (`ToolRecord.hits`): nothing is searched twice;
 - `max_steps` model turns and a wall-clock `time_budget_s` bound the run; either ends
   it with a message saying what to raise. A running tool is not interrupted; the budget
   is checked before every model turn and tool call and while an answer streams.
@@ -52,9 +54,8 @@ from pathlib import PurePath
 from typing import Literal
 
 from ragkit.agent import json_calls, planning
-from ragkit.agent.builtins import search_documents, search_hits
 from ragkit.agent.context import ToolContext
-from ragkit.agent.tools import ToolArgumentsError, ToolError, ToolRegistry
+from ragkit.agent.tools import ToolArgumentsError, ToolError, ToolRegistry, ToolResult
 from ragkit.answer.checking import check_reply, word_pieces
 from ragkit.answer.grounding import SentenceScorer
 from ragkit.answer.pipelines import answer as answer_from_hits
@@ -135,6 +136,9 @@ class ToolRecord:
     arguments: str
     result: str
     error: bool
+    hits: tuple[SearchHit, ...] = ()
+    """The search hits the tool's result shows (search_documents), whole: the text the
+    model read may be cut, these are not. A composed answer is written from them."""
 
 
 @dataclass(frozen=True)
@@ -328,17 +332,14 @@ class Agent:
 
     def _searches(self, run: _Run) -> list[SearchHit]:
         """The passages the run's successful document searches returned, first seen
-        first, searched again with the same arguments (the tool shows text, not hits)."""
+        first, as their records keep them (a search is never run again for them)."""
         if not self.options.compose_answer or self.context.knowledge_base is None:
-            return []
-        if _search_tool(self.tools) is None:
             return []
         hits: dict[int, SearchHit] = {}
         for record in run.records:
-            if record.name != "search_documents" or record.error:
+            if record.error:
                 continue
-            arguments = json.loads(record.arguments or "{}")
-            for hit in search_hits(self.context, **arguments):
+            for hit in record.hits:
                 hits.setdefault(hit.chunk.id, hit)
         return list(hits.values())
 
@@ -521,42 +522,47 @@ class Agent:
     def _execute(self, run: _Run, call: ToolCall) -> tuple[str, bool, bool]:
         """Run one call; returns (content for the model, is an error, was invalid).
         The tool message is appended to the run."""
-        content, error, invalid = self._outcome(run, call)
+        result, error, invalid = self._outcome(run, call)
+        content = result.text
         if len(content) > self.options.result_chars:
             content = content[: self.options.result_chars] + " …(cut)"
         message = Message("tool", content, tool_call_id=call.id)
         run.visible.append(message)
         run.transcript.append(message)
-        run.records.append(ToolRecord(run.steps, call.name, call.arguments, content, error))
+        record = ToolRecord(run.steps, call.name, call.arguments, content, error, result.hits)
+        run.records.append(record)
         return content, error, invalid
 
-    def _outcome(self, run: _Run, call: ToolCall) -> tuple[str, bool, bool]:
+    def _outcome(self, run: _Run, call: ToolCall) -> tuple[ToolResult, bool, bool]:
         tool = self.tools.get(call.name)
         if tool is None:
             names = ", ".join(self.tools.names())
             return (
-                f"Error: there is no tool named {call.name!r}; the tools are: {names}",
+                ToolResult(f"Error: there is no tool named {call.name!r}; the tools are: {names}"),
                 True,
                 True,
             )
         key = _call_key(call)
         if key in run.seen:
             return (
-                f"You already called {call.name} with these arguments; the result was: "
-                f"{run.seen[key]}\nUse it to answer now.",
+                ToolResult(
+                    f"You already called {call.name} with these arguments; the result was: "
+                    f"{run.seen[key]}\nUse it to answer now."
+                ),
                 True,
                 False,
             )
         try:
-            content = tool.invoke(call.arguments, self.context)
+            result = tool.run(call.arguments, self.context)
         except ToolArgumentsError as exc:
-            return f"Error: {exc}. The schema is {json.dumps(tool.spec().parameters)}", True, True
+            schema = json.dumps(tool.spec().parameters)
+            return ToolResult(f"Error: {exc}. The schema is {schema}"), True, True
         except ToolError as exc:
             content = f"Error: {exc}"
             run.seen[key] = content
-            return content, True, False
-        run.seen[key] = content
-        return content, False, False
+            return ToolResult(content), True, False
+        run.seen[key] = result.text
+        return result, False, False
 
     # -- limits -----------------------------------------------------------------------
 
@@ -623,13 +629,6 @@ class Agent:
             citations=run.citations,
             repaired_calls=run.repaired,
         )
-
-
-def _search_tool(tools: ToolRegistry) -> object:
-    """The registry's search_documents when it is the built-in one (whose hits
-    `search_hits` reproduces), else None: a custom search is not composed from."""
-    tool = tools.get("search_documents")
-    return tool if tool is not None and tool.function is search_documents else None
 
 
 def _cited_place(citation: Citation) -> str:

@@ -10,7 +10,9 @@ function); there is no global registry.
 
 `Tool.invoke` validates raw arguments (JSON text or a dict) against the schema and runs
 the function. Bad arguments raise `ToolArgumentsError` with a message meant for the
-model; a failure inside the tool raises `ToolError`. Leaves out choosing tools and
+model; a failure inside the tool raises `ToolError`. A tool may return a `ToolResult`:
+its text is what the model reads, its search hits are what the agent keeps in the run's
+record (`Tool.run` returns both; `invoke` the text). Leaves out choosing tools and
 talking to models (ragkit.agent.loop, ragkit.agent.json_calls).
 """
 
@@ -28,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from ragkit.agent.context import ToolContext
 from ragkit.errors import RagkitError
 from ragkit.models.llm.base import ToolSpec
+from ragkit.types import SearchHit
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
@@ -42,6 +45,16 @@ class ToolArgumentsError(ToolError):
 
 class ToolDefinitionError(RagkitError):
     """A function cannot be made into a tool (missing annotation, bad name, …)."""
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What a tool returns when it has more to give than text: `text` is what the model
+    reads, `hits` the search hits that text shows (search_documents), kept with the
+    run's record so the agent can answer from them without searching again."""
+
+    text: str
+    hits: tuple[SearchHit, ...] = ()
 
 
 class _Arguments(BaseModel):
@@ -128,6 +141,10 @@ class Tool:
 
     def invoke(self, arguments: str | dict[str, Any], context: ToolContext) -> str:
         """Validate `arguments`, run the tool and return its result as text."""
+        return self.run(arguments, context).text
+
+    def run(self, arguments: str | dict[str, Any], context: ToolContext) -> ToolResult:
+        """Validate `arguments`, run the tool and return its text and any search hits."""
         values = self.validate(arguments)
         kwargs = {name: getattr(values, name) for name in type(values).model_fields}
         if self.context_parameter is not None:
@@ -138,7 +155,7 @@ class Tool:
             raise
         except Exception as exc:  # any failure of user code goes to the model
             raise ToolError(f"{self.name} failed: {type(exc).__name__}: {exc}") from exc
-        return result_text(result)
+        return result if isinstance(result, ToolResult) else ToolResult(result_text(result))
 
     def __call__(self, *args: Any, **kwargs: Any) -> object:
         """Call the underlying function directly, as if it were not decorated."""
@@ -148,6 +165,8 @@ class Tool:
 def result_text(result: object) -> str:
     if isinstance(result, str):
         return result
+    if isinstance(result, ToolResult):
+        return result.text
     if isinstance(result, BaseModel):
         return result.model_dump_json()
     try:

@@ -5,6 +5,7 @@ models stand in for the model's own turns."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -13,8 +14,10 @@ from ragkit.agent import Agent, AgentOptions, ToolContext, ToolRegistry, builtin
 from ragkit.agent.builtins import calculator
 from ragkit.agent.planning import arithmetic_expression, first_call, is_document_question
 from ragkit.agent.tools import Tool
+from ragkit.answer.pipelines import answer as answer_from_hits
 from ragkit.events import Text, ToolStarted
 from ragkit.models.llm import ScriptedChatModel
+from ragkit.types import SearchHit
 
 
 @pytest.mark.parametrize(
@@ -173,3 +176,66 @@ def test_compose_off_keeps_the_models_checked_reply(sample_kb: KnowledgeBase) ->
         WARRANTY
     )
     assert len(model.prompts) == 1 and "18 months" in result.answer and not result.citations
+
+
+def test_a_composed_answer_uses_the_hits_each_search_returned(
+    sample_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every document search reaches the real index once: the answer is composed from the
+    # hits the tool returned with its text, never from the same searches run again.
+    search = sample_kb.search
+    queries: list[str] = []
+
+    def counted(query: str, *args: Any, **kwargs: Any) -> list[SearchHit]:
+        queries.append(query)
+        return search(query, *args, **kwargs)
+
+    monkeypatch.setattr(sample_kb, "search", counted)
+    composed: list[list[SearchHit]] = []
+
+    def answer(question: str, hits: list[SearchHit], *args: Any, **kwargs: Any) -> Any:
+        composed.append(list(hits))
+        return answer_from_hits(question, hits, *args, **kwargs)
+
+    monkeypatch.setattr("ragkit.agent.loop.answer_from_hits", answer)
+    again = {"tool": "search_documents", "arguments": {"query": "Kestrel Valley membership"}}
+    model = ScriptedChatModel(
+        [
+            json.dumps(again),  # turn 1: a second search
+            "The warranty is five years.",  # turn 2: the model answers; composed instead
+            "The Ember kettle has an 18-month warranty [1].",  # ask's prompt over the hits
+        ]
+    )
+    agent = Agent(model, builtin_tools(), ToolContext(knowledge_base=sample_kb))
+    result = agent.run(WARRANTY)
+    assert queries == [WARRANTY, "Kestrel Valley membership"]
+    assert result.answered and "18" in result.answer and len(model.prompts) == 3
+    # Each record keeps the hits its search returned, whole.
+    k = agent.context.search_k
+    for record, query in zip(result.tool_calls, queries, strict=True):
+        assert record.name == "search_documents" and not record.error
+        expected = [h.chunk.id for h in search(query, k=k)]
+        assert expected and [h.chunk.id for h in record.hits] == expected
+    # The answer is composed from both searches' hits, first seen first.
+    kept = [h.chunk.id for r in result.tool_calls for h in r.hits]
+    assert [[h.chunk.id for h in hits] for hits in composed] == [list(dict.fromkeys(kept))]
+
+
+def test_a_custom_tool_without_hits_is_not_composed_from(sample_kb: KnowledgeBase) -> None:
+    # A search tool of the caller's own returns text only: the model's reply is checked
+    # against that text, and no answer is composed (nothing to compose from).
+    tools = ToolRegistry()
+
+    @tools.tool
+    def search_documents(query: str) -> str:
+        """Search the documents.
+
+        Args:
+            query: What to look for.
+        """
+        return "[1] handbook.pdf p. 2: The Ember kettle has an 18-month warranty."
+
+    model = ScriptedChatModel(["The warranty lasts 18 months (handbook.pdf)."])
+    result = Agent(model, tools, ToolContext(knowledge_base=sample_kb)).run(WARRANTY)
+    assert [r.hits for r in result.tool_calls] == [()]
+    assert len(model.prompts) == 1 and "18" in result.answer and not result.citations
