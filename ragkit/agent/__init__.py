@@ -1,10 +1,11 @@
 """Agents: a chat model that calls typed Python tools in a bounded loop.
 
 Public pieces: `Tool`, `tool` and `ToolRegistry` (tools from typed functions),
-`ToolContext` (what tools may use), `builtin_tools()` (search_documents, read_page,
-calculator, summarize_document, current_datetime), `Agent` with `AgentOptions`,
-`FinalEvent` and `AgentResult` (a run's other events are ragkit.events'). Conversation
-memory lives in ragkit.agent.memory and ragkit.agent.chat. Leaves out settings
+`ToolResult` (a result's text with the search hits it shows), `ToolContext` (what tools
+may use), `builtin_tools()` (search_documents, read_page, calculator, summarize_document,
+current_datetime), `Agent` with `AgentOptions`, `FinalEvent`, `AgentResult` and
+`ToolRecord` (a run's other events are ragkit.events'). Conversation memory lives in
+ragkit.agent.memory and ragkit.agent.chat. Leaves out settings
 (ragkit.wiring builds agents from them).
 """
 
@@ -20,7 +21,14 @@ from ragkit.agent.loop import (
     FinalEvent,
     ToolRecord,
 )
-from ragkit.agent.tools import Tool, ToolArgumentsError, ToolError, ToolRegistry, tool
+from ragkit.agent.tools import (
+    Tool,
+    ToolArgumentsError,
+    ToolError,
+    ToolRegistry,
+    ToolResult,
+    tool,
+)
 
 __all__ = [
     "Agent",
@@ -34,6 +42,7 @@ __all__ = [
     "ToolError",
     "ToolRecord",
     "ToolRegistry",
+    "ToolResult",
     "builtin_tools",
     "tool",
 ]
