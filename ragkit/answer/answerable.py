@@ -580,6 +580,11 @@ def other_year(question: str, sentence: str) -> bool:
     return bool(said) and not said & asked
 
 
+def _dated(window: str, dateline: re.Match[str] | None) -> str:
+    """`window` with its passage's dateline, when it has one."""
+    return window if dateline is None else f"{window} {dateline.group()}"
+
+
 def answering_windows(
     question: str,
     texts: Sequence[str],
@@ -597,7 +602,13 @@ def answering_windows(
     windows = _windows(texts)
     if not windows or not key_terms(question, scorer.analyzer):
         return windows
-    cover = coverage(question, [w.window for w in windows], scorer.analyzer)
+    # A page's dateline ("Apr 26, 2021 ...") dates what the passage says: its year
+    # counts as said beside each statement, for the coverage as for the numbers below
+    # ("CEO Niels B. Christiansen tells TIME" under "Apr 26, 2021" answers "Who is the
+    # CEO of Lego in 2021?").
+    datelines = [_DATELINE.match(t) for t in texts]
+    dated = [_dated(w.window, datelines[w.text]) for w in windows]
+    cover = coverage(question, dated, scorer.analyzer)
     kind = answer_kind(question)
     names = [a for a in absent_facts(question, "", chinese=False) if not _NUMBER.fullmatch(a)]
     # A Chinese question's proper nouns are its names too (whole names of two or more
@@ -606,16 +617,13 @@ def answering_windows(
     zh_names = chinese_names(question, scorer.analyzer)
     numbered = numbered_names(question)
     out = []
-    for w, score in zip(windows, cover, strict=True):
+    for w, window, score in zip(windows, dated, cover, strict=True):
         if score < min_cover:
             continue
-        # The question's numbers (a year, a quarter) must stand by the statement; its
-        # names may stand anywhere in the text (a heading names what a section is about).
-        # A page's dateline ("Nov 16, 2020 ...") dates what the passage says.
-        dateline = _DATELINE.match(texts[w.text])
-        apart = absent_facts(
-            question, fold(w.window + (" " + dateline.group() if dateline else "")), chinese=False
-        )
+        # The question's numbers (a year, a quarter) must stand by the statement (or in
+        # the dateline); its names may stand anywhere in the text (a heading names what
+        # a section is about).
+        apart = absent_facts(question, fold(window), chinese=False)
         if any(_NUMBER.fullmatch(a) for a in apart):
             continue
         context = fold(texts[w.text] if contexts is None else contexts[w.text])

@@ -380,3 +380,16 @@ def test_how_long_counts_only_numbers_with_a_unit_of_time_or_length() -> None:
     assert value_bonus("number", "冲泡时每次浸泡3分钟。", "每次浸泡多久？", analyzer) > 0
     # Other questions for a number still count every number.
     assert value_bonus("number", described, "How many settings does it have?", analyzer) > 0
+
+
+def test_a_datelines_year_counts_toward_the_coverage_of_the_question() -> None:
+    # The question's terms besides its names are only its year: a statement under a
+    # dateline of that year holds them, one under another year's dateline does not.
+    question = "Who is the CEO of Lego in 2021?"
+    passage = 'Apr 26, 2021 ... "Play matters," CEO Niels B. Christiansen tells the Lego staff.'
+    assert [w.text for w in answering_windows(question, [passage], SCORER)] == [0]
+    assert can_answer(question, [_hit(passage)], SCORER, MIN_RELEVANCE)
+    earlier = passage.replace("2021", "2019")
+    assert answering_windows(question, [earlier], SCORER) == []
+    undated = passage.split("... ", 1)[1]
+    assert answering_windows(question, [undated], SCORER) == []
