@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ragkit.answer.grounding import SentenceScorer
-from ragkit.text.analysis import STOPWORDS, Analyzer
+from ragkit.text.analysis import CJK_FUNCTION_CHARS, STOPWORDS, Analyzer
 from ragkit.text.normalize import fold
 from ragkit.text.sentences import split_sentences
 from ragkit.types import SearchHit
@@ -427,10 +427,8 @@ def key_terms(question: str, analyzer: Analyzer) -> set[str]:
 
 
 def _key_chars(text: str) -> set[str]:
-    from ragkit.answer.checking import _CJK_COMMON
-
     asking = set("哪什么谁多少怎如何为是否吗呢呀啊几")
-    return {c for c in _CJK.findall(text) if c not in _CJK_COMMON and c not in asking}
+    return {c for c in _CJK.findall(text) if c not in CJK_FUNCTION_CHARS and c not in asking}
 
 
 def coverage(question: str, texts: Sequence[str], analyzer: Analyzer) -> list[float]:

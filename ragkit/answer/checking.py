@@ -66,7 +66,7 @@ from ragkit.answer.answerable import (
 from ragkit.answer.citations import DocumentLookup, cite, cited_numbers, strip_citations
 from ragkit.answer.evidence import Passage
 from ragkit.answer.grounding import SentenceScorer, not_found_text, says_not_found
-from ragkit.text.analysis import STOPWORDS, Analyzer
+from ragkit.text.analysis import CJK_FUNCTION_CHARS, STOPWORDS, Analyzer
 from ragkit.text.normalize import alnum_key, fold
 from ragkit.text.sentences import Sentence, split_sentences
 from ragkit.types import Answer, Citation, Document, SearchHit, StoredChunk
@@ -119,11 +119,6 @@ _NAME = re.compile(
     r"(?<![A-Za-zÀ-ÖØ-öø-ÿ0-9])[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ0-9'’-]*"
 )  # Latin: \w would run on into Chinese
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-# Chinese function characters an answer may use without a source using them.
-_CJK_COMMON = frozenset(
-    "的了是在和与及也都就而之其或被把吗呢吧啊有为于这那个们中不一到说要会对以可能等"
-    "他她它此该所由从即约共已将并且还又但因故则"
-)
 
 
 def absent_facts(
@@ -136,7 +131,7 @@ def absent_facts(
     date_units: bool = False,
 ) -> tuple[str, ...]:
     """The numbers, dates and capitalised names of `text` (and with `chinese`, its
-    Chinese characters outside `_CJK_COMMON`) that `hay` (normalised with `fold`) does
+    Chinese characters outside `CJK_FUNCTION_CHARS`) that `hay` (normalised with `fold`) does
     not contain. The first word of a sentence is not taken for a name. A name is found
     at the start of a word of `hay` ("Berg" in "Bergström"), or with `whole_words` only
     as a whole word, a plural or possessive ending aside ("Co" is not in "cooperative").
@@ -172,7 +167,7 @@ def absent_facts(
             missing.append(m.group())
     if chinese:
         chars = hay_chars if hay_chars is not None else set(hay)
-        missing += [c for c in _CJK.findall(norm) if c not in chars and c not in _CJK_COMMON]
+        missing += [c for c in _CJK.findall(norm) if c not in chars and c not in CJK_FUNCTION_CHARS]
     return tuple(dict.fromkeys(missing))
 
 

@@ -3,8 +3,10 @@
 Latin-script words are lower-cased, stripped of a short English stop-word list and
 Snowball-stemmed (PyStemmer) when that package is present. Runs of CJK characters go
 through jieba's word segmenter, so a Chinese question and a Chinese passage share
-terms; jieba loads its dictionary only when CJK text first appears. Leaves out other
-languages' stemmers and stop words, and any synonym or spelling handling.
+terms; jieba loads its dictionary only when CJK text first appears. The word lists are
+shared with the answer checks: `STOPWORDS`, and `CJK_FUNCTION_CHARS` (Chinese characters
+that state no fact). Leaves out other languages' stemmers and stop words, and any synonym
+or spelling handling.
 """
 
 from __future__ import annotations
@@ -29,6 +31,14 @@ STOPWORDS: frozenset[str] = frozenset(
 CJK_STOPWORDS: frozenset[str] = frozenset(
     "的 了 是 在 和 与 及 也 都 就 而 之 其 或 被 把 吗 呢 吧 啊".split()
 )
+
+CJK_FUNCTION_CHARS: frozenset[str] = frozenset(
+    "的了是在和与及也都就而之其或被把吗呢吧啊有为于这那个们中不一到说要会对以可能等"
+    "他她它此该所由从即约共已将并且还又但因故则"
+)
+"""Chinese characters that carry no fact of their own (function words, pronouns, common
+verbs): an answer may use them without a source using them, and a question's key
+characters leave them out. A superset of `CJK_STOPWORDS`."""
 
 
 class Analyzer:
