@@ -74,12 +74,13 @@ _EN_NUMBER = re.compile(
 )
 _CN_NUMBER = re.compile(r"[零〇一二三四五六七八九十百千万亿两]+")
 _MEASURES = frozenset("次个位名人家种条座场岁项件只辆架艘部本届倍米里吨元")
-_EN_DATE = re.compile(
+EN_DATE = re.compile(
     r"\b(?:" + "|".join(_MONTHS) + r")\.?\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?\b"
     r"|\b\d{1,2}\s+(?:" + "|".join(_MONTHS) + r")\.?(?:,?\s+\d{4})?\b"
     r"|\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b",
     re.IGNORECASE,
 )
+"""An English date with its day: "July 21, 2017", "21 July", "2017-07-21"."""
 _ZH_DATE = re.compile(
     r"(?:\d+|[零〇一二三四五六七八九十]+)\s*(?:年|月|日|号|世纪)|(?:年|月)(?:初|底|中)"
 )
@@ -182,7 +183,7 @@ def has_kind(
     asked_numbers = _numbers(question)
     if kind == "number":
         # A date is not a quantity: "12月8日" answers no "how many".
-        new_numbers = _numbers(_ZH_DATE.sub(" ", _EN_DATE.sub(" ", text))) - asked_numbers
+        new_numbers = _numbers(_ZH_DATE.sub(" ", EN_DATE.sub(" ", text))) - asked_numbers
     else:
         new_numbers = _numbers(text) - asked_numbers
     if kind == "number":
@@ -230,7 +231,7 @@ def kind_values(kind: AnswerKind | None, text: str, question: str, analyzer: Ana
     asked_numbers = _numbers(question)
     out: list[str] = []
     if kind == "number":
-        out += sorted(_numbers(_ZH_DATE.sub(" ", _EN_DATE.sub(" ", text))) - asked_numbers)
+        out += sorted(_numbers(_ZH_DATE.sub(" ", EN_DATE.sub(" ", text))) - asked_numbers)
         if not out:  # "one-time" beside "1,200 dollars" is no second value
             out += [m.group().lower() for m in _EN_NUMBER.finditer(text)]
         out += [
@@ -378,7 +379,7 @@ def question_scores(
         return [1.0] * len(texts)  # no term to judge by, as `relevance` takes it
     extra = None
     if contexts is not None:
-        extra = _context_names(question, texts, contexts, scorer.analyzer)
+        extra = context_names(question, texts, contexts, scorer.analyzer)
     row = scorer.matrix([question], texts, asking, extra)[0]
     return [float(x) for x in row]
 
@@ -392,7 +393,7 @@ def question_names(question: str, analyzer: Analyzer) -> list[str]:
     return list(dict.fromkeys([fold(n) for n in latin] + chinese_names(question, analyzer)))
 
 
-def _context_names(
+def context_names(
     question: str, texts: Sequence[str], contexts: Sequence[str], analyzer: Analyzer
 ) -> list[frozenset[str]]:
     """For each of `texts`, the question's name terms it lacks and its context holds,

@@ -240,13 +240,12 @@ def specific(kind: AnswerKind | None, text: str, question: str) -> bool:
     its day ("July 21, 2017", "2月4日"), a name of two or more words ("Ashleigh Barty").
     "Splatoon 2 release date slated for July" names a month; "It was released on July
     21, 2017" answers."""
-    from ragkit.answer.answerable import _EN_DATE
+    from ragkit.answer.answerable import EN_DATE
 
     line = unicodedata.normalize("NFKC", text)
     if kind == "date":
         return any(
-            m.group() not in question
-            for m in (*_EN_DATE.finditer(line), *_FULL_DATE.finditer(line))
+            m.group() not in question for m in (*EN_DATE.finditer(line), *_FULL_DATE.finditer(line))
         )
     if kind == "name":
         asked = question.lower()
@@ -301,7 +300,7 @@ def _scores(
     text also holds the question's terms its heading holds, when it holds another of
     them itself: "冲泡时建议使用90摄氏度的水" under "## 红隼金毫（红茶）" answers
     "冲泡红隼金毫的推荐水温是多少？"; "推荐水温为80摄氏度" under "## 晨雾绿茶" does not."""
-    from ragkit.answer.answerable import _context_names, asking_terms, question_scores
+    from ragkit.answer.answerable import asking_terms, context_names, question_scores
 
     if not texts:
         return []
@@ -310,7 +309,7 @@ def _scores(
     asked = set(analyzer.tokenize(question)) - asking
     if not asked or not any(headings):
         return question_scores(question, texts, scorer, contexts=contexts)
-    extra = _context_names(question, texts, contexts, analyzer)
+    extra = context_names(question, texts, contexts, analyzer)
     more: list[frozenset[str]] = []
     for text, heading, names in zip(texts, headings, extra, strict=True):
         titled = asked & set(analyzer.tokenize(heading)) if heading else set()
