@@ -23,8 +23,9 @@ from __future__ import annotations
 import decimal
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 Number = int | float
 
@@ -36,7 +37,7 @@ _TOKEN = re.compile(
     r"|(?P<op>\*\*|//|[-+*/%^(),]))"
 )
 
-CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e, "tau": math.tau}
+CONSTANTS: Mapping[str, float] = MappingProxyType({"pi": math.pi, "e": math.e, "tau": math.tau})
 
 
 def _round(x: Number, digits: Number = 0) -> Number:
@@ -45,22 +46,24 @@ def _round(x: Number, digits: Number = 0) -> Number:
     return round(x, int(digits)) if digits else round(x)
 
 
-FUNCTIONS: dict[str, tuple[Callable[..., Number], int, int]] = {
-    # name: (function, least arguments, most arguments)
-    "sqrt": (math.sqrt, 1, 1),
-    "abs": (abs, 1, 1),
-    "round": (_round, 1, 2),
-    "min": (min, 1, 64),
-    "max": (max, 1, 64),
-    "log": (math.log, 1, 2),
-    "log10": (math.log10, 1, 1),
-    "exp": (math.exp, 1, 1),
-    "sin": (math.sin, 1, 1),
-    "cos": (math.cos, 1, 1),
-    "tan": (math.tan, 1, 1),
-    "floor": (math.floor, 1, 1),
-    "ceil": (math.ceil, 1, 1),
-}
+FUNCTIONS: Mapping[str, tuple[Callable[..., Number], int, int]] = MappingProxyType(
+    {
+        # name: (function, least arguments, most arguments)
+        "sqrt": (math.sqrt, 1, 1),
+        "abs": (abs, 1, 1),
+        "round": (_round, 1, 2),
+        "min": (min, 1, 64),
+        "max": (max, 1, 64),
+        "log": (math.log, 1, 2),
+        "log10": (math.log10, 1, 1),
+        "exp": (math.exp, 1, 1),
+        "sin": (math.sin, 1, 1),
+        "cos": (math.cos, 1, 1),
+        "tan": (math.tan, 1, 1),
+        "floor": (math.floor, 1, 1),
+        "ceil": (math.ceil, 1, 1),
+    }
+)
 
 
 class CalculatorError(ValueError):

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from ragkit.agent.tools import ToolArgumentsError, ToolRegistry
@@ -39,24 +40,34 @@ ANSWER_FORMAT = '{"answer": "<your answer>"}'
 # alone; the last two show a whole round (call, result, plain-text answer) so the model
 # sees when to stop calling. With every example a whole round, the bundled 135M model
 # copied the examples' answers instead of reading its own results.
-_EXAMPLES: list[tuple[str, str, dict[str, str]]] = [
-    ("Who founded the bakery?", "search_documents", {"query": "bakery founder"}),
-    ("What is 12 * 7?", "calculator", {"expression": "12 * 7"}),
-    ("What is the refund policy for shoes?", "search_documents", {"query": "shoe refund policy"}),
-    ("How much is 3 plus 4.5, divided by 3?", "calculator", {"expression": "(3 + 4.5) / 3"}),
-    ("Compute 250 - 18", "calculator", {"expression": "250 - 18"}),
-    ("When does the museum open?", "search_documents", {"query": "museum opening hours"}),
-]
-_ROUNDS: list[tuple[str, str, dict[str, str], str, str]] = [
-    ("What is 19 * 21?", "calculator", {"expression": "19 * 21"}, "399", "19 * 21 = 399."),
-    (
-        "How old is the harbour bridge?",
-        "search_documents",
-        {"query": "harbour bridge built"},
-        "[1] city.md: The harbour bridge was built in 1932.",
-        "The harbour bridge was built in 1932 (city.md).",
-    ),
-]
+_EXAMPLES: tuple[tuple[str, str, Mapping[str, str]], ...] = tuple(
+    (question, name, MappingProxyType(arguments))
+    for question, name, arguments in [
+        ("Who founded the bakery?", "search_documents", {"query": "bakery founder"}),
+        ("What is 12 * 7?", "calculator", {"expression": "12 * 7"}),
+        (
+            "What is the refund policy for shoes?",
+            "search_documents",
+            {"query": "shoe refund policy"},
+        ),
+        ("How much is 3 plus 4.5, divided by 3?", "calculator", {"expression": "(3 + 4.5) / 3"}),
+        ("Compute 250 - 18", "calculator", {"expression": "250 - 18"}),
+        ("When does the museum open?", "search_documents", {"query": "museum opening hours"}),
+    ]
+)
+_ROUNDS: tuple[tuple[str, str, Mapping[str, str], str, str], ...] = tuple(
+    (question, name, MappingProxyType(arguments), result, answer)
+    for question, name, arguments, result, answer in [
+        ("What is 19 * 21?", "calculator", {"expression": "19 * 21"}, "399", "19 * 21 = 399."),
+        (
+            "How old is the harbour bridge?",
+            "search_documents",
+            {"query": "harbour bridge built"},
+            "[1] city.md: The harbour bridge was built in 1932.",
+            "The harbour bridge was built in 1932 (city.md).",
+        ),
+    ]
+)
 
 
 Answer = Text
@@ -157,10 +168,13 @@ def examples(tools: Sequence[ToolSpec]) -> list[Message]:
     turns: list[Message] = []
     for question, name, arguments in _EXAMPLES:
         if name in names:
-            turns += [Message("user", question), Message("assistant", call_text(name, arguments))]
+            turns += [
+                Message("user", question),
+                Message("assistant", call_text(name, dict(arguments))),
+            ]
     for i, (question, name, arguments, result, answer) in enumerate(_ROUNDS):
         if name in names:
-            call = ValidCall(name, arguments).as_tool_call(f"example_{i}")
+            call = ValidCall(name, dict(arguments)).as_tool_call(f"example_{i}")
             turns += [
                 Message("user", question),
                 Message("assistant", "", (call,)),

@@ -36,7 +36,7 @@ _LEAD = re.compile(
 )
 _NUM = r"-?\d+(?:\.\d+)?"
 # Whole-task word forms: (pattern, expression built from its numbered groups).
-_WORD_FORMS: list[tuple[re.Pattern[str], str]] = [
+_WORD_FORMS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"^(?:the\s+)?sum\s+of\s+({_NUM})\s+and\s+({_NUM})$"), "{0} + {1}"),
     (re.compile(rf"^(?:the\s+)?product\s+of\s+({_NUM})\s+and\s+({_NUM})$"), "{0} * {1}"),
     (re.compile(rf"^add\s+({_NUM})\s+(?:and|to)\s+({_NUM})$"), "{0} + {1}"),
@@ -46,15 +46,15 @@ _WORD_FORMS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"^(?:the\s+)?square\s+root\s+of\s+({_NUM})$"), "sqrt({0})"),
     (re.compile(rf"^({_NUM})\s+squared$"), "{0} ** 2"),
     (re.compile(rf"^({_NUM})\s*(?:%|percent)\s+of\s+({_NUM})$"), "{0} / 100 * {1}"),
-]
+)
 # Operators in words, inside an expression ("3 plus 4 times 2").
-_WORD_OPS: list[tuple[re.Pattern[str], str]] = [
+_WORD_OPS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\s+plus\s+"), " + "),
     (re.compile(r"\s+minus\s+"), " - "),
     (re.compile(r"\s+(?:times|multiplied\s+by)\s+"), " * "),
     (re.compile(r"\s+(?:divided\s+by|over)\s+"), " / "),
     (re.compile(r"\s+to\s+the\s+power\s+of\s+"), " ** "),
-]
+)
 _EXPRESSION = re.compile(r"^[\d\s.+\-*/%^()]+$|^sqrt\([\d\s.+\-*/%^()]+\)$")
 _OPERATOR = re.compile(r"\d\s*(?:\*\*|//|[-+*/%^])\s*[-(\d.]|sqrt\(")
 _THOUSANDS = re.compile(r"\b(\d{1,3}(?:,\d{3})+)\b")
