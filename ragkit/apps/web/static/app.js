@@ -14,6 +14,7 @@ const ui = {
   documents: [],
   viewer: null,
   asking: null, // the AbortController of the question being answered
+  indexing: false, // an upload is being sent or indexed: "no documents yet" would be wrong
 };
 
 const STAGES = {
@@ -185,7 +186,11 @@ async function loadDocuments() {
   $("delete-collection").disabled = collection.read_only;
   for (const d of documents) list.append(documentItem(d, collection.read_only));
   document.body.classList.toggle("has-docs", documents.some((d) => d.status === "indexed"));
-  if (!documents.length) list.append(el("li", { className: "empty", textContent: "No documents in this collection yet. Drop files above to add them." }));
+  if (!documents.length) {
+    list.append(el("li", { className: "empty", textContent: ui.indexing
+      ? "Reading your files: each is listed here once it is indexed."
+      : "No documents in this collection yet. Drop files above to add them." }));
+  }
   updateEmptyThread();
 }
 
@@ -248,6 +253,18 @@ async function deleteDocument(name) {
 async function upload(files) {
   showError("");
   if (!files.length) throw new Error("choose one or more files first");
+  ui.indexing = true;
+  try {
+    await sendFiles(files);
+  } finally {
+    if (ui.indexing) {
+      ui.indexing = false;
+      await loadDocuments().catch(() => {});
+    }
+  }
+}
+
+async function sendFiles(files) {
   // A first upload makes its collection, named after the first file; should the server
   // refuse the upload (an empty or mislabelled file), that empty collection goes again.
   const made = ui.collection ? "" : await createCollection(files[0].name.replace(/\.[^.]*$/, ""));
@@ -261,6 +278,7 @@ async function upload(files) {
       await call(`/api/collections/${encodeURIComponent(made)}`, { method: "DELETE" }).catch(() => {});
       ui.collection = "";
       ui.conversation = "";
+      ui.indexing = false;
       await loadCollections().catch(() => {});
     }
     throw e;
@@ -305,6 +323,7 @@ async function followJob(id) {
     status.textContent = describeJob(job);
     if (job.state === "done" || job.state === "failed") {
       status.dataset.state = job.state;
+      ui.indexing = false;
       await loadDocuments();
       return job;
     }
@@ -387,6 +406,7 @@ function updateEmptyThread() {
   if (!empty) return;
   // No "on the left": on a phone the documents panel is below the conversation.
   if (!ui.collection) box.textContent = "Start by dropping a few documents in the Documents panel. Then ask a question here: answers cite the page they come from.";
+  else if (!ui.documents.length && ui.indexing) box.textContent = "Your files are being read. Ask about them here once the Documents panel lists them.";
   else if (!ui.documents.length) box.textContent = "This collection has no documents yet. Drop files in the Documents panel, then ask about them here.";
   else box.textContent = "Ask a question about this collection's documents. Follow-up questions keep the conversation in mind.";
 }

@@ -1,0 +1,129 @@
+"""The documents panel as a user sees it, in headless Chromium against uvicorn on
+127.0.0.1: while an upload is being indexed the page says the files are being read (not
+"no documents yet"), every document's buttons line up under its name whatever its
+length, and the collection's model id is not broken inside a word."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+from browser import chromium, page_errors, upload_and_index, wait_for
+from ceilings import HANG_S
+from conftest import ThreadServer
+from selenium.webdriver.common.by import By
+
+from ragkit import ChunkerParams, HashingEmbedder, KnowledgeBase, ScriptedChatModel
+from ragkit.apps.web import WebConfig, create_app
+from ragkit.models.embeddings.base import Vectors
+from ragkit.options import IndexOptions, Models
+
+
+class GatedEmbedder(HashingEmbedder):
+    """The fake embedder, holding every batch until `gate` is set: the upload stays
+    "being indexed" for as long as the test needs to look at the page."""
+
+    def __init__(self, gate: threading.Event) -> None:
+        super().__init__()
+        self.gate = gate
+
+    def embed_batch(self, texts: Sequence[str]) -> Vectors:
+        self.gate.wait(HANG_S)
+        return super().embed_batch(texts)
+
+
+def test_while_files_are_indexed_the_page_says_they_are_being_read(tmp_path: Path) -> None:
+    gate = threading.Event()
+    embedder = GatedEmbedder(gate)
+    app = create_app(
+        WebConfig(data_dir=tmp_path / "data"),
+        lambda path: KnowledgeBase.open(
+            path,
+            models=Models(embedder=embedder, chat_model=ScriptedChatModel(["ok"])),
+            index=IndexOptions(chunker=ChunkerParams(chunk_size=120, chunk_overlap=0)),
+        ),
+    )
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The Ember kettle has a warranty of 18 months.\n")
+    try:
+        with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+            driver.get(server.url + "/")
+            wait_for(lambda: driver.find_element(By.ID, "documents"), HANG_S, "the page")
+            driver.find_element(By.ID, "file-input").send_keys(str(notes))
+            driver.find_element(By.ID, "upload-button").click()
+            documents = driver.find_element(By.ID, "documents")
+            empty = driver.find_element(By.ID, "empty-thread")
+            wait_for(lambda: "Reading your files" in documents.text, HANG_S, "the panel")
+            wait_for(lambda: "being read" in empty.text, HANG_S, "the conversation's note")
+            assert driver.find_element(By.ID, "job-status").get_attribute("data-state") == (
+                "running"
+            )
+            for shown in (documents.text, empty.text):
+                assert "no documents" not in shown.lower(), shown
+            gate.set()
+            wait_for(lambda: "notes.txt" in documents.text, HANG_S, "the document")
+            wait_for(lambda: "Ask a question" in empty.text, HANG_S, "the invitation")
+            assert "Reading your files" not in documents.text and not page_errors(driver)
+    finally:
+        gate.set()
+
+
+def test_each_documents_buttons_line_up_under_its_name(tmp_path: Path) -> None:
+    app = create_app(
+        WebConfig(data_dir=tmp_path / "data"),
+        lambda path: KnowledgeBase.open(
+            path, models=Models(embedder=HashingEmbedder(), chat_model=ScriptedChatModel(["ok"]))
+        ),
+    )
+    files = []
+    for name in ("faq.txt", "membership_policy_for_new_members.md", "handbook.txt"):
+        files.append(tmp_path / name)
+        files[-1].write_text(f"{name} says the kettle boils water.\n")
+    with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+        driver.get(server.url + "/")
+        wait_for(lambda: driver.find_element(By.ID, "documents"), HANG_S, "the page")
+        upload_and_index(driver, files, HANG_S)
+        rows = driver.execute_script(
+            "return [...document.querySelectorAll('#documents > li[data-name]')].map((li) => {"
+            "  const name = li.querySelector('.name').getBoundingClientRect();"
+            "  const button = li.querySelector('button.show-chunks').getBoundingClientRect();"
+            "  return [li.dataset.name, name.left, name.bottom, button.left, button.top]; });"
+        )
+        assert len(rows) == 3, rows
+        lefts = {round(row[3]) for row in rows}
+        assert len(lefts) == 1, rows  # the Passages buttons stand in one column
+        for name, name_left, name_bottom, button_left, button_top in rows:
+            assert button_top >= name_bottom - 1, (name, rows)  # under the name, not beside
+            # The button's text (inside its 8 px padding) starts where the name does.
+            assert abs(button_left + 9 - name_left) <= 2, (name, rows)
+
+
+def test_the_model_id_is_not_broken_inside_a_word(tmp_path: Path) -> None:
+    app = create_app(
+        WebConfig(data_dir=tmp_path / "data"),
+        lambda path: KnowledgeBase.open(
+            path, models=Models(embedder=HashingEmbedder(), chat_model=ScriptedChatModel(["ok"]))
+        ),
+    )
+    with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+        created = httpx.post(server.url + "/api/collections", json={"name": "handbook"})
+        assert created.status_code == 201
+        cid = created.json()["id"]
+        driver.get(server.url + "/")
+        line = driver.find_element(By.ID, "collection-id")
+        wait_for(lambda: cid in line.text, HANG_S, "the model id")
+        # The panel narrowed (a scrollbar, the page viewer open) until the line holds
+        # the id but not all the words before it: the id goes to the next line whole.
+        lines = driver.execute_script(
+            "const p = arguments[0], node = p.firstChild;"
+            "const at = node.textContent.indexOf(arguments[1]);"
+            "const range = document.createRange();"
+            "range.setStart(node, at); range.setEnd(node, at + arguments[1].length);"
+            "p.style.width = (range.getBoundingClientRect().width + 12) + 'px';"
+            "return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;",
+            line,
+            cid,
+        )
+        assert lines == 1, f"{cid} is broken over {lines} lines"
