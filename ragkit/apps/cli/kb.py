@@ -390,19 +390,34 @@ def ask(
         flags.numbers()
         kb = _open(settings, index_name, with_llm=answer_mode == "generate")
         search = flags.options(kb.search_options)
-        stream = kb.ask_stream(
-            question,
-            kb.answer_options.with_(mode=answer_mode, k=count, evidence=evidence or None),
-            search=search.with_(mode=chosen),
-        )
+        with _Waiting(err) as waiting:
+            if answer_mode == "generate":
+                # Loaded first, saying so: the prompt is measured with its tokenizer.
+                model = kb.chat_model
+                if not getattr(model, "loaded", True):
+                    waiting.say("Loading the model…")
+                    model.warm_up()  # type: ignore[attr-defined]
+            waiting.say("Searching the documents…")
+            stream = kb.ask_stream(
+                question,
+                kb.answer_options.with_(mode=answer_mode, k=count, evidence=evidence or None),
+                search=search.with_(mode=chosen),
+            )
+            waiting.say("Writing the answer…")
+            if as_json:
+                answer = stream.answer
         if as_json:
-            answer = stream.answer
             data = asdict(answer) | ({"guard": stream.guard.to_json()} if stream.guard else {})
             write_json(data)
             return
         shown = _guard_notes(stream.guard, err, 0)
         try:
-            for piece in stream:
+            pieces = iter(stream)
+            with waiting:  # until the first checked sentence, which may take a while
+                first = next(pieces, None)
+            for piece in [first] if first is not None else []:
+                write_out(without_emphasis(piece))
+            for piece in pieces:
                 # The answer is Markdown (the web page and /v1 clients render it); a
                 # terminal would show quoted sources' ** marks as they are.
                 write_out(without_emphasis(piece))
@@ -414,6 +429,34 @@ def ask(
         _print_sources(answer, out)
         if evidence:
             _print_evidence(answer, out)
+
+
+class _Waiting:
+    """What `ask` is doing while nothing is shown yet (searching, loading the model,
+    writing: half a minute on a slow machine), as a spinner line on stderr that is gone
+    once the answer starts; only at a terminal, so a pipe or log gets the answer alone.
+    Re-entered around the wait for the first sentence, the last message kept."""
+
+    def __init__(self, err: Console) -> None:
+        self._err = err
+        self._message = ""
+        self._status: Any = None
+
+    def __enter__(self) -> _Waiting:
+        if self._err.is_terminal and self._status is None:
+            self._status = self._err.status(escape(self._message or "Working…"))
+            self._status.start()
+        return self
+
+    def say(self, message: str) -> None:
+        self._message = message
+        if self._status is not None:
+            self._status.update(escape(message))
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
 
 
 def _in_bounds(
