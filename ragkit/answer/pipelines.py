@@ -39,6 +39,7 @@ from ragkit.answer.answerable import can_answer
 from ragkit.answer.checking import STOP_SEQUENCES, AnswerChecker
 from ragkit.answer.citations import CITE, DocumentLookup, cite, cited_numbers, clean_citations
 from ragkit.answer.evidence import Passage, select_passages
+from ragkit.answer.followup import follow_up, keeps_subject
 from ragkit.answer.grounding import (
     MIN_RELEVANCE,
     SentenceScorer,
@@ -219,13 +220,25 @@ REWRITE_SYSTEM = (
 def standalone_question(
     model: ChatModel, question: str, history: Sequence[Message], seed: int | None = None
 ) -> str:
-    """`question` rewritten by `model` to stand without the conversation `history` before
-    it (its system messages are taken as a running summary; of its user and assistant
-    messages the last four are shown). With no history the question is returned as it is,
-    without a model call."""
+    """`question` made to stand without the conversation `history` before it (its system
+    messages are taken as a running summary; of its user and assistant messages the last
+    four are shown to the model). With no history the question is returned as it is,
+    without a model call.
+
+    The subject of the earlier questions is carried by rule (ragkit.answer.followup): a
+    question that names its own subject is searched as written, without a model call; one
+    that needs the earlier subject ("And how often should it be descaled?") is rewritten
+    by `model`, and the rewrite is kept only when it still reads as the question
+    (`is_rewrite_of`) and names that subject; otherwise the rule's question is used ("And
+    how often should the Ember brewing kettle be descaled?"). Where no earlier question
+    has a subject the rule can find, the model's rewrite is checked as before."""
     summary = " ".join(m.content for m in history if m.role == "system")
     recent = [m for m in history if m.role in ("user", "assistant")]
     if not recent and not summary:
+        return question.strip()
+    analyzer = Analyzer()
+    rule = follow_up(question, [m.content for m in recent if m.role == "user"], analyzer)
+    if rule.subject and not rule.needs_context:
         return question.strip()
     lines = [f"Summary: {summary}"] if summary else []
     lines += [f"{m.role}: {m.content}" for m in recent[-4:]]
@@ -239,8 +252,11 @@ def standalone_question(
     ]
     options = GenerationOptions(max_tokens=64, temperature=0.0, seed=seed, stop=("\n",))
     text = "".join(model.stream(prompt, options)).strip().strip('"')
-    context = "\n".join(lines)
-    return text if is_rewrite_of(question, text, context) else question.strip()
+    if is_rewrite_of(question, text, "\n".join(lines)) and (
+        not rule.needs_context or keeps_subject(text, rule.subject, analyzer)
+    ):
+        return text
+    return rule.query if rule.needs_context else question.strip()
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")

@@ -58,7 +58,7 @@ def test_follow_up_is_rewritten_before_retrieval_and_history_is_shown(
         if messages[0].content.startswith("Rewrite"):
             assert "Last question: And how much is the entry share?" in messages[-1].content
             assert "user: Who may join the Lumen Tea Cooperative?" in messages[-1].content
-            return "How much is the entry share for new members of the cooperative?"
+            return "How much is the entry share for new members of the Lumen Tea Cooperative?"
         if "entry share" in messages[-1].content:
             return "It is 1,200 dollars [1]."
         return "Tea farmers in the valley [1]."
@@ -72,7 +72,8 @@ def test_follow_up_is_rewritten_before_retrieval_and_history_is_shown(
     assert len(model.prompts) == 1  # no rewrite for a first question
 
     second = session.ask("And how much is the entry share?")
-    assert second.standalone_question.endswith("new members of the cooperative?")
+    # The rewrite names the earlier question's subject: it is what was searched for.
+    assert second.standalone_question.endswith("new members of the Lumen Tea Cooperative?")
     assert second.answer.text == "It is 1,200 dollars [1]."
     assert second.answer.sources[0].source.endswith("membership_policy.md")
     answer_prompt = model.prompts[-1]
@@ -106,6 +107,8 @@ def test_a_runaway_rewrite_falls_back_to_the_question(
         ("How long is the warranty on the Ember kettle, 10 years?", False),
         # The subject dropped: what was asked is gone.
         ("What is the altitude of it?", False),
+        # The subject dropped although the question is kept: the kettle is not searched.
+        ("How long is the warranty?", False),
         # A real rewrite: the pronoun resolved from the conversation, the question kept.
         ("How long is the warranty on the Ember brewing kettle?", True),
     ],
@@ -117,7 +120,8 @@ def test_a_rewrite_that_stops_being_the_question_is_not_used(rewrite: str, kept:
     ]
     question = "How long is its warranty?"
     got = standalone_question(ScriptedChatModel([rewrite]), question, history)
-    assert got == (rewrite if kept else question)
+    # Refused, the rewrite gives way to the rule's: the earlier subject put for "its".
+    assert got == (rewrite if kept else "How long is the Ember brewing kettle's warranty?")
 
 
 def test_old_turns_are_summarized_when_the_budget_fills(

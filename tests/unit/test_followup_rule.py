@@ -1,0 +1,133 @@
+"""Follow-up questions made standalone by rule (ragkit.answer.followup), and the rewrite
+that keeps the model's wording only when it keeps the earlier question's subject, on the
+real analyzer (jieba's tagger for Chinese) and the package's scripted model."""
+
+from __future__ import annotations
+
+import pytest
+
+from ragkit import ScriptedChatModel
+from ragkit.answer.followup import follow_up, keeps_subject, subject_of
+from ragkit.answer.pipelines import standalone_question
+from ragkit.models.llm.base import Message
+from ragkit.text.analysis import Analyzer
+
+KETTLE = "How long is the warranty on the Ember brewing kettle?"
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer()
+
+
+@pytest.mark.parametrize(
+    ("question", "subject"),
+    [
+        (KETTLE, "the Ember brewing kettle"),
+        ("In what year did the Lantern House tasting room open?", "the Lantern House tasting room"),
+        ("How long is Kestrel Gold left to oxidise?", "Kestrel Gold"),
+        ("How much is the entry share for new members?", "the entry share"),
+        (
+            "How much does a guided tour of the Copperleaf drying house cost?",
+            "a guided tour of the Copperleaf drying house",
+        ),
+        ("雾溪茶园的平均海拔是多少？", "雾溪茶园"),
+        ("合作社的杭州品鉴中心是哪一年开设的？", "杭州品鉴中心"),
+        ("晨雾绿茶的推荐水温是多少？", "晨雾绿茶"),
+    ],
+)
+def test_the_subject_of_a_question(analyzer: Analyzer, question: str, subject: str) -> None:
+    assert subject_of(question, analyzer) == subject
+
+
+@pytest.mark.parametrize(
+    ("earlier", "question", "carried"),
+    [
+        (
+            KETTLE,
+            "And how often should it be descaled?",
+            "And how often should the Ember brewing kettle be descaled?",
+        ),
+        (KETTLE, "What does it not cover?", "What does the Ember brewing kettle not cover?"),
+        (
+            "When was the Lumen Tea Cooperative founded?",
+            "Who chairs its board today?",
+            "Who chairs the Lumen Tea Cooperative's board today?",
+        ),
+        (
+            "How much does a guided tour of the Copperleaf drying house cost?",
+            "How long does it last?",
+            "How long does a guided tour of the Copperleaf drying house last?",
+        ),
+        (KETTLE, "And the price?", "And the price of the Ember brewing kettle?"),
+        (
+            KETTLE,
+            "What about the Copperleaf storage tins?",
+            "How long is the warranty on the Copperleaf storage tins?",
+        ),
+        ("雾溪茶园的平均海拔是多少？", "它的年降雨量是多少？", "雾溪茶园的年降雨量是多少？"),
+        ("雾溪茶园的平均海拔是多少？", "那里有多少户茶农？", "雾溪茶园有多少户茶农？"),
+        ("冲泡红隼金毫的推荐水温是多少？", "每次浸泡多久？", "冲泡红隼金毫每次浸泡多久？"),
+        ("晨雾绿茶的推荐水温是多少？", "那雾溪白茶呢？", "雾溪白茶的推荐水温是多少？"),
+    ],
+)
+def test_a_follow_up_without_a_subject_carries_the_earlier_one(
+    analyzer: Analyzer, earlier: str, question: str, carried: str
+) -> None:
+    got = follow_up(question, [earlier], analyzer)
+    assert got.needs_context and got.query == carried
+
+
+@pytest.mark.parametrize(
+    ("earlier", "question"),
+    [
+        (KETTLE, "What is the minimum wholesale order?"),
+        (KETTLE, "How long does standard delivery take?"),
+        (KETTLE, "Is there free shipping?"),  # "there" that points nowhere
+        (KETTLE, "Who developed Kestrel Gold?"),
+        ("雾溪茶园的平均海拔是多少？", "冲泡红隼金毫的推荐水温是多少？"),
+        ("雾溪茶园的平均海拔是多少？", "茶园负责人是谁？"),
+    ],
+)
+def test_a_question_with_its_own_subject_is_left_as_written(
+    analyzer: Analyzer, earlier: str, question: str
+) -> None:
+    got = follow_up(question, [earlier], analyzer)
+    assert not got.needs_context and got.query == question
+
+
+def test_a_chain_of_follow_ups_keeps_the_first_subject(analyzer: Analyzer) -> None:
+    got = follow_up(
+        "And when should it be descaled?", [KETTLE, "What does it not cover?"], analyzer
+    )
+    assert got.query == "And when should the Ember brewing kettle be descaled?"
+
+
+def test_keeps_subject(analyzer: Analyzer) -> None:
+    subject = "the Ember brewing kettle"
+    assert keeps_subject(
+        "How often should the Ember brewing kettle be descaled?", subject, analyzer
+    )
+    assert not keeps_subject("How often should the kettle be descaled?", subject, analyzer)
+    assert keeps_subject("雾溪茶园的年降雨量是多少？", "雾溪茶园", analyzer)
+    assert not keeps_subject("茶园的年降雨量是多少？", "雾溪茶园", analyzer)
+
+
+HISTORY = [Message("user", KETTLE), Message("assistant", "18 months [1].")]
+
+
+def test_the_model_rewrite_is_kept_only_when_it_names_the_subject() -> None:
+    question = "And how often should it be descaled?"
+    good = "How often should the Ember brewing kettle be descaled?"
+    assert standalone_question(ScriptedChatModel([good]), question, HISTORY) == good
+    # What the bundled model wrote: a question still, but about no kettle.
+    dropped = "How often should the water be descaled?"
+    got = standalone_question(ScriptedChatModel([dropped]), question, HISTORY)
+    assert got == "And how often should the Ember brewing kettle be descaled?"
+
+
+def test_a_question_naming_its_own_subject_costs_no_model_call() -> None:
+    model = ScriptedChatModel(["What is the warranty on the Ember brewing kettle?"])
+    question = "What is the minimum wholesale order?"
+    assert standalone_question(model, question, HISTORY) == question
+    assert model.prompts == []
