@@ -2,7 +2,9 @@
 
 Tasks: bench/data/agent_tasks.jsonl (calculator and document-search tasks over the sample
 corpus; each names the tool it needs, the result or file that tool must return and a
-phrase the answer must contain). Backends: `local` (the bundled SmolLM2-135M GGUF
+phrase the answer must contain; the last four, after the 16 calculator and 16 search
+tasks, are mixed: a number searched for, then computed with, and need both).
+Backends: `local` (the bundled SmolLM2-135M GGUF
 in-process, JSON tool calls) and `remote` (the same GGUF behind `python -m
 llama_cpp.server` on 127.0.0.1, JSON tool calls over the OpenAI-compatible API; `native`
 adds the server's native function calling with `--chat_format chatml-function-calling`).
@@ -70,6 +72,9 @@ def check(task: dict[str, Any], result: AgentResult) -> tuple[bool, bool]:
     good = [r for r in result.tool_calls if r.name == task["tool"] and not r.error]
     if "expect_result" in task:
         tool_ok = any(r.result.strip() == task["expect_result"] for r in good)
+        if "expect_file" in task:  # a mixed task: the value searched for, then computed
+            found = [r for r in result.tool_calls if r.name == "search_documents" and not r.error]
+            tool_ok = tool_ok and any(task["expect_file"] in r.result for r in found)
     else:
         tool_ok = any(task["expect_file"] in r.result for r in good)
     answer_ok = result.answered and task["expect_answer"].lower() in result.answer.lower()

@@ -29,7 +29,9 @@ answer streams as generated. Either way:
 - a task of an unambiguous shape starts with the call its shape decides, before the
   model's first turn (`rule_first_step`; ragkit.agent.planning): a whole arithmetic
   expression goes to the calculator, a question for the documents to search_documents.
-  That call is step 0; every later choice is the model's;
+  That call is step 0; every later choice is the model's. A document question with
+  arithmetic on its number is the rules' from end to end (`_mixed_steps`): search, the
+  quoted value, the calculator, a checked and cited answer, no model turn;
 - once documents were searched and the model chooses to answer, the answer is written
   by `ask`'s checked answer path over the passages found (`compose_answer`;
   ragkit.answer.pipelines): checked sentence by sentence, cited to the sentence's page.
@@ -57,6 +59,8 @@ from ragkit.agent import json_calls, planning
 from ragkit.agent.context import ToolContext
 from ragkit.agent.tools import ToolArgumentsError, ToolError, ToolRegistry, ToolResult
 from ragkit.answer.checking import check_reply, word_pieces
+from ragkit.answer.citations import CITE
+from ragkit.answer.extractive import extract_answer
 from ragkit.answer.grounding import SentenceScorer
 from ragkit.answer.pipelines import answer as answer_from_hits
 from ragkit.errors import ConfigError
@@ -296,7 +300,10 @@ class Agent:
         visible = [*history, Message("user", task)]
         run = _Run(task, self._clock(), visible, [system, *visible])
         try:
-            yield from self._rule_step(run)
+            ruled = yield from self._rule_step(run)
+            if ruled is not None:  # a task whose every step a rule decides
+                yield FinalEvent(self._result(run, "answered", "", ruled))
+                return
             while True:
                 if run.steps >= self.options.max_steps:
                     raise _Stop(
@@ -315,20 +322,86 @@ class Agent:
             answer = self._check(run, stop.answer) if stop.answer else ""
             yield FinalEvent(self._result(run, stop.reason, stop.message, answer))
 
-    def _rule_step(self, run: _Run) -> Iterator[AgentEvent]:
-        """The first call, when the task's shape decides it (step 0: not a model turn)."""
+    def _rule_step(self, run: _Run) -> _Step:
+        """The first call, when the task's shape decides it (step 0: not a model turn);
+        returns the answer when the rules decide the whole run (`_mixed_steps`)."""
         if not self.options.rule_first_step:
-            return
+            return None
+        mixed = planning.mixed_task(run.task)
+        if mixed is not None and self._composes() and "calculator" in self.tools.names():
+            return (yield from self._mixed_steps(run, mixed))
         call = planning.first_call(run.task, self.tools, self.context)
-        if call is None:
-            return
-        tool_call = call.as_tool_call("call_0")
+        if call is not None:
+            yield from self._rule_call(run, call)
+        return None
+
+    def _rule_call(self, run: _Run, call: json_calls.ValidCall) -> Iterator[AgentEvent]:
+        """Run a call a rule decided, shown as step 0 (not a model turn)."""
+        number = sum(1 for r in run.records if r.step == 0)
+        tool_call = call.as_tool_call(f"call_0_{number}" if number else "call_0")
         assistant = Message("assistant", "", tool_calls=(tool_call,))
         run.visible.append(assistant)
         run.transcript.append(assistant)
         yield ToolStarted(tool_call.name, tool_call.arguments, 0, tool_call.id)
         content, error, _ = self._execute(run, tool_call)
         yield ToolFinished(tool_call.name, content, 0, tool_call.id, error)
+
+    def _composes(self) -> bool:
+        """Whether document answers are written by ask's path from the searches' hits."""
+        return self.options.compose_answer and self.context.knowledge_base is not None
+
+    def _mixed_steps(self, run: _Run, mixed: planning.MixedTask) -> _Step:
+        """A document question with arithmetic on its answer, every step by rule: search,
+        the value from the sentence ask's extractive path quotes, the calculator on it;
+        the answer is that quote, cited, and the calculation, checked against both
+        results. Returns None (the model goes on) when a call cannot be made or fails."""
+        kb = self.context.knowledge_base
+        assert kb is not None
+        search = planning.valid_call(self.tools, "search_documents", {"query": mixed.question})
+        if search is None:
+            return None
+        yield from self._rule_call(run, search)
+        hits = list(run.records[-1].hits)
+        found = extract_answer(
+            mixed.question,
+            hits,
+            kb.scorer(),
+            sentences=1,
+            documents=lambda source, key: kb.document(source, key=key),
+        )
+        quote = found.text.strip()
+        value = None if found.not_found else planning.value_in(quote, mixed)
+        if value is None:
+            text = found.text if found.not_found else f"{quote}\n(no number in it to compute with)"
+        else:
+            expression = mixed.operation.replace("{value}", value)
+            calculate = planning.valid_call(self.tools, "calculator", {"expression": expression})
+            if calculate is None:
+                return None
+            yield from self._rule_call(run, calculate)
+            if run.records[-1].error:
+                return None
+            # Checked against the passages whole (the search's text shows their first
+            # lines only) and the calculation; the quote is read without its [n] (the
+            # sources are unnumbered), which goes back on once the quote passed.
+            result = run.records[-1].result.strip()
+            sources = [hit.chunk.text for hit in hits] + [f"{expression} = {result}"]
+            bare = CITE.sub("", quote).strip()
+            text = f"{bare} {expression} = {result}."
+            if self.options.check_answer:
+                text, state = check_reply(run.task, sources, text, SentenceScorer(Analyzer()))
+                run.unsupported += state.unsupported
+            text = text.replace(bare, quote, 1) if bare in text else text
+        run.citations = found.citations if not found.not_found else ()
+        run.composed = True
+        for piece in word_pieces(text):
+            yield Text(piece)
+        if run.citations:
+            cited = "; ".join(f"[{c.number}] {_cited_place(c)}" for c in run.citations)
+            yield Text(f"\nSources: {cited}")
+            text += f"\nSources: {cited}"
+        run.transcript.append(Message("assistant", text))
+        return text
 
     def _searches(self, run: _Run) -> list[SearchHit]:
         """The passages the run's successful document searches returned, first seen

@@ -12,7 +12,14 @@ import pytest
 from ragkit import KnowledgeBase
 from ragkit.agent import Agent, AgentOptions, ToolContext, ToolRegistry, builtin_tools
 from ragkit.agent.builtins import calculator
-from ragkit.agent.planning import arithmetic_expression, first_call, is_document_question
+from ragkit.agent.planning import (
+    MixedTask,
+    arithmetic_expression,
+    first_call,
+    is_document_question,
+    mixed_task,
+    value_in,
+)
 from ragkit.agent.tools import Tool
 from ragkit.answer.pipelines import answer as answer_from_hits
 from ragkit.events import Text, ToolStarted
@@ -239,3 +246,118 @@ def test_a_custom_tool_without_hits_is_not_composed_from(sample_kb: KnowledgeBas
     result = Agent(model, tools, ToolContext(knowledge_base=sample_kb)).run(WARRANTY)
     assert [r.hits for r in result.tool_calls] == [()]
     assert len(model.prompts) == 1 and "18" in result.answer and not result.citations
+
+
+@pytest.mark.parametrize(
+    ("task", "question", "operation", "unit"),
+    [
+        (
+            "How many months is the kettle warranty times 2?",
+            "How many months is the kettle warranty?",
+            "{value} * 2",
+            "months",
+        ),
+        (
+            "What is the entry share for new members plus 300 dollars?",
+            "What is the entry share for new members?",
+            "{value} + 300",
+            "dollars",
+        ),
+        (
+            "How many seats does the Lantern House have minus 6?",
+            "How many seats does the Lantern House have?",
+            "{value} - 6",
+            "seats",
+        ),
+        ("What is twice the entry share?", "What is the entry share?", "{value} * 2", ""),
+        (
+            "What is 10% of the entry share for new members?",
+            "What is the entry share for new members?",
+            "10 / 100 * {value}",
+            "",
+        ),
+    ],
+)
+def test_a_document_question_with_arithmetic_is_split(
+    task: str, question: str, operation: str, unit: str
+) -> None:
+    assert mixed_task(task) == MixedTask(question, operation, unit)
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        "What is 98 + 2?",  # the calculator's alone
+        "What is 15% of 240?",
+        WARRANTY,  # the search's alone
+        "What happened in 1990-2000?",  # a range, not a subtraction
+        "Summarize handbook.pdf times 2",  # not a question
+    ],
+)
+def test_other_tasks_are_not_mixed(task: str) -> None:
+    assert mixed_task(task) is None
+
+
+def test_the_value_is_the_number_before_the_unit_asked_for() -> None:
+    months = MixedTask("How many months is the kettle warranty?", "{value} * 2", "months")
+    sentence = "The Ember kettle (1.2 litre) has a warranty of 18 months from purchase."
+    assert value_in(sentence, months) == "18"
+    dollars = MixedTask("What is the entry share?", "{value} + 300", "dollars")
+    assert value_in("New members buy an entry share of 1,200 dollars.", dollars) == "1200"
+    teas = MixedTask("How many teas may an order mix?", "{value} * 2")
+    assert value_in("It may be mixed across up to four different teas.", teas) == "4"
+    seats = MixedTask("How many seats does the Lantern House have?", "{value} - 6", "seats")
+    assert value_in("It opened in 2014 and it seats 36 guests.", seats) == "36"
+
+
+@pytest.mark.parametrize(
+    ("task", "value", "expression", "result", "source"),
+    [
+        (
+            "How many months is the kettle warranty times 2?",
+            "18 months",
+            "18 * 2",
+            "36",
+            "handbook.pdf",
+        ),
+        (
+            "What is the entry share for new members plus 300 dollars?",
+            "1,200 dollars",
+            "1200 + 300",
+            "1500",
+            "membership_policy.md",
+        ),
+    ],
+)
+def test_a_mixed_task_searches_then_computes_and_answers_checked_and_cited(
+    sample_kb: KnowledgeBase, task: str, value: str, expression: str, result: str, source: str
+) -> None:
+    # The model would answer from its examples; every step here is the rules'.
+    model = ScriptedChatModel(["It is not in the documents."])
+    events = list(
+        Agent(model, builtin_tools(), ToolContext(knowledge_base=sample_kb)).run_stream(task)
+    )
+    done = events[-1].result  # type: ignore[union-attr]
+    assert model.prompts == []
+    started = [(e.name, json.loads(e.arguments)) for e in events if isinstance(e, ToolStarted)]
+    assert started == [
+        ("search_documents", {"query": mixed_task(task).question}),  # type: ignore[union-attr]
+        ("calculator", {"expression": expression}),
+    ]
+    assert done.answered and [r.result for r in done.tool_calls][-1] == result
+    # The quoted source sentence with its [1], the calculation, the source named.
+    answer = done.answer
+    assert value in answer and f"{expression} = {result}." in answer
+    assert "[1]" in answer and f"\nSources: [1] {source}" in answer
+    assert [c.source.endswith(source) for c in done.citations] == [True]
+    assert "".join(e.text for e in events if isinstance(e, Text)) == answer
+
+
+def test_a_mixed_task_whose_value_is_not_in_the_documents_says_so(
+    sample_kb: KnowledgeBase,
+) -> None:
+    model = ScriptedChatModel(["It is 7."])
+    task = "How many moons does the planet Zorgon have times 2?"
+    done = Agent(model, builtin_tools(), ToolContext(knowledge_base=sample_kb)).run(task)
+    assert [r.name for r in done.tool_calls] == ["search_documents"]  # nothing to compute
+    assert done.answered and "cannot find" in done.answer and not done.citations
