@@ -220,11 +220,9 @@ def _carry_en(text: str, subject: str, previous: str, analyzer: Analyzer) -> Fol
     if refers:
         m = refers[0]
         word = m.group().lower()
-        carried = {
-            "its": f"{bare}'s",
-            "their": f"{bare}'s",
-            "there": f"at {bare}",
-        }.get(word, bare)
+        # "its board" becomes "the Lumen Tea Cooperative board", not "…'s board": a
+        # possessive's "s" would be one more term of the question to find in a passage.
+        carried = f"at {bare}" if word == "there" else bare
         query = text[: m.start()] + carried + text[m.end() :]
         return FollowUp(_capital(query), subject, True)
     content = _content_en(text, analyzer)
