@@ -173,3 +173,22 @@ def test_sources_of_the_same_name_get_the_folders_that_tell_them_apart() -> None
         "notes.md": "notes.md",
         "/home/u/notes.md": "u/notes.md",
     }
+
+
+def test_indexing_only_paths_that_do_not_exist_is_one_line(home: Path) -> None:
+    code, out, err = run("index", "nosuch", "other.pdf", "--index", "fresh")
+    assert code == 1 and out == ""
+    assert err.strip() == "error: nosuch, other.pdf: no such file or folder; check the path"
+    assert not (home / "fresh").exists()
+
+
+def test_an_unknown_file_type_is_named_not_searched_for(tmp_path: Path) -> None:
+    (tmp_path / "k.txt").write_text("The Ember kettle warranty is seven years.\n")
+    assert run("index", "k.txt")[0] == 0
+    code, out, err = run("search", "kettle", "--type", "xyz")
+    assert code == 1 and out == ""
+    assert err.strip() == (
+        "error: --type 'xyz' is no file type ragkit reads; use pdf, docx, html, md, txt or jsonl"
+    )
+    code, out, _ = run("search", "kettle", "--type", ".TXT")
+    assert code == 0 and "k.txt" in out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields
@@ -61,6 +62,10 @@ def index(
     from ragkit.wiring import knowledge_base
 
     with command(config, loader={"jsonl_text_field": text_field}) as (out, err, settings):
+        if not any(os.path.lexists(p) for p in paths):
+            # Nothing to index at all: one line, no bar and no report of one failed file.
+            given = ", ".join(str(p) for p in paths)
+            raise RagkitError(f"{given}: no such file or folder; check the path")
         kb = knowledge_base(settings, index_name)
         existed = kb.path.exists()
         try:
@@ -156,6 +161,11 @@ MultiOpt = Annotated[
 ]
 
 
+# The file types the loaders record (`Document.file_type`; .htm is html, .markdown md).
+_FILE_TYPES = ("pdf", "docx", "html", "md", "txt", "jsonl")
+_TYPES_SHOWN = ", ".join(_FILE_TYPES[:-1]) + " or " + _FILE_TYPES[-1]
+
+
 def _filters(
     glob: str | None, types: list[str] | None, pages: str | None, meta: list[str] | None
 ) -> SearchFilter | None:
@@ -177,6 +187,9 @@ def _filters(
         if not sep or not key:
             raise RagkitError(f"--meta {item!r} is not KEY=VALUE")
         pairs[key] = value
+    for kind in types or []:
+        if kind.strip().lower().lstrip(".") not in _FILE_TYPES:
+            raise RagkitError(f"--type {kind!r} is no file type ragkit reads; use {_TYPES_SHOWN}")
     return SearchFilter(
         path_glob=glob,
         file_types=frozenset(types) if types else None,
