@@ -351,10 +351,42 @@ def variant(term: str, other: str) -> bool:
     return long[len(short) :] in _SUFFIXES
 
 
-def held_terms(terms: set[str] | frozenset[str], held: set[str]) -> set[str]:
+_IRREGULAR = (
+    "win won|begin began begun|become became|take took taken|hold held|sell sold|lead led|"
+    "buy bought|build built|give gave given|make made|run ran|write wrote written|"
+    "leave left|choose chose chosen|come came|go went gone|tell told|meet met|pay paid|"
+    "spend spent|grow grew grown|rise rose risen|fall fell fallen|draw drew drawn|"
+    "fly flew flown|sing sang sung|strike struck|shoot shot|stand stood|bring brought|"
+    "teach taught|fight fought|seek sought|lose lost|sink sank sunk|swim swam swum|"
+    "ride rode ridden|speak spoke spoken|steal stole stolen|wear wore worn|"
+    "break broke broken|drive drove driven|eat ate eaten|get got gotten|know knew known|"
+    "see saw seen|throw threw thrown|freeze froze frozen|forbid forbade forbidden"
+)
+# Who won is who is the winner or the champion ("the reigning champion remains Shane
+# Lowry" answers "Who won the British Open in 2020?").
+_WON = "win won winner champion"
+
+
+def word_forms(analyzer: Analyzer) -> dict[str, str]:
+    """Each irregular verb form's term mapped to its base form's (won → win, took →
+    take): the stemmer leaves them apart."""
+    out: dict[str, str] = {}
+    for group in (*_IRREGULAR.split("|"), _WON):
+        terms = [t for w in group.split() for t in analyzer.tokenize(w)]
+        for term in terms[1:]:
+            out.setdefault(term, terms[0])
+    return out
+
+
+def held_terms(
+    terms: set[str] | frozenset[str], held: set[str], forms: dict[str, str] | None = None
+) -> set[str]:
     """The terms of `terms` that `held` (a text's terms) holds, as written or as another
     form of the word (`variant`: "oxidise" in the question, "oxidation" in the text)."""
     out = set(terms) & held
+    if forms:
+        bases = {forms.get(h, h) for h in held}
+        out |= {t for t in set(terms) - out if forms.get(t, t) in bases}
     for term in set(terms) - out:
         if len(term) >= 4 and term.isalpha() and any(variant(term, h) for h in held):
             out.add(term)
@@ -451,9 +483,10 @@ def coverage(question: str, texts: Sequence[str], analyzer: Analyzer) -> list[fl
     named = absent_facts(question, "", chinese=False)  # its names, first word aside
     names = set(analyzer.tokenize(" ".join(a for a in named if not _NUMBER.fullmatch(a))))
     relation = terms - names if names else set()
+    forms = word_forms(analyzer)
     out = []
     for text in texts:
-        held = held_terms(terms, set(analyzer.tokenize(text)))
+        held = held_terms(terms, set(analyzer.tokenize(text)), forms)
         share = len(held) / len(terms)
         if relation and 2 * len(relation & held) < len(relation):
             share = min(share, RELATION_CAP)
@@ -579,6 +612,40 @@ def other_year(question: str, sentence: str) -> bool:
     return bool(said) and not said & asked
 
 
+# A title in a question: capitalised words or numbers joined by spaces or by of / the /
+# and / & / de ("The Legend of Zelda", "92nd Academy Awards Ceremony"); a colon, a
+# comma or another lower-case word ends it.
+_TITLE_RUN = re.compile(
+    r"(?<![\w'’])[A-ZÀ-ÖØ-Þ0-9][\w'’.-]*"
+    r"(?:(?:\s+(?:of|the|of the|and|&|de))?\s+[A-ZÀ-ÖØ-Þ0-9][\w'’.-]*)*"
+)
+
+
+def platform_only(question: str, names: Sequence[str], lost: Sequence[str]) -> bool:
+    """Whether the names of `question` (`names`, as `absent_facts` gives them) that a
+    text lacks (`lost`) are only titles after "on" (the platform or channel a work runs
+    on: "Super Mario Odyssey on Nintendo Switch"), while the text holds a title of two
+    or more of its other names (the work itself). Another name lost is another thing."""
+    text = unicodedata.normalize("NFKC", question)
+
+    def key(word: str) -> str:
+        return re.sub(r"['’]s$", "", word).lower()
+
+    asked = {key(n) for n in names}
+    missing = {key(n) for n in lost}
+    held_title = False
+    platforms: set[str] = set()
+    for m in _TITLE_RUN.finditer(text):
+        words = {key(w) for w in re.findall(r"[\w'’.-]+", m.group())} & asked
+        if not words & missing:
+            held_title = held_title or len(words) >= 2
+        elif words <= missing and re.search(r"\bon\s*$", text[: m.start()]):
+            platforms |= words
+        else:
+            return False
+    return held_title and missing <= platforms
+
+
 def _dated(window: str, dateline: re.Match[str] | None) -> str:
     """`window` with its passage's dateline, when it has one."""
     return window if dateline is None else f"{window} {dateline.group()}"
@@ -628,8 +695,11 @@ def answering_windows(
         context = fold(texts[w.text] if contexts is None else contexts[w.text])
         lost = absent_facts(question, context, chinese=False)
         lost = _unheld_forms(lost, context, scorer.analyzer)
-        if any(a in names for a in lost) or any(n not in context for n in zh_names):
+        lost_names = [a for a in lost if a in names]
+        if lost_names and not platform_only(question, names, lost_names):
             continue  # a name the question asks about is not in this text
+        if any(n not in context for n in zh_names):
+            continue
         if not all(p.search(context) for p in numbered):
             continue  # "Xenoblade Chronicles: Definitive Edition" is not "Xenoblade Chronicles 2"
         if other_year(question, w.sentence):

@@ -18,6 +18,7 @@ from ragkit.answer.answerable import (
     has_kind,
     is_question,
     other_year,
+    platform_only,
     question_scores,
     variant,
 )
@@ -393,3 +394,41 @@ def test_a_datelines_year_counts_toward_the_coverage_of_the_question() -> None:
     assert answering_windows(question, [earlier], SCORER) == []
     undated = passage.split("... ", 1)[1]
     assert answering_windows(question, [undated], SCORER) == []
+
+
+def test_a_platform_after_on_may_be_missing_where_the_title_stands() -> None:
+    question = "When was Super Mario Odyssey released on Nintendo Switch?"
+    text = "Super Mario Odyssey was released on October 27, 2017 to universal acclaim."
+    # Another retrieved document names the platform (documents that never name it do
+    # not answer: `missing_anchors`); the answer's own document need not.
+    console = "The Nintendo Switch is a hybrid console that docks to a television."
+    assert can_answer(question, [_hit(text), _hit(console, 2)], SCORER, MIN_RELEVANCE)
+    assert [w.text for w in answering_windows(question, [text, console], SCORER)] == [0]
+    names = ["Super", "Mario", "Odyssey", "Nintendo", "Switch"]
+    assert platform_only(question, names, ["Nintendo", "Switch"])
+    # The title itself missing, or a qualifier that is not the platform, is another thing.
+    assert not platform_only(question, names, ["Odyssey", "Nintendo", "Switch"])
+    other = "Super Mario Bros. Wonder was released on October 20, 2023."
+    assert answering_windows(question, [other, console], SCORER) == []
+    in_japan = "When was Super Mario Odyssey released in Japan?"
+    tokyo = "Japan's Tokyo Game Show opened in September."
+    assert answering_windows(in_japan, [text, tokyo], SCORER) == []
+    zelda = "When was The Legend of Zelda: Breath of the Wild released?"
+    ocarina = "The Legend of Zelda: Ocarina of Time was released on November 21, 1998."
+    wild = "Breath of the Wild is an open-world game."
+    assert answering_windows(zelda, [ocarina, wild], SCORER) == []
+
+
+def test_an_irregular_verb_form_and_the_winner_hold_the_question_won() -> None:
+    question = "Who won the Lakeside Open golf tournament in 2020?"
+    champion = (
+        "The 2020 Lakeside Open was cancelled, so the reigning champion remains Ana Ruiz of Spain."
+    )
+    assert can_answer(question, [_hit(champion)], SCORER, MIN_RELEVANCE)
+    hosted = "The 2020 Lakeside Open was cancelled, so the club hosted Ana Ruiz of Spain."
+    assert not can_answer(question, [_hit(hosted)], SCORER, MIN_RELEVANCE)
+    # "took" holds the question's "take" (without it, the window holds only the year of
+    # the question's terms besides its names).
+    rally = "Which road did the Lakeside Rally take in 2020?"
+    assert len(answering_windows(rally, ["In 2020 the Lakeside Rally took the A7."], SCORER)) == 1
+    assert answering_windows(rally, ["In 2020 the Lakeside Rally was held."], SCORER) == []
