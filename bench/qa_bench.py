@@ -23,12 +23,15 @@ answer default), the same GGUF model):
 - extractive: the best source sentences, no model.
 
 Figures per set and system: answer accuracy (a normalised gold answer is contained in the
-final answer), citation precision (the cited sentence, or for chunk-level citations the
-cited chunk, contains the gold answer), answers showing prompt markup, template tokens or
-file paths, numbers shown that appear in no retrieved chunk nor the question, the "not in
-the documents" rate on the full index and with the positive passages withheld, median
-time to the first piece shown (retrieval included, model loaded), the model's generated
-tokens per second and the prompt's length in tokens.
+final answer; normalised: NFKC, lower case, letters and digits only, and an English
+ordinal suffix after a day number dropped, so "October 19th" and "19th October" hold
+the gold "October 19" and "19 October"), citation precision (the cited sentence, or for
+chunk-level citations the cited chunk, contains the gold answer), answers showing prompt
+markup, template tokens or file paths, numbers shown that appear in no retrieved chunk
+nor the question, the "not in the documents" rate on the full index and with the
+positive passages withheld, median time to the first piece shown (retrieval included,
+model loaded), the model's generated tokens per second and the prompt's length in
+tokens.
 
     python bench/qa_bench.py --limit 20
     python bench/qa_bench.py --limit 20 --systems after,extractive --model PATH.gguf
@@ -126,8 +129,15 @@ class Run:
     """Each answerable question's answer and outcome (`--answers`)."""
 
 
+# An English ordinal suffix after a day number: "October 19th", "19th October" and
+# "21st" name the days "October 19", "19 October" and "21".
+ORDINAL_DAY = re.compile(r"(?<!\d)([12]?\d|3[01])(?:st|nd|rd|th)\b")
+
+
 def norm(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).lower()
+    """`text` as gold answers are matched: NFKC, lower case, an ordinal suffix after a day
+    number dropped, letters and digits only."""
+    text = ORDINAL_DAY.sub(r"\1", unicodedata.normalize("NFKC", text).lower())
     return "".join(ch for ch in text if ch.isalnum())
 
 

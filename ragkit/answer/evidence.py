@@ -27,7 +27,6 @@ from ragkit.answer.answerable import MIN_SENTENCE_CHARS, AnswerKind
 from ragkit.answer.citations import strip_citations
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
 from ragkit.text.analysis import Analyzer
-from ragkit.text.normalize import fold
 from ragkit.text.sentences import Sentence, split_sentences
 from ragkit.types import Evidence, SearchHit
 
@@ -46,6 +45,11 @@ Measured on qa_bench's first 50 questions per set: 0.2, 0.3, 0.4, 0.6 and a tier
 0.4 put the gold sentence first most often."""
 FIRST_FLOOR = 0.5
 """The first quote's score (without bonuses) may be this share of the quotes' floor."""
+ALTERNATIVE_MARGIN = 0.1
+"""A second quote naming another value than the first's is quoted only when the first's
+rank score (`Ranking.rank_score`) is less than this ahead of its own. Measured on
+qa_bench's first 50 questions per set (docs/answers.md): 0.05, 0.1, 0.15 and 0.2 tried;
+0.1 kept RGB en's accuracy and lost one RGB zh question."""
 
 
 @dataclass(frozen=True)
@@ -160,13 +164,15 @@ class Ranking:
 
     def best(self, count: int, min_score: float) -> list[Pick]:
         """Up to `count` sentences scoring at least `min_score` (without the bonuses),
-        repeated sentences once: what extractive mode quotes. The first is the best
-        (`FIRST_FLOOR`); the second one that could answer (`answers`) and is no page
-        furniture (`boilerplate`), an alternative the ranking could not rule out; a third
-        or later one only when it also states the first's answer (`consistent`): one
-        more value would only add a citation the reader must doubt. Measured on
-        qa_bench's first 50 questions per set: citation precision 47-61% with three
-        quotes of any kind, 59-75% so, accuracy within a question of it."""
+        repeated sentences once: what extractive mode quotes and the checked answer may
+        quote too. The first is the best (`FIRST_FLOOR`). A later one could answer
+        (`answers`), is no page furniture (`boilerplate`) and stands under a heading
+        naming what the first's does, and either states the first's answer (`agrees`,
+        `consistent`: corroboration, right exactly when the first is) or, as the second
+        quote only, names another value the ranking could not rule out: its rank score
+        within `ALTERNATIVE_MARGIN` of the first's. Every other quote is one more
+        citation the reader must doubt (docs/answers.md, "Which sentences are quoted
+        and cited", has the measured trade)."""
         picks: list[Pick] = []
         seen: set[str] = set()
         for h, i in self.order:
@@ -183,25 +189,35 @@ class Ranking:
             key = sentence_key(sentence.text)
             if key in seen:
                 continue
-            if picks and (not self.answers[(h, i)] or self.furniture.get((h, i), False)):
-                continue
-            if picks and self.titled and self.sections:
-                # A later quote stands under a heading naming what the first's does:
-                # "推荐水温为80摄氏度" under "## 晨雾绿茶" is no support for the same words
-                # under "## 雾溪白茶".
-                named = self.titled.get((picks[0].hit, picks[0].index), frozenset())
-                around = self.sections[h][i].lower()
-                if not all(t in around for t in named):
-                    continue
-            if (
-                len(picks) >= 2
-                and self.agrees is not None
-                and not self.agrees(picks[0].sentence.text, sentence.text)
-            ):
+            if picks and not self._may_follow(picks, (h, i)):
                 continue
             seen.add(key)
             picks.append(Pick(h, i, sentence, self.raw[(h, i)]))
         return picks
+
+    def _may_follow(self, picks: Sequence[Pick], pos: tuple[int, int]) -> bool:
+        """Whether sentence `pos` may be quoted after `picks` (`best`)."""
+        h, i = pos
+        if not self.answers[pos] or self.furniture.get(pos, False):
+            return False
+        first = picks[0]
+        if self.titled and self.sections:
+            # A later quote stands under a heading naming what the first's does:
+            # "推荐水温为80摄氏度" under "## 晨雾绿茶" is no support for the same words
+            # under "## 雾溪白茶".
+            named = self.titled.get((first.hit, first.index), frozenset())
+            around = self.sections[h][i].lower()
+            if not all(t in around for t in named):
+                return False
+        if self.agrees is None or self.agrees(first.sentence.text, self.split[h][i].text):
+            return True
+        # Another value than the first's: only as the second quote, and only when the
+        # ranking barely prefers the first (a wrong second quote costs precision
+        # wherever the first is right).
+        if len(picks) > 1 or not self.rank_score:
+            return False
+        ahead = self.rank_score[(first.hit, first.index)] - self.rank_score[pos]
+        return ahead < ALTERNATIVE_MARGIN
 
 
 _COUNTS = re.compile(r"\d(?:[\d,.]*\d)?\s*[KkMm]?\s+[A-Z][a-z]+")
@@ -262,11 +278,16 @@ _UNITS = "十百千万亿"
 def consistent(
     kind: AnswerKind | None, question: str, analyzer: Analyzer
 ) -> Callable[[str, str], bool]:
-    """Whether a later quote states what the first one does: they share a value of the
-    asked kind (`kind_values`: the same name, date or number), or for a question asking
-    for no one kind, half the terms beyond the question's of the shorter. A later quote
-    naming other values is another answer, not support for the first."""
-    from ragkit.answer.answerable import kind_values
+    """Whether a later quote states the first one's answer (corroboration: right exactly
+    when the first is). A name or date: it holds every value of the asked kind that the
+    first holds (`kind_values`), for an English date its day too ("April 29" does not
+    state "April 29, 2015", nor "September 10, 2019" "September 20, 2019"; "released in
+    2020" does not state "in June 2020"). A number: every number it holds is one of the
+    first's ("412 members" states "412 members and 9 staff"; "10人死亡" does not state
+    "12人死亡"). A question asking for no one kind: half the terms beyond the question's
+    of the shorter. A quote sharing only part of the first's values may be right where
+    the first is wrong and wrong where it is right: another answer, not support."""
+    from ragkit.answer.answerable import carries, kind_values
 
     def values(text: str) -> set[str]:
         # "万" in "131万辆" is the number's unit, not a value of its own.
@@ -274,11 +295,37 @@ def consistent(
 
     def agrees(first: str, later: str) -> bool:
         a, b = values(first), values(later)
-        if kind is not None:
-            return bool(a & b)
-        return bool(a and b) and 2 * len(a & b) >= min(len(a), len(b))
+        if kind is None:
+            return bool(a and b) and 2 * len(a & b) >= min(len(a), len(b))
+        if not a:
+            return False
+        if kind == "number":
+            return bool(b) and b <= a
+        if not carries(kind, first, later, question, analyzer):
+            return False
+        return kind != "date" or _days(first) <= _days(later)
 
     return agrees
+
+
+_MONTH_NAMES = (
+    r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_DAY_NUMBER = r"(\d{1,2})(?:st|nd|rd|th)?(?!\d)"
+_MONTH_DAY = re.compile(
+    rf"\b{_MONTH_NAMES}\s+{_DAY_NUMBER}|(?<!\d){_DAY_NUMBER}\s+(?:of\s+)?{_MONTH_NAMES}\b"
+)
+
+
+def _days(text: str) -> set[tuple[str, str]]:
+    """The (month, day) pairs of the English dates in `text`: ("sep", "20") for
+    "September 20, 2019", "Sept. 20th" and "20th of September"."""
+    out = set()
+    for m in _MONTH_DAY.finditer(unicodedata.normalize("NFKC", text).lower()):
+        name, number = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        out.add((name[:3], number.lstrip("0")))
+    return out
 
 
 def heading_of(sentence: Sentence, sentences: Sequence[Sentence], text: str) -> str:
@@ -494,36 +541,18 @@ def select_passages(
                 picked.add(best_near)
                 seen.add(sentence_key(split[h][best_near].text))
 
-    # What the checked answer may quote: the first pick where any retrieved sentence
-    # could answer (extractive mode's first line, which the ranking may put first
-    # without passing `answering_windows` itself: "Joe Biden wins election to be the
-    # 46th US President." lacks the question's 2020), later
-    # ones when they could and hold the question's terms themselves, not only in their
-    # neighbours ("The plant opened in March." beside the sentence that answers "When
-    # did the plant convert to electricity?" is no second answer). A later one may
-    # score far below the first ("邹游（），中国足球运动员" below "邹游…开始职业足球生涯"):
-    # no floor on its score relative to the first keeps the answers extractive mode
-    # shows (measured: one such floor lost one of 20 CMRC and one of 20 RGB en).
-    # Nor is one whose section does not name the question's subject ("推荐水温为80摄氏度"
-    # under "## 晨雾绿茶" for a question on 雾溪白茶).
-    from ragkit.answer.answerable import MIN_COVER, coverage, question_names
-
-    names = question_names(question, scorer.analyzer)
-
-    def about(pos: tuple[int, int]) -> bool:
-        around = fold(ranking.sections[pos[0]][pos[1]]) if ranking.sections else ""
-        return all(n in around for n in names)
-
+    # What the checked answer may quote: extractive mode's quotes, the same ones in the
+    # same order (`Ranking.best`), so the two modes make one choice question by question.
+    # The first when any retrieved sentence could answer (extractive mode's first line,
+    # which the ranking may put first without passing `answering_windows` itself: "Joe
+    # Biden wins election to be the 46th US President." lacks the question's 2020); the
+    # later ones could answer by construction. A later quote that the checked answer
+    # left out where extractive mode shows it would cost the answer extractive mode
+    # gives (a filter on the later quotes' own coverage of the question's terms changed
+    # no answer of qa_bench's questions 1-50 and lost 3 of RGB en's 51-100).
     answerable = any(ranking.answers.values())
     quotable = {
-        pos
-        for pos, rank in ranks.items()
-        if (rank == 0 and (ranking.answers[pos] or answerable))
-        or (
-            ranking.answers[pos]
-            and coverage(question, [split[pos[0]][pos[1]].text], scorer.analyzer)[0] >= MIN_COVER
-            and about(pos)
-        )
+        pos for pos, rank in ranks.items() if rank > 0 or ranking.answers[pos] or answerable
     }
     # Group each hit's chosen sentences into runs of neighbours; a run is one passage.
     runs: list[tuple[float, int, list[int]]] = []

@@ -2,14 +2,18 @@
 (ragkit.answer.evidence.rank_sentences, Ranking.best; extractive mode shows them):
 page furniture is never quoted, a whole value of the asked kind beats part of one, a
 value several sources state beats one a single source mentions, a heading names what the
-sentences under it are about, and later quotes must be able to answer (a third one must
-agree with the first)."""
+sentences under it are about, and later quotes must be able to answer and state the
+first's answer (a second one naming another value only when the ranking barely prefers
+the first); the checked answer's passages name extractive mode's quotes, no more, no
+fewer."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from ragkit.answer.evidence import (
+    ALTERNATIVE_MARGIN,
+    Ranking,
     boilerplate,
     consistent,
     rank_sentences,
@@ -19,6 +23,7 @@ from ragkit.answer.evidence import (
 from ragkit.answer.extractive import extract_answer
 from ragkit.answer.grounding import SentenceScorer
 from ragkit.text.analysis import Analyzer
+from ragkit.text.sentences import Sentence
 from ragkit.types import SearchHit, StoredChunk
 
 SCORER = SentenceScorer(Analyzer())
@@ -44,6 +49,18 @@ def _quotes(question: str, *texts: str) -> list[str]:
     )
     assert picks and picks[0] == (0, quotes[0])
     return quotes
+
+
+def _checked_quotes(question: str, *texts: str) -> list[str]:
+    """The sentences the checked answer may quote (`Passage.picks`), in their order."""
+    return [
+        " ".join(s.text.split())
+        for _, s in sorted(
+            (rank, s)
+            for p in select_passages(question, _hits(*texts), SCORER)
+            for rank, s in p.picks
+        )
+    ]
 
 
 def test_the_checked_answer_may_quote_the_first_line_even_without_the_asked_year() -> None:
@@ -153,3 +170,68 @@ def test_later_quotes_are_sentences_that_could_answer() -> None:
     )
     picks = rank_sentences(question, hits, SCORER).best(3, 0.2)
     assert [p.hit for p in picks] == [0]
+
+
+def test_a_later_quote_must_state_the_whole_of_the_first_ones_answer() -> None:
+    date = consistent("date", "When was Xenoblade Chronicles X released in Japan?", SCORER.analyzer)
+    first = "Xenoblade Chronicles X was published in Japan by Nintendo on April 29, 2015."
+    assert date(first, "It reached Japanese shops on 29th April 2015, a Wednesday.")
+    assert not date(first, "Xenoblade Chronicles X was released in Japan on April 29.")
+    assert not date(first, "It was released in Japan in 2015.")
+    phone = consistent("date", "When does the iPhone 11 release?", SCORER.analyzer)
+    assert not phone(
+        "The iPhone 11, released on September 20, 2019, is now older.",
+        "The iPhone 11 was unveiled on September 10, 2019.",
+    )
+    count = consistent("number", "印控克什米尔地区寺庙踩踏事故死亡人数", SCORER.analyzer)
+    assert not count(
+        "今年1月，印控克什米尔地区一座印度教寺庙发生踩踏事故，造成12人死亡。",
+        "印控克什米尔地区发生一起交通事故，一辆巴士坠入深谷，已造成10人死亡。",
+    )
+    members = consistent("number", "How many members does the cooperative have?", SCORER.analyzer)
+    assert members("It counts 412 members and 9 staff.", "Membership reached 412 members.")
+    assert not members("It counts 412 members and 9 staff.", "It had 35 members at first.")
+
+
+def test_a_second_quote_naming_another_value_only_when_the_first_is_barely_ahead() -> None:
+    texts = (
+        "The Lantern House opened on 4 May 1921.",
+        "The Lantern House opened on 9 June 1922.",
+        "The Lantern House opened in 1921, in spring.",
+    )
+    split = tuple((Sentence(t, 0, len(t)),) for t in texts)
+    positions = [(h, 0) for h in range(len(texts))]
+    question = "When did the Lantern House open?"
+
+    def quotes(second_behind: float) -> list[int]:
+        rank = {(0, 0): 1.5, (1, 0): 1.5 - second_behind, (2, 0): 1.0}
+        ranking = Ranking(
+            split,
+            raw=dict.fromkeys(positions, 0.8),
+            score=dict(rank),
+            answers=dict.fromkeys(positions, True),
+            order=tuple(positions),
+            rank_score=rank,
+            agrees=consistent("date", question, SCORER.analyzer),
+        )
+        return [p.hit for p in ranking.best(3, 0.2)]
+
+    # "9 June 1922" is another answer: quoted only while the ranking barely prefers the
+    # first; "in 1921, in spring" states only part of the first's date, never quoted.
+    assert quotes(ALTERNATIVE_MARGIN / 2) == [0, 1]
+    assert quotes(ALTERNATIVE_MARGIN * 2) == [0]
+
+
+def test_corroborating_quotes_follow_the_first_and_the_checked_answer_quotes_the_same() -> None:
+    question = "When was Splatoon 2 released?"
+    texts = (
+        "Splatoon 2 is a shooter game by Nintendo. It was released on July 21, 2017, "
+        "for the Nintendo Switch.",
+        "Splatoon 2 release date slated for July, says Nintendo.",
+        "Nintendo released Splatoon 2 on July 21, 2017 in every region.",
+    )
+    quotes = _quotes(question, *texts)
+    assert "July 21, 2017" in quotes[0]
+    assert all("July 21, 2017" in q for q in quotes)  # never the bare "slated for July"
+    assert len(quotes) == 2
+    assert _checked_quotes(question, *texts) == quotes
