@@ -4,7 +4,9 @@ current_datetime; `builtin_tools()` returns a fresh `ToolRegistry` holding them.
 Document tools work on the knowledge base in the `ToolContext` and only read files that
 index holds, so a model cannot make the agent read arbitrary paths. Results are short
 plain text with file and page, because small models read little and must cite where a
-fact came from. Leaves out writing or deleting anything and network access.
+fact came from; search_documents hands the agent its hits with that text (`ToolResult`),
+so an answer composed from them needs no second search. Leaves out writing or deleting
+anything and network access.
 """
 
 from __future__ import annotations
