@@ -504,16 +504,15 @@ def large_file(args: argparse.Namespace) -> None:
         )
         print(f"{'step':<8} {'metric':<12} {'before':>10} {'after':>10} {'before/after':>12}")
         for step in ("build", "reindex", "remove", "next"):
-            for metric, unit in (
-                ("s", "s"),
-                ("tombstones", ""),
-                ("expr", "B"),
-                ("hybrid_ms", "ms"),
-                ("dense_ms", "ms"),
+            for metric, name in (
+                ("s", "time s"),
+                ("tombstones", "tombstones"),
+                ("expr", "expr bytes"),
+                ("hybrid_ms", "hybrid ms"),
+                ("dense_ms", "dense ms"),
             ):
                 x, y = float(b[f"{step}_{metric}"]), float(a[f"{step}_{metric}"])
                 ratio = f"{x / y:>12.1f}" if y else f"{'-':>12}"
-                name = f"{metric.removesuffix('_ms')} {unit}".strip()
                 print(f"{step:<8} {name:<12} {x:>10.2f} {y:>10.2f} {ratio}")
         print(f"rows left after the last commit: before {b['rows_left']}, after {a['rows_left']}")
     finally:
