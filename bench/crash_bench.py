@@ -28,6 +28,11 @@ By default the killed process is a small script calling `KnowledgeBase.add` with
 embedder instead: each write then loads the model and takes several seconds.
 Everything is written under a temporary folder, removed at the end unless `--keep`.
 
+`--from-stage STAGE` kills at a random moment after the writer reports STAGE (`ingest`,
+`embedding`, `vectors`, `commit`), spread over how long the calibration writes took from
+there to their end, instead of over the whole process (whose start, the interpreter and
+imports, is most of a short write).
+
 `--milvus` puts the knowledge base in Milvus instead (milvus-lite 2.5.1, the real engine,
 in a `.db` file in the index folder; the same script as the killed writer). The check
 after each kill opens it in this process (milvus-lite opens a file from one process at a
@@ -41,6 +46,7 @@ the file is gone; the bench waits for it to exit before opening the file (and re
 the longest wait).
 
     python bench/crash_bench.py --milvus --kills 30
+    python bench/crash_bench.py --milvus --kills 30 --from-stage vectors --files 1000 --change 0.5
 """
 
 from __future__ import annotations
@@ -292,6 +298,23 @@ def last_stage(events: Path, real_model: bool) -> str:
     return lines[-2] if lines else "spawn"
 
 
+def stage_time(events: Path, stage: str) -> float:
+    """When (wall clock) the write logged in `events` first reported `stage`."""
+    lines = events.read_text(encoding="utf-8").splitlines()
+    times = [float(t) for name, t in (line.split() for line in lines) if name == stage]
+    if not times:
+        sys.exit(f"a calibration write never reported stage {stage!r}")
+    return times[0]
+
+
+def wait_stage(events: Path, stage: str, proc: subprocess.Popen[bytes]) -> None:
+    """Return once the writer logging to `events` reports `stage`, or has exited."""
+    while proc.poll() is None:
+        if events.exists() and f"{stage} " in events.read_text(encoding="utf-8"):
+            return
+        time.sleep(0.005)
+
+
 def make_embedder(real_model: bool) -> Embedder:
     if real_model:
         from ragkit.models.embeddings import make_embedder as bundled
@@ -331,8 +354,16 @@ def main() -> int:
         action="store_true",
         help="the knowledge base in Milvus (milvus-lite .db file) instead of a folder",
     )
+    parser.add_argument(
+        "--from-stage",
+        default="",
+        help="kill only from when a write reaches this stage on (e.g. vectors: the writer "
+        "inserting its rows), measured on the calibration writes; not with --real-model",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     args = parser.parse_args()
+    if args.from_stage and args.real_model:
+        parser.error("--from-stage needs the stages the script reports, not --real-model")
     if args.milvus and (args.real_model or args.checkpoint_chunks):
         parser.error(
             "--milvus kills the hashing-embedder script; Milvus writes have no checkpoints"
@@ -393,12 +424,16 @@ def main() -> int:
     # Writes run to completion measure how long a whole write process takes; the median
     # of three, because the first start of an interpreter reads its files cold.
     durations: list[float] = []
+    spans: list[float] = []  # from a write's `--from-stage` report to its end
     for n in range(3):
         corpus.mutate(args.change)
         started = time.monotonic()
         proc = writer.start(work / f"calibrate-{n}")
         _, err = proc.communicate()
         durations.append(time.monotonic() - started)
+        if args.from_stage:
+            log = work / f"calibrate-{n}"
+            spans.append(stage_time(log, "done") - stage_time(log, args.from_stage))
         if proc.returncode != 0:
             print(err.decode(errors="replace")[-3000:], file=sys.stderr)
             return 1
@@ -408,7 +443,17 @@ def main() -> int:
             print("a write run to completion did not reach the expected state", file=sys.stderr)
             return 1
     full = sorted(durations)[1]
-    print(f"a whole write takes {full:.2f} s; killing at random moments within that\n")
+    if spans:
+        # Kills are timed from the moment the writer reports the stage: under a varying
+        # load a write's start (the interpreter, imports, milvus-lite) varies more than
+        # the whole of what follows the stage.
+        full = sorted(spans)[1]
+        print(
+            f"a write takes {full:.2f} s from stage {args.from_stage} to its end; killing ", end=""
+        )
+        print(f"at random moments within that after the writer reports {args.from_stage}\n")
+    else:
+        print(f"a whole write takes {full:.2f} s; killing at random moments within that\n")
 
     delays = [full * (i + rng.random()) / args.kills for i in range(args.kills)]
     rng.shuffle(delays)
@@ -422,6 +467,8 @@ def main() -> int:
         after = expected_state(corpus.root)
         log = work / f"events-{n}"
         proc = writer.start(log)
+        if args.from_stage:
+            wait_stage(log, args.from_stage, proc)
         time.sleep(delay)
         exited = proc.poll() is not None
         servers = [] if exited else descendants(proc.pid)

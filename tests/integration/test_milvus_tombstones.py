@@ -211,3 +211,58 @@ def test_layout_2_collection_is_read_and_upgraded(tmp_path: Path) -> None:
             kb.search("kettle")
     line = str(refused.value)
     assert "\n" not in line and "layout version 3, written by a newer ragkit" in line
+
+
+def test_a_file_replacing_many_documents_is_rewritten_whole(tmp_path: Path) -> None:
+    """A file that keeps some documents but replaces more than `MAX_DOC_TOMBSTONES` is
+    retired by one tombstone, its kept documents' rows copied into the new generation
+    (vectors as stored: only the changed records are embedded), so the expression stays
+    small; the copies are whole documents that search, `verify` and later updates see."""
+    from ragkit.index.milvus import MAX_DOC_TOMBSTONES
+
+    records = MAX_DOC_TOMBSTONES + 500
+    texts = [f"Teapot record {i}." for i in range(records)]
+    items = _records(tmp_path / "docs" / "items.jsonl", texts)
+    embedded: list[str] = []
+
+    class Counting(HashingEmbedder):
+        def embed_batch(self, batch: Any) -> Any:
+            embedded.extend(batch)
+            return super().embed_batch(batch)
+
+    with KnowledgeBase.open(
+        tmp_path / "ix",
+        models=Models(embedder=Counting(dim=64)),
+        backend=MilvusBackend(_target(tmp_path / "ix")),
+    ) as kb:
+        kb.add([items])
+        kept_hit = kb.search("teapot record 1400", k=1, mode="bm25")[0].chunk
+        assert kept_hit.text == "Teapot record 1400."
+        changed = list(texts)
+        for i in range(MAX_DOC_TOMBSTONES + 1):
+            changed[i] = f"Kettle record {i}, stainless."
+        _records(items, changed)
+        embedded.clear()
+        report = kb.add([items])
+        assert report.chunks_added == MAX_DOC_TOMBSTONES + 1
+        assert len(embedded) == MAX_DOC_TOMBSTONES + 1
+        assert [k.split(":")[0] for k in _tombstones(kb)] == ["rf", "rs"]
+        reader = _reader(kb)
+        assert len(reader.view.chunks()) < 200
+        assert reader.verify_store() == []
+        assert reader.manifest.counts.chunks == records
+        assert _rows(kb, reader.view.chunks()) == records
+        assert len(kb.documents(items)) == records
+        copy = kb.search("teapot record 1400", k=1, mode="bm25")[0].chunk
+        assert copy.text == "Teapot record 1400." and copy.id != kept_hit.id
+        assert kb.chunk(kept_hit.id) is None  # the copy has a new id
+        assert _texts(kb, "kettle stainless 7")[0] == "Kettle record 7, stainless."
+        # A later change of one kept record replaces that document alone.
+        changed[1400] = "Teapot record 1400, now with a cork lid."
+        _records(items, changed)
+        assert kb.add([items]).chunks_added == 1
+        assert sorted(k.split(":")[0] for k in _tombstones(kb)) == ["rd", "rf"]
+        reader = _reader(kb)
+        assert reader.verify_store() == []
+        assert reader.manifest.counts.chunks == records
+        assert _texts(kb, "cork lid")[0] == "Teapot record 1400, now with a cork lid."
