@@ -47,7 +47,8 @@ With `--large-file N`, instead: one JSON-lines file of N one-chunk records (plus
 file) in milvus-lite, with the ragkit of this checkout and, side by side in the same run,
 the ragkit of git revision `--baseline REV` (its `ragkit/` extracted with `git archive`;
 each in a process of its own, one after the other, with the load average printed before
-each). Each: builds, re-indexes the file with every record changed, removes it, then
+each). Each: builds, re-indexes the file with every record changed (`--changed K`: K
+records, spread over the file), removes it, then
 commits one small change (which deletes the removed file's rows). After each commit it
 prints the time, the tombstone rows, the length of the expression every reader filters
 chunk rows with, and hybrid and dense search latency p50 with that expression in place;
@@ -401,7 +402,18 @@ def _big_file(path: Path, n: int, tag: str, seed: int = 7) -> None:
             fh.write(json.dumps({"_id": str(j), "text": text}) + "\n")
 
 
-def large_file_job(work: str, label: str, n: int, picks: int) -> None:
+def _change_records(path: Path, changed: int) -> None:
+    """Append a word to `changed` records of `path`, spread evenly over the file."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for j in range(changed):
+        i = j * len(lines) // changed
+        record = json.loads(lines[i])
+        record["text"] += " v2"
+        lines[i] = json.dumps(record)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def large_file_job(work: str, label: str, n: int, picks: int, changed: int) -> None:
     """In a fresh process, with whichever ragkit is on PYTHONPATH: the `--large-file`
     steps on one knowledge base; prints JSON."""
     root = Path(work)
@@ -442,7 +454,7 @@ def large_file_job(work: str, label: str, n: int, picks: int) -> None:
                 out.setdefault("error", f"{step} {mode}: {type(exc).__name__}: {str(exc)[:300]}")
 
     timed("build", lambda: kb.add([docs]))
-    _big_file(big, n, "v2")
+    _change_records(big, changed or n)
     timed("reindex", lambda: kb.add([big]))
     timed("remove", lambda: kb.remove([big]))
     small.write_text("The Ember kettle now has a warranty of two years.", encoding="utf-8")
@@ -486,6 +498,7 @@ def large_file(args: argparse.Namespace) -> None:
                     label,
                     str(args.large_file),
                     str(args.queries),
+                    str(args.changed),
                 ],
                 capture_output=True,
                 text=True,
@@ -500,6 +513,7 @@ def large_file(args: argparse.Namespace) -> None:
         b, a = results["before"], results["after"]
         print(
             f"one file of {args.large_file} one-chunk records, milvus-lite, FLAT; "
+            f"{args.changed or args.large_file} changed at the re-index; "
             f"{args.queries} queries per mode"
         )
         print(f"{'step':<8} {'metric':<12} {'before':>10} {'after':>10} {'before/after':>12}")
@@ -569,7 +583,9 @@ def main() -> None:
         reader_job(sys.argv[2], sys.argv[3], sys.argv[4])
         return
     if len(sys.argv) > 1 and sys.argv[1] == "--large-file-job":
-        large_file_job(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+        large_file_job(
+            sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+        )
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
@@ -599,6 +615,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--baseline", default="", help="with --large-file: the git revision to compare with"
+    )
+    parser.add_argument(
+        "--changed", type=int, default=0, help="with --large-file: records re-indexed (0: all)"
     )
     parser.add_argument(
         "--reuse", action="store_true", help="with --from-index: WORK's copies, not made again"
