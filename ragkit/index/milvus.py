@@ -31,15 +31,16 @@ for what it replaces: `rs:<G+1>:<source>` for every chunk row of a file replaced
 removed whole, `rd:<doc_id>` for every chunk row of one document of a file that keeps
 others, `rc:<chunk id>` for one chunk row (`repair`), `rf:<file row key>` for a file
 row. A file keeping some documents but replacing more than `MAX_DOC_TOMBSTONES` is
-retired whole and its kept documents' rows copied into G+1 (vectors as stored); then it commits by inserting the state row `state:<G+1>`. A reader takes the
-newest state row, G, and sees rows with `gen <= G` that no tombstone of a generation
-`<= G` names (a file or document tombstone of T names the rows added before T), so the
-expression grows with the files and documents replaced, not with their chunks. A
-killed writer leaves rows and tombstones of a generation no state row names: nobody
-sees them, and the next writer deletes them before it starts. After a commit of G+1,
-rows tombstoned at G or before are deleted (invisible to readers of G and G+1) with
-their tombstones and the older state rows. Content hashes decide what is embedded: a
-chunk whose text hash has a vector in the collection reuses it.
+retired whole and its kept documents' rows copied into G+1 (vectors as stored). Then it
+commits by inserting the state row `state:<G+1>`. A reader takes the newest state row,
+G, and sees rows with `gen <= G` that no tombstone of a generation `<= G` names (a file
+or document tombstone of T names the rows added before T), so the expression grows with
+the files and documents replaced, not with their chunks. A killed writer leaves rows and
+tombstones of a generation no state row names: nobody sees them, and the next writer
+deletes them before it starts. After a commit of G+1, rows tombstoned at G or before are
+deleted (invisible to readers of G and G+1) with their tombstones and the older state
+rows. Content hashes decide what is embedded: a chunk whose text hash has a vector in
+the collection reuses it.
 
 Search runs in Milvus: dense and BM25 rankings with the search filters pushed down as
 expressions (path glob → `like`, file type → `in`, page range, metadata JSON), fused
