@@ -347,21 +347,33 @@ def _scores(
     text also holds the question's terms its heading holds, when it holds another of
     them itself: "冲泡时建议使用90摄氏度的水" under "## 红隼金毫（红茶）" answers
     "冲泡红隼金毫的推荐水温是多少？"; "推荐水温为80摄氏度" under "## 晨雾绿茶" does not."""
-    from ragkit.answer.answerable import asking_terms, context_names, question_scores
+    from ragkit.answer.answerable import (
+        asking_terms,
+        context_names,
+        held_terms,
+        question_scores,
+    )
 
     if not texts:
         return []
     analyzer = scorer.analyzer
     asking = asking_terms(question, analyzer)
     asked = set(analyzer.tokenize(question)) - asking
-    if not asked or not any(headings):
+    if not asked:
         return question_scores(question, texts, scorer, contexts=contexts)
     extra = context_names(question, texts, contexts, analyzer)
     more: list[frozenset[str]] = []
     for text, heading, names in zip(texts, headings, extra, strict=True):
         titled = asked & set(analyzer.tokenize(heading)) if heading else set()
         held = set(analyzer.tokenize(text))
-        more.append(names | frozenset(titled) if titled and (asked - titled) & held else names)
+        # Another form of a question's word counts as the word ("founders" for
+        # "founded": the stemmer leaves found and founder apart).
+        forms = frozenset(held_terms(asked - held, held))
+        more.append(
+            names | forms | frozenset(titled)
+            if titled and (asked - titled) & held
+            else names | forms
+        )
     return [float(x) for x in scorer.matrix([question], texts, asking, more)[0]]
 
 
@@ -397,12 +409,44 @@ def votes(
     return best / (len(hays) - 1)
 
 
+TENSE_PENALTY = 0.2
+"""Taken from a sentence about the start (最初, originally) or a forecast (预计, 规划)
+when the question asks about neither (`tense`)."""
+_START = re.compile(
+    r"最初|起初|当初|初期|原本|原先|\b(?:originally|initially|at first|in the beginning)\b",
+    re.IGNORECASE,
+)
+_NOW = re.compile(
+    r"目前|现在|如今|现今|至今|\b(?:currently|now|today|at present|presently)\b", re.IGNORECASE
+)
+_FORECAST = re.compile(r"预计|预期|预测|预估|规划|有望")
+_YEARISH = re.compile(r"(?<!\d)(?:1[0-9]|20)\d\d(?!\d)|\d年")
+
+
+def tense(text: str, question: str) -> int:
+    """How many of two time marks set `text` apart from what `question` asks: a forecast
+    ("按照马斯克的规划，特斯拉2022年的交付量需要超过140万辆", "预期营收为650-680亿美元") when
+    the question asks for none (a figure that was expected is not the figure), and the
+    start ("最初只有17户茶农参与") when the question names no year and asks neither about
+    the start nor the present ("雾溪茶园有多少户茶农？" asks how many now: "目前共有42户茶农加入"
+    answers). A sentence marking both the start and the present ("originally 17, now
+    42") is no start."""
+    out = 0
+    if _FORECAST.search(text) and not _FORECAST.search(question):
+        out += 1
+    if _START.search(text) and not _NOW.search(text):
+        if not (_START.search(question) or _NOW.search(question) or _YEARISH.search(question)):
+            out += 1
+    return out
+
+
 def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceScorer) -> Ranking:
     """The sentences of `hits` ranked for `question`, each by its score for the question
     (`question_scores`, a heading's terms counted for the sentences under it) plus
     bonuses: `value_bonus` for the values of the asked kind it holds, `SPECIFIC_BONUS`
     for a whole one (`specific`), `VOTE_BONUS` for a value other chunks state too
-    (`votes`), and `ANSWERS_BONUS` when it could answer
+    (`votes`), less `TENSE_PENALTY` for each time mark the question does not share
+    (`tense`), and `ANSWERS_BONUS` when it could answer
     (`ragkit.answer.answerable.answering_windows`); page furniture (`boilerplate`) last.
     Extractive mode quotes the first few; `select_passages` gives the model the same
     ones, so the checked answer can quote what extractive mode would."""
@@ -442,6 +486,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
             value_bonus(kind, text, question, scorer.analyzer)
             + whole
             + VOTE_BONUS * votes(kind, text, question, hays, scorer.analyzer)
+            - TENSE_PENALTY * tense(text, question)
         )
 
     scores = [float(raw[j]) + bonus(split[h][i].text) for j, (h, i) in enumerate(flat)]

@@ -19,6 +19,7 @@ from ragkit.answer.evidence import (
     rank_sentences,
     select_passages,
     specific,
+    tense,
 )
 from ragkit.answer.extractive import extract_answer
 from ragkit.answer.grounding import SentenceScorer
@@ -235,3 +236,43 @@ def test_corroborating_quotes_follow_the_first_and_the_checked_answer_quotes_the
     assert all("July 21, 2017" in q for q in quotes)  # never the bare "slated for July"
     assert len(quotes) == 2
     assert _checked_quotes(question, *texts) == quotes
+def test_another_form_of_a_question_word_counts_for_the_sentence() -> None:
+    # The stemmer leaves "direct" (directed) and "director" apart; a sentence saying
+    # "Directed by" answers "Who is the director …?" as well as one naming a director.
+    question = "Who is the director of the Assassin's Creed movie?"
+    texts = (
+        "The Assassin's Creed movie was shot in Malta by Adam Arkapaw.",
+        "Assassin's Creed: Directed by Justin Kurzel.",
+        "The Assassin's Creed movie had a budget of 125 million dollars.",
+    )
+    assert _quotes(question, *texts)[0] == "Assassin's Creed: Directed by Justin Kurzel."
+    assert _quotes(question, *texts[::-1])[0] == "Assassin's Creed: Directed by Justin Kurzel."
+
+
+def test_a_forecast_is_not_the_figure() -> None:
+    # "按照…的规划…需要超过140万辆" says what was planned, not what was delivered.
+    quotes = _quotes(
+        "2022年特斯拉交付量",
+        "以特斯拉2021年的全球交付量93.62万辆计算，按照马斯克的规划，特斯拉2022年的交付量需要超过140万辆。",
+        "2022年，特斯拉全球总交付量131万辆，相比2021年增长40%。",
+    )
+    assert "131万辆" in quotes[0]
+    # A question about the forecast itself takes it as it is.
+    assert tense("预计营收为650亿美元。", "英特尔预计2022年营收多少？") == 0
+    assert tense("预计营收为650亿美元。", "英特尔2022年营收多少？") == 1
+
+
+def test_a_sentence_about_the_start_loses_to_one_about_the_present() -> None:
+    # "有多少户茶农？" asks how many now; both sentences hold one count of households.
+    question = "雾溪茶园有多少户茶农？"
+    start = "雾溪茶园最初共有17户茶农。"
+    now = "雾溪茶园目前共有42户茶农。"
+    assert _quotes(question, start, now)[0] == now
+    assert _quotes(question, now, start)[0] == now
+    assert tense(start, question) == 1
+    assert tense(now, question) == 0
+    # A question about the start, or pinned to a year, is answered by the start.
+    assert tense(start, "雾溪茶园最初有多少户茶农？") == 0
+    assert tense(start, "雾溪茶园2003年有多少户茶农？") == 0
+    assert tense("It was originally run by 11 families.", "How many families run it?") == 1
+    assert tense("It was originally run by 11 families, now by 40.", "How many run it?") == 0
