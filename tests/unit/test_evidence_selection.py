@@ -236,6 +236,8 @@ def test_corroborating_quotes_follow_the_first_and_the_checked_answer_quotes_the
     assert all("July 21, 2017" in q for q in quotes)  # never the bare "slated for July"
     assert len(quotes) == 2
     assert _checked_quotes(question, *texts) == quotes
+
+
 def test_another_form_of_a_question_word_counts_for_the_sentence() -> None:
     # The stemmer leaves "direct" (directed) and "director" apart; a sentence saying
     # "Directed by" answers "Who is the director …?" as well as one naming a director.
