@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ragkit.answer.checking import AnswerChecker
+from ragkit.answer.citations import strip_citations
 from ragkit.answer.evidence import (
     ALTERNATIVE_MARGIN,
     Ranking,
@@ -278,3 +280,20 @@ def test_a_sentence_about_the_start_loses_to_one_about_the_present() -> None:
     assert tense(start, "雾溪茶园2003年有多少户茶农？") == 0
     assert tense("It was originally run by 11 families.", "How many families run it?") == 1
     assert tense("It was originally run by 11 families, now by 40.", "How many run it?") == 0
+
+
+def test_the_checked_answer_shows_the_quotes_extractive_mode_shows() -> None:
+    # Two sources naming different dates, the ranking unable to prefer one: extractive
+    # mode quotes both, and so does the checked answer when the model's words carry
+    # neither (its sentence holds no date, so the first quote stands in for it).
+    question = "When did the Lantern House open?"
+    texts = (
+        "The Lantern House opened on 4 May 1921, the town's records say.",
+        "The Lantern House opened on 9 June 1922, the town's records say.",
+    )
+    quotes = _quotes(question, *texts)
+    assert len(quotes) == 2
+    checker = AnswerChecker(question, select_passages(question, _hits(*texts), SCORER), SCORER)
+    shown = "".join(checker.stream(iter(["The Lantern House is a fine old building."])))
+    lines = [strip_citations(line) for line in shown.strip().splitlines() if line.strip()]
+    assert [q for q in quotes if any(q in line for line in lines)] == quotes
