@@ -53,7 +53,12 @@ def local_model() -> LlamaCppChatModel:
 def remote(base_url: str) -> OpenAICompatChatModel:
     # llama.cpp's server applies its own repeat penalty (1.1) unless told otherwise; the
     # JSON tool-call turns need 1.0 (at 1.1 this model drops the quotes JSON needs).
-    return OpenAICompatChatModel(base_url, "local", context_window=2048, send_repeat_penalty=True)
+    # The read timeout is the suite's hang ceiling: on a loaded machine one reply (the
+    # tools probe included) can take minutes, and a probe that times out would be taken
+    # for a server that ignores `tools`.
+    return OpenAICompatChatModel(
+        base_url, "local", context_window=2048, send_repeat_penalty=True, read_timeout=HANG_S
+    )
 
 
 def run(
