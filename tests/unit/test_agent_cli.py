@@ -1,8 +1,9 @@
 """`ragkit chats ls|show|rm` over a real conversation store, and the agent command's
-bad-input errors: one line, exit 1, no traceback."""
+bad-input errors (one line, exit 1, no traceback) and its JSON record."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,35 @@ def test_bad_input_is_one_line_and_exit_1(
         assert "ragkit chats ls" in result.output, result.output
     assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) <= 2  # the error (and maybe a note)
+
+
+def test_agent_json_records_the_hits_it_answered_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `ragkit agent --json` writes the run's record: each search with the hits it
+    # returned (the passages the composed answer was written from), as JSON.
+    from ragkit import HashingEmbedder, ScriptedChatModel
+    from ragkit.config import load_settings
+    from ragkit.wiring import knowledge_base
+
+    monkeypatch.setenv("RAGKIT_INDEX__HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("RAGKIT_GUARD__ENABLED", "false")
+    model = ScriptedChatModel(["It is", "The Ember kettle warranty lasts 18 months [1]."])
+    monkeypatch.setattr("ragkit.wiring.chat_model", lambda settings: model)
+    monkeypatch.setattr("ragkit.wiring.embedder", lambda settings: HashingEmbedder(dim=32))
+    monkeypatch.setattr("ragkit.wiring.query_embedder", lambda settings: None)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "kettle.md").write_text(
+        "# Kettle\n\nThe Ember kettle warranty lasts 18 months from the date of purchase.\n"
+    )
+    knowledge_base(load_settings()).add([docs])
+    result = CliRunner().invoke(app, ["agent", "How long is the kettle warranty?", "--json"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["stopped_reason"] == "answered" and "18 months" in record["answer"]
+    [search] = record["tool_calls"]
+    assert search["name"] == "search_documents" and not search["error"]
+    assert [h["rank"] for h in search["hits"]] == [1]
+    assert "18 months" in search["hits"][0]["chunk"]["text"]
+    assert search["hits"][0]["chunk"]["source"].endswith("kettle.md")
