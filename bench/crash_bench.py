@@ -531,7 +531,10 @@ def main() -> int:
     print(f"corrupt states          {corrupt}")
     print(f"recovered to new state  {recovered}/{kills}")
     print(f"last stage reached      {', '.join(f'{k} {v}' for k, v in stages.most_common())}")
-    print(f"whole write             {full:.2f} s")
+    if args.from_stage:
+        print(f"{args.from_stage + ' to end':<24}{full:.2f} s")
+    else:
+        print(f"whole write             {full:.2f} s")
     if args.milvus:
         print(f"killed server outlived  {orphan_wait:.2f} s at most (milvus-lite)")
     print(f"total time              {time.monotonic() - began:.1f} s")
