@@ -19,7 +19,9 @@ ragkit.answer.pipelines decides; this module says what the rule makes of a quest
   Ember brewing kettle be descaled?", "雾溪茶园的年降雨量是多少？"), "what about X" / "那X呢"
   with a name asks the earlier question about X, and an elliptical English question gets
   "of <subject>" at its end (after a noun) or the subject before it; a Chinese one gets
-  the subject in front ("冲泡红隼金毫每次浸泡多久？").
+  the subject in front ("冲泡红隼金毫每次浸泡多久？"). An elliptical question with a word of
+  its own ("what about the tea?") may be about something new: there a model's rewrite
+  that adds terms of its own is kept without the subject (`FollowUp.optional`).
 
 A chain of follow-ups resolves in order, so the third question of a conversation about
 the kettle still carries the kettle. Leaves out the model's rewrite and its checks
@@ -81,6 +83,10 @@ class FollowUp:
     query: str
     subject: str = ""
     needs_context: bool = False
+    optional: bool = False
+    """An elliptical follow-up with a word of its own ("what about the tea?", "And how
+    much is the entry share?"): it may be about something new, so a model's rewrite that
+    adds other terms instead of the subject is as good."""
 
 
 def subject_of(question: str, analyzer: Analyzer) -> str:
@@ -100,21 +106,30 @@ def follow_up(question: str, earlier: Sequence[str], analyzer: Analyzer) -> Foll
     return _resolve(question, resolved, analyzer)
 
 
+def adds_terms(rewrite: str, question: str, analyzer: Analyzer) -> bool:
+    """Whether `rewrite` says more than `question` (an echo of it resolves nothing)."""
+    return bool(set(analyzer.tokenize(rewrite)) - set(analyzer.tokenize(question)))
+
+
 def keeps_subject(rewrite: str, subject: str, analyzer: Analyzer) -> bool:
-    """Whether `rewrite` still names `subject`: every one of its index terms (for Chinese
-    its characters, segmented differently in another sentence) stands in it."""
+    """Whether `rewrite` still names `subject`: its names (capitalised words) and its last
+    word, the thing named ("the Ember kettle" keeps "the Ember brewing kettle", "the
+    kettle" does not; for Chinese every character of it, segmented differently in another
+    sentence)."""
     if _CJK.search(subject):
         return all(ch in rewrite for ch in subject if _CJK.match(ch))
-    terms = set(analyzer.tokenize(subject))
+    words = [w.group() for w in _words(subject)]
+    key = [w for w in words if w[0].isupper() or w[0].isdigit()] + words[-1:]
+    terms = set(analyzer.tokenize(" ".join(key)))
     return bool(terms) and terms <= set(analyzer.tokenize(rewrite))
 
 
 def _resolve(question: str, earlier: Sequence[str], analyzer: Analyzer) -> FollowUp:
     text = question.strip()
-    subject = next((s for s in map(lambda q: subject_of(q, analyzer), reversed(earlier)) if s), "")
+    found = ((q, subject_of(q, analyzer)) for q in reversed(earlier))
+    previous, subject = next(((q, s) for q, s in found if s), ("", ""))
     if not subject:
         return FollowUp(text)
-    previous = next(q for q in reversed(earlier) if subject_of(q, analyzer) == subject)
     if _CJK.search(text):
         return _carry_zh(text, subject, previous, analyzer)
     return _carry_en(text, subject, previous, analyzer)
@@ -227,11 +242,14 @@ def _carry_en(text: str, subject: str, previous: str, analyzer: Analyzer) -> Fol
         return FollowUp(_capital(query), subject, True)
     content = _content_en(text, analyzer)
     if about or _OPENS_EN.match(text) or len(content) <= 1:
+        # "What about the tea?" may leave the kettle behind, "And the price?" not: with a
+        # word of its own to ask about, the subject is optional.
+        optional = bool(content)
         core = text.rstrip("?？. ")
         last = _words(core)[-1].group() if _words(core) else ""
         if last and _noun(last):
-            return FollowUp(f"{core} of {bare}?", subject, True)
-        return FollowUp(f"{_capital(subject)}: {text}", subject, True)
+            return FollowUp(f"{core} of {bare}?", subject, True, optional)
+        return FollowUp(f"{_capital(subject)}: {text}", subject, True, optional)
     return FollowUp(text, subject)
 
 
@@ -320,5 +338,5 @@ def _carry_zh(text: str, subject: str, previous: str, analyzer: Analyzer) -> Fol
         return FollowUp(query, subject, True)
     content = [t for t in analyzer.tokenize(text) if t not in _ASKING_ZH and _CJK.match(t)]
     if about or _OPENS_ZH.match(text) or len(content) <= 1:
-        return FollowUp(subject + _OPENS_ZH.sub("", text), subject, True)
+        return FollowUp(subject + _OPENS_ZH.sub("", text), subject, True, bool(content))
     return FollowUp(text, subject)

@@ -39,7 +39,7 @@ from ragkit.answer.answerable import can_answer
 from ragkit.answer.checking import STOP_SEQUENCES, AnswerChecker
 from ragkit.answer.citations import CITE, DocumentLookup, cite, cited_numbers, clean_citations
 from ragkit.answer.evidence import Passage, select_passages
-from ragkit.answer.followup import follow_up, keeps_subject
+from ragkit.answer.followup import adds_terms, follow_up, keeps_subject
 from ragkit.answer.grounding import (
     MIN_RELEVANCE,
     SentenceScorer,
@@ -229,15 +229,17 @@ def standalone_question(
     question that names its own subject is searched as written, without a model call; one
     that needs the earlier subject ("And how often should it be descaled?") is rewritten
     by `model`, and the rewrite is kept only when it still reads as the question
-    (`is_rewrite_of`) and names that subject; otherwise the rule's question is used ("And
-    how often should the Ember brewing kettle be descaled?"). Where no earlier question
+    (`is_rewrite_of`) and names that subject (or, for an elliptical one with a word of its
+    own, "what about the tea?", adds terms of its own); otherwise the rule's question is
+    used ("And how often should the Ember brewing kettle be descaled?"). Where no earlier question
     has a subject the rule can find, the model's rewrite is checked as before."""
     summary = " ".join(m.content for m in history if m.role == "system")
     recent = [m for m in history if m.role in ("user", "assistant")]
     if not recent and not summary:
         return question.strip()
     analyzer = Analyzer()
-    rule = follow_up(question, [m.content for m in recent if m.role == "user"], analyzer)
+    # The last four questions: a subject older than that is no longer the conversation's.
+    rule = follow_up(question, [m.content for m in recent if m.role == "user"][-4:], analyzer)
     if rule.subject and not rule.needs_context:
         return question.strip()
     lines = [f"Summary: {summary}"] if summary else []
@@ -253,7 +255,9 @@ def standalone_question(
     options = GenerationOptions(max_tokens=64, temperature=0.0, seed=seed, stop=("\n",))
     text = "".join(model.stream(prompt, options)).strip().strip('"')
     if is_rewrite_of(question, text, "\n".join(lines)) and (
-        not rule.needs_context or keeps_subject(text, rule.subject, analyzer)
+        not rule.needs_context
+        or keeps_subject(text, rule.subject, analyzer)
+        or (rule.optional and adds_terms(text, question, analyzer))
     ):
         return text
     return rule.query if rule.needs_context else question.strip()

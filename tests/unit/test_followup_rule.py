@@ -108,7 +108,9 @@ def test_keeps_subject(analyzer: Analyzer) -> None:
     assert keeps_subject(
         "How often should the Ember brewing kettle be descaled?", subject, analyzer
     )
+    assert keeps_subject("How often should the Ember kettle be descaled?", subject, analyzer)
     assert not keeps_subject("How often should the kettle be descaled?", subject, analyzer)
+    assert not keeps_subject("How often should the Ember be descaled?", subject, analyzer)
     assert keeps_subject("雾溪茶园的年降雨量是多少？", "雾溪茶园", analyzer)
     assert not keeps_subject("茶园的年降雨量是多少？", "雾溪茶园", analyzer)
 
@@ -131,3 +133,21 @@ def test_a_question_naming_its_own_subject_costs_no_model_call() -> None:
     question = "What is the minimum wholesale order?"
     assert standalone_question(model, question, HISTORY) == question
     assert model.prompts == []
+
+
+def test_an_elliptical_follow_up_with_a_word_of_its_own_may_leave_the_subject() -> None:
+    history = [Message("user", "How long is the Ember kettle warranty?"), HISTORY[1]]
+    # "the tea" may be a new subject: the model's rewrite, naming it, is kept ...
+    new = "At what temperature is green tea steeped?"
+    got = standalone_question(ScriptedChatModel([new]), "and what about the tea?", history)
+    assert got == new
+    # ... but a rewrite that only echoes the question resolves nothing: the rule's is used.
+    echo = standalone_question(
+        ScriptedChatModel(["每次浸泡多久？"]),
+        "每次浸泡多久？",
+        [
+            Message("user", "冲泡红隼金毫的推荐水温是多少？"),
+            Message("assistant", "90摄氏度[1]。"),
+        ],
+    )
+    assert echo == "冲泡红隼金毫每次浸泡多久？"
