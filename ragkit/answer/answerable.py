@@ -623,9 +623,12 @@ _TITLE_RUN = re.compile(
 
 def platform_only(question: str, names: Sequence[str], lost: Sequence[str]) -> bool:
     """Whether the names of `question` (`names`, as `absent_facts` gives them) that a
-    text lacks (`lost`) are only titles after "on" (the platform or channel a work runs
-    on: "Super Mario Odyssey on Nintendo Switch"), while the text holds a title of two
-    or more of its other names (the work itself). Another name lost is another thing."""
+    text lacks (`lost`) only qualify a work the text names: a title after "on" (the
+    platform or channel a work runs on: "Super Mario Odyssey on Nintendo Switch") while
+    the text holds a title of two or more of the other names, or a series' title before
+    a colon while the text holds the subtitle of two or more capitalised words after it
+    ("Breath of the Wild" for "The Legend of Zelda: Breath of the Wild"). Another name
+    lost is another thing."""
     text = unicodedata.normalize("NFKC", question)
 
     def key(word: str) -> str:
@@ -635,12 +638,22 @@ def platform_only(question: str, names: Sequence[str], lost: Sequence[str]) -> b
     missing = {key(n) for n in lost}
     held_title = False
     platforms: set[str] = set()
-    for m in _TITLE_RUN.finditer(text):
+    runs = list(_TITLE_RUN.finditer(text))
+    for i, m in enumerate(runs):
         words = {key(w) for w in re.findall(r"[\w'’.-]+", m.group())} & asked
         if not words & missing:
             held_title = held_title or len(words) >= 2
         elif words <= missing and re.search(r"\bon\s*$", text[: m.start()]):
             platforms |= words
+        elif (
+            words <= missing
+            and text[m.end() :].startswith(":")
+            and i + 1 < len(runs)
+            and len(_NAME.findall(runs[i + 1].group())) >= 2
+            and not {key(w) for w in re.findall(r"[\w'’.-]+", runs[i + 1].group())} & missing
+        ):
+            platforms |= words  # the series' title; its subtitle names the work
+            held_title = True
         else:
             return False
     return held_title and missing <= platforms

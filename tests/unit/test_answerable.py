@@ -419,6 +419,19 @@ def test_a_platform_after_on_may_be_missing_where_the_title_stands() -> None:
     assert answering_windows(zelda, [ocarina, wild], SCORER) == []
 
 
+def test_a_subtitle_names_the_work_without_its_series_title() -> None:
+    question = "When was The Legend of Zelda: Breath of the Wild released?"
+    names = ["Legend", "Zelda", "Wild"]
+    assert platform_only(question, names, ["Legend", "Zelda"])
+    assert not platform_only(question, names, ["Wild"])  # the series without the work
+    text = "Nintendo has revealed that Breath of the Wild will release on March 3, 2017."
+    series = "The Legend of Zelda series began on the NES."
+    assert [w.text for w in answering_windows(question, [text, series], SCORER)] == [0]
+    assert can_answer(question, [_hit(text), _hit(series, 2)], SCORER, MIN_RELEVANCE)
+    # A one-word subtitle is too thin to name a work by itself.
+    assert not platform_only("When was Halo: Reach released?", ["Halo"], ["Halo"])
+
+
 def test_an_irregular_verb_form_and_the_winner_hold_the_question_won() -> None:
     question = "Who won the Lakeside Open golf tournament in 2020?"
     champion = (
