@@ -75,6 +75,6 @@ def test_ask_lists_one_line_per_place_after_a_blank_line() -> None:
         "(left out 1 sentence of the model's answer that the sources do not support)",
         "",
         "Sources:",
-        " [1] [2] /data/garden_zh.txt",
-        " [3] /data/handbook.pdf p. 2",
+        " [1] [2] garden_zh.txt",  # named as the web page names them, no folder
+        " [3] handbook.pdf p. 2",
     ]

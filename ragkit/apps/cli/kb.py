@@ -345,7 +345,7 @@ def search(
                     else f"{c.page_start}-{c.page_end}"
                 )
             )
-            snippet = preview(c.text, 160)
+            snippet = preview(c.text, 160, query)
             table.add_row(
                 str(h.rank), f"{h.score:.3f}", escape(display_path(c.source)), page, escape(snippet)
             )
