@@ -1429,7 +1429,26 @@ class MilvusWriter(Writer):
     def _reanalyse(self, source: str, ids: frozenset[int], gen: int, plan: _Plan) -> None:
         """Plan new rows for the chunks `ids` of `source` with their terms analysed again
         from the stored text, vector and fields (their document's too) kept, under new
-        ids (a tombstone hides an id for good); the file row stays as it is."""
+        ids (a tombstone hides an id for good); the file row stays as it is. Past
+        `MAX_DOC_TOMBSTONES` chunks, every row of the file is remade (the others copied
+        as stored) under one tombstone for the file, not one per chunk."""
+        if len(ids) > MAX_DOC_TOMBSTONES:
+            retired = set(plan.retire_chunks)  # orphans, retired on their own
+            fields = [*_CHUNK_FIELDS, *_DOC_FIELDS, "terms", "dense"]
+            expr = f"source == {_quote(source)} and {self.store._visible(gen)}"
+            for row in sorted(
+                self.cols.query(self.cols.chunks, expr, fields), key=lambda r: int(r["id"])
+            ):
+                if int(row["id"]) in retired:
+                    continue
+                fixed = {**row, "id": plan.next_id, "gen": gen + 1}
+                if int(row["id"]) in ids:
+                    fixed["terms"] = bm25_terms(self.analyzer, str(row["text"]))
+                fixed["dense"] = np.asarray(row["dense"], dtype=np.float32).tolist()
+                plan.chunk_rows.append(fixed)
+                plan.next_id += 1
+            plan.retire_sources.append(source)
+            return
         rows = self.cols.query_ids(
             self.cols.chunks,
             sorted(ids),

@@ -266,3 +266,56 @@ def test_a_file_replacing_many_documents_is_rewritten_whole(tmp_path: Path) -> N
         assert reader.verify_store() == []
         assert reader.manifest.counts.chunks == records
         assert _texts(kb, "cork lid")[0] == "Teapot record 1400, now with a cork lid."
+
+
+def test_repair_remaking_many_chunks_retires_the_file_whole(tmp_path: Path) -> None:
+    """`repair` remaking more than `MAX_DOC_TOMBSTONES` chunks of one file for their
+    BM25 terms remakes all the file's rows under one tombstone, not one per chunk; the
+    result is what `verify` accepts, and nothing is embedded."""
+    from ragkit.index.milvus import _CHUNK_FIELDS, _DOC_FIELDS, MAX_DOC_TOMBSTONES
+
+    records = MAX_DOC_TOMBSTONES + 100
+    items = _records(
+        tmp_path / "docs" / "items.jsonl", [f"Teapot record {i}." for i in range(records)]
+    )
+    embedded: list[str] = []
+
+    class Counting(HashingEmbedder):
+        def embed_batch(self, batch: Any) -> Any:
+            embedded.extend(batch)
+            return super().embed_batch(batch)
+
+    with KnowledgeBase.open(
+        tmp_path / "ix",
+        models=Models(embedder=Counting(dim=64)),
+        backend=MilvusBackend(_target(tmp_path / "ix")),
+    ) as kb:
+        kb.add([items])
+        cols = _reader(kb).cols
+        fields = [*_CHUNK_FIELDS, *_DOC_FIELDS, "terms", "dense"]
+        rows = sorted(cols.query(cols.chunks, "gen >= 0", fields), key=lambda r: int(r["id"]))
+        damaged = rows[: MAX_DOC_TOMBSTONES + 1]
+        ids = [int(r["id"]) for r in damaged]
+        for start in range(0, len(ids), 500):
+            part = ",".join(map(str, ids[start : start + 500]))
+            cols.client.delete(cols.chunks, filter=f"id in [{part}]")
+        for start in range(0, len(damaged), 500):
+            cols.client.insert(
+                cols.chunks,
+                [
+                    {**r, "terms": "kettl stainless", "dense": [float(x) for x in r["dense"]]}
+                    for r in damaged[start : start + 500]
+                ],
+            )
+        problems = _reader(kb).verify_store()
+        assert any("have BM25 terms that are not" in p for p in problems), problems
+        embedded.clear()
+        assert kb.repair() == records
+        assert embedded == []
+        assert _tombstones(kb) == [f"rs:{_reader(kb).generation}:{items.resolve()}"]
+        reader = _reader(kb)
+        assert len(reader.view.chunks()) < 200
+        assert reader.verify_store() == []
+        assert reader.manifest.counts.chunks == records
+        assert _texts(kb, "teapot record 7")[0] == "Teapot record 7."
+        assert _texts(kb, "kettle stainless") == []
