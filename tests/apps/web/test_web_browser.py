@@ -359,7 +359,8 @@ def test_a_refused_first_upload_leaves_no_empty_collection(tmp_path: Path) -> No
         assert page_errors(driver) == "empty.pdf is empty (0 bytes)"
         # The collection the upload made for itself ("empty") went with the refusal.
         select = driver.find_element(By.ID, "collection-select")
-        wait_for(lambda: not select.text, HANG_S, "the collection to go")
+        wait_for(lambda: select.text == "No collections yet", HANG_S, "the collection to go")
+        assert not select.is_enabled()
         assert httpx.get(server.url + "/api/collections").json()["collections"] == []
 
 

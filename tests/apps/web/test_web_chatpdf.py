@@ -147,7 +147,7 @@ def test_conversation_page_sentence_and_delete(tmp_path: Path) -> None:
         driver.find_element(By.ID, "delete-collection").click()
         wait_for(lambda: dialog.is_displayed(), HANG_S, "the confirmation")
         driver.find_element(By.ID, "confirm-ok").click()
-        wait_for(lambda: select.text == "", HANG_S, "the collection to go")
+        wait_for(lambda: select.text == "No collections yet", HANG_S, "the collection to go")
         assert not page_errors(driver)
     assert list((tmp_path / "data" / "collections").iterdir()) == []
 

@@ -1,7 +1,8 @@
 """The documents panel as a user sees it, in headless Chromium against uvicorn on
 127.0.0.1: while an upload is being indexed the page says the files are being read (not
 "no documents yet"), every document's buttons line up under its name whatever its
-length, and the collection's model id is not broken inside a word."""
+length, the collection's model id is not broken inside a word, and with no collection
+the list says so instead of being an empty box."""
 
 from __future__ import annotations
 
@@ -127,3 +128,21 @@ def test_the_model_id_is_not_broken_inside_a_word(tmp_path: Path) -> None:
             cid,
         )
         assert lines == 1, f"{cid} is broken over {lines} lines"
+
+
+def test_with_no_collection_the_list_says_so(tmp_path: Path) -> None:
+    app = create_app(
+        WebConfig(data_dir=tmp_path / "data"),
+        lambda path: KnowledgeBase.open(
+            path, models=Models(embedder=HashingEmbedder(), chat_model=ScriptedChatModel(["ok"]))
+        ),
+    )
+    with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+        driver.get(server.url + "/")
+        select = driver.find_element(By.ID, "collection-select")
+        wait_for(lambda: select.text == "No collections yet", HANG_S, "the empty list")
+        assert not select.is_enabled() and select.get_attribute("value") == ""
+        driver.find_element(By.ID, "new-collection-name").send_keys("notes")
+        driver.find_element(By.ID, "create-collection").click()
+        wait_for(lambda: select.text == "notes", HANG_S, "the new collection")
+        assert select.is_enabled() and select.get_attribute("value").startswith("notes-")

@@ -115,6 +115,9 @@ async function loadCollections(select, conversation) {
     const label = c.read_only ? `${c.name} (read-only index)` : c.name;
     box.append(el("option", { value: c.id, textContent: label }));
   }
+  // A first visit: say there is none rather than show an empty, clickable list.
+  if (!collections.length) box.append(el("option", { value: "", textContent: "No collections yet" }));
+  box.disabled = !collections.length;
   if (select && collections.some((c) => c.id === select)) box.value = select;
   else if (collections.some((c) => c.id === ui.collection)) box.value = ui.collection;
   const changed = box.value !== ui.collection;
