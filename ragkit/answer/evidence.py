@@ -440,6 +440,22 @@ def tense(text: str, question: str) -> int:
     return out
 
 
+LEAD_BONUS = 0.2
+"""Added, for a question asking for no one kind, to an encyclopedia's lead sentence about
+the question's subject (`lead`)."""
+
+
+def lead(text: str, names: Sequence[str]) -> bool:
+    """Whether `text` is an encyclopedia's lead sentence about one of `names` (normalised
+    question names): the name, then a parenthesis ("邹游（），中国足球运动员，司职中场。").
+    It says what the subject is, which "邹游的职业是什么？" asks, while "邹游在2004年…开始
+    职业足球生涯" only shares the question's word."""
+    from ragkit.text.normalize import fold
+
+    line = fold(text.strip())
+    return any(line.startswith(n) and line[len(n) : len(n) + 1] in "（(" for n in names if n)
+
+
 def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceScorer) -> Ranking:
     """The sentences of `hits` ranked for `question`, each by its score for the question
     (`question_scores`, a heading's terms counted for the sentences under it) plus
@@ -454,6 +470,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
         answer_kind,
         answering_windows,
         document_contexts,
+        question_names,
         statement,
         value_bonus,
     )
@@ -479,6 +496,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
         [headings[h][i] for h, i in flat],
     )
     hays = [_hay(hit.chunk.text) for hit in hits]
+    names = question_names(question, scorer.analyzer) if kind is None else []
 
     def bonus(text: str) -> float:
         whole = SPECIFIC_BONUS if specific(kind, text, question) else 0.0
@@ -487,6 +505,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
             + whole
             + VOTE_BONUS * votes(kind, text, question, hays, scorer.analyzer)
             - TENSE_PENALTY * tense(text, question)
+            + (LEAD_BONUS if kind is None and lead(text, names) else 0.0)
         )
 
     scores = [float(raw[j]) + bonus(split[h][i].text) for j, (h, i) in enumerate(flat)]

@@ -18,6 +18,7 @@ from ragkit.answer.evidence import (
     Ranking,
     boilerplate,
     consistent,
+    lead,
     rank_sentences,
     select_passages,
     specific,
@@ -297,3 +298,18 @@ def test_the_checked_answer_shows_the_quotes_extractive_mode_shows() -> None:
     shown = "".join(checker.stream(iter(["The Lantern House is a fine old building."])))
     lines = [strip_citations(line) for line in shown.strip().splitlines() if line.strip()]
     assert [q for q in quotes if any(q in line for line in lines)] == quotes
+
+
+def test_an_encyclopedia_lead_says_what_its_subject_is() -> None:
+    # "张世昌的职业是什么？" asks what he is: the lead "张世昌（），中国足球运动员" says it,
+    # though a longer sentence naming him twice shares more of the question's words.
+    question = "张世昌的职业是什么？"
+    career = (
+        "2007年1月他前往葡萄牙球队本菲卡试训，可是由于年龄原因并没有与张世昌签约，"
+        "同年7月张世昌又前往葡萄牙试训，张世昌来到了波尔图，随后返回天津火车头效力。"
+    )
+    first = "张世昌（），中国足球运动员，司职守门员，以火爆的性格闻名。"
+    assert _quotes(question, career, first)[0] == first
+    assert lead(first, ["张世昌"])
+    assert not lead(career, ["张世昌"])
+    assert not lead("张世昌在2008年加盟河南建业（中超）。", ["张世昌"])
