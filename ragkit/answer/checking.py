@@ -119,6 +119,18 @@ _NAME = re.compile(
     r"(?<![A-Za-zÀ-ÖØ-öø-ÿ0-9])[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ0-9'’-]*"
 )  # Latin: \w would run on into Chinese
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# A value a sentence states: a number with a Chinese measure word or unit after it
+# (320亩, 1400毫米, 85摄氏度), or a number or Chinese numeral alone.
+_VALUE = re.compile(
+    r"(?<![\d.,])(\d+(?:[.,]\d+)*|[零〇一二三四五六七八九十百千万亿两]{2,})"
+    r"\s*([\u3400-\u9fff\uf900-\ufaff]?)"
+)
+# What a negation says: a sentence denying what its source affirms misstates it.
+_NEGATION = re.compile(
+    r"(?<![A-Za-z])(?:not|no|never|cannot|none|neither|nor|without)(?![A-Za-z])|n['’]t\b"
+    r"|不|没有|没|未|无|非|别",
+    re.IGNORECASE,
+)
 
 
 def absent_facts(
@@ -333,6 +345,7 @@ class AnswerChecker:
         self._hay = fold(question + "\n" + "\n".join(p.text for p in passages))
         self._hay_chars = set(self._hay)
         self._windows: dict[tuple[int, int], str] = {}
+        self._source_terms: set[str] | None = None
         self._question_norm = fold(question)
         self._question_names = frozenset(chinese_names(question, scorer.analyzer))
         # Each passage's document as retrieved (its chunk and the other retrieved chunks
@@ -473,6 +486,95 @@ class AnswerChecker:
         held = set(kind_values("number", window, self.question, analyzer))
         return tuple(v for v in counts if v not in held)
 
+    def _tied_terms(self, text: str) -> set[str]:
+        """The terms of `text` that can tie a value to what it is said of: its words,
+        less numbers and single Chinese characters (约, 为, 年: the segmenter's
+        leftovers, not what a value is predicated of)."""
+        return {
+            t
+            for t in self.scorer.analyzer.tokenize(text)
+            if not t[:1].isdigit() and not (len(t) == 1 and _CJK.match(t))
+        }
+
+    def _unbound(self, sentence: str) -> tuple[str, ...]:
+        """The values of `sentence` that no one source sentence holds together with the
+        words the sentence ties them to. Each number (with its Chinese measure word or
+        unit) must stand in a source sentence (with its neighbours; a Chinese sentence
+        alone, since its sentences run long and hold several values) that also holds
+        every term of `sentence` found anywhere in the sources: "The temperature of the
+        firing process is 24 degrees Celsius" takes 24 from the withering step, whose
+        sentences never say firing; "年降雨量约为320亩" binds the garden's area to rainfall
+        (320亩's sentence has no 降雨量, and 降雨's value is in 毫米); "The minimum
+        wholesale order is 20 kilograms of new members" glues another sentence's words
+        on. Terms in no source (the model's paraphrase) are left to the support check."""
+        values = [(m.group(1), m.group(2)) for m in _VALUE.finditer(fold(sentence))]
+        if not values:
+            return ()
+        if self._source_terms is None:
+            self._source_terms = self._tied_terms(
+                "\n".join(p.hit.chunk.text for p in self.passages)
+            )
+        # The question's names are what it asks about, often said once in a heading or
+        # an earlier sentence ("The Lumen Tea Cooperative was founded on 14 March 1987"
+        # rests on "It was founded on ..."): they tie nothing the document does not.
+        names = " ".join(
+            [m.group() for m in _NAME.finditer(self.question)] + list(self._question_names)
+        )
+        terms = self._tied_terms(sentence) & self._source_terms - self._tied_terms(names)
+        unbound: list[str] = []
+        for number, unit in values:
+            if re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d]|[.,]\d)", self._question_norm):
+                continue  # the question's own value: what it asks about, not an answer
+            pattern = re.compile(
+                rf"(?<![\d.,]){re.escape(number)}(?![\d]|[.,]\d)\s*{re.escape(unit)}"
+            )
+            bound = False
+            for n, s in self.candidates:
+                if not pattern.search(fold(s.text)):
+                    continue
+                # The words the value is said of stand in its own sentence; the
+                # question's may stand in a neighbour ("Firing" heads the step), but
+                # not in Chinese, whose sentences hold several values each.
+                own = self._tied_terms(s.text)
+                if not _CJK.search(s.text):
+                    own |= self._asked_terms & self._tied_terms(self._neighbours(n, s))
+                else:
+                    own |= {t for t in terms - own if self._same_unit(t, unit)}
+                if terms <= own:
+                    bound = True
+                    break
+            if not bound:
+                unbound.append(number + unit)
+        return tuple(dict.fromkeys(unbound))
+
+    def _same_unit(self, term: str, unit: str) -> bool:
+        """Whether the question's `term` may be said of a value in `unit` that a source
+        sentence without the term holds: the sources give the term no value, or one in
+        the same unit ("红茶的推荐水温是90摄氏度" over "冲泡红茶时建议使用90摄氏度的水" where
+        "绿茶的推荐水温为80摄氏度"; not "年降雨量约为320亩" where rainfall is in 毫米)."""
+        if term not in self._asked_terms:
+            return False
+        units = {
+            m.group(2)
+            for _, s in self.candidates
+            if term in self._tied_terms(s.text)
+            for m in _VALUE.finditer(fold(s.text))
+        }
+        return not units or unit in units
+
+    def _negated(self, sentence: str, number: int, support: Sentence) -> tuple[str, ...]:
+        """The negation of `sentence` that its support does not carry: "No, the entry
+        share cannot be paid in instalments" rests on "may be paid in full on joining or
+        in three yearly instalments", which denies nothing."""
+        said = {m.group().lower() for m in _NEGATION.finditer(sentence)}
+        if said and _NEGATION.search(self.question):
+            return ()  # the question's own negation, repeated
+        if not said:
+            return ()
+        if _NEGATION.search(support.text):
+            return ()
+        return tuple(sorted(said))
+
     def check(self, sentence: str, cited: Sequence[int] = ()) -> Check:
         """Judge one answer sentence (citation marks already removed)."""
         for name in self.placeholders:
@@ -546,6 +648,10 @@ class AnswerChecker:
             )
         if not missing and self.kind == "number" and number is not None and support is not None:
             missing = self._miscounted(sentence, number, support)
+        if not missing and support is not None:
+            missing = self._unbound(sentence)
+        if not missing and number is not None and support is not None:
+            missing = self._negated(sentence, number, support)
         supported = not missing and lexical >= MIN_SUPPORT and answers
         return Check(sentence, supported, number, support, round(score, 4), missing)
 
