@@ -535,7 +535,10 @@ class AnswerChecker:
                 # The words the value is said of stand in its own sentence; the
                 # question's may stand in a neighbour ("Firing" heads the step), but
                 # not in Chinese, whose sentences hold several values each.
-                own = self._tied_terms(s.text)
+                # A Chinese term counts where its characters stand: the segmenter cuts
+                # a model's clipped sentence ("其中包") otherwise than its source.
+                text = fold(s.text)
+                own = self._tied_terms(s.text) | {t for t in terms if _CJK.match(t) and t in text}
                 if not _CJK.search(s.text):
                     own |= self._asked_terms & self._tied_terms(self._neighbours(n, s))
                 else:
