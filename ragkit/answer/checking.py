@@ -346,6 +346,7 @@ class AnswerChecker:
         self._hay_chars = set(self._hay)
         self._windows: dict[tuple[int, int], str] = {}
         self._source_terms: set[str] | None = None
+        self._terms: dict[str, set[str]] = {}  # each source sentence is tokenized once
         self._question_norm = fold(question)
         self._question_names = frozenset(chinese_names(question, scorer.analyzer))
         # Each passage's document as retrieved (its chunk and the other retrieved chunks
@@ -490,11 +491,14 @@ class AnswerChecker:
         """The terms of `text` that can tie a value to what it is said of: its words,
         less numbers and single Chinese characters (约, 为, 年: the segmenter's
         leftovers, not what a value is predicated of)."""
-        return {
+        if text in self._terms:
+            return self._terms[text]
+        self._terms[text] = {
             t
             for t in self.scorer.analyzer.tokenize(text)
             if not t[:1].isdigit() and not (len(t) == 1 and _CJK.match(t))
         }
+        return self._terms[text]
 
     def _unbound(self, sentence: str) -> tuple[str, ...]:
         """The values of `sentence` that no one source sentence holds together with the
