@@ -13,8 +13,11 @@ a sentence at a time, each one only after it was checked:
   茶囲); its numbers and names must stand together in one source sentence with its
   neighbours, and those it repeats from the question (a Chinese question's proper
   nouns too) in that sentence's document, so a name from a passage about another year
-  does not answer with the question's year; and the sentence must share at least half
-  of its terms, weighted by rarity, with one source sentence. A sentence that fails is
+  does not answer with the question's year; each of its numbers (with a Chinese unit)
+  must stand in one source sentence with the words the sentence says it of ("firing"
+  with 110 °C, not the withering step's 24 °C; 降雨量 with 毫米, not 320亩), and a
+  negation it adds to its source makes it unsupported; and the sentence must share at
+  least half of its terms, weighted by rarity, with one source sentence. A sentence that fails is
   not shown as an answer: it is replaced by the source sentence it was drawn from
   (quoted as written, with its number), or left out when none is close; the model's
   wording is kept in `Answer.unsupported` for the record;
@@ -38,7 +41,8 @@ the question, or "not in the documents" when none could. `check_reply` checks a 
 reply against plain-text sources (an agent's tool results). A reply that says the documents lack the
 answer is released as the plain not-found sentence. The same code runs for local and
 remote models and for streamed and whole answers. Leaves out entailment: a sentence that
-uses only the sources' words can still misstate them.
+uses only the sources' words can still misstate them (the value binding and the negation
+test are lexical: "not" in the support is taken to be the negation the sentence makes).
 """
 
 from __future__ import annotations
