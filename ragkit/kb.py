@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TypedDict, Unpack
 
 from ragkit.answer.extractive import extract_answer
+from ragkit.answer.followup import follow_up
 from ragkit.answer.grounding import SentenceScorer
 from ragkit.answer.pipelines import AnswerStream, Prompt, answer, standalone_question
 from ragkit.errors import EmptyQueryError, RagkitError
@@ -338,7 +339,7 @@ class KnowledgeBase:
                 standalone_question=standalone,
             )
         stream = answer(
-            standalone,
+            _answered_as(asked.strip(), standalone, history),
             hits,
             self.chat_model,
             self.templates,
@@ -385,6 +386,22 @@ def _check_keywords(given: Mapping[str, object], allowed: frozenset[str], who: s
 def _source_name(source: str | Path) -> str:
     """A file as the index names it: resolved, as the writer resolves what it indexes."""
     return str(Path(source).resolve())
+
+
+def _answered_as(asked: str, standalone: str, history: Sequence[Message]) -> str:
+    """The question the answer is written to. A follow-up the subject rule completed
+    ("And how often should the Ember brewing kettle be descaled?") is searched with the
+    subject but answered as asked: ranked by the carried subject, every sentence naming it
+    ("The most popular item is the Ember brewing kettle …") would outrank the one saying
+    what was asked ("descale … every 4 weeks"), and the retrieved passages are already
+    about the subject. A model's rewrite ("and what about the tea?" → "At what temperature
+    is green tea steeped?") holds what the question left out, and is answered as
+    rewritten."""
+    if standalone == asked:
+        return standalone
+    earlier = [m.content for m in history if m.role == "user"][-4:]
+    rule = follow_up(asked, earlier, Analyzer())  # as `standalone_question` reads it
+    return asked if rule.needs_context and standalone == rule.query else standalone
 
 
 def _has_turns(history: Sequence[Message]) -> bool:
