@@ -192,3 +192,39 @@ def test_the_knowledge_base_guard_filters_a_chat_session(tmp_path: Path) -> None
     assert "two years" in prompt and "IGNORE ALL PREVIOUS" not in prompt  # injected chunk held
     assert "help@ember.example" not in shown and "[EMAIL_1]" in shown  # output redacted
     assert reply.guard is not None and reply.guard.withheld
+
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "corpus"
+
+
+def test_a_follow_up_the_rule_completed_is_searched_with_its_subject_and_answered_as_asked(
+    tmp_path: Path,
+) -> None:
+    prompts: list[str] = []
+
+    def reply(messages: Sequence[Message]) -> str:
+        if messages[0].content.startswith("Rewrite"):
+            return "The warranty is 18 months."  # an answer, not a rewrite: refused
+        prompts.append(messages[-1].content)
+        return "Every 4 weeks [1]."
+
+    history = [
+        Message("user", "How long is the warranty on the Ember brewing kettle?"),
+        Message("assistant", "18 months [1]."),
+    ]
+    kb = KnowledgeBase.open(
+        tmp_path / "kb",
+        models=Models(embedder=HashingEmbedder(), chat_model=ScriptedChatModel([reply])),
+    )
+    kb.add([SAMPLES])
+    stream = kb.ask_stream("And how often should it be descaled?", history=history)
+    text = "".join(stream)
+    # Searched with the subject the rule carried ...
+    assert (
+        stream.standalone_question == "And how often should the Ember brewing kettle be descaled?"
+    )
+    # ... answered as asked: the passage saying what was asked leads, not one that only
+    # names the subject ("The most popular item is the Ember brewing kettle …").
+    first_passage = prompts[-1].split("[2]")[0]
+    assert "descale the kettle every 4 weeks" in first_passage
+    assert "4 weeks" in text
