@@ -396,12 +396,7 @@ class Agent:
         run.composed = True
         for piece in word_pieces(text):
             yield Text(piece)
-        if run.citations:
-            cited = "; ".join(f"[{c.number}] {_cited_place(c)}" for c in run.citations)
-            yield Text(f"\nSources: {cited}")
-            text += f"\nSources: {cited}"
-        run.transcript.append(Message("assistant", text))
-        return text
+        return (yield from self._finish(run, text))
 
     def _searches(self, run: _Run) -> list[SearchHit]:
         """The passages the run's successful document searches returned, first seen
@@ -444,9 +439,13 @@ class Agent:
         done = stream.answer
         run.citations = done.citations
         text = done.text
-        if done.citations:
-            # The `[n]` marks name their sources, as `ask` lists them (file name, page).
-            cited = "; ".join(f"[{c.number}] {_cited_place(c)}" for c in done.citations)
+        return (yield from self._finish(run, text))
+
+    def _finish(self, run: _Run, text: str) -> _Step:
+        """Shows the run's citations under a checked answer `text` (the `[n]` marks name
+        their sources as `ask` lists them: file name, page) and records the answer."""
+        if run.citations:
+            cited = "; ".join(f"[{c.number}] {_cited_place(c)}" for c in run.citations)
             yield Text(f"\nSources: {cited}")
             text += f"\nSources: {cited}"
         run.transcript.append(Message("assistant", text))
