@@ -126,7 +126,8 @@ class Run:
     """Each answerable question's outcome (`--report`): correct, the gold answer in no
     retrieved chunk, refused as not in the documents, or another sentence shown."""
     answers: list[dict[str, Any]] = field(default_factory=list)
-    """Each answerable question's answer and outcome (`--answers`)."""
+    """Each question's answer and outcome (`--answers`): on the full index, then with the
+    positives withheld (outcome "refused/answered, positives withheld")."""
 
 
 # An English ordinal suffix after a day number: "October 19th", "19th October" and
@@ -401,6 +402,16 @@ def withheld(
         text, _, not_found, _, hits, _ = ask_one(system, kb, model, item.question, opts)
         run.withheld_asked += 1
         run.not_found_withheld += not_found
+        run.answers.append(
+            {
+                "question": item.question,
+                "gold": item.gold,
+                "text": text,
+                "outcome": "refused, positives withheld"
+                if not_found
+                else "answered, positives withheld",
+            }
+        )
         run.markup += bool(MARKUP.search(text))
         run.unsupported_numbers += unsupported_numbers(text, hits, item.question)
 
