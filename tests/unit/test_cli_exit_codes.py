@@ -7,33 +7,15 @@ API key on an exposed address, and a manifest whose file list was emptied."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-import ragkit.wiring
-from ragkit import HashingEmbedder
-from ragkit.apps.cli import app
+from cli_runs import isolated_home, run
 
 
 @pytest.fixture(autouse=True)
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in [k for k in os.environ if k.startswith("RAGKIT_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("RAGKIT_INDEX__HOME", str(tmp_path / "indexes"))
-    monkeypatch.setattr(ragkit.wiring, "embedder", lambda settings: HashingEmbedder())
-    monkeypatch.setattr(ragkit.wiring, "query_embedder", lambda settings: HashingEmbedder())
-    return tmp_path / "indexes"
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    # A traceback would surface as an exception other than the clean exit.
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.stdout, result.stderr
+    return isolated_home(tmp_path, monkeypatch)
 
 
 def one_error_line(stderr: str) -> str:

@@ -15,10 +15,8 @@ from typing import Any
 
 import pytest
 import typer.main
-from typer.testing import CliRunner
+from cli_runs import isolated_home, run
 
-import ragkit.wiring
-from ragkit import HashingEmbedder
 from ragkit.apps.cli import app
 from ragkit.apps.cli.common import metavar
 from ragkit.apps.cli.kb import source_names
@@ -26,19 +24,7 @@ from ragkit.apps.cli.kb import source_names
 
 @pytest.fixture(autouse=True)
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in [k for k in os.environ if k.startswith("RAGKIT_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("RAGKIT_INDEX__HOME", str(tmp_path / "indexes"))
-    monkeypatch.setattr(ragkit.wiring, "embedder", lambda settings: HashingEmbedder())
-    monkeypatch.setattr(ragkit.wiring, "query_embedder", lambda settings: HashingEmbedder())
-    return tmp_path / "indexes"
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.stdout, result.stderr
+    return isolated_home(tmp_path, monkeypatch)
 
 
 def _number_options() -> list[tuple[list[str], str, str]]:

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 from ceilings import HANG_S
-from typer.testing import CliRunner
+from cli_runs import run
 
 import ragkit.wiring
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.answer.summarize import untranslated_note
-from ragkit.apps.cli import app
 from ragkit.models.llm.base import Message
 from ragkit.options import Models
 
@@ -32,13 +31,6 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> ScriptedChatModel:
     model = ScriptedChatModel([_echo_first_words])
     monkeypatch.setattr(ragkit.wiring, "chat_model", lambda settings: model)
     return model
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, list(args))
-    # A traceback would surface as an exception other than the clean exit.
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_summarize_a_file_streams_the_summary(

@@ -1,0 +1,38 @@
+"""Running the ragkit CLI in process, as the CLI unit tests do: `typer`'s CliRunner on the
+app, with a home of its own (an empty working folder, no RAGKIT_ settings from the caller's
+environment, the hashing embedder in place of the configured model).
+
+Leaves out child processes (tests/processes.py runs `python -m ragkit` for tests that need
+a real process) and what a test checks in the result beyond "no traceback"."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import ragkit.wiring
+from ragkit import HashingEmbedder
+from ragkit.apps.cli import app
+
+
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Work in `tmp_path` with indexes under `tmp_path/indexes` (returned), no RAGKIT_
+    setting inherited and the hashing embedder for documents and queries alike."""
+    monkeypatch.chdir(tmp_path)
+    for name in [k for k in os.environ if k.startswith("RAGKIT_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("RAGKIT_INDEX__HOME", str(tmp_path / "indexes"))
+    monkeypatch.setattr(ragkit.wiring, "embedder", lambda settings: HashingEmbedder())
+    monkeypatch.setattr(ragkit.wiring, "query_embedder", lambda settings: HashingEmbedder())
+    return tmp_path / "indexes"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of `ragkit ARGS`; fails the test on a traceback."""
+    result = CliRunner().invoke(app, list(args))
+    # A traceback would surface as an exception other than the clean exit.
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
