@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from milvus_kbs import CountingEmbedder, milvus_target
 from processes import run_ragkit
 
 from ragkit import HashingEmbedder, KnowledgeBase
 from ragkit.index.milvus import MilvusBackend, MilvusTarget, collection_name, glob_to_like
 from ragkit.models.embeddings import Embedder
-from ragkit.models.embeddings.base import Vectors
 from ragkit.options import Models, SearchOptions
 from ragkit.search.retrieval import SearchFilter
 
@@ -34,22 +34,19 @@ ROOT = Path(__file__).resolve().parents[2]
 BACKENDS = ("local", "milvus")
 
 
-class CountingEmbedder(HashingEmbedder):
-    """The hashing fake, counting the texts it embeds."""
-
-    def __init__(self, dim: int = 64) -> None:
-        super().__init__(dim=dim)
-        self.embedded: list[str] = []
-
-    def embed_batch(self, texts: Sequence[str]) -> Vectors:
-        self.embedded.extend(texts)
-        return super().embed_batch(texts)
+# Every field of a chunk row: the tests read rows whole to insert them back altered.
+ROW_FIELDS = [
+    *("id", "gen", "doc_key", "source", "file_name", "title", "file_type", "ordinal"),
+    *("page_start", "page_end", "page_last", "char_start", "char_end", "text"),
+    *("terms", "text_hash", "metadata", "dense"),
+    *("doc_id", "doc_hash", "doc_chunks", "doc_pages"),
+]
 
 
 def _backend(kind: str, index: Path) -> MilvusBackend | None:
     if kind == "local":
         return None
-    return MilvusBackend(MilvusTarget(str(index / "milvus.db"), collection_name(index.name)))
+    return MilvusBackend(milvus_target(index))
 
 
 def _open(kind: str, index: Path, embedder: Embedder | None = None) -> KnowledgeBase:
@@ -765,13 +762,9 @@ def test_verify_and_repair_on_milvus(tmp_path: Path, corpus: Path) -> None:
     assert backend is not None
     client = backend.client()
     chunks = collection_name("ix") + "_chunks"
-    fields = ["id", "gen", "doc_key", "source", "file_name", "title", "file_type", "ordinal"]
-    fields += ["page_start", "page_end", "page_last", "char_start", "char_end", "text"]
-    fields += ["terms", "text_hash", "metadata", "dense"]
-    fields += ["doc_id", "doc_hash", "doc_chunks", "doc_pages"]
 
     def row(name: str) -> dict[str, Any]:
-        found = client.query(chunks, filter=f'file_name == "{name}"', output_fields=fields)
+        found = client.query(chunks, filter=f'file_name == "{name}"', output_fields=ROW_FIELDS)
         assert len(found) == 1
         return dict(found[0])
 
@@ -827,11 +820,7 @@ def test_verify_and_repair_bm25_terms_on_milvus(tmp_path: Path, corpus: Path) ->
     assert backend is not None
     client = backend.client()
     chunks = collection_name("ix") + "_chunks"
-    fields = ["id", "gen", "doc_key", "source", "file_name", "title", "file_type", "ordinal"]
-    fields += ["page_start", "page_end", "page_last", "char_start", "char_end", "text"]
-    fields += ["terms", "text_hash", "metadata", "dense"]
-    fields += ["doc_id", "doc_hash", "doc_chunks", "doc_pages"]
-    (kettle,) = client.query(chunks, filter='file_name == "kettle.txt"', output_fields=fields)
+    (kettle,) = client.query(chunks, filter='file_name == "kettle.txt"', output_fields=ROW_FIELDS)
     assert kettle["terms"] == "ember kettl warranti eighteen month"
     client.delete(chunks, filter=f"id == {kettle['id']}")
     client.insert(chunks, [{**kettle, "terms": "glass teapot bamboo"}])  # text kept

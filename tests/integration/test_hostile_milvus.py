@@ -8,10 +8,9 @@ from pathlib import Path
 
 import hostile_corpus
 import pytest
+from milvus_kbs import open_milvus
 
-from ragkit import HashingEmbedder, KnowledgeBase
-from ragkit.index.milvus import MilvusBackend, MilvusTarget, collection_name
-from ragkit.options import Models
+from ragkit import HashingEmbedder
 
 pytestmark = pytest.mark.slow(reason="starts the real Milvus engine (milvus-lite)")
 
@@ -21,10 +20,7 @@ def test_hostile_corpus_into_milvus(tmp_path: Path) -> None:
         tmp_path / "docs", unreadable_folder=False, bomb_bytes=64 * 1024 * 1024
     )
     index = tmp_path / "ix"
-    backend = MilvusBackend(MilvusTarget(str(index / "milvus.db"), collection_name(index.name)))
-    with KnowledgeBase.open(
-        index, models=Models(embedder=HashingEmbedder(dim=32)), backend=backend
-    ) as kb:
+    with open_milvus(index, HashingEmbedder(dim=32)) as kb:
         report = kb.add([corpus.root])
         got = {
             os.fsencode(Path(f.path).name).decode("utf-8", "backslashreplace"): (

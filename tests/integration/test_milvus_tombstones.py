@@ -11,33 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from milvus_kbs import CountingEmbedder, open_milvus
 
-from ragkit import HashingEmbedder, KnowledgeBase
+from ragkit import KnowledgeBase
 from ragkit.errors import IndexMismatchError
-from ragkit.index.milvus import (
-    MilvusBackend,
-    MilvusReader,
-    MilvusTarget,
-    _Collections,
-    collection_name,
-)
-from ragkit.options import Models
+from ragkit.index.milvus import MilvusReader, _Collections
 
 pytestmark = pytest.mark.slow(reason="starts the real Milvus engine (milvus-lite) per test")
 
 RECORDS = 2000
-
-
-def _target(index: Path) -> MilvusTarget:
-    return MilvusTarget(str(index / "milvus.db"), collection_name("ix"))
-
-
-def _open(index: Path) -> KnowledgeBase:
-    return KnowledgeBase.open(
-        index,
-        models=Models(embedder=HashingEmbedder(dim=64)),
-        backend=MilvusBackend(_target(index)),
-    )
 
 
 def _records(path: Path, texts: list[str]) -> Path:
@@ -71,7 +53,7 @@ def test_removing_a_large_file_is_one_tombstone(tmp_path: Path) -> None:
     big = _records(tmp_path / "docs" / "big.jsonl", [f"Teapot record {i}." for i in range(RECORDS)])
     small = tmp_path / "docs" / "kettle.txt"
     small.write_text("The Ember kettle has a warranty of eighteen months.", encoding="utf-8")
-    with _open(tmp_path / "ix") as kb:
+    with open_milvus(tmp_path / "ix") as kb:
         kb.add([tmp_path / "docs"])
         assert _reader(kb).manifest.counts.chunks == RECORDS + 1
         assert kb.remove([big]) == [str(big.resolve())]
@@ -107,7 +89,7 @@ def test_reindexing_a_file_retires_it_whole_or_by_document(tmp_path: Path) -> No
     before its own generation, and the keys of the two differ)."""
     texts = [f"Teapot record {i}." for i in range(RECORDS)]
     items = _records(tmp_path / "docs" / "items.jsonl", texts)
-    with _open(tmp_path / "ix") as kb:
+    with open_milvus(tmp_path / "ix") as kb:
         kb.add([items])
         # Every record changed: the file is retired whole.
         _records(items, [t + " Glazed." for t in texts])
@@ -162,7 +144,7 @@ def test_layout_2_collection_is_read_and_upgraded(tmp_path: Path) -> None:
     kettle = docs / "kettle.txt"
     kettle.write_text("The Ember kettle has a warranty of eighteen months.", encoding="utf-8")
     index = tmp_path / "ix"
-    with _open(index) as kb:
+    with open_milvus(index) as kb:
         kb.add([docs])
         _, value = _state(kb)
         assert value["schema"] == 3
@@ -185,7 +167,7 @@ def test_layout_2_collection_is_read_and_upgraded(tmp_path: Path) -> None:
             cols.meta,
             [{"key": f"state:{gen + 1:012d}", "value": json.dumps(value), "v": [0.0, 0.0]}],
         )
-    with _open(index) as kb:
+    with open_milvus(index) as kb:
         reader = _reader(kb)
         assert reader.generation == gen + 1 and reader.verify_store() == []
         assert [d.source for d in kb.documents()] == [str(kettle.resolve())]
@@ -204,7 +186,7 @@ def test_layout_2_collection_is_read_and_upgraded(tmp_path: Path) -> None:
             "The Ember kettle now has a warranty of two years."
         ]
     # A ragkit that reads layout 2 only refuses what this one wrote.
-    with _open(index) as kb, pytest.MonkeyPatch.context() as patch:
+    with open_milvus(index) as kb, pytest.MonkeyPatch.context() as patch:
         patch.setattr("ragkit.index.milvus.READS_SCHEMAS", (2,))
         patch.setattr("ragkit.index.milvus.SCHEMA_VERSION", 2)
         with pytest.raises(IndexMismatchError) as refused:
@@ -223,18 +205,8 @@ def test_a_file_replacing_many_documents_is_rewritten_whole(tmp_path: Path) -> N
     records = MAX_DOC_TOMBSTONES + 500
     texts = [f"Teapot record {i}." for i in range(records)]
     items = _records(tmp_path / "docs" / "items.jsonl", texts)
-    embedded: list[str] = []
-
-    class Counting(HashingEmbedder):
-        def embed_batch(self, batch: Any) -> Any:
-            embedded.extend(batch)
-            return super().embed_batch(batch)
-
-    with KnowledgeBase.open(
-        tmp_path / "ix",
-        models=Models(embedder=Counting(dim=64)),
-        backend=MilvusBackend(_target(tmp_path / "ix")),
-    ) as kb:
+    embedder = CountingEmbedder()
+    with open_milvus(tmp_path / "ix", embedder) as kb:
         kb.add([items])
         kept_hit = kb.search("teapot record 1400", k=1, mode="bm25")[0].chunk
         assert kept_hit.text == "Teapot record 1400."
@@ -242,10 +214,10 @@ def test_a_file_replacing_many_documents_is_rewritten_whole(tmp_path: Path) -> N
         for i in range(MAX_DOC_TOMBSTONES + 1):
             changed[i] = f"Kettle record {i}, stainless."
         _records(items, changed)
-        embedded.clear()
+        embedder.embedded.clear()
         report = kb.add([items])
         assert report.chunks_added == MAX_DOC_TOMBSTONES + 1
-        assert len(embedded) == MAX_DOC_TOMBSTONES + 1
+        assert len(embedder.embedded) == MAX_DOC_TOMBSTONES + 1
         assert [k.split(":")[0] for k in _tombstones(kb)] == ["rf", "rs"]
         reader = _reader(kb)
         assert len(reader.view.chunks()) < 200
@@ -278,18 +250,8 @@ def test_repair_remaking_many_chunks_retires_the_file_whole(tmp_path: Path) -> N
     items = _records(
         tmp_path / "docs" / "items.jsonl", [f"Teapot record {i}." for i in range(records)]
     )
-    embedded: list[str] = []
-
-    class Counting(HashingEmbedder):
-        def embed_batch(self, batch: Any) -> Any:
-            embedded.extend(batch)
-            return super().embed_batch(batch)
-
-    with KnowledgeBase.open(
-        tmp_path / "ix",
-        models=Models(embedder=Counting(dim=64)),
-        backend=MilvusBackend(_target(tmp_path / "ix")),
-    ) as kb:
+    embedder = CountingEmbedder()
+    with open_milvus(tmp_path / "ix", embedder) as kb:
         kb.add([items])
         cols = _reader(kb).cols
         fields = [*_CHUNK_FIELDS, *_DOC_FIELDS, "terms", "dense"]
@@ -309,9 +271,9 @@ def test_repair_remaking_many_chunks_retires_the_file_whole(tmp_path: Path) -> N
             )
         problems = _reader(kb).verify_store()
         assert any("have BM25 terms that are not" in p for p in problems), problems
-        embedded.clear()
+        embedder.embedded.clear()
         assert kb.repair() == records
-        assert embedded == []
+        assert embedder.embedded == []
         assert _tombstones(kb) == [f"rs:{_reader(kb).generation}:{items.resolve()}"]
         reader = _reader(kb)
         assert len(reader.view.chunks()) < 200
