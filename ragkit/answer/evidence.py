@@ -23,7 +23,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ragkit.answer.answerable import MIN_SENTENCE_CHARS, AnswerKind
+from ragkit.answer.answerable import EN_DATE, MIN_SENTENCE_CHARS, AnswerKind
 from ragkit.answer.citations import strip_citations
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
 from ragkit.text.analysis import Analyzer
@@ -235,7 +235,8 @@ def boilerplate(text: str) -> bool:
     visible = [ch for ch in line if not ch.isspace()]
     if not visible or 2 * sum(ch.isalpha() for ch in visible) < len(visible):
         return True
-    if len(_COUNTS.findall(line)) >= 2:
+    # A date's day before its month ("closed from 24 December to 2 January") is no count.
+    if len(_COUNTS.findall(EN_DATE.sub(" ", line))) >= 2:
         return True
     if _cjk(line):
         return False

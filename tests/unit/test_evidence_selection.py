@@ -90,6 +90,10 @@ def test_page_furniture_is_recognised() -> None:
     assert not boilerplate("Facebook agreed to acquire Instagram in April 2012.")
     assert not boilerplate("Norway collected 39 medals in 2018, the largest haul of any country.")
     assert not boilerplate("红隼金毫是合作社最有名的红茶。")
+    # Days before their months are dates, not a row of counts.
+    assert not boilerplate(
+        "The Lantern House is closed on Mondays and from 24\nDecember to 2 January."
+    )
     # A table's rows can hold the answer: long, with figures, capitalised throughout.
     assert not boilerplate(
         "Open Singles Winners ; 2021, Anna Berg (SWE), Mia Roth (GER) ; 2020, Lea Stone (AUT)"
