@@ -60,13 +60,15 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ragkit import Embedder, KnowledgeBase
-    from ragkit.index.milvus import MilvusBackend
+    from ragkit.index.milvus import MilvusBackend, MilvusReader
 
 # (source, ordinal, text) of every visible chunk, sorted: what a generation shows.
 State = tuple[tuple[str, int, str], ...]
@@ -129,6 +131,19 @@ def _check(condition: bool, message: str) -> None:
         raise Inconsistent(message)
 
 
+def check_search(kb: KnowledgeBase, state: State, rng: random.Random) -> None:
+    """A search for words of a random visible chunk finds something, and only visible
+    chunks."""
+    _, _, text = rng.choice(state)
+    hits = kb.search(" ".join(text.split()[1:7]), k=5)
+    visible = set(state)
+    _check(bool(hits), "a search for words of a visible chunk found nothing")
+    _check(
+        all((h.chunk.source, h.chunk.ordinal, h.chunk.text) in visible for h in hits),
+        "a search returned a chunk that is not visible",
+    )
+
+
 def examine(index: Path, kb: KnowledgeBase, rng: random.Random) -> tuple[int, State]:
     """Open the index (checksums verified), check that manifest counts, SQLite rows, FAISS
     ids and BM25 rows agree, run a search, and return (generation, visible state)."""
@@ -143,14 +158,7 @@ def examine(index: Path, kb: KnowledgeBase, rng: random.Random) -> tuple[int, St
         generation = reader.generation
     finally:
         reader.close()
-    _, _, text = rng.choice(state)
-    hits = kb.search(" ".join(text.split()[1:7]), k=5)
-    visible = set(state)
-    _check(bool(hits), "a search for words of a visible chunk found nothing")
-    _check(
-        all((h.chunk.source, h.chunk.ordinal, h.chunk.text) in visible for h in hits),
-        "a search returned a chunk that is not visible",
-    )
+    check_search(kb, state, rng)
     return generation, state
 
 
@@ -170,6 +178,15 @@ def checkpoint_state(seen: State, before: State, after: State) -> bool:
     return all(s.get(f) in (b.get(f), a.get(f)) for f in set(s) | set(b) | set(a))
 
 
+def milvus_reader(kb: KnowledgeBase) -> MilvusReader:
+    """The reader of a knowledge base in Milvus: its collections, rows and `verify`."""
+    from ragkit.index.milvus import MilvusReader
+
+    reader = kb.reader()
+    assert isinstance(reader, MilvusReader)
+    return reader
+
+
 def milvus_backend(index: Path) -> MilvusBackend:
     from ragkit.index.milvus import MilvusBackend, MilvusTarget, collection_name
 
@@ -180,32 +197,19 @@ def examine_milvus(kb: KnowledgeBase, rng: random.Random) -> tuple[int, State]:
     """`examine` for a knowledge base in Milvus: `verify` finds nothing (each visible
     document has every chunk row its chunk count says, files and state agree), and a
     search finds only visible chunks."""
-    from ragkit.index.milvus import MilvusReader
-
-    reader = kb.reader()
-    assert isinstance(reader, MilvusReader)
+    reader = milvus_reader(kb)
     found = reader.verify_store()
     _check(not found, "; ".join(found))
     ids = [i for i, _ in reader.store.chunk_ids_and_hashes(reader.generation)]
     state = tuple(sorted((c.source, c.ordinal, c.text) for c in reader.chunks(ids).values()))
     _check(len(state) == reader.manifest.counts.chunks, "state row counts other chunks")
-    _, _, text = rng.choice(state)
-    hits = kb.search(" ".join(text.split()[1:7]), k=5)
-    visible = set(state)
-    _check(bool(hits), "a search for words of a visible chunk found nothing")
-    _check(
-        all((h.chunk.source, h.chunk.ordinal, h.chunk.text) in visible for h in hits),
-        "a search returned a chunk that is not visible",
-    )
+    check_search(kb, state, rng)
     return reader.generation, state
 
 
 def milvus_uncommitted(kb: KnowledgeBase, gen: int) -> tuple[int, int]:
     """(chunk and file rows, tombstones) of generations after `gen`: a killed writer's."""
-    from ragkit.index.milvus import MilvusReader
-
-    reader = kb.reader()
-    assert isinstance(reader, MilvusReader)
+    reader = milvus_reader(kb)
     cols = reader.cols
     rows = cols.count(cols.chunks, f"gen > {gen}") + cols.count(cols.files, f"gen > {gen}")
     return rows, sum(1 for _, g in cols.tombstones() if g > gen)
@@ -396,24 +400,27 @@ def main() -> int:
     # and closed again, so that the writer process can open it.
     kb = None if args.milvus else open_kb()
 
-    def look() -> tuple[int, State]:
+    @contextmanager
+    def opened() -> Iterator[KnowledgeBase]:
+        """For one look or write: the local index held open, or the milvus-lite file
+        opened for this alone."""
         if kb is not None:
-            return examine(index, kb, rng)
-        with open_kb() as opened:
-            return examine_milvus(opened, rng)
+            yield kb
+            return
+        with open_kb() as fresh:
+            yield fresh
+
+    def look() -> tuple[int, State]:
+        with opened() as now:
+            return examine_milvus(now, rng) if args.milvus else examine(index, now, rng)
 
     def write_all() -> None:
-        if kb is not None:
-            kb.add([corpus.root])
-            return
-        with open_kb() as opened:
-            opened.add([corpus.root])
+        with opened() as now:
+            now.add([corpus.root])
 
     def leftovers(gen: int) -> tuple[int, int]:
-        if kb is not None:
-            return uncommitted(index, gen)
-        with open_kb() as opened:
-            return milvus_uncommitted(opened, gen)
+        with opened() as now:
+            return milvus_uncommitted(now, gen) if args.milvus else uncommitted(index, gen)
 
     what = "in Milvus (milvus-lite)" if args.milvus else "in a folder"
     print(f"scratch folder {work}; corpus {args.files} files, indexed {what}; killed process:")
