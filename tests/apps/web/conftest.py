@@ -18,7 +18,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pdfs import make_pdf
 
-from ragkit import ChunkerParams, HashingEmbedder, KnowledgeBase, Message, ScriptedChatModel
+from ragkit import (
+    ChunkerParams,
+    Embedder,
+    HashingEmbedder,
+    KnowledgeBase,
+    Message,
+    ScriptedChatModel,
+)
 from ragkit.apps.web import WebConfig, create_app
 from ragkit.options import IndexOptions, Models
 
@@ -37,8 +44,12 @@ def cite_first_source(messages: Sequence[Message]) -> str:
     return f"According to the documents, {' '.join(body.split()[:14])} [1]."
 
 
-def fake_factory(model: ScriptedChatModel) -> Callable[[Path], KnowledgeBase]:
-    embedder = HashingEmbedder()
+def fake_factory(
+    model: ScriptedChatModel, embedder: Embedder | None = None
+) -> Callable[[Path], KnowledgeBase]:
+    """Opens a collection's knowledge base with `model` and `embedder` (the hashing fake
+    when None)."""
+    embedder = embedder or HashingEmbedder()
     # Small chunks, so each page of the test PDFs is a passage of its own.
     chunker = ChunkerParams(chunk_size=120, chunk_overlap=0)
     return lambda path: KnowledgeBase.open(

@@ -13,13 +13,13 @@ from pathlib import Path
 import httpx
 from browser import chromium, page_errors, upload_and_index, wait_for
 from ceilings import HANG_S
-from conftest import ThreadServer
+from conftest import ThreadServer, fake_factory
+from fastapi import FastAPI
 from selenium.webdriver.common.by import By
 
-from ragkit import ChunkerParams, HashingEmbedder, KnowledgeBase, ScriptedChatModel
+from ragkit import Embedder, HashingEmbedder, ScriptedChatModel
 from ragkit.apps.web import WebConfig, create_app
 from ragkit.models.embeddings.base import Vectors
-from ragkit.options import IndexOptions, Models
 
 
 class GatedEmbedder(HashingEmbedder):
@@ -35,17 +35,17 @@ class GatedEmbedder(HashingEmbedder):
         return super().embed_batch(texts)
 
 
+def _app(tmp_path: Path, embedder: Embedder | None = None) -> FastAPI:
+    """The web app keeping its collections under `tmp_path`, over the fake models."""
+    return create_app(
+        WebConfig(data_dir=tmp_path / "data"), fake_factory(ScriptedChatModel(["ok"]), embedder)
+    )
+
+
 def test_while_files_are_indexed_the_page_says_they_are_being_read(tmp_path: Path) -> None:
     gate = threading.Event()
     embedder = GatedEmbedder(gate)
-    app = create_app(
-        WebConfig(data_dir=tmp_path / "data"),
-        lambda path: KnowledgeBase.open(
-            path,
-            models=Models(embedder=embedder, chat_model=ScriptedChatModel(["ok"])),
-            index=IndexOptions(chunker=ChunkerParams(chunk_size=120, chunk_overlap=0)),
-        ),
-    )
+    app = _app(tmp_path, embedder)
     notes = tmp_path / "notes.txt"
     notes.write_text("The Ember kettle has a warranty of 18 months.\n")
     try:
@@ -72,12 +72,7 @@ def test_while_files_are_indexed_the_page_says_they_are_being_read(tmp_path: Pat
 
 
 def test_each_documents_buttons_line_up_under_its_name(tmp_path: Path) -> None:
-    app = create_app(
-        WebConfig(data_dir=tmp_path / "data"),
-        lambda path: KnowledgeBase.open(
-            path, models=Models(embedder=HashingEmbedder(), chat_model=ScriptedChatModel(["ok"]))
-        ),
-    )
+    app = _app(tmp_path)
     files = []
     for name in ("faq.txt", "membership_policy_for_new_members.md", "handbook.txt"):
         files.append(tmp_path / name)
@@ -102,12 +97,7 @@ def test_each_documents_buttons_line_up_under_its_name(tmp_path: Path) -> None:
 
 
 def test_the_model_id_is_not_broken_inside_a_word(tmp_path: Path) -> None:
-    app = create_app(
-        WebConfig(data_dir=tmp_path / "data"),
-        lambda path: KnowledgeBase.open(
-            path, models=Models(embedder=HashingEmbedder(), chat_model=ScriptedChatModel(["ok"]))
-        ),
-    )
+    app = _app(tmp_path)
     with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
         created = httpx.post(server.url + "/api/collections", json={"name": "handbook"})
         assert created.status_code == 201
@@ -131,12 +121,7 @@ def test_the_model_id_is_not_broken_inside_a_word(tmp_path: Path) -> None:
 
 
 def test_with_no_collection_the_list_says_so(tmp_path: Path) -> None:
-    app = create_app(
-        WebConfig(data_dir=tmp_path / "data"),
-        lambda path: KnowledgeBase.open(
-            path, models=Models(embedder=HashingEmbedder(), chat_model=ScriptedChatModel(["ok"]))
-        ),
-    )
+    app = _app(tmp_path)
     with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
         driver.get(server.url + "/")
         select = driver.find_element(By.ID, "collection-select")
