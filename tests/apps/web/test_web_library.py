@@ -58,9 +58,10 @@ def test_while_files_are_indexed_the_page_says_they_are_being_read(tmp_path: Pat
             empty = driver.find_element(By.ID, "empty-thread")
             wait_for(lambda: "Reading your files" in documents.text, HANG_S, "the panel")
             wait_for(lambda: "being read" in empty.text, HANG_S, "the conversation's note")
-            assert driver.find_element(By.ID, "job-status").get_attribute("data-state") == (
-                "running"
-            )
+            # The panel says "Reading" from the moment the upload starts, before the
+            # server has answered with the job the status line follows.
+            status = driver.find_element(By.ID, "job-status")
+            wait_for(lambda: status.get_attribute("data-state") == "running", HANG_S, "the job")
             for shown in (documents.text, empty.text):
                 assert "no documents" not in shown.lower(), shown
             gate.set()
