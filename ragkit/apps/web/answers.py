@@ -179,17 +179,20 @@ class ModelQueue:
         def work() -> None:
             try:
                 if not cancelled.is_set():
-                    self._answer(
-                        coll,
-                        question,
-                        sampling,
-                        history,
-                        packed,
-                        emit,
-                        cancelled,
-                        evidence,
-                        on_end,
-                    )
+                    # The model stops between two tokens once the client left
+                    # (ragkit.apps.web.stopping).
+                    with coll.model.stopping(cancelled.is_set):
+                        self._write(
+                            coll,
+                            question,
+                            sampling,
+                            history,
+                            packed,
+                            emit,
+                            cancelled,
+                            evidence,
+                            on_end,
+                        )
             finally:
                 with self._lock:
                     self._finished += 1
@@ -197,24 +200,6 @@ class ModelQueue:
 
         self._pool.submit(work)
         return self._drain(events, cancelled, ticket)
-
-    def _answer(
-        self,
-        coll: Collection,
-        question: str,
-        sampling: Sampling | None,
-        history: Sequence[Message],
-        packed: Sequence[Message] | None,
-        emit: Callable[[Event | None], None],
-        cancelled: threading.Event,
-        evidence: bool = False,
-        on_end: Callable[[str, Answer | None], None] | None = None,
-    ) -> None:
-        # The model stops between two tokens once the client left (ragkit.apps.web.stopping).
-        with coll.model.stopping(cancelled.is_set):
-            self._write(
-                coll, question, sampling, history, packed, emit, cancelled, evidence, on_end
-            )
 
     def _write(
         self,
