@@ -1156,19 +1156,24 @@ class MilvusReader:
                 "param": {"metric_type": "IP"},
             }
         sparse_req = {"data": [query], "anns_field": "sparse", "param": {"metric_type": "BM25"}}
-        if dense_req is None or not query.strip():
-            req = dense_req if dense_req is not None else sparse_req
+
+        def hits(req: dict[str, Any], limit: int) -> Any:
+            """The hits of one request alone (dense or BM25), best first."""
             res = client.search(
                 name,
                 data=req["data"],
                 anns_field=req["anns_field"],
                 search_params=req["param"],
-                limit=k,
+                limit=limit,
                 filter=expr,
                 output_fields=_CHUNK_FIELDS,
             )
+            return res[0]
+
+        if dense_req is None or not query.strip():
+            req = dense_req if dense_req is not None else sparse_req
             scale = 1.0 if req is dense_req else BM25_SCALE
-            return [(_stored(h["entity"]), float(h["distance"]) * scale) for h in res[0]]
+            return [(_stored(h["entity"]), float(h["distance"]) * scale) for h in hits(req, k)]
         depth = min(max(k, candidates), 16_384)
         if fusion == "rrf":
             reqs = [
@@ -1182,17 +1187,8 @@ class MilvusReader:
         chunks: dict[int, StoredChunk] = {}
         lists: list[list[tuple[int, float]]] = []
         for req in (dense_req, sparse_req):
-            res = client.search(
-                name,
-                data=req["data"],
-                anns_field=req["anns_field"],
-                search_params=req["param"],
-                limit=depth,
-                filter=expr,
-                output_fields=_CHUNK_FIELDS,
-            )
             ranking = []
-            for h in res[0]:
+            for h in hits(req, depth):
                 chunk = _stored(h["entity"])
                 chunks[chunk.id] = chunk
                 ranking.append((chunk.id, float(h["distance"])))
