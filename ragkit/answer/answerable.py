@@ -276,7 +276,15 @@ _SPAN = re.compile(
 def value_bonus(kind: AnswerKind | None, sentence: str, question: str, analyzer: Analyzer) -> float:
     """`VALUE_BONUS` for each value of `kind` in `sentence` beyond the question's (two at
     most); 0 for a question asking for no one kind. For "how long" (多久) only numbers
-    with a unit of time or length count."""
+    with a unit of time or length count, and for a question naming an attribute with
+    units (temperature, price, 海拔…) only values in one of them, whatever the kind
+    (`ragkit.answer.attributes.unit_values`: "110 degrees Celsius" answers "At what
+    temperature is Kestrel Gold fired?", "for 22 minutes" does not)."""
+    from ragkit.answer.attributes import unit_values
+
+    measured = unit_values(question, sentence, analyzer)
+    if measured is not None:
+        return VALUE_BONUS * min(2, len(measured))
     if kind is None:
         return 0.0
     if kind == "number" and _ASKS_SPAN.search(question):

@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ragkit.answer.answerable import EN_DATE, MIN_SENTENCE_CHARS, AnswerKind
+from ragkit.answer.attributes import attribute_terms
 from ragkit.answer.citations import strip_citations
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
 from ragkit.text.analysis import Analyzer
@@ -338,6 +339,43 @@ def heading_of(sentence: Sentence, sentences: Sequence[Sentence], text: str) -> 
     return ""
 
 
+def relation_terms(question: str, analyzer: Analyzer) -> frozenset[str]:
+    """The terms of `question` besides its asking words, the attribute it asks for
+    (`attribute_terms`) and its names: what it says of them ("fire" of "At what
+    temperature is Kestrel Gold fired?")."""
+    from ragkit.answer.answerable import asking_terms, question_names
+
+    asking = asking_terms(question, analyzer) | attribute_terms(question, analyzer)
+    named = question_names(question, analyzer)
+    return frozenset(
+        t
+        for t in analyzer.tokenize(question)
+        if t not in asking and not any(n in t or t in n for n in named)
+    )
+
+
+def measured_answers(
+    question: str, texts: Sequence[str], answers: Sequence[bool], analyzer: Analyzer
+) -> list[bool]:
+    """Which of `texts` earn `ANSWERS_BONUS` when `question` asks for an attribute with
+    units (`unit_values`): a text holding a value in one of them that could answer
+    (`answers`) or holds a relation term of the question (`relation_terms`); for other
+    questions `answers` as given. "Oxidation is stopped by firing the leaf … at 110
+    degrees Celsius" answers "At what temperature is Kestrel Gold fired?" though its
+    paragraph never says "temperature"; "Leaf for Kestrel Gold black tea is spread on
+    wire-mesh withering troughs" holds no temperature at all."""
+    from ragkit.answer.attributes import unit_values
+
+    if unit_values(question, "", analyzer) is None:
+        return list(answers)
+    relation = relation_terms(question, analyzer)
+    out = []
+    for text, could in zip(texts, answers, strict=True):
+        held = set(analyzer.tokenize(text))
+        out.append(bool(unit_values(question, text, analyzer)) and (could or bool(relation & held)))
+    return out
+
+
 def _scores(
     question: str,
     texts: Sequence[str],
@@ -359,15 +397,22 @@ def _scores(
     if not texts:
         return []
     analyzer = scorer.analyzer
-    asking = asking_terms(question, analyzer)
+    # An attribute noun asks, like "how long": "temperature" is no answer to "At what
+    # temperature is Kestrel Gold fired?", "fired" is (`attribute_terms`).
+    asking = asking_terms(question, analyzer) | attribute_terms(question, analyzer)
     asked = set(analyzer.tokenize(question)) - asking
     if not asked:
         return question_scores(question, texts, scorer, contexts=contexts)
     extra = context_names(question, texts, contexts, analyzer)
+    relation = relation_terms(question, analyzer)
     more: list[frozenset[str]] = []
     for text, heading, names in zip(texts, headings, extra, strict=True):
         titled = asked & set(analyzer.tokenize(heading)) if heading else set()
         held = set(analyzer.tokenize(text))
+        if names and relation and not relation & held:
+            # Holding the attribute alone ("an ambient temperature of about 24 degrees
+            # Celsius") is no reason to count the names its section holds.
+            names = frozenset()
         # Another form of a question's word counts as the word ("founders" for
         # "founded": the stemmer leaves found and founder apart).
         forms = frozenset(held_terms(asked - held, held))
@@ -458,6 +503,40 @@ def lead(text: str, names: Sequence[str]) -> bool:
     return any(line.startswith(n) and line[len(n) : len(n) + 1] in "（(" for n in names if n)
 
 
+NAMING_BONUS = 0.2
+"""Added, for a question asking what something is called (`asks_name`), to a sentence
+that names something (`names_something`)."""
+_ASKS_NAME = re.compile(
+    r"叫什么|叫做什么|名字|名称|称为什么|称作什么|[又也亦别原本全简俗]称|[又别原本]名|"
+    r"\b(?:called|named|nicknamed|known\s+as)\b|\bname\s+(?:of|for)\b|\bwhat\s+name\b",
+    re.IGNORECASE,
+)
+_NAMING = re.compile(
+    r"(?:名为|名叫|叫做|称为|称作|命名为|[又也亦别原本全简俗]称|[又别原本]名|取名|定名)[：:为是叫]?"
+    r"(?=[“「《\"'‘A-Za-z0-9\u3400-\u9fff])"
+    r"|\b(?:called|named|nicknamed|known\s+as|dubbed)\s+(?=[*_\"'“‘]*[A-Z])"
+)
+# Title marks (《环球时报》) name a work, in news most often the source quoted.
+_QUOTED = re.compile(r"[“「\"]([^”」\"]{1,20})[”」\"]")
+
+
+def asks_name(question: str) -> bool:
+    """Whether `question` asks what something is called: "沼鹿又叫什么？", "中国第三艘航母名字",
+    "What is the mascot called?"."""
+    return bool(_ASKS_NAME.search(unicodedata.normalize("NFKC", question)))
+
+
+def names_something(text: str, question: str) -> bool:
+    """Whether `text` gives something a name that `question` does not hold: a naming
+    word before it ("又名泽鹿", "命名为“福建舰”", "known as Rafa") or a short term in
+    quotation or title marks (吉祥物“冰墩墩”). "中国第三艘航母或命名." names nothing."""
+    line = unicodedata.normalize("NFKC", text)
+    asked = unicodedata.normalize("NFKC", question)
+    if _NAMING.search(line):
+        return True
+    return any(m.group(1).strip() not in asked for m in _QUOTED.finditer(line))
+
+
 def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceScorer) -> Ranking:
     """The sentences of `hits` ranked for `question`, each by its score for the question
     (`question_scores`, a heading's terms counted for the sentences under it) plus
@@ -499,6 +578,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
     )
     hays = [_hay(hit.chunk.text) for hit in hits]
     names = question_names(question, scorer.analyzer) if kind is None else []
+    naming = asks_name(question)
 
     def bonus(text: str) -> float:
         whole = SPECIFIC_BONUS if specific(kind, text, question) else 0.0
@@ -508,6 +588,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
             + VOTE_BONUS * votes(kind, text, question, hays, scorer.analyzer)
             - TENSE_PENALTY * tense(text, question)
             + (LEAD_BONUS if kind is None and lead(text, names) else 0.0)
+            + (NAMING_BONUS if naming and names_something(text, question) else 0.0)
         )
 
     scores = [float(raw[j]) + bonus(split[h][i].text) for j, (h, i) in enumerate(flat)]
@@ -527,6 +608,18 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
     )
     answering = {(w.text, w.sentence) for w in windows}
     answers = {(h, i): (h, statement(split[h][i].text)) in answering for h, i in flat}
+    ordered = dict(
+        zip(
+            flat,
+            measured_answers(
+                question,
+                [split[h][i].text for h, i in flat],
+                [answers[pos] for pos in flat],
+                scorer.analyzer,
+            ),
+            strict=True,
+        )
+    )
     judged_first: set[int] = set()
     if scorer.judge is not None:
         # The judge reorders the best few sentences that could answer, which stay ahead
@@ -546,7 +639,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
         key=lambda j: (
             furniture[flat[j]],
             j not in judged_first,
-            -scores[j] - (ANSWERS_BONUS if answers[flat[j]] else 0.0),
+            -scores[j] - (ANSWERS_BONUS if ordered[flat[j]] else 0.0),
         ),
     )
     return Ranking(
@@ -557,7 +650,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
         tuple(flat[j] for j in order),
         tuple(tuple(s) for s in sections),
         furniture,
-        {pos: scores[j] + (ANSWERS_BONUS if answers[pos] else 0.0) for j, pos in enumerate(flat)},
+        {pos: scores[j] + (ANSWERS_BONUS if ordered[pos] else 0.0) for j, pos in enumerate(flat)},
         titled,
         consistent(kind, question, scorer.analyzer),
     )
