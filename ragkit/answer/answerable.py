@@ -667,6 +667,77 @@ def platform_only(question: str, names: Sequence[str], lost: Sequence[str]) -> b
     return held_title and missing <= platforms
 
 
+# The relations an English question most often asks about, each with the words that
+# state it: a sentence saying who "won" says win, winner, champion, title, beat or
+# defeat; one on a "release" says released, launched, published or debuted. A
+# question naming one of these relations is answered only by a sentence that states
+# it itself: "Serena Williams serves against Naomi Osaka" does not say who won the US
+# Open, "Tesla delivered 184,877 vehicles" gives no revenue, "was officially announced
+# on January 23, 2013" no release date, though a neighbour may name the relation.
+_RELATIONS = (
+    "win won winner champion | title victory beat beaten defeat crowned",
+    "acquire acquisition buy bought purchase | own owner takeover",
+    "release launch publish | debut",
+    "premiere debut | air",
+    "revenue | sales turnover",
+    "director direct |",
+    "found founder establish |",
+    "award | win won winner laureate receive",
+)
+"""Each relation: the words that ask about it, then after "|" other words that state it."""
+# "As of 2021, the player with the most wins was Martina Navratilova": a record, not
+# the winner of the year asked about, unless the question asks for the most.
+_RECORD_WORDS = r"\b(?:most|record|largest|biggest|highest|top|leading)\b"
+_RECORD = re.compile(r"\bmost\s+(?:\w+\s+)?$", re.IGNORECASE)
+
+
+def relation_groups(question: str, analyzer: Analyzer) -> list[frozenset[str]]:
+    """The relations of `_RELATIONS` an English `question` asks about, each as the
+    analyzer terms of the words that state it: those whose words the question holds
+    outside its names (a capitalised word: the "Award" of "Maxwell Award")."""
+    if _CJK.search(question):
+        return []
+    text = unicodedata.normalize("NFKC", question)
+    plain = " ".join(
+        w for i, w in enumerate(re.findall(r"[\w'’-]+", text)) if i == 0 or not w[:1].isupper()
+    )
+    asked = set(analyzer.tokenize(plain))
+    forms = word_forms(analyzer)
+    out = []
+    for group in _RELATIONS:
+        asking, _, stating = group.partition("|")
+        if held_terms(set(analyzer.tokenize(asking)), asked, forms):
+            out.append(frozenset(analyzer.tokenize(f"{asking} {stating}")))
+    return out
+
+
+def states_relation(
+    question: str,
+    sentence: str,
+    analyzer: Analyzer,
+    groups: Sequence[frozenset[str]] | None = None,
+) -> bool:
+    """Whether `sentence` itself states each relation `question` asks about (`groups`,
+    by default `relation_groups`), in any of its words: a neighbour naming it does not
+    make the sentence an answer. A word after "most" ("the most wins") names a record,
+    not the relation, unless the question asks for the most, which a sentence naming a
+    record ("the largest haul") answers."""
+    if groups is None:
+        groups = relation_groups(question, analyzer)
+    if not groups:
+        return True
+    text = unicodedata.normalize("NFKC", sentence)
+    if re.search(r"\bmost\b", question, re.IGNORECASE):
+        if re.search(_RECORD_WORDS, text, re.IGNORECASE):
+            return True
+    else:
+        words = re.finditer(r"[\w'’-]+", text)
+        text = " ".join(m.group() for m in words if not _RECORD.search(text[: m.start()]))
+    held = set(analyzer.tokenize(text))
+    forms = word_forms(analyzer)
+    return all(held_terms(set(g), held, forms) for g in groups)
+
+
 def _dated(window: str, dateline: re.Match[str] | None) -> str:
     """`window` with its passage's dateline, when it has one."""
     return window if dateline is None else f"{window} {dateline.group()}"
@@ -703,6 +774,7 @@ def answering_windows(
     # by a sentence on another footballer's career.
     zh_names = chinese_names(question, scorer.analyzer)
     numbered = numbered_names(question)
+    relations = relation_groups(question, scorer.analyzer)
     out = []
     for w, window, score in zip(windows, dated, cover, strict=True):
         if score < min_cover:
@@ -727,6 +799,8 @@ def answering_windows(
             continue  # it speaks of another year
         if not has_kind(kind, w.sentence, question, scorer.analyzer):
             continue
+        if not states_relation(question, w.sentence, scorer.analyzer, relations):
+            continue  # only a neighbour names what is asked ("won", "revenue", "released")
         if kind == "number" and not _asks_rate(question):
             if not has_kind(kind, _PERCENT.sub(" ", w.sentence), question, scorer.analyzer):
                 continue  # a share is not the count or amount asked for

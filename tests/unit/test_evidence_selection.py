@@ -69,10 +69,12 @@ def _checked_quotes(question: str, *texts: str) -> list[str]:
 
 def test_the_checked_answer_may_quote_the_first_line_even_without_the_asked_year() -> None:
     # "Joe Biden wins …" lacks 2020, so it fails the answering test itself, but another
-    # retrieved sentence passes it: the documents answer, and the ranking puts it first.
+    # retrieved sentence passes it (it states who won, and the year): the documents
+    # answer, and the ranking puts it first.
     question = "Who won the US Presidential Election 2020?"
     hits = _hits(
-        "Live maps and real-time presidential election results for the 2020 US election.",
+        "Live maps and real-time presidential election results for the 2020 US election,"
+        " state by state, as winners are called.",
         "Joe Biden won the presidential election to be the 46th US President.",
         "Supporters of Joe Biden celebrated in Delaware on Saturday night.",
     )

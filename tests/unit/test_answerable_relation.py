@@ -1,0 +1,87 @@
+"""The relation an English question asks about must be stated by the answering sentence
+itself (`ragkit.answer.answerable.states_relation`), with the real analyzer."""
+
+from __future__ import annotations
+
+from ragkit.answer.answerable import (
+    answering_windows,
+    can_answer,
+    relation_groups,
+    states_relation,
+)
+from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
+from ragkit.text.analysis import Analyzer
+from ragkit.types import SearchHit, StoredChunk
+
+SCORER = SentenceScorer(Analyzer())
+ANALYZER = SCORER.analyzer
+
+
+def _hit(text: str, rank: int = 1) -> SearchHit:
+    chunk = StoredChunk(rank, text, f"f{rank}.txt", f"f{rank}.txt", "", 0, None, None)
+    return SearchHit(rank, 1.0, chunk)
+
+
+def test_the_relations_a_question_asks_about_leave_its_names_aside() -> None:
+    assert len(relation_groups("Who won the Lakeside Open in 2021?", ANALYZER)) == 1
+    assert len(relation_groups("What was Orbis's revenue in Q1 2021?", ANALYZER)) == 1
+    assert len(relation_groups("When was Harbor Quest 2 released?", ANALYZER)) == 1
+    # "Award" is part of the name; "winner" is the relation.
+    (won,) = relation_groups("Who is the Kestrel Award winner in 2019?", ANALYZER)
+    assert "award" not in won and "win" in won
+    assert relation_groups("Super Bowl 2021 location", ANALYZER) == []
+    assert relation_groups("Where is the Lakeside Award held?", ANALYZER) == []
+    assert relation_groups("谁赢得了2021年的比赛？", ANALYZER) == []
+
+
+def test_a_neighbour_naming_the_relation_does_not_make_a_sentence_an_answer() -> None:
+    question = "Who won the women's singles at the Lakeside Open in 2021?"
+    # The window holds every term (the next sentence says "won"), the sentence a name.
+    played = (
+        "February 18, 2021: Mara Olsen serves against Ida Berg at the Lakeside Open "
+        "women's singles. It was a rematch of a final that had been won in three sets."
+    )
+    assert answering_windows(question, [played], SCORER) == []
+    assert not can_answer(question, [_hit(played)], SCORER, MIN_RELEVANCE)
+    # Other words that state a win do.
+    for said in (
+        "Mara Olsen won the women's singles at the Lakeside Open in 2021.",
+        "Mara Olsen beat Ida Berg in the 2021 Lakeside Open women's singles final.",
+        "The 2021 Lakeside Open women's singles title went to Mara Olsen.",
+        "Lakeside Open 2021 women's singles winners: Mara Olsen (NOR), Ida Berg (SWE).",
+    ):
+        assert len(answering_windows(question, [said], SCORER)) == 1, said
+
+
+def test_a_figure_beside_no_revenue_and_an_announcement_are_no_answers() -> None:
+    revenue = "What was Orbis's revenue in Q1 2021?"
+    delivered = "In Q1 2021, Orbis delivered 184,877 vehicles and reported record sales."
+    assert states_relation(revenue, delivered, ANALYZER)  # "sales" states it
+    vehicles = "In Q1 2021, Orbis delivered 184,877 vehicles, more than ever before."
+    assert answering_windows(revenue, [vehicles], SCORER) == []
+    stated = "Orbis reported revenue of $10.4 billion in Q1 2021."
+    assert len(answering_windows(revenue, [stated], SCORER)) == 1
+    released = "When was Harbor Quest released in Japan?"
+    announced = "Harbor Quest was officially announced in Japan on January 23, 2013."
+    assert answering_windows(released, [announced], SCORER) == []
+    for said in (
+        "Harbor Quest was released in Japan on March 3, 2017.",
+    ):
+        assert len(answering_windows(released, [said], SCORER)) == 1, said
+
+
+def test_the_most_wins_is_a_record_unless_the_question_asks_for_the_most() -> None:
+    question = "Who won the women's singles at the Lakeside Open in 2021?"
+    record = "As of 2021, the player with the most wins at the Lakeside Open was Mara Olsen."
+    assert not states_relation(question, record, ANALYZER)
+    assert answering_windows(question, [record], SCORER) == []
+    most = "Which country won the most medals at the 2018 Winter Games?"
+    haul = (
+        "Norway collected 39 medals in 2018, the largest haul by any country at the Winter Games."
+    )
+    assert states_relation(most, haul, ANALYZER)
+    assert len(answering_windows(most, [haul], SCORER)) == 1
+    dominated = (
+        "The United States dominated the 2018 Winter Games snowboard events with gold medals."
+    )
+    assert not states_relation(most, dominated, ANALYZER)
