@@ -2,7 +2,7 @@
 
 A retrieved passage about the right topic often still lacks the answer: "Who won
 Wimbledon in 2019?" retrieves pages about other years' finals, "What was the revenue in
-Q2 2020?" a page that only announces the figure. Three lexical patterns tell such
+Q2 2020?" a page that only announces the figure. Lexical patterns tell such
 evidence apart, for every question, without a model call:
 
 - **Evidence is a statement.** A sentence that is itself a question ("What is the
@@ -24,6 +24,10 @@ evidence apart, for every question, without a model call:
   Chinese a proper noun by jieba's part-of-speech tags), a year, month or day, a number
   that is not part of a date; a percentage answers only a question for a share, rate or
   change, not one for a count. Other questions ask for no particular kind.
+- **The relation, said by the sentence.** An English question about a few common
+  relations (who won, a release, revenue, a director…) is answered only by a sentence
+  that states the relation itself, in one of its words (`states_relation`); a
+  neighbour naming it does not count.
 
 `answerable` applies these to the retrieved chunks before generating; `AnswerChecker`
 (ragkit.answer.checking) applies the kind and restatement checks to each sentence of the
@@ -738,6 +742,32 @@ def states_relation(
     return all(held_terms(set(g), held, forms) for g in groups)
 
 
+_ORDINAL_WORDS = (
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+    "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth"
+).split()
+# "The eleventh and final season", "third-quarter earnings", "the 3rd edition": a
+# numbered thing written with an ordinal.
+_ORDINAL_THING = re.compile(
+    r"\b(" + "|".join(_ORDINAL_WORDS) + r"|\d{1,2}(?:st|nd|rd|th))"
+    r"(?:\s+and\s+(?:final|last))?[\s-]+"
+    r"(quarter|season|series|edition|episode|generation|chapter|volume|part)s?\b",
+    re.IGNORECASE,
+)
+
+
+def with_numerals(text: str) -> str:
+    """`text` with each numbered thing it writes with an ordinal also written as a
+    question writes it: "Q3" for "third-quarter", "season 11" for "the eleventh and
+    final season", so that the question's number and numbered name are found."""
+    extra = []
+    for m in _ORDINAL_THING.finditer(text):
+        ordinal, thing = m.group(1).lower(), m.group(2).lower()
+        n = _ORDINAL_WORDS.index(ordinal) + 1 if ordinal in _ORDINAL_WORDS else int(ordinal[:-2])
+        extra.append(f"Q{n}" if thing == "quarter" and n <= 4 else f"{thing} {n}")
+    return text if not extra else f"{text} ({', '.join(extra)})"
+
+
 def _dated(window: str, dateline: re.Match[str] | None) -> str:
     """`window` with its passage's dateline, when it has one."""
     return window if dateline is None else f"{window} {dateline.group()}"
@@ -765,7 +795,7 @@ def answering_windows(
     # ("CEO Niels B. Christiansen tells TIME" under "Apr 26, 2021" answers "Who is the
     # CEO of Lego in 2021?").
     datelines = [_DATELINE.match(t) for t in texts]
-    dated = [_dated(w.window, datelines[w.text]) for w in windows]
+    dated = [with_numerals(_dated(w.window, datelines[w.text])) for w in windows]
     cover = coverage(question, dated, scorer.analyzer)
     kind = answer_kind(question)
     names = [a for a in absent_facts(question, "", chinese=False) if not _NUMBER.fullmatch(a)]
@@ -785,7 +815,7 @@ def answering_windows(
         apart = absent_facts(question, fold(window), chinese=False)
         if any(_NUMBER.fullmatch(a) for a in apart):
             continue
-        context = fold(texts[w.text] if contexts is None else contexts[w.text])
+        context = fold(with_numerals(texts[w.text] if contexts is None else contexts[w.text]))
         lost = absent_facts(question, context, chinese=False)
         lost = _unheld_forms(lost, context, scorer.analyzer)
         lost_names = [a for a in lost if a in names]
@@ -822,7 +852,7 @@ def can_answer(
     texts = [h.chunk.text for h in hits]
     if not texts:
         return False
-    missing = missing_anchors(question, texts, scorer.analyzer)
+    missing = missing_anchors(question, [with_numerals(t) for t in texts], scorer.analyzer)
     missing = _unheld_forms(missing, fold("\n".join(texts)), scorer.analyzer)
     if missing:
         return False

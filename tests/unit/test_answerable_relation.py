@@ -8,6 +8,7 @@ from ragkit.answer.answerable import (
     can_answer,
     relation_groups,
     states_relation,
+    with_numerals,
 )
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
 from ragkit.text.analysis import Analyzer
@@ -64,9 +65,7 @@ def test_a_figure_beside_no_revenue_and_an_announcement_are_no_answers() -> None
     released = "When was Harbor Quest released in Japan?"
     announced = "Harbor Quest was officially announced in Japan on January 23, 2013."
     assert answering_windows(released, [announced], SCORER) == []
-    for said in (
-        "Harbor Quest was released in Japan on March 3, 2017.",
-    ):
+    for said in ("Harbor Quest was released in Japan on March 3, 2017.",):
         assert len(answering_windows(released, [said], SCORER)) == 1, said
 
 
@@ -85,3 +84,19 @@ def test_the_most_wins_is_a_record_unless_the_question_asks_for_the_most() -> No
         "The United States dominated the 2018 Winter Games snowboard events with gold medals."
     )
     assert not states_relation(most, dominated, ANALYZER)
+
+
+def test_a_numbered_thing_written_with_an_ordinal_holds_the_questions_number() -> None:
+    assert with_numerals("Orbis's third-quarter revenue") == "Orbis's third-quarter revenue (Q3)"
+    assert with_numerals("the 11th season").endswith("(season 11)")
+    assert with_numerals("The first time they met") == "The first time they met"
+    quarter = "What was Orbis's revenue in Q3 2019?"
+    said = "Orbis's third-quarter results for 2019 showed $6.3 billion in revenue."
+    assert len(answering_windows(quarter, [said], SCORER)) == 1
+    assert can_answer(quarter, [_hit(said)], SCORER, MIN_RELEVANCE)
+    season = "What is the premiere date of Harbor Lights Season 11?"
+    eleventh = "The eleventh and final season of Harbor Lights premiered on August 22, 2021."
+    assert len(answering_windows(season, [eleventh], SCORER)) == 1
+    # Another season's ordinal is another season.
+    tenth = "The tenth season of Harbor Lights premiered on October 4, 2020."
+    assert answering_windows(season, [tenth], SCORER) == []
