@@ -22,7 +22,8 @@ import difflib
 import io
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,18 +93,26 @@ class PdfPages:
         self.cache_dir = cache_dir
         self.lock = threading.Lock()
 
-    def info(self, path: Path, page: int) -> PageInfo:
+    @contextmanager
+    def _page(self, path: Path, page: int) -> Iterator[tuple[Any, Any]]:
+        """The PDF at `path` and its page `page` (1-based), under the lock: the page is
+        closed when the block completes, the PDF however it ends."""
         import pypdfium2 as pdfium
 
         with self.lock:
             pdf = pdfium.PdfDocument(path)
             try:
                 p = pdf[page - 1]
-                width, height = p.get_size()
+                yield pdf, p
                 p.close()
-                return PageInfo(len(pdf), width, height)
             finally:
                 pdf.close()
+
+    def info(self, path: Path, page: int) -> PageInfo:
+        with self._page(path, page) as (pdf, p):
+            width, height = p.get_size()
+            pages = len(pdf)
+        return PageInfo(pages, width, height)
 
     def render(self, path: Path, sha256: str, page: int, width: int) -> bytes:
         """Page `page` (1-based) as PNG, `snap_width(width)` pixels wide."""
@@ -113,17 +122,9 @@ class PdfPages:
             return cached.read_bytes()
         except OSError:
             pass
-        import pypdfium2 as pdfium
-
-        with self.lock:
-            pdf = pdfium.PdfDocument(path)
-            try:
-                p = pdf[page - 1]
-                scale = width / p.get_width()
-                image = p.render(scale=scale, may_draw_forms=True).to_pil()
-                p.close()
-            finally:
-                pdf.close()
+        with self._page(path, page) as (_, p):
+            scale = width / p.get_width()
+            image = p.render(scale=scale, may_draw_forms=True).to_pil()
         buf = io.BytesIO()
         image.save(buf, "PNG", optimize=False)
         data = buf.getvalue()
@@ -136,44 +137,28 @@ class PdfPages:
 
     def text(self, path: Path, page: int) -> str:
         """PDFium's text of page `page` (empty for a page without a text layer)."""
-        import pypdfium2 as pdfium
-
-        with self.lock:
-            pdf = pdfium.PdfDocument(path)
-            try:
-                p = pdf[page - 1]
-                tp = p.get_textpage()
-                text = str(tp.get_text_range())
-                tp.close()
-                p.close()
-                return text
-            finally:
-                pdf.close()
+        with self._page(path, page) as (_, p):
+            tp = p.get_textpage()
+            text = str(tp.get_text_range())
+            tp.close()
+        return text
 
     def boxes(self, path: Path, page: int, passage: str) -> tuple[list[Box], bool]:
         """The boxes of `passage`'s characters on page `page`, merged per line, and
         whether the page has a text layer at all."""
-        import pypdfium2 as pdfium
-
-        with self.lock:
-            pdf = pdfium.PdfDocument(path)
-            try:
-                p = pdf[page - 1]
-                width, height = p.get_size()
-                tp = p.get_textpage()
-                count = tp.count_chars()
-                text = str(tp.get_text_range(0, count)) if count > 0 else ""
-                found: list[Box] = []
-                span = find_span(text, passage) if text.strip() else None
-                if span is not None:
-                    start, end = span
-                    for i in range(tp.count_rects(start, end - start)):
-                        found.append(_on_page(p, tp.get_rect(i), width, height))
-                tp.close()
-                p.close()
-                return found, bool(text.strip())
-            finally:
-                pdf.close()
+        with self._page(path, page) as (_, p):
+            width, height = p.get_size()
+            tp = p.get_textpage()
+            count = tp.count_chars()
+            text = str(tp.get_text_range(0, count)) if count > 0 else ""
+            found: list[Box] = []
+            span = find_span(text, passage) if text.strip() else None
+            if span is not None:
+                start, end = span
+                for i in range(tp.count_rects(start, end - start)):
+                    found.append(_on_page(p, tp.get_rect(i), width, height))
+            tp.close()
+        return found, bool(text.strip())
 
 
 # Device pixels per point when mapping boxes: fine enough that rounding to whole device
