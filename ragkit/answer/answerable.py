@@ -23,11 +23,17 @@ evidence apart, for every question, without a model call:
   hold such a value that the question does not already hold: a capitalised name (in
   Chinese a proper noun by jieba's part-of-speech tags), a year, month or day, a number
   that is not part of a date; a percentage answers only a question for a share, rate or
-  change, not one for a count. Other questions ask for no particular kind.
+  change, not one for a count. Other questions ask for no particular kind; a Chinese
+  query without a question word asks for what its last noun names (冠军: a name, 交付量:
+  a number).
 - **The relation, said by the sentence.** An English question about a few common
   relations (who won, a release, revenue, a director…) is answered only by a sentence
   that states the relation itself, in one of its words (`states_relation`); a
   neighbour naming it does not count.
+- **Not another of its kind** (Chinese questions, `zh_mismatch`): another ordinal (第19
+  棒 for 第一棒), the asked year only as a comparison (与2021年相比), part of a year for
+  a year's figure, or the question's compound noun with another modifier (交通事故 for
+  踩踏事故) is another thing; a title in 《》 is a name the text must hold.
 
 `answerable` applies these to the retrieved chunks before generating; `AnswerChecker`
 (ragkit.answer.checking) applies the kind and restatement checks to each sentence of the
@@ -125,7 +131,10 @@ _EN_KINDS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
 _ZH_KINDS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
     (
         "name",
-        re.compile(r"谁|哪位|哪里|哪儿|在哪|什么地方|哪(?:个|一个|家)?(?:国家|城市|公司|球队|人)"),
+        re.compile(
+            r"谁|哪位|哪里|哪儿|在哪|什么地方|哪(?:个|一个|家|些|部|支|位|所)?"
+            r"(?:国家|城市|公司|球队|队|人|电影|影片|企业|机构|组织|选手|运动员|球员)"
+        ),
     ),
     ("date", re.compile(r"什么时候|何时|哪一?年|哪一?天|几月|几号|哪个月|日期|时间|几点")),
     (
@@ -152,6 +161,9 @@ def answer_kind(question: str) -> AnswerKind | None:
     """What kind of value `question` asks for, or None when it asks for no one kind."""
     text = unicodedata.normalize("NFKC", question)
     if _CJK.search(text):
+        bare = zh_bare_kind(text)  # "票房冠军" asks for a name, not the 票房
+        if bare is not None:
+            return bare
         for kind, pattern in _ZH_KINDS:
             if pattern.search(text):
                 return kind
@@ -803,6 +815,7 @@ def answering_windows(
     # characters, as `missing_anchors` takes them): "于乐的职业是什么？" is not answered
     # by a sentence on another footballer's career.
     zh_names = chinese_names(question, scorer.analyzer)
+    zh_names += [fold(t) for t in titles(question)]  # 《我们的冬奥》: jieba tags no title
     numbered = numbered_names(question)
     relations = relation_groups(question, scorer.analyzer)
     out = []
@@ -831,6 +844,8 @@ def answering_windows(
             continue
         if not states_relation(question, w.sentence, scorer.analyzer, relations):
             continue  # only a neighbour names what is asked ("won", "revenue", "released")
+        if zh_mismatch(question, w.sentence, scorer.analyzer):
+            continue  # another ordinal, year or modifier: another thing (Chinese only)
         if kind == "number" and not _asks_rate(question):
             if not has_kind(kind, _PERCENT.sub(" ", w.sentence), question, scorer.analyzer):
                 continue  # a share is not the count or amount asked for
@@ -867,12 +882,219 @@ def can_answer(
     return any(x >= min_score for x in question_scores(question, sentences, scorer))
 
 
+# Chinese questions: patterns of a sentence about another thing of the kind asked
+# about (`zh_mismatch`). Each is a lexical test of one sentence against the question.
+
+_ZH_DIGITS = "零一二三四五六七八九"
+# An ordinal with the measure word of what it counts: 第七届, 第三艘, 第19棒; 首 is 第一.
+_ORDINAL = re.compile(
+    r"(?:第\s*(\d+|[零〇一二三四五六七八九十两]+)|(首))\s*"
+    r"(届|任|艘|棒|个|位|名|期|轮|季|集|部|代|批|款|座|条|场|家|台|架|颗|枚|辆|趟|站|阶段|次)"
+)
+
+
+def _zh_int(numeral: str) -> int | None:
+    """The value of a numeral under 100 in digits or Chinese (七, 十三, 二十), or None."""
+    if numeral.isdigit():
+        return int(numeral)
+    digits = numeral.replace("〇", "零").replace("两", "二")
+    if "十" not in digits:
+        return _ZH_DIGITS.index(digits) if len(digits) == 1 else None
+    tens, _, ones = digits.partition("十")
+    if len(tens) > 1 or len(ones) > 1 or "十" in ones:
+        return None
+    return (_ZH_DIGITS.index(tens) if tens else 1) * 10 + (_ZH_DIGITS.index(ones) if ones else 0)
+
+
+def ordinals(text: str) -> set[tuple[int, str]]:
+    """The ordinals of a Chinese `text` as (number, measure word): 第三艘 → (3, 艘),
+    首趟 → (1, 趟), 第19棒 → (19, 棒)."""
+    out = set()
+    for m in _ORDINAL.finditer(unicodedata.normalize("NFKC", text)):
+        n = 1 if m.group(2) else _zh_int(m.group(1))
+        if n is not None:
+            out.add((n, m.group(3)))
+    return out
+
+
+def other_ordinal(question: str, sentence: str) -> bool:
+    """Whether `sentence` counts what `question` counts with another ordinal and not
+    the question's: 第19棒 for 第一棒, 第一艘 for 第三艘 are other things."""
+    asked = ordinals(question)
+    if not asked:
+        return False
+    said = ordinals(sentence)
+    return any(
+        any(m == measure for _, m in said) and (n, measure) not in said for n, measure in asked
+    )
+
+
+# A year a figure is compared with: 与2021年相比, 较2021年同期, 比2019年, 同比2021年.
+_COMPARED_YEAR = re.compile(
+    r"(?:与|和|跟|较|比|相比|同比|相较于?|对比|比起|高于|低于|超过|不及)\s*"
+    r"(?:(?:1[0-9]|20)\d\d)\s*年?(?:同期|全年|时)?"
+)
+
+
+def compared_only(question: str, sentence: str) -> bool:
+    """Whether `sentence` names a year `question` asks about only as the one its figure
+    is compared with: "与2021年相比，2022年…" and "出生率为6.77‰，比2021年下降" speak
+    of another year than 2021."""
+    asked = set(_YEAR.findall(unicodedata.normalize("NFKC", question)))
+    if not asked:
+        return False
+    text = unicodedata.normalize("NFKC", sentence)
+    compared = {y for m in _COMPARED_YEAR.finditer(text) for y in _YEAR.findall(m.group())}
+    if not compared & asked:
+        return False
+    return not set(_YEAR.findall(_COMPARED_YEAR.sub(" ", text))) & asked
+
+
+# A part of a year: a quarter, a half, a month without its day.
+_PART_OF_YEAR = re.compile(
+    r"季度|上半年|下半年|前三季|[一二三四1-4]季|(?<![\d年])\d{1,2}月(?!\d{1,2}[日号])"
+)
+_WHOLE_YEAR = re.compile(r"全年|年度|整年")
+
+
+def part_of_year(question: str, sentence: str) -> bool:
+    """Whether `question` asks for a year's figure (美国2021年GDP增长多少) and
+    `sentence` gives part of a year's (三、四季度, 上半年), not the whole year's."""
+    text = unicodedata.normalize("NFKC", question)
+    if not _YEAR.search(text) or _PART_OF_YEAR.search(text) or answer_kind(text) != "number":
+        return False
+    said = unicodedata.normalize("NFKC", sentence)
+    return bool(_PART_OF_YEAR.search(said)) and not _WHOLE_YEAR.search(said)
+
+
+# Tags of words that make no other kind of a noun: pronouns, numbers, measure words,
+# adverbs, prepositions, particles, conjunctions, position and time words, verbs
+# (这起事故, 一起事故, 担任总导演, 当日冠军).
+_NEUTRAL_TAGS = ("r", "m", "q", "d", "p", "u", "c", "f", "t", "v", "x", "y", "e", "o")
+
+
+def compounds(question: str, analyzer: Analyzer) -> list[tuple[str, str]]:
+    """The (modifier, noun) pairs of a Chinese `question`: a noun of two or more
+    characters with the word of two or more before it (的 or 之 between allowed):
+    踩踏事故, 开幕式总导演, 高校志愿者."""
+    out = []
+    for run in analyzer.tagged(unicodedata.normalize("NFKC", question)):
+        for i in range(1, len(run)):
+            head, flag = run[i]
+            if len(head) < 2 or not flag.startswith("n") or _ZH_ASKING.search(head):
+                continue
+            j = i - 1 if run[i - 1][0] not in ("的", "之") else i - 2
+            if j < 0:
+                continue
+            modifier, mflag = run[j]
+            if len(modifier) < 2 or mflag.startswith(("r", "m", "q", "x")):
+                continue
+            if not _ZH_ASKING.search(modifier):
+                out.append((modifier, head))
+    return out
+
+
+def other_modifier(question: str, sentence: str, analyzer: Analyzer) -> bool:
+    """Whether a compound of `question` (`compounds`) stands in `sentence` only with
+    another noun before its noun, the question's modifier nowhere in it: 交通事故 for
+    踩踏事故, 赛会志愿者 for 高校志愿者 are another thing of the kind."""
+    pairs = compounds(question, analyzer)
+    if not pairs:
+        return False
+    text = unicodedata.normalize("NFKC", sentence)
+    runs = analyzer.tagged(text)
+    for modifier, head in pairs:
+        if modifier in text:
+            continue  # said another way: 首都高校将有1.4万名师生作为赛会志愿者
+        seen = other = 0
+        for run in runs:
+            for i, (word, _) in enumerate(run):
+                if not word.endswith(head):
+                    continue
+                seen += 1
+                if len(word) > len(head):  # one word: 交通事故
+                    before, flag = word[: -len(head)], "n"
+                else:
+                    j = i - 1 if i == 0 or run[i - 1][0] not in ("的", "之") else i - 2
+                    if j < 0:
+                        continue
+                    before, flag = run[j]
+                if (
+                    len(before) >= 2
+                    and not flag.startswith(_NEUTRAL_TAGS)
+                    and before not in question
+                    and not set(before) & set(modifier)  # 坠机地点 for 坠毁地点
+                ):
+                    other += 1
+        if seen and other == seen:
+            return True
+    return False
+
+
+def zh_mismatch(question: str, sentence: str, analyzer: Analyzer) -> bool:
+    """Whether `sentence` speaks of another thing than a Chinese `question` asks
+    about: another ordinal, a year only compared with, part of a year for a year's
+    figure, another modifier of the question's compound (always False for a question
+    in another language)."""
+    if not _CJK.search(question):
+        return False
+    return (
+        other_ordinal(question, sentence)
+        or compared_only(question, sentence)
+        or part_of_year(question, sentence)
+        or other_modifier(question, sentence, analyzer)
+    )
+
+
+# A Chinese query without a question word ("2021赛季中超冠军", "2022年特斯拉交付量")
+# asks for what its last noun names: a person, team or work, or a quantity.
+_ZH_BARE_KINDS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (
+    (
+        "name",
+        re.compile(
+            r"(?:冠军|亚军|季军|得主|获得者|主演|导演|编剧|作者|主角|旗手|火炬手|名字|名称|创始人"
+            r"|董事长|总裁|首席执行官|CEO|主席|总统|总理|首相|教练|队长|吉祥物|代言人)$",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "number",
+        re.compile(
+            r"(?:数|量|额|率|票房|营收|收入|利润|产值|规模|GDP|人口|价格|总值|增速|增幅|降幅|涨幅"
+            r"|跌幅|比例|占比|市值|估值|得分|年龄|高度|长度|面积|时长|预算|成本|费用|奖金|增长|下降)$",
+            re.IGNORECASE,
+        ),
+    ),
+)
+
+
+def zh_bare_kind(question: str) -> AnswerKind | None:
+    """The kind a Chinese question without a question word asks for by its last noun
+    (None when it has a question word or its last noun names no kind)."""
+    text = question.strip().rstrip("?？。.!！ ")
+    if _ZH_ASKING.search(text):
+        return None
+    for kind, pattern in _ZH_BARE_KINDS:
+        if pattern.search(text):
+            return kind
+    return None
+
+
 def chinese_names(question: str, analyzer: Analyzer) -> list[str]:
     """The proper nouns of a Chinese `question` of two or more characters, normalised
     (one character is too often a mis-tagged fragment)."""
     if not _CJK.search(question):
         return []
     return list(dict.fromkeys(fold(n) for n in analyzer.proper_nouns(question) if len(n) >= 2))
+
+
+_TITLE = re.compile(r"《([^》]{2,40})》")
+
+
+def titles(text: str) -> list[str]:
+    """The titles of works a Chinese `text` names in 《》 (《我们的冬奥》: a film a text
+    must name to speak of it; jieba tags no title as a name)."""
+    return [m.group(1).strip() for m in _TITLE.finditer(unicodedata.normalize("NFKC", text))]
 
 
 def document_contexts(hits: Sequence[SearchHit]) -> list[str]:

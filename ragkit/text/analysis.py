@@ -77,6 +77,16 @@ class Analyzer:
     def proper_nouns(self, text: str) -> list[str]:
         """The Chinese proper nouns of `text` (names of people, places, organisations and
         works, by jieba's part-of-speech tags; its tagger loads on first use)."""
+        return [
+            word
+            for run in self.tagged(text)
+            for word, flag in run
+            if flag.startswith(("nr", "ns", "nt", "nz"))
+        ]
+
+    def tagged(self, text: str) -> list[list[tuple[str, str]]]:
+        """Each run of Chinese characters in `text` as its words with jieba's
+        part-of-speech tags (anything else, punctuation included, ends a run)."""
         if self._tagger is None:
             segmenter = self._segmenter()
             import warnings
@@ -87,12 +97,7 @@ class Analyzer:
 
             self._tagger = jieba.posseg.POSTokenizer(segmenter)
         runs = "".join(ch if _CJK_START <= ord(ch) <= 0xFAFF else " " for ch in text).split()
-        return [
-            pair.word
-            for run in runs
-            for pair in self._tagger.cut(run)
-            if pair.flag.startswith(("nr", "ns", "nt", "nz"))
-        ]
+        return [[(pair.word, pair.flag) for pair in self._tagger.cut(run)] for run in runs]
 
     def tokenize(self, text: str) -> list[str]:
         terms: list[str] = []

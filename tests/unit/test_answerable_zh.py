@@ -1,0 +1,129 @@
+"""Chinese negative rejection: a retrieved sentence about another thing of the same kind
+(another ordinal, a year only compared with, part of a year, no person for 谁…) does not
+answer a Chinese question, and "not in the documents" follows; the sentence that does
+answer still does. Real analyzer and jieba tagger throughout."""
+
+from __future__ import annotations
+
+from ragkit.answer.answerable import (
+    answer_kind,
+    answering_windows,
+    can_answer,
+    compared_only,
+    compounds,
+    ordinals,
+    other_modifier,
+    other_ordinal,
+    part_of_year,
+    titles,
+)
+from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
+from ragkit.text.analysis import Analyzer
+from ragkit.types import SearchHit, StoredChunk
+
+ANALYZER = Analyzer()
+SCORER = SentenceScorer(ANALYZER)
+
+
+def _hits(*texts: str) -> list[SearchHit]:
+    out = []
+    for rank, text in enumerate(texts, 1):
+        chunk = StoredChunk(rank, text, f"f{rank}.txt", f"f{rank}.txt", "", 0, None, None)
+        out.append(SearchHit(rank, 1.0, chunk))
+    return out
+
+
+def test_ordinals_are_read_in_digits_and_chinese_numerals() -> None:
+    assert ordinals("北京冬奥会第一棒火炬手") == {(1, "棒")}
+    assert ordinals("姚明作为第19棒火炬手，点燃了第20棒火炬手手中的火炬") == {
+        (19, "棒"),
+        (20, "棒"),
+    }
+    assert ordinals("第二十三届冬奥会") == {(23, "届")}
+    assert ordinals("首趟RCEP班列") == {(1, "趟")}
+    assert ordinals("第十届中国产业互联网高峰论坛") == {(10, "届")}
+
+
+def test_another_ordinal_of_the_same_thing_answers_nothing() -> None:
+    q = "谁是北京冬奥会第一棒火炬手"
+    assert other_ordinal(q, "姚明作为第19棒火炬手，点燃了第20棒火炬手手中的火炬。")
+    assert not other_ordinal(q, "第1棒火炬手罗致焕从第19棒手中接过火炬。")
+    assert not other_ordinal(q, "首棒火炬手是罗致焕。")  # 首 is 第一
+    # Another measure word counts another thing: no judgement.
+    assert not other_ordinal(q, "这是第三次举办火炬传递。")
+    sub = "印度第三艘“歼敌者”级核潜艇下水的时间"
+    assert other_ordinal(sub, "2018年10月，印度的第一艘“歼敌者”级潜艇开展首次威慑巡逻。")
+    assert not other_ordinal(sub, "印度第三艘核潜艇于2021年11月23日下水。")
+
+
+def test_a_year_named_only_as_a_comparison_is_not_the_year_asked() -> None:
+    q = "河南2021年的粮食总产量是多少？"
+    assert compared_only(q, "与2021年相比，2022年各省份粮食总产量排名仅陕西和广东排名互换。")
+    # The year after it, though no other year is named.
+    assert compared_only("我国2021年人口出生率", "人口出生率为6.77‰，比2021年下降0.75个千分点。")
+    assert not compared_only(q, "2021年河南粮食总产量1308.84亿斤，比2020年增长。")
+    assert not compared_only(q, "2021年粮食总产量较2020年增长，河南居第二。")
+    assert not compared_only(q, "河南粮食总产量1308.84亿斤。")  # names no year: no judgement
+
+
+def test_another_modifier_of_the_asked_noun_is_another_thing() -> None:
+    q = "印控克什米尔地区寺庙踩踏事故死亡人数"
+    assert ("踩踏", "事故") in compounds(q, ANALYZER)
+    traffic = "据印度媒体5月30日报道，印控克什米尔地区发生一起交通事故，已造成10人死亡。"
+    assert other_modifier(q, traffic, ANALYZER)
+    stampede = "今年1月，印控克什米尔地区一座印度教寺庙发生踩踏事故，造成12人死亡。"
+    assert not other_modifier(q, stampede, ANALYZER)
+    v = "北京2022冬奥会高校志愿者有多少人"
+    assert other_modifier(v, "做到下面3点，你可以成为2022年北京冬奥会赛会志愿者。", ANALYZER)
+    # The question's modifier elsewhere in the sentence: said another way.
+    paraphrase = "首都高校将有1.4万名师生作为赛会志愿者，为各国运动员提供保障服务。"
+    assert not other_modifier(v, paraphrase, ANALYZER)
+    # A verb or a pronoun before the noun makes no other kind of it.
+    d = "2022年冬奥会开幕式总导演是谁"
+    assert not other_modifier(d, "北京冬奥会开幕式由张艺谋担任总导演。", ANALYZER)
+    assert not other_modifier(q, "这起事故造成12人死亡。", ANALYZER)
+
+
+def test_a_title_in_the_question_is_a_name_the_documents_must_hold() -> None:
+    assert titles("《我们的冬奥》的上映时间？") == ["我们的冬奥"]
+    q = "《我们的冬奥》的上映时间？"
+    other = "第24届冬奥会——2022年北京冬奥会开幕式将于2月4日星期五20:00在国家体育场举行。"
+    assert not can_answer(q, _hits(other), SCORER, MIN_RELEVANCE)
+    film = "纪录电影《我们的冬奥》将于2月19日在全国上映。"
+    assert can_answer(q, _hits(other, film), SCORER, MIN_RELEVANCE)
+
+
+def test_a_query_without_a_question_word_asks_for_what_its_last_noun_names() -> None:
+    assert answer_kind("2021赛季中超冠军") == "name"
+    assert answer_kind("2023年春节档首日票房冠军") == "name"  # not the 票房
+    assert answer_kind("2022年特斯拉交付量") == "number"
+    assert answer_kind("我国2021年人口出生率") == "number"
+    assert answer_kind("2022年春节档的总票房是多少") == "number"
+    assert answer_kind("赵鹏的职业是什么？") is None  # a question word: as before
+    assert answer_kind("沙特参加冬奥会的项目") is None  # no kind named
+    # Which ones ask for names as which one does.
+    assert answer_kind("RCEP具体包括哪些国家") == "name"
+    assert answer_kind("2022春节档票房冠军是哪部电影") == "name"
+
+
+def test_part_of_a_year_is_not_the_year_asked() -> None:
+    q = "美国2021年GDP增长多少"
+    assert part_of_year(q, "2021年三、四季度美国GDP环比增长率分别为0.6%和1.7%。")
+    assert not part_of_year(q, "2021年美国GDP同比增长5.7%，其中四季度增长1.7%，全年创新高。")
+    assert not part_of_year(q, "2021年美国GDP同比增长5.7%。")
+    assert not part_of_year("美国2021年第四季度GDP增长多少", "四季度美国GDP环比增长1.7%。")
+
+
+def test_negatives_of_another_ordinal_or_year_leave_the_documents_silent() -> None:
+    q = "谁是北京冬奥会第一棒火炬手"
+    negative = "北京申办冬奥会形象大使姚明作为第19棒火炬手，点燃了第20棒火炬手手中的火炬。"
+    hits = _hits(negative)
+    assert not answering_windows(q, [negative], SCORER)
+    assert not can_answer(q, hits, SCORER, MIN_RELEVANCE)
+    positive = "北京冬奥会第一棒火炬手是速度滑冰运动员罗致焕。"
+    assert can_answer(q, _hits(negative, positive), SCORER, MIN_RELEVANCE)
+    y = "河南2021年的粮食总产量是多少？"
+    compared = "与2021年相比，2022年河南粮食总产量达到1357.87亿斤，排名全国第二。"
+    assert not can_answer(y, _hits(compared), SCORER, MIN_RELEVANCE)
+    stated = "2021年河南粮食总产量为1308.84亿斤，居全国第二。"
+    assert can_answer(y, _hits(compared, stated), SCORER, MIN_RELEVANCE)
