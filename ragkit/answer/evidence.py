@@ -23,7 +23,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ragkit.answer.answerable import EN_DATE, MIN_SENTENCE_CHARS, AnswerKind
+from ragkit.answer.answerable import EN_DATE, MIN_SENTENCE_CHARS, AnswerKind, is_question
 from ragkit.answer.attributes import attribute_terms
 from ragkit.answer.citations import strip_citations
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
@@ -83,9 +83,12 @@ def _cjk(text: str) -> bool:
 
 def _useful(sentence: Sentence, text: str) -> bool:
     """Whether `sentence` of chunk `text` can be quoted as evidence: not a short piece
-    (list marker, page furniture) nor a heading."""
-    return (len(sentence.text) >= MIN_CHARS or _cjk(sentence.text)) and not is_heading(
-        sentence, text
+    (list marker, page furniture), a heading, nor a question (an FAQ's "Is there free
+    shipping?" states nothing; the sentence after it answers)."""
+    return (
+        (len(sentence.text) >= MIN_CHARS or _cjk(sentence.text))
+        and not is_heading(sentence, text)
+        and not is_question(sentence.text)
     )
 
 

@@ -319,3 +319,13 @@ def test_an_encyclopedia_lead_says_what_its_subject_is() -> None:
     assert lead(first, ["张世昌"])
     assert not lead(career, ["张世昌"])
     assert not lead("张世昌在2008年加盟河南建业（中超）。", ["张世昌"])
+
+
+def test_a_question_in_the_text_is_never_quoted_the_sentence_answering_it_is() -> None:
+    faq = (
+        "Is there free shipping?\nYes. Standard delivery is free on orders over 45 dollars.\n"
+        "Below that amount a flat shipping charge of 4.90 dollars applies."
+    )
+    quotes = _quotes("Is there free shipping?", faq)
+    assert quotes[0] == "Standard delivery is free on orders over 45 dollars."
+    assert not any(q.endswith("?") for q in quotes)
