@@ -1,13 +1,13 @@
 """Running the ragkit CLI in process, as the CLI unit tests do: `typer`'s CliRunner on the
-app, with a home of its own (an empty working folder, no RAGKIT_ settings from the caller's
-environment, the hashing embedder in place of the configured model).
+app, with a home of its own (indexes under the test's folder, the hashing embedder in place
+of the configured model; tests/conftest.py already runs every test in an empty folder with
+no RAGKIT_ setting from the caller's environment).
 
 Leaves out child processes (tests/processes.py runs `python -m ragkit` for tests that need
 a real process) and what a test checks in the result beyond "no traceback"."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -19,11 +19,8 @@ from ragkit.apps.cli import app
 
 
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Work in `tmp_path` with indexes under `tmp_path/indexes` (returned), no RAGKIT_
-    setting inherited and the hashing embedder for documents and queries alike."""
-    monkeypatch.chdir(tmp_path)
-    for name in [k for k in os.environ if k.startswith("RAGKIT_")]:
-        monkeypatch.delenv(name)
+    """Indexes under `tmp_path/indexes` (returned), and the hashing embedder for
+    documents and queries alike."""
     monkeypatch.setenv("RAGKIT_INDEX__HOME", str(tmp_path / "indexes"))
     monkeypatch.setattr(ragkit.wiring, "embedder", lambda settings: HashingEmbedder())
     monkeypatch.setattr(ragkit.wiring, "query_embedder", lambda settings: HashingEmbedder())

@@ -12,14 +12,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_runs import isolated_home, run
 from pdfs import make_pdf, scan
-from typer.testing import CliRunner
 
 pytest.importorskip("rapidocr_onnxruntime")
 
-import ragkit.wiring
 from ragkit import HashingEmbedder
-from ragkit.apps.cli import app
 from ragkit.index.engine import PIPELINE_MIN_FILES, IndexWriter
 from ragkit.index.progress import NoProgress
 from ragkit.ingest.chunking import Chunker, ChunkerParams
@@ -185,16 +183,12 @@ def test_each_scanned_page_is_reported_as_ocr_reads_it(tmp_path: Path) -> None:
 
 def test_ragkit_index_shows_each_ocr_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pages = _scan(tmp_path, THREE_PAGES)
-    monkeypatch.chdir(tmp_path)
-    for name in [k for k in os.environ if k.startswith("RAGKIT_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("RAGKIT_INDEX__HOME", str(tmp_path / "indexes"))
-    monkeypatch.setattr(ragkit.wiring, "embedder", lambda settings: HashingEmbedder())
-    result = CliRunner().invoke(app, ["index", str(pages), "--index", "scans"])
-    assert result.exit_code == 0, result.output
+    isolated_home(tmp_path, monkeypatch)
+    code, out, err = run("index", str(pages), "--index", "scans")
+    assert code == 0, out + err
     # Off a terminal there is no live bar: a line per page.
-    shown = [line.strip() for line in result.stderr.splitlines() if "OCR page" in line]
-    assert shown == [f"OCR page {n}/3 of scan.pdf" for n in (1, 2, 3)], result.stderr
+    shown = [line.strip() for line in err.splitlines() if "OCR page" in line]
+    assert shown == [f"OCR page {n}/3 of scan.pdf" for n in (1, 2, 3)], err
 
 
 def test_an_ocr_cache_keeps_each_page_and_is_read_again(tmp_path: Path) -> None:
