@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from milvus_kbs import CountingEmbedder, milvus_target
+from embedders import CountingEmbedder
+from milvus_kbs import milvus_target
 from processes import run_ragkit
 
 from ragkit import HashingEmbedder, KnowledgeBase

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from milvus_kbs import CountingEmbedder, open_milvus
+from embedders import CountingEmbedder
+from milvus_kbs import open_milvus
 
 from ragkit import KnowledgeBase
 from ragkit.errors import IndexMismatchError

@@ -7,10 +7,10 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 import pytest
+from embedders import CountingEmbedder
 
 from ragkit import HashingEmbedder, KnowledgeBase
 from ragkit.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
@@ -92,16 +92,10 @@ def test_changed_file_is_replaced_and_deleted_file_vanishes(tmp_path: Path, corp
 
 
 def test_unchanged_text_is_not_embedded_again(tmp_path: Path, corpus: Path) -> None:
-    class CountingEmbedder(HashingEmbedder):
-        calls = 0
-
-        def embed_batch(self, texts):  # type: ignore[no-untyped-def]
-            CountingEmbedder.calls += len(texts)
-            return super().embed_batch(texts)
-
-    kb = KnowledgeBase.open(tmp_path / "ix", models=Models(embedder=CountingEmbedder()))
+    embedder = CountingEmbedder()
+    kb = KnowledgeBase.open(tmp_path / "ix", models=Models(embedder=embedder))
     kb.add([corpus])
-    assert CountingEmbedder.calls == 3
+    assert len(embedder.embedded) == 3
     # Same bytes, new mtime: hashed, found unchanged, not re-read.
     os.utime(corpus / "kettle.txt", ns=(5, 5))
     report = kb.add([corpus])
@@ -111,7 +105,7 @@ def test_unchanged_text_is_not_embedded_again(tmp_path: Path, corpus: Path) -> N
     report = kb.add([corpus])
     assert [f.status for f in report.files if f.path.endswith("copy.md")] == ["indexed"]
     assert report.chunks_added == 1
-    assert CountingEmbedder.calls == 3
+    assert len(embedder.embedded) == 3
 
 
 def test_one_bad_file_does_not_lose_the_batch(tmp_path: Path, corpus: Path) -> None:
@@ -312,27 +306,21 @@ def test_layout_switches_to_ivf_past_the_threshold_and_back(tmp_path: Path) -> N
 
 
 def test_jsonl_edit_reindexes_only_the_changed_documents(tmp_path: Path) -> None:
-    class CountingEmbedder(HashingEmbedder):
-        texts: ClassVar[list[str]] = []
-
-        def embed_batch(self, texts):  # type: ignore[no-untyped-def]
-            CountingEmbedder.texts.extend(texts)
-            return super().embed_batch(texts)
-
+    embedder = CountingEmbedder()
     lines = [
         json.dumps({"_id": str(i), "text": f"document number {i} about tea"}) for i in range(50)
     ]
     corpus = tmp_path / "c.jsonl"
     corpus.write_text("\n".join(lines) + "\n")
-    kb = KnowledgeBase.open(tmp_path / "ix", models=Models(embedder=CountingEmbedder()))
+    kb = KnowledgeBase.open(tmp_path / "ix", models=Models(embedder=embedder))
     kb.add([corpus])
-    assert len(CountingEmbedder.texts) == 50
+    assert len(embedder.embedded) == 50
     before = {h.chunk.doc_key: h.chunk.id for h in kb.search("document tea", k=50, mode="bm25")}
     lines[7] = json.dumps({"_id": "7", "text": "document seven now about coffee"})
     del lines[9]
     corpus.write_text("\n".join(lines) + "\n")
     report = kb.add([corpus])
-    assert report.chunks_added == 1 and CountingEmbedder.texts[50:] == [
+    assert report.chunks_added == 1 and embedder.embedded[50:] == [
         "document seven now about coffee"
     ]
     assert "1 of 49 documents new or changed" in report.files[0].reason
