@@ -32,6 +32,8 @@ class Attribute:
 
     words: tuple[str, ...]
     units: str = ""
+    others: tuple[str, ...] = ()
+    """Terms ending in a word that name another attribute (汇率, an exchange rate, for 率)."""
 
 
 _LENGTH = (
@@ -65,6 +67,11 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     ),
     Attribute(("speed", "速度", "时速"), r"km/h|kph|mph|knots?|公里/小时|千米/小时|公里每小时"),
     Attribute(("occupation", "profession", "职业")),
+    Attribute(
+        ("rate", "率"),
+        r"%|‰|percent|per\s*cent|percentage\s+points?|个百分点|百分点",
+        ("汇率", "频率", "功率", "概率", "比率", "率先"),
+    ),
 )
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -102,7 +109,9 @@ def _asked(question: str, analyzer: Analyzer) -> list[tuple[Attribute, set[str]]
             if not _heads(question, word):
                 continue
             if _CJK.search(word):
-                named.update(t for t in terms if t.endswith(word))
+                named.update(
+                    t for t in terms if t.endswith(word) and t not in attribute.others
+                )
             else:
                 stems = set(analyzer.tokenize(word))
                 named.update(t for t in terms if t in stems)
@@ -115,7 +124,18 @@ def attribute_terms(question: str, analyzer: Analyzer) -> frozenset[str]:
     """The terms of `question` that name the attribute it asks for ("temperatur" of
     "At what temperature is Kestrel Gold fired?", 职业 of "邹游的职业是什么？"): asking
     words, which an evidence sentence gains nothing for holding."""
-    return frozenset(t for _, named in _asked(question, analyzer) for t in named)
+    # Only the word itself asks (水温, 海拔); 出生率 says what rate is asked for.
+    return frozenset(
+        t for a, named in _asked(question, analyzer) for t in named if t in _words(a, analyzer)
+    )
+
+
+def _words(attribute: Attribute, analyzer: Analyzer) -> set[str]:
+    """`attribute`'s words as terms (Chinese ones as written, English ones stemmed)."""
+    out: set[str] = set()
+    for word in attribute.words:
+        out.update([word] if _CJK.search(word) else analyzer.tokenize(word))
+    return out
 
 
 def _unit_pattern(units: Sequence[str]) -> re.Pattern[str]:

@@ -357,6 +357,9 @@ def relation_terms(question: str, analyzer: Analyzer) -> frozenset[str]:
     )
 
 
+_COUNTED = re.compile(r"\d+(?=\s*[\u3400-\u9fff])(?!\s*年)")
+
+
 def measured_answers(
     question: str, texts: Sequence[str], answers: Sequence[bool], analyzer: Analyzer
 ) -> list[bool]:
@@ -371,11 +374,17 @@ def measured_answers(
 
     if unit_values(question, "", analyzer) is None:
         return list(answers)
+    from ragkit.answer.answerable import other_year
+
     relation = relation_terms(question, analyzer)
     out = []
     for text, could in zip(texts, answers, strict=True):
         held = set(analyzer.tokenize(text))
-        out.append(bool(unit_values(question, text, analyzer)) and (could or bool(relation & held)))
+        # Not a sentence about another year: "2020年人口出生率为8.52‰" for 2021.
+        # (A count with its measure word, 1062万人, is no year.)
+        dated = _COUNTED.sub(" ", text)
+        said = could or (bool(relation & held) and not other_year(question, dated))
+        out.append(bool(unit_values(question, text, analyzer)) and said)
     return out
 
 
