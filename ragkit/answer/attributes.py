@@ -109,9 +109,7 @@ def _asked(question: str, analyzer: Analyzer) -> list[tuple[Attribute, set[str]]
             if not _heads(question, word):
                 continue
             if _CJK.search(word):
-                named.update(
-                    t for t in terms if t.endswith(word) and t not in attribute.others
-                )
+                named.update(t for t in terms if t.endswith(word) and t not in attribute.others)
             else:
                 stems = set(analyzer.tokenize(word))
                 named.update(t for t in terms if t in stems)

@@ -23,7 +23,13 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ragkit.answer.answerable import EN_DATE, MIN_SENTENCE_CHARS, AnswerKind, is_question
+from ragkit.answer.answerable import (
+    EN_DATE,
+    MIN_SENTENCE_CHARS,
+    AnswerKind,
+    asking_terms,
+    is_question,
+)
 from ragkit.answer.attributes import attribute_terms
 from ragkit.answer.citations import strip_citations
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
@@ -549,6 +555,29 @@ def names_something(text: str, question: str) -> bool:
     return any(m.group(1).strip() not in asked for m in _QUOTED.finditer(line))
 
 
+LABEL_BONUS = 0.2
+"""Added to a sentence that labels its value with the question (`labelled`)."""
+_LABEL = re.compile(r"[：:](?!//)")
+_CLAUSE = re.compile(r"[,，;；、。.!?！？]")
+MAX_LABEL_CHARS = 40
+
+
+def labelled(text: str, question: str, analyzer: Analyzer) -> bool:
+    """Whether `text` is a label holding every term of `question` (its asking words and
+    attribute aside), a colon, then something the question does not say: a field and
+    its value ("2021赛季中超冠军：山东泰山." for "2021赛季中超冠军"), which states the
+    answer where sentences that mention the same terms ("卫冕冠军就遭遇“猝死”") do not."""
+    parts = _LABEL.split(unicodedata.normalize("NFKC", text), maxsplit=1)
+    # A label is a phrase: "The Russo Brothers, who directed Avengers: Infinity War"
+    # is a clause before a title's colon.
+    if len(parts) < 2 or len(parts[0]) > MAX_LABEL_CHARS or _CLAUSE.search(parts[0]):
+        return False
+    asking = asking_terms(question, analyzer) | attribute_terms(question, analyzer)
+    asked = set(analyzer.tokenize(question)) - asking
+    label, value = set(analyzer.tokenize(parts[0])), set(analyzer.tokenize(parts[1]))
+    return bool(asked) and asked <= label and bool(value - asked)
+
+
 def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceScorer) -> Ranking:
     """The sentences of `hits` ranked for `question`, each by its score for the question
     (`question_scores`, a heading's terms counted for the sentences under it) plus
@@ -601,6 +630,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
             - TENSE_PENALTY * tense(text, question)
             + (LEAD_BONUS if kind is None and lead(text, names) else 0.0)
             + (NAMING_BONUS if naming and names_something(text, question) else 0.0)
+            + (LABEL_BONUS if labelled(text, question, scorer.analyzer) else 0.0)
         )
 
     scores = [float(raw[j]) + bonus(split[h][i].text) for j, (h, i) in enumerate(flat)]

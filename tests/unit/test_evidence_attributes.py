@@ -11,6 +11,7 @@ from ragkit.answer.answerable import VALUE_BONUS, value_bonus
 from ragkit.answer.attributes import attribute_terms, unit_values
 from ragkit.answer.evidence import (
     asks_name,
+    labelled,
     measured_answers,
     names_something,
     rank_sentences,
@@ -149,3 +150,36 @@ def test_the_sentence_giving_the_name_comes_first() -> None:
     ranking = rank_sentences(question, _hits(hunted + imported, alias), SCORER)
     h, i = ranking.order[0]
     assert ranking.split[h][i].text == alias
+
+
+def test_a_rate_is_answered_by_a_percentage() -> None:
+    question = "我国2021年人口出生率"
+    # 出生率 says which rate is asked for: it stays a term of the question.
+    assert not attribute_terms(question, ANALYZER)
+    rate = "全年出生人口1062万人，人口出生率为7.52‰；"
+    assert unit_values(question, rate, ANALYZER) == {"7.52‰"}
+    assert unit_values("汇率多少？", "汇率为6.45。", ANALYZER) is None  # an exchange rate
+    # The count 1062万人 is no other year: the rate sentence gains the answering bonus.
+    cooling = "2021年我国出生人口继续回落，成为近段时间的热点话题。"
+    assert measured_answers(question, [rate, cooling], [False, True], ANALYZER) == [True, False]
+    ranking = rank_sentences(question, _hits(cooling, rate), SCORER)
+    h, i = ranking.order[0]
+    assert ranking.split[h][i].text == rate
+
+
+def test_a_label_restating_the_question_then_its_value() -> None:
+    question = "2021赛季中超冠军"
+    field = "2021赛季中超冠军：山东泰山."
+    assert labelled(field, question, ANALYZER)
+    assert not labelled("2021赛季中超冠军：", question, ANALYZER)  # no value
+    assert not labelled("中超冠军：山东泰山.", question, ANALYZER)  # not the question's season
+    # A clause before a title's colon is no label.
+    assert not labelled(
+        "The Russo Brothers, who directed Avengers: Infinity War, are candidates.",
+        "Who directed The Avengers?",
+        ANALYZER,
+    )
+    mention = "至此，上赛季中超冠军和足协杯冠军双双无缘2021赛季亚冠联赛。"
+    ranking = rank_sentences(question, _hits(mention, field), SCORER)
+    h, i = ranking.order[0]
+    assert ranking.split[h][i].text == field
