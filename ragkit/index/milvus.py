@@ -110,6 +110,7 @@ from ragkit.index.manifest import (
 from ragkit.index.progress import IndexProgress, NoProgress
 from ragkit.index.store import (
     FileState,
+    Store,
     document_hash,
     text_hash,
 )
@@ -1807,12 +1808,15 @@ def migrate(
     prog = progress or NoProgress()
     catalog = open_catalog(index_dir)
     try:
-        return _copy(catalog.manifest, catalog.store.conn, backend, prog)
+        return _copy(catalog.manifest, catalog.store, backend, prog)
     finally:
         catalog.close()
 
 
-def _copy(local: Manifest, conn: Any, backend: MilvusBackend, prog: IndexProgress) -> MigrateReport:
+def _copy(
+    local: Manifest, store: Store, backend: MilvusBackend, prog: IndexProgress
+) -> MigrateReport:
+    conn = store.conn
     target = backend.target
     cols = _Collections(backend.client(), target)
     found = cols.layout_version()
@@ -1854,7 +1858,7 @@ def _copy(local: Manifest, conn: Any, backend: MilvusBackend, prog: IndexProgres
         nonlocal pending, copied
         if not pending:
             return
-        vectors = _local_vectors(conn, [r["text_hash"] for r in pending], dim)
+        vectors = store.cached_vectors([r["text_hash"] for r in pending], dim)
         for row in pending:
             vec = vectors.get(row["text_hash"])
             if vec is None:
@@ -1936,21 +1940,6 @@ def _copy(local: Manifest, conn: Any, backend: MilvusBackend, prog: IndexProgres
 
 def index_label(manifest: Manifest) -> str:
     return f"(generation {manifest.generation}, {manifest.counts.chunks} chunks)"
-
-
-def _local_vectors(conn: Any, hashes: Sequence[str], dim: int) -> dict[str, np.ndarray]:
-    out: dict[str, np.ndarray] = {}
-    wanted = list(dict.fromkeys(hashes))
-    for start in range(0, len(wanted), BATCH):
-        part = wanted[start : start + BATCH]
-        marks = ",".join("?" * len(part))
-        for h, blob in conn.execute(
-            f"SELECT text_hash, vector FROM embeddings WHERE text_hash IN ({marks})", part
-        ):
-            vec = np.frombuffer(blob, dtype=np.float32)
-            if vec.shape == (dim,):
-                out[h] = vec
-    return out
 
 
 AnyReader = IndexReader | MilvusReader
