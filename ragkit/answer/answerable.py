@@ -31,9 +31,10 @@ evidence apart, for every question, without a model call:
   that states the relation itself, in one of its words (`states_relation`); a
   neighbour naming it does not count.
 - **Not another of its kind** (Chinese questions, `zh_mismatch`): another ordinal (第19
-  棒 for 第一棒), the asked year only as a comparison (与2021年相比), part of a year for
-  a year's figure, or the question's compound noun with another modifier (交通事故 for
-  踩踏事故) is another thing; a title in 《》 is a name the text must hold.
+  棒 for 第一棒), another day (1月8日 for 1月5日), the asked year only as a comparison
+  (与2021年相比), part of a year for a year's figure, or the question's compound noun
+  with another modifier (交通事故 for 踩踏事故) is another thing; a title in 《》 is a
+  name the text must hold.
 
 `answerable` applies these to the retrieved chunks before generating; `AnswerChecker`
 (ragkit.answer.checking) applies the kind and restatement checks to each sentence of the
@@ -1031,15 +1032,37 @@ def other_modifier(question: str, sentence: str, analyzer: Analyzer) -> bool:
     return False
 
 
+_ZH_MONTH_DAY = re.compile(r"(?<!\d)(\d{1,2})\s*月(?:\s*(\d{1,2})\s*[日号])?")
+
+
+def other_day(question: str, sentence: str) -> bool:
+    """Whether `question` names a day (1月5日) and `sentence` names months, none of
+    them with that day: 1月8日 or "9月-12月" is another time."""
+    asked = {
+        (int(m), int(d))
+        for m, d in _ZH_MONTH_DAY.findall(unicodedata.normalize("NFKC", question))
+        if d
+    }
+    if not asked:
+        return False
+    said = _ZH_MONTH_DAY.findall(unicodedata.normalize("NFKC", sentence))
+    if not said:
+        return False
+    return not any((int(m), int(d)) in asked for m, d in said if d) and not any(
+        int(m) in {a for a, _ in asked} and not d for m, d in said
+    )
+
+
 def zh_mismatch(question: str, sentence: str, analyzer: Analyzer) -> bool:
     """Whether `sentence` speaks of another thing than a Chinese `question` asks
-    about: another ordinal, a year only compared with, part of a year for a year's
-    figure, another modifier of the question's compound (always False for a question
-    in another language)."""
+    about: another ordinal, another day, a year only compared with, part of a year for
+    a year's figure, another modifier of the question's compound (always False for a
+    question in another language)."""
     if not _CJK.search(question):
         return False
     return (
         other_ordinal(question, sentence)
+        or other_day(question, sentence)
         or compared_only(question, sentence)
         or part_of_year(question, sentence)
         or other_modifier(question, sentence, analyzer)

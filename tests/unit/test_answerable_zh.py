@@ -12,6 +12,7 @@ from ragkit.answer.answerable import (
     compared_only,
     compounds,
     ordinals,
+    other_day,
     other_modifier,
     other_ordinal,
     part_of_year,
@@ -91,6 +92,16 @@ def test_a_title_in_the_question_is_a_name_the_documents_must_hold() -> None:
     assert not can_answer(q, _hits(other), SCORER, MIN_RELEVANCE)
     film = "纪录电影《我们的冬奥》将于2月19日在全国上映。"
     assert can_answer(q, _hits(other, film), SCORER, MIN_RELEVANCE)
+
+
+def test_another_day_or_month_is_another_time() -> None:
+    q = "2022年1月5日全国新增确诊病例数？"
+    assert other_day(q, "1月8日0—24时，31个省报告新增确诊病例14171例。")
+    assert other_day(q, "结果显示：2022年9月-12月上旬，哨点医院每周流感样病例上升。")
+    assert not other_day(q, "1月5日0—24时，31个省报告新增确诊病例189例。")
+    assert not other_day(q, "1月新增确诊病例逐日下降。")  # the month, no other day
+    assert not other_day(q, "新增确诊病例189例。")  # names no time: no judgement
+    assert not other_day("2022年全国新增确诊病例数？", "1月8日新增确诊病例14171例。")
 
 
 def test_a_query_without_a_question_word_asks_for_what_its_last_noun_names() -> None:
