@@ -527,13 +527,11 @@ class _Collections:
         found = self.old_layout()
         if found is not None or not self.client.has_collection(self.meta):
             return found
-        rows = self.client.query(
-            self.meta, filter='key like "state:%"', output_fields=["key", "value"]
-        )
-        if not rows:
+        newest = self._newest_state()
+        if newest is None:
             return None
         try:
-            return int(json.loads(max(rows, key=lambda r: str(r["key"]))["value"]).get("schema", 1))
+            return int(json.loads(newest["value"]).get("schema", 1))
         except (ValueError, TypeError, AttributeError):
             return None  # damaged: `state` says so
 
@@ -673,12 +671,9 @@ class _Collections:
         before the first commit."""
         if not self.client.has_collection(self.meta):
             return None
-        rows = self.client.query(
-            self.meta, filter='key like "state:%"', output_fields=["key", "value"]
-        )
-        if not rows:
+        newest = self._newest_state()
+        if newest is None:
             return None
-        newest = max(rows, key=lambda r: str(r["key"]))
         try:
             raw = json.loads(newest["value"])
             version = int(raw.get("schema", 1))
@@ -690,6 +685,13 @@ class _Collections:
                 "a new collection"
             ) from None
         raise self.schema_error(version)
+
+    def _newest_state(self) -> dict[str, Any] | None:
+        """The newest state row (its key and value), None when there is none."""
+        rows = self.client.query(
+            self.meta, filter='key like "state:%"', output_fields=["key", "value"]
+        )
+        return max(rows, key=lambda r: str(r["key"])) if rows else None
 
     def states(self) -> list[str]:
         """Keys of every state row."""
