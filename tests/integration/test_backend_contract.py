@@ -58,6 +58,13 @@ def _open(kind: str, index: Path, embedder: Embedder | None = None) -> Knowledge
     )
 
 
+def _indexed(kind: str, index: Path, corpus: Path) -> int:
+    """Index `corpus` into a new knowledge base at `index`; its generation then."""
+    with _open(kind, index) as kb:
+        kb.add([corpus])
+        return kb.reader().generation
+
+
 def _write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -358,9 +365,7 @@ def _child(tmp_path: Path, kind: str, index: Path, action: str, *args: str) -> d
 
 def test_reopen_in_new_process(kind: str, tmp_path: Path, corpus: Path) -> None:
     index = tmp_path / "ix"
-    with _open(kind, index) as kb:
-        kb.add([corpus])
-        generation = kb.reader().generation
+    generation = _indexed(kind, index, corpus)
     seen = _child(tmp_path, kind, index, "read")
     assert seen["texts"][0] == "The Ember kettle has a warranty of eighteen months."
     assert seen["docs"] == ["items.jsonl", "items.jsonl", "kettle.txt", "tea.md", "zh.txt"]
@@ -369,9 +374,7 @@ def test_reopen_in_new_process(kind: str, tmp_path: Path, corpus: Path) -> None:
 
 def test_killed_writer_leaves_nothing_visible(kind: str, tmp_path: Path, corpus: Path) -> None:
     index = tmp_path / "ix"
-    with _open(kind, index) as kb:
-        kb.add([corpus])
-        generation = kb.reader().generation
+    generation = _indexed(kind, index, corpus)
     _write(corpus / "kettle.txt", "The Ember kettle now has a warranty of two years.")
     _write(corpus / "new.txt", "A new kettle manual, never committed.")
     _child(tmp_path, kind, index, "kill-at-commit", str(corpus))
@@ -755,12 +758,9 @@ def test_verify_and_repair_on_milvus(tmp_path: Path, corpus: Path) -> None:
     a text that no longer matches its checksum); `repair` re-syncs them as one new
     generation, indexing the damaged files again from disk."""
     index = tmp_path / "ix"
-    with _open("milvus", index) as kb:
-        kb.add([corpus])
-        generation = kb.reader().generation
+    generation = _indexed("milvus", index, corpus)
     assert _verify_cli(tmp_path).returncode == 0
-    backend = _backend("milvus", index)
-    assert backend is not None
+    backend = MilvusBackend(milvus_target(index))
     client = backend.client()
     chunks = collection_name("ix") + "_chunks"
 
@@ -814,11 +814,8 @@ def test_verify_and_repair_bm25_terms_on_milvus(tmp_path: Path, corpus: Path) ->
     BM25 indexes; `repair` makes rows with the analyzer's terms from the stored text and
     vector: nothing embedded, the file not read (here it is gone from disk)."""
     index = tmp_path / "ix"
-    with _open("milvus", index) as kb:
-        kb.add([corpus])
-        generation = kb.reader().generation
-    backend = _backend("milvus", index)
-    assert backend is not None
+    generation = _indexed("milvus", index, corpus)
+    backend = MilvusBackend(milvus_target(index))
     client = backend.client()
     chunks = collection_name("ix") + "_chunks"
     (kettle,) = client.query(chunks, filter='file_name == "kettle.txt"', output_fields=ROW_FIELDS)
