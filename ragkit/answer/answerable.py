@@ -708,6 +708,24 @@ _RECORD_WORDS = r"\b(?:most|record|largest|biggest|highest|top|leading)\b"
 _RECORD = re.compile(r"\bmost\s+(?:\w+\s+)?$", re.IGNORECASE)
 
 
+# "Favored to win the match", "a requirement for a player to win the award": a win
+# hoped for or required, not one that happened (to the end of its clause: "favored to
+# win the title" states no title won).
+_HOPED = re.compile(
+    r"\b(?:favou?red|favou?rites?|expected|tipped|poised|likely|chances?|bids?|hop(?:e|es|ed|ing)"
+    r"|aim(?:s|ed|ing)?|tr(?:y|ies|ying)|odds|shot|requirement|required|needs?|eligible)"
+    r"(?:\s+for\s+(?:\w+\s+){0,2}\w+)?\s+to\s+(?:\w+\s+)?(?:win|be\s+crowned|claim)\b[^,;:.!?]*",
+    re.IGNORECASE,
+)
+# "The winner of the 2019 Maxwell Award will be announced on December 12": the value
+# asked for is still to come.
+_TO_COME = re.compile(
+    r"\bwill\s+be\s+(?:announced|named|revealed|decided|unveiled|determined|crowned)\b"
+    r"|\b(?:yet|still)\s+to\s+be\s+(?:announced|named|revealed|decided|determined)\b",
+    re.IGNORECASE,
+)
+
+
 def relation_groups(question: str, analyzer: Analyzer) -> list[frozenset[str]]:
     """The relations of `_RELATIONS` an English `question` asks about, each as the
     analyzer terms of the words that state it: those whose words the question holds
@@ -744,6 +762,9 @@ def states_relation(
     if not groups:
         return True
     text = unicodedata.normalize("NFKC", sentence)
+    if _TO_COME.search(text):
+        return False  # what is asked is still to be announced
+    text = _HOPED.sub(" ", text)
     if re.search(r"\bmost\b", question, re.IGNORECASE):
         if re.search(_RECORD_WORDS, text, re.IGNORECASE):
             return True

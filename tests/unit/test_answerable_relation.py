@@ -100,3 +100,22 @@ def test_a_numbered_thing_written_with_an_ordinal_holds_the_questions_number() -
     # Another season's ordinal is another season.
     tenth = "The tenth season of Harbor Lights premiered on October 4, 2020."
     assert answering_windows(season, [tenth], SCORER) == []
+
+
+def test_a_win_hoped_for_or_still_to_be_announced_is_no_answer() -> None:
+    question = "Who won the men's singles at the Lakeside Open in 2020?"
+    favored = "Favored to win the title, Jon Berg lost the first set of the 2020 Lakeside Open."
+    assert not states_relation(question, favored, ANALYZER)
+    assert answering_windows(question, [favored], SCORER) == []
+    rule = "It is no requirement for a player to win the Lakeside Open in 2020, Jon Berg said."
+    assert not states_relation(question, rule, ANALYZER)
+    # A win that happened beside a hoped-for one still counts.
+    upset = "Jon Berg, not favored to win, beat Tom Lund in the 2020 Lakeside Open men's singles."
+    assert states_relation(question, upset, ANALYZER)
+    assert len(answering_windows(question, [upset], SCORER)) == 1
+    award = "Who is the Kestrel Award winner in 2019?"
+    later = "The winner of the 2019 Kestrel Award will be announced at the Harbor Hall Show."
+    assert not states_relation(award, later, ANALYZER)
+    assert answering_windows(award, [later], SCORER) == []
+    named = "Mara Olsen is the winner of the 2019 Kestrel Award."
+    assert len(answering_windows(award, [named], SCORER)) == 1
