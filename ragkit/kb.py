@@ -23,9 +23,14 @@ from pathlib import Path
 from typing import TypedDict, Unpack
 
 from ragkit.answer.extractive import extract_answer
-from ragkit.answer.followup import follow_up
 from ragkit.answer.grounding import SentenceScorer
-from ragkit.answer.pipelines import AnswerStream, Prompt, answer, standalone_question
+from ragkit.answer.pipelines import (
+    AnswerStream,
+    Prompt,
+    Standalone,
+    answer,
+    standalone_follow_up,
+)
 from ragkit.errors import EmptyQueryError, RagkitError
 from ragkit.guard import Guard
 from ragkit.guard.session import GuardSession
@@ -319,9 +324,10 @@ class KnowledgeBase:
         asked = session.check_input(question) if session is not None else question
         if session is not None:
             history = session.check_history(history)
-        standalone = asked.strip()
+        follow = Standalone(asked.strip())
         if opts.rewrite and opts.mode == "generate" and _has_turns(history):
-            standalone = standalone_question(self.chat_model, asked, history, self.generation.seed)
+            follow = standalone_follow_up(self.chat_model, asked, history, self.generation.seed)
+        standalone = follow.query
         hits = self.search(standalone, (search or self.search_options).with_(k=opts.k))
         if session is not None:
             hits = session.check_hits(hits)
@@ -339,7 +345,7 @@ class KnowledgeBase:
                 standalone_question=standalone,
             )
         stream = answer(
-            _answered_as(asked.strip(), standalone, history),
+            _answered_as(asked.strip(), follow),
             hits,
             self.chat_model,
             self.templates,
@@ -348,6 +354,8 @@ class KnowledgeBase:
             scorer=self.scorer(),
             guard=session,
             documents=self._lookup,
+            # Asked without its subject, the follow-up is still about it only.
+            subject=follow.subject if follow.by_rule else "",
         )
         stream.question, stream.standalone_question = question, standalone
         return stream
@@ -388,7 +396,7 @@ def _source_name(source: str | Path) -> str:
     return str(Path(source).resolve())
 
 
-def _answered_as(asked: str, standalone: str, history: Sequence[Message]) -> str:
+def _answered_as(asked: str, follow: Standalone) -> str:
     """The question the answer is written to. A follow-up the subject rule completed
     ("And how often should the Ember brewing kettle be descaled?") is searched with the
     subject but answered as asked: ranked by the carried subject, every sentence naming it
@@ -397,11 +405,7 @@ def _answered_as(asked: str, standalone: str, history: Sequence[Message]) -> str
     about the subject. A model's rewrite ("and what about the tea?" → "At what temperature
     is green tea steeped?") holds what the question left out, and is answered as
     rewritten."""
-    if standalone == asked:
-        return standalone
-    earlier = [m.content for m in history if m.role == "user"][-4:]
-    rule = follow_up(asked, earlier, Analyzer())  # as `standalone_question` reads it
-    return asked if rule.needs_context and standalone == rule.query else standalone
+    return asked if follow.by_rule else follow.query
 
 
 def _has_turns(history: Sequence[Message]) -> bool:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ragkit.answer.answerable import (
     EN_DATE,
@@ -705,19 +705,24 @@ def select_passages(
     passages: int = 3,
     min_score: float = MIN_RELEVANCE,
     keep_ratio: float = 0.5,
+    subject: str = "",
 ) -> list[Passage]:
     """Up to `passages` passages for `question`, best first: the sentences extractive
     mode would quote (`rank_sentences`, `Ranking.best`; when fewer than `passages` score
     `min_score`, the next best scoring at least `keep_ratio` times the best), each with
     its better-scoring neighbour in the same chunk; sentences next to each other in one
     chunk join one passage, repeated sentences are given once. Each passage names the
-    quoted sentences it holds, with their rank (`Passage.picks`)."""
+    quoted sentences it holds, with their rank (`Passage.picks`). `subject` (what a
+    follow-up completed by rule is about, asked without it) keeps the sentences under
+    another heading out (`under_subject`)."""
     ranking = rank_sentences(question, hits, scorer)
+    if subject:
+        ranking = under_subject(ranking, hits, subject, scorer.analyzer)
     split, score_of = ranking.split, ranking.score
     picks = [(p.hit, p.index) for p in ranking.best(passages, min_score)]
     n_quoted = len(picks)  # extractive mode's quotes; any after them only fill the prompt
     if len(picks) < passages and ranking.order:
-        top = max(score_of.values())
+        top = max(score_of[pos] for pos in ranking.order)
         for pos in ranking.order:
             if len(picks) == passages:
                 break
@@ -774,6 +779,59 @@ def select_passages(
         quoted = tuple((ranks[(h, n)], split[h][n]) for n in run if (h, n) in quotable)
         out.append(Passage(number, hits[h], chosen_run, split[h][best], round(score, 4), quoted))
     return out
+
+
+_NUMBERED_HEADING = re.compile(
+    r"^(?:\d+(?:\.\d+)*[.)]?\s|(?:section|chapter|part)\s+\d+|第[\d一二三四五六七八九十百]+[章节部])",
+    re.IGNORECASE,
+)
+
+
+def heading_level(heading: str) -> str:
+    """What rank of heading `heading` is, to tell sections side by side from a title
+    over them: a Markdown heading's `#` count, a numbered one ("5. Firing", "Section 3:
+    Visiting the Lantern House", "第二章"), or another line on its own (a title)."""
+    marks = len(heading) - len(heading.lstrip("#"))
+    if marks:
+        return "#" * marks
+    return "numbered" if _NUMBERED_HEADING.match(heading) else "line"
+
+
+def under_subject(
+    ranking: Ranking, hits: Sequence[SearchHit], subject: str, analyzer: Analyzer
+) -> Ranking:
+    """`ranking` without the sentences that stand under a heading naming something else
+    than `subject` beside one naming it (a heading of the same rank, `heading_level`):
+    "每次浸泡多久？" after a question on 红隼金毫 is about the sentences under "## 红隼金毫
+    （红茶）", not the same words under "## 晨雾绿茶" or "## 雾溪白茶". A sentence that names
+    the subject itself stays, so does one under no heading of its chunk (a section going on
+    from the chunk before) and one under a heading of another rank (the sections under a
+    title naming the subject are about it). Where no heading names the subject (a guide
+    whose steps are about every tea, "5. Firing" after a question on Kestrel Gold),
+    nothing is left out."""
+    from ragkit.answer.followup import names_subject
+
+    heading = {}
+    for h, kept in enumerate(ranking.split):
+        text = hits[h].chunk.text
+        sentences = split_sentences(text)
+        for i, sentence in enumerate(kept):
+            heading[(h, i)] = heading_of(sentence, sentences, text)
+    named = {t for t in set(heading.values()) if t and names_subject(t, subject, analyzer)}
+    ranks = {heading_level(t) for t in named}
+
+    def elsewhere(pos: tuple[int, int]) -> bool:
+        over = heading[pos]
+        return (
+            bool(over)
+            and over not in named
+            and heading_level(over) in ranks
+            and not names_subject(ranking.split[pos[0]][pos[1]].text, subject, analyzer)
+        )
+
+    if not named:
+        return ranking
+    return replace(ranking, order=tuple(pos for pos in ranking.order if not elsewhere(pos)))
 
 
 MIN_SUPPORT = 0.5

@@ -72,6 +72,7 @@ _ASKING_ZH = frozenset(
     是 有 每次 一般 通常 大概 需要 应该 可以 要 能 会 那 那么 还有 另外 还 再""".split()
 )
 _NOUNISH = ("n", "a", "g", "l", "j", "vn", "an")
+_BRACKETED = re.compile(r"[（(][^）)]*[）)]")
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,21 @@ def keeps_subject(rewrite: str, subject: str, analyzer: Analyzer) -> bool:
     key = [w for w in words if w[0].isupper() or w[0].isdigit()] + words[-1:]
     terms = set(analyzer.tokenize(" ".join(key)))
     return bool(terms) and terms <= set(analyzer.tokenize(rewrite))
+
+
+def names_subject(text: str, subject: str, analyzer: Analyzer) -> bool:
+    """Whether `text` (a heading, a sentence) names `subject`: in English the subject's
+    names (its capitalised words; without any, `keeps_subject`'s last word), in Chinese
+    the subject as written or, for a heading, the heading's own name within it ("##
+    红隼金毫（红茶）" names 冲泡红隼金毫; "## 雾溪白茶" does not name 雾溪茶园)."""
+    if _CJK.search(subject):
+        core = _BRACKETED.sub("", text).strip("# \t")
+        return subject in text or (len(_CJK.findall(core)) >= 2 and core in subject)
+    names = [w.group() for w in _words(subject) if w.group()[0].isupper() or w.group()[0].isdigit()]
+    terms = set(analyzer.tokenize(" ".join(names)))
+    if not terms:
+        return keeps_subject(text, subject, analyzer)
+    return terms <= set(analyzer.tokenize(text))
 
 
 def _resolve(question: str, earlier: Sequence[str], analyzer: Analyzer) -> FollowUp:

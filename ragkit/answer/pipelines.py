@@ -59,11 +59,13 @@ if TYPE_CHECKING:
 __all__ = [
     "AnswerStream",
     "Prompt",
+    "Standalone",
     "Usage",
     "answer",
     "build_prompt",
     "cited_numbers",
     "finish_answer",
+    "standalone_follow_up",
     "standalone_question",
     "to_citation",
 ]
@@ -141,11 +143,13 @@ def build_prompt(
     *,
     scorer: SentenceScorer | None = None,
     passages: int = 3,
+    subject: str = "",
 ) -> Prompt:
     """Render the prompt with as much history and as many passages (the best sentences
     of `hits` for the question, `ragkit.answer.evidence.select_passages`) as fit the window.
     System messages in `history` (a conversation's running summary) join the system
-    prompt; the user and assistant messages are packed newest first."""
+    prompt; the user and assistant messages are packed newest first. `subject`: what a
+    follow-up asked without it is about (`select_passages`)."""
     system = "\n\n".join(
         [templates.render("answer_system")] + [m.content for m in history if m.role == "system"]
     )
@@ -166,7 +170,9 @@ def build_prompt(
         )
     kept, used = _pack_history(history, model, int(budget * history_share))
     budget -= used
-    chosen = select_passages(question, hits, scorer or SentenceScorer(Analyzer()), passages)
+    chosen = select_passages(
+        question, hits, scorer or SentenceScorer(Analyzer()), passages, subject=subject
+    )
     blocks: list[str] = []
     sources: list[Citation] = []
     texts: list[str] = []
@@ -217,9 +223,29 @@ REWRITE_SYSTEM = (
 )
 
 
+@dataclass(frozen=True)
+class Standalone:
+    """A follow-up made to stand alone (`standalone_follow_up`): `query` is what search
+    uses; `by_rule` says the subject rule made it (ragkit.answer.followup: the earlier
+    question's `subject` carried in), so the answer is written to the question as asked,
+    with `subject` naming what it is about."""
+
+    query: str
+    by_rule: bool = False
+    subject: str = ""
+
+
 def standalone_question(
     model: ChatModel, question: str, history: Sequence[Message], seed: int | None = None
 ) -> str:
+    """`question` made to stand without the conversation `history` before it: the query
+    of `standalone_follow_up`, which says how."""
+    return standalone_follow_up(model, question, history, seed).query
+
+
+def standalone_follow_up(
+    model: ChatModel, question: str, history: Sequence[Message], seed: int | None = None
+) -> Standalone:
     """`question` made to stand without the conversation `history` before it (its system
     messages are taken as a running summary; of its user and assistant messages the last
     four are shown to the model). With no history the question is returned as it is,
@@ -231,17 +257,19 @@ def standalone_question(
     by `model`, and the rewrite is kept only when it still reads as the question
     (`is_rewrite_of`) and names that subject (or, for an elliptical one with a word of its
     own, "what about the tea?", adds terms of its own); otherwise the rule's question is
-    used ("And how often should the Ember brewing kettle be descaled?"). Where no earlier question
-    has a subject the rule can find, the model's rewrite is checked as before."""
+    used ("And how often should the Ember brewing kettle be descaled?", `by_rule`). Where
+    no earlier question has a subject the rule can find, the model's rewrite is checked as
+    before."""
+    asked = question.strip()
     summary = " ".join(m.content for m in history if m.role == "system")
     recent = [m for m in history if m.role in ("user", "assistant")]
     if not recent and not summary:
-        return question.strip()
+        return Standalone(asked)
     analyzer = Analyzer()
     # The last four questions: a subject older than that is no longer the conversation's.
     rule = follow_up(question, [m.content for m in recent if m.role == "user"][-4:], analyzer)
     if rule.subject and not rule.needs_context:
-        return question.strip()
+        return Standalone(asked)
     lines = [f"Summary: {summary}"] if summary else []
     lines += [f"{m.role}: {m.content}" for m in recent[-4:]]
     prompt = [
@@ -259,8 +287,13 @@ def standalone_question(
         or keeps_subject(text, rule.subject, analyzer)
         or (rule.optional and adds_terms(text, question, analyzer))
     ):
-        return text
-    return rule.query if rule.needs_context else question.strip()
+        # A rewrite word for word the rule's question is the rule's all the same.
+        if rule.needs_context and text == rule.query and text != asked:
+            return Standalone(text, True, rule.subject)
+        return Standalone(text)
+    if rule.needs_context:
+        return Standalone(rule.query, rule.query != asked, rule.subject)
+    return Standalone(asked)
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -439,6 +472,7 @@ def answer(
     scorer: SentenceScorer | None = None,
     guard: GuardSession | None = None,
     documents: DocumentLookup | None = None,
+    subject: str = "",
 ) -> AnswerStream:
     """Answer `question` from retrieved `hits`: the best sentences of the hits become
     numbered passages, the model's reply is checked sentence by sentence as it streams
@@ -449,7 +483,9 @@ def answer(
     sentence's own page and offsets. With `evidence`, the finished answer pairs each
     sentence with its support (scored by `scorer`, lexical only when none is given).
     `guard` filters the checked stream before the caller sees it; the checks leave its
-    stand-ins for the user's own values aside."""
+    stand-ins for the user's own values aside. `subject` is what a follow-up asked
+    without it is about ("每次浸泡多久？" after a question on 红隼金毫): no sentence under a
+    heading naming something else is given or quoted (`select_passages`)."""
     if not question.strip():
         raise EmptyQueryError("the question is empty; ask something about your documents")
     opts = options or AnswerOptions()
@@ -465,6 +501,7 @@ def answer(
         opts.history_share,
         scorer=scorer,
         passages=PASSAGES,
+        subject=subject,
     )
     judged = guard.without_placeholders(question) if guard is not None else question
     # The test extractive mode applies, over the same hits: the checked answer never

@@ -1,16 +1,28 @@
-"""Follow-up questions made standalone by rule (ragkit.answer.followup), and the rewrite
-that keeps the model's wording only when it keeps the earlier question's subject, on the
-real analyzer (jieba's tagger for Chinese) and the package's scripted model."""
+"""Follow-up questions made standalone by rule (ragkit.answer.followup), the rewrite
+that keeps the model's wording only when it keeps the earlier question's subject, and the
+answer to a follow-up the rule completed: written to the question as asked, from the
+subject's section only, on the real analyzer (jieba's tagger for Chinese), the sample
+corpus and the package's scripted model."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 import pytest
 
-from ragkit import ScriptedChatModel
-from ragkit.answer.followup import follow_up, keeps_subject, subject_of
-from ragkit.answer.pipelines import standalone_question
+from ragkit import KnowledgeBase, ScriptedChatModel
+from ragkit.answer.evidence import select_passages
+from ragkit.answer.followup import follow_up, keeps_subject, names_subject, subject_of
+from ragkit.answer.grounding import SentenceScorer
+from ragkit.answer.pipelines import Standalone, standalone_follow_up, standalone_question
+from ragkit.models.embeddings import HashingEmbedder
 from ragkit.models.llm.base import Message
+from ragkit.options import Models
 from ragkit.text.analysis import Analyzer
+from ragkit.types import SearchHit, StoredChunk
+
+CORPUS = Path(__file__).resolve().parents[2] / "samples" / "corpus"
 
 KETTLE = "How long is the warranty on the Ember brewing kettle?"
 
@@ -151,3 +163,101 @@ def test_an_elliptical_follow_up_with_a_word_of_its_own_may_leave_the_subject() 
         ],
     )
     assert echo == "冲泡红隼金毫每次浸泡多久？"
+
+
+def test_standalone_follow_up_says_when_the_rule_made_the_question() -> None:
+    question = "And how often should it be descaled?"
+    dropped = "How often should the water be descaled?"  # refused: no kettle in it
+    assert standalone_follow_up(ScriptedChatModel([dropped]), question, HISTORY) == Standalone(
+        "And how often should the Ember brewing kettle be descaled?",
+        by_rule=True,
+        subject="the Ember brewing kettle",
+    )
+    good = "How often should the Ember brewing kettle be descaled?"  # kept: the model's
+    assert standalone_follow_up(ScriptedChatModel([good]), question, HISTORY) == Standalone(good)
+    own = "What is the minimum wholesale order?"  # names its own subject
+    model = ScriptedChatModel([good])
+    assert standalone_follow_up(model, own, HISTORY) == Standalone(own)
+    assert standalone_follow_up(model, own, []) == Standalone(own)
+    assert model.prompts == []
+
+
+def test_names_subject(analyzer: Analyzer) -> None:
+    assert names_subject("## 红隼金毫（红茶）", "红隼金毫", analyzer)
+    assert names_subject("## 红隼金毫（红茶）", "冲泡红隼金毫", analyzer)  # its subject_of
+    assert not names_subject("## 雾溪白茶", "雾溪茶园", analyzer)
+    assert names_subject("Section 3: Visiting the Lantern House", "the Lantern House", analyzer)
+    assert names_subject(
+        "Section 2: The Ember brewing kettle", "the Ember brewing kettle", analyzer
+    )
+    assert not names_subject("Section 2: Equipment and Warranty", "the Ember kettle", analyzer)
+
+
+def _whole(name: str) -> list[SearchHit]:
+    text = (CORPUS / name).read_text(encoding="utf-8")
+    return [SearchHit(1, 1.0, StoredChunk(1, text, name, name, "", 0, None, None))]
+
+
+def test_a_follow_up_asked_without_its_subject_is_given_only_the_subjects_section() -> None:
+    scorer = SentenceScorer(Analyzer())
+    hits = _whole("brewing_guide_zh.md")
+    # Asked as typed, every tea's steeping time answers "每次浸泡多久？" ...
+    alone = " ".join(p.text for p in select_passages("每次浸泡多久？", hits, scorer))
+    assert "3分钟" in alone and "2分钟" in alone
+    # ... about 红隼金毫, only the sentences under its heading do.
+    for subject, says, not_says in [
+        ("红隼金毫", "3分钟", ("2分钟", "4分钟")),
+        ("雾溪白茶", "4分钟", ("2分钟", "3分钟")),
+    ]:
+        passages = select_passages("每次浸泡多久？", hits, scorer, subject=subject)
+        given = " ".join(p.text for p in passages)
+        assert says in given and not any(t in given for t in not_says), given
+
+
+def test_a_subject_no_heading_names_leaves_every_section_quotable() -> None:
+    # The guide's steps ("5. Firing") are about every tea, Kestrel Gold named in one only.
+    scorer = SentenceScorer(Analyzer())
+    hits = _whole("processing_guide.txt")
+    question = "And at what temperature is it fired?"
+    plain = select_passages(question, hits, scorer)
+    about = select_passages(question, hits, scorer, subject="Kestrel Gold")
+    assert [p.text for p in about] == [p.text for p in plain]
+    assert "110" in " ".join(p.text for p in about)
+
+
+def test_the_sections_under_a_title_naming_the_subject_stay_quotable() -> None:
+    # "# Lumen Tea Cooperative: A Short History" names the subject; its "##" sections are
+    # parts of it, not things beside it.
+    scorer = SentenceScorer(Analyzer())
+    hits = _whole("company_history.md")
+    question = "Who chairs its board today?"
+    about = select_passages(question, hits, scorer, subject="the Lumen Tea Cooperative")
+    assert "Nandakumar" in " ".join(p.text for p in about)
+
+
+def test_a_follow_up_the_rule_completed_is_answered_from_its_subject_only(
+    tmp_path: Path,
+) -> None:
+    prompts: list[str] = []
+
+    def reply(messages: Sequence[Message]) -> str:
+        if messages[0].content.startswith("Rewrite"):
+            return "每次浸泡多久？"  # an echo: the rule's question is used
+        prompts.append(messages[-1].content)
+        return "每次浸泡3分钟[1]。"
+
+    kb = KnowledgeBase.open(
+        tmp_path / "kb",
+        models=Models(embedder=HashingEmbedder(), chat_model=ScriptedChatModel([reply] * 2)),
+    )
+    kb.add([CORPUS])
+    history = [
+        Message("user", "冲泡红隼金毫的推荐水温是多少？"),
+        Message("assistant", "90摄氏度[1]。"),
+    ]
+    stream = kb.ask_stream("每次浸泡多久？", history=history)
+    text = "".join(stream)
+    assert stream.standalone_question == "冲泡红隼金毫每次浸泡多久？"
+    sources = prompts[-1].split("Question:")[0]
+    assert "3分钟" in sources and "2分钟" not in sources and "4分钟" not in sources
+    assert "3分钟" in text and "2分钟" not in text
