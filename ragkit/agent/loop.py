@@ -452,18 +452,23 @@ class Agent:
         return text
 
     def _sources(self, run: _Run) -> list[str]:
-        """The tool results so far, one source per line (a search result's lines are
-        separate passages), less their `[n]` marks."""
+        """The tool results so far: a search's passages as their chunks' texts (the result's
+        lines name each one's file and page first, "[1] handbook.pdf p. 2: …", and a
+        quote that names no file is the document's own sentence), other results one source
+        per line, less a listed passage's `[n]` mark and place."""
         sources = []
         for record in run.records:
             if record.error:
+                continue
+            if record.hits:
+                sources += [hit.chunk.text for hit in record.hits]
                 continue
             if not re.search(r"[^\W\d_]", record.result):
                 # A bare value (a calculator's 4140) is stated about its arguments.
                 sources.append(f"{_argument_text(record.arguments)} = {record.result.strip()}")
                 continue
             lines = record.result.splitlines()
-            sources += [re.sub(r"^\s*\[\d+\]\s*", "", line) for line in lines if line.strip()]
+            sources += [_LISTED.sub("", line) for line in lines if line.strip()]
         return sources
 
     def _checked_step(self, run: _Run, step: _Step) -> _Step:
@@ -701,6 +706,11 @@ class Agent:
             citations=run.citations,
             repaired_calls=run.repaired,
         )
+
+
+# A listed passage's number and place before its text: "[1] handbook.pdf p. 2: ",
+# "[2] faq.html: " (a file name with spaces keeps its place).
+_LISTED = re.compile(r"^\s*\[\d+\]\s*(?:\S+?\.[A-Za-z0-9]{1,5}(?:,? pp?\. \d+(?:-\d+)?)?:\s+)?")
 
 
 def _cited_place(citation: Citation) -> str:

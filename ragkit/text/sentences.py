@@ -6,8 +6,8 @@ line before ends mid-sentence and is long, a Chinese character counting twice, o
 ends in a Latin word and the next goes on in lower case, digits or Chinese, as in text
 extracted from PDFs; a short line ending in Chinese is a title). A trailing citation mark
 such as `[2]` that lands after a full stop stays with the sentence before it. Common
-abbreviations (e.g., Dr., No.) and decimals do not end a sentence. Leaves out other
-languages' rules and any model-based segmentation.
+abbreviations (e.g., Dr., No.), a page's "p." before its number and decimals do not end
+a sentence. Leaves out other languages' rules and any model-based segmentation.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ _END = re.compile(
     r"|(?<=[。！？；…])[”’」』）]*\s*|\s*\n\s*"
 )
 _CITE_ONLY = re.compile(r"^(?:[\[【]\d+(?:\s*[,，、]\s*\d+)*[\]】]\s*)+[.。]?$")
+_PAGE = re.compile(r"\bpp?\.$")
 _ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|Dr|Mr|Mrs|Ms|No|Fig|St|approx)|\b[A-Z])\.$")
 
 
@@ -74,6 +75,8 @@ def split_sentences(text: str) -> list[Sentence]:
             continue  # an abbreviation, not the end of a sentence
         if _LIST_NUMBER.fullmatch(piece.strip()) and "\n" not in match.group():
             continue  # "2. the garden…": a list item's number opens its sentence
+        if _PAGE.search(piece) and text[match.end() : match.end() + 1].isdigit():
+            continue  # "handbook.pdf p. 2", "pp. 3-4": a page number, not a new sentence
         if text[start:end].strip():
             spans.append((start, end))
         start = match.end()

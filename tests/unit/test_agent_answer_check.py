@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 
-from ragkit.agent import Agent, AgentOptions, ToolRegistry
+from ragkit import KnowledgeBase
+from ragkit.agent import Agent, AgentOptions, ToolContext, ToolRegistry, builtin_tools
 from ragkit.events import Text
 from ragkit.models.llm import ScriptedChatModel
+from ragkit.text.sentences import split_sentences
 
 RESULTS = (
     "[1] plant.md, p. 2: The plant converted its boilers to electricity in 1921.\n"
@@ -38,8 +40,9 @@ def _run(answer: str, **options: object) -> tuple[str, list[str], object]:
 
 def test_an_invented_year_in_the_final_answer_is_not_shown() -> None:
     shown, _, result = _run("The plant converted its boilers to electricity in 1923.")
-    # The source sentence stands in for the model's; nothing unchecked was streamed.
-    assert "1923" not in shown and "1921" in shown
+    # The source sentence stands in for the model's, without the result line's number and
+    # place ("[1] plant.md, p. 2: "); nothing unchecked was streamed.
+    assert shown == "The plant converted its boilers to electricity in 1921."
     assert result.answer == shown  # type: ignore[attr-defined]
     assert result.unsupported == ("The plant converted its boilers to electricity in 1923.",)  # type: ignore[attr-defined]
 
@@ -61,3 +64,29 @@ def test_without_tool_results_the_answer_is_not_checked() -> None:
     model = ScriptedChatModel(["Hello there, 1923."])
     result = Agent(model, _tools()).run("Say hello")
     assert result.answer == "Hello there, 1923."
+
+
+def test_a_page_number_does_not_start_a_sentence() -> None:
+    text = "See handbook.pdf p. 2 for the warranty. The tins are on pp. 3-4. Ask at 5 p.m. Then go."
+    assert [s.text for s in split_sentences(text)] == [
+        "See handbook.pdf p. 2 for the warranty.",
+        "The tins are on pp. 3-4.",
+        "Ask at 5 p.m.",  # no page number after it: the sentence ends
+        "Then go.",
+    ]
+
+
+def test_with_compose_off_a_quoted_search_passage_is_the_documents_sentence(
+    sample_kb: KnowledgeBase,
+) -> None:
+    # search_documents lists "[1] handbook.pdf p. 2: Section 2: Equipment and Warranty The
+    # cooperative shop sells …"; the model's unsupported sentence gives way to the
+    # document's own sentence, not to "2: Section 2: …".
+    model = ScriptedChatModel(["The cooperative shop sells 40 kinds of kettles."])
+    options = AgentOptions(compose_answer=False)
+    result = Agent(model, builtin_tools(), ToolContext(knowledge_base=sample_kb), options).run(
+        "What does the cooperative shop sell?"
+    )
+    assert "handbook.pdf p. 2: Section 2" in result.tool_calls[0].result
+    assert result.answer.startswith("The cooperative shop sells a small range of brewing")
+    assert "40" not in result.answer
