@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from corpus_files import write_file
 from embedders import CountingEmbedder
 from milvus_kbs import milvus_target
 from processes import run_ragkit
@@ -65,12 +66,6 @@ def _indexed(kind: str, index: Path, corpus: Path) -> int:
         return kb.reader().generation
 
 
-def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 @pytest.fixture(params=BACKENDS)
 def kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -79,7 +74,7 @@ def kind(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def corpus(corpus: Path) -> Path:
     """The three files of tests/conftest.py, and JSON Lines records with metadata."""
-    _write(
+    write_file(
         corpus / "shop" / "items.jsonl",
         json.dumps({"_id": "a1", "text": "Cast iron teapot, enamelled inside.", "lang": "en"})
         + "\n"
@@ -126,9 +121,11 @@ def test_change_reembeds_only_new_text(kind: str, tmp_path: Path, corpus: Path) 
         kb.add([corpus])
         before = kb.reader().generation
         embedder.embedded.clear()
-        _write(corpus / "kettle.txt", "The Ember kettle now has a warranty of two years.")
+        write_file(corpus / "kettle.txt", "The Ember kettle now has a warranty of two years.")
         # Same text under a new name: its vector comes from the stored one.
-        _write(corpus / "copy.md", "# Tea\n\nGreen tea is steamed or pan-fired soon after picking.")
+        write_file(
+            corpus / "copy.md", "# Tea\n\nGreen tea is steamed or pan-fired soon after picking."
+        )
         report = kb.add([corpus])
         statuses = {Path(f.path).name: f.status for f in report.files}
         assert statuses["kettle.txt"] == "indexed" and statuses["tea.md"] == "unchanged"
@@ -219,7 +216,7 @@ def test_bm25_ranks_alike_on_both_backends(tmp_path: Path) -> None:
     ]
     docs = tmp_path / "docs"
     for i, text in enumerate(texts):
-        _write(docs / f"d{i}.txt", text)
+        write_file(docs / f"d{i}.txt", text)
     queries = [
         "steaming green tea",
         "kettle warranty",
@@ -375,8 +372,8 @@ def test_reopen_in_new_process(kind: str, tmp_path: Path, corpus: Path) -> None:
 def test_killed_writer_leaves_nothing_visible(kind: str, tmp_path: Path, corpus: Path) -> None:
     index = tmp_path / "ix"
     generation = _indexed(kind, index, corpus)
-    _write(corpus / "kettle.txt", "The Ember kettle now has a warranty of two years.")
-    _write(corpus / "new.txt", "A new kettle manual, never committed.")
+    write_file(corpus / "kettle.txt", "The Ember kettle now has a warranty of two years.")
+    write_file(corpus / "new.txt", "A new kettle manual, never committed.")
     _child(tmp_path, kind, index, "kill-at-commit", str(corpus))
     seen = _child(tmp_path, kind, index, "read")
     assert seen["generation"] == generation
@@ -548,7 +545,7 @@ def test_server_two_clients_read_while_one_writes(
     reader = start("watch")
     assert reader.stdout is not None
     assert reader.stdout.readline().strip() == "ready"  # it has read generation 1
-    _write(corpus / "kettle.txt", "The Ember kettle now has a warranty of two years.")
+    write_file(corpus / "kettle.txt", "The Ember kettle now has a warranty of two years.")
     writer = start("index")
     out, err = writer.communicate(timeout=600)
     assert writer.returncode == 0, err[-2000:]
@@ -601,15 +598,17 @@ def test_file_rows_say_counts_not_members(tmp_path: Path) -> None:
         json.dumps({"_id": f"r{i}", "text": f"Record {i} about teapot {i % 7}."})
         for i in range(records)
     ]
-    _write(items, "\n".join(lines) + "\n")
-    _write(tmp_path / "docs" / "kettle.txt", "The Ember kettle has a warranty of eighteen months.")
+    write_file(items, "\n".join(lines) + "\n")
+    write_file(
+        tmp_path / "docs" / "kettle.txt", "The Ember kettle has a warranty of eighteen months."
+    )
     index = tmp_path / "ix"
     embedder = CountingEmbedder()
     with _open("milvus", index, embedder) as kb:
         kb.add([tmp_path / "docs"])
         lines[10] = json.dumps({"_id": "r10", "text": "Record ten, now about a kettle."})
         del lines[20]
-        _write(items, "\n".join(lines) + "\n")
+        write_file(items, "\n".join(lines) + "\n")
         embedder.embedded.clear()
         report = kb.add([tmp_path / "docs"])
         assert report.chunks_added == 1
@@ -912,7 +911,7 @@ def test_two_writers_on_a_server_take_turns(milvus_server: str, tmp_path: Path, 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     procs = []
     for name, action in (("a", first), ("b", "add")):
-        docs = _write(tmp_path / f"docs-{name}" / f"{name}.txt", f"Writer {name} kettle notes.")
+        docs = write_file(tmp_path / f"docs-{name}" / f"{name}.txt", f"Writer {name} kettle notes.")
         procs.append(
             subprocess.Popen(
                 [

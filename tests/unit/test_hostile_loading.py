@@ -13,6 +13,7 @@ from pathlib import Path
 
 import hostile_corpus
 import pytest
+from corpus_files import write_file
 from processes import child_env, run_ragkit
 
 from ragkit import HashingEmbedder, KnowledgeBase
@@ -29,12 +30,6 @@ def _kb(path: Path) -> KnowledgeBase:
     return KnowledgeBase.open(path, models=Models(embedder=HashingEmbedder(dim=32)))
 
 
-def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def _outcomes(report: object) -> dict[str, tuple[str, str]]:
     files = report.files  # type: ignore[attr-defined]
     return {Path(f.path).name: (f.status, f.reason) for f in files}
@@ -45,13 +40,13 @@ def _outcomes(report: object) -> dict[str, tuple[str, str]]:
 
 def test_walk_reports_special_entries_and_goes_on(tmp_path: Path) -> None:
     root = tmp_path / "d"
-    _write(root / "a.txt", "alpha")
+    write_file(root / "a.txt", "alpha")
     os.symlink("loop.txt", root / "loop.txt")
     os.symlink("gone", root / "dangling.txt")
     os.mkfifo(root / "pipe.txt")
     os.symlink("/dev/zero", root / "zero.txt")
     os.symlink("..", root / "up")
-    _write(root / "z.txt", "zulu")
+    write_file(root / "z.txt", "zulu")
     items = list(walk([root]))
     files = [i.name for i in items if isinstance(i, Path)]
     problems = {i.path.name: (i.status, i.reason) for i in items if isinstance(i, WalkProblem)}
@@ -68,9 +63,9 @@ def test_unlistable_subfolder_is_named_and_later_files_still_walk(
 ) -> None:
     # Permissions do not bind root, so the refusal is simulated at os.scandir.
     root = tmp_path / "d"
-    _write(root / "a.txt", "alpha")
-    _write(root / "m-locked" / "secret.txt", "hidden")
-    _write(root / "z.txt", "zulu")
+    write_file(root / "a.txt", "alpha")
+    write_file(root / "m-locked" / "secret.txt", "hidden")
+    write_file(root / "z.txt", "zulu")
     real = os.scandir
 
     def scandir(path: object) -> object:
@@ -92,7 +87,7 @@ def test_deep_folder_tree_walks_without_recursion(tmp_path: Path) -> None:
     for _ in range(300):  # PATH_MAX allows this; the walk must not use the stack
         path = path / "x"
     path.mkdir(parents=True)
-    _write(path / "leaf.txt", "leaf")
+    write_file(path / "leaf.txt", "leaf")
     assert [p.name for p in walk([deep]) if isinstance(p, Path)] == ["leaf.txt"]
 
 
@@ -123,7 +118,7 @@ def test_batch_with_every_bad_entry_indexes_the_rest(tmp_path: Path) -> None:
 
 def test_non_utf8_name_keeps_its_exact_bytes(tmp_path: Path) -> None:
     name = os.fsdecode(b"r\xe9sum\xe9.txt")
-    _write(tmp_path / "d" / name, "curriculum vitae of a pastry chef")
+    write_file(tmp_path / "d" / name, "curriculum vitae of a pastry chef")
     kb = _kb(tmp_path / "ix")
     kb.add([tmp_path / "d"])
     reader = kb.reader()
@@ -151,8 +146,8 @@ def test_jsonl_lone_surrogate_and_deep_line_fail_only_their_lines(tmp_path: Path
 def test_unexpected_error_in_one_file_fails_only_that_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _write(tmp_path / "d" / "a.txt", "alpha")
-    _write(tmp_path / "d" / "b.txt", "bravo")
+    write_file(tmp_path / "d" / "a.txt", "alpha")
+    write_file(tmp_path / "d" / "b.txt", "bravo")
     real = BoundedLoader.load
 
     def load(
@@ -171,7 +166,7 @@ def test_unexpected_error_in_one_file_fails_only_that_file(
 
 
 def test_failed_first_run_leaves_no_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _write(tmp_path / "d" / "a.txt", "alpha")
+    write_file(tmp_path / "d" / "a.txt", "alpha")
     kb = _kb(tmp_path / "ix")
 
     def full(*args: object, **kwargs: object) -> None:
@@ -187,10 +182,10 @@ def test_failed_first_run_leaves_no_store(tmp_path: Path, monkeypatch: pytest.Mo
 def test_disk_full_while_committing_is_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _write(tmp_path / "d" / "a.txt", "alpha")
+    write_file(tmp_path / "d" / "a.txt", "alpha")
     kb = _kb(tmp_path / "ix")
     kb.add([tmp_path / "d"])
-    _write(tmp_path / "d" / "b.txt", "bravo")
+    write_file(tmp_path / "d" / "b.txt", "bravo")
 
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
@@ -260,7 +255,7 @@ def test_special_file_is_skipped_before_any_read(tmp_path: Path) -> None:
 def test_worker_time_limit_and_restart(tmp_path: Path) -> None:
     deep = tmp_path / "deep.html"
     deep.write_bytes(b"<div>" * 200_000 + b"x" + b"</div>" * 200_000)
-    good = _write(tmp_path / "ok.html", "<p>still fine</p>")
+    good = write_file(tmp_path / "ok.html", "<p>still fine</p>")
     options = LoaderOptions(timeout_s=0.05, html_max_depth=10**9)
     with BoundedLoader(options) as loader:
         with pytest.raises(LoaderError, match=r"longer than 0\.05 s"):
@@ -277,7 +272,7 @@ def test_worker_memory_limit(tmp_path: Path) -> None:
     with BoundedLoader(LoaderOptions(memory_mb=256)) as loader:
         with pytest.raises(LoaderError, match="more than the 256 MiB memory limit"):
             loader.load(path)
-        assert loader.load(_write(tmp_path / "ok.html", "<p>fine</p>"))[0].text == "fine"
+        assert loader.load(write_file(tmp_path / "ok.html", "<p>fine</p>"))[0].text == "fine"
 
 
 # --- the store -------------------------------------------------------------------------
@@ -292,7 +287,7 @@ def _edit_store(index: Path, sql: str) -> None:
 
 
 def test_edited_chunk_text_is_reported_not_served(tmp_path: Path) -> None:
-    _write(tmp_path / "d" / "a.txt", "The kettle warranty lasts eighteen months.")
+    write_file(tmp_path / "d" / "a.txt", "The kettle warranty lasts eighteen months.")
     _kb(tmp_path / "ix").add([tmp_path / "d"])
     _edit_store(tmp_path / "ix", "UPDATE chunks SET text = replace(text, 'eighteen', 'eighty')")
     with pytest.raises(IndexCorruptError, match="does not match its checksum"):
@@ -301,7 +296,7 @@ def test_edited_chunk_text_is_reported_not_served(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["has#hash", "has?query", "pct%41", "sp ace"])
 def test_index_path_with_uri_characters_opens(tmp_path: Path, name: str) -> None:
-    _write(tmp_path / "d" / "a.txt", "The kettle warranty lasts eighteen months.")
+    write_file(tmp_path / "d" / "a.txt", "The kettle warranty lasts eighteen months.")
     ix = tmp_path / name / "ix"
     _kb(ix).add([tmp_path / "d"])
     hits = _kb(ix).search("kettle", k=1, mode="bm25")
@@ -310,7 +305,7 @@ def test_index_path_with_uri_characters_opens(tmp_path: Path, name: str) -> None
 
 
 def test_readonly_media_index_opens(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _write(tmp_path / "d" / "a.txt", "The kettle warranty lasts eighteen months.")
+    write_file(tmp_path / "d" / "a.txt", "The kettle warranty lasts eighteen months.")
     ix = tmp_path / "ix"
     _kb(ix).add([tmp_path / "d"])
     for p in [ix, *ix.rglob("*")]:
@@ -336,7 +331,7 @@ def test_readonly_media_index_opens(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_damaged_store_is_one_line(tmp_path: Path) -> None:
-    _write(tmp_path / "d" / "a.txt", "The kettle warranty lasts eighteen months.")
+    write_file(tmp_path / "d" / "a.txt", "The kettle warranty lasts eighteen months.")
     _kb(tmp_path / "ix").add([tmp_path / "d"])
     store = tmp_path / "ix" / STORE
     data = bytearray(store.read_bytes())
@@ -366,7 +361,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_verify_command(tmp_path: Path) -> None:
-    _write(tmp_path / "d" / "a.txt", "The kettle warranty lasts eighteen months.")
+    write_file(tmp_path / "d" / "a.txt", "The kettle warranty lasts eighteen months.")
     _kb(tmp_path / "ix").add([tmp_path / "d"])
     ok = _cli("verify", "--index", str(tmp_path / "ix"), cwd=tmp_path)
     assert ok.returncode == 0 and "ok (1 documents, 1 chunks" in ok.stdout, ok.stderr
@@ -421,7 +416,7 @@ def test_pdf_page_cap(tmp_path: Path) -> None:
 
 
 def test_damaged_index_page_found_by_verify(tmp_path: Path) -> None:
-    _write(tmp_path / "d" / "a.txt", "The kettle warranty lasts eighteen months.")
+    write_file(tmp_path / "d" / "a.txt", "The kettle warranty lasts eighteen months.")
     _kb(tmp_path / "ix").add([tmp_path / "d"])
     store = tmp_path / "ix" / STORE
     conn = sqlite3.connect(store)
@@ -444,7 +439,7 @@ def test_damaged_index_page_found_by_verify(tmp_path: Path) -> None:
 
 
 def test_edited_document_path_is_reported_not_served(tmp_path: Path) -> None:
-    _write(tmp_path / "d" / "a.txt", "The kettle warranty lasts eighteen months.")
+    write_file(tmp_path / "d" / "a.txt", "The kettle warranty lasts eighteen months.")
     _kb(tmp_path / "ix").add([tmp_path / "d"])
     _edit_store(tmp_path / "ix", "UPDATE documents SET source = '/etc/passwd'")
     with pytest.raises(IndexCorruptError, match=r"file path or title .* does not match"):
@@ -457,11 +452,11 @@ def test_edited_document_path_is_reported_not_served(tmp_path: Path) -> None:
 
 
 def test_store_from_before_document_checksums_still_works(tmp_path: Path) -> None:
-    _write(tmp_path / "d" / "a.txt", "The kettle warranty lasts eighteen months.")
+    write_file(tmp_path / "d" / "a.txt", "The kettle warranty lasts eighteen months.")
     _kb(tmp_path / "ix").add([tmp_path / "d"])
     _edit_store(tmp_path / "ix", "ALTER TABLE documents DROP COLUMN ident_hash")  # an older store
     assert _kb(tmp_path / "ix").search("kettle", k=1, mode="bm25")
-    _write(tmp_path / "d" / "b.txt", "The teapot is made of cast iron.")
+    write_file(tmp_path / "d" / "b.txt", "The teapot is made of cast iron.")
     kb = _kb(tmp_path / "ix")
     kb.add([tmp_path / "d"])  # the writer adds the column; new rows carry a checksum
     rows = sqlite3.connect(tmp_path / "ix" / STORE).execute(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from corpus_files import write_file
 from embedders import CountingEmbedder
 
 from ragkit import HashingEmbedder, KnowledgeBase
@@ -22,12 +23,6 @@ from ragkit.options import IndexOptions, Models
 
 def _kb(path: Path, dim: int = 64) -> KnowledgeBase:
     return KnowledgeBase.open(path, models=Models(embedder=HashingEmbedder(dim=dim)))
-
-
-def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_add_then_search_finds_each_document(tmp_path: Path, corpus: Path) -> None:
@@ -72,7 +67,7 @@ def test_rerun_over_unchanged_files_does_nothing(tmp_path: Path, corpus: Path) -
 def test_changed_file_is_replaced_and_deleted_file_vanishes(tmp_path: Path, corpus: Path) -> None:
     kb = _kb(tmp_path / "ix")
     kb.add([corpus])
-    _write(corpus / "kettle.txt", "The Ember kettle now has a warranty of two years.")
+    write_file(corpus / "kettle.txt", "The Ember kettle now has a warranty of two years.")
     os.utime(corpus / "kettle.txt", ns=(1, 1))  # a different mtime even on coarse clocks
     (corpus / "tea.md").unlink()
     report = kb.add([corpus])
@@ -86,7 +81,7 @@ def test_changed_file_is_replaced_and_deleted_file_vanishes(tmp_path: Path, corp
     m = read_manifest(tmp_path / "ix")
     assert (m.counts.documents, m.counts.chunks) == (2, 2)
     # Old generations beyond the previous one are cleaned up.
-    kb.add([_write(corpus / "new.txt", "another file")])
+    kb.add([write_file(corpus / "new.txt", "another file")])
     gens = sorted(p.name for p in (tmp_path / "ix").glob("gen-*"))
     assert gens == ["gen-000002", "gen-000003"]
 
@@ -192,7 +187,7 @@ def test_leftovers_of_a_crashed_writer_are_discarded(tmp_path: Path, corpus: Pat
     # Readers still see generation 1 exactly.
     assert len(kb.search("tea kettle 茶园", k=10)) == 3
     # The next writer rolls the leftovers back before writing generation 2 itself.
-    kb.add([_write(corpus / "more.txt", "more text about oolong")])
+    kb.add([write_file(corpus / "more.txt", "more text about oolong")])
     store = Store(connect(ix, readonly=True))
     m = read_manifest(ix)
     assert m.generation == 2 and m.counts.chunks == 4

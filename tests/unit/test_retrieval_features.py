@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from corpus_files import write_file
 
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.errors import RagkitError
@@ -20,12 +21,6 @@ from ragkit.search.multiquery import generate_variants, parse_variants
 from ragkit.search.rerank import Reranker
 from ragkit.search.retrieval import SearchFilter, convex_fuse, mmr, rrf_fuse
 from ragkit.types import SearchHit, StoredChunk
-
-
-def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def _kb(
@@ -51,15 +46,15 @@ def _names(hits: Sequence[SearchHit]) -> list[str]:
 @pytest.fixture
 def mixed(tmp_path: Path) -> Path:
     root = tmp_path / "docs"
-    _write(root / "tea.md", "# Tea\n\nGreen tea is steamed or pan-fired soon after picking.")
-    _write(root / "notes" / "tea.txt", "Tea notes: black tea is fully oxidised before drying.")
-    _write(root / "notes" / "oolong.txt", "Oolong tea is partly oxidised; tea masters roll it.")
-    _write(root / "kettle.html", "<html><body><p>The tea kettle boils water.</p></body></html>")
+    write_file(root / "tea.md", "# Tea\n\nGreen tea is steamed or pan-fired soon after picking.")
+    write_file(root / "notes" / "tea.txt", "Tea notes: black tea is fully oxidised before drying.")
+    write_file(root / "notes" / "oolong.txt", "Oolong tea is partly oxidised; tea masters roll it.")
+    write_file(root / "kettle.html", "<html><body><p>The tea kettle boils water.</p></body></html>")
     rows = [
         {"_id": "d1", "title": "Matcha", "text": "Matcha tea is ground green tea leaves."},
         {"_id": "d2", "title": "Puer", "text": "Puer tea is fermented and aged tea."},
     ]
-    _write(root / "corpus.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
+    write_file(root / "corpus.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
     return root
 
 
@@ -97,8 +92,8 @@ def test_file_type_and_metadata_filters(tmp_path: Path, mixed: Path) -> None:
 def test_a_selective_filter_searches_deeper_until_k_chunks_survive(tmp_path: Path) -> None:
     root = tmp_path / "docs"
     for i in range(30):
-        _write(root / f"common{i:02}.txt", f"warranty warranty warranty period number {i}")
-    _write(root / "rare.md", "The warranty is mentioned once among other words here.")
+        write_file(root / f"common{i:02}.txt", f"warranty warranty warranty period number {i}")
+    write_file(root / "rare.md", "The warranty is mentioned once among other words here.")
     # Few candidates per retriever: the one Markdown chunk ranks far below them.
     kb = _kb(tmp_path / "ix", candidates=2)
     kb.add([root])
@@ -124,7 +119,7 @@ def test_page_range_keeps_overlapping_pages_and_drops_pageless_chunks(tmp_path: 
         pdf.set_font("Helvetica", size=12)
         pdf.cell(text=text)
     pdf.output(str(root / "tea.pdf"))
-    _write(root / "tea.txt", "Plain text tea has no pages.")
+    write_file(root / "tea.txt", "Plain text tea has no pages.")
     kb = _kb(tmp_path / "ix", chunker=ChunkerParams(chunk_size=40, chunk_overlap=0))
     kb.add([root])
     pages = {(h.chunk.page_start, h.chunk.page_end) for h in kb.search("tea", k=10, mode="bm25")}
@@ -177,11 +172,11 @@ def test_mmr_picks_the_unlike_vector_second() -> None:
 def test_mmr_search_surfaces_another_document_instead_of_a_duplicate(tmp_path: Path) -> None:
     root = tmp_path / "docs"
     text = "Green tea leaves are steamed soon after picking to stop oxidation."
-    _write(root / "a.txt", text)
-    _write(root / "a_copy.txt", text)
-    _write(root / "b.txt", "Green tea picking season starts in spring on the hills.")
-    _write(root / "c.txt", "Kettles boil water for tea.")
-    _write(root / "d.txt", "The warranty of the kettle lasts two years.")
+    write_file(root / "a.txt", text)
+    write_file(root / "a_copy.txt", text)
+    write_file(root / "b.txt", "Green tea picking season starts in spring on the hills.")
+    write_file(root / "c.txt", "Kettles boil water for tea.")
+    write_file(root / "d.txt", "The warranty of the kettle lasts two years.")
     kb = _kb(tmp_path / "ix")
     kb.add([root])
     query = "green tea leaves steamed after picking"
@@ -337,7 +332,7 @@ def test_convex_fusion_weights_scaled_scores_and_keeps_score_gaps() -> None:
 def test_fusion_setting_changes_hybrid_ranking_and_bad_values_are_refused(tmp_path: Path) -> None:
     root = tmp_path / "docs"
     for i in range(6):
-        _write(
+        write_file(
             root / f"{i}.txt", f"Tea note {i}: " + " ".join(["oolong"] * i + ["kettle"] * (5 - i))
         )
     convex = _kb(tmp_path / "ix")
