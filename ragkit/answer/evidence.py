@@ -555,7 +555,7 @@ def names_something(text: str, question: str) -> bool:
     return any(m.group(1).strip() not in asked for m in _QUOTED.finditer(line))
 
 
-LABEL_BONUS = 0.2
+LABEL_BONUS = 0.4
 """Added to a sentence that labels its value with the question (`labelled`)."""
 _LABEL = re.compile(r"[：:](?!//)")
 _CLAUSE = re.compile(r"[,，;；、。.!?！？]")
