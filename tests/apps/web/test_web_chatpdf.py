@@ -168,6 +168,18 @@ def long_answer_page(tmp_path: Path) -> Iterator[tuple[Gated, ThreadServer, Any]
         yield model, server, driver
 
 
+def wait_first_sentence(model: Gated, answer: Any) -> None:
+    """Let `model` write on until the page's `answer` shows its first sentence."""
+
+    def shown() -> str:
+        # Answers are released a checked sentence at a time: let words through until
+        # the first sentence shows.
+        model.step.release()
+        return str(answer.text).strip()
+
+    wait_for(shown, HANG_S, "the first sentence")
+
+
 def test_states_while_waiting_and_stop(tmp_path: Path) -> None:
     with long_answer_page(tmp_path) as (model, server, driver):
         driver.find_element(By.ID, "question").send_keys("What is the warranty?")
@@ -180,14 +192,7 @@ def test_states_while_waiting_and_stop(tmp_path: Path) -> None:
         stop = driver.find_element(By.ID, "stop-button")
         assert stop.is_displayed()
         answer = driver.find_element(By.ID, "answer")
-
-        def first_sentence() -> str:
-            # Answers are released a checked sentence at a time: let words through until
-            # the first sentence shows.
-            model.step.release()
-            return str(answer.text).strip()
-
-        wait_for(first_sentence, HANG_S, "the first sentence")
+        wait_first_sentence(model, answer)
         shoot(driver, "06-writing")
         stop.click()
         wait_for(lambda: answer.get_attribute("data-state") == "stopped", HANG_S, "the stop")
@@ -295,12 +300,7 @@ def test_an_answer_still_being_written_says_so_until_it_is_done(tmp_path: Path) 
         driver.find_element(By.ID, "ask-button").click()
         answer = driver.find_element(By.ID, "answer")
         status = driver.find_element(By.ID, "ask-status")
-
-        def first_sentence() -> str:
-            model.step.release()
-            return str(answer.text).strip()
-
-        wait_for(first_sentence, HANG_S, "the first sentence")
+        wait_first_sentence(model, answer)
         # A shown sentence may read as a whole answer while the model writes on: the
         # answer ends in a muted "…" and the status line says what is still going on.
         assert answer.find_element(By.CSS_SELECTOR, ".pending").text == "…"
