@@ -33,8 +33,9 @@ evidence apart, for every question, without a model call:
 - **Not another of its kind** (Chinese questions, `zh_mismatch`): another ordinal (第19
   棒 for 第一棒), another day (1月8日 for 1月5日), the asked year only as a comparison
   (与2021年相比), part of a year for a year's figure, or the question's compound noun
-  with another modifier (交通事故 for 踩踏事故) is another thing; a title in 《》 is a
-  name the text must hold.
+  with another modifier (交通事故 for 踩踏事故) is another thing, and a number not in a
+  clause with the figure asked for (营收, 产量, 议席) is another figure's; a title in
+  《》 is a name the text must hold.
 
 `answerable` applies these to the retrieved chunks before generating; `AnswerChecker`
 (ragkit.answer.checking) applies the kind and restatement checks to each sentence of the
@@ -1074,11 +1075,65 @@ def other_day(question: str, sentence: str) -> bool:
     )
 
 
+# The question word, and what may stand between it and the noun it asks about
+# (多少个议席, 哪部电影).
+_ZH_QUESTION_WORD = re.compile(r"谁|什么|多少|哪(?:些|个|一个|部|位|家|种|里|儿|国|年)?|几")
+_ZH_LINK = re.compile(r"^(?:是|为|有|达|约|共|一共|个|位|部|种|名|项|家|条|座|只|件|些|一)*")
+# Nouns that name no figure of their own (数量, 人数): any count answers them.
+_ZH_GENERIC = frozenset("数量 人数 数字 数目 总数 多少 情况 时间 时候".split())
+
+
+def figure_noun(question: str, analyzer: Analyzer) -> str:
+    """The figure a Chinese question asking for a number asks about: the noun right
+    after its question word (多少个议席) or else the last before it (塔里木油田的油气产量
+    是多少), or a query's last noun (2022年英特尔全年营收); empty when none or generic."""
+    text = unicodedata.normalize("NFKC", question).strip().rstrip("?？。.!！ ")
+    m = _ZH_QUESTION_WORD.search(text)
+    nouns: list[str]
+    if m is None:
+        nouns = [w for run in analyzer.tagged(text) for w, f in run if f.startswith(("n", "vn"))]
+        noun = nouns[-1] if nouns and text.endswith(nouns[-1]) else ""
+    else:
+        after = _ZH_LINK.sub("", text[m.end() :])
+        first = [w for run in analyzer.tagged(after) for w, f in run if f.startswith("n")]
+        if first and after.startswith(first[0]):
+            noun = first[0]
+        else:
+            before = [
+                w
+                for run in analyzer.tagged(text[: m.start()])
+                for w, f in run
+                if f.startswith(("n", "vn"))
+            ]
+            head = text[: m.start()].rstrip("是为有了都共")
+            noun = before[-1] if before and head.endswith(before[-1]) else ""
+    return "" if len(noun) < 2 or noun in _ZH_GENERIC else noun
+
+
+def figure_apart(question: str, sentence: str, analyzer: Analyzer) -> bool:
+    """Whether `question` asks for a figure (营收, 销量, 议席) and no clause of
+    `sentence` holds both the figure's noun and a number: "总营收首次被台积电超越，净利润也
+    落后于台积电2959亿新台币" gives the 净利润's number, not the 营收's."""
+    if answer_kind(question) != "number" or "哪几" in question:
+        return False
+    noun = figure_noun(question, analyzer)
+    if not noun:
+        return False
+    stem = noun[-2:]  # 总产量 → 产量, 年销量 → 销量
+    asked = _numbers(question)
+    for clause in re.split(r"[，,；;。：:！!？?]", unicodedata.normalize("NFKC", sentence)):
+        said = _numbers(_ZH_DATE.sub(" ", clause)) - asked
+        if stem in clause and (said or _CN_NUMBER.search(clause)):
+            return False
+    return True
+
+
 def zh_mismatch(question: str, sentence: str, analyzer: Analyzer) -> bool:
     """Whether `sentence` speaks of another thing than a Chinese `question` asks
     about: another ordinal, another day, a year only compared with, part of a year for
-    a year's figure, another modifier of the question's compound (always False for a
-    question in another language)."""
+    a year's figure, another modifier of the question's compound, a number beside
+    another figure than the one asked (always False for a question in another
+    language)."""
     if not _CJK.search(question):
         return False
     return (
@@ -1087,6 +1142,7 @@ def zh_mismatch(question: str, sentence: str, analyzer: Analyzer) -> bool:
         or compared_only(question, sentence)
         or part_of_year(question, sentence)
         or other_modifier(question, sentence, analyzer)
+        or figure_apart(question, sentence, analyzer)
     )
 
 

@@ -11,6 +11,8 @@ from ragkit.answer.answerable import (
     can_answer,
     compared_only,
     compounds,
+    figure_apart,
+    figure_noun,
     ordinals,
     other_day,
     other_modifier,
@@ -102,6 +104,21 @@ def test_another_day_or_month_is_another_time() -> None:
     assert not other_day(q, "1月新增确诊病例逐日下降。")  # the month, no other day
     assert not other_day(q, "新增确诊病例189例。")  # names no time: no judgement
     assert not other_day("2022年全国新增确诊病例数？", "1月8日新增确诊病例14171例。")
+
+
+def test_a_number_beside_another_figure_is_not_the_figure_asked() -> None:
+    assert figure_noun("2022年英特尔全年营收", ANALYZER) == "营收"
+    assert figure_noun("香港第七届立法会选举有多少个议席？", ANALYZER) == "议席"
+    assert figure_noun("塔里木油田2021年的油气产量是多少？", ANALYZER) == "产量"
+    assert figure_noun("北京冬奥会澳大利亚运动员数量", ANALYZER) == ""  # any count
+    q = "2022年英特尔全年营收"
+    profit = "2022年英特尔的总营收首次被台积电超越，净利润也落后于台积电2959亿新台币。"
+    assert figure_apart(q, profit, ANALYZER)
+    assert not figure_apart(q, "英特尔2022年全年营收为631亿美元，同比下降20%。", ANALYZER)
+    seats = "香港特区第七届立法会功能团体界别选举的30个 ..."
+    assert figure_apart("香港第七届立法会选举有多少个议席？", seats, ANALYZER)
+    # Not a question for a number: no judgement.
+    assert not figure_apart("英特尔的总部在哪里", profit, ANALYZER)
 
 
 def test_a_query_without_a_question_word_asks_for_what_its_last_noun_names() -> None:
