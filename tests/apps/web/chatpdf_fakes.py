@@ -9,14 +9,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ceilings import HANG_S
+from conftest import fake_factory
 
 from ragkit import (
-    ChunkerParams,
-    HashingEmbedder,
-    IndexOptions,
-    KnowledgeBase,
     Message,
-    Models,
     ScriptedChatModel,
 )
 from ragkit.models.llm.base import GenerationOptions
@@ -114,10 +110,4 @@ class Gated(ScriptedChatModel):
 def factory(model: ScriptedChatModel, chunk_size: int = 400) -> Any:
     """Knowledge bases over the hashing embedder and `model`; passages of `chunk_size`
     characters run over page breaks of the short test PDFs."""
-    embedder = HashingEmbedder()
-    chunker = ChunkerParams(chunk_size=chunk_size, chunk_overlap=0)
-    return lambda path: KnowledgeBase.open(
-        path,
-        models=Models(embedder=embedder, chat_model=model),
-        index=IndexOptions(chunker=chunker),
-    )
+    return fake_factory(model, chunk_size=chunk_size)

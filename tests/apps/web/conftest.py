@@ -45,13 +45,13 @@ def cite_first_source(messages: Sequence[Message]) -> str:
 
 
 def fake_factory(
-    model: ScriptedChatModel, embedder: Embedder | None = None
+    model: ScriptedChatModel, embedder: Embedder | None = None, chunk_size: int = 120
 ) -> Callable[[Path], KnowledgeBase]:
     """Opens a collection's knowledge base with `model` and `embedder` (the hashing fake
-    when None)."""
+    when None), in passages of `chunk_size` characters."""
     embedder = embedder or HashingEmbedder()
-    # Small chunks, so each page of the test PDFs is a passage of its own.
-    chunker = ChunkerParams(chunk_size=120, chunk_overlap=0)
+    # Small chunks by default, so each page of the test PDFs is a passage of its own.
+    chunker = ChunkerParams(chunk_size=chunk_size, chunk_overlap=0)
     return lambda path: KnowledgeBase.open(
         path,
         models=Models(embedder=embedder, chat_model=model),
