@@ -33,7 +33,7 @@ from ragkit.answer.answerable import (
 from ragkit.answer.attributes import attribute_terms
 from ragkit.answer.citations import strip_citations
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
-from ragkit.text.analysis import Analyzer
+from ragkit.text.analysis import STOPWORDS, Analyzer
 from ragkit.text.sentences import Sentence, split_sentences
 from ragkit.types import Evidence, SearchHit
 
@@ -578,6 +578,39 @@ def labelled(text: str, question: str, analyzer: Analyzer) -> bool:
     return bool(asked) and asked <= label and bool(value - asked)
 
 
+_IDENTIFIES = re.compile(
+    r"((?:[A-Z][\w'’-]*\s+)*[A-Z][\w'’-]*)\s+(?:is|was|are|were)\s+(?:a|an|the)\s+"
+    r"((?:[\w-]+\s+){0,3}[\w-]+)"
+)
+
+
+def referent(kind: AnswerKind | None, text: str, question: str, analyzer: Analyzer) -> bool:
+    """Whether every name `text` holds belongs to what it says is the thing the question
+    names by a common noun: "The Lumen Tea Cooperative is a fictional company" for "Who
+    founded the company?" names the company, not who founded it."""
+    from ragkit.answer.answerable import kind_values
+
+    if kind != "name" or _cjk(text):
+        return False
+    line = " ".join(unicodedata.normalize("NFKC", text).split())
+    asked = set(analyzer.tokenize(question))
+    values = set(kind_values(kind, line, question, analyzer))
+    for m in _IDENTIFIES.finditer(line):
+        # The noun is among the next few words, before a function word: "a fictional
+        # company", not "a founder of the company".
+        words = []
+        for word in m.group(2).split():
+            if word.lower() in STOPWORDS:
+                break
+            words.append(word)
+        if not set(analyzer.tokenize(" ".join(words))) & asked:
+            continue
+        named = {w.lower() for w in m.group(1).split()}
+        if values and values <= named:
+            return True
+    return False
+
+
 def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceScorer) -> Ranking:
     """The sentences of `hits` ranked for `question`, each by its score for the question
     (`question_scores`, a heading's terms counted for the sentences under it) plus
@@ -622,11 +655,14 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
     naming = asks_name(question)
 
     def bonus(text: str) -> float:
-        whole = SPECIFIC_BONUS if specific(kind, text, question) else 0.0
+        # A sentence whose only names are the thing the question asks about is no
+        # value of the asked kind (`referent`).
+        valued = not referent(kind, text, question, scorer.analyzer)
+        whole = SPECIFIC_BONUS if valued and specific(kind, text, question) else 0.0
         return (
-            value_bonus(kind, text, question, scorer.analyzer)
+            (value_bonus(kind, text, question, scorer.analyzer) if valued else 0.0)
             + whole
-            + VOTE_BONUS * votes(kind, text, question, hays, scorer.analyzer)
+            + (VOTE_BONUS * votes(kind, text, question, hays, scorer.analyzer) if valued else 0.0)
             - TENSE_PENALTY * tense(text, question)
             + (LEAD_BONUS if kind is None and lead(text, names) else 0.0)
             + (NAMING_BONUS if naming and names_something(text, question) else 0.0)

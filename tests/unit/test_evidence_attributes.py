@@ -15,6 +15,7 @@ from ragkit.answer.evidence import (
     measured_answers,
     names_something,
     rank_sentences,
+    referent,
     relation_terms,
 )
 from ragkit.answer.extractive import extract_answer
@@ -183,3 +184,24 @@ def test_a_label_restating_the_question_then_its_value() -> None:
     ranking = rank_sentences(question, _hits(mention, field), SCORER)
     h, i = ranking.order[0]
     assert ranking.split[h][i].text == field
+
+
+def test_a_name_said_to_be_the_asked_about_thing_is_no_answer_value() -> None:
+    question = "Who founded the company?"
+    footer = "The Lumen Tea Cooperative is a fictional company; this page is sample content."
+    assert referent("name", footer, question, ANALYZER)
+    # Another name beside it, or the noun after a function word, is not the thing asked.
+    assert not referent(
+        "name", "Facebook is the company that acquired Instagram.", question, ANALYZER
+    )
+    assert not referent("name", "Mirela Osei is a founder of the company.", question, ANALYZER)
+    assert not referent(None, footer, question, ANALYZER)
+    history = (CORPUS / "company_history.md").read_text(encoding="utf-8")
+    founding = history[history.index("The cooperative was founded") : history.index("The name")]
+    faq = (
+        "Answers to the questions our online shop receives most often. The Lumen\n"
+        "Tea Cooperative is a fictional company; this page is sample content."
+    )
+    ranking = rank_sentences(question, _hits(faq, founding), SCORER)
+    h, i = ranking.order[0]
+    assert "credited as founders" in ranking.split[h][i].text
