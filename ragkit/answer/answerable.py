@@ -693,7 +693,7 @@ def platform_only(question: str, names: Sequence[str], lost: Sequence[str]) -> b
 # Open, "Tesla delivered 184,877 vehicles" gives no revenue, "was officially announced
 # on January 23, 2013" no release date, though a neighbour may name the relation.
 _RELATIONS = (
-    "win won winner champion | title victory beat beaten defeat crowned",
+    "win won winner champion | title victory beat beaten defeat crowned award receive",
     "acquire acquisition buy bought purchase | own owner takeover",
     "release launch publish | debut",
     "premiere debut | air",
@@ -729,8 +729,9 @@ _TO_COME = re.compile(
 
 def relation_groups(question: str, analyzer: Analyzer) -> list[frozenset[str]]:
     """The relations of `_RELATIONS` an English `question` asks about, each as the
-    analyzer terms of the words that state it: those whose words the question holds
-    outside its names (a capitalised word: the "Award" of "Maxwell Award")."""
+    analyzer terms of the words that state it (less those the question holds itself):
+    those whose words the question holds outside its names (a capitalised word: the
+    "Award" of "Maxwell Award")."""
     if _CJK.search(question):
         return []
     text = unicodedata.normalize("NFKC", question)
@@ -743,7 +744,10 @@ def relation_groups(question: str, analyzer: Analyzer) -> list[frozenset[str]]:
     for group in _RELATIONS:
         asking, _, stating = group.partition("|")
         if held_terms(set(analyzer.tokenize(asking)), asked, forms):
-            out.append(frozenset(analyzer.tokenize(f"{asking} {stating}")))
+            # A stating word the question holds for its topic ("award" in "Who won the
+            # best director award?") would let any sentence on the topic state it.
+            said = set(analyzer.tokenize(stating)) - set(analyzer.tokenize(text))
+            out.append(frozenset(analyzer.tokenize(asking)) | said)
     return out
 
 

@@ -119,3 +119,15 @@ def test_a_win_hoped_for_or_still_to_be_announced_is_no_answer() -> None:
     assert answering_windows(award, [later], SCORER) == []
     named = "Mara Olsen is the winner of the 2019 Kestrel Award."
     assert len(answering_windows(award, [named], SCORER)) == 1
+
+
+def test_a_prize_awarded_states_a_win_unless_the_question_names_the_award_itself() -> None:
+    question = "Who won the 2019 Lakeside Prize for fiction?"
+    awarded = "The 2019 Lakeside Prize for fiction was awarded to Mara Olsen."
+    assert states_relation(question, awarded, ANALYZER)
+    assert len(answering_windows(question, [awarded], SCORER)) == 1
+    # The question's own "award" says what it is about, not that anyone won.
+    topic = "Who won the best director award at the 2019 Lakeside Festival?"
+    nominees = "The best director award nominees at the 2019 Lakeside Festival: Ida Berg, Jon Lund."
+    assert not states_relation(topic, nominees, ANALYZER)
+    assert answering_windows(topic, [nominees], SCORER) == []
