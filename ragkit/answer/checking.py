@@ -15,12 +15,17 @@ a sentence at a time, each one only after it was checked:
   nouns too) in that sentence's document, so a name from a passage about another year
   does not answer with the question's year; each of its numbers (with a Chinese unit)
   must stand in one source sentence with the words the sentence says it of ("firing"
-  with 110 °C, not the withering step's 24 °C; 降雨量 with 毫米, not 320亩), and a
-  negation it adds to its source makes it unsupported; and the sentence must share at
-  least half of its terms, weighted by rarity, with one source sentence. A sentence that fails is
-  not shown as an answer: it is replaced by the source sentence it was drawn from
-  (quoted as written, with its number), or left out when none is close; the model's
-  wording is kept in `Answer.unsupported` for the record;
+  with 110 °C, not the withering step's 24 °C; 降雨量 with 毫米, not 320亩), each of the
+  names it adds likewise ("founded by" with the founder's name, not the first aid
+  officer's), its units compared in one spelling (110 °C, 110 degrees Celsius and
+  110摄氏度 are one value); a negation it adds to its source makes it unsupported, and
+  so does a copy of a source sentence with a word or two changed (open for closed, a
+  negation dropped, a word the sources use elsewhere in the place of the source's own);
+  and the sentence must share at least half of its terms, weighted by rarity, with one
+  source sentence. A sentence that fails is not shown as an answer: it is replaced by
+  the source sentence it was drawn from (quoted as written, with its number), or left
+  out when none is close; the model's wording is kept in `Answer.unsupported` for the
+  record;
 - a sentence that only restates the question, or an opening sentence without a value
   of the kind the question asks for (`ragkit.answer.answerable`), answers nothing and is
   treated as unsupported; only source sentences that could answer the question stand in
@@ -41,8 +46,10 @@ the question, or "not in the documents" when none could. `check_reply` checks a 
 reply against plain-text sources (an agent's tool results). A reply that says the documents lack the
 answer is released as the plain not-found sentence. The same code runs for local and
 remote models and for streamed and whole answers. Leaves out entailment: a sentence that
-uses only the sources' words can still misstate them (the value binding and the negation
-test are lexical: "not" in the support is taken to be the negation the sentence makes).
+uses only the sources' words can still misstate them (the value binding, the negation
+test and the changed-word test are lexical: "not" in the support is taken to be the
+negation the sentence makes, a synonym the sources use elsewhere reads as a changed word,
+and two names of one source sentence can be swapped unnoticed).
 """
 
 from __future__ import annotations
@@ -51,6 +58,7 @@ import re
 import unicodedata
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import Literal
 
 from ragkit.answer.answerable import (
@@ -66,6 +74,7 @@ from ragkit.answer.answerable import (
     question_scores,
     statement,
     value_bonus,
+    word_forms,
 )
 from ragkit.answer.citations import DocumentLookup, cite, cited_numbers, strip_citations
 from ragkit.answer.evidence import Passage
@@ -126,7 +135,7 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # A value a sentence states: a number with a Chinese measure word or unit after it
 # (320亩, 1400毫米, 85摄氏度), or a number or Chinese numeral alone.
 _VALUE = re.compile(
-    r"(?<![\d.,])(\d+(?:[.,]\d+)*|[零〇一二三四五六七八九十百千万亿两]{2,})"
+    r"(?<!\d)(?<!\d[.,])(\d+(?:[.,]\d+)*|[零〇一二三四五六七八九十百千万亿两]{2,})"
     r"\s*([\u3400-\u9fff\uf900-\ufaff]?)"
 )
 # What a negation says: a sentence denying what its source affirms misstates it.
@@ -135,6 +144,103 @@ _NEGATION = re.compile(
     r"|不|没有|没|未|无|非|别",
     re.IGNORECASE,
 )
+
+
+# Words of opposite sense: a sentence copied from its source with one of these swapped
+# for the other states the opposite ("is open on Mondays" over "is closed on Mondays").
+# Stemmed like index terms when compared; the general rule (`AnswerChecker._changed`)
+# covers swaps of words the sources use elsewhere, this list the others.
+_OPPOSITES = tuple(
+    tuple(pair.split("/"))
+    for pair in """open/closed open/close open/shut opens/closes before/after earlier/later
+    early/late earliest/latest first/last increase/decrease increased/decreased
+    increase/reduce rise/fall rose/fell risen/fallen more/less more/fewer most/least
+    higher/lower high/low larger/smaller large/small bigger/smaller big/small
+    maximum/minimum max/min above/below over/under longer/shorter long/short
+    older/younger north/south east/west northern/southern eastern/western left/right
+    win/lose won/lost winner/loser allowed/forbidden allowed/prohibited permitted/forbidden
+    permitted/prohibited allow/forbid include/exclude included/excluded includes/excludes
+    accept/reject accepted/rejected true/false yes/no always/never all/none
+    inside/outside indoors/outdoors import/export imports/exports buy/sell bought/sold
+    start/end begin/end arrive/depart arrival/departure entry/exit add/remove gain/loss
+    profit/loss positive/negative success/failure up/down hot/cold warm/cool wet/dry
+    weekdays/weekends morning/evening day/night internal/external public/private
+    legal/illegal with/without present/absent required/optional mandatory/optional
+    upstream/downstream adult/child adults/children male/female husband/wife father/mother
+    son/daughter
+    开放/关闭 开/关 开放/关 增加/减少 增长/下降 增长/减少 上升/下降 提高/降低 升高/降低 上涨/下跌
+    最高/最低 最大/最小 之前/之后 以前/以后 以上/以下 以内/以外 前/后 早/晚
+    允许/禁止 可以/禁止 多/少 高/低 大/小 长/短 东/西 南/北 胜/负
+    赢/输 获胜/失败 成功/失败 买/卖 买入/卖出 进口/出口 开始/结束 上/下 内/外 有/无
+    男/女 冷/热 新/旧 首/末 第一/最后 支持/反对 同意/反对 正/负 盈利/亏损 涨/跌""".split()
+)
+# The negating words of `_NEGATION`, as `AnswerChecker._words` writes them.
+_NEGATING = frozenset(
+    """not no never none neither nor without 不 没有 没 未 无 非 别 不能 不是 不会 不可 不得 不要
+    不再 没能 未能 无法 不包括 不包含 不允许 不用 不必 不需要""".split()
+)
+_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\W_\u3400-\u9fff\uf900-\ufaff]+")
+MAX_SLOT = 2
+"""A changed statement differs from its source in at most this many words in one place."""
+MIN_COPIED = 0.6
+"""...and repeats at least this share of its words in the source's order."""
+MIN_NAME_BOUND = 2 / 3
+"""A name stands in one source sentence with at least this share of the terms its
+sentence says of it."""
+
+
+# One spelling for each unit a value is written with, so a value binds whichever the model
+# and its source use: "110 °C", "110 degrees Celsius", "110摄氏度" are all "110 degc";
+# "$1.2 million" and "1.2 million dollars" are "1.2 million usd". A bare "degrees" after a
+# number is taken for Celsius (Fahrenheit is named where meant).
+_UNITS = tuple(
+    (re.compile(pattern, re.IGNORECASE), spelling)
+    for pattern, spelling in (
+        (r"[°º]\s*f\b|℉|\bdegrees?\s+fahrenheit\b|\bfahrenheit\b|华氏度|华氏", " degf "),
+        (
+            r"[°º]\s*c\b|℃|\bdegrees?\s+(?:celsius|centigrade)\b|\b(?:celsius|centigrade)\b"
+            r"|摄氏度|摄氏",
+            " degc ",
+        ),
+        (r"(\d)\s*(?:degrees?\b|[°º]|度(?![假过]))", r"\1 degc "),
+        (r"\s*[%％]|\bper\s*cent\b|\bpercent\b", " pct "),
+        (
+            r"\bkm\s*/\s*h\b|\bkmh\b|\bkph\b|\b(?:km|kilomet(?:re|er)s?)\s*(?:/\s*h(?:our)?|per\s+hour|an\s+hour)\b"
+            r"|(?:公里|千米)(?:每|/)小时",
+            " kmh ",
+        ),
+        (r"\bkm\b|\bkilomet(?:re|er)s?\b|公里|千米", " km "),
+        (r"\bkgs?\b|\bkilo(?:gram(?:me)?s?|s)?\b|公斤|千克", " kg "),
+        (r"\bcm\b|\bcentimet(?:re|er)s?\b|厘米|公分", " cm "),
+        (r"\bmm\b|\bmillimet(?:re|er)s?\b|毫米", " mm "),
+        (r"\bmet(?:re|er)s?\b|(?<=\d)米", " metre "),
+        (r"\bml\b|\bmillilit(?:re|er)s?\b|毫升", " ml "),
+        (r"\blit(?:re|er)s?\b|(?<=\d)升", " litre "),
+        (
+            r"(?:\bus\s*)?\$\s*(\d[\d,.]*(?:\s*(?:thousand|million|billion|trillion)\b)?)",
+            r"\1 usd ",
+        ),
+        (r"\b(?:us\s+)?dollars?\b|\busd\b|美元", " usd "),
+        (r"€\s*(\d[\d,.]*(?:\s*(?:thousand|million|billion|trillion)\b)?)", r"\1 eur "),
+        (r"\beuros?\b|欧元", " eur "),
+        (r"£\s*(\d[\d,.]*(?:\s*(?:thousand|million|billion|trillion)\b)?)", r"\1 gbp "),
+        (r"\bpounds\s+sterling\b|英镑", " gbp "),
+        (r"(\d)\s*hrs?\b", r"\1 hours "),
+        (r"(\d)\s*mins?\b", r"\1 minutes "),
+        (r"(\d)\s*secs?\b", r"\1 seconds "),
+    )
+)
+
+_UNIT_SPELLINGS = " ".join(dict.fromkeys(spelling.strip(" \\1") for _, spelling in _UNITS))
+
+
+def unit_words(text: str) -> str:
+    """`text` with each unit of measure or currency in one spelling (`_UNITS`), so that
+    "110 °C" and "110 degrees Celsius", "15 km/h" and "15 kilometres per hour", "40%"
+    and "40 per cent" read alike."""
+    for pattern, spelling in _UNITS:
+        text = pattern.sub(spelling, text)
+    return re.sub(r"[ \t]{2,}", " ", text)
 
 
 def absent_facts(
@@ -185,6 +291,55 @@ def absent_facts(
         chars = hay_chars if hay_chars is not None else set(hay)
         missing += [c for c in _CJK.findall(norm) if c not in chars and c not in CJK_FUNCTION_CHARS]
     return tuple(dict.fromkeys(missing))
+
+
+def _slots(
+    said: Sequence[str], source: Sequence[str]
+) -> list[tuple[tuple[str, ...], tuple[str, ...]]] | None:
+    """Where `said` (a sentence's words) differs from the part of `source` it repeats:
+    each place as (said's words, source's words), one side possibly empty; None when
+    `said` does not repeat `source` closely enough to be read as a copy of it (less than
+    `MIN_COPIED` of its words in the source's order, or a place of more than `MAX_SLOT`
+    words)."""
+    ops = SequenceMatcher(None, said, source, autojunk=False).get_opcodes()
+    kept = [i for i, op in enumerate(ops) if op[0] == "equal"]
+    if not kept:
+        return None
+    copied = sum(ops[i][2] - ops[i][1] for i in kept)
+    if copied < 3 or copied < MIN_COPIED * len(said):
+        return None
+    places = []
+    for tag, i1, i2, j1, j2 in ops[kept[0] : kept[-1] + 1]:
+        if tag == "equal":
+            continue
+        if i2 - i1 > MAX_SLOT or j2 - j1 > MAX_SLOT:
+            return None
+        places.append((tuple(said[i1:i2]), tuple(source[j1:j2])))
+    # A word or two of its own at either end stands where the source's words next to
+    # the copied part do ("The Lantern House is open." over "… is closed on Mondays").
+    _, i1, _, j1, _ = ops[kept[0]]
+    if 0 < i1 <= MAX_SLOT and j1 > 0:
+        places.insert(0, (tuple(said[:i1]), tuple(source[max(0, j1 - i1) : j1])))
+    _, _, i2, _, j2 = ops[kept[-1]]
+    if 0 < len(said) - i2 <= MAX_SLOT and j2 < len(source):
+        places.append((tuple(said[i2:]), tuple(source[j2 : j2 + len(said) - i2])))
+    return places
+
+
+def _content(word: str) -> bool:
+    """Whether an index word states content: not a stop word, a function character or a
+    lone letter."""
+    if _CJK.match(word):
+        return any(c not in CJK_FUNCTION_CHARS for c in word)
+    return len(word) > 1 and word not in STOPWORDS
+
+
+def _akin(a: str, b: str) -> bool:
+    """Whether two words are forms of one (a shared start of four letters, or a shared
+    Chinese character)."""
+    if _CJK.match(a) or _CJK.match(b):
+        return bool(set(a) & set(b))
+    return a[:4] == b[:4] if min(len(a), len(b)) >= 4 else a.startswith(b) or b.startswith(a)
 
 
 def missing_anchors(
@@ -346,18 +501,32 @@ class AnswerChecker:
         self.scorer = scorer
         self.max_sentences = max_sentences
         self.candidates = [(p.number, s) for p in passages for s in p.sentences]
-        self._hay = fold(question + "\n" + "\n".join(p.text for p in passages))
+        self._units: dict[str, str] = {}
+        self._hay = fold(self._unit(question + "\n" + "\n".join(p.text for p in passages)))
         self._hay_chars = set(self._hay)
         self._windows: dict[tuple[int, int], str] = {}
         self._source_terms: set[str] | None = None
         self._terms: dict[str, set[str]] = {}  # each source sentence is tokenized once
+        self._ordered: dict[str, tuple[str, ...]] = {}
+        self._forms = word_forms(scorer.analyzer)  # lost is a form of lose, won of win
+        self._opposites: set[frozenset[str]] = set()
+        for pair in _OPPOSITES:
+            words = [self._words(word) for word in pair]
+            if all(len(w) == 1 for w in words) and words[0] != words[1]:
+                self._opposites.add(frozenset(w[0] for w in words))
+        # Every word the sources and the question use, as `_words` writes them.
+        self._used = {
+            w
+            for text in (question, *(p.hit.chunk.text for p in passages))
+            for w in self._words(text)
+        }
         self._question_norm = fold(question)
         self._question_names = frozenset(chinese_names(question, scorer.analyzer))
         # Each passage's document as retrieved (its chunk and the other retrieved chunks
         # of its document), where the question's own names and numbers must stand for a
         # sentence resting on that passage to repeat them.
         self._documents = {
-            p.number: fold(context)
+            p.number: fold(self._unit(context))
             for p, context in zip(
                 passages, document_contexts([p.hit for p in passages]), strict=True
             )
@@ -393,7 +562,7 @@ class AnswerChecker:
                 if (number, statement(" ".join(s.text.split()))) in fit
             ]
 
-        self._asked_terms = set(scorer.analyzer.tokenize(question))
+        self._asked_terms = set(scorer.analyzer.tokenize(self._unit(question)))
         self.quote: Quote = quote or ("first" if _CJK.search(question) else "missing")
         # Extractive mode's sentences, in its order: quoted beside the model's words.
         self.evidence = [
@@ -406,6 +575,12 @@ class AnswerChecker:
         self.quotes = quotes if quotes is not None else (len(self.evidence) or 1)
 
     # --- judging one sentence ---------------------------------------------------------
+    def _unit(self, text: str) -> str:
+        """`text` with its units in one spelling (`unit_words`), worked out once."""
+        if text not in self._units:
+            self._units[text] = unit_words(text)
+        return self._units[text]
+
     def missing_facts(self, sentence: str) -> tuple[str, ...]:
         """Numbers, dates, names and (Chinese) content characters of `sentence` that
         appear in no source and not in the question."""
@@ -474,7 +649,7 @@ class AnswerChecker:
         key = (number, support.start)
         if key not in self._windows:
             window = self._neighbours(number, support)
-            self._windows[key] = fold(self.question + "\n" + window)
+            self._windows[key] = fold(self._unit(self.question + "\n" + window))
         return self._windows[key]
 
     def _miscounted(self, sentence: str, number: int, support: Sentence) -> tuple[str, ...]:
@@ -518,37 +693,32 @@ class AnswerChecker:
         values = [(m.group(1), m.group(2)) for m in _VALUE.finditer(fold(sentence))]
         if not values:
             return ()
-        if self._source_terms is None:
-            self._source_terms = self._tied_terms(
-                "\n".join(p.hit.chunk.text for p in self.passages)
-            )
-        # The question's names are what it asks about, often said once in a heading or
-        # an earlier sentence ("The Lumen Tea Cooperative was founded on 14 March 1987"
-        # rests on "It was founded on ..."): they tie nothing the document does not.
-        names = " ".join(
-            [m.group() for m in _NAME.finditer(self.question)] + list(self._question_names)
-        )
-        terms = self._tied_terms(sentence) & self._source_terms - self._tied_terms(names)
+        terms = self._described(sentence)
         unbound: list[str] = []
         for number, unit in values:
-            if re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d]|[.,]\d)", self._question_norm):
+            # Not within a longer number; a comma before it (NFKC makes "，" one) is no
+            # thousands separator unless a digit stands before that.
+            if re.search(
+                rf"(?<!\d)(?<!\d[.,]){re.escape(number)}(?![\d]|[.,]\d)", self._question_norm
+            ):
                 continue  # the question's own value: what it asks about, not an answer
             pattern = re.compile(
-                rf"(?<![\d.,]){re.escape(number)}(?![\d]|[.,]\d)\s*{re.escape(unit)}"
+                rf"(?<!\d)(?<!\d[.,]){re.escape(number)}(?![\d]|[.,]\d)\s*{re.escape(unit)}"
             )
             bound = False
             for n, s in self.candidates:
-                if not pattern.search(fold(s.text)):
+                source = self._unit(s.text)
+                if not pattern.search(fold(source)):
                     continue
                 # The words the value is said of stand in its own sentence; the
                 # question's may stand in a neighbour ("Firing" heads the step), but
                 # not in Chinese, whose sentences hold several values each.
                 # A Chinese term counts where its characters stand: the segmenter cuts
                 # a model's clipped sentence ("其中包") otherwise than its source.
-                text = fold(s.text)
-                own = self._tied_terms(s.text) | {t for t in terms if _CJK.match(t) and t in text}
+                text = fold(source)
+                own = self._tied_terms(source) | {t for t in terms if _CJK.match(t) and t in text}
                 if not _CJK.search(s.text):
-                    own |= self._asked_terms & self._tied_terms(self._neighbours(n, s))
+                    own |= self._asked_terms & self._tied_terms(self._unit(self._neighbours(n, s)))
                 else:
                     own |= {t for t in terms - own if self._same_unit(t, unit)}
                 if terms <= own:
@@ -557,6 +727,98 @@ class AnswerChecker:
             if not bound:
                 unbound.append(number + unit)
         return tuple(dict.fromkeys(unbound))
+
+    def _described(self, sentence: str) -> set[str]:
+        """The terms `sentence` says its values and names of: its words that the sources
+        use, less the question's names, plus the units it gives its values in."""
+        if self._source_terms is None:
+            self._source_terms = self._tied_terms(
+                self._unit("\n".join(p.hit.chunk.text for p in self.passages))
+            )
+        # The question's names are what it asks about, often said once in a heading or
+        # an earlier sentence ("The Lumen Tea Cooperative was founded on 14 March 1987"
+        # rests on "It was founded on ..."): they tie nothing the document does not.
+        names = " ".join(
+            [m.group() for m in _NAME.finditer(self.question)] + list(self._question_names)
+        )
+        terms = self._tied_terms(sentence) & self._source_terms - self._tied_terms(names)
+        # A unit is part of the value, whether the sources use it or not: "1.2 million
+        # euros" is not the source's "1.2 million dollars".
+        return terms | self._tied_terms(sentence) & self._tied_terms(_UNIT_SPELLINGS)
+
+    def _names(self, sentence: str) -> list[str]:
+        """The names `sentence` adds to the question: runs of capitalised words (not
+        its first word, nor a stop word such as a title's "The") and its Chinese proper
+        nouns and quoted titles."""
+        plain = unicodedata.normalize("NFKC", sentence)
+        runs: list[list[str]] = []
+        end = -2
+        for m in _NAME.finditer(plain):
+            before = plain[: m.start()].rstrip()
+            word = m.group()
+            if not before or before[-1] in '.!?:;。！？"“(' or word.lower() in STOPWORDS:
+                end = -2
+                continue
+            if runs and plain[end : m.start()].strip() == "":
+                runs[-1].append(word)
+            else:
+                runs.append([word])
+            end = m.end()
+        asked = self._question_norm
+        latin = [
+            " ".join(run)
+            for run in runs
+            if not all(re.search(rf"\b{re.escape(fold(w))}", asked) for w in run)
+        ]
+        return latin + list(self._chinese_names(sentence))
+
+    def _unbound_names(self, sentence: str) -> tuple[str, ...]:
+        """The names of `sentence` that no one source sentence holds together with most
+        of the words the sentence says of them (`MIN_NAME_BOUND`), as `_unbound` binds
+        numbers: "The cooperative was founded by Joon-ho Abernathy" takes the tea
+        master's name from a sentence that says nothing of founding. Most, not all: a
+        name's sentence is rarely worded as the answer is ("Ladies' Singles" for "women's
+        singles"). An English sentence's neighbours may supply the question's terms once
+        the sentence itself holds one of them ("It converted its boilers in March" does
+        not rest on "The plant opened in March" beside the conversion's sentence), and a
+        term counts in another form of its word ("director" for "Directed by", "won"
+        for "to win"). A Latin name is found where its words start words of the source
+        sentence ("Plí" cut from "Plíšková")."""
+        names = self._names(sentence)
+        if not names:
+            return ()
+        terms = {self._forms.get(t, t) for t in self._described(sentence)}
+        unbound: list[str] = []
+        for name in names:
+            words = [re.escape(fold(w)) for w in name.split()]
+            # What is said of the name, less the name itself.
+            said = terms - {self._forms.get(t, t) for t in self._tied_terms(name)}
+            for n, s in self.candidates:
+                source = self._unit(s.text)
+                text = fold(source)
+                if _CJK.search(name):
+                    if fold(name) not in text:
+                        continue
+                elif not all(re.search(rf"(?<![a-z0-9à-þ]){w}", text) for w in words):
+                    continue
+                own = self._tied_terms(source) | {t for t in said if _CJK.match(t) and t in text}
+                own = {self._forms.get(u, u) for u in own}
+                if said and not self._held(said, own):
+                    continue  # the sentence says nothing of what the name is said to do
+                if not _CJK.search(s.text):
+                    around = self._tied_terms(self._unit(self._neighbours(n, s)))
+                    own |= {self._forms.get(u, u) for u in self._asked_terms & around}
+                if len(self._held(said, own)) >= MIN_NAME_BOUND * len(said):
+                    break
+            else:
+                unbound.append(name)
+        return tuple(unbound)
+
+    @staticmethod
+    def _held(terms: set[str], own: set[str]) -> list[str]:
+        """The `terms` that `own` holds, as written or in another form (`_akin`)."""
+        latin = [u for u in own if not _CJK.match(u)]
+        return [t for t in terms if t in own or any(_akin(t, u) for u in latin)]
 
     def _same_unit(self, term: str, unit: str) -> bool:
         """Whether the question's `term` may be said of a value in `unit` that a source
@@ -568,10 +830,81 @@ class AnswerChecker:
         units = {
             m.group(2)
             for _, s in self.candidates
-            if term in self._tied_terms(s.text)
-            for m in _VALUE.finditer(fold(s.text))
+            if term in self._tied_terms(self._unit(s.text))
+            for m in _VALUE.finditer(fold(self._unit(s.text)))
         }
         return not units or unit in units
+
+    def _words(self, text: str) -> tuple[str, ...]:
+        """`text`'s words in order, as index terms (stemmed; Chinese segmented) with the
+        stop words kept: "can't" and "cannot" are "can not"."""
+        if text not in self._ordered:
+            norm = re.sub(r"n['’]t\b", " not", fold(self._unit(text)))
+            norm = re.sub(r"\bcannot\b", "can not", norm)
+            words: list[str] = []
+            for m in _WORD.finditer(norm):
+                run = m.group()
+                terms = self.scorer.analyzer.tokenize(run)
+                words.extend(self._forms.get(t, t) for t in terms or [run])
+            self._ordered[text] = tuple(words)
+        return self._ordered[text]
+
+    def _changed(self, sentence: str, sources: Sequence[Sentence]) -> tuple[str, ...]:
+        """The words `sentence` changed in a source sentence it otherwise repeats: "The
+        Lantern House is open on Mondays" over "The Lantern House is closed on Mondays".
+        A changed statement repeats most of its source's words in order (`MIN_COPIED`)
+        and, in one place, says other words (`MAX_SLOT` at most) where the source has its
+        own: a negation added or dropped, a word of opposite sense (`_OPPOSITES`), or,
+        in a sentence that differs from its source in no more than two places, a content
+        word the sources use elsewhere (or the question asks about) in place of another
+        ("Tours start at 12:00" is left to the value checks). A sentence that stands as
+        written in one of `sources` changes nothing."""
+        said = self._words(sentence)
+        if len(said) < 4:
+            return ()
+        found: list[str] = []
+        for source in sources:
+            slots = _slots(said, self._words(source.text))
+            if slots is None:
+                continue
+            if not slots:
+                return ()
+            for new, old in slots:
+                swap = self._swap(new, old, len(slots), said, self._words(source.text))
+                if swap:
+                    found.append(swap)
+        return tuple(dict.fromkeys(found))
+
+    def _swap(
+        self,
+        new: tuple[str, ...],
+        old: tuple[str, ...],
+        places: int,
+        said: tuple[str, ...],
+        source: tuple[str, ...],
+    ) -> str:
+        """`new` (the sentence's words) said where its source says `old`, as "new≠old"
+        when that changes the statement, else ""."""
+        label = f"{' '.join(new) or '-'}≠{' '.join(old) or '-'}"
+        if sum(w in _NEGATING for w in new) != sum(w in _NEGATING for w in old):
+            return label
+        if not new or not old:
+            return ""  # words left out or added: an omission or an elaboration
+        if any(frozenset((a, b)) in self._opposites for a in new for b in old):
+            return label
+        mine = [w for w in new if _content(w)]
+        theirs = [w for w in old if _content(w)]
+        if places > 2 or not mine or not theirs:
+            return ""
+        if any(w in source for w in mine) or any(w in said for w in theirs):
+            return ""  # words moved, not changed
+        if any(_akin(a, b) for a in mine for b in theirs):
+            return ""  # another form of the same word (open, opening; 开放, 开放日)
+        if any(w[:1].isdigit() for w in (*mine, *theirs)):
+            return ""  # a value: the value checks judge it
+        if not all(w in self._used for w in mine):
+            return ""  # the model's own word: a paraphrase, left to the share test
+        return label
 
     def _negated(self, sentence: str, number: int, support: Sentence) -> tuple[str, ...]:
         """The negation of `sentence` that its support does not carry: "No, the entry
@@ -591,12 +924,19 @@ class AnswerChecker:
         for name in self.placeholders:
             sentence = sentence.replace(name, " ")
         sentence = _CONTROL.sub("", sentence)
-        missing = self.missing_facts(sentence)
+        # Its values and words compared in one spelling of their units ("110 °C" is the
+        # source's "110 degrees Celsius").
+        canon = self._unit(sentence)
+        missing = self.missing_facts(canon)
         number, support, score = self.align(sentence, cited)
         lexical = 0.0
+        closest: list[Sentence] = []
         if self.candidates:
-            row = self.scorer.lexical([sentence], [s.text for _, s in self.candidates])[0]
+            row = self.scorer.lexical([canon], [self._unit(s.text) for _, s in self.candidates])[0]
             lexical = float(row.max())
+            closest = [
+                self.candidates[j][1] for j in sorted(range(len(row)), key=lambda j: -row[j])[:2]
+            ]
             if not missing and number is not None and support is not None:
                 # Its numbers and names must stand together in one source sentence (with
                 # its neighbours) or the question, as whole words: each found somewhere
@@ -608,13 +948,13 @@ class AnswerChecker:
                 order = [(number, support)] + [
                     self.candidates[j] for j in sorted(range(len(row)), key=lambda j: -row[j])
                 ]
-                repeated = self._asked_facts(sentence)
-                named = self._chinese_names(sentence)
+                repeated = self._asked_facts(canon)
+                named = self._chinese_names(canon)
                 gaps = []
                 for n, s in order:
                     around = self._around(n, s)
                     gap = absent_facts(
-                        sentence, around, chinese=False, whole_words=True, date_units=True
+                        canon, around, chinese=False, whole_words=True, date_units=True
                     ) + tuple(name for name in named if name not in around)
                     if not gap and repeated:
                         # What the sentence repeats from the question must be what its
@@ -623,9 +963,7 @@ class AnswerChecker:
                         # about 2022.
                         document = self._documents[n]
                         gap = tuple(
-                            f
-                            for f in absent_facts(sentence, document, chinese=False)
-                            if f in repeated
+                            f for f in absent_facts(canon, document, chinese=False) if f in repeated
                         ) + tuple(
                             f for f in repeated if f in self._question_names and f not in document
                         )
@@ -660,9 +998,13 @@ class AnswerChecker:
         if not missing and self.kind == "number" and number is not None and support is not None:
             missing = self._miscounted(sentence, number, support)
         if not missing and support is not None:
-            missing = self._unbound(sentence)
+            missing = self._unbound(canon) or self._unbound_names(canon)
         if not missing and number is not None and support is not None:
             missing = self._negated(sentence, number, support)
+        if not missing and support is not None:
+            # Its support and the source sentences sharing most of its words: a copy of
+            # one of them with a word changed misstates it.
+            missing = self._changed(sentence, [support, *closest])
         supported = not missing and lexical >= MIN_SUPPORT and answers
         return Check(sentence, supported, number, support, round(score, 4), missing)
 

@@ -229,13 +229,16 @@ def test_a_question_about_something_no_document_names_is_not_found(tmp_path: Pat
 
 
 def test_a_supported_answer_without_the_asked_value_is_followed_by_the_quoted_source() -> None:
-    # "in March" is in the sources, but the sentence that answers says 1921: the reader
-    # sees that sentence quoted as written, with its number, after the model's words.
-    shown = _checked("It converted its boilers to electricity in March.")
+    # A true sentence that does not say the year asked for: the reader sees the sentence
+    # that answers quoted as written, with its number, after the model's words.
+    shown = _checked("The plant opened in March.")
     assert shown == (
-        "It converted its boilers to electricity in March [1]. "
-        "It converted its boilers to electricity in 1921 [1]."
+        "The plant opened in March [1]. It converted its boilers to electricity in 1921 [1]."
     )
+    # "March" is in the sources, but said of the opening, not of the conversion: the
+    # model's sentence is not shown, the one that answers stands in for it.
+    glued = _checked("It converted its boilers to electricity in March.")
+    assert glued == "It converted its boilers to electricity in 1921 [1]."
     # Words that carry the value are not repeated.
     carried = _checked("The plant converted to electricity in 1921.")
     assert carried == "The plant converted to electricity in 1921 [1]."
@@ -370,8 +373,8 @@ def test_a_label_before_the_opening_sentence_is_not_shown() -> None:
 def test_a_reply_without_its_full_stop_ends_before_the_quote_that_follows() -> None:
     # The model stopped without a full stop; the quote that follows (it lacks the year
     # asked for) must read as a sentence of its own.
-    shown = _checked("It converted in March", "When did the plant convert to electricity?")
-    assert shown.startswith("It converted in March [1]. "), shown
+    shown = _checked("The plant opened in March", "When did the plant convert to electricity?")
+    assert shown.startswith("The plant opened in March [1]. "), shown
     assert shown.endswith("in 1921 [1]."), shown
 
 
