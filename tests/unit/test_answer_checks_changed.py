@@ -106,7 +106,7 @@ def test_a_value_binds_whichever_unit_spelling_the_model_uses() -> None:
     assert unit_words("$1.2 million").split() == unit_words("1.2 million dollars").split()
     assert unit_words("35%").split() == unit_words("35 per cent").split()
     guide = _text("processing_guide.txt")
-    checker = _checker("At what temperature is the leaf withered?", guide)
+    checker = _whole("At what temperature is the leaf withered?", guide)
     for sentence in (
         "Air is blown through the troughs at about 24 °C.",
         "Air is blown through the troughs at about 24 degrees.",
@@ -115,9 +115,9 @@ def test_a_value_binds_whichever_unit_spelling_the_model_uses() -> None:
         assert checker.check(sentence).supported, sentence
     # Another unit is another value, whether or not the sources use it.
     assert not checker.check("Air is blown through the troughs at about 24 °F.").supported
-    checker = _checker("How much water does the leaf lose in withering?", guide)
+    checker = _whole("How much water does the leaf lose in withering?", guide)
     assert checker.check("The leaf loses roughly 35% of its water.").supported
-    checker = _checker("How deep is the leaf spread for withering?", guide)
+    checker = _whole("How deep is the leaf spread for withering?", guide)
     assert checker.check("Leaf is spread to a depth of no more than 20 cm.").supported
     assert not checker.check("Leaf is spread to a depth of no more than 20 kg.").supported
 
