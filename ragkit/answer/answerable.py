@@ -34,8 +34,9 @@ evidence apart, for every question, without a model call:
   棒 for 第一棒), another day (1月8日 for 1月5日), the asked year only as a comparison
   (与2021年相比), part of a year for a year's figure, or the question's compound noun
   with another modifier (交通事故 for 踩踏事故) is another thing, and a number not in a
-  clause with the figure asked for (营收, 产量, 议席) is another figure's; a title in
-  《》 is a name the text must hold.
+  clause with the figure asked for (营收, 产量, 议席) is another figure's, as a role
+  asked for (冠军, 总导演) with no name in its clause names no one; a title in 《》 is a
+  name the text must hold.
 
 `answerable` applies these to the retrieved chunks before generating; `AnswerChecker`
 (ragkit.answer.checking) applies the kind and restatement checks to each sentence of the
@@ -1132,12 +1133,36 @@ def figure_apart(question: str, sentence: str, analyzer: Analyzer) -> bool:
     return True
 
 
+# Roles a name answers (冠军, 主演, 导演…): the answer's sentence names the role beside
+# the name, or a word sharing a character with it (执导, 夺冠, 饰演).
+_ZH_ROLE = re.compile(
+    r"冠军|亚军|季军|得主|获得者|主演|导演|编剧|作者|主角|旗手|火炬手|创始人|董事长|总裁"
+    r"|首席执行官|主席|总统|总理|首相|教练|队长|代言人|指令长"
+)
+
+
+def role_apart(question: str, sentence: str, analyzer: Analyzer) -> bool:
+    """Whether a Chinese question asks who holds a role (冠军, 主演, 总导演是谁) and no
+    clause of `sentence` holds both the role and a name: "9届澳网男单冠军无缘2022年卫冕
+    之路" names no champion where it speaks of one."""
+    if answer_kind(question) != "name":
+        return False
+    m = _ZH_ROLE.search(question)
+    if m is None:
+        return False
+    role = set(m.group())
+    for clause in re.split(r"[，,；;。：:！!？?]", unicodedata.normalize("NFKC", sentence)):
+        if set(clause) & role and has_kind("name", clause, question, analyzer):
+            return False
+    return True
+
+
 def zh_mismatch(question: str, sentence: str, analyzer: Analyzer) -> bool:
     """Whether `sentence` speaks of another thing than a Chinese `question` asks
     about: another ordinal, another day, a year only compared with, part of a year for
     a year's figure, another modifier of the question's compound, a number beside
-    another figure than the one asked (always False for a question in another
-    language)."""
+    another figure than the one asked, a role without a name beside it (always False
+    for a question in another language)."""
     if not _CJK.search(question):
         return False
     return (
@@ -1147,6 +1172,7 @@ def zh_mismatch(question: str, sentence: str, analyzer: Analyzer) -> bool:
         or part_of_year(question, sentence)
         or other_modifier(question, sentence, analyzer)
         or figure_apart(question, sentence, analyzer)
+        or role_apart(question, sentence, analyzer)
     )
 
 

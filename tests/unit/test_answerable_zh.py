@@ -18,6 +18,7 @@ from ragkit.answer.answerable import (
     other_modifier,
     other_ordinal,
     part_of_year,
+    role_apart,
     titles,
 )
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
@@ -119,6 +120,21 @@ def test_a_number_beside_another_figure_is_not_the_figure_asked() -> None:
     assert figure_apart("香港第七届立法会选举有多少个议席？", seats, ANALYZER)
     # Not a question for a number: no judgement.
     assert not figure_apart("英特尔的总部在哪里", profit, ANALYZER)
+
+
+def test_a_role_asked_for_needs_a_name_in_its_clause() -> None:
+    q = "2022年冬奥会开幕式总导演是谁"
+    film = "担任北京2022年冬奥会官方电影的总导演是一个崇高而又艰巨的工作。"
+    assert not role_apart(q, film, ANALYZER)  # 北京 stands in the clause: jieba's name
+    ceremony = "将于2月4日举行的2022年北京冬奥会开幕式将会为为期17天的赛事拉开序幕。"
+    assert role_apart(q, ceremony, ANALYZER)  # names a place, but no director
+    assert not role_apart(q, "北京冬奥会开幕式由张艺谋担任总导演。", ANALYZER)
+    # A word sharing a character with the role states it: 执导, 夺冠.
+    assert not role_apart("电影《四海》的导演是谁", "《四海》是韩寒执导的电影。", ANALYZER)
+    assert role_apart("2021赛季中超冠军", "2021赛季中超冠军将在最后一轮产生。", ANALYZER)
+    assert not role_apart("2021赛季中超冠军", "山东泰山队提前两轮夺冠。", ANALYZER)
+    # No role asked: no judgement.
+    assert not role_apart("冬奥会在哪里举办", ceremony, ANALYZER)
 
 
 def test_a_query_without_a_question_word_asks_for_what_its_last_noun_names() -> None:
