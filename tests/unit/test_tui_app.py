@@ -204,6 +204,29 @@ async def test_sources_the_answer_cites_are_marked_and_the_rest_dimmed(
         assert [(b, d) for _, b, d in _source_marks(again)] == [(True, False), (False, True)]
 
 
+async def test_an_answer_not_in_the_documents_lists_no_sources(
+    tmp_path: Path, corpus: Path
+) -> None:
+    kb = KnowledgeBase.open(tmp_path / "docs", models=Models(embedder=HashingEmbedder()))
+    kb.add([corpus])
+    model = ScriptedChatModel(["The warranty lasts 18 months [1]."])
+    history = HistoryStore(tmp_path / "h.sqlite")
+    app = ChatApp(make_session(tmp_path, model), history)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await submit(pilot, app, "How long is the Ember kettle warranty?")
+        assert _source_marks(app)
+        # Passages are retrieved for it, but none names Australia: not in the documents.
+        await submit(pilot, app, "What is the capital of Australia?")
+        assert views(app, "assistant")[-1] == "I cannot find the answer in the documents."
+        assert _source_marks(app) == []
+        assert str(app.query_one("#sources-label", Label).render()) == "Sources"
+    history.close()
+    # Nor are any kept with it in history: the next start shows none.
+    again = ChatApp(make_session(tmp_path, model), HistoryStore(tmp_path / "h.sqlite"))
+    async with again.run_test(size=(120, 40)):
+        assert _source_marks(again) == []
+
+
 def _cite_the_warranty(messages: Sequence[Message]) -> str:
     """The answer, citing whichever numbered passage holds the warranty sentence."""
     number = ""

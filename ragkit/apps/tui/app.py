@@ -128,8 +128,9 @@ class ChatApp(App[None]):
         if self.history is not None:
             for turn in self.history.load(self.restore):
                 self._show(turn)
-            restored = [t for t in self.turns if t.role == "assistant" and t.sources]
-            if restored:
+            # The latest answer from the documents: one "not in the documents" lists none.
+            restored = [t for t in self.turns if t.role == "assistant" and t.mode == "rag"]
+            if restored and restored[-1].sources:
                 self._show_sources(restored[-1].sources)
                 self._mark_cited(restored[-1].content)
         self._refresh_title()
@@ -392,7 +393,12 @@ class ChatApp(App[None]):
         elif isinstance(event, Sources):
             self._show_sources(event.items)
         elif isinstance(event, Done):
-            self._cite(event.answer.citations)
+            if event.answer.not_found:
+                # "Not in the documents" lists no sources: the passages shown while it was
+                # being answered were not used (nor kept in history with it).
+                self._show_sources(())
+            else:
+                self._cite(event.answer.citations)
         elif isinstance(event, ToolStarted):
             # Above the answer being written: the work comes before the reply it leads to.
             text = f"{event.name}({event.arguments}) …"
