@@ -354,8 +354,8 @@ class KnowledgeBase:
             scorer=self.scorer(),
             guard=session,
             documents=self._lookup,
-            # Asked without its subject, the follow-up is still about it only.
-            subject=follow.subject if follow.by_rule else "",
+            # A follow-up the rule completed or restated is about its subject only.
+            subject=follow.subject,
         )
         stream.question, stream.standalone_question = question, standalone
         return stream

@@ -17,7 +17,8 @@ ragkit.answer.pipelines decides; this module says what the rule makes of a quest
   还有, 另外) or asks about one word or none ("How long is the warranty?", "每次浸泡多久？");
 - the subject is then **carried in**: a pronoun is replaced by it ("How often should the
   Ember brewing kettle be descaled?", "雾溪茶园的年降雨量是多少？"), "what about X" / "那X呢"
-  with a name asks the earlier question about X, and an elliptical English question gets
+  (or "What about 晨雾绿茶?") with a name asks the earlier question about X, X then being
+  the subject (`FollowUp.restated`), and an elliptical English question gets
   "of <subject>" at its end (after a noun) or the subject before it; a Chinese one gets
   the subject in front ("冲泡红隼金毫每次浸泡多久？"). An elliptical question with a word of
   its own ("what about the tea?") may be about something new: there a model's rewrite
@@ -88,6 +89,9 @@ class FollowUp:
     """An elliptical follow-up with a word of its own ("what about the tea?", "And how
     much is the entry share?"): it may be about something new, so a model's rewrite that
     adds other terms instead of the subject is as good."""
+    restated: bool = False
+    """The earlier question asked again about a new `subject` ("What about the Copperleaf
+    tins?", "那雾溪白茶呢？"): `query` holds what is asked, the question as typed does not."""
 
 
 def subject_of(question: str, analyzer: Analyzer) -> str:
@@ -242,8 +246,8 @@ def _carry_en(text: str, subject: str, previous: str, analyzer: Analyzer) -> Fol
     if about and _names("x " + about.group("x")):
         # "What about the Copperleaf tins?": the earlier question, asked of them.
         if subject in previous:
-            query = previous.replace(subject, about.group("x").rstrip("?？. "), 1)
-            return FollowUp(query, subject, True)
+            named = about.group("x").rstrip("?？. ")
+            return FollowUp(previous.replace(subject, named, 1), named, True, restated=True)
     if _names(text) or set(analyzer.tokenize(subject)) & set(analyzer.tokenize(text)):
         return FollowUp(text, subject)  # it names what it asks about
     bare = subject[0].lower() + subject[1:] if subject.split()[0] in ("The", "A", "An") else subject
@@ -342,10 +346,13 @@ def _subject_zh(question: str, analyzer: Analyzer) -> str:
 
 def _carry_zh(text: str, subject: str, previous: str, analyzer: Analyzer) -> FollowUp:
     about = _WHAT_ABOUT_ZH.match(text)
-    if about and len(about.group("x")) >= 4 and not _REFERS_ZH.search(about.group("x")):
+    # "What about 晨雾绿茶?" asks it in English of a Chinese name.
+    asked_of = about or _WHAT_ABOUT_EN.match(text)
+    named = asked_of.group("x").rstrip("?？. ") if asked_of else ""
+    if len(named) >= 4 and not _REFERS_ZH.search(named) and (about or _CJK.search(named)):
         # "那雾溪白茶呢？": the earlier question, asked of it (a name, not an attribute).
         if subject in previous:
-            return FollowUp(previous.replace(subject, about.group("x"), 1), subject, True)
+            return FollowUp(previous.replace(subject, named, 1), named, True, restated=True)
     refers = _REFERS_ZH.search(text)
     if not refers and (analyzer.proper_nouns(text) or _shared_words(subject, text, analyzer)):
         return FollowUp(text, subject)  # it names what it asks about

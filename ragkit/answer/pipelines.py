@@ -226,9 +226,12 @@ REWRITE_SYSTEM = (
 @dataclass(frozen=True)
 class Standalone:
     """A follow-up made to stand alone (`standalone_follow_up`): `query` is what search
-    uses; `by_rule` says the subject rule made it (ragkit.answer.followup: the earlier
-    question's `subject` carried in), so the answer is written to the question as asked,
-    with `subject` naming what it is about."""
+    uses; `by_rule` says the subject rule carried the earlier question's `subject` into
+    it (ragkit.answer.followup), so the answer is written to the question as asked.
+    `subject` names what the answer is about where the rule knows it: that subject, or
+    the new one of a question the rule restated ("What about the Copperleaf tins?" asks
+    the earlier question of them; its query, not the question as typed, holds what is
+    asked, so `by_rule` is False)."""
 
     query: str
     by_rule: bool = False
@@ -282,17 +285,19 @@ def standalone_follow_up(
     ]
     options = GenerationOptions(max_tokens=64, temperature=0.0, seed=seed, stop=("\n",))
     text = "".join(model.stream(prompt, options)).strip().strip('"')
+    # A restated question names its new subject already: its rewrite must say more.
+    resolves = not rule.restated or adds_terms(text, question, analyzer)
     if is_rewrite_of(question, text, "\n".join(lines)) and (
         not rule.needs_context
-        or keeps_subject(text, rule.subject, analyzer)
+        or (keeps_subject(text, rule.subject, analyzer) and resolves)
         or (rule.optional and adds_terms(text, question, analyzer))
     ):
         # A rewrite word for word the rule's question is the rule's all the same.
         if rule.needs_context and text == rule.query and text != asked:
-            return Standalone(text, True, rule.subject)
-        return Standalone(text)
+            return Standalone(text, not rule.restated, rule.subject)
+        return Standalone(text, subject=rule.subject if rule.restated else "")
     if rule.needs_context:
-        return Standalone(rule.query, rule.query != asked, rule.subject)
+        return Standalone(rule.query, rule.query != asked and not rule.restated, rule.subject)
     return Standalone(asked)
 
 

@@ -261,3 +261,38 @@ def test_a_follow_up_the_rule_completed_is_answered_from_its_subject_only(
     sources = prompts[-1].split("Question:")[0]
     assert "3分钟" in sources and "2分钟" not in sources and "4分钟" not in sources
     assert "3分钟" in text and "2分钟" not in text
+
+
+RED_TEA = [Message("user", "冲泡红隼金毫的推荐水温是多少？"), Message("assistant", "90摄氏度[1]。")]
+
+
+@pytest.mark.parametrize("question", ["那雾溪白茶呢？", "What about 雾溪白茶?"])
+def test_what_about_a_new_name_asks_the_earlier_question_of_it(question: str) -> None:
+    echo = ScriptedChatModel([question])  # the model's rewrite resolves nothing
+    got = standalone_follow_up(echo, question, RED_TEA)
+    # Answered as restated (the question as typed holds nothing of what is asked), and
+    # about the new name, not the earlier one.
+    assert got == Standalone("雾溪白茶的推荐水温是多少？", by_rule=False, subject="雾溪白茶")
+
+
+def test_a_restated_follow_up_is_answered_from_the_new_names_section(tmp_path: Path) -> None:
+    prompts: list[str] = []
+
+    def reply(messages: Sequence[Message]) -> str:
+        if messages[0].content.startswith("Rewrite"):
+            return "那雾溪白茶呢？"
+        prompts.append(messages[-1].content)
+        return "推荐水温为85摄氏度[1]。"
+
+    kb = KnowledgeBase.open(
+        tmp_path / "kb",
+        models=Models(embedder=HashingEmbedder(), chat_model=ScriptedChatModel([reply] * 2)),
+    )
+    kb.add([CORPUS])
+    stream = kb.ask_stream("那雾溪白茶呢？", history=RED_TEA)
+    text = "".join(stream)
+    assert stream.standalone_question == "雾溪白茶的推荐水温是多少？"
+    sources, question = prompts[-1].split("Question:")
+    assert "85摄氏度" in sources and "90摄氏度" not in sources and "80摄氏度" not in sources
+    assert "雾溪白茶的推荐水温是多少？" in question  # written to what is asked
+    assert "85摄氏度" in text
