@@ -138,6 +138,7 @@ _VALUE = re.compile(
     r"(?<!\d)(?<!\d[.,])(\d+(?:[.,]\d+)*|[零〇一二三四五六七八九十百千万亿两]{2,})"
     r"\s*([\u3400-\u9fff\uf900-\ufaff]?)"
 )
+_ZH_DATE = re.compile(r"(?<!\d)\d{1,2}\s*月\s*\d{1,2}\s*[日号]")
 # What a negation says: a sentence denying what its source affirms misstates it.
 _NEGATION = re.compile(
     r"(?<![A-Za-z])(?:not|no|never|cannot|none|neither|nor|without)(?![A-Za-z])|n['’]t\b"
@@ -690,7 +691,11 @@ class AnswerChecker:
         (320亩's sentence has no 降雨量, and 降雨's value is in 毫米); "The minimum
         wholesale order is 20 kilograms of new members" glues another sentence's words
         on. Terms in no source (the model's paraphrase) are left to the support check."""
-        values = [(m.group(1), m.group(2)) for m in _VALUE.finditer(fold(sentence))]
+        norm = fold(sentence)
+        # A Chinese date is one value: "1月3日" does not stand where "1月17日" and "3日"
+        # stand apart.
+        values = [(m.group(), "") for m in _ZH_DATE.finditer(norm)]
+        values += [(m.group(1), m.group(2)) for m in _VALUE.finditer(_ZH_DATE.sub(" ", norm))]
         if not values:
             return ()
         terms = self._described(sentence)

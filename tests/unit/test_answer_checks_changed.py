@@ -143,3 +143,15 @@ def test_a_name_must_stand_with_what_the_sentence_says_of_it() -> None:
     checker = _whole("Who won the women's singles title at Wimbledon?", source)
     right = "The winner of the women's singles title was Ashleigh Barty, who defeated Karolína {}."
     assert checker.check(right.format("Plíšková")).supported
+
+
+def test_a_chinese_value_after_a_comma_binds_and_a_date_is_one_value() -> None:
+    # NFKC makes "，" a ",": the value after it is no thousands separator's tail.
+    source = (
+        "灯笼馆的开放时间为周二至周日。灯笼馆每周一闭馆，12月24日至1月2日关闭。导览3日起接受预约。"
+    )
+    checker = _whole("灯笼馆什么时候关闭？", source)
+    assert checker.check("灯笼馆12月24日至1月2日关闭。").supported
+    # "12月" and "3日" both stand in the sources, but not as one date.
+    wrong = checker.check("灯笼馆12月3日至1月2日关闭。")
+    assert not wrong.supported and wrong.missing == ("12月3日",), wrong
