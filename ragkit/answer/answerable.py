@@ -728,6 +728,18 @@ _TO_COME = re.compile(
 )
 
 
+# "Mark Cavendish wins stage 13 of the Tour de France", "Coco Gauff wins her Open
+# debut": a part of the event won, not the event, unless the question asks for it.
+_PARTS = "stage stages match set sets round heat leg debut point semifinal quarterfinal"
+_PART_WON = re.compile(
+    r"\b(?:wins?|won|winning|winner\s+of)\s+(?:(?:the|her|his|its|their|a|an|final|first|"
+    r"second|third|opening|\d+(?:st|nd|rd|th)?)\s+){0,3}(?:\w+\s+)?("
+    + "|".join(_PARTS.split())
+    + r")\b",
+    re.IGNORECASE,
+)
+
+
 def relation_groups(question: str, analyzer: Analyzer) -> list[frozenset[str]]:
     """The relations of `_RELATIONS` an English `question` asks about, each as the
     analyzer terms of the words that state it (less those the question holds itself):
@@ -771,6 +783,8 @@ def states_relation(
     if _TO_COME.search(text):
         return False  # what is asked is still to be announced
     text = _HOPED.sub(" ", text)
+    asked_words = _words(question)
+    text = _PART_WON.sub(lambda m: m.group() if m.group(1).lower() in asked_words else " ", text)
     if re.search(r"\bmost\b", question, re.IGNORECASE):
         if re.search(_RECORD_WORDS, text, re.IGNORECASE):
             return True

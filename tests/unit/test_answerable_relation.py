@@ -131,3 +131,18 @@ def test_a_prize_awarded_states_a_win_unless_the_question_names_the_award_itself
     nominees = "The best director award nominees at the 2019 Lakeside Festival: Ida Berg, Jon Lund."
     assert not states_relation(topic, nominees, ANALYZER)
     assert answering_windows(topic, [nominees], SCORER) == []
+
+
+def test_a_stage_or_a_match_won_is_not_the_event_won() -> None:
+    question = "Who won the 2021 Tour de Lune?"
+    stage = "Jon Berg wins stage 13 of the 2021 Tour de Lune, his fourth this year."
+    assert not states_relation(question, stage, ANALYZER)
+    assert answering_windows(question, [stage], SCORER) == []
+    event = "Jon Berg won the 2021 Tour de Lune after winning stage 13."
+    assert states_relation(question, event, ANALYZER)
+    assert len(answering_windows(question, [event], SCORER)) == 1
+    # Asked for the match, a match won answers.
+    match = "Who won the final match of the 2019 Lakeside Cup?"
+    assert states_relation(
+        match, "Ida Berg won the final match of the 2019 Lakeside Cup.", ANALYZER
+    )
