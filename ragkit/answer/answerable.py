@@ -1165,7 +1165,8 @@ def role_apart(question: str, sentence: str, analyzer: Analyzer) -> bool:
     if m is None:
         return False
     role = set(m.group())
-    for clause in re.split(r"[，,；;。：:！!？?]", unicodedata.normalize("NFKC", sentence)):
+    # A colon binds a label to its value ("2021赛季中超冠军：山东泰山"): no clause ends there.
+    for clause in re.split(r"[，,；;。！!？?]", unicodedata.normalize("NFKC", sentence)):
         if set(clause) & role and has_kind("name", clause, question, analyzer):
             return False
     return True

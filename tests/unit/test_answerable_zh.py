@@ -133,6 +133,7 @@ def test_a_role_asked_for_needs_a_name_in_its_clause() -> None:
     assert not role_apart("电影《四海》的导演是谁", "《四海》是韩寒执导的电影。", ANALYZER)
     assert role_apart("2021赛季中超冠军", "2021赛季中超冠军将在最后一轮产生。", ANALYZER)
     assert not role_apart("2021赛季中超冠军", "山东泰山队提前两轮夺冠。", ANALYZER)
+    assert not role_apart("2021赛季中超冠军", "2021赛季中超冠军：山东泰山。", ANALYZER)  # a label
     # No role asked: no judgement.
     assert not role_apart("冬奥会在哪里举办", ceremony, ANALYZER)
 
