@@ -740,6 +740,22 @@ _PART_WON = re.compile(
 )
 
 
+# "A second soundtrack album … was released on 2 August 2023": the release of a
+# work made from the one asked about. The nearest such noun before the release word
+# says what was released, unless a work's own noun stands nearer ("the soundtrack of
+# X, the video game released by Nintendo on May 29, 2020").
+_DERIVED = (
+    r"soundtracks?|albums?|trailers?|teasers?|demos?|patch|patches|updates?|dlc|expansions?"
+    r"|sequels?|remasters?|remakes?|ports?|manga|novels?|adaptations?|comics?"
+)
+_WORK = r"games?|consoles?|films?|movies?|shows?|series|seasons?|episodes?|phones?|devices?"
+_DERIVED_RELEASE = re.compile(
+    r"\b(?:" + _DERIVED + r")\b(?:(?!\b(?:" + _WORK + r")\b)[^.;])*?"
+    r"\b(?:released?|releasing|launch(?:ed|es)?|published|debuted|premiered|arrives?|arrived)\b",
+    re.IGNORECASE,
+)
+
+
 def relation_groups(question: str, analyzer: Analyzer) -> list[frozenset[str]]:
     """The relations of `_RELATIONS` an English `question` asks about, each as the
     analyzer terms of the words that state it (less those the question holds itself):
@@ -774,7 +790,10 @@ def states_relation(
     by default `relation_groups`), in any of its words: a neighbour naming it does not
     make the sentence an answer. A word after "most" ("the most wins") names a record,
     not the relation, unless the question asks for the most, which a sentence naming a
-    record ("the largest haul") answers."""
+    record ("the largest haul") answers. A value still to be announced, a win hoped
+    for (`_HOPED`), a part of the event won (`_PART_WON`) and the release of a work made
+    from the one asked about (`_DERIVED_RELEASE`: its soundtrack, sequel, trailer) state
+    nothing the question asks."""
     if groups is None:
         groups = relation_groups(question, analyzer)
     if not groups:
@@ -784,6 +803,8 @@ def states_relation(
         return False  # what is asked is still to be announced
     text = _HOPED.sub(" ", text)
     asked_words = _words(question)
+    if not re.search(r"\b(?:" + _DERIVED + r")\b", question, re.IGNORECASE):
+        text = _DERIVED_RELEASE.sub(" ", text)
     text = _PART_WON.sub(lambda m: m.group() if m.group(1).lower() in asked_words else " ", text)
     if re.search(r"\bmost\b", question, re.IGNORECASE):
         if re.search(_RECORD_WORDS, text, re.IGNORECASE):

@@ -146,3 +146,17 @@ def test_a_stage_or_a_match_won_is_not_the_event_won() -> None:
     assert states_relation(
         match, "Ida Berg won the final match of the 2019 Lakeside Cup.", ANALYZER
     )
+
+
+def test_a_soundtrack_or_sequel_released_is_not_the_work_released() -> None:
+    question = "When was Harbor Quest released?"
+    album = "A second soundtrack album for Harbor Quest was released on 2 August 2023."
+    assert not states_relation(question, album, ANALYZER)
+    assert answering_windows(question, [album], SCORER) == []
+    # The work's own noun nearer the release word: the work was released.
+    game = "This soundtrack holds the music of Harbor Quest, the game released on May 29, 2020."
+    assert states_relation(question, game, ANALYZER)
+    assert len(answering_windows(question, [game], SCORER)) == 1
+    # Asked for the soundtrack, the soundtrack's release answers.
+    asked = "When was the Harbor Quest soundtrack released?"
+    assert states_relation(asked, album, ANALYZER)
