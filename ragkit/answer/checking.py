@@ -725,7 +725,13 @@ class AnswerChecker:
                 if not _CJK.search(s.text):
                     own |= self._asked_terms & self._tied_terms(self._unit(self._neighbours(n, s)))
                 else:
-                    own |= {t for t in terms - own if self._same_unit(t, unit)}
+                    if not _ZH_DATE.fullmatch(number):
+                        own |= {t for t in terms - own if self._same_unit(t, unit)}
+                    elif own & self._asked_terms:
+                        # A date's sentence that names what the question asks about
+                        # may word the rest otherwise ("2022年春运将于1月17日开始" for
+                        # "春运开始时间"); any date would be in some unit of days.
+                        own |= terms & self._asked_terms
                 if terms <= own:
                     bound = True
                     break

@@ -155,3 +155,7 @@ def test_a_chinese_value_after_a_comma_binds_and_a_date_is_one_value() -> None:
     # "12月" and "3日" both stand in the sources, but not as one date.
     wrong = checker.check("灯笼馆12月3日至1月2日关闭。")
     assert not wrong.supported and wrong.missing == ("12月3日",), wrong
+    # A date's sentence naming what is asked about may word the rest otherwise.
+    source = "灯笼馆将于12月24日开始冬季闭馆，至1月2日结束。导览3日起接受预约。"
+    checker = _whole("灯笼馆冬季闭馆时间", source)
+    assert checker.check("灯笼馆冬季闭馆时间是12月24日开始，至1月2日结束。").supported
