@@ -105,9 +105,9 @@ def follow_up(question: str, earlier: Sequence[str], analyzer: Analyzer) -> Foll
     """`question` made standalone from the `earlier` questions of the conversation
     (oldest first): each earlier one is resolved the same way in turn, and the subject
     carried is the latest one that has a subject."""
-    resolved: list[str] = []
+    resolved: list[FollowUp] = []
     for asked in earlier:
-        resolved.append(_resolve(asked, resolved, analyzer).query)
+        resolved.append(_resolve(asked, resolved, analyzer))
     return _resolve(question, resolved, analyzer)
 
 
@@ -144,9 +144,14 @@ def names_subject(text: str, subject: str, analyzer: Analyzer) -> bool:
     return terms <= set(analyzer.tokenize(text))
 
 
-def _resolve(question: str, earlier: Sequence[str], analyzer: Analyzer) -> FollowUp:
+def _resolve(question: str, earlier: Sequence[FollowUp], analyzer: Analyzer) -> FollowUp:
     text = question.strip()
-    found = ((q, subject_of(q, analyzer)) for q in reversed(earlier))
+    # A question the rule completed is about the subject it carried in, as written there
+    # (jieba may cut "冲泡红隼金毫每次浸泡多久？" as "…红隼金 | 毫每次…").
+    found = (
+        (f.query, f.subject if f.needs_context else subject_of(f.query, analyzer))
+        for f in reversed(earlier)
+    )
     previous, subject = next(((q, s) for q, s in found if s), ("", ""))
     if not subject:
         return FollowUp(text)

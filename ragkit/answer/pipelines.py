@@ -230,8 +230,8 @@ class Standalone:
     it (ragkit.answer.followup), so the answer is written to the question as asked.
     `subject` names what the answer is about where the rule knows it: that subject, or
     the new one of a question the rule restated ("What about the Copperleaf tins?" asks
-    the earlier question of them; its query, not the question as typed, holds what is
-    asked, so `by_rule` is False)."""
+    the earlier question of them, without a model call; its query, not the question as
+    typed, holds what is asked, so `by_rule` is False)."""
 
     query: str
     by_rule: bool = False
@@ -273,6 +273,10 @@ def standalone_follow_up(
     rule = follow_up(question, [m.content for m in recent if m.role == "user"][-4:], analyzer)
     if rule.subject and not rule.needs_context:
         return Standalone(asked)
+    if rule.restated:
+        # The earlier question asked of a new name: nothing left for a model to resolve
+        # (the bundled model's rewrites of "那雾溪白茶呢？" keep the name, not the question).
+        return Standalone(rule.query, False, rule.subject)
     lines = [f"Summary: {summary}"] if summary else []
     lines += [f"{m.role}: {m.content}" for m in recent[-4:]]
     prompt = [
@@ -285,19 +289,17 @@ def standalone_follow_up(
     ]
     options = GenerationOptions(max_tokens=64, temperature=0.0, seed=seed, stop=("\n",))
     text = "".join(model.stream(prompt, options)).strip().strip('"')
-    # A restated question names its new subject already: its rewrite must say more.
-    resolves = not rule.restated or adds_terms(text, question, analyzer)
     if is_rewrite_of(question, text, "\n".join(lines)) and (
         not rule.needs_context
-        or (keeps_subject(text, rule.subject, analyzer) and resolves)
+        or keeps_subject(text, rule.subject, analyzer)
         or (rule.optional and adds_terms(text, question, analyzer))
     ):
         # A rewrite word for word the rule's question is the rule's all the same.
         if rule.needs_context and text == rule.query and text != asked:
-            return Standalone(text, not rule.restated, rule.subject)
-        return Standalone(text, subject=rule.subject if rule.restated else "")
+            return Standalone(text, True, rule.subject)
+        return Standalone(text)
     if rule.needs_context:
-        return Standalone(rule.query, rule.query != asked and not rule.restated, rule.subject)
+        return Standalone(rule.query, rule.query != asked, rule.subject)
     return Standalone(asked)
 
 

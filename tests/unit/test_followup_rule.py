@@ -268,8 +268,10 @@ RED_TEA = [Message("user", "冲泡红隼金毫的推荐水温是多少？"), Mes
 
 @pytest.mark.parametrize("question", ["那雾溪白茶呢？", "What about 雾溪白茶?"])
 def test_what_about_a_new_name_asks_the_earlier_question_of_it(question: str) -> None:
-    echo = ScriptedChatModel([question])  # the model's rewrite resolves nothing
-    got = standalone_follow_up(echo, question, RED_TEA)
+    # What the bundled model wrote for it: the name kept, the question dropped.
+    model = ScriptedChatModel(["What about 那雾溪白茶？"])
+    got = standalone_follow_up(model, question, RED_TEA)
+    assert model.prompts == []  # the rule's question, no model call
     # Answered as restated (the question as typed holds nothing of what is asked), and
     # about the new name, not the earlier one.
     assert got == Standalone("雾溪白茶的推荐水温是多少？", by_rule=False, subject="雾溪白茶")
@@ -296,3 +298,10 @@ def test_a_restated_follow_up_is_answered_from_the_new_names_section(tmp_path: P
     assert "85摄氏度" in sources and "90摄氏度" not in sources and "80摄氏度" not in sources
     assert "雾溪白茶的推荐水温是多少？" in question  # written to what is asked
     assert "85摄氏度" in text
+
+
+def test_a_chain_keeps_each_carried_subject_as_written(analyzer: Analyzer) -> None:
+    asked = ["冲泡红隼金毫的推荐水温是多少？", "每次浸泡多久？", "What about 晨雾绿茶?"]
+    assert follow_up(asked[1], asked[:1], analyzer).query == "冲泡红隼金毫每次浸泡多久？"
+    assert follow_up(asked[2], asked[:2], analyzer).query == "晨雾绿茶每次浸泡多久？"
+    assert follow_up("那雾溪白茶呢？", asked, analyzer).query == "雾溪白茶每次浸泡多久？"
