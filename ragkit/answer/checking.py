@@ -20,7 +20,7 @@ a sentence at a time, each one only after it was checked:
   officer's), its units compared in one spelling (110 °C, 110 degrees Celsius and
   110摄氏度 are one value); a negation it adds to its source makes it unsupported, and
   so does a copy of a source sentence with a word or two changed (open for closed, a
-  negation dropped, a word the sources use elsewhere in the place of the source's own);
+  negation dropped, a word from its neighbours in the place of the source's own);
   and the sentence must share at least half of its terms, weighted by rarity, with one
   source sentence. A sentence that fails is not shown as an answer: it is replaced by
   the source sentence it was drawn from (quoted as written, with its number), or left
@@ -48,8 +48,8 @@ answer is released as the plain not-found sentence. The same code runs for local
 remote models and for streamed and whole answers. Leaves out entailment: a sentence that
 uses only the sources' words can still misstate them (the value binding, the negation
 test and the changed-word test are lexical: "not" in the support is taken to be the
-negation the sentence makes, a synonym the sources use elsewhere reads as a changed word,
-and two names of one source sentence can be swapped unnoticed).
+negation the sentence makes, a synonym from the source's neighbours reads as a changed
+word, and two names of one source sentence can be swapped unnoticed).
 """
 
 from __future__ import annotations
@@ -860,28 +860,33 @@ class AnswerChecker:
             self._ordered[text] = tuple(words)
         return self._ordered[text]
 
-    def _changed(self, sentence: str, sources: Sequence[Sentence]) -> tuple[str, ...]:
+    def _changed(self, sentence: str, sources: Sequence[tuple[int, Sentence]]) -> tuple[str, ...]:
         """The words `sentence` changed in a source sentence it otherwise repeats: "The
         Lantern House is open on Mondays" over "The Lantern House is closed on Mondays".
         A changed statement repeats most of its source's words in order (`MIN_COPIED`)
         and, in one place, says other words (`MAX_SLOT` at most) where the source has its
         own: a negation added or dropped, a word of opposite sense (`_OPPOSITES`), or,
-        in a sentence that differs from its source in no more than two places, a content
-        word the sources use elsewhere (or the question asks about) in place of another
-        ("Tours start at 12:00" is left to the value checks). A sentence that stands as
-        written in one of `sources` changes nothing."""
+        in a sentence that differs from its source in no more than two places, one
+        content word for one other, taken from the source sentence's neighbours or the
+        question ("灯笼馆每周一开放" over "灯笼馆的开放时间为周二至周日。灯笼馆每周一闭馆").
+        Not a word from further off: sources that retell one fact use other words for
+        it ("Google purchases YouTube" and "Google bought YouTube", "took down" and
+        "defeated"), and values are left to the value checks. A sentence that stands as
+        written in one of `sources` (passage number, sentence) changes nothing."""
         said = self._words(sentence)
         if len(said) < 4:
             return ()
         found: list[str] = []
-        for source in sources:
-            slots = _slots(said, self._words(source.text))
+        for number, source in sources:
+            words = self._words(source.text)
+            slots = _slots(said, words)
             if slots is None:
                 continue
             if not slots:
                 return ()
+            near = {*self._words(self._neighbours(number, source)), *self._words(self.question)}
             for new, old in slots:
-                swap = self._swap(new, old, len(slots), said, self._words(source.text))
+                swap = self._swap(new, old, len(slots), said, words, near)
                 if swap:
                     found.append(swap)
         return tuple(dict.fromkeys(found))
@@ -893,9 +898,11 @@ class AnswerChecker:
         places: int,
         said: tuple[str, ...],
         source: tuple[str, ...],
+        near: set[str],
     ) -> str:
         """`new` (the sentence's words) said where its source says `old`, as "new≠old"
-        when that changes the statement, else ""."""
+        when that changes the statement, else ""; `near` are the words of the source's
+        neighbours and of the question."""
         label = f"{' '.join(new) or '-'}≠{' '.join(old) or '-'}"
         if sum(w in _NEGATING for w in new) != sum(w in _NEGATING for w in old):
             return label
@@ -905,16 +912,16 @@ class AnswerChecker:
             return label
         mine = [w for w in new if _content(w)]
         theirs = [w for w in old if _content(w)]
-        if places > 2 or not mine or not theirs:
+        if places > 2 or len(mine) != 1 or len(theirs) != 1 or len(new) != len(old):
             return ""
         if any(w in source for w in mine) or any(w in said for w in theirs):
             return ""  # words moved, not changed
-        if any(_akin(a, b) for a in mine for b in theirs):
+        if _akin(mine[0], theirs[0]):
             return ""  # another form of the same word (open, opening; 开放, 开放日)
         if any(w[:1].isdigit() for w in (*mine, *theirs)):
             return ""  # a value: the value checks judge it
-        if not all(w in self._used for w in mine):
-            return ""  # the model's own word: a paraphrase, left to the share test
+        if mine[0] not in near:
+            return ""  # the model's own word, or one from afar: a paraphrase
         return label
 
     def _negated(self, sentence: str, number: int, support: Sentence) -> tuple[str, ...]:
@@ -941,12 +948,12 @@ class AnswerChecker:
         missing = self.missing_facts(canon)
         number, support, score = self.align(sentence, cited)
         lexical = 0.0
-        closest: list[Sentence] = []
+        closest: list[tuple[int, Sentence]] = []
         if self.candidates:
             row = self.scorer.lexical([canon], [self._unit(s.text) for _, s in self.candidates])[0]
             lexical = float(row.max())
             closest = [
-                self.candidates[j][1] for j in sorted(range(len(row)), key=lambda j: -row[j])[:2]
+                self.candidates[j] for j in sorted(range(len(row)), key=lambda j: -row[j])[:2]
             ]
             if not missing and number is not None and support is not None:
                 # Its numbers and names must stand together in one source sentence (with
@@ -1012,10 +1019,10 @@ class AnswerChecker:
             missing = self._unbound(canon) or self._unbound_names(canon)
         if not missing and number is not None and support is not None:
             missing = self._negated(sentence, number, support)
-        if not missing and support is not None:
+        if not missing and number is not None and support is not None:
             # Its support and the source sentences sharing most of its words: a copy of
             # one of them with a word changed misstates it.
-            missing = self._changed(sentence, [support, *closest])
+            missing = self._changed(sentence, [(number, support), *closest])
         supported = not missing and lexical >= MIN_SUPPORT and answers
         return Check(sentence, supported, number, support, round(score, 4), missing)
 
