@@ -100,6 +100,20 @@ def test_paraphrases_and_copies_are_not_changed_statements() -> None:
         assert check.supported, check
 
 
+def test_a_word_another_passage_uses_for_the_same_fact_is_no_change() -> None:
+    # Sources retelling one fact use other words for it: "purchases" stands in another
+    # passage, not beside the sentence the model's words copy.
+    bought = "Ten years ago this week, Google bought YouTube, the video site."
+    purchases = "Google purchases YouTube, the video site, in a stock deal. The deal closed."
+    checker = _whole("Who acquired YouTube?", bought, purchases)
+    check = checker.check("Ten years ago this week, Google purchased YouTube, the video site.")
+    assert check.supported, check
+    # The same word beside the copied sentence is a change of it.
+    checker = _whole("Who acquired YouTube?", f"{bought} Google later sold its search unit.")
+    sold = checker.check("Ten years ago this week, Google sold YouTube, the video site.")
+    assert not sold.supported and sold.missing == ("sell≠buy",), sold
+
+
 def test_a_value_binds_whichever_unit_spelling_the_model_uses() -> None:
     assert unit_words("110 °C") == unit_words("110 degrees Celsius") == unit_words("110摄氏度")
     assert unit_words("15 km/h").split() == unit_words("15 kilometres per hour").split()
