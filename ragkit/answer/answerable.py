@@ -295,7 +295,7 @@ _SPAN = re.compile(
 def value_bonus(kind: AnswerKind | None, sentence: str, question: str, analyzer: Analyzer) -> float:
     """`VALUE_BONUS` for each value of `kind` in `sentence` beyond the question's (two at
     most); 0 for a question asking for no one kind. For "how long" (多久) only numbers
-    with a unit of time or length count, and for a question naming an attribute with
+    with a unit of time or length count, one at most, and for a question naming an attribute with
     units (temperature, price, 海拔…) only values in one of them, whatever the kind
     (`ragkit.answer.attributes.unit_values`: "110 degrees Celsius" answers "At what
     temperature is Kestrel Gold fired?", "for 22 minutes" does not)."""
@@ -309,7 +309,9 @@ def value_bonus(kind: AnswerKind | None, sentence: str, question: str, analyzer:
     if kind == "number" and _ASKS_SPAN.search(question):
         spans = {m.group() for m in _SPAN.finditer(unicodedata.normalize("NFKC", sentence))}
         spans -= {m.group() for m in _SPAN.finditer(unicodedata.normalize("NFKC", question))}
-        return VALUE_BONUS * min(2, len(spans))
+        # One span answers "how long"; a sentence naming two ("40 minutes in total, two
+        # rolls of 20 minutes") tells of another step more fully, not of this one.
+        return VALUE_BONUS * min(1, len(spans))
     return VALUE_BONUS * min(2, len(kind_values(kind, sentence, question, analyzer)))
 
 

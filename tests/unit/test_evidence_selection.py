@@ -329,3 +329,16 @@ def test_a_question_in_the_text_is_never_quoted_the_sentence_answering_it_is() -
     quotes = _quotes("Is there free shipping?", faq)
     assert quotes[0] == "Standard delivery is free on orders over 45 dollars."
     assert not any(q.endswith("?") for q in quotes)
+
+
+def test_how_long_is_answered_by_the_span_of_what_was_asked_not_by_the_most_spans() -> None:
+    # Two durations of the next step ("40 minutes", "20 minutes") are not a fuller answer
+    # than the one span of the step asked about.
+    guide = (
+        "Withering lasts between 14 and 18 hours, depending on humidity, until the leaf "
+        "has lost roughly 35 percent of its water.\n\n"
+        "Withered leaf is rolled on the orthodox rolling tables for 40 minutes in total, "
+        "divided into two rolls of 20 minutes each."
+    )
+    quotes = _quotes("How long does withering take?", guide)
+    assert "14 and 18 hours" in quotes[0]
