@@ -389,7 +389,13 @@ class AgentSettings(_Section):
         "path over the passages found (cited to the sentence's page), not from the "
         "tool-call prompt.",
     )
-    search_k: int = Field(3, ge=1, le=20, description="Passages search_documents returns.")
+    search_k: int = Field(
+        3,
+        ge=1,
+        le=20,
+        description="Passages search_documents shows the model (an answer composed from the "
+        "search sees answer.k of them, as ask does).",
+    )
     conversations_db: Path | None = Field(
         None,
         description="SQLite file of saved conversations; unset: INDEX_HOME/conversations.sqlite.",

@@ -54,11 +54,16 @@ def search_documents(
         page_from: Only passages on or after this page.
         page_to: Only passages on or before this page.
     """
-    hits = search_hits(context, query, file_glob, file_type, page_from, page_to)
+    # As many passages as `ask` answers from (the answer composed from them sees what
+    # `ask` would: "214 member farms" was the 4th for "How many member farms …?"); the
+    # model reads the first `search_k`.
+    kb = _knowledge_base(context)
+    k = max(context.search_k, kb.answer_options.k)
+    hits = search_hits(context, query, file_glob, file_type, page_from, page_to, k=k)
     if not hits:
         return ToolResult("no passages found")
     blocks = []
-    for hit in hits:
+    for hit in hits[: context.search_k]:
         text = " ".join(hit.chunk.text.split())
         if len(text) > context.snippet_chars:
             text = text[: context.snippet_chars].rsplit(" ", 1)[0] + " …"
@@ -76,8 +81,10 @@ def search_hits(
     file_type: str | None = None,
     page_from: int | None = None,
     page_to: int | None = None,
+    k: int | None = None,
 ) -> list[SearchHit]:
-    """The passages search_documents shows for these arguments, as search hits."""
+    """The passages search_documents shows for these arguments, as search hits (`k` of
+    them; default: `search_k`)."""
     kb = _knowledge_base(context)
     filters = SearchFilter(
         path_glob=file_glob,
@@ -85,7 +92,7 @@ def search_hits(
         page_min=page_from,
         page_max=page_to,
     )
-    return kb.search(query, k=context.search_k, filters=filters if filters.active else None)
+    return kb.search(query, k=k or context.search_k, filters=filters if filters.active else None)
 
 
 def read_page(context: ToolContext, file: str, page: int = 1) -> str:

@@ -217,8 +217,8 @@ def test_a_composed_answer_uses_the_hits_each_search_returned(
     result = agent.run(WARRANTY)
     assert queries == [WARRANTY, "Kestrel Valley membership"]
     assert result.answered and "18" in result.answer and len(model.prompts) == 3
-    # Each record keeps the hits its search returned, whole.
-    k = agent.context.search_k
+    # Each record keeps the hits its search returned, whole: as many as ask answers from.
+    k = sample_kb.answer_options.k
     for record, query in zip(result.tool_calls, queries, strict=True):
         assert record.name == "search_documents" and not record.error
         expected = [h.chunk.id for h in search(query, k=k)]

@@ -8,7 +8,7 @@ import pytest
 
 from ragkit import KnowledgeBase
 from ragkit.agent import Tool, ToolArgumentsError, ToolContext, ToolError, ToolRegistry, tool
-from ragkit.agent.builtins import builtin_tools
+from ragkit.agent.builtins import builtin_tools, search_documents
 from ragkit.agent.calculator import CalculatorError, evaluate, format_number
 from ragkit.agent.tools import ToolDefinitionError
 from ragkit.models.llm import ScriptedChatModel
@@ -195,6 +195,21 @@ def test_builtin_document_tools_search_and_read_pages(sample_kb: KnowledgeBase) 
         _get(tools, "read_page").invoke({"file": "secrets.txt"}, ctx)
     faq = _get(tools, "read_page").invoke({"file": "faq.html"}, ctx)
     assert "wholesale" in faq.lower()
+
+
+def test_a_search_shows_search_k_passages_and_keeps_as_many_as_ask_answers_from(
+    sample_kb: KnowledgeBase,
+) -> None:
+    # The model reads three; an answer composed from the search sees ask's six.
+    ctx = ToolContext(knowledge_base=sample_kb)
+    result = search_documents(ctx, "How many member farms does the cooperative have?")
+    shown = result.text.splitlines()
+    assert len(shown) == ctx.search_k == 3
+    assert len(result.hits) == sample_kb.answer_options.k == 6
+    for line, hit in zip(shown, result.hits, strict=False):
+        assert line.startswith(f"[{hit.rank}] {hit.chunk.source.rsplit('/', 1)[-1]}")
+    wide = ToolContext(knowledge_base=sample_kb, search_k=8)
+    assert len(search_documents(wide, "member farms").hits) == 8
 
 
 def test_document_tools_without_a_knowledge_base_say_so() -> None:
