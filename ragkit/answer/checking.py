@@ -372,12 +372,12 @@ def cut_scaffolding(text: str) -> tuple[str, bool]:
 
 
 def clean(text: str, sources: Sequence[str] = ()) -> str:
-    """`text` without markup tags, template tokens or file-system paths (a path becomes
-    its file name; a source's full path likewise)."""
+    """`text` without markup tags, template tokens, Markdown's bold marks or file-system
+    paths (a path becomes its file name; a source's full path likewise)."""
     for source in sorted(set(sources), key=len, reverse=True):
         if source:
             text = text.replace(source, source.replace("\\", "/").rsplit("/", 1)[-1])
-    text = _TAG.sub("", _CUT.sub("", text))
+    text = _TAG.sub("", _CUT.sub("", unbold(text)))
     text = _PATH.sub(r"\1", text)
     return re.sub(r"[ \t]{2,}", " ", text)
 
@@ -419,10 +419,22 @@ def finished(text: str, chinese: bool = False) -> str:
     return body + ("。" if chinese or _CJK.search(body[-1:]) else ".")
 
 
+# Markdown's bold marks around words ("**14 March 1987**"): a document's formatting, not
+# words of the answer; shown as written they read as stray asterisks. Not between
+# word characters: "2**10**2" is arithmetic.
+_BOLD = re.compile(r"(?<![\w*])\*\*(?=\S)(.+?)(?<=\S)\*\*(?![\w*])")
+
+
+def unbold(text: str) -> str:
+    """`text` without Markdown's bold marks around words."""
+    return _BOLD.sub(r"\1", text)
+
+
 def as_quote(text: str) -> str:
     """A source sentence as quoted on one line: its line breaks folded (none left
-    between Chinese characters) and a list marker before it ("- ", "2. ") dropped."""
-    text = " ".join(text.split())
+    between Chinese characters), Markdown's bold marks and a list marker before it
+    ("- ", "2. ") dropped."""
+    text = " ".join(unbold(text).split())
     text = re.sub(
         r"(?<=[\u3400-\u9fff\uf900-\ufaff，。、；：]) (?=[\u3400-\u9fff\uf900-\ufaff])", "", text
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ragkit.answer.answerable import can_answer
+from ragkit.answer.checking import unbold
 from ragkit.answer.citations import DocumentLookup, cite
 from ragkit.answer.evidence import rank_sentences
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer, not_found_text
@@ -54,7 +55,7 @@ def extract_answer(
     # One line per quote: a sentence wrapped across lines in its file (a PDF's or a
     # Markdown list's line breaks) is shown on one, as the checked answers' quotes are.
     text = "\n".join(
-        f"{' '.join(sentence.text.split())} [{number}]" for number, sentence, _ in picked
+        f"{' '.join(unbold(sentence.text).split())} [{number}]" for number, sentence, _ in picked
     )
     first: dict[int, Sentence] = {}
     for number, sentence, _ in picked:
