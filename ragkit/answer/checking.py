@@ -372,12 +372,13 @@ def cut_scaffolding(text: str) -> tuple[str, bool]:
 
 
 def clean(text: str, sources: Sequence[str] = ()) -> str:
-    """`text` without markup tags, template tokens, Markdown's bold marks or file-system
-    paths (a path becomes its file name; a source's full path likewise)."""
+    """`text` without markup tags, template tokens or file-system paths (a path becomes
+    its file name; a source's full path likewise). The model's own Markdown stays: the
+    web page renders it."""
     for source in sorted(set(sources), key=len, reverse=True):
         if source:
             text = text.replace(source, source.replace("\\", "/").rsplit("/", 1)[-1])
-    text = _TAG.sub("", _CUT.sub("", unbold(text)))
+    text = _TAG.sub("", _CUT.sub("", text))
     text = _PATH.sub(r"\1", text)
     return re.sub(r"[ \t]{2,}", " ", text)
 

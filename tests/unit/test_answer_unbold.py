@@ -1,5 +1,6 @@
-"""Markdown's bold marks in a document never reach a reader: not in extractive quotes,
-not in the checked answer's quotes, not in the model's own sentences."""
+"""Markdown's bold marks in a document never reach a reader in a quote: not in
+extractive quotes, not in the checked answer's quotes. The model's own Markdown stays
+(the web page renders it)."""
 
 from __future__ import annotations
 
@@ -27,15 +28,15 @@ def test_extractive_quotes_show_no_bold_marks() -> None:
     assert "14 March 1987" in answer.text and "**" not in answer.text
 
 
-def test_quotes_and_model_sentences_lose_bold_marks_but_keep_other_asterisks() -> None:
+def test_quotes_lose_bold_marks_but_keep_other_asterisks() -> None:
     assert as_quote("- founded on **14 March 1987**") == "founded on 14 March 1987"
-    assert clean("**Mirela Osei** founded it.") == "Mirela Osei founded it."
-    assert clean("2 * 3 ** 2 is 18.") == "2 * 3 ** 2 is 18."
-    assert clean("2**10**2 is a power.") == "2**10**2 is a power."
+    assert as_quote("2 * 3 ** 2 is 18.") == "2 * 3 ** 2 is 18."
+    assert as_quote("2**10**2 is a power.") == "2**10**2 is a power."
+    assert clean("**Mirela Osei** founded it.") == "**Mirela Osei** founded it."
 
 
-def test_the_checked_answer_shows_no_bold_marks() -> None:
+def test_the_checked_answers_quote_shows_no_bold_marks() -> None:
     question = "When was the cooperative founded?"
     checker = AnswerChecker(question, select_passages(question, _hits(), SCORER), SCORER)
-    shown = "".join(checker.stream(iter(["It was founded on **14 March 1987** [1]."])))
+    shown = "".join(checker.stream(iter(["It was founded in spring [1]."])))
     assert "14 March 1987" in shown and "**" not in shown
