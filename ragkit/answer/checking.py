@@ -523,17 +523,9 @@ class AnswerChecker:
         self._terms: dict[str, set[str]] = {}  # each source sentence is tokenized once
         self._ordered: dict[str, tuple[str, ...]] = {}
         self._forms = word_forms(scorer.analyzer)  # lost is a form of lose, won of win
-        self._opposites: set[frozenset[str]] = set()
-        for pair in _OPPOSITES:
-            words = [self._words(word) for word in pair]
-            if all(len(w) == 1 for w in words) and words[0] != words[1]:
-                self._opposites.add(frozenset(w[0] for w in words))
-        # Every word the sources and the question use, as `_words` writes them.
-        self._used = {
-            w
-            for text in (question, *(p.hit.chunk.text for p in passages))
-            for w in self._words(text)
-        }
+        # The opposite pairs as `_words` writes them, made on first use: segmenting them
+        # costs a Chinese dictionary load, and most answers never reach that check.
+        self._opposite_terms: set[frozenset[str]] | None = None
         self._question_norm = fold(question)
         self._question_names = frozenset(chinese_names(question, scorer.analyzer))
         # Each passage's document as retrieved (its chunk and the other retrieved chunks
@@ -873,6 +865,16 @@ class AnswerChecker:
             self._ordered[text] = tuple(words)
         return self._ordered[text]
 
+    def _opposites(self) -> set[frozenset[str]]:
+        """`_OPPOSITES` as pairs of `_words` terms (a word of several terms is left out)."""
+        if self._opposite_terms is None:
+            self._opposite_terms = set()
+            for pair in _OPPOSITES:
+                words = [self._words(word) for word in pair]
+                if all(len(w) == 1 for w in words) and words[0] != words[1]:
+                    self._opposite_terms.add(frozenset(w[0] for w in words))
+        return self._opposite_terms
+
     def _changed(self, sentence: str, sources: Sequence[tuple[int, Sentence]]) -> tuple[str, ...]:
         """The words `sentence` changed in a source sentence it otherwise repeats: "The
         Lantern House is open on Mondays" over "The Lantern House is closed on Mondays".
@@ -921,7 +923,7 @@ class AnswerChecker:
             return label
         if not new or not old:
             return ""  # words left out or added: an omission or an elaboration
-        if any(frozenset((a, b)) in self._opposites for a in new for b in old):
+        if any(frozenset((a, b)) in self._opposites() for a in new for b in old):
             return label
         mine = [w for w in new if _content(w)]
         theirs = [w for w in old if _content(w)]
