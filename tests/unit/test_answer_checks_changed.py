@@ -7,27 +7,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from checkers import checker as _checker
+from checkers import hit as _hit
+
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.answer.checking import AnswerChecker, unit_words
-from ragkit.answer.evidence import Passage, select_passages
+from ragkit.answer.evidence import Passage
 from ragkit.answer.grounding import SentenceScorer
 from ragkit.options import Models
 from ragkit.text.analysis import Analyzer
 from ragkit.text.sentences import split_sentences
-from ragkit.types import SearchHit, StoredChunk
 
 CORPUS = Path(__file__).resolve().parents[2] / "samples" / "corpus"
-
-
-def _hit(text: str, rank: int = 1) -> SearchHit:
-    chunk = StoredChunk(rank, text, f"/srv/u/f{rank}.txt", f"/srv/u/f{rank}.txt", "", 0, None, None)
-    return SearchHit(rank, 1.0, chunk)
-
-
-def _checker(question: str, *texts: str) -> AnswerChecker:
-    scorer = SentenceScorer(Analyzer())
-    hits = [_hit(t, i + 1) for i, t in enumerate(texts)]
-    return AnswerChecker(question, select_passages(question, hits, scorer), scorer)
 
 
 def _whole(question: str, *texts: str) -> AnswerChecker:
