@@ -398,7 +398,7 @@ def _source_name(source: str | Path) -> str:
 
 def _answered_as(asked: str, follow: Standalone) -> str:
     """The question the answer is written to. A follow-up the subject rule completed
-    ("And how often should the Ember brewing kettle be descaled?") is searched with the
+    ("How often should the Ember brewing kettle be descaled?") is searched with the
     subject but answered as asked: ranked by the carried subject, every sentence naming it
     ("The most popular item is the Ember brewing kettle …") would outrank the one saying
     what was asked ("descale … every 4 weeks"), and the retrieved passages are already

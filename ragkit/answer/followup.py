@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ragkit.text.analysis import STOPWORDS, Analyzer
 
@@ -104,11 +104,22 @@ def subject_of(question: str, analyzer: Analyzer) -> str:
 def follow_up(question: str, earlier: Sequence[str], analyzer: Analyzer) -> FollowUp:
     """`question` made standalone from the `earlier` questions of the conversation
     (oldest first): each earlier one is resolved the same way in turn, and the subject
-    carried is the latest one that has a subject."""
+    carried is the latest one that has a subject. A query the rule completed loses the
+    English word that tied it to the conversation ("And how often should the Ember
+    brewing kettle be descaled?" is searched as "How often should …": `searching for`
+    shows it, and the embedder reads it)."""
     resolved: list[FollowUp] = []
     for asked in earlier:
         resolved.append(_resolve(asked, resolved, analyzer))
     return _resolve(question, resolved, analyzer)
+
+
+def without_opening(query: str) -> str:
+    """`query` without an English opening "and", "also", "so", "then" or "but" (with the
+    comma after it), capitalised: "And how long does shipping take?" stands alone as "How
+    long does shipping take?". A query that is nothing but the word is left as written."""
+    rest = _OPENS_EN.sub("", query, count=1)
+    return _capital(rest) if rest.strip(" ?？.") else query
 
 
 def adds_terms(rewrite: str, question: str, analyzer: Analyzer) -> bool:
@@ -157,7 +168,10 @@ def _resolve(question: str, earlier: Sequence[FollowUp], analyzer: Analyzer) -> 
         return FollowUp(text)
     if _CJK.search(text):
         return _carry_zh(text, subject, previous, analyzer)
-    return _carry_en(text, subject, previous, analyzer)
+    carried = _carry_en(text, subject, previous, analyzer)
+    if carried.needs_context:
+        return replace(carried, query=without_opening(carried.query))
+    return carried
 
 
 # --- English ---------------------------------------------------------------------------
@@ -274,7 +288,7 @@ def _carry_en(text: str, subject: str, previous: str, analyzer: Analyzer) -> Fol
         last = _words(core)[-1].group() if _words(core) else ""
         if last and _noun(last):
             return FollowUp(f"{core} of {bare}?", subject, True, optional)
-        return FollowUp(f"{_capital(subject)}: {text}", subject, True, optional)
+        return FollowUp(f"{_capital(subject)}: {without_opening(text)}", subject, True, optional)
     return FollowUp(text, subject)
 
 

@@ -39,7 +39,7 @@ from ragkit.answer.answerable import can_answer
 from ragkit.answer.checking import STOP_SEQUENCES, AnswerChecker
 from ragkit.answer.citations import CITE, DocumentLookup, cite, cited_numbers, clean_citations
 from ragkit.answer.evidence import Passage, select_passages
-from ragkit.answer.followup import adds_terms, follow_up, keeps_subject
+from ragkit.answer.followup import adds_terms, follow_up, keeps_subject, without_opening
 from ragkit.answer.grounding import (
     MIN_RELEVANCE,
     SentenceScorer,
@@ -260,14 +260,28 @@ def standalone_follow_up(
     by `model`, and the rewrite is kept only when it still reads as the question
     (`is_rewrite_of`) and names that subject (or, for an elliptical one with a word of its
     own, "what about the tea?", adds terms of its own); otherwise the rule's question is
-    used ("And how often should the Ember brewing kettle be descaled?", `by_rule`). Where
+    used ("How often should the Ember brewing kettle be descaled?", `by_rule`). Where
     no earlier question has a subject the rule can find, the model's rewrite is checked as
-    before."""
+    before. A follow-up's query never opens with "And", "Also", "So", "Then" or "But"
+    ("And how long does shipping take?" is searched as "How long does shipping take?"):
+    the word only ties it to the conversation (`followup.without_opening`)."""
     asked = question.strip()
     summary = " ".join(m.content for m in history if m.role == "system")
     recent = [m for m in history if m.role in ("user", "assistant")]
     if not recent and not summary:
         return Standalone(asked)
+    made = _standalone(model, question, recent, summary, seed)
+    return replace(made, query=without_opening(made.query))
+
+
+def _standalone(
+    model: ChatModel,
+    question: str,
+    recent: Sequence[Message],
+    summary: str,
+    seed: int | None,
+) -> Standalone:
+    asked = question.strip()
     analyzer = Analyzer()
     # The last four questions: a subject older than that is no longer the conversation's.
     rule = follow_up(question, [m.content for m in recent if m.role == "user"][-4:], analyzer)

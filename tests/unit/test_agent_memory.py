@@ -220,9 +220,7 @@ def test_a_follow_up_the_rule_completed_is_searched_with_its_subject_and_answere
     stream = kb.ask_stream("And how often should it be descaled?", history=history)
     text = "".join(stream)
     # Searched with the subject the rule carried ...
-    assert (
-        stream.standalone_question == "And how often should the Ember brewing kettle be descaled?"
-    )
+    assert stream.standalone_question == "How often should the Ember brewing kettle be descaled?"
     # ... answered as asked: the passage saying what was asked leads, not one that only
     # names the subject ("The most popular item is the Ember brewing kettle …").
     first_passage = prompts[-1].split("[2]")[0]

@@ -13,7 +13,13 @@ import pytest
 
 from ragkit import KnowledgeBase, ScriptedChatModel
 from ragkit.answer.evidence import select_passages
-from ragkit.answer.followup import follow_up, keeps_subject, names_subject, subject_of
+from ragkit.answer.followup import (
+    follow_up,
+    keeps_subject,
+    names_subject,
+    subject_of,
+    without_opening,
+)
 from ragkit.answer.grounding import SentenceScorer
 from ragkit.answer.pipelines import Standalone, standalone_follow_up, standalone_question
 from ragkit.models.embeddings import HashingEmbedder
@@ -58,7 +64,7 @@ def test_the_subject_of_a_question(analyzer: Analyzer, question: str, subject: s
         (
             KETTLE,
             "And how often should it be descaled?",
-            "And how often should the Ember brewing kettle be descaled?",
+            "How often should the Ember brewing kettle be descaled?",
         ),
         (KETTLE, "What does it not cover?", "What does the Ember brewing kettle not cover?"),
         (
@@ -71,7 +77,7 @@ def test_the_subject_of_a_question(analyzer: Analyzer, question: str, subject: s
             "How long does it last?",
             "How long does a guided tour of the Copperleaf drying house last?",
         ),
-        (KETTLE, "And the price?", "And the price of the Ember brewing kettle?"),
+        (KETTLE, "And the price?", "The price of the Ember brewing kettle?"),
         (
             KETTLE,
             "What about the Copperleaf storage tins?",
@@ -112,7 +118,7 @@ def test_a_chain_of_follow_ups_keeps_the_first_subject(analyzer: Analyzer) -> No
     got = follow_up(
         "And when should it be descaled?", [KETTLE, "What does it not cover?"], analyzer
     )
-    assert got.query == "And when should the Ember brewing kettle be descaled?"
+    assert got.query == "When should the Ember brewing kettle be descaled?"
 
 
 def test_keeps_subject(analyzer: Analyzer) -> None:
@@ -137,7 +143,7 @@ def test_the_model_rewrite_is_kept_only_when_it_names_the_subject() -> None:
     # What the bundled model wrote: a question still, but about no kettle.
     dropped = "How often should the water be descaled?"
     got = standalone_question(ScriptedChatModel([dropped]), question, HISTORY)
-    assert got == "And how often should the Ember brewing kettle be descaled?"
+    assert got == "How often should the Ember brewing kettle be descaled?"
 
 
 def test_a_question_naming_its_own_subject_costs_no_model_call() -> None:
@@ -169,17 +175,59 @@ def test_standalone_follow_up_says_when_the_rule_made_the_question() -> None:
     question = "And how often should it be descaled?"
     dropped = "How often should the water be descaled?"  # refused: no kettle in it
     assert standalone_follow_up(ScriptedChatModel([dropped]), question, HISTORY) == Standalone(
-        "And how often should the Ember brewing kettle be descaled?",
+        "How often should the Ember brewing kettle be descaled?",
         by_rule=True,
         subject="the Ember brewing kettle",
     )
-    good = "How often should the Ember brewing kettle be descaled?"  # kept: the model's
+    good = "How often should the Ember kettle be descaled?"  # kept: the model's
     assert standalone_follow_up(ScriptedChatModel([good]), question, HISTORY) == Standalone(good)
+    # The rule's question word for word is the rule's all the same.
+    same = "How often should the Ember brewing kettle be descaled?"
+    assert standalone_follow_up(ScriptedChatModel([same]), question, HISTORY).by_rule
     own = "What is the minimum wholesale order?"  # names its own subject
     model = ScriptedChatModel([good])
     assert standalone_follow_up(model, own, HISTORY) == Standalone(own)
     assert standalone_follow_up(model, own, []) == Standalone(own)
     assert model.prompts == []
+
+
+@pytest.mark.parametrize(
+    ("question", "rewrite", "searched"),
+    [
+        # Elliptical with a word of its own, the model's rewrite dropped: the rule's.
+        (
+            "And how long does shipping take?",
+            "How long does the shipping take?",
+            "The Ember brewing kettle: How long does shipping take?",
+        ),
+        # Naming its own subject: searched as written, less its "And".
+        ("And who developed Kestrel Gold?", "", "Who developed Kestrel Gold?"),
+        # A model rewrite that kept the subject and the "And".
+        (
+            "And how often should it be descaled?",
+            "And how often should the Ember kettle be descaled?",
+            "How often should the Ember kettle be descaled?",
+        ),
+        ("So, what does it not cover?", "", "What does the Ember brewing kettle not cover?"),
+    ],
+)
+def test_a_follow_ups_query_loses_its_opening_and(
+    question: str, rewrite: str, searched: str
+) -> None:
+    got = standalone_follow_up(ScriptedChatModel([rewrite]), question, HISTORY)
+    assert got.query == searched
+
+
+def test_a_question_without_history_or_only_and_keeps_its_words(analyzer: Analyzer) -> None:
+    # No conversation: nothing to stand alone from, the question is searched as typed.
+    model = ScriptedChatModel(["How long is the warranty?"])
+    assert standalone_question(model, "And then?", []) == "And then?"
+    assert model.prompts == []
+    # "Android" and "Sorting" are no openings; a bare "And?" is left as written.
+    assert without_opening("Android phones?") == "Android phones?"
+    assert without_opening("Sorting rules?") == "Sorting rules?"
+    assert without_opening("And?") == "And?"
+    assert without_opening("and, how much?") == "How much?"
 
 
 def test_names_subject(analyzer: Analyzer) -> None:
