@@ -181,6 +181,12 @@ _NEGATING = frozenset(
     不再 没能 未能 无法 不包括 不包含 不允许 不用 不必 不需要""".split()
 )
 _WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\W_\u3400-\u9fff\uf900-\ufaff]+")
+# English words negated by a prefix ("unopened", "non-refundable"): a sentence saying the
+# bare word where its source says only the prefixed one (or the reverse) states the
+# opposite. Words that merely look prefixed ("unless", "until") are left out.
+_NEG_PREFIX = re.compile(r"(?i)(?<![a-z-])(un|non-?)([a-z]{4,})(?![a-z])")
+_NOT_PREFIXED = frozenset("less till derstand dergo".split())
+
 MAX_SLOT = 2
 """A changed statement differs from its source in at most this many words in one place."""
 MIN_COPIED = 0.6
@@ -952,6 +958,39 @@ class AnswerChecker:
             return ()
         return tuple(sorted(said))
 
+    @staticmethod
+    def _unprefixed(sentence: str, support: Sentence) -> tuple[str, ...]:
+        """The word `sentence` says bare where its support says it only with a negating
+        prefix, or the reverse: "opened tea can be returned" over "Unopened tins can be
+        returned". Either form in both texts (a source naming opened and unopened
+        tins) changes nothing."""
+
+        def forms(text: str) -> tuple[set[str], dict[str, str]]:
+            # The bare words, with the prefixed ones taken out whole ("non-refundable"
+            # says nothing refundable).
+            words = {w.lower() for w in re.findall(r"[A-Za-z]+", _NEG_PREFIX.sub(" ", text))}
+            prefixed = {
+                m.group(2).lower(): m.group().lower()
+                for m in _NEG_PREFIX.finditer(text)
+                if m.group(2).lower() not in _NOT_PREFIXED
+            }
+            return words, prefixed
+
+        said, said_prefixed = forms(sentence)
+        source, source_prefixed = forms(support.text)
+        return tuple(
+            [
+                f"{w}≠{source_prefixed[w]}"
+                for w in sorted(said)
+                if w in source_prefixed and w not in source
+            ]
+            + [
+                f"{said_prefixed[w]}≠{w}"
+                for w in sorted(said_prefixed)
+                if w in source and w not in said
+            ]
+        )
+
     def check(self, sentence: str, cited: Sequence[int] = ()) -> Check:
         """Judge one answer sentence (citation marks already removed)."""
         for name in self.placeholders:
@@ -1033,7 +1072,9 @@ class AnswerChecker:
         if not missing and support is not None:
             missing = self._unbound(canon) or self._unbound_names(canon)
         if not missing and number is not None and support is not None:
-            missing = self._negated(sentence, number, support)
+            missing = self._negated(sentence, number, support) or self._unprefixed(
+                sentence, support
+            )
         if not missing and number is not None and support is not None:
             # Its support and the source sentences sharing most of its words: a copy of
             # one of them with a word changed misstates it.
@@ -1091,6 +1132,13 @@ class AnswerChecker:
         }
         if alnum_key(body) in seen:
             state.stopped = "repetition"
+            return
+        # A sentence whose every term an earlier one already said ("No, you cannot
+        # return open tea" after "No, you cannot return opened tea") adds nothing.
+        terms = set(self.scorer.analyzer.tokenize(body))
+        if terms and any(
+            terms <= set(self.scorer.analyzer.tokenize(r.text)) for r in state.released
+        ):
             return
         if says_not_found(body):
             if not state.released:

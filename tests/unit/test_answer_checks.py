@@ -536,3 +536,10 @@ def test_a_sentence_about_another_year_does_not_answer() -> None:
     )
     assert "Kerber" not in shown and "Simona Halep defeated" in shown
     assert checker.check("Simona Halep won Wimbledon in 2019.").supported
+
+
+def test_a_sentence_saying_nothing_an_earlier_one_did_not_is_not_shown_again() -> None:
+    # "converts" says what "converted" said: the second sentence adds no term.
+    shown = _checked("It converted in 1921 [1]. It converts in 1921 [1]. It opened in March [1].")
+    assert shown.count("1921") == 1, shown
+    assert shown.endswith("It opened in March [1]."), shown

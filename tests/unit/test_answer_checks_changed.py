@@ -164,3 +164,24 @@ def test_a_chinese_value_after_a_comma_binds_and_a_date_is_one_value() -> None:
     source = "灯笼馆将于12月24日开始冬季闭馆，至1月2日结束。导览3日起接受预约。"
     checker = _whole("灯笼馆冬季闭馆时间", source)
     assert checker.check("灯笼馆冬季闭馆时间是12月24日开始，至1月2日结束。").supported
+
+
+def test_a_word_said_without_the_negating_prefix_of_its_source_is_a_changed_statement() -> None:
+    source = (
+        "Unopened tins and bags can be returned within 30 days of delivery for a full "
+        "refund. For food safety reasons we cannot accept opened packages."
+    )
+    checker = _whole("Can I return opened tea?", source)
+    wrong = checker.check("The return policy for opened tea is to return it within 30 days.")
+    assert not wrong.supported and wrong.missing == ("opened≠unopened",), wrong
+    assert checker.check("Unopened tins can be returned within 30 days of delivery.").supported
+    # The prefixed word where the source has only the bare one.
+    checker = _whole("Is the deposit refundable?", "The deposit is refundable within a year.")
+    flipped = checker.check("The deposit is non-refundable within a year.")
+    assert not flipped.supported and flipped.missing == ("non-refundable≠refundable",), flipped
+    # A source naming both forms, and words that only look prefixed, change nothing.
+    both = "Opened and unopened tins can be returned within 30 days of delivery."
+    checker = _whole("Can I return opened tins?", both)
+    assert checker.check("Opened tins can be returned within 30 days of delivery.").supported
+    checker = _whole("Do orders ship?", "Orders ship unless the address is incomplete.")
+    assert checker.check("Orders ship less often unless the address is complete.").missing == ()
