@@ -428,8 +428,9 @@ def finished(text: str, chinese: bool = False) -> str:
 
 # Markdown's bold marks around words ("**14 March 1987**"): a document's formatting, not
 # words of the answer; shown as written they read as stray asterisks. Not between
-# word characters: "2**10**2" is arithmetic.
-_BOLD = re.compile(r"(?<![\w*])\*\*(?=\S)(.+?)(?<=\S)\*\*(?![\w*])")
+# word characters: "2**10**2" is arithmetic. A bold phrase may run across a line break
+# ("**Priya\nNandakumar**": the file wrapped there), never across a blank line.
+_BOLD = re.compile(r"(?<![\w*])\*\*(?=\S)((?:[^\n]|\n(?![ \t]*\n))+?)(?<=\S)\*\*(?![\w*])")
 
 
 def unbold(text: str) -> str:

@@ -4,7 +4,7 @@ extractive quotes, not in the checked answer's quotes. The model's own Markdown 
 
 from __future__ import annotations
 
-from ragkit.answer.checking import AnswerChecker, as_quote, clean
+from ragkit.answer.checking import AnswerChecker, as_quote, clean, unbold
 from ragkit.answer.evidence import select_passages
 from ragkit.answer.extractive import extract_answer
 from ragkit.answer.grounding import SentenceScorer
@@ -40,3 +40,27 @@ def test_the_checked_answers_quote_shows_no_bold_marks() -> None:
     checker = AnswerChecker(question, select_passages(question, _hits(), SCORER), SCORER)
     shown = "".join(checker.stream(iter(["It was founded in spring [1]."])))
     assert "14 March 1987" in shown and "**" not in shown
+
+
+WRAPPED = (
+    "## The cooperative today\n\nThe head office is next door. Since 2021 the board has "
+    "been chaired by **Priya\n"
+    "Nandakumar**, a third-generation grower who is the first chair elected from\n"
+    "outside the founding families."
+)
+
+
+def test_bold_wrapped_across_a_line_break_loses_its_marks() -> None:
+    # The file wrapped inside the bold name: the marks still pair up.
+    assert as_quote("chaired by **Priya\nNandakumar**, a grower.") == (
+        "chaired by Priya Nandakumar, a grower."
+    )
+    chunk = StoredChunk(1, WRAPPED, "history.md", "history.md", "", 0, None, None)
+    answer = extract_answer("Who chairs the board?", [SearchHit(1, 1.0, chunk)], SCORER)
+    assert "Priya Nandakumar" in answer.text and "**" not in answer.text
+
+
+def test_bold_marks_do_not_pair_across_a_blank_line() -> None:
+    # Two paragraphs each with a stray "**" are no bold phrase: both stay as written.
+    text = "A footnote **\n\nanother paragraph** here."
+    assert unbold(text) == text
