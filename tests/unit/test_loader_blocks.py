@@ -139,3 +139,46 @@ def test_blocks_cross_the_worker_and_take_no_part_in_equality(tmp_path: Path) ->
     (near,) = load_file(path, LoaderOptions(isolate=False))
     assert far.pages[0].blocks == near.pages[0].blocks == markdown_blocks(near.text)
     assert Page(None, near.text) == near.pages[0]
+
+
+PLAIN = """LEAF PROCESSING GUIDE
+
+Fresh leaf is weighed on arrival.
+
+4. Oxidation
+
+Rolled leaf rests for 2.5 hours.
+It turns copper.
+
+Grades:
+
+  - Grade A, whole leaf;
+    sold loose.
+  - Grade B, broken leaf.
+
+A short closing line.
+雾溪茶园简介
+
+茶园始建于2003年。
+
+Last line alone
+"""
+
+
+def test_plain_text_blocks_name_headings_items_and_paragraphs(tmp_path: Path) -> None:
+    (tmp_path / "guide.txt").write_text(PLAIN, encoding="utf-8")
+    assert loaded_blocks(tmp_path / "guide.txt") == [
+        ("heading", 1, "LEAF PROCESSING GUIDE"),
+        ("paragraph", 0, "Fresh leaf is weighed on arrival."),
+        ("heading", 2, "4. Oxidation"),
+        ("paragraph", 0, "Rolled leaf rests for 2.5 hours.\nIt turns copper."),
+        # A line ending like a sentence (here a colon) is no heading.
+        ("paragraph", 0, "Grades:"),
+        ("bullet", 1, "Grade A, whole leaf;\n    sold loose."),
+        ("bullet", 1, "Grade B, broken leaf."),
+        # Two lines without a blank line between them are one paragraph.
+        ("paragraph", 0, "A short closing line.\n雾溪茶园简介"),
+        ("paragraph", 0, "茶园始建于2003年。"),
+        # A short line with nothing after it heads nothing.
+        ("paragraph", 0, "Last line alone"),
+    ]

@@ -5,10 +5,13 @@ GB18030, which also covers GBK and GB2312), refuses files that look binary, norm
 newlines to "\\n", and takes the title from the first Markdown "# " heading (outside
 fenced code) or the file name. For Markdown it also records the blocks (headings,
 paragraphs, list items, quotes, fenced code, pipe tables) as character ranges of the
-text, so a viewer can show it formatted while offsets stay those of the indexed text.
+text, so a viewer can show it formatted while offsets stay those of the indexed text;
+for plain text the paragraphs, bulleted items and headings (a short line alone that
+does not end like a sentence, over a paragraph: "4. Oxidation", "雾溪茶园简介").
 What it leaves out: rendering Markdown (the indexed text keeps its markup; inline
 markup is the viewer's), setext headings, indented code, HTML blocks, front matter
-parsing, and guessing other legacy encodings (Latin-1, Shift-JIS, ...): those files
+parsing, tables and numbered lists in plain text, a plain-text title as the document's
+title, and guessing other legacy encodings (Latin-1, Shift-JIS, ...): those files
 are refused with a hint to re-save them as UTF-8.
 """
 
@@ -48,7 +51,7 @@ def load_text(path: Path) -> Document:
     return Document(
         source=source,
         key=source,
-        pages=(Page(None, text, markdown_blocks(text) if is_markdown else ()),),
+        pages=(Page(None, text, markdown_blocks(text) if is_markdown else plain_blocks(text)),),
         title=title,
         file_type="md" if is_markdown else "txt",
     )
@@ -246,3 +249,49 @@ def _table_row(at: int, line: str, level: int) -> list[Block]:
     if not cells:
         return []
     return [Block("row", cells[0].start, cells[-1].end, level), *cells]
+
+
+# A plain-text heading is at most this wide (a Chinese character counts twice: it is
+# twice as wide), as the answer's evidence takes one (`ragkit.answer.evidence`).
+PLAIN_HEADING_WIDTH = 60
+_PARAGRAPH = re.compile(r"\S(?:.|\n(?![ \t]*\n))*")
+_SENTENCE_END = ".!?。！？；;…:：,，、"
+_BULLET = re.compile(r"[ \t]*[-*+•][ \t]+")
+_WIDE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+
+
+def plain_blocks(text: str) -> tuple[Block, ...]:
+    """The blocks of plain text `text` as character ranges of it: paragraphs (split at
+    blank lines), bulleted items ("- ", "* ", "• ", from after the bullet; a line without
+    one goes on the item above) and headings: a paragraph of one short line that does
+    not end like a sentence, with more text after it ("4. Oxidation", "雾溪茶园简介"),
+    level 1 for the file's first paragraph, else 2."""
+    blocks: list[Block] = []
+    for n, m in enumerate(_PARAGRAPH.finditer(text)):
+        start, body = m.start(), m.group().rstrip()
+        end = start + len(body)
+        if _plain_heading(body) and text[end:].strip():
+            blocks.append(Block("heading", start, end, 1 if n == 0 else 2))
+            continue
+        at = text.rfind("\n", 0, start) + 1  # the first line's indentation counts
+        lines = text[at:end].split("\n")
+        if not _BULLET.match(lines[0]):
+            blocks.append(Block("paragraph", start, end))
+            continue
+        for line in lines:
+            bullet = _BULLET.match(line)
+            content = line.rstrip()
+            if bullet is not None:
+                blocks.append(Block("bullet", at + bullet.end(), at + len(content), 1))
+            elif content.strip():
+                last = blocks[-1]
+                blocks[-1] = Block(last.kind, last.start, at + len(content), last.level)
+            at += len(line) + 1
+    return tuple(blocks)
+
+
+def _plain_heading(body: str) -> bool:
+    line = body.strip()
+    if "\n" in line or line[-1] in _SENTENCE_END or _BULLET.match(line):
+        return False
+    return len(line) + len(_WIDE.findall(line)) <= PLAIN_HEADING_WIDTH
