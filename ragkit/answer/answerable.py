@@ -541,11 +541,13 @@ def coverage(question: str, texts: Sequence[str], analyzer: Analyzer) -> list[fl
 @dataclass(frozen=True)
 class Window:
     """One evidence window: sentence `sentence` of retrieved text `text` (an index into
-    the texts given), with its neighbours joined in `window`."""
+    the texts given), with its neighbours joined in `window`, and the heading it stands
+    under in that text (`heading`, "" when none does)."""
 
     text: int
     sentence: str
     window: str
+    heading: str = ""
 
 
 # A date at the head of a text, cut off by an ellipsis: a page's or a search result's
@@ -568,12 +570,19 @@ def statement(sentence: str) -> str:
 
 def _windows(texts: Sequence[str]) -> list[Window]:
     """Each statement of `texts` with the statements next to it in its paragraph (a
-    question in the text is no evidence, and a blank line ends what a sentence is about)."""
+    question in the text is no evidence, and a blank line ends what a sentence is about),
+    and the heading above it in its text."""
+    # Imported here: evidence imports this module.
+    from ragkit.answer.evidence import is_heading
+
     out = []
     for t, text in enumerate(texts):
         sentences = split_sentences(text)
         stated = [statement(s.text) for s in sentences]
-        for i in range(len(sentences)):
+        heading = ""
+        for i, sentence in enumerate(sentences):
+            if is_heading(sentence, text):
+                heading = sentence.text.lstrip("#").strip()
             if not stated[i]:
                 continue
             around = [stated[i]]
@@ -589,7 +598,7 @@ def _windows(texts: Sequence[str]) -> list[Window]:
                 if not _cut_fragment(stated[j]):
                     break
                 j += 1
-            out.append(Window(t, stated[i], " ".join(a for a in around if a)))
+            out.append(Window(t, stated[i], " ".join(a for a in around if a), heading))
     return out
 
 
@@ -1164,7 +1173,12 @@ def answering_windows(
     # CEO of Lego in 2021?").
     datelines = [_DATELINE.match(t) for t in texts]
     dated = [with_numerals(_dated(w.window, datelines[w.text])) for w in windows]
-    cover = coverage(question, dated, scorer.analyzer)
+    # The heading a statement stands under says what it is about: "Rolled leaf … for 2.5
+    # hours" under "4. Oxidation" holds "oxidation" for "How long does oxidation last?".
+    # Its terms count for the coverage only; the question's numbers must still stand by
+    # the statement (below).
+    titled = [f"{w.heading}\n{d}" if w.heading else d for w, d in zip(windows, dated, strict=True)]
+    cover = coverage(question, titled, scorer.analyzer)
     kind = answer_kind(question)
     names = [a for a in absent_facts(question, "", chinese=False) if not _NUMBER.fullmatch(a)]
     # A Chinese question's proper nouns are its names too (whole names of two or more

@@ -406,10 +406,12 @@ def _scores(
     them itself: "冲泡时建议使用90摄氏度的水" under "## 红隼金毫（红茶）" answers
     "冲泡红隼金毫的推荐水温是多少？"; "推荐水温为80摄氏度" under "## 晨雾绿茶" does not."""
     from ragkit.answer.answerable import (
+        answer_kind,
         asking_terms,
         context_names,
         held_terms,
         question_scores,
+        value_bonus,
     )
 
     if not texts:
@@ -423,10 +425,15 @@ def _scores(
         return question_scores(question, texts, scorer, contexts=contexts)
     extra = context_names(question, texts, contexts, analyzer)
     relation = relation_terms(question, analyzer)
+    kind = answer_kind(question)
     more: list[frozenset[str]] = []
     for text, heading, names in zip(texts, headings, extra, strict=True):
         titled = asked & set(analyzer.tokenize(heading)) if heading else set()
         held = set(analyzer.tokenize(text))
+        # A value of the kind asked for stands in for the question's other words: "…
+        # spread in a cool, humid room for 2.5 hours" under "4. Oxidation" answers "How
+        # long does oxidation last?" without saying "last".
+        valued = bool(titled) and value_bonus(kind, text, question, analyzer) > 0
         if names and relation and not relation & held:
             # Holding the attribute alone ("an ambient temperature of about 24 degrees
             # Celsius") is no reason to count the names its section holds.
@@ -436,7 +443,7 @@ def _scores(
         forms = frozenset(held_terms(asked - held, held))
         more.append(
             names | forms | frozenset(titled)
-            if titled and (asked - titled) & held
+            if titled and ((asked - titled) & held or valued)
             else names | forms
         )
     return [float(x) for x in scorer.matrix([question], texts, asking, more)[0]]
@@ -698,6 +705,8 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
             strict=True,
         )
     )
+    for pos in off_section(question, flat, headings, ordered, scorer.analyzer):
+        ordered[pos] = False
     judged_first: set[int] = set()
     if scorer.judge is not None:
         # The judge reorders the best few sentences that could answer, which stay ahead
@@ -821,6 +830,40 @@ _NUMBERED_HEADING = re.compile(
     r"^(?:\d+(?:\.\d+)*[.)]?\s|(?:section|chapter|part)\s+\d+|第[\d一二三四五六七八九十百]+[章节部])",
     re.IGNORECASE,
 )
+
+
+def off_section(
+    question: str,
+    flat: Sequence[tuple[int, int]],
+    headings: Sequence[Sequence[str]],
+    answering: dict[tuple[int, int], bool],
+    analyzer: Analyzer,
+) -> set[tuple[int, int]]:
+    """The sentences of `flat` (heading `headings[h][i]` over each) that could answer
+    (`answering`) but stand in a section beside the one the question names: where a
+    heading holds one of the question's terms (not its asking words) and a sentence under
+    it could answer, a sentence under another heading of the same rank
+    (`heading_level`) holding none of them is about that other section's subject.
+    "Oxidation is stopped by firing the leaf … for 22 minutes" under "5. Firing" and
+    "Withering lasts between 14 and 18 hours" under "2. Withering" answer "How long does
+    oxidation last?" less than "… spread in a cool, humid room for 2.5 hours" under "4.
+    Oxidation". Where no section the question names could answer, none is left out (the
+    certification year under "## Kestrel Gold and growth" though "## The cooperative
+    today" holds "cooperative")."""
+    from ragkit.answer.answerable import asking_terms
+
+    asked = set(analyzer.tokenize(question)) - asking_terms(question, analyzer)
+    asked -= attribute_terms(question, analyzer)
+    over = {pos: headings[pos[0]][pos[1]] for pos in flat}
+    named = {pos: bool(asked & set(analyzer.tokenize(over[pos]))) for pos in flat if over[pos]}
+    ranks = {heading_level(over[pos]) for pos, n in named.items() if n and answering[pos]}
+    if not ranks:
+        return set()
+    return {
+        pos
+        for pos, n in named.items()
+        if not n and answering[pos] and heading_level(over[pos]) in ranks
+    }
 
 
 def heading_level(heading: str) -> str:
