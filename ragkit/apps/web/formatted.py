@@ -28,12 +28,15 @@ from ragkit.types import Block
 EDGE_SLACK = 2000
 
 # Markdown inline markup: strong, emphasis, code, a link or image. Underscores only
-# count at word edges (snake_case names are not emphasis).
+# count at word edges (snake_case names are not emphasis). Strong and emphasis may run
+# across a line break ("**Priya\nNandakumar**": the file wrapped there), never across a
+# blank line.
+_SPAN = r"(?:[^\n]|\n(?![ \t]*\n))+?"
 _INLINE = re.compile(
-    r"(?P<strong>\*\*(?=\S)(?P<strong_text>.+?)(?<=\S)\*\*"
-    r"|(?<!\w)__(?=\S)(?P<strong2_text>.+?)(?<=\S)__(?!\w))"
-    r"|(?P<em>\*(?=[^\s*])(?P<em_text>.+?)(?<=[^\s*])\*"
-    r"|(?<!\w)_(?=[^\s_])(?P<em2_text>.+?)(?<=[^\s_])_(?!\w))"
+    rf"(?P<strong>\*\*(?=\S)(?P<strong_text>{_SPAN})(?<=\S)\*\*"
+    rf"|(?<!\w)__(?=\S)(?P<strong2_text>{_SPAN})(?<=\S)__(?!\w))"
+    rf"|(?P<em>\*(?=[^\s*])(?P<em_text>{_SPAN})(?<=[^\s*])\*"
+    rf"|(?<!\w)_(?=[^\s_])(?P<em2_text>{_SPAN})(?<=[^\s_])_(?!\w))"
     r"|(?P<code>`(?P<code_text>[^`\n]+)`)"
     r"|(?P<link>!?\[(?P<link_text>[^\]\n]*)\]\([^)\n]*\))"
 )

@@ -217,3 +217,18 @@ def test_formatted_pages_in_the_browser(tmp_path: Path) -> None:
         shown = " ".join(p.get_attribute("textContent") for p in passages)
         assert "polished by hand" in shown and not re.search(r"\*\*|`|\||^#", shown), shown
         assert item.find_elements(By.CSS_SELECTOR, "ol.chunks strong")
+
+
+def test_bold_wrapped_across_a_line_break_is_shown_bold_without_its_marks() -> None:
+    text = (
+        "## Today\n\nThe board is chaired by **Priya\nNandakumar**, a grower.\n\n"
+        "A ** b\n\nc ** d.\n"
+    )
+    shown = formatted_blocks(text, markdown_blocks(text), (0, len(text)), None, markdown=True)
+    assert shown[1]["runs"] == [
+        ["The board is chaired by ", ""],
+        ["Priya Nandakumar", "strong"],
+        [", a grower.", ""],
+    ]
+    # Marks in two paragraphs do not pair across the blank line between them.
+    assert shown[2]["runs"] == [["A ** b", ""]] and shown[3]["runs"] == [["c ** d.", ""]]
