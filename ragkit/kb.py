@@ -325,15 +325,23 @@ class KnowledgeBase:
         if session is not None:
             history = session.check_history(history)
         follow = Standalone(asked.strip())
-        if opts.rewrite and opts.mode == "generate" and _has_turns(history):
-            follow = standalone_follow_up(self.chat_model, asked, history, self.generation.seed)
+        if opts.rewrite and _has_turns(history):
+            # Extractive mode has no model to ask (none is loaded for it): the subject
+            # rule alone makes the follow-up stand, as the generated path falls back to.
+            model = self.chat_model if opts.mode == "generate" else None
+            follow = standalone_follow_up(model, asked, history, self.generation.seed)
         standalone = follow.query
         hits = self.search(standalone, (search or self.search_options).with_(k=opts.k))
         if session is not None:
             hits = session.check_hits(hits)
         if opts.mode == "extractive":
             found = extract_answer(
-                standalone, hits, self.scorer(), opts.sentences, documents=self._lookup
+                _answered_as(asked.strip(), follow),
+                hits,
+                self.scorer(),
+                opts.sentences,
+                documents=self._lookup,
+                subject=follow.subject,
             )
             return AnswerStream(
                 question,

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from ragkit.answer.answerable import can_answer
 from ragkit.answer.checking import unbold
 from ragkit.answer.citations import DocumentLookup, cite
-from ragkit.answer.evidence import rank_sentences
+from ragkit.answer.evidence import rank_sentences, under_subject
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer, not_found_text
 from ragkit.answer.pipelines import to_citation
 from ragkit.text.sentences import Sentence
@@ -34,24 +34,32 @@ def extract_answer(
     sentences: int = 3,
     min_score: float = MIN_SCORE,
     documents: DocumentLookup | None = None,
+    subject: str = "",
 ) -> Answer:
     """The `sentences` best sentences of `hits` for `question`, as an `Answer` whose
     text lists them, each followed by its source number `[n]`; each citation names
-    its first quoted sentence's page (read with `documents`, when given)."""
+    its first quoted sentence's page (read with `documents`, when given). `subject` is
+    what a follow-up asked without it is about: sentences under a heading naming
+    something else are not quoted (`under_subject`, as the generated path's passages)."""
     sources = tuple(to_citation(i + 1, hit) for i, hit in enumerate(hits))
     # Topic sentences are not answers: when no statement of the chunks could answer the
     # question (its numbers, key terms and a value of the kind asked for together), the
     # documents do not hold it, as on the generated path (the same test).
+    texts = [h.chunk.text for h in hits]
     if not can_answer(question, hits, scorer, min_score):
-        return Answer(question, not_found_text(question), (), (), "extractive", True)
+        return Answer(
+            question, not_found_text(question, texts, subject), (), (), "extractive", True
+        )
     # Sentences that could answer come first, those holding more values of the kind
     # asked for (a full date over a bare month) before others; then the rest.
-    picked = [
-        (p.hit + 1, p.sentence, p.score)
-        for p in rank_sentences(question, hits, scorer).best(sentences, min_score)
-    ]
+    ranking = rank_sentences(question, hits, scorer)
+    if subject:
+        ranking = under_subject(ranking, hits, subject, scorer.analyzer)
+    picked = [(p.hit + 1, p.sentence, p.score) for p in ranking.best(sentences, min_score)]
     if not picked:
-        return Answer(question, not_found_text(question), (), (), "extractive", True)
+        return Answer(
+            question, not_found_text(question, texts, subject), (), (), "extractive", True
+        )
     # One line per quote: a sentence wrapped across lines in its file (a PDF's or a
     # Markdown list's line breaks) is shown on one, as the checked answers' quotes are.
     text = "\n".join(

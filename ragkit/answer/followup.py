@@ -64,6 +64,7 @@ _OPENS_EN = re.compile(r"^\s*(?:and|also|so|then|but)\b[\s,]*", re.IGNORECASE)
 _WHAT_ABOUT_EN = re.compile(
     r"^\s*(?:and\s+)?(?:what|how)\s+about\s+(?P<x>.+?)\s*[?？.]*\s*$", re.IGNORECASE
 )
+_DETERMINER_EN = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 _REFERS_ZH = re.compile(r"它们|它|其|那里|那儿|这里|这儿")
 _OPENS_ZH = re.compile(r"^\s*(?:那么|那|还有|另外|还|再)")
 _WHAT_ABOUT_ZH = re.compile(r"^\s*(?:那么|那)?(?P<x>[^？?，,。]+?)呢\s*[？?]?\s*$")
@@ -375,10 +376,14 @@ def _carry_zh(text: str, subject: str, previous: str, analyzer: Analyzer) -> Fol
     refers = _REFERS_ZH.search(text)
     if not refers and (analyzer.proper_nouns(text) or _shared_words(subject, text, analyzer)):
         return FollowUp(text, subject)  # it names what it asks about
+    # An English subject goes into a Chinese question without its article: "它的保修期是
+    # 多久？" after a question on the Ember brewing kettle is "Ember brewing kettle的保修期
+    # 是多久？", not "the Ember brewing kettle的…".
+    carried = _DETERMINER_EN.sub("", subject)
     if refers:
-        query = text[: refers.start()] + subject + text[refers.end() :]
+        query = text[: refers.start()] + carried + text[refers.end() :]
         return FollowUp(query, subject, True)
     content = [t for t in analyzer.tokenize(text) if t not in _ASKING_ZH and _CJK.match(t)]
     if about or _OPENS_ZH.match(text) or len(content) <= 1:
-        return FollowUp(subject + _OPENS_ZH.sub("", text), subject, True, bool(content))
+        return FollowUp(carried + _OPENS_ZH.sub("", text), subject, True, bool(content))
     return FollowUp(text, subject)

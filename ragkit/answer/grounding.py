@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ragkit.models.embeddings.base import Embedder
-from ragkit.text.analysis import Analyzer, query_language
+from ragkit.text.analysis import STOPWORDS, Analyzer, query_language
 
 if TYPE_CHECKING:
     from ragkit.answer.judge import AnswerJudge
@@ -43,8 +43,51 @@ def says_not_found(text: str) -> bool:
     return bool(_NOT_FOUND.search(text))
 
 
-def not_found_text(question: str) -> str:
-    return NOT_FOUND_ZH if query_language(question) == "zh" else NOT_FOUND
+NOT_FOUND_OTHER_LANGUAGE = (
+    "I cannot find the answer in the documents: the passages it would come from are not in "
+    "English, and a question is matched with them word by word. Ask in the documents' "
+    "language."
+)
+NOT_FOUND_OTHER_LANGUAGE_ZH = (
+    "文档中找不到答案：相关的段落不是中文的，而问题要与原文逐字对照。请用文档的语言提问。"
+)
+
+
+def not_found_text(question: str, texts: Sequence[str] = (), subject: str = "") -> str:
+    """ "Not in the documents" in the question's language. When the `texts` searched (the
+    retrieved chunks) that name what the question names in the other script ("Ember" in
+    "Ember 水壶的保修期是多久？", 晨雾绿茶 in an English question), or all of them where none
+    does, are in another language (no Chinese character for a Chinese question, mostly
+    Chinese for an English one), it says so and asks for the documents' language: the
+    question is matched with the text word by word (BM25, the answer checks; the bundled
+    embedder knows English only and the bundled model does not translate), so its words
+    could not have been found there, and "not in the documents" alone would tell the
+    reader the documents lack the answer. `subject` is what a follow-up asked without it
+    is about, named as the question's own ("它的保修期是多久？" after a question on the Ember
+    brewing kettle)."""
+    zh = query_language(question) == "zh"
+    named = f"{question} {subject}"
+    if zh:
+        names = [w for w in _LATIN_NAME.findall(named) if w.lower() not in STOPWORDS]
+    else:
+        names = _CJK_RUN.findall(named)
+    naming = [t for t in texts if any(n.lower() in t.lower() for n in names)]
+    searched = naming or texts
+    if searched and all(_other_language(t, zh) for t in searched):
+        return NOT_FOUND_OTHER_LANGUAGE_ZH if zh else NOT_FOUND_OTHER_LANGUAGE
+    return NOT_FOUND_ZH if zh else NOT_FOUND
+
+
+def _other_language(text: str, zh: bool) -> bool:
+    if zh:
+        return not _CJK_RUN.search(text)
+    return query_language(text) == "zh"
+
+
+# A Latin-script word of three letters or more in a Chinese question ("Ember", "iPhone"),
+# a run of two Chinese characters or more in an English one.
+_LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9'’-]{2,}")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]{2,}")
 
 
 MIN_RELEVANCE = 0.2

@@ -247,7 +247,7 @@ def standalone_question(
 
 
 def standalone_follow_up(
-    model: ChatModel, question: str, history: Sequence[Message], seed: int | None = None
+    model: ChatModel | None, question: str, history: Sequence[Message], seed: int | None = None
 ) -> Standalone:
     """`question` made to stand without the conversation `history` before it (its system
     messages are taken as a running summary; of its user and assistant messages the last
@@ -262,7 +262,8 @@ def standalone_follow_up(
     own, "what about the tea?", adds terms of its own); otherwise the rule's question is
     used ("How often should the Ember brewing kettle be descaled?", `by_rule`). Where
     no earlier question has a subject the rule can find, the model's rewrite is checked as
-    before. A follow-up's query never opens with "And", "Also", "So", "Then" or "But"
+    before. Without a `model` (extractive mode has none to ask) the rule's question is
+    used as it is. A follow-up's query never opens with "And", "Also", "So", "Then" or "But"
     ("And how long does shipping take?" is searched as "How long does shipping take?"):
     the word only ties it to the conversation (`followup.without_opening`)."""
     asked = question.strip()
@@ -275,7 +276,7 @@ def standalone_follow_up(
 
 
 def _standalone(
-    model: ChatModel,
+    model: ChatModel | None,
     question: str,
     recent: Sequence[Message],
     summary: str,
@@ -291,6 +292,10 @@ def _standalone(
         # The earlier question asked of a new name: nothing left for a model to resolve
         # (the bundled model's rewrites of "那雾溪白茶呢？" keep the name, not the question).
         return Standalone(rule.query, False, rule.subject)
+    if model is None:
+        if rule.needs_context:
+            return Standalone(rule.query, rule.query != asked, rule.subject)
+        return Standalone(asked)
     lines = [f"Summary: {summary}"] if summary else []
     lines += [f"{m.role}: {m.content}" for m in recent[-4:]]
     prompt = [
@@ -528,7 +533,7 @@ def answer(
     # The test extractive mode applies, over the same hits: the checked answer never
     # says "not in the documents" where extractive mode would quote an answer.
     if not prompt.sources or not can_answer(judged, hits, scorer, MIN_RELEVANCE):
-        canned = not_found_text(question)
+        canned = not_found_text(question, [h.chunk.text for h in hits], subject)
         return AnswerStream(
             question,
             prompt,

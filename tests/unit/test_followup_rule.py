@@ -311,6 +311,43 @@ def test_a_follow_up_the_rule_completed_is_answered_from_its_subject_only(
     assert "3分钟" in text and "2分钟" not in text
 
 
+def test_extractive_mode_carries_the_subject_by_rule_without_a_model(tmp_path: Path) -> None:
+    def never(messages: Sequence[Message]) -> str:
+        raise AssertionError("extractive mode asked the model")
+
+    kb = KnowledgeBase.open(
+        tmp_path / "kb",
+        models=Models(embedder=HashingEmbedder(), chat_model=ScriptedChatModel([never])),
+    )
+    kb.add([CORPUS])
+    history = [
+        Message("user", "冲泡红隼金毫的推荐水温是多少？"),
+        Message("assistant", "冲泡时建议使用90摄氏度的水，每次浸泡3分钟[1]。"),
+    ]
+    extractive = kb.answer_options.with_(mode="extractive")
+    stream = kb.ask_stream("每次浸泡多久？", extractive, history=history)
+    text = "".join(stream)
+    # Searched with the subject the rule carried, quoted from its section only: as typed
+    # it was searched alone and every tea's steeping time was quoted.
+    assert stream.standalone_question == "冲泡红隼金毫每次浸泡多久？"
+    assert "3分钟" in text and "2分钟" not in text and "4分钟" not in text
+    # A question naming its own subject is searched as typed; without history too.
+    own = kb.ask_stream("雾溪茶园的平均海拔是多少？", extractive, history=history)
+    assert own.standalone_question == "雾溪茶园的平均海拔是多少？" and "1650" in "".join(own)
+
+
+def test_an_english_subject_goes_into_a_chinese_follow_up_without_its_article(
+    analyzer: Analyzer,
+) -> None:
+    got = follow_up("它的保修期是多久？", [KETTLE], analyzer)
+    assert got.query == "Ember brewing kettle的保修期是多久？"
+    assert got.subject == "the Ember brewing kettle"  # what keeps_subject checks, as found
+    # A Chinese subject is carried as written.
+    assert follow_up("它的年降雨量是多少？", ["雾溪茶园的平均海拔是多少？"], analyzer).query == (
+        "雾溪茶园的年降雨量是多少？"
+    )
+
+
 RED_TEA = [Message("user", "冲泡红隼金毫的推荐水温是多少？"), Message("assistant", "90摄氏度[1]。")]
 
 
