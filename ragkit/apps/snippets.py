@@ -21,13 +21,6 @@ _EMPHASIS = re.compile(r"(\*\*|__|`)")
 _SPACES = re.compile(r"\s+")
 
 
-def without_emphasis(text: str) -> str:
-    """`text` without Markdown's emphasis and code marks (`**0.5 hectares**` → `0.5
-    hectares`), for a terminal that would print them as they are. A piece of a streamed
-    answer holds whole words, so a mark is never split between two pieces."""
-    return _EMPHASIS.sub("", text)
-
-
 # Sentence ends, Western and Chinese; and words too common to say where a query matched.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？；])")
 _COMMON = frozenset(

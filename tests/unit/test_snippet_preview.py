@@ -4,6 +4,9 @@ text drawn without stray markup."""
 
 from __future__ import annotations
 
+import pytest
+
+from ragkit.apps.inline_markdown import plain, styled
 from ragkit.apps.snippets import preview
 from ragkit.apps.tui.session import COMMANDS
 from ragkit.apps.tui.widgets import MessageView
@@ -52,6 +55,46 @@ def test_assistant_bold_marks_are_not_drawn() -> None:
     view = MessageView("assistant", "founded on **14 March 1987** by 2*3 families")
     assert view.plain == "founded on 14 March 1987 by 2*3 families"
     assert MessageView("user", "**x**").plain == "**x**"
+
+
+@pytest.mark.parametrize(
+    ("written", "shown", "styles"),
+    [
+        ("founded on **14 March 1987**.", "founded on 14 March 1987.", [("bold", "14 March 1987")]),
+        (
+            "a __bold__ and _italic_ word",
+            "a bold and italic word",
+            [("bold", "bold"), ("italic", "italic")],
+        ),
+        ("it is *not* covered", "it is not covered", [("italic", "not")]),
+        (
+            "## Steps\n1. **Wither** it",
+            "Steps\n1. Wither it",
+            [("bold", "Steps"), ("bold", "Wither")],
+        ),
+        (
+            "see [the FAQ](faq.html) or `ragkit ask`",
+            "see the FAQ or ragkit ask",
+            [("bold", "ragkit ask")],
+        ),
+        (
+            "**the *Ember* kettle**",
+            "the Ember kettle",
+            [("bold", "the Ember kettle"), ("italic", "Ember")],
+        ),
+        # Kept as written: arithmetic, words with underscores, a mark left open, bullets.
+        ("2 * 3 * 4 and 2*3*4", "2 * 3 * 4 and 2*3*4", []),
+        ("snake_case_name", "snake_case_name", []),
+        ("open **bold", "open **bold", []),
+        ("- one\n- two [1]", "- one\n- two [1]", []),
+    ],
+)
+def test_inline_markdown_for_a_terminal(
+    written: str, shown: str, styles: list[tuple[str, str]]
+) -> None:
+    text = styled(written)
+    assert text.plain == shown == plain(written)
+    assert [(str(s.style), text.plain[s.start : s.end]) for s in text.spans] == styles
 
 
 def test_ask_lists_one_line_per_place_after_a_blank_line() -> None:

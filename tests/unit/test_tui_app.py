@@ -477,6 +477,34 @@ async def test_model_output_is_sanitized_before_display(tmp_path: Path) -> None:
         assert "\x1b" not in str(shown.render())
 
 
+async def test_an_answers_markdown_is_drawn_as_styles_not_marks(tmp_path: Path) -> None:
+    reply = "## Warranty\nThe kettle is covered for **18 months**, *not* 2 * 12, see `faq`."
+    app = ChatApp(make_session(tmp_path, ScriptedChatModel([reply])))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await submit(pilot, app, "/mode chat")
+        await submit(pilot, app, "How long is the warranty?")
+        shown = "\n".join(views(app, "assistant"))
+        assert shown == "Warranty\nThe kettle is covered for 18 months, not 2 * 12, see faq."
+        view = next(v for v in app.query(MessageView) if v.role == "assistant")
+        drawn = [view.render_line(y) for y in range(view.size.height)]
+        text = "\n".join(line.text for line in drawn)
+        assert "**" not in text and "##" not in text and "`" not in text and "2 * 12" in text
+
+        def styled(word: str) -> list[str]:
+            return [
+                str(seg.style)
+                for line in drawn
+                for seg in line
+                if word in seg.text and seg.style is not None
+            ]
+
+        assert any("bold" in st for st in styled("18 months")), styled("18 months")
+        assert any("italic" in st for st in styled("not")), styled("not")
+        assert any("bold" in st for st in styled("Warranty")), styled("Warranty")
+    # The question a user typed is drawn as typed.
+    assert MessageView("user", "**x**").plain == "**x**"
+
+
 async def test_agent_tool_calls_are_shown_as_they_run(tmp_path: Path) -> None:
     seen: list[list[str]] = []
 

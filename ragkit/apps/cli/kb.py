@@ -20,7 +20,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from ragkit.apps.snippets import preview, without_emphasis
+from ragkit.apps.inline_markdown import plain
+from ragkit.apps.snippets import preview
 from ragkit.errors import RagkitError
 from ragkit.types import display_path
 
@@ -429,11 +430,12 @@ def ask(
             with waiting:  # until the first checked sentence, which may take a while
                 first = next(pieces, None)
             for piece in [first] if first is not None else []:
-                write_out(without_emphasis(piece))
+                write_out(plain(piece))
             for piece in pieces:
                 # The answer is Markdown (the web page and /v1 clients render it); a
-                # terminal would show quoted sources' ** marks as they are.
-                write_out(without_emphasis(piece))
+                # terminal or a pipe would show its marks as they are. A piece holds whole
+                # checked sentences, so a span is never split between two pieces.
+                write_out(plain(piece))
         finally:
             stream.close()  # Ctrl-C: stop the model (or close the HTTP stream) at once
         answer = stream.answer

@@ -2,9 +2,10 @@
 that shows a source's whole passage, and the indexing progress bar with its bridge from
 the indexing thread.
 
-All text shown passes through `sanitize_for_terminal` and is drawn as plain `rich.Text`,
-never as markup, so neither escape sequences nor `[markup]` in model output or documents
-take effect; Chinese text wraps between characters. Leaves out layout and behaviour (app.py).
+All text shown passes through `sanitize_for_terminal` and is drawn as `rich.Text`, never
+as markup, so neither escape sequences nor `[markup]` in model output or documents take
+effect (an answer's inline Markdown becomes styles: ragkit.apps.inline_markdown);
+Chinese text wraps between characters. Leaves out layout and behaviour (app.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, ProgressBar, Static
 
 from ragkit import FileOutcome
+from ragkit.apps.inline_markdown import styled
 from ragkit.apps.tui.sanitize import sanitize_for_terminal
 
 LABELS: Mapping[str, tuple[str, str]] = MappingProxyType(
@@ -57,12 +59,15 @@ class MessageView(Static):
     @property
     def plain(self) -> str:
         """The text as shown (sanitized), without the role label."""
+        return self._body().plain + self.note
+
+    def _body(self) -> Text:
         text = sanitize_for_terminal(self.raw)
         if self.role == "assistant":
-            # The model copies Markdown bold from its sources; drawn as plain text the
-            # asterisks would show, so they go (single `*` stays: it may be arithmetic).
-            text = text.replace("**", "")
-        return text + self.note
+            # An answer is Markdown (the web page renders it): its bold, italics, code and
+            # headings are drawn as styles, not as asterisks and hashes ("2 * 3" stays).
+            return styled(text)
+        return Text(text)
 
     def append(self, piece: str) -> None:
         self.raw += piece
@@ -82,7 +87,7 @@ class MessageView(Static):
         # Sanitize the whole text each time: an escape sequence split across streamed
         # pieces is only recognisable once it is complete.
         mark = (" …", "dim") if self.working else ""
-        self.update(Wrapped(Text.assemble((label + "  ", style), self.plain, mark)))
+        self.update(Wrapped(Text.assemble((label + "  ", style), self._body(), self.note, mark)))
 
 
 # A Chinese character, or a run of CJK punctuation, may end a line; closing punctuation (，。）)
