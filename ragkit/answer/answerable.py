@@ -1226,6 +1226,8 @@ def answering_windows(
             continue  # only a neighbour names what is asked ("won", "revenue", "released")
         if zh_mismatch(question, w.sentence, scorer.analyzer):
             continue  # another ordinal, year or modifier: another thing (Chinese only)
+        if ordinal_unsaid(question, window):
+            continue  # 第一棒 asked, the window counts no 棒 of its own
         if kind == "number" and not _asks_rate(question):
             if not has_kind(kind, _PERCENT.sub(" ", w.sentence), question, scorer.analyzer):
                 continue  # a share is not the count or amount asked for
@@ -1307,6 +1309,15 @@ def other_ordinal(question: str, sentence: str) -> bool:
     return any(
         any(m == measure for _, m in said) and (n, measure) not in said for n, measure in asked
     )
+
+
+def ordinal_unsaid(question: str, window: str) -> bool:
+    """Whether a Chinese `question` counts a thing with an ordinal (第一棒, 第三艘) that
+    `window` does not hold: a window without it speaks of the thing, not the one asked."""
+    if not _CJK.search(question):
+        return False
+    asked = ordinals(question)
+    return bool(asked) and not asked <= ordinals(window)
 
 
 # A year a figure is compared with: 与2021年相比, 较2021年同期, 比2019年, 同比2021年.
@@ -1467,6 +1478,28 @@ def figure_noun(question: str, analyzer: Analyzer) -> str:
     return "" if len(noun) < 2 or noun in _ZH_GENERIC else noun
 
 
+# Words marking a figure as expected, planned or required rather than reached (预期营收,
+# 交付目标, 需要超过): no figure reached, unless the question asks for one of them.
+_ZH_FORECAST = re.compile(
+    r"预计|预期|预测|预估|估计|目标|计划|规划|有望|力争|争取|指引|展望|需要|将"
+)
+
+
+def forecast_only(question: str, sentence: str) -> bool:
+    """Whether `question` asks for a figure reached (not one expected: its words hold no
+    forecast word) and every clause of `sentence` holding a number is a forecast: "每年
+    每股预期收益为2.3美元，预期营收为650-680亿美元" gives no year's revenue."""
+    if answer_kind(question) != "number" or _ZH_FORECAST.search(question):
+        return False
+    asked = _numbers(question)
+    numbered = [
+        clause
+        for clause in re.split(r"[，,；;。！!？?]", unicodedata.normalize("NFKC", sentence))
+        if _numbers(_ZH_DATE.sub(" ", clause)) - asked
+    ]
+    return bool(numbered) and all(_ZH_FORECAST.search(c) for c in numbered)
+
+
 def figure_apart(question: str, sentence: str, analyzer: Analyzer) -> bool:
     """Whether `question` asks for a figure (营收, 销量, 议席) and no clause of
     `sentence` holds both the figure's noun and a number: "总营收首次被台积电超越，净利润也
@@ -1502,20 +1535,35 @@ def role_apart(question: str, sentence: str, analyzer: Analyzer) -> bool:
     m = _ZH_ROLE.search(question)
     if m is None:
         return False
-    role = set(m.group())
+    role = m.group()
     # A colon binds a label to its value ("2021赛季中超冠军：山东泰山"): no clause ends there.
     for clause in re.split(r"[，,；;。！!？?]", unicodedata.normalize("NFKC", sentence)):
-        if set(clause) & role and has_kind("name", clause, question, analyzer):
+        if not _names_role(clause, role, analyzer):
+            continue
+        # The role with a word before it ("卫冕冠军", which jieba may tag a person) names
+        # no holder.
+        bare = "".join(w for run in analyzer.tagged(clause) for w, _ in run if role in w)
+        if has_kind("name", clause, question + bare, analyzer):
             return False
     return True
+
+
+def _names_role(clause: str, role: str, analyzer: Analyzer) -> bool:
+    """Whether `clause` names `role` itself or a verb sharing a character with it (执导
+    for 导演, 夺冠 for 冠军); a noun sharing one (亚冠, 演员) is another thing."""
+    if role in clause:
+        return True
+    return any(
+        set(w) & set(role) and f.startswith("v") for run in analyzer.tagged(clause) for w, f in run
+    )
 
 
 def zh_mismatch(question: str, sentence: str, analyzer: Analyzer) -> bool:
     """Whether `sentence` speaks of another thing than a Chinese `question` asks
     about: another ordinal, another day, a year only compared with, part of a year for
     a year's figure, another modifier of the question's compound, a number beside
-    another figure than the one asked, a role without a name beside it (always False
-    for a question in another language)."""
+    another figure than the one asked, a role without a name beside it, a figure only
+    expected or planned (always False for a question in another language)."""
     if not _CJK.search(question):
         return False
     return (
@@ -1526,6 +1574,7 @@ def zh_mismatch(question: str, sentence: str, analyzer: Analyzer) -> bool:
         or other_modifier(question, sentence, analyzer)
         or figure_apart(question, sentence, analyzer)
         or role_apart(question, sentence, analyzer)
+        or forecast_only(question, sentence)
     )
 
 

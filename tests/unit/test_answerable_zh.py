@@ -13,6 +13,8 @@ from ragkit.answer.answerable import (
     compounds,
     figure_apart,
     figure_noun,
+    forecast_only,
+    ordinal_unsaid,
     ordinals,
     other_day,
     other_modifier,
@@ -172,3 +174,41 @@ def test_negatives_of_another_ordinal_or_year_leave_the_documents_silent() -> No
     assert not can_answer(y, _hits(compared), SCORER, MIN_RELEVANCE)
     stated = "2021年河南粮食总产量为1308.84亿斤，居全国第二。"
     assert can_answer(y, _hits(compared, stated), SCORER, MIN_RELEVANCE)
+
+
+def test_a_figure_expected_or_planned_is_no_figure_reached() -> None:
+    q = "2022年英特尔全年营收"
+    forecast = "调整后，每年每股预期收益为2.3美元，预期营收为650-680亿美元。"
+    assert forecast_only(q, forecast)
+    assert not forecast_only(q, "英特尔2022年全年营收为631亿美元，预计2023年继续下降。")
+    target = "特斯拉2022年的交付量需要超过140万辆，交付目标为150万辆。"
+    assert forecast_only("2022年特斯拉交付量", target)
+    # A question asking for the forecast is answered by it.
+    assert not forecast_only("黑石集团预测2022年美联储将加息几次", "黑石集团预计美联储将加息4次。")
+    assert not can_answer(q, _hits(forecast), SCORER, MIN_RELEVANCE)
+
+
+def test_a_word_sharing_a_character_with_the_role_must_be_a_verb() -> None:
+    q = "2021赛季中超冠军"
+    league = "目前，亚冠中只剩下广州队、北京国安和上海海港三支中超球队。"
+    assert role_apart(q, league, ANALYZER)  # 亚冠 is a league, not a title won
+    assert not role_apart(q, "山东泰山队提前两轮夺冠。", ANALYZER)  # 夺冠: won
+    cast = "演员们灵动的舞台走位与写意流动的舞美在北京相互交融。"
+    assert role_apart("《踏冰逐梦》的主演是谁", cast, ANALYZER)  # 演员, not the leads
+    assert not role_apart("《踏冰逐梦》的主演是谁", "《踏冰逐梦》由张丹、张昊主演。", ANALYZER)
+    # The role with a word before it names no holder ("卫冕冠军", which jieba tags a name).
+    holder = "如今在2021赛季中超还未正式开始之际，卫冕冠军就遭遇“猝死”。"
+    assert role_apart(q, holder, ANALYZER)
+    assert not role_apart(q, "卫冕冠军山东泰山再次夺冠。", ANALYZER)
+
+
+def test_an_ordinal_asked_must_stand_by_the_answer() -> None:
+    q = "谁是北京冬奥会第一棒火炬手"
+    relay = "2月2日，火炬手姚明（右）与乔治·伊利奥普洛斯进行火炬传递。"
+    assert ordinal_unsaid(q, relay)
+    assert not ordinal_unsaid(q, "首棒火炬手是速度滑冰运动员罗致焕。")
+    assert not ordinal_unsaid(q, "北京冬奥会第1棒火炬手罗致焕。")
+    assert not ordinal_unsaid("北京冬奥会火炬手有谁", relay)  # no ordinal asked
+    assert not can_answer(q, _hits(relay), SCORER, MIN_RELEVANCE)
+    positive = "北京冬奥会第一棒火炬手是速度滑冰运动员罗致焕。"
+    assert can_answer(q, _hits(relay, positive), SCORER, MIN_RELEVANCE)
