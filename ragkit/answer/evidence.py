@@ -172,6 +172,10 @@ class Ranking:
     """The question's terms the heading over sentence (h, i) holds."""
     agrees: Callable[[str, str], bool] | None = None
     """Whether a later quote states what the first does (`consistent`); None: any does."""
+    vaguer: Callable[[str, str], bool] | None = None
+    """Whether a later quote names the first's date less wholly (`vaguer`); None: never."""
+    own: dict[tuple[int, int], float] = field(default_factory=dict)
+    """The share of the question's terms (by rarity) sentence (h, i) holds itself."""
 
     def best(self, count: int, min_score: float) -> list[Pick]:
         """Up to `count` sentences scoring at least `min_score` (without the bonuses),
@@ -222,6 +226,8 @@ class Ranking:
                 return False
         if self.agrees is None or self.agrees(first.sentence.text, self.split[h][i].text):
             return True
+        if self.vaguer is not None and self.vaguer(first.sentence.text, self.split[h][i].text):
+            return False  # the first's date, less whole: neither support nor another answer
         # Another value than the first's: only as the second quote, and only when the
         # ranking barely prefers the first (a wrong second quote costs precision
         # wherever the first is right).
@@ -320,6 +326,43 @@ def consistent(
     return agrees
 
 
+def vaguer(
+    kind: AnswerKind | None, question: str, analyzer: Analyzer
+) -> Callable[[str, str], bool] | None:
+    """For a question asking for a date: whether a later quote names no day where the
+    first does, and no year or month the first does not ("Splatoon 2 release date
+    slated for July" after "It was released on July 21, 2017"). It is no corroboration
+    (it does not state the first's answer) and no other answer; quoted, it is one more
+    citation that does not hold the answer. A later quote with a day is not vaguer:
+    "5月17日，《速度与激情10》在中国内地抢先上映" states "2023年5月17日" but for the year,
+    and "August 17, 2021" after "in August 2021" says more. None for other kinds (a name
+    is not vaguer for naming fewer: "Daniil Medvedev won his first major at the US Open
+    in 2021" after a table of winners picks the answer out of it)."""
+    from ragkit.answer.answerable import carries, kind_values
+
+    if kind != "date":
+        return None
+
+    def less(first: str, later: str) -> bool:
+        if _has_day(later) or not _has_day(first):
+            return False
+        return bool(kind_values(kind, later, question, analyzer)) and carries(
+            kind, later, first, question, analyzer
+        )
+
+    return less
+
+
+_ZH_DAY = re.compile(r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[日号]")
+_ISO_DAY = re.compile(r"\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b")
+
+
+def _has_day(text: str) -> bool:
+    """Whether `text` names a day of a month: "July 21", "21st of July", "17日"."""
+    line = unicodedata.normalize("NFKC", text)
+    return bool(_days(line) or _ZH_DAY.search(line) or _ISO_DAY.search(line))
+
+
 _MONTH_NAMES = (
     r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
@@ -400,11 +443,14 @@ def _scores(
     scorer: SentenceScorer,
     contexts: Sequence[str],
     headings: Sequence[str],
-) -> list[float]:
+) -> tuple[list[float], list[float]]:
     """`question_scores` of `texts` (each in its chunk's section `contexts[i]`), where a
     text also holds the question's terms its heading holds, when it holds another of
     them itself: "冲泡时建议使用90摄氏度的水" under "## 红隼金毫（红茶）" answers
-    "冲泡红隼金毫的推荐水温是多少？"; "推荐水温为80摄氏度" under "## 晨雾绿茶" does not."""
+    "冲泡红隼金毫的推荐水温是多少？"; "推荐水温为80摄氏度" under "## 晨雾绿茶" does not.
+    Also, for each text, the lexical share of the question's terms it holds itself
+    (another form of a word counted, its section's names and heading not): what breaks
+    a tie in the ranking."""
     from ragkit.answer.answerable import (
         answer_kind,
         asking_terms,
@@ -415,18 +461,20 @@ def _scores(
     )
 
     if not texts:
-        return []
+        return [], []
     analyzer = scorer.analyzer
     # An attribute noun asks, like "how long": "temperature" is no answer to "At what
     # temperature is Kestrel Gold fired?", "fired" is (`attribute_terms`).
     asking = asking_terms(question, analyzer) | attribute_terms(question, analyzer)
     asked = set(analyzer.tokenize(question)) - asking
     if not asked:
-        return question_scores(question, texts, scorer, contexts=contexts)
+        scores = question_scores(question, texts, scorer, contexts=contexts)
+        return scores, [1.0] * len(texts)
     extra = context_names(question, texts, contexts, analyzer)
     relation = relation_terms(question, analyzer)
     kind = answer_kind(question)
     more: list[frozenset[str]] = []
+    own: list[frozenset[str]] = []
     for text, heading, names in zip(texts, headings, extra, strict=True):
         titled = asked & set(analyzer.tokenize(heading)) if heading else set()
         held = set(analyzer.tokenize(text))
@@ -441,12 +489,15 @@ def _scores(
         # Another form of a question's word counts as the word ("founders" for
         # "founded": the stemmer leaves found and founder apart).
         forms = frozenset(held_terms(asked - held, held))
+        own.append(forms)
         more.append(
             names | forms | frozenset(titled)
             if titled and ((asked - titled) & held or valued)
             else names | forms
         )
-    return [float(x) for x in scorer.matrix([question], texts, asking, more)[0]]
+    held_own = scorer.lexical([question], texts, asking, own)[0]
+    scores = scorer.matrix([question], texts, asking, more)[0]
+    return [float(x) for x in scores], [float(x) for x in held_own]
 
 
 _CJK_ANY = re.compile(r"[\u3400-\u9fff]")
@@ -510,6 +561,34 @@ def tense(text: str, question: str) -> int:
         if not (_START.search(question) or _NOW.search(question) or _YEARISH.search(question)):
             out += 1
     return out
+
+
+OTHER_SEX_PENALTY = 0.4
+"""Taken from a sentence about the other sex's event than the question's (`other_sex`)."""
+_MEN = re.compile(r"\b(?:men|men's|mens|gentlemen|gentlemen's|male|boys|boys')(?![\w'’])", re.I)
+_WOMEN = re.compile(
+    r"\b(?:women|women's|womens|ladies|ladies'|female|girls|girls')(?![\w'’])", re.I
+)
+_ZH_SEX = re.compile(r"([男女])([\u3400-\u9fff])")
+
+
+def other_sex(text: str, question: str) -> bool:
+    """Whether `text` speaks of the other sex's event than `question` and not of the
+    question's: "Emma Raducanu won the 2021 US Open women's singles title" for "Who won
+    the men's singles U.S. Open 2021?", "女单冠军" for "男单冠军" (the same character after
+    男 or 女: 男子 and 女子, 男篮 and 女篮). A sentence naming both ("Djokovic won the
+    gentlemen's singles title and Kerber won the ladies'") speaks of the question's too."""
+    line = unicodedata.normalize("NFKC", text).replace("’", "'")
+    asked = unicodedata.normalize("NFKC", question).replace("’", "'")
+    for mine, other in ((_MEN, _WOMEN), (_WOMEN, _MEN)):
+        if mine.search(asked) and not other.search(asked):
+            if other.search(line) and not mine.search(line):
+                return True
+    for sex, after in _ZH_SEX.findall(asked):
+        flip = "女" if sex == "男" else "男"
+        if flip + after in line and sex + after not in line and flip + after not in asked:
+            return True
+    return False
 
 
 LEAD_BONUS = 0.2
@@ -650,7 +729,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
         headings.append([heading_of(s, sentences, text) for s in kept])
     flat = [(h, i) for h, sents in enumerate(split) for i in range(len(sents))]
     kind = answer_kind(question)
-    raw = _scores(
+    raw, own = _scores(
         question,
         [split[h][i].text for h, i in flat],
         scorer,
@@ -671,6 +750,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
             + whole
             + (VOTE_BONUS * votes(kind, text, question, hays, scorer.analyzer) if valued else 0.0)
             - TENSE_PENALTY * tense(text, question)
+            - (OTHER_SEX_PENALTY if other_sex(text, question) else 0.0)
             + (LEAD_BONUS if kind is None and lead(text, names) else 0.0)
             + (NAMING_BONUS if naming and names_something(text, question) else 0.0)
             + (LABEL_BONUS if labelled(text, question, scorer.analyzer) else 0.0)
@@ -726,7 +806,11 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
         key=lambda j: (
             furniture[flat[j]],
             j not in judged_first,
-            -scores[j] - (ANSWERS_BONUS if ordered[flat[j]] else 0.0),
+            round(-scores[j] - (ANSWERS_BONUS if ordered[flat[j]] else 0.0), 6),
+            # On a tie, the sentence holding more of the question's terms itself, not
+            # from its section: "海宁西站，是…车站，位于浙江省嘉兴市…" before a sentence
+            # on 海宁站's trains whose chunk names 海宁西站 elsewhere.
+            -own[j],
         ),
     )
     return Ranking(
@@ -740,6 +824,8 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
         {pos: scores[j] + (ANSWERS_BONUS if ordered[pos] else 0.0) for j, pos in enumerate(flat)},
         titled,
         consistent(kind, question, scorer.analyzer),
+        vaguer(kind, question, scorer.analyzer),
+        {pos: own[j] for j, pos in enumerate(flat)},
     )
 
 

@@ -19,10 +19,12 @@ from ragkit.answer.evidence import (
     boilerplate,
     consistent,
     lead,
+    other_sex,
     rank_sentences,
     select_passages,
     specific,
     tense,
+    vaguer,
 )
 from ragkit.answer.extractive import extract_answer
 from ragkit.answer.grounding import SentenceScorer
@@ -342,3 +344,69 @@ def test_how_long_is_answered_by_the_span_of_what_was_asked_not_by_the_most_span
     )
     quotes = _quotes("How long does withering take?", guide)
     assert "14 and 18 hours" in quotes[0]
+
+
+def test_a_sentence_about_the_other_sexs_event_is_not_the_answer() -> None:
+    # Both name a 2021 US Open singles champion; the question asks for the men's.
+    question = "Who won the men's singles U.S. Open 2021?"
+    women = "Emma Raducanu won the 2021 US Open women's singles title by beating Leylah Fernandez."
+    men = "Daniil Medvedev won the 2021 US Open singles title by beating Novak Djokovic."
+    for texts in ((women, men), (men, women)):
+        assert _quotes(question, *texts) == [men]
+    assert other_sex(women, question)
+    assert not other_sex(men, question)
+    # A sentence naming both events speaks of the question's too.
+    assert not other_sex(
+        "Novak Djokovic won the gentlemen's singles title and Angelique Kerber won the"
+        " ladies' singles title.",
+        "Who won the women's singles Wimbledon in 2018?",
+    )
+    assert other_sex("郑钦文获得女单冠军。", "2022年澳网男单冠军")
+    assert not other_sex("纳达尔获得男单冠军。", "2022年澳网男单冠军")
+    assert not other_sex("她是一名女子选手。", "2022年澳网男单冠军")  # 女子 is no 女单
+    assert not other_sex("The women's final is on Saturday.", "Who won the US Open in 2021?")
+
+
+def test_a_later_date_less_whole_than_the_first_is_not_quoted() -> None:
+    question = "When did the Lantern House open?"
+
+    def quotes(first: str, second: str) -> list[int]:
+        split = tuple((Sentence(t, 0, len(t)),) for t in (first, second))
+        positions = [(0, 0), (1, 0)]
+        rank = {(0, 0): 1.5, (1, 0): 1.5 - ALTERNATIVE_MARGIN / 2}
+        ranking = Ranking(
+            split,
+            raw=dict.fromkeys(positions, 0.8),
+            score=dict(rank),
+            answers=dict.fromkeys(positions, True),
+            order=tuple(positions),
+            rank_score=rank,
+            agrees=consistent("date", question, SCORER.analyzer),
+            vaguer=vaguer("date", question, SCORER.analyzer),
+        )
+        return [p.hit for p in ranking.best(3, 0.2)]
+
+    # "in May 1921" names no date that "on 4 May 1921" does not, less whole: it neither
+    # states the first's answer nor gives another.
+    assert quotes("The Lantern House opened on 4 May 1921.", "It opened in May 1921.") == [0]
+    # The other way round the second is the whole date, and another date is another
+    # answer: both quoted while the ranking barely prefers the first.
+    assert quotes("It opened in May 1921.", "The Lantern House opened on 4 May 1921.") == [0, 1]
+    assert quotes("It opened on 4 May 1921.", "The Lantern House opened on 9 June 1922.") == [0, 1]
+    assert vaguer("name", question, SCORER.analyzer) is None
+
+
+def test_on_a_tie_the_sentence_holding_the_question_itself_comes_first() -> None:
+    # Both score alike, the first only because its chunk names 海宁西站 elsewhere (a name
+    # of the question its section holds counts as its own); the second names it itself.
+    question = "海宁西站位于哪里？"
+    hits = _hits(
+        "因当时杭州东站尚未完工，所有海宁站的普速列车全部停靠位于萧山区的杭州南站，"
+        "导致前往杭州的海宁市民非常不便。在沪杭高铁上，桐乡站反而比海宁西站更靠近海宁市区。",
+        "海宁西站，是沪昆客运专线的一个车站，位于浙江省嘉兴市海宁市许村镇报国村沈士大道以西。",
+    )
+    ranking = rank_sentences(question, hits, SCORER)
+    first, second = ranking.order[:2]
+    assert ranking.rank_score[first] == ranking.rank_score[second]
+    assert ranking.own[first] > ranking.own[second]
+    assert ranking.best(3, 0.2)[0].sentence.text.startswith("海宁西站，")
