@@ -4,6 +4,8 @@ the event won, another time, a nationality for who (`ragkit.answer.answerable`).
 
 from __future__ import annotations
 
+from checkers import hit as _hit
+
 from ragkit.answer.answerable import (
     answering_windows,
     can_answer,
@@ -18,15 +20,9 @@ from ragkit.answer.answerable import (
 )
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
 from ragkit.text.analysis import Analyzer
-from ragkit.types import SearchHit, StoredChunk
 
 SCORER = SentenceScorer(Analyzer())
 ANALYZER = SCORER.analyzer
-
-
-def _hit(text: str, rank: int = 1) -> SearchHit:
-    chunk = StoredChunk(rank, text, f"f{rank}.txt", f"f{rank}.txt", "", 0, None, None)
-    return SearchHit(rank, 1.0, chunk)
 
 
 def _answers(question: str, text: str) -> bool:
