@@ -3,6 +3,8 @@ itself (`ragkit.answer.answerable.states_relation`), with the real analyzer."""
 
 from __future__ import annotations
 
+from checkers import hit
+
 from ragkit.answer.answerable import (
     answering_windows,
     can_answer,
@@ -12,15 +14,9 @@ from ragkit.answer.answerable import (
 )
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
 from ragkit.text.analysis import Analyzer
-from ragkit.types import SearchHit, StoredChunk
 
 SCORER = SentenceScorer(Analyzer())
 ANALYZER = SCORER.analyzer
-
-
-def _hit(text: str, rank: int = 1) -> SearchHit:
-    chunk = StoredChunk(rank, text, f"f{rank}.txt", f"f{rank}.txt", "", 0, None, None)
-    return SearchHit(rank, 1.0, chunk)
 
 
 def test_the_relations_a_question_asks_about_leave_its_names_aside() -> None:
@@ -43,7 +39,7 @@ def test_a_neighbour_naming_the_relation_does_not_make_a_sentence_an_answer() ->
         "women's singles. It was a rematch of a final that had been won in three sets."
     )
     assert answering_windows(question, [played], SCORER) == []
-    assert not can_answer(question, [_hit(played)], SCORER, MIN_RELEVANCE)
+    assert not can_answer(question, [hit(played)], SCORER, MIN_RELEVANCE)
     # Other words that state a win do.
     for said in (
         "Mara Olsen won the women's singles at the Lakeside Open in 2021.",
@@ -93,7 +89,7 @@ def test_a_numbered_thing_written_with_an_ordinal_holds_the_questions_number() -
     quarter = "What was Orbis's revenue in Q3 2019?"
     said = "Orbis's third-quarter results for 2019 showed $6.3 billion in revenue."
     assert len(answering_windows(quarter, [said], SCORER)) == 1
-    assert can_answer(quarter, [_hit(said)], SCORER, MIN_RELEVANCE)
+    assert can_answer(quarter, [hit(said)], SCORER, MIN_RELEVANCE)
     season = "What is the premiere date of Harbor Lights Season 11?"
     eleventh = "The eleventh and final season of Harbor Lights premiered on August 22, 2021."
     assert len(answering_windows(season, [eleventh], SCORER)) == 1
