@@ -241,7 +241,8 @@ def test_the_browser_logs_no_error_for_the_icon(tmp_path: Path) -> None:
 
 
 # Each answer renders in a box of every width from 60 to 400 px; the script returns
-# [width, sentence] for each box where closing punctuation after a chip starts a line.
+# [width, sentence] for each box where a citation's group (its punctuation and chips) is
+# broken across lines or starts a line apart from the word before it.
 _STRANDED = """
 const box = document.createElement("div");
 box.className = "answer";
@@ -258,21 +259,31 @@ for (const text of arguments[0]) {
   for (let width = 60; width <= 400; width += 2) {
     box.style.width = width + "px";
     RagkitMarkdown.render(box, text, chip);
-    for (const cite of box.querySelectorAll("button.cite")) {
-      const after = cite.nextSibling;
-      if (!after || after.nodeType !== Node.TEXT_NODE || !after.textContent) continue;
-      const range = document.createRange();
-      range.setStart(after, 0);
-      range.setEnd(after, 1);
-      const mark = range.getClientRects()[0];
-      if (mark && mark.top >= cite.getBoundingClientRect().bottom - 1) {
-        stranded.push([width, text]);
+    for (const group of box.querySelectorAll(".cite-group")) {
+      const rects = group.getClientRects();
+      const prev = group.previousSibling;
+      let apart = false;
+      if (prev && prev.nodeType === Node.TEXT_NODE && prev.textContent) {
+        const range = document.createRange();
+        range.setStart(prev, prev.textContent.length - 1);
+        range.setEnd(prev, prev.textContent.length);
+        const word = range.getClientRects()[0];
+        apart = Boolean(word) && word.bottom <= group.getBoundingClientRect().top + 1;
       }
+      if (rects.length !== 1 || apart) stranded.push([width, text]);
     }
   }
 }
 box.remove();
 return stranded;
+"""
+
+# The answer's text and each citation group's text, as rendered.
+_RENDERED = """
+const b = document.createElement("div");
+RagkitMarkdown.render(b, arguments[0], (n) => {
+  const c = document.createElement("button"); c.className = "cite"; c.textContent = n; return c; });
+return [b.textContent, [...b.querySelectorAll(".cite-group")].map((g) => g.textContent)];
 """
 
 
@@ -287,15 +298,41 @@ def test_punctuation_after_a_citation_chip_stays_on_its_line(tmp_path: Path) -> 
         driver.get(server.url + "/")
         wait_for(lambda: driver.find_element(By.ID, "documents"), HANG_S, "the page to load")
         assert driver.execute_script(_STRANDED, answers) == []
-        # The chips themselves are still the answer's buttons, with their punctuation.
-        groups = driver.execute_script(
-            "const b = document.createElement('div');"
-            "RagkitMarkdown.render(b, arguments[0], (n) => {"
-            " const c = document.createElement('button'); c.textContent = n; return c; });"
-            "return [...b.querySelectorAll('.cite-group')].map((g) => g.textContent);",
-            answers[0],
+        assert not page_errors(driver)
+
+
+def test_a_citation_chip_follows_its_punctuation_against_the_word(tmp_path: Path) -> None:
+    app = create_app(WebConfig(data_dir=tmp_path / "data"), fake_factory(ScriptedChatModel(["ok"])))
+    with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+        driver.get(server.url + "/")
+        wait_for(lambda: driver.find_element(By.ID, "documents"), HANG_S, "the page to load")
+
+        def rendered(text: str) -> list[Any]:
+            return list(driver.execute_script(_RENDERED, text))
+
+        # The full stop moves before the chip, and the space before the mark goes.
+        assert rendered("It lasts 30 days [1].") == ["It lasts 30 days.1", [".1"]]
+        assert rendered("保修期为两年[1]。请保留发票[2]。") == [
+            "保修期为两年。1请保留发票。2",
+            ["。1", "。2"],
+        ]
+        assert rendered("Descale it monthly [1, 2]; use citric acid [3]!") == [
+            "Descale it monthly;1 2 use citric acid!3",
+            [";1 2", "!3"],
+        ]
+        # Kept: a mark with no punctuation after it stays where it was, and the words after
+        # it keep their space.
+        assert rendered("Tours last 75 minutes [2] and cost 12 dollars") == [
+            "Tours last 75 minutes2 and cost 12 dollars",
+            ["2"],
+        ]
+        # Kept: a source's own brackets (no `cite`) are text, their spaces untouched.
+        snippet = driver.execute_script(
+            "const s = document.createElement('span');"
+            "RagkitMarkdown.snippet(s, arguments[0]); return s.textContent;",
+            "See note [1]. Then go on.",
         )
-        assert groups == ["1。", "2。"]
+        assert snippet == "See note [1]. Then go on."
         assert not page_errors(driver)
 
 

@@ -1,8 +1,9 @@
 // A small Markdown renderer for answers that builds DOM nodes, never HTML strings: raw
 // HTML in an answer stays visible text. It knows paragraphs, line breaks, headings (#),
 // bullet and numbered lists, **bold**, *italic*, `code` and citation marks [n] / [n, m],
-// which become buttons made by the caller's `cite(n)` (with the punctuation that follows
-// them, in one span that does not wrap). `snippet` renders a passage of a
+// which become buttons made by the caller's `cite(n)`, set as a reference is in print:
+// after the punctuation that followed the mark and against the word before it ("days.①",
+// not "days ① ."), punctuation and chips in one span that does not wrap. `snippet` renders a passage of a
 // source (a source card, a passage in the documents view) on one line: emphasis and code
 // as in answers, the rest of its Markdown (heading and quote markers, links, images, table
 // pipes) reduced to its words, and [n] kept as text. Leaves out links, images, tables and
@@ -11,16 +12,19 @@
 
 const RagkitMarkdown = (() => {
   const INLINE = /(`[^`\n]+`)|(\*\*[^*\n]+\*\*)|(\*[^*\s][^*\n]*\*)|([[【]\d+(?:\s*[,，、]\s*\d+)*[\]】])/g;
-  // Closing punctuation right after a citation: kept on the chip's line, never wrapped
-  // onto a line of its own (a lone 。 or . starting the next line).
+  // Closing punctuation right after a citation: moved before the chip, so a full stop
+  // stays against its word (the chip's rounded box otherwise leaves a gap before it) and
+  // is never wrapped onto a line of its own (a lone 。 or . starting the next line).
   const CLOSING = /^[.,;:!?)\]}'"’”…。，、；：！？）」』】〉》]+/;
 
   // `cite` null: citation marks stay text (a source's own brackets are not citations).
   function inline(parent, text, cite) {
     let last = 0;
     for (const m of text.matchAll(INLINE)) {
-      parent.append(text.slice(last, m.index));
       const token = m[0];
+      const before = text.slice(last, m.index);
+      // The space before a citation mark goes: the chip sits against its word.
+      parent.append(m[4] && cite ? before.replace(/[ \t\u3000]+$/, "") : before);
       if (m[4] && !cite) {
         parent.append(token);
       } else if (m[1]) {
@@ -39,12 +43,12 @@ const RagkitMarkdown = (() => {
         const numbers = token.slice(1, -1).split(/[,，、]/).map((n) => Number(n.trim()));
         const group = document.createElement("span");
         group.className = "cite-group";
+        const closing = CLOSING.exec(text.slice(m.index + token.length));
+        if (closing) group.append(closing[0]);
         numbers.forEach((n, i) => {
           if (i) group.append(" ");
           group.append(cite(n));
         });
-        const closing = CLOSING.exec(text.slice(m.index + token.length));
-        if (closing) group.append(closing[0]);
         parent.append(group);
         last = m.index + token.length + (closing ? closing[0].length : 0);
         continue;
