@@ -1,8 +1,9 @@
 """The documents panel as a user sees it, in headless Chromium against uvicorn on
 127.0.0.1: while an upload is being indexed the page says the files are being read (not
 "no documents yet"), every document's buttons line up under its name whatever its
-length, the collection's model id is not broken inside a word, and with no collection
-the list says so instead of being an empty box."""
+length, the collection's model id is not broken inside a word, with no collection
+the list says so instead of being an empty box, and a read-only index shows its whole
+name and says how its files change instead of offering an upload it would refuse."""
 
 from __future__ import annotations
 
@@ -35,11 +36,13 @@ class GatedEmbedder(HashingEmbedder):
         return super().embed_batch(texts)
 
 
-def _app(tmp_path: Path, embedder: Embedder | None = None) -> FastAPI:
-    """The web app keeping its collections under `tmp_path`, over the fake models."""
-    return create_app(
-        WebConfig(data_dir=tmp_path / "data"), fake_factory(ScriptedChatModel(["ok"]), embedder)
-    )
+def _app(
+    tmp_path: Path, embedder: Embedder | None = None, served: dict[str, Path] | None = None
+) -> FastAPI:
+    """The web app keeping its collections under `tmp_path`, over the fake models, also
+    serving the indexes in `served` read-only."""
+    config = WebConfig(data_dir=tmp_path / "data", served_indexes=served or {})
+    return create_app(config, fake_factory(ScriptedChatModel(["ok"]), embedder))
 
 
 def test_while_files_are_indexed_the_page_says_they_are_being_read(tmp_path: Path) -> None:
@@ -132,3 +135,53 @@ def test_with_no_collection_the_list_says_so(tmp_path: Path) -> None:
         driver.find_element(By.ID, "create-collection").click()
         wait_for(lambda: select.text == "notes", HANG_S, "the new collection")
         assert select.is_enabled() and select.get_attribute("value").startswith("notes-")
+
+
+def test_a_read_only_index_says_so_instead_of_offering_an_upload(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The Ember kettle has a warranty of 18 months.\n")
+    fake_factory(ScriptedChatModel(["ok"]))(tmp_path / "cli-index").add([notes])
+    app = _app(tmp_path, served={"default": tmp_path / "cli-index"})
+    with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+        driver.get(server.url + "/")
+        documents = driver.find_element(By.ID, "documents")
+        wait_for(lambda: "notes.txt" in documents.text, HANG_S, "the served index's files")
+        select = driver.find_element(By.ID, "collection-select")
+        assert select.text == "default (read-only)"
+        # The list spans its panel: its label is not cut short by a button beside it.
+        widths = driver.execute_script(
+            "const s = arguments[0], panel = s.closest('.panel'), cs = getComputedStyle(panel);"
+            "const canvas = document.createElement('canvas').getContext('2d');"
+            "canvas.font = getComputedStyle(s).font;"
+            "return [s.getBoundingClientRect().width,"
+            " panel.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight),"
+            " canvas.measureText(s.options[s.selectedIndex].text).width];",
+            select,
+        )
+        assert widths[0] >= widths[1] - 1, widths
+        assert widths[2] + 48 <= widths[0], widths  # room for the padding and the arrow
+        # No drop zone, Upload or Delete it would refuse; the note names the command.
+        for hidden in ("upload-form", "drop-zone", "upload-button", "delete-collection"):
+            assert not driver.find_element(By.ID, hidden).is_displayed(), hidden
+        note = driver.find_element(By.ID, "read-only")
+        assert note.is_displayed()
+        assert "read-only" in note.text and "ragkit index FILES --index default" in note.text
+        assert str(tmp_path) not in note.text
+        assert not driver.find_elements(By.CSS_SELECTOR, "#documents .delete-doc")
+        # Its button leads to a collection that takes uploads: the name box, focused.
+        driver.find_element(By.ID, "read-only-create").click()
+        focused = driver.switch_to.active_element
+        assert focused.get_attribute("id") == "new-collection-name"
+        focused.send_keys("my uploads")
+        driver.find_element(By.ID, "create-collection").click()
+        wait_for(lambda: select.text.endswith("my uploads"), HANG_S, "the new collection")
+        wait_for(
+            lambda: driver.find_element(By.ID, "upload-button").is_displayed(),
+            HANG_S,
+            "the writable collection's upload",
+        )
+        # Kept for a writable collection: the drop zone, Upload and Delete; no note.
+        assert driver.find_element(By.ID, "drop-zone").is_displayed()
+        assert driver.find_element(By.ID, "delete-collection").is_displayed()
+        assert not note.is_displayed()
+        assert not page_errors(driver)

@@ -112,8 +112,8 @@ async function loadCollections(select, conversation) {
   const box = $("collection-select");
   box.replaceChildren();
   for (const c of collections) {
-    const label = c.read_only ? `${c.name} (read-only index)` : c.name;
-    box.append(el("option", { value: c.id, textContent: label }));
+    const label = c.read_only ? `${c.name} (read-only)` : c.name;
+    box.append(el("option", { value: c.id, textContent: label, title: label }));
   }
   // A first visit: say there is none rather than show an empty, clickable list.
   if (!collections.length) box.append(el("option", { value: "", textContent: "No collections yet" }));
@@ -178,6 +178,7 @@ async function loadDocuments() {
   $("delete-collection").disabled = !ui.collection;
   if (!ui.collection) {
     ui.documents = [];
+    showReadOnly(null);
     document.body.classList.remove("has-docs");
     list.replaceChildren(el("li", { className: "empty", textContent: "No collection yet: drop files above to start one, or create an empty one." }));
     return;
@@ -186,15 +187,36 @@ async function loadDocuments() {
   ui.documents = documents;
   // Emptied only once the new list has arrived, so the list never shows blank meanwhile.
   list.replaceChildren();
-  $("delete-collection").disabled = collection.read_only;
+  showReadOnly(collection.read_only ? collection : null);
   for (const d of documents) list.append(documentItem(d, collection.read_only));
   document.body.classList.toggle("has-docs", documents.some((d) => d.status === "indexed"));
   if (!documents.length) {
-    list.append(el("li", { className: "empty", textContent: ui.indexing
-      ? "Reading your files: each is listed here once it is indexed."
-      : "No documents in this collection yet. Drop files above to add them." }));
+    let empty = "No documents in this collection yet. Drop files above to add them.";
+    if (collection.read_only) empty = "This index has no documents.";
+    else if (ui.indexing) empty = "Reading your files: each is listed here once it is indexed.";
+    list.append(el("li", { className: "empty", textContent: empty }));
   }
   updateEmptyThread();
+}
+
+// A read-only index (served with ragkit serve --index) takes no uploads and cannot be
+// deleted here: in place of the drop zone the panel says so, where its files change, and
+// offers a collection that does take them.
+function showReadOnly(collection) {
+  const readOnly = Boolean(collection);
+  $("upload-form").hidden = readOnly;
+  $("read-only").hidden = !readOnly;
+  $("delete-collection").hidden = readOnly;
+  // The last upload's progress belongs to the collection it went to.
+  if (readOnly && !ui.indexing) $("job").hidden = true;
+  if (readOnly) {
+    // The command's option and name kept on one line: "--" alone at a line's end reads wrong.
+    $("read-only-text").replaceChildren(
+      `“${collection.name}” is an index served read-only: files cannot be uploaded to it here. ` +
+      "To add files, run ",
+      el("code", {}, "ragkit index FILES ", el("span", { className: "nowrap", textContent: `--index ${collection.id}` })),
+      " where the server runs.");
+  }
 }
 
 function documentItem(d, readOnly) {
@@ -818,6 +840,10 @@ document.addEventListener("DOMContentLoaded", () => {
     $("new-collection-name").value = "";
   }));
   $("delete-collection").addEventListener("click", guarded(deleteCollection));
+  $("read-only-create").addEventListener("click", () => {
+    $("new-collection-name").scrollIntoView({ block: "center" });
+    $("new-collection-name").focus();
+  });
   $("upload-form").addEventListener("submit", guarded(() => upload([...$("file-input").files])));
   $("file-input").addEventListener("change", updateDropLabel);
   const zone = $("drop-zone");
