@@ -7,6 +7,7 @@ name and says how its files change instead of offering an upload it would refuse
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -71,6 +72,37 @@ def test_while_files_are_indexed_the_page_says_they_are_being_read(tmp_path: Pat
             wait_for(lambda: "notes.txt" in documents.text, HANG_S, "the document")
             wait_for(lambda: "Ask a question" in empty.text, HANG_S, "the invitation")
             assert "Reading your files" not in documents.text and not page_errors(driver)
+    finally:
+        gate.set()
+
+
+def test_an_upload_to_an_empty_collection_says_its_files_are_being_read(tmp_path: Path) -> None:
+    gate = threading.Event()
+    app = _app(tmp_path, GatedEmbedder(gate))
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The Ember kettle has a warranty of 18 months.\n")
+    try:
+        with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+            # The collection exists before the upload: no new collection reloads the panel.
+            created = httpx.post(server.url + "/api/collections", json={"name": "notes"})
+            driver.get(f"{server.url}/#c={created.json()['id']}")
+            documents = driver.find_element(By.ID, "documents")
+            empty = driver.find_element(By.ID, "empty-thread")
+            wait_for(lambda: "No documents" in documents.text, HANG_S, "the empty list")
+            assert "no documents yet" in empty.text
+            driver.find_element(By.ID, "file-input").send_keys(str(notes))
+            driver.find_element(By.ID, "upload-button").click()
+            status = driver.find_element(By.ID, "job-status")
+            wait_for(lambda: status.get_attribute("data-state") == "running", HANG_S, "the job")
+            assert "Reading your files" in documents.text, documents.text
+            assert "being read" in empty.text, empty.text
+            gate.set()
+            wait_for(lambda: "notes.txt" in documents.text, HANG_S, "the document")
+            wait_for(lambda: status.get_attribute("data-state") == "done", HANG_S, "the end")
+            # The time and its unit are never split over two lines.
+            finished = str(driver.execute_script("return arguments[0].textContent;", status))
+            assert re.search(r" in [0-9.]+\u00a0s\b", finished), finished
+            assert not page_errors(driver)
     finally:
         gate.set()
 

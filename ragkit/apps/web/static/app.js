@@ -190,13 +190,14 @@ async function loadDocuments() {
   showReadOnly(collection.read_only ? collection : null);
   for (const d of documents) list.append(documentItem(d, collection.read_only));
   document.body.classList.toggle("has-docs", documents.some((d) => d.status === "indexed"));
-  if (!documents.length) {
-    let empty = "No documents in this collection yet. Drop files above to add them.";
-    if (collection.read_only) empty = "This index has no documents.";
-    else if (ui.indexing) empty = "Reading your files: each is listed here once it is indexed.";
-    list.append(el("li", { className: "empty", textContent: empty }));
-  }
+  if (!documents.length) list.append(el("li", { className: "empty", textContent: emptyList(collection.read_only) }));
   updateEmptyThread();
+}
+
+function emptyList(readOnly) {
+  if (readOnly) return "This index has no documents.";
+  if (ui.indexing) return "Reading your files: each is listed here once it is indexed.";
+  return "No documents in this collection yet. Drop files above to add them.";
 }
 
 // A read-only index (served with ragkit serve --index) takes no uploads and cannot be
@@ -279,6 +280,11 @@ async function upload(files) {
   showError("");
   if (!files.length) throw new Error("choose one or more files first");
   ui.indexing = true;
+  // An empty collection's notes say at once that its files are being read, not "no
+  // documents yet" until the first is indexed.
+  const empty = $("documents").querySelector(":scope > li.empty");
+  if (empty && ui.collection) empty.textContent = emptyList(false);
+  updateEmptyThread();
   try {
     await sendFiles(files);
   } finally {
@@ -327,7 +333,8 @@ function describeJob(job) {
     const problems = job.outcomes.filter((o) => o.status === "failed" || o.status === "skipped")
       .map((o) => `${o.file}: ${o.reason}`);
     const scanned = job.ocr_pages ? ` (${job.ocr_pages} scanned page${job.ocr_pages === 1 ? "" : "s"} read by OCR)` : "";
-    return [`Indexing finished: ${summary || "nothing to do"} in ${job.seconds} s${scanned}`, ...problems].join("\n");
+    // A no-break space: the unit never starts a line of its own ("8.94" / "s").
+    return [`Indexing finished: ${summary || "nothing to do"} in ${job.seconds}\u00a0s${scanned}`, ...problems].join("\n");
   }
   if (job.state === "failed") return `Indexing failed: ${job.message}`;
   return parts.join(" — ");
