@@ -336,6 +336,37 @@ def test_a_citation_chip_follows_its_punctuation_against_the_word(tmp_path: Path
         assert not page_errors(driver)
 
 
+def test_a_long_word_in_a_turn_breaks_inside_the_conversation(tmp_path: Path) -> None:
+    app = create_app(WebConfig(data_dir=tmp_path / "data"), fake_factory(ScriptedChatModel(["ok"])))
+    url = "https://lumentea.example/processing/guide/withering-and-rolling-steps-2026-edition.html"
+    source = {
+        "number": 1,
+        "chunk_id": 1,
+        "file": "faq.html",
+        "page": None,
+        "location": "faq.html",
+        "snippet": url,
+        "sentence": f"See {url} for the steps.",
+    }
+    with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+        driver.set_window_size(390, 900)
+        driver.get(server.url + "/")
+        wait_for(lambda: driver.find_element(By.ID, "documents"), HANG_S, "the page to load")
+        overflow = driver.execute_script(
+            "const t = addTurn('Where is ' + arguments[0] + '?');"
+            "finishTurn(t, {text: 'The guide is at ' + arguments[0] + ' [1].',"
+            " sources: [arguments[1]], citations: [arguments[1]]}, 'done');"
+            "return [...t.querySelectorAll('.question p, .answer, .source-list li')]"
+            ".map((n) => n.scrollWidth - n.clientWidth);",
+            url,
+            source,
+        )
+        assert len(overflow) == 3 and all(extra <= 0 for extra in overflow), overflow
+        # The words are all there, broken, not cut.
+        assert url in driver.find_element(By.ID, "answer").text.replace("\n", "")
+        assert not page_errors(driver)
+
+
 _SOURCE_LIST = """
 const box = document.createElement("div");
 document.body.append(box);

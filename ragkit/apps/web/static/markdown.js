@@ -17,6 +17,24 @@ const RagkitMarkdown = (() => {
   // is never wrapped onto a line of its own (a lone 。 or . starting the next line).
   const CLOSING = /^[.,;:!?)\]}'"’”…。，、；：！？）」』】〉》]+/;
 
+  // A run of 30 or more characters without a space (a web address, a long code) may
+  // break anywhere; nothing else may: breaking anywhere everywhere would also break a
+  // word from the full stop and chip after it, leaving ".①" alone at a line's start.
+  const LONG = /\S{30,}/g;
+
+  function words(parent, text) {
+    let last = 0;
+    for (const m of text.matchAll(LONG)) {
+      parent.append(text.slice(last, m.index));
+      const long = document.createElement("span");
+      long.className = "long-word";
+      long.textContent = m[0];
+      parent.append(long);
+      last = m.index + m[0].length;
+    }
+    parent.append(text.slice(last));
+  }
+
   // `cite` null: citation marks stay text (a source's own brackets are not citations).
   function inline(parent, text, cite) {
     let last = 0;
@@ -24,7 +42,7 @@ const RagkitMarkdown = (() => {
       const token = m[0];
       const before = text.slice(last, m.index);
       // The space before a citation mark goes: the chip sits against its word.
-      parent.append(m[4] && cite ? before.replace(/[ \t\u3000]+$/, "") : before);
+      words(parent, m[4] && cite ? before.replace(/[ \t\u3000]+$/, "") : before);
       if (m[4] && !cite) {
         parent.append(token);
       } else if (m[1]) {
@@ -55,7 +73,7 @@ const RagkitMarkdown = (() => {
       }
       last = m.index + token.length;
     }
-    parent.append(text.slice(last));
+    words(parent, text.slice(last));
   }
 
   // `text` as block elements appended to `box`.
