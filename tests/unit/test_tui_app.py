@@ -227,6 +227,35 @@ async def test_an_answer_not_in_the_documents_lists_no_sources(
         assert _source_marks(again) == []
 
 
+async def test_a_chinese_preview_is_wrapped_to_the_sources_pane(tmp_path: Path) -> None:
+    docs = tmp_path / "corpus"
+    docs.mkdir()
+    garden = "茶园平均海拔1650米，常年云雾缭绕，年平均气温约为17摄氏度，年降雨量约1400毫米。"
+    (docs / "garden.txt").write_text(garden + "\n", encoding="utf-8")
+    KnowledgeBase.open(tmp_path / "docs", models=Models(embedder=HashingEmbedder())).add([docs])
+    model = ScriptedChatModel([f"{garden[:11]}[1]。"])
+    app = ChatApp(make_session(tmp_path, model), HistoryStore(tmp_path / "h.sqlite"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await submit(pilot, app, "茶园平均海拔是多少？")
+        assert "1650米" in views(app, "assistant")[0], views(app, "assistant")
+        width = app.query_one("#sources", OptionList).scrollable_content_region.width
+        assert 0 < width < cell_len(garden)  # the sentence needs more than one line
+        head, *shown = _source_marks(app)[0][0].split("\n")
+        assert head == "[1] garden.txt" and len(shown) > 1, shown
+        # Every line fits the pane, indented, and none starts with "，" or "。".
+        for line in shown:
+            assert line.startswith("  ") and line[2] not in "，。", shown
+            assert cell_len(line) <= width, (width, shown)
+        assert "".join(line[2:] for line in shown) == garden
+        # A narrower terminal wraps them again to the narrower pane.
+        await pilot.resize_terminal(90, 30)
+        await pilot.pause()
+        narrower = app.query_one("#sources", OptionList).scrollable_content_region.width
+        assert narrower < width
+        _, *again = _source_marks(app)[0][0].split("\n")
+        assert len(again) > len(shown) and all(cell_len(x) <= narrower for x in again), again
+
+
 def _cite_the_warranty(messages: Sequence[Message]) -> str:
     """The answer, citing whichever numbered passage holds the warranty sentence."""
     number = ""
@@ -269,8 +298,11 @@ async def test_a_document_given_twice_is_one_source_line_previewing_the_cited_se
         # The previews are the sentences the answer cites, not the starts of passages.
         cited = [c for c in app.sources if c.number in app.cited]
         assert cited and all(c.sentence for c in cited), cited
-        assert shown == [f"  {preview(c.sentence, 80)}" for c in cited], lines
-        assert f"  {preview(WARRANTY, 80)}" in shown, lines
+        # Each preview's lines are indented under the name (wrapped to the pane's width).
+        assert shown and all(line.startswith("  ") for line in shown), lines
+        joined = " ".join(line.strip() for line in shown)
+        assert joined == " ".join(preview(c.sentence, 80) for c in cited), lines
+        assert preview(WARRANTY, 80) in joined, lines
         assert not any("# Ember" in line for line in shown), lines
         # Enter shows every passage of the file, each under its number.
         options = app.query_one("#sources", OptionList)

@@ -1,5 +1,5 @@
 """The chat app's parts without a screen: terminal sanitizing, the history file, slash
-commands, mode switching and the chat-mode context window."""
+commands, mode switching, the chat-mode context window and the Sources pane's wrapping."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from collections.abc import Generator, Sequence
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 
 from ragkit import Citation, ConfigError, HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.apps.tui.backends import ChatBackend, RagBackend
 from ragkit.apps.tui.history import HistoryStore, Turn, transcript_markdown
 from ragkit.apps.tui.sanitize import sanitize_for_terminal
 from ragkit.apps.tui.session import ChatState, SessionError, parse_command
+from ragkit.apps.tui.widgets import wrap_indented
 from ragkit.events import Event, Sources, Text
 from ragkit.models.llm.base import GenerationOptions
 from ragkit.options import Models
@@ -190,3 +192,27 @@ def test_rag_backend_sends_sources_before_text(tmp_path: Path) -> None:
     events = list(RagBackend(kb).run("How long is the warranty?", []))
     assert isinstance(events[0], Sources) and events[0].items[0].source.endswith("a.txt")
     assert "".join(e.text for e in events[1:] if isinstance(e, Text)) == "18 [1]."
+
+
+GARDEN = "茶园平均海拔1650米，常年云雾缭绕，年平均气温约为17摄氏度，年降雨量约1400毫米。"
+
+
+@pytest.mark.parametrize("width", range(12, 40))
+def test_a_wrapped_chinese_preview_starts_no_line_with_its_punctuation(width: int) -> None:
+    lines = wrap_indented(GARDEN, width).split("\n")
+    assert all(line.startswith("  ") and cell_len(line) <= width for line in lines), lines
+    # A comma or full stop stays with the character before it, never opens a line.
+    assert not any(line[2] in "，。" for line in lines), lines
+    assert "".join(line[2:] for line in lines) == GARDEN
+
+
+def test_a_wrapped_english_preview_keeps_its_words_whole() -> None:
+    sentence = "The Ember brewing kettle comes with a warranty of 18 months from purchase."
+    lines = wrap_indented(sentence, 30).split("\n")
+    assert lines == [
+        "  The Ember brewing kettle",
+        "  comes with a warranty of 18",
+        "  months from purchase.",
+    ]
+    # Not laid out yet (no width): one line, as before.
+    assert wrap_indented(sentence, 0) == f"  {sentence}"

@@ -54,6 +54,7 @@ from ragkit.apps.tui.widgets import (
     MessageView,
     ProgressBridge,
     SourceList,
+    wrap_indented,
 )
 from ragkit.errors import IndexNotFoundError
 from ragkit.events import Done, Event, Sources, Status, Text, ToolFinished, ToolStarted
@@ -119,7 +120,7 @@ class ChatApp(App[None]):
             yield VerticalScroll(id="transcript")
             with Vertical(id="side"):
                 yield Label("Sources", id="sources-label")
-                yield SourceList(id="sources")
+                yield SourceList(self._draw_sources, id="sources")
         yield IndexingBar()
         yield Input(placeholder=PLACEHOLDER, id="prompt")
         yield Footer()
@@ -183,17 +184,18 @@ class ChatApp(App[None]):
         self._draw_sources()
 
     def _draw_sources(self) -> None:
-        options = self.query_one("#sources", OptionList)
+        options = self.query_one("#sources", SourceList)
         highlighted = options.highlighted
         self.rows = by_document(self.sources)
         options.clear_options()
-        options.add_options([Option(self._source_line(row)) for row in self.rows])
+        width = options.line_width
+        options.add_options([Option(self._source_line(row, width)) for row in self.rows])
         if highlighted is not None and highlighted < len(self.rows):
             options.highlighted = highlighted
         label = "Sources" if not self.cited else f"Sources ({len(self.cited)} cited)"
         self.query_one("#sources-label", Label).update(label)
 
-    def _source_line(self, row: Sequence[Citation]) -> RichText:
+    def _source_line(self, row: Sequence[Citation], width: int = 0) -> RichText:
         # One line per document, however many of its passages were given: its numbers,
         # then the file's name and page (the full path when opened), then the sentence
         # each cited passage supports the answer with (before any is cited: the
@@ -202,7 +204,11 @@ class ChatApp(App[None]):
         chips: list[tuple[str, str] | str] = []
         for c in row:
             chips += [(f"[{c.number}]", "bold reverse" if c.number in self.cited else ""), " "]
-        previews = [f"\n  {preview(c.sentence or c.snippet, 80)}" for c in cited or row[:1]]
+        # Each preview wrapped to the pane's `width`, its lines indented under the name.
+        previews = [
+            "\n" + wrap_indented(preview(c.sentence or c.snippet, 80), width)
+            for c in cited or row[:1]
+        ]
         line = RichText.assemble(
             *chips[:-1], sanitize_for_terminal(f" {_name(row)}{''.join(previews)}")
         )

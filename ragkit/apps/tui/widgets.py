@@ -128,6 +128,20 @@ def _breaks(plain: str, width: int) -> list[int]:
     return offsets
 
 
+def wrap_indented(text: str, width: int, indent: str = "  ") -> str:
+    """`text` as lines of at most `width` cells, each after `indent`, broken where `Wrapped`
+    breaks a line: between Chinese characters but never before closing punctuation (a
+    line starting "，" reads wrong), at spaces elsewhere. The Sources pane's previews:
+    left to the list, a Chinese sentence broke anywhere and its lines lost the indent.
+    A `width` with no room beside the indent (not laid out yet) leaves `text` one line."""
+    room = width - cell_len(indent)
+    if room < 8:
+        return indent + text
+    starts = [0, *_breaks(text, room)]
+    ends = [*starts[1:], len(text)]
+    return "\n".join(indent + text[a:b].rstrip() for a, b in zip(starts, ends, strict=True))
+
+
 class ChunkScreen(ModalScreen[None]):
     """A source's whole passages with the sentences the answer cites lit (as the web page
     lights the cited sentence on its page), scrolled to the first; Escape or q closes it."""
@@ -168,11 +182,27 @@ class ChunkScreen(ModalScreen[None]):
 
 class SourceList(OptionList):
     """The Sources pane. Reached with Tab, it highlights its first source if none is, so
-    Enter opens one at once (a list with nothing highlighted ignores Enter)."""
+    Enter opens one at once (a list with nothing highlighted ignores Enter). `redraw`
+    (the app's) runs when its width changes: its previews are wrapped to that width."""
+
+    def __init__(self, redraw: Callable[[], object], id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._redraw = redraw
+        self._width = 0
+
+    @property
+    def line_width(self) -> int:
+        """The cells a source line has (0 before the pane is laid out)."""
+        return self.scrollable_content_region.width
 
     def on_focus(self, event: events.Focus) -> None:
         if self.highlighted is None and self.option_count:
             self.highlighted = 0
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.line_width != self._width:
+            self._width = self.line_width
+            self._redraw()
 
 
 LIT = "bold black on yellow"
