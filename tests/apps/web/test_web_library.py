@@ -163,10 +163,19 @@ def test_with_no_collection_the_list_says_so(tmp_path: Path) -> None:
         select = driver.find_element(By.ID, "collection-select")
         wait_for(lambda: select.text == "No collections yet", HANG_S, "the empty list")
         assert not select.is_enabled() and select.get_attribute("value") == ""
+        # Nothing to delete, nor a conversation to start: no Delete, New disabled.
+        assert not driver.find_element(By.ID, "delete-collection").is_displayed()
+        assert not driver.find_element(By.ID, "new-conversation").is_enabled()
         driver.find_element(By.ID, "new-collection-name").send_keys("notes")
         driver.find_element(By.ID, "create-collection").click()
         wait_for(lambda: select.text == "notes", HANG_S, "the new collection")
         assert select.is_enabled() and select.get_attribute("value").startswith("notes-")
+        wait_for(
+            lambda: driver.find_element(By.ID, "delete-collection").is_displayed(),
+            HANG_S,
+            "the collection's Delete",
+        )
+        assert driver.find_element(By.ID, "new-conversation").is_enabled()
 
 
 def test_a_read_only_index_says_so_instead_of_offering_an_upload(tmp_path: Path) -> None:

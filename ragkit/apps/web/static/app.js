@@ -207,7 +207,9 @@ function showReadOnly(collection) {
   const readOnly = Boolean(collection);
   $("upload-form").hidden = readOnly;
   $("read-only").hidden = !readOnly;
-  $("delete-collection").hidden = readOnly;
+  // With no collection there is nothing to delete, nor a conversation to start anew.
+  $("delete-collection").hidden = readOnly || !ui.collection;
+  $("new-conversation").disabled = !ui.collection;
   // The last upload's progress belongs to the collection it went to.
   if (readOnly && !ui.indexing) $("job").hidden = true;
   if (readOnly) {
