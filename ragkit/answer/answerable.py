@@ -365,6 +365,44 @@ _HOW = re.compile(
 )
 
 
+# Nouns that only name the kind of value a question asks for, where it asks with them
+# ("Super Bowl 2021 location", "Which team won…", "What year…", "the release date",
+# 时间是什么时候, 地点在哪里): what the answer is, not something said of it, so a true
+# answer's source rarely holds them ("Super Bowl LV will be played in Tampa Bay").
+# Not attributes that the answer is said of (revenue, population, price: a figure's own
+# word), nor a noun used to name the subject ("the city of Paris").
+_KIND_NOUNS = (
+    "location|place|venue|date|day|month|year|time|number|amount|percentage|percent"
+    "|country|countries|city|cities|state|states|nation|nations|company|companies|team|teams"
+    "|person|people|player|players|club|clubs|band|film|movie|university|brand"
+)
+_EN_KIND_NOUN = re.compile(
+    rf"\b(?:what|which|whose)\s+(?:(?:is|was|are|were)\s+the\s+)?({_KIND_NOUNS})\b"
+    r"|\b(location|venue|date|number|amount)\s+of\b"
+    r"|\b(?:release|launch|premiere|opening|closing|start|end|due)\s+(date|day|time)\b",
+    re.IGNORECASE,
+)
+# A query without a question word asks with its last noun ("Super Bowl 2021 location").
+_EN_LAST_KIND_NOUN = re.compile(rf"\b({_KIND_NOUNS})\s*[?.]?\s*$", re.IGNORECASE)
+_EN_QUESTION_WORD = re.compile(r"\b(?:who|whom|whose|what|when|where|which|why|how)\b", re.I)
+_ZH_KIND_NOUN = re.compile(
+    r"(地点|位置|地址|时间|日期|年份|名字|名称)(?=\s*(?:是|为|在)?\s*(?:什么|哪|多少|何|几|[?？]|$))"
+)
+
+
+def kind_words(question: str, analyzer: Analyzer) -> frozenset[str]:
+    """The terms of `question` that only ask: its asking words (`asking_terms`) and the
+    nouns naming the kind of value asked for where it asks with them ("location" in
+    "Super Bowl 2021 location", "year" in "In what year…", 时间 in 开始时间是什么时候).
+    A true answer's source rarely says them: they are not said of its values."""
+    text = unicodedata.normalize("NFKC", question)
+    nouns = [g for m in _EN_KIND_NOUN.finditer(text) for g in m.groups() if g]
+    if not _EN_QUESTION_WORD.search(text):
+        nouns += [m.group(1) for m in _EN_LAST_KIND_NOUN.finditer(text)]
+    nouns += [m.group(1) for m in _ZH_KIND_NOUN.finditer(text)]
+    return asking_terms(question, analyzer) | frozenset(analyzer.tokenize(" ".join(nouns)))
+
+
 def asking_terms(question: str, analyzer: Analyzer) -> frozenset[str]:
     """The terms of `question` that only ask (many, 什么, 哪里, 多少, the "long" of
     "how long"…): no evidence sentence should score for holding them ("校长又是什么？" is
@@ -536,6 +574,57 @@ def coverage(question: str, texts: Sequence[str], analyzer: Analyzer) -> list[fl
             share = min(share, RELATION_CAP)
         out.append(share)
     return out
+
+
+def held_key_terms(question: str, text: str, analyzer: Analyzer) -> set[str]:
+    """The key terms of `question` (`key_terms`; for a Chinese question its key
+    characters) that `text` holds, as written or in another form of the word."""
+    chars = _key_chars(question)
+    if chars:
+        return chars & set(text)
+    return held_terms(
+        key_terms(question, analyzer), set(analyzer.tokenize(text)), word_forms(analyzer)
+    )
+
+
+def bears_on(
+    question: str,
+    sentence: str,
+    support: str,
+    context: str,
+    analyzer: Analyzer,
+    *,
+    answering: bool = False,
+) -> bool:
+    """Whether an answer's `sentence`, read with the source sentence `support` it rests
+    on, bears on `question` as an evidence sentence must (`answering_windows`): the
+    question's key terms (`MIN_COVER` of them, half besides its names, which may stand
+    anywhere in `context`, the support's retrieved document) in the two sentences, or,
+    when the support's window passed the evidence test (`answering`), one of them in the
+    two and the rest in the window ("Unopened tins … can be returned within 30 days"
+    answers "Can I return tea I do not like?", whose "tea" is in the heading above it;
+    "The outer cartons are recycled card" beside it answers nothing); the relation it
+    asks about stated by one of the two (`states_relation`); and for a Chinese question
+    nothing of another kind in the sentence (`zh_mismatch`; a bare value such as
+    "80摄氏度", holding no term of the question, is what its support says it is)."""
+    if answering:
+        # The window answers; the two sentences must still speak of what is asked
+        # (not "The outer cartons are recycled card" beside a sentence on returns).
+        if not held_key_terms(question, f"{sentence}\n{support}", analyzer):
+            return False
+    else:
+        names = [n for n in question_names(question, analyzer) if n in fold(context)]
+        text = with_numerals(f"{sentence}\n{support}\n{' '.join(names)}")
+        if coverage(question, [text], analyzer)[0] < MIN_COVER:
+            return False
+    if not (
+        states_relation(question, sentence, analyzer)
+        or states_relation(question, support, analyzer)
+    ):
+        return False
+    # A bare value ("80摄氏度") is what its support says it is: the support speaks for it.
+    said = sentence if held_key_terms(question, sentence, analyzer) else support
+    return not zh_mismatch(question, said, analyzer)
 
 
 @dataclass(frozen=True)

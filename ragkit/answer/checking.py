@@ -65,12 +65,15 @@ from ragkit.answer.answerable import (
     adds_content,
     answer_kind,
     answering_windows,
+    bears_on,
     carries,
     chinese_names,
     document_contexts,
     has_kind,
+    held_key_terms,
     is_question,
     kind_values,
+    kind_words,
     question_scores,
     statement,
     value_bonus,
@@ -191,6 +194,9 @@ MAX_SLOT = 2
 """A changed statement differs from its source in at most this many words in one place."""
 MIN_COPIED = 0.6
 """...and repeats at least this share of its words in the source's order."""
+MAX_BARE_WORDS = 2
+"""A sentence holding none of the question's terms and no more than this many words
+beside its values is a bare value ("10 to 15 working days", "20人", "Tomas Varga")."""
 MIN_NAME_BOUND = 2 / 3
 """A name stands in one source sentence with at least this share of the terms its
 sentence says of it."""
@@ -411,6 +417,40 @@ def word_pieces(text: str) -> Iterator[str]:
         yield text[pos:]
 
 
+# A demonstrative at a sentence's start that points back to something said before it
+# ("Below that amount …", "These teas …", "该款茶…"): with nothing shown before it, its
+# referent is the reader's guess.
+_DANGLING = re.compile(
+    r"^\W*(?:(?:below|above|under|over|after|before|beyond|at|for|with|within|in|of|from|on"
+    r"|by|to|besides|despite)\s+)?(?:that|this|these|those|such)\s+([A-Za-z][\w'’-]*)"
+    r"|^\W*(?:这|那|该|此)(?:个|些|款|种|项|笔|位|家|次|条|类)",
+    re.IGNORECASE,
+)
+
+
+def _held(values: Sequence[str], text: str) -> list[str]:
+    """The `values` (`kind_values`, lower-cased) that `text` holds, as `carries` reads
+    them (a thousands separator aside)."""
+    hay = re.sub(r"(?<=\d),(?=\d{3}\b)", "", unicodedata.normalize("NFKC", text).lower())
+    return [v for v in values if v in hay]
+
+
+def dangling(sentence: str, question: str) -> bool:
+    """Whether `sentence` opens with a demonstrative whose noun the question does not
+    name ("Below that amount a flat shipping charge applies" for "Is there free
+    shipping?"): it refers back to a sentence before it. "This tea …" for a question
+    naming the tea, or "That is …", refers to nothing missing."""
+    match = _DANGLING.search(unicodedata.normalize("NFKC", sentence))
+    if match is None:
+        return False
+    noun = match.group(1)
+    if noun is None:
+        return True
+    if noun.lower() in STOPWORDS:
+        return False  # "that is", "this was": no noun it stands for
+    return re.search(rf"\b{re.escape(noun[:4])}", question, re.IGNORECASE) is None
+
+
 _CLOSERS = "\"'”’)）」』"
 
 
@@ -514,6 +554,7 @@ class AnswerChecker:
         quote their best answering sentence. `quotes` None: all the picks, else one."""
         self.question = question
         self.cite = cite
+        self.answering_only = answering_only
         # The guard's placeholders stand for the user's own values (restored on the way
         # out): they are not content to judge.
         self.placeholders = tuple(placeholders)
@@ -576,6 +617,7 @@ class AnswerChecker:
             ]
 
         self._asked_terms = set(scorer.analyzer.tokenize(self._unit(question)))
+        self._kind_words = kind_words(question, scorer.analyzer)
         self.quote: Quote = quote or ("first" if _CJK.search(question) else "missing")
         # Extractive mode's sentences, in its order: quoted beside the model's words.
         self.evidence = [
@@ -765,6 +807,11 @@ class AnswerChecker:
             [m.group() for m in _NAME.finditer(self.question)] + list(self._question_names)
         )
         terms = self._tied_terms(sentence) & self._source_terms - self._tied_terms(names)
+        # The question's words that only ask ("location" of "Super Bowl 2021 location",
+        # "which team", 时间是什么时候) name what the answer is, not what it is said of:
+        # "The Super Bowl 2021 location was in Tampa Bay" rests on "Super Bowl LV will be
+        # played in Tampa Bay, Florida", which never says "location".
+        terms -= self._kind_words
         # A unit is part of the value, whether the sources use it or not: "1.2 million
         # euros" is not the source's "1.2 million dollars".
         return terms | self._tied_terms(sentence) & self._tied_terms(_UNIT_SPELLINGS)
@@ -992,6 +1039,99 @@ class AnswerChecker:
             ]
         )
 
+    def _answers(self, sentence: str, number: int | None, support: Sentence | None) -> bool:
+        """Whether `sentence` (supported by `support` of passage `number`) answers the
+        question, not merely states something true. A sentence that only restates the
+        question answers nothing, nor does a question of the model's own
+        ("90摄氏度的推荐水温是多少？") or a sentence about another year. On the answer path
+        (`answering_only`) every sentence must pass the test an evidence sentence passes
+        (`answering_windows`), on its own words and its support's: a value of the kind
+        asked for (a date for "when": "The head office is at 27 Mill Lane" is true and no
+        founding date), the question's key terms and the relation it asks about
+        (`bears_on`: "Kestrel Gold won a silver medal in 2003" does not say who developed
+        it), nothing of another kind (Chinese: `zh_mismatch`); a bare value holds a value
+        of the best evidence (`_stray_value`: "10 to 15 working days", the international
+        figure, for delivery within Alderhaven). An agent's reply (`answering_only`
+        off) answers a task: only its opening sentence needs a value of the asked kind
+        and a term of the question."""
+        analyzer = self.scorer.analyzer
+        if (
+            is_question(sentence)
+            or not adds_content(sentence, self.question, analyzer)
+            or self._other_year(sentence)
+        ):
+            return False
+        opening = all(r.lead for r in self.state.released)
+        if not self.answering_only:
+            if not opening:
+                return True
+            if not has_kind(self.kind, sentence, self.question, analyzer):
+                return False
+            # A true sentence on another subject ("Repairs take 10 working days" for a
+            # question on the warranty) is no answer to it.
+            asked = self._asked_terms
+            return (
+                support is None
+                or not asked
+                or bool(asked & set(analyzer.tokenize(support.text)))
+                or bool(asked & set(analyzer.tokenize(sentence)))
+            )
+        if not has_kind(self.kind, sentence, self.question, analyzer):
+            return False
+        if support is not None and number is not None:
+            answering = any(n == number and s.start == support.start for n, s in self.answering)
+            context = self._documents[number]
+            if not bears_on(
+                self.question, sentence, support.text, context, analyzer, answering=answering
+            ):
+                return False
+        return not self._stray_value(sentence) and not self._other_answer(sentence, number, support)
+
+    def _stray_value(self, sentence: str) -> bool:
+        """Whether `sentence` is a bare value (it holds none of the question's key terms:
+        "10 to 15 working days", "20人", "Joon-ho Abernathy") that the best evidence does
+        not state or that the answer already shows: read alone, a bare value answers the
+        question, so it must be the best evidence's value ("3 to 5 working days" for
+        delivery within Alderhaven, not the international "10 to 15"), and said again it
+        adds nothing."""
+        analyzer = self.scorer.analyzer
+        if self.kind is None or held_key_terms(self.question, sentence, analyzer):
+            return False  # a description has no one value to be bare
+        # Bare: beside its values, two words at most ("working days", 人); "It may be
+        # paid in three yearly instalments of 400 dollars" says what its value is.
+        said = " ".join(kind_values(self.kind, sentence, self.question, analyzer))
+        values = set(analyzer.tokenize(said))
+        rest = [t for t in analyzer.tokenize(sentence) if not t[:1].isdigit() and t not in values]
+        if len(rest) > MAX_BARE_WORDS:
+            return False
+        shown = " ".join(r.text for r in self.state.released)
+        if shown and carries(self.kind, sentence, shown, self.question, analyzer):
+            return True  # said already
+        if not self.evidence:
+            return False
+        # Its values are the quoted evidence's ("Dominic Thiem (Austria)": the country
+        # from the second quote's list), not another sentence's.
+        quoted = " ".join(s.text for _, s in self.evidence)
+        mine = kind_values(self.kind, sentence, self.question, analyzer)
+        return len(_held(mine, quoted)) < len(mine)
+
+    def _other_answer(self, sentence: str, number: int | None, support: Sentence | None) -> bool:
+        """Whether `sentence` gives another answer than the best evidence: values of the
+        asked kind, none of them the best evidence's ("Elena Rybakina won the women's
+        singles Wimbledon in 2018" beside "Angelique Kerber has won the 2018 Wimbledon
+        women's singles"; "2022年春运开始时间是1月3日" beside "1月17日开始"), resting on a
+        source sentence extractive mode does not quote. Extractive mode quotes another
+        value only when the ranking barely prefers the first (`Ranking.best`); a model
+        sentence naming another one from elsewhere is one more answer a reader must
+        doubt."""
+        if self.kind is None or not self.evidence or support is None:
+            return False
+        if any(n == number and s.start == support.start for n, s in self.evidence):
+            return False
+        mine = kind_values(self.kind, sentence, self.question, self.scorer.analyzer)
+        quoted = " ".join(s.text for _, s in self.evidence)
+        return bool(mine) and not _held(mine, quoted)
+
     def check(self, sentence: str, cited: Sequence[int] = ()) -> Check:
         """Judge one answer sentence (citation marks already removed)."""
         for name in self.placeholders:
@@ -1046,28 +1186,7 @@ class AnswerChecker:
                     gaps.append(gap)
                 else:
                     missing = gaps[0]
-        # A sentence that only restates the question answers nothing; nor does an
-        # opening sentence without a value of the kind asked for (no name for "who", no
-        # date for "when"). Later sentences may add context around the answer.
-        opening = all(r.lead for r in self.state.released)
-        # A question of the model's own ("90摄氏度的推荐水温是多少？") states nothing,
-        # however well its words match a source.
-        answers = (
-            not is_question(sentence)
-            and adds_content(sentence, self.question, self.scorer.analyzer)
-            and (not opening or has_kind(self.kind, sentence, self.question, self.scorer.analyzer))
-            and not self._other_year(sentence)
-        )
-        # The opening sentence, or the source sentence it rests on, must name something
-        # the question asks about: a true sentence on another subject ("Repairs take 10
-        # working days" for a question on the warranty) is no answer to it.
-        if opening and support is not None:
-            asked = self._asked_terms
-            answers = answers and (
-                not asked
-                or bool(asked & set(self.scorer.analyzer.tokenize(support.text)))
-                or bool(asked & set(self.scorer.analyzer.tokenize(sentence)))
-            )
+        answers = self._answers(sentence, number, support)
         if not missing and self.kind == "number" and number is not None and support is not None:
             missing = self._miscounted(sentence, number, support)
         if not missing and support is not None:
@@ -1150,7 +1269,18 @@ class AnswerChecker:
         verdict = self.check(body, cited)
         if verdict.supported and self._restates_evidence(body):
             return  # the quoted evidence already says it
-        if verdict.supported:
+        if verdict.supported and not state.released and dangling(body, self.question):
+            # "Below that amount a flat charge applies" refers back to a sentence the
+            # reader has not seen: the best evidence goes first, the sentence after it.
+            before = [shown for shown in self._replace(body)]
+            yield from before
+            if not before:
+                state.unsupported.append(body)
+                state.drift += 1
+            elif not self._restates_quote(body):
+                state.drift = 0
+                yield self._emit(body, verdict.passage, verdict.support, False)
+        elif verdict.supported:
             state.drift = 0
             yield self._emit(body, verdict.passage, verdict.support, False)
         else:
@@ -1166,6 +1296,14 @@ class AnswerChecker:
             state.stopped = "drift"
         elif sum(not r.lead for r in state.released) >= self.max_sentences:
             state.stopped = "enough"  # the quoted evidence that leads is not the model's
+
+    def _restates_quote(self, sentence: str) -> bool:
+        """Whether the quotes shown so far carry `sentence`'s values (or two thirds of
+        its terms, for a question asking for no one kind)."""
+        quoted = " ".join(r.text for r in self.state.released if r.quoted)
+        return bool(quoted) and carries(
+            self.kind, sentence, quoted, self.question, self.scorer.analyzer
+        )
 
     def _restates_evidence(self, sentence: str) -> bool:
         """Whether `sentence` only repeats the evidence quoted before the model's words:

@@ -229,11 +229,16 @@ def test_a_question_about_something_no_document_names_is_not_found(tmp_path: Pat
 
 
 def test_a_supported_answer_without_the_asked_value_is_followed_by_the_quoted_source() -> None:
-    # A true sentence that does not say the year asked for: the reader sees the sentence
+    # A true answer that drops part of the date asked for: the reader sees the sentence
     # that answers quoted as written, with its number, after the model's words.
-    shown = _checked("The plant opened in March.")
-    assert shown == (
-        "The plant opened in March [1]. It converted its boilers to electricity in 1921 [1]."
+    scorer = SentenceScorer(Analyzer())
+    question = "When did the plant convert to electricity?"
+    source = "The plant opened in 1899. It converted its boilers to electricity in March 1921."
+    checker = AnswerChecker(question, select_passages(question, [_hit(source)], scorer), scorer)
+    shown = "".join(checker.stream(iter(["The plant converted to electricity in 1921."])))
+    assert shown.rstrip() == (
+        "The plant converted to electricity in 1921 [1]. "
+        "It converted its boilers to electricity in March 1921 [1]."
     )
     # "March" is in the sources, but said of the opening, not of the conversion: the
     # model's sentence is not shown, the one that answers stands in for it.
@@ -354,12 +359,13 @@ def test_a_model_that_drifts_off_its_sources_is_stopped_once_the_answer_is_shown
                 [
                     "It converted its boilers to electricity in 1921. ",
                     "The mayor visited the harbour in 1955. ",
-                    "The plant opened in March.",
+                    "The plant converted its boilers to electricity in 1921.",
                 ]
             )
         )
     )
-    assert "The plant opened in March [1]." in shown and checker.state.stopped == ""
+    assert "The plant converted its boilers to electricity in 1921 [1]." in shown
+    assert checker.state.stopped == ""
 
 
 def test_a_label_before_the_opening_sentence_is_not_shown() -> None:
@@ -371,11 +377,15 @@ def test_a_label_before_the_opening_sentence_is_not_shown() -> None:
 
 
 def test_a_reply_without_its_full_stop_ends_before_the_quote_that_follows() -> None:
-    # The model stopped without a full stop; the quote that follows (it lacks the year
-    # asked for) must read as a sentence of its own.
-    shown = _checked("The plant opened in March", "When did the plant convert to electricity?")
-    assert shown.startswith("The plant opened in March [1]. "), shown
-    assert shown.endswith("in 1921 [1]."), shown
+    # The model stopped without a full stop; the quote that follows (the model's words
+    # lack the month asked for) must read as a sentence of its own.
+    scorer = SentenceScorer(Analyzer())
+    question = "When did the plant convert to electricity?"
+    source = "The plant opened in 1899. It converted its boilers to electricity in March 1921."
+    checker = AnswerChecker(question, select_passages(question, [_hit(source)], scorer), scorer)
+    shown = "".join(checker.stream(iter(["The plant converted to electricity in 1921"])))
+    assert shown.startswith("The plant converted to electricity in 1921 [1]. "), shown
+    assert shown.rstrip().endswith("in March 1921 [1]."), shown
 
 
 def test_a_question_the_model_asks_is_not_shown_as_an_answer() -> None:
@@ -429,9 +439,10 @@ def test_a_released_sentence_is_shown_whole_before_the_model_writes_on() -> None
     seen: dict[str, str] = {}  # each word of the model's: what was shown when it was pulled
 
     def model() -> Iterator[str]:
-        for (
-            word
-        ) in "It converted its boilers to electricity in 1921. The plant opened in March.".split():
+        for word in (
+            "It converted its boilers to electricity in 1921. "
+            "The plant converted its boilers to electricity in 1921."
+        ).split():
             seen[word] = "".join(shown)
             yield word + " "
 
@@ -447,13 +458,12 @@ def test_a_released_sentence_is_shown_whole_before_the_model_writes_on() -> None
     # "The" shows the first sentence ended; it is out, whole, before "plant" is pulled
     # (the space after it waits for the next sentence, so the answer ends in none).
     assert seen["plant"] == "It converted its boilers to electricity in 1921."
-    assert "".join(shown) == (
-        "It converted its boilers to electricity in 1921. The plant opened in March."
+    both = (
+        "It converted its boilers to electricity in 1921. "
+        "The plant converted its boilers to electricity in 1921."
     )
-    assert (
-        stream.answer.text
-        == "It converted its boilers to electricity in 1921. The plant opened in March."
-    )
+    assert "".join(shown) == both
+    assert stream.answer.text == both
 
 
 def test_a_fragment_and_a_clause_cut_at_a_semicolon_end_as_sentences() -> None:

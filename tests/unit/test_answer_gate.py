@@ -1,0 +1,158 @@
+"""What the checker shows of a model's supported sentences: only those that answer the
+question (ragkit.answer.checking.AnswerChecker), and no true sentence withheld because
+it lacks a word the question only asks with."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from checkers import checker as _checker
+
+from ragkit.answer.answerable import kind_words
+from ragkit.answer.checking import dangling
+from ragkit.text.analysis import Analyzer
+
+SUPER_BOWL = (
+    "Jan 22, 2021 ... Super Bowl LV will be played in Tampa Bay, Florida, at Raymond James "
+    "Stadium, home of the Tampa Bay Buccaneers. This is the fifth Super bowl ...",
+    "Aug 9, 2021 ... What is the location and date for the Super Bowl in 2022? After "
+    "Super Bowl LV was held in Tampa Bay, ...",
+    "Official Super Bowl LVIII Ticket Packages Now Available. On Location is your only "
+    "source for Official tickets.",
+)
+
+
+def test_a_word_the_question_only_asks_with_is_not_said_of_the_name() -> None:
+    # "location" names what is asked (a place): the source that answers never says it.
+    checker = _checker("Super Bowl 2021 location", *SUPER_BOWL)
+    true = checker.check("The Super Bowl 2021 location was in Tampa Bay, Florida.")
+    assert true.supported, true.missing
+    # What the sentence says of the name still binds it: "ticket" is not said of Tampa.
+    glued = checker.check("The Super Bowl 2021 tickets are sold in Tampa Bay, Florida.")
+    assert not glued.supported and "Tampa Bay" in glued.missing
+
+
+def test_only_the_words_that_ask_are_kind_words() -> None:
+    analyzer = Analyzer()
+    assert "locat" in kind_words("Super Bowl 2021 location", analyzer)
+    assert "team" in kind_words("Which team won the Super Bowl in 2021?", analyzer)
+    assert "date" in kind_words("What is the release date of Splatoon 3?", analyzer)
+    assert "时间" in kind_words("2022年春运开始时间是什么时候？", analyzer)
+    # A noun the question says something of, or names its subject with, still binds.
+    assert kind_words("How many people live in the city?", analyzer) == {"mani"}
+    assert kind_words("What is the population of the city?", analyzer) == set()
+    assert kind_words("Who founded the cooperative?", analyzer) == set()
+
+
+CORPUS = Path(__file__).resolve().parents[2] / "samples" / "corpus"
+HISTORY = (CORPUS / "company_history.md").read_text(encoding="utf-8").split("\n\n")
+FAQ = re.sub(r"<[^>]+>", "", (CORPUS / "faq.html").read_text(encoding="utf-8"))
+
+
+def _shown(question: str, reply: str, *texts: str) -> tuple[str, list[str]]:
+    """What a reader sees of `reply` (streamed word by word), and what was left out."""
+    checker = _checker(question, *texts)
+    shown = "".join(checker.stream(iter(w + " " for w in reply.split(" ")))).rstrip()
+    return shown, checker.state.unsupported
+
+
+def test_a_true_sentence_that_does_not_answer_is_not_shown() -> None:
+    founded = "The cooperative was founded on 14 March 1987 by eleven families."
+    office = "The head office is at 27 Mill Lane, Kestrel Valley."
+    board = "The cooperative is governed by a board of seven members elected for three-year terms."
+    question = "When was the cooperative founded?"
+    shown, left_out = _shown(question, f"{founded} {office} {board}", *HISTORY)
+    # Both later sentences stand in the sources; neither says when it was founded.
+    assert shown == founded.replace(".", " [1].") and left_out == [office, board], shown
+    # On what is asked, but without a date: no answer to "when".
+    by = "It was founded by eleven families."
+    shown, left_out = _shown(question, f"The cooperative was founded in 1987. {by}", *HISTORY)
+    assert "eleven families [1]." not in shown and left_out == [by], shown
+    # A paraphrase that answers is shown (with the quote holding the whole date).
+    shown, left_out = _shown(question, "It was founded in 1987.", *HISTORY)
+    assert shown.startswith("It was founded in 1987 [1].") and left_out == []
+    medal = "Kestrel Gold won a silver medal at the Saltmere Fine Food Fair in 2003."
+    question = "Who developed Kestrel Gold?"
+    shown, left_out = _shown(
+        question, f"Joon-ho Abernathy developed Kestrel Gold. {medal}", *HISTORY
+    )
+    assert shown == "Joon-ho Abernathy developed Kestrel Gold [1]." and left_out == [medal]
+    shown, _ = _shown(question, "It was developed by head tea master Joon-ho Abernathy.", *HISTORY)
+    assert shown == "It was developed by head tea master Joon-ho Abernathy [1]."
+
+
+def test_a_sentence_on_another_subject_does_not_answer() -> None:
+    question = "Can I return tea I do not like?"
+    source = (
+        "Returns of tea: unopened tins and bags can be returned within 30 days of delivery "
+        "for a full refund. The outer cartons are recycled card."
+    )
+    cartons = "The outer cartons are recycled card."
+    reply = f"Unopened tins can be returned within 30 days of delivery. {cartons}"
+    shown, left_out = _shown(question, reply, source)
+    # Both stand in the source; the cartons' sentence says nothing of returning tea.
+    assert shown == "Unopened tins can be returned within 30 days of delivery [1]."
+    assert left_out == [cartons]
+
+
+def test_a_later_sentence_agreeing_with_the_evidence_is_shown_and_another_answer_is_not() -> None:
+    question = "When was the cooperative founded?"
+    founded = "The cooperative was founded on 14 March 1987."
+    # The founding charter's 1987 is the best evidence's year: it corroborates.
+    charter = "Its founding charter was written in 1987."
+    shown, left_out = _shown(question, f"{founded} {charter}", *HISTORY)
+    assert shown.endswith("Its founding charter was written in 1987 [2].") and left_out == []
+    # 2021 is another date, in a sentence extractive mode does not quote ("founding"
+    # families stands in it): another answer, not shown.
+    board = "Since 2021 the board has been chaired by Priya Nandakumar."
+    shown, left_out = _shown(question, f"{founded} {board}", *HISTORY)
+    assert "2021" not in shown and left_out == [board], shown
+    policy = (CORPUS / "membership_policy.md").read_text(encoding="utf-8")
+    instalments = "It may be paid in three yearly instalments of 400 dollars."
+    reply = f"The entry share is 1,200 dollars. {instalments}"
+    shown, left_out = _shown("How much is the entry share?", reply, policy)
+    assert shown == "The entry share is 1,200 dollars [1]." and left_out == [instalments]
+
+
+def test_a_bare_value_must_be_the_best_evidences() -> None:
+    question = "How long does delivery take within Alderhaven?"
+    # The international figure, alone: the reader would take it for the answer.
+    shown, left_out = _shown(question, "10 to 15 working days.", FAQ)
+    assert "10 to 15" not in shown and left_out == ["10 to 15 working days."]
+    assert "3 to 5 working days" in shown
+    shown, left_out = _shown(question, "3 to 5 working days.", FAQ)
+    assert shown == "3 to 5 working days [1]." and left_out == []
+    # A bare value said again adds nothing.
+    reply = "Joon-ho Abernathy - Head Tea Master. Kestrel Gold - Cooperative. Joon-ho Abernathy."
+    shown, left_out = _shown("Who developed Kestrel Gold?", reply, *HISTORY)
+    assert shown == "Joon-ho Abernathy - Head Tea Master [1]."
+    assert left_out == ["Kestrel Gold - Cooperative.", "Joon-ho Abernathy."]
+
+
+def test_a_chinese_bare_value_is_what_its_support_says() -> None:
+    garden = (CORPUS / "wuxi_garden_zh.txt").read_text(encoding="utf-8")
+    brewing = (CORPUS / "brewing_guide_zh.md").read_text(encoding="utf-8")
+    # 20人 is the tasting class's places, not how long before a visit to book.
+    checker = _checker("参观茶园需要提前多久预约？", garden, brewing)
+    assert not checker.check("20人！").supported
+    assert not checker.check(
+        "每周六下午2点有一场免费的冲泡课程，名额为20人，需要提前在线报名。"
+    ).supported
+    checker = _checker("晨雾绿茶的推荐水温是多少？", brewing)
+    assert checker.check("80摄氏度。").supported
+    assert checker.check("晨雾绿茶的推荐水温为80摄氏度。").supported
+
+
+def test_a_sentence_pointing_back_is_not_shown_first() -> None:
+    below = "Below that amount a flat shipping charge of 4.90 dollars applies."
+    shown, left_out = _shown("Is there free shipping?", below, FAQ)
+    # "that amount" is the 45 dollars of the sentence before it: that one goes first.
+    assert shown == (
+        "Standard delivery is free on orders over 45 dollars [1]. "
+        "Below that amount a flat shipping charge of 4.90 dollars applies [1]."
+    )
+    assert left_out == []
+    assert dangling(below, "Is there free shipping?")
+    assert not dangling("This is free on orders over 45 dollars.", "Is there free shipping?")
+    assert not dangling("That delivery is free over 45 dollars.", "Is delivery free?")
