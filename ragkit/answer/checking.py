@@ -1116,15 +1116,19 @@ class AnswerChecker:
         return len(_held(mine, quoted)) < len(mine)
 
     def _other_answer(self, sentence: str, number: int | None, support: Sentence | None) -> bool:
-        """Whether `sentence` gives another answer than the best evidence: values of the
-        asked kind, none of them the best evidence's ("Elena Rybakina won the women's
-        singles Wimbledon in 2018" beside "Angelique Kerber has won the 2018 Wimbledon
-        women's singles"; "2022年春运开始时间是1月3日" beside "1月17日开始"), resting on a
-        source sentence extractive mode does not quote. Extractive mode quotes another
-        value only when the ranking barely prefers the first (`Ranking.best`); a model
-        sentence naming another one from elsewhere is one more answer a reader must
-        doubt."""
+        """Whether `sentence`, after the opening one, gives another answer than the
+        quoted evidence: values of the asked kind, none of them in extractive mode's
+        quotes, resting on a source sentence it does not quote ("Since 2021 the board
+        has been chaired by …" after the founding date). Extractive mode quotes another
+        value only when the ranking barely prefers the first (`Ranking.best`); a later
+        model sentence naming another one from elsewhere is one more answer a reader
+        must doubt."""
         if self.kind is None or not self.evidence or support is None:
+            return False
+        if all(r.lead for r in self.state.released):
+            # The opening sentence may answer where extractive mode's first quote does
+            # not ("The entry share is 1,200 dollars" where the instalments of 400 are
+            # quoted first): the quote follows it, as an alternative a reader can check.
             return False
         if any(n == number and s.start == support.start for n, s in self.evidence):
             return False

