@@ -550,6 +550,10 @@ def test_a_sentence_about_another_year_does_not_answer() -> None:
 
 def test_a_sentence_saying_nothing_an_earlier_one_did_not_is_not_shown_again() -> None:
     # "converts" says what "converted" said: the second sentence adds no term.
-    shown = _checked("It converted in 1921 [1]. It converts in 1921 [1]. It opened in March [1].")
-    assert shown.count("1921") == 1, shown
-    assert shown.endswith("It opened in March [1]."), shown
+    shown = _checked(
+        "It converted in 1921 [1]. It converts in 1921 [1]. "
+        "The plant converted its boilers to electricity in 1921 [1]."
+    )
+    assert shown.count("1921") == 2, shown
+    # A later sentence adding terms (and answering) is shown.
+    assert shown.endswith("The plant converted its boilers to electricity in 1921 [1]."), shown
