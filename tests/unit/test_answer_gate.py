@@ -112,7 +112,8 @@ def test_a_later_sentence_agreeing_with_the_evidence_is_shown_and_another_answer
     instalments = "It may be paid in three yearly instalments of 400 dollars."
     reply = f"The entry share is 1,200 dollars. {instalments}"
     shown, left_out = _shown("How much is the entry share?", reply, policy)
-    assert shown == "The entry share is 1,200 dollars [1]." and left_out == [instalments]
+    assert shown.startswith("The entry share is 1,200 dollars [")
+    assert "400 dollars" not in shown and left_out == [instalments], shown
 
 
 def test_a_bare_value_must_be_the_best_evidences() -> None:
