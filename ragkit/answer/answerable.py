@@ -65,6 +65,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Literal
 
 from ragkit.answer.grounding import SentenceScorer
@@ -576,11 +577,31 @@ def coverage(question: str, texts: Sequence[str], analyzer: Analyzer) -> list[fl
     return out
 
 
+# A Chinese sentence whose subject is a pronoun ("它是一种无色液体", "其特点是…").
+_ZH_PRONOUN_OPENING = re.compile(r"^\W*(?:它|他|她|其)")
+
+
+def _key_words_zh(question: str, analyzer: Analyzer) -> set[str]:
+    """A Chinese question's key words: its key terms of two or more characters
+    (`key_terms`: 预约, 冬奥会) and each two key characters standing together in it (氯丙,
+    口号), so that a text's segmentation need not match the question's."""
+    chars = _key_chars(question)
+    text = unicodedata.normalize("NFKC", question)
+    pairs = {a + b for a, b in pairwise(text) if a in chars and b in chars}
+    return pairs | {t for t in key_terms(question, analyzer) if _CJK.match(t)}
+
+
 def held_key_terms(question: str, text: str, analyzer: Analyzer) -> set[str]:
-    """The key terms of `question` (`key_terms`; for a Chinese question its key
-    characters) that `text` holds, as written or in another form of the word."""
+    """The key terms of `question` (`key_terms`) that `text` holds, as written or in
+    another form of the word. For a Chinese question, its key words (`_key_words_zh`)
+    as written in `text`: one shared character is no shared term (the 氯 of "有机氯化合物"
+    says nothing of 环氧氯丙烷, the 奥 of 奥林匹克 nothing of 冬奥会); its key characters
+    only when it has no two together."""
     chars = _key_chars(question)
     if chars:
+        words = _key_words_zh(question, analyzer)
+        if words:
+            return {w for w in words if w in text}
         return chars & set(text)
     return held_terms(
         key_terms(question, analyzer), set(analyzer.tokenize(text)), word_forms(analyzer)
@@ -609,8 +630,14 @@ def bears_on(
     "80摄氏度", holding no term of the question, is what its support says it is)."""
     if answering:
         # The window answers; the two sentences must still speak of what is asked
-        # (not "The outer cartons are recycled card" beside a sentence on returns).
-        if not held_key_terms(question, f"{sentence}\n{support}", analyzer):
+        # (not "The outer cartons are recycled card" beside a sentence on returns). A
+        # Chinese sentence opening with 它 or 其 speaks of the subject its window names:
+        # one key character of the two is enough there ("它是一种无色液体，有…刺激性气味"
+        # for 环氧氯丙烷有什么特性).
+        both = f"{sentence}\n{support}"
+        if not held_key_terms(question, both, analyzer) and not (
+            _ZH_PRONOUN_OPENING.match(sentence) and _key_chars(question) & set(both)
+        ):
             return False
     else:
         names = [n for n in question_names(question, analyzer) if n in fold(context)]

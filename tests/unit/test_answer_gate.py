@@ -9,7 +9,7 @@ from pathlib import Path
 
 from checkers import checker as _checker
 
-from ragkit.answer.answerable import kind_words
+from ragkit.answer.answerable import held_key_terms, kind_words
 from ragkit.answer.checking import dangling
 from ragkit.text.analysis import Analyzer
 
@@ -157,3 +157,46 @@ def test_a_sentence_pointing_back_is_not_shown_first() -> None:
     assert dangling(below, "Is there free shipping?")
     assert not dangling("This is free on orders over 45 dollars.", "Is there free shipping?")
     assert not dangling("That delivery is free over 45 dollars.", "Is delivery free?")
+
+
+def test_one_shared_chinese_character_is_no_shared_term() -> None:
+    analyzer = Analyzer()
+    question = "环氧氯丙烷有什么特性？"
+    # The 氯 of 有机氯化合物 is a character of the question, not one of its words.
+    assert (
+        held_key_terms(question, "爆炸或推进组件的高能粘合剂混溶，是一个有机氯化合物。", analyzer)
+        == set()
+    )
+    assert held_key_terms(question, "环氧氯丙烷是一个有机氯化合物。", analyzer) >= {"环氧氯丙烷"}
+    # Two key characters standing together in the question count, however segmented.
+    assert "口号" in held_key_terms("北京2022年冬奥会口号是什么", "主题口号正式发布", analyzer)
+    assert held_key_terms("北京2022年冬奥会口号是什么", "在奥林匹克精神的感召下", analyzer) == set()
+
+
+SLOGAN = (
+    "9月17日，北京2022年冬奥会主题口号正式对外发布——“一起向未来”。"
+    "这是中国向世界发出的诚挚邀约，传递出14亿中国人民的美好期待：在奥林匹克精神的感召下，"
+    "与世界人民携手共进、守望相助、共创美好未来。"
+)
+EPICHLOROHYDRIN = (
+    "环氧氯丙烷是一个有机氯化合物，也是一种环氧化物。它是一种无色液体，有类似于大蒜的刺激性气味，"
+    "不溶于水。环氧氯丙烷有刺激性，毒性较强，也是一种致癌物。"
+)
+
+
+def test_a_chinese_fragment_sharing_one_character_is_not_shown() -> None:
+    question = "北京2022年冬奥会口号是什么"
+    reply = "北京2022年冬奥会的口号是“一起向未来”。这就是在14亿中国人民。"
+    shown, left_out = _shown(question, reply, SLOGAN)
+    # Its source sentence answers nothing asked: only the 奥 of 奥林匹克 is the question's.
+    assert "14亿" not in shown and left_out == ["这就是在14亿中国人民。"], shown
+    assert "一起向未来" in shown
+    # A sentence whose subject is 它, in a window naming the question's subject, answers.
+    question = "环氧氯丙烷有什么特性？"
+    colourless = "它是一种无色液体，有类似于大蒜的刺激性气味。"
+    shown, left_out = _shown(
+        question, f"环氧氯丙烷有刺激性，毒性较强。{colourless}", EPICHLOROHYDRIN
+    )
+    assert shown.endswith("它是一种无色液体，有类似于大蒜的刺激性气味[1]。") and left_out == [], (
+        shown
+    )
