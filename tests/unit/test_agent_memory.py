@@ -61,14 +61,18 @@ def test_follow_up_is_rewritten_before_retrieval_and_history_is_shown(
             return "How much is the entry share for new members of the Lumen Tea Cooperative?"
         if "entry share" in messages[-1].content:
             return "It is 1,200 dollars [1]."
-        return "Tea farmers in the valley [1]."
+        # An answer from the retrieved membership rules (a sentence that does not answer
+        # who may join is not shown).
+        return "Growers who begin the cooperative's organic transition programme [1]."
 
     model = ScriptedChatModel([reply])
     store = ConversationStore(tmp_path / "c.sqlite")
     session = ChatSession.start(sample_kb, model, store, "membership", TOP_TWO_BM25)
     first = session.ask("Who may join the Lumen Tea Cooperative?")
     assert first.standalone_question == "Who may join the Lumen Tea Cooperative?"
-    assert "".join(first).startswith("Tea farmers in the valley [")
+    assert "".join(first).startswith(
+        "Growers who begin the cooperative's organic transition programme ["
+    )
     assert len(model.prompts) == 1  # no rewrite for a first question
 
     second = session.ask("And how much is the entry share?")
@@ -182,10 +186,11 @@ def test_the_knowledge_base_guard_filters_a_chat_session(tmp_path: Path) -> None
     )
     guarded.add([docs])
     key = "sk-proj-Ab3dEf5gHi7jKl9mNo1pQr3sTu5v"
-    model = ScriptedChatModel(["Two years [1]; contact support at help@ember.example."])
+    # The reply answers the question asked (a sentence that does not is not shown).
+    model = ScriptedChatModel(["Contact support at help@ember.example [1]."])
     store = ConversationStore(tmp_path / "chats.sqlite")
     session = ChatSession.start(guarded, model, store, "kettle", TOP_TWO_BM25)
-    reply = session.ask(f"My key is {key}. How long is the Ember kettle warranty?")
+    reply = session.ask(f"My key is {key}. How do I contact Ember kettle support?")
     shown = "".join(reply)
     prompt = "\n".join(m.content for m in model.prompts[0])
     assert key not in prompt and "[API_KEY_1]" in prompt  # the secret never reaches the model

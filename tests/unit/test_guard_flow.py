@@ -219,15 +219,16 @@ def _kb(tmp_path: Path, *replies: str) -> tuple[KnowledgeBase, ScriptedChatModel
 def test_ask_withholds_the_injected_chunk_fences_the_rest_and_filters_output(
     tmp_path: Path,
 ) -> None:
-    kb, model = _kb(tmp_path, "Two years [1]. Contact support at help@ember.example\x1b[2J.")
-    stream = kb.ask_stream("How long is the Ember kettle warranty?", k=4)
+    # A reply that answers (a sentence that does not answer is not shown, guarded or not).
+    kb, model = _kb(tmp_path, "Contact support at help@ember.example\x1b[2J [1].")
+    stream = kb.ask_stream("How do I contact Ember kettle support?", k=4)
     answer = stream.answer
     prompt = model.prompts[0][-1].content
     assert "IGNORE ALL PREVIOUS" not in prompt
     # Sources are a plain numbered list, one line each, with no paths or markup.
     assert re.search(r"^\[1\] The Ember kettle", prompt, re.MULTILINE)
     assert "<" not in prompt and "kettle.txt" not in prompt
-    assert answer.text == "Two years [1]. Contact support at [EMAIL_1] [1]."
+    assert answer.text == "Contact support at [EMAIL_1] [1]."
     assert stream.guard is not None
     notes = stream.guard.notes()
     assert any("withheld" in n and "poison.txt" in n for n in notes)
@@ -253,7 +254,7 @@ def test_ask_blocks_a_question_with_a_banned_term(tmp_path: Path) -> None:
 def test_ask_without_guard_is_unchanged(tmp_path: Path) -> None:
     kb, model = _kb(tmp_path, "Mail help@ember.example")
     kb.guard = None
-    assert kb.ask("Whom do I contact about the warranty?").text.startswith(
+    assert kb.ask("How do I contact Ember kettle support?").text.startswith(
         "Mail help@ember.example ["
     )
     assert "IGNORE ALL PREVIOUS" in model.prompts[0][-1].content
@@ -333,7 +334,7 @@ def test_a_secret_in_the_question_is_hidden_from_the_model_and_shown_back(
 ) -> None:
     key = "sk-proj-Ab3dEf5gHi7jKl9mNo1pQr3sTu5v"
     kb, model = _kb(tmp_path, "[API_KEY_1]: the kettle has a warranty of two years [1].")
-    answer = kb.ask(f"Is my key {key} still valid for the kettle warranty?")
+    answer = kb.ask(f"How long is the kettle warranty for my key {key}?")
     assert key not in model.prompts[0][-1].content
     assert "[API_KEY_1]" in model.prompts[0][-1].content
     assert answer.text == f"{key}: the kettle has a warranty of two years [1]."
