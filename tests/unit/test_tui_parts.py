@@ -216,3 +216,19 @@ def test_a_wrapped_english_preview_keeps_its_words_whole() -> None:
     ]
     # Not laid out yet (no width): one line, as before.
     assert wrap_indented(sentence, 0) == f"  {sentence}"
+
+
+CITED = "地址是杭州市西湖区龙井路88号[1]。周六下午2点有免费冲泡课程[2]，欢迎参加。"
+
+
+def test_punctuation_after_a_citation_mark_never_starts_a_line() -> None:
+    # The transcript wraps an answer as the Sources pane does (`Wrapped`, `_breaks`).
+    for width in range(8, 40):
+        lines = wrap_indented(CITED, width, indent="").split("\n")
+        assert not any(line[0] in "，。" for line in lines), (width, lines)
+        assert "".join(lines) == CITED
+    # Kept: the mark itself may still end a line, and an English one breaks at spaces.
+    assert "88号[1]。" in wrap_indented(CITED, 20, indent="").split("\n")[1]
+    assert wrap_indented("It lasts 18 months [1]. Keep the receipt.", 24, indent="") == (
+        "It lasts 18 months [1].\nKeep the receipt."
+    )

@@ -91,9 +91,13 @@ class MessageView(Static):
 
 
 # A Chinese character, or a run of CJK punctuation, may end a line; closing punctuation (，。）)
-# stays with the character before it. Elsewhere lines break after spaces.
+# stays with the character before it, a Chinese one or not (a citation: "88号[1]。" must
+# not leave "。" to start the next line). Elsewhere lines break after spaces.
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
-_BREAKABLE = re.compile(rf"[{_CJK}][\u3000-\u303f\uff00-\uffef]*\s*|[^\s{_CJK}]+\s*|\s+")
+_CLOSING = "，。、；：！？）」』】》〉"
+_BREAKABLE = re.compile(
+    rf"[{_CJK}][\u3000-\u303f\uff00-\uffef]*\s*|[^\s{_CJK}]+[{_CLOSING}]*\s*|\s+"
+)
 
 
 class Wrapped:
