@@ -172,7 +172,15 @@ class LLMSettings(_Section):
         le=1_048_576,
         description="Context window in tokens (for openai: the served model's window).",
     )
-    n_threads: int | None = Field(None, ge=1, description="CPU threads; default: all cores.")
+    n_threads: int | None = Field(
+        None, ge=1, description="llama_cpp: CPU threads generating tokens; default: half the cores."
+    )
+    n_threads_batch: int | None = Field(
+        None,
+        ge=1,
+        description="llama_cpp: CPU threads evaluating the prompt; default: the cores the "
+        "load average leaves idle when an answer starts (all of them on a quiet machine).",
+    )
     n_batch: int = Field(
         512, ge=8, le=8192, description="llama_cpp: prompt tokens evaluated per batch."
     )

@@ -44,7 +44,11 @@ def chat_model(settings: Settings) -> ChatModel:
     if llm.backend == "openai":
         return remote_chat_model(settings)
     return LlamaCppChatModel(
-        resolve_gguf(llm.model_path), n_ctx=llm.n_ctx, n_threads=llm.n_threads, n_batch=llm.n_batch
+        resolve_gguf(llm.model_path),
+        n_ctx=llm.n_ctx,
+        n_threads=llm.n_threads,
+        n_batch=llm.n_batch,
+        n_threads_batch=llm.n_threads_batch,
     )
 
 

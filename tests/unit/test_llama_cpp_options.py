@@ -95,3 +95,70 @@ def test_a_chat_template_the_sandbox_refuses_is_one_clear_error(tmp_path: Path) 
     model._llama = HostileTemplate()
     with pytest.raises(ModelError, match=r"chat template inside hostile\.gguf"):
         list(model.stream([Message("user", "hi")], GenerationOptions()))
+
+
+class _Context:
+    def __init__(self) -> None:
+        self.threads: list[tuple[int, int]] = []
+
+    def set_n_threads(self, n_threads: int, n_threads_batch: int) -> None:
+        self.threads.append((n_threads, n_threads_batch))
+
+
+class _LoadedLlama(_StubLlama):
+    """The stub with llama-cpp-python's context, whose thread counts `stream` may set."""
+
+    n_threads = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._ctx = _Context()
+
+
+def test_idle_cores_leave_out_the_busy_ones() -> None:
+    from ragkit.models.cores import idle_cores
+
+    assert idle_cores(2, 0.3) == 2  # quiet: every core
+    assert idle_cores(2, None) == 2  # no load average (Windows): every core
+    assert idle_cores(2, 1.0) == 1  # one core kept busy
+    assert idle_cores(2, 1.2) == 1
+    assert idle_cores(8, 2.5) == 6  # a core busy half the time counts as idle
+    assert idle_cores(2, 7.0) == 1  # never fewer than one
+
+
+@pytest.mark.parametrize(("load", "threads"), [(7.5, 1), (0.2, 2), (None, 2)])
+def test_the_prompt_gets_the_idle_cores(
+    monkeypatch: pytest.MonkeyPatch, load: float | None, threads: int
+) -> None:
+    import ragkit.models.llm.llama_cpp as module
+
+    monkeypatch.setattr(module, "usable_cores", lambda: 2)
+    monkeypatch.setattr(module, "load_average", lambda: load)
+    model = LlamaCppChatModel(Path("unused.gguf"))
+    stub = _LoadedLlama()
+    model._llama = stub
+    list(model.stream([Message("user", "hi")], GenerationOptions()))
+    # Generation keeps its own count; the prompt's follows the load.
+    assert stub._ctx.threads == [(1, threads)]
+
+
+def test_configured_prompt_threads_are_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ragkit.models.llm.llama_cpp as module
+
+    monkeypatch.setattr(module, "load_average", lambda: 7.5)
+    model = LlamaCppChatModel(Path("unused.gguf"), n_threads_batch=2)
+    stub = _LoadedLlama()
+    model._llama = stub
+    assert "".join(model.stream([Message("user", "hi")], GenerationOptions())) == '{"answer": "hi"}'
+    assert stub._ctx.threads == []
+
+
+def test_the_prompt_threads_setting_reaches_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ragkit.config import load_settings
+    from ragkit.wiring import chat_model
+
+    model = chat_model(load_settings())
+    assert isinstance(model, LlamaCppChatModel) and model.n_threads_batch is None
+    monkeypatch.setenv("RAGKIT_LLM__N_THREADS_BATCH", "3")
+    model = chat_model(load_settings())
+    assert isinstance(model, LlamaCppChatModel) and model.n_threads_batch == 3

@@ -13,7 +13,6 @@ other architectures and GPU execution providers.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ragkit.errors import ModelError
+from ragkit.models.cores import usable_cores
 from ragkit.models.embeddings.base import Embedder, ProgressFn, Vectors, normalize
 from ragkit.models.packages import package_dir
 
@@ -77,14 +77,6 @@ def bundled_qint8_embedder(
         batch_size=batch_size,
         workers=usable_cores(),
     )
-
-
-def usable_cores() -> int:
-    """CPU cores this process may run on (its affinity, where the OS tells it)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
 
 
 class OnnxEmbedder(Embedder):
