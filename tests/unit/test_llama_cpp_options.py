@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ceilings import HANG_S
 from llama_cpp import LlamaGrammar
 
 from ragkit.models.llm import GenerationOptions, LlamaCppChatModel, Message
@@ -162,3 +163,42 @@ def test_the_prompt_threads_setting_reaches_the_model(monkeypatch: pytest.Monkey
     monkeypatch.setenv("RAGKIT_LLM__N_THREADS_BATCH", "3")
     model = chat_model(load_settings())
     assert isinstance(model, LlamaCppChatModel) and model.n_threads_batch == 3
+
+
+def test_a_model_loaded_in_the_background_is_loaded_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    model = LlamaCppChatModel(Path("unused.gguf"))
+    stub = _StubLlama()
+    release = threading.Event()
+    loads: list[str] = []
+
+    def load_once() -> Any:
+        # As the real one: only the first caller finds nothing loaded.
+        if model._llama is None:
+            release.wait(HANG_S)  # still loading when the answer asks for the model
+            loads.append(threading.current_thread().name)
+            model._llama = stub
+        return model._llama
+
+    monkeypatch.setattr(model, "_load_once", load_once)
+    model.start_loading()
+    model.start_loading()  # a second start is no second load
+    assert not model.loaded
+    release.set()
+    assert "".join(model.stream([Message("user", "hi")], GenerationOptions())) == '{"answer": "hi"}'
+    assert loads == ["ragkit-model-load"] and model.loaded
+
+
+def test_a_background_load_that_fails_is_a_clear_error_where_the_model_is_used(
+    tmp_path: Path,
+) -> None:
+    from ragkit.errors import ModelError
+
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"not a gguf file")
+    model = LlamaCppChatModel(broken)
+    model.start_loading()
+    with pytest.raises(ModelError, match=r"could not load GGUF model .*broken\.gguf"):
+        list(model.stream([Message("user", "hi")], GenerationOptions()))
+    assert not model.loaded

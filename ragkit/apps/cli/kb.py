@@ -404,13 +404,13 @@ def ask(
         flags.numbers()
         kb = _open(settings, index_name, with_llm=answer_mode == "generate")
         search = flags.options(kb.search_options)
+        if answer_mode == "generate":
+            # The model file loads while the documents are searched and the evidence
+            # picked (the first thing to need it measures the prompt with its tokenizer).
+            loading = getattr(kb.chat_model, "start_loading", None)
+            if loading is not None:
+                loading()
         with _Waiting(err) as waiting:
-            if answer_mode == "generate":
-                # Loaded first, saying so: the prompt is measured with its tokenizer.
-                model = kb.chat_model
-                if not getattr(model, "loaded", True):
-                    waiting.say("Loading the model…")
-                    model.warm_up()  # type: ignore[attr-defined]
             waiting.say("Searching the documents…")
             stream = kb.ask_stream(
                 question,

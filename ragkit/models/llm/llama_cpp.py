@@ -18,6 +18,7 @@ Unless set, the threads that evaluate a prompt are the cores idle when it starts
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Generator, Sequence
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,9 @@ class LlamaCppChatModel:
         self.n_batch = n_batch
         self._llama: Any = None
         self._grammars: dict[str, Any] = {}
+        # Held while the model file loads: a second caller waits for the first's load.
+        self._loading = threading.Lock()
+        self._loader: threading.Thread | None = None
 
     @property
     def id(self) -> str:
@@ -125,7 +129,30 @@ class LlamaCppChatModel:
     def warm_up(self) -> None:
         self._load()
 
+    def start_loading(self) -> None:
+        """Start loading the model file on a thread of its own, so that it is in memory
+        by the time the first answer needs it (`ragkit ask` searches meanwhile: loading
+        is mostly reading the file and importing llama-cpp-python). The thread is no
+        daemon: a process that ends first waits for it rather than unloading the
+        library under it. A load that fails there is tried again, its error raised,
+        where the model is first used."""
+        if self._llama is None and self._loader is None:
+            self._loader = threading.Thread(
+                target=self._load_quietly, name="ragkit-model-load", daemon=False
+            )
+            self._loader.start()
+
+    def _load_quietly(self) -> None:
+        try:
+            self._load()
+        except Exception:  # raised again where the model is first used
+            pass
+
     def _load(self) -> Any:
+        with self._loading:
+            return self._load_once()
+
+    def _load_once(self) -> Any:
         if self._llama is None:
             llama_cpp = require("llama_cpp", "llama-cpp-python")
             check_template_sandbox()
