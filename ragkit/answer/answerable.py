@@ -39,8 +39,11 @@ evidence apart, for every question, without a model call:
   before the page's own ("a year ago") for a question naming its year, a date still
   planned ("slated for July") for a question on when something happened
   (`planned_only`), and for who, a nationality without a name (`nationality_only`: "a
-  Colombian has won"). A place's adjective or short form names the place ("French"
-  for France, "U.S." for the US: `ragkit.text.places`).
+  Colombian has won"); the other side of a year ("since 2021" for "before 2021":
+  `other_side`), another thing's price (`other_priced`: a tasting flight's for a tin),
+  and for an e-mail address, telephone number or website no value of its shape. A
+  place's adjective or short form names the place ("French" for France, "U.S." for the
+  US: `ragkit.text.places`).
 - **Not another of its kind** (Chinese questions, `zh_mismatch`): another ordinal (第19
   棒 for 第一棒), another day (1月8日 for 1月5日), the asked year only as a comparison
   (与2021年相比), part of a year for a year's figure, or the question's compound noun
@@ -72,7 +75,7 @@ from ragkit.answer.grounding import SentenceScorer
 from ragkit.text.analysis import CJK_FUNCTION_CHARS, STOPWORDS, Analyzer
 from ragkit.text.normalize import fold
 from ragkit.text.places import is_place_adjective, names_place, one_word_groups
-from ragkit.text.sentences import split_sentences
+from ragkit.text.sentences import Sentence, split_sentences
 from ragkit.types import SearchHit
 
 AnswerKind = Literal["name", "date", "number"]
@@ -567,9 +570,16 @@ def coverage(question: str, texts: Sequence[str], analyzer: Analyzer) -> list[fl
     names = set(analyzer.tokenize(" ".join(a for a in named if not _NUMBER.fullmatch(a))))
     relation = terms - names if names else set()
     forms = word_forms(analyzer)
+    # A value in the attribute's unit or shape says the attribute: "a combined planted
+    # area of 1,140 hectares" holds the "land" of "How much land is planted in total?".
+    from ragkit.answer.attributes import unit_values, valued_terms
+
+    valued = valued_terms(question, analyzer) & terms
     out = []
     for text in texts:
         held = held_terms(terms, set(analyzer.tokenize(text)), forms)
+        if valued - held and unit_values(question, text, analyzer):
+            held |= valued
         share = len(held) / len(terms)
         if relation and 2 * len(relation & held) < len(relation):
             share = min(share, RELATION_CAP)
@@ -714,8 +724,28 @@ def _windows(texts: Sequence[str]) -> list[Window]:
                 if not _cut_fragment(stated[j]):
                     break
                 j += 1
+            lead = lead_in(sentences, stated, i)
+            if lead and lead not in around:
+                around.insert(0, lead)
             out.append(Window(t, stated[i], " ".join(a for a in around if a), heading))
     return out
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
+
+
+def lead_in(sentences: Sequence[Sentence], stated: Sequence[str], i: int) -> str:
+    """For a list item, the sentence ending in a colon that the list completes ("Any
+    grower … may apply to become a member, provided that:" over "1. the applicant farms
+    at least 0.5 hectares of tea"), though a blank line parts them; "" otherwise."""
+    if not _LIST_ITEM.match(sentences[i].text):
+        return ""
+    j = i - 1
+    while j >= 0 and _LIST_ITEM.match(sentences[j].text):
+        j -= 1
+    if j >= 0 and stated[j].rstrip().endswith((":", "：")):
+        return stated[j]
+    return ""
 
 
 _CUT = re.compile(r"(?:\.\.\.|…)\s*$")
@@ -808,6 +838,58 @@ def other_year(question: str, sentence: str) -> bool:
     # "made history a year ago", "last year's champion": a time before the page's own,
     # which a question naming its year does not ask about.
     return bool(said) or bool(_EARLIER.search(text))
+
+
+# A year with the side of it that a question or sentence speaks of: "before 2021", "until
+# 2021" (what came earlier) or "since 2021", "from 2021", "after 2021" (what came later).
+_BEFORE_YEAR = r"before|until|till|prior\s+to|up\s+to|earlier\s+than"
+_AFTER_YEAR = r"since|after|from|starting\s+in|later\s+than|as\s+of"
+_SIDE_YEAR = re.compile(
+    rf"\b(?:({_BEFORE_YEAR})|({_AFTER_YEAR}))\s+(?:the\s+)?(?:(?:end|start|beginning)\s+of\s+)?"
+    r"((?:1[0-9]|20)\d\d)(?!\d)",
+    re.IGNORECASE,
+)
+
+
+def other_side(question: str, sentence: str) -> bool:
+    """Whether `question` asks about the time before (or after) a year and `sentence`
+    names that year only on the other side of it: "Since 2021 the board has been chaired
+    by Priya Nandakumar" does not say who chaired it "before 2021", nor does "until 2019"
+    say who has led it "since 2019". A sentence naming the year otherwise ("in 2021") is
+    left to the other tests."""
+    text = unicodedata.normalize("NFKC", question)
+    asked = {m.group(3): bool(m.group(1)) for m in _SIDE_YEAR.finditer(text)}
+    if not asked:
+        return False
+    line = unicodedata.normalize("NFKC", sentence)
+    for year, before in asked.items():
+        said = [m.start() for m in _YEAR.finditer(line) if m.group() == year]
+        if not said:
+            continue
+        sides = {m.start(3): bool(m.group(1)) for m in _SIDE_YEAR.finditer(line)}
+        if all(at in sides and sides[at] != before for at in said):
+            return True
+    return False
+
+
+def other_priced(question: str, sentence: str, analyzer: Analyzer) -> bool:
+    """Whether `question` asks what a thing costs, naming it by words besides its names
+    ("How much does a tin of Kestrel Gold cost?": a tin), and `sentence` holds none of
+    them: "The tasting bar offers a flight of five teas for 8 dollars, including Kestrel
+    Gold" prices a flight, not a tin. English questions only."""
+    from ragkit.answer.attributes import asks_price, attribute_terms
+
+    if _CJK.search(question) or not asks_price(question, analyzer):
+        return False
+    asking = asking_terms(question, analyzer) | attribute_terms(question, analyzer)
+    names = question_names(question, analyzer)
+    things = {
+        t
+        for t in analyzer.tokenize(question)
+        if t not in asking and not any(n in t or t in n for n in names)
+    }
+    held = set(analyzer.tokenize(sentence))
+    return bool(things) and not held_terms(things, held, word_forms(analyzer))
 
 
 _EARLIER = re.compile(
@@ -1077,6 +1159,14 @@ _DERIVED_RELEASE = re.compile(
 )
 
 
+# "The first chair elected from outside the founding families", "the founding charter
+# of 1987": "founding" before a noun says what the thing was at the start, not who
+# founded anything (a gerund takes an object instead: "founding the cooperative").
+_FOUNDING = re.compile(
+    r"\bfounding\s+(?!(?:the|a|an|of|its|his|her|their|this|that|in|on|by)\b)[a-z][\w-]*"
+)
+
+
 def relation_groups(question: str, analyzer: Analyzer) -> list[frozenset[str]]:
     """The relations of `_RELATIONS` an English `question` asks about, each as the
     analyzer terms of the words that state it (less those the question holds itself):
@@ -1129,6 +1219,7 @@ def states_relation(
     text = _PART_WON.sub(lambda m: m.group() if m.group(1).lower() in asked_words else " ", text)
     text = _PART_WIN.sub(lambda m: m.group() if m.group(1).lower() in asked_words else " ", text)
     text = _TALLY.sub(" ", text)
+    text = _FOUNDING.sub(" ", text)
     if re.search(r"\bmost\b", question, re.IGNORECASE):
         if re.search(_RECORD_WORDS, text, re.IGNORECASE):
             return True
@@ -1278,6 +1369,7 @@ def answering_windows(
     holding its names (or whose `contexts[i]`, the chunk a passage was taken from, holds
     them), and whose sentence holds a value of the kind the question asks for."""
     # Imported here: the checker imports this module for its own checks.
+    from ragkit.answer.attributes import asks_form, unit_values
     from ragkit.answer.checking import absent_facts
 
     windows = _windows(texts)
@@ -1304,6 +1396,7 @@ def answering_windows(
     zh_names += [fold(t) for t in titles(question)]  # 《我们的冬奥》: jieba tags no title
     numbered = numbered_names(question)
     relations = relation_groups(question, scorer.analyzer)
+    formed = asks_form(question, scorer.analyzer)
     out = []
     for w, window, score in zip(windows, dated, cover, strict=True):
         if score < min_cover:
@@ -1326,6 +1419,12 @@ def answering_windows(
             continue  # "Xenoblade Chronicles: Definitive Edition" is not "Xenoblade Chronicles 2"
         if other_year(question, w.sentence):
             continue  # it speaks of another year
+        if other_side(question, window):
+            continue  # "since 2021" for "before 2021": the other side of the year
+        if other_priced(question, w.sentence, scorer.analyzer):
+            continue  # the price of another thing than the one asked about
+        if formed and not unit_values(question, w.sentence, scorer.analyzer):
+            continue  # an e-mail address or telephone number asked, none given
         if other_edition(question, w.sentence):
             continue  # another season, quarter or edition than the question's
         if other_title(question, w.sentence):

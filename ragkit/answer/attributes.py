@@ -34,6 +34,9 @@ class Attribute:
     units: str = ""
     others: tuple[str, ...] = ()
     """Terms ending in a word that name another attribute (汇率, an exchange rate, for 率)."""
+    form: str = ""
+    """The shape of a value, for an attribute whose values have no units (an e-mail
+    address, a telephone number): a regular expression a value matches whole."""
 
 
 _LENGTH = (
@@ -61,12 +64,29 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         ("population", "人口"),
         r"people|inhabitants|residents|persons|million|billion|人|万人|亿人|万|亿",
     ),
+    # "How much land" asks for an area; "Who owns the land?" does not.
     Attribute(
-        ("area", "面积"),
+        ("area", "面积", "how much land"),
         r"square|sq|km²|km2|m²|hectares?|acres?|平方公里|平方千米|平方米|亩|公顷",
     ),
     Attribute(("speed", "速度", "时速"), r"km/h|kph|mph|knots?|公里/小时|千米/小时|公里每小时"),
     Attribute(("occupation", "profession", "职业")),
+    # Contact details are answered by a value of their shape only: "The customer desk
+    # answers email on weekdays from 09:00" holds no address.
+    Attribute(
+        ("email address", "e-mail address", "email", "e-mail"),
+        form=r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
+    ),
+    Attribute(
+        ("telephone number", "phone number", "telephone", "phone"),
+        form=r"\+?\(?\d[\d ().-]{5,}\d",
+    ),
+    Attribute(
+        ("website", "web site", "web address", "url"),
+        # Not an e-mail address's domain ("hello@lumentea.example").
+        form=r"(?:https?://|www\.)[^\s<>\"]+"
+        r"|(?<![@\w.-])[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|example)\b",
+    ),
     Attribute(
         ("rate", "率"),
         r"%|‰|percent|per\s*cent|percentage\s+points?|个百分点|百分点",
@@ -84,6 +104,9 @@ _CURRENCY = re.compile(r"[$€£¥￥]\s*\d+(?:[.,]\d+)*(?:\s*(?:thousand|millio
 # of", "海拔是多少", "职业？". Another noun after it makes it a modifier: "temperature
 # settings", "population growth", "人口出生率" (a rate), "高度重视" (an adverb).
 _ZH_AFTER = "的是为有约多几什哪怎吗呢啊吧？?，,。"
+# Besides function words: "per" says what the attribute is counted by ("the processing
+# fee per kilogram of fresh leaf" asks for a fee).
+_EN_AFTER = STOPWORDS | {"per"}
 
 
 def _heads(question: str, word: str) -> bool:
@@ -93,7 +116,7 @@ def _heads(question: str, word: str) -> bool:
         return any(text[m.end() : m.end() + 1] in (*_ZH_AFTER, "") for m in re.finditer(word, text))
     for m in re.finditer(rf"\b{word}s?\b", text):
         after = re.match(r"\s*([\w'’]+)", text[m.end() :])
-        if after is None or after.group(1) in STOPWORDS:
+        if after is None or after.group(1) in _EN_AFTER:
             return True
     return False
 
@@ -121,11 +144,40 @@ def _asked(question: str, analyzer: Analyzer) -> list[tuple[Attribute, set[str]]
 def attribute_terms(question: str, analyzer: Analyzer) -> frozenset[str]:
     """The terms of `question` that name the attribute it asks for ("temperatur" of
     "At what temperature is Kestrel Gold fired?", 职业 of "邹游的职业是什么？"): asking
-    words, which an evidence sentence gains nothing for holding."""
+    words, which an evidence sentence gains nothing for holding. Not a contact detail's
+    (`Attribute.form`): "Email hello@lumentea.example." labels its value with the word."""
     # Only the word itself asks (水温, 海拔); 出生率 says what rate is asked for.
     return frozenset(
-        t for a, named in _asked(question, analyzer) for t in named if t in _words(a, analyzer)
+        t
+        for a, named in _asked(question, analyzer)
+        if not a.form
+        for t in named
+        if t in _words(a, analyzer)
     )
+
+
+def valued_terms(question: str, analyzer: Analyzer) -> frozenset[str]:
+    """The terms of `question` naming an attribute whose values a text can show, by a
+    unit or a shape ("land" of "How much land …", "email" and "address" of "What email
+    address …"): a text showing such a value says them."""
+    return frozenset(
+        t
+        for a, named in _asked(question, analyzer)
+        if a.units or a.form
+        for t in named
+        if t in _words(a, analyzer)
+    )
+
+
+def asks_form(question: str, analyzer: Analyzer) -> bool:
+    """Whether `question` asks for a value of a shape (`Attribute.form`: an e-mail
+    address, a telephone number, a website)."""
+    return any(a.form for a, _ in _asked(question, analyzer))
+
+
+def asks_price(question: str, analyzer: Analyzer) -> bool:
+    """Whether `question` asks what something costs (price, cost, fee, 价格…)."""
+    return any(a is ATTRIBUTES[1] for a, _ in _asked(question, analyzer))
 
 
 def _words(attribute: Attribute, analyzer: Analyzer) -> set[str]:
@@ -147,17 +199,18 @@ def unit_values(question: str, sentence: str, analyzer: Analyzer) -> set[str] | 
     """The values in `sentence` carrying a unit of the attribute `question` asks for,
     those the question holds aside ("110 degrees celsius" for "At what temperature is
     Kestrel Gold fired?"); None when the question names no attribute with units."""
-    units = [a.units for a, _ in _asked(question, analyzer) if a.units]
-    if not units:
+    asked = [a for a, _ in _asked(question, analyzer)]
+    units = [a.units for a in asked if a.units]
+    patterns = [re.compile(a.form, re.IGNORECASE) for a in asked if a.form]
+    if units:
+        patterns.append(_unit_pattern(units))
+    if not patterns:
         return None
-    pattern = _unit_pattern(units)
-    money = any(a.units == _MONEY for a, _ in _asked(question, analyzer))
+    if any(a.units == _MONEY for a in asked):
+        patterns.append(_CURRENCY)
 
     def found(text: str) -> set[str]:
         text = unicodedata.normalize("NFKC", text).lower()
-        out = {" ".join(m.group().split()) for m in pattern.finditer(text)}
-        if money:
-            out |= {" ".join(m.group().split()) for m in _CURRENCY.finditer(text)}
-        return out
+        return {" ".join(m.group().split()) for p in patterns for m in p.finditer(text)}
 
     return found(sentence) - found(question)

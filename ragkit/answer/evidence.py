@@ -30,7 +30,7 @@ from ragkit.answer.answerable import (
     asking_terms,
     is_question,
 )
-from ragkit.answer.attributes import attribute_terms
+from ragkit.answer.attributes import asks_form, attribute_terms, unit_values
 from ragkit.answer.citations import strip_citations
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
 from ragkit.text.analysis import STOPWORDS, Analyzer
@@ -391,6 +391,17 @@ def heading_of(sentence: Sentence, sentences: Sequence[Sentence], text: str) -> 
     return ""
 
 
+def lead_in(sentence: Sentence, sentences: Sequence[Sentence]) -> str:
+    """The sentence ending in a colon that list item `sentence` completes, "" for
+    another sentence (`ragkit.answer.answerable.lead_in`)."""
+    from ragkit.answer.answerable import lead_in as lead
+
+    for i, other in enumerate(sentences):
+        if other.start == sentence.start:
+            return lead(sentences, [s.text for s in sentences], i)
+    return ""
+
+
 def relation_terms(question: str, analyzer: Analyzer) -> frozenset[str]:
     """The terms of `question` besides its asking words, the attribute it asks for
     (`attribute_terms`) and its names: what it says of them ("fire" of "At what
@@ -419,7 +430,6 @@ def measured_answers(
     degrees Celsius" answers "At what temperature is Kestrel Gold fired?" though its
     paragraph never says "temperature"; "Leaf for Kestrel Gold black tea is spread on
     wire-mesh withering troughs" holds no temperature at all."""
-    from ragkit.answer.attributes import unit_values
 
     if unit_values(question, "", analyzer) is None:
         return list(answers)
@@ -473,15 +483,23 @@ def _scores(
     extra = context_names(question, texts, contexts, analyzer)
     relation = relation_terms(question, analyzer)
     kind = answer_kind(question)
+    stated = _stated_sections(question, texts, contexts, headings, asked, kind, analyzer)
     more: list[frozenset[str]] = []
     own: list[frozenset[str]] = []
-    for text, heading, names in zip(texts, headings, extra, strict=True):
+    for text, heading, names, context in zip(texts, headings, extra, contexts, strict=True):
         titled = asked & set(analyzer.tokenize(heading)) if heading else set()
         held = set(analyzer.tokenize(text))
         # A value of the kind asked for stands in for the question's other words: "…
         # spread in a cool, humid room for 2.5 hours" under "4. Oxidation" answers "How
-        # long does oxidation last?" without saying "last".
-        valued = bool(titled) and value_bonus(kind, text, question, analyzer) > 0
+        # long does oxidation last?" without saying "last". Not where a sentence of the
+        # same section says the heading's terms itself with such a value: "New members
+        # buy a one-time entry share of 1,200 dollars" under "## Entry share and fees"
+        # answers "How much is the entry share?", the fee of the next paragraph does not.
+        valued = (
+            bool(titled)
+            and context not in stated
+            and value_bonus(kind, text, question, analyzer) > 0
+        )
         if names and relation and not relation & held:
             # Holding the attribute alone ("an ambient temperature of about 24 degrees
             # Celsius") is no reason to count the names its section holds.
@@ -498,6 +516,31 @@ def _scores(
     held_own = scorer.lexical([question], texts, asking, own)[0]
     scores = scorer.matrix([question], texts, asking, more)[0]
     return [float(x) for x in scores], [float(x) for x in held_own]
+
+
+def _stated_sections(
+    question: str,
+    texts: Sequence[str],
+    contexts: Sequence[str],
+    headings: Sequence[str],
+    asked: set[str],
+    kind: AnswerKind | None,
+    analyzer: Analyzer,
+) -> set[str]:
+    """The sections (`contexts`) holding a text that itself says every term of the
+    question its heading holds, with a value of the kind asked for (`value_bonus`): in
+    them the heading's terms are that sentence's, not every value's under it."""
+    from ragkit.answer.answerable import held_terms, value_bonus
+
+    out = set()
+    for text, heading, context in zip(texts, headings, contexts, strict=True):
+        titled = asked & set(analyzer.tokenize(heading)) if heading else set()
+        if not titled or context in out:
+            continue
+        held = set(analyzer.tokenize(text))
+        if held_terms(titled, held) == titled and value_bonus(kind, text, question, analyzer) > 0:
+            out.add(context)
+    return out
 
 
 _CJK_ANY = re.compile(r"[\u3400-\u9fff]")
@@ -641,6 +684,40 @@ def names_something(text: str, question: str) -> bool:
     return any(m.group(1).strip() not in asked for m in _QUOTED.finditer(line))
 
 
+BOUND_BONUS = 0.2
+"""Added, for a question asking for a quantity, to a sentence that gives it as the value
+of one of the question's own words (`bound`)."""
+# The word a quantity is the value of, then "of" or a colon: "entry share of 1,200
+# dollars", "population: 5,000". Not a verb between them: "the Lumen railway … is 421
+# kilometres long" and "… and is 365 kilometres long" both give the railway's length,
+# though only the first has the word before the verb.
+_BOUND = re.compile(r"([A-Za-z][\w'’-]*)(?:\s+of|\s*:)$")
+_QUANTITY = re.compile(r"[$€£¥]?\d+(?:[.,]\d+)*")
+
+
+def bound(kind: AnswerKind | None, text: str, question: str, analyzer: Analyzer) -> bool:
+    """Whether `text` gives a number as the value of one of `question`'s own terms (its
+    asking words aside), for a question asking for a quantity: "New members buy a
+    one-time entry share of 1,200 dollars" states what "How much is the entry share?"
+    asks; "The entry share may be paid … in three yearly instalments of 400 dollars"
+    holds the words and a number that is another thing's (the instalments'). English
+    only: a Chinese sentence binds a value without such links (入会费为1200元)."""
+
+    if _cjk(text) or _cjk(question):
+        return False
+    if kind != "number" and unit_values(question, "", analyzer) is None:
+        return False
+    asked = set(analyzer.tokenize(question)) - asking_terms(question, analyzer)
+    line = " ".join(unicodedata.normalize("NFKC", text).split())
+    for m in _QUANTITY.finditer(line):
+        if m.group().lstrip("$€£¥") in question:
+            continue
+        word = _BOUND.search(line[: m.start()].rstrip("$€£¥ *_"))
+        if word and set(analyzer.tokenize(word.group(1))) & asked:
+            return True
+    return False
+
+
 LABEL_BONUS = 0.4
 """Added to a sentence that labels its value with the question (`labelled`)."""
 _LABEL = re.compile(r"[：:](?!//)")
@@ -719,6 +796,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
     split = []
     sections: list[list[str]] = []
     headings: list[list[str]] = []
+    leads: list[list[str]] = []
     for hit in hits:
         text = hit.chunk.text
         sentences = split_sentences(text)
@@ -727,6 +805,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
         split.append(kept)
         sections.append([section(s, sentences, text) for s in kept])
         headings.append([heading_of(s, sentences, text) for s in kept])
+        leads.append([lead_in(s, sentences) for s in kept])
     flat = [(h, i) for h, sents in enumerate(split) for i in range(len(sents))]
     kind = answer_kind(question)
     raw, own = _scores(
@@ -734,7 +813,8 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
         [split[h][i].text for h, i in flat],
         scorer,
         [sections[h][i] for h, i in flat],
-        [headings[h][i] for h, i in flat],
+        # A list item's lead-in names what it is about, as a heading does.
+        [f"{headings[h][i]}\n{leads[h][i]}".strip() for h, i in flat],
     )
     hays = [_hay(hit.chunk.text) for hit in hits]
     names = question_names(question, scorer.analyzer) if kind is None else []
@@ -754,10 +834,20 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
             + (LEAD_BONUS if kind is None and lead(text, names) else 0.0)
             + (NAMING_BONUS if naming and names_something(text, question) else 0.0)
             + (LABEL_BONUS if labelled(text, question, scorer.analyzer) else 0.0)
+            + (BOUND_BONUS if bound(kind, text, question, scorer.analyzer) else 0.0)
         )
 
     scores = [float(raw[j]) + bonus(split[h][i].text) for j, (h, i) in enumerate(flat)]
     furniture = {(h, i): boilerplate(split[h][i].text) for h, i in flat}
+    # An e-mail address or a telephone number asked for: a sentence without one comes
+    # after every sentence with one, as page furniture after statements ("The customer
+    # desk answers email on weekdays from 09:00" shares more words than "Email
+    # hello@lumentea.example.").
+    shapeless = {pos: False for pos in flat}
+    if asks_form(question, scorer.analyzer):
+        shapeless = {
+            (h, i): not unit_values(question, split[h][i].text, scorer.analyzer) for h, i in flat
+        }
     question_terms = set(scorer.analyzer.tokenize(question))
     titled = {
         (h, i): frozenset(question_terms & set(scorer.analyzer.tokenize(headings[h][i])))
@@ -805,6 +895,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
         range(len(flat)),
         key=lambda j: (
             furniture[flat[j]],
+            shapeless[flat[j]],
             j not in judged_first,
             round(-scores[j] - (ANSWERS_BONUS if ordered[flat[j]] else 0.0), 6),
             # On a tie, the sentence holding more of the question's terms itself, not
