@@ -789,7 +789,9 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
         answering_windows,
         document_contexts,
         question_names,
+        relation_groups,
         statement,
+        states_relation,
         value_bonus,
     )
 
@@ -820,10 +822,16 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
     names = question_names(question, scorer.analyzer) if kind is None else []
     naming = asks_name(question)
 
+    relations = relation_groups(question, scorer.analyzer)
+
     def bonus(text: str) -> float:
         # A sentence whose only names are the thing the question asks about is no
-        # value of the asked kind (`referent`).
-        valued = not referent(kind, text, question, scorer.analyzer)
+        # value of the asked kind (`referent`), nor one that does not state the
+        # relation asked about: "The Lumen Tea Cooperative is … based in the Kestrel
+        # Valley" names no founder (`states_relation`).
+        valued = not referent(kind, text, question, scorer.analyzer) and (
+            not relations or states_relation(question, text, scorer.analyzer, relations)
+        )
         whole = SPECIFIC_BONUS if valued and specific(kind, text, question) else 0.0
         return (
             (value_bonus(kind, text, question, scorer.analyzer) if valued else 0.0)

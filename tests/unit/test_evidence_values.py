@@ -180,3 +180,20 @@ def test_a_value_in_the_attributes_unit_or_shape_says_the_attribute() -> None:
     assert shown >= MIN_COVER > unshown
     assert "1,140 hectares" in _first(land, "The cooperative has:\n\n- 1,140 hectares planted;")
     assert _refused(email, "The customer desk answers email on weekdays.")
+
+
+def test_names_in_a_sentence_not_stating_the_relation_gain_no_value_bonus() -> None:
+    question = "Who founded the Lumen Tea Cooperative?"
+    lead = (
+        "The Lumen Tea Cooperative is a farmer-owned tea producer based in the Kestrel "
+        "Valley, a misty upland district in the province of Alderhaven."
+    )
+    founders = "The two people credited as founders are Mirela Osei and Tomas Varga."
+    ranking = rank_sentences(question, [hit(lead), hit(founders, 2)], SCORER)
+    score = {ranking.split[h][i].text: ranking.score[(h, i)] for h, i in ranking.order}
+    raw = {ranking.split[h][i].text: ranking.raw[(h, i)] for h, i in ranking.order}
+    assert score[lead] == raw[lead]  # no bonus for the valley and the province
+    assert score[founders] > raw[founders]
+    # A question naming no relation keeps the names' bonus.
+    where = rank_sentences("Where is the Lumen Tea Cooperative based?", [hit(lead)], SCORER)
+    assert all(where.score[p] > where.raw[p] for p in where.order)
