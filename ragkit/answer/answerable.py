@@ -1159,9 +1159,10 @@ _DERIVED_RELEASE = re.compile(
 )
 
 
-# "The first chair elected from outside the founding families", "the founding charter
-# of 1987": "founding" before a noun says what the thing was at the start, not who
-# founded anything (a gerund takes an object instead: "founding the cooperative").
+# "The first chair elected from outside the founding families": "founding" before a
+# noun says what the thing was at the start, not who founded anything (a gerund takes
+# an object instead: "founding the cooperative"). It does say when ("its founding
+# charter was written in 1987"), so only a question for a name drops it.
 _FOUNDING = re.compile(
     r"\bfounding\s+(?!(?:the|a|an|of|its|his|her|their|this|that|in|on|by)\b)[a-z][\w-]*"
 )
@@ -1219,7 +1220,8 @@ def states_relation(
     text = _PART_WON.sub(lambda m: m.group() if m.group(1).lower() in asked_words else " ", text)
     text = _PART_WIN.sub(lambda m: m.group() if m.group(1).lower() in asked_words else " ", text)
     text = _TALLY.sub(" ", text)
-    text = _FOUNDING.sub(" ", text)
+    if answer_kind(question) == "name":
+        text = _FOUNDING.sub(" ", text)  # who founded it, not when: "its founding charter of 1987"
     if re.search(r"\bmost\b", question, re.IGNORECASE):
         if re.search(_RECORD_WORDS, text, re.IGNORECASE):
             return True
