@@ -19,7 +19,8 @@ evidence apart, for every question, without a model call:
   the question names speaks of another year ("the 2022 US Open" for 2021).
 - **An answer of the asked kind.** `answer_kind` reads what the question asks for: a
   name (who, whom, where, which country, 谁, 哪里…), a date (when, what year, 什么时候,
-  哪一年…) or a quantity (how many, how much, 多少, 几…). The evidence sentence must
+  哪一年…; in Chinese a weekday or clock time too) or a quantity (how many, how much,
+  多少, 几…; how long, 多久 and 多长时间, a span). The evidence sentence must
   hold such a value that the question does not already hold: a capitalised name (in
   Chinese a proper noun by jieba's part-of-speech tags), a year, month or day, a number
   that is not part of a date; a percentage answers only a question for a share, rate or
@@ -49,8 +50,9 @@ evidence apart, for every question, without a model call:
   (与2021年相比), part of a year for a year's figure, or the question's compound noun
   with another modifier (交通事故 for 踩踏事故) is another thing, and a number not in a
   clause with the figure asked for (营收, 产量, 议席) is another figure's, as a role
-  asked for (冠军, 总导演) with no name in its clause names no one; a title in 《》 is a
-  name the text must hold.
+  asked for (冠军, 总导演) with no name in its clause names no one; a founding asked
+  (建立, 成立) needs the founding of that thing, a definition asked (X的定义) a sentence
+  defining X; a title in 《》 is a name the text must hold.
 
 `answerable` applies these to the retrieved chunks before generating; `AnswerChecker`
 (ragkit.answer.checking) applies the kind and restatement checks to each sentence of the
@@ -93,7 +95,10 @@ _MONTHS = (
     "jan feb mar apr jun jul aug sep sept oct nov dec"
 ).split()
 _MONTH = re.compile(r"\b(?:" + "|".join(_MONTHS) + r")\b\.?", re.IGNORECASE)
-_YEAR = re.compile(r"(?<!\d)(?:1[0-9]|20)\d\d(?!\d)")
+# Four digits followed by a unit or magnitude count something, not a year: "1062万人",
+# "2000多年", "1500元", "1200米", "1800%" (年, 月 and a Latin word may follow a year).
+_COUNTED = "万亿千百十多余人元名位个户家件项只头辆台架艘部吨米里亩克斤度倍次%％‰"
+_YEAR = re.compile(rf"(?<!\d)(?<!\d\.)(?:1[0-9]|20)\d\d(?!\d|\.\d|\s*[{_COUNTED}])")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _EN_NUMBER = re.compile(
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
@@ -112,6 +117,15 @@ EN_DATE = re.compile(
 """An English date with its day: "July 21, 2017", "21 July", "2017-07-21"."""
 _ZH_DATE = re.compile(
     r"(?:\d+|[零〇一二三四五六七八九十]+)\s*(?:年|月|日|号|世纪)|(?:年|月)(?:初|底|中)"
+)
+# A weekday or a clock time says when too: 每周六下午2点 answers 什么时候.
+_ZH_TIME = re.compile(
+    r"(?:周|星期|礼拜)[一二三四五六日天](?:\s*(?:至|到|-|—|~)\s*(?:周|星期|礼拜)?[一二三四五六日天])?"
+    # 一点 and 两点 alone are "a little" and "two points": a numeral needs 上午 or 下午.
+    r"|(?:上午|下午|晚上|早上|中午|凌晨|傍晚|清晨|夜里)\s*"
+    r"(?:\d{1,2}|[零〇一二三四五六七八九十两]{1,3})\s*[点时](?:半|\s*\d{1,2}\s*分)?"
+    r"|(?<![\d.])\d{1,2}\s*[点时](?:半|\s*\d{1,2}\s*分)?(?![间候期代段])"
+    r"|(?<!\d)\d{1,2}:\d{2}(?!\d)"
 )
 _NAME = re.compile(r"(?<![A-Za-z0-9'’])[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ0-9'’.-]*")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -183,6 +197,8 @@ def answer_kind(question: str) -> AnswerKind | None:
         bare = zh_bare_kind(text)  # "票房冠军" asks for a name, not the 票房
         if bare is not None:
             return bare
+        if _ASKS_SPAN.search(text):
+            return "number"  # 多长时间 asks for a span (2分钟), not a date: not its 时间
         for kind, pattern in _ZH_KINDS:
             if pattern.search(text):
                 return kind
@@ -226,6 +242,8 @@ def has_kind(
         spelled = (m.group().lower() for m in _EN_NUMBER.finditer(text))
         if new_numbers or any(w not in asked_words for w in spelled):
             return True
+        if _ASKS_SPAN.search(question) and _spans(text) - _spans(question):
+            return True  # 提前两周: a Chinese numeral with a unit of time answers 多久
         # One numeral counts with a measure word after it (四次, 两个), not inside a
         # word (一起, 统一), and 一 + measure is mostly "a" (一条铁路线: a railway).
         return any(
@@ -237,12 +255,18 @@ def has_kind(
             for m in _CN_NUMBER.finditer(text)
         )
     if kind == "date":
-        if any(_YEAR.fullmatch(n) for n in new_numbers):
-            return True
+        if set(_YEAR.findall(text)) - asked_numbers:
+            return True  # a year, read in place: 2000多年 and 1062万 count, they date nothing
         asked_words = _words(question)
         if any(m.group().rstrip(".").lower() not in asked_words for m in _MONTH.finditer(text)):
             return True
-        return any(m.group() not in question for m in _ZH_DATE.finditer(text))
+        if any(m.group() not in question for m in _ZH_DATE.finditer(text)):
+            return True
+        # A weekday or a clock time for a Chinese question only: "airs at 6:00" under
+        # another episode's date answers no English "premiere date".
+        return bool(_CJK.search(question)) and any(
+            m.group() not in question for m in _ZH_TIME.finditer(text)
+        )
     asked_words = _words(question)
     for match in _NAME.finditer(text):
         word = match.group().rstrip(".").lower()
@@ -275,9 +299,11 @@ def kind_values(kind: AnswerKind | None, text: str, question: str, analyzer: Ana
             if len(m.group()) > 1 or text[m.end() : m.end() + 1] in _MEASURES
         ]
     elif kind == "date":
-        out += sorted(n for n in _numbers(text) - asked_numbers if _YEAR.fullmatch(n))
+        out += sorted(set(_YEAR.findall(text)) - asked_numbers)
         out += [m.group().rstrip(".").lower() for m in _MONTH.finditer(text)]
         out += [m.group() for m in _ZH_DATE.finditer(text)]
+        if _CJK.search(question):
+            out += [m.group().strip() for m in _ZH_TIME.finditer(text)]
     else:
         for match in _NAME.finditer(text):
             word = match.group().rstrip(".").lower()
@@ -308,6 +334,11 @@ _SPAN = re.compile(
 )
 
 
+def _spans(text: str) -> set[str]:
+    """The numbers with a unit of time or length in `text` (2分钟, 两周, 40 minutes)."""
+    return {m.group() for m in _SPAN.finditer(unicodedata.normalize("NFKC", text))}
+
+
 def value_bonus(kind: AnswerKind | None, sentence: str, question: str, analyzer: Analyzer) -> float:
     """`VALUE_BONUS` for each value of `kind` in `sentence` beyond the question's (two at
     most); 0 for a question asking for no one kind. For "how long" (多久) only numbers
@@ -323,8 +354,7 @@ def value_bonus(kind: AnswerKind | None, sentence: str, question: str, analyzer:
     if kind is None:
         return 0.0
     if kind == "number" and _ASKS_SPAN.search(question):
-        spans = {m.group() for m in _SPAN.finditer(unicodedata.normalize("NFKC", sentence))}
-        spans -= {m.group() for m in _SPAN.finditer(unicodedata.normalize("NFKC", question))}
+        spans = _spans(sentence) - _spans(question)
         # One span answers "how long"; a sentence naming two ("40 minutes in total, two
         # rolls of 20 minutes") tells of another step more fully, not of this one.
         return VALUE_BONUS * min(1, len(spans))
@@ -360,7 +390,7 @@ def adds_content(sentence: str, question: str, analyzer: Analyzer) -> bool:
 
 
 # Words that only ask (a Chinese token holding one of these is the question word itself).
-_ZH_ASKING = re.compile(r"哪|什么|谁|多少|怎|如何|为何|是否|吗|呢|呀|啊|几")
+_ZH_ASKING = re.compile(r"哪|什么|谁|多少|多[长久大高远深宽]|怎|如何|为何|是否|吗|呢|呀|啊|几")
 _EN_ASKING = "many much name named called my me mine us"
 # "How long", "how old"…: the adjective asks for a quantity; the answer says "2.5 hours"
 # or "founded in 1999", rarely "long" or "old".
@@ -1445,9 +1475,14 @@ def answering_windows(
             continue  # another ordinal, year or modifier: another thing (Chinese only)
         if ordinal_unsaid(question, window):
             continue  # 第一棒 asked, the window counts no 棒 of its own
+        if defined_unsaid(question, w.sentence):
+            continue  # 操场的定义 asked, the sentence defines another term or none
         if kind == "number" and not _asks_rate(question):
-            if not has_kind(kind, _PERCENT.sub(" ", w.sentence), question, scorer.analyzer):
-                continue  # a share is not the count or amount asked for
+            measured = unit_values(question, w.sentence, scorer.analyzer)
+            if not measured and not has_kind(
+                kind, _PERCENT.sub(" ", w.sentence), question, scorer.analyzer
+            ):
+                continue  # a share is not the count or amount asked for (湿度's 60% is)
         out.append(w)
     return out
 
@@ -1692,7 +1727,8 @@ def figure_noun(question: str, analyzer: Analyzer) -> str:
             ]
             head = text[: m.start()].rstrip("是为有了都共")
             noun = before[-1] if before and head.endswith(before[-1]) else ""
-    return "" if len(noun) < 2 or noun in _ZH_GENERIC else noun
+    # jieba tags 多长时间 a noun: it asks, it names no figure.
+    return "" if len(noun) < 2 or noun in _ZH_GENERIC or _ZH_ASKING.search(noun) else noun
 
 
 # Words marking a figure as expected, planned or required rather than reached (预期营收,
@@ -1731,8 +1767,17 @@ def figure_apart(question: str, sentence: str, analyzer: Analyzer) -> bool:
     for clause in re.split(r"[，,；;。：:！!？?]", unicodedata.normalize("NFKC", sentence)):
         said = _numbers(_ZH_DATE.sub(" ", clause)) - asked
         if stem in clause and (said or _CN_NUMBER.search(clause)):
+            if _ZH_BOUND.match(clause[clause.index(stem) + len(stem) :]):
+                continue  # "吞吐量1000万人次以上的机场有27个": a class of airports
             return False
     return True
+
+
+# A figure followed by a bound and 的 names a class of things, not the figure of one:
+# "年旅客吞吐量1000万人次以上的机场" ("达2500万人次以上" still gives one).
+_ZH_BOUND = re.compile(
+    r"[^\d，。]{0,3}?\d+(?:\.\d+)?\s*[十百千万亿]*[^\d\s以]{0,2}(?:以上|以下|以内)的"
+)
 
 
 # Roles a name answers (冠军, 主演, 导演…): the answer's sentence names the role beside
@@ -1775,6 +1820,68 @@ def _names_role(clause: str, role: str, analyzer: Analyzer) -> bool:
     )
 
 
+# A founding, and the founded thing after its verb (建立了一个小型品鉴室): 始建于, 成立于
+# and 开设了 say when something began to exist, 开始 and 始于 only when something began.
+_ZH_FOUNDED = re.compile(
+    r"建立|成立|创立|创建|创办|创设|始建|建于|建成|建校|建院|建厂|组建|设立|开设|开办|开业"
+    r"|创刊|落成|兴建|修建"
+)
+
+
+def founded_apart(question: str, sentence: str, analyzer: Analyzer) -> bool:
+    """Whether a Chinese `question` asks when something was founded (建立, 成立, 开设…)
+    and `sentence` states no founding of it: no founding verb, or each one's object a
+    noun the question does not hold ("2023年，双方共同建立了一个小型品鉴室" for
+    雾溪茶园是哪一年建立的; "茶园始建于2003年" names the founded thing before the verb)."""
+    if answer_kind(question) != "date" or not _ZH_FOUNDED.search(question):
+        return False
+    text = unicodedata.normalize("NFKC", sentence)
+    for clause in re.split(r"[，,；;。！!？?：:]", text):
+        for m in _ZH_FOUNDED.finditer(clause):
+            after = [
+                w
+                for run in analyzer.tagged(clause[m.end() :])
+                for w, f in run
+                if f.startswith("n") and len(w) >= 2
+            ]
+            if not after or after[0] in question:
+                return False
+    return True
+
+
+def defined_term(question: str) -> str:
+    """The term a Chinese question asks the definition or meaning of (操场 of
+    "操场的定义是什么？"), or ""."""
+    m = _ZH_DEFINED.match(unicodedata.normalize("NFKC", question).strip())
+    return m.group(1).strip() if m else ""
+
+
+_ZH_DEFINED = re.compile(
+    r"(.{2,}?)的?(?:定义|含义|意思|意义|概念|涵义|释义)(?:是什么|是啥|为何|指什么)"
+)
+
+
+def defined_unsaid(question: str, sentence: str) -> bool:
+    """Whether `question` asks what a term means (X的定义是什么) and `sentence` does not
+    say it: the term, then what it is ("操场是指…", "胜任力（英语：Competence）是指…",
+    "X，又称Y，是…"). A sentence defining another term ("White将其定义为…" for 操场)
+    or only speaking of it ("部份苦力被安排于拍卖中出售") is no definition."""
+    term = defined_term(question)
+    if not term:
+        return False
+    text = unicodedata.normalize("NFKC", sentence)
+    return not re.search(re.escape(unicodedata.normalize("NFKC", term)) + _ZH_DEFINES, text)
+
+
+# What follows a term that a sentence defines: an aside in brackets, another name, then
+# the copula (是指, 指, 即, 是…; "苦力是被…" and "苦力为于…" define nothing).
+_ZH_DEFINES = (
+    r"\s*(?:[(（][^)）]*[)）])?\s*(?:[，,](?:又称|简称|也称|亦称|或称|俗称|又名)[^，,。]*[，,])?\s*"
+    r"(?:是指|指的是|意指|意为|意思是|泛指|特指|即|指|是(?![被否在])|为一[种类个门项]|乃"
+    r"|被定义为|定义为)"
+)
+
+
 def zh_mismatch(question: str, sentence: str, analyzer: Analyzer) -> bool:
     """Whether `sentence` speaks of another thing than a Chinese `question` asks
     about: another ordinal, another day, a year only compared with, part of a year for
@@ -1792,6 +1899,7 @@ def zh_mismatch(question: str, sentence: str, analyzer: Analyzer) -> bool:
         or figure_apart(question, sentence, analyzer)
         or role_apart(question, sentence, analyzer)
         or forecast_only(question, sentence)
+        or founded_apart(question, sentence, analyzer)
     )
 
 
@@ -1834,7 +1942,20 @@ def chinese_names(question: str, analyzer: Analyzer) -> list[str]:
     (one character is too often a mis-tagged fragment)."""
     if not _CJK.search(question):
         return []
-    return list(dict.fromkeys(fold(n) for n in analyzer.proper_nouns(question) if len(n) >= 2))
+    text = unicodedata.normalize("NFKC", question)
+    out = []
+    for name in analyzer.proper_nouns(text):
+        # jieba may take the conjunction between two nouns into the second: 合作社和雾溪
+        # 茶园 gives 和雾溪, a name no text writes.
+        at = text.find(name)
+        if name[0] in _ZH_AND and len(name) >= 3 and at > 0 and _CJK.match(text[at - 1]):
+            name = name[1:]
+        if len(name) >= 2:
+            out.append(fold(name))
+    return list(dict.fromkeys(out))
+
+
+_ZH_AND = "和与及跟同"
 
 
 _TITLE = re.compile(r"《([^》]{2,40})》")

@@ -87,6 +87,12 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         form=r"(?:https?://|www\.)[^\s<>\"]+"
         r"|(?<![@\w.-])[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|example)\b",
     ),
+    # A definition or meaning is a description: "White将其定义为…" defines another term.
+    Attribute(("definition", "meaning", "定义", "含义", "涵义", "意思", "释义")),
+    Attribute(
+        ("humidity", "concentration", "湿度", "浓度", "含量", "纯度", "含水量"),
+        r"%|‰|percent|per\s*cent|个百分点",
+    ),
     Attribute(
         ("rate", "率"),
         r"%|‰|percent|per\s*cent|percentage\s+points?|个百分点|百分点",
@@ -102,8 +108,9 @@ _CURRENCY = re.compile(r"[$€£¥￥]\s*\d+(?:[.,]\d+)*(?:\s*(?:thousand|millio
 
 # What may follow an attribute noun that is the head of its phrase: "the temperature
 # of", "海拔是多少", "职业？". Another noun after it makes it a modifier: "temperature
-# settings", "population growth", "人口出生率" (a rate), "高度重视" (an adverb).
-_ZH_AFTER = "的是为有约多几什哪怎吗呢啊吧？?，,。"
+# settings", "population growth", "人口出生率" (a rate), "高度重视" (an adverb). A modal
+# or a comparison after it keeps it the head: "湿度应低于多少", "海拔超过多少".
+_ZH_AFTER = "的是为有约多几什哪怎吗呢啊吧？?，,。应要需须最低高达超不"
 # Besides function words: "per" says what the attribute is counted by ("the processing
 # fee per kilogram of fresh leaf" asks for a fee).
 _EN_AFTER = STOPWORDS | {"per"}

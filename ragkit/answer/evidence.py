@@ -586,6 +586,13 @@ _NOW = re.compile(
     r"目前|现在|如今|现今|至今|\b(?:currently|now|today|at present|presently)\b", re.IGNORECASE
 )
 _FORECAST = re.compile(r"预计|预期|预测|预估|规划|有望")
+# A question on when something was founded or began asks about the start: "茶园始建于
+# 2003年，最初只有17户茶农参与" answers "雾溪茶园是哪一年建立的？".
+_BEGUN = re.compile(
+    r"\b(?:founded|established|started|began|begun|launched|opened)\b|开始|始于|起源"
+    r"|建立|成立|创立|创建|创办|始建|建于|建成|设立|开设|开办|开业",
+    re.IGNORECASE,
+)
 _YEARISH = re.compile(r"(?<!\d)(?:1[0-9]|20)\d\d(?!\d)|\d年")
 
 
@@ -594,14 +601,15 @@ def tense(text: str, question: str) -> int:
     ("按照马斯克的规划，特斯拉2022年的交付量需要超过140万辆", "预期营收为650-680亿美元") when
     the question asks for none (a figure that was expected is not the figure), and the
     start ("最初只有17户茶农参与") when the question names no year and asks neither about
-    the start nor the present ("雾溪茶园有多少户茶农？" asks how many now: "目前共有42户茶农加入"
-    answers). A sentence marking both the start and the present ("originally 17, now
-    42") is no start."""
+    the start (nor a founding: `_BEGUN`) nor the present ("雾溪茶园有多少户茶农？" asks how
+    many now: "目前共有42户茶农加入" answers). A sentence marking both the start and the
+    present ("originally 17, now 42") is no start."""
     out = 0
     if _FORECAST.search(text) and not _FORECAST.search(question):
         out += 1
     if _START.search(text) and not _NOW.search(text):
-        if not (_START.search(question) or _NOW.search(question) or _YEARISH.search(question)):
+        asked = (_START, _NOW, _YEARISH, _BEGUN)
+        if not any(p.search(question) for p in asked):
             out += 1
     return out
 
