@@ -190,9 +190,15 @@ _NOT_NAMES = (
 )
 
 
+_EARLIER_QUESTION = re.compile(r"(?<=[?？])\s*[(（][^()（）]*[?？][)）]\s*$")
+
+
 def answer_kind(question: str) -> AnswerKind | None:
     """What kind of value `question` asks for, or None when it asks for no one kind."""
-    text = unicodedata.normalize("NFKC", question)
+    # A follow-up rewritten with the earlier question in brackets ("How should I keep
+    # the receipt? (How many years is the warranty?)") asks what its own words ask: the
+    # bracket only says what it follows on from.
+    text = _EARLIER_QUESTION.sub("", unicodedata.normalize("NFKC", question))
     if _CJK.search(text):
         bare = zh_bare_kind(text)  # "票房冠军" asks for a name, not the 票房
         if bare is not None:

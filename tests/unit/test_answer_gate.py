@@ -9,7 +9,7 @@ from pathlib import Path
 
 from checkers import checker as _checker
 
-from ragkit.answer.answerable import held_key_terms, kind_words
+from ragkit.answer.answerable import answer_kind, held_key_terms, kind_words
 from ragkit.answer.checking import dangling
 from ragkit.text.analysis import Analyzer
 
@@ -200,3 +200,17 @@ def test_a_chinese_fragment_sharing_one_character_is_not_shown() -> None:
     assert shown.endswith("它是一种无色液体，有类似于大蒜的刺激性气味[1]。") and left_out == [], (
         shown
     )
+
+
+def test_a_follow_up_asks_what_its_own_words_ask_not_its_bracketed_earlier_question() -> None:
+    # A follow-up rewritten with the earlier question in brackets: "how should I keep"
+    # asks no number, though the bracket's "how many years" does.
+    warranty = (
+        "Warranty terms. The Ember kettle carries a warranty of seven years from the date of "
+        "purchase. Keep the receipt safe."
+    )
+    follow_up = "How should I keep the receipt? (How many years is the Ember kettle warranty?)"
+    assert answer_kind(follow_up) is None
+    assert answer_kind("How many years is the Ember kettle warranty?") == "number"
+    shown, _ = _shown(follow_up, "Keep the receipt safe [1].", warranty)
+    assert "Keep the receipt safe" in shown
