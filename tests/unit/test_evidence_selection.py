@@ -212,21 +212,11 @@ def test_a_second_quote_naming_another_value_only_when_the_first_is_barely_ahead
         "The Lantern House opened in 1921, in spring.",
     )
     split = tuple((Sentence(t, 0, len(t)),) for t in texts)
-    positions = [(h, 0) for h in range(len(texts))]
     question = "When did the Lantern House open?"
 
     def quotes(second_behind: float) -> list[int]:
         rank = {(0, 0): 1.5, (1, 0): 1.5 - second_behind, (2, 0): 1.0}
-        ranking = Ranking(
-            split,
-            raw=dict.fromkeys(positions, 0.8),
-            score=dict(rank),
-            answers=dict.fromkeys(positions, True),
-            order=tuple(positions),
-            rank_score=rank,
-            agrees=consistent("date", question, SCORER.analyzer),
-        )
-        return [p.hit for p in ranking.best(3, 0.2)]
+        return _date_quotes(split, rank, question)
 
     # "9 June 1922" is another answer: quoted only while the ranking barely prefers the
     # first; "in 1921, in spring" states only part of the first's date, never quoted.
@@ -372,19 +362,8 @@ def test_a_later_date_less_whole_than_the_first_is_not_quoted() -> None:
 
     def quotes(first: str, second: str) -> list[int]:
         split = tuple((Sentence(t, 0, len(t)),) for t in (first, second))
-        positions = [(0, 0), (1, 0)]
         rank = {(0, 0): 1.5, (1, 0): 1.5 - ALTERNATIVE_MARGIN / 2}
-        ranking = Ranking(
-            split,
-            raw=dict.fromkeys(positions, 0.8),
-            score=dict(rank),
-            answers=dict.fromkeys(positions, True),
-            order=tuple(positions),
-            rank_score=rank,
-            agrees=consistent("date", question, SCORER.analyzer),
-            vaguer=vaguer("date", question, SCORER.analyzer),
-        )
-        return [p.hit for p in ranking.best(3, 0.2)]
+        return _date_quotes(split, rank, question)
 
     # "in May 1921" names no date that "on 4 May 1921" does not, less whole: it neither
     # states the first's answer nor gives another.
@@ -410,3 +389,22 @@ def test_on_a_tie_the_sentence_holding_the_question_itself_comes_first() -> None
     assert ranking.rank_score[first] == ranking.rank_score[second]
     assert ranking.own[first] > ranking.own[second]
     assert ranking.best(3, 0.2)[0].sentence.text.startswith("海宁西站，")
+
+
+def _date_quotes(
+    split: tuple[tuple[Sentence, ...], ...], rank: dict[tuple[int, int], float], question: str
+) -> list[int]:
+    """The hits `best` quotes for a date `question` over `split`, every sentence an answer
+    ranked by `rank`, with the ranking's date agreement and vaguer-date tests."""
+    positions = list(rank)
+    ranking = Ranking(
+        split,
+        raw=dict.fromkeys(positions, 0.8),
+        score=dict(rank),
+        answers=dict.fromkeys(positions, True),
+        order=tuple(positions),
+        rank_score=rank,
+        agrees=consistent("date", question, SCORER.analyzer),
+        vaguer=vaguer("date", question, SCORER.analyzer),
+    )
+    return [p.hit for p in ranking.best(3, 0.2)]
