@@ -63,25 +63,21 @@ from typing import Literal
 
 from ragkit.answer.answerable import (
     adds_content,
-    answer_kind,
     answering_windows,
     bears_on,
     carries,
-    chinese_names,
     document_contexts,
-    has_kind,
     held_key_terms,
-    is_question,
     kind_values,
     kind_words,
     question_scores,
-    statement,
     value_bonus,
-    word_forms,
 )
 from ragkit.answer.citations import DocumentLookup, cite, cited_numbers, strip_citations
 from ragkit.answer.evidence import Passage
 from ragkit.answer.grounding import SentenceScorer, not_found_text, says_not_found
+from ragkit.answer.kinds import answer_kind, has_kind, is_question, statement
+from ragkit.answer.question_terms import chinese_names, word_forms
 from ragkit.text.analysis import CJK_FUNCTION_CHARS, STOPWORDS, Analyzer
 from ragkit.text.normalize import alnum_key, fold
 from ragkit.text.sentences import Sentence, split_sentences

@@ -23,16 +23,12 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from ragkit.answer.answerable import (
-    EN_DATE,
-    MIN_SENTENCE_CHARS,
-    AnswerKind,
-    asking_terms,
-    is_question,
-)
+from ragkit.answer.answerable import MIN_SENTENCE_CHARS
 from ragkit.answer.attributes import asks_form, attribute_terms, unit_values
 from ragkit.answer.citations import strip_citations
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
+from ragkit.answer.kinds import EN_DATE, AnswerKind, is_question
+from ragkit.answer.question_terms import asking_terms
 from ragkit.text.analysis import STOPWORDS, Analyzer
 from ragkit.text.sentences import Sentence, split_sentences
 from ragkit.types import Evidence, SearchHit
@@ -274,7 +270,7 @@ def specific(kind: AnswerKind | None, text: str, question: str) -> bool:
     its day ("July 21, 2017", "2月4日"), a name of two or more words ("Ashleigh Barty").
     "Splatoon 2 release date slated for July" names a month; "It was released on July
     21, 2017" answers."""
-    from ragkit.answer.answerable import EN_DATE
+    from ragkit.answer.kinds import EN_DATE
 
     line = unicodedata.normalize("NFKC", text)
     if kind == "date":
@@ -406,7 +402,7 @@ def relation_terms(question: str, analyzer: Analyzer) -> frozenset[str]:
     """The terms of `question` besides its asking words, the attribute it asks for
     (`attribute_terms`) and its names: what it says of them ("fire" of "At what
     temperature is Kestrel Gold fired?")."""
-    from ragkit.answer.answerable import asking_terms, question_names
+    from ragkit.answer.question_terms import asking_terms, question_names
 
     asking = asking_terms(question, analyzer) | attribute_terms(question, analyzer)
     named = question_names(question, analyzer)
@@ -433,7 +429,7 @@ def measured_answers(
 
     if unit_values(question, "", analyzer) is None:
         return list(answers)
-    from ragkit.answer.answerable import other_year
+    from ragkit.answer.rules_en import other_year
 
     relation = relation_terms(question, analyzer)
     out = []
@@ -461,14 +457,9 @@ def _scores(
     Also, for each text, the lexical share of the question's terms it holds itself
     (another form of a word counted, its section's names and heading not): what breaks
     a tie in the ranking."""
-    from ragkit.answer.answerable import (
-        answer_kind,
-        asking_terms,
-        context_names,
-        held_terms,
-        question_scores,
-        value_bonus,
-    )
+    from ragkit.answer.answerable import context_names, question_scores, value_bonus
+    from ragkit.answer.kinds import answer_kind
+    from ragkit.answer.question_terms import asking_terms, held_terms
 
     if not texts:
         return [], []
@@ -530,7 +521,8 @@ def _stated_sections(
     """The sections (`contexts`) holding a text that itself says every term of the
     question its heading holds, with a value of the kind asked for (`value_bonus`): in
     them the heading's terms are that sentence's, not every value's under it."""
-    from ragkit.answer.answerable import held_terms, value_bonus
+    from ragkit.answer.answerable import value_bonus
+    from ragkit.answer.question_terms import held_terms
 
     out = set()
     for text, heading, context in zip(texts, headings, contexts, strict=True):
@@ -792,16 +784,10 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
     (`ragkit.answer.answerable.answering_windows`); page furniture (`boilerplate`) last.
     Extractive mode quotes the first few; `select_passages` gives the model the same
     ones, so the checked answer can quote what extractive mode would."""
-    from ragkit.answer.answerable import (
-        answer_kind,
-        answering_windows,
-        document_contexts,
-        question_names,
-        relation_groups,
-        statement,
-        states_relation,
-        value_bonus,
-    )
+    from ragkit.answer.answerable import answering_windows, document_contexts, value_bonus
+    from ragkit.answer.kinds import answer_kind, statement
+    from ragkit.answer.question_terms import question_names
+    from ragkit.answer.rules_en import relation_groups, states_relation
 
     split = []
     sections: list[list[str]] = []
@@ -1043,7 +1029,7 @@ def off_section(
     Oxidation". Where no section the question names could answer, none is left out (the
     certification year under "## Kestrel Gold and growth" though "## The cooperative
     today" holds "cooperative")."""
-    from ragkit.answer.answerable import asking_terms
+    from ragkit.answer.question_terms import asking_terms
 
     asked = set(analyzer.tokenize(question)) - asking_terms(question, analyzer)
     asked -= attribute_terms(question, analyzer)

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from checkers import checker as _checker
 
-from ragkit.answer.answerable import answer_kind, held_key_terms, kind_words
+from ragkit.answer.answerable import held_key_terms, kind_words
 from ragkit.answer.checking import dangling
+from ragkit.answer.kinds import answer_kind
 from ragkit.text.analysis import Analyzer
 
 SUPER_BOWL = (

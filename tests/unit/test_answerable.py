@@ -10,23 +10,19 @@ from pathlib import Path
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.answer.answerable import (
     adds_content,
-    answer_kind,
     answering_windows,
-    asking_terms,
     can_answer,
     carries,
-    has_kind,
-    is_question,
-    other_year,
-    platform_only,
     question_scores,
-    variant,
 )
 from ragkit.answer.checking import AnswerChecker
 from ragkit.answer.evidence import select_passages
 from ragkit.answer.extractive import extract_answer
 from ragkit.answer.grounding import MIN_RELEVANCE, NOT_FOUND, NOT_FOUND_ZH, SentenceScorer
+from ragkit.answer.kinds import answer_kind, has_kind, is_question
 from ragkit.answer.pipelines import answer
+from ragkit.answer.question_terms import asking_terms, variant
+from ragkit.answer.rules_en import other_year, platform_only
 from ragkit.models.prompts import PromptTemplates
 from ragkit.options import Models
 from ragkit.text.analysis import Analyzer

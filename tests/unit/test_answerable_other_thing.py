@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from checkers import hit as _hit
 
-from ragkit.answer.answerable import (
-    answering_windows,
-    can_answer,
+from ragkit.answer.answerable import answering_windows, can_answer
+from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
+from ragkit.answer.rules_en import (
     nationality_only,
     numbered_things,
     other_edition,
@@ -18,7 +18,6 @@ from ragkit.answer.answerable import (
     planned_only,
     states_relation,
 )
-from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
 from ragkit.text.analysis import Analyzer
 
 SCORER = SentenceScorer(Analyzer())

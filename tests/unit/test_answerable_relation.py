@@ -1,18 +1,13 @@
 """The relation an English question asks about must be stated by the answering sentence
-itself (`ragkit.answer.answerable.states_relation`), with the real analyzer."""
+itself (`ragkit.answer.rules_en.states_relation`), with the real analyzer."""
 
 from __future__ import annotations
 
 from checkers import hit
 
-from ragkit.answer.answerable import (
-    answering_windows,
-    can_answer,
-    relation_groups,
-    states_relation,
-    with_numerals,
-)
+from ragkit.answer.answerable import answering_windows, can_answer
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
+from ragkit.answer.rules_en import relation_groups, states_relation, with_numerals
 from ragkit.text.analysis import Analyzer
 
 SCORER = SentenceScorer(Analyzer())

@@ -5,10 +5,10 @@ answer still does. Real analyzer and jieba tagger throughout."""
 
 from __future__ import annotations
 
-from ragkit.answer.answerable import (
-    answer_kind,
-    answering_windows,
-    can_answer,
+from ragkit.answer.answerable import answering_windows, can_answer
+from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
+from ragkit.answer.kinds import answer_kind
+from ragkit.answer.rules_zh import (
     compared_only,
     compounds,
     figure_apart,
@@ -23,7 +23,6 @@ from ragkit.answer.answerable import (
     role_apart,
     titles,
 )
-from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
 from ragkit.text.analysis import Analyzer
 from ragkit.types import SearchHit, StoredChunk
 

@@ -7,19 +7,12 @@ from __future__ import annotations
 
 from checkers import hit
 
-from ragkit.answer.answerable import (
-    MIN_COVER,
-    answering_windows,
-    coverage,
-    lead_in,
-    other_priced,
-    other_side,
-    states_relation,
-)
+from ragkit.answer.answerable import MIN_COVER, answering_windows, coverage, lead_in
 from ragkit.answer.attributes import asks_form, attribute_terms, unit_values
 from ragkit.answer.evidence import bound, rank_sentences
 from ragkit.answer.extractive import extract_answer
 from ragkit.answer.grounding import SentenceScorer
+from ragkit.answer.rules_en import other_priced, other_side, states_relation
 from ragkit.text.analysis import Analyzer
 from ragkit.text.sentences import split_sentences
 

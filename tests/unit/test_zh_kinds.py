@@ -7,22 +7,15 @@ Real analyzer and jieba tagger; texts shaped like samples/corpus/*_zh.*."""
 
 from __future__ import annotations
 
-from ragkit.answer.answerable import (
-    answer_kind,
-    can_answer,
-    chinese_names,
-    defined_term,
-    defined_unsaid,
-    figure_apart,
-    founded_apart,
-    has_kind,
-    kind_values,
-    other_year,
-)
+from ragkit.answer.answerable import can_answer, kind_values
 from ragkit.answer.attributes import attribute_terms, unit_values
 from ragkit.answer.evidence import tense
 from ragkit.answer.extractive import extract_answer
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
+from ragkit.answer.kinds import answer_kind, has_kind
+from ragkit.answer.question_terms import chinese_names
+from ragkit.answer.rules_en import other_year
+from ragkit.answer.rules_zh import defined_term, defined_unsaid, figure_apart, founded_apart
 from ragkit.text.analysis import Analyzer
 from tests.checkers import hit
 

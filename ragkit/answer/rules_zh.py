@@ -1,0 +1,437 @@
+"""Chinese questions: a sentence about another thing of the kind asked about
+(`zh_mismatch`).
+
+Each rule is a lexical test of one sentence (or window) against the question, applied
+by `ragkit.answer.answerable.answering_windows`: another ordinal (第19棒 for 第一棒:
+`other_ordinal`, `ordinal_unsaid`), another day (1月8日 for 1月5日: `other_day`), the
+asked year only as a comparison (与2021年相比: `compared_only`), part of a year for a
+year's figure (`part_of_year`), or the question's compound noun with another modifier
+(交通事故 for 踩踏事故: `other_modifier`) is another thing, and a number not in a clause
+with the figure asked for (营收, 产量, 议席: `figure_apart`) is another figure's, as a
+role asked for (冠军, 总导演) with no name in its clause names no one (`role_apart`); a
+figure only expected or planned does not answer (`forecast_only`); a founding asked
+(建立, 成立) needs the founding of that thing (`founded_apart`), a definition asked
+(X的定义) a sentence defining X (`defined_unsaid`); a title in 《》 is a name the text
+must hold (`titles`).
+
+Leaves out English questions (`ragkit.answer.rules_en`), the kind asked
+(`ragkit.answer.kinds`) and word segmentation beyond jieba's: a compound or a clause is
+what jieba's tags and the punctuation make of it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from ragkit.answer.kinds import (
+    CJK,
+    CN_NUMBER,
+    YEAR,
+    ZH_ASKING,
+    ZH_DATE,
+    answer_kind,
+    has_kind,
+    text_numbers,
+)
+from ragkit.text.analysis import Analyzer
+
+_ZH_DIGITS = "零一二三四五六七八九"
+
+
+# An ordinal with the measure word of what it counts: 第七届, 第三艘, 第19棒; 首 is 第一.
+_ORDINAL = re.compile(
+    r"(?:第\s*(\d+|[零〇一二三四五六七八九十两]+)|(首))\s*"
+    r"(届|任|艘|棒|个|位|名|期|轮|季|集|部|代|批|款|座|条|场|家|台|架|颗|枚|辆|趟|站|阶段|次)"
+)
+
+
+def _zh_int(numeral: str) -> int | None:
+    """The value of a numeral under 100 in digits or Chinese (七, 十三, 二十), or None."""
+    if numeral.isdigit():
+        return int(numeral)
+    digits = numeral.replace("〇", "零").replace("两", "二")
+    if "十" not in digits:
+        return _ZH_DIGITS.index(digits) if len(digits) == 1 else None
+    tens, _, ones = digits.partition("十")
+    if len(tens) > 1 or len(ones) > 1 or "十" in ones:
+        return None
+    return (_ZH_DIGITS.index(tens) if tens else 1) * 10 + (_ZH_DIGITS.index(ones) if ones else 0)
+
+
+def ordinals(text: str) -> set[tuple[int, str]]:
+    """The ordinals of a Chinese `text` as (number, measure word): 第三艘 → (3, 艘),
+    首趟 → (1, 趟), 第19棒 → (19, 棒)."""
+    out = set()
+    for m in _ORDINAL.finditer(unicodedata.normalize("NFKC", text)):
+        n = 1 if m.group(2) else _zh_int(m.group(1))
+        if n is not None:
+            out.add((n, m.group(3)))
+    return out
+
+
+def other_ordinal(question: str, sentence: str) -> bool:
+    """Whether `sentence` counts what `question` counts with another ordinal and not
+    the question's: 第19棒 for 第一棒, 第一艘 for 第三艘 are other things."""
+    asked = ordinals(question)
+    if not asked:
+        return False
+    said = ordinals(sentence)
+    return any(
+        any(m == measure for _, m in said) and (n, measure) not in said for n, measure in asked
+    )
+
+
+def ordinal_unsaid(question: str, window: str) -> bool:
+    """Whether a Chinese `question` counts a thing with an ordinal (第一棒, 第三艘) that
+    `window` does not hold: a window without it speaks of the thing, not the one asked."""
+    if not CJK.search(question):
+        return False
+    asked = ordinals(question)
+    return bool(asked) and not asked <= ordinals(window)
+
+
+# A year a figure is compared with: 与2021年相比, 较2021年同期, 比2019年, 同比2021年.
+_COMPARED_YEAR = re.compile(
+    r"(?:与|和|跟|较|比|相比|同比|相较于?|对比|比起|高于|低于|超过|不及)\s*"
+    r"(?:(?:1[0-9]|20)\d\d)\s*年?(?:同期|全年|时)?"
+)
+
+
+def compared_only(question: str, sentence: str) -> bool:
+    """Whether `sentence` names a year `question` asks about only as the one its figure
+    is compared with: "与2021年相比，2022年…" and "出生率为6.77‰，比2021年下降" speak
+    of another year than 2021."""
+    asked = set(YEAR.findall(unicodedata.normalize("NFKC", question)))
+    if not asked:
+        return False
+    text = unicodedata.normalize("NFKC", sentence)
+    compared = {y for m in _COMPARED_YEAR.finditer(text) for y in YEAR.findall(m.group())}
+    if not compared & asked:
+        return False
+    return not set(YEAR.findall(_COMPARED_YEAR.sub(" ", text))) & asked
+
+
+# A part of a year: a quarter, a half, a month without its day.
+_PART_OF_YEAR = re.compile(
+    r"季度|上半年|下半年|前三季|[一二三四1-4]季|(?<![\d年])\d{1,2}月(?!\d{1,2}[日号])"
+)
+
+
+_WHOLE_YEAR = re.compile(r"全年|年度|整年")
+
+
+def part_of_year(question: str, sentence: str) -> bool:
+    """Whether `question` asks for a year's figure (美国2021年GDP增长多少) and
+    `sentence` gives part of a year's (三、四季度, 上半年), not the whole year's."""
+    text = unicodedata.normalize("NFKC", question)
+    if not YEAR.search(text) or _PART_OF_YEAR.search(text) or answer_kind(text) != "number":
+        return False
+    said = unicodedata.normalize("NFKC", sentence)
+    return bool(_PART_OF_YEAR.search(said)) and not _WHOLE_YEAR.search(said)
+
+
+# Tags of words that make no other kind of a noun: pronouns, numbers, measure words,
+# adverbs, prepositions, particles, conjunctions, position and time words, verbs
+# (这起事故, 一起事故, 担任总导演, 当日冠军).
+_NEUTRAL_TAGS = ("r", "m", "q", "d", "p", "u", "c", "f", "t", "v", "x", "y", "e", "o")
+
+
+def compounds(question: str, analyzer: Analyzer) -> list[tuple[str, str]]:
+    """The (modifier, noun) pairs of a Chinese `question`: a noun of two or more
+    characters with the word of two or more before it (的 or 之 between allowed):
+    踩踏事故, 开幕式总导演, 高校志愿者."""
+    out = []
+    for run in analyzer.tagged(unicodedata.normalize("NFKC", question)):
+        for i in range(1, len(run)):
+            head, flag = run[i]
+            if len(head) < 2 or not flag.startswith("n") or ZH_ASKING.search(head):
+                continue
+            j = i - 1 if run[i - 1][0] not in ("的", "之") else i - 2
+            if j < 0:
+                continue
+            modifier, mflag = run[j]
+            if len(modifier) < 2 or mflag.startswith(("r", "m", "q", "x")):
+                continue
+            if not ZH_ASKING.search(modifier):
+                out.append((modifier, head))
+    return out
+
+
+def other_modifier(question: str, sentence: str, analyzer: Analyzer) -> bool:
+    """Whether a compound of `question` (`compounds`) stands in `sentence` only with
+    another noun before its noun, the question's modifier nowhere in it: 交通事故 for
+    踩踏事故, 赛会志愿者 for 高校志愿者 are another thing of the kind."""
+    pairs = compounds(question, analyzer)
+    if not pairs:
+        return False
+    text = unicodedata.normalize("NFKC", sentence)
+    runs = analyzer.tagged(text)
+    for modifier, head in pairs:
+        if modifier in text:
+            continue  # said another way: 首都高校将有1.4万名师生作为赛会志愿者
+        seen = other = 0
+        for run in runs:
+            for i, (word, _) in enumerate(run):
+                if not word.endswith(head):
+                    continue
+                seen += 1
+                if len(word) > len(head):  # one word: 交通事故
+                    before, flag = word[: -len(head)], "n"
+                else:
+                    j = i - 1 if i == 0 or run[i - 1][0] not in ("的", "之") else i - 2
+                    if j < 0:
+                        continue
+                    before, flag = run[j]
+                if (
+                    len(before) >= 2
+                    and not flag.startswith(_NEUTRAL_TAGS)
+                    and before not in question
+                    and not set(before) & set(modifier)  # 坠机地点 for 坠毁地点
+                ):
+                    other += 1
+        if seen and other == seen:
+            return True
+    return False
+
+
+_ZH_MONTH_DAY = re.compile(r"(?<!\d)(\d{1,2})\s*月(?:\s*(\d{1,2})\s*[日号])?")
+
+
+def other_day(question: str, sentence: str) -> bool:
+    """Whether `question` names a day (1月5日) and `sentence` names months, none of
+    them with that day: 1月8日 or "9月-12月" is another time."""
+    asked = {
+        (int(m), int(d))
+        for m, d in _ZH_MONTH_DAY.findall(unicodedata.normalize("NFKC", question))
+        if d
+    }
+    if not asked:
+        return False
+    said = _ZH_MONTH_DAY.findall(unicodedata.normalize("NFKC", sentence))
+    if not said:
+        return False
+    return not any((int(m), int(d)) in asked for m, d in said if d) and not any(
+        int(m) in {a for a, _ in asked} and not d for m, d in said
+    )
+
+
+# The question word, and what may stand between it and the noun it asks about
+# (多少个议席, 哪部电影).
+_ZH_QUESTION_WORD = re.compile(r"谁|什么|多少|哪(?:些|个|一个|部|位|家|种|里|儿|国|年)?|几")
+
+
+_ZH_LINK = re.compile(r"^(?:是|为|有|达|约|共|一共|个|位|部|种|名|项|家|条|座|只|件|些|一)*")
+
+
+# Nouns that name no figure of their own (数量, 人数): any count answers them.
+_ZH_GENERIC = frozenset("数量 人数 数字 数目 总数 多少 情况 时间 时候".split())
+
+
+def figure_noun(question: str, analyzer: Analyzer) -> str:
+    """The figure a Chinese question asking for a number asks about: the noun right
+    after its question word (多少个议席) or else the last before it (塔里木油田的油气产量
+    是多少), or a query's last noun (2022年英特尔全年营收); empty when none or generic."""
+    text = unicodedata.normalize("NFKC", question).strip().rstrip("?？。.!！ ")
+    m = _ZH_QUESTION_WORD.search(text)
+    nouns: list[str]
+    if m is None:
+        nouns = [w for run in analyzer.tagged(text) for w, f in run if f.startswith(("n", "vn"))]
+        noun = nouns[-1] if nouns and text.endswith(nouns[-1]) else ""
+    else:
+        after = _ZH_LINK.sub("", text[m.end() :])
+        first = [w for run in analyzer.tagged(after) for w, f in run if f.startswith("n")]
+        if first and after.startswith(first[0]):
+            noun = first[0]
+        else:
+            before = [
+                w
+                for run in analyzer.tagged(text[: m.start()])
+                for w, f in run
+                if f.startswith(("n", "vn"))
+            ]
+            head = text[: m.start()].rstrip("是为有了都共")
+            noun = before[-1] if before and head.endswith(before[-1]) else ""
+    # jieba tags 多长时间 a noun: it asks, it names no figure.
+    return "" if len(noun) < 2 or noun in _ZH_GENERIC or ZH_ASKING.search(noun) else noun
+
+
+# Words marking a figure as expected, planned or required rather than reached (预期营收,
+# 交付目标, 需要超过): no figure reached, unless the question asks for one of them.
+_ZH_FORECAST = re.compile(
+    r"预计|预期|预测|预估|估计|目标|计划|规划|有望|力争|争取|指引|展望|需要|将"
+)
+
+
+def forecast_only(question: str, sentence: str) -> bool:
+    """Whether `question` asks for a figure reached (not one expected: its words hold no
+    forecast word) and every clause of `sentence` holding a number is a forecast: "每年
+    每股预期收益为2.3美元，预期营收为650-680亿美元" gives no year's revenue."""
+    if answer_kind(question) != "number" or _ZH_FORECAST.search(question):
+        return False
+    asked = text_numbers(question)
+    numbered = [
+        clause
+        for clause in re.split(r"[，,；;。！!？?]", unicodedata.normalize("NFKC", sentence))
+        if text_numbers(ZH_DATE.sub(" ", clause)) - asked
+    ]
+    return bool(numbered) and all(_ZH_FORECAST.search(c) for c in numbered)
+
+
+def figure_apart(question: str, sentence: str, analyzer: Analyzer) -> bool:
+    """Whether `question` asks for a figure (营收, 销量, 议席) and no clause of
+    `sentence` holds both the figure's noun and a number: "总营收首次被台积电超越，净利润也
+    落后于台积电2959亿新台币" gives the 净利润's number, not the 营收's."""
+    if answer_kind(question) != "number" or "哪几" in question:
+        return False
+    noun = figure_noun(question, analyzer)
+    if not noun:
+        return False
+    stem = noun[-2:]  # 总产量 → 产量, 年销量 → 销量
+    asked = text_numbers(question)
+    for clause in re.split(r"[，,；;。：:！!？?]", unicodedata.normalize("NFKC", sentence)):
+        said = text_numbers(ZH_DATE.sub(" ", clause)) - asked
+        if stem in clause and (said or CN_NUMBER.search(clause)):
+            if _ZH_BOUND.match(clause[clause.index(stem) + len(stem) :]):
+                continue  # "吞吐量1000万人次以上的机场有27个": a class of airports
+            return False
+    return True
+
+
+# A figure followed by a bound and 的 names a class of things, not the figure of one:
+# "年旅客吞吐量1000万人次以上的机场" ("达2500万人次以上" still gives one).
+_ZH_BOUND = re.compile(
+    r"[^\d，。]{0,3}?\d+(?:\.\d+)?\s*[十百千万亿]*[^\d\s以]{0,2}(?:以上|以下|以内)的"
+)
+
+
+# Roles a name answers (冠军, 主演, 导演…): the answer's sentence names the role beside
+# the name, or a word sharing a character with it (执导, 夺冠, 饰演).
+_ZH_ROLE = re.compile(
+    r"冠军|亚军|季军|得主|获得者|主演|导演|编剧|作者|主角|旗手|火炬手|创始人|董事长|总裁"
+    r"|首席执行官|主席|总统|总理|首相|教练|队长|代言人|指令长"
+)
+
+
+def role_apart(question: str, sentence: str, analyzer: Analyzer) -> bool:
+    """Whether a Chinese question asks who holds a role (冠军, 主演, 总导演是谁) and no
+    clause of `sentence` holds both the role and a name: "9届澳网男单冠军无缘2022年卫冕
+    之路" names no champion where it speaks of one."""
+    if answer_kind(question) != "name":
+        return False
+    m = _ZH_ROLE.search(question)
+    if m is None:
+        return False
+    role = m.group()
+    # A colon binds a label to its value ("2021赛季中超冠军：山东泰山"): no clause ends there.
+    for clause in re.split(r"[，,；;。！!？?]", unicodedata.normalize("NFKC", sentence)):
+        if not _names_role(clause, role, analyzer):
+            continue
+        # The role with a word before it ("卫冕冠军", which jieba may tag a person) names
+        # no holder.
+        bare = "".join(w for run in analyzer.tagged(clause) for w, _ in run if role in w)
+        if has_kind("name", clause, question + bare, analyzer):
+            return False
+    return True
+
+
+def _names_role(clause: str, role: str, analyzer: Analyzer) -> bool:
+    """Whether `clause` names `role` itself or a verb sharing a character with it (执导
+    for 导演, 夺冠 for 冠军); a noun sharing one (亚冠, 演员) is another thing."""
+    if role in clause:
+        return True
+    return any(
+        set(w) & set(role) and f.startswith("v") for run in analyzer.tagged(clause) for w, f in run
+    )
+
+
+# A founding, and the founded thing after its verb (建立了一个小型品鉴室): 始建于, 成立于
+# and 开设了 say when something began to exist, 开始 and 始于 only when something began.
+_ZH_FOUNDED = re.compile(
+    r"建立|成立|创立|创建|创办|创设|始建|建于|建成|建校|建院|建厂|组建|设立|开设|开办|开业"
+    r"|创刊|落成|兴建|修建"
+)
+
+
+def founded_apart(question: str, sentence: str, analyzer: Analyzer) -> bool:
+    """Whether a Chinese `question` asks when something was founded (建立, 成立, 开设…)
+    and `sentence` states no founding of it: no founding verb, or each one's object a
+    noun the question does not hold ("2023年，双方共同建立了一个小型品鉴室" for
+    雾溪茶园是哪一年建立的; "茶园始建于2003年" names the founded thing before the verb)."""
+    if answer_kind(question) != "date" or not _ZH_FOUNDED.search(question):
+        return False
+    text = unicodedata.normalize("NFKC", sentence)
+    for clause in re.split(r"[，,；;。！!？?：:]", text):
+        for m in _ZH_FOUNDED.finditer(clause):
+            after = [
+                w
+                for run in analyzer.tagged(clause[m.end() :])
+                for w, f in run
+                if f.startswith("n") and len(w) >= 2
+            ]
+            if not after or after[0] in question:
+                return False
+    return True
+
+
+def defined_term(question: str) -> str:
+    """The term a Chinese question asks the definition or meaning of (操场 of
+    "操场的定义是什么？"), or ""."""
+    m = _ZH_DEFINED.match(unicodedata.normalize("NFKC", question).strip())
+    return m.group(1).strip() if m else ""
+
+
+_ZH_DEFINED = re.compile(
+    r"(.{2,}?)的?(?:定义|含义|意思|意义|概念|涵义|释义)(?:是什么|是啥|为何|指什么)"
+)
+
+
+def defined_unsaid(question: str, sentence: str) -> bool:
+    """Whether `question` asks what a term means (X的定义是什么) and `sentence` does not
+    say it: the term, then what it is ("操场是指…", "胜任力（英语：Competence）是指…",
+    "X，又称Y，是…"). A sentence defining another term ("White将其定义为…" for 操场)
+    or only speaking of it ("部份苦力被安排于拍卖中出售") is no definition."""
+    term = defined_term(question)
+    if not term:
+        return False
+    text = unicodedata.normalize("NFKC", sentence)
+    return not re.search(re.escape(unicodedata.normalize("NFKC", term)) + _ZH_DEFINES, text)
+
+
+# What follows a term that a sentence defines: an aside in brackets, another name, then
+# the copula (是指, 指, 即, 是…; "苦力是被…" and "苦力为于…" define nothing).
+_ZH_DEFINES = (
+    r"\s*(?:[(（][^)）]*[)）])?\s*(?:[，,](?:又称|简称|也称|亦称|或称|俗称|又名)[^，,。]*[，,])?\s*"
+    r"(?:是指|指的是|意指|意为|意思是|泛指|特指|即|指|是(?![被否在])|为一[种类个门项]|乃"
+    r"|被定义为|定义为)"
+)
+
+
+def zh_mismatch(question: str, sentence: str, analyzer: Analyzer) -> bool:
+    """Whether `sentence` speaks of another thing than a Chinese `question` asks
+    about: another ordinal, another day, a year only compared with, part of a year for
+    a year's figure, another modifier of the question's compound, a number beside
+    another figure than the one asked, a role without a name beside it, a figure only
+    expected or planned (always False for a question in another language)."""
+    if not CJK.search(question):
+        return False
+    return (
+        other_ordinal(question, sentence)
+        or other_day(question, sentence)
+        or compared_only(question, sentence)
+        or part_of_year(question, sentence)
+        or other_modifier(question, sentence, analyzer)
+        or figure_apart(question, sentence, analyzer)
+        or role_apart(question, sentence, analyzer)
+        or forecast_only(question, sentence)
+        or founded_apart(question, sentence, analyzer)
+    )
+
+
+_TITLE = re.compile(r"《([^》]{2,40})》")
+
+
+def titles(text: str) -> list[str]:
+    """The titles of works a Chinese `text` names in 《》 (《我们的冬奥》: a film a text
+    must name to speak of it; jieba tags no title as a name)."""
+    return [m.group(1).strip() for m in _TITLE.finditer(unicodedata.normalize("NFKC", text))]
