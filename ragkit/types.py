@@ -194,9 +194,11 @@ class Answer:
     `invalid_citations` are numbers the model cited that name no source; they were
     removed from `text`. `not_found` is True when the answer is that the documents do
     not hold it. `evidence` (when asked for) pairs each answer sentence with its support.
-    `unsupported` are sentences the model wrote that the sources do not back (a number,
-    date or name in no source, or too few of their words): they were not shown as the
-    answer (ragkit.answer.checking).
+    `unsupported` are the sentences the model wrote that were not shown as the answer
+    (ragkit.answer.checking): those also in `off_topic` the sources back but they do not
+    answer the question (a true sentence on another point, the question restated); the
+    rest the sources do not back (a number, date or name in no source, or too few of
+    their words).
     """
 
     question: str
@@ -208,6 +210,7 @@ class Answer:
     invalid_citations: tuple[int, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     unsupported: tuple[str, ...] = ()
+    off_topic: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

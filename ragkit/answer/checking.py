@@ -496,6 +496,9 @@ class Check:
     support: Sentence | None
     score: float
     missing: tuple[str, ...] = ()
+    off_topic: bool = False
+    """Not `supported` only because it does not answer the question: the sources back
+    its facts and words (a true sentence on another point, the question restated)."""
 
 
 @dataclass
@@ -513,6 +516,11 @@ class CheckState:
 
     released: list[_Released] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
+    """Every sentence of the model's left out of the answer (the ones replaced by the
+    source sentence they were drawn from too)."""
+    off_topic: list[str] = field(default_factory=list)
+    """Those of `unsupported` the sources do back but that do not answer the question
+    (`Check.off_topic`), so a reader is not told the sources contradict them."""
     invalid: list[int] = field(default_factory=list)
     not_found: bool = False
     fallback: bool = False
@@ -1199,8 +1207,16 @@ class AnswerChecker:
             # Its support and the source sentences sharing most of its words: a copy of
             # one of them with a word changed misstates it.
             missing = self._changed(sentence, [(number, support), *closest])
-        supported = not missing and lexical >= MIN_SUPPORT and answers
-        return Check(sentence, supported, number, support, round(score, 4), missing)
+        grounded = not missing and lexical >= MIN_SUPPORT
+        return Check(
+            sentence,
+            grounded and answers,
+            number,
+            support,
+            round(score, 4),
+            missing,
+            off_topic=grounded and not answers,
+        )
 
     # --- releasing the answer ---------------------------------------------------------
     def _cite(self, text: str, number: int | None) -> str:
@@ -1275,7 +1291,9 @@ class AnswerChecker:
             before = [shown for shown in self._replace(body)]
             yield from before
             if not before:
+                # True, but it leans on a sentence no one was shown: it answers nothing.
                 state.unsupported.append(body)
+                state.off_topic.append(body)
                 state.drift += 1
             elif not self._restates_quote(body):
                 state.drift = 0
@@ -1285,6 +1303,8 @@ class AnswerChecker:
             yield self._emit(body, verdict.passage, verdict.support, False)
         else:
             state.unsupported.append(body)
+            if verdict.off_topic:
+                state.off_topic.append(body)
             state.drift += 1
             if not state.released:
                 # The answer's opening statement failed: show the source sentence it
@@ -1479,7 +1499,13 @@ class AnswerChecker:
         text = shown.strip()
         if state.not_found:
             return Answer(
-                self.question, text, (), (), not_found=True, unsupported=tuple(state.unsupported)
+                self.question,
+                text,
+                (),
+                (),
+                not_found=True,
+                unsupported=tuple(state.unsupported),
+                off_topic=tuple(state.off_topic),
             )
         support: dict[int, Sentence] = {}
         # A quoted sentence is what a reader can check word for word: it names the page.
@@ -1517,6 +1543,7 @@ class AnswerChecker:
             tuple(citations),
             invalid_citations=tuple(dict.fromkeys(state.invalid)),
             unsupported=tuple(state.unsupported),
+            off_topic=tuple(state.off_topic),
         )
 
 

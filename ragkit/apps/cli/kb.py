@@ -505,12 +505,9 @@ def _print_sources(answer: Answer, out: Console) -> None:
     notes = []
     # Citations the model made up are dropped from the text; which ones is for
     # --evidence (a reader of the answer gains nothing from the numbers).
-    if answer.unsupported:
-        count = len(answer.unsupported)
-        notes.append(
-            f"(left out {count} sentence{'s' if count > 1 else ''} of the model's answer that "
-            "the sources do not support)"
-        )
+    note = left_out_note(answer)
+    if note:
+        notes.append(note)
     for note in notes:
         out.print(note)
     if answer.not_found or not answer.citations:
@@ -526,6 +523,45 @@ def _print_sources(answer: Answer, out: Console) -> None:
     for location, cited in places.items():
         marks = " ".join(f"[{n}]" for n in cited)
         out.print(f" {marks} {escape(location)}")
+
+
+def left_out_note(answer: Answer) -> str:
+    """The footer saying how many of the model's sentences the checks left out, in the
+    question's language, "" for none. The ones the sources back but that do not answer
+    the question (`Answer.off_topic`) are counted apart: "the sources do not support"
+    would tell the reader the documents say otherwise."""
+    from ragkit.text.analysis import query_language
+
+    off_topic = len(answer.off_topic)
+    unsupported = len(answer.unsupported) - off_topic
+    total = unsupported + off_topic
+    if not total:
+        return ""
+    if query_language(answer.question) == "zh":
+        if not off_topic:
+            return f"（略去了模型回答中来源不支持的 {total} 句）"
+        if not unsupported:
+            return f"（略去了模型回答中没有回答问题的 {total} 句）"
+        return (
+            f"（略去了模型回答中的 {total} 句：来源不支持的 {unsupported} 句，"
+            f"没有回答问题的 {off_topic} 句）"
+        )
+
+    def sentences(count: int) -> str:
+        return f"{count} sentence{'s' if count > 1 else ''}"
+
+    def do(count: int) -> str:
+        return "does" if count == 1 else "do"
+
+    head = f"(left out {sentences(total)} of the model's answer"
+    if not off_topic:
+        return f"{head} that the sources do not support)"
+    if not unsupported:
+        return f"{head} that {do(total)} not answer the question)"
+    return (
+        f"{head}: {unsupported} the sources do not support, {off_topic} that "
+        f"{do(off_topic)} not answer the question)"
+    )
 
 
 def source_names(sources: Iterable[str]) -> dict[str, str]:
