@@ -520,10 +520,25 @@ function byDocument(sources) {
   return [...groups.values()];
 }
 
-function renderSources(box, sources, cited) {
+// The sources of an answer still being written, shown as soon as the server has chosen
+// them (before the model writes): each marked once the text so far cites it, all listed
+// in order (folding the uncited ones waits for the end, or the list would jump about as
+// citations arrive).
+function showGrowingSources(turn, sources, text) {
+  const cited = [...new Set([...text.matchAll(CITED)].flatMap((m) => m[1].split(/[,，、]/).map((n) => Number(n.trim()))))];
+  const key = cited.join(" ");
+  const box = turn.querySelector(".sources");
+  if (box.dataset.cited === key && box.childElementCount) return;
+  box.dataset.cited = key;
+  renderSources(box, sources, cited.map((number) => ({ number })), true);
+}
+const CITED = /[[【](\d+(?:\s*[,，、]\s*\d+)*)[\]】]/g;
+
+function renderSources(box, sources, cited, growing = false) {
   box.replaceChildren();
   if (!sources.length) return;
   const citedNumbers = new Set(cited.map((c) => c.number));
+  const marked = new Set(citedNumbers);
   const passage = (s, label) => {
     const open = el("button", { type: "button", className: "citation", textContent: label });
     open.addEventListener("click", guarded(() => openPage(s, s.page, s.sentence)));
@@ -533,7 +548,7 @@ function renderSources(box, sources, cited) {
     return [open, snippet];
   };
   const item = (group) => {
-    const li = el("li", { className: group.some((s) => citedNumbers.has(s.number)) ? "cited" : "",
+    const li = el("li", { className: group.some((s) => marked.has(s.number)) ? "cited" : "",
       dataset: { number: String(group[0].number), file: group[0].file } });
     if (group.length === 1) li.append(...passage(group[0], `[${group[0].number}] ${locationOf(group[0])}`));
     else {
@@ -546,6 +561,7 @@ function renderSources(box, sources, cited) {
     return li;
   };
   // With no citation at all every source is shown: which ones the answer used is unknown.
+  if (growing) citedNumbers.clear();
   const used = byDocument(citedNumbers.size ? sources.filter((s) => citedNumbers.has(s.number)) : sources);
   const unused = byDocument(citedNumbers.size ? sources.filter((s) => !citedNumbers.has(s.number)) : []);
   const list = el("ol", { id: box.closest(".turn") === $("thread").lastElementChild ? "citations" : "", className: "source-list" });
@@ -628,10 +644,13 @@ async function ask(question) {
         if (!text) setStage(turn, STAGES[data.stage] || data.stage);
       } else if (event === "waiting") {
         setStage(turn, data.ahead > 0 ? `Waiting for the model: ${data.ahead} question${data.ahead === 1 ? "" : "s"} ahead…` : STAGES.queued);
-      } else if (event === "sources") sources = data.sources;
-      else if (event === "text") {
+      } else if (event === "sources") {
+        sources = data.sources;
+        showGrowingSources(turn, sources, text);
+      } else if (event === "text") {
         text += data.text;
         renderGrowing(answer, text, sources);
+        showGrowingSources(turn, sources, text);
         if (text.trim()) {
           turn.querySelector(".stage").replaceChildren();
           $("ask-status").textContent = STAGES.checking;
@@ -647,7 +666,9 @@ async function ask(question) {
   } catch (e) {
     if (e.name === "AbortError") {
       const follow = endBelow(turn) <= 40;
-      finishTurn(turn, { text, sources: [], citations: [] }, "stopped");
+      // The sources shown while it was written stay, those it cited marked.
+      const cited = new Set([...text.matchAll(CITED)].flatMap((m) => m[1].split(/[,，、]/).map(Number)));
+      finishTurn(turn, { text, sources, citations: sources.filter((s) => cited.has(s.number)) }, "stopped");
       if (follow) keepEndShown(turn);
       $("ask-status").dataset.stage = "stopped";
     } else {
