@@ -774,14 +774,16 @@ async function openPage(source, page, sentence) {
     text.append(view.text.slice(last));
   }
   if (view.image) {
-    const width = Math.round(Math.max(picture.clientWidth || 600, 300) * (window.devicePixelRatio || 1));
+    // As wide as the page is drawn (wider than the viewer on a phone), for sharp text.
+    const drawn = picture.querySelector(".page-frame").clientWidth;
+    const width = Math.round(Math.max(drawn || 600, 300) * (window.devicePixelRatio || 1));
     const data = await imageData(`${view.image}?width=${width}`);
     if (ui.viewer.view !== view) return; // another page was opened meanwhile
     const frame = picture.querySelector(".page-frame");
     frame.prepend(el("img", { src: data, alt: `Page ${view.page} of ${view.file}` }));
     picture.dataset.state = "ready";
     const first = frame.querySelector(".hl");
-    (first || frame).scrollIntoView({ block: "center" });
+    (first || frame).scrollIntoView({ block: "center", inline: "start" });
   } else {
     const mark = text.querySelector("mark");
     if (mark) mark.scrollIntoView({ block: "center" });
