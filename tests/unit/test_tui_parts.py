@@ -232,3 +232,18 @@ def test_punctuation_after_a_citation_mark_never_starts_a_line() -> None:
     assert wrap_indented("It lasts 18 months [1]. Keep the receipt.", 24, indent="") == (
         "It lasts 18 months [1].\nKeep the receipt."
     )
+
+
+MIXED = "Ember 水壶的保修期为七年[1]和两年[2]，Kestrel Valley [3] 的茶园海拔1650米[4]"
+
+
+def test_a_citation_mark_never_starts_a_line() -> None:
+    # A mark with no punctuation after it stays with the word (a Chinese character)
+    # before it, in mixed Chinese and English too; before, "[1]" could open a line.
+    for width in range(8, 40):
+        lines = wrap_indented(MIXED, width, indent="").split("\n")
+        assert not any(line.lstrip().startswith("[") for line in lines), (width, lines)
+        assert "".join(lines).replace(" ", "") == MIXED.replace(" ", "")
+    assert wrap_indented("It lasts 18 months [1] from purchase.", 22, indent="") == (
+        "It lasts 18 months [1]\nfrom purchase."
+    )

@@ -92,11 +92,14 @@ class MessageView(Static):
 
 # A Chinese character, or a run of CJK punctuation, may end a line; closing punctuation (，。）)
 # stays with the character before it, a Chinese one or not (a citation: "88号[1]。" must
-# not leave "。" to start the next line). Elsewhere lines break after spaces.
+# not leave "。" to start the next line), and so does a citation mark, with the space
+# before it ("七年[1]", "18 months [1]." never start a line with the mark). Elsewhere
+# lines break after spaces.
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
 _CLOSING = "，。、；：！？）」』】》〉"
+_MARK = rf"(?: ?\[\d+(?:[,，、] ?\d+)*\][^\s{_CJK}]*[{_CLOSING}]*)*"
 _BREAKABLE = re.compile(
-    rf"[{_CJK}][\u3000-\u303f\uff00-\uffef]*\s*|[^\s{_CJK}]+[{_CLOSING}]*\s*|\s+"
+    rf"[{_CJK}][\u3000-\u303f\uff00-\uffef]*{_MARK}\s*|[^\s{_CJK}]+[{_CLOSING}]*{_MARK}\s*|\s+"
 )
 
 

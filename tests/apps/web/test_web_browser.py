@@ -241,8 +241,9 @@ def test_the_browser_logs_no_error_for_the_icon(tmp_path: Path) -> None:
 
 
 # Each answer renders in a box of every width from 60 to 400 px; the script returns
-# [width, sentence] for each box where a citation's group (its punctuation and chips) is
-# broken across lines or starts a line apart from the word before it.
+# [width, sentence] for each box where a citation's group (the word before it, its
+# punctuation and chips) is broken across lines or does not start with that word (a
+# line may break before a group that starts with a chip or a mark).
 _STRANDED = """
 const box = document.createElement("div");
 box.className = "answer";
@@ -261,16 +262,8 @@ for (const text of arguments[0]) {
     RagkitMarkdown.render(box, text, chip);
     for (const group of box.querySelectorAll(".cite-group")) {
       const rects = group.getClientRects();
-      const prev = group.previousSibling;
-      let apart = false;
-      if (prev && prev.nodeType === Node.TEXT_NODE && prev.textContent) {
-        const range = document.createRange();
-        range.setStart(prev, prev.textContent.length - 1);
-        range.setEnd(prev, prev.textContent.length);
-        const word = range.getClientRects()[0];
-        apart = Boolean(word) && word.bottom <= group.getBoundingClientRect().top + 1;
-      }
-      if (rects.length !== 1 || apart) stranded.push([width, text]);
+      const wordless = !/^[\\p{L}\\p{N}]/u.test(group.textContent);
+      if (rects.length !== 1 || wordless) stranded.push([width, text]);
     }
   }
 }
@@ -293,6 +286,10 @@ def test_punctuation_after_a_citation_chip_stays_on_its_line(tmp_path: Path) -> 
         "保修期为两年，自购买之日起计算[1]。请保留发票[2]。",
         "The Ember kettle carries a warranty of seven years from purchase [1].",
         "Descale it monthly [1, 2]; use citric acid [3]!",
+        # Mixed Chinese and English, marks with no punctuation after them: before, the
+        # line could break between "年" and its chip.
+        "Ember 水壶的保修期为七年[1]和两年[2]，Kestrel Valley [3] 的茶园海拔1650米[4]",
+        "Tours last 75 minutes [2] and cost 12 dollars",
     ]
     with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
         driver.get(server.url + "/")
@@ -310,21 +307,22 @@ def test_a_citation_chip_follows_its_punctuation_against_the_word(tmp_path: Path
         def rendered(text: str) -> list[Any]:
             return list(driver.execute_script(_RENDERED, text))
 
-        # The full stop moves before the chip, and the space before the mark goes.
-        assert rendered("It lasts 30 days [1].") == ["It lasts 30 days.1", [".1"]]
+        # The full stop moves before the chip, the space before the mark goes, and the
+        # word before it is held with them.
+        assert rendered("It lasts 30 days [1].") == ["It lasts 30 days.1", ["days.1"]]
         assert rendered("保修期为两年[1]。请保留发票[2]。") == [
             "保修期为两年。1请保留发票。2",
-            ["。1", "。2"],
+            ["年。1", "票。2"],
         ]
         assert rendered("Descale it monthly [1, 2]; use citric acid [3]!") == [
             "Descale it monthly;1 2 use citric acid!3",
-            [";1 2", "!3"],
+            ["monthly;1 2", "acid!3"],
         ]
         # Kept: a mark with no punctuation after it stays where it was, and the words after
         # it keep their space.
         assert rendered("Tours last 75 minutes [2] and cost 12 dollars") == [
             "Tours last 75 minutes2 and cost 12 dollars",
-            ["2"],
+            ["minutes2"],
         ]
         # Kept: a source's own brackets (no `cite`) are text, their spaces untouched.
         snippet = driver.execute_script(

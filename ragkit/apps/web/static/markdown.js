@@ -3,7 +3,8 @@
 // bullet and numbered lists, **bold**, *italic*, `code` and citation marks [n] / [n, m],
 // which become buttons made by the caller's `cite(n)`, set as a reference is in print:
 // after the punctuation that followed the mark and against the word before it ("days.①",
-// not "days ① ."), punctuation and chips in one span that does not wrap. `snippet` renders a passage of a
+// not "days ① ."), that word (a Chinese character), punctuation and chips in one span
+// that does not wrap. `snippet` renders a passage of a
 // source (a source card, a passage in the documents view) on one line: emphasis and code
 // as in answers, the rest of its Markdown (heading and quote markers, links, images, table
 // pipes) reduced to its words, and [n] kept as text. Leaves out links, images, tables and
@@ -21,6 +22,10 @@ const RagkitMarkdown = (() => {
   // break anywhere; nothing else may: breaking anywhere everywhere would also break a
   // word from the full stop and chip after it, leaving ".①" alone at a line's start.
   const LONG = /\S{30,}/g;
+  // The word a citation mark follows, kept on its line: a Chinese character (with the
+  // punctuation after it), or a run of other characters short enough not to need
+  // breaking (a longer one may break anywhere, as LONG says).
+  const TAIL = /(?:[\u2e80-\u9fff\uf900-\ufaff][\u3000-\u303f\uff00-\uffef]*|(?<![^\s\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef])[^\s\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]{1,29}[\u3000-\u303f\uff00-\uffef]*)$/;
 
   function words(parent, text) {
     let last = 0;
@@ -40,9 +45,14 @@ const RagkitMarkdown = (() => {
     let last = 0;
     for (const m of text.matchAll(INLINE)) {
       const token = m[0];
-      const before = text.slice(last, m.index);
+      let before = text.slice(last, m.index);
       // The space before a citation mark goes: the chip sits against its word.
-      words(parent, m[4] && cite ? before.replace(/[ \t\u3000]+$/, "") : before);
+      if (m[4] && cite) before = before.replace(/[ \t\u3000]+$/, "");
+      // ...and that word (a Chinese character) goes into the chip's unbreakable span: a
+      // line may break between two Chinese characters, so "七年[1]" could otherwise
+      // leave the chip alone at the start of the next line.
+      const tail = m[4] && cite ? TAIL.exec(before) : null;
+      words(parent, tail ? before.slice(0, tail.index) : before);
       if (m[4] && !cite) {
         parent.append(token);
       } else if (m[1]) {
@@ -61,6 +71,7 @@ const RagkitMarkdown = (() => {
         const numbers = token.slice(1, -1).split(/[,，、]/).map((n) => Number(n.trim()));
         const group = document.createElement("span");
         group.className = "cite-group";
+        if (tail) group.append(tail[0]);
         const closing = CLOSING.exec(text.slice(m.index + token.length));
         if (closing) group.append(closing[0]);
         numbers.forEach((n, i) => {
