@@ -59,6 +59,14 @@ def ask_in_page(driver: Any, question: str, timeout: float = HANG_S) -> Any:
     return wait_for(answered, timeout, "the answer")
 
 
+# How wide the page picture is drawn, and where the first lit box is across the window.
+PHONE_PAGE = """
+const lit = document.querySelector("#page-image .hl").getBoundingClientRect();
+return {page: document.querySelector("#page-image img").getBoundingClientRect().width,
+        box: [lit.left, lit.left + Math.min(lit.width, 100)]};
+"""
+
+
 def thread_texts(driver: Any) -> list[str]:
     return [t.text for t in driver.find_elements(By.CSS_SELECTOR, "#thread .turn .answer")]
 
@@ -119,6 +127,16 @@ def test_conversation_page_sentence_and_delete(tmp_path: Path) -> None:
         )
         assert [m.text for m in driver.find_elements(By.CSS_SELECTOR, "#page-text mark")] == [quote]
         shoot(driver, "03-cited-page")
+        # On a phone the page is drawn at a reading size (before: as wide as the screen,
+        # its text 4-5 px tall), scrolled sideways to the lit sentence.
+        driver.find_element(By.ID, "close-viewer").click()
+        driver.set_window_size(390, 844)
+        driver.execute_script("arguments[0].click();", chip)
+        wait_for(lambda: picture.get_attribute("data-state") == "loading", HANG_S, "a new picture")
+        wait_for(lambda: picture.get_attribute("data-state") == "ready", HANG_S, "the picture")
+        shown = driver.execute_script(PHONE_PAGE)
+        assert shown["page"] >= 700 and shown["box"][0] >= 0 and shown["box"][1] <= 390, shown
+        shoot(driver, "03b-cited-page-phone")
 
         # Documents view: a passage opens on its page.
         docs = driver.find_element(By.ID, "documents")
@@ -300,7 +318,22 @@ def test_an_answer_still_being_written_says_so_until_it_is_done(tmp_path: Path) 
         driver.find_element(By.ID, "ask-button").click()
         answer = driver.find_element(By.ID, "answer")
         status = driver.find_element(By.ID, "ask-status")
+        # The sources show as soon as they are chosen, before the model has written a
+        # sentence (before: only once the answer was done).
+        assert model.started.wait(HANG_S)
+        listed = wait_for(
+            lambda: driver.find_elements(By.CSS_SELECTOR, "#thread .turn .sources li"),
+            HANG_S,
+            "the sources",
+        )
+        assert answer.get_attribute("data-state") == "streaming" and "ember.pdf" in listed[0].text
         wait_first_sentence(model, answer)
+        # Each is marked cited once the text shown cites it.
+        wait_for(
+            lambda: driver.find_elements(By.CSS_SELECTOR, "#thread .turn .sources li.cited"),
+            HANG_S,
+            "a cited source",
+        )
         # A shown sentence may read as a whole answer while the model writes on: the
         # answer ends in a muted "…" and the status line says what is still going on.
         assert answer.find_element(By.CSS_SELECTOR, ".pending").text == "…"
