@@ -1,6 +1,7 @@
-"""An answer checker over texts given as retrieved chunks, for the answer-check tests.
+"""Texts given as retrieved chunks, and an answer checker over them, for the answer tests.
 
-Leaves out retrieval and the model: each text is one hit, ranked in the order given."""
+Leaves out retrieval and the model: each text is one hit of its own file, ranked in the
+order given."""
 
 from __future__ import annotations
 
@@ -17,8 +18,12 @@ def hit(text: str, rank: int = 1) -> SearchHit:
     return SearchHit(rank, 1.0, chunk)
 
 
+def hits(*texts: str) -> list[SearchHit]:
+    """`texts` as the retrieved chunks of ranks 1, 2, ... (`hit`)."""
+    return [hit(t, n) for n, t in enumerate(texts, start=1)]
+
+
 def checker(question: str, *texts: str) -> AnswerChecker:
     """The checker of an answer to `question` whose passages come from `texts`."""
     scorer = SentenceScorer(Analyzer())
-    hits = [hit(t, i + 1) for i, t in enumerate(texts)]
-    return AnswerChecker(question, select_passages(question, hits, scorer), scorer)
+    return AnswerChecker(question, select_passages(question, hits(*texts), scorer), scorer)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from checkers import hit as _hit
 from pdfs import make_pdf
 
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
@@ -30,7 +31,6 @@ from ragkit.options import AnswerOptions, IndexOptions, Models, SearchOptions
 from ragkit.text.analysis import Analyzer
 from ragkit.text.normalize import fold
 from ragkit.text.sentences import split_sentences
-from ragkit.types import SearchHit, StoredChunk
 
 # One fact per page; short pages, so one 800-character chunk spans several of them.
 FACTS = (
@@ -120,11 +120,6 @@ def test_a_sentence_cut_by_its_chunk_is_cited_whole(tmp_path: Path) -> None:
     assert whole is not None and cited.start is not None
     assert " ".join(cited.sentence.split()) == fact
     assert whole[cited.start : cited.end] == cited.sentence
-
-
-def _hit(text: str, rank: int = 1) -> SearchHit:
-    chunk = StoredChunk(rank, text, f"/srv/u/f{rank}.txt", f"/srv/u/f{rank}.txt", "", 0, None, None)
-    return SearchHit(rank, 1.0, chunk)
 
 
 SOURCE = (

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
+from checkers import hits as _hits
 
 from ragkit import HashingEmbedder
 from ragkit.answer.evidence import rank_sentences
@@ -18,7 +19,7 @@ from ragkit.config import Settings
 from ragkit.errors import ModelError
 from ragkit.models.embeddings.base import Embedder, Vectors
 from ragkit.text.analysis import Analyzer
-from ragkit.types import SearchHit, StoredChunk
+from ragkit.types import SearchHit
 from ragkit.wiring import shared_models
 
 QUESTION = "When was the Lumen Tea Cooperative founded?"
@@ -43,13 +44,6 @@ class Prefers:
     def scores(self, question: str, sentences: Sequence[str]) -> list[float]:
         self.asked.append(list(sentences))
         return [1.0 if self.word in s else 0.0 for s in sentences]
-
-
-def _hits(*texts: str) -> list[SearchHit]:
-    return [
-        SearchHit(n, 1.0, StoredChunk(n, t, f"f{n}.txt", f"f{n}.txt", "", 0, None, None))
-        for n, t in enumerate(texts, start=1)
-    ]
 
 
 def _first(question: str, hits: list[SearchHit], scorer: SentenceScorer) -> str:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from checkers import hit as _hit
+
 from ragkit import HashingEmbedder, KnowledgeBase, ScriptedChatModel
 from ragkit.answer.answerable import (
     adds_content,
@@ -26,14 +28,8 @@ from ragkit.answer.rules_en import other_year, platform_only
 from ragkit.models.prompts import PromptTemplates
 from ragkit.options import Models
 from ragkit.text.analysis import Analyzer
-from ragkit.types import SearchHit, StoredChunk
 
 SCORER = SentenceScorer(Analyzer())
-
-
-def _hit(text: str, rank: int = 1) -> SearchHit:
-    chunk = StoredChunk(rank, text, f"f{rank}.txt", f"f{rank}.txt", "", 0, None, None)
-    return SearchHit(rank, 1.0, chunk)
 
 
 def test_the_kind_of_value_a_question_asks_for() -> None:

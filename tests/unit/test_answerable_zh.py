@@ -5,6 +5,8 @@ answer still does. Real analyzer and jieba tagger throughout."""
 
 from __future__ import annotations
 
+from checkers import hits as _hits
+
 from ragkit.answer.answerable import answering_windows, can_answer
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
 from ragkit.answer.kinds import answer_kind
@@ -24,18 +26,9 @@ from ragkit.answer.rules_zh import (
     titles,
 )
 from ragkit.text.analysis import Analyzer
-from ragkit.types import SearchHit, StoredChunk
 
 ANALYZER = Analyzer()
 SCORER = SentenceScorer(ANALYZER)
-
-
-def _hits(*texts: str) -> list[SearchHit]:
-    out = []
-    for rank, text in enumerate(texts, 1):
-        chunk = StoredChunk(rank, text, f"f{rank}.txt", f"f{rank}.txt", "", 0, None, None)
-        out.append(SearchHit(rank, 1.0, chunk))
-    return out
 
 
 def test_ordinals_are_read_in_digits_and_chinese_numerals() -> None:

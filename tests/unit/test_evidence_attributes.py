@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from checkers import hits as _hits
+
 from ragkit.answer.answerable import VALUE_BONUS, value_bonus
 from ragkit.answer.attributes import attribute_terms, unit_values
 from ragkit.answer.evidence import (
@@ -21,18 +23,10 @@ from ragkit.answer.evidence import (
 from ragkit.answer.extractive import extract_answer
 from ragkit.answer.grounding import SentenceScorer
 from ragkit.text.analysis import Analyzer
-from ragkit.types import SearchHit, StoredChunk
 
 SCORER = SentenceScorer(Analyzer())
 ANALYZER = SCORER.analyzer
 CORPUS = Path(__file__).resolve().parents[2] / "samples" / "corpus"
-
-
-def _hits(*texts: str) -> list[SearchHit]:
-    return [
-        SearchHit(n, 1.0, StoredChunk(n, text, f"page{n}.txt", f"page{n}.txt", "", 0, None, None))
-        for n, text in enumerate(texts, start=1)
-    ]
 
 
 def _paragraphs(name: str, first: str, last: str) -> str:

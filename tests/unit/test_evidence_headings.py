@@ -4,12 +4,13 @@ section (another step of the same list) yields to one in the section the questio
 
 from __future__ import annotations
 
+from checkers import hits as _hits
+
 from ragkit.answer.answerable import answering_windows
 from ragkit.answer.evidence import rank_sentences
 from ragkit.answer.extractive import extract_answer
 from ragkit.answer.grounding import SentenceScorer
 from ragkit.text.analysis import Analyzer
-from ragkit.types import SearchHit, StoredChunk
 
 SCORER = SentenceScorer(Analyzer())
 
@@ -34,13 +35,6 @@ HISTORY = (
     "## The cooperative today\n\n"
     "The head office is at 27 Mill Lane, next door to the drying house.\n"
 )
-
-
-def _hits(*texts: str) -> list[SearchHit]:
-    return [
-        SearchHit(n, 1.0, StoredChunk(n, text, "guide.txt", "guide.txt", "", n, None, None))
-        for n, text in enumerate(texts, start=1)
-    ]
 
 
 def test_a_statement_under_a_heading_naming_the_subject_could_answer() -> None:

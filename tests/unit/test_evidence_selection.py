@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from checkers import hits as _hits
+
 from ragkit.answer.checking import AnswerChecker
 from ragkit.answer.citations import strip_citations
 from ragkit.answer.evidence import (
@@ -30,17 +32,9 @@ from ragkit.answer.extractive import extract_answer
 from ragkit.answer.grounding import SentenceScorer
 from ragkit.text.analysis import Analyzer
 from ragkit.text.sentences import Sentence
-from ragkit.types import SearchHit, StoredChunk
 
 SCORER = SentenceScorer(Analyzer())
 CORPUS = Path(__file__).resolve().parents[2] / "samples" / "corpus"
-
-
-def _hits(*texts: str) -> list[SearchHit]:
-    return [
-        SearchHit(n, 1.0, StoredChunk(n, text, f"page{n}.txt", f"page{n}.txt", "", 0, None, None))
-        for n, text in enumerate(texts, start=1)
-    ]
 
 
 def _quotes(question: str, *texts: str) -> list[str]:
