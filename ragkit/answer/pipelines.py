@@ -65,6 +65,7 @@ __all__ = [
     "build_prompt",
     "cited_numbers",
     "finish_answer",
+    "prompt_head",
     "standalone_follow_up",
     "standalone_question",
     "to_citation",
@@ -204,6 +205,15 @@ def build_prompt(
     user = templates.render("answer_user", sources="\n".join(blocks), question=question)
     messages = (Message("system", system), *kept, Message("user", user))
     return Prompt(messages, tuple(sources), tuple(texts), len(history) - len(kept), tuple(given))
+
+
+def prompt_head(templates: PromptTemplates) -> tuple[Message, ...]:
+    """How every answer prompt without chat history starts: its system message, and its
+    user message as far as the sources (`build_prompt` renders the same templates). A
+    local model can evaluate these ahead, while the search runs; a prompt that turns out
+    to differ earlier only loses that head start."""
+    user = templates.render("answer_user", sources="", question="")
+    return (Message("system", templates.render("answer_system")), Message("user", user))
 
 
 def display_name(source: str, page_start: int | None, page_end: int | None) -> str:

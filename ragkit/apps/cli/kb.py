@@ -406,10 +406,13 @@ def ask(
         search = flags.options(kb.search_options)
         if answer_mode == "generate":
             # The model file loads while the documents are searched and the evidence
-            # picked (the first thing to need it measures the prompt with its tokenizer).
+            # picked (the first thing to need it measures the prompt with its tokenizer),
+            # then evaluates the prompt's constant start (a third of a three-source one).
             loading = getattr(kb.chat_model, "start_loading", None)
             if loading is not None:
-                loading()
+                from ragkit.answer.pipelines import prompt_head
+
+                loading(prompt_head(kb.templates))
         with _Waiting(err) as waiting:
             waiting.say("Searching the documents…")
             stream = kb.ask_stream(

@@ -12,7 +12,11 @@ compiled to a GBNF grammar (llama-cpp-python's converter, with JSON's ban on raw
 characters in strings put back) that masks every token the schema does not allow; it
 holds when streaming too. It costs time: each token is checked against the grammar.
 Unless set, the threads that evaluate a prompt are the cores idle when it starts (see
-`_fit_prompt_threads`). Leaves out GPU offload settings and tool calling.
+`_fit_prompt_threads`). `start_loading(prefix)` also evaluates the constant start of the
+prompts to come (the system message) on the loading thread, so that the first answer
+evaluates only what follows it (llama-cpp-python reuses the longest common token prefix
+of the last evaluation); a long-lived process keeps it between answers the same way.
+Leaves out GPU offload settings, tool calling and prompt caches on disk.
 """
 
 from __future__ import annotations
@@ -112,6 +116,10 @@ class LlamaCppChatModel:
         # Held while the model file loads: a second caller waits for the first's load.
         self._loading = threading.Lock()
         self._loader: threading.Thread | None = None
+        # Set while nothing evaluates ahead on the loading thread (`start_loading`):
+        # `stream` waits for it, as the loaded model serves one evaluation at a time.
+        self._ready = threading.Event()
+        self._ready.set()
 
     @property
     def id(self) -> str:
@@ -129,24 +137,62 @@ class LlamaCppChatModel:
     def warm_up(self) -> None:
         self._load()
 
-    def start_loading(self) -> None:
+    def start_loading(self, prefix: Sequence[Message] = ()) -> None:
         """Start loading the model file on a thread of its own, so that it is in memory
         by the time the first answer needs it (`ragkit ask` searches meanwhile: loading
-        is mostly reading the file and importing llama-cpp-python). The thread is no
-        daemon: a process that ends first waits for it rather than unloading the
-        library under it. A load that fails there is tried again, its error raised,
-        where the model is first used."""
+        is mostly reading the file and importing llama-cpp-python). `prefix`: messages
+        every prompt to come starts with (the answer prompt's system message and the
+        opening of its user message); that thread evaluates them once loaded, and the
+        first prompt evaluates only what follows (see `_evaluate_ahead`); `stream` waits
+        for it, `count_tokens` does not. The thread is no daemon: a process that ends
+        first waits for it rather than unloading the library under it. A load that fails
+        there is tried again, its error raised, where the model is first used."""
         if self._llama is None and self._loader is None:
+            self._ready.clear()
             self._loader = threading.Thread(
-                target=self._load_quietly, name="ragkit-model-load", daemon=False
+                target=self._load_quietly,
+                args=(tuple(prefix),),
+                name="ragkit-model-load",
+                daemon=False,
             )
-            self._loader.start()
+            try:
+                self._loader.start()
+            except RuntimeError:  # no thread to be had: the first answer loads it
+                self._ready.set()
 
-    def _load_quietly(self) -> None:
+    def _load_quietly(self, prefix: tuple[Message, ...]) -> None:
         try:
-            self._load()
+            llama = self._load()
+            if prefix:
+                self._evaluate_ahead(llama, prefix)
         except Exception:  # raised again where the model is first used
             pass
+        finally:
+            self._ready.set()
+
+    def _evaluate_ahead(self, llama: Any, prefix: Sequence[Message]) -> None:
+        """Evaluate the chat-templated `prefix` and keep it in the model's cache: a prompt
+        that starts with the same tokens reuses them (llama-cpp-python's `generate`
+        evaluates from the first token that differs). The template renders and tokenizes
+        it the way it will render the real prompt because this is a chat completion of
+        one token, whose reply is dropped. The reused tokens' cache is what evaluating
+        them in the whole prompt gives (the greedy replies to the sample questions were
+        the same with and without it); the one sampled token leaves the sampling seed
+        as it was. A failure leaves an empty cache (nothing half-done is reused) and the
+        answer evaluates its whole prompt, as without this."""
+        seed = getattr(llama, "_seed", None)
+        try:
+            self._fit_prompt_threads(llama)
+            llama.create_chat_completion(
+                messages=[{"role": m.role, "content": m.content} for m in prefix],
+                max_tokens=1,
+                temperature=0.0,
+            )
+        except Exception:
+            llama.reset()
+        finally:
+            if seed is not None:
+                llama._seed = seed
 
     def _load(self) -> Any:
         with self._loading:
@@ -199,6 +245,7 @@ class LlamaCppChatModel:
     def stream(
         self, messages: Sequence[Message], options: GenerationOptions
     ) -> Generator[str, None, str]:
+        self._ready.wait()  # a prefix evaluated ahead is in the cache, or given up
         llama = self._load()
         self._fit_prompt_threads(llama)
         kwargs: dict[str, Any] = {

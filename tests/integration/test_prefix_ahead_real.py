@@ -1,0 +1,40 @@
+"""The bundled SmolLM2 GGUF writes the same reply to an answer prompt whether its
+constant start was evaluated ahead (`LlamaCppChatModel.start_loading(prefix)`) or with
+the rest of the prompt, and the head start is kept in the model's cache for it."""
+
+from __future__ import annotations
+
+import pytest
+
+from ragkit.answer.pipelines import prompt_head
+from ragkit.models.llm.base import GenerationOptions, Message
+from ragkit.models.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path
+from ragkit.models.prompts import PromptTemplates
+
+pytestmark = pytest.mark.slow(reason="the bundled GGUF in process")
+
+SOURCES = (
+    "Sources:\n[1] The Ember brewing kettle comes with a warranty of 18 months from the "
+    "date of purchase.\n[2] Member farms deliver fresh leaf between 06:00 and 11:00.\n\n"
+)
+QUESTIONS = ("How long is the warranty on the Ember brewing kettle?", "When is leaf delivered?")
+GREEDY = GenerationOptions(max_tokens=24, temperature=0.0, seed=0)
+
+
+def test_a_head_start_changes_no_reply_and_is_reused() -> None:
+    head = prompt_head(PromptTemplates())
+    cold = LlamaCppChatModel(bundled_gguf_path(), n_ctx=1024)
+    ahead = LlamaCppChatModel(bundled_gguf_path(), n_ctx=1024)
+    ahead.start_loading(head)
+    for question in QUESTIONS:
+        prompt = [head[0], Message("user", f"{SOURCES}Question: {question}")]
+        cold._load().reset()  # every token evaluated with the prompt
+        expected = "".join(cold.stream(prompt, GREEDY))
+        ahead._ready.wait()
+        llama = ahead._load()
+        cached = llama.n_tokens
+        assert cached > ahead.count_tokens(head[0].content)  # the system message and more
+        assert "".join(ahead.stream(prompt, GREEDY)) == expected and expected.strip()
+        if question == QUESTIONS[0]:
+            llama.reset()
+            ahead._evaluate_ahead(llama, head)  # as before the first answer, for the next
