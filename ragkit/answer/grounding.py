@@ -3,10 +3,11 @@
 `SentenceScorer` rates candidate sentences against a query (a question, or a sentence of
 an answer) in [0, 1]: the IDF-weighted share of the query's terms a candidate contains
 (terms from `ragkit.text.analysis`, so Chinese works), averaged with the embedding cosine
-when an embedder for the query's language is at hand. `relevance` (lexical only, so it
-costs no model call before the first token) and `says_not_found` decide when an answer
-must be "not in the documents". Extractive
-answers and the evidence view build on these. Leaves out entailment (a sentence can
+when an embedder for the query's language is at hand (a scorer embeds each text once:
+one answer scores the same sentences for its evidence, its answerability and its checks).
+`relevance` (lexical only, so it costs no model call before the first token) and
+`says_not_found` decide when an answer must be "not in the documents". Extractive answers
+and the evidence view build on these. Leaves out entailment (a sentence can
 share words with its support and still contradict it) and any learned reranking.
 """
 
@@ -111,6 +112,10 @@ def relevance(question: str, texts: Sequence[str], scorer: SentenceScorer) -> fl
     return float(scorer.lexical([question], sentences)[0].max())
 
 
+VECTORS_KEPT = 4096
+"""Texts a `SentenceScorer` keeps the vectors of (one answer embeds about a hundred)."""
+
+
 class SentenceScorer:
     """Scores candidate sentences against queries; one instance owns its analyzer."""
 
@@ -129,6 +134,12 @@ class SentenceScorer:
         self.embedder = embedder
         self.embed_weight = embed_weight
         self.judge = judge
+        # Vectors of the texts embedded so far: one answer scores the same sentences for
+        # its evidence, its answerability test and its checks (38, then 51 texts of which
+        # 38 again, for the sample question). The embedder's vectors do not depend on
+        # what else is in their batch (bitwise, the bundled int8 one), so reusing them
+        # changes no score.
+        self._vectors: dict[str, npt.NDArray[np.float32]] = {}
 
     def lexical(
         self,
@@ -179,9 +190,22 @@ class SentenceScorer:
         lex = self.lexical(queries, candidates, ignore, extra)
         if not queries or not candidates or not self._embeds(queries):
             return lex
-        assert self.embedder is not None
-        vecs = self.embedder.embed([*queries, *candidates])
+        vecs = self._embed([*queries, *candidates])
         cos = np.clip(vecs[: len(queries)] @ vecs[len(queries) :].T, 0.0, 1.0)
         w = self.embed_weight
         combined: npt.NDArray[np.float32] = ((1 - w) * lex + w * cos).astype(np.float32)
         return combined
+
+    def _embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """The embedder's vectors of `texts`, each text embedded once per scorer (up to
+        `VECTORS_KEPT` of them; then the kept ones are let go)."""
+        assert self.embedder is not None
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing and len(self._vectors) + len(missing) > VECTORS_KEPT:
+            # A scorer kept for long: its memory stays bounded.
+            self._vectors.clear()
+            missing = list(dict.fromkeys(texts))
+        if missing:
+            for text, vector in zip(missing, self.embedder.embed(missing), strict=True):
+                self._vectors[text] = vector
+        return np.stack([self._vectors[t] for t in texts])
