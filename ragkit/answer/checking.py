@@ -79,6 +79,7 @@ from ragkit.answer.grounding import SentenceScorer, not_found_text, says_not_fou
 from ragkit.answer.kinds import answer_kind, has_kind, is_question, statement
 from ragkit.answer.question_terms import chinese_names, word_forms
 from ragkit.text.analysis import CJK_FUNCTION_CHARS, STOPWORDS, Analyzer
+from ragkit.text.marks import strip_marks
 from ragkit.text.normalize import alnum_key, fold
 from ragkit.text.sentences import Sentence, split_sentences
 from ragkit.types import Answer, Citation, Document, SearchHit, StoredChunk
@@ -381,8 +382,8 @@ def cut_scaffolding(text: str) -> tuple[str, bool]:
 
 def clean(text: str, sources: Sequence[str] = ()) -> str:
     """`text` without markup tags, template tokens or file-system paths (a path becomes
-    its file name; a source's full path likewise). The model's own Markdown stays: the
-    web page renders it."""
+    its file name; a source's full path likewise). Markdown's marks are `strip_marks`'
+    job."""
     for source in sorted(set(sources), key=len, reverse=True):
         if source:
             text = text.replace(source, source.replace("\\", "/").rsplit("/", 1)[-1])
@@ -462,23 +463,11 @@ def finished(text: str, chinese: bool = False) -> str:
     return body + ("。" if chinese or _CJK.search(body[-1:]) else ".")
 
 
-# Markdown's bold marks around words ("**14 March 1987**"): a document's formatting, not
-# words of the answer; shown as written they read as stray asterisks. Not between
-# word characters: "2**10**2" is arithmetic. A bold phrase may run across a line break
-# ("**Priya\nNandakumar**": the file wrapped there), never across a blank line.
-_BOLD = re.compile(r"(?<![\w*])\*\*(?=\S)((?:[^\n]|\n(?![ \t]*\n))+?)(?<=\S)\*\*(?![\w*])")
-
-
-def unbold(text: str) -> str:
-    """`text` without Markdown's bold marks around words."""
-    return _BOLD.sub(r"\1", text)
-
-
 def as_quote(text: str) -> str:
     """A source sentence as quoted on one line: its line breaks folded (none left
-    between Chinese characters), Markdown's bold marks and a list marker before it
-    ("- ", "2. ") dropped."""
-    text = " ".join(unbold(text).split())
+    between Chinese characters), Markdown's inline marks (`strip_marks`) and a list
+    marker before it ("- ", "2. ") dropped."""
+    text = " ".join(strip_marks(text).split())
     text = re.sub(
         r"(?<=[\u3400-\u9fff\uf900-\ufaff，。、；：]) (?=[\u3400-\u9fff\uf900-\ufaff])", "", text
     )
@@ -1252,7 +1241,9 @@ class AnswerChecker:
         """Check one complete sentence of the reply and yield what the reader sees."""
         state = self.state
         # A label before a sentence ("The answer is:") is scaffolding wherever it stands.
-        text = clean(_LEAD.sub("", raw))
+        # Markdown's marks are the sources' formatting, copied: the answer is plain text
+        # wherever it is shown (ragkit.text.marks).
+        text = strip_marks(clean(_LEAD.sub("", raw)))
         text, looped = cut_loop(text)
         numbers = cited_numbers(text)
         cited = [n for n in numbers if n in self.by_number]

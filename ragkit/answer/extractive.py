@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ragkit.answer.answerable import can_answer
-from ragkit.answer.checking import unbold
 from ragkit.answer.citations import DocumentLookup, cite
 from ragkit.answer.evidence import rank_sentences, under_subject
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer, not_found_text
 from ragkit.answer.pipelines import to_citation
+from ragkit.text.marks import strip_marks
 from ragkit.text.sentences import Sentence
 from ragkit.types import Answer, Citation, Document, Evidence, SearchHit
 
@@ -63,7 +63,8 @@ def extract_answer(
     # One line per quote: a sentence wrapped across lines in its file (a PDF's or a
     # Markdown list's line breaks) is shown on one, as the checked answers' quotes are.
     text = "\n".join(
-        f"{' '.join(unbold(sentence.text).split())} [{number}]" for number, sentence, _ in picked
+        f"{' '.join(strip_marks(sentence.text).split())} [{number}]"
+        for number, sentence, _ in picked
     )
     first: dict[int, Sentence] = {}
     for number, sentence, _ in picked:

@@ -1,34 +1,25 @@
 """A model's inline Markdown drawn for a terminal: `**bold**` as bold, `*italic*` as italic,
 `` `code` `` marked, a `# heading` line as a bold line, `[text](target)` as its text.
 
-The web page renders an answer's Markdown (the model writes it, and a Markdown source's
-quotes may keep it); a terminal would print the marks as they are. `styled` gives the
-terminal chat a `rich.text.Text` with the marks turned into styles, `plain` gives `ragkit
-ask` (whose output may be piped) the text without them. A mark counts only where it hugs
-its words: a `*` with a space on either side is arithmetic ("2 * 3"), a `_` inside a word
-is part of it (snake_case), and a mark left open stays as written. Leaves out block
+A checked answer carries no marks (the answer checks drop them: ragkit.text.marks, whose
+spans these are); text that did not pass them may (an agent's reply, a conversation
+restored from an older version). `styled` gives the terminal chat a `rich.text.Text`
+with the marks turned into styles, `plain` gives `ragkit ask` (whose output may be
+piped) the text without them. A mark counts only where it hugs its words: a `*` with a
+space on either side is arithmetic ("2 * 3"), a `_` inside a word is part of it
+(snake_case), and a mark left open stays as written. Leaves out block
 Markdown (lists, tables and code fences read as written) and terminal safety (callers
 sanitize what they draw).
 """
 
 from __future__ import annotations
 
-import re
-
 from rich.text import Text
 
-# One inline span: bold (** or __), italic (* or _), code (`), a link's text. The opening
-# mark is followed, the closing one preceded, by a non-space; an underscore mark does not
-# stand inside a word.
-_SPAN = re.compile(
-    r"\*\*(?P<b1>\S(?:.*?\S)?)\*\*"
-    r"|(?<![\w])__(?P<b2>\S(?:.*?\S)?)__(?![\w])"
-    r"|(?<![\w*])\*(?P<i1>[^\s*](?:[^*]*?[^\s*])?)\*(?![\w*])"
-    r"|(?<![\w])_(?P<i2>[^\s_](?:[^_]*?[^\s_])?)_(?![\w])"
-    r"|`(?P<c>[^`\n]+)`"
-    r"|\[(?P<l>[^\]\n]+)\]\([^)\s]*\)"
-)
-_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(?P<h>.*?)[ \t#]*$")
+from ragkit.text.marks import HEADING as _HEADING
+from ragkit.text.marks import SPAN as _SPAN
+from ragkit.text.marks import strip_marks
+
 _STYLES = {"b1": "bold", "b2": "bold", "i1": "italic", "i2": "italic", "c": "bold", "l": ""}
 
 
@@ -48,8 +39,10 @@ def styled(text: str, style: str = "") -> Text:
 
 
 def plain(text: str) -> str:
-    """`text` without its inline Markdown marks (`**14 March 1987**` → `14 March 1987`)."""
-    return styled(text).plain
+    """`text` without its inline Markdown marks (`**14 March 1987**` → `14 March 1987`):
+    the answer checks' own stripping (ragkit.text.marks), for text that did not pass
+    them."""
+    return strip_marks(text)
 
 
 def _spans(line: str, style: str) -> Text:

@@ -435,9 +435,10 @@ def ask(
             for piece in [first] if first is not None else []:
                 write_out(plain(piece))
             for piece in pieces:
-                # The answer is Markdown (the web page and /v1 clients render it); a
-                # terminal or a pipe would show its marks as they are. A piece holds whole
-                # checked sentences, so a span is never split between two pieces.
+                # A checked answer has no Markdown marks left (ragkit.text.marks); this
+                # drops any a remote answer path left, as a terminal or a pipe would show
+                # them as they are. A piece holds whole checked sentences, so a span is
+                # never split between two pieces.
                 write_out(plain(piece))
         finally:
             stream.close()  # Ctrl-C: stop the model (or close the HTTP stream) at once

@@ -64,8 +64,9 @@ class MessageView(Static):
     def _body(self) -> Text:
         text = sanitize_for_terminal(self.raw)
         if self.role == "assistant":
-            # An answer is Markdown (the web page renders it): its bold, italics, code and
-            # headings are drawn as styles, not as asterisks and hashes ("2 * 3" stays).
+            # A checked answer has no Markdown marks left; a reply that was not checked
+            # (an agent's) may: its bold, italics, code and headings are drawn as styles,
+            # not as asterisks and hashes ("2 * 3" stays).
             return styled(text)
         return Text(text)
 
