@@ -59,11 +59,14 @@ def ask_in_page(driver: Any, question: str, timeout: float = HANG_S) -> Any:
     return wait_for(answered, timeout, "the answer")
 
 
-# How wide the page picture is drawn, and where the first lit box is across the window.
+# How wide the page picture is drawn, where the first lit box is across the window, and
+# the picture's height against the height it is shown at (no scrolling of its own).
 PHONE_PAGE = """
 const lit = document.querySelector("#page-image .hl").getBoundingClientRect();
+const picture = document.getElementById("page-image");
 return {page: document.querySelector("#page-image img").getBoundingClientRect().width,
-        box: [lit.left, lit.left + Math.min(lit.width, 100)]};
+        box: [lit.left, lit.left + Math.min(lit.width, 100)],
+        tall: [picture.scrollHeight, picture.clientHeight]};
 """
 
 
@@ -91,7 +94,9 @@ def test_conversation_page_sentence_and_delete(tmp_path: Path) -> None:
 
         first = ask_in_page(driver, "How many years is the Ember kettle warranty?")
         assert "seven years" in first.text
-        assert first.find_elements(By.CSS_SELECTOR, "strong")  # Markdown, rendered safely
+        # The model's copied "**…**" is no part of the answer: plain text, as in every
+        # front end (before: drawn bold here, asterisks in a /v1 client's answer).
+        assert "**" not in first.text and not first.find_elements(By.CSS_SELECTOR, "strong")
         chip = first.find_element(By.CSS_SELECTOR, "button.cite")
         assert chip.get_attribute("title") == "ember.pdf p. 2"
         url = driver.current_url
@@ -136,6 +141,7 @@ def test_conversation_page_sentence_and_delete(tmp_path: Path) -> None:
         wait_for(lambda: picture.get_attribute("data-state") == "ready", HANG_S, "the picture")
         shown = driver.execute_script(PHONE_PAGE)
         assert shown["page"] >= 700 and shown["box"][0] >= 0 and shown["box"][1] <= 390, shown
+        assert shown["tall"][0] <= shown["tall"][1] + 1, shown
         shoot(driver, "03b-cited-page-phone")
 
         # Documents view: a passage opens on its page.
