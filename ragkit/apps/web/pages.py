@@ -9,8 +9,9 @@ The supporting sentence is the evidence's best source sentence for that citation
 mid-sentence), and its page is the page that holds it, not the chunk's first page.
 Formats without pages show a window of the document around the passage, as formatted
 blocks from the loader's structure (ragkit.apps.web.formatted). When the file is
-gone or changed since indexing, the stored chunk text is shown on its own, wholly
-highlighted. Callers hold the collection's read lock. Leaves out drawing the page
+gone or changed since indexing, the stored chunk text is shown on its own, the cited
+sentence highlighted in it (the whole passage when it is not there, or none was asked
+for). Callers hold the collection's read lock. Leaves out drawing the page
 (ragkit.apps.web.pdfpages renders it and finds the sentence's boxes).
 """
 
@@ -69,8 +70,19 @@ def page_view(
     when it is on the page, else the chunk's part of the page."""
     name = Path(chunk.source).name
     kind = Path(chunk.source).suffix.lower().lstrip(".")
-    whole = ((0, len(chunk.text)),)
-    stored_only = PageView(name, chunk.page_start, None, chunk.text, whole, False, "", kind)
+    # The file gone or changed: the stored passage, its cited sentence lit when it is in
+    # it (the whole passage lit read as one long quote, "## The first harvests" and all).
+    part = (find_span(chunk.text, sentence) if sentence else None) or (0, len(chunk.text))
+    stored_only = PageView(
+        name,
+        chunk.page_start,
+        None,
+        chunk.text,
+        (part,),
+        False,
+        chunk.text[part[0] : part[1]] if sentence else "",
+        kind,
+    )
     if chunk.page_start is None:
         doc = kb.document(chunk.source, key=chunk.doc_key)
         text = None if doc is None else doc.text

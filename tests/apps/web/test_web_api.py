@@ -260,6 +260,12 @@ def test_a_changed_or_missing_file_falls_back_to_the_indexed_passage(
     changed = client.get(url).json()  # the cache notices the new size and mtime
     assert not changed["exact"] and "seven years" in changed["text"]
     assert changed["highlights"] == [[0, len(changed["text"])]]
+    # The cited sentence is still lit on its own in the stored passage (before: the
+    # whole passage, a quote of it all).
+    sentence = "The Ember brewing kettle carries a warranty of seven years"
+    cited = client.get(url, params={"sentence": sentence}).json()
+    (start, end), *_ = cited["highlights"]
+    assert not cited["exact"] and cited["text"][start:end] == sentence, cited
     stored.unlink()
     assert not client.get(url).json()["exact"]
 
