@@ -545,12 +545,16 @@ class AnswerChecker:
         (`Passage.picks`), in its order, so the checked answer holds every value
         extractive mode would show; passages without picks (an agent's tool results)
         quote their best answering sentence. `quotes` None: all the picks, else one."""
-        self.question = question
         self.cite = cite
         self.answering_only = answering_only
         # The guard's placeholders stand for the user's own values (restored on the way
-        # out): they are not content to judge.
+        # out): they are not content to judge, in the question as in the reply ("How long
+        # is the warranty of [API_KEY_1]?" asks about the warranty, not about "API" or "1").
         self.placeholders = tuple(placeholders)
+        self.asked = question  # as asked, placeholders and all: what the `Answer` names
+        for name in self.placeholders:
+            question = question.replace(name, " ")
+        self.question = question
         self.passages = list(passages)
         self.by_number = {p.number: p for p in passages}
         self.scorer = scorer
@@ -1490,7 +1494,7 @@ class AnswerChecker:
         text = shown.strip()
         if state.not_found:
             return Answer(
-                self.question,
+                self.asked,
                 text,
                 (),
                 (),
@@ -1528,7 +1532,7 @@ class AnswerChecker:
                 )
             )
         return Answer(
-            self.question,
+            self.asked,
             text,
             tuple(sources),
             tuple(citations),
