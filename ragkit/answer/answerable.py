@@ -82,6 +82,7 @@ from ragkit.answer.rules_en import (
     platform_only,
     relation_groups,
     states_relation,
+    superseded_plan,
     with_numerals,
 )
 from ragkit.answer.rules_zh import defined_unsaid, ordinal_unsaid, titles, zh_mismatch
@@ -623,6 +624,8 @@ def answering_windows(
             continue  # another award or event of the kind ("CFDA Awards" for "Maxwell Award")
         if planned_only(question, w.sentence):
             continue  # a date still planned is not when it happened
+        if superseded_plan(question, w.sentence):
+            continue  # "its original release date was April 16, 2020": a plan given up
         if not has_kind(kind, w.sentence, question, scorer.analyzer):
             continue
         if nationality_only(question, w.sentence, scorer.analyzer):

@@ -153,6 +153,15 @@ NOT_NAMES = (
     | STOPWORDS
     | frozenset(_MONTHS)
     | frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+    # Prepositions and conjunctions opening a sentence ("Against all odds, love won out
+    # at the 90th Academy Awards") and seasons, like months ("the 2004 Summer
+    # Olympics"), name no one.
+    | frozenset(
+        "against during despite among amongst without within under over through about across "
+        "along around behind below beneath beside besides between beyond inside outside "
+        "toward towards upon via although though because unless whether once since until till "
+        "spring summer autumn fall winter".split()
+    )
 )
 
 
@@ -193,6 +202,11 @@ def text_words(text: str) -> set[str]:
 def text_numbers(text: str) -> set[str]:
     norm = re.sub(r"(?<=\d),(?=\d{3}\b)", "", unicodedata.normalize("NFKC", text))
     return {m.group().rstrip(".,") for m in NUMBER.finditer(norm)}
+
+
+def _base_form(word: str) -> str:
+    """`word` without a plural or possessive ending: olympics → olympic, presidents' → president."""
+    return re.sub(r"(?:['’]s|s['’]|['’]|s)$", "", word)
 
 
 def has_kind(
@@ -240,9 +254,17 @@ def has_kind(
             m.group() not in question for m in ZH_TIME.finditer(text)
         )
     asked_words = text_words(question)
+    # A capitalised form of a word of the question is the question's own word: "the
+    # Olympics" for "olympic games", "Vice Presidents" has no name for "the president".
+    asked_bases = {_base_form(w) for w in asked_words}
     for match in NAME.finditer(text):
         word = match.group().rstrip(".").lower()
-        if len(word) > 1 and word not in NOT_NAMES and word not in asked_words:
+        if (
+            len(word) > 1
+            and word not in NOT_NAMES
+            and word not in asked_words
+            and _base_form(word) not in asked_bases
+        ):
             return True
     if analyzer is not None and CJK.search(text):
         return any(name not in question for name in analyzer.proper_nouns(text))

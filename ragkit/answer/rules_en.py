@@ -19,7 +19,8 @@ by `ragkit.answer.answerable.answering_windows`:
   (`other_title`: "CFDA Awards" for "Maxwell Award"), another work whose title starts
   with the question's (`other_work`: "Assassin's Creed Syndicate"), a time before the
   page's own ("a year ago") for a question naming its year, a date still planned
-  ("slated for July") for a question on when something happened (`planned_only`), and
+  ("slated for July") for a question on when something happened (`planned_only`) or a
+  plan given up ("its original release date was April 16, 2020": `superseded_plan`), and
   for who, a nationality without a name (`nationality_only`: "a Colombian has won");
   the other side of a year ("since 2021" for "before 2021": `other_side`), another
   thing's price (`other_priced`: a tasting flight's for a tin). A place's adjective or
@@ -632,3 +633,29 @@ def planned_only(question: str, sentence: str) -> bool:
     # A day announced ("will release on March 3, 2017") is the date kept, mostly; a
     # month or a season ("slated for July") is a slot that may slip.
     return bool(_PLANNED.search(text)) and not _DONE.search(text) and not EN_DATE.search(text)
+
+
+# A plan given up: "Cyberpunk 2077's original release date was April 16, 2020",
+# "originally scheduled for 2019". Unless the sentence goes on to what happened instead
+# ("but it was delayed to December 10, 2020"), its date is not when the thing happened.
+_SUPERSEDED = re.compile(
+    r"\b(?:original(?:ly)?|initial(?:ly)?)\s+(?:\w+\s+){0,2}?(?:release\s+)?"
+    r"(?:date|scheduled|planned|set|slated|due|announced)\b",
+    re.IGNORECASE,
+)
+_INSTEAD = re.compile(
+    r"\b(?:but|now|instead|delayed|pushed|moved|postponed|finally|eventually|ultimately"
+    r"|rescheduled)\b",
+    re.IGNORECASE,
+)
+
+
+def superseded_plan(question: str, sentence: str) -> bool:
+    """Whether `question` asks for a date and `sentence` gives it only as a plan given
+    up (`_SUPERSEDED`: an original or initial date, nothing said after it of what
+    happened instead)."""
+    if answer_kind(question) != "date":
+        return False
+    text = unicodedata.normalize("NFKC", statement(sentence) or sentence)
+    m = _SUPERSEDED.search(text)
+    return m is not None and not _INSTEAD.search(text, m.end())
