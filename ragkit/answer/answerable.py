@@ -85,7 +85,14 @@ from ragkit.answer.rules_en import (
     superseded_plan,
     with_numerals,
 )
-from ragkit.answer.rules_zh import defined_unsaid, ordinal_unsaid, titles, zh_mismatch
+from ragkit.answer.rules_zh import (
+    asks_length,
+    defined_unsaid,
+    length_values,
+    ordinal_unsaid,
+    titles,
+    zh_mismatch,
+)
 from ragkit.text.analysis import CJK_FUNCTION_CHARS, Analyzer
 from ragkit.text.normalize import fold
 from ragkit.text.places import names_place
@@ -165,6 +172,8 @@ def value_bonus(kind: AnswerKind | None, sentence: str, question: str, analyzer:
         return 0.0
     if kind == "number" and ASKS_SPAN.search(question):
         spans = text_spans(sentence) - text_spans(question)
+        if asks_length(question, analyzer):  # "主桥多长": 504米, not 7个小时
+            spans = length_values(sentence) - length_values(question)
         # One span answers "how long"; a sentence naming two ("40 minutes in total, two
         # rolls of 20 minutes") tells of another step more fully, not of this one.
         return VALUE_BONUS * min(1, len(spans))

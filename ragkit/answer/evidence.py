@@ -788,6 +788,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
     from ragkit.answer.kinds import answer_kind, statement
     from ragkit.answer.question_terms import question_names
     from ragkit.answer.rules_en import relation_groups, states_relation
+    from ragkit.answer.rules_zh import subject_unsaid
 
     split = []
     sections: list[list[str]] = []
@@ -818,13 +819,17 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
 
     relations = relation_groups(question, scorer.analyzer)
 
-    def bonus(text: str) -> float:
+    def bonus(text: str, about: bool = True) -> float:
         # A sentence whose only names are the thing the question asks about is no
         # value of the asked kind (`referent`), nor one that does not state the
         # relation asked about: "The Lumen Tea Cooperative is … based in the Kestrel
-        # Valley" names no founder (`states_relation`).
-        valued = not referent(kind, text, question, scorer.analyzer) and (
-            not relations or states_relation(question, text, scorer.analyzer, relations)
+        # Valley" names no founder (`states_relation`), nor one whose section names no
+        # thing the question asks an attribute of (`about`: the 品鉴中心's hours for
+        # 茶园的开放时间).
+        valued = (
+            about
+            and not referent(kind, text, question, scorer.analyzer)
+            and (not relations or states_relation(question, text, scorer.analyzer, relations))
         )
         whole = SPECIFIC_BONUS if valued and specific(kind, text, question) else 0.0
         return (
@@ -839,7 +844,10 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
             + (BOUND_BONUS if bound(kind, text, question, scorer.analyzer) else 0.0)
         )
 
-    scores = [float(raw[j]) + bonus(split[h][i].text) for j, (h, i) in enumerate(flat)]
+    about = {(h, i): not subject_unsaid(question, sections[h][i], scorer.analyzer) for h, i in flat}
+    scores = [
+        float(raw[j]) + bonus(split[h][i].text, about[(h, i)]) for j, (h, i) in enumerate(flat)
+    ]
     furniture = {(h, i): boilerplate(split[h][i].text) for h, i in flat}
     # An e-mail address or a telephone number asked for: a sentence without one comes
     # after every sentence with one, as page furniture after statements ("The customer
@@ -891,7 +899,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
             texts = [split[flat[j][0]][flat[j][1]].text for j in asked]
             blended = judged(question, texts, [float(raw[j]) for j in asked], scorer.judge)
             for j, text, b in zip(asked, texts, blended, strict=True):
-                scores[j] = b + bonus(text)
+                scores[j] = b + bonus(text, about[flat[j]])
             judged_first = set(asked)
     order = sorted(
         range(len(flat)),

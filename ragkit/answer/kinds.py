@@ -37,11 +37,15 @@ MONTH = re.compile(r"\b(?:" + "|".join(_MONTHS) + r")\b\.?", re.IGNORECASE)
 
 
 # Four digits followed by a unit or magnitude count something, not a year: "1062万人",
-# "2000多年", "1500元", "1200米", "1800%" (年, 月 and a Latin word may follow a year).
+# "2000多年", "1500元", "1200米", "1400毫米", "1800%" (年, 月 and a Latin word may
+# follow a year).
 _COUNTED = "万亿千百十多余人元名位个户家件项只头辆台架艘部吨米里亩克斤度倍次%％‰"
+_COUNTED_WORDS = "毫米|厘米|公里|公斤|公顷|平方|立方|摄氏度"
 
 
-YEAR = re.compile(rf"(?<!\d)(?<!\d\.)(?:1[0-9]|20)\d\d(?!\d|\.\d|\s*[{_COUNTED}])")
+YEAR = re.compile(
+    rf"(?<!\d)(?<!\d\.)(?:1[0-9]|20)\d\d(?!\d|\.\d|\s*(?:[{_COUNTED}]|{_COUNTED_WORDS}))"
+)
 
 
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")

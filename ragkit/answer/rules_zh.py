@@ -11,8 +11,10 @@ with the figure asked for (营收, 产量, 议席: `figure_apart`) is another fi
 role asked for (冠军, 总导演) with no name in its clause names no one (`role_apart`); a
 figure only expected or planned does not answer (`forecast_only`); a founding asked
 (建立, 成立) needs the founding of that thing (`founded_apart`), a definition asked
-(X的定义) a sentence defining X (`defined_unsaid`); a title in 《》 is a name the text
-must hold (`titles`).
+(X的定义) a sentence defining X (`defined_unsaid`), a length asked by 多长 a number
+with a unit of length (`asks_length`, `length_unsaid`); a section not naming the thing
+whose attribute is asked (X的Y) holds another thing's value (`subject_unsaid`); a title in
+《》 is a name the text must hold (`titles`).
 
 Leaves out English questions (`ragkit.answer.rules_en`), the kind asked
 (`ragkit.answer.kinds`) and word segmentation beyond jieba's: a compound or a clause is
@@ -412,7 +414,8 @@ def zh_mismatch(question: str, sentence: str, analyzer: Analyzer) -> bool:
     about: another ordinal, another day, a year only compared with, part of a year for
     a year's figure, another modifier of the question's compound, a number beside
     another figure than the one asked, a role without a name beside it, a figure only
-    expected or planned (always False for a question in another language)."""
+    expected or planned, no length for a length asked (always False for a question in
+    another language)."""
     if not CJK.search(question):
         return False
     return (
@@ -425,7 +428,103 @@ def zh_mismatch(question: str, sentence: str, analyzer: Analyzer) -> bool:
         or role_apart(question, sentence, analyzer)
         or forecast_only(question, sentence)
         or founded_apart(question, sentence, analyzer)
+        or length_unsaid(question, sentence, analyzer)
     )
+
+
+# 多长 asks a length or a time; 多长时间 and 多久 a time (`ragkit.answer.kinds.ASKS_SPAN`).
+_ZH_HOW_LONG = re.compile(r"多长(?!时间)")
+_ZH_LENGTH_AFTER = re.compile(r"的?(?:距离|路程|长度|里程|全长)")
+# Said between the thing and 多长: "墓道有多长", "雌狸大约有多长".
+_ZH_HOW_LONG_LINK = re.compile(r"(?:大约|大概|约|一共|总共|共|还|都|有|是|为)+$")
+# A noun ending so names a stretch of time, whose 多长 asks a time: 任期, 采摘期, 假期.
+_ZH_PERIOD_END = "期间时龄假"
+# A number with a unit of length: 504米, 1.2公里, 三千米, 12 km.
+_ZH_LENGTH_VALUE = re.compile(
+    r"(?:\d+(?:[.,]\d+)*|[零〇一二三四五六七八九十百千两半]+)\s*(?:多|余)?\s*[十百千万亿]?\s*"
+    r"(?:公里|千米|厘米|毫米|米|英里|英尺|英寸|海里|(?:km|cm|mm|m)(?![a-z]))",
+    re.IGNORECASE,
+)
+
+
+def asks_length(question: str, analyzer: Analyzer) -> bool:
+    """Whether a Chinese `question`'s 多长 asks a length, by what it measures: a noun
+    before it that names no stretch of time ("主桥多长", "墓道有多长"; "任期是多长" asks a
+    time) or a length after it ("离昆明多长的距离"). After a verb ("浸泡多长") and in
+    多长时间 it asks a time."""
+    text = unicodedata.normalize("NFKC", question)
+    m = _ZH_HOW_LONG.search(text)
+    if m is None:
+        return False
+    if _ZH_LENGTH_AFTER.match(text[m.end() :]):
+        return True
+    before = _ZH_HOW_LONG_LINK.sub("", text[: m.start()])
+    words = [(w, f) for run in analyzer.tagged(before) for w, f in run]
+    if not words or not before.endswith(words[-1][0]):
+        return False
+    word, flag = words[-1]
+    return flag.startswith("n") and word[-1] not in _ZH_PERIOD_END
+
+
+def length_values(text: str) -> set[str]:
+    """The numbers with a unit of length in `text` (504米, 1.2公里)."""
+    return {
+        " ".join(m.group().split())
+        for m in _ZH_LENGTH_VALUE.finditer(unicodedata.normalize("NFKC", text))
+    }
+
+
+def length_unsaid(question: str, sentence: str, analyzer: Analyzer) -> bool:
+    """Whether a Chinese `question` asks a length (`asks_length`) and `sentence` gives
+    none beyond the question's: "缆索吊近7个小时的接力" is no length of a bridge."""
+    return asks_length(question, analyzer) and not length_values(sentence) - length_values(question)
+
+
+def asked_subject(question: str, analyzer: Analyzer) -> str:
+    """The common noun whose attribute a Chinese question asks (X of "X的Y是什么？":
+    茶园 of "茶园的开放时间是什么？", 中心 of "杭州品鉴中心的地址是什么？"), or "" when it
+    asks no attribute of a common noun: a proper noun before 的 (checked in the whole
+    document, `ragkit.answer.answerable.answering_windows`), a verb or a position
+    ("没有出场的原因", "数据集上的准确率"), or no noun after it ("中演的谁")."""
+    if not CJK.search(question):
+        return ""
+    text = unicodedata.normalize("NFKC", question)
+    subject = ""
+    for run in analyzer.tagged(text):
+        for i in range(1, len(run) - 1):
+            if run[i][0] != "的":
+                continue
+            head, flag = run[i - 1]
+            attribute, attribute_flag = run[i + 1]
+            before = run[i - 2][1] if i >= 2 else ""
+            at = text.find(head)
+            if (
+                flag == "n"
+                and len(head) >= 2
+                and head[-1] not in _ZH_POSITION
+                and not ZH_ASKING.search(head)
+                and attribute_flag.startswith(("n", "v"))
+                and not ZH_ASKING.search(attribute)
+                and not before.startswith(("d", "v", "p"))
+                and not (at > 0 and text[at - 1] in _NAME_DOTS)  # 莱昂德罗·内托
+                and _ZH_QUESTION_WORD.search("".join(w for w, _ in run[i + 1 :]))
+            ):
+                subject = head  # the last one before the question word: 漫长的季节的导演
+    return subject
+
+
+_ZH_POSITION = "上中下里内外前后间"
+_NAME_DOTS = "·•‧・"
+
+
+def subject_unsaid(question: str, window: str, analyzer: Analyzer) -> bool:
+    """Whether a Chinese `question` asks an attribute of a thing it names by a common
+    noun (`asked_subject`) and `window` (a sentence's section, heading included) does
+    not name it: "品鉴中心每周三至周日开放" gives the 品鉴中心's hours, not the 茶园's
+    (the twin of the English `ragkit.answer.rules_en.other_priced`; the ranking's value
+    bonus, `ragkit.answer.evidence.rank_sentences`, is where it applies)."""
+    subject = asked_subject(question, analyzer)
+    return bool(subject) and subject not in unicodedata.normalize("NFKC", window)
 
 
 _TITLE = re.compile(r"《([^》]{2,40})》")
