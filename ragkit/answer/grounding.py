@@ -200,12 +200,16 @@ class SentenceScorer:
         """The embedder's vectors of `texts`, each text embedded once per scorer (up to
         `VECTORS_KEPT` of them; then the kept ones are let go)."""
         assert self.embedder is not None
-        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-        if missing and len(self._vectors) + len(missing) > VECTORS_KEPT:
+        # One dict is only ever added to, never emptied: a scorer shared by a server's
+        # threads may start a new one while another thread still reads the old.
+        kept = self._vectors
+        missing = [t for t in dict.fromkeys(texts) if t not in kept]
+        if missing and len(kept) + len(missing) > VECTORS_KEPT:
             # A scorer kept for long: its memory stays bounded.
-            self._vectors.clear()
+            kept = {}
+            self._vectors = kept
             missing = list(dict.fromkeys(texts))
         if missing:
             for text, vector in zip(missing, self.embedder.embed(missing), strict=True):
-                self._vectors[text] = vector
-        return np.stack([self._vectors[t] for t in texts])
+                kept[text] = vector
+        return np.stack([kept[t] for t in texts])

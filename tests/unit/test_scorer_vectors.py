@@ -5,6 +5,7 @@ scorer's, and what it keeps is bounded."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from embedders import CountingEmbedder
 
 from ragkit.answer import grounding
 from ragkit.answer.grounding import SentenceScorer
+from ragkit.models.embeddings.base import Vectors
 from ragkit.text.analysis import Analyzer
 
 QUESTION = "How long is the warranty on the Ember kettle?"
@@ -46,5 +48,34 @@ def test_what_a_scorer_keeps_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None
     scorer.matrix([QUESTION], SENTENCES[:2])
     scores = scorer.matrix([QUESTION], SENTENCES)  # 4 texts: the 3 kept are let go
     assert len(scorer._vectors) == 4 and embedder.embedded.count(QUESTION) == 2
+    fresh = SentenceScorer(Analyzer(), CountingEmbedder())
+    assert np.array_equal(scores, fresh.matrix([QUESTION], SENTENCES))
+
+
+class _Interleaving(CountingEmbedder):
+    """While embedding `trigger`, another caller of the same scorer overflows what it
+    keeps, as a server's second thread can between this call's lookup and its store."""
+
+    def __init__(self, trigger: str) -> None:
+        super().__init__()
+        self.trigger = trigger
+        self.scorer: SentenceScorer | None = None
+
+    def embed_batch(self, texts: Sequence[str]) -> Vectors:
+        if self.trigger in texts and self.scorer is not None:
+            scorer, self.scorer = self.scorer, None
+            scorer.matrix(["another question"], ["one more text", "and another"])
+        return super().embed_batch(texts)
+
+
+def test_a_call_overflowing_the_kept_vectors_midway_leaves_another_call_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(grounding, "VECTORS_KEPT", 4)
+    embedder = _Interleaving(trigger=SENTENCES[2])
+    scorer = SentenceScorer(Analyzer(), embedder)
+    scorer.matrix([QUESTION], SENTENCES[:2])  # 3 texts kept
+    embedder.scorer = scorer
+    scores = scorer.matrix([QUESTION], SENTENCES)  # the question is kept, one text missing
     fresh = SentenceScorer(Analyzer(), CountingEmbedder())
     assert np.array_equal(scores, fresh.matrix([QUESTION], SENTENCES))
