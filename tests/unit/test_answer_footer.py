@@ -9,7 +9,7 @@ from pathlib import Path
 
 from checkers import checker
 
-from ragkit.apps.cli.kb import left_out_note
+from ragkit.apps.left_out import left_out_note
 from ragkit.types import Answer
 
 CORPUS = Path(__file__).resolve().parents[2] / "samples" / "corpus"

@@ -103,7 +103,11 @@ def test_no_module_imports_a_later_stage() -> None:
     assert upward == []
 
 
-SHARED_BY_FRONT_ENDS = ("ragkit.apps.snippets", "ragkit.apps.inline_markdown")
+SHARED_BY_FRONT_ENDS = (
+    "ragkit.apps.snippets",
+    "ragkit.apps.inline_markdown",
+    "ragkit.apps.left_out",
+)
 """Modules of ragkit/apps/ that are no front end but what several of them draw with."""
 
 

@@ -227,6 +227,34 @@ async def test_an_answer_not_in_the_documents_lists_no_sources(
         assert _source_marks(again) == []
 
 
+async def test_the_sentences_the_checks_left_out_are_counted_under_the_answer(
+    tmp_path: Path, corpus: Path
+) -> None:
+    """A model sentence no source backs is withheld, and a line under the answer says so,
+    as `ragkit ask` does; it is not part of the answer kept in history. An answer with
+    nothing withheld has no such line."""
+    kb = KnowledgeBase.open(tmp_path / "docs", models=Models(embedder=HashingEmbedder()))
+    kb.add([corpus])
+    supported = "The warranty lasts 18 months [1]."
+    invented = "The kettle was designed in Oslo in 1970 by Ingrid Berg [1]."
+    model = ScriptedChatModel([f"{supported} {invented}", supported])
+    history = HistoryStore(tmp_path / "h.sqlite")
+    app = ChatApp(make_session(tmp_path, model), history)
+    note = "(left out 1 sentence of the model's answer that the sources do not support)"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await submit(pilot, app, "How long is the Ember kettle warranty?")
+        assert views(app, "assistant") == [supported]
+        shown = [v.role for v in app.query(MessageView)]
+        assert shown[-2:] == ["assistant", "info"] and views(app, "info")[-1] == note
+        await submit(pilot, app, "How long is the Ember kettle warranty?")
+        assert views(app, "assistant") == [supported, supported]
+        assert [v.role for v in app.query(MessageView)][-1] == "assistant"
+        assert views(app, "info").count(note) == 1
+    history.close()
+    kept = HistoryStore(tmp_path / "h.sqlite").load()
+    assert [t.content for t in kept if t.role == "assistant"] == [supported, supported]
+
+
 async def test_a_chinese_preview_is_wrapped_to_the_sources_pane(tmp_path: Path) -> None:
     docs = tmp_path / "corpus"
     docs.mkdir()

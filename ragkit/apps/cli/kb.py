@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ragkit.apps.inline_markdown import plain
+from ragkit.apps.left_out import left_out_note
 from ragkit.apps.snippets import preview
 from ragkit.errors import RagkitError
 from ragkit.types import display_path
@@ -527,45 +528,6 @@ def _print_sources(answer: Answer, out: Console) -> None:
     for location, cited in places.items():
         marks = " ".join(f"[{n}]" for n in cited)
         out.print(f" {marks} {escape(location)}")
-
-
-def left_out_note(answer: Answer) -> str:
-    """The footer saying how many of the model's sentences the checks left out, in the
-    question's language, "" for none. The ones the sources back but that do not answer
-    the question (`Answer.off_topic`) are counted apart: "the sources do not support"
-    would tell the reader the documents say otherwise."""
-    from ragkit.text.analysis import query_language
-
-    off_topic = len(answer.off_topic)
-    unsupported = len(answer.unsupported) - off_topic
-    total = unsupported + off_topic
-    if not total:
-        return ""
-    if query_language(answer.question) == "zh":
-        if not off_topic:
-            return f"（略去了模型回答中来源不支持的 {total} 句）"
-        if not unsupported:
-            return f"（略去了模型回答中没有回答问题的 {total} 句）"
-        return (
-            f"（略去了模型回答中的 {total} 句：来源不支持的 {unsupported} 句，"
-            f"没有回答问题的 {off_topic} 句）"
-        )
-
-    def sentences(count: int) -> str:
-        return f"{count} sentence{'s' if count > 1 else ''}"
-
-    def do(count: int) -> str:
-        return "does" if count == 1 else "do"
-
-    head = f"(left out {sentences(total)} of the model's answer"
-    if not off_topic:
-        return f"{head} that the sources do not support)"
-    if not unsupported:
-        return f"{head} that {do(total)} not answer the question)"
-    return (
-        f"{head}: {unsupported} the sources do not support, {off_topic} that "
-        f"{do(off_topic)} not answer the question)"
-    )
 
 
 def source_names(sources: Iterable[str]) -> dict[str, str]:

@@ -14,7 +14,8 @@ as far as it was shown, marked `[interrupted]`. A question sent while an answer 
 /add) runs is shown at once, marked queued, and asked when that is done; the prompt's
 border and placeholder say it is busy meanwhile, and Ctrl-C drops the queued questions
 with the answer it stops. Tool calls and notes from the backend are
-drawn above the answer they lead to. Finished turns go to the `HistoryStore` and come back
+drawn above the answer they lead to; the count of the model's sentences the checks
+withheld (ragkit.apps.left_out) below it. Finished turns go to the `HistoryStore` and come back
 on the next start. Leaves out the backends' work (backends.py) and settings (the CLI).
 """
 
@@ -36,6 +37,7 @@ from textual.widgets.option_list import Option
 
 from ragkit import Citation, RagkitError
 from ragkit.answer.citations import cited_numbers
+from ragkit.apps.left_out import left_out_note
 from ragkit.apps.snippets import preview
 from ragkit.apps.tui.backends import Backend
 from ragkit.apps.tui.history import (
@@ -405,6 +407,13 @@ class ChatApp(App[None]):
                 self._show_sources(())
             else:
                 self._cite(event.answer.citations)
+            note = left_out_note(event.answer)
+            if note:
+                # Under its answer (above any question queued meanwhile), as `ragkit ask`
+                # prints it; shown, not kept: history holds the answer itself.
+                transcript = self.query_one("#transcript", VerticalScroll)
+                transcript.mount(MessageView("info", note), after=view)
+                transcript.scroll_end(animate=False)
         elif isinstance(event, ToolStarted):
             # Above the answer being written: the work comes before the reply it leads to.
             text = f"{event.name}({event.arguments}) …"

@@ -29,6 +29,7 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect
 
 from ragkit import Answer, KnowledgeBase
+from ragkit.apps.left_out import left_out_note
 from ragkit.apps.web.answers import citation_json
 from ragkit.apps.web.collections import Collection
 from ragkit.apps.web.errors import HAS_TEXT, ApiError, error_responses, sse_response
@@ -396,6 +397,9 @@ def _turn_json(
         "sources": sources,
         "state": state_name,
         "not_found": answer.not_found,
+        # What the checks withheld of the model's answer, said under it as `ragkit ask`
+        # says it ("" for nothing).
+        "left_out": left_out_note(answer),
     }
 
 

@@ -4,8 +4,9 @@ in `conversations.sqlite` inside its folder, so deleting the collection deletes 
 Messages live in the library's `ConversationStore` (ragkit.agent.memory), the same store
 the terminal chat uses; the answer is given with that history by
 `KnowledgeBase.ask_stream(history=…)`. What the page needs beyond the messages (each
-answer's sources, the sentences they cite and whether the answer was stopped) is kept
-as JSON in one extra table of the same file, keyed by the answer's message number.
+answer's sources, the sentences they cite, whether the answer was stopped and what the
+checks left out of it) is kept as JSON in one extra table of the same file, keyed by the
+answer's message number.
 Served read-only indexes keep theirs under `data_dir/conversations/<name>.sqlite`.
 Leaves out summarising long threads: the knowledge base packs as much recent history
 as fits the model's window and drops the oldest first.
@@ -122,6 +123,7 @@ class Conversations:
                         "sources": data.get("sources", []),
                         "citations": data.get("citations", []),
                         "state": data.get("state", "done"),
+                        "left_out": data.get("left_out", ""),
                     }
                 )
         return {"id": info.id, "title": info.title, "turns": turns}

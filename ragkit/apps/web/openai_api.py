@@ -19,7 +19,12 @@ are, so the client answers as a local ragkit would.
 Answers carry `usage` (counted by the model's tokenizer; zero for an answer no model
 wrote), `finish_reason` `length` when `max_tokens` cut the reply, and an extra
 `citations` field (file, page, snippet) that OpenAI clients ignore and ragkit-aware ones
-read; `stream_options.include_usage` adds OpenAI's final usage chunk to a stream.
+read, and beside it `left_out`: how many of the model's sentences the checks withheld
+(`unsupported`, `off_topic`) with the note `ragkit ask` prints (ragkit.apps.left_out),
+on the last chunk of a stream too. It is a field of its own, not words added to the
+message: a client shows `content` as the answer and sends it back as history, where a
+note would read as the assistant's own words. `stream_options.include_usage` adds
+OpenAI's final usage chunk to a stream.
 Refused with 400 naming the parameter, rather than silently ignored: `n` > 1, `tools`,
 `tool_choice`, `functions`, a `response_format` other than text, and `logprobs`. Of the
 sampling options `max_tokens` (at most the server's), `temperature`, `seed` and up to 4
@@ -46,6 +51,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ragkit import Message
 from ragkit.answer.pipelines import Usage
+from ragkit.apps.left_out import left_out_json
 from ragkit.apps.web.answers import Sampling, citation_json
 from ragkit.apps.web.errors import HAS_TEXT, SSE_EVENT, ApiError, error_body, error_responses
 from ragkit.apps.web.state import sse, web_state
@@ -252,7 +258,7 @@ class Choice(BaseModel):
 
 
 class ChatCompletion(BaseModel):
-    model_config = ConfigDict(extra="allow")  # `citations`
+    model_config = ConfigDict(extra="allow")  # `citations`, `left_out`
     id: str
     object: Literal["chat.completion"]
     created: int
@@ -376,6 +382,7 @@ def openai_router() -> APIRouter:
                     ],
                     "usage": usage_json(event.usage),
                     "citations": [citation_json(c) for c in event.answer.citations],
+                    "left_out": left_out_json(event.answer),
                 }
         raise ApiError(500, "the answer ended without a result", "server_error")
 
@@ -462,7 +469,8 @@ async def _chunks(
             yield chunk(delta({"content": event.text}))
         elif isinstance(event, Done):
             cites = [citation_json(c) for c in event.answer.citations]
-            yield chunk(delta({}, event.finish_reason), citations=cites)
+            left_out = left_out_json(event.answer)
+            yield chunk(delta({}, event.finish_reason), citations=cites, left_out=left_out)
             if with_usage:
                 yield chunk([], usage=usage_json(event.usage))
         elif isinstance(event, Failed):

@@ -494,3 +494,38 @@ def test_a_clamped_passage_shows_no_sliver_of_its_third_line(tmp_path: Path) -> 
         )
         assert full > shown, "the passage is not long enough to be clamped"
         assert abs(shown - 2 * line) <= 1, (shown, line)
+
+
+def test_the_page_says_what_the_checks_left_out_under_the_answer(tmp_path: Path) -> None:
+    """A model sentence no source backs is withheld, and the page says so under the
+    answer, as `ragkit ask` does, in the question's language; so does the conversation
+    opened again. An answer with nothing withheld has no such line."""
+    warranty = "The Ember kettle carries a warranty of seven years [1]."
+    invented = "The kettle was designed in Oslo in 1970 by Ingrid Berg [1]."
+    model = ScriptedChatModel([f"{warranty} {invented}", warranty])
+    app = create_app(WebConfig(data_dir=tmp_path / "data"), fake_factory(model))
+    pdf = make_pdf(
+        tmp_path / "handbook.pdf",
+        ["Warranty terms. The Ember kettle carries a warranty of seven years from purchase."],
+    )
+    note = "(left out 1 sentence of the model's answer that the sources do not support)"
+    shown = "#thread .turn:last-child .answer .left-out"
+    with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+        driver.get(server.url + "/")
+        wait_for(lambda: driver.find_element(By.ID, "documents").text, HANG_S, "the page to load")
+        driver.find_element(By.ID, "new-collection-name").send_keys("Ember")
+        driver.find_element(By.ID, "create-collection").click()
+        select = driver.find_element(By.ID, "collection-select")
+        wait_for(lambda: "Ember" in select.text, HANG_S, "the new collection")
+        upload_and_index(driver, [pdf], HANG_S)
+        answer, _ = ask(driver, "How long is the Ember kettle warranty?", HANG_S)
+        assert "Oslo" not in answer and "seven years" in answer
+        assert driver.find_element(By.CSS_SELECTOR, shown).text == note
+        driver.refresh()  # the conversation, opened again from the address
+        wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, shown), HANG_S, "the thread")
+        assert driver.find_element(By.CSS_SELECTOR, shown).text == note
+        driver.find_element(By.ID, "new-conversation").click()
+        answer, _ = ask(driver, "How long is the Ember kettle warranty?", HANG_S)
+        assert "seven years" in answer
+        assert driver.find_elements(By.CSS_SELECTOR, shown) == []
+        assert not page_errors(driver)

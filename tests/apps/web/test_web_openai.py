@@ -214,3 +214,32 @@ def test_earlier_messages_reach_the_prompt_as_history(tmp_path: Path, handbook: 
         assert prompt[-1].content.rstrip().endswith("How long is the Ember kettle's warranty?")
         assert not any("tool result" in m.content for m in prompt)
     assert len(answers) == 2
+
+
+def test_the_sentences_the_checks_withheld_are_counted_beside_the_answer(
+    tmp_path: Path, handbook: Path
+) -> None:
+    """The model's sentence no source backs is withheld; the reply says so in a field of
+    its own (`left_out`, beside `citations`), not in the message a client shows and sends
+    back as history; a reply with nothing withheld says zero."""
+    warranty = "The Ember brewing kettle carries a warranty of seven years [1]."
+    invented = "The kettle was designed in Oslo in 1970 by Ingrid Berg [1]."
+    model = ScriptedChatModel([f"{warranty} {invented}", f"{warranty} {invented}", warranty])
+    app = create_app(WebConfig(data_dir=tmp_path / "data"), fake_factory(model))
+    question = [{"role": "user", "content": "How long is the Ember kettle warranty?"}]
+    note = "(left out 1 sentence of the model's answer that the sources do not support)"
+    with ThreadServer(app) as server, httpx.Client(base_url=server.url, timeout=HANG_S) as client:
+        cid = setup_collection(client, handbook)
+        reply = client.post("/v1/chat/completions", json={"model": cid, "messages": question})
+        body = reply.json()
+        assert body["choices"][0]["message"]["content"] == warranty
+        assert body["left_out"] == {"unsupported": 1, "off_topic": 0, "note": note}
+        assert [c["file"] for c in body["citations"]] == ["handbook.pdf"]
+        chunks = stream_chunks(client, {"model": cid, "messages": question, "stream": True})
+        last = chunks[-2]
+        assert last["choices"][0]["finish_reason"] == "stop"
+        assert last["left_out"] == {"unsupported": 1, "off_topic": 0, "note": note}
+        # Only the last chunk carries it, as only it carries the citations.
+        assert all("left_out" not in c for c in chunks[:-2])
+        clean = client.post("/v1/chat/completions", json={"model": cid, "messages": question})
+        assert clean.json()["left_out"] == {"unsupported": 0, "off_topic": 0, "note": ""}

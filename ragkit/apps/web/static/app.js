@@ -590,6 +590,8 @@ function finishTurn(turn, data, state) {
   const sources = data.sources || [];
   RagkitMarkdown.render(answer, data.text || "", (n) => citeButton(n, sources));
   if (state === "stopped") answer.append(el("p", { className: "meta stopped", textContent: "Stopped." }));
+  // How many of the model's sentences the checks withheld, as `ragkit ask` says it.
+  if (data.left_out) answer.append(el("p", { className: "meta left-out", textContent: data.left_out }));
   renderSources(turn.querySelector(".sources"), sources, data.citations || []);
   turn.querySelector(".stage").replaceChildren();
   answer.dataset.state = state;
