@@ -9,7 +9,13 @@ a list of runs), and a run is `[text, style]`, style a space-separated set of "m
 "strong", "em", "code". The page builds elements from it with `textContent`, so markup
 inside a document stays text. Markdown's inline emphasis, code and links are read here
 (link targets are dropped: the viewer shows words, never follows a file's links); a
-plain-text file, without blocks, is shown as paragraphs split at blank lines.
+plain-text file, without blocks, is shown as paragraphs split at blank lines. A
+plain-text file's paragraphs are reflowed (`reflow`): the line breaks its writer's editor
+made at a fixed width would read as ragged lines on a narrow screen, so a break after a
+line as wide as the paragraph's widest becomes a space (nothing between two Chinese
+characters); a break after a short line, or before an indented line or a numbered
+item, is the writer's and stays. A break is one character and a space is one too, so
+the runs stay slices of the indexed text and the mark lands where it did.
 What it leaves out: nested emphasis inside Markdown links, images (their alt text is
 shown), footnotes, and any styling the loader did not record (Word's bold runs).
 """
@@ -43,6 +49,21 @@ _INLINE = re.compile(
 
 Run = list[str]  # [text, style]
 
+# A plain-text line this wide, or wider, was wrapped by an editor (at 60-80 columns,
+# usually); the lines of an address or a short list are narrower and stay lines.
+WRAP_CELLS = 40
+# A line that ends this short of its paragraph's widest line ended where its writer
+# chose, not where the editor wrapped it.
+WRAP_SHARE = 0.7
+# A line that starts an item of its own: "1. ", "2) ", "(3) ", "a) ", "（一）", "一、".
+_ITEM = re.compile(
+    r"(?:\d{1,3}[.)]|\(\d{1,3}\)|[a-z][.)]|（[一二三四五六七八九十\d]+）|[一二三四五六七八九十]+、)\s*"
+)
+_WIDE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+# Stands for a break that joins two Chinese characters: dropped from the runs once they
+# are cut (a character of the text's own never is one).
+_JOIN = "\x00"
+
 
 def formatted_blocks(
     text: str,
@@ -51,9 +72,11 @@ def formatted_blocks(
     lit: tuple[int, int] | None,
     *,
     markdown: bool = False,
+    plain: bool = False,
 ) -> list[dict[str, Any]]:
     """The blocks of `text` that overlap `window` (start, end), as the page shows
-    them, with the characters of `lit` marked."""
+    them, with the characters of `lit` marked; `plain`: a plain-text file, its
+    paragraphs reflowed."""
     lo, hi = window
     if not blocks:
         blocks = paragraphs(text)
@@ -65,6 +88,8 @@ def formatted_blocks(
         if last.end <= hi + EDGE_SLACK:
             hi = max(hi, last.end)
     out: list[dict[str, Any]] = []
+    if plain:
+        text = reflow(text, [(max(b.start, lo), min(b.end, hi)) for b in shown])
     for b in shown:
         start, end = max(b.start, lo), min(b.end, hi)
         if b.kind == "cell":
@@ -79,8 +104,36 @@ def formatted_blocks(
             # Markdown breaks a paragraph's lines softly; Word and HTML line breaks
             # inside a block are real ones (<br>, a line break in a cell).
             runs = [[re.sub(r"\n[ \t]*", " ", t), s] for t, s in runs]
+        if plain:
+            runs = [[t.replace(_JOIN, ""), s] for t, s in runs]
+            runs = [r for r in runs if r[0]]
         out.append({"kind": b.kind, "level": b.level, "runs": runs})
     return out
+
+
+def reflow(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """`text` with the editor's line breaks inside each of `spans` (a block's
+    characters) made one space, or `_JOIN` between two Chinese characters: every
+    character stays where it was."""
+    chars = list(text)
+    for start, end in spans:
+        lines = text[start:end].split("\n")
+        if len(lines) < 2:
+            continue
+        widths = [len(line.rstrip()) + len(_WIDE.findall(line)) for line in lines]
+        widest = max(widths)
+        at = start
+        for n, after in enumerate(lines[1:]):
+            line, width = lines[n], widths[n]
+            at += len(line)  # the break
+            wrapped = width >= max(WRAP_CELLS, WRAP_SHARE * widest)
+            own = after[:1] in (" ", "\t") or _ITEM.match(after) is not None
+            if wrapped and not own:
+                before = line.rstrip()[-1:]
+                wide = bool(before and _WIDE.match(before) and _WIDE.match(after[:1]))
+                chars[at] = _JOIN if wide else " "
+            at += 1
+    return "".join(chars)
 
 
 def within_block(blocks: Sequence[Block], span: tuple[int, int]) -> tuple[int, int]:

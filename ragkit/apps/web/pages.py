@@ -97,7 +97,12 @@ def page_view(
                 start, end = within_block(structure, (start + inside[0], start + inside[1]))
         lo, hi = max(0, start - WINDOW), min(len(text), end + WINDOW)
         shown = formatted_blocks(
-            text, structure, (lo, hi), (start, end), markdown=doc.file_type == "md"
+            text,
+            structure,
+            (lo, hi),
+            (start, end),
+            markdown=doc.file_type == "md",
+            plain=doc.file_type == "txt",
         )
         return PageView(
             name,

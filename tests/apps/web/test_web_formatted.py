@@ -232,3 +232,107 @@ def test_bold_wrapped_across_a_line_break_is_shown_bold_without_its_marks() -> N
     ]
     # Marks in two paragraphs do not pair across the blank line between them.
     assert shown[2]["runs"] == [["A ** b", ""]] and shown[3]["runs"] == [["c ** d.", ""]]
+
+
+# A plain-text file as an editor wraps it at 72 columns, with lines its writer broke.
+WRAPPED_FACT = (
+    "Each delivery is weighed on the bay scale and checked by hand before the leaf goes "
+    "to the withering troughs."
+)
+WRAPPED = """LEAF RECEIVING
+
+Member farms deliver fresh leaf to the receiving bay between 06:00 and
+14:00 during the plucking season. Each delivery is weighed on the bay
+scale and checked by hand before the leaf goes to the withering troughs.
+Leaf is accepted only if it arrives within four hours of picking.
+
+Lumen Tea Cooperative
+27 Mill Lane
+Kestrel Valley
+
+The staff at the bay follow three steps, one after another, each day:
+1. Weigh the delivery on the bay scale and write the weight down.
+2. Check the pluck by hand before the leaf goes to the troughs.
+
+The drying house keeps these records for every delivery that arrives:
+    the farm, the weight and the time of arrival at the bay;
+    the name of the person who checked the leaf by hand.
+
+雾溪茶园是流明茶叶合作社在中国的合作茶园，位于云南省普洱市景谷县的
+一处山谷中。茶园始建于2003年。
+"""
+
+
+def test_a_plain_text_files_wrapped_paragraphs_are_reflowed_and_its_own_lines_kept() -> None:
+    from ragkit.ingest.loaders.text import plain_blocks
+
+    start = WRAPPED.index("Each delivery")
+    end = WRAPPED.index("troughs.") + len("troughs.")
+    shown = formatted_blocks(
+        WRAPPED, plain_blocks(WRAPPED), (0, len(WRAPPED)), (start, end), plain=True
+    )
+    texts = ["".join(t for t, _ in b["runs"]) for b in shown]
+    # The editor's breaks are spaces; the mark is the sentence, spaces and all.
+    assert texts[1] == " ".join(WRAPPED.split("\n\n")[1].split())
+    assert marked(shown) == WRAPPED_FACT
+    # A short line's break is the writer's, as is one before an item or an indented line.
+    assert texts[2] == "Lumen Tea Cooperative\n27 Mill Lane\nKestrel Valley"
+    assert texts[3].count("\n") == 2 and "each day:\n1. Weigh" in texts[3]
+    assert texts[4].count("\n") == 2 and "arrives:\n    the farm" in texts[4]
+    # Two Chinese characters join with nothing between them.
+    assert texts[5] == WRAPPED.split("\n\n")[-1].strip().replace("\n", "")
+    assert texts[5].startswith("雾溪茶园") and "景谷县的一处山谷中" in texts[5]
+    # Kept: without `plain` (Word and HTML breaks are real) every break stays.
+    kept = formatted_blocks(WRAPPED, plain_blocks(WRAPPED), (0, len(WRAPPED)), (start, end))
+    assert "".join(t for t, _ in kept[1]["runs"]).count("\n") == 3
+
+
+# Each line of the paragraph holding the mark, as [left, right] of its words, and the
+# paragraph's own [left, right]; and its text as the page has it.
+_LINES = """
+const p = document.querySelector("#page-text mark").closest("p");
+const lines = new Map();
+const walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
+for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+  const range = document.createRange();
+  range.selectNodeContents(node);
+  for (const r of range.getClientRects()) {
+    const top = Math.round(r.top);
+    const [l, rt] = lines.get(top) || [Infinity, -Infinity];
+    lines.set(top, [Math.min(l, r.left), Math.max(rt, r.right)]);
+  }
+}
+const box = p.getBoundingClientRect();
+return {lines: [...lines.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1]),
+        box: [box.left, box.right], text: p.textContent};
+"""
+
+
+def test_a_plain_text_page_reads_as_paragraphs_on_a_phone(tmp_path: Path) -> None:
+    """The cited .txt in the viewer at 390 px: each line of the cited paragraph runs to
+    the column's edge (before, the file's 72-column lines broke again at the screen's
+    width, leaving a short line after each), and the sentence lit is the cited one."""
+    model = ScriptedChatModel([answer_from_sources])
+    app = create_app(WebConfig(data_dir=tmp_path / "data"), factory(model))
+    guide = tmp_path / "receiving.txt"
+    guide.write_text(WRAPPED, encoding="utf-8")
+    with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+        driver.get(server.url + "/")
+        upload_and_index(driver, [guide], HANG_S)
+        driver.set_window_size(390, 844)
+        answer = ask_in_page(driver, "How is each delivery checked before the troughs?")
+        answer.find_element(By.CSS_SELECTOR, "button.cite").click()
+        text = driver.find_element(By.ID, "page-text")
+        wait_for(lambda: text.find_elements(By.TAG_NAME, "mark"), HANG_S, "the mark")
+        lit = " ".join(m.text for m in text.find_elements(By.TAG_NAME, "mark"))
+        assert flat(lit) == WRAPPED_FACT
+        shown = driver.execute_script(_LINES)
+        assert "\n" not in shown["text"], shown["text"]
+        lines, (_, right) = shown["lines"], shown["box"]
+        assert len(lines) > 4, lines
+        # Every line but the last fills the column to within a long word's width.
+        assert all(r >= right - 90 for _, r in lines[:-1]), (lines, right)
+        address = text.find_element(By.XPATH, ".//p[contains(., 'Mill Lane')]")
+        assert address.get_attribute("textContent").count("\n") == 2
+        shoot(driver, "07-plain-text-390")
+        assert not page_errors(driver)
