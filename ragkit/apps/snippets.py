@@ -3,10 +3,12 @@ the terminal chat's Sources pane).
 
 A chunk of a Markdown file keeps its markup (`## Founding`, `**14 March 1987**`, `- `), which
 reads as noise in a one-line preview, and a preview cut at a fixed count of characters ends
-mid-word. `preview` drops the common Markdown marks and cuts at a word boundary with an
-ellipsis, measured in terminal cells; given the query, it starts at the sentence that
-matches it best (by its words, not by meaning). Leaves out full Markdown parsing (tables, links and
-code blocks are shown as written) and terminal safety (callers still sanitize what they draw).
+mid-word. `preview` drops the Markdown marks (inline ones and headings as every front end
+drops them, ragkit.text.marks; list bullets and quote markers here, which a preview folds
+onto one line) and cuts at a word boundary with an ellipsis, measured in terminal cells;
+given the query, it starts at the sentence that matches it best (by its words, not by
+meaning). Leaves out full Markdown parsing (tables and code blocks are shown as written)
+and terminal safety (callers still sanitize what they draw).
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ import re
 
 from rich.cells import cell_len, get_character_cell_size
 
-# Heading hashes and list bullets at the start of a line, and emphasis/code marks anywhere.
-_LINE_MARKS = re.compile(r"(?m)^[ \t]*(?:#{1,6}[ \t]+|[-*+][ \t]+|>[ \t]?)")
-_EMPHASIS = re.compile(r"(\*\*|__|`)")
+from ragkit.text.marks import strip_marks
+
+# List bullets and quote markers at the start of a line (block Markdown, which
+# ragkit.text.marks leaves as written: an answer keeps its lists).
+_LINE_MARKS = re.compile(r"(?m)^[ \t]*(?:[-*+][ \t]+|>[ \t]?)")
 _SPACES = re.compile(r"\s+")
 
 
@@ -66,7 +70,7 @@ def preview(text: str, limit: int, query: str = "") -> str:
     ending in "…" when cut. With a `query`, the preview starts at the sentence that
     holds the most of its words (after a "…"), so a search result shows why it matched
     rather than its chunk's heading."""
-    flat = _SPACES.sub(" ", _EMPHASIS.sub("", _LINE_MARKS.sub("", text))).strip()
+    flat = _SPACES.sub(" ", strip_marks(_LINE_MARKS.sub("", text))).strip()
     if query and cell_len(flat) > limit:
         flat = _from_best_sentence(flat, query)
     if cell_len(flat) <= limit:

@@ -20,6 +20,16 @@ def test_preview_drops_markdown_marks() -> None:
     )
 
 
+def test_preview_drops_the_marks_an_answer_drops_and_keeps_what_is_no_mark() -> None:
+    """One stripper (ragkit.text.marks) for previews and answers: italics and a link's
+    target go too (before, only `**`, `__` and backticks went, wherever they stood), and
+    a power, a snake_case name and a mark left open stay as written."""
+    text = "It is *not* covered; see [the FAQ](faq.html).\n> 2**10**2 and snake__case__name"
+    assert preview(text, 200) == "It is not covered; see the FAQ. 2**10**2 and snake__case__name"
+    assert preview("open **bold", 200) == "open **bold"
+    assert preview("为**80元**。", 200) == "为80元。"
+
+
 def test_preview_cuts_at_a_word_with_an_ellipsis() -> None:
     text = "The cooperative was founded on 14 March 1987 by eleven families who sold leaf"
     out = preview(text, 40)
