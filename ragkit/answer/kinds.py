@@ -213,6 +213,15 @@ def _base_form(word: str) -> str:
     return re.sub(r"(?:['’]s|s['’]|['’]|s)$", "", word)
 
 
+# A clock time (14时, 14时38分, 下午3点) and a code of letters and digits (TF022, MU5735,
+# Q4): no quantity. 3点 alone may be points of an index, 24小时 a span: both stay.
+_ZH_NOT_COUNTS = re.compile(
+    r"(?<![\d.])\d{1,2}\s*时(?:\s*\d{1,2}\s*分)?(?![间候期代段])"
+    r"|(?:上午|下午|晚上|早上|中午|凌晨|傍晚|清晨)\s*\d{1,2}\s*[点时](?:半|\s*\d{1,2}\s*分)?"
+    r"|(?<![A-Za-z\d])[A-Za-z]+\d+[A-Za-z\d]*"
+)
+
+
 def has_kind(
     kind: AnswerKind | None, text: str, question: str, analyzer: Analyzer | None = None
 ) -> bool:
@@ -223,8 +232,13 @@ def has_kind(
     text = unicodedata.normalize("NFKC", text)
     asked_numbers = text_numbers(question)
     if kind == "number":
-        # A date is not a quantity: "12月8日" answers no "how many".
-        new_numbers = text_numbers(ZH_DATE.sub(" ", EN_DATE.sub(" ", text))) - asked_numbers
+        # A date is not a quantity: "12月8日" answers no "how many"; for a Chinese
+        # question neither is a clock time ("11日14时左右") nor the digits of a code
+        # ("流程编辑：TF022", "2021Q4").
+        counted = ZH_DATE.sub(" ", EN_DATE.sub(" ", text))
+        if CJK.search(question):
+            counted = _ZH_NOT_COUNTS.sub(" ", counted)
+        new_numbers = text_numbers(counted) - asked_numbers
     else:
         new_numbers = text_numbers(text) - asked_numbers
     if kind == "number":

@@ -2,10 +2,12 @@
 (`zh_mismatch`).
 
 Each rule is a lexical test of one sentence (or window) against the question, applied
-by `ragkit.answer.answerable.answering_windows`: another ordinal (第19棒 for 第一棒:
-`other_ordinal`, `ordinal_unsaid`), another day (1月8日 for 1月5日: `other_day`), the
-asked year only as a comparison (与2021年相比: `compared_only`), part of a year for a
-year's figure (`part_of_year`), or the question's compound noun with another modifier
+by `ragkit.answer.answerable.answering_windows`: another ordinal (第19棒 for 第一棒,
+十三届一次会议 for 十三届五次会议: `other_ordinal`, `ordinal_unsaid`), another season
+(2020-2021赛季 for 2021-2022赛季: `other_range`), another day (1月8日 for 1月5日:
+`other_day`), the asked year only as a comparison (与2021年相比: `compared_only`), part
+of a year for a year's figure (三季度, 2021Q4: `part_of_year`), or the question's
+compound noun with another modifier
 (交通事故 for 踩踏事故: `other_modifier`) is another thing, and a number not in a clause
 with the figure asked for (营收, 产量, 议席: `figure_apart`) is another figure's, as a
 role asked for (冠军, 总导演) with no name in its clause names no one (`role_apart`); a
@@ -61,14 +63,27 @@ def _zh_int(numeral: str) -> int | None:
     return (_ZH_DIGITS.index(tens) if tens else 1) * 10 + (_ZH_DIGITS.index(ones) if ones else 0)
 
 
+# A session counted without 第: 十三届五次会议 is the thirteenth congress's fifth session
+# (届 and 次 both, so 三次 alone stays a count of times).
+_SESSION = re.compile(
+    r"(\d+|[零〇一二三四五六七八九十]+)\s*届\s*(?:全国人大|全国政协|中央委员会|人大|政协)?\s*"
+    r"(\d+|[零〇一二三四五六七八九十]+)\s*次\s*(?:会议|全会|全体会议)"
+)
+
+
 def ordinals(text: str) -> set[tuple[int, str]]:
     """The ordinals of a Chinese `text` as (number, measure word): 第三艘 → (3, 艘),
-    首趟 → (1, 趟), 第19棒 → (19, 棒)."""
+    首趟 → (1, 趟), 第19棒 → (19, 棒), 十三届五次会议 → (13, 届) and (5, 次)."""
     out = set()
-    for m in _ORDINAL.finditer(unicodedata.normalize("NFKC", text)):
+    norm = unicodedata.normalize("NFKC", text)
+    for m in _ORDINAL.finditer(norm):
         n = 1 if m.group(2) else _zh_int(m.group(1))
         if n is not None:
             out.add((n, m.group(3)))
+    for m in _SESSION.finditer(norm):
+        congress, session = _zh_int(m.group(1)), _zh_int(m.group(2))
+        if congress is not None and session is not None:
+            out |= {(congress, "届"), (session, "次")}
     return out
 
 
@@ -114,9 +129,37 @@ def compared_only(question: str, sentence: str) -> bool:
     return not set(YEAR.findall(_COMPARED_YEAR.sub(" ", text))) & asked
 
 
+# A span of years named as one season or term: 2021-2022赛季, 2020/21财年.
+_YEAR_RANGE = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*[-－–—~/至到]\s*((?:19|20)?\d\d)(?!\d)")
+
+
+def year_ranges(text: str) -> set[tuple[int, int]]:
+    """The spans of years a `text` names as one season or term, as (first, last):
+    2021-2022赛季 → (2021, 2022), 2020/21 → (2020, 2021)."""
+    out = set()
+    for m in _YEAR_RANGE.finditer(unicodedata.normalize("NFKC", text)):
+        first, last = int(m.group(1)), m.group(2)
+        end = int(last) if len(last) == 4 else first // 100 * 100 + int(last)
+        if 0 < end - first <= 5:
+            out.add((first, end))
+    return out
+
+
+def other_range(question: str, sentence: str) -> bool:
+    """Whether `question` names a span of years (2021-2022赛季) and `sentence` names
+    spans, none of them that one: "2020-2021赛季CBA总决赛" is another season, though it
+    holds the year 2021."""
+    asked = year_ranges(question)
+    if not asked:
+        return False
+    said = year_ranges(sentence)
+    return bool(said) and not said & asked
+
+
 # A part of a year: a quarter, a half, a month without its day.
 _PART_OF_YEAR = re.compile(
     r"季度|上半年|下半年|前三季|[一二三四1-4]季|(?<![\d年])\d{1,2}月(?!\d{1,2}[日号])"
+    r"|(?<![A-Za-z])(?:Q[1-4]|H[12])(?![A-Za-z\d])"  # 2021Q4, 2022年H1: a quarter, a half
 )
 
 
@@ -411,15 +454,16 @@ _ZH_DEFINES = (
 
 def zh_mismatch(question: str, sentence: str, analyzer: Analyzer) -> bool:
     """Whether `sentence` speaks of another thing than a Chinese `question` asks
-    about: another ordinal, another day, a year only compared with, part of a year for
-    a year's figure, another modifier of the question's compound, a number beside
-    another figure than the one asked, a role without a name beside it, a figure only
-    expected or planned, no length for a length asked (always False for a question in
-    another language)."""
+    about: another ordinal, another span of years, another day, a year only compared
+    with, part of a year for a year's figure, another modifier of the question's
+    compound, a number beside another figure than the one asked, a role without a name
+    beside it, a figure only expected or planned, no length for a length asked (always
+    False for a question in another language)."""
     if not CJK.search(question):
         return False
     return (
         other_ordinal(question, sentence)
+        or other_range(question, sentence)
         or other_day(question, sentence)
         or compared_only(question, sentence)
         or part_of_year(question, sentence)

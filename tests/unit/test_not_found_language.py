@@ -60,6 +60,11 @@ def test_the_other_language_refusal_still_says_not_found() -> None:
         ("Ember 水壶的保修期是多久？", ["Ember 水壶保修一年。"], "", NOT_FOUND_ZH),
         ("How long is the warranty?", [KETTLE_EN], "", NOT_FOUND),
         ("How long is the warranty?", [TEA_ZH, KETTLE_EN], "", NOT_FOUND),
+        # Digits are of no language: a Chinese question with a span of years and a
+        # Latin name is refused in Chinese, not told its passages are not in English.
+        ("CBA2021-2022赛季总冠军", [TEA_ZH], "", NOT_FOUND_ZH),
+        ("CBA2021-2022赛季总冠军", [KETTLE_EN], "", NOT_FOUND_OTHER_LANGUAGE_ZH),
+        ("How many medals did Norway win in 2018-2022?", [KETTLE_EN], "", NOT_FOUND),
         # Nothing retrieved: nothing to say about a language.
         ("保修期是多久？", [], "", NOT_FOUND_ZH),
     ],
