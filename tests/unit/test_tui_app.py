@@ -377,6 +377,27 @@ async def test_a_chinese_answer_starts_beside_its_label_and_fills_its_lines(
         assert all(width - 2 <= cell_len(line) <= width for line in lines[:-1]), (width, lines)
 
 
+async def test_a_note_in_a_narrow_terminal_goes_on_under_its_own_column(tmp_path: Path) -> None:
+    """At 80 columns /help's descriptions wrap under their column (before, they ran back
+    under the command names); an answer's lines still start at the left edge."""
+    reply = "The cooperative was founded on 14 March 1987 by eleven families [1]. " * 2
+    app = ChatApp(make_session(tmp_path, ScriptedChatModel([reply.strip()])))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await submit(pilot, app, "/help")
+        view = next(v for v in app.query(MessageView) if v.role == "info" and "/add" in v.plain)
+        lines = [view.render_line(y).text.rstrip() for y in range(view.size.height)]
+        column = lines[1].index("index files")
+        at = next(i for i, line in enumerate(lines) if line.lstrip().startswith("/add"))
+        assert lines[at + 1].startswith(" " * column) and lines[at + 1][column] != " ", lines
+        named = [line for line in lines if line.lstrip().startswith("/")]
+        assert len(named) == 7 and len(lines) > 12, lines  # each entry wrapped, none lost
+        await submit(pilot, app, "/mode chat")
+        await submit(pilot, app, "When was the cooperative founded?")
+        answer = next(v for v in app.query(MessageView) if v.role == "assistant")
+        drawn = [answer.render_line(y).text.rstrip() for y in range(answer.size.height)]
+        assert len(drawn) > 1 and not drawn[1].startswith(" "), drawn
+
+
 async def test_history_is_restored_and_clear_and_save_work(tmp_path: Path) -> None:
     store = HistoryStore(tmp_path / "h.sqlite")
     store.append(Turn("user", "Earlier question?", "chat", "docs"))

@@ -88,7 +88,10 @@ class MessageView(Static):
         # Sanitize the whole text each time: an escape sequence split across streamed
         # pieces is only recognisable once it is complete.
         mark = (" …", "dim") if self.working else ""
-        self.update(Wrapped(Text.assemble((label + "  ", style), self._body(), self.note, mark)))
+        line = Text.assemble((label + "  ", style), self._body(), self.note, mark)
+        # A note's lines go on under its text, not under its "·" (the command list's
+        # descriptions under their column): the model's words are drawn as written.
+        self.update(Wrapped(line, hanging=self.role in ("info", "error")))
 
 
 # A Chinese character, or a run of CJK punctuation, may end a line; closing punctuation (，。）)
@@ -104,19 +107,37 @@ _BREAKABLE = re.compile(
 )
 
 
+# A line laid out in two columns: a name, two spaces or more, then what it says
+# ("/add PATH…    index files or folders", "·  (left out 1 sentence…").
+_COLUMNS = re.compile(r"\S(?:.*?\S)? {2,}(?=\S)")
+
+
 class Wrapped:
     """`text` wrapped to the width it is drawn at, breaking between Chinese characters as
     well as at spaces. rich and Textual break only at spaces, so a Chinese sentence after
-    the role label moved whole to the next line, leaving the label alone on its own."""
+    the role label moved whole to the next line, leaving the label alone on its own.
+    `hanging`: a line laid out in two columns goes on under its second column (at 80
+    columns /help's descriptions ran back under the command names), unless that column
+    starts past the middle of the width."""
 
-    def __init__(self, text: Text) -> None:
+    def __init__(self, text: Text, hanging: bool = False) -> None:
         self.text = text
+        self.hanging = hanging
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = max(options.max_width, 1)
         for paragraph in self.text.split("\n", allow_blank=True):
-            # A word wider than the line is left whole: drawing the line folds it.
-            yield from paragraph.divide(_breaks(paragraph.plain, width))
+            column = _COLUMNS.match(paragraph.plain) if self.hanging else None
+            indent = cell_len(column.group()) if column else 0
+            first = _breaks(paragraph.plain, width)[:1]
+            if not indent or indent > width // 2 or not first:
+                # A word wider than the line is left whole: drawing the line folds it.
+                yield from paragraph.divide(_breaks(paragraph.plain, width))
+                continue
+            yield paragraph[: first[0]]
+            rest = paragraph[first[0] :]
+            for line in rest.divide(_breaks(rest.plain, width - indent)):
+                yield Text(" " * indent) + line
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement(
