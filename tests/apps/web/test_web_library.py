@@ -226,3 +226,46 @@ def test_a_read_only_index_says_so_instead_of_offering_an_upload(tmp_path: Path)
         assert driver.find_element(By.ID, "delete-collection").is_displayed()
         assert not note.is_displayed()
         assert not page_errors(driver)
+
+
+_IN_VIEW = """
+const r = arguments[0].getBoundingClientRect();
+return [r.top, r.bottom, window.innerHeight, r.bottom > 0 && r.top < window.innerHeight];
+"""
+
+
+def test_a_first_upload_on_a_phone_keeps_its_outcome_in_view(tmp_path: Path) -> None:
+    """At 390 px the conversation moves above the documents once one is indexed; the
+    reader watching the upload still sees how it ended (before, the finished status and
+    the documents panel dropped a screen below, out of sight)."""
+    gate = threading.Event()
+    app = _app(tmp_path, GatedEmbedder(gate))
+    notes = tmp_path / "notes.txt"
+    notes.write_text("The Ember kettle has a warranty of 18 months.\n")
+    try:
+        with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+            driver.set_window_size(390, 844)
+            created = httpx.post(server.url + "/api/collections", json={"name": "notes"})
+            driver.get(f"{server.url}/#c={created.json()['id']}")
+            documents = driver.find_element(By.ID, "documents")
+            wait_for(lambda: "No documents" in documents.text, HANG_S, "the empty list")
+            driver.find_element(By.ID, "file-input").send_keys(str(notes))
+            driver.find_element(By.ID, "upload-button").click()
+            status = driver.find_element(By.ID, "job-status")
+            wait_for(lambda: status.get_attribute("data-state") == "running", HANG_S, "the job")
+            # The page as a phone shows it after a tap on Upload: at its top, where the
+            # documents panel comes first while nothing is indexed (at the top a browser
+            # keeps no element in place when the page above it grows).
+            driver.execute_script("window.scrollTo(0, 0);")
+            assert driver.execute_script(_IN_VIEW, status)[3]
+            gate.set()
+            wait_for(lambda: "notes.txt" in documents.text, HANG_S, "the document")
+            assert status.get_attribute("data-state") == "done"
+            # The conversation did move first: the phone's order is unchanged.
+            chat = driver.find_element(By.ID, "chat").rect["y"]
+            assert chat < driver.find_element(By.ID, "library").rect["y"]
+            where = driver.execute_script(_IN_VIEW, status)
+            assert where[3], where
+            assert "Indexing finished" in status.text and not page_errors(driver)
+    finally:
+        gate.set()

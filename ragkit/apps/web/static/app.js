@@ -358,11 +358,20 @@ async function followJob(id) {
     if (job.state === "done" || job.state === "failed") {
       status.dataset.state = job.state;
       ui.indexing = false;
+      // On a phone the conversation moves above the documents once there is something
+      // to ask (body.has-docs): the outcome the reader was watching stays in view.
+      const shown = inView(status);
       await loadDocuments();
+      if (shown && !inView(status)) status.scrollIntoView({ block: "nearest" });
       return job;
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
+}
+
+function inView(node) {
+  const r = node.getBoundingClientRect();
+  return r.bottom > 0 && r.top < window.innerHeight;
 }
 
 function updateDropLabel() {
