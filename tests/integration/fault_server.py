@@ -9,6 +9,8 @@ tests can check retries, timeouts, cancellation and error messages against real 
 from __future__ import annotations
 
 import json
+import select
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +30,8 @@ class Act:
     """Streamed replies: the content pieces, one event each."""
     delay: float = 0.0
     """Seconds to wait before replying, and between streamed pieces."""
+    first_delay: float | None = None
+    """Seconds to wait before replying, when not `delay`."""
     cut_after: int | None = None
     """Streamed replies: close the socket after this many pieces, without [DONE]."""
 
@@ -65,7 +69,7 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             server.record.requests.append(body)
             server.record.headers.append({k.lower(): v for k, v in self.headers.items()})
             act = server.next_act()
-            time.sleep(act.delay)
+            time.sleep(act.delay if act.first_delay is None else act.first_delay)
             if act.status != 200 or not body.get("stream"):
                 self._json(act)
                 return
@@ -91,6 +95,24 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
             self.wfile.flush()
 
+        def _closed_within(self, seconds: float) -> bool:
+            """Wait `seconds` between pieces, ending early (True) when the client closes
+            the connection: a write only fails a piece or two after the close, so waiting
+            on the socket notices a hang-up at once instead of pieces later."""
+            deadline = time.monotonic() + seconds
+            while (left := deadline - time.monotonic()) > 0:
+                readable, _, _ = select.select([self.connection], [], [], left)
+                if not readable:
+                    return False
+                try:
+                    if self.connection.recv(1, socket.MSG_PEEK) == b"":
+                        return True  # end of stream: the client closed its side
+                except ConnectionResetError:
+                    return True
+                # The client sent bytes (a client never does mid-reply): wait the rest out.
+                time.sleep(left)
+            return False
+
         def _stream(self, act: Act) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
@@ -106,7 +128,8 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                     event = {"choices": [{"delta": {"content": piece}, "finish_reason": None}]}
                     self._chunk(f"data: {json.dumps(event)}\n\n")
                     sent += 1
-                    time.sleep(act.delay)
+                    if self._closed_within(act.delay):
+                        raise ConnectionResetError("the client closed the connection")
                 end = {"choices": [{"delta": {}, "finish_reason": "stop"}]}
                 self._chunk(f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n")
                 self.wfile.write(b"0\r\n\r\n")

@@ -253,12 +253,13 @@ def test_ctrl_c_stops_a_remote_answer_and_closes_the_stream(home: Path) -> None:
     # apart: the answer is still streaming when Ctrl-C comes, however slow the machine.
     # The checker ends an answer at the second unsupported sentence after a shown one
     # (MAX_DRIFT), so with pieces close together the answer could end before the signal
-    # lands; five seconds a piece leaves that race five seconds or more of room.
+    # lands; five seconds a piece leaves that race five seconds or more of room. The
+    # reply itself starts at once: the room is needed between pieces, not before them.
     pieces = (
         "The Ember brewing kettle comes with a warranty of 18 months from the date of purchase. ",
         *(f"Item {i} weighs {i * 7 + 3} grams. " for i in range(40)),
     )
-    with fault_server([Act(pieces=pieces, delay=5.0)]) as (base, server):
+    with fault_server([Act(pieces=pieces, delay=5.0, first_delay=0.0)]) as (base, server):
         env = {
             **os.environ,
             "HF_HUB_OFFLINE": "1",
