@@ -42,7 +42,8 @@ characters leave them out. A superset of `CJK_STOPWORDS`."""
 
 
 class Analyzer:
-    """Turns text into BM25 terms. One instance owns its segmenter and stemmer."""
+    """Turns text into BM25 terms. One instance owns its stemmer; the Chinese segmenter
+    and tagger are jieba's, one per process, loaded on first use."""
 
     def __init__(self, stem: bool = True) -> None:
         self._jieba: Any = None
@@ -69,9 +70,12 @@ class Analyzer:
 
             # jieba logs its dictionary loading at INFO on every process start.
             jieba.setLogLevel(logging.WARNING)
-            tokenizer = jieba.Tokenizer()
-            tokenizer.initialize()
-            self._jieba = tokenizer
+            # jieba's own process-wide tokenizer (the default dictionary, as a new
+            # Tokenizer() would load): its dictionary loads once per process, where a
+            # tokenizer per analyzer cost every new analyzer a second or more of CPU.
+            # Segmenting only reads it, so analyzers in several threads can share it.
+            jieba.dt.initialize()
+            self._jieba = jieba.dt
         return self._jieba
 
     def proper_nouns(self, text: str) -> list[str]:
@@ -88,14 +92,16 @@ class Analyzer:
         """Each run of Chinese characters in `text` as its words with jieba's
         part-of-speech tags (anything else, punctuation included, ends a run)."""
         if self._tagger is None:
-            segmenter = self._segmenter()
+            self._segmenter()  # loads the dictionary (and silences its log) first
             import warnings
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # as in `_segmenter`
                 import jieba.posseg  # type: ignore[import-untyped]
 
-            self._tagger = jieba.posseg.POSTokenizer(segmenter)
+            # jieba's process-wide tagger, over that same process-wide tokenizer: a new
+            # one would read the dictionary's word tags again (jieba.posseg's import did).
+            self._tagger = jieba.posseg.dt
         runs = "".join(ch if _CJK_START <= ord(ch) <= 0xFAFF else " " for ch in text).split()
         return [[(pair.word, pair.flag) for pair in self._tagger.cut(run)] for run in runs]
 

@@ -26,3 +26,14 @@ def test_query_and_passage_share_terms_in_chinese() -> None:
     passage = set(a.tokenize("茶园位于云南省普洱市景谷县，平均海拔1650米。"))
     query = set(a.tokenize("茶园的海拔有多高？"))
     assert {"茶园", "海拔"} <= passage & query
+
+
+def test_analyzers_share_one_chinese_dictionary_per_process() -> None:
+    # Loading jieba's dictionary costs a second or more of CPU: every analyzer (a knowledge
+    # base, a writer, each answer's checks) uses the process's one segmenter and tagger.
+    first, second = Analyzer(), Analyzer()
+    text = "雾溪茶园位于云南省，茶园种植景谷大白茶。"
+    assert first.tokenize(text) == second.tokenize(text) != []
+    assert first._segmenter() is second._segmenter()
+    assert first.proper_nouns(text) == second.proper_nouns(text)
+    assert first._tagger is second._tagger is not None
