@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2] / "ragkit"
 
 # Lowest first. A module may import its own layer and the ones before it, never after it.
@@ -70,7 +72,9 @@ def _imports(tree: ast.AST, *, top_level_only: bool) -> set[str]:
     return found
 
 
-def _sources() -> dict[str, ast.Module]:
+@pytest.fixture(scope="module")
+def sources() -> dict[str, ast.Module]:
+    """Every module of the package, parsed once for the checks below (which only read it)."""
     return {
         _module_name(p): ast.parse(p.read_text(encoding="utf-8"))
         for p in sorted(ROOT.rglob("*.py"))
@@ -91,9 +95,8 @@ def _layer(area: str) -> int:
     raise AssertionError(f"ragkit/{area} has no layer: add it to LAYERS in {__file__}")
 
 
-def test_no_module_imports_a_later_stage() -> None:
+def test_no_module_imports_a_later_stage(sources: dict[str, ast.Module]) -> None:
     upward = []
-    sources = _sources()
     for module, tree in sources.items():
         mine = _layer(_area(module))
         for name in _imports(tree, top_level_only=False):
@@ -111,11 +114,11 @@ SHARED_BY_FRONT_ENDS = (
 """Modules of ragkit/apps/ that are no front end but what several of them draw with."""
 
 
-def test_the_library_never_imports_a_front_end() -> None:
+def test_the_library_never_imports_a_front_end(sources: dict[str, ast.Module]) -> None:
     # Front ends sit on the library; among them only the CLI starts the others (`ragkit chat`,
     # `ragkit serve`), and `python -m ragkit` is the CLI.
     offenders = []
-    for module, tree in _sources().items():
+    for module, tree in sources.items():
         home = ".".join(module.split(".")[:3])
         for target in _imports(tree, top_level_only=False):
             if not target.startswith("ragkit.apps.") or target.startswith(home):
@@ -128,8 +131,7 @@ def test_the_library_never_imports_a_front_end() -> None:
     assert offenders == []
 
 
-def test_no_import_circles() -> None:
-    sources = _sources()
+def test_no_import_circles(sources: dict[str, ast.Module]) -> None:
     graph: dict[str, set[str]] = {}
     for module, tree in sources.items():
         targets = set()
