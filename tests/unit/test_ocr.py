@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_runs import isolated_home, run
@@ -21,9 +23,12 @@ from ragkit import HashingEmbedder
 from ragkit.index.engine import PIPELINE_MIN_FILES, IndexWriter
 from ragkit.index.progress import NoProgress
 from ragkit.ingest.chunking import Chunker, ChunkerParams
+from ragkit.ingest.digest import sha256_file
 from ragkit.ingest.loaders import LoaderOptions, load_file, load_file_bounded
 from ragkit.ingest.loaders.ocr import (
+    PageReader,
     ocr_pdf_page,
+    ocr_pdf_page_cached,
     page_text,
     reading_order,
     respace,
@@ -85,13 +90,42 @@ def test_pages_scanned_on_their_side_or_upside_down_read_upright(tmp_path: Path)
         180: lambda b: b[1] > 0.8 and b[2] - b[0] > 0.4,
         270: lambda b: b[0] > 0.8 and b[3] - b[1] > 0.4,
     }
+    # The loader keeps the lines it read, with their boxes, in its OCR cache: the boxes
+    # are read back from there, so each turned page is read by OCR once (a reading is
+    # seconds, and a page on its side is read up to three times to find its way up).
+    cache = tmp_path / "ocr-cache"
     for angle, placed in where.items():
         turned = tmp_path / f"turned-{angle}.pdf"
         image.rotate(angle, expand=True).save(turned, "PDF", resolution=144)
-        (doc,) = load_file(turned, LoaderOptions())
+        (doc,) = load_file(turned, LoaderOptions(ocr_cache=str(cache)))
         assert doc.pages[0].text == expected.text, angle
-        (_, box), *_ = ocr_pdf_page(turned, 1)
+        lines = ocr_pdf_page_cached(turned, sha256_file(turned), 1, cache, nullcontext())
+        assert page_text(lines) == doc.pages[0].text, angle  # the reading the loader made
+        (_, box), *_ = lines
         assert placed(box), (angle, box)
+
+
+def test_a_page_of_one_colour_is_not_read() -> None:
+    """A blank page (white, or any one colour) has no text: it never reaches the engine,
+    while a page with a mark on it does."""
+    import numpy as np
+
+    read: list[tuple[int, ...]] = []
+
+    class Engine:
+        def __call__(self, image: Any, use_cls: bool) -> tuple[None, None]:
+            read.append(image.shape)
+            return None, None  # finds nothing
+
+    reader = PageReader()
+    reader._engine = Engine()
+    for colour in (255, 0, 128):
+        assert reader.read(np.full((40, 30, 3), colour, np.uint8)) == []
+    assert read == []
+    marked = np.full((40, 30, 3), 255, np.uint8)
+    marked[10:12, 5:25] = 0
+    assert reader.read(marked) == []
+    assert read  # read as is, then turned: it read as nothing upright
 
 
 def test_unturn_maps_boxes_back() -> None:
@@ -211,7 +245,6 @@ def test_indexing_a_scan_with_the_ocr_cache_on_hashes_it_once(
 ) -> None:
     import ragkit.index.ingest
     import ragkit.ingest.loaders.ocr
-    from ragkit.ingest.digest import sha256_file
     from ragkit.ingest.loaders.bounded import BoundedLoader
 
     scan = _scan(tmp_path, ["The warranty of the Ember kettle lasts seven years."])

@@ -75,6 +75,11 @@ class PageReader:
         page as it is drawn."""
         import numpy as np
 
+        if image.size == 0 or image.min() == image.max():
+            # One colour all over (a blank page): no text to find. Reading it would cost
+            # two readings (a page that reads nothing is read again upside down) and the
+            # engine's load, to find the nothing this finds at once.
+            return []
         # Most scans are upright: read as is, and turn only a page that reads badly.
         best = self._read_turned(image, 0)
         if not _reads_upright(best):
