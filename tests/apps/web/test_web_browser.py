@@ -529,3 +529,32 @@ def test_the_page_says_what_the_checks_left_out_under_the_answer(tmp_path: Path)
         assert "seven years" in answer
         assert driver.find_elements(By.CSS_SELECTOR, shown) == []
         assert not page_errors(driver)
+
+
+# The width of the first character of a note under an answer, and the note's font size.
+_OPENING = """
+const p = document.createElement("p");
+p.className = "meta left-out";
+p.textContent = arguments[0];
+document.getElementById("thread").append(p);
+const r = document.createRange();
+r.setStart(p.firstChild, 0);
+r.setEnd(p.firstChild, 1);
+const out = [r.getBoundingClientRect().width, parseFloat(getComputedStyle(p).fontSize)];
+p.remove();
+return out;
+"""
+
+
+def test_the_chinese_note_under_an_answer_lines_up_with_it(tmp_path: Path) -> None:
+    """The Chinese note opens with a full-width "（", whose empty half set the note a
+    half character in from the answer's edge; an English "(" is untouched."""
+    app = create_app(WebConfig(data_dir=tmp_path / "data"), fake_factory(ScriptedChatModel(["ok"])))
+    with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
+        driver.get(server.url + "/")
+        wait_for(lambda: driver.find_element(By.ID, "documents"), HANG_S, "the page to load")
+        width, size = driver.execute_script(_OPENING, "（略去了模型回答中没有回答问题的 1 句）")
+        assert width <= 0.6 * size, (width, size)
+        width, size = driver.execute_script(_OPENING, "(left out 1 sentence of the model's answer")
+        assert 0.2 * size <= width <= 0.5 * size, (width, size)
+        assert not page_errors(driver)
