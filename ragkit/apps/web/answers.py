@@ -36,7 +36,7 @@ from ragkit import (
     PromptTooLongError,
     RagkitError,
 )
-from ragkit.answer.pipelines import MESSAGE_OVERHEAD, AnswerStream, Prompt
+from ragkit.answer.pipelines import MESSAGE_OVERHEAD, AnswerStream, Prompt, prompt_head
 from ragkit.apps.web.collections import Collection
 from ragkit.apps.web.errors import ApiError, ragkit_status
 from ragkit.events import NO_USAGE, Done, Event, Failed, Sources, Status, Text, Waiting
@@ -226,6 +226,8 @@ class ModelQueue:
             else:
                 if history and options.rewrite and options.mode == "generate":
                     self._warm(kb, emit)  # a follow-up is rewritten by the model first
+                elif options.mode == "generate":
+                    self._warm_ahead(kb)
                 emit(Status("searching"))
                 with coll.read_lock:  # the cached reader may be swapped by another request
                     stream = kb.ask_stream(question, options, history=history)
@@ -256,6 +258,17 @@ class ModelQueue:
         except Exception as exc:
             log.exception("answering failed")
             emit(Failed(f"answering failed unexpectedly ({type(exc).__name__})"))
+
+    @staticmethod
+    def _warm_ahead(kb: KnowledgeBase) -> None:
+        """When the chat model is not in memory yet, start loading it on a thread of its
+        own and evaluating the answer prompt's constant start (`prompt_head`) while the
+        search runs, as `ragkit ask` does; the first answer then evaluates only what
+        follows. Later answers keep that start in the model's cache without this."""
+        model = kb.chat_model
+        loading = getattr(model, "start_loading", None)
+        if loading is not None and not getattr(model, "loaded", True):
+            loading(prompt_head(kb.templates))
 
     @staticmethod
     def _warm(kb: KnowledgeBase, emit: Callable[[Event | None], None]) -> None:
