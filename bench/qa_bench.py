@@ -67,6 +67,7 @@ from ragkit.answer.extractive import extract_answer  # noqa: E402
 from ragkit.answer.judge import AnswerJudge, make_judge  # noqa: E402
 from ragkit.answer.pipelines import AnswerStream, Prompt, answer, finish_answer  # noqa: E402
 from ragkit.models.embeddings import make_embedder  # noqa: E402
+from ragkit.models.embeddings.quantize import default_models_dir  # noqa: E402
 from ragkit.models.llm.base import (  # noqa: E402
     ChatModel,
     GenerationOptions,
@@ -457,7 +458,12 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=48)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--k", type=int, default=K, help="chunks retrieved per question")
-    parser.add_argument("--model", default="", help="a GGUF file (default: the bundled one)")
+    parser.add_argument(
+        "--model",
+        default="",
+        help="a GGUF file, or 'shipped' for the bundled Q4_1 file (default: the bundled "
+        "model's Q8_0 copy, as ragkit ask loads it)",
+    )
     parser.add_argument("--data", default=str(DATA), help="the shared data folder")
     parser.add_argument(
         "--report", action="store_true", help="also print the outcome of each answerable question"
@@ -476,9 +482,13 @@ def main() -> None:
     globals()["K"] = args.k
     systems = args.systems.split(",")
     opts = GenerationOptions(max_tokens=args.max_tokens, temperature=0.0, seed=args.seed)
-    gguf = Path(args.model) if args.model else bundled_gguf_path()
-    local = LlamaCppChatModel(gguf, n_ctx=2048)
+    if args.model and args.model != "shipped":
+        local = LlamaCppChatModel(Path(args.model), n_ctx=2048)
+    else:  # the bundled model as `ragkit ask` loads it (its Q8_0 copy), or as it ships
+        copy_into = None if args.model == "shipped" else default_models_dir()
+        local = LlamaCppChatModel(bundled_gguf_path(), n_ctx=2048, q8_folder=copy_into)
     local.warm_up()
+    gguf = local.loaded_file or local.model_path
     counting = Counting(local)
     loaders = {
         "rgb_en": lambda: load_rgb("en_fact", args.limit, args.offset),

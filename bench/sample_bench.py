@@ -38,6 +38,7 @@ from pathlib import Path
 from qa_bench import MARKUP
 
 from ragkit import KnowledgeBase
+from ragkit.models.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path
 from ragkit.types import Answer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -155,7 +156,11 @@ def run(args: argparse.Namespace, index: Path) -> list[Outcome]:
         raise BadInput(f"the corpus folder {corpus} does not exist")
     if args.rebuild and index.exists():
         shutil.rmtree(index)
-    with KnowledgeBase.open(index) as kb:
+    with KnowledgeBase.open(index) as opened:
+        kb = opened
+        if args.model:
+            gguf = bundled_gguf_path() if args.model == "shipped" else Path(args.model)
+            kb = opened.with_chat_model(LlamaCppChatModel(gguf))
         if not kb.exists:
             started = time.perf_counter()
             report = kb.add([corpus])
@@ -183,6 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", default=str(CORPUS))
     parser.add_argument("--only", default="", help="question numbers, e.g. 2,11,12")
     parser.add_argument("--answers", help="save every row as JSON lines to this file")
+    parser.add_argument(
+        "--model",
+        default="",
+        help="default mode: a GGUF file loaded as it is, or 'shipped' for the bundled Q4_1 "
+        "file (default: the knowledge base's own, the bundled model's Q8_0 copy)",
+    )
     args = parser.parse_args(argv)
     try:
         if args.index:

@@ -1,10 +1,11 @@
 """Time to first token for a question with three sources, model already loaded.
 
 Indexes `samples/corpus` into a temporary folder (int8 ONNX embedder), loads the bundled
-SmolLM2 GGUF in process and starts `python -m llama_cpp.server` with the same file on
-127.0.0.1, then for each of three sample questions, `--rounds` times: searches (k=3),
-builds the prompt and times `pipelines.answer` to its first piece on both paths,
-alternating. Prints the prompt's size in tokens and the median/min/max per path, plus
+SmolLM2 GGUF in process twice, as `ragkit ask` loads it (its Q8_0 copy, converted once
+into the models folder) and as it ships (Q4_1), and starts `python -m llama_cpp.server`
+with the Q4_1 file on 127.0.0.1, then for each of three sample questions, `--rounds`
+times: searches (k=3), builds the prompt and times `pipelines.answer` to its first piece
+on every path, alternating. Prints the prompt's size in tokens and the median/min/max per path, plus
 search time. Read the median: a single reading can be far off (runs here showed a 0.01 s
 first reading in process, not yet explained, and one 17 s stall). Nothing is asserted.
 
@@ -31,6 +32,7 @@ from llama_server import llama_server  # noqa: E402
 from ragkit import KnowledgeBase  # noqa: E402
 from ragkit.answer.pipelines import answer  # noqa: E402
 from ragkit.models.embeddings import make_embedder  # noqa: E402
+from ragkit.models.embeddings.quantize import default_models_dir  # noqa: E402
 from ragkit.models.llm.base import ChatModel, GenerationOptions  # noqa: E402
 from ragkit.models.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path  # noqa: E402
 from ragkit.models.llm.openai_compat import OpenAICompatChatModel  # noqa: E402
@@ -60,7 +62,8 @@ def main() -> None:
     args = p.parse_args()
     options = AnswerOptions(generation=GenerationOptions(max_tokens=8, temperature=0.0, seed=0))
     with tempfile.TemporaryDirectory() as tmp:
-        local = LlamaCppChatModel(bundled_gguf_path(), n_ctx=2048)
+        local = LlamaCppChatModel(bundled_gguf_path(), n_ctx=2048, q8_folder=default_models_dir())
+        shipped = LlamaCppChatModel(bundled_gguf_path(), n_ctx=2048)
         kb = KnowledgeBase.open(
             Path(tmp) / "ix",
             models=Models(embedder=make_embedder("bundled-int8"), chat_model=local),
@@ -68,7 +71,7 @@ def main() -> None:
         kb.add([ROOT / "samples" / "corpus"])
         server = nullcontext(None) if args.no_remote else llama_server()
         with server as base:
-            models: dict[str, ChatModel] = {"in process": local}
+            models: dict[str, ChatModel] = {"in process Q8_0": local, "in process Q4_1": shipped}
             if base is not None:
                 models["llama.cpp server"] = OpenAICompatChatModel(
                     base, "local", context_window=2048

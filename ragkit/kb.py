@@ -41,6 +41,7 @@ from ragkit.ingest.chunking import Chunker, ChunkerParams
 from ragkit.ingest.digest import sha256_file
 from ragkit.ingest.loaders import LoaderOptions, load_file_bounded
 from ragkit.models.embeddings import Embedder, make_embedder
+from ragkit.models.embeddings.quantize import default_models_dir
 from ragkit.models.llm.base import ChatModel, GenerationOptions, Message
 from ragkit.models.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path
 from ragkit.models.prompts import PromptTemplates
@@ -301,7 +302,10 @@ class KnowledgeBase:
     @property
     def chat_model(self) -> ChatModel:
         if self._chat_model is None:
-            self._chat_model = LlamaCppChatModel(bundled_gguf_path())
+            # The bundled model, from its Q8_0 copy (faster prompts), as `ragkit ask` loads it.
+            self._chat_model = LlamaCppChatModel(
+                bundled_gguf_path(), q8_folder=default_models_dir()
+            )
         return self._chat_model
 
     def scorer(self) -> SentenceScorer:

@@ -15,7 +15,7 @@ from ragkit.agent.loop import Agent, AgentOptions
 from ragkit.agent.memory import ConversationStore
 from ragkit.agent.tools import ToolRegistry
 from ragkit.answer.judge import make_judge
-from ragkit.config import Settings
+from ragkit.config import BUNDLED, Settings
 from ragkit.errors import ConfigError
 from ragkit.guard import Guard, Policy, default_guard
 from ragkit.index.milvus import MilvusBackend, MilvusTarget, collection_name
@@ -23,6 +23,7 @@ from ragkit.ingest.chunking import ChunkerParams
 from ragkit.ingest.loaders import LoaderOptions
 from ragkit.kb import KnowledgeBase
 from ragkit.models.embeddings import Embedder, make_embedder
+from ragkit.models.embeddings.quantize import default_models_dir
 from ragkit.models.llm.base import ChatModel, GenerationOptions
 from ragkit.models.llm.llama_cpp import LlamaCppChatModel, resolve_gguf
 from ragkit.models.prompts import PromptTemplates
@@ -49,7 +50,16 @@ def chat_model(settings: Settings) -> ChatModel:
         n_threads=llm.n_threads,
         n_batch=llm.n_batch,
         n_threads_batch=llm.n_threads_batch,
+        q8_folder=q8_folder(settings),
     )
+
+
+def q8_folder(settings: Settings) -> Path | None:
+    """Where the bundled chat model's Q8_0 copy is kept; None: load the file as given
+    (a user's own GGUF file is never converted)."""
+    if settings.llm.model_path != BUNDLED or not settings.llm.bundled_q8:
+        return None
+    return settings.embedder.models_dir or default_models_dir()
 
 
 def remote_chat_model(settings: Settings) -> OpenAICompatChatModel:

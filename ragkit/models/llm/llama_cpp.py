@@ -16,6 +16,8 @@ Unless set, the threads that evaluate a prompt are the cores idle when it starts
 prompts to come (the system message) on the loading thread, so that the first answer
 evaluates only what follows it (llama-cpp-python reuses the longest common token prefix
 of the last evaluation); a long-lived process keeps it between answers the same way.
+With `q8_folder` set, the model loads from a Q8_0 copy of its file converted once into
+that folder (requantize.py: the bundled Q4_1 model's prompts evaluate ~1.8x faster).
 Leaves out GPU offload settings, tool calling and prompt caches on disk.
 """
 
@@ -100,8 +102,14 @@ class LlamaCppChatModel:
         n_threads: int | None = None,
         n_batch: int = 512,
         n_threads_batch: int | None = None,
+        q8_folder: Path | None = None,
     ) -> None:
         self.model_path = model_path
+        # Set: the model loads from a Q8_0 copy of `model_path` kept in this folder
+        # (converted on first load, see requantize.py), whose prompts evaluate faster.
+        self.q8_folder = q8_folder
+        # The file loaded (the copy, or `model_path` when there is none).
+        self.loaded_file: Path | None = None
         self.n_ctx = n_ctx
         # None keeps llama-cpp-python's defaults: all cores evaluate the prompt (which
         # bounds the time to the first token), half of them generate. Generation threads
@@ -202,9 +210,14 @@ class LlamaCppChatModel:
         if self._llama is None:
             llama_cpp = require("llama_cpp", "llama-cpp-python")
             check_template_sandbox()
+            path = self.model_path
+            if self.q8_folder is not None:
+                from ragkit.models.llm.requantize import q8_copy
+
+                path = q8_copy(self.model_path, self.q8_folder)
             try:
                 self._llama = llama_cpp.Llama(
-                    model_path=str(self.model_path),
+                    model_path=str(path),
                     n_ctx=self.n_ctx,
                     n_threads=self.n_threads,
                     n_threads_batch=self.n_threads_batch,
@@ -212,7 +225,8 @@ class LlamaCppChatModel:
                     verbose=False,
                 )
             except (ValueError, RuntimeError, OSError) as exc:
-                raise ModelError(f"could not load GGUF model {self.model_path}: {exc}") from None
+                raise ModelError(f"could not load GGUF model {path}: {exc}") from None
+            self.loaded_file = path
         return self._llama
 
     def _grammar(self, schema: dict[str, Any]) -> Any:
