@@ -66,9 +66,7 @@ def not_found_text(question: str, texts: Sequence[str] = (), subject: str = "") 
     reader the documents lack the answer. `subject` is what a follow-up asked without it
     is about, named as the question's own ("它的保修期是多久？" after a question on the Ember
     brewing kettle)."""
-    # Digits belong to no language: "CBA2021-2022赛季总冠军" is asked in Chinese, though
-    # its digits and Latin letters outnumber its characters.
-    zh = query_language(re.sub(r"\d+", "", question)) == "zh"
+    zh = query_language(question) == "zh"
     named = f"{question} {subject}"
     if zh:
         names = [w for w in _LATIN_NAME.findall(named) if w.lower() not in STOPWORDS]

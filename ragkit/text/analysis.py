@@ -127,8 +127,10 @@ def query_language(text: str) -> str:
     """'zh' when CJK characters make up at least a third of the letters, else 'en'.
 
     Only the distinction that matters to ragkit's bundled English-only embedder is drawn;
-    other scripts count as 'en'."""
-    letters = [ch for ch in text if ch.isalnum()]
+    other scripts count as 'en'. Digits belong to no language and are not counted:
+    "CBA2021-2022赛季总冠军" is asked in Chinese, though its digits and Latin letters
+    outnumber its characters (counted, it went to the English-only dense model)."""
+    letters = [ch for ch in text if ch.isalpha()]
     if not letters:
         return "en"
     cjk = sum(1 for ch in letters if 0x3400 <= ord(ch) <= 0x9FFF or 0xF900 <= ord(ch) <= 0xFAFF)

@@ -26,6 +26,11 @@ def test_query_language() -> None:
     assert query_language("What is 茶?") == "en"
     assert query_language("SmolLM2 模型在哪里运行") == "zh"
     assert query_language("???") == "en"
+    # Digits count for neither language (counted, this Chinese question read as English).
+    assert query_language("CBA2021-2022赛季总冠军") == "zh"
+    assert query_language("EMNLP2022的举办地") == "zh"
+    assert query_language("Route 66 opened in 1926") == "en"
+    assert query_language("2021-2022") == "en"
 
 
 def test_hybrid_leaves_out_a_dense_model_that_does_not_know_the_language(tmp_path) -> None:  # type: ignore[no-untyped-def]
