@@ -18,12 +18,14 @@ def make_pdf(
     font: str | Path | None = None,
     size: int = 11,
     line_height: float = 6,
+    page_mm: tuple[float, float] | None = None,
 ) -> Path:
     """A text PDF at `path`, one page per string, in Helvetica or in the TrueType `font`
-    (a CJK font for Chinese pages; Helvetica has no glyphs for them)."""
+    (a CJK font for Chinese pages; Helvetica has no glyphs for them), on A4 pages or
+    pages of `page_mm` (width, height in millimetres)."""
     from fpdf import FPDF
 
-    pdf = FPDF()
+    pdf = FPDF() if page_mm is None else FPDF(format=page_mm)
     if font is not None:
         pdf.add_font("custom", fname=str(font))
         pdf.set_font("custom", size=size)
