@@ -70,6 +70,7 @@ from ragkit.answer.question_terms import (
     word_forms,
 )
 from ragkit.answer.rules_en import (
+    modifier_unsaid,
     nationality_only,
     numbered_names,
     other_edition,
@@ -600,7 +601,8 @@ def answering_windows(
     relations = relation_groups(question, scorer.analyzer)
     formed = asks_form(question, scorer.analyzer)
     out = []
-    for w, window, score in zip(windows, dated, cover, strict=True):
+    asking = kind_words(question, scorer.analyzer)
+    for w, window, text, score in zip(windows, dated, titled, cover, strict=True):
         if score < min_cover:
             continue
         # The question's numbers (a year, a quarter) must stand by the statement (or in
@@ -631,6 +633,8 @@ def answering_windows(
             continue  # another season, quarter or edition than the question's
         if other_title(question, w.sentence):
             continue  # another award or event of the kind ("CFDA Awards" for "Maxwell Award")
+        if modifier_unsaid(question, text, scorer.analyzer, asking):
+            continue  # "tea" said, not the "white tea" asked about
         if planned_only(question, w.sentence):
             continue  # a date still planned is not when it happened
         if superseded_plan(question, w.sentence):

@@ -23,9 +23,10 @@ by `ragkit.answer.answerable.answering_windows`:
   plan given up ("its original release date was April 16, 2020": `superseded_plan`), and
   for who, a nationality without a name (`nationality_only`: "a Colombian has won");
   the other side of a year ("since 2021" for "before 2021": `other_side`), another
-  thing's price (`other_priced`: a tasting flight's for a tin). A place's adjective or
-  short form names the place ("French" for France, "U.S." for the US:
-  `ragkit.text.places`).
+  thing's price (`other_priced`: a tasting flight's for a tin), the question's common
+  noun without a word modifying it (`modifier_unsaid`: "tea" for "white tea"). A
+  place's adjective or short form names the place ("French" for France, "U.S." for the
+  US: `ragkit.text.places`).
 
 Leaves out Chinese questions (`ragkit.answer.rules_zh`) and entailment: a sentence that
 passes every rule may still not state the answer (RGB's distractors often do: another
@@ -659,3 +660,138 @@ def superseded_plan(question: str, sentence: str) -> bool:
     text = unicodedata.normalize("NFKC", statement(sentence) or sentence)
     m = _SUPERSEDED.search(text)
     return m is not None and not _INSTEAD.search(text, m.end())
+
+
+# The words that bound a noun phrase of an English question: what stands between them
+# is a phrase's modifiers and its head ("the [first aid officer]", "on [farm tracks]").
+_DETERMINERS = frozenset(
+    "the a an its his her their our my your this that these those each every any some all "
+    "no another".split()
+)
+_PREPOSITIONS = frozenset(
+    "of in on at for to from with by about during before after since until into over under "
+    "between per among across through within without against via".split()
+)
+_BE = frozenset("is are was were be been being am".split())
+# A subject after these is followed by its verb ("does standard delivery take"), which
+# the phrase does not hold.
+_DO = frozenset("do does did will would can could should shall may might must has have had".split())
+_WH = frozenset("who whom whose what which when where why how".split())
+_FUNCTION = (
+    _DETERMINERS
+    | _PREPOSITIONS
+    | _BE
+    | _DO
+    | _WH
+    | frozenset("i you he she it we they me him them us and or but not nor so as like than".split())
+)
+# A particle after a verb ("set up", "carried out") makes the run's last word a verb.
+_PARTICLES = frozenset("up out off down".split())
+# Words ranking a thing or placing it in time, not saying which kind it is: "the lead
+# actress" is answered by "won best actress", "the most medals" by "the largest haul".
+_RANKING = frozenset(
+    "most least lead leading main chief top best principal primary new current latest "
+    "present".split()
+)
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\w.,]*|[^\w\s]")
+
+
+def modified_nouns(question: str, analyzer: Analyzer) -> list[tuple[tuple[str, ...], str]]:
+    """The common nouns of an English `question` with the words modifying them, as
+    (modifiers, head): "white tea" of "How is white tea processed?", "first harvest",
+    "annual general meeting". A phrase is a run of lower-case words between function
+    words; names, numbers and possessives end it (names are checked as names). Left
+    out where the run may hold a verb: after a question word ("which city hosted"),
+    the first word after "to", a subject followed by its verb after "does" or "will"
+    unless the run is three words ("does standard delivery take"), and a passive's
+    participle ending the run ("is white tea processed", "is the meeting held")."""
+    if CJK.search(question):
+        return []
+    tokens = _WORD.findall(unicodedata.normalize("NFKC", question))
+    forms = word_forms(analyzer)
+    passive = any(t.lower() in _BE for t in tokens)
+
+    def content(i: int) -> bool:
+        t = tokens[i]
+        return (
+            t[:1].islower()
+            and t.isascii()
+            and t.lower() not in _FUNCTION
+            and not re.search(r"['’]s?$", t)
+            and not any(c.isdigit() for c in t)
+        )
+
+    out = []
+    i = 0
+    verb_due = False  # a "does", "will"… seen whose verb has not come yet
+    while i < len(tokens):
+        if not content(i):
+            verb_due = verb_due or tokens[i].lower() in _DO
+            i += 1
+            continue
+        j = i
+        while j < len(tokens) and content(j):
+            j += 1
+        run = [t.lower() for t in tokens[i:j]]
+        named = i > 1 and bool(NAME.fullmatch(tokens[i - 1]))
+        unit = "per" in (t.lower() for t in tokens[max(0, i - 3) : i])
+        before = [t.lower() for t in tokens[max(0, i - 2) : i]]
+        after = tokens[j].lower() if j < len(tokens) else ""
+        i = j
+        due, verb_due = verb_due, False
+        if before and before[-1] in _WH:
+            continue  # "which city hosted": the asked noun, then the verb
+        if named or unit:
+            # After a name, the named thing's own words ("the Ember brewing kettle
+            # warranty"; the name is checked as a name); after "per", a unit ("per
+            # kilogram of fresh leaf"): neither names another thing of the kind.
+            continue
+        if before and before[-1] == "to":
+            run = run[1:]  # "to return unopened tea": the verb first
+        elif due:
+            if before[-1:] and (before[-1] in _DO or before[-1] in _DETERMINERS):
+                # The subject, then its verb: kept only where the verb ends the
+                # question ("does standard delivery take?").
+                if len(run) != 3 or after not in ("?", ""):
+                    continue
+                run = run[:-1]
+            else:
+                run = run[1:]  # a name was the subject: "did the … Awards 2020 take place"
+        if run and run[-1] in _PARTICLES:
+            run = run[:-2]  # "the cooperative set up": a verb and its particle
+        if passive and run:
+            last = run[-1]
+            if (last.endswith("ed") and not last.endswith("eed")) or any(
+                t in forms for t in analyzer.tokenize(last)
+            ):
+                run = run[:-1]  # "is white tea processed", "is the meeting held"
+        if len(run) >= 2:
+            out.append((tuple(run[:-1]), run[-1]))
+    return out
+
+
+def modifier_unsaid(
+    question: str, window: str, analyzer: Analyzer, asking: frozenset[str] = frozenset()
+) -> bool:
+    """Whether `window` holds the head noun of a phrase of `question`
+    (`modified_nouns`) without one of the words modifying it, in any form of the word:
+    "Tea is best used within 24 months" speaks of tea, not of the white tea asked
+    about, and "Standard delivery … takes 3 to 5 working days" not of express delivery.
+    A head in `asking` (the kind asked for: the "date" of "release date") is no thing
+    the window must be about."""
+    pairs = modified_nouns(question, analyzer)
+    if not pairs:
+        return False
+    forms = word_forms(analyzer)
+    held = set(analyzer.tokenize(unicodedata.normalize("NFKC", window)))
+    for modifiers, head in pairs:
+        head_terms = set(analyzer.tokenize(head))
+        if not head_terms or head_terms & asking or not held_terms(head_terms, held, forms):
+            continue
+        for word in modifiers:
+            if word in _RANKING:
+                continue
+            terms = set(analyzer.tokenize(word)) - asking
+            if terms and not held_terms(terms, held, forms):
+                return True
+    return False
