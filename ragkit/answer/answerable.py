@@ -61,6 +61,7 @@ from ragkit.answer.kinds import (
     text_numbers,
     text_spans,
     text_words,
+    two_asks,
 )
 from ragkit.answer.question_terms import (
     asking_terms,
@@ -674,6 +675,11 @@ def can_answer(
     answer never refuses a question extractive mode answers."""
     from ragkit.answer.checking import missing_anchors
 
+    asks = two_asks(question)
+    if asks is not None:
+        # "Who founded it and when?": either ask answered is an answer (the ranking
+        # quotes a sentence for each that can be answered).
+        return any(can_answer(ask, hits, scorer, min_score) for ask in asks)
     texts = [h.chunk.text for h in hits]
     if not texts:
         return False

@@ -76,7 +76,7 @@ from ragkit.answer.answerable import (
 from ragkit.answer.citations import DocumentLookup, cite, cited_numbers, strip_citations
 from ragkit.answer.evidence import Passage
 from ragkit.answer.grounding import SentenceScorer, not_found_text, says_not_found
-from ragkit.answer.kinds import answer_kind, has_kind, is_question, statement
+from ragkit.answer.kinds import answer_kind, has_kind, is_question, statement, two_asks
 from ragkit.answer.question_terms import chinese_names, word_forms
 from ragkit.text.analysis import CJK_FUNCTION_CHARS, STOPWORDS, Analyzer
 from ragkit.text.marks import strip_marks
@@ -587,6 +587,11 @@ class AnswerChecker:
         self.state = CheckState()
         self._for_question: list[float] | None = None
         self.kind = answer_kind(question)
+        # A question joining two asks ("Who founded it and when?") is answered by the
+        # values of both kinds: a quote for the second ask is carried only when the answer
+        # shows its values of the second kind too.
+        asks = two_asks(question)
+        self._kinds = (self.kind,) if asks is None else tuple(answer_kind(a) for a in asks)
         # Source sentences that could answer the question: statements holding a value of
         # the asked kind, in a passage holding the question's names and numbers and
         # most of its terms. Only these stand in for the model's words.
@@ -1429,15 +1434,16 @@ class AnswerChecker:
         if self.quotes < 1:
             return
         released = self.state.released
-        analyzer = self.scorer.analyzer
         chosen: list[tuple[int, Sentence]] = []
         if self.evidence:
             chosen = self.evidence[: self.quotes]
             own = " ".join(r.text for r in released if not r.quoted)
-            if own and carries(self.kind, chosen[0][1].text, own, self.question, analyzer):
+            if own and self._carries(chosen[0][1].text, own):
                 # The model's own words carry what the best evidence answers: the other
-                # sentences extractive mode lists would only add alternatives to it.
-                chosen = []
+                # sentences extractive mode lists would only add alternatives to it. For
+                # a question joining two asks the second's quote is no alternative: it
+                # answers the other ask (each is held to `_carries` below).
+                chosen = chosen[1:] if len(self._kinds) > 1 else []
         elif self.answering:
             if released and self.kind is None:
                 # A question asking for no one kind (a description) has no value the
@@ -1456,14 +1462,18 @@ class AnswerChecker:
             shown = " ".join(r.text for r in released)
             if alnum_key(support.text) in alnum_key(shown):
                 continue
-            if released and carries(
-                self.kind, support.text, shown, self.question, self.scorer.analyzer
-            ):
+            if released and self._carries(support.text, shown):
                 continue
             self.state.quoted = True
             lead = all(r.lead for r in released)
             text = " ".join(support.text.split())
             yield self._emit(text, number, support, True, lead and self.quote == "first")
+
+    def _carries(self, source: str, shown: str) -> bool:
+        """Whether `shown` carries what `source` answers, for each ask of the question
+        (`carries`; two for "Who founded it and when?")."""
+        analyzer = self.scorer.analyzer
+        return all(carries(k, source, shown, self.question, analyzer) for k in self._kinds)
 
     def _fallback(self) -> Iterator[str]:
         """The best answering source sentence for the question, quoted: nothing the model

@@ -172,6 +172,9 @@ class Ranking:
     """Whether a later quote names the first's date less wholly (`vaguer`); None: never."""
     own: dict[tuple[int, int], float] = field(default_factory=dict)
     """The share of the question's terms (by rarity) sentence (h, i) holds itself."""
+    also: Ranking | None = None
+    """For a question joining two asks ("Who founded it and when?", `two_asks`), the
+    same sentences ranked for its second ask; this ranking is the first's."""
 
     def best(self, count: int, min_score: float) -> list[Pick]:
         """Up to `count` sentences scoring at least `min_score` (without the bonuses),
@@ -204,6 +207,16 @@ class Ranking:
                 continue
             seen.add(key)
             picks.append(Pick(h, i, sentence, self.raw[(h, i)]))
+        if self.also is not None and picks:
+            # The second ask's best sentence, where it could answer it and is not quoted
+            # already, comes second: "Who founded the cooperative and when?" quotes the
+            # founders, then the founding date ("says 14 March 1987" alone answered half).
+            extra = [
+                p
+                for p in self.also.best(1, min_score)
+                if self.also.answers[(p.hit, p.index)] and sentence_key(p.sentence.text) not in seen
+            ]
+            picks = [*picks[:1], *extra, *picks[1:]][:count]
         return picks
 
     def _may_follow(self, picks: Sequence[Pick], pos: tuple[int, int]) -> bool:
@@ -785,10 +798,21 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
     Extractive mode quotes the first few; `select_passages` gives the model the same
     ones, so the checked answer can quote what extractive mode would."""
     from ragkit.answer.answerable import answering_windows, document_contexts, value_bonus
-    from ragkit.answer.kinds import answer_kind, statement
+    from ragkit.answer.kinds import answer_kind, statement, two_asks
     from ragkit.answer.question_terms import question_names
     from ragkit.answer.rules_en import relation_groups, states_relation
     from ragkit.answer.rules_zh import subject_unsaid
+
+    asks = two_asks(question)
+    if asks is not None:
+        # Each ask ranked on its own, for its own kind of answer; an ask no sentence
+        # could answer is left to the other.
+        first, second = (rank_sentences(ask, hits, scorer) for ask in asks)
+        if not any(second.answers.values()):
+            return first
+        if not any(first.answers.values()):
+            return second
+        return replace(first, also=second)
 
     split = []
     sections: list[list[str]] = []
@@ -1097,7 +1121,10 @@ def under_subject(
 
     if not named:
         return ranking
-    return replace(ranking, order=tuple(pos for pos in ranking.order if not elsewhere(pos)))
+    also = None if ranking.also is None else under_subject(ranking.also, hits, subject, analyzer)
+    return replace(
+        ranking, order=tuple(pos for pos in ranking.order if not elsewhere(pos)), also=also
+    )
 
 
 MIN_SUPPORT = 0.5

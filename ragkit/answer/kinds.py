@@ -8,7 +8,9 @@ noun names (冠军: a name, 交付量: a number: `zh_bare_kind`). `has_kind` tel
 sentence holds such a value that the question does not already hold: a capitalised name
 (in Chinese a proper noun by jieba's part-of-speech tags), a year, month or day, a
 number that is not part of a date. A sentence that is itself a question ("What is the
-location of the Super Bowl in 2022?") states nothing (`is_question`, `statement`).
+location of the Super Bowl in 2022?") states nothing (`is_question`, `statement`). An
+English question joining two asks ("Who founded it and when?") is read as two
+(`two_asks`), each asking for its own kind.
 
 Also the patterns these tests share with the rules built on them (`YEAR`, `NAME`, `CJK`,
 `EN_DATE`, `ZH_DATE`, ...). Leaves out which values answer (`ragkit.answer.answerable`
@@ -363,3 +365,35 @@ def zh_bare_kind(question: str) -> AnswerKind | None:
         if pattern.search(text):
             return kind
     return None
+
+
+# A question joining two asks: "Who founded the cooperative and when?", "When was it
+# founded and by whom?", "Where and when is the meeting held?". Each ask has its own
+# kind of answer, which one sentence seldom holds both of.
+_ASK = r"who|whom|when|where|why|what\s+year|which\s+year|how\s+(?:much|many|long|old|often)"
+_JOINED_END = re.compile(
+    rf"^\s*(?P<w1>{_ASK}|how|what|which)\b(?P<rest>.+?)[\s,]+and\s+"
+    rf"(?P<w2>(?:by|with|for|in|on|at|from)\s+(?:whom|what\s+\w+)|at\s+what\s+\w+|{_ASK})"
+    r"\s*[?.]?\s*$",
+    re.IGNORECASE,
+)
+_JOINED_START = re.compile(
+    rf"^\s*(?P<w1>{_ASK})\s+and\s+(?P<w2>{_ASK})\b(?P<rest>.+?)\s*[?.]?\s*$", re.IGNORECASE
+)
+
+
+def two_asks(question: str) -> tuple[str, str] | None:
+    """The two questions an English `question` joining two asks is made of, each with
+    the words they share: ("Who founded the cooperative?", "when founded the
+    cooperative?") for "Who founded the cooperative and when?", ("Where is the meeting
+    held?", "when is the meeting held?") for "Where and when is the meeting held?";
+    None for any other question. The second is a bag of the question's words for the
+    ranking, not English to show."""
+    text = unicodedata.normalize("NFKC", question).strip()
+    if CJK.search(text) or _EARLIER_QUESTION.search(text):
+        return None
+    m = _JOINED_START.match(text) or _JOINED_END.match(text)
+    if m is None:
+        return None
+    rest = " ".join(m.group("rest").split())
+    return f"{m.group('w1')} {rest}?", f"{m.group('w2')} {rest}?"
