@@ -26,6 +26,7 @@ from ceilings import HANG_S
 from chatpdf_fakes import CHINESE, FACT_PAGES, Gated, answer_from_sources, factory
 from conftest import ThreadServer, make_pdf
 from pdfs import scan
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 from ragkit import ScriptedChatModel
@@ -72,6 +73,14 @@ return {page: document.querySelector("#page-image img").getBoundingClientRect().
 
 def thread_texts(driver: Any) -> list[str]:
     return [t.text for t in driver.find_elements(By.CSS_SELECTOR, "#thread .turn .answer")]
+
+
+def gone(element: Any) -> bool:
+    """Whether `element` has left the page (WebDriver calls a detached element stale)."""
+    try:
+        return not element.tag_name
+    except StaleElementReferenceException:
+        return True
 
 
 def test_conversation_page_sentence_and_delete(tmp_path: Path) -> None:
@@ -137,8 +146,14 @@ def test_conversation_page_sentence_and_delete(tmp_path: Path) -> None:
         driver.find_element(By.ID, "close-viewer").click()
         driver.set_window_size(390, 844)
         driver.execute_script("arguments[0].click();", chip)
-        wait_for(lambda: picture.get_attribute("data-state") == "loading", HANG_S, "a new picture")
-        wait_for(lambda: picture.get_attribute("data-state") == "ready", HANG_S, "the picture")
+        # The page is drawn anew for the phone: the desktop picture leaves the page and the
+        # new one is ready. (Waiting for the passing "loading" state first could miss it
+        # between two polls and then wait out the ceiling: seen under load.)
+        wait_for(
+            lambda: gone(image) and picture.get_attribute("data-state") == "ready",
+            HANG_S,
+            "a new picture",
+        )
         shown = driver.execute_script(PHONE_PAGE)
         assert shown["page"] >= 700 and shown["box"][0] >= 0 and shown["box"][1] <= 390, shown
         assert shown["tall"][0] <= shown["tall"][1] + 1, shown
