@@ -1112,8 +1112,10 @@ class AnswerChecker:
         if not self.evidence:
             return False
         # Its values are the quoted evidence's ("Dominic Thiem (Austria)": the country
-        # from the second quote's list), not another sentence's.
-        quoted = " ".join(s.text for _, s in self.evidence)
+        # from the second quote's list), not another sentence's, and as quoted: a list
+        # item's number is no value it states ("1 [1]." for "How much land …?", from
+        # "1. the applicant farms at least 0.5 hectares").
+        quoted = " ".join(as_quote(s.text) for _, s in self.evidence)
         mine = kind_values(self.kind, sentence, self.question, analyzer)
         return len(_held(mine, quoted)) < len(mine)
 

@@ -215,3 +215,20 @@ def test_a_follow_up_asks_what_its_own_words_ask_not_its_bracketed_earlier_quest
     assert answer_kind("How many years is the Ember kettle warranty?") == "number"
     shown, _ = _shown(follow_up, "Keep the receipt safe [1].", warranty)
     assert "Keep the receipt safe" in shown
+
+
+POLICY = (CORPUS / "membership_policy.md").read_text(encoding="utf-8")
+
+
+def test_a_list_items_number_alone_is_no_answer() -> None:
+    # "1. the applicant farms at least 0.5 hectares" holds a 1 only as its list marker:
+    # the model's "1 [1]." answers "How much land …?" with nothing the source states.
+    question = "How much land do I need to farm to become a member?"
+    shown, left_out = _shown(
+        question, "1 [1]. The applicant farms at least 0.5 hectares of tea [1].", POLICY
+    )
+    assert not shown.startswith("1"), shown
+    assert "0.5 hectares" in shown and left_out == ["1."]
+    # The value the quoted item states, alone, still answers.
+    shown, left_out = _shown(question, "0.5 hectares [1].", POLICY)
+    assert shown.startswith("0.5 hectares") and left_out == [], (shown, left_out)
