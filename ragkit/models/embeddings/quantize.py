@@ -34,9 +34,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import xxhash
-
 from ragkit.errors import ModelError
+from ragkit.ingest.digest import xxh3_file
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +53,9 @@ def cached_dynamic_int8(source: Path, models_dir: Path) -> Path:
     """The dynamically quantized copy of `source` under `models_dir`, built if missing."""
     import onnxruntime
 
-    digest = xxhash.xxh3_64()
-    with source.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
     # RECIPE names how the file was derived: a change to it builds a new file instead of
     # reusing one made the old way.
-    name = f"{source.stem}-qint8{RECIPE}-{digest.hexdigest()}-ort{onnxruntime.__version__}.onnx"
+    name = f"{source.stem}-qint8{RECIPE}-{xxh3_file(source)}-ort{onnxruntime.__version__}.onnx"
     target = models_dir / name
     if not target.is_file():
         # One line on stderr (logging's last-resort handler, or the application's own

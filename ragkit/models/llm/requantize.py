@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ragkit.errors import ModelError
+from ragkit.ingest.digest import xxh3_file
 from ragkit.models.packages import require
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ def q8_copy(source: Path, folder: Path, quantize: Quantize = llama_quantize) -> 
         return target
     started = time.monotonic()
     try:
-        record["xxh3"] = _digest(source)
+        record["xxh3"] = xxh3_file(source)
         _convert(source, target, quantize)
         record["bytes"] = target.stat().st_size
         _write_atomically(record_path, json.dumps(record).encode("utf-8"))
@@ -113,19 +114,9 @@ def _matches(record_path: Path, record: dict[str, Any], target: Path, source: Pa
     # Touched since (a reinstall of the same package version): the bytes decide. Reading
     # them costs ~0.05 s; the fast path above is the usual one.
     try:
-        return bool(kept.get("xxh3") == _digest(source))
+        return bool(kept.get("xxh3") == xxh3_file(source))
     except OSError:
         return False
-
-
-def _digest(source: Path) -> str:
-    import xxhash
-
-    digest = xxhash.xxh3_64()
-    with source.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _llama_cpp_version() -> str:
