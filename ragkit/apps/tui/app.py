@@ -60,6 +60,7 @@ from ragkit.apps.tui.widgets import (
 )
 from ragkit.errors import IndexNotFoundError
 from ragkit.events import Done, Event, Sources, Status, Text, ToolFinished, ToolStarted
+from ragkit.models.llm.base import model_label
 
 CSS = """
 #main { height: 1fr; }
@@ -309,7 +310,7 @@ class ChatApp(App[None]):
         elif name == "model":
             self.session.switch_model(arg)
             self._refresh_title()
-            self._note(f"model {self.session.kb.chat_model.id}")
+            self._note(f"model {model_label(self.session.kb.chat_model)}")
         elif name == "clear":
             self.query_one("#transcript", VerticalScroll).remove_children()
             self.turns.clear()
@@ -458,6 +459,8 @@ class ChatApp(App[None]):
             view.remove()  # an empty "ragkit" label above the error line says nothing
         if error:
             self._note(error, "error")
+        # The header names the file the model answers from, known for sure once loaded.
+        self._refresh_title()
         self._ask_next()
 
     def _keep_answer(self, text: str) -> None:

@@ -18,6 +18,7 @@ from typing import Literal
 
 from ragkit import KnowledgeBase, RagkitError
 from ragkit.apps.tui.backends import Backend, ChatBackend, RagBackend
+from ragkit.models.llm.base import model_label
 
 Mode = Literal["rag", "chat", "agent"]
 MODES: tuple[Mode, ...] = ("rag", "chat", "agent")
@@ -141,7 +142,7 @@ class ChatState:
         self._kb, self.index, self.model = kb, index, model
 
     def describe(self) -> str:
-        return f"index {self.index} · model {self.kb.chat_model.id} · mode {self.mode}"
+        return f"index {self.index} · model {model_label(self.kb.chat_model)} · mode {self.mode}"
 
     def close(self) -> None:
         if self._kb is not None:

@@ -108,6 +108,17 @@ class WrappedChatModel:
         return self.model.count_tokens(text)
 
 
+def model_label(model: ChatModel) -> str:
+    """The model as a person knows it, for a header or a note: its `label` where it has
+    one (a GGUF model's name and the quantization it answers in), through any wrappers,
+    else its `id` (a server's model name)."""
+    inner: object = model
+    while isinstance(inner, WrappedChatModel) and not hasattr(inner, "label"):
+        inner = inner.model
+    label = getattr(inner, "label", None)
+    return label if isinstance(label, str) and label else model.id
+
+
 def supports_json_schema(model: object) -> bool:
     """Whether `model` enforces `GenerationOptions.json_schema` while decoding."""
     return getattr(model, "supports_json_schema", False) is True

