@@ -1,38 +1,18 @@
-"""Small durable-file helpers: atomic replace with fsync, and file checksums.
+"""Index data files' checksums, and the durable-file helpers the index writes with.
 
-Leaves out locking (see lock.py), any knowledge of the index layout and source files'
-sha256 (ingest/digest.py, which loaders share)."""
+The helpers themselves live in ragkit/durable.py (one copy, which the models' derived
+files use too); they are named here as well because the index modules import them from
+here. Leaves out locking (see lock.py), any knowledge of the index layout and source
+files' sha256 (ingest/digest.py, which loaders share)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from ragkit.durable import atomic_write_bytes, fsync_dir, fsync_file
 from ragkit.ingest.digest import sha256_file
 
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_file(path: Path) -> None:
-    with open(path, "rb+") as fh:
-        os.fsync(fh.fileno())
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so readers see the old or the new content, never a mix."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
+__all__ = ["atomic_write_bytes", "file_checksum", "fsync_dir", "fsync_file", "verify_checksum"]
 
 
 def file_checksum(path: Path) -> str:

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2] / "ragkit"
 # Lowest first. A module may import its own layer and the ones before it, never after it.
 # Same-layer imports are allowed; the circle check keeps them one-way.
 LAYERS: list[set[str]] = [
-    {"_version", "_lazy", "errors", "types", "text"},
+    {"_version", "_lazy", "errors", "types", "text", "durable"},
     {"models", "ingest", "guard"},
     {"index"},
     {"options"},

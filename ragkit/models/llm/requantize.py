@@ -8,9 +8,9 @@ not change. `q8_copy` converts with llama.cpp's own `llama_model_quantize` (abou
 and 145 MB, once) and returns the copy, or the source itself when the folder cannot be
 written or the conversion fails (one log line; the answer goes on with the Q4_1 file).
 
-The copy is written atomically (a temporary file in the same folder, flushed to disk,
-then renamed): a killed conversion leaves no half file under the copy's name, and two
-processes converting at once each rename a whole file of the same bytes. A JSON record
+The copy is written atomically (ragkit/durable.py: a temporary file in the same folder,
+flushed to disk, then renamed): a killed conversion leaves no half file under the copy's
+name, and two processes converting at once each rename a whole file of the same bytes. A JSON record
 beside it names the source's size, modification time and xxh3 digest and the
 llama-cpp-python version that converted it; a copy whose record does not match the
 source (a new package version) is converted again.
@@ -22,16 +22,15 @@ model) and copies left by older sources (overwritten, not collected).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ragkit.durable import atomic_write_bytes, replaced_whole
 from ragkit.errors import ModelError
 from ragkit.ingest.digest import xxh3_file
 from ragkit.models.packages import require
@@ -41,9 +40,6 @@ log = logging.getLogger(__name__)
 Quantize = Callable[[Path, Path], None]
 """Writes `source` (first argument) converted to Q8_0 into the file `target` (second);
 raises `ModelError` or `OSError` when it cannot."""
-
-# A temporary file older than this is a conversion killed midway (one takes seconds).
-_STALE_TEMP_S = 600.0
 
 
 def llama_quantize(source: Path, target: Path) -> None:
@@ -89,7 +85,7 @@ def q8_copy(source: Path, folder: Path, quantize: Quantize = llama_quantize) -> 
         record["xxh3"] = xxh3_file(source)
         _convert(source, target, quantize)
         record["bytes"] = target.stat().st_size
-        _write_atomically(record_path, json.dumps(record).encode("utf-8"))
+        atomic_write_bytes(record_path, json.dumps(record).encode("utf-8"))
     except (OSError, ModelError) as exc:
         log.warning("ragkit: loading %s as it ships (no faster copy: %s)", source.name, exc)
         return source
@@ -126,65 +122,8 @@ def _llama_cpp_version() -> str:
 
 def _convert(source: Path, target: Path, quantize: Quantize) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temps(target)
     log.warning("ragkit: preparing a faster copy of the chat model (once, a few seconds)")
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    temp = Path(name)
-    try:
+    with replaced_whole(target) as temp:
         quantize(source, temp)
         if temp.stat().st_size == 0:
             raise ModelError(f"converting {source.name} wrote nothing")
-        _sync(temp)
-        # mkstemp makes the file private; the copy is as readable as the model it copies.
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
-    _sync_folder(target.parent)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(name, 0o644)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(name)
-        raise
-    _sync_folder(path.parent)
-
-
-def _sync(path: Path) -> None:
-    with path.open("rb+") as f:
-        os.fsync(f.fileno())
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the renames durable where the OS can open a folder (not on Windows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _remove_stale_temps(target: Path) -> None:
-    """Delete temporary files that conversions killed midway left behind."""
-    now = time.time()
-    for temp in target.parent.glob(f".{target.name}.*.tmp"):
-        with contextlib.suppress(OSError):
-            if now - temp.stat().st_mtime > _STALE_TEMP_S:
-                temp.unlink()
