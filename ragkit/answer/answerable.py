@@ -626,7 +626,7 @@ def answering_windows(
             continue  # it speaks of another year
         if other_side(question, window):
             continue  # "since 2021" for "before 2021": the other side of the year
-        if other_priced(question, w.sentence, scorer.analyzer):
+        if other_priced(question, w.sentence, scorer.analyzer, w.window):
             continue  # the price of another thing than the one asked about
         if formed and not unit_values(question, w.sentence, scorer.analyzer):
             continue  # an e-mail address or telephone number asked, none given

@@ -128,11 +128,14 @@ def other_side(question: str, sentence: str) -> bool:
     return False
 
 
-def other_priced(question: str, sentence: str, analyzer: Analyzer) -> bool:
+def other_priced(question: str, sentence: str, analyzer: Analyzer, window: str = "") -> bool:
     """Whether `question` asks what a thing costs, naming it by words besides its names
     ("How much does a tin of Kestrel Gold cost?": a tin), and `sentence` holds none of
     them: "The tasting bar offers a flight of five teas for 8 dollars, including Kestrel
-    Gold" prices a flight, not a tin. English questions only."""
+    Gold" prices a flight, not a tin. A sentence that says the question's price word
+    itself speaks of the thing its `window` (the sentence with its neighbours) names:
+    "For the 2025 season the fee was 0.18 dollars per kilogram" after "members pay a
+    processing fee for each kilogram" is the processing fee. English questions only."""
     from ragkit.answer.attributes import asks_price, attribute_terms
 
     if CJK.search(question) or not asks_price(question, analyzer):
@@ -145,7 +148,12 @@ def other_priced(question: str, sentence: str, analyzer: Analyzer) -> bool:
         if t not in asking and not any(n in t or t in n for n in names)
     }
     held = set(analyzer.tokenize(sentence))
-    return bool(things) and not held_terms(things, held, word_forms(analyzer))
+    forms = word_forms(analyzer)
+    if not things or held_terms(things, held, forms):
+        return False
+    # "the fee was 0.18 dollars": the price word said, the thing in the sentence before.
+    priced = attribute_terms(question, analyzer) & held
+    return not (priced and held_terms(things, set(analyzer.tokenize(window)), forms) == things)
 
 
 _EARLIER = re.compile(

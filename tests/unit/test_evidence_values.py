@@ -113,6 +113,24 @@ def test_the_price_of_another_thing_does_not_answer() -> None:
     assert "14 dollars" in _first(question, f"{flight}\n\n{tin}")
 
 
+def test_the_price_word_said_prices_what_the_sentence_before_names() -> None:
+    # "the fee was 0.18 dollars" is the processing fee its previous sentence names.
+    for question in ("What is the processing fee?", "How much is the processing fee?"):
+        window = f"In addition, members pay a processing fee for each kilogram. {FEE}"
+        assert not other_priced(question, FEE, ANALYZER, window)
+        assert other_priced(question, FEE, ANALYZER)  # alone, it names no processing
+        # The fee's sentence could answer (the ranking's order is the embedder's: a
+        # lexical score gives it none of the question's words, "fee" only asks).
+        windows = answering_windows(question, [FEES], SCORER)
+        assert FEE in [" ".join(w.sentence.split()) for w in windows]
+    # Said without the price word, the thing must stand in the sentence itself: the
+    # flight's 8 dollars after a sentence on tins is still no tin's price.
+    flight = "The tasting bar offers a flight of five teas for 8 dollars, including Kestrel Gold."
+    tins = f"Kestrel Gold is sold in tins and bags. {flight}"
+    assert other_priced("How much does a tin of Kestrel Gold cost?", flight, ANALYZER, tins)
+    assert _refused("How much does a tin of Kestrel Gold cost?", tins)
+
+
 def test_a_contact_detail_is_answered_by_a_value_of_its_shape() -> None:
     question = "What is the customer service email address?"
     desk = (
