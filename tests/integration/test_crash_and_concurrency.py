@@ -35,6 +35,7 @@ from ceilings import HANG_S
 from ragkit import HashingEmbedder, KnowledgeBase
 from ragkit.index.engine import IndexReader
 from ragkit.index.manifest import read_manifest
+from ragkit.index.milvus import AnyReader
 from ragkit.index.verify import State, problems, uncommitted, visible_state
 from ragkit.options import Models
 from ragkit.testing import ChangingCorpus, ExpectedState
@@ -169,10 +170,11 @@ def opened(index: Path) -> Iterator[IndexReader]:
         reader.close()
 
 
-def check_generation(index: Path, reader: IndexReader, files: bool) -> State:
+def check_generation(index: Path, reader: AnyReader, files: bool) -> State:
     """Assert that one opened generation agrees with itself and return its visible
     state. `files` also compares the ids inside the generation's files, which only works
     while no writer may delete them."""
+    assert isinstance(reader, IndexReader), type(reader)  # the on-disk engine, never Milvus
     assert problems(reader, files=files) == []
     state = visible_state(reader)
     assert len({source for source, _, _ in state}) == reader.manifest.counts.documents
