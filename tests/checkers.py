@@ -1,13 +1,15 @@
-"""Texts given as retrieved chunks, and an answer checker over them, for the answer tests.
+"""Texts given as retrieved chunks, the "not in the documents" gate and an answer checker
+over them, for the answer tests.
 
 Leaves out retrieval and the model: each text is one hit of its own file, ranked in the
 order given."""
 
 from __future__ import annotations
 
+from ragkit.answer.answerable import can_answer
 from ragkit.answer.checking import AnswerChecker
 from ragkit.answer.evidence import select_passages
-from ragkit.answer.grounding import SentenceScorer
+from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
 from ragkit.text.analysis import Analyzer
 from ragkit.types import SearchHit, StoredChunk
 
@@ -27,3 +29,9 @@ def checker(question: str, *texts: str) -> AnswerChecker:
     """The checker of an answer to `question` whose passages come from `texts`."""
     scorer = SentenceScorer(Analyzer())
     return AnswerChecker(question, select_passages(question, hits(*texts), scorer), scorer)
+
+
+def answerable(question: str, *texts: str) -> bool:
+    """Whether the "not in the documents" gate lets `question` be answered from `texts` as
+    the retrieved chunks (`hits`), at the default relevance, with the real analyzer."""
+    return can_answer(question, hits(*texts), SentenceScorer(Analyzer()), MIN_RELEVANCE)

@@ -5,6 +5,7 @@ answer still does. Real analyzer and jieba tagger throughout."""
 
 from __future__ import annotations
 
+from checkers import answerable
 from checkers import hits as _hits
 
 from ragkit.answer.answerable import answering_windows, can_answer
@@ -86,9 +87,9 @@ def test_a_title_in_the_question_is_a_name_the_documents_must_hold() -> None:
     assert titles("《我们的冬奥》的上映时间？") == ["我们的冬奥"]
     q = "《我们的冬奥》的上映时间？"
     other = "第24届冬奥会——2022年北京冬奥会开幕式将于2月4日星期五20:00在国家体育场举行。"
-    assert not can_answer(q, _hits(other), SCORER, MIN_RELEVANCE)
+    assert not answerable(q, other)
     film = "纪录电影《我们的冬奥》将于2月19日在全国上映。"
-    assert can_answer(q, _hits(other, film), SCORER, MIN_RELEVANCE)
+    assert answerable(q, other, film)
 
 
 def test_another_day_or_month_is_another_time() -> None:
@@ -160,12 +161,12 @@ def test_negatives_of_another_ordinal_or_year_leave_the_documents_silent() -> No
     assert not answering_windows(q, [negative], SCORER)
     assert not can_answer(q, hits, SCORER, MIN_RELEVANCE)
     positive = "北京冬奥会第一棒火炬手是速度滑冰运动员罗致焕。"
-    assert can_answer(q, _hits(negative, positive), SCORER, MIN_RELEVANCE)
+    assert answerable(q, negative, positive)
     y = "河南2021年的粮食总产量是多少？"
     compared = "与2021年相比，2022年河南粮食总产量达到1357.87亿斤，排名全国第二。"
-    assert not can_answer(y, _hits(compared), SCORER, MIN_RELEVANCE)
+    assert not answerable(y, compared)
     stated = "2021年河南粮食总产量为1308.84亿斤，居全国第二。"
-    assert can_answer(y, _hits(compared, stated), SCORER, MIN_RELEVANCE)
+    assert answerable(y, compared, stated)
 
 
 def test_a_figure_expected_or_planned_is_no_figure_reached() -> None:
@@ -177,7 +178,7 @@ def test_a_figure_expected_or_planned_is_no_figure_reached() -> None:
     assert forecast_only("2022年特斯拉交付量", target)
     # A question asking for the forecast is answered by it.
     assert not forecast_only("黑石集团预测2022年美联储将加息几次", "黑石集团预计美联储将加息4次。")
-    assert not can_answer(q, _hits(forecast), SCORER, MIN_RELEVANCE)
+    assert not answerable(q, forecast)
 
 
 def test_a_word_sharing_a_character_with_the_role_must_be_a_verb() -> None:
@@ -201,6 +202,6 @@ def test_an_ordinal_asked_must_stand_by_the_answer() -> None:
     assert not ordinal_unsaid(q, "首棒火炬手是速度滑冰运动员罗致焕。")
     assert not ordinal_unsaid(q, "北京冬奥会第1棒火炬手罗致焕。")
     assert not ordinal_unsaid("北京冬奥会火炬手有谁", relay)  # no ordinal asked
-    assert not can_answer(q, _hits(relay), SCORER, MIN_RELEVANCE)
+    assert not answerable(q, relay)
     positive = "北京冬奥会第一棒火炬手是速度滑冰运动员罗致焕。"
-    assert can_answer(q, _hits(relay, positive), SCORER, MIN_RELEVANCE)
+    assert answerable(q, relay, positive)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 from browser import chromium, page_errors, upload_and_index, wait_for
@@ -46,65 +48,76 @@ def _app(
     return create_app(config, fake_factory(ScriptedChatModel(["ok"]), embedder))
 
 
-def test_while_files_are_indexed_the_page_says_they_are_being_read(tmp_path: Path) -> None:
-    gate = threading.Event()
-    embedder = GatedEmbedder(gate)
-    app = _app(tmp_path, embedder)
+def _notes(tmp_path: Path) -> Path:
+    """The one-line document the tests upload."""
     notes = tmp_path / "notes.txt"
     notes.write_text("The Ember kettle has a warranty of 18 months.\n")
+    return notes
+
+
+@contextmanager
+def _gated_server(tmp_path: Path) -> Iterator[tuple[ThreadServer, threading.Event]]:
+    """The app (`_app`) served over a `GatedEmbedder`, and its gate: an upload stays
+    "being indexed" until the test sets it, and it is set whatever the test does."""
+    gate = threading.Event()
     try:
-        with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
-            driver.get(server.url + "/")
-            wait_for(lambda: driver.find_element(By.ID, "documents"), HANG_S, "the page")
-            driver.find_element(By.ID, "file-input").send_keys(str(notes))
-            driver.find_element(By.ID, "upload-button").click()
-            documents = driver.find_element(By.ID, "documents")
-            empty = driver.find_element(By.ID, "empty-thread")
-            wait_for(lambda: "Reading your files" in documents.text, HANG_S, "the panel")
-            wait_for(lambda: "being read" in empty.text, HANG_S, "the conversation's note")
-            # The panel says "Reading" from the moment the upload starts, before the
-            # server has answered with the job the status line follows.
-            status = driver.find_element(By.ID, "job-status")
-            wait_for(lambda: status.get_attribute("data-state") == "running", HANG_S, "the job")
-            for shown in (documents.text, empty.text):
-                assert "no documents" not in shown.lower(), shown
-            gate.set()
-            wait_for(lambda: "notes.txt" in documents.text, HANG_S, "the document")
-            wait_for(lambda: "Ask a question" in empty.text, HANG_S, "the invitation")
-            assert "Reading your files" not in documents.text and not page_errors(driver)
+        with ThreadServer(_app(tmp_path, GatedEmbedder(gate))) as server:
+            yield server, gate
     finally:
         gate.set()
+
+
+def _open_new_collection(driver: Any, server: ThreadServer) -> None:
+    """Create an empty collection before the page loads (no new collection reloads the
+    panel during the upload), and open the page on it."""
+    created = httpx.post(server.url + "/api/collections", json={"name": "notes"})
+    driver.get(f"{server.url}/#c={created.json()['id']}")
+
+
+def test_while_files_are_indexed_the_page_says_they_are_being_read(tmp_path: Path) -> None:
+    notes = _notes(tmp_path)
+    with _gated_server(tmp_path) as (server, gate), chromium(tmp_path / "profile") as driver:
+        driver.get(server.url + "/")
+        wait_for(lambda: driver.find_element(By.ID, "documents"), HANG_S, "the page")
+        driver.find_element(By.ID, "file-input").send_keys(str(notes))
+        driver.find_element(By.ID, "upload-button").click()
+        documents = driver.find_element(By.ID, "documents")
+        empty = driver.find_element(By.ID, "empty-thread")
+        wait_for(lambda: "Reading your files" in documents.text, HANG_S, "the panel")
+        wait_for(lambda: "being read" in empty.text, HANG_S, "the conversation's note")
+        # The panel says "Reading" from the moment the upload starts, before the
+        # server has answered with the job the status line follows.
+        status = driver.find_element(By.ID, "job-status")
+        wait_for(lambda: status.get_attribute("data-state") == "running", HANG_S, "the job")
+        for shown in (documents.text, empty.text):
+            assert "no documents" not in shown.lower(), shown
+        gate.set()
+        wait_for(lambda: "notes.txt" in documents.text, HANG_S, "the document")
+        wait_for(lambda: "Ask a question" in empty.text, HANG_S, "the invitation")
+        assert "Reading your files" not in documents.text and not page_errors(driver)
 
 
 def test_an_upload_to_an_empty_collection_says_its_files_are_being_read(tmp_path: Path) -> None:
-    gate = threading.Event()
-    app = _app(tmp_path, GatedEmbedder(gate))
-    notes = tmp_path / "notes.txt"
-    notes.write_text("The Ember kettle has a warranty of 18 months.\n")
-    try:
-        with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
-            # The collection exists before the upload: no new collection reloads the panel.
-            created = httpx.post(server.url + "/api/collections", json={"name": "notes"})
-            driver.get(f"{server.url}/#c={created.json()['id']}")
-            documents = driver.find_element(By.ID, "documents")
-            empty = driver.find_element(By.ID, "empty-thread")
-            wait_for(lambda: "No documents" in documents.text, HANG_S, "the empty list")
-            assert "no documents yet" in empty.text
-            driver.find_element(By.ID, "file-input").send_keys(str(notes))
-            driver.find_element(By.ID, "upload-button").click()
-            status = driver.find_element(By.ID, "job-status")
-            wait_for(lambda: status.get_attribute("data-state") == "running", HANG_S, "the job")
-            assert "Reading your files" in documents.text, documents.text
-            assert "being read" in empty.text, empty.text
-            gate.set()
-            wait_for(lambda: "notes.txt" in documents.text, HANG_S, "the document")
-            wait_for(lambda: status.get_attribute("data-state") == "done", HANG_S, "the end")
-            # The time and its unit are never split over two lines.
-            finished = str(driver.execute_script("return arguments[0].textContent;", status))
-            assert re.search(r" in [0-9.]+\u00a0s\b", finished), finished
-            assert not page_errors(driver)
-    finally:
+    notes = _notes(tmp_path)
+    with _gated_server(tmp_path) as (server, gate), chromium(tmp_path / "profile") as driver:
+        _open_new_collection(driver, server)
+        documents = driver.find_element(By.ID, "documents")
+        empty = driver.find_element(By.ID, "empty-thread")
+        wait_for(lambda: "No documents" in documents.text, HANG_S, "the empty list")
+        assert "no documents yet" in empty.text
+        driver.find_element(By.ID, "file-input").send_keys(str(notes))
+        driver.find_element(By.ID, "upload-button").click()
+        status = driver.find_element(By.ID, "job-status")
+        wait_for(lambda: status.get_attribute("data-state") == "running", HANG_S, "the job")
+        assert "Reading your files" in documents.text, documents.text
+        assert "being read" in empty.text, empty.text
         gate.set()
+        wait_for(lambda: "notes.txt" in documents.text, HANG_S, "the document")
+        wait_for(lambda: status.get_attribute("data-state") == "done", HANG_S, "the end")
+        # The time and its unit are never split over two lines.
+        finished = str(driver.execute_script("return arguments[0].textContent;", status))
+        assert re.search(r" in [0-9.]+\u00a0s\b", finished), finished
+        assert not page_errors(driver)
 
 
 def test_each_documents_buttons_line_up_under_its_name(tmp_path: Path) -> None:
@@ -179,8 +192,7 @@ def test_with_no_collection_the_list_says_so(tmp_path: Path) -> None:
 
 
 def test_a_read_only_index_says_so_instead_of_offering_an_upload(tmp_path: Path) -> None:
-    notes = tmp_path / "notes.txt"
-    notes.write_text("The Ember kettle has a warranty of 18 months.\n")
+    notes = _notes(tmp_path)
     fake_factory(ScriptedChatModel(["ok"]))(tmp_path / "cli-index").add([notes])
     app = _app(tmp_path, served={"default": tmp_path / "cli-index"})
     with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
@@ -238,34 +250,27 @@ def test_a_first_upload_on_a_phone_keeps_its_outcome_in_view(tmp_path: Path) -> 
     """At 390 px the conversation moves above the documents once one is indexed; the
     reader watching the upload still sees how it ended (before, the finished status and
     the documents panel dropped a screen below, out of sight)."""
-    gate = threading.Event()
-    app = _app(tmp_path, GatedEmbedder(gate))
-    notes = tmp_path / "notes.txt"
-    notes.write_text("The Ember kettle has a warranty of 18 months.\n")
-    try:
-        with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
-            driver.set_window_size(390, 844)
-            created = httpx.post(server.url + "/api/collections", json={"name": "notes"})
-            driver.get(f"{server.url}/#c={created.json()['id']}")
-            documents = driver.find_element(By.ID, "documents")
-            wait_for(lambda: "No documents" in documents.text, HANG_S, "the empty list")
-            driver.find_element(By.ID, "file-input").send_keys(str(notes))
-            driver.find_element(By.ID, "upload-button").click()
-            status = driver.find_element(By.ID, "job-status")
-            wait_for(lambda: status.get_attribute("data-state") == "running", HANG_S, "the job")
-            # The page as a phone shows it after a tap on Upload: at its top, where the
-            # documents panel comes first while nothing is indexed (at the top a browser
-            # keeps no element in place when the page above it grows).
-            driver.execute_script("window.scrollTo(0, 0);")
-            assert driver.execute_script(_IN_VIEW, status)[3]
-            gate.set()
-            wait_for(lambda: "notes.txt" in documents.text, HANG_S, "the document")
-            assert status.get_attribute("data-state") == "done"
-            # The conversation did move first: the phone's order is unchanged.
-            chat = driver.find_element(By.ID, "chat").rect["y"]
-            assert chat < driver.find_element(By.ID, "library").rect["y"]
-            where = driver.execute_script(_IN_VIEW, status)
-            assert where[3], where
-            assert "Indexing finished" in status.text and not page_errors(driver)
-    finally:
+    notes = _notes(tmp_path)
+    with _gated_server(tmp_path) as (server, gate), chromium(tmp_path / "profile") as driver:
+        driver.set_window_size(390, 844)
+        _open_new_collection(driver, server)
+        documents = driver.find_element(By.ID, "documents")
+        wait_for(lambda: "No documents" in documents.text, HANG_S, "the empty list")
+        driver.find_element(By.ID, "file-input").send_keys(str(notes))
+        driver.find_element(By.ID, "upload-button").click()
+        status = driver.find_element(By.ID, "job-status")
+        wait_for(lambda: status.get_attribute("data-state") == "running", HANG_S, "the job")
+        # The page as a phone shows it after a tap on Upload: at its top, where the
+        # documents panel comes first while nothing is indexed (at the top a browser
+        # keeps no element in place when the page above it grows).
+        driver.execute_script("window.scrollTo(0, 0);")
+        assert driver.execute_script(_IN_VIEW, status)[3]
         gate.set()
+        wait_for(lambda: "notes.txt" in documents.text, HANG_S, "the document")
+        assert status.get_attribute("data-state") == "done"
+        # The conversation did move first: the phone's order is unchanged.
+        chat = driver.find_element(By.ID, "chat").rect["y"]
+        assert chat < driver.find_element(By.ID, "library").rect["y"]
+        where = driver.execute_script(_IN_VIEW, status)
+        assert where[3], where
+        assert "Indexing finished" in status.text and not page_errors(driver)
