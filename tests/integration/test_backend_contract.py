@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from ceilings import HANG_S
 from corpus_files import write_file
 from embedders import CountingEmbedder
 from milvus_kbs import milvus_target
@@ -349,7 +350,7 @@ def _child(tmp_path: Path, kind: str, index: Path, action: str, *args: str) -> d
         ],
         capture_output=True,
         text=True,
-        timeout=600,  # tests/ceilings.py's HANG_S: the child imports this module alone
+        timeout=HANG_S,
         env=env,
     )
     if action == "kill-at-commit":
@@ -435,14 +436,12 @@ def test_missing_milvus_index_advice_run_as_written_makes_it(
         [str(corpus) if a == "DOCS" else a for a in advice.split()[1:]],
         env=env,
         launcher=launcher,
-        timeout=300,
     )
     assert built.returncode == 0, built.stderr[-2000:]
     found = run_ragkit(
         ["search", "Ember kettle warranty", "--index", "hb", "--json"],
         env=env,
         launcher=launcher,
-        timeout=300,
     )
     assert found.returncode == 0, found.stderr[-2000:]
     assert Path(json.loads(found.stdout)[0]["file"]).name == "kettle.txt"
@@ -472,7 +471,7 @@ _SERVED_CHILD = textwrap.dedent(
     from ragkit import HashingEmbedder, KnowledgeBase
     from ragkit.index.milvus import MilvusBackend, MilvusTarget
     from ragkit.options import Models
-    uri, action, corpus = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+    uri, action, corpus, ceiling = sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4]
     kb = KnowledgeBase.open(
         Path("served-ix"),
         models=Models(embedder=HashingEmbedder(dim=64)),
@@ -486,7 +485,7 @@ _SERVED_CHILD = textwrap.dedent(
     else:
         # Read until the writer's commit shows; every read sees one whole generation.
         seen = {"old": 0, "new": 0}
-        deadline = time.monotonic() + 240
+        deadline = time.monotonic() + float(ceiling)
         while time.monotonic() < deadline:
             texts = [h.chunk.text for h in kb.search("Ember kettle warranty", k=10, mode="bm25")]
             state = (OLD in texts, NEW in texts)
@@ -529,8 +528,10 @@ def test_server_two_clients_read_while_one_writes(
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
     def start(action: str) -> subprocess.Popen[str]:
+        # The reader reads until the writer's commit shows, for at most HANG_S.
+        args = [milvus_server, action, str(corpus), str(HANG_S)]
         return subprocess.Popen(
-            [sys.executable, "-W", "ignore", str(script), milvus_server, action, str(corpus)],
+            [sys.executable, "-W", "ignore", str(script), *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -539,7 +540,7 @@ def test_server_two_clients_read_while_one_writes(
         )
 
     first = start("index")
-    out, err = first.communicate(timeout=600)
+    out, err = first.communicate(timeout=HANG_S)
     assert first.returncode == 0, err[-2000:]
     assert json.loads(out.strip().splitlines()[-1])["generation"] == 1
     reader = start("watch")
@@ -547,10 +548,10 @@ def test_server_two_clients_read_while_one_writes(
     assert reader.stdout.readline().strip() == "ready"  # it has read generation 1
     write_file(corpus / "kettle.txt", "The Ember kettle now has a warranty of two years.")
     writer = start("index")
-    out, err = writer.communicate(timeout=600)
+    out, err = writer.communicate(timeout=HANG_S)
     assert writer.returncode == 0, err[-2000:]
     assert json.loads(out.strip().splitlines()[-1])["generation"] == 2
-    rest, err = reader.communicate(timeout=600)
+    rest, err = reader.communicate(timeout=HANG_S)
     assert reader.returncode == 0, err[-2000:]
     seen = json.loads(rest.strip().splitlines()[-1])
     assert seen["old"] >= 1 and seen["new"] == 1
@@ -571,10 +572,10 @@ def test_migrate_copies_without_embedding(tmp_path: Path, corpus: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAGKIT_INDEX__HOME": str(tmp_path)}
     migrate = ["migrate", "--index", "ix", "--to", str(target)]
     launcher = ("-W", "ignore", "-m", "ragkit.apps.cli")
-    proc = run_ragkit(migrate, env=env, launcher=launcher, timeout=300)
+    proc = run_ragkit(migrate, env=env, launcher=launcher)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "5 documents, 5 chunks (counts checked)" in " ".join(proc.stdout.split())
-    again = run_ragkit(migrate, env=env, launcher=launcher, timeout=300)
+    again = run_ragkit(migrate, env=env, launcher=launcher)
     assert again.returncode == 1 and "already exists" in again.stderr
     assert "Traceback" not in again.stderr
     embedder.embedded.clear()
@@ -659,7 +660,7 @@ def test_older_layout_is_one_clear_line_and_migrate_replaces_it(
     }
     migrate = ["migrate", "--index", "ix", "--to", str(target)]
     launcher = ("-W", "ignore", "-m", "ragkit.apps.cli")
-    assert run_ragkit(migrate, env=env, launcher=launcher, timeout=300).returncode == 0
+    assert run_ragkit(migrate, env=env, launcher=launcher).returncode == 0
     backend = MilvusBackend(MilvusTarget(str(target), collection_name("ix")))
     client = backend.client()
     meta = collection_name("ix") + "_meta"
@@ -690,11 +691,10 @@ def test_older_layout_is_one_clear_line_and_migrate_replaces_it(
             "RAGKIT_INDEX__MILVUS_URI": str(target),
         },
         launcher=launcher,
-        timeout=300,
     )
     assert search.returncode == 1 and "Traceback" not in search.stderr
     assert "layout version 1, written by an older ragkit" in " ".join(search.stderr.split())
-    again = run_ragkit(migrate, env=env, launcher=launcher, timeout=300)
+    again = run_ragkit(migrate, env=env, launcher=launcher)
     assert again.returncode == 0, again.stderr[-2000:]
     with KnowledgeBase.open(
         tmp_path / "ix", models=Models(embedder=HashingEmbedder(dim=64)), backend=backend
@@ -866,7 +866,7 @@ _LOCK_CHILD = textwrap.dedent(
     from ragkit.index.milvus import MilvusBackend, MilvusTarget
     from ragkit.index.progress import NoProgress
     from ragkit.options import Models
-    uri, docs, ready, me, action = sys.argv[1:6]
+    uri, docs, ready, me, action, ceiling = sys.argv[1:7]
 
     class SlowEmbedder(HashingEmbedder):
         # Holds the write lock a while: long enough for the other writer to try it.
@@ -888,7 +888,7 @@ _LOCK_CHILD = textwrap.dedent(
     )
     kb.exists  # connected: imports and start-up are done
     Path(ready, me).touch()
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + float(ceiling)
     while len(list(Path(ready).iterdir())) < 2 and time.monotonic() < deadline:
         time.sleep(0.02)
     kb.add([Path(docs)], progress=Watch())
@@ -924,6 +924,7 @@ def test_two_writers_on_a_server_take_turns(milvus_server: str, tmp_path: Path, 
                     str(ready),
                     name,
                     action,
+                    str(HANG_S),
                 ],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -934,7 +935,7 @@ def test_two_writers_on_a_server_take_turns(milvus_server: str, tmp_path: Path, 
         )
     results = []
     for action, proc in zip((first, "add"), procs, strict=True):
-        out, err = proc.communicate(timeout=600)
+        out, err = proc.communicate(timeout=HANG_S)
         if action == "die-while-writing":
             assert proc.returncode == -9, err[-2000:]
             continue
