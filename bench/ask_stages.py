@@ -2,14 +2,20 @@
 
 Runs the real CLI command in this process (`ragkit ask QUESTION`, against an existing
 index) with timers around its stages and prints one timeline, seconds since the process
-started (as the kernel counts it, so Python's own start-up is included): imports, the
-index opened, the search, the evidence picked (`select_passages`), the answerability
-test, the model file loaded (on its own thread), the prompt evaluated (llama.cpp's
-`eval` of the prompt's new tokens) and the model's first piece, the first checked byte
-on stdout, the end. Stages overlap (the model loads while the search runs), so they do
-not add up. One run is one reading: on a shared machine run it several times and read
-the load average it prints. Timers wrap the library's functions from outside; nothing
-in ragkit changes. Leaves out comparisons (bench/ask_latency.py does those).
+started (as the kernel counts it, so Python's own start-up is included): the big imports
+(the CLI, the settings, the answer path, llama-cpp-python, onnxruntime), the question
+embedder's session, the index opened, the search, the evidence picked
+(`select_passages`), the answerability test, the model file loaded (on its own thread),
+the prompt evaluated (llama.cpp's `eval` of the prompt's new tokens) and the model's
+first piece, the first checked byte on stdout, the end. A stage on another thread than
+the main one is marked with that thread's name. Stages overlap (the model loads while
+the search runs), so they do not add up. One run is one reading: on a shared machine
+run it several times and read the load average it prints.
+
+Timers wrap the library's functions from outside, each once its module is imported (an
+import hook), so the run imports what it imports in its own order; nothing in ragkit
+changes, and an older checkout can be timed the same way (PYTHONPATH=that checkout).
+Leaves out comparisons (bench/ask_latency.py does those).
 
     ragkit index samples/corpus
     python bench/ask_stages.py "How long is the warranty on the Ember brewing kettle?"
@@ -18,11 +24,14 @@ in ragkit changes. Leaves out comparisons (bench/ask_latency.py does those).
 from __future__ import annotations
 
 import functools
+import importlib.abc
+import importlib.machinery
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from types import ModuleType
 from typing import Any
 
 
@@ -44,8 +53,10 @@ LOCK = threading.Lock()
 
 
 def mark(label: str) -> None:
+    thread = threading.current_thread()
+    where = "" if thread is threading.main_thread() else f"  [{thread.name}]"
     with LOCK:
-        EVENTS.append((time.time() - STARTED, label))
+        EVENTS.append((time.time() - STARTED, label + where))
 
 
 def timed(owner: Any, name: str, label: str) -> None:
@@ -63,22 +74,70 @@ def timed(owner: Any, name: str, label: str) -> None:
     setattr(owner, name, wrapper)
 
 
-def main() -> None:
-    mark("python running")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    import ragkit.apps.cli as cli  # the CLI's own imports, as `ragkit ask` does them
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Marks the import of each module in `hooks` and, once it is executed, calls its
+    hook (which wraps the module's functions). Finds nothing itself: the spec is the
+    one the other finders give, its loader wrapped."""
 
-    mark("cli imported")
-    import ragkit.answer.pipelines as pipelines
-    import ragkit.kb as kb
-    from ragkit.models.llm import llama_cpp as local
+    def __init__(self, hooks: dict[str, Callable[[ModuleType], None]]) -> None:
+        self.hooks = hooks
 
-    mark("answer path imported")
-    timed(kb.KnowledgeBase, "search", "search")
-    timed(pipelines, "select_passages", "evidence")
-    timed(pipelines, "can_answer", "answerable")
-    prompt_tokens: list[int] = []
-    load_once = local.LlamaCppChatModel._load_once
+    def find_spec(
+        self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        hook = self.hooks.pop(name, None)
+        if hook is None:
+            return None
+        spec = None
+        for finder in sys.meta_path:
+            if finder is not self and hasattr(finder, "find_spec"):
+                spec = finder.find_spec(name, path, target)
+                if spec is not None:
+                    break
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        execute = spec.loader.exec_module
+        mark(f"import {name} start")
+
+        def exec_module(module: ModuleType) -> None:
+            execute(module)
+            hook(module)
+            mark(f"import {name} end")
+
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+def _kb(module: ModuleType) -> None:
+    timed(module.KnowledgeBase, "search", "search")
+
+
+def _pipelines(module: ModuleType) -> None:
+    timed(module, "select_passages", "evidence")
+    timed(module, "can_answer", "answerable")
+
+
+def _engine(module: ModuleType) -> None:
+    timed(module.IndexReader, "open", "index open")
+
+
+def _onnx(module: ModuleType) -> None:
+    load = module.OnnxEmbedder._load
+
+    def load_and_mark(self: Any) -> Any:
+        if self._session is not None:
+            return load(self)
+        mark("embedder session start")
+        try:
+            return load(self)
+        finally:
+            mark("embedder session end")
+
+    module.OnnxEmbedder._load = load_and_mark
+
+
+def _llama(module: ModuleType) -> None:
+    load_once = module.LlamaCppChatModel._load_once
 
     def load_and_watch(self: Any) -> Any:
         fresh = self._llama is None
@@ -92,7 +151,6 @@ def main() -> None:
             def timed_eval(tokens: Any) -> Any:
                 # The first eval of an answer is its prompt (less any reused prefix).
                 if len(tokens) > 1:
-                    prompt_tokens.append(len(tokens))
                     mark(f"prompt eval start ({len(tokens)} tokens)")
                 result = evaluate(tokens)
                 if len(tokens) > 1:
@@ -102,8 +160,8 @@ def main() -> None:
             llama.eval = timed_eval
         return llama
 
-    local.LlamaCppChatModel._load_once = load_and_watch  # type: ignore[method-assign]
-    stream = local.LlamaCppChatModel.stream
+    module.LlamaCppChatModel._load_once = load_and_watch
+    stream = module.LlamaCppChatModel.stream
 
     def watched_stream(self: Any, *args: Any, **kwargs: Any) -> Iterator[str]:
         mark("model stream start")
@@ -114,7 +172,31 @@ def main() -> None:
                 first = False
             yield piece
 
-    local.LlamaCppChatModel.stream = watched_stream  # type: ignore[assignment]
+    module.LlamaCppChatModel.stream = watched_stream
+
+
+def _nothing(module: ModuleType) -> None:
+    pass
+
+
+def main() -> None:
+    mark("python running")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    hooks: dict[str, Callable[[ModuleType], None]] = {
+        "ragkit.config": _nothing,
+        "ragkit.wiring": _nothing,
+        "ragkit.kb": _kb,
+        "ragkit.answer.pipelines": _pipelines,
+        "ragkit.index.engine": _engine,
+        "ragkit.models.embeddings.onnx": _onnx,
+        "ragkit.models.llm.llama_cpp": _llama,
+        "llama_cpp": _nothing,
+        "onnxruntime": _nothing,
+    }
+    sys.meta_path.insert(0, _AfterImport(hooks))
+    import ragkit.apps.cli as cli  # the CLI's own imports, as `ragkit ask` does them
+
+    mark("cli imported")
     write = sys.stdout.write
     written = [False]
 

@@ -9,29 +9,27 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ragkit.agent.chat import ChatOptions, ChatSession
-from ragkit.agent.context import ToolContext
-from ragkit.agent.loop import Agent, AgentOptions
-from ragkit.agent.memory import ConversationStore
-from ragkit.agent.tools import ToolRegistry
-from ragkit.answer.judge import make_judge
 from ragkit.config import BUNDLED, Settings
 from ragkit.errors import ConfigError
-from ragkit.guard import Guard, Policy, default_guard
-from ragkit.index.milvus import MilvusBackend, MilvusTarget, collection_name
-from ragkit.ingest.chunking import ChunkerParams
-from ragkit.ingest.loaders import LoaderOptions
-from ragkit.kb import KnowledgeBase
-from ragkit.models.embeddings import Embedder, make_embedder
-from ragkit.models.embeddings.quantize import default_models_dir
 from ragkit.models.llm.base import ChatModel, GenerationOptions
 from ragkit.models.llm.llama_cpp import LlamaCppChatModel, resolve_gguf
 from ragkit.models.prompts import PromptTemplates
 from ragkit.options import AnswerOptions, IndexOptions, Models, SearchOptions
-from ragkit.search.rerank import CrossEncoderReranker, Reranker
 
+# The rest is imported where it is used: `ragkit ask` builds its models through this
+# module before the answer path is imported, so that the model file loads meanwhile.
 if TYPE_CHECKING:
+    from ragkit.agent.chat import ChatSession
+    from ragkit.agent.loop import Agent, AgentOptions
+    from ragkit.agent.memory import ConversationStore
+    from ragkit.agent.tools import ToolRegistry
+    from ragkit.answer.judge import AnswerJudge
+    from ragkit.guard import Guard
+    from ragkit.index.milvus import MilvusBackend
+    from ragkit.kb import KnowledgeBase
+    from ragkit.models.embeddings import Embedder
     from ragkit.models.llm.openai_compat import OpenAICompatChatModel
+    from ragkit.search.rerank import Reranker
 
 
 def index_path(settings: Settings, name: str | None = None) -> Path:
@@ -59,6 +57,8 @@ def q8_folder(settings: Settings) -> Path | None:
     (a user's own GGUF file is never converted)."""
     if settings.llm.model_path != BUNDLED or not settings.llm.bundled_q8:
         return None
+    from ragkit.models.embeddings.quantize import default_models_dir
+
     return settings.embedder.models_dir or default_models_dir()
 
 
@@ -122,6 +122,8 @@ def query_embedder(settings: Settings) -> Embedder | None:
             return None
         # The weight-only int8 file: closest to the float32 model, needs no build step.
         choice = "bundled-onnx"
+    from ragkit.models.embeddings import make_embedder
+
     return make_embedder(choice, settings.embedder.batch_size, settings.embedder.models_dir)
 
 
@@ -136,6 +138,9 @@ def answer_options(settings: Settings) -> AnswerOptions:
 
 
 def index_options(settings: Settings) -> IndexOptions:
+    from ragkit.ingest.chunking import ChunkerParams
+    from ragkit.ingest.loaders import LoaderOptions
+
     try:
         chunker = ChunkerParams(settings.index.chunk_size, settings.index.chunk_overlap)
     except ValueError as exc:
@@ -164,16 +169,10 @@ def knowledge_base(
     server's collections); otherwise each is built here, the chat model only when
     `with_llm` (or multi-query) needs it. The guard is on (when `guard.enabled`) for
     every knowledge base that answers, generated or extractive."""
+    from ragkit.kb import KnowledgeBase
+
     if models is None:
-        llm = chat_model(settings) if with_llm or settings.retrieval.multi_query else None
-        models = Models(
-            embedder=embedder(settings),
-            query_embedder=query_embedder(settings),
-            chat_model=llm,
-            reranker=reranker(settings),
-            prompts=templates(settings),
-            judge=make_judge(settings.answer.judge),
-        )
+        models = knowledge_base_models(settings, with_llm)
     folder = path if path is not None else index_path(settings, name)
     return KnowledgeBase.open(
         folder,
@@ -186,6 +185,23 @@ def knowledge_base(
     )
 
 
+def knowledge_base_models(
+    settings: Settings, with_llm: bool = False, llm: ChatModel | None = None
+) -> Models:
+    """The models of one knowledge base (`knowledge_base`), built, none loaded yet: the
+    chat model only when `with_llm` (or multi-query) needs it; `llm`, when given, is it."""
+    if llm is None and (with_llm or settings.retrieval.multi_query):
+        llm = chat_model(settings)
+    return Models(
+        embedder=embedder(settings),
+        query_embedder=query_embedder(settings),
+        chat_model=llm,
+        reranker=reranker(settings),
+        prompts=templates(settings),
+        judge=answer_judge(settings),
+    )
+
+
 def milvus_backend(settings: Settings, path: Path, uri: str | None = None) -> MilvusBackend | None:
     """The Milvus side of the index at `path` when `index.backend` is 'milvus' (None:
     a local index folder). Its collections are named after the index (`path`'s name);
@@ -194,6 +210,8 @@ def milvus_backend(settings: Settings, path: Path, uri: str | None = None) -> Mi
     ix = settings.index
     if ix.backend != "milvus" and uri is None:
         return None
+    from ragkit.index.milvus import MilvusBackend, MilvusTarget, collection_name
+
     return MilvusBackend(
         MilvusTarget(
             uri=uri or ix.milvus_uri or str(path / "milvus.db"),
@@ -208,6 +226,8 @@ def milvus_backend(settings: Settings, path: Path, uri: str | None = None) -> Mi
 
 def embedder(settings: Settings) -> Embedder:
     """The embedder that indexes documents."""
+    from ragkit.models.embeddings import make_embedder
+
     e = settings.embedder
     return make_embedder(e.model, e.batch_size, e.models_dir)
 
@@ -215,6 +235,8 @@ def embedder(settings: Settings) -> Embedder:
 def guard(settings: Settings, model: ChatModel | None = None) -> Guard:
     """The content filter the settings describe (whether or not `guard.enabled`);
     `model` serves the LLM judge when `guard.judge` is on (default: the configured one)."""
+    from ragkit.guard import Policy, default_guard
+
     g = settings.guard
     terms = list(g.banned_terms)
     if g.banned_terms_file is not None:
@@ -242,6 +264,8 @@ def reranker(settings: Settings) -> Reranker | None:
     r = settings.retrieval
     if r.reranker_model is None:
         return None
+    from ragkit.search.rerank import CrossEncoderReranker
+
     return CrossEncoderReranker(r.reranker_model, r.reranker_batch_size)
 
 
@@ -254,8 +278,15 @@ def shared_models(settings: Settings) -> Models:
         chat_model=chat_model(settings),
         reranker=reranker(settings),
         prompts=templates(settings),
-        judge=make_judge(settings.answer.judge),
+        judge=answer_judge(settings),
     )
+
+
+def answer_judge(settings: Settings) -> AnswerJudge | None:
+    """What orders the sentences that could answer a question (`answer.judge`)."""
+    from ragkit.answer.judge import make_judge
+
+    return make_judge(settings.answer.judge)
 
 
 def knowledge_base_at(settings: Settings, path: Path, models: Models) -> KnowledgeBase:
@@ -265,6 +296,8 @@ def knowledge_base_at(settings: Settings, path: Path, models: Models) -> Knowled
 
 def agent_options(settings: Settings) -> AgentOptions:
     """`AgentOptions` with every field the `[agent]` settings section shares with it."""
+    from ragkit.agent.loop import AgentOptions
+
     section = settings.agent
     given = type(section).model_fields
     shared = [f.name for f in dataclasses.fields(AgentOptions) if f.name in given]
@@ -278,6 +311,9 @@ def agent(
     model: ChatModel | None = None,
 ) -> Agent:
     """An agent over `kb` (None: the document tools say there is no index) with `tools`."""
+    from ragkit.agent.context import ToolContext
+    from ragkit.agent.loop import Agent
+
     llm = model or chat_model(settings)
     options = generation_options(settings)
     context = ToolContext(
@@ -291,6 +327,8 @@ def agent(
 
 
 def conversation_store(settings: Settings) -> ConversationStore:
+    from ragkit.agent.memory import ConversationStore
+
     path = settings.agent.conversations_db or settings.index.home / "conversations.sqlite"
     return ConversationStore(path)
 
@@ -300,6 +338,8 @@ def chat_session(
 ) -> ChatSession:
     """A `ChatSession` continuing conversation `conversation_id` (create one with
     `conversation_store(settings).create(title)`)."""
+    from ragkit.agent.chat import ChatOptions, ChatSession
+
     return ChatSession(
         kb,
         model or kb.chat_model,

@@ -113,3 +113,48 @@ def test_commands_answer_without_heavy_imports(
     assert got == code, output
     assert expected in output
     assert heavy == [], f"{args} imported {heavy}"
+
+
+# `ragkit ask` with stand-ins that record, when asked to start loading, whether the
+# answer path is imported yet.
+ASK_AHEAD = """
+import json, sys
+import ragkit.wiring
+from ragkit.models.embeddings.fake import HashingEmbedder
+from ragkit.models.llm.fake import ScriptedChatModel
+seen = []
+class Model(ScriptedChatModel):
+    def start_loading(self, prefix=()):
+        seen.append(["model", len(prefix), "ragkit.answer.pipelines" in sys.modules])
+class Questions(HashingEmbedder):
+    def start_loading(self):
+        seen.append(["embedder", 0, "ragkit.answer.pipelines" in sys.modules])
+ragkit.wiring.chat_model = lambda settings: Model(["Apples are red [1]."])
+ragkit.wiring.embedder = lambda settings: HashingEmbedder(dim=16)
+ragkit.wiring.query_embedder = lambda settings: Questions(dim=16)
+from ragkit.apps.cli import app
+try:
+    app(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+print("@@" + json.dumps({"code": code, "seen": seen}))
+"""
+
+
+def test_ask_starts_loading_its_models_before_it_imports_the_answer_path(index: Path) -> None:
+    # The model file and the question embedder's session load while the answer path is
+    # imported (a second on 2 cores); the prompt's head follows once it can be written.
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAGKIT_CONFIG": ""}
+    done = run_ragkit(
+        ["ask", "What colour are apples?", "--index", str(index)],
+        cwd=index.parent,
+        env=env,
+        launcher=("-c", ASK_AHEAD),
+    )
+    last = [line for line in done.stdout.splitlines() if line.startswith("@@")]
+    assert last, done.stdout + done.stderr
+    result = json.loads(last[-1][2:])
+    assert result["code"] in (0, None), done.stdout + done.stderr
+    assert result["seen"] == [["model", 0, False], ["embedder", 0, False], ["model", 2, True]]

@@ -129,3 +129,77 @@ def test_the_head_is_how_an_answer_prompt_starts(tmp_path: Path) -> None:
     # The user message as far as its sources: "Sources:" and the line break after it.
     opening = user.content[: user.content.index("\n") + 1]
     assert opening == "Sources:\n" and prompt.messages[1].content.startswith(opening)
+
+
+def _answer_on_a_thread(model: LlamaCppChatModel, replies: list[str]) -> threading.Thread:
+    asking = threading.Thread(
+        target=lambda: replies.append(
+            "".join(model.stream([*HEAD, Message("user", "How long?")], GenerationOptions()))
+        )
+    )
+    asking.start()
+    return asking
+
+
+def test_a_head_given_while_the_model_loads_is_evaluated_once_it_has_loaded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `ragkit ask` starts the load first and hands the head over once it has imported
+    # the code that writes the prompt.
+    llama = _Llama()
+    model, release = _loading(monkeypatch, llama)
+    model.start_loading()
+    model.start_loading(HEAD)  # still loading
+    replies: list[str] = []
+    asking = _answer_on_a_thread(model, replies)
+    release.set()
+    asking.join(HANG_S)
+    assert replies == ["18 months [1]."]
+    assert [c["max_tokens"] for c in llama.calls] == [1, GenerationOptions().max_tokens]
+    assert llama.calls[0]["messages"][0] == {"role": "system", "content": HEAD[0].content}
+
+
+def test_a_head_given_after_the_load_ended_is_evaluated_before_the_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    llama = _Llama()
+    model, release = _loading(monkeypatch, llama)
+    model.start_loading()
+    release.set()
+    model._ready.wait(HANG_S)  # loaded, nothing left to do there: its thread has ended
+    assert model.loaded and llama.calls == []
+    model.start_loading(HEAD)  # a thread of its own evaluates it
+    replies: list[str] = []
+    _answer_on_a_thread(model, replies).join(HANG_S)
+    assert replies == ["18 months [1]."]
+    assert [c["max_tokens"] for c in llama.calls] == [1, GenerationOptions().max_tokens]
+
+
+def test_once_loaded_a_start_without_a_head_evaluates_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    llama = _Llama()
+    model, release = _loading(monkeypatch, llama)
+    model.start_loading()
+    release.set()
+    model._ready.wait(HANG_S)
+    model.start_loading()
+    assert model._ready.is_set()  # no thread started: the answer does not wait
+    assert "".join(model.stream([Message("user", "hi")], GenerationOptions())) == "18 months [1]."
+    assert [c["max_tokens"] for c in llama.calls] == [GenerationOptions().max_tokens]
+
+
+def test_a_head_given_after_a_failed_load_starts_nothing_and_the_answer_says_why(
+    tmp_path: Path,
+) -> None:
+    from ragkit.errors import ModelError
+
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"not a gguf file")
+    model = LlamaCppChatModel(broken)
+    model.start_loading()
+    model._ready.wait(HANG_S)
+    model.start_loading(HEAD)
+    assert model._ready.is_set()  # no second load on a thread: the answer tries it
+    with pytest.raises(ModelError, match=r"could not load GGUF model"):
+        list(model.stream([Message("user", "hi")], GenerationOptions()))

@@ -262,16 +262,39 @@ def _with_search_flags(command: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
-def _open(settings: Settings, index_name: str | None, with_llm: bool = False) -> KnowledgeBase:
+def _open(
+    settings: Settings, index_name: str | None, with_llm: bool = False, ahead: bool = False
+) -> KnowledgeBase:
     """The knowledge base of an existing index. A missing index is reported before the
-    library (numpy, FAISS, the models' code) is imported, so the error comes at once."""
+    library (numpy, FAISS, the models' code) is imported, so the error comes at once.
+    `ahead`: the models that a question needs first (the question embedder, and the chat
+    model when `with_llm`) start loading on threads of their own before the rest of the
+    library (the answer path, the index code: a second on 2 cores) is imported."""
     from ragkit.index.peek import require_index
 
     if settings.index.backend == "local":
         require_index(settings.index.folder(index_name), index_name or "")
-    from ragkit.wiring import knowledge_base
+    from ragkit.wiring import chat_model, knowledge_base, knowledge_base_models
 
-    return knowledge_base(settings, index_name, with_llm=with_llm)
+    if not ahead:
+        return knowledge_base(settings, index_name, with_llm=with_llm)
+    # The chat model first: it takes the longest, and building the embedders imports numpy.
+    llm = _start_loading(chat_model(settings)) if with_llm else None
+    models = knowledge_base_models(settings, with_llm, llm)
+    _start_loading(models.query_embedder or models.embedder)
+    return knowledge_base(settings, index_name, with_llm=with_llm, models=models)
+
+
+_Model = TypeVar("_Model")
+
+
+def _start_loading(model: _Model) -> _Model:
+    """`model`, its loading started on a thread of its own where it can do that
+    (`start_loading`; otherwise it loads on first use)."""
+    loading = getattr(model, "start_loading", None)
+    if loading is not None:
+        loading()
+    return model
 
 
 _RETRIEVAL = ("hybrid", "dense", "bm25")
@@ -311,7 +334,7 @@ def search(
         chosen = _mode(settings, mode)
         count = _in_bounds("-k", k, "SearchFields", "k", "the number of results")
         flags.numbers()
-        kb = _open(settings, index_name)
+        kb = _open(settings, index_name, ahead=True)
         hits = kb.search(query, flags.options(kb.search_options).with_(k=count, mode=chosen))
         if as_json:
             rows = [
@@ -403,12 +426,13 @@ def ask(
         chosen = _mode(settings, retrieval, "--retrieval")
         count = _in_bounds("-k", k, "AnswerFields", "k", "passages searched")
         flags.numbers()
-        kb = _open(settings, index_name, with_llm=answer_mode == "generate")
+        kb = _open(settings, index_name, with_llm=answer_mode == "generate", ahead=True)
         search = flags.options(kb.search_options)
         if answer_mode == "generate":
-            # The model file loads while the documents are searched and the evidence
-            # picked (the first thing to need it measures the prompt with its tokenizer),
-            # then evaluates the prompt's constant start (a third of a three-source one).
+            # The model file loads (started by `_open`) while the answer path is imported,
+            # the documents searched and the evidence picked (the first thing to need it
+            # measures the prompt with its tokenizer), then evaluates the prompt's
+            # constant start (a third of a three-source one), handed over here.
             loading = getattr(kb.chat_model, "start_loading", None)
             if loading is not None:
                 from ragkit.answer.pipelines import prompt_head

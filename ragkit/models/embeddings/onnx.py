@@ -13,6 +13,7 @@ other architectures and GPU execution providers.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -120,6 +121,9 @@ class OnnxEmbedder(Embedder):
         self._dim = dim
         self._session: Any = None
         self._tokenizer: Any = None
+        # Held while the session and tokenizer load: `start_loading`'s thread and the
+        # first embedding may both ask for them, and must share one load.
+        self._loading = threading.Lock()
 
     @property
     def dim(self) -> int:
@@ -134,7 +138,28 @@ class OnnxEmbedder(Embedder):
     def warm_up(self) -> None:
         self._load()
 
+    def start_loading(self) -> None:
+        """Load the session and tokenizer on a thread of their own (a few hundred ms,
+        mostly onnxruntime's own work outside the GIL), so that a question can be
+        embedded at once when the search needs it (`ragkit ask` imports the answer path
+        and opens the index meanwhile). The first embedding waits for that load rather
+        than starting a second; one that fails there is tried again, its error raised,
+        where the embedder is first used. No daemon: a process that ends first waits for
+        it rather than unloading onnxruntime under it."""
+        if self._session is None:
+            threading.Thread(target=self._load_quietly, name="ragkit-embedder-load").start()
+
+    def _load_quietly(self) -> None:
+        try:
+            self._load()
+        except ModelError:  # raised again where the embedder is first used
+            pass
+
     def _load(self) -> tuple[Any, Any]:
+        with self._loading:
+            return self._load_once()
+
+    def _load_once(self) -> tuple[Any, Any]:
         if self._session is None:
             try:
                 import onnxruntime as ort

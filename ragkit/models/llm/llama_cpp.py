@@ -135,7 +135,12 @@ class LlamaCppChatModel:
         self._grammars: dict[str, Any] = {}
         # Held while the model file loads: a second caller waits for the first's load.
         self._loading = threading.Lock()
-        self._loader: threading.Thread | None = None
+        # Guards what the loading thread works on (`start_loading`): whether it runs, the
+        # prefix it is to evaluate next, and whether its load failed.
+        self._ahead_lock = threading.Lock()
+        self._working = False
+        self._pending: tuple[Message, ...] | None = None
+        self._load_failed = False
         # Set while nothing evaluates ahead on the loading thread (`start_loading`):
         # `stream` waits for it, as the loaded model serves one evaluation at a time.
         self._ready = threading.Event()
@@ -178,31 +183,46 @@ class LlamaCppChatModel:
         every prompt to come starts with (the answer prompt's system message and the
         opening of its user message); that thread evaluates them once loaded, and the
         first prompt evaluates only what follows (see `_evaluate_ahead`); `stream` waits
-        for it, `count_tokens` does not. The thread is no daemon: a process that ends
-        first waits for it rather than unloading the library under it. A load that fails
-        there is tried again, its error raised, where the model is first used."""
-        if self._llama is None and self._loader is None:
+        for it, `count_tokens` does not. The prefix may come in a later call, while the
+        model loads or after (`ragkit ask` starts the load before it has imported the
+        code that writes the prompt); that thread, or a new one once it has ended,
+        evaluates it. The thread is no daemon: a process that ends first waits for it
+        rather than unloading the library under it. A load that fails there is not
+        tried again there, but where the model is first used, which raises its error."""
+        with self._ahead_lock:
+            if prefix:
+                self._pending = tuple(prefix)
+            if self._working or self._load_failed:
+                return  # the thread at work takes the prefix once it has loaded
+            if self._llama is not None and self._pending is None:
+                return
+            self._working = True
             self._ready.clear()
-            self._loader = threading.Thread(
-                target=self._load_quietly,
-                args=(tuple(prefix),),
-                name="ragkit-model-load",
-                daemon=False,
+            worker = threading.Thread(
+                target=self._work_ahead, name="ragkit-model-load", daemon=False
             )
             try:
-                self._loader.start()
+                worker.start()
             except RuntimeError:  # no thread to be had: the first answer loads it
+                self._working = False
+                self._pending = None
                 self._ready.set()
 
-    def _load_quietly(self, prefix: tuple[Message, ...]) -> None:
+    def _work_ahead(self) -> None:
+        """Load the model, then evaluate each prefix given meanwhile, until none is left."""
         try:
             llama = self._load()
-            if prefix:
-                self._evaluate_ahead(llama, prefix)
         except Exception:  # raised again where the model is first used
-            pass
-        finally:
-            self._ready.set()
+            llama = None
+        while True:
+            with self._ahead_lock:
+                prefix, self._pending = self._pending, None
+                if llama is None or prefix is None:
+                    self._load_failed = llama is None
+                    self._working = False
+                    self._ready.set()
+                    return
+            self._evaluate_ahead(llama, prefix)
 
     def _evaluate_ahead(self, llama: Any, prefix: Sequence[Message]) -> None:
         """Evaluate the chat-templated `prefix` and keep it in the model's cache: a prompt
