@@ -172,6 +172,9 @@ class Ranking:
     """Whether a later quote names the first's date less wholly (`vaguer`); None: never."""
     own: dict[tuple[int, int], float] = field(default_factory=dict)
     """The share of the question's terms (by rarity) sentence (h, i) holds itself."""
+    sibling: dict[tuple[int, int], bool] = field(default_factory=dict)
+    """Whether sentence (h, i) speaks of a sibling of the thing a Chinese question names
+    (`ragkit.answer.rules_zh.sibling_named`: 海宁站 for 海宁西站): no later quote."""
     also: Ranking | None = None
     """For a question joining two asks ("Who founded it and when?", `two_asks`), the
     same sentences ranked for its second ask; this ranking is the first's."""
@@ -223,6 +226,10 @@ class Ranking:
         """Whether sentence `pos` may be quoted after `picks` (`best`)."""
         h, i = pos
         if not self.answers[pos] or self.furniture.get(pos, False):
+            return False
+        if self.sibling.get(pos, False):
+            # "大沙地站（）是广州地铁五号线的车站" after the answer for 大沙东站: the same
+            # words said of another station are no support and no other answer.
             return False
         first = picks[0]
         if self.titled and self.sections:
@@ -801,7 +808,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
     from ragkit.answer.kinds import answer_kind, statement, two_asks
     from ragkit.answer.question_terms import question_names
     from ragkit.answer.rules_en import relation_groups, states_relation
-    from ragkit.answer.rules_zh import subject_unsaid
+    from ragkit.answer.rules_zh import sibling_named, subject_unsaid
 
     asks = two_asks(question)
     if asks is not None:
@@ -951,6 +958,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
         consistent(kind, question, scorer.analyzer),
         vaguer(kind, question, scorer.analyzer),
         {pos: own[j] for j, pos in enumerate(flat)},
+        {(h, i): sibling_named(question, split[h][i].text, scorer.analyzer) for h, i in flat},
     )
 
 

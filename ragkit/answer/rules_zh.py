@@ -38,7 +38,7 @@ from ragkit.answer.kinds import (
     has_kind,
     text_numbers,
 )
-from ragkit.text.analysis import Analyzer
+from ragkit.text.analysis import CJK_FUNCTION_CHARS, Analyzer
 
 _ZH_DIGITS = "零一二三四五六七八九"
 
@@ -578,3 +578,89 @@ def titles(text: str) -> list[str]:
     """The titles of works a Chinese `text` names in 《》 (《我们的冬奥》: a film a text
     must name to speak of it; jieba tags no title as a name)."""
     return [m.group(1).strip() for m in _TITLE.finditer(unicodedata.normalize("NFKC", text))]
+
+
+# Tags of the words that continue a proper noun into the name of one thing: nouns and
+# abbreviations (海宁 + 西站, 北京 + 冬奥会) and numbers (鑫诺 + 一号).
+_NAME_PART_TAGS = ("n", "j", "m")
+
+
+def named_things(question: str, analyzer: Analyzer) -> list[str]:
+    """The names of things a Chinese `question` asks about: a proper noun with the nouns
+    and numbers after it, at each word's end, three or more characters (海宁西站 of
+    "海宁西站位于哪里？", 鑫诺一号 and 鑫诺一号通信卫星 of "鑫诺一号通信卫星由什么公司制造？")."""
+    if not CJK.search(question):
+        return []
+    out: list[str] = []
+    for run in analyzer.tagged(unicodedata.normalize("NFKC", question)):
+        for i, (word, flag) in enumerate(run):
+            if not flag.startswith(("nr", "ns", "nt", "nz")):
+                continue
+            name = word
+            for later, later_flag in run[i + 1 :]:
+                if not later_flag.startswith(_NAME_PART_TAGS) or ZH_ASKING.search(later):
+                    break
+                name += later
+                if len(name) >= 3:
+                    out.append(name)
+    return list(dict.fromkeys(out))
+
+
+def _word_bounds(text: str, analyzer: Analyzer) -> tuple[set[int], set[int]]:
+    """The offsets in `text` where jieba's words start and end."""
+    starts: set[int] = set()
+    ends: set[int] = set()
+    at = 0
+    for run in analyzer.tagged(text):
+        at = text.find("".join(w for w, _ in run), at)
+        for word, _ in run:
+            starts.add(at)
+            at += len(word)
+            ends.add(at)
+    return starts, ends
+
+
+def _siblings(
+    name: str, names: list[str], text: str, starts: set[int], ends: set[int]
+) -> list[int]:
+    """Where `text` names a sibling of `name`: whole words keeping its first and last
+    characters with one or two others changed, left out or added (海宁站 and 海宁东站 of
+    海宁西站, 大沙地站 of 大沙东站, 鑫诺五号 of 鑫诺一号), never overlapping `name` itself
+    nor holding another of the question's `names` (鑫诺一号卫星 is 鑫诺一号通信卫星)."""
+    own = [(m.start(), m.end()) for m in re.finditer(re.escape(name), text)]
+    found: set[int] = set()
+    n = len(name)
+    for p in range(1, n):
+        for s in range(1, n - p + 1):
+            if not n - 2 <= p + s < n:
+                continue
+            middle = f"[^{re.escape(''.join(CJK_FUNCTION_CHARS))}\\W\\d]{{0,2}}"
+            pattern = re.escape(name[:p]) + middle + re.escape(name[n - s :])
+            for m in re.finditer(pattern, text):
+                if m.group() == name or m.start() not in starts or m.end() not in ends:
+                    continue
+                if any(m.start() < b and a < m.end() for a, b in own):
+                    continue
+                if any(other in m.group() for other in names):
+                    continue
+                found.add(m.start())
+    return sorted(found)
+
+
+def sibling_named(question: str, sentence: str, analyzer: Analyzer) -> bool:
+    """Whether `sentence` speaks of a sibling of the thing a Chinese `question` names
+    (`named_things`) rather than of it: a name differing from it by a character or two
+    (`_siblings`) and the question's name not before it: "所有海宁站的普速列车…" for
+    海宁西站, "大沙地站（）是广州地铁五号线的车站" for 大沙东站, "鑫诺五号直播卫星为鑫诺一号的
+    替代卫星" for 鑫诺一号."""
+    text = unicodedata.normalize("NFKC", sentence)
+    names = named_things(question, analyzer)
+    if not names:
+        return False
+    starts, ends = _word_bounds(text, analyzer)
+    for name in names:
+        siblings = _siblings(name, names, text, starts, ends)
+        at = text.find(name)
+        if siblings and (at < 0 or siblings[0] < at):
+            return True
+    return False
