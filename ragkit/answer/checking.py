@@ -73,7 +73,13 @@ from ragkit.answer.answerable import (
     question_scores,
     value_bonus,
 )
-from ragkit.answer.citations import DocumentLookup, cite, cited_numbers, strip_citations
+from ragkit.answer.citations import (
+    DocumentLookup,
+    cite,
+    cited_numbers,
+    marked,
+    strip_citations,
+)
 from ragkit.answer.evidence import Passage
 from ragkit.answer.grounding import SentenceScorer, not_found_text, says_not_found
 from ragkit.answer.kinds import answer_kind, has_kind, is_question, statement, two_asks
@@ -461,6 +467,20 @@ def finished(text: str, chinese: bool = False) -> str:
     if body[-1] in ";；:：,，、":
         body = body[:-1].rstrip()
     return body + ("。" if chinese or _CJK.search(body[-1:]) else ".")
+
+
+# A sentence's first word in lower case letters only: a list item quoted without its
+# marker ("the applicant farms at least 0.5 hectares"). Not a word with a capital or a
+# mark inside ("iPhone", "e-mail", "hello@lumentea.example"), which is written so.
+_LOWER_START = re.compile(r"^([\"'“‘(]?)([a-z])(?=[a-z]*[\s,;:])")
+
+
+def capitalised(text: str) -> str:
+    """`text` as a sentence is shown, its first letter a capital when its first word is
+    in lower case letters only (a list item quoted without its marker starts a sentence
+    of the answer). Display only: the citation's sentence and offsets are the source's
+    as written."""
+    return _LOWER_START.sub(lambda m: m.group(1) + m.group(2).upper(), text, count=1)
 
 
 def as_quote(text: str) -> str:
@@ -1223,9 +1243,7 @@ class AnswerChecker:
         """`text` with its source mark before the closing full stop: `… 1921 [2].`"""
         if number is None or not self.cite:
             return text
-        body, end = (text[:-1], text[-1]) if text[-1:] in ".!?。！？" else (text, "")
-        sep = "" if self._zh or _CJK.search(body[-1:]) else " "
-        return f"{body.rstrip()}{sep}[{number}]{end}"
+        return marked(text, number, self._zh)
 
     def _emit(
         self,
@@ -1240,7 +1258,7 @@ class AnswerChecker:
         self.state.released.append(_Released(text, number, support, quoted, lead))
         # A quote or a sentence after it would otherwise run on from it ("Tomas Varga [1]
         # The two people…").
-        text = finished(text, self._zh)
+        text = capitalised(finished(text, self._zh))
         # The space between sentences goes out after the sentence, not before the next:
         # a sentence ends with it, so a reader sees all of it at once. A stream that
         # holds back a last word that may go on (the content guard keeps "john." for

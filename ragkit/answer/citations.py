@@ -1,5 +1,6 @@
 """Citation marks in an answer, and where a cited sentence stands in its document.
 
+`marked` writes a mark the one way every answer shows it (`… 1921 [2].`);
 `cited_numbers`/`clean_citations` find `[n]`, `[n, m]` (and the full-width `【n】`) and
 remove the numbers that name no source the model was given; a removed number is
 reported, not silently dropped, so a caller can tell a model that invents sources from
@@ -56,6 +57,20 @@ def clean_citations(text: str, valid: Collection[int]) -> tuple[str, tuple[int, 
         cleaned = re.sub(r"[ \t]+([.,;:!?。，；])", r"\1", cleaned)
         cleaned = re.sub(r"[ \t]{2,}", " ", cleaned)
     return cleaned, tuple(invalid)
+
+
+_CJK_END = re.compile(r"[\u3400-\u9fff\uf900-\ufaff，。、；：！？）」』]$")
+
+
+def marked(text: str, number: int, chinese: bool = False) -> str:
+    """`text` with its source mark before the closing full stop (`… 1921 [2].`,
+    `…90摄氏度[1]。`): one style for every answer, quoted or written by a model, so a
+    reader meets the mark inside the sentence it cites. No space before the mark after
+    Chinese text (or with `chinese`)."""
+    body, end = (text[:-1], text[-1]) if text[-1:] in ".!?。！？" else (text, "")
+    body = body.rstrip()
+    sep = "" if chinese or _CJK_END.search(body) else " "
+    return f"{body}{sep}[{number}]{end}"
 
 
 def strip_citations(text: str) -> str:

@@ -5,23 +5,28 @@ Every retrieved chunk is split into sentences (English and Chinese punctuation),
 scored against the question by `SentenceScorer`; the best few above a floor are returned
 best first, near-duplicates dropped. When no sentence reaches the floor, or no statement
 of the chunks could answer the question (`ragkit.answer.answerable`), the answer is that
-the documents do not hold it. Fast and exact (the text is quoted, never rewritten)
-for users without a capable model. Leaves out answer-span extraction inside a sentence
-and any merging of sentences into prose.
+the documents do not hold it. Fast and exact for users without a capable model: the
+text is quoted, never rewritten, shown as a checked answer shows its quotes (Markdown's
+marks and a list marker dropped, a first letter capitalised, the mark before the full
+stop). Leaves out answer-span extraction inside a sentence and any merging of sentences
+into prose.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from ragkit.answer.answerable import can_answer
-from ragkit.answer.citations import DocumentLookup, cite
+from ragkit.answer.checking import as_quote, capitalised, finished
+from ragkit.answer.citations import DocumentLookup, cite, marked
 from ragkit.answer.evidence import rank_sentences, under_subject
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer, not_found_text
 from ragkit.answer.pipelines import to_citation
-from ragkit.text.marks import strip_marks
 from ragkit.text.sentences import Sentence
 from ragkit.types import Answer, Citation, Document, Evidence, SearchHit
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 MIN_SCORE = MIN_RELEVANCE
 """A sentence below this score (0..1) does not answer the question."""
@@ -62,10 +67,10 @@ def extract_answer(
         )
     # One line per quote: a sentence wrapped across lines in its file (a PDF's or a
     # Markdown list's line breaks) is shown on one, as the checked answers' quotes are.
-    text = "\n".join(
-        f"{' '.join(strip_marks(sentence.text).split())} [{number}]"
-        for number, sentence, _ in picked
-    )
+    # Each quoted as a checked answer quotes it: without Markdown's marks or a list
+    # marker, ended as a sentence ("；" a full stop), opening with a capital, its mark
+    # before the full stop (`… 1921 [2].`).
+    text = "\n".join(_shown(sentence.text, number) for number, sentence, _ in picked)
     first: dict[int, Sentence] = {}
     for number, sentence, _ in picked:
         first.setdefault(number, sentence)
@@ -76,3 +81,10 @@ def extract_answer(
         citations.append(cite(number, chunk, (sentence.start, sentence.end), doc))
     evidence = tuple(Evidence(s.text, s.text, n, round(score, 4)) for n, s, score in picked)
     return Answer(question, text, sources, tuple(citations), "extractive", evidence=evidence)
+
+
+def _shown(sentence: str, number: int) -> str:
+    """A source sentence as an answer shows it, cited to source `number`."""
+    quote = as_quote(sentence)
+    chinese = bool(_CJK.search(quote))
+    return marked(capitalised(finished(quote, chinese)), number, chinese)

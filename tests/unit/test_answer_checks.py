@@ -367,7 +367,7 @@ def test_a_label_before_the_opening_sentence_is_not_shown() -> None:
     # "The answer is:" is the model's scaffolding; the sentence after it is the answer.
     for reply in ("The answer is: in 1921 [1].", "Answer: in 1921 [1]."):
         shown = _checked(reply)
-        assert shown.startswith("in 1921 [1]."), shown
+        assert shown.startswith("In 1921 [1]."), shown
         assert "answer" not in shown.lower()
 
 

@@ -62,7 +62,7 @@ def test_the_judge_decides_which_answering_sentence_comes_first() -> None:
     assert judge.asked and all(TOPIC not in batch for batch in judge.asked)
     # Extractive mode quotes the judged order, and cites the judged sentence first.
     found = extract_answer(QUESTION, hits, SentenceScorer(Analyzer(), judge=Prefers("1952")))
-    assert found.text.splitlines()[0].startswith(LATE)
+    assert found.text.splitlines()[0] == LATE[:-1] + " [2]."
     assert found.citations[0].number == 2
 
 

@@ -72,8 +72,10 @@ def test_ask_says_what_it_is_doing_until_the_answer_starts(tmp_path: Path) -> No
     assert code == 0, shown
     # The line came before the answer and was cleared before it was written.
     searching = shown.index("Searching the documents…")
-    answer = shown.index("The Ember kettle has a warranty of 18 months.")
+    answer = shown.index("The Ember kettle has a warranty of 18 months [1].")
     assert searching < answer and "\x1b[2K" in shown[searching:answer], shown
     piped = run_ragkit(question, cwd=tmp_path, env=env)
     assert piped.returncode == 0 and piped.stderr == "", piped.stderr
-    assert piped.stdout.startswith("The Ember kettle has a warranty of 18 months."), piped.stdout
+    assert piped.stdout.startswith("The Ember kettle has a warranty of 18 months [1]."), (
+        piped.stdout
+    )

@@ -41,7 +41,7 @@ def _quotes(question: str, *texts: str) -> list[str]:
     """Extractive mode's quotes; the checked answer's passages name the same first."""
     answer = extract_answer(question, _hits(*texts), SCORER)
     assert not answer.not_found, answer.text
-    quotes = [line.rsplit(" [", 1)[0] for line in answer.text.splitlines()]
+    quotes = [strip_citations(line) for line in answer.text.splitlines()]
     picks = sorted(
         (rank, " ".join(s.text.split()))
         for p in select_passages(question, _hits(*texts), SCORER)

@@ -99,7 +99,8 @@ def test_extractive_answer_quotes_sentences_with_file_and_page(scorer: SentenceS
     hits = [_hit(1, TEA, "/d/tea.md"), _hit(2, KETTLE, "/d/handbook.pdf", page=2)]
     answer = extract_answer("How long is the kettle warranty?", hits, scorer, sentences=2)
     first = answer.text.splitlines()[0]
-    assert first == "Its warranty lasts 18 months from the date of purchase. [2]"
+    # Marked inside the sentence, as a checked answer marks it.
+    assert first == "Its warranty lasts 18 months from the date of purchase [2]."
     assert answer.mode == "extractive" and not answer.not_found
     assert answer.citations[0].source == "/d/handbook.pdf"
     assert answer.citations[0].page_start == 2
@@ -109,7 +110,7 @@ def test_extractive_answer_quotes_sentences_with_file_and_page(scorer: SentenceS
 
 def test_extractive_answer_in_chinese(scorer: SentenceScorer) -> None:
     answer = extract_answer("茶园的平均海拔是多少？", [_hit(1, ZH, "/d/zh.txt")], scorer, 1)
-    assert answer.text == "茶园的平均海拔是1650米。 [1]"
+    assert answer.text == "茶园的平均海拔是1650米[1]。"
 
 
 def test_extractive_answer_says_not_found_when_nothing_matches(scorer: SentenceScorer) -> None:

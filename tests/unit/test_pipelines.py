@@ -176,7 +176,7 @@ def test_extractive_mode_needs_no_model(tmp_path: Path) -> None:
     model = ScriptedChatModel(["never used"])
     kb = _kb(tmp_path, model, mode="extractive", sentences=1)
     stream = kb.ask_stream("How long is the kettle warranty?", k=2)
-    assert "".join(stream).startswith("Its warranty lasts 18 months from purchase. [")
+    assert "".join(stream).startswith("Its warranty lasts 18 months from purchase [")
     answer = stream.answer
     assert answer.mode == "extractive" and answer.citations[0].source.endswith("kettle.txt")
     assert model.prompts == []
