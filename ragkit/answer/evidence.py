@@ -192,7 +192,7 @@ class Ranking:
         and cited", has the measured trade)."""
         picks: list[Pick] = []
         seen: set[str] = set()
-        for h, i in self.order:
+        for h, i in self._whole_first(min_score):
             if len(picks) == count:
                 break
             # The first quote may score down to half the floor when the ranking puts it
@@ -221,6 +221,35 @@ class Ranking:
             ]
             picks = [*picks[:1], *extra, *picks[1:]][:count]
         return picks
+
+    def _whole_first(self, min_score: float) -> list[tuple[int, int]]:
+        """`order`, where the first quote names a date less wholly than a sentence the
+        ranking barely puts below it (within `ALTERNATIVE_MARGIN`) that could answer:
+        that sentence first ("It was officially announced on August 17, 2021" before
+        "… adding the Pixel 5a 5G to the mix in August 2021"). The day answers "when"
+        more fully, and the month-only sentence is then no later quote (`vaguer`)."""
+        order = list(self.order)
+        if self.vaguer is None or not self.rank_score:
+            return order
+        floor = min_score * FIRST_FLOOR
+        lead = next((k for k, pos in enumerate(order) if self.raw[pos] >= floor), None)
+        if lead is None:
+            return order
+        first = order[lead]
+        text = self.split[first[0]][first[1]].text
+        for k in range(lead + 1, len(order)):
+            pos = order[k]
+            if self.rank_score[first] - self.rank_score[pos] >= ALTERNATIVE_MARGIN:
+                break
+            if (
+                self.answers[pos]
+                and not self.furniture.get(pos, False)
+                and self.raw[pos] >= floor
+                and self.vaguer(self.split[pos[0]][pos[1]].text, text)
+            ):
+                order.insert(lead, order.pop(k))
+                break
+        return order
 
     def _may_follow(self, picks: Sequence[Pick], pos: tuple[int, int]) -> bool:
         """Whether sentence `pos` may be quoted after `picks` (`best`)."""
@@ -362,9 +391,11 @@ def vaguer(
     def less(first: str, later: str) -> bool:
         if _has_day(later) or not _has_day(first):
             return False
-        return bool(kind_values(kind, later, question, analyzer)) and carries(
-            kind, later, first, question, analyzer
-        )
+        if not kind_values(kind, later, question, analyzer):
+            return False
+        # "in August 2021" names the month of "August 17, 2021", whatever other months
+        # it names beside it ("the Pixel 5 in October 2020, … the Pixel 5a in August 2021").
+        return carries(kind, later, first, question, analyzer) or _month_of(first, later)
 
     return less
 
@@ -387,6 +418,27 @@ _DAY_NUMBER = r"(\d{1,2})(?:st|nd|rd|th)?(?!\d)"
 _MONTH_DAY = re.compile(
     rf"\b{_MONTH_NAMES}\s+{_DAY_NUMBER}|(?<!\d){_DAY_NUMBER}\s+(?:of\s+)?{_MONTH_NAMES}\b"
 )
+
+
+_MONTH_YEAR = re.compile(
+    rf"\b{_MONTH_NAMES}(?![a-z])(?:\s+(?:of\s+)?(\d{{4}}))?(?!\s*\d)", re.IGNORECASE
+)
+
+
+def _month_of(first: str, later: str) -> bool:
+    """Whether English `later` names, without its day, the month of a day `first`
+    names, in that day's year or in none: "in August 2021" of "August 17, 2021"."""
+    days = {month for month, _ in _days(first)}
+    if not days:
+        return False
+    years = set(re.findall(r"\b\d{4}\b", first))
+    for m in _MONTH_YEAR.finditer(unicodedata.normalize("NFKC", later)):
+        # A month is capitalised: "the entry share may be paid" names no May.
+        if not m.group(1)[0].isupper():
+            continue
+        if m.group(1)[:3].lower() in days and (m.group(2) is None or m.group(2) in years):
+            return True
+    return False
 
 
 def _days(text: str) -> set[tuple[str, str]]:

@@ -362,11 +362,32 @@ def test_a_later_date_less_whole_than_the_first_is_not_quoted() -> None:
     # "in May 1921" names no date that "on 4 May 1921" does not, less whole: it neither
     # states the first's answer nor gives another.
     assert quotes("The Lantern House opened on 4 May 1921.", "It opened in May 1921.") == [0]
-    # The other way round the second is the whole date, and another date is another
-    # answer: both quoted while the ranking barely prefers the first.
-    assert quotes("It opened in May 1921.", "The Lantern House opened on 4 May 1921.") == [0, 1]
+    # The other way round the second, ranked barely below, names the first's month with
+    # its day: it comes first, and the month alone is then not quoted after it, though
+    # the first named another month too (the Pixel 5's October 2020 beside the 5a's
+    # August 2021).
+    assert quotes("It opened in May 1921.", "The Lantern House opened on 4 May 1921.") == [1]
+    pixel = "Google announced the Pixel 5 in October 2020, adding the Pixel 5a in August 2021."
+    announced = "The Pixel 5a was officially announced on August 17, 2021."
+    assert quotes(pixel, announced) == [1]
+    assert quotes(announced, pixel) == [0]
+    # Another date is another answer: both quoted while the ranking barely prefers the
+    # first, in the ranking's order.
     assert quotes("It opened on 4 May 1921.", "The Lantern House opened on 9 June 1922.") == [0, 1]
+    assert quotes("It opened in June 1921.", "The Lantern House opened on 4 May 1921.") == [0, 1]
     assert vaguer("name", question, SCORER.analyzer) is None
+
+
+def test_a_whole_date_leads_a_month_only_when_the_ranking_barely_prefers_the_month() -> None:
+    question = "When did the Lantern House open?"
+    texts = ("It opened in May 1921.", "The Lantern House opened on 4 May 1921.")
+    split = tuple((Sentence(t, 0, len(t)),) for t in texts)
+    assert _date_quotes(split, {(0, 0): 1.5, (1, 0): 1.5 - ALTERNATIVE_MARGIN / 2}, question) == [1]
+    # Ranked clearly below, the whole date stays second (it states the first's month).
+    assert _date_quotes(split, {(0, 0): 1.5, (1, 0): 1.5 - ALTERNATIVE_MARGIN * 2}, question) == [
+        0,
+        1,
+    ]
 
 
 def test_on_a_tie_the_sentence_holding_the_question_itself_comes_first() -> None:
