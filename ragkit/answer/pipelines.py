@@ -539,6 +539,11 @@ def answer(
         passages=PASSAGES,
         subject=subject,
     )
+    ahead = getattr(model, "evaluate_ahead", None)
+    if ahead is not None and prompt.sources:
+        # A local model evaluates the prompt on a thread of its own while the tests below
+        # run (they take about as long); a refusal leaves that evaluation unused.
+        ahead(prompt.messages)
     judged = guard.without_placeholders(question) if guard is not None else question
     # The test extractive mode applies, over the same hits: the checked answer never
     # says "not in the documents" where extractive mode would quote an answer.

@@ -145,6 +145,9 @@ class LlamaCppChatModel:
         # `stream` waits for it, as the loaded model serves one evaluation at a time.
         self._ready = threading.Event()
         self._ready.set()
+        # The last prompt evaluated ahead of its answer (`evaluate_ahead`); `stream` waits
+        # for it the same way.
+        self._ahead: threading.Thread | None = None
 
     @property
     def id(self) -> str:
@@ -208,6 +211,40 @@ class LlamaCppChatModel:
                 self._pending = None
                 self._ready.set()
 
+    def evaluate_ahead(self, messages: Sequence[Message]) -> None:
+        """Start evaluating `messages`, the prompt the next `stream` call will be given,
+        on a thread of its own, and return at once: the caller's own work before it asks
+        (the answer path's answerability test and checker set-up) runs meanwhile, and
+        `stream` waits for this thread, then evaluates only the prompt's last token
+        (llama-cpp-python reuses the longest common token prefix; `_evaluate_ahead`).
+        The thread leaves the caller's core out of its count. A prompt never asked for
+        costs this one evaluation; a failure leaves an empty cache and `stream`
+        evaluates the whole prompt, as without this. No daemon, as in `start_loading`."""
+        earlier = self._ahead
+        thread = threading.Thread(
+            target=self._prompt_ahead,
+            args=(tuple(messages), earlier),
+            name="ragkit-prompt-ahead",
+            daemon=False,
+        )
+        try:
+            thread.start()
+        except RuntimeError:  # no thread to be had: `stream` evaluates it all
+            return
+        self._ahead = thread
+
+    def _prompt_ahead(
+        self, messages: tuple[Message, ...], earlier: threading.Thread | None
+    ) -> None:
+        if earlier is not None:
+            earlier.join()  # one evaluation at a time: the model has one cache
+        self._ready.wait()
+        try:
+            llama = self._load()
+        except Exception:  # raised again where the model is first used
+            return
+        self._evaluate_ahead(llama, messages, busy=1)
+
     def _work_ahead(self) -> None:
         """Load the model, then evaluate each prefix given meanwhile, until none is left."""
         try:
@@ -224,7 +261,7 @@ class LlamaCppChatModel:
                     return
             self._evaluate_ahead(llama, prefix)
 
-    def _evaluate_ahead(self, llama: Any, prefix: Sequence[Message]) -> None:
+    def _evaluate_ahead(self, llama: Any, prefix: Sequence[Message], busy: int = 0) -> None:
         """Evaluate the chat-templated `prefix` and keep it in the model's cache: a prompt
         that starts with the same tokens reuses them (llama-cpp-python's `generate`
         evaluates from the first token that differs). The template renders and tokenizes
@@ -236,7 +273,7 @@ class LlamaCppChatModel:
         answer evaluates its whole prompt, as without this."""
         seed = getattr(llama, "_seed", None)
         try:
-            self._fit_prompt_threads(llama)
+            self._fit_prompt_threads(llama, busy)
             llama.create_chat_completion(
                 messages=[{"role": m.role, "content": m.content} for m in prefix],
                 max_tokens=1,
@@ -287,18 +324,19 @@ class LlamaCppChatModel:
     def count_tokens(self, text: str) -> int:
         return len(self._load().tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
-    def _fit_prompt_threads(self, llama: Any) -> None:
+    def _fit_prompt_threads(self, llama: Any, busy: int = 0) -> None:
         """Unless configured, evaluate the prompt with the cores idle now. llama.cpp's
         threads wait for each other, spinning, at every layer, so one that other work
         keeps off its core stalls the rest: on 2 cores at load 7-8.5, `ragkit ask`'s first
         answer byte came after 23.1 s with 2 threads, 12.2 s with 1 (medians of 6), the
         answer the same (the logits do not depend on the thread count). The load counts
         this process's own earlier work too (a server answering without a pause gets
-        one thread, as many as generation uses by default on 2 cores)."""
+        one thread, as many as generation uses by default on 2 cores). `busy`: cores this
+        process keeps busy meanwhile (the caller of `evaluate_ahead`), left out."""
         context = getattr(llama, "_ctx", None)
         if self.n_threads_batch is not None or context is None:
             return
-        threads = idle_cores(usable_cores(), load_average())
+        threads = max(1, idle_cores(usable_cores(), load_average()) - busy)
         # Generation keeps its own count (llama-cpp-python's default unless configured).
         context.set_n_threads(llama.n_threads, threads)
 
@@ -306,6 +344,9 @@ class LlamaCppChatModel:
         self, messages: Sequence[Message], options: GenerationOptions
     ) -> Generator[str, None, str]:
         self._ready.wait()  # a prefix evaluated ahead is in the cache, or given up
+        ahead = self._ahead
+        if ahead is not None:
+            ahead.join()  # the same for a prompt evaluated ahead (`evaluate_ahead`)
         llama = self._load()
         self._fit_prompt_threads(llama)
         kwargs: dict[str, Any] = {

@@ -1,0 +1,38 @@
+"""The bundled SmolLM2 GGUF writes the same reply to an answer prompt whether the prompt
+was evaluated ahead of the answer (`LlamaCppChatModel.evaluate_ahead`, the answer then
+evaluating only its last token) or with the answer, and the prompt is in the model's
+cache when the answer starts."""
+
+from __future__ import annotations
+
+import pytest
+
+from ragkit.answer.pipelines import prompt_head
+from ragkit.models.llm.base import GenerationOptions, Message
+from ragkit.models.llm.llama_cpp import LlamaCppChatModel, bundled_gguf_path
+from ragkit.models.prompts import PromptTemplates
+
+pytestmark = pytest.mark.slow(reason="the bundled GGUF in process")
+
+SOURCES = (
+    "Sources:\n[1] The Ember brewing kettle comes with a warranty of 18 months from the "
+    "date of purchase.\n[2] Member farms deliver fresh leaf between 06:00 and 11:00.\n\n"
+)
+QUESTIONS = ("How long is the warranty on the Ember brewing kettle?", "When is leaf delivered?")
+GREEDY = GenerationOptions(max_tokens=24, temperature=0.0, seed=0)
+
+
+def test_a_prompt_evaluated_ahead_changes_no_reply() -> None:
+    system = prompt_head(PromptTemplates())[0]
+    cold = LlamaCppChatModel(bundled_gguf_path(), n_ctx=1024)
+    ahead = LlamaCppChatModel(bundled_gguf_path(), n_ctx=1024)
+    for question in QUESTIONS:
+        prompt = [system, Message("user", f"{SOURCES}Question: {question}")]
+        cold._load().reset()  # every token evaluated with the answer
+        expected = "".join(cold.stream(prompt, GREEDY))
+        ahead.evaluate_ahead(prompt)
+        assert ahead._ahead is not None
+        ahead._ahead.join()
+        # The whole prompt is in the cache when the answer starts.
+        assert ahead._load().n_tokens > ahead.count_tokens(SOURCES + question)
+        assert "".join(ahead.stream(prompt, GREEDY)) == expected and expected.strip()

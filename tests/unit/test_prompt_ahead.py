@@ -1,0 +1,144 @@
+"""An answer prompt is evaluated ahead of its answer (`LlamaCppChatModel.evaluate_ahead`,
+called by `pipelines.answer` once the prompt is built): on a thread of its own, with one
+core left to the caller's checks; the answer waits for it, a failing one leaves an
+empty cache and the answer whole, and a refusal asks for none. Stubs stand in for the
+loaded model."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ceilings import HANG_S
+
+from ragkit.answer.pipelines import answer
+from ragkit.models.llm import GenerationOptions, LlamaCppChatModel, Message
+from ragkit.models.llm.fake import ScriptedChatModel
+from ragkit.models.prompts import PromptTemplates
+from ragkit.types import SearchHit, StoredChunk
+
+PROMPT = (Message("system", "Answer from the sources."), Message("user", "[1] It lasts 18 months."))
+
+
+class _Context:
+    def __init__(self) -> None:
+        self.threads: list[tuple[int, int]] = []
+
+    def set_n_threads(self, n_threads: int, n_threads_batch: int) -> None:
+        self.threads.append((n_threads, n_threads_batch))
+
+
+class _Llama:
+    """llama-cpp-python's Llama as `LlamaCppChatModel` uses it: chat completions (a
+    one-token one evaluates ahead: it waits for `release` and raises when `fail`),
+    `reset`, the sampling seed and the context's thread counts."""
+
+    n_threads = 1
+
+    def __init__(self, fail: bool = False) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.resets = 0
+        self.fail = fail
+        self.release = threading.Event()
+        self._seed = 1234
+        self._ctx = _Context()
+
+    def create_chat_completion(self, **kwargs: Any) -> Any:
+        if kwargs["max_tokens"] == 1:
+            self.release.wait(HANG_S)
+            self.calls.append(kwargs)
+            if self.fail:
+                raise RuntimeError("llama_decode returned -1")
+            return {"choices": [{"text": "It"}]}
+        self.calls.append(kwargs)
+        return (p for p in [{"choices": [{"delta": {"content": "18 months [1]."}}]}])
+
+    def reset(self) -> None:
+        self.resets += 1
+
+
+def _loaded(monkeypatch: pytest.MonkeyPatch, llama: _Llama, load: float) -> LlamaCppChatModel:
+    import ragkit.models.llm.llama_cpp as module
+
+    monkeypatch.setattr(module, "usable_cores", lambda: 2)
+    monkeypatch.setattr(module, "load_average", lambda: load)
+    model = LlamaCppChatModel(Path("unused.gguf"))
+    model._llama = llama
+    return model
+
+
+def test_the_answer_waits_for_its_prompt_evaluated_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    llama = _Llama()
+    model = _loaded(monkeypatch, llama, 0.2)
+    model.evaluate_ahead(PROMPT)  # returns at once: the evaluation waits for `release`
+    replies: list[str] = []
+    asking = threading.Thread(
+        target=lambda: replies.append("".join(model.stream(PROMPT, GenerationOptions())))
+    )
+    asking.start()
+    asking.join(0.2)
+    assert asking.is_alive() and llama.calls == []  # the answer waits ...
+    llama.release.set()
+    asking.join(HANG_S)
+    assert replies == ["18 months [1]."]  # ... and comes after the prompt evaluated ahead
+    ahead, asked = llama.calls
+    assert (
+        ahead["messages"]
+        == asked["messages"]
+        == [{"role": m.role, "content": m.content} for m in PROMPT]
+    )
+    assert ahead["max_tokens"] == 1 and ahead["temperature"] == 0.0 and asked["stream"]
+    # Quiet 2 cores: one evaluates ahead while the caller's checks run on the other;
+    # the answer then gets both. Generation keeps its own count.
+    assert llama._ctx.threads == [(1, 1), (1, 2)]
+    assert llama.resets == 0 and llama._seed == 1234
+
+
+def test_a_failing_evaluation_ahead_leaves_an_empty_cache_and_the_answer_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    llama = _Llama(fail=True)
+    llama.release.set()
+    model = _loaded(monkeypatch, llama, 7.5)
+    model.evaluate_ahead(PROMPT)
+    assert "".join(model.stream(PROMPT, GenerationOptions())) == "18 months [1]."
+    assert llama.resets == 1 and len(llama.calls) == 2
+    assert llama._ctx.threads == [(1, 1), (1, 1)]  # a loaded machine: one thread each
+
+
+class _Ahead(ScriptedChatModel):
+    """A scripted model that records the prompts it was asked to evaluate ahead."""
+
+    def __init__(self) -> None:
+        super().__init__(["It lasts 18 months [1]."])
+        self.ahead: list[tuple[Message, ...]] = []
+
+    def evaluate_ahead(self, messages: Sequence[Message]) -> None:
+        self.ahead.append(tuple(messages))
+
+
+def _hit(text: str) -> SearchHit:
+    chunk = StoredChunk(1, text, "/d/kettle.txt", "/d/kettle.txt", "", 0, None, None)
+    return SearchHit(rank=1, score=1.0, chunk=chunk)
+
+
+def test_the_answer_path_asks_for_its_prompt_ahead_before_the_checks() -> None:
+    model = _Ahead()
+    hits = [_hit("The Ember kettle has a steel body. Its warranty lasts 18 months.")]
+    stream = answer("How long is the kettle warranty?", hits, model, PromptTemplates())
+    assert model.ahead == [stream.prompt.messages] and model.prompts == []  # not yet asked
+    assert "18 months" in stream.answer.text
+    assert model.prompts == [list(stream.prompt.messages)]  # then asked the same prompt
+
+
+@pytest.mark.parametrize("text", ["", "Oolong is partly oxidised. Brew it at 90 degrees."])
+def test_a_refused_question_asks_for_nothing_ahead_without_sources(text: str) -> None:
+    model = _Ahead()
+    hits = [_hit(text)] if text else []
+    stream = answer("Who designed the Ember kettle?", hits, model, PromptTemplates())
+    assert stream.answer.not_found and model.prompts == []
+    # No sources: nothing to evaluate. Sources the test then refuses: evaluated for nothing.
+    assert model.ahead == ([] if not text else [stream.prompt.messages])
