@@ -138,6 +138,7 @@ class ChatApp(App[None]):
                 self._show_sources(restored[-1].sources)
                 self._mark_cited(restored[-1].content)
         self._refresh_title()
+        self._warm_up()
         self._note("/help lists the commands · Ctrl-C stops an answer · Ctrl-Q quits")
         self.query_one(Input).focus()
 
@@ -164,6 +165,14 @@ class ChatApp(App[None]):
         except RagkitError as exc:
             self.sub_title = f"index {self.session.index} · mode {self.session.mode}"
             self._note(str(exc), "error")
+
+    def _warm_up(self) -> None:
+        """The chat model loads while the user types (`ChatState.warm_up`); a model that
+        cannot be opened is reported by the first answer, as without this."""
+        try:
+            self.session.warm_up()
+        except RagkitError:
+            pass
 
     def _show_sources(self, sources: Sequence[Citation]) -> None:
         self.sources = tuple(sources)
@@ -301,15 +310,18 @@ class ChatApp(App[None]):
         elif name == "mode":
             self.session.set_mode(arg)
             self._refresh_title()
+            self._warm_up()
             self._note(f"mode {arg}")
         elif name == "index":
             self.session.switch_index(arg)
             self._refresh_title()
+            self._warm_up()
             state = "ready" if self.session.kb.exists else "empty: /add PATH to index files"
             self._note(f"index {arg} ({state})")
         elif name == "model":
             self.session.switch_model(arg)
             self._refresh_title()
+            self._warm_up()
             self._note(f"model {model_label(self.session.kb.chat_model)}")
         elif name == "clear":
             self.query_one("#transcript", VerticalScroll).remove_children()
@@ -537,6 +549,7 @@ class ChatApp(App[None]):
         self.query_one(IndexingBar).remove_class("active")
         self._note(message, role)
         self._refresh_title()
+        self._warm_up()  # the index may have been empty until now
         self._ask_next()
 
     def on_unmount(self) -> None:

@@ -116,6 +116,24 @@ class ChatState:
         assert self._agent is not None  # set_mode refuses agent mode without a factory
         return self._agent(self.kb)
 
+    def warm_up(self) -> None:
+        """Start loading the chat model on a thread of its own while the user types, so
+        the first answer does not wait for it (a local model that can:
+        `LlamaCppChatModel.start_loading`). In rag mode that thread also evaluates the
+        answer prompt's constant start (`prompt_head`), and nothing is loaded for an index
+        not built yet or extractive answers: no model writes those."""
+        kb = self.kb
+        model = kb.chat_model
+        loading = getattr(model, "start_loading", None)
+        if loading is None or getattr(model, "loaded", True):
+            return
+        if self.mode != "rag":
+            loading()
+        elif kb.exists and kb.answer_options.mode == "generate":
+            from ragkit.answer.pipelines import prompt_head
+
+            loading(prompt_head(kb.templates))
+
     def set_mode(self, mode: str) -> None:
         if mode not in MODES:
             raise SessionError(f"unknown mode {mode!r}; use one of: {', '.join(MODES)}")
