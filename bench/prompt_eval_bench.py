@@ -23,6 +23,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,7 +76,7 @@ def main() -> None:
         for ftype in filter(None, args.convert.split(",")):
             files[ftype.upper()] = convert(shipped, ftype, Path(tmp))
         files.update({f.name: f for f in args.files})
-        models = {
+        models: dict[str, Any] = {
             name: llama_cpp.Llama(model_path=str(path), n_ctx=2048, verbose=False)
             for name, path in files.items()
         }

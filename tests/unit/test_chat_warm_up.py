@@ -36,7 +36,7 @@ def _session(tmp_path: Path, model: _Loading, built: bool = True, **answer: str)
         return KnowledgeBase.open(
             tmp_path / name,
             models=Models(embedder=HashingEmbedder(), chat_model=model),
-            answer=AnswerOptions(**answer),  # type: ignore[arg-type]
+            answer=AnswerOptions(**answer),
         )
 
     if built:
