@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TypedDict, Unpack
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from ragkit.answer.extractive import extract_answer
 from ragkit.answer.grounding import SentenceScorer
@@ -35,7 +35,6 @@ from ragkit.errors import EmptyQueryError, RagkitError
 from ragkit.guard import Guard
 from ragkit.guard.session import GuardSession
 from ragkit.index.engine import IndexReader, IndexWriter, index_exists
-from ragkit.index.milvus import AnyReader, AnyWriter, MilvusBackend
 from ragkit.index.progress import IndexProgress
 from ragkit.ingest.chunking import Chunker, ChunkerParams
 from ragkit.ingest.digest import sha256_file
@@ -58,6 +57,11 @@ from ragkit.types import (
     SearchMode,
     StoredChunk,
 )
+
+# The Milvus side is imported only when an index lives there (`ragkit.wiring` builds the
+# backend); a local index's questions never need it.
+if TYPE_CHECKING:
+    from ragkit.index.milvus import AnyReader, AnyWriter, MilvusBackend
 
 
 class Parts(TypedDict, total=False):

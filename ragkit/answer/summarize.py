@@ -37,7 +37,7 @@ import dataclasses
 import re
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from ragkit.answer.checking import (
     absent_facts,
@@ -47,7 +47,6 @@ from ragkit.answer.checking import (
     word_pieces,
 )
 from ragkit.errors import ModelError, RagkitError
-from ragkit.index.milvus import AnyReader
 from ragkit.models.llm.base import ChatModel, GenerationOptions, Message
 from ragkit.models.prompts import PromptTemplates
 from ragkit.text.analysis import query_language
@@ -62,6 +61,9 @@ from ragkit.text.textfit import (
     segments,
     split_to_fit,
 )
+
+if TYPE_CHECKING:
+    from ragkit.index.milvus import AnyReader
 
 Language = Literal["en", "zh"]
 LANGUAGE_NAMES: Mapping[str, str] = MappingProxyType(

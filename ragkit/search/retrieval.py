@@ -30,8 +30,10 @@ passes variants) and any model loading (the reranker loads itself).
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING, TypeGuard
 
 import numpy as np
 import numpy.typing as npt
@@ -39,7 +41,6 @@ import numpy.typing as npt
 from ragkit.errors import EmptyQueryError, RagkitError
 from ragkit.index.engine import IndexReader
 from ragkit.index.fusion import convex_fuse, rrf_fuse
-from ragkit.index.milvus import AnyReader, MilvusReader
 from ragkit.index.store import text_hash
 from ragkit.models.embeddings import Embedder
 from ragkit.models.embeddings.base import Vectors, normalize
@@ -47,6 +48,9 @@ from ragkit.options import DocumentFields, Fusion, SearchFilter, SearchOptions
 from ragkit.search.rerank import Reranker
 from ragkit.text.analysis import Analyzer, query_language
 from ragkit.types import SearchHit, SearchMode, StoredChunk
+
+if TYPE_CHECKING:
+    from ragkit.index.milvus import AnyReader, MilvusReader
 
 MODES: tuple[SearchMode, ...] = ("hybrid", "dense", "bm25")
 FUSIONS: tuple[Fusion, ...] = ("convex", "rrf")
@@ -113,6 +117,13 @@ def _distinct(queries: Sequence[str]) -> list[str]:
 
 
 __all__ = ["MODES", "Retriever", "SearchFilter", "convex_fuse", "mmr", "rrf_fuse"]
+
+
+def _in_milvus(reader: AnyReader) -> TypeGuard[MilvusReader]:
+    """Whether `reader` reads an index kept in Milvus. Asked without importing the Milvus
+    side (a local index never needs it): a reader of it exists only once it is imported."""
+    milvus = sys.modules.get("ragkit.index.milvus")
+    return milvus is not None and isinstance(reader, milvus.MilvusReader)
 
 
 class Retriever:
@@ -189,7 +200,7 @@ class Retriever:
     ) -> list[tuple[int, float]]:
         """Up to `want` (id, score) of chunks passing `filters`, best first; fills
         `chunks` (and `fields`, when the filter needs them) for the ids returned."""
-        if isinstance(self.reader, MilvusReader):
+        if _in_milvus(self.reader):
             return self._engine_candidates(self.reader, query, mode, want, filters, chunks)
         total = max(len(self._local.vectors), self.reader.manifest.counts.chunks)
         depth = (
