@@ -308,6 +308,23 @@ return {lines: [...lines.entries()].sort((a, b) => a[0] - b[0]).map((e) => e[1])
 """
 
 
+# Where the words `arguments[0]` start on the page, and the left edge of their paragraph.
+_INDENT = """
+const page = document.getElementById("page-text");
+const walker = document.createTreeWalker(page, NodeFilter.SHOW_TEXT);
+for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+  const at = node.data.indexOf(arguments[0]);
+  if (at < 0) continue;
+  const range = document.createRange();
+  range.setStart(node, at);
+  range.setEnd(node, at + 1);
+  const p = node.parentElement.closest("p");
+  return [range.getBoundingClientRect().left, p.getBoundingClientRect().left];
+}
+return [null, null];
+"""
+
+
 def test_a_plain_text_page_reads_as_paragraphs_on_a_phone(tmp_path: Path) -> None:
     """The cited .txt in the viewer at 390 px: each line of the cited paragraph runs to
     the column's edge (before, the file's 72-column lines broke again at the screen's
@@ -334,5 +351,8 @@ def test_a_plain_text_page_reads_as_paragraphs_on_a_phone(tmp_path: Path) -> Non
         assert all(r >= right - 90 for _, r in lines[:-1]), (lines, right)
         address = text.find_element(By.XPATH, ".//p[contains(., 'Mill Lane')]")
         assert address.get_attribute("textContent").count("\n") == 2
+        # An indented line keeps its indentation (before, pre-line dropped its spaces).
+        left, box = driver.execute_script(_INDENT, "the farm, the weight")
+        assert left >= box + 8, (left, box)
         shoot(driver, "07-plain-text-390")
         assert not page_errors(driver)

@@ -773,6 +773,8 @@ async function openPage(source, page, sentence) {
   text.replaceChildren();
   text.classList.toggle("secondary", Boolean(view.image));
   text.classList.toggle("formatted", formatted);
+  // A plain-text file's lines keep their indentation (its paragraphs come reflowed).
+  text.classList.toggle("plain", formatted && view.file_type === "txt");
   $("page-text-title").hidden = !view.image;
   if (formatted) {
     text.append(...renderBlocks(view.blocks));
