@@ -866,24 +866,33 @@ _LOCK_CHILD = textwrap.dedent(
     from ragkit.index.milvus import MilvusBackend, MilvusTarget
     from ragkit.index.progress import NoProgress
     from ragkit.options import Models
-    uri, docs, ready, me, action, ceiling = sys.argv[1:7]
+    uri, docs, ready, me, action, ceiling, hold = sys.argv[1:8]
+    other = "b" if me == "a" else "a"
 
-    class SlowEmbedder(HashingEmbedder):
-        # Holds the write lock a while: long enough for the other writer to try it.
+    def said(name):
+        return Path(f"{name}-{other}").exists()  # in the shared working folder
+
+    class HoldingEmbedder(HashingEmbedder):
+        # Holds the write lock until the other writer has met it (or has finished): the
+        # other one waits, however slowly a loaded machine runs it.
         def embed_batch(self, texts):
             if action == "die-while-writing":
                 os.kill(os.getpid(), signal.SIGKILL)
-            time.sleep(3)
+            deadline = time.monotonic() + float(ceiling)
+            while hold == "yes" and not (said("waiting") or said("done")):
+                assert time.monotonic() < deadline, f"writer {other} never met the lock"
+                time.sleep(0.02)
             return super().embed_batch(texts)
 
     class Watch(NoProgress):
         waited = False
         def waiting(self, message):
             Watch.waited = True
+            Path(f"waiting-{me}").touch()
 
     kb = KnowledgeBase.open(
         Path("lock-ix"),
-        models=Models(embedder=SlowEmbedder(dim=64)),
+        models=Models(embedder=HoldingEmbedder(dim=64)),
         backend=MilvusBackend(MilvusTarget(uri, "ragkit_locked", lock_lease_s=15.0)),
     )
     kb.exists  # connected: imports and start-up are done
@@ -892,6 +901,7 @@ _LOCK_CHILD = textwrap.dedent(
     while len(list(Path(ready).iterdir())) < 2 and time.monotonic() < deadline:
         time.sleep(0.02)
     kb.add([Path(docs)], progress=Watch())
+    Path(f"done-{me}").touch()
     print(json.dumps({"waited": Watch.waited}), flush=True)
     kb.close()
     """
@@ -925,6 +935,8 @@ def test_two_writers_on_a_server_take_turns(milvus_server: str, tmp_path: Path, 
                     name,
                     action,
                     str(HANG_S),
+                    # Both hold the lock until the other met it, unless one dies holding it.
+                    "yes" if first == "add" else "no",
                 ],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
