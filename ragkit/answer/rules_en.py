@@ -133,7 +133,8 @@ def other_priced(question: str, sentence: str, analyzer: Analyzer, window: str =
     ("How much does a tin of Kestrel Gold cost?": a tin), and `sentence` holds none of
     them: "The tasting bar offers a flight of five teas for 8 dollars, including Kestrel
     Gold" prices a flight, not a tin. A sentence that says the question's price word
-    itself speaks of the thing its `window` (the sentence with its neighbours) names:
+    itself speaks of the thing its `window` (the sentence with its neighbours) names
+    before it:
     "For the 2025 season the fee was 0.18 dollars per kilogram" after "members pay a
     processing fee for each kilogram" is the processing fee. English questions only."""
     from ragkit.answer.attributes import asks_price, attribute_terms
@@ -151,9 +152,11 @@ def other_priced(question: str, sentence: str, analyzer: Analyzer, window: str =
     forms = word_forms(analyzer)
     if not things or held_terms(things, held, forms):
         return False
-    # "the fee was 0.18 dollars": the price word said, the thing in the sentence before.
+    # "the fee was 0.18 dollars": the price word said, the thing in the sentence before
+    # (what "the fee" points back to; not the next sentence's "no annual membership fee").
+    before = window[: window.find(sentence)] if sentence in window else ""
     priced = attribute_terms(question, analyzer) & held
-    return not (priced and held_terms(things, set(analyzer.tokenize(window)), forms) == things)
+    return not (priced and held_terms(things, set(analyzer.tokenize(before)), forms) == things)
 
 
 _EARLIER = re.compile(
@@ -792,9 +795,12 @@ def modifier_unsaid(
         return False
     forms = word_forms(analyzer)
     held = set(analyzer.tokenize(unicodedata.normalize("NFKC", window)))
+    # "membership" speaks of members: a window on the membership fee is about members,
+    # so it must say which members the question's "student members" are.
+    heads = held | {t.removesuffix("ship") for t in held if len(t) > 7 and t.endswith("ship")}
     for modifiers, head in pairs:
         head_terms = set(analyzer.tokenize(head))
-        if not head_terms or head_terms & asking or not held_terms(head_terms, held, forms):
+        if not head_terms or head_terms & asking or not held_terms(head_terms, heads, forms):
             continue
         for word in modifiers:
             if word in _RANKING:

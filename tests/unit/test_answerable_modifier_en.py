@@ -39,6 +39,16 @@ def test_the_noun_without_the_questions_modifier_is_another_thing() -> None:
     assert _answers("How much does a guided tour cost?", tour)
 
 
+def test_membership_speaks_of_members_without_saying_which() -> None:
+    fees = "There is no annual membership fee. New members buy an entry share of 1,200 dollars."
+    question = "What is the membership fee for student members?"
+    assert modifier_unsaid(question, fees.split(". ")[0], ANALYZER)
+    assert not can_answer(question, hits(fees), SCORER, MIN_RELEVANCE)
+    # Asked without a modifier of members, the same window answers.
+    assert _answers("What is the membership fee?", fees)
+    assert not modifier_unsaid("What is the fee for members?", fees, ANALYZER)
+
+
 def test_a_modifier_said_in_another_form_or_in_the_heading_is_held() -> None:
     # The green tea of the guide is processed: its window holds "green".
     assert not modifier_unsaid("How is green tea processed?", GUIDE, ANALYZER)

@@ -123,6 +123,9 @@ def test_the_price_word_said_prices_what_the_sentence_before_names() -> None:
         # lexical score gives it none of the question's words, "fee" only asks).
         windows = answering_windows(question, [FEES], SCORER)
         assert FEE in [" ".join(w.sentence.split()) for w in windows]
+    # "The fee" points back: the sentence after it names another fee.
+    after = f"{FEE} There is no annual membership fee."
+    assert other_priced("What is the membership fee?", FEE, ANALYZER, after)
     # Said without the price word, the thing must stand in the sentence itself: the
     # flight's 8 dollars after a sentence on tins is still no tin's price.
     flight = "The tasting bar offers a flight of five teas for 8 dollars, including Kestrel Gold."
