@@ -193,6 +193,14 @@ _WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\W_\u3400-\u9fff\uf900-\ufa
 _NEG_PREFIX = re.compile(r"(?i)(?<![a-z-])(un|non-?)([a-z]{4,})(?![a-z])")
 _NOT_PREFIXED = frozenset("less till derstand dergo".split())
 
+# A relative clause saying what the words before it are ("…"LTC", which is a three-digit
+# number"): it states that they are what it says, which the source must state too.
+_RELATIVE = re.compile(
+    r",\s*(?:which|who)\s+(?:is|are|was|were)\s+(?:(?:a|an|the)\s+)?([^,.;:!?]+)", re.IGNORECASE
+)
+_HEAD_WORDS = 6  # words before the clause where its head, the thing described, is sought
+# Words of a relative clause that describe nothing ("who are both the founders").
+_ASIDE = re.compile(r"\b(?:both|all|each|also|only|still|now|currently|then)\b", re.IGNORECASE)
 MAX_SLOT = 2
 """A changed statement differs from its source in at most this many words in one place."""
 MIN_COPIED = 0.6
@@ -927,6 +935,39 @@ class AnswerChecker:
         }
         return not units or unit in units
 
+    def _misattached(self, sentence: str) -> tuple[str, ...]:
+        """The description a relative clause of `sentence` attaches to what stands before
+        it ("LTC", which is a three-digit number) that no source sentence says of it:
+        one holding a word of that head and, near it, every word of the description
+        (the question's aside, which may be said anywhere). Near: within as many words
+        of the head as the description has, and four more (the source's own wording:
+        "Priya Nandakumar, a third-generation grower"). Every word of the sentence can
+        stand in one source sentence while the clause binds them otherwise: there "a
+        three-digit batch number" ends a list that "LTC" starts."""
+        found: list[str] = []
+        asked = set(self._words(self.question))
+        for match in _RELATIVE.finditer(sentence):
+            head = [w for w in self._words(sentence[: match.start()])[-_HEAD_WORDS:] if _content(w)]
+            said = [
+                w
+                for w in self._words(_ASIDE.sub(" ", match.group(1)))
+                if _content(w) and w not in asked
+            ]
+            if not head or not said:
+                continue
+            near = len(said) + 4
+            for _, source in self.candidates:
+                words = self._words(source.text)
+                at = [i for i, w in enumerate(words) if w in head[-3:]]
+                if at and all(
+                    any(w == d and abs(i - j) <= near for i in at for j, w in enumerate(words))
+                    for d in said
+                ):
+                    break
+            else:
+                found.append(f"{head[-1]}≠{' '.join(said)}")
+        return tuple(found)
+
     def _words(self, text: str) -> tuple[str, ...]:
         """`text`'s words in order, as index terms (stemmed; Chinese segmented) with the
         stop words kept: "can't" and "cannot" are "can not"."""
@@ -1149,10 +1190,13 @@ class AnswerChecker:
         must doubt."""
         if self.kind is None or not self.evidence or support is None:
             return False
-        if all(r.lead for r in self.state.released):
+        if not self.state.released:
             # The opening sentence may answer where extractive mode's first quote does
             # not ("The entry share is 1,200 dollars" where the instalments of 400 are
             # quoted first): the quote follows it, as an alternative a reader can check.
+            # Not after a quote that leads (a Chinese question's): there it would be one
+            # more answer beside the one shown ("茶园负责人李春华女士" after where the garden
+            # lies).
             return False
         if any(n == number and s.start == support.start for n, s in self.evidence):
             return False
@@ -1218,7 +1262,7 @@ class AnswerChecker:
         if not missing and self.kind == "number" and number is not None and support is not None:
             missing = self._miscounted(sentence, number, support)
         if not missing and support is not None:
-            missing = self._unbound(canon) or self._unbound_names(canon)
+            missing = self._unbound(canon) or self._unbound_names(canon) or self._misattached(canon)
         if not missing and number is not None and support is not None:
             missing = self._negated(sentence, number, support) or self._unprefixed(
                 sentence, support
@@ -1305,7 +1349,15 @@ class AnswerChecker:
         verdict = self.check(body, cited)
         if verdict.supported and self._restates_evidence(body):
             return  # the quoted evidence already says it
-        if verdict.supported and not state.released and dangling(body, self.question):
+        fragment = self._fragment_of(body) if verdict.supported else None
+        if fragment is not None:
+            # "14 hours [1]." out of "Withering lasts between 14 and 18 hours, …": the
+            # quote that would follow it says it whole, so it stands in its place, once.
+            state.drift = 0
+            number, support = fragment
+            if not self._shown(number, support):
+                yield self._emit(" ".join(support.text.split()), number, support, True)
+        elif verdict.supported and not state.released and dangling(body, self.question):
             # "Below that amount a flat charge applies" refers back to a sentence the
             # reader has not seen: the best evidence goes first, the sentence after it.
             before = [shown for shown in self._replace(body)]
@@ -1336,6 +1388,29 @@ class AnswerChecker:
             state.stopped = "drift"
         elif sum(not r.lead for r in state.released) >= self.max_sentences:
             state.stopped = "enough"  # the quoted evidence that leads is not the model's
+
+    def _fragment_of(self, sentence: str) -> tuple[int, Sentence] | None:
+        """The evidence sentence (`Passage.picks`) that `sentence` is a fragment of: each
+        of its terms stands in it, and it does not carry that sentence's values (so the
+        quote would be shown after it, saying it again, whole). "14 hours" and "Withering
+        lasts 14 hours" are fragments of "Withering lasts between 14 and 18 hours, …";
+        "It takes 14 to 18 hours" is not ("takes" is the model's word)."""
+        said = set(self.scorer.analyzer.tokenize(sentence))
+        if not said:
+            return None
+        for number, support in self.evidence:
+            if said <= set(self.scorer.analyzer.tokenize(support.text)) and not self._carries(
+                support.text, sentence
+            ):
+                return number, support
+        return None
+
+    def _shown(self, number: int, support: Sentence) -> bool:
+        """Whether the answer so far quotes `support` (of passage `number`)."""
+        released = self.state.released
+        return any(r.quoted and r.number == number and r.support == support for r in released) or (
+            alnum_key(support.text) in alnum_key(" ".join(r.text for r in released))
+        )
 
     def _restates_quote(self, sentence: str) -> bool:
         """Whether the quotes shown so far carry `sentence`'s values (or two thirds of

@@ -69,10 +69,14 @@ def test_a_true_sentence_that_does_not_answer_is_not_shown() -> None:
     # On what is asked, but without a date: no answer to "when".
     by = "It was founded by eleven families."
     shown, left_out = _shown(question, f"The cooperative was founded in 1987. {by}", *HISTORY)
-    assert "eleven families [1]." not in shown and left_out == [by], shown
-    # A paraphrase that answers is shown (with the quote holding the whole date).
+    # The first is a fragment of the quote, shown whole in its place; after it the second
+    # adds nothing.
+    assert shown.startswith("The cooperative was founded on 14 March 1987"), shown
+    assert by not in shown and "in 1987 [1]" not in shown, shown
+    # An answer cut from the quote is shown as the quote, holding the whole date, once.
     shown, left_out = _shown(question, "It was founded in 1987.", *HISTORY)
-    assert shown.startswith("It was founded in 1987 [1].") and left_out == []
+    assert shown.startswith("The cooperative was founded on 14 March 1987") and left_out == []
+    assert "It was founded in 1987" not in shown, shown
     medal = "Kestrel Gold won a silver medal at the Saltmere Fine Food Fair in 2003."
     question = "Who developed Kestrel Gold?"
     shown, left_out = _shown(
@@ -229,6 +233,11 @@ def test_a_list_items_number_alone_is_no_answer() -> None:
     )
     assert not shown.startswith("1"), shown
     assert "0.5 hectares" in shown and left_out == ["1."]
-    # The value the quoted item states, alone, still answers.
+    # The value the quoted item states, alone, still answers: as the quote it was cut
+    # from, shown once.
     shown, left_out = _shown(question, "0.5 hectares [1].", POLICY)
-    assert shown.startswith("0.5 hectares") and left_out == [], (shown, left_out)
+    assert shown.startswith("The applicant farms at least 0.5 hectares") and left_out == [], (
+        shown,
+        left_out,
+    )
+    assert shown.count("0.5 hectares") == 1, shown
