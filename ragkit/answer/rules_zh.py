@@ -297,8 +297,17 @@ def figure_noun(question: str, analyzer: Analyzer) -> str:
             ]
             head = text[: m.start()].rstrip("是为有了都共")
             noun = before[-1] if before and head.endswith(before[-1]) else ""
+    if not noun:
+        # jieba splits some figures after a prefix (总营|收, 第一季度|营|收): the figure
+        # is the word the question ends its subject with.
+        head = (text if m is None else text[: m.start()]).rstrip("是为有了都共的")
+        noun = next((f for f in _ZH_SPLIT_FIGURES if head.endswith(f)), "")
     # jieba tags 多长时间 a noun: it asks, it names no figure.
     return "" if len(noun) < 2 or noun in _ZH_GENERIC or ZH_ASKING.search(noun) else noun
+
+
+# Figures jieba may cut after a prefix (B站2021财年总营收: 总营|收).
+_ZH_SPLIT_FIGURES = ("营收", "营业额", "产量", "销量", "利润")
 
 
 # Words marking a figure as expected, planned or required rather than reached (预期营收,
