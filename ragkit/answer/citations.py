@@ -67,7 +67,10 @@ def marked(text: str, number: int, chinese: bool = False) -> str:
     `…90摄氏度[1]。`): one style for every answer, quoted or written by a model, so a
     reader meets the mark inside the sentence it cites. No space before the mark after
     Chinese text (or with `chinese`)."""
-    body, end = (text[:-1], text[-1]) if text[-1:] in ".!?。！？" else (text, "")
+    # An ellipsis is not a full stop: the mark goes after it whole ("… employees ... [5]"),
+    # not inside it ("… employees .. [5].").
+    ellipsis = text.rstrip().endswith(("...", "…"))
+    body, end = (text[:-1], text[-1]) if text[-1:] in ".!?。！？" and not ellipsis else (text, "")
     body = body.rstrip()
     sep = "" if chinese or _CJK_END.search(body) else " "
     return f"{body}{sep}[{number}]{end}"

@@ -34,6 +34,17 @@ def test_the_mark_stands_before_the_full_stop() -> None:
     assert marked("年降雨量约1400mm。", 3, chinese=True) == "年降雨量约1400mm[3]。"
 
 
+def test_an_ellipsis_keeps_its_three_dots_before_the_mark() -> None:
+    # A search snippet cut off with "..." is no full stop: the mark follows it whole.
+    assert marked("Sundar Pichai sent an email to employees ...", 5) == (
+        "Sundar Pichai sent an email to employees ... [5]"
+    )
+    assert marked("The kettle is rated for 1,500 watts…", 1) == (
+        "The kettle is rated for 1,500 watts… [1]"
+    )
+    assert marked("It lasts 18 months.", 2) == "It lasts 18 months [2]."
+
+
 def test_a_lower_case_first_word_is_capitalised_for_display_only() -> None:
     assert capitalised("the applicant farms at least 0.5 hectares.") == (
         "The applicant farms at least 0.5 hectares."
