@@ -6,6 +6,8 @@ order given."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ragkit.answer.answerable import can_answer
 from ragkit.answer.checking import AnswerChecker
 from ragkit.answer.evidence import select_passages
@@ -35,3 +37,18 @@ def answerable(question: str, *texts: str) -> bool:
     """Whether the "not in the documents" gate lets `question` be answered from `texts` as
     the retrieved chunks (`hits`), at the default relevance, with the real analyzer."""
     return can_answer(question, hits(*texts), SentenceScorer(Analyzer()), MIN_RELEVANCE)
+
+
+SAMPLE_CORPUS = Path(__file__).resolve().parent.parent / "samples" / "corpus"
+
+
+def stream_shown(answer: AnswerChecker, reply: str) -> str:
+    """What `answer` shows of a model's `reply` streamed a word at a time."""
+    return "".join(answer.stream(iter(w + " " for w in reply.split(" ")))).rstrip()
+
+
+def sample_section(name: str, start: str, end: str) -> str:
+    """The sample corpus file `name` from the line holding `start` up to `end`."""
+    text = (SAMPLE_CORPUS / name).read_text(encoding="utf-8")
+    at = text.index(start)
+    return text[at : text.index(end, at)]

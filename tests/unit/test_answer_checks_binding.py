@@ -4,23 +4,9 @@ with the words the sentence says it of, and a negation only where the source den
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from checkers import SAMPLE_CORPUS as CORPUS
 from checkers import checker as _checker
-
-from ragkit.answer.checking import AnswerChecker
-
-CORPUS = Path(__file__).resolve().parents[2] / "samples" / "corpus"
-
-
-def _shown(checker: AnswerChecker, reply: str) -> str:
-    return "".join(checker.stream(iter(w + " " for w in reply.split(" ")))).rstrip()
-
-
-def _section(name: str, start: str, end: str) -> str:
-    text = (CORPUS / name).read_text(encoding="utf-8")
-    at = text.index(start)
-    return text[at : text.index(end, at)]
+from checkers import sample_section, stream_shown
 
 
 def test_a_value_said_of_another_step_is_not_supported() -> None:
@@ -32,7 +18,7 @@ def test_a_value_said_of_another_step_is_not_supported() -> None:
     # 24 degrees is in the sources, but in the withering step's sentences.
     assert not check.supported and "24" in check.missing
     assert checker.check("The leaf is fired at 110 degrees Celsius.").supported
-    shown = _shown(_checker(question, guide), wrong + " [2]")
+    shown = stream_shown(_checker(question, guide), wrong + " [2]")
     assert "24 degrees" not in shown and "110" in shown, shown
     assert "The temperature of the firing process is 24 degrees Celsius." not in shown
 
@@ -44,7 +30,7 @@ def test_a_chinese_value_must_keep_its_unit_and_its_subject() -> None:
     rain = checker.check("年降雨量约为320亩。")
     assert not rain.supported and "320亩" in rain.missing
     assert checker.check("年降雨量约1400毫米。").supported
-    shown = _shown(_checker("雾溪茶园的年降雨量是多少？", garden), "年降雨量约为320亩。")
+    shown = stream_shown(_checker("雾溪茶园的年降雨量是多少？", garden), "年降雨量约为320亩。")
     assert "320亩" not in shown and "1400毫米" in shown, shown
 
 
@@ -62,8 +48,8 @@ def test_a_chinese_value_is_not_bound_to_a_term_of_another_sentence() -> None:
 
 
 def test_words_of_another_sentence_glued_to_a_value_are_not_supported() -> None:
-    faq = _section("faq.html", "Yes. Wholesale", "</p>").replace("<strong>", "")
-    policy = _section("membership_policy.md", "New members", "It is refunded")
+    faq = sample_section("faq.html", "Yes. Wholesale", "</p>").replace("<strong>", "")
+    policy = sample_section("membership_policy.md", "New members", "It is refunded")
     # Both passages stand before the model: "new members" is in the other one.
     question = "What is the minimum wholesale order for new members?"
     checker = _checker(question, faq.replace("</strong>", ""), policy)
@@ -79,7 +65,9 @@ def test_a_negation_the_source_does_not_carry_is_not_supported() -> None:
     denied = checker.check("No, the entry share cannot be paid in instalments.")
     assert not denied.supported and "cannot" in denied.missing
     assert checker.check("The entry share may be paid in three yearly instalments.").supported
-    shown = _shown(_checker(question, policy), "No, the entry share cannot be paid in instalments.")
+    shown = stream_shown(
+        _checker(question, policy), "No, the entry share cannot be paid in instalments."
+    )
     assert "cannot" not in shown and "instalments" in shown, shown
     # A negation the source sentence carries stands.
     source = "Green tea leaf is not withered; it is steamed within two hours of arrival."

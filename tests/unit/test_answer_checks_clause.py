@@ -5,34 +5,19 @@ quoted evidence that leads a sentence naming another value is another answer
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from checkers import checker
-
-from ragkit.answer.checking import AnswerChecker
-
-CORPUS = Path(__file__).resolve().parents[2] / "samples" / "corpus"
-
-
-def _shown(answer: AnswerChecker, reply: str) -> str:
-    return "".join(answer.stream(iter(w + " " for w in reply.split(" ")))).rstrip()
-
-
-def _section(name: str, start: str, end: str) -> str:
-    text = (CORPUS / name).read_text(encoding="utf-8")
-    at = text.index(start)
-    return text[at : text.index(end, at)]
+from checkers import SAMPLE_CORPUS as CORPUS
+from checkers import checker, sample_section, stream_shown
 
 
 def test_a_relative_clause_must_describe_what_the_source_says_it_of() -> None:
-    lots = _section("processing_guide.txt", "7. Lot", "8. Storage")
+    lots = sample_section("processing_guide.txt", "7. Lot", "8. Storage")
     question = "What letters does a lot code start with?"
     wrong = 'The letters in the lot code are "LTC", which is a three-digit number.'
     # Every word is the source's, but there "a three-digit batch number" ends the list
     # that "LTC" starts: LTC is no number.
     check = checker(question, lots).check(wrong)
     assert not check.supported and check.missing == ("ltc≠three digit number",)
-    shown = _shown(checker(question, lots), wrong + " [1]")
+    shown = stream_shown(checker(question, lots), wrong + " [1]")
     assert "which is a three-digit number" not in shown
     assert shown.startswith("Every batch receives a 9-character lot code"), shown
     # The same words, bound as the source binds them, stand.
@@ -61,18 +46,18 @@ def test_a_fragment_of_the_quote_is_shown_once_as_the_quote() -> None:
     question = "How long does withering take?"
     whole = "Withering lasts between 14 and 18 hours, depending on humidity"
     for reply in ("14 hours [1].", "Withering lasts 14 hours."):
-        shown = _shown(checker(question, guide), reply)
+        shown = stream_shown(checker(question, guide), reply)
         # Not "14 hours [1]." and then the sentence it was cut from.
         assert shown.startswith(whole) and shown.count("14") == 1, shown
     # A sentence in the model's own words is no fragment: it stays, and the quote follows.
-    shown = _shown(checker(question, guide), "It takes 14 to 18 hours.")
+    shown = stream_shown(checker(question, guide), "It takes 14 to 18 hours.")
     assert shown.startswith("It takes 14 to 18 hours [1].") and whole in shown, shown
 
 
 def test_after_evidence_that_leads_another_value_is_left_out() -> None:
     garden = (CORPUS / "wuxi_garden_zh.txt").read_text(encoding="utf-8")
     answer = checker("雾溪茶园位于哪里？", garden)
-    shown = _shown(answer, "茶园负责人李春华女士。")
+    shown = stream_shown(answer, "茶园负责人李春华女士。")
     # The quote leads (where the garden lies); who runs it is another answer.
     assert shown.startswith("雾溪茶园是流明茶叶合作社在中国的合作茶园，位于云南省普洱市景谷县"), (
         shown
@@ -80,5 +65,5 @@ def test_after_evidence_that_leads_another_value_is_left_out() -> None:
     assert "李春华" not in shown and answer.state.unsupported == ["茶园负责人李春华女士。"]
     # A sentence holding the quote's own values is not another answer.
     answer = checker("雾溪茶园位于哪里？", garden)
-    shown = _shown(answer, "雾溪茶园在云南省普洱市。")
+    shown = stream_shown(answer, "雾溪茶园在云南省普洱市。")
     assert answer.state.unsupported == [], answer.state.unsupported
