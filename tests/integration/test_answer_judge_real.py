@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ragkit.answer.citations import strip_citations
 from ragkit.answer.evidence import rank_sentences
 from ragkit.answer.judge import E5Judge
 from ragkit.config import Settings
@@ -61,7 +62,8 @@ def test_a_knowledge_base_with_the_judge_quotes_its_first_sentence(
         h, i = ranking.order[0]
         first = ranking.split[h][i].text
         assert not found.not_found
-        assert found.text.splitlines()[0].startswith(" ".join(first.split()))
+        # The quote as written, its source mark aside ("…连接北京与上海[1]。").
+        assert strip_citations(found.text.splitlines()[0]).startswith(" ".join(first.split()))
         assert "一千三百公里" in found.text
         assert found.citations and found.citations[0].sentence is not None
         assert Path(found.citations[0].source).name == "rail.txt"

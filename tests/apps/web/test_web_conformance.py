@@ -118,14 +118,17 @@ def test_input_that_cannot_fit_is_a_400_in_openai_shape(tmp_path: Path, handbook
 
 
 def test_empty_stop_strings_stop_nothing(tmp_path: Path, handbook: Path) -> None:
-    model = ScriptedChatModel(["Seven years [1]."])
+    # A reply that is not a bare piece of its source sentence ("Seven years [1]." for
+    # "warranty years?" is shown as that whole sentence), so it is shown as written.
+    model = ScriptedChatModel(["It is seven years [1]."])
+    question = [{"role": "user", "content": "warranty?"}]
     with serve(tmp_path, model) as server, httpx.Client(base_url=server.url, timeout=HANG_S) as c:
         cid = setup_collection(c, handbook)
-        reply = ask(c, cid, stop=[""]).json()
+        reply = ask(c, cid, stop=[""], messages=question).json()
     # The model's whole reply comes through (the checked answer may quote its source
     # sentence after it); an empty stop string cut nothing.
     content = reply["choices"][0]["message"]["content"]
-    assert content.startswith("Seven years [1].")
+    assert content.startswith("It is seven years [1]."), content
     assert reply["choices"][0]["finish_reason"] == "stop"
 
 
