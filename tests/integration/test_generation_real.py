@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -213,7 +214,10 @@ def test_cli_extractive_answer_quotes_the_pdf_page(home: Path) -> None:
     first = answer["text"].splitlines()[0]
     assert "18 months" in first
     cited = {c["number"]: c for c in answer["citations"]}
-    number = int(first.rsplit("[", 1)[1].rstrip("]"))
+    # The quote's mark stands before its full stop ("… purchase [1].").
+    marks = re.findall(r"\[(\d+)\]", first)
+    assert marks, first
+    number = int(marks[-1])
     assert cited[number]["source"].endswith("handbook.pdf") and cited[number]["page_start"] == 2
     zh = _cli(["ask", "雾溪茶园的平均海拔是多少？", "--mode", "extractive"], home)
     assert zh.returncode == 0 and "1650" in zh.stdout.split("Sources:")[0], zh.stdout
