@@ -175,7 +175,8 @@ def test_a_repeated_identical_call_is_not_run_again() -> None:
     call = '{"tool": "fetch", "arguments": {"n": 1}}'
     model = ScriptedChatModel([call, call, "value 1"])
     result = Agent(model, tools).run("fetch 1")
-    assert runs == [1] and result.answer == "value 1."  # checked: a full stop
+    # Checked: a full stop, and a capital opening the sentence.
+    assert runs == [1] and result.answer == "Value 1."
     assert "You already called fetch" in result.tool_calls[1].result
 
 

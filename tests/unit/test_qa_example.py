@@ -27,9 +27,9 @@ def test_answers_stream_with_cited_sources_marked(tmp_path: Path) -> None:
     assert lines[0] == "It lasts 18 months [1]."
     assert lines[1].startswith(" *[1] ") and lines[1].endswith("kettle.md")
     # Only the passages that answer the question were given (and listed).
-    # The model's words, then the source sentence they rest on (they do not say which
-    # tea), quoted: one line, one source.
-    assert lines[2] == "At 80 degrees [1]. Green tea is steeped at 80 degrees [1]."
+    # The model's words are a bare piece of their source sentence (they do not say which
+    # tea), so that sentence is shown in their place, once: one line, one source.
+    assert lines[2] == "Green tea is steeped at 80 degrees [1]."
     assert lines[3].endswith("tea.md") and len(lines) == 4
     assert len(model.prompts) == 2  # the blank line asked nothing
 

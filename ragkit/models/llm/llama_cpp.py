@@ -179,6 +179,14 @@ class LlamaCppChatModel:
     def warm_up(self) -> None:
         self._load()
 
+    def wait_loaded(self) -> None:
+        """Wait until the work `start_loading` began has ended (loaded, or failed). While
+        llama-cpp-python loads a model file it points the whole process's stdout and
+        stderr at /dev/null (its `suppress_stdout_stderr`), so a caller about to print
+        meanwhile (an error found while the model loads) waits for this first, or what
+        it prints is lost."""
+        self._ready.wait()
+
     def start_loading(self, prefix: Sequence[Message] = ()) -> None:
         """Start loading the model file on a thread of its own, so that it is in memory
         by the time the first answer needs it (`ragkit ask` searches meanwhile: loading
