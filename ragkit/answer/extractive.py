@@ -14,7 +14,6 @@ into prose.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from ragkit.answer.answerable import can_answer
@@ -22,11 +21,10 @@ from ragkit.answer.checking import as_quote, capitalised, finished
 from ragkit.answer.citations import DocumentLookup, cite, marked
 from ragkit.answer.evidence import rank_sentences, under_subject
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer, not_found_text
+from ragkit.answer.kinds import CJK
 from ragkit.answer.pipelines import to_citation
 from ragkit.text.sentences import Sentence
 from ragkit.types import Answer, Citation, Document, Evidence, SearchHit
-
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 MIN_SCORE = MIN_RELEVANCE
 """A sentence below this score (0..1) does not answer the question."""
@@ -86,5 +84,5 @@ def extract_answer(
 def _shown(sentence: str, number: int) -> str:
     """A source sentence as an answer shows it, cited to source `number`."""
     quote = as_quote(sentence)
-    chinese = bool(_CJK.search(quote))
+    chinese = bool(CJK.search(quote))
     return marked(capitalised(finished(quote, chinese)), number, chinese)
