@@ -1,6 +1,8 @@
 """The bundled SmolLM2 GGUF writes the same reply to an answer prompt whether its
-constant start was evaluated ahead (`LlamaCppChatModel.start_loading(prefix)`) or with
-the rest of the prompt, and the head start is kept in the model's cache for it."""
+constant start was evaluated ahead (`LlamaCppChatModel.start_loading(prefix)`), the whole
+prompt was (`LlamaCppChatModel.evaluate_ahead`, the answer then evaluating only its last
+token), or every token with the answer; what was evaluated ahead is in the model's cache
+when the answer starts."""
 
 from __future__ import annotations
 
@@ -38,3 +40,19 @@ def test_a_head_start_changes_no_reply_and_is_reused() -> None:
         if question == QUESTIONS[0]:
             llama.reset()
             ahead._evaluate_ahead(llama, head)  # as before the first answer, for the next
+
+
+def test_a_prompt_evaluated_ahead_changes_no_reply() -> None:
+    system = prompt_head(PromptTemplates())[0]
+    cold = LlamaCppChatModel(bundled_gguf_path(), n_ctx=1024)
+    ahead = LlamaCppChatModel(bundled_gguf_path(), n_ctx=1024)
+    for question in QUESTIONS:
+        prompt = [system, Message("user", f"{SOURCES}Question: {question}")]
+        cold._load().reset()  # every token evaluated with the answer
+        expected = "".join(cold.stream(prompt, GREEDY))
+        ahead.evaluate_ahead(prompt)
+        assert ahead._ahead is not None
+        ahead._ahead.join()
+        # The whole prompt is in the cache when the answer starts.
+        assert ahead._load().n_tokens > ahead.count_tokens(SOURCES + question)
+        assert "".join(ahead.stream(prompt, GREEDY)) == expected and expected.strip()
