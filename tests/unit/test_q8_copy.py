@@ -160,9 +160,9 @@ class _StubLlama:
 
 
 def _loaded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, folder: Path | None) -> str:
-    import llama_cpp
+    from ragkit.models.llm import quiet_llama
 
-    monkeypatch.setattr(llama_cpp, "Llama", _StubLlama)
+    monkeypatch.setattr(quiet_llama, "QuietLlama", _StubLlama)
     converted: list[Path] = []
 
     def fake_copy(source: Path, into: Path) -> Path:

@@ -438,24 +438,16 @@ def ask(
                 from ragkit.answer.pipelines import prompt_head
 
                 loading(prompt_head(kb.templates))
-        try:
-            with _Waiting(err) as waiting:
-                waiting.say("Searching the documents…")
-                stream = kb.ask_stream(
-                    question,
-                    kb.answer_options.with_(mode=answer_mode, k=count, evidence=evidence or None),
-                    search=search.with_(mode=chosen),
-                )
-                waiting.say("Writing the answer…")
-                if as_json:
-                    answer = stream.answer
-        except RagkitError:
-            # An error found while the model loads (an empty or blocked question) is
-            # printed once the load has ended: loading points stderr at /dev/null.
-            loaded = getattr(kb.chat_model, "wait_loaded", None)
-            if loaded is not None:
-                loaded()
-            raise
+        with _Waiting(err) as waiting:
+            waiting.say("Searching the documents…")
+            stream = kb.ask_stream(
+                question,
+                kb.answer_options.with_(mode=answer_mode, k=count, evidence=evidence or None),
+                search=search.with_(mode=chosen),
+            )
+            waiting.say("Writing the answer…")
+            if as_json:
+                answer = stream.answer
         if as_json:
             data = asdict(answer) | ({"guard": stream.guard.to_json()} if stream.guard else {})
             write_json(data)

@@ -179,14 +179,6 @@ class LlamaCppChatModel:
     def warm_up(self) -> None:
         self._load()
 
-    def wait_loaded(self) -> None:
-        """Wait until the work `start_loading` began has ended (loaded, or failed). While
-        llama-cpp-python loads a model file it points the whole process's stdout and
-        stderr at /dev/null (its `suppress_stdout_stderr`), so a caller about to print
-        meanwhile (an error found while the model loads) waits for this first, or what
-        it prints is lost."""
-        self._ready.wait()
-
     def start_loading(self, prefix: Sequence[Message] = ()) -> None:
         """Start loading the model file on a thread of its own, so that it is in memory
         by the time the first answer needs it (`ragkit ask` searches meanwhile: loading
@@ -299,21 +291,24 @@ class LlamaCppChatModel:
 
     def _load_once(self) -> Any:
         if self._llama is None:
-            llama_cpp = require("llama_cpp", "llama-cpp-python")
+            require("llama_cpp", "llama-cpp-python")  # names the package when missing
             check_template_sandbox()
             path = self.model_path
             if self.q8_folder is not None:
                 from ragkit.models.llm.requantize import q8_copy
 
                 path = q8_copy(self.model_path, self.q8_folder)
+            # Loads without pointing the process's stdout and stderr at /dev/null, as
+            # llama-cpp-python's quiet load does: other threads print meanwhile.
+            from ragkit.models.llm.quiet_llama import QuietLlama
+
             try:
-                self._llama = llama_cpp.Llama(
+                self._llama = QuietLlama(
                     model_path=str(path),
                     n_ctx=self.n_ctx,
                     n_threads=self.n_threads,
                     n_threads_batch=self.n_threads_batch,
                     n_batch=min(self.n_batch, self.n_ctx),
-                    verbose=False,
                 )
             except (ValueError, RuntimeError, OSError) as exc:
                 raise ModelError(f"could not load GGUF model {path}: {exc}") from None
