@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ragkit.text.analysis import STOPWORDS, Analyzer
+from ragkit.text.cjk import CJK
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,6 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     ),
 )
 
-_CJK = re.compile(r"[\u3400-\u9fff]")
 # A number, then an order of magnitude, then the unit: "6.3 billion dollars", "631亿美元".
 _AMOUNT = r"\d+(?:[.,]\d+)*\s*(?:thousand|million|billion|trillion|[kmb]n?|十|百|千|万|亿)?\s*"
 _CURRENCY = re.compile(r"[$€£¥￥]\s*\d+(?:[.,]\d+)*(?:\s*(?:thousand|million|billion|trillion))?")
@@ -119,7 +119,7 @@ _EN_AFTER = STOPWORDS | {"per"}
 def _heads(question: str, word: str) -> bool:
     """Whether `word` stands in `question` as the head of its phrase (`_ZH_AFTER`)."""
     text = unicodedata.normalize("NFKC", question).lower()
-    if _CJK.search(word):
+    if CJK.search(word):
         return any(text[m.end() : m.end() + 1] in (*_ZH_AFTER, "") for m in re.finditer(word, text))
     for m in re.finditer(rf"\b{word}s?\b", text):
         after = re.match(r"\s*([\w'’]+)", text[m.end() :])
@@ -138,7 +138,7 @@ def _asked(question: str, analyzer: Analyzer) -> list[tuple[Attribute, set[str]]
         for word in attribute.words:
             if not _heads(question, word):
                 continue
-            if _CJK.search(word):
+            if CJK.search(word):
                 named.update(t for t in terms if t.endswith(word) and t not in attribute.others)
             else:
                 stems = set(analyzer.tokenize(word))
@@ -191,7 +191,7 @@ def _words(attribute: Attribute, analyzer: Analyzer) -> set[str]:
     """`attribute`'s words as terms (Chinese ones as written, English ones stemmed)."""
     out: set[str] = set()
     for word in attribute.words:
-        out.update([word] if _CJK.search(word) else analyzer.tokenize(word))
+        out.update([word] if CJK.search(word) else analyzer.tokenize(word))
     return out
 
 

@@ -85,6 +85,8 @@ from ragkit.answer.grounding import SentenceScorer, not_found_text, says_not_fou
 from ragkit.answer.kinds import answer_kind, has_kind, is_question, statement, two_asks
 from ragkit.answer.question_terms import chinese_names, word_forms
 from ragkit.text.analysis import CJK_FUNCTION_CHARS, STOPWORDS, Analyzer
+from ragkit.text.cjk import CJK as _CJK
+from ragkit.text.cjk import CJK_CHARS
 from ragkit.text.marks import strip_marks
 from ragkit.text.normalize import alnum_key, fold
 from ragkit.text.sentences import Sentence, split_sentences
@@ -137,12 +139,11 @@ _CN_NUMBER = re.compile(r"[零〇一二三四五六七八九十百千万亿两]{
 _NAME = re.compile(
     r"(?<![A-Za-zÀ-ÖØ-öø-ÿ0-9])[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ0-9'’-]*"
 )  # Latin: \w would run on into Chinese
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # A value a sentence states: a number with a Chinese measure word or unit after it
 # (320亩, 1400毫米, 85摄氏度), or a number or Chinese numeral alone.
 _VALUE = re.compile(
     r"(?<!\d)(?<!\d[.,])(\d+(?:[.,]\d+)*|[零〇一二三四五六七八九十百千万亿两]{2,})"
-    r"\s*([\u3400-\u9fff\uf900-\ufaff]?)"
+    rf"\s*([{CJK_CHARS}]?)"
 )
 _ZH_DATE = re.compile(r"(?<!\d)\d{1,2}\s*月\s*\d{1,2}\s*[日号]")
 # What a negation says: a sentence denying what its source affirms misstates it.
@@ -186,7 +187,7 @@ _NEGATING = frozenset(
     """not no never none neither nor without 不 没有 没 未 无 非 别 不能 不是 不会 不可 不得 不要
     不再 没能 未能 无法 不包括 不包含 不允许 不用 不必 不需要""".split()
 )
-_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\W_\u3400-\u9fff\uf900-\ufaff]+")
+_WORD = re.compile(rf"[{CJK_CHARS}]+|[^\W_{CJK_CHARS}]+")
 # English words negated by a prefix ("unopened", "non-refundable"): a sentence saying the
 # bare word where its source says only the prefixed one (or the reverse) states the
 # opposite. Words that merely look prefixed ("unless", "until") are left out.
@@ -414,7 +415,7 @@ def cut_loop(text: str) -> tuple[str, bool]:
     return text[: match.start() + len(match.group(1))], True
 
 
-_PIECE = re.compile(r"\s*(?:[\u3400-\u9fff\uf900-\ufaff]{1,4}|[^\s\u3400-\u9fff\uf900-\ufaff]+)\s*")
+_PIECE = re.compile(rf"\s*(?:[{CJK_CHARS}]{{1,4}}|[^\s{CJK_CHARS}]+)\s*")
 
 
 def word_pieces(text: str) -> Iterator[str]:
@@ -496,9 +497,7 @@ def as_quote(text: str) -> str:
     between Chinese characters), Markdown's inline marks (`strip_marks`) and a list
     marker before it ("- ", "2. ") dropped."""
     text = " ".join(strip_marks(text).split())
-    text = re.sub(
-        r"(?<=[\u3400-\u9fff\uf900-\ufaff，。、；：]) (?=[\u3400-\u9fff\uf900-\ufaff])", "", text
-    )
+    text = re.sub(rf"(?<=[{CJK_CHARS}，。、；：]) (?=[{CJK_CHARS}])", "", text)
     return _MARKER.sub("", text)
 
 

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Collection
 from dataclasses import replace
 
+from ragkit.text.cjk import CJK_CHARS
 from ragkit.text.sentences import split_sentences
 from ragkit.types import PAGE_SEPARATOR, Citation, Document, StoredChunk
 
@@ -59,7 +60,7 @@ def clean_citations(text: str, valid: Collection[int]) -> tuple[str, tuple[int, 
     return cleaned, tuple(invalid)
 
 
-_CJK_END = re.compile(r"[\u3400-\u9fff\uf900-\ufaff，。、；：！？）」』]$")
+_CJK_END = re.compile(rf"[{CJK_CHARS}，。、；：！？）」』]$")
 
 
 def marked(text: str, number: int, chinese: bool = False) -> str:

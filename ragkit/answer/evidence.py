@@ -30,6 +30,7 @@ from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
 from ragkit.answer.kinds import EN_DATE, AnswerKind, is_question
 from ragkit.answer.question_terms import asking_terms
 from ragkit.text.analysis import STOPWORDS, Analyzer
+from ragkit.text.cjk import CJK
 from ragkit.text.sentences import Sentence, split_sentences
 from ragkit.types import Evidence, SearchHit
 
@@ -607,9 +608,6 @@ def _stated_sections(
     return out
 
 
-_CJK_ANY = re.compile(r"[\u3400-\u9fff]")
-
-
 def _hay(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     return re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
@@ -626,7 +624,7 @@ def votes(
 
     if kind is None or len(hays) < 2:
         return 0.0
-    if kind == "name" and _CJK_ANY.search(text):
+    if kind == "name" and CJK.search(text):
         # A Chinese proper noun is as often the place or body every source names
         # (山东省) as the answer: jieba's tags do not tell them apart.
         return 0.0

@@ -37,9 +37,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from ragkit.text.analysis import STOPWORDS, Analyzer
+from ragkit.text.cjk import CJK
 
 _WORD = re.compile(r"[^\W_](?:[\w'’.-]*[^\W_])?")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _DETERMINERS = frozenset({"the", "a", "an"})
 # Words that open a question or ask, never part of its subject.
 _ASKING = frozenset(
@@ -97,7 +97,7 @@ class FollowUp:
 
 def subject_of(question: str, analyzer: Analyzer) -> str:
     """The subject `question` asks about, as written in it; "" when none is found."""
-    if _CJK.search(question):
+    if CJK.search(question):
         return _subject_zh(question, analyzer)
     return _subject_en(question)
 
@@ -133,8 +133,8 @@ def keeps_subject(rewrite: str, subject: str, analyzer: Analyzer) -> bool:
     word, the thing named ("the Ember kettle" keeps "the Ember brewing kettle", "the
     kettle" does not; for Chinese every character of it, segmented differently in another
     sentence)."""
-    if _CJK.search(subject):
-        return all(ch in rewrite for ch in subject if _CJK.match(ch))
+    if CJK.search(subject):
+        return all(ch in rewrite for ch in subject if CJK.match(ch))
     words = [w.group() for w in _words(subject)]
     key = [w for w in words if w[0].isupper() or w[0].isdigit()] + words[-1:]
     terms = set(analyzer.tokenize(" ".join(key)))
@@ -146,9 +146,9 @@ def names_subject(text: str, subject: str, analyzer: Analyzer) -> bool:
     names (its capitalised words; without any, `keeps_subject`'s last word), in Chinese
     the subject as written or, for a heading, the heading's own name within it ("##
     红隼金毫（红茶）" names 冲泡红隼金毫; "## 雾溪白茶" does not name 雾溪茶园)."""
-    if _CJK.search(subject):
+    if CJK.search(subject):
         core = _BRACKETED.sub("", text).strip("# \t")
-        return subject in text or (len(_CJK.findall(core)) >= 2 and core in subject)
+        return subject in text or (len(CJK.findall(core)) >= 2 and core in subject)
     names = [w.group() for w in _words(subject) if w.group()[0].isupper() or w.group()[0].isdigit()]
     terms = set(analyzer.tokenize(" ".join(names)))
     if not terms:
@@ -167,7 +167,7 @@ def _resolve(question: str, earlier: Sequence[FollowUp], analyzer: Analyzer) -> 
     previous, subject = next(((q, s) for q, s in found if s), ("", ""))
     if not subject:
         return FollowUp(text)
-    if _CJK.search(text):
+    if CJK.search(text):
         return _carry_zh(text, subject, previous, analyzer)
     carried = _carry_en(text, subject, previous, analyzer)
     if carried.needs_context:
@@ -340,7 +340,7 @@ def _subject_zh(question: str, analyzer: Analyzer) -> str:
     current: list[tuple[str, str]] = []
     tagged = _tagged(question, analyzer)
     for i, (word, flag) in enumerate(tagged):
-        if flag.startswith(_NOUNISH) and word not in _ASKING_ZH and _CJK.match(word):
+        if flag.startswith(_NOUNISH) and word not in _ASKING_ZH and CJK.match(word):
             current.append((word, flag))
             continue
         if current:
@@ -369,7 +369,7 @@ def _carry_zh(text: str, subject: str, previous: str, analyzer: Analyzer) -> Fol
     # "What about 晨雾绿茶?" asks it in English of a Chinese name.
     asked_of = about or _WHAT_ABOUT_EN.match(text)
     named = asked_of.group("x").rstrip("?？. ") if asked_of else ""
-    if len(named) >= 4 and not _REFERS_ZH.search(named) and (about or _CJK.search(named)):
+    if len(named) >= 4 and not _REFERS_ZH.search(named) and (about or CJK.search(named)):
         # "那雾溪白茶呢？": the earlier question, asked of it (a name, not an attribute).
         if subject in previous:
             return FollowUp(previous.replace(subject, named, 1), named, True, restated=True)
@@ -383,7 +383,7 @@ def _carry_zh(text: str, subject: str, previous: str, analyzer: Analyzer) -> Fol
     if refers:
         query = text[: refers.start()] + carried + text[refers.end() :]
         return FollowUp(query, subject, True)
-    content = [t for t in analyzer.tokenize(text) if t not in _ASKING_ZH and _CJK.match(t)]
+    content = [t for t in analyzer.tokenize(text) if t not in _ASKING_ZH and CJK.match(t)]
     if about or _OPENS_ZH.match(text) or len(content) <= 1:
         return FollowUp(carried + _OPENS_ZH.sub("", text), subject, True, bool(content))
     return FollowUp(text, subject)

@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from ragkit.models.embeddings.base import Embedder
 from ragkit.text.analysis import STOPWORDS, Analyzer, query_language
+from ragkit.text.cjk import CJK_CHARS
 
 if TYPE_CHECKING:
     from ragkit.answer.judge import AnswerJudge
@@ -88,7 +89,7 @@ def _other_language(text: str, zh: bool) -> bool:
 # A Latin-script word of three letters or more in a Chinese question ("Ember", "iPhone"),
 # a run of two Chinese characters or more in an English one.
 _LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9'’-]{2,}")
-_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]{2,}")
+_CJK_RUN = re.compile(rf"[{CJK_CHARS}]{{2,}}")
 
 
 MIN_RELEVANCE = 0.2

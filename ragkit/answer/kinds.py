@@ -25,6 +25,7 @@ import unicodedata
 from typing import Literal
 
 from ragkit.text.analysis import STOPWORDS, Analyzer
+from ragkit.text.cjk import CJK as CJK  # the answer modules import it from here
 
 AnswerKind = Literal["name", "date", "number"]
 
@@ -93,9 +94,6 @@ ZH_TIME = re.compile(
 
 
 NAME = re.compile(r"(?<![A-Za-z0-9'’])[A-ZÀ-ÖØ-Þ][A-Za-zÀ-ÖØ-öø-ÿ0-9'’.-]*")
-
-
-CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 _EN_KINDS: tuple[tuple[AnswerKind, re.Pattern[str]], ...] = (

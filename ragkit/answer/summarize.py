@@ -50,6 +50,7 @@ from ragkit.errors import ModelError, RagkitError
 from ragkit.models.llm.base import ChatModel, GenerationOptions, Message
 from ragkit.models.prompts import PromptTemplates
 from ragkit.text.analysis import query_language
+from ragkit.text.cjk import CJK
 from ragkit.text.normalize import alnum_key, fold
 from ragkit.text.sentences import split_sentences
 from ragkit.text.textfit import (
@@ -71,7 +72,6 @@ LANGUAGE_NAMES: Mapping[str, str] = MappingProxyType(
 )
 SAFETY_MARGIN = 16  # tokens a chat template adds around the messages
 _HAS_LETTER = re.compile(r"[^\W\d_]")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]+")
 _NUMBERED = re.compile(r"\d{1,2}(?=[.)、])")
 _ITEM = re.compile(r"^\s*(?:\d{1,2}[.)、]|[-*•])\s+")
@@ -331,10 +331,10 @@ def extractive_summary(source: str, limit: int = EXTRACTIVE_SENTENCES) -> str:
         sentence = piece.text.strip()
         if sentence.startswith("#") or not _HAS_LETTER.search(sentence):
             continue
-        if not _CJK.search(sentence):
+        if not CJK.search(sentence):
             sentence = " ".join(sentence.split())
         # Headings and captions are short; a statement has a few words at least.
-        if len(sentence) < (10 if _CJK.search(sentence) else 25) or sentence in picked:
+        if len(sentence) < (10 if CJK.search(sentence) else 25) or sentence in picked:
             continue
         picked.append(sentence)
         if len(picked) == limit:
@@ -345,7 +345,7 @@ def extractive_summary(source: str, limit: int = EXTRACTIVE_SENTENCES) -> str:
 
 
 def _joiner(sentences: list[str]) -> str:
-    return "" if any(_CJK.search(s) for s in sentences) else " "
+    return "" if any(CJK.search(s) for s in sentences) else " "
 
 
 def _shorten(text: str, limit: int, count: Counter) -> str:
@@ -445,7 +445,7 @@ def untranslated(text: str, target: Language) -> bool:
     (into Chinese)."""
     # A Chinese character carries about what an English word does: characters are
     # weighed against words, not letters ("白茶园简介 Pronunciation: SHEE-SOY" is untranslated).
-    cjk = len(_CJK.findall(text))
+    cjk = len(CJK.findall(text))
     latin = len(_LATIN_WORD.findall(text))
     if cjk + latin == 0:
         return not text.strip()

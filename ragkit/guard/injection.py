@@ -20,6 +20,7 @@ import unicodedata
 
 from ragkit.guard.classifier import LinearModel
 from ragkit.guard.types import Finding, OneKindScanner
+from ragkit.text.cjk import CJK
 
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\U000e0000-\U000e007f]")
 
@@ -140,7 +141,6 @@ _RULES_DE = [
 # re.IGNORECASE. The Chinese ones only run on text that has CJK characters.
 _LATIN = [(label, re.compile(p.lower(), re.MULTILINE)) for label, p in (*_RULES_EN, *_RULES_DE)]
 _CHINESE = [(label, re.compile(p.lower(), re.MULTILINE)) for label, p in _RULES_ZH]
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def _normalized(text: str) -> str:
@@ -154,7 +154,7 @@ class InjectionScanner(OneKindScanner, name="injection", kind="injection"):
         norm = _normalized(text).lower()
         exact = len(norm) == len(text)
         out: list[Finding] = []
-        rules = [*_LATIN, *_CHINESE] if _CJK.search(norm) else _LATIN
+        rules = [*_LATIN, *_CHINESE] if CJK.search(norm) else _LATIN
         for label, pattern in rules:
             for m in pattern.finditer(norm):
                 start, end = (m.start(), m.end()) if exact else (0, len(text))
@@ -202,7 +202,7 @@ SENTENCE_THRESHOLD = 0.9
 
 
 def _mostly_cjk(text: str) -> bool:
-    return len(_CJK.findall(text)) * 3 > len(text)
+    return len(CJK.findall(text)) * 3 > len(text)
 
 
 class SentenceClassifier(OneKindScanner, name="sentence-classifier", kind="injection"):

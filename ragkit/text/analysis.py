@@ -15,8 +15,13 @@ import logging
 import re
 from typing import Any
 
+from ragkit.text.cjk import CJK_CHARS
+
 # A CJK run, or a run of letters/digits in any other script.
-_TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\W_\u3400-\u9fff\uf900-\ufaff]+", re.UNICODE)
+_TOKEN = re.compile(rf"[{CJK_CHARS}]+|[^\W_{CJK_CHARS}]+", re.UNICODE)
+# Which runs go to jieba: wider than `CJK` (it also takes Yi, Hangul syllables and the
+# private-use area, which jieba splits into single characters). Kept as it is because
+# narrowing it would change the terms of every index already built with Korean text.
 _CJK_START = 0x3400
 
 STOPWORDS: frozenset[str] = frozenset(

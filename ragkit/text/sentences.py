@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ragkit.text.cjk import CJK
+
 # Group 1 keeps citation marks written after a full stop ("… months. [1] Next") with
 # the sentence they belong to.
 _END = re.compile(
@@ -33,7 +35,6 @@ _WRAP_AFTER = re.compile(r"^[a-z0-9(\u3400-\u9fff]")
 # rest of the line before it, although it opens with a digit.
 _LIST_ITEM = re.compile(r"^(?:\d{1,3}[.)]|[-*+•])\s")
 _LIST_NUMBER = re.compile(r"\d{1,3}[.)]")
-_CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def _wrapped(text: str, end: int, start: int) -> bool:
@@ -51,10 +52,10 @@ def _wrapped(text: str, end: int, start: int) -> bool:
     # a Chinese character is twice as wide, so a wrapped Chinese line is about half as
     # many characters.
     line = before[before.rfind("\n") + 1 :]
-    width = len(line) + len(_CJK_CHAR.findall(line))
+    width = len(line) + len(CJK.findall(line))
     if width >= WRAP_WIDTH:
         return True
-    return not _CJK_CHAR.match(line[-1:]) and bool(_WRAP_AFTER.match(text[start:]))
+    return not CJK.match(line[-1:]) and bool(_WRAP_AFTER.match(text[start:]))
 
 
 @dataclass(frozen=True)

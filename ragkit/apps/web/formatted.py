@@ -27,6 +27,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from ragkit.text.cjk import WIDE_CHARS
 from ragkit.types import Block
 
 # A block that starts or ends this close outside the window is shown whole rather than
@@ -59,7 +60,7 @@ WRAP_SHARE = 0.7
 _ITEM = re.compile(
     r"(?:\d{1,3}[.)]|\(\d{1,3}\)|[a-z][.)]|（[一二三四五六七八九十\d]+）|[一二三四五六七八九十]+、)\s*"
 )
-_WIDE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+_WIDE = re.compile(f"[{WIDE_CHARS}]")
 # Stands for a break that joins two Chinese characters: dropped from the runs once they
 # are cut (a character of the text's own never is one).
 _JOIN = "\x00"

@@ -23,6 +23,7 @@ import re
 from pathlib import Path
 
 from ragkit.errors import LoaderError
+from ragkit.text.cjk import WIDE_CHARS
 from ragkit.types import Block, Document, Page
 
 # How much of the start of a file the binary sniffing looks at.
@@ -257,7 +258,7 @@ PLAIN_HEADING_WIDTH = 60
 _PARAGRAPH = re.compile(r"\S(?:.|\n(?![ \t]*\n))*")
 _SENTENCE_END = ".!?。！？；;…:：,，、"
 _BULLET = re.compile(r"[ \t]*[-*+•][ \t]+")
-_WIDE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+_WIDE = re.compile(f"[{WIDE_CHARS}]")
 
 
 def plain_blocks(text: str) -> tuple[Block, ...]:
