@@ -492,6 +492,16 @@ def capitalised(text: str) -> str:
     return _LOWER_START.sub(lambda m: m.group(1) + m.group(2).upper(), text, count=1)
 
 
+def shown(text: str, number: int | None, chinese: bool = False) -> str:
+    """A sentence of an answer as the reader sees it, quoted or written by the model, in
+    the checked answers and the extractive ones alike: ended as a sentence (`finished`: a
+    quote or a sentence after it would otherwise run on from it, "Tomas Varga [1] The two
+    people…"), opening with a capital (`capitalised`), its source mark before the closing
+    full stop (`marked`: `… 1921 [2].`; none when `number` is None)."""
+    text = capitalised(finished(text, chinese))
+    return text if number is None else marked(text, number, chinese)
+
+
 def as_quote(text: str) -> str:
     """A source sentence as quoted on one line: its line breaks folded (none left
     between Chinese characters), Markdown's inline marks (`strip_marks`) and a list
@@ -1282,12 +1292,6 @@ class AnswerChecker:
         )
 
     # --- releasing the answer ---------------------------------------------------------
-    def _cite(self, text: str, number: int | None) -> str:
-        """`text` with its source mark before the closing full stop: `… 1921 [2].`"""
-        if number is None or not self.cite:
-            return text
-        return marked(text, number, self._zh)
-
     def _emit(
         self,
         text: str,
@@ -1299,15 +1303,12 @@ class AnswerChecker:
         if quoted:
             text = as_quote(text)
         self.state.released.append(_Released(text, number, support, quoted, lead))
-        # A quote or a sentence after it would otherwise run on from it ("Tomas Varga [1]
-        # The two people…").
-        text = capitalised(finished(text, self._zh))
         # The space between sentences goes out after the sentence, not before the next:
         # a sentence ends with it, so a reader sees all of it at once. A stream that
         # holds back a last word that may go on (the content guard keeps "john." for
         # what could be an e-mail address) would otherwise hold it until the model had
         # written the next sentence.
-        return self._cite(text, number) + ("" if self._zh else " ")
+        return shown(text, number if self.cite else None, self._zh) + ("" if self._zh else " ")
 
     def _release(self, raw: str) -> Iterator[str]:
         """Check one complete sentence of the reply and yield what the reader sees."""

@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ragkit.answer.answerable import can_answer
-from ragkit.answer.checking import as_quote, capitalised, finished
-from ragkit.answer.citations import DocumentLookup, cite, marked
+from ragkit.answer.checking import as_quote, shown
+from ragkit.answer.citations import DocumentLookup, cite
 from ragkit.answer.evidence import rank_sentences, under_subject
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer, not_found_text
 from ragkit.answer.kinds import CJK
@@ -84,5 +84,4 @@ def extract_answer(
 def _shown(sentence: str, number: int) -> str:
     """A source sentence as an answer shows it, cited to source `number`."""
     quote = as_quote(sentence)
-    chinese = bool(CJK.search(quote))
-    return marked(capitalised(finished(quote, chinese)), number, chinese)
+    return shown(quote, number, bool(CJK.search(quote)))
