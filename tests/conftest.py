@@ -10,6 +10,7 @@ import pytest
 
 if TYPE_CHECKING:
     from ragkit import KnowledgeBase
+    from ragkit.models.llm import LlamaCppChatModel
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -51,6 +52,17 @@ def sample_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
     )
     kb.add([SAMPLES])
     return kb
+
+
+@pytest.fixture
+def broken_model(tmp_path: Path) -> LlamaCppChatModel:
+    """A llama.cpp chat model over a file that is no GGUF, not yet loading: its load fails
+    with a ModelError naming the file."""
+    from ragkit.models.llm import LlamaCppChatModel
+
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"not a gguf file")
+    return LlamaCppChatModel(broken)
 
 
 @pytest.fixture(autouse=True)

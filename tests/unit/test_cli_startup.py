@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from processes import run_ragkit
@@ -46,8 +47,9 @@ HEAVY = (
     "ragkit.answer.pipelines",
 )
 
-RUN = """
-import json, sys
+# The end of every script below: run the command line with this process's arguments,
+# then report its exit code with what the script gathered on a line of its own.
+CLI_THEN_REPORT = """
 from ragkit.apps.cli import app
 try:
     app(sys.argv[1:])
@@ -55,19 +57,29 @@ except SystemExit as exc:
     code = exc.code
 else:
     code = 0
-heavy = sorted(name for name in json.loads(HEAVY) if name in sys.modules)
-print("@@" + json.dumps({"code": code, "heavy": heavy}))
+print("@@" + json.dumps({"code": code, **REPORT}))
 """
+
+RUN = f"import json, sys\nheavy = {list(HEAVY)!r}\n" + CLI_THEN_REPORT
+# Read once the command has run: what it imported.
+HEAVY_LOADED = '"heavy": sorted(name for name in heavy if name in sys.modules)'
+
+
+def _launched(args: list[str], cwd: Path, script: str, report: str) -> tuple[dict[str, Any], str]:
+    """What `script` (ending in `CLI_THEN_REPORT`, which adds `report`: a dict's text)
+    reported after running the command line with `args`, and all the run printed."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAGKIT_CONFIG": ""}
+    code = script.replace("**REPORT", report)
+    done = run_ragkit(args, cwd=cwd, env=env, launcher=("-c", code))
+    output = done.stdout + done.stderr
+    last = [line for line in done.stdout.splitlines() if line.startswith("@@")]
+    assert last, output
+    return json.loads(last[-1][2:]), output
 
 
 def _run(args: list[str], cwd: Path) -> tuple[int, list[str], str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAGKIT_CONFIG": ""}
-    code = RUN.replace("HEAVY", repr(json.dumps(HEAVY)))
-    done = run_ragkit(args, cwd=cwd, env=env, launcher=("-c", code))
-    last = [line for line in done.stdout.splitlines() if line.startswith("@@")]
-    assert last, done.stdout + done.stderr
-    result = json.loads(last[-1][2:])
-    return int(result["code"] or 0), result["heavy"], done.stdout + done.stderr
+    result, output = _launched(args, cwd, RUN, HEAVY_LOADED)
+    return int(result["code"] or 0), result["heavy"], output
 
 
 def test_import_of_the_cli_is_light() -> None:
@@ -117,7 +129,8 @@ def test_commands_answer_without_heavy_imports(
 
 # `ragkit ask` with stand-ins that record, when asked to start loading, whether the
 # answer path is imported yet.
-ASK_AHEAD = """
+ASK_AHEAD = (
+    """
 import json, sys
 import ragkit.wiring
 from ragkit.models.embeddings.fake import HashingEmbedder
@@ -132,29 +145,19 @@ class Questions(HashingEmbedder):
 ragkit.wiring.chat_model = lambda settings: Model(["Apples are red [1]."])
 ragkit.wiring.embedder = lambda settings: HashingEmbedder(dim=16)
 ragkit.wiring.query_embedder = lambda settings: Questions(dim=16)
-from ragkit.apps.cli import app
-try:
-    app(sys.argv[1:])
-except SystemExit as exc:
-    code = exc.code
-else:
-    code = 0
-print("@@" + json.dumps({"code": code, "seen": seen}))
 """
+    + CLI_THEN_REPORT
+)
 
 
 def test_ask_starts_loading_its_models_before_it_imports_the_answer_path(index: Path) -> None:
     # The model file and the question embedder's session load while the answer path is
     # imported (a second on 2 cores); the prompt's head follows once it can be written.
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAGKIT_CONFIG": ""}
-    done = run_ragkit(
+    result, output = _launched(
         ["ask", "What colour are apples?", "--index", str(index)],
-        cwd=index.parent,
-        env=env,
-        launcher=("-c", ASK_AHEAD),
+        index.parent,
+        ASK_AHEAD,
+        '"seen": seen',
     )
-    last = [line for line in done.stdout.splitlines() if line.startswith("@@")]
-    assert last, done.stdout + done.stderr
-    result = json.loads(last[-1][2:])
-    assert result["code"] in (0, None), done.stdout + done.stderr
+    assert result["code"] in (0, None), output
     assert result["seen"] == [["model", 0, False], ["embedder", 0, False], ["model", 2, True]]

@@ -12,6 +12,7 @@ import pytest
 from ceilings import HANG_S
 from llama_cpp import LlamaGrammar
 
+from ragkit.errors import ModelError
 from ragkit.models.llm import GenerationOptions, LlamaCppChatModel, Message
 from ragkit.models.llm.base import supports_json_schema
 from ragkit.models.llm.llama_cpp import json_schema_gbnf
@@ -191,13 +192,9 @@ def test_a_model_loaded_in_the_background_is_loaded_once(monkeypatch: pytest.Mon
 
 
 def test_a_background_load_that_fails_is_a_clear_error_where_the_model_is_used(
-    tmp_path: Path,
+    broken_model: LlamaCppChatModel,
 ) -> None:
-    from ragkit.errors import ModelError
-
-    broken = tmp_path / "broken.gguf"
-    broken.write_bytes(b"not a gguf file")
-    model = LlamaCppChatModel(broken)
+    model = broken_model
     model.start_loading()
     with pytest.raises(ModelError, match=r"could not load GGUF model .*broken\.gguf"):
         list(model.stream([Message("user", "hi")], GenerationOptions()))

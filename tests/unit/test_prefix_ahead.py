@@ -14,6 +14,7 @@ import pytest
 from ceilings import HANG_S
 
 from ragkit.answer.pipelines import build_prompt, prompt_head
+from ragkit.errors import ModelError
 from ragkit.models.llm import GenerationOptions, LlamaCppChatModel, Message
 from ragkit.models.llm.fake import ScriptedChatModel
 from ragkit.models.prompts import PromptTemplates
@@ -110,12 +111,8 @@ def test_a_failing_head_start_leaves_an_empty_cache_and_the_answer_whole(
     assert len(llama.calls) == 2 and llama.seeds == [1234, 1234]
 
 
-def test_a_load_that_fails_ends_the_wait_too(tmp_path: Path) -> None:
-    from ragkit.errors import ModelError
-
-    broken = tmp_path / "broken.gguf"
-    broken.write_bytes(b"not a gguf file")
-    model = LlamaCppChatModel(broken)
+def test_a_load_that_fails_ends_the_wait_too(broken_model: LlamaCppChatModel) -> None:
+    model = broken_model
     model.start_loading(HEAD)
     with pytest.raises(ModelError, match=r"could not load GGUF model"):
         list(model.stream([Message("user", "hi")], GenerationOptions()))
@@ -141,15 +138,20 @@ def _answer_on_a_thread(model: LlamaCppChatModel, replies: list[str]) -> threadi
     return asking
 
 
-def test_a_head_given_while_the_model_loads_is_evaluated_once_it_has_loaded(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("given", ["while loading", "after the load"])
+def test_a_head_is_evaluated_once_the_model_has_loaded_and_before_the_answer(
+    monkeypatch: pytest.MonkeyPatch, given: str
 ) -> None:
     # `ragkit ask` starts the load first and hands the head over once it has imported
-    # the code that writes the prompt.
+    # the code that writes the prompt: while the model still loads, or after it has.
     llama = _Llama()
     model, release = _loading(monkeypatch, llama)
     model.start_loading()
-    model.start_loading(HEAD)  # still loading
+    if given == "after the load":
+        release.set()
+        model._ready.wait(HANG_S)  # loaded, nothing left to do there: its thread has ended
+        assert model.loaded and llama.calls == []
+    model.start_loading(HEAD)  # still loading, or a thread of its own evaluates it
     replies: list[str] = []
     asking = _answer_on_a_thread(model, replies)
     release.set()
@@ -157,22 +159,6 @@ def test_a_head_given_while_the_model_loads_is_evaluated_once_it_has_loaded(
     assert replies == ["18 months [1]."]
     assert [c["max_tokens"] for c in llama.calls] == [1, GenerationOptions().max_tokens]
     assert llama.calls[0]["messages"][0] == {"role": "system", "content": HEAD[0].content}
-
-
-def test_a_head_given_after_the_load_ended_is_evaluated_before_the_answer(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    llama = _Llama()
-    model, release = _loading(monkeypatch, llama)
-    model.start_loading()
-    release.set()
-    model._ready.wait(HANG_S)  # loaded, nothing left to do there: its thread has ended
-    assert model.loaded and llama.calls == []
-    model.start_loading(HEAD)  # a thread of its own evaluates it
-    replies: list[str] = []
-    _answer_on_a_thread(model, replies).join(HANG_S)
-    assert replies == ["18 months [1]."]
-    assert [c["max_tokens"] for c in llama.calls] == [1, GenerationOptions().max_tokens]
 
 
 def test_once_loaded_a_start_without_a_head_evaluates_nothing(
@@ -190,13 +176,9 @@ def test_once_loaded_a_start_without_a_head_evaluates_nothing(
 
 
 def test_a_head_given_after_a_failed_load_starts_nothing_and_the_answer_says_why(
-    tmp_path: Path,
+    broken_model: LlamaCppChatModel,
 ) -> None:
-    from ragkit.errors import ModelError
-
-    broken = tmp_path / "broken.gguf"
-    broken.write_bytes(b"not a gguf file")
-    model = LlamaCppChatModel(broken)
+    model = broken_model
     model.start_loading()
     model._ready.wait(HANG_S)
     model.start_loading(HEAD)
