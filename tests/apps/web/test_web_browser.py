@@ -298,7 +298,7 @@ def test_punctuation_after_a_citation_chip_stays_on_its_line(tmp_path: Path) -> 
         assert not page_errors(driver)
 
 
-def test_a_citation_chip_follows_its_punctuation_against_the_word(tmp_path: Path) -> None:
+def test_a_citation_chip_stands_before_its_punctuation_against_the_word(tmp_path: Path) -> None:
     app = create_app(WebConfig(data_dir=tmp_path / "data"), fake_factory(ScriptedChatModel(["ok"])))
     with ThreadServer(app) as server, chromium(tmp_path / "profile") as driver:
         driver.get(server.url + "/")
@@ -307,16 +307,17 @@ def test_a_citation_chip_follows_its_punctuation_against_the_word(tmp_path: Path
         def rendered(text: str) -> list[Any]:
             return list(driver.execute_script(_RENDERED, text))
 
-        # The full stop moves before the chip, the space before the mark goes, and the
-        # word before it is held with them.
-        assert rendered("It lasts 30 days [1].") == ["It lasts 30 days.1", ["days.1"]]
+        # The chip stands where the text's mark does, before the full stop (as `ragkit
+        # ask` prints it); the space before the mark goes, and the word before it and the
+        # punctuation after it are held with it.
+        assert rendered("It lasts 30 days [1].") == ["It lasts 30 days1.", ["days1."]]
         assert rendered("保修期为两年[1]。请保留发票[2]。") == [
-            "保修期为两年。1请保留发票。2",
-            ["年。1", "票。2"],
+            "保修期为两年1。请保留发票2。",
+            ["年1。", "票2。"],
         ]
         assert rendered("Descale it monthly [1, 2]; use citric acid [3]!") == [
-            "Descale it monthly;1 2 use citric acid!3",
-            ["monthly;1 2", "acid!3"],
+            "Descale it monthly1 2; use citric acid3!",
+            ["monthly1 2;", "acid3!"],
         ]
         # Kept: a mark with no punctuation after it stays where it was, and the words after
         # it keep their space.

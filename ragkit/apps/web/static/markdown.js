@@ -1,10 +1,10 @@
 // A small Markdown renderer for answers that builds DOM nodes, never HTML strings: raw
 // HTML in an answer stays visible text. It knows paragraphs, line breaks, headings (#),
 // bullet and numbered lists, **bold**, *italic*, `code` and citation marks [n] / [n, m],
-// which become buttons made by the caller's `cite(n)`, set as a reference is in print:
-// after the punctuation that followed the mark and against the word before it ("days.①",
-// not "days ① ."), that word (a Chinese character), punctuation and chips in one span
-// that does not wrap. `snippet` renders a passage of a
+// which become buttons made by the caller's `cite(n)`, set where the answer's text sets
+// the mark (`ragkit ask`, chat and /v1 write "… days [1]."): against the word before it
+// and before the sentence's closing mark ("days①.", "两年①。"), that word (a Chinese
+// character), chips and the punctuation after them in one span that does not wrap. `snippet` renders a passage of a
 // source (a source card, a passage in the documents view) on one line: emphasis and code
 // as in answers, the rest of its Markdown (heading and quote markers, links, images, table
 // pipes) reduced to its words, and [n] kept as text. Leaves out links, images, tables and
@@ -13,14 +13,13 @@
 
 const RagkitMarkdown = (() => {
   const INLINE = /(`[^`\n]+`)|(\*\*[^*\n]+\*\*)|(\*[^*\s][^*\n]*\*)|([[【]\d+(?:\s*[,，、]\s*\d+)*[\]】])/g;
-  // Closing punctuation right after a citation: moved before the chip, so a full stop
-  // stays against its word (the chip's rounded box otherwise leaves a gap before it) and
+  // Closing punctuation right after a citation: held in the chip's span after it, so it
   // is never wrapped onto a line of its own (a lone 。 or . starting the next line).
   const CLOSING = /^[.,;:!?)\]}'"’”…。，、；：！？）」』】〉》]+/;
 
   // A run of 30 or more characters without a space (a web address, a long code) may
   // break anywhere; nothing else may: breaking anywhere everywhere would also break a
-  // word from the full stop and chip after it, leaving ".①" alone at a line's start.
+  // word from the chip and full stop after it, leaving "①." alone at a line's start.
   const LONG = /\S{30,}/g;
   // The word a citation mark follows, kept on its line: a Chinese character (with the
   // punctuation after it), or a run of other characters short enough not to need
@@ -72,12 +71,12 @@ const RagkitMarkdown = (() => {
         const group = document.createElement("span");
         group.className = "cite-group";
         if (tail) group.append(tail[0]);
-        const closing = CLOSING.exec(text.slice(m.index + token.length));
-        if (closing) group.append(closing[0]);
         numbers.forEach((n, i) => {
           if (i) group.append(" ");
           group.append(cite(n));
         });
+        const closing = CLOSING.exec(text.slice(m.index + token.length));
+        if (closing) group.append(closing[0]);
         parent.append(group);
         last = m.index + token.length + (closing ? closing[0].length : 0);
         continue;
