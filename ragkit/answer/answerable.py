@@ -71,9 +71,11 @@ from ragkit.answer.question_terms import (
     word_forms,
 )
 from ragkit.answer.rules_en import (
+    lower_case_words,
     modifier_unsaid,
     nationality_only,
     numbered_names,
+    other_category,
     other_edition,
     other_priced,
     other_side,
@@ -599,6 +601,9 @@ def answering_windows(
     zh_names = chinese_names(question, scorer.analyzer)
     zh_names += [fold(t) for t in titles(question)]  # 《我们的冬奥》: jieba tags no title
     numbered = numbered_names(question)
+    # "Ceremony" of "Academy Awards Ceremony", which a retrieved text writes "Academy
+    # Awards ceremony": a common noun after the title, not a name each document must hold.
+    common = lower_case_words(question, texts)
     relations = relation_groups(question, scorer.analyzer)
     formed = asks_form(question, scorer.analyzer)
     out = []
@@ -615,7 +620,7 @@ def answering_windows(
         context = fold(with_numerals(texts[w.text] if contexts is None else contexts[w.text]))
         lost = absent_facts(question, context, chinese=False)
         lost = _unheld_forms(lost, context, scorer.analyzer)
-        lost_names = [a for a in lost if a in names]
+        lost_names = [a for a in lost if a in names and a not in common]
         if lost_names and not platform_only(question, names, lost_names):
             continue  # a name the question asks about is not in this text
         if any(n not in context for n in zh_names):
@@ -634,6 +639,8 @@ def answering_windows(
             continue  # another season, quarter or edition than the question's
         if other_title(question, w.sentence):
             continue  # another award or event of the kind ("CFDA Awards" for "Maxwell Award")
+        if other_category(question, w.sentence):
+            continue  # "best supporting actor" for "Best Actor": another category
         if modifier_unsaid(question, text, scorer.analyzer, asking):
             continue  # "tea" said, not the "white tea" asked about
         if planned_only(question, w.sentence):

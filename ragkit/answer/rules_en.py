@@ -16,7 +16,9 @@ by `ragkit.answer.answerable.answering_windows`:
 - **Not another of its kind.** Another season, quarter or edition (`other_edition`:
   "Season 1" for "season 4", "the first quarter" for Q2, "the 93rd" for "the 90th
   Academy Awards"), another award or event with the question's head noun
-  (`other_title`: "CFDA Awards" for "Maxwell Award"), another work whose title starts
+  (`other_title`: "CFDA Awards" for "Maxwell Award"), another category of the award
+  (`other_category`: "best supporting actor" or "Best Picture, Best Director" for "Best
+  Actor"), another work whose title starts
   with the question's (`other_work`: "Assassin's Creed Syndicate"), a time before the
   page's own ("a year ago") for a question naming its year, a date still planned
   ("slated for July") for a question on when something happened (`planned_only`) or a
@@ -38,6 +40,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from itertools import pairwise
 
 from ragkit.answer.kinds import (
     CJK,
@@ -51,7 +54,7 @@ from ragkit.answer.kinds import (
     text_words,
 )
 from ragkit.answer.question_terms import asking_terms, held_terms, question_names, word_forms
-from ragkit.text.analysis import Analyzer
+from ragkit.text.analysis import STOPWORDS, Analyzer
 from ragkit.text.places import is_place_adjective
 
 # A name with a number after it names one thing of a series: "Splatoon 2", "iPhone 11",
@@ -231,6 +234,41 @@ def other_title(question: str, sentence: str) -> bool:
     return False
 
 
+def other_category(question: str, sentence: str) -> bool:
+    """Whether `sentence` gives two neighbouring capitalised words of a title in
+    `question` ("Best Actor") to another thing: it never writes them side by side but
+    writes a word of its own between them ("the best supporting actor Oscar", "the
+    Nobel Peace Prize" for "Nobel Prize"), or, for a title's first two words, writes the
+    first before another capitalised word ("including Best Picture, Best Director" for
+    "Best Actor"). That word names another category of the award or another event,
+    whose winner is not the one asked about."""
+    text = unicodedata.normalize("NFKC", question)
+    line = unicodedata.normalize("NFKC", sentence)
+    asked = {w.lower() for w in re.findall(r"[\w'’-]+", text)} | STOPWORDS
+    for m in _TITLE_RUN.finditer(text):
+        words = m.group().split()
+        for at, (before, word) in enumerate(pairwise(words)):
+            if not all(w[:1].isupper() and w[1:].islower() for w in (before, word)):
+                continue  # "92nd Academy", "CEO of": a number, an acronym or a joining word
+            if before.lower() in STOPWORDS:
+                continue  # "The Avengers": "The Russo Brothers" is no other category
+            pair = rf"(?<![\w'’]){re.escape(before)}\s+{re.escape(word)}(?![\w'’])"
+            if re.search(pair, line, re.IGNORECASE):
+                continue
+            between = rf"(?<![\w'’]){re.escape(before)}\s+([\w'’-]+)\s+{re.escape(word)}(?![\w'’])"
+            if any(g.group(1).lower() not in asked for g in re.finditer(between, line, re.I)):
+                return True
+            if at > 0:
+                continue
+            other = rf"(?<![\w'’]){re.escape(before)}\s+([A-Z][a-z][\w'’-]*)"
+            for g in re.finditer(other, line):
+                said = g.group(1).lower()
+                # "US President" for "US Presidential Election" is a form of the word.
+                if said not in asked and not said.startswith(word.lower()[:5]):
+                    return True
+    return False
+
+
 _WHO = re.compile(r"\bwho(?:m|se)?\b", re.IGNORECASE)
 
 
@@ -333,6 +371,30 @@ def platform_only(question: str, names: Sequence[str], lost: Sequence[str]) -> b
         else:
             return False
     return held_title and missing <= platforms
+
+
+def lower_case_words(question: str, texts: Sequence[str]) -> frozenset[str]:
+    """The capitalised words of `question` that follow another capitalised word of its
+    (a title's later word) and that one of `texts` writes in lower case right after that
+    word: "Ceremony" of "the 92nd Academy Awards Ceremony" where a retrieved text says
+    "the 90th Academy Awards ceremony". The texts use it as a common noun after the
+    title, not as part of the name, so a document naming the rest of the title ("The
+    92nd Academy Awards | 2020 ... Joaquin Phoenix wins Best Actor") names the thing
+    asked about without it. A word no text writes so stays a name ("World Cup" in
+    "Copa do Mundo da FIFA Brasil 2014")."""
+    text = unicodedata.normalize("NFKC", question)
+    out = set()
+    for m in _TITLE_RUN.finditer(text):
+        words = re.findall(r"[\w'’.&-]+", m.group())
+        for before, word in pairwise(words):
+            if not word[0].isupper() or not word[1:].islower():
+                continue
+            said = re.compile(
+                rf"(?<![\w'’])(?i:{re.escape(before)})\s+{re.escape(word.lower())}(?![\w'’])"
+            )
+            if any(said.search(t) for t in texts):
+                out.add(word)
+    return frozenset(out)
 
 
 # The relations an English question most often asks about, each with the words that

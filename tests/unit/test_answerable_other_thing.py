@@ -9,8 +9,10 @@ from checkers import hit as _hit
 from ragkit.answer.answerable import answering_windows, can_answer
 from ragkit.answer.grounding import MIN_RELEVANCE, SentenceScorer
 from ragkit.answer.rules_en import (
+    lower_case_words,
     nationality_only,
     numbered_things,
+    other_category,
     other_edition,
     other_title,
     other_work,
@@ -167,3 +169,50 @@ def test_a_title_with_another_word_after_it_is_another_work() -> None:
     assert other_work(
         "Who is the director of the Avatar movie?", "Avatar 2 is directed by Jon Berg."
     )
+
+
+def test_another_category_of_the_award_is_another_thing() -> None:
+    question = "Which actor won Best Actor at the 12th Lumen Film Awards?"
+    supporting = "Tomas Varga won the best supporting actor prize at the 12th Lumen Film Awards."
+    listed = (
+        "Harbor Lights won four prizes at the 12th Lumen Film Awards, including Best Picture,"
+        " Best Director."
+    )
+    said = "Mara Olsen wins Best Actor at the 12th Lumen Film Awards."
+    assert other_category(question, supporting)
+    assert other_category(question, listed)
+    assert not other_category(question, said)
+    assert not _answers(question, supporting)
+    assert _answers(question, said)
+    # Another word after the category's first word is no other category when the pair
+    # stands too, or when it is a form of the asked word ("US President", "US
+    # Presidential Election") or a joining word ("The Avengers", "The Harbor Crew").
+    assert not other_category(
+        question, "Best Actor went to Mara Olsen; best supporting actor to Ida Berg."
+    )
+    assert not other_category(
+        "Who won the Lumen Presidential Election 2020?",
+        "Ida Berg wins election to be the 46th Lumen President.",
+    )
+    assert not other_category(
+        "Who directed The Harbor?", "The Harbor Crew directed The Harbor in 2019."
+    )
+    # A word after the title's later words is the text's own: "World Cup title" is no
+    # other category of "World Cup Final".
+    assert not other_category(
+        "Who won the Lumen Cup Final in 2018?",
+        "Harbor FC won its second Lumen Cup title in the 2018 final.",
+    )
+
+
+def test_a_title_word_written_as_a_common_noun_is_no_name_the_text_must_hold() -> None:
+    question = "Which actor won Best Actor at the 12th Lumen Film Awards Ceremony?"
+    texts = [
+        "The 11th Lumen Film Awards ceremony took place in March.",
+        "Mara Olsen wins Best Actor ...",
+    ]
+    assert lower_case_words(question, texts) == frozenset({"Ceremony"})
+    assert lower_case_words(question, texts[1:]) == frozenset()
+    page = "The 12th Lumen Film Awards | 2020 ... Mara Olsen wins Best Actor ..."
+    assert _answers(question, page) is False  # no text writes "ceremony": still a name
+    assert answering_windows(question, [page, texts[0]], SCORER)
