@@ -176,6 +176,9 @@ class Ranking:
     sibling: dict[tuple[int, int], bool] = field(default_factory=dict)
     """Whether sentence (h, i) speaks of a sibling of the thing a Chinese question names
     (`ragkit.answer.rules_zh.sibling_named`: 海宁站 for 海宁西站): no later quote."""
+    alternative: Callable[[str], bool] | None = None
+    """Whether a later quote naming another value than the first's names one at all
+    (`alternative`); None: any does."""
     also: Ranking | None = None
     """For a question joining two asks ("Who founded it and when?", `two_asks`), the
     same sentences ranked for its second ask; this ranking is the first's."""
@@ -279,6 +282,8 @@ class Ranking:
         # wherever the first is right).
         if len(picks) > 1 or not self.rank_score:
             return False
+        if self.alternative is not None and not self.alternative(self.split[h][i].text):
+            return False  # "… include the President and ten Vice Presidents" names no one
         ahead = self.rank_score[(first.hit, first.index)] - self.rank_score[pos]
         return ahead < ALTERNATIVE_MARGIN
 
@@ -399,6 +404,19 @@ def vaguer(
         return carries(kind, later, first, question, analyzer) or _month_of(first, later)
 
     return less
+
+
+def alternative(kind: AnswerKind | None, question: str) -> Callable[[str], bool] | None:
+    """For an English question asking who or which (a name): whether a later quote
+    that names another value than the first's names someone (`rules_en.names_someone`).
+    One that does not ("'The Shape of Water' won Oscars …", "The executive officers
+    include the President …") is no other answer a reader could weigh. None for other
+    kinds and for Chinese, whose names jieba tags (`kind_values`)."""
+    from ragkit.answer.rules_en import names_someone
+
+    if kind != "name" or _cjk(question):
+        return None
+    return lambda text: names_someone(question, text)
 
 
 _ZH_DAY = re.compile(r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[日号]")
@@ -1009,6 +1027,7 @@ def rank_sentences(question: str, hits: Sequence[SearchHit], scorer: SentenceSco
         vaguer(kind, question, scorer.analyzer),
         {pos: own[j] for j, pos in enumerate(flat)},
         {(h, i): sibling_named(question, split[h][i].text, scorer.analyzer) for h, i in flat},
+        alternative=alternative(kind, question),
     )
 
 

@@ -55,7 +55,7 @@ from ragkit.answer.kinds import (
 )
 from ragkit.answer.question_terms import asking_terms, held_terms, question_names, word_forms
 from ragkit.text.analysis import STOPWORDS, Analyzer
-from ragkit.text.places import is_place_adjective
+from ragkit.text.places import is_place_adjective, place_forms
 
 # A name with a number after it names one thing of a series: "Splatoon 2", "iPhone 11",
 # "Season 17", "Diablo III"; another number after the name is another thing.
@@ -266,6 +266,33 @@ def other_category(question: str, sentence: str) -> bool:
                 # "US President" for "US Presidential Election" is a form of the word.
                 if said not in asked and not said.startswith(word.lower()[:5]):
                     return True
+    return False
+
+
+# A run of capitalised words in a sentence: one name, a title or a heading's words.
+_CAPITALISED_RUN = re.compile(r"(?<![\w'’])[A-Z][\w'’.&-]*(?:\s+[A-Z][\w'’.&-]*)*")
+
+
+def names_someone(question: str, sentence: str) -> bool:
+    """Whether `sentence` names someone `question` does not: two or more capitalised
+    words that are no word of the question's (in any number), no function word and no
+    title of an award or event ("Christophe Gans", "Tim Cook"), or a country ("Norway
+    collected 39 medals"). "The executive officers include the President and ten Vice
+    Presidents" and "'The Shape of Water' won Oscars … at the 2018 Academy Awards" name
+    no one: quoted after another sentence's name as another answer to who, they answer
+    nothing."""
+    asked = {_letters(w).removesuffix("s") for w in question.split()}
+    for m in _CAPITALISED_RUN.finditer(unicodedata.normalize("NFKC", sentence)):
+        letters = [_letters(re.sub(r"['’]s$", "", w)) for w in m.group().split()]
+        if any(_head(w) for w in letters):
+            continue  # "Academy Awards", "Nobel Prize": a title, not someone
+        own = [
+            w
+            for w in letters
+            if w and w.removesuffix("s") not in asked and w not in NOT_NAMES | STOPWORDS
+        ]
+        if len(own) >= 2 or (len(own) == 1 and place_forms(own[0])):
+            return True
     return False
 
 

@@ -18,6 +18,7 @@ from ragkit.answer.citations import strip_citations
 from ragkit.answer.evidence import (
     ALTERNATIVE_MARGIN,
     Ranking,
+    alternative,
     boilerplate,
     consistent,
     lead,
@@ -30,6 +31,7 @@ from ragkit.answer.evidence import (
 )
 from ragkit.answer.extractive import extract_answer
 from ragkit.answer.grounding import SentenceScorer
+from ragkit.answer.rules_en import names_someone
 from ragkit.text.analysis import Analyzer
 from ragkit.text.sentences import Sentence
 
@@ -216,6 +218,45 @@ def test_a_second_quote_naming_another_value_only_when_the_first_is_barely_ahead
     # first; "in 1921, in spring" states only part of the first's date, never quoted.
     assert quotes(ALTERNATIVE_MARGIN / 2) == [0, 1]
     assert quotes(ALTERNATIVE_MARGIN * 2) == [0]
+
+
+def test_a_second_quote_as_another_answer_to_who_must_name_someone() -> None:
+    question = "Who is the president of the Lumen Guild?"
+    texts = (
+        "Mara Olsen was elected president of the Lumen Guild in 2020.",
+        "The executive officers include the President and ten Vice Presidents.",
+        "Tomas Varga was president of the Lumen Guild until 2019.",
+    )
+    split = tuple((Sentence(t, 0, len(t)),) for t in texts)
+
+    def quotes(second: int) -> list[int]:
+        rank = {(0, 0): 1.5, (second, 0): 1.5 - ALTERNATIVE_MARGIN / 2}
+        positions = list(rank)
+        ranking = Ranking(
+            split,
+            raw=dict.fromkeys(positions, 0.8),
+            score=dict(rank),
+            answers=dict.fromkeys(positions, True),
+            order=tuple(positions),
+            rank_score=rank,
+            agrees=consistent("name", question, SCORER.analyzer),
+            alternative=alternative("name", question),
+        )
+        return [p.hit for p in ranking.best(3, 0.2)]
+
+    # Within the margin, another name is another answer the reader may weigh; a
+    # sentence naming no one beyond the question's words is none.
+    assert quotes(2) == [0, 2]
+    assert quotes(1) == [0]
+    assert not names_someone(question, texts[1])
+    assert names_someone(question, texts[2])
+    assert names_someone("Which country won the most medals?", "Norway collected 39 medals.")
+    # A title of an award or event, or the question's own title, names no one.
+    shape = "Who is the lead actress in The Harbor?"
+    assert not names_someone(shape, '"The Harbor" won Oscars at the 2018 Academy Awards.')
+    # Not for Chinese questions or other kinds: their alternatives are as before.
+    assert alternative("name", "狮子会的会长是谁？") is None
+    assert alternative("date", "When did the Lantern House open?") is None
 
 
 def test_corroborating_quotes_follow_the_first_and_the_checked_answer_quotes_the_same() -> None:
