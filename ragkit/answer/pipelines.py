@@ -540,14 +540,17 @@ def answer(
         subject=subject,
     )
     ahead = getattr(model, "evaluate_ahead", None)
+    call_off = None
     if ahead is not None and prompt.sources:
         # A local model evaluates the prompt on a thread of its own while the tests below
-        # run (they take about as long); a refusal leaves that evaluation unused.
-        ahead(prompt.messages)
+        # run (they take about as long); a refusal calls that evaluation off.
+        call_off = ahead(prompt.messages)
     judged = guard.without_placeholders(question) if guard is not None else question
     # The test extractive mode applies, over the same hits: the checked answer never
     # says "not in the documents" where extractive mode would quote an answer.
     if not prompt.sources or not can_answer(judged, hits, scorer, MIN_RELEVANCE):
+        if callable(call_off):
+            call_off()  # its prompt is never asked: the CPU goes to what comes next
         canned = not_found_text(question, [h.chunk.text for h in hits], subject)
         return AnswerStream(
             question,

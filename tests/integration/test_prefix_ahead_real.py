@@ -2,9 +2,13 @@
 constant start was evaluated ahead (`LlamaCppChatModel.start_loading(prefix)`), the whole
 prompt was (`LlamaCppChatModel.evaluate_ahead`, the answer then evaluating only its last
 token), or every token with the answer; what was evaluated ahead is in the model's cache
-when the answer starts."""
+when the answer starts. A prompt evaluated ahead and then called off (a refused question)
+stops before its end, and the next answer is the same as a fresh model's."""
 
 from __future__ import annotations
+
+import threading
+from typing import Any
 
 import pytest
 
@@ -56,3 +60,30 @@ def test_a_prompt_evaluated_ahead_changes_no_reply() -> None:
         # The whole prompt is in the cache when the answer starts.
         assert ahead._load().n_tokens > ahead.count_tokens(SOURCES + question)
         assert "".join(ahead.stream(prompt, GREEDY)) == expected and expected.strip()
+
+
+def test_an_evaluation_called_off_stops_and_changes_no_reply() -> None:
+    system = prompt_head(PromptTemplates())[0]
+    # Long enough (~540 tokens) not to end before it is called off.
+    facts = " ".join(f"Kettle {n} has a {n}-month warranty." for n in range(40))
+    prompt = [system, Message("user", f"Sources:\n[1] {facts}\n\nQuestion: {QUESTIONS[0]}")]
+    cold = LlamaCppChatModel(bundled_gguf_path(), n_ctx=2048)
+    expected = "".join(cold.stream(prompt, GREEDY))
+    ahead = LlamaCppChatModel(bundled_gguf_path(), n_ctx=2048)
+    llama = ahead._load()
+    begun = threading.Event()
+    evaluate = llama.create_chat_completion
+
+    def begin(**kwargs: Any) -> Any:
+        begun.set()
+        return evaluate(**kwargs)
+
+    llama.create_chat_completion = begin
+    call_off = ahead.evaluate_ahead(prompt)
+    assert begun.wait(60)
+    call_off()
+    assert ahead._ahead is not None
+    ahead._ahead.join()
+    llama.create_chat_completion = evaluate
+    assert llama.n_tokens < ahead.count_tokens(facts)  # stopped before its end
+    assert "".join(ahead.stream(prompt, GREEDY)) == expected and expected.strip()

@@ -1,13 +1,14 @@
 """An answer prompt is evaluated ahead of its answer (`LlamaCppChatModel.evaluate_ahead`,
 called by `pipelines.answer` once the prompt is built): on a thread of its own, with one
 core left to the caller's checks; the answer waits for it, a failing one leaves an
-empty cache and the answer whole, and a refusal asks for none. Stubs stand in for the
-loaded model."""
+empty cache and the answer whole, a refusal asks for none without sources and calls off
+the one it asked for with them (under way, the model is told to stop and what it had
+cached stays; not yet begun, it never begins). Stubs stand in for the loaded model."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -109,15 +110,77 @@ def test_a_failing_evaluation_ahead_leaves_an_empty_cache_and_the_answer_whole(
     assert llama._ctx.threads == [(1, 1), (1, 1)]  # a loaded machine: one thread each
 
 
+class _Stoppable(_Llama):
+    """A loaded model whose evaluation ahead runs until it is told to stop, then fails as
+    llama-cpp-python does when llama.cpp's abort callback stopped it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.stopping = threading.Event()
+        self.stops: list[bool] = []
+
+    def stop_evaluating(self, stop: bool) -> None:
+        self.stops.append(stop)
+        if stop:
+            self.stopping.set()
+
+    def create_chat_completion(self, **kwargs: Any) -> Any:
+        if kwargs["max_tokens"] == 1:
+            self.calls.append(kwargs)
+            self.entered.set()
+            self.stopping.wait(HANG_S)
+            raise RuntimeError("llama_decode returned 2")
+        return super().create_chat_completion(**kwargs)
+
+
+def test_an_evaluation_called_off_under_way_stops_and_keeps_the_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    llama = _Stoppable()
+    model = _loaded(monkeypatch, llama, 0.2)
+    call_off = model.evaluate_ahead(PROMPT)
+    assert llama.entered.wait(HANG_S)
+    call_off()
+    assert model._ahead is not None
+    model._ahead.join(HANG_S)
+    assert not model._ahead.is_alive()
+    # Told to stop, then to go on before anything else evaluates; what was cached before
+    # the stopped evaluation stays (no reset), and the next answer is whole.
+    assert llama.stops == [True, False] and llama.resets == 0
+    assert "".join(model.stream(PROMPT, GenerationOptions())) == "18 months [1]."
+
+
+def test_an_evaluation_called_off_before_it_starts_never_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    llama = _Stoppable()
+    model = _loaded(monkeypatch, llama, 0.2)
+    model._ready.clear()  # the head still evaluating: the prompt's evaluation waits
+    call_off = model.evaluate_ahead(PROMPT)
+    call_off()
+    model._ready.set()
+    assert model._ahead is not None
+    model._ahead.join(HANG_S)
+    assert llama.calls == [] and llama.stops == [] and llama.resets == 0
+
+
 class _Ahead(ScriptedChatModel):
-    """A scripted model that records the prompts it was asked to evaluate ahead."""
+    """A scripted model that records the prompts it was asked to evaluate ahead, and how
+    often an evaluation was called off."""
 
     def __init__(self) -> None:
         super().__init__(["It lasts 18 months [1]."])
         self.ahead: list[tuple[Message, ...]] = []
+        self.called_off = 0
 
-    def evaluate_ahead(self, messages: Sequence[Message]) -> None:
+    def evaluate_ahead(self, messages: Sequence[Message]) -> Callable[[], None]:
         self.ahead.append(tuple(messages))
+
+        def call_off() -> None:
+            self.called_off += 1
+
+        return call_off
 
 
 def _hit(text: str) -> SearchHit:
@@ -130,6 +193,7 @@ def test_the_answer_path_asks_for_its_prompt_ahead_before_the_checks() -> None:
     hits = [_hit("The Ember kettle has a steel body. Its warranty lasts 18 months.")]
     stream = answer("How long is the kettle warranty?", hits, model, PromptTemplates())
     assert model.ahead == [stream.prompt.messages] and model.prompts == []  # not yet asked
+    assert model.called_off == 0
     assert "18 months" in stream.answer.text
     assert model.prompts == [list(stream.prompt.messages)]  # then asked the same prompt
 
@@ -140,5 +204,7 @@ def test_a_refused_question_asks_for_nothing_ahead_without_sources(text: str) ->
     hits = [_hit(text)] if text else []
     stream = answer("Who designed the Ember kettle?", hits, model, PromptTemplates())
     assert stream.answer.not_found and model.prompts == []
-    # No sources: nothing to evaluate. Sources the test then refuses: evaluated for nothing.
+    # No sources: nothing to evaluate. Sources the test then refuses: the evaluation
+    # started is called off.
     assert model.ahead == ([] if not text else [stream.prompt.messages])
+    assert model.called_off == (1 if text else 0)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +101,42 @@ def json_schema_gbnf(schema: dict[str, Any]) -> str:
     if _LAX_CHAR not in gbnf and "char ::=" in gbnf:
         raise ModelError("unexpected GBNF from llama-cpp-python's JSON schema converter")
     return gbnf.replace(_LAX_CHAR, _JSON_CHAR)
+
+
+class _AheadRun:
+    """One prompt evaluated ahead of its answer (`LlamaCppChatModel.evaluate_ahead`), and
+    calling it off: before it begins, it never does; while it runs, the loaded model is
+    told to stop (`QuietLlama.stop_evaluating`, absent from stand-ins), and told to go
+    on again when it has ended, before any other evaluation may start."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.called_off = False
+        self._running: Any = None  # the loaded model, while it evaluates this prompt
+
+    def begin(self, llama: Any) -> bool:
+        """Whether to evaluate (not called off); from now `call_off` stops `llama`."""
+        with self._lock:
+            if not self.called_off:
+                self._running = llama
+            return not self.called_off
+
+    def end(self) -> None:
+        with self._lock:
+            llama, self._running = self._running, None
+            if self.called_off:
+                _stop(llama, False)
+
+    def call_off(self) -> None:
+        with self._lock:
+            self.called_off = True
+            _stop(self._running, True)
+
+
+def _stop(llama: Any, stop: bool) -> None:
+    stopping = getattr(llama, "stop_evaluating", None)
+    if stopping is not None:
+        stopping(stop)
 
 
 class LlamaCppChatModel:
@@ -211,30 +247,35 @@ class LlamaCppChatModel:
                 self._pending = None
                 self._ready.set()
 
-    def evaluate_ahead(self, messages: Sequence[Message]) -> None:
+    def evaluate_ahead(self, messages: Sequence[Message]) -> Callable[[], None]:
         """Start evaluating `messages`, the prompt the next `stream` call will be given,
         on a thread of its own, and return at once: the caller's own work before it asks
         (the answer path's answerability test and checker set-up) runs meanwhile, and
         `stream` waits for this thread, then evaluates only the prompt's last token
         (llama-cpp-python reuses the longest common token prefix; `_evaluate_ahead`).
-        The thread leaves the caller's core out of its count. A prompt never asked for
-        costs this one evaluation; a failure leaves an empty cache and `stream`
-        evaluates the whole prompt, as without this. No daemon, as in `start_loading`."""
+        The thread leaves the caller's core out of its count. A failure leaves an empty
+        cache and `stream` evaluates the whole prompt, as without this. No daemon, as in
+        `start_loading`. Returns what calls it off, for a prompt that will not be asked
+        (a refused question): not started, it never starts; under way, llama.cpp stops
+        at its next step (`QuietLlama.stop_evaluating`) and what was cached before it
+        stays; so a one-shot `ragkit ask` need not wait for it to end before exiting."""
         earlier = self._ahead
+        run = _AheadRun()
         thread = threading.Thread(
             target=self._prompt_ahead,
-            args=(tuple(messages), earlier),
+            args=(tuple(messages), earlier, run),
             name="ragkit-prompt-ahead",
             daemon=False,
         )
         try:
             thread.start()
         except RuntimeError:  # no thread to be had: `stream` evaluates it all
-            return
+            return run.call_off
         self._ahead = thread
+        return run.call_off
 
     def _prompt_ahead(
-        self, messages: tuple[Message, ...], earlier: threading.Thread | None
+        self, messages: tuple[Message, ...], earlier: threading.Thread | None, run: _AheadRun
     ) -> None:
         if earlier is not None:
             earlier.join()  # one evaluation at a time: the model has one cache
@@ -243,7 +284,12 @@ class LlamaCppChatModel:
             llama = self._load()
         except Exception:  # raised again where the model is first used
             return
-        self._evaluate_ahead(llama, messages, busy=1)
+        if not run.begin(llama):
+            return  # called off before it started
+        try:
+            self._evaluate_ahead(llama, messages, busy=1, run=run)
+        finally:
+            run.end()
 
     def _work_ahead(self) -> None:
         """Load the model, then evaluate each prefix given meanwhile, until none is left."""
@@ -261,7 +307,9 @@ class LlamaCppChatModel:
                     return
             self._evaluate_ahead(llama, prefix)
 
-    def _evaluate_ahead(self, llama: Any, prefix: Sequence[Message], busy: int = 0) -> None:
+    def _evaluate_ahead(
+        self, llama: Any, prefix: Sequence[Message], busy: int = 0, run: _AheadRun | None = None
+    ) -> None:
         """Evaluate the chat-templated `prefix` and keep it in the model's cache: a prompt
         that starts with the same tokens reuses them (llama-cpp-python's `generate`
         evaluates from the first token that differs). The template renders and tokenizes
@@ -270,7 +318,9 @@ class LlamaCppChatModel:
         them in the whole prompt gives (the greedy replies to the sample questions were
         the same with and without it); the one sampled token leaves the sampling seed
         as it was. A failure leaves an empty cache (nothing half-done is reused) and the
-        answer evaluates its whole prompt, as without this."""
+        answer evaluates its whole prompt, as without this; an evaluation called off
+        (`run`) leaves what was cached before it (llama.cpp drops the step it stopped in,
+        llama-cpp-python counts only what it evaluated whole), for the next prompt."""
         seed = getattr(llama, "_seed", None)
         try:
             self._fit_prompt_threads(llama, busy)
@@ -280,7 +330,8 @@ class LlamaCppChatModel:
                 temperature=0.0,
             )
         except Exception:
-            llama.reset()
+            if run is None or not run.called_off:
+                llama.reset()
         finally:
             if seed is not None:
                 llama._seed = seed

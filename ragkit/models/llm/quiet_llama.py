@@ -13,6 +13,11 @@ descriptors directly). llama-cpp-python's own verbose prints (system information
 file's metadata, the chat format it picked, cache hits while answering) are left out by
 `verbose` reading False once the model file is loaded: the one read before that decides
 the redirect. tests/integration/test_quiet_load_real.py checks both on the bundled model.
+`stop_evaluating` calls off an evaluation under way (a prompt evaluated ahead of an
+answer that will not be asked for): llama.cpp checks an abort callback between two steps
+of its graph, and this one is the C library's `strlen` over a one-byte flag, which it
+can call from its own threads without taking Python's lock (a Python callback would
+take it hundreds of times a token, and wait for it while the caller runs Python).
 Leaves out llama-cpp-python's multimodal and function-calling chat handlers (ragkit uses
 neither), which redirect the same way while they answer.
 
@@ -25,6 +30,25 @@ import ctypes
 from typing import Any
 
 import llama_cpp
+
+
+def _flag_reader() -> Any:
+    """llama.cpp's abort callback type over the C library's `strlen`: given a
+    NUL-terminated one-byte flag, it returns 0 (go on) or 1 (stop), a `bool` in the C
+    calling conventions llama.cpp is built for (the low byte of the returned register).
+    None where the C library cannot be found: then an evaluation under way runs to its end."""
+    for name in (None, "msvcrt"):  # POSIX: the process's own symbols; Windows: msvcrt
+        try:
+            strlen = ctypes.CDLL(name).strlen
+        except (OSError, TypeError, AttributeError):
+            continue
+        address = ctypes.cast(strlen, ctypes.c_void_p).value
+        if address is not None:
+            return llama_cpp.ggml_abort_callback(address)
+    return None
+
+
+_STOP_WHEN_SET = _flag_reader()
 
 
 @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
@@ -40,7 +64,20 @@ class QuietLlama(llama_cpp.Llama):
         # Process-wide, as llama.cpp has one log: ragkit's models are all quiet. Set again
         # for each load, as importing llama-cpp-python's logger module set its own.
         llama_cpp.llama_log_set(_drop, ctypes.c_void_p(0))
+        # The flag `stop_evaluating` sets, and its terminating NUL; llama.cpp reads it
+        # through `_STOP_WHEN_SET` as long as the context lives, which this object owns.
+        self._stop_flag = ctypes.create_string_buffer(2)
         super().__init__(**kwargs, verbose=True)
+        if _STOP_WHEN_SET is not None:
+            llama_cpp.llama_set_abort_callback(
+                self._ctx.ctx, _STOP_WHEN_SET, ctypes.cast(self._stop_flag, ctypes.c_void_p)
+            )
+
+    def stop_evaluating(self, stop: bool) -> None:
+        """While `stop` is set, llama.cpp abandons any evaluation at its next graph step
+        (its `llama_decode` returns 2: llama-cpp-python raises RuntimeError, the tokens
+        evaluated before that evaluation stay in the cache); unset it before the next."""
+        self._stop_flag[0] = b"\x01" if stop else b"\x00"
 
     @property
     def verbose(self) -> bool:
