@@ -788,12 +788,14 @@ def bound(kind: AnswerKind | None, text: str, question: str, analyzer: Analyzer)
     asking words aside), for a question asking for a quantity: "New members buy a
     one-time entry share of 1,200 dollars" states what "How much is the entry share?"
     asks; "The entry share may be paid … in three yearly instalments of 400 dollars"
-    holds the words and a number that is another thing's (the instalments'). English
-    only: a Chinese sentence binds a value without such links (入会费为1200元)."""
+    holds the words and a number that is another thing's (the instalments'). A
+    question asking for no one kind ("What is the entry share?") may ask for that
+    value too. English only: a Chinese sentence binds a value without such links
+    (入会费为1200元)."""
 
     if _cjk(text) or _cjk(question):
         return False
-    if kind != "number" and unit_values(question, "", analyzer) is None:
+    if kind not in ("number", None) and unit_values(question, "", analyzer) is None:
         return False
     asked = set(analyzer.tokenize(question)) - asking_terms(question, analyzer)
     line = " ".join(unicodedata.normalize("NFKC", text).split())

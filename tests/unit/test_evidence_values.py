@@ -53,6 +53,17 @@ def test_an_amount_bound_to_the_questions_own_term_answers() -> None:
     assert "1,200 dollars" in _first(question, FEES)
 
 
+def test_a_question_asking_for_no_one_kind_takes_the_amount_bound_to_its_term() -> None:
+    # "What is the entry share?" asks for no one kind; the share's amount is its value,
+    # not the instalments' that the next sentence gives after the same words.
+    question = "What is the entry share?"
+    assert bound(None, SHARE, question, ANALYZER)
+    assert not bound(None, INSTALMENTS, question, ANALYZER)
+    shares = f"{INSTALMENTS} {SHARE}"
+    assert "1,200 dollars" in _first(question, shares)
+    assert "1,200 dollars" in _first(question, FEES)
+
+
 def test_a_heading_lends_its_terms_to_a_value_only_where_no_sentence_states_them() -> None:
     question = "How much is the entry share?"
     # The fee scores the same with the heading over it and without: "entry share" is
