@@ -16,7 +16,11 @@ figure only expected or planned does not answer (`forecast_only`); a founding as
 (X的定义) a sentence defining X (`defined_unsaid`), a length asked by 多长 a number
 with a unit of length (`asks_length`, `length_unsaid`); a section not naming the thing
 whose attribute is asked (X的Y) holds another thing's value (`subject_unsaid`); a title in
-《》 is a name the text must hold (`titles`).
+《》 is a name the text must hold (`titles`); an event named by its place (北京冬奥会) is not
+the same event elsewhere (平昌冬奥会: `other_modifier`), a silver not the gold asked
+(`other_medal`), a count no amount of money asked (多少钱: `money_unsaid`), a role only a
+person holds (主演, 编剧) is not named by an acronym, award or title, and a page's words to
+its reader (请点击“踩一下”) answer nothing (`page_furniture`).
 
 Leaves out English questions (`ragkit.answer.rules_en`), the kind asked
 (`ragkit.answer.kinds`) and word segmentation beyond jieba's: a compound or a clause is
@@ -190,13 +194,17 @@ def compounds(question: str, analyzer: Analyzer) -> list[tuple[str, str]]:
     for run in analyzer.tagged(unicodedata.normalize("NFKC", question)):
         for i in range(1, len(run)):
             head, flag = run[i]
-            if len(head) < 2 or not flag.startswith("n") or ZH_ASKING.search(head):
+            if len(head) < 2 or not flag.startswith(("n", "j")) or ZH_ASKING.search(head):
                 continue
             j = i - 1 if run[i - 1][0] not in ("的", "之") else i - 2
             if j < 0:
                 continue
             modifier, mflag = run[j]
             if len(modifier) < 2 or mflag.startswith(("r", "m", "q", "x")):
+                continue
+            # An event jieba tags an abbreviation (冬奥会, 亚运会) is named by its place:
+            # 北京冬奥会 is not 平昌冬奥会; a common noun before one is no such name.
+            if flag.startswith("j") and not mflag.startswith(("ns", "nr", "nt", "nz")):
                 continue
             if not ZH_ASKING.search(modifier):
                 out.append((modifier, head))
@@ -384,9 +392,40 @@ def role_apart(question: str, sentence: str, analyzer: Analyzer) -> bool:
         # The role with a word before it ("卫冕冠军", which jieba may tag a person) names
         # no holder.
         bare = "".join(w for run in analyzer.tagged(clause) for w, _ in run if role in w)
-        if has_kind("name", clause, question + bare, analyzer):
+        if role in _ZH_PERSON_ROLES:
+            if _person_named(clause, question + bare, analyzer):
+                return False
+        elif has_kind("name", clause, question + bare, analyzer):
             return False
     return True
+
+
+# Roles only a person holds (a film, team or country holds a 冠军, a country a 主席国):
+# their holder is named by a person's or a place's name (jieba tags many foreign
+# names as places: 扬科维|奇), not an acronym ("主演动漫IP形象" names no actor), an award,
+# cup or event (茅盾文学奖, 足协杯), an organisation or a title in 《》.
+_ZH_PERSON_ROLES = frozenset(
+    "主演 导演 编剧 作者 主角 旗手 火炬手 创始人 董事长 总裁 首席执行官 总统 总理 首相 教练"
+    " 队长 代言人 指令长".split()
+)
+# A Latin name with a lower-case letter ("Jony Ive", "Kjeld Nuis"), not an acronym.
+_LATIN_PERSON = re.compile(r"(?<![A-Za-z])[A-Z][a-z]+")
+_ZH_NOT_PERSON_END = tuple("奖杯赛会节展")
+
+
+def _person_named(clause: str, asked: str, analyzer: Analyzer) -> bool:
+    """Whether `clause` names someone who may be a person that `asked` does not hold."""
+    if any(m.group() not in asked for m in _LATIN_PERSON.finditer(clause)):
+        return True
+    bare = re.sub(r"《[^》]*》", " ", clause)
+    for run in analyzer.tagged(bare):
+        for i, (w, f) in enumerate(run):
+            if not f.startswith(("nr", "ns", "nz")) or w in asked or w.endswith(_ZH_NOT_PERSON_END):
+                continue
+            # jieba may tag the surname alone and make the given name a word (雷|佳音).
+            if len(w) >= 2 or (f.startswith("nr") and i + 1 < len(run) and len(run[i + 1][0]) <= 2):
+                return True
+    return False
 
 
 def _names_role(clause: str, role: str, analyzer: Analyzer) -> bool:
@@ -466,8 +505,9 @@ def zh_mismatch(question: str, sentence: str, analyzer: Analyzer) -> bool:
     about: another ordinal, another span of years, another day, a year only compared
     with, part of a year for a year's figure, another modifier of the question's
     compound, a number beside another figure than the one asked, a role without a name
-    beside it, a figure only expected or planned, no length for a length asked (always
-    False for a question in another language)."""
+    beside it, a figure only expected or planned, no length for a length asked, another
+    medal, no money for an amount of money asked, or a page's words to its reader
+    (always False for a question in another language)."""
     if not CJK.search(question):
         return False
     return (
@@ -482,7 +522,57 @@ def zh_mismatch(question: str, sentence: str, analyzer: Analyzer) -> bool:
         or forecast_only(question, sentence)
         or founded_apart(question, sentence, analyzer)
         or length_unsaid(question, sentence, analyzer)
+        or other_medal(question, sentence)
+        or money_unsaid(question, sentence)
+        or page_furniture(sentence)
     )
+
+
+# Places of a ranking: gold, silver, bronze (a 冠军 is a gold, 夺冠 wins one).
+_ZH_PLACES = (
+    re.compile(r"金牌|金奖|冠军|夺冠|夺金|摘金|折桂"),
+    re.compile(r"银牌|银奖|亚军|摘银|夺银"),
+    re.compile(r"铜牌|铜奖|季军|摘铜|夺铜"),
+)
+
+
+def other_medal(question: str, sentence: str) -> bool:
+    """Whether `question` asks about one place of a ranking (金牌, 冠军; 银牌, 亚军…)
+    and `sentence` names only another: "他获得了男子1500米比赛的银牌" is no gold."""
+    asked = [p for p in _ZH_PLACES if p.search(question)]
+    if len(asked) != 1 or asked[0].search(sentence):
+        return False
+    return any(p.search(sentence) for p in _ZH_PLACES if p is not asked[0])
+
+
+# A question asking an amount of money (多少钱, 花了多少, 价格是多少).
+_ZH_ASKS_MONEY = re.compile(
+    r"多少钱|花了?多少(?![个人次年天])|(?:价格|售价|票价|价钱|金额|费用|罚款|罚金)(?:是|为|有)?多少"
+)
+# An amount of money: a number with a currency (4765.82万元, 687亿美元, ￥30).
+_ZH_MONEY = re.compile(
+    r"[$¥￥]\s*\d|(?:\d|[零〇一二三四五六七八九十百千万亿两])\s*(?:多|余)?\s*[十百千万亿]*\s*"
+    r"(?:元|美元|美金|欧元|英镑|日元|港元|港币|韩元|卢布|块|人民币)|人民币\s*\d"
+)
+
+
+def money_unsaid(question: str, sentence: str) -> bool:
+    """Whether `question` asks an amount of money (多少钱) and `sentence` gives none:
+    "全国范围内最少11家分店" counts shops, it prices nothing."""
+    if not _ZH_ASKS_MONEY.search(question):
+        return False
+    return not _ZH_MONEY.search(unicodedata.normalize("NFKC", sentence))
+
+
+# A page's words to its reader (请点击“踩一下”, 如果您对本文有任何意见): they say nothing
+# of what the page is about. Share and scan prompts (扫码, 分享至朋友圈) are left out:
+# scraped pages glue them to the article's first sentence.
+_ZH_FURNITURE = re.compile(r"请点击|如果您对本文|以便我们改进|欢迎您?(?:关注|订阅)")
+
+
+def page_furniture(sentence: str) -> bool:
+    """Whether `sentence` is a page's words to its reader, never an answer."""
+    return bool(_ZH_FURNITURE.search(unicodedata.normalize("NFKC", sentence)))
 
 
 # 多长 asks a length or a time; 多长时间 and 多久 a time (`ragkit.answer.kinds.ASKS_SPAN`).
