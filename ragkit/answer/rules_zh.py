@@ -525,7 +525,28 @@ def zh_mismatch(question: str, sentence: str, analyzer: Analyzer) -> bool:
         or other_medal(question, sentence)
         or money_unsaid(question, sentence)
         or page_furniture(sentence)
+        or kin_unsaid(question, sentence)
     )
+
+
+# Kin asked by 谁的… (硕塞是谁的儿子) and how a sentence says it: 清太宗皇太极第五子, 司马伷
+# 三子, 司马炎之子, 长女, 其父, 生母, 妻…
+_ZH_KIN = {
+    "儿子": re.compile(r"儿子|[之长次幼养庶嫡独世义]子|第?[一二三四五六七八九十]+子"),
+    "女儿": re.compile(r"女儿|[之长次幼养庶嫡独义]女|第?[一二三四五六七八九十]+女"),
+    "父亲": re.compile(r"父"),
+    "母亲": re.compile(r"母"),
+    "妻子": re.compile(r"妻|夫人|皇后|王后|[嫁娶]"),
+    "丈夫": re.compile(r"丈夫|[嫁娶]|之妻|夫人|皇后|王后"),
+}
+_ZH_ASKS_KIN = re.compile(r"谁的(" + "|".join(_ZH_KIN) + ")")
+
+
+def kin_unsaid(question: str, sentence: str) -> bool:
+    """Whether `question` asks whose kin someone is (硕塞是谁的儿子) and `sentence` names
+    no such kin: "硕塞跟随豫亲王多铎进攻陕州" says whom he followed, not whose son he is."""
+    m = _ZH_ASKS_KIN.search(question)
+    return m is not None and not _ZH_KIN[m.group(1)].search(sentence)
 
 
 # Places of a ranking: gold, silver, bronze (a 冠军 is a gold, 夺冠 wins one).

@@ -1,10 +1,12 @@
 """Chinese questions: the event asked by its place (北京冬奥会, not 平昌冬奥会), the medal
 asked (金牌, not 银牌), an amount of money for 多少钱, a person for a person's role (主演,
-编剧), and a page's words to its reader (`ragkit.answer.rules_zh`)."""
+编剧), a page's words to its reader, and whose kin someone is (谁的儿子)
+(`ragkit.answer.rules_zh`)."""
 
 from __future__ import annotations
 
 from ragkit.answer.rules_zh import (
+    kin_unsaid,
     money_unsaid,
     other_medal,
     other_modifier,
@@ -83,3 +85,17 @@ def test_a_page_speaking_to_its_reader_answers_nothing() -> None:
     assert not zh_mismatch(
         "《超越》讲述的是什么内容", "电影《超越》讲述了短道速滑运动员郑凯的故事", ANALYZER
     )
+
+
+def test_whose_kin_is_answered_by_a_sentence_naming_the_kin() -> None:
+    q = "司马繇是谁的儿子？"
+    deeds = "永康初年，司马繇起复为宗正卿，后升为尚书左仆射，不久因母亲去世，守丧于邺。"
+    son = "司马繇（），字思玄，西晋东安王，琅邪王司马伷三子，晋元帝司马睿叔父。"
+    assert kin_unsaid(q, deeds)
+    assert zh_mismatch(q, deeds, ANALYZER)
+    assert not zh_mismatch(q, son, ANALYZER)
+    assert not zh_mismatch(
+        "司马晏是谁的儿子呀？", "司马晏（），字平度，晋武帝司马炎之子。", ANALYZER
+    )
+    # Another question keeps the sentence: its deeds answer what he did.
+    assert not zh_mismatch("司马繇担任过什么官职？", deeds, ANALYZER)
