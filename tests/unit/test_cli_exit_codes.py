@@ -2,7 +2,8 @@
 left on disk: indexing only unsupported files, a number flag out of its range (`-k 0`,
 `--mmr 2`, `serve --port 99999`) named as typed, an index that does not exist
 (named, with the indexes that do), `ragkit chat --index` on a missing index, a blank
-API key on an exposed address, and a manifest whose file list was emptied."""
+API key on an exposed address, a manifest whose file list was emptied, and an empty
+question (found before any index opens or model loads)."""
 
 from __future__ import annotations
 
@@ -150,3 +151,10 @@ def test_an_emptied_manifest_file_list_is_one_line(tmp_path: Path, home: Path) -
     path.write_text(json.dumps(manifest))
     code, _, err = run("search", "kettle", "--index", "docs")
     assert code == 1 and "manifest is damaged" in one_error_line(err)
+
+
+def test_an_empty_question_is_refused_before_any_index_opens() -> None:
+    # No index is there: the question's error comes first, as nothing is opened for it.
+    code, out, err = run("ask", "   ", "--index", "nowhere")
+    assert code == 1 and out == ""
+    assert one_error_line(err) == "error: the question is empty; ask something about your documents"

@@ -208,3 +208,18 @@ def test_a_refused_question_asks_for_nothing_ahead_without_sources(text: str) ->
     # started is called off.
     assert model.ahead == ([] if not text else [stream.prompt.messages])
     assert model.called_off == (1 if text else 0)
+
+
+def test_stop_ahead_calls_off_the_prefix_under_way_and_the_one_to_come(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    llama = _Stoppable()
+    model = _loaded(monkeypatch, llama, 0.2)
+    model.start_loading(PROMPT)  # loaded already: its thread evaluates the prefix
+    assert llama.entered.wait(HANG_S)
+    model.start_loading(PROMPT[:1])  # a second prefix, pending meanwhile
+    model.stop_ahead()
+    assert model._ready.wait(HANG_S)  # the loading thread has ended
+    # The prefix under way stopped (and the stop lifted), the pending one never began.
+    assert llama.stops == [True, False] and len(llama.calls) == 1 and llama.resets == 0
+    assert "".join(model.stream(PROMPT, GenerationOptions())) == "18 months [1]."

@@ -23,7 +23,7 @@ from rich.markup import escape
 from ragkit.apps.inline_markdown import plain
 from ragkit.apps.left_out import left_out_note
 from ragkit.apps.snippets import preview
-from ragkit.errors import RagkitError
+from ragkit.errors import EmptyQueryError, RagkitError
 from ragkit.types import display_path
 
 if TYPE_CHECKING:
@@ -426,6 +426,10 @@ def ask(
         chosen = _mode(settings, retrieval, "--retrieval")
         count = _in_bounds("-k", k, "AnswerFields", "k", "passages searched")
         flags.numbers()
+        if not question.strip():
+            # Before the index opens and the model starts loading, which the process
+            # would wait for before exiting with this error.
+            raise EmptyQueryError("the question is empty; ask something about your documents")
         kb = _open(settings, index_name, with_llm=answer_mode == "generate", ahead=True)
         search = flags.options(kb.search_options)
         if answer_mode == "generate":
@@ -438,41 +442,50 @@ def ask(
                 from ragkit.answer.pipelines import prompt_head
 
                 loading(prompt_head(kb.templates))
-        with _Waiting(err) as waiting:
-            waiting.say("Searching the documents…")
-            stream = kb.ask_stream(
-                question,
-                kb.answer_options.with_(mode=answer_mode, k=count, evidence=evidence or None),
-                search=search.with_(mode=chosen),
-            )
-            waiting.say("Writing the answer…")
-            if as_json:
-                answer = stream.answer
-        if as_json:
-            data = asdict(answer) | ({"guard": stream.guard.to_json()} if stream.guard else {})
-            write_json(data)
-            return
-        shown = _guard_notes(stream.guard, err, 0)
         try:
-            pieces = iter(stream)
-            with waiting:  # until the first checked sentence, which may take a while
-                first = next(pieces, None)
-            for piece in [first] if first is not None else []:
-                write_out(plain(piece))
-            for piece in pieces:
-                # A checked answer has no Markdown marks left (ragkit.text.marks); this
-                # drops any a remote answer path left, as a terminal or a pipe would show
-                # them as they are. A piece holds whole checked sentences, so a span is
-                # never split between two pieces.
-                write_out(plain(piece))
+            with _Waiting(err) as waiting:
+                waiting.say("Searching the documents…")
+                stream = kb.ask_stream(
+                    question,
+                    kb.answer_options.with_(mode=answer_mode, k=count, evidence=evidence or None),
+                    search=search.with_(mode=chosen),
+                )
+                waiting.say("Writing the answer…")
+                if as_json:
+                    answer = stream.answer
+            if as_json:
+                data = asdict(answer) | ({"guard": stream.guard.to_json()} if stream.guard else {})
+                write_json(data)
+                return
+            shown = _guard_notes(stream.guard, err, 0)
+            try:
+                pieces = iter(stream)
+                with waiting:  # until the first checked sentence, which may take a while
+                    first = next(pieces, None)
+                for piece in [first] if first is not None else []:
+                    write_out(plain(piece))
+                for piece in pieces:
+                    # A checked answer has no Markdown marks left (ragkit.text.marks); this
+                    # drops any a remote answer path left, as a terminal or a pipe would show
+                    # them as they are. A piece holds whole checked sentences, so a span is
+                    # never split between two pieces.
+                    write_out(plain(piece))
+            finally:
+                stream.close()  # Ctrl-C: stop the model (or close the HTTP stream) at once
+            answer = stream.answer
+            write_out("\n\n")
+            _guard_notes(stream.guard, err, shown)
+            _print_sources(answer, out)
+            if evidence:
+                _print_evidence(answer, out)
         finally:
-            stream.close()  # Ctrl-C: stop the model (or close the HTTP stream) at once
-        answer = stream.answer
-        write_out("\n\n")
-        _guard_notes(stream.guard, err, shown)
-        _print_sources(answer, out)
-        if evidence:
-            _print_evidence(answer, out)
+            if answer_mode == "generate":
+                # A one-shot ask asks nothing more of its model: what it still evaluates
+                # ahead (a refused question's prompt, the prompt's constant start) is
+                # called off, and the process exits without waiting for it.
+                stop = getattr(kb.chat_model, "stop_ahead", None)
+                if stop is not None:
+                    stop()
 
 
 class _Waiting:

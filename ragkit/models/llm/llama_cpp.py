@@ -184,6 +184,10 @@ class LlamaCppChatModel:
         # The last prompt evaluated ahead of its answer (`evaluate_ahead`); `stream` waits
         # for it the same way.
         self._ahead: threading.Thread | None = None
+        # What calls off the loading thread's prefix evaluation and the last prompt
+        # evaluated ahead (`stop_ahead`).
+        self._head_run: _AheadRun | None = None
+        self._ahead_run: _AheadRun | None = None
 
     @property
     def id(self) -> str:
@@ -272,6 +276,7 @@ class LlamaCppChatModel:
         except RuntimeError:  # no thread to be had: `stream` evaluates it all
             return run.call_off
         self._ahead = thread
+        self._ahead_run = run
         return run.call_off
 
     def _prompt_ahead(
@@ -305,7 +310,25 @@ class LlamaCppChatModel:
                     self._working = False
                     self._ready.set()
                     return
-            self._evaluate_ahead(llama, prefix)
+                run = self._head_run = _AheadRun()  # `stop_ahead` calls it off
+            if run.begin(llama):
+                try:
+                    self._evaluate_ahead(llama, prefix, run=run)
+                finally:
+                    run.end()
+
+    def stop_ahead(self) -> None:
+        """Call off what the model evaluates ahead of answers to come (`start_loading`'s
+        prefix, pending or under way, and the last `evaluate_ahead` prompt), as
+        `evaluate_ahead`'s call does: for a process that will ask nothing more (a
+        one-shot `ragkit ask` once it has its answer or its error), which then need not
+        wait for it before exiting. A model file being read is still read to its end."""
+        with self._ahead_lock:
+            self._pending = None
+            runs = (self._head_run, self._ahead_run)
+        for run in runs:
+            if run is not None:
+                run.call_off()
 
     def _evaluate_ahead(
         self, llama: Any, prefix: Sequence[Message], busy: int = 0, run: _AheadRun | None = None
