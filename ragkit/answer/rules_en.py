@@ -560,8 +560,16 @@ def relation_groups(question: str, analyzer: Analyzer) -> list[frozenset[str]]:
             # A stating word the question holds for its topic ("award" in "Who won the
             # best director award?") would let any sentence on the topic state it.
             said = set(analyzer.tokenize(stating)) - set(analyzer.tokenize(text))
+            if group is _RELATIONS[0] and _ELECTION.search(text):
+                # An election is won by being elected or chosen: "Voters in France chose
+                # Emmanuel Macron to be their next president" says who won it.
+                said |= set(analyzer.tokenize(_ELECTED))
             out.append(frozenset(analyzer.tokenize(asking)) | said)
     return out
+
+
+_ELECTION = re.compile(r"\belections?\b", re.IGNORECASE)
+_ELECTED = "chose chosen"
 
 
 def states_relation(

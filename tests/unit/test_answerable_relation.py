@@ -151,3 +151,17 @@ def test_a_soundtrack_or_sequel_released_is_not_the_work_released() -> None:
     # Asked for the soundtrack, the soundtrack's release answers.
     asked = "When was the Harbor Quest soundtrack released?"
     assert states_relation(asked, album, ANALYZER)
+
+
+def test_an_election_is_won_by_being_chosen() -> None:
+    question = "Who won the Harbor Council Election 2017?"
+    chosen = "In the 2017 council election, voters in Harbor chose Mara Olsen to lead it."
+    assert states_relation(question, chosen, ANALYZER)
+    assert answering_windows(question, [chosen], SCORER)
+    # Only for an election: a player chosen for a team has won nothing.
+    assert not states_relation(
+        "Who won the Harbor Open 2017?", "The coach chose Mara Olsen for the Harbor Open.", ANALYZER
+    )
+    # The election named again, voters at the polls, say no winner.
+    polls = "Voters in Harbor went to the polls on Sunday in the first round of the election."
+    assert not states_relation(question, polls, ANALYZER)
