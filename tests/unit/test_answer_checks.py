@@ -207,11 +207,19 @@ def _one_file_kb(tmp_path: Path, name: str, text: str, model: ScriptedChatModel)
     return kb
 
 
-def test_not_found_answers_list_no_sources(tmp_path: Path) -> None:
-    model = ScriptedChatModel(["I cannot find the answer in the documents."])
-    kb = _one_file_kb(tmp_path, "kettle.txt", "The Ember kettle has an 18 month warranty.", model)
-    answer = kb.ask("What colour is the Ember kettle?", k=2)
+def test_not_found_answers_list_no_sources() -> None:
+    # Where no quoted evidence leads (an English question's checker quotes it only when
+    # the model's words miss it), a reply saying the documents lack the answer is the
+    # answer, with no sources. The answer path leads with the evidence, after which such
+    # a reply adds nothing (test_pipelines).
+    question = "What colour is the Ember kettle?"
+    scorer = SentenceScorer(Analyzer())
+    source = _hit("The Ember kettle has an 18 month warranty.")
+    checker = AnswerChecker(question, select_passages(question, [source], scorer), scorer)
+    shown = "".join(checker.stream(["I cannot find the answer ", "in the documents."]))
+    answer = checker.answer(shown)
     assert answer.not_found and answer.sources == () and answer.citations == ()
+    assert shown == "I cannot find the answer in the documents."
 
 
 def test_a_question_about_something_no_document_names_is_not_found(tmp_path: Path) -> None:

@@ -219,7 +219,9 @@ def _kb(tmp_path: Path, *replies: str) -> tuple[KnowledgeBase, ScriptedChatModel
 def test_ask_withholds_the_injected_chunk_fences_the_rest_and_filters_output(
     tmp_path: Path,
 ) -> None:
-    # A reply that answers (a sentence that does not answer is not shown, guarded or not).
+    # The quoted evidence leads (guarded); the model's reply only restates it, so it and
+    # its terminal escape are left out (a sentence that does not answer is not shown
+    # either, guarded or not).
     kb, model = _kb(tmp_path, "Contact support at help@ember.example\x1b[2J [1].")
     stream = kb.ask_stream("How do I contact Ember kettle support?", k=4)
     answer = stream.answer
@@ -238,10 +240,8 @@ def test_ask_withholds_the_injected_chunk_fences_the_rest_and_filters_output(
     withheld = report["withheld"]
     assert isinstance(withheld, list)
     assert [w["location"].endswith("poison.txt") for w in withheld] == [True]
-    assert report["output_findings"] == [
-        {"kind": "pii", "label": "EMAIL", "action": "redact"},
-        {"kind": "terminal", "label": "CSI", "action": "redact"},
-    ]
+    assert report["output_findings"] == [{"kind": "pii", "label": "EMAIL", "action": "redact"}]
+    assert "\x1b" not in answer.text
 
 
 def test_ask_blocks_a_question_with_a_banned_term(tmp_path: Path) -> None:
@@ -254,9 +254,9 @@ def test_ask_blocks_a_question_with_a_banned_term(tmp_path: Path) -> None:
 def test_ask_without_guard_is_unchanged(tmp_path: Path) -> None:
     kb, model = _kb(tmp_path, "Mail help@ember.example")
     kb.guard = None
-    assert kb.ask("How do I contact Ember kettle support?").text.startswith(
-        "Mail help@ember.example ["
-    )
+    # The quoted evidence, its e-mail address shown as written.
+    answer = kb.ask("How do I contact Ember kettle support?")
+    assert answer.text == "Contact support at help@ember.example [1]."
     assert "IGNORE ALL PREVIOUS" in model.prompts[0][-1].content
 
 
@@ -337,7 +337,9 @@ def test_a_secret_in_the_question_is_hidden_from_the_model_and_shown_back(
     answer = kb.ask(f"How long is the kettle warranty for my key {key}?")
     assert key not in model.prompts[0][-1].content
     assert "[API_KEY_1]" in model.prompts[0][-1].content
-    assert answer.text == f"{key}: the kettle has a warranty of two years [1]."
+    # The quoted evidence leads; the model's sentence follows with the key shown back.
+    assert answer.text.endswith(f"{key}: the kettle has a warranty of two years [1].")
+    assert "[API_KEY_1]" not in answer.text
 
 
 def test_multi_query_variants_are_written_from_the_filtered_question(tmp_path: Path) -> None:

@@ -87,7 +87,9 @@ def test_ask_streams_and_resolves_citations(tmp_path: Path) -> None:
     kb.add([docs])
     stream = kb.ask_stream("How long is the kettle warranty?", k=2)
     pieces = list(stream)
-    assert pieces and "".join(pieces).startswith("It is 18 months [1].")
+    # The evidence leads, before the model has written a word; the model's sentence only
+    # restates it and is left out.
+    assert "".join(pieces) == "The Ember kettle has an 18 month warranty [1]."
     answer = stream.answer
     assert [c.number for c in answer.citations] == [1]  # [7] was never given
     assert answer.invalid_citations == (7,)
@@ -153,7 +155,8 @@ def _kb(tmp_path: Path, model: ScriptedChatModel, **answer: Any) -> KnowledgeBas
 def test_invalid_citations_are_removed_and_reported(tmp_path: Path) -> None:
     kb = _kb(tmp_path, ScriptedChatModel(["It is 18 months [1, 7]. Made of steel [9]."]))
     answer = kb.ask("How long is the kettle warranty?", k=2)
-    assert answer.text.startswith("It is 18 months [1].") and "[9]" not in answer.text
+    assert answer.text.startswith("Its warranty lasts 18 months from purchase [1].")
+    assert "[9]" not in answer.text
     assert answer.invalid_citations == (7, 9)
     assert [c.number for c in answer.citations] == [1] and not answer.not_found
 
@@ -166,10 +169,14 @@ def test_unrelated_question_is_not_found_without_asking_the_model(tmp_path: Path
     assert answer.citations == () and model.prompts == []
 
 
-def test_model_saying_not_found_is_marked(tmp_path: Path) -> None:
+def test_model_saying_not_found_after_the_evidence_adds_nothing(tmp_path: Path) -> None:
+    # The evidence extractive mode quotes leads, before the model has written a word; a
+    # reply saying the documents lack the answer is then left out, not shown after it.
+    # (The checker marks such a reply not found where nothing leads: test_answer_checks.)
     kb = _kb(tmp_path, ScriptedChatModel(["I cannot find the answer in the documents [1]."]))
     answer = kb.ask("What colour is the kettle?", k=2)
-    assert answer.not_found and answer.citations == ()
+    assert answer.text == "The Ember kettle has a steel body [1]."
+    assert not answer.not_found and [c.number for c in answer.citations] == [1]
 
 
 def test_extractive_mode_needs_no_model(tmp_path: Path) -> None:
@@ -199,12 +206,13 @@ def test_evidence_for_a_generated_answer(tmp_path: Path) -> None:
 
 
 def test_closing_the_stream_closes_the_model_stream(tmp_path: Path) -> None:
+    started: list[bool] = []
     closed: list[bool] = []
 
     class Endless(ScriptedChatModel):
         def stream(self, messages: Sequence[Message], options: GenerationOptions) -> Iterator[str]:
+            started.append(True)
             try:
-                yield from ("The ", "warranty ", "lasts ", "18 ", "months. ")
                 while True:
                     yield "word "
             finally:
@@ -213,9 +221,13 @@ def test_closing_the_stream_closes_the_model_stream(tmp_path: Path) -> None:
     kb = _kb(tmp_path, Endless(["x"]))
     stream = kb.ask_stream("How long is the kettle warranty?", k=2)
     pieces = iter(stream)
-    assert next(pieces) == "The"  # released once its sentence was checked
+    assert next(pieces) == "Its"  # the evidence leads, before the model has written
     stream.close()
-    assert closed == [True]
+    assert started == [] and closed == []  # closed before its turn: it never generated
+    # A reply the checks end (a runaway without a full stop) is closed there.
+    shown = "".join(kb.ask_stream("How long is the kettle warranty?", k=2))
+    assert shown == "Its warranty lasts 18 months from purchase [1]."
+    assert started == [True] and closed == [True]
 
 
 def test_prompt_templates_overridden_from_settings(tmp_path: Path) -> None:

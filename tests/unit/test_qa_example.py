@@ -24,7 +24,7 @@ def test_answers_stream_with_cited_sources_marked(tmp_path: Path) -> None:
         kb.add([tmp_path / "kettle.md", tmp_path / "tea.md"])
         answer_questions(kb, ["How long is the kettle warranty?", "  ", "Tea temperature?"], out)
     lines = out.getvalue().splitlines()
-    assert lines[0] == "It lasts 18 months [1]."
+    assert lines[0] == "The kettle warranty lasts 18 months [1]."  # the evidence leads
     assert lines[1].startswith(" *[1] ") and lines[1].endswith("kettle.md")
     # Only the passages that answer the question were given (and listed).
     # The model's words are a bare piece of their source sentence (they do not say which

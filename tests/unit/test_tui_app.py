@@ -38,6 +38,9 @@ pytestmark = pytest.mark.asyncio
 
 WARRANTY = "The Ember kettle warranty lasts 18 months from the date of purchase."
 
+# The sample kettle page's warranty sentence: the quoted evidence that leads an answer on it.
+KETTLE_QUOTE = "The Ember kettle warranty lasts 18 months from the date of purchase [1]."
+
 
 class GatedModel:
     """Yields one piece, then waits for `gate` before each further one; records whether
@@ -134,7 +137,7 @@ async def test_add_then_ask_streams_answer_with_sources(
         assert drawn[chunks + 1] == ("+", 2) and drawn[-1] == ("writing commit", None)
         await submit(pilot, app, "How long is the Ember kettle warranty?")
         assert views(app, "user") == ["How long is the Ember kettle warranty?"]
-        assert views(app, "assistant") == ["The warranty lasts 18 months [1]."]
+        assert views(app, "assistant") == [KETTLE_QUOTE]
         options = app.query_one("#sources", OptionList)
         assert options.option_count >= 1  # the passages given to the model
         first = str(options.get_option_at_index(0).prompt)
@@ -189,7 +192,7 @@ async def test_sources_the_answer_cites_are_marked_and_the_rest_dimmed(
     app = ChatApp(make_session(tmp_path, model), history)
     async with app.run_test(size=(120, 40)) as pilot:
         await submit(pilot, app, "How long is the Ember kettle warranty?")
-        assert views(app, "assistant") == ["The warranty lasts 18 months [1]."]
+        assert views(app, "assistant") == [KETTLE_QUOTE]
         marks = _source_marks(app)
         assert len(marks) == 2, marks  # both kettle documents were given to the model
         assert [(text[:3], bold, dim) for text, bold, dim in marks] == [
@@ -243,16 +246,17 @@ async def test_the_sentences_the_checks_left_out_are_counted_under_the_answer(
     note = "(left out 1 sentence of the model's answer that the sources do not support)"
     async with app.run_test(size=(120, 40)) as pilot:
         await submit(pilot, app, "How long is the Ember kettle warranty?")
-        assert views(app, "assistant") == [supported]
+        # The quoted evidence leads; the model's sentence only restates it.
+        assert views(app, "assistant") == [KETTLE_QUOTE]
         shown = [v.role for v in app.query(MessageView)]
         assert shown[-2:] == ["assistant", "info"] and views(app, "info")[-1] == note
         await submit(pilot, app, "How long is the Ember kettle warranty?")
-        assert views(app, "assistant") == [supported, supported]
+        assert views(app, "assistant") == [KETTLE_QUOTE, KETTLE_QUOTE]
         assert [v.role for v in app.query(MessageView)][-1] == "assistant"
         assert views(app, "info").count(note) == 1
     history.close()
     kept = HistoryStore(tmp_path / "h.sqlite").load()
-    assert [t.content for t in kept if t.role == "assistant"] == [supported, supported]
+    assert [t.content for t in kept if t.role == "assistant"] == [KETTLE_QUOTE, KETTLE_QUOTE]
 
 
 async def test_a_chinese_preview_is_wrapped_to_the_sources_pane(tmp_path: Path) -> None:
@@ -680,7 +684,7 @@ async def test_rag_follow_up_is_rewritten_before_retrieval(tmp_path: Path, corpu
         await submit(pilot, app, f"/add {corpus}")
         await submit(pilot, app, "How long is the Ember kettle warranty?")
         await submit(pilot, app, "and what about the tea?")
-        assert views(app, "assistant")[-1] == "At 80 degrees [1]."
+        assert views(app, "assistant")[-1] == "Green tea is steeped at 80 degrees [1]."
         # The rewrite saw the conversation and the follow-up.
         rewrite = model.prompts[1]
         assert rewrite[0].content == REWRITE_SYSTEM

@@ -183,10 +183,8 @@ def test_an_existing_index_is_served_read_only(tmp_path: Path, handbook: Path) -
             # The commands that change it, as typed where the server runs; no folder.
             assert "read-only" in message and "ragkit index DOCS --index docs" in message
             assert "PATH" not in message and str(tmp_path) not in message, message
-        # The model's words first (the checked answer may quote their source after them).
-        assert ask_events(c, "docs", "warranty?")[-1][1]["text"].startswith(
-            "It is seven years [1]."
-        )
+        # The quoted evidence leads; the model's words follow it.
+        assert "It is seven years [1]." in ask_events(c, "docs", "warranty?")[-1][1]["text"]
     assert KnowledgeBase.open(
         tmp_path / "cli-index", models=Models(embedder=HashingEmbedder())
     ).exists

@@ -26,6 +26,11 @@ from ragkit.options import Models
 
 LONG_REPLY = "The Ember kettle carries a warranty of seven years from purchase [1]. " * 8
 
+# The handbook's warranty sentence, quoted: the evidence that leads an answer on it.
+WARRANTY_QUOTE = (
+    "The Ember brewing kettle carries a warranty of seven years from the date of purchase [1]."
+)
+
 
 def serve(tmp_path: Path, model: ScriptedChatModel, **options: Any) -> ThreadServer:
     config = WebConfig(data_dir=tmp_path / "data", **options)
@@ -125,10 +130,10 @@ def test_empty_stop_strings_stop_nothing(tmp_path: Path, handbook: Path) -> None
     with serve(tmp_path, model) as server, httpx.Client(base_url=server.url, timeout=HANG_S) as c:
         cid = setup_collection(c, handbook)
         reply = ask(c, cid, stop=[""], messages=question).json()
-    # The model's whole reply comes through (the checked answer may quote its source
-    # sentence after it); an empty stop string cut nothing.
+    # The model's whole reply comes through (after the quoted evidence that leads); an
+    # empty stop string cut nothing.
     content = reply["choices"][0]["message"]["content"]
-    assert content.startswith("It is seven years [1]."), content
+    assert content.endswith("It is seven years [1]."), content
     assert reply["choices"][0]["finish_reason"] == "stop"
 
 
@@ -174,7 +179,8 @@ def test_ragkit_as_a_client_of_ragkit_answers_like_a_local_ragkit(
         local.add([handbook])
         question = "How many years is the Ember kettle warranty?"
         answer = local.ask(question)
-    assert answer.text == "Seven years [1]." and not answer.not_found
+    # The client's quoted evidence leads; the served model's "Seven years" restates it.
+    assert answer.text == WARRANTY_QUOTE and not answer.not_found
     alone = KnowledgeBase.open(
         tmp_path / "client-index",
         models=Models(embedder=HashingEmbedder(), chat_model=ScriptedChatModel([reply])),

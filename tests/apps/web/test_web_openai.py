@@ -194,7 +194,12 @@ def test_earlier_messages_reach_the_prompt_as_history(tmp_path: Path, handbook: 
             {"role": "user", "content": "How long is its warranty?"},
         ]
         plain = client.post("/v1/chat/completions", json={"model": cid, "messages": messages})
-        assert plain.json()["choices"][0]["message"]["content"] == "Seven years [1]."
+        # The quoted evidence leads; the model's "Seven years" only restates it.
+        content = plain.json()["choices"][0]["message"]["content"]
+        assert content == (
+            "The Ember brewing kettle carries a warranty of seven years from the date of "
+            "purchase [1]."
+        )
         streamed = stream_chunks(client, {"model": cid, "messages": messages, "stream": True})
         assert streamed[-1] == "[DONE]"
     rewrites = [p for p in model.prompts if p[0].content.startswith("Rewrite")]
@@ -223,6 +228,7 @@ def test_the_sentences_the_checks_withheld_are_counted_beside_the_answer(
     its own (`left_out`, beside `citations`), not in the message a client shows and sends
     back as history; a reply with nothing withheld says zero."""
     warranty = "The Ember brewing kettle carries a warranty of seven years [1]."
+    quote = warranty.replace(" [1].", " from the date of purchase [1].")
     invented = "The kettle was designed in Oslo in 1970 by Ingrid Berg [1]."
     model = ScriptedChatModel([f"{warranty} {invented}", f"{warranty} {invented}", warranty])
     app = create_app(WebConfig(data_dir=tmp_path / "data"), fake_factory(model))
@@ -232,7 +238,8 @@ def test_the_sentences_the_checks_withheld_are_counted_beside_the_answer(
         cid = setup_collection(client, handbook)
         reply = client.post("/v1/chat/completions", json={"model": cid, "messages": question})
         body = reply.json()
-        assert body["choices"][0]["message"]["content"] == warranty
+        # The quoted evidence leads; the model's sentence only restates it.
+        assert body["choices"][0]["message"]["content"] == quote
         assert body["left_out"] == {"unsupported": 1, "off_topic": 0, "note": note}
         assert [c["file"] for c in body["citations"]] == ["handbook.pdf"]
         chunks = stream_chunks(client, {"model": cid, "messages": question, "stream": True})

@@ -212,7 +212,8 @@ def test_a_conversation_is_kept_and_follow_ups_get_its_history(tmp_path: Path) -
         assert talk["new"] is True
         second = events(client, cid, "And how is it descaled?", talk["id"])
         assert second[0] == ("conversation", {"id": talk["id"], "new": False})
-        assert "Following on from" in second[-1][1]["text"]
+        # The quoted evidence leads; the fake's "Following on from …" reply restates it.
+        assert "seven years" in second[-1][1]["text"]
         prompt = model.prompts[-1]
         assert [m.role for m in prompt][:-1].count("assistant") == 1
         assert "seven years" in next(m.content for m in prompt if m.role == "assistant")
