@@ -31,6 +31,7 @@ from ragkit.answer.evidence import (
 )
 from ragkit.answer.extractive import extract_answer
 from ragkit.answer.grounding import SentenceScorer
+from ragkit.answer.kinds import AnswerKind
 from ragkit.answer.rules_en import names_someone
 from ragkit.text.analysis import Analyzer
 from ragkit.text.sentences import Sentence
@@ -212,7 +213,7 @@ def test_a_second_quote_naming_another_value_only_when_the_first_is_barely_ahead
 
     def quotes(second_behind: float) -> list[int]:
         rank = {(0, 0): 1.5, (1, 0): 1.5 - second_behind, (2, 0): 1.0}
-        return _date_quotes(split, rank, question)
+        return _ranked_hits(split, rank, question, "date")
 
     # "9 June 1922" is another answer: quoted only while the ranking barely prefers the
     # first; "in 1921, in spring" states only part of the first's date, never quoted.
@@ -231,18 +232,7 @@ def test_a_second_quote_as_another_answer_to_who_must_name_someone() -> None:
 
     def quotes(second: int) -> list[int]:
         rank = {(0, 0): 1.5, (second, 0): 1.5 - ALTERNATIVE_MARGIN / 2}
-        positions = list(rank)
-        ranking = Ranking(
-            split,
-            raw=dict.fromkeys(positions, 0.8),
-            score=dict(rank),
-            answers=dict.fromkeys(positions, True),
-            order=tuple(positions),
-            rank_score=rank,
-            agrees=consistent("name", question, SCORER.analyzer),
-            alternative=alternative("name", question),
-        )
-        return [p.hit for p in ranking.best(3, 0.2)]
+        return _ranked_hits(split, rank, question, "name")
 
     # Within the margin, another name is another answer the reader may weigh; a
     # sentence naming no one beyond the question's words is none.
@@ -398,7 +388,7 @@ def test_a_later_date_less_whole_than_the_first_is_not_quoted() -> None:
     def quotes(first: str, second: str) -> list[int]:
         split = tuple((Sentence(t, 0, len(t)),) for t in (first, second))
         rank = {(0, 0): 1.5, (1, 0): 1.5 - ALTERNATIVE_MARGIN / 2}
-        return _date_quotes(split, rank, question)
+        return _ranked_hits(split, rank, question, "date")
 
     # "in May 1921" names no date that "on 4 May 1921" does not, less whole: it neither
     # states the first's answer nor gives another.
@@ -423,9 +413,13 @@ def test_a_whole_date_leads_a_month_only_when_the_ranking_barely_prefers_the_mon
     question = "When did the Lantern House open?"
     texts = ("It opened in May 1921.", "The Lantern House opened on 4 May 1921.")
     split = tuple((Sentence(t, 0, len(t)),) for t in texts)
-    assert _date_quotes(split, {(0, 0): 1.5, (1, 0): 1.5 - ALTERNATIVE_MARGIN / 2}, question) == [1]
+    assert _ranked_hits(
+        split, {(0, 0): 1.5, (1, 0): 1.5 - ALTERNATIVE_MARGIN / 2}, question, "date"
+    ) == [1]
     # Ranked clearly below, the whole date stays second (it states the first's month).
-    assert _date_quotes(split, {(0, 0): 1.5, (1, 0): 1.5 - ALTERNATIVE_MARGIN * 2}, question) == [
+    assert _ranked_hits(
+        split, {(0, 0): 1.5, (1, 0): 1.5 - ALTERNATIVE_MARGIN * 2}, question, "date"
+    ) == [
         0,
         1,
     ]
@@ -447,11 +441,15 @@ def test_on_a_tie_the_sentence_holding_the_question_itself_comes_first() -> None
     assert ranking.best(3, 0.2)[0].sentence.text.startswith("海宁西站，")
 
 
-def _date_quotes(
-    split: tuple[tuple[Sentence, ...], ...], rank: dict[tuple[int, int], float], question: str
+def _ranked_hits(
+    split: tuple[tuple[Sentence, ...], ...],
+    rank: dict[tuple[int, int], float],
+    question: str,
+    kind: AnswerKind,
 ) -> list[int]:
-    """The hits `best` quotes for a date `question` over `split`, every sentence an answer
-    ranked by `rank`, with the ranking's date agreement and vaguer-date tests."""
+    """The hits `best` quotes for a `kind` question over `split`, every sentence an answer
+    ranked by `rank`, with the ranking's agreement, vaguer-date and other-answer tests for
+    that kind (the last two are None where they do not apply)."""
     positions = list(rank)
     ranking = Ranking(
         split,
@@ -460,7 +458,8 @@ def _date_quotes(
         answers=dict.fromkeys(positions, True),
         order=tuple(positions),
         rank_score=rank,
-        agrees=consistent("date", question, SCORER.analyzer),
-        vaguer=vaguer("date", question, SCORER.analyzer),
+        agrees=consistent(kind, question, SCORER.analyzer),
+        vaguer=vaguer(kind, question, SCORER.analyzer),
+        alternative=alternative(kind, question),
     )
     return [p.hit for p in ranking.best(3, 0.2)]
