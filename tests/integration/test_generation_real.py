@@ -282,9 +282,12 @@ def test_ctrl_c_stops_a_remote_answer_and_closes_the_stream(home: Path) -> None:
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         assert proc.stdout is not None
-        # The answer is streaming: the supported sentence is shown while the checker keeps
-        # reading the model's stream.
+        # The answer is streaming: the quoted evidence is shown while the checker keeps
+        # reading the model's stream. The quote leads the answer and may be printed before
+        # the model's request is sent, so Ctrl-C waits for the request as well: a signal
+        # before it would stop an answer that never reached the server.
         assert len(proc.stdout.read(5)) == 5
+        wait_until(lambda: server.record.requests, "the model's request")
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=HANG_S)
         wait_until(lambda: server.record.hung_up, "the server to see the client go")
